@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * The `sealgate` command. Each subcommand lives in ./commands/. Errors end
+ * as one line on stderr; exit codes: 0 ok, 1 runtime failure, 2 usage or
+ * config error.
+ */
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { registerAudit } from './commands/audit.js';
+import { registerConfig } from './commands/config.js';
+import { registerInit } from './commands/init.js';
+import { registerStart } from './commands/start.js';
+import { registerUsers } from './commands/users.js';
+import { EXIT_USAGE, errorLine, exitCodeFor } from './context.js';
+
+const program = new Command();
+program
+  .name('sealgate')
+  .description('Sealgate secure email gateway')
+  .version(VERSION, '-V, --version')
+  .option('-c, --config <path>', 'config file (default: config/sealgate.yaml, else the embedded default)')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+registerStart(program);
+registerConfig(program);
+registerInit(program);
+registerUsers(program);
+registerAudit(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // commander already printed its message (or the help/version text)
+    process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+  }
+  process.stderr.write(`${errorLine(err)}\n`);
+  process.exit(exitCodeFor(err));
+}

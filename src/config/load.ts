@@ -1,0 +1,157 @@
+/**
+ * Reading and validating the configuration. An error names the key path, the
+ * bad value and the fix, so `sealgate config check` and a refused SIGHUP
+ * reload tell the admin exactly what to change.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { SealgateError } from '../errors.js';
+import { configSchema, type Config, type ConfigInput } from './schema.js';
+
+export const DEFAULT_CONFIG_PATH = 'config/sealgate.yaml';
+
+export interface LoadedConfig {
+  readonly config: Config;
+  /** 'file' when read from `path`, 'embedded' when no file existed. */
+  readonly source: 'file' | 'embedded';
+  readonly path: string | undefined;
+}
+
+/**
+ * The embedded default: one STARTTLS listener on 127.0.0.1:2525 for loopback
+ * clients, self-generated development certificates, data in ./data. It lets a
+ * new user try the gateway on a fresh machine without writing a config.
+ */
+export function embeddedDefaultConfig(machineHostname: string = osHostname()): ConfigInput {
+  const host = machineHostname.toLowerCase();
+  const senderDomains = ['localhost', 'example.com', 'example.org'];
+  if (/^[a-z0-9.-]+$/.test(host) && !senderDomains.includes(host)) senderDomains.push(host);
+  return {
+    dataDir: './data',
+    smtp: {
+      listeners: [
+        {
+          name: 'relay',
+          host: '127.0.0.1',
+          port: 2525,
+          tls: 'starttls',
+          certFile: './data/certs/server.crt',
+          keyFile: './data/certs/server.key',
+        },
+      ],
+    },
+    connectors: [
+      {
+        name: 'loopback',
+        kind: 'generic',
+        allowIps: ['127.0.0.0/8', '::1/128'],
+        senderDomains,
+        requireTls: true,
+      },
+    ],
+    tls: { generateDevCerts: true },
+    keys: { masterKeyFile: './data/keys/master.key' },
+  };
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out || '(top level)';
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+function showValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const text = JSON.stringify(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** One line per problem: "smtp.listeners[0].port: got "x": expected number". */
+export function describeIssues(raw: unknown, issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const where = formatPath(issue.path);
+      return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling against config/sealgate.example.yaml`;
+    }
+    const where = formatPath(issue.path);
+    const got = showValue(valueAt(raw, issue.path));
+    let fix = issue.message;
+    if (issue.code === 'invalid_type') fix = `expected ${issue.expected}`;
+    if (issue.code === 'invalid_value' && 'values' in issue) fix = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    return `${where}: got ${got}: ${fix}`;
+  });
+}
+
+export function validateConfig(raw: unknown, origin: string): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const lines = describeIssues(raw, result.error.issues);
+    throw new SealgateError('SG_CONFIG_INVALID', {
+      message: `${origin}: ${lines.join('; ')}`,
+      detail: { problems: lines },
+    });
+  }
+  return result.data;
+}
+
+export function parseConfigText(text: string, origin: string): Config {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    const where = first?.linePos?.[0] ? ` line ${first.linePos[0].line}, column ${first.linePos[0].col}` : '';
+    throw new SealgateError('SG_CONFIG_INVALID', {
+      message: `${origin}:${where}: YAML syntax error: ${first?.code ?? 'unknown'}; fix the YAML at that position`,
+    });
+  }
+  return validateConfig(doc.toJS(), origin);
+}
+
+/**
+ * Loads `explicitPath` (which must exist), or the default path when present,
+ * or else the embedded default.
+ */
+export function loadConfig(explicitPath: string | undefined): LoadedConfig {
+  const path = explicitPath ?? DEFAULT_CONFIG_PATH;
+  if (!existsSync(path)) {
+    if (explicitPath !== undefined) {
+      throw new SealgateError('SG_CONFIG_NOT_FOUND', {
+        message: `config file ${explicitPath} not found: check the -c path, or run "sealgate init DIR" to create one`,
+      });
+    }
+    return { config: validateConfig(embeddedDefaultConfig(), 'embedded default'), source: 'embedded', path: undefined };
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SealgateError('SG_CONFIG_INVALID', { message: `${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, cause: err });
+  }
+  return { config: parseConfigText(text, path), source: 'file', path };
+}
+
+const SECRET_KEY = /(password|secret|token|passphrase)$/i;
+
+/** A copy with secret values replaced, for `sealgate config check`. */
+export function redactConfig(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactConfig);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== undefined ? '[redacted]' : redactConfig(v)]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,150 @@
+/**
+ * The configuration schema: one zod object, a default and a description on
+ * every key. Unknown keys are rejected with their path. The key names listed
+ * as a public contract in the README (dataDir, smtp.listeners[], connectors[],
+ * dns.servers, delivery.port, tls.trustedCaFiles, keys.masterKeyFile,
+ * log.level) must keep their names.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseCidr } from '../net/cidr.js';
+
+const MiB = 1024 * 1024;
+
+const hostPort = z
+  .string()
+  .refine((v) => parseHostPort(v) !== undefined, {
+    message: 'expected "host:port" (IPv6 as "[::1]:53"), e.g. "127.0.0.1:53"',
+  })
+  .describe('DNS server as host:port');
+
+export function parseHostPort(v: string): { host: string; port: number } | undefined {
+  const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(v) ?? /^([^:[\]]+):(\d{1,5})$/.exec(v);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  if (!m[1] || port < 1 || port > 65535) return undefined;
+  return { host: m[1], port };
+}
+
+const cidr = z.string().refine((v) => parseCidr(v) !== undefined, {
+  message: 'expected an IPv4 or IPv6 address or CIDR range, e.g. "40.92.0.0/15" or "2a01:111:f400::/48"',
+});
+
+const domainPattern = z
+  .string()
+  .regex(/^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/i, {
+    message: 'expected a domain ("example.org"), a wildcard for its subdomains ("*.example.org") or "*"',
+  });
+
+export const listenerSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, { message: 'use letters, digits, "-" or "_"' }).describe('Listener name, used in logs and audit events.'),
+    host: z.string().refine((v) => isIP(v) !== 0 || v === 'localhost', { message: 'expected an IP address to bind, e.g. "127.0.0.1" or "::"' }).default('127.0.0.1').describe('Address to bind.'),
+    port: z.number().int().min(0).max(65535).default(2525).describe('TCP port (0 picks a free port; the chosen one is logged).'),
+    tls: z.enum(['starttls', 'implicit', 'none']).default('starttls').describe('starttls: offer STARTTLS; implicit: TLS from the first byte (port 465); none: cleartext only.'),
+    certFile: z.string().optional().describe('PEM certificate chain (server certificate first). Required unless tls is "none".'),
+    keyFile: z.string().optional().describe('PEM private key for certFile.'),
+    auth: z.boolean().default(false).describe('Offer AUTH PLAIN/LOGIN (only after TLS) for local users (sealgate users add).'),
+    proxyProtocol: z.union([z.boolean(), z.array(cidr)]).default(false).describe('Expect a PROXY protocol v1 header: true from any peer, or only from the listed load balancer addresses.'),
+    connectors: z.array(z.string()).default([]).describe('Connector names accepted on this listener; empty means all.'),
+  })
+  .refine((l) => l.tls === 'none' || (l.certFile !== undefined && l.keyFile !== undefined), {
+    message: 'a TLS listener needs certFile and keyFile (or set tls: none)',
+    path: ['certFile'],
+  });
+
+export const clientCertSchema = z.strictObject({
+  names: z.array(z.string().min(1)).default([]).describe('Accepted certificate names (subject CN or DNS SAN, "*.example.org" allowed); empty accepts any certificate that verifies.'),
+  caFiles: z.array(z.string()).default([]).describe('CA certificates (PEM) that client certificates must chain to; empty uses the system CAs plus tls.trustedCaFiles.'),
+});
+
+export const connectorSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, { message: 'use letters, digits, "-" or "_"' }).describe('Connector name, used in logs and audit events.'),
+  kind: z.enum(['m365', 'workspace', 'generic']).default('generic').describe('Who connects: m365 (Exchange Online outbound connector), workspace (Google outbound gateway / SMTP relay) or generic.'),
+  allowIps: z.array(cidr).min(1, { message: 'list at least one client address or range' }).describe('Client IP addresses or CIDR ranges (IPv4 and IPv6) that may use this connector.'),
+  senderDomains: z.array(domainPattern).min(1, { message: 'list the sender domains this connector may relay for' }).describe('Envelope sender domains this connector may relay for ("*.example.org" for subdomains, "*" for any).'),
+  requireTls: z.boolean().default(true).describe('Refuse MAIL FROM until the session uses TLS (530 5.7.0).'),
+  requireClientCert: z.union([z.boolean(), clientCertSchema]).default(false).describe('Require a verified TLS client certificate; an object also restricts its names and CAs.'),
+  users: z.array(z.string().min(1)).default([]).describe('If set, only these local users (AUTH) may use this connector; unauthenticated sessions are refused.'),
+});
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const configSchema = z
+  .strictObject({
+    dataDir: z.string().min(1).default('./data').describe('Directory for the spool, the SQLite database and generated keys. Relative paths resolve against the working directory.'),
+    hostname: z.string().min(1).optional().describe('Name used in the SMTP greeting, Received headers and generated Message-IDs (default: the machine hostname).'),
+    log: z
+      .strictObject({
+        level: z.enum(logLevels).default('info').describe('Log level.'),
+        pretty: z.boolean().optional().describe('Human-readable log lines; default: only when stdout is a terminal.'),
+      })
+      .prefault({}),
+    smtp: z
+      .strictObject({
+        listeners: z.array(listenerSchema).min(1, { message: 'configure at least one listener' }).describe('SMTP listeners.'),
+        maxMessageBytes: z.number().int().min(1024).max(1024 * MiB).default(150 * MiB).describe('SIZE advertised and enforced during DATA (552 5.3.4). M365 needs at least 150 MiB.'),
+        maxRecipients: z.number().int().min(1).max(100_000).default(1000).describe('Recipients per message; more get 452 4.5.3.'),
+        maxHeaderBytes: z.number().int().min(1024).max(16 * MiB).default(1 * MiB).describe('Size of the header block; larger messages get 552 5.3.4.'),
+        maxConnections: z.number().int().min(1).default(1000).describe('Concurrent sessions over all listeners.'),
+        maxConnectionsPerIp: z.number().int().min(1).default(100).describe('Concurrent sessions from one client address.'),
+        idleTimeoutMs: z.number().int().min(1000).default(5 * 60_000).describe('Idle time allowed between commands (RFC 5321 asks for at least 5 minutes).'),
+        dataTimeoutMs: z.number().int().min(1000).default(10 * 60_000).describe('Longest a DATA transfer may take (451 4.4.2 and close).'),
+        shutdownTimeoutMs: z.number().int().min(0).default(30_000).describe('On SIGTERM, how long in-flight DATA transfers may take to finish.'),
+        bareLineEndings: z.enum(['normalize', 'reject']).default('normalize').describe('Bare CR or LF inside DATA: normalize to CRLF (default) or reject with 550 5.6.0. End of data is only ever <CRLF>.<CRLF>.'),
+        maxAuthFailures: z.number().int().min(1).default(3).describe('Failed AUTH attempts before the session is closed (421 4.7.0).'),
+      })
+      .describe('SMTP ingress.'),
+    connectors: z.array(connectorSchema).min(1, { message: 'configure at least one connector: nothing could relay otherwise' }).describe('Who may relay through the gateway.'),
+    dns: z
+      .strictObject({
+        servers: z.array(hostPort).default([]).describe('DNS servers (host:port) for every lookup the gateway makes; empty uses the system resolvers.'),
+      })
+      .prefault({}),
+    delivery: z
+      .strictObject({
+        port: z.number().int().min(1).max(65535).default(25).describe('Port of the recipient MX hosts.'),
+      })
+      .prefault({}),
+    tls: z
+      .strictObject({
+        trustedCaFiles: z.array(z.string()).default([]).describe('Extra CA certificates (PEM) trusted for outbound TLS and HTTPS fetches, in addition to the system CAs.'),
+        minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('Lowest TLS version accepted by the listeners.'),
+        generateDevCerts: z.boolean().default(false).describe('When a listener certificate or key file is missing, create a development CA and a certificate for it. Never use in production.'),
+      })
+      .prefault({}),
+    keys: z
+      .strictObject({
+        masterKeyFile: z.string().default('./data/keys/master.key').describe('Master key that wraps every per-message data key; created with mode 0600 on first start when missing.'),
+        previousKeyFiles: z.array(z.string()).default([]).describe('Older master keys, still used to read data they wrapped (key rotation).'),
+      })
+      .prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.smtp.listeners.forEach((l, i) => {
+      if (seen.has(l.name)) ctx.addIssue({ code: 'custom', path: ['smtp', 'listeners', i, 'name'], message: `duplicate listener name "${l.name}"; give each listener its own name` });
+      seen.add(l.name);
+    });
+    const names = new Set<string>();
+    cfg.connectors.forEach((c, i) => {
+      if (names.has(c.name)) ctx.addIssue({ code: 'custom', path: ['connectors', i, 'name'], message: `duplicate connector name "${c.name}"; give each connector its own name` });
+      names.add(c.name);
+    });
+    cfg.smtp.listeners.forEach((l, i) => {
+      l.connectors.forEach((n, j) => {
+        if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['smtp', 'listeners', i, 'connectors', j], message: `unknown connector "${n}"; name one of: ${[...names].join(', ')}` });
+      });
+    });
+    const anyAuthListener = cfg.smtp.listeners.some((l) => l.auth);
+    cfg.connectors.forEach((c, i) => {
+      if (c.users.length > 0 && !anyAuthListener) {
+        ctx.addIssue({ code: 'custom', path: ['connectors', i, 'users'], message: 'users can only log in on a listener with auth: true; add auth: true to a listener or remove users' });
+      }
+    });
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type ListenerConfig = Config['smtp']['listeners'][number];
+export type ConnectorConfig = Config['connectors'][number];

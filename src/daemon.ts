@@ -1,0 +1,129 @@
+/**
+ * The daemon: wires the real ports (clock, randomness, file system, SQLite,
+ * sockets) into the stages and owns the process lifecycle — start-up
+ * recovery, SIGHUP reload, SIGTERM drain.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { loadConfig, type LoadedConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { loadKeyring, type Keyring } from './crypto/keyring.js';
+import { Database } from './db/database.js';
+import { migrate } from './db/schema.js';
+import { appendAudit } from './audit/log.js';
+import { isSealgateError } from './errors.js';
+import { createLogger, type Logger } from './log/logger.js';
+import { Ingress } from './smtp/ingress.js';
+import { Spool } from './spool/spool.js';
+import { ensureDevCertificates } from './tls/dev-certs.js';
+import { VERSION } from './version.js';
+
+export function databasePath(config: Config): string {
+  return join(resolve(config.dataDir), 'sealgate.db');
+}
+
+export async function openDatabase(config: Config): Promise<Database> {
+  await mkdir(resolve(config.dataDir), { recursive: true, mode: 0o700 });
+  const db = await Database.open(databasePath(config));
+  await migrate(db);
+  return db;
+}
+
+export function gatewayHostname(config: Config): string {
+  return config.hostname ?? osHostname();
+}
+
+/** Creates development certificates for listeners whose files are missing (tls.generateDevCerts). */
+export async function prepareDevCertificates(config: Config, hostname: string, log?: Logger): Promise<void> {
+  if (!config.tls.generateDevCerts) return;
+  for (const l of config.smtp.listeners) {
+    if (l.tls === 'none' || !l.certFile || !l.keyFile) continue;
+    const result = await ensureDevCertificates({
+      certFile: resolve(l.certFile),
+      keyFile: resolve(l.keyFile),
+      caDir: dirname(resolve(l.certFile)),
+      hostnames: [...new Set([hostname.toLowerCase(), 'localhost'])],
+      ipAddresses: ['127.0.0.1', '::1'],
+    });
+    if (result.created) {
+      log?.warn({ event: 'DEV_CERT_CREATED', listener: l.name, caCertFile: result.caCertFile }, 'created a development certificate; replace it with a CA-issued one for production');
+    }
+  }
+}
+
+export async function openKeyring(config: Config, create: boolean): Promise<Keyring> {
+  return loadKeyring({
+    masterKeyFile: resolve(config.keys.masterKeyFile),
+    previousKeyFiles: config.keys.previousKeyFiles.map((f) => resolve(f)),
+    create,
+  });
+}
+
+export interface RunningDaemon {
+  readonly ingress: Ingress;
+  readonly db: Database;
+  readonly log: Logger;
+  stop(reason: string): Promise<void>;
+}
+
+export async function startDaemon(loaded: LoadedConfig, configPath: string | undefined): Promise<RunningDaemon> {
+  let config = loaded.config;
+  const log = createLogger({ level: config.log.level, pretty: config.log.pretty });
+  const hostname = gatewayHostname(config);
+  const now = (): number => Date.now();
+
+  await mkdir(resolve(config.dataDir), { recursive: true, mode: 0o700 });
+  const keyring = await openKeyring(config, true);
+  await prepareDevCertificates(config, hostname, log);
+  const db = await openDatabase(config);
+  const spool = new Spool(join(resolve(config.dataDir), 'spool'), keyring);
+  await spool.init();
+  const cleaned = await spool.removeOrphans(async (id) => (await db.get('SELECT 1 AS x FROM messages WHERE id = ?', [id])) !== undefined);
+  if (cleaned.tmp + cleaned.orphans > 0) log.info({ event: 'SPOOL_ORPHANS_REMOVED', tmp: cleaned.tmp, orphans: cleaned.orphans }, 'removed unacknowledged spool files');
+
+  const ingress = new Ingress(config, { db, spool, log, now, random: randomBytes, hostname, spoolKeyId: () => keyring.current.id });
+  await ingress.start();
+  await appendAudit(db, { type: 'daemon:started', data: { version: VERSION } }, now());
+  log.info({ event: 'DAEMON_READY', version: VERSION, config: loaded.source, listeners: ingress.addresses(), keyId: keyring.current.id }, 'sealgate ready');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ event: 'DAEMON_STOPPING', reason }, 'stopping');
+      await ingress.shutdown(config.smtp.shutdownTimeoutMs);
+      await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);
+      await db.close();
+      log.info({ event: 'DAEMON_STOPPED' }, 'stopped');
+    })();
+    return stopping;
+  };
+
+  const reload = (): void => {
+    try {
+      const next = loadConfig(configPath);
+      const { restartNeeded } = ingress.reload(next.config);
+      config = next.config;
+      log.level = config.log.level;
+      log.info({ event: 'CONFIG_RELOADED', source: next.source, restartNeeded }, restartNeeded.length ? 'config reloaded; listener address changes need a restart' : 'config reloaded');
+      void appendAudit(db, { type: 'config:reloaded', data: { source: next.source } }, now()).catch(() => undefined);
+    } catch (err) {
+      const problems = isSealgateError(err) && Array.isArray(err.detail?.problems) ? (err.detail.problems as string[]) : [(err as Error).message];
+      log.error({ event: 'CONFIG_RELOAD_REFUSED', problems }, 'new config refused; the running config stays');
+      void appendAudit(db, { type: 'config:reload_refused', data: { problems: problems.length } }, now()).catch(() => undefined);
+    }
+  };
+
+  process.on('SIGHUP', reload);
+  const onTerm = (signal: string) => () => {
+    void stop(signal).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', onTerm('SIGTERM'));
+  process.once('SIGINT', onTerm('SIGINT'));
+
+  return { ingress, db, log, stop };
+}

@@ -1,0 +1,72 @@
+/**
+ * The database schema, applied as numbered migrations tracked in
+ * PRAGMA user_version. Tables hold envelopes and state, never message
+ * content: bodies live only in the encrypted spool.
+ */
+import type { Database } from './database.js';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: queue, recipients, audit log, local users
+  `
+  CREATE TABLE messages (
+    id            TEXT PRIMARY KEY,
+    created_at    INTEGER NOT NULL,          -- ms since epoch
+    sender        TEXT NOT NULL,             -- envelope sender, '' for the null sender
+    size          INTEGER NOT NULL,          -- bytes as spooled (with added trace headers)
+    spool_key_id  TEXT NOT NULL,             -- master key that wrapped the data key
+    listener      TEXT NOT NULL,
+    connector     TEXT NOT NULL,
+    client_ip     TEXT NOT NULL,
+    helo          TEXT NOT NULL,
+    tls_version   TEXT,                      -- NULL when the session was cleartext
+    auth_user     TEXT,
+    body_type     TEXT NOT NULL,             -- 7BIT | 8BITMIME | BINARYMIME
+    smtputf8      INTEGER NOT NULL DEFAULT 0,
+    requiretls    INTEGER NOT NULL DEFAULT 0, -- RFC 8689 REQUIRETLS was requested
+    dsn_ret       TEXT,                      -- FULL | HDRS | NULL
+    dsn_envid     TEXT,
+    bare_line_endings INTEGER NOT NULL DEFAULT 0 -- how many bare CR/LF were normalized
+  );
+  CREATE TABLE recipients (
+    message_id    TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    seq           INTEGER NOT NULL,
+    address       TEXT NOT NULL,
+    domain        TEXT NOT NULL,
+    state         TEXT NOT NULL DEFAULT 'queued',
+    next_attempt  INTEGER NOT NULL,          -- ms since epoch
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    dsn_notify    TEXT,                      -- comma list: NEVER | SUCCESS,FAILURE,DELAY
+    dsn_orcpt     TEXT,
+    last_error    TEXT,
+    PRIMARY KEY (message_id, seq)
+  );
+  CREATE INDEX recipients_due ON recipients(state, next_attempt);
+  CREATE INDEX recipients_domain ON recipients(domain);
+  CREATE TABLE audit_log (
+    seq        INTEGER PRIMARY KEY,          -- 1, 2, 3 … without gaps
+    ts         INTEGER NOT NULL,             -- ms since epoch
+    type       TEXT NOT NULL,                -- stage:event, e.g. ingress:message_accepted
+    data       TEXT NOT NULL,                -- canonical JSON, never content
+    prev_hash  TEXT NOT NULL,                -- hex sha256 of the previous event, 64 zeros for the first
+    hash       TEXT NOT NULL                 -- hex sha256(prev_hash || canonical event)
+  );
+  CREATE TABLE users (
+    name        TEXT PRIMARY KEY,
+    hash        TEXT NOT NULL,               -- argon2id PHC string
+    created_at  INTEGER NOT NULL,
+    disabled    INTEGER NOT NULL DEFAULT 0
+  );
+  `,
+];
+
+export async function migrate(db: Database): Promise<number> {
+  const row = await db.get<{ user_version: number }>('PRAGMA user_version');
+  const current = row?.user_version ?? 0;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    await db.transaction(async (tx) => {
+      await tx.exec(MIGRATIONS[v] ?? '');
+      await tx.exec(`PRAGMA user_version = ${v + 1}`);
+    });
+  }
+  return MIGRATIONS.length;
+}

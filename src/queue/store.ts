@@ -1,0 +1,60 @@
+/**
+ * Queue rows: one message row and one row per recipient, written in the same
+ * transaction (the caller's), so a message is never half-queued.
+ */
+import type { Queryable } from '../db/database.js';
+import { addressDomain } from '../smtp/connector-policy.js';
+
+export interface QueuedRecipient {
+  readonly address: string;
+  readonly notify?: readonly string[] | undefined;
+  readonly orcpt?: string | undefined;
+}
+
+export interface QueuedMessage {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly sender: string;
+  readonly size: number;
+  readonly spoolKeyId: string;
+  readonly listener: string;
+  readonly connector: string;
+  readonly clientIp: string;
+  readonly helo: string;
+  readonly tlsVersion: string | undefined;
+  readonly authUser: string | undefined;
+  readonly bodyType: string;
+  readonly smtputf8: boolean;
+  readonly requireTls: boolean;
+  readonly dsnRet: string | undefined;
+  readonly dsnEnvid: string | undefined;
+  readonly bareLineEndings: number;
+  readonly recipients: readonly QueuedRecipient[];
+}
+
+export async function insertQueuedMessage(tx: Queryable, m: QueuedMessage): Promise<void> {
+  await tx.run(
+    `INSERT INTO messages (id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo,
+       tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      m.id, m.createdAt, m.sender, m.size, m.spoolKeyId, m.listener, m.connector, m.clientIp, m.helo,
+      m.tlsVersion ?? null, m.authUser ?? null, m.bodyType, m.smtputf8 ? 1 : 0, m.requireTls ? 1 : 0,
+      m.dsnRet ?? null, m.dsnEnvid ?? null, m.bareLineEndings,
+    ],
+  );
+  let seq = 0;
+  for (const r of m.recipients) {
+    seq++;
+    await tx.run(
+      `INSERT INTO recipients (message_id, seq, address, domain, state, next_attempt, dsn_notify, dsn_orcpt)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
+      [m.id, seq, r.address, addressDomain(r.address), m.createdAt, r.notify?.join(',') ?? null, r.orcpt ?? null],
+    );
+  }
+}
+
+export async function queuedMessageIds(db: Queryable): Promise<Set<string>> {
+  const rows = await db.all<{ id: string }>('SELECT id FROM messages');
+  return new Set(rows.map((r) => r.id));
+}

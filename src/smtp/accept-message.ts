@@ -1,0 +1,144 @@
+/**
+ * DATA: from the client's byte stream to a durable, encrypted, queued
+ * message. The body is streamed (line-ending normalisation, trace headers,
+ * size guard, encryption) into the spool; the checks that need the whole
+ * message (size, header size, bare line endings) are made once it has been
+ * drained; then the spool file is fsync'd into place and the queue rows and
+ * the audit event commit in one transaction. Only after that commit does the
+ * caller answer 250.
+ */
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Database } from '../db/database.js';
+import { SealgateError } from '../errors.js';
+import { appendAuditEvent } from '../audit/log.js';
+import type { Spool } from '../spool/spool.js';
+import { insertQueuedMessage, type QueuedMessage } from '../queue/store.js';
+import { HeaderStage } from './header-stage.js';
+import { LineEndingStream, type BareLineEndingMode } from './line-endings.js';
+import { buildMessageIdHeader, buildReceivedHeader, type ReceivedInfo } from './trace-headers.js';
+
+/** Counts input bytes and stops passing data on once the limit is passed. */
+class SizeGuard extends Transform {
+  bytes = 0;
+  exceeded = false;
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) this.exceeded = true;
+    if (!this.exceeded) this.push(chunk);
+    done();
+  }
+}
+
+export interface AcceptLimits {
+  readonly maxMessageBytes: number;
+  readonly maxHeaderBytes: number;
+  readonly dataTimeoutMs: number;
+  readonly bareLineEndings: BareLineEndingMode;
+}
+
+export interface AcceptInput {
+  readonly queueId: string;
+  readonly stream: Readable & { sizeExceeded?: boolean };
+  readonly received: Omit<ReceivedInfo, 'queueId'>;
+  readonly hostname: string;
+  /** Message row fields known from the session. */
+  readonly envelope: Omit<QueuedMessage, 'id' | 'size' | 'spoolKeyId' | 'bareLineEndings' | 'createdAt'>;
+  readonly sessionId: string;
+}
+
+export interface AcceptDeps {
+  readonly db: Database;
+  readonly spool: Spool;
+  readonly now: () => number;
+  readonly spoolKeyId: () => string;
+}
+
+export interface Accepted {
+  readonly queueId: string;
+  readonly size: number;
+  readonly bareLineEndings: number;
+}
+
+/**
+ * Resolves once the message is queued; rejects with a SealgateError whose
+ * `smtp` reply the session sends. Always drains `stream` (or destroys it on
+ * timeout) and never leaves a spool file behind on failure.
+ */
+export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, deps: AcceptDeps): Promise<Accepted> {
+  const guard = new SizeGuard(limits.maxMessageBytes);
+  const lineEndings = new LineEndingStream();
+  const headers = new HeaderStage({
+    prepend: buildReceivedHeader({ ...input.received, queueId: input.queueId }),
+    messageIdHeader: buildMessageIdHeader(input.queueId, input.hostname),
+    maxHeaderBytes: limits.maxHeaderBytes,
+  });
+  let spooledBytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      spooledBytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+
+  const timer = setTimeout(() => {
+    guard.destroy(new SealgateError('SG_DATA_TIMEOUT', { detail: { timeoutMs: limits.dataTimeoutMs } }));
+  }, limits.dataTimeoutMs);
+  timer.unref();
+
+  let pending;
+  try {
+    pending = await deps.spool.write(input.queueId, input.stream, [guard, lineEndings, headers, counter]);
+  } finally {
+    clearTimeout(timer);
+  }
+
+  const refusal = guard.exceeded || input.stream.sizeExceeded
+    ? new SealgateError('SG_MESSAGE_TOO_BIG', { message: `Message size exceeds fixed maximum message size of ${limits.maxMessageBytes} bytes` })
+    : headers.headerTooBig
+      ? new SealgateError('SG_HEADER_TOO_BIG', { message: `Message header size exceeds limit of ${limits.maxHeaderBytes} bytes` })
+      : limits.bareLineEndings === 'reject' && lineEndings.bareCount > 0
+        ? new SealgateError('SG_BARE_LINE_ENDING')
+        : undefined;
+  if (refusal) {
+    await pending.discard();
+    throw refusal;
+  }
+
+  await pending.commit();
+  const createdAt = deps.now();
+  const message: QueuedMessage = {
+    ...input.envelope,
+    id: input.queueId,
+    createdAt,
+    size: spooledBytes,
+    spoolKeyId: deps.spoolKeyId(),
+    bareLineEndings: lineEndings.bareCount,
+  };
+  try {
+    await deps.db.transaction(async (tx) => {
+      await insertQueuedMessage(tx, message);
+      await appendAuditEvent(
+        tx,
+        {
+          type: 'ingress:message_accepted',
+          data: {
+            queueId: message.id,
+            sessionId: input.sessionId,
+            connector: message.connector,
+            sender: message.sender,
+            recipients: message.recipients.map((r) => r.address),
+            size: message.size,
+          },
+        },
+        createdAt,
+      );
+    });
+  } catch (err) {
+    await pending.discard();
+    throw new SealgateError('SG_STORAGE_FAILED', { cause: err, detail: { step: 'queue-commit' } });
+  }
+  return { queueId: input.queueId, size: spooledBytes, bareLineEndings: lineEndings.bareCount };
+}

@@ -1,0 +1,400 @@
+/**
+ * The SMTP ingress: one smtp-server instance per configured listener, with
+ * our handlers for connect, TLS, AUTH, MAIL, RCPT and DATA. The protocol is
+ * smtp-server's; every decision is ours (connector-policy.ts) and every
+ * message goes through acceptMessage() before a 250.
+ *
+ * Reload swaps the runtime (connectors, limits, certificates) in place, so
+ * open sessions keep going; a changed listener address needs a restart.
+ */
+import type { X509Certificate } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { Config, ListenerConfig } from '../config/schema.js';
+import type { Database } from '../db/database.js';
+import { SealgateError, isSealgateError, toSmtpError, type ErrorCode } from '../errors.js';
+import { appendAudit } from '../audit/log.js';
+import type { Logger } from '../log/logger.js';
+import { normalizeIp } from '../net/cidr.js';
+import { generateQueueId, type RandomBytes } from '../queue/ids.js';
+import type { Spool } from '../spool/spool.js';
+import { verifyUser } from '../users/store.js';
+import { acceptMessage } from './accept-message.js';
+import { addressDomain, chooseConnector, compileConnector, connectorsForClient, type ClientCertFacts, type ConnectorRule } from './connector-policy.js';
+import { installReplyCodePatch } from './reply-codes.js';
+import { clientCertFacts, connectorCas, listenerTls } from './tls-material.js';
+
+installReplyCodePatch();
+
+export interface IngressDeps {
+  readonly db: Database;
+  readonly spool: Spool;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly random: RandomBytes;
+  readonly hostname: string;
+  readonly spoolKeyId: () => string;
+}
+
+interface Runtime {
+  readonly config: Config;
+  readonly connectors: readonly ConnectorRule[];
+  readonly cas: ReadonlyMap<string, X509Certificate[]>;
+}
+
+interface SessionState {
+  readonly listener: ListenerConfig;
+  readonly remoteIp: string;
+  readonly log: Logger;
+  candidates: readonly ConnectorRule[];
+  clientCert?: ClientCertFacts | undefined;
+  connector?: ConnectorRule | undefined;
+  authFailures: number;
+  countedIp: boolean;
+}
+
+interface RunningListener {
+  readonly config: ListenerConfig;
+  readonly index: number;
+  readonly server: SMTPServer;
+}
+
+function compileRuntime(config: Config): Runtime {
+  const connectors = config.connectors.map(compileConnector);
+  return { config, connectors, cas: connectorCas(connectors) };
+}
+
+function smtpError(code: ErrorCode, message?: string): Error {
+  return toSmtpError(new SealgateError(code, message === undefined ? {} : { message }));
+}
+
+const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.?[^\s@<>()[\]\\,;:"]*$|^[^\s@]+@\[[0-9a-f.:IPv]+\]$/i;
+
+export class Ingress {
+  private runtime: Runtime;
+  private listeners: RunningListener[] = [];
+  private readonly sessions = new Map<string, SessionState>();
+  private readonly perIp = new Map<string, number>();
+  private draining = false;
+  private inFlightData = 0;
+  private dataIdle: (() => void) | undefined;
+
+  constructor(
+    config: Config,
+    private readonly deps: IngressDeps,
+  ) {
+    this.runtime = compileRuntime(config);
+  }
+
+  /** Bound addresses, by listener name (port 0 resolves to the real port). */
+  addresses(): { name: string; host: string; port: number }[] {
+    return this.listeners.map((l) => {
+      const addr = l.server.server.address() as AddressInfo | null;
+      return { name: l.config.name, host: addr?.address ?? l.config.host, port: addr?.port ?? l.config.port };
+    });
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.runtime;
+    for (const [index, listener] of config.smtp.listeners.entries()) {
+      const server = new SMTPServer(this.serverOptions(listener, index));
+      server.on('error', (err: Error) => this.deps.log.error({ event: 'LISTENER_ERROR', listener: listener.name, err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'listener error'));
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error): void => reject(new SealgateError('SG_CONFIG_INVALID', {
+          message: `smtp.listeners[${index}]: cannot listen on ${listener.host}:${listener.port} (${(err as NodeJS.ErrnoException).code ?? err.message}): choose a free port or stop the other process`,
+          cause: err,
+        }));
+        server.server.once('error', onError);
+        server.listen(listener.port, listener.host, () => {
+          server.server.off('error', onError);
+          resolve();
+        });
+      });
+      this.listeners.push({ config: listener, index, server });
+      const bound = server.server.address() as AddressInfo;
+      this.deps.log.info({ event: 'LISTENER_STARTED', listener: listener.name, host: bound.address, port: bound.port, tls: listener.tls }, 'listening');
+    }
+  }
+
+  /** Applies a new, already validated config to running listeners. */
+  reload(config: Config): { restartNeeded: string[] } {
+    const next = compileRuntime(config);
+    const restartNeeded: string[] = [];
+    const byName = new Map(config.smtp.listeners.map((l, i) => [l.name, { l, i }]));
+    for (const running of this.listeners) {
+      const found = byName.get(running.config.name);
+      if (!found || found.l.host !== running.config.host || found.l.port !== running.config.port || found.l.tls !== running.config.tls || found.l.proxyProtocol !== running.config.proxyProtocol) {
+        restartNeeded.push(running.config.name);
+        continue;
+      }
+      const tls = listenerTls(config, found.i, next.connectors);
+      const options = running.server.options as SMTPServerOptions & Record<string, unknown>;
+      options.size = config.smtp.maxMessageBytes;
+      options.socketTimeout = config.smtp.idleTimeoutMs;
+      options.closeTimeout = config.smtp.shutdownTimeoutMs;
+      options.maxClients = config.smtp.maxConnections;
+      options.disabledCommands = this.disabledCommands(found.l);
+      if (tls) running.server.updateSecureContext({ ...tls });
+      (running as { config: ListenerConfig }).config = found.l;
+    }
+    for (const l of config.smtp.listeners) {
+      if (!this.listeners.some((r) => r.config.name === l.name)) restartNeeded.push(l.name);
+    }
+    this.runtime = next;
+    return { restartNeeded };
+  }
+
+  /**
+   * SIGTERM: new sessions and new transactions get 421 4.3.2; DATA already
+   * in progress may finish within `timeoutMs`; then the listeners close.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    if (this.inFlightData > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+        this.dataIdle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await Promise.all(
+      this.listeners.map(
+        (l) =>
+          new Promise<void>((resolve) => {
+            (l.server.options as SMTPServerOptions).closeTimeout = 1;
+            l.server.close(() => resolve());
+          }),
+      ),
+    );
+    this.listeners = [];
+  }
+
+  private disabledCommands(listener: ListenerConfig): string[] {
+    const out: string[] = [];
+    if (!listener.auth) out.push('AUTH');
+    if (listener.tls !== 'starttls') out.push('STARTTLS');
+    return out;
+  }
+
+  private serverOptions(listener: ListenerConfig, index: number): SMTPServerOptions {
+    const { config } = this.runtime;
+    const tls = listenerTls(config, index, this.runtime.connectors);
+    return {
+      ...(tls ?? {}),
+      name: this.deps.hostname,
+      banner: 'Sealgate',
+      secure: listener.tls === 'implicit',
+      logger: false,
+      size: config.smtp.maxMessageBytes,
+      authMethods: ['PLAIN', 'LOGIN'],
+      authOptional: true,
+      allowInsecureAuth: false,
+      disabledCommands: this.disabledCommands(listener),
+      hideSTARTTLS: listener.tls !== 'starttls',
+      hideDSN: false,
+      hideREQUIRETLS: false,
+      hideENHANCEDSTATUSCODES: false,
+      hidePIPELINING: false,
+      hide8BITMIME: false,
+      hideSMTPUTF8: false,
+      disableReverseLookup: true,
+      useProxy: listener.proxyProtocol,
+      maxClients: config.smtp.maxConnections,
+      socketTimeout: config.smtp.idleTimeoutMs,
+      closeTimeout: config.smtp.shutdownTimeoutMs,
+      onConnect: (session, cb) => this.onConnect(listener, session, cb),
+      onSecure: (socket, session, cb) => this.onSecure(socket as TLSSocket, session, cb),
+      onAuth: (auth, session, cb) => void this.onAuth(auth, session, cb),
+      onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
+      onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
+      onData: (stream, session, cb) => void this.onData(stream, session, cb),
+      onClose: (session) => this.onClose(session),
+    };
+  }
+
+  private audit(type: Parameters<typeof appendAudit>[1]['type'], data: Record<string, unknown>): void {
+    appendAudit(this.deps.db, { type, data } as Parameters<typeof appendAudit>[1], this.deps.now()).catch((err: unknown) => {
+      this.deps.log.error({ event: 'AUDIT_WRITE_FAILED', type, err: { message: (err as Error).message } }, 'audit write failed');
+    });
+  }
+
+  private onConnect(listener: ListenerConfig, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    const remoteIp = normalizeIp(session.remoteAddress);
+    const log = this.deps.log.child({ sessionId: session.id, listener: listener.name, remoteIp });
+    const refuse = (code: ErrorCode): void => {
+      log.info({ event: 'SESSION_REFUSED', reason: code }, 'connection refused');
+      this.audit('ingress:connection_refused', { sessionId: session.id, listener: listener.name, remoteIp, reason: code });
+      cb(smtpError(code));
+    };
+    if (this.draining) return refuse('SG_SHUTTING_DOWN');
+    const candidates = connectorsForClient(this.runtime.connectors, listener.connectors, remoteIp);
+    if (candidates.length === 0) return refuse('SG_CLIENT_NOT_ALLOWED');
+    const count = this.perIp.get(remoteIp) ?? 0;
+    if (count >= this.runtime.config.smtp.maxConnectionsPerIp) return refuse('SG_TOO_MANY_CONNECTIONS');
+    this.perIp.set(remoteIp, count + 1);
+    this.sessions.set(session.id, { listener, remoteIp, log, candidates, authFailures: 0, countedIp: true });
+    log.debug({ event: 'SESSION_OPENED' }, 'session opened');
+    this.audit('ingress:connection_accepted', { sessionId: session.id, listener: listener.name, remoteIp });
+    cb();
+  }
+
+  private onClose(session: SMTPServerSession): void {
+    const state = this.sessions.get(session.id);
+    if (!state) return;
+    this.sessions.delete(session.id);
+    if (state.countedIp) {
+      const left = (this.perIp.get(state.remoteIp) ?? 1) - 1;
+      if (left <= 0) this.perIp.delete(state.remoteIp);
+      else this.perIp.set(state.remoteIp, left);
+    }
+  }
+
+  private onSecure(socket: TLSSocket, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    const state = this.sessions.get(session.id);
+    if (state) {
+      state.clientCert = clientCertFacts(socket, this.runtime.cas);
+      const cipher = socket.getCipher();
+      state.log.debug({ event: 'TLS_ESTABLISHED', tlsVersion: socket.getProtocol(), cipher: cipher.name, clientCert: state.clientCert ? state.clientCert.verified : false }, 'tls established');
+    }
+    cb();
+  }
+
+  private async onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, response?: { user?: unknown }) => void): Promise<void> {
+    const state = this.sessions.get(session.id);
+    if (!state) return cb(smtpError('SG_STORAGE_FAILED'));
+    const user = auth.username ?? '';
+    const data = { sessionId: session.id, listener: state.listener.name, remoteIp: state.remoteIp, user, method: auth.method };
+    let ok = false;
+    try {
+      ok = (auth.method === 'PLAIN' || auth.method === 'LOGIN') && typeof auth.password === 'string' && (await verifyUser(this.deps.db, user, auth.password));
+    } catch (err) {
+      state.log.error({ event: 'AUTH_ERROR', err: { message: (err as Error).message } }, 'auth backend failed');
+      const e = new Error('4.7.0 Temporary authentication failure') as Error & { responseCode: number };
+      e.responseCode = 454;
+      return cb(e);
+    }
+    if (ok) {
+      state.log.info({ event: 'AUTH_SUCCEEDED', method: auth.method }, 'authenticated');
+      this.audit('ingress:auth_succeeded', data);
+      return cb(null, { user });
+    }
+    state.authFailures++;
+    state.log.warn({ event: 'AUTH_FAILED', method: auth.method, failures: state.authFailures }, 'authentication failed');
+    this.audit('ingress:auth_failed', data);
+    if (state.authFailures >= this.runtime.config.smtp.maxAuthFailures) {
+      const e = new Error('4.7.0 Too many authentication failures') as Error & { responseCode: number };
+      e.responseCode = 421;
+      return cb(e);
+    }
+    cb(smtpError('SG_AUTH_FAILED'));
+  }
+
+  private onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    const state = this.sessions.get(session.id);
+    if (!state) return cb(smtpError('SG_RELAY_DENIED'));
+    if (this.draining) return cb(smtpError('SG_SHUTTING_DOWN'));
+    if (address.address !== '' && !ADDRESS.test(address.address)) return cb(smtpError('SG_BAD_SENDER_SYNTAX'));
+    // re-evaluate on every transaction: a reload may have changed the connectors
+    const candidates = connectorsForClient(this.runtime.connectors, state.listener.connectors, state.remoteIp);
+    state.candidates = candidates;
+    const user = typeof session.user === 'string' ? session.user : undefined;
+    const choice = chooseConnector(candidates, { tls: session.secure, clientCert: state.clientCert, user }, addressDomain(address.address));
+    if (!choice.ok) {
+      state.connector = undefined;
+      state.log.info({ event: 'SENDER_REFUSED', reason: choice.code, senderDomain: addressDomain(address.address) }, 'sender refused');
+      return cb(smtpError(choice.code));
+    }
+    state.connector = choice.connector;
+    cb();
+  }
+
+  private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    const state = this.sessions.get(session.id);
+    if (!state?.connector) return cb(smtpError('SG_RELAY_DENIED'));
+    if (!ADDRESS.test(address.address)) return cb(smtpError('SG_BAD_RECIPIENT_SYNTAX'));
+    if (session.envelope.rcptTo.length >= this.runtime.config.smtp.maxRecipients) return cb(smtpError('SG_TOO_MANY_RECIPIENTS'));
+    cb();
+  }
+
+  private async onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): Promise<void> {
+    const state = this.sessions.get(session.id);
+    const connector = state?.connector;
+    if (!state || !connector) {
+      stream.resume();
+      stream.on('end', () => cb(smtpError('SG_RELAY_DENIED')));
+      return;
+    }
+    this.inFlightData++;
+    const { config } = this.runtime;
+    const queueId = generateQueueId(this.deps.now(), this.deps.random);
+    const cipher = session.secure ? (session.tlsOptions as { name?: string; version?: string } | false) : false;
+    const tlsInfo = cipher ? { version: cipher.version ?? 'TLS', cipher: cipher.name ?? 'unknown' } : undefined;
+    const envelope = session.envelope as SMTPServerSession['envelope'] & { requireTLS?: boolean; dsn?: { ret?: string | null; envid?: string | null } };
+    const authUser = typeof session.user === 'string' ? session.user : undefined;
+    try {
+      const accepted = await acceptMessage(
+        {
+          queueId,
+          stream,
+          sessionId: session.id,
+          hostname: this.deps.hostname,
+          received: {
+            helo: session.hostNameAppearsAs || 'unknown',
+            clientIp: state.remoteIp,
+            byHost: this.deps.hostname,
+            tls: tlsInfo,
+            authenticated: authUser !== undefined,
+            smtputf8: Boolean(envelope.smtpUtf8),
+            date: new Date(this.deps.now()),
+          },
+          envelope: {
+            sender: envelope.mailFrom ? envelope.mailFrom.address : '',
+            listener: state.listener.name,
+            connector: connector.name,
+            clientIp: state.remoteIp,
+            helo: (session.hostNameAppearsAs || '').slice(0, 255),
+            tlsVersion: tlsInfo?.version,
+            authUser,
+            bodyType: (envelope.bodyType || '7bit').toUpperCase(),
+            smtputf8: Boolean(envelope.smtpUtf8),
+            requireTls: Boolean(envelope.requireTLS),
+            dsnRet: envelope.dsn?.ret ?? undefined,
+            dsnEnvid: envelope.dsn?.envid ?? undefined,
+            recipients: envelope.rcptTo.map((r) => ({ address: r.address, notify: r.dsn?.notify, orcpt: r.dsn?.orcpt })),
+          },
+        },
+        {
+          maxMessageBytes: config.smtp.maxMessageBytes,
+          maxHeaderBytes: config.smtp.maxHeaderBytes,
+          dataTimeoutMs: config.smtp.dataTimeoutMs,
+          bareLineEndings: config.smtp.bareLineEndings,
+        },
+        { db: this.deps.db, spool: this.deps.spool, now: this.deps.now, spoolKeyId: this.deps.spoolKeyId },
+      );
+      state.log.info(
+        { event: 'MESSAGE_ACCEPTED', queueId, connectorId: connector.name, bytes: accepted.size, recipients: envelope.rcptTo.length, senderDomain: addressDomain(envelope.mailFrom ? envelope.mailFrom.address : ''), bareLineEndings: accepted.bareLineEndings },
+        'message queued',
+      );
+      cb(null, `2.0.0 Ok: queued as ${queueId}`);
+    } catch (err) {
+      const e = isSealgateError(err) ? err : new SealgateError('SG_STORAGE_FAILED', { cause: err });
+      const level = e.code === 'SG_STORAGE_FAILED' || e.code === 'SG_STORAGE_FULL' ? 'error' : 'info';
+      state.log[level]({ event: 'MESSAGE_REJECTED', reason: e.code, reply: e.smtp ? `${e.smtp.code} ${e.smtp.enhanced}` : undefined, errno: (e.detail as { errno?: string } | undefined)?.errno, cause: e.code === 'SG_STORAGE_FAILED' ? String((e.cause as Error | undefined)?.message ?? '') : undefined }, 'message refused');
+      this.audit('ingress:message_rejected', { sessionId: session.id, connector: connector.name, reason: e.code, reply: e.smtp ? `${e.smtp.code} ${e.smtp.enhanced}` : '451 4.3.0' });
+      // a timed-out transfer closes the connection (421), the client may not be listening any more
+      const out = e.code === 'SG_DATA_TIMEOUT' ? Object.assign(new Error(`${e.smtp?.enhanced ?? '4.4.2'} ${e.message}`), { responseCode: 421 }) : toSmtpError(e);
+      cb(out);
+    } finally {
+      this.inFlightData--;
+      if (this.inFlightData === 0 && this.dataIdle) {
+        const idle = this.dataIdle;
+        this.dataIdle = undefined;
+        idle();
+      }
+    }
+  }
+}

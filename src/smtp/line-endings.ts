@@ -1,0 +1,101 @@
+/**
+ * SMTP smuggling defence, stage 1: line endings inside DATA.
+ *
+ * smtp-server only ends DATA at <CRLF>.<CRLF>, so "\n.\n", "\n.\r\n" or
+ * "\r.\r" never split one DATA into two messages here. But a bare CR or LF left
+ * in the stored message could end DATA early at a lenient downstream server
+ * when we relay it. So every line ending that is not CRLF is either rewritten
+ * to CRLF ('normalize', Postfix's smtpd_forbid_bare_newline=normalize
+ * behaviour, extended to bare CR) or counted so the session can refuse the
+ * message ('reject'). Either way what reaches the spool has CRLF line endings
+ * only, and a dot line stays inside the body where the delivery client will
+ * dot-stuff it.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+
+const CR = 0x0d;
+const LF = 0x0a;
+const CRLF = Buffer.from('\r\n');
+
+export type BareLineEndingMode = 'normalize' | 'reject';
+
+/**
+ * Pure core, usable without streams: feed chunks, get output chunks. State
+ * across chunks is a pending CR whose next byte has not been seen yet.
+ */
+export class LineEndingNormalizer {
+  /** Number of bare CR or bare LF seen so far. */
+  bareCount = 0;
+  private pendingCr = false;
+
+  push(chunk: Buffer): Buffer {
+    const out: Buffer[] = [];
+    let start = 0;
+    let i = 0;
+    if (this.pendingCr) {
+      this.pendingCr = false;
+      if (chunk.length > 0 && chunk[0] === LF) {
+        out.push(CRLF);
+        start = i = 1;
+      } else {
+        this.bareCount++;
+        out.push(CRLF);
+      }
+    }
+    for (; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (b === CR) {
+        if (i + 1 === chunk.length) {
+          out.push(chunk.subarray(start, i));
+          this.pendingCr = true;
+          start = chunk.length;
+          break;
+        }
+        if (chunk[i + 1] === LF) {
+          i++;
+          continue;
+        }
+        // bare CR
+        this.bareCount++;
+        out.push(chunk.subarray(start, i), CRLF);
+        start = i + 1;
+      } else if (b === LF) {
+        // bare LF (a CRLF pair was skipped above)
+        this.bareCount++;
+        out.push(chunk.subarray(start, i), CRLF);
+        start = i + 1;
+      }
+    }
+    if (start < chunk.length) out.push(chunk.subarray(start));
+    return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+  }
+
+  /** Call at end of input: a trailing CR is bare. */
+  end(): Buffer {
+    if (!this.pendingCr) return Buffer.alloc(0);
+    this.pendingCr = false;
+    this.bareCount++;
+    return CRLF;
+  }
+}
+
+/** Stream wrapper; `bareCount` is final once the stream has flushed. */
+export class LineEndingStream extends Transform {
+  private readonly core = new LineEndingNormalizer();
+
+  get bareCount(): number {
+    return this.core.bareCount;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    const out = this.core.push(chunk);
+    if (out.length > 0) this.push(out);
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    const out = this.core.end();
+    if (out.length > 0) this.push(out);
+    done();
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * Streaming authenticated encryption of spooled message bodies (format in
+ * docs/spool-format.md). A random data key per stream, wrapped by the
+ * keyring's current master key, encrypts 64 KiB chunks with AES-256-GCM in the
+ * STREAM construction (counter + final flag in the nonce), so truncation,
+ * reordering and appended data are detected. The context (queue id) is bound
+ * into every authentication tag. Memory use is bounded by about one chunk.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { type Keyring, unwrapKey, wrapKey } from '../crypto/keyring.js';
+import { SealgateError } from '../errors.js';
+
+export const SPOOL_MAGIC = Buffer.from('SGSPOOL1', 'ascii');
+/** Plaintext bytes per chunk written by createEncryptStream. */
+export const SPOOL_CHUNK_SIZE = 64 * 1024;
+/** Largest chunk size a header may declare; bounds what the decrypter buffers. */
+export const SPOOL_MAX_CHUNK_SIZE = 1024 * 1024;
+export const SPOOL_MAX_WRAPPED_KEY_LENGTH = 1024;
+/** No valid header is longer; read this many bytes to call readSpoolHeader. */
+export const SPOOL_MAX_HEADER_LENGTH = 8 + 1 + 255 + 2 + SPOOL_MAX_WRAPPED_KEY_LENGTH + 4;
+
+const TAG_LENGTH = 16;
+const DATA_KEY_LENGTH = 32;
+const MIN_WRAPPED_KEY_LENGTH = 12 + 16; // IV + tag of the wrapping
+const MAX_CHUNKS = 0x1_0000_0000; // 4-byte counter
+
+export interface SpoolHeader {
+  readonly keyId: string;
+  readonly wrappedKey: Buffer;
+  readonly chunkSize: number;
+  /** Header length in bytes; the first chunk starts here. */
+  readonly length: number;
+}
+
+function corrupt(message: string, detail?: Record<string, unknown>, cause?: unknown): SealgateError {
+  return new SealgateError('SG_SPOOL_CORRUPT', { message: `spool file is corrupt: ${message}`, detail, cause });
+}
+
+/**
+ * Parses the header at the start of `buf`. Returns null when `buf` is a valid
+ * but incomplete prefix (read more bytes, at most SPOOL_MAX_HEADER_LENGTH);
+ * throws SG_SPOOL_CORRUPT when it cannot be a header.
+ */
+export function readSpoolHeader(buf: Buffer): SpoolHeader | null {
+  const magicPart = Math.min(buf.length, SPOOL_MAGIC.length);
+  if (!buf.subarray(0, magicPart).equals(SPOOL_MAGIC.subarray(0, magicPart))) throw corrupt('bad magic');
+  if (buf.length < 9) return null;
+  const idLength = buf.readUInt8(8);
+  if (idLength === 0) throw corrupt('empty key id');
+  let off = 9 + idLength;
+  if (buf.length < off + 2) return null;
+  const idBytes = buf.subarray(9, off);
+  if (idBytes.some((b) => b < 0x21 || b > 0x7e)) throw corrupt('key id is not printable ASCII');
+  const keyId = idBytes.toString('latin1');
+  const wrappedLength = buf.readUInt16BE(off);
+  off += 2;
+  if (wrappedLength < MIN_WRAPPED_KEY_LENGTH || wrappedLength > SPOOL_MAX_WRAPPED_KEY_LENGTH) {
+    throw corrupt('wrapped key length out of range', { wrappedLength });
+  }
+  if (buf.length < off + wrappedLength + 4) return null;
+  const wrappedKey = Buffer.from(buf.subarray(off, off + wrappedLength));
+  off += wrappedLength;
+  const chunkSize = buf.readUInt32BE(off);
+  if (chunkSize < 1 || chunkSize > SPOOL_MAX_CHUNK_SIZE) throw corrupt('chunk size out of range', { chunkSize });
+  return { keyId, wrappedKey, chunkSize, length: off + 4 };
+}
+
+function encodeHeader(keyId: string, wrapped: Buffer, chunkSize: number): Buffer {
+  const id = Buffer.from(keyId, 'latin1');
+  if (id.length < 1 || id.length > 255 || wrapped.length > SPOOL_MAX_WRAPPED_KEY_LENGTH) {
+    throw new RangeError('key id or wrapped key too long for the spool header');
+  }
+  const lens = Buffer.alloc(7);
+  lens.writeUInt16BE(wrapped.length, 0);
+  lens.writeUInt32BE(chunkSize, 3);
+  return Buffer.concat([SPOOL_MAGIC, Buffer.of(id.length), id, lens.subarray(0, 2), wrapped, lens.subarray(3)]);
+}
+
+/** AAD for wrapping the data key: magic || context (UTF-8). */
+function wrapAad(context: string): Buffer {
+  return Buffer.concat([SPOOL_MAGIC, Buffer.from(context, 'utf8')]);
+}
+
+/** AAD for every chunk: sha256(header bytes || context (UTF-8)). */
+function chunkAad(header: Buffer, context: string): Buffer {
+  return createHash('sha256').update(header).update(context, 'utf8').digest();
+}
+
+/** 7 zero bytes || 4-byte BE counter || final flag. */
+function chunkNonce(counter: number, final: boolean): Buffer {
+  const nonce = Buffer.alloc(12);
+  nonce.writeUInt32BE(counter, 7);
+  nonce[11] = final ? 1 : 0;
+  return nonce;
+}
+
+class EncryptStream extends Transform {
+  private readonly dataKey = randomBytes(DATA_KEY_LENGTH);
+  private readonly header: Buffer;
+  private readonly aad: Buffer;
+  private readonly pending = Buffer.alloc(SPOOL_CHUNK_SIZE);
+  private fill = 0;
+  private counter = 0;
+  private headerSent = false;
+
+  constructor(keyring: Keyring, context: string) {
+    super();
+    const { keyId, wrapped } = wrapKey(keyring, this.dataKey, wrapAad(context));
+    this.header = encodeHeader(keyId, wrapped, SPOOL_CHUNK_SIZE);
+    this.aad = chunkAad(this.header, context);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.sendHeader();
+      let off = 0;
+      while (off < chunk.length) {
+        // A full chunk is sealed only once more data arrives: it is not the final one.
+        if (this.fill === SPOOL_CHUNK_SIZE) {
+          this.seal(this.pending, false);
+          this.fill = 0;
+        }
+        const n = chunk.copy(this.pending, this.fill, off);
+        this.fill += n;
+        off += n;
+      }
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      this.sendHeader();
+      this.seal(this.pending.subarray(0, this.fill), true);
+      this.wipe();
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.wipe();
+    callback(err);
+  }
+
+  private wipe(): void {
+    this.dataKey.fill(0);
+    this.pending.fill(0);
+    this.fill = 0;
+  }
+
+  private sendHeader(): void {
+    if (this.headerSent) return;
+    this.headerSent = true;
+    this.push(this.header);
+  }
+
+  private seal(plaintext: Buffer, final: boolean): void {
+    if (this.counter >= MAX_CHUNKS) {
+      throw new SealgateError('SG_MESSAGE_TOO_BIG', { message: 'message too large for the spool format' });
+    }
+    const cipher = createCipheriv('aes-256-gcm', this.dataKey, chunkNonce(this.counter, final), { authTagLength: TAG_LENGTH });
+    cipher.setAAD(this.aad);
+    const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(ct.length);
+    this.push(Buffer.concat([length, ct, cipher.getAuthTag()]));
+    this.counter++;
+  }
+}
+
+/** FIFO of byte buffers that hands out exact-length prefixes. */
+class ByteQueue {
+  private parts: Buffer[] = [];
+  length = 0;
+
+  append(buf: Buffer): void {
+    if (buf.length === 0) return;
+    this.parts.push(buf);
+    this.length += buf.length;
+  }
+
+  /** The first n (<= length) bytes as one buffer, without consuming them. */
+  peek(n: number): Buffer {
+    if (n > this.length) throw new RangeError('ByteQueue.peek past the end');
+    const first = this.parts[0];
+    if (first === undefined || n === 0) return Buffer.alloc(0);
+    if (first.length >= n) return first.subarray(0, n);
+    let k = 0;
+    let have = 0;
+    while (have < n) have += this.parts[k++]?.length ?? 0;
+    const merged = Buffer.concat(this.parts.slice(0, k));
+    this.parts.splice(0, k, merged);
+    return merged.subarray(0, n);
+  }
+
+  take(n: number): Buffer {
+    const out = this.peek(n);
+    const first = this.parts[0];
+    if (first !== undefined && n > 0) {
+      if (first.length === n) this.parts.shift();
+      else this.parts[0] = first.subarray(n);
+      this.length -= n;
+    }
+    return out;
+  }
+}
+
+class DecryptStream extends Transform {
+  private readonly queue = new ByteQueue();
+  private state: 'header' | 'chunks' | 'done' = 'header';
+  private dataKey: Buffer | undefined;
+  private aad: Buffer = Buffer.alloc(0);
+  private chunkSize = 0;
+  private counter = 0;
+  /** Declared ciphertext length of the chunk being read; -1 before its prefix. */
+  private chunkLength = -1;
+
+  constructor(
+    private readonly keyring: Keyring,
+    private readonly context: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.queue.append(chunk);
+      this.process(false);
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      this.process(true);
+      if (this.state !== 'done') throw corrupt('truncated (no final chunk)', { context: this.context, chunk: this.counter });
+      this.dataKey?.fill(0);
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.dataKey?.fill(0);
+    callback(err);
+  }
+
+  private process(ended: boolean): void {
+    if (this.state === 'header') {
+      const header = readSpoolHeader(this.queue.peek(Math.min(this.queue.length, SPOOL_MAX_HEADER_LENGTH)));
+      if (!header) {
+        if (ended) throw corrupt('truncated header', { context: this.context });
+        return;
+      }
+      const headerBytes = this.queue.take(header.length);
+      const dataKey = unwrapKey(this.keyring, header.keyId, header.wrappedKey, wrapAad(this.context));
+      if (dataKey.length !== DATA_KEY_LENGTH) throw corrupt('data key has the wrong length', { context: this.context });
+      this.dataKey = dataKey;
+      this.aad = chunkAad(headerBytes, this.context);
+      this.chunkSize = header.chunkSize;
+      this.state = 'chunks';
+    }
+    while (this.state === 'chunks') {
+      if (this.chunkLength < 0) {
+        if (this.queue.length < 4) break;
+        const declared = this.queue.take(4).readUInt32BE(0);
+        if (declared > this.chunkSize) {
+          throw corrupt('chunk length exceeds the chunk size', { context: this.context, chunk: this.counter });
+        }
+        this.chunkLength = declared;
+      }
+      const recordLength = this.chunkLength + TAG_LENGTH;
+      if (this.queue.length < recordLength) break;
+      // Only the last chunk may be short; a full one is final only if nothing follows it.
+      let final: boolean;
+      if (this.chunkLength < this.chunkSize) final = true;
+      else if (this.queue.length > recordLength) final = false;
+      else if (ended) final = true;
+      else break;
+      this.open(this.queue.take(recordLength), final);
+      this.chunkLength = -1;
+      if (final) this.state = 'done';
+    }
+    if (this.state === 'done' && this.queue.length > 0) throw corrupt('data after the final chunk', { context: this.context });
+  }
+
+  private open(record: Buffer, final: boolean): void {
+    if (this.counter >= MAX_CHUNKS || !this.dataKey) throw corrupt('too many chunks', { context: this.context });
+    const ct = record.subarray(0, this.chunkLength);
+    const decipher = createDecipheriv('aes-256-gcm', this.dataKey, chunkNonce(this.counter, final), { authTagLength: TAG_LENGTH });
+    decipher.setAuthTag(record.subarray(this.chunkLength));
+    decipher.setAAD(this.aad);
+    let plaintext: Buffer;
+    try {
+      plaintext = Buffer.concat([decipher.update(ct), decipher.final()]);
+    } catch (err) {
+      throw corrupt(`chunk ${this.counter} failed authentication`, { context: this.context, chunk: this.counter }, err);
+    }
+    // Emitted only now that the tag has verified.
+    this.push(plaintext);
+    this.counter++;
+  }
+}
+
+/** Encrypts a message body; `context` (e.g. the queue id) must be given again to decrypt. */
+export function createEncryptStream(keyring: Keyring, context: string): Transform {
+  return new EncryptStream(keyring, context);
+}
+
+/**
+ * Decrypts and verifies; errors with SG_SPOOL_CORRUPT on any tampering,
+ * truncation, trailing data or wrong context, SG_KEY_UNKNOWN when the header's
+ * key id is not in the keyring. Output before an error is verified plaintext
+ * of the chunks so far, never the whole message: discard it on error.
+ */
+export function createDecryptStream(keyring: Keyring, context: string): Transform {
+  return new DecryptStream(keyring, context);
+}

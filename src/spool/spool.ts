@@ -1,0 +1,158 @@
+/**
+ * The durable, encrypted message spool.
+ *
+ * Write discipline (nothing acknowledged can be lost):
+ *   1. stream the body through encryption into spool/tmp/<id> (mode 0600)
+ *   2. fsync the file
+ *   3. rename it to spool/msg/<shard>/<id> and fsync that directory
+ *   4. the caller commits the queue rows (SQLite, synchronous=FULL)
+ *   5. only then the SMTP 250
+ * A crash before 4 leaves a file without a row: an orphan, removed at start.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { SealgateError } from '../errors.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { createDecryptStream, createEncryptStream } from './crypt-stream.js';
+
+export interface PendingSpoolFile {
+  readonly id: string;
+  readonly tmpPath: string;
+  /** Encrypted bytes written. */
+  readonly bytes: number;
+  /** fsync'd rename into place; returns the final path. */
+  commit(): Promise<string>;
+  /** Removes the file, whether committed or not. */
+  discard(): Promise<void>;
+}
+
+function storageError(err: unknown): SealgateError {
+  if (err instanceof SealgateError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new SealgateError('SG_STORAGE_FULL', { cause: err, detail: { errno: code } });
+  return new SealgateError('SG_STORAGE_FAILED', { cause: err, detail: { errno: code ?? 'unknown' } });
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export class Spool {
+  readonly tmpDir: string;
+  readonly msgDir: string;
+
+  constructor(
+    readonly root: string,
+    private readonly keyring: Keyring,
+  ) {
+    this.tmpDir = join(root, 'tmp');
+    this.msgDir = join(root, 'msg');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
+    await mkdir(this.msgDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Shard by the last two (random) characters of the id. */
+  pathFor(id: string): string {
+    return join(this.msgDir, id.slice(-2), id);
+  }
+
+  /**
+   * Encrypts `source` (after passing it through `stages`) into a temporary
+   * spool file. Never buffers the message; backpressure flows to the socket.
+   */
+  async write(id: string, source: Readable, stages: readonly Transform[] = []): Promise<PendingSpoolFile> {
+    const tmpPath = join(this.tmpDir, id);
+    const finalPath = this.pathFor(id);
+    let committed = false;
+    let fh;
+    try {
+      fh = await open(tmpPath, 'wx', 0o600);
+    } catch (err) {
+      throw storageError(err);
+    }
+    let bytes = 0;
+    try {
+      const out = fh.createWriteStream({ autoClose: false });
+      const encrypt = createEncryptStream(this.keyring, id);
+      encrypt.on('data', (c: Buffer) => {
+        bytes += c.length;
+      });
+      await pipeline([source, ...stages, encrypt, out]);
+      await fh.sync();
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await unlink(tmpPath).catch(() => undefined);
+      throw storageError(err);
+    }
+    await fh.close();
+    const discard = async (): Promise<void> => {
+      await unlink(committed ? finalPath : tmpPath).catch(() => undefined);
+    };
+    return {
+      id,
+      tmpPath,
+      bytes,
+      discard,
+      commit: async () => {
+        try {
+          const shard = join(this.msgDir, id.slice(-2));
+          await mkdir(shard, { recursive: true, mode: 0o700 });
+          await rename(tmpPath, finalPath);
+          committed = true;
+          await fsyncDir(shard);
+          await fsyncDir(this.msgDir);
+          return finalPath;
+        } catch (err) {
+          await discard();
+          throw storageError(err);
+        }
+      },
+    };
+  }
+
+  /** Decrypting read stream of a spooled message. */
+  read(id: string): Readable {
+    const decrypt = createDecryptStream(this.keyring, id);
+    const file = createReadStream(this.pathFor(id));
+    file.on('error', (err) => decrypt.destroy(err));
+    return file.pipe(decrypt);
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.pathFor(id), { force: true });
+  }
+
+  /**
+   * Start-up cleanup: every temporary file, and every spooled file whose id has
+   * no queue row (`isQueued` says), is a transaction that never got its 250.
+   */
+  async removeOrphans(isQueued: (id: string) => Promise<boolean>): Promise<{ tmp: number; orphans: number }> {
+    let tmp = 0;
+    let orphans = 0;
+    for (const name of await readdir(this.tmpDir)) {
+      await rm(join(this.tmpDir, name), { force: true });
+      tmp++;
+    }
+    for (const shard of await readdir(this.msgDir)) {
+      const dir = join(this.msgDir, shard);
+      for (const name of await readdir(dir)) {
+        if (!(await isQueued(name))) {
+          await rm(join(dir, name), { force: true });
+          orphans++;
+        }
+      }
+    }
+    return { tmp, orphans };
+  }
+}

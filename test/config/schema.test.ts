@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { embeddedDefaultConfig, parseConfigText, redactConfig, validateConfig } from '../../src/config/load.js';
+import { isSealgateError } from '../../src/errors.js';
+
+const base = {
+  smtp: { listeners: [{ name: 'relay', tls: 'none' }] },
+  connectors: [{ name: 'c', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'] }],
+};
+
+function problemFor(raw: unknown): string {
+  try {
+    validateConfig(raw, 'test.yaml');
+  } catch (err) {
+    if (isSealgateError(err, 'SG_CONFIG_INVALID')) return err.message;
+    throw err;
+  }
+  throw new Error('config was accepted');
+}
+
+describe('config validation', () => {
+  it('the embedded default is valid and listens on 127.0.0.1:2525 with STARTTLS', () => {
+    const cfg = validateConfig(embeddedDefaultConfig('gw.test'), 'embedded');
+    expect(cfg.smtp.listeners[0]).toMatchObject({ host: '127.0.0.1', port: 2525, tls: 'starttls' });
+    expect(cfg.connectors[0]?.allowIps).toContain('127.0.0.0/8');
+    expect(cfg.connectors[0]?.senderDomains).toContain('gw.test');
+    expect(cfg.tls.generateDevCerts).toBe(true);
+    expect(cfg.dataDir).toBe('./data');
+  });
+
+  it('the example config documents a valid config', () => {
+    const cfg = parseConfigText(readFileSync('config/sealgate.example.yaml', 'utf8'), 'example');
+    expect(cfg.delivery.port).toBe(25);
+    expect(cfg.dns.servers).toEqual([]);
+  });
+
+  it('fills defaults for the public contract keys', () => {
+    const cfg = validateConfig(base, 't');
+    expect(cfg.delivery.port).toBe(25);
+    expect(cfg.keys.masterKeyFile).toBe('./data/keys/master.key');
+    expect(cfg.log.level).toBe('info');
+    expect(cfg.tls.trustedCaFiles).toEqual([]);
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['bad port type', { ...base, smtp: { listeners: [{ name: 'relay', tls: 'none', port: 'abc' }] } }, /smtp\.listeners\[0\]\.port: got "abc": expected number/],
+    ['port out of range', { ...base, smtp: { listeners: [{ name: 'relay', tls: 'none', port: 70000 }] } }, /smtp\.listeners\[0\]\.port: got 70000/],
+    ['bad tls mode', { ...base, smtp: { listeners: [{ name: 'relay', tls: 'yes' }] } }, /smtp\.listeners\[0\]\.tls: got "yes": expected one of "starttls", "implicit", "none"/],
+    ['TLS listener without cert', { ...base, smtp: { listeners: [{ name: 'relay' }] } }, /smtp\.listeners\[0\]\.certFile: got nothing: a TLS listener needs certFile and keyFile/],
+    ['bad CIDR', { ...base, connectors: [{ name: 'c', allowIps: ['10.0.0.0/33'], senderDomains: ['a.b'] }] }, /connectors\[0\]\.allowIps\[0\]: got "10\.0\.0\.0\/33": expected an IPv4 or IPv6 address or CIDR range/],
+    ['unknown key', { ...base, smtpp: {} }, /\(top level\): unknown key "smtpp": remove it or check the spelling/],
+    ['unknown nested key', { ...base, delivery: { prot: 25 } }, /delivery: unknown key "prot"/],
+    ['bad dns server', { ...base, dns: { servers: ['127.0.0.1'] } }, /dns\.servers\[0\]: got "127\.0\.0\.1": expected "host:port"/],
+    ['bad log level', { ...base, log: { level: 'loud' } }, /log\.level: got "loud": expected one of/],
+    ['no connectors', { ...base, connectors: [] }, /connectors: got \[\]: configure at least one connector/],
+    ['unknown connector on listener', { ...base, smtp: { listeners: [{ name: 'relay', tls: 'none', connectors: ['nope'] }] } }, /smtp\.listeners\[0\]\.connectors\[0\]: got "nope": unknown connector "nope"; name one of: c/],
+    ['users without an auth listener', { ...base, connectors: [{ name: 'c', allowIps: ['127.0.0.1'], senderDomains: ['a.b'], users: ['alice'] }] }, /connectors\[0\]\.users: .*add auth: true to a listener/],
+    ['bad sender domain', { ...base, connectors: [{ name: 'c', allowIps: ['127.0.0.1'], senderDomains: ['a b'] }] }, /connectors\[0\]\.senderDomains\[0\]: got "a b": expected a domain/],
+  ])('%s', (_name, raw, pattern) => {
+    expect(problemFor(raw)).toMatch(pattern);
+  });
+
+  it('reports YAML syntax errors with a position', () => {
+    expect(() => parseConfigText('smtp: [\n', 'bad.yaml')).toThrow(/bad\.yaml: line \d+, column \d+: YAML syntax error/);
+  });
+
+  it('redacts secret-looking keys', () => {
+    expect(redactConfig({ a: { password: 'x', token: 'y', keyFile: '/k' } })).toEqual({ a: { password: '[redacted]', token: '[redacted]', keyFile: '/k' } });
+  });
+});
