@@ -1,0 +1,157 @@
+/**
+ * The closed set of audit events and the data each one carries.
+ *
+ * RULE: audit data is PHI-free metadata about who did what, when and through
+ * which path. It NEVER contains a message subject, a body or any part of it,
+ * a header value, a password, a password hash, a key, a certificate private
+ * key or any other credential, nor remote reply text. What it may contain:
+ * ids (session, queue), listener and connector names, client IP addresses,
+ * user names, SMTP AUTH method names, `SG_*` codes, sizes and counts, and, for
+ * accepted messages only, the envelope sender and recipient addresses (the
+ * record of who sent to whom, which a HIPAA audit trail needs; the database
+ * is therefore as sensitive as the queue itself).
+ *
+ * The rule is enforced at run time, not only by the types: `validateAuditEvent`
+ * (called on every append) refuses an unknown event type, an unknown field, a
+ * missing required field and a value of the wrong kind, so a caller that
+ * builds `data` loosely cannot slip a `subject` or `password` field in.
+ *
+ * Adding an event: add it to `AuditEventDataMap` and to `AUDIT_EVENT_FIELDS`
+ * (the compiler checks the two agree), and to the table in docs/audit.md.
+ * Never remove or rename an event or a field: old rows keep their meaning.
+ */
+import { ERROR_CODES, type ErrorCode } from '../errors.js';
+
+/** Event type (`stage:event`) → the data it carries. */
+export type AuditEventDataMap = {
+  /** A client connected and passed the connection policy. */
+  'ingress:connection_accepted': { sessionId: string; listener: string; remoteIp: string; connector?: string };
+  /** A client was refused at connect time. */
+  'ingress:connection_refused': { sessionId: string; listener: string; remoteIp: string; reason: ErrorCode };
+  /** SMTP AUTH succeeded. `user` is the login name, never the password. */
+  'ingress:auth_succeeded': { sessionId: string; listener: string; remoteIp: string; user: string; method: string };
+  /** SMTP AUTH failed. `user` is the name that was tried, never the password. */
+  'ingress:auth_failed': { sessionId: string; listener: string; remoteIp: string; user: string; method: string };
+  /** A message was queued (committed in the same transaction as the queue rows). */
+  'ingress:message_accepted': { queueId: string; sessionId: string; connector: string; sender: string; recipients: string[]; size: number };
+  /** DATA was refused; `reply` is our own reply code and enhanced code, e.g. '552 5.3.4'. */
+  'ingress:message_rejected': { sessionId: string; connector?: string; reason: ErrorCode; reply: string };
+  /** SIGHUP applied a new configuration; `source` is the config file path. */
+  'config:reloaded': { source: string };
+  /** SIGHUP configuration was invalid and not applied; `problems` is a count. */
+  'config:reload_refused': { problems: number };
+  'daemon:started': { version: string };
+  /** `reason` is the signal name or other stop cause. */
+  'daemon:stopped': { reason: string };
+  'users:added': { user: string };
+  'users:removed': { user: string };
+  'users:password_changed': { user: string };
+};
+
+export type AuditEventType = keyof AuditEventDataMap;
+
+export type AuditEventData<T extends AuditEventType> = AuditEventDataMap[T];
+
+/**
+ * One event to append. Called with a literal type (`{ type: 'users:added',
+ * data: { user } }`) the compiler checks `data` against that type's shape.
+ */
+export interface AuditEvent<T extends AuditEventType = AuditEventType> {
+  readonly type: T;
+  readonly data: AuditEventData<T>;
+}
+
+/** Run-time kind of a field; a trailing '?' marks it optional. */
+type FieldKind = 'string' | 'integer' | 'string[]' | 'errorCode';
+type FieldSpec = FieldKind | `${FieldKind}?`;
+
+type KindOf<V> = [V] extends [ErrorCode]
+  ? 'errorCode'
+  : [V] extends [string]
+    ? 'string'
+    : [V] extends [number]
+      ? 'integer'
+      : [V] extends [readonly string[]]
+        ? 'string[]'
+        : never;
+type SpecOf<M> = { readonly [F in keyof M]-?: undefined extends M[F] ? `${KindOf<Exclude<M[F], undefined>>}?` : KindOf<M[F]> };
+
+/**
+ * The run-time schema: every allowed field of every event type and its kind.
+ * `satisfies` makes the compiler reject any disagreement with the map above.
+ */
+export const AUDIT_EVENT_FIELDS = {
+  'ingress:connection_accepted': { sessionId: 'string', listener: 'string', remoteIp: 'string', connector: 'string?' },
+  'ingress:connection_refused': { sessionId: 'string', listener: 'string', remoteIp: 'string', reason: 'errorCode' },
+  'ingress:auth_succeeded': { sessionId: 'string', listener: 'string', remoteIp: 'string', user: 'string', method: 'string' },
+  'ingress:auth_failed': { sessionId: 'string', listener: 'string', remoteIp: 'string', user: 'string', method: 'string' },
+  'ingress:message_accepted': { queueId: 'string', sessionId: 'string', connector: 'string', sender: 'string', recipients: 'string[]', size: 'integer' },
+  'ingress:message_rejected': { sessionId: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
+  'config:reloaded': { source: 'string' },
+  'config:reload_refused': { problems: 'integer' },
+  'daemon:started': { version: 'string' },
+  'daemon:stopped': { reason: 'string' },
+  'users:added': { user: 'string' },
+  'users:removed': { user: 'string' },
+  'users:password_changed': { user: 'string' },
+} as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
+
+/** Every event type, at run time. */
+export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = Object.freeze(Object.keys(AUDIT_EVENT_FIELDS) as AuditEventType[]);
+
+export function isAuditEventType(value: unknown): value is AuditEventType {
+  return typeof value === 'string' && Object.hasOwn(AUDIT_EVENT_FIELDS, value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function hasKind(value: unknown, kind: FieldKind): boolean {
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+      return Number.isSafeInteger(value);
+    case 'string[]':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'errorCode':
+      return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+  }
+}
+
+/**
+ * Checks an event against the schema and returns a clean copy of its data:
+ * only the declared fields, optional fields that are `undefined` dropped,
+ * arrays copied. Throws a TypeError naming the type and field (never a value:
+ * values may be addresses) on an unknown type, an unknown or missing field,
+ * or a value of the wrong kind.
+ */
+export function validateAuditEvent(event: unknown): { type: AuditEventType; data: Record<string, unknown> } {
+  const type = isPlainObject(event) ? event.type : undefined;
+  if (!isAuditEventType(type)) {
+    const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : typeof type;
+    throw new TypeError(`unknown audit event type ${shown}`);
+  }
+  const data = (event as { data?: unknown }).data;
+  if (!isPlainObject(data)) throw new TypeError(`audit event ${type}: data must be a plain object`);
+  const spec: Readonly<Record<string, FieldSpec>> = AUDIT_EVENT_FIELDS[type];
+  for (const key of Object.keys(data)) {
+    if (!Object.hasOwn(spec, key)) throw new TypeError(`audit event ${type}: field ${JSON.stringify(key.slice(0, 64))} is not allowed`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [field, fieldSpec] of Object.entries(spec)) {
+    const optional = fieldSpec.endsWith('?');
+    const kind = (optional ? fieldSpec.slice(0, -1) : fieldSpec) as FieldKind;
+    const value = Object.hasOwn(data, field) ? data[field] : undefined;
+    if (value === undefined) {
+      if (optional) continue;
+      throw new TypeError(`audit event ${type}: field ${field} is required`);
+    }
+    if (!hasKind(value, kind)) throw new TypeError(`audit event ${type}: field ${field} must be ${kind === 'errorCode' ? 'an SG_* error code' : `of kind ${kind}`}`);
+    out[field] = Array.isArray(value) ? [...(value as string[])] : value;
+  }
+  return { type, data: out };
+}

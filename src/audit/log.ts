@@ -1,0 +1,170 @@
+/**
+ * The append-only, hash-chained audit log in the `audit_log` table.
+ *
+ * Each row stores seq (1, 2, 3 … without gaps), ts, type, data (canonical
+ * JSON), prev_hash (the previous row's hash, GENESIS_HASH for seq 1) and hash
+ * (see chain.ts). Appends happen inside the caller's write transaction
+ * (BEGIN IMMEDIATE, see Database.transaction), which holds SQLite's write lock
+ * from the start: reading the last row and inserting the next one cannot
+ * interleave with another connection or process. Even without that, seq is
+ * the primary key, so a racing second insert of the same seq fails rather than
+ * forking the chain.
+ *
+ * The chain makes the log tamper-evident, not tamper-proof: someone who can
+ * write the database can rewrite every row from some point on with fresh
+ * hashes. `verifyAuditChain` finds any other alteration; comparing its
+ * `lastHash` with a copy kept elsewhere finds that one too.
+ */
+import type { Database, Queryable } from '../db/database.js';
+import { SealgateError } from '../errors.js';
+import { canonicalJson, eventHash, GENESIS_HASH } from './chain.js';
+import { validateAuditEvent, type AuditEvent, type AuditEventType } from './events.js';
+
+/** Rows per query when verifying. */
+export const AUDIT_VERIFY_PAGE_SIZE = 1000;
+
+export interface AppendedAuditEvent {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * Appends one event. MUST be called with the `tx` of an open write
+ * transaction (`db.transaction(async (tx) => …)`), so the event commits or
+ * rolls back together with the caller's other writes and the last-row read
+ * is protected by the write lock. `now` is ms since the epoch (a safe
+ * integer). Throws a TypeError for an unknown type or malformed data (see
+ * validateAuditEvent) before touching the database.
+ */
+export async function appendAuditEvent<T extends AuditEventType>(tx: Queryable, event: AuditEvent<T>, now: number): Promise<AppendedAuditEvent> {
+  const { type, data } = validateAuditEvent(event);
+  if (!Number.isSafeInteger(now) || now < 0) throw new TypeError('audit event time must be a whole number of ms since the epoch');
+  const json = canonicalJson(data);
+  const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const seq = last ? last.seq + 1 : 1;
+  const prevHash = last ? last.hash : GENESIS_HASH;
+  const hash = eventHash(prevHash, { seq, ts: now, type, data });
+  await tx.run('INSERT INTO audit_log (seq, ts, type, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)', [seq, now, type, json, prevHash, hash]);
+  return { seq, hash };
+}
+
+/** Appends one event in a transaction of its own. */
+export async function appendAudit<T extends AuditEventType>(db: Database, event: AuditEvent<T>, now: number): Promise<AppendedAuditEvent> {
+  validateAuditEvent(event); // fail before taking the write lock
+  return db.transaction((tx) => appendAuditEvent(tx, event, now));
+}
+
+export type AuditBreakReason = 'hash_mismatch' | 'prev_mismatch' | 'gap' | 'bad_data';
+
+export type AuditVerifyResult =
+  | { readonly ok: true; readonly count: number; readonly lastHash: string }
+  | {
+      readonly ok: false;
+      /** Events before the break that verified. */
+      readonly count: number;
+      /** seq of the first event that does not verify (for 'gap': the missing seq). */
+      readonly brokenAt: number;
+      readonly reason: AuditBreakReason;
+    };
+
+export interface AuditVerifyOptions {
+  /** Rows per query (default AUDIT_VERIFY_PAGE_SIZE). */
+  readonly pageSize?: number;
+}
+
+interface StoredRow {
+  seq: unknown;
+  ts: unknown;
+  type: unknown;
+  data: unknown;
+  prev_hash: unknown;
+  hash: unknown;
+}
+
+/** Why `row`, expected at `seq` after an event whose hash is `prevHash`, does not verify; undefined if it does. */
+function checkRow(row: StoredRow, seq: number, prevHash: string): AuditBreakReason | undefined {
+  if (row.seq !== seq) return 'gap';
+  if (row.prev_hash !== prevHash) return 'prev_mismatch';
+  if (!Number.isSafeInteger(row.ts) || typeof row.type !== 'string' || typeof row.data !== 'string') return 'bad_data';
+  let data: unknown;
+  try {
+    data = JSON.parse(row.data);
+    if (canonicalJson(data) !== row.data) return 'bad_data';
+  } catch {
+    return 'bad_data';
+  }
+  const expected = eventHash(prevHash, { seq, ts: row.ts as number, type: row.type, data });
+  return row.hash === expected ? undefined : 'hash_mismatch';
+}
+
+/**
+ * Recomputes the whole chain, reading `pageSize` rows per query, and reports
+ * the FIRST event that does not verify. Checks, per event in seq order:
+ * 'gap' (seq is not previous + 1, or the first is not 1: an event was
+ * removed, moved or inserted), 'prev_mismatch' (prev_hash is not the previous
+ * event's hash), 'bad_data' (ts not an integer, type/data not text, data not
+ * JSON or not in canonical form), 'hash_mismatch' (hash is not the hash of
+ * the stored fields). An empty log verifies with count 0 and GENESIS_HASH.
+ * Removing events from the END cannot be seen from the chain alone: compare
+ * `lastHash`/`count` with a previously recorded value.
+ */
+export async function verifyAuditChain(db: Queryable, options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
+  const pageSize = options.pageSize ?? AUDIT_VERIFY_PAGE_SIZE;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be a positive integer');
+  const columns = 'SELECT seq, ts, type, data, prev_hash, hash FROM audit_log';
+  let prevHash = GENESIS_HASH;
+  let count = 0;
+  let lastSeq: number | undefined;
+  for (;;) {
+    const rows =
+      lastSeq === undefined
+        ? await db.all<StoredRow>(`${columns} ORDER BY seq LIMIT ?`, [pageSize])
+        : await db.all<StoredRow>(`${columns} WHERE seq > ? ORDER BY seq LIMIT ?`, [lastSeq, pageSize]);
+    for (const row of rows) {
+      const seq = count + 1;
+      const reason = checkRow(row, seq, prevHash);
+      if (reason) return { ok: false, count, brokenAt: seq, reason };
+      prevHash = row.hash as string;
+      lastSeq = seq;
+      count = seq;
+    }
+    if (rows.length < pageSize) return { ok: true, count, lastHash: prevHash };
+  }
+}
+
+export interface AuditRow {
+  readonly seq: number;
+  readonly ts: number;
+  readonly type: string;
+  /** The event data, parsed from its stored JSON. */
+  readonly data: unknown;
+  readonly hash: string;
+}
+
+/**
+ * Events in ascending seq order. Without `afterSeq`: the last `limit` events.
+ * With `afterSeq`: the first `limit` events after that seq (so a follower
+ * polling with the last seq it saw never skips an event; call again while a
+ * full page comes back). Reading does not verify the chain; a row whose data
+ * is not JSON throws SG_AUDIT_BROKEN.
+ */
+export async function tailAudit(db: Queryable, limit: number, afterSeq?: number): Promise<AuditRow[]> {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
+  if (afterSeq !== undefined && !Number.isSafeInteger(afterSeq)) throw new RangeError('afterSeq must be an integer');
+  const rows =
+    afterSeq === undefined
+      ? await db.all<{ seq: number; ts: number; type: string; data: string; hash: string }>(
+          'SELECT seq, ts, type, data, hash FROM (SELECT seq, ts, type, data, hash FROM audit_log ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+          [limit],
+        )
+      : await db.all<{ seq: number; ts: number; type: string; data: string; hash: string }>('SELECT seq, ts, type, data, hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]);
+  return rows.map((r) => {
+    let data: unknown;
+    try {
+      data = JSON.parse(r.data);
+    } catch (err) {
+      throw new SealgateError('SG_AUDIT_BROKEN', { message: `audit event #${r.seq} has unreadable data; run "sealgate audit verify"`, cause: err, detail: { seq: r.seq } });
+    }
+    return { seq: r.seq, ts: r.ts, type: r.type, data, hash: r.hash };
+  });
+}
