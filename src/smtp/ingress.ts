@@ -69,6 +69,8 @@ function smtpError(code: ErrorCode, message?: string): Error {
   return toSmtpError(new SealgateError(code, message === undefined ? {} : { message }));
 }
 
+const CLIENT_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_SSL_WRONG_VERSION_NUMBER']);
+
 const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.?[^\s@<>()[\]\\,;:"]*$|^[^\s@]+@\[[0-9a-f.:IPv]+\]$/i;
 
 export class Ingress {
@@ -99,7 +101,12 @@ export class Ingress {
     const { config } = this.runtime;
     for (const [index, listener] of config.smtp.listeners.entries()) {
       const server = new SMTPServer(this.serverOptions(listener, index));
-      server.on('error', (err: Error) => this.deps.log.error({ event: 'LISTENER_ERROR', listener: listener.name, err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'listener error'));
+      server.on('error', (err: Error) => {
+        const code = (err as NodeJS.ErrnoException).code;
+        // a client that vanishes mid-session is routine, not a server fault
+        const level = code !== undefined && CLIENT_SOCKET_ERRORS.has(code) ? 'debug' : 'error';
+        this.deps.log[level]({ event: 'LISTENER_ERROR', listener: listener.name, err: { message: err.message, code } }, 'listener error');
+      });
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => reject(new SealgateError('SG_CONFIG_INVALID', {
           message: `smtp.listeners[${index}]: cannot listen on ${listener.host}:${listener.port} (${(err as NodeJS.ErrnoException).code ?? err.message}): choose a free port or stop the other process`,

@@ -9,10 +9,11 @@
  *   5. only then the SMTP 250
  * A crash before 4 leaves a file without a row: an orphan, removed at start.
  */
-import { createReadStream } from 'node:fs';
+import { close as fsClose, createReadStream, createWriteStream, fsync, open as fsOpen } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { SealgateError } from '../errors.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -75,27 +76,37 @@ export class Spool {
     const tmpPath = join(this.tmpDir, id);
     const finalPath = this.pathFor(id);
     let committed = false;
-    let fh;
+    // A raw descriptor, not a FileHandle: FileHandle.close() waits for every
+    // stream made from it to be destroyed, which a non-closing stream never is.
+    let fd: number;
     try {
-      fh = await open(tmpPath, 'wx', 0o600);
+      fd = await promisify(fsOpen)(tmpPath, 'wx', 0o600);
     } catch (err) {
       throw storageError(err);
     }
     let bytes = 0;
     try {
-      const out = fh.createWriteStream({ autoClose: false });
+      const out = createWriteStream('', { fd, autoClose: false });
       const encrypt = createEncryptStream(this.keyring, id);
-      encrypt.on('data', (c: Buffer) => {
-        bytes += c.length;
+      const count = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          bytes += chunk.length;
+          done(null, chunk);
+        },
       });
-      await pipeline([source, ...stages, encrypt, out]);
-      await fh.sync();
+      await pipeline([source, ...stages, encrypt, count, out]);
+      await promisify(fsync)(fd);
     } catch (err) {
-      await fh.close().catch(() => undefined);
+      await promisify(fsClose)(fd).catch(() => undefined);
       await unlink(tmpPath).catch(() => undefined);
       throw storageError(err);
     }
-    await fh.close();
+    try {
+      await promisify(fsClose)(fd);
+    } catch (err) {
+      await unlink(tmpPath).catch(() => undefined);
+      throw storageError(err);
+    }
     const discard = async (): Promise<void> => {
       await unlink(committed ? finalPath : tmpPath).catch(() => undefined);
     };

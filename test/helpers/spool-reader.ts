@@ -1,0 +1,31 @@
+/** Reads what the daemon queued, through the gateway's own spool and database code. */
+import { join } from 'node:path';
+import { loadKeyring } from '../../src/crypto/keyring.js';
+import { Database } from '../../src/db/database.js';
+import { Spool } from '../../src/spool/spool.js';
+
+export async function readSpooled(dataDir: string, masterKeyFile: string, id: string): Promise<Buffer> {
+  const keyring = await loadKeyring({ masterKeyFile, create: false });
+  const spool = new Spool(join(dataDir, 'spool'), keyring);
+  const chunks: Buffer[] = [];
+  for await (const c of spool.read(id)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function withDb<T>(dataDir: string, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await Database.open(join(dataDir, 'sealgate.db'));
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Removes the gateway's trace headers (the Received header on top, and a Message-ID it added). */
+export function stripTraceHeaders(spooled: Buffer, addedMessageId = false): Buffer {
+  let text = spooled.toString('latin1');
+  const received = /^Received: [^\r]*\r\n(?:\t[^\r]*\r\n)*/.exec(text);
+  if (received) text = text.slice(received[0].length);
+  if (addedMessageId) text = text.replace(/^Message-ID: <[0-9A-Z]{20}@[^>]+>\r\n/m, '');
+  return Buffer.from(text, 'latin1');
+}
