@@ -16,6 +16,7 @@ import { appendAudit } from './audit/log.js';
 import { isSealgateError } from './errors.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Ingress } from './smtp/ingress.js';
+import { FreeSpaceProbe } from './spool/free-space.js';
 import { Spool } from './spool/spool.js';
 import { ensureDevCertificates } from './tls/dev-certs.js';
 import { VERSION } from './version.js';
@@ -83,7 +84,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const cleaned = await spool.removeOrphans(async (id) => (await db.get('SELECT 1 AS x FROM messages WHERE id = ?', [id])) !== undefined);
   if (cleaned.tmp + cleaned.orphans > 0) log.info({ event: 'SPOOL_ORPHANS_REMOVED', tmp: cleaned.tmp, orphans: cleaned.orphans }, 'removed unacknowledged spool files');
 
-  const ingress = new Ingress(config, { db, spool, log, now, random: randomBytes, hostname, spoolKeyId: () => keyring.current.id });
+  const freeSpace = new FreeSpaceProbe(spool.root, now);
+  const ingress = new Ingress(config, { db, spool, log, now, random: randomBytes, hostname, spoolKeyId: () => keyring.current.id, availableBytes: () => freeSpace.availableBytes() });
   await ingress.start();
   await appendAudit(db, { type: 'daemon:started', data: { version: VERSION } }, now());
   log.info({ event: 'DAEMON_READY', version: VERSION, config: loaded.source, listeners: ingress.addresses(), keyId: keyring.current.id }, 'sealgate ready');

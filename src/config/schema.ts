@@ -92,6 +92,7 @@ export const configSchema = z
         dataTimeoutMs: z.number().int().min(1000).default(10 * 60_000).describe('Longest a DATA transfer may take (451 4.4.2 and close).'),
         shutdownTimeoutMs: z.number().int().min(0).default(30_000).describe('On SIGTERM, how long in-flight DATA transfers may take to finish.'),
         bareLineEndings: z.enum(['normalize', 'reject']).default('normalize').describe('Bare CR or LF inside DATA: normalize to CRLF (default) or reject with 550 5.6.0. End of data is only ever <CRLF>.<CRLF>.'),
+        minFreeBytes: z.number().int().min(0).default(64 * MiB).describe('Free space the spool file system must keep after a message of the declared SIZE (or a quarter of maxMessageBytes when undeclared); otherwise MAIL FROM gets 452 4.3.1. 0 turns the check off.'),
         maxAuthFailures: z.number().int().min(1).default(3).describe('Failed AUTH attempts before the session is closed (421 4.7.0).'),
       })
       .describe('SMTP ingress.'),

@@ -7,7 +7,7 @@
  * the audit event commit in one transaction. Only after that commit does the
  * caller answer 250.
  */
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Database } from '../db/database.js';
 import { SealgateError } from '../errors.js';
 import { appendAuditEvent } from '../audit/log.js';
@@ -30,6 +30,17 @@ class SizeGuard extends Transform {
     if (!this.exceeded) this.push(chunk);
     done();
   }
+}
+
+/** Reads and drops the rest of the session's DATA stream. */
+function drain(stream: Readable, from: PassThrough): Promise<void> {
+  stream.unpipe(from);
+  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.resume();
+  });
 }
 
 export interface AcceptLimits {
@@ -88,9 +99,18 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
   }, limits.dataTimeoutMs);
   timer.unref();
 
+  // The session's stream is piped in rather than put in the pipeline, so a
+  // spool failure (ENOSPC, EIO) does not destroy it: it is drained to the end
+  // of DATA and the refusal is the reply to the whole transfer.
+  const entry = new PassThrough();
+  input.stream.pipe(entry);
   let pending;
   try {
-    pending = await deps.spool.write(input.queueId, input.stream, [guard, lineEndings, headers, counter]);
+    pending = await deps.spool.write(input.queueId, entry, [guard, lineEndings, headers, counter]);
+  } catch (err) {
+    clearTimeout(timer);
+    if (!(err instanceof SealgateError && err.code === 'SG_DATA_TIMEOUT')) await drain(input.stream, entry);
+    throw err;
   } finally {
     clearTimeout(timer);
   }

@@ -18,6 +18,7 @@ import { appendAudit } from '../audit/log.js';
 import type { Logger } from '../log/logger.js';
 import { normalizeIp } from '../net/cidr.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
+import { hasRoomFor } from '../spool/free-space.js';
 import type { Spool } from '../spool/spool.js';
 import { verifyUser } from '../users/store.js';
 import { acceptMessage } from './accept-message.js';
@@ -35,6 +36,8 @@ export interface IngressDeps {
   readonly random: RandomBytes;
   readonly hostname: string;
   readonly spoolKeyId: () => string;
+  /** Bytes free on the spool's file system. */
+  readonly availableBytes: () => Promise<number>;
 }
 
 interface Runtime {
@@ -216,7 +219,7 @@ export class Ingress {
       onConnect: (session, cb) => this.onConnect(listener, session, cb),
       onSecure: (socket, session, cb) => this.onSecure(socket as TLSSocket, session, cb),
       onAuth: (auth, session, cb) => void this.onAuth(auth, session, cb),
-      onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
+      onMailFrom: (address, session, cb) => void this.onMailFrom(address, session, cb),
       onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
       onData: (stream, session, cb) => void this.onData(stream, session, cb),
       onClose: (session) => this.onClose(session),
@@ -300,7 +303,7 @@ export class Ingress {
     cb(smtpError('SG_AUTH_FAILED'));
   }
 
-  private onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+  private async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): Promise<void> {
     const state = this.sessions.get(session.id);
     if (!state) return cb(smtpError('SG_RELAY_DENIED'));
     if (this.draining) return cb(smtpError('SG_SHUTTING_DOWN'));
@@ -315,8 +318,30 @@ export class Ingress {
       state.log.info({ event: 'SENDER_REFUSED', reason: choice.code, senderDomain: addressDomain(address.address) }, 'sender refused');
       return cb(smtpError(choice.code));
     }
+    if (!(await this.spoolHasRoom(address, state.log))) {
+      state.connector = undefined;
+      return cb(smtpError('SG_STORAGE_FULL'));
+    }
     state.connector = choice.connector;
     cb();
+  }
+
+  private async spoolHasRoom(address: SMTPServerAddress, log: Logger): Promise<boolean> {
+    const { smtp } = this.runtime.config;
+    if (smtp.minFreeBytes === 0) return true;
+    const args = address.args === false ? {} : address.args;
+    const size = Number(args.SIZE ?? Number.NaN);
+    let availableBytes: number;
+    try {
+      availableBytes = await this.deps.availableBytes();
+    } catch (err) {
+      // cannot tell: let the spool write find out (ENOSPC still answers 452)
+      log.warn({ event: 'FREE_SPACE_UNKNOWN', err: { message: (err as Error).message } }, 'cannot read free space of the spool');
+      return true;
+    }
+    const room = hasRoomFor({ availableBytes, minFreeBytes: smtp.minFreeBytes, declaredSize: Number.isFinite(size) && size >= 0 ? size : undefined, maxMessageBytes: smtp.maxMessageBytes });
+    if (!room) log.warn({ event: 'SPOOL_LOW_ON_SPACE', availableBytes, minFreeBytes: smtp.minFreeBytes }, 'refusing mail: spool file system low on space');
+    return room;
   }
 
   private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): void {

@@ -2,6 +2,22 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { embeddedDefaultConfig, parseConfigText, redactConfig, validateConfig } from '../../src/config/load.js';
 import { isSealgateError } from '../../src/errors.js';
+import { parse as parseYaml } from 'yaml';
+
+/** Every key path in a config value; array elements share their array's path. */
+function keyPaths(value: unknown, prefix = ''): Set<string> {
+  const out = new Set<string>();
+  if (Array.isArray(value)) {
+    for (const v of value) for (const p of keyPaths(v, `${prefix}[]`)) out.add(p);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const path = prefix ? `${prefix}.${k}` : k;
+      out.add(path);
+      for (const p of keyPaths(v, path)) out.add(p);
+    }
+  }
+  return out;
+}
 
 const base = {
   smtp: { listeners: [{ name: 'relay', tls: 'none' }] },
@@ -32,6 +48,13 @@ describe('config validation', () => {
     const cfg = parseConfigText(readFileSync('config/sealgate.example.yaml', 'utf8'), 'example');
     expect(cfg.delivery.port).toBe(25);
     expect(cfg.dns.servers).toEqual([]);
+  });
+
+  it('the example config spells out every key the schema fills in', () => {
+    const text = readFileSync('config/sealgate.example.yaml', 'utf8');
+    const written = keyPaths(parseYaml(text));
+    const effective = keyPaths(parseConfigText(text, 'example'));
+    expect([...effective].filter((p) => !written.has(p))).toEqual([]);
   });
 
   it('fills defaults for the public contract keys', () => {

@@ -1,0 +1,97 @@
+/**
+ * The spool's write discipline on a real file system: write → commit puts
+ * one encrypted file in place and reads back; a failing stage or a discard
+ * leaves nothing; start-up cleanup removes temporary files and files whose
+ * id has no queue row.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
+import { isSealgateError } from '../../src/errors.js';
+import { Spool } from '../../src/spool/spool.js';
+
+let dir: string;
+let spool: Spool;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sealgate-spool-'));
+  spool = new Spool(join(dir, 'spool'), new Keyring(masterKeyFromBytes(randomBytes(32))));
+  await spool.init();
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const upper = (): Transform =>
+  new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      done(null, Buffer.from(chunk.toString('latin1').toUpperCase(), 'latin1'));
+    },
+  });
+
+describe('Spool', () => {
+  it('writes through the stages, commits into its shard with mode 0600 and reads back', async () => {
+    const body = Buffer.from('Subject: hi\r\n\r\nsecret body\r\n'.repeat(5000));
+    const pending = await spool.write('01ABCDEFGHJKMNPQRSXY', Readable.from([body]), [upper()]);
+    expect(await readdir(spool.tmpDir)).toEqual(['01ABCDEFGHJKMNPQRSXY']);
+    const path = await pending.commit();
+    expect(path).toBe(join(spool.msgDir, 'XY', '01ABCDEFGHJKMNPQRSXY'));
+    expect(await readdir(spool.tmpDir)).toEqual([]);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect((await stat(path)).size).toBe(pending.bytes);
+    expect((await readFile(path)).includes('SECRET BODY')).toBe(false);
+    expect((await readAll(spool.read('01ABCDEFGHJKMNPQRSXY'))).toString('latin1')).toBe(body.toString('latin1').toUpperCase());
+  });
+
+  it('removes the temporary file when a stage fails, and reports a storage error', async () => {
+    const failing = new Transform({
+      transform(_chunk, _enc, done) {
+        done(Object.assign(new Error('disk on fire'), { code: 'EIO' }));
+      },
+    });
+    const err = await spool.write('01ABCDEFGHJKMNPQRS01', Readable.from([Buffer.from('x')]), [failing]).catch((e: unknown) => e);
+    expect(isSealgateError(err) && err.code).toBe('SG_STORAGE_FAILED');
+    expect(await readdir(spool.tmpDir)).toEqual([]);
+  });
+
+  it('maps ENOSPC to SG_STORAGE_FULL', async () => {
+    const full = new Transform({
+      transform(_chunk, _enc, done) {
+        done(Object.assign(new Error('no space'), { code: 'ENOSPC' }));
+      },
+    });
+    const err = await spool.write('01ABCDEFGHJKMNPQRS02', Readable.from([Buffer.from('x')]), [full]).catch((e: unknown) => e);
+    expect(isSealgateError(err) && err.code).toBe('SG_STORAGE_FULL');
+  });
+
+  it('discard removes a committed or an uncommitted file', async () => {
+    const a = await spool.write('01ABCDEFGHJKMNPQRS03', Readable.from([Buffer.from('a')]));
+    await a.discard();
+    const b = await spool.write('01ABCDEFGHJKMNPQRS04', Readable.from([Buffer.from('b')]));
+    const path = await b.commit();
+    await b.discard();
+    expect(await readdir(spool.tmpDir)).toEqual([]);
+    await expect(stat(path)).rejects.toThrow();
+  });
+
+  it('removeOrphans keeps queued files and removes temporary and unqueued ones', async () => {
+    await (await spool.write('01ABCDEFGHJKMNPQRS05', Readable.from([Buffer.from('kept')]))).commit();
+    await (await spool.write('01ABCDEFGHJKMNPQRS06', Readable.from([Buffer.from('orphan')]))).commit();
+    await spool.write('01ABCDEFGHJKMNPQRS07', Readable.from([Buffer.from('never committed')]));
+    const result = await spool.removeOrphans(async (id) => id === '01ABCDEFGHJKMNPQRS05');
+    expect(result).toEqual({ tmp: 1, orphans: 1 });
+    expect((await readAll(spool.read('01ABCDEFGHJKMNPQRS05'))).toString()).toBe('kept');
+    await expect(readAll(spool.read('01ABCDEFGHJKMNPQRS06'))).rejects.toThrow();
+  });
+});
