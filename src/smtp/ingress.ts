@@ -415,7 +415,7 @@ export class Ingress {
     } catch (err) {
       const e = isSealgateError(err) ? err : new SealgateError('SG_STORAGE_FAILED', { cause: err });
       const level = e.code === 'SG_STORAGE_FAILED' || e.code === 'SG_STORAGE_FULL' ? 'error' : 'info';
-      state.log[level]({ event: 'MESSAGE_REJECTED', reason: e.code, reply: e.smtp ? `${e.smtp.code} ${e.smtp.enhanced}` : undefined, errno: (e.detail as { errno?: string } | undefined)?.errno, cause: e.code === 'SG_STORAGE_FAILED' ? String((e.cause as Error | undefined)?.message ?? '') : undefined }, 'message refused');
+      state.log[level]({ event: 'MESSAGE_REJECTED', queueId, reason: e.code, reply: e.smtp ? `${e.smtp.code} ${e.smtp.enhanced}` : undefined, errno: (e.detail as { errno?: string } | undefined)?.errno, cause: e.code === 'SG_STORAGE_FAILED' ? String((e.cause as Error | undefined)?.message ?? '') : undefined }, 'message refused');
       this.audit('ingress:message_rejected', { sessionId: session.id, connector: connector.name, reason: e.code, reply: e.smtp ? `${e.smtp.code} ${e.smtp.enhanced}` : '451 4.3.0' });
       // a timed-out transfer closes the connection (421), the client may not be listening any more
       const out = e.code === 'SG_DATA_TIMEOUT' ? Object.assign(new Error(`${e.smtp?.enhanced ?? '4.4.2'} ${e.message}`), { responseCode: 421 }) : toSmtpError(e);
