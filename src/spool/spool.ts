@@ -118,11 +118,12 @@ export class Spool {
       commit: async () => {
         try {
           const shard = join(this.msgDir, id.slice(-2));
-          await mkdir(shard, { recursive: true, mode: 0o700 });
+          const createdShard = (await mkdir(shard, { recursive: true, mode: 0o700 })) !== undefined;
           await rename(tmpPath, finalPath);
           committed = true;
           await fsyncDir(shard);
-          await fsyncDir(this.msgDir);
+          // the parent changed only if the shard directory is new
+          if (createdShard) await fsyncDir(this.msgDir);
           return finalPath;
         } catch (err) {
           await discard();
