@@ -46,6 +46,11 @@ export type AuditEventDataMap = {
   'users:added': { user: string };
   'users:removed': { user: string };
   'users:password_changed': { user: string };
+  /** Operator queue actions (`sealgate queue …`); `operator` is the OS user, `recipients` how many changed. */
+  'queue:held': { queueId: string; operator: string; recipients: number };
+  'queue:released': { queueId: string; operator: string; recipients: number };
+  'queue:retried': { queueId: string; operator: string; recipients: number };
+  'queue:deleted': { queueId: string; operator: string; recipients: number };
 };
 
 export type AuditEventType = keyof AuditEventDataMap;
@@ -94,6 +99,10 @@ export const AUDIT_EVENT_FIELDS = {
   'users:added': { user: 'string' },
   'users:removed': { user: 'string' },
   'users:password_changed': { user: 'string' },
+  'queue:held': { queueId: 'string', operator: 'string', recipients: 'integer' },
+  'queue:released': { queueId: 'string', operator: 'string', recipients: 'integer' },
+  'queue:retried': { queueId: 'string', operator: 'string', recipients: 'integer' },
+  'queue:deleted': { queueId: 'string', operator: 'string', recipients: 'integer' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 
 /** Every event type, at run time. */

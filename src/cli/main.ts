@@ -9,6 +9,7 @@ import { VERSION } from '../version.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConfig } from './commands/config.js';
 import { registerInit } from './commands/init.js';
+import { registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
 import { registerUsers } from './commands/users.js';
 import { EXIT_USAGE, errorLine, exitCodeFor } from './context.js';
@@ -28,6 +29,7 @@ registerConfig(program);
 registerInit(program);
 registerUsers(program);
 registerAudit(program);
+registerQueue(program);
 
 try {
   await program.parseAsync(process.argv);

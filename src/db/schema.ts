@@ -57,6 +57,14 @@ const MIGRATIONS: readonly string[] = [
     disabled    INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // 2: delivery bookkeeping per recipient (issue: delivery engine)
+  `
+  ALTER TABLE recipients ADD COLUMN last_attempt_at INTEGER;   -- ms since epoch
+  ALTER TABLE recipients ADD COLUMN last_code INTEGER;         -- remote reply code, NULL for network errors
+  ALTER TABLE recipients ADD COLUMN last_enhanced TEXT;        -- remote enhanced status code
+  ALTER TABLE recipients ADD COLUMN last_mx TEXT;              -- MX host name of the last attempt
+  ALTER TABLE recipients ADD COLUMN finished_at INTEGER;       -- delivered / bounced / expired at
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

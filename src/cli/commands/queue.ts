@@ -1,0 +1,169 @@
+/**
+ * `sealgate queue list|show|stats|hold|release|retry|delete`: the operator's
+ * view of the queue, safe while the daemon runs (see src/queue/admin.ts).
+ * Output names envelopes and states, never message content.
+ */
+import type { Command } from 'commander';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { openDatabase, openKeyring } from '../../daemon.js';
+import type { Database } from '../../db/database.js';
+import { applyQueueAction, deleteMessage, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
+import { isRecipientState, RECIPIENT_STATES } from '../../queue/states.js';
+import { Spool } from '../../spool/spool.js';
+import { CliExit, EXIT_USAGE, loadForCommand } from '../context.js';
+
+function operator(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid:${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+async function withQueueDb<T>(cmd: Command, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase(loadForCommand(cmd).config);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86_400)}d${String(Math.floor((s % 86_400) / 3600)).padStart(2, '0')}h`;
+}
+
+function statesText(states: MessageSummary['states']): string {
+  return RECIPIENT_STATES.filter((s) => states[s]).map((s) => `${s}:${states[s]}`).join(',');
+}
+
+export function formatList(messages: readonly MessageSummary[], now: number): string {
+  const header = ['QUEUE ID', 'AGE', 'SIZE', 'CONNECTOR', 'RCPTS', 'STATES', 'SENDER'];
+  const rows = messages.map((m) => [m.id, formatAge(now - m.createdAt), String(m.size), m.connector, String(m.recipients), statesText(m.states), m.sender || '<>']);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+  const bytes = messages.reduce((n, m) => n + m.size, 0);
+  const footer = `-- ${messages.length} message${messages.length === 1 ? '' : 's'}, ${bytes} bytes`;
+  return [line(header), ...rows.map(line), footer].join('\n');
+}
+
+export function formatDetail(m: MessageDetail): string {
+  const out = [
+    `queue id:    ${m.id}`,
+    `queued at:   ${new Date(m.createdAt).toISOString()}`,
+    `sender:      ${m.sender || '<>'}`,
+    `size:        ${m.size} bytes (${m.bodyType}${m.smtputf8 ? ', SMTPUTF8' : ''})`,
+    `received:    listener ${m.listener}, connector ${m.connector}, from ${m.clientIp} (HELO ${m.helo || '-'})${m.tlsVersion ? ` over ${m.tlsVersion}` : ' without TLS'}${m.authUser ? `, AUTH ${m.authUser}` : ''}`,
+    `requiretls:  ${m.requireTls ? 'yes' : 'no'}`,
+    `dsn:         RET=${m.dsnRet ?? '-'} ENVID=${m.dsnEnvid ?? '-'}`,
+    'recipients:',
+  ];
+  for (const r of m.recipients) {
+    out.push(`  ${r.seq}. ${r.address}  ${r.state}  attempts ${r.attempts}  next ${new Date(r.nextAttempt).toISOString()}${r.notify ? `  NOTIFY=${r.notify}` : ''}`);
+    if (r.lastAttemptAt !== null) {
+      out.push(`     last attempt ${new Date(r.lastAttemptAt).toISOString()}${r.lastMx ? ` via ${r.lastMx}` : ''}: ${r.lastCode ?? '-'} ${r.lastEnhanced ?? ''} ${r.lastError ?? ''}`.trimEnd());
+    }
+  }
+  return out.join('\n');
+}
+
+export function formatStats(s: QueueStats, now: number): string {
+  const lines = [
+    `messages: ${s.messages} (${s.bytes} bytes)`,
+    `oldest:   ${s.oldestCreatedAt === null ? '-' : `${formatAge(now - s.oldestCreatedAt)} ago`}`,
+    `recipients: ${RECIPIENT_STATES.map((st) => `${st} ${s.recipients[st] ?? 0}`).join(', ')}`,
+  ];
+  if (s.topDomains.length) {
+    lines.push('pending by domain:');
+    for (const d of s.topDomains) lines.push(`  ${d.domain} ${d.recipients}`);
+  }
+  return lines.join('\n');
+}
+
+function parseState(value: string | undefined): (typeof RECIPIENT_STATES)[number] | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecipientState(value)) throw new CliExit(EXIT_USAGE, `--state must be one of ${RECIPIENT_STATES.join(', ')}`);
+  return value;
+}
+
+function registerAction(queue: Command, action: OperatorAction, description: string, verb: string): void {
+  queue
+    .command(`${action} [ids...]`)
+    .description(description)
+    .option('--all', 'every message the action applies to')
+    .action(async (ids: string[], opts: { all?: boolean }, cmd: Command) => {
+      if (opts.all && ids.length) throw new CliExit(EXIT_USAGE, `give queue ids or --all, not both`);
+      if (!opts.all && ids.length === 0) throw new CliExit(EXIT_USAGE, `name at least one queue id, or --all`);
+      await withQueueDb(cmd, async (db) => {
+        const targets = opts.all ? await messagesForAction(db, action) : ids;
+        let total = 0;
+        for (const id of targets) {
+          const r = await applyQueueAction(db, action, id, operator(), Date.now());
+          total += r.changed;
+          process.stdout.write(`${verb} ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
+        }
+        if (opts.all) process.stdout.write(`${verb} ${targets.length} message${targets.length === 1 ? '' : 's'}, ${total} recipients\n`);
+      });
+    });
+}
+
+export function registerQueue(program: Command): void {
+  const queue = program.command('queue').description('inspect and manage the mail queue (safe while the daemon runs)');
+  queue
+    .command('list')
+    .description('queued messages, oldest first')
+    .option('--state <state>', `only messages with a recipient in this state (${RECIPIENT_STATES.join(', ')})`)
+    .option('--domain <domain>', 'only messages with a recipient at this domain')
+    .option('--limit <n>', 'at most this many messages', '1000')
+    .option('--json', 'JSON output')
+    .action(async (opts: { state?: string; domain?: string; limit: string; json?: boolean }, cmd: Command) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1_000_000) throw new CliExit(EXIT_USAGE, '--limit must be a whole number from 1 to 1000000');
+      const state = parseState(opts.state);
+      await withQueueDb(cmd, async (db) => {
+        const messages = await listMessages(db, { state, domain: opts.domain, limit });
+        process.stdout.write(`${opts.json ? JSON.stringify(messages) : formatList(messages, Date.now())}\n`);
+      });
+    });
+  queue
+    .command('show <id>')
+    .description('envelope, per-recipient status, attempts and last errors of one message (never its content)')
+    .option('--json', 'JSON output')
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      await withQueueDb(cmd, async (db) => {
+        const detail = await showMessage(db, id);
+        process.stdout.write(`${opts.json ? JSON.stringify(detail) : formatDetail(detail)}\n`);
+      });
+    });
+  queue
+    .command('stats')
+    .description('counts per recipient state, queue size, oldest message, busiest destinations')
+    .option('--json', 'JSON output')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await withQueueDb(cmd, async (db) => {
+        const stats = await queueStats(db);
+        process.stdout.write(`${opts.json ? JSON.stringify(stats) : formatStats(stats, Date.now())}\n`);
+      });
+    });
+  registerAction(queue, 'hold', 'stop delivery attempts for queued and deferred recipients until released', 'held');
+  registerAction(queue, 'release', 'return held recipients to the queue, due now', 'released');
+  registerAction(queue, 'retry', 'make queued and deferred recipients due now', 'retried');
+  queue
+    .command('delete <ids...>')
+    .description('remove messages from the queue and the spool (refused while a recipient is being delivered)')
+    .action(async (ids: string[], _opts: unknown, cmd: Command) => {
+      const { config } = loadForCommand(cmd);
+      const spool = new Spool(join(resolve(config.dataDir), 'spool'), await openKeyring(config, false));
+      await withQueueDb(cmd, async (db) => {
+        for (const id of ids) {
+          const r = await deleteMessage(db, id, operator(), Date.now(), (qid) => spool.remove(qid));
+          process.stdout.write(`deleted ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
+        }
+      });
+    });
+}

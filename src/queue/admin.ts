@@ -1,0 +1,239 @@
+/**
+ * Operator view of the queue and the changes an operator may make, safe while
+ * the daemon runs: every read is one consistent SQLite snapshot, every change
+ * is one write transaction (BEGIN IMMEDIATE) that also appends its audit
+ * event, and in-flight recipients are left to the attempt under way.
+ */
+import type { Database, Queryable } from '../db/database.js';
+import { appendAuditEvent } from '../audit/log.js';
+import { SealgateError } from '../errors.js';
+import { ACTION_APPLIES_TO, stateAfterAction, type QueueAction, type RecipientState } from './states.js';
+
+export interface MessageSummary {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly sender: string;
+  readonly size: number;
+  readonly connector: string;
+  readonly recipients: number;
+  /** Recipient count per state. */
+  readonly states: Readonly<Partial<Record<RecipientState, number>>>;
+}
+
+export interface RecipientDetail {
+  readonly seq: number;
+  readonly address: string;
+  readonly state: RecipientState;
+  readonly attempts: number;
+  readonly nextAttempt: number;
+  readonly lastAttemptAt: number | null;
+  readonly lastCode: number | null;
+  readonly lastEnhanced: string | null;
+  readonly lastMx: string | null;
+  readonly lastError: string | null;
+  readonly notify: string | null;
+  readonly orcpt: string | null;
+}
+
+export interface MessageDetail {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly sender: string;
+  readonly size: number;
+  readonly listener: string;
+  readonly connector: string;
+  readonly clientIp: string;
+  readonly helo: string;
+  readonly tlsVersion: string | null;
+  readonly authUser: string | null;
+  readonly bodyType: string;
+  readonly smtputf8: boolean;
+  readonly requireTls: boolean;
+  readonly dsnRet: string | null;
+  readonly dsnEnvid: string | null;
+  readonly recipients: readonly RecipientDetail[];
+}
+
+export interface ListFilter {
+  readonly state?: RecipientState | undefined;
+  readonly domain?: string | undefined;
+  readonly limit?: number | undefined;
+}
+
+const ID = /^[0-9A-Z]{20}$/;
+
+export function assertQueueId(id: string): void {
+  if (!ID.test(id)) throw new SealgateError('SG_USAGE', { message: `"${id.slice(0, 40)}" is not a queue id (20 characters, 0-9 and A-Z)` });
+}
+
+function notFound(id: string): SealgateError {
+  return new SealgateError('SG_QUEUE_NOT_FOUND', { message: `no queued message ${id}` });
+}
+
+export async function listMessages(db: Queryable, filter: ListFilter = {}): Promise<MessageSummary[]> {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (filter.state) {
+    where.push('EXISTS (SELECT 1 FROM recipients f WHERE f.message_id = m.id AND f.state = ?)');
+    params.push(filter.state);
+  }
+  if (filter.domain) {
+    where.push('EXISTS (SELECT 1 FROM recipients f WHERE f.message_id = m.id AND f.domain = ?)');
+    params.push(filter.domain.toLowerCase());
+  }
+  params.push(filter.limit ?? 1000);
+  const rows = await db.all<{ id: string; created_at: number; sender: string; size: number; connector: string; state: string; n: number }>(
+    `SELECT m.id, m.created_at, m.sender, m.size, m.connector, r.state, count(*) AS n
+       FROM (SELECT * FROM messages m ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.created_at, m.id LIMIT ?) m
+       JOIN recipients r ON r.message_id = m.id
+      GROUP BY m.id, r.state
+      ORDER BY m.created_at, m.id`,
+    params,
+  );
+  const byId = new Map<string, { summary: MessageSummary; states: Partial<Record<RecipientState, number>> }>();
+  for (const row of rows) {
+    let entry = byId.get(row.id);
+    if (!entry) {
+      const states: Partial<Record<RecipientState, number>> = {};
+      entry = { states, summary: { id: row.id, createdAt: row.created_at, sender: row.sender, size: row.size, connector: row.connector, recipients: 0, states } };
+      byId.set(row.id, entry);
+    }
+    entry.states[row.state as RecipientState] = row.n;
+    (entry.summary as { recipients: number }).recipients += row.n;
+  }
+  return [...byId.values()].map((e) => e.summary);
+}
+
+export async function showMessage(db: Queryable, id: string): Promise<MessageDetail> {
+  assertQueueId(id);
+  const m = await db.get<Record<string, string | number | null>>('SELECT * FROM messages WHERE id = ?', [id]);
+  if (!m) throw notFound(id);
+  const recipients = await db.all<Record<string, string | number | null>>('SELECT * FROM recipients WHERE message_id = ? ORDER BY seq', [id]);
+  return {
+    id,
+    createdAt: Number(m.created_at),
+    sender: String(m.sender),
+    size: Number(m.size),
+    listener: String(m.listener),
+    connector: String(m.connector),
+    clientIp: String(m.client_ip),
+    helo: String(m.helo),
+    tlsVersion: m.tls_version === null ? null : String(m.tls_version),
+    authUser: m.auth_user === null ? null : String(m.auth_user),
+    bodyType: String(m.body_type),
+    smtputf8: m.smtputf8 === 1,
+    requireTls: m.requiretls === 1,
+    dsnRet: m.dsn_ret === null ? null : String(m.dsn_ret),
+    dsnEnvid: m.dsn_envid === null ? null : String(m.dsn_envid),
+    recipients: recipients.map((r) => ({
+      seq: Number(r.seq),
+      address: String(r.address),
+      state: String(r.state) as RecipientState,
+      attempts: Number(r.attempts),
+      nextAttempt: Number(r.next_attempt),
+      lastAttemptAt: r.last_attempt_at === null ? null : Number(r.last_attempt_at),
+      lastCode: r.last_code === null ? null : Number(r.last_code),
+      lastEnhanced: r.last_enhanced === null ? null : String(r.last_enhanced),
+      lastMx: r.last_mx === null ? null : String(r.last_mx),
+      lastError: r.last_error === null ? null : String(r.last_error),
+      notify: r.dsn_notify === null ? null : String(r.dsn_notify),
+      orcpt: r.dsn_orcpt === null ? null : String(r.dsn_orcpt),
+    })),
+  };
+}
+
+export interface QueueStats {
+  readonly messages: number;
+  readonly bytes: number;
+  readonly oldestCreatedAt: number | null;
+  readonly recipients: Readonly<Partial<Record<RecipientState, number>>>;
+  /** Unfinished recipients per destination domain, largest first (top 20). */
+  readonly topDomains: readonly { domain: string; recipients: number }[];
+}
+
+export async function queueStats(db: Queryable): Promise<QueueStats> {
+  const totals = await db.get<{ n: number; bytes: number | null; oldest: number | null }>('SELECT count(*) AS n, sum(size) AS bytes, min(created_at) AS oldest FROM messages');
+  const states = await db.all<{ state: string; n: number }>('SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state');
+  const domains = await db.all<{ domain: string; n: number }>(
+    `SELECT domain, count(*) AS n FROM recipients WHERE state IN ('queued', 'in-flight', 'deferred', 'held') GROUP BY domain ORDER BY n DESC, domain LIMIT 20`,
+  );
+  const recipients: Partial<Record<RecipientState, number>> = {};
+  for (const s of states) recipients[s.state as RecipientState] = s.n;
+  return {
+    messages: totals?.n ?? 0,
+    bytes: totals?.bytes ?? 0,
+    oldestCreatedAt: totals?.oldest ?? null,
+    recipients,
+    topDomains: domains.map((d) => ({ domain: d.domain, recipients: d.n })),
+  };
+}
+
+export interface ActionResult {
+  readonly queueId: string;
+  /** Recipients whose state or schedule changed. */
+  readonly changed: number;
+}
+
+/** Operator actions available now; `bounce` needs DSN generation (delivery engine). */
+export type OperatorAction = Exclude<QueueAction, 'bounce'>;
+
+const ACTION_EVENT = {
+  hold: 'queue:held',
+  release: 'queue:released',
+  retry: 'queue:retried',
+} as const satisfies Record<OperatorAction, string>;
+
+/**
+ * Applies an operator action to one message, in one transaction with its
+ * audit event. `operator` is who ran it (the OS user of the CLI process).
+ */
+export async function applyQueueAction(db: Database, action: OperatorAction, id: string, operator: string, now: number): Promise<ActionResult> {
+  assertQueueId(id);
+  return db.transaction(async (tx) => {
+    const rows = await tx.all<{ seq: number; state: RecipientState; attempts: number }>('SELECT seq, state, attempts FROM recipients WHERE message_id = ?', [id]);
+    if (rows.length === 0) throw notFound(id);
+    let changed = 0;
+    for (const r of rows) {
+      if (!ACTION_APPLIES_TO[action].includes(r.state)) continue;
+      const next = stateAfterAction(action, r.state, r.attempts);
+      const reschedule = action === 'release' || action === 'retry';
+      await tx.run(`UPDATE recipients SET state = ?${reschedule ? ', next_attempt = ?' : ''} WHERE message_id = ? AND seq = ?`, reschedule ? [next, now, id, r.seq] : [next, id, r.seq]);
+      changed++;
+    }
+    await appendAuditEvent(tx, { type: ACTION_EVENT[action], data: { queueId: id, operator, recipients: changed } }, now);
+    return { queueId: id, changed };
+  });
+}
+
+/** Every message with a recipient the action applies to. */
+export async function messagesForAction(db: Queryable, action: QueueAction): Promise<string[]> {
+  const states = ACTION_APPLIES_TO[action];
+  const rows = await db.all<{ id: string }>(
+    `SELECT DISTINCT message_id AS id FROM recipients WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY message_id`,
+    [...states],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Removes a message from the queue: its rows and audit event in one
+ * transaction, then its spool file (`removeSpoolFile`). A crash in between
+ * leaves an orphan file that the daemon removes at its next start. Refused
+ * while a recipient is in flight.
+ */
+export async function deleteMessage(db: Database, id: string, operator: string, now: number, removeSpoolFile: (id: string) => Promise<void>): Promise<ActionResult> {
+  assertQueueId(id);
+  const changed = await db.transaction(async (tx) => {
+    const rows = await tx.all<{ state: RecipientState }>('SELECT state FROM recipients WHERE message_id = ?', [id]);
+    if (rows.length === 0) throw notFound(id);
+    if (rows.some((r) => r.state === 'in-flight')) {
+      throw new SealgateError('SG_QUEUE_BUSY', { message: `message ${id} is being delivered right now; hold it or try again in a moment` });
+    }
+    await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
+    await tx.run('DELETE FROM messages WHERE id = ?', [id]);
+    await appendAuditEvent(tx, { type: 'queue:deleted', data: { queueId: id, operator, recipients: rows.length } }, now);
+    return rows.length;
+  });
+  await removeSpoolFile(id);
+  return { queueId: id, changed };
+}
