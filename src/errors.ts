@@ -133,6 +133,9 @@ export const ERROR_CODES = {
   SG_KEY_UNKNOWN: { message: 'no master key with this key id', temporary: false },
   SG_KEY_INVALID: { message: 'master key file is invalid', temporary: false },
 
+  // delivery
+  SG_DNS_TEMPORARY: { message: 'DNS lookup failed temporarily', temporary: true },
+
   // queue administration
   SG_QUEUE_NOT_FOUND: { message: 'no such queued message', temporary: false },
   SG_QUEUE_BUSY: { message: 'message is being delivered', temporary: true },
