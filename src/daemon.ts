@@ -15,6 +15,8 @@ import { migrate } from './db/schema.js';
 import { appendAudit } from './audit/log.js';
 import { isSealgateError } from './errors.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { createResolver } from './delivery/dns.js';
+import { DeliveryEngine, loadTrustedCas } from './delivery/engine.js';
 import { Ingress } from './smtp/ingress.js';
 import { FreeSpaceProbe } from './spool/free-space.js';
 import { Spool } from './spool/spool.js';
@@ -85,8 +87,31 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   if (cleaned.tmp + cleaned.orphans > 0) log.info({ event: 'SPOOL_ORPHANS_REMOVED', tmp: cleaned.tmp, orphans: cleaned.orphans }, 'removed unacknowledged spool files');
 
   const freeSpace = new FreeSpaceProbe(spool.root, now);
-  const ingress = new Ingress(config, { db, spool, log, now, random: randomBytes, hostname, spoolKeyId: () => keyring.current.id, availableBytes: () => freeSpace.availableBytes() });
+  const engine = config.delivery.enabled
+    ? new DeliveryEngine(config, {
+        db,
+        spool,
+        log,
+        now,
+        random: Math.random,
+        resolver: createResolver({ servers: config.dns.servers }),
+        hostname,
+        trustedCas: await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f))),
+      })
+    : undefined;
+  const ingress = new Ingress(config, {
+    db,
+    spool,
+    log,
+    now,
+    random: randomBytes,
+    hostname,
+    spoolKeyId: () => keyring.current.id,
+    availableBytes: () => freeSpace.availableBytes(),
+    onQueued: () => engine?.wake(),
+  });
   await ingress.start();
+  await engine?.start();
   await appendAudit(db, { type: 'daemon:started', data: { version: VERSION } }, now());
   log.info({ event: 'DAEMON_READY', version: VERSION, config: loaded.source, listeners: ingress.addresses(), keyId: keyring.current.id }, 'sealgate ready');
 
@@ -94,7 +119,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       log.info({ event: 'DAEMON_STOPPING', reason }, 'stopping');
-      await ingress.shutdown(config.smtp.shutdownTimeoutMs);
+      await Promise.all([ingress.shutdown(config.smtp.shutdownTimeoutMs), engine?.stop(config.smtp.shutdownTimeoutMs)]);
       await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);
       await db.close();
       log.info({ event: 'DAEMON_STOPPED' }, 'stopped');
@@ -106,6 +131,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     try {
       const next = loadConfig(configPath);
       const { restartNeeded } = ingress.reload(next.config);
+      engine?.reload(next.config);
       config = next.config;
       log.level = config.log.level;
       log.info({ event: 'CONFIG_RELOADED', source: next.source, restartNeeded }, restartNeeded.length ? 'config reloaded; listener address changes need a restart' : 'config reloaded');

@@ -51,6 +51,15 @@ export type AuditEventDataMap = {
   'queue:released': { queueId: string; operator: string; recipients: number };
   'queue:retried': { queueId: string; operator: string; recipients: number };
   'queue:deleted': { queueId: string; operator: string; recipients: number };
+  /**
+   * One delivery attempt for one recipient: the MX host and address tried
+   * last, TLS version and cipher (absent: cleartext or no connection), the
+   * remote reply code and enhanced code (never its text), and the state the
+   * recipient moved to.
+   */
+  'delivery:attempt': { queueId: string; recipient: string; mx?: string; ip?: string; tlsVersion?: string; cipher?: string; reply?: string; outcome: string };
+  /** At start, recipients left in flight by a stopped or crashed daemon were returned to the queue. */
+  'delivery:recovered': { recipients: number };
 };
 
 export type AuditEventType = keyof AuditEventDataMap;
@@ -103,6 +112,8 @@ export const AUDIT_EVENT_FIELDS = {
   'queue:released': { queueId: 'string', operator: 'string', recipients: 'integer' },
   'queue:retried': { queueId: 'string', operator: 'string', recipients: 'integer' },
   'queue:deleted': { queueId: 'string', operator: 'string', recipients: 'integer' },
+  'delivery:attempt': { queueId: 'string', recipient: 'string', mx: 'string?', ip: 'string?', tlsVersion: 'string?', cipher: 'string?', reply: 'string?', outcome: 'string' },
+  'delivery:recovered': { recipients: 'integer' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 
 /** Every event type, at run time. */

@@ -8,6 +8,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseCidr } from '../net/cidr.js';
+import { TRANSPORT_REQUIREMENTS } from '../delivery/transport-requirement.js';
+import { duration } from './duration.js';
 
 const MiB = 1024 * 1024;
 
@@ -105,6 +107,33 @@ export const configSchema = z
     delivery: z
       .strictObject({
         port: z.number().int().min(1).max(65535).default(25).describe('Port of the recipient MX hosts.'),
+        enabled: z.boolean().default(true).describe('Run the delivery engine; false keeps accepted mail queued (e.g. on an ingress-only node).'),
+        concurrency: z.number().int().min(1).max(1000).default(20).describe('Delivery attempts in progress at once, over all domains.'),
+        perDomainConcurrency: z.number().int().min(1).max(100).default(5).describe('Delivery attempts in progress at once to one recipient domain.'),
+        defaultRequirement: z.enum(TRANSPORT_REQUIREMENTS).default('may').describe('Transport requirement of a recipient nothing else decided: none | may | encrypt | verify | dane. REQUIRETLS mail always needs verify.'),
+        connectTimeout: duration(100).default(30_000).describe('TCP connect (and TLS set-up) timeout per MX address.'),
+        greetingTimeout: duration(100).default(60_000).describe('Wait for the 220 greeting.'),
+        commandTimeout: duration(100).default(300_000).describe('Inactivity allowed while waiting for any reply, DATA included (RFC 5321 suggests 5-10 minutes).'),
+        connectionIdle: duration(0).default(5_000).describe('How long an idle connection is kept for the next message to the same MX (connection reuse).'),
+        maxMessagesPerConnection: z.number().int().min(1).default(100).describe('Messages sent over one connection before it is closed.'),
+        deadHostTime: duration(0).default(300_000).describe('An MX address that refused or timed out is skipped for this long.'),
+        retry: z
+          .strictObject({
+            backoff: z.array(duration(1000)).min(1).default([300_000, 600_000, 1_200_000, 2_400_000, 3_600_000, 7_200_000, 14_400_000]).describe('Wait after the 1st, 2nd, … temporary failure; the last repeats.'),
+            maxLifetime: duration(60_000).default(432_000_000).describe('Undelivered this long after arrival: the recipient expires and the sender gets a DSN.'),
+          })
+          .prefault({}),
+        delayWarningAfter: duration(0).default(14_400_000).describe('Send a delay DSN once a recipient has waited this long (0: never).'),
+        smarthost: z
+          .strictObject({
+            host: z.string().min(1).describe('Next hop for all mail (name or IP address) instead of MX lookups.'),
+            port: z.number().int().min(1).max(65535).default(25).describe('Port of the smarthost.'),
+            requirement: z.enum(TRANSPORT_REQUIREMENTS).default('verify').describe('Transport requirement towards the smarthost (at least this, whatever the recipient needs).'),
+            user: z.string().min(1).optional().describe('AUTH user at the smarthost.'),
+            passwordFile: z.string().min(1).optional().describe('File holding the AUTH password (never put the password itself in the config).'),
+          })
+          .optional()
+          .describe('Relay everything through one next hop.'),
       })
       .prefault({}),
     tls: z

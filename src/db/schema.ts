@@ -64,6 +64,9 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE recipients ADD COLUMN last_enhanced TEXT;        -- remote enhanced status code
   ALTER TABLE recipients ADD COLUMN last_mx TEXT;              -- MX host name of the last attempt
   ALTER TABLE recipients ADD COLUMN finished_at INTEGER;       -- delivered / bounced / expired at
+  ALTER TABLE recipients ADD COLUMN requirement TEXT NOT NULL DEFAULT 'may'; -- none | may | encrypt | verify | dane
+  ALTER TABLE recipients ADD COLUMN delay_warned INTEGER NOT NULL DEFAULT 0; -- a delay DSN was sent
+  ALTER TABLE recipients ADD COLUMN dsn_sent INTEGER NOT NULL DEFAULT 0;     -- the final DSN (if any) was queued
   `,
 ];
 

@@ -30,6 +30,8 @@ export interface QueuedMessage {
   readonly dsnEnvid: string | undefined;
   readonly bareLineEndings: number;
   readonly recipients: readonly QueuedRecipient[];
+  /** Transport requirement every recipient starts with (the decision step may raise it). */
+  readonly requirement: string;
 }
 
 export async function insertQueuedMessage(tx: Queryable, m: QueuedMessage): Promise<void> {
@@ -47,9 +49,9 @@ export async function insertQueuedMessage(tx: Queryable, m: QueuedMessage): Prom
   for (const r of m.recipients) {
     seq++;
     await tx.run(
-      `INSERT INTO recipients (message_id, seq, address, domain, state, next_attempt, dsn_notify, dsn_orcpt)
-       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
-      [m.id, seq, r.address, addressDomain(r.address), m.createdAt, r.notify?.join(',') ?? null, r.orcpt ?? null],
+      `INSERT INTO recipients (message_id, seq, address, domain, state, next_attempt, dsn_notify, dsn_orcpt, requirement)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+      [m.id, seq, r.address, addressDomain(r.address), m.createdAt, r.notify?.join(',') ?? null, r.orcpt ?? null, m.requirement],
     );
   }
 }

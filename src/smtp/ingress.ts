@@ -18,6 +18,7 @@ import { appendAudit } from '../audit/log.js';
 import type { Logger } from '../log/logger.js';
 import { normalizeIp } from '../net/cidr.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
+import { strongest } from '../delivery/transport-requirement.js';
 import { hasRoomFor } from '../spool/free-space.js';
 import type { Spool } from '../spool/spool.js';
 import { verifyUser } from '../users/store.js';
@@ -38,6 +39,8 @@ export interface IngressDeps {
   readonly spoolKeyId: () => string;
   /** Bytes free on the spool's file system. */
   readonly availableBytes: () => Promise<number>;
+  /** Called after a message is queued (wakes the delivery engine). */
+  readonly onQueued?: (queueId: string) => void;
 }
 
 interface Runtime {
@@ -394,6 +397,8 @@ export class Ingress {
             bodyType: (envelope.bodyType || '7bit').toUpperCase(),
             smtputf8: Boolean(envelope.smtpUtf8),
             requireTls: Boolean(envelope.requireTLS),
+            // RFC 8689: REQUIRETLS mail may only leave over verified TLS
+            requirement: envelope.requireTLS ? strongest(config.delivery.defaultRequirement, 'verify') : config.delivery.defaultRequirement,
             dsnRet: envelope.dsn?.ret ?? undefined,
             dsnEnvid: envelope.dsn?.envid ?? undefined,
             recipients: envelope.rcptTo.map((r) => ({ address: r.address, notify: r.dsn?.notify, orcpt: r.dsn?.orcpt })),
@@ -412,6 +417,7 @@ export class Ingress {
         'message queued',
       );
       cb(null, `2.0.0 Ok: queued as ${queueId}`);
+      this.deps.onQueued?.(queueId);
     } catch (err) {
       const e = isSealgateError(err) ? err : new SealgateError('SG_STORAGE_FAILED', { cause: err });
       const level = e.code === 'SG_STORAGE_FAILED' || e.code === 'SG_STORAGE_FULL' ? 'error' : 'info';

@@ -27,7 +27,7 @@ export interface DnsZone {
 
 const TYPE_CODES: Record<ZoneRecord['type'], number> = { MX: Packet.TYPE.MX, A: Packet.TYPE.A, AAAA: Packet.TYPE.AAAA, TXT: Packet.TYPE.TXT };
 
-export async function startDnsZone(records: readonly ZoneRecord[], options: { servfail?: readonly string[] } = {}): Promise<DnsZone> {
+export async function startDnsZone(records: readonly ZoneRecord[], options: { servfail?: readonly string[]; port?: number } = {}): Promise<DnsZone> {
   const lower = (n: string): string => n.toLowerCase().replace(/\.$/, '');
   const names = new Set(records.map((r) => lower(r.name)));
   const servfail = new Set((options.servfail ?? []).map(lower));
@@ -59,7 +59,7 @@ export async function startDnsZone(records: readonly ZoneRecord[], options: { se
       send(response);
     },
   });
-  await server.listen({ udp: { port: 0, address: '127.0.0.1' } });
+  await server.listen({ udp: { port: options.port ?? 0, address: '127.0.0.1' } });
   const port = server.addresses().udp?.port;
   if (!port) throw new Error('dns2 test server did not bind');
   return {

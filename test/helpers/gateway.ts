@@ -63,6 +63,8 @@ export function buildConfig(dir: string, options: TestConfigOptions): Record<str
     },
     connectors: options.connectors ?? [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'] }],
     keys: { masterKeyFile: join(dir, 'keys', 'master.key') },
+    // no delivery unless a test sets it up with a loopback DNS zone: tests never reach outside 127.0.0.0/8
+    delivery: { enabled: false },
     ...(options.extra ?? {}),
   };
 }

@@ -1,0 +1,429 @@
+/**
+ * The delivery engine: takes due recipients from the SQLite queue, delivers
+ * them to their MX hosts (or the smarthost) and records each outcome.
+ *
+ * Queue discipline (nothing lost, nothing scheduled only in memory):
+ *   - claim: in one write transaction, due recipients become `in-flight`
+ *   - attempt: connect, transaction(s) (src/delivery/smtp-session.ts)
+ *   - record: in one write transaction, each recipient's new state
+ *     (delivered / deferred with next_attempt / bounced / expired), attempt
+ *     count, last reply, plus one audit event per recipient
+ *   - at start, `in-flight` rows left by a crash return to `deferred`
+ * A crash between the remote 250 and the record step delivers that message
+ * again after the restart: the one duplicate window (docs/queue.md).
+ *
+ * Fairness: each claim takes up to half its batch from fresh (`queued`) and
+ * half from retried (`deferred`) recipients, so a backlog of retries never
+ * starves new mail. Idle: a single timer sleeps until the earliest
+ * next_attempt (at most `pollMs`, to notice operator changes); ingress wakes
+ * it when a message arrives.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Config } from '../config/schema.js';
+import type { Database, Queryable } from '../db/database.js';
+import { appendAuditEvent } from '../audit/log.js';
+import { isSealgateError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { classifyReply, outcomeAfterAttempt, type RecipientOutcome, type RetryPolicy } from '../queue/retry-policy.js';
+import type { Spool } from '../spool/spool.js';
+import type { DnsResolver } from './dns.js';
+import { resolveDestination, type Destination } from './mx.js';
+import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
+import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type TlsFacts } from './smtp-session.js';
+import { isTransportRequirement, strongest, type TransportRequirement } from './transport-requirement.js';
+
+export interface EngineDeps {
+  readonly db: Database;
+  readonly spool: Spool;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly resolver: DnsResolver;
+  readonly hostname: string;
+  /** Extra trusted CAs (PEM texts) from tls.trustedCaFiles. */
+  readonly trustedCas: readonly string[];
+  /** Called once a message's every recipient is final, before its rows and spool file go. */
+  readonly onMessageFinished?: (tx: Queryable, messageId: string) => Promise<void>;
+  readonly pollMs?: number;
+}
+
+interface ClaimedRecipient {
+  readonly message_id: string;
+  readonly seq: number;
+  readonly address: string;
+  readonly domain: string;
+  readonly attempts: number;
+  readonly dsn_notify: string | null;
+  readonly dsn_orcpt: string | null;
+  readonly requirement: string;
+}
+
+interface Job {
+  readonly messageId: string;
+  readonly domain: string;
+  readonly requirement: TransportRequirement;
+  readonly recipients: ClaimedRecipient[];
+}
+
+interface MessageRow {
+  readonly id: string;
+  readonly created_at: number;
+  readonly sender: string;
+  readonly size: number;
+  readonly body_type: string;
+  readonly requiretls: number;
+  readonly dsn_ret: string | null;
+  readonly dsn_envid: string | null;
+}
+
+/** What happened to one recipient in one attempt. */
+export interface AttemptRecord {
+  readonly reply: RemoteReply;
+  readonly mx?: string | undefined;
+  readonly ip?: string | undefined;
+  readonly tls?: TlsFacts | undefined;
+}
+
+function synthetic(code: number, enhanced: string, text: string): RemoteReply {
+  return { code, enhanced, text };
+}
+
+export function deliveryConfig(config: Config): { policy: RetryPolicy } & Config['delivery'] {
+  return { ...config.delivery, policy: { backoffMs: config.delivery.retry.backoff, maxLifetimeMs: config.delivery.retry.maxLifetime } };
+}
+
+export class DeliveryEngine {
+  private config: ReturnType<typeof deliveryConfig>;
+  private readonly pool: SessionPool;
+  private readonly dead: DeadHosts;
+  private readonly activePerDomain = new Map<string, number>();
+  private active = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private again = false;
+  private stopping = false;
+  private idleWaiters: (() => void)[] = [];
+  private smarthostPassword: string | undefined;
+
+  constructor(
+    config: Config,
+    private readonly deps: EngineDeps,
+  ) {
+    this.config = deliveryConfig(config);
+    this.pool = new SessionPool(this.config.connectionIdle, this.config.maxMessagesPerConnection);
+    this.dead = new DeadHosts(this.config.deadHostTime, deps.now);
+  }
+
+  reload(config: Config): void {
+    this.config = deliveryConfig(config);
+    this.smarthostPassword = undefined;
+    this.wake();
+  }
+
+  /** Returns crashed in-flight recipients to the queue, then starts the loop. */
+  async start(): Promise<void> {
+    const now = this.deps.now();
+    const recovered = await this.deps.db.transaction(async (tx) => {
+      const r = await tx.run(`UPDATE recipients SET state = 'deferred', next_attempt = ? WHERE state = 'in-flight'`, [now]);
+      if (r.changes > 0) await appendAuditEvent(tx, { type: 'delivery:recovered', data: { recipients: r.changes } }, now);
+      return r.changes;
+    });
+    if (recovered > 0) this.deps.log.warn({ event: 'DELIVERY_RECOVERED', recipients: recovered }, 'recipients left in flight returned to the queue');
+    this.wake();
+  }
+
+  /** Look for due work now (after a message was queued, or an operator change). */
+  wake(): void {
+    if (this.stopping) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), 0);
+  }
+
+  /** Stops claiming; waits up to `timeoutMs` for attempts under way. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.active > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeoutMs);
+        t.unref();
+        this.idleWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    this.pool.closeAll();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = true;
+    try {
+      do {
+        this.again = false;
+        const jobs = await this.claim();
+        for (const job of jobs) this.launch(job);
+      } while (this.again && !this.stopping);
+      await this.scheduleNext();
+    } catch (err) {
+      this.deps.log.error({ event: 'DELIVERY_LOOP_ERROR', err: { message: (err as Error).message } }, 'delivery loop failed; retrying');
+      this.schedule(this.deps.pollMs ?? 10_000);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopping) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, ms));
+    this.timer.unref();
+  }
+
+  private async scheduleNext(): Promise<void> {
+    const poll = this.deps.pollMs ?? 10_000;
+    const row = await this.deps.db.get<{ due: number | null }>(`SELECT min(next_attempt) AS due FROM recipients WHERE state IN ('queued', 'deferred')`);
+    const wait = row?.due === null || row?.due === undefined ? poll : Math.min(poll, row.due - this.deps.now());
+    // when every slot is busy the next finished job wakes us
+    this.schedule(this.active >= this.config.concurrency ? poll : Math.max(wait, 0));
+  }
+
+  /** Claims due recipients as jobs (message × domain × requirement), within the concurrency limits. */
+  private async claim(): Promise<Job[]> {
+    const capacity = this.config.concurrency - this.active;
+    if (capacity <= 0 || this.stopping) return [];
+    const now = this.deps.now();
+    const batch = Math.max(capacity * 4, 8);
+    return this.deps.db.transaction(async (tx) => {
+      const select = (state: string, limit: number): Promise<ClaimedRecipient[]> =>
+        tx.all<ClaimedRecipient>(
+          `SELECT message_id, seq, address, domain, attempts, dsn_notify, dsn_orcpt, requirement
+             FROM recipients WHERE state = ? AND next_attempt <= ?
+            ORDER BY next_attempt, message_id, seq LIMIT ?`,
+          [state, now, limit],
+        );
+      const fresh = await select('queued', batch);
+      const retries = await select('deferred', batch);
+      // interleave fresh and retried mail so neither starves the other
+      const rows: ClaimedRecipient[] = [];
+      for (let i = 0; i < Math.max(fresh.length, retries.length); i++) {
+        const f = fresh[i];
+        const r = retries[i];
+        if (f) rows.push(f);
+        if (r) rows.push(r);
+      }
+      const jobs = new Map<string, Job>();
+      const perDomain = new Map(this.activePerDomain);
+      for (const row of rows) {
+        const requirement = isTransportRequirement(row.requirement) ? row.requirement : 'may';
+        const key = `${row.message_id}|${row.domain}|${requirement}`;
+        const existing = jobs.get(key);
+        if (existing) {
+          existing.recipients.push(row);
+          continue;
+        }
+        if (jobs.size >= capacity) continue;
+        const busy = perDomain.get(row.domain) ?? 0;
+        if (busy >= this.config.perDomainConcurrency) continue;
+        perDomain.set(row.domain, busy + 1);
+        jobs.set(key, { messageId: row.message_id, domain: row.domain, requirement, recipients: [row] });
+      }
+      for (const job of jobs.values()) {
+        for (const r of job.recipients) {
+          await tx.run(`UPDATE recipients SET state = 'in-flight' WHERE message_id = ? AND seq = ?`, [r.message_id, r.seq]);
+        }
+      }
+      return [...jobs.values()];
+    });
+  }
+
+  private launch(job: Job): void {
+    this.active++;
+    this.activePerDomain.set(job.domain, (this.activePerDomain.get(job.domain) ?? 0) + 1);
+    void this.runJob(job)
+      .catch((err: unknown) => {
+        this.deps.log.error({ event: 'DELIVERY_JOB_ERROR', queueId: job.messageId, err: { message: (err as Error).message } }, 'delivery job failed; recipients stay in flight until restart recovery');
+        return this.release(job).catch(() => undefined);
+      })
+      .finally(() => {
+        this.active--;
+        const left = (this.activePerDomain.get(job.domain) ?? 1) - 1;
+        if (left <= 0) this.activePerDomain.delete(job.domain);
+        else this.activePerDomain.set(job.domain, left);
+        if (this.active === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          waiters.forEach((w) => w());
+        }
+        this.wake();
+      });
+  }
+
+  /** An unexpected error: put the recipients back as deferred without counting an attempt. */
+  private async release(job: Job): Promise<void> {
+    const next = this.deps.now() + (this.config.policy.backoffMs[0] ?? 300_000);
+    await this.deps.db.transaction(async (tx) => {
+      for (const r of job.recipients) await tx.run(`UPDATE recipients SET state = 'deferred', next_attempt = ? WHERE message_id = ? AND seq = ? AND state = 'in-flight'`, [next, r.message_id, r.seq]);
+    });
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid FROM messages WHERE id = ?', [job.messageId]);
+    if (!message) return; // deleted by an operator meanwhile
+    const records = await this.attempt(job, message);
+    await this.record(job, message, records);
+  }
+
+  private async smarthostDestination(): Promise<Destination> {
+    const sh = this.config.smarthost;
+    if (!sh) throw new Error('no smarthost');
+    if (/^[0-9.]+$|:/.test(sh.host)) return { kind: 'targets', implicit: false, targets: [{ host: sh.host, addresses: [sh.host] }] };
+    const [v4, v6] = await Promise.all([this.deps.resolver.a(sh.host), this.deps.resolver.aaaa(sh.host)]);
+    const addresses = [...v4, ...v6];
+    return addresses.length ? { kind: 'targets', implicit: false, targets: [{ host: sh.host, addresses }] } : { kind: 'no-route' };
+  }
+
+  private async smarthostAuth(): Promise<{ user: string; pass: string } | undefined> {
+    const sh = this.config.smarthost;
+    if (!sh?.user || !sh.passwordFile) return undefined;
+    this.smarthostPassword ??= (await readFile(sh.passwordFile, 'utf8')).replace(/\r?\n$/, '');
+    return { user: sh.user, pass: this.smarthostPassword };
+  }
+
+  /** Tries the destination's hosts in order; returns a record per recipient seq. */
+  private async attempt(job: Job, message: MessageRow): Promise<Map<number, AttemptRecord>> {
+    const all = (record: AttemptRecord): Map<number, AttemptRecord> => new Map(job.recipients.map((r) => [r.seq, record]));
+    const sh = this.config.smarthost;
+    const requirement = strongest(job.requirement, sh?.requirement ?? 'none', message.requiretls ? 'verify' : 'none');
+    if (requirement === 'dane') {
+      return all({ reply: synthetic(451, '4.7.5', 'DANE required but not available yet; waiting rather than delivering with weaker protection') });
+    }
+    let destination: Destination;
+    try {
+      destination = sh ? await this.smarthostDestination() : await resolveDestination(job.domain, this.deps.resolver, this.deps.random);
+    } catch (err) {
+      if (isSealgateError(err, 'SG_DNS_TEMPORARY')) return all({ reply: synthetic(451, '4.4.3', err.message) });
+      throw err;
+    }
+    if (destination.kind === 'null-mx') return all({ reply: synthetic(556, '5.1.10', `Recipient domain ${job.domain} accepts no mail (null MX)`) });
+    if (destination.kind === 'no-route') return all({ reply: synthetic(550, '5.1.2', `No MX or address records for ${sh ? sh.host : job.domain}`) });
+
+    const auth = sh ? await this.smarthostAuth() : undefined;
+    const pending = job.recipients;
+    const records = new Map<number, AttemptRecord>();
+    let last: AttemptRecord = { reply: synthetic(451, '4.4.1', 'All MX hosts are recently unreachable; will retry') };
+    for (const target of destination.targets) {
+      for (const ip of target.addresses) {
+        if (pending.length === 0) return records;
+        if (this.dead.isDead(ip)) continue;
+        const sessionTarget: SessionTarget = {
+          host: target.host,
+          ip,
+          port: sh ? sh.port : this.config.port,
+          requirement,
+          heloName: this.deps.hostname,
+          trustedCas: this.deps.trustedCas,
+          connectTimeoutMs: this.config.connectTimeout,
+          greetingTimeoutMs: this.config.greetingTimeout,
+          socketTimeoutMs: this.config.commandTimeout,
+          auth,
+        };
+        const key = sessionKey(sessionTarget);
+        let session = this.pool.take(key);
+        try {
+          session ??= await SmtpSession.open(sessionTarget);
+        } catch (err) {
+          if (!(err instanceof SessionError)) throw err;
+          last = { reply: err.reply, mx: target.host, ip };
+          // a host that does not answer is skipped for a while; a TLS or policy refusal is not "dead"
+          if (err.reply.code === undefined && err.stage !== 'starttls') this.dead.mark(ip);
+          this.deps.log.info({ event: 'DELIVERY_CONNECT_FAILED', queueId: job.messageId, mx: target.host, ip, stage: err.stage, reply: err.reply.code ? `${err.reply.code} ${err.reply.enhanced ?? ''}`.trim() : undefined }, 'could not open a session');
+          continue;
+        }
+        let replies;
+        try {
+          replies = await session.send({
+            sender: message.sender,
+            recipients: pending.map((r) => ({ address: r.address, notify: r.dsn_notify, orcpt: r.dsn_orcpt })),
+            size: message.size,
+            eightBit: message.body_type === '8BITMIME',
+            requireTlsExtension: message.requiretls === 1,
+            dsnRet: message.dsn_ret,
+            dsnEnvid: message.dsn_envid,
+            body: () => this.deps.spool.read(message.id),
+          });
+        } catch (err) {
+          session.close();
+          if (!(err instanceof SessionError)) throw err;
+          last = { reply: err.reply, mx: target.host, ip, tls: session.tls };
+          continue;
+        }
+        void this.pool.put(key, session);
+        const base = { mx: target.host, ip, tls: session.tls };
+        const temporary: ClaimedRecipient[] = [];
+        for (const r of pending) {
+          const reply = replies.get(r.address) ?? synthetic(451, '4.4.0', 'no reply for this recipient');
+          records.set(r.seq, { ...base, reply });
+          if (classifyReply(reply.code) === 'temporary') temporary.push(r);
+        }
+        // every recipient deferred by this host (e.g. 4xx at MAIL FROM): the next MX may take them
+        if (temporary.length === pending.length) {
+          last = records.get(pending[0]?.seq ?? -1) ?? last;
+          continue;
+        }
+        return records;
+      }
+    }
+    for (const r of pending) if (!records.has(r.seq)) records.set(r.seq, last);
+    return records;
+  }
+
+  /** Stores each recipient's outcome and audit event in one transaction; removes finished messages. */
+  private async record(job: Job, message: MessageRow, records: Map<number, AttemptRecord>): Promise<void> {
+    const now = this.deps.now();
+    let finished = false;
+    await this.deps.db.transaction(async (tx) => {
+      for (const r of job.recipients) {
+        const rec = records.get(r.seq) ?? { reply: synthetic(451, '4.4.0', 'not attempted') };
+        const outcome: RecipientOutcome = outcomeAfterAttempt(this.config.policy, { replyClass: classifyReply(rec.reply.code), attempts: r.attempts + 1, createdAt: message.created_at, now });
+        const final = outcome.state !== 'deferred';
+        await tx.run(
+          `UPDATE recipients SET state = ?, attempts = attempts + 1, next_attempt = ?, last_attempt_at = ?, last_code = ?, last_enhanced = ?,
+                  last_mx = ?, last_error = ?, finished_at = ? WHERE message_id = ? AND seq = ?`,
+          [outcome.state, outcome.state === 'deferred' ? outcome.nextAttempt : now, now, rec.reply.code ?? null, rec.reply.enhanced ?? null, rec.mx ?? null, rec.reply.text, final ? now : null, r.message_id, r.seq],
+        );
+        const reply = rec.reply.code !== undefined ? `${rec.reply.code}${rec.reply.enhanced ? ` ${rec.reply.enhanced}` : ''}` : undefined;
+        await appendAuditEvent(
+          tx,
+          { type: 'delivery:attempt', data: { queueId: message.id, recipient: r.address, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, cipher: rec.tls?.cipher, reply, outcome: outcome.state } },
+          now,
+        );
+        this.deps.log.info(
+          { event: 'DELIVERY_ATTEMPT', queueId: message.id, domain: job.domain, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, reply, outcome: outcome.state, attempts: r.attempts + 1 },
+          'delivery attempt',
+        );
+      }
+      const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced', 'expired')`, [message.id]);
+      if (open?.n === 0) {
+        await this.deps.onMessageFinished?.(tx, message.id);
+        await tx.run('DELETE FROM recipients WHERE message_id = ?', [message.id]);
+        await tx.run('DELETE FROM messages WHERE id = ?', [message.id]);
+        finished = true;
+      }
+    });
+    if (finished) {
+      await this.deps.spool.remove(message.id);
+      this.deps.log.info({ event: 'MESSAGE_FINISHED', queueId: message.id }, 'every recipient is final; message removed from the queue');
+    }
+  }
+}
+
+/** Loads tls.trustedCaFiles for outbound TLS. */
+export async function loadTrustedCas(files: readonly string[]): Promise<string[]> {
+  return Promise.all(files.map((f) => readFile(f, 'utf8')));
+}
+

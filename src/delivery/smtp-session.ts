@@ -1,0 +1,292 @@
+/**
+ * One outbound SMTP session to one MX address, through nodemailer's
+ * SMTPConnection: connect, EHLO, STARTTLS as the transport requirement says,
+ * then one or more transactions (connection reuse, RSET in between).
+ *
+ * Per-recipient DSN parameters: nodemailer puts one NOTIFY/ORCPT on every
+ * RCPT TO of a transaction. We keep each recipient's own (RFC 3461) by
+ * overriding the one internal method that formats them (`_getDsnRcptToArgs`,
+ * called right after the recipient is queued in `_recipientQueue`); the
+ * nodemailer version is pinned and test/delivery/delivery.test.ts checks on
+ * the receiving server that every recipient got its own parameters, so an
+ * upgrade that changes this fails loudly.
+ */
+import { rootCertificates } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import type { Readable } from 'node:stream';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { tlsClientSettings, type TransportRequirement } from './transport-requirement.js';
+
+export interface RemoteReply {
+  /** Reply code; undefined for network/TLS failures. */
+  readonly code?: number | undefined;
+  readonly enhanced?: string | undefined;
+  /** Remote text or our description of the failure (one line, bounded). */
+  readonly text: string;
+}
+
+export interface TlsFacts {
+  readonly version: string;
+  readonly cipher: string;
+  readonly authorized: boolean;
+}
+
+export interface SessionTarget {
+  readonly host: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly requirement: TransportRequirement;
+  readonly heloName: string;
+  /** Extra trusted CAs (PEM), added to Node's bundled roots. */
+  readonly trustedCas: readonly string[];
+  readonly connectTimeoutMs: number;
+  readonly greetingTimeoutMs: number;
+  readonly socketTimeoutMs: number;
+  readonly auth?: { readonly user: string; readonly pass: string } | undefined;
+}
+
+export interface TransactionRecipient {
+  readonly address: string;
+  readonly notify?: string | null | undefined;
+  readonly orcpt?: string | null | undefined;
+}
+
+export interface TransactionInput {
+  readonly sender: string;
+  readonly recipients: readonly TransactionRecipient[];
+  readonly size: number;
+  readonly eightBit: boolean;
+  readonly requireTlsExtension: boolean;
+  readonly dsnRet?: string | null | undefined;
+  readonly dsnEnvid?: string | null | undefined;
+  readonly body: () => Readable;
+}
+
+/** The outcome of one transaction: a reply per recipient address. */
+export type TransactionResult = ReadonlyMap<string, RemoteReply>;
+
+/** A failure of the session itself (connect, greeting, EHLO, STARTTLS, lost connection). */
+export class SessionError extends Error {
+  constructor(
+    readonly reply: RemoteReply,
+    readonly stage: string,
+  ) {
+    super(`${stage}: ${reply.code ?? ''} ${reply.text}`.trim());
+  }
+}
+
+const REPLY = /^(\d{3})(?:[ -]((?:[245])\.\d{1,3}\.\d{1,3}))?\s*(.*)$/s;
+
+/** Pure: remote response line(s) → reply, text bounded to one printable line. */
+export function parseReply(response: string | undefined, fallback: string): RemoteReply {
+  const flat = (response ?? '').replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trim();
+  const m = REPLY.exec(flat);
+  if (!m) return { text: (flat || fallback).slice(0, 300) };
+  return { code: Number(m[1]), enhanced: m[2], text: (m[3] ?? '').slice(0, 300) };
+}
+
+type SmtpError = Error & { code?: string; response?: string; responseCode?: number; command?: string; recipient?: string; rejectedErrors?: SmtpError[] };
+
+function replyOf(err: SmtpError): RemoteReply {
+  if (err.response) return parseReply(err.response, err.message);
+  return { text: `${err.code ?? 'error'}: ${err.message}`.replace(/[\r\n]+/g, ' ').slice(0, 300) };
+}
+
+/** SMTPConnection with per-recipient NOTIFY/ORCPT (see the file comment). */
+class PerRecipientDsnConnection extends SMTPConnection {
+  dsnArgs = new Map<string, string>();
+  declare _recipientQueue: string[];
+  declare _supportedExtensions: string[];
+
+  _getDsnRcptToArgs(): string {
+    const current = this._recipientQueue[this._recipientQueue.length - 1];
+    if (!current || !this._supportedExtensions.includes('DSN')) return '';
+    return this.dsnArgs.get(current) ?? '';
+  }
+}
+
+/** RFC 3461 xtext: '+', '=' and anything outside 33..126 become +XX. */
+export function xtext(value: string): string {
+  return value.replace(/[^\x21-\x2a\x2c-\x3c\x3e-\x7e]/g, (c) => `+${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+export function dsnRcptArgs(r: TransactionRecipient): string {
+  const args: string[] = [];
+  if (r.notify) args.push(`NOTIFY=${r.notify.toUpperCase()}`);
+  if (r.orcpt) {
+    const [type, ...rest] = r.orcpt.split(';');
+    args.push(`ORCPT=${type ?? 'rfc822'};${xtext(rest.join(';'))}`);
+  }
+  return args.length ? ` ${args.join(' ')}` : '';
+}
+
+export class SmtpSession {
+  messages = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly conn: PerRecipientDsnConnection,
+    readonly target: SessionTarget,
+    readonly tls: TlsFacts | undefined,
+  ) {
+    conn.on('error', () => {
+      this.closed = true;
+    });
+    conn.on('end', () => {
+      this.closed = true;
+    });
+  }
+
+  get usable(): boolean {
+    return !this.closed && !this.conn.destroyed;
+  }
+
+  /** Connects and negotiates; throws SessionError. */
+  static async open(target: SessionTarget): Promise<SmtpSession> {
+    try {
+      return await SmtpSession.connect(target, false);
+    } catch (err) {
+      // 'may': a failed handshake is retried in cleartext, as opportunistic TLS allows (RFC 7435)
+      if (target.requirement === 'may' && err instanceof SessionError && err.stage === 'starttls') return SmtpSession.connect(target, true);
+      throw err;
+    }
+  }
+
+  private static connect(target: SessionTarget, cleartext: boolean): Promise<SmtpSession> {
+    const settings = tlsClientSettings(target.requirement);
+    const conn = new PerRecipientDsnConnection({
+      host: target.ip,
+      port: target.port,
+      name: target.heloName,
+      secure: false,
+      ignoreTLS: cleartext || settings.ignoreTls,
+      requireTLS: settings.requireTls,
+      opportunisticTLS: settings.opportunistic,
+      connectionTimeout: target.connectTimeoutMs,
+      greetingTimeout: target.greetingTimeoutMs,
+      socketTimeout: target.socketTimeoutMs,
+      logger: false,
+      tls: {
+        servername: target.host,
+        rejectUnauthorized: settings.verifyCertificate,
+        minVersion: settings.minVersion,
+        ca: [...rootCertificates, ...target.trustedCas],
+      },
+    });
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      conn.once('error', (err: SmtpError) => {
+        if (settled) return;
+        settled = true;
+        conn.close();
+        const stage = err.code === 'ETLS' || err.command === 'STARTTLS' || /certificate|TLS|SSL/i.test(err.message) ? 'starttls' : err.code === 'EGREETING' || err.command === 'CONN' ? 'greeting' : 'connect';
+        // a TLS requirement that cannot be met is never a permanent verdict on the recipient
+        // (the server may fix its certificate, the path may stop stripping STARTTLS): no
+        // reply code, so the recipient is deferred, never bounced on a 5xx to STARTTLS
+        const reply = stage === 'starttls' ? { enhanced: '4.7.5', text: `TLS required but not established: ${replyOf(err).text}`.slice(0, 300) } : replyOf(err);
+        reject(new SessionError(reply, stage));
+      });
+      conn.connect(() => {
+        const socket = (conn as unknown as { _socket: TLSSocket })._socket;
+        const tls = conn.secure && typeof socket.getProtocol === 'function'
+          ? { version: socket.getProtocol() ?? 'TLS', cipher: socket.getCipher().name, authorized: socket.authorized }
+          : undefined;
+        if (target.requirement !== 'none' && target.requirement !== 'may' && !tls) {
+          settled = true;
+          conn.close();
+          reject(new SessionError({ text: 'STARTTLS required but the session is not encrypted' }, 'starttls'));
+          return;
+        }
+        const ready = (): void => {
+          settled = true;
+          resolve(new SmtpSession(conn, target, tls));
+        };
+        if (!target.auth) return ready();
+        conn.login({ user: target.auth.user, pass: target.auth.pass }, (err) => {
+          if (err) {
+            settled = true;
+            conn.close();
+            reject(new SessionError(replyOf(err as SmtpError), 'auth'));
+            return;
+          }
+          ready();
+        });
+      });
+    });
+  }
+
+  /**
+   * One transaction. Resolves with a reply per recipient (accepted ones get
+   * the final reply to DATA); rejects with SessionError when the session
+   * itself failed (the caller treats every recipient as not delivered).
+   */
+  send(input: TransactionInput): Promise<TransactionResult> {
+    const addresses = [...new Set(input.recipients.map((r) => r.address))];
+    this.conn.dsnArgs = new Map(input.recipients.map((r) => [r.address, dsnRcptArgs(r)]));
+    const dsn: { ret?: 'HDRS' | 'Full'; envid?: string } = {};
+    if (input.dsnRet) dsn.ret = input.dsnRet.toUpperCase() === 'FULL' ? 'Full' : 'HDRS';
+    if (input.dsnEnvid) dsn.envid = input.dsnEnvid;
+    const envelope = {
+      from: input.sender,
+      to: addresses,
+      size: input.size,
+      use8BitMime: input.eightBit,
+      dsn,
+      requireTLSExtensionEnabled: input.requireTlsExtension,
+    } as SMTPConnection.Envelope;
+    this.messages++;
+    return new Promise((resolve, reject) => {
+      const body = input.body();
+      this.conn.send(envelope, body, (err, info) => {
+        const out = new Map<string, RemoteReply>();
+        if (err) {
+          const e = err as SmtpError;
+          body.destroy();
+          if (e.rejectedErrors?.length && e.code === 'EENVELOPE' && e.command === 'RCPT TO') {
+            // every recipient was refused: each has its own reply
+            for (const r of e.rejectedErrors) if (r.recipient) out.set(r.recipient, replyOf(r));
+            for (const a of addresses) if (!out.has(a)) out.set(a, replyOf(e));
+            return resolve(out);
+          }
+          if (e.responseCode !== undefined && (e.command === 'MAIL FROM' || e.command === 'DATA' || e.command === 'API')) {
+            // the transaction failed as a whole, with a reply that applies to every recipient
+            const reply = replyOf(e);
+            for (const a of addresses) out.set(a, reply);
+            for (const r of e.rejectedErrors ?? []) if (r.recipient) out.set(r.recipient, replyOf(r));
+            return resolve(out);
+          }
+          this.closed = true;
+          return reject(new SessionError(replyOf(e), e.command ? e.command.toLowerCase() : 'transaction'));
+        }
+        const final = parseReply(info.response, 'accepted');
+        for (const a of info.accepted) out.set(a, final);
+        for (const r of (info.rejectedErrors ?? []) as SmtpError[]) if (r.recipient) out.set(r.recipient, replyOf(r));
+        resolve(out);
+      });
+    });
+  }
+
+  /** RSET, so the session can carry another message. */
+  reset(): Promise<boolean> {
+    if (!this.usable) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      this.conn.reset((err) => {
+        if (err) {
+          this.closed = true;
+          resolve(false);
+        } else resolve(true);
+      });
+    });
+  }
+
+  close(): void {
+    if (this.closed && this.conn.destroyed) return;
+    this.closed = true;
+    try {
+      this.conn.quit();
+    } catch {
+      this.conn.close();
+    }
+    setTimeout(() => this.conn.close(), 1000).unref();
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * A recipient MX for delivery tests: a real SMTP server (smtp-server) on a
+ * loopback address, with STARTTLS from the test CA, that records what it
+ * receives and can be told how to answer each recipient.
+ */
+import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
+
+export interface ReceivedRecipient {
+  readonly address: string;
+  readonly notify?: string[] | undefined;
+  readonly orcpt?: string | undefined;
+}
+
+export interface ReceivedMessage {
+  readonly from: string;
+  readonly to: readonly ReceivedRecipient[];
+  readonly body: Buffer;
+  readonly secure: boolean;
+  readonly tlsVersion?: string | undefined;
+  readonly sessionId: string;
+}
+
+/** Answer for a recipient: undefined accepts it; otherwise [code, text with enhanced code]. */
+export type RcptBehaviour = (address: string, attempt: number) => [number, string] | undefined;
+
+export interface MxServer {
+  readonly ip: string;
+  readonly port: number;
+  readonly received: ReceivedMessage[];
+  /** RCPT attempts per address. */
+  readonly rcptAttempts: Map<string, number>;
+  connections: number;
+  close(): Promise<void>;
+}
+
+export interface MxServerOptions {
+  readonly ip: string;
+  readonly port: number;
+  readonly tls?: { readonly key: string; readonly cert: string } | undefined;
+  readonly rcpt?: RcptBehaviour;
+  /** Answer every MAIL FROM with this (e.g. a 4xx) instead of accepting. */
+  readonly mailFrom?: [number, string] | undefined;
+}
+
+function smtpError(code: number, text: string): Error {
+  return Object.assign(new Error(text), { responseCode: code });
+}
+
+export async function startMxServer(options: MxServerOptions): Promise<MxServer> {
+  const received: ReceivedMessage[] = [];
+  const rcptAttempts = new Map<string, number>();
+  const state = { connections: 0 };
+  const server = new SMTPServer({
+    name: `mx-${options.ip}`,
+    secure: false,
+    authOptional: true,
+    disabledCommands: options.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    hideDSN: false,
+    hideENHANCEDSTATUSCODES: false,
+    hideREQUIRETLS: false,
+    logger: false,
+    disableReverseLookup: true,
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
+    onConnect(_session, cb) {
+      state.connections++;
+      cb();
+    },
+    onMailFrom(_address: SMTPServerAddress, _session: SMTPServerSession, cb) {
+      if (options.mailFrom) return cb(smtpError(options.mailFrom[0], options.mailFrom[1]));
+      cb();
+    },
+    onRcptTo(address: SMTPServerAddress, _session: SMTPServerSession, cb) {
+      const n = (rcptAttempts.get(address.address) ?? 0) + 1;
+      rcptAttempts.set(address.address, n);
+      const answer = options.rcpt?.(address.address, n);
+      if (answer) return cb(smtpError(answer[0], answer[1]));
+      cb();
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const tlsOptions = session.tlsOptions as { version?: string } | false;
+        received.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => {
+            const dsn = (r as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
+            return { address: r.address, notify: dsn?.notify, orcpt: dsn?.orcpt };
+          }),
+          body: Buffer.concat(chunks),
+          secure: session.secure,
+          tlsVersion: tlsOptions ? tlsOptions.version : undefined,
+          sessionId: session.id,
+        });
+        cb(null, 'Ok: stored');
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(options.port, options.ip, () => resolve());
+  });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    ip: options.ip,
+    port,
+    received,
+    rcptAttempts,
+    get connections() {
+      return state.connections;
+    },
+    set connections(v: number) {
+      state.connections = v;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
