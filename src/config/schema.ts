@@ -120,7 +120,7 @@ export const configSchema = z
         retry: z
           .strictObject({
             backoff: z.array(duration(1000)).min(1).default([300_000, 600_000, 1_200_000, 2_400_000, 3_600_000, 7_200_000, 14_400_000]).describe('Wait after the 1st, 2nd, … temporary failure; the last repeats.'),
-            maxLifetime: duration(60_000).default(432_000_000).describe('Undelivered this long after arrival: the recipient expires and the sender gets a DSN.'),
+            maxLifetime: duration(1000).default(432_000_000).describe('Undelivered this long after arrival: the recipient expires and the sender gets a DSN.'),
           })
           .prefault({}),
         delayWarningAfter: duration(0).default(14_400_000).describe('Send a delay DSN once a recipient has waited this long (0: never).'),

@@ -37,6 +37,9 @@ beforeAll(async () => {
   mx.failover = await startMxServer({ ip: '127.0.0.5', port, tls }); // 127.0.0.4 (preferred) has nothing listening
   mx.flaky = await startMxServer({ ip: '127.0.0.6', port, tls, rcpt: (_a, n) => (n === 1 ? [451, '4.3.0 Try again later'] : undefined) });
   mx.strict = await startMxServer({ ip: '127.0.0.7', port, tls, rcpt: (a) => (a.startsWith('nobody@') ? [550, '5.1.1 No such user here'] : undefined) });
+  const wrongName = await issueCertificate(setup.pki.ca, { commonName: 'other.test', dnsNames: ['other.test'], usage: 'server' });
+  mx.misnamed = await startMxServer({ ip: '127.0.0.9', port, tls: { key: wrongName.keyPem, cert: wrongName.certPem } });
+  mx.cleartext = await startMxServer({ ip: '127.0.0.10', port });
   zone = await startDnsZone([
     { name: 'alpha.test', type: 'MX', exchange: 'mx1.alpha.test', priority: 10 },
     { name: 'mx1.alpha.test', type: 'A', address: '127.0.0.2' },
@@ -51,12 +54,18 @@ beforeAll(async () => {
     { name: 'strict.test', type: 'MX', exchange: 'mx.strict.test', priority: 10 },
     { name: 'mx.strict.test', type: 'A', address: '127.0.0.7' },
     { name: 'nullmx.test', type: 'MX', exchange: '', priority: 0 },
+    { name: 'misnamed.test', type: 'MX', exchange: 'mx.misnamed.test', priority: 10 },
+    { name: 'mx.misnamed.test', type: 'A', address: '127.0.0.9' },
+    { name: 'cleartext.test', type: 'MX', exchange: 'mx.cleartext.test', priority: 10 },
+    { name: 'mx.cleartext.test', type: 'A', address: '127.0.0.10' },
+    { name: 'down.test', type: 'MX', exchange: 'mx.down.test', priority: 10 },
+    { name: 'mx.down.test', type: 'A', address: '127.0.0.11' },
   ]);
   await setup.writeConfig({
     connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
     extra: {
       dns: { servers: [zone.server] },
-      delivery: { enabled: true, port, defaultRequirement: 'verify', retry: { backoff: ['1s'] }, connectTimeout: '5s', deadHostTime: '1m' },
+      delivery: { enabled: true, port, defaultRequirement: 'verify', retry: { backoff: ['1s'], maxLifetime: '3s' }, connectTimeout: '5s', deadHostTime: '1s' },
     },
   });
   gw = await startGateway(setup.configPath);
@@ -149,6 +158,40 @@ describe('delivery engine', () => {
     const line = await until('null MX outcome', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id));
     expect(line).toMatchObject({ outcome: 'bounced', reply: '556 5.1.10' });
     expect(line.mx).toBeUndefined();
+  });
+
+  it('with verify, a certificate that does not name the MX host gets nothing (deferred); with encrypt the same MX gets the message', async () => {
+    const id = await send(['judy@misnamed.test'], 'body-misnamed');
+    const line = await until('a deferral', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id));
+    expect(line).toMatchObject({ outcome: 'deferred', mx: 'mx.misnamed.test' });
+    expect(mx.misnamed?.received).toEqual([]);
+    const rows = await recipientRows(id);
+    expect(rows[0]?.last_enhanced).toBe('4.7.5');
+    // an operator lowers this recipient's requirement to encrypt (as a per-domain policy will)
+    await runCli(['-c', setup.configPath, 'queue', 'hold', id]);
+    await withDb(setup.dataDir, (db) => db.run(`UPDATE recipients SET requirement = 'encrypt' WHERE message_id = ?`, [id]));
+    await runCli(['-c', setup.configPath, 'queue', 'release', id]);
+    const got = await until('delivery with encrypt', () => mx.misnamed?.received.find((m) => m.body.includes('body-misnamed')));
+    expect(got.secure).toBe(true);
+  });
+
+  it('with may, a cleartext-only MX gets the message without TLS', async () => {
+    const id = await send(['kate@cleartext.test'], 'body-cleartext');
+    await until('a deferral under verify', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id));
+    expect(mx.cleartext?.received).toEqual([]);
+    await runCli(['-c', setup.configPath, 'queue', 'hold', id]);
+    await withDb(setup.dataDir, (db) => db.run(`UPDATE recipients SET requirement = 'may' WHERE message_id = ?`, [id]));
+    await runCli(['-c', setup.configPath, 'queue', 'release', id]);
+    const got = await until('cleartext delivery', () => mx.cleartext?.received.find((m) => m.body.includes('body-cleartext')));
+    expect(got.secure).toBe(false);
+  });
+
+  it('expires a recipient whose MX stays down past the maximum lifetime', async () => {
+    const id = await send(['leo@down.test'], 'body-down');
+    const expired = await until('expiry', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id && l.outcome === 'expired'), 30_000);
+    const before = gw.logLines().filter((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id);
+    expect(before.slice(0, -1).every((l) => l.outcome === 'deferred')).toBe(true);
+    expect(expired.ip === undefined || expired.ip === '127.0.0.11').toBe(true);
   });
 
   it('never delivers without TLS when the requirement is verify: a cleartext-only MX gets nothing', async () => {

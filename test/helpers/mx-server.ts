@@ -18,6 +18,8 @@ export interface ReceivedMessage {
   readonly secure: boolean;
   readonly tlsVersion?: string | undefined;
   readonly sessionId: string;
+  /** AUTH user of the session, if any. */
+  readonly user?: string | undefined;
 }
 
 /** Answer for a recipient: undefined accepts it; otherwise [code, text with enhanced code]. */
@@ -40,6 +42,8 @@ export interface MxServerOptions {
   readonly rcpt?: RcptBehaviour;
   /** Answer every MAIL FROM with this (e.g. a 4xx) instead of accepting. */
   readonly mailFrom?: [number, string] | undefined;
+  /** Require AUTH PLAIN/LOGIN with these credentials (only after STARTTLS). */
+  readonly auth?: { readonly user: string; readonly pass: string } | undefined;
 }
 
 function smtpError(code: number, text: string): Error {
@@ -53,8 +57,13 @@ export async function startMxServer(options: MxServerOptions): Promise<MxServer>
   const server = new SMTPServer({
     name: `mx-${options.ip}`,
     secure: false,
-    authOptional: true,
-    disabledCommands: options.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    disabledCommands: [...(options.auth ? [] : ['AUTH']), ...(options.tls ? [] : ['STARTTLS'])],
+    authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: !options.auth,
+    onAuth(auth, _session, cb) {
+      if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return cb(null, { user: auth.username });
+      cb(smtpError(535, '5.7.8 Authentication failed'));
+    },
     hideDSN: false,
     hideENHANCEDSTATUSCODES: false,
     hideREQUIRETLS: false,
@@ -91,6 +100,7 @@ export async function startMxServer(options: MxServerOptions): Promise<MxServer>
           secure: session.secure,
           tlsVersion: tlsOptions ? tlsOptions.version : undefined,
           sessionId: session.id,
+          user: typeof session.user === 'string' ? session.user : undefined,
         });
         cb(null, 'Ok: stored');
       });
