@@ -32,6 +32,8 @@ export interface MxServer {
   /** RCPT attempts per address. */
   readonly rcptAttempts: Map<string, number>;
   connections: number;
+  /** Most sessions open at the same time. */
+  readonly maxConcurrent: number;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,8 @@ export interface MxServerOptions {
   readonly rcpt?: RcptBehaviour;
   /** Answer every MAIL FROM with this (e.g. a 4xx) instead of accepting. */
   readonly mailFrom?: [number, string] | undefined;
+  /** Hold each DATA reply this long (to make concurrency observable). */
+  readonly dataDelayMs?: number | undefined;
   /** Require AUTH PLAIN/LOGIN with these credentials (only after STARTTLS). */
   readonly auth?: { readonly user: string; readonly pass: string } | undefined;
 }
@@ -53,7 +57,7 @@ function smtpError(code: number, text: string): Error {
 export async function startMxServer(options: MxServerOptions): Promise<MxServer> {
   const received: ReceivedMessage[] = [];
   const rcptAttempts = new Map<string, number>();
-  const state = { connections: 0 };
+  const state = { connections: 0, open: 0, maxConcurrent: 0 };
   const server = new SMTPServer({
     name: `mx-${options.ip}`,
     secure: false,
@@ -72,7 +76,12 @@ export async function startMxServer(options: MxServerOptions): Promise<MxServer>
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
     onConnect(_session, cb) {
       state.connections++;
+      state.open++;
+      state.maxConcurrent = Math.max(state.maxConcurrent, state.open);
       cb();
+    },
+    onClose() {
+      state.open--;
     },
     onMailFrom(_address: SMTPServerAddress, _session: SMTPServerSession, cb) {
       if (options.mailFrom) return cb(smtpError(options.mailFrom[0], options.mailFrom[1]));
@@ -102,7 +111,8 @@ export async function startMxServer(options: MxServerOptions): Promise<MxServer>
           sessionId: session.id,
           user: typeof session.user === 'string' ? session.user : undefined,
         });
-        cb(null, 'Ok: stored');
+        if (options.dataDelayMs) setTimeout(() => cb(null, 'Ok: stored'), options.dataDelayMs);
+        else cb(null, 'Ok: stored');
       });
     },
   });
@@ -122,6 +132,9 @@ export async function startMxServer(options: MxServerOptions): Promise<MxServer>
     },
     set connections(v: number) {
       state.connections = v;
+    },
+    get maxConcurrent() {
+      return state.maxConcurrent;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
