@@ -166,6 +166,7 @@ export class DeliveryEngine {
       do {
         this.again = false;
         const jobs = await this.claim();
+        this.deps.log.debug({ event: 'DELIVERY_TICK', claimed: jobs.length, active: this.active }, 'queue scan');
         for (const job of jobs) this.launch(job);
       } while (this.again && !this.stopping);
       await this.scheduleNext();
@@ -187,9 +188,12 @@ export class DeliveryEngine {
   private async scheduleNext(): Promise<void> {
     const poll = this.deps.pollMs ?? 10_000;
     const row = await this.deps.db.get<{ due: number | null }>(`SELECT min(next_attempt) AS due FROM recipients WHERE state IN ('queued', 'deferred')`);
-    const wait = row?.due === null || row?.due === undefined ? poll : Math.min(poll, row.due - this.deps.now());
-    // when every slot is busy the next finished job wakes us
-    this.schedule(this.active >= this.config.concurrency ? poll : Math.max(wait, 0));
+    const due = row?.due ?? undefined;
+    const now = this.deps.now();
+    // Something due that this tick did not claim is waiting for a concurrency
+    // slot: the job that frees it wakes us, so sleep instead of spinning.
+    const wait = due === undefined ? poll : due <= now ? (this.active > 0 ? poll : 1000) : Math.min(poll, due - now);
+    this.schedule(wait);
   }
 
   /** Claims due recipients as jobs (message × domain × requirement), within the concurrency limits. */
