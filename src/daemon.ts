@@ -94,6 +94,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         log,
         now,
         random: Math.random,
+        randomBytes,
+        spoolKeyId: () => keyring.current.id,
         resolver: createResolver({ servers: config.dns.servers }),
         hostname,
         trustedCas: await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f))),

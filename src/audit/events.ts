@@ -51,6 +51,7 @@ export type AuditEventDataMap = {
   'queue:released': { queueId: string; operator: string; recipients: number };
   'queue:retried': { queueId: string; operator: string; recipients: number };
   'queue:deleted': { queueId: string; operator: string; recipients: number };
+  'queue:bounced': { queueId: string; operator: string; recipients: number };
   /**
    * One delivery attempt for one recipient: the MX host and address tried
    * last, TLS version and cipher (absent: cleartext or no connection), the
@@ -58,6 +59,8 @@ export type AuditEventDataMap = {
    * recipient moved to.
    */
   'delivery:attempt': { queueId: string; recipient: string; mx?: string; ip?: string; tlsVersion?: string; cipher?: string; reply?: string; outcome: string };
+  /** A delivery status notification about `queueId` was queued as `dsnQueueId` (action: failed | delayed | delivered). */
+  'delivery:dsn_queued': { queueId: string; dsnQueueId: string; action: string; recipients: number };
   /** At start, recipients left in flight by a stopped or crashed daemon were returned to the queue. */
   'delivery:recovered': { recipients: number };
 };
@@ -112,7 +115,9 @@ export const AUDIT_EVENT_FIELDS = {
   'queue:released': { queueId: 'string', operator: 'string', recipients: 'integer' },
   'queue:retried': { queueId: 'string', operator: 'string', recipients: 'integer' },
   'queue:deleted': { queueId: 'string', operator: 'string', recipients: 'integer' },
+  'queue:bounced': { queueId: 'string', operator: 'string', recipients: 'integer' },
   'delivery:attempt': { queueId: 'string', recipient: 'string', mx: 'string?', ip: 'string?', tlsVersion: 'string?', cipher: 'string?', reply: 'string?', outcome: 'string' },
+  'delivery:dsn_queued': { queueId: 'string', dsnQueueId: 'string', action: 'string', recipients: 'integer' },
   'delivery:recovered': { recipients: 'integer' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 

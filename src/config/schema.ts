@@ -47,7 +47,7 @@ export const listenerSchema = z
     certFile: z.string().optional().describe('PEM certificate chain (server certificate first). Required unless tls is "none".'),
     keyFile: z.string().optional().describe('PEM private key for certFile.'),
     auth: z.boolean().default(false).describe('Offer AUTH PLAIN/LOGIN (only after TLS) for local users (sealgate users add).'),
-    proxyProtocol: z.union([z.boolean(), z.array(cidr)]).default(false).describe('Expect a PROXY protocol v1 header: true from any peer, or only from the listed load balancer addresses.'),
+    proxyProtocol: z.union([z.boolean(), z.array(cidr)]).default(false).describe('Expect a PROXY protocol v1 header: true from any peer, or only from the listed load balancer addresses or CIDR ranges (other peers connect directly).'),
     connectors: z.array(z.string()).default([]).describe('Connector names accepted on this listener; empty means all.'),
   })
   .refine((l) => l.tls === 'none' || (l.certFile !== undefined && l.keyFile !== undefined), {
@@ -116,6 +116,13 @@ export const configSchema = z
         commandTimeout: duration(100).default(300_000).describe('Inactivity allowed while waiting for any reply, DATA included (RFC 5321 suggests 5-10 minutes).'),
         connectionIdle: duration(0).default(5_000).describe('How long an idle connection is kept for the next message to the same MX (connection reuse).'),
         maxMessagesPerConnection: z.number().int().min(1).default(100).describe('Messages sent over one connection before it is closed.'),
+        perDomainRate: z
+          .strictObject({
+            messages: z.number().int().min(1).describe('Messages (jobs: one message to one domain) allowed per period, as a burst.'),
+            per: duration(1000).default(60_000).describe('The period, e.g. "1m".'),
+          })
+          .optional()
+          .describe('Optional rate limit per recipient domain; mail over it waits in the queue.'),
         deadHostTime: duration(0).default(300_000).describe('An MX address that refused or timed out is skipped for this long.'),
         retry: z
           .strictObject({

@@ -25,9 +25,13 @@ import { appendAuditEvent } from '../audit/log.js';
 import { isSealgateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { classifyReply, outcomeAfterAttempt, type RecipientOutcome, type RetryPolicy } from '../queue/retry-policy.js';
+import type { RandomBytes } from '../queue/ids.js';
 import type { Spool } from '../spool/spool.js';
+import type { DsnAction } from './dsn.js';
+import { commitNotice, discardNotice, prepareNotice, type NoticeDeps, type NoticeRecipient, type PreparedNotice } from './notices.js';
 import type { DnsResolver } from './dns.js';
 import { resolveDestination, type Destination } from './mx.js';
+import { DomainRateLimiter } from './rate-limit.js';
 import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
 import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type TlsFacts } from './smtp-session.js';
 import { isTransportRequirement, strongest, type TransportRequirement } from './transport-requirement.js';
@@ -38,6 +42,8 @@ export interface EngineDeps {
   readonly log: Logger;
   readonly now: () => number;
   readonly random: () => number;
+  readonly randomBytes: RandomBytes;
+  readonly spoolKeyId: () => string;
   readonly resolver: DnsResolver;
   readonly hostname: string;
   /** Extra trusted CAs (PEM texts) from tls.trustedCaFiles. */
@@ -56,6 +62,7 @@ interface ClaimedRecipient {
   readonly dsn_notify: string | null;
   readonly dsn_orcpt: string | null;
   readonly requirement: string;
+  readonly delay_warned: number;
 }
 
 interface Job {
@@ -96,6 +103,7 @@ export class DeliveryEngine {
   private config: ReturnType<typeof deliveryConfig>;
   private readonly pool: SessionPool;
   private readonly dead: DeadHosts;
+  private rate: DomainRateLimiter;
   private readonly activePerDomain = new Map<string, number>();
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -112,10 +120,17 @@ export class DeliveryEngine {
     this.config = deliveryConfig(config);
     this.pool = new SessionPool(this.config.connectionIdle, this.config.maxMessagesPerConnection);
     this.dead = new DeadHosts(this.config.deadHostTime, deps.now);
+    this.rate = this.rateLimiter();
+  }
+
+  private rateLimiter(): DomainRateLimiter {
+    const r = this.config.perDomainRate;
+    return new DomainRateLimiter(r ? { messages: r.messages, perMs: r.per } : undefined, this.deps.now);
   }
 
   reload(config: Config): void {
     this.config = deliveryConfig(config);
+    this.rate = this.rateLimiter();
     this.smarthostPassword = undefined;
     this.wake();
   }
@@ -205,7 +220,7 @@ export class DeliveryEngine {
     return this.deps.db.transaction(async (tx) => {
       const select = (state: string, limit: number): Promise<ClaimedRecipient[]> =>
         tx.all<ClaimedRecipient>(
-          `SELECT message_id, seq, address, domain, attempts, dsn_notify, dsn_orcpt, requirement
+          `SELECT message_id, seq, address, domain, attempts, dsn_notify, dsn_orcpt, requirement, delay_warned
              FROM recipients WHERE state = ? AND next_attempt <= ?
             ORDER BY next_attempt, message_id, seq LIMIT ?`,
           [state, now, limit],
@@ -233,6 +248,7 @@ export class DeliveryEngine {
         if (jobs.size >= capacity) continue;
         const busy = perDomain.get(row.domain) ?? 0;
         if (busy >= this.config.perDomainConcurrency) continue;
+        if (!this.rate.take(row.domain)) continue;
         perDomain.set(row.domain, busy + 1);
         jobs.set(key, { messageId: row.message_id, domain: row.domain, requirement, recipients: [row] });
       }
@@ -337,35 +353,12 @@ export class DeliveryEngine {
           auth,
         };
         const key = sessionKey(sessionTarget);
-        let session = this.pool.take(key);
-        try {
-          session ??= await SmtpSession.open(sessionTarget);
-        } catch (err) {
-          if (!(err instanceof SessionError)) throw err;
-          last = { reply: err.reply, mx: target.host, ip };
-          // a host that does not answer is skipped for a while; a TLS or policy refusal is not "dead"
-          if (err.reply.code === undefined && err.stage !== 'starttls') this.dead.mark(ip);
-          this.deps.log.info({ event: 'DELIVERY_CONNECT_FAILED', queueId: job.messageId, mx: target.host, ip, stage: err.stage, reply: err.reply.code ? `${err.reply.code} ${err.reply.enhanced ?? ''}`.trim() : undefined }, 'could not open a session');
+        const outcome = await this.transact(job, message, pending, sessionTarget, key);
+        if ('failed' in outcome) {
+          last = outcome.failed;
           continue;
         }
-        let replies;
-        try {
-          replies = await session.send({
-            sender: message.sender,
-            recipients: pending.map((r) => ({ address: r.address, notify: r.dsn_notify, orcpt: r.dsn_orcpt })),
-            size: message.size,
-            eightBit: message.body_type === '8BITMIME',
-            requireTlsExtension: message.requiretls === 1,
-            dsnRet: message.dsn_ret,
-            dsnEnvid: message.dsn_envid,
-            body: () => this.deps.spool.read(message.id),
-          });
-        } catch (err) {
-          session.close();
-          if (!(err instanceof SessionError)) throw err;
-          last = { reply: err.reply, mx: target.host, ip, tls: session.tls };
-          continue;
-        }
+        const { session, replies } = outcome;
         void this.pool.put(key, session);
         const base = { mx: target.host, ip, tls: session.tls };
         const temporary: ClaimedRecipient[] = [];
@@ -386,43 +379,145 @@ export class DeliveryEngine {
     return records;
   }
 
-  /** Stores each recipient's outcome and audit event in one transaction; removes finished messages. */
+  /**
+   * One transaction on one MX address: a pooled session when there is one
+   * (retried once on a fresh connection if the pooled one turns out dead),
+   * else a new session.
+   */
+  private async transact(
+    job: Job,
+    message: MessageRow,
+    pending: readonly ClaimedRecipient[],
+    target: SessionTarget,
+    key: string,
+  ): Promise<{ session: SmtpSession; replies: Map<string, RemoteReply> | ReadonlyMap<string, RemoteReply> } | { failed: AttemptRecord }> {
+    let session = this.pool.take(key);
+    for (;;) {
+      const reused = session !== undefined;
+      try {
+        session ??= await SmtpSession.open(target);
+      } catch (err) {
+        if (!(err instanceof SessionError)) throw err;
+        // a host that does not answer is skipped for a while; a TLS or policy refusal is not "dead"
+        if (err.reply.code === undefined && err.stage !== 'starttls') this.dead.mark(target.ip);
+        this.deps.log.info({ event: 'DELIVERY_CONNECT_FAILED', queueId: job.messageId, mx: target.host, ip: target.ip, stage: err.stage, reply: err.reply.code ? `${err.reply.code} ${err.reply.enhanced ?? ''}`.trim() : undefined }, 'could not open a session');
+        return { failed: { reply: err.reply, mx: target.host, ip: target.ip } };
+      }
+      try {
+        const replies = await session.send({
+          sender: message.sender,
+          recipients: pending.map((r) => ({ address: r.address, notify: r.dsn_notify, orcpt: r.dsn_orcpt })),
+          size: message.size,
+          eightBit: message.body_type === '8BITMIME',
+          requireTlsExtension: message.requiretls === 1,
+          dsnRet: message.dsn_ret,
+          dsnEnvid: message.dsn_envid,
+          body: () => this.deps.spool.read(message.id),
+        });
+        return { session, replies };
+      } catch (err) {
+        session.close();
+        if (!(err instanceof SessionError)) throw err;
+        if (reused) {
+          session = undefined; // the server closed the idle connection: once more on a new one
+          continue;
+        }
+        return { failed: { reply: err.reply, mx: target.host, ip: target.ip, tls: session.tls } };
+      }
+    }
+  }
+
+  /**
+   * Stores each recipient's outcome and audit event, and the DSN they call
+   * for (failure, expiry, or a first delay warning), in one transaction;
+   * removes a message whose recipients are all final.
+   */
   private async record(job: Job, message: MessageRow, records: Map<number, AttemptRecord>): Promise<void> {
     const now = this.deps.now();
-    let finished = false;
-    await this.deps.db.transaction(async (tx) => {
-      for (const r of job.recipients) {
-        const rec = records.get(r.seq) ?? { reply: synthetic(451, '4.4.0', 'not attempted') };
-        const outcome: RecipientOutcome = outcomeAfterAttempt(this.config.policy, { replyClass: classifyReply(rec.reply.code), attempts: r.attempts + 1, createdAt: message.created_at, now });
-        const final = outcome.state !== 'deferred';
-        await tx.run(
-          `UPDATE recipients SET state = ?, attempts = attempts + 1, next_attempt = ?, last_attempt_at = ?, last_code = ?, last_enhanced = ?,
-                  last_mx = ?, last_error = ?, finished_at = ? WHERE message_id = ? AND seq = ?`,
-          [outcome.state, outcome.state === 'deferred' ? outcome.nextAttempt : now, now, rec.reply.code ?? null, rec.reply.enhanced ?? null, rec.mx ?? null, rec.reply.text, final ? now : null, r.message_id, r.seq],
-        );
-        const reply = rec.reply.code !== undefined ? `${rec.reply.code}${rec.reply.enhanced ? ` ${rec.reply.enhanced}` : ''}` : undefined;
-        await appendAuditEvent(
-          tx,
-          { type: 'delivery:attempt', data: { queueId: message.id, recipient: r.address, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, cipher: rec.tls?.cipher, reply, outcome: outcome.state } },
-          now,
-        );
-        this.deps.log.info(
-          { event: 'DELIVERY_ATTEMPT', queueId: message.id, domain: job.domain, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, reply, outcome: outcome.state, attempts: r.attempts + 1 },
-          'delivery attempt',
-        );
-      }
-      const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced', 'expired')`, [message.id]);
-      if (open?.n === 0) {
-        await this.deps.onMessageFinished?.(tx, message.id);
-        await tx.run('DELETE FROM recipients WHERE message_id = ?', [message.id]);
-        await tx.run('DELETE FROM messages WHERE id = ?', [message.id]);
-        finished = true;
-      }
+    const results = job.recipients.map((r) => {
+      const rec = records.get(r.seq) ?? { reply: synthetic(451, '4.4.0', 'not attempted') };
+      const outcome: RecipientOutcome = outcomeAfterAttempt(this.config.policy, { replyClass: classifyReply(rec.reply.code), attempts: r.attempts + 1, createdAt: message.created_at, now });
+      return { r, rec, outcome };
     });
+    const noticeMessage = { id: message.id, createdAt: message.created_at, sender: message.sender, dsnEnvid: message.dsn_envid };
+    const dsnRecipient = (x: (typeof results)[number], action: DsnAction): NoticeRecipient => ({
+      address: x.r.address,
+      orcpt: x.r.dsn_orcpt ?? undefined,
+      notify: x.r.dsn_notify,
+      action,
+      status: x.rec.reply.enhanced ?? (action === 'failed' ? (x.outcome.state === 'expired' ? '4.4.7' : '5.0.0') : '4.0.0'),
+      remoteMta: x.rec.mx,
+      diagnosticCode: x.rec.reply.code !== undefined ? `${x.rec.reply.code} ${x.rec.reply.enhanced ?? ''} ${x.rec.reply.text}`.replace(/\s+/g, ' ').trim() : x.rec.reply.text,
+      lastAttemptAt: now,
+      willRetryUntil: action === 'delayed' ? message.created_at + this.config.policy.maxLifetimeMs : undefined,
+    });
+    const failed = results.filter((x) => x.outcome.state === 'bounced' || x.outcome.state === 'expired');
+    const warnAfter = this.config.delayWarningAfter;
+    const delayed = warnAfter > 0 && now - message.created_at >= warnAfter ? results.filter((x) => x.outcome.state === 'deferred' && x.r.delay_warned === 0) : [];
+    const noticeDeps = this.noticeDeps();
+    const notices: PreparedNotice[] = [];
+    try {
+      if (failed.length) {
+        const n = await prepareNotice(noticeDeps, noticeMessage, 'failed', failed.map((x) => dsnRecipient(x, 'failed')));
+        if (n) notices.push(n);
+      }
+      if (delayed.length) {
+        const n = await prepareNotice(noticeDeps, noticeMessage, 'delayed', delayed.map((x) => dsnRecipient(x, 'delayed')));
+        if (n) notices.push(n);
+      }
+    } catch (err) {
+      // a notice that cannot be built must not cost the outcome: record it, log the failure
+      await Promise.all(notices.map((n) => discardNotice(n)));
+      notices.length = 0;
+      this.deps.log.error({ event: 'DSN_FAILED', queueId: message.id, err: { message: (err as Error).message } }, 'could not create a delivery status notification');
+    }
+    let finished = false;
+    try {
+      await this.deps.db.transaction(async (tx) => {
+        for (const { r, rec, outcome } of results) {
+          const final = outcome.state !== 'deferred';
+          const warned = delayed.some((x) => x.r.seq === r.seq) ? 1 : r.delay_warned;
+          await tx.run(
+            `UPDATE recipients SET state = ?, attempts = attempts + 1, next_attempt = ?, last_attempt_at = ?, last_code = ?, last_enhanced = ?,
+                    last_mx = ?, last_error = ?, finished_at = ?, delay_warned = ?, dsn_sent = ? WHERE message_id = ? AND seq = ?`,
+            [outcome.state, outcome.state === 'deferred' ? outcome.nextAttempt : now, now, rec.reply.code ?? null, rec.reply.enhanced ?? null, rec.mx ?? null, rec.reply.text, final ? now : null, warned, final && notices.some((n) => n.action === 'failed') ? 1 : 0, r.message_id, r.seq],
+          );
+          const reply = rec.reply.code !== undefined ? `${rec.reply.code}${rec.reply.enhanced ? ` ${rec.reply.enhanced}` : ''}` : undefined;
+          await appendAuditEvent(
+            tx,
+            { type: 'delivery:attempt', data: { queueId: message.id, recipient: r.address, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, cipher: rec.tls?.cipher, reply, outcome: outcome.state } },
+            now,
+          );
+          this.deps.log.info(
+            { event: 'DELIVERY_ATTEMPT', queueId: message.id, domain: job.domain, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, reply, outcome: outcome.state, attempts: r.attempts + 1 },
+            'delivery attempt',
+          );
+        }
+        for (const n of notices) {
+          await commitNotice(tx, noticeDeps, noticeMessage, n);
+          await appendAuditEvent(tx, { type: 'delivery:dsn_queued', data: { queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length } }, now);
+        }
+        const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced', 'expired')`, [message.id]);
+        if (open?.n === 0) {
+          await this.deps.onMessageFinished?.(tx, message.id);
+          await tx.run('DELETE FROM recipients WHERE message_id = ?', [message.id]);
+          await tx.run('DELETE FROM messages WHERE id = ?', [message.id]);
+          finished = true;
+        }
+      });
+    } catch (err) {
+      await Promise.all(notices.map((n) => discardNotice(n)));
+      throw err;
+    }
+    for (const n of notices) this.deps.log.info({ event: 'DSN_QUEUED', queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length }, 'delivery status notification queued');
     if (finished) {
       await this.deps.spool.remove(message.id);
       this.deps.log.info({ event: 'MESSAGE_FINISHED', queueId: message.id }, 'every recipient is final; message removed from the queue');
     }
+  }
+
+  private noticeDeps(): NoticeDeps {
+    return { spool: this.deps.spool, hostname: this.deps.hostname, now: this.deps.now, random: this.deps.randomBytes, requirement: this.config.defaultRequirement, spoolKeyId: this.deps.spoolKeyId };
   }
 }
 

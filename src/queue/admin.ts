@@ -7,6 +7,7 @@
 import type { Database, Queryable } from '../db/database.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { SealgateError } from '../errors.js';
+import { commitNotice, discardNotice, prepareNotice, type NoticeDeps } from '../delivery/notices.js';
 import { ACTION_APPLIES_TO, stateAfterAction, type QueueAction, type RecipientState } from './states.js';
 
 export interface MessageSummary {
@@ -236,4 +237,54 @@ export async function deleteMessage(db: Database, id: string, operator: string, 
   });
   await removeSpoolFile(id);
   return { queueId: id, changed };
+}
+
+/**
+ * `queue bounce`: gives up on every queued, deferred or held recipient of a
+ * message (in-flight ones are left to their attempt), sends the sender a
+ * DSN (as NOTIFY allows) in the same transaction, and removes the message
+ * when nothing is left to deliver.
+ */
+export async function bounceMessage(db: Database, notice: NoticeDeps, id: string, operator: string): Promise<ActionResult> {
+  assertQueueId(id);
+  const message = await db.get<{ id: string; created_at: number; sender: string; dsn_envid: string | null }>('SELECT id, created_at, sender, dsn_envid FROM messages WHERE id = ?', [id]);
+  if (!message) throw notFound(id);
+  const states = ACTION_APPLIES_TO.bounce;
+  const rows = await db.all<{ seq: number; address: string; dsn_notify: string | null; dsn_orcpt: string | null; last_mx: string | null }>(
+    `SELECT seq, address, dsn_notify, dsn_orcpt, last_mx FROM recipients WHERE message_id = ? AND state IN (${states.map(() => '?').join(', ')})`,
+    [id, ...states],
+  );
+  const now = notice.now();
+  const noticeMessage = { id, createdAt: message.created_at, sender: message.sender, dsnEnvid: message.dsn_envid };
+  const prepared = rows.length
+    ? await prepareNotice(notice, noticeMessage, 'failed', rows.map((r) => ({ address: r.address, orcpt: r.dsn_orcpt ?? undefined, notify: r.dsn_notify, action: 'failed' as const, status: '5.0.0', remoteMta: r.last_mx ?? undefined, diagnosticCode: 'delivery cancelled by the mail administrator', lastAttemptAt: now })))
+    : undefined;
+  let finished = false;
+  try {
+    const changed = await db.transaction(async (tx) => {
+      let n = 0;
+      for (const r of rows) {
+        const res = await tx.run(
+          `UPDATE recipients SET state = 'bounced', finished_at = ?, last_error = 'bounced by operator', last_enhanced = '5.0.0', dsn_sent = ?
+            WHERE message_id = ? AND seq = ? AND state IN (${states.map(() => '?').join(', ')})`,
+          [now, prepared ? 1 : 0, id, r.seq, ...states],
+        );
+        n += res.changes;
+      }
+      if (prepared) await commitNotice(tx, notice, noticeMessage, prepared);
+      await appendAuditEvent(tx, { type: 'queue:bounced', data: { queueId: id, operator, recipients: n } }, now);
+      const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced', 'expired')`, [id]);
+      if (open?.n === 0) {
+        await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
+        await tx.run('DELETE FROM messages WHERE id = ?', [id]);
+        finished = true;
+      }
+      return n;
+    });
+    if (finished) await notice.spool.remove(id);
+    return { queueId: id, changed };
+  } catch (err) {
+    await discardNotice(prepared);
+    throw err;
+  }
 }

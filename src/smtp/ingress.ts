@@ -8,7 +8,7 @@
  * open sessions keep going; a changed listener address needs a restart.
  */
 import type { X509Certificate } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { Config, ListenerConfig } from '../config/schema.js';
@@ -16,7 +16,7 @@ import type { Database } from '../db/database.js';
 import { SealgateError, isSealgateError, toSmtpError, type ErrorCode } from '../errors.js';
 import { appendAudit } from '../audit/log.js';
 import type { Logger } from '../log/logger.js';
-import { normalizeIp } from '../net/cidr.js';
+import { ipInAny, normalizeIp, parseCidr, type Cidr } from '../net/cidr.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { strongest } from '../delivery/transport-requirement.js';
 import { hasRoomFor } from '../spool/free-space.js';
@@ -66,6 +66,30 @@ interface RunningListener {
   readonly server: SMTPServer;
 }
 
+/**
+ * smtp-server compares a `useProxy` list with the peer address for equality;
+ * `proxyProtocol` lists CIDR ranges of load balancers, so the check is ours.
+ * `useProxy` still gets the configured value: should the library stop calling
+ * this method, exact addresses keep working and ranges fail closed.
+ */
+class IngressServer extends SMTPServer {
+  private readonly proxyFrom: boolean | readonly Cidr[];
+
+  constructor(options: SMTPServerOptions, proxyProtocol: ListenerConfig['proxyProtocol']) {
+    super(options);
+    this.proxyFrom = Array.isArray(proxyProtocol) ? proxyProtocol.map((r) => parseCidr(r)).filter((r): r is Cidr => r !== undefined) : proxyProtocol;
+  }
+
+  override _expectsProxyHeader(socket: Socket): boolean {
+    if (typeof this.proxyFrom === 'boolean') return this.proxyFrom;
+    return socket.remoteAddress !== undefined && ipInAny(socket.remoteAddress, this.proxyFrom);
+  }
+}
+
+function sameProxySetting(a: ListenerConfig['proxyProtocol'], b: ListenerConfig['proxyProtocol']): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 function compileRuntime(config: Config): Runtime {
   const connectors = config.connectors.map(compileConnector);
   return { config, connectors, cas: connectorCas(connectors) };
@@ -75,7 +99,8 @@ function smtpError(code: ErrorCode, message?: string): Error {
   return toSmtpError(new SealgateError(code, message === undefined ? {} : { message }));
 }
 
-const CLIENT_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_SSL_WRONG_VERSION_NUMBER']);
+// a client that vanishes mid-session, or fails our TLS handshake (cleartext on the TLS port, TLS below tls.minVersion)
+const CLIENT_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_UNSUPPORTED_PROTOCOL']);
 
 const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.?[^\s@<>()[\]\\,;:"]*$|^[^\s@]+@\[[0-9a-f.:IPv]+\]$/i;
 
@@ -106,7 +131,7 @@ export class Ingress {
   async start(): Promise<void> {
     const { config } = this.runtime;
     for (const [index, listener] of config.smtp.listeners.entries()) {
-      const server = new SMTPServer(this.serverOptions(listener, index));
+      const server = new IngressServer(this.serverOptions(listener, index), listener.proxyProtocol);
       server.on('error', (err: Error) => {
         const code = (err as NodeJS.ErrnoException).code;
         // a client that vanishes mid-session is routine, not a server fault
@@ -137,7 +162,7 @@ export class Ingress {
     const byName = new Map(config.smtp.listeners.map((l, i) => [l.name, { l, i }]));
     for (const running of this.listeners) {
       const found = byName.get(running.config.name);
-      if (!found || found.l.host !== running.config.host || found.l.port !== running.config.port || found.l.tls !== running.config.tls || found.l.proxyProtocol !== running.config.proxyProtocol) {
+      if (!found || found.l.host !== running.config.host || found.l.port !== running.config.port || found.l.tls !== running.config.tls || !sameProxySetting(found.l.proxyProtocol, running.config.proxyProtocol)) {
         restartNeeded.push(running.config.name);
         continue;
       }
@@ -186,6 +211,11 @@ export class Ingress {
     this.listeners = [];
   }
 
+  /** A listener's settings as last reloaded: its handlers and open sessions outlive a reload. */
+  private currentListener(started: ListenerConfig): ListenerConfig {
+    return this.listeners.find((l) => l.config.name === started.name)?.config ?? started;
+  }
+
   private disabledCommands(listener: ListenerConfig): string[] {
     const out: string[] = [];
     if (!listener.auth) out.push('AUTH');
@@ -219,7 +249,7 @@ export class Ingress {
       maxClients: config.smtp.maxConnections,
       socketTimeout: config.smtp.idleTimeoutMs,
       closeTimeout: config.smtp.shutdownTimeoutMs,
-      onConnect: (session, cb) => this.onConnect(listener, session, cb),
+      onConnect: (session, cb) => this.onConnect(this.currentListener(listener), session, cb),
       onSecure: (socket, session, cb) => this.onSecure(socket as TLSSocket, session, cb),
       onAuth: (auth, session, cb) => void this.onAuth(auth, session, cb),
       onMailFrom: (address, session, cb) => void this.onMailFrom(address, session, cb),
@@ -250,6 +280,8 @@ export class Ingress {
     if (count >= this.runtime.config.smtp.maxConnectionsPerIp) return refuse('SG_TOO_MANY_CONNECTIONS');
     this.perIp.set(remoteIp, count + 1);
     this.sessions.set(session.id, { listener, remoteIp, log, candidates, authFailures: 0, countedIp: true });
+    // smtp-server would advertise AUTH in cleartext too: offer it once TLS is up (onSecure)
+    if (listener.auth && !session.secure) session.disabledCommands = [...this.disabledCommands(listener), 'AUTH'];
     log.debug({ event: 'SESSION_OPENED' }, 'session opened');
     this.audit('ingress:connection_accepted', { sessionId: session.id, listener: listener.name, remoteIp });
     cb();
@@ -268,6 +300,7 @@ export class Ingress {
 
   private onSecure(socket: TLSSocket, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     const state = this.sessions.get(session.id);
+    session.disabledCommands = undefined;
     if (state) {
       state.clientCert = clientCertFacts(socket, this.runtime.cas);
       const cipher = socket.getCipher();
@@ -312,7 +345,7 @@ export class Ingress {
     if (this.draining) return cb(smtpError('SG_SHUTTING_DOWN'));
     if (address.address !== '' && !ADDRESS.test(address.address)) return cb(smtpError('SG_BAD_SENDER_SYNTAX'));
     // re-evaluate on every transaction: a reload may have changed the connectors
-    const candidates = connectorsForClient(this.runtime.connectors, state.listener.connectors, state.remoteIp);
+    const candidates = connectorsForClient(this.runtime.connectors, this.currentListener(state.listener).connectors, state.remoteIp);
     state.candidates = candidates;
     const user = typeof session.user === 'string' ? session.user : undefined;
     const choice = chooseConnector(candidates, { tls: session.secure, clientCert: state.clientCert, user }, addressDomain(address.address));

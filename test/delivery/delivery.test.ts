@@ -37,9 +37,11 @@ beforeAll(async () => {
   mx.failover = await startMxServer({ ip: '127.0.0.5', port, tls }); // 127.0.0.4 (preferred) has nothing listening
   mx.flaky = await startMxServer({ ip: '127.0.0.6', port, tls, rcpt: (_a, n) => (n === 1 ? [451, '4.3.0 Try again later'] : undefined) });
   mx.strict = await startMxServer({ ip: '127.0.0.7', port, tls, rcpt: (a) => (a.startsWith('nobody@') ? [550, '5.1.1 No such user here'] : undefined) });
+  const senderCert = await issueCertificate(setup.pki.ca, { commonName: 'mx.example.com', dnsNames: ['mx.example.com'], usage: 'server' });
   const wrongName = await issueCertificate(setup.pki.ca, { commonName: 'other.test', dnsNames: ['other.test'], usage: 'server' });
   mx.misnamed = await startMxServer({ ip: '127.0.0.9', port, tls: { key: wrongName.keyPem, cert: wrongName.certPem } });
   mx.cleartext = await startMxServer({ ip: '127.0.0.10', port });
+  mx.sender = await startMxServer({ ip: '127.0.0.15', port, tls: { key: senderCert.keyPem, cert: senderCert.certPem } });
   zone = await startDnsZone([
     { name: 'alpha.test', type: 'MX', exchange: 'mx1.alpha.test', priority: 10 },
     { name: 'mx1.alpha.test', type: 'A', address: '127.0.0.2' },
@@ -60,12 +62,15 @@ beforeAll(async () => {
     { name: 'mx.cleartext.test', type: 'A', address: '127.0.0.10' },
     { name: 'down.test', type: 'MX', exchange: 'mx.down.test', priority: 10 },
     { name: 'mx.down.test', type: 'A', address: '127.0.0.11' },
+    // the senders' own domain, where DSNs go
+    { name: 'example.com', type: 'MX', exchange: 'mx.example.com', priority: 10 },
+    { name: 'mx.example.com', type: 'A', address: '127.0.0.15' },
   ]);
   await setup.writeConfig({
     connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
     extra: {
       dns: { servers: [zone.server] },
-      delivery: { enabled: true, port, defaultRequirement: 'verify', retry: { backoff: ['1s'], maxLifetime: '3s' }, connectTimeout: '5s', deadHostTime: '1s' },
+      delivery: { enabled: true, port, defaultRequirement: 'verify', retry: { backoff: ['1s'], maxLifetime: '3s' }, delayWarningAfter: '1s', connectTimeout: '5s', deadHostTime: '1s' },
     },
   });
   gw = await startGateway(setup.configPath);
@@ -151,6 +156,26 @@ describe('delivery engine', () => {
       return lines.length === 2 ? lines : undefined;
     });
     expect(log.map((l) => `${String(l.outcome)} ${String(l.reply)}`).sort()).toEqual(['bounced 550 5.1.1', 'delivered 250 2.6.0']);
+    // the sender gets a DSN for the bounced recipient only: null sender, headers only, no subject, no body
+    const dsn = await until('the bounce DSN', () => mx.sender?.received.find((m) => m.body.includes(`X-Sealgate-Queue-ID: ${id}`) && m.body.includes('Action: failed')));
+    expect(dsn.from).toBe('');
+    expect(dsn.to.map((t) => t.address)).toEqual(['alice@example.com']);
+    const text = dsn.body.toString('utf8');
+    expect(text).toMatch(/Content-Type: multipart\/report;[\s\S]*report-type=delivery-status/i);
+    expect(text).toContain('Final-Recipient: rfc822;nobody@strict.test');
+    expect(text).toContain('Status: 5.1.1');
+    expect(text).toMatch(/Diagnostic-Code: smtp; ?550 5\.1\.1/);
+    expect(text).not.toContain('grace@strict.test');
+    expect(text).not.toContain('body-strict');
+    expect(text).not.toContain('delivery test');
+  });
+
+  it('honours NOTIFY=NEVER: a bounce without a DSN', async () => {
+    const id = await send(['nobody@strict.test'], 'body-never', ' NOTIFY=NEVER');
+    await until('the bounce', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id && l.outcome === 'bounced'));
+    await until('message removed', async () => ((await recipientRows(id)).length === 0 ? true : undefined));
+    expect(mx.sender?.received.some((m) => m.body.includes(`X-Sealgate-Queue-ID: ${id}`))).toBe(false);
+    expect(gw.logLines().some((l) => l.event === 'DSN_QUEUED' && l.queueId === id)).toBe(false);
   });
 
   it('bounces at once for a null MX domain, without connecting anywhere', async () => {
@@ -192,6 +217,25 @@ describe('delivery engine', () => {
     const before = gw.logLines().filter((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id);
     expect(before.slice(0, -1).every((l) => l.outcome === 'deferred')).toBe(true);
     expect(expired.ip === undefined || expired.ip === '127.0.0.11').toBe(true);
+    // a delay warning once it waited delayWarningAfter, then the failure notice
+    const delay = await until('the delay DSN', () => mx.sender?.received.find((m) => m.body.includes(`X-Sealgate-Queue-ID: ${id}`) && m.body.includes('Action: delayed')));
+    expect(delay.body.toString()).toContain('Will-Retry-Until:');
+    const failure = await until('the expiry DSN', () => mx.sender?.received.find((m) => m.body.includes(`X-Sealgate-Queue-ID: ${id}`) && m.body.includes('Action: failed')));
+    expect(failure.body.toString()).toContain('Final-Recipient: rfc822;leo@down.test');
+    const delays = mx.sender?.received.filter((m) => m.body.includes(`X-Sealgate-Queue-ID: ${id}`) && m.body.includes('Action: delayed')) ?? [];
+    expect(delays).toHaveLength(1);
+  });
+
+  it('queue bounce gives up on a deferred message and notifies the sender', async () => {
+    const id = await send(['mia@down.test'], 'body-operator-bounce');
+    await until('a deferral', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id));
+    // hold it between two attempts (an in-flight recipient is left to its attempt)
+    await until('held', async () => ((await runCli(['-c', setup.configPath, 'queue', 'hold', id])).stdout.includes(': 1 recipient') ? true : undefined));
+    const bounced = await runCli(['-c', setup.configPath, 'queue', 'bounce', id]);
+    expect(bounced.stdout).toBe(`bounced ${id}: 1 recipient\n`);
+    const dsn = await until('the operator bounce DSN', () => mx.sender?.received.find((m) => m.body.includes(`X-Sealgate-Queue-ID: ${id}`) && m.body.includes('Action: failed')));
+    expect(dsn.body.toString()).toContain('Final-Recipient: rfc822;mia@down.test');
+    expect((await recipientRows(id)).length).toBe(0);
   });
 
   it('never delivers without TLS when the requirement is verify: a cleartext-only MX gets nothing', async () => {

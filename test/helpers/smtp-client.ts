@@ -61,6 +61,26 @@ export class RawSmtp {
     return this.closed;
   }
 
+  /** The TLS socket once the session is encrypted (implicit TLS or after STARTTLS). */
+  get tlsSocket(): TLSSocket | undefined {
+    return 'encrypted' in this.socket ? this.socket : undefined;
+  }
+
+  /** Resolves when the server has closed the connection. */
+  async closedByPeer(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error(`connection still open after ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
   /** Reads one (possibly multi-line) reply. */
   async read(timeoutMs = 30_000): Promise<Reply> {
     const deadline = Date.now() + timeoutMs;

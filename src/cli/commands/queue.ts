@@ -6,9 +6,10 @@
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openDatabase, openKeyring } from '../../daemon.js';
+import { gatewayHostname, openDatabase, openKeyring } from '../../daemon.js';
 import type { Database } from '../../db/database.js';
-import { applyQueueAction, deleteMessage, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
+import { randomBytes } from 'node:crypto';
+import { applyQueueAction, bounceMessage, deleteMessage, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
 import { isRecipientState, RECIPIENT_STATES } from '../../queue/states.js';
 import { Spool } from '../../spool/spool.js';
 import { CliExit, EXIT_USAGE, loadForCommand } from '../context.js';
@@ -153,6 +154,21 @@ export function registerQueue(program: Command): void {
   registerAction(queue, 'hold', 'stop delivery attempts for queued and deferred recipients until released', 'held');
   registerAction(queue, 'release', 'return held recipients to the queue, due now', 'released');
   registerAction(queue, 'retry', 'make queued and deferred recipients due now', 'retried');
+  queue
+    .command('bounce <ids...>')
+    .description('give up on queued, deferred and held recipients: they bounce and the sender gets a DSN (audited)')
+    .action(async (ids: string[], _opts: unknown, cmd: Command) => {
+      const { config } = loadForCommand(cmd);
+      const keyring = await openKeyring(config, false);
+      const spool = new Spool(join(resolve(config.dataDir), 'spool'), keyring);
+      const notice = { spool, hostname: gatewayHostname(config), now: Date.now, random: randomBytes, requirement: config.delivery.defaultRequirement, spoolKeyId: () => keyring.current.id };
+      await withQueueDb(cmd, async (db) => {
+        for (const id of ids) {
+          const r = await bounceMessage(db, notice, id, operator());
+          process.stdout.write(`bounced ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
+        }
+      });
+    });
   queue
     .command('delete <ids...>')
     .description('remove messages from the queue and the spool (refused while a recipient is being delivered)')
