@@ -109,7 +109,13 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
     pending = await deps.spool.write(input.queueId, entry, [guard, lineEndings, headers, counter]);
   } catch (err) {
     clearTimeout(timer);
-    if (!(err instanceof SealgateError && err.code === 'SG_DATA_TIMEOUT')) await drain(input.stream, entry);
+    if (err instanceof SealgateError && err.code === 'SG_DATA_TIMEOUT') {
+      // a stalled transfer is not drained: the session is answered 421 and closed
+      input.stream.unpipe(entry);
+      input.stream.destroy();
+    } else {
+      await drain(input.stream, entry);
+    }
     throw err;
   } finally {
     clearTimeout(timer);

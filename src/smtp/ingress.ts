@@ -86,6 +86,15 @@ class IngressServer extends SMTPServer {
   }
 }
 
+/**
+ * smtp-server's own client cap is only a backstop (its refusal has no
+ * enhanced status code): smtp.maxConnections is enforced in onConnect with
+ * 421 4.7.0, and the sessions refused there close at once.
+ */
+function hardConnectionCap(maxConnections: number): number {
+  return maxConnections * 2 + 10;
+}
+
 function sameProxySetting(a: ListenerConfig['proxyProtocol'], b: ListenerConfig['proxyProtocol']): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -171,7 +180,7 @@ export class Ingress {
       options.size = config.smtp.maxMessageBytes;
       options.socketTimeout = config.smtp.idleTimeoutMs;
       options.closeTimeout = config.smtp.shutdownTimeoutMs;
-      options.maxClients = config.smtp.maxConnections;
+      options.maxClients = hardConnectionCap(config.smtp.maxConnections);
       options.disabledCommands = this.disabledCommands(found.l);
       if (tls) running.server.updateSecureContext({ ...tls });
       (running as { config: ListenerConfig }).config = found.l;
@@ -246,7 +255,7 @@ export class Ingress {
       hideSMTPUTF8: false,
       disableReverseLookup: true,
       useProxy: listener.proxyProtocol,
-      maxClients: config.smtp.maxConnections,
+      maxClients: hardConnectionCap(config.smtp.maxConnections),
       socketTimeout: config.smtp.idleTimeoutMs,
       closeTimeout: config.smtp.shutdownTimeoutMs,
       onConnect: (session, cb) => this.onConnect(this.currentListener(listener), session, cb),
@@ -278,6 +287,7 @@ export class Ingress {
     if (candidates.length === 0) return refuse('SG_CLIENT_NOT_ALLOWED');
     const count = this.perIp.get(remoteIp) ?? 0;
     if (count >= this.runtime.config.smtp.maxConnectionsPerIp) return refuse('SG_TOO_MANY_CONNECTIONS');
+    if (this.sessions.size >= this.runtime.config.smtp.maxConnections) return refuse('SG_TOO_MANY_CONNECTIONS');
     this.perIp.set(remoteIp, count + 1);
     this.sessions.set(session.id, { listener, remoteIp, log, candidates, authFailures: 0, countedIp: true });
     // smtp-server would advertise AUTH in cleartext too: offer it once TLS is up (onSecure)

@@ -151,3 +151,64 @@ describe('idle timeout', () => {
     expect(next?.text).toMatch(/^220 gw\.test ESMTP/);
   });
 });
+
+describe('data timeout', () => {
+  let setup: TestSetup;
+  let gw: RunningGateway;
+
+  beforeAll(async () => {
+    setup = await setupGateway({ connectors: CONNECTORS, smtp: { dataTimeoutMs: 1000, idleTimeoutMs: 120_000 } });
+    gw = await startGateway(setup.configPath);
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+    await setup?.cleanup();
+  });
+
+  it('closes a transfer that stalls past dataTimeoutMs with 421 4.4.2, queues nothing, and keeps serving', async () => {
+    const { client } = await open(gw, '127.0.0.1');
+    await client.command('EHLO client.test');
+    expect((await client.command('MAIL FROM:<alice@example.com>')).code).toBe(250);
+    expect((await client.command('RCPT TO:<bob@example.net>')).code).toBe(250);
+    expect((await client.command('DATA')).code).toBe(354);
+    client.write('From: alice@example.com\r\nSubject: stalled\r\n\r\nfirst line, then nothing\r\n');
+    expect((await client.read()).text).toBe('421 4.4.2 Message transfer took too long');
+    await client.closedByPeer();
+    client.destroy();
+    expect(await queuedCount(setup)).toBe(0);
+    expect(await spoolFiles(setup)).toEqual([]);
+
+    const again = await open(gw, '127.0.0.1');
+    await again.client.command('EHLO client.test');
+    expect((await transaction(again.client, 'Subject: fine\r\n\r\nok\r\n')).code).toBe(250);
+    await again.client.quit();
+  });
+});
+
+describe('total connections', () => {
+  let setup: TestSetup;
+  let gw: RunningGateway;
+
+  beforeAll(async () => {
+    setup = await setupGateway({ connectors: CONNECTORS, smtp: { maxConnections: 2 } });
+    gw = await startGateway(setup.configPath);
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+    await setup?.cleanup();
+  });
+
+  it('refuses a session over maxConnections from any address with 421', async () => {
+    const a = await open(gw, '127.0.0.21');
+    const b = await open(gw, '127.0.0.22');
+    expect(a.greeting.code).toBe(220);
+    expect(b.greeting.code).toBe(220);
+    const c = await open(gw, '127.0.0.23');
+    expect(c.greeting.text).toBe('421 4.7.0 Too many connections, try again later');
+    c.client.destroy();
+    await a.client.quit();
+    await b.client.quit();
+  });
+});
