@@ -119,6 +119,11 @@ export const ERROR_CODES = {
   },
 
   // storage
+  SG_CLIENT_GONE: {
+    message: 'Connection closed before the message was received in full',
+    temporary: true,
+    smtp: { code: 451, enhanced: '4.4.2' },
+  },
   SG_STORAGE_FULL: {
     message: 'Insufficient system storage',
     temporary: true,

@@ -104,6 +104,17 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
   // of DATA and the refusal is the reply to the whole transfer.
   const entry = new PassThrough();
   input.stream.pipe(entry);
+  // a source that closes without ending (the client went away) fails the write, so the
+  // partial spool file is removed instead of waiting for an end that never comes
+  const onSourceClose = (): void => {
+    if (!input.stream.readableEnded) entry.destroy(new SealgateError('SG_CLIENT_GONE'));
+  };
+  const onSourceError = (err: Error): void => {
+    entry.destroy(new SealgateError('SG_CLIENT_GONE', { cause: err }));
+  };
+  input.stream.once('close', onSourceClose);
+  // stays attached: an error after the write (while draining) must not become an uncaught one
+  input.stream.on('error', onSourceError);
   let pending;
   try {
     pending = await deps.spool.write(input.queueId, entry, [guard, lineEndings, headers, counter]);
@@ -119,6 +130,7 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
     throw err;
   } finally {
     clearTimeout(timer);
+    input.stream.off('close', onSourceClose);
   }
 
   const refusal = guard.exceeded || input.stream.sizeExceeded

@@ -186,6 +186,40 @@ describe('data timeout', () => {
   });
 });
 
+describe('connection cut mid-DATA', () => {
+  let setup: TestSetup;
+  let gw: RunningGateway;
+
+  beforeAll(async () => {
+    setup = await setupGateway({ connectors: CONNECTORS });
+    gw = await startGateway(setup.configPath);
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+    await setup?.cleanup();
+  });
+
+  it('queues nothing and leaves no spool file when the client vanishes in the middle of a message', async () => {
+    const { client } = await open(gw, '127.0.0.1');
+    await client.command('EHLO client.test');
+    expect((await client.command('MAIL FROM:<alice@example.com>')).code).toBe(250);
+    expect((await client.command('RCPT TO:<bob@example.net>')).code).toBe(250);
+    expect((await client.command('DATA')).code).toBe(354);
+    await client.writeDrained(Buffer.from(`Subject: cut\r\n\r\n${'x'.repeat(100)}\r\n`.repeat(2000)));
+    client.destroy();
+    const rejected = await gw.waitForEvent('MESSAGE_REJECTED');
+    expect(rejected.reason).toBe('SG_CLIENT_GONE');
+    expect(await queuedCount(setup)).toBe(0);
+    expect(await spoolFiles(setup)).toEqual([]);
+    // and the daemon goes on
+    const again = await open(gw, '127.0.0.1');
+    await again.client.command('EHLO client.test');
+    expect((await transaction(again.client, 'Subject: fine\r\n\r\nok\r\n')).code).toBe(250);
+    await again.client.quit();
+  });
+});
+
 describe('total connections', () => {
   let setup: TestSetup;
   let gw: RunningGateway;
