@@ -47,6 +47,7 @@ export const listenerSchema = z
     certFile: z.string().optional().describe('PEM certificate chain (server certificate first). Required unless tls is "none".'),
     keyFile: z.string().optional().describe('PEM private key for certFile.'),
     auth: z.boolean().default(false).describe('Offer AUTH PLAIN/LOGIN (only after TLS) for local users (sealgate users add).'),
+    chunking: z.boolean().default(true).describe('Offer CHUNKING (BDAT, RFC 3030). Exchange Online needs it for messages with bare line feeds.'),
     proxyProtocol: z.union([z.boolean(), z.array(cidr)]).default(false).describe('Expect a PROXY protocol v1 header: true from any peer, or only from the listed load balancer addresses or CIDR ranges (other peers connect directly).'),
     connectors: z.array(z.string()).default([]).describe('Connector names accepted on this listener; empty means all.'),
   })

@@ -103,6 +103,8 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
   // spool failure (ENOSPC, EIO) does not destroy it: it is drained to the end
   // of DATA and the refusal is the reply to the whole transfer.
   const entry = new PassThrough();
+  // the spool pipeline reports entry's errors; this covers the moment before it is attached
+  entry.on('error', () => undefined);
   input.stream.pipe(entry);
   // a source that closes without ending (the client went away) fails the write, so the
   // partial spool file is removed instead of waiting for an end that never comes

@@ -24,10 +24,12 @@ import type { Spool } from '../spool/spool.js';
 import { verifyUser } from '../users/store.js';
 import { acceptMessage } from './accept-message.js';
 import { addressDomain, chooseConnector, compileConnector, connectorsForClient, type ClientCertFacts, type ConnectorRule } from './connector-policy.js';
+import { installBdat } from './bdat.js';
 import { installReplyCodePatch } from './reply-codes.js';
 import { clientCertFacts, connectorCas, listenerTls } from './tls-material.js';
 
 installReplyCodePatch();
+installBdat();
 
 export interface IngressDeps {
   readonly db: Database;
@@ -229,6 +231,7 @@ export class Ingress {
     const out: string[] = [];
     if (!listener.auth) out.push('AUTH');
     if (listener.tls !== 'starttls') out.push('STARTTLS');
+    if (!listener.chunking) out.push('BDAT');
     return out;
   }
 
@@ -451,7 +454,8 @@ export class Ingress {
           maxMessageBytes: config.smtp.maxMessageBytes,
           maxHeaderBytes: config.smtp.maxHeaderBytes,
           dataTimeoutMs: config.smtp.dataTimeoutMs,
-          bareLineEndings: config.smtp.bareLineEndings,
+          // BDAT has no end-of-data sequence to smuggle: a bare LF in a chunk is data, normalised on the way in
+          bareLineEndings: (stream as { chunked?: boolean }).chunked ? 'normalize' : config.smtp.bareLineEndings,
         },
         { db: this.deps.db, spool: this.deps.spool, now: this.deps.now, spoolKeyId: this.deps.spoolKeyId },
       );

@@ -62,3 +62,17 @@ describe('per-recipient DSN arguments', () => {
     expect(dsnRcptArgs(recipient)).toBe(expected);
   });
 });
+
+describe('nodemailer internals used for per-recipient DSN parameters', () => {
+  it('is the pinned version, and RCPT TO is still built by _getDsnRcptToArgs after queueing the recipient', async () => {
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> };
+    const installed = JSON.parse(readFileSync('node_modules/nodemailer/package.json', 'utf8')) as { version: string };
+    expect(pkg.dependencies.nodemailer).toBe(installed.version);
+    const source = readFileSync('node_modules/nodemailer/dist/esm/smtp-connection/index.js', 'utf8');
+    const push = source.indexOf('this._recipientQueue.push(recipient);');
+    const rcpt = source.indexOf("this._sendCommand('RCPT TO:<' + recipient + '>' + this._getDsnRcptToArgs());");
+    expect(push).toBeGreaterThan(0);
+    expect(rcpt).toBeGreaterThan(push);
+  });
+});
