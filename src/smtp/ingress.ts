@@ -25,6 +25,7 @@ import { verifyUser } from '../users/store.js';
 import { acceptMessage } from './accept-message.js';
 import { addressDomain, chooseConnector, compileConnector, connectorsForClient, type ClientCertFacts, type ConnectorRule } from './connector-policy.js';
 import { installBdat } from './bdat.js';
+import { answerAfterHalfClose } from './half-close.js';
 import { installReplyCodePatch } from './reply-codes.js';
 import { clientCertFacts, connectorCas, listenerTls } from './tls-material.js';
 
@@ -143,6 +144,7 @@ export class Ingress {
     const { config } = this.runtime;
     for (const [index, listener] of config.smtp.listeners.entries()) {
       const server = new IngressServer(this.serverOptions(listener, index), listener.proxyProtocol);
+      server.server.on('connection', (socket: Socket) => answerAfterHalfClose(socket));
       server.on('error', (err: Error) => {
         const code = (err as NodeJS.ErrnoException).code;
         // a client that vanishes mid-session is routine, not a server fault
@@ -257,6 +259,9 @@ export class Ingress {
       hide8BITMIME: false,
       hideSMTPUTF8: false,
       disableReverseLookup: true,
+      // passed on to net.createServer: a client may pipeline "BDAT n LAST" + QUIT and half-close
+      // its side (Exim does); the replies must still reach it
+      allowHalfOpen: true,
       useProxy: listener.proxyProtocol,
       maxClients: hardConnectionCap(config.smtp.maxConnections),
       socketTimeout: config.smtp.idleTimeoutMs,
@@ -312,6 +317,7 @@ export class Ingress {
   }
 
   private onSecure(socket: TLSSocket, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    answerAfterHalfClose(socket);
     const state = this.sessions.get(session.id);
     session.disabledCommands = undefined;
     if (state) {
