@@ -42,6 +42,10 @@ describe('smtp-server internals used by BDAT', () => {
     // the fields are plain properties set in the constructors: check the source still uses them
     const connSource = readFileSync('node_modules/smtp-server/dist/esm/smtp-connection.js', 'utf8');
     for (const f of ['this._dataStream', 'this._transactionCounter', 'this._unrecognizedCommands', 'this._parser', "this['handler_' + command]"]) expect(connSource, f).toContain(f);
+    // src/smtp/half-close.ts: replies are written only while readyState is 'open'
+    expect(connSource).toContain("this._socket.readyState === 'open'");
+    const serverSource = readFileSync('node_modules/smtp-server/dist/esm/smtp-server.js', 'utf8');
+    expect(serverSource, 'listener options reach net.createServer (allowHalfOpen)').toContain('net.createServer(this.options');
     const streamSource = readFileSync('node_modules/smtp-server/dist/esm/smtp-stream.js', 'utf8');
     for (const f of ['this._dataMode', 'this._feedDataStream(chunk, done)', "return this._write(buf, 'buffer', done)"]) expect(streamSource, f).toContain(f);
   });
