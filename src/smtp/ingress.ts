@@ -25,12 +25,13 @@ import { verifyUser } from '../users/store.js';
 import { acceptMessage } from './accept-message.js';
 import { addressDomain, chooseConnector, compileConnector, connectorsForClient, type ClientCertFacts, type ConnectorRule } from './connector-policy.js';
 import { installBdat } from './bdat.js';
-import { answerAfterHalfClose } from './half-close.js';
+import { answerAfterHalfClose, installHalfCloseHandling } from './half-close.js';
 import { installReplyCodePatch } from './reply-codes.js';
 import { clientCertFacts, connectorCas, listenerTls } from './tls-material.js';
 
 installReplyCodePatch();
 installBdat();
+installHalfCloseHandling();
 
 export interface IngressDeps {
   readonly db: Database;

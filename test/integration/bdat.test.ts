@@ -164,10 +164,11 @@ describe('BDAT', () => {
     const files = await spoolFiles();
     const c = await session();
     await envelope(c);
-    c.write(`BDAT 50000 LAST\r\nSubject: cut\r\n\r\n${'x'.repeat(10_000)}`);
-    await new Promise((r) => setTimeout(r, 200));
+    const from = gw.logLines().length;
+    await c.writeDrained(Buffer.from(`BDAT 50000 LAST\r\nSubject: cut\r\n\r\n${'x'.repeat(10_000)}`));
     c.destroy();
-    await gw.waitForEvent('MESSAGE_REJECTED', 30_000, gw.logLines().length - 50 < 0 ? 0 : gw.logLines().length - 50);
+    const rejected = await gw.waitForEvent('MESSAGE_REJECTED', 30_000, from);
+    expect(rejected.reason).toBe('SG_CLIENT_GONE');
     expect(await queued()).toBe(before);
     expect(await spoolFiles()).toBe(files);
   });
