@@ -129,6 +129,21 @@ describe('delivery engine', () => {
     expect(audit.stdout).not.toContain('body-two-domains');
   });
 
+  it('relays a BDAT message with bare LFs as CRLF and dot-stuffed DATA: a lone dot line never ends it early', async () => {
+    const { client } = await RawSmtp.connect(gw.port);
+    await client.command('EHLO client.test');
+    await client.command('MAIL FROM:<alice@example.com>');
+    await client.command('RCPT TO:<eve@alpha.test>');
+    const chunk = Buffer.from('Subject: bdat relay\n\nbefore-dot\n.\nafter-dot\nMAIL FROM:<smuggled@example.com>\n', 'latin1');
+    client.write(Buffer.concat([Buffer.from(`BDAT ${chunk.length} LAST\r\n`), chunk]));
+    expect(queueIdOf(await client.read())).toBeDefined();
+    await client.quit();
+    const got = await until('relayed BDAT message', () => mx.alpha?.received.find((m) => m.body.includes('before-dot')));
+    const text = got.body.toString('latin1');
+    expect(text).toContain('\r\nbefore-dot\r\n.\r\nafter-dot\r\nMAIL FROM:<smuggled@example.com>\r\n');
+    expect(text.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
+  });
+
   it('fails over to the next MX when the preferred one refuses connections', async () => {
     const id = await send(['erin@failover.test'], 'body-failover');
     const got = await until('delivery via the second MX', () => mx.failover?.received.find((m) => m.body.includes('body-failover')));
