@@ -68,6 +68,44 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE recipients ADD COLUMN delay_warned INTEGER NOT NULL DEFAULT 0; -- a delay DSN was sent
   ALTER TABLE recipients ADD COLUMN dsn_sent INTEGER NOT NULL DEFAULT 0;     -- the final DSN (if any) was queued
   `,
+  // 3: transport security (issue: probe, MTA-STS, DANE, posture memory, TLS-RPT)
+  `
+  CREATE TABLE mta_sts_policies (
+    domain      TEXT PRIMARY KEY,             -- policy domain, lower case
+    policy_id   TEXT NOT NULL,                -- id= from the _mta-sts TXT record
+    mode        TEXT NOT NULL,                -- enforce | testing | none
+    mx          TEXT NOT NULL,                -- JSON array of mx patterns
+    max_age     INTEGER NOT NULL,             -- seconds
+    fetched_at  INTEGER NOT NULL,             -- ms since epoch
+    expires_at  INTEGER NOT NULL,             -- fetched_at + max_age
+    checked_at  INTEGER NOT NULL              -- last TXT check (id unchanged)
+  );
+  CREATE TABLE probe_results (
+    domain      TEXT NOT NULL,
+    mx          TEXT NOT NULL,
+    ip          TEXT NOT NULL,
+    probed_at   INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,             -- positive results live longer than negative ones
+    result      TEXT NOT NULL,                -- JSON: starttls, tlsVersion, cipher, certificate checks, error
+    PRIMARY KEY (domain, mx, ip)
+  );
+  CREATE TABLE tls_posture (
+    domain      TEXT PRIMARY KEY,
+    best        TEXT NOT NULL,                -- JSON: best posture seen (starttls, certValid, tlsVersion)
+    first_seen  INTEGER NOT NULL,
+    last_seen   INTEGER NOT NULL,
+    accepted_at INTEGER                       -- sealgate probe accept: a deliberate downgrade
+  );
+  CREATE TABLE tlsrpt_counts (
+    day           TEXT NOT NULL,              -- UTC date YYYY-MM-DD
+    domain        TEXT NOT NULL,              -- recipient (policy) domain
+    policy_type   TEXT NOT NULL,              -- sts | tlsa | no-policy-found
+    mx            TEXT NOT NULL,
+    result_type   TEXT NOT NULL,              -- success, or an RFC 8460 failure result type
+    count         INTEGER NOT NULL,
+    PRIMARY KEY (day, domain, policy_type, mx, result_type)
+  );
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {
