@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { parseCidr } from '../net/cidr.js';
 import { TRANSPORT_REQUIREMENTS } from '../delivery/transport-requirement.js';
 import { duration } from './duration.js';
+import { DOMAIN_POLICIES } from '../probe/requirement.js';
 
 const MiB = 1024 * 1024;
 
@@ -148,6 +149,10 @@ export const configSchema = z
       .strictObject({
         trustedCaFiles: z.array(z.string()).default([]).describe('Extra CA certificates (PEM) trusted for outbound TLS and HTTPS fetches, in addition to the system CAs.'),
         minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('Lowest TLS version accepted by the listeners.'),
+        policies: z
+          .record(domainPattern, z.enum(DOMAIN_POLICIES))
+          .default({})
+          .describe('Per-domain transport requirement, never lower than what the message needs: none | may | encrypt | verify | dane-only. Keys: "example.net" or "*.example.net" (its subdomains).'),
         generateDevCerts: z.boolean().default(false).describe('When a listener certificate or key file is missing, create a development CA and a certificate for it. Never use in production.'),
       })
       .prefault({}),

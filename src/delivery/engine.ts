@@ -31,6 +31,7 @@ import type { DsnAction } from './dsn.js';
 import { commitNotice, discardNotice, prepareNotice, type NoticeDeps, type NoticeRecipient, type PreparedNotice } from './notices.js';
 import type { DnsResolver } from './dns.js';
 import { resolveDestination, type Destination } from './mx.js';
+import { domainPolicyFor, effectiveRequirement, type DomainPolicy } from '../probe/requirement.js';
 import { DomainRateLimiter } from './rate-limit.js';
 import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
 import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type TlsFacts } from './smtp-session.js';
@@ -104,6 +105,7 @@ export class DeliveryEngine {
   private readonly pool: SessionPool;
   private readonly dead: DeadHosts;
   private rate: DomainRateLimiter;
+  private tlsPolicies: Readonly<Record<string, DomainPolicy>>;
   private readonly activePerDomain = new Map<string, number>();
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -121,6 +123,7 @@ export class DeliveryEngine {
     this.pool = new SessionPool(this.config.connectionIdle, this.config.maxMessagesPerConnection);
     this.dead = new DeadHosts(this.config.deadHostTime, deps.now);
     this.rate = this.rateLimiter();
+    this.tlsPolicies = config.tls.policies;
   }
 
   private rateLimiter(): DomainRateLimiter {
@@ -131,6 +134,7 @@ export class DeliveryEngine {
   reload(config: Config): void {
     this.config = deliveryConfig(config);
     this.rate = this.rateLimiter();
+    this.tlsPolicies = config.tls.policies;
     this.smarthostPassword = undefined;
     this.wake();
   }
@@ -318,7 +322,10 @@ export class DeliveryEngine {
   private async attempt(job: Job, message: MessageRow): Promise<Map<number, AttemptRecord>> {
     const all = (record: AttemptRecord): Map<number, AttemptRecord> => new Map(job.recipients.map((r) => [r.seq, record]));
     const sh = this.config.smarthost;
-    const requirement = strongest(job.requirement, sh?.requirement ?? 'none', message.requiretls ? 'verify' : 'none');
+    const requirement = effectiveRequirement({
+      decided: strongest(job.requirement, sh?.requirement ?? 'none', message.requiretls ? 'verify' : 'none'),
+      domainPolicy: domainPolicyFor(this.tlsPolicies, job.domain),
+    }).requirement;
     if (requirement === 'dane') {
       return all({ reply: synthetic(451, '4.7.5', 'DANE required but not available yet; waiting rather than delivering with weaker protection') });
     }
