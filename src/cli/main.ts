@@ -9,6 +9,7 @@ import { VERSION } from '../version.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConfig } from './commands/config.js';
 import { registerInit } from './commands/init.js';
+import { registerProbe } from './commands/probe.js';
 import { registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
 import { registerUsers } from './commands/users.js';
@@ -30,6 +31,7 @@ registerInit(program);
 registerUsers(program);
 registerAudit(program);
 registerQueue(program);
+registerProbe(program);
 
 try {
   await program.parseAsync(process.argv);

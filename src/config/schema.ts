@@ -106,6 +106,14 @@ export const configSchema = z
         servers: z.array(hostPort).default([]).describe('DNS servers (host:port) for every lookup the gateway makes; empty uses the system resolvers.'),
       })
       .prefault({}),
+    probe: z
+      .strictObject({
+        positiveTtl: duration(0).default(3_600_000).describe('How long a probe result with a usable TLS MX is reused.'),
+        negativeTtl: duration(0).default(600_000).describe('How long a probe result without one is reused (shorter, so a fixed MX is noticed soon).'),
+        timeout: duration(1000).default(15_000).describe('Connect, greeting and STARTTLS time allowed per MX address.'),
+      })
+      .prefault({})
+      .describe('Recipient MX probing (sealgate probe).'),
     delivery: z
       .strictObject({
         port: z.number().int().min(1).max(65535).default(25).describe('Port of the recipient MX hosts.'),

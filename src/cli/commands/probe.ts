@@ -1,0 +1,75 @@
+/**
+ * `sealgate probe DOMAIN [--json] [--fresh]`: what the recipient domain's MX
+ * hosts can do (STARTTLS, TLS version, certificate) and what a protected
+ * (PHI) message to it would get, and why.
+ */
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { gatewayHostname, openDatabase } from '../../daemon.js';
+import { createResolver } from '../../delivery/dns.js';
+import { loadTrustedCas } from '../../delivery/engine.js';
+import { explainProtectedMail, loadProbe, probeDomain, storeProbe, type DomainProbe } from '../../probe/domain-probe.js';
+import type { MxProbeResult } from '../../probe/smtp-probe.js';
+import { CliExit, EXIT_USAGE, loadForCommand } from '../context.js';
+
+const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+\.?$/i;
+
+function mxLine(r: MxProbeResult): string {
+  const where = `${r.mx} [${r.ip}]:${r.port}`;
+  if (!r.reachable) return `  ${where}  unreachable: ${r.error ?? 'no answer'}`;
+  if (!r.starttls) return `  ${where}  no STARTTLS (cleartext only)`;
+  const c = r.certificate;
+  const cert = c
+    ? `certificate ${c.subject || '(no CN)'} from ${c.issuer || '?'}: ${c.chainValid ? 'chain valid' : `chain NOT valid (${c.chainError ?? '?'})`}, ${c.nameMatches ? 'name matches' : 'name does NOT match'}, ${c.expired ? 'EXPIRED' : `expires ${c.notAfter.slice(0, 10)}`}`
+    : 'no certificate';
+  return `  ${where}  STARTTLS ${r.tlsVersion ?? '?'} ${r.cipher ?? ''}  ${cert}`;
+}
+
+export function formatProbe(p: DomainProbe): string {
+  const lines = [`${p.domain}: ${p.route === 'mx' ? `${p.mx.length} MX address${p.mx.length === 1 ? '' : 'es'}` : p.route}${p.cached ? ` (cached, probed ${new Date(p.probedAt).toISOString()})` : ''}`];
+  for (const r of p.mx) lines.push(mxLine(r));
+  const verdict = explainProtectedMail(p);
+  lines.push('');
+  lines.push(
+    verdict.method === 'tls-verified'
+      ? `A PHI message (needs verified TLS) would be delivered over verified TLS via ${verdict.via ?? '?'}.`
+      : p.route === 'null-mx' || p.route === 'no-route'
+        ? 'Any message to this domain would bounce:'
+        : 'A PHI message (needs verified TLS) would NOT be delivered in cleartext: it waits in the queue (and goes to the secure portal once that exists) because:',
+  );
+  for (const r of verdict.reasons) lines.push(`  - ${r}`);
+  return lines.join('\n');
+}
+
+export function registerProbe(program: Command): void {
+  program
+    .command('probe <domain>')
+    .description('probe a recipient domain\'s MX hosts (STARTTLS, TLS version, certificate) and explain what protected mail to it would get')
+    .option('--json', 'JSON output')
+    .option('--fresh', 'ignore the cached result and probe now')
+    .action(async (domainArg: string, opts: { json?: boolean; fresh?: boolean }, cmd: Command) => {
+      const domain = domainArg.toLowerCase().replace(/\.$/, '');
+      if (!DOMAIN.test(domain)) throw new CliExit(EXIT_USAGE, `"${domainArg.slice(0, 80)}" is not a domain name`);
+      const { config } = loadForCommand(cmd);
+      const db = await openDatabase(config);
+      try {
+        let result = opts.fresh ? undefined : await loadProbe(db, domain, Date.now());
+        if (!result) {
+          result = await probeDomain(domain, {
+            resolver: createResolver({ servers: config.dns.servers }),
+            random: Math.random,
+            port: config.delivery.port,
+            heloName: gatewayHostname(config),
+            trustedCas: await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f))),
+            timeoutMs: config.probe.timeout,
+            now: Date.now,
+          });
+          await storeProbe(db, result, { positiveMs: config.probe.positiveTtl, negativeMs: config.probe.negativeTtl });
+        }
+        const verdict = explainProtectedMail(result);
+        process.stdout.write(`${opts.json ? JSON.stringify({ ...result, protectedMail: verdict }) : formatProbe(result)}\n`);
+      } finally {
+        await db.close();
+      }
+    });
+}
