@@ -61,6 +61,10 @@ export type AuditEventDataMap = {
   'delivery:attempt': { queueId: string; recipient: string; mx?: string; ip?: string; tlsVersion?: string; cipher?: string; reply?: string; outcome: string };
   /** A delivery status notification about `queueId` was queued as `dsnQueueId` (action: failed | delayed | delivered). */
   'delivery:dsn_queued': { queueId: string; dsnQueueId: string; action: string; recipients: number };
+  /** Protected mail was held back: the domain's MX no longer met the posture it showed before (`remembered`). */
+  'delivery:posture_downgrade': { queueId: string; domain: string; remembered: string; mx: string };
+  /** An operator accepted a domain's changed transport security (sealgate probe accept). */
+  'probe:posture_accepted': { domain: string; operator: string };
   /** At start, recipients left in flight by a stopped or crashed daemon were returned to the queue. */
   'delivery:recovered': { recipients: number };
 };
@@ -118,6 +122,8 @@ export const AUDIT_EVENT_FIELDS = {
   'queue:bounced': { queueId: 'string', operator: 'string', recipients: 'integer' },
   'delivery:attempt': { queueId: 'string', recipient: 'string', mx: 'string?', ip: 'string?', tlsVersion: 'string?', cipher: 'string?', reply: 'string?', outcome: 'string' },
   'delivery:dsn_queued': { queueId: 'string', dsnQueueId: 'string', action: 'string', recipients: 'integer' },
+  'delivery:posture_downgrade': { queueId: 'string', domain: 'string', remembered: 'string', mx: 'string' },
+  'probe:posture_accepted': { domain: 'string', operator: 'string' },
   'delivery:recovered': { recipients: 'integer' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 

@@ -4,6 +4,7 @@
  * runtime failures).
  */
 import type { Command } from 'commander';
+import { userInfo } from 'node:os';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { isSealgateError } from '../errors.js';
 
@@ -52,4 +53,13 @@ export async function readStdinSecret(maxBytes = 4096): Promise<string> {
     chunks.push(buf);
   }
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** Who ran a CLI command that changes something (recorded in audit events). */
+export function operatorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid:${process.getuid?.() ?? 'unknown'}`;
+  }
 }

@@ -161,6 +161,7 @@ export const configSchema = z
           .record(domainPattern, z.enum(DOMAIN_POLICIES))
           .default({})
           .describe('Per-domain transport requirement, never lower than what the message needs: none | may | encrypt | verify | dane-only. Keys: "example.net" or "*.example.net" (its subdomains).'),
+        postureMemory: duration(0).default(30 * 86_400_000).describe('How long the best transport security a domain has shown binds protected mail to it (0: off); sealgate probe accept DOMAIN forgets it.'),
         generateDevCerts: z.boolean().default(false).describe('When a listener certificate or key file is missing, create a development CA and a certificate for it. Never use in production.'),
       })
       .prefault({}),

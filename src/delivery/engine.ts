@@ -31,11 +31,12 @@ import type { DsnAction } from './dsn.js';
 import { commitNotice, discardNotice, prepareNotice, type NoticeDeps, type NoticeRecipient, type PreparedNotice } from './notices.js';
 import type { DnsResolver } from './dns.js';
 import { resolveDestination, type Destination } from './mx.js';
+import { bindingPosture, loadPosture, postureLevel, recordPosture } from '../probe/posture.js';
 import { domainPolicyFor, effectiveRequirement, type DomainPolicy } from '../probe/requirement.js';
 import { DomainRateLimiter } from './rate-limit.js';
 import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
 import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type TlsFacts } from './smtp-session.js';
-import { isTransportRequirement, strongest, type TransportRequirement } from './transport-requirement.js';
+import { isTransportRequirement, strongest, TRANSPORT_REQUIREMENTS, type TransportRequirement } from './transport-requirement.js';
 
 export interface EngineDeps {
   readonly db: Database;
@@ -106,6 +107,7 @@ export class DeliveryEngine {
   private readonly dead: DeadHosts;
   private rate: DomainRateLimiter;
   private tlsPolicies: Readonly<Record<string, DomainPolicy>>;
+  private postureMemoryMs: number;
   private readonly activePerDomain = new Map<string, number>();
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -124,6 +126,7 @@ export class DeliveryEngine {
     this.dead = new DeadHosts(this.config.deadHostTime, deps.now);
     this.rate = this.rateLimiter();
     this.tlsPolicies = config.tls.policies;
+    this.postureMemoryMs = config.tls.postureMemory;
   }
 
   private rateLimiter(): DomainRateLimiter {
@@ -135,6 +138,7 @@ export class DeliveryEngine {
     this.config = deliveryConfig(config);
     this.rate = this.rateLimiter();
     this.tlsPolicies = config.tls.policies;
+    this.postureMemoryMs = config.tls.postureMemory;
     this.smarthostPassword = undefined;
     this.wake();
   }
@@ -298,8 +302,20 @@ export class DeliveryEngine {
   private async runJob(job: Job): Promise<void> {
     const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid FROM messages WHERE id = ?', [job.messageId]);
     if (!message) return; // deleted by an operator meanwhile
-    const records = await this.attempt(job, message);
-    await this.record(job, message, records);
+    const posture = await this.bindingPosture(job, message);
+    const records = await this.attempt(job, message, posture);
+    await this.record(job, message, records, posture);
+  }
+
+  /**
+   * The remembered posture that binds this job: only for protected mail
+   * (requirement encrypt or stronger) sent to the domain's own MX hosts.
+   */
+  private async bindingPosture(job: Job, message: MessageRow): Promise<TransportRequirement | undefined> {
+    if (this.config.smarthost) return undefined;
+    const decided = strongest(job.requirement, message.requiretls ? 'verify' : 'none');
+    if (TRANSPORT_REQUIREMENTS.indexOf(decided) < TRANSPORT_REQUIREMENTS.indexOf('encrypt')) return undefined;
+    return bindingPosture(await loadPosture(this.deps.db, job.domain), this.deps.now(), this.postureMemoryMs);
   }
 
   private async smarthostDestination(): Promise<Destination> {
@@ -319,12 +335,13 @@ export class DeliveryEngine {
   }
 
   /** Tries the destination's hosts in order; returns a record per recipient seq. */
-  private async attempt(job: Job, message: MessageRow): Promise<Map<number, AttemptRecord>> {
+  private async attempt(job: Job, message: MessageRow, posture: TransportRequirement | undefined): Promise<Map<number, AttemptRecord>> {
     const all = (record: AttemptRecord): Map<number, AttemptRecord> => new Map(job.recipients.map((r) => [r.seq, record]));
     const sh = this.config.smarthost;
     const requirement = effectiveRequirement({
       decided: strongest(job.requirement, sh?.requirement ?? 'none', message.requiretls ? 'verify' : 'none'),
       domainPolicy: domainPolicyFor(this.tlsPolicies, job.domain),
+      posture,
     }).requirement;
     if (requirement === 'dane') {
       return all({ reply: synthetic(451, '4.7.5', 'DANE required but not available yet; waiting rather than delivering with weaker protection') });
@@ -439,8 +456,13 @@ export class DeliveryEngine {
    * for (failure, expiry, or a first delay warning), in one transaction;
    * removes a message whose recipients are all final.
    */
-  private async record(job: Job, message: MessageRow, records: Map<number, AttemptRecord>): Promise<void> {
+  private async record(job: Job, message: MessageRow, records: Map<number, AttemptRecord>, posture?: TransportRequirement): Promise<void> {
     const now = this.deps.now();
+    // the TLS a successful delivery to the domain's MX had: its posture, remembered below
+    const deliveredVia = [...records.values()].find((rec) => classifyReply(rec.reply.code) === 'success');
+    const observed = deliveredVia && !this.config.smarthost ? postureLevel(deliveredVia.tls) : undefined;
+    // protected mail that no MX could take at the remembered posture: a downgrade, alerted
+    const downgrade = posture !== undefined && !deliveredVia && [...records.values()].some((rec) => rec.reply.enhanced === '4.7.5' && rec.mx !== undefined);
     const results = job.recipients.map((r) => {
       const rec = records.get(r.seq) ?? { reply: synthetic(451, '4.4.0', 'not attempted') };
       const outcome: RecipientOutcome = outcomeAfterAttempt(this.config.policy, { replyClass: classifyReply(rec.reply.code), attempts: r.attempts + 1, createdAt: message.created_at, now });
@@ -499,6 +521,12 @@ export class DeliveryEngine {
             { event: 'DELIVERY_ATTEMPT', queueId: message.id, domain: job.domain, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, reply, outcome: outcome.state, attempts: r.attempts + 1 },
             'delivery attempt',
           );
+        }
+        if (observed) await recordPosture(tx, job.domain, observed, now);
+        if (downgrade) {
+          const mx = [...records.values()].find((rec) => rec.mx)?.mx ?? '';
+          await appendAuditEvent(tx, { type: 'delivery:posture_downgrade', data: { queueId: message.id, domain: job.domain, remembered: posture ?? '', mx } }, now);
+          this.deps.log.warn({ event: 'POSTURE_DOWNGRADE', queueId: message.id, domain: job.domain, remembered: posture, mx }, 'recipient MX no longer meets the transport security it showed before; protected mail held back');
         }
         for (const n of notices) {
           await commitNotice(tx, noticeDeps, noticeMessage, n);

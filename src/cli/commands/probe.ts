@@ -10,7 +10,9 @@ import { createResolver } from '../../delivery/dns.js';
 import { loadTrustedCas } from '../../delivery/engine.js';
 import { explainProtectedMail, loadProbe, probeDomain, storeProbe, type DomainProbe } from '../../probe/domain-probe.js';
 import type { MxProbeResult } from '../../probe/smtp-probe.js';
-import { CliExit, EXIT_USAGE, loadForCommand } from '../context.js';
+import { appendAuditEvent } from '../../audit/log.js';
+import { forgetPosture } from '../../probe/posture.js';
+import { CliExit, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+\.?$/i;
 
@@ -43,16 +45,29 @@ export function formatProbe(p: DomainProbe): string {
 
 export function registerProbe(program: Command): void {
   program
-    .command('probe <domain>')
-    .description('probe a recipient domain\'s MX hosts (STARTTLS, TLS version, certificate) and explain what protected mail to it would get')
+    .command('probe <domain> [accepted]')
+    .usage('DOMAIN [--json] [--fresh] | accept DOMAIN')
+    .description('probe a recipient domain\'s MX hosts (STARTTLS, TLS version, certificate) and explain what protected mail to it would get; "probe accept DOMAIN" forgets the transport security remembered for it after a deliberate change')
     .option('--json', 'JSON output')
     .option('--fresh', 'ignore the cached result and probe now')
-    .action(async (domainArg: string, opts: { json?: boolean; fresh?: boolean }, cmd: Command) => {
+    .action(async (first: string, second: string | undefined, opts: { json?: boolean; fresh?: boolean }, cmd: Command) => {
+      const accept = first === 'accept';
+      if (!accept && second !== undefined) throw new CliExit(EXIT_USAGE, `unexpected argument "${second.slice(0, 80)}": use "sealgate probe DOMAIN" or "sealgate probe accept DOMAIN"`);
+      const domainArg = accept ? (second ?? '') : first;
       const domain = domainArg.toLowerCase().replace(/\.$/, '');
       if (!DOMAIN.test(domain)) throw new CliExit(EXIT_USAGE, `"${domainArg.slice(0, 80)}" is not a domain name`);
       const { config } = loadForCommand(cmd);
       const db = await openDatabase(config);
       try {
+        if (accept) {
+          const forgotten = await db.transaction(async (tx) => {
+            const had = await forgetPosture(tx, domain);
+            await appendAuditEvent(tx, { type: 'probe:posture_accepted', data: { domain, operator: operatorName() } }, Date.now());
+            return had;
+          });
+          process.stdout.write(forgotten ? `${domain}: remembered transport security forgotten; the next delivery sets it again\n` : `${domain}: nothing remembered\n`);
+          return;
+        }
         let result = opts.fresh ? undefined : await loadProbe(db, domain, Date.now());
         if (!result) {
           result = await probeDomain(domain, {

@@ -4,7 +4,6 @@
  * Output names envelopes and states, never message content.
  */
 import type { Command } from 'commander';
-import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gatewayHostname, openDatabase, openKeyring } from '../../daemon.js';
 import type { Database } from '../../db/database.js';
@@ -12,15 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { applyQueueAction, bounceMessage, deleteMessage, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
 import { isRecipientState, RECIPIENT_STATES } from '../../queue/states.js';
 import { Spool } from '../../spool/spool.js';
-import { CliExit, EXIT_USAGE, loadForCommand } from '../context.js';
+import { CliExit, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
-function operator(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return `uid:${process.getuid?.() ?? 'unknown'}`;
-  }
-}
 
 async function withQueueDb<T>(cmd: Command, fn: (db: Database) => Promise<T>): Promise<T> {
   const db = await openDatabase(loadForCommand(cmd).config);
@@ -104,7 +96,7 @@ function registerAction(queue: Command, action: OperatorAction, description: str
         const targets = opts.all ? await messagesForAction(db, action) : ids;
         let total = 0;
         for (const id of targets) {
-          const r = await applyQueueAction(db, action, id, operator(), Date.now());
+          const r = await applyQueueAction(db, action, id, operatorName(), Date.now());
           total += r.changed;
           process.stdout.write(`${verb} ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
         }
@@ -164,7 +156,7 @@ export function registerQueue(program: Command): void {
       const notice = { spool, hostname: gatewayHostname(config), now: Date.now, random: randomBytes, requirement: config.delivery.defaultRequirement, spoolKeyId: () => keyring.current.id };
       await withQueueDb(cmd, async (db) => {
         for (const id of ids) {
-          const r = await bounceMessage(db, notice, id, operator());
+          const r = await bounceMessage(db, notice, id, operatorName());
           process.stdout.write(`bounced ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
         }
       });
@@ -177,7 +169,7 @@ export function registerQueue(program: Command): void {
       const spool = new Spool(join(resolve(config.dataDir), 'spool'), await openKeyring(config, false));
       await withQueueDb(cmd, async (db) => {
         for (const id of ids) {
-          const r = await deleteMessage(db, id, operator(), Date.now(), (qid) => spool.remove(qid));
+          const r = await deleteMessage(db, id, operatorName(), Date.now(), (qid) => spool.remove(qid));
           process.stdout.write(`deleted ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
         }
       });
