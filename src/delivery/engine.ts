@@ -514,7 +514,7 @@ export class DeliveryEngine {
           const reply = rec.reply.code !== undefined ? `${rec.reply.code}${rec.reply.enhanced ? ` ${rec.reply.enhanced}` : ''}` : undefined;
           await appendAuditEvent(
             tx,
-            { type: 'delivery:attempt', data: { queueId: message.id, recipient: r.address, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, cipher: rec.tls?.cipher, reply, outcome: outcome.state } },
+            { type: 'delivery:attempt', data: { queueId: message.id, recipient: r.address, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, cipher: rec.tls?.cipher, certSha256: rec.tls?.certSha256, certVerified: rec.tls ? String(rec.tls.authorized) : undefined, requirement: job.requirement, reply, outcome: outcome.state } },
             now,
           );
           this.deps.log.info(

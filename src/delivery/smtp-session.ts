@@ -29,6 +29,8 @@ export interface TlsFacts {
   readonly version: string;
   readonly cipher: string;
   readonly authorized: boolean;
+  /** SHA-256 fingerprint of the server certificate (evidence for the audit log). */
+  readonly certSha256?: string | undefined;
 }
 
 export interface SessionTarget {
@@ -189,7 +191,7 @@ export class SmtpSession {
       conn.connect(() => {
         const socket = (conn as unknown as { _socket: TLSSocket })._socket;
         const tls = conn.secure && typeof socket.getProtocol === 'function'
-          ? { version: socket.getProtocol() ?? 'TLS', cipher: socket.getCipher().name, authorized: socket.authorized }
+          ? { version: socket.getProtocol() ?? 'TLS', cipher: socket.getCipher().name, authorized: socket.authorized, certSha256: socket.getPeerCertificate().fingerprint256 || undefined }
           : undefined;
         if (target.requirement !== 'none' && target.requirement !== 'may' && !tls) {
           settled = true;

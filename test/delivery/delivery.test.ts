@@ -125,7 +125,7 @@ describe('delivery engine', () => {
     const audit = await runCli(['-c', setup.configPath, 'audit', 'tail', '--json', '-n', '50']);
     const attempts = audit.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, string> }).filter((e) => e.type === 'delivery:attempt' && e.data.queueId === id);
     expect(attempts.map((a) => a.data.recipient).sort()).toEqual(['bob@alpha.test', 'carol@beta.test', 'dan@alpha.test']);
-    for (const a of attempts) expect(a.data).toMatchObject({ outcome: 'delivered', reply: expect.stringMatching(/^250 2\.\d\.\d$/) as unknown, tlsVersion: expect.stringMatching(/^TLSv1\.[23]$/) as unknown });
+    for (const a of attempts) expect(a.data).toMatchObject({ outcome: 'delivered', reply: expect.stringMatching(/^250 2\.\d\.\d$/) as unknown, tlsVersion: expect.stringMatching(/^TLSv1\.[23]$/) as unknown, certSha256: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/) as unknown, certVerified: 'true', requirement: 'verify' });
     expect(audit.stdout).not.toContain('body-two-domains');
   });
 
