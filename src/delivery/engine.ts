@@ -32,6 +32,7 @@ import { commitNotice, discardNotice, prepareNotice, type NoticeDeps, type Notic
 import type { DnsResolver } from './dns.js';
 import { resolveDestination, type Destination } from './mx.js';
 import { bindingPosture, loadPosture, postureLevel, recordPosture } from '../probe/posture.js';
+import { classifyTlsFailure, countTlsResult, utcDay, type TlsResultType } from '../probe/tlsrpt.js';
 import { domainPolicyFor, effectiveRequirement, type DomainPolicy } from '../probe/requirement.js';
 import { DomainRateLimiter } from './rate-limit.js';
 import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
@@ -523,6 +524,8 @@ export class DeliveryEngine {
           );
         }
         if (observed) await recordPosture(tx, job.domain, observed, now);
+        const tlsOutcome = this.config.smarthost ? undefined : tlsReportResult(records);
+        if (tlsOutcome) await countTlsResult(tx, { day: utcDay(now), domain: job.domain, policyType: 'no-policy-found', ...tlsOutcome });
         if (downgrade) {
           const mx = [...records.values()].find((rec) => rec.mx)?.mx ?? '';
           await appendAuditEvent(tx, { type: 'delivery:posture_downgrade', data: { queueId: message.id, domain: job.domain, remembered: posture ?? '', mx } }, now);
@@ -554,6 +557,20 @@ export class DeliveryEngine {
   private noticeDeps(): NoticeDeps {
     return { spool: this.deps.spool, hostname: this.deps.hostname, now: this.deps.now, random: this.deps.randomBytes, requirement: this.config.defaultRequirement, spoolKeyId: this.deps.spoolKeyId };
   }
+}
+
+/**
+ * Pure: the TLS-RPT outcome of a job's attempt: a success when the message
+ * went out over TLS, a failure when TLS could not be established as
+ * required (4.7.5); nothing for cleartext sessions nobody required TLS for.
+ */
+export function tlsReportResult(records: ReadonlyMap<number, AttemptRecord>): { mx: string; resultType: TlsResultType } | undefined {
+  const all = [...records.values()];
+  const delivered = all.find((r) => classifyReply(r.reply.code) === 'success' && r.tls && r.mx);
+  if (delivered?.mx) return { mx: delivered.mx, resultType: 'success' };
+  const failed = all.find((r) => r.reply.enhanced === '4.7.5' && r.mx);
+  if (failed?.mx) return { mx: failed.mx, resultType: classifyTlsFailure(failed.reply.text) };
+  return undefined;
 }
 
 /** Loads tls.trustedCaFiles for outbound TLS. */

@@ -11,6 +11,7 @@ import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
 import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
+import { withDb } from '../helpers/spool-reader.js';
 
 let setup: TestSetup;
 let gw: RunningGateway;
@@ -77,6 +78,13 @@ describe('posture memory', () => {
     expect(mx.received).toEqual([]);
     const audit = await runCli(['-c', setup.configPath, 'audit', 'tail', '--json', '-n', '10']);
     expect(audit.stdout).toContain('"type":"delivery:posture_downgrade"');
+
+    // TLS-RPT counts: one successful TLS session, one certificate-host-mismatch failure
+    const counts = await withDb(setup.dataDir, (db) => db.all<{ result_type: string; count: number }>("SELECT result_type, count FROM tlsrpt_counts WHERE domain = 'posture.test' ORDER BY result_type"));
+    expect(counts).toEqual([
+      { result_type: 'certificate-host-mismatch', count: 1 },
+      { result_type: 'success', count: 1 },
+    ]);
 
     const accepted = await runCli(['-c', setup.configPath, 'probe', 'accept', 'posture.test']);
     expect(accepted.stdout).toBe('posture.test: remembered transport security forgotten; the next delivery sets it again\n');
