@@ -17,6 +17,7 @@ import { isSealgateError } from './errors.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createResolver } from './delivery/dns.js';
 import { DeliveryEngine, loadTrustedCas } from './delivery/engine.js';
+import { startTlsReporter } from './probe/tlsrpt-reporter.js';
 import { Ingress } from './smtp/ingress.js';
 import { FreeSpaceProbe } from './spool/free-space.js';
 import { Spool } from './spool/spool.js';
@@ -114,6 +115,20 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   });
   await ingress.start();
   await engine?.start();
+  const reporter = engine
+    ? startTlsReporter({
+        db,
+        spool,
+        resolver: createResolver({ servers: config.dns.servers }),
+        log,
+        now,
+        random: randomBytes,
+        hostname,
+        spoolKeyId: () => keyring.current.id,
+        requirement: config.delivery.defaultRequirement,
+        onQueued: () => engine.wake(),
+      })
+    : undefined;
   await appendAudit(db, { type: 'daemon:started', data: { version: VERSION } }, now());
   log.info({ event: 'DAEMON_READY', version: VERSION, config: loaded.source, listeners: ingress.addresses(), keyId: keyring.current.id }, 'sealgate ready');
 
@@ -121,6 +136,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       log.info({ event: 'DAEMON_STOPPING', reason }, 'stopping');
+      reporter?.stop();
       await Promise.all([ingress.shutdown(config.smtp.shutdownTimeoutMs), engine?.stop(config.smtp.shutdownTimeoutMs)]);
       await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);
       await db.close();

@@ -65,6 +65,8 @@ export type AuditEventDataMap = {
   'delivery:posture_downgrade': { queueId: string; domain: string; remembered: string; mx: string };
   /** An operator accepted a domain's changed transport security (sealgate probe accept). */
   'probe:posture_accepted': { domain: string; operator: string };
+  /** A daily TLS-RPT report for `domain` and `day` was queued as `queueId`. */
+  'tlsrpt:report_queued': { domain: string; day: string; queueId: string; recipients: number };
   /** At start, recipients left in flight by a stopped or crashed daemon were returned to the queue. */
   'delivery:recovered': { recipients: number };
 };
@@ -124,6 +126,7 @@ export const AUDIT_EVENT_FIELDS = {
   'delivery:dsn_queued': { queueId: 'string', dsnQueueId: 'string', action: 'string', recipients: 'integer' },
   'delivery:posture_downgrade': { queueId: 'string', domain: 'string', remembered: 'string', mx: 'string' },
   'probe:posture_accepted': { domain: 'string', operator: 'string' },
+  'tlsrpt:report_queued': { domain: 'string', day: 'string', queueId: 'string', recipients: 'integer' },
   'delivery:recovered': { recipients: 'integer' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 

@@ -17,6 +17,8 @@ export interface DnsResolver {
   mx(domain: string): Promise<MxRecord[]>;
   a(name: string): Promise<string[]>;
   aaaa(name: string): Promise<string[]>;
+  /** TXT records, each as its character-strings. */
+  txt(name: string): Promise<string[][]>;
 }
 
 const NO_DATA = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN']);
@@ -49,5 +51,6 @@ export function createResolver(options: ResolverOptions): DnsResolver {
     mx: (domain) => answer(`MX ${domain}`, () => resolver.resolveMx(domain)),
     a: (name) => answer(`A ${name}`, () => resolver.resolve4(name)),
     aaaa: (name) => answer(`AAAA ${name}`, () => resolver.resolve6(name)),
+    txt: (name) => answer(`TXT ${name}`, () => resolver.resolveTxt(name)),
   };
 }
