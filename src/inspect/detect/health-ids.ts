@@ -1,0 +1,44 @@
+/**
+ * Health identifiers: NPI (Luhn with the 80840 prefix), DEA registration
+ * numbers (check digit), Medicare Beneficiary Identifiers (CMS format).
+ */
+import { deaValid, npiValid } from './checksums.js';
+import { patternDetector } from './pattern-detector.js';
+import { maskValue } from './types.js';
+
+export const npiDetector = patternDetector({
+  id: 'npi',
+  category: 'NPI',
+  pattern: /(?<!\d)[12]\d{9}(?!\d)/g,
+  validate: npiValid,
+  keywords: /\b(npi|national\s+provider|provider\s+(id|identifier|number)|prescriber|physician)\b/i,
+  // a valid-looking 10-digit number without context is as often a phone number
+  validatedConfidence: 'low',
+  mask: (v) => `NPI ${maskValue(v)}`,
+});
+
+export const deaDetector = patternDetector({
+  id: 'dea',
+  category: 'DEA',
+  pattern: /\b[A-Za-z][A-Za-z9]\d{7}\b/g,
+  value: (m) => m[0].toUpperCase(),
+  validate: deaValid,
+  keywords: /\b(dea|registration|prescriber|controlled\s+substance|schedule\s+(ii|iii|iv|v))\b/i,
+  mask: (v) => `DEA ${maskValue(v, 3)}`,
+});
+
+/** CMS MBI: C A AN N A AN N A A N N; letters exclude S, L, O, I, B, Z; dashes optional. */
+const A = '[AC-HJKMNP-RT-Y]';
+const AN = '[AC-HJKMNP-RT-Y0-9]';
+export const MBI_PATTERN = new RegExp(`\\b[1-9]${A}${AN}\\d-?${A}${AN}\\d-?${A}${A}\\d\\d\\b`, 'g');
+
+export const mbiDetector = patternDetector({
+  id: 'medicare-mbi',
+  category: 'MEDICARE_MBI',
+  pattern: MBI_PATTERN,
+  value: (m) => m[0].replace(/-/g, ''),
+  // the 11-character format (upper case, restricted letters) is itself the check
+  validate: (v) => v.length === 11,
+  keywords: /\b(medicare|mbi|beneficiary|cms)\b/i,
+  mask: (v) => `MBI ${maskValue(v, 4)}`,
+});

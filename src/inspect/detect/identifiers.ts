@@ -1,0 +1,94 @@
+/**
+ * Financial and government identifiers: US SSN, ITIN, payment cards, ABA
+ * routing numbers, bank accounts (with a keyword). Each returns masked
+ * evidence only.
+ */
+import { abaValid, luhnValid } from './checksums.js';
+import { patternDetector } from './pattern-detector.js';
+import { maskValue } from './types.js';
+
+const digitsOf = (s: string): string => s.replace(/\D/g, '');
+
+/** SSA rules: area not 000, 666 or 9xx; group not 00; serial not 0000; well-known sample numbers excluded. */
+export function ssnValid(digits: string): boolean {
+  if (!/^\d{9}$/.test(digits)) return false;
+  const area = digits.slice(0, 3);
+  if (area === '000' || area === '666' || area.startsWith('9')) return false;
+  if (digits.slice(3, 5) === '00' || digits.slice(5) === '0000') return false;
+  return !['078051120', '219099999', '123456789'].includes(digits);
+}
+
+/** IRS ITIN: 9XX-XX-XXXX with the middle digits in 50-65, 70-88, 90-92 or 94-99. */
+export function itinValid(digits: string): boolean {
+  if (!/^9\d{8}$/.test(digits)) return false;
+  const g = Number(digits.slice(3, 5));
+  return (g >= 50 && g <= 65) || (g >= 70 && g <= 88) || (g >= 90 && g <= 92) || (g >= 94 && g <= 99);
+}
+
+const SSN_WORDS = /\b(ssn|ss#|ssa|social[\s-]*security|soc\.?\s*sec|taxpayer|tax\s*id|tin)\b/i;
+
+export const ssnDetector = patternDetector({
+  id: 'us-ssn',
+  category: 'SSN',
+  // dashed or spaced form, or nine digits in a row (only with a keyword)
+  pattern: /(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])/g,
+  value: (m) => `${m[1] ?? ''}${m[3] ?? ''}${m[4] ?? ''}`,
+  validate: ssnValid,
+  keywords: SSN_WORDS,
+  keywordRequired: (m) => m[2] === '',
+  mask: (v) => `SSN ***-**-${v.slice(5)}`,
+});
+
+export const itinDetector = patternDetector({
+  id: 'us-itin',
+  category: 'ITIN',
+  pattern: /(?<![\d-])(9\d{2})([- ]?)(\d{2})\2(\d{4})(?![\d-])/g,
+  value: (m) => `${m[1] ?? ''}${m[3] ?? ''}${m[4] ?? ''}`,
+  validate: itinValid,
+  keywords: /\b(itin|individual\s+taxpayer|tax\s*id|taxpayer)\b/i,
+  keywordRequired: (m) => m[2] === '',
+  mask: (v) => `ITIN ***-**-${v.slice(5)}`,
+});
+
+/** Issuer identification ranges of the major networks, with their lengths. */
+export function cardNetwork(digits: string): string | undefined {
+  const n = digits.length;
+  const p = (k: number): number => Number(digits.slice(0, k));
+  if (digits.startsWith('4') && (n === 13 || n === 16 || n === 19)) return 'visa';
+  if (n === 16 && ((p(2) >= 51 && p(2) <= 55) || (p(4) >= 2221 && p(4) <= 2720))) return 'mastercard';
+  if (n === 15 && (p(2) === 34 || p(2) === 37)) return 'amex';
+  if ((n === 16 || n === 19) && (p(4) === 6011 || p(2) === 65 || (p(3) >= 644 && p(3) <= 649) || (p(6) >= 622126 && p(6) <= 622925))) return 'discover';
+  if ((n >= 16 && n <= 19) && p(4) >= 3528 && p(4) <= 3589) return 'jcb';
+  if (n === 14 && ((p(3) >= 300 && p(3) <= 305) || p(2) === 36 || p(2) === 38 || p(2) === 39)) return 'diners';
+  return undefined;
+}
+
+export const paymentCardDetector = patternDetector({
+  id: 'payment-card',
+  category: 'PAYMENT_CARD',
+  pattern: /(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])/g,
+  value: (m) => digitsOf(m[0]),
+  validate: (d) => cardNetwork(d) !== undefined && luhnValid(d),
+  keywords: /\b(card|credit|debit|visa|mastercard|master\s*card|amex|american\s+express|discover|cvv|cvc|exp(iry|iration)?)\b/i,
+  mask: (d) => `Card ${'*'.repeat(d.length - 4).replace(/(.{4})/g, '$1 ').trim()} ${d.slice(-4)}`.replace(/\s+/g, ' '),
+});
+
+export const abaRoutingDetector = patternDetector({
+  id: 'aba-routing',
+  category: 'ABA_ROUTING',
+  pattern: /(?<!\d)\d{9}(?!\d)/g,
+  validate: abaValid,
+  keywords: /\b(routing|aba|rtn|transit|bank)\b/i,
+  keywordRequired: true,
+  mask: (v) => `ABA ${maskValue(v)}`,
+});
+
+export const bankAccountDetector = patternDetector({
+  id: 'bank-account',
+  category: 'BANK_ACCOUNT',
+  pattern: /(?<![\d-])\d{6,17}(?![\d-])/g,
+  keywords: /\b(account\s*(no\.?|number|#)|acct\.?\s*(no\.?|#)?|checking|savings|iban|bank\s+account)\b/i,
+  keywordRequired: true,
+  window: 40,
+  mask: (v) => `Account ${maskValue(v)}`,
+});

@@ -1,0 +1,60 @@
+/**
+ * The common shape of identifier detectors: a pattern, an optional validator
+ * (checksum, allowed ranges), supporting keywords and a mask. Confidence
+ * follows the pattern + validator + keyword-within-N-characters model:
+ *   pattern only                       low
+ *   pattern + validator                medium
+ *   pattern (+ validator) + keyword    high
+ * A detector may require the keyword (a bare 9-digit number is not an SSN
+ * without context); matches without it are then ignored.
+ */
+import { keywordNear } from './proximity.js';
+import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './types.js';
+
+export interface PatternSpec {
+  readonly id: string;
+  readonly category: string;
+  /** Global regex; the value is the whole match unless `value` extracts it. */
+  readonly pattern: RegExp;
+  readonly value?: (match: RegExpExecArray) => string;
+  readonly validate?: (value: string) => boolean;
+  readonly keywords?: RegExp;
+  /** Ignore matches without a keyword nearby. */
+  readonly keywordRequired?: boolean | ((match: RegExpExecArray) => boolean);
+  readonly window?: number;
+  readonly mask: (value: string) => string;
+  /** Confidence when the validator passes and no keyword is near (default medium). */
+  readonly validatedConfidence?: Confidence;
+}
+
+const MAX_EVIDENCE = 3;
+
+export function patternDetector(spec: PatternSpec): Detector {
+  return {
+    id: spec.id,
+    category: spec.category,
+    detect(text: string): Finding | undefined {
+      const values = new Map<string, Confidence>();
+      const re = new RegExp(spec.pattern.source, spec.pattern.flags.includes('g') ? spec.pattern.flags : `${spec.pattern.flags}g`);
+      for (let m = re.exec(text); m; m = re.exec(text)) {
+        const value = spec.value ? spec.value(m) : m[0];
+        if (spec.validate && !spec.validate(value)) continue;
+        const near = spec.keywords ? keywordNear(text, m.index, m[0].length, spec.keywords, spec.window) : false;
+        const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m) : spec.keywordRequired === true;
+        if (required && !near) continue;
+        const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
+        const prev = values.get(value);
+        if (!prev || CONFIDENCE_RANK[confidence] > CONFIDENCE_RANK[prev]) values.set(value, confidence);
+      }
+      if (values.size === 0) return undefined;
+      const best = [...values.values()].reduce<Confidence>((a, c) => (CONFIDENCE_RANK[c] > CONFIDENCE_RANK[a] ? c : a), 'low');
+      return {
+        detector: spec.id,
+        category: spec.category,
+        count: values.size,
+        confidence: best,
+        evidence: [...values.keys()].slice(0, MAX_EVIDENCE).map(spec.mask),
+      };
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { abaValid, deaValid, luhnValid, npiValid } from '../../src/inspect/detect/checksums.js';
+import { deaDetector, mbiDetector, npiDetector } from '../../src/inspect/detect/health-ids.js';
+import { abaRoutingDetector, bankAccountDetector, cardNetwork, itinDetector, itinValid, paymentCardDetector, ssnDetector, ssnValid } from '../../src/inspect/detect/identifiers.js';
+import type { Confidence, Detector } from '../../src/inspect/detect/types.js';
+
+describe('check digits', () => {
+  it.each<[string, (s: string) => boolean, string, boolean]>([
+    ['luhn', luhnValid, '4111111111111111', true],
+    ['luhn', luhnValid, '4111111111111112', false],
+    ['luhn', luhnValid, '79927398713', true],
+    ['aba', abaValid, '021000021', true],
+    ['aba', abaValid, '011000015', true],
+    ['aba', abaValid, '021000022', false],
+    ['aba', abaValid, '991000023', false],
+    ['npi', npiValid, '1234567893', true],
+    ['npi', npiValid, '1234567890', false],
+    ['npi', npiValid, '3234567893', false],
+    ['dea', deaValid, 'AB1234563', true],
+    ['dea', deaValid, 'AB1234564', false],
+    ['dea', deaValid, 'ZZ1234563', false],
+    ['ssn', ssnValid, '536221234', true],
+    ['ssn', ssnValid, '000221234', false],
+    ['ssn', ssnValid, '666221234', false],
+    ['ssn', ssnValid, '912701234', false],
+    ['ssn', ssnValid, '536001234', false],
+    ['ssn', ssnValid, '536220000', false],
+    ['ssn', ssnValid, '078051120', false],
+    ['itin', itinValid, '912701234', true],
+    ['itin', itinValid, '912931234', false],
+    ['itin', itinValid, '812701234', false],
+  ])('%s(%s) = %s', (_name, fn, input, expected) => {
+    expect(fn(input)).toBe(expected);
+  });
+
+  it.each<[string, string | undefined]>([
+    ['4111111111111111', 'visa'],
+    ['5555555555554444', 'mastercard'],
+    ['2223003122003222', 'mastercard'],
+    ['378282246310005', 'amex'],
+    ['6011111111111117', 'discover'],
+    ['3530111333300000', 'jcb'],
+    ['30569309025904', 'diners'],
+    ['1234567812345670', undefined],
+    ['411111111111111', undefined],
+  ])('card network of %s', (digits, network) => {
+    expect(cardNetwork(digits)).toBe(network);
+  });
+});
+
+type Case = [string, Detector, string, { count: number; confidence: Confidence; evidence: string[] } | undefined];
+
+describe('detectors', () => {
+  it.each<Case>([
+    // SSN: dashed form is enough, the keyword raises confidence, dashless needs the keyword
+    ['dashed SSN', ssnDetector, 'Employee 536-22-1234 joined', { count: 1, confidence: 'medium', evidence: ['SSN ***-**-1234'] }],
+    ['SSN with keyword', ssnDetector, 'SSN: 536-22-1234', { count: 1, confidence: 'high', evidence: ['SSN ***-**-1234'] }],
+    ['dashless SSN with keyword', ssnDetector, 'social security number 536221234', { count: 1, confidence: 'high', evidence: ['SSN ***-**-1234'] }],
+    ['dashless nine digits without keyword', ssnDetector, 'Order 536221234 shipped', undefined],
+    ['invalid SSN area', ssnDetector, 'SSN 666-22-1234', undefined],
+    ['SSN inside a longer number', ssnDetector, 'ref 1536-22-12345', undefined],
+    ['same SSN twice counts once', ssnDetector, '536-22-1234 and again 536 22 1234', { count: 1, confidence: 'medium', evidence: ['SSN ***-**-1234'] }],
+    ['ITIN', itinDetector, 'ITIN 912-70-1234', { count: 1, confidence: 'high', evidence: ['ITIN ***-**-1234'] }],
+    // cards: IIN + Luhn, keyword raises confidence
+    ['Visa with spaces', paymentCardDetector, 'pay with 4111 1111 1111 1111 today', { count: 1, confidence: 'medium', evidence: ['Card **** **** **** 1111'] }],
+    ['Amex with keyword', paymentCardDetector, 'Amex card 3782-822463-10005', { count: 1, confidence: 'high', evidence: ['Card **** **** *** 0005'] }],
+    ['card failing Luhn', paymentCardDetector, 'card 4111 1111 1111 1112', undefined],
+    ['order number outside card ranges', paymentCardDetector, 'order 1234567812345670', undefined],
+    // ABA and bank accounts need their keywords
+    ['routing number', abaRoutingDetector, 'routing number 021000021', { count: 1, confidence: 'high', evidence: ['ABA *****0021'] }],
+    ['nine digits passing ABA without keyword', abaRoutingDetector, 'ticket 021000021', undefined],
+    ['bank account', bankAccountDetector, 'Account number: 123456789012', { count: 1, confidence: 'high', evidence: ['Account ********9012'] }],
+    ['digits far from the keyword', bankAccountDetector, `account number is below.${' filler'.repeat(20)} 123456789012`, undefined],
+    // health identifiers
+    ['NPI with keyword', npiDetector, 'Prescriber NPI 1234567893', { count: 1, confidence: 'high', evidence: ['NPI ******7893'] }],
+    ['NPI-valid number alone', npiDetector, 'call 1234567893', { count: 1, confidence: 'low', evidence: ['NPI ******7893'] }],
+    ['DEA with keyword', deaDetector, 'DEA# AB1234563', { count: 1, confidence: 'high', evidence: ['DEA ******563'] }],
+    ['DEA failing check digit', deaDetector, 'DEA AB1234564', undefined],
+    ['MBI with dashes', mbiDetector, 'Medicare ID 1EG4-TE5-MK73', { count: 1, confidence: 'high', evidence: ['MBI *******MK73'] }],
+    ['MBI-shaped without context', mbiDetector, 'code 1EG4TE5MK73', { count: 1, confidence: 'medium', evidence: ['MBI *******MK73'] }],
+    ['MBI with a forbidden letter', mbiDetector, 'Medicare 1SG4TE5MK73', undefined],
+  ])('%s', (_name, detector, text, expected) => {
+    const found = detector.detect(text);
+    if (!expected) return expect(found).toBeUndefined();
+    expect(found).toMatchObject(expected);
+    // never the raw value: at most the last four characters show
+    for (const e of found?.evidence ?? []) expect(e).not.toMatch(/[0-9A-Z]{5,}/);
+  });
+});
