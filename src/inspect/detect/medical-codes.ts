@@ -1,0 +1,40 @@
+/**
+ * Medical code sets: ICD-10-CM diagnoses, CPT and HCPCS procedures, NDC drug
+ * codes. Their shapes collide with product and order codes, so each needs a
+ * supporting keyword nearby ("structure plus supporting keywords").
+ */
+import { patternDetector } from './pattern-detector.js';
+
+/** ICD-10-CM: letter (not U), digit, digit or A/B, then optionally a dot and 1-4 characters. */
+export const icd10Detector = patternDetector({
+  id: 'icd10-cm',
+  category: 'ICD10',
+  pattern: /\b[A-TV-Z]\d[0-9AB](?:\.[0-9A-TV-Z]{1,4})?\b/g,
+  keywords: /\b(icd-?10(-cm)?|diagnos[ie]s|dx|diag\.?|condition|assessment|problem\s+list)\b/i,
+  keywordRequired: true,
+  validate: () => true,
+  mask: (v) => `ICD-10 ${v.slice(0, 1)}${'*'.repeat(v.length - 1)}`,
+});
+
+/** CPT: five digits, or four digits and F/T (category II/III); HCPCS level II: A-V and four digits. */
+export const cptDetector = patternDetector({
+  id: 'cpt-hcpcs',
+  category: 'CPT_HCPCS',
+  pattern: /\b(?:\d{4}[0-9FT]|[A-V]\d{4})\b/g,
+  keywords: /\b(cpt|hcpcs|procedure\s+code|billing\s+code|proc\.?\s*code)\b/i,
+  keywordRequired: true,
+  window: 60,
+  validate: () => true,
+  mask: (v) => `CPT ${'*'.repeat(v.length - 1)}${v.slice(-1)}`,
+});
+
+/** NDC: 4-4-2, 5-3-2, 5-4-1 (10 digits) or 5-4-2 (11 digits, billing form). */
+export const ndcDetector = patternDetector({
+  id: 'ndc',
+  category: 'NDC',
+  pattern: /\b(?:\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1,2})\b/g,
+  keywords: /\b(ndc|national\s+drug\s+code|rx|medication|drug|dispense[d]?|pharmacy)\b/i,
+  keywordRequired: true,
+  validate: () => true,
+  mask: (v) => `NDC ${v.replace(/\d(?=[\d-]{3})/g, '*')}`,
+});

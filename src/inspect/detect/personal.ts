@@ -1,0 +1,96 @@
+/**
+ * Personal identifiers that are PHI next to health information: a date of
+ * birth (a date with a DOB keyword), phone numbers, medical record and member
+ * numbers (configurable patterns), and lists of many external email
+ * addresses (a possible list leak).
+ */
+import { patternDetector, type PatternSpec } from './pattern-detector.js';
+import type { Detector, Finding } from './types.js';
+
+const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
+
+/** A plausible calendar date: m/d/yyyy, yyyy-mm-dd, d.m.yyyy, "Jan 2, 1970", "2 January 1970". */
+export const DATE_PATTERN = new RegExp(
+  `\\b(?:(?:0?[1-9]|1[0-2])[/-](?:0?[1-9]|[12]\\d|3[01])[/-](?:19|20)\\d{2}|(?:19|20)\\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])|(?:0?[1-9]|[12]\\d|3[01])\\.(?:0?[1-9]|1[0-2])\\.(?:19|20)\\d{2}|${MONTH}\\.? (?:0?[1-9]|[12]\\d|3[01]),? (?:19|20)\\d{2}|(?:0?[1-9]|[12]\\d|3[01]) ${MONTH} (?:19|20)\\d{2})\\b`,
+  'gi',
+);
+
+export const dobDetector = patternDetector({
+  id: 'date-of-birth',
+  category: 'DOB',
+  pattern: DATE_PATTERN,
+  keywords: /\b(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?)\b/i,
+  keywordRequired: true,
+  window: 40,
+  validate: () => true,
+  mask: () => 'DOB **/**/****',
+});
+
+export const phoneDetector = patternDetector({
+  id: 'phone-us',
+  category: 'PHONE',
+  pattern: /(?<![\d-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]?\d{4}(?![\d-])/g,
+  value: (m) => m[0].replace(/\D/g, '').replace(/^1(?=\d{10}$)/, ''),
+  keywords: /\b(phone|tel\.?|telephone|cell|mobile|fax|call|contact|ph\.?)\b/i,
+  mask: (v) => `Phone ***-***-${v.slice(-4)}`,
+});
+
+/**
+ * MRN, member and account identifiers differ per organisation: a configured
+ * pattern, its keywords and how close they must be.
+ */
+export interface CustomIdentifier {
+  readonly id: string;
+  readonly category: string;
+  readonly pattern: string;
+  readonly keywords: readonly string[];
+  readonly window?: number;
+  readonly keywordRequired?: boolean;
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export function customIdentifierDetector(c: CustomIdentifier): Detector {
+  const spec: PatternSpec = {
+    id: c.id,
+    category: c.category,
+    pattern: new RegExp(c.pattern, 'g'),
+    keywords: c.keywords.length ? new RegExp(`\\b(${c.keywords.map(escape).join('|')})\\b`, 'i') : undefined,
+    keywordRequired: c.keywordRequired ?? true,
+    window: c.window ?? 60,
+    validate: () => true,
+    mask: (v) => `${c.category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
+  };
+  return patternDetector(spec);
+}
+
+/** The default MRN detector: 6-10 digits (optionally with a prefix) next to an MRN keyword. */
+export const mrnDetector = customIdentifierDetector({
+  id: 'mrn',
+  category: 'MRN',
+  pattern: '\\b[A-Z]{0,3}\\d{6,10}\\b',
+  keywords: ['MRN', 'medical record', 'med rec', 'chart number', 'patient id', 'patient number', 'member id', 'subscriber id'],
+  window: 40,
+});
+
+const EMAIL = /[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g;
+
+/** Many distinct addresses outside `internalDomains` in one message: a possible list leak. */
+export function emailListDetector(internalDomains: readonly string[], threshold = 25): Detector {
+  const internal = new Set(internalDomains.map((d) => d.toLowerCase()));
+  return {
+    id: 'email-list',
+    category: 'EMAIL_LIST',
+    detect(text: string): Finding | undefined {
+      const found = new Set<string>();
+      for (const m of text.matchAll(EMAIL)) {
+        const domain = (m[1] ?? '').toLowerCase();
+        if (!internal.has(domain)) found.add(m[0].toLowerCase());
+      }
+      if (found.size < threshold) return undefined;
+      return { detector: 'email-list', category: 'EMAIL_LIST', count: found.size, confidence: 'high', evidence: [`${found.size} external email addresses`] };
+    },
+  };
+}
