@@ -29,20 +29,36 @@ export interface PatternSpec {
 
 const MAX_EVIDENCE = 3;
 
+interface Accepted {
+  readonly value: string;
+  readonly index: number;
+  readonly length: number;
+  readonly confidence: Confidence;
+}
+
+function scan(spec: PatternSpec, text: string): Accepted[] {
+  const out: Accepted[] = [];
+  const re = new RegExp(spec.pattern.source, spec.pattern.flags.includes('g') ? spec.pattern.flags : `${spec.pattern.flags}g`);
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const value = spec.value ? spec.value(m) : m[0];
+    if (spec.validate && !spec.validate(value)) continue;
+    const near = spec.keywords ? keywordNear(text, m.index, m[0].length, spec.keywords, spec.window) : false;
+    const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m) : spec.keywordRequired === true;
+    if (required && !near) continue;
+    const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
+    out.push({ value, index: m.index, length: m[0].length, confidence });
+  }
+  return out;
+}
+
 export function patternDetector(spec: PatternSpec): Detector {
   return {
     id: spec.id,
     category: spec.category,
+    locate: (text) => scan(spec, text).map(({ index, length }) => ({ index, length })),
     detect(text: string): Finding | undefined {
       const values = new Map<string, Confidence>();
-      const re = new RegExp(spec.pattern.source, spec.pattern.flags.includes('g') ? spec.pattern.flags : `${spec.pattern.flags}g`);
-      for (let m = re.exec(text); m; m = re.exec(text)) {
-        const value = spec.value ? spec.value(m) : m[0];
-        if (spec.validate && !spec.validate(value)) continue;
-        const near = spec.keywords ? keywordNear(text, m.index, m[0].length, spec.keywords, spec.window) : false;
-        const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m) : spec.keywordRequired === true;
-        if (required && !near) continue;
-        const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
+      for (const { value, confidence } of scan(spec, text)) {
         const prev = values.get(value);
         if (!prev || CONFIDENCE_RANK[confidence] > CONFIDENCE_RANK[prev]) values.set(value, confidence);
       }

@@ -17,6 +17,8 @@ export interface Detector {
   readonly id: string;
   readonly category: string;
   detect(text: string): Finding | undefined;
+  /** Where the accepted matches are (for proximity between detectors); never their values. */
+  locate?(text: string): { index: number; length: number }[];
 }
 
 export const CONFIDENCE_RANK: Readonly<Record<Confidence, number>> = { low: 1, medium: 2, high: 3 };

@@ -1,0 +1,56 @@
+/**
+ * The inspection verdict for a text (one message's extracted text, body and
+ * attachments together): every detector's finding, and whether the message
+ * holds PHI — an identifier together with health information. Pure.
+ *
+ * PHI when any of:
+ *   - a clinical data format (HL7, FHIR, C-CDA, X12 837/835, DICOM);
+ *   - an identifier (SSN, MBI, MRN, DOB, NPI with context, member id …) and
+ *     health information (a code set match, or a health term) in the message;
+ * The confidence is high when a health term lies within `window` characters
+ * of an identifier match, medium otherwise.
+ */
+import { clinicalFormatDetector } from './detect/clinical-formats.js';
+import { healthTermDetector, healthTermSpans } from './detect/health-terms.js';
+import { deaDetector, mbiDetector, npiDetector } from './detect/health-ids.js';
+import { abaRoutingDetector, bankAccountDetector, itinDetector, paymentCardDetector, ssnDetector } from './detect/identifiers.js';
+import { cptDetector, icd10Detector, ndcDetector } from './detect/medical-codes.js';
+import { dobDetector, mrnDetector, phoneDetector } from './detect/personal.js';
+import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
+
+export const DEFAULT_DETECTORS: readonly Detector[] = [
+  ssnDetector, itinDetector, paymentCardDetector, abaRoutingDetector, bankAccountDetector,
+  npiDetector, deaDetector, mbiDetector, icd10Detector, cptDetector, ndcDetector,
+  dobDetector, phoneDetector, mrnDetector, clinicalFormatDetector, healthTermDetector,
+];
+
+/** Categories that identify a person. */
+export const IDENTIFIER_CATEGORIES = new Set(['SSN', 'ITIN', 'MEDICARE_MBI', 'MRN', 'DOB', 'PHONE', 'MEMBER_ID']);
+/** Categories that are health information by themselves. */
+export const HEALTH_CATEGORIES = new Set(['ICD10', 'CPT_HCPCS', 'NDC', 'HEALTH_TERM']);
+
+export interface Verdict {
+  readonly findings: readonly Finding[];
+  readonly phi: boolean;
+  readonly phiConfidence?: Confidence | undefined;
+  /** Categories found at medium confidence or more (what policy rules test). */
+  readonly categories: readonly string[];
+}
+
+function identifierSpans(text: string, detectors: readonly Detector[]): { index: number; length: number }[] {
+  return detectors.filter((d) => IDENTIFIER_CATEGORIES.has(d.category) && d.locate).flatMap((d) => d.locate?.(text) ?? []);
+}
+
+export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200): Verdict {
+  const findings = detectors.map((d) => d.detect(text)).filter((f): f is Finding => f !== undefined);
+  const categories = [...new Set(findings.filter((f) => CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'HEALTH_TERM').map((f) => f.category))];
+  const clinical = findings.some((f) => f.category === 'CLINICAL_FORMAT');
+  const identified = findings.some((f) => IDENTIFIER_CATEGORIES.has(f.category) && (CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'PHONE'));
+  const health = findings.some((f) => HEALTH_CATEGORIES.has(f.category));
+  if (clinical) return { findings, categories: [...categories, 'PHI'], phi: true, phiConfidence: 'high' };
+  if (!(identified && health)) return { findings, categories, phi: false };
+  const terms = healthTermSpans(text);
+  const ids = identifierSpans(text, detectors);
+  const near = ids.some((id) => terms.some((t) => Math.abs(t.index - id.index) <= window));
+  return { findings, categories: [...categories, 'PHI'], phi: true, phiConfidence: near ? 'high' : 'medium' };
+}
