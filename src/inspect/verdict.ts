@@ -54,3 +54,23 @@ export function inspectText(text: string, detectors: readonly Detector[] = DEFAU
   const near = ids.some((id) => terms.some((t) => Math.abs(t.index - id.index) <= window));
   return { findings, categories: [...categories, 'PHI'], phi: true, phiConfidence: near ? 'high' : 'medium' };
 }
+
+export interface MessageVerdict extends Verdict {
+  readonly notFullyScanned: boolean;
+  readonly scanReasons: readonly string[];
+}
+
+/** Verdict for an extracted message: its texts, plus what the walk found (DICOM, limits). */
+export function inspectExtracted(extracted: { texts: readonly string[]; dicom: boolean; notFullyScanned: boolean; reasons: readonly string[] }, detectors: readonly Detector[] = DEFAULT_DETECTORS): MessageVerdict {
+  const v = inspectText(extracted.texts.join('\n\n'), detectors);
+  const dicom: Finding[] = extracted.dicom ? [{ detector: 'clinical-format', category: 'CLINICAL_FORMAT', count: 1, confidence: 'high', evidence: ['DICOM file'] }] : [];
+  const phi = v.phi || extracted.dicom;
+  return {
+    findings: [...v.findings, ...dicom],
+    categories: [...new Set([...v.categories, ...(extracted.dicom ? ['CLINICAL_FORMAT', 'PHI'] : [])])],
+    phi,
+    phiConfidence: extracted.dicom ? 'high' : v.phiConfidence,
+    notFullyScanned: extracted.notFullyScanned,
+    scanReasons: extracted.reasons,
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Streaming MIME walk (mailparser): the subject, every text and HTML body
+ * (HTML as text), text-like attachments (text/*, CSV, JSON, XML, HL7) and
+ * nested messages, with limits on the text kept and the parts walked. Formats
+ * that need an extractor not built yet (PDF, Office, ZIP) and anything cut by
+ * a limit set `notFullyScanned`, which policy treats as sensitive (fail
+ * closed). Nothing is written anywhere: the text exists only in memory for
+ * the detectors.
+ */
+import type { Readable } from 'node:stream';
+import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
+import { isDicom } from './detect/clinical-formats.js';
+
+export interface ExtractLimits {
+  /** Text kept for the detectors, all parts together. */
+  readonly maxTextChars: number;
+  /** Bytes read from one text-like attachment. */
+  readonly maxAttachmentBytes: number;
+  /** Attachments walked. */
+  readonly maxAttachments: number;
+}
+
+export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = { maxTextChars: 4_000_000, maxAttachmentBytes: 10 * 1024 * 1024, maxAttachments: 200 };
+
+export interface AttachmentInfo {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly size: number;
+  /** How the attachment was handled. */
+  readonly handling: 'text' | 'dicom' | 'unsupported' | 'binary' | 'skipped';
+}
+
+export interface Extracted {
+  readonly subject: string;
+  /** Text segments (subject first), for the detectors. */
+  readonly texts: readonly string[];
+  readonly attachments: readonly AttachmentInfo[];
+  readonly dicom: boolean;
+  readonly notFullyScanned: boolean;
+  readonly reasons: readonly string[];
+}
+
+const TEXT_TYPES = /^(text\/|application\/(json|xml|csv|hl7-v2|fhir\+json|fhir\+xml|x-hl7|edi-x12|x-edi)|message\/delivery-status)/i;
+const TEXT_EXTENSIONS = /\.(txt|csv|tsv|json|xml|hl7|x12|edi|ccda|ccd|log|md)$/i;
+/** Formats with text inside that need an extractor (not built yet: reported, never silently skipped). */
+const CONTAINER_TYPES = /^application\/(pdf|zip|x-zip-compressed|vnd\.openxmlformats-officedocument\.|msword|vnd\.ms-|x-7z|x-rar|gzip|x-tar|octet-stream)/i;
+const CONTAINER_EXTENSIONS = /\.(pdf|docx?|xlsx?|pptx?|zip|7z|rar|gz|tgz|tar|odt|ods|rtf)$/i;
+
+async function readBounded(stream: AttachmentStream['content'], max: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let truncated = false;
+  for await (const chunk of stream) {
+    const buf = chunk as Buffer;
+    if (total < max) chunks.push(buf.subarray(0, max - total));
+    total += buf.length;
+    if (total > max) truncated = true;
+  }
+  return { bytes: Buffer.concat(chunks), truncated };
+}
+
+export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT_EXTRACT_LIMITS): Promise<Extracted> {
+  const parser = new MailParser({ skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: limits.maxTextChars });
+  let subject = '';
+  const texts: string[] = [];
+  const attachments: AttachmentInfo[] = [];
+  const reasons = new Set<string>();
+  let dicom = false;
+  let chars = 0;
+  const keep = (text: string): void => {
+    if (chars >= limits.maxTextChars) {
+      reasons.add('text limit reached');
+      return;
+    }
+    const part = text.slice(0, limits.maxTextChars - chars);
+    if (part.length < text.length) reasons.add('text limit reached');
+    chars += part.length;
+    texts.push(part);
+  };
+  return new Promise((resolve, reject) => {
+    const pending: Promise<void>[] = [];
+    parser.on('headers', (headers) => {
+      subject = String(headers.get('subject') ?? '');
+      if (subject) keep(subject);
+    });
+    parser.on('data', (data: AttachmentStream | MessageText) => {
+      if (data.type === 'text') {
+        if (data.text) keep(data.text);
+        else if (typeof data.html === 'string') keep(data.html.replace(/<[^>]*>/g, ' '));
+        return;
+      }
+      const filename = data.filename ?? '';
+      const contentType = data.contentType.toLowerCase();
+      if (filename) keep(filename);
+      if (attachments.length >= limits.maxAttachments) {
+        reasons.add('attachment limit reached');
+        attachments.push({ filename, contentType, size: 0, handling: 'skipped' });
+        data.content.resume();
+        data.release?.();
+        return;
+      }
+      const work = (async () => {
+        try {
+          const textLike = TEXT_TYPES.test(contentType) || TEXT_EXTENSIONS.test(filename);
+          const { bytes, truncated } = await readBounded(data.content, textLike ? limits.maxAttachmentBytes : Math.max(132, 1024));
+          if (textLike) {
+            if (truncated) reasons.add(`attachment ${attachments.length + 1} larger than the scan limit`);
+            keep(bytes.toString('utf8'));
+            attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'text' });
+          } else if (isDicom(bytes)) {
+            dicom = true;
+            attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'dicom' });
+          } else if (CONTAINER_TYPES.test(contentType) || CONTAINER_EXTENSIONS.test(filename)) {
+            reasons.add(`no text extractor for ${CONTAINER_EXTENSIONS.exec(filename)?.[1]?.toLowerCase() ?? contentType}`);
+            attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'unsupported' });
+          } else {
+            attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'binary' });
+          }
+        } finally {
+          data.release?.();
+        }
+      })();
+      pending.push(work);
+    });
+    parser.on('error', reject);
+    parser.on('end', () => {
+      Promise.all(pending).then(
+        () => resolve({ subject, texts, attachments, dicom, notFullyScanned: reasons.size > 0, reasons: [...reasons] }),
+        reject,
+      );
+    });
+    source.on('error', reject);
+    source.pipe(parser);
+  });
+}

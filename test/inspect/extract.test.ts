@@ -1,0 +1,72 @@
+/**
+ * The MIME walk on real messages built with nodemailer's composer: bodies,
+ * HTML-only mail, text-like attachments, nested messages, DICOM, formats
+ * without an extractor yet (fail closed), and the limits.
+ */
+import { Readable } from 'node:stream';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { describe, expect, it } from 'vitest';
+import { extractMessage } from '../../src/inspect/extract.js';
+import { inspectExtracted } from '../../src/inspect/verdict.js';
+
+async function compose(options: ConstructorParameters<typeof MailComposer>[0]): Promise<Buffer> {
+  return new MailComposer({ from: 'alice@hospital.example', to: 'bob@clinic.example', ...options }).compile().build();
+}
+
+async function walk(raw: Buffer, limits?: Parameters<typeof extractMessage>[1]) {
+  return extractMessage(Readable.from([raw]), limits);
+}
+
+describe('extractMessage', () => {
+  it('finds PHI spread over the subject, the body and a CSV attachment', async () => {
+    const raw = await compose({
+      subject: 'Referral',
+      text: 'Please see the attached list.',
+      attachments: [{ filename: 'patients.csv', content: 'name,dob,diagnosis\nJane Roe,DOB 04/17/1968,diagnosed with diabetes\n' }],
+    });
+    const x = await walk(raw);
+    expect(x.subject).toBe('Referral');
+    expect(x.attachments).toEqual([{ filename: 'patients.csv', contentType: 'text/csv', size: expect.any(Number) as unknown, handling: 'text' }]);
+    expect(x.notFullyScanned).toBe(false);
+    expect(inspectExtracted(x)).toMatchObject({ phi: true, phiConfidence: 'high' });
+  });
+
+  it('reads HTML-only mail as text', async () => {
+    const x = await walk(await compose({ subject: 'x', html: '<p>MRN: <b>00123456</b></p><p>started on <i>insulin</i></p>' }));
+    expect(inspectExtracted(x).phi).toBe(true);
+  });
+
+  it('walks into a forwarded message', async () => {
+    const inner = await compose({ subject: 'inner', text: 'SSN 536-22-1234, Dx: E11.9' });
+    const x = await walk(await compose({ subject: 'Fwd', text: 'see below', attachments: [{ filename: 'forwarded.eml', content: inner, contentType: 'message/rfc822' }] }));
+    expect(inspectExtracted(x).phi).toBe(true);
+  });
+
+  it('recognises a DICOM attachment as clinical data', async () => {
+    const dicom = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.alloc(64)]);
+    const x = await walk(await compose({ subject: 'image', text: 'scan attached', attachments: [{ filename: 'scan.dcm', content: dicom, contentType: 'application/dicom' }] }));
+    expect(x.dicom).toBe(true);
+    expect(inspectExtracted(x)).toMatchObject({ phi: true, categories: expect.arrayContaining(['CLINICAL_FORMAT', 'PHI']) as unknown });
+  });
+
+  it('flags formats it cannot read yet as not fully scanned (fail closed)', async () => {
+    const x = await walk(await compose({ subject: 'report', text: 'hi', attachments: [{ filename: 'labs.pdf', content: Buffer.from('%PDF-1.7 ...'), contentType: 'application/pdf' }] }));
+    expect(x.notFullyScanned).toBe(true);
+    expect(x.reasons).toEqual(['no text extractor for pdf']);
+    expect(x.attachments[0]?.handling).toBe('unsupported');
+  });
+
+  it('an image is binary content, not a scanning gap', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const x = await walk(await compose({ subject: 'logo', text: 'hi', attachments: [{ filename: 'logo.png', content: png, contentType: 'image/png' }] }));
+    expect(x.notFullyScanned).toBe(false);
+    expect(x.attachments[0]?.handling).toBe('binary');
+  });
+
+  it('stops at the text limit and says so', async () => {
+    const x = await walk(await compose({ subject: 's', text: 'a'.repeat(10_000) }), { maxTextChars: 1000, maxAttachmentBytes: 1000, maxAttachments: 10 });
+    expect(x.texts.join('').length).toBe(1000);
+    expect(x.notFullyScanned).toBe(true);
+    expect(x.reasons).toContain('text limit reached');
+  });
+});
