@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './log/logger.js';
 import { createResolver } from './delivery/dns.js';
 import { DeliveryEngine, loadTrustedCas } from './delivery/engine.js';
 import { startTlsReporter } from './probe/tlsrpt-reporter.js';
+import { Inspector } from './inspect/worker.js';
 import { Ingress } from './smtp/ingress.js';
 import { FreeSpaceProbe } from './spool/free-space.js';
 import { Spool } from './spool/spool.js';
@@ -102,6 +103,9 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         trustedCas: await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f))),
       })
     : undefined;
+  const inspector = config.inspection.enabled
+    ? new Inspector({ db, spool, log, now, e2eDomains: () => new Set(config.inspection.e2eDomains), onInspected: () => engine?.wake() })
+    : undefined;
   const ingress = new Ingress(config, {
     db,
     spool,
@@ -111,9 +115,10 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     hostname,
     spoolKeyId: () => keyring.current.id,
     availableBytes: () => freeSpace.availableBytes(),
-    onQueued: () => engine?.wake(),
+    onQueued: () => (inspector ? inspector.wake() : engine?.wake()),
   });
   await ingress.start();
+  inspector?.start();
   await engine?.start();
   const reporter = engine
     ? startTlsReporter({
@@ -137,6 +142,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     stopping ??= (async () => {
       log.info({ event: 'DAEMON_STOPPING', reason }, 'stopping');
       reporter?.stop();
+      inspector?.stop();
       await Promise.all([ingress.shutdown(config.smtp.shutdownTimeoutMs), engine?.stop(config.smtp.shutdownTimeoutMs)]);
       await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);
       await db.close();

@@ -106,6 +106,16 @@ export const configSchema = z
         servers: z.array(hostPort).default([]).describe('DNS servers (host:port) for every lookup the gateway makes; empty uses the system resolvers.'),
       })
       .prefault({}),
+    inspection: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('Inspect every accepted message for PHI and decide each recipient\'s protection before delivery.'),
+        e2eDomains: z
+          .array(domainPattern)
+          .default(['gmail.com', 'googlemail.com', 'yahoo.com', 'outlook.com', 'hotmail.com', 'live.com', 'msn.com', 'aol.com', 'icloud.com', 'me.com', 'mac.com', 'proton.me', 'protonmail.com', 'gmx.com', 'gmx.net', 'web.de', 'yandex.com', 'mail.com', 'zoho.com'])
+          .describe('Consumer mailbox providers: PHI to them needs end-to-end encryption or the portal, verified TLS is not enough.'),
+      })
+      .prefault({})
+      .describe('DLP inspection and the per-recipient decision.'),
     probe: z
       .strictObject({
         positiveTtl: duration(0).default(3_600_000).describe('How long a probe result with a usable TLS MX is reused.'),

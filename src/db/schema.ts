@@ -106,6 +106,14 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (day, domain, policy_type, mx, result_type)
   );
   `,
+  // 4: inspection and the per-recipient decision (DLP issue)
+  `
+  ALTER TABLE messages ADD COLUMN inspected INTEGER NOT NULL DEFAULT 1; -- 0 until inspection and the decision ran
+  ALTER TABLE messages ADD COLUMN verdict TEXT;                         -- JSON summary: categories, counts, confidences, methods; never values
+  ALTER TABLE recipients ADD COLUMN method TEXT;                        -- tls-verified | smime | pgp | portal | tls-opportunistic | block | quarantine
+  ALTER TABLE recipients ADD COLUMN decision TEXT;                      -- JSON reasons
+  CREATE INDEX messages_uninspected ON messages(inspected) WHERE inspected = 0;
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

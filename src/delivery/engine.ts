@@ -211,7 +211,7 @@ export class DeliveryEngine {
 
   private async scheduleNext(): Promise<void> {
     const poll = this.deps.pollMs ?? 10_000;
-    const row = await this.deps.db.get<{ due: number | null }>(`SELECT min(next_attempt) AS due FROM recipients WHERE state IN ('queued', 'deferred')`);
+    const row = await this.deps.db.get<{ due: number | null }>(`SELECT min(r.next_attempt) AS due FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1 WHERE r.state IN ('queued', 'deferred')`);
     const due = row?.due ?? undefined;
     const now = this.deps.now();
     // Something due that this tick did not claim is waiting for a concurrency
@@ -229,9 +229,10 @@ export class DeliveryEngine {
     return this.deps.db.transaction(async (tx) => {
       const select = (state: string, limit: number): Promise<ClaimedRecipient[]> =>
         tx.all<ClaimedRecipient>(
-          `SELECT message_id, seq, address, domain, attempts, dsn_notify, dsn_orcpt, requirement, delay_warned
-             FROM recipients WHERE state = ? AND next_attempt <= ?
-            ORDER BY next_attempt, message_id, seq LIMIT ?`,
+          `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned
+             FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1
+            WHERE r.state = ? AND r.next_attempt <= ?
+            ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?`,
           [state, now, limit],
         );
       const fresh = await select('queued', batch);

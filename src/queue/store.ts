@@ -32,17 +32,19 @@ export interface QueuedMessage {
   readonly recipients: readonly QueuedRecipient[];
   /** Transport requirement every recipient starts with (the decision step may raise it). */
   readonly requirement: string;
+  /** false: inspection and the decision must run before delivery (mail from clients); internal notices skip it. */
+  readonly inspected?: boolean | undefined;
 }
 
 export async function insertQueuedMessage(tx: Queryable, m: QueuedMessage): Promise<void> {
   await tx.run(
     `INSERT INTO messages (id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo,
-       tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       m.id, m.createdAt, m.sender, m.size, m.spoolKeyId, m.listener, m.connector, m.clientIp, m.helo,
       m.tlsVersion ?? null, m.authUser ?? null, m.bodyType, m.smtputf8 ? 1 : 0, m.requireTls ? 1 : 0,
-      m.dsnRet ?? null, m.dsnEnvid ?? null, m.bareLineEndings,
+      m.dsnRet ?? null, m.dsnEnvid ?? null, m.bareLineEndings, m.inspected === false ? 0 : 1,
     ],
   );
   let seq = 0;

@@ -452,6 +452,8 @@ export class Ingress {
             requireTls: Boolean(envelope.requireTLS),
             // RFC 8689: REQUIRETLS mail may only leave over verified TLS
             requirement: envelope.requireTLS ? strongest(config.delivery.defaultRequirement, 'verify') : config.delivery.defaultRequirement,
+            // inspection and the decision run before delivery
+            inspected: !config.inspection.enabled,
             dsnRet: envelope.dsn?.ret ?? undefined,
             dsnEnvid: envelope.dsn?.envid ?? undefined,
             recipients: envelope.rcptTo.map((r) => ({ address: r.address, notify: r.dsn?.notify, orcpt: r.dsn?.orcpt })),

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueCertificate } from '../../src/tls/x509.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { haveExim, setupExim, type EximInstance } from '../helpers/exim.js';
 import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
@@ -24,12 +25,15 @@ let eximDir: string;
 
 beforeAll(async () => {
   if (!haveExim()) return;
-  mx = await startMxServer({ ip: '127.0.0.31', port: 0 });
+  setup = await setupGateway();
+  // the recipient MX offers verified TLS: a 20 MB message is not fully scanned, so it needs it (fail closed)
+  const cert = await issueCertificate(setup.pki.ca, { commonName: 'mx.dest.test', dnsNames: ['mx.dest.test'], usage: 'server' });
+  mx = await startMxServer({ ip: '127.0.0.31', port: 0, tls: { key: cert.keyPem, cert: cert.certPem } });
   zone = await startDnsZone([
     { name: 'dest.test', type: 'MX', exchange: 'mx.dest.test', priority: 10 },
     { name: 'mx.dest.test', type: 'A', address: '127.0.0.31' },
   ]);
-  setup = await setupGateway({
+  await setup.writeConfig({
     connectors: [{ name: 'm365', kind: 'm365', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: true }],
     extra: { dns: { servers: [zone.server] }, delivery: { enabled: true, port: mx.port, defaultRequirement: 'may' } },
   });

@@ -1,0 +1,97 @@
+/**
+ * Inspection and the decision in the pipeline, on the real daemon: a clean
+ * message goes out opportunistically, a PHI message to a cleartext-only MX
+ * is held back (it needs verified TLS), PHI to a consumer mailbox domain is
+ * held for an administrator (E2E or portal needed), and no matched value ever
+ * reaches the logs or the audit log.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
+import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import { startMxServer, type MxServer } from '../helpers/mx-server.js';
+import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
+import { withDb } from '../helpers/spool-reader.js';
+
+let setup: TestSetup;
+let gw: RunningGateway;
+let zone: DnsZone;
+let mx: MxServer;
+
+const PHI_BODY = 'Patient DOB: 04/17/1968, SSN 536-22-1234, was diagnosed with type 2 diabetes; continue metformin.';
+
+beforeAll(async () => {
+  mx = await startMxServer({ ip: '127.0.0.80', port: 0 });
+  zone = await startDnsZone([
+    { name: 'clinic.test', type: 'MX', exchange: 'mx.clinic.test', priority: 10 },
+    { name: 'consumer.test', type: 'MX', exchange: 'mx.clinic.test', priority: 10 },
+    { name: 'mx.clinic.test', type: 'A', address: '127.0.0.80' },
+  ]);
+  setup = await setupGateway({
+    connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
+    extra: {
+      dns: { servers: [zone.server] },
+      delivery: { enabled: true, port: mx.port, defaultRequirement: 'may', retry: { backoff: ['1m'] } },
+      inspection: { enabled: true, e2eDomains: ['consumer.test'] },
+    },
+  });
+  gw = await startGateway(setup.configPath);
+});
+
+afterAll(async () => {
+  await gw?.stop();
+  await mx?.close();
+  await zone?.close();
+  await setup?.cleanup();
+});
+
+async function send(to: string, subject: string, body: string): Promise<string> {
+  const { client } = await RawSmtp.connect(gw.port);
+  await client.command('EHLO client.test');
+  await client.command('MAIL FROM:<alice@example.com>');
+  await client.command(`RCPT TO:<${to}>`);
+  const id = queueIdOf(await client.data(dataPayload(`From: alice@example.com\r\nSubject: ${subject}\r\n\r\n${body}\r\n`)));
+  await client.quit();
+  return id ?? '';
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${gw.stdout.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('inspection before delivery', () => {
+  it('delivers clean mail opportunistically, holds PHI back from a cleartext MX, holds PHI to a consumer domain', async () => {
+    const clean = await send('a@clinic.test', 'lunch', 'See you at noon.');
+    const phi = await send('b@clinic.test', 'results', PHI_BODY);
+    const consumer = await send('c@consumer.test', 'results', PHI_BODY);
+
+    await until('clean delivery', () => mx.received.find((m) => m.body.includes('See you at noon.')));
+    const phiAttempt = await until('the PHI message attempt', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === phi));
+    expect(phiAttempt.outcome).toBe('deferred');
+    expect(mx.received.some((m) => m.body.includes('metformin'))).toBe(false);
+
+    await until('the consumer-domain message inspected', () => gw.logLines().find((l) => l.event === 'MESSAGE_INSPECTED' && l.queueId === consumer));
+    const rows = await withDb(setup.dataDir, (db) => db.all<{ message_id: string; state: string; requirement: string; method: string }>('SELECT message_id, state, requirement, method FROM recipients ORDER BY message_id'));
+    expect(rows.find((r) => r.message_id === phi)).toMatchObject({ requirement: 'verify', method: 'tls-verified', state: 'deferred' });
+    expect(rows.find((r) => r.message_id === consumer)).toMatchObject({ method: 'quarantine', state: 'held' });
+    expect(rows.find((r) => r.message_id === clean)).toBeUndefined(); // delivered and gone
+
+    const held = await runCli(['-c', setup.configPath, 'queue', 'list', '--state', 'held', '--json']);
+    expect((JSON.parse(held.stdout) as { id: string }[]).map((m) => m.id)).toEqual([consumer]);
+
+    // the verdict is recorded as categories and counts, never values
+    const audit = await runCli(['-c', setup.configPath, 'audit', 'tail', '--json', '-n', '50']);
+    const verdicts = audit.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> }).filter((e) => e.type === 'inspect:verdict');
+    expect(verdicts.find((v) => v.data.queueId === phi)?.data).toMatchObject({ phi: 'true', protection: 'verified-tls', categories: expect.arrayContaining(['SSN', 'DOB', 'PHI']) as unknown });
+    for (const text of [audit.stdout, gw.stdout, gw.stderr]) {
+      expect(text).not.toContain('536-22-1234');
+      expect(text).not.toContain('04/17/1968');
+      expect(text).not.toContain('metformin');
+    }
+  });
+});
