@@ -10,6 +10,7 @@
 import type { Readable } from 'node:stream';
 import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
 import { isDicom } from './detect/clinical-formats.js';
+import { zipText } from './zip-text.js';
 
 export interface ExtractLimits {
   /** Text kept for the detectors, all parts together. */
@@ -27,7 +28,7 @@ export interface AttachmentInfo {
   readonly contentType: string;
   readonly size: number;
   /** How the attachment was handled. */
-  readonly handling: 'text' | 'dicom' | 'unsupported' | 'binary' | 'skipped';
+  readonly handling: 'text' | 'archive' | 'dicom' | 'unsupported' | 'binary' | 'skipped';
 }
 
 export interface Extracted {
@@ -36,6 +37,8 @@ export interface Extracted {
   readonly texts: readonly string[];
   readonly attachments: readonly AttachmentInfo[];
   readonly dicom: boolean;
+  /** An encrypted archive entry or a password-protected document was found. */
+  readonly encrypted: boolean;
   readonly notFullyScanned: boolean;
   readonly reasons: readonly string[];
 }
@@ -43,6 +46,8 @@ export interface Extracted {
 const TEXT_TYPES = /^(text\/|application\/(json|xml|csv|hl7-v2|fhir\+json|fhir\+xml|x-hl7|edi-x12|x-edi)|message\/delivery-status)/i;
 const TEXT_EXTENSIONS = /\.(txt|csv|tsv|json|xml|hl7|x12|edi|ccda|ccd|log|md)$/i;
 /** Formats with text inside that need an extractor (not built yet: reported, never silently skipped). */
+const ARCHIVE_TYPES = /^application\/(zip|x-zip-compressed|vnd\.openxmlformats-officedocument\.|vnd\.oasis\.opendocument\.)/i;
+const ARCHIVE_EXTENSIONS = /\.(zip|docx|xlsx|pptx|odt|ods|odp)$/i;
 const CONTAINER_TYPES = /^application\/(pdf|zip|x-zip-compressed|vnd\.openxmlformats-officedocument\.|msword|vnd\.ms-|x-7z|x-rar|gzip|x-tar|octet-stream)/i;
 const CONTAINER_EXTENSIONS = /\.(pdf|docx?|xlsx?|pptx?|zip|7z|rar|gz|tgz|tar|odt|ods|rtf)$/i;
 
@@ -66,6 +71,7 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
   const attachments: AttachmentInfo[] = [];
   const reasons = new Set<string>();
   let dicom = false;
+  let encrypted = false;
   let chars = 0;
   const keep = (text: string): void => {
     if (chars >= limits.maxTextChars) {
@@ -102,8 +108,16 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
       const work = (async () => {
         try {
           const textLike = TEXT_TYPES.test(contentType) || TEXT_EXTENSIONS.test(filename);
-          const { bytes, truncated } = await readBounded(data.content, textLike ? limits.maxAttachmentBytes : Math.max(132, 1024));
-          if (textLike) {
+          const archive = !textLike && (ARCHIVE_TYPES.test(contentType) || ARCHIVE_EXTENSIONS.test(filename));
+          const { bytes, truncated } = await readBounded(data.content, textLike || archive ? limits.maxAttachmentBytes : Math.max(132, 1024));
+          if (archive) {
+            if (truncated) reasons.add(`attachment ${attachments.length + 1} larger than the scan limit`);
+            const inner = await zipText(bytes);
+            for (const t of inner.texts) keep(t);
+            for (const r of inner.reasons) reasons.add(r);
+            encrypted ||= inner.encrypted;
+            attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'archive' });
+          } else if (textLike) {
             if (truncated) reasons.add(`attachment ${attachments.length + 1} larger than the scan limit`);
             keep(bytes.toString('utf8'));
             attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'text' });
@@ -125,7 +139,7 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
     parser.on('error', reject);
     parser.on('end', () => {
       Promise.all(pending).then(
-        () => resolve({ subject, texts, attachments, dicom, notFullyScanned: reasons.size > 0, reasons: [...reasons] }),
+        () => resolve({ subject, texts, attachments, dicom, encrypted, notFullyScanned: reasons.size > 0, reasons: [...reasons] }),
         reject,
       );
     });

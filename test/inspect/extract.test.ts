@@ -3,11 +3,19 @@
  * HTML-only mail, text-like attachments, nested messages, DICOM, formats
  * without an extractor yet (fail closed), and the limits.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
 import { extractMessage } from '../../src/inspect/extract.js';
 import { inspectExtracted } from '../../src/inspect/verdict.js';
+import { requireTool } from '../helpers/peers.js';
+
+const run = promisify(execFile);
 
 async function compose(options: ConstructorParameters<typeof MailComposer>[0]): Promise<Buffer> {
   return new MailComposer({ from: 'alice@hospital.example', to: 'bob@clinic.example', ...options }).compile().build();
@@ -54,6 +62,24 @@ describe('extractMessage', () => {
     expect(x.notFullyScanned).toBe(true);
     expect(x.reasons).toEqual(['no text extractor for pdf']);
     expect(x.attachments[0]?.handling).toBe('unsupported');
+  });
+
+  it('reads PHI inside a DOCX attachment, and flags a zip bomb without crashing', async (ctx) => {
+    requireTool(ctx, 'python3');
+    const script = (path: string, body: string) => run('python3', ['-c', `import zipfile\nz = zipfile.ZipFile(${JSON.stringify(path)}, 'w', zipfile.ZIP_DEFLATED)\n${body}\nz.close()`]);
+    const dir = await mkdtemp(join(tmpdir(), 'sealgate-extract-'));
+    try {
+      await script(join(dir, 'a.docx'), "z.writestr('word/document.xml', '<w:document><w:p><w:t>MRN: 00123456 started on insulin</w:t></w:p></w:document>')");
+      await script(join(dir, 'bomb.zip'), "z.writestr('zeros.txt', b'0' * (40 * 1024 * 1024))");
+      const docx = await walk(await compose({ subject: 'note', text: 'attached', attachments: [{ filename: 'note.docx', content: await readFile(join(dir, 'a.docx')) }] }));
+      expect(docx.attachments[0]?.handling).toBe('archive');
+      expect(inspectExtracted(docx).phi).toBe(true);
+      const bomb = await walk(await compose({ subject: 'bomb', text: 'x', attachments: [{ filename: 'bomb.zip', content: await readFile(join(dir, 'bomb.zip')) }] }));
+      expect(bomb.notFullyScanned).toBe(true);
+      expect(bomb.reasons).toContain('archive expands beyond the limits (possible zip bomb)');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('an image is binary content, not a scanning gap', async () => {
