@@ -9,6 +9,7 @@ import { VERSION } from '../version.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConfig } from './commands/config.js';
 import { registerInit } from './commands/init.js';
+import { registerPolicy } from './commands/policy.js';
 import { registerProbe } from './commands/probe.js';
 import { registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
@@ -32,6 +33,7 @@ registerUsers(program);
 registerAudit(program);
 registerQueue(program);
 registerProbe(program);
+registerPolicy(program);
 
 try {
   await program.parseAsync(process.argv);

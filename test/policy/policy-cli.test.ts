@@ -1,0 +1,78 @@
+/**
+ * `sealgate policy test` on a message file, with the recipient domains
+ * probed through the dns2 test zone: the JSON contract and the decisions.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueCertificate } from '../../src/tls/x509.js';
+import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
+import { runCli, setupGateway, type TestSetup } from '../helpers/gateway.js';
+import { startMxServer, type MxServer } from '../helpers/mx-server.js';
+
+let setup: TestSetup;
+let zone: DnsZone;
+const mx: MxServer[] = [];
+let eml: string;
+
+beforeAll(async () => {
+  setup = await setupGateway();
+  const cert = await issueCertificate(setup.pki.ca, { commonName: 'mx.secure.test', dnsNames: ['mx.secure.test'], usage: 'server' });
+  const secure = await startMxServer({ ip: '127.0.0.90', port: 0, tls: { key: cert.keyPem, cert: cert.certPem } });
+  mx.push(secure, await startMxServer({ ip: '127.0.0.91', port: secure.port }));
+  zone = await startDnsZone([
+    { name: 'secure.test', type: 'MX', exchange: 'mx.secure.test', priority: 10 },
+    { name: 'mx.secure.test', type: 'A', address: '127.0.0.90' },
+    { name: 'plain.test', type: 'MX', exchange: 'mx.plain.test', priority: 10 },
+    { name: 'mx.plain.test', type: 'A', address: '127.0.0.91' },
+    { name: 'consumer.test', type: 'MX', exchange: 'mx.secure.test', priority: 10 },
+  ]);
+  await setup.writeConfig({ extra: { dns: { servers: [zone.server] }, delivery: { enabled: false, port: secure.port }, inspection: { enabled: true, e2eDomains: ['consumer.test'] } } });
+  eml = join(setup.dir, 'phi.eml');
+  await writeFile(eml, 'From: alice@example.com\r\nTo: x@secure.test\r\nSubject: [secure] results\r\n\r\nPatient SSN 536-22-1234 was diagnosed with asthma.\r\n');
+});
+
+afterAll(async () => {
+  await Promise.all(mx.map((m) => m.close()));
+  await zone?.close();
+  await setup?.cleanup();
+});
+
+describe('sealgate policy test', () => {
+  it('prints the JSON contract: a method, requirement and reasons per recipient, and a masked verdict', async () => {
+    const r = await runCli(['-c', setup.configPath, 'policy', 'test', eml, '--from', 'alice@example.com', '--to', 'a@secure.test,b@plain.test,c@consumer.test', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { protection: string; verdict: { phi: boolean; subjectTag: boolean }; recipients: { recipient: string; method: string; requirement: string; reasons: string[] }[] };
+    expect(out.verdict).toMatchObject({ phi: true, subjectTag: true });
+    // the [secure] tag asks for E2E or portal; no key and no portal yet: held for an administrator
+    expect(out.protection).toBe('e2e-or-portal');
+    expect(out.recipients.map((x) => [x.recipient, x.method, x.requirement])).toEqual([
+      ['a@secure.test', 'quarantine', 'verify'],
+      ['b@plain.test', 'quarantine', 'verify'],
+      ['c@consumer.test', 'quarantine', 'verify'],
+    ]);
+    for (const x of out.recipients) expect(x.reasons.length).toBeGreaterThan(0);
+    expect(r.stdout).not.toContain('536-22-1234');
+  });
+
+  it('without the tag, PHI needs verified TLS: the secure domain gets it, the cleartext one waits, the consumer one is held', async () => {
+    const plain = join(setup.dir, 'untagged.eml');
+    await writeFile(plain, 'Subject: results\r\n\r\nPatient SSN 536-22-1234 was diagnosed with asthma.\r\n');
+    const r = await runCli(['-c', setup.configPath, 'policy', 'test', plain, '--from', 'alice@example.com', '--to', 'a@secure.test,b@plain.test,c@consumer.test', '--json']);
+    const out = JSON.parse(r.stdout) as { recipients: { recipient: string; method: string; requirement: string }[] };
+    expect(out.recipients.map((x) => [x.recipient, x.method, x.requirement])).toEqual([
+      ['a@secure.test', 'tls-verified', 'verify'],
+      ['b@plain.test', 'tls-verified', 'verify'],
+      ['c@consumer.test', 'quarantine', 'verify'],
+    ]);
+    const text = await runCli(['-c', setup.configPath, 'policy', 'test', plain, '--from', 'alice@example.com', '--to', 'b@plain.test']);
+    expect(text.stdout).toContain('b@plain.test: tls-verified, transport verify — verified TLS required; the MX cannot offer it yet, so the mail waits (never plaintext)');
+    expect(text.stdout).toMatch(/SSN: 1 \(high\) SSN \*\*\*-\*\*-1234/);
+  });
+
+  it('refuses a bad address with one line and exit 2', async () => {
+    const r = await runCli(['-c', setup.configPath, 'policy', 'test', eml, '--from', 'nobody', '--to', 'a@secure.test']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
