@@ -32,6 +32,8 @@ export interface InspectorDeps {
 }
 
 /** Methods this build can deliver; the others hold the recipient. */
+const INSPECT_PARALLEL = 4;
+
 const DELIVERABLE: ReadonlySet<Method> = new Set(['tls-verified', 'tls-opportunistic']);
 
 export class Inspector {
@@ -73,16 +75,21 @@ export class Inspector {
     for (;;) {
       const next = await this.deps.db.all<{ id: string }>('SELECT id FROM messages WHERE inspected = 0 ORDER BY created_at LIMIT 20');
       if (next.length === 0 || this.stopped) return;
-      for (const { id } of next) {
-        try {
-          await this.inspect(id);
-        } catch (err) {
-          // leave it uninspected (and undelivered): retried on the next pass
-          this.deps.log.error({ event: 'INSPECTION_FAILED', queueId: id, err: { message: (err as Error).message } }, 'inspection failed; retried later');
-          return;
-        }
+      // a few at a time: spool reads and commits of one overlap with the parsing of another
+      let failed = false;
+      for (let i = 0; i < next.length; i += INSPECT_PARALLEL) {
+        await Promise.all(
+          next.slice(i, i + INSPECT_PARALLEL).map(({ id }) =>
+            this.inspect(id).catch((err: unknown) => {
+              // left uninspected (and undelivered): retried on the next pass
+              failed = true;
+              this.deps.log.error({ event: 'INSPECTION_FAILED', queueId: id, err: { message: (err as Error).message } }, 'inspection failed; retried later');
+            }),
+          ),
+        );
+        this.deps.onInspected?.();
       }
-      this.deps.onInspected?.();
+      if (failed) return;
     }
   }
 
