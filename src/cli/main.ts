@@ -11,7 +11,7 @@ import { registerConfig } from './commands/config.js';
 import { registerInit } from './commands/init.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerProbe } from './commands/probe.js';
-import { registerQueue } from './commands/queue.js';
+import { registerQuarantine, registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
 import { registerUsers } from './commands/users.js';
 import { EXIT_USAGE, errorLine, exitCodeFor } from './context.js';
@@ -32,6 +32,7 @@ registerInit(program);
 registerUsers(program);
 registerAudit(program);
 registerQueue(program);
+registerQuarantine(program);
 registerProbe(program);
 registerPolicy(program);
 

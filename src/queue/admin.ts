@@ -288,3 +288,35 @@ export async function bounceMessage(db: Database, notice: NoticeDeps, id: string
     throw err;
   }
 }
+
+export interface QuarantinedMessage {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly sender: string;
+  readonly size: number;
+  /** Recipients held by the decision (method quarantine or a method not available yet). */
+  readonly held: readonly { address: string; method: string | null; reasons: readonly string[] }[];
+  /** The stored verdict summary (categories, counts, confidences; never values). */
+  readonly verdict: unknown;
+}
+
+/** Messages with recipients held by the inspection decision, oldest first. */
+export async function listQuarantined(db: Queryable, limit = 1000): Promise<QuarantinedMessage[]> {
+  const rows = await db.all<{ id: string; created_at: number; sender: string; size: number; verdict: string | null; address: string; method: string | null; decision: string | null }>(
+    `SELECT m.id, m.created_at, m.sender, m.size, m.verdict, r.address, r.method, r.decision
+       FROM messages m JOIN recipients r ON r.message_id = m.id
+      WHERE r.state = 'held' AND r.method IS NOT NULL AND r.method NOT IN ('tls-verified', 'tls-opportunistic')
+      ORDER BY m.created_at, m.id, r.seq LIMIT ?`,
+    [limit * 50],
+  );
+  const out = new Map<string, QuarantinedMessage & { held: { address: string; method: string | null; reasons: readonly string[] }[] }>();
+  for (const r of rows) {
+    let m = out.get(r.id);
+    if (!m) {
+      m = { id: r.id, createdAt: r.created_at, sender: r.sender, size: r.size, held: [], verdict: r.verdict ? (JSON.parse(r.verdict) as unknown) : null };
+      out.set(r.id, m);
+    }
+    m.held.push({ address: r.address, method: r.method, reasons: r.decision ? (JSON.parse(r.decision) as string[]) : [] });
+  }
+  return [...out.values()].slice(0, limit);
+}

@@ -84,6 +84,16 @@ describe('inspection before delivery', () => {
     const held = await runCli(['-c', setup.configPath, 'queue', 'list', '--state', 'held', '--json']);
     expect((JSON.parse(held.stdout) as { id: string }[]).map((m) => m.id)).toEqual([consumer]);
 
+    const quarantine = await runCli(['-c', setup.configPath, 'quarantine', 'list', '--json']);
+    const q = JSON.parse(quarantine.stdout) as { id: string; held: { address: string; method: string; reasons: string[] }[]; verdict: { phi: boolean; findings: { category: string }[] } }[];
+    expect(q.map((m) => m.id)).toEqual([consumer]);
+    expect(q[0]?.held).toEqual([{ address: 'c@consumer.test', method: 'quarantine', reasons: expect.arrayContaining([expect.stringContaining('verified TLS is not enough')]) as unknown }]);
+    expect(q[0]?.verdict.phi).toBe(true);
+    expect(quarantine.stdout).not.toContain('536-22-1234');
+    const text = await runCli(['-c', setup.configPath, 'quarantine', 'list']);
+    expect(text.stdout).toContain(`${consumer}  `);
+    expect(text.stdout).toMatch(/ {2}PHI {2}\[SSN×1, DOB×1, HEALTH_TERM×\d+\]\n {2}c@consumer\.test: needs quarantine — /);
+
     // the verdict is recorded as categories and counts, never values
     const audit = await runCli(['-c', setup.configPath, 'audit', 'tail', '--json', '-n', '50']);
     const verdicts = audit.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> }).filter((e) => e.type === 'inspect:verdict');

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { gatewayHostname, openDatabase, openKeyring } from '../../daemon.js';
 import type { Database } from '../../db/database.js';
 import { randomBytes } from 'node:crypto';
-import { applyQueueAction, bounceMessage, deleteMessage, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
+import { applyQueueAction, bounceMessage, deleteMessage, listQuarantined, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
 import { isRecipientState, RECIPIENT_STATES } from '../../queue/states.js';
 import { Spool } from '../../spool/spool.js';
 import { CliExit, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
@@ -172,6 +172,33 @@ export function registerQueue(program: Command): void {
           const r = await deleteMessage(db, id, operatorName(), Date.now(), (qid) => spool.remove(qid));
           process.stdout.write(`deleted ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
         }
+      });
+    });
+}
+
+/** `sealgate quarantine list [--json]`: messages the inspection decision held for an administrator. */
+export function registerQuarantine(program: Command): void {
+  const q = program.command('quarantine').description('messages held by the inspection decision (release or bounce them with sealgate queue release|bounce ID)');
+  q.command('list')
+    .description('held messages with the method each recipient needs and why; the verdict as categories and counts, never values')
+    .option('--json', 'JSON output')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await withQueueDb(cmd, async (db) => {
+        const held = await listQuarantined(db);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(held)}\n`);
+          return;
+        }
+        const now = Date.now();
+        const lines: string[] = [];
+        for (const m of held) {
+          const v = m.verdict as { phi?: boolean; findings?: { category: string; count: number }[] } | null;
+          const cats = v?.findings?.map((f) => `${f.category}×${f.count}`).join(', ') ?? '-';
+          lines.push(`${m.id}  ${formatAge(now - m.createdAt)}  ${m.sender || '<>'}  ${v?.phi ? 'PHI' : 'no PHI'}  [${cats}]`);
+          for (const r of m.held) lines.push(`  ${r.address}: needs ${r.method ?? '?'} — ${r.reasons.join('; ')}`);
+        }
+        lines.push(`-- ${held.length} held message${held.length === 1 ? '' : 's'}`);
+        process.stdout.write(`${lines.join('\n')}\n`);
       });
     });
 }
