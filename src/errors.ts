@@ -50,10 +50,12 @@ export const ERROR_CODES = {
     temporary: false,
     smtp: { code: 530, enhanced: '5.7.0' },
   },
+  // temporary on purpose: a mismatch is nearly always a rotated or misconfigured
+  // connector certificate, and the tenant's MTA must keep the mail until it is fixed
   SG_CLIENT_CERT_REQUIRED: {
     message: 'A valid client certificate is required for this connector',
-    temporary: false,
-    smtp: { code: 530, enhanced: '5.7.1' },
+    temporary: true,
+    smtp: { code: 451, enhanced: '4.7.1' },
   },
   SG_AUTH_REQUIRED: {
     message: 'Authentication required',

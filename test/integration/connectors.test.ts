@@ -223,7 +223,7 @@ describe('client certificate connector (M365 style)', () => {
 
   it('refuses a session without a client certificate', async () => {
     const c = await session();
-    expect((await c.command('MAIL FROM:<alice@partner.test>')).text).toBe('530 5.7.1 A valid client certificate is required for this connector');
+    expect((await c.command('MAIL FROM:<alice@partner.test>')).text).toBe('451 4.7.1 A valid client certificate is required for this connector');
     await c.quit();
   });
 
@@ -236,14 +236,14 @@ describe('client certificate connector (M365 style)', () => {
 
   it('refuses a certificate from the connector CA for another name', async () => {
     const c = await session(otherName);
-    expect((await c.command('MAIL FROM:<alice@partner.test>')).text).toBe('530 5.7.1 A valid client certificate is required for this connector');
+    expect((await c.command('MAIL FROM:<alice@partner.test>')).text).toBe('451 4.7.1 A valid client certificate is required for this connector');
     await c.quit();
   });
 
   it('refuses a certificate for the right name from another CA, even one the gateway trusts otherwise', async () => {
     for (const cert of [foreign, ownCa]) {
       const c = await session(cert);
-      expect((await c.command('MAIL FROM:<alice@partner.test>')).text).toBe('530 5.7.1 A valid client certificate is required for this connector');
+      expect((await c.command('MAIL FROM:<alice@partner.test>')).text).toBe('451 4.7.1 A valid client certificate is required for this connector');
       await c.quit();
     }
   });
