@@ -58,7 +58,7 @@ export type AuditEventDataMap = {
    * remote reply code and enhanced code (never its text), and the state the
    * recipient moved to.
    */
-  'delivery:attempt': { queueId: string; recipient: string; mx?: string; ip?: string; tlsVersion?: string; cipher?: string; certSha256?: string; certVerified?: string; requirement?: string; reply?: string; outcome: string };
+  'delivery:attempt': { queueId: string; recipient: string; mx?: string; ip?: string; tlsVersion?: string; cipher?: string; certSha256?: string; certVerified?: string; certError?: string; dane?: string; mtaSts?: string; tlsPolicy?: string; requirement?: string; reply?: string; outcome: string };
   /** A delivery status notification about `queueId` was queued as `dsnQueueId` (action: failed | delayed | delivered). */
   'delivery:dsn_queued': { queueId: string; dsnQueueId: string; action: string; recipients: number };
   /** Protected mail was held back: the domain's MX no longer met the posture it showed before (`remembered`). */
@@ -124,7 +124,7 @@ export const AUDIT_EVENT_FIELDS = {
   'queue:retried': { queueId: 'string', operator: 'string', recipients: 'integer' },
   'queue:deleted': { queueId: 'string', operator: 'string', recipients: 'integer' },
   'queue:bounced': { queueId: 'string', operator: 'string', recipients: 'integer' },
-  'delivery:attempt': { queueId: 'string', recipient: 'string', mx: 'string?', ip: 'string?', tlsVersion: 'string?', cipher: 'string?', certSha256: 'string?', certVerified: 'string?', requirement: 'string?', reply: 'string?', outcome: 'string' },
+  'delivery:attempt': { queueId: 'string', recipient: 'string', mx: 'string?', ip: 'string?', tlsVersion: 'string?', cipher: 'string?', certSha256: 'string?', certVerified: 'string?', certError: 'string?', dane: 'string?', mtaSts: 'string?', tlsPolicy: 'string?', requirement: 'string?', reply: 'string?', outcome: 'string' },
   'delivery:dsn_queued': { queueId: 'string', dsnQueueId: 'string', action: 'string', recipients: 'integer' },
   'delivery:posture_downgrade': { queueId: 'string', domain: 'string', remembered: 'string', mx: 'string' },
   'probe:posture_accepted': { domain: 'string', operator: 'string' },

@@ -104,6 +104,10 @@ export const configSchema = z
     dns: z
       .strictObject({
         servers: z.array(hostPort).default([]).describe('DNS servers (host:port) for every lookup the gateway makes; empty uses the system resolvers.'),
+        dnssecValidating: z
+          .boolean()
+          .default(false)
+          .describe('The servers above validate DNSSEC (e.g. unbound on loopback): only then are DNSSEC-authenticated TLSA records trusted and DANE enforced.'),
       })
       .prefault({}),
     inspection: z
@@ -171,6 +175,15 @@ export const configSchema = z
           .record(domainPattern, z.enum(DOMAIN_POLICIES))
           .default({})
           .describe('Per-domain transport requirement, never lower than what the message needs: none | may | encrypt | verify | dane-only. Keys: "example.net" or "*.example.net" (its subdomains).'),
+        mtaSts: z
+          .strictObject({
+            enabled: z.boolean().default(true).describe('Look up and enforce recipient domains\' MTA-STS policies (RFC 8461).'),
+            fetchTimeout: duration(1000).default(15_000).describe('Time allowed for fetching one policy over HTTPS.'),
+            recheck: duration(0).default(300_000).describe('How long a domain\'s policy lookup is reused before its _mta-sts TXT record is asked again.'),
+            httpsPort: z.number().int().min(1).max(65535).default(443).describe('Port of the mta-sts.<domain> policy servers: 443; other values only for lab and test set-ups.'),
+          })
+          .prefault({})
+          .describe('MTA-STS: policies are cached until max_age and never dropped because of a DNS or fetch error.'),
         postureMemory: duration(0).default(30 * 86_400_000).describe('How long the best transport security a domain has shown binds protected mail to it (0: off); sealgate probe accept DOMAIN forgets it.'),
         generateDevCerts: z.boolean().default(false).describe('When a listener certificate or key file is missing, create a development CA and a certificate for it. Never use in production.'),
       })

@@ -32,7 +32,12 @@ import { commitNotice, discardNotice, prepareNotice, type NoticeDeps, type Notic
 import type { DnsResolver } from './dns.js';
 import { resolveDestination, type Destination } from './mx.js';
 import { bindingPosture, loadPosture, postureLevel, recordPosture } from '../probe/posture.js';
-import { classifyTlsFailure, countTlsResult, utcDay, type TlsResultType } from '../probe/tlsrpt.js';
+import { classifyTlsFailure, countTlsResult, utcDay, type PolicyType, type TlsResultType } from '../probe/tlsrpt.js';
+import { daneRequirement, type TlsaRecord } from '../probe/dane.js';
+import { fetchStsPolicyText } from '../probe/mta-sts-fetch.js';
+import { stsMxMatches } from '../probe/mta-sts-policy.js';
+import { MtaStsResolver, type StsLookup } from '../probe/mta-sts.js';
+import { lookupTlsa, type TlsaLookup } from '../probe/tlsa-dns.js';
 import { domainPolicyFor, effectiveRequirement, type DomainPolicy } from '../probe/requirement.js';
 import { DomainRateLimiter } from './rate-limit.js';
 import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
@@ -54,6 +59,8 @@ export interface EngineDeps {
   /** Called once a message's every recipient is final, before its rows and spool file go. */
   readonly onMessageFinished?: (tx: Queryable, messageId: string) => Promise<void>;
   readonly pollMs?: number;
+  /** TLSA lookup of an MX host; default: lookupTlsa through dns.servers. */
+  readonly lookupTlsa?: (mxHost: string) => Promise<TlsaLookup>;
 }
 
 interface ClaimedRecipient {
@@ -92,7 +99,18 @@ export interface AttemptRecord {
   readonly mx?: string | undefined;
   readonly ip?: string | undefined;
   readonly tls?: TlsFacts | undefined;
+  /** The TLS-RPT policy that governed this MX. */
+  readonly policy?: PolicyType | undefined;
+  /** A TLS-RPT failure decided before or apart from the session (MTA-STS mismatch, testing-mode failure, TLSA lookup). */
+  readonly tlsFailure?: TlsResultType | undefined;
+  /** MTA-STS mode of the recipient domain when a policy was in force. */
+  readonly stsMode?: 'enforce' | 'testing' | undefined;
 }
+
+/** How one MX host must be approached, or why it is skipped. */
+type MxGate =
+  | { readonly requirement: TransportRequirement; readonly dane?: readonly TlsaRecord[] | undefined; readonly policy: PolicyType; readonly stsMode?: 'enforce' | 'testing' | undefined; readonly stsMxAllowed: boolean }
+  | { readonly skip: AttemptRecord };
 
 function synthetic(code: number, enhanced: string, text: string): RemoteReply {
   return { code, enhanced, text };
@@ -117,6 +135,9 @@ export class DeliveryEngine {
   private stopping = false;
   private idleWaiters: (() => void)[] = [];
   private smarthostPassword: string | undefined;
+  private mtaSts: MtaStsResolver | undefined;
+  private dnssecValidating: boolean;
+  private dnsServers: readonly string[];
 
   constructor(
     config: Config,
@@ -128,6 +149,21 @@ export class DeliveryEngine {
     this.rate = this.rateLimiter();
     this.tlsPolicies = config.tls.policies;
     this.postureMemoryMs = config.tls.postureMemory;
+    this.mtaSts = this.stsResolver(config);
+    this.dnssecValidating = config.dns.dnssecValidating;
+    this.dnsServers = config.dns.servers;
+  }
+
+  private stsResolver(config: Config): MtaStsResolver | undefined {
+    const sts = config.tls.mtaSts;
+    if (!sts.enabled) return undefined;
+    return new MtaStsResolver({
+      db: this.deps.db,
+      resolver: this.deps.resolver,
+      now: this.deps.now,
+      recheckMs: sts.recheck,
+      fetchText: (domain) => fetchStsPolicyText(domain, { resolver: this.deps.resolver, port: sts.httpsPort, trustedCas: this.deps.trustedCas, timeoutMs: sts.fetchTimeout, maxBytes: 64 * 1024 }),
+    });
   }
 
   private rateLimiter(): DomainRateLimiter {
@@ -140,6 +176,9 @@ export class DeliveryEngine {
     this.rate = this.rateLimiter();
     this.tlsPolicies = config.tls.policies;
     this.postureMemoryMs = config.tls.postureMemory;
+    this.mtaSts = this.stsResolver(config);
+    this.dnssecValidating = config.dns.dnssecValidating;
+    this.dnsServers = config.dns.servers;
     this.smarthostPassword = undefined;
     this.wake();
   }
@@ -345,9 +384,6 @@ export class DeliveryEngine {
       domainPolicy: domainPolicyFor(this.tlsPolicies, job.domain),
       posture,
     }).requirement;
-    if (requirement === 'dane') {
-      return all({ reply: synthetic(451, '4.7.5', 'DANE required but not available yet; waiting rather than delivering with weaker protection') });
-    }
     let destination: Destination;
     try {
       destination = sh ? await this.smarthostDestination() : await resolveDestination(job.domain, this.deps.resolver, this.deps.random);
@@ -359,10 +395,17 @@ export class DeliveryEngine {
     if (destination.kind === 'no-route') return all({ reply: synthetic(550, '5.1.2', `No MX or address records for ${sh ? sh.host : job.domain}`) });
 
     const auth = sh ? await this.smarthostAuth() : undefined;
+    const sts = sh || !this.mtaSts ? undefined : await this.mtaSts.policyFor(job.domain);
     const pending = job.recipients;
     const records = new Map<number, AttemptRecord>();
     let last: AttemptRecord = { reply: synthetic(451, '4.4.1', 'All MX hosts are recently unreachable; will retry') };
     for (const target of destination.targets) {
+      if (pending.length === 0) return records;
+      const gate = sh ? ({ requirement, policy: 'no-policy-found', stsMxAllowed: true } as const) : await this.mxGate(job.domain, target.host, requirement, sts);
+      if ('skip' in gate) {
+        last = gate.skip;
+        continue;
+      }
       for (const ip of target.addresses) {
         if (pending.length === 0) return records;
         if (this.dead.isDead(ip)) continue;
@@ -370,7 +413,8 @@ export class DeliveryEngine {
           host: target.host,
           ip,
           port: sh ? sh.port : this.config.port,
-          requirement,
+          requirement: gate.requirement,
+          dane: gate.dane,
           heloName: this.deps.hostname,
           trustedCas: this.deps.trustedCas,
           connectTimeoutMs: this.config.connectTimeout,
@@ -380,13 +424,16 @@ export class DeliveryEngine {
         };
         const key = sessionKey(sessionTarget);
         const outcome = await this.transact(job, message, pending, sessionTarget, key);
+        const evidence = { policy: gate.policy, stsMode: gate.stsMode };
         if ('failed' in outcome) {
-          last = outcome.failed;
+          last = { ...outcome.failed, ...evidence };
           continue;
         }
         const { session, replies } = outcome;
         void this.pool.put(key, session);
-        const base = { mx: target.host, ip, tls: session.tls };
+        // MTA-STS testing mode: delivered as the base requirement allows, what enforce would have refused is reported
+        const testingFailure = gate.stsMode === 'testing' ? stsTestingFailure(gate.stsMxAllowed, session.tls) : undefined;
+        const base = { mx: target.host, ip, tls: session.tls, ...evidence, tlsFailure: testingFailure };
         const temporary: ClaimedRecipient[] = [];
         for (const r of pending) {
           const reply = replies.get(r.address) ?? synthetic(451, '4.4.0', 'no reply for this recipient');
@@ -403,6 +450,45 @@ export class DeliveryEngine {
     }
     for (const r of pending) if (!records.has(r.seq)) records.set(r.seq, last);
     return records;
+  }
+
+  /**
+   * What one MX host needs: MTA-STS enforce allows only the MX hosts its
+   * policy lists, over verified TLS; usable DNSSEC-authenticated TLSA records
+   * make DANE the authentication (it takes precedence over MTA-STS, RFC 8461
+   * §2); an authenticated TLSA RRset with no usable record still requires
+   * TLS. A `dane` requirement with no usable TLSA for this host, or a TLSA
+   * lookup that failed, skips the host: never a weaker way.
+   */
+  private async mxGate(domain: string, host: string, requirement: TransportRequirement, sts: StsLookup | undefined): Promise<MxGate> {
+    let req = requirement;
+    let policy: PolicyType = 'no-policy-found';
+    const mode = sts?.policy && sts.policy.mode !== 'none' ? sts.policy.mode : undefined;
+    const stsMxAllowed = !mode || stsMxMatches(host, sts?.policy?.mx ?? []);
+    if (mode) policy = 'sts';
+    if (mode === 'enforce') {
+      if (!stsMxAllowed) {
+        return { skip: { reply: synthetic(451, '4.7.5', `MX ${host} is not listed in the MTA-STS policy of ${domain}; not delivering there`), mx: host, policy, stsMode: mode, tlsFailure: 'validation-failure' } };
+      }
+      req = strongest(req, 'verify');
+    }
+    if (this.dnssecValidating) {
+      let tlsa: TlsaLookup;
+      try {
+        tlsa = await (this.deps.lookupTlsa ?? ((h: string) => lookupTlsa(h, { servers: this.dnsServers, port: this.config.port })))(host);
+      } catch (err) {
+        if (!isSealgateError(err, 'SG_DNS_TEMPORARY')) throw err;
+        // RFC 7672 §2.2: a TLSA lookup that fails is not "no TLSA"; the host is skipped for now
+        return { skip: { reply: synthetic(451, '4.4.3', `TLSA lookup for ${host} failed temporarily; not delivering there until it answers`), mx: host, policy: 'tlsa', tlsFailure: 'dnssec-invalid' } };
+      }
+      const dane = daneRequirement({ authenticated: tlsa.authenticated, records: tlsa.records, dnssecValidating: true, malformed: tlsa.malformed });
+      if (dane.applies) return { requirement: 'dane', dane: dane.usable, policy: 'tlsa', stsMode: mode, stsMxAllowed };
+      if (dane.requireTls) req = strongest(req, 'encrypt');
+    }
+    if (req === 'dane') {
+      return { skip: { reply: synthetic(451, '4.7.5', `DANE required but ${host} has no usable DNSSEC-authenticated TLSA records`), mx: host, policy: 'tlsa', tlsFailure: 'dane-required' } };
+    }
+    return { requirement: req, policy, stsMode: mode, stsMxAllowed };
   }
 
   /**
@@ -516,7 +602,7 @@ export class DeliveryEngine {
           const reply = rec.reply.code !== undefined ? `${rec.reply.code}${rec.reply.enhanced ? ` ${rec.reply.enhanced}` : ''}` : undefined;
           await appendAuditEvent(
             tx,
-            { type: 'delivery:attempt', data: { queueId: message.id, recipient: r.address, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, cipher: rec.tls?.cipher, certSha256: rec.tls?.certSha256, certVerified: rec.tls ? String(rec.tls.authorized) : undefined, requirement: job.requirement, reply, outcome: outcome.state } },
+            { type: 'delivery:attempt', data: { queueId: message.id, recipient: r.address, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, cipher: rec.tls?.cipher, certSha256: rec.tls?.certSha256, certVerified: rec.tls ? String(rec.tls.authorized) : undefined, certError: rec.tls?.authError, dane: rec.tls?.dane, mtaSts: rec.stsMode, tlsPolicy: rec.policy, requirement: job.requirement, reply, outcome: outcome.state } },
             now,
           );
           this.deps.log.info(
@@ -526,7 +612,7 @@ export class DeliveryEngine {
         }
         if (observed) await recordPosture(tx, job.domain, observed, now);
         const tlsOutcome = this.config.smarthost ? undefined : tlsReportResult(records);
-        if (tlsOutcome) await countTlsResult(tx, { day: utcDay(now), domain: job.domain, policyType: 'no-policy-found', ...tlsOutcome });
+        if (tlsOutcome) await countTlsResult(tx, { day: utcDay(now), domain: job.domain, ...tlsOutcome });
         if (downgrade) {
           const mx = [...records.values()].find((rec) => rec.mx)?.mx ?? '';
           await appendAuditEvent(tx, { type: 'delivery:posture_downgrade', data: { queueId: message.id, domain: job.domain, remembered: posture ?? '', mx } }, now);
@@ -565,12 +651,20 @@ export class DeliveryEngine {
  * went out over TLS, a failure when TLS could not be established as
  * required (4.7.5); nothing for cleartext sessions nobody required TLS for.
  */
-export function tlsReportResult(records: ReadonlyMap<number, AttemptRecord>): { mx: string; resultType: TlsResultType } | undefined {
+export function tlsReportResult(records: ReadonlyMap<number, AttemptRecord>): { mx: string; resultType: TlsResultType; policyType: PolicyType } | undefined {
   const all = [...records.values()];
-  const delivered = all.find((r) => classifyReply(r.reply.code) === 'success' && r.tls && r.mx);
-  if (delivered?.mx) return { mx: delivered.mx, resultType: 'success' };
-  const failed = all.find((r) => r.reply.enhanced === '4.7.5' && r.mx);
-  if (failed?.mx) return { mx: failed.mx, resultType: classifyTlsFailure(failed.reply.text) };
+  const delivered = all.find((r) => classifyReply(r.reply.code) === 'success' && (r.tls || r.tlsFailure) && r.mx);
+  if (delivered?.mx) return { mx: delivered.mx, resultType: delivered.tlsFailure ?? 'success', policyType: delivered.policy ?? 'no-policy-found' };
+  const failed = all.find((r) => (r.reply.enhanced === '4.7.5' || r.tlsFailure) && r.mx);
+  if (failed?.mx) return { mx: failed.mx, resultType: failed.tlsFailure ?? classifyTlsFailure(failed.reply.text), policyType: failed.policy ?? 'no-policy-found' };
+  return undefined;
+}
+
+/** Pure: what MTA-STS enforce would have refused in a session that went ahead under testing mode. */
+export function stsTestingFailure(mxAllowed: boolean, tls: TlsFacts | undefined): TlsResultType | undefined {
+  if (!mxAllowed) return 'validation-failure';
+  if (!tls) return 'starttls-not-supported';
+  if (!tls.authorized) return classifyTlsFailure(tls.authError ?? 'untrusted');
   return undefined;
 }
 

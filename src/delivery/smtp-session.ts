@@ -12,9 +12,10 @@
  * upgrade that changes this fails loudly.
  */
 import { rootCertificates } from 'node:tls';
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { tlsaLabel, verifyDane, type TlsaRecord } from '../probe/dane.js';
 import { tlsClientSettings, type TransportRequirement } from './transport-requirement.js';
 
 export interface RemoteReply {
@@ -29,8 +30,12 @@ export interface TlsFacts {
   readonly version: string;
   readonly cipher: string;
   readonly authorized: boolean;
+  /** Why the certificate did not verify against the trusted CAs (OpenSSL's code), when it did not. */
+  readonly authError?: string | undefined;
   /** SHA-256 fingerprint of the server certificate (evidence for the audit log). */
   readonly certSha256?: string | undefined;
+  /** The TLSA record the server's chain matched, e.g. "3 1 1" (DANE-authenticated sessions). */
+  readonly dane?: string | undefined;
 }
 
 export interface SessionTarget {
@@ -45,6 +50,11 @@ export interface SessionTarget {
   readonly greetingTimeoutMs: number;
   readonly socketTimeoutMs: number;
   readonly auth?: { readonly user: string; readonly pass: string } | undefined;
+  /**
+   * Usable DNSSEC-authenticated TLSA records of the MX (RFC 7672): the
+   * server's chain must match one of them; PKIX validation is not required.
+   */
+  readonly dane?: readonly TlsaRecord[] | undefined;
 }
 
 export interface TransactionRecipient {
@@ -122,6 +132,21 @@ export function dsnRcptArgs(r: TransactionRecipient): string {
   return args.length ? ` ${args.join(' ')}` : '';
 }
 
+/** The certificates the server sent (DER, leaf first), bounded. */
+function peerChain(socket: TLSSocket): Uint8Array[] {
+  const chain: Uint8Array[] = [];
+  const seen = new Set<string>();
+  let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  while (cert?.raw && chain.length < 10) {
+    const fp = cert.fingerprint256;
+    if (seen.has(fp)) break;
+    seen.add(fp);
+    chain.push(cert.raw);
+    cert = cert.issuerCertificate;
+  }
+  return chain;
+}
+
 export class SmtpSession {
   messages = 0;
   private closed = false;
@@ -170,7 +195,8 @@ export class SmtpSession {
       logger: false,
       tls: {
         servername: target.host,
-        rejectUnauthorized: settings.verifyCertificate,
+        // DANE authenticates with the TLSA records instead of the CA system (checked after the handshake)
+        rejectUnauthorized: target.dane ? false : settings.verifyCertificate,
         minVersion: settings.minVersion,
         ca: [...rootCertificates, ...target.trustedCas],
       },
@@ -190,15 +216,25 @@ export class SmtpSession {
       });
       conn.connect(() => {
         const socket = (conn as unknown as { _socket: TLSSocket })._socket;
-        const tls = conn.secure && typeof socket.getProtocol === 'function'
-          ? { version: socket.getProtocol() ?? 'TLS', cipher: socket.getCipher().name, authorized: socket.authorized, certSha256: socket.getPeerCertificate().fingerprint256 || undefined }
+        const encrypted = conn.secure && typeof socket.getProtocol === 'function';
+        const dane = encrypted && target.dane ? verifyDane(target.dane, peerChain(socket), { mxHost: target.host }) : undefined;
+        const tls = encrypted
+          ? {
+              version: socket.getProtocol() ?? 'TLS',
+              cipher: socket.getCipher().name,
+              authorized: socket.authorized,
+              authError: socket.authorized ? undefined : String(socket.authorizationError ?? '').slice(0, 100) || undefined,
+              certSha256: socket.getPeerCertificate().fingerprint256 || undefined,
+              dane: dane?.ok ? tlsaLabel(dane.matched) : undefined,
+            }
           : undefined;
-        if (target.requirement !== 'none' && target.requirement !== 'may' && !tls) {
+        const refuse = (text: string): void => {
           settled = true;
           conn.close();
-          reject(new SessionError({ text: 'STARTTLS required but the session is not encrypted' }, 'starttls'));
-          return;
-        }
+          reject(new SessionError({ enhanced: '4.7.5', text: text.slice(0, 300) }, 'starttls'));
+        };
+        if (target.requirement !== 'none' && target.requirement !== 'may' && !tls) return refuse('STARTTLS required but the session is not encrypted');
+        if (dane && !dane.ok) return refuse(`TLS required but not established: DANE verification failed: ${dane.reason}`);
         const ready = (): void => {
           settled = true;
           resolve(new SmtpSession(conn, target, tls));

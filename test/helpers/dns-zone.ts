@@ -9,6 +9,9 @@
  * DNSSEC-signed data, including NXDOMAIN/NODATA), and names in `truncate`
  * answered over UDP with TC=1 and nothing else — the full answer is served
  * over TCP on the same port, which is opened only when `truncate` is given.
+ *
+ * The records array is read on every question, so a test may change it
+ * (push, splice) while the zone runs.
  */
 import { Socket } from 'node:net';
 import dns2 from 'dns2';
@@ -65,7 +68,8 @@ const DO_BIT = 0x8000;
 
 export async function startDnsZone(records: readonly ZoneRecord[], options: DnsZoneOptions = {}): Promise<DnsZone> {
   const lower = (n: string): string => n.toLowerCase().replace(/\.$/, '');
-  const names = new Set(records.map((r) => lower(r.name)));
+  // computed per question: a test may change the records array while the zone runs
+  const names = { has: (n: string): boolean => records.some((r) => lower(r.name) === n) };
   const servfail = new Set((options.servfail ?? []).map(lower));
   const secure = new Set((options.secure ?? []).map(lower));
   const truncate = new Set((options.truncate ?? []).map(lower));
