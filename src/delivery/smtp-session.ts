@@ -211,7 +211,8 @@ export class SmtpSession {
         // a TLS requirement that cannot be met is never a permanent verdict on the recipient
         // (the server may fix its certificate, the path may stop stripping STARTTLS): no
         // reply code, so the recipient is deferred, never bounced on a 5xx to STARTTLS
-        const reply = stage === 'starttls' ? { enhanced: '4.7.5', text: `TLS required but not established: ${replyOf(err).text}`.slice(0, 300) } : replyOf(err);
+        const refused = err.command === 'STARTTLS' && err.responseCode !== undefined ? 'the server refused STARTTLS: ' : '';
+        const reply = stage === 'starttls' ? { enhanced: '4.7.5', text: `TLS required but not established: ${refused}${replyOf(err).text}`.slice(0, 300) } : replyOf(err);
         reject(new SessionError(reply, stage));
       });
       conn.connect(() => {

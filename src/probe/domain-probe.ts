@@ -9,14 +9,41 @@ import type { Queryable } from '../db/database.js';
 import type { DnsResolver } from '../delivery/dns.js';
 import { resolveDestination } from '../delivery/mx.js';
 import { isSealgateError } from '../errors.js';
+import { daneRequirement, tlsaLabel, verifyDane } from './dane.js';
+import { stsMxMatches } from './mta-sts-policy.js';
+import type { StsLookup } from './mta-sts.js';
 import { probeMx, type MxProbeResult } from './smtp-probe.js';
+import type { TlsaLookup } from './tlsa-dns.js';
+
+/** What DANE says about one MX address (only when dns.dnssecValidating is on). */
+export interface DaneFacts {
+  readonly status: 'not-validating' | 'insecure' | 'none' | 'unusable' | 'usable' | 'lookup-failed';
+  readonly reason: string;
+  /** DANE applies: whether the presented chain matched a usable TLSA record. */
+  readonly verified?: boolean | undefined;
+  /** The record that matched, e.g. "3 1 1". */
+  readonly matched?: string | undefined;
+}
+
+/** The domain's MTA-STS policy as the probe found it (no values beyond the policy itself). */
+export interface StsFacts {
+  readonly mode: 'enforce' | 'testing' | 'none';
+  readonly id?: string | undefined;
+  readonly mx: readonly string[];
+  readonly source: StsLookup['source'];
+  readonly error?: string | undefined;
+}
+
+export type ProbedMx = MxProbeResult & { readonly dane?: DaneFacts | undefined };
 
 export interface DomainProbe {
   readonly domain: string;
   readonly probedAt: number;
   readonly route: 'mx' | 'implicit-mx' | 'null-mx' | 'no-route' | 'dns-error';
-  readonly mx: readonly MxProbeResult[];
+  readonly mx: readonly ProbedMx[];
   readonly error?: string | undefined;
+  /** MTA-STS policy in force for the domain; absent when MTA-STS lookups are off. */
+  readonly mtaSts?: StsFacts | undefined;
   /** true when read from the cache. */
   readonly cached?: boolean | undefined;
 }
@@ -29,6 +56,29 @@ export interface ProbeDeps {
   readonly trustedCas: readonly string[];
   readonly timeoutMs: number;
   readonly now: () => number;
+  /** The domain's MTA-STS policy (tls.mtaSts.enabled). */
+  readonly mtaSts?: ((domain: string) => Promise<StsLookup>) | undefined;
+  /** TLSA lookup of an MX host (only when dns.dnssecValidating). */
+  readonly tlsa?: ((mxHost: string) => Promise<TlsaLookup>) | undefined;
+}
+
+function stsFacts(l: StsLookup): StsFacts {
+  const p = l.policy;
+  return { mode: p?.mode ?? 'none', id: p?.id, mx: p?.mx ?? [], source: l.source, error: l.error };
+}
+
+async function daneFacts(r: MxProbeResult, tlsa: (mxHost: string) => Promise<TlsaLookup>): Promise<DaneFacts> {
+  let lookup: TlsaLookup;
+  try {
+    lookup = await tlsa(r.mx);
+  } catch (err) {
+    return { status: 'lookup-failed', reason: (err as Error).message };
+  }
+  const d = daneRequirement({ authenticated: lookup.authenticated, records: lookup.records, dnssecValidating: true, malformed: lookup.malformed });
+  if (!d.applies) return { status: d.status, reason: d.reason };
+  const chain = (r.chain ?? []).map((b64) => Buffer.from(b64, 'base64'));
+  const v = verifyDane(d.usable, chain, { mxHost: r.mx });
+  return v.ok ? { status: 'usable', reason: d.reason, verified: true, matched: tlsaLabel(v.matched) } : { status: 'usable', reason: `${d.reason}; ${v.reason}`, verified: false };
 }
 
 export async function probeDomain(domain: string, deps: ProbeDeps): Promise<DomainProbe> {
@@ -40,12 +90,16 @@ export async function probeDomain(domain: string, deps: ProbeDeps): Promise<Doma
     if (isSealgateError(err, 'SG_DNS_TEMPORARY')) return { domain, probedAt, route: 'dns-error', mx: [], error: err.message };
     throw err;
   }
-  if (destination.kind !== 'targets') return { domain, probedAt, route: destination.kind, mx: [] };
-  const mx: MxProbeResult[] = [];
+  const mtaSts = deps.mtaSts ? stsFacts(await deps.mtaSts(domain)) : undefined;
+  if (destination.kind !== 'targets') return { domain, probedAt, route: destination.kind, mx: [], mtaSts };
+  const mx: ProbedMx[] = [];
   for (const t of destination.targets) {
-    for (const ip of t.addresses) mx.push(await probeMx({ mx: t.host, ip, port: deps.port, heloName: deps.heloName, trustedCas: deps.trustedCas, timeoutMs: deps.timeoutMs }, deps.now));
+    for (const ip of t.addresses) {
+      const r = await probeMx({ mx: t.host, ip, port: deps.port, heloName: deps.heloName, trustedCas: deps.trustedCas, timeoutMs: deps.timeoutMs }, deps.now);
+      mx.push(deps.tlsa ? { ...r, dane: await daneFacts(r, deps.tlsa) } : r);
+    }
   }
-  return { domain, probedAt, route: destination.implicit ? 'implicit-mx' : 'mx', mx };
+  return { domain, probedAt, route: destination.implicit ? 'implicit-mx' : 'mx', mx, mtaSts };
 }
 
 /** An MX result that satisfies `verify`: STARTTLS, TLS 1.2+, chain valid, name matches, not expired. */
@@ -66,11 +120,23 @@ export function explainProtectedMail(p: DomainProbe): ProtectedMailVerdict {
   if (p.route === 'null-mx') return { method: 'no-secure-route', reasons: ['the domain publishes a null MX: it accepts no mail'] };
   if (p.route === 'no-route') return { method: 'no-secure-route', reasons: ['no MX and no address records'] };
   if (p.route === 'dns-error') return { method: 'no-secure-route', reasons: [`DNS lookup failed: ${p.error ?? 'unknown'}`] };
-  const good = p.mx.find(verifiedTls);
-  if (good) return { method: 'tls-verified', via: good.mx, reasons: [`${good.mx} offers STARTTLS with ${good.tlsVersion ?? 'TLS'} and a valid certificate for its name`] };
+  const enforce = p.mtaSts?.mode === 'enforce' ? p.mtaSts : undefined;
+  const allowed = (r: ProbedMx): boolean => !enforce || stsMxMatches(r.mx, enforce.mx);
+  const daneOk = (r: ProbedMx): boolean => r.dane?.verified === true && r.starttls && (r.tlsVersion === 'TLSv1.2' || r.tlsVersion === 'TLSv1.3');
+  // DANE, where it applies, is the authentication (RFC 7672); elsewhere the CA system
+  const good = p.mx.find((r) => allowed(r) && (r.dane?.status === 'usable' ? daneOk(r) : verifiedTls(r)));
+  if (good) {
+    const how = good.dane?.verified
+      ? `${good.mx} offers STARTTLS with ${good.tlsVersion ?? 'TLS'} and its certificate matches its DNSSEC-signed TLSA record ${good.dane.matched ?? ''} (DANE)`
+      : `${good.mx} offers STARTTLS with ${good.tlsVersion ?? 'TLS'} and a valid certificate for its name`;
+    return { method: 'tls-verified', via: good.mx, reasons: [enforce ? `${how}; it is listed in the domain's MTA-STS policy (enforce)` : how] };
+  }
   const reasons = p.mx.map((r) => {
+    if (!allowed(r)) return `${r.mx} [${r.ip}]: not listed in the domain's MTA-STS policy (enforce: ${enforce?.mx.join(', ') ?? ''})`;
     if (!r.reachable) return `${r.mx} [${r.ip}]: unreachable (${r.error ?? 'no answer'})`;
     if (!r.starttls) return `${r.mx} [${r.ip}]: no STARTTLS`;
+    if (r.dane?.status === 'usable') return `${r.mx} [${r.ip}]: DANE applies but the certificate does not match the TLSA records (${r.dane.reason})`;
+    if (r.dane?.status === 'lookup-failed') return `${r.mx} [${r.ip}]: TLSA lookup failed (${r.dane.reason}); the host is skipped until it answers`;
     const c = r.certificate;
     if (!c) return `${r.mx} [${r.ip}]: no certificate presented`;
     const problems = [!c.chainValid && `certificate does not chain to a trusted CA (${c.chainError ?? 'unknown'})`, !c.nameMatches && 'certificate does not name the host', c.expired && 'certificate expired or not yet valid', !(r.tlsVersion === 'TLSv1.2' || r.tlsVersion === 'TLSv1.3') && `TLS version ${r.tlsVersion ?? '?'} below 1.2`].filter(Boolean);
@@ -88,7 +154,7 @@ export async function storeProbe(db: Queryable, p: DomainProbe, ttl: ProbeCacheT
   const expires = p.probedAt + (explainProtectedMail(p).method === 'tls-verified' ? ttl.positiveMs : ttl.negativeMs);
   await db.run('DELETE FROM probe_results WHERE domain = ?', [p.domain]);
   // one row per MX address; a domain without MX keeps one row with mx '' describing the route
-  const rows = p.mx.length ? p.mx.map((r) => ({ mx: r.mx, ip: r.ip, result: { ...r, route: p.route } })) : [{ mx: '', ip: '', result: { route: p.route, error: p.error } }];
+  const rows = p.mx.length ? p.mx.map((r) => ({ mx: r.mx, ip: r.ip, result: { ...r, route: p.route, mtaSts: p.mtaSts } })) : [{ mx: '', ip: '', result: { route: p.route, error: p.error, mtaSts: p.mtaSts } }];
   for (const row of rows) {
     await db.run('INSERT INTO probe_results (domain, mx, ip, probed_at, expires_at, result) VALUES (?, ?, ?, ?, ?, ?)', [p.domain, row.mx, row.ip, p.probedAt, expires, JSON.stringify(row.result)]);
   }
@@ -97,13 +163,14 @@ export async function storeProbe(db: Queryable, p: DomainProbe, ttl: ProbeCacheT
 export async function loadProbe(db: Queryable, domain: string, now: number): Promise<DomainProbe | undefined> {
   const rows = await db.all<{ mx: string; ip: string; probed_at: number; expires_at: number; result: string }>('SELECT mx, ip, probed_at, expires_at, result FROM probe_results WHERE domain = ? ORDER BY rowid', [domain]);
   if (rows.length === 0 || rows.some((r) => r.expires_at <= now)) return undefined;
-  const parsed = rows.map((r) => JSON.parse(r.result) as MxProbeResult & { route: DomainProbe['route']; error?: string });
+  const parsed = rows.map((r) => JSON.parse(r.result) as ProbedMx & { route: DomainProbe['route']; error?: string; mtaSts?: StsFacts });
   const first = parsed[0];
   return {
     domain,
     probedAt: rows[0]?.probed_at ?? now,
     route: first?.route ?? 'mx',
-    mx: rows[0]?.mx === '' ? [] : parsed.map(({ route: _route, ...r }) => r),
+    mx: rows[0]?.mx === '' ? [] : parsed.map(({ route: _route, mtaSts: _sts, ...r }) => r),
+    mtaSts: first?.mtaSts,
     error: rows[0]?.mx === '' ? first?.error : undefined,
     cached: true,
   };

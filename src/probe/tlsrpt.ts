@@ -27,11 +27,13 @@ export type TlsResultType =
 
 /** Pure: a TLS failure description (our session error text) → RFC 8460 result type. */
 export function classifyTlsFailure(text: string): TlsResultType {
+  // DANE first: its failure texts also say "does not match"
+  if (/DANE verification failed/i.test(text)) return 'validation-failure';
+  if (/DANE required/i.test(text)) return 'dane-required';
   if (/ALTNAME|does not match|Hostname\/IP does not match|host.?name/i.test(text)) return 'certificate-host-mismatch';
   if (/EXPIRED|not yet valid|CERT_NOT_YET_VALID/i.test(text)) return 'certificate-expired';
   if (/SELF_SIGNED|self.signed|unable to (get|verify)|UNABLE_TO_|unknown ca|untrusted|CERT_UNTRUSTED/i.test(text)) return 'certificate-not-trusted';
   if (/STARTTLS|not encrypted|upgrading connection/i.test(text)) return 'starttls-not-supported';
-  if (/DANE/i.test(text)) return 'dane-required';
   return 'validation-failure';
 }
 

@@ -139,4 +139,19 @@ describe('MTA-STS at delivery', () => {
       { domain: 'testing.test', mode: 'testing' },
     ]);
   });
+
+  it('sealgate probe shows the policy and which MX hosts it allows', async () => {
+    const good = await runCli(['-c', setup.configPath, 'probe', 'enforce.test', '--fresh']);
+    expect(good.stdout).toContain('MTA-STS: enforce (id enforce1), mx mx.enforce.test');
+    expect(good.stdout).toContain("A PHI message (needs verified TLS) would be delivered over verified TLS via mx.enforce.test.");
+    expect(good.stdout).toContain("it is listed in the domain's MTA-STS policy (enforce)");
+    const mismatch = await runCli(['-c', setup.configPath, 'probe', 'mismatch.test', '--fresh']);
+    expect(mismatch.stdout).toContain('MTA-STS: enforce (id mismatch1), mx mx.mismatch.test');
+    // a valid certificate does not help an MX the policy does not list
+    expect(mismatch.stdout).toMatch(/mx\.rogue\.test \[127\.0\.0\.82\]:\d+ {2}STARTTLS TLSv1\.3 \S+ {2}certificate CN=mx\.rogue\.test from CN=Sealgate Test CA: chain valid, name matches/);
+    expect(mismatch.stdout).toContain("mx.rogue.test [127.0.0.82]: not listed in the domain's MTA-STS policy (enforce: mx.mismatch.test)");
+    const json = JSON.parse((await runCli(['-c', setup.configPath, 'probe', 'testing.test', '--json'])).stdout) as { mtaSts: unknown; protectedMail: { method: string } };
+    expect(json.mtaSts).toMatchObject({ mode: 'testing', id: 'testing1', mx: ['mx.testing.test'] });
+    expect(json.protectedMail.method).toBe('tls-verified');
+  });
 });

@@ -11,7 +11,9 @@ describe('classifyTlsFailure', () => {
     ['TLS required but not established: 500 Error: command not recognized', 'validation-failure'],
     ['STARTTLS required but the session is not encrypted', 'starttls-not-supported'],
     ['TLS required but not established: ETLS: Error upgrading connection with STARTTLS', 'starttls-not-supported'],
-    ['DANE required but not available yet', 'dane-required'],
+    ['DANE required but mx.example.net has no usable DNSSEC-authenticated TLSA records', 'dane-required'],
+    ['TLS required but not established: DANE verification failed: 3 1 1: the server certificate does not match', 'validation-failure'],
+    ['TLS required but not established: the server refused STARTTLS: command not recognized', 'starttls-not-supported'],
   ])('%s', (text, expected) => {
     expect(classifyTlsFailure(text)).toBe(expected);
   });

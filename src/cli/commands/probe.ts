@@ -9,14 +9,35 @@ import { gatewayHostname, openDatabase } from '../../daemon.js';
 import { createResolver } from '../../delivery/dns.js';
 import { loadTrustedCas } from '../../delivery/engine.js';
 import { explainProtectedMail, loadProbe, probeDomain, storeProbe, type DomainProbe } from '../../probe/domain-probe.js';
-import type { MxProbeResult } from '../../probe/smtp-probe.js';
+import type { ProbedMx, StsFacts } from '../../probe/domain-probe.js';
+import { fetchStsPolicyText } from '../../probe/mta-sts-fetch.js';
+import { MtaStsResolver } from '../../probe/mta-sts.js';
+import { lookupTlsa } from '../../probe/tlsa-dns.js';
 import { appendAuditEvent } from '../../audit/log.js';
 import { forgetPosture } from '../../probe/posture.js';
 import { CliExit, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+\.?$/i;
 
-function mxLine(r: MxProbeResult): string {
+function daneLine(r: ProbedMx): string {
+  const d = r.dane;
+  if (!d) return '';
+  if (d.status === 'usable') return d.verified ? `\n      DANE: certificate matches TLSA ${d.matched ?? ''}` : `\n      DANE: certificate does NOT match the TLSA records (${d.reason})`;
+  return `\n      DANE: ${d.status === 'lookup-failed' ? `TLSA lookup failed (${d.reason})` : d.reason}`;
+}
+
+function stsLine(s: StsFacts | undefined): string | undefined {
+  if (!s) return undefined;
+  const kept = s.source === 'stale' ? ` (cached policy kept: refreshing failed: ${s.error ?? '?'})` : s.error ? ` (${s.error})` : '';
+  if (s.mode === 'none') return `MTA-STS: no policy${kept}`;
+  return `MTA-STS: ${s.mode} (id ${s.id ?? '?'}), mx ${s.mx.join(', ')}${kept}`;
+}
+
+function mxLine(r: ProbedMx): string {
+  return mxFacts(r) + daneLine(r);
+}
+
+function mxFacts(r: ProbedMx): string {
   const where = `${r.mx} [${r.ip}]:${r.port}`;
   if (!r.reachable) return `  ${where}  unreachable: ${r.error ?? 'no answer'}`;
   if (!r.starttls) return `  ${where}  no STARTTLS (cleartext only)`;
@@ -29,6 +50,8 @@ function mxLine(r: MxProbeResult): string {
 
 export function formatProbe(p: DomainProbe): string {
   const lines = [`${p.domain}: ${p.route === 'mx' ? `${p.mx.length} MX address${p.mx.length === 1 ? '' : 'es'}` : p.route}${p.cached ? ` (cached, probed ${new Date(p.probedAt).toISOString()})` : ''}`];
+  const sts = stsLine(p.mtaSts);
+  if (sts) lines.push(sts);
   for (const r of p.mx) lines.push(mxLine(r));
   const verdict = explainProtectedMail(p);
   lines.push('');
@@ -70,12 +93,20 @@ export function registerProbe(program: Command): void {
         }
         let result = opts.fresh ? undefined : await loadProbe(db, domain, Date.now());
         if (!result) {
+          const resolver = createResolver({ servers: config.dns.servers });
+          const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
+          const sts = config.tls.mtaSts;
+          const stsResolver = sts.enabled
+            ? new MtaStsResolver({ db, resolver, now: Date.now, recheckMs: 0, fetchText: (d) => fetchStsPolicyText(d, { resolver, port: sts.httpsPort, trustedCas, timeoutMs: sts.fetchTimeout, maxBytes: 64 * 1024 }) })
+            : undefined;
           result = await probeDomain(domain, {
-            resolver: createResolver({ servers: config.dns.servers }),
+            resolver,
+            mtaSts: stsResolver ? (d) => stsResolver.policyFor(d, true) : undefined,
+            tlsa: config.dns.dnssecValidating ? (h) => lookupTlsa(h, { servers: config.dns.servers, port: config.delivery.port }) : undefined,
             random: Math.random,
             port: config.delivery.port,
             heloName: gatewayHostname(config),
-            trustedCas: await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f))),
+            trustedCas,
             timeoutMs: config.probe.timeout,
             now: Date.now,
           });
