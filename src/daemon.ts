@@ -89,6 +89,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   if (cleaned.tmp + cleaned.orphans > 0) log.info({ event: 'SPOOL_ORPHANS_REMOVED', tmp: cleaned.tmp, orphans: cleaned.orphans }, 'removed unacknowledged spool files');
 
   const freeSpace = new FreeSpaceProbe(spool.root, now);
+  const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
   const engine = config.delivery.enabled
     ? new DeliveryEngine(config, {
         db,
@@ -100,7 +101,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         spoolKeyId: () => keyring.current.id,
         resolver: createResolver({ servers: config.dns.servers }),
         hostname,
-        trustedCas: await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f))),
+        trustedCas,
       })
     : undefined;
   const inspector = config.inspection.enabled
@@ -132,6 +133,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         spoolKeyId: () => keyring.current.id,
         requirement: config.delivery.defaultRequirement,
         onQueued: () => engine.wake(),
+        trustedCas,
       })
     : undefined;
   await appendAudit(db, { type: 'daemon:started', data: { version: VERSION } }, now());

@@ -67,6 +67,7 @@ export type AuditEventDataMap = {
   'probe:posture_accepted': { domain: string; operator: string };
   /** A daily TLS-RPT report for `domain` and `day` was queued as `queueId`. */
   'tlsrpt:report_queued': { domain: string; day: string; queueId: string; recipients: number };
+  'tlsrpt:report_posted': { domain: string; day: string; host: string; status: string };
   /** Inspection and the decision ran: PHI yes/no, categories found (names, never values), required protection, methods chosen. */
   'inspect:verdict': { queueId: string; phi: string; categories: string[]; notFullyScanned: string; protection: string; methods: string[] };
   /** At start, recipients left in flight by a stopped or crashed daemon were returned to the queue. */
@@ -129,6 +130,7 @@ export const AUDIT_EVENT_FIELDS = {
   'delivery:posture_downgrade': { queueId: 'string', domain: 'string', remembered: 'string', mx: 'string' },
   'probe:posture_accepted': { domain: 'string', operator: 'string' },
   'tlsrpt:report_queued': { domain: 'string', day: 'string', queueId: 'string', recipients: 'integer' },
+  'tlsrpt:report_posted': { domain: 'string', day: 'string', host: 'string', status: 'string' },
   'inspect:verdict': { queueId: 'string', phi: 'string', categories: 'string[]', notFullyScanned: 'string', protection: 'string', methods: 'string[]' },
   'delivery:recovered': { recipients: 'integer' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };

@@ -3,14 +3,18 @@
  * with counts from a finished UTC day, look up `_smtp._tls.<domain>`; when it
  * names mailto: report addresses, queue a multipart/report email with the
  * gzip-compressed JSON report to them, in the same transaction that removes
- * the day's counts (so a report is sent once). Domains that publish no
- * policy have their counts dropped. Runs at start and then hourly.
+ * the day's counts (so a report is sent once); `https:` report URIs get the
+ * report POSTed (application/tlsrpt+gzip, RFC 8460 §5.2). A domain with
+ * only https URIs keeps its counts while every POST fails, for up to
+ * HTTPS_RETRY_DAYS. Domains that publish no policy have their counts
+ * dropped. Runs at start and then hourly.
  */
 import { Readable } from 'node:stream';
 import MimeNode from 'nodemailer/lib/mime-node';
 import type { Database } from '../db/database.js';
 import type { DnsResolver } from '../delivery/dns.js';
-import { appendAuditEvent } from '../audit/log.js';
+import { HttpsError, httpsRequest } from '../net/https-client.js';
+import { appendAudit, appendAuditEvent } from '../audit/log.js';
 import type { Logger } from '../log/logger.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { insertQueuedMessage } from '../queue/store.js';
@@ -62,6 +66,34 @@ export interface ReporterDeps {
   readonly requirement: string;
   /** Called after reports were queued (wakes the delivery engine). */
   readonly onQueued?: () => void;
+  /** Extra trusted CAs for https: report URIs (tls.trustedCaFiles). */
+  readonly trustedCas?: readonly string[];
+  /** Time allowed for one report upload. */
+  readonly postTimeoutMs?: number;
+}
+
+/** Days a report whose only destinations are https: URIs is retried before its counts are dropped. */
+export const HTTPS_RETRY_DAYS = 3;
+
+/** POSTs the report to one https: URI; the HTTP status, or the failure kind. */
+async function postReport(deps: ReporterDeps, uri: string, gzip: Buffer): Promise<{ host: string; status: string; ok: boolean }> {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return { host: '', status: 'bad-uri', ok: false };
+  }
+  const host = url.hostname;
+  try {
+    const res = await httpsRequest(
+      { host, port: url.port ? Number(url.port) : 443, path: `${url.pathname}${url.search}`, method: 'POST', headers: { 'content-type': 'application/tlsrpt+gzip' }, body: gzip },
+      { resolver: deps.resolver, trustedCas: deps.trustedCas ?? [], timeoutMs: deps.postTimeoutMs ?? 30_000, maxResponseBytes: 64 * 1024 },
+    );
+    return { host, status: String(res.status), ok: res.status >= 200 && res.status < 300 };
+  } catch (err) {
+    if (err instanceof HttpsError) return { host, status: err.kind, ok: false };
+    throw err;
+  }
 }
 
 /** One pass: report every finished day. Returns how many reports were queued. */
@@ -78,7 +110,7 @@ export async function sendTlsReports(deps: ReporterDeps): Promise<number> {
       continue;
     }
     const drop = (): Promise<unknown> => deps.db.run('DELETE FROM tlsrpt_counts WHERE domain = ? AND day = ?', [domain, day]);
-    if (!rua || rua.mailto.length === 0) {
+    if (!rua || (rua.mailto.length === 0 && rua.https.length === 0)) {
       await drop();
       continue;
     }
@@ -86,7 +118,21 @@ export async function sendTlsReports(deps: ReporterDeps): Promise<number> {
     const id = generateQueueId(now, deps.random);
     const reportId = `${day}.${domain}.${id}@${deps.hostname}`;
     const report = buildTlsRptReport({ domain, day, organization: `Sealgate at ${deps.hostname}`, contact: `postmaster@${deps.hostname}`, reportId, rows: await countsFor(deps.db, domain, day) });
-    const email = await buildTlsRptEmail({ domain, day, reportingHost: deps.hostname, reportId, to: rua.mailto, gzip: encodeTlsRptReport(report), now, messageId: `<${id}.tlsrpt@${deps.hostname}>` });
+    const gzip = encodeTlsRptReport(report);
+    let posted = 0;
+    for (const uri of rua.https.slice(0, 5)) {
+      const r = await postReport(deps, uri, gzip);
+      if (r.ok) posted++;
+      await appendAudit(deps.db, { type: 'tlsrpt:report_posted', data: { domain, day, host: r.host, status: r.status } }, deps.now());
+      deps.log.info({ event: r.ok ? 'TLSRPT_POSTED' : 'TLSRPT_POST_FAILED', domain, day, host: r.host, status: r.status }, r.ok ? 'TLS report posted' : 'TLS report upload failed');
+    }
+    if (rua.mailto.length === 0) {
+      const age = (Date.parse(`${today}T00:00:00Z`) - Date.parse(`${day}T00:00:00Z`)) / 86_400_000;
+      // kept for the next pass while every upload fails, for a few days at most
+      if (posted > 0 || age > HTTPS_RETRY_DAYS) await drop();
+      continue;
+    }
+    const email = await buildTlsRptEmail({ domain, day, reportingHost: deps.hostname, reportId, to: rua.mailto, gzip, now, messageId: `<${id}.tlsrpt@${deps.hostname}>` });
     const file = await deps.spool.write(id, Readable.from([email]));
     await file.commit();
     try {

@@ -34,7 +34,7 @@ export async function startStsServer(options: { ip: string; port?: number; ca: P
   const answers = new Map<string, StsAnswer>();
   const requests = new Map<string, number>();
   const server: Server = createServer({ key: cert.keyPem, cert: cert.certPem }, (req, res) => {
-    const host = String(req.headers.host ?? '').toLowerCase();
+    const host = String(req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
     requests.set(host, (requests.get(host) ?? 0) + 1);
     const answer = answers.get(host);
     if (!answer || req.url !== '/.well-known/mta-sts.txt') {
