@@ -4,6 +4,8 @@
  * recovery, SIGHUP reload, SIGTERM drain.
  */
 import { randomBytes } from 'node:crypto';
+import { Metrics } from './metrics/registry.js';
+import { startMetricsServer } from './metrics/http.js';
 import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -89,6 +91,10 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   if (cleaned.tmp + cleaned.orphans > 0) log.info({ event: 'SPOOL_ORPHANS_REMOVED', tmp: cleaned.tmp, orphans: cleaned.orphans }, 'removed unacknowledged spool files');
 
   const freeSpace = new FreeSpaceProbe(spool.root, now);
+  const metrics = new Metrics();
+  metrics.gauge('sealgate_queue_recipients', async () =>
+    (await db.all<{ state: string; n: number }>('SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state')).map((r) => ({ labels: { state: r.state }, value: r.n })),
+  );
   const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
   const engine = config.delivery.enabled
     ? new DeliveryEngine(config, {
@@ -102,10 +108,11 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         resolver: createResolver({ servers: config.dns.servers }),
         hostname,
         trustedCas,
+        metrics,
       })
     : undefined;
   const inspector = config.inspection.enabled
-    ? new Inspector({ db, spool, log, now, e2eDomains: () => new Set(config.inspection.e2eDomains), onInspected: () => engine?.wake() })
+    ? new Inspector({ db, spool, log, now, e2eDomains: () => new Set(config.inspection.e2eDomains), onInspected: () => engine?.wake(), metrics })
     : undefined;
   const ingress = new Ingress(config, {
     db,
@@ -116,7 +123,11 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     hostname,
     spoolKeyId: () => keyring.current.id,
     availableBytes: () => freeSpace.availableBytes(),
-    onQueued: () => (inspector ? inspector.wake() : engine?.wake()),
+    onQueued: (_id, connector) => {
+      metrics.inc('sealgate_messages_accepted_total', { connector });
+      if (inspector) inspector.wake();
+      else engine?.wake();
+    },
   });
   await ingress.start();
   inspector?.start();
@@ -136,6 +147,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         trustedCas,
       })
     : undefined;
+  const metricsServer = config.metrics.enabled ? await startMetricsServer(metrics, { host: config.metrics.host, port: config.metrics.port }) : undefined;
+  if (metricsServer) log.info({ event: 'METRICS_LISTENING', host: metricsServer.host, port: metricsServer.port }, 'metrics endpoint ready');
   await appendAudit(db, { type: 'daemon:started', data: { version: VERSION } }, now());
   log.info({ event: 'DAEMON_READY', version: VERSION, config: loaded.source, listeners: ingress.addresses(), keyId: keyring.current.id }, 'sealgate ready');
 
@@ -144,6 +157,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     stopping ??= (async () => {
       log.info({ event: 'DAEMON_STOPPING', reason }, 'stopping');
       reporter?.stop();
+      await metricsServer?.close();
       inspector?.stop();
       await Promise.all([ingress.shutdown(config.smtp.shutdownTimeoutMs), engine?.stop(config.smtp.shutdownTimeoutMs)]);
       await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);

@@ -39,6 +39,7 @@ import { stsMxMatches } from '../probe/mta-sts-policy.js';
 import { MtaStsResolver, type StsLookup } from '../probe/mta-sts.js';
 import { lookupTlsa, type TlsaLookup } from '../probe/tlsa-dns.js';
 import { domainPolicyFor, effectiveRequirement, type DomainPolicy } from '../probe/requirement.js';
+import type { Metrics } from '../metrics/registry.js';
 import { DomainRateLimiter } from './rate-limit.js';
 import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
 import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type TlsFacts } from './smtp-session.js';
@@ -59,6 +60,7 @@ export interface EngineDeps {
   /** Called once a message's every recipient is final, before its rows and spool file go. */
   readonly onMessageFinished?: (tx: Queryable, messageId: string) => Promise<void>;
   readonly pollMs?: number;
+  readonly metrics?: Metrics | undefined;
   /** TLSA lookup of an MX host; default: lookupTlsa through dns.servers. */
   readonly lookupTlsa?: (mxHost: string) => Promise<TlsaLookup>;
 }
@@ -634,11 +636,22 @@ export class DeliveryEngine {
       await Promise.all(notices.map((n) => discardNotice(n)));
       throw err;
     }
+    this.countMetrics(results.map((x) => x.outcome.state), records, downgrade);
     for (const n of notices) this.deps.log.info({ event: 'DSN_QUEUED', queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length }, 'delivery status notification queued');
     if (finished) {
       await this.deps.spool.remove(message.id);
       this.deps.log.info({ event: 'MESSAGE_FINISHED', queueId: message.id }, 'every recipient is final; message removed from the queue');
     }
+  }
+
+  /** Metrics of what the record step committed. */
+  private countMetrics(states: readonly string[], records: ReadonlyMap<number, AttemptRecord>, downgrade: boolean): void {
+    const m = this.deps.metrics;
+    if (!m) return;
+    for (const state of states) m.inc('sealgate_delivery_attempts_total', { outcome: state });
+    const tls = this.config.smarthost ? undefined : tlsReportResult(records);
+    if (tls) m.inc('sealgate_tls_sessions_total', { policy: tls.policyType, result: tls.resultType });
+    if (downgrade) m.inc('sealgate_posture_downgrades_total');
   }
 
   private noticeDeps(): NoticeDeps {

@@ -11,6 +11,7 @@
  * Idempotent: a crash before the commit repeats the inspection.
  */
 import type { Database } from '../db/database.js';
+import type { Metrics } from '../metrics/registry.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { strongest, isTransportRequirement } from '../delivery/transport-requirement.js';
 import type { Logger } from '../log/logger.js';
@@ -29,6 +30,7 @@ export interface InspectorDeps {
   readonly e2eDomains: () => ReadonlySet<string>;
   /** Called after a message was inspected (wakes the delivery engine). */
   readonly onInspected?: () => void;
+  readonly metrics?: Metrics | undefined;
 }
 
 /** Methods this build can deliver; the others hold the recipient. */
@@ -135,6 +137,7 @@ export class Inspector {
         now,
       );
     });
+    this.deps.metrics?.inc('sealgate_inspections_total', { verdict: verdict.phi ? 'phi' : verdict.categories.length > 0 || verdict.notFullyScanned ? 'sensitive' : 'clean' });
     this.deps.log.info({ event: 'MESSAGE_INSPECTED', queueId: id, phi: verdict.phi, categories: verdict.categories, notFullyScanned: verdict.notFullyScanned, protection, methods: summary.methods }, 'message inspected');
   }
 }

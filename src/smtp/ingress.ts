@@ -44,7 +44,7 @@ export interface IngressDeps {
   /** Bytes free on the spool's file system. */
   readonly availableBytes: () => Promise<number>;
   /** Called after a message is queued (wakes the delivery engine). */
-  readonly onQueued?: (queueId: string) => void;
+  readonly onQueued?: (queueId: string, connector: string) => void;
 }
 
 interface Runtime {
@@ -473,7 +473,7 @@ export class Ingress {
         'message queued',
       );
       cb(null, `2.0.0 Ok: queued as ${queueId}`);
-      this.deps.onQueued?.(queueId);
+      this.deps.onQueued?.(queueId, connector.name);
     } catch (err) {
       const e = isSealgateError(err) ? err : new SealgateError('SG_STORAGE_FAILED', { cause: err });
       const level = e.code === 'SG_STORAGE_FAILED' || e.code === 'SG_STORAGE_FULL' ? 'error' : 'info';

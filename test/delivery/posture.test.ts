@@ -48,7 +48,7 @@ beforeAll(async () => {
   ]);
   await setup.writeConfig({
     connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
-    extra: { dns: { servers: [zone.server] }, delivery: { enabled: true, port: mx.port, defaultRequirement: 'encrypt', retry: { backoff: ['1m'] }, connectionIdle: 0 } },
+    extra: { metrics: { enabled: true, port: 0 }, dns: { servers: [zone.server] }, delivery: { enabled: true, port: mx.port, defaultRequirement: 'encrypt', retry: { backoff: ['1m'] }, connectionIdle: 0 } },
   });
   gw = await startGateway(setup.configPath);
 });
@@ -78,6 +78,16 @@ describe('posture memory', () => {
     expect(mx.received).toEqual([]);
     const audit = await runCli(['-c', setup.configPath, 'audit', 'tail', '--json', '-n', '10']);
     expect(audit.stdout).toContain('"type":"delivery:posture_downgrade"');
+    // ... and the metric an operator alerts on
+    const listening = gw.logLines().find((l) => l.event === 'METRICS_LISTENING');
+    const scraped = await (await fetch(`http://127.0.0.1:${String(listening?.port)}/metrics`)).text();
+    expect(scraped).toContain('\nsealgate_posture_downgrades_total 1\n');
+    expect(scraped).toContain('sealgate_delivery_attempts_total{outcome="delivered"} 1\n');
+    expect(scraped).toContain('sealgate_delivery_attempts_total{outcome="deferred"} 1\n');
+    expect(scraped).toContain('sealgate_messages_accepted_total{connector="loopback"} 2\n');
+    expect(scraped).toContain('sealgate_queue_recipients{state="deferred"} 1\n');
+    expect(scraped).not.toContain('posture.test');
+    expect((await fetch(`http://127.0.0.1:${String(listening?.port)}/other`)).status).toBe(404);
 
     // TLS-RPT counts: one successful TLS session, one certificate-host-mismatch failure
     const counts = await withDb(setup.dataDir, (db) => db.all<{ result_type: string; count: number }>("SELECT result_type, count FROM tlsrpt_counts WHERE domain = 'posture.test' ORDER BY result_type"));

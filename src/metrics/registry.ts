@@ -1,0 +1,78 @@
+/**
+ * In-process counters and gauges, rendered in the Prometheus text format
+ * (version 0.0.4). Every metric is declared in METRICS with its help text;
+ * labels carry only low-cardinality operational values (outcome, connector
+ * name, result type) — never addresses, domains, subjects or other PHI.
+ * Gauges are read at scrape time from a collector (e.g. the queue in SQLite).
+ */
+
+export const METRICS = {
+  sealgate_messages_accepted_total: { type: 'counter', help: 'Messages accepted (250 after the durable commit), by connector.' },
+  sealgate_delivery_attempts_total: { type: 'counter', help: 'Recipient delivery attempts, by outcome (delivered, deferred, bounced, expired).' },
+  sealgate_tls_sessions_total: { type: 'counter', help: 'Outbound TLS outcomes counted for TLS-RPT, by policy type and result type.' },
+  sealgate_posture_downgrades_total: { type: 'counter', help: 'Protected mail held back because a recipient MX fell below the transport security it showed before.' },
+  sealgate_inspections_total: { type: 'counter', help: 'Messages inspected, by verdict (phi, sensitive, clean).' },
+  sealgate_queue_recipients: { type: 'gauge', help: 'Recipients in the queue, by state.' },
+} as const;
+
+export type MetricName = keyof typeof METRICS;
+export type Labels = Readonly<Record<string, string>>;
+export type GaugeCollector = () => Promise<readonly { labels: Labels; value: number }[]>;
+
+/** Pure: a label value escaped for the text format. */
+export function escapeLabelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function labelKey(labels: Labels): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${escapeLabelValue(labels[k] ?? '')}"`)
+    .join(',');
+}
+
+/** Most distinct label sets one metric keeps (a bound, should a label ever take unexpected values). */
+const MAX_SERIES = 1000;
+
+export class Metrics {
+  private readonly counters = new Map<MetricName, Map<string, number>>();
+  private readonly gauges = new Map<MetricName, GaugeCollector>();
+
+  inc(name: MetricName, labels: Labels = {}, by = 1): void {
+    let series = this.counters.get(name);
+    if (!series) this.counters.set(name, (series = new Map()));
+    const key = labelKey(labels);
+    if (!series.has(key) && series.size >= MAX_SERIES) return;
+    series.set(key, (series.get(key) ?? 0) + by);
+  }
+
+  /** The current value of a counter series (for tests and the CLI). */
+  value(name: MetricName, labels: Labels = {}): number {
+    return this.counters.get(name)?.get(labelKey(labels)) ?? 0;
+  }
+
+  gauge(name: MetricName, collect: GaugeCollector): void {
+    this.gauges.set(name, collect);
+  }
+
+  /** The text exposition of every declared metric. */
+  async render(): Promise<string> {
+    const out: string[] = [];
+    for (const [name, meta] of Object.entries(METRICS) as [MetricName, (typeof METRICS)[MetricName]][]) {
+      out.push(`# HELP ${name} ${meta.help}`, `# TYPE ${name} ${meta.type}`);
+      if (meta.type === 'counter') {
+        const series = this.counters.get(name);
+        if (!series || series.size === 0) out.push(`${name} 0`);
+        else for (const [key, v] of [...series.entries()].sort()) out.push(`${name}${key ? `{${key}}` : ''} ${v}`);
+      } else {
+        const collect = this.gauges.get(name);
+        const rows = collect ? await collect() : [];
+        for (const r of rows) {
+          const key = labelKey(r.labels);
+          out.push(`${name}${key ? `{${key}}` : ''} ${r.value}`);
+        }
+      }
+    }
+    return `${out.join('\n')}\n`;
+  }
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { escapeLabelValue, Metrics } from '../../src/metrics/registry.js';
+
+describe('escapeLabelValue', () => {
+  it.each<[string, string]>([
+    ['plain', 'plain'],
+    ['a"b', 'a\\"b'],
+    ['a\\b', 'a\\\\b'],
+    ['a\nb', 'a\\nb'],
+  ])('%j → %j', (input, expected) => {
+    expect(escapeLabelValue(input)).toBe(expected);
+  });
+});
+
+describe('Metrics', () => {
+  it('renders every declared metric with HELP and TYPE, counters at 0 until counted', async () => {
+    const text = await new Metrics().render();
+    expect(text).toContain('# TYPE sealgate_posture_downgrades_total counter\nsealgate_posture_downgrades_total 0\n');
+    expect(text).toContain('# TYPE sealgate_queue_recipients gauge\n');
+    for (const line of text.trim().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) sealgate_\w+ .+|sealgate_\w+(\{[^}]*\})? \d+)$/);
+  });
+
+  it('counts per label set, sorted by label name, and reads gauges at render time', async () => {
+    const m = new Metrics();
+    m.inc('sealgate_delivery_attempts_total', { outcome: 'delivered' });
+    m.inc('sealgate_delivery_attempts_total', { outcome: 'delivered' });
+    m.inc('sealgate_delivery_attempts_total', { outcome: 'deferred' });
+    m.inc('sealgate_tls_sessions_total', { result: 'success', policy: 'sts' });
+    let queued = 3;
+    m.gauge('sealgate_queue_recipients', () => Promise.resolve([{ labels: { state: 'queued' }, value: queued }]));
+    queued = 5;
+    const text = await m.render();
+    expect(text).toContain('sealgate_delivery_attempts_total{outcome="deferred"} 1\nsealgate_delivery_attempts_total{outcome="delivered"} 2\n');
+    expect(text).toContain('sealgate_tls_sessions_total{policy="sts",result="success"} 1\n');
+    expect(text).toContain('sealgate_queue_recipients{state="queued"} 5\n');
+    expect(m.value('sealgate_delivery_attempts_total', { outcome: 'delivered' })).toBe(2);
+  });
+
+  it('keeps at most 1000 series per metric', () => {
+    const m = new Metrics();
+    for (let i = 0; i < 1500; i++) m.inc('sealgate_messages_accepted_total', { connector: `c${i}` });
+    expect(m.value('sealgate_messages_accepted_total', { connector: 'c999' })).toBe(1);
+    expect(m.value('sealgate_messages_accepted_total', { connector: 'c1000' })).toBe(0);
+  });
+});
