@@ -112,7 +112,16 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       })
     : undefined;
   const inspector = config.inspection.enabled
-    ? new Inspector({ db, spool, log, now, e2eDomains: () => new Set(config.inspection.e2eDomains), onInspected: () => engine?.wake(), metrics })
+    ? new Inspector({
+        db,
+        spool,
+        log,
+        now,
+        policy: () => ({ config: config.policy, e2eDomains: config.inspection.e2eDomains }),
+        onInspected: () => engine?.wake(),
+        metrics,
+        notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },
+      })
     : undefined;
   const ingress = new Ingress(config, {
     db,

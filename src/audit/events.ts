@@ -69,7 +69,8 @@ export type AuditEventDataMap = {
   'tlsrpt:report_queued': { domain: string; day: string; queueId: string; recipients: number };
   'tlsrpt:report_posted': { domain: string; day: string; host: string; status: string };
   /** Inspection and the decision ran: PHI yes/no, categories found (names, never values), required protection, methods chosen. */
-  'inspect:verdict': { queueId: string; phi: string; categories: string[]; notFullyScanned: string; protection: string; methods: string[] };
+  'inspect:verdict': { queueId: string; phi: string; categories: string[]; notFullyScanned: string; protection: string; methods: string[]; rules?: string[] };
+  'policy:notice_queued': { queueId: string; noticeQueueId: string; kind: string; recipients: number };
   /** At start, recipients left in flight by a stopped or crashed daemon were returned to the queue. */
   'delivery:recovered': { recipients: number };
 };
@@ -131,7 +132,8 @@ export const AUDIT_EVENT_FIELDS = {
   'probe:posture_accepted': { domain: 'string', operator: 'string' },
   'tlsrpt:report_queued': { domain: 'string', day: 'string', queueId: 'string', recipients: 'integer' },
   'tlsrpt:report_posted': { domain: 'string', day: 'string', host: 'string', status: 'string' },
-  'inspect:verdict': { queueId: 'string', phi: 'string', categories: 'string[]', notFullyScanned: 'string', protection: 'string', methods: 'string[]' },
+  'inspect:verdict': { queueId: 'string', phi: 'string', categories: 'string[]', notFullyScanned: 'string', protection: 'string', methods: 'string[]', rules: 'string[]?' },
+  'policy:notice_queued': { queueId: 'string', noticeQueueId: 'string', kind: 'string', recipients: 'integer' },
   'delivery:recovered': { recipients: 'integer' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 

@@ -11,6 +11,7 @@ import { parseCidr } from '../net/cidr.js';
 import { TRANSPORT_REQUIREMENTS } from '../delivery/transport-requirement.js';
 import { duration } from './duration.js';
 import { DOMAIN_POLICIES } from '../probe/requirement.js';
+import { policySchema } from '../policy/schema.js';
 
 const MiB = 1024 * 1024;
 
@@ -120,6 +121,7 @@ export const configSchema = z
       })
       .prefault({})
       .describe('DLP inspection and the per-recipient decision.'),
+    policy: policySchema.describe('Protection policy: profiles (global → connector → sender domain → sender) and rules (docs/policy.md).'),
     metrics: z
       .strictObject({
         enabled: z.boolean().default(false).describe('Serve Prometheus metrics at http://host:port/metrics.'),
@@ -224,6 +226,16 @@ export const configSchema = z
       if (c.users.length > 0 && !anyAuthListener) {
         ctx.addIssue({ code: 'custom', path: ['connectors', i, 'users'], message: 'users can only log in on a listener with auth: true; add auth: true to a listener or remove users' });
       }
+    });
+    const connectorNames = new Set(cfg.connectors.map((c) => c.name));
+    const known = `name one of: ${[...connectorNames].join(', ')}`;
+    for (const name of Object.keys(cfg.policy.profiles.connectors)) {
+      if (!connectorNames.has(name)) ctx.addIssue({ code: 'custom', path: ['policy', 'profiles', 'connectors', name], message: `unknown connector "${name}"; ${known}` });
+    }
+    cfg.policy.rules.forEach((r, i) => {
+      (r.when.connectors ?? []).forEach((name, j) => {
+        if (!connectorNames.has(name)) ctx.addIssue({ code: 'custom', path: ['policy', 'rules', i, 'when', 'connectors', j], message: `unknown connector "${name}"; ${known}` });
+      });
     });
   });
 

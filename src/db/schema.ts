@@ -114,6 +114,10 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE recipients ADD COLUMN decision TEXT;                      -- JSON reasons
   CREATE INDEX messages_uninspected ON messages(inspected) WHERE inspected = 0;
   `,
+  // 5: policy rules (DLP issue)
+  `
+  ALTER TABLE messages ADD COLUMN rewrite TEXT;                         -- JSON {stripSubjectTag, addHeaders}: header changes applied at delivery
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

@@ -40,6 +40,7 @@ import { MtaStsResolver, type StsLookup } from '../probe/mta-sts.js';
 import { lookupTlsa, type TlsaLookup } from '../probe/tlsa-dns.js';
 import { domainPolicyFor, effectiveRequirement, type DomainPolicy } from '../probe/requirement.js';
 import type { Metrics } from '../metrics/registry.js';
+import { rewriteMessage, type MessageRewrite } from './header-rewrite.js';
 import { DomainRateLimiter } from './rate-limit.js';
 import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
 import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type TlsFacts } from './smtp-session.js';
@@ -93,6 +94,8 @@ interface MessageRow {
   readonly requiretls: number;
   readonly dsn_ret: string | null;
   readonly dsn_envid: string | null;
+  /** JSON MessageRewrite from the policy, or null. */
+  readonly rewrite: string | null;
 }
 
 /** What happened to one recipient in one attempt. */
@@ -343,7 +346,7 @@ export class DeliveryEngine {
   }
 
   private async runJob(job: Job): Promise<void> {
-    const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid FROM messages WHERE id = ?', [job.messageId]);
+    const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite FROM messages WHERE id = ?', [job.messageId]);
     if (!message) return; // deleted by an operator meanwhile
     const posture = await this.bindingPosture(job, message);
     const records = await this.attempt(job, message, posture);
@@ -526,7 +529,7 @@ export class DeliveryEngine {
           requireTlsExtension: message.requiretls === 1,
           dsnRet: message.dsn_ret,
           dsnEnvid: message.dsn_envid,
-          body: () => this.deps.spool.read(message.id),
+          body: () => rewriteMessage(this.deps.spool.read(message.id), message.rewrite ? (JSON.parse(message.rewrite) as MessageRewrite) : undefined),
         });
         return { session, replies };
       } catch (err) {

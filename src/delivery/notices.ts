@@ -12,7 +12,7 @@
 import { Readable } from 'node:stream';
 import type { Queryable } from '../db/database.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
-import { insertQueuedMessage } from '../queue/store.js';
+import { insertQueuedMessage, internalMessage } from '../queue/store.js';
 import type { PendingSpoolFile, Spool } from '../spool/spool.js';
 import { buildDsn, wantsDsn, type DsnAction, type DsnRecipient } from './dsn.js';
 
@@ -98,27 +98,7 @@ export async function prepareNotice(deps: NoticeDeps, message: NoticeMessage, ac
 
 /** Inserts the notice's queue rows (null sender, one recipient: the original sender). */
 export async function commitNotice(tx: Queryable, deps: NoticeDeps, message: NoticeMessage, notice: PreparedNotice): Promise<void> {
-  await insertQueuedMessage(tx, {
-    id: notice.id,
-    createdAt: deps.now(),
-    sender: '',
-    size: notice.size,
-    spoolKeyId: deps.spoolKeyId(),
-    listener: 'internal',
-    connector: 'internal',
-    clientIp: '127.0.0.1',
-    helo: deps.hostname,
-    tlsVersion: undefined,
-    authUser: undefined,
-    bodyType: '8BITMIME',
-    smtputf8: /[^\x20-\x7e]/.test(message.sender),
-    requireTls: false,
-    dsnRet: undefined,
-    dsnEnvid: undefined,
-    bareLineEndings: 0,
-    requirement: deps.requirement,
-    recipients: [{ address: message.sender, notify: ['NEVER'] }],
-  });
+  await insertQueuedMessage(tx, internalMessage({ id: notice.id, createdAt: deps.now(), size: notice.size, spoolKeyId: deps.spoolKeyId(), helo: deps.hostname, requirement: deps.requirement, recipients: [message.sender] }));
 }
 
 export async function discardNotice(notice: PreparedNotice | undefined): Promise<void> {

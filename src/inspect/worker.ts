@@ -15,7 +15,17 @@ import type { Metrics } from '../metrics/registry.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { strongest, isTransportRequirement } from '../delivery/transport-requirement.js';
 import type { Logger } from '../log/logger.js';
-import { decide, defaultProtection, subjectTag, type Method } from '../policy/decide.js';
+import { Readable } from 'node:stream';
+import { subjectTag, type Method } from '../policy/decide.js';
+import { evaluatePolicy, type PolicyEvaluation, type RecipientPolicy } from '../policy/evaluate.js';
+import { buildPolicyNotice } from '../policy/policy-notice.js';
+import { builtInSettings } from '../policy/profile.js';
+import { messageFacts, messageRewrite } from '../policy/message-facts.js';
+import type { PolicyConfig } from '../policy/schema.js';
+import { generateQueueId, type RandomBytes } from '../queue/ids.js';
+import { insertQueuedMessage, internalMessage } from '../queue/store.js';
+import type { PendingSpoolFile } from '../spool/spool.js';
+import type { Finding } from './detect/types.js';
 import { loadProbe, explainProtectedMail } from '../probe/domain-probe.js';
 import type { Spool } from '../spool/spool.js';
 import { extractMessage } from './extract.js';
@@ -26,11 +36,18 @@ export interface InspectorDeps {
   readonly spool: Spool;
   readonly log: Logger;
   readonly now: () => number;
-  /** Domains where verified TLS is not enough for PHI. */
-  readonly e2eDomains: () => ReadonlySet<string>;
+  /** The policy in force (re-read for every message, so a reload applies at once). */
+  readonly policy: () => { readonly config: PolicyConfig; readonly e2eDomains: readonly string[] };
   /** Called after a message was inspected (wakes the delivery engine). */
   readonly onInspected?: () => void;
   readonly metrics?: Metrics | undefined;
+  /** For the notices the policy sends (blocked, held, rule matched). */
+  readonly notices: {
+    readonly hostname: string;
+    readonly random: RandomBytes;
+    readonly spoolKeyId: () => string;
+    readonly requirement: string;
+  };
 }
 
 /** Methods this build can deliver; the others hold the recipient. */
@@ -96,10 +113,11 @@ export class Inspector {
   }
 
   async inspect(id: string): Promise<void> {
+    const msg = await this.deps.db.get<{ sender: string; connector: string; size: number; created_at: number }>('SELECT sender, connector, size, created_at FROM messages WHERE id = ?', [id]);
+    if (!msg) return;
     const extracted = await extractMessage(this.deps.spool.read(id));
     const verdict = inspectExtracted(extracted);
     const { tagged } = subjectTag(extracted.subject);
-    const protection = defaultProtection(verdict, tagged);
     const now = this.deps.now();
     const rows = await this.deps.db.all<{ seq: number; address: string; domain: string; requirement: string }>('SELECT seq, address, domain, requirement FROM recipients WHERE message_id = ? ORDER BY seq', [id]);
     const recipients = [];
@@ -107,37 +125,130 @@ export class Inspector {
       const probe = await loadProbe(this.deps.db, r.domain, now);
       recipients.push({ address: r.address, domain: r.domain, verifiedTls: probe ? explainProtectedMail(probe).method === 'tls-verified' : undefined });
     }
-    const decisions = decide({ protection, recipients, portalEnabled: false, e2eDomains: this.deps.e2eDomains(), phi: verdict.phi });
+    const policy = this.deps.policy();
+    const evaluation = evaluatePolicy({
+      policy: policy.config,
+      builtIn: builtInSettings(policy.e2eDomains),
+      message: messageFacts(msg, extracted, verdict, tagged),
+      recipients,
+      portalEnabled: false,
+    });
+    const decisions = evaluation.recipients;
+    const methods = [...new Set(decisions.map((d) => d.method))];
     const summary = {
       phi: verdict.phi,
       phiConfidence: verdict.phiConfidence,
       notFullyScanned: verdict.notFullyScanned,
-      protection,
+      protection: evaluation.baseProtection,
       subjectTag: tagged,
       findings: verdict.findings.map((f) => ({ category: f.category, count: f.count, confidence: f.confidence })),
-      methods: [...new Set(decisions.map((d) => d.method))],
+      methods,
+      rules: evaluation.matchedRules,
     };
-    await this.deps.db.transaction(async (tx) => {
-      const msg = await tx.get<{ inspected: number }>('SELECT inspected FROM messages WHERE id = ?', [id]);
-      if (!msg || msg.inspected === 1) return; // deleted or done meanwhile
-      for (const [i, d] of decisions.entries()) {
-        const row = rows[i];
-        if (!row) continue;
-        const current = isTransportRequirement(row.requirement) ? row.requirement : 'may';
-        const hold = !DELIVERABLE.has(d.method);
-        await tx.run(
-          `UPDATE recipients SET requirement = ?, method = ?, decision = ?, state = CASE WHEN ? = 1 AND state = 'queued' THEN 'held' ELSE state END WHERE message_id = ? AND seq = ?`,
-          [strongest(current, d.requirement), d.method, JSON.stringify(d.reasons), hold ? 1 : 0, id, row.seq],
+    const rewrite = messageRewrite(evaluation, tagged);
+    const notices = await this.prepareNotices(id, msg, evaluation, verdict.findings);
+    let finished = false;
+    try {
+      await this.deps.db.transaction(async (tx) => {
+        const current = await tx.get<{ inspected: number }>('SELECT inspected FROM messages WHERE id = ?', [id]);
+        if (!current || current.inspected === 1) throw new AlreadyInspected(); // deleted or done meanwhile
+        for (const [i, d] of decisions.entries()) {
+          const row = rows[i];
+          if (!row) continue;
+          const requirement = strongest(isTransportRequirement(row.requirement) ? row.requirement : 'may', d.requirement);
+          if (d.method === 'block') {
+            // final: the sender gets the policy notice instead of a DSN
+            await tx.run(
+              `UPDATE recipients SET requirement = ?, method = ?, decision = ?, state = 'bounced', finished_at = ?, last_error = ?, dsn_sent = 1 WHERE message_id = ? AND seq = ?`,
+              [requirement, d.method, JSON.stringify(d.reasons), now, `blocked by policy (${d.rules.join(', ')})`, id, row.seq],
+            );
+            continue;
+          }
+          const hold = !DELIVERABLE.has(d.method);
+          await tx.run(
+            `UPDATE recipients SET requirement = ?, method = ?, decision = ?, state = CASE WHEN ? = 1 AND state = 'queued' THEN 'held' ELSE state END WHERE message_id = ? AND seq = ?`,
+            [requirement, d.method, JSON.stringify(d.reasons), hold ? 1 : 0, id, row.seq],
+          );
+        }
+        await tx.run('UPDATE messages SET inspected = 1, verdict = ?, rewrite = ? WHERE id = ?', [JSON.stringify(summary), rewrite ? JSON.stringify(rewrite) : null, id]);
+        await appendAuditEvent(
+          tx,
+          { type: 'inspect:verdict', data: { queueId: id, phi: String(verdict.phi), categories: verdict.categories.map(String), notFullyScanned: String(verdict.notFullyScanned), protection: evaluation.baseProtection, methods, rules: [...evaluation.matchedRules] } },
+          now,
         );
-      }
-      await tx.run('UPDATE messages SET inspected = 1, verdict = ? WHERE id = ?', [JSON.stringify(summary), id]);
-      await appendAuditEvent(
-        tx,
-        { type: 'inspect:verdict', data: { queueId: id, phi: String(verdict.phi), categories: verdict.categories.map(String), notFullyScanned: String(verdict.notFullyScanned), protection, methods: summary.methods } },
-        now,
-      );
-    });
+        for (const n of notices) {
+          await insertQueuedMessage(tx, internalMessage({ id: n.id, createdAt: now, size: n.size, spoolKeyId: this.deps.notices.spoolKeyId(), helo: this.deps.notices.hostname, requirement: this.deps.notices.requirement, recipients: n.to }));
+          await appendAuditEvent(tx, { type: 'policy:notice_queued', data: { queueId: id, noticeQueueId: n.id, kind: n.kind, recipients: n.to.length } }, now);
+        }
+        const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced', 'expired')`, [id]);
+        if (open?.n === 0) {
+          await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
+          await tx.run('DELETE FROM messages WHERE id = ?', [id]);
+          finished = true;
+        }
+      });
+    } catch (err) {
+      await Promise.all(notices.map((n) => n.file.discard()));
+      if (err instanceof AlreadyInspected) return;
+      throw err;
+    }
+    if (finished) await this.deps.spool.remove(id);
     this.deps.metrics?.inc('sealgate_inspections_total', { verdict: verdict.phi ? 'phi' : verdict.categories.length > 0 || verdict.notFullyScanned ? 'sensitive' : 'clean' });
-    this.deps.log.info({ event: 'MESSAGE_INSPECTED', queueId: id, phi: verdict.phi, categories: verdict.categories, notFullyScanned: verdict.notFullyScanned, protection, methods: summary.methods }, 'message inspected');
+    this.deps.log.info({ event: 'MESSAGE_INSPECTED', queueId: id, phi: verdict.phi, categories: verdict.categories, notFullyScanned: verdict.notFullyScanned, protection: evaluation.baseProtection, methods, rules: evaluation.matchedRules }, 'message inspected');
+    for (const n of notices) this.deps.log.info({ event: 'POLICY_NOTICE_QUEUED', queueId: id, noticeQueueId: n.id, kind: n.kind }, 'policy notice queued');
+    if (finished) this.deps.log.info({ event: 'MESSAGE_FINISHED', queueId: id }, 'every recipient is final; message removed from the queue');
   }
+
+  /** Builds and spools the notices the evaluation calls for; their rows go in the caller's transaction. */
+  private async prepareNotices(id: string, msg: { sender: string; created_at: number }, evaluation: PolicyEvaluation, findings: readonly Finding[]): Promise<PreparedPolicyNotice[]> {
+    const { hostname, random } = this.deps.notices;
+    const rules = (ids: readonly string[]): { id: string; description?: string | undefined }[] =>
+      [...new Set(ids)].map((rid) => ({ id: rid, description: this.deps.policy().config.rules.find((r) => r.id === rid)?.description }));
+    const out: PreparedPolicyNotice[] = [];
+    const make = async (kind: 'blocked' | 'held' | 'rule-matched', to: readonly string[], about: readonly RecipientPolicy[]): Promise<void> => {
+      const now = this.deps.now();
+      const noticeId = generateQueueId(now, random);
+      const bytes = await buildPolicyNotice({
+        kind,
+        to,
+        hostname,
+        queueId: id,
+        receivedAt: msg.created_at,
+        now,
+        messageId: `<${noticeId}.policy@${hostname}>`,
+        recipientCount: about.length,
+        rules: rules(kind === 'rule-matched' ? evaluation.matchedRules : about.flatMap((d) => d.rules)),
+        findings: findings.map((f) => ({ category: f.category, count: f.count, confidence: f.confidence, evidence: f.evidence })),
+        sender: kind === 'rule-matched' ? msg.sender || '<>' : undefined,
+        reasons: kind === 'held' ? [...new Set(about.flatMap((d) => d.reasons.filter((r) => /held|quarantine|portal|key/.test(r))))] : undefined,
+      });
+      const file = await this.deps.spool.write(noticeId, Readable.from([bytes]));
+      await file.commit();
+      out.push({ id: noticeId, kind, to, size: bytes.length, file });
+    };
+    try {
+      // no notice to the null sender: a notice about a notice would loop
+      if (msg.sender) {
+        const blocked = evaluation.recipients.filter((d) => d.method === 'block');
+        const held = evaluation.recipients.filter((d) => d.method === 'quarantine');
+        if (blocked.length) await make('blocked', [msg.sender], blocked);
+        if (held.length) await make('held', [msg.sender], held);
+      }
+      if (evaluation.notify.length) await make('rule-matched', evaluation.notify, evaluation.recipients);
+    } catch (err) {
+      await Promise.all(out.map((n) => n.file.discard()));
+      throw err;
+    }
+    return out;
+  }
+}
+
+class AlreadyInspected extends Error {}
+
+interface PreparedPolicyNotice {
+  readonly id: string;
+  readonly kind: 'blocked' | 'held' | 'rule-matched';
+  readonly to: readonly string[];
+  readonly size: number;
+  readonly file: PendingSpoolFile;
 }

@@ -8,9 +8,9 @@
  */
 import type { TransportRequirement } from '../delivery/transport-requirement.js';
 
-/** What the policy requires for a message (strongest wins). */
-export const PROTECTIONS = ['none', 'tls', 'verified-tls', 'e2e-or-portal', 'portal'] as const;
-export type Protection = (typeof PROTECTIONS)[number];
+import { PROTECTIONS, strongestProtection, type Protection } from './protection.js';
+
+export { PROTECTIONS, strongestProtection, type Protection };
 
 export type Method = 'tls-verified' | 'smime' | 'pgp' | 'portal' | 'tls-opportunistic' | 'block' | 'quarantine';
 
@@ -42,11 +42,6 @@ export interface RecipientDecision {
   readonly reasons: readonly string[];
 }
 
-const rank = (p: Protection): number => PROTECTIONS.indexOf(p);
-
-export function strongestProtection(...ps: readonly Protection[]): Protection {
-  return ps.reduce<Protection>((a, p) => (rank(p) > rank(a) ? p : a), 'none');
-}
 
 function e2eOrPortal(r: RecipientCapabilities, portalEnabled: boolean, why: string): RecipientDecision {
   if (r.smimeCertificate) return { recipient: r.address, method: 'smime', requirement: 'may', reasons: [why, 'recipient has an S/MIME certificate'] };

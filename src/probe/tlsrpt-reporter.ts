@@ -17,7 +17,7 @@ import { HttpsError, httpsRequest } from '../net/https-client.js';
 import { appendAudit, appendAuditEvent } from '../audit/log.js';
 import type { Logger } from '../log/logger.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
-import { insertQueuedMessage } from '../queue/store.js';
+import { insertQueuedMessage, internalMessage } from '../queue/store.js';
 import type { Spool } from '../spool/spool.js';
 import { buildTlsRptReport, countsFor, encodeTlsRptReport, parseTlsRptTxt, utcDay } from './tlsrpt.js';
 
@@ -137,27 +137,7 @@ export async function sendTlsReports(deps: ReporterDeps): Promise<number> {
     await file.commit();
     try {
       await deps.db.transaction(async (tx) => {
-        await insertQueuedMessage(tx, {
-          id,
-          createdAt: now,
-          sender: '',
-          size: email.length,
-          spoolKeyId: deps.spoolKeyId(),
-          listener: 'internal',
-          connector: 'internal',
-          clientIp: '127.0.0.1',
-          helo: deps.hostname,
-          tlsVersion: undefined,
-          authUser: undefined,
-          bodyType: '7BIT',
-          smtputf8: false,
-          requireTls: false,
-          dsnRet: undefined,
-          dsnEnvid: undefined,
-          bareLineEndings: 0,
-          requirement: deps.requirement,
-          recipients: rua.mailto.map((address) => ({ address, notify: ['NEVER'] })),
-        });
+        await insertQueuedMessage(tx, internalMessage({ id, createdAt: now, size: email.length, spoolKeyId: deps.spoolKeyId(), helo: deps.hostname, requirement: deps.requirement, recipients: rua.mailto, bodyType: '7BIT', smtputf8: false }));
         await tx.run('DELETE FROM tlsrpt_counts WHERE domain = ? AND day = ?', [domain, day]);
         await appendAuditEvent(tx, { type: 'tlsrpt:report_queued', data: { domain, day, queueId: id, recipients: rua.mailto.length } }, now);
       });

@@ -62,3 +62,39 @@ export async function queuedMessageIds(db: Queryable): Promise<Set<string>> {
   const rows = await db.all<{ id: string }>('SELECT id FROM messages');
   return new Set(rows.map((r) => r.id));
 }
+
+/** A message the gateway itself sends (notices, reports): null sender, already inspected. */
+export function internalMessage(m: {
+  id: string;
+  createdAt: number;
+  size: number;
+  spoolKeyId: string;
+  helo: string;
+  requirement: string;
+  recipients: readonly string[];
+  bodyType?: string;
+  smtputf8?: boolean;
+}): QueuedMessage {
+  return {
+    id: m.id,
+    createdAt: m.createdAt,
+    sender: '',
+    size: m.size,
+    spoolKeyId: m.spoolKeyId,
+    listener: 'internal',
+    connector: 'internal',
+    clientIp: '127.0.0.1',
+    helo: m.helo,
+    tlsVersion: undefined,
+    authUser: undefined,
+    bodyType: m.bodyType ?? '8BITMIME',
+    smtputf8: m.smtputf8 ?? m.recipients.some((a) => /[^\x20-\x7e]/.test(a)),
+    requireTls: false,
+    dsnRet: undefined,
+    dsnEnvid: undefined,
+    bareLineEndings: 0,
+    requirement: m.requirement,
+    recipients: m.recipients.map((address) => ({ address, notify: ['NEVER'] })),
+  };
+}
+

@@ -1,73 +1,113 @@
 /**
  * `sealgate policy test FILE.eml --from A --to B,C [--json]`: a dry run of
- * inspection and the per-recipient decision for a message file, probing each
- * recipient domain through dns.servers as a real delivery would. Prints the
- * masked verdict and, per recipient, the method, requirement and reasons.
- * The JSON form is a contract: `recipients[]` with at least `recipient`,
- * `method`, `requirement` and `reasons`.
+ * inspection, the policy rules and the per-recipient decision for a message
+ * file, probing each recipient domain through dns.servers as a real delivery
+ * would. Prints the masked verdict, the matched rules and, per recipient, the
+ * method, requirement and reasons. The JSON form is a contract:
+ * `recipients[]` with at least `recipient`, `method`, `requirement` and
+ * `reasons`.
+ *
+ * `sealgate policy explain --from A --to B [--json]`: the effective settings
+ * for the sender with the profile layer each came from, and the rules that
+ * can apply to each recipient.
  */
 import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { gatewayHostname, openDatabase } from '../../daemon.js';
 import { createResolver } from '../../delivery/dns.js';
 import { loadTrustedCas } from '../../delivery/engine.js';
-import { addressDomain } from '../../smtp/connector-policy.js';
+import type { Config } from '../../config/schema.js';
+import { addressDomain, domainMatches } from '../../smtp/connector-policy.js';
 import { extractMessage } from '../../inspect/extract.js';
 import { inspectExtracted } from '../../inspect/verdict.js';
-import { decide, defaultProtection, subjectTag } from '../../policy/decide.js';
+import { subjectTag, type RecipientCapabilities } from '../../policy/decide.js';
+import { evaluatePolicy } from '../../policy/evaluate.js';
+import { builtInSettings, resolveSettings, type SettingName } from '../../policy/profile.js';
+import { addressMatches, ruleAppliesTo } from '../../policy/rules.js';
+import type { PolicyRule } from '../../policy/schema.js';
+import { messageFacts } from '../../policy/message-facts.js';
 import { explainProtectedMail, loadProbe, probeDomain, storeProbe } from '../../probe/domain-probe.js';
 import { CliExit, EXIT_USAGE, loadForCommand } from '../context.js';
 
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
+/** The connector a sender's mail would come through: --connector, else the first whose sender domains allow it. */
+function connectorFor(config: Config, sender: string, named: string | undefined): string {
+  if (named !== undefined) {
+    if (!config.connectors.some((c) => c.name === named)) throw new CliExit(EXIT_USAGE, `unknown connector "${named.slice(0, 60)}"; name one of: ${config.connectors.map((c) => c.name).join(', ')}`);
+    return named;
+  }
+  const domain = addressDomain(sender);
+  return (config.connectors.find((c) => c.senderDomains.some((p) => domainMatches(p, domain))) ?? config.connectors[0])?.name ?? '';
+}
+
+function recipientsOf(to: string, from: string): string[] {
+  const recipients = to.split(',').map((a) => a.trim()).filter(Boolean);
+  for (const a of [from, ...recipients]) if (!ADDRESS.test(a)) throw new CliExit(EXIT_USAGE, `"${a.slice(0, 80)}" is not an email address`);
+  if (recipients.length === 0) throw new CliExit(EXIT_USAGE, '--to needs at least one recipient');
+  return recipients;
+}
+
+/** Probes (or reads from the cache) each recipient domain, as a real delivery would. */
+async function capabilitiesOf(config: Config, recipients: readonly string[]): Promise<RecipientCapabilities[]> {
+  const db = await openDatabase(config);
+  const capabilities: RecipientCapabilities[] = [];
+  try {
+    const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
+    const resolver = createResolver({ servers: config.dns.servers });
+    const probed = new Map<string, boolean | undefined>();
+    for (const address of recipients) {
+      const domain = addressDomain(address);
+      if (!probed.has(domain)) {
+        let p = await loadProbe(db, domain, Date.now());
+        if (!p) {
+          p = await probeDomain(domain, { resolver, random: Math.random, port: config.delivery.port, heloName: gatewayHostname(config), trustedCas, timeoutMs: config.probe.timeout, now: Date.now });
+          await storeProbe(db, p, { positiveMs: config.probe.positiveTtl, negativeMs: config.probe.negativeTtl });
+        }
+        probed.set(domain, explainProtectedMail(p).method === 'tls-verified');
+      }
+      capabilities.push({ address, domain, verifiedTls: probed.get(domain) });
+    }
+  } finally {
+    await db.close();
+  }
+  return capabilities;
+}
+
 export function registerPolicy(program: Command): void {
   const policy = program.command('policy').description('inspection and protection policy');
   policy
     .command('test <file>')
-    .description('dry run: inspect a message file and show each recipient\'s method, transport requirement and reasons (probes the recipient domains)')
+    .description('dry run: inspect a message file and show the matched rules and each recipient\'s method, transport requirement and reasons (probes the recipient domains)')
     .requiredOption('--from <address>', 'envelope sender')
     .requiredOption('--to <addresses>', 'comma-separated recipients')
+    .option('--connector <name>', 'the connector the message comes through (default: the first that allows the sender\'s domain)')
     .option('--json', 'JSON output (contract: recipients[].recipient, method, requirement, reasons)')
-    .action(async (file: string, opts: { from: string; to: string; json?: boolean }, cmd: Command) => {
-      const recipients = opts.to.split(',').map((a) => a.trim()).filter(Boolean);
-      for (const a of [opts.from, ...recipients]) if (!ADDRESS.test(a)) throw new CliExit(EXIT_USAGE, `"${a.slice(0, 80)}" is not an email address`);
-      if (recipients.length === 0) throw new CliExit(EXIT_USAGE, '--to needs at least one recipient');
+    .action(async (file: string, opts: { from: string; to: string; connector?: string; json?: boolean }, cmd: Command) => {
+      const recipients = recipientsOf(opts.to, opts.from);
+      let size: number;
       try {
-        await access(file);
+        size = (await stat(file)).size;
       } catch {
         throw new CliExit(EXIT_USAGE, `cannot read ${file}`);
       }
       const { config } = loadForCommand(cmd);
+      const connector = connectorFor(config, opts.from, opts.connector);
       const extracted = await extractMessage(createReadStream(file));
       const verdict = inspectExtracted(extracted);
       const { tagged } = subjectTag(extracted.subject);
-      const protection = defaultProtection(verdict, tagged);
-      const db = await openDatabase(config);
-      const capabilities = [];
-      try {
-        const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
-        const resolver = createResolver({ servers: config.dns.servers });
-        const probed = new Map<string, boolean | undefined>();
-        for (const address of recipients) {
-          const domain = addressDomain(address);
-          if (!probed.has(domain)) {
-            let p = await loadProbe(db, domain, Date.now());
-            if (!p) {
-              p = await probeDomain(domain, { resolver, random: Math.random, port: config.delivery.port, heloName: gatewayHostname(config), trustedCas, timeoutMs: config.probe.timeout, now: Date.now });
-              await storeProbe(db, p, { positiveMs: config.probe.positiveTtl, negativeMs: config.probe.negativeTtl });
-            }
-            probed.set(domain, explainProtectedMail(p).method === 'tls-verified');
-          }
-          capabilities.push({ address, domain, verifiedTls: probed.get(domain) });
-        }
-      } finally {
-        await db.close();
-      }
-      const decisions = decide({ protection, recipients: capabilities, portalEnabled: false, e2eDomains: new Set(config.inspection.e2eDomains), phi: verdict.phi });
+      const evaluation = evaluatePolicy({
+        policy: config.policy,
+        builtIn: builtInSettings(config.inspection.e2eDomains),
+        message: messageFacts({ sender: opts.from, connector, size }, extracted, verdict, tagged),
+        recipients: await capabilitiesOf(config, recipients),
+        portalEnabled: false,
+      });
       const result = {
         from: opts.from,
+        connector,
         verdict: {
           phi: verdict.phi,
           phiConfidence: verdict.phiConfidence,
@@ -76,8 +116,11 @@ export function registerPolicy(program: Command): void {
           subjectTag: tagged,
           findings: verdict.findings.map((f) => ({ category: f.category, count: f.count, confidence: f.confidence, evidence: f.evidence })),
         },
-        protection,
-        recipients: decisions.map((d) => ({ recipient: d.recipient, method: d.method, requirement: d.requirement, reasons: d.reasons })),
+        protection: evaluation.baseProtection,
+        rules: evaluation.matchedRules,
+        notify: evaluation.notify,
+        headers: { stripSubjectTag: tagged && evaluation.stripSubjectTag, add: evaluation.addHeaders },
+        recipients: evaluation.recipients.map((d) => ({ recipient: d.recipient, method: d.method, requirement: d.requirement, protection: d.protection, rules: d.rules, reasons: d.reasons })),
       };
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -86,10 +129,72 @@ export function registerPolicy(program: Command): void {
       const lines = [
         `verdict: ${verdict.phi ? `PHI (${verdict.phiConfidence ?? '?'} confidence)` : 'no PHI'}${verdict.notFullyScanned ? `, not fully scanned (${verdict.scanReasons.join('; ')})` : ''}${tagged ? ', subject tag' : ''}`,
         ...verdict.findings.map((f) => `  ${f.category}: ${f.count} (${f.confidence}) ${f.evidence.join(', ')}`),
-        `required protection: ${protection}`,
+        `required protection: ${evaluation.baseProtection}${evaluation.baseReasons.length ? ` (${evaluation.baseReasons.join('; ')})` : ''}`,
+        `rules matched: ${evaluation.matchedRules.length ? evaluation.matchedRules.join(', ') : 'none'}`,
+        ...(evaluation.notify.length ? [`notify: ${evaluation.notify.join(', ')}`] : []),
         'recipients:',
-        ...decisions.map((d) => `  ${d.recipient}: ${d.method}, transport ${d.requirement} — ${d.reasons.join('; ')}`),
+        ...evaluation.recipients.map((d) => `  ${d.recipient}: ${d.method}, transport ${d.requirement} — ${d.reasons.join('; ')}`),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+
+  policy
+    .command('explain')
+    .description('show the effective policy settings for a sender (and where each came from), and the rules that could apply to each recipient')
+    .requiredOption('--from <address>', 'envelope sender')
+    .requiredOption('--to <addresses>', 'comma-separated recipients')
+    .option('--connector <name>', 'the connector the message comes through (default: the first that allows the sender\'s domain)')
+    .option('--json', 'JSON output')
+    .action((opts: { from: string; to: string; connector?: string; json?: boolean }, cmd: Command) => {
+      const recipients = recipientsOf(opts.to, opts.from);
+      const { config } = loadForCommand(cmd);
+      const connector = connectorFor(config, opts.from, opts.connector);
+      const resolved = resolveSettings(config.policy, { sender: opts.from, connector }, builtInSettings(config.inspection.e2eDomains));
+      const rules = config.policy.rules.filter((r) => !r.when.senders || r.when.senders.some((p) => addressMatches(p, opts.from))).filter((r) => !r.when.connectors || r.when.connectors.includes(connector));
+      const perRecipient = recipients.map((address) => ({ recipient: address, rules: rules.filter((r) => ruleAppliesTo(r, address)).map((r) => r.id) }));
+      const settings = Object.entries(resolved.settings).map(([name, value]) => ({ name, value: value as unknown, source: resolved.sources[name as SettingName] }));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ from: opts.from, connector, settings, rules: rules.map((r) => ({ id: r.id, description: r.description, when: r.when, then: r.then })), recipients: perRecipient })}\n`);
+        return;
+      }
+      const show = (v: unknown): string => (Array.isArray(v) ? (v.length > 6 ? `${v.slice(0, 6).join(', ')} … (${v.length})` : v.join(', ')) : String(v));
+      const lines = [
+        `sender ${opts.from} via connector ${connector}`,
+        'effective settings:',
+        ...settings.map((x) => `  ${x.name} = ${show(x.value)}   [${x.source}]`),
+        `rules that can match this sender and connector (in order): ${rules.length ? '' : 'none'}`,
+        ...rules.map((r) => `  ${r.id}${r.description ? ` — ${r.description}` : ''}: when ${describeWhen(r)} then ${describeThen(r)}`),
+        'per recipient:',
+        ...perRecipient.map((p) => `  ${p.recipient}: ${p.rules.length ? p.rules.join(', ') : 'no rule names this recipient; the settings above apply'}`),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
+
+function describeWhen(r: PolicyRule): string {
+  const w = r.when;
+  const parts: string[] = [];
+  if (w.categories) parts.push(`any of ${w.categories.map((c) => `${c.category}≥${c.minCount} (${c.minConfidence})`).join(', ')}`);
+  if (w.phi !== undefined) parts.push(`phi=${w.phi}`);
+  if (w.notFullyScanned !== undefined) parts.push(`notFullyScanned=${w.notFullyScanned}`);
+  if (w.encrypted !== undefined) parts.push(`encrypted=${w.encrypted}`);
+  if (w.subjectTag !== undefined) parts.push(`subjectTag=${w.subjectTag}`);
+  if (w.senders) parts.push(`sender in ${w.senders.join(', ')}`);
+  if (w.recipients) parts.push(`recipient in ${w.recipients.join(', ')}`);
+  if (w.connectors) parts.push(`connector in ${w.connectors.join(', ')}`);
+  if (w.attachmentTypes) parts.push(`attachment ${w.attachmentTypes.join(', ')}`);
+  if (w.minSize !== undefined) parts.push(`size≥${w.minSize}`);
+  if (w.maxSize !== undefined) parts.push(`size≤${w.maxSize}`);
+  return parts.length ? parts.join(' and ') : 'always';
+}
+
+function describeThen(r: PolicyRule): string {
+  const t = r.then;
+  const parts: string[] = [];
+  if (t.require) parts.push(`require ${t.require}`);
+  if (t.action) parts.push(t.action);
+  if (t.notify) parts.push(`notify ${t.notify.join(', ')}`);
+  if (t.stripSubjectTag !== undefined) parts.push(`stripSubjectTag=${t.stripSubjectTag}`);
+  if (t.addHeaders) parts.push(`add headers ${Object.keys(t.addHeaders).join(', ')}`);
+  return parts.join(', ');
 }
