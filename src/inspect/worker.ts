@@ -21,7 +21,7 @@ import { evaluatePolicy, type PolicyEvaluation, type RecipientPolicy } from '../
 import { buildPolicyNotice } from '../policy/policy-notice.js';
 import { builtInSettings } from '../policy/profile.js';
 import { messageFacts, messageRewrite } from '../policy/message-facts.js';
-import type { PolicyConfig } from '../policy/schema.js';
+import type { PolicyConfig, PolicyRule } from '../policy/schema.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { insertQueuedMessage, internalMessage } from '../queue/store.js';
 import type { PendingSpoolFile } from '../spool/spool.js';
@@ -202,8 +202,13 @@ export class Inspector {
   /** Builds and spools the notices the evaluation calls for; their rows go in the caller's transaction. */
   private async prepareNotices(id: string, msg: { sender: string; created_at: number }, evaluation: PolicyEvaluation, findings: readonly Finding[]): Promise<PreparedPolicyNotice[]> {
     const { hostname, random } = this.deps.notices;
-    const rules = (ids: readonly string[]): { id: string; description?: string | undefined }[] =>
-      [...new Set(ids)].map((rid) => ({ id: rid, description: this.deps.policy().config.rules.find((r) => r.id === rid)?.description }));
+    const configured = this.deps.policy().config.rules;
+    // the rules that caused the notice: blocking ones for "blocked", holding ones for "held", all matched for "rule-matched"
+    const rules = (ids: readonly string[], action?: 'block' | 'quarantine'): { id: string; description?: string | undefined }[] =>
+      [...new Set(ids)]
+        .map((rid) => configured.find((r) => r.id === rid))
+        .filter((r): r is PolicyRule => r !== undefined && (action === undefined || r.then.action === action))
+        .map((r) => ({ id: r.id, description: r.description }));
     const out: PreparedPolicyNotice[] = [];
     const make = async (kind: 'blocked' | 'held' | 'rule-matched', to: readonly string[], about: readonly RecipientPolicy[]): Promise<void> => {
       const now = this.deps.now();
@@ -217,7 +222,7 @@ export class Inspector {
         now,
         messageId: `<${noticeId}.policy@${hostname}>`,
         recipientCount: about.length,
-        rules: rules(kind === 'rule-matched' ? evaluation.matchedRules : about.flatMap((d) => d.rules)),
+        rules: kind === 'rule-matched' ? rules(evaluation.matchedRules) : rules(about.flatMap((d) => d.rules), kind === 'blocked' ? 'block' : 'quarantine'),
         findings: findings.map((f) => ({ category: f.category, count: f.count, confidence: f.confidence, evidence: f.evidence })),
         sender: kind === 'rule-matched' ? msg.sender || '<>' : undefined,
         reasons: kind === 'held' ? [...new Set(about.flatMap((d) => d.reasons.filter((r) => /held|quarantine|portal|key/.test(r))))] : undefined,

@@ -3,7 +3,8 @@
  * is held for an administrator, and to the addresses a rule's `notify`
  * names. They carry the queue id, the rule ids and descriptions, and what
  * was found — as categories, counts and (to the sender only) masked evidence
- * such as "SSN ***-**-6789". Never the subject, the body, attachment names
+ * such as "SSN ***-**-6789"; evidence that is not masked (health terms,
+ * format names) is left out. Never the subject, the body, attachment names
  * or a matched value.
  */
 import MimeNode from 'nodemailer/lib/mime-node';
@@ -62,7 +63,9 @@ export function policyNoticeText(input: PolicyNoticeInput): string {
   if (input.findings.length) {
     lines.push('', input.kind === 'rule-matched' ? 'Found (categories and counts only):' : 'Found (values masked):');
     for (const f of input.findings) {
-      const evidence = input.kind !== 'rule-matched' && f.evidence?.length ? `: ${f.evidence.join(', ')}` : '';
+      // only evidence that is masked: health terms and format names are content, not shown
+      const masked = input.kind === 'rule-matched' ? [] : (f.evidence ?? []).filter((e) => e.includes('*'));
+      const evidence = masked.length ? `: ${masked.join(', ')}` : '';
       lines.push(`  - ${f.category}: ${f.count} (${f.confidence} confidence)${evidence}`);
     }
   }
