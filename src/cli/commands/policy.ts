@@ -162,7 +162,7 @@ export function registerPolicy(program: Command): void {
         `sender ${opts.from} via connector ${connector}`,
         'effective settings:',
         ...settings.map((x) => `  ${x.name} = ${show(x.value)}   [${x.source}]`),
-        `rules that can match this sender and connector (in order): ${rules.length ? '' : 'none'}`,
+        `rules that can match this sender and connector (in order):${rules.length ? '' : ' none'}`,
         ...rules.map((r) => `  ${r.id}${r.description ? ` — ${r.description}` : ''}: when ${describeWhen(r)} then ${describeThen(r)}`),
         'per recipient:',
         ...perRecipient.map((p) => `  ${p.recipient}: ${p.rules.length ? p.rules.join(', ') : 'no rule names this recipient; the settings above apply'}`),
