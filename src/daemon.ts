@@ -4,6 +4,7 @@
  * recovery, SIGHUP reload, SIGTERM drain.
  */
 import { randomBytes } from 'node:crypto';
+import { inspectionProfile, type InspectionProfile } from './inspect/verdict.js';
 import { Metrics } from './metrics/registry.js';
 import { startMetricsServer } from './metrics/http.js';
 import { mkdir } from 'node:fs/promises';
@@ -29,6 +30,14 @@ import { VERSION } from './version.js';
 
 export function databasePath(config: Config): string {
   return join(resolve(config.dataDir), 'sealgate.db');
+}
+
+/** The inspection profile of a config, built once per (re)loaded config. */
+const profiles = new WeakMap<Config, InspectionProfile>();
+function profileFor(config: Config): InspectionProfile {
+  let p = profiles.get(config);
+  if (!p) profiles.set(config, (p = inspectionProfile(config.inspection.customDetectors)));
+  return p;
 }
 
 export async function openDatabase(config: Config): Promise<Database> {
@@ -117,7 +126,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         spool,
         log,
         now,
-        policy: () => ({ config: config.policy, e2eDomains: config.inspection.e2eDomains }),
+        policy: () => ({ config: config.policy, e2eDomains: config.inspection.e2eDomains, profile: profileFor(config) }),
         onInspected: () => engine?.wake(),
         metrics,
         notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },

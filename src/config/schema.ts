@@ -34,6 +34,36 @@ const cidr = z.string().refine((v) => parseCidr(v) !== undefined, {
   message: 'expected an IPv4 or IPv6 address or CIDR range, e.g. "40.92.0.0/15" or "2a01:111:f400::/48"',
 });
 
+/** A regex from config: compiles, bounded, and without the nested quantifiers that backtrack catastrophically. */
+const safeRegex = z
+  .string()
+  .min(1)
+  .max(300)
+  .refine(
+    (v) => {
+      try {
+        new RegExp(v, 'g');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'not a valid regular expression' },
+  )
+  .refine((v) => !/\((?:[^()\\]|\\.)*[+*}]\)[+*{]/.test(v), { message: 'nested quantifiers such as (a+)+ can take exponential time; rewrite the pattern without a quantified group that itself ends in a quantifier' });
+
+const customDetectorSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/i, { message: 'expected a short id (letters, digits, ".", "_", "-")' }),
+  category: z.string().regex(/^[A-Z][A-Z0-9_]{1,39}$/, { message: 'expected an upper-case category name such as MEMBER_ID' }),
+  pattern: safeRegex.describe('What a value looks like, e.g. "\\bACM\\d{9}\\b".'),
+  keywords: z.array(z.string().min(1).max(60)).max(50).default([]).describe('Words that support a match when within `window` characters.'),
+  keywordRequired: z.boolean().default(true).describe('Ignore matches without a keyword nearby.'),
+  window: z.number().int().min(1).max(1000).default(60),
+  validator: z.enum(['none', 'luhn', 'aba', 'npi']).default('none').describe('Check digits the value (its digits) must pass.'),
+  minCount: z.number().int().min(1).max(1000).default(1).describe('Distinct values needed for a finding.'),
+  identifier: z.boolean().default(true).describe('The value identifies a person: next to health information it makes PHI.'),
+});
+
 const domainPattern = z
   .string()
   .regex(/^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/i, {
@@ -118,6 +148,7 @@ export const configSchema = z
           .array(domainPattern)
           .default(['gmail.com', 'googlemail.com', 'yahoo.com', 'outlook.com', 'hotmail.com', 'live.com', 'msn.com', 'aol.com', 'icloud.com', 'me.com', 'mac.com', 'proton.me', 'protonmail.com', 'gmx.com', 'gmx.net', 'web.de', 'yandex.com', 'mail.com', 'zoho.com'])
           .describe('Consumer mailbox providers: PHI to them needs end-to-end encryption or the portal, verified TLS is not enough.'),
+        customDetectors: z.array(customDetectorSchema).max(50).default([]).describe('Organisation-specific identifiers (MRN, member, account numbers): pattern, keywords, proximity, validator, minimum count.'),
       })
       .prefault({})
       .describe('DLP inspection and the per-recipient decision.'),

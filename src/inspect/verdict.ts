@@ -15,7 +15,7 @@ import { healthTermDetector, healthTermSpans } from './detect/health-terms.js';
 import { deaDetector, mbiDetector, npiDetector } from './detect/health-ids.js';
 import { abaRoutingDetector, bankAccountDetector, itinDetector, paymentCardDetector, ssnDetector } from './detect/identifiers.js';
 import { cptDetector, icd10Detector, ndcDetector } from './detect/medical-codes.js';
-import { dobDetector, mrnDetector, phoneDetector } from './detect/personal.js';
+import { customIdentifierDetector, dobDetector, mrnDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
 export const DEFAULT_DETECTORS: readonly Detector[] = [
@@ -37,20 +37,37 @@ export interface Verdict {
   readonly categories: readonly string[];
 }
 
-function identifierSpans(text: string, detectors: readonly Detector[]): { index: number; length: number }[] {
-  return detectors.filter((d) => IDENTIFIER_CATEGORIES.has(d.category) && d.locate).flatMap((d) => d.locate?.(text) ?? []);
+function identifierSpans(text: string, detectors: readonly Detector[], identifierCategories: ReadonlySet<string>): { index: number; length: number }[] {
+  return detectors.filter((d) => identifierCategories.has(d.category) && d.locate).flatMap((d) => d.locate?.(text) ?? []);
 }
 
-export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200): Verdict {
+/** What to look for: the detectors, and which categories identify a person (for the PHI verdict). */
+export interface InspectionProfile {
+  readonly detectors: readonly Detector[];
+  readonly identifierCategories: ReadonlySet<string>;
+}
+
+export const DEFAULT_PROFILE: InspectionProfile = { detectors: DEFAULT_DETECTORS, identifierCategories: IDENTIFIER_CATEGORIES };
+
+/** The default detectors plus custom ones from config (`inspection.customDetectors`). */
+export function inspectionProfile(custom: readonly (CustomIdentifier & { readonly identifier?: boolean })[]): InspectionProfile {
+  if (custom.length === 0) return DEFAULT_PROFILE;
+  return {
+    detectors: [...DEFAULT_DETECTORS, ...custom.map(customIdentifierDetector)],
+    identifierCategories: new Set([...IDENTIFIER_CATEGORIES, ...custom.filter((c) => c.identifier !== false).map((c) => c.category)]),
+  };
+}
+
+export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES): Verdict {
   const findings = detectors.map((d) => d.detect(text)).filter((f): f is Finding => f !== undefined);
   const categories = [...new Set(findings.filter((f) => CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'HEALTH_TERM').map((f) => f.category))];
   const clinical = findings.some((f) => f.category === 'CLINICAL_FORMAT');
-  const identified = findings.some((f) => IDENTIFIER_CATEGORIES.has(f.category) && (CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'PHONE'));
+  const identified = findings.some((f) => identifierCategories.has(f.category) && (CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'PHONE'));
   const health = findings.some((f) => HEALTH_CATEGORIES.has(f.category));
   if (clinical) return { findings, categories: [...categories, 'PHI'], phi: true, phiConfidence: 'high' };
   if (!(identified && health)) return { findings, categories, phi: false };
   const terms = healthTermSpans(text);
-  const ids = identifierSpans(text, detectors);
+  const ids = identifierSpans(text, detectors, identifierCategories);
   const near = ids.some((id) => terms.some((t) => Math.abs(t.index - id.index) <= window));
   return { findings, categories: [...categories, 'PHI'], phi: true, phiConfidence: near ? 'high' : 'medium' };
 }
@@ -61,8 +78,8 @@ export interface MessageVerdict extends Verdict {
 }
 
 /** Verdict for an extracted message: its texts, plus what the walk found (DICOM, limits). */
-export function inspectExtracted(extracted: { texts: readonly string[]; dicom: boolean; notFullyScanned: boolean; reasons: readonly string[] }, detectors: readonly Detector[] = DEFAULT_DETECTORS): MessageVerdict {
-  const v = inspectText(extracted.texts.join('\n\n'), detectors);
+export function inspectExtracted(extracted: { texts: readonly string[]; dicom: boolean; notFullyScanned: boolean; reasons: readonly string[] }, profile: InspectionProfile = DEFAULT_PROFILE): MessageVerdict {
+  const v = inspectText(extracted.texts.join('\n\n'), profile.detectors, 200, profile.identifierCategories);
   const dicom: Finding[] = extracted.dicom ? [{ detector: 'clinical-format', category: 'CLINICAL_FORMAT', count: 1, confidence: 'high', evidence: ['DICOM file'] }] : [];
   const phi = v.phi || extracted.dicom;
   return {

@@ -29,7 +29,7 @@ import type { Finding } from './detect/types.js';
 import { loadProbe, explainProtectedMail } from '../probe/domain-probe.js';
 import type { Spool } from '../spool/spool.js';
 import { extractMessage } from './extract.js';
-import { inspectExtracted } from './verdict.js';
+import { inspectExtracted, type InspectionProfile } from './verdict.js';
 
 export interface InspectorDeps {
   readonly db: Database;
@@ -37,7 +37,7 @@ export interface InspectorDeps {
   readonly log: Logger;
   readonly now: () => number;
   /** The policy in force (re-read for every message, so a reload applies at once). */
-  readonly policy: () => { readonly config: PolicyConfig; readonly e2eDomains: readonly string[] };
+  readonly policy: () => { readonly config: PolicyConfig; readonly e2eDomains: readonly string[]; readonly profile: InspectionProfile };
   /** Called after a message was inspected (wakes the delivery engine). */
   readonly onInspected?: () => void;
   readonly metrics?: Metrics | undefined;
@@ -115,8 +115,9 @@ export class Inspector {
   async inspect(id: string): Promise<void> {
     const msg = await this.deps.db.get<{ sender: string; connector: string; size: number; created_at: number }>('SELECT sender, connector, size, created_at FROM messages WHERE id = ?', [id]);
     if (!msg) return;
+    const policy = this.deps.policy();
     const extracted = await extractMessage(this.deps.spool.read(id));
-    const verdict = inspectExtracted(extracted);
+    const verdict = inspectExtracted(extracted, policy.profile);
     const { tagged } = subjectTag(extracted.subject);
     const now = this.deps.now();
     const rows = await this.deps.db.all<{ seq: number; address: string; domain: string; requirement: string }>('SELECT seq, address, domain, requirement FROM recipients WHERE message_id = ? ORDER BY seq', [id]);
@@ -125,7 +126,6 @@ export class Inspector {
       const probe = await loadProbe(this.deps.db, r.domain, now);
       recipients.push({ address: r.address, domain: r.domain, verifiedTls: probe ? explainProtectedMail(probe).method === 'tls-verified' : undefined });
     }
-    const policy = this.deps.policy();
     const evaluation = evaluatePolicy({
       policy: policy.config,
       builtIn: builtInSettings(policy.e2eDomains),

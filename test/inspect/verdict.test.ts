@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inspectText, type Verdict } from '../../src/inspect/verdict.js';
+import { inspectExtracted, inspectionProfile, inspectText, type Verdict } from '../../src/inspect/verdict.js';
 
 describe('inspectText: PHI is an identifier together with health information', () => {
   it.each<[string, string, Partial<Verdict>]>([
@@ -21,5 +21,31 @@ describe('inspectText: PHI is an identifier together with health information', (
     expect(serialized).not.toContain('536-22-1234');
     expect(serialized).not.toContain('4111 1111 1111 1111');
     expect(serialized).not.toMatch(/\d{5,}/);
+  });
+});
+
+describe('custom detectors (inspection.customDetectors)', () => {
+  const profile = inspectionProfile([
+    { id: 'acme-member', category: 'MEMBER_NO', pattern: '\\bACM\\d{9}\\b', keywords: ['member number'], keywordRequired: true, window: 40, validator: 'none', minCount: 1, identifier: true },
+    { id: 'acme-account', category: 'ACME_ACCOUNT', pattern: '\\b\\d{16}\\b', keywords: [], keywordRequired: false, window: 40, validator: 'luhn', minCount: 2, identifier: false },
+  ]);
+  const inspect = (text: string) => inspectExtracted({ texts: [text], dicom: false, notFullyScanned: false, reasons: [] }, profile);
+
+  it.each<[string, string, string | undefined, boolean]>([
+    ['a member number with its keyword, next to a condition: PHI', 'Member number ACM123456789 was diagnosed with asthma.', 'MEMBER_NO', true],
+    ['the same number without its keyword: nothing', 'Reference ACM123456789 for your asthma inhaler order.', undefined, false],
+    ['one Luhn-valid account number: below minCount', 'Accounts 4111111111111111 on file.', undefined, false],
+    ['two Luhn-valid account numbers', 'Accounts 4111111111111111 and 5500000000000004 on file.', 'ACME_ACCOUNT', false],
+    ['two numbers failing Luhn: nothing', 'Accounts 4111111111111112 and 5500000000000005 on file.', undefined, false],
+  ])('%s', (_name, text, category, phi) => {
+    const v = inspect(text);
+    if (category) expect(v.findings.map((f) => f.category)).toContain(category);
+    else expect(v.findings.map((f) => f.category)).not.toContain('MEMBER_NO');
+    expect(v.phi).toBe(phi);
+    expect(JSON.stringify(v)).not.toContain('123456789');
+  });
+
+  it('a non-identifier category does not make PHI next to health information', () => {
+    expect(inspect('Accounts 4111111111111111 and 5500000000000004 for the diabetes clinic.').phi).toBe(false);
   });
 });

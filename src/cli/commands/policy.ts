@@ -21,7 +21,7 @@ import { loadTrustedCas } from '../../delivery/engine.js';
 import type { Config } from '../../config/schema.js';
 import { addressDomain, domainMatches } from '../../smtp/connector-policy.js';
 import { extractMessage } from '../../inspect/extract.js';
-import { inspectExtracted } from '../../inspect/verdict.js';
+import { inspectExtracted, inspectionProfile } from '../../inspect/verdict.js';
 import { subjectTag, type RecipientCapabilities } from '../../policy/decide.js';
 import { evaluatePolicy } from '../../policy/evaluate.js';
 import { builtInSettings, resolveSettings, type SettingName } from '../../policy/profile.js';
@@ -96,7 +96,7 @@ export function registerPolicy(program: Command): void {
       const { config } = loadForCommand(cmd);
       const connector = connectorFor(config, opts.from, opts.connector);
       const extracted = await extractMessage(createReadStream(file));
-      const verdict = inspectExtracted(extracted);
+      const verdict = inspectExtracted(extracted, inspectionProfile(config.inspection.customDetectors));
       const { tagged } = subjectTag(extracted.subject);
       const evaluation = evaluatePolicy({
         policy: config.policy,

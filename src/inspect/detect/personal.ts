@@ -4,6 +4,7 @@
  * numbers (configurable patterns), and lists of many external email
  * addresses (a possible list leak).
  */
+import { abaValid, luhnValid, npiValid } from './checksums.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import type { Detector, Finding } from './types.js';
 
@@ -46,7 +47,13 @@ export interface CustomIdentifier {
   readonly keywords: readonly string[];
   readonly window?: number;
   readonly keywordRequired?: boolean;
+  /** A check the value must pass (digits of the match). */
+  readonly validator?: 'none' | 'luhn' | 'aba' | 'npi' | undefined;
+  /** Fewer distinct values than this: no finding. */
+  readonly minCount?: number | undefined;
 }
+
+const VALIDATORS: Record<string, (digits: string) => boolean> = { luhn: luhnValid, aba: abaValid, npi: npiValid };
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -60,10 +67,19 @@ export function customIdentifierDetector(c: CustomIdentifier): Detector {
     keywords: c.keywords.length ? new RegExp(`\\b(${c.keywords.map(escape).join('|')})\\b`, 'i') : undefined,
     keywordRequired: c.keywordRequired ?? true,
     window: c.window ?? 60,
-    validate: () => true,
+    validate: c.validator && c.validator !== 'none' ? (v) => (VALIDATORS[c.validator ?? ''] ?? (() => true))(v.replace(/\D/g, '')) : () => true,
     mask: (v) => `${c.category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
   };
-  return patternDetector(spec);
+  const detector = patternDetector(spec);
+  const min = c.minCount ?? 1;
+  if (min <= 1) return detector;
+  return {
+    ...detector,
+    detect(text: string): Finding | undefined {
+      const f = detector.detect(text);
+      return f && f.count >= min ? f : undefined;
+    },
+  };
 }
 
 /** The default MRN detector: 6-10 digits (optionally with a prefix) next to an MRN keyword. */
