@@ -126,7 +126,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         spool,
         log,
         now,
-        policy: () => ({ config: config.policy, e2eDomains: config.inspection.e2eDomains, profile: profileFor(config) }),
+        policy: () => ({ config: config.policy, e2eDomains: config.inspection.e2eDomains, profile: profileFor(config), maxScanTimeMs: config.inspection.maxScanTime }),
         onInspected: () => engine?.wake(),
         metrics,
         notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },

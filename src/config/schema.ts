@@ -148,6 +148,7 @@ export const configSchema = z
           .array(domainPattern)
           .default(['gmail.com', 'googlemail.com', 'yahoo.com', 'outlook.com', 'hotmail.com', 'live.com', 'msn.com', 'aol.com', 'icloud.com', 'me.com', 'mac.com', 'proton.me', 'protonmail.com', 'gmx.com', 'gmx.net', 'web.de', 'yandex.com', 'mail.com', 'zoho.com'])
           .describe('Consumer mailbox providers: PHI to them needs end-to-end encryption or the portal, verified TLS is not enough.'),
+        maxScanTime: duration(1000).default(60_000).describe('Longest the inspection of one message may take; past it the message counts as not fully scanned (fail closed).'),
         customDetectors: z.array(customDetectorSchema).max(50).default([]).describe('Organisation-specific identifiers (MRN, member, account numbers): pattern, keywords, proximity, validator, minimum count.'),
       })
       .prefault({})

@@ -28,7 +28,7 @@ import type { PendingSpoolFile } from '../spool/spool.js';
 import type { Finding } from './detect/types.js';
 import { loadProbe, explainProtectedMail } from '../probe/domain-probe.js';
 import type { Spool } from '../spool/spool.js';
-import { extractMessage } from './extract.js';
+import { extractMessage, type Extracted } from './extract.js';
 import { inspectExtracted, type InspectionProfile } from './verdict.js';
 
 export interface InspectorDeps {
@@ -37,7 +37,7 @@ export interface InspectorDeps {
   readonly log: Logger;
   readonly now: () => number;
   /** The policy in force (re-read for every message, so a reload applies at once). */
-  readonly policy: () => { readonly config: PolicyConfig; readonly e2eDomains: readonly string[]; readonly profile: InspectionProfile };
+  readonly policy: () => { readonly config: PolicyConfig; readonly e2eDomains: readonly string[]; readonly profile: InspectionProfile; readonly maxScanTimeMs: number };
   /** Called after a message was inspected (wakes the delivery engine). */
   readonly onInspected?: () => void;
   readonly metrics?: Metrics | undefined;
@@ -116,7 +116,7 @@ export class Inspector {
     const msg = await this.deps.db.get<{ sender: string; connector: string; size: number; created_at: number }>('SELECT sender, connector, size, created_at FROM messages WHERE id = ?', [id]);
     if (!msg) return;
     const policy = this.deps.policy();
-    const extracted = await extractMessage(this.deps.spool.read(id));
+    const extracted = await extractWithin(() => this.deps.spool.read(id), policy.maxScanTimeMs);
     const verdict = inspectExtracted(extracted, policy.profile);
     const { tagged } = subjectTag(extracted.subject);
     const now = this.deps.now();
@@ -249,6 +249,29 @@ export class Inspector {
 }
 
 class AlreadyInspected extends Error {}
+
+/**
+ * The extraction, bounded in time: past the limit the walk is abandoned and
+ * the message counts as not fully scanned (fail closed: policy treats it as
+ * sensitive), with nothing found.
+ */
+export async function extractWithin(open: () => Readable, limitMs: number): Promise<Extracted> {
+  const source = open();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<Extracted>((resolve) => {
+    timer = setTimeout(() => {
+      source.destroy();
+      resolve({ subject: '', texts: [], attachments: [], dicom: false, encrypted: false, notFullyScanned: true, reasons: [`time limit reached (${Math.round(limitMs / 1000)} s)`] });
+    }, limitMs);
+  });
+  const extracting = extractMessage(source);
+  extracting.catch(() => undefined); // the loser of the race must not become an unhandled rejection
+  try {
+    return await Promise.race([extracting, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 interface PreparedPolicyNotice {
   readonly id: string;
