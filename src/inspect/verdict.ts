@@ -72,6 +72,17 @@ export function inspectText(text: string, detectors: readonly Detector[] = DEFAU
   return { findings, categories: [...categories, 'PHI'], phi: true, phiConfidence: near ? 'high' : 'medium' };
 }
 
+/**
+ * Pure: the subject alone holds PHI or another sensitive finding. A method
+ * that leaves the subject visible (S/MIME, OpenPGP, a portal notification)
+ * must then send a neutral outer subject.
+ */
+export function subjectSensitive(subject: string, profile: InspectionProfile = DEFAULT_PROFILE): boolean {
+  if (!subject) return false;
+  const v = inspectText(subject, profile.detectors, 200, profile.identifierCategories);
+  return v.phi || v.findings.some((f) => f.category !== 'HEALTH_TERM' && f.category !== 'PHONE' && CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium);
+}
+
 export interface MessageVerdict extends Verdict {
   readonly notFullyScanned: boolean;
   readonly scanReasons: readonly string[];

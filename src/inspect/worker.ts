@@ -29,7 +29,7 @@ import type { Finding } from './detect/types.js';
 import { loadProbe, explainProtectedMail } from '../probe/domain-probe.js';
 import type { Spool } from '../spool/spool.js';
 import { extractMessage, type Extracted } from './extract.js';
-import { inspectExtracted, type InspectionProfile } from './verdict.js';
+import { inspectExtracted, subjectSensitive, type InspectionProfile } from './verdict.js';
 
 export interface InspectorDeps {
   readonly db: Database;
@@ -141,6 +141,8 @@ export class Inspector {
       notFullyScanned: verdict.notFullyScanned,
       protection: evaluation.baseProtection,
       subjectTag: tagged,
+      // for the E2E and portal methods: their copy must then carry a neutral outer subject
+      subjectSensitive: subjectSensitive(extracted.subject, policy.profile),
       findings: verdict.findings.map((f) => ({ category: f.category, count: f.count, confidence: f.confidence })),
       methods,
       rules: evaluation.matchedRules,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inspectExtracted, inspectionProfile, inspectText, type Verdict } from '../../src/inspect/verdict.js';
+import { inspectExtracted, inspectionProfile, inspectText, subjectSensitive, type Verdict } from '../../src/inspect/verdict.js';
 
 describe('inspectText: PHI is an identifier together with health information', () => {
   it.each<[string, string, Partial<Verdict>]>([
@@ -47,5 +47,18 @@ describe('custom detectors (inspection.customDetectors)', () => {
 
   it('a non-identifier category does not make PHI next to health information', () => {
     expect(inspect('Accounts 4111111111111111 and 5500000000000004 for the diabetes clinic.').phi).toBe(false);
+  });
+});
+
+describe('subjectSensitive: the subject alone would leak', () => {
+  it.each<[string, boolean]>([
+    ['Lab results', false],
+    ['Results for DOB 04/17/1968: diabetes follow-up', true],
+    ['SSN 536-22-1234 update', true],
+    ['Diabetes awareness week', false],
+    ['Call me at 555-867-5309', false],
+    ['', false],
+  ])('%j → %s', (subject, expected) => {
+    expect(subjectSensitive(subject)).toBe(expected);
   });
 });

@@ -21,7 +21,7 @@ import { loadTrustedCas } from '../../delivery/engine.js';
 import type { Config } from '../../config/schema.js';
 import { addressDomain, domainMatches } from '../../smtp/connector-policy.js';
 import { extractMessage } from '../../inspect/extract.js';
-import { inspectExtracted, inspectionProfile } from '../../inspect/verdict.js';
+import { inspectExtracted, inspectionProfile, subjectSensitive } from '../../inspect/verdict.js';
 import { subjectTag, type RecipientCapabilities } from '../../policy/decide.js';
 import { evaluatePolicy } from '../../policy/evaluate.js';
 import { builtInSettings, resolveSettings, type SettingName } from '../../policy/profile.js';
@@ -114,6 +114,7 @@ export function registerPolicy(program: Command): void {
           notFullyScanned: verdict.notFullyScanned,
           scanReasons: verdict.scanReasons,
           subjectTag: tagged,
+          subjectSensitive: subjectSensitive(extracted.subject, inspectionProfile(config.inspection.customDetectors)),
           findings: verdict.findings.map((f) => ({ category: f.category, count: f.count, confidence: f.confidence, evidence: f.evidence })),
         },
         protection: evaluation.baseProtection,
