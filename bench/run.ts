@@ -121,7 +121,11 @@ async function ingress(): Promise<string[]> {
 
       const pfAccept = await smtpSource(POSTFIX_IP, pf.smtpd.port, size, 'bob@example.net');
       const inQueue = (await pf.queue()).length;
-      if (inQueue !== size.count) throw new Error(`Postfix holds ${inQueue} messages, expected ${size.count}`);
+      if (inQueue !== size.count) {
+        const entries = await pf.queue();
+        const odd = entries.filter((e) => e.sender !== FROM || e.recipients.length !== 1);
+        throw new Error(`Postfix holds ${inQueue} messages, expected ${size.count}; ${JSON.stringify(odd.slice(0, 3))}; log: ${(await pf.maillog()).split('\n').filter((l) => /warning|error|fatal|reject|timeout|lost/i.test(l)).slice(0, 8).join(' | ')}`);
+      }
 
       // Postfix delivers its queue into Sealgate over STARTTLS with its client certificate
       const start = process.hrtime.bigint();

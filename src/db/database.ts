@@ -26,6 +26,15 @@ export interface DatabaseOptions {
   readonly readOnly?: boolean;
 }
 
+/** Most transactions committed together. */
+const MAX_GROUP = 64;
+
+interface PendingTransaction {
+  readonly work: (tx: Queryable) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 export class Database implements Queryable {
   private writeChain: Promise<unknown> = Promise.resolve();
 
@@ -73,24 +82,85 @@ export class Database implements Queryable {
   }
 
   /**
-   * Runs `work` inside BEGIN IMMEDIATE … COMMIT, after every earlier
-   * transaction of this process has finished. On error it rolls back and
-   * rethrows. Statements issued by `work` must use the `tx` it is given.
+   * Runs `work` inside a write transaction, after every earlier transaction
+   * of this process has finished, and resolves once it is committed (on
+   * disk: synchronous=FULL). On error its writes are rolled back and the
+   * error rethrown. Statements issued by `work` must use the `tx` it is given.
+   *
+   * Group commit: transactions requested while another is being written are
+   * collected and run one after another inside a single BEGIN IMMEDIATE …
+   * COMMIT (up to MAX_GROUP), each in its own SAVEPOINT — a failing one is
+   * rolled back to its savepoint alone. Under load many acknowledgements
+   * then share one fsync; alone, a transaction commits by itself.
    */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const next = this.writeChain.then(async () => {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work: work as (tx: Queryable) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.writing) void this.writeGroups();
+    });
+  }
+
+  private readonly pending: PendingTransaction[] = [];
+  private writing = false;
+
+  private async writeGroups(): Promise<void> {
+    this.writing = true;
+    const done = this.writeChain;
+    let release: () => void = () => undefined;
+    this.writeChain = new Promise<void>((r) => (release = r));
+    await done;
+    try {
+      while (this.pending.length > 0) await this.writeGroup(this.pending.splice(0, MAX_GROUP));
+    } finally {
+      this.writing = false;
+      release();
+    }
+  }
+
+  private async writeGroup(group: PendingTransaction[]): Promise<void> {
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
       await this.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      for (const t of group) t.reject(err);
+      return;
+    }
+    if (group.length === 1 && group[0]) {
+      // alone: no savepoint needed
       try {
-        const result = await work(this);
+        outcomes.push({ ok: true, value: await group[0].work(this) });
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    } else {
+      for (const t of group) {
+        await this.exec('SAVEPOINT sg');
+        try {
+          const value = await t.work(this);
+          await this.exec('RELEASE sg');
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          await this.exec('ROLLBACK TO sg; RELEASE sg').catch(() => undefined);
+          outcomes.push({ ok: false, error });
+        }
+      }
+    }
+    if (outcomes.every((o) => !o.ok)) {
+      await this.exec('ROLLBACK').catch(() => undefined);
+    } else {
+      try {
         await this.exec('COMMIT');
-        return result;
       } catch (err) {
         await this.exec('ROLLBACK').catch(() => undefined);
-        throw err;
+        for (const t of group) t.reject(err);
+        return;
       }
+    }
+    group.forEach((t, i) => {
+      const o = outcomes[i];
+      if (o?.ok) t.resolve(o.value);
+      else t.reject(o?.error);
     });
-    this.writeChain = next.catch(() => undefined);
-    return next;
   }
 
   close(): Promise<void> {
