@@ -17,9 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tlsaAssociationData } from '../../src/probe/dane.js';
 import { generateCa, issueCertificate, type Pem } from '../../src/tls/x509.js';
 import { startDnsZone, type DnsZone, type ZoneRecord } from '../helpers/dns-zone.js';
-import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import { auditEvents, queueShow, runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
+import { sendMessage } from '../helpers/smtp-client.js';
+import { until } from '../helpers/wait.js';
 import { withDb } from '../helpers/spool-reader.js';
 
 const CASES = ['ok', 'bad', 'servfail', 'insecure', 'unusable'] as const;
@@ -31,15 +32,6 @@ let gw: RunningGateway;
 let zone: DnsZone;
 const mx: Partial<Record<Case, MxServer>> = {};
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${gw.stdout.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const der = (p: Pem): Buffer => Buffer.from(new X509Certificate(p.certPem).raw);
 
@@ -92,17 +84,16 @@ afterAll(async () => {
 
 describe('DANE at delivery', () => {
   it('delivers where the chain matches authenticated TLSA records, and nowhere it does not', async () => {
-    const { client } = await RawSmtp.connect(gw.port);
-    await client.command('EHLO client.test');
-    await client.command('MAIL FROM:<alice@example.com>');
-    for (const c of CASES) await client.command(`RCPT TO:<bob@dane-${c}.test>`);
-    const id = queueIdOf(await client.data(dataPayload('Subject: dane\r\n\r\nbody-dane\r\n')));
-    await client.quit();
+    const id = await sendMessage(gw.port, 'alice@example.com', CASES.map((c) => `bob@dane-${c}.test`), 'Subject: dane\r\n\r\nbody-dane\r\n');
 
-    const attempts = await until('five delivery attempts', () => {
-      const lines = gw.logLines().filter((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id);
-      return lines.length >= CASES.length && lines;
-    });
+    const attempts = await until(
+      'five delivery attempts',
+      () => {
+        const lines = gw.logLines().filter((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id);
+        return lines.length >= CASES.length && lines;
+      },
+      { context: () => gw.stdout.slice(-3000) },
+    );
     expect(attempts.map((l) => `${String(l.domain)} ${String(l.outcome)}`).sort()).toEqual([
       'dane-bad.test deferred',
       'dane-insecure.test delivered',
@@ -116,17 +107,13 @@ describe('DANE at delivery', () => {
     // the failing TLSA lookup skipped the host: it was never contacted
     expect(mx.servfail?.connections).toBe(0);
 
-    const shown = JSON.parse((await runCli(['-c', setup.configPath, 'queue', 'show', id ?? '', '--json'])).stdout) as { recipients: { address: string; lastError?: string }[] };
+    const shown = await queueShow(setup.configPath, id);
     const errorOf = (a: string): string => String(shown.recipients.find((x) => x.address === a)?.lastError ?? '');
     expect(errorOf('bob@dane-bad.test')).toMatch(/^TLS required but not established: DANE verification failed: 3 1 1: the server certificate does not match/);
     expect(errorOf('bob@dane-servfail.test')).toBe('TLSA lookup for mx.dane-servfail.test failed temporarily; not delivering there until it answers');
     expect(errorOf('bob@dane-unusable.test')).toMatch(/^TLS required but not established: the server refused STARTTLS: /);
 
-    const audit = (await runCli(['-c', setup.configPath, 'audit', 'tail', '--json', '-n', '50'])).stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; data: Record<string, string> })
-      .filter((e) => e.type === 'delivery:attempt');
+    const audit = (await auditEvents(setup.configPath)).filter((e) => e.type === 'delivery:attempt');
     const ok = audit.find((e) => e.data.recipient === 'bob@dane-ok.test')?.data;
     // authenticated by DANE, although no trusted CA issued the certificate
     expect(ok).toMatchObject({ dane: '3 1 1', tlsPolicy: 'tlsa', certVerified: 'false', outcome: 'delivered' });

@@ -11,9 +11,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate } from '../../src/tls/x509.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
-import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import { auditEvents, queueShow, runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
+import { sendMessage } from '../helpers/smtp-client.js';
+import { until } from '../helpers/wait.js';
 import { withDb } from '../helpers/spool-reader.js';
 import { startStsServer, stsPolicy, type StsServer } from '../helpers/sts-server.js';
 
@@ -23,15 +24,6 @@ let zone: DnsZone;
 let https: StsServer;
 const mx: Record<'enforce' | 'rogue' | 'badcert', MxServer | undefined> = { enforce: undefined, rogue: undefined, badcert: undefined };
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${gw.stdout.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   setup = await setupGateway();
@@ -84,17 +76,16 @@ afterAll(async () => {
 
 describe('MTA-STS at delivery', () => {
   it('delivers only to listed MX hosts over verified TLS in enforce mode, and only reports in testing mode', async () => {
-    const { client } = await RawSmtp.connect(gw.port);
-    await client.command('EHLO client.test');
-    await client.command('MAIL FROM:<alice@example.com>');
-    for (const d of ['enforce', 'mismatch', 'badcert', 'testing']) await client.command(`RCPT TO:<bob@${d}.test>`);
-    const id = queueIdOf(await client.data(dataPayload('Subject: sts\r\n\r\nbody-sts\r\n')));
-    await client.quit();
+    const id = await sendMessage(gw.port, 'alice@example.com', ['enforce', 'mismatch', 'badcert', 'testing'].map((d) => `bob@${d}.test`), 'Subject: sts\r\n\r\nbody-sts\r\n');
 
-    const attempts = await until('four delivery attempts', () => {
-      const lines = gw.logLines().filter((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id);
-      return lines.length >= 4 && lines;
-    });
+    const attempts = await until(
+      'four delivery attempts',
+      () => {
+        const lines = gw.logLines().filter((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id);
+        return lines.length >= 4 && lines;
+      },
+      { context: () => gw.stdout.slice(-3000) },
+    );
     expect(attempts.map((l) => `${String(l.domain)} ${String(l.outcome)}`).sort()).toEqual(['badcert.test deferred', 'enforce.test delivered', 'mismatch.test deferred', 'testing.test delivered']);
 
     expect(mx.enforce?.received.map((m) => m.to.map((t) => t.address))).toEqual([['bob@enforce.test']]);
@@ -103,21 +94,13 @@ describe('MTA-STS at delivery', () => {
     expect(mx.rogue?.received.flatMap((m) => m.to.map((t) => t.address))).toEqual(['bob@testing.test']);
     expect(mx.badcert?.received).toEqual([]);
 
-    const queue = await runCli(['-c', setup.configPath, 'queue', 'show', id ?? '', '--json']);
-    const shown = JSON.parse(queue.stdout) as { recipients: { address: string; lastError?: string; last_error?: string }[] };
-    const errorOf = (a: string): string => {
-      const r = shown.recipients.find((x) => x.address === a);
-      return String(r?.lastError ?? r?.last_error ?? '');
-    };
+    const shown = await queueShow(setup.configPath, id);
+    const errorOf = (a: string): string => String(shown.recipients.find((x) => x.address === a)?.lastError ?? '');
     expect(errorOf('bob@mismatch.test')).toBe('MX mx.rogue.test is not listed in the MTA-STS policy of mismatch.test; not delivering there');
     expect(errorOf('bob@badcert.test')).toMatch(/^TLS required but not established: .*(altnames|does not match)/i);
 
-    const audit = (await runCli(['-c', setup.configPath, 'audit', 'tail', '--json', '-n', '50'])).stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; data: Record<string, string> })
-      .filter((e) => e.type === 'delivery:attempt');
-    const byRecipient = (a: string): Record<string, string> | undefined => audit.find((e) => e.data.recipient === a)?.data;
+    const audit = (await auditEvents(setup.configPath)).filter((e) => e.type === 'delivery:attempt');
+    const byRecipient = (a: string): Record<string, unknown> | undefined => audit.find((e) => e.data.recipient === a)?.data;
     expect(byRecipient('bob@enforce.test')).toMatchObject({ mx: 'mx.enforce.test', mtaSts: 'enforce', tlsPolicy: 'sts', certVerified: 'true', outcome: 'delivered' });
     expect(byRecipient('bob@testing.test')).toMatchObject({ mx: 'mx.rogue.test', mtaSts: 'testing', tlsPolicy: 'sts', outcome: 'delivered' });
     expect(byRecipient('bob@mismatch.test')).toMatchObject({ mx: 'mx.rogue.test', mtaSts: 'enforce', outcome: 'deferred' });

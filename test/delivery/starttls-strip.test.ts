@@ -12,9 +12,10 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate } from '../../src/tls/x509.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
-import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import { queueShow, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
+import { sendMessage } from '../helpers/smtp-client.js';
+import { until } from '../helpers/wait.js';
 
 const MARKER = 'PROTECTED-CONTENT-MARKER-7731';
 const PHI = `Patient DOB 04/12/1961, SSN 219-09-9999. Diagnosis: type 2 diabetes mellitus (E11.9), metformin 500 mg. ${MARKER}`;
@@ -27,15 +28,6 @@ let proxy: Server;
 const seenByProxy: Buffer[] = [];
 const sockets = new Set<Socket>();
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${gw.stdout.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Rewrites STARTTLS (any case) to XXXXXXXA, keeping the length; SMTP lines on loopback do not straddle chunks here. */
 function strip(chunk: Buffer): Buffer {
@@ -91,18 +83,16 @@ afterAll(async () => {
 
 describe('a STARTTLS-stripping proxy', () => {
   it('never receives protected content; the same message goes out over verified TLS where nothing strips it', async () => {
-    const { client } = await RawSmtp.connect(gw.port);
-    await client.command('EHLO client.test');
-    await client.command('MAIL FROM:<alice@example.com>');
-    await client.command('RCPT TO:<carol@direct.test>');
-    await client.command('RCPT TO:<dave@strip.test>');
-    const id = queueIdOf(await client.data(dataPayload(`Subject: results\r\n\r\n${PHI}\r\n`)));
-    await client.quit();
+    const id = await sendMessage(gw.port, 'alice@example.com', ['carol@direct.test', 'dave@strip.test'], `Subject: results\r\n\r\n${PHI}\r\n`);
 
-    const attempts = await until('both attempts', () => {
-      const lines = gw.logLines().filter((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id);
-      return lines.length >= 2 && lines;
-    });
+    const attempts = await until(
+      'both attempts',
+      () => {
+        const lines = gw.logLines().filter((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id);
+        return lines.length >= 2 && lines;
+      },
+      { context: () => gw.stdout.slice(-3000) },
+    );
     expect(attempts.map((l) => `${String(l.domain)} ${String(l.outcome)}`).sort()).toEqual(['direct.test delivered', 'strip.test deferred']);
 
     // the gateway did talk to the proxy (so the test proves something) ...
@@ -113,7 +103,7 @@ describe('a STARTTLS-stripping proxy', () => {
     expect(sent).not.toMatch(/MAIL FROM|RCPT TO|DATA|BDAT/i);
 
     expect(mx.received.map((m) => [m.to.map((t) => t.address), m.secure, m.body.includes(MARKER)])).toEqual([[['carol@direct.test'], true, true]]);
-    const shown = JSON.parse((await runCli(['-c', setup.configPath, 'queue', 'show', id ?? '', '--json'])).stdout) as { recipients: { address: string; requirement?: string; lastError?: string }[] };
+    const shown = await queueShow(setup.configPath, id);
     const dave = shown.recipients.find((r) => r.address === 'dave@strip.test');
     expect(dave?.lastError).toMatch(/^TLS required but not established/);
   });

@@ -184,3 +184,19 @@ export function runCli(args: string[], options: { input?: string; cwd?: string }
     proc.stdin.end(options.input ?? '');
   });
 }
+
+/** The last `n` audit events, parsed (`sealgate audit tail --json`). */
+export async function auditEvents(configPath: string, n = 200): Promise<{ type: string; data: Record<string, unknown> }[]> {
+  const r = await runCli(['-c', configPath, 'audit', 'tail', '--json', '-n', String(n)]);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+}
+
+/** A queued message as `sealgate queue show ID --json` prints it. */
+export async function queueShow(configPath: string, id: string): Promise<{ recipients: { address: string; lastError?: string; state?: string }[] }> {
+  return JSON.parse((await runCli(['-c', configPath, 'queue', 'show', id, '--json'])).stdout) as { recipients: { address: string; lastError?: string; state?: string }[] };
+}
+

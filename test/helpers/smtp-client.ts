@@ -170,3 +170,14 @@ export function dataPayload(message: string | Buffer): Buffer {
 export function queueIdOf(reply: Reply): string | undefined {
   return /queued as ([0-9A-Z]{20})/.exec(reply.text)?.[1];
 }
+
+/** One message through a fresh session (EHLO, MAIL, RCPT…, DATA, QUIT); its queue id. */
+export async function sendMessage(port: number, from: string, to: readonly string[], message: string): Promise<string> {
+  const { client } = await RawSmtp.connect(port);
+  await client.command('EHLO client.test');
+  await client.command(`MAIL FROM:<${from}>`);
+  for (const t of to) await client.command(`RCPT TO:<${t}>`);
+  const id = queueIdOf(await client.data(dataPayload(message)));
+  await client.quit();
+  return id ?? '';
+}

@@ -12,9 +12,10 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate } from '../../src/tls/x509.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
-import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import { auditEvents, runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
+import { sendMessage } from '../helpers/smtp-client.js';
+import { until } from '../helpers/wait.js';
 import { withDb } from '../helpers/spool-reader.js';
 
 const SSN = '536-22-1234';
@@ -27,25 +28,9 @@ let zone: DnsZone;
 let partner: MxServer;
 let home: MxServer;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${gw.stdout.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
-async function send(to: string[], message: string): Promise<string> {
-  const { client } = await RawSmtp.connect(gw.port);
-  await client.command('EHLO client.test');
-  await client.command('MAIL FROM:<alice@example.com>');
-  for (const t of to) await client.command(`RCPT TO:<${t}>`);
-  const id = queueIdOf(await client.data(dataPayload(message)));
-  await client.quit();
-  return id ?? '';
-}
+const send = (to: string[], message: string): Promise<string> => sendMessage(gw.port, 'alice@example.com', to, message);
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> => until(what, probe, { context: () => gw.stdout.slice(-3000) });
 
 beforeAll(async () => {
   setup = await setupGateway();
@@ -96,17 +81,17 @@ describe('policy rules in the pipeline', () => {
     );
 
     // the partner gets the PHI message, labelled, and the tagged one without its tag
-    const phiCopy = await until('the PHI delivery', () => partner.received.find((m) => m.body.includes('metformin')));
+    const phiCopy = await waitFor('the PHI delivery', () => partner.received.find((m) => m.body.includes('metformin')));
     expect(phiCopy.to.map((t) => t.address)).toEqual(['ann@partner.test']);
     expect(phiCopy.secure).toBe(true);
     expect(phiCopy.body.toString('latin1')).toMatch(/^X-Sealgate-Class: phi\r\n/);
-    const taggedCopy = await until('the tagged delivery', () => partner.received.find((m) => m.body.includes('See you then.')));
+    const taggedCopy = await waitFor('the tagged delivery', () => partner.received.find((m) => m.body.includes('See you then.')));
     expect((await simpleParser(taggedCopy.body)).subject).toBe('plans for Friday');
     expect(partner.received.some((m) => m.body.includes('gloves'))).toBe(false);
     expect(partner.received.flatMap((m) => m.to.map((t) => t.address))).not.toContain('bob@blocked.test');
 
     // notices arrive at the sender's own MX
-    const notices = await until('three notices', async () => {
+    const notices = await waitFor('three notices', async () => {
       const got = await Promise.all(home.received.map(async (m) => ({ to: m.to.map((t) => t.address), from: m.from, mail: await simpleParser(m.body), raw: m.body.toString('utf8') })));
       return got.length >= 3 ? got : undefined;
     });
@@ -129,11 +114,11 @@ describe('policy rules in the pipeline', () => {
     const rows = await withDb(setup.dataDir, (db) => db.all<{ message_id: string; address: string; state: string; method: string }>('SELECT message_id, address, state, method FROM recipients WHERE message_id IN (?, ?, ?) ORDER BY message_id, seq', [phi, tagged, csv]));
     // the PHI message is finished: one recipient delivered, the other blocked (final, no DSN: the notice replaces it)
     expect(rows.filter((r) => r.message_id === phi)).toEqual([]);
-    await until('the PHI message finished', () => gw.logLines().find((l) => l.event === 'MESSAGE_FINISHED' && l.queueId === phi));
+    await waitFor('the PHI message finished', () => gw.logLines().find((l) => l.event === 'MESSAGE_FINISHED' && l.queueId === phi));
     expect(rows.find((r) => r.message_id === csv)).toMatchObject({ state: 'held', method: 'quarantine' });
 
     // no value anywhere: not in the logs, the audit log or any notice (masked evidence keeps only the last four)
-    const audit = (await runCli(['-c', setup.configPath, 'audit', 'tail', '--json', '-n', '200'])).stdout;
+    const audit = JSON.stringify(await auditEvents(setup.configPath));
     expect(audit).toContain('"type":"policy:notice_queued"');
     expect(audit).toContain('"rules":["no-ssn-to-blocked","label-phi"]');
     for (const text of [gw.stdout, audit, ...notices.map((n) => n.raw)]) {
