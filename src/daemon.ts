@@ -4,6 +4,8 @@
  * recovery, SIGHUP reload, SIGTERM drain.
  */
 import { randomBytes } from 'node:crypto';
+import { InspectionPool } from './inspect/inspect-pool.js';
+import { workerUrl } from './workers/worker-url.js';
 import { inspectionProfile, type InspectionProfile } from './inspect/verdict.js';
 import { Metrics } from './metrics/registry.js';
 import { startMetricsServer } from './metrics/http.js';
@@ -120,13 +122,18 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         metrics,
       })
     : undefined;
+  const inspectionPool =
+    config.inspection.enabled && config.inspection.threads > 0
+      ? new InspectionPool({ threads: config.inspection.threads, url: workerUrl(import.meta.url, 'inspect/inspect-thread'), maxHeapMb: config.inspection.threadMemory })
+      : undefined;
   const inspector = config.inspection.enabled
     ? new Inspector({
         db,
         spool,
         log,
         now,
-        policy: () => ({ config: config.policy, e2eDomains: config.inspection.e2eDomains, profile: profileFor(config), maxScanTimeMs: config.inspection.maxScanTime }),
+        policy: () => ({ config: config.policy, e2eDomains: config.inspection.e2eDomains, profile: profileFor(config), custom: config.inspection.customDetectors, maxScanTimeMs: config.inspection.maxScanTime }),
+        pool: inspectionPool,
         onInspected: () => engine?.wake(),
         metrics,
         notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },
@@ -177,6 +184,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       reporter?.stop();
       await metricsServer?.close();
       inspector?.stop();
+      await inspectionPool?.close();
       await Promise.all([ingress.shutdown(config.smtp.shutdownTimeoutMs), engine?.stop(config.smtp.shutdownTimeoutMs)]);
       await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);
       await db.close();

@@ -6,6 +6,7 @@
  * log.level) must keep their names.
  */
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseCidr } from '../net/cidr.js';
 import { TRANSPORT_REQUIREMENTS } from '../delivery/transport-requirement.js';
@@ -148,6 +149,14 @@ export const configSchema = z
           .array(domainPattern)
           .default(['gmail.com', 'googlemail.com', 'yahoo.com', 'outlook.com', 'hotmail.com', 'live.com', 'msn.com', 'aol.com', 'icloud.com', 'me.com', 'mac.com', 'proton.me', 'protonmail.com', 'gmx.com', 'gmx.net', 'web.de', 'yandex.com', 'mail.com', 'zoho.com'])
           .describe('Consumer mailbox providers: PHI to them needs end-to-end encryption or the portal, verified TLS is not enough.'),
+        threads: z
+          .number()
+          .int()
+          .min(0)
+          .max(32)
+          .default(Math.min(4, Math.max(1, availableParallelism() - 1)))
+          .describe('Inspection threads (messages are parsed and scanned there, never holding up SMTP); 0 inspects on the main thread. Default: CPUs - 1, 1 to 4.'),
+        threadMemory: z.number().int().min(64).max(16_384).default(1024).describe('Heap limit of one inspection thread (MiB); a message that needs more counts as not fully scanned.'),
         maxScanTime: duration(1000).default(60_000).describe('Longest the inspection of one message may take; past it the message counts as not fully scanned (fail closed).'),
         customDetectors: z.array(customDetectorSchema).max(50).default([]).describe('Organisation-specific identifiers (MRN, member, account numbers): pattern, keywords, proximity, validator, minimum count.'),
       })

@@ -29,6 +29,9 @@ import type { Finding } from './detect/types.js';
 import { loadProbe, explainProtectedMail } from '../probe/domain-probe.js';
 import type { Spool } from '../spool/spool.js';
 import { extractMessage, type Extracted } from './extract.js';
+import type { CustomIdentifier } from './detect/personal.js';
+import type { InspectionPool } from './inspect-pool.js';
+import type { InspectionResult } from './inspect-thread.js';
 import { inspectExtracted, subjectSensitive, type InspectionProfile } from './verdict.js';
 
 export interface InspectorDeps {
@@ -37,7 +40,16 @@ export interface InspectorDeps {
   readonly log: Logger;
   readonly now: () => number;
   /** The policy in force (re-read for every message, so a reload applies at once). */
-  readonly policy: () => { readonly config: PolicyConfig; readonly e2eDomains: readonly string[]; readonly profile: InspectionProfile; readonly maxScanTimeMs: number };
+  readonly policy: () => {
+    readonly config: PolicyConfig;
+    readonly e2eDomains: readonly string[];
+    readonly profile: InspectionProfile;
+    /** inspection.customDetectors as configured (for the inspection threads, which build their own profile). */
+    readonly custom: readonly (CustomIdentifier & { identifier?: boolean })[];
+    readonly maxScanTimeMs: number;
+  };
+  /** Inspection threads; without them, messages are inspected on this thread. */
+  readonly pool?: InspectionPool | undefined;
   /** Called after a message was inspected (wakes the delivery engine). */
   readonly onInspected?: () => void;
   readonly metrics?: Metrics | undefined;
@@ -116,8 +128,10 @@ export class Inspector {
     const msg = await this.deps.db.get<{ sender: string; connector: string; size: number; created_at: number }>('SELECT sender, connector, size, created_at FROM messages WHERE id = ?', [id]);
     if (!msg) return;
     const policy = this.deps.policy();
-    const extracted = await extractWithin(() => this.deps.spool.read(id), policy.maxScanTimeMs);
-    const verdict = inspectExtracted(extracted, policy.profile);
+    const content = this.deps.pool
+      ? await this.deps.pool.inspect({ source: () => this.deps.spool.read(id), custom: policy.custom, timeoutMs: policy.maxScanTimeMs })
+      : await inspectHere(() => this.deps.spool.read(id), policy.profile, policy.maxScanTimeMs);
+    const { extracted, verdict } = content;
     const { tagged } = subjectTag(extracted.subject);
     const now = this.deps.now();
     const rows = await this.deps.db.all<{ seq: number; address: string; domain: string; requirement: string }>('SELECT seq, address, domain, requirement FROM recipients WHERE message_id = ? ORDER BY seq', [id]);
@@ -142,7 +156,7 @@ export class Inspector {
       protection: evaluation.baseProtection,
       subjectTag: tagged,
       // for the E2E and portal methods: their copy must then carry a neutral outer subject
-      subjectSensitive: subjectSensitive(extracted.subject, policy.profile),
+      subjectSensitive: content.subjectSensitive,
       findings: verdict.findings.map((f) => ({ category: f.category, count: f.count, confidence: f.confidence })),
       methods,
       rules: evaluation.matchedRules,
@@ -251,6 +265,14 @@ export class Inspector {
 }
 
 class AlreadyInspected extends Error {}
+
+/** Inspection on this thread (no pool): extraction within the time limit, then the verdict. */
+export async function inspectHere(open: () => Readable, profile: InspectionProfile, limitMs: number): Promise<InspectionResult> {
+  const all = await extractWithin(open, limitMs);
+  const verdict = inspectExtracted(all, profile);
+  const { texts: _texts, ...extracted } = all;
+  return { extracted, verdict, subjectSensitive: subjectSensitive(extracted.subject, profile) };
+}
 
 /**
  * The extraction, bounded in time: past the limit the walk is abandoned and

@@ -9,7 +9,7 @@ import type { PolicyEvaluation } from './evaluate.js';
 import type { MessageFacts } from './rules.js';
 
 /** Pure: the facts policy rules test, from the queue row, the extraction and the verdict. */
-export function messageFacts(msg: { sender: string; connector: string; size: number }, extracted: Extracted, verdict: MessageVerdict, subjectTagged: boolean): MessageFacts {
+export function messageFacts(msg: { sender: string; connector: string; size: number }, extracted: Pick<Extracted, 'attachments' | 'encrypted'>, verdict: MessageVerdict, subjectTagged: boolean): MessageFacts {
   return {
     sender: msg.sender,
     connector: msg.connector,

@@ -1,0 +1,66 @@
+/**
+ * Worker-thread entry: inspects one message at a time off the main thread,
+ * so MIME parsing, text extraction and the detectors never hold up SMTP
+ * sessions or deliveries. The main thread streams the decrypted message in
+ * (chunks, acknowledged for flow control); the answer is the extraction
+ * summary and the verdict — never the extracted text.
+ */
+import { PassThrough } from 'node:stream';
+import { parentPort } from 'node:worker_threads';
+import type { Extracted } from './extract.js';
+import { extractMessage } from './extract.js';
+import type { CustomIdentifier } from './detect/personal.js';
+import { inspectExtracted, inspectionProfile, subjectSensitive, type MessageVerdict } from './verdict.js';
+
+export type ToThread =
+  | { readonly type: 'start'; readonly custom: readonly (CustomIdentifier & { identifier?: boolean })[] }
+  | { readonly type: 'chunk'; readonly data: Uint8Array }
+  | { readonly type: 'end' }
+  | { readonly type: 'abort' };
+
+export interface InspectionResult {
+  readonly extracted: Omit<Extracted, 'texts'>;
+  readonly verdict: MessageVerdict;
+  readonly subjectSensitive: boolean;
+}
+
+export type FromThread = { readonly type: 'ack' } | { readonly type: 'result'; readonly result: InspectionResult } | { readonly type: 'error'; readonly message: string };
+
+const port = parentPort;
+if (port) {
+  let input: PassThrough | undefined;
+  port.on('message', (msg: ToThread) => {
+    switch (msg.type) {
+      case 'start': {
+        const stream = new PassThrough();
+        input = stream;
+        const profile = inspectionProfile(msg.custom);
+        extractMessage(stream).then(
+          (extracted) => {
+            const verdict = inspectExtracted(extracted, profile);
+            const { texts: _texts, ...rest } = extracted;
+            const reply: FromThread = { type: 'result', result: { extracted: rest, verdict, subjectSensitive: subjectSensitive(extracted.subject, profile) } };
+            port.postMessage(reply);
+          },
+          (err: unknown) => port.postMessage({ type: 'error', message: (err as Error).message } satisfies FromThread),
+        );
+        return;
+      }
+      case 'chunk':
+        if (input && !input.write(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength))) {
+          const stream = input;
+          stream.once('drain', () => port.postMessage({ type: 'ack' } satisfies FromThread));
+        } else {
+          port.postMessage({ type: 'ack' } satisfies FromThread);
+        }
+        return;
+      case 'end':
+        input?.end();
+        return;
+      case 'abort':
+        input?.destroy();
+        input = undefined;
+        return;
+    }
+  });
+}
