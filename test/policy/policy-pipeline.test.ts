@@ -145,4 +145,21 @@ describe('policy rules in the pipeline', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('sealgate: unknown connector "nope"; name one of: loopback');
   });
+
+  it('sealgate quarantine show and release: the held message goes out after all', async () => {
+    const list = JSON.parse((await runCli(['-c', setup.configPath, 'quarantine', 'list', '--json'])).stdout) as { id: string }[];
+    const id = list[0]?.id ?? '';
+    expect(list).toHaveLength(1);
+    const shown = await runCli(['-c', setup.configPath, 'quarantine', 'show', id]);
+    expect(shown.stdout).toContain('rules: hold-csv');
+    expect(shown.stdout).toContain('ann@partner.test: needs quarantine — rule hold-csv: quarantine');
+    const notHeld = await runCli(['-c', setup.configPath, 'quarantine', 'delete', '01ABCDEFGHJKMNPQRSTV']);
+    expect(notHeld.code).toBe(2);
+    expect(notHeld.stderr.trim()).toBe('sealgate: 01ABCDEFGHJKMNPQRSTV is not a quarantined message (see sealgate quarantine list)');
+    const released = await runCli(['-c', setup.configPath, 'quarantine', 'release', id]);
+    expect(released.stdout).toBe(`released ${id}: 1 recipient\n`);
+    await waitFor('the released message', () => partner.received.find((m) => m.body.includes('gloves')));
+    expect(JSON.stringify(await auditEvents(setup.configPath))).toContain('"type":"queue:released"');
+  });
 });
+

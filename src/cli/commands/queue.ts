@@ -3,6 +3,7 @@
  * view of the queue, safe while the daemon runs (see src/queue/admin.ts).
  * Output names envelopes and states, never message content.
  */
+import type { Queryable } from '../../db/database.js';
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { gatewayHostname, openDatabase, openKeyring } from '../../daemon.js';
@@ -176,9 +177,27 @@ export function registerQueue(program: Command): void {
     });
 }
 
-/** `sealgate quarantine list [--json]`: messages the inspection decision held for an administrator. */
+/** Lines for held messages (quarantine list/show): verdict as categories and counts, each held recipient with its method and reasons. */
+function formatQuarantined(held: Awaited<ReturnType<typeof listQuarantined>>, now: number): string[] {
+  const lines: string[] = [];
+  for (const m of held) {
+    const v = m.verdict as { phi?: boolean; findings?: { category: string; count: number }[]; rules?: string[] } | null;
+    const cats = v?.findings?.map((f) => `${f.category}×${f.count}`).join(', ') ?? '-';
+    lines.push(`${m.id}  ${formatAge(now - m.createdAt)}  ${m.sender || '<>'}  ${v?.phi ? 'PHI' : 'no PHI'}  [${cats}]${v?.rules?.length ? `  rules: ${v.rules.join(', ')}` : ''}`);
+    for (const r of m.held) lines.push(`  ${r.address}: needs ${r.method ?? '?'} — ${r.reasons.join('; ')}`);
+  }
+  return lines;
+}
+
+/** The ids given, each checked to be a held (quarantined) message. */
+async function quarantinedIds(db: Queryable, ids: readonly string[]): Promise<void> {
+  const held = new Set((await listQuarantined(db, 1_000_000)).map((m) => m.id));
+  for (const id of ids) if (!held.has(id)) throw new CliExit(EXIT_USAGE, `${id.slice(0, 40)} is not a quarantined message (see sealgate quarantine list)`);
+}
+
+/** `sealgate quarantine list|show|release|bounce|delete`: messages the inspection decision held for an administrator. */
 export function registerQuarantine(program: Command): void {
-  const q = program.command('quarantine').description('messages held by the inspection decision (release or bounce them with sealgate queue release|bounce ID)');
+  const q = program.command('quarantine').description('messages held by the inspection decision or a policy rule');
   q.command('list')
     .description('held messages with the method each recipient needs and why; the verdict as categories and counts, never values')
     .option('--json', 'JSON output')
@@ -189,16 +208,63 @@ export function registerQuarantine(program: Command): void {
           process.stdout.write(`${JSON.stringify(held)}\n`);
           return;
         }
-        const now = Date.now();
-        const lines: string[] = [];
-        for (const m of held) {
-          const v = m.verdict as { phi?: boolean; findings?: { category: string; count: number }[] } | null;
-          const cats = v?.findings?.map((f) => `${f.category}×${f.count}`).join(', ') ?? '-';
-          lines.push(`${m.id}  ${formatAge(now - m.createdAt)}  ${m.sender || '<>'}  ${v?.phi ? 'PHI' : 'no PHI'}  [${cats}]`);
-          for (const r of m.held) lines.push(`  ${r.address}: needs ${r.method ?? '?'} — ${r.reasons.join('; ')}`);
-        }
+        const lines = formatQuarantined(held, Date.now());
         lines.push(`-- ${held.length} held message${held.length === 1 ? '' : 's'}`);
         process.stdout.write(`${lines.join('\n')}\n`);
+      });
+    });
+  q.command('show <id>')
+    .description('one held message: verdict, matched rules, each held recipient\'s method and reasons, and its queue status (never its content)')
+    .option('--json', 'JSON output')
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      await withQueueDb(cmd, async (db) => {
+        await quarantinedIds(db, [id]);
+        const held = (await listQuarantined(db, 1_000_000)).filter((m) => m.id === id);
+        const detail = await showMessage(db, id);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ ...held[0], queue: detail })}\n`);
+          return;
+        }
+        process.stdout.write(`${[...formatQuarantined(held, Date.now()), '', formatDetail(detail)].join('\n')}\n`);
+      });
+    });
+  q.command('release <ids...>')
+    .description('deliver held messages after all (audited): each held recipient goes back to the queue with its transport requirement, never weaker')
+    .action(async (ids: string[], _opts: unknown, cmd: Command) => {
+      await withQueueDb(cmd, async (db) => {
+        await quarantinedIds(db, ids);
+        for (const id of ids) {
+          const r = await applyQueueAction(db, 'release', id, operatorName(), Date.now());
+          process.stdout.write(`released ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
+        }
+      });
+    });
+  q.command('bounce <ids...>')
+    .description('refuse held messages: the recipients bounce and the sender gets a DSN (audited)')
+    .action(async (ids: string[], _opts: unknown, cmd: Command) => {
+      const { config } = loadForCommand(cmd);
+      const keyring = await openKeyring(config, false);
+      const spool = new Spool(join(resolve(config.dataDir), 'spool'), keyring);
+      const notice = { spool, hostname: gatewayHostname(config), now: Date.now, random: randomBytes, requirement: config.delivery.defaultRequirement, spoolKeyId: () => keyring.current.id };
+      await withQueueDb(cmd, async (db) => {
+        await quarantinedIds(db, ids);
+        for (const id of ids) {
+          const r = await bounceMessage(db, notice, id, operatorName());
+          process.stdout.write(`bounced ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
+        }
+      });
+    });
+  q.command('delete <ids...>')
+    .description('remove held messages from the queue and the spool, no DSN (audited)')
+    .action(async (ids: string[], _opts: unknown, cmd: Command) => {
+      const { config } = loadForCommand(cmd);
+      const spool = new Spool(join(resolve(config.dataDir), 'spool'), await openKeyring(config, false));
+      await withQueueDb(cmd, async (db) => {
+        await quarantinedIds(db, ids);
+        for (const id of ids) {
+          const r = await deleteMessage(db, id, operatorName(), Date.now(), (qid) => spool.remove(qid));
+          process.stdout.write(`deleted ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
+        }
       });
     });
 }
