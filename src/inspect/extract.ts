@@ -7,7 +7,7 @@
  * closed). Nothing is written anywhere: the text exists only in memory for
  * the detectors.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
 import { isDicom } from './detect/clinical-formats.js';
 import { zipText } from './zip-text.js';
@@ -28,7 +28,7 @@ export interface AttachmentInfo {
   readonly contentType: string;
   readonly size: number;
   /** How the attachment was handled. */
-  readonly handling: 'text' | 'archive' | 'dicom' | 'unsupported' | 'binary' | 'skipped';
+  readonly handling: 'text' | 'archive' | 'message' | 'dicom' | 'unsupported' | 'binary' | 'skipped';
 }
 
 export interface Extracted {
@@ -64,7 +64,10 @@ async function readBounded(stream: AttachmentStream['content'], max: number): Pr
   return { bytes: Buffer.concat(chunks), truncated };
 }
 
-export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT_EXTRACT_LIMITS): Promise<Extracted> {
+/** How deep attached messages (message/rfc822) are walked. */
+export const MAX_MESSAGE_DEPTH = 3;
+
+export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT_EXTRACT_LIMITS, depth = 0): Promise<Extracted> {
   const parser = new MailParser({ skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: limits.maxTextChars });
   let subject = '';
   const texts: string[] = [];
@@ -108,9 +111,23 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
       const work = (async () => {
         try {
           const textLike = TEXT_TYPES.test(contentType) || TEXT_EXTENSIONS.test(filename);
-          const archive = !textLike && (ARCHIVE_TYPES.test(contentType) || ARCHIVE_EXTENSIONS.test(filename));
-          const { bytes, truncated } = await readBounded(data.content, textLike || archive ? limits.maxAttachmentBytes : Math.max(132, 1024));
-          if (archive) {
+          const message = !textLike && (/^message\/(rfc822|global)$/.test(contentType) || /\.eml$/i.test(filename));
+          const archive = !textLike && !message && (ARCHIVE_TYPES.test(contentType) || ARCHIVE_EXTENSIONS.test(filename));
+          const { bytes, truncated } = await readBounded(data.content, textLike || archive || message ? limits.maxAttachmentBytes : Math.max(132, 1024));
+          if (message) {
+            // a forwarded or attached message: walked like the outer one, a few levels deep
+            if (truncated) reasons.add(`attachment ${attachments.length + 1} larger than the scan limit`);
+            if (depth + 1 >= MAX_MESSAGE_DEPTH) {
+              reasons.add('attached messages nested too deep');
+            } else {
+              const inner = await extractMessage(Readable.from([bytes]), { ...limits, maxTextChars: Math.max(0, limits.maxTextChars - chars) }, depth + 1);
+              for (const t of inner.texts) keep(t);
+              for (const r of inner.reasons) reasons.add(r);
+              encrypted ||= inner.encrypted;
+              dicom ||= inner.dicom;
+            }
+            attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'message' });
+          } else if (archive) {
             if (truncated) reasons.add(`attachment ${attachments.length + 1} larger than the scan limit`);
             const inner = await zipText(bytes);
             for (const t of inner.texts) keep(t);

@@ -15,17 +15,20 @@ import { healthTermDetector, healthTermSpans } from './detect/health-terms.js';
 import { deaDetector, mbiDetector, npiDetector } from './detect/health-ids.js';
 import { abaRoutingDetector, bankAccountDetector, itinDetector, paymentCardDetector, ssnDetector } from './detect/identifiers.js';
 import { cptDetector, icd10Detector, ndcDetector } from './detect/medical-codes.js';
-import { customIdentifierDetector, dobDetector, mrnDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
+import { customIdentifierDetector, dobDetector, mrnDetector, personNameDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
 export const DEFAULT_DETECTORS: readonly Detector[] = [
   ssnDetector, itinDetector, paymentCardDetector, abaRoutingDetector, bankAccountDetector,
   npiDetector, deaDetector, mbiDetector, icd10Detector, cptDetector, ndcDetector,
-  dobDetector, phoneDetector, mrnDetector, clinicalFormatDetector, healthTermDetector,
+  dobDetector, phoneDetector, mrnDetector, personNameDetector, clinicalFormatDetector, healthTermDetector,
 ];
 
 /** Categories that identify a person. */
-export const IDENTIFIER_CATEGORIES = new Set(['SSN', 'ITIN', 'MEDICARE_MBI', 'MRN', 'DOB', 'PHONE', 'MEMBER_ID']);
+export const IDENTIFIER_CATEGORIES = new Set(['SSN', 'ITIN', 'MEDICARE_MBI', 'MRN', 'DOB', 'PHONE', 'MEMBER_ID', 'PERSON_NAME']);
+/** Categories that do not make a message sensitive alone (only next to health information, as PHI). */
+export const WEAK_CATEGORIES: ReadonlySet<string> = new Set(['HEALTH_TERM', 'PHONE', 'PERSON_NAME']);
+
 /** Categories that are health information by themselves. */
 export const HEALTH_CATEGORIES = new Set(['ICD10', 'CPT_HCPCS', 'NDC', 'HEALTH_TERM']);
 
@@ -80,7 +83,7 @@ export function inspectText(text: string, detectors: readonly Detector[] = DEFAU
 export function subjectSensitive(subject: string, profile: InspectionProfile = DEFAULT_PROFILE): boolean {
   if (!subject) return false;
   const v = inspectText(subject, profile.detectors, 200, profile.identifierCategories);
-  return v.phi || v.findings.some((f) => f.category !== 'HEALTH_TERM' && f.category !== 'PHONE' && CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium);
+  return v.phi || v.findings.some((f) => !WEAK_CATEGORIES.has(f.category) && CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium);
 }
 
 export interface MessageVerdict extends Verdict {

@@ -8,6 +8,7 @@
  */
 import type { TransportRequirement } from '../delivery/transport-requirement.js';
 
+import { WEAK_CATEGORIES } from '../inspect/verdict.js';
 import { PROTECTIONS, strongestProtection, type Protection } from './protection.js';
 
 export { PROTECTIONS, strongestProtection, type Protection };
@@ -97,7 +98,7 @@ export function defaultProtection(verdict: { phi: boolean; categories: readonly 
   const parts: Protection[] = [];
   if (subjectTagged) parts.push('e2e-or-portal');
   if (verdict.phi || verdict.notFullyScanned) parts.push('verified-tls');
-  if (verdict.categories.some((c) => c !== 'HEALTH_TERM' && c !== 'PHONE')) parts.push('tls');
+  if (verdict.categories.some((c) => !WEAK_CATEGORIES.has(c) && c !== 'PHI')) parts.push('tls');
   return strongestProtection(...parts);
 }
 

@@ -6,14 +6,13 @@
  * recipient's method. Pure. The result names every reason — settings with
  * their source layer, rule ids — and never a matched value.
  */
+import { WEAK_CATEGORIES } from '../inspect/verdict.js';
 import { decideRecipient, type RecipientCapabilities, type RecipientDecision } from './decide.js';
 import { resolveSettings, type EffectiveSettings, type ResolvedSettings } from './profile.js';
 import { strongestProtection, type Protection } from './protection.js';
 import { ruleAppliesTo, ruleMatchesMessage, type MessageFacts } from './rules.js';
 import type { PolicyConfig, PolicyRule } from './schema.js';
 
-/** Findings that make a message sensitive by themselves (phone numbers and health terms alone do not). */
-const WEAK_CATEGORIES = new Set(['HEALTH_TERM', 'PHONE']);
 
 export interface RecipientPolicy extends RecipientDecision {
   readonly protection: Protection;

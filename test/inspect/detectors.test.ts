@@ -87,3 +87,24 @@ describe('detectors', () => {
     for (const e of found?.evidence ?? []) expect(e).not.toMatch(/[0-9A-Z]{5,}/);
   });
 });
+
+describe('contexts that change a match (found by the labelled corpus)', () => {
+  const found = (d: Detector, text: string): { count: number; confidence: Confidence } | undefined => {
+    const f = d.detect(text);
+    return f ? { count: f.count, confidence: f.confidence } : undefined;
+  };
+  it.each<[string, Detector, string, { count: number; confidence: Confidence } | undefined]>([
+    ['"SS#" is an SSN label (it ends in a non-word character)', ssnDetector, 'SS# 375176689', { count: 1, confidence: 'high' }],
+    ['an order number printed like an SSN', ssnDetector, 'Order #536-22-1234 has shipped.', undefined],
+    ['a reference number printed like an SSN', ssnDetector, 'Ref: 536-22-1234', undefined],
+    ['an SSN next to an order label but with its own keyword', ssnDetector, 'Order for patient, SSN 536-22-1234', { count: 1, confidence: 'high' }],
+    ['an ITIN printed as a tracking number', itinDetector, 'Tracking 912-70-1234', undefined],
+    ['a freight "routing code" that passes the ABA check', abaRoutingDetector, 'Freight carrier routing code 021000021 for the pallet.', undefined],
+    ['a bank routing number', abaRoutingDetector, 'Bank routing number 021000021', { count: 1, confidence: 'high' }],
+    ['an ABA number with "ACH"', abaRoutingDetector, 'ACH 021000021', { count: 1, confidence: 'high' }],
+    ['a record number shaped like a DEA number, no keyword: low only', deaDetector, 'Chart MR1234563 updated', { count: 1, confidence: 'low' }],
+    ['a DEA number with its keyword', deaDetector, 'DEA registration AB1234563', { count: 1, confidence: 'high' }],
+  ])('%s', (_name, detector, text, expected) => {
+    expect(found(detector, text)).toEqual(expected);
+  });
+});

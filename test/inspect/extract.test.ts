@@ -96,3 +96,20 @@ describe('extractMessage', () => {
     expect(x.reasons).toContain('text limit reached');
   });
 });
+
+describe('attached and forwarded messages (message/rfc822)', () => {
+  const inner = 'From: records@clinic.example\r\nSubject: lab\r\n\r\nPatient: Avery Testperson, DOB 04/17/1968, diagnosed with asthma.\r\n';
+  const wrap = (body: string, b = 'b'): string =>
+    `From: a@example.com\r\nSubject: fwd\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=${b}\r\n\r\n--${b}\r\nContent-Type: text/plain\r\n\r\nsee below\r\n--${b}\r\nContent-Type: message/rfc822\r\n\r\n${body}\r\n--${b}--\r\n`;
+  it('walks the attached message like the outer one', async () => {
+    const x = await extractMessage(Readable.from([Buffer.from(wrap(inner))]));
+    expect(x.attachments.map((a) => a.handling)).toEqual(['message']);
+    expect(inspectExtracted(x)).toMatchObject({ phi: true });
+  });
+  it('stops at three levels and says so', async () => {
+    const deep = wrap(wrap(wrap(inner, 'b1'), 'b2'), 'b3');
+    const x = await extractMessage(Readable.from([Buffer.from(deep)]));
+    expect(x.notFullyScanned).toBe(true);
+    expect(x.reasons).toContain('attached messages nested too deep');
+  });
+});

@@ -62,3 +62,22 @@ describe('subjectSensitive: the subject alone would leak', () => {
     expect(subjectSensitive(subject)).toBe(expected);
   });
 });
+
+describe('person names with their label (PERSON_NAME)', () => {
+  it.each<[string, boolean, boolean]>([
+    ['Patient: Avery Testperson was seen for asthma.', true, true],
+    ['Patient name: Jordan Q. Samplesen; started metformin.', true, true],
+    ['PATIENT NAME: Riley Fakeington', true, false],
+    ['Beneficiary Casey Mockridge, treated for hypertension', true, true],
+    ['Employee Morgan Dummond', true, false],
+    ['Patient Portal maintenance tonight; diabetes screening tomorrow.', false, false],
+    ['Patient Safety Week: our asthma team will visit.', false, false],
+    ['Name badge pickup at the front desk.', false, false],
+    ['Dr. Harper Examplar reviewed the diabetes guideline.', false, false],
+  ])('%j → name %s, PHI %s', (text, name, phi) => {
+    const v = inspectText(text);
+    expect(v.findings.some((f) => f.category === 'PERSON_NAME')).toBe(name);
+    expect(v.phi).toBe(phi);
+    expect(JSON.stringify(v.findings.filter((f) => f.category === 'PERSON_NAME'))).not.toMatch(/Testperson|Samplesen|Mockridge/);
+  });
+});

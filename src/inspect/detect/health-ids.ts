@@ -24,6 +24,9 @@ export const deaDetector = patternDetector({
   value: (m) => m[0].toUpperCase(),
   validate: deaValid,
   keywords: /\b(dea|registration|prescriber|controlled\s+substance|schedule\s+(ii|iii|iv|v))\b/i,
+  // two letters and seven digits is also the shape of record and member numbers ("MR1234567"):
+  // one in ten passes the check digit by chance, so without a keyword it stays low
+  validatedConfidence: 'low',
   mask: (v) => `DEA ${maskValue(v, 3)}`,
 });
 

@@ -17,6 +17,9 @@ const CONDITIONS = [
   'influenza', 'multiple sclerosis', 'lupus', 'rheumatoid arthritis', 'osteoporosis', 'thyroid', 'hypothyroidism', 'anemia', 'sickle cell',
   'cystic fibrosis', 'hemophilia', 'glaucoma', 'cataract', 'infertility', 'chemotherapy', 'radiation therapy', 'biopsy', 'diagnosis', 'diagnosed',
   'prognosis', 'terminal', 'hospice', 'admitted', 'discharged', 'inpatient', 'outpatient', 'surgery', 'transplant', 'mental health',
+  'hyperlipidemia', 'high cholesterol', 'sleep apnea', 'reflux', 'gerd', 'back pain', 'migraine', 'arthritis', 'osteoarthritis', 'neuropathy',
+  'hyperthyroidism', 'gout', 'angina', 'peptic ulcer', 'hernia', 'appendicitis', 'psoriasis', 'eczema', 'celiac disease', 'crohn', "crohn's",
+  'ulcerative colitis', 'irritable bowel', 'macular degeneration', 'hearing loss', 'sleep disorder', 'insomnia', 'panic disorder', 'ocd',
 ];
 
 const MEDICATIONS = [

@@ -25,7 +25,11 @@ export function itinValid(digits: string): boolean {
   return (g >= 50 && g <= 65) || (g >= 70 && g <= 88) || (g >= 90 && g <= 92) || (g >= 94 && g <= 99);
 }
 
-const SSN_WORDS = /\b(ssn|ss#|ssa|social[\s-]*security|soc\.?\s*sec|taxpayer|tax\s*id|tin)\b/i;
+// "SS#" ends in a non-word character, so it cannot sit inside \b…\b with the others
+/** Labels that say a number is an order, invoice, tracking … number, not an identifier of a person. */
+export const OTHER_NUMBER_LABEL = /\b(order|invoice|inv|ref|reference|confirmation|tracking|ticket|case|po|part|item|sku|serial|model|claim|batch|lot)\b\s*(?:number|no\.?|num|#|id)?\s*[#:.-]?\s*$/i;
+
+const SSN_WORDS = /(?:\bss#|\b(?:ssn|ssa|social[\s-]*security|soc\.?\s*sec|taxpayer|tax\s*id|tin)\b)/i;
 
 export const ssnDetector = patternDetector({
   id: 'us-ssn',
@@ -36,6 +40,7 @@ export const ssnDetector = patternDetector({
   validate: ssnValid,
   keywords: SSN_WORDS,
   keywordRequired: (m) => m[2] === '',
+  notAfter: OTHER_NUMBER_LABEL,
   mask: (v) => `SSN ***-**-${v.slice(5)}`,
 });
 
@@ -47,6 +52,7 @@ export const itinDetector = patternDetector({
   validate: itinValid,
   keywords: /\b(itin|individual\s+taxpayer|tax\s*id|taxpayer)\b/i,
   keywordRequired: (m) => m[2] === '',
+  notAfter: OTHER_NUMBER_LABEL,
   mask: (v) => `ITIN ***-**-${v.slice(5)}`,
 });
 
@@ -78,7 +84,8 @@ export const abaRoutingDetector = patternDetector({
   category: 'ABA_ROUTING',
   pattern: /(?<!\d)\d{9}(?!\d)/g,
   validate: abaValid,
-  keywords: /\b(routing|aba|rtn|transit|bank)\b/i,
+  // "routing" alone also labels freight and call routing codes: the bank words around it decide
+  keywords: /\b(aba|rtn|routing\s*(?:number|no\.?|#|\/\s*transit)|routing\s+transit|transit\s*(?:number|no\.?)|bank(?:ing)?|wire|ach|direct\s+deposit)\b/i,
   keywordRequired: true,
   mask: (v) => `ABA ${maskValue(v)}`,
 });

@@ -10,7 +10,8 @@ export const icd10Detector = patternDetector({
   id: 'icd10-cm',
   category: 'ICD10',
   pattern: /\b[A-TV-Z]\d[0-9AB](?:\.[0-9A-TV-Z]{1,4})?\b/g,
-  keywords: /\b(icd-?10(-cm)?|diagnos[ie]s|dx|diag\.?|condition|assessment|problem\s+list)\b/i,
+  // not "condition" alone: "item condition: new" is how catalogs talk
+  keywords: /\b(icd-?10(-cm)?|diagnos[ie]s|dx|diag\.?|medical\s+condition|assessment|problem\s+list)\b/i,
   keywordRequired: true,
   validate: () => true,
   mask: (v) => `ICD-10 ${v.slice(0, 1)}${'*'.repeat(v.length - 1)}`,

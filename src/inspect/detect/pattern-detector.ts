@@ -23,6 +23,12 @@ export interface PatternSpec {
   readonly keywordRequired?: boolean | ((match: RegExpExecArray) => boolean);
   readonly window?: number;
   readonly mask: (value: string) => string;
+  /**
+   * A label right before the match that says it is something else ("Order #",
+   * "Invoice", "Tracking"): tested on the 24 characters before it; such a
+   * match is ignored unless a keyword is near.
+   */
+  readonly notAfter?: RegExp;
   /** Confidence when the validator passes and no keyword is near (default medium). */
   readonly validatedConfidence?: Confidence;
 }
@@ -45,6 +51,7 @@ function scan(spec: PatternSpec, text: string): Accepted[] {
     const near = spec.keywords ? keywordNear(text, m.index, m[0].length, spec.keywords, spec.window) : false;
     const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m) : spec.keywordRequired === true;
     if (required && !near) continue;
+    if (!near && spec.notAfter?.test(text.slice(Math.max(0, m.index - 24), m.index))) continue;
     const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
     out.push({ value, index: m.index, length: m[0].length, confidence });
   }
