@@ -10,6 +10,7 @@
 import { Readable } from 'node:stream';
 import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
 import { isDicom } from './detect/clinical-formats.js';
+import { pdfText } from './pdf-text.js';
 import { zipText } from './zip-text.js';
 
 export interface ExtractLimits {
@@ -19,16 +20,18 @@ export interface ExtractLimits {
   readonly maxAttachmentBytes: number;
   /** Attachments walked. */
   readonly maxAttachments: number;
+  /** Bytes read from one PDF (its text is extracted by pdf.js; a larger one is not fully scanned). */
+  readonly maxPdfBytes: number;
 }
 
-export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = { maxTextChars: 4_000_000, maxAttachmentBytes: 10 * 1024 * 1024, maxAttachments: 200 };
+export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = { maxTextChars: 4_000_000, maxAttachmentBytes: 10 * 1024 * 1024, maxAttachments: 200, maxPdfBytes: 32 * 1024 * 1024 };
 
 export interface AttachmentInfo {
   readonly filename: string;
   readonly contentType: string;
   readonly size: number;
   /** How the attachment was handled. */
-  readonly handling: 'text' | 'archive' | 'message' | 'dicom' | 'unsupported' | 'binary' | 'skipped';
+  readonly handling: 'text' | 'archive' | 'message' | 'pdf' | 'dicom' | 'unsupported' | 'binary' | 'skipped';
 }
 
 export interface Extracted {
@@ -113,8 +116,19 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
           const textLike = TEXT_TYPES.test(contentType) || TEXT_EXTENSIONS.test(filename);
           const message = !textLike && (/^message\/(rfc822|global)$/.test(contentType) || /\.eml$/i.test(filename));
           const archive = !textLike && !message && (ARCHIVE_TYPES.test(contentType) || ARCHIVE_EXTENSIONS.test(filename));
-          const { bytes, truncated } = await readBounded(data.content, textLike || archive || message ? limits.maxAttachmentBytes : Math.max(132, 1024));
-          if (message) {
+          const isPdf = !textLike && !message && !archive && (contentType === 'application/pdf' || /\.pdf$/i.test(filename));
+          const { bytes, truncated } = await readBounded(data.content, isPdf ? limits.maxPdfBytes : textLike || archive || message ? limits.maxAttachmentBytes : Math.max(132, 1024));
+          if (isPdf) {
+            if (truncated) {
+              reasons.add(`attachment ${attachments.length + 1} larger than the PDF scan limit`);
+            } else {
+              const pdf = await pdfText(bytes);
+              for (const t of pdf.texts) keep(t);
+              for (const r of pdf.reasons) reasons.add(r);
+              encrypted ||= pdf.encrypted;
+            }
+            attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'pdf' });
+          } else if (message) {
             // a forwarded or attached message: walked like the outer one, a few levels deep
             if (truncated) reasons.add(`attachment ${attachments.length + 1} larger than the scan limit`);
             if (depth + 1 >= MAX_MESSAGE_DEPTH) {

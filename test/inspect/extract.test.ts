@@ -57,11 +57,17 @@ describe('extractMessage', () => {
     expect(inspectExtracted(x)).toMatchObject({ phi: true, categories: expect.arrayContaining(['CLINICAL_FORMAT', 'PHI']) as unknown });
   });
 
-  it('flags formats it cannot read yet as not fully scanned (fail closed)', async () => {
+  it('flags formats it cannot read as not fully scanned (fail closed)', async () => {
+    const x = await walk(await compose({ subject: 'report', text: 'hi', attachments: [{ filename: 'labs.rtf', content: Buffer.from('{\\rtf1 ...}'), contentType: 'application/rtf' }] }));
+    expect(x.notFullyScanned).toBe(true);
+    expect(x.reasons).toEqual(['no text extractor for rtf']);
+    expect(x.attachments[0]?.handling).toBe('unsupported');
+  });
+
+  it('a broken PDF is not fully scanned, never an exception', async () => {
     const x = await walk(await compose({ subject: 'report', text: 'hi', attachments: [{ filename: 'labs.pdf', content: Buffer.from('%PDF-1.7 ...'), contentType: 'application/pdf' }] }));
     expect(x.notFullyScanned).toBe(true);
-    expect(x.reasons).toEqual(['no text extractor for pdf']);
-    expect(x.attachments[0]?.handling).toBe('unsupported');
+    expect(x.attachments[0]?.handling).toBe('pdf');
   });
 
   it('reads PHI inside a DOCX attachment, and flags a zip bomb without crashing', async (ctx) => {
@@ -90,7 +96,7 @@ describe('extractMessage', () => {
   });
 
   it('stops at the text limit and says so', async () => {
-    const x = await walk(await compose({ subject: 's', text: 'a'.repeat(10_000) }), { maxTextChars: 1000, maxAttachmentBytes: 1000, maxAttachments: 10 });
+    const x = await walk(await compose({ subject: 's', text: 'a'.repeat(10_000) }), { maxTextChars: 1000, maxAttachmentBytes: 1000, maxAttachments: 10, maxPdfBytes: 1000 });
     expect(x.texts.join('').length).toBe(1000);
     expect(x.notFullyScanned).toBe(true);
     expect(x.reasons).toContain('text limit reached');

@@ -1,0 +1,71 @@
+/**
+ * Text of a PDF attachment for the detectors, with pdfjs-dist (Mozilla's
+ * PDF.js, legacy build for Node). Script evaluation and font loading are
+ * off; pages and characters are bounded. Whatever cannot be read is reported
+ * as a reason, and the message then counts as not fully scanned (fail
+ * closed): a password-protected PDF, one pdf.js cannot parse, one cut by a
+ * limit, and one whose pages carry no text at all (a scan: the words are in
+ * an image no detector can read).
+ *
+ * It runs where inspection runs: normally in an inspection thread, whose
+ * time and heap limits bound a hostile PDF (docs/dlp.md).
+ */
+
+export interface PdfLimits {
+  readonly maxPages: number;
+  readonly maxChars: number;
+}
+
+export const DEFAULT_PDF_LIMITS: PdfLimits = { maxPages: 1000, maxChars: 2_000_000 };
+
+export interface PdfText {
+  readonly texts: string[];
+  readonly encrypted: boolean;
+  readonly reasons: string[];
+}
+
+type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
+let loading: Promise<PdfJs> | undefined;
+
+function pdfjs(): Promise<PdfJs> {
+  loading ??= import('pdfjs-dist/legacy/build/pdf.mjs');
+  return loading;
+}
+
+export async function pdfText(bytes: Uint8Array, limits: PdfLimits = DEFAULT_PDF_LIMITS): Promise<PdfText> {
+  const lib = await pdfjs();
+  const texts: string[] = [];
+  const reasons: string[] = [];
+  let doc;
+  try {
+    // pdf.js takes ownership of the buffer it is given: hand it a copy
+    doc = await lib.getDocument({ data: new Uint8Array(bytes), isEvalSupported: false, disableFontFace: true, useSystemFonts: false, stopAtErrors: false, verbosity: 0 }).promise;
+  } catch (err) {
+    if ((err as Error).name === 'PasswordException') return { texts, encrypted: true, reasons: ['password-protected PDF'] };
+    return { texts, encrypted: false, reasons: ['PDF could not be read'] };
+  }
+  try {
+    let chars = 0;
+    const pages = Math.min(doc.numPages, limits.maxPages);
+    if (doc.numPages > limits.maxPages) reasons.push('PDF page limit reached');
+    for (let i = 1; i <= pages; i++) {
+      const page = await doc.getPage(i);
+      const content = await page.getTextContent();
+      const text = content.items.map((item) => ('str' in item ? `${item.str}${item.hasEOL ? '\n' : ' '}` : '')).join('');
+      page.cleanup();
+      if (chars + text.length > limits.maxChars) {
+        texts.push(text.slice(0, Math.max(0, limits.maxChars - chars)));
+        reasons.push('PDF text limit reached');
+        break;
+      }
+      chars += text.length;
+      texts.push(text);
+    }
+    if (pages > 0 && texts.every((t) => t.trim() === '')) reasons.push('PDF without a text layer (a scan?)');
+  } catch {
+    reasons.push('PDF could not be read completely');
+  } finally {
+    await doc.destroy();
+  }
+  return { texts, encrypted: false, reasons };
+}

@@ -1,0 +1,89 @@
+/**
+ * PDF text for the detectors (pdf.js): text from plain and Flate-compressed
+ * pages, PHI found inside a PDF attachment, a password-protected PDF flagged
+ * as encrypted, broken and text-less PDFs flagged — never an exception. And
+ * the acceptance case: a 25 MB message with a large PDF is inspected in an
+ * inspection thread with a 256 MiB heap limit (so with bounded memory) and
+ * its PHI found, while the main thread only streams it.
+ */
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { extractMessage } from '../../src/inspect/extract.js';
+import { InspectionPool } from '../../src/inspect/inspect-pool.js';
+import { pdfText } from '../../src/inspect/pdf-text.js';
+import { inspectExtracted } from '../../src/inspect/verdict.js';
+import { workerUrl } from '../../src/workers/worker-url.js';
+import { bulkyPdf, encryptedPdf, mime, pdf } from '../fixtures/dlp-corpus/containers.js';
+
+const LINES = ['Patient: Avery Testperson', 'DOB: 04/17/1968', 'Diagnosis: type 2 diabetes mellitus (E11.9)'];
+
+const withPdf = (data: Buffer, name = 'scan.pdf'): string =>
+  mime({ from: 'a@clinic.example', to: 'b@partner.example', subject: 'scan', date: 'Tue, 24 Nov 2026 10:00:00 +0000', id: 'pdf-test', text: 'See attached.', attachments: [{ filename: name, contentType: 'application/pdf', data }] });
+
+describe('pdfText', () => {
+  it.each([false, true])('reads the text of every page (compressed: %s)', async (compress) => {
+    const r = await pdfText(pdf([LINES, ['Page two: continue metformin 500 mg']], compress));
+    expect(r.reasons).toEqual([]);
+    expect(r.encrypted).toBe(false);
+    expect(r.texts.join('\n')).toContain('DOB: 04/17/1968');
+    expect(r.texts[1]).toContain('continue metformin');
+  });
+
+  it.each<[string, Buffer, { encrypted: boolean; reasons: string[] }]>([
+    ['a password-protected PDF', encryptedPdf(LINES, 'open-sesame'), { encrypted: true, reasons: ['password-protected PDF'] }],
+    ['garbage that says it is a PDF', Buffer.from('%PDF-1.7\nthis is not a pdf at all'), { encrypted: false, reasons: ['PDF could not be read'] }],
+    ['a truncated PDF', pdf([LINES], true).subarray(0, 200), { encrypted: false, reasons: ['PDF could not be read'] }],
+    ['a PDF without a text layer', pdf([[]], false), { encrypted: false, reasons: ['PDF without a text layer (a scan?)'] }],
+  ])('%s is flagged, not thrown', async (_name, bytes, expected) => {
+    const r = await pdfText(bytes);
+    expect({ encrypted: r.encrypted, reasons: r.reasons }).toEqual(expected);
+  });
+
+  it('a PDF with an empty user password opens like any other', async () => {
+    const r = await pdfText(encryptedPdf(LINES, ''));
+    expect(r.texts.join('\n')).toContain('Avery Testperson');
+  });
+
+  it('stops at the page limit and says so', async () => {
+    const r = await pdfText(pdf([LINES, LINES, LINES], false), { maxPages: 2, maxChars: 1_000_000 });
+    expect(r.texts).toHaveLength(2);
+    expect(r.reasons).toEqual(['PDF page limit reached']);
+  });
+});
+
+describe('PDF attachments in the MIME walk', () => {
+  it('finds PHI inside a PDF attachment', async () => {
+    const x = await extractMessage(Readable.from([Buffer.from(withPdf(pdf([LINES], true)))]));
+    expect(x.notFullyScanned).toBe(false);
+    expect(x.attachments.map((a) => a.handling)).toEqual(['pdf']);
+    expect(inspectExtracted(x)).toMatchObject({ phi: true, categories: expect.arrayContaining(['DOB', 'ICD10', 'PERSON_NAME', 'PHI']) as unknown });
+  });
+
+  it('a password-protected PDF makes the message encrypted and not fully scanned', async () => {
+    const x = await extractMessage(Readable.from([Buffer.from(withPdf(encryptedPdf(LINES, 'open-sesame')))]));
+    expect(x).toMatchObject({ encrypted: true, notFullyScanned: true, reasons: ['password-protected PDF'] });
+  });
+});
+
+describe('a 25 MB message with a large PDF', () => {
+  const pool = new InspectionPool({ threads: 1, url: workerUrl(new URL('../../src/daemon.ts', import.meta.url).href, 'inspect/inspect-thread'), maxHeapMb: 256 });
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  it('is inspected within a 256 MiB thread heap, its PHI found; the main thread only streams it', async () => {
+    const big = bulkyPdf(LINES, 18 * 1024 * 1024, (n) => randomBytes(n));
+    const message = Buffer.from(withPdf(big, 'chart.pdf'));
+    expect(message.length).toBeGreaterThan(24 * 1024 * 1024);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < message.length; i += 64 * 1024) chunks.push(message.subarray(i, i + 64 * 1024));
+    const heapBefore = process.memoryUsage().heapUsed;
+    const r = await pool.inspect({ source: () => Readable.from(chunks), custom: [], timeoutMs: 120_000 });
+    const heapAfter = process.memoryUsage().heapUsed;
+    expect(r.verdict).toMatchObject({ phi: true, notFullyScanned: false });
+    expect(r.verdict.categories).toEqual(expect.arrayContaining(['DOB', 'ICD10']));
+    // the main thread held chunks, not a parsed copy of the message (the message itself is outside the JS heap)
+    expect(heapAfter - heapBefore).toBeLessThan(64 * 1024 * 1024);
+  });
+});
