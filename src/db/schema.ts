@@ -118,6 +118,10 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE messages ADD COLUMN rewrite TEXT;                         -- JSON {stripSubjectTag, addHeaders}: header changes applied at delivery
   `,
+  // 6: blind copies travel alone (DLP issue)
+  `
+  ALTER TABLE recipients ADD COLUMN bcc INTEGER NOT NULL DEFAULT 0;     -- 1: not in To/Cc: delivered in a transaction of its own
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

@@ -76,6 +76,7 @@ interface ClaimedRecipient {
   readonly dsn_orcpt: string | null;
   readonly requirement: string;
   readonly delay_warned: number;
+  readonly bcc: number;
 }
 
 interface Job {
@@ -264,7 +265,7 @@ export class DeliveryEngine {
     this.schedule(wait);
   }
 
-  /** Claims due recipients as jobs (message × domain × requirement), within the concurrency limits. */
+  /** Claims due recipients as jobs (message × domain × requirement; each blind copy alone), within the concurrency limits. */
   private async claim(): Promise<Job[]> {
     const capacity = this.config.concurrency - this.active;
     if (capacity <= 0 || this.stopping) return [];
@@ -273,7 +274,7 @@ export class DeliveryEngine {
     return this.deps.db.transaction(async (tx) => {
       const select = (state: string, limit: number): Promise<ClaimedRecipient[]> =>
         tx.all<ClaimedRecipient>(
-          `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned
+          `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned, r.bcc
              FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1
             WHERE r.state = ? AND r.next_attempt <= ?
             ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?`,
@@ -293,7 +294,8 @@ export class DeliveryEngine {
       const perDomain = new Map(this.activePerDomain);
       for (const row of rows) {
         const requirement = isTransportRequirement(row.requirement) ? row.requirement : 'may';
-        const key = `${row.message_id}|${row.domain}|${requirement}`;
+        // a blind copy is a job of its own, so no transaction names it beside other recipients
+        const key = `${row.message_id}|${row.domain}|${requirement}${row.bcc ? `|bcc${row.seq}` : ''}`;
         const existing = jobs.get(key);
         if (existing) {
           existing.recipients.push(row);

@@ -8,7 +8,7 @@
  * the detectors.
  */
 import { Readable } from 'node:stream';
-import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
+import { MailParser, type AddressObject, type AttachmentStream, type EmailAddress, type MessageText } from 'mailparser';
 import { isDicom } from './detect/clinical-formats.js';
 import { pdfText } from './pdf-text.js';
 import { zipText } from './zip-text.js';
@@ -36,6 +36,8 @@ export interface AttachmentInfo {
 
 export interface Extracted {
   readonly subject: string;
+  /** Addresses in the To and Cc headers, lower case (envelope recipients not listed here are blind copies). */
+  readonly visibleRecipients: readonly string[];
   /** Text segments (subject first), for the detectors. */
   readonly texts: readonly string[];
   readonly attachments: readonly AttachmentInfo[];
@@ -70,9 +72,19 @@ async function readBounded(stream: AttachmentStream['content'], max: number): Pr
 /** How deep attached messages (message/rfc822) are walked. */
 export const MAX_MESSAGE_DEPTH = 3;
 
+/** Addresses of a header's address list (groups flattened), lower case, at most 1,000. */
+function collectAddresses(list: readonly EmailAddress[], into: Set<string>): void {
+  for (const a of list) {
+    if (into.size >= 1000) return;
+    if (a.address) into.add(a.address.toLowerCase());
+    if (a.group) collectAddresses(a.group, into);
+  }
+}
+
 export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT_EXTRACT_LIMITS, depth = 0): Promise<Extracted> {
   const parser = new MailParser({ skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: limits.maxTextChars });
   let subject = '';
+  const visible = new Set<string>();
   const texts: string[] = [];
   const attachments: AttachmentInfo[] = [];
   const reasons = new Set<string>();
@@ -94,6 +106,10 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
     parser.on('headers', (headers) => {
       subject = String(headers.get('subject') ?? '');
       if (subject) keep(subject);
+      for (const name of ['to', 'cc']) {
+        const value = headers.get(name) as AddressObject | AddressObject[] | undefined;
+        for (const obj of Array.isArray(value) ? value : value ? [value] : []) collectAddresses(obj.value, visible);
+      }
     });
     parser.on('data', (data: AttachmentStream | MessageText) => {
       if (data.type === 'text') {
@@ -170,7 +186,7 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
     parser.on('error', reject);
     parser.on('end', () => {
       Promise.all(pending).then(
-        () => resolve({ subject, texts, attachments, dicom, encrypted, notFullyScanned: reasons.size > 0, reasons: [...reasons] }),
+        () => resolve({ subject, visibleRecipients: [...visible], texts, attachments, dicom, encrypted, notFullyScanned: reasons.size > 0, reasons: [...reasons] }),
         reject,
       );
     });

@@ -33,7 +33,7 @@ interface Slot {
 /** What a message that could not be inspected counts as: not fully scanned, nothing found. */
 export function unscanned(reason: string): InspectionResult {
   return {
-    extracted: { subject: '', attachments: [], dicom: false, encrypted: false, notFullyScanned: true, reasons: [reason] },
+    extracted: { subject: '', visibleRecipients: [], attachments: [], dicom: false, encrypted: false, notFullyScanned: true, reasons: [reason] },
     verdict: { findings: [], phi: false, categories: [], notFullyScanned: true, scanReasons: [reason] },
     subjectSensitive: false,
   };

@@ -132,6 +132,7 @@ export class Inspector {
       ? await this.deps.pool.inspect({ source: () => this.deps.spool.read(id), custom: policy.custom, timeoutMs: policy.maxScanTimeMs })
       : await inspectHere(() => this.deps.spool.read(id), policy.profile, policy.maxScanTimeMs);
     const { extracted, verdict } = content;
+    const visible = new Set(extracted.visibleRecipients);
     const { tagged } = subjectTag(extracted.subject);
     const now = this.deps.now();
     const rows = await this.deps.db.all<{ seq: number; address: string; domain: string; requirement: string }>('SELECT seq, address, domain, requirement FROM recipients WHERE message_id = ? ORDER BY seq', [id]);
@@ -181,9 +182,11 @@ export class Inspector {
             continue;
           }
           const hold = !DELIVERABLE.has(d.method);
+          // a blind copy (not in To/Cc) gets a transaction of its own: no other recipient's delivery carries it
+          const bcc = visible.has(row.address.toLowerCase()) ? 0 : 1;
           await tx.run(
-            `UPDATE recipients SET requirement = ?, method = ?, decision = ?, state = CASE WHEN ? = 1 AND state = 'queued' THEN 'held' ELSE state END WHERE message_id = ? AND seq = ?`,
-            [requirement, d.method, JSON.stringify(d.reasons), hold ? 1 : 0, id, row.seq],
+            `UPDATE recipients SET requirement = ?, method = ?, decision = ?, bcc = ?, state = CASE WHEN ? = 1 AND state = 'queued' THEN 'held' ELSE state END WHERE message_id = ? AND seq = ?`,
+            [requirement, d.method, JSON.stringify(d.reasons), bcc, hold ? 1 : 0, id, row.seq],
           );
         }
         await tx.run('UPDATE messages SET inspected = 1, verdict = ?, rewrite = ? WHERE id = ?', [JSON.stringify(summary), rewrite ? JSON.stringify(rewrite) : null, id]);
@@ -285,7 +288,7 @@ export async function extractWithin(open: () => Readable, limitMs: number): Prom
   const timedOut = new Promise<Extracted>((resolve) => {
     timer = setTimeout(() => {
       source.destroy();
-      resolve({ subject: '', texts: [], attachments: [], dicom: false, encrypted: false, notFullyScanned: true, reasons: [`time limit reached (${Math.round(limitMs / 1000)} s)`] });
+      resolve({ subject: '', visibleRecipients: [], texts: [], attachments: [], dicom: false, encrypted: false, notFullyScanned: true, reasons: [`time limit reached (${Math.round(limitMs / 1000)} s)`] });
     }, limitMs);
   });
   const extracting = extractMessage(source);

@@ -106,7 +106,7 @@ describe('delivery engine', () => {
     await client.command('RCPT TO:<bob@alpha.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@alpha.test');
     await client.command('RCPT TO:<carol@beta.test> NOTIFY=NEVER');
     await client.command('RCPT TO:<dan@alpha.test>');
-    const reply = await client.data(dataPayload('From: alice@example.com\r\nSubject: two domains\r\n\r\nbody-two-domains\r\n.leading dot\r\n'));
+    const reply = await client.data(dataPayload('From: alice@example.com\r\nTo: bob@alpha.test, dan@alpha.test\r\nCc: carol@beta.test\r\nSubject: two domains\r\n\r\nbody-two-domains\r\n.leading dot\r\n'));
     await client.quit();
     const id = queueIdOf(reply) ?? '';
     const atAlpha = await until('delivery to alpha', () => mx.alpha?.received.find((m) => m.body.includes('body-two-domains')));
@@ -127,6 +127,23 @@ describe('delivery engine', () => {
     expect(attempts.map((a) => a.data.recipient).sort()).toEqual(['bob@alpha.test', 'carol@beta.test', 'dan@alpha.test']);
     for (const a of attempts) expect(a.data).toMatchObject({ outcome: 'delivered', reply: expect.stringMatching(/^250 2\.\d\.\d$/) as unknown, tlsVersion: expect.stringMatching(/^TLSv1\.[23]$/) as unknown, certSha256: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/) as unknown, certVerified: 'true', requirement: 'verify' });
     expect(audit.stdout).not.toContain('body-two-domains');
+  });
+
+  it('gives a blind copy (not in To/Cc) its own transaction: no delivery names it beside another recipient', async () => {
+    const { client } = await RawSmtp.connect(gw.port);
+    await client.command('EHLO client.test');
+    await client.command('MAIL FROM:<alice@example.com>');
+    await client.command('RCPT TO:<bob@alpha.test>');
+    await client.command('RCPT TO:<eve@alpha.test>');
+    await client.command('RCPT TO:<fay@alpha.test>');
+    await client.data(dataPayload('From: alice@example.com\r\nTo: Bob <bob@alpha.test>\r\nSubject: bcc\r\n\r\nbody-bcc\r\n'));
+    await client.quit();
+    const copies = await until('three copies at alpha', () => {
+      const got = mx.alpha?.received.filter((m) => m.body.includes('body-bcc')) ?? [];
+      return got.length >= 3 ? got : undefined;
+    });
+    expect(copies.map((m) => m.to.map((t) => t.address)).sort()).toEqual([['bob@alpha.test'], ['eve@alpha.test'], ['fay@alpha.test']]);
+    for (const m of copies) expect(m.body.toString()).not.toMatch(/eve@|fay@/);
   });
 
   it('relays a BDAT message with bare LFs as CRLF and dot-stuffed DATA: a lone dot line never ends it early', async () => {
