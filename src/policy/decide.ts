@@ -109,3 +109,20 @@ export function subjectTag(subject: string): { tagged: boolean; subject: string 
   if (!SUBJECT_TAGS.test(subject)) return { tagged: false, subject };
   return { tagged: true, subject: subject.replace(new RegExp(SUBJECT_TAGS.source, 'gi'), '').replace(/\s{2,}/g, ' ').trim() };
 }
+
+/** Methods whose protected copy leaves the Subject header readable (S/MIME and OpenPGP encrypt the body; the portal sends a notification). */
+export const SUBJECT_VISIBLE_METHODS: ReadonlySet<Method> = new Set(['smime', 'pgp', 'portal']);
+
+export const NEUTRAL_SUBJECT = 'Secure message';
+
+/**
+ * Pure: the Subject a recipient's copy shows outside its protection, and
+ * the one kept inside it. A sensitive subject (PHI or another sensitive
+ * finding in the subject alone) is replaced outside by a neutral one when
+ * the method leaves the subject readable; TLS methods protect the whole
+ * message in transit and keep it.
+ */
+export function outerSubject(subject: string, subjectSensitive: boolean, method: Method, neutral = NEUTRAL_SUBJECT): { outer: string; inner: string | undefined } {
+  if (!subjectSensitive || !SUBJECT_VISIBLE_METHODS.has(method)) return { outer: subject, inner: undefined };
+  return { outer: neutral, inner: subject };
+}

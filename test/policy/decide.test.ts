@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, decideRecipient, defaultProtection, splitByMethod, subjectTag, type DecisionInput, type Method, type Protection, type RecipientCapabilities } from '../../src/policy/decide.js';
+import { decide, decideRecipient, defaultProtection, outerSubject, splitByMethod, subjectTag, type DecisionInput, type Method, type Protection, type RecipientCapabilities } from '../../src/policy/decide.js';
 
 const base: Omit<DecisionInput, 'recipients'> = { protection: 'verified-tls', portalEnabled: true, e2eDomains: new Set(['gmail.example']), phi: true };
 const r = (over: Partial<RecipientCapabilities> = {}): RecipientCapabilities => ({ address: 'bob@clinic.example', domain: 'clinic.example', ...over });
@@ -64,5 +64,17 @@ describe('subjectTag', () => {
     ['Secure messaging update', { tagged: false, subject: 'Secure messaging update' }],
   ])('%s', (subject, expected) => {
     expect(subjectTag(subject)).toEqual(expected);
+  });
+});
+
+describe('outerSubject: a sensitive subject never shows outside the protection', () => {
+  it.each<[string, boolean, Method, { outer: string; inner: string | undefined }]>([
+    ['Results for DOB 04/17/1968', true, 'smime', { outer: 'Secure message', inner: 'Results for DOB 04/17/1968' }],
+    ['Results for DOB 04/17/1968', true, 'pgp', { outer: 'Secure message', inner: 'Results for DOB 04/17/1968' }],
+    ['Results for DOB 04/17/1968', true, 'portal', { outer: 'Secure message', inner: 'Results for DOB 04/17/1968' }],
+    ['Results for DOB 04/17/1968', true, 'tls-verified', { outer: 'Results for DOB 04/17/1968', inner: undefined }],
+    ['Lunch on Friday', false, 'smime', { outer: 'Lunch on Friday', inner: undefined }],
+  ])('%j (sensitive %s) by %s', (subject, sensitive, method, expected) => {
+    expect(outerSubject(subject, sensitive, method)).toEqual(expected);
   });
 });
