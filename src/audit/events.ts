@@ -71,6 +71,7 @@ export type AuditEventDataMap = {
   /** Inspection and the decision ran: PHI yes/no, categories found (names, never values), required protection, methods chosen. */
   'inspect:verdict': { queueId: string; phi: string; categories: string[]; notFullyScanned: string; protection: string; methods: string[]; rules?: string[] };
   'policy:notice_queued': { queueId: string; noticeQueueId: string; kind: string; recipients: number };
+  'delivery:portal_fallback': { queueId: string; recipient: string; requirement: string };
   /** At start, recipients left in flight by a stopped or crashed daemon were returned to the queue. */
   'delivery:recovered': { recipients: number };
 };
@@ -134,6 +135,7 @@ export const AUDIT_EVENT_FIELDS = {
   'tlsrpt:report_posted': { domain: 'string', day: 'string', host: 'string', status: 'string' },
   'inspect:verdict': { queueId: 'string', phi: 'string', categories: 'string[]', notFullyScanned: 'string', protection: 'string', methods: 'string[]', rules: 'string[]?' },
   'policy:notice_queued': { queueId: 'string', noticeQueueId: 'string', kind: 'string', recipients: 'integer' },
+  'delivery:portal_fallback': { queueId: 'string', recipient: 'string', requirement: 'string' },
   'delivery:recovered': { recipients: 'integer' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 

@@ -235,6 +235,13 @@ export const configSchema = z
           })
           .prefault({})
           .describe('MTA-STS: policies are cached until max_age and never dropped because of a DNS or fetch error.'),
+        portalFallback: z
+          .strictObject({
+            enabled: z.boolean().default(false).describe('Move protected mail that no MX could take at its transport requirement to the secure portal method after `after`.'),
+            after: duration(0).default(900_000).describe('How long protected mail keeps retrying its MX hosts before the portal fallback.'),
+          })
+          .prefault({})
+          .describe('Portal fallback for protected mail no recipient MX can take securely; without it such mail stays deferred.'),
         postureMemory: duration(0).default(30 * 86_400_000).describe('How long the best transport security a domain has shown binds protected mail to it (0: off); sealgate probe accept DOMAIN forgets it.'),
         generateDevCerts: z.boolean().default(false).describe('When a listener certificate or key file is missing, create a development CA and a certificate for it. Never use in production.'),
       })

@@ -144,6 +144,7 @@ export class DeliveryEngine {
   private mtaSts: MtaStsResolver | undefined;
   private dnssecValidating: boolean;
   private dnsServers: readonly string[];
+  private portalFallback: { enabled: boolean; after: number };
 
   constructor(
     config: Config,
@@ -158,6 +159,7 @@ export class DeliveryEngine {
     this.mtaSts = this.stsResolver(config);
     this.dnssecValidating = config.dns.dnssecValidating;
     this.dnsServers = config.dns.servers;
+    this.portalFallback = config.tls.portalFallback;
   }
 
   private stsResolver(config: Config): MtaStsResolver | undefined {
@@ -185,6 +187,7 @@ export class DeliveryEngine {
     this.mtaSts = this.stsResolver(config);
     this.dnssecValidating = config.dns.dnssecValidating;
     this.dnsServers = config.dns.servers;
+    this.portalFallback = config.tls.portalFallback;
     this.smarthostPassword = undefined;
     this.wake();
   }
@@ -596,8 +599,10 @@ export class DeliveryEngine {
       this.deps.log.error({ event: 'DSN_FAILED', queueId: message.id, err: { message: (err as Error).message } }, 'could not create a delivery status notification');
     }
     let finished = false;
+    const fallbacks: string[] = [];
     try {
       await this.deps.db.transaction(async (tx) => {
+        fallbacks.length = 0;
         for (const { r, rec, outcome } of results) {
           const final = outcome.state !== 'deferred';
           const warned = delayed.some((x) => x.r.seq === r.seq) ? 1 : r.delay_warned;
@@ -606,6 +611,17 @@ export class DeliveryEngine {
                     last_mx = ?, last_error = ?, finished_at = ?, delay_warned = ?, dsn_sent = ? WHERE message_id = ? AND seq = ?`,
             [outcome.state, outcome.state === 'deferred' ? outcome.nextAttempt : now, now, rec.reply.code ?? null, rec.reply.enhanced ?? null, rec.mx ?? null, rec.reply.text, final ? now : null, warned, final && notices.some((n) => n.action === 'failed') ? 1 : 0, r.message_id, r.seq],
           );
+          // the recipient's own requirement (decision, tls.policies, posture), as the attempt used it
+          const requirement = effectiveRequirement({ decided: strongest(job.requirement, message.requiretls ? 'verify' : 'none'), domainPolicy: domainPolicyFor(this.tlsPolicies, job.domain), posture }).requirement;
+          if (portalFallbackDue(this.portalFallback, { requirement, tlsFailure: rec.reply.enhanced === '4.7.5' || rec.tlsFailure !== undefined, state: outcome.state, createdAt: message.created_at, now })) {
+            await tx.run(`UPDATE recipients SET state = 'held', method = 'portal', decision = ? WHERE message_id = ? AND seq = ? AND state = 'deferred'`, [
+              JSON.stringify([`no recipient MX met the transport requirement (${requirement}) for ${Math.round((now - message.created_at) / 60_000)} min: portal fallback`]),
+              r.message_id,
+              r.seq,
+            ]);
+            await appendAuditEvent(tx, { type: 'delivery:portal_fallback', data: { queueId: message.id, recipient: r.address, requirement } }, now);
+            fallbacks.push(r.address);
+          }
           const reply = rec.reply.code !== undefined ? `${rec.reply.code}${rec.reply.enhanced ? ` ${rec.reply.enhanced}` : ''}` : undefined;
           await appendAuditEvent(
             tx,
@@ -642,6 +658,7 @@ export class DeliveryEngine {
       throw err;
     }
     this.countMetrics(results.map((x) => x.outcome.state), records, downgrade);
+    if (fallbacks.length) this.deps.log.warn({ event: 'PORTAL_FALLBACK', queueId: message.id, recipients: fallbacks.length }, 'protected mail no MX could take securely moved to the portal method');
     for (const n of notices) this.deps.log.info({ event: 'DSN_QUEUED', queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length }, 'delivery status notification queued');
     if (finished) {
       await this.deps.spool.remove(message.id);
@@ -676,6 +693,16 @@ export function tlsReportResult(records: ReadonlyMap<number, AttemptRecord>): { 
   const failed = all.find((r) => (r.reply.enhanced === '4.7.5' || r.tlsFailure) && r.mx);
   if (failed?.mx) return { mx: failed.mx, resultType: failed.tlsFailure ?? classifyTlsFailure(failed.reply.text), policyType: failed.policy ?? 'no-policy-found' };
   return undefined;
+}
+
+/**
+ * Pure: protected mail (a requirement of encrypt or more) that no MX could
+ * take at its requirement (a TLS failure, 4.7.5) goes to the portal once it
+ * has waited the grace period, when the portal fallback is on.
+ */
+export function portalFallbackDue(fallback: { enabled: boolean; after: number }, r: { requirement: TransportRequirement; tlsFailure: boolean; state: string; createdAt: number; now: number }): boolean {
+  const protectedMail = r.requirement === 'encrypt' || r.requirement === 'verify' || r.requirement === 'dane';
+  return fallback.enabled && protectedMail && r.tlsFailure && r.state === 'deferred' && r.now - r.createdAt >= fallback.after;
 }
 
 /** Pure: what MTA-STS enforce would have refused in a session that went ahead under testing mode. */
