@@ -10,6 +10,7 @@
 import { Readable } from 'node:stream';
 import { MailParser, type AddressObject, type AttachmentStream, type EmailAddress, type MessageText } from 'mailparser';
 import { isDicom } from './detect/clinical-formats.js';
+import { convert } from 'html-to-text';
 import { pdfText } from './pdf-text.js';
 import { zipText } from './zip-text.js';
 
@@ -49,7 +50,7 @@ export interface Extracted {
 }
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|csv|hl7-v2|fhir\+json|fhir\+xml|x-hl7|edi-x12|x-edi)|message\/delivery-status)/i;
-const TEXT_EXTENSIONS = /\.(txt|csv|tsv|json|xml|hl7|x12|edi|ccda|ccd|log|md)$/i;
+const TEXT_EXTENSIONS = /\.(txt|csv|tsv|json|xml|hl7|x12|edi|ccda|ccd|log|md|html?)$/i;
 /** Formats with text inside that need an extractor (not built yet: reported, never silently skipped). */
 const ARCHIVE_TYPES = /^application\/(zip|x-zip-compressed|vnd\.openxmlformats-officedocument\.|vnd\.oasis\.opendocument\.)/i;
 const ARCHIVE_EXTENSIONS = /\.(zip|docx|xlsx|pptx|odt|ods|odp)$/i;
@@ -67,6 +68,18 @@ async function readBounded(stream: AttachmentStream['content'], max: number): Pr
     if (total > max) truncated = true;
   }
   return { bytes: Buffer.concat(chunks), truncated };
+}
+
+/** The text of an HTML document as a reader sees it (html-to-text: entities decoded, script and style dropped, no link targets). */
+export function htmlText(html: string, maxChars: number): string {
+  return convert(html, {
+    wordwrap: false,
+    limits: { maxInputLength: maxChars },
+    selectors: [
+      { selector: 'a', options: { ignoreHref: true } },
+      { selector: 'img', format: 'skip' },
+    ],
+  });
 }
 
 /** How deep attached messages (message/rfc822) are walked. */
@@ -114,7 +127,7 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
     parser.on('data', (data: AttachmentStream | MessageText) => {
       if (data.type === 'text') {
         if (data.text) keep(data.text);
-        else if (typeof data.html === 'string') keep(data.html.replace(/<[^>]*>/g, ' '));
+        else if (typeof data.html === 'string') keep(htmlText(data.html, limits.maxTextChars));
         return;
       }
       const filename = data.filename ?? '';
@@ -166,7 +179,9 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
             attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'archive' });
           } else if (textLike) {
             if (truncated) reasons.add(`attachment ${attachments.length + 1} larger than the scan limit`);
-            keep(bytes.toString('utf8'));
+            const raw = bytes.toString('utf8');
+            // HTML as the reader sees it: entities decoded, scripts and styles dropped
+            keep(/^text\/html/.test(contentType) || /\.html?$/i.test(filename) ? htmlText(raw, limits.maxTextChars) : raw);
             attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'text' });
           } else if (isDicom(bytes)) {
             dicom = true;

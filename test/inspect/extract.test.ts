@@ -119,3 +119,18 @@ describe('attached and forwarded messages (message/rfc822)', () => {
     expect(x.reasons).toContain('attached messages nested too deep');
   });
 });
+
+describe('HTML as the reader sees it', () => {
+  it.each<[string, string, string, boolean]>([
+    ['an HTML attachment with entities between the label and the digits', 'text/html', 'notes.html', true],
+    ['an .htm file sent as octet-stream', 'application/octet-stream', 'notes.htm', true],
+  ])('%s', async (_name, contentType, filename, phi) => {
+    const html = '<html><head><style>.x{}</style><script>var ssn="000-00-0000"</script></head><body><p>SSN&nbsp;536&#45;22&#45;1234</p><p>Diagnosis:&#32;asthma</p></body></html>';
+    const x = await walk(await compose({ subject: 'notes', text: 'see attached', attachments: [{ filename, content: Buffer.from(html), contentType }] }));
+    const v = inspectExtracted(x);
+    expect(v.phi).toBe(phi);
+    expect(v.categories).toContain('SSN');
+    expect(x.texts.join(' ')).not.toContain('var ssn');
+    expect(x.attachments.map((a) => a.handling)).toEqual(['text']);
+  });
+});
