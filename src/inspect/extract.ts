@@ -82,6 +82,25 @@ export function htmlText(html: string, maxChars: number): string {
   });
 }
 
+/**
+ * Bytes of a text attachment as characters: a byte-order mark decides
+ * (UTF-16 from a spreadsheet's "Unicode text" export, UTF-8), else the
+ * charset parameter of its content type, else UTF-8.
+ */
+export function decodeText(bytes: Buffer, charset: string | undefined): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return bytes.subarray(3).toString('utf8');
+  if (charset && !/^(utf-?8|us-ascii)$/i.test(charset)) {
+    try {
+      return new TextDecoder(charset.toLowerCase()).decode(bytes);
+    } catch {
+      // an unknown charset: read as UTF-8, the digits and ASCII labels survive
+    }
+  }
+  return bytes.toString('utf8');
+}
+
 /** How deep attached messages (message/rfc822) are walked. */
 export const MAX_MESSAGE_DEPTH = 3;
 
@@ -179,7 +198,7 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
             attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'archive' });
           } else if (textLike) {
             if (truncated) reasons.add(`attachment ${attachments.length + 1} larger than the scan limit`);
-            const raw = bytes.toString('utf8');
+            const raw = decodeText(bytes, (data.headers.get('content-type') as { params?: { charset?: string } } | undefined)?.params?.charset);
             // HTML as the reader sees it: entities decoded, scripts and styles dropped
             keep(/^text\/html/.test(contentType) || /\.html?$/i.test(filename) ? htmlText(raw, limits.maxTextChars) : raw);
             attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'text' });

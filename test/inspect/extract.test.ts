@@ -134,3 +134,15 @@ describe('HTML as the reader sees it', () => {
     expect(x.attachments.map((a) => a.handling)).toEqual(['text']);
   });
 });
+
+describe('text attachments in other encodings', () => {
+  const csv = 'name,ssn,diagnosis\r\nAvery Testperson,SSN 536-22-1234,asthma\r\n';
+  it.each<[string, Buffer, string]>([
+    ['UTF-16LE with a BOM (a spreadsheet\'s "Unicode text" export)', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]), 'text/plain'],
+    ['UTF-8 with a BOM', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(csv)]), 'text/csv'],
+    ['windows-1252 by its charset', Buffer.from(`${csv}caf\u00e9\r\n`, 'latin1'), 'text/csv; charset=windows-1252'],
+  ])('%s', async (_name, content, contentType) => {
+    const x = await walk(await compose({ subject: 'list', text: 'attached', attachments: [{ filename: 'list.csv', content, contentType }] }));
+    expect(inspectExtracted(x).categories).toContain('SSN');
+  });
+});
