@@ -385,15 +385,16 @@ export class DeliveryEngine {
     return { user: sh.user, pass: this.smarthostPassword };
   }
 
+  /** The job's own transport requirement: its decision, REQUIRETLS, tls.policies and posture memory (per-MX raises come later). */
+  private jobRequirement(job: Job, message: MessageRow, posture: TransportRequirement | undefined): TransportRequirement {
+    return effectiveRequirement({ decided: strongest(job.requirement, message.requiretls ? 'verify' : 'none'), domainPolicy: domainPolicyFor(this.tlsPolicies, job.domain), posture }).requirement;
+  }
+
   /** Tries the destination's hosts in order; returns a record per recipient seq. */
   private async attempt(job: Job, message: MessageRow, posture: TransportRequirement | undefined): Promise<Map<number, AttemptRecord>> {
     const all = (record: AttemptRecord): Map<number, AttemptRecord> => new Map(job.recipients.map((r) => [r.seq, record]));
     const sh = this.config.smarthost;
-    const requirement = effectiveRequirement({
-      decided: strongest(job.requirement, sh?.requirement ?? 'none', message.requiretls ? 'verify' : 'none'),
-      domainPolicy: domainPolicyFor(this.tlsPolicies, job.domain),
-      posture,
-    }).requirement;
+    const requirement = strongest(this.jobRequirement(job, message, posture), sh?.requirement ?? 'none');
     let destination: Destination;
     try {
       destination = sh ? await this.smarthostDestination() : await resolveDestination(job.domain, this.deps.resolver, this.deps.random);
@@ -600,6 +601,7 @@ export class DeliveryEngine {
     }
     let finished = false;
     const fallbacks: string[] = [];
+    const requirement = this.jobRequirement(job, message, posture);
     try {
       await this.deps.db.transaction(async (tx) => {
         fallbacks.length = 0;
@@ -611,8 +613,6 @@ export class DeliveryEngine {
                     last_mx = ?, last_error = ?, finished_at = ?, delay_warned = ?, dsn_sent = ? WHERE message_id = ? AND seq = ?`,
             [outcome.state, outcome.state === 'deferred' ? outcome.nextAttempt : now, now, rec.reply.code ?? null, rec.reply.enhanced ?? null, rec.mx ?? null, rec.reply.text, final ? now : null, warned, final && notices.some((n) => n.action === 'failed') ? 1 : 0, r.message_id, r.seq],
           );
-          // the recipient's own requirement (decision, tls.policies, posture), as the attempt used it
-          const requirement = effectiveRequirement({ decided: strongest(job.requirement, message.requiretls ? 'verify' : 'none'), domainPolicy: domainPolicyFor(this.tlsPolicies, job.domain), posture }).requirement;
           if (portalFallbackDue(this.portalFallback, { requirement, tlsFailure: rec.reply.enhanced === '4.7.5' || rec.tlsFailure !== undefined, state: outcome.state, createdAt: message.created_at, now })) {
             await tx.run(`UPDATE recipients SET state = 'held', method = 'portal', decision = ? WHERE message_id = ? AND seq = ? AND state = 'deferred'`, [
               JSON.stringify([`no recipient MX met the transport requirement (${requirement}) for ${Math.round((now - message.created_at) / 60_000)} min: portal fallback`]),

@@ -163,7 +163,7 @@ export class Inspector {
       rules: evaluation.matchedRules,
     };
     const rewrite = messageRewrite(evaluation, tagged);
-    const notices = await this.prepareNotices(id, msg, evaluation, verdict.findings);
+    const notices = await this.prepareNotices(id, msg, evaluation, verdict.findings, policy.config.rules);
     let finished = false;
     try {
       await this.deps.db.transaction(async (tx) => {
@@ -219,9 +219,8 @@ export class Inspector {
   }
 
   /** Builds and spools the notices the evaluation calls for; their rows go in the caller's transaction. */
-  private async prepareNotices(id: string, msg: { sender: string; created_at: number }, evaluation: PolicyEvaluation, findings: readonly Finding[]): Promise<PreparedPolicyNotice[]> {
+  private async prepareNotices(id: string, msg: { sender: string; created_at: number }, evaluation: PolicyEvaluation, findings: readonly Finding[], configured: readonly PolicyRule[]): Promise<PreparedPolicyNotice[]> {
     const { hostname, random } = this.deps.notices;
-    const configured = this.deps.policy().config.rules;
     // the rules that caused the notice: blocking ones for "blocked", holding ones for "held", all matched for "rule-matched"
     const rules = (ids: readonly string[], action?: 'block' | 'quarantine'): { id: string; description?: string | undefined }[] =>
       [...new Set(ids)]

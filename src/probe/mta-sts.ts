@@ -132,11 +132,3 @@ export class MtaStsResolver {
     return { policy: stored, source: 'fetched' };
   }
 }
-
-/** Pure: what an MTA-STS lookup means for one MX host. */
-export function stsVerdictFor(lookup: StsLookup | undefined, mxMatches: (patterns: readonly string[]) => boolean): { enforce: boolean; testing: boolean; mxAllowed: boolean } {
-  const p = lookup?.policy;
-  if (!p || p.mode === 'none') return { enforce: false, testing: false, mxAllowed: true };
-  const mxAllowed = mxMatches(p.mx);
-  return { enforce: p.mode === 'enforce', testing: p.mode === 'testing', mxAllowed };
-}

@@ -106,6 +106,37 @@ function registerAction(queue: Command, action: OperatorAction, description: str
     });
 }
 
+/** Refuses the ids a command was given unless they pass `check` (e.g. being quarantined). */
+type IdCheck = (db: Queryable, ids: readonly string[]) => Promise<void>;
+
+/** Bounces messages: recipients bounce and the sender gets a DSN (audited). */
+async function bounceIds(cmd: Command, ids: readonly string[], check?: IdCheck): Promise<void> {
+  const { config } = loadForCommand(cmd);
+  const keyring = await openKeyring(config, false);
+  const spool = new Spool(join(resolve(config.dataDir), 'spool'), keyring);
+  const notice = { spool, hostname: gatewayHostname(config), now: Date.now, random: randomBytes, requirement: config.delivery.defaultRequirement, spoolKeyId: () => keyring.current.id };
+  await withQueueDb(cmd, async (db) => {
+    await check?.(db, ids);
+    for (const id of ids) {
+      const r = await bounceMessage(db, notice, id, operatorName());
+      process.stdout.write(`bounced ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
+    }
+  });
+}
+
+/** Removes messages from the queue and the spool, no DSN (audited). */
+async function deleteIds(cmd: Command, ids: readonly string[], check?: IdCheck): Promise<void> {
+  const { config } = loadForCommand(cmd);
+  const spool = new Spool(join(resolve(config.dataDir), 'spool'), await openKeyring(config, false));
+  await withQueueDb(cmd, async (db) => {
+    await check?.(db, ids);
+    for (const id of ids) {
+      const r = await deleteMessage(db, id, operatorName(), Date.now(), (qid) => spool.remove(qid));
+      process.stdout.write(`deleted ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
+    }
+  });
+}
+
 export function registerQueue(program: Command): void {
   const queue = program.command('queue').description('inspect and manage the mail queue (safe while the daemon runs)');
   queue
@@ -151,29 +182,13 @@ export function registerQueue(program: Command): void {
     .command('bounce <ids...>')
     .description('give up on queued, deferred and held recipients: they bounce and the sender gets a DSN (audited)')
     .action(async (ids: string[], _opts: unknown, cmd: Command) => {
-      const { config } = loadForCommand(cmd);
-      const keyring = await openKeyring(config, false);
-      const spool = new Spool(join(resolve(config.dataDir), 'spool'), keyring);
-      const notice = { spool, hostname: gatewayHostname(config), now: Date.now, random: randomBytes, requirement: config.delivery.defaultRequirement, spoolKeyId: () => keyring.current.id };
-      await withQueueDb(cmd, async (db) => {
-        for (const id of ids) {
-          const r = await bounceMessage(db, notice, id, operatorName());
-          process.stdout.write(`bounced ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
-        }
-      });
+      await bounceIds(cmd, ids);
     });
   queue
     .command('delete <ids...>')
     .description('remove messages from the queue and the spool (refused while a recipient is being delivered)')
     .action(async (ids: string[], _opts: unknown, cmd: Command) => {
-      const { config } = loadForCommand(cmd);
-      const spool = new Spool(join(resolve(config.dataDir), 'spool'), await openKeyring(config, false));
-      await withQueueDb(cmd, async (db) => {
-        for (const id of ids) {
-          const r = await deleteMessage(db, id, operatorName(), Date.now(), (qid) => spool.remove(qid));
-          process.stdout.write(`deleted ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
-        }
-      });
+      await deleteIds(cmd, ids);
     });
 }
 
@@ -242,29 +257,11 @@ export function registerQuarantine(program: Command): void {
   q.command('bounce <ids...>')
     .description('refuse held messages: the recipients bounce and the sender gets a DSN (audited)')
     .action(async (ids: string[], _opts: unknown, cmd: Command) => {
-      const { config } = loadForCommand(cmd);
-      const keyring = await openKeyring(config, false);
-      const spool = new Spool(join(resolve(config.dataDir), 'spool'), keyring);
-      const notice = { spool, hostname: gatewayHostname(config), now: Date.now, random: randomBytes, requirement: config.delivery.defaultRequirement, spoolKeyId: () => keyring.current.id };
-      await withQueueDb(cmd, async (db) => {
-        await quarantinedIds(db, ids);
-        for (const id of ids) {
-          const r = await bounceMessage(db, notice, id, operatorName());
-          process.stdout.write(`bounced ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
-        }
-      });
+      await bounceIds(cmd, ids, quarantinedIds);
     });
   q.command('delete <ids...>')
     .description('remove held messages from the queue and the spool, no DSN (audited)')
     .action(async (ids: string[], _opts: unknown, cmd: Command) => {
-      const { config } = loadForCommand(cmd);
-      const spool = new Spool(join(resolve(config.dataDir), 'spool'), await openKeyring(config, false));
-      await withQueueDb(cmd, async (db) => {
-        await quarantinedIds(db, ids);
-        for (const id of ids) {
-          const r = await deleteMessage(db, id, operatorName(), Date.now(), (qid) => spool.remove(qid));
-          process.stdout.write(`deleted ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
-        }
-      });
+      await deleteIds(cmd, ids, quarantinedIds);
     });
 }
