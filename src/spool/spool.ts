@@ -8,16 +8,21 @@
  *   4. the caller commits the queue rows (SQLite, synchronous=FULL)
  *   5. only then the SMTP 250
  * A crash before 4 leaves a file without a row: an orphan, removed at start.
+ *
+ * Descriptors: the spool file's descriptor belongs to its SpoolFileWriter
+ * (file-writer.ts states the rule); the directory handle of an fsync and the
+ * read stream of `read()` are each closed by the one function or stream that
+ * opened them, also on error and abort paths.
  */
-import { close as fsClose, createReadStream, createWriteStream, fsync, open as fsOpen } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { promisify } from 'node:util';
+import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SealgateError } from '../errors.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { createDecryptStream, createEncryptStream } from './crypt-stream.js';
+import { SpoolFileWriter } from './file-writer.js';
 
 export interface PendingSpoolFile {
   readonly id: string;
@@ -76,37 +81,31 @@ export class Spool {
     const tmpPath = join(this.tmpDir, id);
     const finalPath = this.pathFor(id);
     let committed = false;
-    // A raw descriptor, not a FileHandle: FileHandle.close() waits for every
-    // stream made from it to be destroyed, which a non-closing stream never is.
-    let fd: number;
+    // the writer owns the descriptor (see file-writer.ts): this function never closes it,
+    // it only waits until the writer has, before the file is removed or renamed
+    let out: SpoolFileWriter;
     try {
-      fd = await promisify(fsOpen)(tmpPath, 'wx', 0o600);
+      out = await SpoolFileWriter.create(tmpPath);
     } catch (err) {
       throw storageError(err);
     }
-    let bytes = 0;
     try {
-      const out = createWriteStream('', { fd, autoClose: false });
       const encrypt = createEncryptStream(this.keyring, id);
-      const count = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          bytes += chunk.length;
-          done(null, chunk);
-        },
-      });
-      await pipeline([source, ...stages, encrypt, count, out]);
-      await promisify(fsync)(fd);
+      // the writer fsyncs in its _final, before 'finish'
+      await pipeline([source, ...stages, encrypt, out]);
     } catch (err) {
-      await promisify(fsClose)(fd).catch(() => undefined);
+      // pipeline destroyed it already unless the failure came before it started
+      out.destroy();
+      await out.released;
       await unlink(tmpPath).catch(() => undefined);
       throw storageError(err);
     }
-    try {
-      await promisify(fsClose)(fd);
-    } catch (err) {
+    const closeError = await out.released;
+    if (closeError) {
       await unlink(tmpPath).catch(() => undefined);
-      throw storageError(err);
+      throw storageError(closeError);
     }
+    const bytes = out.bytesWritten;
     const discard = async (): Promise<void> => {
       await unlink(committed ? finalPath : tmpPath).catch(() => undefined);
     };
@@ -138,6 +137,9 @@ export class Spool {
     const decrypt = createDecryptStream(this.keyring, id);
     const file = createReadStream(this.pathFor(id));
     file.on('error', (err) => decrypt.destroy(err));
+    // the file stream owns its descriptor (autoClose): a reader that stops early
+    // (destroys the decrypting stream) must release it too, not leave it paused
+    decrypt.once('close', () => file.destroy());
     return file.pipe(decrypt);
   }
 

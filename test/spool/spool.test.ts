@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
 import { isSealgateError } from '../../src/errors.js';
@@ -39,6 +39,31 @@ const upper = (): Transform =>
       done(null, Buffer.from(chunk.toString('latin1').toUpperCase(), 'latin1'));
     },
   });
+
+/** This process's open descriptors (Linux). */
+async function openFds(): Promise<number> {
+  return (await readdir('/proc/self/fd')).length;
+}
+
+/** A source that sends `before` bytes in small pieces, then fails like a client that went away. */
+function droppingSource(before: number): PassThrough {
+  const src = new PassThrough();
+  // the failure may come before the spool has opened its file and attached the pipeline (as accept-message does)
+  src.on('error', () => undefined);
+  let sent = 0;
+  const pump = (): void => {
+    if (sent >= before) {
+      src.destroy(Object.assign(new Error('client gone'), { code: 'ECONNRESET' }));
+      return;
+    }
+    const n = Math.min(997, before - sent);
+    sent += n;
+    src.write(Buffer.alloc(n, 0x61));
+    setImmediate(pump);
+  };
+  setImmediate(pump);
+  return src;
+}
 
 describe('Spool', () => {
   it('writes through the stages, commits into its shard with mode 0600 and reads back', async () => {
@@ -93,5 +118,37 @@ describe('Spool', () => {
     expect(result).toEqual({ tmp: 1, orphans: 1 });
     expect((await readAll(spool.read('01ABCDEFGHJKMNPQRS05'))).toString()).toBe('kept');
     await expect(readAll(spool.read('01ABCDEFGHJKMNPQRS06'))).rejects.toThrow();
+  });
+
+  it('a write whose source fails mid-stream releases its descriptor and leaves no file, while other writes complete intact', async () => {
+    const before = await openFds();
+    const ids = Array.from({ length: 60 }, (_, i) => `01ABCDEFGHJKMNPQ${String(i).padStart(4, '0')}`);
+    const good = Buffer.from('Subject: kept\r\n\r\n' + 'intact body line\r\n'.repeat(3000));
+    const results = await Promise.allSettled(
+      ids.map(async (id, i) => {
+        if (i % 3 === 0) return (await spool.write(id, Readable.from([good]))).commit();
+        return spool.write(id, droppingSource(1 + ((i * 7919) % 20_000)));
+      }),
+    );
+    for (const [i, r] of results.entries()) {
+      if (i % 3 === 0) expect(r.status).toBe('fulfilled');
+      else {
+        expect(r.status).toBe('rejected');
+        expect(isSealgateError((r as PromiseRejectedResult).reason)).toBe(true);
+      }
+    }
+    expect(await readdir(spool.tmpDir)).toEqual([]);
+    for (const [i, id] of ids.entries()) if (i % 3 === 0) expect((await readAll(spool.read(id))).equals(good)).toBe(true);
+    expect(await openFds()).toBe(before);
+  });
+
+  it('a reader that stops early releases the file descriptor', async () => {
+    await (await spool.write('01ABCDEFGHJKMNPQRS10', Readable.from([Buffer.alloc(1024 * 1024, 0x62)]))).commit();
+    const before = await openFds();
+    const reader = spool.read('01ABCDEFGHJKMNPQRS10');
+    await new Promise<void>((resolve) => reader.once('data', () => resolve()));
+    reader.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await openFds()).toBe(before);
   });
 });

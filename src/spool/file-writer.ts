@@ -1,0 +1,99 @@
+/**
+ * The one writer of a spool file, and the one owner of its descriptor.
+ *
+ * Ownership rule (issue 18: a descriptor closed twice is a descriptor number
+ * that another socket or file may already have been given):
+ *   - the descriptor is opened by `SpoolFileWriter.create` and closed only by
+ *     this writer's `_destroy`, exactly once, after the write or sync in
+ *     flight (if any) has settled;
+ *   - nobody else closes it: callers never get the descriptor, they end the
+ *     stream (success: `_final` fsyncs, then the stream destroys itself) or
+ *     destroy it (client gone, size exceeded, timeout, storage failure), and
+ *     both paths release through `_destroy`;
+ *   - `released` settles once the descriptor is closed; a caller that removes
+ *     or renames the file waits for it first.
+ * A plain fs.WriteStream on a caller's descriptor breaks this rule: its
+ * `_destroy` closes the descriptor even with `autoClose: false`, so a caller
+ * that closes it too closes it twice.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+
+export class SpoolFileWriter extends Writable {
+  /** Encrypted bytes written to the file. */
+  bytesWritten = 0;
+  /** Settles (never rejects) once the descriptor is closed; carries a close error, if any. */
+  readonly released: Promise<Error | undefined>;
+  private inFlight: Promise<unknown> = Promise.resolve();
+  private resolveClosed!: (err: Error | undefined) => void;
+
+  private constructor(private readonly handle: FileHandle) {
+    super({ highWaterMark: 64 * 1024 });
+    this.released = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+  }
+
+  /** Creates the file (it must not exist), mode 0600. */
+  static async create(path: string): Promise<SpoolFileWriter> {
+    return new SpoolFileWriter(await open(path, 'wx', 0o600));
+  }
+
+  private track<T>(op: Promise<T>): Promise<T> {
+    this.inFlight = op.then(
+      () => undefined,
+      () => undefined,
+    );
+    return op;
+  }
+
+  private async writeAll(chunks: readonly Buffer[]): Promise<void> {
+    let pending = chunks.filter((c) => c.length > 0);
+    while (pending.length > 0) {
+      const { bytesWritten } = await this.handle.writev(pending);
+      this.bytesWritten += bytesWritten;
+      // a short write: continue from where the kernel stopped
+      let skip = bytesWritten;
+      const rest: Buffer[] = [];
+      for (const c of pending) {
+        if (skip >= c.length) {
+          skip -= c.length;
+          continue;
+        }
+        rest.push(skip > 0 ? c.subarray(skip) : c);
+        skip = 0;
+      }
+      pending = rest;
+    }
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
+    this.track(this.writeAll(chunks.map((c) => c.chunk))).then(() => done(), done);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.track(this.writeAll([chunk])).then(() => done(), done);
+  }
+
+  /** End of data: the file's content is on disk before 'finish'. */
+  override _final(done: (err?: Error | null) => void): void {
+    this.track(this.handle.sync()).then(() => done(), done);
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    // FileHandle.close() also waits for its own pending operations; waiting
+    // here as well keeps the rule visible and independent of that detail
+    void this.inFlight
+      .then(() => this.handle.close())
+      .then(
+        () => {
+          this.resolveClosed(undefined);
+          done(err);
+        },
+        (closeErr: Error) => {
+          this.resolveClosed(closeErr);
+          done(err ?? closeErr);
+        },
+      );
+  }
+}
