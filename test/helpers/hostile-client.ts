@@ -1,0 +1,214 @@
+/**
+ * Clients that go away in the middle of a message, as an attacker or an
+ * unlucky network does: a session (optionally after STARTTLS) that sends
+ * MAIL, RCPT and DATA or BDAT, then a given number of message bytes, then
+ * closes its side with FIN (`end()`) or RST (`resetAndDestroy()` on the TCP
+ * socket, under TLS too). Also the seeded random source and the message
+ * generator the hostile-client suite and `npm run bench:hostile` share.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+
+export type DropKind = 'fin' | 'rst';
+export type TransferKind = 'data' | 'bdat';
+
+export interface HostileSession {
+  readonly port: number;
+  readonly host?: string;
+  /** Source address on loopback (spreads sessions over 127.0.0.0/8 below per-IP limits). */
+  readonly localAddress?: string;
+  /** STARTTLS before MAIL; the value is the CA to trust (PEM). */
+  readonly starttlsCa?: string | undefined;
+  readonly transfer: TransferKind;
+  readonly drop: DropKind;
+  /** The message bytes sent before the drop (the message itself is longer). */
+  readonly message: Buffer;
+  readonly dropAfter: number;
+  /** BDAT only: size of the chunks the message is cut into (the last one announced LAST). */
+  readonly bdatChunk?: number;
+}
+
+/** How a hostile session ended on the client side. */
+export type HostileOutcome =
+  | { readonly kind: 'dropped'; readonly bytesSent: number }
+  /** The server refused a command before the message started (its reply line). */
+  | { readonly kind: 'refused'; readonly reply: string }
+  /** The connection broke before the drop point (e.g. the server closed it). */
+  | { readonly kind: 'broken'; readonly step: string };
+
+/** A tiny line-oriented SMTP conversation over a socket that may be upgraded to TLS. */
+class Conversation {
+  private buffer = '';
+  private waiter: (() => void) | undefined;
+  private ended = false;
+  socket: Socket | TLSSocket;
+
+  constructor(readonly raw: Socket) {
+    this.socket = raw;
+    this.listen(raw);
+  }
+
+  private listen(s: Socket | TLSSocket): void {
+    s.on('data', (d: Buffer) => {
+      this.buffer += d.toString('latin1');
+      this.wake();
+    });
+    s.on('close', () => {
+      this.ended = true;
+      this.wake();
+    });
+    s.on('error', () => {
+      this.ended = true;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  /** The next complete reply's last line, or undefined if the connection ended first. */
+  async reply(): Promise<string | undefined> {
+    for (;;) {
+      const lines = this.buffer.split('\r\n');
+      for (let i = 0; i < lines.length - 1; i++) {
+        if (/^\d{3}(?: |$)/.test(lines[i] ?? '')) {
+          this.buffer = lines.slice(i + 1).join('\r\n');
+          return lines[i];
+        }
+      }
+      if (this.ended) return undefined;
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  async command(line: string): Promise<string | undefined> {
+    this.write(`${line}\r\n`);
+    return this.reply();
+  }
+
+  async upgrade(ca: string): Promise<boolean> {
+    this.raw.removeAllListeners('data');
+    const tls = await new Promise<TLSSocket | undefined>((resolve) => {
+      const s = tlsConnect({ socket: this.raw, ca, servername: 'localhost' }, () => resolve(s));
+      s.once('error', () => resolve(undefined));
+    });
+    if (!tls) return false;
+    this.socket = tls;
+    this.listen(tls);
+    return true;
+  }
+
+  /** Waits until the bytes written so far have left for the kernel. */
+  async flushed(): Promise<void> {
+    if (this.socket.writableNeedDrain) await new Promise<void>((resolve) => {
+      this.socket.once('drain', resolve);
+      this.socket.once('close', resolve);
+    });
+  }
+}
+
+function connectTcp(port: number, host: string, localAddress: string | undefined): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const s = netConnect({ port, host, localAddress }, () => resolve(s));
+    s.once('error', () => resolve(undefined));
+  });
+}
+
+/** Runs one session that drops mid-message. Never throws. */
+export async function hostileSession(o: HostileSession): Promise<HostileOutcome> {
+  const raw = await connectTcp(o.port, o.host ?? '127.0.0.1', o.localAddress);
+  if (!raw) return { kind: 'broken', step: 'connect' };
+  const c = new Conversation(raw);
+  try {
+    const expect = async (step: string, line: string | undefined, code: string): Promise<HostileOutcome | undefined> => {
+      if (line === undefined) return { kind: 'broken', step };
+      return line.startsWith(code) ? undefined : { kind: 'refused', reply: line };
+    };
+    let bad = await expect('greeting', await c.reply(), '220');
+    if (bad) return bad;
+    bad = await expect('ehlo', await c.command('EHLO hostile.test'), '250');
+    if (bad) return bad;
+    if (o.starttlsCa !== undefined) {
+      bad = await expect('starttls', await c.command('STARTTLS'), '220');
+      if (bad) return bad;
+      if (!(await c.upgrade(o.starttlsCa))) return { kind: 'broken', step: 'tls' };
+      bad = await expect('ehlo', await c.command('EHLO hostile.test'), '250');
+      if (bad) return bad;
+    }
+    bad = await expect('mail', await c.command('MAIL FROM:<mallory@example.com>'), '250');
+    if (bad) return bad;
+    bad = await expect('rcpt', await c.command('RCPT TO:<victim@sink.test>'), '250');
+    if (bad) return bad;
+    // DATA carries the message dot-stuffed (a line that is only "." would end it early); BDAT as it is
+    const payload = o.transfer === 'data' ? Buffer.from(o.message.toString('latin1').replace(/^\./gm, '..'), 'latin1') : o.message;
+    const part = payload.subarray(0, Math.min(o.dropAfter, payload.length - 1));
+    if (o.transfer === 'data') {
+      bad = await expect('data', await c.command('DATA'), '354');
+      if (bad) return bad;
+      c.write(part);
+    } else {
+      // chunks as announced; the connection goes before the last one is complete
+      const size = Math.max(1, o.bdatChunk ?? payload.length);
+      let at = 0;
+      while (at < payload.length) {
+        const len = Math.min(size, payload.length - at);
+        const last = at + len >= payload.length;
+        c.write(`BDAT ${len}${last ? ' LAST' : ''}\r\n`);
+        const upto = Math.min(at + len, part.length);
+        if (upto > at) c.write(part.subarray(at, upto));
+        if (part.length < at + len) break;
+        // a complete chunk that is not the last one: its reply comes before the next
+        bad = await expect('bdat', await c.reply(), '250');
+        if (bad) return bad;
+        at += len;
+      }
+    }
+    await c.flushed();
+    return { kind: 'dropped', bytesSent: part.length };
+  } finally {
+    if (o.drop === 'rst') raw.resetAndDestroy();
+    else {
+      c.socket.end();
+      // a FIN'd client still reads until the server closes; do not hold sockets past that
+      c.socket.setTimeout(30_000, () => c.socket.destroy());
+    }
+  }
+}
+
+/** mulberry32: a small seeded generator, so a failing run can be repeated from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A plain message of about `bytes` bytes with a unique marker, CRLF lines,
+ * some lines starting with a dot (dot-stuffing is exercised), ending in CRLF.
+ */
+export function makeMessage(marker: string, bytes: number, random: () => number): Buffer {
+  const head = `From: sender@example.com\r\nTo: rcpt@sink.test\r\nSubject: ${marker}\r\nMessage-ID: <${marker}@example.com>\r\n\r\n`;
+  const lines: string[] = [];
+  let size = head.length;
+  while (size < bytes) {
+    const len = 1 + Math.floor(random() * 76);
+    let line = '';
+    for (let i = 0; i < len; i++) line += String.fromCharCode(0x20 + Math.floor(random() * 95));
+    if (random() < 0.05) line = `.${line}`;
+    lines.push(line);
+    size += line.length + 2;
+  }
+  return Buffer.from(`${head}${lines.join('\r\n')}\r\n${marker}\r\n`, 'latin1');
+}
