@@ -126,6 +126,7 @@ export const configSchema = z
         maxConnectionsPerIp: z.number().int().min(1).default(100).describe('Concurrent sessions from one client address.'),
         idleTimeoutMs: z.number().int().min(1000).default(5 * 60_000).describe('Idle time allowed between commands (RFC 5321 asks for at least 5 minutes).'),
         dataTimeoutMs: z.number().int().min(1000).default(10 * 60_000).describe('Longest a DATA transfer may take (451 4.4.2 and close).'),
+        tlsHandshakeTimeoutMs: z.number().int().min(1000).default(30_000).describe('Longest a TLS handshake (STARTTLS or implicit TLS) may take before the connection is closed.'),
         shutdownTimeoutMs: z.number().int().min(0).default(30_000).describe('On SIGTERM, how long in-flight DATA transfers may take to finish.'),
         bareLineEndings: z.enum(['normalize', 'reject']).default('normalize').describe('Bare CR or LF inside DATA: normalize to CRLF (default) or reject with 550 5.6.0. End of data is only ever <CRLF>.<CRLF>.'),
         minFreeBytes: z.number().int().min(0).default(64 * MiB).describe('Free space the spool file system must keep after a message of the declared SIZE (or a quarter of maxMessageBytes when undeclared); otherwise MAIL FROM gets 452 4.3.1. 0 turns the check off.'),

@@ -28,10 +28,12 @@ import { installBdat } from './bdat.js';
 import { answerAfterHalfClose, installHalfCloseHandling } from './half-close.js';
 import { installReplyCodePatch } from './reply-codes.js';
 import { clientCertFacts, connectorCas, listenerTls } from './tls-material.js';
+import { installTlsHandshakeBounds } from './tls-handshake.js';
 
 installReplyCodePatch();
 installBdat();
 installHalfCloseHandling();
+installTlsHandshakeBounds();
 
 export interface IngressDeps {
   readonly db: Database;
@@ -185,6 +187,7 @@ export class Ingress {
       options.size = config.smtp.maxMessageBytes;
       options.socketTimeout = config.smtp.idleTimeoutMs;
       options.closeTimeout = config.smtp.shutdownTimeoutMs;
+      options.tlsHandshakeTimeout = config.smtp.tlsHandshakeTimeoutMs;
       options.maxClients = hardConnectionCap(config.smtp.maxConnections);
       options.disabledCommands = this.disabledCommands(found.l);
       if (tls) running.server.updateSecureContext({ ...tls });
@@ -267,6 +270,8 @@ export class Ingress {
       maxClients: hardConnectionCap(config.smtp.maxConnections),
       socketTimeout: config.smtp.idleTimeoutMs,
       closeTimeout: config.smtp.shutdownTimeoutMs,
+      // read by tls-handshake.ts
+      ...{ tlsHandshakeTimeout: config.smtp.tlsHandshakeTimeoutMs },
       onConnect: (session, cb) => this.onConnect(this.currentListener(listener), session, cb),
       onSecure: (socket, session, cb) => this.onSecure(socket as TLSSocket, session, cb),
       onAuth: (auth, session, cb) => void this.onAuth(auth, session, cb),

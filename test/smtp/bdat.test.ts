@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import { installBdat, parseBdat } from '../../src/smtp/bdat.js';
@@ -36,7 +37,7 @@ describe('smtp-server internals used by BDAT', () => {
 
   it('has the methods and fields the extension wraps or sets', () => {
     const conn = SMTPConnection.prototype as unknown as Record<string, unknown>;
-    for (const m of ['handler_EHLO', 'handler_DATA', 'handler_RSET', '_resetSession', '_isSupported', 'send', '_onClose', '_createParser', 'close']) expect(typeof conn[m], `SMTPConnection.${m}`).toBe('function');
+    for (const m of ['handler_EHLO', 'handler_DATA', 'handler_RSET', '_resetSession', '_isSupported', 'send', '_onClose', '_createParser', '_armTimeout', 'close']) expect(typeof conn[m], `SMTPConnection.${m}`).toBe('function');
     const stream = SMTPStream.prototype as unknown as Record<string, unknown>;
     for (const m of ['_write', '_feedDataStream', 'startDataMode']) expect(typeof stream[m], `SMTPStream.${m}`).toBe('function');
     // the fields are plain properties set in the constructors: check the source still uses them
@@ -44,6 +45,10 @@ describe('smtp-server internals used by BDAT', () => {
     for (const f of ['this._dataStream', 'this._transactionCounter', 'this._unrecognizedCommands', 'this._parser', "this['handler_' + command]"]) expect(connSource, f).toContain(f);
     // src/smtp/half-close.ts: replies are written only while readyState is 'open'
     expect(connSource).toContain("this._socket.readyState === 'open'");
+    // src/smtp/tls-handshake.ts: the handshaking TLS socket is reached through _armTimeout (STARTTLS) and _pendingSockets (implicit TLS)
+    expect(connSource).toContain('this._armTimeout(tlsSocket)');
+    expect(readFileSync('node_modules/smtp-server/dist/esm/smtp-server.js', 'utf8')).toContain('this._pendingSockets.set(socket, secureSocket)');
+    expect(typeof (SMTPServer.prototype as unknown as Record<string, unknown>)._upgrade).toBe('function');
     const serverSource = readFileSync('node_modules/smtp-server/dist/esm/smtp-server.js', 'utf8');
     expect(serverSource, 'listener options reach net.createServer (allowHalfOpen)').toContain('net.createServer(this.options');
     const streamSource = readFileSync('node_modules/smtp-server/dist/esm/smtp-stream.js', 'utf8');
