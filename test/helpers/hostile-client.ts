@@ -212,3 +212,93 @@ export function makeMessage(marker: string, bytes: number, random: () => number)
   }
   return Buffer.from(`${head}${lines.join('\r\n')}\r\n${marker}\r\n`, 'latin1');
 }
+
+const VERBS = ['EHLO', 'HELO', 'MAIL FROM:', 'RCPT TO:', 'RSET', 'NOOP', 'VRFY', 'EXPN', 'HELP', 'AUTH PLAIN', 'AUTH LOGIN', 'STARTTLS', 'XCLIENT', 'ETRN', 'TURN'];
+const ARGS = ['<a@example.com>', '<>', '<b@sink.test> SIZE=99999999999', '<x@[127.0.0.1]>', 'client.test', '<"q uoted"@example.com>', 'SMTPUTF8', 'BODY=8BITMIME', '<@route:a@example.com>', 'NOTIFY=NEVER ORCPT=rfc822;x@y'];
+
+/** A random command line (no CRLF): mostly mutated real commands, sometimes raw bytes. */
+function randomLine(random: () => number): string {
+  const r = random();
+  if (r < 0.15) {
+    let s = '';
+    const n = Math.floor(random() * 600);
+    for (let i = 0; i < n; i++) {
+      const c = Math.floor(random() * 256);
+      // CR and LF end lines; keep them out so the line count is known
+      s += String.fromCharCode(c === 10 || c === 13 ? 0x20 : c);
+    }
+    return s;
+  }
+  const verb = VERBS[Math.floor(random() * VERBS.length)] ?? 'NOOP';
+  const arg = random() < 0.7 ? (ARGS[Math.floor(random() * ARGS.length)] ?? '') : '';
+  let line = `${random() < 0.2 ? verb.toLowerCase() : verb}${verb.endsWith(':') ? '' : ' '}${arg}`;
+  if (random() < 0.2) line = line.slice(0, Math.floor(random() * line.length));
+  if (random() < 0.1) line += '\0';
+  if (random() < 0.05) line += 'X'.repeat(1000 + Math.floor(random() * 4000));
+  return line;
+}
+
+/** How a garbage session ended: replies seen, malformed reply lines, and whether QUIT closed it. */
+export interface GarbageOutcome {
+  readonly replies: number;
+  readonly malformed: string[];
+  /** The server closed the connection after QUIT (or earlier, e.g. 421 too many errors), not our time limit. */
+  readonly closed: boolean;
+  /** The lines sent before QUIT (to report a failing case). */
+  readonly sent: readonly string[];
+}
+
+/**
+ * A session of random and mutated command lines (never DATA or BDAT, so the
+ * session stays in command mode), then QUIT. Every reply line must be
+ * well formed (`NNN` + space or hyphen); the server must close the
+ * connection within `quitTimeoutMs` after QUIT — if not, it hangs.
+ */
+export async function garbageSession(port: number, random: () => number, quitTimeoutMs = 30_000, localAddress?: string): Promise<GarbageOutcome> {
+  const raw = await connectTcp(port, '127.0.0.1', localAddress);
+  if (!raw) return { replies: 0, malformed: ['connect failed'], closed: false, sent: [] };
+  let text = '';
+  let closed = false;
+  raw.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  const done = new Promise<void>((resolve) => {
+    raw.on('close', () => {
+      closed = true;
+      resolve();
+    });
+    raw.on('error', () => undefined);
+  });
+  // wait for the greeting: smtp-server drops clients that talk first
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, quitTimeoutMs);
+    const check = (): void => {
+      if (text.includes('\r\n') || closed) {
+        clearTimeout(t);
+        raw.off('data', check);
+        resolve();
+      }
+    };
+    raw.on('data', check);
+    raw.once('close', check);
+  });
+  const lines = 1 + Math.floor(random() * 12);
+  const batch: string[] = [];
+  for (let i = 0; i < lines; i++) batch.push(randomLine(random));
+  // sometimes pipelined in one write, sometimes line by line
+  if (random() < 0.5) raw.write(Buffer.from(batch.map((l) => `${l}\r\n`).join(''), 'latin1'));
+  else for (const l of batch) raw.write(Buffer.from(`${l}\r\n`, 'latin1'));
+  raw.write('QUIT\r\n');
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    raw.destroy();
+  }, quitTimeoutMs);
+  await done;
+  clearTimeout(timer);
+  const replyLines = text.split('\r\n').filter((l) => l.length > 0);
+  return {
+    replies: replyLines.filter((l) => /^\d{3} /.test(l)).length,
+    malformed: replyLines.filter((l) => !/^[2-5]\d{2}[ -]/.test(l)),
+    closed: closed && !timedOut,
+    sent: batch,
+  };
+}
