@@ -9,6 +9,9 @@
  * baseline. Before the fix, a few dozen such sessions aborted the daemon
  * (a spool descriptor closed twice; its number reused by a socket).
  *
+ * Sessions of random and mutated command lines run among them: every reply
+ * well formed, each closed by the server after QUIT.
+ *
  * Bounded: a fixed number of sessions from a seeded generator (the seed is
  * printed; HOSTILE_SEED repeats a run). `npm run bench:hostile` runs the
  * longer acceptance runs.
@@ -19,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate } from '../../src/tls/x509.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
-import { hostileSession, makeMessage, seededRandom, type HostileOutcome } from '../helpers/hostile-client.js';
+import { garbageSession, hostileSession, makeMessage, seededRandom, type GarbageOutcome, type HostileOutcome } from '../helpers/hostile-client.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
 import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
 import { stripTraceHeaders, withDb } from '../helpers/spool-reader.js';
@@ -27,6 +30,7 @@ import { until } from '../helpers/wait.js';
 
 const HOSTILE_SESSIONS = 1200;
 const GOOD_MESSAGES = 120;
+const GARBAGE_SESSIONS = 150;
 const CONCURRENCY = 24;
 const SEED = Number(process.env.HOSTILE_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
@@ -94,7 +98,8 @@ beforeAll(async () => {
   await setup.writeConfig({
     connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'], requireTls: false }],
     listener: { chunking: true },
-    smtp: { maxConnections: 500, maxConnectionsPerIp: 200 },
+    // garbage sessions may start STARTTLS and never speak TLS: the handshake limit closes them
+    smtp: { maxConnections: 500, maxConnectionsPerIp: 200, tlsHandshakeTimeoutMs: 2000 },
     extra: {
       log: { level: 'info', pretty: false },
       dns: { servers: [zone.server] },
@@ -112,7 +117,7 @@ afterAll(async () => {
 });
 
 describe('hostile clients', () => {
-  it(`survives ${HOSTILE_SESSIONS} sessions dropped mid-DATA and mid-BDAT (FIN and RST, cleartext and STARTTLS) among ${GOOD_MESSAGES} good ones, losing nothing and leaking nothing`, async () => {
+  it(`survives ${HOSTILE_SESSIONS} sessions dropped mid-DATA and mid-BDAT (FIN and RST, cleartext and STARTTLS) among ${GOOD_MESSAGES} good ones and ${GARBAGE_SESSIONS} of random command lines, losing nothing and leaking nothing`, async () => {
     console.log(`hostile-clients seed: ${SEED} (HOSTILE_SEED=${SEED} repeats this run)`);
     const random = seededRandom(SEED);
     const pid = gw.proc.pid ?? 0;
@@ -126,7 +131,10 @@ describe('hostile clients', () => {
     const baseline = await openFds(pid);
 
     // the plan: every session's parameters come from the seed
-    type Plan = { kind: 'hostile'; run: () => Promise<HostileOutcome> } | { kind: 'good'; marker: string; message: Buffer; run: () => Promise<string> };
+    type Plan =
+      | { kind: 'hostile'; run: () => Promise<HostileOutcome> }
+      | { kind: 'good'; marker: string; message: Buffer; run: () => Promise<string> }
+      | { kind: 'garbage'; run: () => Promise<GarbageOutcome> };
     const plans: Plan[] = [];
     const good = new Map<string, Buffer>();
     const hostilePlans = new Map<string, unknown>();
@@ -158,7 +166,13 @@ describe('hostile clients', () => {
       plans.splice(Math.floor(random() * plans.length), 0, { kind: 'good', marker, message, run: () => goodSession(message, `good${i}@sink.test`, { tls, bdatChunk }) });
     }
 
+    for (let i = 0; i < GARBAGE_SESSIONS; i++) {
+      const garbageRandom = seededRandom(SEED + 1000 + i);
+      plans.splice(Math.floor(random() * plans.length), 0, { kind: 'garbage', run: () => garbageSession(gw.port, garbageRandom, 30_000, `127.0.3.${1 + (i % 50)}`) });
+    }
+
     const outcomes: Record<string, number> = {};
+    const garbage: GarbageOutcome[] = [];
     const goodIds: string[] = [];
     let next = 0;
     await Promise.all(
@@ -167,6 +181,7 @@ describe('hostile clients', () => {
           const plan = plans[next++];
           if (!plan) break;
           if (plan.kind === 'good') goodIds.push(await plan.run());
+          else if (plan.kind === 'garbage') garbage.push(await plan.run());
           else {
             const o = await plan.run();
             const key = o.kind === 'refused' ? `refused ${o.reply}` : o.kind === 'broken' ? `broken at ${o.step}` : 'dropped';
@@ -181,6 +196,10 @@ describe('hostile clients', () => {
     expect(gw.proc.exitCode).toBe(null);
     expect(outcomes).toEqual({ dropped: HOSTILE_SESSIONS });
     expect(goodIds).toHaveLength(GOOD_MESSAGES);
+    // random and mutated command lines: every reply well formed, every session closed by the server after QUIT
+    expect(garbage.flatMap((g) => g.malformed)).toEqual([]);
+    expect(garbage.filter((g) => !g.closed).map((g) => g.sent)).toEqual([]);
+    expect(garbage.reduce((n, g) => n + g.replies, 0)).toBeGreaterThan(GARBAGE_SESSIONS);
 
     // every good message arrives once, byte for byte (after the gateway's Received header); no dropped one arrives
     const markerOf = (body: Buffer): string => /^Subject: (\S+)\r$/m.exec(body.toString('latin1'))?.[1] ?? '?';
