@@ -34,6 +34,8 @@ export type AuditEventDataMap = {
   'ingress:auth_failed': { sessionId: string; listener: string; remoteIp: string; user: string; method: string };
   /** A message was queued (committed in the same transaction as the queue rows). */
   'ingress:message_accepted': { queueId: string; sessionId: string; connector: string; sender: string; recipients: string[]; size: number };
+  /** A recipient was refused by policy at RCPT (an address literal, too many for a null sender); never the address. */
+  'ingress:recipient_refused': { sessionId: string; listener: string; remoteIp: string; connector?: string; reason: ErrorCode; reply: string };
   /** DATA was refused; `reply` is our own reply code and enhanced code, e.g. '552 5.3.4'. */
   'ingress:message_rejected': { sessionId: string; connector?: string; reason: ErrorCode; reply: string };
   /** SIGHUP applied a new configuration; `source` is the config file path. */
@@ -114,6 +116,7 @@ export const AUDIT_EVENT_FIELDS = {
   'ingress:auth_succeeded': { sessionId: 'string', listener: 'string', remoteIp: 'string', user: 'string', method: 'string' },
   'ingress:auth_failed': { sessionId: 'string', listener: 'string', remoteIp: 'string', user: 'string', method: 'string' },
   'ingress:message_accepted': { queueId: 'string', sessionId: 'string', connector: 'string', sender: 'string', recipients: 'string[]', size: 'integer' },
+  'ingress:recipient_refused': { sessionId: 'string', listener: 'string', remoteIp: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
   'ingress:message_rejected': { sessionId: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
   'config:reloaded': { source: 'string' },
   'config:reload_refused': { problems: 'integer' },
