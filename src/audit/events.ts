@@ -74,6 +74,13 @@ export type AuditEventDataMap = {
   'inspect:verdict': { queueId: string; phi: string; categories: string[]; notFullyScanned: string; protection: string; methods: string[]; rules?: string[] };
   'policy:notice_queued': { queueId: string; noticeQueueId: string; kind: string; recipients: number };
   'delivery:portal_fallback': { queueId: string; recipient: string; requirement: string };
+  /**
+   * A next hop of `domain` (an MX host, the implicit MX, an address literal or
+   * the smarthost) resolved to one of our own listening addresses. `hosts` are
+   * the host names skipped; `outcome`: skipped (others were used), bounced
+   * (every host loops: 5.4.6) or deferred (the smarthost loops).
+   */
+  'delivery:loop_detected': { queueId: string; domain: string; hosts: string[]; outcome: string };
   /** At start, recipients left in flight by a stopped or crashed daemon were returned to the queue. */
   'delivery:recovered': { recipients: number };
 };
@@ -139,6 +146,7 @@ export const AUDIT_EVENT_FIELDS = {
   'inspect:verdict': { queueId: 'string', phi: 'string', categories: 'string[]', notFullyScanned: 'string', protection: 'string', methods: 'string[]', rules: 'string[]?' },
   'policy:notice_queued': { queueId: 'string', noticeQueueId: 'string', kind: 'string', recipients: 'integer' },
   'delivery:portal_fallback': { queueId: 'string', recipient: 'string', requirement: 'string' },
+  'delivery:loop_detected': { queueId: 'string', domain: 'string', hosts: 'string[]', outcome: 'string' },
   'delivery:recovered': { recipients: 'integer' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 
