@@ -107,6 +107,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     (await db.all<{ state: string; n: number }>('SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state')).map((r) => ({ labels: { state: r.state }, value: r.n })),
   );
   const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
+  // set once the listeners are bound: delivery never sends mail to our own listening addresses
+  let ownAddresses: () => readonly { host: string; port: number }[] = () => [];
   const engine = config.delivery.enabled
     ? new DeliveryEngine(config, {
         db,
@@ -120,6 +122,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         hostname,
         trustedCas,
         metrics,
+        ownAddresses: () => ownAddresses(),
       })
     : undefined;
   const inspectionPool =
@@ -155,6 +158,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     },
   });
   await ingress.start();
+  ownAddresses = () => ingress.addresses();
   inspector?.start();
   await engine?.start();
   const reporter = engine

@@ -97,6 +97,22 @@ export const ERROR_CODES = {
     temporary: true,
     smtp: { code: 452, enhanced: '4.5.3' },
   },
+  // 452, not 5xx (RFC 5321 4.5.3.1.10): the client may send the rest in another transaction
+  SG_NULL_SENDER_TOO_MANY_RECIPIENTS: {
+    message: 'Too many recipients for a null-sender message',
+    temporary: true,
+    smtp: { code: 452, enhanced: '4.5.3' },
+  },
+  SG_ADDRESS_LITERAL: {
+    message: 'Address literals are not accepted: a protected recipient cannot be verified by name, MTA-STS or DANE',
+    temporary: false,
+    smtp: { code: 550, enhanced: '5.1.2' },
+  },
+  SG_COMMAND_TIMEOUT: {
+    message: 'Command line timeout',
+    temporary: true,
+    smtp: { code: 421, enhanced: '4.4.2' },
+  },
 
   // message content
   SG_MESSAGE_TOO_BIG: {
@@ -113,6 +129,11 @@ export const ERROR_CODES = {
     message: 'Message contains bare CR or LF line endings',
     temporary: false,
     smtp: { code: 550, enhanced: '5.6.0' },
+  },
+  SG_TOO_MANY_HOPS: {
+    message: 'Too many hops',
+    temporary: false,
+    smtp: { code: 554, enhanced: '5.4.6' },
   },
   SG_DATA_TIMEOUT: {
     message: 'Message transfer took too long',

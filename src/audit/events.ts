@@ -34,6 +34,8 @@ export type AuditEventDataMap = {
   'ingress:auth_failed': { sessionId: string; listener: string; remoteIp: string; user: string; method: string };
   /** A message was queued (committed in the same transaction as the queue rows). */
   'ingress:message_accepted': { queueId: string; sessionId: string; connector: string; sender: string; recipients: string[]; size: number };
+  /** A recipient was refused by policy at RCPT (an address literal, too many for a null sender); never the address. */
+  'ingress:recipient_refused': { sessionId: string; listener: string; remoteIp: string; connector?: string; reason: ErrorCode; reply: string };
   /** DATA was refused; `reply` is our own reply code and enhanced code, e.g. '552 5.3.4'. */
   'ingress:message_rejected': { sessionId: string; connector?: string; reason: ErrorCode; reply: string };
   /** SIGHUP applied a new configuration; `source` is the config file path. */
@@ -72,6 +74,13 @@ export type AuditEventDataMap = {
   'inspect:verdict': { queueId: string; phi: string; categories: string[]; notFullyScanned: string; protection: string; methods: string[]; rules?: string[] };
   'policy:notice_queued': { queueId: string; noticeQueueId: string; kind: string; recipients: number };
   'delivery:portal_fallback': { queueId: string; recipient: string; requirement: string };
+  /**
+   * A next hop of `domain` (an MX host, the implicit MX, an address literal or
+   * the smarthost) resolved to one of our own listening addresses. `hosts` are
+   * the host names skipped; `outcome`: skipped (others were used), bounced
+   * (every host loops: 5.4.6) or deferred (the smarthost loops).
+   */
+  'delivery:loop_detected': { queueId: string; domain: string; hosts: string[]; outcome: string };
   /** At start, recipients left in flight by a stopped or crashed daemon were returned to the queue. */
   'delivery:recovered': { recipients: number };
 };
@@ -114,6 +123,7 @@ export const AUDIT_EVENT_FIELDS = {
   'ingress:auth_succeeded': { sessionId: 'string', listener: 'string', remoteIp: 'string', user: 'string', method: 'string' },
   'ingress:auth_failed': { sessionId: 'string', listener: 'string', remoteIp: 'string', user: 'string', method: 'string' },
   'ingress:message_accepted': { queueId: 'string', sessionId: 'string', connector: 'string', sender: 'string', recipients: 'string[]', size: 'integer' },
+  'ingress:recipient_refused': { sessionId: 'string', listener: 'string', remoteIp: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
   'ingress:message_rejected': { sessionId: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
   'config:reloaded': { source: 'string' },
   'config:reload_refused': { problems: 'integer' },
@@ -136,6 +146,7 @@ export const AUDIT_EVENT_FIELDS = {
   'inspect:verdict': { queueId: 'string', phi: 'string', categories: 'string[]', notFullyScanned: 'string', protection: 'string', methods: 'string[]', rules: 'string[]?' },
   'policy:notice_queued': { queueId: 'string', noticeQueueId: 'string', kind: 'string', recipients: 'integer' },
   'delivery:portal_fallback': { queueId: 'string', recipient: 'string', requirement: 'string' },
+  'delivery:loop_detected': { queueId: 'string', domain: 'string', hosts: 'string[]', outcome: 'string' },
   'delivery:recovered': { recipients: 'integer' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 

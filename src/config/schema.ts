@@ -121,11 +121,31 @@ export const configSchema = z
         listeners: z.array(listenerSchema).min(1, { message: 'configure at least one listener' }).describe('SMTP listeners.'),
         maxMessageBytes: z.number().int().min(1024).max(1024 * MiB).default(150 * MiB).describe('SIZE advertised and enforced during DATA (552 5.3.4). M365 needs at least 150 MiB.'),
         maxRecipients: z.number().int().min(1).max(100_000).default(1000).describe('Recipients per message; more get 452 4.5.3.'),
+        nullSenderMaxRecipients: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(1)
+          .describe('Recipients per null-sender (MAIL FROM:<>) message, which skips the sender-domain check; more get 452 4.5.3 and each refusal is audited. A DSN has one recipient.'),
+        maxReceivedHeaders: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(50)
+          .describe('Received header fields a message may have, the gateway\'s own included (as Postfix\'s hopcount_limit); more: 554 5.4.6 Too many hops (a mail loop).'),
         maxHeaderBytes: z.number().int().min(1024).max(16 * MiB).default(1 * MiB).describe('Size of the header block; larger messages get 552 5.3.4.'),
         maxConnections: z.number().int().min(1).default(1000).describe('Concurrent sessions over all listeners.'),
         maxConnectionsPerIp: z.number().int().min(1).default(100).describe('Concurrent sessions from one client address.'),
         idleTimeoutMs: z.number().int().min(1000).default(5 * 60_000).describe('Idle time allowed between commands (RFC 5321 asks for at least 5 minutes).'),
-        dataTimeoutMs: z.number().int().min(1000).default(10 * 60_000).describe('Longest a DATA transfer may take (451 4.4.2 and close).'),
+        dataTimeoutMs: z.number().int().min(1000).default(10 * 60_000).describe('Longest a DATA transfer may take (421 4.4.2 and close).'),
+        commandTimeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(30_000)
+          .describe('Longest one command line (AUTH continuation lines included) may take from its first byte to its CRLF; then 421 4.4.2 and close. A byte trickled in resets idleTimeoutMs, not this.'),
         tlsHandshakeTimeoutMs: z.number().int().min(1000).default(30_000).describe('Longest a TLS handshake (STARTTLS or implicit TLS) may take before the connection is closed.'),
         shutdownTimeoutMs: z.number().int().min(0).default(30_000).describe('On SIGTERM, how long in-flight DATA transfers may take to finish.'),
         bareLineEndings: z.enum(['normalize', 'reject']).default('normalize').describe('Bare CR or LF inside DATA: normalize to CRLF (default) or reject with 550 5.6.0. End of data is only ever <CRLF>.<CRLF>.'),
@@ -184,6 +204,10 @@ export const configSchema = z
       .strictObject({
         port: z.number().int().min(1).max(65535).default(25).describe('Port of the recipient MX hosts.'),
         enabled: z.boolean().default(true).describe('Run the delivery engine; false keeps accepted mail queued (e.g. on an ingress-only node).'),
+        allowAddressLiterals: z
+          .boolean()
+          .default(false)
+          .describe('Accept recipients at address literals (u@[192.0.2.1], u@[IPv6:2001:db8::1]) and deliver to the literal address with opportunistic TLS, only for mail that needs no more; false refuses them at RCPT with 550 5.1.2.'),
         concurrency: z.number().int().min(1).max(1000).default(20).describe('Delivery attempts in progress at once, over all domains.'),
         perDomainConcurrency: z.number().int().min(1).max(100).default(5).describe('Delivery attempts in progress at once to one recipient domain.'),
         defaultRequirement: z.enum(TRANSPORT_REQUIREMENTS).default('may').describe('Transport requirement of a recipient nothing else decided: none | may | encrypt | verify | dane. REQUIRETLS mail always needs verify.'),

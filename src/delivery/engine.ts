@@ -19,6 +19,7 @@
  * it when a message arrives.
  */
 import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import type { Config } from '../config/schema.js';
 import type { Database, Queryable } from '../db/database.js';
 import { appendAuditEvent } from '../audit/log.js';
@@ -31,6 +32,8 @@ import type { DsnAction } from './dsn.js';
 import { commitNotice, discardNotice, prepareNotice, type NoticeDeps, type NoticeRecipient, type PreparedNotice } from './notices.js';
 import type { DnsResolver } from './dns.js';
 import { resolveDestination, type Destination } from './mx.js';
+import { isOwnAddress, localAddressRanges, type ListeningAddress } from './self-loop.js';
+import { literalAddress } from '../net/address-literal.js';
 import { bindingPosture, loadPosture, postureLevel, recordPosture } from '../probe/posture.js';
 import { classifyTlsFailure, countTlsResult, utcDay, type PolicyType, type TlsResultType } from '../probe/tlsrpt.js';
 import { daneRequirement, type TlsaRecord } from '../probe/dane.js';
@@ -64,6 +67,21 @@ export interface EngineDeps {
   readonly metrics?: Metrics | undefined;
   /** TLSA lookup of an MX host; default: lookupTlsa through dns.servers. */
   readonly lookupTlsa?: (mxHost: string) => Promise<TlsaLookup>;
+  /** The addresses our SMTP listeners are bound to (Ingress.addresses()); absent: no loop check. */
+  readonly ownAddresses?: () => readonly ListeningAddress[];
+  /** This machine's addresses and loopback ranges; default: from os.networkInterfaces(). */
+  readonly localAddresses?: () => readonly string[];
+}
+
+/** What an attempt found besides the per-recipient records. */
+interface AttemptNotes {
+  /** MX hosts (or the literal, or the smarthost) skipped because they are our own listening addresses. */
+  loop?: { readonly hosts: readonly string[]; readonly outcome: 'skipped' | 'bounced' | 'deferred' } | undefined;
+}
+
+/** Pure: can mail with this transport requirement go to an address literal (opportunistic TLS at most)? */
+export function literalCanCarry(requirement: TransportRequirement): boolean {
+  return TRANSPORT_REQUIREMENTS.indexOf(requirement) <= TRANSPORT_REQUIREMENTS.indexOf('may');
 }
 
 interface ClaimedRecipient {
@@ -354,8 +372,9 @@ export class DeliveryEngine {
     const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite FROM messages WHERE id = ?', [job.messageId]);
     if (!message) return; // deleted by an operator meanwhile
     const posture = await this.bindingPosture(job, message);
-    const records = await this.attempt(job, message, posture);
-    await this.record(job, message, records, posture);
+    const notes: AttemptNotes = {};
+    const records = await this.attempt(job, message, posture, notes);
+    await this.record(job, message, records, posture, notes);
   }
 
   /**
@@ -390,29 +409,68 @@ export class DeliveryEngine {
     return effectiveRequirement({ decided: strongest(job.requirement, message.requiretls ? 'verify' : 'none'), domainPolicy: domainPolicyFor(this.tlsPolicies, job.domain), posture }).requirement;
   }
 
+  /** Pure over the injected listening set: does `ip`:`port` reach one of our own listeners? */
+  private ownAddressTest(port: number): (ip: string) => boolean {
+    const listening = this.deps.ownAddresses?.() ?? [];
+    if (listening.length === 0) return () => false;
+    const local = this.deps.localAddresses?.() ?? localAddressRanges(networkInterfaces());
+    return (ip) => isOwnAddress(ip, port, listening, local);
+  }
+
   /** Tries the destination's hosts in order; returns a record per recipient seq. */
-  private async attempt(job: Job, message: MessageRow, posture: TransportRequirement | undefined): Promise<Map<number, AttemptRecord>> {
+  private async attempt(job: Job, message: MessageRow, posture: TransportRequirement | undefined, notes: AttemptNotes): Promise<Map<number, AttemptRecord>> {
     const all = (record: AttemptRecord): Map<number, AttemptRecord> => new Map(job.recipients.map((r) => [r.seq, record]));
     const sh = this.config.smarthost;
-    const requirement = strongest(this.jobRequirement(job, message, posture), sh?.requirement ?? 'none');
+    let requirement = strongest(this.jobRequirement(job, message, posture), sh?.requirement ?? 'none');
+    const literal = sh ? undefined : literalAddress(job.domain);
     let destination: Destination;
-    try {
-      destination = sh ? await this.smarthostDestination() : await resolveDestination(job.domain, this.deps.resolver, this.deps.random);
-    } catch (err) {
-      if (isSealgateError(err, 'SG_DNS_TEMPORARY')) return all({ reply: synthetic(451, '4.4.3', err.message) });
-      throw err;
+    if (literal !== undefined) {
+      // u@[192.0.2.1]: no DNS, and no name to check a certificate, MTA-STS or DANE against
+      if (!this.config.allowAddressLiterals) return all({ reply: synthetic(550, '5.1.2', 'Address literals are not accepted here (delivery.allowAddressLiterals is off)') });
+      // like an MX that cannot meet the requirement: deferred (portal fallback, expiry), never sent weaker
+      if (!literalCanCarry(requirement)) {
+        return all({ reply: synthetic(451, '4.7.5', `Transport requirement ${requirement} cannot be met at an address literal (opportunistic TLS only); not delivering`), policy: 'no-policy-found' });
+      }
+      requirement = 'may';
+      destination = { kind: 'targets', implicit: false, targets: [{ host: job.domain, addresses: [literal] }] };
+    } else {
+      try {
+        destination = sh ? await this.smarthostDestination() : await resolveDestination(job.domain, this.deps.resolver, this.deps.random);
+      } catch (err) {
+        if (isSealgateError(err, 'SG_DNS_TEMPORARY')) return all({ reply: synthetic(451, '4.4.3', err.message) });
+        throw err;
+      }
     }
     if (destination.kind === 'null-mx') return all({ reply: synthetic(556, '5.1.10', `Recipient domain ${job.domain} accepts no mail (null MX)`) });
     if (destination.kind === 'no-route') return all({ reply: synthetic(550, '5.1.2', `No MX or address records for ${sh ? sh.host : job.domain}`) });
 
+    // Addresses we listen on ourselves are skipped; when nothing else is left the mail would loop
+    const own = this.ownAddressTest(sh ? sh.port : this.config.port);
+    const targets = destination.targets.map((t) => ({ host: t.host, addresses: t.addresses.filter((ip) => !own(ip)) }));
+    const looping = destination.targets.filter((t, i) => (targets[i]?.addresses.length ?? 0) < t.addresses.length).map((t) => t.host);
+    const usable = targets.filter((t) => t.addresses.length > 0);
+    if (looping.length > 0) {
+      // a smarthost that is ourselves is a configuration error: the mail waits for the fix instead of bouncing
+      const outcome = usable.length > 0 ? 'skipped' : sh ? 'deferred' : 'bounced';
+      notes.loop = { hosts: looping, outcome };
+      this.deps.log.warn({ event: 'DELIVERY_LOOP', queueId: job.messageId, domain: job.domain, mx: looping.join(','), outcome }, 'a next hop resolves to one of our own listening addresses');
+      if (usable.length === 0) {
+        return all(
+          sh
+            ? { reply: synthetic(451, '4.4.6', `Smarthost ${sh.host} loops back to myself; check delivery.smarthost`), mx: sh.host }
+            : { reply: synthetic(554, '5.4.6', `mail for ${job.domain} loops back to myself`), mx: looping[0] },
+        );
+      }
+    }
+
     const auth = sh ? await this.smarthostAuth() : undefined;
-    const sts = sh || !this.mtaSts ? undefined : await this.mtaSts.policyFor(job.domain);
+    const sts = sh || literal !== undefined || !this.mtaSts ? undefined : await this.mtaSts.policyFor(job.domain);
     const pending = job.recipients;
     const records = new Map<number, AttemptRecord>();
     let last: AttemptRecord = { reply: synthetic(451, '4.4.1', 'All MX hosts are recently unreachable; will retry') };
-    for (const target of destination.targets) {
+    for (const target of usable) {
       if (pending.length === 0) return records;
-      const gate = sh ? ({ requirement, policy: 'no-policy-found', stsMxAllowed: true } as const) : await this.mxGate(job.domain, target.host, requirement, sts);
+      const gate = sh || literal !== undefined ? ({ requirement, policy: 'no-policy-found', stsMxAllowed: true } as const) : await this.mxGate(job.domain, target.host, requirement, sts);
       if ('skip' in gate) {
         last = gate.skip;
         continue;
@@ -555,11 +613,13 @@ export class DeliveryEngine {
    * for (failure, expiry, or a first delay warning), in one transaction;
    * removes a message whose recipients are all final.
    */
-  private async record(job: Job, message: MessageRow, records: Map<number, AttemptRecord>, posture?: TransportRequirement): Promise<void> {
+  private async record(job: Job, message: MessageRow, records: Map<number, AttemptRecord>, posture?: TransportRequirement, notes: AttemptNotes = {}): Promise<void> {
     const now = this.deps.now();
+    // an address literal is no domain: no posture to remember, no TLS-RPT policy to report to
+    const literal = literalAddress(job.domain) !== undefined;
     // the TLS a successful delivery to the domain's MX had: its posture, remembered below
     const deliveredVia = [...records.values()].find((rec) => classifyReply(rec.reply.code) === 'success');
-    const observed = deliveredVia && !this.config.smarthost ? postureLevel(deliveredVia.tls) : undefined;
+    const observed = deliveredVia && !this.config.smarthost && !literal ? postureLevel(deliveredVia.tls) : undefined;
     // protected mail that no MX could take at the remembered posture: a downgrade, alerted
     const downgrade = posture !== undefined && !deliveredVia && [...records.values()].some((rec) => rec.reply.enhanced === '4.7.5' && rec.mx !== undefined);
     const results = job.recipients.map((r) => {
@@ -634,8 +694,9 @@ export class DeliveryEngine {
           );
         }
         if (observed) await recordPosture(tx, job.domain, observed, now);
-        const tlsOutcome = this.config.smarthost ? undefined : tlsReportResult(records);
+        const tlsOutcome = this.config.smarthost || literal ? undefined : tlsReportResult(records);
         if (tlsOutcome) await countTlsResult(tx, { day: utcDay(now), domain: job.domain, ...tlsOutcome });
+        if (notes.loop) await appendAuditEvent(tx, { type: 'delivery:loop_detected', data: { queueId: message.id, domain: job.domain, hosts: [...notes.loop.hosts], outcome: notes.loop.outcome } }, now);
         if (downgrade) {
           const mx = [...records.values()].find((rec) => rec.mx)?.mx ?? '';
           await appendAuditEvent(tx, { type: 'delivery:posture_downgrade', data: { queueId: message.id, domain: job.domain, remembered: posture ?? '', mx } }, now);

@@ -17,6 +17,7 @@ import type { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { tlsaLabel, verifyDane, type TlsaRecord } from '../probe/dane.js';
 import { tlsClientSettings, type TransportRequirement } from './transport-requirement.js';
+import { literalAddress } from '../net/address-literal.js';
 
 export interface RemoteReply {
   /** Reply code; undefined for network/TLS failures. */
@@ -194,7 +195,8 @@ export class SmtpSession {
       socketTimeout: target.socketTimeoutMs,
       logger: false,
       tls: {
-        servername: target.host,
+        // an address literal ([192.0.2.1]) is no name: no SNI
+        servername: literalAddress(target.host) === undefined ? target.host : undefined,
         // DANE authenticates with the TLSA records instead of the CA system (checked after the handshake)
         rejectUnauthorized: target.dane ? false : settings.verifyCertificate,
         minVersion: settings.minVersion,

@@ -2,7 +2,7 @@
  * DATA: from the client's byte stream to a durable, encrypted, queued
  * message. The body is streamed (line-ending normalisation, trace headers,
  * size guard, encryption) into the spool; the checks that need the whole
- * message (size, header size, bare line endings) are made once it has been
+ * message (size, header size, hop count, bare line endings) are made once it has been
  * drained; then the spool file is fsync'd into place and the queue rows and
  * the audit event commit in one transaction. Only after that commit does the
  * caller answer 250.
@@ -46,6 +46,8 @@ function drain(stream: Readable, from: PassThrough): Promise<void> {
 export interface AcceptLimits {
   readonly maxMessageBytes: number;
   readonly maxHeaderBytes: number;
+  /** Received fields allowed, ours included; more: 554 5.4.6 (a loop). */
+  readonly maxReceivedHeaders: number;
   readonly dataTimeoutMs: number;
   readonly bareLineEndings: BareLineEndingMode;
 }
@@ -85,6 +87,7 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
     prepend: buildReceivedHeader({ ...input.received, queueId: input.queueId }),
     messageIdHeader: buildMessageIdHeader(input.queueId, input.hostname),
     maxHeaderBytes: limits.maxHeaderBytes,
+    maxReceivedHeaders: limits.maxReceivedHeaders,
   });
   let spooledBytes = 0;
   const counter = new Transform({
@@ -139,9 +142,11 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
     ? new SealgateError('SG_MESSAGE_TOO_BIG', { message: `Message size exceeds fixed maximum message size of ${limits.maxMessageBytes} bytes` })
     : headers.headerTooBig
       ? new SealgateError('SG_HEADER_TOO_BIG', { message: `Message header size exceeds limit of ${limits.maxHeaderBytes} bytes` })
-      : limits.bareLineEndings === 'reject' && lineEndings.bareCount > 0
-        ? new SealgateError('SG_BARE_LINE_ENDING')
-        : undefined;
+      : headers.tooManyHops
+        ? new SealgateError('SG_TOO_MANY_HOPS', { detail: { received: headers.receivedCount, limit: limits.maxReceivedHeaders } })
+        : limits.bareLineEndings === 'reject' && lineEndings.bareCount > 0
+          ? new SealgateError('SG_BARE_LINE_ENDING')
+          : undefined;
   if (refusal) {
     await pending.discard();
     throw refusal;

@@ -16,6 +16,7 @@ import type { Database } from '../db/database.js';
 import { SealgateError, isSealgateError, toSmtpError, type ErrorCode } from '../errors.js';
 import { appendAudit } from '../audit/log.js';
 import type { Logger } from '../log/logger.js';
+import { classifyDomain } from '../net/address-literal.js';
 import { ipInAny, normalizeIp, parseCidr, type Cidr } from '../net/cidr.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { strongest } from '../delivery/transport-requirement.js';
@@ -25,6 +26,7 @@ import { verifyUser } from '../users/store.js';
 import { acceptMessage } from './accept-message.js';
 import { addressDomain, chooseConnector, compileConnector, connectorsForClient, type ClientCertFacts, type ConnectorRule } from './connector-policy.js';
 import { installBdat } from './bdat.js';
+import { installCommandTimeout, type CommandTimeoutOptions } from './command-timeout.js';
 import { answerAfterHalfClose, installHalfCloseHandling } from './half-close.js';
 import { installReplyCodePatch } from './reply-codes.js';
 import { clientCertFacts, connectorCas, listenerTls } from './tls-material.js';
@@ -34,6 +36,7 @@ installReplyCodePatch();
 installBdat();
 installHalfCloseHandling();
 installTlsHandshakeBounds();
+installCommandTimeout();
 
 export interface IngressDeps {
   readonly db: Database;
@@ -183,9 +186,10 @@ export class Ingress {
         continue;
       }
       const tls = listenerTls(config, found.i, next.connectors);
-      const options = running.server.options as SMTPServerOptions & Record<string, unknown>;
+      const options = running.server.options as SMTPServerOptions & CommandTimeoutOptions & Record<string, unknown>;
       options.size = config.smtp.maxMessageBytes;
       options.socketTimeout = config.smtp.idleTimeoutMs;
+      options.commandTimeoutMs = config.smtp.commandTimeoutMs;
       options.closeTimeout = config.smtp.shutdownTimeoutMs;
       options.tlsHandshakeTimeout = config.smtp.tlsHandshakeTimeoutMs;
       options.maxClients = hardConnectionCap(config.smtp.maxConnections);
@@ -241,7 +245,7 @@ export class Ingress {
     return out;
   }
 
-  private serverOptions(listener: ListenerConfig, index: number): SMTPServerOptions {
+  private serverOptions(listener: ListenerConfig, index: number): SMTPServerOptions & CommandTimeoutOptions {
     const { config } = this.runtime;
     const tls = listenerTls(config, index, this.runtime.connectors);
     return {
@@ -269,6 +273,9 @@ export class Ingress {
       useProxy: listener.proxyProtocol,
       maxClients: hardConnectionCap(config.smtp.maxConnections),
       socketTimeout: config.smtp.idleTimeoutMs,
+      // a whole command line within this (command-timeout.ts): trickled bytes reset only the idle timer
+      commandTimeoutMs: config.smtp.commandTimeoutMs,
+      onCommandTimeout: (session) => this.sessions.get(session.id)?.log.info({ event: 'COMMAND_TIMEOUT', reason: 'SG_COMMAND_TIMEOUT', reply: '421 4.4.2' }, 'command line not completed in time; session closed'),
       closeTimeout: config.smtp.shutdownTimeoutMs,
       // read by tls-handshake.ts
       ...{ tlsHandshakeTimeout: config.smtp.tlsHandshakeTimeoutMs },
@@ -409,8 +416,27 @@ export class Ingress {
     const state = this.sessions.get(session.id);
     if (!state?.connector) return cb(smtpError('SG_RELAY_DENIED'));
     if (!ADDRESS.test(address.address)) return cb(smtpError('SG_BAD_RECIPIENT_SYNTAX'));
-    if (session.envelope.rcptTo.length >= this.runtime.config.smtp.maxRecipients) return cb(smtpError('SG_TOO_MANY_RECIPIENTS'));
+    const { smtp, delivery } = this.runtime.config;
+    const domain = addressDomain(address.address);
+    const kind = classifyDomain(domain).kind;
+    if (kind === 'malformed') return cb(smtpError('SG_BAD_RECIPIENT_SYNTAX'));
+    // u@[192.0.2.1]: no name to check a certificate, MTA-STS or DANE against
+    if (kind === 'literal' && !delivery.allowAddressLiterals) return this.refuseRecipient(state, session, 'SG_ADDRESS_LITERAL', domain, cb);
+    const accepted = session.envelope.rcptTo.length;
+    if (accepted >= smtp.maxRecipients) return cb(smtpError('SG_TOO_MANY_RECIPIENTS'));
+    // the null sender skips the sender-domain check (bounces must get through): a DSN has one recipient
+    const nullSender = session.envelope.mailFrom !== false && session.envelope.mailFrom.address === '';
+    if (nullSender && accepted >= smtp.nullSenderMaxRecipients) return this.refuseRecipient(state, session, 'SG_NULL_SENDER_TOO_MANY_RECIPIENTS', domain, cb);
     cb();
+  }
+
+  /** A recipient refused by policy (not by syntax): logged and audited, without the address. */
+  private refuseRecipient(state: SessionState, session: SMTPServerSession, code: ErrorCode, recipientDomain: string, cb: (err?: Error | null) => void): void {
+    const err = new SealgateError(code);
+    const reply = err.smtp ? `${err.smtp.code} ${err.smtp.enhanced}` : '451 4.3.0';
+    state.log.info({ event: 'RECIPIENT_REFUSED', reason: code, reply, connectorId: state.connector?.name, recipientDomain }, 'recipient refused');
+    this.audit('ingress:recipient_refused', { sessionId: session.id, listener: state.listener.name, remoteIp: state.remoteIp, connector: state.connector?.name, reason: code, reply });
+    cb(toSmtpError(err));
   }
 
   private async onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): Promise<void> {
@@ -467,6 +493,7 @@ export class Ingress {
         {
           maxMessageBytes: config.smtp.maxMessageBytes,
           maxHeaderBytes: config.smtp.maxHeaderBytes,
+          maxReceivedHeaders: config.smtp.maxReceivedHeaders,
           dataTimeoutMs: config.smtp.dataTimeoutMs,
           // BDAT has no end-of-data sequence to smuggle: a bare LF in a chunk is data, normalised on the way in
           bareLineEndings: (stream as { chunked?: boolean }).chunked ? 'normalize' : config.smtp.bareLineEndings,
@@ -482,7 +509,7 @@ export class Ingress {
     } catch (err) {
       const e = isSealgateError(err) ? err : new SealgateError('SG_STORAGE_FAILED', { cause: err });
       const level = e.code === 'SG_STORAGE_FAILED' || e.code === 'SG_STORAGE_FULL' ? 'error' : 'info';
-      state.log[level]({ event: 'MESSAGE_REJECTED', queueId, reason: e.code, reply: e.smtp ? `${e.smtp.code} ${e.smtp.enhanced}` : undefined, errno: (e.detail as { errno?: string } | undefined)?.errno, cause: e.code === 'SG_STORAGE_FAILED' ? String((e.cause as Error | undefined)?.message ?? '') : undefined }, 'message refused');
+      state.log[level]({ event: 'MESSAGE_REJECTED', queueId, reason: e.code, reply: e.smtp ? `${e.smtp.code} ${e.smtp.enhanced}` : undefined, errno: (e.detail as { errno?: string } | undefined)?.errno, hops: (e.detail as { received?: number } | undefined)?.received, cause: e.code === 'SG_STORAGE_FAILED' ? String((e.cause as Error | undefined)?.message ?? '') : undefined }, 'message refused');
       this.audit('ingress:message_rejected', { sessionId: session.id, connector: connector.name, reason: e.code, reply: e.smtp ? `${e.smtp.code} ${e.smtp.enhanced}` : '451 4.3.0' });
       // a timed-out transfer closes the connection (421), the client may not be listening any more
       const out = e.code === 'SG_DATA_TIMEOUT' ? Object.assign(new Error(`${e.smtp?.enhanced ?? '4.4.2'} ${e.message}`), { responseCode: 421 }) : toSmtpError(e);
