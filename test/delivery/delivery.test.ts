@@ -26,6 +26,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   }
 }
 
+/** Moves the message's creation time forward so its (3 s) lifetime cannot end while a test works on it through the CLI. */
+async function extendLifetime(id: string): Promise<void> {
+  await withDb(setup.dataDir, (db) => db.run('UPDATE messages SET created_at = ? WHERE id = ?', [Date.now() + 60_000, id]));
+}
+
 beforeAll(async () => {
   setup = await setupGateway();
   const cert = await issueCertificate(setup.pki.ca, { commonName: 'mx.test', dnsNames: ['mx1.alpha.test', 'mx.beta.test', 'mx2.failover.test', 'mx.flaky.test', 'mx.strict.test'], usage: 'server' });
@@ -224,7 +229,9 @@ describe('delivery engine', () => {
     expect(mx.misnamed?.received).toEqual([]);
     const rows = await recipientRows(id);
     expect(rows[0]?.last_enhanced).toBe('4.7.5');
-    // an operator lowers this recipient's requirement to encrypt (as a per-domain policy will)
+    // an operator lowers this recipient's requirement to encrypt (as a per-domain policy will);
+    // the lifetime restarts first, so a slow machine cannot let the 3 s lifetime run out before the hold
+    await extendLifetime(id);
     await runCli(['-c', setup.configPath, 'queue', 'hold', id]);
     await withDb(setup.dataDir, (db) => db.run(`UPDATE recipients SET requirement = 'encrypt' WHERE message_id = ?`, [id]));
     await runCli(['-c', setup.configPath, 'queue', 'release', id]);
@@ -236,6 +243,7 @@ describe('delivery engine', () => {
     const id = await send(['kate@cleartext.test'], 'body-cleartext');
     await until('a deferral under verify', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id));
     expect(mx.cleartext?.received).toEqual([]);
+    await extendLifetime(id);
     await runCli(['-c', setup.configPath, 'queue', 'hold', id]);
     await withDb(setup.dataDir, (db) => db.run(`UPDATE recipients SET requirement = 'may' WHERE message_id = ?`, [id]));
     await runCli(['-c', setup.configPath, 'queue', 'release', id]);
