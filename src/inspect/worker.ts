@@ -150,7 +150,8 @@ export class Inspector {
         this.inFlight.set(id, lane);
         void this.inspect(id)
           .catch((err: unknown) => {
-            // left uninspected (and undelivered): tried again later
+            // left uninspected (and undelivered): tried again later, or after a restart when stopping
+            if (this.stopped) return;
             this.failedAt.set(id, this.deps.now());
             this.deps.log.error({ event: 'INSPECTION_FAILED', queueId: id, err: { message: (err as Error).message } }, 'inspection failed; retried later');
           })
