@@ -6,14 +6,14 @@
  * log.level) must keep their names.
  */
 import { isIP } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { z } from 'zod';
 import { parseCidr } from '../net/cidr.js';
 import { TRANSPORT_REQUIREMENTS } from '../delivery/transport-requirement.js';
 import { duration } from './duration.js';
 import { DOMAIN_POLICIES } from '../probe/requirement.js';
 import { policySchema } from '../policy/schema.js';
-import { POOL_DEFAULTS } from '../inspect/schedule.js';
+import { defaultMaxThreadMemoryMb, POOL_DEFAULTS } from '../inspect/schedule.js';
 
 const MiB = 1024 * 1024;
 
@@ -186,8 +186,8 @@ export const configSchema = z
           .int()
           .min(64)
           .max(262_144)
-          .default(POOL_DEFAULTS.maxThreadMemoryMb)
-          .describe('Heap limits of all inspection threads together (MiB, threadMemory each): a burst thread starts only within it.'),
+          .default(defaultMaxThreadMemoryMb(totalmem()))
+          .describe('Heap limits of all inspection threads together (MiB, threadMemory each): a burst thread starts only within it. Default: a quarter of the memory, 1024 to 4096.'),
         recycleSize: z
           .number()
           .int()

@@ -13,11 +13,12 @@
  * job (its result already delivered), so its memory goes back to the system.
  * Every job is settled exactly once, by the one thread it was given to.
  */
+import { totalmem } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { CustomIdentifier } from './detect/personal.js';
 import type { FromThread, InspectionResult, ToThread } from './inspect-thread.js';
-import { afterJob, mayTake, plan, POOL_DEFAULTS, recycleReason, type ScheduleSettings, type ThreadRole } from './schedule.js';
+import { afterJob, defaultMaxThreadMemoryMb, mayTake, plan, POOL_DEFAULTS, recycleReason, type ScheduleSettings, type ThreadRole } from './schedule.js';
 
 export interface PoolOptions {
   /** General threads (any message). */
@@ -31,7 +32,7 @@ export interface PoolOptions {
   /** Extra threads started when every thread has been busy on one message for burstAfterMs (default 2). */
   readonly burstThreads?: number;
   readonly burstAfterMs?: number;
-  /** Heap limits of all threads together (MiB); burst threads start only within it. */
+  /** Heap limits of all threads together (MiB); burst threads start only within it (default: a quarter of the memory, 1 to 4 GiB). */
   readonly maxThreadMemoryMb?: number;
   /** A thread that ran a message larger than this (bytes) is replaced after it. */
   readonly recycleBytes?: number;
@@ -124,7 +125,7 @@ export class InspectionPool {
       burstThreads: options.burstThreads ?? POOL_DEFAULTS.burstThreads,
       burstAfterMs: options.burstAfterMs ?? POOL_DEFAULTS.burstAfterMs,
       threadMemoryMb: options.maxHeapMb,
-      maxThreadMemoryMb: options.maxThreadMemoryMb ?? POOL_DEFAULTS.maxThreadMemoryMb,
+      maxThreadMemoryMb: options.maxThreadMemoryMb ?? defaultMaxThreadMemoryMb(totalmem()),
       recycleBytes: options.recycleBytes ?? POOL_DEFAULTS.recycleBytes,
       recycleHeapMb: options.recycleHeapMb ?? POOL_DEFAULTS.recycleHeapMb,
     };

@@ -40,11 +40,19 @@ export const POOL_DEFAULTS = {
   smallMessageBytes: 256 * 1024,
   burstThreads: 2,
   burstAfterMs: 1000,
-  maxThreadMemoryMb: 4096,
   recycleBytes: 8 * 1024 * 1024,
   recycleHeapMb: 128,
 } as const;
 
+
+/**
+ * Default of inspection.maxThreadMemory (MiB): a quarter of the machine's
+ * memory, at least 1 GiB and at most 4 GiB. On a small machine that leaves
+ * no room for burst threads beside the base ones (1 GiB heap limit each).
+ */
+export function defaultMaxThreadMemoryMb(totalMemoryBytes: number): number {
+  return Math.min(4096, Math.max(1024, Math.floor(totalMemoryBytes / (4 * 1024 * 1024))));
+}
 
 export interface ScheduleSettings {
   /** General threads (any message). */

@@ -7,7 +7,7 @@
  * a thread, and within the first bomb's end when they do not.
  */
 import { describe, expect, it } from 'vitest';
-import { afterJob, maxThreads, plan, priorityOrder, recycleReason, type FinishedJob, type JobView, type Plan, type ScheduleSettings, type ThreadView } from '../../src/inspect/schedule.js';
+import { afterJob, defaultMaxThreadMemoryMb, maxThreads, plan, priorityOrder, recycleReason, type FinishedJob, type JobView, type Plan, type ScheduleSettings, type ThreadView } from '../../src/inspect/schedule.js';
 
 const S: ScheduleSettings = {
   threads: 1,
@@ -70,6 +70,25 @@ describe('plan: jobs to threads, burst threads, caps', () => {
     const stuck = [G(1, [5, 500, 0]), SM(2, [6, 50, 0])];
     expect(plan(stuck, [J(10, 10)], 2000, S).spawn).toBe(true);
     expect(plan([...stuck, B(3)], [J(10, 10)], 2000, S)).toMatchObject({ assign: [{ thread: 3, job: 10 }], spawn: false });
+  });
+});
+
+describe('defaultMaxThreadMemoryMb: a quarter of the memory, 1 to 4 GiB', () => {
+  const GiB = 1024 * 1024 * 1024;
+  it.each<[number, number]>([
+    [2 * GiB, 1024],
+    [4 * GiB, 1024],
+    [8 * GiB, 2048],
+    [12 * GiB, 3072],
+    [24 * GiB, 4096],
+    [256 * GiB, 4096],
+  ])('%d bytes → %d MiB', (total, mb) => {
+    expect(defaultMaxThreadMemoryMb(total)).toBe(mb);
+  });
+
+  it('on a small machine the default leaves no room for a burst thread beside the two base threads', () => {
+    const p = plan([G(1, [5, 500, 0]), SM(2, [6, 50, 0])], [J(10, 10)], 5000, { ...S, threadMemoryMb: 1024, maxThreadMemoryMb: defaultMaxThreadMemoryMb(4 * GiB) });
+    expect(p.spawn).toBe(false);
   });
 });
 
