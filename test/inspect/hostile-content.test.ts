@@ -18,7 +18,7 @@ let gw: RunningGateway;
 beforeAll(async () => {
   setup = await setupGateway({
     connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
-    extra: { inspection: { enabled: true, threads: 1, smallMessageThreads: 1, burstThreads: 1, recycleSize: 4 * 1024 * 1024, threadMemory: 512 } },
+    extra: { inspection: { enabled: true, threads: 1, smallMessageThreads: 1, burstThreads: 0, recycleSize: 4 * 1024 * 1024, threadMemory: 512 } },
   });
   gw = await startGateway(setup.configPath);
 });
