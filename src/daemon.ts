@@ -127,7 +127,31 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     : undefined;
   const inspectionPool =
     config.inspection.enabled && config.inspection.threads > 0
-      ? new InspectionPool({ threads: config.inspection.threads, url: workerUrl(import.meta.url, 'inspect/inspect-thread'), maxHeapMb: config.inspection.threadMemory })
+      ? new InspectionPool({
+          threads: config.inspection.threads,
+          url: workerUrl(import.meta.url, 'inspect/inspect-thread'),
+          maxHeapMb: config.inspection.threadMemory,
+          smallThreads: config.inspection.smallMessageThreads,
+          smallMessageBytes: config.inspection.smallMessageSize,
+          burstThreads: config.inspection.burstThreads,
+          burstAfterMs: config.inspection.burstAfter,
+          maxThreadMemoryMb: config.inspection.maxThreadMemory,
+          recycleBytes: config.inspection.recycleSize,
+          recycleHeapMb: config.inspection.recycleHeap,
+          onEvent: (e) => {
+            // thread ids, roles and reasons only: nothing about the message
+            if (e.type === 'spawn' && e.role === 'burst') {
+              metrics.inc('sealgate_inspection_thread_changes_total', { change: 'burst' });
+              log.info({ event: 'INSPECTION_BURST_THREAD', thread: e.thread }, 'every inspection thread is busy on a long job: burst thread started');
+            } else if (e.type === 'recycle') {
+              metrics.inc('sealgate_inspection_thread_changes_total', { change: 'recycle' });
+              log.debug({ event: 'INSPECTION_THREAD_RECYCLED', thread: e.thread, replacement: e.replacement, role: e.role, reason: e.reason }, 'inspection thread replaced after a job');
+            } else if (e.type === 'retire') {
+              metrics.inc('sealgate_inspection_thread_changes_total', { change: 'retire' });
+              log.debug({ event: 'INSPECTION_THREAD_RETIRED', thread: e.thread }, 'burst thread stopped');
+            }
+          },
+        })
       : undefined;
   const inspector = config.inspection.enabled
     ? new Inspector({
@@ -137,6 +161,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         now,
         policy: () => ({ config: config.policy, e2eDomains: config.inspection.e2eDomains, profile: profileFor(config), custom: config.inspection.customDetectors, maxScanTimeMs: config.inspection.maxScanTime }),
         pool: inspectionPool,
+        smallMessageBytes: config.inspection.smallMessageSize,
         onInspected: () => engine?.wake(),
         metrics,
         notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },

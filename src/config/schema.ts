@@ -6,13 +6,14 @@
  * log.level) must keep their names.
  */
 import { isIP } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { z } from 'zod';
 import { parseCidr } from '../net/cidr.js';
 import { TRANSPORT_REQUIREMENTS } from '../delivery/transport-requirement.js';
 import { duration } from './duration.js';
 import { DOMAIN_POLICIES } from '../probe/requirement.js';
 import { policySchema } from '../policy/schema.js';
+import { defaultMaxThreadMemoryMb, POOL_DEFAULTS } from '../inspect/schedule.js';
 
 const MiB = 1024 * 1024;
 
@@ -179,6 +180,49 @@ export const configSchema = z
           .describe('Inspection threads (messages are parsed and scanned there, never holding up SMTP); 0 inspects on the main thread. Default: CPUs - 1, 1 to 4.'),
         threadMemory: z.number().int().min(64).max(16_384).default(1024).describe('Heap limit of one inspection thread (MiB); a message that needs more counts as not fully scanned.'),
         maxScanTime: duration(1000).default(60_000).describe('Longest the inspection of one message may take; past it the message counts as not fully scanned (fail closed).'),
+        smallMessageSize: z
+          .number()
+          .int()
+          .min(0)
+          .max(1024 * MiB)
+          .default(POOL_DEFAULTS.smallMessageBytes)
+          .describe('Messages up to this size (bytes) are inspected before larger ones and may use the small-message threads.'),
+        smallMessageThreads: z
+          .number()
+          .int()
+          .min(0)
+          .max(8)
+          .default(POOL_DEFAULTS.smallThreads)
+          .describe('Inspection threads reserved for small messages (up to smallMessageSize), so a large message never holds up ordinary mail; 0 reserves none.'),
+        burstThreads: z
+          .number()
+          .int()
+          .min(0)
+          .max(16)
+          .default(POOL_DEFAULTS.burstThreads)
+          .describe('Extra inspection threads, at most, started when a message waits and every thread that could take it has been busy on one message for burstAfter; they stop when the queue is empty.'),
+        burstAfter: duration(100).default(POOL_DEFAULTS.burstAfterMs).describe('How long every thread must have been busy on one message before a burst thread takes the waiting queue over.'),
+        maxThreadMemory: z
+          .number()
+          .int()
+          .min(64)
+          .max(262_144)
+          .default(defaultMaxThreadMemoryMb(totalmem()))
+          .describe('Heap limits of all inspection threads together (MiB, threadMemory each): a burst thread starts only within it. Default: a quarter of the memory, 1024 to 4096.'),
+        recycleSize: z
+          .number()
+          .int()
+          .min(0)
+          .max(1024 * MiB)
+          .default(POOL_DEFAULTS.recycleBytes)
+          .describe('A thread that inspected a message larger than this (bytes) is replaced by a fresh one afterwards, giving its memory back to the system.'),
+        recycleHeap: z
+          .number()
+          .int()
+          .min(16)
+          .max(16_384)
+          .default(POOL_DEFAULTS.recycleHeapMb)
+          .describe('A thread whose memory (heap and buffers, MiB) is above this after a message is replaced by a fresh one.'),
         customDetectors: z.array(customDetectorSchema).max(50).default([]).describe('Organisation-specific identifiers (MRN, member, account numbers): pattern, keywords, proximity, validator, minimum count.'),
       })
       .prefault({})

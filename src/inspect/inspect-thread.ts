@@ -6,6 +6,7 @@
  * summary and the verdict — never the extracted text.
  */
 import { PassThrough } from 'node:stream';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import type { Extracted } from './extract.js';
 import { extractMessage } from './extract.js';
@@ -24,7 +25,22 @@ export interface InspectionResult {
   readonly subjectSensitive: boolean;
 }
 
-export type FromThread = { readonly type: 'ack' } | { readonly type: 'result'; readonly result: InspectionResult } | { readonly type: 'error'; readonly message: string };
+/**
+ * After each message the thread says how much memory its isolate holds
+ * (heap committed plus external buffers, MiB), so the pool can replace a
+ * thread that grew: V8 returns a worker's memory to the system only when
+ * the isolate is disposed.
+ */
+export type FromThread =
+  | { readonly type: 'ack' }
+  | { readonly type: 'result'; readonly result: InspectionResult; readonly heapMb: number }
+  | { readonly type: 'error'; readonly message: string; readonly heapMb: number };
+
+/** Memory this isolate holds now (MiB): the committed heap and the external (Buffer) memory. */
+export function isolateMemoryMb(): number {
+  const h = getHeapStatistics();
+  return (h.total_heap_size + h.external_memory) / (1024 * 1024);
+}
 
 const port = parentPort;
 if (port) {
@@ -39,10 +55,10 @@ if (port) {
           (extracted) => {
             const verdict = inspectExtracted(extracted, profile);
             const { texts: _texts, ...rest } = extracted;
-            const reply: FromThread = { type: 'result', result: { extracted: rest, verdict, subjectSensitive: subjectSensitive(extracted.subject, profile) } };
+            const reply: FromThread = { type: 'result', result: { extracted: rest, verdict, subjectSensitive: subjectSensitive(extracted.subject, profile) }, heapMb: isolateMemoryMb() };
             port.postMessage(reply);
           },
-          (err: unknown) => port.postMessage({ type: 'error', message: (err as Error).message } satisfies FromThread),
+          (err: unknown) => port.postMessage({ type: 'error', message: (err as Error).message, heapMb: isolateMemoryMb() } satisfies FromThread),
         );
         return;
       }

@@ -50,6 +50,8 @@ export interface InspectorDeps {
   };
   /** Inspection threads; without them, messages are inspected on this thread. */
   readonly pool?: InspectionPool | undefined;
+  /** inspection.smallMessageSize: with a pool, messages up to it have their own window (see fill). */
+  readonly smallMessageBytes?: number | undefined;
   /** Called after a message was inspected (wakes the delivery engine). */
   readonly onInspected?: () => void;
   readonly metrics?: Metrics | undefined;
@@ -62,16 +64,31 @@ export interface InspectorDeps {
   };
 }
 
-/** Methods this build can deliver; the others hold the recipient. */
+/** Messages inspected at once on this thread (no pool). */
 const INSPECT_PARALLEL = 4;
+/**
+ * Messages handed to the pool at once, per lane (small, large): the pool
+ * queues them and picks small ones first. A queued message costs a row id
+ * and a promise; nothing is read from the spool before a thread takes it.
+ */
+const POOL_WINDOW = 32;
+/** A message whose inspection failed (spool or database error) is tried again after this long. */
+const RETRY_AFTER_MS = 10_000;
 
+/** Methods this build can deliver; the others hold the recipient. */
 const DELIVERABLE: ReadonlySet<Method> = new Set(['tls-verified', 'tls-opportunistic']);
+
+type Lane = 'small' | 'large';
 
 export class Inspector {
   private running = false;
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Messages being inspected now, by lane. */
+  private readonly inFlight = new Map<string, Lane>();
+  /** Messages whose inspection failed, and when (they wait RETRY_AFTER_MS). */
+  private readonly failedAt = new Map<string, number>();
 
   constructor(private readonly deps: InspectorDeps) {}
 
@@ -82,13 +99,15 @@ export class Inspector {
       return;
     }
     this.running = true;
-    void this.drain().finally(() => {
-      this.running = false;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    void this.fill()
+      .catch((err: unknown) => this.deps.log.error({ event: 'INSPECTION_FAILED', err: { message: (err as Error).message } }, 'could not read the inspection queue; retried later'))
+      .finally(() => {
+        this.running = false;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.wake();
+        }
+      });
   }
 
   start(): void {
@@ -102,25 +121,46 @@ export class Inspector {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private async drain(): Promise<void> {
-    for (;;) {
-      const next = await this.deps.db.all<{ id: string }>('SELECT id FROM messages WHERE inspected = 0 ORDER BY created_at LIMIT 20');
-      if (next.length === 0 || this.stopped) return;
-      // a few at a time: spool reads and commits of one overlap with the parsing of another
-      let failed = false;
-      for (let i = 0; i < next.length; i += INSPECT_PARALLEL) {
-        await Promise.all(
-          next.slice(i, i + INSPECT_PARALLEL).map(({ id }) =>
-            this.inspect(id).catch((err: unknown) => {
-              // left uninspected (and undelivered): retried on the next pass
-              failed = true;
-              this.deps.log.error({ event: 'INSPECTION_FAILED', queueId: id, err: { message: (err as Error).message } }, 'inspection failed; retried later');
-            }),
-          ),
-        );
-        this.deps.onInspected?.();
+  /**
+   * Starts inspections up to each lane's window, oldest first, without
+   * waiting for them: each one that ends wakes this again, so one slow
+   * message never holds up the ones behind it. With a pool, small messages
+   * (up to inspection.smallMessageSize) have a window of their own, so a
+   * queue full of large ones cannot keep a small one from reaching the pool.
+   */
+  private async fill(): Promise<void> {
+    const now = this.deps.now();
+    for (const [id, at] of this.failedAt) if (now - at >= RETRY_AFTER_MS) this.failedAt.delete(id);
+    const small = this.deps.pool ? this.deps.smallMessageBytes : undefined;
+    const lanes: { lane: Lane; where: string; params: number[]; window: number }[] =
+      small === undefined
+        ? [{ lane: 'large', where: '', params: [], window: this.deps.pool ? POOL_WINDOW : INSPECT_PARALLEL }]
+        : [
+            { lane: 'small', where: 'AND size <= ?', params: [small], window: POOL_WINDOW },
+            { lane: 'large', where: 'AND size > ?', params: [small], window: POOL_WINDOW },
+          ];
+    for (const { lane, where, params, window } of lanes) {
+      if (this.stopped) return;
+      const busy = [...this.inFlight.values()].filter((l) => l === lane).length;
+      if (busy >= window) continue;
+      const rows = await this.deps.db.all<{ id: string }>(`SELECT id FROM messages WHERE inspected = 0 ${where} ORDER BY created_at LIMIT ?`, [...params, window + this.inFlight.size + this.failedAt.size]);
+      const next = rows.filter((r) => !this.inFlight.has(r.id) && !this.failedAt.has(r.id)).slice(0, window - busy);
+      for (const { id } of next) {
+        if (this.stopped) return;
+        this.inFlight.set(id, lane);
+        void this.inspect(id)
+          .catch((err: unknown) => {
+            // left uninspected (and undelivered): tried again later, or after a restart when stopping
+            if (this.stopped) return;
+            this.failedAt.set(id, this.deps.now());
+            this.deps.log.error({ event: 'INSPECTION_FAILED', queueId: id, err: { message: (err as Error).message } }, 'inspection failed; retried later');
+          })
+          .finally(() => {
+            this.inFlight.delete(id);
+            this.deps.onInspected?.();
+            this.wake();
+          });
       }
-      if (failed) return;
     }
   }
 
@@ -129,7 +169,7 @@ export class Inspector {
     if (!msg) return;
     const policy = this.deps.policy();
     const content = this.deps.pool
-      ? await this.deps.pool.inspect({ source: () => this.deps.spool.read(id), custom: policy.custom, timeoutMs: policy.maxScanTimeMs })
+      ? await this.deps.pool.inspect({ source: () => this.deps.spool.read(id), custom: policy.custom, timeoutMs: policy.maxScanTimeMs, size: msg.size })
       : await inspectHere(() => this.deps.spool.read(id), policy.profile, policy.maxScanTimeMs);
     const { extracted, verdict } = content;
     const visible = new Set(extracted.visibleRecipients);

@@ -12,6 +12,7 @@ export const METRICS = {
   sealgate_tls_sessions_total: { type: 'counter', help: 'Outbound TLS outcomes counted for TLS-RPT, by policy type and result type.' },
   sealgate_posture_downgrades_total: { type: 'counter', help: 'Protected mail held back because a recipient MX fell below the transport security it showed before.' },
   sealgate_inspections_total: { type: 'counter', help: 'Messages inspected, by verdict (phi, sensitive, clean).' },
+  sealgate_inspection_thread_changes_total: { type: 'counter', help: 'Inspection threads started for a burst, replaced after a job (recycle) and stopped (retire), by change.' },
   sealgate_queue_recipients: { type: 'gauge', help: 'Recipients in the queue, by state.' },
 } as const;
 

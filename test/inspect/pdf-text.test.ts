@@ -80,7 +80,7 @@ describe('a 27 MB message with a 20 MB PDF (the acceptance case, base64 makes it
     const chunks: Buffer[] = [];
     for (let i = 0; i < message.length; i += 64 * 1024) chunks.push(message.subarray(i, i + 64 * 1024));
     const heapBefore = process.memoryUsage().heapUsed;
-    const r = await pool.inspect({ source: () => Readable.from(chunks), custom: [], timeoutMs: 120_000 });
+    const r = await pool.inspect({ source: () => Readable.from(chunks), custom: [], timeoutMs: 120_000, size: message.length });
     const heapAfter = process.memoryUsage().heapUsed;
     expect(r.verdict).toMatchObject({ phi: true, notFullyScanned: false });
     expect(r.verdict.categories).toEqual(expect.arrayContaining(['DOB', 'ICD10']));
