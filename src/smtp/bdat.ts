@@ -82,12 +82,15 @@ interface StreamInternals {
   _feedDataStream(chunk: Buffer, done: (err?: Error | null) => void): void;
 }
 
-const BDAT_SYNTAX = /^BDAT\s+(\d{1,15})(\s+LAST)?\s*$/i;
+// RFC 3030: "BDAT" SP chunk-size [ SP "LAST" ]; runs of SP and trailing SP tolerated, no other
+// separator: the size decides where the next command starts, so a TAB, a bare CR, VT, FF or NBSP
+// that a peer could read differently is refused
+const BDAT_SYNTAX = /^BDAT +([0-9]{1,15})( +LAST)? *$/i;
 const MAX_CHUNK = Number.MAX_SAFE_INTEGER;
 
 /** Pure: parses a BDAT command line. */
 export function parseBdat(line: string): { size: number; last: boolean } | undefined {
-  const m = BDAT_SYNTAX.exec(line.trim());
+  const m = BDAT_SYNTAX.exec(line);
   if (!m) return undefined;
   const size = Number(m[1]);
   if (!Number.isSafeInteger(size) || size > MAX_CHUNK) return undefined;

@@ -22,6 +22,12 @@ describe('parseBdat', () => {
     ['BDAT 10 LAST extra', undefined],
     ['BDAT 10 FIRST', undefined],
     ['BDAT 9999999999999999', undefined],
+    // separators other than SP (found by fuzzing): a peer could split the line differently
+    ['BDAT 5\rLAST', undefined],
+    ['BDAT 5\tLAST', undefined],
+    ['BDAT 5\xa0LAST', undefined],
+    ['BDAT 5 LAST\v', undefined],
+    ['\tBDAT 5', undefined],
   ])('%j', (line, expected) => {
     expect(parseBdat(line)).toEqual(expected);
   });
