@@ -11,6 +11,10 @@
  *                                 `disabledCommands: ['BDAT']` turns it off)
  *   SMTPConnection.handler_EHLO   wrapped: adds CHUNKING when BDAT is enabled
  *   SMTPConnection.handler_DATA   wrapped: DATA inside a BDAT transaction → 503
+ *   SMTPConnection.handler_RCPT   wrapped: RCPT inside a BDAT transaction → 503
+ *                                 (onData has taken the envelope with the first
+ *                                 chunk: a later recipient would get 250 and
+ *                                 never be queued)
  *   SMTPConnection._resetSession  wrapped: RSET/EHLO abort a BDAT transaction
  *   SMTPStream._feedDataStream    wrapped: while a chunk is being read, exactly
  *                                 its size in bytes goes to the message
@@ -72,6 +76,7 @@ interface ConnectionInternals {
   _resetSession(): void;
   handler_EHLO(command: Buffer, callback: Callback): void;
   handler_DATA(command: Buffer, callback: Callback): void;
+  handler_RCPT(command: Buffer, callback: Callback): void;
   handler_BDAT?: (command: Buffer, callback: Callback) => void;
 }
 
@@ -226,6 +231,16 @@ export function installBdat(): void {
       return callback();
     }
     data.call(this, command, callback);
+  };
+
+  const rcpt = conn.handler_RCPT;
+  conn.handler_RCPT = function (this: ConnectionInternals, command: Buffer, callback: Callback) {
+    if (this._sealgateBdat) {
+      // the message is already on its way to the spool with the envelope of the first chunk
+      this.send(503, '5.5.1 Error: RCPT not allowed after BDAT; send RSET');
+      return callback();
+    }
+    rcpt.call(this, command, callback);
   };
 
   const reset = conn._resetSession;

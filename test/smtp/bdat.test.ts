@@ -42,7 +42,7 @@ describe('smtp-server internals used by BDAT', () => {
 
   it('has the methods and fields the extension wraps or sets', () => {
     const conn = SMTPConnection.prototype as unknown as Record<string, unknown>;
-    for (const m of ['handler_EHLO', 'handler_DATA', 'handler_RSET', '_resetSession', '_isSupported', 'send', '_onClose', '_createParser', 'close']) expect(typeof conn[m], `SMTPConnection.${m}`).toBe('function');
+    for (const m of ['handler_EHLO', 'handler_DATA', 'handler_RCPT', 'handler_RSET', '_resetSession', '_isSupported', 'send', '_onClose', '_createParser', 'close']) expect(typeof conn[m], `SMTPConnection.${m}`).toBe('function');
     const stream = SMTPStream.prototype as unknown as Record<string, unknown>;
     for (const m of ['_write', '_feedDataStream', 'startDataMode']) expect(typeof stream[m], `SMTPStream.${m}`).toBe('function');
     // the fields are plain properties set in the constructors: check the source still uses them
