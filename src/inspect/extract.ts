@@ -150,7 +150,9 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
         return;
       }
       const filename = data.filename ?? '';
-      const contentType = data.contentType.toLowerCase();
+      // mailparser gives `false` for a Content-Type it cannot parse ("Content-Type: ;;;"): such a
+      // part counts as an opaque binary, so it is not fully scanned (fail closed), never a TypeError
+      const contentType = typeof data.contentType === 'string' && data.contentType ? data.contentType.toLowerCase() : 'application/octet-stream';
       if (filename) keep(filename);
       if (attachments.length >= limits.maxAttachments) {
         reasons.add('attachment limit reached');

@@ -88,6 +88,15 @@ describe('extractMessage', () => {
     }
   });
 
+  it('a part whose Content-Type cannot be parsed is not fully scanned, never an exception (found by fuzzing)', async () => {
+    // mailparser reports its content type as `false`: this was a TypeError thrown out of the parser's
+    // event handler (an uncaught exception: a dead inspection thread, or the daemon with threads: 0) and a walk that never settled
+    const raw = Buffer.from('From: a@example.com\r\nContent-Type: multipart/mixed; boundary="p"\r\n\r\n--p\r\nContent-Type: text/plain\r\n\r\nhello\r\n--p\r\nContent-Type: ;;;\r\nContent-Disposition: attachment; filename="x.bin"\r\n\r\nMRN 00123456\r\n--p--\r\n');
+    const x = await walk(raw);
+    expect(x.attachments).toEqual([{ filename: 'x.bin', contentType: 'application/octet-stream', size: expect.any(Number) as unknown, handling: 'unsupported' }]);
+    expect(x.notFullyScanned).toBe(true);
+  });
+
   it('an image is binary content, not a scanning gap', async () => {
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
     const x = await walk(await compose({ subject: 'logo', text: 'hi', attachments: [{ filename: 'logo.png', content: png, contentType: 'image/png' }] }));
