@@ -101,6 +101,9 @@ export function decodeText(bytes: Buffer, charset: string | undefined): string {
   return bytes.toString('utf8');
 }
 
+/** RFC 5322 field-name: printable US-ASCII except the colon. */
+const FIELD_NAME = /^[!-9;-~]+$/;
+
 /** How deep attached messages (message/rfc822) are walked. */
 export const MAX_MESSAGE_DEPTH = 3;
 
@@ -135,6 +138,16 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
   };
   return new Promise((resolve, reject) => {
     const pending: Promise<void>[] = [];
+    // A line in the header block that is not a header field (a message without the blank line
+    // after its headers, or with no headers at all) is neither a header nor body text to
+    // mailparser: its words would reach no detector. They are scanned here, and the message
+    // counts as not fully scanned (found by fuzzing)
+    parser.on('headerLines', (lines: { key: string; line: string }[]) => {
+      const stray = lines.filter((l) => !FIELD_NAME.test(l.key) && l.line !== '');
+      if (stray.length === 0) return;
+      reasons.add('malformed header block');
+      for (const l of stray) keep(l.line);
+    });
     parser.on('headers', (headers) => {
       subject = String(headers.get('subject') ?? '');
       if (subject) keep(subject);
