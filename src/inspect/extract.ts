@@ -101,6 +101,9 @@ export function decodeText(bytes: Buffer, charset: string | undefined): string {
   return bytes.toString('utf8');
 }
 
+/** RFC 5322 field-name: printable US-ASCII except the colon. */
+const FIELD_NAME = /^[!-9;-~]+$/;
+
 /** How deep attached messages (message/rfc822) are walked. */
 export const MAX_MESSAGE_DEPTH = 3;
 
@@ -135,6 +138,16 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
   };
   return new Promise((resolve, reject) => {
     const pending: Promise<void>[] = [];
+    // A line in the header block that is not a header field (a message without the blank line
+    // after its headers, or with no headers at all) is neither a header nor body text to
+    // mailparser: its words would reach no detector. They are scanned here, and the message
+    // counts as not fully scanned (found by fuzzing)
+    parser.on('headerLines', (lines: { key: string; line: string }[]) => {
+      const stray = lines.filter((l) => !FIELD_NAME.test(l.key) && l.line !== '');
+      if (stray.length === 0) return;
+      reasons.add('malformed header block');
+      for (const l of stray) keep(l.line);
+    });
     parser.on('headers', (headers) => {
       subject = String(headers.get('subject') ?? '');
       if (subject) keep(subject);
@@ -150,7 +163,9 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
         return;
       }
       const filename = data.filename ?? '';
-      const contentType = data.contentType.toLowerCase();
+      // mailparser gives `false` for a Content-Type it cannot parse ("Content-Type: ;;;"): such a
+      // part counts as an opaque binary, so it is not fully scanned (fail closed), never a TypeError
+      const contentType = typeof data.contentType === 'string' && data.contentType ? data.contentType.toLowerCase() : 'application/octet-stream';
       if (filename) keep(filename);
       if (attachments.length >= limits.maxAttachments) {
         reasons.add('attachment limit reached');

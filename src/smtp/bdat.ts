@@ -11,6 +11,10 @@
  *                                 `disabledCommands: ['BDAT']` turns it off)
  *   SMTPConnection.handler_EHLO   wrapped: adds CHUNKING when BDAT is enabled
  *   SMTPConnection.handler_DATA   wrapped: DATA inside a BDAT transaction → 503
+ *   SMTPConnection.handler_RCPT   wrapped: RCPT inside a BDAT transaction → 503
+ *                                 (onData has taken the envelope with the first
+ *                                 chunk: a later recipient would get 250 and
+ *                                 never be queued)
  *   SMTPConnection._resetSession  wrapped: RSET/EHLO abort a BDAT transaction
  *   SMTPStream._feedDataStream    wrapped: while a chunk is being read, exactly
  *                                 its size in bytes goes to the message
@@ -72,6 +76,7 @@ interface ConnectionInternals {
   _resetSession(): void;
   handler_EHLO(command: Buffer, callback: Callback): void;
   handler_DATA(command: Buffer, callback: Callback): void;
+  handler_RCPT(command: Buffer, callback: Callback): void;
   handler_BDAT?: (command: Buffer, callback: Callback) => void;
 }
 
@@ -82,12 +87,15 @@ interface StreamInternals {
   _feedDataStream(chunk: Buffer, done: (err?: Error | null) => void): void;
 }
 
-const BDAT_SYNTAX = /^BDAT\s+(\d{1,15})(\s+LAST)?\s*$/i;
+// RFC 3030: "BDAT" SP chunk-size [ SP "LAST" ]; runs of SP and trailing SP tolerated, no other
+// separator: the size decides where the next command starts, so a TAB, a bare CR, VT, FF or NBSP
+// that a peer could read differently is refused
+const BDAT_SYNTAX = /^BDAT +([0-9]{1,15})( +LAST)? *$/i;
 const MAX_CHUNK = Number.MAX_SAFE_INTEGER;
 
 /** Pure: parses a BDAT command line. */
 export function parseBdat(line: string): { size: number; last: boolean } | undefined {
-  const m = BDAT_SYNTAX.exec(line.trim());
+  const m = BDAT_SYNTAX.exec(line);
   if (!m) return undefined;
   const size = Number(m[1]);
   if (!Number.isSafeInteger(size) || size > MAX_CHUNK) return undefined;
@@ -223,6 +231,16 @@ export function installBdat(): void {
       return callback();
     }
     data.call(this, command, callback);
+  };
+
+  const rcpt = conn.handler_RCPT;
+  conn.handler_RCPT = function (this: ConnectionInternals, command: Buffer, callback: Callback) {
+    if (this._sealgateBdat) {
+      // the message is already on its way to the spool with the envelope of the first chunk
+      this.send(503, '5.5.1 Error: RCPT not allowed after BDAT; send RSET');
+      return callback();
+    }
+    rcpt.call(this, command, callback);
   };
 
   const reset = conn._resetSession;

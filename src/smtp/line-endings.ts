@@ -29,6 +29,8 @@ export class LineEndingNormalizer {
   private pendingCr = false;
 
   push(chunk: Buffer): Buffer {
+    // an empty write says nothing about the byte after a pending CR
+    if (chunk.length === 0) return chunk;
     const out: Buffer[] = [];
     let start = 0;
     let i = 0;

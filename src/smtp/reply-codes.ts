@@ -23,6 +23,10 @@ export function installReplyCodePatch(): void {
   const original = proto.send;
   proto.send = function send(this: unknown, code: number, data?: unknown, context?: unknown) {
     if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return original.call(this, code, data, false);
+    // smtp-server leaves the code out of every reply whose context is LHLO, as for HELO/EHLO.
+    // We never speak LMTP: LHLO is an unknown command, and RFC 2034 exempts only the replies
+    // to HELO and EHLO, so its 500 gets 5.5.2 like any other (found by fuzzing)
+    if (context === 'LHLO') return original.call(this, code, data, undefined);
     return original.call(this, code, data, context);
   };
   proto.__sealgateReplyPatch = true;

@@ -88,6 +88,32 @@ describe('extractMessage', () => {
     }
   });
 
+  it('a part whose Content-Type cannot be parsed is not fully scanned, never an exception (found by fuzzing)', async () => {
+    // mailparser reports its content type as `false`: this was a TypeError thrown out of the parser's
+    // event handler (an uncaught exception: a dead inspection thread, or the daemon with threads: 0) and a walk that never settled
+    const raw = Buffer.from('From: a@example.com\r\nContent-Type: multipart/mixed; boundary="p"\r\n\r\n--p\r\nContent-Type: text/plain\r\n\r\nhello\r\n--p\r\nContent-Type: ;;;\r\nContent-Disposition: attachment; filename="x.bin"\r\n\r\nMRN 00123456\r\n--p--\r\n');
+    const x = await walk(raw);
+    expect(x.attachments).toEqual([{ filename: 'x.bin', contentType: 'application/octet-stream', size: expect.any(Number) as unknown, handling: 'unsupported' }]);
+    expect(x.notFullyScanned).toBe(true);
+  });
+
+  it.each([
+    ['no blank line after the headers', 'From: a@example.com\r\nSubject: hi\r\nPatient Jane Roe SSN 536-22-1234 diagnosed with diabetes\r\n'],
+    ['no headers at all', 'Patient Jane Roe SSN 536-22-1234 diagnosed with diabetes\r\n'],
+    ['an attached message without headers', 'From: a@example.com\r\nContent-Type: multipart/mixed; boundary="p"\r\n\r\n--p\r\nContent-Type: message/rfc822\r\n\r\nPatient Jane Roe SSN 536-22-1234 diagnosed with diabetes\r\n--p--\r\n'],
+  ])('text in a malformed header block (%s) is scanned and the message is not fully scanned (found by fuzzing)', async (_name, raw) => {
+    // mailparser reads such lines as neither headers nor body: they reached no detector and the verdict was clean
+    const x = await walk(Buffer.from(raw));
+    expect(x.notFullyScanned).toBe(true);
+    expect(x.reasons).toContain('malformed header block');
+    expect(inspectExtracted(x)).toMatchObject({ phi: true, categories: expect.arrayContaining(['SSN']) as unknown });
+  });
+
+  it('a well-formed header block, or an empty one, is not a scanning gap', async () => {
+    expect((await walk(Buffer.from('From: a@example.com\r\nSubject: hi\r\n folded\r\nX-Custom-Header: v\r\n\r\nbody\r\n'))).notFullyScanned).toBe(false);
+    expect((await walk(Buffer.from('\r\nbody only\r\n'))).notFullyScanned).toBe(false);
+  });
+
   it('an image is binary content, not a scanning gap', async () => {
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
     const x = await walk(await compose({ subject: 'logo', text: 'hi', attachments: [{ filename: 'logo.png', content: png, contentType: 'image/png' }] }));

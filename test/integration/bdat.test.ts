@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueIdOf, RawSmtp, type Reply } from '../helpers/smtp-client.js';
-import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import { queueShow, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { readSpooled, stripTraceHeaders, withDb } from '../helpers/spool-reader.js';
 import { until } from '../helpers/wait.js';
 
@@ -128,6 +128,23 @@ describe('BDAT', () => {
     // the transaction is still open with the 5 bytes; DATA cannot be mixed in
     expect((await c.command('DATA')).text).toBe('503 5.5.1 Error: DATA not allowed after BDAT; send RSET');
     expect((await c.command('RSET')).code).toBe(250);
+    await c.quit();
+  });
+
+  it('RCPT after the first chunk is refused with 503, and the message goes to the recipients accepted before it (found by fuzzing)', async () => {
+    const c = await session();
+    await envelope(c);
+    const [ack] = await bdat(c, [Buffer.from('Subject: late recipient\r\n\r\nbody\r\n')], -1);
+    expect(ack?.code).toBe(250);
+    // the envelope went to the spool with the first chunk: a 250 here would lose this recipient silently
+    expect((await c.command('RCPT TO:<late@example.net>')).text).toBe('503 5.5.1 Error: RCPT not allowed after BDAT; send RSET');
+    const last = await c.command('BDAT 0 LAST');
+    const id = queueIdOf(last) ?? '';
+    expect(id).not.toBe('');
+    expect((await queueShow(setup.configPath, id)).recipients.map((r) => r.address)).toEqual(['bob@example.net']);
+    // a new transaction takes recipients again
+    await envelope(c);
+    expect((await c.command('RCPT TO:<carol@example.net>')).code).toBe(250);
     await c.quit();
   });
 

@@ -23,6 +23,12 @@ describe('parseBdat', () => {
     ['BDAT 10 LAST extra', undefined],
     ['BDAT 10 FIRST', undefined],
     ['BDAT 9999999999999999', undefined],
+    // separators other than SP (found by fuzzing): a peer could split the line differently
+    ['BDAT 5\rLAST', undefined],
+    ['BDAT 5\tLAST', undefined],
+    ['BDAT 5\xa0LAST', undefined],
+    ['BDAT 5 LAST\v', undefined],
+    ['\tBDAT 5', undefined],
   ])('%j', (line, expected) => {
     expect(parseBdat(line)).toEqual(expected);
   });
@@ -37,7 +43,7 @@ describe('smtp-server internals used by BDAT', () => {
 
   it('has the methods and fields the extension wraps or sets', () => {
     const conn = SMTPConnection.prototype as unknown as Record<string, unknown>;
-    for (const m of ['handler_EHLO', 'handler_DATA', 'handler_RSET', '_resetSession', '_isSupported', 'send', '_onClose', '_createParser', '_armTimeout', 'close']) expect(typeof conn[m], `SMTPConnection.${m}`).toBe('function');
+    for (const m of ['handler_EHLO', 'handler_DATA', 'handler_RCPT', 'handler_RSET', '_resetSession', '_isSupported', 'send', '_onClose', '_createParser', '_armTimeout', 'close']) expect(typeof conn[m], `SMTPConnection.${m}`).toBe('function');
     const stream = SMTPStream.prototype as unknown as Record<string, unknown>;
     for (const m of ['_write', '_feedDataStream', 'startDataMode']) expect(typeof stream[m], `SMTPStream.${m}`).toBe('function');
     // the fields are plain properties set in the constructors: check the source still uses them

@@ -18,6 +18,7 @@ describe('LineEndingNormalizer', () => {
     ['smuggling \\r.\\r', ['x\r.\rDATA\r\n'], 'x\r\n.\r\nDATA\r\n', 2],
     ['CRLF split across chunks', ['a\r', '\nb\r\n'], 'a\r\nb\r\n', 0],
     ['CR at chunk end then other byte', ['a\r', 'b\r\n'], 'a\r\nb\r\n', 1],
+    ['CRLF split by an empty chunk', ['a\r', '', '\nb'], 'a\r\nb', 0],
     ['trailing CR at end of input', ['a\r'], 'a\r\n', 1],
     ['CR CR LF', ['a\r\r\n'], 'a\r\n\r\n', 1],
     ['empty', [''], '', 0],
