@@ -211,12 +211,14 @@ async function fuzz(): Promise<void> {
             if (o.malformed.length && examples.length < 5) examples.push(`malformed reply: ${JSON.stringify(o.malformed[0])}`);
           } else {
             const message = makeMessage(`hostile-${i}-${SEED}`, 500 + Math.floor(random() * 40_000), random);
+            const transfer = random() < 0.5 ? 'data' : 'bdat';
+            const dropDraw = random();
             const o = await hostileSession({
               port: env.gw.port,
               localAddress,
               starttlsCa: random() < 0.5 ? env.setup.pki.ca.certPem : undefined,
-              transfer: random() < 0.5 ? 'data' : 'bdat',
-              drop: random() < 0.5 ? 'fin' : 'rst',
+              transfer,
+              drop: transfer === 'bdat' && dropDraw < 1 / 3 ? 'rset' : dropDraw < 2 / 3 ? 'fin' : 'rst',
               message,
               dropAfter: Math.floor(random() * message.length),
               bdatChunk: 1 + Math.floor(random() * message.length),

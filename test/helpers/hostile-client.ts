@@ -3,13 +3,15 @@
  * unlucky network does: a session (optionally after STARTTLS) that sends
  * MAIL, RCPT and DATA or BDAT, then a given number of message bytes, then
  * closes its side with FIN (`end()`) or RST (`resetAndDestroy()` on the TCP
- * socket, under TLS too). Also the seeded random source and the message
+ * socket, under TLS too) — or, with BDAT, abandons the transaction with RSET
+ * after one or more whole chunks and ends the session with QUIT. Also the seeded random source and the message
  * generator the hostile-client suite and `npm run bench:hostile` share.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
-export type DropKind = 'fin' | 'rst';
+/** FIN or RST on the connection; or (BDAT only) RSET after whole chunks, abandoning the transaction, then QUIT. */
+export type DropKind = 'fin' | 'rst' | 'rset';
 export type TransferKind = 'data' | 'bdat';
 
 export interface HostileSession {
@@ -153,6 +155,23 @@ export async function hostileSession(o: HostileSession): Promise<HostileOutcome>
       bad = await expect('data', await c.command('DATA'), '354');
       if (bad) return bad;
       c.write(part);
+    } else if (o.drop === 'rset') {
+      // whole chunks, never the last one, up to the drop point; then RSET abandons the transaction
+      const size = Math.max(1, Math.min(o.bdatChunk ?? payload.length, Math.ceil(payload.length / 2)));
+      let at = 0;
+      do {
+        const len = Math.min(size, payload.length - at - 1);
+        c.write(`BDAT ${len}\r\n`);
+        c.write(payload.subarray(at, at + len));
+        bad = await expect('bdat', await c.reply(), '250');
+        if (bad) return bad;
+        at += len;
+      } while (at < part.length && at < payload.length - 1);
+      bad = await expect('rset', await c.command('RSET'), '250');
+      if (bad) return bad;
+      bad = await expect('quit', await c.command('QUIT'), '221');
+      if (bad) return bad;
+      return { kind: 'dropped', bytesSent: at };
     } else {
       // chunks as announced; the connection goes before the last one is complete
       const size = Math.max(1, o.bdatChunk ?? payload.length);

@@ -1,7 +1,8 @@
 /**
  * Hostile clients (issue 18): well over a thousand sessions that go away in
  * the middle of a message — mid-DATA and mid-BDAT, with FIN and with RST, at
- * random byte offsets, in cleartext and after STARTTLS — run concurrently
+ * random byte offsets, in cleartext and after STARTTLS, or abandon a BDAT
+ * transaction with RSET between chunks — run concurrently
  * with well-behaved sessions whose messages are relayed to a loopback MX.
  * Afterwards the daemon must be alive, every good message must have arrived
  * once and byte for byte, no dropped message may have been queued or left a
@@ -117,7 +118,7 @@ afterAll(async () => {
 });
 
 describe('hostile clients', () => {
-  it(`survives ${HOSTILE_SESSIONS} sessions dropped mid-DATA and mid-BDAT (FIN and RST, cleartext and STARTTLS) among ${GOOD_MESSAGES} good ones and ${GARBAGE_SESSIONS} of random command lines, losing nothing and leaking nothing`, async () => {
+  it(`survives ${HOSTILE_SESSIONS} sessions dropped mid-DATA and mid-BDAT (FIN, RST, RSET between chunks; cleartext and STARTTLS) among ${GOOD_MESSAGES} good ones and ${GARBAGE_SESSIONS} of random command lines, losing nothing and leaking nothing`, async () => {
     console.log(`hostile-clients seed: ${SEED} (HOSTILE_SEED=${SEED} repeats this run)`);
     const random = seededRandom(SEED);
     const pid = gw.proc.pid ?? 0;
@@ -143,12 +144,15 @@ describe('hostile clients', () => {
       const dropAfter = Math.floor(random() * message.length);
       const transfer = random() < 0.5 ? 'data' : 'bdat';
       const bdatChunk = 1 + Math.floor(random() * message.length);
+      const dropDraw = random();
+      // BDAT may also be abandoned with RSET between chunks (the session then QUITs)
+      const drop = transfer === 'bdat' && dropDraw < 1 / 3 ? 'rset' : dropDraw < 2 / 3 ? 'fin' : 'rst';
       const opts = {
         port: gw.port,
         localAddress: `127.0.1.${1 + (i % 50)}`,
         starttlsCa: random() < 0.5 ? setup.pki.ca.certPem : undefined,
         transfer,
-        drop: random() < 0.5 ? 'fin' : 'rst',
+        drop,
         message,
         dropAfter,
         bdatChunk,
