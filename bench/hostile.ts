@@ -22,9 +22,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { issueCertificate } from '../src/tls/x509.js';
 import { startDnsZone, type DnsZone } from '../test/helpers/dns-zone.js';
 import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../test/helpers/gateway.js';
-import { garbageSession, hostileSession, makeMessage, seededRandom, type DropKind, type TransferKind } from '../test/helpers/hostile-client.js';
+import { garbageSession, goodSession as sendGood, hostileSession, makeMessage, seededRandom, type DropKind, type TransferKind } from '../test/helpers/hostile-client.js';
 import { startMxServer, type MxServer } from '../test/helpers/mx-server.js';
-import { dataPayload, queueIdOf, RawSmtp } from '../test/helpers/smtp-client.js';
 import { stripTraceHeaders, withDb } from '../test/helpers/spool-reader.js';
 
 const REPRO_SESSIONS = Number(process.env.HOSTILE_REPRO ?? 600);
@@ -103,30 +102,8 @@ async function stop(env: Env): Promise<void> {
 
 /** One good message; its queue id, or an error text. */
 async function goodSession(env: Env, message: Buffer, rcpt: string, tls: boolean, bdatChunk: number | undefined): Promise<string> {
-  const { client } = await RawSmtp.connect(env.gw.port);
-  try {
-    await client.command('EHLO good.test');
-    if (tls) {
-      await client.starttls({ ca: env.setup.pki.ca.certPem, servername: 'localhost' });
-      await client.command('EHLO good.test');
-    }
-    await client.command('MAIL FROM:<alice@example.com>');
-    await client.command(`RCPT TO:<${rcpt}>`);
-    let reply;
-    if (bdatChunk) {
-      for (let at = 0; at < message.length; at += bdatChunk) {
-        const chunk = message.subarray(at, at + bdatChunk);
-        client.write(`BDAT ${chunk.length}${at + bdatChunk >= message.length ? ' LAST' : ''}\r\n`);
-        await client.writeDrained(chunk);
-        reply = await client.read();
-      }
-    } else reply = await client.data(dataPayload(message));
-    return (reply && queueIdOf(reply)) ?? `refused: ${reply?.text ?? 'no reply'}`;
-  } catch (err) {
-    return `failed: ${(err as Error).message.slice(0, 120)}`;
-  } finally {
-    await client.quit().catch(() => undefined);
-  }
+  const r = await sendGood(env.gw.port, message, rcpt, { starttlsCa: tls ? env.setup.pki.ca.certPem : undefined, bdatChunk });
+  return r.id ?? `failed: ${r.error ?? ''}`;
 }
 
 async function baselineFds(env: Env): Promise<number> {

@@ -17,21 +17,15 @@ import { auditEvents, setupGateway, startGateway, type RunningGateway, type Test
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
 import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
 import { withDb } from '../helpers/spool-reader.js';
+import { until as waitUntil } from '../helpers/wait.js';
 
 let setup: TestSetup;
 let gw: RunningGateway;
 let zone: DnsZone;
 const mx: Record<string, MxServer> = {};
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; gateway log tail: ${gw?.stdout.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** The shared poller, with the gateway's log tail on a timeout. */
+const until = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> => waitUntil(what, probe, { context: () => `gateway log tail: ${gw?.stdout.slice(-3000)}` });
 
 /** A port free on 127.0.0.1 right now: the gateway listens there and delivers to it. */
 async function freePort(): Promise<number> {

@@ -9,6 +9,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { dataPayload, queueIdOf, RawSmtp, type Reply } from './smtp-client.js';
 
 /** FIN or RST on the connection; or (BDAT only) RSET after whole chunks, abandoning the transaction, then QUIT. */
 export type DropKind = 'fin' | 'rst' | 'rset';
@@ -201,17 +202,8 @@ export async function hostileSession(o: HostileSession): Promise<HostileOutcome>
   }
 }
 
-/** mulberry32: a small seeded generator, so a failing run can be repeated from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator (mulberry32) the DLP corpus uses, so a failing run can be repeated from its seed. */
+export { rng as seededRandom } from '../fixtures/dlp-corpus/values.js';
 
 /**
  * A plain message of about `bytes` bytes with a unique marker, CRLF lines,
@@ -320,4 +312,45 @@ export async function garbageSession(port: number, random: () => number, quitTim
     closed: closed && !timedOut,
     sent: batch,
   };
+}
+
+/**
+ * A well-behaved session: EHLO, optional STARTTLS (trusting `ca`), MAIL,
+ * RCPT, the message by DATA (dot-stuffed) or by BDAT in `bdatChunk`-sized
+ * chunks, QUIT. Returns the queue id, or `error` with what went wrong.
+ */
+export async function goodSession(port: number, message: Buffer, rcpt: string, opts: { starttlsCa?: string | undefined; bdatChunk?: number | undefined }): Promise<{ id?: string; error?: string }> {
+  let client: RawSmtp | undefined;
+  try {
+    ({ client } = await RawSmtp.connect(port));
+    const step = async (what: string, line: string, code: number): Promise<void> => {
+      const r = await (client as RawSmtp).command(line);
+      if (r.code !== code) throw new Error(`${what}: ${r.text}`);
+    };
+    await step('ehlo', 'EHLO good.test', 250);
+    if (opts.starttlsCa !== undefined) {
+      const r = await client.starttls({ ca: opts.starttlsCa, servername: 'localhost' });
+      if (r.code !== 220) throw new Error(`starttls: ${r.text}`);
+      await step('ehlo', 'EHLO good.test', 250);
+    }
+    await step('mail', 'MAIL FROM:<alice@example.com>', 250);
+    await step('rcpt', `RCPT TO:<${rcpt}>`, 250);
+    let reply: Reply | undefined;
+    if (opts.bdatChunk) {
+      for (let at = 0; at < message.length; at += opts.bdatChunk) {
+        const chunk = message.subarray(at, at + opts.bdatChunk);
+        const last = at + opts.bdatChunk >= message.length;
+        client.write(`BDAT ${chunk.length}${last ? ' LAST' : ''}\r\n`);
+        await client.writeDrained(chunk);
+        reply = await client.read();
+        if (!last && reply.code !== 250) throw new Error(`bdat: ${reply.text}`);
+      }
+    } else reply = await client.data(dataPayload(message));
+    const id = reply ? queueIdOf(reply) : undefined;
+    return id ? { id } : { error: `refused: ${reply?.text ?? 'no reply'}` };
+  } catch (err) {
+    return { error: (err as Error).message.slice(0, 200) };
+  } finally {
+    await client?.quit().catch(() => undefined);
+  }
 }
