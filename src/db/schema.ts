@@ -138,6 +138,7 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX portal_messages_queue ON portal_messages(queue_id);
   CREATE INDEX portal_messages_expires ON portal_messages(expires_at);
+  CREATE UNIQUE INDEX portal_messages_object ON portal_messages(object_key);
   CREATE TABLE portal_recipients (
     deposit_id   TEXT NOT NULL REFERENCES portal_messages(deposit_id) ON DELETE CASCADE,
     seq          INTEGER NOT NULL,

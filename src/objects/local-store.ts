@@ -157,6 +157,33 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Start-up cleanup: removes temp files of puts that never finished (a crash
+   * mid-put). Call it before this process starts puts; a temp file of another
+   * process's put in flight is kept when it is younger than `minAgeMs`.
+   */
+  async removeTemp(now: number, minAgeMs = 3_600_000): Promise<number> {
+    let removed = 0;
+    let names: string[];
+    try {
+      names = await readdir(this.tmpDir);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return 0;
+      throw storageError(err);
+    }
+    for (const name of names) {
+      const path = join(this.tmpDir, name);
+      try {
+        if (now - (await stat(path)).mtimeMs < minAgeMs) continue;
+        await unlink(path);
+        removed++;
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') throw storageError(err);
+      }
+    }
+    return removed;
+  }
+
   private pathOf(key: string): string {
     const segs = validateObjectKey(key).split('/');
     const last = segs.pop() ?? '';

@@ -297,6 +297,25 @@ export class PortalStore {
   }
 
   /**
+   * Start-up cleanup: deletes portal objects that no deposit row names (a
+   * crash between the object's put and the rows' commit leaves one; it is
+   * unreadable anyway, its data key was never stored). It cannot tell such an
+   * object from one whose deposit is still in flight: call it at start,
+   * before this or any other process begins deposits.
+   */
+  async removeOrphans(): Promise<number> {
+    let removed = 0;
+    for await (const key of this.objects.list('portal/')) {
+      const row = await this.db.get('SELECT 1 AS found FROM portal_messages WHERE object_key = ?', [key]);
+      if (!row) {
+        await this.objects.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /**
    * Crypto-shredding: destroys the wrapped data key (first, in one committed
    * transaction), then deletes the object. Idempotent; `shredded_at` keeps the
    * first time. Afterwards `open` rejects with SG_PORTAL_SHREDDED, and even the

@@ -4,7 +4,7 @@
  * descriptor is released), file and directory modes, and key validation.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -170,6 +170,19 @@ describe('LocalObjectStore', () => {
       await readAll(store.get('missing')).catch(() => undefined);
     }
     expect(await openFds()).toBe(before);
+  });
+
+  it('start-up cleanup removes old temp files and keeps young ones and objects', async () => {
+    await store.put('keep', Readable.from([Buffer.from('kept')]));
+    await writeFile(join(store.tmpDir, 'old.tmp'), 'x', { mode: 0o600 });
+    await writeFile(join(store.tmpDir, 'young.tmp'), 'x', { mode: 0o600 });
+    const now = Date.now();
+    await utimes(join(store.tmpDir, 'old.tmp'), new Date(now - 7_200_000), new Date(now - 7_200_000));
+    expect(await store.removeTemp(now)).toBe(1);
+    expect(await readdir(store.tmpDir)).toEqual(['young.tmp']);
+    expect(await store.removeTemp(now, 0)).toBe(1);
+    expect(await readdir(store.tmpDir)).toEqual([]);
+    expect(await collect(store.list(''))).toEqual(['keep']);
   });
 
   it('validates keys before any file system access', async () => {

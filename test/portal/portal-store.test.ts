@@ -284,6 +284,16 @@ describe('PortalStore', () => {
     expect((await readAll(await store.open(dep.depositId))).equals(mime(100))).toBe(true);
   });
 
+  it('start-up cleanup deletes portal objects no deposit row names, and nothing else', async () => {
+    const dep = await portal.deposit({ queueId: 'QO', source: Readable.from([mime(100)]), recipients, expiresAt: NOW + DAY, now: NOW });
+    // what a crash between the object's put and the rows' commit leaves
+    await objects.put('portal/ab/ab000000000000000000000000000000', Readable.from([Buffer.from('SGOBJK01…')]));
+    await objects.put('other/not-portal', Readable.from([Buffer.from('x')]));
+    expect(await portal.removeOrphans()).toBe(1);
+    expect(await objectKeys()).toEqual(['other/not-portal', `portal/${dep.depositId.slice(0, 2)}/${dep.depositId}`].sort());
+    expect((await readAll(await portal.open(dep.depositId))).equals(mime(100))).toBe(true);
+  });
+
   it('an empty message round-trips', async () => {
     const dep = await portal.deposit({ queueId: 'QE', source: Readable.from([]), recipients, expiresAt: NOW + DAY, now: NOW });
     expect(dep.size).toBe(0);
