@@ -166,10 +166,18 @@ export class PortalStore {
     const depositId = this.random(DEPOSIT_ID_BYTES).toString('hex');
     const objectKey = `portal/${depositId.slice(0, 2)}/${depositId}`;
     const dataKey = Buffer.from(this.random(KEYED_DATA_KEY_LENGTH));
+    // tokens before the object: nothing after the put may fail but the rows
+    const issued = recipients.map((r) => ({ ...r, token: this.random(PORTAL_TOKEN_BYTES).toString('base64url') }));
     let wrapped: { keyId: string; wrapped: Buffer };
     let size: number;
     try {
-      if (dataKey.length !== KEYED_DATA_KEY_LENGTH) throw new RangeError('random source returned too few bytes');
+      if (
+        !DEPOSIT_ID_PATTERN.test(depositId) ||
+        dataKey.length !== KEYED_DATA_KEY_LENGTH ||
+        !issued.every((r) => TOKEN_PATTERN.test(r.token))
+      ) {
+        throw new RangeError('random source returned too few bytes');
+      }
       wrapped = wrapKey(this.keyring, dataKey, wrapAad(depositId, objectKey));
       const counter = new ByteCounter();
       const encrypt = createKeyedEncryptStream(dataKey, chunkContext(depositId, objectKey));
@@ -183,11 +191,6 @@ export class PortalStore {
     } finally {
       dataKey.fill(0);
     }
-    const issued = recipients.map((r) => {
-      const token = this.random(PORTAL_TOKEN_BYTES).toString('base64url');
-      if (!TOKEN_PATTERN.test(token)) throw new RangeError('random source returned too few bytes');
-      return { ...r, token };
-    });
     try {
       await this.db.transaction(async (tx) => {
         await tx.run(

@@ -172,6 +172,16 @@ describe('LocalObjectStore', () => {
     expect(await openFds()).toBe(before);
   });
 
+  it('concurrent puts: new directories race safely, the same key ends whole, no temp file stays', async () => {
+    const bodies = Array.from({ length: 12 }, (_, i) => randomBytes(20_000 + i * 1000));
+    await Promise.all(bodies.map((b, i) => store.put(`new/dir/k${i}`, Readable.from([b]))));
+    await Promise.all(bodies.map((b) => store.put('same', Readable.from([b]))));
+    for (const [i, b] of bodies.entries()) expect((await readAll(store.get(`new/dir/k${i}`))).equals(b)).toBe(true);
+    const same = await readAll(store.get('same'));
+    expect(bodies.some((b) => b.equals(same))).toBe(true);
+    expect(await readdir(store.tmpDir)).toEqual([]);
+  });
+
   it('start-up cleanup removes old temp files and keeps young ones and objects', async () => {
     await store.put('keep', Readable.from([Buffer.from('kept')]));
     await writeFile(join(store.tmpDir, 'old.tmp'), 'x', { mode: 0o600 });
