@@ -161,6 +161,12 @@ export const ERROR_CODES = {
   SG_KEY_UNKNOWN: { message: 'no master key with this key id', temporary: false },
   SG_KEY_INVALID: { message: 'master key file is invalid', temporary: false },
 
+  // object store and portal store
+  SG_OBJECT_KEY_INVALID: { message: 'object key is invalid', temporary: false },
+  SG_OBJECT_NOT_FOUND: { message: 'no such stored object', temporary: false },
+  SG_PORTAL_NOT_FOUND: { message: 'no such portal message', temporary: false },
+  SG_PORTAL_SHREDDED: { message: 'portal message was shredded: its key is destroyed', temporary: false },
+
   // delivery
   SG_DNS_TEMPORARY: { message: 'DNS lookup failed temporarily', temporary: true },
 

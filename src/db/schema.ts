@@ -122,6 +122,35 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE recipients ADD COLUMN bcc INTEGER NOT NULL DEFAULT 0;     -- 1: not in To/Cc: delivered in a transaction of its own
   `,
+  // 7: secure message portal, storage (portal issue): one encrypted copy per message in the object store
+  `
+  CREATE TABLE portal_messages (
+    deposit_id   TEXT PRIMARY KEY,           -- random, 128 bits, hex
+    queue_id     TEXT NOT NULL,              -- the message it was deposited from (no foreign key: the queue row may go first)
+    object_key   TEXT NOT NULL,              -- object-store key of the encrypted copy
+    wrapped_key  BLOB,                       -- the copy's data key wrapped by the master key; NULL once shredded
+    key_id       TEXT NOT NULL,              -- master key that wrapped it
+    size         INTEGER NOT NULL,           -- bytes of the original MIME
+    created_at   INTEGER NOT NULL,           -- ms since epoch
+    expires_at   INTEGER NOT NULL,           -- ms since epoch
+    revoked_at   INTEGER,
+    shredded_at  INTEGER                     -- key destroyed and object deleted
+  );
+  CREATE INDEX portal_messages_queue ON portal_messages(queue_id);
+  CREATE INDEX portal_messages_expires ON portal_messages(expires_at);
+  CREATE UNIQUE INDEX portal_messages_object ON portal_messages(object_key);
+  CREATE TABLE portal_recipients (
+    deposit_id   TEXT NOT NULL REFERENCES portal_messages(deposit_id) ON DELETE CASCADE,
+    seq          INTEGER NOT NULL,
+    address      TEXT NOT NULL,
+    bcc          INTEGER NOT NULL DEFAULT 0, -- 1: invisible to the other recipients
+    token_hash   TEXT NOT NULL,              -- hex sha256 of the link token; the token itself is never stored
+    notified_at  INTEGER,
+    opened_at    INTEGER,
+    PRIMARY KEY (deposit_id, seq)
+  );
+  CREATE UNIQUE INDEX portal_recipients_token ON portal_recipients(token_hash);
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

@@ -96,18 +96,19 @@ function chunkNonce(counter: number, final: boolean): Buffer {
 }
 
 class EncryptStream extends Transform {
-  private readonly dataKey = randomBytes(DATA_KEY_LENGTH);
-  private readonly header: Buffer;
   private readonly aad: Buffer;
   private readonly pending = Buffer.alloc(SPOOL_CHUNK_SIZE);
   private fill = 0;
   private counter = 0;
   private headerSent = false;
 
-  constructor(keyring: Keyring, context: string) {
+  /** Takes ownership of `dataKey` (wiped when the stream ends or is destroyed). */
+  constructor(
+    private readonly dataKey: Buffer,
+    private readonly header: Buffer,
+    context: string,
+  ) {
     super();
-    const { keyId, wrapped } = wrapKey(keyring, this.dataKey, wrapAad(context));
-    this.header = encodeHeader(keyId, wrapped, SPOOL_CHUNK_SIZE);
     this.aad = chunkAad(this.header, context);
   }
 
@@ -173,6 +174,15 @@ class EncryptStream extends Transform {
   }
 }
 
+/** How a decrypter reads a header and gets the data key it names or implies. */
+interface HeaderOpener {
+  /** No valid header is longer. */
+  readonly maxLength: number;
+  /** null: a valid but incomplete prefix; throws SG_SPOOL_CORRUPT when it cannot be a header. */
+  read(buf: Buffer): { readonly length: number; readonly chunkSize: number } | null;
+  dataKey(header: { readonly length: number; readonly chunkSize: number }, context: string): Buffer;
+}
+
 /** FIFO of byte buffers that hands out exact-length prefixes. */
 class ByteQueue {
   private parts: Buffer[] = [];
@@ -221,7 +231,7 @@ class DecryptStream extends Transform {
   private chunkLength = -1;
 
   constructor(
-    private readonly keyring: Keyring,
+    private readonly openHeader: HeaderOpener,
     private readonly context: string,
   ) {
     super();
@@ -255,13 +265,13 @@ class DecryptStream extends Transform {
 
   private process(ended: boolean): void {
     if (this.state === 'header') {
-      const header = readSpoolHeader(this.queue.peek(Math.min(this.queue.length, SPOOL_MAX_HEADER_LENGTH)));
+      const header = this.openHeader.read(this.queue.peek(Math.min(this.queue.length, this.openHeader.maxLength)));
       if (!header) {
         if (ended) throw corrupt('truncated header', { context: this.context });
         return;
       }
       const headerBytes = this.queue.take(header.length);
-      const dataKey = unwrapKey(this.keyring, header.keyId, header.wrappedKey, wrapAad(this.context));
+      const dataKey = this.openHeader.dataKey(header, this.context);
       if (dataKey.length !== DATA_KEY_LENGTH) throw corrupt('data key has the wrong length', { context: this.context });
       this.dataKey = dataKey;
       this.aad = chunkAad(headerBytes, this.context);
@@ -312,7 +322,9 @@ class DecryptStream extends Transform {
 
 /** Encrypts a message body; `context` (e.g. the queue id) must be given again to decrypt. */
 export function createEncryptStream(keyring: Keyring, context: string): Transform {
-  return new EncryptStream(keyring, context);
+  const dataKey = randomBytes(DATA_KEY_LENGTH);
+  const { keyId, wrapped } = wrapKey(keyring, dataKey, wrapAad(context));
+  return new EncryptStream(dataKey, encodeHeader(keyId, wrapped, SPOOL_CHUNK_SIZE), context);
 }
 
 /**
@@ -322,5 +334,57 @@ export function createEncryptStream(keyring: Keyring, context: string): Transfor
  * of the chunks so far, never the whole message: discard it on error.
  */
 export function createDecryptStream(keyring: Keyring, context: string): Transform {
-  return new DecryptStream(keyring, context);
+  return new DecryptStream(
+    {
+      maxLength: SPOOL_MAX_HEADER_LENGTH,
+      read: readSpoolHeader,
+      dataKey: (header, ctx) => {
+        const h = header as SpoolHeader;
+        return unwrapKey(keyring, h.keyId, h.wrappedKey, wrapAad(ctx));
+      },
+    },
+    context,
+  );
+}
+
+// ---- keyed objects (SGOBJK01): the data key is kept by the caller, not in the stream ----
+
+export const KEYED_MAGIC = Buffer.from('SGOBJK01', 'ascii');
+/** magic (8) || chunk size (4). */
+const KEYED_HEADER_LENGTH = KEYED_MAGIC.length + 4;
+export const KEYED_DATA_KEY_LENGTH = DATA_KEY_LENGTH;
+
+function readKeyedHeader(buf: Buffer): { length: number; chunkSize: number } | null {
+  const magicPart = Math.min(buf.length, KEYED_MAGIC.length);
+  if (!buf.subarray(0, magicPart).equals(KEYED_MAGIC.subarray(0, magicPart))) throw corrupt('bad magic');
+  if (buf.length < KEYED_HEADER_LENGTH) return null;
+  const chunkSize = buf.readUInt32BE(KEYED_MAGIC.length);
+  if (chunkSize < 1 || chunkSize > SPOOL_MAX_CHUNK_SIZE) throw corrupt('chunk size out of range', { chunkSize });
+  return { length: KEYED_HEADER_LENGTH, chunkSize };
+}
+
+function checkDataKey(dataKey: Buffer): void {
+  if (dataKey.length !== DATA_KEY_LENGTH) throw new RangeError(`data key must be ${DATA_KEY_LENGTH} bytes`);
+}
+
+/**
+ * Encrypts with a data key the caller keeps (wrapped, in its own metadata)
+ * instead of in the stream's header, so destroying the caller's copy of the
+ * wrapped key makes the stream unreadable (crypto-shredding). Same chunk
+ * format as the spool; `context` is bound into every tag. The stream wipes
+ * its own copy of the key; the caller's buffer is left as it is.
+ */
+export function createKeyedEncryptStream(dataKey: Buffer, context: string): Transform {
+  checkDataKey(dataKey);
+  const header = Buffer.alloc(KEYED_HEADER_LENGTH);
+  KEYED_MAGIC.copy(header);
+  header.writeUInt32BE(SPOOL_CHUNK_SIZE, KEYED_MAGIC.length);
+  return new EncryptStream(Buffer.from(dataKey), header, context);
+}
+
+/** Inverse of createKeyedEncryptStream; errors with SG_SPOOL_CORRUPT like createDecryptStream. */
+export function createKeyedDecryptStream(dataKey: Buffer, context: string): Transform {
+  checkDataKey(dataKey);
+  const own = Buffer.from(dataKey);
+  return new DecryptStream({ maxLength: KEYED_HEADER_LENGTH, read: readKeyedHeader, dataKey: () => own }, context);
 }

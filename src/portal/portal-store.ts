@@ -1,0 +1,358 @@
+/**
+ * Portal storage: one encrypted copy of a message per deposit, readable by
+ * the recipients it was deposited for (docs/portal.md, "Storage").
+ *
+ *   - The copy is the original MIME, encrypted in the keyed chunk format
+ *     (crypt-stream.ts, `SGOBJK01`) under a random 256-bit data key of its
+ *     own, and stored through the object store (no file paths here).
+ *   - The data key is wrapped by the keyring's current master key, with an
+ *     AAD that binds it to the deposit id and object key, and kept only in
+ *     the deposit's row (portal_messages.wrapped_key) — never in the object.
+ *   - Each recipient gets a link token (256 random bits, base64url) that is
+ *     returned once to the caller; only its SHA-256 is stored.
+ *   - Shredding destroys the wrapped key and deletes the object: with the
+ *     master key and the stored ciphertext, the copy still cannot be opened.
+ *
+ * Side effects are injected: randomness through `options.random`, time as
+ * the `now` argument. Errors and logs carry deposit ids and counts, never
+ * content, tokens or addresses.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { type Keyring, unwrapKey, wrapKey } from '../crypto/keyring.js';
+import type { Database } from '../db/database.js';
+import { SealgateError } from '../errors.js';
+import type { ObjectStore } from '../objects/object-store.js';
+import { createKeyedDecryptStream, createKeyedEncryptStream, KEYED_DATA_KEY_LENGTH } from '../spool/crypt-stream.js';
+
+/** Random bytes in a link token (256 bits; at least 128 are required). */
+export const PORTAL_TOKEN_BYTES = 32;
+/** base64url without padding of PORTAL_TOKEN_BYTES bytes. */
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const DEPOSIT_ID_BYTES = 16;
+const DEPOSIT_ID_PATTERN = /^[0-9a-f]{32}$/;
+const WRAP_AAD_LABEL = 'sealgate-portal-key-v1';
+
+export interface PortalRecipientInput {
+  readonly address: string;
+  /** A blind copy: invisible to the other recipients. */
+  readonly bcc: boolean;
+}
+
+export interface DepositInput {
+  readonly queueId: string;
+  /** The original MIME. */
+  readonly source: Readable;
+  readonly recipients: readonly PortalRecipientInput[];
+  /** ms since epoch. */
+  readonly expiresAt: number;
+  /** ms since epoch. */
+  readonly now: number;
+}
+
+export interface DepositedRecipient {
+  readonly address: string;
+  readonly bcc: boolean;
+  /** The link token for `<publicUrl>/m/<token>`: returned here once, stored nowhere. */
+  readonly token: string;
+}
+
+export interface DepositResult {
+  readonly depositId: string;
+  /** Bytes of the original MIME. */
+  readonly size: number;
+  readonly recipients: readonly DepositedRecipient[];
+}
+
+export interface PortalRecipient {
+  readonly address: string;
+  readonly bcc: boolean;
+}
+
+export interface TokenMatch {
+  readonly depositId: string;
+  readonly queueId: string;
+  readonly recipient: PortalRecipient & { readonly seq: number; readonly notifiedAt: number | null; readonly openedAt: number | null };
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly revokedAt: number | null;
+  readonly shreddedAt: number | null;
+}
+
+export interface PortalStoreOptions {
+  readonly db: Database;
+  readonly objects: ObjectStore;
+  readonly keyring: Keyring;
+  /** Source of data keys, deposit ids and tokens; default crypto.randomBytes. */
+  readonly random?: (n: number) => Buffer;
+}
+
+interface MessageRow {
+  deposit_id: string;
+  queue_id: string;
+  object_key: string;
+  wrapped_key: Buffer | null;
+  key_id: string;
+  size: number;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  shredded_at: number | null;
+}
+
+interface RecipientRow {
+  seq: number;
+  address: string;
+  bcc: number;
+  notified_at: number | null;
+  opened_at: number | null;
+}
+
+/** Hex SHA-256 of a link token: what is stored and looked up. */
+export function hashPortalToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+function wrapAad(depositId: string, objectKey: string): Buffer {
+  return Buffer.from(`${WRAP_AAD_LABEL}\0${depositId}\0${objectKey}`, 'utf8');
+}
+
+/** Bound into every chunk's tag: a copy moved to another deposit's key does not open. */
+function chunkContext(depositId: string, objectKey: string): string {
+  return `portal:${depositId}:${objectKey}`;
+}
+
+/** Addresses compare case-insensitively (the local part too: one mailbox, one recipient entry). */
+function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+class ByteCounter extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+}
+
+export class PortalStore {
+  private readonly db: Database;
+  private readonly objects: ObjectStore;
+  private readonly keyring: Keyring;
+  private readonly random: (n: number) => Buffer;
+
+  constructor(options: PortalStoreOptions) {
+    this.db = options.db;
+    this.objects = options.objects;
+    this.keyring = options.keyring;
+    this.random = options.random ?? randomBytes;
+  }
+
+  /**
+   * Stores one encrypted copy of `source` for `recipients` and returns each
+   * recipient's link token. The object is durable before the rows commit; if
+   * the rows fail, the object is deleted again.
+   */
+  async deposit(input: DepositInput): Promise<DepositResult> {
+    const recipients = dedupeRecipients(input.recipients);
+    if (recipients.length === 0) {
+      input.source.destroy();
+      throw new RangeError('a portal deposit needs at least one recipient');
+    }
+    if (!Number.isSafeInteger(input.now) || !Number.isSafeInteger(input.expiresAt) || input.expiresAt <= input.now) {
+      input.source.destroy();
+      throw new RangeError('a portal deposit needs integer ms times with expiresAt after now');
+    }
+    const depositId = this.random(DEPOSIT_ID_BYTES).toString('hex');
+    const objectKey = `portal/${depositId.slice(0, 2)}/${depositId}`;
+    const dataKey = Buffer.from(this.random(KEYED_DATA_KEY_LENGTH));
+    // tokens before the object: nothing after the put may fail but the rows
+    const issued = recipients.map((r) => ({ ...r, token: this.random(PORTAL_TOKEN_BYTES).toString('base64url') }));
+    let wrapped: { keyId: string; wrapped: Buffer };
+    let size: number;
+    try {
+      if (
+        !DEPOSIT_ID_PATTERN.test(depositId) ||
+        dataKey.length !== KEYED_DATA_KEY_LENGTH ||
+        !issued.every((r) => TOKEN_PATTERN.test(r.token))
+      ) {
+        throw new RangeError('random source returned too few bytes');
+      }
+      wrapped = wrapKey(this.keyring, dataKey, wrapAad(depositId, objectKey));
+      const counter = new ByteCounter();
+      const encrypt = createKeyedEncryptStream(dataKey, chunkContext(depositId, objectKey));
+      // errors anywhere destroy every stage; put sees them on `encrypt`
+      const encrypted = pipeline(input.source, counter, encrypt, () => undefined);
+      await this.objects.put(objectKey, encrypted);
+      size = counter.bytes;
+    } catch (err) {
+      input.source.destroy();
+      throw err;
+    } finally {
+      dataKey.fill(0);
+    }
+    try {
+      await this.db.transaction(async (tx) => {
+        await tx.run(
+          `INSERT INTO portal_messages (deposit_id, queue_id, object_key, wrapped_key, key_id, size, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          [depositId, input.queueId, objectKey, wrapped.wrapped, wrapped.keyId, size, input.now, input.expiresAt],
+        );
+        let seq = 0;
+        for (const r of issued) {
+          await tx.run('INSERT INTO portal_recipients (deposit_id, seq, address, bcc, token_hash) VALUES (?, ?, ?, ?, ?)', [
+            depositId,
+            seq++,
+            r.address,
+            r.bcc ? 1 : 0,
+            hashPortalToken(r.token),
+          ]);
+        }
+      });
+    } catch (err) {
+      await this.objects.delete(objectKey).catch(() => undefined);
+      throw err;
+    }
+    return { depositId, size, recipients: issued };
+  }
+
+  /**
+   * The deposit and recipient a link token belongs to, or undefined. Only the
+   * token's hash is looked up; the stored hash is then compared in constant time.
+   */
+  async findByToken(token: string): Promise<TokenMatch | undefined> {
+    if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return undefined;
+    const hash = hashPortalToken(token);
+    const row = await this.db.get<MessageRow & RecipientRow & { token_hash: string }>(
+      `SELECT m.deposit_id, m.queue_id, m.created_at, m.expires_at, m.revoked_at, m.shredded_at,
+              r.seq, r.address, r.bcc, r.token_hash, r.notified_at, r.opened_at
+         FROM portal_recipients r JOIN portal_messages m ON m.deposit_id = r.deposit_id
+        WHERE r.token_hash = ?`,
+      [hash],
+    );
+    if (!row) return undefined;
+    const stored = Buffer.from(row.token_hash, 'hex');
+    const given = Buffer.from(hash, 'hex');
+    if (stored.length !== given.length || !timingSafeEqual(stored, given)) return undefined;
+    return {
+      depositId: row.deposit_id,
+      queueId: row.queue_id,
+      recipient: {
+        seq: row.seq,
+        address: row.address,
+        bcc: row.bcc === 1,
+        notifiedAt: row.notified_at,
+        openedAt: row.opened_at,
+      },
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+      shreddedAt: row.shredded_at,
+    };
+  }
+
+  private async message(depositId: string): Promise<MessageRow> {
+    const row = DEPOSIT_ID_PATTERN.test(depositId)
+      ? await this.db.get<MessageRow>('SELECT * FROM portal_messages WHERE deposit_id = ?', [depositId])
+      : undefined;
+    if (!row) throw new SealgateError('SG_PORTAL_NOT_FOUND', { detail: { depositId: depositId.slice(0, 64) } });
+    return row;
+  }
+
+  /**
+   * The original MIME, decrypted and verified while it streams. Rejects with
+   * SG_PORTAL_NOT_FOUND or SG_PORTAL_SHREDDED; the stream errors with
+   * SG_OBJECT_NOT_FOUND when the object is missing and SG_SPOOL_CORRUPT when
+   * it fails authentication. Expiry and revocation are the caller's to check
+   * (findByToken returns both); this only refuses what can no longer be opened.
+   */
+  async open(depositId: string): Promise<Readable> {
+    const row = await this.message(depositId);
+    if (row.shredded_at !== null || row.wrapped_key === null) {
+      throw new SealgateError('SG_PORTAL_SHREDDED', { detail: { depositId } });
+    }
+    const dataKey = unwrapKey(this.keyring, row.key_id, Buffer.from(row.wrapped_key), wrapAad(depositId, row.object_key));
+    let decrypt: Transform;
+    try {
+      decrypt = createKeyedDecryptStream(dataKey, chunkContext(depositId, row.object_key));
+    } finally {
+      dataKey.fill(0);
+    }
+    // the object stream closes its descriptor when it ends or when the reader destroys `decrypt`
+    return pipeline(this.objects.get(row.object_key), decrypt, () => undefined);
+  }
+
+  /**
+   * The recipients `address` may see on this message: a BCC recipient sees
+   * only themself; a visible recipient sees every visible recipient and no
+   * BCC recipient; an address that is not a recipient sees nobody.
+   */
+  async recipientsVisibleTo(depositId: string, address: string): Promise<PortalRecipient[]> {
+    await this.message(depositId);
+    const rows = await this.db.all<RecipientRow>(
+      'SELECT seq, address, bcc, notified_at, opened_at FROM portal_recipients WHERE deposit_id = ? ORDER BY seq',
+      [depositId],
+    );
+    const me = rows.find((r) => sameAddress(r.address, address));
+    if (!me) return [];
+    if (me.bcc === 1) return [{ address: me.address, bcc: true }];
+    return rows.filter((r) => r.bcc === 0).map((r) => ({ address: r.address, bcc: false }));
+  }
+
+  /**
+   * Start-up cleanup: deletes portal objects that no deposit row names (a
+   * crash between the object's put and the rows' commit leaves one; it is
+   * unreadable anyway, its data key was never stored). It cannot tell such an
+   * object from one whose deposit is still in flight: call it at start,
+   * before this or any other process begins deposits.
+   */
+  async removeOrphans(): Promise<number> {
+    let removed = 0;
+    for await (const key of this.objects.list('portal/')) {
+      const row = await this.db.get('SELECT 1 AS found FROM portal_messages WHERE object_key = ?', [key]);
+      if (!row) {
+        await this.objects.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Crypto-shredding: destroys the wrapped data key (first, in one committed
+   * transaction), then deletes the object. Idempotent; `shredded_at` keeps the
+   * first time. Afterwards `open` rejects with SG_PORTAL_SHREDDED, and even the
+   * master key cannot recover the data key.
+   */
+  async shred(depositId: string, now: number): Promise<void> {
+    const row = await this.message(depositId);
+    await this.db.transaction(async (tx) => {
+      // overwrite the key's bytes in place before dropping them, so the freed
+      // space in the database page holds zeros rather than the wrapped key
+      if (row.wrapped_key !== null) {
+        await tx.run('UPDATE portal_messages SET wrapped_key = ? WHERE deposit_id = ?', [
+          Buffer.alloc(row.wrapped_key.length),
+          depositId,
+        ]);
+      }
+      await tx.run('UPDATE portal_messages SET wrapped_key = NULL, shredded_at = COALESCE(shredded_at, ?) WHERE deposit_id = ?', [
+        now,
+        depositId,
+      ]);
+    });
+    await this.objects.delete(row.object_key);
+  }
+}
+
+function dedupeRecipients(input: readonly PortalRecipientInput[]): PortalRecipientInput[] {
+  const out: PortalRecipientInput[] = [];
+  for (const r of input) {
+    if (typeof r.address !== 'string' || r.address.length === 0) throw new RangeError('a portal recipient needs an address');
+    const i = out.findIndex((o) => sameAddress(o.address, r.address));
+    const prev = i >= 0 ? out[i] : undefined;
+    // listed both visibly and as a blind copy: visible (the sender showed the address)
+    if (prev) out[i] = { address: prev.address, bcc: prev.bcc && r.bcc };
+    else out.push({ address: r.address, bcc: r.bcc });
+  }
+  return out;
+}
