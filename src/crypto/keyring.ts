@@ -11,6 +11,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { chmod, link, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { SealgateError } from '../errors.js';
+import { fsyncDir } from '../fs/fsync-dir.js';
 
 export const MASTER_KEY_PREFIX = 'sealgate-master-key-v1:';
 export const MASTER_KEY_LENGTH = 32;
@@ -80,18 +81,6 @@ async function readKeyFile(path: string): Promise<MasterKey | undefined> {
     const st = await fh.stat();
     if (!st.isFile() || st.size > MAX_KEY_FILE_SIZE) throw invalidKeyFile(path);
     return parseMasterKeyFile(await fh.readFile('utf8'), path);
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } catch (err) {
-    // Some file systems cannot fsync a directory; the rename/link is still done.
-    if (!['EINVAL', 'EISDIR', 'ENOTSUP'].includes(errnoCode(err) ?? '')) throw err;
   } finally {
     await fh.close();
   }

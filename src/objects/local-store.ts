@@ -24,6 +24,7 @@ import { pipeline } from 'node:stream/promises';
 import { SealgateError } from '../errors.js';
 import { SpoolFileWriter } from '../spool/file-writer.js';
 import { type ObjectStore, objectKeyProblem, validateObjectKey, validateObjectPrefix } from './object-store.js';
+import { fsyncDir } from '../fs/fsync-dir.js';
 
 const FILE_SUFFIX = '@';
 const READ_CHUNK = 64 * 1024;
@@ -45,18 +46,6 @@ function storageError(err: unknown): SealgateError {
 
 function notFound(): SealgateError {
   return new SealgateError('SG_OBJECT_NOT_FOUND');
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } catch (err) {
-    // some file systems cannot fsync a directory; the rename/unlink is still done
-    if (!['EINVAL', 'EISDIR', 'ENOTSUP'].includes(errnoCode(err) ?? '')) throw err;
-  } finally {
-    await fh.close();
-  }
 }
 
 /**

@@ -15,7 +15,7 @@
  * opened them, also on error and abort paths.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,6 +23,7 @@ import { SealgateError } from '../errors.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { createDecryptStream, createEncryptStream } from './crypt-stream.js';
 import { SpoolFileWriter } from './file-writer.js';
+import { fsyncDir } from '../fs/fsync-dir.js';
 
 export interface PendingSpoolFile {
   readonly id: string;
@@ -40,15 +41,6 @@ function storageError(err: unknown): SealgateError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') return new SealgateError('SG_STORAGE_FULL', { cause: err, detail: { errno: code } });
   return new SealgateError('SG_STORAGE_FAILED', { cause: err, detail: { errno: code ?? 'unknown' } });
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 export class Spool {
