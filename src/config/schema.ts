@@ -13,6 +13,7 @@ import { TRANSPORT_REQUIREMENTS } from '../delivery/transport-requirement.js';
 import { duration } from './duration.js';
 import { DOMAIN_POLICIES } from '../probe/requirement.js';
 import { policySchema } from '../policy/schema.js';
+import { portalSchema } from '../portal/config-schema.js';
 import { defaultMaxThreadMemoryMb, POOL_DEFAULTS } from '../inspect/schedule.js';
 
 const MiB = 1024 * 1024;
@@ -315,6 +316,7 @@ export const configSchema = z
         generateDevCerts: z.boolean().default(false).describe('When a listener certificate or key file is missing, create a development CA and a certificate for it. Never use in production.'),
       })
       .prefault({}),
+    portal: portalSchema(cidr, hostPort),
     keys: z
       .strictObject({
         masterKeyFile: z.string().default('./data/keys/master.key').describe('Master key that wraps every per-message data key; created with mode 0600 on first start when missing.'),

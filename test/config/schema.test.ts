@@ -63,6 +63,9 @@ describe('config validation', () => {
     expect(cfg.keys.masterKeyFile).toBe('./data/keys/master.key');
     expect(cfg.log.level).toBe('info');
     expect(cfg.tls.trustedCaFiles).toEqual([]);
+    expect(cfg.portal).toMatchObject({ enabled: false, listen: { host: '127.0.0.1', port: 8443 }, expiry: 30 * 86_400_000, linkKey: false, replyMaxBytes: 25 * 1024 * 1024, trustedProxies: [], branding: { organisationName: 'Sealgate', colour: '#1f4e79' } });
+    expect(validateConfig({ ...base, portal: { publicUrl: 'https://secure.example.org/portal/' } }, 't').portal.publicUrl).toBe('https://secure.example.org/portal');
+    expect(validateConfig({ ...base, portal: { publicUrl: 'http://127.0.0.1:8443' } }, 't').portal.publicUrl).toBe('http://127.0.0.1:8443');
   });
 
   it.each<[string, unknown, RegExp]>([
@@ -77,6 +80,13 @@ describe('config validation', () => {
     ['bad log level', { ...base, log: { level: 'loud' } }, /log\.level: got "loud": expected one of/],
     ['custom detector regex that does not compile', { ...base, inspection: { customDetectors: [{ id: 'x', category: 'MEMBER_NO', pattern: '(ACM' }] } }, /inspection\.customDetectors\[0\]\.pattern: .*not a valid regular expression/],
     ['custom detector with nested quantifiers', { ...base, inspection: { customDetectors: [{ id: 'x', category: 'MEMBER_NO', pattern: '(\\d+)+X' }] } }, /inspection\.customDetectors\[0\]\.pattern: .*nested quantifiers/],
+    ['portal enabled before the portal exists', { ...base, portal: { enabled: true } }, /portal\.enabled: .*not available yet.*leave portal\.enabled false/],
+    ['portal publicUrl over plain http to a public host', { ...base, portal: { publicUrl: 'http://secure.example.org' } }, /portal\.publicUrl: .*use https:\/\//],
+    ['portal publicUrl with a fragment', { ...base, portal: { publicUrl: 'https://secure.example.org/#x' } }, /portal\.publicUrl: .*fragments/],
+    ['portal certFile without keyFile', { ...base, portal: { certFile: '/x.crt' } }, /portal\.keyFile: .*give both certFile and keyFile/],
+    ['portal expiry under an hour', { ...base, portal: { expiry: '5m' } }, /portal\.expiry: .*at least 3600000 ms/],
+    ['portal branding colour', { ...base, portal: { branding: { colour: 'blue' } } }, /portal\.branding\.colour: .*#1f4e79/],
+    ['portal trusted proxy that is not an address', { ...base, portal: { trustedProxies: ['proxy'] } }, /portal\.trustedProxies\[0\]: .*CIDR/],
     ['policy profile for an unknown connector', { ...base, policy: { profiles: { connectors: { nope: { minimumProtection: 'tls' } } } } }, /policy\.profiles\.connectors\.nope: .*unknown connector "nope"/],
     ['no connectors', { ...base, connectors: [] }, /connectors: got \[\]: configure at least one connector/],
     ['unknown connector on listener', { ...base, smtp: { listeners: [{ name: 'relay', tls: 'none', connectors: ['nope'] }] } }, /smtp\.listeners\[0\]\.connectors\[0\]: got "nope": unknown connector "nope"; name one of: c/],
