@@ -151,6 +151,31 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX portal_recipients_token ON portal_recipients(token_hash);
   `,
+  // 8: portal sign-in codes and lockouts (portal issue): only HMACs of codes, never the codes
+  `
+  CREATE TABLE portal_codes (
+    code_id      TEXT PRIMARY KEY,           -- random, 128 bits, hex
+    deposit_id   TEXT NOT NULL REFERENCES portal_messages(deposit_id) ON DELETE CASCADE,
+    recipient    TEXT NOT NULL,              -- address, lower case
+    code_hash    TEXT NOT NULL,              -- hex HMAC-SHA-256 under a key derived from the master key
+    salt         TEXT NOT NULL,              -- hex, 128 random bits per code
+    digits       INTEGER NOT NULL,           -- 6..8
+    expires_at   INTEGER NOT NULL,           -- ms since epoch; set to the issue time of a newer code that replaces it
+    wrong_tries  INTEGER NOT NULL DEFAULT 0,
+    used_at      INTEGER,                    -- signed in with it (single use)
+    created_at   INTEGER NOT NULL            -- ms since epoch
+  );
+  CREATE INDEX portal_codes_recipient ON portal_codes(deposit_id, recipient, created_at);
+  CREATE INDEX portal_codes_expires ON portal_codes(expires_at);
+  CREATE TABLE portal_lockouts (
+    deposit_id   TEXT NOT NULL REFERENCES portal_messages(deposit_id) ON DELETE CASCADE,
+    recipient    TEXT NOT NULL,              -- address, lower case
+    lock_count   INTEGER NOT NULL,           -- locks so far; the backoff doubles with each
+    locked_until INTEGER NOT NULL,           -- ms since epoch: no new code before this
+    PRIMARY KEY (deposit_id, recipient)
+  );
+  CREATE INDEX portal_lockouts_until ON portal_lockouts(locked_until);
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {
