@@ -163,7 +163,8 @@ export class LocalObjectStore implements ObjectStore {
     for (const name of names) {
       const path = join(this.tmpDir, name);
       try {
-        if (now - (await stat(path)).mtimeMs < minAgeMs) continue;
+        // minAgeMs 0 removes every temp file (the clock and file times need not agree to the millisecond)
+        if (minAgeMs > 0 && now - (await stat(path)).mtimeMs < minAgeMs) continue;
         await unlink(path);
         removed++;
       } catch (err) {
