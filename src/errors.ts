@@ -113,6 +113,11 @@ export const ERROR_CODES = {
     temporary: true,
     smtp: { code: 421, enhanced: '4.4.2' },
   },
+  SG_TOO_MANY_JUNK_COMMANDS: {
+    message: 'Too many commands that send no mail',
+    temporary: true,
+    smtp: { code: 421, enhanced: '4.7.0' },
+  },
 
   // message content
   SG_MESSAGE_TOO_BIG: {

@@ -148,6 +148,12 @@ export const configSchema = z
           .min(1000)
           .default(30_000)
           .describe('Longest one command line (AUTH continuation lines included) may take from its first byte to its CRLF; then 421 4.4.2 and close. A byte trickled in resets idleTimeoutMs, not this.'),
+        maxJunkCommands: z
+          .number()
+          .int()
+          .min(0)
+          .default(100)
+          .describe('NOOP, RSET, VRFY and HELP allowed per session between accepted messages (as Postfix\'s smtpd_junk_command_limit); more get 421 4.7.0 and close. 0: no limit.'),
         tlsHandshakeTimeoutMs: z.number().int().min(1000).default(30_000).describe('Longest a TLS handshake (STARTTLS or implicit TLS) may take before the connection is closed.'),
         shutdownTimeoutMs: z.number().int().min(0).default(30_000).describe('On SIGTERM, how long in-flight DATA transfers may take to finish.'),
         bareLineEndings: z.enum(['normalize', 'reject']).default('normalize').describe('Bare CR or LF inside DATA: normalize to CRLF (default) or reject with 550 5.6.0. End of data is only ever <CRLF>.<CRLF>.'),

@@ -27,6 +27,7 @@ import { acceptMessage } from './accept-message.js';
 import { addressDomain, chooseConnector, compileConnector, connectorsForClient, type ClientCertFacts, type ConnectorRule } from './connector-policy.js';
 import { installBdat } from './bdat.js';
 import { installCommandTimeout, type CommandTimeoutOptions } from './command-timeout.js';
+import { installJunkCommandLimit, resetJunkCount, type JunkCommandOptions } from './junk-commands.js';
 import { answerAfterHalfClose, installHalfCloseHandling } from './half-close.js';
 import { installReplyCodePatch } from './reply-codes.js';
 import { clientCertFacts, connectorCas, listenerTls } from './tls-material.js';
@@ -37,6 +38,7 @@ installBdat();
 installHalfCloseHandling();
 installTlsHandshakeBounds();
 installCommandTimeout();
+installJunkCommandLimit();
 
 export interface IngressDeps {
   readonly db: Database;
@@ -186,10 +188,11 @@ export class Ingress {
         continue;
       }
       const tls = listenerTls(config, found.i, next.connectors);
-      const options = running.server.options as SMTPServerOptions & CommandTimeoutOptions & Record<string, unknown>;
+      const options = running.server.options as SMTPServerOptions & CommandTimeoutOptions & JunkCommandOptions & Record<string, unknown>;
       options.size = config.smtp.maxMessageBytes;
       options.socketTimeout = config.smtp.idleTimeoutMs;
       options.commandTimeoutMs = config.smtp.commandTimeoutMs;
+      options.maxJunkCommands = config.smtp.maxJunkCommands;
       options.closeTimeout = config.smtp.shutdownTimeoutMs;
       options.tlsHandshakeTimeout = config.smtp.tlsHandshakeTimeoutMs;
       options.maxClients = hardConnectionCap(config.smtp.maxConnections);
@@ -245,7 +248,7 @@ export class Ingress {
     return out;
   }
 
-  private serverOptions(listener: ListenerConfig, index: number): SMTPServerOptions & CommandTimeoutOptions {
+  private serverOptions(listener: ListenerConfig, index: number): SMTPServerOptions & CommandTimeoutOptions & JunkCommandOptions {
     const { config } = this.runtime;
     const tls = listenerTls(config, index, this.runtime.connectors);
     return {
@@ -275,6 +278,9 @@ export class Ingress {
       socketTimeout: config.smtp.idleTimeoutMs,
       // a whole command line within this (command-timeout.ts): trickled bytes reset only the idle timer
       commandTimeoutMs: config.smtp.commandTimeoutMs,
+      // commands that send no mail, per session between accepted messages (junk-commands.ts)
+      maxJunkCommands: config.smtp.maxJunkCommands,
+      onJunkLimit: (session: SMTPServerSession) => this.sessions.get(session.id)?.log.info({ event: 'JUNK_COMMAND_LIMIT', reason: 'SG_TOO_MANY_JUNK_COMMANDS', reply: '421 4.7.0' }, 'too many commands that send no mail; session closed'),
       onCommandTimeout: (session) => this.sessions.get(session.id)?.log.info({ event: 'COMMAND_TIMEOUT', reason: 'SG_COMMAND_TIMEOUT', reply: '421 4.4.2' }, 'command line not completed in time; session closed'),
       closeTimeout: config.smtp.shutdownTimeoutMs,
       // read by tls-handshake.ts
@@ -504,6 +510,7 @@ export class Ingress {
         { event: 'MESSAGE_ACCEPTED', queueId, connectorId: connector.name, bytes: accepted.size, recipients: envelope.rcptTo.length, senderDomain: addressDomain(envelope.mailFrom ? envelope.mailFrom.address : ''), bareLineEndings: accepted.bareLineEndings },
         'message queued',
       );
+      resetJunkCount(session);
       cb(null, `2.0.0 Ok: queued as ${queueId}`);
       this.deps.onQueued?.(queueId, connector.name);
     } catch (err) {

@@ -28,7 +28,7 @@ beforeAll(async () => {
   // The submission listener (AUTH after STARTTLS) uses the test certificate setupGateway wrote.
   await setup.writeConfig({
     connectors: CONNECTORS,
-    smtp: { commandTimeoutMs: 2000 },
+    smtp: { commandTimeoutMs: 2000, maxJunkCommands: 5 },
     listeners: [
       { name: 'relay', host: '127.0.0.1', port: 0, tls: 'none' },
       { name: 'submission', host: '127.0.0.1', port: 0, tls: 'starttls', auth: true, certFile: join(setup.dir, 'certs', 'server.crt'), keyFile: join(setup.dir, 'certs', 'server.key') },
@@ -240,6 +240,29 @@ describe('command line time limit (smtp.commandTimeoutMs)', () => {
     await sleep(100);
     c.write('OP\r\n');
     expect((await c.read()).code).toBe(250);
+    await c.quit();
+  });
+});
+
+describe('commands that send no mail (smtp.maxJunkCommands, here 5)', () => {
+  it('closes a session after more than 5 NOOP/RSET/VRFY/HELP with 421 4.7.0', async () => {
+    const c = await session();
+    for (const cmd of ['NOOP', 'RSET', 'VRFY postmaster', 'HELP', 'NOOP']) expect((await c.command(cmd)).code).toBeLessThan(400);
+    const reply = await c.command('NOOP');
+    expect(reply.text).toBe('421 4.7.0 gw.test Too many commands that send no mail');
+    await c.closedByPeer();
+    expect(gw.logLines().some((l) => l.event === 'JUNK_COMMAND_LIMIT' && l.reason === 'SG_TOO_MANY_JUNK_COMMANDS')).toBe(true);
+  });
+
+  it('counts again after every accepted message, so RSET between the messages of a long connection never reaches the limit', async () => {
+    const c = await session();
+    for (let i = 0; i < 4; i++) {
+      for (const cmd of ['RSET', 'NOOP', 'NOOP', 'RSET']) expect((await c.command(cmd)).code).toBe(250);
+      expect((await c.command('MAIL FROM:<alice@example.com>')).code).toBe(250);
+      expect((await c.command('RCPT TO:<bob@example.net>')).code).toBe(250);
+      expect((await c.data(dataPayload(`Subject: junk-reset ${i}\r\n\r\nbody\r\n`))).text).toMatch(/^250 2\.0\.0 Ok: queued as /);
+    }
+    expect((await c.command('NOOP')).code).toBe(250);
     await c.quit();
   });
 });
