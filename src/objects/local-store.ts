@@ -20,9 +20,8 @@ import type { Dirent } from 'node:fs';
 import { chmod, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { SealgateError } from '../errors.js';
-import { SpoolFileWriter } from '../spool/file-writer.js';
+import { writeNewFile } from '../spool/file-writer.js';
 import { type ObjectStore, objectKeyProblem, validateObjectKey, validateObjectPrefix } from './object-store.js';
 import { fsyncDir } from '../fs/fsync-dir.js';
 
@@ -183,26 +182,15 @@ export class LocalObjectStore implements ObjectStore {
   async put(key: string, source: Readable): Promise<{ bytes: number }> {
     const finalPath = this.pathOf(key);
     const tmpPath = join(this.tmpDir, `${this.random(12).toString('hex')}.tmp`);
-    // the writer owns the descriptor (file-writer.ts): this method never closes it,
-    // it only waits until the writer has, before the temp file is removed or renamed
-    let out: SpoolFileWriter;
+    // the writer owns the descriptor (file-writer.ts); it is closed before the temp file is renamed
+    let bytes: number;
     try {
-      out = await SpoolFileWriter.create(tmpPath);
+      bytes = await writeNewFile(tmpPath, source);
     } catch (err) {
       source.destroy();
       throw storageError(err);
     }
     try {
-      await pipeline(source, out);
-    } catch (err) {
-      out.destroy();
-      await out.released;
-      await unlink(tmpPath).catch(() => undefined);
-      throw storageError(err);
-    }
-    const closeError = await out.released;
-    try {
-      if (closeError) throw closeError;
       const dir = dirname(finalPath);
       const created = await makeDirs(dir);
       await rename(tmpPath, finalPath);
@@ -213,7 +201,7 @@ export class LocalObjectStore implements ObjectStore {
       await unlink(tmpPath).catch(() => undefined);
       throw storageError(err);
     }
-    return { bytes: out.bytesWritten };
+    return { bytes };
   }
 
   get(key: string): Readable {

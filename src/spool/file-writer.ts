@@ -16,8 +16,9 @@
  * `_destroy` closes the descriptor even with `autoClose: false`, so a caller
  * that closes it too closes it twice.
  */
-import { open, type FileHandle } from 'node:fs/promises';
-import { Writable } from 'node:stream';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { Writable, type Readable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 export class SpoolFileWriter extends Writable {
   /** Encrypted bytes written to the file. */
@@ -96,4 +97,30 @@ export class SpoolFileWriter extends Writable {
         },
       );
   }
+}
+
+/**
+ * Creates `path` (it must not exist, mode 0600) and streams `source` through
+ * `stages` into it; the content is fsync'd and the descriptor closed before
+ * this resolves with the bytes written. On any failure the descriptor is
+ * released first, then the file removed, and the original error rethrown.
+ * `source` is left alone when the file cannot even be created.
+ */
+export async function writeNewFile(path: string, source: Readable, stages: readonly Transform[] = []): Promise<number> {
+  const out = await SpoolFileWriter.create(path);
+  let failure: unknown;
+  try {
+    await pipeline([source, ...stages, out]);
+  } catch (err) {
+    failure = err;
+    // pipeline destroyed it already unless the failure came before it started
+    out.destroy();
+  }
+  const closeError = await out.released;
+  failure ??= closeError;
+  if (failure !== undefined) {
+    await unlink(path).catch(() => undefined);
+    throw failure;
+  }
+  return out.bytesWritten;
 }

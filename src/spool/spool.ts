@@ -18,11 +18,10 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { SealgateError } from '../errors.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { createDecryptStream, createEncryptStream } from './crypt-stream.js';
-import { SpoolFileWriter } from './file-writer.js';
+import { writeNewFile } from './file-writer.js';
 import { fsyncDir } from '../fs/fsync-dir.js';
 
 export interface PendingSpoolFile {
@@ -73,31 +72,13 @@ export class Spool {
     const tmpPath = join(this.tmpDir, id);
     const finalPath = this.pathFor(id);
     let committed = false;
-    // the writer owns the descriptor (see file-writer.ts): this function never closes it,
-    // it only waits until the writer has, before the file is removed or renamed
-    let out: SpoolFileWriter;
+    // the writer owns the descriptor (see file-writer.ts); it is closed before the file is renamed
+    let bytes: number;
     try {
-      out = await SpoolFileWriter.create(tmpPath);
+      bytes = await writeNewFile(tmpPath, source, [...stages, createEncryptStream(this.keyring, id)]);
     } catch (err) {
       throw storageError(err);
     }
-    try {
-      const encrypt = createEncryptStream(this.keyring, id);
-      // the writer fsyncs in its _final, before 'finish'
-      await pipeline([source, ...stages, encrypt, out]);
-    } catch (err) {
-      // pipeline destroyed it already unless the failure came before it started
-      out.destroy();
-      await out.released;
-      await unlink(tmpPath).catch(() => undefined);
-      throw storageError(err);
-    }
-    const closeError = await out.released;
-    if (closeError) {
-      await unlink(tmpPath).catch(() => undefined);
-      throw storageError(closeError);
-    }
-    const bytes = out.bytesWritten;
     const discard = async (): Promise<void> => {
       await unlink(committed ? finalPath : tmpPath).catch(() => undefined);
     };
