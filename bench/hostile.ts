@@ -18,13 +18,14 @@
  *   npm run bench:hostile -- repro      # one part
  *   HOSTILE_SESSIONS=2000 HOSTILE_SEED=42 npm run bench:hostile -- fuzz
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { issueCertificate } from '../src/tls/x509.js';
 import { startDnsZone, type DnsZone } from '../test/helpers/dns-zone.js';
 import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../test/helpers/gateway.js';
 import { garbageSession, goodSession as sendGood, hostileSession, makeMessage, seededRandom, type DropKind, type TransferKind } from '../test/helpers/hostile-client.js';
 import { startMxServer, type MxServer } from '../test/helpers/mx-server.js';
 import { stripTraceHeaders, withDb } from '../test/helpers/spool-reader.js';
+import { openFds } from '../test/helpers/fds.js';
 
 const REPRO_SESSIONS = Number(process.env.HOSTILE_REPRO ?? 600);
 const FUZZ_SESSIONS = Number(process.env.HOSTILE_SESSIONS ?? 10_000);
@@ -46,10 +47,6 @@ function check(ok: boolean, what: string): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
-
-async function openFds(pid: number): Promise<number> {
-  return (await readdir(`/proc/${pid}/fd`)).length;
-}
 
 async function rssMb(pid: number): Promise<number> {
   const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));

@@ -27,6 +27,7 @@ import { garbageSession, goodSession as sendGood, hostileSession, makeMessage, s
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
 import { stripTraceHeaders, withDb } from '../helpers/spool-reader.js';
 import { until } from '../helpers/wait.js';
+import { openFds } from '../helpers/fds.js';
 
 const HOSTILE_SESSIONS = 2000;
 const GOOD_MESSAGES = 120;
@@ -38,10 +39,6 @@ let setup: TestSetup;
 let gw: RunningGateway;
 let zone: DnsZone;
 let sink: MxServer;
-
-async function openFds(pid: number): Promise<number> {
-  return (await readdir(`/proc/${pid}/fd`)).length;
-}
 
 async function spoolFiles(dataDir: string): Promise<string[]> {
   const out: string[] = [];

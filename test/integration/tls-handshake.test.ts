@@ -5,13 +5,13 @@
  * smtp.tlsHandshakeTimeoutMs — long before the idle timeout. On the implicit
  * TLS listener too. The daemon's descriptors return to where they were.
  */
-import { readdir } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { RawSmtp } from '../helpers/smtp-client.js';
 import { until } from '../helpers/wait.js';
+import { openFds } from '../helpers/fds.js';
 
 let setup: TestSetup;
 let gw: RunningGateway;
@@ -35,10 +35,6 @@ afterAll(async () => {
   await gw?.stop();
   await setup?.cleanup();
 });
-
-async function openFds(): Promise<number> {
-  return (await readdir(`/proc/${gw.proc.pid ?? 0}/fd`)).length;
-}
 
 /** A raw socket on the plain listener that has had its 220 to STARTTLS. */
 async function afterStarttls(pipelined = ''): Promise<{ socket: Socket; closed: Promise<void> }> {
@@ -65,13 +61,13 @@ describe('TLS handshake bounds', () => {
     await client.command('EHLO warm.test');
     await client.quit();
     await new Promise((r) => setTimeout(r, 300));
-    const baseline = await openFds();
+    const baseline = await openFds(gw.proc.pid ?? 0);
     const sessions = await Promise.all(Array.from({ length: 20 }, (_, i) => afterStarttls(i % 2 ? 'MAIL FROM:<a@example.com>\r\nQUIT\r\n' : '')));
     for (const s of sessions) s.socket.end();
     // the server closes its side at once: without the fix these sessions stayed open for the idle timeout
     expect(await Promise.all(sessions.map((s) => closesWithin(s.closed, 20_000)))).toEqual(sessions.map(() => true));
     let fds = 0;
-    await until('descriptors back at baseline', async () => (fds = await openFds()) <= baseline, { timeoutMs: 20_000, context: () => `${fds} open, baseline ${baseline}` });
+    await until('descriptors back at baseline', async () => (fds = await openFds(gw.proc.pid ?? 0)) <= baseline, { timeoutMs: 20_000, context: () => `${fds} open, baseline ${baseline}` });
     expect(gw.proc.exitCode).toBe(null);
   });
 

@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSealgateError } from '../../src/errors.js';
 import { LocalObjectStore } from '../../src/objects/local-store.js';
 import { objectKeyProblem, validateObjectKey, validateObjectPrefix } from '../../src/objects/object-store.js';
+import { openFds } from '../helpers/fds.js';
 
 let dir: string;
 let store: LocalObjectStore;
@@ -36,11 +37,6 @@ async function collect(it: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
   for await (const k of it) out.push(k);
   return out;
-}
-
-/** This process's open descriptors (Linux). */
-async function openFds(): Promise<number> {
-  return (await readdir('/proc/self/fd')).length;
 }
 
 /** Every regular file under `root`, relative. */

@@ -16,6 +16,7 @@ import { migrate } from '../../src/db/schema.js';
 import { isSealgateError } from '../../src/errors.js';
 import { LocalObjectStore } from '../../src/objects/local-store.js';
 import { hashPortalToken, PortalStore } from '../../src/portal/portal-store.js';
+import { openFds } from '../helpers/fds.js';
 
 const NOW = Date.UTC(2026, 11, 4, 9, 0, 0);
 const DAY = 24 * 3600 * 1000;
@@ -302,10 +303,9 @@ describe('PortalStore', () => {
   });
 
   it('releases every descriptor: deposits, full and abandoned reads, shreds', async () => {
-    const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
     // warm up lazily opened handles (WAL, shm)
     await portal.deposit({ queueId: 'QW', source: Readable.from([mime(100)]), recipients, expiresAt: NOW + DAY, now: NOW });
-    const before = await fds();
+    const before = await openFds();
     for (let i = 0; i < 5; i++) {
       const dep = await portal.deposit({ queueId: `QD${i}`, source: Readable.from([mime(300_000)]), recipients, expiresAt: NOW + DAY, now: NOW });
       await readAll(await portal.open(dep.depositId));
@@ -317,7 +317,7 @@ describe('PortalStore', () => {
     }
     // the object stream behind an abandoned read closes on its own schedule
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await fds()).toBe(before);
+    expect(await openFds()).toBe(before);
   });
 
   it('concurrent deposits each get their own copy and key', async () => {

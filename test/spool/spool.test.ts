@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
 import { isSealgateError } from '../../src/errors.js';
 import { Spool } from '../../src/spool/spool.js';
+import { openFds } from '../helpers/fds.js';
 
 let dir: string;
 let spool: Spool;
@@ -39,11 +40,6 @@ const upper = (): Transform =>
       done(null, Buffer.from(chunk.toString('latin1').toUpperCase(), 'latin1'));
     },
   });
-
-/** This process's open descriptors (Linux). */
-async function openFds(): Promise<number> {
-  return (await readdir('/proc/self/fd')).length;
-}
 
 /** A source that sends `before` bytes in small pieces, then fails like a client that went away. */
 function droppingSource(before: number): PassThrough {
