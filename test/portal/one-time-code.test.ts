@@ -3,7 +3,7 @@
  * sampling, HMAC with salt), checking (single use, life, tries, malformed
  * input), the lockout schedule and the per-recipient request limit.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   checkCode,
@@ -17,6 +17,7 @@ import {
   mayIssueCode,
   normalizeAttempt,
 } from '../../src/portal/one-time-code.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
 
 const NOW = Date.UTC(2026, 11, 4, 9, 0, 0);
 const MIN = 60_000;
@@ -38,20 +39,7 @@ function scripted(bytes: number[]): { random: (n: number) => Buffer; calls: numb
   };
 }
 
-/** Deterministic pseudo-random bytes (SHA-256 counter stream). */
-function seeded(seed: string): (n: number) => Buffer {
-  let counter = 0;
-  return (n) => {
-    const parts: Buffer[] = [];
-    let have = 0;
-    while (have < n) {
-      const block = createHash('sha256').update(`${seed}:${counter++}`).digest();
-      parts.push(block);
-      have += block.length;
-    }
-    return Buffer.concat(parts).subarray(0, n);
-  };
-}
+const seeded = (seed: string): ((n: number) => Buffer) => seededBytes(seed).random;
 
 const SALT = Array.from({ length: 16 }, (_, i) => i);
 

@@ -4,7 +4,7 @@
  * readable is stored (no plaintext in the object, no token in the database);
  * BCC visibility; shredding destroys the key and the object.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { isSealgateError } from '../../src/errors.js';
 import { LocalObjectStore } from '../../src/objects/local-store.js';
 import { hashPortalToken, PortalStore } from '../../src/portal/portal-store.js';
 import { openFds } from '../helpers/fds.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
 
 const NOW = Date.UTC(2026, 11, 4, 9, 0, 0);
 const DAY = 24 * 3600 * 1000;
@@ -35,26 +36,6 @@ function mime(size = 200_000): Buffer {
 }
 
 /** Deterministic random source (a SHA-256 counter stream) and a record of what it gave out. */
-function seededRandom(seed: string): { random: (n: number) => Buffer; given: Buffer[] } {
-  let counter = 0;
-  const given: Buffer[] = [];
-  return {
-    given,
-    random: (n) => {
-      const parts: Buffer[] = [];
-      let have = 0;
-      while (have < n) {
-        const block = createHash('sha256').update(`${seed}:${counter++}`).digest();
-        parts.push(block);
-        have += block.length;
-      }
-      const out = Buffer.concat(parts).subarray(0, n);
-      given.push(Buffer.from(out));
-      return out;
-    },
-  };
-}
-
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sealgate-portal-'));
   db = await Database.open(join(dir, 'sealgate.db'));
@@ -275,7 +256,7 @@ describe('PortalStore', () => {
   });
 
   it('takes every random value from the injected source', async () => {
-    const seeded = seededRandom('portal-test');
+    const seeded = seededBytes('portal-test');
     const store = new PortalStore({ db, objects, keyring, random: seeded.random });
     const dep = await store.deposit({ queueId: 'QS', source: Readable.from([mime(100)]), recipients, expiresAt: NOW + DAY, now: NOW });
     // deposit id, data key, then one token per recipient
