@@ -83,6 +83,36 @@ export type AuditEventDataMap = {
   'delivery:loop_detected': { queueId: string; domain: string; hosts: string[]; outcome: string };
   /** At start, recipients left in flight by a stopped or crashed daemon were returned to the queue. */
   'delivery:recovered': { recipients: number };
+  /** A recipient's portal copy was stored (its queue state is now final: delivered to the portal); `depositId` names the copy. */
+  'portal:deposited': { queueId: string; depositId: string; recipient: string };
+  /** The notification mail for a portal recipient was queued as `noticeQueueId`. */
+  'portal:notification_queued': { queueId: string; depositId: string; recipient: string; noticeQueueId: string };
+  /** A sign-in code was mailed (queued as `noticeQueueId`); never the code. */
+  'portal:code_sent': { depositId: string; recipient: string; remoteIp: string; noticeQueueId: string };
+  /** A code request was refused: `reason` locked | rate. */
+  'portal:code_refused': { depositId: string; recipient: string; remoteIp: string; reason: string };
+  /** A wrong, expired or used code was entered; `outcome` is the check's outcome, `triesLeft` on the current code. */
+  'portal:code_failed': { depositId: string; recipient: string; remoteIp: string; outcome: string; triesLeft: number };
+  /** Too many wrong codes: no new code for this recipient of this message until `until` (ms since the epoch). */
+  'portal:locked': { depositId: string; recipient: string; remoteIp: string; until: number };
+  /** A recipient signed in; `method` code | passkey. */
+  'portal:signed_in': { depositId: string; recipient: string; remoteIp: string; method: string };
+  'portal:signed_out': { depositId: string; recipient: string; remoteIp: string };
+  /** A passkey was registered for `recipient` (its credential id's SHA-256, never the key). */
+  'portal:passkey_registered': { recipient: string; remoteIp: string; credential: string };
+  /** The message was shown to a signed-in recipient. */
+  'portal:viewed': { depositId: string; recipient: string; remoteIp: string };
+  /** An attachment was downloaded: its index in the message and its size (never its name). */
+  'portal:downloaded': { depositId: string; recipient: string; remoteIp: string; attachment: number; size: number };
+  /** A secure reply was accepted into the queue as `replyQueueId`. */
+  'portal:replied': { depositId: string; recipient: string; remoteIp: string; replyQueueId: string; size: number; recipients: number };
+  /** An operator or the sender revoked the message; `operator` is the OS user or the sender address. */
+  'portal:revoked': { depositId: string; queueId: string; operator: string };
+  /**
+   * Disposal record: the copy's key was destroyed and its ciphertext removed
+   * (crypto-shredding). `reason`: expired | revoked | purged.
+   */
+  'portal:shredded': { depositId: string; queueId: string; reason: string };
 };
 
 export type AuditEventType = keyof AuditEventDataMap;
@@ -148,6 +178,20 @@ export const AUDIT_EVENT_FIELDS = {
   'delivery:portal_fallback': { queueId: 'string', recipient: 'string', requirement: 'string' },
   'delivery:loop_detected': { queueId: 'string', domain: 'string', hosts: 'string[]', outcome: 'string' },
   'delivery:recovered': { recipients: 'integer' },
+  'portal:deposited': { queueId: 'string', depositId: 'string', recipient: 'string' },
+  'portal:notification_queued': { queueId: 'string', depositId: 'string', recipient: 'string', noticeQueueId: 'string' },
+  'portal:code_sent': { depositId: 'string', recipient: 'string', remoteIp: 'string', noticeQueueId: 'string' },
+  'portal:code_refused': { depositId: 'string', recipient: 'string', remoteIp: 'string', reason: 'string' },
+  'portal:code_failed': { depositId: 'string', recipient: 'string', remoteIp: 'string', outcome: 'string', triesLeft: 'integer' },
+  'portal:locked': { depositId: 'string', recipient: 'string', remoteIp: 'string', until: 'integer' },
+  'portal:signed_in': { depositId: 'string', recipient: 'string', remoteIp: 'string', method: 'string' },
+  'portal:signed_out': { depositId: 'string', recipient: 'string', remoteIp: 'string' },
+  'portal:passkey_registered': { recipient: 'string', remoteIp: 'string', credential: 'string' },
+  'portal:viewed': { depositId: 'string', recipient: 'string', remoteIp: 'string' },
+  'portal:downloaded': { depositId: 'string', recipient: 'string', remoteIp: 'string', attachment: 'integer', size: 'integer' },
+  'portal:replied': { depositId: 'string', recipient: 'string', remoteIp: 'string', replyQueueId: 'string', size: 'integer', recipients: 'integer' },
+  'portal:revoked': { depositId: 'string', queueId: 'string', operator: 'string' },
+  'portal:shredded': { depositId: 'string', queueId: 'string', reason: 'string' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 
 /** Every event type, at run time. */
