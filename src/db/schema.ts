@@ -176,6 +176,33 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX portal_lockouts_until ON portal_lockouts(locked_until);
   `,
+  // 9: portal deposit from the queue, reading sessions, passkeys, replies (portal issue)
+  `
+  ALTER TABLE portal_messages ADD COLUMN sender TEXT NOT NULL DEFAULT '';  -- envelope sender of the original: where secure replies go
+  ALTER TABLE portal_messages ADD COLUMN revoked_by TEXT;                   -- OS user or sender address that revoked it
+  ALTER TABLE portal_recipients ADD COLUMN replied_at INTEGER;              -- last secure reply, ms since epoch
+  CREATE TABLE portal_sessions (
+    session_hash TEXT PRIMARY KEY,           -- hex sha256 of the cookie value; the value itself is never stored
+    deposit_id   TEXT NOT NULL REFERENCES portal_messages(deposit_id) ON DELETE CASCADE,
+    recipient    TEXT NOT NULL,              -- address, lower case
+    method       TEXT NOT NULL,              -- code | passkey
+    csrf_token   TEXT NOT NULL,              -- random, per session; every form carries it
+    created_at   INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,           -- idle timeout counts from here
+    remote_ip    TEXT NOT NULL
+  );
+  CREATE INDEX portal_sessions_seen ON portal_sessions(last_seen_at);
+  CREATE TABLE portal_passkeys (
+    credential_id TEXT PRIMARY KEY,          -- base64url WebAuthn credential id
+    recipient     TEXT NOT NULL,             -- address, lower case: a passkey opens every message to this address
+    public_key    BLOB NOT NULL,             -- COSE public key
+    counter       INTEGER NOT NULL DEFAULT 0,
+    transports    TEXT,                      -- JSON array
+    created_at    INTEGER NOT NULL,
+    last_used_at  INTEGER
+  );
+  CREATE INDEX portal_passkeys_recipient ON portal_passkeys(recipient);
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {
