@@ -1,0 +1,20 @@
+/**
+ * The portal's outgoing mail, as a port: the web pages ask for a sign-in
+ * code mail through this interface; the daemon's implementation
+ * (portal-mail.ts) builds the mail and queues it durably like any other
+ * message. Nothing here carries message content.
+ */
+export interface CodeMailInput {
+  readonly depositId: string;
+  /** The recipient's address, as deposited. */
+  readonly recipient: string;
+  /** The code: written into the mail's text part as its only 6–8 digit number, never logged or audited. */
+  readonly code: string;
+  /** ms since the epoch: when the code stops working. */
+  readonly expiresAt: number;
+}
+
+export interface PortalMailer {
+  /** Queues the sign-in code mail; resolves with that mail's queue id once its rows are committed. */
+  sendCode(input: CodeMailInput): Promise<string>;
+}
