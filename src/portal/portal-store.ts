@@ -20,7 +20,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { type Keyring, unwrapKey, wrapKey } from '../crypto/keyring.js';
-import type { Database } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { SealgateError } from '../errors.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { createKeyedDecryptStream, createKeyedEncryptStream, KEYED_DATA_KEY_LENGTH } from '../spool/crypt-stream.js';
@@ -48,6 +48,8 @@ export interface DepositInput {
   readonly expiresAt: number;
   /** ms since epoch. */
   readonly now: number;
+  /** Envelope sender of the original: where secure replies go. */
+  readonly sender?: string | undefined;
 }
 
 export interface DepositedRecipient {
@@ -62,6 +64,15 @@ export interface DepositResult {
   /** Bytes of the original MIME. */
   readonly size: number;
   readonly recipients: readonly DepositedRecipient[];
+}
+
+/** An object written, its rows not yet committed (prepareDeposit). */
+export interface PendingDeposit {
+  readonly result: DepositResult;
+  /** Inserts the deposit's rows in the caller's transaction. */
+  commit(tx: Queryable): Promise<void>;
+  /** Deletes the object: call when the transaction that commits the rows fails. */
+  discard(): Promise<void>;
 }
 
 export interface PortalRecipient {
@@ -154,6 +165,25 @@ export class PortalStore {
    * the rows fail, the object is deleted again.
    */
   async deposit(input: DepositInput): Promise<DepositResult> {
+    const pending = await this.prepareDeposit(input);
+    try {
+      await this.db.transaction((tx) => pending.commit(tx));
+    } catch (err) {
+      await pending.discard();
+      throw err;
+    }
+    return pending.result;
+  }
+
+  /**
+   * The first half of a deposit, for callers that commit the rows in a
+   * transaction of their own (the delivery step: the portal rows, the
+   * recipients' final state and the notifications in one commit). Writes the
+   * encrypted object (durable when this resolves); `commit(tx)` inserts the
+   * rows; `discard()` deletes the object when that transaction fails. A crash
+   * in between leaves an object no row names: removeOrphans takes it at start.
+   */
+  async prepareDeposit(input: DepositInput): Promise<PendingDeposit> {
     const recipients = dedupeRecipients(input.recipients);
     if (recipients.length === 0) {
       input.source.destroy();
@@ -191,12 +221,14 @@ export class PortalStore {
     } finally {
       dataKey.fill(0);
     }
-    try {
-      await this.db.transaction(async (tx) => {
+    const sender = input.sender ?? '';
+    return {
+      result: { depositId, size, recipients: issued },
+      commit: async (tx) => {
         await tx.run(
-          `INSERT INTO portal_messages (deposit_id, queue_id, object_key, wrapped_key, key_id, size, created_at, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          [depositId, input.queueId, objectKey, wrapped.wrapped, wrapped.keyId, size, input.now, input.expiresAt],
+          `INSERT INTO portal_messages (deposit_id, queue_id, object_key, wrapped_key, key_id, size, created_at, expires_at, sender)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [depositId, input.queueId, objectKey, wrapped.wrapped, wrapped.keyId, size, input.now, input.expiresAt, sender],
         );
         let seq = 0;
         for (const r of issued) {
@@ -208,12 +240,9 @@ export class PortalStore {
             hashPortalToken(r.token),
           ]);
         }
-      });
-    } catch (err) {
-      await this.objects.delete(objectKey).catch(() => undefined);
-      throw err;
-    }
-    return { depositId, size, recipients: issued };
+      },
+      discard: () => this.objects.delete(objectKey).catch(() => undefined),
+    };
   }
 
   /**
