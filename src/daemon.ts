@@ -29,6 +29,7 @@ import { FreeSpaceProbe } from './spool/free-space.js';
 import { Spool } from './spool/spool.js';
 import { ensureDevCertificates } from './tls/dev-certs.js';
 import { VERSION } from './version.js';
+import { startPortalStorage, type PortalStorage } from './portal/portal-runtime.js';
 
 export function databasePath(config: Config): string {
   return join(resolve(config.dataDir), 'sealgate.db');
@@ -107,6 +108,11 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     (await db.all<{ state: string; n: number }>('SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state')).map((r) => ({ labels: { state: r.state }, value: r.n })),
   );
   const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
+  // the secure portal's storage and deposit step (portal.enabled): start-up cleanup first
+  let engineRef: DeliveryEngine | undefined;
+  const portal: PortalStorage | undefined = config.portal.enabled
+    ? await startPortalStorage({ config: () => config, db, spool, keyring, log, now, hostname, metrics, onQueued: () => engineRef?.wake() })
+    : undefined;
   // set once the listeners are bound: delivery never sends mail to our own listening addresses
   let ownAddresses: () => readonly { host: string; port: number }[] = () => [];
   const engine = config.delivery.enabled
@@ -123,8 +129,10 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         trustedCas,
         metrics,
         ownAddresses: () => ownAddresses(),
+        portal: portal?.depositor,
       })
     : undefined;
+  engineRef = engine;
   const inspectionPool =
     config.inspection.enabled && config.inspection.threads > 0
       ? new InspectionPool({
@@ -163,6 +171,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         pool: inspectionPool,
         smallMessageBytes: config.inspection.smallMessageSize,
         onInspected: () => engine?.wake(),
+        portalEnabled: () => portal !== undefined && config.portal.enabled,
         metrics,
         notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },
       })

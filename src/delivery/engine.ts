@@ -71,6 +71,12 @@ export interface EngineDeps {
   readonly ownAddresses?: () => readonly ListeningAddress[];
   /** This machine's addresses and loopback ranges; default: from os.networkInterfaces(). */
   readonly localAddresses?: () => readonly string[];
+  /**
+   * The secure portal's deposit step (portal enabled): recipients whose
+   * method is `portal` go there instead of to an MX. Absent: such recipients
+   * are never claimed (they wait, never sent weaker).
+   */
+  readonly portal?: { deposit(messageId: string, recipients: readonly { seq: number; address: string; bcc: boolean }[]): Promise<boolean> } | undefined;
 }
 
 /** What an attempt found besides the per-recipient records. */
@@ -95,6 +101,7 @@ interface ClaimedRecipient {
   readonly requirement: string;
   readonly delay_warned: number;
   readonly bcc: number;
+  readonly method: string | null;
 }
 
 interface Job {
@@ -102,6 +109,8 @@ interface Job {
   readonly domain: string;
   readonly requirement: TransportRequirement;
   readonly recipients: ClaimedRecipient[];
+  /** Recipients of the secure portal: deposited, not sent. */
+  readonly portal?: boolean;
 }
 
 interface MessageRow {
@@ -293,11 +302,13 @@ export class DeliveryEngine {
     const now = this.deps.now();
     const batch = Math.max(capacity * 4, 8);
     return this.deps.db.transaction(async (tx) => {
+      // without the portal, its recipients are not claimed: they wait, never sent weaker
+      const portalClause = this.deps.portal ? '' : ` AND (r.method IS NULL OR r.method <> 'portal')`;
       const select = (state: string, limit: number): Promise<ClaimedRecipient[]> =>
         tx.all<ClaimedRecipient>(
-          `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned, r.bcc
+          `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned, r.bcc, r.method
              FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1
-            WHERE r.state = ? AND r.next_attempt <= ?
+            WHERE r.state = ? AND r.next_attempt <= ?${portalClause}
             ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?`,
           [state, now, limit],
         );
@@ -314,6 +325,14 @@ export class DeliveryEngine {
       const jobs = new Map<string, Job>();
       const perDomain = new Map(this.activePerDomain);
       for (const row of rows) {
+        if (row.method === 'portal') {
+          // one deposit per message: every portal recipient of it in one job, no MX, no domain limits
+          const key = `${row.message_id}|portal`;
+          const existing = jobs.get(key);
+          if (existing) existing.recipients.push(row);
+          else if (jobs.size < capacity) jobs.set(key, { messageId: row.message_id, domain: '', requirement: 'may', recipients: [row], portal: true });
+          continue;
+        }
         const requirement = isTransportRequirement(row.requirement) ? row.requirement : 'may';
         // a blind copy is a job of its own, so no transaction names it beside other recipients
         const key = `${row.message_id}|${row.domain}|${requirement}${row.bcc ? `|bcc${row.seq}` : ''}`;
@@ -369,6 +388,11 @@ export class DeliveryEngine {
   }
 
   private async runJob(job: Job): Promise<void> {
+    if (job.portal && this.deps.portal) {
+      await this.deps.portal.deposit(job.messageId, job.recipients.map((r) => ({ seq: r.seq, address: r.address, bcc: r.bcc === 1 })));
+      this.deps.metrics?.inc('sealgate_delivery_attempts_total', { outcome: 'delivered' }, job.recipients.length);
+      return;
+    }
     const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite FROM messages WHERE id = ?', [job.messageId]);
     if (!message) return; // deleted by an operator meanwhile
     const posture = await this.bindingPosture(job, message);
@@ -674,7 +698,10 @@ export class DeliveryEngine {
             [outcome.state, outcome.state === 'deferred' ? outcome.nextAttempt : now, now, rec.reply.code ?? null, rec.reply.enhanced ?? null, rec.mx ?? null, rec.reply.text, final ? now : null, warned, final && notices.some((n) => n.action === 'failed') ? 1 : 0, r.message_id, r.seq],
           );
           if (portalFallbackDue(this.portalFallback, { requirement, tlsFailure: rec.reply.enhanced === '4.7.5' || rec.tlsFailure !== undefined, state: outcome.state, createdAt: message.created_at, now })) {
-            await tx.run(`UPDATE recipients SET state = 'held', method = 'portal', decision = ? WHERE message_id = ? AND seq = ? AND state = 'deferred'`, [
+            // with the portal on, straight to its deposit step; without it, held for an administrator
+            await tx.run(`UPDATE recipients SET state = ?, next_attempt = ?, method = 'portal', decision = ? WHERE message_id = ? AND seq = ? AND state = 'deferred'`, [
+              this.deps.portal ? 'queued' : 'held',
+              now,
               JSON.stringify([`no recipient MX met the transport requirement (${requirement}) for ${Math.round((now - message.created_at) / 60_000)} min: portal fallback`]),
               r.message_id,
               r.seq,

@@ -6,8 +6,10 @@
  * verdict, decide each recipient's method and requirement, and commit — in
  * one transaction — the raised requirements, the methods, the verdict
  * summary (categories, counts, confidences; never values) and an audit event.
- * Recipients whose method cannot be carried out (quarantine, block, and for
- * now E2E and portal) are held for an administrator: never sent weaker.
+ * Recipients whose method cannot be carried out (quarantine, block, for now
+ * E2E, and the portal while it is disabled) are held for an administrator:
+ * never sent weaker. Portal recipients of an enabled portal stay queued for
+ * the delivery engine, which deposits them (src/portal/deposit-step.ts).
  * Idempotent: a crash before the commit repeats the inspection.
  */
 import type { Database } from '../db/database.js';
@@ -54,6 +56,8 @@ export interface InspectorDeps {
   readonly smallMessageBytes?: number | undefined;
   /** Called after a message was inspected (wakes the delivery engine). */
   readonly onInspected?: () => void;
+  /** The secure portal is serving (portal.enabled): its method is deliverable, not held. */
+  readonly portalEnabled?: (() => boolean) | undefined;
   readonly metrics?: Metrics | undefined;
   /** For the notices the policy sends (blocked, held, rule matched). */
   readonly notices: {
@@ -181,12 +185,13 @@ export class Inspector {
       const probe = await loadProbe(this.deps.db, r.domain, now);
       recipients.push({ address: r.address, domain: r.domain, verifiedTls: probe ? explainProtectedMail(probe).method === 'tls-verified' : undefined });
     }
+    const portalEnabled = this.deps.portalEnabled?.() ?? false;
     const evaluation = evaluatePolicy({
       policy: policy.config,
       builtIn: builtInSettings(policy.e2eDomains),
       message: messageFacts(msg, extracted, verdict, tagged),
       recipients,
-      portalEnabled: false,
+      portalEnabled,
     });
     const decisions = evaluation.recipients;
     const methods = [...new Set(decisions.map((d) => d.method))];
@@ -221,7 +226,7 @@ export class Inspector {
             );
             continue;
           }
-          const hold = !DELIVERABLE.has(d.method);
+          const hold = !(DELIVERABLE.has(d.method) || (portalEnabled && d.method === 'portal'));
           // a blind copy (not in To/Cc) gets a transaction of its own: no other recipient's delivery carries it
           const bcc = visible.has(row.address.toLowerCase()) ? 0 : 1;
           await tx.run(

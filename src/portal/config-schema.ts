@@ -1,9 +1,7 @@
 /**
- * The `portal` section of the config (issue 11's contract names). The
- * portal's storage layer exists (portal-store.ts); its web listener,
- * notifications and deposit step do not yet, so `portal.enabled: true` is
- * refused at load with a clear message instead of being silently ignored:
- * mail that needs the portal stays held, never sent weaker.
+ * The `portal` section of the config (issue 11's contract names).
+ * `portal.linkKey: true` (zero-knowledge links) is refused at load with a
+ * clear message until it is built, instead of being silently ignored.
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -32,7 +30,7 @@ export function publicUrlProblem(value: string): string | undefined {
 export function portalSchema(cidr: z.ZodType<string>, hostPort: z.ZodType<string>) {
   return z
     .strictObject({
-      enabled: z.boolean().default(false).describe('Serve the secure message portal. Not available yet (only its storage exists): true is refused; portal-method mail stays held.'),
+      enabled: z.boolean().default(false).describe('Serve the secure message portal: recipients whose method is portal get an encrypted copy there and a notification mail with their link. Off: portal-method mail is held for an administrator, never sent weaker.'),
       listen: z
         .strictObject({
           host: z.string().refine((v) => isIP(v) !== 0 || v === 'localhost', { message: 'expected an IP address to bind, e.g. "127.0.0.1" or "::"' }).default('127.0.0.1').describe('Address the portal\'s HTTPS listener binds.'),
@@ -56,6 +54,8 @@ export function portalSchema(cidr: z.ZodType<string>, hostPort: z.ZodType<string
       replyRoute: hostPort.optional().describe('host:port of the organisation\'s own mail system for secure replies (default: normal MX routing, verified TLS).'),
       replyMaxBytes: z.number().int().min(0).max(150 * MiB).default(25 * MiB).describe('Largest secure reply, attachments included.'),
       trustedProxies: z.array(cidr).default([]).describe('Reverse proxies (IP or CIDR) whose X-Forwarded-For / X-Forwarded-Proto the portal believes.'),
+      notificationFrom: z.email({ message: 'expected an address such as "secure@example.org"' }).optional().describe('From address of notification and sign-in code mails (default portal@<hostname>); use an address of your own domain that SPF/DKIM cover.'),
+      showSubject: z.boolean().default(false).describe('Show the original Subject in notifications when inspection found nothing sensitive in it (default: always the neutral "Secure message").'),
       branding: z
         .strictObject({
           organisationName: z.string().min(1).max(120).default('Sealgate').describe('Organisation name in notification mails and portal pages.'),
@@ -72,8 +72,8 @@ export function portalSchema(cidr: z.ZodType<string>, hostPort: z.ZodType<string
       if ((p.certFile === undefined) !== (p.keyFile === undefined)) {
         ctx.addIssue({ code: 'custom', path: [p.certFile === undefined ? 'certFile' : 'keyFile'], message: 'give both certFile and keyFile, or neither (plain HTTP behind a reverse proxy)' });
       }
-      if (p.enabled) {
-        ctx.addIssue({ code: 'custom', path: ['enabled'], message: 'the secure portal is not available yet (only its storage exists); leave portal.enabled false: mail that needs the portal stays held, never sent weaker' });
+      if (p.linkKey) {
+        ctx.addIssue({ code: 'custom', path: ['linkKey'], message: 'zero-knowledge links are not available yet; leave portal.linkKey false' });
       }
     })
     .describe('Secure message portal (issue 11).');

@@ -1,0 +1,161 @@
+/**
+ * The delivery step for recipients whose method is `portal` (issue 11, item
+ * 1): the delivery engine claims them like any other recipients and hands
+ * them here instead of to an SMTP session.
+ *
+ *   1. one encrypted copy of the spooled original goes to the portal store
+ *      (object first, durable);
+ *   2. a notification mail per recipient is built and spooled;
+ *   3. one transaction: the deposit's rows, each recipient's final state
+ *      (`delivered`, to the portal), the notifications' queue rows, the
+ *      audit events, and — when every recipient is final — the message's
+ *      removal from the queue.
+ * A failure before the commit deletes what was written and rethrows (the
+ * engine returns the recipients to the queue); a crash before it leaves an
+ * object no row names, removed at the next start. So a recipient is
+ * "delivered to the portal" exactly when its copy and its notification exist.
+ *
+ * Nothing of the message is logged or audited: ids, addresses, counts.
+ */
+import type { Config } from '../config/schema.js';
+import type { Database, Queryable } from '../db/database.js';
+import { appendAuditEvent } from '../audit/log.js';
+import { readOriginalHeaders } from '../delivery/notices.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/registry.js';
+import { outerSubject, NEUTRAL_SUBJECT } from '../policy/decide.js';
+import type { Spool } from '../spool/spool.js';
+import { simpleParser } from 'mailparser';
+import { buildPortalNotification } from './notification.js';
+import type { PortalMailQueue, PreparedPortalMail } from './portal-mail.js';
+import type { PendingDeposit, PortalStore } from './portal-store.js';
+
+export interface PortalDepositRecipient {
+  readonly seq: number;
+  readonly address: string;
+  /** A blind copy: invisible to the other recipients. */
+  readonly bcc: boolean;
+}
+
+export interface PortalDepositDeps {
+  readonly db: Database;
+  readonly spool: Spool;
+  readonly store: PortalStore;
+  readonly mail: PortalMailQueue;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** The portal config in force, and its public URL (publicUrl or the embedded default). */
+  readonly portal: () => { readonly config: Config['portal']; readonly publicUrl: string };
+  /** Called once a message's every recipient is final, before its rows and spool file go. */
+  readonly onMessageFinished?: ((tx: Queryable, messageId: string) => Promise<void>) | undefined;
+  readonly metrics?: Metrics | undefined;
+}
+
+/** What the notification shows of the original: From, and the subject when allowed. */
+export interface OriginalSummary {
+  readonly fromName: string | undefined;
+  readonly fromAddress: string | undefined;
+  readonly subject: string;
+}
+
+/** Parses only the header block (bounded by readOriginalHeaders): no body is ever read here. */
+export async function summarizeHeaders(headerBlock: Buffer): Promise<OriginalSummary> {
+  const parsed = await simpleParser(Buffer.concat([headerBlock, Buffer.from('\r\n')]), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  const from = parsed.from?.value[0];
+  return { fromName: from?.name || undefined, fromAddress: from?.address || undefined, subject: parsed.subject ?? '' };
+}
+
+/** Pure: the subject the notification may carry: the original only when allowed and not sensitive. */
+export function notificationSubject(subject: string, subjectSensitive: boolean, showSubject: boolean): string {
+  if (!showSubject || subject.trim() === '') return NEUTRAL_SUBJECT;
+  return outerSubject(subject, subjectSensitive, 'portal').outer;
+}
+
+/** Pure: the verdict's subjectSensitive flag; a missing or unreadable verdict counts as sensitive. */
+export function subjectSensitiveOf(verdictJson: string | null): boolean {
+  if (!verdictJson) return true;
+  try {
+    const v = JSON.parse(verdictJson) as { subjectSensitive?: unknown };
+    return v.subjectSensitive !== false;
+  } catch {
+    return true;
+  }
+}
+
+export class PortalDepositor {
+  constructor(private readonly deps: PortalDepositDeps) {}
+
+  /** Deposits the recipients' copy and queues their notifications; returns whether the message is now finished. */
+  async deposit(messageId: string, recipients: readonly PortalDepositRecipient[]): Promise<boolean> {
+    const message = await this.deps.db.get<{ sender: string; verdict: string | null }>('SELECT sender, verdict FROM messages WHERE id = ?', [messageId]);
+    if (!message || recipients.length === 0) return false;
+    const { config, publicUrl } = this.deps.portal();
+    const now = this.deps.now();
+    const expiresAt = now + config.expiry;
+    const original = await summarizeHeaders(await readOriginalHeaders(this.deps.spool, messageId));
+    const subject = notificationSubject(original.subject, subjectSensitiveOf(message.verdict), config.showSubject);
+
+    const pending: PendingDeposit = await this.deps.store.prepareDeposit({
+      queueId: messageId,
+      source: this.deps.spool.read(messageId),
+      recipients: recipients.map((r) => ({ address: r.address, bcc: r.bcc })),
+      expiresAt,
+      now,
+      sender: message.sender,
+    });
+    const mails: PreparedPortalMail[] = [];
+    let finished = false;
+    try {
+      for (const r of pending.result.recipients) {
+        const n = buildPortalNotification({
+          branding: config.branding,
+          publicUrl,
+          token: r.token,
+          senderDisplayName: original.fromName,
+          senderAddress: original.fromAddress ?? message.sender,
+          recipientAddress: r.address,
+          subject: { outer: subject },
+          expiresAt,
+          now,
+        });
+        mails.push(await this.deps.mail.prepare({ to: r.address, subject: n.subject, text: n.text, html: n.html }));
+      }
+      await this.deps.db.transaction(async (tx) => {
+        await pending.commit(tx);
+        const { depositId } = pending.result;
+        for (const r of recipients) {
+          await tx.run(
+            `UPDATE recipients SET state = 'delivered', method = 'portal', attempts = attempts + 1, last_attempt_at = ?, finished_at = ?,
+                    last_code = NULL, last_enhanced = NULL, last_mx = NULL, last_error = ? WHERE message_id = ? AND seq = ?`,
+            [now, now, `delivered to the secure portal (deposit ${depositId})`, messageId, r.seq],
+          );
+          await appendAuditEvent(tx, { type: 'portal:deposited', data: { queueId: messageId, depositId, recipient: r.address } }, now);
+        }
+        for (const m of mails) {
+          await this.deps.mail.commit(tx, m);
+          await tx.run('UPDATE portal_recipients SET notified_at = ? WHERE deposit_id = ? AND lower(address) = lower(?)', [now, depositId, m.to]);
+          await appendAuditEvent(tx, { type: 'portal:notification_queued', data: { queueId: messageId, depositId, recipient: m.to, noticeQueueId: m.id } }, now);
+        }
+        const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced', 'expired')`, [messageId]);
+        if (open?.n === 0) {
+          await this.deps.onMessageFinished?.(tx, messageId);
+          await tx.run('DELETE FROM recipients WHERE message_id = ?', [messageId]);
+          await tx.run('DELETE FROM messages WHERE id = ?', [messageId]);
+          finished = true;
+        }
+      });
+    } catch (err) {
+      await this.deps.mail.discard(mails);
+      await pending.discard();
+      throw err;
+    }
+    this.deps.metrics?.inc('sealgate_portal_deposits_total');
+    this.deps.metrics?.inc('sealgate_portal_notifications_total', {}, mails.length);
+    this.deps.log.info({ event: 'PORTAL_DEPOSITED', queueId: messageId, depositId: pending.result.depositId, recipients: recipients.length, size: pending.result.size }, 'message stored in the secure portal; recipients notified');
+    if (finished) {
+      await this.deps.spool.remove(messageId);
+      this.deps.log.info({ event: 'MESSAGE_FINISHED', queueId: messageId }, 'every recipient is final; message removed from the queue');
+    }
+    return finished;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The portal's own mail — notifications and sign-in codes — turned into MIME
+ * and queued like any other message the gateway sends itself (null envelope
+ * sender, already inspected, the delivery's default transport requirement:
+ * neither carries anything of the message). Two steps, as for DSNs
+ * (src/delivery/notices.ts): `prepare` writes the encrypted spool file,
+ * `commit(tx)` inserts its queue rows in the caller's transaction, so the
+ * mail exists exactly when the state change that calls for it commits.
+ */
+import { Readable } from 'node:stream';
+import MimeNode from 'nodemailer/lib/mime-node';
+import type { Database, Queryable } from '../db/database.js';
+import { rfc5322Date } from '../delivery/dsn.js';
+import { generateQueueId, type RandomBytes } from '../queue/ids.js';
+import { insertQueuedMessage, internalMessage } from '../queue/store.js';
+import type { PendingSpoolFile, Spool } from '../spool/spool.js';
+import { buildCodeMail } from './code-mail.js';
+import type { CodeMailInput, PortalMailer } from './mailer.js';
+import type { PortalBranding } from './notification.js';
+
+export interface PortalMailDeps {
+  readonly db: Database;
+  readonly spool: Spool;
+  readonly hostname: string;
+  readonly now: () => number;
+  readonly random: RandomBytes;
+  readonly spoolKeyId: () => string;
+  /** Transport requirement of the portal's own mail (delivery.defaultRequirement). */
+  readonly requirement: () => string;
+  readonly branding: () => PortalBranding;
+  /** From address of the portal's mail (portal.notificationFrom, default portal@<hostname>). */
+  readonly fromAddress: () => string;
+  /** Called after a mail's rows committed outside a caller's transaction (wakes delivery). */
+  readonly onQueued?: (() => void) | undefined;
+}
+
+export interface OutgoingPortalMail {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+/** A mail written to the spool, waiting for its rows. */
+export interface PreparedPortalMail {
+  readonly id: string;
+  readonly to: string;
+  readonly size: number;
+  readonly file: PendingSpoolFile;
+}
+
+/** Pure over its input: the MIME bytes (multipart/alternative, text then HTML). */
+export async function composePortalMail(mail: OutgoingPortalMail, headers: { from: string; fromName: string; messageId: string; now: number }): Promise<Buffer> {
+  const root = new MimeNode('multipart/alternative');
+  root.setHeader({
+    From: { name: headers.fromName, address: headers.from },
+    To: { name: '', address: mail.to },
+    Subject: mail.subject,
+    Date: rfc5322Date(headers.now),
+    'Message-ID': headers.messageId,
+    'Auto-Submitted': 'auto-generated',
+  });
+  root.createChild('text/plain; charset=utf-8').setContent(mail.text);
+  root.createChild('text/html; charset=utf-8').setContent(mail.html);
+  return root.build();
+}
+
+export class PortalMailQueue implements PortalMailer {
+  constructor(private readonly deps: PortalMailDeps) {}
+
+  /** Builds and spools one mail. Call `commit` in the transaction that calls for it, `discard` if it fails. */
+  async prepare(mail: OutgoingPortalMail): Promise<PreparedPortalMail> {
+    const now = this.deps.now();
+    const id = generateQueueId(now, this.deps.random);
+    const bytes = await composePortalMail(mail, {
+      from: this.deps.fromAddress(),
+      fromName: this.deps.branding().organisationName,
+      messageId: `<${id}.portal@${this.deps.hostname}>`,
+      now,
+    });
+    const file = await this.deps.spool.write(id, Readable.from([bytes]));
+    await file.commit();
+    return { id, to: mail.to, size: bytes.length, file };
+  }
+
+  async commit(tx: Queryable, mail: PreparedPortalMail): Promise<void> {
+    await insertQueuedMessage(
+      tx,
+      internalMessage({ id: mail.id, createdAt: this.deps.now(), size: mail.size, spoolKeyId: this.deps.spoolKeyId(), helo: this.deps.hostname, requirement: this.deps.requirement(), recipients: [mail.to] }),
+    );
+  }
+
+  async discard(mails: readonly PreparedPortalMail[]): Promise<void> {
+    await Promise.all(mails.map((m) => m.file.discard()));
+  }
+
+  /** The sign-in code mail, queued in a transaction of its own. */
+  async sendCode(input: CodeMailInput): Promise<string> {
+    const built = buildCodeMail({ branding: this.deps.branding(), code: input.code, expiresAt: input.expiresAt, now: this.deps.now() });
+    const prepared = await this.prepare({ to: input.recipient, ...built });
+    try {
+      await this.deps.db.transaction((tx) => this.commit(tx, prepared));
+    } catch (err) {
+      await this.discard([prepared]);
+      throw err;
+    }
+    this.deps.onQueued?.();
+    return prepared.id;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The portal's parts as the daemon runs them: the object store under
+ * dataDir, the portal store, the mail queue for notifications and codes, and
+ * the deposit step the delivery engine calls — with the start-up cleanup
+ * (temp files of unfinished puts, objects no deposit row names) done before
+ * anything deposits.
+ */
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/registry.js';
+import { LocalObjectStore } from '../objects/local-store.js';
+import type { Spool } from '../spool/spool.js';
+import { PortalDepositor } from './deposit-step.js';
+import { PortalMailQueue } from './portal-mail.js';
+import { PortalStore } from './portal-store.js';
+
+export interface PortalStorageDeps {
+  readonly config: () => Config;
+  readonly db: Database;
+  readonly spool: Spool;
+  readonly keyring: Keyring;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly hostname: string;
+  readonly metrics?: Metrics | undefined;
+  /** A portal mail was queued outside the delivery engine's own transactions (a code mail): wake delivery. */
+  readonly onQueued: () => void;
+}
+
+export interface PortalStorage {
+  readonly objects: LocalObjectStore;
+  readonly store: PortalStore;
+  readonly mail: PortalMailQueue;
+  readonly depositor: PortalDepositor;
+}
+
+/** Pure: the base URL of notification links: portal.publicUrl, or the listener itself on one machine. */
+export function effectivePublicUrl(portal: Config['portal']): string {
+  if (portal.publicUrl) return portal.publicUrl;
+  const host = portal.listen.host === '0.0.0.0' || portal.listen.host === '::' ? 'localhost' : portal.listen.host.includes(':') ? `[${portal.listen.host}]` : portal.listen.host;
+  return `https://${host}:${portal.listen.port}`;
+}
+
+/** Pure: the From address of the portal's mail. */
+export function portalFromAddress(portal: Config['portal'], hostname: string): string {
+  return portal.notificationFrom ?? `portal@${hostname}`;
+}
+
+export async function startPortalStorage(deps: PortalStorageDeps): Promise<PortalStorage> {
+  const { db, spool, keyring, log, now, hostname } = deps;
+  const objects = new LocalObjectStore(join(resolve(deps.config().dataDir), 'objects'));
+  await objects.init();
+  const store = new PortalStore({ db, objects, keyring });
+  const temp = await objects.removeTemp(now());
+  const orphans = await store.removeOrphans();
+  if (temp + orphans > 0) log.info({ event: 'PORTAL_ORPHANS_REMOVED', temp, orphans }, 'removed portal objects of deposits that never committed');
+  const mail = new PortalMailQueue({
+    db,
+    spool,
+    hostname,
+    now,
+    random: randomBytes,
+    spoolKeyId: () => keyring.current.id,
+    requirement: () => deps.config().delivery.defaultRequirement,
+    branding: () => deps.config().portal.branding,
+    fromAddress: () => portalFromAddress(deps.config().portal, hostname),
+    onQueued: deps.onQueued,
+  });
+  const depositor = new PortalDepositor({
+    db,
+    spool,
+    store,
+    mail,
+    log,
+    now,
+    metrics: deps.metrics,
+    portal: () => ({ config: deps.config().portal, publicUrl: effectivePublicUrl(deps.config().portal) }),
+  });
+  return { objects, store, mail, depositor };
+}
