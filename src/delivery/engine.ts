@@ -124,6 +124,8 @@ interface MessageRow {
   readonly dsn_envid: string | null;
   /** JSON MessageRewrite from the policy, or null. */
   readonly rewrite: string | null;
+  /** 'internal' for the gateway's own mail (notices, reports, portal notifications). */
+  readonly connector: string;
 }
 
 /** What happened to one recipient in one attempt. */
@@ -393,7 +395,7 @@ export class DeliveryEngine {
       this.deps.metrics?.inc('sealgate_delivery_attempts_total', { outcome: 'delivered' }, job.recipients.length);
       return;
     }
-    const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite FROM messages WHERE id = ?', [job.messageId]);
+    const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite, connector FROM messages WHERE id = ?', [job.messageId]);
     if (!message) return; // deleted by an operator meanwhile
     const posture = await this.bindingPosture(job, message);
     const notes: AttemptNotes = {};
@@ -697,7 +699,8 @@ export class DeliveryEngine {
                     last_mx = ?, last_error = ?, finished_at = ?, delay_warned = ?, dsn_sent = ? WHERE message_id = ? AND seq = ?`,
             [outcome.state, outcome.state === 'deferred' ? outcome.nextAttempt : now, now, rec.reply.code ?? null, rec.reply.enhanced ?? null, rec.mx ?? null, rec.reply.text, final ? now : null, warned, final && notices.some((n) => n.action === 'failed') ? 1 : 0, r.message_id, r.seq],
           );
-          if (portalFallbackDue(this.portalFallback, { requirement, tlsFailure: rec.reply.enhanced === '4.7.5' || rec.tlsFailure !== undefined, state: outcome.state, createdAt: message.created_at, now })) {
+          // the gateway's own mail never goes to the portal: a portal notification that fell back would notify again, for ever
+          if (message.connector !== 'internal' && portalFallbackDue(this.portalFallback, { requirement, tlsFailure: rec.reply.enhanced === '4.7.5' || rec.tlsFailure !== undefined, state: outcome.state, createdAt: message.created_at, now })) {
             // with the portal on, straight to its deposit step; without it, held for an administrator
             await tx.run(`UPDATE recipients SET state = ?, next_attempt = ?, method = 'portal', decision = ? WHERE message_id = ? AND seq = ? AND state = 'deferred'`, [
               this.deps.portal ? 'queued' : 'held',

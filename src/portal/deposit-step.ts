@@ -91,18 +91,16 @@ export class PortalDepositor {
     if (!message || recipients.length === 0) return false;
     const { config, publicUrl } = this.deps.portal();
     const now = this.deps.now();
-    const expiresAt = now + config.expiry;
     const original = await summarizeHeaders(await readOriginalHeaders(this.deps.spool, messageId));
     const subject = notificationSubject(original.subject, subjectSensitiveOf(message.verdict), config.showSubject);
 
-    const pending: PendingDeposit = await this.deps.store.prepareDeposit({
-      queueId: messageId,
-      source: this.deps.spool.read(messageId),
-      recipients: recipients.map((r) => ({ address: r.address, bcc: r.bcc })),
-      expiresAt,
-      now,
-      sender: message.sender,
-    });
+    // one copy per message: later recipients (the portal fallback) join the copy already stored
+    const joined = await this.deps.store.openDepositOf(messageId, now);
+    const expiresAt = joined?.expiresAt ?? now + config.expiry;
+    const portalRecipients = recipients.map((r) => ({ address: r.address, bcc: r.bcc }));
+    const pending: Pick<PendingDeposit, 'result' | 'commit'> & { discard?: () => Promise<void> } = joined
+      ? await this.deps.store.prepareRecipients(joined.depositId, portalRecipients)
+      : await this.deps.store.prepareDeposit({ queueId: messageId, source: this.deps.spool.read(messageId), recipients: portalRecipients, expiresAt, now, sender: message.sender });
     const mails: PreparedPortalMail[] = [];
     let finished = false;
     try {
@@ -146,7 +144,7 @@ export class PortalDepositor {
       });
     } catch (err) {
       await this.deps.mail.discard(mails);
-      await pending.discard();
+      await pending.discard?.();
       throw err;
     }
     this.deps.metrics?.inc('sealgate_portal_deposits_total');

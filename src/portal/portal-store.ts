@@ -246,6 +246,53 @@ export class PortalStore {
   }
 
   /**
+   * More recipients for an existing deposit (one copy per message: a
+   * recipient that reaches the portal later — the portal fallback — joins
+   * the copy already stored). Returns their new tokens and a `commit(tx)`
+   * that inserts their rows; a recipient already on the deposit gets a new
+   * token that replaces the old one. Refuses a shredded deposit.
+   */
+  async prepareRecipients(depositId: string, input: readonly PortalRecipientInput[]): Promise<{ result: DepositResult; commit(tx: Queryable): Promise<void> }> {
+    const row = await this.message(depositId);
+    if (row.shredded_at !== null || row.wrapped_key === null) throw new SealgateError('SG_PORTAL_SHREDDED', { detail: { depositId } });
+    const recipients = dedupeRecipients(input);
+    if (recipients.length === 0) throw new RangeError('a portal deposit needs at least one recipient');
+    const issued = recipients.map((r) => ({ ...r, token: this.random(PORTAL_TOKEN_BYTES).toString('base64url') }));
+    if (!issued.every((r) => TOKEN_PATTERN.test(r.token))) throw new RangeError('random source returned too few bytes');
+    return {
+      result: { depositId, size: row.size, recipients: issued },
+      commit: async (tx) => {
+        for (const r of issued) {
+          const existing = await tx.get<{ seq: number }>('SELECT seq FROM portal_recipients WHERE deposit_id = ? AND lower(address) = lower(?)', [depositId, r.address]);
+          if (existing) {
+            await tx.run('UPDATE portal_recipients SET token_hash = ?, bcc = bcc * ? WHERE deposit_id = ? AND seq = ?', [hashPortalToken(r.token), r.bcc ? 1 : 0, depositId, existing.seq]);
+            continue;
+          }
+          const next = await tx.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM portal_recipients WHERE deposit_id = ?', [depositId]);
+          await tx.run('INSERT INTO portal_recipients (deposit_id, seq, address, bcc, token_hash) VALUES (?, ?, ?, ?, ?)', [
+            depositId,
+            (next?.seq ?? -1) + 1,
+            r.address,
+            r.bcc ? 1 : 0,
+            hashPortalToken(r.token),
+          ]);
+        }
+      },
+    };
+  }
+
+  /** The newest deposit of a queued message that can still take recipients (not revoked, shredded or expired). */
+  async openDepositOf(queueId: string, now: number): Promise<{ depositId: string; expiresAt: number } | undefined> {
+    const row = await this.db.get<{ deposit_id: string; expires_at: number }>(
+      `SELECT deposit_id, expires_at FROM portal_messages
+        WHERE queue_id = ? AND revoked_at IS NULL AND shredded_at IS NULL AND wrapped_key IS NOT NULL AND expires_at > ?
+        ORDER BY created_at DESC LIMIT 1`,
+      [queueId, now],
+    );
+    return row ? { depositId: row.deposit_id, expiresAt: row.expires_at } : undefined;
+  }
+
+  /**
    * The deposit and recipient a link token belongs to, or undefined. Only the
    * token's hash is looked up; the stored hash is then compared in constant time.
    */
