@@ -109,9 +109,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   );
   const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
   // the secure portal's storage and deposit step (portal.enabled): start-up cleanup first
-  let engineRef: DeliveryEngine | undefined;
   const portal: PortalStorage | undefined = config.portal.enabled
-    ? await startPortalStorage({ config: () => config, db, spool, keyring, log, now, hostname, metrics, onQueued: () => engineRef?.wake() })
+    ? await startPortalStorage({ config: () => config, db, spool, keyring, log, now, hostname, metrics, onQueued: () => engine?.wake() })
     : undefined;
   // set once the listeners are bound: delivery never sends mail to our own listening addresses
   let ownAddresses: () => readonly { host: string; port: number }[] = () => [];
@@ -132,7 +131,6 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         portal: portal?.depositor,
       })
     : undefined;
-  engineRef = engine;
   const inspectionPool =
     config.inspection.enabled && config.inspection.threads > 0
       ? new InspectionPool({
