@@ -172,6 +172,7 @@ export const ERROR_CODES = {
   SG_PORTAL_NOT_FOUND: { message: 'no such portal message', temporary: false },
   SG_PORTAL_SHREDDED: { message: 'portal message was shredded: its key is destroyed', temporary: false },
   SG_PORTAL_NOTIFICATION_INVALID: { message: 'portal notification input is invalid', temporary: false },
+  SG_PORTAL_REPLY_REFUSED: { message: 'secure reply refused', temporary: false },
 
   // delivery
   SG_DNS_TEMPORARY: { message: 'DNS lookup failed temporarily', temporary: true },

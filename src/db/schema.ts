@@ -203,6 +203,12 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX portal_passkeys_recipient ON portal_passkeys(recipient);
   `,
+  // 10: secure replies from the portal (portal issue): a message's own next hop, and the reply's copy in the thread
+  `
+  ALTER TABLE messages ADD COLUMN route TEXT;                              -- host:port next hop for this message alone (portal.replyRoute); NULL: MX routing
+  ALTER TABLE portal_messages ADD COLUMN reply_of TEXT;                    -- a secure reply's copy: the deposit it answers (shown in that thread)
+  CREATE INDEX portal_messages_reply_of ON portal_messages(reply_of);
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

@@ -126,6 +126,26 @@ interface MessageRow {
   readonly rewrite: string | null;
   /** 'internal' for the gateway's own mail (notices, reports, portal notifications). */
   readonly connector: string;
+  /** host:port next hop for this message alone (a portal reply to portal.replyRoute), or null. */
+  readonly route: string | null;
+}
+
+/** A fixed next hop instead of the recipient's MX: the smarthost, or a message's own route. */
+interface NextHop {
+  readonly host: string;
+  readonly port: number;
+  readonly requirement: TransportRequirement;
+  /** Only the configured smarthost authenticates. */
+  readonly smarthost: boolean;
+}
+
+/** Pure: a message's route `host:port` (`[v6]:port` too) as a next hop that needs verified TLS. */
+export function routeHop(route: string): NextHop | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(route);
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host, port, requirement: 'verify', smarthost: false };
 }
 
 /** What happened to one recipient in one attempt. */
@@ -395,7 +415,7 @@ export class DeliveryEngine {
       this.deps.metrics?.inc('sealgate_delivery_attempts_total', { outcome: 'delivered' }, job.recipients.length);
       return;
     }
-    const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite, connector FROM messages WHERE id = ?', [job.messageId]);
+    const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite, connector, route FROM messages WHERE id = ?', [job.messageId]);
     if (!message) return; // deleted by an operator meanwhile
     const posture = await this.bindingPosture(job, message);
     const notes: AttemptNotes = {};
@@ -408,15 +428,20 @@ export class DeliveryEngine {
    * (requirement encrypt or stronger) sent to the domain's own MX hosts.
    */
   private async bindingPosture(job: Job, message: MessageRow): Promise<TransportRequirement | undefined> {
-    if (this.config.smarthost) return undefined;
+    if (this.nextHop(message)) return undefined;
     const decided = strongest(job.requirement, message.requiretls ? 'verify' : 'none');
     if (TRANSPORT_REQUIREMENTS.indexOf(decided) < TRANSPORT_REQUIREMENTS.indexOf('encrypt')) return undefined;
     return bindingPosture(await loadPosture(this.deps.db, job.domain), this.deps.now(), this.postureMemoryMs);
   }
 
-  private async smarthostDestination(): Promise<Destination> {
+  /** The fixed next hop of a message: its own route, else the smarthost, else none (MX routing). */
+  private nextHop(message: MessageRow): NextHop | undefined {
+    if (message.route) return routeHop(message.route);
     const sh = this.config.smarthost;
-    if (!sh) throw new Error('no smarthost');
+    return sh ? { host: sh.host, port: sh.port, requirement: sh.requirement, smarthost: true } : undefined;
+  }
+
+  private async smarthostDestination(sh: NextHop): Promise<Destination> {
     if (/^[0-9.]+$|:/.test(sh.host)) return { kind: 'targets', implicit: false, targets: [{ host: sh.host, addresses: [sh.host] }] };
     const [v4, v6] = await Promise.all([this.deps.resolver.a(sh.host), this.deps.resolver.aaaa(sh.host)]);
     const addresses = [...v4, ...v6];
@@ -446,7 +471,8 @@ export class DeliveryEngine {
   /** Tries the destination's hosts in order; returns a record per recipient seq. */
   private async attempt(job: Job, message: MessageRow, posture: TransportRequirement | undefined, notes: AttemptNotes): Promise<Map<number, AttemptRecord>> {
     const all = (record: AttemptRecord): Map<number, AttemptRecord> => new Map(job.recipients.map((r) => [r.seq, record]));
-    const sh = this.config.smarthost;
+    const sh = this.nextHop(message);
+    if (message.route && !sh) return all({ reply: synthetic(554, '5.3.5', 'The message route is not a valid host:port') });
     let requirement = strongest(this.jobRequirement(job, message, posture), sh?.requirement ?? 'none');
     const literal = sh ? undefined : literalAddress(job.domain);
     let destination: Destination;
@@ -461,7 +487,7 @@ export class DeliveryEngine {
       destination = { kind: 'targets', implicit: false, targets: [{ host: job.domain, addresses: [literal] }] };
     } else {
       try {
-        destination = sh ? await this.smarthostDestination() : await resolveDestination(job.domain, this.deps.resolver, this.deps.random);
+        destination = sh ? await this.smarthostDestination(sh) : await resolveDestination(job.domain, this.deps.resolver, this.deps.random);
       } catch (err) {
         if (isSealgateError(err, 'SG_DNS_TEMPORARY')) return all({ reply: synthetic(451, '4.4.3', err.message) });
         throw err;
@@ -483,13 +509,13 @@ export class DeliveryEngine {
       if (usable.length === 0) {
         return all(
           sh
-            ? { reply: synthetic(451, '4.4.6', `Smarthost ${sh.host} loops back to myself; check delivery.smarthost`), mx: sh.host }
+            ? { reply: synthetic(451, '4.4.6', sh.smarthost ? `Smarthost ${sh.host} loops back to myself; check delivery.smarthost` : `Route ${sh.host} loops back to myself; check portal.replyRoute`), mx: sh.host }
             : { reply: synthetic(554, '5.4.6', `mail for ${job.domain} loops back to myself`), mx: looping[0] },
         );
       }
     }
 
-    const auth = sh ? await this.smarthostAuth() : undefined;
+    const auth = sh?.smarthost ? await this.smarthostAuth() : undefined;
     const sts = sh || literal !== undefined || !this.mtaSts ? undefined : await this.mtaSts.policyFor(job.domain);
     const pending = job.recipients;
     const records = new Map<number, AttemptRecord>();
@@ -645,7 +671,8 @@ export class DeliveryEngine {
     const literal = literalAddress(job.domain) !== undefined;
     // the TLS a successful delivery to the domain's MX had: its posture, remembered below
     const deliveredVia = [...records.values()].find((rec) => classifyReply(rec.reply.code) === 'success');
-    const observed = deliveredVia && !this.config.smarthost && !literal ? postureLevel(deliveredVia.tls) : undefined;
+    const fixedHop = this.nextHop(message) !== undefined;
+    const observed = deliveredVia && !fixedHop && !literal ? postureLevel(deliveredVia.tls) : undefined;
     // protected mail that no MX could take at the remembered posture: a downgrade, alerted
     const downgrade = posture !== undefined && !deliveredVia && [...records.values()].some((rec) => rec.reply.enhanced === '4.7.5' && rec.mx !== undefined);
     const results = job.recipients.map((r) => {
@@ -724,7 +751,7 @@ export class DeliveryEngine {
           );
         }
         if (observed) await recordPosture(tx, job.domain, observed, now);
-        const tlsOutcome = this.config.smarthost || literal ? undefined : tlsReportResult(records);
+        const tlsOutcome = fixedHop || literal ? undefined : tlsReportResult(records);
         if (tlsOutcome) await countTlsResult(tx, { day: utcDay(now), domain: job.domain, ...tlsOutcome });
         if (notes.loop) await appendAuditEvent(tx, { type: 'delivery:loop_detected', data: { queueId: message.id, domain: job.domain, hosts: [...notes.loop.hosts], outcome: notes.loop.outcome } }, now);
         if (downgrade) {

@@ -34,26 +34,30 @@ export interface QueuedMessage {
   readonly requirement: string;
   /** false: inspection and the decision must run before delivery (mail from clients); internal notices skip it. */
   readonly inspected?: boolean | undefined;
+  /** host:port next hop for this message alone (verified TLS), instead of MX routing. */
+  readonly route?: string | undefined;
+  /** Delivery method every recipient starts with (set when no inspection will decide it). */
+  readonly method?: string | undefined;
 }
 
 export async function insertQueuedMessage(tx: Queryable, m: QueuedMessage): Promise<void> {
   await tx.run(
     `INSERT INTO messages (id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo,
-       tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       m.id, m.createdAt, m.sender, m.size, m.spoolKeyId, m.listener, m.connector, m.clientIp, m.helo,
       m.tlsVersion ?? null, m.authUser ?? null, m.bodyType, m.smtputf8 ? 1 : 0, m.requireTls ? 1 : 0,
-      m.dsnRet ?? null, m.dsnEnvid ?? null, m.bareLineEndings, m.inspected === false ? 0 : 1,
+      m.dsnRet ?? null, m.dsnEnvid ?? null, m.bareLineEndings, m.inspected === false ? 0 : 1, m.route ?? null,
     ],
   );
   let seq = 0;
   for (const r of m.recipients) {
     seq++;
     await tx.run(
-      `INSERT INTO recipients (message_id, seq, address, domain, state, next_attempt, dsn_notify, dsn_orcpt, requirement)
-       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
-      [m.id, seq, r.address, addressDomain(r.address), m.createdAt, r.notify?.join(',') ?? null, r.orcpt ?? null, m.requirement],
+      `INSERT INTO recipients (message_id, seq, address, domain, state, next_attempt, dsn_notify, dsn_orcpt, requirement, method)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+      [m.id, seq, r.address, addressDomain(r.address), m.createdAt, r.notify?.join(',') ?? null, r.orcpt ?? null, m.requirement, m.method ?? null],
     );
   }
 }
