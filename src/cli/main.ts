@@ -10,6 +10,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerConfig } from './commands/config.js';
 import { registerInit } from './commands/init.js';
 import { registerPolicy } from './commands/policy.js';
+import { registerPortal } from './commands/portal.js';
 import { registerProbe } from './commands/probe.js';
 import { registerQuarantine, registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
@@ -35,6 +36,7 @@ registerQueue(program);
 registerQuarantine(program);
 registerProbe(program);
 registerPolicy(program);
+registerPortal(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -90,6 +90,11 @@ export interface TokenMatch {
   readonly shreddedAt: number | null;
 }
 
+export interface ShredOptions {
+  /** Runs inside the transaction that destroys the key, only in the call that shreds (e.g. to append the disposal audit event). */
+  readonly inTransaction?: (tx: Queryable) => Promise<void>;
+}
+
 export interface PortalStoreOptions {
   readonly db: Database;
   readonly objects: ObjectStore;
@@ -398,16 +403,26 @@ export class PortalStore {
    * Crypto-shredding: destroys the wrapped data key (first, in one committed
    * transaction), then deletes the object. Idempotent; `shredded_at` keeps the
    * first time. Afterwards `open` rejects with SG_PORTAL_SHREDDED, and even the
-   * master key cannot recover the data key.
+   * master key cannot recover the data key. Resolves true when this call was
+   * the one that shredded (false: it was shredded already).
+   *
+   * `options.inTransaction` runs inside the key's destroying transaction, and
+   * only in the call that shreds, so a disposal record written there (the
+   * audit event) commits together with the key's destruction or not at all.
    */
-  async shred(depositId: string, now: number): Promise<void> {
+  async shred(depositId: string, now: number, options: ShredOptions = {}): Promise<boolean> {
     const row = await this.message(depositId);
-    await this.db.transaction(async (tx) => {
+    const first = await this.db.transaction(async (tx) => {
+      // read again under the write lock: another process may have shredded it meanwhile
+      const current = await tx.get<Pick<MessageRow, 'wrapped_key' | 'shredded_at'>>(
+        'SELECT wrapped_key, shredded_at FROM portal_messages WHERE deposit_id = ?',
+        [depositId],
+      );
       // overwrite the key's bytes in place before dropping them, so the freed
       // space in the database page holds zeros rather than the wrapped key
-      if (row.wrapped_key !== null) {
+      if (current?.wrapped_key) {
         await tx.run('UPDATE portal_messages SET wrapped_key = ? WHERE deposit_id = ?', [
-          Buffer.alloc(row.wrapped_key.length),
+          Buffer.alloc(current.wrapped_key.length),
           depositId,
         ]);
       }
@@ -415,8 +430,12 @@ export class PortalStore {
         now,
         depositId,
       ]);
+      const shredsNow = current !== undefined && current.shredded_at === null;
+      if (shredsNow) await options.inTransaction?.(tx);
+      return shredsNow;
     });
     await this.objects.delete(row.object_key);
+    return first;
   }
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Keyring, masterKeyFromBytes, unwrapKey } from '../../src/crypto/keyring.js';
-import { Database } from '../../src/db/database.js';
+import { Database, type Queryable } from '../../src/db/database.js';
 import { migrate } from '../../src/db/schema.js';
 import { isSealgateError } from '../../src/errors.js';
 import { LocalObjectStore } from '../../src/objects/local-store.js';
@@ -207,6 +207,26 @@ describe('PortalStore', () => {
     }
     // the wrapped key was what opened it: proof that it was the only way in
     expect(unwrapKey(keyring, before?.key_id ?? '', wrapped, Buffer.from(`sealgate-portal-key-v1\0${dep.depositId}\0${before?.object_key ?? ''}`))).toHaveLength(32);
+  });
+
+  it('shred runs its transaction hook once, in the call that shreds; a failing hook keeps the key and the object', async () => {
+    const dep = await portal.deposit({ queueId: 'QH', source: Readable.from([mime(100)]), recipients, expiresAt: NOW + DAY, now: NOW });
+    const failing = portal.shred(dep.depositId, NOW, {
+      inTransaction: () => Promise.reject(new Error('audit append failed')),
+    });
+    await expect(failing).rejects.toThrow('audit append failed');
+    expect(await db.get('SELECT shredded_at, wrapped_key IS NOT NULL AS keyed FROM portal_messages WHERE deposit_id = ?', [dep.depositId])).toEqual({ shredded_at: null, keyed: 1 });
+    expect(await objectKeys()).toHaveLength(1);
+
+    const calls: number[] = [];
+    const hook = async (tx: Queryable): Promise<void> => {
+      const row = await tx.get<{ wrapped_key: Buffer | null }>('SELECT wrapped_key FROM portal_messages WHERE deposit_id = ?', [dep.depositId]);
+      calls.push(row?.wrapped_key === null ? 1 : 0); // sees the key already gone, inside the same transaction
+    };
+    expect(await portal.shred(dep.depositId, NOW + 1, { inTransaction: hook })).toBe(true);
+    expect(await portal.shred(dep.depositId, NOW + 2, { inTransaction: hook })).toBe(false);
+    expect(calls).toEqual([1]);
+    expect(await objectKeys()).toEqual([]);
   });
 
   it('open of an unknown deposit fails with SG_PORTAL_NOT_FOUND; a missing object errors the stream', async () => {
