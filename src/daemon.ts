@@ -193,6 +193,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   ownAddresses = () => ingress.addresses();
   inspector?.start();
   await engine?.start();
+  portal?.sweeper.start();
   const reporter = engine
     ? startTlsReporter({
         db,
@@ -218,6 +219,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     stopping ??= (async () => {
       log.info({ event: 'DAEMON_STOPPING', reason }, 'stopping');
       reporter?.stop();
+      await portal?.sweeper.stop();
       await metricsServer?.close();
       inspector?.stop();
       await inspectionPool?.close();

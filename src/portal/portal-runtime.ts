@@ -6,13 +6,18 @@
  * anything deposits.
  */
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { LocalObjectStore } from '../objects/local-store.js';
+import { objectStoreRoot } from '../objects/location.js';
+import { CodeStore } from './code-store.js';
+import { PortalLifecycle } from './lifecycle.js';
+import { deriveCodeKey } from './one-time-code.js';
+import { PortalReplies } from './reply.js';
+import { PortalSweeper } from './sweeper.js';
 import type { Spool } from '../spool/spool.js';
 import { PortalDepositor } from './deposit-step.js';
 import { PortalMailQueue } from './portal-mail.js';
@@ -36,6 +41,11 @@ export interface PortalStorage {
   readonly store: PortalStore;
   readonly mail: PortalMailQueue;
   readonly depositor: PortalDepositor;
+  readonly codes: CodeStore;
+  readonly replies: PortalReplies;
+  readonly lifecycle: PortalLifecycle;
+  /** Expiry and revocation purge, every minute (start it once the daemon is up). */
+  readonly sweeper: PortalSweeper;
 }
 
 /** Pure: the base URL of notification links: portal.publicUrl, or the listener itself on one machine. */
@@ -52,7 +62,7 @@ export function portalFromAddress(portal: Config['portal'], hostname: string): s
 
 export async function startPortalStorage(deps: PortalStorageDeps): Promise<PortalStorage> {
   const { db, spool, keyring, log, now, hostname } = deps;
-  const objects = new LocalObjectStore(join(resolve(deps.config().dataDir), 'objects'));
+  const objects = new LocalObjectStore(objectStoreRoot(deps.config().dataDir));
   await objects.init();
   const store = new PortalStore({ db, objects, keyring });
   const temp = await objects.removeTemp(now());
@@ -80,5 +90,31 @@ export async function startPortalStorage(deps: PortalStorageDeps): Promise<Porta
     metrics: deps.metrics,
     portal: () => ({ config: deps.config().portal, publicUrl: effectivePublicUrl(deps.config().portal) }),
   });
-  return { objects, store, mail, depositor };
+  const codes = new CodeStore({ db, key: deriveCodeKey(keyring.current.key) });
+  const replies = new PortalReplies({
+    db,
+    spool,
+    store,
+    log,
+    now,
+    random: randomBytes,
+    hostname,
+    spoolKeyId: () => keyring.current.id,
+    portal: () => {
+      const p = deps.config().portal;
+      return { replyRoute: p.replyRoute, replyMaxBytes: p.replyMaxBytes, organisation: p.branding.organisationName };
+    },
+    onQueued: deps.onQueued,
+  });
+  const lifecycle = new PortalLifecycle({ db, portal: store, objects, codes, now });
+  const sweeper = new PortalSweeper({
+    lifecycle,
+    now,
+    onResult: (result, leftovers) => {
+      if (result.shredded.length || leftovers) log.info({ event: 'PORTAL_PURGED', shredded: result.shredded.length, leftovers, codes: result.codes, sessions: result.sessions }, 'expired and revoked portal messages shredded');
+      if (result.failed.length) log.warn({ event: 'PORTAL_PURGE_FAILED', failed: result.failed.length }, 'some portal messages could not be shredded; the next run tries again');
+    },
+    onError: (err) => log.error({ event: 'PORTAL_PURGE_FAILED', err: { message: (err as Error).message } }, 'portal purge run failed; the next run tries again'),
+  });
+  return { objects, store, mail, depositor, codes, replies, lifecycle, sweeper };
 }

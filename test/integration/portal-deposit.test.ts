@@ -16,6 +16,7 @@ import { notificationSubject, subjectSensitiveOf } from '../../src/portal/deposi
 import { effectivePublicUrl } from '../../src/portal/portal-runtime.js';
 import { loadKeyring } from '../../src/crypto/keyring.js';
 import { LocalObjectStore } from '../../src/objects/local-store.js';
+import { objectStoreRoot } from '../../src/objects/location.js';
 import { hashPortalToken, PortalStore } from '../../src/portal/portal-store.js';
 import { portalSchema } from '../../src/portal/config-schema.js';
 import { z } from 'zod';
@@ -190,7 +191,7 @@ describe('deposit into the portal', () => {
     // the copy opens to the original bytes with the master key
     const keyring = await loadKeyring({ masterKeyFile: setup.masterKeyFile, previousKeyFiles: [], create: false });
     await withDb(setup.dataDir, async (db) => {
-      const store = new PortalStore({ db, objects: new LocalObjectStore(join(setup.dataDir, 'objects')), keyring });
+      const store = new PortalStore({ db, objects: new LocalObjectStore(objectStoreRoot(setup.dataDir)), keyring });
       const match = await store.findByToken(tokens.get('jane.roe@gmail.com') ?? '');
       expect(match?.queueId).toBe(id);
       const chunks: Buffer[] = [];
