@@ -16,6 +16,8 @@ export interface EffectiveSettings {
   readonly subjectTagProtection: Protection;
   readonly stripSubjectTag: boolean;
   readonly e2eDomains: readonly string[];
+  /** ms; undefined: portal.expiry alone. A profile can only shorten portal.expiry. */
+  readonly portalExpiry: number | undefined;
 }
 
 export type SettingName = keyof EffectiveSettings;
@@ -35,6 +37,7 @@ export function builtInSettings(e2eDomains: readonly string[]): EffectiveSetting
     subjectTagProtection: 'e2e-or-portal',
     stripSubjectTag: true,
     e2eDomains,
+    portalExpiry: undefined,
   };
 }
 

@@ -4,6 +4,7 @@
  * actions), evaluated by src/policy/profile.ts and src/policy/rules.ts.
  */
 import { z } from 'zod';
+import { duration } from '../config/duration.js';
 import { PROTECTIONS } from './protection.js';
 
 const addressOrDomainPattern = z
@@ -22,6 +23,7 @@ export const profileSettingsSchema = z.strictObject({
   subjectTagProtection: z.enum(PROTECTIONS).optional().describe('Protection asked for by a subject tag ([secure], [encrypt], +encrypt+).'),
   stripSubjectTag: z.boolean().optional().describe('Remove the subject tag before delivery.'),
   e2eDomains: z.array(domainPattern).optional().describe('Consumer mailbox providers: PHI to them needs E2E or the portal (replaces the inherited list).'),
+  portalExpiry: duration(3_600_000).optional().describe('How long this sender\'s portal messages stay readable; can only shorten portal.expiry.'),
 });
 export type ProfileSettings = z.output<typeof profileSettingsSchema>;
 

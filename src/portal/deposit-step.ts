@@ -49,6 +49,13 @@ export interface PortalDepositDeps {
   /** Called once a message's every recipient is final, before its rows and spool file go. */
   readonly onMessageFinished?: ((tx: Queryable, messageId: string) => Promise<void>) | undefined;
   readonly metrics?: Metrics | undefined;
+  /** The sender's policy profile's `portalExpiry` (ms), if it sets one: it can only shorten portal.expiry. */
+  readonly profileExpiry?: ((who: { sender: string; connector: string }) => number | undefined) | undefined;
+}
+
+/** Pure: how long a new deposit stays readable: portal.expiry, shortened by the sender's profile. */
+export function depositLifetime(configExpiry: number, profileExpiry: number | undefined): number {
+  return profileExpiry === undefined ? configExpiry : Math.min(configExpiry, profileExpiry);
 }
 
 /** What the notification shows of the original: From, and the subject when allowed. */
@@ -87,7 +94,7 @@ export class PortalDepositor {
 
   /** Deposits the recipients' copy and queues their notifications; returns whether the message is now finished. */
   async deposit(messageId: string, recipients: readonly PortalDepositRecipient[]): Promise<boolean> {
-    const message = await this.deps.db.get<{ sender: string; verdict: string | null }>('SELECT sender, verdict FROM messages WHERE id = ?', [messageId]);
+    const message = await this.deps.db.get<{ sender: string; connector: string; verdict: string | null }>('SELECT sender, connector, verdict FROM messages WHERE id = ?', [messageId]);
     if (!message || recipients.length === 0) return false;
     const { config, publicUrl } = this.deps.portal();
     const now = this.deps.now();
@@ -96,7 +103,7 @@ export class PortalDepositor {
 
     // one copy per message: later recipients (the portal fallback) join the copy already stored
     const joined = await this.deps.store.openDepositOf(messageId, now);
-    const expiresAt = joined?.expiresAt ?? now + config.expiry;
+    const expiresAt = joined?.expiresAt ?? now + depositLifetime(config.expiry, this.deps.profileExpiry?.({ sender: message.sender, connector: message.connector }));
     const portalRecipients = recipients.map((r) => ({ address: r.address, bcc: r.bcc }));
     const pending: Pick<PendingDeposit, 'result' | 'commit'> & { discard?: () => Promise<void> } = joined
       ? await this.deps.store.prepareRecipients(joined.depositId, portalRecipients)

@@ -13,6 +13,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { LocalObjectStore } from '../objects/local-store.js';
 import { objectStoreRoot } from '../objects/location.js';
+import { builtInSettings, resolveSettings } from '../policy/profile.js';
 import { CodeStore } from './code-store.js';
 import { PortalLifecycle } from './lifecycle.js';
 import { deriveCodeKey } from './one-time-code.js';
@@ -89,6 +90,10 @@ export async function startPortalStorage(deps: PortalStorageDeps): Promise<Porta
     now,
     metrics: deps.metrics,
     portal: () => ({ config: deps.config().portal, publicUrl: effectivePublicUrl(deps.config().portal) }),
+    profileExpiry: (who) => {
+      const c = deps.config();
+      return resolveSettings(c.policy, who, builtInSettings(c.inspection.e2eDomains)).settings.portalExpiry;
+    },
   });
   const codes = new CodeStore({ db, key: deriveCodeKey(keyring.current.key) });
   const replies = new PortalReplies({

@@ -12,7 +12,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCodeMail } from '../../src/portal/code-mail.js';
-import { notificationSubject, subjectSensitiveOf } from '../../src/portal/deposit-step.js';
+import { depositLifetime, notificationSubject, subjectSensitiveOf } from '../../src/portal/deposit-step.js';
+import { formatDuration } from '../../src/cli/commands/policy.js';
 import { effectivePublicUrl } from '../../src/portal/portal-runtime.js';
 import { loadKeyring } from '../../src/crypto/keyring.js';
 import { LocalObjectStore } from '../../src/objects/local-store.js';
@@ -87,6 +88,24 @@ describe('pure parts of the deposit', () => {
     ['{"subjectSensitive":false}', false],
   ])('subjectSensitiveOf(%s) = %s', (verdict, expected) => {
     expect(subjectSensitiveOf(verdict)).toBe(expected);
+  });
+
+  it.each<[number, number | undefined, number]>([
+    [30, undefined, 30],
+    [30, 7, 7],
+    [7, 30, 7],
+  ])('deposit lifetime: portal.expiry %d, profile %s → %d', (config, profile, expected) => {
+    expect(depositLifetime(config, profile)).toBe(expected);
+  });
+
+  it.each<[number, string]>([
+    [7 * 86_400_000, '7d'],
+    [36 * 3_600_000, '36h'],
+    [90 * 60_000, '90m'],
+    [45_000, '45s'],
+    [1500, '1500ms'],
+  ])('formatDuration(%d) = %s', (ms, expected) => {
+    expect(formatDuration(ms)).toBe(expected);
   });
 
   const portal = (over: Record<string, unknown>) => portalSchema(z.string(), z.string()).parse(over);

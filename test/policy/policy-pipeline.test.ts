@@ -51,7 +51,7 @@ beforeAll(async () => {
       delivery: { enabled: true, port: partner.port, defaultRequirement: 'may', retry: { backoff: ['1h'] } },
       inspection: { enabled: true },
       policy: {
-        profiles: { connectors: { loopback: { subjectTagProtection: 'verified-tls' } } },
+        profiles: { connectors: { loopback: { subjectTagProtection: 'verified-tls' } }, senderDomains: { 'example.com': { portalExpiry: '7d' } } },
         rules: [
           { id: 'no-ssn-to-blocked', description: 'SSNs never go to blocked.test', when: { categories: [{ category: 'SSN' }], recipients: ['blocked.test'] }, then: { action: 'block', notify: ['privacy@example.com'] } },
           { id: 'hold-csv', when: { attachmentTypes: ['.csv'] }, then: { action: 'quarantine' } },
@@ -136,11 +136,15 @@ describe('policy rules in the pipeline', () => {
     expect(r.stdout).toContain('sender alice@example.com via connector loopback');
     expect(r.stdout).toContain('  subjectTagProtection = verified-tls   [profiles.connectors.loopback]');
     expect(r.stdout).toContain('  phiProtection = verified-tls   [built-in default]');
+    expect(r.stdout).toContain('  portalExpiry = 7d (at most portal.expiry)   [profiles.senderDomains.example.com]');
     expect(r.stdout).toContain('  no-ssn-to-blocked — SSNs never go to blocked.test: when any of SSN≥1 (medium) and recipient in blocked.test then block, notify privacy@example.com');
     expect(r.stdout).toContain('  ann@partner.test: hold-csv, label-phi');
     expect(r.stdout).toContain('  bob@blocked.test: no-ssn-to-blocked, hold-csv, label-phi');
     const json = JSON.parse((await runCli(['-c', setup.configPath, 'policy', 'explain', '--from', 'alice@example.com', '--to', 'ann@partner.test', '--json'])).stdout) as { settings: { name: string; value: unknown; source: string }[] };
     expect(json.settings.find((s) => s.name === 'stripSubjectTag')).toEqual({ name: 'stripSubjectTag', value: true, source: 'built-in default' });
+    expect(json.settings.find((s) => s.name === 'portalExpiry')).toEqual({ name: 'portalExpiry', value: 7 * 86_400_000, source: 'profiles.senderDomains.example.com' });
+    const other = await runCli(['-c', setup.configPath, 'policy', 'explain', '--from', 'alice@example.org', '--to', 'ann@partner.test', '--connector', 'loopback']);
+    expect(other.stdout).toContain('  portalExpiry = portal.expiry   [built-in default]');
     const bad = await runCli(['-c', setup.configPath, 'policy', 'explain', '--from', 'alice@example.com', '--to', 'ann@partner.test', '--connector', 'nope']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('sealgate: unknown connector "nope"; name one of: loopback');

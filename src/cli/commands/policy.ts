@@ -153,16 +153,17 @@ export function registerPolicy(program: Command): void {
       const resolved = resolveSettings(config.policy, { sender: opts.from, connector }, builtInSettings(config.inspection.e2eDomains));
       const rules = config.policy.rules.filter((r) => !r.when.senders || r.when.senders.some((p) => addressMatches(p, opts.from))).filter((r) => !r.when.connectors || r.when.connectors.includes(connector));
       const perRecipient = recipients.map((address) => ({ recipient: address, rules: rules.filter((r) => ruleAppliesTo(r, address)).map((r) => r.id) }));
-      const settings = Object.entries(resolved.settings).map(([name, value]) => ({ name, value: value as unknown, source: resolved.sources[name as SettingName] }));
+      const settings = Object.entries(resolved.settings).map(([name, value]) => ({ name, value: (value ?? null) as unknown, source: resolved.sources[name as SettingName] }));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ from: opts.from, connector, settings, rules: rules.map((r) => ({ id: r.id, description: r.description, when: r.when, then: r.then })), recipients: perRecipient })}\n`);
         return;
       }
-      const show = (v: unknown): string => (Array.isArray(v) ? (v.length > 6 ? `${v.slice(0, 6).join(', ')} … (${v.length})` : v.join(', ')) : String(v));
+      const show = (v: unknown, name: string): string =>
+        name === 'portalExpiry' ? (typeof v === 'number' ? `${formatDuration(v)} (at most portal.expiry)` : 'portal.expiry') : Array.isArray(v) ? (v.length > 6 ? `${v.slice(0, 6).join(', ')} … (${v.length})` : v.join(', ')) : String(v);
       const lines = [
         `sender ${opts.from} via connector ${connector}`,
         'effective settings:',
-        ...settings.map((x) => `  ${x.name} = ${show(x.value)}   [${x.source}]`),
+        ...settings.map((x) => `  ${x.name} = ${show(x.value, x.name)}   [${x.source}]`),
         `rules that can match this sender and connector (in order):${rules.length ? '' : ' none'}`,
         ...rules.map((r) => `  ${r.id}${r.description ? ` — ${r.description}` : ''}: when ${describeWhen(r)} then ${describeThen(r)}`),
         'per recipient:',
@@ -198,4 +199,12 @@ function describeThen(r: PolicyRule): string {
   if (t.stripSubjectTag !== undefined) parts.push(`stripSubjectTag=${t.stripSubjectTag}`);
   if (t.addHeaders) parts.push(`add headers ${Object.keys(t.addHeaders).join(', ')}`);
   return parts.join(', ');
+}
+
+/** Pure: ms as the largest whole unit that divides it (7d, 36h, 90m, 45s, 1500ms). */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
 }
