@@ -16,6 +16,7 @@ export const METRICS = {
   sealgate_queue_recipients: { type: 'gauge', help: 'Recipients in the queue, by state.' },
   sealgate_portal_deposits_total: { type: 'counter', help: 'Messages (one copy each) stored in the secure portal.' },
   sealgate_portal_notifications_total: { type: 'counter', help: 'Portal notification mails queued (one per portal recipient).' },
+  sealgate_portal_replies_total: { type: 'counter', help: 'Secure replies from the portal queued.' },
 } as const;
 
 export type MetricName = keyof typeof METRICS;

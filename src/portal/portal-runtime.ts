@@ -110,6 +110,7 @@ export async function startPortalStorage(deps: PortalStorageDeps): Promise<Porta
       return { replyRoute: p.replyRoute, replyMaxBytes: p.replyMaxBytes, organisation: p.branding.organisationName };
     },
     onQueued: deps.onQueued,
+    metrics: deps.metrics,
   });
   const lifecycle = new PortalLifecycle({ db, portal: store, objects, codes, now });
   const sweeper = new PortalSweeper({

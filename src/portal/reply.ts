@@ -18,6 +18,7 @@ import type { Database } from '../db/database.js';
 import { rfc5322Date } from '../delivery/dsn.js';
 import { SealgateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/registry.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { insertQueuedMessage } from '../queue/store.js';
 import type { Spool } from '../spool/spool.js';
@@ -182,6 +183,7 @@ export interface PortalRepliesDeps {
   readonly portal: () => { readonly replyRoute?: string | undefined; readonly replyMaxBytes: number; readonly organisation: string };
   /** A reply was queued: wake delivery. */
   readonly onQueued?: (() => void) | undefined;
+  readonly metrics?: Metrics | undefined;
 }
 
 export class PortalReplies {
@@ -263,6 +265,7 @@ export class PortalReplies {
       await copy.discard();
       throw err;
     }
+    this.deps.metrics?.inc('sealgate_portal_replies_total');
     this.deps.log.info({ event: 'PORTAL_REPLY_QUEUED', depositId: req.depositId, queueId: id, recipients: recipients.length, size: bytes.length }, 'secure reply queued');
     this.deps.onQueued?.();
     return { queueId: id, recipients, size: bytes.length };
