@@ -76,6 +76,8 @@ describe('inspection before delivery', () => {
     expect(mx.received.some((m) => m.body.includes('metformin'))).toBe(false);
 
     await until('the consumer-domain message inspected', () => gw.logLines().find((l) => l.event === 'MESSAGE_INSPECTED' && l.queueId === consumer));
+    // the MX has the clean message once its DATA is answered; the gateway records that a moment later
+    await until('the clean message recorded as delivered', () => gw.logLines().find((l) => l.event === 'MESSAGE_FINISHED' && l.queueId === clean));
     const rows = await withDb(setup.dataDir, (db) => db.all<{ message_id: string; state: string; requirement: string; method: string }>('SELECT message_id, state, requirement, method FROM recipients ORDER BY message_id'));
     expect(rows.find((r) => r.message_id === phi)).toMatchObject({ requirement: 'verify', method: 'tls-verified', state: 'deferred' });
     expect(rows.find((r) => r.message_id === consumer)).toMatchObject({ method: 'quarantine', state: 'held' });
