@@ -381,6 +381,17 @@ export class PortalStore {
   }
 
   /**
+   * Records that recipient `seq` of the deposit read the message: the first
+   * time only (later calls keep it). Returns true when this was the first.
+   */
+  async markOpened(depositId: string, seq: number, now: number): Promise<boolean> {
+    const { changes } = await this.db.transaction((tx) =>
+      tx.run('UPDATE portal_recipients SET opened_at = ? WHERE deposit_id = ? AND seq = ? AND opened_at IS NULL', [now, depositId, seq]),
+    );
+    return changes > 0;
+  }
+
+  /**
    * Start-up cleanup: deletes portal objects that no deposit row names (a
    * crash between the object's put and the rows' commit leaves one; it is
    * unreadable anyway, its data key was never stored). It cannot tell such an

@@ -1,0 +1,118 @@
+/**
+ * Every user-visible string of the portal's web pages, one object per
+ * locale (only 'en' so far), like notification.ts's `messages`. Values are
+ * plain text: the page builders escape them. Functions take only what the
+ * sentence needs (a masked address, a formatted date, a count), never a
+ * code, a token or message content.
+ */
+
+export type PortalLocale = 'en';
+
+export const strings = {
+  en: {
+    skipToContent: 'Skip to the content',
+    logoAlt: (organisation: string) => `${organisation} logo`,
+    support: (contact: string) => `Need help? Contact ${contact}.`,
+    poweredBy: 'Secure message portal',
+
+    // sign-in
+    signInTitle: 'Open your secure message',
+    signInIntro: 'This message is protected. To make sure only you can read it, we email a one-time code to your address first.',
+    signInAddress: (masked: string) => `The code goes to ${masked}.`,
+    sendCode: 'Email me a code',
+    availableUntil: (date: string) => `Available until ${date}.`,
+    cookiesNeeded: 'Your browser needs to accept cookies from this site to sign in.',
+
+    // code entry
+    codeTitle: 'Enter your code',
+    codeSent: (masked: string) => `We emailed a one-time code to ${masked}. It works for 10 minutes.`,
+    codeCheckSpam: 'It can take a minute to arrive. If you cannot find it, look in your spam or junk folder.',
+    codeLabel: 'Code from the email',
+    codeHint: 'Digits only; spaces do not matter.',
+    signIn: 'Sign in',
+    newCodeIntro: 'No code, or it has expired?',
+    newCode: 'Email me a new code',
+    codeWrong: (triesLeft: number) =>
+      triesLeft <= 0
+        ? 'That code is not right. Ask for a new code.'
+        : `That code is not right. ${triesLeft === 1 ? '1 try' : `${triesLeft} tries`} left.`,
+    codeMalformed: (triesLeft: number) =>
+      triesLeft <= 0
+        ? 'That is not a code from our email. Ask for a new code.'
+        : `That is not a code from our email: it has only digits. ${triesLeft === 1 ? '1 try' : `${triesLeft} tries`} left.`,
+    codeExpired: 'That code has expired. Ask for a new code.',
+    codeUsed: 'That code was already used. Ask for a new code.',
+    codeLockedAskNew: 'That code was entered wrongly too often and no longer works. Ask for a new code.',
+
+    // refused, locked
+    refusedTitle: 'Please wait before asking for another code',
+    refusedRate: (at: string, minutes: string) => `Several codes were sent in the last hour. You can ask for a new one after ${at} (${minutes}).`,
+    refusedLocked: (at: string, minutes: string) => `Too many wrong codes were entered. For your security, no new code can be sent before ${at} (${minutes}).`,
+    refusedLatestCode: 'If you already have a recent code, you can still use it.',
+    enterCodeInstead: 'I have a code',
+    lockedTitle: 'Too many wrong codes',
+    lockedBody: (at: string, minutes: string) =>
+      `For your security, this message is locked for you until ${at} (${minutes}). Then open the link from your email again and ask for a new code.`,
+    inMinutes: (minutes: number) => (minutes <= 1 ? 'in about a minute' : `in about ${minutes} minutes`),
+
+    // message
+    signedInAs: (address: string) => `Signed in as ${address}`,
+    signOut: 'Sign out',
+    noSubject: '(no subject)',
+    from: 'From',
+    to: 'To',
+    cc: 'Cc',
+    date: 'Date',
+    blindCopy: '(blind copy)',
+    moreRecipients: (n: number) => `and ${n} more`,
+    expiresOn: (date: string) => `This message is available until ${date}. After that it is deleted.`,
+    imagesBlocked: (n: number) =>
+      `${n === 1 ? '1 image' : `${n} images`} from the internet ${n === 1 ? 'was' : 'were'} not loaded, to protect your privacy: loading ${n === 1 ? 'it' : 'them'} tells the sender's servers that you opened this message.`,
+    showImages: 'Show images',
+    imagePlaceholder: (alt: string) => (alt ? `[image: ${alt}]` : '[image]'),
+    bodyTooLarge: 'The formatted version of this message is too large to show here; this is its plain text.',
+    noBody: 'This message has no text.',
+    attachments: (n: number) => (n === 1 ? '1 attachment' : `${n} attachments`),
+    download: 'Download',
+    downloadLabel: (name: string) => `Download ${name}`,
+    printView: 'Print view',
+    printHint: "Use your browser's Print command to print this page.",
+    backToMessage: 'Back to the message',
+    messageTooLarge: 'This message is too large to show in the portal. Please contact the sender.',
+
+    // signed out
+    signedOutTitle: 'You have signed out',
+    signedOutBody: 'To read the message again, open the link from your email and sign in with a new code.',
+    openAgain: 'Open the message again',
+
+    // gone, invalid
+    invalidTitle: 'This link is not valid',
+    invalidBody: 'Check that you opened the whole link from the email. If you copied it, make sure nothing is missing at the end.',
+    withdrawnTitle: 'This message was withdrawn',
+    withdrawnBody: 'The sender withdrew this message. It can no longer be read. Contact the sender if you still need it.',
+    expiredTitle: 'This message has expired',
+    expiredBody: (date: string) => `This message was available until ${date} and has been deleted. Contact the sender if you still need it.`,
+    unavailableTitle: 'This message is no longer available',
+    unavailableBody: 'This message has been deleted. Contact the sender if you still need it.',
+
+    // errors
+    errors: {
+      400: { title: 'This request could not be handled', body: 'Go back, reload the page and try again.' },
+      403: {
+        title: 'This form could not be accepted',
+        body: 'It may have been open too long, or your browser does not accept cookies from this site. Open the link from your email again and try once more.',
+      },
+      404: { title: 'Page not found', body: 'To read a secure message, open the link in the email you received.' },
+      405: { title: 'This action is not possible here', body: 'Go back to the message and use the buttons on the page.' },
+      413: { title: 'The form was too large', body: 'Go back and try again with less text.' },
+      415: { title: 'This request could not be handled', body: 'Go back, reload the page and try again.' },
+      429: { title: 'Too many requests', body: 'Please wait a minute, then try again.' },
+      500: { title: 'Something went wrong', body: 'The page could not be shown. Please try again in a few minutes. If it keeps happening, contact the sender.' },
+      503: { title: 'The portal is busy', body: 'Please try again in a few minutes.' },
+    },
+    openLinkAgain: 'Open the message link again',
+  },
+} as const;
+
+export type PortalStrings = (typeof strings)['en'];
+export type ErrorStatus = keyof PortalStrings['errors'];
