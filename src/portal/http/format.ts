@@ -62,8 +62,8 @@ const FILENAME_LIMIT = 150;
  * bounded; `attachment-<n>` when nothing usable is left.
  */
 export function safeFilename(name: string | undefined, index: number): string {
-  const base = (name ?? '').split(/[/\\]/).pop() ?? '';
-  const cleaned = sanitizeLine(base.replace(/[<>:"|?*]/g, '_'), FILENAME_LIMIT * 2)
+  const base = (name ?? '').slice(0, 4096).split(/[/\\]/).pop() ?? '';
+  const cleaned = sanitizeLine(base.replace(/[<>:"|?*]/g, '_'), 4096)
     .replace(/^[.\s]+/, '')
     .trim();
   const chars = Array.from(cleaned);
