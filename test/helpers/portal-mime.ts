@@ -44,7 +44,9 @@ export function buildMime(o: MimeOptions = {}): string {
     `<html><head><style>p{color:red}</style></head><body><h2>Results</h2><p>${BODY_SECRET}</p>` +
       '<p><img src="cid:logo1@clinic.example" alt="Clinic logo"></p>' +
       '<p><img src="https://images.example/track.png" alt="Tracking pixel"></p>' +
-      '<p>See <a href="https://clinic.example/help">our help page</a>.</p></body></html>';
+      '<p>See <a href="https://clinic.example/help">our help page</a>.</p>' +
+      `<p>Reference ${'R'.repeat(120)}</p>` +
+      '<table width="700"><tr><td width="350">Left column of a fixed-width layout</td><td width="350">Right column</td></tr></table></body></html>';
   const text = o.text ?? `Results\r\n\r\n${BODY_SECRET}\r\n`;
   const attachment = o.attachment ?? attachmentBytes();
   return [

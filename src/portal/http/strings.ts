@@ -91,7 +91,7 @@ export const strings = {
     withdrawnTitle: 'This message was withdrawn',
     withdrawnBody: 'The sender withdrew this message. It can no longer be read. Contact the sender if you still need it.',
     expiredTitle: 'This message has expired',
-    expiredBody: (date: string) => `This message was available until ${date} and has been deleted. Contact the sender if you still need it.`,
+    expiredBody: (date: string) => `This message was available until ${date} and can no longer be read. Contact the sender if you still need it.`,
     unavailableTitle: 'This message is no longer available',
     unavailableBody: 'This message has been deleted. Contact the sender if you still need it.',
 

@@ -93,6 +93,7 @@ dl.headers dt { font-weight: 600; color: var(--muted); }
 dl.headers dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
 .message-body { border-top: 1px solid var(--line); padding-top: 1rem; overflow-x: auto; overflow-wrap: anywhere; }
 .message-body img { max-width: 100%; height: auto; }
+.message-body a:not([href]) { color: inherit; text-decoration: none; }
 .message-body table { max-width: 100%; border-collapse: collapse; }
 .message-body td, .message-body th { vertical-align: top; }
 .message-body blockquote { margin: 0 0 0.875rem 0; padding-left: 0.75rem; border-left: 3px solid var(--line); color: var(--muted); }
