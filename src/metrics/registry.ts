@@ -11,15 +11,15 @@ export const METRICS = {
   sealgate_delivery_attempts_total: { type: 'counter', help: 'Recipient delivery attempts, by outcome (delivered, deferred, bounced, expired).' },
   sealgate_tls_sessions_total: { type: 'counter', help: 'Outbound TLS outcomes counted for TLS-RPT, by policy type and result type.' },
   sealgate_posture_downgrades_total: { type: 'counter', help: 'Protected mail held back because a recipient MX fell below the transport security it showed before.' },
-  sealgate_portal_opens_total: { type: 'counter', help: 'Portal message pages shown to signed-in recipients (print views included).' },
-  sealgate_portal_code_requests_total: { type: 'counter', help: 'Portal sign-in code requests, by outcome (sent, refused).' },
-  sealgate_portal_failed_codes_total: { type: 'counter', help: 'Portal sign-in codes entered that did not sign in, by outcome (wrong, malformed, expired, used, locked).' },
   sealgate_inspections_total: { type: 'counter', help: 'Messages inspected, by verdict (phi, sensitive, clean).' },
   sealgate_inspection_thread_changes_total: { type: 'counter', help: 'Inspection threads started for a burst, replaced after a job (recycle) and stopped (retire), by change.' },
   sealgate_queue_recipients: { type: 'gauge', help: 'Recipients in the queue, by state.' },
   sealgate_portal_deposits_total: { type: 'counter', help: 'Messages (one copy each) stored in the secure portal.' },
   sealgate_portal_notifications_total: { type: 'counter', help: 'Portal notification mails queued (one per portal recipient).' },
   sealgate_portal_replies_total: { type: 'counter', help: 'Secure replies from the portal queued.' },
+  sealgate_portal_opens_total: { type: 'counter', help: 'Portal message pages shown to signed-in recipients (print views included).' },
+  sealgate_portal_code_requests_total: { type: 'counter', help: 'Portal sign-in code requests, by outcome (sent, refused).' },
+  sealgate_portal_failed_codes_total: { type: 'counter', help: 'Portal sign-in codes entered that did not sign in, by outcome (wrong, malformed, expired, used, locked).' },
 } as const;
 
 export type MetricName = keyof typeof METRICS;

@@ -229,6 +229,7 @@ describe('signing in and reading', () => {
     const html = await message.text();
     expect(html).toContain(BODY_SECRET);
     expect(html).toContain(`<h1 class="subject">${SUBJECT}</h1>`);
+    expect(html).toContain('<title>Secure message \u2013 Sealgate</title>'); // no subject in the browser's history
     expect(html).toContain('Dr. Who &lt;dr.who@clinic.example&gt;');
     expect(html).toContain(ATTACHMENT_NAME);
     expect(html).toContain(`action="/m/${tok()}/attachments/1"`);

@@ -193,7 +193,8 @@ export function messagePage(shell: Shell, p: MessagePageInput): string {
       ? `<div class="note"><p>${e(s.imagesBlocked(m.blockedImages))}</p><form method="get" action="${e(base(p.token))}"><input type="hidden" name="images" value="1"><button type="submit" class="secondary small">${e(s.showImages)}</button></form></div>`
       : '';
   return page(shell, {
-    title: subject,
+    // not the subject: titles are kept in the browser's history and tab lists
+    title: s.messageTitle,
     bodyClass: p.print ? 'print' : undefined,
     main: [
       top,

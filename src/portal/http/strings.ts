@@ -56,6 +56,8 @@ export const strings = {
     inMinutes: (minutes: number) => (minutes <= 1 ? 'in about a minute' : `in about ${minutes} minutes`),
 
     // message
+    /** The page title: neutral, since titles land in the browser's history. */
+    messageTitle: 'Secure message',
     signedInAs: (address: string) => `Signed in as ${address}`,
     signOut: 'Sign out',
     noSubject: '(no subject)',
