@@ -26,7 +26,7 @@ import type { AddressInfo } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import type { Database } from '../../db/database.js';
 import { isSealgateError, SealgateError } from '../../errors.js';
@@ -127,8 +127,7 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
     logoOrigin: logoOriginOf(config.branding.logo),
   };
 
-  const app: FastifyInstance = Fastify({
-    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+  const common = {
     logger: false,
     bodyLimit: limits.bodyLimit,
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
@@ -139,7 +138,11 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
     keepAliveTimeout: 5_000,
     requestTimeout: 30_000,
     routerOptions: { maxParamLength: 100, ignoreTrailingSlash: false },
-  }) as unknown as FastifyInstance;
+  } satisfies FastifyServerOptions;
+  // the routes only need the request/reply API, the same for HTTP and HTTPS
+  const app = (
+    tls ? Fastify({ ...common, https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' } }) : Fastify(common)
+  ) as unknown as FastifyInstance;
 
   const fixedHeaders = securityHeaders(https);
   app.addHook('onSend', async (request, reply, payload) => {
