@@ -337,6 +337,24 @@ describe('signing in and reading', () => {
     expect(await (await client.get(`/m/${tok()}`)).text()).toContain('Email me a code');
   });
 
+  it('a text-only message is shown escaped in a wrapping <pre>', async () => {
+    const mime = [
+      'From: dr.who@clinic.example',
+      `To: ${PAT}`,
+      'Subject: <script>alert("subject")</script>',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      `${BODY_SECRET}`,
+      '<script>alert(1)</script> <img src=x onerror=alert(2)>',
+      '',
+    ].join('\r\n');
+    const dep = await web.deposit(mime, [{ address: PAT, bcc: false }]);
+    const html = await (await signIn(web, new Client(web.base), dep.tokens[PAT] as string, PAT)).text();
+    expect(html).toContain(`<pre class="message-text">${BODY_SECRET}\n&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(2)&gt;`);
+    expect(html).toContain('<h1 class="subject">&lt;script&gt;alert(&quot;subject&quot;)&lt;/script&gt;</h1>');
+    expect(html).not.toMatch(/<script|<img/);
+  });
+
   it('a blind-copy recipient sees only themself; the others never see the blind copy', async () => {
     const hidden = new Client(web.base);
     const hiddenHtml = await (await signIn(web, hidden, tok(HIDDEN), HIDDEN)).text();
