@@ -29,7 +29,7 @@ import { FreeSpaceProbe } from './spool/free-space.js';
 import { Spool } from './spool/spool.js';
 import { ensureDevCertificates } from './tls/dev-certs.js';
 import { VERSION } from './version.js';
-import { startPortalStorage, type PortalStorage } from './portal/portal-runtime.js';
+import { startPortalStorage, startPortalWeb, type PortalStorage } from './portal/portal-runtime.js';
 
 export function databasePath(config: Config): string {
   return join(resolve(config.dataDir), 'sealgate.db');
@@ -57,8 +57,10 @@ export function gatewayHostname(config: Config): string {
 /** Creates development certificates for listeners whose files are missing (tls.generateDevCerts). */
 export async function prepareDevCertificates(config: Config, hostname: string, log?: Logger): Promise<void> {
   if (!config.tls.generateDevCerts) return;
-  for (const l of config.smtp.listeners) {
-    if (l.tls === 'none' || !l.certFile || !l.keyFile) continue;
+  const wanted = config.smtp.listeners.filter((l) => l.tls !== 'none' && l.certFile && l.keyFile).map((l) => ({ name: l.name, certFile: l.certFile ?? '', keyFile: l.keyFile ?? '' }));
+  const p = config.portal;
+  if (p.enabled && p.certFile && p.keyFile) wanted.push({ name: 'portal', certFile: p.certFile, keyFile: p.keyFile });
+  for (const l of wanted) {
     const result = await ensureDevCertificates({
       certFile: resolve(l.certFile),
       keyFile: resolve(l.keyFile),
@@ -194,6 +196,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   inspector?.start();
   await engine?.start();
   portal?.sweeper.start();
+  const portalWeb = portal ? await startPortalWeb(portal, { config: () => config, db, keyring, log, now, metrics }) : undefined;
   const reporter = engine
     ? startTlsReporter({
         db,
@@ -212,7 +215,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const metricsServer = config.metrics.enabled ? await startMetricsServer(metrics, { host: config.metrics.host, port: config.metrics.port }) : undefined;
   if (metricsServer) log.info({ event: 'METRICS_LISTENING', host: metricsServer.host, port: metricsServer.port }, 'metrics endpoint ready');
   await appendAudit(db, { type: 'daemon:started', data: { version: VERSION } }, now());
-  log.info({ event: 'DAEMON_READY', version: VERSION, config: loaded.source, listeners: ingress.addresses(), keyId: keyring.current.id }, 'sealgate ready');
+  log.info({ event: 'DAEMON_READY', version: VERSION, config: loaded.source, listeners: ingress.addresses(), portal: portalWeb?.address, keyId: keyring.current.id }, 'sealgate ready');
 
   let stopping: Promise<void> | undefined;
   const stop = (reason: string): Promise<void> => {
@@ -220,6 +223,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       log.info({ event: 'DAEMON_STOPPING', reason }, 'stopping');
       reporter?.stop();
       await portal?.sweeper.stop();
+      await portalWeb?.server.close();
       await metricsServer?.close();
       inspector?.stop();
       await inspectionPool?.close();
@@ -237,6 +241,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       const { restartNeeded } = ingress.reload(next.config);
       engine?.reload(next.config);
       config = next.config;
+      void portalWeb?.reloadTls(config.portal).catch((err: unknown) => log.error({ event: 'PORTAL_TLS_RELOAD_FAILED', err: { message: (err as Error).message } }, 'portal certificate not reloaded; the old one stays'));
       log.level = config.log.level;
       log.info({ event: 'CONFIG_RELOADED', source: next.source, restartNeeded }, restartNeeded.length ? 'config reloaded; listener address changes need a restart' : 'config reloaded');
       void appendAudit(db, { type: 'config:reloaded', data: { source: next.source } }, now()).catch(() => undefined);

@@ -21,8 +21,9 @@ export interface LoadedConfig {
 
 /**
  * The embedded default: one STARTTLS listener on 127.0.0.1:2525 for loopback
- * clients, self-generated development certificates, data in ./data. It lets a
- * new user try the gateway on a fresh machine without writing a config.
+ * clients, the secure portal on https://localhost:8443, self-generated
+ * development certificates, data in ./data. It lets a new user try the
+ * gateway on a fresh machine without writing a config.
  */
 export function embeddedDefaultConfig(machineHostname: string = osHostname()): ConfigInput {
   const host = machineHostname.toLowerCase();
@@ -53,6 +54,14 @@ export function embeddedDefaultConfig(machineHostname: string = osHostname()): C
     ],
     tls: { generateDevCerts: true },
     keys: { masterKeyFile: './data/keys/master.key' },
+    // the secure portal on loopback with the development certificate, to try the whole flow on one machine
+    portal: {
+      enabled: true,
+      listen: { host: '127.0.0.1', port: 8443 },
+      publicUrl: 'https://localhost:8443',
+      certFile: './data/certs/server.crt',
+      keyFile: './data/certs/server.key',
+    },
   };
 }
 

@@ -6,6 +6,8 @@
  * anything deposits.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database } from '../db/database.js';
@@ -15,6 +17,8 @@ import { LocalObjectStore } from '../objects/local-store.js';
 import { objectStoreRoot } from '../objects/location.js';
 import { builtInSettings, resolveSettings } from '../policy/profile.js';
 import { CodeStore } from './code-store.js';
+import { derivePortalCsrfKey } from './http/csrf.js';
+import { createPortalServer, type PortalServer } from './http/server.js';
 import { PortalLifecycle } from './lifecycle.js';
 import { deriveCodeKey } from './one-time-code.js';
 import { PortalReplies } from './reply.js';
@@ -123,4 +127,38 @@ export async function startPortalStorage(deps: PortalStorageDeps): Promise<Porta
     onError: (err) => log.error({ event: 'PORTAL_PURGE_FAILED', err: { message: (err as Error).message } }, 'portal purge run failed; the next run tries again'),
   });
   return { objects, store, mail, depositor, codes, replies, lifecycle, sweeper };
+}
+
+export interface PortalWeb {
+  readonly server: PortalServer;
+  readonly address: { readonly host: string; readonly port: number };
+  /** Re-reads portal.certFile/keyFile (SIGHUP); a no-op for plain HTTP. */
+  reloadTls(portal: Config['portal']): Promise<void>;
+}
+
+/** Starts the portal's web listener (portal.listen) over the running portal storage. */
+export async function startPortalWeb(storage: PortalStorage, deps: Pick<PortalStorageDeps, 'config' | 'db' | 'keyring' | 'log' | 'now' | 'metrics'>): Promise<PortalWeb> {
+  const config = deps.config().portal;
+  const server = await createPortalServer({
+    config,
+    db: deps.db,
+    portal: storage.store,
+    codes: storage.codes,
+    mailer: storage.mail,
+    csrfKey: derivePortalCsrfKey(deps.keyring.current.key),
+    log: deps.log,
+    now: deps.now,
+    metrics: deps.metrics,
+  });
+  const address = await server.listen();
+  deps.log.info({ event: 'PORTAL_LISTENING', host: address.host, port: address.port, https: server.https, publicUrl: effectivePublicUrl(config) }, 'secure portal ready');
+  return {
+    server,
+    address,
+    reloadTls: async (portal) => {
+      if (!server.https || !portal.certFile || !portal.keyFile) return;
+      const [cert, key] = await Promise.all([readFile(resolve(portal.certFile)), readFile(resolve(portal.keyFile))]);
+      server.reloadTls(cert, key);
+    },
+  };
 }
