@@ -145,6 +145,7 @@ export async function startPortalWeb(storage: PortalStorage, deps: Pick<PortalSt
     portal: storage.store,
     codes: storage.codes,
     mailer: storage.mail,
+    replies: storage.replies,
     csrfKey: derivePortalCsrfKey(deps.keyring.current.key),
     log: deps.log,
     now: deps.now,

@@ -96,7 +96,8 @@ export function replyProblem(req: Pick<ReplyRequest, 'body' | 'attachments'>, ma
   return bytes > maxBytes ? 'too-large' : undefined;
 }
 
-function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
+/** The addresses of an address header as mailparser gives it (groups flattened). */
+export function headerAddresses(field: AddressObject | AddressObject[] | undefined): string[] {
   const list = field === undefined ? [] : Array.isArray(field) ? field : [field];
   const out: string[] = [];
   const walk = (values: readonly { address?: string | undefined; group?: readonly { address?: string | undefined }[] | undefined }[]): void => {
@@ -130,7 +131,7 @@ export async function originalHeaders(source: Readable): Promise<{ subject: stri
   }
   const parsed = await simpleParser(Buffer.concat([...chunks, Buffer.from('\r\n')]), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
   const refs = parsed.references === undefined ? [] : Array.isArray(parsed.references) ? parsed.references : [parsed.references];
-  return { subject: parsed.subject ?? '', messageId: parsed.messageId, references: refs, visible: [...addresses(parsed.to), ...addresses(parsed.cc)] };
+  return { subject: parsed.subject ?? '', messageId: parsed.messageId, references: refs, visible: [...headerAddresses(parsed.to), ...headerAddresses(parsed.cc)] };
 }
 
 /** Pure over its input: the reply's MIME. */
@@ -269,6 +270,12 @@ export class PortalReplies {
     this.deps.log.info({ event: 'PORTAL_REPLY_QUEUED', depositId: req.depositId, queueId: id, recipients: recipients.length, size: bytes.length }, 'secure reply queued');
     this.deps.onQueued?.();
     return { queueId: id, recipients, size: bytes.length };
+  }
+
+  /** The original's envelope sender (where replies go), or '' when there is none. */
+  async senderOf(depositId: string): Promise<string> {
+    const row = await this.deps.db.get<{ sender: string }>('SELECT sender FROM portal_messages WHERE deposit_id = ?', [depositId]);
+    return row?.sender ?? '';
   }
 
   /** The recipient's own replies to a deposit, oldest first: deposit ids of their copies (open them with PortalStore.open). */

@@ -25,6 +25,8 @@ import { createPortalServer, type PortalServer } from '../../src/portal/http/ser
 import type { CodeMailInput, PortalMailer } from '../../src/portal/mailer.js';
 import { deriveCodeKey } from '../../src/portal/one-time-code.js';
 import { type PortalRecipientInput, PortalStore } from '../../src/portal/portal-store.js';
+import { PortalReplies } from '../../src/portal/reply.js';
+import { Spool } from '../../src/spool/spool.js';
 
 export const NOW = Date.UTC(2026, 11, 4, 9, 0, 0);
 export const DAY = 86_400_000;
@@ -53,6 +55,9 @@ export interface PortalWeb {
   readonly server: PortalServer;
   readonly base: string;
   readonly logLines: string[];
+  /** With `replies`: the spool the replies are queued in, and the replies themselves. */
+  readonly spool: Spool;
+  readonly replies: PortalReplies | undefined;
   clock: number;
   deposit(mime: Buffer | string, recipients: readonly PortalRecipientInput[], expiresIn?: number): Promise<{ depositId: string; tokens: Record<string, string> }>;
   stop(): Promise<void>;
@@ -62,6 +67,8 @@ export interface PortalWebOptions {
   readonly portal?: NonNullable<ConfigInput['portal']>;
   readonly limits?: Partial<PortalLimits>;
   readonly tls?: { cert: string; key: string };
+  /** Secure replies on: a real PortalReplies over an encrypted spool in the test directory. */
+  readonly replies?: boolean;
 }
 
 export async function startPortalWeb(options: PortalWebOptions = {}): Promise<PortalWeb> {
@@ -91,6 +98,11 @@ export async function startPortalWeb(options: PortalWebOptions = {}): Promise<Po
   const web = {
     clock: NOW,
   } as { clock: number };
+  const spool = new Spool(join(dir, 'spool'), keyring);
+  await spool.init();
+  const replies = options.replies
+    ? new PortalReplies({ db, spool, store: portal, log, now: () => web.clock, random: randomBytes, hostname: 'gw.test', spoolKeyId: () => keyring.current.id, portal: () => ({ replyRoute: config.replyRoute, replyMaxBytes: config.replyMaxBytes, organisation: config.branding.organisationName }) })
+    : undefined;
   const server = await createPortalServer({
     config,
     db,
@@ -103,6 +115,7 @@ export async function startPortalWeb(options: PortalWebOptions = {}): Promise<Po
     metrics,
     limits: options.limits,
     tls: options.tls,
+    replies,
   });
   const address = await server.listen();
   const base = `${server.https ? 'https' : 'http'}://127.0.0.1:${address.port}`;
@@ -116,6 +129,8 @@ export async function startPortalWeb(options: PortalWebOptions = {}): Promise<Po
     server,
     base,
     logLines,
+    spool,
+    replies,
     async deposit(mime: Buffer | string, recipients: readonly PortalRecipientInput[], expiresIn = 30 * DAY) {
       const dep = await portal.deposit({
         queueId: 'QPORTALWEB01',
@@ -175,6 +190,15 @@ export class Client {
 
   post(path: string, form: Record<string, string>): Promise<Response> {
     return this.request('POST', path, { form });
+  }
+
+  /** A multipart/form-data POST (fetch builds the body and its boundary). */
+  async postMultipart(path: string, form: FormData): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.cookies.size) headers.cookie = this.cookieHeader();
+    const res = await fetch(this.base + path, { method: 'POST', headers, body: form, redirect: 'manual' });
+    this.keep(res);
+    return res;
   }
 }
 

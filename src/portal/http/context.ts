@@ -11,6 +11,7 @@ import type { Logger } from '../../log/logger.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { CodeStore } from '../code-store.js';
 import type { PortalMailer } from '../mailer.js';
+import type { PortalReplies } from '../reply.js';
 import { hashPortalToken, type PortalStore, type TokenMatch } from '../portal-store.js';
 import { PRE_SESSION_TTL_MS, preSessionToken, SECRET_PATTERN } from './csrf.js';
 import { contentSecurityPolicy } from './headers.js';
@@ -64,6 +65,10 @@ export interface PortalContext {
   readonly cookies: CookieNames;
   readonly limits: PortalLimits;
   readonly logoOrigin: string | undefined;
+  /** Secure replies (absent: the message page shows no reply form). */
+  readonly replies?: PortalReplies | undefined;
+  /** portal.replyMaxBytes. */
+  readonly replyMaxBytes: number;
 }
 
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;

@@ -134,6 +134,10 @@ export interface MessagePageInput {
   readonly showImages: boolean;
   /** The print view: same content, no forms. */
   readonly print: boolean;
+  /** Secure reply: who it goes to, whether reply-all adds anyone, the size limit; absent: no reply form. */
+  readonly reply?: { readonly sender: string; readonly canReplyAll: boolean; readonly maxBytes: number; readonly sent: boolean } | undefined;
+  /** The viewer's own earlier replies (their text and attachment count), oldest first. */
+  readonly thread?: readonly { readonly at: number; readonly text: string; readonly files: number }[] | undefined;
 }
 
 function addressList(list: readonly string[], more: number, s: Shell['s'], blind = false): string {
@@ -205,13 +209,50 @@ export function messagePage(shell: Shell, p: MessagePageInput): string {
       bodyBlock(shell, m),
       '</article>',
       attachmentList(shell, p),
-      // ── Reply ─────────────────────────────────────────────────────────────
-      // Secure reply (issue 11) goes here: a form posting to /m/:token/reply
-      // with the session's CSRF token. Not built yet; nothing is rendered.
-      // ──────────────────────────────────────────────────────────────────────
+      p.print ? '' : threadBlock(shell, p),
+      p.print ? '' : replyForm(shell, p),
       para(s.expiresOn(formatDate(p.expiresAt)), 'muted'),
     ].join(''),
   });
+}
+
+function threadBlock(shell: Shell, p: MessagePageInput): string {
+  const { s } = shell;
+  const thread = p.thread ?? [];
+  if (thread.length === 0) return '';
+  const items = thread.map(
+    (r) => `<li><p class="muted">${e(formatDate(r.at))}${r.files ? ` \u00b7 ${e(s.replyFiles(r.files))}` : ''}</p><pre class="message-text">${e(r.text)}</pre></li>`,
+  );
+  return `<section class="card" aria-labelledby="thread-h"><h2 id="thread-h">${e(s.yourReplies(thread.length))}</h2><ul class="thread">${items.join('')}</ul></section>`;
+}
+
+function replyForm(shell: Shell, p: MessagePageInput): string {
+  const { s } = shell;
+  const r = p.reply;
+  if (!r) return '';
+  const sent = r.sent ? `<div class="note" role="status"><p>${e(s.replySent)}</p></div>` : '';
+  const all = r.canReplyAll ? `<button type="submit" name="all" value="1" class="secondary">${e(s.replySendAll)}</button>` : '';
+  return [
+    `<section class="card" aria-labelledby="reply-h"><h2 id="reply-h">${e(s.replyHeading)}</h2>`,
+    sent,
+    para(s.replyIntro(r.sender), 'muted'),
+    r.canReplyAll ? para(s.replyAllIntro, 'muted') : '',
+    `<form method="post" action="${e(`${base(p.token)}/reply`)}" enctype="multipart/form-data">`,
+    csrfField(p.csrf),
+    `<label for="reply-body">${e(s.replyBodyLabel)}</label>`,
+    '<textarea id="reply-body" name="body" rows="8" maxlength="100000"></textarea>',
+    `<label for="reply-files">${e(s.replyFilesLabel)}</label>`,
+    `<span class="hint" id="reply-files-hint">${e(s.replyFilesHint(formatSize(r.maxBytes)))}</span>`,
+    '<input type="file" id="reply-files" name="attachments" multiple aria-describedby="reply-files-hint">',
+    `<div class="actions"><button type="submit" name="all" value="0">${e(s.replySend)}</button>${all}</div>`,
+    '</form></section>',
+  ].join('');
+}
+
+export function replyRefusedPage(shell: Shell, token: string, reason: string): string {
+  const { s } = shell;
+  const body = s.replyRefused[reason] ?? s.errors[400].body;
+  return page(shell, { title: s.replyRefusedTitle, main: `<div class="card narrow"><h1>${e(s.replyRefusedTitle)}</h1>${para(body)}<p><a href="${e(base(token))}">${e(s.backToMessage)}</a></p></div>` });
 }
 
 export function signedOutPage(shell: Shell, token: string): string {

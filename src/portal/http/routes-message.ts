@@ -12,7 +12,8 @@ import type { TokenMatch } from '../portal-store.js';
 import { sameSecret } from './csrf.js';
 import { contentDisposition, maskAddress } from './format.js';
 import { DOWNLOAD_CSP } from './headers.js';
-import { errorPage, gonePage, messagePage, signInPage, signedOutPage, tooLargePage } from './pages.js';
+import { errorPage, gonePage, type MessagePageInput, messagePage, signInPage, signedOutPage, tooLargePage } from './pages.js';
+import { headerAddresses, replyAddressees } from '../reply.js';
 import { attachmentAt, MessageTooLargeError, parseMessage, readBounded, renderMessage } from './render-message.js';
 import { liveLink } from './routes-sign-in.js';
 import type { PortalSession } from './sessions.js';
@@ -69,12 +70,33 @@ async function showMessage(ctx: PortalContext, request: FastifyRequest<{ Params:
     expiresAt: match.expiresAt,
     showImages,
     print,
+    ...(print ? {} : await replyParts(ctx, match, parsed, (request.query as { replied?: unknown }).replied === '1')),
   });
   return sendPage(ctx, reply, 200, html, { remoteImages: showImages });
 }
 
+/** The reply form's facts and the viewer's thread, when secure replies are on. */
+async function replyParts(ctx: PortalContext, match: TokenMatch, parsed: ParsedMail, sent: boolean): Promise<Pick<MessagePageInput, 'reply' | 'thread'>> {
+  const replies = ctx.replies;
+  if (!replies) return {};
+  const sender = await replies.senderOf(match.depositId);
+  const viewer = match.recipient.address;
+  const others = replyAddressees({ sender, visible: [...headerAddresses(parsed.to), ...headerAddresses(parsed.cc)] }, viewer, true, match.recipient.bcc);
+  const thread = [];
+  for (const r of await replies.thread(match.depositId, viewer)) {
+    try {
+      const copy = await parseMessage(await readBounded(await ctx.portal.open(r.depositId), ctx.limits.maxMessageBytes));
+      thread.push({ at: r.createdAt, text: copy.text ?? '', files: copy.attachments.length });
+    } catch (err) {
+      // a copy shredded meanwhile is left out; anything else is a real failure
+      if (!isSealgateError(err, 'SG_PORTAL_SHREDDED')) throw err;
+    }
+  }
+  return { reply: sender ? { sender, canReplyAll: others.cc.length > 0, maxBytes: ctx.replyMaxBytes, sent } : undefined, thread };
+}
+
 export function registerMessageRoutes(app: FastifyInstance, ctx: PortalContext): void {
-  app.get<{ Params: { token: string }; Querystring: { images?: unknown } }>('/m/:token', async (request, reply) => {
+  app.get<{ Params: { token: string }; Querystring: { images?: unknown; replied?: unknown } }>('/m/:token', async (request, reply) => {
     const now = ctx.now();
     const live = await liveLink(ctx, request, reply, now);
     if (!live) return reply;

@@ -34,6 +34,8 @@ import type { Logger } from '../../log/logger.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { CodeStore } from '../code-store.js';
 import type { PortalMailer } from '../mailer.js';
+import type { PortalReplies } from '../reply.js';
+import { registerReplyRoutes } from './routes-reply.js';
 import type { PortalStore } from '../portal-store.js';
 import { cookieNames, DEFAULT_LIMITS, type PortalContext, type PortalLimits, sendPage } from './context.js';
 import { contentSecurityPolicy, logoOriginOf, securityHeaders } from './headers.js';
@@ -58,6 +60,8 @@ export interface PortalServerOptions {
   readonly random?: (n: number) => Buffer;
   readonly metrics?: Metrics | undefined;
   readonly limits?: Partial<PortalLimits>;
+  /** Secure replies; absent: no reply form. */
+  readonly replies?: PortalReplies | undefined;
   /** TLS material instead of reading config.certFile/keyFile (tests). */
   readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string } | undefined;
 }
@@ -78,7 +82,7 @@ const ROUTES: readonly { readonly path: RegExp; readonly allow: string }[] = [
   { path: /^\/m\/[^/]+$/, allow: 'GET' },
   { path: /^\/m\/[^/]+\/print$/, allow: 'GET' },
   { path: /^\/m\/[^/]+\/attachments\/[^/]+$/, allow: 'GET' },
-  { path: /^\/m\/[^/]+\/(?:code|sign-in|sign-out)$/, allow: 'GET, POST' },
+  { path: /^\/m\/[^/]+\/(?:code|sign-in|sign-out|reply)$/, allow: 'GET, POST' },
 ];
 
 const ERROR_STATUSES = new Set<number>([400, 403, 404, 405, 413, 415, 429, 500, 503]);
@@ -125,6 +129,8 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
     cookies: cookieNames(secureCookies),
     limits,
     logoOrigin: logoOriginOf(config.branding.logo),
+    replies: options.replies,
+    replyMaxBytes: config.replyMaxBytes,
   };
 
   const common = {
@@ -203,7 +209,7 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
     handler: (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(stylesheet.css),
   });
   // a form URL opened with GET (refresh, bookmark): back to the message link
-  for (const action of ['code', 'sign-in', 'sign-out']) {
+  for (const action of ['code', 'sign-in', 'sign-out', 'reply']) {
     app.get<{ Params: { token: string } }>(`/m/:token/${action}`, (request, reply) => {
       if (!/^[A-Za-z0-9_-]{43}$/.test(request.params.token)) return sendPage(ctx, reply, 404, errorPage(ctx.shell, 404));
       return reply.code(303).header('location', `/m/${request.params.token}`).send('');
@@ -211,6 +217,7 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   }
   registerSignInRoutes(app, ctx);
   registerMessageRoutes(app, ctx);
+  if (options.replies) registerReplyRoutes(app, ctx, options.replies, () => config.replyMaxBytes);
   await app.ready();
 
   return {

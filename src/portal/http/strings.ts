@@ -82,6 +82,29 @@ export const strings = {
     backToMessage: 'Back to the message',
     messageTooLarge: 'This message is too large to show in the portal. Please contact the sender.',
 
+    // secure reply
+    replyHeading: 'Reply securely',
+    replyIntro: (sender: string) => `Your reply goes to ${sender} through this portal, encrypted. It is not sent from your own email account.`,
+    replyAllIntro: 'Reply to all also sends it to the other people this message was addressed to.',
+    replyBodyLabel: 'Your reply',
+    replyFilesLabel: 'Attach files (optional)',
+    replyFilesHint: (max: string) => `Up to 20 files, ${max} in all.`,
+    replySend: 'Send reply',
+    replySendAll: 'Reply to all',
+    replySent: 'Your reply was sent securely.',
+    yourReplies: (n: number) => (n === 1 ? 'Your reply' : `Your replies (${n})`),
+    replyFiles: (n: number) => (n === 1 ? '1 file attached' : `${n} files attached`),
+    replyRefusedTitle: 'Your reply was not sent',
+    replyRefused: {
+      empty: 'Write a reply or attach a file, then send it again.',
+      'too-large': 'Your reply is too large. Remove some attachments or shorten the text, then send it again.',
+      'too-many-attachments': 'You can attach up to 20 files. Remove some, then send it again.',
+      unknown: 'This message can no longer be answered.',
+      closed: 'This message can no longer be answered: it has expired or was withdrawn.',
+      'not-a-recipient': 'This message can no longer be answered.',
+      'no-sender': 'This message was sent from an address that cannot receive replies.',
+    } as Record<string, string>,
+
     // signed out
     signedOutTitle: 'You have signed out',
     signedOutBody: 'To read the message again, open the link from your email and sign in with a new code.',

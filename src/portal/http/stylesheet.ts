@@ -69,6 +69,16 @@ input[type="text"] {
   padding: 0.5rem 0.75rem; margin: 0 0 0.875rem 0;
   border: 2px solid #6b6b6b; border-radius: 0.375rem; background: #fff; color: var(--text);
 }
+textarea {
+  display: block; width: 100%; box-sizing: border-box; min-height: 8rem; resize: vertical;
+  font: inherit; padding: 0.5rem 0.75rem; margin: 0 0 0.875rem 0;
+  border: 2px solid #6b6b6b; border-radius: 0.375rem; background: #fff; color: var(--text);
+}
+textarea:focus-visible, input[type="file"]:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+input[type="file"] { display: block; max-width: 100%; margin: 0 0 1rem 0; font: inherit; }
+ul.thread { list-style: none; margin: 0; padding: 0; }
+ul.thread li { border-top: 1px solid #d0d0d0; padding: 0.75rem 0 0 0; }
+ul.thread li:first-child { border-top: 0; padding-top: 0; }
 input[type="text"][aria-invalid="true"] { border-color: var(--error); }
 input[type="text"]:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 button {
