@@ -31,6 +31,7 @@ import { setupGateway, startGateway, type RunningGateway, type TestSetup } from 
 import { haveTool } from '../test/helpers/peers.js';
 import { freePort, postfixVersion, startPostfix, type PostfixInstance } from '../test/helpers/postfix.js';
 import { withDb } from '../test/helpers/spool-reader.js';
+import { portalBench } from './portal.js';
 
 const run = promisify(execFile);
 
@@ -232,19 +233,21 @@ async function relay(): Promise<string[]> {
 
 async function main(): Promise<void> {
   const parts = process.argv.slice(2);
-  const wanted = parts.length > 0 ? parts : ['ingress', 'relay'];
-  for (const p of wanted) if (p !== 'ingress' && p !== 'relay') throw new Error(`unknown part "${p}" (ingress, relay)`);
-  for (const tool of ['smtp-source', 'smtp-sink', 'postfix', 'script']) {
-    if (!haveTool(tool)) throw new Error(`${tool} is not installed (apt-get install postfix)`);
+  const wanted = parts.length > 0 ? parts : ['ingress', 'relay', 'portal'];
+  for (const p of wanted) if (p !== 'ingress' && p !== 'relay' && p !== 'portal') throw new Error(`unknown part "${p}" (ingress, relay, portal)`);
+  if (wanted.some((p) => p !== 'portal')) {
+    for (const tool of ['smtp-source', 'smtp-sink', 'postfix', 'script']) {
+      if (!haveTool(tool)) throw new Error(`${tool} is not installed (apt-get install postfix)`);
+    }
+    if (process.getuid?.() !== 0) throw new Error('run as root: a private Postfix instance and smtp-sink need it');
   }
-  if (process.getuid?.() !== 0) throw new Error('run as root: a private Postfix instance and smtp-sink need it');
   const cpu = cpus();
   console.log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? '?'}, Node ${process.version}, Postfix ${await postfixVersion()}`);
-  console.log(`reproduce: npm run bench -- ${wanted.join(' ')}   (BENCH_2K=${SIZES[0]?.count} BENCH_100K=${SIZES[1]?.count})`);
+  console.log(`reproduce: npm run bench -- ${wanted.join(' ')}   (BENCH_2K=${SIZES[0]?.count} BENCH_100K=${SIZES[1]?.count} BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS)`);
   const started = process.hrtime.bigint();
   for (const p of wanted) {
     console.log('');
-    console.log((p === 'ingress' ? await ingress() : await relay()).join('\n'));
+    console.log((p === 'ingress' ? await ingress() : p === 'relay' ? await relay() : await portalBench()).join('\n'));
   }
   console.log('');
   console.log(`(bench took ${seconds(started).toFixed(0)} s; orientation figures from one run on this machine, not targets)`);
