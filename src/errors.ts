@@ -173,6 +173,7 @@ export const ERROR_CODES = {
   SG_PORTAL_SHREDDED: { message: 'portal message was shredded: its key is destroyed', temporary: false },
   SG_PORTAL_NOTIFICATION_INVALID: { message: 'portal notification input is invalid', temporary: false },
   SG_PORTAL_REPLY_REFUSED: { message: 'secure reply refused', temporary: false },
+  SG_PORTAL_LINK_KEY: { message: 'portal message needs the key part of its link', temporary: false },
 
   // delivery
   SG_DNS_TEMPORARY: { message: 'DNS lookup failed temporarily', temporary: true },

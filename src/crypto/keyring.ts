@@ -207,11 +207,16 @@ export async function loadKeyring(options: LoadKeyringOptions): Promise<Keyring>
 /** AES-256-GCM under the current master key: 12-byte IV | 16-byte tag | ciphertext. */
 export function wrapKey(keyring: Keyring, dataKey: Buffer, aad: Buffer): { keyId: string; wrapped: Buffer } {
   const { id, key } = keyring.current;
+  return { keyId: id, wrapped: sealKey(key, dataKey, aad) };
+}
+
+/** AES-256-GCM of a key under `kek` (32 bytes): iv ‖ tag ‖ ciphertext. */
+export function sealKey(kek: Buffer, dataKey: Buffer, aad: Buffer): Buffer {
   const iv = randomBytes(IV_LENGTH);
-  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
+  const cipher = createCipheriv('aes-256-gcm', kek, iv, { authTagLength: TAG_LENGTH });
   cipher.setAAD(aad);
   const ct = Buffer.concat([cipher.update(dataKey), cipher.final()]);
-  return { keyId: id, wrapped: Buffer.concat([iv, cipher.getAuthTag(), ct]) };
+  return Buffer.concat([iv, cipher.getAuthTag(), ct]);
 }
 
 /**
@@ -219,11 +224,15 @@ export function wrapKey(keyring: Keyring, dataKey: Buffer, aad: Buffer): { keyId
  * and SG_SPOOL_CORRUPT when the wrapped key or the AAD does not authenticate.
  */
 export function unwrapKey(keyring: Keyring, keyId: string, wrapped: Buffer, aad: Buffer): Buffer {
-  const { key } = keyring.get(keyId);
+  return openKey(keyring.get(keyId).key, wrapped, aad, keyId);
+}
+
+/** Reverses sealKey; SG_SPOOL_CORRUPT when `wrapped` is short or fails authentication (a wrong key too). */
+export function openKey(kek: Buffer, wrapped: Buffer, aad: Buffer, keyId = 'link'): Buffer {
   if (wrapped.length < IV_LENGTH + TAG_LENGTH) {
     throw new SealgateError('SG_SPOOL_CORRUPT', { message: 'wrapped data key is too short', detail: { keyId } });
   }
-  const decipher = createDecipheriv('aes-256-gcm', key, wrapped.subarray(0, IV_LENGTH), { authTagLength: TAG_LENGTH });
+  const decipher = createDecipheriv('aes-256-gcm', kek, wrapped.subarray(0, IV_LENGTH), { authTagLength: TAG_LENGTH });
   decipher.setAuthTag(wrapped.subarray(IV_LENGTH, IV_LENGTH + TAG_LENGTH));
   decipher.setAAD(aad);
   try {

@@ -209,6 +209,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE portal_messages ADD COLUMN reply_of TEXT;                    -- a secure reply's copy: the deposit it answers (shown in that thread)
   CREATE INDEX portal_messages_reply_of ON portal_messages(reply_of);
   `,
+  // 11: zero-knowledge links (portal.linkKey): the data key sealed per recipient under a key only their link completes
+  `
+  ALTER TABLE portal_messages ADD COLUMN link_key INTEGER NOT NULL DEFAULT 0;  -- 1: wrapped_key holds the server part; the data key is only in link_wrapped_key
+  ALTER TABLE portal_recipients ADD COLUMN link_wrapped_key BLOB;            -- data key sealed under HKDF(server part, link fragment); NULL once shredded
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

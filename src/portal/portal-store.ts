@@ -19,7 +19,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { type Keyring, unwrapKey, wrapKey } from '../crypto/keyring.js';
+import { type Keyring, openKey, sealKey, unwrapKey, wrapKey } from '../crypto/keyring.js';
+import { isLinkFragment, LINK_FRAGMENT_BYTES, linkKek, linkSealAad } from './link-key.js';
 import type { Database, Queryable } from '../db/database.js';
 import { SealgateError } from '../errors.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -50,6 +51,8 @@ export interface DepositInput {
   readonly now: number;
   /** Envelope sender of the original: where secure replies go. */
   readonly sender?: string | undefined;
+  /** Zero-knowledge links: the data key is sealed per recipient under a key only their link's fragment completes. */
+  readonly linkKey?: boolean | undefined;
 }
 
 export interface DepositedRecipient {
@@ -57,6 +60,8 @@ export interface DepositedRecipient {
   readonly bcc: boolean;
   /** The link token for `<publicUrl>/m/<token>`: returned here once, stored nowhere. */
   readonly token: string;
+  /** Zero-knowledge links: the `#fragment` of the link, returned here once, stored nowhere. */
+  readonly fragment?: string | undefined;
 }
 
 export interface DepositResult {
@@ -103,7 +108,14 @@ export interface PortalStoreOptions {
   readonly random?: (n: number) => Buffer;
 }
 
+/** What opens a zero-knowledge copy: the recipient's seq and their link's fragment. */
+export interface LinkAccess {
+  readonly seq: number;
+  readonly fragment: string;
+}
+
 interface MessageRow {
+  link_key: number;
   deposit_id: string;
   queue_id: string;
   object_key: string;
@@ -201,19 +213,40 @@ export class PortalStore {
     const depositId = this.random(DEPOSIT_ID_BYTES).toString('hex');
     const objectKey = `portal/${depositId.slice(0, 2)}/${depositId}`;
     const dataKey = Buffer.from(this.random(KEYED_DATA_KEY_LENGTH));
-    // tokens before the object: nothing after the put may fail but the rows
-    const issued = recipients.map((r) => ({ ...r, token: this.random(PORTAL_TOKEN_BYTES).toString('base64url') }));
+    const linkKey = input.linkKey === true;
+    // tokens (and link fragments) before the object: nothing after the put may fail but the rows
+    const issued = recipients.map((r) => ({
+      ...r,
+      token: this.random(PORTAL_TOKEN_BYTES).toString('base64url'),
+      fragment: linkKey ? this.random(LINK_FRAGMENT_BYTES).toString('base64url') : undefined,
+    }));
+    const serverPart = linkKey ? Buffer.from(this.random(KEYED_DATA_KEY_LENGTH)) : undefined;
     let wrapped: { keyId: string; wrapped: Buffer };
+    let sealed: (Buffer | null)[] = [];
     let size: number;
     try {
       if (
         !DEPOSIT_ID_PATTERN.test(depositId) ||
         dataKey.length !== KEYED_DATA_KEY_LENGTH ||
-        !issued.every((r) => TOKEN_PATTERN.test(r.token))
+        !issued.every((r) => TOKEN_PATTERN.test(r.token) && (!linkKey || isLinkFragment(r.fragment))) ||
+        (serverPart !== undefined && serverPart.length !== KEYED_DATA_KEY_LENGTH)
       ) {
         throw new RangeError('random source returned too few bytes');
       }
-      wrapped = wrapKey(this.keyring, dataKey, wrapAad(depositId, objectKey));
+      if (serverPart) {
+        // the master key wraps only the server part; the data key is sealed per recipient under server part + fragment
+        wrapped = wrapKey(this.keyring, serverPart, wrapAad(depositId, objectKey));
+        sealed = issued.map((r, seq) => {
+          const kek = linkKek(serverPart, r.fragment ?? '', depositId, seq);
+          try {
+            return sealKey(kek, dataKey, linkSealAad(depositId, seq));
+          } finally {
+            kek.fill(0);
+          }
+        });
+      } else {
+        wrapped = wrapKey(this.keyring, dataKey, wrapAad(depositId, objectKey));
+      }
       const counter = new ByteCounter();
       const encrypt = createKeyedEncryptStream(dataKey, chunkContext(depositId, objectKey));
       // errors anywhere destroy every stage; put sees them on `encrypt`
@@ -225,25 +258,28 @@ export class PortalStore {
       throw err;
     } finally {
       dataKey.fill(0);
+      serverPart?.fill(0);
     }
     const sender = input.sender ?? '';
     return {
-      result: { depositId, size, recipients: issued },
+      result: { depositId, size, recipients: issued.map((r) => (linkKey ? r : { address: r.address, bcc: r.bcc, token: r.token })) },
       commit: async (tx) => {
         await tx.run(
-          `INSERT INTO portal_messages (deposit_id, queue_id, object_key, wrapped_key, key_id, size, created_at, expires_at, sender)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [depositId, input.queueId, objectKey, wrapped.wrapped, wrapped.keyId, size, input.now, input.expiresAt, sender],
+          `INSERT INTO portal_messages (deposit_id, queue_id, object_key, wrapped_key, key_id, size, created_at, expires_at, sender, link_key)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [depositId, input.queueId, objectKey, wrapped.wrapped, wrapped.keyId, size, input.now, input.expiresAt, sender, linkKey ? 1 : 0],
         );
         let seq = 0;
         for (const r of issued) {
-          await tx.run('INSERT INTO portal_recipients (deposit_id, seq, address, bcc, token_hash) VALUES (?, ?, ?, ?, ?)', [
+          await tx.run('INSERT INTO portal_recipients (deposit_id, seq, address, bcc, token_hash, link_wrapped_key) VALUES (?, ?, ?, ?, ?, ?)', [
             depositId,
-            seq++,
+            seq,
             r.address,
             r.bcc ? 1 : 0,
             hashPortalToken(r.token),
+            sealed[seq] ?? null,
           ]);
+          seq++;
         }
       },
       discard: () => this.objects.delete(objectKey).catch(() => undefined),
@@ -260,6 +296,8 @@ export class PortalStore {
   async prepareRecipients(depositId: string, input: readonly PortalRecipientInput[]): Promise<{ result: DepositResult; commit(tx: Queryable): Promise<void> }> {
     const row = await this.message(depositId);
     if (row.shredded_at !== null || row.wrapped_key === null) throw new SealgateError('SG_PORTAL_SHREDDED', { detail: { depositId } });
+    // a zero-knowledge copy cannot take recipients: the server cannot recover its data key to seal it for them
+    if (row.link_key === 1) throw new RangeError('a zero-knowledge deposit cannot take more recipients: deposit a new copy');
     const recipients = dedupeRecipients(input);
     if (recipients.length === 0) throw new RangeError('a portal deposit needs at least one recipient');
     const issued = recipients.map((r) => ({ ...r, token: this.random(PORTAL_TOKEN_BYTES).toString('base64url') }));
@@ -290,7 +328,7 @@ export class PortalStore {
   async openDepositOf(queueId: string, now: number): Promise<{ depositId: string; expiresAt: number } | undefined> {
     const row = await this.db.get<{ deposit_id: string; expires_at: number }>(
       `SELECT deposit_id, expires_at FROM portal_messages
-        WHERE queue_id = ? AND revoked_at IS NULL AND shredded_at IS NULL AND wrapped_key IS NOT NULL AND expires_at > ?
+        WHERE queue_id = ? AND revoked_at IS NULL AND shredded_at IS NULL AND wrapped_key IS NOT NULL AND expires_at > ? AND link_key = 0
         ORDER BY created_at DESC LIMIT 1`,
       [queueId, now],
     );
@@ -347,12 +385,13 @@ export class PortalStore {
    * it fails authentication. Expiry and revocation are the caller's to check
    * (findByToken returns both); this only refuses what can no longer be opened.
    */
-  async open(depositId: string): Promise<Readable> {
+  async open(depositId: string, link?: LinkAccess): Promise<Readable> {
     const row = await this.message(depositId);
     if (row.shredded_at !== null || row.wrapped_key === null) {
       throw new SealgateError('SG_PORTAL_SHREDDED', { detail: { depositId } });
     }
-    const dataKey = unwrapKey(this.keyring, row.key_id, Buffer.from(row.wrapped_key), wrapAad(depositId, row.object_key));
+    const unwrapped = unwrapKey(this.keyring, row.key_id, Buffer.from(row.wrapped_key), wrapAad(depositId, row.object_key));
+    const dataKey = row.link_key === 1 ? await this.linkDataKey(depositId, unwrapped, link) : unwrapped;
     let decrypt: Transform;
     try {
       decrypt = createKeyedDecryptStream(dataKey, chunkContext(depositId, row.object_key));
@@ -361,6 +400,30 @@ export class PortalStore {
     }
     // the object stream closes its descriptor when it ends or when the reader destroys `decrypt`
     return pipeline(this.objects.get(row.object_key), decrypt, () => undefined);
+  }
+
+  /** Zero-knowledge copy: the data key from the server part and the recipient's link fragment. */
+  private async linkDataKey(depositId: string, serverPart: Buffer, link: LinkAccess | undefined): Promise<Buffer> {
+    try {
+      if (!link || !isLinkFragment(link.fragment)) throw new SealgateError('SG_PORTAL_LINK_KEY', { message: 'this portal message opens only with the key part of its link', detail: { depositId } });
+      const r = await this.db.get<{ link_wrapped_key: Buffer | null }>('SELECT link_wrapped_key FROM portal_recipients WHERE deposit_id = ? AND seq = ?', [depositId, link.seq]);
+      if (!r?.link_wrapped_key) throw new SealgateError('SG_PORTAL_LINK_KEY', { message: 'this portal message opens only with the key part of its link', detail: { depositId } });
+      const kek = linkKek(serverPart, link.fragment, depositId, link.seq);
+      try {
+        return openKey(kek, Buffer.from(r.link_wrapped_key), linkSealAad(depositId, link.seq));
+      } catch {
+        throw new SealgateError('SG_PORTAL_LINK_KEY', { message: 'the key part of this link does not open the message', detail: { depositId } });
+      } finally {
+        kek.fill(0);
+      }
+    } finally {
+      serverPart.fill(0);
+    }
+  }
+
+  /** Whether a deposit is a zero-knowledge copy (its pages need the link's key part). */
+  async isLinkKeyed(depositId: string): Promise<boolean> {
+    return (await this.message(depositId)).link_key === 1;
   }
 
   /**
@@ -437,6 +500,7 @@ export class PortalStore {
           depositId,
         ]);
       }
+      await tx.run('UPDATE portal_recipients SET link_wrapped_key = NULL WHERE deposit_id = ?', [depositId]);
       await tx.run('UPDATE portal_messages SET wrapped_key = NULL, shredded_at = COALESCE(shredded_at, ?) WHERE deposit_id = ?', [
         now,
         depositId,

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, pipeline, Readable } from 'node:stream';
+import { createKeyedDecryptStream } from '../../src/spool/crypt-stream.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Keyring, masterKeyFromBytes, unwrapKey } from '../../src/crypto/keyring.js';
 import { Database, type Queryable } from '../../src/db/database.js';
@@ -336,5 +337,76 @@ describe('PortalStore', () => {
     const dep = await portal.deposit({ queueId: 'QE', source: Readable.from([]), recipients, expiresAt: NOW + DAY, now: NOW });
     expect(dep.size).toBe(0);
     expect((await readAll(await portal.open(dep.depositId))).length).toBe(0);
+  });
+});
+
+describe('zero-knowledge links (linkKey)', () => {
+  const recipients = [
+    { address: 'pat@gmail.example', bcc: false },
+    { address: 'carer@outlook.example', bcc: false },
+  ];
+
+  async function zkDeposit() {
+    return portal.deposit({ queueId: 'QZK', source: Readable.from([mime(50_000)]), recipients, expiresAt: NOW + DAY, now: NOW, linkKey: true });
+  }
+
+  it('opens only with the recipient seq and fragment of a link; the fragments are stored nowhere', async () => {
+    const dep = await zkDeposit();
+    const [pat, carer] = dep.recipients;
+    expect(pat?.fragment).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(carer?.fragment).not.toBe(pat?.fragment);
+    expect((await readAll(await portal.open(dep.depositId, { seq: 0, fragment: pat?.fragment ?? '' }))).toString()).toContain(SECRET);
+    expect((await readAll(await portal.open(dep.depositId, { seq: 1, fragment: carer?.fragment ?? '' }))).toString()).toContain(SECRET);
+    for (const { path, bytes } of await allFiles()) {
+      for (const f of [pat?.fragment ?? 'x', carer?.fragment ?? 'x']) {
+        expect(bytes.includes(Buffer.from(f)), `fragment in ${path}`).toBe(false);
+        expect(bytes.includes(Buffer.from(f, 'base64url')), `fragment bytes in ${path}`).toBe(false);
+      }
+    }
+    expect(await portal.isLinkKeyed(dep.depositId)).toBe(true);
+  });
+
+  it.each<[string, (f: { pat: string; carer: string }) => { seq: number; fragment: string } | undefined]>([
+    ['no link at all (the server alone, with the master key)', () => undefined],
+    ['another recipient\'s fragment', (f) => ({ seq: 0, fragment: f.carer })],
+    ['a fragment one character off', (f) => ({ seq: 0, fragment: `${f.pat.slice(0, -1)}${f.pat.endsWith('A') ? 'B' : 'A'}` })],
+    ['a malformed fragment', () => ({ seq: 0, fragment: 'short' })],
+    ['a recipient that does not exist', (f) => ({ seq: 7, fragment: f.pat })],
+  ])('refuses %s with SG_PORTAL_LINK_KEY', async (_name, access) => {
+    const dep = await zkDeposit();
+    const f = { pat: dep.recipients[0]?.fragment ?? '', carer: dep.recipients[1]?.fragment ?? '' };
+    expect(await errorCode(portal.open(dep.depositId, access(f)))).toBe('SG_PORTAL_LINK_KEY');
+  });
+
+  it('the master key opens only the server part: it is not the data key', async () => {
+    const dep = await zkDeposit();
+    const row = await db.get<{ wrapped_key: Buffer; key_id: string; object_key: string }>('SELECT wrapped_key, key_id, object_key FROM portal_messages WHERE deposit_id = ?', [dep.depositId]);
+    const serverPart = unwrapKey(keyring, row?.key_id ?? '', Buffer.from(row?.wrapped_key ?? Buffer.alloc(0)), Buffer.from(`sealgate-portal-key-v1\0${dep.depositId}\0${row?.object_key}`));
+    expect(serverPart).toHaveLength(32);
+    // the server part used as the data key fails authentication: the master key alone opens nothing
+    const asDataKey = pipeline(objects.get(row?.object_key ?? ''), createKeyedDecryptStream(serverPart, `portal:${dep.depositId}:${row?.object_key}`), () => undefined);
+    await expect(readAll(asDataKey)).rejects.toThrow();
+    await expect(portal.open(dep.depositId)).rejects.toThrow(/key part/);
+  });
+
+  it('shredding destroys the server part and every sealed key: the fragments open nothing', async () => {
+    const dep = await zkDeposit();
+    await portal.shred(dep.depositId, NOW + 1);
+    const sealed = await db.all<{ link_wrapped_key: Buffer | null }>('SELECT link_wrapped_key FROM portal_recipients WHERE deposit_id = ?', [dep.depositId]);
+    expect(sealed.every((r) => r.link_wrapped_key === null)).toBe(true);
+    expect(await errorCode(portal.open(dep.depositId, { seq: 0, fragment: dep.recipients[0]?.fragment ?? '' }))).toBe('SG_PORTAL_SHREDDED');
+  });
+
+  it('takes no later recipients (a new copy is deposited instead) and is not offered to join', async () => {
+    const dep = await zkDeposit();
+    expect(await portal.openDepositOf('QZK', NOW)).toBeUndefined();
+    await expect(portal.prepareRecipients(dep.depositId, [{ address: 'late@x.example', bcc: false }])).rejects.toThrow(RangeError);
+  });
+
+  it('a deposit without linkKey has no fragments and opens without a link', async () => {
+    const dep = await portal.deposit({ queueId: 'QN', source: Readable.from([mime(1000)]), recipients, expiresAt: NOW + DAY, now: NOW });
+    expect(dep.recipients.every((r) => r.fragment === undefined)).toBe(true);
+    expect((await readAll(await portal.open(dep.depositId))).toString()).toContain(SECRET);
+    expect(await portal.isLinkKeyed(dep.depositId)).toBe(false);
   });
 });
