@@ -26,6 +26,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { outerSubject, NEUTRAL_SUBJECT } from '../policy/decide.js';
 import type { Spool } from '../spool/spool.js';
 import { simpleParser } from 'mailparser';
+import { LOGO_CID } from './logo.js';
 import { buildPortalNotification } from './notification.js';
 import type { PortalMailQueue, PreparedPortalMail } from './portal-mail.js';
 import type { PendingDeposit, PortalStore } from './portal-store.js';
@@ -102,28 +103,32 @@ export class PortalDepositor {
     const subject = notificationSubject(original.subject, subjectSensitiveOf(message.verdict), config.showSubject);
 
     // one copy per message: later recipients (the portal fallback) join the copy already stored
-    const joined = await this.deps.store.openDepositOf(messageId, now);
+    // (a zero-knowledge copy takes nobody later: openDepositOf never offers one)
+    const joined = config.linkKey ? undefined : await this.deps.store.openDepositOf(messageId, now);
     const expiresAt = joined?.expiresAt ?? now + depositLifetime(config.expiry, this.deps.profileExpiry?.({ sender: message.sender, connector: message.connector }));
     const portalRecipients = recipients.map((r) => ({ address: r.address, bcc: r.bcc }));
     const pending: Pick<PendingDeposit, 'result' | 'commit'> & { discard?: () => Promise<void> } = joined
       ? await this.deps.store.prepareRecipients(joined.depositId, portalRecipients)
-      : await this.deps.store.prepareDeposit({ queueId: messageId, source: this.deps.spool.read(messageId), recipients: portalRecipients, expiresAt, now, sender: message.sender });
+      : await this.deps.store.prepareDeposit({ queueId: messageId, source: this.deps.spool.read(messageId), recipients: portalRecipients, expiresAt, now, sender: message.sender, linkKey: config.linkKey });
     const mails: PreparedPortalMail[] = [];
     let finished = false;
+    const logo = this.deps.mail.logoFile();
     try {
       for (const r of pending.result.recipients) {
         const n = buildPortalNotification({
           branding: config.branding,
           publicUrl,
           token: r.token,
+          linkFragment: r.fragment,
           senderDisplayName: original.fromName,
           senderAddress: original.fromAddress ?? message.sender,
           recipientAddress: r.address,
           subject: { outer: subject },
           expiresAt,
           now,
+          logoCid: logo ? LOGO_CID : undefined,
         });
-        mails.push(await this.deps.mail.prepare({ to: r.address, subject: n.subject, text: n.text, html: n.html }));
+        mails.push(await this.deps.mail.prepare({ to: r.address, subject: n.subject, text: n.text, html: n.html, inline: logo ? { cid: LOGO_CID, file: logo } : undefined }));
       }
       await this.deps.db.transaction(async (tx) => {
         await pending.commit(tx);

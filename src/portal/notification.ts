@@ -19,8 +19,8 @@
  *
  * Accessibility: `lang`, a real `<a>` with descriptive text, inline CSS only,
  * and text on the accent colour chosen by WCAG contrast (`textColourOn`).
- * A logo given as a file path is left out for now: it becomes a CID
- * attachment when the notification is queued (not built yet).
+ * A logo given as a file path is shown from the mail's own `cid:` part
+ * (`logoCid`; the part is added when the mail is composed, portal-mail.ts).
  *
  * All wording comes from `messages` (one object per locale) so it can be
  * translated; only 'en' exists.
@@ -50,6 +50,8 @@ export interface PortalNotificationInput {
   readonly expiresAt: number;
   readonly now: number;
   readonly locale?: NotificationLocale | undefined;
+  /** The logo is a file sent inside the mail: the Content-ID of that part (shown as `cid:`). */
+  readonly logoCid?: string | undefined;
 }
 
 export interface PortalNotification {
@@ -256,7 +258,7 @@ export function buildPortalNotification(input: PortalNotificationInput): PortalN
 
   const accent = /^#[0-9a-f]{6}$/i.test(b.colour) ? b.colour.toLowerCase() : '#1f4e79';
   const onAccent = textColourOn(accent);
-  const logo = logoUrl(b.logo);
+  const logo = input.logoCid !== undefined && /^[A-Za-z0-9.@_-]{1,100}$/.test(input.logoCid) ? `cid:${input.logoCid}` : logoUrl(b.logo);
   const e = escapeHtml;
   const font = 'font-family:Arial,Helvetica,sans-serif;';
   const p = (s: string, style = '') => `<p style="margin:0 0 16px 0;${font}font-size:16px;line-height:1.5;color:${TEXT_COLOUR};${style}">${e(s)}</p>`;

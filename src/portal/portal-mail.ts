@@ -16,6 +16,7 @@ import { insertQueuedMessage, internalMessage } from '../queue/store.js';
 import type { PendingSpoolFile, Spool } from '../spool/spool.js';
 import { buildCodeMail } from './code-mail.js';
 import type { CodeMailInput, PortalMailer } from './mailer.js';
+import type { LogoFile } from './logo.js';
 import type { PortalBranding } from './notification.js';
 
 export interface PortalMailDeps {
@@ -30,6 +31,8 @@ export interface PortalMailDeps {
   readonly branding: () => PortalBranding;
   /** From address of the portal's mail (portal.notificationFrom, default portal@<hostname>). */
   readonly fromAddress: () => string;
+  /** The logo file (portal.branding.logo as a path), sent as a cid: part of notifications. */
+  readonly logo?: (() => LogoFile | undefined) | undefined;
   /** Called after a mail's rows committed outside a caller's transaction (wakes delivery). */
   readonly onQueued?: (() => void) | undefined;
 }
@@ -39,6 +42,8 @@ export interface OutgoingPortalMail {
   readonly subject: string;
   readonly text: string;
   readonly html: string;
+  /** An inline image the HTML shows as `cid:<cid>` (the logo). */
+  readonly inline?: { readonly cid: string; readonly file: LogoFile } | undefined;
 }
 
 /** A mail written to the spool, waiting for its rows. */
@@ -61,7 +66,17 @@ export async function composePortalMail(mail: OutgoingPortalMail, headers: { fro
     'Auto-Submitted': 'auto-generated',
   });
   root.createChild('text/plain; charset=utf-8').setContent(mail.text);
-  root.createChild('text/html; charset=utf-8').setContent(mail.html);
+  if (mail.inline) {
+    // HTML and the image it shows as cid:, together (RFC 2387)
+    const related = root.createChild('multipart/related; type="text/html"');
+    related.createChild('text/html; charset=utf-8').setContent(mail.html);
+    related
+      .createChild(mail.inline.file.contentType, { filename: mail.inline.file.filename })
+      .setHeader({ 'Content-ID': `<${mail.inline.cid}>`, 'Content-Disposition': `inline; filename="${mail.inline.file.filename}"` })
+      .setContent(mail.inline.file.bytes);
+  } else {
+    root.createChild('text/html; charset=utf-8').setContent(mail.html);
+  }
   return root.build();
 }
 
@@ -88,6 +103,11 @@ export class PortalMailQueue implements PortalMailer {
       tx,
       internalMessage({ id: mail.id, createdAt: this.deps.now(), size: mail.size, spoolKeyId: this.deps.spoolKeyId(), helo: this.deps.hostname, requirement: this.deps.requirement(), recipients: [mail.to] }),
     );
+  }
+
+  /** The logo file to send inside notifications, if the branding names one. */
+  logoFile(): LogoFile | undefined {
+    return this.deps.logo?.();
   }
 
   async discard(mails: readonly PreparedPortalMail[]): Promise<void> {

@@ -17,6 +17,7 @@ import { LocalObjectStore } from '../objects/local-store.js';
 import { objectStoreRoot } from '../objects/location.js';
 import { builtInSettings, resolveSettings } from '../policy/profile.js';
 import { CodeStore } from './code-store.js';
+import { isLogoFile, loadLogoFile } from './logo.js';
 import { derivePortalCsrfKey } from './http/csrf.js';
 import { createPortalServer, type PortalServer } from './http/server.js';
 import { PortalLifecycle } from './lifecycle.js';
@@ -73,7 +74,11 @@ export async function startPortalStorage(deps: PortalStorageDeps): Promise<Porta
   const temp = await objects.removeTemp(now());
   const orphans = await store.removeOrphans();
   if (temp + orphans > 0) log.info({ event: 'PORTAL_ORPHANS_REMOVED', temp, orphans }, 'removed portal objects of deposits that never committed');
+  // a logo file is read once at start (bounded, an image by its bytes); a bad one stops the start with its path
+  const logoSetting = deps.config().portal.branding.logo;
+  const logo = isLogoFile(logoSetting) ? await loadLogoFile(logoSetting) : undefined;
   const mail = new PortalMailQueue({
+    logo: () => logo,
     db,
     spool,
     hostname,

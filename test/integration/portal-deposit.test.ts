@@ -8,7 +8,10 @@
  * master key and the link token to the original bytes; the queue forgets the
  * message; the data directory, the logs and the audit log hold nothing of it.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { simpleParser } from 'mailparser';
+import { isLogoFile, logoType } from '../../src/portal/logo.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCodeMail } from '../../src/portal/code-mail.js';
@@ -118,6 +121,27 @@ describe('pure parts of the deposit', () => {
     expect(effectivePublicUrl(portal(over))).toBe(expected);
   });
 
+  it.each<[string, Buffer, string | undefined]>([
+    ['PNG', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]), 'image/png'],
+    ['JPEG', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0]), 'image/jpeg'],
+    ['GIF', Buffer.from('GIF89a....'), 'image/gif'],
+    ['SVG', Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>'), 'image/svg+xml'],
+    ['HTML', Buffer.from('<html><script>alert(1)</script>'), undefined],
+    ['text', Buffer.from('hello'), undefined],
+  ])('logo type of %s bytes', (_name, bytes, expected) => {
+    expect(logoType(bytes)).toBe(expected);
+  });
+
+  it.each<[string | undefined, boolean]>([
+    ['/etc/sealgate/logo.png', true],
+    ['logo.png', true],
+    ['https://www.example.org/logo.png', false],
+    ['data:image/png;base64,AAAA', false],
+    [undefined, false],
+  ])('isLogoFile(%s) = %s', (logo, expected) => {
+    expect(isLogoFile(logo)).toBe(expected);
+  });
+
   it('the code mail carries the code as the only 6-8 digit number of its text part', () => {
     const branding = portal({ branding: { supportContact: 'call 5551234567 or 1234567', footer: 'Example Clinic, 221B Baker St' } }).branding;
     const mail = buildCodeMail({ branding, code: '04711234', expiresAt: 600_000, now: 0 });
@@ -131,6 +155,8 @@ describe('pure parts of the deposit', () => {
 
 let setup: TestSetup;
 let gw: RunningGateway;
+let tmpLogoDir: string;
+const LOGO = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('logo-bytes-for-the-test')]);
 let consumerMx: MxServer;
 let plainMx: MxServer;
 let zone: DnsZone;
@@ -145,6 +171,8 @@ beforeAll(async () => {
     { name: 'mx.plain.test', type: 'A', address: '127.0.0.122' },
     { name: 'strict.test', type: 'MX', exchange: 'mx.plain.test', priority: 10 },
   ]);
+  tmpLogoDir = await mkdtemp(join(tmpdir(), 'sealgate-logo-'));
+  await writeFile(join(tmpLogoDir, 'logo.png'), LOGO);
   setup = await setupGateway({
     connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
     extra: {
@@ -153,7 +181,7 @@ beforeAll(async () => {
       delivery: { enabled: true, port: consumerMx.port, defaultRequirement: 'may', retry: { backoff: ['1h'] } },
       tls: { policies: { 'strict.test': 'verify' }, portalFallback: { enabled: true, after: '0s' }, mtaSts: { enabled: false } },
       inspection: { threads: 0 },
-      portal: { enabled: true, publicUrl: PUBLIC_URL, listen: { host: '127.0.0.1', port: 0 }, branding: { organisationName: 'Example Clinic' } },
+      portal: { enabled: true, publicUrl: PUBLIC_URL, listen: { host: '127.0.0.1', port: 0 }, branding: { organisationName: 'Example Clinic', logo: join(tmpLogoDir, 'logo.png') } },
     },
   });
   gw = await startGateway(setup.configPath);
@@ -165,6 +193,7 @@ afterAll(async () => {
   await plainMx?.close();
   await zone?.close();
   await setup?.cleanup();
+  if (tmpLogoDir) await rm(tmpLogoDir, { recursive: true, force: true });
 });
 
 describe('deposit into the portal', () => {
@@ -185,6 +214,12 @@ describe('deposit into the portal', () => {
         expect(text.toLowerCase()).not.toContain(secret.toLowerCase());
       }
       expect(text).toMatch(/^Subject: Example Clinic: Secure message\r?$/m);
+      // the logo file travels inside the mail: HTML shows it by cid:, the part carries its bytes
+      const parsed = await simpleParser(Buffer.from(text), { keepCidLinks: true });
+      expect(parsed.html).toContain('src="cid:logo@sealgate.portal"');
+      const logoPart = parsed.attachments.find((a) => a.cid === 'logo@sealgate.portal');
+      expect(logoPart?.contentType).toBe('image/png');
+      expect(Buffer.compare(logoPart?.content ?? Buffer.alloc(0), LOGO)).toBe(0);
       const link = /https:\/\/portal\.gw\.test\/m\/([A-Za-z0-9_-]{43})/.exec(text);
       expect(link, `a link in the notification to ${address}`).not.toBeNull();
       tokens.set(address ?? '', link?.[1] ?? '');
