@@ -14,7 +14,20 @@ export interface CodeMailInput {
   readonly expiresAt: number;
 }
 
+export interface ReadReceiptMailInput {
+  /** The original sender (envelope), who gets the receipt. */
+  readonly to: string;
+  /** The recipient who opened the message. */
+  readonly recipient: string;
+  readonly openedAt: number;
+  readonly sentAt: number;
+  /** The original's Message-ID, so the sender's client threads the receipt with the sent message. */
+  readonly inReplyTo?: string | undefined;
+}
+
 export interface PortalMailer {
   /** Queues the sign-in code mail; resolves with that mail's queue id once its rows are committed. */
   sendCode(input: CodeMailInput): Promise<string>;
+  /** Queues a read receipt to the original sender (portal.readReceipts); absent: none are sent. */
+  sendReadReceipt?(input: ReadReceiptMailInput): Promise<string>;
 }

@@ -15,7 +15,8 @@ import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { insertQueuedMessage, internalMessage } from '../queue/store.js';
 import type { PendingSpoolFile, Spool } from '../spool/spool.js';
 import { buildCodeMail } from './code-mail.js';
-import type { CodeMailInput, PortalMailer } from './mailer.js';
+import type { CodeMailInput, PortalMailer, ReadReceiptMailInput } from './mailer.js';
+import { buildReadReceipt } from './read-receipt.js';
 import type { LogoFile } from './logo.js';
 import type { PortalBranding } from './notification.js';
 
@@ -44,6 +45,8 @@ export interface OutgoingPortalMail {
   readonly html: string;
   /** An inline image the HTML shows as `cid:<cid>` (the logo). */
   readonly inline?: { readonly cid: string; readonly file: LogoFile } | undefined;
+  /** A Message-ID this mail answers (threads a read receipt with the sent message). */
+  readonly inReplyTo?: string | undefined;
 }
 
 /** A mail written to the spool, waiting for its rows. */
@@ -65,6 +68,7 @@ export async function composePortalMail(mail: OutgoingPortalMail, headers: { fro
     'Message-ID': headers.messageId,
     'Auto-Submitted': 'auto-generated',
   });
+  if (mail.inReplyTo && /^<[^<>\s]{1,250}>$/.test(mail.inReplyTo)) root.setHeader({ 'In-Reply-To': mail.inReplyTo, References: mail.inReplyTo });
   root.createChild('text/plain; charset=utf-8').setContent(mail.text);
   if (mail.inline) {
     // HTML and the image it shows as cid:, together (RFC 2387)
@@ -117,7 +121,17 @@ export class PortalMailQueue implements PortalMailer {
   /** The sign-in code mail, queued in a transaction of its own. */
   async sendCode(input: CodeMailInput): Promise<string> {
     const built = buildCodeMail({ branding: this.deps.branding(), code: input.code, expiresAt: input.expiresAt, now: this.deps.now() });
-    const prepared = await this.prepare({ to: input.recipient, ...built });
+    return this.queueAlone({ to: input.recipient, ...built });
+  }
+
+  /** A read receipt to the original sender, queued in a transaction of its own. */
+  async sendReadReceipt(input: ReadReceiptMailInput): Promise<string> {
+    const built = buildReadReceipt({ branding: this.deps.branding(), recipient: input.recipient, openedAt: input.openedAt, sentAt: input.sentAt });
+    return this.queueAlone({ to: input.to, ...built, inReplyTo: input.inReplyTo });
+  }
+
+  private async queueAlone(mail: OutgoingPortalMail): Promise<string> {
+    const prepared = await this.prepare(mail);
     try {
       await this.deps.db.transaction((tx) => this.commit(tx, prepared));
     } catch (err) {
