@@ -40,11 +40,14 @@ export interface NoticeDeps {
   readonly spoolKeyId: () => string;
 }
 
-/** Reads the header block of a spooled message (bounded), for the DSN's third part. */
-export async function readOriginalHeaders(spool: Spool, id: string): Promise<Buffer> {
+/**
+ * The header block of a message stream (up to and including the CRLF that
+ * ends the last header line), at most `limit` bytes; the stream is
+ * destroyed once it is read, so no more of the message is decrypted.
+ */
+export async function readHeaderBlock(stream: Readable, limit = DSN_HEADER_LIMIT): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  const stream = spool.read(id);
   try {
     for await (const chunk of stream) {
       chunks.push(chunk as Buffer);
@@ -52,12 +55,17 @@ export async function readOriginalHeaders(spool: Spool, id: string): Promise<Buf
       const all = Buffer.concat(chunks);
       const end = all.indexOf('\r\n\r\n');
       if (end >= 0) return all.subarray(0, end + 2);
-      if (size >= DSN_HEADER_LIMIT) return all.subarray(0, DSN_HEADER_LIMIT);
+      if (size >= limit) return all.subarray(0, limit);
     }
     return Buffer.concat(chunks);
   } finally {
     stream.destroy();
   }
+}
+
+/** Reads the header block of a spooled message (bounded), for the DSN's third part. */
+export function readOriginalHeaders(spool: Spool, id: string): Promise<Buffer> {
+  return readHeaderBlock(spool.read(id));
 }
 
 /** A notice written to the spool, waiting for its rows. */

@@ -16,6 +16,7 @@ import MimeNode from 'nodemailer/lib/mime-node';
 import { appendAuditEvent } from '../audit/log.js';
 import type { Database } from '../db/database.js';
 import { rfc5322Date } from '../delivery/dsn.js';
+import { readHeaderBlock } from '../delivery/notices.js';
 import { SealgateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -112,24 +113,8 @@ export function headerAddresses(field: AddressObject | AddressObject[] | undefin
 
 /** The original's subject, Message-ID and visible participants, from its header block only. */
 export async function originalHeaders(source: Readable): Promise<{ subject: string; messageId: string | undefined; references: string[]; visible: string[] }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const c of source) {
-      chunks.push(c as Buffer);
-      size += (c as Buffer).length;
-      const all = Buffer.concat(chunks);
-      const end = all.indexOf('\r\n\r\n');
-      if (end >= 0 || size >= HEADER_LIMIT) {
-        chunks.length = 0;
-        chunks.push(all.subarray(0, end >= 0 ? end + 2 : HEADER_LIMIT));
-        break;
-      }
-    }
-  } finally {
-    source.destroy();
-  }
-  const parsed = await simpleParser(Buffer.concat([...chunks, Buffer.from('\r\n')]), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  const block = await readHeaderBlock(source, HEADER_LIMIT);
+  const parsed = await simpleParser(Buffer.concat([block, Buffer.from('\r\n')]), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
   const refs = parsed.references === undefined ? [] : Array.isArray(parsed.references) ? parsed.references : [parsed.references];
   return { subject: parsed.subject ?? '', messageId: parsed.messageId, references: refs, visible: [...headerAddresses(parsed.to), ...headerAddresses(parsed.cc)] };
 }

@@ -2,27 +2,18 @@
  * Invariants 3 and 4: the spool and database files hold no plaintext of the
  * message, and no log line carries its body, subject or the AUTH password.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
 import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import { filePaths } from '../helpers/files.js';
 
 let setup: TestSetup;
 let gw: RunningGateway;
 const SUBJECT = 'Lab results for Jane Q Patient MRN-5551234';
 const BODY = 'SSN 123-45-6789 diagnosis XYZZY-CONFIDENTIAL-BODY-MARKER';
 const PASSWORD = 'correct-horse-battery-staple-4711';
-
-async function allFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await allFiles(p)));
-    else out.push(p);
-  }
-  return out;
-}
 
 beforeAll(async () => {
   setup = await setupGateway({
@@ -58,7 +49,7 @@ describe('no plaintext outside protected stores', () => {
     await gw.stop();
 
     const markers = [SUBJECT, BODY, 'XYZZY-CONFIDENTIAL', '123-45-6789', PASSWORD, Buffer.from(`\0alice\0${PASSWORD}`).toString('base64')];
-    const files = await allFiles(setup.dataDir);
+    const files = await filePaths(setup.dataDir);
     expect(files.some((f) => f.includes(join('spool', 'msg')))).toBe(true);
     for (const f of files) {
       const bytes = await readFile(f);

@@ -14,7 +14,7 @@
  * over verified TLS. Nothing of the message is readable in the data
  * directory, the logs or the audit log; revoking it shows the withdrawn page.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -28,6 +28,7 @@ import { haveTool } from '../helpers/peers.js';
 import { freePort, startPostfix, type PostfixInstance } from '../helpers/postfix.js';
 import { sendMessage } from '../helpers/smtp-client.js';
 import { until } from '../helpers/wait.js';
+import { filePaths } from '../helpers/files.js';
 
 const SUBJECT = 'Histology zebrafish findings';
 const BODY_MARKER = 'XYZZY-ACCEPT-BODY-5521';
@@ -64,16 +65,6 @@ function phiMessage(): string {
     '--b1--',
     '',
   ].join('\r\n');
-}
-
-async function allFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await allFiles(p)));
-    else out.push(p);
-  }
-  return out;
 }
 
 const postfixReady = haveTool('postfix');
@@ -225,7 +216,7 @@ run('the secure portal end to end', () => {
     await gw.stop();
     const markers = [BODY_MARKER, ATTACHMENT_NAME, 'zebrafish', REPLY_MARKER, 'insurance-card', link?.slice(-43) ?? 'none'];
     const attachmentSample = attachment.subarray(1000, 1064);
-    for (const file of await allFiles(setup.dataDir)) {
+    for (const file of await filePaths(setup.dataDir)) {
       const bytes = await readFile(file);
       for (const m of markers) expect(bytes.includes(Buffer.from(m)), `${m} in ${file}`).toBe(false);
       expect(bytes.includes(attachmentSample), `attachment bytes in ${file}`).toBe(false);

@@ -8,7 +8,7 @@
  * master key and the link token to the original bytes; the queue forgets the
  * message; the data directory, the logs and the audit log hold nothing of it.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { simpleParser } from 'mailparser';
 import { isLogoFile, logoType } from '../../src/portal/logo.js';
@@ -30,6 +30,7 @@ import { startMxServer, type MxServer } from '../helpers/mx-server.js';
 import { sendMessage } from '../helpers/smtp-client.js';
 import { withDb } from '../helpers/spool-reader.js';
 import { until } from '../helpers/wait.js';
+import { filePaths } from '../helpers/files.js';
 
 const SUBJECT = 'Quarterly zebrafish lab results';
 const BODY_MARKER = 'XYZZY-PORTAL-BODY-4471';
@@ -61,16 +62,6 @@ function phiMessage(to: string): string {
     '--b1--',
     '',
   ].join('\r\n');
-}
-
-async function allFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await allFiles(p)));
-    else out.push(p);
-  }
-  return out;
 }
 
 describe('pure parts of the deposit', () => {
@@ -276,7 +267,7 @@ describe('deposit into the portal', () => {
     // nothing readable in the data directory or the logs
     await gw.stop();
     const markers = [BODY_MARKER, ATTACHMENT_MARKER, ATTACHMENT_NAME, 'zebrafish', ...tokens.values()];
-    for (const file of await allFiles(setup.dataDir)) {
+    for (const file of await filePaths(setup.dataDir)) {
       const bytes = await readFile(file);
       for (const m of markers) expect(bytes.includes(Buffer.from(m)), `${m} in ${file}`).toBe(false);
     }

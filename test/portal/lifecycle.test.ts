@@ -6,7 +6,7 @@
  * destruction, are idempotent, and a dry run changes nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -23,6 +23,7 @@ import { PORTAL_SESSION_IDLE_MS, PortalLifecycle, portalState, shredReason, type
 import { deriveCodeKey } from '../../src/portal/one-time-code.js';
 import { PortalStore } from '../../src/portal/portal-store.js';
 import { createKeyedDecryptStream } from '../../src/spool/crypt-stream.js';
+import { filesUnder } from '../helpers/files.js';
 
 const NOW = Date.UTC(2026, 11, 4, 9, 0, 0);
 const HOUR = 3600 * 1000;
@@ -107,14 +108,6 @@ async function errorOf(p: Promise<unknown>): Promise<unknown> {
   );
 }
 
-async function allFiles(): Promise<{ path: string; bytes: Buffer }[]> {
-  const out: { path: string; bytes: Buffer }[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) out.push({ path: join(e.parentPath, e.name), bytes: await readFile(join(e.parentPath, e.name)) });
-  }
-  return out;
-}
-
 /**
  * Everything an attacker holding the master key and a saved ciphertext could
  * try: the portal itself (with the ciphertext put back), the row's wrapped
@@ -189,7 +182,7 @@ describe('PortalLifecycle.revoke', () => {
 
     // no copy of the old wrapped keys anywhere on disk (database, WAL)
     await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    for (const f of await allFiles()) for (const w of wrappedBefore) expect(f.bytes.includes(w), f.path).toBe(false);
+    for (const f of await filesUnder(dir)) for (const w of wrappedBefore) expect(f.bytes.includes(w), f.path).toBe(false);
 
     const events = await audit();
     expect(events.filter((e) => e.type.startsWith('portal:'))).toEqual([

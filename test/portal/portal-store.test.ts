@@ -5,7 +5,7 @@
  * BCC visibility; shredding destroys the key and the object.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, pipeline, Readable } from 'node:stream';
@@ -19,6 +19,7 @@ import { LocalObjectStore } from '../../src/objects/local-store.js';
 import { hashPortalToken, PortalStore } from '../../src/portal/portal-store.js';
 import { openFds } from '../helpers/fds.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
+import { filesUnder } from '../helpers/files.js';
 
 const NOW = Date.UTC(2026, 11, 4, 9, 0, 0);
 const DAY = 24 * 3600 * 1000;
@@ -66,15 +67,6 @@ async function errorCode(p: Promise<unknown>): Promise<unknown> {
   return isSealgateError(err) ? err.code : err;
 }
 
-/** Every file under the test directory (database, WAL, objects, temp files) as one buffer per file. */
-async function allFiles(): Promise<{ path: string; bytes: Buffer }[]> {
-  const out: { path: string; bytes: Buffer }[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) out.push({ path: join(e.parentPath, e.name), bytes: await readFile(join(e.parentPath, e.name)) });
-  }
-  return out;
-}
-
 async function objectKeys(): Promise<string[]> {
   const out: string[] = [];
   for await (const k of objects.list('')) out.push(k);
@@ -115,7 +107,7 @@ describe('PortalStore', () => {
   it('stores no plaintext and no token: not in the object, the database, its WAL or anywhere under the data directory', async () => {
     const body = mime(3000);
     const dep = await portal.deposit({ queueId: 'Q2', source: Readable.from([body]), recipients, expiresAt: NOW + DAY, now: NOW });
-    const files = await allFiles();
+    const files = await filesUnder(dir);
     expect(files.map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(
       expect.arrayContaining(['sealgate.db', `portal/objects/portal/${dep.depositId.slice(0, 2)}/${dep.depositId}@`]),
     );
@@ -202,7 +194,7 @@ describe('PortalStore', () => {
 
     // even with the master key and a copy of the ciphertext, nothing in the store holds the data key any more
     await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    for (const f of await allFiles()) {
+    for (const f of await filesUnder(dir)) {
       expect(f.bytes.includes(wrapped), f.path).toBe(false);
       expect(f.bytes.includes(ciphertext.subarray(0, 64)), f.path).toBe(false);
     }
@@ -357,7 +349,7 @@ describe('zero-knowledge links (linkKey)', () => {
     expect(carer?.fragment).not.toBe(pat?.fragment);
     expect((await readAll(await portal.open(dep.depositId, { seq: 0, fragment: pat?.fragment ?? '' }))).toString()).toContain(SECRET);
     expect((await readAll(await portal.open(dep.depositId, { seq: 1, fragment: carer?.fragment ?? '' }))).toString()).toContain(SECRET);
-    for (const { path, bytes } of await allFiles()) {
+    for (const { path, bytes } of await filesUnder(dir)) {
       for (const f of [pat?.fragment ?? 'x', carer?.fragment ?? 'x']) {
         expect(bytes.includes(Buffer.from(f)), `fragment in ${path}`).toBe(false);
         expect(bytes.includes(Buffer.from(f, 'base64url')), `fragment bytes in ${path}`).toBe(false);
