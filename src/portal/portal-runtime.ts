@@ -28,6 +28,7 @@ import type { Spool } from '../spool/spool.js';
 import { PortalDepositor } from './deposit-step.js';
 import { PortalMailQueue } from './portal-mail.js';
 import { PortalStore } from './portal-store.js';
+import { effectivePublicUrl } from './public-url.js';
 
 export interface PortalStorageDeps {
   readonly config: () => Config;
@@ -54,12 +55,8 @@ export interface PortalStorage {
   readonly sweeper: PortalSweeper;
 }
 
-/** Pure: the base URL of notification links: portal.publicUrl, or the listener itself on one machine. */
-export function effectivePublicUrl(portal: Config['portal']): string {
-  if (portal.publicUrl) return portal.publicUrl;
-  const host = portal.listen.host === '0.0.0.0' || portal.listen.host === '::' ? 'localhost' : portal.listen.host.includes(':') ? `[${portal.listen.host}]` : portal.listen.host;
-  return `https://${host}:${portal.listen.port}`;
-}
+// effectivePublicUrl lives in public-url.ts (the web server needs it too); exported here as before
+export { effectivePublicUrl };
 
 /** Pure: the From address of the portal's mail. */
 export function portalFromAddress(portal: Config['portal'], hostname: string): string {
