@@ -100,6 +100,13 @@ export type AuditEventDataMap = {
   'portal:signed_out': { depositId: string; recipient: string; remoteIp: string };
   /** A passkey was registered for `recipient` (its credential id's SHA-256, never the key). */
   'portal:passkey_registered': { recipient: string; remoteIp: string; credential: string };
+  /**
+   * A passkey sign-in on a link failed; `reason` challenge (none, used or
+   * expired) | malformed | unknown (no such passkey) | other-recipient (a
+   * passkey of another address) | verification (signature, origin, user
+   * verification or counter). Never the credential.
+   */
+  'portal:passkey_failed': { depositId: string; recipient: string; remoteIp: string; reason: string };
   /** The message was shown to a signed-in recipient. */
   'portal:viewed': { depositId: string; recipient: string; remoteIp: string };
   /** An attachment was downloaded: its index in the message and its size (never its name). */
@@ -187,6 +194,7 @@ export const AUDIT_EVENT_FIELDS = {
   'portal:signed_in': { depositId: 'string', recipient: 'string', remoteIp: 'string', method: 'string' },
   'portal:signed_out': { depositId: 'string', recipient: 'string', remoteIp: 'string' },
   'portal:passkey_registered': { recipient: 'string', remoteIp: 'string', credential: 'string' },
+  'portal:passkey_failed': { depositId: 'string', recipient: 'string', remoteIp: 'string', reason: 'string' },
   'portal:viewed': { depositId: 'string', recipient: 'string', remoteIp: 'string' },
   'portal:downloaded': { depositId: 'string', recipient: 'string', remoteIp: 'string', attachment: 'integer', size: 'integer' },
   'portal:replied': { depositId: 'string', recipient: 'string', remoteIp: 'string', replyQueueId: 'string', size: 'integer', recipients: 'integer' },

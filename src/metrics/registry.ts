@@ -20,6 +20,8 @@ export const METRICS = {
   sealgate_portal_opens_total: { type: 'counter', help: 'Portal message pages shown to signed-in recipients (print views included).' },
   sealgate_portal_code_requests_total: { type: 'counter', help: 'Portal sign-in code requests, by outcome (sent, refused).' },
   sealgate_portal_failed_codes_total: { type: 'counter', help: 'Portal sign-in codes entered that did not sign in, by outcome (wrong, malformed, expired, used, locked).' },
+  sealgate_portal_passkey_registrations_total: { type: 'counter', help: 'Passkeys set up by portal recipients.' },
+  sealgate_portal_passkey_sign_ins_total: { type: 'counter', help: 'Portal sign-ins with a passkey, by outcome (ok, challenge, malformed, unknown, other-recipient, verification).' },
 } as const;
 
 export type MetricName = keyof typeof METRICS;

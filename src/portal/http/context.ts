@@ -16,6 +16,7 @@ import { hashPortalToken, type PortalStore, type TokenMatch } from '../portal-st
 import { PRE_SESSION_TTL_MS, preSessionToken, SECRET_PATTERN } from './csrf.js';
 import { contentSecurityPolicy } from './headers.js';
 import type { Shell } from './layout.js';
+import type { Passkeys } from './passkeys.js';
 import type { GoneKind } from './pages.js';
 import type { SessionStore } from './sessions.js';
 
@@ -57,6 +58,8 @@ export interface PortalContext {
   readonly codes: CodeStore;
   readonly mailer: PortalMailer;
   readonly sessions: SessionStore;
+  /** Passkeys (passkeys.ts); absent in contexts built without them. */
+  readonly passkeys?: Passkeys | undefined;
   readonly csrfKey: Buffer;
   readonly now: () => number;
   readonly log: Logger;
@@ -98,13 +101,15 @@ export async function linkState(ctx: PortalContext, token: string, now: number):
 export interface SendOptions {
   /** Allow the message's https images in this response. */
   readonly remoteImages?: boolean;
+  /** A passkey page: its CSP allows our own script (headers.ts). */
+  readonly script?: boolean;
 }
 
 /** Sends an HTML page with its status and this response's CSP. */
 export function sendPage(ctx: PortalContext, reply: FastifyReply, status: number, html: string, options: SendOptions = {}): FastifyReply {
   return reply
     .code(status)
-    .header('content-security-policy', contentSecurityPolicy({ remoteImages: options.remoteImages === true, logoOrigin: ctx.logoOrigin }))
+    .header('content-security-policy', contentSecurityPolicy({ remoteImages: options.remoteImages === true, logoOrigin: ctx.logoOrigin, script: options.script === true }))
     .type('text/html; charset=utf-8')
     .send(html);
 }

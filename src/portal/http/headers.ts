@@ -5,7 +5,10 @@
  * ourselves, no framing, no <base>. Images: our own origin and data: URIs
  * (embedded cid: images of the message, which load nothing); the logo's
  * https origin when a logo is configured; and `https:` only in a response
- * whose reader asked to see the message's remote images.
+ * whose reader asked to see the message's remote images. The passkey pages
+ * alone (the passkey set-up page, and the sign-in page of a recipient who
+ * has a passkey) may run our own same-origin script and fetch from our own
+ * origin; every other response allows no script at all.
  */
 
 export interface CspOptions {
@@ -13,6 +16,8 @@ export interface CspOptions {
   readonly remoteImages?: boolean;
   /** Origin of the branding logo (https only), allowed as an image source. */
   readonly logoOrigin?: string | undefined;
+  /** A passkey page: script-src and connect-src 'self' (no inline script, no eval). */
+  readonly script?: boolean;
 }
 
 export function contentSecurityPolicy(options: CspOptions = {}): string {
@@ -26,6 +31,7 @@ export function contentSecurityPolicy(options: CspOptions = {}): string {
     "form-action 'self'",
     "frame-ancestors 'none'",
     "base-uri 'none'",
+    ...(options.script ? ["script-src 'self'", "connect-src 'self'", "require-trusted-types-for 'script'", "trusted-types 'none'"] : []),
   ].join('; ');
 }
 

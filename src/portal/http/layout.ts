@@ -2,7 +2,9 @@
  * The page shell every portal page shares (pure): `lang`, viewport, the
  * stylesheet link, a skip link, the branded header (organisation name,
  * logo when it is an https URL), the main content and the footer (support
- * contact, footer text). No inline styles or scripts anywhere.
+ * contact, footer text). No inline styles or scripts anywhere; the only
+ * scripts are same-origin modules a page names in `scripts` (the passkey
+ * pages).
  */
 import { escapeHtml as e, logoUrl, type PortalBranding, sanitizeLine } from '../notification.js';
 import { type PortalLocale, type PortalStrings, strings } from './strings.js';
@@ -44,6 +46,8 @@ export interface PageInput {
   /** Inner HTML of <main> (already escaped by the caller). */
   readonly main: string;
   readonly bodyClass?: string;
+  /** Same-origin module scripts (`/static/…`); the response's CSP must allow script-src 'self'. */
+  readonly scripts?: readonly string[] | undefined;
 }
 
 export function page(shell: Shell, input: PageInput): string {
@@ -66,6 +70,7 @@ export function page(shell: Shell, input: PageInput): string {
     '<meta name="format-detection" content="telephone=no">',
     `<title>${e(title)}</title>`,
     `<link rel="stylesheet" href="${e(shell.stylesheetHref)}">`,
+    ...(input.scripts ?? []).map((src) => `<script type="module" src="${e(src)}"></script>`),
     '</head>',
     `<body${input.bodyClass ? ` class="${e(input.bodyClass)}"` : ''}>`,
     `<a class="skip" href="#main">${e(s.skipToContent)}</a>`,

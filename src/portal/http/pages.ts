@@ -9,6 +9,7 @@
 import { escapeHtml as e } from '../notification.js';
 import { formatDate, formatSize, formatSoon, minutesUntil } from './format.js';
 import { page, type Shell } from './layout.js';
+import { passkeyOfferBlock } from './pages-passkey.js';
 import type { RenderedMessage } from './render-message.js';
 import type { ErrorStatus } from './strings.js';
 
@@ -25,16 +26,20 @@ export interface SignInPageInput {
   readonly masked: string;
   readonly csrf: string;
   readonly expiresAt: number;
+  /** The recipient has a passkey: its sign-in block (pages-passkey.ts) and the script that drives it. */
+  readonly passkey?: { readonly html: string; readonly script: string } | undefined;
 }
 
 export function signInPage(shell: Shell, p: SignInPageInput): string {
   const { s } = shell;
   return page(shell, {
     title: s.signInTitle,
+    scripts: p.passkey ? [p.passkey.script] : undefined,
     main: [
       '<div class="card narrow">',
       `<h1>${e(s.signInTitle)}</h1>`,
-      para(s.signInIntro),
+      para(p.passkey ? s.passkeySignInIntro : s.signInIntro),
+      p.passkey?.html ?? '',
       para(s.signInAddress(p.masked)),
       postForm(`${base(p.token)}/code`, p.csrf, s.sendCode),
       para(s.availableUntil(formatDate(p.expiresAt)), 'muted'),
@@ -138,6 +143,8 @@ export interface MessagePageInput {
   readonly reply?: { readonly sender: string; readonly canReplyAll: boolean; readonly maxBytes: number; readonly sent: boolean } | undefined;
   /** The viewer's own earlier replies (their text and attachment count), oldest first. */
   readonly thread?: readonly { readonly at: number; readonly text: string; readonly files: number }[] | undefined;
+  /** Offer "set up a passkey" (pages-passkey.ts). */
+  readonly passkeyOffer?: boolean | undefined;
 }
 
 function addressList(list: readonly string[], more: number, s: Shell['s'], blind = false): string {
@@ -211,6 +218,7 @@ export function messagePage(shell: Shell, p: MessagePageInput): string {
       attachmentList(shell, p),
       p.print ? '' : threadBlock(shell, p),
       p.print ? '' : replyForm(shell, p),
+      !p.print && p.passkeyOffer ? passkeyOfferBlock(shell, p.token) : '',
       para(s.expiresOn(formatDate(p.expiresAt)), 'muted'),
     ].join(''),
   });

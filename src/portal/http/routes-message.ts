@@ -16,6 +16,8 @@ import { errorPage, gonePage, type MessagePageInput, messagePage, signInPage, si
 import { headerAddresses, replyAddressees } from '../reply.js';
 import { attachmentAt, MessageTooLargeError, parseMessage, readBounded, renderMessage } from './render-message.js';
 import { liveLink } from './routes-sign-in.js';
+import { offersPasskey } from './passkeys.js';
+import { passkeySignIn } from './routes-passkey.js';
 import type { PortalSession } from './sessions.js';
 import { audit, cookieOptions, field, type PortalContext, preSessionFormToken, remoteIp, sendPage } from './context.js';
 
@@ -70,6 +72,7 @@ async function showMessage(ctx: PortalContext, request: FastifyRequest<{ Params:
     expiresAt: match.expiresAt,
     showImages,
     print,
+    passkeyOffer: offersPasskey(ctx.passkeys, session),
     ...(print ? {} : await replyParts(ctx, match, parsed, (request.query as { replied?: unknown }).replied === '1')),
   });
   return sendPage(ctx, reply, 200, html, { remoteImages: showImages });
@@ -103,7 +106,8 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: PortalContext):
     const session = await sessionFor(ctx, request, live.match, now);
     if (session) return showMessage(ctx, request, reply, live.match, session, false, now);
     const csrf = preSessionFormToken(ctx, request, reply, live.linkHash, now);
-    return sendPage(ctx, reply, 200, signInPage(ctx.shell, { token: request.params.token, masked: maskAddress(live.match.recipient.address), csrf, expiresAt: live.match.expiresAt }));
+    const passkey = await passkeySignIn(ctx, live.match.recipient.address, request.params.token, csrf);
+    return sendPage(ctx, reply, 200, signInPage(ctx.shell, { token: request.params.token, masked: maskAddress(live.match.recipient.address), csrf, expiresAt: live.match.expiresAt, passkey }), { script: passkey !== undefined });
   });
 
   app.get<{ Params: { token: string }; Querystring: { images?: unknown } }>('/m/:token/print', async (request, reply) => {

@@ -16,6 +16,9 @@
  *     500 is logged with its error code only (never the URL: it holds the
  *     link token).
  *
+ * Passkeys (routes-passkey.ts): the only pages with a script — our own,
+ * same-origin — and the only JSON bodies, in a scope of their own.
+ *
  * Side effects are injected: clock, randomness, stores, the code mailer,
  * audit (through the database), log, metrics.
  */
@@ -42,6 +45,8 @@ import { contentSecurityPolicy, logoOriginOf, securityHeaders } from './headers.
 import { shellFor } from './layout.js';
 import { errorPage } from './pages.js';
 import { registerMessageRoutes } from './routes-message.js';
+import { createPasskeys } from './passkeys.js';
+import { registerPasskeyRoutes } from './routes-passkey.js';
 import { registerSignInRoutes } from './routes-sign-in.js';
 import { SessionStore } from './sessions.js';
 import type { ErrorStatus } from './strings.js';
@@ -79,6 +84,9 @@ export interface PortalServer {
 const ROUTES: readonly { readonly path: RegExp; readonly allow: string }[] = [
   { path: /^\/healthz$/, allow: 'GET, HEAD' },
   { path: /^\/static\/portal\.css$/, allow: 'GET, HEAD' },
+  { path: /^\/static\/(?:passkey|simplewebauthn-browser)\.js$/, allow: 'GET, HEAD' },
+  { path: /^\/m\/[^/]+\/passkey$/, allow: 'GET' },
+  { path: /^\/m\/[^/]+\/passkey\/(?:register|login)\/(?:options|verify)$/, allow: 'POST' },
   { path: /^\/m\/[^/]+$/, allow: 'GET' },
   { path: /^\/m\/[^/]+\/print$/, allow: 'GET' },
   { path: /^\/m\/[^/]+\/attachments\/[^/]+$/, allow: 'GET' },
@@ -115,12 +123,14 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   const https = tls !== undefined;
   const secureCookies = config.publicUrl !== undefined ? config.publicUrl.startsWith('https:') : https;
   const stylesheet = buildStylesheet(config.branding.colour);
+  const passkeys = await createPasskeys({ config, db: options.db, csrfKey: options.csrfKey, random: options.random });
   const ctx: PortalContext = {
     db: options.db,
     portal: options.portal,
     codes: options.codes,
     mailer: options.mailer,
     sessions: new SessionStore({ db: options.db, random: options.random ?? randomBytes }),
+    passkeys,
     csrfKey: options.csrfKey,
     now,
     log,
@@ -217,6 +227,7 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   }
   registerSignInRoutes(app, ctx);
   registerMessageRoutes(app, ctx);
+  registerPasskeyRoutes(app, ctx, passkeys);
   if (options.replies) registerReplyRoutes(app, ctx, options.replies, () => config.replyMaxBytes);
   await app.ready();
 

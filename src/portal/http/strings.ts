@@ -120,6 +120,38 @@ export const strings = {
     unavailableTitle: 'This message is no longer available',
     unavailableBody: 'This message has been deleted. Contact the sender if you still need it.',
 
+    // passkeys (pages-passkey.ts, routes-passkey.ts; the glue script shows them from data-* attributes)
+    passkeyOfferTitle: 'Sign in faster next time',
+    passkeyOfferBody: 'Set up a passkey on this device, and next time you can open messages sent to you without waiting for an emailed code.',
+    passkeyOfferButton: 'Set up a passkey',
+    passkeyTitle: 'Set up a passkey',
+    passkeyIntro: (address: string) =>
+      `With a passkey you open secure messages sent to ${address} on this device with your fingerprint, face, PIN or screen lock, instead of a code from your email.`,
+    passkeyKept: 'The passkey stays on your device or in your password manager. This portal keeps only its public part, which cannot sign anyone in by itself.',
+    passkeyHave: (n: number) =>
+      n === 1
+        ? 'You already have a passkey for this address. You can set up another one on a different device.'
+        : `You already have ${n} passkeys for this address. You can set up another one on a different device.`,
+    passkeyNeedsJs: 'Setting up a passkey needs JavaScript, which is turned off or blocked in this browser. You can keep signing in with a code from your email.',
+    passkeyUnsupported: 'This browser cannot set up passkeys. You can keep signing in with a code from your email.',
+    passkeyCreate: 'Set up a passkey',
+    passkeyWorking: 'Follow the steps your browser or device shows.',
+    passkeyDone: 'Your passkey is set up. Next time you open a secure message sent to this address, choose “Sign in with a passkey”.',
+    passkeyCancelled: 'The passkey was not set up: it was cancelled or took too long. You can try again.',
+    passkeyExists: 'This device already has a passkey for this address. You can use it the next time you sign in.',
+    passkeyFailed: 'The passkey could not be set up. Try again, or keep signing in with codes from your email.',
+    passkeyFull: 'This address already has as many passkeys as the portal keeps. Keep signing in with the ones you have.',
+    passkeyExpired: 'That took too long. Please try again.',
+    passkeyForbidden: 'This page has been open too long, or your browser does not accept cookies from this site. Reload the page and try again.',
+    passkeySignInIntro: 'This message is protected. To make sure only you can read it, sign in with your passkey, or with a one-time code we email to you.',
+    passkeySignIn: 'Sign in with a passkey',
+    passkeySignInOr: 'Or get a one-time code by email:',
+    passkeySignInCancelled: 'The passkey was not used: it was cancelled or took too long. Try again, or get a code by email.',
+    passkeySignInFailed: 'Signing in with the passkey did not work. Try again, or get a code by email.',
+    passkeyNotForThis: 'That passkey cannot open this message. Use the passkey you set up for this address, or get a code by email.',
+    passkeyNone: 'There is no passkey for this address any more. Get a code by email.',
+    passkeySignedIn: 'Signed in. Opening the message…',
+
     // errors
     errors: {
       400: { title: 'This request could not be handled', body: 'Go back, reload the page and try again.' },

@@ -116,6 +116,17 @@ ul.files .file { min-width: 0; overflow-wrap: anywhere; }
 ul.files .name { font-weight: 600; display: block; }
 .foot { color: var(--muted); font-size: 0.875rem; padding-top: 0.5rem; padding-bottom: 2rem; }
 .foot p { margin: 0 0 0.5rem 0; }
+[hidden] { display: none !important; }
+.passkey-signin { margin: 0 0 0.875rem 0; }
+.passkey-signin .or { margin: 1rem 0 0.5rem 0; color: var(--muted); font-size: 0.9375rem; }
+.passkey-signin:not([hidden]) ~ form button { background: #fff; color: var(--text); border-color: #6b6b6b; }
+.passkey [data-passkey-ready] { margin: 0 0 1rem 0; }
+.passkey [role="status"], .passkey-signin [role="status"] { margin: 0.75rem 0 0 0; }
+.passkey .alert, .passkey-signin .alert { margin: 0.75rem 0 0 0; }
+.passkey .done p { margin: 0; }
+.passkey .done:focus { outline: none; }
+.passkey-offer h2 { font-size: 1.05rem; margin: 0 0 0.25rem 0; }
+.passkey-offer p { margin: 0; }
 .print-only { display: none; }
 @media (min-width: 40rem) {
   .card { padding: 1.5rem 1.75rem; }
