@@ -22,8 +22,9 @@ export const LINK_FRAGMENT_BYTES = 32;
 export const LINK_FRAGMENT_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const INFO = 'sealgate-portal-link-v1';
 
+/** A fragment as issued: 43 base64url characters in their one canonical spelling (the last one's spare bits zero). */
 export function isLinkFragment(value: unknown): value is string {
-  return typeof value === 'string' && LINK_FRAGMENT_PATTERN.test(value);
+  return typeof value === 'string' && LINK_FRAGMENT_PATTERN.test(value) && Buffer.from(value, 'base64url').toString('base64url') === value;
 }
 
 /** KEK of one recipient's sealed data key: HKDF-SHA-256 over the server part and the fragment, bound to the deposit and the recipient. */
