@@ -13,20 +13,17 @@
  * Without it the file is skipped with a message, except in CI, where it
  * must run.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumWanted, launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachmentBytes, BODY_SECRET, buildMime, hostileHtml } from '../helpers/portal-mime.js';
 import { DAY, NOW, type PortalWeb, startPortalWeb } from '../helpers/portal-web.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) console.warn(`browser.test.ts skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
-const describeBrowser = available || process.env.CI ? describe : describe.skip;
+const describeBrowser = chromiumWanted('browser.test.ts') ? describe : describe.skip;
 
 const SHOTS = join(process.cwd(), 'reports', 'screenshots', 'portal');
 const VIEWPORTS = [
@@ -58,21 +55,7 @@ describeBrowser('portal pages in Chromium', () => {
     await new Promise<void>((resolve) => counter.listen(0, '127.0.0.1', resolve));
     counterOrigin = `http://127.0.0.1:${(counter.address() as AddressInfo).port}`;
     web = await startPortalWeb({ portal: { branding: { organisationName: 'Riverside Clinic', colour: '#00695c', supportContact: 'help@riverside.example or 01632 960000', footer: 'Confidential: for the named recipient only.\nRiverside Clinic, 1 River Road.' } } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // no name resolves: nothing can leave loopback
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
