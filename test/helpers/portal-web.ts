@@ -22,7 +22,7 @@ import { portalSchema } from '../../src/portal/config-schema.js';
 import { derivePortalCsrfKey } from '../../src/portal/http/csrf.js';
 import type { PortalLimits } from '../../src/portal/http/context.js';
 import { createPortalServer, type PortalServer } from '../../src/portal/http/server.js';
-import type { CodeMailInput, PortalMailer } from '../../src/portal/mailer.js';
+import type { CodeMailInput, PortalMailer, ReadReceiptMailInput } from '../../src/portal/mailer.js';
 import { deriveCodeKey } from '../../src/portal/one-time-code.js';
 import { type PortalRecipientInput, PortalStore } from '../../src/portal/portal-store.js';
 import { PortalReplies } from '../../src/portal/reply.js';
@@ -33,6 +33,11 @@ export const DAY = 86_400_000;
 
 export class RecordingMailer implements PortalMailer {
   readonly sent: CodeMailInput[] = [];
+  readonly receipts: ReadReceiptMailInput[] = [];
+  async sendReadReceipt(input: ReadReceiptMailInput): Promise<string> {
+    this.receipts.push(input);
+    return `RECEIPT${String(this.receipts.length).padStart(4, '0')}`;
+  }
   async sendCode(input: CodeMailInput): Promise<string> {
     this.sent.push(input);
     return `CODEMAIL${String(this.sent.length).padStart(4, '0')}`;

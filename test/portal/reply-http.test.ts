@@ -9,6 +9,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
 import { safeContentType, safeFilename } from '../../src/portal/http/routes-reply.js';
+import { composePortalMail } from '../../src/portal/portal-mail.js';
+import { buildReadReceipt } from '../../src/portal/read-receipt.js';
 import { buildMime } from '../helpers/portal-mime.js';
 import { Client, csrfOf, type PortalWeb, readAll, signIn, startPortalWeb } from '../helpers/portal-web.js';
 
@@ -135,6 +137,37 @@ describe('the reply form', () => {
     expect([415, 400]).toContain(plain.status);
     expect(await queuedReplies()).toEqual([]);
     expect((await client.get(`/m/${tokens[PAT]}/reply`)).status).toBe(303);
+  });
+});
+
+describe('read receipts (portal.readReceipts)', () => {
+  it.each<[boolean, number]>([
+    [true, 1],
+    [false, 0],
+  ])('with readReceipts %s, the first open sends %d receipt to the original sender, later opens none', async (on, expected) => {
+    const w = await startPortalWeb({ replies: true, portal: { readReceipts: on } });
+    try {
+      const dep = await w.deposit(buildMime({ attachment: Buffer.alloc(10, 1) }), [{ address: PAT, bcc: false }]);
+      const client = new Client(w.base);
+      await signIn(w, client, dep.tokens[PAT] ?? '', PAT);
+      await client.get(`/m/${dep.tokens[PAT]}`);
+      await client.get(`/m/${dep.tokens[PAT]}`);
+      expect(w.mailer.receipts).toHaveLength(expected);
+      if (on) expect(w.mailer.receipts[0]).toMatchObject({ to: 'dr.who@clinic.example', recipient: PAT, sentAt: w.clock, openedAt: w.clock });
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('the receipt mail names who and when, threads by In-Reply-To, and holds no subject or content', async () => {
+    const receipt = buildReadReceipt({ branding: { organisationName: 'Example Clinic', colour: '#1f4e79' }, recipient: PAT, openedAt: Date.UTC(2026, 11, 4, 10, 5), sentAt: Date.UTC(2026, 11, 4, 9, 0) });
+    expect(receipt.subject).toBe('Example Clinic: your secure message was opened');
+    expect(receipt.text).toContain(`${PAT} opened the secure message you sent on Friday, 4 December 2026, 09:00 UTC. First opened: Friday, 4 December 2026, 10:05 UTC.`);
+    const mime = (await composePortalMail({ to: 'dr.who@clinic.example', ...receipt, inReplyTo: '<orig-1@clinic.example>' }, { from: 'portal@gw.test', fromName: 'Example Clinic', messageId: '<r1@gw.test>', now: 0 })).toString();
+    expect(mime).toMatch(/^In-Reply-To: <orig-1@clinic\.example>\r$/m);
+    const bad = (await composePortalMail({ to: 'x@y.example', ...receipt, inReplyTo: '<a>\r\nBcc: evil@x.example' }, { from: 'portal@gw.test', fromName: 'E', messageId: '<r2@gw.test>', now: 0 })).toString();
+    expect(bad).not.toContain('In-Reply-To');
+    expect(bad).not.toContain('evil@x.example');
   });
 });
 

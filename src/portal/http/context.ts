@@ -72,6 +72,8 @@ export interface PortalContext {
   readonly replies?: PortalReplies | undefined;
   /** portal.replyMaxBytes. */
   readonly replyMaxBytes: number;
+  /** portal.readReceipts: mail the original sender on each recipient's first open. */
+  readonly readReceipts: boolean;
 }
 
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;

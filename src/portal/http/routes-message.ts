@@ -61,7 +61,8 @@ async function showMessage(ctx: PortalContext, request: FastifyRequest<{ Params:
     showRemoteImages: showImages,
     placeholder: ctx.shell.s.imagePlaceholder,
   });
-  await ctx.portal.markOpened(match.depositId, match.recipient.seq, now);
+  const firstOpen = await ctx.portal.markOpened(match.depositId, match.recipient.seq, now);
+  if (firstOpen && ctx.readReceipts) await sendReadReceipt(ctx, match, parsed, now);
   await audit(ctx, { type: 'portal:viewed', data: { depositId: match.depositId, recipient: match.recipient.address, remoteIp: remoteIp(request) } }, now);
   ctx.metrics?.inc('sealgate_portal_opens_total');
   const html = messagePage(ctx.shell, {
@@ -76,6 +77,18 @@ async function showMessage(ctx: PortalContext, request: FastifyRequest<{ Params:
     ...(print ? {} : await replyParts(ctx, match, parsed, (request.query as { replied?: unknown }).replied === '1')),
   });
   return sendPage(ctx, reply, 200, html, { remoteImages: showImages });
+}
+
+/** portal.readReceipts: tells the original sender who opened the message and when (no content); a failure is logged, never shown. */
+async function sendReadReceipt(ctx: PortalContext, match: TokenMatch, parsed: ParsedMail, now: number): Promise<void> {
+  const send = ctx.mailer.sendReadReceipt?.bind(ctx.mailer);
+  const sender = ctx.replies ? await ctx.replies.senderOf(match.depositId) : '';
+  if (!send || !sender) return;
+  try {
+    await send({ to: sender, recipient: match.recipient.address, openedAt: now, sentAt: match.createdAt, inReplyTo: parsed.messageId });
+  } catch (err) {
+    ctx.log.error({ event: 'PORTAL_READ_RECEIPT_FAILED', depositId: match.depositId, err: { message: (err as Error).message } }, 'read receipt not queued');
+  }
 }
 
 /** The reply form's facts and the viewer's thread, when secure replies are on. */

@@ -141,6 +141,7 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
     logoOrigin: logoOriginOf(config.branding.logo),
     replies: options.replies,
     replyMaxBytes: config.replyMaxBytes,
+    readReceipts: config.readReceipts,
   };
 
   const common = {
