@@ -11,7 +11,8 @@
  * Chromium follows the link, asks for a code, reads it from the mailbox,
  * signs in, sees the body, downloads the attachment (byte-identical) and
  * sends a reply with an attachment, which reaches the sender's mail system
- * over verified TLS. Nothing of the message is readable in the data
+ * over verified TLS, and sets up a passkey with which a second message
+ * opens without a code. Nothing of the message is readable in the data
  * directory, the logs or the audit log; revoking it shows the withdrawn page.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -203,18 +204,46 @@ run('the secure portal end to end', () => {
     const auditText = JSON.stringify(events);
     for (const secret of [BODY_MARKER, 'zebrafish', ATTACHMENT_NAME, REPLY_MARKER, 'insurance-card', codes[0] ?? 'none']) expect(auditText).not.toContain(secret);
 
-    // 6. revoked: the link shows the withdrawn page
+    // 6. a passkey (Chromium's virtual authenticator), then a second message opens with it and no code
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    await page.getByRole('button', { name: 'Set up a passkey' }).click();
+    await page.locator('[data-passkey-start]').click();
+    await page.locator('[data-passkey-done]').waitFor({ state: 'visible' });
+    await shot(page, '5-passkey-set-up');
+    const codeMailsBefore = inbox(/^Subject: Example Clinic: your sign-in code\r?$/m).length;
+    const notificationsBefore = inbox(/^Subject: Example Clinic: Secure message\r?$/m).length;
+    const second = await sendMessage(gw.port, SENDER, [PATIENT], phiMessage().replace(BODY_MARKER, `${BODY_MARKER}-SECOND`).replace('<orig-acceptance@example.com>', '<orig-acceptance-2@example.com>'));
+    const secondNotice = await until('the second notification', () => inbox(/^Subject: Example Clinic: Secure message\r?$/m).at(notificationsBefore), { timeoutMs: 60_000, context: () => gw.stdout.slice(-3000) });
+    const secondLink = new RegExp(`https://localhost:${portalPort}/m/[A-Za-z0-9_-]{43}`).exec(secondNotice.body.toString('utf8'))?.[0];
+    expect(secondLink).toBeDefined();
+    expect(secondLink).not.toBe(link);
+    await page.goto(secondLink ?? '');
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForSelector('textarea[name="body"]');
+    expect(await page.textContent('body')).toContain(`${BODY_MARKER}-SECOND`);
+    await shot(page, '6-second-message-by-passkey');
+    expect(inbox(/^Subject: Example Clinic: your sign-in code\r?$/m)).toHaveLength(codeMailsBefore);
+    const afterPasskey = await auditEvents(setup.configPath, 500);
+    expect(afterPasskey.some((e) => e.type === 'portal:passkey_registered' && e.data.recipient === PATIENT)).toBe(true);
+    expect(afterPasskey.some((e) => e.type === 'portal:signed_in' && e.data.method === 'passkey' && e.data.recipient === PATIENT)).toBe(true);
+    expect(second).not.toBe(id);
+
+    // 7. revoked: the link shows the withdrawn page
     const revoked = await runCli(['-c', setup.configPath, 'portal', 'revoke', id]);
     expect(revoked.code).toBe(0);
     const gone = await page.goto(link ?? '');
     expect(gone?.status()).toBe(410);
     expect(await page.textContent('h1')).toBe('This message was withdrawn');
-    await shot(page, '5-withdrawn');
+    await shot(page, '7-withdrawn');
     await context.close();
 
-    // 7. nothing readable in the data directory or the logs
+    // 8. nothing readable in the data directory or the logs
     await gw.stop();
-    const markers = [BODY_MARKER, ATTACHMENT_NAME, 'zebrafish', REPLY_MARKER, 'insurance-card', link?.slice(-43) ?? 'none'];
+    const markers = [BODY_MARKER, ATTACHMENT_NAME, 'zebrafish', REPLY_MARKER, 'insurance-card', link?.slice(-43) ?? 'none', secondLink?.slice(-43) ?? 'none'];
     const attachmentSample = attachment.subarray(1000, 1064);
     for (const file of await filePaths(setup.dataDir)) {
       const bytes = await readFile(file);
