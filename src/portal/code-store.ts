@@ -101,7 +101,8 @@ export class CodeStore {
       const codeId = this.random(CODE_ID_BYTES).toString('hex');
       if (!/^[0-9a-f]{32}$/.test(codeId)) throw new RangeError('random source returned too few bytes');
       await tx.run(
-        'UPDATE portal_codes SET expires_at = ? WHERE deposit_id = ? AND recipient = ? AND used_at IS NULL AND expires_at > ?',
+        // every earlier code, used ones too: the newest is then the current one even within one millisecond
+        'UPDATE portal_codes SET expires_at = ? WHERE deposit_id = ? AND recipient = ? AND expires_at > ?',
         [now, depositId, rcpt, now],
       );
       await tx.run(

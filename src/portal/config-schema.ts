@@ -1,7 +1,5 @@
 /**
  * The `portal` section of the config (issue 11's contract names).
- * `portal.linkKey: true` (zero-knowledge links) is refused at load with a
- * clear message until it is built, instead of being silently ignored.
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -72,9 +70,6 @@ export function portalSchema(cidr: z.ZodType<string>, hostPort: z.ZodType<string
     .superRefine((p, ctx) => {
       if ((p.certFile === undefined) !== (p.keyFile === undefined)) {
         ctx.addIssue({ code: 'custom', path: [p.certFile === undefined ? 'certFile' : 'keyFile'], message: 'give both certFile and keyFile, or neither (plain HTTP behind a reverse proxy)' });
-      }
-      if (p.linkKey) {
-        ctx.addIssue({ code: 'custom', path: ['linkKey'], message: 'zero-knowledge links are not available yet; leave portal.linkKey false' });
       }
     })
     .describe('Secure message portal (issue 11).');

@@ -23,7 +23,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { insertQueuedMessage } from '../queue/store.js';
 import type { Spool } from '../spool/spool.js';
-import type { PortalStore } from './portal-store.js';
+import type { LinkAccess, PortalStore } from './portal-store.js';
 
 /** Longest header block read from the original to address the reply. */
 const HEADER_LIMIT = 64 * 1024;
@@ -47,6 +47,8 @@ export interface ReplyRequest {
   readonly body: string;
   readonly attachments: readonly ReplyAttachment[];
   readonly remoteIp: string;
+  /** A zero-knowledge copy: the recipient's link key part (to read the original's headers). */
+  readonly link?: LinkAccess | undefined;
 }
 
 export interface ReplyResult {
@@ -190,7 +192,7 @@ export class PortalReplies {
     if (deposit.revoked_at !== null || deposit.shredded_at !== null || deposit.expires_at <= now) throw refuse('closed');
     const me = await this.deps.db.get<{ address: string; bcc: number }>('SELECT address, bcc FROM portal_recipients WHERE deposit_id = ? AND lower(address) = lower(?)', [req.depositId, req.recipient]);
     if (!me) throw refuse('not-a-recipient');
-    const original = await originalHeaders(await this.deps.store.open(req.depositId));
+    const original = await originalHeaders(await this.deps.store.open(req.depositId, req.link));
     const { to, cc } = replyAddressees({ sender: deposit.sender, visible: original.visible }, me.address, req.all, me.bcc === 1);
     if (to.length === 0) throw refuse('no-sender');
 

@@ -80,7 +80,6 @@ describe('config validation', () => {
     ['bad log level', { ...base, log: { level: 'loud' } }, /log\.level: got "loud": expected one of/],
     ['custom detector regex that does not compile', { ...base, inspection: { customDetectors: [{ id: 'x', category: 'MEMBER_NO', pattern: '(ACM' }] } }, /inspection\.customDetectors\[0\]\.pattern: .*not a valid regular expression/],
     ['custom detector with nested quantifiers', { ...base, inspection: { customDetectors: [{ id: 'x', category: 'MEMBER_NO', pattern: '(\\d+)+X' }] } }, /inspection\.customDetectors\[0\]\.pattern: .*nested quantifiers/],
-    ['zero-knowledge links before they exist', { ...base, portal: { linkKey: true } }, /portal\.linkKey: .*not available yet.*leave portal\.linkKey false/],
     ['portal publicUrl over plain http to a public host', { ...base, portal: { publicUrl: 'http://secure.example.org' } }, /portal\.publicUrl: .*use https:\/\//],
     ['portal publicUrl with a fragment', { ...base, portal: { publicUrl: 'https://secure.example.org/#x' } }, /portal\.publicUrl: .*fragments/],
     ['portal certFile without keyFile', { ...base, portal: { certFile: '/x.crt' } }, /portal\.keyFile: .*give both certFile and keyFile/],

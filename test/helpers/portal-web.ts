@@ -64,7 +64,7 @@ export interface PortalWeb {
   readonly spool: Spool;
   readonly replies: PortalReplies | undefined;
   clock: number;
-  deposit(mime: Buffer | string, recipients: readonly PortalRecipientInput[], expiresIn?: number): Promise<{ depositId: string; tokens: Record<string, string> }>;
+  deposit(mime: Buffer | string, recipients: readonly PortalRecipientInput[], expiresIn?: number, linkKey?: boolean): Promise<{ depositId: string; tokens: Record<string, string>; fragments: Record<string, string> }>;
   stop(): Promise<void>;
 }
 
@@ -136,7 +136,7 @@ export async function startPortalWeb(options: PortalWebOptions = {}): Promise<Po
     logLines,
     spool,
     replies,
-    async deposit(mime: Buffer | string, recipients: readonly PortalRecipientInput[], expiresIn = 30 * DAY) {
+    async deposit(mime: Buffer | string, recipients: readonly PortalRecipientInput[], expiresIn = 30 * DAY, linkKey = false) {
       const dep = await portal.deposit({
         queueId: 'QPORTALWEB01',
         source: Readable.from([Buffer.from(mime)]),
@@ -144,8 +144,13 @@ export async function startPortalWeb(options: PortalWebOptions = {}): Promise<Po
         expiresAt: web.clock + expiresIn,
         now: web.clock,
         sender: 'dr.who@clinic.example',
+        linkKey,
       });
-      return { depositId: dep.depositId, tokens: Object.fromEntries(dep.recipients.map((r) => [r.address, r.token])) };
+      return {
+        depositId: dep.depositId,
+        tokens: Object.fromEntries(dep.recipients.map((r) => [r.address, r.token])),
+        fragments: Object.fromEntries(dep.recipients.map((r) => [r.address, r.fragment ?? ''])),
+      };
     },
     async stop() {
       await server.close();

@@ -48,6 +48,8 @@ export interface PageInput {
   readonly bodyClass?: string;
   /** Same-origin module scripts (`/static/…`); the response's CSP must allow script-src 'self'. */
   readonly scripts?: readonly string[] | undefined;
+  /** Valueless attributes on <body> that a page's script reads (e.g. data-link-key-missing). */
+  readonly bodyFlags?: readonly string[] | undefined;
 }
 
 export function page(shell: Shell, input: PageInput): string {
@@ -72,7 +74,7 @@ export function page(shell: Shell, input: PageInput): string {
     `<link rel="stylesheet" href="${e(shell.stylesheetHref)}">`,
     ...(input.scripts ?? []).map((src) => `<script type="module" src="${e(src)}"></script>`),
     '</head>',
-    `<body${input.bodyClass ? ` class="${e(input.bodyClass)}"` : ''}>`,
+    `<body${input.bodyClass ? ` class="${e(input.bodyClass)}"` : ''}${(input.bodyFlags ?? []).filter((f) => /^data-[a-z-]{1,40}$/.test(f)).map((f) => ` ${f}`).join('')}>`,
     `<a class="skip" href="#main">${e(s.skipToContent)}</a>`,
     `<header class="brand"><div class="wrap">${logo}<span class="org">${e(brand.organisation)}</span></div></header>`,
     `<main id="main" class="wrap">${input.main}</main>`,

@@ -12,6 +12,7 @@ import { page, type Shell } from './layout.js';
 import { passkeyOfferBlock } from './pages-passkey.js';
 import type { RenderedMessage } from './render-message.js';
 import type { ErrorStatus } from './strings.js';
+import { LINK_KEY_SCRIPT } from './link-key-web.js';
 
 const base = (token: string) => `/m/${encodeURIComponent(token)}`;
 const csrfField = (csrf: string) => `<input type="hidden" name="csrf" value="${e(csrf)}">`;
@@ -28,13 +29,15 @@ export interface SignInPageInput {
   readonly expiresAt: number;
   /** The recipient has a passkey: its sign-in block (pages-passkey.ts) and the script that drives it. */
   readonly passkey?: { readonly html: string; readonly script: string } | undefined;
+  /** A zero-knowledge link: the script that keeps its key part, and a note that the page needs JavaScript. */
+  readonly linkKey?: boolean | undefined;
 }
 
 export function signInPage(shell: Shell, p: SignInPageInput): string {
   const { s } = shell;
   return page(shell, {
     title: s.signInTitle,
-    scripts: p.passkey ? [p.passkey.script] : undefined,
+    scripts: [...(p.linkKey ? [LINK_KEY_SCRIPT] : []), ...(p.passkey ? [p.passkey.script] : [])],
     main: [
       '<div class="card narrow">',
       `<h1>${e(s.signInTitle)}</h1>`,
@@ -261,6 +264,17 @@ export function replyRefusedPage(shell: Shell, token: string, reason: string): s
   const { s } = shell;
   const body = s.replyRefused[reason] ?? s.errors[400].body;
   return page(shell, { title: s.replyRefusedTitle, main: `<div class="card narrow"><h1>${e(s.replyRefusedTitle)}</h1>${para(body)}<p><a href="${e(base(token))}">${e(s.backToMessage)}</a></p></div>` });
+}
+
+/** A zero-knowledge message without its link's key part (or with a wrong one); the script completes it when the address bar still has it. */
+export function linkKeyMissingPage(shell: Shell, wrong: boolean): string {
+  const { s } = shell;
+  return page(shell, {
+    title: s.linkKeyTitle,
+    scripts: [LINK_KEY_SCRIPT],
+    bodyFlags: ['data-link-key-missing'],
+    main: `<div class="card narrow"><h1>${e(s.linkKeyTitle)}</h1>${para(wrong ? s.linkKeyWrong : s.linkKeyMissing)}${para(s.linkKeyNeedsScript, 'muted')}</div>`,
+  });
 }
 
 export function signedOutPage(shell: Shell, token: string): string {

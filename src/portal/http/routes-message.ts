@@ -12,7 +12,8 @@ import type { TokenMatch } from '../portal-store.js';
 import { sameSecret } from './csrf.js';
 import { contentDisposition, maskAddress } from './format.js';
 import { DOWNLOAD_CSP } from './headers.js';
-import { errorPage, gonePage, type MessagePageInput, messagePage, signInPage, signedOutPage, tooLargePage } from './pages.js';
+import { linkKeyAccess } from './link-key-web.js';
+import { errorPage, gonePage, linkKeyMissingPage, type MessagePageInput, messagePage, signInPage, signedOutPage, tooLargePage } from './pages.js';
 import { headerAddresses, replyAddressees } from '../reply.js';
 import { attachmentAt, MessageTooLargeError, parseMessage, readBounded, renderMessage } from './render-message.js';
 import { liveLink } from './routes-sign-in.js';
@@ -30,12 +31,21 @@ async function sessionFor(ctx: PortalContext, request: FastifyRequest, match: To
   return ctx.sessions.find(request.cookies[ctx.cookies.session], match.depositId, match.recipient.address, now);
 }
 
-/** The parsed message, or undefined when a page was already sent (shredded meanwhile, too large). */
-async function loadMessage(ctx: PortalContext, reply: FastifyReply, match: TokenMatch): Promise<ParsedMail | undefined> {
+/** The parsed message, or undefined when a page was already sent (shredded meanwhile, too large, a link's key part missing). */
+async function loadMessage(ctx: PortalContext, request: FastifyRequest, reply: FastifyReply, match: TokenMatch): Promise<ParsedMail | undefined> {
+  const link = await linkKeyAccess(ctx, request, match);
+  if (link.kind === 'missing') {
+    sendPage(ctx, reply, 400, linkKeyMissingPage(ctx.shell, false), { script: true });
+    return undefined;
+  }
   let source: Buffer;
   try {
-    source = await readBounded(await ctx.portal.open(match.depositId), ctx.limits.maxMessageBytes);
+    source = await readBounded(await ctx.portal.open(match.depositId, link.kind === 'ok' ? link.access : undefined), ctx.limits.maxMessageBytes);
   } catch (err) {
+    if (isSealgateError(err, 'SG_PORTAL_LINK_KEY')) {
+      sendPage(ctx, reply, 400, linkKeyMissingPage(ctx.shell, true), { script: true });
+      return undefined;
+    }
     if (isSealgateError(err, 'SG_PORTAL_SHREDDED')) {
       sendPage(ctx, reply, 410, gonePage(ctx.shell, 'unavailable', match.expiresAt));
       return undefined;
@@ -51,7 +61,7 @@ async function loadMessage(ctx: PortalContext, reply: FastifyReply, match: Token
 }
 
 async function showMessage(ctx: PortalContext, request: FastifyRequest<{ Params: { token: string }; Querystring: { images?: unknown } }>, reply: FastifyReply, match: TokenMatch, session: PortalSession, print: boolean, now: number): Promise<FastifyReply> {
-  const parsed = await loadMessage(ctx, reply, match);
+  const parsed = await loadMessage(ctx, request, reply, match);
   if (!parsed) return reply;
   const showImages = request.query.images === '1';
   const visible = await ctx.portal.recipientsVisibleTo(match.depositId, match.recipient.address);
@@ -120,7 +130,9 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: PortalContext):
     if (session) return showMessage(ctx, request, reply, live.match, session, false, now);
     const csrf = preSessionFormToken(ctx, request, reply, live.linkHash, now);
     const passkey = await passkeySignIn(ctx, live.match.recipient.address, request.params.token, csrf);
-    return sendPage(ctx, reply, 200, signInPage(ctx.shell, { token: request.params.token, masked: maskAddress(live.match.recipient.address), csrf, expiresAt: live.match.expiresAt, passkey }), { script: passkey !== undefined });
+    // a zero-knowledge link: the page's script keeps the link's key part (its #fragment) for the later pages
+    const linkKey = await ctx.portal.isLinkKeyed(live.match.depositId);
+    return sendPage(ctx, reply, 200, signInPage(ctx.shell, { token: request.params.token, masked: maskAddress(live.match.recipient.address), csrf, expiresAt: live.match.expiresAt, passkey, linkKey }), { script: passkey !== undefined || linkKey });
   });
 
   app.get<{ Params: { token: string }; Querystring: { images?: unknown } }>('/m/:token/print', async (request, reply) => {
@@ -140,7 +152,7 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: PortalContext):
     const session = await sessionFor(ctx, request, match, now);
     if (!session) return reply.code(303).header('location', `/m/${request.params.token}`).send('');
     const n = INDEX_PATTERN.test(request.params.n) ? Number(request.params.n) : -1;
-    const parsed = n >= 0 ? await loadMessage(ctx, reply, match) : undefined;
+    const parsed = n >= 0 ? await loadMessage(ctx, request, reply, match) : undefined;
     if (n >= 0 && !parsed) return reply;
     const attachment = parsed ? attachmentAt(parsed, n) : undefined;
     if (!attachment) return sendPage(ctx, reply, 404, errorPage(ctx.shell, 404, request.params.token));

@@ -13,7 +13,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSealgateError } from '../../errors.js';
 import { REPLY_MAX_ATTACHMENTS, REPLY_MAX_TEXT, type PortalReplies, type ReplyAttachment } from '../reply.js';
 import { sameSecret } from './csrf.js';
-import { errorPage, replyRefusedPage } from './pages.js';
+import { linkKeyAccess } from './link-key-web.js';
+import { errorPage, linkKeyMissingPage, replyRefusedPage } from './pages.js';
 import { liveLink } from './routes-sign-in.js';
 import { type PortalContext, remoteIp, sendPage } from './context.js';
 
@@ -100,9 +101,12 @@ export function registerReplyRoutes(app: FastifyInstance, ctx: PortalContext, re
         }
         // the form token is checked once the form is read: a multipart body carries it among the parts
         if (!sameSecret(form.csrf, session.csrfToken)) return sendPage(ctx, reply, 403, errorPage(ctx.shell, 403, request.params.token));
+        const link = await linkKeyAccess(ctx, request, match);
+        if (link.kind === 'missing') return sendPage(ctx, reply, 400, linkKeyMissingPage(ctx.shell, false), { script: true });
         try {
-          await replies.submit({ depositId: match.depositId, recipient: match.recipient.address, all: form.all, body: form.body, attachments: form.attachments, remoteIp: remoteIp(request) });
+          await replies.submit({ depositId: match.depositId, recipient: match.recipient.address, all: form.all, body: form.body, attachments: form.attachments, remoteIp: remoteIp(request), link: link.kind === 'ok' ? link.access : undefined });
         } catch (err) {
+          if (isSealgateError(err, 'SG_PORTAL_LINK_KEY')) return sendPage(ctx, reply, 400, linkKeyMissingPage(ctx.shell, true), { script: true });
           if (isSealgateError(err, 'SG_PORTAL_REPLY_REFUSED')) {
             const reason = String(err.detail?.reason ?? '');
             return sendPage(ctx, reply, reason === 'too-large' ? 413 : 400, replyRefusedPage(ctx.shell, request.params.token, reason));

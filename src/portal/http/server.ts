@@ -39,6 +39,7 @@ import type { CodeStore } from '../code-store.js';
 import type { PortalMailer } from '../mailer.js';
 import type { PortalReplies } from '../reply.js';
 import { registerReplyRoutes } from './routes-reply.js';
+import { registerLinkKeyScript } from './link-key-web.js';
 import type { PortalStore } from '../portal-store.js';
 import { cookieNames, DEFAULT_LIMITS, type PortalContext, type PortalLimits, sendPage } from './context.js';
 import { contentSecurityPolicy, logoOriginOf, securityHeaders } from './headers.js';
@@ -84,6 +85,7 @@ export interface PortalServer {
 const ROUTES: readonly { readonly path: RegExp; readonly allow: string }[] = [
   { path: /^\/healthz$/, allow: 'GET, HEAD' },
   { path: /^\/static\/portal\.css$/, allow: 'GET, HEAD' },
+  { path: /^\/static\/link-key\.js$/, allow: 'GET, HEAD' },
   { path: /^\/static\/(?:passkey|simplewebauthn-browser)\.js$/, allow: 'GET, HEAD' },
   { path: /^\/m\/[^/]+\/passkey$/, allow: 'GET' },
   { path: /^\/m\/[^/]+\/passkey\/(?:register|login)\/(?:options|verify)$/, allow: 'POST' },
@@ -226,6 +228,7 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
       return reply.code(303).header('location', `/m/${request.params.token}`).send('');
     });
   }
+  registerLinkKeyScript(app);
   registerSignInRoutes(app, ctx);
   registerMessageRoutes(app, ctx);
   registerPasskeyRoutes(app, ctx, passkeys);

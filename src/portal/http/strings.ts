@@ -105,6 +105,12 @@ export const strings = {
       'no-sender': 'This message was sent from an address that cannot receive replies.',
     } as Record<string, string>,
 
+    // zero-knowledge links
+    linkKeyTitle: 'Open the whole link from your email',
+    linkKeyMissing: 'This message opens only with the complete link from your email, including the part after the "#" sign: that part is its key, and it is kept only in your link. Open the link from your email again.',
+    linkKeyWrong: 'The link you opened is not complete or was changed, so the message cannot be unlocked. Open the link from your email again, exactly as it is.',
+    linkKeyNeedsScript: 'Your browser needs JavaScript switched on to open this kind of secure message.',
+
     // signed out
     signedOutTitle: 'You have signed out',
     signedOutBody: 'To read the message again, open the link from your email and sign in with a new code.',
