@@ -214,6 +214,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE portal_messages ADD COLUMN link_key INTEGER NOT NULL DEFAULT 0;  -- 1: wrapped_key holds the server part; the data key is only in link_wrapped_key
   ALTER TABLE portal_recipients ADD COLUMN link_wrapped_key BLOB;            -- data key sealed under HKDF(server part, link fragment); NULL once shredded
   `,
+  // 12: the sender's withdraw link (portal.senderRevokeLinks): only its hash
+  `
+  ALTER TABLE portal_messages ADD COLUMN withdraw_token_hash TEXT;          -- hex sha256 of the sender's withdraw link token; NULL: none was sent
+  CREATE UNIQUE INDEX portal_messages_withdraw ON portal_messages(withdraw_token_hash);
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

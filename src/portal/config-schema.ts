@@ -53,6 +53,7 @@ export function portalSchema(cidr: z.ZodType<string>, hostPort: z.ZodType<string
       replyMaxBytes: z.number().int().min(0).max(150 * MiB).default(25 * MiB).describe('Largest secure reply, attachments included.'),
       trustedProxies: z.array(cidr).default([]).describe('Reverse proxies (IP or CIDR) whose X-Forwarded-For / X-Forwarded-Proto the portal believes.'),
       notificationFrom: z.email({ message: 'expected an address such as "secure@example.org"' }).optional().describe('From address of notification and sign-in code mails (default portal@<hostname>); use an address of your own domain that SPF/DKIM cover.'),
+      senderRevokeLinks: z.boolean().default(false).describe('Mail the original sender a link that withdraws the portal message (revoke and shred at once), when it is stored (no content in that mail).'),
       readReceipts: z.boolean().default(false).describe('Tell the original sender by mail when each recipient first opens a portal message (who and when; never content).'),
       showSubject: z.boolean().default(false).describe('Show the original Subject in notifications when inspection found nothing sensitive in it (default: always the neutral "Secure message").'),
       branding: z

@@ -27,6 +27,7 @@ import { outerSubject, NEUTRAL_SUBJECT } from '../policy/decide.js';
 import type { Spool } from '../spool/spool.js';
 import { simpleParser } from 'mailparser';
 import { LOGO_CID } from './logo.js';
+import { buildWithdrawMail } from './withdraw-mail.js';
 import { buildPortalNotification } from './notification.js';
 import type { PortalMailQueue, PreparedPortalMail } from './portal-mail.js';
 import type { PendingDeposit, PortalStore } from './portal-store.js';
@@ -64,13 +65,14 @@ export interface OriginalSummary {
   readonly fromName: string | undefined;
   readonly fromAddress: string | undefined;
   readonly subject: string;
+  readonly messageId: string | undefined;
 }
 
 /** Parses only the header block (bounded by readOriginalHeaders): no body is ever read here. */
 export async function summarizeHeaders(headerBlock: Buffer): Promise<OriginalSummary> {
   const parsed = await simpleParser(Buffer.concat([headerBlock, Buffer.from('\r\n')]), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
   const from = parsed.from?.value[0];
-  return { fromName: from?.name || undefined, fromAddress: from?.address || undefined, subject: parsed.subject ?? '' };
+  return { fromName: from?.name || undefined, fromAddress: from?.address || undefined, subject: parsed.subject ?? '', messageId: parsed.messageId };
 }
 
 /** Pure: the subject the notification may carry: the original only when allowed and not sensitive. */
@@ -109,7 +111,17 @@ export class PortalDepositor {
     const portalRecipients = recipients.map((r) => ({ address: r.address, bcc: r.bcc }));
     const pending: Pick<PendingDeposit, 'result' | 'commit'> & { discard?: () => Promise<void> } = joined
       ? await this.deps.store.prepareRecipients(joined.depositId, portalRecipients)
-      : await this.deps.store.prepareDeposit({ queueId: messageId, source: this.deps.spool.read(messageId), recipients: portalRecipients, expiresAt, now, sender: message.sender, linkKey: config.linkKey });
+      : await this.deps.store.prepareDeposit({
+          queueId: messageId,
+          source: this.deps.spool.read(messageId),
+          recipients: portalRecipients,
+          expiresAt,
+          now,
+          sender: message.sender,
+          linkKey: config.linkKey,
+          // the sender's withdraw link: only for a new copy, and only when there is a sender to tell
+          withdrawLink: config.senderRevokeLinks && message.sender !== '' && message.connector !== 'internal',
+        });
     const mails: PreparedPortalMail[] = [];
     let finished = false;
     const logo = this.deps.mail.logoFile();
@@ -130,6 +142,15 @@ export class PortalDepositor {
         });
         mails.push(await this.deps.mail.prepare({ to: r.address, subject: n.subject, text: n.text, html: n.html, inline: logo ? { cid: LOGO_CID, file: logo } : undefined }));
       }
+      const withdrawToken = pending.result.withdrawToken;
+      const senderMail = withdrawToken
+        ? await this.deps.mail.prepare({
+            to: message.sender,
+            ...buildWithdrawMail({ branding: config.branding, publicUrl, token: withdrawToken, sentAt: now, expiresAt }),
+            inReplyTo: original.messageId,
+          })
+        : undefined;
+      if (senderMail) mails.push(senderMail);
       await this.deps.db.transaction(async (tx) => {
         await pending.commit(tx);
         const { depositId } = pending.result;
@@ -143,6 +164,7 @@ export class PortalDepositor {
         }
         for (const m of mails) {
           await this.deps.mail.commit(tx, m);
+          if (m === senderMail) continue;
           await tx.run('UPDATE portal_recipients SET notified_at = ? WHERE deposit_id = ? AND lower(address) = lower(?)', [now, depositId, m.to]);
           await appendAuditEvent(tx, { type: 'portal:notification_queued', data: { queueId: messageId, depositId, recipient: m.to, noticeQueueId: m.id } }, now);
         }

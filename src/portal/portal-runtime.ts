@@ -148,6 +148,7 @@ export async function startPortalWeb(storage: PortalStorage, deps: Pick<PortalSt
     codes: storage.codes,
     mailer: storage.mail,
     replies: storage.replies,
+    lifecycle: storage.lifecycle,
     csrfKey: derivePortalCsrfKey(deps.keyring.current.key),
     log: deps.log,
     now: deps.now,

@@ -53,6 +53,8 @@ export interface DepositInput {
   readonly sender?: string | undefined;
   /** Zero-knowledge links: the data key is sealed per recipient under a key only their link's fragment completes. */
   readonly linkKey?: boolean | undefined;
+  /** Issue a withdraw link token for the sender (portal.senderRevokeLinks). */
+  readonly withdrawLink?: boolean | undefined;
 }
 
 export interface DepositedRecipient {
@@ -66,6 +68,8 @@ export interface DepositedRecipient {
 
 export interface DepositResult {
   readonly depositId: string;
+  /** The sender's withdraw link token (`<publicUrl>/w/<token>`), returned once, stored only as its hash. */
+  readonly withdrawToken?: string | undefined;
   /** Bytes of the original MIME. */
   readonly size: number;
   readonly recipients: readonly DepositedRecipient[];
@@ -116,6 +120,7 @@ export interface LinkAccess {
 
 interface MessageRow {
   link_key: number;
+  sender: string;
   deposit_id: string;
   queue_id: string;
   object_key: string;
@@ -221,6 +226,7 @@ export class PortalStore {
       fragment: linkKey ? this.random(LINK_FRAGMENT_BYTES).toString('base64url') : undefined,
     }));
     const serverPart = linkKey ? Buffer.from(this.random(KEYED_DATA_KEY_LENGTH)) : undefined;
+    const withdrawToken = input.withdrawLink ? this.random(PORTAL_TOKEN_BYTES).toString('base64url') : undefined;
     let wrapped: { keyId: string; wrapped: Buffer };
     let sealed: (Buffer | null)[] = [];
     let size: number;
@@ -229,6 +235,7 @@ export class PortalStore {
         !DEPOSIT_ID_PATTERN.test(depositId) ||
         dataKey.length !== KEYED_DATA_KEY_LENGTH ||
         !issued.every((r) => TOKEN_PATTERN.test(r.token) && (!linkKey || isLinkFragment(r.fragment))) ||
+        (withdrawToken !== undefined && !TOKEN_PATTERN.test(withdrawToken)) ||
         (serverPart !== undefined && serverPart.length !== KEYED_DATA_KEY_LENGTH)
       ) {
         throw new RangeError('random source returned too few bytes');
@@ -262,12 +269,12 @@ export class PortalStore {
     }
     const sender = input.sender ?? '';
     return {
-      result: { depositId, size, recipients: issued.map((r) => (linkKey ? r : { address: r.address, bcc: r.bcc, token: r.token })) },
+      result: { depositId, size, withdrawToken, recipients: issued.map((r) => (linkKey ? r : { address: r.address, bcc: r.bcc, token: r.token })) },
       commit: async (tx) => {
         await tx.run(
-          `INSERT INTO portal_messages (deposit_id, queue_id, object_key, wrapped_key, key_id, size, created_at, expires_at, sender, link_key)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [depositId, input.queueId, objectKey, wrapped.wrapped, wrapped.keyId, size, input.now, input.expiresAt, sender, linkKey ? 1 : 0],
+          `INSERT INTO portal_messages (deposit_id, queue_id, object_key, wrapped_key, key_id, size, created_at, expires_at, sender, link_key, withdraw_token_hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [depositId, input.queueId, objectKey, wrapped.wrapped, wrapped.keyId, size, input.now, input.expiresAt, sender, linkKey ? 1 : 0, withdrawToken ? hashPortalToken(withdrawToken) : null],
         );
         let seq = 0;
         for (const r of issued) {
@@ -419,6 +426,22 @@ export class PortalStore {
     } finally {
       serverPart.fill(0);
     }
+  }
+
+  /** The deposit a sender's withdraw link belongs to (hash lookup, then a constant-time compare), or undefined. */
+  async findByWithdrawToken(token: string): Promise<{ depositId: string; queueId: string; sender: string; createdAt: number; expiresAt: number; revokedAt: number | null; shreddedAt: number | null; recipients: number } | undefined> {
+    if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return undefined;
+    const hash = hashPortalToken(token);
+    const row = await this.db.get<MessageRow & { withdraw_token_hash: string; recipients: number }>(
+      `SELECT m.*, (SELECT count(*) FROM portal_recipients r WHERE r.deposit_id = m.deposit_id) AS recipients
+         FROM portal_messages m WHERE m.withdraw_token_hash = ?`,
+      [hash],
+    );
+    if (!row) return undefined;
+    const stored = Buffer.from(row.withdraw_token_hash, 'hex');
+    const given = Buffer.from(hash, 'hex');
+    if (stored.length !== given.length || !timingSafeEqual(stored, given)) return undefined;
+    return { depositId: row.deposit_id, queueId: row.queue_id, sender: row.sender, createdAt: row.created_at, expiresAt: row.expires_at, revokedAt: row.revoked_at, shreddedAt: row.shredded_at, recipients: row.recipients };
   }
 
   /** Whether a deposit is a zero-knowledge copy (its pages need the link's key part). */

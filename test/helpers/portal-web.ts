@@ -26,6 +26,7 @@ import type { CodeMailInput, PortalMailer, ReadReceiptMailInput } from '../../sr
 import { deriveCodeKey } from '../../src/portal/one-time-code.js';
 import { type PortalRecipientInput, PortalStore } from '../../src/portal/portal-store.js';
 import { PortalReplies } from '../../src/portal/reply.js';
+import { PortalLifecycle } from '../../src/portal/lifecycle.js';
 import { Spool } from '../../src/spool/spool.js';
 
 export const NOW = Date.UTC(2026, 11, 4, 9, 0, 0);
@@ -74,6 +75,8 @@ export interface PortalWebOptions {
   readonly tls?: { cert: string; key: string };
   /** Secure replies on: a real PortalReplies over an encrypted spool in the test directory. */
   readonly replies?: boolean;
+  /** The sender's withdraw links on: a real PortalLifecycle behind /w/:token. */
+  readonly lifecycle?: boolean;
 }
 
 export async function startPortalWeb(options: PortalWebOptions = {}): Promise<PortalWeb> {
@@ -121,6 +124,7 @@ export async function startPortalWeb(options: PortalWebOptions = {}): Promise<Po
     limits: options.limits,
     tls: options.tls,
     replies,
+    lifecycle: options.lifecycle ? new PortalLifecycle({ db, portal, objects, codes, now: () => web.clock }) : undefined,
   });
   const address = await server.listen();
   const base = `${server.https ? 'https' : 'http'}://127.0.0.1:${address.port}`;

@@ -157,6 +157,7 @@ beforeAll(async () => {
   plainMx = await startMxServer({ ip: '127.0.0.122', port: consumerMx.port });
   zone = await startDnsZone([
     { name: 'gmail.com', type: 'MX', exchange: 'mx.consumer.test', priority: 10 },
+    { name: 'example.com', type: 'MX', exchange: 'mx.consumer.test', priority: 10 },
     { name: 'mx.consumer.test', type: 'A', address: '127.0.0.121' },
     { name: 'plain.test', type: 'MX', exchange: 'mx.plain.test', priority: 10 },
     { name: 'mx.plain.test', type: 'A', address: '127.0.0.122' },
@@ -172,7 +173,7 @@ beforeAll(async () => {
       delivery: { enabled: true, port: consumerMx.port, defaultRequirement: 'may', retry: { backoff: ['1h'] } },
       tls: { policies: { 'strict.test': 'verify' }, portalFallback: { enabled: true, after: '0s' }, mtaSts: { enabled: false } },
       inspection: { threads: 0 },
-      portal: { enabled: true, publicUrl: PUBLIC_URL, listen: { host: '127.0.0.1', port: 0 }, branding: { organisationName: 'Example Clinic', logo: join(tmpLogoDir, 'logo.png') } },
+      portal: { enabled: true, senderRevokeLinks: true, publicUrl: PUBLIC_URL, listen: { host: '127.0.0.1', port: 0 }, branding: { organisationName: 'Example Clinic', logo: join(tmpLogoDir, 'logo.png') } },
     },
   });
   gw = await startGateway(setup.configPath);
@@ -191,12 +192,20 @@ describe('deposit into the portal', () => {
   it('stores one copy, notifies each recipient without content, and finishes the message', async () => {
     const original = phiMessage('jane.roe@gmail.com, bob@plain.test, carol@strict.test');
     const id = await sendMessage(gw.port, 'alice@example.com', ['jane.roe@gmail.com', 'bob@plain.test', 'carol@strict.test'], original);
-    const notifications = () => [...consumerMx.received, ...plainMx.received].filter((m) => m.from === '');
+    const notifications = () => [...consumerMx.received, ...plainMx.received].filter((m) => m.from === '' && m.to[0]?.address !== 'alice@example.com');
     await until('two notifications', () => notifications().length >= 2 || undefined, { timeoutMs: 60_000, context: () => gw.stdout.slice(-3000) });
     await until('the message finished', () => gw.logLines().find((l) => l.event === 'MESSAGE_FINISHED' && l.queueId === id), { context: () => gw.stdout.slice(-3000) });
 
     // nothing but notifications reached the MX hosts: the message itself went nowhere weaker
     expect([...consumerMx.received, ...plainMx.received].every((m) => m.from === '')).toBe(true);
+    // the sender's copy: one mail with the withdraw link, nothing of the message
+    const senderMail = await until('the sender mail', () => consumerMx.received.find((m) => m.to[0]?.address === 'alice@example.com'));
+    const senderText = senderMail.body.toString('utf8');
+    expect(senderText).toMatch(/^Subject: Example Clinic: your message was delivered securely\r?$/m);
+    expect(senderText).toMatch(/https:\/\/portal\.gw\.test\/w\/[A-Za-z0-9_-]{43}/);
+    // one sender mail per copy, not per recipient
+    expect(consumerMx.received.filter((m) => m.to[0]?.address === 'alice@example.com')).toHaveLength(1);
+    for (const secret of [BODY_MARKER, 'zebrafish', ATTACHMENT_NAME, ATTACHMENT_MARKER, '123-45-6789']) expect(senderText).not.toContain(secret);
     const byRecipient = new Map(notifications().map((m) => [m.to[0]?.address, m.body.toString('utf8')]));
     expect([...byRecipient.keys()].sort()).toEqual(['bob@plain.test', 'jane.roe@gmail.com']);
     const tokens = new Map<string, string>();

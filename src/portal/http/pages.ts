@@ -277,6 +277,37 @@ export function linkKeyMissingPage(shell: Shell, wrong: boolean): string {
   });
 }
 
+export interface WithdrawConfirmInput {
+  readonly token: string;
+  readonly csrf: string;
+  readonly recipients: number;
+  readonly sentAt: number;
+  readonly expiresAt: number;
+}
+
+/** The sender's withdraw page: what would be withdrawn (no content) and one form. */
+export function withdrawConfirmPage(shell: Shell, p: WithdrawConfirmInput): string {
+  const { s } = shell;
+  return page(shell, {
+    title: s.withdrawTitle,
+    main: [
+      '<div class="card narrow">',
+      `<h1>${e(s.withdrawTitle)}</h1>`,
+      para(s.withdrawSummary(p.recipients, formatDate(p.sentAt), formatDate(p.expiresAt))),
+      para(s.withdrawWarning),
+      `<form method="post" action="/w/${encodeURIComponent(p.token)}">${csrfField(p.csrf)}<button type="submit">${e(s.withdrawButton)}</button></form>`,
+      '</div>',
+    ].join(''),
+  });
+}
+
+/** After a withdrawal, or for a link whose message is already gone. */
+export function withdrawnPage(shell: Shell, withdrawn: boolean): string {
+  const { s } = shell;
+  const [title, body] = withdrawn ? [s.withdrawnDoneTitle, s.withdrawnDoneBody] : [s.unavailableTitle, s.unavailableBody];
+  return page(shell, { title, main: `<div class="card narrow"><h1>${e(title)}</h1>${para(body)}</div>` });
+}
+
 export function signedOutPage(shell: Shell, token: string): string {
   const { s } = shell;
   return page(shell, {

@@ -40,6 +40,8 @@ import type { PortalMailer } from '../mailer.js';
 import type { PortalReplies } from '../reply.js';
 import { registerReplyRoutes } from './routes-reply.js';
 import { registerLinkKeyScript } from './link-key-web.js';
+import { registerWithdrawRoutes } from './routes-withdraw.js';
+import type { PortalLifecycle } from '../lifecycle.js';
 import type { PortalStore } from '../portal-store.js';
 import { cookieNames, DEFAULT_LIMITS, type PortalContext, type PortalLimits, sendPage } from './context.js';
 import { contentSecurityPolicy, logoOriginOf, securityHeaders } from './headers.js';
@@ -68,6 +70,8 @@ export interface PortalServerOptions {
   readonly limits?: Partial<PortalLimits>;
   /** Secure replies; absent: no reply form. */
   readonly replies?: PortalReplies | undefined;
+  /** Revoke and shred (the sender's withdraw link); absent: /w/ links answer 404. */
+  readonly lifecycle?: Pick<PortalLifecycle, 'revoke'> | undefined;
   /** TLS material instead of reading config.certFile/keyFile (tests). */
   readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string } | undefined;
 }
@@ -86,6 +90,7 @@ const ROUTES: readonly { readonly path: RegExp; readonly allow: string }[] = [
   { path: /^\/healthz$/, allow: 'GET, HEAD' },
   { path: /^\/static\/portal\.css$/, allow: 'GET, HEAD' },
   { path: /^\/static\/link-key\.js$/, allow: 'GET, HEAD' },
+  { path: /^\/w\/[^/]+$/, allow: 'GET, POST' },
   { path: /^\/static\/(?:passkey|simplewebauthn-browser)\.js$/, allow: 'GET, HEAD' },
   { path: /^\/m\/[^/]+\/passkey$/, allow: 'GET' },
   { path: /^\/m\/[^/]+\/passkey\/(?:register|login)\/(?:options|verify)$/, allow: 'POST' },
@@ -233,6 +238,7 @@ export async function createPortalServer(options: PortalServerOptions): Promise<
   registerMessageRoutes(app, ctx);
   registerPasskeyRoutes(app, ctx, passkeys);
   if (options.replies) registerReplyRoutes(app, ctx, options.replies, () => config.replyMaxBytes);
+  if (options.lifecycle) registerWithdrawRoutes(app, ctx, options.lifecycle);
   await app.ready();
 
   return {

@@ -105,6 +105,15 @@ export const strings = {
       'no-sender': 'This message was sent from an address that cannot receive replies.',
     } as Record<string, string>,
 
+    // the sender's withdraw link
+    withdrawTitle: 'Withdraw your secure message?',
+    withdrawSummary: (n: number, sent: string, until: string) =>
+      `You sent this message on ${sent} to ${n === 1 ? '1 recipient' : `${n} recipients`} through the secure portal. It can be read until ${until}.`,
+    withdrawWarning: 'Withdrawing deletes it at once for every recipient: nobody can read it any more, and this cannot be undone.',
+    withdrawButton: 'Withdraw the message',
+    withdrawnDoneTitle: 'The message was withdrawn',
+    withdrawnDoneBody: 'It has been deleted and can no longer be read by anyone.',
+
     // zero-knowledge links
     linkKeyTitle: 'Open the whole link from your email',
     linkKeyMissing: 'This message opens only with the complete link from your email, including the part after the "#" sign: that part is its key, and it is kept only in your link. Open the link from your email again.',
