@@ -107,6 +107,8 @@ export type AuditEventDataMap = {
    * verification or counter). Never the credential.
    */
   'portal:passkey_failed': { depositId: string; recipient: string; remoteIp: string; reason: string };
+  /** An operator removed an address's passkeys (`sealgate portal passkeys … --remove`). */
+  'portal:passkeys_removed': { recipient: string; operator: string; count: number };
   /** The message was shown to a signed-in recipient. */
   'portal:viewed': { depositId: string; recipient: string; remoteIp: string };
   /** An attachment was downloaded: its index in the message and its size (never its name). */
@@ -195,6 +197,7 @@ export const AUDIT_EVENT_FIELDS = {
   'portal:signed_out': { depositId: 'string', recipient: 'string', remoteIp: 'string' },
   'portal:passkey_registered': { recipient: 'string', remoteIp: 'string', credential: 'string' },
   'portal:passkey_failed': { depositId: 'string', recipient: 'string', remoteIp: 'string', reason: 'string' },
+  'portal:passkeys_removed': { recipient: 'string', operator: 'string', count: 'integer' },
   'portal:viewed': { depositId: 'string', recipient: 'string', remoteIp: 'string' },
   'portal:downloaded': { depositId: 'string', recipient: 'string', remoteIp: 'string', attachment: 'integer', size: 'integer' },
   'portal:replied': { depositId: 'string', recipient: 'string', remoteIp: 'string', replyQueueId: 'string', size: 'integer', recipients: 'integer' },

@@ -137,6 +137,21 @@ export class PasskeyStore {
   }
 
   /** After a verified sign-in: the authenticator's new counter and the time. */
+  /**
+   * Removes the address's passkeys (all, or the one whose credential digest
+   * starts with `digestPrefix`, at least 8 hex digits); returns how many went.
+   */
+  async remove(recipient: string, digestPrefix?: string): Promise<number> {
+    const all = await this.listFor(recipient);
+    const prefix = digestPrefix?.toLowerCase();
+    const gone = prefix === undefined ? all : all.filter((p) => credentialDigest(p.credentialId).startsWith(prefix));
+    if (prefix !== undefined && (gone.length !== 1 || !/^[0-9a-f]{8,64}$/.test(prefix))) return 0;
+    await this.db.transaction(async (tx) => {
+      for (const p of gone) await tx.run('DELETE FROM portal_passkeys WHERE credential_id = ?', [p.credentialId]);
+    });
+    return gone.length;
+  }
+
   async markUsed(credentialId: string, counter: number, now: number): Promise<void> {
     await this.db.transaction((tx) => tx.run('UPDATE portal_passkeys SET counter = ?, last_used_at = ? WHERE credential_id = ?', [counter, now, credentialId]));
   }

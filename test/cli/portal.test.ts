@@ -18,6 +18,7 @@ import { PortalStore } from '../../src/portal/portal-store.js';
 import { generateQueueId } from '../../src/queue/ids.js';
 import { auditEvents, runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { withDb } from '../helpers/spool-reader.js';
+import { credentialDigest, PasskeyStore } from '../../src/portal/passkey-store.js';
 
 const SECRET = 'Patient Jane Roe MRN 0042 diagnosis zebra-fever';
 const MIN = 60_000;
@@ -221,5 +222,35 @@ describe('sealgate portal', () => {
     expect(again).toMatchObject({ dryRun: false, shredded: [], failed: [], codes: 0, sessions: 0, leftovers: 0 });
     expect(await wrappedKeyOf(dep.active)).not.toBeNull();
     expect((await runCli(['-c', setup.configPath, 'audit', 'verify'])).code).toBe(0);
+  });
+});
+
+describe('sealgate portal passkeys', () => {
+  it('lists an address\'s passkeys by credential digest, removes one or all, audited', async () => {
+    const digests = await withDb(setup.dataDir, async (db) => {
+      const store = new PasskeyStore(db);
+      for (const id of ['cred-one-AAAA', 'cred-two-BBBB']) {
+        await store.add({ credentialId: id, recipient: 'keys@gmail.example', publicKey: Buffer.from([1, 2, 3]), counter: 0, transports: ['internal'], now: T });
+      }
+      return ['cred-one-AAAA', 'cred-two-BBBB'].map((id) => credentialDigest(id));
+    });
+    const listed = await runCli(['-c', setup.configPath, 'portal', 'passkeys', 'Keys@gmail.example']);
+    expect(listed.code).toBe(0);
+    for (const d of digests) expect(listed.stdout).toContain(d.slice(0, 16));
+    expect(listed.stdout).toContain('(internal)');
+    const json = JSON.parse((await runCli(['-c', setup.configPath, 'portal', 'passkeys', 'keys@gmail.example', '--json'])).stdout) as { passkeys: unknown[] };
+    expect(json.passkeys).toHaveLength(2);
+
+    const one = await runCli(['-c', setup.configPath, 'portal', 'passkeys', 'keys@gmail.example', '--remove', '--credential', (digests[0] ?? '').slice(0, 12)]);
+    expect(one.stdout.trim()).toBe('removed 1 passkey of keys@gmail.example');
+    const missing = await runCli(['-c', setup.configPath, 'portal', 'passkeys', 'keys@gmail.example', '--remove', '--credential', (digests[0] ?? '').slice(0, 12)]);
+    expect(missing.code).toBe(1);
+    const all = await runCli(['-c', setup.configPath, 'portal', 'passkeys', 'keys@gmail.example', '--remove']);
+    expect(all.stdout.trim()).toBe('removed 1 passkey of keys@gmail.example');
+    expect((await runCli(['-c', setup.configPath, 'portal', 'passkeys', 'keys@gmail.example'])).stdout.trim()).toBe('no passkeys for keys@gmail.example');
+    const bad = await runCli(['-c', setup.configPath, 'portal', 'passkeys', 'not-an-address']);
+    expect(bad.code).toBe(2);
+    const events = (await auditEvents(setup.configPath)).filter((e) => e.type === 'portal:passkeys_removed');
+    expect(events.map((e) => e.data.count)).toEqual([1, 1]);
   });
 });

@@ -17,6 +17,8 @@ import { CodeStore } from '../../portal/code-store.js';
 import { PortalLifecycle, type PurgeResult, type RevokeOutcome } from '../../portal/lifecycle.js';
 import { deriveCodeKey } from '../../portal/one-time-code.js';
 import { PortalStore } from '../../portal/portal-store.js';
+import { credentialDigest, PasskeyStore } from '../../portal/passkey-store.js';
+import { appendAudit } from '../../audit/log.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
 const QUEUE_ID = /^[0-9A-Z]{20}$/;
@@ -143,7 +145,7 @@ export function formatPurge(result: PurgeResult, leftovers: number | null): stri
 }
 
 export function registerPortal(program: Command): void {
-  const portal = program.command('portal').description('secure portal messages: list, status, revoke, purge (safe while the daemon runs)');
+  const portal = program.command('portal').description('secure portal messages: list, status, revoke, purge; recipients\' passkeys (safe while the daemon runs)');
   portal
     .command('list')
     .description('portal deposits, newest first: ids, times, state, recipients, opened, size (never content)')
@@ -176,6 +178,30 @@ export function registerPortal(program: Command): void {
       await withPortalDb(cmd, async (db, config) => {
         const outcomes = await (await openLifecycle(config, db)).revoke(id, operatorName());
         process.stdout.write(`${formatRevoke(outcomes)}\n`);
+      });
+    });
+  portal
+    .command('passkeys <address>')
+    .description("a recipient address's passkeys (credential digest, created, last used); --remove deletes them (all, or --credential DIGEST)")
+    .option('--remove', 'remove them: the recipient signs in with a code again (audited)')
+    .option('--credential <digest>', 'with --remove: only the passkey whose credential digest starts with this (at least 8 hex digits)')
+    .option('--json', 'JSON output (times in ISO 8601)')
+    .action(async (address: string, opts: { remove?: boolean; credential?: string; json?: boolean }, cmd: Command) => {
+      if (!/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(address)) throw new CliExit(EXIT_USAGE, `"${address.slice(0, 80)}" is not an email address`);
+      if (opts.credential !== undefined && !/^[0-9a-fA-F]{8,64}$/.test(opts.credential)) throw new CliExit(EXIT_USAGE, '--credential takes at least 8 hex digits of a credential digest (see sealgate portal passkeys ADDRESS)');
+      await withPortalDb(cmd, async (db) => {
+        const store = new PasskeyStore(db);
+        if (opts.remove) {
+          const count = await store.remove(address, opts.credential);
+          if (opts.credential !== undefined && count === 0) throw new CliExit(EXIT_FAILURE, `no single passkey of ${address} has a credential digest starting with ${opts.credential}`);
+          if (count > 0) await appendAudit(db, { type: 'portal:passkeys_removed', data: { recipient: address.toLowerCase(), operator: operatorName(), count } }, Date.now());
+          process.stdout.write(opts.json ? `${JSON.stringify({ removed: count })}\n` : `removed ${plural(count, 'passkey')} of ${address}\n`);
+          return;
+        }
+        const keys = await store.listFor(address);
+        const rows = keys.map((k) => ({ credential: credentialDigest(k.credentialId).slice(0, 16), createdAt: new Date(k.createdAt).toISOString(), lastUsedAt: k.lastUsedAt === null ? null : new Date(k.lastUsedAt).toISOString(), transports: k.transports }));
+        if (opts.json) process.stdout.write(`${JSON.stringify({ address, passkeys: rows })}\n`);
+        else process.stdout.write(`${rows.length ? rows.map((r) => `${r.credential}  created ${r.createdAt}  last used ${r.lastUsedAt ?? 'never'}${r.transports.length ? `  (${r.transports.join(', ')})` : ''}`).join('\n') : `no passkeys for ${address}`}\n`);
       });
     });
   portal
