@@ -227,7 +227,8 @@ describe('delivery engine', () => {
     const line = await until('a deferral', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id));
     expect(line).toMatchObject({ outcome: 'deferred', mx: 'mx.misnamed.test' });
     expect(mx.misnamed?.received).toEqual([]);
-    const rows = await recipientRows(id);
+    // the attempt is logged inside the transaction that records it: wait for the commit
+    const rows = await until('the deferral recorded', async () => ((await recipientRows(id))[0]?.last_enhanced ? recipientRows(id) : undefined));
     expect(rows[0]?.last_enhanced).toBe('4.7.5');
     // an operator lowers this recipient's requirement to encrypt (as a per-domain policy will);
     // the lifetime restarts first, so a slow machine cannot let the 3 s lifetime run out before the hold

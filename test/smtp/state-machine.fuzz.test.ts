@@ -540,7 +540,8 @@ class SessionRun {
 
   expectRcpt(ok: boolean): number | readonly number[] {
     if (this.state.hello === 'none') return 503;
-    if (ok && this.state.bdat) return 503; // RFC 3030: the envelope is fixed once the data has started
+    // RFC 3030: the envelope is fixed once the data has started (a malformed address may be refused for its syntax first)
+    if (this.state.bdat) return ok ? 503 : [501, 503, 553, 555];
     if (!this.state.mail) return ok ? 503 : [501, 503, 555];
     if (ok && this.state.mailOk) return this.state.rcpts >= MAX_RECIPIENTS ? 452 : 250;
     return [250, 452, 501, 550, 553, 554, 555];
