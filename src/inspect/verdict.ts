@@ -26,6 +26,13 @@ export const DEFAULT_DETECTORS: readonly Detector[] = [
 
 /** Categories that identify a person. */
 export const IDENTIFIER_CATEGORIES = new Set(['SSN', 'ITIN', 'MEDICARE_MBI', 'MRN', 'DOB', 'PHONE', 'MEMBER_ID', 'PERSON_NAME']);
+/**
+ * Identifiers of a person that HIPAA lists among the 18 (SSN, medical record
+ * and health plan numbers, account numbers) or that identify a person's
+ * money: found with high confidence, they alone call for the PHI transport
+ * protection (policy setting identifierProtection), even without a health word.
+ */
+export const PERSONAL_ID_CATEGORIES: ReadonlySet<string> = new Set(['SSN', 'ITIN', 'MEDICARE_MBI', 'MRN', 'MEMBER_ID', 'PAYMENT_CARD', 'BANK_ACCOUNT']);
 /** Categories that do not make a message sensitive alone (only next to health information, as PHI). */
 export const WEAK_CATEGORIES: ReadonlySet<string> = new Set(['HEALTH_TERM', 'PHONE', 'PERSON_NAME']);
 

@@ -6,7 +6,7 @@
  * recipient's method. Pure. The result names every reason — settings with
  * their source layer, rule ids — and never a matched value.
  */
-import { WEAK_CATEGORIES } from '../inspect/verdict.js';
+import { PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES } from '../inspect/verdict.js';
 import { decideRecipient, type RecipientCapabilities, type RecipientDecision } from './decide.js';
 import { resolveSettings, type EffectiveSettings, type ResolvedSettings } from './profile.js';
 import { strongestProtection, type Protection } from './protection.js';
@@ -37,6 +37,8 @@ export interface PolicyEvaluation {
 export function baseProtection(s: EffectiveSettings, sources: Readonly<Record<string, string>>, m: MessageFacts): { protection: Protection; reasons: string[] } {
   const parts: [Protection, string][] = [[s.minimumProtection, `minimumProtection ${s.minimumProtection} (${sources.minimumProtection})`]];
   if (m.phi) parts.push([s.phiProtection, `PHI found: phiProtection ${s.phiProtection} (${sources.phiProtection})`]);
+  const identifiers = m.findings.filter((f) => PERSONAL_ID_CATEGORIES.has(f.category) && f.confidence === 'high').map((f) => f.category);
+  if (identifiers.length) parts.push([s.identifierProtection, `personal identifiers (${[...new Set(identifiers)].join(', ')}): identifierProtection ${s.identifierProtection} (${sources.identifierProtection})`]);
   const sensitive = m.findings.filter((f) => !WEAK_CATEGORIES.has(f.category) && f.confidence !== 'low').map((f) => f.category);
   if (sensitive.length) parts.push([s.sensitiveProtection, `sensitive findings (${[...new Set(sensitive)].join(', ')}): sensitiveProtection ${s.sensitiveProtection} (${sources.sensitiveProtection})`]);
   if (m.notFullyScanned) parts.push([s.notFullyScannedProtection, `not fully scanned: notFullyScannedProtection ${s.notFullyScannedProtection} (${sources.notFullyScannedProtection})`]);

@@ -12,6 +12,7 @@ export interface EffectiveSettings {
   readonly minimumProtection: Protection;
   readonly phiProtection: Protection;
   readonly sensitiveProtection: Protection;
+  readonly identifierProtection: Protection;
   readonly notFullyScannedProtection: Protection;
   readonly subjectTagProtection: Protection;
   readonly stripSubjectTag: boolean;
@@ -33,6 +34,7 @@ export function builtInSettings(e2eDomains: readonly string[]): EffectiveSetting
     minimumProtection: 'none',
     phiProtection: 'verified-tls',
     sensitiveProtection: 'tls',
+    identifierProtection: 'verified-tls',
     notFullyScannedProtection: 'verified-tls',
     subjectTagProtection: 'e2e-or-portal',
     stripSubjectTag: true,

@@ -19,6 +19,10 @@ export const profileSettingsSchema = z.strictObject({
   minimumProtection: z.enum(PROTECTIONS).optional().describe('Protection every message gets at least.'),
   phiProtection: z.enum(PROTECTIONS).optional().describe('Protection for a message with PHI (an identifier together with health information).'),
   sensitiveProtection: z.enum(PROTECTIONS).optional().describe('Protection for a message with other sensitive findings (SSN, card, bank numbers …) but no PHI.'),
+  identifierProtection: z
+    .enum(PROTECTIONS)
+    .optional()
+    .describe('Protection for a message with a personal identifier found with high confidence (SSN, ITIN, Medicare MBI, MRN, member ID, payment card, bank account), health words or not: HIPAA identifiers. Lower it per profile where that is right.'),
   notFullyScannedProtection: z.enum(PROTECTIONS).optional().describe('Protection for a message that could not be fully scanned (encrypted or oversized parts, limits): fail closed.'),
   subjectTagProtection: z.enum(PROTECTIONS).optional().describe('Protection asked for by a subject tag ([secure], [encrypt], +encrypt+).'),
   stripSubjectTag: z.boolean().optional().describe('Remove the subject tag before delivery.'),

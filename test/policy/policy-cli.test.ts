@@ -66,7 +66,7 @@ describe('sealgate policy test', () => {
       ['c@consumer.test', 'quarantine', 'verify'],
     ]);
     const text = await runCli(['-c', setup.configPath, 'policy', 'test', plain, '--from', 'alice@example.com', '--to', 'b@plain.test']);
-    expect(text.stdout).toContain('b@plain.test: tls-verified, transport verify — PHI found: phiProtection verified-tls (built-in default); verified TLS required; the MX cannot offer it yet, so the mail waits (never plaintext)');
+    expect(text.stdout).toContain('b@plain.test: tls-verified, transport verify — PHI found: phiProtection verified-tls (built-in default); personal identifiers (SSN): identifierProtection verified-tls (built-in default); verified TLS required; the MX cannot offer it yet, so the mail waits (never plaintext)');
     expect(text.stdout).toMatch(/SSN: 1 \(high\) SSN \*\*\*-\*\*-1234/);
   });
 
