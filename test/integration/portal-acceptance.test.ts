@@ -29,6 +29,7 @@ import { haveTool } from '../helpers/peers.js';
 import { freePort, startPostfix, type PostfixInstance } from '../helpers/postfix.js';
 import { sendMessage } from '../helpers/smtp-client.js';
 import { until } from '../helpers/wait.js';
+import { phiMail } from '../helpers/phi-mail.js';
 import { filePaths } from '../helpers/files.js';
 
 const SUBJECT = 'Histology zebrafish findings';
@@ -43,29 +44,7 @@ const attachment = Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 791
 const replyFile = Buffer.from(Array.from({ length: 12_000 }, (_, i) => (i * 31) % 256));
 
 function phiMessage(): string {
-  return [
-    `From: "Dr. Alice Example" <${SENDER}>`,
-    `To: ${PATIENT}`,
-    `Subject: ${SUBJECT}`,
-    'Message-ID: <orig-acceptance@example.com>',
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="b1"',
-    '',
-    '--b1',
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    'Patient: Jane Roe, DOB 03/14/1961, SSN 123-45-6789, MRN 55512345.',
-    `Diagnosis: type 2 diabetes mellitus; HbA1c 8.1%. ${BODY_MARKER}`,
-    '',
-    '--b1',
-    `Content-Type: application/pdf; name="${ATTACHMENT_NAME}"`,
-    `Content-Disposition: attachment; filename="${ATTACHMENT_NAME}"`,
-    'Content-Transfer-Encoding: base64',
-    '',
-    attachment.toString('base64').replace(/.{76}/g, '$&\r\n'),
-    '--b1--',
-    '',
-  ].join('\r\n');
+  return phiMail({ from: SENDER, to: PATIENT, subject: SUBJECT, bodyMarker: BODY_MARKER, attachmentName: ATTACHMENT_NAME, attachmentType: 'application/pdf', attachment, messageId: '<orig-acceptance@example.com>' });
 }
 
 const postfixReady = haveTool('postfix');

@@ -31,6 +31,7 @@ import { sendMessage } from '../helpers/smtp-client.js';
 import { withDb } from '../helpers/spool-reader.js';
 import { until } from '../helpers/wait.js';
 import { filePaths } from '../helpers/files.js';
+import { phiMail } from '../helpers/phi-mail.js';
 
 const SUBJECT = 'Quarterly zebrafish lab results';
 const BODY_MARKER = 'XYZZY-PORTAL-BODY-4471';
@@ -39,29 +40,7 @@ const ATTACHMENT_MARKER = 'QUUX-ATTACHMENT-CONTENT-9923';
 const PUBLIC_URL = 'https://portal.gw.test';
 
 function phiMessage(to: string): string {
-  const attachment = Buffer.from(`Pathology report\r\n${ATTACHMENT_MARKER}\r\n`).toString('base64');
-  return [
-    'From: "Dr. Alice Example" <alice@example.com>',
-    `To: ${to}`,
-    `Subject: ${SUBJECT}`,
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="b1"',
-    '',
-    '--b1',
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    `Patient: Jane Roe, DOB 03/14/1961, SSN 123-45-6789, MRN 55512345.`,
-    `Diagnosis: type 2 diabetes mellitus; HbA1c 8.1%. ${BODY_MARKER}`,
-    '',
-    '--b1',
-    `Content-Type: text/plain; name="${ATTACHMENT_NAME}"`,
-    `Content-Disposition: attachment; filename="${ATTACHMENT_NAME}"`,
-    'Content-Transfer-Encoding: base64',
-    '',
-    attachment,
-    '--b1--',
-    '',
-  ].join('\r\n');
+  return phiMail({ from: 'alice@example.com', to, subject: SUBJECT, bodyMarker: BODY_MARKER, attachmentName: ATTACHMENT_NAME, attachmentType: 'text/plain', attachment: Buffer.from(`Pathology report\r\n${ATTACHMENT_MARKER}\r\n`) });
 }
 
 describe('pure parts of the deposit', () => {
