@@ -9,18 +9,43 @@ import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import type { Detector, Finding } from './types.js';
 
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
+/** Month names in German, Spanish and French (dates of birth in letters from and to patients abroad). */
+const MONTH_INTL =
+  '(?:januar|jänner|februar|märz|maerz|april|mai|juni|juli|august|september|oktober|november|dezember|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre)';
+const DAY = '(?:0?[1-9]|[12]\\d|3[01])';
+const MON = '(?:0?[1-9]|1[0-2])';
+const YEAR = '(?:19|20)\\d{2}';
 
-/** A plausible calendar date: m/d/yyyy, yyyy-mm-dd, d.m.yyyy, "Jan 2, 1970", "2 January 1970". */
+/**
+ * A plausible calendar date: m/d/yyyy, d/m/yyyy when the day is over 12,
+ * yyyy-mm-dd and yyyy/mm/dd (ISO), d.m.yyyy (TT.MM.JJJJ), "Jan 2, 1970",
+ * "2 January 1970", and day-month-year in German, Spanish and French
+ * ("3. März 1961", "3 de marzo de 1961", "3 mars 1961").
+ */
 export const DATE_PATTERN = new RegExp(
-  `\\b(?:(?:0?[1-9]|1[0-2])[/-](?:0?[1-9]|[12]\\d|3[01])[/-](?:19|20)\\d{2}|(?:19|20)\\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])|(?:0?[1-9]|[12]\\d|3[01])\\.(?:0?[1-9]|1[0-2])\\.(?:19|20)\\d{2}|${MONTH}\\.? (?:0?[1-9]|[12]\\d|3[01]),? (?:19|20)\\d{2}|(?:0?[1-9]|[12]\\d|3[01]) ${MONTH} (?:19|20)\\d{2})\\b`,
+  [
+    `${MON}[/-]${DAY}[/-]${YEAR}`,
+    `(?:1[3-9]|2\\d|3[01])[/-]${MON}[/-]${YEAR}`,
+    `${YEAR}[-/](?:0[1-9]|1[0-2])[-/](?:0[1-9]|[12]\\d|3[01])`,
+    `${DAY}\\.${MON}\\.${YEAR}`,
+    `${MONTH}\\.? ${DAY},? ${YEAR}`,
+    `${DAY} ${MONTH} ${YEAR}`,
+    `${DAY}\\.? (?:de )?${MONTH_INTL}(?: de)? ${YEAR}`,
+  ]
+    .map((p) => `\\b${p}\\b`)
+    .join('|'),
   'gi',
 );
+
+/** "Date of birth" and its usual abbreviations, in English, German, Spanish and French. */
+const DOB_KEYWORDS =
+  /\b(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?|geburtsdatum|geb\.?-?\s*datum|geboren(\s+am)?|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le)(?![\p{L}\p{N}])/iu;
 
 export const dobDetector = patternDetector({
   id: 'date-of-birth',
   category: 'DOB',
   pattern: DATE_PATTERN,
-  keywords: /\b(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?)\b/i,
+  keywords: DOB_KEYWORDS,
   keywordRequired: true,
   window: 40,
   validate: () => true,
