@@ -113,7 +113,8 @@ export function customIdentifierDetector(c: CustomIdentifier): Detector {
     id: c.id,
     category: c.category,
     pattern: new RegExp(c.pattern, 'g'),
-    keywords: c.keywords.length ? new RegExp(`\\b(${c.keywords.map(escape).join('|')})\\b`, 'i') : undefined,
+    // the keyword ends where no letter or digit follows ("Chart #:" works, "MRN" does not match "MRNX")
+    keywords: c.keywords.length ? new RegExp(`\\b(${c.keywords.map(escape).join('|')})(?![A-Za-z0-9])`, 'i') : undefined,
     keywordRequired: c.keywordRequired ?? true,
     window: c.window ?? 60,
     validate: c.validator && c.validator !== 'none' ? (v) => (VALIDATORS[c.validator ?? ''] ?? (() => true))(v.replace(/\D/g, '')) : () => true,
@@ -131,12 +132,19 @@ export function customIdentifierDetector(c: CustomIdentifier): Detector {
   };
 }
 
-/** The default MRN detector: 6-10 digits (optionally with a prefix) next to an MRN keyword. */
+/**
+ * The default MRN detector: a record, chart or patient-account number next to
+ * its keyword — 6 to 10 digits with an optional letter prefix ("00123456",
+ * "MR1234567"), or an alphanumeric one of at least 5 digits with letters or
+ * hyphens among them ("A12-345-678", "CH-004582", "7734-2281A").
+ */
 export const mrnDetector = customIdentifierDetector({
   id: 'mrn',
   category: 'MRN',
-  pattern: '\\b[A-Z]{0,3}\\d{6,10}\\b',
-  keywords: ['MRN', 'medical record', 'med rec', 'chart number', 'patient id', 'patient number', 'member id', 'subscriber id'],
+  // the alphanumeric form needs a letter or hyphen, and is not shaped like a date or a phone number
+  pattern:
+    '\\b[A-Z]{0,3}\\d{6,10}\\b|(?<![A-Za-z0-9-])(?!\\d{4}-\\d{1,2}-\\d{1,2}(?![A-Za-z0-9-])|\\d{1,2}-\\d{1,2}-\\d{2,4}(?![A-Za-z0-9-])|\\d{3}-\\d{3}-\\d{4}(?![A-Za-z0-9-]))(?=[0-9]*[A-Z-])(?=(?:[A-Z-]*\\d){5})[A-Z]{0,4}-?\\d[0-9A-Z]*(?:-[0-9A-Z]+){0,3}(?![A-Za-z0-9-])',
+  keywords: ['MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient account', 'acct', 'acct #', 'account #', 'member id', 'subscriber id'],
   window: 40,
 });
 
