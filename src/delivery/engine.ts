@@ -26,6 +26,7 @@ import { appendAuditEvent } from '../audit/log.js';
 import { isSealgateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { classifyReply, outcomeAfterAttempt, type RecipientOutcome, type RetryPolicy } from '../queue/retry-policy.js';
+import { removeIfFinished } from '../queue/store.js';
 import type { RandomBytes } from '../queue/ids.js';
 import type { Spool } from '../spool/spool.js';
 import type { DsnAction } from './dsn.js';
@@ -763,13 +764,7 @@ export class DeliveryEngine {
           await commitNotice(tx, noticeDeps, noticeMessage, n);
           await appendAuditEvent(tx, { type: 'delivery:dsn_queued', data: { queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length } }, now);
         }
-        const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced', 'expired')`, [message.id]);
-        if (open?.n === 0) {
-          await this.deps.onMessageFinished?.(tx, message.id);
-          await tx.run('DELETE FROM recipients WHERE message_id = ?', [message.id]);
-          await tx.run('DELETE FROM messages WHERE id = ?', [message.id]);
-          finished = true;
-        }
+        finished = await removeIfFinished(tx, message.id, this.deps.onMessageFinished);
       });
     } catch (err) {
       await Promise.all(notices.map((n) => discardNotice(n)));

@@ -25,7 +25,7 @@ import { builtInSettings } from '../policy/profile.js';
 import { messageFacts, messageRewrite } from '../policy/message-facts.js';
 import type { PolicyConfig, PolicyRule } from '../policy/schema.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
-import { insertQueuedMessage, internalMessage } from '../queue/store.js';
+import { insertQueuedMessage, internalMessage, removeIfFinished } from '../queue/store.js';
 import type { PendingSpoolFile } from '../spool/spool.js';
 import type { Finding } from './detect/types.js';
 import { loadProbe, explainProtectedMail } from '../probe/domain-probe.js';
@@ -244,12 +244,7 @@ export class Inspector {
           await insertQueuedMessage(tx, internalMessage({ id: n.id, createdAt: now, size: n.size, spoolKeyId: this.deps.notices.spoolKeyId(), helo: this.deps.notices.hostname, requirement: this.deps.notices.requirement, recipients: n.to }));
           await appendAuditEvent(tx, { type: 'policy:notice_queued', data: { queueId: id, noticeQueueId: n.id, kind: n.kind, recipients: n.to.length } }, now);
         }
-        const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced', 'expired')`, [id]);
-        if (open?.n === 0) {
-          await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
-          await tx.run('DELETE FROM messages WHERE id = ?', [id]);
-          finished = true;
-        }
+        finished = await removeIfFinished(tx, id);
       });
     } catch (err) {
       await Promise.all(notices.map((n) => n.file.discard()));

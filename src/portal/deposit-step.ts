@@ -18,7 +18,7 @@
  * Nothing of the message is logged or audited: ids, addresses, counts.
  */
 import type { Config } from '../config/schema.js';
-import type { Database, Queryable } from '../db/database.js';
+import type { Database } from '../db/database.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { readOriginalHeaders } from '../delivery/notices.js';
 import type { Logger } from '../log/logger.js';
@@ -31,6 +31,7 @@ import { buildWithdrawMail } from './withdraw-mail.js';
 import { buildPortalNotification } from './notification.js';
 import type { PortalMailQueue, PreparedPortalMail } from './portal-mail.js';
 import type { PendingDeposit, PortalStore } from './portal-store.js';
+import { removeIfFinished } from '../queue/store.js';
 
 export interface PortalDepositRecipient {
   readonly seq: number;
@@ -48,8 +49,6 @@ export interface PortalDepositDeps {
   readonly now: () => number;
   /** The portal config in force, and its public URL (publicUrl or the embedded default). */
   readonly portal: () => { readonly config: Config['portal']; readonly publicUrl: string };
-  /** Called once a message's every recipient is final, before its rows and spool file go. */
-  readonly onMessageFinished?: ((tx: Queryable, messageId: string) => Promise<void>) | undefined;
   readonly metrics?: Metrics | undefined;
   /** The sender's policy profile's `portalExpiry` (ms), if it sets one: it can only shorten portal.expiry. */
   readonly profileExpiry?: ((who: { sender: string; connector: string }) => number | undefined) | undefined;
@@ -168,13 +167,7 @@ export class PortalDepositor {
           await tx.run('UPDATE portal_recipients SET notified_at = ? WHERE deposit_id = ? AND lower(address) = lower(?)', [now, depositId, m.to]);
           await appendAuditEvent(tx, { type: 'portal:notification_queued', data: { queueId: messageId, depositId, recipient: m.to, noticeQueueId: m.id } }, now);
         }
-        const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced', 'expired')`, [messageId]);
-        if (open?.n === 0) {
-          await this.deps.onMessageFinished?.(tx, messageId);
-          await tx.run('DELETE FROM recipients WHERE message_id = ?', [messageId]);
-          await tx.run('DELETE FROM messages WHERE id = ?', [messageId]);
-          finished = true;
-        }
+        finished = await removeIfFinished(tx, messageId);
       });
     } catch (err) {
       await this.deps.mail.discard(mails);

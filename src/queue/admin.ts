@@ -9,6 +9,7 @@ import { appendAuditEvent } from '../audit/log.js';
 import { SealgateError } from '../errors.js';
 import { commitNotice, discardNotice, prepareNotice, type NoticeDeps } from '../delivery/notices.js';
 import { ACTION_APPLIES_TO, stateAfterAction, type QueueAction, type RecipientState } from './states.js';
+import { removeIfFinished } from './store.js';
 
 export interface MessageSummary {
   readonly id: string;
@@ -273,12 +274,7 @@ export async function bounceMessage(db: Database, notice: NoticeDeps, id: string
       }
       if (prepared) await commitNotice(tx, notice, noticeMessage, prepared);
       await appendAuditEvent(tx, { type: 'queue:bounced', data: { queueId: id, operator, recipients: n } }, now);
-      const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced', 'expired')`, [id]);
-      if (open?.n === 0) {
-        await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
-        await tx.run('DELETE FROM messages WHERE id = ?', [id]);
-        finished = true;
-      }
+      finished = await removeIfFinished(tx, id);
       return n;
     });
     if (finished) await notice.spool.remove(id);

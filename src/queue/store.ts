@@ -4,6 +4,7 @@
  */
 import type { Queryable } from '../db/database.js';
 import { addressDomain } from '../smtp/connector-policy.js';
+import { FINAL_STATES } from './states.js';
 
 export interface QueuedRecipient {
   readonly address: string;
@@ -102,3 +103,17 @@ export function internalMessage(m: {
   };
 }
 
+/**
+ * In the caller's transaction: when every recipient of message `id` is
+ * final, runs `beforeRemove` and deletes the message's queue rows. Returns
+ * whether it did; the spool file is then the caller's to remove after the
+ * commit (never before: a rolled-back transaction must find it).
+ */
+export async function removeIfFinished(tx: Queryable, id: string, beforeRemove?: (tx: Queryable, id: string) => Promise<void>): Promise<boolean> {
+  const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN (${FINAL_STATES.map(() => '?').join(', ')})`, [id, ...FINAL_STATES]);
+  if (open?.n !== 0) return false;
+  await beforeRemove?.(tx, id);
+  await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
+  await tx.run('DELETE FROM messages WHERE id = ?', [id]);
+  return true;
+}
