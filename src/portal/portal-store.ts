@@ -97,6 +97,8 @@ export interface TokenMatch {
   readonly expiresAt: number;
   readonly revokedAt: number | null;
   readonly shreddedAt: number | null;
+  /** A zero-knowledge copy: opening it needs the link's key part (LinkAccess). */
+  readonly linkKey: boolean;
 }
 
 export interface ShredOptions {
@@ -139,6 +141,13 @@ interface RecipientRow {
   bcc: number;
   notified_at: number | null;
   opened_at: number | null;
+}
+
+/** The stored hex hash against the looked-up one, in constant time (the lookup by hash already matched; this keeps the compare honest). */
+function sameHash(storedHex: string, hashHex: string): boolean {
+  const stored = Buffer.from(storedHex, 'hex');
+  const given = Buffer.from(hashHex, 'hex');
+  return stored.length === given.length && timingSafeEqual(stored, given);
 }
 
 /** Hex SHA-256 of a link token: what is stored and looked up. */
@@ -350,16 +359,13 @@ export class PortalStore {
     if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return undefined;
     const hash = hashPortalToken(token);
     const row = await this.db.get<MessageRow & RecipientRow & { token_hash: string }>(
-      `SELECT m.deposit_id, m.queue_id, m.created_at, m.expires_at, m.revoked_at, m.shredded_at,
+      `SELECT m.deposit_id, m.queue_id, m.created_at, m.expires_at, m.revoked_at, m.shredded_at, m.link_key,
               r.seq, r.address, r.bcc, r.token_hash, r.notified_at, r.opened_at
          FROM portal_recipients r JOIN portal_messages m ON m.deposit_id = r.deposit_id
         WHERE r.token_hash = ?`,
       [hash],
     );
-    if (!row) return undefined;
-    const stored = Buffer.from(row.token_hash, 'hex');
-    const given = Buffer.from(hash, 'hex');
-    if (stored.length !== given.length || !timingSafeEqual(stored, given)) return undefined;
+    if (!row || !sameHash(row.token_hash, hash)) return undefined;
     return {
       depositId: row.deposit_id,
       queueId: row.queue_id,
@@ -374,6 +380,7 @@ export class PortalStore {
       expiresAt: row.expires_at,
       revokedAt: row.revoked_at,
       shreddedAt: row.shredded_at,
+      linkKey: row.link_key === 1,
     };
   }
 
@@ -437,16 +444,8 @@ export class PortalStore {
          FROM portal_messages m WHERE m.withdraw_token_hash = ?`,
       [hash],
     );
-    if (!row) return undefined;
-    const stored = Buffer.from(row.withdraw_token_hash, 'hex');
-    const given = Buffer.from(hash, 'hex');
-    if (stored.length !== given.length || !timingSafeEqual(stored, given)) return undefined;
+    if (!row || !sameHash(row.withdraw_token_hash, hash)) return undefined;
     return { depositId: row.deposit_id, queueId: row.queue_id, sender: row.sender, createdAt: row.created_at, expiresAt: row.expires_at, revokedAt: row.revoked_at, shreddedAt: row.shredded_at, recipients: row.recipients };
-  }
-
-  /** Whether a deposit is a zero-knowledge copy (its pages need the link's key part). */
-  async isLinkKeyed(depositId: string): Promise<boolean> {
-    return (await this.message(depositId)).link_key === 1;
   }
 
   /**

@@ -355,7 +355,7 @@ describe('zero-knowledge links (linkKey)', () => {
         expect(bytes.includes(Buffer.from(f, 'base64url')), `fragment bytes in ${path}`).toBe(false);
       }
     }
-    expect(await portal.isLinkKeyed(dep.depositId)).toBe(true);
+    expect((await portal.findByToken(pat?.token ?? ''))?.linkKey).toBe(true);
   });
 
   it.each<[string, (f: { pat: string; carer: string }) => { seq: number; fragment: string } | undefined]>([
@@ -400,6 +400,6 @@ describe('zero-knowledge links (linkKey)', () => {
     const dep = await portal.deposit({ queueId: 'QN', source: Readable.from([mime(1000)]), recipients, expiresAt: NOW + DAY, now: NOW });
     expect(dep.recipients.every((r) => r.fragment === undefined)).toBe(true);
     expect((await readAll(await portal.open(dep.depositId))).toString()).toContain(SECRET);
-    expect(await portal.isLinkKeyed(dep.depositId)).toBe(false);
+    expect((await portal.findByToken(dep.recipients[0]?.token ?? ''))?.linkKey).toBe(false);
   });
 });

@@ -254,6 +254,7 @@ describe('link states', () => {
     expiresAt: 1000,
     revokedAt: null,
     shreddedAt: null,
+    linkKey: false,
     ...m,
   });
   it.each([

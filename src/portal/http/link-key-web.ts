@@ -42,8 +42,8 @@ export function registerLinkKeyScript(app: FastifyInstance): void {
 export type LinkKeyAccess = { readonly kind: 'none' } | { readonly kind: 'ok'; readonly access: LinkAccess } | { readonly kind: 'missing' };
 
 /** What opens this link's copy: nothing (an ordinary copy), the key part from the cookie, or it is missing. */
-export async function linkKeyAccess(ctx: PortalContext, request: FastifyRequest, match: TokenMatch): Promise<LinkKeyAccess> {
-  if (!(await ctx.portal.isLinkKeyed(match.depositId))) return { kind: 'none' };
+export function linkKeyAccess(ctx: PortalContext, request: FastifyRequest, match: TokenMatch): LinkKeyAccess {
+  if (!match.linkKey) return { kind: 'none' };
   const value = request.cookies[LINK_KEY_COOKIE];
   return isLinkFragment(value) ? { kind: 'ok', access: { seq: match.recipient.seq, fragment: value } } : { kind: 'missing' };
 }

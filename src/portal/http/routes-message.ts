@@ -33,7 +33,7 @@ async function sessionFor(ctx: PortalContext, request: FastifyRequest, match: To
 
 /** The parsed message, or undefined when a page was already sent (shredded meanwhile, too large, a link's key part missing). */
 async function loadMessage(ctx: PortalContext, request: FastifyRequest, reply: FastifyReply, match: TokenMatch): Promise<ParsedMail | undefined> {
-  const link = await linkKeyAccess(ctx, request, match);
+  const link = linkKeyAccess(ctx, request, match);
   if (link.kind === 'missing') {
     sendPage(ctx, reply, 400, linkKeyMissingPage(ctx.shell, false), { script: true });
     return undefined;
@@ -131,7 +131,7 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: PortalContext):
     const csrf = preSessionFormToken(ctx, request, reply, live.linkHash, now);
     const passkey = await passkeySignIn(ctx, live.match.recipient.address, request.params.token, csrf);
     // a zero-knowledge link: the page's script keeps the link's key part (its #fragment) for the later pages
-    const linkKey = await ctx.portal.isLinkKeyed(live.match.depositId);
+    const linkKey = live.match.linkKey;
     return sendPage(ctx, reply, 200, signInPage(ctx.shell, { token: request.params.token, masked: maskAddress(live.match.recipient.address), csrf, expiresAt: live.match.expiresAt, passkey, linkKey }), { script: passkey !== undefined || linkKey });
   });
 

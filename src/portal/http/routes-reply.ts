@@ -101,7 +101,7 @@ export function registerReplyRoutes(app: FastifyInstance, ctx: PortalContext, re
         }
         // the form token is checked once the form is read: a multipart body carries it among the parts
         if (!sameSecret(form.csrf, session.csrfToken)) return sendPage(ctx, reply, 403, errorPage(ctx.shell, 403, request.params.token));
-        const link = await linkKeyAccess(ctx, request, match);
+        const link = linkKeyAccess(ctx, request, match);
         if (link.kind === 'missing') return sendPage(ctx, reply, 400, linkKeyMissingPage(ctx.shell, false), { script: true });
         try {
           await replies.submit({ depositId: match.depositId, recipient: match.recipient.address, all: form.all, body: form.body, attachments: form.attachments, remoteIp: remoteIp(request), link: link.kind === 'ok' ? link.access : undefined });
