@@ -6,9 +6,19 @@
  * `localhost` and 127.0.0.1, nothing else.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
+
+/** The issue's two screen sizes: every portal page is looked at on both. */
+export const VIEWPORTS = [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'desktop', width: 1280, height: 800 },
+] as const;
+
+/** Where the portal page screenshots go (a test artifact under reports/, not committed). */
+export const PORTAL_SHOTS = join(process.cwd(), 'reports', 'screenshots', 'portal');
 
 /** Run the suite: Chromium is here, or CI must fail loudly when it is not. */
 export function chromiumWanted(file: string): boolean {

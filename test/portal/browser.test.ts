@@ -18,18 +18,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumWanted, launchChromium } from '../helpers/browser.js';
+import { chromiumWanted, launchChromium, PORTAL_SHOTS, VIEWPORTS } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachmentBytes, BODY_SECRET, buildMime, hostileHtml } from '../helpers/portal-mime.js';
 import { DAY, NOW, type PortalWeb, startPortalWeb } from '../helpers/portal-web.js';
 
 const describeBrowser = chromiumWanted('browser.test.ts') ? describe : describe.skip;
 
-const SHOTS = join(process.cwd(), 'reports', 'screenshots', 'portal');
-const VIEWPORTS = [
-  { name: 'phone', width: 390, height: 844 },
-  { name: 'desktop', width: 1280, height: 800 },
-] as const;
+const SHOTS = PORTAL_SHOTS;
 const PAT = 'pat@gmail.example';
 const CARER = 'carer@outlook.example';
 

@@ -20,17 +20,13 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumWanted, launchChromium } from '../helpers/browser.js';
+import { chromiumWanted, launchChromium, PORTAL_SHOTS, VIEWPORTS } from '../helpers/browser.js';
 import { BODY_SECRET, buildMime, SUBJECT } from '../helpers/portal-mime.js';
 import { type PortalWeb, startPortalWeb } from '../helpers/portal-web.js';
 
 const describeBrowser = chromiumWanted('passkey-browser.test.ts') ? describe : describe.skip;
 
-const SHOTS = join(process.cwd(), 'reports', 'screenshots', 'portal');
-const VIEWPORTS = [
-  { name: 'phone', width: 390, height: 844 },
-  { name: 'desktop', width: 1280, height: 800 },
-] as const;
+const SHOTS = PORTAL_SHOTS;
 const PAT = 'pat@gmail.example';
 const CARER = 'carer@outlook.example';
 
