@@ -25,9 +25,9 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { outerSubject, NEUTRAL_SUBJECT } from '../policy/decide.js';
 import type { Spool } from '../spool/spool.js';
-import { simpleParser } from 'mailparser';
 import { LOGO_CID } from './logo.js';
 import { buildWithdrawMail } from './withdraw-mail.js';
+import { parseHeaderBlock } from './reply.js';
 import { buildPortalNotification } from './notification.js';
 import type { PortalMailQueue, PreparedPortalMail } from './portal-mail.js';
 import type { PendingDeposit, PortalStore } from './portal-store.js';
@@ -69,7 +69,7 @@ export interface OriginalSummary {
 
 /** Parses only the header block (bounded by readOriginalHeaders): no body is ever read here. */
 export async function summarizeHeaders(headerBlock: Buffer): Promise<OriginalSummary> {
-  const parsed = await simpleParser(Buffer.concat([headerBlock, Buffer.from('\r\n')]), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  const parsed = await parseHeaderBlock(headerBlock);
   const from = parsed.from?.value[0];
   return { fromName: from?.name || undefined, fromAddress: from?.address || undefined, subject: parsed.subject ?? '', messageId: parsed.messageId };
 }

@@ -11,7 +11,7 @@
  * Nothing of the reply is logged or audited: ids, addresses, sizes, counts.
  */
 import { Readable } from 'node:stream';
-import { simpleParser, type AddressObject } from 'mailparser';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import MimeNode from 'nodemailer/lib/mime-node';
 import { appendAuditEvent } from '../audit/log.js';
 import type { Database } from '../db/database.js';
@@ -113,10 +113,15 @@ export function headerAddresses(field: AddressObject | AddressObject[] | undefin
   return out;
 }
 
+/** A header block parsed on its own (an empty body after it): no body is ever read or converted. */
+export function parseHeaderBlock(block: Buffer): Promise<ParsedMail> {
+  return simpleParser(Buffer.concat([block, Buffer.from('\r\n')]), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+}
+
 /** The original's subject, Message-ID and visible participants, from its header block only. */
 export async function originalHeaders(source: Readable): Promise<{ subject: string; messageId: string | undefined; references: string[]; visible: string[] }> {
   const block = await readHeaderBlock(source, HEADER_LIMIT);
-  const parsed = await simpleParser(Buffer.concat([block, Buffer.from('\r\n')]), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  const parsed = await parseHeaderBlock(block);
   const refs = parsed.references === undefined ? [] : Array.isArray(parsed.references) ? parsed.references : [parsed.references];
   return { subject: parsed.subject ?? '', messageId: parsed.messageId, references: refs, visible: [...headerAddresses(parsed.to), ...headerAddresses(parsed.cc)] };
 }
