@@ -166,15 +166,20 @@ run('the secure portal end to end', () => {
     const reply = await until('the reply at the sender', () => senderMail.received.find((m) => m.from === PATIENT), { timeoutMs: 30_000, context: () => gw.logLines().filter((l) => /DELIVERY_ATTEMPT|PORTAL_REPLY|LOOP|ERROR|FAILED/.test(l.event ?? '')).slice(-12).map((l) => JSON.stringify(l)).join('\n') + ' DNS: ' + zone.queries.join(', ') + ' ' + JSON.stringify(gw.logLines().filter((l) => l.event === 'DSN_QUEUED' || l.event === 'DELIVERY_CONNECT_FAILED').slice(-3)) });
     expect(reply.to.map((t) => t.address)).toEqual([SENDER]);
     expect(reply.secure).toBe(true);
-    const attempt = gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.domain === 'example.com' && l.outcome === 'delivered');
+    // the sender's server has the reply once it answered DATA; the gateway records that a moment later
+    const attempt = await until('the reply recorded as delivered', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.domain === 'example.com' && l.outcome === 'delivered'));
     expect(attempt?.tlsVersion).toMatch(/^TLSv1\.[23]$/);
     const replyMime = await simpleParser(reply.body);
     expect(replyMime.text).toContain(REPLY_MARKER);
     expect(replyMime.inReplyTo).toBe('<orig-acceptance@example.com>');
     expect(replyMime.attachments[0]?.filename).toBe('insurance-card.png');
     expect(Buffer.compare(replyMime.attachments[0]?.content ?? Buffer.alloc(0), replyFile)).toBe(0);
-    const events = await auditEvents(setup.configPath, 500);
-    const verified = events.find((e) => e.type === 'delivery:attempt' && e.data.recipient === SENDER && e.data.outcome === 'delivered');
+    const delivered = (e: { type: string; data: Record<string, unknown> }) => e.type === 'delivery:attempt' && e.data.recipient === SENDER && e.data.outcome === 'delivered';
+    const events = await until('the delivery committed to the audit log', async () => {
+      const all = await auditEvents(setup.configPath, 500);
+      return all.some(delivered) ? all : undefined;
+    });
+    const verified = events.find(delivered);
     expect(verified?.data).toMatchObject({ certVerified: 'true', requirement: 'verify' });
 
     // 5. audited from deposit to reply, without content

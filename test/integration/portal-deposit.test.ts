@@ -245,8 +245,12 @@ describe('deposit into the portal', () => {
     // in the queue like any mail — it never falls back to the portal itself (that would loop)
     const carolNotice = queuedNotices.find((e) => e.data.recipient === 'carol@strict.test')?.data.noticeQueueId as string;
     await until('the notification attempt to carol', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === carolNotice));
-    const carol = await withDb(setup.dataDir, (db) => db.get<{ state: string; method: string | null }>('SELECT state, method FROM recipients WHERE message_id = ?', [carolNotice]));
-    expect(carol).toEqual({ state: 'deferred', method: null });
+    // the attempt is logged inside the transaction that records it: wait for its commit
+    const carol = await until('the attempt to carol recorded', async () => {
+      const row = await withDb(setup.dataDir, (db) => db.get<{ state: string; method: string | null; attempts: number }>('SELECT state, method, attempts FROM recipients WHERE message_id = ?', [carolNotice]));
+      return row && row.attempts > 0 && row.state !== 'in-flight' ? row : undefined;
+    });
+    expect({ state: carol.state, method: carol.method }).toEqual({ state: 'deferred', method: null });
     expect(events.filter((e) => e.type === 'delivery:portal_fallback').map((e) => e.data.queueId)).not.toContain(carolNotice);
     expect(events.filter((e) => e.type === 'delivery:portal_fallback').map((e) => e.data.recipient).sort()).toEqual(['bob@plain.test', 'carol@strict.test']);
     const auditText = JSON.stringify(events);
