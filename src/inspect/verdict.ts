@@ -16,6 +16,7 @@ import { deaDetector, mbiDetector, npiDetector } from './detect/health-ids.js';
 import { abaRoutingDetector, bankAccountDetector, itinDetector, paymentCardDetector, ssnDetector } from './detect/identifiers.js';
 import { cptDetector, icd10Detector, ndcDetector } from './detect/medical-codes.js';
 import { customIdentifierDetector, dobDetector, mrnDetector, personNameDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
+import { personAnchors } from './detect/person-mentions.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
 export const DEFAULT_DETECTORS: readonly Detector[] = [
@@ -68,18 +69,41 @@ export function inspectionProfile(custom: readonly (CustomIdentifier & { readonl
   };
 }
 
+/** Identifier categories that name a person by themselves (not a phone number or a name, which need their context). */
+function strongIdentifier(f: Finding, identifierCategories: ReadonlySet<string>): boolean {
+  return identifierCategories.has(f.category) && !WEAK_CATEGORIES.has(f.category) && CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium;
+}
+
+/** How far (characters) health information may lie from a name, an address or a patient's phone to be about that person. */
+export const ANCHOR_WINDOW = 400;
+
 export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES): Verdict {
   const findings = detectors.map((d) => d.detect(text)).filter((f): f is Finding => f !== undefined);
   const categories = [...new Set(findings.filter((f) => CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'HEALTH_TERM').map((f) => f.category))];
-  const clinical = findings.some((f) => f.category === 'CLINICAL_FORMAT');
-  const identified = findings.some((f) => identifierCategories.has(f.category) && (CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'PHONE'));
-  const health = findings.some((f) => HEALTH_CATEGORIES.has(f.category));
+  const clinical = findings.some((f) => f.category === 'CLINICAL_FORMAT' && f.confidence === 'high');
   if (clinical) return { findings, categories: [...categories, 'PHI'], phi: true, phiConfidence: 'high' };
-  if (!(identified && health)) return { findings, categories, phi: false };
-  const terms = healthTermSpans(text);
-  const ids = identifierSpans(text, detectors, identifierCategories);
-  const near = ids.some((id) => terms.some((t) => Math.abs(t.index - id.index) <= window));
-  return { findings, categories: [...categories, 'PHI'], phi: true, phiConfidence: near ? 'high' : 'medium' };
+  const health = findings.some((f) => HEALTH_CATEGORIES.has(f.category));
+  if (!health) return { findings, categories, phi: false };
+  const terms = healthSpans(text, detectors);
+  // an identifier of a person (SSN, MRN, DOB …) anywhere in the message with health information
+  if (findings.some((f) => strongIdentifier(f, identifierCategories))) {
+    const ids = identifierSpans(text, detectors, identifierCategories);
+    const near = ids.some((id) => terms.some((t) => Math.abs(t.index - id.index) <= window));
+    return { findings, categories: [...categories, 'PHI'], phi: true, phiConfidence: near ? 'high' : 'medium' };
+  }
+  // a person named (with a label, an honorific, a patient cue or a home address) with health information near
+  const anchors = personAnchors(text);
+  const about = anchors.filter((a) => terms.some((t) => t.index >= a.index - ANCHOR_WINDOW && t.index <= a.index + a.length + ANCHOR_WINDOW));
+  if (about.length === 0) return { findings, categories, phi: false };
+  const names = about.some((a) => a.kind !== 'patient-phone') && !categories.includes('PERSON_NAME') ? ['PERSON_NAME'] : [];
+  const near = about.some((a) => terms.some((t) => Math.abs(t.index - a.index) <= window));
+  return { findings, categories: [...categories, ...names, 'PHI'], phi: true, phiConfidence: near ? 'high' : 'medium' };
+}
+
+/** Where the health information is: health terms, and codes found with their keywords. */
+function healthSpans(text: string, detectors: readonly Detector[]): { index: number; length: number }[] {
+  const codes = detectors.filter((d) => HEALTH_CATEGORIES.has(d.category) && d.category !== 'HEALTH_TERM' && d.locate).flatMap((d) => d.locate?.(text) ?? []);
+  return [...healthTermSpans(text), ...codes];
 }
 
 /**

@@ -1,0 +1,172 @@
+/**
+ * Where the text speaks of an individual: a person's name with its label
+ * ("Patient: …"), with an honorific ("Mrs. …", "Herr …", "Sra. …"), in prose
+ * next to a patient cue ("spoke with …", "… was admitted", "… 's insulin"),
+ * or next to a home address; and a phone number said to be a patient's.
+ * These are the anchors the PHI verdict ties health information to — an
+ * identifier makes PHI only when it belongs to an individual, so the
+ * organisation's own phone number, address and staff names (signatures,
+ * footers, "Dr. …", "…, RN") are not anchors. Pure and linear: every
+ * pattern is a bounded sequence without nested quantifiers.
+ */
+import { personNameDetector } from './personal.js';
+
+export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'patient-phone';
+
+export interface PersonAnchor {
+  readonly kind: AnchorKind;
+  readonly index: number;
+  readonly length: number;
+}
+
+/** One capitalised name word: "Maria", "O'Brien", "McKay", "Müller", "Nguyen-Tran". */
+const WORD = "\\p{Lu}(?:\\p{Ll}+\\p{Lu})?[\\p{Ll}'’]+(?:-\\p{Lu}[\\p{Ll}'’]+)?";
+const PARTICLE = '(?:de|del|de la|da|dos|van|von|van der|di|le|la|bin|ibn|al)';
+/** Two or three name words, an initial or a particle allowed between them. */
+const FULL_NAME = `${WORD}(?:\\s+\\p{Lu}\\.)?(?:\\s+${PARTICLE})?\\s+${WORD}(?:\\s+${WORD})?`;
+
+/** Words that make a capitalised phrase an organisation, a place, a role or an event rather than a person. */
+const NOT_PERSON_WORDS = new Set([
+  // organisations and places
+  'clinic', 'clinics', 'hospital', 'hospitals', 'health', 'healthcare', 'medical', 'medicine', 'center', 'centre', 'centers', 'practice', 'pharmacy', 'laboratory',
+  'laboratories', 'lab', 'labs', 'imaging', 'radiology', 'services', 'service', 'group', 'associates', 'foundation', 'institute', 'university', 'college',
+  'school', 'inc', 'llc', 'ltd', 'corp', 'company', 'partners', 'network', 'system', 'systems', 'department', 'dept', 'office', 'unit', 'ward', 'wing',
+  'building', 'campus', 'plaza', 'tower', 'suite', 'floor', 'room', 'street', 'avenue', 'road', 'boulevard', 'lane', 'drive', 'park', 'county', 'city',
+  'state', 'valley', 'regional', 'community', 'family', 'general', 'memorial', 'children', "children's", 'women', "women's", 'care', 'insurance', 'plan',
+  'plans', 'blue', 'cross', 'shield', 'medicare', 'medicaid', 'bank', 'credit', 'union', 'klinik', 'klinikum', 'praxis', 'krankenhaus', 'clínica', 'clinica',
+  'hôpital', 'hopital', 'centro', 'cabinet', 'apotheke', 'farmacia', 'pharmacie', 'north', 'south', 'east', 'west', 'new', 'saint', 'st', 'mount', 'lake',
+  // roles and titles
+  'nurse', 'nursing', 'doctor', 'physician', 'director', 'manager', 'coordinator', 'officer', 'specialist', 'administrator', 'educator', 'analyst',
+  'assistant', 'chief', 'president', 'supervisor', 'lead', 'technician', 'engineer', 'team', 'staff', 'desk', 'support', 'help', 'billing', 'scheduling',
+  'patient', 'patients', 'member', 'members', 'provider', 'providers', 'committee', 'board', 'council', 'program', 'programme', 'project',
+  // events, days, months and ordinary words that start sentences
+  'week', 'day', 'month', 'walk', 'run', 'fair', 'drive', 'awareness', 'day', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday',
+  'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december', 'the', 'this', 'that', 'these',
+  'those', 'our', 'your', 'their', 'his', 'her', 'we', 'you', 'they', 'he', 'she', 'it', 'please', 'thanks', 'thank', 'dear', 'hi', 'hello', 'good',
+  'best', 'kind', 'warm', 'regards', 'sincerely', 'yours', 'all', 'any', 'each', 'every', 'no', 'not', 'yes', 'if', 'when', 'and', 'or', 'but', 'for', 'with',
+  'from', 'to', 'of', 'in', 'on', 'at', 'by', 'as', 'is', 'are', 'was', 'were', 'be', 'will', 'can', 'should', 'would', 'could', 'let', 'attached',
+  'subject', 're', 'fw', 'fwd', 'date', 'sent', 'note', 'notes', 'update', 'reminder', 'result', 'results', 'report', 'reports', 'summary', 'list',
+  'name', 'address', 'phone', 'fax', 'email', 'tel', 'mobile', 'cell', 'home', 'work', 'contact', 'information', 'notice', 'confidential', 'confidentiality',
+  'privacy', 'policy', 'portal', 'safety', 'quality', 'covid', 'flu', 'vaccine', 'clinical', 'emergency', 'urgent', 'primary', 'internal', 'annual',
+  'grand', 'rounds', 'conference', 'meeting', 'training', 'webinar', 'news', 'newsletter', 'welcome', 'congratulations', 'join', 'meet', 'award',
+]);
+
+/** Words after a name that make it staff or a clinician: "Maria Lopez, RN", "Jane Smith MD". */
+const CREDENTIAL_AFTER = /^,?\s*(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|PA(?:-C)?|Ph\.?D\.?|FNP(?:-[A-Z]+)?|APRN|LPN|CNA|MSN|BSN|Pharm\.?D|DDS|DMD|LCSW|LMSW|MSW|CMA|RD|DPT|MPH|MBA|MHA|FACP|FACS|CNM|CRNA|PsyD)\b/;
+/** Titles before a name that make it a clinician or staff. */
+const TITLE_BEFORE = /(?:\b(?:Dr|Dra|Doctor|Prof|Pr|Docteur|Doktor|Nurse|Schwester|Pfleger)\.?\s*)$/;
+/** Words just before a name that introduce staff or an event, not a patient ("congratulations to …", "welcome …", "led by …"). */
+const STAFF_CUE_BEFORE = /\b(?:congratulat\w*(?:\s+to)?|welcome[sd]?|thank(?:s|\s+you)?(?:\s+to)?|join(?:ed|s)?|meet|led\s+by|presented\s+by|hosted\s+by|speaker|author|by|from|cc|signed|approved\s+by|contact|regards|sincerely|best|cheers|from\s+the\s+desk\s+of)[,:]?\s*$/i;
+
+/** A name directly after an honorific: a person (not a clinician). */
+const HONORIFIC_NAME = new RegExp(`(?<![\\p{L}])(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|M\\.)\\s+(?:${WORD}\\s+){0,2}${WORD}`, 'gu');
+/** A candidate full name anywhere (filtered by context afterwards). */
+const CANDIDATE_NAME = new RegExp(`(?<![\\p{L}\\p{N}])${FULL_NAME}(?![\\p{L}])`, 'gu');
+
+/** Prose cues just before a name that make it a patient ("spoke with …", "patient …", "refer …"). */
+const PATIENT_CUE_BEFORE =
+  /\b(?:patient|pt\.?|spoke\s+(?:with|to)|speaking\s+with|talked\s+(?:with|to)|called|phoned|visited|saw|seen|see|examined|admit(?:ted)?|discharg(?:e|ed|ing)|refer(?:ral\s+(?:for|of)|red|ring)?|schedul(?:e|ed|ing)|reschedul(?:e|ed)|book(?:ed)?|follow(?:ed)?[\s-]up\s+(?:with|on|for)|check\s+on|regarding|re|about|for|treat(?:ed|ing)?|prescribed|deliver(?:y)?\s+(?:to|for)|visit\s+(?:for|with|to)|home\s+visit\s+(?:for|to|with)|client|resident|son|daughter|mother|father|wife|husband|caregiver\s+of)\s*[:,-]?\s*$/i;
+/** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin"). */
+const PATIENT_CUE_AFTER =
+  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|\s*\(\s*(?:DOB|MRN|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|presented|presents|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b))/i;
+
+/** A street address: US and Canadian style, and German, Spanish and French forms. */
+const STREET_SUFFIX = '(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Trail|Trl|Square|Sq|Loop|Pike|Alley|Crescent|Cres|Row)';
+const ADDRESS = new RegExp(
+  [
+    `\\b\\d{1,6}[A-Za-z]?\\s+(?:[NSEW]\\.?\\s+|(?:North|South|East|West)\\s+)?(?:(?:\\d{1,3}(?:st|nd|rd|th)|\\p{Lu}[\\p{L}'’.-]*)\\s+){1,3}${STREET_SUFFIX}\\b\\.?`,
+    `\\b\\p{Lu}\\p{Ll}+(?:straße|strasse|str\\.|weg|gasse|allee|platz|ring|damm|ufer)\\s+\\d{1,4}\\s?[a-z]?\\b`,
+    `\\b(?:Calle|C\\/|Avenida|Avda\\.|Av\\.|Paseo|Plaza|Camino|Carrera|Rúa)\\s+(?:de\\s+(?:la\\s+|los\\s+|las\\s+)?)?\\p{Lu}[\\p{L}]+(?:\\s+\\p{Lu}[\\p{L}]+)?,?\\s+(?:n[º°o]\\.?\\s*)?\\d{1,4}\\b`,
+    `\\b\\d{1,4}(?:\\s*(?:bis|ter))?,?\\s+(?:rue|avenue|boulevard|bd|chemin|place|allée|impasse|quai|route)\\s+(?:de\\s+la\\s+|de\\s+l['’]|du\\s+|des\\s+|de\\s+)?\\p{Lu}[\\p{L}'’-]+`,
+  ].join('|'),
+  'gu',
+);
+
+/** A line that is the organisation's contact block: a labelled office number, a web address, an organisation word with contact data. */
+const ORG_LINE = /\b(?:tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|www\.|https?:|suite|ste\.|clinic|hospital|health|medical|center|centre|practice|pharmacy|department|dept|inc|llc|klinik|praxis|clínica|cabinet)\b/i;
+
+/** Cues before a phone number that make it a patient's, not an office's. */
+const PATIENT_PHONE_CUE = /\b(?:patient(?:['’]s)?|pt\.?|home|cell|mobile|caregiver|guardian|parent|mother|father|daughter|son|wife|husband|emergency\s+contact|reach\s+(?:him|her|them)|call\s+(?:him|her|them)|contact\s+(?:him|her|them)|his|her)\b[^\n]{0,25}$/i;
+const PHONE = /(?<![\d-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]?\d{4}(?![\d-])/g;
+
+function lineAt(text: string, index: number): string {
+  const start = text.lastIndexOf('\n', index - 1) + 1;
+  const end = text.indexOf('\n', index);
+  return text.slice(start, end < 0 ? text.length : end);
+}
+
+/** A candidate name that reads as a person: no organisation, role or ordinary word among its words. */
+function personLike(name: string): boolean {
+  const words = name.split(/\s+/).filter((w) => !/^\p{Lu}\.$/u.test(w));
+  return words.every((w) => {
+    const lower = w.toLowerCase().replace(/['’]s$/, '');
+    return !NOT_PERSON_WORDS.has(lower) && !NOT_PERSON_WORDS.has(lower.replace(/s$/, ''));
+  });
+}
+
+/** Staff or clinician: a title before, a credential after, or introduced the way staff are. */
+function staff(text: string, index: number, length: number): boolean {
+  const before = text.slice(Math.max(0, index - 40), index);
+  const after = text.slice(index + length, index + length + 16);
+  return TITLE_BEFORE.test(before) || CREDENTIAL_AFTER.test(after) || STAFF_CUE_BEFORE.test(before);
+}
+
+function honorificNames(text: string): PersonAnchor[] {
+  const out: PersonAnchor[] = [];
+  for (const m of text.matchAll(HONORIFIC_NAME)) {
+    const name = m[0].replace(/^\S+\s+/, '');
+    if (personLike(name)) out.push({ kind: 'honorific-name', index: m.index, length: m[0].length });
+  }
+  return out;
+}
+
+function proseNames(text: string, addresses: readonly { index: number; length: number }[], taken: readonly PersonAnchor[]): PersonAnchor[] {
+  const out: PersonAnchor[] = [];
+  for (const m of text.matchAll(CANDIDATE_NAME)) {
+    const index = m.index;
+    // "Mensah's biopsy": the possessive is a cue, not part of the name
+    const length = m[0].length - (/['’]s$/.test(m[0]) ? 2 : 0);
+    if (taken.some((t) => index < t.index + t.length && t.index < index + length)) continue;
+    if (!personLike(m[0]) || staff(text, index, length)) continue;
+    const before = text.slice(Math.max(0, index - 40), index);
+    const after = text.slice(index + length, index + length + 40);
+    if (PATIENT_CUE_BEFORE.test(before) || PATIENT_CUE_AFTER.test(after)) {
+      out.push({ kind: 'named-patient', index, length });
+      continue;
+    }
+    // a home address right after the name (same or next line), not the organisation's block
+    const end = index + length;
+    const address = addresses.find((a) => a.index >= end && a.index - end <= 60);
+    if (address && !ORG_LINE.test(text.slice(end, address.index))) out.push({ kind: 'name-with-address', index, length: address.index + address.length - index });
+  }
+  return out;
+}
+
+function patientPhones(text: string): PersonAnchor[] {
+  const out: PersonAnchor[] = [];
+  for (const m of text.matchAll(PHONE)) {
+    const before = text.slice(Math.max(0, m.index - 40), m.index);
+    const lineBefore = before.slice(before.lastIndexOf('\n') + 1);
+    if (!PATIENT_PHONE_CUE.test(lineBefore)) continue;
+    if (/\b(?:office|clinic|fax|main|desk|line|department|practice)\b/i.test(lineBefore)) continue;
+    out.push({ kind: 'patient-phone', index: m.index, length: m[0].length });
+  }
+  return out;
+}
+
+/** Street addresses that are not on an organisation's contact line. */
+export function homeAddresses(text: string): { index: number; length: number }[] {
+  const out: { index: number; length: number }[] = [];
+  for (const m of text.matchAll(ADDRESS)) {
+    if (ORG_LINE.test(lineAt(text, m.index))) continue;
+    out.push({ index: m.index, length: m[0].length });
+  }
+  return out;
+}
+
+/** Every place the text names an individual who is not staff. */
+export function personAnchors(text: string): PersonAnchor[] {
+  const labelled = (personNameDetector.locate?.(text) ?? []).map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
+  const named = [...labelled, ...honorificNames(text)];
+  return [...named, ...proseNames(text, homeAddresses(text), named), ...patientPhones(text)].sort((a, b) => a.index - b.index);
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { homeAddresses, personAnchors } from '../../src/inspect/detect/person-mentions.js';
+import { inspectText } from '../../src/inspect/verdict.js';
+
+describe('personAnchors: an individual named in the text, not the organisation or its staff', () => {
+  it.each<[string, string, string[]]>([
+    ['a labelled name', 'Patient: Maria Alvarez', ['labelled-name']],
+    ['an honorific', 'Mrs. Okafor missed her dialysis session today.', ['honorific-name']],
+    ['German and Spanish honorifics', 'Frau Hannah Becker und Sra. Lucía Fernández', ['honorific-name', 'honorific-name']],
+    ['a patient cue before the name', 'Spoke with Maria Alvarez this morning.', ['named-patient']],
+    ['a patient cue after the name', 'Wei Zhang was admitted on Tuesday.', ['named-patient']],
+    ['a possessive with a clinical noun', "Kwame Mensah's biopsy came back.", ['named-patient']],
+    ['a name with a home address', 'Deliver to Ana Ruiz\n221 Birch Lane, Apt 4, Dayton OH 45402', ['named-patient']],
+    ['a name and a home address without a cue', 'Ana Ruiz\n221 Birch Lane, Apt 4, Dayton OH 45402', ['name-with-address']],
+    ['a name with a German address', 'Jonas Weber, Lindenstraße 14, 10115 Berlin', ['name-with-address']],
+    ["a patient's phone", 'Patient cell: 617-555-0199', ['patient-phone']],
+    ['a clinician with a title', 'Dr. Priya Raman will present.', []],
+    ['staff with a credential', 'Maria Lopez, RN was admitted to the board.', []],
+    ['staff being congratulated', 'Congratulations to Jane Smith on her award.', []],
+    ['an organisation and its address', 'Riverside Family Clinic\n100 Main Street, Springfield', []],
+    ['an event in a park', 'Join us at Lincoln Park for the walk.', []],
+    ["the office's phone", 'Tel (217) 555-0100 | Fax (217) 555-0101', []],
+    ['a signature', 'Thanks,\nBrian Kowalski\nIT Service Desk', []],
+  ])('%s', (_name, text, kinds) => {
+    expect(personAnchors(text).map((a) => a.kind)).toEqual(kinds);
+  });
+
+  it.each<[string, number]>([
+    ['14 Elm Street', 1],
+    ['221 W 42nd St.', 1],
+    ['Calle de Alcalá 45', 1],
+    ['12 rue de la Paix', 1],
+    ['Hauptstraße 5a', 1],
+    ['Suite 200, 100 Main Street', 0],
+    ['Tel 617-555-0100, 100 Main Street', 0],
+    ['Take 2 tablets twice daily', 0],
+  ])('home address in %j: %i', (text, n) => {
+    expect(homeAddresses(text)).toHaveLength(n);
+  });
+
+  it('stays linear on hostile input', () => {
+    const text = `${'Aaaa '.repeat(50_000)}${'a'.repeat(200_000)} ${'1 '.repeat(50_000)}`;
+    expect(Array.isArray(personAnchors(text))).toBe(true);
+  });
+});
+
+describe('PHI needs health information about an individual', () => {
+  it.each<[string, string, boolean]>([
+    ['a named patient and a drug', 'Spoke with Maria Alvarez this morning about her insulin refill.', true],
+    ['name, home address and care, no number', 'Home visit: Hannah Müller\n14 Elm Street, Springfield\nwound care and oxygen setup for her COPD.', true],
+    ['a patient missing dialysis', 'Mrs. Okafor missed her dialysis session today.', true],
+    ['admitted with pneumonia', 'Wei Zhang was admitted on Tuesday with pneumonia.', true],
+    ["a patient's phone and a test", 'Please call the patient at 617-555-0199, cell, about her HIV test.', true],
+    ['staff award in the cancer center', 'Congratulations to Jane Smith, RN, our Nurse of the Year in the cancer center.', false],
+    ['a clinician presenting', 'Dr. Priya Raman will present on diabetes management at Grand Rounds.', false],
+    ['an event with the office phone', 'Join us for the Diabetes Awareness Walk at Lincoln Park. Questions? Call 617-555-0142.', false],
+    ['a newsletter footer', 'Our diabetes education line is open Mon-Fri.\n\nRiverside Family Clinic\n100 Main Street, Springfield, IL 62701\nTel (217) 555-0100 | Fax (217) 555-0101', false],
+    ['a signature under a staff notice', 'Reminder: flu shots and COVID-19 boosters for staff.\n\nThanks,\nBrian Kowalski\nIT Service Desk\nRiverside Health | 100 Main Street\nPhone 217-555-0199', false],
+    ['a staff signature with a programme', 'See you at the training.\nMaria Lopez, RN\nCare Coordinator, Diabetes Program\n(217) 555-0188', false],
+  ])('%s', (_name, text, phi) => {
+    expect(inspectText(text).phi).toBe(phi);
+  });
+});
