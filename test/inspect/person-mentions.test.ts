@@ -5,6 +5,11 @@ import { inspectText } from '../../src/inspect/verdict.js';
 describe('personAnchors: an individual named in the text, not the organisation or its staff', () => {
   it.each<[string, string, string[]]>([
     ['a labelled name', 'Patient: Maria Alvarez', ['labelled-name']],
+    ['a labelled name with a month for a first name', 'Name: May Chen', ['labelled-name']],
+    ['a labelled name followed by a topic', 'Patient: Maria Alvarez Diabetes follow-up', ['labelled-name']],
+    ['a label that names a test', 'Test name: Lipid Panel', []],
+    ['a label that names a programme', 'Program Name: Healthy Hearts Initiative', []],
+    ['a label followed by an organisation', 'Name: Riverside Family Clinic', []],
     ['an honorific', 'Mrs. Okafor missed her dialysis session today.', ['honorific-name']],
     ['German and Spanish honorifics', 'Frau Hannah Becker und Sra. Lucía Fernández', ['honorific-name', 'honorific-name']],
     ['a patient cue before the name', 'Spoke with Maria Alvarez this morning.', ['named-patient']],

@@ -9,6 +9,7 @@
  * footers, "Dr. …", "…, RN") are not anchors. Pure and linear: every
  * pattern is a bounded sequence without nested quantifiers.
  */
+import { personLike } from './names.js';
 import { personNameDetector } from './personal.js';
 
 export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'patient-phone';
@@ -23,33 +24,7 @@ export interface PersonAnchor {
 const WORD = "\\p{Lu}(?:\\p{Ll}+\\p{Lu})?[\\p{Ll}'’]+(?:-\\p{Lu}[\\p{Ll}'’]+)?";
 const PARTICLE = '(?:de|del|de la|da|dos|van|von|van der|di|le|la|bin|ibn|al)';
 /** Two or three name words, an initial or a particle allowed between them. */
-const FULL_NAME = `${WORD}(?:\\s+\\p{Lu}\\.)?(?:\\s+${PARTICLE})?\\s+${WORD}(?:\\s+${WORD})?`;
-
-/** Words that make a capitalised phrase an organisation, a place, a role or an event rather than a person. */
-const NOT_PERSON_WORDS = new Set([
-  // organisations and places
-  'clinic', 'clinics', 'hospital', 'hospitals', 'health', 'healthcare', 'medical', 'medicine', 'center', 'centre', 'centers', 'practice', 'pharmacy', 'laboratory',
-  'laboratories', 'lab', 'labs', 'imaging', 'radiology', 'services', 'service', 'group', 'associates', 'foundation', 'institute', 'university', 'college',
-  'school', 'inc', 'llc', 'ltd', 'corp', 'company', 'partners', 'network', 'system', 'systems', 'department', 'dept', 'office', 'unit', 'ward', 'wing',
-  'building', 'campus', 'plaza', 'tower', 'suite', 'floor', 'room', 'street', 'avenue', 'road', 'boulevard', 'lane', 'drive', 'park', 'county', 'city',
-  'state', 'valley', 'regional', 'community', 'family', 'general', 'memorial', 'children', "children's", 'women', "women's", 'care', 'insurance', 'plan',
-  'plans', 'blue', 'cross', 'shield', 'medicare', 'medicaid', 'bank', 'credit', 'union', 'klinik', 'klinikum', 'praxis', 'krankenhaus', 'clínica', 'clinica',
-  'hôpital', 'hopital', 'centro', 'cabinet', 'apotheke', 'farmacia', 'pharmacie', 'north', 'south', 'east', 'west', 'new', 'saint', 'st', 'mount', 'lake',
-  // roles and titles
-  'nurse', 'nursing', 'doctor', 'physician', 'director', 'manager', 'coordinator', 'officer', 'specialist', 'administrator', 'educator', 'analyst',
-  'assistant', 'chief', 'president', 'supervisor', 'lead', 'technician', 'engineer', 'team', 'staff', 'desk', 'support', 'help', 'billing', 'scheduling',
-  'patient', 'patients', 'member', 'members', 'provider', 'providers', 'committee', 'board', 'council', 'program', 'programme', 'project',
-  // events, days, months and ordinary words that start sentences
-  'week', 'day', 'month', 'walk', 'run', 'fair', 'drive', 'awareness', 'day', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday',
-  'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december', 'the', 'this', 'that', 'these',
-  'those', 'our', 'your', 'their', 'his', 'her', 'we', 'you', 'they', 'he', 'she', 'it', 'please', 'thanks', 'thank', 'dear', 'hi', 'hello', 'good',
-  'best', 'kind', 'warm', 'regards', 'sincerely', 'yours', 'all', 'any', 'each', 'every', 'no', 'not', 'yes', 'if', 'when', 'and', 'or', 'but', 'for', 'with',
-  'from', 'to', 'of', 'in', 'on', 'at', 'by', 'as', 'is', 'are', 'was', 'were', 'be', 'will', 'can', 'should', 'would', 'could', 'let', 'attached',
-  'subject', 're', 'fw', 'fwd', 'date', 'sent', 'note', 'notes', 'update', 'reminder', 'result', 'results', 'report', 'reports', 'summary', 'list',
-  'name', 'address', 'phone', 'fax', 'email', 'tel', 'mobile', 'cell', 'home', 'work', 'contact', 'information', 'notice', 'confidential', 'confidentiality',
-  'privacy', 'policy', 'portal', 'safety', 'quality', 'covid', 'flu', 'vaccine', 'clinical', 'emergency', 'urgent', 'primary', 'internal', 'annual',
-  'grand', 'rounds', 'conference', 'meeting', 'training', 'webinar', 'news', 'newsletter', 'welcome', 'congratulations', 'join', 'meet', 'award',
-]);
+const FULL_NAME = `${WORD}(?:[ \\t]+\\p{Lu}\\.)?(?:[ \\t]+${PARTICLE})?[ \\t]+${WORD}(?:[ \\t]+${WORD})?`;
 
 /** Words after a name that make it staff or a clinician: "Maria Lopez, RN", "Jane Smith MD". */
 const CREDENTIAL_AFTER = /^,?\s*(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|PA(?:-C)?|Ph\.?D\.?|FNP(?:-[A-Z]+)?|APRN|LPN|CNA|MSN|BSN|Pharm\.?D|DDS|DMD|LCSW|LMSW|MSW|CMA|RD|DPT|MPH|MBA|MHA|FACP|FACS|CNM|CRNA|PsyD)\b/;
@@ -93,15 +68,6 @@ function lineAt(text: string, index: number): string {
   const start = text.lastIndexOf('\n', index - 1) + 1;
   const end = text.indexOf('\n', index);
   return text.slice(start, end < 0 ? text.length : end);
-}
-
-/** A candidate name that reads as a person: no organisation, role or ordinary word among its words. */
-function personLike(name: string): boolean {
-  const words = name.split(/\s+/).filter((w) => !/^\p{Lu}\.$/u.test(w));
-  return words.every((w) => {
-    const lower = w.toLowerCase().replace(/['’]s$/, '');
-    return !NOT_PERSON_WORDS.has(lower) && !NOT_PERSON_WORDS.has(lower.replace(/s$/, ''));
-  });
 }
 
 /** Staff or clinician: a title before, a credential after, or introduced the way staff are. */

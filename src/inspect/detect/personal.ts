@@ -6,6 +6,7 @@
  */
 import { abaValid, luhnValid, npiValid } from './checksums.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
+import { LABEL_NOT_A_PERSON, leadingName } from './names.js';
 import type { Detector, Finding } from './types.js';
 
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
@@ -61,15 +62,6 @@ export const phoneDetector = patternDetector({
   mask: (v) => `Phone ***-***-${v.slice(-4)}`,
 });
 
-/** Words that follow "Patient", "Name" … in phrases that are not a person's name. */
-const NOT_NAMES = new Set([
-  'portal', 'portals', 'safety', 'services', 'service', 'care', 'center', 'centre', 'experience', 'information', 'info', 'name', 'names', 'record', 'records',
-  'number', 'advocate', 'advocacy', 'access', 'relations', 'satisfaction', 'education', 'registration', 'financial', 'account', 'accounts', 'billing',
-  'week', 'day', 'month', 'survey', 'feedback', 'rights', 'responsibilities', 'privacy', 'forms', 'form', 'list', 'lists', 'change', 'changes', 'badge',
-  'tag', 'field', 'fields', 'search', 'lookup', 'id', 'identifier', 'first', 'last', 'full', 'the', 'and', 'or', 'of', 'to', 'for', 'with', 'from', 'your',
-  'our', 'this', 'that', 'all', 'new', 'team', 'office', 'department', 'unit', 'room', 'floor', 'ward', 'wing', 'intake', 'transport', 'flow', 'guide',
-]);
-
 /**
  * A person's name introduced by its label ("Patient: Avery Testperson",
  * "Name: …", "Beneficiary …", "Employee …"): two or three capitalised words.
@@ -79,9 +71,10 @@ export const personNameDetector = patternDetector({
   id: 'person-name',
   category: 'PERSON_NAME',
   // the label in any case, the name capitalised (no inline case flags before Node 23)
-  pattern: /\b(?:[Pp]atient(?:\s+[Nn]ame)?|PATIENT(?:\s+NAME)?|[Pp]t\.|[Nn]ame|NAME|[Bb]eneficiary|[Ee]mployee|[Mm]ember\s+[Nn]ame|[Cc]lient|[Rr]esident|[Ii]nsured|[Ss]ubscriber\s+[Nn]ame)\s*[:#-]?\s+((?:[A-Z][a-z'’]+)(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?){1,2})\b/g,
-  value: (m) => m[1] ?? '',
-  validate: (v) => v.split(/\s+/).every((w) => !NOT_NAMES.has(w.toLowerCase().replace(/\.$/, ''))),
+  pattern: /\b(?:[Pp]atient(?:\s+[Nn]ame)?|PATIENT(?:\s+NAME)?|[Pp]t\.|[Nn]ame|NAME|[Bb]eneficiary|[Ee]mployee|[Mm]ember\s+[Nn]ame|[Cc]lient|[Rr]esident|[Ii]nsured|[Ss]ubscriber\s+[Nn]ame)\s*[:#-]?\s+((?:[A-Z][a-z'’]+)(?:[ \t]+[A-Z]\.)?(?:[ \t]+[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?){1,2})\b/g,
+  value: (m) => leadingName(m[1] ?? '') ?? '',
+  validate: (v) => v !== '',
+  notAfter: LABEL_NOT_A_PERSON,
   mask: (v) => `Name ${v.split(/\s+/).map((w) => `${w[0] ?? ''}${'*'.repeat(Math.max(0, w.length - 1))}`).join(' ')}`,
 });
 
