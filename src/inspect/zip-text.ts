@@ -1,12 +1,14 @@
 /**
  * Text from ZIP archives and the Office formats built on them (DOCX, XLSX,
- * PPTX), with yauzl: entries are read one at a time, recursively into nested
+ * PPTX, OpenDocument; their parts read as the reader sees them by
+ * office-text.ts), with yauzl: entries are read one at a time, recursively into nested
  * archives, within limits on depth, entry count, total expanded size and
  * expansion ratio — a zip bomb ends the walk with a flag, not a crash or an
  * exhausted heap. Encrypted entries are flagged (their content cannot be
  * inspected).
  */
 import yauzl from 'yauzl';
+import { officeXmlText, sharedStrings, sheetText, xmlText, type OfficePartKind } from './office-text.js';
 
 export interface ZipLimits {
   readonly maxDepth: number;
@@ -27,24 +29,35 @@ export interface ZipText {
   encrypted: boolean;
 }
 
-const TEXT_ENTRY = /\.(txt|csv|tsv|json|xml|hl7|x12|edi|htm|html|md|log|rels)$/i;
+const TEXT_ENTRY = /\.(txt|csv|tsv|json|xml|hl7|x12|edi|htm|html|md|log)$/i;
 const ARCHIVE_ENTRY = /\.(zip|docx|xlsx|pptx|odt|ods|odp)$/i;
-/** Office XML parts that carry the document's text. */
-const OFFICE_TEXT_PART = /^(word\/(document|header\d*|footer\d*|footnotes|endnotes|comments)\.xml|xl\/(sharedStrings|worksheets\/sheet\d+|comments\d*)\.xml|ppt\/(slides\/slide\d+|notesSlides\/notesSlide\d+)\.xml|content\.xml|docProps\/core\.xml)$/i;
 
-/** XML to text: tags become spaces, entities decoded. */
-export function xmlText(xml: string): string {
-  return xml
-    .replace(/<\/(w:p|a:p|text:p|row|si)>/g, '\n')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
-    .replace(/&amp;/g, '&')
-    .replace(/[ \t]{2,}/g, ' ');
+/**
+ * How an Office package's part is read, by its name: the parts that carry
+ * what the reader sees (body, headers, footers, notes, comments, slides,
+ * cells, document properties). Other parts of a package (styles, settings,
+ * relationships, themes) are structure, not read.
+ */
+export function officePart(name: string): OfficePartKind | 'structure' | undefined {
+  if (/^word\/(document|header\d*|footer\d*|footnotes|endnotes|comments)\.xml$/i.test(name)) return 'ooxml';
+  if (/^ppt\/(slides\/slide\d+|notesSlides\/notesSlide\d+)\.xml$/i.test(name)) return 'ooxml';
+  if (/^xl\/comments\d*\.xml$/i.test(name)) return 'ooxml';
+  if (/^xl\/sharedStrings\.xml$/i.test(name)) return 'shared-strings';
+  if (/^xl\/worksheets\/sheet\d+\.xml$/i.test(name)) return 'sheet';
+  if (/^(docProps\/core|meta)\.xml$/i.test(name)) return 'properties';
+  if (/^(content|styles)\.xml$/i.test(name)) return 'odf';
+  if (/^customXml\/item\d+\.xml$/i.test(name)) return 'xml';
+  if (/^(word|xl|ppt|docProps|customXml|_rels|META-INF|Thumbnails|Configurations2)\/|^\[Content_Types\]\.xml$|\.rels$|^(settings|manifest\.rdf|mimetype)$|^settings\.xml$/i.test(name)) return 'structure';
+  return undefined;
 }
+
+/** The text of one Office part (see office-text.ts); an OpenDocument-named part that is not OpenDocument is read as plain text. */
+function partText(text: string, kind: Exclude<OfficePartKind, 'sheet' | 'shared-strings'>): string {
+  if (kind === 'odf' && !/urn:oasis:names:tc:opendocument|<office:document/.test(text.slice(0, 4096))) return text;
+  return officeXmlText(text, kind);
+}
+
+export { xmlText };
 
 function open(buffer: Buffer): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
@@ -86,6 +99,9 @@ export async function zipText(buffer: Buffer, limits: ZipLimits = DEFAULT_ZIP_LI
     out.reasons.push('archive could not be read');
     return out;
   }
+  // an XLSX's worksheets show shared strings by their index: read at the end, whatever the entry order
+  const sheets: Buffer[] = [];
+  const strings: string[] = [];
   try {
     for (;;) {
       let entry: yauzl.Entry | undefined;
@@ -121,8 +137,10 @@ export async function zipText(buffer: Buffer, limits: ZipLimits = DEFAULT_ZIP_LI
         out.reasons.push('archive expands beyond the limits (possible zip bomb)');
         break;
       }
-      const isText = TEXT_ENTRY.test(entry.fileName) || OFFICE_TEXT_PART.test(entry.fileName);
-      const isArchive = ARCHIVE_ENTRY.test(entry.fileName);
+      const part = officePart(entry.fileName);
+      if (part === 'structure') continue;
+      const isText = part !== undefined || TEXT_ENTRY.test(entry.fileName);
+      const isArchive = !isText && ARCHIVE_ENTRY.test(entry.fileName);
       if (!isText && !isArchive) continue;
       let read;
       try {
@@ -139,11 +157,24 @@ export async function zipText(buffer: Buffer, limits: ZipLimits = DEFAULT_ZIP_LI
         out.texts.push(...inner.texts);
         out.reasons.push(...inner.reasons);
         out.encrypted ||= inner.encrypted;
+      } else if (part === 'sheet') {
+        sheets.push(bytes);
+      } else if (part === 'shared-strings') {
+        strings.push(...sharedStrings(bytes.toString('utf8')));
+      } else if (part) {
+        out.texts.push(partText(bytes.toString('utf8'), part));
       } else {
+        // any other text file, XML included, as it is (as a text attachment is: a C-CDA or FHIR
+        // document keeps the markup the clinical-format detector recognises)
         const text = bytes.toString('utf8');
-        out.texts.push(/\.xml$|\.rels$|\.html?$/i.test(entry.fileName) ? xmlText(text) : text);
+        out.texts.push(/\.html?$/i.test(entry.fileName) ? xmlText(text) : text);
       }
     }
+    const used = new Set<number>();
+    for (const sheet of sheets) out.texts.push(sheetText(sheet.toString('utf8'), strings, used));
+    // strings no cell shows are still in the file
+    const unused = strings.filter((_, i) => !used.has(i));
+    if (unused.length > 0) out.texts.push(unused.join('\n'));
   } finally {
     zip.close();
   }

@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { extractMessage } from '../../src/inspect/extract.js';
 import { inspectExtracted } from '../../src/inspect/verdict.js';
 import { requireTool } from '../helpers/peers.js';
+import { zip } from '../fixtures/dlp-corpus/containers.js';
 
 const run = promisify(execFile);
 
@@ -170,5 +171,21 @@ describe('text attachments in other encodings', () => {
   ])('%s', async (_name, content, contentType) => {
     const x = await walk(await compose({ subject: 'list', text: 'attached', attachments: [{ filename: 'list.csv', content, contentType }] }));
     expect(inspectExtracted(x).categories).toContain('SSN');
+  });
+});
+
+describe('Office documents as the reader sees them', () => {
+  const part = (name: string, xml: string) => ({ name, data: Buffer.from(xml) });
+  it.each<[string, string, Buffer, string]>([
+    ['a DOCX with the SSN split over runs', 'note.docx', zip([part('word/document.xml', '<w:document><w:body><w:p><w:r><w:t xml:space="preserve">Patient SSN: 536-2</w:t></w:r><w:proofErr w:type="spellStart"/><w:r w:rsidR="00AB"><w:rPr><w:b/></w:rPr><w:t>2-12</w:t></w:r><w:bookmarkStart w:id="0" w:name="x"/><w:r><w:t>34</w:t></w:r></w:p></w:body></w:document>')]), 'SSN'],
+    ['a DOCX with the MRN in its header', 'letter.docx', zip([part('word/document.xml', '<w:document><w:body><w:p><w:r><w:t>Dear colleague</w:t></w:r></w:p></w:body></w:document>'), part('word/header1.xml', '<w:hdr><w:p><w:r><w:t>MRN: 0012</w:t></w:r><w:r><w:t>3456</w:t></w:r></w:p></w:hdr>')]), 'MRN'],
+    ['an XLSX with a rich-text SSN cell', 'list.xlsx', zip([part('xl/worksheets/sheet1.xml', '<worksheet><sheetData><row><c t="s"><v>0</v></c><c t="s"><v>1</v></c></row></sheetData></worksheet>'), part('xl/sharedStrings.xml', '<sst><si><t>SSN</t></si><si><r><t>536-2</t></r><r><rPr><b/></rPr><t>2-1234</t></r></si></sst>')]), 'SSN'],
+    ['a PPTX with the date of birth split over runs', 'deck.pptx', zip([part('ppt/slides/slide1.xml', '<p:sld><a:p><a:r><a:t>DOB: 04/1</a:t></a:r><a:r><a:t>7/1968</a:t></a:r></a:p></p:sld>')]), 'DOB'],
+    ['an ODT with the SSN split over spans', 'note.odt', zip([part('mimetype', 'application/vnd.oasis.opendocument.text'), part('content.xml', '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"><office:body><office:text><text:p>SSN: <text:span>536-2</text:span><text:span>2-1234</text:span></text:p></office:text></office:body></office:document-content>')]), 'SSN'],
+  ])('%s', async (_name, filename, content, category) => {
+    const x = await walk(await compose({ subject: 'document', text: 'attached', attachments: [{ filename, content }] }));
+    expect(x.notFullyScanned).toBe(false);
+    expect(x.attachments.map((a) => a.handling)).toEqual(['archive']);
+    expect(inspectExtracted(x).categories).toContain(category);
   });
 });
