@@ -8,6 +8,8 @@
  * inspected).
  */
 import yauzl from 'yauzl';
+import { pdfText } from './pdf-text.js';
+import { decodeAs, looksLikeHtml, readSniffed, sniff, SNIFF_BYTES } from './sniff.js';
 import { officeXmlText, sharedStrings, sheetText, xmlText, type OfficePartKind } from './office-text.js';
 
 export interface ZipLimits {
@@ -27,10 +29,14 @@ export interface ZipText {
   readonly texts: string[];
   readonly reasons: string[];
   encrypted: boolean;
+  /** A DICOM file was found among the entries. */
+  dicom: boolean;
 }
 
-const TEXT_ENTRY = /\.(txt|csv|tsv|json|xml|hl7|x12|edi|htm|html|md|log)$/i;
-const ARCHIVE_ENTRY = /\.(zip|docx|xlsx|pptx|odt|ods|odp)$/i;
+/** Entries that are images, sound, video or fonts by name: not read. */
+const MEDIA_ENTRY = /\.(png|jpe?g|gif|bmp|tiff?|ico|heic|webp|emf|wmf|mp3|m4a|wav|ogg|flac|mp4|m4v|mov|avi|wmv|mkv|webm|ttf|otf|odttf|woff2?)$/i;
+/** Operating-system litter in archives (macOS resource forks, Finder and Explorer caches): not content. */
+const LITTER_ENTRY = /(^|\/)(__MACOSX\/|\.DS_Store$|Thumbs\.db$)/i;
 
 /**
  * How an Office package's part is read, by its name: the parts that carry
@@ -47,6 +53,8 @@ export function officePart(name: string): OfficePartKind | 'structure' | undefin
   if (/^(docProps\/core|meta)\.xml$/i.test(name)) return 'properties';
   if (/^(content|styles)\.xml$/i.test(name)) return 'odf';
   if (/^customXml\/item\d+\.xml$/i.test(name)) return 'xml';
+  // embedded objects (a spreadsheet in a Word document …) are files of their own: their bytes decide
+  if (/^(word|xl|ppt)\/embeddings\//i.test(name)) return undefined;
   if (/^(word|xl|ppt|docProps|customXml|_rels|META-INF|Thumbnails|Configurations2)\/|^\[Content_Types\]\.xml$|\.rels$|^(settings|manifest\.rdf|mimetype)$|^settings\.xml$/i.test(name)) return 'structure';
   return undefined;
 }
@@ -65,29 +73,18 @@ function open(buffer: Buffer): Promise<yauzl.ZipFile> {
   });
 }
 
-function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, max: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+/** An entry's bytes: the first ones first, then as much as `decide` allows for what they show. */
+function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, decide: (head: Buffer) => number): Promise<{ bytes: Buffer; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     zip.openReadStream(entry, (err, stream) => {
       if (err || !stream) return reject(err ?? new Error('no stream'));
-      const chunks: Buffer[] = [];
-      let total = 0;
-      stream.on('data', (c: Buffer) => {
-        total += c.length;
-        if (total > max) {
-          stream.destroy();
-          resolve({ bytes: Buffer.concat(chunks), truncated: true });
-          return;
-        }
-        chunks.push(c);
-      });
-      stream.on('error', reject);
-      stream.on('end', () => resolve({ bytes: Buffer.concat(chunks), truncated: false }));
+      readSniffed(stream as AsyncIterable<Buffer>, decide, true).then(resolve, reject);
     });
   });
 }
 
 export async function zipText(buffer: Buffer, limits: ZipLimits = DEFAULT_ZIP_LIMITS, depth = 0, budget = { bytes: 0, entries: 0 }): Promise<ZipText> {
-  const out: ZipText = { texts: [], reasons: [], encrypted: false };
+  const out: ZipText = { texts: [], reasons: [], encrypted: false, dicom: false };
   if (depth >= limits.maxDepth) {
     out.reasons.push('archive nesting too deep');
     return out;
@@ -138,36 +135,56 @@ export async function zipText(buffer: Buffer, limits: ZipLimits = DEFAULT_ZIP_LI
         break;
       }
       const part = officePart(entry.fileName);
-      if (part === 'structure') continue;
-      const isText = part !== undefined || TEXT_ENTRY.test(entry.fileName);
-      const isArchive = !isText && ARCHIVE_ENTRY.test(entry.fileName);
-      if (!isText && !isArchive) continue;
+      if (part === 'structure' || LITTER_ENTRY.test(entry.fileName)) continue;
+      if (part === undefined && MEDIA_ENTRY.test(entry.fileName)) continue;
+      // any other entry, whatever its name (CCD_export.dat, no extension, .ccd): its bytes decide
+      const max = Math.min(limits.maxEntryBytes, limits.maxTotalBytes - budget.bytes);
       let read;
       try {
-        read = await readEntry(zip, entry, Math.min(limits.maxEntryBytes, limits.maxTotalBytes - budget.bytes));
+        read = await readEntry(zip, entry, (head) => {
+          if (part) return max;
+          const k = sniff(head).kind;
+          return k === 'archive' || k === 'text' || k === 'pdf' ? max : Math.min(head.length, max);
+        });
       } catch {
         out.reasons.push('archive entry could not be read');
         continue;
       }
-      const { bytes, truncated } = read;
+      const { bytes } = read;
       budget.bytes += bytes.length;
-      if (truncated) out.reasons.push('archive entry larger than the scan limit');
-      if (isArchive) {
-        const inner = await zipText(bytes, limits, depth + 1, budget);
-        out.texts.push(...inner.texts);
-        out.reasons.push(...inner.reasons);
-        out.encrypted ||= inner.encrypted;
-      } else if (part === 'sheet') {
+      const sniffed = part ? undefined : sniff(bytes.subarray(0, SNIFF_BYTES));
+      const readsWhole = part !== undefined || sniffed?.kind === 'archive' || sniffed?.kind === 'text' || sniffed?.kind === 'pdf';
+      if (read.truncated && readsWhole) out.reasons.push('archive entry larger than the scan limit');
+      if (part === 'sheet') {
         sheets.push(bytes);
       } else if (part === 'shared-strings') {
         strings.push(...sharedStrings(bytes.toString('utf8')));
       } else if (part) {
         out.texts.push(partText(bytes.toString('utf8'), part));
-      } else {
-        // any other text file, XML included, as it is (as a text attachment is: a C-CDA or FHIR
-        // document keeps the markup the clinical-format detector recognises)
-        const text = bytes.toString('utf8');
-        out.texts.push(/\.html?$/i.test(entry.fileName) ? xmlText(text) : text);
+      } else if (sniffed?.kind === 'archive') {
+        const inner = await zipText(bytes, limits, depth + 1, budget);
+        out.texts.push(...inner.texts);
+        out.reasons.push(...inner.reasons);
+        out.encrypted ||= inner.encrypted;
+        out.dicom ||= inner.dicom;
+      } else if (sniffed?.kind === 'pdf') {
+        if (!read.truncated) {
+          const pdf = await pdfText(bytes);
+          out.texts.push(...pdf.texts);
+          out.reasons.push(...pdf.reasons);
+          out.encrypted ||= pdf.encrypted;
+        }
+      } else if (sniffed?.kind === 'text') {
+        // any text file, XML included, as it is (as a text attachment is: a C-CDA or FHIR
+        // document keeps the markup the clinical-format detector recognises); HTML as text
+        const text = decodeAs(bytes, sniffed.encoding);
+        out.texts.push(/\.html?$/i.test(entry.fileName) || looksLikeHtml(text) ? xmlText(text) : text);
+      } else if (sniffed?.kind === 'dicom') {
+        out.dicom = true;
+      } else if (sniffed?.kind === 'unreadable') {
+        out.reasons.push(`no text extractor for ${sniffed.label} (in an archive)`);
+      } else if (sniffed?.kind === 'unknown-binary') {
+        out.reasons.push('archive entry in a format without a text extractor');
       }
     }
     const used = new Set<number>();
