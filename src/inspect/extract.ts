@@ -1,17 +1,18 @@
 /**
  * Streaming MIME walk (mailparser): the subject, every text and HTML body
- * (HTML as text), text-like attachments (text/*, CSV, JSON, XML, HL7) and
- * nested messages, with limits on the text kept and the parts walked. Formats
- * that need an extractor not built yet (PDF, Office, ZIP) and anything cut by
- * a limit set `notFullyScanned`, which policy treats as sensitive (fail
- * closed). Nothing is written anywhere: the text exists only in memory for
- * the detectors.
+ * (HTML as text), text attachments, nested messages, PDFs, ZIP archives and
+ * Office documents, with limits on the text kept and the parts walked. What
+ * an attachment is comes from its bytes (sniff.ts), not its name or declared
+ * type. Formats without an extractor, binary content of an unknown type and
+ * anything cut by a limit set `notFullyScanned`, which policy treats as
+ * sensitive (fail closed). Nothing is written anywhere: the text exists only
+ * in memory for the detectors.
  */
 import { Readable } from 'node:stream';
 import { MailParser, type AddressObject, type AttachmentStream, type EmailAddress, type MessageText } from 'mailparser';
-import { isDicom } from './detect/clinical-formats.js';
 import { convert } from 'html-to-text';
 import { pdfText } from './pdf-text.js';
+import { decodeAs, looksLikeHtml, readSniffed, sniff, SNIFF_BYTES } from './sniff.js';
 import { zipText } from './zip-text.js';
 
 export interface ExtractLimits {
@@ -49,26 +50,13 @@ export interface Extracted {
   readonly reasons: readonly string[];
 }
 
-const TEXT_TYPES = /^(text\/|application\/(json|xml|csv|hl7-v2|fhir\+json|fhir\+xml|x-hl7|edi-x12|x-edi)|message\/delivery-status)/i;
-const TEXT_EXTENSIONS = /\.(txt|csv|tsv|json|xml|hl7|x12|edi|ccda|ccd|log|md|html?)$/i;
-/** Formats with text inside that need an extractor (not built yet: reported, never silently skipped). */
-const ARCHIVE_TYPES = /^application\/(zip|x-zip-compressed|vnd\.openxmlformats-officedocument\.|vnd\.oasis\.opendocument\.)/i;
-const ARCHIVE_EXTENSIONS = /\.(zip|docx|xlsx|pptx|odt|ods|odp)$/i;
-const CONTAINER_TYPES = /^application\/(pdf|zip|x-zip-compressed|vnd\.openxmlformats-officedocument\.|msword|vnd\.ms-|x-7z|x-rar|gzip|x-tar|octet-stream)/i;
-const CONTAINER_EXTENSIONS = /\.(pdf|docx?|xlsx?|pptx?|zip|7z|rar|gz|tgz|tar|odt|ods|rtf)$/i;
-
-async function readBounded(stream: AttachmentStream['content'], max: number): Promise<{ bytes: Buffer; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  let truncated = false;
-  for await (const chunk of stream) {
-    const buf = chunk as Buffer;
-    if (total < max) chunks.push(buf.subarray(0, max - total));
-    total += buf.length;
-    if (total > max) truncated = true;
-  }
-  return { bytes: Buffer.concat(chunks), truncated };
-}
+/** Declared text types and names: HTML among them is read as the reader sees it. */
+const HTML = (contentType: string, filename: string): boolean => /^text\/html/.test(contentType) || /\.html?$/i.test(filename);
+/** Container names, for the reason of one that cannot be read. */
+const CONTAINER_EXTENSIONS = /\.(pdf|docx?|xlsx?|pptx?|zip|7z|rar|gz|tgz|tar|odt|ods|rtf|msg)$/i;
+/** Declared types whose bytes carry no document text: images, sound, video, fonts, signatures and encrypted S/MIME or PGP data. */
+const BINARY_TYPES = /^(image|audio|video|font)\/|^application\/(x-)?(pkcs7-(signature|mime)|pkcs7-certificates|pgp-(encrypted|signature|keys)|font-)/i;
+const BINARY_EXTENSIONS = /\.(png|jpe?g|gif|bmp|tiff?|ico|heic|webp|svg|emf|wmf|mp3|m4a|wav|ogg|flac|aac|mp4|m4v|mov|avi|wmv|mkv|webm|ttf|otf|woff2?|p7s|p7m|p7c|sig|asc|gpg|pgp)$/i;
 
 /** The text of an HTML document as a reader sees it (html-to-text: entities decoded, script and style dropped, no link targets). */
 export function htmlText(html: string, maxChars: number): string {
@@ -176,11 +164,25 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
       }
       const work = (async () => {
         try {
-          const textLike = TEXT_TYPES.test(contentType) || TEXT_EXTENSIONS.test(filename);
-          const message = !textLike && (/^message\/(rfc822|global)$/.test(contentType) || /\.eml$/i.test(filename));
-          const archive = !textLike && !message && (ARCHIVE_TYPES.test(contentType) || ARCHIVE_EXTENSIONS.test(filename));
-          const isPdf = !textLike && !message && !archive && (contentType === 'application/pdf' || /\.pdf$/i.test(filename));
-          const { bytes, truncated } = await readBounded(data.content, isPdf ? limits.maxPdfBytes : textLike || archive || message ? limits.maxAttachmentBytes : Math.max(132, 1024));
+          // the bytes decide what a part is, not its name or declared type (export.dat, an HL7 file
+          // sent as application/octet-stream, a PDF sent as text/plain); a declared message is walked as one
+          const message = /^message\/(rfc822|global)$/.test(contentType) || /\.eml$/i.test(filename);
+          const declaredPdf = contentType === 'application/pdf' || /\.pdf$/i.test(filename);
+          const { bytes, truncated } = await readSniffed(
+            data.content,
+            (head) => {
+              if (message) return limits.maxAttachmentBytes;
+              const k = sniff(head).kind;
+              if (k === 'pdf' || (k === 'unknown-binary' && declaredPdf)) return limits.maxPdfBytes;
+              return k === 'archive' || k === 'text' ? limits.maxAttachmentBytes : head.length;
+            },
+            false,
+          );
+          const sniffed = sniff(bytes.subarray(0, SNIFF_BYTES));
+          const kind = message ? 'message' : sniffed.kind === 'unknown-binary' && declaredPdf ? 'pdf' : sniffed.kind;
+          const isPdf = kind === 'pdf';
+          const archive = kind === 'archive';
+          const textLike = kind === 'text';
           if (isPdf) {
             if (truncated) {
               reasons.add(`attachment ${attachments.length + 1} larger than the PDF scan limit`);
@@ -210,21 +212,29 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
             for (const t of inner.texts) keep(t);
             for (const r of inner.reasons) reasons.add(r);
             encrypted ||= inner.encrypted;
+            dicom ||= inner.dicom;
             attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'archive' });
           } else if (textLike) {
             if (truncated) reasons.add(`attachment ${attachments.length + 1} larger than the scan limit`);
-            const raw = decodeText(bytes, (data.headers.get('content-type') as { params?: { charset?: string } } | undefined)?.params?.charset);
+            const charset = (data.headers.get('content-type') as { params?: { charset?: string } } | undefined)?.params?.charset;
+            const encoding = sniffed.kind === 'text' ? sniffed.encoding : 'utf-8';
+            // a byte-order mark or the declared charset first; UTF-16 without a mark and 8-bit text as sniffed
+            const raw = /^utf-16/.test(encoding) || (encoding === 'windows-1252' && !charset) ? decodeAs(bytes, encoding) : decodeText(bytes, charset);
             // HTML as the reader sees it: entities decoded, scripts and styles dropped
-            keep(/^text\/html/.test(contentType) || /\.html?$/i.test(filename) ? htmlText(raw, limits.maxTextChars) : raw);
+            keep(HTML(contentType, filename) || looksLikeHtml(raw) ? htmlText(raw, limits.maxTextChars) : raw);
             attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'text' });
-          } else if (isDicom(bytes)) {
+          } else if (kind === 'dicom') {
             dicom = true;
             attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'dicom' });
-          } else if (CONTAINER_TYPES.test(contentType) || CONTAINER_EXTENSIONS.test(filename)) {
-            reasons.add(`no text extractor for ${CONTAINER_EXTENSIONS.exec(filename)?.[1]?.toLowerCase() ?? contentType}`);
-            attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'unsupported' });
-          } else {
+          } else if (kind === 'media' || (kind === 'unknown-binary' && (BINARY_TYPES.test(contentType) || BINARY_EXTENSIONS.test(filename)))) {
+            // images, sound, video, signatures: no text to scan, not a gap
             attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'binary' });
+          } else {
+            // a container nothing here reads (legacy Office, RTF, 7z …) or binary content of an unknown
+            // type, whatever its name or declared type said: not fully scanned (fail closed)
+            const label = CONTAINER_EXTENSIONS.exec(filename)?.[1]?.toLowerCase() ?? (sniffed.kind === 'unreadable' ? sniffed.label : contentType);
+            reasons.add(`no text extractor for ${label}`);
+            attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'unsupported' });
           }
         } finally {
           data.release?.();

@@ -4,7 +4,9 @@
  * holds PHI — an identifier together with health information. Pure.
  *
  * PHI when any of:
- *   - a clinical data format (HL7, FHIR, C-CDA, X12 837/835, DICOM);
+ *   - a clinical data format carrying an individual (HL7 v2 with a PID, FHIR
+ *     with a patient, C-CDA with its recordTarget, X12 with subscriber or
+ *     patient loops: a high-confidence finding), or DICOM;
  *   - an identifier (SSN, MBI, MRN, DOB, NPI with context, member id …) and
  *     health information (a code set match, or a health term) in the message;
  * The confidence is high when a health term lies within `window` characters
@@ -80,6 +82,7 @@ export const ANCHOR_WINDOW = 400;
 export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES): Verdict {
   const findings = detectors.map((d) => d.detect(text)).filter((f): f is Finding => f !== undefined);
   const categories = [...new Set(findings.filter((f) => CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'HEALTH_TERM').map((f) => f.category))];
+  // a clinical format is PHI when it carries an individual (high); without one (an HL7 ACK, a FHIR ValueSet, an X12 999) it is not
   const clinical = findings.some((f) => f.category === 'CLINICAL_FORMAT' && f.confidence === 'high');
   if (clinical) return { findings, categories: [...categories, 'PHI'], phi: true, phiConfidence: 'high' };
   const health = findings.some((f) => HEALTH_CATEGORIES.has(f.category));

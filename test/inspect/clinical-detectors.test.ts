@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { inspectText } from '../../src/inspect/verdict.js';
 import { clinicalFormatDetector, isDicom } from '../../src/inspect/detect/clinical-formats.js';
 import { cptDetector, icd10Detector, ndcDetector } from '../../src/inspect/detect/medical-codes.js';
 import { customIdentifierDetector, dobDetector, emailListDetector, mrnDetector, phoneDetector } from '../../src/inspect/detect/personal.js';
@@ -49,8 +50,7 @@ describe('medical codes, personal identifiers, clinical formats', () => {
     ['configured member id', customIdentifierDetector({ id: 'member', category: 'MEMBER_ID', pattern: '\\bHX\\d{8}\\b', keywords: ['member'] }), 'Member HX12345678 eligible', { count: 1, confidence: 'high', evidence: ['MEMBER_ID *******678'] }],
     ['HL7 v2', clinicalFormatDetector, 'MSH|^~\\&|EPIC|HOSP|LAB|LAB|202611240930||ORU^R01|123|P|2.5\rPID|1||12345', { count: 1, confidence: 'high', evidence: ['HL7 v2 message'] }],
     ['FHIR JSON', clinicalFormatDetector, '{"resourceType": "Patient", "id": "example"}', { count: 1, confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
-    ['C-CDA', clinicalFormatDetector, '<?xml version="1.0"?><ClinicalDocument xmlns="urn:hl7-org:v3">', { count: 1, confidence: 'high', evidence: ['C-CDA document'] }],
-    ['X12 837', clinicalFormatDetector, 'ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261124*0930*^*00501*000000001*0*P*:~GS*HC*S*R*20261124*0930*1*X*005010X222A1~ST*837*0001*005010X222A1~', { count: 1, confidence: 'high', evidence: ['X12 837/835 transaction'] }],
+    ['C-CDA', clinicalFormatDetector, '<?xml version="1.0"?><ClinicalDocument xmlns="urn:hl7-org:v3"><recordTarget><patientRole>', { count: 1, confidence: 'high', evidence: ['C-CDA document'] }],
     ['JSON that is not FHIR', clinicalFormatDetector, '{"resourceType": "Widget"}', undefined],
   ])('%s', (_name, detector, text, expected) => {
     const found = detector.detect(text);
@@ -71,5 +71,90 @@ describe('medical codes, personal identifiers, clinical formats', () => {
     expect(isDicom(dicom)).toBe(true);
     expect(isDicom(Buffer.from('DICM'.padEnd(132, ' ')))).toBe(false);
     expect(isDicom(Buffer.alloc(10))).toBe(false);
+  });
+});
+
+/** An ISA segment of the fixed 106 characters, with the separators given. */
+function isa(sep = '*', term = '~', sub = ':'): string {
+  const e = ['ISA', '00', '          ', '00', '          ', 'ZZ', 'SUBMITTER      ', 'ZZ', 'RECEIVER       ', '261124', '0930', '^', '00501', '000000001', '0', 'P', sub];
+  const s = e.join(sep) + term;
+  if (s.length !== 106 + term.length - 1) throw new Error(`ISA is ${s.length} characters`);
+  return s;
+}
+const x12 = (sep: string, term: string, segments: string[]): string => isa(sep, term) + segments.map((seg) => seg.replaceAll('*', sep) + term).join('') + `IEA${sep}1${sep}000000001${term}`;
+
+describe('clinical formats: with an individual (PHI) or without (plumbing)', () => {
+  type Row = [string, string, { confidence: 'high' | 'low'; evidence: string[] } | undefined];
+  it.each<Row>([
+    // HL7 v2
+    ['HL7 v2 ADT with a PID', 'MSH|^~\\&|EPIC|HOSP|LAB|LAB|202611240930||ADT^A01|123|P|2.5\rPID|1||00123456^^^HOSP^MR||ROE^JANE||19680417|F\r', { confidence: 'high', evidence: ['HL7 v2 message'] }],
+    ['HL7 v2 with a guarantor named, no PID', 'MSH|^~\\&|A|B|C|D|202611240930||BAR^P01|1|P|2.5\nGT1|1||ROE^JANE\n', { confidence: 'high', evidence: ['HL7 v2 message'] }],
+    ['HL7 v2 with an insured named (IN1-16)', `MSH|^~\\&|A|B|C|D|1||BAR^P01|1|P|2.5\r${['IN1', '1', 'PLAN', '123', 'INSURER', ...Array<string>(11).fill(''), 'ROE^JANE'].join('|')}\r`, { confidence: 'high', evidence: ['HL7 v2 message'] }],
+    ['HL7 v2 ACK', 'MSH|^~\\&|LAB|LAB|EPIC|HOSP|202611240931||ACK^A01|124|P|2.5\rMSA|AA|123\r', { confidence: 'low', evidence: ['HL7 v2 message without patient data'] }],
+    ['HL7 v2 MFN (a master file update)', 'MSH|^~\\&|A|B|C|D|1||MFN^M02|1|P|2.5\rMFI|PRA||UPD\rMFE|MAD|||12345\rSTF|12345||SMITH^JOHN^^^DR\r', { confidence: 'low', evidence: ['HL7 v2 message without patient data'] }],
+    ['HL7 v2 with an empty NK1 name', 'MSH|^~\\&|A|B|C|D|1||ADT^A08|1|P|2.5\rNK1|1||SPO\r', { confidence: 'low', evidence: ['HL7 v2 message without patient data'] }],
+    // FHIR
+    ['FHIR Patient', '{"resourceType": "Patient", "id": "example", "name": [{"family": "Roe"}]}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
+    ['FHIR RelatedPerson', '{"resourceType":"RelatedPerson","patient":{"reference":"Patient/1"}}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
+    ['FHIR Observation about a patient', '{"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/123"}, "valueQuantity": {"value": 7.2}}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
+    ['FHIR Coverage with a beneficiary', '{"resourceType":"Coverage","beneficiary":{"identifier":{"value":"x"}}}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
+    ['FHIR ExplanationOfBenefit with a patient', '{"resourceType":"ExplanationOfBenefit","patient":{"display":"x"}}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
+    ['FHIR Bundle holding a Patient', '{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Organization"}},{"resource":{"resourceType":"Patient","id":"1"}}]}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
+    ['FHIR CapabilityStatement', '{"resourceType": "CapabilityStatement", "status": "active", "kind": "instance"}', { confidence: 'low', evidence: ['FHIR resource (JSON) without patient data'] }],
+    ['FHIR ValueSet', '{"resourceType":"ValueSet","url":"http://example.org/vs","compose":{"include":[{"system":"http://loinc.org"}]}}', { confidence: 'low', evidence: ['FHIR resource (JSON) without patient data'] }],
+    ['FHIR OperationOutcome', '{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found"}]}', { confidence: 'low', evidence: ['FHIR resource (JSON) without patient data'] }],
+    ['FHIR Bundle of organisations, practitioners and locations', '{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Organization","name":"Clinic"}},{"resource":{"resourceType":"Practitioner","name":[{"family":"Smith"}]}},{"resource":{"resourceType":"Location"}}]}', { confidence: 'low', evidence: ['FHIR resource (JSON) without patient data'] }],
+    ['FHIR XML Patient', '<Patient xmlns="http://hl7.org/fhir"><name><family value="Roe"/></name></Patient>', { confidence: 'high', evidence: ['FHIR resource (XML)'] }],
+    ['FHIR XML Condition about a patient', '<Condition xmlns="http://hl7.org/fhir"><subject><reference value="Patient/1"/></subject></Condition>', { confidence: 'high', evidence: ['FHIR resource (XML)'] }],
+    ['FHIR XML CodeSystem', '<CodeSystem xmlns="http://hl7.org/fhir"><url value="http://example.org"/></CodeSystem>', { confidence: 'low', evidence: ['FHIR resource (XML) without patient data'] }],
+    ['JSON that is not FHIR', '{"resourceType": "Widget", "subject": {"reference": "x"}}', undefined],
+    // C-CDA
+    ['C-CDA with a recordTarget', '<ClinicalDocument xmlns="urn:hl7-org:v3"><recordTarget><patientRole><id extension="1"/></patientRole></recordTarget></ClinicalDocument>', { confidence: 'high', evidence: ['C-CDA document'] }],
+    ['C-CDA template without a recordTarget', '<ClinicalDocument xmlns="urn:hl7-org:v3"><title>Template</title></ClinicalDocument>', { confidence: 'low', evidence: ['C-CDA document without patient data'] }],
+    // X12, every segment terminator
+    ['X12 837 with a subscriber', x12('*', '~', ['GS*HC*S*R*20261124*0930*1*X*005010X222A1', 'ST*837*0001*005010X222A1', 'NM1*IL*1*ROE*JANE****MI*123', 'SE*3*0001']), { confidence: 'high', evidence: ['X12 837 transaction'] }],
+    ['X12 270 eligibility inquiry, subscriber loop (2000C/2100C)', x12('*', '~', ['ST*270*0001*005010X279A1', 'HL*1**20*1', 'NM1*PR*2*PAYER', 'HL*3*2*22*0', 'NM1*IL*1*ROE*JANE', 'SE*6*0001']), { confidence: 'high', evidence: ['X12 270 transaction'] }],
+    ['X12 271 with newline terminators', x12('*', '\n', ['ST*271*0001', 'HL*3*2*22*0', 'NM1*IL*1*ROE', 'EB*1', 'SE*5*0001']), { confidence: 'high', evidence: ['X12 271 transaction'] }],
+    ['X12 276 with | separators and a control-character terminator', x12('|', '\u001e', ['ST*276*0001', 'HL*4*3*22*0', 'NM1*QC*1*ROE*JANE', 'SE*4*0001']), { confidence: 'high', evidence: ['X12 276 transaction'] }],
+    ['X12 277 claim status', x12('*', '~\r\n', ['ST*277*0001', 'NM1*QC*1*ROE', 'SE*3*0001']), { confidence: 'high', evidence: ['X12 277 transaction'] }],
+    ['X12 278 prior authorisation', x12('+', "'", ['ST*278*0001', 'HL*3*2*22*1', 'NM1*IL*1*ROE', 'SE*4*0001']), { confidence: 'high', evidence: ['X12 278 transaction'] }],
+    ['X12 834 enrolment (INS member level)', x12('*', '~', ['ST*834*0001*005010X220A1', 'INS*Y*18*021*28*A', 'NM1*IL*1*ROE*JANE', 'SE*4*0001']), { confidence: 'high', evidence: ['X12 834 transaction'] }],
+    ['X12 820 premium payment with individuals', x12('*', '~', ['ST*820*0001*005010X218', 'ENT*1', 'NM1*IL*1*ROE*JANE', 'RMR*IK*123**100', 'SE*5*0001']), { confidence: 'high', evidence: ['X12 820 transaction'] }],
+    ['X12 820 premium payment without individuals', x12('*', '~', ['ST*820*0001*005010X218', 'BPR*C*1000', 'RMR*IK*123**1000', 'SE*4*0001']), { confidence: 'low', evidence: ['X12 820 transaction without patient data'] }],
+    ['X12 999 acknowledgement', x12('*', '~', ['GS*FA*R*S*20261124*0931*2*X*005010X231A1', 'ST*999*0001*005010X231A1', 'AK1*HC*1*005010X222A1', 'IK5*A', 'AK9*A*1*1*1', 'SE*5*0001']), { confidence: 'low', evidence: ['X12 999 acknowledgement without patient data'] }],
+    ['X12 997 acknowledgement', x12('*', '~', ['ST*997*0001', 'AK1*HC*1', 'AK9*A*1*1*1', 'SE*4*0001']), { confidence: 'low', evidence: ['X12 997 acknowledgement without patient data'] }],
+    ['X12 TA1 interchange acknowledgement', x12('*', '~', ['TA1*000000001*261124*0930*A*000']), { confidence: 'low', evidence: ['X12 TA1 acknowledgement without patient data'] }],
+    ['X12 850 purchase order is not clinical', x12('*', '~', ['ST*850*0001', 'BEG*00*SA*PO1', 'SE*3*0001']), undefined],
+    ['X12 837 without its ISA envelope', 'ST*837*0001*005010X222A1~NM1*QC*1*ROE~SE*3*0001~', { confidence: 'high', evidence: ['X12 837 transaction'] }],
+  ])('%s', (_name, text, expected) => {
+    const found = clinicalFormatDetector.detect(text);
+    if (!expected) return expect(found).toBeUndefined();
+    expect(found).toMatchObject({ category: 'CLINICAL_FORMAT', ...expected });
+  });
+
+  it.each<[string, string, boolean]>([
+    ['HL7 ADT with a PID', 'MSH|^~\\&|A|B|C|D|1||ADT^A01|1|P|2.5\rPID|1||00123456^^^H^MR||ROE^JANE\r', true],
+    ['HL7 ACK', 'MSH|^~\\&|A|B|C|D|1||ACK^A01|1|P|2.5\rMSA|AA|1\r', false],
+    ['FHIR CapabilityStatement', '{"resourceType":"CapabilityStatement","status":"active"}', false],
+    ['X12 999', x12('*', '~', ['ST*999*0001', 'AK9*A*1*1*1', 'SE*3*0001']), false],
+  ])('the verdict: %s is PHI only with an individual (%s)', (_name, text, phi) => {
+    const v = inspectText(text);
+    expect(v.phi).toBe(phi);
+    expect(v.findings.some((f) => f.category === 'CLINICAL_FORMAT')).toBe(true);
+    expect(v.categories.includes('CLINICAL_FORMAT')).toBe(phi);
+  });
+
+  it.each<[string, () => string]>([
+    ['a million HL7-looking lines', () => 'MSH|^~\\&|A\r' + 'NK1|1|\r'.repeat(1_000_000)],
+    ['many ISA headers without segments', () => 'ISA*00*'.repeat(500_000)],
+    ['an interchange without IEA and many segments', () => isa() + 'NM1*PR*2*X~'.repeat(300_000)],
+    ['many resourceType keys', () => '{"resourceType":"Organization",'.repeat(200_000) + '"subject":{' + ' '.repeat(1_000_000)],
+    ['an unterminated FHIR XML tag', () => '<Observation ' + 'a="b" '.repeat(1_000_000)],
+    ['an unterminated ClinicalDocument tag', () => '<ClinicalDocument ' + 'x'.repeat(5_000_000)],
+  ])('hostile text finishes quickly: %s', (_name, make) => {
+    const text = make();
+    const start = Date.now();
+    clinicalFormatDetector.detect(text);
+    expect(Date.now() - start).toBeLessThan(3000);
   });
 });

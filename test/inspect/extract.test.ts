@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { extractMessage } from '../../src/inspect/extract.js';
 import { inspectExtracted } from '../../src/inspect/verdict.js';
 import { requireTool } from '../helpers/peers.js';
+import { zip } from '../fixtures/dlp-corpus/containers.js';
 
 const run = promisify(execFile);
 
@@ -88,13 +89,16 @@ describe('extractMessage', () => {
     }
   });
 
-  it('a part whose Content-Type cannot be parsed is not fully scanned, never an exception (found by fuzzing)', async () => {
+  it.each<[string, string, string, boolean]>([
+    ['text', 'MRN 00123456', 'text', false],
+    ['binary', '\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008'.repeat(8), 'unsupported', true],
+  ])('a part whose Content-Type cannot be parsed is read by its bytes (%s), never an exception (found by fuzzing)', async (_name, body, handling, notFullyScanned) => {
     // mailparser reports its content type as `false`: this was a TypeError thrown out of the parser's
     // event handler (an uncaught exception: a dead inspection thread, or the daemon with threads: 0) and a walk that never settled
-    const raw = Buffer.from('From: a@example.com\r\nContent-Type: multipart/mixed; boundary="p"\r\n\r\n--p\r\nContent-Type: text/plain\r\n\r\nhello\r\n--p\r\nContent-Type: ;;;\r\nContent-Disposition: attachment; filename="x.bin"\r\n\r\nMRN 00123456\r\n--p--\r\n');
+    const raw = Buffer.from(`From: a@example.com\r\nContent-Type: multipart/mixed; boundary="p"\r\n\r\n--p\r\nContent-Type: text/plain\r\n\r\nhello\r\n--p\r\nContent-Type: ;;;\r\nContent-Disposition: attachment; filename="x.bin"\r\n\r\n${body}\r\n--p--\r\n`);
     const x = await walk(raw);
-    expect(x.attachments).toEqual([{ filename: 'x.bin', contentType: 'application/octet-stream', size: expect.any(Number) as unknown, handling: 'unsupported' }]);
-    expect(x.notFullyScanned).toBe(true);
+    expect(x.attachments).toEqual([{ filename: 'x.bin', contentType: 'application/octet-stream', size: expect.any(Number) as unknown, handling }]);
+    expect(x.notFullyScanned).toBe(notFullyScanned);
   });
 
   it.each([
@@ -170,5 +174,79 @@ describe('text attachments in other encodings', () => {
   ])('%s', async (_name, content, contentType) => {
     const x = await walk(await compose({ subject: 'list', text: 'attached', attachments: [{ filename: 'list.csv', content, contentType }] }));
     expect(inspectExtracted(x).categories).toContain('SSN');
+  });
+});
+
+describe('Office documents as the reader sees them', () => {
+  const part = (name: string, xml: string) => ({ name, data: Buffer.from(xml) });
+  it.each<[string, string, Buffer, string]>([
+    ['a DOCX with the SSN split over runs', 'note.docx', zip([part('word/document.xml', '<w:document><w:body><w:p><w:r><w:t xml:space="preserve">Patient SSN: 536-2</w:t></w:r><w:proofErr w:type="spellStart"/><w:r w:rsidR="00AB"><w:rPr><w:b/></w:rPr><w:t>2-12</w:t></w:r><w:bookmarkStart w:id="0" w:name="x"/><w:r><w:t>34</w:t></w:r></w:p></w:body></w:document>')]), 'SSN'],
+    ['a DOCX with the MRN in its header', 'letter.docx', zip([part('word/document.xml', '<w:document><w:body><w:p><w:r><w:t>Dear colleague</w:t></w:r></w:p></w:body></w:document>'), part('word/header1.xml', '<w:hdr><w:p><w:r><w:t>MRN: 0012</w:t></w:r><w:r><w:t>3456</w:t></w:r></w:p></w:hdr>')]), 'MRN'],
+    ['an XLSX with a rich-text SSN cell', 'list.xlsx', zip([part('xl/worksheets/sheet1.xml', '<worksheet><sheetData><row><c t="s"><v>0</v></c><c t="s"><v>1</v></c></row></sheetData></worksheet>'), part('xl/sharedStrings.xml', '<sst><si><t>SSN</t></si><si><r><t>536-2</t></r><r><rPr><b/></rPr><t>2-1234</t></r></si></sst>')]), 'SSN'],
+    ['a PPTX with the date of birth split over runs', 'deck.pptx', zip([part('ppt/slides/slide1.xml', '<p:sld><a:p><a:r><a:t>DOB: 04/1</a:t></a:r><a:r><a:t>7/1968</a:t></a:r></a:p></p:sld>')]), 'DOB'],
+    ['an ODT with the SSN split over spans', 'note.odt', zip([part('mimetype', 'application/vnd.oasis.opendocument.text'), part('content.xml', '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"><office:body><office:text><text:p>SSN: <text:span>536-2</text:span><text:span>2-1234</text:span></text:p></office:text></office:body></office:document-content>')]), 'SSN'],
+  ])('%s', async (_name, filename, content, category) => {
+    const x = await walk(await compose({ subject: 'document', text: 'attached', attachments: [{ filename, content }] }));
+    expect(x.notFullyScanned).toBe(false);
+    expect(x.attachments.map((a) => a.handling)).toEqual(['archive']);
+    expect(inspectExtracted(x).categories).toContain(category);
+  });
+});
+
+describe('content sniffing: the bytes decide, not the name or the declared type', () => {
+  const hl7 = 'MSH|^~\\&|EPIC|HOSP|LAB|LAB|202611240930||ADT^A01|123|P|2.5\rPID|1||00123456^^^HOSP^MR||ROE^JANE||19680417|F\r';
+  const ccda = '<?xml version="1.0"?><ClinicalDocument xmlns="urn:hl7-org:v3"><recordTarget><patientRole><id extension="00123456"/><patient><name><given>Avery</given><family>Testperson</family></name></patient></patientRole></recordTarget></ClinicalDocument>';
+  const csv = 'name,ssn,diagnosis\nAvery Testperson,SSN 536-22-1234,asthma\n';
+  const docx = zip([{ name: 'word/document.xml', data: Buffer.from('<w:document><w:body><w:p><w:r><w:t>SSN 536-22-1234</w:t></w:r></w:p></w:body></w:document>') }]);
+  const ole2 = Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(600, 0)]);
+  const random = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) % 251));
+  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), random]);
+  it.each<[string, string, string, Buffer, string, boolean, string?]>([
+    ['HL7 v2 as export.dat (octet-stream)', 'export.dat', 'application/octet-stream', Buffer.from(hl7), 'text', false, 'CLINICAL_FORMAT'],
+    ['HL7 v2 without an extension', 'results', 'application/octet-stream', Buffer.from(hl7), 'text', false, 'CLINICAL_FORMAT'],
+    ['HL7 v2 as file.hl7.bin (x-unknown)', 'file.hl7.bin', 'application/x-unknown', Buffer.from(hl7), 'text', false, 'CLINICAL_FORMAT'],
+    ['C-CDA as summary.ccd (octet-stream)', 'summary.ccd', 'application/octet-stream', Buffer.from(ccda), 'text', false, 'CLINICAL_FORMAT'],
+    ['CSV in UTF-16 with a BOM as data.bin', 'data.bin', 'application/octet-stream', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]), 'text', false, 'SSN'],
+    ['CSV in UTF-16 without a BOM', 'data.bin', 'application/octet-stream', Buffer.from(csv, 'utf16le'), 'text', false, 'SSN'],
+    ['CSV in an 8-bit code page', 'list', 'application/octet-stream', Buffer.from(`${csv}caf\u00e9\n`, 'latin1'), 'text', false, 'SSN'],
+    ['a DOCX as attachment.bin', 'attachment.bin', 'application/octet-stream', docx, 'archive', false, 'SSN'],
+    ['a DOCX sent as text/plain', 'note.txt', 'text/plain', docx, 'archive', false, 'SSN'],
+    ['a PDF sent as octet-stream without a name', 'document', 'application/octet-stream', Buffer.from('%PDF-1.7 broken'), 'pdf', true],
+    ['a PDF sent as text/plain', 'report.txt', 'text/plain', Buffer.from('%PDF-1.7 broken'), 'pdf', true],
+    ['HTML sent as octet-stream', 'page', 'application/octet-stream', Buffer.from('<!DOCTYPE html><html><body><p>SSN&nbsp;536&#45;22&#45;1234</p></body></html>'), 'text', false, 'SSN'],
+    ['a legacy Word file (OLE2) named .dat', 'old.dat', 'application/octet-stream', ole2, 'unsupported', true],
+    ['binary content declared as text/plain', 'notes.txt', 'text/plain', random, 'unsupported', true],
+    ['binary content of an unknown type', 'blob', 'application/x-unknown', random, 'unsupported', true],
+    ['a PNG named .dat', 'image.dat', 'application/octet-stream', png, 'binary', false],
+    ['an S/MIME signature', 'smime.p7s', 'application/pkcs7-signature', random, 'binary', false],
+    ['a DICOM file named .bin', 'study.bin', 'application/octet-stream', Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.alloc(64)]), 'dicom', false, 'CLINICAL_FORMAT'],
+  ])('%s', async (_name, filename, contentType, content, handling, notFullyScanned, category) => {
+    const x = await walk(await compose({ subject: 'file', text: 'attached', attachments: [{ filename, content, contentType }] }));
+    expect(x.attachments.map((a) => a.handling)).toEqual([handling]);
+    expect(x.notFullyScanned).toBe(notFullyScanned);
+    if (category) expect(inspectExtracted(x).categories).toContain(category);
+  });
+
+  it.each<[string, string, Buffer, string | undefined, boolean]>([
+    ['CCD_export.dat', 'C-CDA under any name', Buffer.from(ccda), 'CLINICAL_FORMAT', false],
+    ['results', 'HL7 v2 without an extension', Buffer.from(hl7), 'CLINICAL_FORMAT', false],
+    ['summary.cda', 'a .cda file', Buffer.from(ccda), 'CLINICAL_FORMAT', false],
+    ['export.bin', 'a nested DOCX under another name', docx, 'SSN', false],
+    ['list.dat', 'UTF-16 text', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]), 'SSN', false],
+    ['old.doc', 'a legacy Word file', ole2, undefined, true],
+    ['blob', 'unknown binary', random, undefined, true],
+    ['photo.jpg', 'an image', Buffer.concat([Buffer.from('ffd8ffe0', 'hex'), random]), undefined, false],
+    ['__MACOSX/._list.csv', 'a macOS resource fork', Buffer.concat([Buffer.from('00051607', 'hex'), random]), undefined, false],
+  ])('inside a ZIP: %s (%s)', async (name, _what, data, category, notFullyScanned) => {
+    const archive = zip([{ name, data }]);
+    const x = await walk(await compose({ subject: 'files', text: 'attached', attachments: [{ filename: 'files.zip', content: archive }] }));
+    expect(x.notFullyScanned).toBe(notFullyScanned);
+    if (category) expect(inspectExtracted(x).categories).toContain(category);
+  });
+
+  it('keeps the limits: a text attachment over the size limit is cut and says so', async () => {
+    const x = await walk(await compose({ subject: 's', text: 'x', attachments: [{ filename: 'export.dat', content: Buffer.from('a'.repeat(300_000)), contentType: 'application/octet-stream' }] }), { maxTextChars: 1_000_000, maxAttachmentBytes: 100_000, maxAttachments: 10, maxPdfBytes: 1000 });
+    expect(x.attachments.map((a) => a.handling)).toEqual(['text']);
+    expect(x.reasons).toContain('attachment 1 larger than the scan limit');
   });
 });

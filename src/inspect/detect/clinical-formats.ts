@@ -1,31 +1,164 @@
 /**
  * Structured clinical data: HL7 v2 messages, FHIR resources (JSON or XML),
- * C-CDA documents, X12 837/835 claims and remittances, DICOM files. Finding
- * one means the content is clinical data, whatever else it holds.
+ * C-CDA documents, X12 healthcare transactions (837/835 claims and
+ * remittances, 270/271 eligibility, 276/277 claim status, 278 prior
+ * authorisation, 834 enrolment, 820 premium payment), DICOM files.
+ *
+ * A format is PHI only when it carries an individual: an HL7 v2 message with
+ * a PID segment (or an insured, guarantor or next of kin with a name), FHIR
+ * with a Patient, RelatedPerson or Person, or a resource whose subject,
+ * patient or beneficiary refers to one, a C-CDA document with its
+ * recordTarget, an X12 transaction with subscriber, patient, dependent or
+ * member loops. That is a high-confidence finding. The same format without
+ * an individual (an HL7 ACK or master file update, a FHIR
+ * CapabilityStatement, ValueSet or Bundle of organisations, an X12 999
+ * acknowledgement) is a low-confidence finding: clinical plumbing, not
+ * PHI by itself. Evidence carries labels only, never values.
+ *
+ * Every test is a regular expression without nested quantifiers or a
+ * single pass over segments: linear in the text's length.
  */
 import type { Detector, Finding } from './types.js';
 
-interface FormatRule {
-  readonly id: string;
+interface Format {
   readonly label: string;
-  readonly test: RegExp;
+  readonly individual: boolean;
 }
 
-const RULES: readonly FormatRule[] = [
-  { id: 'hl7v2', label: 'HL7 v2 message', test: /(?:^|[\r\n])MSH\|\^~\\&/ },
-  { id: 'fhir-json', label: 'FHIR resource (JSON)', test: /"resourceType"\s*:\s*"(?:Patient|Observation|Condition|Encounter|MedicationRequest|MedicationStatement|DiagnosticReport|Procedure|AllergyIntolerance|Immunization|Bundle|Claim|ExplanationOfBenefit|Coverage|DocumentReference|CarePlan)"/ },
-  { id: 'fhir-xml', label: 'FHIR resource (XML)', test: /<(?:Patient|Observation|Condition|Bundle|Encounter|DiagnosticReport)\b[^>]*xmlns="http:\/\/hl7\.org\/fhir"/ },
-  { id: 'c-cda', label: 'C-CDA document', test: /<ClinicalDocument\b[^>]*urn:hl7-org:v3/ },
-  { id: 'x12-837-835', label: 'X12 837/835 transaction', test: /ISA\*[^~\n]{0,120}~?[\s\S]{0,400}?ST\*(?:837|835)\*/ },
-];
+/** Lines of a segment-based format, each cut to this many characters for the field checks. */
+const MAX_SEGMENT = 4096;
+
+function hl7v2(text: string): Format | undefined {
+  if (!/(?:^|[\r\n])MSH\|\^~\\&/.test(text)) return undefined;
+  const sep = '|';
+  if (/(?:^|[\r\n])PID\|/.test(text)) return { label: 'HL7 v2 message', individual: true };
+  // an insured (IN1-16), guarantor (GT1-3) or next of kin (NK1-2) with a name
+  const field: Record<string, number> = { IN1: 16, GT1: 3, NK1: 2 };
+  const re = /(?:^|[\r\n])(IN1|GT1|NK1)\|/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const start = m.index + m[0].length - 4;
+    const end = text.slice(start, start + MAX_SEGMENT).search(/[\r\n]/);
+    const fields = text.slice(start, end < 0 ? start + MAX_SEGMENT : start + end).split(sep);
+    if (/[A-Za-z]/.test(fields[field[m[1] as string] ?? 0] ?? '')) return { label: 'HL7 v2 message', individual: true };
+  }
+  return { label: 'HL7 v2 message', individual: false };
+}
+
+/** FHIR resource types recognised as FHIR. */
+const FHIR_TYPES =
+  'Patient|RelatedPerson|Person|Observation|Condition|Encounter|EpisodeOfCare|MedicationRequest|MedicationStatement|MedicationAdministration|MedicationDispense|DiagnosticReport|Procedure|AllergyIntolerance|Immunization|ImagingStudy|Specimen|ServiceRequest|Appointment|CarePlan|CareTeam|Goal|FamilyMemberHistory|QuestionnaireResponse|Composition|DocumentReference|Consent|Communication|Flag|RiskAssessment|ClinicalImpression|DetectedIssue|AdverseEvent|DeviceRequest|NutritionOrder|Claim|ClaimResponse|ExplanationOfBenefit|Coverage|CoverageEligibilityRequest|CoverageEligibilityResponse|Account|Invoice|ChargeItem|Bundle|Organization|Practitioner|PractitionerRole|Location|HealthcareService|Endpoint|Device|Medication|Substance|CapabilityStatement|ValueSet|CodeSystem|ConceptMap|StructureDefinition|SearchParameter|OperationDefinition|OperationOutcome|Questionnaire|Parameters|Subscription|AuditEvent|Provenance|Binary|List|Group|Library|Measure|MeasureReport|PlanDefinition|ActivityDefinition|ImplementationGuide|NamingSystem|TerminologyCapabilities';
+const PERSON_TYPES = new Set(['Patient', 'RelatedPerson', 'Person']);
+
+function fhirJson(text: string): Format | undefined {
+  const re = new RegExp(`"resourceType"\\s{0,20}:\\s{0,20}"(${FHIR_TYPES})"`, 'g');
+  let found = false;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    found = true;
+    if (PERSON_TYPES.has(m[1] as string)) return { label: 'FHIR resource (JSON)', individual: true };
+  }
+  if (!found) return undefined;
+  // a resource about a patient: its subject, patient or beneficiary refers to one
+  const about = /"(?:subject|patient|beneficiary)"\s{0,20}:\s{0,20}\{[^{}]{0,400}?"(?:reference|identifier|display)"\s{0,20}:/;
+  return { label: 'FHIR resource (JSON)', individual: about.test(text) };
+}
+
+function fhirXml(text: string): Format | undefined {
+  const re = new RegExp(`<(${FHIR_TYPES})\\b[^<>]{0,1000}xmlns="http://hl7\\.org/fhir"`, 'g');
+  const m = re.exec(text);
+  if (!m) return undefined;
+  const individual = /<(?:Patient|RelatedPerson|Person)[\s>]/.test(text) || /<(?:subject|patient|beneficiary)>\s{0,200}<(?:reference|identifier|display)\b/.test(text);
+  return { label: 'FHIR resource (XML)', individual };
+}
+
+function ccda(text: string): Format | undefined {
+  if (!/<ClinicalDocument\b[^<>]{0,2000}urn:hl7-org:v3/.test(text)) return undefined;
+  return { label: 'C-CDA document', individual: /<(?:recordTarget|patientRole)[\s>]/.test(text) };
+}
+
+/** X12 transaction sets of healthcare (HIPAA) and their acknowledgements. */
+const X12_HEALTH = new Set(['270', '271', '275', '276', '277', '278', '820', '834', '835', '837']);
+const X12_ACK = new Set(['997', '999']);
+/** NM1 entity codes of a person the transaction is about: insured/subscriber, patient, dependent, policyholder. */
+const X12_PERSON = new Set(['IL', 'QC', '03', 'QE']);
+
+interface X12Scan {
+  readonly sets: Set<string>;
+  individual: boolean;
+  ta1: boolean;
+}
+
+/** Walks the segments from `start`, separated by `term`, elements by `sep`, to the interchange's end (IEA); returns where it stopped. */
+function scanX12(text: string, start: number, sep: string, term: string, into: X12Scan): number {
+  let i = start;
+  while (i < text.length) {
+    let end = text.indexOf(term, i);
+    if (end < 0) end = text.length;
+    // newlines around the segment terminator are layout
+    let a = i;
+    while (a < end && (text[a] === '\r' || text[a] === '\n' || text[a] === ' ')) a++;
+    const seg = text.slice(a, Math.min(end, a + 64));
+    const id = seg.slice(0, seg.indexOf(sep) >= 0 ? seg.indexOf(sep) : seg.length);
+    if (id === 'IEA') return end;
+    const el = seg.split(sep);
+    if (id === 'ST') into.sets.add((el[1] ?? '').trim());
+    else if (id === 'TA1') into.ta1 = true;
+    else if (id === 'INS') into.individual = true;
+    else if (id === 'NM1' && X12_PERSON.has((el[1] ?? '').trim())) into.individual = true;
+    else if (id === 'HL' && /^2[23]$/.test((el[3] ?? '').trim())) into.individual = true; // 2000C subscriber, 2000D dependent
+    i = end + term.length;
+  }
+  return text.length;
+}
+
+function x12(text: string): Format | undefined {
+  const scan: X12Scan = { sets: new Set(), individual: false, ta1: false };
+  // an interchange: ISA, the element separator (the 4th character), ISA01 (two digits); the
+  // segment terminator follows ISA16, the 16th element (the 106th character of a well-formed ISA)
+  const isa = /(?:^|[^A-Za-z0-9])ISA([^A-Za-z0-9 \r\n])\d\d\1/g;
+  let envelopes = 0;
+  for (let m = isa.exec(text); m && envelopes < 100; m = isa.exec(text)) {
+    envelopes++;
+    const sep = m[1] as string;
+    const begin = m.index + m[0].indexOf('ISA');
+    let pos = begin;
+    let count = 0;
+    while (count < 16 && pos < begin + 200) {
+      pos = text.indexOf(sep, pos + 1);
+      if (pos < 0) break;
+      count++;
+    }
+    if (count < 16 || pos < 0) continue;
+    let term = text[pos + 2];
+    if (term === undefined || term === sep) continue;
+    if (term === '\r' && text[pos + 3] === '\n') term = '\r\n';
+    // the next interchange is looked for after this one: each character is read once
+    isa.lastIndex = Math.max(isa.lastIndex, scanX12(text, pos + 2 + term.length, sep, term, scan));
+  }
+  // a transaction without its interchange envelope: ST*837* and the usual separators
+  if (envelopes === 0 && /(?:^|[~\r\n])ST\*(?:27[0-8]|820|83[457]|99[79])\*/.test(text)) scanX12(text, 0, '*', /~/.test(text) ? '~' : '\n', scan);
+  const health = [...scan.sets].filter((s) => X12_HEALTH.has(s)).sort();
+  const acks = [...scan.sets].filter((s) => X12_ACK.has(s)).sort();
+  if (health.length > 0) return { label: `X12 ${health.join('/')} transaction`, individual: scan.individual };
+  if (acks.length > 0 || (scan.ta1 && envelopes > 0)) return { label: `X12 ${acks.length > 0 ? acks.join('/') : 'TA1'} acknowledgement`, individual: false };
+  return undefined;
+}
+
+const FORMATS: readonly ((text: string) => Format | undefined)[] = [hl7v2, fhirJson, fhirXml, ccda, x12];
 
 export const clinicalFormatDetector: Detector = {
   id: 'clinical-format',
   category: 'CLINICAL_FORMAT',
   detect(text: string): Finding | undefined {
-    const hits = RULES.filter((r) => r.test.test(text));
+    const hits = FORMATS.map((f) => f(text)).filter((f): f is Format => f !== undefined);
     if (hits.length === 0) return undefined;
-    return { detector: 'clinical-format', category: 'CLINICAL_FORMAT', count: hits.length, confidence: 'high', evidence: hits.map((h) => h.label) };
+    const individual = hits.some((h) => h.individual);
+    return {
+      detector: 'clinical-format',
+      category: 'CLINICAL_FORMAT',
+      count: hits.length,
+      confidence: individual ? 'high' : 'low',
+      evidence: hits.map((h) => (h.individual ? h.label : `${h.label} without patient data`)),
+    };
   },
 };
 
