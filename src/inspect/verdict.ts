@@ -19,6 +19,8 @@ import { abaRoutingDetector, bankAccountDetector, itinDetector, paymentCardDetec
 import { cptDetector, icd10Detector, ndcDetector } from './detect/medical-codes.js';
 import { customIdentifierDetector, dobDetector, mrnDetector, personNameDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
 import { personAnchors } from './detect/person-mentions.js';
+import { inZone, signatureZones } from './detect/signature.js';
+import { labelTables } from './detect/tables.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
 export const DEFAULT_DETECTORS: readonly Detector[] = [
@@ -46,12 +48,10 @@ export interface Verdict {
   readonly findings: readonly Finding[];
   readonly phi: boolean;
   readonly phiConfidence?: Confidence | undefined;
+  /** Why it is PHI (for `policy test --explain`). */
+  readonly phiBasis?: PhiBasis | undefined;
   /** Categories found at medium confidence or more (what policy rules test). */
   readonly categories: readonly string[];
-}
-
-function identifierSpans(text: string, detectors: readonly Detector[], identifierCategories: ReadonlySet<string>): { index: number; length: number }[] {
-  return detectors.filter((d) => identifierCategories.has(d.category) && d.locate).flatMap((d) => d.locate?.(text) ?? []);
 }
 
 /** What to look for: the detectors, and which categories identify a person (for the PHI verdict). */
@@ -76,37 +76,117 @@ function strongIdentifier(f: Finding, identifierCategories: ReadonlySet<string>)
   return identifierCategories.has(f.category) && !WEAK_CATEGORIES.has(f.category) && CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium;
 }
 
+/**
+ * Identifiers that exist only because a person is a patient or a health-plan
+ * member (a medical record number, a Medicare number, a member id): found
+ * with their keyword they are PHI by themselves — the fact of care is health
+ * information. An SSN or a bank account is not: payroll mail holds them too.
+ */
+export const PATIENT_ID_CATEGORIES: ReadonlySet<string> = new Set(['MRN', 'MEDICARE_MBI', 'MEMBER_ID']);
+
 /** How far (characters) health information may lie from a name, an address or a patient's phone to be about that person. */
 export const ANCHOR_WINDOW = 400;
 
-export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES): Verdict {
-  const findings = detectors.map((d) => d.detect(text)).filter((f): f is Finding => f !== undefined);
-  const categories = [...new Set(findings.filter((f) => CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'HEALTH_TERM').map((f) => f.category))];
-  // a clinical format is PHI when it carries an individual (high); without one (an HL7 ACK, a FHIR ValueSet, an X12 999) it is not
-  const clinical = findings.some((f) => f.category === 'CLINICAL_FORMAT' && f.confidence === 'high');
-  if (clinical) return { findings, categories: [...categories, 'PHI'], phi: true, phiConfidence: 'high' };
-  const health = findings.some((f) => HEALTH_CATEGORIES.has(f.category));
-  if (!health) return { findings, categories, phi: false };
-  const terms = healthSpans(text, detectors);
-  // an identifier of a person (SSN, MRN, DOB …) anywhere in the message with health information
-  if (findings.some((f) => strongIdentifier(f, identifierCategories))) {
-    const ids = identifierSpans(text, detectors, identifierCategories);
-    const near = ids.some((id) => terms.some((t) => Math.abs(t.index - id.index) <= window));
-    return { findings, categories: [...categories, 'PHI'], phi: true, phiConfidence: near ? 'high' : 'medium' };
-  }
-  // a person named (with a label, an honorific, a patient cue or a home address) with health information near
-  const anchors = personAnchors(text);
-  const about = anchors.filter((a) => terms.some((t) => t.index >= a.index - ANCHOR_WINDOW && t.index <= a.index + a.length + ANCHOR_WINDOW));
-  if (about.length === 0) return { findings, categories, phi: false };
-  const names = about.some((a) => a.kind !== 'patient-phone') && !categories.includes('PERSON_NAME') ? ['PERSON_NAME'] : [];
-  const near = about.some((a) => terms.some((t) => Math.abs(t.index - a.index) <= window));
-  return { findings, categories: [...categories, ...names, 'PHI'], phi: true, phiConfidence: near ? 'high' : 'medium' };
+/** Why a message is PHI: the rule, and the identifier and health information it rests on (categories, kinds and health terms; never a value). */
+export interface PhiBasis {
+  readonly rule: 'clinical-format' | 'patient-identifier' | 'identifier-and-health' | 'individual-and-health';
+  /** A category (SSN, MRN …) or the kind of mention (labelled-name, named-patient …). */
+  readonly identifier: string;
+  /** The health term, or the code category (ICD10 …), closest to it. */
+  readonly health?: string | undefined;
+  /** Characters between the two. */
+  readonly distance?: number | undefined;
 }
 
-/** Where the health information is: health terms, and codes found with their keywords. */
-function healthSpans(text: string, detectors: readonly Detector[]): { index: number; length: number }[] {
-  const codes = detectors.filter((d) => HEALTH_CATEGORIES.has(d.category) && d.category !== 'HEALTH_TERM' && d.locate).flatMap((d) => d.locate?.(text) ?? []);
+export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES): Verdict {
+  // a table's header labels every value in its column
+  const table = labelTables(text);
+  const findings = detectors.map((d) => d.detect(table)).filter((f): f is Finding => f !== undefined);
+  const categories = [...new Set(findings.filter((f) => CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'HEALTH_TERM').map((f) => f.category))];
+  const phi = (basis: PhiBasis, extra: readonly string[] = []): Verdict => ({
+    findings,
+    categories: [...new Set([...categories, ...extra, 'PHI'])],
+    phi: true,
+    phiConfidence: basis.distance === undefined || basis.distance <= window ? 'high' : 'medium',
+    phiBasis: basis,
+  });
+  // a clinical format is PHI when it carries an individual (high); without one (an HL7 ACK, a FHIR ValueSet, an X12 999) it is not
+  const clinical = findings.find((f) => f.category === 'CLINICAL_FORMAT' && f.confidence === 'high');
+  if (clinical) return phi({ rule: 'clinical-format', identifier: clinical.evidence[0] ?? 'CLINICAL_FORMAT' });
+  const patientId = findings.find((f) => PATIENT_ID_CATEGORIES.has(f.category) && f.confidence === 'high');
+  if (patientId) return phi({ rule: 'patient-identifier', identifier: patientId.category });
+  if (!findings.some((f) => HEALTH_CATEGORIES.has(f.category))) return { findings, categories, phi: false };
+  // health information about someone: not in a signature, not part of an organisation's name ("Home Health & Hospice")
+  const zones = signatureZones(table);
+  const terms = healthSpans(table, detectors).filter((t) => !inZone(zones, t.index) && !inOrganisationName(table, t.index, t.length));
+  if (terms.length === 0) return { findings, categories, phi: false };
+  // an identifier of a person (SSN, DOB …) anywhere in the message with health information
+  const strong = findings.filter((f) => strongIdentifier(f, identifierCategories)).map((f) => f.category);
+  if (strong.length) {
+    const ids = detectors.filter((d) => strong.includes(d.category) && d.locate).flatMap((d) => (d.locate?.(table) ?? []).map((span) => ({ ...span, category: d.category })));
+    const best = closest(ids, terms);
+    return phi({ rule: 'identifier-and-health', identifier: best?.from.category ?? strong[0] ?? '', health: best?.to.term, distance: best?.distance });
+  }
+  // a person named (with a label, an honorific, a patient cue or a home address) with health information near
+  const anchors = personAnchors(table).filter((a) => !inZone(zones, a.index));
+  const best = closest(anchors, terms);
+  if (!best || best.distance > ANCHOR_WINDOW) return { findings, categories, phi: false };
+  return phi({ rule: 'individual-and-health', identifier: best.from.kind, health: best.to.term, distance: best.distance }, best.from.kind === 'patient-phone' ? [] : ['PERSON_NAME']);
+}
+
+interface Span {
+  readonly index: number;
+  readonly length: number;
+}
+
+/** The closest pair (characters between them, 0 when they overlap). */
+function closest<A extends Span, B extends Span>(as: readonly A[], bs: readonly B[]): { from: A; to: B; distance: number } | undefined {
+  let best: { from: A; to: B; distance: number } | undefined;
+  for (const a of as) {
+    for (const b of bs) {
+      const distance = Math.max(0, b.index - (a.index + a.length), a.index - (b.index + b.length));
+      if (!best || distance < best.distance) best = { from: a, to: b, distance };
+    }
+  }
+  return best;
+}
+
+/** Where the health information is: health terms, and codes found with their keywords (named by category). */
+function healthSpans(text: string, detectors: readonly Detector[]): { index: number; length: number; term: string }[] {
+  const codes = detectors
+    .filter((d) => HEALTH_CATEGORIES.has(d.category) && d.category !== 'HEALTH_TERM' && d.locate)
+    .flatMap((d) => (d.locate?.(text) ?? []).map((span) => ({ ...span, term: d.category })));
   return [...healthTermSpans(text), ...codes];
+}
+
+/** Words that end an organisation's or a programme's name. */
+const ORGANISATION_WORD =
+  /^(?:center|centre|clinic|clinics|hospital|hospice|health|healthcare|institute|program|programme|services?|unit|department|foundation|society|association|group|associates|network|partners|care|walk|run|week|month|day|awareness|education|line|team|research|fund|alliance|coalition|league|council|clinique|klinik|klinikum|zentrum|centro|praxis|pharmacy|specialists|physicians|medicine|ward|floor|wing|suite|library|press|journal|magazine|college|university|school)$/i;
+
+/**
+ * A health term written as part of a capitalised name that holds an
+ * organisation word: "Riverside Cancer Center", "Northfield Home Health &
+ * Hospice", "Diabetes Education Program". Such a name is not health
+ * information about anyone.
+ */
+function inOrganisationName(text: string, index: number, length: number): boolean {
+  if (!/^\p{Lu}/u.test(text.slice(index, index + 1))) return false;
+  const lineStart = text.lastIndexOf('\n', index - 1) + 1;
+  const lineEndAt = text.indexOf('\n', index + length);
+  const before = text.slice(Math.max(lineStart, index - 80), index).split(/\s+/).filter(Boolean).reverse();
+  const after = text.slice(index + length, Math.min(lineEndAt < 0 ? text.length : lineEndAt, index + length + 80)).split(/\s+/).filter(Boolean);
+  const words: string[] = [];
+  for (const side of [before, after]) {
+    for (const raw of side) {
+      const w = raw.replace(/^[("'“]+|[)"'”,.;:!?]+$/g, '');
+      if (/^(?:&|and|of|for|the|de|du|des|für|y)$/i.test(w)) continue;
+      if (!/^\p{Lu}/u.test(w)) break;
+      words.push(w);
+      if (raw !== w && /[,.;:!?)]$/.test(raw)) break;
+    }
+  }
+  const own = text.slice(index, index + length).split(/\s+/);
+  return [...words, ...own.slice(1)].some((w) => ORGANISATION_WORD.test(w)) || (own.length === 1 && words.some((w) => ORGANISATION_WORD.test(w)));
 }
 
 /**
@@ -135,6 +215,7 @@ export function inspectExtracted(extracted: { texts: readonly string[]; dicom: b
     categories: [...new Set([...v.categories, ...(extracted.dicom ? ['CLINICAL_FORMAT', 'PHI'] : [])])],
     phi,
     phiConfidence: extracted.dicom ? 'high' : v.phiConfidence,
+    phiBasis: v.phi ? v.phiBasis : extracted.dicom ? { rule: 'clinical-format', identifier: 'DICOM file' } : undefined,
     notFullyScanned: extracted.notFullyScanned,
     scanReasons: extracted.reasons,
   };

@@ -14,6 +14,11 @@ describe('personAnchors: an individual named in the text, not the organisation o
     ['German and Spanish honorifics', 'Frau Hannah Becker und Sra. Lucía Fernández', ['honorific-name', 'honorific-name']],
     ['a patient cue before the name', 'Spoke with Maria Alvarez this morning.', ['named-patient']],
     ['a patient cue after the name', 'Wei Zhang was admitted on Tuesday.', ['named-patient']],
+    ['a name that started a drug', 'Per our call, Dorothy Okafor started sertraline last week.', ['named-patient']],
+    ['a name followed by a birth date', 'Casey Mockridge, DOB 01/02/1960', ['named-patient']],
+    ['French and Spanish honorifics in full', 'Madame Ingrid Ivanova et Señora Lucía Pérez', ['honorific-name', 'honorific-name']],
+    ['a route sheet line: name and home address', '10:00  Samuel Haddad, 4124 Franklin St, Marana - post-op hip precautions', ['name-with-address']],
+    ['a footer address after a separator', 'Mesa Verde Pediatrics · 6650 N Oracle Rd, Bldg C, Tucson, AZ 85704', []],
     ['a possessive with a clinical noun', "Kwame Mensah's biopsy came back.", ['named-patient']],
     ['a name with a home address', 'Deliver to Ana Ruiz\n221 Birch Lane, Apt 4, Dayton OH 45402', ['named-patient']],
     ['a name and a home address without a cue', 'Ana Ruiz\n221 Birch Lane, Apt 4, Dayton OH 45402', ['name-with-address']],
@@ -52,6 +57,9 @@ describe('personAnchors: an individual named in the text, not the organisation o
 describe('PHI needs health information about an individual', () => {
   it.each<[string, string, boolean]>([
     ['a named patient and a drug', 'Spoke with Maria Alvarez this morning about her insulin refill.', true],
+    ['a French post-op note', 'Madame Ingrid Ivanova a été opérée ce matin d’une cholécystite.', true],
+    ['a census table: names, addresses and hospice diagnoses', 'Name\tAddress\tService\nIngrid Haddad\t2118 Lincoln Ave, Cloquet, MN 55720\thospice - end-stage COPD', true],
+    ['a job posting signed with an address', 'Wir suchen eine Pflegekraft für die Intensivstation.\n\nDarnell Whitfield\nSekretariat Innere Medizin\nKlinikum am Stadtpark\nParkallee 14, 28209 Bremen', false],
     ['name, home address and care, no number', 'Home visit: Hannah Müller\n14 Elm Street, Springfield\nwound care and oxygen setup for her COPD.', true],
     ['a patient missing dialysis', 'Mrs. Okafor missed her dialysis session today.', true],
     ['admitted with pneumonia', 'Wei Zhang was admitted on Tuesday with pneumonia.', true],

@@ -4,7 +4,12 @@ import { inspectExtracted, inspectionProfile, inspectText, subjectSensitive, typ
 describe('inspectText: PHI is an identifier together with health information', () => {
   it.each<[string, string, Partial<Verdict>]>([
     ['identifier next to a condition', 'Patient DOB 04/17/1968 was diagnosed with type 2 diabetes last week.', { phi: true, phiConfidence: 'high' }],
-    ['MRN and a medication far apart', `MRN: 00123456\n${'Lorem ipsum dolor sit amet. '.repeat(20)}\nContinue metformin 500 mg.`, { phi: true, phiConfidence: 'medium' }],
+    ['a date of birth and a medication far apart', `DOB: 04/17/1968\n${'Lorem ipsum dolor sit amet. '.repeat(20)}\nContinue metformin 500 mg.`, { phi: true, phiConfidence: 'medium' }],
+    ['a medical record number alone: the fact of care', 'Please merge the duplicate chart, MRN: 00123456.', { phi: true, phiConfidence: 'high', phiBasis: { rule: 'patient-identifier', identifier: 'MRN' } }],
+    ['an account number among bank words is not a record number', 'Direct deposit: routing 021000021, acct # 00123456 at First Bank.', { phi: false }],
+    ['an SSN with the health term only in the organisation name', 'Please correct SSN 536-22-1234 for the new hire at Northfield Home Health & Hospice.', { phi: false }],
+    ['an SSN with the health term only in the signature', 'Please correct SSN 536-22-1234 in payroll.\n\nThanks,\nAmara Takahashi\nHospice Intake Coordinator', { phi: false }],
+    ['an SSN next to a condition', 'SSN 536-22-1234: his diabetes supplies are not covered.', { phi: true, phiBasis: { rule: 'identifier-and-health', identifier: 'SSN', health: 'diabetes' } }],
     ['SSN with an ICD code', 'SSN 536-22-1234, Dx: E11.9', { phi: true }],
     ['health words without an identifier', 'Join our diabetes awareness walk on Saturday!', { phi: false }],
     ['an identifier without health information', 'Please update my SSN 536-22-1234 in payroll.', { phi: false }],

@@ -37,19 +37,75 @@ const LABS = [
   'pathology', 'blood culture', 'urinalysis', 'toxicology', 'drug screen', 'hiv test', 'pregnancy test', 'genetic test', 'brca',
 ];
 
+/** Care, procedures and symptoms: what a visit, a route sheet or a referral says about a person's health. */
+const CARE = [
+  'infusion', 'iron infusion', 'infection', 'illness', 'flu-like illness', 'ear infection', 'urinary tract infection', 'uti', 'wound', 'wound care',
+  'dressing change', 'picc', 'picc line', 'catheter', 'central line', 'ostomy', 'tracheostomy', 'feeding tube', 'oxygen concentrator', 'home oxygen',
+  'ventilator', 'cpap', 'bipap', 'nebulizer', 'wheelchair', 'walker', 'hospital bed', 'physical therapy', 'occupational therapy', 'speech therapy',
+  'radiation', 'chemo', 'immunotherapy', 'post-op', 'postoperative', 'post-operative', 'pre-op', 'preoperative', 'anesthesia', 'anaesthesia',
+  'withdrawal', 'alcohol withdrawal', 'detox', 'rehab', 'psychiatric', 'psych unit', 'psych', 'behavioral health', 'counseling', 'therapy session',
+  'pain', 'chest pain', 'shortness of breath', 'dizziness', 'nausea', 'vomiting', 'fever', 'rash', 'swelling', 'bleeding', 'seizures', 'fall risk',
+  'allergy', 'allergic', 'allergies', 'anaphylaxis', 'prescription', 'refill', 'dosage', 'mg', 'tablet', 'tablets', 'capsule', 'injection', 'vaccination',
+  'immunization', 'ivf', 'prenatal', 'postpartum', 'labor and delivery', 'c-section', 'cesarean', 'ultrasound', 'ct', 'pet scan', 'echo', 'stress test',
+  'holter', 'lab work', 'bloodwork', 'blood work', 'blood test', 'blood pressure', 'blood sugar', 'glucose', 'cholesterol', 'hemoglobin', 'platelets',
+  'white count', 'inr', 'potassium', 'sodium', 'troponin', 'bnp', 'culture', 'strep', 'positive for', 'negative for', 'hip replacement',
+  'knee replacement', 'hip fracture', 'joint replacement', 'arthroplasty', 'cardiac', 'cardiology consult', 'consult', 'oncology', 'palliative',
+  'end of life', 'dnr', 'code status', 'hospice care', 'home health', 'skilled nursing', 'icu', 'nicu', 'er visit', 'ed visit', 'emergency room',
+  'readmission', 'admission', 'discharge summary', 'follow-up visit', 'symptoms', 'medical history', 'history of', 'hx of', 'dementia care',
+];
+
+/** The same in German, Spanish and French (letters to and from patients and clinics abroad). */
+const CARE_INTL = [
+  // German
+  'diagnose', 'befund', 'behandlung', 'therapie', 'operation', 'operiert', 'eingriff', 'krankenhausaufenthalt', 'stationär', 'stationäre aufnahme',
+  'aufnahme', 'entlassung', 'entlassbrief', 'arztbrief', 'krebs', 'tumor', 'chemotherapie', 'strahlentherapie', 'dialyse', 'blutdruck', 'bluthochdruck',
+  'hypertonie', 'schlaganfall', 'herzinfarkt', 'herzinsuffizienz', 'niereninsuffizienz', 'lungenentzündung', 'depression', 'demenz', 'schwangerschaft',
+  'medikament', 'medikamente', 'medikation', 'insulin', 'allergie', 'knie-tep', 'hüft-tep', 'tep', 'fraktur', 'bruch', 'wundversorgung', 'pflegegrad',
+  'reha', 'rehabilitation', 'schmerzen', 'brustschmerzen', 'fieber', 'entzündung', 'infektion', 'impfung', 'krankheit', 'erkrankung', 'kostenübernahme',
+  'ambulant', 'notaufnahme', 'intensivstation', 'psychiatrie', 'nachsorge', 'vorsorge', 'untersuchung', 'blutwerte', 'laborwerte',
+  // Spanish
+  'diagnóstico', 'diagnostico', 'tratamiento', 'quimioterapia', 'radioterapia', 'diálisis', 'dialisis', 'cáncer', 'cancer', 'tumor', 'cirugía',
+  'cirugia', 'operado', 'operada', 'intervención', 'hospitalización', 'hospitalizacion', 'ingreso', 'alta hospitalaria', 'embarazo', 'embarazada',
+  'hipertensión', 'hipertension', 'diabetes', 'insulina', 'medicamento', 'medicamentos', 'medicación', 'receta', 'alergia', 'infarto', 'ictus',
+  'insuficiencia cardíaca', 'insuficiencia renal', 'neumonía', 'neumonia', 'depresión', 'demencia', 'fractura', 'dolor torácico', 'fiebre',
+  'infección', 'infeccion', 'enfermedad', 'consulta médica', 'urgencias', 'análisis de sangre', 'analisis de sangre', 'resonancia', 'biopsia', 'vacuna',
+  // French
+  'diagnostic', 'traitement', 'chimiothérapie', 'chimiotherapie', 'radiothérapie', 'dialyse', 'séances de dialyse', 'cancer', 'tumeur', 'chirurgie',
+  'opéré', 'opérée', 'operee', 'intervention chirurgicale', 'hospitalisation', 'hospitalisé', 'hospitalisée', 'grossesse', 'enceinte', 'hypertension',
+  'diabète', 'diabete', 'insuline', 'médicament', 'médicaments', 'ordonnance', 'allergie', 'infarctus', 'avc', 'insuffisance cardiaque',
+  'insuffisance rénale', 'pneumonie', 'dépression', 'démence', 'douleur', 'douleurs', 'douleurs thoraciques', 'fièvre', 'infection', 'maladie',
+  'cholécystite', 'appendicite', 'bronchite', 'hépatite', 'arthrite', 'méningite', 'urgences', 'bilan sanguin', 'prise de sang', 'irm', 'scanner',
+  'biopsie', 'vaccin', 'compte rendu opératoire', 'suites opératoires', 'soins', 'soins palliatifs', 'rééducation', 'kinésithérapie',
+];
+
 function termRegex(terms: readonly string[]): RegExp {
   const alternatives = [...terms].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s+'));
   return new RegExp(`\\b(?:${alternatives.join('|')})\\b`, 'gi');
 }
 
-export const HEALTH_TERMS = termRegex([...CONDITIONS, ...MEDICATIONS, ...LABS]);
+/**
+ * Medical word formation: inflammations, removals, incisions, scopes,
+ * repairs, diseases, pains and blood conditions ("cholecystitis",
+ * "appendectomy", "colonoscopy", "neuropathy", "Gastroskopie",
+ * "colecistectomía"), with the ordinary words that share an ending excluded.
+ */
+const MORPHOLOGY =
+  /\b(?!(?:academia|bohemia|empathy|sympathy|apathy|telepathy|antipathy|nostalgia|petitis)\b)\p{L}{3,}(?:itis|ectomy|ectomies|otomy|ostomy|oscopy|oscopies|plasty|pathy|algia|aemia|emia|ektomie|oskopie|plastik|pathie|ämie|ectomie|otomie|oscopie|plastie|émie|algie|ectomía|otomía|oscopia|oscopía|plastia|patía)\b/giu;
+
+/** A field label whose value is health information: "Diagnosis: …", "Dx: …", "Behandlung: …", "Motif : …". */
+const HEALTH_LABEL =
+  /\b(?:diagnos[ie]s|dx|treatment|procedure|reason\s+for\s+(?:visit|referral|admission)|chief\s+complaint|medications?|allerg(?:y|ies)|indication|problem|condition|symptoms|diagnose|behandlung|eingriff|befund|indikation|anamnese|therapie|diagnóstico|tratamiento|procedimiento|motivo(?:\s+de\s+consulta)?|diagnostic|traitement|intervention|motif(?:\s+de\s+consultation)?|antécédents)\s*:[ \t]*(?=\p{L})/giu;
+
+export const HEALTH_TERMS = termRegex([...CONDITIONS, ...MEDICATIONS, ...LABS, ...CARE, ...CARE_INTL]);
 
 /** Positions of health terms in `text`. */
 export function healthTermSpans(text: string): { index: number; length: number; term: string }[] {
   const out: { index: number; length: number; term: string }[] = [];
-  const re = new RegExp(HEALTH_TERMS.source, 'gi');
-  for (let m = re.exec(text); m; m = re.exec(text)) out.push({ index: m.index, length: m[0].length, term: m[0].toLowerCase().replace(/\s+/g, ' ') });
-  return out;
+  for (const re of [HEALTH_TERMS, MORPHOLOGY]) {
+    for (const m of text.matchAll(re)) out.push({ index: m.index, length: m[0].length, term: m[0].toLowerCase().replace(/\s+/g, ' ') });
+  }
+  for (const m of text.matchAll(HEALTH_LABEL)) out.push({ index: m.index, length: m[0].length, term: m[0].toLowerCase().replace(/\s*:\s*$/, '').replace(/\s+/g, ' ') });
+  return out.sort((a, b) => a.index - b.index);
 }
 
 export const healthTermDetector: Detector = {

@@ -8,6 +8,11 @@
 import { HEALTH_TERMS } from './health-terms.js';
 
 const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
+  // medical specialties and services in organisation names
+  'pediatrics', 'paediatrics', 'orthopedic', 'orthopedics', 'orthopaedic', 'orthopaedics', 'spine', 'oncology', 'cardiology', 'dermatology', 'neurology',
+  'urology', 'gastroenterology', 'obstetrics', 'gynecology', 'psychiatry', 'dental', 'dentistry', 'surgery', 'surgical', 'hospice', 'rehab', 'rehabilitation',
+  'therapy', 'wellness', 'physicians', 'specialists', 'vision', 'eye', 'heart', 'cancer', 'kidney', 'sekretariat', 'secrétariat', 'innere', 'medizin',
+  'clinique', 'service', 'urgent', 'home', 'hh', 'imaging', 'diagnostics', 'behavioral', 'pediatric', 'maternity', 'senior', 'living',
   'clinic', 'clinics', 'hospital', 'hospitals', 'health', 'healthcare', 'medical', 'medicine', 'center', 'centre', 'centers', 'practice', 'pharmacy',
   'laboratory', 'laboratories', 'lab', 'labs', 'imaging', 'radiology', 'services', 'service', 'group', 'associates', 'foundation', 'institute',
   'university', 'college', 'school', 'inc', 'llc', 'ltd', 'corp', 'company', 'partners', 'network', 'system', 'systems', 'department', 'dept',
@@ -33,7 +38,7 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   'id', 'identifier', 'first', 'last', 'full', 'intake', 'transport', 'flow', 'guide',
 ]);
 
-const HEALTH_TERM = new RegExp(HEALTH_TERMS.source, 'i');
+const HEALTH_TERM = new RegExp(HEALTH_TERMS.source, 'iu');
 
 export function personLike(name: string): boolean {
   if (HEALTH_TERM.test(name)) return false;

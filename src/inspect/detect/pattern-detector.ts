@@ -29,6 +29,8 @@ export interface PatternSpec {
    * match is ignored unless a keyword is near.
    */
   readonly notAfter?: RegExp;
+  /** Words near the match that make it something else (a bank account, not a record number): such a match is ignored. */
+  readonly notNear?: RegExp;
   /** Confidence when the validator passes and no keyword is near (default medium). */
   readonly validatedConfidence?: Confidence;
 }
@@ -52,6 +54,7 @@ function scan(spec: PatternSpec, text: string): Accepted[] {
     const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m) : spec.keywordRequired === true;
     if (required && !near) continue;
     if (!near && spec.notAfter?.test(text.slice(Math.max(0, m.index - 24), m.index))) continue;
+    if (spec.notNear && keywordNear(text, m.index, m[0].length, spec.notNear, spec.window)) continue;
     const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
     out.push({ value, index: m.index, length: m[0].length, confidence });
   }

@@ -34,7 +34,7 @@ const TITLE_BEFORE = /(?:\b(?:Dr|Dra|Doctor|Prof|Pr|Docteur|Doktor|Nurse|Schwest
 const STAFF_CUE_BEFORE = /\b(?:congratulat\w*(?:\s+to)?|welcome[sd]?|thank(?:s|\s+you)?(?:\s+to)?|join(?:ed|s)?|meet|led\s+by|presented\s+by|hosted\s+by|speaker|author|by|from|cc|signed|approved\s+by|contact|regards|sincerely|best|cheers|from\s+the\s+desk\s+of)[,:]?\s*$/i;
 
 /** A name directly after an honorific: a person (not a clinician). */
-const HONORIFIC_NAME = new RegExp(`(?<![\\p{L}])(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|M\\.)\\s+(?:${WORD}\\s+){0,2}${WORD}`, 'gu');
+const HONORIFIC_NAME = new RegExp(`(?<![\\p{L}])(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|M\\.|Madame|Mademoiselle|Monsieur|Señora|Señorita|Señor|Doña|Don|Signora|Signor)\\s+(?:${WORD}\\s+){0,2}${WORD}`, 'gu');
 /** A candidate full name anywhere (filtered by context afterwards). */
 const CANDIDATE_NAME = new RegExp(`(?<![\\p{L}\\p{N}])${FULL_NAME}(?![\\p{L}])`, 'gu');
 
@@ -43,7 +43,7 @@ const PATIENT_CUE_BEFORE =
   /\b(?:patient|pt\.?|spoke\s+(?:with|to)|speaking\s+with|talked\s+(?:with|to)|called|phoned|visited|saw|seen|see|examined|admit(?:ted)?|discharg(?:e|ed|ing)|refer(?:ral\s+(?:for|of)|red|ring)?|schedul(?:e|ed|ing)|reschedul(?:e|ed)|book(?:ed)?|follow(?:ed)?[\s-]up\s+(?:with|on|for)|check\s+on|regarding|re|about|for|treat(?:ed|ing)?|prescribed|deliver(?:y)?\s+(?:to|for)|visit\s+(?:for|with|to)|home\s+visit\s+(?:for|to|with)|client|resident|son|daughter|mother|father|wife|husband|caregiver\s+of)\s*[:,-]?\s*$/i;
 /** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin"). */
 const PATIENT_CUE_AFTER =
-  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|\s*\(\s*(?:DOB|MRN|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|presented|presents|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b))/i;
+  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|presented|presents|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b))/i;
 
 /** A street address: US and Canadian style, and German, Spanish and French forms. */
 const STREET_SUFFIX = '(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Trail|Trl|Square|Sq|Loop|Pike|Alley|Crescent|Cres|Row)';
@@ -58,16 +58,26 @@ const ADDRESS = new RegExp(
 );
 
 /** A line that is the organisation's contact block: a labelled office number, a web address, an organisation word with contact data. */
-const ORG_LINE = /\b(?:tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|www\.|https?:|suite|ste\.|clinic|hospital|health|medical|center|centre|practice|pharmacy|department|dept|inc|llc|klinik|praxis|clínica|cabinet)\b/i;
+const ORG_LINE = /\b(?:tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|www\.|https?:|suite|ste\.|bldg|building|floor|clinic|clinique|hospital|health|medical|médical|center|centre|practice|pharmacy|department|dept|service|inc|llc|klinik|klinikum|praxis|clínica|cabinet|sekretariat|secrétariat|pediatrics|orthopedic|orthopaedic|spine|oncology|cardiology|dental|surgery|surgical|hospice|rehab|wellness|physicians|specialists)\b/i;
+
+/** The office's numbers and web site, as a contact block lists them under an address. */
+const CONTACT_LINE = /(?:^|\n)[ \t]*(?:(?:tel|phone|ph|main|office|fax|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|t|p|f)\b\.?[ \t]*:?[ \t]*[(+\d]|www\.|https?:)/i;
 
 /** Cues before a phone number that make it a patient's, not an office's. */
 const PATIENT_PHONE_CUE = /\b(?:patient(?:['’]s)?|pt\.?|home|cell|mobile|caregiver|guardian|parent|mother|father|daughter|son|wife|husband|emergency\s+contact|reach\s+(?:him|her|them)|call\s+(?:him|her|them)|contact\s+(?:him|her|them)|his|her)\b[^\n]{0,25}$/i;
 const PHONE = /(?<![\d-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]?\d{4}(?![\d-])/g;
 
-function lineAt(text: string, index: number): string {
-  const start = text.lastIndexOf('\n', index - 1) + 1;
-  const end = text.indexOf('\n', index);
-  return text.slice(start, end < 0 ? text.length : end);
+/** The part of the line an address sits in: a table row's cell, a footer's "·"- or "|"-separated part, or the whole line. */
+function cellAt(text: string, index: number, length: number): string {
+  const lineStart = text.lastIndexOf('\n', index - 1) + 1;
+  const lineEnd = text.indexOf('\n', index + length);
+  const line = text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd);
+  const at = index - lineStart;
+  const before = line.slice(0, at);
+  const start = Math.max(before.lastIndexOf('\t'), before.lastIndexOf('|'), before.lastIndexOf('·'), before.lastIndexOf('; ')) + 1;
+  const rest = line.slice(at + length);
+  const stops = [rest.indexOf('\t'), rest.indexOf('|'), rest.indexOf('·'), rest.indexOf('; ')].filter((n) => n >= 0);
+  return line.slice(start, at + length + (stops.length ? Math.min(...stops) : rest.length));
 }
 
 /** Staff or clinician: a title before, a credential after, or introduced the way staff are. */
@@ -103,7 +113,9 @@ function proseNames(text: string, addresses: readonly { index: number; length: n
     // a home address right after the name (same or next line), not the organisation's block
     const end = index + length;
     const address = addresses.find((a) => a.index >= end && a.index - end <= 60);
-    if (address && !ORG_LINE.test(text.slice(end, address.index))) out.push({ kind: 'name-with-address', index, length: address.index + address.length - index });
+    const between = address ? text.slice(end, address.index) : '';
+    // on the name's line or the next one, with nothing of the organisation between
+    if (address && (between.match(/\n/g)?.length ?? 0) <= 1 && !ORG_LINE.test(between)) out.push({ kind: 'name-with-address', index, length: address.index + address.length - index });
   }
   return out;
 }
@@ -124,7 +136,10 @@ function patientPhones(text: string): PersonAnchor[] {
 export function homeAddresses(text: string): { index: number; length: number }[] {
   const out: { index: number; length: number }[] = [];
   for (const m of text.matchAll(ADDRESS)) {
-    if (ORG_LINE.test(lineAt(text, m.index))) continue;
+    if (ORG_LINE.test(cellAt(text, m.index, m[0].length))) continue;
+    // a contact block: the address followed by the office's numbers or web site
+    const next = text.slice(m.index + m[0].length, m.index + m[0].length + 160).split('\n').slice(1, 3).join('\n');
+    if (CONTACT_LINE.test(next)) continue;
     out.push({ index: m.index, length: m[0].length });
   }
   return out;

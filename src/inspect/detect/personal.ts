@@ -93,6 +93,8 @@ export interface CustomIdentifier {
   readonly validator?: 'none' | 'luhn' | 'aba' | 'npi' | undefined;
   /** Fewer distinct values than this: no finding. */
   readonly minCount?: number | undefined;
+  /** Words near a match that make it something else: the match is ignored. */
+  readonly notNear?: RegExp | undefined;
 }
 
 const VALIDATORS: Record<string, (digits: string) => boolean> = { luhn: luhnValid, aba: abaValid, npi: npiValid };
@@ -107,11 +109,13 @@ export function customIdentifierDetector(c: CustomIdentifier): Detector {
     category: c.category,
     pattern: new RegExp(c.pattern, 'g'),
     // the keyword ends where no letter or digit follows ("Chart #:" works, "MRN" does not match "MRNX")
-    keywords: c.keywords.length ? new RegExp(`\\b(${c.keywords.map(escape).join('|')})(?![A-Za-z0-9])`, 'i') : undefined,
+    // spaces in a keyword match any spacing, none included ("chart #" also finds "Chart#")
+    keywords: c.keywords.length ? new RegExp(`\\b(${c.keywords.map((k) => escape(k).replace(/ +/g, '\\s*')).join('|')})(?![A-Za-z0-9])`, 'i') : undefined,
     keywordRequired: c.keywordRequired ?? true,
     window: c.window ?? 60,
     validate: c.validator && c.validator !== 'none' ? (v) => (VALIDATORS[c.validator ?? ''] ?? (() => true))(v.replace(/\D/g, '')) : () => true,
     mask: (v) => `${c.category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
+    notNear: c.notNear,
   };
   const detector = patternDetector(spec);
   const min = c.minCount ?? 1;
@@ -139,6 +143,8 @@ export const mrnDetector = customIdentifierDetector({
     '\\b[A-Z]{0,3}\\d{6,10}\\b|(?<![A-Za-z0-9-])(?!\\d{4}-\\d{1,2}-\\d{1,2}(?![A-Za-z0-9-])|\\d{1,2}-\\d{1,2}-\\d{2,4}(?![A-Za-z0-9-])|\\d{3}-\\d{3}-\\d{4}(?![A-Za-z0-9-]))(?=[0-9]*[A-Z-])(?=(?:[A-Z-]*\\d){5})[A-Z]{0,4}-?\\d[0-9A-Z]*(?:-[0-9A-Z]+){0,3}(?![A-Za-z0-9-])',
   keywords: ['MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient account', 'acct', 'acct #', 'account #', 'member id', 'subscriber id'],
   window: 40,
+  // an account number among bank words is a bank account (payroll, refunds), not a patient account
+  notNear: /\b(?:routing|aba|rtn|checking|savings|bank(?:ing)?|direct\s+deposit|wire|ach|iban|swift|bic)\b/i,
 });
 
 const EMAIL = /[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g;

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { signatureZones } from '../../src/inspect/detect/signature.js';
+import { labelTables } from '../../src/inspect/detect/tables.js';
+
+describe('labelTables: a header labels the values in its column', () => {
+  it.each<[string, string, string]>([
+    ['a CSV export with quoted cells', 'patient_name,birth_date,reason\n"Friedman, Mei",1999-01-21,ear infection', 'patient name: Friedman, Mei; birth date: 1999-01-21; reason: ear infection'],
+    ['a tab-separated list', 'Patient\tChart #\tReason\nYuki Alvarez\t91060715\tCKD stage 4', 'Patient: Yuki Alvarez; Chart #: 91060715; Reason: CKD stage 4'],
+    ['semicolons (a European CSV)', 'Name;Geburtsdatum;Diagnose\nJonas Weber;03.04.1961;Diabetes', 'Name: Jonas Weber; Geburtsdatum: 03.04.1961; Diagnose: Diabetes'],
+    ['a sentence with commas is not a header', 'Hello, world, again.\nThanks, Amara, Jin', 'Hello, world, again.\nThanks, Amara, Jin'],
+    ['a header without rows changes nothing', 'Name\tDOB', 'Name\tDOB'],
+    ['cells of numbers are not a header', '12\t34\n56\t78', '12\t34\n56\t78'],
+  ])('%s', (_name, text, expected) => {
+    expect(labelTables(text).split('\n').slice(-1)[0]).toBe(expected.split('\n').slice(-1)[0]);
+  });
+
+  it('stays linear on a huge table', () => {
+    const text = `a\tb\tc\n${'1\t2\t3\n'.repeat(200_000)}`;
+    expect(labelTables(text).length).toBeGreaterThan(text.length);
+  });
+});
+
+describe('signatureZones: from the sign-off to the quoted message', () => {
+  it.each<[string, string, string[]]>([
+    ['a sign-off and its block', 'Please see below.\n\nThanks,\nAmara\nMedical Assistant\nNorthfield Home Health', ['Thanks,\nAmara\nMedical Assistant\nNorthfield Home Health']],
+    ['the "-- " delimiter', 'Body.\n-- \nJin-ho Novak | Patient Access', ['-- \nJin-ho Novak | Patient Access']],
+    ['ends at the quoted message', 'Done.\nBest,\nOmar\n\nOn Tue, Oct 14, 2025 at 7:58 AM, Carlos <c@x.org> wrote:\n> Move Rosa Morales to Thursday', ['Best,\nOmar\n\n']],
+    ['a German sign-off', 'Bis morgen.\nMit freundlichen Grüßen\nZeynep', ['Mit freundlichen Grüßen\nZeynep']],
+    ['a Spanish sign-off', 'Hasta luego.\nSaludos cordiales,\nAna', ['Saludos cordiales,\nAna']],
+    ['a French sign-off', 'À bientôt.\nCordialement,\nThu', ['Cordialement,\nThu']],
+    ['at most a dozen lines', `Hi.\nThanks,\n${'line\n'.repeat(20)}`, [`Thanks,\n${'line\n'.repeat(12)}`]],
+    ['"thanks" inside a sentence is not a sign-off', 'Thanks for seeing Mrs. Okafor today.', []],
+  ])('%s', (_name, text, zones) => {
+    expect(signatureZones(text).map((z) => text.slice(z.start, z.end))).toEqual(zones);
+  });
+});
