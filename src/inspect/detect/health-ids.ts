@@ -11,6 +11,7 @@ export const npiDetector = patternDetector({
   category: 'NPI',
   pattern: /(?<!\d)[12]\d{9}(?!\d)/g,
   validate: npiValid,
+  validatorName: 'NPI check digit (Luhn with the 80840 prefix)',
   keywords: /\b(npi|national\s+provider|provider\s+(id|identifier|number)|prescriber|physician)\b/i,
   // a valid-looking 10-digit number without context is as often a phone number
   validatedConfidence: 'low',
@@ -23,6 +24,7 @@ export const deaDetector = patternDetector({
   pattern: /\b[A-Za-z][A-Za-z9]\d{7}\b/g,
   value: (m) => m[0].toUpperCase(),
   validate: deaValid,
+  validatorName: 'DEA check digit',
   keywords: /\b(dea|registration|prescriber|controlled\s+substance|schedule\s+(ii|iii|iv|v))\b/i,
   // two letters and seven digits is also the shape of record and member numbers ("MR1234567"):
   // one in ten passes the check digit by chance, so without a keyword it stays low
@@ -42,6 +44,7 @@ export const mbiDetector = patternDetector({
   value: (m) => m[0].replace(/-/g, ''),
   // the 11-character format (upper case, restricted letters) is itself the check
   validate: (v) => v.length === 11,
+  validatorName: 'CMS MBI format',
   keywords: /\b(medicare|mbi|beneficiary|cms)\b/i,
   mask: (v) => `MBI ${maskValue(v, 4)}`,
 });

@@ -38,6 +38,7 @@ export const ssnDetector = patternDetector({
   pattern: /(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])/g,
   value: (m) => `${m[1] ?? ''}${m[3] ?? ''}${m[4] ?? ''}`,
   validate: ssnValid,
+  validatorName: 'SSA area, group and serial ranges',
   keywords: SSN_WORDS,
   keywordRequired: (m) => m[2] === '',
   notAfter: OTHER_NUMBER_LABEL,
@@ -50,6 +51,7 @@ export const itinDetector = patternDetector({
   pattern: /(?<![\d-])(9\d{2})([- ]?)(\d{2})\2(\d{4})(?![\d-])/g,
   value: (m) => `${m[1] ?? ''}${m[3] ?? ''}${m[4] ?? ''}`,
   validate: itinValid,
+  validatorName: 'IRS ITIN group ranges',
   keywords: /\b(itin|individual\s+taxpayer|tax\s*id|taxpayer)\b/i,
   keywordRequired: (m) => m[2] === '',
   notAfter: OTHER_NUMBER_LABEL,
@@ -75,6 +77,7 @@ export const paymentCardDetector = patternDetector({
   pattern: /(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])/g,
   value: (m) => digitsOf(m[0]),
   validate: (d) => cardNetwork(d) !== undefined && luhnValid(d),
+  validatorName: 'card network number range and Luhn checksum',
   keywords: /\b(card|credit|debit|visa|mastercard|master\s*card|amex|american\s+express|discover|cvv|cvc|exp(iry|iration)?)\b/i,
   mask: (d) => `Card ${'*'.repeat(d.length - 4).replace(/(.{4})/g, '$1 ').trim()} ${d.slice(-4)}`.replace(/\s+/g, ' '),
 });
@@ -84,6 +87,7 @@ export const abaRoutingDetector = patternDetector({
   category: 'ABA_ROUTING',
   pattern: /(?<!\d)\d{9}(?!\d)/g,
   validate: abaValid,
+  validatorName: 'ABA checksum',
   // "routing" alone also labels freight and call routing codes: the bank words around it decide
   keywords: /\b(aba|rtn|routing\s*(?:number|no\.?|#|\/\s*transit)|routing\s+transit|transit\s*(?:number|no\.?)|bank(?:ing)?|wire|ach|direct\s+deposit)\b/i,
   keywordRequired: true,

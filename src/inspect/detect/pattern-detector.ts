@@ -8,8 +8,8 @@
  * A detector may require the keyword (a bare 9-digit number is not an SSN
  * without context); matches without it are then ignored.
  */
-import { keywordNear } from './proximity.js';
-import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './types.js';
+import { keywordAround, keywordNear } from './proximity.js';
+import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding, type MatchExplanation } from './types.js';
 
 export interface PatternSpec {
   readonly id: string;
@@ -18,6 +18,8 @@ export interface PatternSpec {
   readonly pattern: RegExp;
   readonly value?: (match: RegExpExecArray) => string;
   readonly validate?: (value: string) => boolean;
+  /** What the validator checks, in words ("Luhn checksum"), for explanations. */
+  readonly validatorName?: string;
   readonly keywords?: RegExp;
   /** Ignore matches without a keyword nearby. */
   readonly keywordRequired?: boolean | ((match: RegExpExecArray) => boolean);
@@ -36,6 +38,7 @@ export interface PatternSpec {
 }
 
 const MAX_EVIDENCE = 3;
+const MAX_EXPLAINED = 5;
 
 interface Accepted {
   readonly value: string;
@@ -66,6 +69,17 @@ export function patternDetector(spec: PatternSpec): Detector {
     id: spec.id,
     category: spec.category,
     locate: (text) => scan(spec, text).map(({ index, length }) => ({ index, length })),
+    explain: (text) =>
+      scan(spec, text)
+        .slice(0, MAX_EXPLAINED)
+        .map(
+          (a): MatchExplanation => ({
+            evidence: spec.mask(a.value),
+            confidence: a.confidence,
+            validator: spec.validate ? spec.validatorName : undefined,
+            keyword: spec.keywords ? keywordAround(text, a.index, a.length, spec.keywords, spec.window) : undefined,
+          }),
+        ),
     detect(text: string): Finding | undefined {
       const values = new Map<string, Confidence>();
       for (const { value, confidence } of scan(spec, text)) {

@@ -114,6 +114,7 @@ export function customIdentifierDetector(c: CustomIdentifier): Detector {
     keywordRequired: c.keywordRequired ?? true,
     window: c.window ?? 60,
     validate: c.validator && c.validator !== 'none' ? (v) => (VALIDATORS[c.validator ?? ''] ?? (() => true))(v.replace(/\D/g, '')) : () => true,
+    validatorName: c.validator && c.validator !== 'none' ? `${c.validator} check` : undefined,
     mask: (v) => `${c.category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
     notNear: c.notNear,
   };

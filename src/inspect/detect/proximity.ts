@@ -10,3 +10,19 @@ export function keywordNear(text: string, index: number, length: number, keyword
   keywords.lastIndex = 0;
   return keywords.test(around);
 }
+
+/** The keyword closest to a match within `window` characters, and how far it is (for explanations; never the matched value). */
+export function keywordAround(text: string, index: number, length: number, keywords: RegExp, window = 80): { keyword: string; distance: number } | undefined {
+  const start = Math.max(0, index - window);
+  const end = Math.min(text.length, index + length + window);
+  const re = new RegExp(keywords.source, keywords.flags.includes('g') ? keywords.flags : `${keywords.flags}g`);
+  let best: { keyword: string; distance: number } | undefined;
+  for (const [part, offset] of [[text.slice(start, index), start], [text.slice(index + length, end), index + length]] as const) {
+    for (const m of part.matchAll(re)) {
+      const at = offset + m.index;
+      const distance = at < index ? index - (at + m[0].length) : at - (index + length);
+      if (!best || distance < best.distance) best = { keyword: m[0].trim(), distance: Math.max(0, distance) };
+    }
+  }
+  return best;
+}

@@ -13,12 +13,24 @@ export interface Finding {
   readonly evidence: readonly string[];
 }
 
+/** Why one match counts (for `policy test --explain`): masked, never the value. */
+export interface MatchExplanation {
+  readonly evidence: string;
+  readonly confidence: Confidence;
+  /** The check the value passed (checksum, allowed ranges, format). */
+  readonly validator?: string | undefined;
+  /** The supporting keyword closest to the match, and the characters between them. */
+  readonly keyword?: { readonly keyword: string; readonly distance: number } | undefined;
+}
+
 export interface Detector {
   readonly id: string;
   readonly category: string;
   detect(text: string): Finding | undefined;
   /** Where the accepted matches are (for proximity between detectors); never their values. */
   locate?(text: string): { index: number; length: number }[];
+  /** Why each accepted match counts (the first few). */
+  explain?(text: string): MatchExplanation[];
 }
 
 export const CONFIDENCE_RANK: Readonly<Record<Confidence, number>> = { low: 1, medium: 2, high: 3 };
