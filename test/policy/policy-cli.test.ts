@@ -70,6 +70,29 @@ describe('sealgate policy test', () => {
     expect(text.stdout).toMatch(/SSN: 1 \(high\) SSN \*\*\*-\*\*-1234/);
   });
 
+  it('--explain says why: the check and keyword per match, the individual named, and the PHI rule — never a value', async () => {
+    const note = join(setup.dir, 'note.eml');
+    await writeFile(note, 'Subject: update\r\n\r\nSpoke with Maria Alvarez this morning about her insulin refill.\r\nHer SSN 536-22-1234 is on file.\r\n\r\nThanks,\r\nAmara\r\nRiverside Clinic, Tel (217) 555-0100\r\n');
+    const r = await runCli(['-c', setup.configPath, 'policy', 'test', note, '--from', 'alice@example.com', '--to', 'a@secure.test', '--json', '--explain']);
+    const out = JSON.parse(r.stdout) as { explanation: { verdict: string; why: string[]; findings: { category: string; matches: { evidence: string; validator?: string; keyword?: { keyword: string; distance: number } }[] }[]; individuals: { kind: string; evidence: string }[] } };
+    expect(out.explanation.verdict).toBe('phi');
+    expect(out.explanation.why[0]).toMatch(/^PHI: a person's identifier \(SSN\) with health information \("refill"\), 10 characters apart$/);
+    expect(out.explanation.findings.find((f) => f.category === 'SSN')?.matches).toEqual([{ evidence: 'SSN ***-**-1234', confidence: 'high', validator: 'SSA area, group and serial ranges', keyword: { keyword: 'SSN', distance: 1 } }]);
+    expect(out.explanation.individuals).toEqual([{ kind: 'named-patient', evidence: 'M**** A******' }]);
+    expect(r.stdout).not.toContain('536-22');
+    expect(r.stdout).not.toContain('Alvarez');
+    const text = await runCli(['-c', setup.configPath, 'policy', 'test', note, '--from', 'alice@example.com', '--to', 'a@secure.test', '--explain']);
+    expect(text.stdout).toContain('why (phi):');
+    expect(text.stdout).toContain('SSN ***-**-1234: high, passes the SSA area, group and serial ranges, keyword "SSN" 1 characters away');
+    expect(text.stdout).toContain('M**** A****** (named-patient)');
+    const clean = join(setup.dir, 'newsletter.eml');
+    await writeFile(clean, 'Subject: news\r\n\r\nJoin our diabetes awareness walk on Saturday!\r\nRiverside Clinic | Tel (217) 555-0100\r\n');
+    const c = await runCli(['-c', setup.configPath, 'policy', 'test', clean, '--from', 'alice@example.com', '--to', 'a@secure.test', '--json', '--explain']);
+    const cout = JSON.parse(c.stdout) as { explanation: { verdict: string; why: string[] } };
+    expect(cout.explanation.verdict).toBe('clean');
+    expect(cout.explanation.why[0]).toMatch(/^no PHI: health information, but no individual/);
+  });
+
   it('refuses a bad address with one line and exit 2', async () => {
     const r = await runCli(['-c', setup.configPath, 'policy', 'test', eml, '--from', 'nobody', '--to', 'a@secure.test']);
     expect(r.code).toBe(2);

@@ -21,6 +21,7 @@ import { loadTrustedCas } from '../../delivery/engine.js';
 import type { Config } from '../../config/schema.js';
 import { addressDomain, domainMatches } from '../../smtp/connector-policy.js';
 import { extractMessage } from '../../inspect/extract.js';
+import { explainVerdict, type VerdictExplanation } from '../../inspect/explain.js';
 import { inspectExtracted, inspectionProfile, subjectSensitive } from '../../inspect/verdict.js';
 import { subjectTag, type RecipientCapabilities } from '../../policy/decide.js';
 import { evaluatePolicy } from '../../policy/evaluate.js';
@@ -76,6 +77,22 @@ async function capabilitiesOf(config: Config, recipients: readonly string[]): Pr
   return capabilities;
 }
 
+
+/** The --explain section of `policy test`'s text output. */
+function explanationLines(e: VerdictExplanation): string[] {
+  return [
+    `why (${e.verdict}):`,
+    ...e.why.map((w) => `  ${w}`),
+    'findings:',
+    ...e.findings.flatMap((f) => [
+      `  ${f.category} (${f.detector}): ${f.count}, ${f.confidence} — ${f.because}`,
+      ...f.matches.map((m) => `    ${m.evidence}: ${m.confidence}${m.validator ? `, passes the ${m.validator}` : ''}${m.keyword ? `, keyword "${m.keyword.keyword}" ${m.keyword.distance} characters away` : ''}`),
+    ]),
+    `individuals named: ${e.individuals.length ? '' : 'none'}`,
+    ...e.individuals.map((i) => `  ${i.evidence} (${i.kind})`),
+  ];
+}
+
 export function registerPolicy(program: Command): void {
   const policy = program.command('policy').description('inspection and protection policy');
   policy
@@ -85,7 +102,8 @@ export function registerPolicy(program: Command): void {
     .requiredOption('--to <addresses>', 'comma-separated recipients')
     .option('--connector <name>', 'the connector the message comes through (default: the first that allows the sender\'s domain)')
     .option('--json', 'JSON output (contract: recipients[].recipient, method, requirement, reasons)')
-    .action(async (file: string, opts: { from: string; to: string; connector?: string; json?: boolean }, cmd: Command) => {
+    .option('--explain', 'also say why: per finding the check it passed and the keyword and its distance, the individuals named, and why the verdict is PHI, sensitive or clean')
+    .action(async (file: string, opts: { from: string; to: string; connector?: string; json?: boolean; explain?: boolean }, cmd: Command) => {
       const recipients = recipientsOf(opts.to, opts.from);
       let size: number;
       try {
@@ -96,7 +114,9 @@ export function registerPolicy(program: Command): void {
       const { config } = loadForCommand(cmd);
       const connector = connectorFor(config, opts.from, opts.connector);
       const extracted = await extractMessage(createReadStream(file));
-      const verdict = inspectExtracted(extracted, inspectionProfile(config.inspection.customDetectors));
+      const profile = inspectionProfile(config.inspection.customDetectors);
+      const verdict = inspectExtracted(extracted, profile);
+      const explanation = opts.explain ? explainVerdict(extracted.texts, verdict, profile) : undefined;
       const { tagged } = subjectTag(extracted.subject);
       const evaluation = evaluatePolicy({
         policy: config.policy,
@@ -122,6 +142,7 @@ export function registerPolicy(program: Command): void {
         notify: evaluation.notify,
         headers: { stripSubjectTag: tagged && evaluation.stripSubjectTag, add: evaluation.addHeaders },
         recipients: evaluation.recipients.map((d) => ({ recipient: d.recipient, method: d.method, requirement: d.requirement, protection: d.protection, rules: d.rules, reasons: d.reasons })),
+        ...(explanation ? { explanation } : {}),
       };
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -135,6 +156,7 @@ export function registerPolicy(program: Command): void {
         ...(evaluation.notify.length ? [`notify: ${evaluation.notify.join(', ')}`] : []),
         'recipients:',
         ...evaluation.recipients.map((d) => `  ${d.recipient}: ${d.method}, transport ${d.requirement} — ${d.reasons.join('; ')}`),
+        ...(explanation ? explanationLines(explanation) : []),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
