@@ -131,7 +131,7 @@ export function inspectText(text: string, detectors: readonly Detector[] = DEFAU
   const anchors = personAnchors(table).filter((a) => !inZone(zones, a.index));
   const best = closest(anchors, terms);
   if (!best || best.distance > ANCHOR_WINDOW) return { findings, categories, phi: false };
-  return phi({ rule: 'individual-and-health', identifier: best.from.kind, health: best.to.term, distance: best.distance }, best.from.kind === 'patient-phone' ? [] : ['PERSON_NAME']);
+  return phi({ rule: 'individual-and-health', identifier: best.from.kind, health: best.to.term, distance: best.distance }, best.from.kind === 'patient-phone' || best.from.kind === 'patient-contact' ? [] : ['PERSON_NAME']);
 }
 
 interface Span {

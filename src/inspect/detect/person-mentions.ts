@@ -12,7 +12,7 @@
 import { personLike } from './names.js';
 import { personNameDetector } from './personal.js';
 
-export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'patient-phone';
+export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'patient-phone' | 'patient-contact';
 
 export interface PersonAnchor {
   readonly kind: AnchorKind;
@@ -38,12 +38,17 @@ const HONORIFIC_NAME = new RegExp(`(?<![\\p{L}])(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Fra
 /** A candidate full name anywhere (filtered by context afterwards). */
 const CANDIDATE_NAME = new RegExp(`(?<![\\p{L}\\p{N}])${FULL_NAME}(?![\\p{L}])`, 'gu');
 
+/** "Ramirez, Elena" followed by a birth date or record label: the way charts and subjects list patients. */
+const LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${WORD},[ \\t]+${WORD}(?=[ \\t]*[,(–-]?[ \\t]*(?:\\d{1,2}[/.-]\\d{1,2}[/.-](?:19|20)\\d{2}\\b|\\(?\\s*(?:DOB|D\\.O\\.B\\.|MRN)\\b))`, 'gu');
+
 /** Prose cues just before a name that make it a patient ("spoke with …", "patient …", "refer …"). */
 const PATIENT_CUE_BEFORE =
   /\b(?:patient|pt\.?|spoke\s+(?:with|to)|speaking\s+with|talked\s+(?:with|to)|called|phoned|visited|saw|seen|see|examined|admit(?:ted)?|discharg(?:e|ed|ing)|refer(?:ral\s+(?:for|of)|red|ring)?|schedul(?:e|ed|ing)|reschedul(?:e|ed)|book(?:ed)?|follow(?:ed)?[\s-]up\s+(?:with|on|for)|check\s+on|regarding|re|about|for|treat(?:ed|ing)?|prescribed|deliver(?:y)?\s+(?:to|for)|visit\s+(?:for|with|to)|home\s+visit\s+(?:for|to|with)|client|resident|son|daughter|mother|father|wife|husband|caregiver\s+of)\s*[:,-]?\s*$/i;
+/** "patient" earlier in the same sentence, a few words before the name ("the patient in room 4, Lucas Moreau"). */
+const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?\n]{0,30}$/i;
 /** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin"). */
 const PATIENT_CUE_AFTER =
-  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|presented|presents|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b))/i;
+  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|presented|presents|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b)/i;
 
 /** A street address: US and Canadian style, and German, Spanish and French forms. */
 const STREET_SUFFIX = '(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Trail|Trl|Square|Sq|Loop|Pike|Alley|Crescent|Cres|Row)';
@@ -106,7 +111,7 @@ function proseNames(text: string, addresses: readonly { index: number; length: n
     if (!personLike(m[0]) || staff(text, index, length)) continue;
     const before = text.slice(Math.max(0, index - 40), index);
     const after = text.slice(index + length, index + length + 40);
-    if (PATIENT_CUE_BEFORE.test(before) || PATIENT_CUE_AFTER.test(after)) {
+    if (PATIENT_CUE_BEFORE.test(before) || PATIENT_IN_SENTENCE.test(before) || PATIENT_CUE_AFTER.test(after)) {
       out.push({ kind: 'named-patient', index, length });
       continue;
     }
@@ -116,6 +121,29 @@ function proseNames(text: string, addresses: readonly { index: number; length: n
     const between = address ? text.slice(end, address.index) : '';
     // on the name's line or the next one, with nothing of the organisation between
     if (address && (between.match(/\n/g)?.length ?? 0) <= 1 && !ORG_LINE.test(between)) out.push({ kind: 'name-with-address', index, length: address.index + address.length - index });
+  }
+  return out;
+}
+
+function lastFirstNames(text: string, taken: readonly PersonAnchor[]): PersonAnchor[] {
+  const out: PersonAnchor[] = [];
+  for (const m of text.matchAll(LAST_FIRST)) {
+    if (taken.some((t) => m.index < t.index + t.length && t.index < m.index + m[0].length)) continue;
+    if (personLike(m[0].replace(',', '')) && !staff(text, m.index, m[0].length)) out.push({ kind: 'named-patient', index: m.index, length: m[0].length });
+  }
+  return out;
+}
+
+/** An e-mail address said to be a patient's ("Patient email: …", "her email …"). */
+const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/g;
+const PATIENT_EMAIL_CUE = /\b(?:patient(?:['’]s)?|pt\.?|personal|home|caregiver|guardian|parent|mother|father|daughter|son|his|her|their)\b[^\n]{0,20}$/i;
+
+function patientEmails(text: string): PersonAnchor[] {
+  const out: PersonAnchor[] = [];
+  for (const m of text.matchAll(EMAIL)) {
+    const before = text.slice(Math.max(0, m.index - 30), m.index);
+    const lineBefore = before.slice(before.lastIndexOf('\n') + 1);
+    if (PATIENT_EMAIL_CUE.test(lineBefore) && !/\b(?:office|clinic|desk|department|practice|support|contact\s+us)\b/i.test(lineBefore)) out.push({ kind: 'patient-contact', index: m.index, length: m[0].length });
   }
   return out;
 }
@@ -149,5 +177,6 @@ export function homeAddresses(text: string): { index: number; length: number }[]
 export function personAnchors(text: string): PersonAnchor[] {
   const labelled = (personNameDetector.locate?.(text) ?? []).map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
   const named = [...labelled, ...honorificNames(text)];
-  return [...named, ...proseNames(text, homeAddresses(text), named), ...patientPhones(text)].sort((a, b) => a.index - b.index);
+  const prose = proseNames(text, homeAddresses(text), named);
+  return [...named, ...prose, ...lastFirstNames(text, [...named, ...prose]), ...patientPhones(text), ...patientEmails(text)].sort((a, b) => a.index - b.index);
 }
