@@ -23,6 +23,8 @@ const cases: [boolean, string][] = [
   [true, 'Acct #: 4471-22981\nGuarantor: Samuel Ortiz\nBalance for ER visit: $1,240.00'],
   [true, 'Please update SSN for employee Laura Kim: 512-44-8830.'],
   [true, 'Card on file for the patient refund: 4111 1111 1111 1111 exp 09/27'],
+  [true, 'Yesterday Wei Zhang was admitted with pneumonia.'],
+  [true, 'We saw Patient Olivia Brandt today; her migraine is better on the new dose.'],
   [false, 'Reminder: the pharmacy will be closed Monday. Refill requests can be sent through the portal. Questions? Call 617-724-5000.'],
   [false, 'We are hiring! Oncology RN, night shift, Riverside Cancer Center. Apply by Friday. Contact Maria Lopez, HR, at 555-201-3344.'],
   [false, 'Q3 quality report: 412 patients with E11.9 (type 2 diabetes) had an A1C below 8; readmissions for heart failure fell 12%.'],

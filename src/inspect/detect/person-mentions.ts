@@ -104,11 +104,15 @@ function honorificNames(text: string): PersonAnchor[] {
 function proseNames(text: string, addresses: readonly { index: number; length: number }[], taken: readonly PersonAnchor[]): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   for (const m of text.matchAll(CANDIDATE_NAME)) {
-    const index = m.index;
+    // "Dear Maria Alvarez", "Yesterday Wei Zhang": the name starts after the ordinary word
+    const lead = /^(?:\p{Lu}\p{Ll}+[ \t]+)(?=\p{Lu}\p{Ll}+[ \t]+\p{Lu})/u.exec(m[0]);
+    const skip = lead && !personLike(m[0]) && personLike(m[0].slice(lead[0].length)) ? lead[0].length : 0;
+    const name = m[0].slice(skip);
+    const index = m.index + skip;
     // "Mensah's biopsy": the possessive is a cue, not part of the name
-    const length = m[0].length - (/['’]s$/.test(m[0]) ? 2 : 0);
+    const length = name.length - (/['’]s$/.test(name) ? 2 : 0);
     if (taken.some((t) => index < t.index + t.length && t.index < index + length)) continue;
-    if (!personLike(m[0]) || staff(text, index, length)) continue;
+    if (!personLike(name) || staff(text, index, length)) continue;
     const before = text.slice(Math.max(0, index - 40), index);
     const after = text.slice(index + length, index + length + 40);
     if (PATIENT_CUE_BEFORE.test(before) || PATIENT_IN_SENTENCE.test(before) || PATIENT_CUE_AFTER.test(after)) {
