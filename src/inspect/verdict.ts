@@ -129,7 +129,8 @@ export function inspectText(text: string, detectors: readonly Detector[] = DEFAU
   }
   // a person named (with a label, an honorific, a patient cue or a home address) with health information near
   const anchors = personAnchors(table).filter((a) => !inZone(zones, a.index));
-  const best = closest(anchors, terms);
+  // a name introduced by an everyday word ("for …") counts only with health information in its sentence
+  const best = closest(anchors, terms, (a, t) => !a.weak || sameSentence(table, a, t));
   if (!best || best.distance > ANCHOR_WINDOW) return { findings, categories, phi: false };
   return phi({ rule: 'individual-and-health', identifier: best.from.kind, health: best.to.term, distance: best.distance }, best.from.kind === 'patient-phone' || best.from.kind === 'patient-contact' ? [] : ['PERSON_NAME']);
 }
@@ -140,15 +141,24 @@ interface Span {
 }
 
 /** The closest pair (characters between them, 0 when they overlap). */
-function closest<A extends Span, B extends Span>(as: readonly A[], bs: readonly B[]): { from: A; to: B; distance: number } | undefined {
+function closest<A extends Span, B extends Span>(as: readonly A[], bs: readonly B[], allowed: (a: A, b: B) => boolean = () => true): { from: A; to: B; distance: number } | undefined {
   let best: { from: A; to: B; distance: number } | undefined;
   for (const a of as) {
     for (const b of bs) {
+      if (!allowed(a, b)) continue;
       const distance = Math.max(0, b.index - (a.index + a.length), a.index - (b.index + b.length));
       if (!best || distance < best.distance) best = { from: a, to: b, distance };
     }
   }
   return best;
+}
+
+/** No sentence end (". ", "!", "?", a blank line) between two spans, and at most 200 characters apart. */
+function sameSentence(text: string, a: Span, b: Span): boolean {
+  const start = Math.min(a.index + a.length, b.index + b.length);
+  const end = Math.max(a.index, b.index);
+  if (end - start > 200) return false;
+  return !/[.!?](?:\s|$)|\n\s*\n/.test(text.slice(Math.min(a.index, b.index), end));
 }
 
 /** Where the health information is: health terms, and codes found with their keywords (named by category). */

@@ -16,6 +16,8 @@ export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 
 
 export interface PersonAnchor {
   readonly kind: AnchorKind;
+  /** Only an everyday word introduced the name ("for …", "about …", "schedule …"): the health information must be in the same sentence. */
+  readonly weak?: boolean | undefined;
   readonly index: number;
   readonly length: number;
 }
@@ -43,7 +45,9 @@ const LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${WORD},[ \\t]+${WORD}(?=[ \\t
 
 /** Prose cues just before a name that make it a patient ("spoke with …", "patient …", "refer …"). */
 const PATIENT_CUE_BEFORE =
-  /\b(?:patient|pt\.?|spoke\s+(?:with|to)|speaking\s+with|talked\s+(?:with|to)|called|phoned|visited|saw|seen|see|examined|admit(?:ted)?|discharg(?:e|ed|ing)|refer(?:ral\s+(?:for|of)|red|ring)?|schedul(?:e|ed|ing)|reschedul(?:e|ed)|book(?:ed)?|follow(?:ed)?[\s-]up\s+(?:with|on|for)|check\s+on|regarding|re|about|for|treat(?:ed|ing)?|prescribed|deliver(?:y)?\s+(?:to|for)|visit\s+(?:for|with|to)|home\s+visit\s+(?:for|to|with)|client|resident|son|daughter|mother|father|wife|husband|caregiver\s+of)\s*[:,-]?\s*$/i;
+  /\b(?:patient|pt\.?|spoke\s+(?:with|to)|speaking\s+with|talked\s+(?:with|to)|examined|admit(?:ted)?|discharg(?:e|ed|ing)|referral(?:\s+(?:for|of))?|refer(?:red|ring)?|follow(?:ed)?[\s-]up\s+(?:with|on|for)|check\s+on|treat(?:ed|ing)?|prescribed|deliver(?:y)?\s+(?:to|for)|visit\s+(?:for|with|to)|home\s+visit\s+(?:for|to|with)|client|resident|son|daughter|mother|father|wife|husband|caregiver\s+of)\s*[:,-]?\s*$/i;
+/** Everyday words before a name that often, but not always, introduce a patient ("schedule …", "about …", "for …"). */
+const WEAK_CUE_BEFORE = /\b(?:called|phoned|visited|saw|seen|see|schedul(?:e|ed|ing)|reschedul(?:e|ed)|book(?:ed)?|regarding|re|about|for)\s*[:,-]?\s*$/i;
 /** "patient" earlier in the same sentence, a few words before the name ("the patient in room 4, Lucas Moreau"). */
 const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?\n]{0,30}$/i;
 /** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin"). */
@@ -117,6 +121,10 @@ function proseNames(text: string, addresses: readonly { index: number; length: n
     const after = text.slice(index + length, index + length + 40);
     if (PATIENT_CUE_BEFORE.test(before) || PATIENT_IN_SENTENCE.test(before) || PATIENT_CUE_AFTER.test(after)) {
       out.push({ kind: 'named-patient', index, length });
+      continue;
+    }
+    if (WEAK_CUE_BEFORE.test(before)) {
+      out.push({ kind: 'named-patient', index, length, weak: true });
       continue;
     }
     // a home address right after the name (same or next line), not the organisation's block
