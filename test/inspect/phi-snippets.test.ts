@@ -40,6 +40,7 @@ const cases: [boolean, string][] = [
   [false, 'Your invoice INV-20931 for 12 boxes of nitrile gloves is attached. Net 30.'],
   [false, 'Dear Valued Patient, our new urgent care clinic at 45 Pine Street now offers X-ray and COVID-19 testing 7 days a week.'],
   [false, 'Grand Rounds: Sepsis bundles in 2026 — Dr. Oyelaran, Thursday noon, Auditorium B.'],
+  [false, 'Clínica San Rafael, Calle Mayor 12, Madrid. Nuevo servicio de diálisis los sábados.'],
   [false, 'Parking lot C will be repaved next week; please use the garage on Elm Street.'],
   [false, 'Attached is the updated on-call schedule for the ICU and the stroke team.'],
 ];

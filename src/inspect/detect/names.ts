@@ -12,7 +12,7 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   'pediatrics', 'paediatrics', 'orthopedic', 'orthopedics', 'orthopaedic', 'orthopaedics', 'spine', 'oncology', 'cardiology', 'dermatology', 'neurology',
   'urology', 'gastroenterology', 'obstetrics', 'gynecology', 'psychiatry', 'dental', 'dentistry', 'surgery', 'surgical', 'hospice', 'rehab', 'rehabilitation',
   'therapy', 'wellness', 'physicians', 'specialists', 'vision', 'eye', 'heart', 'cancer', 'kidney', 'sekretariat', 'secrétariat', 'innere', 'medizin',
-  'clinique', 'service', 'urgent', 'home', 'hh', 'imaging', 'diagnostics', 'behavioral', 'pediatric', 'maternity', 'senior', 'living',
+  'clinique', 'service', 'urgent', 'san', 'santa', 'santo', 'são', 'sankt', 'saint', 'sainte', 'fort', 'port', 'mount', 'mt', 'home', 'hh', 'imaging', 'diagnostics', 'behavioral', 'pediatric', 'maternity', 'senior', 'living',
   'clinic', 'clinics', 'hospital', 'hospitals', 'health', 'healthcare', 'medical', 'medicine', 'center', 'centre', 'centers', 'practice', 'pharmacy',
   'laboratory', 'laboratories', 'lab', 'labs', 'imaging', 'radiology', 'services', 'service', 'group', 'associates', 'foundation', 'institute',
   'university', 'college', 'school', 'inc', 'llc', 'ltd', 'corp', 'company', 'partners', 'network', 'system', 'systems', 'department', 'dept',

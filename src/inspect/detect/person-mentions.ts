@@ -35,6 +35,14 @@ const TITLE_BEFORE = /(?:\b(?:Dr|Dra|Doctor|Prof|Pr|Docteur|Doktor|Nurse|Schwest
 /** Words just before a name that introduce staff or an event, not a patient ("congratulations to …", "welcome …", "led by …"). */
 const STAFF_CUE_BEFORE = /\b(?:congratulat\w*(?:\s+to)?|welcome[sd]?|thank(?:s|\s+you)?(?:\s+to)?|join(?:ed|s)?|meet|led\s+by|presented\s+by|hosted\s+by|speaker|author|by|from|cc|signed|approved\s+by|contact|regards|sincerely|best|cheers|from\s+the\s+desk\s+of)[,:]?\s*$/i;
 
+/** Ordinary words that may stand capitalised before a name at the start of a sentence or a greeting (not an organisation's first word). */
+const LEAD_WORDS: ReadonlySet<string> = new Set([
+  'dear', 'hi', 'hello', 'hey', 'yesterday', 'today', 'tonight', 'tomorrow', 'patient', 'pt', 'please', 'thanks', 'also', 'and', 'but', 'so', 'then',
+  'when', 'if', 'per', 'cc', 'attn', 're', 'fw', 'fwd', 'ok', 'note', 'update', 'reminder', 'fyi', 'urgent', 'morning', 'afternoon', 'overnight',
+  'this', 'last', 'next', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'hola', 'bonjour', 'hallo', 'estimado',
+  'estimada', 'sehr', 'liebe', 'lieber', 'chère', 'cher',
+]);
+
 /** A name directly after an honorific: a person (not a clinician). */
 const HONORIFIC_NAME = new RegExp(`(?<![\\p{L}])(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|M\\.|Madame|Mademoiselle|Monsieur|Señora|Señorita|Señor|Doña|Don|Signora|Signor)\\s+(?:${WORD}\\s+){0,2}${WORD}`, 'gu');
 /** A candidate full name anywhere (filtered by context afterwards). */
@@ -110,7 +118,7 @@ function proseNames(text: string, addresses: readonly { index: number; length: n
   for (const m of text.matchAll(CANDIDATE_NAME)) {
     // "Dear Maria Alvarez", "Yesterday Wei Zhang": the name starts after the ordinary word
     const lead = /^(?:\p{Lu}\p{Ll}+[ \t]+)(?=\p{Lu}\p{Ll}+[ \t]+\p{Lu})/u.exec(m[0]);
-    const skip = lead && !personLike(m[0]) && personLike(m[0].slice(lead[0].length)) ? lead[0].length : 0;
+    const skip = lead && LEAD_WORDS.has(lead[0].trim().toLowerCase()) && personLike(m[0].slice(lead[0].length)) ? lead[0].length : 0;
     const name = m[0].slice(skip);
     const index = m.index + skip;
     // "Mensah's biopsy": the possessive is a cue, not part of the name
