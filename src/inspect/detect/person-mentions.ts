@@ -9,6 +9,7 @@
  * footers, "Dr. …", "…, RN") are not anchors. Pure and linear: every
  * pattern is a bounded sequence without nested quantifiers.
  */
+import { healthTermSpans } from './health-terms.js';
 import { personLike } from './names.js';
 import { personNameDetector } from './personal.js';
 
@@ -100,15 +101,26 @@ function cellAt(text: string, index: number, length: number): string {
 /** Staff or clinician: a title before, a credential after, or introduced the way staff are. */
 function staff(text: string, index: number, length: number): boolean {
   const before = text.slice(Math.max(0, index - 40), index);
-  const after = text.slice(index + length, index + length + 16);
-  return TITLE_BEFORE.test(before) || CREDENTIAL_AFTER.test(after) || STAFF_CUE_BEFORE.test(before);
+  const after = text.slice(index + length, index + length + 40);
+  return TITLE_BEFORE.test(before) || CREDENTIAL_AFTER.test(after) || STAFF_CUE_BEFORE.test(before) || ROLE_AFTER.test(after);
+}
+
+/** A role right after a name: "…, HR", "…, Personalabteilung", "… – Diabetes Educator", "…, Director of Nursing". */
+const ROLE_AFTER =
+  /^[ \t]*(?:,|[–—-]|\||\()[ \t]*(?:[\p{L}&]+[ \t]+){0,3}(?:hr|human\s+resources|recruit\w*|talent|director|manager|coordinator|educator|navigator|supervisor|specialist|officer|assistant|secretary|administrator|chair|chief|head|lead|president|physician|nurse|rn|np|md|pharmacist|therapist|dietitian|social\s+worker|personalabteilung|abteilung|leitung|sekretariat|recursos\s+humanos|rrhh|ressources\s+humaines|secrétariat|responsable|directeur|directrice|jefe|jefa)\b/iu;
+
+/** A name followed by a dash or colon and, on the same line, health information ("Tomás Herrera — potassium 6.1"). */
+function findingAfter(text: string, end: number): boolean {
+  const line = text.slice(end, Math.min(text.length, end + 80)).split('\n')[0] ?? '';
+  if (!/^[ \t]*[—–:-][ \t]/.test(line)) return false;
+  return healthTermSpans(line).length > 0;
 }
 
 function honorificNames(text: string): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   for (const m of text.matchAll(HONORIFIC_NAME)) {
     const name = m[0].replace(/^\S+\s+/, '');
-    if (personLike(name)) out.push({ kind: 'honorific-name', index: m.index, length: m[0].length });
+    if (personLike(name) && !staff(text, m.index, m[0].length)) out.push({ kind: 'honorific-name', index: m.index, length: m[0].length });
   }
   return out;
 }
@@ -127,7 +139,7 @@ function proseNames(text: string, addresses: readonly { index: number; length: n
     if (!personLike(name) || staff(text, index, length)) continue;
     const before = text.slice(Math.max(0, index - 40), index);
     const after = text.slice(index + length, index + length + 40);
-    if (PATIENT_CUE_BEFORE.test(before) || PATIENT_IN_SENTENCE.test(before) || PATIENT_CUE_AFTER.test(after)) {
+    if (PATIENT_CUE_BEFORE.test(before) || PATIENT_IN_SENTENCE.test(before) || PATIENT_CUE_AFTER.test(after) || findingAfter(text, index + length)) {
       out.push({ kind: 'named-patient', index, length });
       continue;
     }
