@@ -130,6 +130,13 @@ export function customIdentifierDetector(c: CustomIdentifier): Detector {
   };
 }
 
+/** A record, chart, account or member number: 6 to 10 digits with an optional letter prefix, or an alphanumeric one of at least 5 digits (not shaped like a date or a phone number). */
+const RECORD_NUMBER =
+  '\\b[A-Z]{0,3}\\d{6,10}\\b|(?<![A-Za-z0-9-])(?!\\d{4}-\\d{1,2}-\\d{1,2}(?![A-Za-z0-9-])|\\d{1,2}-\\d{1,2}-\\d{2,4}(?![A-Za-z0-9-])|\\d{3}-\\d{3}-\\d{4}(?![A-Za-z0-9-]))(?=[0-9]*[A-Z-])(?=(?:[A-Z-]*\\d){5})[A-Z]{0,4}-?\\d[0-9A-Z]*(?:-[0-9A-Z]+){0,3}(?![A-Za-z0-9-])';
+
+/** An account number among bank words is a bank account (payroll, refunds), not a patient's or a member's number. */
+const BANK_WORDS = /\b(?:routing|aba|rtn|checking|savings|bank(?:ing)?|direct\s+deposit|wire|ach|iban|swift|bic)\b/i;
+
 /**
  * The default MRN detector: a record, chart or patient-account number next to
  * its keyword — 6 to 10 digits with an optional letter prefix ("00123456",
@@ -140,12 +147,10 @@ export const mrnDetector = customIdentifierDetector({
   id: 'mrn',
   category: 'MRN',
   // the alphanumeric form needs a letter or hyphen, and is not shaped like a date or a phone number
-  pattern:
-    '\\b[A-Z]{0,3}\\d{6,10}\\b|(?<![A-Za-z0-9-])(?!\\d{4}-\\d{1,2}-\\d{1,2}(?![A-Za-z0-9-])|\\d{1,2}-\\d{1,2}-\\d{2,4}(?![A-Za-z0-9-])|\\d{3}-\\d{3}-\\d{4}(?![A-Za-z0-9-]))(?=[0-9]*[A-Z-])(?=(?:[A-Z-]*\\d){5})[A-Z]{0,4}-?\\d[0-9A-Z]*(?:-[0-9A-Z]+){0,3}(?![A-Za-z0-9-])',
-  keywords: ['MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient account', 'acct', 'acct #', 'account #', 'member id', 'subscriber id'],
+  pattern: RECORD_NUMBER,
+  keywords: ['MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient account', 'acct', 'acct #', 'account #'],
   window: 40,
-  // an account number among bank words is a bank account (payroll, refunds), not a patient account
-  notNear: /\b(?:routing|aba|rtn|checking|savings|bank(?:ing)?|direct\s+deposit|wire|ach|iban|swift|bic)\b/i,
+  notNear: BANK_WORDS,
 });
 
 const EMAIL = /[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g;
@@ -167,3 +172,17 @@ export function emailListDetector(internalDomains: readonly string[], threshold 
     },
   };
 }
+
+/**
+ * A health plan's member or subscriber number next to its keyword ("Member
+ * ID: XJH482913057", "Subscriber #", "Policy number"): the same shapes as a
+ * record number.
+ */
+export const memberIdDetector = customIdentifierDetector({
+  id: 'member-id',
+  category: 'MEMBER_ID',
+  pattern: RECORD_NUMBER,
+  keywords: ['member id', 'member #', 'member no', 'member number', 'subscriber id', 'subscriber #', 'subscriber no', 'subscriber number', 'policy number', 'policy #', 'policy no', 'insurance id', 'plan id', 'health plan id', 'beneficiary id', 'id de afiliado', 'número de afiliado', 'versichertennummer', 'versicherungsnummer', "numéro d'adhérent"],
+  window: 40,
+  notNear: BANK_WORDS,
+});
