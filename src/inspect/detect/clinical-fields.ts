@@ -1,0 +1,239 @@
+/**
+ * Structured clinical formats as a reader reads them. HL7 v2, X12, C-CDA and
+ * FHIR carry their labels in field positions and code-system identifiers
+ * (PID-7 is the date of birth, DMG*D8 a birth date, codeSystem
+ * 2.16.840.1.113883.6.90 an ICD-10-CM code), not in words next to the
+ * values, so the keyword detectors see no "DOB" or "ICD-10" near them. Like
+ * the table pre-pass (tables.ts), this writes what those fields say as plain
+ * "label: value" lines ("DOB: 04/20/1945", "Diagnosis ICD-10: M17.11") that
+ * the detectors read after the text. The lines exist only inside the
+ * inspection: the detectors mask what they report.
+ *
+ * Each line is kept apart from the others (and from the text before it) by a
+ * gap wider than any detector's keyword window, so a label only ever
+ * supports its own value ("MRN:" never lends itself to an NPI on the next
+ * line).
+ *
+ * Bounded and linear: at most MAX_DOCUMENTS messages, interchanges,
+ * documents or resources per text, MAX_SEGMENTS segments each, MAX_LINES
+ * lines out; segments and XML elements are cut to a fixed length before any
+ * regular expression sees them, and no expression has nested quantifiers.
+ */
+import { npiValid } from './checksums.js';
+
+const MAX_DOCUMENTS = 100;
+const MAX_SEGMENTS = 5000;
+const MAX_LINES = 400;
+/** Characters of one segment (or XML element) looked at. */
+const MAX_SEGMENT = 4096;
+/** Wider than the widest keyword window (80 characters). */
+const GAP = `\n${' '.repeat(100)}\n`;
+
+/** Collects the lines, without repeats, up to MAX_LINES. */
+class Lines {
+  readonly seen = new Set<string>();
+  add(label: string, value: string | undefined): void {
+    const v = (value ?? '').replace(/\s+/g, ' ').trim();
+    if (!v || v.length > 200 || this.full()) return;
+    this.seen.add(`${label}: ${v}`);
+  }
+  full(): boolean {
+    return this.seen.size >= MAX_LINES;
+  }
+}
+
+/** "MORALES" → "Morales", "SMITH-JONES" → "Smith-Jones", "o'brien" → "O'brien". */
+export function titleCase(s: string): string {
+  return s.toLowerCase().replace(/(^|[\s-])(\p{L})/gu, (_m, pre: string, c: string) => pre + c.toUpperCase());
+}
+
+/** A person's name in reading order, title case: given, a middle initial, family. */
+function personName(given: string | undefined, family: string | undefined, middle?: string): string | undefined {
+  const g = (given ?? '').trim();
+  const f = (family ?? '').trim();
+  if (!/\p{L}{2}/u.test(g) || !/\p{L}{2}/u.test(f)) return undefined;
+  const m = (middle ?? '').trim();
+  const mid = /^\p{L}/u.test(m) ? ` ${m[0]?.toUpperCase() ?? ''}.` : '';
+  return `${titleCase(g)}${mid} ${titleCase(f)}`;
+}
+
+/** YYYYMMDD[…] or YYYY-MM-DD[…] → MM/DD/YYYY, when it is a calendar date. */
+export function usDate(value: string | undefined): string | undefined {
+  const m = /^(\d{4})-?(\d{2})-?(\d{2})/.exec((value ?? '').trim());
+  if (!m) return undefined;
+  const [, y, mo, d] = m as unknown as [string, string, string, string];
+  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31 || Number(y) < 1850) return undefined;
+  return `${mo}/${d}/${y}`;
+}
+
+/** An ICD-10-CM code with its dot (X12 and some HL7 feeds write "E119" for E11.9). */
+export function icd10WithDot(code: string | undefined): string | undefined {
+  const c = (code ?? '').trim().toUpperCase();
+  if (/^[A-TV-Z]\d[0-9AB]\.[0-9A-Z]{1,4}$/.test(c) || /^[A-TV-Z]\d[0-9AB]$/.test(c)) return c;
+  if (/^[A-TV-Z]\d[0-9AB][0-9A-Z]{1,4}$/.test(c)) return `${c.slice(0, 3)}.${c.slice(3)}`;
+  return undefined;
+}
+
+/** An 11-digit billing NDC without hyphens → 5-4-2; a hyphenated one as it is. */
+function ndcForm(code: string | undefined): string | undefined {
+  const c = (code ?? '').trim();
+  if (/^\d{4,5}-\d{3,4}-\d{1,2}$/.test(c)) return c;
+  if (/^\d{11}$/.test(c)) return `${c.slice(0, 5)}-${c.slice(5, 9)}-${c.slice(9)}`;
+  return undefined;
+}
+
+function address(street: string | undefined, city: string | undefined, state: string | undefined, zip: string | undefined): string | undefined {
+  const s = (street ?? '').trim();
+  if (!/\d/.test(s) || !/\p{L}/u.test(s)) return undefined;
+  const place = [(city ?? '').trim(), [(state ?? '').trim(), (zip ?? '').trim()].filter(Boolean).join(' ')].filter(Boolean).join(', ');
+  return place ? `${s}, ${place}` : s;
+}
+
+// ---------------------------------------------------------------- HL7 v2
+
+const HL7_ICD10 = /^(?:I10|I10C|I10-CM|ICD10|ICD-?10-?CM|ICD10CM)$/i;
+const HL7_CPT = /^(?:C4|C5|CPT|CPT4|CPT-4|HCPCS|HCPC|HPC)$/i;
+
+interface Hl7Seps {
+  readonly field: string;
+  readonly comp: string;
+  readonly rep: string;
+  readonly sub: string;
+}
+
+/** The components of a field's first repetition (or of the repetition given). */
+function comps(field: string | undefined, s: Hl7Seps): string[] {
+  return (field ?? '').split(s.comp).map((c) => (c.split(s.sub)[0] ?? '').replace(/\\[A-Z.][^\\]{0,8}\\/g, ' '));
+}
+
+function reps(field: string | undefined, s: Hl7Seps): string[] {
+  return (field ?? '').split(s.rep).slice(0, 20);
+}
+
+/** A provider (XCN) whose identifier is an NPI: marked so (assigning authority, type) or ten digits passing the NPI check. */
+function hl7Npi(field: string | undefined, s: Hl7Seps, out: Lines): void {
+  for (const r of reps(field, s)) {
+    const c = comps(r, s);
+    const id = (c[0] ?? '').trim();
+    if (/NPI/i.test(`${c[8] ?? ''} ${c[12] ?? ''}`) || (/^[12]\d{9}$/.test(id) && npiValid(id))) out.add('NPI', id);
+  }
+}
+
+function hl7Code(field: string | undefined, s: Hl7Seps, out: Lines): void {
+  for (const r of reps(field, s)) {
+    const c = comps(r, s);
+    // CE/CWE: code, text, coding system; then the alternate code, text and system
+    for (const [code, system] of [[c[0], c[2]], [c[3], c[5]]] as const) {
+      const sys = (system ?? '').trim();
+      if (HL7_ICD10.test(sys)) out.add('Diagnosis ICD-10', icd10WithDot(code));
+      else if (HL7_CPT.test(sys)) out.add('CPT', code);
+      else if (/^NDC$/i.test(sys)) out.add('NDC', ndcForm(code));
+    }
+  }
+}
+
+function hl7Segment(seg: string, s: Hl7Seps, out: Lines): void {
+  const id = seg.slice(0, 3);
+  const f = seg.split(s.field);
+  switch (id) {
+    case 'PID': {
+      // PID-2/3/4 patient identifiers: typed MR (medical record) or SS; PID-3 untyped is the record number
+      for (const k of [2, 3, 4]) {
+        for (const r of reps(f[k], s)) {
+          const c = comps(r, s);
+          const type = (c[4] ?? '').trim().toUpperCase();
+          if (type === 'SS') out.add('SSN', c[0]);
+          else if (type === 'MR' || type === 'MRN' || type === 'PI' || type === 'PT' || (k === 3 && type === '')) out.add('MRN', c[0]);
+        }
+      }
+      const name = comps(reps(f[5], s)[0], s);
+      out.add('Patient name', personName(name[1], name[0], name[2]));
+      out.add('DOB', usDate(comps(f[7], s)[0]));
+      const addr = comps(reps(f[11], s)[0], s);
+      out.add('Address', address(addr[0], addr[2], addr[3], addr[4]));
+      out.add('SSN', /^\d{3}-?\d{2}-?\d{4}$/.test((f[19] ?? '').trim()) ? f[19] : undefined);
+      break;
+    }
+    case 'NK1':
+    case 'GT1': {
+      const name = comps(reps(f[id === 'NK1' ? 2 : 3], s)[0], s);
+      out.add('Name', personName(name[1], name[0], name[2]));
+      break;
+    }
+    case 'IN1': {
+      const name = comps(reps(f[16], s)[0], s);
+      out.add('Insured', personName(name[1], name[0], name[2]));
+      break;
+    }
+    case 'DG1':
+      hl7Code(f[3], s, out);
+      break;
+    case 'PR1':
+      hl7Code(f[3], s, out);
+      break;
+    case 'OBR':
+      hl7Code(f[4], s, out);
+      hl7Npi(f[16], s, out);
+      break;
+    case 'OBX':
+      hl7Code(f[3], s, out);
+      break;
+    case 'ORC':
+      hl7Npi(f[12], s, out);
+      break;
+    case 'PV1':
+      for (const k of [7, 8, 9, 17]) hl7Npi(f[k], s, out);
+      break;
+    case 'RXA':
+      hl7Code(f[5], s, out);
+      break;
+    case 'RXE':
+    case 'RXD':
+      hl7Code(f[2], s, out);
+      break;
+    case 'RXO':
+      hl7Code(f[1], s, out);
+      break;
+  }
+}
+
+/** Every HL7 v2 message: MSH with its own separators, its segments up to the next MSH or a line that is not a segment. */
+function hl7(text: string, out: Lines): void {
+  const msh = /(?:^|[\r\n])MSH([^A-Za-z0-9\s])([^A-Za-z0-9\s])([^A-Za-z0-9\s])([^A-Za-z0-9\s])([^A-Za-z0-9\s])?/g;
+  let messages = 0;
+  for (let m = msh.exec(text); m && messages < MAX_DOCUMENTS && !out.full(); m = msh.exec(text)) {
+    messages++;
+    const [, field, comp, rep, , sub] = m as unknown as [string, string, string, string, string, string | undefined];
+    if (comp === field || rep === field || rep === comp) continue;
+    const seps: Hl7Seps = { field, comp, rep, sub: sub && sub !== field ? sub : '&' };
+    let i = m.index + (m[0].startsWith('MSH') ? 0 : 1);
+    // the segments that follow: three upper-case letters or digits and the field separator
+    for (let n = 0; n < MAX_SEGMENTS && i < text.length && !out.full(); n++) {
+      let end = i;
+      const limit = Math.min(text.length, i + MAX_SEGMENT);
+      while (end < limit && text[end] !== '\r' && text[end] !== '\n') end++;
+      const seg = text.slice(i, end);
+      if (n > 0 && seg.startsWith('MSH')) break;
+      if (seg.length > 0) {
+        if (!/^[A-Z][A-Z0-9]{2}$/.test(seg.slice(0, 3)) || seg[3] !== field) break;
+        if (n > 0) hl7Segment(seg, seps, out);
+      }
+      // a segment longer than MAX_SEGMENT: skip to its end
+      while (end < text.length && text[end] !== '\r' && text[end] !== '\n') end++;
+      i = end + 1;
+    }
+    // the next message is looked for after this one
+    msh.lastIndex = Math.max(msh.lastIndex, i - 1);
+  }
+}
+
+/**
+ * Extra "label: value" lines for the structured fields of every HL7 v2
+ * message, X12 interchange, C-CDA document and FHIR resource in `text`
+ * (empty when there is none), to be read after the text itself.
+ */
+export function clinicalFieldLines(text: string): string {
+  const out = new Lines();
+  if (text.includes('MSH')) hl7(text, out);
+  return out.seen.size === 0 ? '' : GAP + [...out.seen].join(GAP);
+}
