@@ -227,6 +227,205 @@ function hl7(text: string, out: Lines): void {
   }
 }
 
+// ---------------------------------------------------------------- X12
+
+/** NM1 entity codes of the person a transaction is about: subscriber/insured, patient, dependent, policyholder. */
+const X12_PERSON = new Set(['IL', 'QC', '03', 'QE']);
+/** HI qualifiers of ICD-10-CM diagnoses (principal, admitting, reason for visit, other, external cause). */
+const X12_ICD10 = new Set(['ABK', 'ABJ', 'ABN', 'ABF', 'APR', 'ABU']);
+
+interface X12State {
+  /** The last NM1 was a person the transaction is about (N3/N4 are that person's address). */
+  person: boolean;
+  street: string | undefined;
+}
+
+function x12Segment(el: string[], sub: string, st: X12State, out: Lines): void {
+  const id = (el[0] ?? '').trim();
+  switch (id) {
+    case 'NM1': {
+      const entity = (el[1] ?? '').trim();
+      st.person = X12_PERSON.has(entity) && (el[2] ?? '').trim() === '1';
+      st.street = undefined;
+      if (st.person) out.add(entity === 'IL' ? 'Subscriber name' : 'Patient name', personName(el[4], el[3], el[5]));
+      const qualifier = (el[8] ?? '').trim();
+      if (qualifier === 'XX') out.add('NPI', el[9]);
+      else if (qualifier === '34' && st.person) out.add('SSN', el[9]);
+      break;
+    }
+    case 'DMG':
+      if ((el[1] ?? '').trim() === 'D8') out.add('DOB', usDate(el[2]));
+      break;
+    case 'REF': {
+      const q = (el[1] ?? '').trim();
+      if (q === 'SY') out.add('SSN', el[2]);
+      else if (q === 'EA') out.add('MRN', el[2]);
+      break;
+    }
+    case 'N3':
+      st.street = st.person ? [el[1], el[2]].filter(Boolean).join(' ') : undefined;
+      break;
+    case 'N4':
+      if (st.person && st.street) out.add('Address', address(st.street, el[1], el[2], el[3]));
+      st.street = undefined;
+      break;
+    case 'HI':
+      for (const e of el.slice(1, 13)) {
+        const [q, code] = e.split(sub);
+        if (X12_ICD10.has((q ?? '').trim())) out.add('Diagnosis ICD-10', icd10WithDot(code));
+      }
+      break;
+    case 'SV1':
+    case 'SVC':
+    case 'SV2': {
+      const [q, code] = (el[id === 'SV2' ? 2 : 1] ?? '').split(sub);
+      if ((q ?? '').trim() === 'HC') out.add('CPT', code);
+      break;
+    }
+    case 'LIN':
+      for (let k = 2; k + 1 < el.length && k < 12; k += 2) if ((el[k] ?? '').trim() === 'N4') out.add('NDC', ndcForm(el[k + 1]));
+      break;
+  }
+}
+
+/** Every X12 interchange: ISA with its own separators, its segments to IEA. */
+function x12(text: string, out: Lines): void {
+  const isa = /(?:^|[^A-Za-z0-9])ISA([^A-Za-z0-9 \r\n])\d\d\1/g;
+  let interchanges = 0;
+  for (let m = isa.exec(text); m && interchanges < MAX_DOCUMENTS && !out.full(); m = isa.exec(text)) {
+    interchanges++;
+    const sep = m[1] as string;
+    const begin = m.index + m[0].indexOf('ISA');
+    // ISA16 (the sub-element separator) is the character after the 16th element separator; the segment terminator follows it
+    let pos = begin;
+    let count = 0;
+    while (count < 16 && pos >= 0 && pos < begin + 200) {
+      pos = text.indexOf(sep, pos + 1);
+      count++;
+    }
+    if (count < 16 || pos < 0 || pos >= begin + 200) continue;
+    const sub = text[pos + 1] ?? ':';
+    let term = text[pos + 2];
+    if (term === undefined || term === sep) continue;
+    if (term === '\r' && text[pos + 3] === '\n') term = '\r\n';
+    const st: X12State = { person: false, street: undefined };
+    let i = pos + 2 + term.length;
+    for (let n = 0; n < MAX_SEGMENTS && i < text.length && !out.full(); n++) {
+      let end = text.indexOf(term, i);
+      if (end < 0) end = text.length;
+      let a = i;
+      while (a < end && (text[a] === '\r' || text[a] === '\n' || text[a] === ' ')) a++;
+      const el = text.slice(a, Math.min(end, a + MAX_SEGMENT)).split(sep);
+      i = end + term.length;
+      if ((el[0] ?? '') === 'IEA') break;
+      x12Segment(el, sub, st, out);
+    }
+    isa.lastIndex = Math.max(isa.lastIndex, i - 1);
+  }
+}
+
+// ---------------------------------------------------------------- XML (C-CDA, FHIR XML)
+
+/** The attributes of one start tag (cut to MAX_SEGMENT characters). */
+function attributes(tag: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of tag.slice(0, MAX_SEGMENT).matchAll(/([A-Za-z_:][\w:.-]{0,40})\s{0,5}=\s{0,5}(?:"([^"<>]{0,400})"|'([^'<>]{0,400})')/g)) out.set(m[1] as string, xmlText(m[2] ?? m[3] ?? ''));
+  return out;
+}
+
+function xmlText(s: string): string {
+  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+}
+
+/** The element `name` from `from` (its start tag to its end tag, or the empty-element tag), within `limit` characters. */
+function element(text: string, name: string, from: number, limit: number): { start: number; end: number; body: string } | undefined {
+  const re = new RegExp(`<${name}[\\s>/]`, 'g');
+  re.lastIndex = from;
+  const m = re.exec(text);
+  if (!m || m.index >= limit) return undefined;
+  const tagEnd = text.indexOf('>', m.index);
+  if (tagEnd < 0 || tagEnd > limit) return undefined;
+  if (text[tagEnd - 1] === '/') return { start: m.index, end: tagEnd + 1, body: text.slice(m.index, tagEnd + 1) };
+  const close = text.indexOf(`</${name}>`, tagEnd);
+  const end = close < 0 || close > limit ? limit : close + name.length + 3;
+  return { start: m.index, end, body: text.slice(m.index, end) };
+}
+
+/** The text of every `<name>…</name>` in a short fragment. */
+function texts(fragment: string, name: string): string[] {
+  const out: string[] = [];
+  for (const m of fragment.slice(0, MAX_SEGMENT).matchAll(new RegExp(`<${name}(?:\\s[^<>]{0,200})?>([^<>]{0,200})</${name}>`, 'g'))) out.push(xmlText(m[1] ?? '').trim());
+  return out;
+}
+
+/** Every start tag in `text` that has attribute `attr`: its name and attributes (each tag read up to 2000 characters; one pass). */
+function* tagsWith(text: string, attr: string): Generator<{ name: string; a: Map<string, string> }> {
+  const needle = `${attr}=`;
+  for (const m of text.matchAll(/<([A-Za-z_][\w:.-]{0,59})([^<>]{0,2000})/g)) {
+    const rest = m[2] ?? '';
+    if (rest.includes(needle)) yield { name: m[1] ?? '', a: attributes(rest) };
+  }
+}
+
+const OID_ICD10 = new Set(['2.16.840.1.113883.6.90', '2.16.840.1.113883.6.3']);
+const OID_CPT = new Set(['2.16.840.1.113883.6.12', '2.16.840.1.113883.6.285']);
+const OID_NDC = '2.16.840.1.113883.6.69';
+const OID_NPI = '2.16.840.1.113883.4.6';
+const OID_SSN = '2.16.840.1.113883.4.1';
+/** C-CDA documents looked at, each up to this many characters. */
+const MAX_XML = 2_000_000;
+
+function ccda(text: string, out: Lines): void {
+  const re = /<ClinicalDocument\b/g;
+  let documents = 0;
+  for (let m = re.exec(text); m && documents < MAX_DOCUMENTS && !out.full(); m = re.exec(text)) {
+    documents++;
+    const start = m.index;
+    const close = text.indexOf('</ClinicalDocument>', start);
+    const end = close < 0 ? Math.min(text.length, start + MAX_XML) : Math.min(close, start + MAX_XML);
+    const doc = text.slice(start, end);
+    // the patient: recordTarget/patientRole
+    const target = element(doc, 'recordTarget', 0, doc.length);
+    if (target) {
+      const role = target.body;
+      const patientAt = role.search(/<patient[\s>]/);
+      const ids = patientAt < 0 ? role : role.slice(0, patientAt);
+      for (const { name, a } of tagsWith(ids, 'extension')) {
+        if (name !== 'id') continue;
+        const root = a.get('root') ?? '';
+        if (root === OID_SSN) out.add('SSN', a.get('extension'));
+        else if (root !== OID_NPI) out.add('MRN', a.get('extension'));
+      }
+      const addr = element(role, 'addr', 0, role.length);
+      if (addr) out.add('Address', address(texts(addr.body, 'streetAddressLine').join(' '), texts(addr.body, 'city')[0], texts(addr.body, 'state')[0], texts(addr.body, 'postalCode')[0]));
+      const patient = element(role, 'patient', 0, role.length);
+      if (patient) {
+        const name = element(patient.body, 'name', 0, patient.body.length);
+        if (name) {
+          const given = texts(name.body, 'given');
+          out.add('Patient name', personName(given[0], texts(name.body, 'family')[0], given[1]));
+        }
+        const birth = /<birthTime\s[^<>]{0,200}value="(\d{8})/.exec(patient.body);
+        out.add('DOB', usDate(birth?.[1]));
+      }
+    }
+    // codes anywhere in the document, by code system; NPIs of performers, authors, providers
+    for (const { a } of tagsWith(doc, 'codeSystem')) {
+      const system = a.get('codeSystem') ?? '';
+      if (OID_ICD10.has(system)) out.add('Diagnosis ICD-10', icd10WithDot(a.get('code')));
+      else if (OID_CPT.has(system)) out.add('CPT', a.get('code'));
+      else if (system === OID_NDC) out.add('NDC', ndcForm(a.get('code')));
+      if (out.full()) break;
+    }
+    for (const { name, a } of tagsWith(doc, 'root')) {
+      if (name !== 'id') continue;
+      if (a.get('root') === OID_NPI) out.add('NPI', a.get('extension'));
+      if (out.full()) break;
+    }
+    re.lastIndex = Math.max(re.lastIndex, end);
+  }
+}
+
 /**
  * Extra "label: value" lines for the structured fields of every HL7 v2
  * message, X12 interchange, C-CDA document and FHIR resource in `text`
@@ -235,5 +434,7 @@ function hl7(text: string, out: Lines): void {
 export function clinicalFieldLines(text: string): string {
   const out = new Lines();
   if (text.includes('MSH')) hl7(text, out);
+  if (text.includes('ISA')) x12(text, out);
+  if (text.includes('<ClinicalDocument')) ccda(text, out);
   return out.seen.size === 0 ? '' : GAP + [...out.seen].join(GAP);
 }
