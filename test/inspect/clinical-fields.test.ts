@@ -42,6 +42,31 @@ const CCDA = `<?xml version="1.0" encoding="UTF-8"?>
   </observation></entry></section></component></structuredBody></component>
 </ClinicalDocument>`;
 
+const FHIR_BUNDLE = JSON.stringify({
+  resourceType: 'Bundle',
+  type: 'collection',
+  entry: [
+    {
+      resource: {
+        resourceType: 'Patient',
+        identifier: [
+          { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] }, system: 'urn:oid:2.16.840.1.113883.3.7204.1', value: 'PZ9773429' },
+          { system: 'http://hl7.org/fhir/sid/us-ssn', value: '123-45-6780' },
+        ],
+        name: [{ family: 'Yilmaz', given: ['Ingrid'] }],
+        birthDate: '1938-07-27',
+      },
+    },
+    { resource: { resourceType: 'Condition', code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'E11.9' }] }, subject: { reference: 'Patient/1' } } },
+    { resource: { resourceType: 'Procedure', code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '99213' }] }, performer: [{ actor: { identifier: { system: 'http://hl7.org/fhir/sid/us-npi', value: '1234567893' } } }] } },
+  ],
+}, null, 1);
+
+// the second code sits far from its system (more than a keyword window): only a reader of the structure would tie it to ICD-10, and this one does not read terminology
+const FHIR_VALUESET = JSON.stringify({ resourceType: 'ValueSet', status: 'active', compose: { include: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', concept: [{ code: 'O24.419', display: `${'x'.repeat(120)}` }, { code: 'I48.91' }] }] } });
+
+const FHIR_XML = `<Patient xmlns="http://hl7.org/fhir"><identifier><type><coding><system value="http://terminology.hl7.org/CodeSystem/v2-0203"/><code value="MR"/></coding></type><value value="RMC-1106943"/></identifier><name><family value="Brooks"/><given value="Minh"/></name><birthDate value="1982-02-04"/></Patient>`;
+
 const ACK = hl7('MSH|^~\\&|EHR|RRMC|LAB|RRMC|202510112233||ACK^R01^ACK|61326166|P|2.5.1', 'MSA|AA|44355612|Message accepted');
 
 describe('clinicalFieldLines: what the fields say, as label: value lines', () => {
@@ -55,6 +80,9 @@ describe('clinicalFieldLines: what the fields say, as label: value lines', () =>
       ['NPI: 1234567893', 'Subscriber name: Grace A. Okafor', 'Address: 12 ELM STREET, SPRINGFIELD, IL 62704', 'DOB: 03/03/1961', 'Diagnosis ICD-10: E11.9', 'Diagnosis ICD-10: I10', 'CPT: 99213'],
     ],
     ['C-CDA: the recordTarget, codes by OID, the performer NPI', CCDA, ['MRN: 50344810', 'Address: 4978 Church St, Shrewsbury, MA 01545', 'Patient name: James Morales', 'DOB: 09/15/1940', 'Diagnosis ICD-10: M54.50', 'NPI: 1234567893']],
+    ['FHIR Bundle (JSON)', FHIR_BUNDLE, ['MRN: PZ9773429', 'SSN: 123-45-6780', 'Patient name: Ingrid Yilmaz', 'DOB: 07/27/1938', 'Diagnosis ICD-10: E11.9', 'CPT: 99213', 'NPI: 1234567893']],
+    ['FHIR Patient (XML)', FHIR_XML, ['MRN: RMC-1106943', 'Patient name: Minh Brooks', 'DOB: 02/04/1982']],
+    ['FHIR ValueSet: terminology is about no one, not read', FHIR_VALUESET, []],
   ])('%s', (_name, text, lines) => {
     const out = clinicalFieldLines(text).split('\n').map((l) => l.trim()).filter(Boolean);
     expect(out.sort()).toEqual([...lines].sort());
@@ -78,6 +106,10 @@ describe('inspectText reads the structured fields', () => {
     ['X12 270', X12_270, ['DOB', 'MEDICARE_MBI', 'NPI', 'PERSON_NAME', 'PHI']],
     ['X12 837', X12_837, ['CPT_HCPCS', 'DOB', 'ICD10', 'NPI', 'PERSON_NAME', 'PHI']],
     ['C-CDA', CCDA, ['DOB', 'ICD10', 'MRN', 'NPI', 'PERSON_NAME', 'PHI']],
+    ['FHIR Bundle', FHIR_BUNDLE, ['CPT_HCPCS', 'DOB', 'ICD10', 'MRN', 'NPI', 'PERSON_NAME', 'PHI', 'SSN']],
+    ['FHIR Patient (XML)', FHIR_XML, ['DOB', 'MRN', 'PERSON_NAME', 'PHI']],
+    // ICD10 from the raw text (the system URL lies next to the first code), as before this pre-pass; nothing about anyone
+    ['FHIR ValueSet: no DOB, no name, no PHI', FHIR_VALUESET, ['ICD10']],
   ])('%s', (_name, text, expected) => {
     expect(categories(text)).toEqual(expected);
   });
@@ -103,6 +135,12 @@ describe('hostile input stays fast', () => {
       clinicalFieldLines(text);
       expect(performance.now() - start).toBeLessThan(1500);
     }
+  });
+  it('5 MB of FHIR resource types that never close', () => {
+    const text = `{${'"resourceType":"Patient",'.repeat(210_000)}`;
+    const start = performance.now();
+    clinicalFieldLines(text);
+    expect(performance.now() - start).toBeLessThan(1500);
   });
   it('5 MB of MSH headers', () => {
     const text = 'MSH|^~\\&|A|B\r'.repeat(400_000);

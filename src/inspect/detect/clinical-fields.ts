@@ -426,6 +426,162 @@ function ccda(text: string, out: Lines): void {
   }
 }
 
+// ---------------------------------------------------------------- FHIR (JSON and XML)
+
+/** Terminology and conformance resources: their codes are about no one, and are not read. */
+const FHIR_TERMINOLOGY = new Set(['ValueSet', 'CodeSystem', 'ConceptMap', 'StructureDefinition', 'CapabilityStatement', 'SearchParameter', 'OperationDefinition', 'ImplementationGuide', 'NamingSystem', 'TerminologyCapabilities', 'Questionnaire', 'Library', 'Measure', 'PlanDefinition', 'ActivityDefinition']);
+const FHIR_PERSON = new Set(['Patient', 'RelatedPerson', 'Person']);
+/** A FHIR JSON resource parsed, at most this many characters. */
+const MAX_JSON = 2_000_000;
+/** Objects and arrays walked per resource. */
+const MAX_NODES = 50_000;
+
+function fhirCoding(system: string, code: string | undefined, out: Lines): void {
+  const sys = system.toLowerCase();
+  if (/\/sid\/icd-10(?:-cm)?$/.test(sys) || sys === 'urn:oid:2.16.840.1.113883.6.90') out.add('Diagnosis ICD-10', icd10WithDot(code));
+  else if (sys.endsWith('/go/cpt') || sys === 'urn:oid:2.16.840.1.113883.6.12' || /hcpcs/.test(sys)) out.add('CPT', code);
+  else if (sys.endsWith('/sid/ndc') || sys === 'urn:oid:2.16.840.1.113883.6.69') out.add('NDC', ndcForm(code));
+}
+
+function fhirIdentifier(system: string, value: string | undefined, types: readonly string[], out: Lines): void {
+  const sys = system.toLowerCase();
+  if (sys.endsWith('/sid/us-ssn') || sys === 'urn:oid:2.16.840.1.113883.4.1' || types.includes('SS')) out.add('SSN', value);
+  else if (sys.endsWith('/sid/us-npi') || sys === 'urn:oid:2.16.840.1.113883.4.6' || types.includes('NPI')) out.add('NPI', value);
+  else if (types.includes('MR') || /\/mrn$/.test(sys)) out.add('MRN', value);
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+const str = (v: Json | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+const arr = (v: Json | undefined): Json[] => (Array.isArray(v) ? v : v !== undefined && v !== null ? [v] : []);
+const obj = (v: Json | undefined): { [k: string]: Json } | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? v : undefined);
+
+function fhirWalk(root: Json, out: Lines): void {
+  let nodes = 0;
+  const visit = (node: Json, person: boolean, depth: number): void => {
+    if (nodes++ > MAX_NODES || depth > 40 || out.full() || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const v of node) visit(v, person, depth + 1);
+      return;
+    }
+    const type = str(node.resourceType);
+    if (type && FHIR_TERMINOLOGY.has(type)) return;
+    const isPerson = type ? FHIR_PERSON.has(type) : person;
+    if (type && FHIR_PERSON.has(type)) {
+      const name = obj(arr(node.name)[0]);
+      if (name) {
+        const given = arr(name.given).map(str);
+        out.add(type === 'Patient' ? 'Patient name' : 'Name', personName(given[0], str(name.family), given[1]));
+      }
+      out.add('DOB', usDate(str(node.birthDate)));
+      const addr = obj(arr(node.address)[0]);
+      if (addr) out.add('Address', address(arr(addr.line).map(str).filter(Boolean).join(' '), str(addr.city), str(addr.state), str(addr.postalCode)));
+    }
+    for (const id of arr(node.identifier)) {
+      const o = obj(id);
+      if (!o) continue;
+      const types = arr(obj(o.type)?.coding).map((c) => str(obj(c)?.code) ?? '');
+      fhirIdentifier(str(o.system) ?? '', str(o.value), types, out);
+    }
+    const system = str(node.system);
+    if (system && str(node.code)) fhirCoding(system, str(node.code), out);
+    for (const [k, v] of Object.entries(node)) if (k !== 'identifier' && v !== null && typeof v === 'object') visit(v, isPerson, depth + 1);
+  };
+  visit(root, false, 0);
+}
+
+/** Where the JSON object that starts at `start` ends (its closing brace + 1), reading strings; -1 when it does not end within `limit`. */
+function jsonEnd(text: string, start: number, limit: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < limit; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) {
+      depth--;
+      if (depth === 0) return i + 1;
+      if (depth < 0) return -1;
+    }
+  }
+  return -1;
+}
+
+/** Every FHIR JSON resource: the object around a "resourceType" (its opening brace at most 500 characters before), parsed whole. */
+function fhirJson(text: string, out: Lines): void {
+  const re = /"resourceType"\s{0,20}:\s{0,20}"[A-Za-z]{1,64}"/g;
+  let resources = 0;
+  let tries = 0;
+  for (let m = re.exec(text); m && resources < MAX_DOCUMENTS && tries++ < 10 * MAX_DOCUMENTS && !out.full(); m = re.exec(text)) {
+    const floor = Math.max(0, m.index - 500);
+    const start = text.slice(floor, m.index).lastIndexOf('{');
+    if (start < 0) continue;
+    const from = floor + start;
+    const end = jsonEnd(text, from, Math.min(text.length, from + MAX_JSON));
+    // an object that does not close is not read again from inside: the next resource is looked for after what was scanned
+    if (end < 0) {
+      re.lastIndex = Math.min(text.length, from + MAX_JSON);
+      continue;
+    }
+    resources++;
+    try {
+      fhirWalk(JSON.parse(text.slice(from, end)) as Json, out);
+    } catch {
+      // not JSON after all
+    }
+    re.lastIndex = Math.max(re.lastIndex, end);
+  }
+}
+
+/** The value attributes of `<name value="…"/>` children in a short fragment. */
+function values(fragment: string, name: string): string[] {
+  return [...fragment.slice(0, MAX_SEGMENT).matchAll(new RegExp(`<${name}\\s[^<>]{0,200}?value="([^"<>]{0,200})"`, 'g'))].map((m) => xmlText(m[1] ?? ''));
+}
+
+/** FHIR XML: persons' names, birth dates and addresses, identifiers, codings. */
+function fhirXml(text: string, out: Lines): void {
+  const re = /<([A-Z][A-Za-z]{1,63})\b[^<>]{0,1000}xmlns="http:\/\/hl7\.org\/fhir"/g;
+  let resources = 0;
+  for (let m = re.exec(text); m && resources < MAX_DOCUMENTS && !out.full(); m = re.exec(text)) {
+    resources++;
+    const type = m[1] as string;
+    const close = text.indexOf(`</${type}>`, m.index);
+    const end = close < 0 ? Math.min(text.length, m.index + MAX_XML) : Math.min(close, m.index + MAX_XML);
+    re.lastIndex = Math.max(re.lastIndex, end);
+    if (FHIR_TERMINOLOGY.has(type)) continue;
+    const doc = text.slice(m.index, end);
+    for (const p of ['Patient', 'RelatedPerson', 'Person']) {
+      const person = element(doc, p, 0, doc.length);
+      if (!person) continue;
+      const name = element(person.body, 'name', 0, person.body.length);
+      if (name) {
+        const given = values(name.body, 'given');
+        out.add(p === 'Patient' ? 'Patient name' : 'Name', personName(given[0], values(name.body, 'family')[0], given[1]));
+      }
+      out.add('DOB', usDate(values(person.body, 'birthDate')[0]));
+      const addr = element(person.body, 'address', 0, person.body.length);
+      if (addr) out.add('Address', address(values(addr.body, 'line').join(' '), values(addr.body, 'city')[0], values(addr.body, 'state')[0], values(addr.body, 'postalCode')[0]));
+    }
+    for (let i = 0, n = 0; n < MAX_SEGMENTS && !out.full(); n++) {
+      const id = element(doc, 'identifier', i, doc.length);
+      if (!id) break;
+      const type = element(id.body, 'type', 0, id.body.length);
+      const types = type ? values(type.body, 'code') : [];
+      const rest = type ? id.body.slice(0, type.start - 0) + id.body.slice(type.end) : id.body;
+      fhirIdentifier(values(rest, 'system')[0] ?? '', values(rest, 'value')[0], types, out);
+      i = id.end;
+    }
+    for (let i = 0, n = 0; n < MAX_SEGMENTS && !out.full(); n++) {
+      const coding = element(doc, 'coding', i, doc.length);
+      if (!coding) break;
+      fhirCoding(values(coding.body, 'system')[0] ?? '', values(coding.body, 'code')[0], out);
+      i = coding.end;
+    }
+  }
+}
+
 /**
  * Extra "label: value" lines for the structured fields of every HL7 v2
  * message, X12 interchange, C-CDA document and FHIR resource in `text`
@@ -436,5 +592,7 @@ export function clinicalFieldLines(text: string): string {
   if (text.includes('MSH')) hl7(text, out);
   if (text.includes('ISA')) x12(text, out);
   if (text.includes('<ClinicalDocument')) ccda(text, out);
+  if (text.includes('"resourceType"')) fhirJson(text, out);
+  if (text.includes('http://hl7.org/fhir"')) fhirXml(text, out);
   return out.seen.size === 0 ? '' : GAP + [...out.seen].join(GAP);
 }
