@@ -7,9 +7,8 @@
  */
 import { personAnchors, type AnchorKind } from './detect/person-mentions.js';
 import { inZone, signatureZones } from './detect/signature.js';
-import { labelTables } from './detect/tables.js';
 import type { Confidence, MatchExplanation } from './detect/types.js';
-import { DEFAULT_PROFILE, HEALTH_CATEGORIES, PATIENT_ID_CATEGORIES, PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES, type InspectionProfile, type MessageVerdict, type PhiBasis } from './verdict.js';
+import { DEFAULT_PROFILE, HEALTH_CATEGORIES, PATIENT_ID_CATEGORIES, PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES, type InspectionProfile, type MessageVerdict, type PhiBasis, readableText } from './verdict.js';
 
 export interface FindingExplanation {
   readonly detector: string;
@@ -79,7 +78,7 @@ function basisWords(b: PhiBasis): string {
 
 /** The explanation of `verdict` for the extracted texts it was made from. */
 export function explainVerdict(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile = DEFAULT_PROFILE): VerdictExplanation {
-  const text = labelTables(texts.join('\n\n'));
+  const text = readableText(texts.join('\n\n'));
   const findings = verdict.findings.map((f): FindingExplanation => {
     const detector = profile.detectors.find((d) => d.id === f.detector);
     const matches = detector?.explain?.(text) ?? [];

@@ -20,6 +20,7 @@ import { cptDetector, icd10Detector, ndcDetector } from './detect/medical-codes.
 import { customIdentifierDetector, dobDetector, memberIdDetector, mrnDetector, personNameDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
 import { personAnchors } from './detect/person-mentions.js';
 import { inZone, signatureZones } from './detect/signature.js';
+import { clinicalFieldLines } from './detect/clinical-fields.js';
 import { labelTables } from './detect/tables.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
@@ -98,9 +99,14 @@ export interface PhiBasis {
   readonly distance?: number | undefined;
 }
 
+/** The text as the detectors read it: table rows as "header: value", and the fields of clinical formats as labelled lines after it. */
+export function readableText(text: string): string {
+  return labelTables(text) + clinicalFieldLines(text);
+}
+
 export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES): Verdict {
   // a table's header labels every value in its column
-  const table = labelTables(text);
+  const table = readableText(text);
   const findings = detectors.map((d) => d.detect(table)).filter((f): f is Finding => f !== undefined);
   const categories = [...new Set(findings.filter((f) => CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'HEALTH_TERM').map((f) => f.category))];
   const phi = (basis: PhiBasis, extra: readonly string[] = []): Verdict => ({
