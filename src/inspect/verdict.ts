@@ -20,6 +20,7 @@ import { cptDetector, icd10Detector, ndcDetector } from './detect/medical-codes.
 import { customIdentifierDetector, dobDetector, mrnDetector, personNameDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
 import { personAnchors } from './detect/person-mentions.js';
 import { inZone, signatureZones } from './detect/signature.js';
+import { withScanCache } from './detect/scan-cache.js';
 import { labelTables } from './detect/tables.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
@@ -99,6 +100,11 @@ export interface PhiBasis {
 }
 
 export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES): Verdict {
+  // each detector scans the text once: its finding and its spans come from the same scan
+  return withScanCache(() => verdictOf(text, detectors, window, identifierCategories));
+}
+
+function verdictOf(text: string, detectors: readonly Detector[], window: number, identifierCategories: ReadonlySet<string>): Verdict {
   // a table's header labels every value in its column
   const table = labelTables(text);
   const findings = detectors.map((d) => d.detect(table)).filter((f): f is Finding => f !== undefined);

@@ -5,6 +5,7 @@
  * information is what HIPAA protects. `healthTermDetector` finds the terms;
  * `phiNear` decides the combination.
  */
+import { cachedScan } from './scan-cache.js';
 import type { Detector, Finding } from './types.js';
 
 const CONDITIONS = [
@@ -98,9 +99,21 @@ const HEALTH_LABEL =
 
 export const HEALTH_TERMS = termRegex([...CONDITIONS, ...MEDICATIONS, ...LABS, ...CARE, ...CARE_INTL]);
 
-/** Positions of health terms in `text`. */
-export function healthTermSpans(text: string): { index: number; length: number; term: string }[] {
-  const out: { index: number; length: number; term: string }[] = [];
+export interface HealthTermSpan {
+  readonly index: number;
+  readonly length: number;
+  readonly term: string;
+}
+
+const SPANS = {};
+
+/** Positions of health terms in `text` (found once per text within a verdict). */
+export function healthTermSpans(text: string): HealthTermSpan[] {
+  return [...cachedScan(SPANS, text, findSpans)];
+}
+
+function findSpans(text: string): HealthTermSpan[] {
+  const out: HealthTermSpan[] = [];
   for (const re of [HEALTH_TERMS, MORPHOLOGY]) {
     for (const m of text.matchAll(re)) out.push({ index: m.index, length: m[0].length, term: m[0].toLowerCase().replace(/\s+/g, ' ') });
   }
