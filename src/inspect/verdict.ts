@@ -21,6 +21,7 @@ import { customIdentifierDetector, dobDetector, memberIdDetector, mrnDetector, p
 import { personAnchors } from './detect/person-mentions.js';
 import { inZone, signatureZones } from './detect/signature.js';
 import { clinicalFieldLines } from './detect/clinical-fields.js';
+import { withScanCache } from './detect/scan-cache.js';
 import { labelTables } from './detect/tables.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
@@ -105,6 +106,11 @@ export function readableText(text: string): string {
 }
 
 export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES): Verdict {
+  // each detector scans the text once: its finding and its spans come from the same scan
+  return withScanCache(() => verdictOf(text, detectors, window, identifierCategories));
+}
+
+function verdictOf(text: string, detectors: readonly Detector[], window: number, identifierCategories: ReadonlySet<string>): Verdict {
   // a table's header labels every value in its column
   const table = readableText(text);
   const findings = detectors.map((d) => d.detect(table)).filter((f): f is Finding => f !== undefined);

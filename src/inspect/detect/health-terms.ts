@@ -5,6 +5,7 @@
  * information is what HIPAA protects. `healthTermDetector` finds the terms;
  * `phiNear` decides the combination.
  */
+import { cachedScan } from './scan-cache.js';
 import type { Detector, Finding } from './types.js';
 
 const CONDITIONS = [
@@ -93,18 +94,202 @@ const MORPHOLOGY =
   /\b(?!(?:academia|bohemia|empathy|sympathy|apathy|telepathy|antipathy|nostalgia|petitis)\b)\p{L}{3,}(?:itis|ectomy|ectomies|otomy|ostomy|oscopy|oscopies|plasty|pathy|algia|aemia|emia|ektomie|oskopie|plastik|pathie|ämie|ectomie|otomie|oscopie|plastie|émie|algie|ectomía|otomía|oscopia|oscopía|plastia|patía)\b/giu;
 
 /** A field label whose value is health information: "Diagnosis: …", "Dx: …", "Behandlung: …", "Motif : …". */
-const HEALTH_LABEL =
-  /\b(?:diagnos[ie]s|dx|treatment|procedure|reason\s+for\s+(?:visit|referral|admission)|chief\s+complaint|medications?|allerg(?:y|ies)|indication|problem|condition|symptoms|diagnose|behandlung|eingriff|befund|indikation|anamnese|therapie|diagnóstico|tratamiento|procedimiento|motivo(?:\s+de\s+consulta)?|diagnostic|traitement|intervention|motif(?:\s+de\s+consultation)?|antécédents)\s*:[ \t]*(?=\p{L})/giu;
+const LABEL_WORDS = String.raw`(?:diagnos[ie]s|dx|treatment|procedure|reason\s+for\s+(?:visit|referral|admission)|chief\s+complaint|medications?|allerg(?:y|ies)|indication|problem|condition|symptoms|diagnose|behandlung|eingriff|befund|indikation|anamnese|therapie|diagnóstico|tratamiento|procedimiento|motivo(?:\s+de\s+consulta)?|diagnostic|traitement|intervention|motif(?:\s+de\s+consultation)?|antécédents)`;
+const HEALTH_LABEL = new RegExp(String.raw`\b${LABEL_WORDS}\s*:[ \t]*(?=\p{L})`, 'giu');
+/** The same at one place (the sticky form), and a label with its colon without the unicode flag (fast to search: where a label can start). */
+const HEALTH_LABEL_AT = new RegExp(HEALTH_LABEL.source, 'iuy');
+const LABEL_START = new RegExp(String.raw`\b${LABEL_WORDS}\s*:`, 'gi');
 
-export const HEALTH_TERMS = termRegex([...CONDITIONS, ...MEDICATIONS, ...LABS, ...CARE, ...CARE_INTL]);
+const TERM_LIST = [...CONDITIONS, ...MEDICATIONS, ...LABS, ...CARE, ...CARE_INTL];
 
-/** Positions of health terms in `text`. */
-export function healthTermSpans(text: string): { index: number; length: number; term: string }[] {
-  const out: { index: number; length: number; term: string }[] = [];
-  for (const re of [HEALTH_TERMS, MORPHOLOGY]) {
-    for (const m of text.matchAll(re)) out.push({ index: m.index, length: m[0].length, term: m[0].toLowerCase().replace(/\s+/g, ' ') });
+export const HEALTH_TERMS = termRegex(TERM_LIST);
+
+/**
+ * The same terms as a trie over characters, matched the way HEALTH_TERMS
+ * matches (a case-insensitive regex without the unicode flag): characters
+ * compared by their upper case (one code unit, ASCII never from outside it),
+ * a space in a term is one or more whitespace characters, a term starts and
+ * ends on an ASCII word boundary (\b), and where several terms match at a
+ * place the one first in the regex's order wins (longest term first).
+ */
+interface TrieNode {
+  readonly next: Map<number, TrieNode>;
+  /** The term ending here: its place in the regex's alternation (lower wins). */
+  rank: number;
+}
+
+/** The edge for a space in a term: one or more whitespace characters. */
+const SPACE = -1;
+
+const newNode = (): TrieNode => ({ next: new Map(), rank: Infinity });
+
+function buildTrie(terms: readonly string[]): TrieNode {
+  const root = newNode();
+  const ordered = [...terms].sort((a, b) => b.length - a.length);
+  ordered.forEach((term, rank) => {
+    let node = root;
+    for (let i = 0; i < term.length; i++) {
+      const key = term[i] === ' ' ? SPACE : canonical(term.charCodeAt(i));
+      let child = node.next.get(key);
+      if (!child) {
+        child = newNode();
+        node.next.set(key, child);
+      }
+      node = child;
+    }
+    if (rank < node.rank) node.rank = rank;
+  });
+  return root;
+}
+
+const CANONICAL = new Map<number, number>();
+
+/** A code unit as a case-insensitive regex without the unicode flag compares it (ECMAScript Canonicalize). */
+function canonical(c: number): number {
+  if (c < 128) return c >= 97 && c <= 122 ? c - 32 : c;
+  let k = CANONICAL.get(c);
+  if (k === undefined) {
+    const upper = String.fromCharCode(c).toUpperCase();
+    k = upper.length !== 1 || upper.charCodeAt(0) < 128 ? c : upper.charCodeAt(0);
+    CANONICAL.set(c, k);
   }
-  for (const m of text.matchAll(HEALTH_LABEL)) out.push({ index: m.index, length: m[0].length, term: m[0].toLowerCase().replace(/\s*:\s*$/, '').replace(/\s+/g, ' ') });
+  return k;
+}
+
+/** \w without the unicode flag. */
+function wordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+const WHITESPACE = /\s/;
+
+/** \s: the ASCII ones by code, the rest as the regex says. */
+function space(c: number): boolean {
+  if (c === 32 || (c >= 9 && c <= 13)) return true;
+  return c >= 128 && WHITESPACE.test(String.fromCharCode(c));
+}
+
+const TRIE = buildTrie(TERM_LIST);
+
+/** What HEALTH_TERMS finds in `text` (global search), in one pass without backtracking. */
+function dictionaryTerms(text: string, out: HealthTermSpan[]): void {
+  const n = text.length;
+  let prevWord = false;
+  for (let p = 0; p < n; ) {
+    const c = text.charCodeAt(p);
+    const word = wordChar(c);
+    // every term starts with an ASCII letter: a start is a word character after a non-word one
+    if (!word || prevWord) {
+      prevWord = word;
+      p++;
+      continue;
+    }
+    let node: TrieNode | undefined = TRIE;
+    let rank = Infinity;
+    let end = -1;
+    let i = p;
+    while (node) {
+      if (node.rank < rank && wordChar(text.charCodeAt(i - 1)) !== (i < n && wordChar(text.charCodeAt(i)))) {
+        rank = node.rank;
+        end = i;
+      }
+      if (i >= n) break;
+      const k = text.charCodeAt(i);
+      const spaced: TrieNode | undefined = space(k) ? node.next.get(SPACE) : undefined;
+      if (spaced) {
+        i++;
+        while (i < n && space(text.charCodeAt(i))) i++;
+        node = spaced;
+      } else {
+        node = node.next.get(canonical(k));
+        i++;
+      }
+    }
+    if (end < 0) {
+      prevWord = true;
+      p++;
+      continue;
+    }
+    const found = text.slice(p, end);
+    out.push({ index: p, length: end - p, term: found.toLowerCase().replace(/\s+/g, ' ') });
+    prevWord = wordChar(text.charCodeAt(end - 1));
+    p = end;
+  }
+}
+
+/** Letter runs long enough for a medical word (three letters and a four-letter ending at least). */
+// with the same flags as MORPHOLOGY: case-insensitive, a few marks (U+0345) count as letters
+const LONG_WORD = /\p{L}{7,}/giu;
+/** An ASCII word ending the way a medical word does (a pure ASCII run can match only at its end). */
+const ASCII_ENDING = new RegExp(`(?:${/\{3,\}\(\?:([^)]*)\)/.exec(MORPHOLOGY.source)?.[1] ?? ''})$`, 'i');
+const NOT_ASCII = /[\u0080-\uffff]/;
+const MORPHOLOGY_AT = new RegExp(MORPHOLOGY.source, 'iuy');
+
+/** What MORPHOLOGY finds (global search): tried only in letter runs that can hold a match. */
+function morphologyTerms(text: string, out: HealthTermSpan[]): void {
+  let from = 0;
+  LONG_WORD.lastIndex = 0;
+  for (let run = LONG_WORD.exec(text); run; run = LONG_WORD.exec(text)) {
+    const start = run.index;
+    const end = start + run[0].length;
+    if (end <= from) continue;
+    // an ASCII run has a word boundary only at its ends
+    const ascii = !NOT_ASCII.test(run[0]);
+    if (ascii && !ASCII_ENDING.test(run[0])) continue;
+    const last = ascii ? start : end - 1;
+    for (let p = Math.max(start, from); p <= last; p++) {
+      MORPHOLOGY_AT.lastIndex = p;
+      const m = MORPHOLOGY_AT.exec(text);
+      if (!m) continue;
+      out.push({ index: p, length: m[0].length, term: m[0].toLowerCase().replace(/\s+/g, ' ') });
+      from = p + m[0].length;
+      p = from - 1;
+    }
+  }
+  LONG_WORD.lastIndex = 0;
+}
+
+/** What HEALTH_LABEL finds (global search): tried where a label and its colon start. */
+function labelTerms(text: string, out: HealthTermSpan[]): void {
+  // ſ and the Kelvin sign are s and k to the unicode regex, not to the fast one: search with the regex itself
+  if (text.includes('\u017f') || text.includes('\u212a')) {
+    for (const m of text.matchAll(HEALTH_LABEL)) out.push({ index: m.index, length: m[0].length, term: labelTerm(m[0]) });
+    return;
+  }
+  LABEL_START.lastIndex = 0;
+  for (let s = LABEL_START.exec(text); s; s = LABEL_START.exec(text)) {
+    HEALTH_LABEL_AT.lastIndex = s.index;
+    const m = HEALTH_LABEL_AT.exec(text);
+    if (!m) {
+      LABEL_START.lastIndex = s.index + 1;
+      continue;
+    }
+    out.push({ index: s.index, length: m[0].length, term: labelTerm(m[0]) });
+    LABEL_START.lastIndex = s.index + m[0].length;
+  }
+  LABEL_START.lastIndex = 0;
+}
+
+const labelTerm = (label: string): string => label.toLowerCase().replace(/\s*:\s*$/, '').replace(/\s+/g, ' ');
+
+export interface HealthTermSpan {
+  readonly index: number;
+  readonly length: number;
+  readonly term: string;
+}
+
+const SPANS = {};
+
+/** Positions of health terms in `text` (found once per text within a verdict). */
+export function healthTermSpans(text: string): HealthTermSpan[] {
+  return [...cachedScan(SPANS, text, findSpans)];
+}
+
+function findSpans(text: string): HealthTermSpan[] {
+  const out: HealthTermSpan[] = [];
+  dictionaryTerms(text, out);
+  morphologyTerms(text, out);
+  labelTerms(text, out);
   return out.sort((a, b) => a.index - b.index);
 }
 

@@ -9,6 +9,7 @@
  * without context); matches without it are then ignored.
  */
 import { keywordAround, keywordNear } from './proximity.js';
+import { cachedScan } from './scan-cache.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding, type MatchExplanation } from './types.js';
 
 export interface PatternSpec {
@@ -47,9 +48,22 @@ interface Accepted {
   readonly confidence: Confidence;
 }
 
-function scan(spec: PatternSpec, text: string): Accepted[] {
+/** The global form of a spec's pattern, compiled once per spec. */
+const GLOBAL = new WeakMap<PatternSpec, RegExp>();
+
+function globalPattern(spec: PatternSpec): RegExp {
+  let re = GLOBAL.get(spec);
+  if (!re) {
+    re = new RegExp(spec.pattern.source, spec.pattern.flags.includes('g') ? spec.pattern.flags : `${spec.pattern.flags}g`);
+    GLOBAL.set(spec, re);
+  }
+  return re;
+}
+
+function scanText(spec: PatternSpec, text: string): Accepted[] {
   const out: Accepted[] = [];
-  const re = new RegExp(spec.pattern.source, spec.pattern.flags.includes('g') ? spec.pattern.flags : `${spec.pattern.flags}g`);
+  const re = globalPattern(spec);
+  re.lastIndex = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const value = spec.value ? spec.value(m) : m[0];
     if (spec.validate && !spec.validate(value)) continue;
@@ -61,7 +75,13 @@ function scan(spec: PatternSpec, text: string): Accepted[] {
     const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
     out.push({ value, index: m.index, length: m[0].length, confidence });
   }
+  re.lastIndex = 0;
   return out;
+}
+
+/** The accepted matches of a spec in a text (scanned once per text within a verdict). */
+function scan(spec: PatternSpec, text: string): readonly Accepted[] {
+  return cachedScan(spec, text, (t) => scanText(spec, t));
 }
 
 export function patternDetector(spec: PatternSpec): Detector {

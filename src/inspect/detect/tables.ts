@@ -42,9 +42,14 @@ function labelCell(cell: string): boolean {
   return cell.length > 0 && cell.length <= MAX_HEADER && /^[\p{L}][\p{L} _#./()'’-]*$/u.test(cell) && cell.split(/\s+/).length <= 4;
 }
 
+/** A character that no header line holds (every cell is a label: letters, spaces and _#./()'’-). */
+const NOT_IN_HEADER = /[^\p{L}\s"_#./()'’;|,-]/u;
+
 /** The separator and cells of a header line, if it is one. */
 function header(line: string): { sep: string; names: string[] } | undefined {
   if (line.length > 2000) return undefined;
+  // cheap refusals first: a header ends in no sentence mark, and holds only label characters, quotes, separators and spaces
+  if (/[.!?:]$/.test(line.trim()) || NOT_IN_HEADER.test(line)) return undefined;
   for (const sep of SEPARATORS) {
     if (!line.includes(sep)) continue;
     const names = cells(line, sep);
@@ -53,27 +58,46 @@ function header(line: string): { sep: string; names: string[] } | undefined {
   return undefined;
 }
 
+/** A separator character: only lines holding one can be a table's header. */
+const ANY_SEPARATOR = /[\t;|,]/g;
+
 export function labelTables(text: string): string {
-  if (!/[\t;|,]/.test(text)) return text;
-  const lines = text.split('\n');
-  let changed = false;
-  for (let i = 0; i < lines.length - 1; i++) {
-    const h = header(lines[i] ?? '');
+  // only the lines holding a separator are read; the text is split nowhere else
+  const parts: string[] = [];
+  let copied = 0;
+  let from = 0;
+  for (;;) {
+    ANY_SEPARATOR.lastIndex = from;
+    const found = ANY_SEPARATOR.exec(text);
+    if (!found) break;
+    const start = text.lastIndexOf('\n', found.index) + 1;
+    const end = text.indexOf('\n', found.index);
+    // the last line is never a header: no row follows it
+    if (end < 0) break;
+    const h = header(text.slice(start, end));
+    from = end + 1;
     if (!h) continue;
-    let rows = 0;
-    let j = i + 1;
-    for (; j < lines.length && rows < MAX_ROWS; j++) {
-      const line = lines[j] ?? '';
+    const rows: string[] = [];
+    let rowsEnd = end;
+    for (let j = end + 1; j <= text.length && rows.length < MAX_ROWS; ) {
+      const nl = text.indexOf('\n', j);
+      const lineEnd = nl < 0 ? text.length : nl;
+      const line = text.slice(j, lineEnd);
       if (!line.includes(h.sep)) break;
       const values = cells(line, h.sep);
       if (values.length < 2 || Math.abs(values.length - h.names.length) > 1) break;
-      lines[j] = values.map((v, k) => (h.names[k] ? `${h.names[k]}: ${v}` : v)).join('; ');
-      rows++;
+      rows.push(values.map((v, k) => (h.names[k] ? `${h.names[k]}: ${v}` : v)).join('; '));
+      rowsEnd = lineEnd;
+      j = lineEnd + 1;
     }
-    if (rows > 0) {
-      changed = true;
-      i = j - 1;
-    }
+    if (rows.length === 0) continue;
+    parts.push(text.slice(copied, end + 1), rows.join('\n'));
+    copied = rowsEnd;
+    // the line that ends the table may start the next one
+    from = rowsEnd + 1;
   }
-  return changed ? lines.join('\n') : text;
+  ANY_SEPARATOR.lastIndex = 0;
+  if (parts.length === 0) return text;
+  parts.push(text.slice(copied));
+  return parts.join('');
 }
