@@ -42,46 +42,45 @@ const LABS = [
 const CARE = [
   'infusion', 'iron infusion', 'infection', 'illness', 'flu-like illness', 'ear infection', 'urinary tract infection', 'uti', 'wound', 'wound care',
   'dressing change', 'picc', 'picc line', 'catheter', 'central line', 'ostomy', 'tracheostomy', 'feeding tube', 'oxygen concentrator', 'home oxygen',
-  'ventilator', 'cpap', 'bipap', 'nebulizer', 'wheelchair', 'walker', 'hospital bed', 'physical therapy', 'occupational therapy', 'speech therapy',
-  'radiation', 'chemo', 'immunotherapy', 'post-op', 'postoperative', 'post-operative', 'pre-op', 'preoperative', 'anesthesia', 'anaesthesia',
-  'withdrawal', 'alcohol withdrawal', 'detox', 'rehab', 'psychiatric', 'psych unit', 'psych', 'behavioral health', 'counseling', 'therapy session',
+  'ventilator', 'cpap', 'bipap', 'nebulizer', 'wheelchair', 'hospital bed', 'physical therapy', 'occupational therapy', 'speech therapy',
+  'chemo', 'immunotherapy', 'post-op', 'postoperative', 'post-operative', 'pre-op', 'preoperative', 'anesthesia', 'anaesthesia',
+  'withdrawal', 'alcohol withdrawal', 'detox', 'rehab', 'psychiatric', 'psych unit', 'behavioral health', 'counseling', 'therapy session',
   'pain', 'chest pain', 'shortness of breath', 'dizziness', 'nausea', 'vomiting', 'fever', 'rash', 'swelling', 'bleeding', 'seizures', 'fall risk',
-  'allergy', 'allergic', 'allergies', 'anaphylaxis', 'prescription', 'refill', 'dosage', 'mg', 'tablet', 'tablets', 'capsule', 'injection', 'vaccination',
-  'immunization', 'ivf', 'prenatal', 'postpartum', 'labor and delivery', 'c-section', 'cesarean', 'ultrasound', 'ct', 'pet scan', 'echo', 'stress test',
+  'allergy', 'allergic', 'allergies', 'anaphylaxis', 'prescription', 'refill', 'dosage', 'capsule', 'vaccination',
+  'immunization', 'ivf', 'prenatal', 'postpartum', 'labor and delivery', 'c-section', 'cesarean', 'ultrasound', 'pet scan', 'stress test',
   'holter', 'lab work', 'bloodwork', 'blood work', 'blood test', 'blood pressure', 'blood sugar', 'glucose', 'cholesterol', 'hemoglobin', 'platelets',
-  'white count', 'inr', 'potassium', 'sodium', 'troponin', 'bnp', 'culture', 'strep', 'positive for', 'negative for', 'hip replacement',
-  'knee replacement', 'hip fracture', 'joint replacement', 'arthroplasty', 'cardiac', 'cardiology consult', 'consult', 'oncology', 'palliative',
+  'white count', 'inr', 'potassium', 'sodium', 'troponin', 'bnp', 'strep', 'positive for', 'negative for', 'hip replacement',
+  'knee replacement', 'hip fracture', 'joint replacement', 'arthroplasty', 'cardiac', 'cardiology consult', 'oncology', 'palliative',
   'end of life', 'dnr', 'code status', 'hospice care', 'home health', 'skilled nursing', 'icu', 'nicu', 'er visit', 'ed visit', 'emergency room',
-  'readmission', 'admission', 'discharge summary', 'follow-up visit', 'symptoms', 'medical history', 'history of', 'hx of', 'dementia care',
+  'readmission', 'admission', 'discharge summary', 'follow-up visit', 'symptoms', 'medical history', 'hx of', 'dementia care',
 ];
 
 /** The same in German, Spanish and French (letters to and from patients and clinics abroad). */
 const CARE_INTL = [
   // German
-  'diagnose', 'befund', 'behandlung', 'therapie', 'operation', 'operiert', 'eingriff', 'krankenhausaufenthalt', 'stationär', 'stationäre aufnahme',
-  'aufnahme', 'entlassung', 'entlassbrief', 'arztbrief', 'krebs', 'tumor', 'chemotherapie', 'strahlentherapie', 'dialyse', 'blutdruck', 'bluthochdruck',
+  'diagnose', 'befund', 'behandlung', 'hämodialyse', 'hemodialysis', 'therapie', 'operiert', 'eingriff', 'krankenhausaufenthalt', 'stationär', 'stationäre aufnahme',
+  'entlassung', 'entlassbrief', 'arztbrief', 'krebs', 'tumor', 'chemotherapie', 'strahlentherapie', 'dialyse', 'blutdruck', 'bluthochdruck',
   'hypertonie', 'schlaganfall', 'herzinfarkt', 'herzinsuffizienz', 'niereninsuffizienz', 'lungenentzündung', 'depression', 'demenz', 'schwangerschaft',
-  'medikament', 'medikamente', 'medikation', 'insulin', 'allergie', 'knie-tep', 'hüft-tep', 'tep', 'fraktur', 'bruch', 'wundversorgung', 'pflegegrad',
+  'medikament', 'medikamente', 'medikation', 'insulin', 'allergie', 'knie-tep', 'hüft-tep', 'fraktur', 'wundversorgung', 'pflegegrad',
   'reha', 'rehabilitation', 'schmerzen', 'brustschmerzen', 'fieber', 'entzündung', 'infektion', 'impfung', 'krankheit', 'erkrankung', 'kostenübernahme',
-  'ambulant', 'notaufnahme', 'intensivstation', 'psychiatrie', 'nachsorge', 'vorsorge', 'untersuchung', 'blutwerte', 'laborwerte',
+  'ambulant', 'notaufnahme', 'intensivstation', 'psychiatrie', 'nachsorge', 'blutwerte', 'laborwerte',
   // Spanish
   'diagnóstico', 'diagnostico', 'tratamiento', 'quimioterapia', 'radioterapia', 'diálisis', 'dialisis', 'cáncer', 'cancer', 'tumor', 'cirugía',
-  'cirugia', 'operado', 'operada', 'intervención', 'hospitalización', 'hospitalizacion', 'ingreso', 'alta hospitalaria', 'embarazo', 'embarazada',
+  'cirugia', 'operado', 'operada', 'intervención', 'hospitalización', 'hospitalizacion', 'alta hospitalaria', 'embarazo', 'embarazada',
   'hipertensión', 'hipertension', 'diabetes', 'insulina', 'medicamento', 'medicamentos', 'medicación', 'receta', 'alergia', 'infarto', 'ictus',
   'insuficiencia cardíaca', 'insuficiencia renal', 'neumonía', 'neumonia', 'depresión', 'demencia', 'fractura', 'dolor torácico', 'fiebre',
   'infección', 'infeccion', 'enfermedad', 'consulta médica', 'urgencias', 'análisis de sangre', 'analisis de sangre', 'resonancia', 'biopsia', 'vacuna',
   // French
-  'diagnostic', 'traitement', 'chimiothérapie', 'chimiotherapie', 'radiothérapie', 'dialyse', 'séances de dialyse', 'cancer', 'tumeur', 'chirurgie',
+  'diagnostic', 'traitement', 'hémodialyse', 'chimiothérapie', 'chimiotherapie', 'radiothérapie', 'dialyse', 'séances de dialyse', 'cancer', 'tumeur', 'chirurgie',
   'opéré', 'opérée', 'operee', 'intervention chirurgicale', 'hospitalisation', 'hospitalisé', 'hospitalisée', 'grossesse', 'enceinte', 'hypertension',
   'diabète', 'diabete', 'insuline', 'médicament', 'médicaments', 'ordonnance', 'allergie', 'infarctus', 'avc', 'insuffisance cardiaque',
   'insuffisance rénale', 'pneumonie', 'dépression', 'démence', 'douleur', 'douleurs', 'douleurs thoraciques', 'fièvre', 'infection', 'maladie',
-  'cholécystite', 'appendicite', 'bronchite', 'hépatite', 'arthrite', 'méningite', 'urgences', 'bilan sanguin', 'prise de sang', 'irm', 'scanner',
-  'biopsie', 'vaccin', 'compte rendu opératoire', 'suites opératoires', 'soins', 'soins palliatifs', 'rééducation', 'kinésithérapie',
+  'cholécystite', 'appendicite', 'bronchite', 'hépatite', 'arthrite', 'méningite', 'urgences', 'bilan sanguin', 'prise de sang', 'irm', 'biopsie', 'vaccin', 'compte rendu opératoire', 'suites opératoires', 'soins palliatifs', 'rééducation', 'kinésithérapie',
 ];
 
 function termRegex(terms: readonly string[]): RegExp {
   const alternatives = [...terms].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s+'));
-  return new RegExp(`\\b(?:${alternatives.join('|')})\\b`, 'gi');
+  return new RegExp(`(?<![\\p{L}\\p{N}\\p{M}_])(?:${alternatives.join('|')})(?![\\p{L}\\p{N}\\p{M}_])`, 'giu');
 }
 
 /**
@@ -90,11 +89,10 @@ function termRegex(terms: readonly string[]): RegExp {
  * "appendectomy", "colonoscopy", "neuropathy", "Gastroskopie",
  * "colecistectomía"), with the ordinary words that share an ending excluded.
  */
-const MORPHOLOGY =
-  /\b(?!(?:academia|bohemia|empathy|sympathy|apathy|telepathy|antipathy|nostalgia|petitis)\b)\p{L}{3,}(?:itis|ectomy|ectomies|otomy|ostomy|oscopy|oscopies|plasty|pathy|algia|aemia|emia|ektomie|oskopie|plastik|pathie|ämie|ectomie|otomie|oscopie|plastie|émie|algie|ectomía|otomía|oscopia|oscopía|plastia|patía)\b/giu;
+const MORPHOLOGY = /^(?!(?:academia|bohemia|empathy|sympathy|apathy|telepathy|antipathy|nostalgia|dichotomy)$)\p{L}{3,}(?:itis|ectomy|ectomies|otomy|ostomy|oscopy|oscopies|plasty|pathy|algia|aemia|emia|ektomie|oskopie|plastik|pathie|ämie|ectomie|otomie|oscopie|plastie|émie|algie|ectomía|otomía|oscopia|oscopía|plastia|patía)$/iu;
 
 /** A field label whose value is health information: "Diagnosis: …", "Dx: …", "Behandlung: …", "Motif : …". */
-const LABEL_WORDS = String.raw`(?:diagnos[ie]s|dx|treatment|procedure|reason\s+for\s+(?:visit|referral|admission)|chief\s+complaint|medications?|allerg(?:y|ies)|indication|problem|condition|symptoms|diagnose|behandlung|eingriff|befund|indikation|anamnese|therapie|diagnóstico|tratamiento|procedimiento|motivo(?:\s+de\s+consulta)?|diagnostic|traitement|intervention|motif(?:\s+de\s+consultation)?|antécédents)`;
+const LABEL_WORDS = String.raw`(?:diagnos[ie]s|dx|treatment|reason\s+for\s+(?:visit|referral|admission)|chief\s+complaint|medications?|allerg(?:y|ies)|indication|symptoms|diagnose|behandlung|eingriff|befund|indikation|anamnese|diagnóstico|tratamiento|motivo\s+de\s+consulta|diagnostic|traitement|motif\s+de\s+consultation|antécédents)`;
 const HEALTH_LABEL = new RegExp(String.raw`\b${LABEL_WORDS}\s*:[ \t]*(?=\p{L})`, 'giu');
 /** The same at one place (the sticky form), and a label with its colon without the unicode flag (fast to search: where a label can start). */
 const HEALTH_LABEL_AT = new RegExp(HEALTH_LABEL.source, 'iuy');
@@ -109,7 +107,7 @@ export const HEALTH_TERMS = termRegex(TERM_LIST);
  * matches (a case-insensitive regex without the unicode flag): characters
  * compared by their upper case (one code unit, ASCII never from outside it),
  * a space in a term is one or more whitespace characters, a term starts and
- * ends on an ASCII word boundary (\b), and where several terms match at a
+ * ends where no letter, digit or mark (any script) touches it, and where several terms match at a
  * place the one first in the regex's order wins (longest term first).
  */
 interface TrieNode {
@@ -156,9 +154,19 @@ function canonical(c: number): number {
   return k;
 }
 
-/** \w without the unicode flag. */
+const LETTER_OR_DIGIT = /[\p{L}\p{N}\p{M}]/u;
+const WORDISH = new Map<number, boolean>();
+
+/** A letter, digit or combining mark (any script): a term neither starts nor ends next to one ("opérée" is a word, "dialyse" in "hémodialyse" is not). */
 function wordChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+  if (Number.isNaN(c)) return false;
+  let w = WORDISH.get(c);
+  if (w === undefined) {
+    w = LETTER_OR_DIGIT.test(String.fromCharCode(c));
+    WORDISH.set(c, w);
+  }
+  return w;
 }
 
 const WHITESPACE = /\s/;
@@ -218,35 +226,17 @@ function dictionaryTerms(text: string, out: HealthTermSpan[]): void {
 }
 
 /** Letter runs long enough for a medical word (three letters and a four-letter ending at least). */
-// with the same flags as MORPHOLOGY: case-insensitive, a few marks (U+0345) count as letters
-const LONG_WORD = /\p{L}{7,}/giu;
-/** An ASCII word ending the way a medical word does (a pure ASCII run can match only at its end). */
-const ASCII_ENDING = new RegExp(`(?:${/\{3,\}\(\?:([^)]*)\)/.exec(MORPHOLOGY.source)?.[1] ?? ''})$`, 'i');
-const NOT_ASCII = /[\u0080-\uffff]/;
-const MORPHOLOGY_AT = new RegExp(MORPHOLOGY.source, 'iuy');
+const LONG_WORD = /\p{L}{7,}/gu;
+const DIGIT_OR_MARK = /[\p{N}\p{M}_]/u;
 
-/** What MORPHOLOGY finds (global search): tried only in letter runs that can hold a match. */
+/** Medical words: whole letter runs (no digit or mark touching them) with a medical ending. */
 function morphologyTerms(text: string, out: HealthTermSpan[]): void {
-  let from = 0;
-  LONG_WORD.lastIndex = 0;
-  for (let run = LONG_WORD.exec(text); run; run = LONG_WORD.exec(text)) {
-    const start = run.index;
-    const end = start + run[0].length;
-    if (end <= from) continue;
-    // an ASCII run has a word boundary only at its ends
-    const ascii = !NOT_ASCII.test(run[0]);
-    if (ascii && !ASCII_ENDING.test(run[0])) continue;
-    const last = ascii ? start : end - 1;
-    for (let p = Math.max(start, from); p <= last; p++) {
-      MORPHOLOGY_AT.lastIndex = p;
-      const m = MORPHOLOGY_AT.exec(text);
-      if (!m) continue;
-      out.push({ index: p, length: m[0].length, term: m[0].toLowerCase().replace(/\s+/g, ' ') });
-      from = p + m[0].length;
-      p = from - 1;
-    }
+  for (const run of text.matchAll(LONG_WORD)) {
+    const before = text[run.index - 1] ?? '';
+    const after = text[run.index + run[0].length] ?? '';
+    if ((before && DIGIT_OR_MARK.test(before)) || (after && DIGIT_OR_MARK.test(after))) continue;
+    if (MORPHOLOGY.test(run[0])) out.push({ index: run.index, length: run[0].length, term: run[0].toLowerCase() });
   }
-  LONG_WORD.lastIndex = 0;
 }
 
 /** What HEALTH_LABEL finds (global search): tried where a label and its colon start. */
