@@ -39,6 +39,7 @@ const KIND_WORDS: Readonly<Record<AnchorKind, string>> = {
   'honorific-name': 'a name after an honorific (Mrs., Herr, Sra., Madame …)',
   'named-patient': 'a name in prose with a patient cue ("spoke with …", "… was admitted")',
   'name-with-address': 'a name with a home address',
+  'home-address': 'an address the text says is a person\'s home',
   'patient-phone': "a phone number said to be a patient's",
   'patient-contact': "an e-mail address said to be a patient's",
 };
@@ -88,7 +89,7 @@ export function explainVerdict(texts: readonly string[], verdict: MessageVerdict
   const individuals = personAnchors(text)
     .filter((a) => !inZone(zones, a.index))
     .slice(0, 10)
-    .map((a) => ({ kind: a.kind, evidence: a.kind === 'patient-phone' ? 'Phone ***-***-****' : a.kind === 'patient-contact' ? 'E-mail ****@****' : maskMention(text.slice(a.index, a.index + a.length)) }));
+    .map((a) => ({ kind: a.kind, evidence: a.kind === 'patient-phone' ? 'Phone ***-***-****' : a.kind === 'patient-contact' ? 'E-mail ****@****' : a.kind === 'home-address' ? 'Address ****' : maskMention(text.slice(a.index, a.index + a.length)) }));
   const sensitive = [...new Set(verdict.findings.filter((f) => !WEAK_CATEGORIES.has(f.category) && f.confidence !== 'low' && f.category !== 'CLINICAL_FORMAT').map((f) => f.category))];
   const personal = [...new Set(verdict.findings.filter((f) => PERSONAL_ID_CATEGORIES.has(f.category) && f.confidence === 'high').map((f) => f.category))];
   const why: string[] = [];

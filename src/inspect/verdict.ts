@@ -144,7 +144,7 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
   // a name introduced by an everyday word ("for …") counts only with health information in its sentence
   const best = closest(anchors, terms, (a, t) => !a.weak || sameSentence(table, a, t));
   if (!best || best.distance > ANCHOR_WINDOW) return { findings, categories, phi: false };
-  return phi({ rule: 'individual-and-health', identifier: best.from.kind, health: best.to.term, distance: best.distance }, best.from.kind === 'patient-phone' || best.from.kind === 'patient-contact' ? [] : ['PERSON_NAME']);
+  return phi({ rule: 'individual-and-health', identifier: best.from.kind, health: best.to.term, distance: best.distance }, ['patient-phone', 'patient-contact', 'home-address'].includes(best.from.kind) ? [] : ['PERSON_NAME']);
 }
 
 interface Span {

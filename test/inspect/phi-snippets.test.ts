@@ -61,6 +61,19 @@ const cases: [boolean, string][] = [
   [true, 'Per phone call: Grace Kim (DOB 2/9/1988) is 12 weeks pregnant and asked to move her prenatal visit.'],
   [true, 'Attached: Herrera_Tomas_labs.pdf\nTomás Herrera — potassium 6.1, repeat BMP tomorrow.'],
   [true, 'Ms. Nguyen\'s daughter asked whether her mother can have visitors after the stroke.'],
+  [true, 'Home visit: 14 Elm Street, Springfield (Maria Alvarez) — wound care twice weekly.'],
+  [true, 'Maria Alvarez lives at 14 Elm Street and needs her oxygen tanks refilled.'],
+  [true, 'Deliver the walker to Maria Alvarez at 221 Birch Lane, Apt 4, after her hip replacement.'],
+  [true, 'Home address: 14 Elm Street, Springfield IL 62704. Needs home oxygen set up Monday.'],
+  [true, 'Carmen Ruiz (Calle de Alcalá 45, 3º B, Madrid) continúa la quimioterapia.'],
+  [true, 'GARCIA, MARIA\n1420 N Lakeshore Dr, Apt 5B\nChicago IL 60611\nDx: CHF, on furosemide'],
+  [true, 'Anne-Marie Dubois\n12, rue des Lilas\n69003 Lyon\nSuivi de chimiothérapie'],
+  [true, 'Visit list:\n1) John Carter — 77 Oak Ave, Dayton — insulin teaching\n2) Ruth Meyers — 5 Pine Ct, Kettering — PICC care'],
+  [true, 'Patient: HANNAH MÜLLER, 14 Elm Street, COPD exacerbation'],
+  [true, 'José María García López, Calle Mayor 12, Madrid: diálisis martes y jueves.'],
+  [false, 'Our new location: 14 Elm Street, Springfield. The diabetes clinic moves there in May.'],
+  [false, 'Pick up the donated wheelchairs at 221 Birch Lane from Maria Alvarez, our volunteer coordinator.'],
+  [true, 'Beneficiary: Mohammed O\'Brien\nDiagnosis: osteoarthritis'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -41,7 +41,7 @@ const LABS = [
 /** Care, procedures and symptoms: what a visit, a route sheet or a referral says about a person's health. */
 const CARE = [
   'infusion', 'iron infusion', 'infection', 'illness', 'flu-like illness', 'ear infection', 'urinary tract infection', 'uti', 'wound', 'wound care',
-  'dressing change', 'picc', 'picc line', 'catheter', 'central line', 'ostomy', 'tracheostomy', 'feeding tube', 'oxygen concentrator', 'home oxygen',
+  'dressing change', 'picc', 'picc line', 'catheter', 'central line', 'ostomy', 'tracheostomy', 'feeding tube', 'oxygen concentrator', 'home oxygen', 'oxygen', 'oxygen tanks',
   'ventilator', 'cpap', 'bipap', 'nebulizer', 'wheelchair', 'hospital bed', 'physical therapy', 'occupational therapy', 'speech therapy',
   'chemo', 'immunotherapy', 'post-op', 'postoperative', 'post-operative', 'pre-op', 'preoperative', 'anesthesia', 'anaesthesia',
   'withdrawal', 'alcohol withdrawal', 'detox', 'rehab', 'psychiatric', 'psych unit', 'behavioral health', 'counseling', 'therapy session',

@@ -10,10 +10,15 @@
  * pattern is a bounded sequence without nested quantifiers.
  */
 import { healthTermSpans } from './health-terms.js';
-import { personLike } from './names.js';
+import { personLike, titleCase } from './names.js';
 import { personNameDetector } from './personal.js';
 
-export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'patient-phone' | 'patient-contact';
+export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact';
+
+interface Span {
+  readonly index: number;
+  readonly length: number;
+}
 
 export interface PersonAnchor {
   readonly kind: AnchorKind;
@@ -51,6 +56,14 @@ const CANDIDATE_NAME = new RegExp(`(?<![\\p{L}\\p{N}])${FULL_NAME}(?![\\p{L}])`,
 
 /** "Ramirez, Elena" followed by a birth date or record label: the way charts and subjects list patients. */
 const LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${WORD},[ \\t]+${WORD}(?=[ \\t]*[,(–-]?[ \\t]*(?:\\d{1,2}[/.-]\\d{1,2}[/.-](?:19|20)\\d{2}\\b|\\(?\\s*(?:DOB|D\\.O\\.B\\.|MRN)\\b))`, 'gu');
+
+/** "GARCIA, MARIA" (charts and exports write names in capitals): with a date, DOB or MRN after it, or a home address on the next line. */
+const UPPER_WORD = "\\p{Lu}[\\p{Lu}'’]+(?:-\\p{Lu}[\\p{Lu}'’]+)?";
+const UPPER_LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${UPPER_WORD},[ \\t]*${UPPER_WORD}(?:[ \\t]+${UPPER_WORD})?(?![\\p{L}])`, 'gu');
+
+/** Words before an address that make it a person's home ("home address:", "lives at", "wohnhaft in", "domicilio"). */
+const HOME_ADDRESS_CUE =
+  /\b(?:home\s+address|patient(?:['’]s)?\s+address|address\s+of\s+(?:the\s+)?patient|(?:lives|living|resides|residing|staying)\s+at|wohnhaft(?:\s+in)?(?:\s+der)?|wohnt\s+in(?:\s+der)?|domicilio|domiciliad[oa]\s+en|vive\s+en|domicilié[e]?\s+(?:au|à)|demeurant|habite\s+(?:au|à))\s*[:,-]?\s*$/i;
 
 /** Prose cues just before a name that make it a patient ("spoke with …", "patient …", "refer …"). */
 const PATIENT_CUE_BEFORE =
@@ -125,7 +138,7 @@ function honorificNames(text: string): PersonAnchor[] {
   return out;
 }
 
-function proseNames(text: string, addresses: readonly { index: number; length: number }[], taken: readonly PersonAnchor[]): PersonAnchor[] {
+function proseNames(text: string, addresses: readonly Span[], taken: readonly PersonAnchor[]): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   for (const m of text.matchAll(CANDIDATE_NAME)) {
     // "Dear Maria Alvarez", "Yesterday Wei Zhang": the name starts after the ordinary word
@@ -147,23 +160,44 @@ function proseNames(text: string, addresses: readonly { index: number; length: n
       out.push({ kind: 'named-patient', index, length, weak: true });
       continue;
     }
-    // a home address right after the name (same or next line), not the organisation's block
+    // a home address next to the name, not the organisation's block
     const end = index + length;
-    const address = addresses.find((a) => a.index >= end && a.index - end <= 60);
-    const between = address ? text.slice(end, address.index) : '';
-    // on the name's line or the next one, with nothing of the organisation between
-    if (address && (between.match(/\n/g)?.length ?? 0) <= 1 && !ORG_LINE.test(between)) out.push({ kind: 'name-with-address', index, length: address.index + address.length - index });
+    const address = addressNear(text, addresses, index, end);
+    if (address) out.push({ kind: 'name-with-address', index: Math.min(index, address.index), length: Math.max(end, address.index + address.length) - Math.min(index, address.index) });
   }
   return out;
 }
 
-function lastFirstNames(text: string, taken: readonly PersonAnchor[]): PersonAnchor[] {
+function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses: readonly Span[]): PersonAnchor[] {
   const out: PersonAnchor[] = [];
+  const overlaps = (index: number, length: number): boolean => [...taken, ...out].some((t) => index < t.index + t.length && t.index < index + length);
   for (const m of text.matchAll(LAST_FIRST)) {
-    if (taken.some((t) => m.index < t.index + t.length && t.index < m.index + m[0].length)) continue;
+    if (overlaps(m.index, m[0].length)) continue;
     if (personLike(m[0].replace(',', '')) && !staff(text, m.index, m[0].length)) out.push({ kind: 'named-patient', index: m.index, length: m[0].length });
   }
+  for (const m of text.matchAll(UPPER_LAST_FIRST)) {
+    if (overlaps(m.index, m[0].length) || !personLike(titleCase(m[0].replace(',', ' ')))) continue;
+    const end = m.index + m[0].length;
+    if (PATIENT_CUE_AFTER.test(text.slice(end, end + 40))) out.push({ kind: 'named-patient', index: m.index, length: m[0].length });
+    else {
+      const address = addressNear(text, addresses, m.index, end);
+      if (address) out.push({ kind: 'name-with-address', index: Math.min(m.index, address.index), length: Math.max(end, address.index + address.length) - Math.min(m.index, address.index) });
+    }
+  }
   return out;
+}
+
+/** A home address right after the name (same or next line) or right before it ("14 Elm Street (Maria Alvarez)"), with nothing of the organisation between. */
+function addressNear(text: string, addresses: readonly Span[], start: number, end: number): Span | undefined {
+  const close = (between: string): boolean => (between.match(/\n/g)?.length ?? 0) <= 1 && !ORG_LINE.test(between);
+  const after = addresses.find((a) => a.index >= end && a.index - end <= 60 && close(text.slice(end, a.index)));
+  if (after) return after;
+  return addresses.find((a) => a.index + a.length <= start && start - (a.index + a.length) <= 40 && close(text.slice(a.index + a.length, start)));
+}
+
+/** A home address the text says is a person's ("Home address: …", "lives at …"): a person is there even without a name. */
+function labelledHomeAddresses(text: string, addresses: readonly Span[]): PersonAnchor[] {
+  return addresses.filter((a) => HOME_ADDRESS_CUE.test(text.slice(Math.max(0, a.index - 40), a.index))).map((a) => ({ kind: 'home-address', index: a.index, length: a.length }));
 }
 
 /** An e-mail address said to be a patient's ("Patient email: …", "her email …"). */
@@ -209,6 +243,7 @@ export function homeAddresses(text: string): { index: number; length: number }[]
 export function personAnchors(text: string): PersonAnchor[] {
   const labelled = (personNameDetector.locate?.(text) ?? []).map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
   const named = [...labelled, ...honorificNames(text)];
-  const prose = proseNames(text, homeAddresses(text), named);
-  return [...named, ...prose, ...lastFirstNames(text, [...named, ...prose]), ...patientPhones(text), ...patientEmails(text)].sort((a, b) => a.index - b.index);
+  const addresses = homeAddresses(text);
+  const prose = proseNames(text, addresses, named);
+  return [...named, ...prose, ...lastFirstNames(text, [...named, ...prose], addresses), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text)].sort((a, b) => a.index - b.index);
 }
