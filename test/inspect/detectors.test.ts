@@ -71,6 +71,10 @@ describe('detectors', () => {
     ['nine digits passing ABA without keyword', abaRoutingDetector, 'ticket 021000021', undefined],
     ['bank account', bankAccountDetector, 'Account number: 123456789012', { count: 1, confidence: 'high', evidence: ['Account ********9012'] }],
     ['digits far from the keyword', bankAccountDetector, `account number is below.${' filler'.repeat(20)} 123456789012`, undefined],
+    ['the digits of an alphanumeric patient account', bankAccountDetector, 'Acct: V971606835, checking', undefined],
+    ['an NPI next to an account keyword', bankAccountDetector, 'Rendering NPI: 1502371424; Patient acct: V003631144', undefined],
+    ['a patient account number', bankAccountDetector, 'Patient account number: 123456789', undefined],
+    ['a refund to a checking account', bankAccountDetector, 'Refund to checking account 987654321, routing 021000021', { count: 1, confidence: 'high', evidence: ['Account *****4321'] }],
     // health identifiers
     ['NPI with keyword', npiDetector, 'Prescriber NPI 1234567893', { count: 1, confidence: 'high', evidence: ['NPI ******7893'] }],
     ['NPI-valid number alone', npiDetector, 'call 1234567893', { count: 1, confidence: 'low', evidence: ['NPI ******7893'] }],
