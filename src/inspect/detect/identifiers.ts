@@ -98,7 +98,7 @@ export const bankAccountDetector = patternDetector({
   id: 'bank-account',
   category: 'BANK_ACCOUNT',
   // not the digits of an alphanumeric id ("V971606835"), nor a number labelled as something else ("NPI: …", "Patient acct: …")
-  pattern: /(?<![A-Za-z\d-])(?<!\b(?:npi|mrn|dea|phone|tel|fax|chart|claim|invoice|order|patient\s+(?:acct|account)(?:\s*(?:no\.?|number|#))?)\s*[#:.-]?\s*)\d{6,17}(?![A-Za-z\d-])/gi,
+  pattern: /(?<![A-Za-z\d-])(?<!\b(?:npi|mrn|dea|phone|tel|fax|chart|claim|invoice|order|(?:patient\s+(?:acct|account)|routing|aba|rtn|transit)(?:\s*(?:no\.?|number|#))?)\s*[#:.-]?\s*)\d{6,17}(?![A-Za-z\d-])/gi,
   keywords: /\b(account\s*(no\.?|number|#)|acct\.?\s*(no\.?|#)?|checking|savings|iban|bank\s+account)\b/i,
   keywordRequired: true,
   window: 40,
