@@ -58,6 +58,12 @@ const CONTAINER_EXTENSIONS = /\.(pdf|docx?|xlsx?|pptx?|zip|7z|rar|gz|tgz|tar|odt
 const BINARY_TYPES = /^(image|audio|video|font)\/|^application\/(x-)?(pkcs7-(signature|mime)|pkcs7-certificates|pgp-(encrypted|signature|keys)|font-)/i;
 const BINARY_EXTENSIONS = /\.(png|jpe?g|gif|bmp|tiff?|ico|heic|webp|svg|emf|wmf|mp3|m4a|wav|ogg|flac|aac|mp4|m4v|mov|avi|wmv|mkv|webm|ttf|otf|woff2?|p7s|p7m|p7c|sig|asc|gpg|pgp)$/i;
 
+/** Whether two renderings of a body say the same (letters and digits in the same order). */
+function sameWords(a: string, b: string): boolean {
+  const words = (t: string): string => t.replace(/[^\p{L}\p{N}]+/gu, ' ').trim().toLowerCase();
+  return words(a) === words(b);
+}
+
 /** The text of an HTML document as a reader sees it (html-to-text: entities decoded, script and style dropped, no link targets). */
 export function htmlText(html: string, maxChars: number): string {
   return convert(html, {
@@ -147,7 +153,11 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
     parser.on('data', (data: AttachmentStream | MessageText) => {
       if (data.type === 'text') {
         if (data.text) keep(data.text);
-        else if (typeof data.html === 'string') keep(htmlText(data.html, limits.maxTextChars));
+        // the HTML alternative is what most clients show: read it too unless it says the same as the plain text
+        if (typeof data.html === 'string') {
+          const html = htmlText(data.html, limits.maxTextChars);
+          if (!data.text || sameWords(html, data.text) === false) keep(html);
+        }
         return;
       }
       const filename = data.filename ?? '';

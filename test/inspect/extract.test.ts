@@ -250,3 +250,27 @@ describe('content sniffing: the bytes decide, not the name or the declared type'
     expect(x.reasons).toContain('attachment 1 larger than the scan limit');
   });
 });
+
+describe('multipart/alternative: both renderings are read', () => {
+  it('finds PHI that is only in the HTML part', async () => {
+    const eml = [
+      'From: a@hospital.example', 'To: b@partner.example', 'Subject: report', 'MIME-Version: 1.0', 'Content-Type: multipart/alternative; boundary="b1"', '',
+      '--b1', 'Content-Type: text/plain; charset=utf-8', '', 'Please see the HTML version.', '',
+      '--b1', 'Content-Type: text/html; charset=utf-8', '', '<p>Patient: Maria Alvarez, MRN: 00123456, on insulin.</p>', '',
+      '--b1--', '',
+    ].join('\r\n');
+    const x = await extractMessage(Readable.from([Buffer.from(eml)]));
+    expect(inspectExtracted(x)).toMatchObject({ phi: true, categories: expect.arrayContaining(['MRN']) as unknown });
+  });
+
+  it('reads the same words once when both parts say the same', async () => {
+    const eml = [
+      'Subject: same', 'MIME-Version: 1.0', 'Content-Type: multipart/alternative; boundary="b1"', '',
+      '--b1', 'Content-Type: text/plain; charset=utf-8', '', 'Staff meeting moved to Friday.', '',
+      '--b1', 'Content-Type: text/html; charset=utf-8', '', '<p>Staff meeting <b>moved</b> to Friday.</p>', '',
+      '--b1--', '',
+    ].join('\r\n');
+    const x = await extractMessage(Readable.from([Buffer.from(eml)]));
+    expect(x.texts.filter((t) => t.includes('Friday'))).toHaveLength(1);
+  });
+});
