@@ -125,8 +125,10 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
   // a clinical format is PHI when it carries an individual (high); without one (an HL7 ACK, a FHIR ValueSet, an X12 999) it is not
   const clinical = findings.find((f) => f.category === 'CLINICAL_FORMAT' && f.confidence === 'high');
   if (clinical) return phi({ rule: 'clinical-format', identifier: clinical.evidence[0] ?? 'CLINICAL_FORMAT' });
+  // the individuals named (for the PERSON_NAME category when another rule decides)
+  const named = (): string[] => (categories.includes('PERSON_NAME') || !namedIndividual(table) ? [] : ['PERSON_NAME']);
   const patientId = findings.find((f) => PATIENT_ID_CATEGORIES.has(f.category) && f.confidence === 'high');
-  if (patientId) return phi({ rule: 'patient-identifier', identifier: patientId.category });
+  if (patientId) return phi({ rule: 'patient-identifier', identifier: patientId.category }, named());
   if (!findings.some((f) => HEALTH_CATEGORIES.has(f.category))) return { findings, categories, phi: false };
   // health information about someone: not in a signature, not part of an organisation's name ("Home Health & Hospice")
   const zones = signatureZones(table);
@@ -137,7 +139,7 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
   if (strong.length) {
     const ids = detectors.filter((d) => strong.includes(d.category) && d.locate).flatMap((d) => (d.locate?.(table) ?? []).map((span) => ({ ...span, category: d.category })));
     const best = closest(ids, terms);
-    return phi({ rule: 'identifier-and-health', identifier: best?.from.category ?? strong[0] ?? '', health: best?.to.term, distance: best?.distance });
+    return phi({ rule: 'identifier-and-health', identifier: best?.from.category ?? strong[0] ?? '', health: best?.to.term, distance: best?.distance }, named());
   }
   // a person named (with a label, an honorific, a patient cue or a home address) with health information near
   const anchors = personAnchors(table).filter((a) => !inZone(zones, a.index));
@@ -163,6 +165,12 @@ function closest<A extends Span, B extends Span>(as: readonly A[], bs: readonly 
     }
   }
   return best;
+}
+
+/** Whether the text names a person (not in a signature): a name, not only a phone, e-mail or address. */
+function namedIndividual(text: string): boolean {
+  const zones = signatureZones(text);
+  return personAnchors(text).some((a) => !['patient-phone', 'patient-contact', 'home-address'].includes(a.kind) && !inZone(zones, a.index));
 }
 
 /** No sentence end (". ", "!", "?", a blank line) between two spans, and at most 200 characters apart. */

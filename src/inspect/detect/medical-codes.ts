@@ -11,7 +11,8 @@ export const icd10Detector = patternDetector({
   category: 'ICD10',
   pattern: /\b[A-TV-Z]\d[0-9AB](?:\.[0-9A-TV-Z]{1,4})?\b/g,
   // not "condition" alone: "item condition: new" is how catalogs talk
-  keywords: /\b(icd-?10(-cm)?|diagnos[ie]s|dx|diag\.?|medical\s+condition|assessment|problem\s+list)\b/i,
+  // also in German, Spanish and French letters (Diagnose, diagnóstico, diagnostic, CIE-10, CIM-10, ICD-10-GM)
+  keywords: /\b(icd-?10(-cm|-gm)?|cie-?10|cim-?10|diagnos[ie]s|diagnosen?|diagnóstico|diagnostico|diagnostic|dx|diag\.?|medical\s+condition|assessment|problem\s+list)\b/i,
   keywordRequired: true,
   validate: () => true,
   mask: (v) => `ICD-10 ${v.slice(0, 1)}${'*'.repeat(v.length - 1)}`,
@@ -22,7 +23,7 @@ export const cptDetector = patternDetector({
   id: 'cpt-hcpcs',
   category: 'CPT_HCPCS',
   pattern: /\b(?:\d{4}[0-9FT]|[A-V]\d{4})\b/g,
-  keywords: /\b(cpt|hcpcs|procedure\s+code|billing\s+code|proc\.?\s*code)\b/i,
+  keywords: /\b(cpt|hcpcs|procedure\s+code|billing\s+code|proc\.?\s*code|requested\s+(?:service|procedure)|procedure\s*:|service\s+code)(?![a-z])/i,
   keywordRequired: true,
   window: 60,
   validate: () => true,
