@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inspectText } from '../../src/inspect/verdict.js';
 import { clinicalFormatDetector, isDicom } from '../../src/inspect/detect/clinical-formats.js';
-import { cptDetector, icd10Detector, ndcDetector } from '../../src/inspect/detect/medical-codes.js';
+import { cptDetector, icd10Detector, ndcDetector, procedureByNameDetector } from '../../src/inspect/detect/medical-codes.js';
 import { customIdentifierDetector, dobDetector, emailListDetector, mrnDetector, phoneDetector } from '../../src/inspect/detect/personal.js';
 import type { Confidence, Detector } from '../../src/inspect/detect/types.js';
 
@@ -14,6 +14,10 @@ describe('medical codes, personal identifiers, clinical formats', () => {
     ['two ICD codes', icd10Detector, 'Dx: J45.909, I10', { count: 2, confidence: 'high' }],
     ['CPT with keyword', cptDetector, 'CPT 99213 office visit', { count: 1, confidence: 'high', evidence: ['CPT ****3'] }],
     ['five-digit zip code is not CPT', cptDetector, 'Boston MA 02115', undefined],
+    ['a code named by its procedure in a price list', procedureByNameDetector, 'Test prices:\n80053 comprehensive metabolic panel $38\n45378 diagnostic colonoscopy $57', { count: 2, confidence: 'high', evidence: ['CPT ****3', 'CPT ****8'] }],
+    ['a code in a table cell', procedureByNameDetector, 'Date\t71046\tchest x-ray', { count: 1, confidence: 'high', evidence: ['CPT ****6'] }],
+    ['a ZIP code before an organisation name is not a code', procedureByNameDetector, 'Springfield, IL 62701 Diabetes Center', undefined],
+    ['a number before an ordinary word is not a code', procedureByNameDetector, '12345 widgets shipped', undefined],
     ['HCPCS with keyword', cptDetector, 'HCPCS code J1100 administered', { count: 1, confidence: 'high' }],
     ['NDC with keyword', ndcDetector, 'NDC 0002-3227-30 dispensed', { count: 1, confidence: 'high', evidence: ['NDC ****-****-30'] }],
     ['NDC-shaped without context', ndcDetector, 'serial 0002-3227-30', undefined],

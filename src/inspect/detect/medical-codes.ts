@@ -3,7 +3,9 @@
  * codes. Their shapes collide with product and order codes, so each needs a
  * supporting keyword nearby ("structure plus supporting keywords").
  */
+import { healthTermSpans } from './health-terms.js';
 import { patternDetector } from './pattern-detector.js';
+import type { Detector, Finding } from './types.js';
 
 /** ICD-10-CM: letter (not U), digit, digit or A/B, then optionally a dot and 1-4 characters. */
 export const icd10Detector = patternDetector({
@@ -40,3 +42,32 @@ export const ndcDetector = patternDetector({
   validate: () => true,
   mask: (v) => `NDC ${v.replace(/\d(?=[\d-]{3})/g, '*')}`,
 });
+
+/**
+ * A procedure code at the start of a line or a table cell, followed by the
+ * procedure's name ("80053 comprehensive metabolic panel", "45378\tdiagnostic
+ * colonoscopy"): a price list, a schedule or an order names the code by what
+ * it is, not by a "CPT" keyword. A ZIP code is never written that way.
+ */
+const CODE_AT_CELL = /(?:^|[\t|;]|\n)[ \t]*(\d{4}[0-9FT]|[A-V]\d{4})[ \t]+(?=\S)/g;
+
+export const procedureByNameDetector: Detector = {
+  id: 'cpt-by-name',
+  category: 'CPT_HCPCS',
+  locate(text: string) {
+    const terms = new Set(healthTermSpans(text).map((t) => t.index));
+    const out: { index: number; length: number }[] = [];
+    for (const m of text.matchAll(CODE_AT_CELL)) {
+      const code = m[1] ?? '';
+      const at = m.index + m[0].length;
+      if (terms.has(at)) out.push({ index: at - m[0].length + m[0].indexOf(code), length: code.length });
+    }
+    return out;
+  },
+  detect(text: string): Finding | undefined {
+    const spans = this.locate?.(text) ?? [];
+    if (spans.length === 0) return undefined;
+    const codes = [...new Set(spans.map((s) => text.slice(s.index, s.index + s.length)))];
+    return { detector: 'cpt-by-name', category: 'CPT_HCPCS', count: codes.length, confidence: 'high', evidence: codes.slice(0, 3).map((c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`) };
+  },
+};
