@@ -45,7 +45,7 @@ export const ndcDetector = patternDetector({
 
 /**
  * A procedure code at the start of a line or a table cell, followed by the
- * procedure's name ("80053 comprehensive metabolic panel", "45378\tdiagnostic
+ * procedure's name on its line ("80053 comprehensive metabolic panel", "45378\tdiagnostic
  * colonoscopy"): a price list, a schedule or an order names the code by what
  * it is, not by a "CPT" keyword. A ZIP code is never written that way.
  */
@@ -55,12 +55,15 @@ export const procedureByNameDetector: Detector = {
   id: 'cpt-by-name',
   category: 'CPT_HCPCS',
   locate(text: string) {
-    const terms = new Set(healthTermSpans(text).map((t) => t.index));
+    const terms = healthTermSpans(text).map((t) => t.index);
     const out: { index: number; length: number }[] = [];
     for (const m of text.matchAll(CODE_AT_CELL)) {
       const code = m[1] ?? '';
       const at = m.index + m[0].length;
-      if (terms.has(at)) out.push({ index: at - m[0].length + m[0].indexOf(code), length: code.length });
+      // the procedure's name within the next 40 characters of the same line
+      const lineEnd = text.indexOf('\n', at);
+      const limit = Math.min(at + 40, lineEnd < 0 ? text.length : lineEnd);
+      if (terms.some((t) => t >= at && t < limit)) out.push({ index: at - m[0].length + m[0].indexOf(code), length: code.length });
     }
     return out;
   },
