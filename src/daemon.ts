@@ -221,13 +221,15 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       log.info({ event: 'DAEMON_STOPPING', reason }, 'stopping');
+      // new SMTP sessions get 421 from this moment; DATA in flight may finish while the rest stops
+      const ingressDrained = ingress.shutdown(config.smtp.shutdownTimeoutMs);
       reporter?.stop();
       await portal?.sweeper.stop();
       await portalWeb?.server.close();
       await metricsServer?.close();
       inspector?.stop();
       await inspectionPool?.close();
-      await Promise.all([ingress.shutdown(config.smtp.shutdownTimeoutMs), engine?.stop(config.smtp.shutdownTimeoutMs)]);
+      await Promise.all([ingressDrained, engine?.stop(config.smtp.shutdownTimeoutMs)]);
       await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);
       await db.close();
       log.info({ event: 'DAEMON_STOPPED' }, 'stopped');
