@@ -225,17 +225,74 @@ function dictionaryTerms(text: string, out: HealthTermSpan[]): void {
   }
 }
 
-/** Letter runs long enough for a medical word (three letters and a four-letter ending at least). */
-const LONG_WORD = /\p{L}{7,}/gu;
 const DIGIT_OR_MARK = /[\p{N}\p{M}_]/u;
+const LETTER = /\p{L}/u;
+const LETTERS = new Map<number, boolean>();
 
-/** Medical words: whole letter runs (no digit or mark touching them) with a medical ending. */
+/** \p{L} for one code point: the ASCII ones by code, the rest as the regex says. */
+function letter(cp: number): boolean {
+  if (cp < 128) return (cp >= 97 && cp <= 122) || (cp >= 65 && cp <= 90);
+  let l = LETTERS.get(cp);
+  if (l === undefined) {
+    l = LETTER.test(String.fromCodePoint(cp));
+    LETTERS.set(cp, l);
+  }
+  return l;
+}
+
+/** The last character of every medical ending (a, e, s, y, k), as the case-insensitive unicode regex compares it (ſ is s, the Kelvin sign k). */
+function endingLast(c: number): boolean {
+  return c === 97 || c === 65 || c === 101 || c === 69 || c === 115 || c === 83 || c === 121 || c === 89 || c === 107 || c === 75 || c === 0x17f || c === 0x212a;
+}
+
+/**
+ * Medical words: whole letter runs (no digit or mark touching them) with a
+ * medical ending. The runs are what \p{L}{7,} (global, unicode) finds:
+ * maximal runs of seven letters (code points) or more.
+ */
 function morphologyTerms(text: string, out: HealthTermSpan[]): void {
-  for (const run of text.matchAll(LONG_WORD)) {
-    const before = text[run.index - 1] ?? '';
-    const after = text[run.index + run[0].length] ?? '';
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    // the next letter
+    let c = text.charCodeAt(i);
+    let cp = c;
+    let width = 1;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        cp = (c - 0xd800) * 0x400 + (d - 0xdc00) + 0x10000;
+        width = 2;
+      }
+    }
+    if (!letter(cp)) {
+      i += width;
+      continue;
+    }
+    // the run of letters from here
+    const start = i;
+    let count = 0;
+    while (i < n) {
+      c = text.charCodeAt(i);
+      cp = c;
+      width = 1;
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        const d = text.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          cp = (c - 0xd800) * 0x400 + (d - 0xdc00) + 0x10000;
+          width = 2;
+        }
+      }
+      if (!letter(cp)) break;
+      count++;
+      i += width;
+    }
+    if (count < 7 || !endingLast(text.charCodeAt(i - 1))) continue;
+    const before = text[start - 1] ?? '';
+    const after = text[i] ?? '';
     if ((before && DIGIT_OR_MARK.test(before)) || (after && DIGIT_OR_MARK.test(after))) continue;
-    if (MORPHOLOGY.test(run[0])) out.push({ index: run.index, length: run[0].length, term: run[0].toLowerCase() });
+    const word = text.slice(start, i);
+    if (MORPHOLOGY.test(word)) out.push({ index: start, length: i - start, term: word.toLowerCase() });
   }
 }
 
