@@ -112,6 +112,10 @@ export const HEALTH_TERMS = termRegex(TERM_LIST);
  */
 interface TrieNode {
   readonly next: Map<number, TrieNode>;
+  /** The same edges for ASCII keys, by code (faster to follow). */
+  readonly ascii: (TrieNode | undefined)[];
+  /** The edge for a space in a term. */
+  spaced: TrieNode | undefined;
   /** The term ending here: its place in the regex's alternation (lower wins). */
   rank: number;
 }
@@ -119,7 +123,7 @@ interface TrieNode {
 /** The edge for a space in a term: one or more whitespace characters. */
 const SPACE = -1;
 
-const newNode = (): TrieNode => ({ next: new Map(), rank: Infinity });
+const newNode = (): TrieNode => ({ next: new Map(), ascii: [], spaced: undefined, rank: Infinity });
 
 function buildTrie(terms: readonly string[]): TrieNode {
   const root = newNode();
@@ -132,6 +136,12 @@ function buildTrie(terms: readonly string[]): TrieNode {
       if (!child) {
         child = newNode();
         node.next.set(key, child);
+        if (key === SPACE) node.spaced = child;
+        else if (key < 128) {
+          node.ascii[key] = child;
+          // a case-insensitive regex without the unicode flag: a and A are one key
+          if (key >= 65 && key <= 90) node.ascii[key + 32] = child;
+        }
       }
       node = child;
     }
@@ -203,13 +213,13 @@ function dictionaryTerms(text: string, out: HealthTermSpan[]): void {
       }
       if (i >= n) break;
       const k = text.charCodeAt(i);
-      const spaced: TrieNode | undefined = space(k) ? node.next.get(SPACE) : undefined;
+      const spaced: TrieNode | undefined = node.spaced !== undefined && space(k) ? node.spaced : undefined;
       if (spaced) {
         i++;
         while (i < n && space(text.charCodeAt(i))) i++;
         node = spaced;
       } else {
-        node = node.next.get(canonical(k));
+        node = k < 128 ? node.ascii[k] : node.next.get(canonical(k));
         i++;
       }
     }
