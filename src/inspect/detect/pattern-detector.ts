@@ -69,6 +69,18 @@ function globalPattern(spec: PatternSpec): RegExp {
   return re;
 }
 
+/** The sticky form of a spec's pattern: the match at one place, as the global search finds it there. */
+const STICKY = new WeakMap<PatternSpec, RegExp>();
+
+function stickyPattern(spec: PatternSpec): RegExp {
+  let re = STICKY.get(spec);
+  if (!re) {
+    re = new RegExp(spec.pattern.source, `${spec.pattern.flags.replace(/[gy]/g, '')}y`);
+    STICKY.set(spec, re);
+  }
+  return re;
+}
+
 /** One key per pattern (source and flags): specs sharing a pattern share its matches within a verdict. */
 const SHARED = new Map<string, object>();
 
@@ -149,13 +161,20 @@ function scanText(spec: PatternSpec, text: string): Accepted[] {
   const re = globalPattern(spec);
   const within = spec.within;
   if (within) {
-    // the runs are searched once per text for every spec with this pattern (the record and the member number)
-    const matches = cachedScan(sharedKey(re), text, (t) => {
-      const all: RegExpExecArray[] = [];
-      matchesWithin(re, within, t, (m) => all.push(m));
+    // the runs are searched once per text for every spec with this pattern (the record and the member number):
+    // where the matches start is kept, and each spec takes its match there again (one sticky try)
+    const starts = cachedScan(sharedKey(re), text, (t) => {
+      const all: number[] = [];
+      matchesWithin(re, within, t, (m) => all.push(m.index));
       return all;
     });
-    for (const m of matches) accept(m);
+    const at = stickyPattern(spec);
+    for (const start of starts) {
+      at.lastIndex = start;
+      const m = at.exec(text);
+      if (m) accept(m);
+    }
+    at.lastIndex = 0;
     return out;
   }
   re.lastIndex = 0;
