@@ -112,6 +112,10 @@ export const HEALTH_TERMS = termRegex(TERM_LIST);
  */
 interface TrieNode {
   readonly next: Map<number, TrieNode>;
+  /** The same edges for ASCII keys, by code (faster to follow). */
+  readonly ascii: (TrieNode | undefined)[];
+  /** The edge for a space in a term. */
+  spaced: TrieNode | undefined;
   /** The term ending here: its place in the regex's alternation (lower wins). */
   rank: number;
 }
@@ -119,7 +123,7 @@ interface TrieNode {
 /** The edge for a space in a term: one or more whitespace characters. */
 const SPACE = -1;
 
-const newNode = (): TrieNode => ({ next: new Map(), rank: Infinity });
+const newNode = (): TrieNode => ({ next: new Map(), ascii: [], spaced: undefined, rank: Infinity });
 
 function buildTrie(terms: readonly string[]): TrieNode {
   const root = newNode();
@@ -132,6 +136,12 @@ function buildTrie(terms: readonly string[]): TrieNode {
       if (!child) {
         child = newNode();
         node.next.set(key, child);
+        if (key === SPACE) node.spaced = child;
+        else if (key < 128) {
+          node.ascii[key] = child;
+          // a case-insensitive regex without the unicode flag: a and A are one key
+          if (key >= 65 && key <= 90) node.ascii[key + 32] = child;
+        }
       }
       node = child;
     }
@@ -203,13 +213,13 @@ function dictionaryTerms(text: string, out: HealthTermSpan[]): void {
       }
       if (i >= n) break;
       const k = text.charCodeAt(i);
-      const spaced: TrieNode | undefined = space(k) ? node.next.get(SPACE) : undefined;
+      const spaced: TrieNode | undefined = node.spaced !== undefined && space(k) ? node.spaced : undefined;
       if (spaced) {
         i++;
         while (i < n && space(text.charCodeAt(i))) i++;
         node = spaced;
       } else {
-        node = node.next.get(canonical(k));
+        node = k < 128 ? node.ascii[k] : node.next.get(canonical(k));
         i++;
       }
     }
@@ -225,17 +235,74 @@ function dictionaryTerms(text: string, out: HealthTermSpan[]): void {
   }
 }
 
-/** Letter runs long enough for a medical word (three letters and a four-letter ending at least). */
-const LONG_WORD = /\p{L}{7,}/gu;
 const DIGIT_OR_MARK = /[\p{N}\p{M}_]/u;
+const LETTER = /\p{L}/u;
+const LETTERS = new Map<number, boolean>();
 
-/** Medical words: whole letter runs (no digit or mark touching them) with a medical ending. */
+/** \p{L} for one code point: the ASCII ones by code, the rest as the regex says. */
+function letter(cp: number): boolean {
+  if (cp < 128) return (cp >= 97 && cp <= 122) || (cp >= 65 && cp <= 90);
+  let l = LETTERS.get(cp);
+  if (l === undefined) {
+    l = LETTER.test(String.fromCodePoint(cp));
+    LETTERS.set(cp, l);
+  }
+  return l;
+}
+
+/** The last character of every medical ending (a, e, s, y, k), as the case-insensitive unicode regex compares it (ſ is s, the Kelvin sign k). */
+function endingLast(c: number): boolean {
+  return c === 97 || c === 65 || c === 101 || c === 69 || c === 115 || c === 83 || c === 121 || c === 89 || c === 107 || c === 75 || c === 0x17f || c === 0x212a;
+}
+
+/**
+ * Medical words: whole letter runs (no digit or mark touching them) with a
+ * medical ending. The runs are what \p{L}{7,} (global, unicode) finds:
+ * maximal runs of seven letters (code points) or more.
+ */
 function morphologyTerms(text: string, out: HealthTermSpan[]): void {
-  for (const run of text.matchAll(LONG_WORD)) {
-    const before = text[run.index - 1] ?? '';
-    const after = text[run.index + run[0].length] ?? '';
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    // the next letter
+    let c = text.charCodeAt(i);
+    let cp = c;
+    let width = 1;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        cp = (c - 0xd800) * 0x400 + (d - 0xdc00) + 0x10000;
+        width = 2;
+      }
+    }
+    if (!letter(cp)) {
+      i += width;
+      continue;
+    }
+    // the run of letters from here
+    const start = i;
+    let count = 0;
+    while (i < n) {
+      c = text.charCodeAt(i);
+      cp = c;
+      width = 1;
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        const d = text.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          cp = (c - 0xd800) * 0x400 + (d - 0xdc00) + 0x10000;
+          width = 2;
+        }
+      }
+      if (!letter(cp)) break;
+      count++;
+      i += width;
+    }
+    if (count < 7 || !endingLast(text.charCodeAt(i - 1))) continue;
+    const before = text[start - 1] ?? '';
+    const after = text[i] ?? '';
     if ((before && DIGIT_OR_MARK.test(before)) || (after && DIGIT_OR_MARK.test(after))) continue;
-    if (MORPHOLOGY.test(run[0])) out.push({ index: run.index, length: run[0].length, term: run[0].toLowerCase() });
+    const word = text.slice(start, i);
+    if (MORPHOLOGY.test(word)) out.push({ index: start, length: i - start, term: word.toLowerCase() });
   }
 }
 

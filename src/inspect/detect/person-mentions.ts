@@ -204,12 +204,41 @@ function labelledHomeAddresses(text: string, addresses: readonly Span[]): Person
 const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/g;
 const PATIENT_EMAIL_CUE = /\b(?:patient(?:['’]s)?|pt\.?|personal|home|caregiver|guardian|parent|mother|father|daughter|son|his|her|their)\b[^\n]{0,20}$/i;
 
+const EMAIL_AT = new RegExp(EMAIL.source, 'y');
+
+/** A character of an address's local part ([A-Za-z0-9._%+-]). */
+function localChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+}
+
+/**
+ * What the global search of EMAIL finds, tried only where it can start: the
+ * first local-part character of the 64 before an "@" (a match holds the
+ * first "@" after its start, and whether the rest matches does not depend on
+ * where the local part starts).
+ */
+function emailMatches(text: string): { index: number; length: number }[] {
+  const out: { index: number; length: number }[] = [];
+  let from = 0;
+  for (let at = text.indexOf('@', 1); at >= 0; at = text.indexOf('@', Math.max(at, from) + 1)) {
+    let start = at;
+    while (start > from && start > at - 64 && localChar(text.charCodeAt(start - 1))) start--;
+    if (start === at) continue;
+    EMAIL_AT.lastIndex = start;
+    const m = EMAIL_AT.exec(text);
+    if (!m) continue;
+    out.push({ index: start, length: m[0].length });
+    from = start + m[0].length;
+  }
+  return out;
+}
+
 function patientEmails(text: string): PersonAnchor[] {
   const out: PersonAnchor[] = [];
-  for (const m of text.matchAll(EMAIL)) {
-    const before = text.slice(Math.max(0, m.index - 30), m.index);
+  for (const { index, length } of emailMatches(text)) {
+    const before = text.slice(Math.max(0, index - 30), index);
     const lineBefore = before.slice(before.lastIndexOf('\n') + 1);
-    if (PATIENT_EMAIL_CUE.test(lineBefore) && !/\b(?:office|clinic|desk|department|practice|support|contact\s+us)\b/i.test(lineBefore)) out.push({ kind: 'patient-contact', index: m.index, length: m[0].length });
+    if (PATIENT_EMAIL_CUE.test(lineBefore) && !/\b(?:office|clinic|desk|department|practice|support|contact\s+us)\b/i.test(lineBefore)) out.push({ kind: 'patient-contact', index, length });
   }
   return out;
 }

@@ -95,6 +95,8 @@ export interface CustomIdentifier {
   readonly minCount?: number | undefined;
   /** Words near a match that make it something else: the match is ignored. */
   readonly notNear?: RegExp | undefined;
+  /** Where matches can be (PatternSpec.within; the built-in patterns only). */
+  readonly within?: PatternSpec['within'];
 }
 
 const VALIDATORS: Record<string, (digits: string) => boolean> = { luhn: luhnValid, aba: abaValid, npi: npiValid };
@@ -117,6 +119,7 @@ export function customIdentifierDetector(c: CustomIdentifier): Detector {
     validatorName: c.validator && c.validator !== 'none' ? `${c.validator} check` : undefined,
     mask: (v) => `${c.category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
     notNear: c.notNear,
+    within: c.within,
   };
   const detector = patternDetector(spec);
   const min = c.minCount ?? 1;
@@ -133,6 +136,13 @@ export function customIdentifierDetector(c: CustomIdentifier): Detector {
 /** A record, chart, account or member number: 6 to 10 digits with an optional letter prefix, or an alphanumeric one of at least 5 digits (not shaped like a date or a phone number). */
 const RECORD_NUMBER =
   '\\b[A-Z]{0,3}\\d{6,10}\\b|(?<![A-Za-z0-9-])(?!\\d{4}-\\d{1,2}-\\d{1,2}(?![A-Za-z0-9-])|\\d{1,2}-\\d{1,2}-\\d{2,4}(?![A-Za-z0-9-])|\\d{3}-\\d{3}-\\d{4}(?![A-Za-z0-9-]))(?=[0-9]*[A-Z-])(?=(?:[A-Z-]*\\d){5})[A-Z]{0,4}-?\\d[0-9A-Z]*(?:-[0-9A-Z]+){0,3}(?![A-Za-z0-9-])';
+
+/**
+ * Every record number is in a run of capitals, digits and hyphens holding at
+ * least five digits (the first form six, the second five by its lookahead),
+ * and looks no further than one character on each side of that run.
+ */
+const RECORD_NUMBER_RUNS = { inRun: (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 45, digits: 5 };
 
 /** An account number among bank words is a bank account (payroll, refunds), not a patient's or a member's number. */
 const BANK_WORDS = /\b(?:routing|aba|rtn|checking|savings|bank(?:ing)?|direct\s+deposit|wire|ach|iban|swift|bic)\b/i;
@@ -151,6 +161,7 @@ export const mrnDetector = customIdentifierDetector({
   keywords: ['MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient account', 'acct', 'acct #', 'account #'],
   window: 40,
   notNear: BANK_WORDS,
+  within: RECORD_NUMBER_RUNS,
 });
 
 const EMAIL = /[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g;
@@ -185,4 +196,5 @@ export const memberIdDetector = customIdentifierDetector({
   keywords: ['member id', 'member #', 'member no', 'member number', 'subscriber id', 'subscriber #', 'subscriber no', 'subscriber number', 'policy number', 'policy #', 'policy no', 'insurance id', 'plan id', 'health plan id', 'beneficiary id', 'id de afiliado', 'número de afiliado', 'versichertennummer', 'versicherungsnummer', "numéro d'adhérent"],
   window: 40,
   notNear: BANK_WORDS,
+  within: RECORD_NUMBER_RUNS,
 });
