@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inspectText } from '../../src/inspect/verdict.js';
 import { clinicalFormatDetector, isDicom } from '../../src/inspect/detect/clinical-formats.js';
-import { cptDetector, icd10Detector, ndcDetector, procedureByNameDetector } from '../../src/inspect/detect/medical-codes.js';
+import { cptDetector, diagnosisByNameDetector, icd10Detector, ndcDetector, procedureByNameDetector } from '../../src/inspect/detect/medical-codes.js';
 import { customIdentifierDetector, dobDetector, emailListDetector, mrnDetector, phoneDetector } from '../../src/inspect/detect/personal.js';
 import type { Confidence, Detector } from '../../src/inspect/detect/types.js';
 
@@ -18,6 +18,10 @@ describe('medical codes, personal identifiers, clinical formats', () => {
     ['a code in a table cell', procedureByNameDetector, 'Date\t71046\tchest x-ray', { count: 1, confidence: 'high', evidence: ['CPT ****6'] }],
     ['a ZIP code before an organisation name is not a code', procedureByNameDetector, 'Springfield, IL 62701 Diabetes Center', undefined],
     ['a number before an ordinary word is not a code', procedureByNameDetector, '12345 widgets shipped', undefined],
+    ['an ICD-10 code with its condition', diagnosisByNameDetector, 'Problems: E11.9 type 2 diabetes; I10 hypertension', { count: 2, confidence: 'high', evidence: ['ICD-10 E****', 'ICD-10 I**'] }],
+    ['an undotted ICD-10 code at the start of a cell', diagnosisByNameDetector, 'Dx\tI10 – essential hypertension', { count: 1, confidence: 'high', evidence: ['ICD-10 I**'] }],
+    ['a room number before a condition word is not a code', diagnosisByNameDetector, 'Meet in room B12 for the diabetes class', undefined],
+    ['a dotted product code before an ordinary word', diagnosisByNameDetector, 'Part E11.9 replacement valve shipped', undefined],
     ['HCPCS with keyword', cptDetector, 'HCPCS code J1100 administered', { count: 1, confidence: 'high' }],
     ['NDC with keyword', ndcDetector, 'NDC 0002-3227-30 dispensed', { count: 1, confidence: 'high', evidence: ['NDC ****-****-30'] }],
     ['NDC-shaped without context', ndcDetector, 'serial 0002-3227-30', undefined],

@@ -74,3 +74,40 @@ export const procedureByNameDetector: Detector = {
     return { detector: 'cpt-by-name', category: 'CPT_HCPCS', count: codes.length, confidence: 'high', evidence: codes.slice(0, 3).map((c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`) };
   },
 };
+
+/**
+ * An ICD-10 code named by its condition ("E11.9 type 2 diabetes", "I10 –
+ * essential hypertension" at the start of a line or cell): a problem list,
+ * a claim line or a referral writes the code with its description, not with
+ * an "ICD-10" keyword. A dotted code may stand anywhere; an undotted one
+ * ("I10") only at the start of a line or cell, where it is not part of a
+ * product or room number.
+ */
+const DOTTED_ICD = /(?<![A-Za-z0-9.])([A-TV-Z]\d[0-9AB]\.[0-9A-TV-Z]{1,4})(?![A-Za-z0-9])/g;
+const CELL_ICD = /(?:^|[\t|;]|\n)[ \t]*([A-TV-Z]\d[0-9AB])(?![A-Za-z0-9.])/g;
+
+function codesBeforeCondition(text: string, pattern: RegExp): { index: number; length: number }[] {
+  const terms = healthTermSpans(text).map((t) => t.index);
+  const out: { index: number; length: number }[] = [];
+  for (const m of text.matchAll(pattern)) {
+    const code = m[1] ?? '';
+    const index = m.index + m[0].length - code.length;
+    const at = index + code.length;
+    const lineEnd = text.indexOf('\n', at);
+    const limit = Math.min(at + 40, lineEnd < 0 ? text.length : lineEnd);
+    if (terms.some((t) => t >= at && t < limit)) out.push({ index, length: code.length });
+  }
+  return out;
+}
+
+export const diagnosisByNameDetector: Detector = {
+  id: 'icd10-by-name',
+  category: 'ICD10',
+  locate: (text) => [...codesBeforeCondition(text, DOTTED_ICD), ...codesBeforeCondition(text, CELL_ICD)].sort((a, b) => a.index - b.index),
+  detect(text: string): Finding | undefined {
+    const spans = this.locate?.(text) ?? [];
+    if (spans.length === 0) return undefined;
+    const codes = [...new Set(spans.map((s) => text.slice(s.index, s.index + s.length)))];
+    return { detector: 'icd10-by-name', category: 'ICD10', count: codes.length, confidence: 'high', evidence: codes.slice(0, 3).map((c) => `ICD-10 ${c.slice(0, 1)}${'*'.repeat(c.length - 1)}`) };
+  },
+};
