@@ -198,6 +198,8 @@ export class Inspector {
     const summary = {
       phi: verdict.phi,
       phiConfidence: verdict.phiConfidence,
+      // which PHI rule decided (clinical-format, patient-identifier, identifier-and-health, individual-and-health): a name, never a value
+      phiRule: verdict.phiBasis?.rule,
       notFullyScanned: verdict.notFullyScanned,
       protection: evaluation.baseProtection,
       subjectTag: tagged,

@@ -131,6 +131,7 @@ export function registerPolicy(program: Command): void {
         verdict: {
           phi: verdict.phi,
           phiConfidence: verdict.phiConfidence,
+          phiRule: verdict.phiBasis?.rule,
           notFullyScanned: verdict.notFullyScanned,
           scanReasons: verdict.scanReasons,
           subjectTag: tagged,
@@ -149,7 +150,7 @@ export function registerPolicy(program: Command): void {
         return;
       }
       const lines = [
-        `verdict: ${verdict.phi ? `PHI (${verdict.phiConfidence ?? '?'} confidence)` : 'no PHI'}${verdict.notFullyScanned ? `, not fully scanned (${verdict.scanReasons.join('; ')})` : ''}${tagged ? ', subject tag' : ''}`,
+        `verdict: ${verdict.phi ? `PHI (${verdict.phiConfidence ?? '?'} confidence${verdict.phiBasis ? `, ${verdict.phiBasis.rule}` : ''})` : 'no PHI'}${verdict.notFullyScanned ? `, not fully scanned (${verdict.scanReasons.join('; ')})` : ''}${tagged ? ', subject tag' : ''}`,
         ...verdict.findings.map((f) => `  ${f.category}: ${f.count} (${f.confidence}) ${f.evidence.join(', ')}`),
         `required protection: ${evaluation.baseProtection}${evaluation.baseReasons.length ? ` (${evaluation.baseReasons.join('; ')})` : ''}`,
         `rules matched: ${evaluation.matchedRules.length ? evaluation.matchedRules.join(', ') : 'none'}`,
