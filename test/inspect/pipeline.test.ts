@@ -106,4 +106,19 @@ describe('inspection before delivery', () => {
       expect(text).not.toContain('metformin');
     }
   });
+
+  it('holds a named patient with a home address and care back from a cleartext MX, and sends the newsletter with the clinic\'s number', async () => {
+    const named = await send('d@clinic.test', 'route', 'Thursday: Maria Alvarez, 14 Elm Street, Springfield - wound care and home oxygen.');
+    const newsletter = await send('e@clinic.test', 'news', 'Join our diabetes education class on Tuesday!\r\n\r\nRiverside Clinic | Tel (217) 555-0100 | www.riverside.example');
+    await until('the newsletter delivered', () => gw.logLines().find((l) => l.event === 'MESSAGE_FINISHED' && l.queueId === newsletter));
+    expect(mx.received.some((m) => m.body.includes('diabetes education class'))).toBe(true);
+    const attempt = await until('the named patient attempt recorded', async () =>
+      withDb(setup.dataDir, (db) => db.get<{ state: string; requirement: string; method: string }>("SELECT state, requirement, method FROM recipients WHERE message_id = ? AND state = 'deferred'", [named])),
+    );
+    expect(attempt).toMatchObject({ requirement: 'verify', method: 'tls-verified' });
+    expect(mx.received.some((m) => m.body.includes('Maria Alvarez'))).toBe(false);
+    const verdict = await withDb(setup.dataDir, (db) => db.get<{ verdict: string }>('SELECT verdict FROM messages WHERE id = ?', [named]));
+    expect(JSON.parse(verdict?.verdict ?? '{}')).toMatchObject({ phi: true, phiRule: 'individual-and-health' });
+    expect(gw.stdout).not.toContain('Alvarez');
+  });
 });
