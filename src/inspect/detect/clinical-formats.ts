@@ -29,7 +29,8 @@ interface Format {
 const MAX_SEGMENT = 4096;
 
 function hl7v2(text: string): Format | undefined {
-  if (!/(?:^|[\r\n])MSH\|\^~\\&/.test(text)) return undefined;
+  // the header's literal first (a plain search), then where it stands
+  if (!text.includes('MSH|^~\\&') || !/(?:^|[\r\n])MSH\|\^~\\&/.test(text)) return undefined;
   const sep = '|';
   if (/(?:^|[\r\n])PID\|/.test(text)) return { label: 'HL7 v2 message', individual: true };
   // an insured (IN1-16), guarantor (GT1-3) or next of kin (NK1-2) with a name
@@ -49,12 +50,20 @@ const FHIR_TYPES =
   'Patient|RelatedPerson|Person|Observation|Condition|Encounter|EpisodeOfCare|MedicationRequest|MedicationStatement|MedicationAdministration|MedicationDispense|DiagnosticReport|Procedure|AllergyIntolerance|Immunization|ImagingStudy|Specimen|ServiceRequest|Appointment|CarePlan|CareTeam|Goal|FamilyMemberHistory|QuestionnaireResponse|Composition|DocumentReference|Consent|Communication|Flag|RiskAssessment|ClinicalImpression|DetectedIssue|AdverseEvent|DeviceRequest|NutritionOrder|Claim|ClaimResponse|ExplanationOfBenefit|Coverage|CoverageEligibilityRequest|CoverageEligibilityResponse|Account|Invoice|ChargeItem|Bundle|Organization|Practitioner|PractitionerRole|Location|HealthcareService|Endpoint|Device|Medication|Substance|CapabilityStatement|ValueSet|CodeSystem|ConceptMap|StructureDefinition|SearchParameter|OperationDefinition|OperationOutcome|Questionnaire|Parameters|Subscription|AuditEvent|Provenance|Binary|List|Group|Library|Measure|MeasureReport|PlanDefinition|ActivityDefinition|ImplementationGuide|NamingSystem|TerminologyCapabilities';
 const PERSON_TYPES = new Set(['Patient', 'RelatedPerson', 'Person']);
 
+/** A FHIR JSON resource's type (compiled once; global, lastIndex reset by each use). */
+const FHIR_JSON_TYPE = new RegExp(`"resourceType"\\s{0,20}:\\s{0,20}"(${FHIR_TYPES})"`, 'g');
+
 function fhirJson(text: string): Format | undefined {
-  const re = new RegExp(`"resourceType"\\s{0,20}:\\s{0,20}"(${FHIR_TYPES})"`, 'g');
+  if (!text.includes('"resourceType"')) return undefined;
+  const re = FHIR_JSON_TYPE;
+  re.lastIndex = 0;
   let found = false;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     found = true;
-    if (PERSON_TYPES.has(m[1] as string)) return { label: 'FHIR resource (JSON)', individual: true };
+    if (PERSON_TYPES.has(m[1] as string)) {
+      re.lastIndex = 0;
+      return { label: 'FHIR resource (JSON)', individual: true };
+    }
   }
   if (!found) return undefined;
   // a resource about a patient: its subject, patient or beneficiary refers to one
@@ -62,10 +71,11 @@ function fhirJson(text: string): Format | undefined {
   return { label: 'FHIR resource (JSON)', individual: about.test(text) };
 }
 
+/** A FHIR XML resource's root element (compiled once). */
+const FHIR_XML_ROOT = new RegExp(`<(${FHIR_TYPES})\\b[^<>]{0,1000}xmlns="http://hl7\\.org/fhir"`);
+
 function fhirXml(text: string): Format | undefined {
-  const re = new RegExp(`<(${FHIR_TYPES})\\b[^<>]{0,1000}xmlns="http://hl7\\.org/fhir"`, 'g');
-  const m = re.exec(text);
-  if (!m) return undefined;
+  if (!text.includes('xmlns="http://hl7.org/fhir"') || !FHIR_XML_ROOT.test(text)) return undefined;
   const individual = /<(?:Patient|RelatedPerson|Person)[\s>]/.test(text) || /<(?:subject|patient|beneficiary)>\s{0,200}<(?:reference|identifier|display)\b/.test(text);
   return { label: 'FHIR resource (XML)', individual };
 }

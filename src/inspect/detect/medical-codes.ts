@@ -5,6 +5,7 @@
  */
 import { healthTermSpans } from './health-terms.js';
 import { patternDetector } from './pattern-detector.js';
+import { cachedScan } from './scan-cache.js';
 import type { Detector, Finding } from './types.js';
 
 /** ICD-10-CM: letter (not U), digit, digit or A/B, then optionally a dot and 1-4 characters. */
@@ -51,21 +52,27 @@ export const ndcDetector = patternDetector({
  */
 const CODE_AT_CELL = /(?:^|[\t|;]|\n)[ \t]*(\d{4}[0-9FT]|[A-V]\d{4})[ \t]+(?=\S)/g;
 
+/** The procedure codes at a line's or a cell's start followed by a procedure's name. */
+function proceduresByName(text: string): { index: number; length: number }[] {
+  let terms: number[] | undefined;
+  const out: { index: number; length: number }[] = [];
+  for (const m of text.matchAll(CODE_AT_CELL)) {
+    terms ??= healthTermSpans(text).map((t) => t.index);
+    const code = m[1] ?? '';
+    const at = m.index + m[0].length;
+    // the procedure's name within the next 40 characters of the same line
+    const lineEnd = text.indexOf('\n', at);
+    const limit = Math.min(at + 40, lineEnd < 0 ? text.length : lineEnd);
+    if (terms.some((t) => t >= at && t < limit)) out.push({ index: at - m[0].length + m[0].indexOf(code), length: code.length });
+  }
+  return out;
+}
+
 export const procedureByNameDetector: Detector = {
   id: 'cpt-by-name',
   category: 'CPT_HCPCS',
   locate(text: string) {
-    const terms = healthTermSpans(text).map((t) => t.index);
-    const out: { index: number; length: number }[] = [];
-    for (const m of text.matchAll(CODE_AT_CELL)) {
-      const code = m[1] ?? '';
-      const at = m.index + m[0].length;
-      // the procedure's name within the next 40 characters of the same line
-      const lineEnd = text.indexOf('\n', at);
-      const limit = Math.min(at + 40, lineEnd < 0 ? text.length : lineEnd);
-      if (terms.some((t) => t >= at && t < limit)) out.push({ index: at - m[0].length + m[0].indexOf(code), length: code.length });
-    }
-    return out;
+    return cachedScan(procedureByNameDetector, text, proceduresByName);
   },
   detect(text: string): Finding | undefined {
     const spans = this.locate?.(text) ?? [];

@@ -45,6 +45,15 @@ export interface PatternSpec {
    * searched.
    */
   readonly within?: { readonly inRun: (code: number) => boolean; readonly digits: number };
+  /**
+   * Where matches can be (a speed-up that changes nothing found): every string
+   * `pattern` matches holds a match of `anchor`'s global search (in the whole
+   * text) that starts at most `before` characters after the match starts, and
+   * the match ends at most `after` characters after that anchor starts;
+   * `pattern` looks at no more than one character beyond its match on either
+   * side (`\b`). Only the stretches around the anchors are searched.
+   */
+  readonly anchored?: { readonly anchor: RegExp; readonly before: number; readonly after: number };
 }
 
 const MAX_EVIDENCE = 3;
@@ -145,6 +154,59 @@ function matchesWithin(re: RegExp, within: NonNullable<PatternSpec['within']>, t
   re.lastIndex = 0;
 }
 
+/**
+ * What the global search of `re` finds in `text`, in order, searching only
+ * around the anchors (indexes in `text`). A stretch is searched in a slice
+ * holding one more character on each side; a match there that reaches the
+ * slice's last character (where the text goes on) may not be one in the text,
+ * and the rest of that stretch is then tried in the text itself, place by place.
+ */
+function matchesAnchored(re: RegExp, sticky: RegExp, anchored: NonNullable<PatternSpec['anchored']>, text: string, each: (m: RegExpExecArray) => void): void {
+  const { anchor, before, after } = anchored;
+  const n = text.length;
+  const search = (start: number, end: number): void => {
+    const from = Math.max(0, start - 1);
+    const part = text.slice(from, Math.min(n, end + 1));
+    re.lastIndex = start - from;
+    for (let m = re.exec(part); m; m = re.exec(part)) {
+      const at = re.lastIndex;
+      m.index += from;
+      if (m.index + m[0].length > end) {
+        // the slice's edge, not the text's: place by place in the text
+        for (let q = m.index; q < end; ) {
+          sticky.lastIndex = q;
+          const s = sticky.exec(text);
+          if (s) {
+            each(s);
+            q += s[0].length || 1;
+          } else q++;
+        }
+        sticky.lastIndex = 0;
+        break;
+      }
+      each(m);
+      re.lastIndex = at;
+    }
+  };
+  let segStart = -1;
+  let segEnd = -1;
+  anchor.lastIndex = 0;
+  for (let a = anchor.exec(text); a; a = anchor.exec(text)) {
+    const start = Math.max(0, a.index - before);
+    const end = Math.min(n, a.index + after);
+    if (segStart >= 0 && start - segEnd <= JOIN_GAP) {
+      segEnd = Math.max(segEnd, end);
+      continue;
+    }
+    if (segStart >= 0) search(segStart, segEnd);
+    segStart = start;
+    segEnd = end;
+  }
+  anchor.lastIndex = 0;
+  if (segStart >= 0) search(segStart, segEnd);
+  re.lastIndex = 0;
+}
+
 function scanText(spec: PatternSpec, text: string): Accepted[] {
   const out: Accepted[] = [];
   const accept = (m: RegExpExecArray): void => {
@@ -175,6 +237,10 @@ function scanText(spec: PatternSpec, text: string): Accepted[] {
       if (m) accept(m);
     }
     at.lastIndex = 0;
+    return out;
+  }
+  if (spec.anchored) {
+    matchesAnchored(re, stickyPattern(spec), spec.anchored, text, accept);
     return out;
   }
   re.lastIndex = 0;
