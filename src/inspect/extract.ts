@@ -72,7 +72,23 @@ export function htmlText(html: string, maxChars: number): string {
     selectors: [
       { selector: 'a', options: { ignoreHref: true } },
       { selector: 'img', format: 'skip' },
+      // a table as rows of tab-separated cells, so its header row labels its columns (src/inspect/detect/tables.ts)
+      { selector: 'table', format: 'block' },
+      { selector: 'tr', format: 'tableRowLine' },
+      { selector: 'td', format: 'tableCellTab' },
+      { selector: 'th', format: 'tableCellTab' },
     ],
+    formatters: {
+      tableRowLine: (elem, walk, builder) => {
+        builder.openBlock({ leadingLineBreaks: 1 });
+        walk(elem.children, builder);
+        builder.closeBlock({ trailingLineBreaks: 1 });
+      },
+      tableCellTab: (elem, walk, builder) => {
+        walk(elem.children, builder);
+        builder.addLiteral('\t');
+      },
+    },
   });
 }
 

@@ -78,6 +78,7 @@ describe('detectors', () => {
     // health identifiers
     ['NPI with keyword', npiDetector, 'Prescriber NPI 1234567893', { count: 1, confidence: 'high', evidence: ['NPI ******7893'] }],
     ['NPI-valid number alone', npiDetector, 'call 1234567893', { count: 1, confidence: 'low', evidence: ['NPI ******7893'] }],
+    ['NPI named by the provider\'s role in a claim', npiDetector, 'Rendering provider: Dana Whitfield 1234567893', { count: 1, confidence: 'high', evidence: ['NPI ******7893'] }],
     ['DEA with keyword', deaDetector, 'DEA# AB1234563', { count: 1, confidence: 'high', evidence: ['DEA ******563'] }],
     ['DEA failing check digit', deaDetector, 'DEA AB1234564', undefined],
     ['MBI with dashes', mbiDetector, 'Medicare ID 1EG4-TE5-MK73', { count: 1, confidence: 'high', evidence: ['MBI *******MK73'] }],

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
-import { extractMessage } from '../../src/inspect/extract.js';
+import { extractMessage, htmlText } from '../../src/inspect/extract.js';
 import { inspectExtracted } from '../../src/inspect/verdict.js';
 import { requireTool } from '../helpers/peers.js';
 import { zip } from '../fixtures/dlp-corpus/containers.js';
@@ -272,5 +272,15 @@ describe('multipart/alternative: both renderings are read', () => {
     ].join('\r\n');
     const x = await extractMessage(Readable.from([Buffer.from(eml)]));
     expect(x.texts.filter((t) => t.includes('Friday'))).toHaveLength(1);
+  });
+});
+
+describe('HTML tables', () => {
+  it('are read as rows of cells, so the header labels its column', async () => {
+    const html = '<table><tr><th>Patient</th><th>MRN</th><th>Dx</th></tr><tr><td>Maria Alvarez</td><td>00123456</td><td>E11.9 type 2 diabetes</td></tr></table>';
+    expect(htmlText(html, 1_000_000)).toBe('Patient\tMRN\tDx\t\nMaria Alvarez\t00123456\tE11.9 type 2 diabetes\t');
+    const eml = ['Subject: list', 'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', '', html, ''].join('\r\n');
+    const v = inspectExtracted(await extractMessage(Readable.from([Buffer.from(eml)])));
+    expect(v.categories).toEqual(expect.arrayContaining(['MRN', 'ICD10', 'PERSON_NAME', 'PHI']));
   });
 });

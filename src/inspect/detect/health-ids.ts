@@ -12,7 +12,8 @@ export const npiDetector = patternDetector({
   pattern: /(?<!\d)[12]\d{9}(?!\d)/g,
   validate: npiValid,
   validatorName: 'NPI check digit (Luhn with the 80840 prefix)',
-  keywords: /\b(npi|national\s+provider|provider\s+(id|identifier|number)|prescriber|physician)\b/i,
+  // the provider's role in a claim or an order names the number too ("Rendering provider: … 1234567893")
+  keywords: /\b(npi|nppes|national\s+provider|provider\s+(id|identifier|number)|(?:rendering|referring|ordering|attending|billing|supervising|servicing)\s+(?:provider|physician|practitioner|clinician)|prescriber|physician|practitioner)\b/i,
   // a valid-looking 10-digit number without context is as often a phone number
   validatedConfidence: 'low',
   mask: (v) => `NPI ${maskValue(v)}`,
