@@ -32,6 +32,46 @@ function pdfjs(): Promise<PdfJs> {
   return loading;
 }
 
+interface PlacedText {
+  readonly str: string;
+  readonly hasEOL: boolean;
+  readonly transform: readonly number[];
+  readonly width: number;
+}
+
+/**
+ * A page's text as its reader sees the layout: items on one line joined by
+ * a space, or by a tab where a wide gap separates them (a table's columns,
+ * so its header labels them: src/inspect/detect/tables.ts); a new line
+ * where the text does.
+ */
+function pageText(items: readonly (PlacedText | object)[]): string {
+  let out = '';
+  let prev: PlacedText | undefined;
+  for (const item of items) {
+    if (!('str' in item)) continue;
+    const t = item as PlacedText;
+    // pdf.js fills the gaps between runs with whitespace items: the gap is measured between the words
+    if (t.str.trim() === '') {
+      if (t.hasEOL && prev && !prev.hasEOL) {
+        out += '\n';
+        prev = t;
+      }
+      continue;
+    }
+    if (prev && !prev.hasEOL) {
+      const sameLine = Math.abs((t.transform[5] ?? 0) - (prev.transform[5] ?? 0)) < 1;
+      const gap = (t.transform[4] ?? 0) - ((prev.transform[4] ?? 0) + prev.width);
+      const size = Math.abs(prev.transform[0] ?? 0) || 10;
+      out += sameLine && gap > size * 1.5 ? '\t' : ' ';
+    }
+    out += t.str;
+    if (t.hasEOL) out += '\n';
+    prev = t;
+  }
+  return prev && !prev.hasEOL ? `${out} ` : out;
+}
+
 export async function pdfText(bytes: Uint8Array, limits: PdfLimits = DEFAULT_PDF_LIMITS): Promise<PdfText> {
   const lib = await pdfjs();
   const texts: string[] = [];
@@ -51,7 +91,7 @@ export async function pdfText(bytes: Uint8Array, limits: PdfLimits = DEFAULT_PDF
     for (let i = 1; i <= pages; i++) {
       const page = await doc.getPage(i);
       const content = await page.getTextContent();
-      const text = content.items.map((item) => ('str' in item ? `${item.str}${item.hasEOL ? '\n' : ' '}` : '')).join('');
+      const text = pageText(content.items);
       page.cleanup();
       if (chars + text.length > limits.maxChars) {
         texts.push(text.slice(0, Math.max(0, limits.maxChars - chars)));

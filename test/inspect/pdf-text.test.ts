@@ -14,7 +14,7 @@ import { InspectionPool } from '../../src/inspect/inspect-pool.js';
 import { pdfText } from '../../src/inspect/pdf-text.js';
 import { inspectExtracted } from '../../src/inspect/verdict.js';
 import { workerUrl } from '../../src/workers/worker-url.js';
-import { bulkyPdf, encryptedPdf, mime, pdf } from '../fixtures/dlp-corpus/containers.js';
+import { bulkyPdf, encryptedPdf, mime, pdf, pdfOfContent } from '../fixtures/dlp-corpus/containers.js';
 
 const LINES = ['Patient: Avery Testperson', 'DOB: 04/17/1968', 'Diagnosis: type 2 diabetes mellitus (E11.9)'];
 
@@ -86,5 +86,17 @@ describe('a 27 MB message with a 20 MB PDF (the acceptance case, base64 makes it
     expect(r.verdict.categories).toEqual(expect.arrayContaining(['DOB', 'ICD10']));
     // the main thread held chunks, not a parsed copy of the message (the message itself is outside the JS heap)
     expect(heapAfter - heapBefore).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe('PDF layout', () => {
+  it('reads a table\'s columns apart (a tab where a wide gap is), so its header labels them', async () => {
+    // two rows of three columns at x = 50, 220 and 330, as a report writer places them
+    const cell = (x: number, y: number, s: string): string => `BT /F1 10 Tf 1 0 0 1 ${x} ${y} Tm (${s}) Tj ET`;
+    const content = [cell(50, 700, 'Patient'), cell(220, 700, 'MRN'), cell(330, 700, 'Diagnosis'), cell(50, 686, 'Maria Alvarez'), cell(220, 686, '00123456'), cell(330, 686, 'type 2 diabetes')].join('\n');
+    const r = await pdfText(pdfOfContent([content], false));
+    expect(r.texts.join('').split('\n')[0]).toMatch(/^Patient\tMRN\tDiagnosis/);
+    const v = inspectExtracted({ texts: r.texts, dicom: false, notFullyScanned: false, reasons: [] });
+    expect(v.categories).toEqual(expect.arrayContaining(['MRN', 'PERSON_NAME', 'PHI']));
   });
 });
