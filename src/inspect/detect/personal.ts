@@ -74,7 +74,7 @@ export const personNameDetector = patternDetector({
   id: 'person-name',
   category: 'PERSON_NAME',
   // the label in any case, the name capitalised (no inline case flags before Node 23)
-  pattern: /\b(?:[Pp]atient(?:\s+[Nn]ame)?|PATIENT(?:\s+NAME)?|[Pp]t\.|[Nn]ame|NAME|[Bb]eneficiary|[Ee]mployee|[Mm]ember\s+[Nn]ame|[Cc]lient|[Rr]esident|[Ii]nsured|[Ss]ubscriber\s+[Nn]ame)\s*[:#-]?\s+((?:[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)(?:[ \t]+[A-Z]\.)?(?:[ \t]+[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)?){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+,?(?:[ \t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+){1,2})(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])/g,
+  pattern: /\b(?:[Pp]atient(?:\s+[Nn]ame)?|PATIENT(?:\s+NAME)?|[Pp]t\.|[Nn]ame,\s*[Vv]orname|[Nn]ame|NAME|[Bb]eneficiary|[Ee]mployee|[Mm]ember\s+[Nn]ame|[Cc]lient|[Rr]esident|[Ii]nsured|[Ss]ubscriber\s+[Nn]ame|[Cc]ard\s?holder|[Aa]ccount\s+holder|[Ll]egal\s+name|[Ff]ull\s+name|[Nn]achname|[Vv]ersicherte[rn]?|[Pp]atient(?:in|e)|[Nn]om(?:,\s*[Pp]rénom|\s+et\s+prénom)?|[Pp]aciente|[Nn]ombre(?:\s+y\s+apellidos)?|[Aa]pellidos(?:,\s*nombre)?)\s*[:#-]?\s+((?:[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?),?(?:[ \t]+[A-Z]\.)?(?:[ \t]+[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)?){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+,?(?:[ \t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+){1,2})(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])/g,
   value: (m) => leadingName(titleCase((m[1] ?? '').replace(',', ''))) ?? '',
   validate: (v) => v !== '',
   notAfter: LABEL_NOT_A_PERSON,
