@@ -45,6 +45,44 @@ export const ndcDetector = patternDetector({
 });
 
 /**
+ * A code followed on its line, within 40 characters, by a health term: the
+ * way price lists, problem lists, claim lines and orders name a code by what
+ * it is instead of by its code set's keyword. `patterns` capture the code in
+ * group 1; the health terms are looked up only once a code is there.
+ */
+function codesNamedOnTheirLine(text: string, patterns: readonly RegExp[]): { index: number; length: number }[] {
+  let terms: number[] | undefined;
+  const out: { index: number; length: number }[] = [];
+  for (const pattern of patterns) {
+    for (const m of text.matchAll(pattern)) {
+      terms ??= healthTermSpans(text).map((t) => t.index);
+      const code = m[1] ?? '';
+      const at = m.index + m[0].length;
+      const lineEnd = text.indexOf('\n', at);
+      const limit = Math.min(at + 40, lineEnd < 0 ? text.length : lineEnd);
+      if (terms.some((t) => t >= at && t < limit)) out.push({ index: m.index + m[0].indexOf(code), length: code.length });
+    }
+  }
+  return out.sort((x, y) => x.index - y.index);
+}
+
+/** A detector of codes named on their line (high confidence: the description is the keyword). */
+function namedCodeDetector(id: string, category: string, patterns: readonly RegExp[], mask: (code: string) => string): Detector {
+  const detector: Detector = {
+    id,
+    category,
+    locate: (text) => cachedScan(detector, text, (t) => codesNamedOnTheirLine(t, patterns)),
+    detect(text: string): Finding | undefined {
+      const spans = detector.locate?.(text) ?? [];
+      if (spans.length === 0) return undefined;
+      const codes = [...new Set(spans.map((sp) => text.slice(sp.index, sp.index + sp.length)))];
+      return { detector: id, category, count: codes.length, confidence: 'high', evidence: codes.slice(0, 3).map(mask) };
+    },
+  };
+  return detector;
+}
+
+/**
  * A procedure code at the start of a line or a table cell, followed by the
  * procedure's name on its line ("80053 comprehensive metabolic panel", "45378\tdiagnostic
  * colonoscopy"): a price list, a schedule or an order names the code by what
@@ -52,35 +90,7 @@ export const ndcDetector = patternDetector({
  */
 const CODE_AT_CELL = /(?:^|[\t|;]|\n)[ \t]*(\d{4}[0-9FT]|[A-V]\d{4})[ \t]+(?=\S)/g;
 
-/** The procedure codes at a line's or a cell's start followed by a procedure's name. */
-function proceduresByName(text: string): { index: number; length: number }[] {
-  let terms: number[] | undefined;
-  const out: { index: number; length: number }[] = [];
-  for (const m of text.matchAll(CODE_AT_CELL)) {
-    terms ??= healthTermSpans(text).map((t) => t.index);
-    const code = m[1] ?? '';
-    const at = m.index + m[0].length;
-    // the procedure's name within the next 40 characters of the same line
-    const lineEnd = text.indexOf('\n', at);
-    const limit = Math.min(at + 40, lineEnd < 0 ? text.length : lineEnd);
-    if (terms.some((t) => t >= at && t < limit)) out.push({ index: at - m[0].length + m[0].indexOf(code), length: code.length });
-  }
-  return out;
-}
-
-export const procedureByNameDetector: Detector = {
-  id: 'cpt-by-name',
-  category: 'CPT_HCPCS',
-  locate(text: string) {
-    return cachedScan(procedureByNameDetector, text, proceduresByName);
-  },
-  detect(text: string): Finding | undefined {
-    const spans = this.locate?.(text) ?? [];
-    if (spans.length === 0) return undefined;
-    const codes = [...new Set(spans.map((s) => text.slice(s.index, s.index + s.length)))];
-    return { detector: 'cpt-by-name', category: 'CPT_HCPCS', count: codes.length, confidence: 'high', evidence: codes.slice(0, 3).map((c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`) };
-  },
-};
+export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCPCS', [CODE_AT_CELL], (c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`);
 
 /**
  * An ICD-10 code named by its condition ("E11.9 type 2 diabetes", "I10 –
@@ -93,28 +103,4 @@ export const procedureByNameDetector: Detector = {
 const DOTTED_ICD = /(?<![A-Za-z0-9.])([A-TV-Z]\d[0-9AB]\.[0-9A-TV-Z]{1,4})(?![A-Za-z0-9])/g;
 const CELL_ICD = /(?:^|[\t|;]|\n)[ \t]*([A-TV-Z]\d[0-9AB])(?![A-Za-z0-9.])/g;
 
-function codesBeforeCondition(text: string, pattern: RegExp): { index: number; length: number }[] {
-  const terms = healthTermSpans(text).map((t) => t.index);
-  const out: { index: number; length: number }[] = [];
-  for (const m of text.matchAll(pattern)) {
-    const code = m[1] ?? '';
-    const index = m.index + m[0].length - code.length;
-    const at = index + code.length;
-    const lineEnd = text.indexOf('\n', at);
-    const limit = Math.min(at + 40, lineEnd < 0 ? text.length : lineEnd);
-    if (terms.some((t) => t >= at && t < limit)) out.push({ index, length: code.length });
-  }
-  return out;
-}
-
-export const diagnosisByNameDetector: Detector = {
-  id: 'icd10-by-name',
-  category: 'ICD10',
-  locate: (text) => [...codesBeforeCondition(text, DOTTED_ICD), ...codesBeforeCondition(text, CELL_ICD)].sort((a, b) => a.index - b.index),
-  detect(text: string): Finding | undefined {
-    const spans = this.locate?.(text) ?? [];
-    if (spans.length === 0) return undefined;
-    const codes = [...new Set(spans.map((s) => text.slice(s.index, s.index + s.length)))];
-    return { detector: 'icd10-by-name', category: 'ICD10', count: codes.length, confidence: 'high', evidence: codes.slice(0, 3).map((c) => `ICD-10 ${c.slice(0, 1)}${'*'.repeat(c.length - 1)}`) };
-  },
-};
+export const diagnosisByNameDetector = namedCodeDetector('icd10-by-name', 'ICD10', [DOTTED_ICD, CELL_ICD], (c) => `ICD-10 ${c.slice(0, 1)}${'*'.repeat(c.length - 1)}`);
