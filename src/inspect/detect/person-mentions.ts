@@ -233,26 +233,31 @@ function emailMatches(text: string): { index: number; length: number }[] {
   return out;
 }
 
-function patientEmails(text: string): PersonAnchor[] {
+/**
+ * Phone numbers or e-mail addresses the words just before them on their
+ * line say are a patient's ("Patient cell:", "her email"), and not the
+ * office's ("clinic line", "contact us").
+ */
+function patientContacts(text: string, contacts: Iterable<Span>, kind: 'patient-phone' | 'patient-contact', window: number, cue: RegExp, office: RegExp): PersonAnchor[] {
   const out: PersonAnchor[] = [];
-  for (const { index, length } of emailMatches(text)) {
-    const before = text.slice(Math.max(0, index - 30), index);
+  for (const { index, length } of contacts) {
+    const before = text.slice(Math.max(0, index - window), index);
     const lineBefore = before.slice(before.lastIndexOf('\n') + 1);
-    if (PATIENT_EMAIL_CUE.test(lineBefore) && !/\b(?:office|clinic|desk|department|practice|support|contact\s+us)\b/i.test(lineBefore)) out.push({ kind: 'patient-contact', index, length });
+    if (cue.test(lineBefore) && !office.test(lineBefore)) out.push({ kind, index, length });
   }
   return out;
 }
 
+const OFFICE_EMAIL = /\b(?:office|clinic|desk|department|practice|support|contact\s+us)\b/i;
+const OFFICE_PHONE = /\b(?:office|clinic|fax|main|desk|line|department|practice)\b/i;
+
+function patientEmails(text: string): PersonAnchor[] {
+  return patientContacts(text, emailMatches(text), 'patient-contact', 30, PATIENT_EMAIL_CUE, OFFICE_EMAIL);
+}
+
 function patientPhones(text: string): PersonAnchor[] {
-  const out: PersonAnchor[] = [];
-  for (const m of text.matchAll(PHONE)) {
-    const before = text.slice(Math.max(0, m.index - 40), m.index);
-    const lineBefore = before.slice(before.lastIndexOf('\n') + 1);
-    if (!PATIENT_PHONE_CUE.test(lineBefore)) continue;
-    if (/\b(?:office|clinic|fax|main|desk|line|department|practice)\b/i.test(lineBefore)) continue;
-    out.push({ kind: 'patient-phone', index: m.index, length: m[0].length });
-  }
-  return out;
+  const phones = [...text.matchAll(PHONE)].map((m) => ({ index: m.index, length: m[0].length }));
+  return patientContacts(text, phones, 'patient-phone', 40, PATIENT_PHONE_CUE, OFFICE_PHONE);
 }
 
 /** Street addresses that are not on an organisation's contact line. */
