@@ -107,6 +107,26 @@ const DIGIT = /[0-9]/g;
 /** Runs closer than this are searched together (fewer, longer searches). */
 const JOIN_GAP = 256;
 
+/** Stretches to search, added in order: those closer than JOIN_GAP are searched as one (fewer, longer searches). */
+function stretchJoiner(search: (start: number, end: number) => void): { add(start: number, end: number): void; flush(): void } {
+  let segStart = -1;
+  let segEnd = -1;
+  return {
+    add(start, end) {
+      if (segStart >= 0 && start - segEnd <= JOIN_GAP) {
+        segEnd = Math.max(segEnd, end);
+        return;
+      }
+      if (segStart >= 0) search(segStart, segEnd);
+      segStart = start;
+      segEnd = end;
+    },
+    flush() {
+      if (segStart >= 0) search(segStart, segEnd);
+    },
+  };
+}
+
 /** What the global search of `re` finds in `text`, in order, searching only the runs `within` allows (indexes in `text`). */
 function matchesWithin(re: RegExp, within: NonNullable<PatternSpec['within']>, text: string, each: (m: RegExpExecArray) => void): void {
   const { inRun, digits } = within;
@@ -123,8 +143,7 @@ function matchesWithin(re: RegExp, within: NonNullable<PatternSpec['within']>, t
       re.lastIndex = at;
     }
   };
-  let segStart = -1;
-  let segEnd = -1;
+  const stretches = stretchJoiner(search);
   DIGIT.lastIndex = 0;
   for (let d = DIGIT.exec(text); d; d = DIGIT.exec(text)) {
     // the run around this digit (the last run ended before it)
@@ -139,18 +158,11 @@ function matchesWithin(re: RegExp, within: NonNullable<PatternSpec['within']>, t
       end = i + 1;
     }
     DIGIT.lastIndex = end;
-    if (count < digits) continue;
     // runs close together are searched as one stretch (the pattern matches nowhere between them)
-    if (segStart >= 0 && start - segEnd <= JOIN_GAP) {
-      segEnd = end;
-      continue;
-    }
-    if (segStart >= 0) search(segStart, segEnd);
-    segStart = start;
-    segEnd = end;
+    if (count >= digits) stretches.add(start, end);
   }
   DIGIT.lastIndex = 0;
-  if (segStart >= 0) search(segStart, segEnd);
+  stretches.flush();
   re.lastIndex = 0;
 }
 
@@ -188,22 +200,11 @@ function matchesAnchored(re: RegExp, sticky: RegExp, anchored: NonNullable<Patte
       re.lastIndex = at;
     }
   };
-  let segStart = -1;
-  let segEnd = -1;
+  const stretches = stretchJoiner(search);
   anchor.lastIndex = 0;
-  for (let a = anchor.exec(text); a; a = anchor.exec(text)) {
-    const start = Math.max(0, a.index - before);
-    const end = Math.min(n, a.index + after);
-    if (segStart >= 0 && start - segEnd <= JOIN_GAP) {
-      segEnd = Math.max(segEnd, end);
-      continue;
-    }
-    if (segStart >= 0) search(segStart, segEnd);
-    segStart = start;
-    segEnd = end;
-  }
+  for (let a = anchor.exec(text); a; a = anchor.exec(text)) stretches.add(Math.max(0, a.index - before), Math.min(n, a.index + after));
   anchor.lastIndex = 0;
-  if (segStart >= 0) search(segStart, segEnd);
+  stretches.flush();
   re.lastIndex = 0;
 }
 
