@@ -166,17 +166,13 @@ function hl7Segment(seg: string, s: Hl7Seps, out: Lines): void {
       break;
     }
     case 'DG1':
-      hl7Code(f[3], s, out);
-      break;
     case 'PR1':
+    case 'OBX':
       hl7Code(f[3], s, out);
       break;
     case 'OBR':
       hl7Code(f[4], s, out);
       hl7Npi(f[16], s, out);
-      break;
-    case 'OBX':
-      hl7Code(f[3], s, out);
       break;
     case 'ORC':
       hl7Npi(f[12], s, out);
