@@ -175,13 +175,25 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
       return undefined;
     };
 
+    /** The steps every registration route starts with: relying party, live link, signed-in session with CSRF. */
+    const registering = async (request: TokenRequest, reply: FastifyReply, now: number): Promise<{ rp: RelyingParty; live: Live; session: PortalSession } | undefined> => {
+      const started = await begin(request, reply, now);
+      const session = started && (await signedIn(request, reply, started.live, now));
+      return started && session ? { ...started, session } : undefined;
+    };
+
+    /** The steps every passkey sign-in route starts with: relying party, live link, pre-session with CSRF. */
+    const signingIn = async (request: TokenRequest, reply: FastifyReply, now: number): Promise<{ rp: RelyingParty; live: Live; pre: string } | undefined> => {
+      const started = await begin(request, reply, now);
+      const pre = started && preSession(request, reply, started.live, now);
+      return started && pre !== undefined ? { ...started, pre } : undefined;
+    };
+
     scope.post<{ Params: { token: string } }>('/m/:token/passkey/register/options', { config: postLimit }, async (request, reply) => {
       const now = ctx.now();
-      const started = await begin(request, reply, now);
+      const started = await registering(request, reply, now);
       if (!started) return reply;
-      const { rp, live } = started;
-      const session = await signedIn(request, reply, live, now);
-      if (!session) return reply;
+      const { rp, session } = started;
       const recipient = session.recipient;
       const existing = await passkeys.store.listFor(recipient);
       if (existing.length >= MAX_PASSKEYS_PER_RECIPIENT) return jsonError(reply, 400, s.passkeyFull);
@@ -204,11 +216,9 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
 
     scope.post<{ Params: { token: string } }>('/m/:token/passkey/register/verify', { config: postLimit }, async (request, reply) => {
       const now = ctx.now();
-      const started = await begin(request, reply, now);
+      const started = await registering(request, reply, now);
       if (!started) return reply;
-      const { rp, live } = started;
-      const session = await signedIn(request, reply, live, now);
-      if (!session) return reply;
+      const { rp, session } = started;
       const challenge = passkeys.challenges.take(registerBinding(session), now);
       if (challenge === undefined) return jsonError(reply, 400, s.passkeyExpired);
       if (!isResponseShape(request.body)) return jsonError(reply, 400, s.passkeyFailed);
@@ -248,11 +258,9 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
 
     scope.post<{ Params: { token: string } }>('/m/:token/passkey/login/options', { config: postLimit }, async (request, reply) => {
       const now = ctx.now();
-      const started = await begin(request, reply, now);
+      const started = await signingIn(request, reply, now);
       if (!started) return reply;
-      const { rp, live } = started;
-      const pre = preSession(request, reply, live, now);
-      if (pre === undefined) return reply;
+      const { rp, live, pre } = started;
       const list = await passkeys.store.listFor(live.match.recipient.address);
       if (list.length === 0) return jsonError(reply, 400, s.passkeyNone);
       const options = await generateAuthenticationOptions({
@@ -268,11 +276,9 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
 
     scope.post<{ Params: { token: string } }>('/m/:token/passkey/login/verify', { config: postLimit }, async (request, reply) => {
       const now = ctx.now();
-      const started = await begin(request, reply, now);
+      const started = await signingIn(request, reply, now);
       if (!started) return reply;
-      const { rp, live } = started;
-      const pre = preSession(request, reply, live, now);
-      if (pre === undefined) return reply;
+      const { rp, live, pre } = started;
       const { match } = live;
       const recipient = match.recipient.address;
       const ip = remoteIp(request);
