@@ -22,6 +22,7 @@ import { personAnchors } from './detect/person-mentions.js';
 import { inZone, signatureZones } from './detect/signature.js';
 import { clinicalFieldLines } from './detect/clinical-fields.js';
 import { withScanCache } from './detect/scan-cache.js';
+import { closest, closestWithin, type Span } from './closest.js';
 import { labelTables } from './detect/tables.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
@@ -144,27 +145,9 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
   // a person named (with a label, an honorific, a patient cue or a home address) with health information near
   const anchors = personAnchors(table).filter((a) => !inZone(zones, a.index));
   // a name introduced by an everyday word ("for …") counts only with health information in its sentence
-  const best = closest(anchors, terms, (a, t) => !a.weak || sameSentence(table, a, t));
-  if (!best || best.distance > ANCHOR_WINDOW) return { findings, categories, phi: false };
+  const best = closestWithin(anchors, terms, ANCHOR_WINDOW, (a, t) => !a.weak || sameSentence(table, a, t));
+  if (!best) return { findings, categories, phi: false };
   return phi({ rule: 'individual-and-health', identifier: best.from.kind, health: best.to.term, distance: best.distance }, ['patient-phone', 'patient-contact', 'home-address'].includes(best.from.kind) ? [] : ['PERSON_NAME']);
-}
-
-interface Span {
-  readonly index: number;
-  readonly length: number;
-}
-
-/** The closest pair (characters between them, 0 when they overlap). */
-function closest<A extends Span, B extends Span>(as: readonly A[], bs: readonly B[], allowed: (a: A, b: B) => boolean = () => true): { from: A; to: B; distance: number } | undefined {
-  let best: { from: A; to: B; distance: number } | undefined;
-  for (const a of as) {
-    for (const b of bs) {
-      if (!allowed(a, b)) continue;
-      const distance = Math.max(0, b.index - (a.index + a.length), a.index - (b.index + b.length));
-      if (!best || distance < best.distance) best = { from: a, to: b, distance };
-    }
-  }
-  return best;
 }
 
 /** Whether the text names a person (not in a signature): a name, not only a phone, e-mail or address. */

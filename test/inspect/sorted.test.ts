@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { firstAtOrAfter } from '../../src/inspect/detect/sorted.js';
+
+describe('firstAtOrAfter', () => {
+  it.each([
+    { sorted: [], at: 5, want: 0 },
+    { sorted: [3], at: 2, want: 0 },
+    { sorted: [3], at: 3, want: 0 },
+    { sorted: [3], at: 4, want: 1 },
+    { sorted: [1, 4, 4, 9], at: 4, want: 1 },
+    { sorted: [1, 4, 4, 9], at: 5, want: 3 },
+    { sorted: [1, 4, 4, 9], at: 0, want: 0 },
+    { sorted: [1, 4, 4, 9], at: 10, want: 4 },
+  ])('$sorted at $at → $want', ({ sorted, at, want }) => {
+    expect(firstAtOrAfter(sorted, at)).toBe(want);
+  });
+});
