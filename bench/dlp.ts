@@ -171,6 +171,10 @@ async function speed(): Promise<void> {
     ['a huge table', (n) => 'Patient Name\tDOB\tMRN\tDx\n'.concat('Ann Lee\t01/02/1960\t1234567\tE11.9\n'.repeat(Math.ceil(n / 36))).slice(0, n)],
     ['capitalised words', (n) => 'Aaaa Bbbb '.repeat(Math.ceil(n / 10)).slice(0, n)],
     ['keywords everywhere', (n) => 'SSN DOB MRN patient '.repeat(Math.ceil(n / 20)).slice(0, n)],
+    // many identifiers and many health words: the closest pair must not compare every pair
+    ['dates of birth and diagnoses', (n) => 'Name\tDOB\tDx\n'.concat('Ann Lee\t01/02/1960\tdiabetes\n'.repeat(Math.ceil(n / 28))).slice(0, n)],
+    ['named patients and health words', (n) => 'Patient: Ann Lee has diabetes. '.repeat(Math.ceil(n / 31)).slice(0, n)],
+    ['codes with their names', (n) => 'E11.9 type 2 diabetes mellitus\n'.repeat(Math.ceil(n / 31)).slice(0, n)],
   ];
   const lines = [
     '',
