@@ -7,6 +7,7 @@
  * Pure; linear in the text (a bounded number of rows per table is
  * rewritten, the rest kept as they are).
  */
+import { isSpaceCode } from './char-codes.js';
 
 const SEPARATORS = ['\t', ';', '|', ','] as const;
 /** Rows rewritten per table (the rest stay as they are: the first rows are what decide). */
@@ -21,10 +22,13 @@ const NEWLINE = 10;
 
 /**
  * Split text[start, end) (one line) on `sep`, honouring double quotes
- * ("Friedman, Mei"). Read in place, without a copy of the line; an unquoted
- * run is cut out whole, not copied a character at a time.
+ * ("Friedman, Mei"). A line without quotes is split natively; a quoted one
+ * is read in place, an unquoted run cut out whole, not copied a character
+ * at a time.
  */
 function cells(text: string, start: number, end: number, sep: string): string[] {
+  const line = text.slice(start, end);
+  if (!line.includes('"')) return plainCells(line, sep);
   const out: string[] = [];
   const sepCode = sep.charCodeAt(0);
   // the current cell: `cur` (what came before its last quote) and then text[from, i)
@@ -48,27 +52,88 @@ function cells(text: string, start: number, end: number, sep: string): string[] 
     }
   }
   out.push((cur + text.slice(from, end)).trim());
+  return withoutTrailingEmpty(out);
+}
+
+/** The cells of a line without quotes: as `cells` reads it (cut after MAX_COLUMNS + 1 cells, trailing empty cells dropped). */
+function plainCells(line: string, sep: string): string[] {
+  const out = line.split(sep);
+  // `cells` stops at the separator that ends cell MAX_COLUMNS + 1, and keeps trailing empty cells then
+  const cut = out.length > MAX_COLUMNS + 1;
+  if (cut) out.length = MAX_COLUMNS + 1;
+  for (let k = 0; k < out.length; k++) out[k] = (out[k] as string).trim();
+  return cut ? out : withoutTrailingEmpty(out);
+}
+
+function withoutTrailingEmpty(out: string[]): string[] {
   while (out.length > 1 && out[out.length - 1] === '') out.pop();
   return out;
 }
 
+/** The ASCII characters of a label after its first letter: letters, space and _#./()'- (’ is not ASCII). */
+const LABEL_REST = /^[A-Za-z _#./()'-]$/;
+const LABEL_ASCII = ((): Uint8Array => {
+  const set = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) if (LABEL_REST.test(String.fromCharCode(c))) set[c] = 1;
+  return set;
+})();
+
 /** A header cell: a short label of letters (and #, _, ., /, parentheses), not a value. */
 function labelCell(cell: string): boolean {
-  return cell.length > 0 && cell.length <= MAX_HEADER && /^[\p{L}][\p{L} _#./()'’-]*$/u.test(cell) && cell.split(/\s+/).length <= 4;
+  if (cell.length === 0 || cell.length > MAX_HEADER) return false;
+  const words = asciiLabelWords(cell);
+  if (words !== undefined) return words > 0 && words <= 4;
+  return /^[\p{L}][\p{L} _#./()'’-]*$/u.test(cell) && cell.split(/\s+/).length <= 4;
+}
+
+/**
+ * The words of a cell read as ASCII, without the Unicode pattern: 0 when it
+ * is no label (an ASCII character the label pattern refuses), undefined when
+ * a character beyond ASCII leaves it to the pattern. A label holds no white
+ * space but spaces, so its words are its runs of spaces plus one.
+ */
+function asciiLabelWords(cell: string): number | undefined {
+  let words = 1;
+  for (let i = 0; i < cell.length; i++) {
+    const c = cell.charCodeAt(i);
+    if (c >= 128) return undefined;
+    const letter = (c | 32) >= 97 && (c | 32) <= 122;
+    if (i === 0 ? !letter : LABEL_ASCII[c] !== 1) return 0;
+    if (c === 32 && cell.charCodeAt(i - 1) !== 32) words++;
+  }
+  return words;
 }
 
 /** A character that no header line holds (every cell is a label: letters, spaces and _#./()'’-). */
 const NOT_IN_HEADER = /[^\p{L}\s"_#./()'’;|,-]/u;
 
+/** NOT_IN_HEADER.test(line), read by char codes; the pattern decides once a character beyond ASCII comes before any refused one. */
+function notInHeader(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c >= 128) return NOT_IN_HEADER.test(line);
+    if (KIND[c] === Kind.Never) return true;
+  }
+  return false;
+}
+
+/** Whether the line, trimmed, ends in a sentence mark (/[.!?:]$/): a sentence, not a header. */
+function endsInSentenceMark(line: string): boolean {
+  let i = line.length - 1;
+  while (i >= 0 && isSpaceCode(line.charCodeAt(i))) i--;
+  const c = line.charCodeAt(i);
+  return c === 46 || c === 33 || c === 63 || c === 58;
+}
+
 /** The separator and cells of a header line, if it is one. */
 function header(line: string): { sep: string; names: string[] } | undefined {
   if (line.length > MAX_HEADER_LINE) return undefined;
   // cheap refusals first: a header ends in no sentence mark, and holds only label characters, quotes, separators and spaces
-  if (/[.!?:]$/.test(line.trim()) || NOT_IN_HEADER.test(line)) return undefined;
+  if (endsInSentenceMark(line) || notInHeader(line)) return undefined;
   for (const sep of SEPARATORS) {
     if (!line.includes(sep)) continue;
     const names = cells(line, 0, line.length, sep);
-    if (names.length >= (sep === ',' ? 3 : 2) && !/[.!?:]$/.test(line.trim()) && names.length <= MAX_COLUMNS && names.every(labelCell)) return { sep, names: names.map((n) => n.replace(/_/g, ' ')) };
+    if (names.length >= (sep === ',' ? 3 : 2) && names.length <= MAX_COLUMNS && names.every(labelCell)) return { sep, names: names.map((n) => (n.includes('_') ? n.replace(/_/g, ' ') : n)) };
   }
   return undefined;
 }
