@@ -19,6 +19,7 @@
  * lines out; segments and XML elements are cut to a fixed length before any
  * regular expression sees them, and no expression has nested quantifiers.
  */
+import { isSpaceCode } from './char-codes.js';
 import { npiValid } from './checksums.js';
 
 const MAX_DOCUMENTS = 100;
@@ -29,12 +30,43 @@ const MAX_SEGMENT = 4096;
 /** Wider than the widest keyword window (80 characters). */
 const GAP = `\n${' '.repeat(100)}\n`;
 
+/**
+ * text.indexOf(needle, from), searching for the six characters of `needle`
+ * from `offset` on (and checking the rest where they are): V8 searches a
+ * string of under seven characters by its first character, a longer one by
+ * a skip table that reads mail text several times slower. `offset` picks a
+ * piece that starts with a character rare in mail and in the formats. After
+ * a few places where the piece is and the needle is not (a text made to be
+ * slow), the rest is searched for the whole needle.
+ */
+function findLiteral(text: string, needle: string, from: number, offset = 0): number {
+  const piece = needle.slice(offset, offset + 6);
+  let misses = 0;
+  for (let at = text.indexOf(piece, from + offset); at >= 0; at = text.indexOf(piece, at + 1)) {
+    const start = at - offset;
+    if (start >= from && text.startsWith(needle, start)) return start;
+    // no needle starts before start + 1: each start up to here has had its piece looked at
+    if (++misses > MAX_MISSES) return text.indexOf(needle, Math.max(from, start + 1));
+  }
+  return -1;
+}
+const MAX_MISSES = 16;
+
 /** Collects the lines, without repeats, up to MAX_LINES. */
 class Lines {
   readonly seen = new Set<string>();
+  /** The values seen per label: a repeat is refused before its line is built. */
+  private readonly values = new Map<string, Set<string>>();
   add(label: string, value: string | undefined): void {
-    const v = (value ?? '').replace(/\s+/g, ' ').trim();
+    const v = oneSpaced(value ?? '');
     if (!v || v.length > 200 || this.full()) return;
+    let known = this.values.get(label);
+    if (!known) {
+      known = new Set();
+      this.values.set(label, known);
+    }
+    if (known.has(v)) return;
+    known.add(v);
     this.seen.add(`${label}: ${v}`);
   }
   full(): boolean {
@@ -42,16 +74,57 @@ class Lines {
   }
 }
 
+/** `s` with each run of white space made one space, trimmed (the pattern runs only where a run or another space than " " is there). */
+function oneSpaced(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 ? isSpaceCode(s.charCodeAt(i + 1)) : isSpaceCode(c)) return s.replace(/\s+/g, ' ').trim();
+  }
+  return s.trim();
+}
+
 /** "MORALES" → "Morales", "SMITH-JONES" → "Smith-Jones", "o'brien" → "O'brien". */
 export function titleCase(s: string): string {
-  return s.toLowerCase().replace(/(^|[\s-])(\p{L})/gu, (_m, pre: string, c: string) => pre + c.toUpperCase());
+  const lower = s.toLowerCase();
+  return asciiTitleCase(lower) ?? lower.replace(/(^|[\s-])(\p{L})/gu, (_m, pre: string, c: string) => pre + c.toUpperCase());
+}
+
+/**
+ * titleCase of a lower-case ASCII string without the pattern (a letter at the
+ * start or after white space or a hyphen made upper case); undefined for any
+ * other string, whose letters and spaces the Unicode pattern decides.
+ */
+function asciiTitleCase(lower: string): string | undefined {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    if (c >= 128) return undefined;
+    if (c >= 97 && c <= 122 && (i === 0 || lower.charCodeAt(i - 1) === 45 || isSpaceCode(lower.charCodeAt(i - 1)))) {
+      out += lower.slice(from, i) + String.fromCharCode(c - 32);
+      from = i + 1;
+    }
+  }
+  return out + lower.slice(from);
+}
+
+/** Two letters in a row (/\p{L}{2}/u), seen without the pattern when two ASCII letters are. */
+function twoLetters(s: string): boolean {
+  let run = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) | 32;
+    if (c >= 97 && c <= 122) {
+      if (++run === 2) return true;
+    } else run = 0;
+  }
+  return /\p{L}{2}/u.test(s);
 }
 
 /** A person's name in reading order, title case: given, a middle initial, family. */
 function personName(given: string | undefined, family: string | undefined, middle?: string): string | undefined {
   const g = (given ?? '').trim();
   const f = (family ?? '').trim();
-  if (!/\p{L}{2}/u.test(g) || !/\p{L}{2}/u.test(f)) return undefined;
+  if (!twoLetters(g) || !twoLetters(f)) return undefined;
   const m = (middle ?? '').trim();
   const mid = /^\p{L}/u.test(m) ? ` ${m[0]?.toUpperCase() ?? ''}.` : '';
   return `${titleCase(g)}${mid} ${titleCase(f)}`;
@@ -101,9 +174,22 @@ interface Hl7Seps {
   readonly sub: string;
 }
 
+/** What precedes the first `sep` in `value` (all of it without one): value.split(sep)[0] without the array. */
+function firstPart(value: string, sep: string): string {
+  const at = value.indexOf(sep);
+  return at < 0 ? value : value.slice(0, at);
+}
+
+/** HL7 escapes (\\F\\, \\X0D\\ …) made spaces: the pattern runs only where a backslash is. */
+function unescaped(component: string): string {
+  return component.includes('\\') ? component.replace(/\\[A-Z.][^\\]{0,8}\\/g, ' ') : component;
+}
+
 /** The components of a field's first repetition (or of the repetition given). */
 function comps(field: string | undefined, s: Hl7Seps): string[] {
-  return (field ?? '').split(s.comp).map((c) => (c.split(s.sub)[0] ?? '').replace(/\\[A-Z.][^\\]{0,8}\\/g, ' '));
+  const parts = (field ?? '').split(s.comp);
+  for (let k = 0; k < parts.length; k++) parts[k] = unescaped(firstPart(parts[k] ?? '', s.sub));
+  return parts;
 }
 
 function reps(field: string | undefined, s: Hl7Seps): string[] {
@@ -132,8 +218,12 @@ function hl7Code(field: string | undefined, s: Hl7Seps, out: Lines): void {
   }
 }
 
+/** The HL7 segments whose fields are read (the others are not split). */
+const HL7_READ = new Set(['PID', 'NK1', 'GT1', 'IN1', 'DG1', 'PR1', 'OBX', 'OBR', 'ORC', 'PV1', 'RXA', 'RXE', 'RXD', 'RXO']);
+
 function hl7Segment(seg: string, s: Hl7Seps, out: Lines): void {
   const id = seg.slice(0, 3);
+  if (!HL7_READ.has(id)) return;
   const f = seg.split(s.field);
   switch (id) {
     case 'PID': {
@@ -193,33 +283,86 @@ function hl7Segment(seg: string, s: Hl7Seps, out: Lines): void {
   }
 }
 
+/** A character that the MSH pattern takes as a separator: [^A-Za-z0-9\\s]. */
+function hl7Separator(c: number): boolean {
+  return !(c >= 48 && c <= 57) && !(c >= 65 && c <= 90) && !(c >= 97 && c <= 122) && !isSpaceCode(c) && !Number.isNaN(c);
+}
+
+interface MshHeader {
+  /** Where "MSH" starts. */
+  readonly at: number;
+  /** Where the header's separators end (where the pattern's match ends). */
+  readonly end: number;
+  readonly field: string;
+  readonly comp: string;
+  readonly rep: string;
+  readonly sub: string | undefined;
+}
+
+/**
+ * The first message header whose match starts at or after `from`, as
+ * /(?:^|[\r\n])MSH([^A-Za-z0-9\s]){4}([^A-Za-z0-9\s])?/g from lastIndex
+ * `from` finds it: "MSH" at the start of the text (when `from` is 0) or after
+ * a CR or LF at or after `from`, then four separators and an optional fifth.
+ * Found by a native search for "MSH", not by the pattern tried at every place.
+ */
+function nextMsh(text: string, from: number): MshHeader | undefined {
+  for (let at = text.indexOf('MSH', from); at >= 0; at = text.indexOf('MSH', at + 1)) {
+    const before = at > 0 ? text.charCodeAt(at - 1) : -1;
+    const lineStart = at === 0 ? from === 0 : at - 1 >= from && (before === 13 || before === 10);
+    if (!lineStart || !(hl7Separator(text.charCodeAt(at + 3)) && hl7Separator(text.charCodeAt(at + 4)) && hl7Separator(text.charCodeAt(at + 5)) && hl7Separator(text.charCodeAt(at + 6)))) continue;
+    const fifth = hl7Separator(text.charCodeAt(at + 7));
+    return { at, end: at + (fifth ? 8 : 7), field: text.charAt(at + 3), comp: text.charAt(at + 4), rep: text.charAt(at + 5), sub: fifth ? text.charAt(at + 7) : undefined };
+  }
+  return undefined;
+}
+
+/** Whether text[i, i + 3) is a segment id: an upper-case letter, then two upper-case letters or digits. */
+function segmentId(text: string, i: number): boolean {
+  const a = text.charCodeAt(i);
+  const b = text.charCodeAt(i + 1);
+  const c = text.charCodeAt(i + 2);
+  const upper = (x: number): boolean => x >= 65 && x <= 90;
+  const upperOrDigit = (x: number): boolean => upper(x) || (x >= 48 && x <= 57);
+  return upper(a) && upperOrDigit(b) && upperOrDigit(c);
+}
+
+/** Where the segment (or line) that starts at `i` ends: at the next CR or LF, `limit` at most. */
+function segmentEnd(text: string, i: number, limit: number): number {
+  let end = i;
+  for (; end < limit; end++) {
+    const c = text.charCodeAt(end);
+    if (c === 13 || c === 10) break;
+  }
+  return end;
+}
+
 /** Every HL7 v2 message: MSH with its own separators, its segments up to the next MSH or a line that is not a segment. */
 function hl7(text: string, out: Lines): void {
-  const msh = /(?:^|[\r\n])MSH([^A-Za-z0-9\s])([^A-Za-z0-9\s])([^A-Za-z0-9\s])([^A-Za-z0-9\s])([^A-Za-z0-9\s])?/g;
   let messages = 0;
-  for (let m = msh.exec(text); m && messages < MAX_DOCUMENTS && !out.full(); m = msh.exec(text)) {
+  for (let m = nextMsh(text, 0); m && messages < MAX_DOCUMENTS && !out.full(); ) {
     messages++;
-    const [, field, comp, rep, , sub] = m as unknown as [string, string, string, string, string, string | undefined];
-    if (comp === field || rep === field || rep === comp) continue;
+    const { field, comp, rep, sub } = m;
+    if (comp === field || rep === field || rep === comp) {
+      m = nextMsh(text, m.end);
+      continue;
+    }
     const seps: Hl7Seps = { field, comp, rep, sub: sub && sub !== field ? sub : '&' };
-    let i = m.index + (m[0].startsWith('MSH') ? 0 : 1);
+    let i = m.at;
     // the segments that follow: three upper-case letters or digits and the field separator
     for (let n = 0; n < MAX_SEGMENTS && i < text.length && !out.full(); n++) {
-      let end = i;
-      const limit = Math.min(text.length, i + MAX_SEGMENT);
-      while (end < limit && text[end] !== '\r' && text[end] !== '\n') end++;
-      const seg = text.slice(i, end);
-      if (n > 0 && seg.startsWith('MSH')) break;
-      if (seg.length > 0) {
-        if (!/^[A-Z][A-Z0-9]{2}$/.test(seg.slice(0, 3)) || seg[3] !== field) break;
-        if (n > 0) hl7Segment(seg, seps, out);
+      let end = segmentEnd(text, i, Math.min(text.length, i + MAX_SEGMENT));
+      if (n > 0 && text.startsWith('MSH', i) && end - i >= 3) break;
+      if (end > i) {
+        if (end - i < 4 || !segmentId(text, i) || text.charAt(i + 3) !== field) break;
+        if (n > 0) hl7Segment(text.slice(i, end), seps, out);
       }
       // a segment longer than MAX_SEGMENT: skip to its end
-      while (end < text.length && text[end] !== '\r' && text[end] !== '\n') end++;
+      end = segmentEnd(text, end, text.length);
       i = end + 1;
     }
     // the next message is looked for after this one
-    msh.lastIndex = Math.max(msh.lastIndex, i - 1);
+    m = nextMsh(text, Math.max(m.end, i - 1));
   }
 }
 
@@ -284,14 +427,37 @@ function x12Segment(el: string[], sub: string, st: X12State, out: Lines): void {
   }
 }
 
+/** The X12 segments whose elements are read (the others are not split). */
+const X12_READ = new Set(['NM1', 'DMG', 'REF', 'N3', 'N4', 'HI', 'SV1', 'SVC', 'SV2', 'LIN']);
+
+const isAsciiDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isAsciiAlnum = (c: number): boolean => isAsciiDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/**
+ * The first interchange header whose match starts at or after `from`, as
+ * /(?:^|[^A-Za-z0-9])ISA([^A-Za-z0-9 \r\n])\d\d\1/g from lastIndex `from`
+ * finds it: "ISA" at the start of the text (when `from` is 0) or after a
+ * character that is no letter or digit, at or after `from`; its element
+ * separator, two digits and the separator again. Where "ISA" starts, its
+ * separator and where the match ends; found by a native search for "ISA".
+ */
+function nextIsa(text: string, from: number): { at: number; sep: string; end: number } | undefined {
+  for (let at = text.indexOf('ISA', from); at >= 0; at = text.indexOf('ISA', at + 1)) {
+    const start = at === 0 ? from === 0 : at - 1 >= from && !isAsciiAlnum(text.charCodeAt(at - 1));
+    if (!start || at + 6 >= text.length) continue;
+    const sep = text.charCodeAt(at + 3);
+    if (isAsciiAlnum(sep) || sep === 32 || sep === 13 || sep === 10) continue;
+    if (isAsciiDigit(text.charCodeAt(at + 4)) && isAsciiDigit(text.charCodeAt(at + 5)) && text.charCodeAt(at + 6) === sep) return { at, sep: text.charAt(at + 3), end: at + 7 };
+  }
+  return undefined;
+}
+
 /** Every X12 interchange: ISA with its own separators, its segments to IEA. */
 function x12(text: string, out: Lines): void {
-  const isa = /(?:^|[^A-Za-z0-9])ISA([^A-Za-z0-9 \r\n])\d\d\1/g;
   let interchanges = 0;
-  for (let m = isa.exec(text); m && interchanges < MAX_DOCUMENTS && !out.full(); m = isa.exec(text)) {
+  for (let m = nextIsa(text, 0); m && interchanges < MAX_DOCUMENTS && !out.full(); ) {
     interchanges++;
-    const sep = m[1] as string;
-    const begin = m.index + m[0].indexOf('ISA');
+    const { sep, at: begin } = m;
     // ISA16 (the sub-element separator) is the character after the 16th element separator; the segment terminator follows it
     let pos = begin;
     let count = 0;
@@ -299,24 +465,36 @@ function x12(text: string, out: Lines): void {
       pos = text.indexOf(sep, pos + 1);
       count++;
     }
-    if (count < 16 || pos < 0 || pos >= begin + 200) continue;
-    const sub = text[pos + 1] ?? ':';
-    let term = text[pos + 2];
-    if (term === undefined || term === sep) continue;
-    if (term === '\r' && text[pos + 3] === '\n') term = '\r\n';
+    let term = pos + 2 < text.length ? text.charAt(pos + 2) : undefined;
+    if (count < 16 || pos < 0 || pos >= begin + 200 || term === undefined || term === sep) {
+      m = nextIsa(text, m.end);
+      continue;
+    }
+    const sub = text.charAt(pos + 1);
+    if (term === '\r' && text.charAt(pos + 3) === '\n') term = '\r\n';
     const st: X12State = { person: false, street: undefined };
     let i = pos + 2 + term.length;
+    // the next element separator at or after the segment read (searched again only once passed)
+    let sepAt = -1;
     for (let n = 0; n < MAX_SEGMENTS && i < text.length && !out.full(); n++) {
       let end = text.indexOf(term, i);
       if (end < 0) end = text.length;
       let a = i;
-      while (a < end && (text[a] === '\r' || text[a] === '\n' || text[a] === ' ')) a++;
-      const el = text.slice(a, Math.min(end, a + MAX_SEGMENT)).split(sep);
+      while (a < end && (text.charCodeAt(a) === 13 || text.charCodeAt(a) === 10 || text.charCodeAt(a) === 32)) a++;
+      const cut = Math.min(end, a + MAX_SEGMENT);
       i = end + term.length;
-      if ((el[0] ?? '') === 'IEA') break;
-      x12Segment(el, sub, st, out);
+      if (sepAt < a) {
+        const found = text.indexOf(sep, a);
+        sepAt = found < 0 ? text.length : found;
+      }
+      // the segment id (its first element) decides whether the segment is split at all
+      const first = text.slice(a, Math.min(sepAt, cut));
+      if (first === 'IEA') break;
+      // (a long first element is no id: not hashed for the look-up)
+      const id = first.trim();
+      if (id.length <= 3 && X12_READ.has(id)) x12Segment(text.slice(a, cut).split(sep), sub, st, out);
     }
-    isa.lastIndex = Math.max(isa.lastIndex, i - 1);
+    m = nextIsa(text, Math.max(m.end, i - 1));
   }
 }
 
@@ -329,28 +507,50 @@ function attributes(tag: string): Map<string, string> {
   return out;
 }
 
+/** XML text with its five entities resolved (none to resolve without an ampersand). */
 function xmlText(s: string): string {
+  if (!s.includes('&')) return s;
   return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 }
 
-/** The element `name` from `from` (its start tag to its end tag, or the empty-element tag), within `limit` characters. */
+/**
+ * The element `name` from `from` (its start tag to its end tag, or the
+ * empty-element tag), within `limit` characters. Its start (/<name[\s>/]/) is
+ * found by a plain search for "<name", not a pattern compiled per call.
+ */
 function element(text: string, name: string, from: number, limit: number): { start: number; end: number; body: string } | undefined {
-  const re = new RegExp(`<${name}[\\s>/]`, 'g');
-  re.lastIndex = from;
-  const m = re.exec(text);
-  if (!m || m.index >= limit) return undefined;
-  const tagEnd = text.indexOf('>', m.index);
+  const open = `<${name}`;
+  let start = -1;
+  for (let at = text.indexOf(open, from); at >= 0 && at < limit; at = text.indexOf(open, at + 1)) {
+    const c = text.charCodeAt(at + open.length);
+    if (c === 62 || c === 47 || isSpaceCode(c)) {
+      start = at;
+      break;
+    }
+  }
+  if (start < 0) return undefined;
+  const tagEnd = text.indexOf('>', start);
   if (tagEnd < 0 || tagEnd > limit) return undefined;
-  if (text[tagEnd - 1] === '/') return { start: m.index, end: tagEnd + 1, body: text.slice(m.index, tagEnd + 1) };
+  if (text[tagEnd - 1] === '/') return { start, end: tagEnd + 1, body: text.slice(start, tagEnd + 1) };
   const close = text.indexOf(`</${name}>`, tagEnd);
   const end = close < 0 || close > limit ? limit : close + name.length + 3;
-  return { start: m.index, end, body: text.slice(m.index, end) };
+  return { start, end, body: text.slice(start, end) };
 }
+
+/** The patterns of `texts`, one per element name (a handful), compiled once. */
+const TEXT_PATTERNS = new Map<string, RegExp>();
 
 /** The text of every `<name>…</name>` in a short fragment. */
 function texts(fragment: string, name: string): string[] {
+  let re = TEXT_PATTERNS.get(name);
+  if (!re) {
+    re = new RegExp(`<${name}(?:\\s[^<>]{0,200})?>([^<>]{0,200})</${name}>`, 'g');
+    TEXT_PATTERNS.set(name, re);
+  }
   const out: string[] = [];
-  for (const m of fragment.slice(0, MAX_SEGMENT).matchAll(new RegExp(`<${name}(?:\\s[^<>]{0,200})?>([^<>]{0,200})</${name}>`, 'g'))) out.push(xmlText(m[1] ?? '').trim());
+  const head = fragment.slice(0, MAX_SEGMENT);
+  re.lastIndex = 0;
+  for (let m = re.exec(head); m; m = re.exec(head)) out.push(xmlText(m[1] ?? '').trim());
   return out;
 }
 
@@ -363,6 +563,34 @@ function* tagsWith(text: string, attr: string): Generator<{ name: string; a: Map
   }
 }
 
+/**
+ * The codes (by code system) and the NPIs (ids rooted in the NPI OID) of a
+ * C-CDA document, in one pass over its start tags, added in the order that
+ * reading all codes and then all ids gives.
+ */
+function ccdaCodesAndNpis(doc: string, out: Lines): void {
+  const npis: (string | undefined)[] = [];
+  for (const m of doc.matchAll(/<([A-Za-z_][\w:.-]{0,59})([^<>]{0,2000})/g)) {
+    const rest = m[2] ?? '';
+    const coded = rest.includes('codeSystem=');
+    const rooted = rest.includes('root=') && m[1] === 'id';
+    if (!coded && !rooted) continue;
+    const a = attributes(rest);
+    if (coded) ccdaCode(a, out);
+    if (rooted && a.get('root') === OID_NPI) npis.push(a.get('extension'));
+    if (out.full()) return;
+  }
+  for (const npi of npis) out.add('NPI', npi);
+}
+
+/** A coded element's code, by its code system. */
+function ccdaCode(a: Map<string, string>, out: Lines): void {
+  const system = a.get('codeSystem') ?? '';
+  if (OID_ICD10.has(system)) out.add('Diagnosis ICD-10', icd10WithDot(a.get('code')));
+  else if (OID_CPT.has(system)) out.add('CPT', a.get('code'));
+  else if (system === OID_NDC) out.add('NDC', ndcForm(a.get('code')));
+}
+
 const OID_ICD10 = new Set(['2.16.840.1.113883.6.90', '2.16.840.1.113883.6.3']);
 const OID_CPT = new Set(['2.16.840.1.113883.6.12', '2.16.840.1.113883.6.285']);
 const OID_NDC = '2.16.840.1.113883.6.69';
@@ -371,12 +599,22 @@ const OID_SSN = '2.16.840.1.113883.4.1';
 /** C-CDA documents looked at, each up to this many characters. */
 const MAX_XML = 2_000_000;
 
+const CLINICAL_DOCUMENT = '<ClinicalDocument';
+
+/** Where the next "<ClinicalDocument" at or after `from` starts that ends a word (/<ClinicalDocument\b/), -1 when none. */
+function nextClinicalDocument(text: string, from: number): number {
+  for (let at = findLiteral(text, CLINICAL_DOCUMENT, from); at >= 0; at = findLiteral(text, CLINICAL_DOCUMENT, at + 1)) {
+    const after = text.charCodeAt(at + CLINICAL_DOCUMENT.length);
+    if (!(isAsciiAlnum(after) || after === 95)) return at;
+  }
+  return -1;
+}
+
 function ccda(text: string, out: Lines): void {
-  const re = /<ClinicalDocument\b/g;
   let documents = 0;
-  for (let m = re.exec(text); m && documents < MAX_DOCUMENTS && !out.full(); m = re.exec(text)) {
+  for (let m = nextClinicalDocument(text, 0); m >= 0 && documents < MAX_DOCUMENTS && !out.full(); ) {
     documents++;
-    const start = m.index;
+    const start = m;
     const close = text.indexOf('</ClinicalDocument>', start);
     const end = close < 0 ? Math.min(text.length, start + MAX_XML) : Math.min(close, start + MAX_XML);
     const doc = text.slice(start, end);
@@ -406,19 +644,8 @@ function ccda(text: string, out: Lines): void {
       }
     }
     // codes anywhere in the document, by code system; NPIs of performers, authors, providers
-    for (const { a } of tagsWith(doc, 'codeSystem')) {
-      const system = a.get('codeSystem') ?? '';
-      if (OID_ICD10.has(system)) out.add('Diagnosis ICD-10', icd10WithDot(a.get('code')));
-      else if (OID_CPT.has(system)) out.add('CPT', a.get('code'));
-      else if (system === OID_NDC) out.add('NDC', ndcForm(a.get('code')));
-      if (out.full()) break;
-    }
-    for (const { name, a } of tagsWith(doc, 'root')) {
-      if (name !== 'id') continue;
-      if (a.get('root') === OID_NPI) out.add('NPI', a.get('extension'));
-      if (out.full()) break;
-    }
-    re.lastIndex = Math.max(re.lastIndex, end);
+    ccdaCodesAndNpis(doc, out);
+    m = nextClinicalDocument(text, Math.max(m + CLINICAL_DOCUMENT.length, end));
   }
 }
 
@@ -505,29 +732,73 @@ function jsonEnd(text: string, start: number, limit: number): number {
   return -1;
 }
 
+const RESOURCE_TYPE = '"resourceType"';
+/** 'urceTy' is searched for (the quote that starts the needle is everywhere in JSON and CSV). */
+const RESOURCE_TYPE_PIECE = 5;
+
+/** How many of up to `max` white-space characters (\\s) start at `i`. */
+function spaces(text: string, i: number, max: number): number {
+  let n = 0;
+  while (n <= max && isSpaceCode(text.charCodeAt(i + n))) n++;
+  return n;
+}
+
+/** How many ASCII letters start at `i` (up to `max` + 1: more than `max` is too many). */
+function letters(text: string, i: number, max: number): number {
+  let n = 0;
+  for (; n <= max; n++) {
+    const c = text.charCodeAt(i + n) | 32;
+    if (c < 97 || c > 122) break;
+  }
+  return n;
+}
+
+/**
+ * The first `"resourceType": "Type"` whose match starts at or after `from`,
+ * as /"resourceType"\s{0,20}:\s{0,20}"[A-Za-z]{1,64}"/g from lastIndex
+ * `from` finds it (no part of it can give back what another took, so it is
+ * read straight on): where it starts and ends.
+ */
+function nextResourceType(text: string, from: number): { at: number; end: number } | undefined {
+  for (let at = findLiteral(text, RESOURCE_TYPE, from, RESOURCE_TYPE_PIECE); at >= 0; at = findLiteral(text, RESOURCE_TYPE, at + 1, RESOURCE_TYPE_PIECE)) {
+    let i = at + RESOURCE_TYPE.length;
+    const before = spaces(text, i, 20);
+    if (before > 20 || text.charCodeAt((i += before)) !== 58) continue;
+    const after = spaces(text, ++i, 20);
+    if (after > 20 || text.charCodeAt((i += after)) !== 34) continue;
+    const name = letters(text, ++i, 64);
+    if (name < 1 || name > 64 || text.charCodeAt((i += name)) !== 34) continue;
+    return { at, end: i + 1 };
+  }
+  return undefined;
+}
+
 /** Every FHIR JSON resource: the object around a "resourceType" (its opening brace at most 500 characters before), parsed whole. */
 function fhirJson(text: string, out: Lines): void {
-  const re = /"resourceType"\s{0,20}:\s{0,20}"[A-Za-z]{1,64}"/g;
   let resources = 0;
   let tries = 0;
-  for (let m = re.exec(text); m && resources < MAX_DOCUMENTS && tries++ < 10 * MAX_DOCUMENTS && !out.full(); m = re.exec(text)) {
-    const floor = Math.max(0, m.index - 500);
-    const start = text.slice(floor, m.index).lastIndexOf('{');
-    if (start < 0) continue;
-    const from = floor + start;
-    const end = jsonEnd(text, from, Math.min(text.length, from + MAX_JSON));
-    // an object that does not close is not read again from inside: the next resource is looked for after what was scanned
-    if (end < 0) {
-      re.lastIndex = Math.min(text.length, from + MAX_JSON);
-      continue;
+  for (let m = nextResourceType(text, 0); m && resources < MAX_DOCUMENTS && tries++ < 10 * MAX_DOCUMENTS && !out.full(); ) {
+    // the next resource is looked for after this match, or after what was read
+    let next = m.end;
+    const floor = Math.max(0, m.at - 500);
+    // (looked for in the 500 characters only: a search back through the whole text would make many matches quadratic)
+    const inWindow = text.slice(floor, m.at).lastIndexOf('{');
+    const brace = floor + inWindow;
+    if (inWindow >= 0) {
+      const end = jsonEnd(text, brace, Math.min(text.length, brace + MAX_JSON));
+      // an object that does not close is not read again from inside: the next resource is looked for after what was scanned
+      if (end < 0) next = Math.min(text.length, brace + MAX_JSON);
+      else {
+        resources++;
+        try {
+          fhirWalk(JSON.parse(text.slice(brace, end)) as Json, out);
+        } catch {
+          // not JSON after all
+        }
+        next = Math.max(next, end);
+      }
     }
-    resources++;
-    try {
-      fhirWalk(JSON.parse(text.slice(from, end)) as Json, out);
-    } catch {
-      // not JSON after all
-    }
-    re.lastIndex = Math.max(re.lastIndex, end);
+    m = nextResourceType(text, next);
   }
 }
 
@@ -587,8 +858,8 @@ export function clinicalFieldLines(text: string): string {
   const out = new Lines();
   if (text.includes('MSH')) hl7(text, out);
   if (text.includes('ISA')) x12(text, out);
-  if (text.includes('<ClinicalDocument')) ccda(text, out);
-  if (text.includes('"resourceType"')) fhirJson(text, out);
-  if (text.includes('http://hl7.org/fhir"')) fhirXml(text, out);
+  if (findLiteral(text, CLINICAL_DOCUMENT, 0) >= 0) ccda(text, out);
+  if (findLiteral(text, RESOURCE_TYPE, 0, RESOURCE_TYPE_PIECE) >= 0) fhirJson(text, out);
+  if (findLiteral(text, 'http://hl7.org/fhir"', 0, 4) >= 0) fhirXml(text, out);
   return out.seen.size === 0 ? '' : GAP + [...out.seen].join(GAP);
 }

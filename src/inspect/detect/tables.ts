@@ -7,97 +7,284 @@
  * Pure; linear in the text (a bounded number of rows per table is
  * rewritten, the rest kept as they are).
  */
+import { isSpaceCode } from './char-codes.js';
 
 const SEPARATORS = ['\t', ';', '|', ','] as const;
 /** Rows rewritten per table (the rest stay as they are: the first rows are what decide). */
 const MAX_ROWS = 2000;
 const MAX_HEADER = 40;
 const MAX_COLUMNS = 60;
+/** A longer line is no header. */
+const MAX_HEADER_LINE = 2000;
 
-/** Split one line on `sep`, honouring double quotes ("Friedman, Mei"). */
-function cells(line: string, sep: string): string[] {
+const QUOTE = 34;
+const NEWLINE = 10;
+
+/**
+ * Split text[start, end) (one line) on `sep`, honouring double quotes
+ * ("Friedman, Mei"). A line without quotes is split natively; a quoted one
+ * is read in place, an unquoted run cut out whole, not copied a character
+ * at a time.
+ */
+function cells(text: string, start: number, end: number, sep: string): string[] {
+  const line = text.slice(start, end);
+  if (!line.includes('"')) return plainCells(line, sep);
   const out: string[] = [];
+  const sepCode = sep.charCodeAt(0);
+  // the current cell: `cur` (what came before its last quote) and then text[from, i)
   let cur = '';
+  let from = start;
   let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === '"') {
-      if (quoted && line[i + 1] === '"') {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      cur += text.slice(from, i);
+      if (quoted && i + 1 < end && text.charCodeAt(i + 1) === QUOTE) {
         cur += '"';
         i++;
       } else quoted = !quoted;
-    } else if (c === sep && !quoted) {
-      out.push(cur.trim());
+      from = i + 1;
+    } else if (c === sepCode && !quoted) {
+      out.push((cur + text.slice(from, i)).trim());
       cur = '';
+      from = i + 1;
       if (out.length > MAX_COLUMNS) return out;
-    } else cur += c;
+    }
   }
-  out.push(cur.trim());
+  out.push((cur + text.slice(from, end)).trim());
+  return withoutTrailingEmpty(out);
+}
+
+/** The cells of a line without quotes: as `cells` reads it (cut after MAX_COLUMNS + 1 cells, trailing empty cells dropped). */
+function plainCells(line: string, sep: string): string[] {
+  const out = line.split(sep);
+  // `cells` stops at the separator that ends cell MAX_COLUMNS + 1, and keeps trailing empty cells then
+  const cut = out.length > MAX_COLUMNS + 1;
+  if (cut) out.length = MAX_COLUMNS + 1;
+  for (let k = 0; k < out.length; k++) out[k] = (out[k] as string).trim();
+  return cut ? out : withoutTrailingEmpty(out);
+}
+
+function withoutTrailingEmpty(out: string[]): string[] {
   while (out.length > 1 && out[out.length - 1] === '') out.pop();
   return out;
 }
 
+/** The ASCII characters of a label after its first letter: letters, space and _#./()'- (’ is not ASCII). */
+const LABEL_REST = /^[A-Za-z _#./()'-]$/;
+const LABEL_ASCII = ((): Uint8Array => {
+  const set = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) if (LABEL_REST.test(String.fromCharCode(c))) set[c] = 1;
+  return set;
+})();
+
 /** A header cell: a short label of letters (and #, _, ., /, parentheses), not a value. */
 function labelCell(cell: string): boolean {
-  return cell.length > 0 && cell.length <= MAX_HEADER && /^[\p{L}][\p{L} _#./()'’-]*$/u.test(cell) && cell.split(/\s+/).length <= 4;
+  if (cell.length === 0 || cell.length > MAX_HEADER) return false;
+  const words = asciiLabelWords(cell);
+  if (words !== undefined) return words > 0 && words <= 4;
+  return /^[\p{L}][\p{L} _#./()'’-]*$/u.test(cell) && cell.split(/\s+/).length <= 4;
+}
+
+/**
+ * The words of a cell read as ASCII, without the Unicode pattern: 0 when it
+ * is no label (an ASCII character the label pattern refuses), undefined when
+ * a character beyond ASCII leaves it to the pattern. A label holds no white
+ * space but spaces, so its words are its runs of spaces plus one.
+ */
+function asciiLabelWords(cell: string): number | undefined {
+  let words = 1;
+  for (let i = 0; i < cell.length; i++) {
+    const c = cell.charCodeAt(i);
+    if (c >= 128) return undefined;
+    const letter = (c | 32) >= 97 && (c | 32) <= 122;
+    if (i === 0 ? !letter : LABEL_ASCII[c] !== 1) return 0;
+    if (c === 32 && cell.charCodeAt(i - 1) !== 32) words++;
+  }
+  return words;
 }
 
 /** A character that no header line holds (every cell is a label: letters, spaces and _#./()'’-). */
 const NOT_IN_HEADER = /[^\p{L}\s"_#./()'’;|,-]/u;
 
+/** NOT_IN_HEADER.test(line), read by char codes; the pattern decides once a character beyond ASCII comes before any refused one. */
+function notInHeader(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c >= 128) return NOT_IN_HEADER.test(line);
+    if (KIND[c] === Kind.Never) return true;
+  }
+  return false;
+}
+
+/** Whether the line, trimmed, ends in a sentence mark (/[.!?:]$/): a sentence, not a header. */
+function endsInSentenceMark(line: string): boolean {
+  let i = line.length - 1;
+  while (i >= 0 && isSpaceCode(line.charCodeAt(i))) i--;
+  const c = line.charCodeAt(i);
+  return c === 46 || c === 33 || c === 63 || c === 58;
+}
+
 /** The separator and cells of a header line, if it is one. */
 function header(line: string): { sep: string; names: string[] } | undefined {
-  if (line.length > 2000) return undefined;
+  if (line.length > MAX_HEADER_LINE) return undefined;
   // cheap refusals first: a header ends in no sentence mark, and holds only label characters, quotes, separators and spaces
-  if (/[.!?:]$/.test(line.trim()) || NOT_IN_HEADER.test(line)) return undefined;
+  if (endsInSentenceMark(line) || notInHeader(line)) return undefined;
   for (const sep of SEPARATORS) {
     if (!line.includes(sep)) continue;
-    const names = cells(line, sep);
-    if (names.length >= (sep === ',' ? 3 : 2) && !/[.!?:]$/.test(line.trim()) && names.length <= MAX_COLUMNS && names.every(labelCell)) return { sep, names: names.map((n) => n.replace(/_/g, ' ')) };
+    const names = cells(line, 0, line.length, sep);
+    if (names.length >= (sep === ',' ? 3 : 2) && names.length <= MAX_COLUMNS && names.every(labelCell)) return { sep, names: names.map((n) => (n.includes('_') ? n.replace(/_/g, ' ') : n)) };
   }
   return undefined;
 }
 
-/** A separator character: only lines holding one can be a table's header. */
-const ANY_SEPARATOR = /[\t;|,]/g;
+/** What an ASCII character can be in a header line (NOT_IN_HEADER, and the separators). */
+const enum Kind {
+  Never = 0,
+  Label = 1,
+  Separator = 2,
+  Comma = 3,
+}
+
+/** Kind of each ASCII character: letters, whitespace and "_#./()'- are label characters; \t ; | , separators; the rest never in a header. */
+const KIND = ((): Uint8Array => {
+  const kind = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) {
+    const ch = String.fromCharCode(c);
+    if (!NOT_IN_HEADER.test(ch)) kind[c] = Kind.Label;
+  }
+  kind[9] = kind[59] = kind[124] = Kind.Separator;
+  kind[44] = Kind.Comma;
+  return kind;
+})();
+
+/**
+ * How text[from, to) can serve a header, from its characters alone: -1 when
+ * it holds one that NOT_IN_HEADER refuses (ASCII; other characters are left
+ * to `header`); otherwise its commas, plus two for each other separator. A
+ * line weighing less than two cannot split into two cells (three with
+ * commas). Nothing is copied: most lines holding a separator are prose or
+ * data rows, refused at their first digit or colon.
+ */
+function separatorWeight(text: string, from: number, to: number): number {
+  let weight = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) continue;
+    const kind = KIND[c];
+    if (kind === Kind.Never) return -1;
+    if (kind === Kind.Separator) weight += 2;
+    else if (kind === Kind.Comma) weight++;
+  }
+  return weight;
+}
+
+/** ASCII white space (what `trim` removes, but for the rarer Unicode spaces). */
+function isAsciiSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/** Whether text[start, end) ends in a full stop before its trailing white space: a sentence, never a header. */
+function endsInFullStop(text: string, start: number, end: number): boolean {
+  let i = end - 1;
+  while (i >= start && isAsciiSpace(text.charCodeAt(i))) i--;
+  return i >= start && text.charCodeAt(i) === 46;
+}
+
+/**
+ * The next separator character at or after `from`: each separator's next
+ * place is looked up (a native search) only once the reading has passed the
+ * last one found, so a text is searched once per separator, not once per line.
+ */
+class SeparatorFinder {
+  private readonly next = [-1, -1, -1, -1];
+  constructor(private readonly text: string) {}
+  at(from: number): number {
+    let best = Infinity;
+    for (let k = 0; k < SEPARATORS.length; k++) {
+      let at = this.next[k] as number;
+      if (at < from && at !== Infinity) {
+        const found = this.text.indexOf(SEPARATORS[k] as string, from);
+        at = found < 0 ? Infinity : found;
+        this.next[k] = at;
+      }
+      if (at < best) best = at;
+    }
+    return best;
+  }
+}
+
+/**
+ * Where the line holding `index` starts (after the last newline before it,
+ * never before `floor`, a line start), or -1 when a character between holds
+ * one that no header holds (ASCII, as in `separatorWeight`).
+ */
+function headerLineStart(text: string, index: number, floor: number): number {
+  let i = index;
+  for (; i > floor; i--) {
+    const c = text.charCodeAt(i - 1);
+    if (c === NEWLINE) break;
+    if (c < 128 && KIND[c] === Kind.Never) return -1;
+  }
+  return i;
+}
+
+/** A data row as "header: value; header: value" (a value beyond the header's columns stays bare). */
+function labelledRow(values: readonly string[], names: readonly string[]): string {
+  let row = '';
+  for (let k = 0; k < values.length; k++) {
+    const name = names[k];
+    if (k > 0) row += '; ';
+    row += name ? `${name}: ${values[k] ?? ''}` : (values[k] ?? '');
+  }
+  return row;
+}
+
+/** The data rows under a header, each rewritten as "header: value; …", and where the last one ends. */
+function tableRows(text: string, h: { sep: string; names: string[] }, headerEnd: number): { rows: string[]; end: number } {
+  const rows: string[] = [];
+  let rowsEnd = headerEnd;
+  for (let j = headerEnd + 1; j <= text.length && rows.length < MAX_ROWS; ) {
+    const nl = text.indexOf('\n', j);
+    const lineEnd = nl < 0 ? text.length : nl;
+    // a line without the separator is one cell: the table ends there
+    const values = cells(text, j, lineEnd, h.sep);
+    if (values.length < 2 || Math.abs(values.length - h.names.length) > 1) break;
+    rows.push(labelledRow(values, h.names));
+    rowsEnd = lineEnd;
+    j = lineEnd + 1;
+  }
+  return { rows, end: rowsEnd };
+}
 
 export function labelTables(text: string): string {
-  // only the lines holding a separator are read; the text is split nowhere else
-  const parts: string[] = [];
+  // only the lines holding a separator are read; the text is split nowhere else, and returned as it is when it holds no table
+  let out = '';
+  const separators = new SeparatorFinder(text);
   let copied = 0;
+  // always a line start
   let from = 0;
   for (;;) {
-    ANY_SEPARATOR.lastIndex = from;
-    const found = ANY_SEPARATOR.exec(text);
-    if (!found) break;
-    const start = text.lastIndexOf('\n', found.index) + 1;
-    const end = text.indexOf('\n', found.index);
+    const found = separators.at(from);
+    if (found === Infinity) break;
+    const end = text.indexOf('\n', found);
     // the last line is never a header: no row follows it
     if (end < 0) break;
-    const h = header(text.slice(start, end));
+    const lineFrom = from;
     from = end + 1;
+    // the cheapest refusals first: a full stop at the end, then what follows the line's first separator (none precedes it: `from` is a line start), then what precedes it
+    if (end - found > MAX_HEADER_LINE || endsInFullStop(text, found, end) || separatorWeight(text, found, end) < 2) continue;
+    const start = headerLineStart(text, found, lineFrom);
+    if (start < 0 || end - start > MAX_HEADER_LINE) continue;
+    const h = header(text.slice(start, end));
     if (!h) continue;
-    const rows: string[] = [];
-    let rowsEnd = end;
-    for (let j = end + 1; j <= text.length && rows.length < MAX_ROWS; ) {
-      const nl = text.indexOf('\n', j);
-      const lineEnd = nl < 0 ? text.length : nl;
-      const line = text.slice(j, lineEnd);
-      if (!line.includes(h.sep)) break;
-      const values = cells(line, h.sep);
-      if (values.length < 2 || Math.abs(values.length - h.names.length) > 1) break;
-      rows.push(values.map((v, k) => (h.names[k] ? `${h.names[k]}: ${v}` : v)).join('; '));
-      rowsEnd = lineEnd;
-      j = lineEnd + 1;
-    }
+    const { rows, end: rowsEnd } = tableRows(text, h, end);
     if (rows.length === 0) continue;
-    parts.push(text.slice(copied, end + 1), rows.join('\n'));
+    out += text.slice(copied, end + 1) + rows.join('\n');
     copied = rowsEnd;
     // the line that ends the table may start the next one
     from = rowsEnd + 1;
   }
-  ANY_SEPARATOR.lastIndex = 0;
-  if (parts.length === 0) return text;
-  parts.push(text.slice(copied));
-  return parts.join('');
+  // the rewritten text is left as pieces (joined once, when a detector first reads it)
+  return out === '' ? text : out + text.slice(copied);
 }
