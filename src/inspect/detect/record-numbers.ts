@@ -25,7 +25,7 @@ const RECORD_NUMBER_AT = new RegExp(RECORD_NUMBER, 'y');
  * run holding five digits (a run with fewer fails at each of its digits, each
  * try reading at most to the run's end, so the search stays linear).
  */
-const FIVE_DIGITS = /[0-9](?:[A-Z-]*[0-9]){4}/g;
+const FIVE_DIGITS = /[0-9][A-Z-]*[0-9][A-Z-]*[0-9][A-Z-]*[0-9][A-Z-]*[0-9]/g;
 
 /** An account number among bank words is a bank account (payroll, refunds), not a patient's or a member's number. */
 export const BANK_WORDS = /\b(?:routing|aba|rtn|checking|savings|bank(?:ing)?|direct\s+deposit|wire|ach|iban|swift|bic)\b/i;
@@ -111,11 +111,22 @@ interface Accepted {
 const MAX_EVIDENCE = 3;
 const MAX_EXPLAINED = 5;
 
+/**
+ * Any spec's keywords (one search where most numbers have none near), or
+ * undefined when their flags differ.
+ */
+function anyKeyword(specs: readonly RecordNumberSpec[]): RegExp | undefined {
+  const flags = specs[0]?.keywords.flags ?? '';
+  if (specs.some((spec) => spec.keywords.flags !== flags)) return undefined;
+  return new RegExp(specs.map((spec) => `(?:${spec.keywords.source})`).join('|'), flags);
+}
+
 /** Accepted numbers of each spec (in the specs' order): a keyword near, and no bank word. */
-function acceptAll(specs: readonly RecordNumberSpec[], text: string): Accepted[][] {
+function acceptAll(specs: readonly RecordNumberSpec[], any: RegExp | undefined, text: string): Accepted[][] {
   const accepted = specs.map((): Accepted[] => []);
   for (const { index, length } of recordNumbers(text)) {
     const words = around(text, index, length);
+    if (any && !any.test(words)) continue;
     let bank: boolean | undefined;
     specs.forEach((spec, i) => {
       if (!spec.keywords.test(words)) return;
@@ -132,7 +143,8 @@ function acceptAll(specs: readonly RecordNumberSpec[], text: string): Accepted[]
  */
 export function recordNumberDetectors(specs: readonly RecordNumberSpec[]): Detector[] {
   const key = {};
-  const scan = (text: string, i: number): readonly Accepted[] => cachedScan(key, text, (t) => acceptAll(specs, t))[i] ?? [];
+  const any = anyKeyword(specs);
+  const scan = (text: string, i: number): readonly Accepted[] => cachedScan(key, text, (t) => acceptAll(specs, any, t))[i] ?? [];
   return specs.map((spec, i): Detector => {
     const mask = (v: string): string => `${spec.category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`;
     // a number counts only with its keyword, so every one accepted is found with high confidence
