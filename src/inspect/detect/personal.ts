@@ -5,6 +5,7 @@
  * addresses (a possible list leak).
  */
 import { abaValid, luhnValid, npiValid } from './checksums.js';
+import { caseless } from './caseless.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { LABEL_NOT_A_PERSON, leadingName, titleCase } from './names.js';
 import { recordNumberDetectors } from './record-numbers.js';
@@ -40,8 +41,15 @@ export const DATE_PATTERN = new RegExp(
 );
 
 /** "Date of birth" and its usual abbreviations, in English, German, Spanish and French. */
-const DOB_KEYWORDS =
-  /\b(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?|geburtsdatum|geb\.?-?\s*datum|geboren(\s+am)?|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le)(?![\p{L}\p{N}])/iu;
+const DOB_WORDS = String.raw`(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?|geburtsdatum|geb\.?-?\s*datum|geboren(\s+am)?|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le)`;
+
+/**
+ * The words, case-insensitive, where no letter or digit touches them: what
+ * `/\b${DOB_WORDS}(?![\p{L}\p{N}])/iu` matches, written for the `u` flag
+ * alone (several times faster). Under `iu` the long s and the Kelvin sign are
+ * word characters for `\b`, and U+0345 (which folds to ι) is a letter.
+ */
+const DOB_KEYWORDS = new RegExp(String.raw`(?<![A-Za-z0-9_\u017F\u212A])${caseless(DOB_WORDS)}(?![\p{L}\p{N}\u0345])`, 'u');
 
 export const dobDetector = patternDetector({
   id: 'date-of-birth',
