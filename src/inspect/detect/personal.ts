@@ -60,7 +60,8 @@ export const dobDetector = patternDetector({
   window: 40,
   // every date holds its year as a run of exactly four digits (19xx, 20xx), at most 21 characters after the
   // date starts ("31. de septiembre de 1961") and ending it, or followed by "-mm-dd" (ISO)
-  anchored: { anchor: /(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])/g, before: 24, after: 12 },
+  // (the look-behind after "19" or "20": the same years, found faster)
+  anchored: { anchor: /(?:19|20)(?<![0-9][0-9]{2})[0-9]{2}(?![0-9])/g, before: 24, after: 12 },
   validate: () => true,
   mask: () => 'DOB **/**/****',
 });
