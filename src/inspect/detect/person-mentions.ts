@@ -64,11 +64,17 @@ const UPPER_WORD = "\\p{Lu}[\\p{Lu}'’]+(?:-\\p{Lu}[\\p{Lu}'’]+)?";
 const UPPER_LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${UPPER_WORD},[ \\t]*${UPPER_WORD}(?:[ \\t]+${UPPER_WORD})?(?![\\p{L}])`, 'uy');
 
 /**
- * A comma with a capital after it (spaces or tabs between): both "Last,
- * First" forms hold one right after their first word. Any code unit from
- * U+00C0 up, but a low surrogate, may begin a capital.
+ * Spaces or tabs, then a capital, from `at` (after a comma): both "Last,
+ * First" forms hold such a comma right after their first word. Any code unit
+ * from U+00C0 up, but a low surrogate, may begin a capital. (Commas are
+ * listed with indexOf: several times faster than a regex search for them.)
  */
-const COMMA_BEFORE_CAPITAL = /,(?=[ \t]*[A-Z\xC0-\uDBFF\uE000-\uFFFF])/g;
+function capitalAfter(text: string, at: number): boolean {
+  let i = at;
+  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+  const c = text.charCodeAt(i);
+  return (c >= 65 && c <= 90) || (c >= 0xc0 && !(c >= 0xdc00 && c <= 0xdfff));
+}
 
 /** A code unit that may be part of a "Last, First" name's first word (a letter, an apostrophe, a hyphen): ASCII letters, ' and -, and all beyond ASCII. */
 function mayBeNameChar(c: number): boolean {
@@ -89,9 +95,8 @@ function asciiLetterOrDigit(c: number): boolean {
  */
 function lastFirstStarts(text: string): number[] {
   const starts: number[] = [];
-  COMMA_BEFORE_CAPITAL.lastIndex = 0;
-  for (let m = COMMA_BEFORE_CAPITAL.exec(text); m; m = COMMA_BEFORE_CAPITAL.exec(text)) {
-    const comma = m.index;
+  for (let comma = text.indexOf(','); comma >= 0; comma = text.indexOf(',', comma + 1)) {
+    if (!capitalAfter(text, comma + 1)) continue;
     let start = comma;
     while (start > 0 && mayBeNameChar(text.charCodeAt(start - 1))) start--;
     for (let p = start; p < comma; p++) {
@@ -100,7 +105,6 @@ function lastFirstStarts(text: string): number[] {
       if (capital && (p === start || !asciiLetterOrDigit(text.charCodeAt(p - 1)))) starts.push(p);
     }
   }
-  COMMA_BEFORE_CAPITAL.lastIndex = 0;
   return starts;
 }
 

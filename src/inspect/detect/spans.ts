@@ -10,7 +10,7 @@ export interface Span {
 }
 
 /** The first position in `sorted` (ascending) whose value is at least `value`. */
-function lowerBound(sorted: ArrayLike<number>, value: number): number {
+function lowerBound(sorted: readonly number[], value: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
@@ -28,19 +28,17 @@ function lowerBound(sorted: ArrayLike<number>, value: number): number {
  * starting before each position.
  */
 export class OverlapIndex {
-  private readonly starts: Float64Array;
-  private readonly furthestEnds: Float64Array;
+  private readonly starts: number[] = [];
+  private readonly furthestEnds: number[] = [];
 
   constructor(spans: readonly Span[]) {
     const sorted = [...spans].sort((a, b) => a.index - b.index);
-    this.starts = new Float64Array(sorted.length);
-    this.furthestEnds = new Float64Array(sorted.length);
     let furthest = -Infinity;
-    sorted.forEach((t, i) => {
+    for (const t of sorted) {
       furthest = Math.max(furthest, t.index + t.length);
-      this.starts[i] = t.index;
-      this.furthestEnds[i] = furthest;
-    });
+      this.starts.push(t.index);
+      this.furthestEnds.push(furthest);
+    }
   }
 
   /** Some span starts before this one ends and ends after it starts. */
@@ -57,12 +55,12 @@ export class OverlapIndex {
  * found by binary search.
  */
 export class OrderedSpans<T extends Span> {
-  private readonly starts: Float64Array;
-  private readonly ends: Float64Array;
+  private readonly starts: number[];
+  private readonly ends: number[];
 
   constructor(private readonly spans: readonly T[]) {
-    this.starts = Float64Array.from(spans, (s) => s.index);
-    this.ends = Float64Array.from(spans, (s) => s.index + s.length);
+    this.starts = spans.map((s) => s.index);
+    this.ends = spans.map((s) => s.index + s.length);
   }
 
   /** The first span, in order, that starts in [from, to] and passes `test`. */
