@@ -41,6 +41,12 @@ describe('personAnchors: an individual named in the text, not the organisation o
     ['an event in a park', 'Join us at Lincoln Park for the walk.', []],
     ["the office's phone", 'Tel (217) 555-0100 | Fax (217) 555-0101', []],
     ['a signature', 'Thanks,\nBrian Kowalski\nIT Service Desk', []],
+    ['last name first, hyphenated, with a birth date', 'Nguyen-Tran, Mai 01/02/1960', ['named-patient']],
+    ['last name first after a hyphen', 'x-Ramirez, Elena (DOB 01/02/1960)', ['named-patient']],
+    ['last name first without a space after the comma', 'Ramirez,Elena 01/02/1960', []],
+    ['capitals, last name first, the second of two', 'GARCIA, MARIA; LOPEZ, ANA 04/17/1968', ['named-patient']],
+    ['capitals with an apostrophe and a tab', "O'NEIL,\tMARY ANN was admitted", ['named-patient']],
+    ['capitals after a digit', '1GARCIA, MARIA was admitted', []],
   ])('%s', (_name, text, kinds) => {
     expect(personAnchors(text).map((a) => a.kind)).toEqual(kinds);
   });

@@ -40,17 +40,63 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
 
 const HEALTH_TERM = new RegExp(HEALTH_TERMS.source, 'iu');
 
+/** The whitespace `\s` matches (where a name's words end). */
+function space(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+const INITIAL = /^\p{Lu}\.$/u;
+
+/** One word of a name is an organisation, place, role or ordinary word: lower-cased, without a possessive "'s" and a final period, in the list (also without a plural "s"). */
+function notPersonWord(w: string): boolean {
+  // an initial ("J.") is no word
+  if (w.length <= 3 && w.endsWith('.') && INITIAL.test(w)) return false;
+  let lower = w.toLowerCase();
+  const n = lower.length;
+  if (n >= 2 && lower.charCodeAt(n - 1) === 115 /* s */ && (lower[n - 2] === "'" || lower[n - 2] === '’')) lower = lower.slice(0, -2);
+  if (lower.endsWith('.')) lower = lower.slice(0, -1);
+  return NOT_PERSON_WORDS.has(lower) || (lower.endsWith('s') && NOT_PERSON_WORDS.has(lower.slice(0, -1)));
+}
+
 export function personLike(name: string): boolean {
-  if (HEALTH_TERM.test(name)) return false;
-  const words = name.split(/\s+/).filter((w) => !/^\p{Lu}\.$/u.test(w));
-  return words.every((w) => {
-    const lower = w.toLowerCase().replace(/['’]s$/, '').replace(/\.$/, '');
-    return !NOT_PERSON_WORDS.has(lower) && !NOT_PERSON_WORDS.has(lower.replace(/s$/, ''));
-  });
+  // the words first: they are cheap to look up, and an organisation's name fails there
+  for (let i = 0; i < name.length; ) {
+    while (i < name.length && space(name.charCodeAt(i))) i++;
+    const start = i;
+    while (i < name.length && !space(name.charCodeAt(i))) i++;
+    if (i > start && notPersonWord(name.slice(start, i))) return false;
+  }
+  return !HEALTH_TERM.test(name);
+}
+
+/**
+ * Where the words of `words` start, when they are separated by single spaces
+ * (then a start of n words is the text up to the space before word n + 1);
+ * undefined when a tab, several spaces or a space at either end separate them.
+ */
+function singleSpaced(words: string): number[] | undefined {
+  const spaces: number[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const c = words.charCodeAt(i);
+    if (c === 9) return undefined;
+    if (c !== 32) continue;
+    if (i === 0 || i === words.length - 1 || words.charCodeAt(i + 1) === 32 || words.charCodeAt(i + 1) === 9) return undefined;
+    spaces.push(i);
+  }
+  return spaces;
 }
 
 /** A name followed on its line by another capitalised word ("Maria Alvarez Diabetes follow-up"): the longest person-like start of two words or more. */
 export function leadingName(words: string): string | undefined {
+  const spaces = singleSpaced(words);
+  if (spaces) {
+    // the starts are slices of the text itself (no splitting and joining)
+    for (let n = spaces.length + 1; n >= 2; n--) {
+      const candidate = n === spaces.length + 1 ? words : words.slice(0, spaces[n - 1]);
+      if (personLike(candidate)) return candidate;
+    }
+    return undefined;
+  }
   const parts = words.split(/[ \t]+/);
   for (let n = parts.length; n >= 2; n--) {
     const candidate = parts.slice(0, n).join(' ');
@@ -65,5 +111,25 @@ export const LABEL_NOT_A_PERSON =
 
 /** "GARCIA" → "Garcia", "MÜLLER-LÜDENSCHEIDT" → "Müller-Lüdenscheidt"; mixed-case words are left as they are. */
 export function titleCase(words: string): string {
+  if (asciiMixedCase(words)) return words;
   return words.replace(/[\p{L}'’]+/gu, (w) => (w === w.toUpperCase() && w.length > 1 ? `${w[0] ?? ''}${w.slice(1).toLowerCase()}` : w));
+}
+
+/** ASCII, and every word of two letters or more (letters and apostrophes) holds a lower-case letter: titleCase leaves it as it is. */
+function asciiMixedCase(words: string): boolean {
+  let length = 0;
+  let lower = false;
+  for (let i = 0; i <= words.length; i++) {
+    const c = i < words.length ? words.charCodeAt(i) : 32;
+    if (c >= 128) return false;
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 39) {
+      length++;
+      if (c >= 97) lower = true;
+      continue;
+    }
+    if (length > 1 && !lower) return false;
+    length = 0;
+    lower = false;
+  }
+  return true;
 }

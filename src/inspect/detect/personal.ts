@@ -5,8 +5,10 @@
  * addresses (a possible list leak).
  */
 import { abaValid, luhnValid, npiValid } from './checksums.js';
+import { caseless } from './caseless.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { LABEL_NOT_A_PERSON, leadingName, titleCase } from './names.js';
+import { recordNumberDetectors } from './record-numbers.js';
 import type { Detector, Finding } from './types.js';
 
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
@@ -39,8 +41,15 @@ export const DATE_PATTERN = new RegExp(
 );
 
 /** "Date of birth" and its usual abbreviations, in English, German, Spanish and French. */
-const DOB_KEYWORDS =
-  /\b(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?|geburtsdatum|geb\.?-?\s*datum|geboren(\s+am)?|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le)(?![\p{L}\p{N}])/iu;
+const DOB_WORDS = String.raw`(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?|geburtsdatum|geb\.?-?\s*datum|geboren(\s+am)?|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le)`;
+
+/**
+ * The words, case-insensitive, where no letter or digit touches them: what
+ * `/\b${DOB_WORDS}(?![\p{L}\p{N}])/iu` matches, written for the `u` flag
+ * alone (several times faster). Under `iu` the long s and the Kelvin sign are
+ * word characters for `\b`, and U+0345 (which folds to ι) is a letter.
+ */
+const DOB_KEYWORDS = new RegExp(String.raw`(?<![A-Za-z0-9_\u017F\u212A])${caseless(DOB_WORDS)}(?![\p{L}\p{N}\u0345])`, 'u');
 
 export const dobDetector = patternDetector({
   id: 'date-of-birth',
@@ -51,7 +60,8 @@ export const dobDetector = patternDetector({
   window: 40,
   // every date holds its year as a run of exactly four digits (19xx, 20xx), at most 21 characters after the
   // date starts ("31. de septiembre de 1961") and ending it, or followed by "-mm-dd" (ISO)
-  anchored: { anchor: /(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])/g, before: 24, after: 12 },
+  // (the look-behind after "19" or "20": the same years, found faster)
+  anchored: { anchor: /(?:19|20)(?<![0-9][0-9]{2})[0-9]{2}(?![0-9])/g, before: 24, after: 12 },
   validate: () => true,
   mask: () => 'DOB **/**/****',
 });
@@ -98,8 +108,6 @@ export interface CustomIdentifier {
   readonly minCount?: number | undefined;
   /** Words near a match that make it something else: the match is ignored. */
   readonly notNear?: RegExp | undefined;
-  /** Where matches can be (PatternSpec.within; the built-in patterns only). */
-  readonly within?: PatternSpec['within'];
 }
 
 const VALIDATORS: Record<string, (digits: string) => boolean> = { luhn: luhnValid, aba: abaValid, npi: npiValid };
@@ -113,16 +121,13 @@ export function customIdentifierDetector(c: CustomIdentifier): Detector {
     id: c.id,
     category: c.category,
     pattern: new RegExp(c.pattern, 'g'),
-    // the keyword ends where no letter or digit follows ("Chart #:" works, "MRN" does not match "MRNX")
-    // spaces in a keyword match any spacing, none included ("chart #" also finds "Chart#")
-    keywords: c.keywords.length ? new RegExp(`\\b(${c.keywords.map((k) => escape(k).replace(/ +/g, '\\s*')).join('|')})(?![A-Za-z0-9])`, 'i') : undefined,
+    keywords: c.keywords.length ? keywordPattern(c.keywords) : undefined,
     keywordRequired: c.keywordRequired ?? true,
     window: c.window ?? 60,
     validate: c.validator && c.validator !== 'none' ? (v) => (VALIDATORS[c.validator ?? ''] ?? (() => true))(v.replace(/\D/g, '')) : () => true,
     validatorName: c.validator && c.validator !== 'none' ? `${c.validator} check` : undefined,
     mask: (v) => `${c.category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
     notNear: c.notNear,
-    within: c.within,
   };
   const detector = patternDetector(spec);
   const min = c.minCount ?? 1;
@@ -136,36 +141,34 @@ export function customIdentifierDetector(c: CustomIdentifier): Detector {
   };
 }
 
-/** A record, chart, account or member number: 6 to 10 digits with an optional letter prefix, or an alphanumeric one of at least 5 digits (not shaped like a date or a phone number). */
-const RECORD_NUMBER =
-  '\\b[A-Z]{0,3}\\d{6,10}\\b|(?<![A-Za-z0-9-])(?!\\d{4}-\\d{1,2}-\\d{1,2}(?![A-Za-z0-9-])|\\d{1,2}-\\d{1,2}-\\d{2,4}(?![A-Za-z0-9-])|\\d{3}-\\d{3}-\\d{4}(?![A-Za-z0-9-]))(?=[0-9]*[A-Z-])(?=(?:[A-Z-]*\\d){5})[A-Z]{0,4}-?\\d[0-9A-Z]*(?:-[0-9A-Z]+){0,3}(?![A-Za-z0-9-])';
+/** A keyword list as a regex: the keyword ends where no letter or digit follows, and its spaces match any spacing, none included. */
+function keywordPattern(keywords: readonly string[]): RegExp {
+  // "Chart #:" works, "MRN" does not match "MRNX"; "chart #" also finds "Chart#"
+  return new RegExp(`\\b(${keywords.map((k) => escape(k).replace(/ +/g, '\\s*')).join('|')})(?![A-Za-z0-9])`, 'i');
+}
 
 /**
- * Every record number is in a run of capitals, digits and hyphens holding at
- * least five digits (the first form six, the second five by its lookahead),
- * and looks no further than one character on each side of that run.
+ * The default MRN detector and the member number detector: a record, chart
+ * or patient-account number next to its keyword — 6 to 10 digits with an
+ * optional letter prefix ("00123456", "MR1234567"), or an alphanumeric one of
+ * at least 5 digits with letters or hyphens among them ("A12-345-678",
+ * "CH-004582", "7734-2281A"), not among bank words; and a health plan's
+ * member or subscriber number next to its keyword ("Member ID:
+ * XJH482913057", "Subscriber #", "Policy number"), the same shapes. Both
+ * found in one search per text.
  */
-const RECORD_NUMBER_RUNS = { inRun: (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 45, digits: 5 };
-
-/** An account number among bank words is a bank account (payroll, refunds), not a patient's or a member's number. */
-const BANK_WORDS = /\b(?:routing|aba|rtn|checking|savings|bank(?:ing)?|direct\s+deposit|wire|ach|iban|swift|bic)\b/i;
-
-/**
- * The default MRN detector: a record, chart or patient-account number next to
- * its keyword — 6 to 10 digits with an optional letter prefix ("00123456",
- * "MR1234567"), or an alphanumeric one of at least 5 digits with letters or
- * hyphens among them ("A12-345-678", "CH-004582", "7734-2281A").
- */
-export const mrnDetector = customIdentifierDetector({
-  id: 'mrn',
-  category: 'MRN',
-  // the alphanumeric form needs a letter or hyphen, and is not shaped like a date or a phone number
-  pattern: RECORD_NUMBER,
-  keywords: ['MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient account', 'acct', 'acct #', 'account #'],
-  window: 40,
-  notNear: BANK_WORDS,
-  within: RECORD_NUMBER_RUNS,
-});
+export const [mrnDetector, memberIdDetector] = recordNumberDetectors([
+  {
+    id: 'mrn',
+    category: 'MRN',
+    keywords: keywordPattern(['MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient account', 'acct', 'acct #', 'account #']),
+  },
+  {
+    id: 'member-id',
+    category: 'MEMBER_ID',
+    keywords: keywordPattern(['member id', 'member #', 'member no', 'member number', 'subscriber id', 'subscriber #', 'subscriber no', 'subscriber number', 'policy number', 'policy #', 'policy no', 'insurance id', 'plan id', 'health plan id', 'beneficiary id', 'id de afiliado', 'número de afiliado', 'versichertennummer', 'versicherungsnummer', "numéro d'adhérent"]),
+  },
+]) as [Detector, Detector];
 
 const EMAIL = /[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g;
 
@@ -186,18 +189,3 @@ export function emailListDetector(internalDomains: readonly string[], threshold 
     },
   };
 }
-
-/**
- * A health plan's member or subscriber number next to its keyword ("Member
- * ID: XJH482913057", "Subscriber #", "Policy number"): the same shapes as a
- * record number.
- */
-export const memberIdDetector = customIdentifierDetector({
-  id: 'member-id',
-  category: 'MEMBER_ID',
-  pattern: RECORD_NUMBER,
-  keywords: ['member id', 'member #', 'member no', 'member number', 'subscriber id', 'subscriber #', 'subscriber no', 'subscriber number', 'policy number', 'policy #', 'policy no', 'insurance id', 'plan id', 'health plan id', 'beneficiary id', 'id de afiliado', 'número de afiliado', 'versichertennummer', 'versicherungsnummer', "numéro d'adhérent"],
-  window: 40,
-  notNear: BANK_WORDS,
-  within: RECORD_NUMBER_RUNS,
-});

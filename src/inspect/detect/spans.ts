@@ -1,0 +1,83 @@
+/**
+ * Questions about many spans of a text asked many times (whether a name
+ * overlaps one of the names already found, which addresses lie just after
+ * it): answered by binary search over the spans in order, not by reading
+ * them all each time. Pure.
+ */
+export interface Span {
+  readonly index: number;
+  readonly length: number;
+}
+
+/** The first position in `sorted` (ascending) whose value is at least `value`. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? 0) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Spans that may overlap each other, for the question "does this span
+ * overlap any of them?" (`index < t.index + t.length && t.index < index +
+ * length` for some t): sorted by start, with the furthest end among the spans
+ * starting before each position.
+ */
+export class OverlapIndex {
+  private readonly starts: number[] = [];
+  private readonly furthestEnds: number[] = [];
+
+  constructor(spans: readonly Span[]) {
+    const sorted = [...spans].sort((a, b) => a.index - b.index);
+    let furthest = -Infinity;
+    for (const t of sorted) {
+      furthest = Math.max(furthest, t.index + t.length);
+      this.starts.push(t.index);
+      this.furthestEnds.push(furthest);
+    }
+  }
+
+  /** Some span starts before this one ends and ends after it starts. */
+  overlaps(index: number, length: number): boolean {
+    // the spans starting before index + length; one of them overlaps when the furthest of their ends is past index
+    const count = lowerBound(this.starts, index + length);
+    return count > 0 && (this.furthestEnds[count - 1] ?? -Infinity) > index;
+  }
+}
+
+/**
+ * Spans in order that do not overlap (a regex's global matches): their starts
+ * and their ends both ascend, so the ones starting or ending in a range are
+ * found by binary search.
+ */
+export class OrderedSpans<T extends Span> {
+  private readonly starts: number[];
+  private readonly ends: number[];
+
+  constructor(private readonly spans: readonly T[]) {
+    this.starts = spans.map((s) => s.index);
+    this.ends = spans.map((s) => s.index + s.length);
+  }
+
+  /** The first span, in order, that starts in [from, to] and passes `test`. */
+  firstStartingIn(from: number, to: number, test: (span: T) => boolean): T | undefined {
+    for (let i = lowerBound(this.starts, from); i < this.spans.length && (this.starts[i] ?? Infinity) <= to; i++) {
+      const span = this.spans[i];
+      if (span && test(span)) return span;
+    }
+    return undefined;
+  }
+
+  /** The first span, in order, that ends in [from, to] and passes `test`. */
+  firstEndingIn(from: number, to: number, test: (span: T) => boolean): T | undefined {
+    for (let i = lowerBound(this.ends, from); i < this.spans.length && (this.ends[i] ?? Infinity) <= to; i++) {
+      const span = this.spans[i];
+      if (span && test(span)) return span;
+    }
+    return undefined;
+  }
+}

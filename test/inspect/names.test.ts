@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { leadingName, personLike, titleCase } from '../../src/inspect/detect/names.js';
+
+describe('personLike: a capitalised phrase that reads as a person', () => {
+  it.each<[string, boolean]>([
+    ['Maria Alvarez', true],
+    ['Maria J. Alvarez', true],
+    ['Riverside Family Clinic', false],
+    ["Patient's Portal", false],
+    ['Lincoln Parks', false],
+    ['St. Mary', false],
+    ['Lipid Panel', false],
+    ['Heart  Failure', false],
+    ['  Maria\u00a0Alvarez\t', true],
+    ['', true],
+  ])('%j → %s', (name, expected) => {
+    expect(personLike(name)).toBe(expected);
+  });
+});
+
+describe('leadingName: the longest person-like start of two words or more', () => {
+  it.each<[string, string | undefined]>([
+    ['Maria Alvarez Diabetes', 'Maria Alvarez'],
+    ['Maria Alvarez', 'Maria Alvarez'],
+    ['Maria', undefined],
+    ['Maria\tAlvarez  Clinic', 'Maria Alvarez'],
+    [' Maria Alvarez', ' Maria Alvarez'],
+    ['Riverside Clinic', undefined],
+  ])('%j → %j', (words, expected) => {
+    expect(leadingName(words)).toBe(expected);
+  });
+});
+
+describe('titleCase: words in capitals become title case, others stay', () => {
+  it.each<[string, string]>([
+    ['GARCIA, MARIA', 'Garcia, Maria'],
+    ['Maria Alvarez', 'Maria Alvarez'],
+    ["O'NEIL", "O'neil"],
+    ['MÜLLER-LÜDENSCHEIDT', 'Müller-Lüdenscheidt'],
+    ['McKay A', 'McKay A'],
+    ['José Núñez', 'José Núñez'],
+  ])('%j → %j', (words, expected) => {
+    expect(titleCase(words)).toBe(expected);
+  });
+});
