@@ -7,6 +7,10 @@
  */
 import { cachedScan } from './scan-cache.js';
 import type { Detector, Finding } from './types.js';
+import { buildTermTrie } from './health-terms-trie.js';
+import { type HealthTermSpan, wordTerms } from './health-terms-words.js';
+import { labelTerms } from './health-terms-labels.js';
+import { codeUnits } from './health-terms-chars.js';
 
 const CONDITIONS = [
   'diabetes', 'diabetic', 'hypertension', 'cancer', 'carcinoma', 'leukemia', 'lymphoma', 'melanoma', 'tumor', 'tumour', 'hiv', 'aids', 'hepatitis',
@@ -83,257 +87,13 @@ function termRegex(terms: readonly string[]): RegExp {
   return new RegExp(`(?<![\\p{L}\\p{N}\\p{M}_])(?:${alternatives.join('|')})(?![\\p{L}\\p{N}\\p{M}_])`, 'giu');
 }
 
-/**
- * Medical word formation: inflammations, removals, incisions, scopes,
- * repairs, diseases, pains and blood conditions ("cholecystitis",
- * "appendectomy", "colonoscopy", "neuropathy", "Gastroskopie",
- * "colecistectomía"), with the ordinary words that share an ending excluded.
- */
-const MORPHOLOGY = /^(?!(?:academia|bohemia|empathy|sympathy|apathy|telepathy|antipathy|nostalgia|dichotomy)$)\p{L}{3,}(?:itis|ectomy|ectomies|otomy|ostomy|oscopy|oscopies|plasty|pathy|algia|aemia|emia|ektomie|oskopie|plastik|pathie|ämie|ectomie|otomie|oscopie|plastie|émie|algie|ectomía|otomía|oscopia|oscopía|plastia|patía)$/iu;
-
-/** A field label whose value is health information: "Diagnosis: …", "Dx: …", "Behandlung: …", "Motif : …". */
-const LABEL_WORDS = String.raw`(?:diagnos[ie]s|dx|treatment|reason\s+for\s+(?:visit|referral|admission)|chief\s+complaint|medications?|allerg(?:y|ies)|indication|symptoms|diagnose|behandlung|eingriff|befund|indikation|anamnese|diagnóstico|tratamiento|motivo\s+de\s+consulta|diagnostic|traitement|motif\s+de\s+consultation|antécédents)`;
-const HEALTH_LABEL = new RegExp(String.raw`\b${LABEL_WORDS}\s*:[ \t]*(?=\p{L})`, 'giu');
-/** The same at one place (the sticky form), and a label with its colon without the unicode flag (fast to search: where a label can start). */
-const HEALTH_LABEL_AT = new RegExp(HEALTH_LABEL.source, 'iuy');
-const LABEL_START = new RegExp(String.raw`\b${LABEL_WORDS}\s*:`, 'gi');
-
 const TERM_LIST = [...CONDITIONS, ...MEDICATIONS, ...LABS, ...CARE, ...CARE_INTL];
 
 export const HEALTH_TERMS = termRegex(TERM_LIST);
 
-/**
- * The same terms as a trie over characters, matched the way HEALTH_TERMS
- * matches (a case-insensitive regex without the unicode flag): characters
- * compared by their upper case (one code unit, ASCII never from outside it),
- * a space in a term is one or more whitespace characters, a term starts and
- * ends where no letter, digit or mark (any script) touches it, and where several terms match at a
- * place the one first in the regex's order wins (longest term first).
- */
-interface TrieNode {
-  readonly next: Map<number, TrieNode>;
-  /** The same edges for ASCII keys, by code (faster to follow). */
-  readonly ascii: (TrieNode | undefined)[];
-  /** The edge for a space in a term. */
-  spaced: TrieNode | undefined;
-  /** The term ending here: its place in the regex's alternation (lower wins). */
-  rank: number;
-}
+const TRIE = buildTermTrie(TERM_LIST);
 
-/** The edge for a space in a term: one or more whitespace characters. */
-const SPACE = -1;
-
-const newNode = (): TrieNode => ({ next: new Map(), ascii: [], spaced: undefined, rank: Infinity });
-
-function buildTrie(terms: readonly string[]): TrieNode {
-  const root = newNode();
-  const ordered = [...terms].sort((a, b) => b.length - a.length);
-  ordered.forEach((term, rank) => {
-    let node = root;
-    for (let i = 0; i < term.length; i++) {
-      const key = term[i] === ' ' ? SPACE : canonical(term.charCodeAt(i));
-      let child = node.next.get(key);
-      if (!child) {
-        child = newNode();
-        node.next.set(key, child);
-        if (key === SPACE) node.spaced = child;
-        else if (key < 128) {
-          node.ascii[key] = child;
-          // a case-insensitive regex without the unicode flag: a and A are one key
-          if (key >= 65 && key <= 90) node.ascii[key + 32] = child;
-        }
-      }
-      node = child;
-    }
-    if (rank < node.rank) node.rank = rank;
-  });
-  return root;
-}
-
-const CANONICAL = new Map<number, number>();
-
-/** A code unit as a case-insensitive regex without the unicode flag compares it (ECMAScript Canonicalize). */
-function canonical(c: number): number {
-  if (c < 128) return c >= 97 && c <= 122 ? c - 32 : c;
-  let k = CANONICAL.get(c);
-  if (k === undefined) {
-    const upper = String.fromCharCode(c).toUpperCase();
-    k = upper.length !== 1 || upper.charCodeAt(0) < 128 ? c : upper.charCodeAt(0);
-    CANONICAL.set(c, k);
-  }
-  return k;
-}
-
-const LETTER_OR_DIGIT = /[\p{L}\p{N}\p{M}]/u;
-const WORDISH = new Map<number, boolean>();
-
-/** A letter, digit or combining mark (any script): a term neither starts nor ends next to one ("opérée" is a word, "dialyse" in "hémodialyse" is not). */
-function wordChar(c: number): boolean {
-  if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
-  if (Number.isNaN(c)) return false;
-  let w = WORDISH.get(c);
-  if (w === undefined) {
-    w = LETTER_OR_DIGIT.test(String.fromCharCode(c));
-    WORDISH.set(c, w);
-  }
-  return w;
-}
-
-const WHITESPACE = /\s/;
-
-/** \s: the ASCII ones by code, the rest as the regex says. */
-function space(c: number): boolean {
-  if (c === 32 || (c >= 9 && c <= 13)) return true;
-  return c >= 128 && WHITESPACE.test(String.fromCharCode(c));
-}
-
-const TRIE = buildTrie(TERM_LIST);
-
-/** What HEALTH_TERMS finds in `text` (global search), in one pass without backtracking. */
-function dictionaryTerms(text: string, out: HealthTermSpan[]): void {
-  const n = text.length;
-  let prevWord = false;
-  for (let p = 0; p < n; ) {
-    const c = text.charCodeAt(p);
-    const word = wordChar(c);
-    // every term starts with an ASCII letter: a start is a word character after a non-word one
-    if (!word || prevWord) {
-      prevWord = word;
-      p++;
-      continue;
-    }
-    let node: TrieNode | undefined = TRIE;
-    let rank = Infinity;
-    let end = -1;
-    let i = p;
-    while (node) {
-      if (node.rank < rank && wordChar(text.charCodeAt(i - 1)) !== (i < n && wordChar(text.charCodeAt(i)))) {
-        rank = node.rank;
-        end = i;
-      }
-      if (i >= n) break;
-      const k = text.charCodeAt(i);
-      const spaced: TrieNode | undefined = node.spaced !== undefined && space(k) ? node.spaced : undefined;
-      if (spaced) {
-        i++;
-        while (i < n && space(text.charCodeAt(i))) i++;
-        node = spaced;
-      } else {
-        node = k < 128 ? node.ascii[k] : node.next.get(canonical(k));
-        i++;
-      }
-    }
-    if (end < 0) {
-      prevWord = true;
-      p++;
-      continue;
-    }
-    const found = text.slice(p, end);
-    out.push({ index: p, length: end - p, term: found.toLowerCase().replace(/\s+/g, ' ') });
-    prevWord = wordChar(text.charCodeAt(end - 1));
-    p = end;
-  }
-}
-
-const DIGIT_OR_MARK = /[\p{N}\p{M}_]/u;
-const LETTER = /\p{L}/u;
-const LETTERS = new Map<number, boolean>();
-
-/** \p{L} for one code point: the ASCII ones by code, the rest as the regex says. */
-function letter(cp: number): boolean {
-  if (cp < 128) return (cp >= 97 && cp <= 122) || (cp >= 65 && cp <= 90);
-  let l = LETTERS.get(cp);
-  if (l === undefined) {
-    l = LETTER.test(String.fromCodePoint(cp));
-    LETTERS.set(cp, l);
-  }
-  return l;
-}
-
-/** The last character of every medical ending (a, e, s, y, k), as the case-insensitive unicode regex compares it (ſ is s, the Kelvin sign k). */
-function endingLast(c: number): boolean {
-  return c === 97 || c === 65 || c === 101 || c === 69 || c === 115 || c === 83 || c === 121 || c === 89 || c === 107 || c === 75 || c === 0x17f || c === 0x212a;
-}
-
-/**
- * Medical words: whole letter runs (no digit or mark touching them) with a
- * medical ending. The runs are what \p{L}{7,} (global, unicode) finds:
- * maximal runs of seven letters (code points) or more.
- */
-function morphologyTerms(text: string, out: HealthTermSpan[]): void {
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    // the next letter
-    let c = text.charCodeAt(i);
-    let cp = c;
-    let width = 1;
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        cp = (c - 0xd800) * 0x400 + (d - 0xdc00) + 0x10000;
-        width = 2;
-      }
-    }
-    if (!letter(cp)) {
-      i += width;
-      continue;
-    }
-    // the run of letters from here
-    const start = i;
-    let count = 0;
-    while (i < n) {
-      c = text.charCodeAt(i);
-      cp = c;
-      width = 1;
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-        const d = text.charCodeAt(i + 1);
-        if (d >= 0xdc00 && d <= 0xdfff) {
-          cp = (c - 0xd800) * 0x400 + (d - 0xdc00) + 0x10000;
-          width = 2;
-        }
-      }
-      if (!letter(cp)) break;
-      count++;
-      i += width;
-    }
-    if (count < 7 || !endingLast(text.charCodeAt(i - 1))) continue;
-    const before = text[start - 1] ?? '';
-    const after = text[i] ?? '';
-    if ((before && DIGIT_OR_MARK.test(before)) || (after && DIGIT_OR_MARK.test(after))) continue;
-    const word = text.slice(start, i);
-    if (MORPHOLOGY.test(word)) out.push({ index: start, length: i - start, term: word.toLowerCase() });
-  }
-}
-
-/** What HEALTH_LABEL finds (global search): tried where a label and its colon start. */
-function labelTerms(text: string, out: HealthTermSpan[]): void {
-  // ſ and the Kelvin sign are s and k to the unicode regex, not to the fast one: search with the regex itself
-  if (text.includes('\u017f') || text.includes('\u212a')) {
-    for (const m of text.matchAll(HEALTH_LABEL)) out.push({ index: m.index, length: m[0].length, term: labelTerm(m[0]) });
-    return;
-  }
-  LABEL_START.lastIndex = 0;
-  for (let s = LABEL_START.exec(text); s; s = LABEL_START.exec(text)) {
-    HEALTH_LABEL_AT.lastIndex = s.index;
-    const m = HEALTH_LABEL_AT.exec(text);
-    if (!m) {
-      LABEL_START.lastIndex = s.index + 1;
-      continue;
-    }
-    out.push({ index: s.index, length: m[0].length, term: labelTerm(m[0]) });
-    LABEL_START.lastIndex = s.index + m[0].length;
-  }
-  LABEL_START.lastIndex = 0;
-}
-
-const labelTerm = (label: string): string => label.toLowerCase().replace(/\s*:\s*$/, '').replace(/\s+/g, ' ');
-
-export interface HealthTermSpan {
-  readonly index: number;
-  readonly length: number;
-  readonly term: string;
-}
+export type { HealthTermSpan };
 
 const SPANS = {};
 
@@ -343,11 +103,37 @@ export function healthTermSpans(text: string): HealthTermSpan[] {
 }
 
 function findSpans(text: string): HealthTermSpan[] {
+  const dictionary: HealthTermSpan[] = [];
+  const morphology: HealthTermSpan[] = [];
+  const labels: HealthTermSpan[] = [];
+  const units = codeUnits(text);
+  wordTerms(text, units, TRIE, dictionary, morphology);
+  labelTerms(text, units, labels);
+  return inTextOrder(dictionary, morphology, labels);
+}
+
+/**
+ * Three lists, each in the order of the text, merged into one: at the same
+ * place a dictionary term comes first, then a medical word, then a label
+ * (the order a stable sort of the three lists joined gives).
+ */
+function inTextOrder(...lists: HealthTermSpan[][]): HealthTermSpan[] {
   const out: HealthTermSpan[] = [];
-  dictionaryTerms(text, out);
-  morphologyTerms(text, out);
-  labelTerms(text, out);
-  return out.sort((a, b) => a.index - b.index);
+  const next = lists.map(() => 0);
+  for (;;) {
+    let pick = -1;
+    let at = Infinity;
+    lists.forEach((list, k) => {
+      const span = list[next[k] as number];
+      if (span && span.index < at) {
+        at = span.index;
+        pick = k;
+      }
+    });
+    if (pick < 0) return out;
+    out.push((lists[pick] as HealthTermSpan[])[next[pick] as number] as HealthTermSpan);
+    next[pick] = (next[pick] as number) + 1;
+  }
 }
 
 export const healthTermDetector: Detector = {

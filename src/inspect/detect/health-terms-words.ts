@@ -1,0 +1,232 @@
+/**
+ * One pass over a text's code units that finds both kinds of health words
+ * read word by word: the dictionary's terms (a trie walk at each word start)
+ * and medical word formation (the letter runs with a medical ending). Each
+ * unit's class is one table lookup, and a letter run is sliced and tested
+ * with the ending regex only when its last two letters can end one.
+ */
+import { DIGIT_MARK, LETTER, WORD, astralLetterAt, unitClass } from './health-terms-chars.js';
+import { NO_NODE, ROOT, type TermMatch, type TermTrie, childOf, mayGoOn, termFrom } from './health-terms-trie.js';
+
+export interface HealthTermSpan {
+  readonly index: number;
+  readonly length: number;
+  readonly term: string;
+}
+
+/** Ordinary words that share a medical ending. */
+const NOT_MEDICAL = ['academia', 'bohemia', 'empathy', 'sympathy', 'apathy', 'telepathy', 'antipathy', 'nostalgia', 'dichotomy'];
+
+/** Inflammations, removals, incisions, scopes, repairs, diseases, pains and blood conditions, in four languages. */
+const MEDICAL_ENDINGS = [
+  'itis', 'ectomy', 'ectomies', 'otomy', 'ostomy', 'oscopy', 'oscopies', 'plasty', 'pathy', 'algia', 'aemia', 'emia',
+  'ektomie', 'oskopie', 'plastik', 'pathie', 'ämie',
+  'ectomie', 'otomie', 'oscopie', 'plastie', 'émie', 'algie',
+  'ectomía', 'otomía', 'oscopia', 'oscopía', 'plastia', 'patía',
+];
+
+/**
+ * Medical word formation: inflammations, removals, incisions, scopes,
+ * repairs, diseases, pains and blood conditions ("cholecystitis",
+ * "appendectomy", "colonoscopy", "neuropathy", "Gastroskopie",
+ * "colecistectomía"), with the ordinary words that share an ending excluded.
+ */
+export const MORPHOLOGY = new RegExp(`^(?!(?:${NOT_MEDICAL.join('|')})$)\\p{L}{3,}(?:${MEDICAL_ENDINGS.join('|')})$`, 'iu');
+
+/**
+ * A letter as the case-insensitive unicode regex compares it, near enough
+ * to tell whether a word can end in a medical ending: ASCII in lower case,
+ * ſ as s and the Kelvin sign as k (their simple case folding), others in
+ * lower case (Ä, É, Í fold to ä, é, í; nothing else folds to an ending's letter).
+ */
+function folded(c: number): number {
+  if (c < 128) return c >= 65 && c <= 90 ? c + 32 : c;
+  if (c === 0x17f) return 115;
+  if (c === 0x212a) return 107;
+  const lower = String.fromCharCode(c).toLowerCase();
+  return lower.length === 1 ? lower.charCodeAt(0) : c;
+}
+
+/**
+ * The medical endings read backwards, as a flat automaton over folded
+ * letters: state 1 is the start (nothing read), 0 none. ASCII units step by
+ * table (both cases), any other unit by map (folded); ENDS[state] says an
+ * ending has been read.
+ */
+interface EndingAutomaton {
+  readonly ascii: Uint8Array;
+  readonly wide: Map<number, number>;
+  readonly ends: Uint8Array;
+}
+
+function reversedEndings(endings: readonly string[]): EndingAutomaton {
+  const next: Map<number, number>[] = [new Map(), new Map()];
+  const ending = new Set<number>();
+  for (const e of endings) {
+    let state = 1;
+    for (let i = e.length - 1; i >= 0; i--) {
+      const key = folded(e.charCodeAt(i));
+      let child = next[state]?.get(key);
+      if (child === undefined) {
+        child = next.length;
+        next.push(new Map());
+        next[state]?.set(key, child);
+      }
+      state = child;
+    }
+    ending.add(state);
+  }
+  if (next.length > 0xff) throw new Error('too many medical endings for 8-bit states');
+  const ascii = new Uint8Array(next.length * 128);
+  const wide = new Map<number, number>();
+  const ends = new Uint8Array(next.length);
+  next.forEach((edges, state) => {
+    for (const [key, child] of edges) {
+      if (key >= 128) wide.set(state * 0x10000 + key, child);
+      else for (let c = 0; c < 128; c++) if (folded(c) === key) ascii[state * 128 + c] = child;
+    }
+    if (ending.has(state)) ends[state] = 1;
+  });
+  return { ascii, wide, ends };
+}
+
+const ENDINGS = reversedEndings(MEDICAL_ENDINGS);
+
+/** A word's last unit that can end a medical ending: by ASCII code, 128 for any other (tried further). */
+const MAY_END = new Uint8Array(129);
+for (let c = 0; c < 128; c++) MAY_END[c] = ENDINGS.ascii[128 + c] !== 0 ? 1 : 0;
+MAY_END[128] = 1;
+
+/** Whether the letters [start, end) end in a medical ending (as MORPHOLOGY compares letters). */
+function endsMedically(units: Uint16Array, start: number, end: number): boolean {
+  const { ascii, wide, ends } = ENDINGS;
+  let state = 1;
+  for (let i = end - 1; i >= start; i--) {
+    // ſ and the Kelvin sign fold to ASCII letters: step by the table with those
+    const c = (units[i] as number) < 128 ? (units[i] as number) : folded(units[i] as number);
+    state = c < 128 ? (ascii[state * 128 + c] as number) : (wide.get(state * 0x10000 + c) ?? 0);
+    if (state === 0) return false;
+    if (ends[state] !== 0) return true;
+  }
+  return false;
+}
+
+const classAt = (units: Uint16Array, i: number): number => (i >= 0 && i < units.length ? unitClass(units[i] as number) : 0);
+
+/**
+ * A letter run [start, end) of `letters` code points, if it is a medical
+ * word: seven letters or more, no digit, mark or "_" touching it, and a
+ * medical ending (what \p{L}{7,} finds and MORPHOLOGY accepts).
+ */
+function medicalWord(text: string, units: Uint16Array, start: number, end: number, letters: number, out: HealthTermSpan[]): void {
+  if (letters < 7 || !endsMedically(units, start, end)) return;
+  if (((classAt(units, start - 1) | classAt(units, end)) & DIGIT_MARK) !== 0) return;
+  const word = text.slice(start, end);
+  if (MORPHOLOGY.test(word)) out.push({ index: start, length: end - start, term: word.toLowerCase() });
+}
+
+/** Whether every unit of [start, end) is a letter. */
+function lettersOnly(units: Uint16Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((unitClass(units[i] as number) & LETTER) === 0) return false;
+  return true;
+}
+
+const isLowSurrogate = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
+const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+
+/** The letter run (letters as code points, surrogate pairs included) around the letters [start, end): its start, end and number of letters. */
+function letterRunAround(units: Uint16Array, start: number, end: number): { start: number; end: number; letters: number } {
+  let letters = end - start;
+  while (start > 0) {
+    if ((classAt(units, start - 1) & LETTER) !== 0) start--;
+    else if (start > 1 && astralLetterAt(units, start - 2)) start -= 2;
+    else break;
+    letters++;
+  }
+  while (end < units.length) {
+    if ((classAt(units, end) & LETTER) !== 0) end++;
+    else if (astralLetterAt(units, end)) end += 2;
+    else break;
+    letters++;
+  }
+  return { start, end, letters };
+}
+
+/**
+ * The medical words, told one word (a maximal run of word characters) at a
+ * time. A medical word is a whole word of letters: a run of letters inside a
+ * word touches the digit, mark or "_" that splits it, which rules it out.
+ * Only a letter outside the BMP (a surrogate pair, no word character) joins
+ * a word's letters to the next word's; such a run is tried once, from the
+ * first of its words.
+ */
+class MedicalWords {
+  /** The start of the last letter run tried that went on through a surrogate pair. */
+  private lastRun = -1;
+
+  constructor(
+    private readonly text: string,
+    private readonly units: Uint16Array,
+    private readonly out: HealthTermSpan[],
+  ) {}
+
+  /** The word [start, end): seven units or more ending in a, e, s, y, k (or a unit outside ASCII), or next to a surrogate. */
+  word(start: number, end: number): void {
+    const { text, units, out } = this;
+    const joined = (start > 0 && isLowSurrogate(units[start - 1] as number)) || (end < units.length && isHighSurrogate(units[end] as number));
+    if (!joined) {
+      if (endsMedically(units, start, end) && lettersOnly(units, start, end)) medicalWord(text, units, start, end, end - start, out);
+      return;
+    }
+    if (!lettersOnly(units, start, end)) return;
+    const run = letterRunAround(units, start, end);
+    if (run.start !== this.lastRun) medicalWord(text, units, run.start, run.end, run.letters, out);
+    this.lastRun = run.start;
+  }
+}
+
+/**
+ * The dictionary's terms (into `dictionary`, as HEALTH_TERMS finds them in a
+ * global search) and the medical words (into `morphology`), each in the
+ * order of the text, in one pass over the words (maximal runs of word
+ * characters) of `text` (`units`: its code units): at a word's start the
+ * trie is followed while the word can begin a term, and the walk goes on
+ * past the word (spaces, hyphens, more words) only for the words that get to
+ * their end that way. Most words are ruled out as medical words by their
+ * length and last unit, tested without a branch on each.
+ */
+export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dictionary: HealthTermSpan[], morphology: HealthTermSpan[]): void {
+  const n = units.length;
+  const found: TermMatch = { end: 0, term: '' };
+  const medical = new MedicalWords(text, units, morphology);
+  const { ascii, column, width } = trie;
+  // no term starts inside the previous one
+  let resume = 0;
+  // the unit before the word (its gap's last)
+  let before = 0;
+  for (let i = 0; i < n; ) {
+    let c = units[i] as number;
+    if ((unitClass(c) & WORD) === 0) {
+      before = c;
+      i++;
+      continue;
+    }
+    const start = i;
+    let node = start >= resume ? childOf(trie, ROOT, c) : NO_NODE;
+    // follow the trie while the word can begin a term (ASCII edges by table, here, as it is most of the work)
+    for (i++; node !== NO_NODE && i < n; i++) {
+      c = units[i] as number;
+      if ((unitClass(c) & WORD) === 0) break;
+      node = c < 128 ? (ascii[node * width + (column[c] as number)] as number) : childOf(trie, node, c);
+    }
+    // the rest of the word
+    while (i < n && (unitClass(units[i] as number) & WORD) !== 0) i++;
+    if (node !== NO_NODE && mayGoOn(trie, node, units, i) && termFrom(trie, text, units, start, node, i, found)) {
+      dictionary.push({ index: start, length: found.end - start, term: found.term });
+      resume = found.end;
+    }
+    const last = units[i - 1] as number;
+    const after = i < n ? (units[i] as number) : 0;
+    if (((MAY_END[last < 128 ? last : 128] as number) & ((6 - (i - start)) >>> 31)) !== 0 || before >= 0xd800 || after >= 0xd800) medical.word(start, i);
+  }
+}
