@@ -127,6 +127,9 @@ export function mayGoOn(trie: TermTrie, node: number, units: Uint16Array, end: n
   return childOf(trie, node, c) !== 0;
 }
 
+/** Whether a term ends at `node`. */
+export const endsTerm = (trie: TermTrie, node: number): boolean => (trie.rank[node] as number) !== NO_TERM;
+
 /** A term found: where it ends, and what it reads as. */
 export interface TermMatch {
   end: number;

@@ -228,5 +228,8 @@ export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dict
     const last = units[i - 1] as number;
     const after = i < n ? (units[i] as number) : 0;
     if (((MAY_END[last < 128 ? last : 128] as number) & ((6 - (i - start)) >>> 31)) !== 0 || before >= 0xd800 || after >= 0xd800) medical.word(start, i);
+    // the unit after the word is no word character: the gap goes on past it
+    before = after;
+    i++;
   }
 }

@@ -113,26 +113,30 @@ function findSpans(text: string): HealthTermSpan[] {
 }
 
 /**
- * Three lists, each in the order of the text, merged into one: at the same
- * place a dictionary term comes first, then a medical word, then a label
- * (the order a stable sort of the three lists joined gives).
+ * The three lists, each in the order of the text, merged into one: at the
+ * same place a dictionary term comes first, then a medical word, then a
+ * label (the order a stable sort of the three lists joined gives).
  */
-function inTextOrder(...lists: HealthTermSpan[][]): HealthTermSpan[] {
+function inTextOrder(dictionary: HealthTermSpan[], morphology: HealthTermSpan[], labels: HealthTermSpan[]): HealthTermSpan[] {
+  if (morphology.length === 0 && labels.length === 0) return dictionary;
   const out: HealthTermSpan[] = [];
-  const next = lists.map(() => 0);
+  let d = 0;
+  let m = 0;
+  let l = 0;
   for (;;) {
-    let pick = -1;
-    let at = Infinity;
-    lists.forEach((list, k) => {
-      const span = list[next[k] as number];
-      if (span && span.index < at) {
-        at = span.index;
-        pick = k;
-      }
-    });
-    if (pick < 0) return out;
-    out.push((lists[pick] as HealthTermSpan[])[next[pick] as number] as HealthTermSpan);
-    next[pick] = (next[pick] as number) + 1;
+    const a = dictionary[d];
+    const b = morphology[m];
+    const c = labels[l];
+    if (a && (!b || a.index <= b.index) && (!c || a.index <= c.index)) {
+      out.push(a);
+      d++;
+    } else if (b && (!c || b.index <= c.index)) {
+      out.push(b);
+      m++;
+    } else if (c) {
+      out.push(c);
+      l++;
+    } else return out;
   }
 }
 
