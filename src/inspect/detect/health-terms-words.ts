@@ -2,8 +2,8 @@
  * One pass over a text's code units that finds both kinds of health words
  * read word by word: the dictionary's terms (a trie walk at each word start)
  * and medical word formation (the letter runs with a medical ending). Each
- * unit's class is one table lookup, and a letter run is sliced and tested
- * with the ending regex only when its last two letters can end one.
+ * unit's class is one table lookup; a word is sliced and tested with the
+ * ending regex only when it is long enough and ends in a medical ending.
  */
 import { DIGIT_MARK, LETTER, WORD, astralLetterAt, unitClass } from './health-terms-chars.js';
 import { NO_NODE, ROOT, type TermMatch, type TermTrie, childOf, mayGoOn, termFrom } from './health-terms-trie.js';

@@ -4,13 +4,20 @@
  * identifier (name, DOB, MRN, SSN, MBI …) it is, because identifier + health
  * information is what HIPAA protects. `healthTermDetector` finds the terms;
  * `phiNear` decides the combination.
+ *
+ * Three kinds of span: the dictionary's terms (the lists below, matched as
+ * HEALTH_TERMS would match them), medical word formation and field labels.
+ * The text is read once, as code units in a typed array: the words pass
+ * (`health-terms-words.ts`, with the dictionary as a flat trie,
+ * `health-terms-trie.ts`) and the labels, read back from each colon
+ * (`health-terms-labels.ts`); `health-terms-chars.ts` classes the units.
  */
 import { cachedScan } from './scan-cache.js';
 import type { Detector, Finding } from './types.js';
+import { codeUnits } from './health-terms-chars.js';
+import { labelTerms } from './health-terms-labels.js';
 import { buildTermTrie } from './health-terms-trie.js';
 import { type HealthTermSpan, wordTerms } from './health-terms-words.js';
-import { labelTerms } from './health-terms-labels.js';
-import { codeUnits } from './health-terms-chars.js';
 
 const CONDITIONS = [
   'diabetes', 'diabetic', 'hypertension', 'cancer', 'carcinoma', 'leukemia', 'lymphoma', 'melanoma', 'tumor', 'tumour', 'hiv', 'aids', 'hepatitis',
@@ -91,6 +98,7 @@ const TERM_LIST = [...CONDITIONS, ...MEDICATIONS, ...LABS, ...CARE, ...CARE_INTL
 
 export const HEALTH_TERMS = termRegex(TERM_LIST);
 
+/** The same terms, as the words pass follows them. */
 const TRIE = buildTermTrie(TERM_LIST);
 
 export type { HealthTermSpan };
@@ -102,6 +110,7 @@ export function healthTermSpans(text: string): HealthTermSpan[] {
   return [...cachedScan(SPANS, text, findSpans)];
 }
 
+/** The three kinds of span in `text`, in the order of the text. */
 function findSpans(text: string): HealthTermSpan[] {
   const dictionary: HealthTermSpan[] = [];
   const morphology: HealthTermSpan[] = [];
