@@ -734,8 +734,8 @@ function jsonEnd(text: string, start: number, limit: number): number {
 }
 
 const RESOURCE_TYPE = '"resourceType"';
-/** 'urceTy' is searched for (the quote that starts the needle is everywhere in JSON and CSV). */
-const RESOURCE_TYPE_PIECE = 5;
+/** 'Type"' is searched for (the quote that starts the needle is everywhere in JSON and CSV, a capital T is rare). */
+const RESOURCE_TYPE_PIECE = 9;
 
 /** How many of up to `max` white-space characters (\\s) start at `i`. */
 function spaces(text: string, i: number, max: number): number {
