@@ -35,9 +35,10 @@ const GAP = `\n${' '.repeat(100)}\n`;
  * from `offset` on (and checking the rest where they are): V8 searches a
  * string of under seven characters by its first character, a longer one by
  * a skip table that reads mail text several times slower. `offset` picks a
- * piece that starts with a character rare in mail and in the formats. After
- * a few places where the piece is and the needle is not (a text made to be
- * slow), the rest is searched for the whole needle.
+ * piece that starts with a character rare in mail and in the formats. Where
+ * the piece is found more often than once in MISS_SPACING characters without
+ * the needle (a text made to be slow), the rest is searched for the whole
+ * needle.
  */
 function findLiteral(text: string, needle: string, from: number, offset = 0): number {
   const piece = needle.slice(offset, offset + 6);
@@ -46,11 +47,11 @@ function findLiteral(text: string, needle: string, from: number, offset = 0): nu
     const start = at - offset;
     if (start >= from && text.startsWith(needle, start)) return start;
     // no needle starts before start + 1: each start up to here has had its piece looked at
-    if (++misses > MAX_MISSES) return text.indexOf(needle, Math.max(from, start + 1));
+    if (++misses > 16 && misses * MISS_SPACING > at - from) return text.indexOf(needle, Math.max(from, start + 1));
   }
   return -1;
 }
-const MAX_MISSES = 16;
+const MISS_SPACING = 64;
 
 /** Collects the lines, without repeats, up to MAX_LINES. */
 class Lines {
@@ -733,8 +734,8 @@ function jsonEnd(text: string, start: number, limit: number): number {
 }
 
 const RESOURCE_TYPE = '"resourceType"';
-/** 'urceTy' is searched for (the quote that starts the needle is everywhere in JSON and CSV). */
-const RESOURCE_TYPE_PIECE = 5;
+/** 'Type"' is searched for (the quote that starts the needle is everywhere in JSON and CSV, a capital T is rare). */
+const RESOURCE_TYPE_PIECE = 9;
 
 /** How many of up to `max` white-space characters (\\s) start at `i`. */
 function spaces(text: string, i: number, max: number): number {

@@ -58,6 +58,8 @@ for (let c = 0; c < 128; c++) classify(c);
 /** Texts up to this many units are copied into one kept array; longer ones into their own (not kept: a large array would stay for good). */
 const KEPT_UNITS = 1 << 20;
 let kept = new Uint16Array(4096);
+/** The kept array's bytes, for Buffer's write (made once per kept array: a short text's copy costs little more than the write). */
+let keptBytes = Buffer.from(kept.buffer);
 
 /**
  * The UTF-16 code units of `text` in a typed array: reading a unit from it
@@ -67,13 +69,17 @@ let kept = new Uint16Array(4096);
  */
 export function codeUnits(text: string): Uint16Array {
   const n = text.length;
-  let units = kept;
-  if (n > units.length) {
-    units = new Uint16Array(n);
-    if (n <= KEPT_UNITS) kept = units;
+  if (n <= kept.length) {
+    keptBytes.write(text, 0, 'utf16le');
+    return kept.subarray(0, n);
   }
-  Buffer.from(units.buffer, units.byteOffset, units.byteLength).write(text, 0, 'utf16le');
-  return units.subarray(0, n);
+  const units = new Uint16Array(n);
+  Buffer.from(units.buffer).write(text, 0, 'utf16le');
+  if (n <= KEPT_UNITS) {
+    kept = units;
+    keptBytes = Buffer.from(units.buffer);
+  }
+  return units;
 }
 
 const ASTRAL_LETTERS = new Map<number, boolean>();

@@ -5,7 +5,8 @@
  * the label words reversed) instead of searching the whole text with the
  * label regex.
  */
-import { ASCII_WORD, SPACE, canonical, letterAt, unitClass } from './health-terms-chars.js';
+import { ASCII_WORD, SPACE, letterAt, unitClass } from './health-terms-chars.js';
+import { NO_NODE, ROOT, type TermTrie, buildTermTrie, childOf, endsTerm } from './health-terms-trie.js';
 import type { HealthTermSpan } from './health-terms-words.js';
 
 /** The label words (a space: one or more whitespace characters). No label is another one with words in front, so at most one ends at a colon. */
@@ -21,34 +22,22 @@ const HEALTH_LABEL = new RegExp(String.raw`\b(?:${LABEL_WORDS.map((w) => w.repla
 /** What a label match reads as: the label in lower case, single spaces, without its colon. */
 const labelTerm = (label: string): string => label.toLowerCase().replace(/\s*:\s*$/, '').replace(/\s+/g, ' ');
 
-/** A node of the reversed label trie: keys are characters as a case-insensitive regex without the unicode flag compares them, -1 a space. */
-interface LabelNode {
-  readonly next: Map<number, LabelNode>;
-  /** The label ending (read forwards: starting) here, lower case with single spaces. */
-  label: string | undefined;
+/** The label words reversed, in a term trie (keys compared as a case-insensitive regex without the unicode flag compares them, a space one or more whitespace characters). */
+const REVERSED = buildTermTrie(LABEL_WORDS.map(reversed));
+
+/** The label each node of REVERSED ends (read forwards: starts), lower case with single spaces. */
+const LABEL_AT = new Map(LABEL_WORDS.map((word) => [endNode(REVERSED, reversed(word)), labelTerm(word)]));
+
+function reversed(word: string): string {
+  return [...word].reverse().join('');
 }
 
-const SPACE_KEY = -1;
-
-function reversedTrie(words: readonly string[]): LabelNode {
-  const root: LabelNode = { next: new Map(), label: undefined };
-  for (const word of words) {
-    let node = root;
-    for (let i = word.length - 1; i >= 0; i--) {
-      const key = word[i] === ' ' ? SPACE_KEY : canonical(word.charCodeAt(i));
-      let child = node.next.get(key);
-      if (!child) {
-        child = { next: new Map(), label: undefined };
-        node.next.set(key, child);
-      }
-      node = child;
-    }
-    node.label = labelTerm(word);
-  }
-  return root;
+/** The node a word (ASCII, single spaces) leads to from the root. */
+function endNode(trie: TermTrie, word: string): number {
+  let node = ROOT;
+  for (let i = 0; i < word.length; i++) node = word[i] === ' ' ? (trie.spaced[node] as number) : childOf(trie, node, word.charCodeAt(i));
+  return node;
 }
-
-const REVERSED = reversedTrie(LABEL_WORDS);
 
 const spaceAt = (units: Uint16Array, i: number): boolean => i >= 0 && i < units.length && (unitClass(units[i] as number) & SPACE) !== 0;
 
@@ -63,31 +52,33 @@ interface LabelMatch {
  * (no [A-Za-z0-9_] before it); the longest one, as the regex's leftmost search would take.
  */
 function labelEndingAt(text: string, units: Uint16Array, end: number, found: LabelMatch): boolean {
-  let node: LabelNode | undefined = REVERSED;
+  let node = ROOT;
   let start = -1;
-  // every character taken by an ASCII edge or a space: the match reads as the node's label
-  let plain = true;
-  let term = '';
-  for (let i = end - 1; node; ) {
-    if (node.label !== undefined && (i < 0 || (unitClass(units[i] as number) & ASCII_WORD) === 0)) {
+  let at = ROOT;
+  for (let i = end - 1; node !== NO_NODE; ) {
+    if (endsTerm(REVERSED, node) && (i < 0 || (unitClass(units[i] as number) & ASCII_WORD) === 0)) {
       start = i + 1;
-      term = plain ? node.label : labelTerm(text.slice(start, end));
+      at = node;
     }
     if (i < 0) break;
-    const k = units[i] as number;
-    const spaced: LabelNode | undefined = spaceAt(units, i) ? node.next.get(SPACE_KEY) : undefined;
-    if (spaced) {
+    const spaced = REVERSED.spaced[node] as number;
+    if (spaced !== NO_NODE && spaceAt(units, i)) {
       while (spaceAt(units, i)) i--;
       node = spaced;
       continue;
     }
-    if (k >= 128) plain = false;
-    node = node.next.get(canonical(k));
+    node = childOf(REVERSED, node, units[i] as number);
     i--;
   }
   if (start < 0) return false;
   found.start = start;
-  found.term = term;
+  // written in ASCII (and spaces), the match reads as the label; else as the regex's match would
+  found.term = asciiOrSpace(units, start, end) ? (LABEL_AT.get(at) as string) : labelTerm(text.slice(start, end));
+  return true;
+}
+
+function asciiOrSpace(units: Uint16Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((units[i] as number) >= 128 && (unitClass(units[i] as number) & SPACE) === 0) return false;
   return true;
 }
 

@@ -26,6 +26,12 @@ export interface TermTrie {
   readonly rank: Int32Array;
   /** The term ending at a node, lower case with single spaces: what a match written in ASCII reads as. */
   readonly term: readonly string[];
+  /**
+   * The node three ASCII edges from the root lead to, by their columns
+   * (`(a * width + b) * width + c`): most words begin with three ASCII
+   * letters, and one lookup here takes the walk past them.
+   */
+  readonly starts: Uint16Array;
 }
 
 const NO_TERM = 0x7fffffff;
@@ -100,7 +106,21 @@ function flatten(nodes: readonly BuildNode[]): TermTrie {
       else wide.set(id * 0x10000 + key, child);
     }
   });
-  return { ascii, column, width, wide, spaced, rank, term };
+  return { ascii, column, width, wide, spaced, rank, term, starts: threeSteps(ascii, width) };
+}
+
+function threeSteps(ascii: Uint16Array, width: number): Uint16Array {
+  const starts = new Uint16Array(width * width * width);
+  for (let a = 1; a < width; a++) {
+    const x = ascii[ROOT * width + a] as number;
+    if (x === NO_NODE) continue;
+    for (let b = 1; b < width; b++) {
+      const y = ascii[x * width + b] as number;
+      if (y === NO_NODE) continue;
+      for (let c = 1; c < width; c++) starts[(a * width + b) * width + c] = ascii[y * width + c] as number;
+    }
+  }
+  return starts;
 }
 
 const wordAt = (units: Uint16Array, i: number): boolean => i >= 0 && i < units.length && (unitClass(units[i] as number) & WORD) !== 0;
@@ -126,6 +146,9 @@ export function mayGoOn(trie: TermTrie, node: number, units: Uint16Array, end: n
   if ((trie.spaced[node] as number) !== 0 && (unitClass(c) & SPACE) !== 0) return true;
   return childOf(trie, node, c) !== 0;
 }
+
+/** Whether a term ends at `node`. */
+export const endsTerm = (trie: TermTrie, node: number): boolean => (trie.rank[node] as number) !== NO_TERM;
 
 /** A term found: where it ends, and what it reads as. */
 export interface TermMatch {

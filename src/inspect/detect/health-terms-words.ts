@@ -2,8 +2,8 @@
  * One pass over a text's code units that finds both kinds of health words
  * read word by word: the dictionary's terms (a trie walk at each word start)
  * and medical word formation (the letter runs with a medical ending). Each
- * unit's class is one table lookup, and a letter run is sliced and tested
- * with the ending regex only when its last two letters can end one.
+ * unit's class is one table lookup; a word is sliced and tested with the
+ * ending regex only when it is long enough and ends in a medical ending.
  */
 import { DIGIT_MARK, LETTER, WORD, astralLetterAt, unitClass } from './health-terms-chars.js';
 import { NO_NODE, ROOT, type TermMatch, type TermTrie, childOf, mayGoOn, termFrom } from './health-terms-trie.js';
@@ -199,7 +199,7 @@ export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dict
   const n = units.length;
   const found: TermMatch = { end: 0, term: '' };
   const medical = new MedicalWords(text, units, morphology);
-  const { ascii, column, width } = trie;
+  const { ascii, column, width, starts } = trie;
   // no term starts inside the previous one
   let resume = 0;
   // the unit before the word (its gap's last)
@@ -212,9 +212,19 @@ export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dict
       continue;
     }
     const start = i;
-    let node = start >= resume ? childOf(trie, ROOT, c) : NO_NODE;
+    let node = NO_NODE;
+    i++;
+    if (start >= resume) {
+      // three ASCII word characters (most words begin so): one lookup takes the walk past them
+      const b = i < n ? (units[i] as number) : 0;
+      const d = i + 1 < n ? (units[i + 1] as number) : 0;
+      if ((c | b | d) < 128 && (unitClass(b) & unitClass(d) & WORD) !== 0) {
+        node = starts[((column[c] as number) * width + (column[b] as number)) * width + (column[d] as number)] as number;
+        i += 2;
+      } else node = childOf(trie, ROOT, c);
+    }
     // follow the trie while the word can begin a term (ASCII edges by table, here, as it is most of the work)
-    for (i++; node !== NO_NODE && i < n; i++) {
+    for (; node !== NO_NODE && i < n; i++) {
       c = units[i] as number;
       if ((unitClass(c) & WORD) === 0) break;
       node = c < 128 ? (ascii[node * width + (column[c] as number)] as number) : childOf(trie, node, c);
@@ -228,5 +238,8 @@ export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dict
     const last = units[i - 1] as number;
     const after = i < n ? (units[i] as number) : 0;
     if (((MAY_END[last < 128 ? last : 128] as number) & ((6 - (i - start)) >>> 31)) !== 0 || before >= 0xd800 || after >= 0xd800) medical.word(start, i);
+    // the unit after the word is no word character: the gap goes on past it
+    before = after;
+    i++;
   }
 }

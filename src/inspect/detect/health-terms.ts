@@ -4,13 +4,20 @@
  * identifier (name, DOB, MRN, SSN, MBI …) it is, because identifier + health
  * information is what HIPAA protects. `healthTermDetector` finds the terms;
  * `phiNear` decides the combination.
+ *
+ * Three kinds of span: the dictionary's terms (the lists below, matched as
+ * HEALTH_TERMS would match them), medical word formation and field labels.
+ * The text is read once, as code units in a typed array: the words pass
+ * (`health-terms-words.ts`, with the dictionary as a flat trie,
+ * `health-terms-trie.ts`) and the labels, read back from each colon
+ * (`health-terms-labels.ts`); `health-terms-chars.ts` classes the units.
  */
 import { cachedScan } from './scan-cache.js';
 import type { Detector, Finding } from './types.js';
+import { codeUnits } from './health-terms-chars.js';
+import { labelTerms } from './health-terms-labels.js';
 import { buildTermTrie } from './health-terms-trie.js';
 import { type HealthTermSpan, wordTerms } from './health-terms-words.js';
-import { labelTerms } from './health-terms-labels.js';
-import { codeUnits } from './health-terms-chars.js';
 
 const CONDITIONS = [
   'diabetes', 'diabetic', 'hypertension', 'cancer', 'carcinoma', 'leukemia', 'lymphoma', 'melanoma', 'tumor', 'tumour', 'hiv', 'aids', 'hepatitis',
@@ -91,6 +98,7 @@ const TERM_LIST = [...CONDITIONS, ...MEDICATIONS, ...LABS, ...CARE, ...CARE_INTL
 
 export const HEALTH_TERMS = termRegex(TERM_LIST);
 
+/** The same terms, as the words pass follows them. */
 const TRIE = buildTermTrie(TERM_LIST);
 
 export type { HealthTermSpan };
@@ -102,6 +110,7 @@ export function healthTermSpans(text: string): HealthTermSpan[] {
   return [...cachedScan(SPANS, text, findSpans)];
 }
 
+/** The three kinds of span in `text`, in the order of the text. */
 function findSpans(text: string): HealthTermSpan[] {
   const dictionary: HealthTermSpan[] = [];
   const morphology: HealthTermSpan[] = [];
@@ -113,26 +122,30 @@ function findSpans(text: string): HealthTermSpan[] {
 }
 
 /**
- * Three lists, each in the order of the text, merged into one: at the same
- * place a dictionary term comes first, then a medical word, then a label
- * (the order a stable sort of the three lists joined gives).
+ * The three lists, each in the order of the text, merged into one: at the
+ * same place a dictionary term comes first, then a medical word, then a
+ * label (the order a stable sort of the three lists joined gives).
  */
-function inTextOrder(...lists: HealthTermSpan[][]): HealthTermSpan[] {
+function inTextOrder(dictionary: HealthTermSpan[], morphology: HealthTermSpan[], labels: HealthTermSpan[]): HealthTermSpan[] {
+  if (morphology.length === 0 && labels.length === 0) return dictionary;
   const out: HealthTermSpan[] = [];
-  const next = lists.map(() => 0);
+  let d = 0;
+  let m = 0;
+  let l = 0;
   for (;;) {
-    let pick = -1;
-    let at = Infinity;
-    lists.forEach((list, k) => {
-      const span = list[next[k] as number];
-      if (span && span.index < at) {
-        at = span.index;
-        pick = k;
-      }
-    });
-    if (pick < 0) return out;
-    out.push((lists[pick] as HealthTermSpan[])[next[pick] as number] as HealthTermSpan);
-    next[pick] = (next[pick] as number) + 1;
+    const a = dictionary[d];
+    const b = morphology[m];
+    const c = labels[l];
+    if (a && (!b || a.index <= b.index) && (!c || a.index <= c.index)) {
+      out.push(a);
+      d++;
+    } else if (b && (!c || b.index <= c.index)) {
+      out.push(b);
+      m++;
+    } else if (c) {
+      out.push(c);
+      l++;
+    } else return out;
   }
 }
 

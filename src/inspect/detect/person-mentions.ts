@@ -195,32 +195,40 @@ function staff(text: string, index: number, length: number): boolean {
 const ROLE_AFTER =
   /^[ \t]*(?:,|[–—-]|\||\()[ \t]*(?:[\p{L}&]+[ \t]+){0,3}(?:hr|human\s+resources|recruit\w*|talent|director|manager|coordinator|educator|navigator|supervisor|specialist|officer|assistant|secretary|administrator|chair|chief|head|lead|president|physician|nurse|rn|np|md|pharmacist|therapist|dietitian|social\s+worker|personalabteilung|abteilung|leitung|sekretariat|recursos\s+humanos|rrhh|ressources\s+humaines|secrétariat|responsable|directeur|directrice|jefe|jefa)\b/iu;
 
+const DASH_OR_COLON = /^[ \t]*[—–:-][ \t]/;
+
 /** A name followed by a dash or colon and, on the same line, health information ("Tomás Herrera — potassium 6.1"). */
 function findingAfter(text: string, end: number): boolean {
   const line = text.slice(end, Math.min(text.length, end + 80)).split('\n')[0] ?? '';
-  if (!/^[ \t]*[—–:-][ \t]/.test(line)) return false;
+  if (!DASH_OR_COLON.test(line)) return false;
   return healthTermSpans(line).length > 0;
 }
+
+const HONORIFIC_WORD = /^\S+\s+/;
 
 function honorificNames(text: string): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   eachMatch(text, HONORIFIC_NAME, (m) => {
-    const name = m[0].replace(/^\S+\s+/, '');
+    const name = m[0].replace(HONORIFIC_WORD, '');
     if (personLike(name) && !staff(text, m.index, m[0].length)) out.push({ kind: 'honorific-name', index: m.index, length: m[0].length });
   });
   return out;
 }
 
+/** A capitalised word before a name of two words or more ("Dear Maria Alvarez"). */
+const LEAD_WORD = /^(?:\p{Lu}\p{Ll}+[ \t]+)(?=\p{Lu}\p{Ll}+[ \t]+\p{Lu})/u;
+const POSSESSIVE = /['’]s$/;
+
 function proseNames(text: string, addresses: OrderedSpans<Span>, taken: OverlapIndex): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   eachMatch(text, CANDIDATE_NAME, (m) => {
     // "Dear Maria Alvarez", "Yesterday Wei Zhang": the name starts after the ordinary word
-    const lead = /^(?:\p{Lu}\p{Ll}+[ \t]+)(?=\p{Lu}\p{Ll}+[ \t]+\p{Lu})/u.exec(m[0]);
+    const lead = LEAD_WORD.exec(m[0]);
     const skip = lead && LEAD_WORDS.has(lead[0].trim().toLowerCase()) && personLike(m[0].slice(lead[0].length)) ? lead[0].length : 0;
     const name = m[0].slice(skip);
     const index = m.index + skip;
     // "Mensah's biopsy": the possessive is a cue, not part of the name
-    const length = name.length - (/['’]s$/.test(name) ? 2 : 0);
+    const length = name.length - (POSSESSIVE.test(name) ? 2 : 0);
     if (taken.overlaps(index, length)) return;
     if (!personLike(name) || staff(text, index, length)) return;
     const before = text.slice(Math.max(0, index - 40), index);
@@ -276,7 +284,8 @@ function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses:
 
 /** A home address right after the name (same or next line) or right before it ("14 Elm Street (Maria Alvarez)"), with nothing of the organisation between. */
 function addressNear(text: string, addresses: OrderedSpans<Span>, start: number, end: number): Span | undefined {
-  const close = (between: string): boolean => (between.match(/\n/g)?.length ?? 0) <= 1 && !ORG_LINE.test(between);
+  // at most one line break between, and nothing of the organisation
+  const close = (between: string): boolean => between.indexOf('\n', between.indexOf('\n') + 1) < 0 && !ORG_LINE.test(between);
   const after = addresses.firstStartingIn(end, end + 60, (a) => close(text.slice(end, a.index)));
   if (after) return after;
   return addresses.firstEndingIn(start - 40, start, (a) => close(text.slice(a.index + a.length, start)));
