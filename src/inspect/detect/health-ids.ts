@@ -3,10 +3,11 @@
  * numbers (check digit), Medicare Beneficiary Identifiers (CMS format).
  */
 import { deaValid, npiValid } from './checksums.js';
-import { patternDetector } from './pattern-detector.js';
+import { runLengths, runsOfLength, type StartFinder } from './digit-runs.js';
+import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { maskValue } from './types.js';
 
-export const npiDetector = patternDetector({
+export const npiSpec: PatternSpec = {
   id: 'npi',
   category: 'NPI',
   pattern: /(?<!\d)[12]\d{9}(?!\d)/g,
@@ -16,10 +17,28 @@ export const npiDetector = patternDetector({
   keywords: /\b(npi|nppes|national\s+provider|provider\s+(id|identifier|number)|(?:rendering|referring|ordering|attending|billing|supervising|servicing)\s+(?:provider|physician|practitioner|clinician)|prescriber|physician|practitioner)\b/i,
   // a valid-looking 10-digit number without context is as often a phone number
   validatedConfidence: 'low',
+  // ten digits with no digit on either side: a whole run of ten
+  starts: runsOfLength(runLengths(10)),
   mask: (v) => `NPI ${maskValue(v)}`,
-});
+};
+export const npiDetector = patternDetector(npiSpec);
 
-export const deaDetector = patternDetector({
+/**
+ * Where a DEA number can start: its seven digits end at a word boundary, so
+ * they end a run; the run is those seven (two letters before it) or eight
+ * (the second character a 9, one letter before it).
+ */
+const DEA_STARTS: StartFinder = (runs, _text, at) => {
+  const { start, end } = runs;
+  const selected = runs.select(runLengths(7, 8));
+  for (let k = 0; k < selected.length; k++) {
+    const i = selected[k] as number;
+    const s = start[i] as number;
+    at(s - ((end[i] as number) - s === 7 ? 2 : 1));
+  }
+};
+
+export const deaSpec: PatternSpec = {
   id: 'dea',
   category: 'DEA',
   pattern: /\b[A-Za-z][A-Za-z9]\d{7}\b/g,
@@ -30,15 +49,28 @@ export const deaDetector = patternDetector({
   // two letters and seven digits is also the shape of record and member numbers ("MR1234567"):
   // one in ten passes the check digit by chance, so without a keyword it stays low
   validatedConfidence: 'low',
+  starts: DEA_STARTS,
   mask: (v) => `DEA ${maskValue(v, 3)}`,
-});
+};
+export const deaDetector = patternDetector(deaSpec);
 
 /** CMS MBI: C A AN N A AN N A A N N; letters exclude S, L, O, I, B, Z; dashes optional. */
 const A = '[AC-HJKMNP-RT-Y]';
 const AN = '[AC-HJKMNP-RT-Y0-9]';
 export const MBI_PATTERN = new RegExp(`\\b[1-9]${A}${AN}\\d-?${A}${AN}\\d-?${A}${A}\\d\\d\\b`, 'g');
 
-export const mbiDetector = patternDetector({
+/** Where an MBI can start: its first digit starts a run (a word boundary before it) of one digit, a capital letter after it. */
+const MBI_STARTS: StartFinder = (runs, text, at) => {
+  const { start } = runs;
+  const selected = runs.select(runLengths(1));
+  for (let k = 0; k < selected.length; k++) {
+    const s = start[selected[k] as number] as number;
+    const after = text.charCodeAt(s + 1);
+    if (after >= 65 && after <= 90) at(s);
+  }
+};
+
+export const mbiSpec: PatternSpec = {
   id: 'medicare-mbi',
   category: 'MEDICARE_MBI',
   pattern: MBI_PATTERN,
@@ -46,6 +78,8 @@ export const mbiDetector = patternDetector({
   // the 11-character format (upper case, restricted letters) is itself the check
   validate: (v) => v.length === 11,
   validatorName: 'CMS MBI format',
+  starts: MBI_STARTS,
   keywords: /\b(medicare|mbi|beneficiary|cms)\b/i,
   mask: (v) => `MBI ${maskValue(v, 4)}`,
-});
+};
+export const mbiDetector = patternDetector(mbiSpec);

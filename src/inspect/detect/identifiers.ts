@@ -4,7 +4,8 @@
  * evidence only.
  */
 import { abaValid, luhnValid } from './checksums.js';
-import { patternDetector } from './pattern-detector.js';
+import { runLengths, runLengthsFrom, runsOfLength, type StartFinder } from './digit-runs.js';
+import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { maskValue } from './types.js';
 
 const digitsOf = (s: string): string => s.replace(/\D/g, '');
@@ -29,9 +30,25 @@ export function itinValid(digits: string): boolean {
 /** Labels that say a number is an order, invoice, tracking … number, not an identifier of a person. */
 export const OTHER_NUMBER_LABEL = /\b(order|invoice|inv|ref|reference|confirmation|tracking|ticket|case|po|part|item|sku|serial|model|claim|batch|lot)\b\s*(?:number|no\.?|num|#|id)?\s*[#:.-]?\s*$/i;
 
+/**
+ * Where an SSN or ITIN can start: its first digit has no digit before it, so
+ * it starts a run of digits; the run is all nine (no separator) or the first
+ * three, followed by the dash or space.
+ */
+const NINE_OR_THREE_THEN_SEPARATOR: StartFinder = (runs, text, at) => {
+  const { start, end } = runs;
+  const selected = runs.select(runLengths(3, 9));
+  for (let k = 0; k < selected.length; k++) {
+    const i = selected[k] as number;
+    const e = end[i] as number;
+    const after = text.charCodeAt(e);
+    if (e - (start[i] as number) === 9 || after === 45 || after === 32) at(start[i] as number);
+  }
+};
+
 const SSN_WORDS = /(?:\bss#|\b(?:ssn|ssa|social[\s-]*security|soc\.?\s*sec|taxpayer|tax\s*id|tin)\b)/i;
 
-export const ssnDetector = patternDetector({
+export const ssnSpec: PatternSpec = {
   id: 'us-ssn',
   category: 'SSN',
   // dashed or spaced form, or nine digits in a row (only with a keyword)
@@ -42,10 +59,12 @@ export const ssnDetector = patternDetector({
   keywords: SSN_WORDS,
   keywordRequired: (m) => m[2] === '',
   notAfter: OTHER_NUMBER_LABEL,
+  starts: NINE_OR_THREE_THEN_SEPARATOR,
   mask: (v) => `SSN ***-**-${v.slice(5)}`,
-});
+};
+export const ssnDetector = patternDetector(ssnSpec);
 
-export const itinDetector = patternDetector({
+export const itinSpec: PatternSpec = {
   id: 'us-itin',
   category: 'ITIN',
   pattern: /(?<![\d-])(9\d{2})([- ]?)(\d{2})\2(\d{4})(?![\d-])/g,
@@ -55,8 +74,10 @@ export const itinDetector = patternDetector({
   keywords: /\b(itin|individual\s+taxpayer|tax\s*id|taxpayer)\b/i,
   keywordRequired: (m) => m[2] === '',
   notAfter: OTHER_NUMBER_LABEL,
+  starts: NINE_OR_THREE_THEN_SEPARATOR,
   mask: (v) => `ITIN ***-**-${v.slice(5)}`,
-});
+};
+export const itinDetector = patternDetector(itinSpec);
 
 /** Issuer identification ranges of the major networks, with their lengths. */
 export function cardNetwork(digits: string): string | undefined {
@@ -71,18 +92,45 @@ export function cardNetwork(digits: string): string | undefined {
   return undefined;
 }
 
-export const paymentCardDetector = patternDetector({
+/** Card numbers have 13 to 19 digits. */
+const CARD_MIN_DIGITS = 13;
+
+/**
+ * Where a card number can start: at a run of digits (no digit before it)
+ * that, with the runs each joined to the last by one space or dash, holds at
+ * least 13 digits.
+ */
+const CARD_STARTS: StartFinder = (runs, text, at) => {
+  const { count, start, end } = runs;
+  for (let i = 0; i < count; i++) {
+    let digits = (end[i] as number) - (start[i] as number);
+    for (let j = i; digits < CARD_MIN_DIGITS && j + 1 < count && joinedByOneSeparator(runs, text, j); j++) digits += (end[j + 1] as number) - (start[j + 1] as number);
+    if (digits >= CARD_MIN_DIGITS) at(start[i] as number);
+  }
+};
+
+/** Run `j + 1` follows run `j` after exactly one space or dash. */
+function joinedByOneSeparator(runs: { readonly start: Int32Array; readonly end: Int32Array }, text: string, j: number): boolean {
+  const e = runs.end[j] as number;
+  if (runs.start[j + 1] !== e + 1) return false;
+  const c = text.charCodeAt(e);
+  return c === 32 || c === 45;
+}
+
+export const paymentCardSpec: PatternSpec = {
   id: 'payment-card',
   category: 'PAYMENT_CARD',
   pattern: /(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])/g,
   value: (m) => digitsOf(m[0]),
   validate: (d) => cardNetwork(d) !== undefined && luhnValid(d),
   validatorName: 'card network number range and Luhn checksum',
+  starts: CARD_STARTS,
   keywords: /\b(card|credit|debit|visa|mastercard|master\s*card|amex|american\s+express|discover|cvv|cvc|exp(iry|iration)?)\b/i,
   mask: (d) => `Card ${'*'.repeat(d.length - 4).replace(/(.{4})/g, '$1 ').trim()} ${d.slice(-4)}`.replace(/\s+/g, ' '),
-});
+};
+export const paymentCardDetector = patternDetector(paymentCardSpec);
 
-export const abaRoutingDetector = patternDetector({
+export const abaRoutingSpec: PatternSpec = {
   id: 'aba-routing',
   category: 'ABA_ROUTING',
   pattern: /(?<!\d)\d{9}(?!\d)/g,
@@ -91,10 +139,13 @@ export const abaRoutingDetector = patternDetector({
   // "routing" alone also labels freight and call routing codes: the bank words around it decide
   keywords: /\b(aba|rtn|routing\s*(?:number|no\.?|#|\/\s*transit)|routing\s+transit|transit\s*(?:number|no\.?)|bank(?:ing)?|wire|ach|direct\s+deposit)\b/i,
   keywordRequired: true,
+  // nine digits with no digit on either side: a whole run of nine
+  starts: runsOfLength(runLengths(9)),
   mask: (v) => `ABA ${maskValue(v)}`,
-});
+};
+export const abaRoutingDetector = patternDetector(abaRoutingSpec);
 
-export const bankAccountDetector = patternDetector({
+export const bankAccountSpec: PatternSpec = {
   id: 'bank-account',
   category: 'BANK_ACCOUNT',
   // not the digits of an alphanumeric id ("V971606835"), nor a number labelled as something else ("NPI: …", "Patient acct: …")
@@ -102,5 +153,8 @@ export const bankAccountDetector = patternDetector({
   keywords: /\b(account\s*(no\.?|number|#)|acct\.?\s*(no\.?|#)?|checking|savings|iban|bank\s+account)\b/i,
   keywordRequired: true,
   window: 40,
+  // no digit on either side: a whole run of 6 to 17 digits
+  starts: runsOfLength(runLengthsFrom(6, 17)),
   mask: (v) => `Account ${maskValue(v)}`,
-});
+};
+export const bankAccountDetector = patternDetector(bankAccountSpec);

@@ -8,7 +8,8 @@
  * A detector may require the keyword (a bare 9-digit number is not an SSN
  * without context); matches without it are then ignored.
  */
-import { keywordAround, keywordNear } from './proximity.js';
+import { digitRuns, type StartFinder } from './digit-runs.js';
+import { DEFAULT_WINDOW, keywordAround, textAround } from './proximity.js';
 import { cachedScan } from './scan-cache.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding, type MatchExplanation } from './types.js';
 
@@ -54,6 +55,14 @@ export interface PatternSpec {
    * side (`\b`). Only the stretches around the anchors are searched.
    */
   readonly anchored?: { readonly anchor: RegExp; readonly before: number; readonly after: number };
+  /**
+   * Where matches can start (a speed-up that changes nothing found): given the
+   * text's runs of ASCII digits (found once per text for all detectors), it
+   * names, in increasing order, every place where `pattern` can match (more
+   * places do no harm, fewer lose matches). `pattern` is then tried only
+   * there, in the whole text (sticky), never searched for.
+   */
+  readonly starts?: StartFinder;
 }
 
 const MAX_EVIDENCE = 3;
@@ -66,28 +75,18 @@ interface Accepted {
   readonly confidence: Confidence;
 }
 
-/** The global form of a spec's pattern, compiled once per spec. */
-const GLOBAL = new WeakMap<PatternSpec, RegExp>();
-
-function globalPattern(spec: PatternSpec): RegExp {
-  let re = GLOBAL.get(spec);
-  if (!re) {
-    re = new RegExp(spec.pattern.source, spec.pattern.flags.includes('g') ? spec.pattern.flags : `${spec.pattern.flags}g`);
-    GLOBAL.set(spec, re);
-  }
-  return re;
+/** A spec's pattern compiled once: the global search, the sticky try at one place, and the key its matches are shared under. */
+interface Compiled {
+  readonly spec: PatternSpec;
+  readonly global: RegExp;
+  readonly sticky: RegExp;
+  readonly shared: object;
 }
 
-/** The sticky form of a spec's pattern: the match at one place, as the global search finds it there. */
-const STICKY = new WeakMap<PatternSpec, RegExp>();
-
-function stickyPattern(spec: PatternSpec): RegExp {
-  let re = STICKY.get(spec);
-  if (!re) {
-    re = new RegExp(spec.pattern.source, `${spec.pattern.flags.replace(/[gy]/g, '')}y`);
-    STICKY.set(spec, re);
-  }
-  return re;
+function compile(spec: PatternSpec): Compiled {
+  const { source, flags } = spec.pattern;
+  const global = new RegExp(source, flags.includes('g') ? flags : `${flags}g`);
+  return { spec, global, sticky: new RegExp(source, `${flags.replace(/[gy]/g, '')}y`), shared: sharedKey(global) };
 }
 
 /** One key per pattern (source and flags): specs sharing a pattern share its matches within a verdict. */
@@ -103,17 +102,16 @@ function sharedKey(re: RegExp): object {
   return key;
 }
 
-const DIGIT = /[0-9]/g;
 /** Runs closer than this are searched together (fewer, longer searches). */
 const JOIN_GAP = 256;
 
 /** Stretches to search, added in order: those closer than JOIN_GAP are searched as one (fewer, longer searches). */
-function stretchJoiner(search: (start: number, end: number) => void): { add(start: number, end: number): void; flush(): void } {
+function stretchJoiner(search: (start: number, end: number) => void, gap = JOIN_GAP): { add(start: number, end: number): void; flush(): void } {
   let segStart = -1;
   let segEnd = -1;
   return {
     add(start, end) {
-      if (segStart >= 0 && start - segEnd <= JOIN_GAP) {
+      if (segStart >= 0 && start - segEnd <= gap) {
         segEnd = Math.max(segEnd, end);
         return;
       }
@@ -131,11 +129,11 @@ function stretchJoiner(search: (start: number, end: number) => void): { add(star
 function matchesWithin(re: RegExp, within: NonNullable<PatternSpec['within']>, text: string, each: (m: RegExpExecArray) => void): void {
   const { inRun, digits } = within;
   const n = text.length;
-  // the text from one character before the first run to one after the last: the pattern sees there all it looks at
+  // the run with one character on each side: the pattern sees there all it looks at
   const search = (start: number, end: number): void => {
     const from = Math.max(0, start - 1);
     const part = text.slice(from, Math.min(n, end + 1));
-    re.lastIndex = 0;
+    re.lastIndex = start - from;
     for (let m = re.exec(part); m; m = re.exec(part)) {
       const at = re.lastIndex;
       m.index += from;
@@ -143,27 +141,40 @@ function matchesWithin(re: RegExp, within: NonNullable<PatternSpec['within']>, t
       re.lastIndex = at;
     }
   };
-  const stretches = stretchJoiner(search);
-  DIGIT.lastIndex = 0;
-  for (let d = DIGIT.exec(text); d; d = DIGIT.exec(text)) {
-    // the run around this digit (the last run ended before it)
-    let start = d.index;
+  // each run alone: the pattern is slow, and most of the text between runs holds none of its matches
+  const stretches = stretchJoiner(search, 0);
+  const { count, start: runStart, end: runEnd } = digitRuns(text);
+  for (let i = 0; i < count; ) {
+    // the run around this digit run (the last run ended before it), and the digit runs inside it
+    let start = runStart[i] as number;
     while (start > 0 && inRun(text.charCodeAt(start - 1))) start--;
-    let end = d.index;
-    let count = 0;
-    for (let i = start; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (!inRun(c)) break;
-      if (c >= 48 && c <= 57) count++;
-      end = i + 1;
+    let end = start;
+    let found = 0;
+    for (;;) {
+      if (i < count && runStart[i] === end) {
+        end = runEnd[i] as number;
+        found += end - (runStart[i] as number);
+        i++;
+      } else if (end < n && inRun(text.charCodeAt(end))) end++;
+      else break;
     }
-    DIGIT.lastIndex = end;
-    // runs close together are searched as one stretch (the pattern matches nowhere between them)
-    if (count >= digits) stretches.add(start, end);
+    if (found >= digits) stretches.add(start, end);
   }
-  DIGIT.lastIndex = 0;
   stretches.flush();
   re.lastIndex = 0;
+}
+
+/** Tries the sticky `at` at each place `starts` names (skipping those inside the last match): what the global search finds. */
+function matchesAtStarts(at: RegExp, starts: StartFinder, text: string, each: (m: RegExpExecArray) => void): void {
+  let from = 0;
+  starts(digitRuns(text), text, (index) => {
+    if (index < from) return;
+    at.lastIndex = index;
+    const m = at.exec(text);
+    from = m ? index + Math.max(1, m[0].length) : index + 1;
+    if (m) each(m);
+  });
+  at.lastIndex = 0;
 }
 
 /**
@@ -208,60 +219,87 @@ function matchesAnchored(re: RegExp, sticky: RegExp, anchored: NonNullable<Patte
   re.lastIndex = 0;
 }
 
-function scanText(spec: PatternSpec, text: string): Accepted[] {
+/**
+ * A match to judge; specs sharing a pattern (and so its matches) share it,
+ * with the text around it once built for a window.
+ */
+interface Candidate {
+  readonly m: RegExpExecArray;
+  around?: string | undefined;
+  aroundWindow?: number | undefined;
+}
+
+/** The text around a candidate for `window` (built once per window: the specs sharing the candidate test the same text). */
+function around(text: string, c: Candidate, window: number): string {
+  if (c.around === undefined || c.aroundWindow !== window) {
+    c.around = textAround(text, c.m.index, c.m[0].length, window);
+    c.aroundWindow = window;
+  }
+  return c.around;
+}
+
+function keywordIn(keywords: RegExp, around: string): boolean {
+  keywords.lastIndex = 0;
+  return keywords.test(around);
+}
+
+/** Judges one match: the validator, the keyword rules and the labels that say it is something else; the accepted ones go to `out`. */
+function judge(spec: PatternSpec, text: string, c: Candidate, out: Accepted[]): void {
+  const { m } = c;
+  const value = spec.value ? spec.value(m) : m[0];
+  if (spec.validate && !spec.validate(value)) return;
+  const window = spec.window ?? DEFAULT_WINDOW;
+  const near = spec.keywords ? keywordIn(spec.keywords, around(text, c, window)) : false;
+  const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m) : spec.keywordRequired === true;
+  if (required && !near) return;
+  if (!near && spec.notAfter?.test(text.slice(Math.max(0, m.index - 24), m.index))) return;
+  if (spec.notNear && keywordIn(spec.notNear, around(text, c, window))) return;
+  const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
+  out.push({ value, index: m.index, length: m[0].length, confidence });
+}
+
+/**
+ * The pattern's matches in the runs `within` allows, found once per text for
+ * every spec with this pattern (the record and the member number): each spec
+ * judges the same matches.
+ */
+function sharedMatchesWithin(c: Compiled, within: NonNullable<PatternSpec['within']>, text: string): readonly Candidate[] {
+  return cachedScan(c.shared, text, (t) => {
+    const all: Candidate[] = [];
+    matchesWithin(c.global, within, t, (m) => all.push({ m }));
+    return all;
+  });
+}
+
+function scanText(c: Compiled, text: string): Accepted[] {
+  const { spec } = c;
   const out: Accepted[] = [];
-  const accept = (m: RegExpExecArray): void => {
-    const value = spec.value ? spec.value(m) : m[0];
-    if (spec.validate && !spec.validate(value)) return;
-    const near = spec.keywords ? keywordNear(text, m.index, m[0].length, spec.keywords, spec.window) : false;
-    const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m) : spec.keywordRequired === true;
-    if (required && !near) return;
-    if (!near && spec.notAfter?.test(text.slice(Math.max(0, m.index - 24), m.index))) return;
-    if (spec.notNear && keywordNear(text, m.index, m[0].length, spec.notNear, spec.window)) return;
-    const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
-    out.push({ value, index: m.index, length: m[0].length, confidence });
-  };
-  const re = globalPattern(spec);
-  const within = spec.within;
-  if (within) {
-    // the runs are searched once per text for every spec with this pattern (the record and the member number):
-    // where the matches start is kept, and each spec takes its match there again (one sticky try)
-    const starts = cachedScan(sharedKey(re), text, (t) => {
-      const all: number[] = [];
-      matchesWithin(re, within, t, (m) => all.push(m.index));
-      return all;
-    });
-    const at = stickyPattern(spec);
-    for (const start of starts) {
-      at.lastIndex = start;
-      const m = at.exec(text);
-      if (m) accept(m);
-    }
-    at.lastIndex = 0;
-    return out;
+  const accept = (m: RegExpExecArray): void => judge(spec, text, { m }, out);
+  if (spec.within) {
+    for (const candidate of sharedMatchesWithin(c, spec.within, text)) judge(spec, text, candidate, out);
+  } else if (spec.starts) {
+    matchesAtStarts(c.sticky, spec.starts, text, accept);
+  } else if (spec.anchored) {
+    matchesAnchored(c.global, c.sticky, spec.anchored, text, accept);
+  } else {
+    const re = c.global;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) accept(m);
+    re.lastIndex = 0;
   }
-  if (spec.anchored) {
-    matchesAnchored(re, stickyPattern(spec), spec.anchored, text, accept);
-    return out;
-  }
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) accept(m);
-  re.lastIndex = 0;
   return out;
 }
 
-/** The accepted matches of a spec in a text (scanned once per text within a verdict). */
-function scan(spec: PatternSpec, text: string): readonly Accepted[] {
-  return cachedScan(spec, text, (t) => scanText(spec, t));
-}
-
 export function patternDetector(spec: PatternSpec): Detector {
+  const compiled = compile(spec);
+  /** The accepted matches in a text (scanned once per text within a verdict). */
+  const scan = (text: string): readonly Accepted[] => cachedScan(compiled, text, (t) => scanText(compiled, t));
   return {
     id: spec.id,
     category: spec.category,
-    locate: (text) => scan(spec, text).map(({ index, length }) => ({ index, length })),
+    locate: (text) => scan(text).map(({ index, length }) => ({ index, length })),
     explain: (text) =>
-      scan(spec, text)
+      scan(text)
         .slice(0, MAX_EXPLAINED)
         .map(
           (a): MatchExplanation => ({
@@ -273,7 +311,7 @@ export function patternDetector(spec: PatternSpec): Detector {
         ),
     detect(text: string): Finding | undefined {
       const values = new Map<string, Confidence>();
-      for (const { value, confidence } of scan(spec, text)) {
+      for (const { value, confidence } of scan(text)) {
         const prev = values.get(value);
         if (!prev || CONFIDENCE_RANK[confidence] > CONFIDENCE_RANK[prev]) values.set(value, confidence);
       }

@@ -3,16 +3,23 @@
  * it: a pattern match counts for more when a supporting keyword appears
  * within `window` characters before or after it.
  */
-export function keywordNear(text: string, index: number, length: number, keywords: RegExp, window = 80): boolean {
+export function keywordNear(text: string, index: number, length: number, keywords: RegExp, window = DEFAULT_WINDOW): boolean {
+  keywords.lastIndex = 0;
+  return keywords.test(textAround(text, index, length, window));
+}
+
+/** Characters looked at on each side of a match unless a detector says otherwise. */
+export const DEFAULT_WINDOW = 80;
+
+/** The `window` characters on each side of a match, joined by a space (the match itself left out): where its keywords are looked for. */
+export function textAround(text: string, index: number, length: number, window = DEFAULT_WINDOW): string {
   const start = Math.max(0, index - window);
   const end = Math.min(text.length, index + length + window);
-  const around = text.slice(start, index) + ' ' + text.slice(index + length, end);
-  keywords.lastIndex = 0;
-  return keywords.test(around);
+  return text.slice(start, index) + ' ' + text.slice(index + length, end);
 }
 
 /** The keyword closest to a match within `window` characters, and how far it is (for explanations; never the matched value). */
-export function keywordAround(text: string, index: number, length: number, keywords: RegExp, window = 80): { keyword: string; distance: number } | undefined {
+export function keywordAround(text: string, index: number, length: number, keywords: RegExp, window = DEFAULT_WINDOW): { keyword: string; distance: number } | undefined {
   const start = Math.max(0, index - window);
   const end = Math.min(text.length, index + length + window);
   const re = new RegExp(keywords.source, keywords.flags.includes('g') ? keywords.flags : `${keywords.flags}g`);

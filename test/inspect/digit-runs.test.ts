@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { digitRuns, LONG_RUN, runLengths, runLengthsFrom } from '../../src/inspect/detect/digit-runs.js';
+import { deaSpec, mbiSpec, npiSpec } from '../../src/inspect/detect/health-ids.js';
+import { abaRoutingSpec, bankAccountSpec, itinSpec, paymentCardSpec, ssnSpec } from '../../src/inspect/detect/identifiers.js';
+import { patternDetector, type PatternSpec } from '../../src/inspect/detect/pattern-detector.js';
+
+const runsOf = (text: string): [number, number][] => {
+  const runs = digitRuns(text);
+  return Array.from({ length: runs.count }, (_, i) => [runs.start[i] ?? -1, runs.end[i] ?? -1]);
+};
+
+describe('digit runs', () => {
+  it.each<[string, [number, number][]]>([
+    ['', []],
+    ['no digits here', []],
+    ['7', [[0, 1]]],
+    ['a1b22c333', [[1, 2], [3, 5], [6, 9]]],
+    ['123-45-6789', [[0, 3], [4, 6], [7, 11]]],
+    ['٣٤٥ 12', [[4, 6]]],
+    ['x'.repeat(200) + '0123456789'.repeat(10), [[200, 300]]],
+  ])('%j', (text, expected) => {
+    expect(runsOf(text)).toEqual(expected);
+  });
+
+  it('lists many runs (growing its tables)', () => {
+    const text = '1 '.repeat(5000);
+    const runs = digitRuns(text);
+    expect(runs.count).toBe(5000);
+    expect([runs.start[4999], runs.end[4999]]).toEqual([9998, 9999]);
+  });
+
+  it.each<[string, number, number[]]>([
+    ['one length', runLengths(3), [1, 4]],
+    ['two lengths merged in order', runLengths(2, 3), [0, 1, 3, 4]],
+    ['a range gathered in order', runLengthsFrom(1, 3), [0, 1, 2, 3, 4]],
+    ['none of that length', runLengths(9), []],
+    ['the long group', runLengths(LONG_RUN), [5]],
+  ])('select: %s', (_name, lengths, expected) => {
+    const text = `12 345 6 78 901 ${'5'.repeat(40)}`;
+    expect(Array.from(digitRuns(text).select(lengths))).toEqual(expected);
+  });
+
+  it.each([0, LONG_RUN + 1, 1.5])('rejects run length %s', (n) => {
+    expect(() => runLengths(n)).toThrow(RangeError);
+  });
+});
+
+/** A seeded generator (mulberry32): the same texts on every run. */
+function generator(seed: number): (n: number) => number {
+  let s = seed >>> 0;
+  return (n) => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
+}
+
+const PIECES = [
+  ...'0123456789'.split(''),
+  ...'0123456789'.split(''),
+  ' ', ' ', '-', '-', '.', '(', ')', '+', '/', '#', ':', '\n', 'é', '_',
+  'A', 'B', 'E', 'F', 'K', 'M', 'T', 'X', 'Z', 'a', 'b', 'x', 'z',
+  '123-45-6789', '923-70-1234', '536221234', '536 22 1234', '912 70 1234', '912701234', '4111 1111 1111 1111', '4111-1111-1111-1111', '378282246310005', '4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1',
+  '021000021', '1234567893', 'AB1234563', 'A91234563', 'MR1234563', '1EG4-TE5-MK73', '1EG4TE5MK73', '0002-1433-80', '555-234-5678',
+  ' SSN ', ' ssn:', ' ITIN ', ' card ', ' routing number ', ' account # ', ' checking ', ' NPI ', ' DEA ', ' medicare ', ' order # ', ' tax', 'id ',
+];
+
+function texts(count: number, seed: number): string[] {
+  const rnd = generator(seed);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let t = '';
+    const parts = 1 + rnd(60);
+    for (let j = 0; j < parts; j++) t += PIECES[rnd(PIECES.length)];
+    out.push(t);
+  }
+  return out;
+}
+
+/** What a detector reports for a text: its finding, spans and explanations. */
+function everything(spec: PatternSpec, text: string): unknown {
+  const d = patternDetector(spec);
+  return [d.detect(text), d.locate?.(text), d.explain?.(text)];
+}
+
+describe('start finders change nothing found', () => {
+  it.each<[string, PatternSpec]>([
+    ['us-ssn', ssnSpec],
+    ['us-itin', itinSpec],
+    ['payment-card', paymentCardSpec],
+    ['aba-routing', abaRoutingSpec],
+    ['bank-account', bankAccountSpec],
+    ['npi', npiSpec],
+    ['dea', deaSpec],
+    ['medicare-mbi', mbiSpec],
+  ])('%s: the same as searching the whole text', (_id, spec) => {
+    expect(spec.starts).toBeDefined();
+    const searched: PatternSpec = { ...spec, starts: undefined };
+    let found = 0;
+    for (const text of texts(1500, spec.id.length * 7919)) {
+      const expected = everything(searched, text);
+      expect(everything(spec, text), text).toEqual(expected);
+      if ((expected as unknown[])[0]) found++;
+    }
+    // the texts hold matches, not only misses
+    expect(found).toBeGreaterThan(20);
+  });
+});
