@@ -179,15 +179,10 @@ function separatorWeight(text: string, from: number, to: number): number {
   return weight;
 }
 
-/** ASCII white space (what `trim` removes, but for the rarer Unicode spaces). */
-function isAsciiSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
-}
-
 /** Whether text[start, end) ends in a full stop before its trailing white space: a sentence, never a header. */
 function endsInFullStop(text: string, start: number, end: number): boolean {
   let i = end - 1;
-  while (i >= start && isAsciiSpace(text.charCodeAt(i))) i--;
+  while (i >= start && isSpaceCode(text.charCodeAt(i))) i--;
   return i >= start && text.charCodeAt(i) === 46;
 }
 
