@@ -157,12 +157,12 @@ function letterRunAround(units: Uint16Array, start: number, end: number): { star
  * time. A medical word is a whole word of letters: a run of letters inside a
  * word touches the digit, mark or "_" that splits it, which rules it out.
  * Only a letter outside the BMP (a surrogate pair, no word character) joins
- * a word's letters to the next word's; such a run is tried once, from the
- * first of its words.
+ * a word's letters to the next word's; such a run is read and tried once,
+ * from the first of its words.
  */
 class MedicalWords {
-  /** The start of the last letter run tried that went on through a surrogate pair. */
-  private lastRun = -1;
+  /** The end of the last letter run tried that went on through a surrogate pair: the words before it were in it. */
+  private lastRunEnd = 0;
 
   constructor(
     private readonly text: string,
@@ -178,10 +178,11 @@ class MedicalWords {
       if (endsMedically(units, start, end) && lettersOnly(units, start, end)) medicalWord(text, units, start, end, end - start, out);
       return;
     }
-    if (!lettersOnly(units, start, end)) return;
+    // a word of a run already tried (each run is read once: "a𝐀a𝐀a…" is one run of many words)
+    if (start < this.lastRunEnd || !lettersOnly(units, start, end)) return;
     const run = letterRunAround(units, start, end);
-    if (run.start !== this.lastRun) medicalWord(text, units, run.start, run.end, run.letters, out);
-    this.lastRun = run.start;
+    medicalWord(text, units, run.start, run.end, run.letters, out);
+    this.lastRunEnd = run.end;
   }
 }
 
