@@ -86,6 +86,8 @@ describe('wordTerms: dictionary terms and medical words in one pass', () => {
     // a letter outside the BMP joins the letters on both sides into one run
     ['x\u{1D400}gastritis', [], [span(0, 12, 'x\u{1D400}gastritis')]],
     ['gastri\u{1D400}tis', [], []],
+    // several words of one run: tried once, as the whole run
+    ['ab\u{1D400}ab\u{1D400}ab\u{1D400}itis', [], [span(0, 16, 'ab\u{1D400}ab\u{1D400}ab\u{1D400}itis')]],
   ])('%j', (text, dictionary, morphology) => {
     expect(scan(text)).toEqual([dictionary, morphology]);
   });
@@ -104,6 +106,8 @@ describe('labelTerms: a field label, its colon and the value after it', () => {
     ['Dx: 42', []],
     ['ICD-Dx: E11', [[4, 4, 'dx']]],
     ['xDx: fever', []],
+    ['Dx:: fever', []],
+    ['10:30 Dx: x', [[6, 4, 'dx']]],
     ['Diagnóstico: DIAGNÓSTICO: x', [[0, 13, 'diagnóstico'], [13, 13, 'diagnóstico']]],
     ['Motif de consultation : douleurs', [[0, 24, 'motif de consultation']]],
     ['Allergies:none Medications :  metformin', [[0, 10, 'allergies'], [15, 15, 'medications']]],

@@ -1,11 +1,11 @@
-import { Buffer } from 'node:buffer';
-
 /**
  * What the health-term scanners ask about one UTF-16 code unit, answered by
  * one table lookup instead of a regex test per character: the answers are
  * the regexes' own (each computed once per code unit, with the regex, the
  * first time the unit is seen), so the scanners match what the regexes match.
+ * And the text itself as code units in a typed array, read by the scanners.
  */
+import { Buffer } from 'node:buffer';
 
 /** A letter, digit, combining mark (any script) or "_" as a unit alone: a term's boundary (`[\p{L}\p{N}\p{M}_]`). */
 export const WORD = 1;
@@ -55,7 +55,11 @@ function classify(c: number): number {
 // ASCII up front: the common case never takes the slow branch
 for (let c = 0; c < 128; c++) classify(c);
 
-/** Texts up to this many units are copied into one kept array; longer ones into their own (not kept: a large array would stay for good). */
+/**
+ * The copy's array is kept for the next text (grown to the longest text up
+ * to this many units, 2 MB); a longer text gets an array of its own, not
+ * kept (it would stay for good).
+ */
 const KEPT_UNITS = 1 << 20;
 let kept = new Uint16Array(4096);
 /** The kept array's bytes, for Buffer's write (made once per kept array: a short text's copy costs little more than the write). */

@@ -39,6 +39,10 @@ function endNode(trie: TermTrie, word: string): number {
   return node;
 }
 
+/** The ASCII units a label or the blanks before its colon can end with (by code): a colon after any other is no label's. */
+const BEFORE_COLON = new Uint8Array(128);
+for (let c = 0; c < 128; c++) BEFORE_COLON[c] = childOf(REVERSED, ROOT, c) !== NO_NODE || (unitClass(c) & SPACE) !== 0 ? 1 : 0;
+
 const spaceAt = (units: Uint16Array, i: number): boolean => i >= 0 && i < units.length && (unitClass(units[i] as number) & SPACE) !== 0;
 
 /** A label found backwards: where it starts, and what it reads as. */
@@ -91,6 +95,9 @@ export function labelTerms(text: string, units: Uint16Array, out: HealthTermSpan
   }
   const found: LabelMatch = { start: 0, term: '' };
   for (let colon = text.indexOf(':'); colon >= 0; colon = text.indexOf(':', colon + 1)) {
+    // most colons follow a unit no label ends with (a digit in "10:30", a colon, a "p" in "http:")
+    const before = colon > 0 ? (units[colon - 1] as number) : 0;
+    if (before < 128 && BEFORE_COLON[before] === 0) continue;
     let end = colon;
     while (spaceAt(units, end - 1)) end--;
     if (!labelEndingAt(text, units, end, found)) continue;

@@ -9,7 +9,8 @@
  *
  * Stored flat, in typed arrays indexed by node number, so that following an
  * edge is two array reads: the ASCII edges in one table (a row per node, a
- * column per case-folded character the terms use), the rest in a map.
+ * column per case-folded character the terms use), the rest in a map; and
+ * the nodes three ASCII edges away from the root in a table of their own.
  */
 import { SPACE, WORD, canonical, unitClass } from './health-terms-chars.js';
 
@@ -69,6 +70,9 @@ export function buildTermTrie(terms: readonly string[]): TermTrie {
   return flatten(nodes);
 }
 
+/** Whether a term ends at `node`. */
+export const endsTerm = (trie: TermTrie, node: number): boolean => (trie.rank[node] as number) !== NO_TERM;
+
 /** What a match reads as: lower case, each run of whitespace one space. */
 export const normalTerm = (found: string): string => found.toLowerCase().replace(/\s+/g, ' ');
 
@@ -99,8 +103,8 @@ function flatten(nodes: readonly BuildNode[]): TermTrie {
     const id = index + 1;
     rank[id] = node.rank;
     term.push(node.term);
-    for (const [key, index] of node.next) {
-      const child = index + 1;
+    for (const [key, childIndex] of node.next) {
+      const child = childIndex + 1;
       if (key === SPACE_KEY) spaced[id] = child;
       else if (key < 128) ascii[id * width + (column[key] as number)] = child;
       else wide.set(id * 0x10000 + key, child);
@@ -109,6 +113,7 @@ function flatten(nodes: readonly BuildNode[]): TermTrie {
   return { ascii, column, width, wide, spaced, rank, term, starts: threeSteps(ascii, width) };
 }
 
+/** The `starts` table: every path of three ASCII edges from the root. */
 function threeSteps(ascii: Uint16Array, width: number): Uint16Array {
   const starts = new Uint16Array(width * width * width);
   for (let a = 1; a < width; a++) {
@@ -140,15 +145,12 @@ export function childOf(trie: TermTrie, node: number, c: number): number {
  * Most words that begin a term ("the", "with", "as") get no further.
  */
 export function mayGoOn(trie: TermTrie, node: number, units: Uint16Array, end: number): boolean {
-  if ((trie.rank[node] as number) !== NO_TERM) return true;
+  if (endsTerm(trie, node)) return true;
   if (end >= units.length) return false;
   const c = units[end] as number;
-  if ((trie.spaced[node] as number) !== 0 && (unitClass(c) & SPACE) !== 0) return true;
-  return childOf(trie, node, c) !== 0;
+  if ((trie.spaced[node] as number) !== NO_NODE && (unitClass(c) & SPACE) !== 0) return true;
+  return childOf(trie, node, c) !== NO_NODE;
 }
-
-/** Whether a term ends at `node`. */
-export const endsTerm = (trie: TermTrie, node: number): boolean => (trie.rank[node] as number) !== NO_TERM;
 
 /** A term found: where it ends, and what it reads as. */
 export interface TermMatch {
@@ -160,8 +162,8 @@ export interface TermMatch {
  * The term starting at `p` (a word start), if any: the longest the regex's
  * alternation would take there, ending at a word boundary. The walk has
  * already followed the word characters [p, word) to `node` (no term ends
- * inside a word: no boundary there). Writes into `found` (reused: no allocation per
- * word) and returns whether a term was found.
+ * inside a word: no boundary there). Writes into `found` (reused: no
+ * allocation per word) and returns whether a term was found.
  */
 export function termFrom(trie: TermTrie, text: string, units: Uint16Array, p: number, node: number, word: number, found: TermMatch): boolean {
   const { rank } = trie;
@@ -169,7 +171,7 @@ export function termFrom(trie: TermTrie, text: string, units: Uint16Array, p: nu
   let i = word;
   let best = NO_TERM;
   let end = -1;
-  let endNode = 0;
+  let endNode = NO_NODE;
   // every character after the word taken by an ASCII edge or a space: the match reads as the node's term (if the word is ASCII too)
   let plain = true;
   let plainEnd = true;
@@ -184,7 +186,7 @@ export function termFrom(trie: TermTrie, text: string, units: Uint16Array, p: nu
     if (i >= n) break;
     const k = units[i] as number;
     const spacedChild = trie.spaced[node] as number;
-    if (spacedChild !== 0 && spaceAt(units, i)) {
+    if (spacedChild !== NO_NODE && spaceAt(units, i)) {
       i++;
       while (spaceAt(units, i)) i++;
       node = spacedChild;

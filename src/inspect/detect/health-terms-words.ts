@@ -31,7 +31,7 @@ const MEDICAL_ENDINGS = [
  * "appendectomy", "colonoscopy", "neuropathy", "Gastroskopie",
  * "colecistectomía"), with the ordinary words that share an ending excluded.
  */
-export const MORPHOLOGY = new RegExp(`^(?!(?:${NOT_MEDICAL.join('|')})$)\\p{L}{3,}(?:${MEDICAL_ENDINGS.join('|')})$`, 'iu');
+const MORPHOLOGY = new RegExp(`^(?!(?:${NOT_MEDICAL.join('|')})$)\\p{L}{3,}(?:${MEDICAL_ENDINGS.join('|')})$`, 'iu');
 
 /**
  * A letter as the case-insensitive unicode regex compares it, near enough
@@ -49,8 +49,8 @@ function folded(c: number): number {
 
 /**
  * The medical endings read backwards, as a flat automaton over folded
- * letters: state 1 is the start (nothing read), 0 none. ASCII units step by
- * table (both cases), any other unit by map (folded); ENDS[state] says an
+ * letters: state START is nothing read yet, 0 none. ASCII units step by
+ * table (both cases), any other unit by map (folded); `ends[state]` says an
  * ending has been read.
  */
 interface EndingAutomaton {
@@ -59,11 +59,13 @@ interface EndingAutomaton {
   readonly ends: Uint8Array;
 }
 
+const START = 1;
+
 function reversedEndings(endings: readonly string[]): EndingAutomaton {
   const next: Map<number, number>[] = [new Map(), new Map()];
   const ending = new Set<number>();
   for (const e of endings) {
-    let state = 1;
+    let state = START;
     for (let i = e.length - 1; i >= 0; i--) {
       const key = folded(e.charCodeAt(i));
       let child = next[state]?.get(key);
@@ -94,13 +96,13 @@ const ENDINGS = reversedEndings(MEDICAL_ENDINGS);
 
 /** A word's last unit that can end a medical ending: by ASCII code, 128 for any other (tried further). */
 const MAY_END = new Uint8Array(129);
-for (let c = 0; c < 128; c++) MAY_END[c] = ENDINGS.ascii[128 + c] !== 0 ? 1 : 0;
+for (let c = 0; c < 128; c++) MAY_END[c] = ENDINGS.ascii[START * 128 + c] !== 0 ? 1 : 0;
 MAY_END[128] = 1;
 
 /** Whether the letters [start, end) end in a medical ending (as MORPHOLOGY compares letters). */
 function endsMedically(units: Uint16Array, start: number, end: number): boolean {
   const { ascii, wide, ends } = ENDINGS;
-  let state = 1;
+  let state = START;
   for (let i = end - 1; i >= start; i--) {
     // ſ and the Kelvin sign fold to ASCII letters: step by the table with those
     const c = (units[i] as number) < 128 ? (units[i] as number) : folded(units[i] as number);
@@ -157,12 +159,12 @@ function letterRunAround(units: Uint16Array, start: number, end: number): { star
  * time. A medical word is a whole word of letters: a run of letters inside a
  * word touches the digit, mark or "_" that splits it, which rules it out.
  * Only a letter outside the BMP (a surrogate pair, no word character) joins
- * a word's letters to the next word's; such a run is tried once, from the
- * first of its words.
+ * a word's letters to the next word's; such a run is read and tried once,
+ * from the first of its words.
  */
 class MedicalWords {
-  /** The start of the last letter run tried that went on through a surrogate pair. */
-  private lastRun = -1;
+  /** The end of the last letter run tried that went on through a surrogate pair: the words before it were in it. */
+  private lastRunEnd = 0;
 
   constructor(
     private readonly text: string,
@@ -170,7 +172,7 @@ class MedicalWords {
     private readonly out: HealthTermSpan[],
   ) {}
 
-  /** The word [start, end): seven units or more ending in a, e, s, y, k (or a unit outside ASCII), or next to a surrogate. */
+  /** The word [start, end): seven units or more ending in a, e, s, y, k (or a unit outside ASCII), or next to a unit from U+D800 up. */
   word(start: number, end: number): void {
     const { text, units, out } = this;
     const joined = (start > 0 && isLowSurrogate(units[start - 1] as number)) || (end < units.length && isHighSurrogate(units[end] as number));
@@ -178,10 +180,11 @@ class MedicalWords {
       if (endsMedically(units, start, end) && lettersOnly(units, start, end)) medicalWord(text, units, start, end, end - start, out);
       return;
     }
-    if (!lettersOnly(units, start, end)) return;
+    // a word of a run already tried (each run is read once: "a𝐀a𝐀a…" is one run of many words)
+    if (start < this.lastRunEnd || !lettersOnly(units, start, end)) return;
     const run = letterRunAround(units, start, end);
-    if (run.start !== this.lastRun) medicalWord(text, units, run.start, run.end, run.letters, out);
-    this.lastRun = run.start;
+    medicalWord(text, units, run.start, run.end, run.letters, out);
+    this.lastRunEnd = run.end;
   }
 }
 
@@ -235,6 +238,7 @@ export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dict
       dictionary.push({ index: start, length: found.end - start, term: found.term });
       resume = found.end;
     }
+    // a medical word? seven units or more ending like one (one lookup, no branch on the length), or next to a unit from U+D800 up (a surrogate pair may join letters)
     const last = units[i - 1] as number;
     const after = i < n ? (units[i] as number) : 0;
     if (((MAY_END[last < 128 ? last : 128] as number) & ((6 - (i - start)) >>> 31)) !== 0 || before >= 0xd800 || after >= 0xd800) medical.word(start, i);
