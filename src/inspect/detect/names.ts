@@ -70,9 +70,9 @@ export function personLike(name: string): boolean {
 }
 
 /**
- * Where the words of `words` start, when they are separated by single spaces
- * (then a start of n words is the text up to the space before word n + 1);
- * undefined when a tab, several spaces or a space at either end separate them.
+ * The positions of the spaces between the words of `words` when single
+ * spaces separate them (then the first n words are the text up to space n);
+ * undefined for a tab, several spaces in a row or a space at either end.
  */
 function singleSpaced(words: string): number[] | undefined {
   const spaces: number[] = [];

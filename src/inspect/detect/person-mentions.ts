@@ -219,7 +219,7 @@ function honorificNames(text: string): PersonAnchor[] {
 const LEAD_WORD = /^(?:\p{Lu}\p{Ll}+[ \t]+)(?=\p{Lu}\p{Ll}+[ \t]+\p{Lu})/u;
 const POSSESSIVE = /['’]s$/;
 
-function proseNames(text: string, addresses: OrderedSpans<Span>, taken: OverlapIndex): PersonAnchor[] {
+function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   eachMatch(text, CANDIDATE_NAME, (m) => {
     // "Dear Maria Alvarez", "Yesterday Wei Zhang": the name starts after the ordinary word
@@ -254,7 +254,7 @@ function proseNames(text: string, addresses: OrderedSpans<Span>, taken: OverlapI
  * MARIA" with a cue or a home address, not overlapping the names found
  * before nor each other.
  */
-function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses: OrderedSpans<Span>): PersonAnchor[] {
+function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses: HomeAddresses): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   const starts = lastFirstStarts(text);
   const before = new OverlapIndex(taken);
@@ -283,17 +283,48 @@ function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses:
 }
 
 /** A home address right after the name (same or next line) or right before it ("14 Elm Street (Maria Alvarez)"), with nothing of the organisation between. */
-function addressNear(text: string, addresses: OrderedSpans<Span>, start: number, end: number): Span | undefined {
+function addressNear(text: string, home: HomeAddresses, start: number, end: number): Span | undefined {
   // at most one line break between, and nothing of the organisation
   const close = (between: string): boolean => between.indexOf('\n', between.indexOf('\n') + 1) < 0 && !ORG_LINE.test(between);
+  const addresses = home.found;
   const after = addresses.firstStartingIn(end, end + 60, (a) => close(text.slice(end, a.index)));
   if (after) return after;
   return addresses.firstEndingIn(start - 40, start, (a) => close(text.slice(a.index + a.length, start)));
 }
 
+/**
+ * A word every home address cue holds ("address", "lives", "wohnhaft",
+ * "domicilio" …), as case-insensitive as the cue: without one in the text,
+ * no address has a cue before it.
+ */
+const HOME_ADDRESS_CUE_WORD = /address|lives|living|resid|staying|wohn|domicil|vive|demeurant|habite/i;
+
+/**
+ * The home addresses of a text, searched the first time they are needed: a
+ * name without a cue that looks for its address, or a home address cue in
+ * the text (small texts often have neither, and the address search is one
+ * of the slowest).
+ */
+class HomeAddresses {
+  private ordered: OrderedSpans<Span> | undefined;
+
+  constructor(private readonly text: string) {}
+
+  get found(): OrderedSpans<Span> {
+    this.ordered ??= new OrderedSpans(homeAddresses(this.text));
+    return this.ordered;
+  }
+
+  get searched(): boolean {
+    return this.ordered !== undefined;
+  }
+}
+
 /** A home address the text says is a person's ("Home address: …", "lives at …"): a person is there even without a name. */
-function labelledHomeAddresses(text: string, addresses: readonly Span[]): PersonAnchor[] {
-  return addresses.filter((a) => HOME_ADDRESS_CUE.test(text.slice(Math.max(0, a.index - 40), a.index))).map((a) => ({ kind: 'home-address', index: a.index, length: a.length }));
+function labelledHomeAddresses(text: string, home: HomeAddresses): PersonAnchor[] {
+  // not searched yet, and no cue anywhere in the text: no address can have one before it
+  if (!home.searched && !HOME_ADDRESS_CUE_WORD.test(text)) return [];
+  return home.found.spans.filter((a) => HOME_ADDRESS_CUE.test(text.slice(Math.max(0, a.index - 40), a.index))).map((a) => ({ kind: 'home-address', index: a.index, length: a.length }));
 }
 
 /** An e-mail address said to be a patient's ("Patient email: …", "her email …"). */
@@ -373,8 +404,7 @@ export function homeAddresses(text: string): { index: number; length: number }[]
 export function personAnchors(text: string): PersonAnchor[] {
   const labelled = (personNameDetector.locate?.(text) ?? []).map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
   const named = [...labelled, ...honorificNames(text)];
-  const addresses = homeAddresses(text);
-  const ordered = new OrderedSpans(addresses);
-  const prose = proseNames(text, ordered, new OverlapIndex(named));
-  return [...named, ...prose, ...lastFirstNames(text, [...named, ...prose], ordered), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text)].sort((a, b) => a.index - b.index);
+  const addresses = new HomeAddresses(text);
+  const prose = proseNames(text, addresses, new OverlapIndex(named));
+  return [...named, ...prose, ...lastFirstNames(text, [...named, ...prose], addresses), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text)].sort((a, b) => a.index - b.index);
 }

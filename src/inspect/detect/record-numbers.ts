@@ -28,7 +28,7 @@ const RECORD_NUMBER_AT = new RegExp(RECORD_NUMBER, 'y');
 const FIVE_DIGITS = /[0-9][A-Z-]*[0-9][A-Z-]*[0-9][A-Z-]*[0-9][A-Z-]*[0-9]/g;
 
 /** An account number among bank words is a bank account (payroll, refunds), not a patient's or a member's number. */
-export const BANK_WORDS = /\b(?:routing|aba|rtn|checking|savings|bank(?:ing)?|direct\s+deposit|wire|ach|iban|swift|bic)\b/i;
+const BANK_WORDS = /\b(?:routing|aba|rtn|checking|savings|bank(?:ing)?|direct\s+deposit|wire|ach|iban|swift|bic)\b/i;
 
 /** Characters before and after a match where its keywords count. */
 const WINDOW = 40;

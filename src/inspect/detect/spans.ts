@@ -58,7 +58,7 @@ export class OrderedSpans<T extends Span> {
   private readonly starts: number[];
   private readonly ends: number[];
 
-  constructor(private readonly spans: readonly T[]) {
+  constructor(readonly spans: readonly T[]) {
     this.starts = spans.map((s) => s.index);
     this.ends = spans.map((s) => s.index + s.length);
   }
