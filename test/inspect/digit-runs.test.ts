@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CPT_STARTS, ICD10_STARTS, NDC_STARTS, PHONE_STARTS } from '../../src/inspect/detect/code-starts.js';
+import { CPT_STARTS, ICD10_STARTS, NDC_STARTS, PHONE_STARTS, RECORD_NUMBER_STARTS } from '../../src/inspect/detect/code-starts.js';
 import { digitRuns, LONG_RUN, runLengths, runLengthsFrom, type StartFinder } from '../../src/inspect/detect/digit-runs.js';
 import { deaSpec, mbiSpec, npiSpec } from '../../src/inspect/detect/health-ids.js';
 import { abaRoutingSpec, bankAccountSpec, itinSpec, paymentCardSpec, ssnSpec } from '../../src/inspect/detect/identifiers.js';
@@ -81,6 +81,7 @@ const PIECES = [
   '123-45-6789', '923-70-1234', '536221234', '536 22 1234', '912 70 1234', '912701234', '4111 1111 1111 1111', '4111-1111-1111-1111', '378282246310005', '4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1',
   'E11.9', 'I10', 'Z3A', 'E1B', 'K21.0', 'A0B.12', '99213', '0001T', '1234F', 'J1100', '0002-1433-80', '12345-678-90', '12345-6789-1', '12345-6789-12',
   '555-234-5678', '(555) 234-5678', '+1 555 234 5678', '1-555-234-5678', '+15552345678', '555.234.5678', '1(555)2345678',
+  'A12-345-678', 'CH-004582', '7734-2281A', 'MR1234567', 'XJH482913057', 'A1B2C3D4E5', '-12345-', 'AB-1-2-3-4-5',
   '021000021', '1234567893', 'AB1234563', 'A91234563', 'MR1234563', '1EG4-TE5-MK73', '1EG4TE5MK73', '0002-1433-80', '555-234-5678',
   ' SSN ', ' ssn:', ' ITIN ', ' card ', ' routing number ', ' account # ', ' checking ', ' NPI ', ' DEA ', ' medicare ', ' order # ', ' tax', 'id ',
 ];
@@ -146,6 +147,11 @@ describe('start finders name every place a match starts, in order', () => {
     ['cpt-hcpcs', /\b(?:\d{4}[0-9FT]|[A-V]\d{4})\b/g, CPT_STARTS],
     ['ndc', /\b(?:\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1,2})\b/g, NDC_STARTS],
     ['phone-us', /(?<![\d-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]?\d{4}(?![\d-])/g, PHONE_STARTS],
+    [
+      'record number',
+      /\b[A-Z]{0,3}\d{6,10}\b|(?<![A-Za-z0-9-])(?!\d{4}-\d{1,2}-\d{1,2}(?![A-Za-z0-9-])|\d{1,2}-\d{1,2}-\d{2,4}(?![A-Za-z0-9-])|\d{3}-\d{3}-\d{4}(?![A-Za-z0-9-]))(?=[0-9]*[A-Z-])(?=(?:[A-Z-]*\d){5})[A-Z]{0,4}-?\d[0-9A-Z]*(?:-[0-9A-Z]+){0,3}(?![A-Za-z0-9-])/g,
+      RECORD_NUMBER_STARTS,
+    ],
     ['us-ssn', ssnSpec.pattern, ssnSpec.starts as StartFinder],
     ['payment-card', paymentCardSpec.pattern, paymentCardSpec.starts as StartFinder],
     ['dea', deaSpec.pattern, deaSpec.starts as StartFinder],
