@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { digitRuns, LONG_RUN, runLengths, runLengthsFrom } from '../../src/inspect/detect/digit-runs.js';
+import { CPT_STARTS, ICD10_STARTS, NDC_STARTS, PHONE_STARTS, RECORD_NUMBER_STARTS } from '../../src/inspect/detect/code-starts.js';
+import { digitRuns, LONG_RUN, runLengths, runLengthsFrom, type StartFinder } from '../../src/inspect/detect/digit-runs.js';
 import { deaSpec, mbiSpec, npiSpec } from '../../src/inspect/detect/health-ids.js';
 import { abaRoutingSpec, bankAccountSpec, itinSpec, paymentCardSpec, ssnSpec } from '../../src/inspect/detect/identifiers.js';
 import { patternDetector, type PatternSpec } from '../../src/inspect/detect/pattern-detector.js';
@@ -40,6 +41,21 @@ describe('digit runs', () => {
     expect(Array.from(digitRuns(text).select(lengths))).toEqual(expected);
   });
 
+  it('selects the same among many runs (grouped by length) as among few', () => {
+    const rnd = generator(7);
+    let text = '';
+    for (let i = 0; i < 3000; i++) text += `${'7'.repeat(1 + rnd(rnd(4) === 0 ? 40 : 12))}${' x-'.slice(0, 1 + rnd(3))}`;
+    const runs = digitRuns(text);
+    expect(runs.count).toBe(3000);
+    for (const lengths of [runLengths(9), runLengths(3, 9), runLengths(1, 2), runLengthsFrom(6, 17), runLengthsFrom(4), runLengths(LONG_RUN), runLengths(20)]) {
+      const expected = Array.from({ length: runs.count }, (_, i) => i).filter((i) => {
+        const n = (runs.end[i] ?? 0) - (runs.start[i] ?? 0);
+        return (lengths & (1 << (Math.min(n, LONG_RUN) - 1))) !== 0;
+      });
+      expect(runs.select(lengths)).toEqual(expected);
+    }
+  });
+
   it.each([0, LONG_RUN + 1, 1.5])('rejects run length %s', (n) => {
     expect(() => runLengths(n)).toThrow(RangeError);
   });
@@ -63,6 +79,9 @@ const PIECES = [
   ' ', ' ', '-', '-', '.', '(', ')', '+', '/', '#', ':', '\n', 'é', '_',
   'A', 'B', 'E', 'F', 'K', 'M', 'T', 'X', 'Z', 'a', 'b', 'x', 'z',
   '123-45-6789', '923-70-1234', '536221234', '536 22 1234', '912 70 1234', '912701234', '4111 1111 1111 1111', '4111-1111-1111-1111', '378282246310005', '4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1',
+  'E11.9', 'I10', 'Z3A', 'E1B', 'K21.0', 'A0B.12', '99213', '0001T', '1234F', 'J1100', '0002-1433-80', '12345-678-90', '12345-6789-1', '12345-6789-12',
+  '555-234-5678', '(555) 234-5678', '+1 555 234 5678', '1-555-234-5678', '+15552345678', '555.234.5678', '1(555)2345678',
+  'A12-345-678', 'CH-004582', '7734-2281A', 'MR1234567', 'XJH482913057', 'A1B2C3D4E5', '-12345-', 'AB-1-2-3-4-5',
   '021000021', '1234567893', 'AB1234563', 'A91234563', 'MR1234563', '1EG4-TE5-MK73', '1EG4TE5MK73', '0002-1433-80', '555-234-5678',
   ' SSN ', ' ssn:', ' ITIN ', ' card ', ' routing number ', ' account # ', ' checking ', ' NPI ', ' DEA ', ' medicare ', ' order # ', ' tax', 'id ',
 ];
@@ -106,5 +125,46 @@ describe('start finders change nothing found', () => {
     }
     // the texts hold matches, not only misses
     expect(found).toBeGreaterThan(20);
+  });
+});
+
+/** Where the global search of `pattern` finds matches. */
+function matchStarts(pattern: RegExp, text: string): number[] {
+  const re = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
+  return Array.from(text.matchAll(re), (m) => m.index);
+}
+
+function named(finder: StartFinder, text: string): number[] {
+  const out: number[] = [];
+  finder(digitRuns(text), text, (at) => out.push(at));
+  return out;
+}
+
+describe('start finders name every place a match starts, in order', () => {
+  // the patterns as medical-codes.ts and personal.ts write them (their specs do not use the finders yet)
+  it.each<[string, RegExp, StartFinder]>([
+    ['icd10-cm', /\b[A-TV-Z]\d[0-9AB](?:\.[0-9A-TV-Z]{1,4})?\b/g, ICD10_STARTS],
+    ['cpt-hcpcs', /\b(?:\d{4}[0-9FT]|[A-V]\d{4})\b/g, CPT_STARTS],
+    ['ndc', /\b(?:\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1,2})\b/g, NDC_STARTS],
+    ['phone-us', /(?<![\d-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]?\d{4}(?![\d-])/g, PHONE_STARTS],
+    [
+      'record number',
+      /\b[A-Z]{0,3}\d{6,10}\b|(?<![A-Za-z0-9-])(?!\d{4}-\d{1,2}-\d{1,2}(?![A-Za-z0-9-])|\d{1,2}-\d{1,2}-\d{2,4}(?![A-Za-z0-9-])|\d{3}-\d{3}-\d{4}(?![A-Za-z0-9-]))(?=[0-9]*[A-Z-])(?=(?:[A-Z-]*\d){5})[A-Z]{0,4}-?\d[0-9A-Z]*(?:-[0-9A-Z]+){0,3}(?![A-Za-z0-9-])/g,
+      RECORD_NUMBER_STARTS,
+    ],
+    ['us-ssn', ssnSpec.pattern, ssnSpec.starts as StartFinder],
+    ['payment-card', paymentCardSpec.pattern, paymentCardSpec.starts as StartFinder],
+    ['dea', deaSpec.pattern, deaSpec.starts as StartFinder],
+    ['medicare-mbi', mbiSpec.pattern, mbiSpec.starts as StartFinder],
+  ])('%s', (id, pattern, finder) => {
+    let found = 0;
+    for (const text of texts(1500, id.length * 104729)) {
+      const places = named(finder, text);
+      expect(places, text).toEqual([...places].sort((x, y) => x - y));
+      const missed = matchStarts(pattern, text).filter((at) => !places.includes(at));
+      expect(missed, text).toEqual([]);
+      found += matchStarts(pattern, text).length;
+    }
+    expect(found).toBeGreaterThan(50);
   });
 });

@@ -14,10 +14,10 @@ export const LONG_RUN = 31;
 /** The maximal runs of ASCII digits of a text, in order: run `i` is `[start[i], end[i])`. */
 export interface DigitRuns {
   readonly count: number;
-  readonly start: Int32Array;
-  readonly end: Int32Array;
+  readonly start: ArrayLike<number>;
+  readonly end: ArrayLike<number>;
   /** The runs (their numbers, in order) whose length is in `lengths` (a mask from `runLengths`). */
-  select(lengths: number): Int32Array;
+  select(lengths: number): readonly number[];
 }
 
 /** Calls `at` with places, in increasing order, where a pattern may match (see `PatternSpec.starts`). */
@@ -46,8 +46,18 @@ export function runLengthsFrom(min: number, max = LONG_RUN): number {
 const FIRST_DIGIT = /[0-9]/g;
 const KEY = {};
 
-function isDigit(code: number): boolean {
+export function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
+}
+
+/** An ASCII letter (NaN, before or after the text: no). */
+export function isLetter(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+}
+
+/** What `\b` counts as a word character (patterns without the u flag): ASCII letters, digits and "_". */
+export function isWordChar(code: number): boolean {
+  return isLetter(code) || isDigit(code) || code === 95;
 }
 
 function lengthGroup(length: number): number {
@@ -58,67 +68,98 @@ function inGroups(lengths: number, group: number): boolean {
   return (lengths & (1 << (group - 1))) !== 0;
 }
 
-class Runs implements DigitRuns {
-  private readonly selected = new Map<number, Int32Array>();
+/** Up to this many runs, the tables are plain arrays and a selection looks at every run (a typed array costs more to make than that). */
+const FEW_RUNS = 1024;
 
-  /**
-   * `first[g]` is the first run of length group g (-1: none), `next[i]` the
-   * run after run i in its group: each group in order, without sorting.
-   */
+/** Where a run starts and ends, in order (a typed array for many runs, a plain one for few). */
+type Table = Int32Array | number[];
+
+class Runs implements DigitRuns {
+  private readonly selected = new Map<number, readonly number[]>();
+  /** The runs grouped by length (many runs only): `first[g]` the first run of group g (-1: none), `next[i]` the one after run i in its group. */
+  private groups: { readonly first: Int32Array; readonly next: Int32Array } | undefined;
+
   constructor(
     readonly count: number,
-    readonly start: Int32Array,
-    readonly end: Int32Array,
-    private readonly first: Int32Array,
-    private readonly next: Int32Array,
+    readonly start: Table,
+    readonly end: Table,
   ) {}
 
-  select(lengths: number): Int32Array {
+  select(lengths: number): readonly number[] {
     let runs = this.selected.get(lengths);
     if (!runs) {
-      runs = this.collect(lengths);
+      runs = this.count <= FEW_RUNS ? this.picked(lengths) : this.collect(lengths);
       this.selected.set(lengths, runs);
     }
     return runs;
   }
 
-  /** The runs of the groups in `lengths`, in position order: one or two groups merged as followed, more gathered and sorted. */
-  private collect(lengths: number): Int32Array {
-    const groups: number[] = [];
-    for (let g = 1; g <= LONG_RUN; g++) if (inGroups(lengths, g) && (this.first[g] as number) >= 0) groups.push(g);
-    if (groups.length <= 2) return this.followed(groups[0], groups[1]);
-    const out: number[] = [];
-    for (const g of groups) for (let i = this.first[g] as number; i >= 0; i = this.next[i] as number) out.push(i);
-    return Int32Array.from(out).sort();
+  private lengthGroupOf(i: number): number {
+    return lengthGroup((this.end[i] as number) - (this.start[i] as number));
   }
 
-  /** The runs of one or two groups, merged in position order. */
-  private followed(a: number | undefined, b: number | undefined): Int32Array {
+  /** The runs of the groups in `lengths`, looking at every run. */
+  private picked(lengths: number): readonly number[] {
     const out: number[] = [];
-    let x = a === undefined ? -1 : (this.first[a] as number);
-    let y = b === undefined ? -1 : (this.first[b] as number);
-    while (x >= 0 || y >= 0) {
-      if (y < 0 || (x >= 0 && x < y)) {
-        out.push(x);
-        x = this.next[x] as number;
-      } else {
-        out.push(y);
-        y = this.next[y] as number;
-      }
+    for (let i = 0; i < this.count; i++) if (inGroups(lengths, this.lengthGroupOf(i))) out.push(i);
+    return out;
+  }
+
+  /** The runs of the groups in `lengths`, in position order: one or two groups merged as followed, more gathered and sorted. */
+  private collect(lengths: number): readonly number[] {
+    const { first, next } = (this.groups ??= this.grouped());
+    const chosen: number[] = [];
+    for (let g = 1; g <= LONG_RUN; g++) if (inGroups(lengths, g) && (first[g] as number) >= 0) chosen.push(g);
+    if (chosen.length <= 2) return followed(first, next, chosen[0], chosen[1]);
+    const out: number[] = [];
+    for (const g of chosen) for (let i = first[g] as number; i >= 0; i = next[i] as number) out.push(i);
+    return out.sort((x, y) => x - y);
+  }
+
+  /** Links each run to the next of its length group (one pass, no sorting). */
+  private grouped(): { first: Int32Array; next: Int32Array } {
+    const first = new Int32Array(LONG_RUN + 1).fill(-1);
+    const last = new Int32Array(LONG_RUN + 1).fill(-1);
+    const next = new Int32Array(this.count).fill(-1);
+    for (let i = 0; i < this.count; i++) {
+      const g = this.lengthGroupOf(i);
+      const prev = last[g] as number;
+      if (prev < 0) first[g] = i;
+      else next[prev] = i;
+      last[g] = i;
     }
-    return Int32Array.from(out);
+    return { first, next };
   }
 }
 
-/** Lists the digit runs: the regex skips the text between runs faster than a loop over its characters. */
+/** The runs of one or two linked groups, merged in position order. */
+function followed(first: Int32Array, next: Int32Array, a: number | undefined, b: number | undefined): readonly number[] {
+  const out: number[] = [];
+  let x = a === undefined ? -1 : (first[a] as number);
+  let y = b === undefined ? -1 : (first[b] as number);
+  while (x >= 0 || y >= 0) {
+    if (y < 0 || (x >= 0 && x < y)) {
+      out.push(x);
+      x = next[x] as number;
+    } else {
+      out.push(y);
+      y = next[y] as number;
+    }
+  }
+  return out;
+}
+
+/** Where runs are written while the text is read (reused: a new buffer per text costs the garbage collector more than its size). */
+let scratch: Int32Array = new Int32Array(2 * FEW_RUNS);
+
+/**
+ * Lists the digit runs: the regex skips the text between runs faster than a
+ * loop over its characters. They are gathered in the scratch buffer, then
+ * copied into tables of their own.
+ */
 function findRuns(text: string): DigitRuns {
   const n = text.length;
-  // room for a run every 16 characters before growing (clinic mail has one every 30)
-  let start: Int32Array = new Int32Array(Math.max(64, n >> 4));
-  let end: Int32Array = new Int32Array(start.length);
-  let next: Int32Array = new Int32Array(start.length);
-  const first = new Int32Array(LONG_RUN + 1).fill(-1);
-  const last = new Int32Array(LONG_RUN + 1).fill(-1);
+  let buffer = scratch;
   let count = 0;
   const re = FIRST_DIGIT;
   re.lastIndex = 0;
@@ -126,24 +167,20 @@ function findRuns(text: string): DigitRuns {
     const s = re.lastIndex - 1;
     let e = s + 1;
     while (e < n && isDigit(text.charCodeAt(e))) e++;
-    if (count === start.length) {
-      start = grown(start);
-      end = grown(end);
-      next = grown(next);
-    }
-    start[count] = s;
-    end[count] = e;
-    next[count] = -1;
-    const g = lengthGroup(e - s);
-    const prev = last[g] as number;
-    if (prev < 0) first[g] = count;
-    else next[prev] = count;
-    last[g] = count;
+    if (2 * count + 2 > buffer.length) buffer = scratch = grown(buffer);
+    buffer[2 * count] = s;
+    buffer[2 * count + 1] = e;
     count++;
     re.lastIndex = e;
   }
   re.lastIndex = 0;
-  return new Runs(count, start, end, first, next);
+  const start: Table = count <= FEW_RUNS ? new Array<number>(count) : new Int32Array(count);
+  const end: Table = count <= FEW_RUNS ? new Array<number>(count) : new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    start[i] = buffer[2 * i] as number;
+    end[i] = buffer[2 * i + 1] as number;
+  }
+  return new Runs(count, start, end);
 }
 
 function grown(a: Int32Array): Int32Array {
@@ -157,11 +194,44 @@ export function digitRuns(text: string): DigitRuns {
   return cachedScan(KEY, text, findRuns);
 }
 
-/** A pattern that starts where a run of one of `lengths` (a `runLengths` mask) starts, `offset` characters later. */
-export function runsOfLength(lengths: number, offset = 0): StartFinder {
-  return (runs, _text, at) => {
-    const { start } = runs;
+/**
+ * A pattern that starts where a run of one of `lengths` (a `runLengths` mask)
+ * starts, if `fits` (given the run's start and end) allows.
+ */
+export function runsOfLength(lengths: number, fits: (text: string, start: number, end: number) => boolean = () => true): StartFinder {
+  return (runs, text, at) => {
+    const { start, end } = runs;
     const selected = runs.select(lengths);
-    for (let k = 0; k < selected.length; k++) at((start[selected[k] as number] as number) + offset);
+    for (let k = 0; k < selected.length; k++) {
+      const i = selected[k] as number;
+      if (fits(text, start[i] as number, end[i] as number)) at(start[i] as number);
+    }
   };
+}
+
+/**
+ * Calls `visit` with each run of characters `inRun` accepts (it must accept
+ * the ASCII digits) that holds at least `digits` digits, in order: the
+ * longer runs around the digit runs (a record number "A12-345-678" around
+ * "12", "345" and "678").
+ */
+export function runsAround(runs: DigitRuns, text: string, inRun: (code: number) => boolean, digits: number, visit: (start: number, end: number) => void): void {
+  const { count, start: runStart, end: runEnd } = runs;
+  const n = text.length;
+  for (let i = 0; i < count; ) {
+    // the run around this digit run (the last one ended before it), and the digit runs inside it
+    let start = runStart[i] as number;
+    while (start > 0 && inRun(text.charCodeAt(start - 1))) start--;
+    let end = start;
+    let found = 0;
+    for (;;) {
+      if (i < count && runStart[i] === end) {
+        end = runEnd[i] as number;
+        found += end - (runStart[i] as number);
+        i++;
+      } else if (end < n && inRun(text.charCodeAt(end))) end++;
+      else break;
+    }
+    if (found >= digits) visit(start, end);
+  }
 }

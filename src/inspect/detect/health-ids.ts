@@ -3,7 +3,7 @@
  * numbers (check digit), Medicare Beneficiary Identifiers (CMS format).
  */
 import { deaValid, npiValid } from './checksums.js';
-import { runLengths, runsOfLength, type StartFinder } from './digit-runs.js';
+import { isLetter, isWordChar, runLengths, runsOfLength, type StartFinder } from './digit-runs.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { maskValue } from './types.js';
 
@@ -17,8 +17,8 @@ export const npiSpec: PatternSpec = {
   keywords: /\b(npi|nppes|national\s+provider|provider\s+(id|identifier|number)|(?:rendering|referring|ordering|attending|billing|supervising|servicing)\s+(?:provider|physician|practitioner|clinician)|prescriber|physician|practitioner)\b/i,
   // a valid-looking 10-digit number without context is as often a phone number
   validatedConfidence: 'low',
-  // ten digits with no digit on either side: a whole run of ten
-  starts: runsOfLength(runLengths(10)),
+  // ten digits with no digit on either side: a whole run of ten, starting with 1 or 2
+  starts: runsOfLength(runLengths(10), (text, s) => text.charCodeAt(s) === 49 || text.charCodeAt(s) === 50),
   mask: (v) => `NPI ${maskValue(v)}`,
 };
 export const npiDetector = patternDetector(npiSpec);
@@ -26,15 +26,18 @@ export const npiDetector = patternDetector(npiSpec);
 /**
  * Where a DEA number can start: its seven digits end at a word boundary, so
  * they end a run; the run is those seven (two letters before it) or eight
- * (the second character a 9, one letter before it).
+ * (the second character a 9, one letter before it), and no word character
+ * stands before the first letter.
  */
-const DEA_STARTS: StartFinder = (runs, _text, at) => {
+const DEA_STARTS: StartFinder = (runs, text, at) => {
   const { start, end } = runs;
   const selected = runs.select(runLengths(7, 8));
   for (let k = 0; k < selected.length; k++) {
     const i = selected[k] as number;
     const s = start[i] as number;
-    at(s - ((end[i] as number) - s === 7 ? 2 : 1));
+    const letters = (end[i] as number) - s === 7 ? 2 : 1;
+    if (letters === 1 && text.charCodeAt(s) !== 57) continue;
+    if (isLetter(text.charCodeAt(s - 1)) && (letters === 1 || isLetter(text.charCodeAt(s - 2))) && !isWordChar(text.charCodeAt(s - letters - 1))) at(s - letters);
   }
 };
 
@@ -59,16 +62,11 @@ const A = '[AC-HJKMNP-RT-Y]';
 const AN = '[AC-HJKMNP-RT-Y0-9]';
 export const MBI_PATTERN = new RegExp(`\\b[1-9]${A}${AN}\\d-?${A}${AN}\\d-?${A}${A}\\d\\d\\b`, 'g');
 
-/** Where an MBI can start: its first digit starts a run (a word boundary before it) of one digit, a capital letter after it. */
-const MBI_STARTS: StartFinder = (runs, text, at) => {
-  const { start } = runs;
-  const selected = runs.select(runLengths(1));
-  for (let k = 0; k < selected.length; k++) {
-    const s = start[selected[k] as number] as number;
-    const after = text.charCodeAt(s + 1);
-    if (after >= 65 && after <= 90) at(s);
-  }
-};
+/** Where an MBI can start: its first digit (not 0) is a run of one digit, a word boundary before it, a capital letter after it. */
+const MBI_STARTS = runsOfLength(runLengths(1), (text, s) => {
+  const after = text.charCodeAt(s + 1);
+  return text.charCodeAt(s) !== 48 && after >= 65 && after <= 90 && !isWordChar(text.charCodeAt(s - 1));
+});
 
 export const mbiSpec: PatternSpec = {
   id: 'medicare-mbi',

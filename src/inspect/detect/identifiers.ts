@@ -4,7 +4,7 @@
  * evidence only.
  */
 import { abaValid, luhnValid } from './checksums.js';
-import { runLengths, runLengthsFrom, runsOfLength, type StartFinder } from './digit-runs.js';
+import { isLetter, runLengths, runLengthsFrom, runsOfLength, type DigitRuns, type StartFinder } from './digit-runs.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { maskValue } from './types.js';
 
@@ -31,20 +31,17 @@ export function itinValid(digits: string): boolean {
 export const OTHER_NUMBER_LABEL = /\b(order|invoice|inv|ref|reference|confirmation|tracking|ticket|case|po|part|item|sku|serial|model|claim|batch|lot)\b\s*(?:number|no\.?|num|#|id)?\s*[#:.-]?\s*$/i;
 
 /**
- * Where an SSN or ITIN can start: its first digit has no digit before it, so
- * it starts a run of digits; the run is all nine (no separator) or the first
- * three, followed by the dash or space.
+ * Where an SSN (or, `first` "9", an ITIN) can start: its first digit has no
+ * digit or dash before it, so it starts a run of digits; the run is all nine
+ * (no separator) or the first three, followed by the dash or space.
  */
-const NINE_OR_THREE_THEN_SEPARATOR: StartFinder = (runs, text, at) => {
-  const { start, end } = runs;
-  const selected = runs.select(runLengths(3, 9));
-  for (let k = 0; k < selected.length; k++) {
-    const i = selected[k] as number;
-    const e = end[i] as number;
+function ssnStarts(first?: string): StartFinder {
+  const firstCode = first === undefined ? -1 : first.charCodeAt(0);
+  return runsOfLength(runLengths(3, 9), (text, s, e) => {
     const after = text.charCodeAt(e);
-    if (e - (start[i] as number) === 9 || after === 45 || after === 32) at(start[i] as number);
-  }
-};
+    return text.charCodeAt(s - 1) !== 45 && (firstCode < 0 || text.charCodeAt(s) === firstCode) && (e - s === 9 || after === 45 || after === 32);
+  });
+}
 
 const SSN_WORDS = /(?:\bss#|\b(?:ssn|ssa|social[\s-]*security|soc\.?\s*sec|taxpayer|tax\s*id|tin)\b)/i;
 
@@ -59,7 +56,7 @@ export const ssnSpec: PatternSpec = {
   keywords: SSN_WORDS,
   keywordRequired: (m) => m[2] === '',
   notAfter: OTHER_NUMBER_LABEL,
-  starts: NINE_OR_THREE_THEN_SEPARATOR,
+  starts: ssnStarts(),
   mask: (v) => `SSN ***-**-${v.slice(5)}`,
 };
 export const ssnDetector = patternDetector(ssnSpec);
@@ -74,7 +71,7 @@ export const itinSpec: PatternSpec = {
   keywords: /\b(itin|individual\s+taxpayer|tax\s*id|taxpayer)\b/i,
   keywordRequired: (m) => m[2] === '',
   notAfter: OTHER_NUMBER_LABEL,
-  starts: NINE_OR_THREE_THEN_SEPARATOR,
+  starts: ssnStarts('9'),
   mask: (v) => `ITIN ***-**-${v.slice(5)}`,
 };
 export const itinDetector = patternDetector(itinSpec);
@@ -96,21 +93,21 @@ export function cardNetwork(digits: string): string | undefined {
 const CARD_MIN_DIGITS = 13;
 
 /**
- * Where a card number can start: at a run of digits (no digit before it)
- * that, with the runs each joined to the last by one space or dash, holds at
- * least 13 digits.
+ * Where a card number can start: at a run of digits (no digit or dash before
+ * it) that, with the runs each joined to the last by one space or dash, holds
+ * at least 13 digits.
  */
 const CARD_STARTS: StartFinder = (runs, text, at) => {
   const { count, start, end } = runs;
   for (let i = 0; i < count; i++) {
     let digits = (end[i] as number) - (start[i] as number);
     for (let j = i; digits < CARD_MIN_DIGITS && j + 1 < count && joinedByOneSeparator(runs, text, j); j++) digits += (end[j + 1] as number) - (start[j + 1] as number);
-    if (digits >= CARD_MIN_DIGITS) at(start[i] as number);
+    if (digits >= CARD_MIN_DIGITS && text.charCodeAt((start[i] as number) - 1) !== 45) at(start[i] as number);
   }
 };
 
 /** Run `j + 1` follows run `j` after exactly one space or dash. */
-function joinedByOneSeparator(runs: { readonly start: Int32Array; readonly end: Int32Array }, text: string, j: number): boolean {
+function joinedByOneSeparator(runs: DigitRuns, text: string, j: number): boolean {
   const e = runs.end[j] as number;
   if (runs.start[j + 1] !== e + 1) return false;
   const c = text.charCodeAt(e);
@@ -145,6 +142,10 @@ export const abaRoutingSpec: PatternSpec = {
 };
 export const abaRoutingDetector = patternDetector(abaRoutingSpec);
 
+function notLetterOrDash(code: number): boolean {
+  return !isLetter(code) && code !== 45;
+}
+
 export const bankAccountSpec: PatternSpec = {
   id: 'bank-account',
   category: 'BANK_ACCOUNT',
@@ -153,8 +154,8 @@ export const bankAccountSpec: PatternSpec = {
   keywords: /\b(account\s*(no\.?|number|#)|acct\.?\s*(no\.?|#)?|checking|savings|iban|bank\s+account)\b/i,
   keywordRequired: true,
   window: 40,
-  // no digit on either side: a whole run of 6 to 17 digits
-  starts: runsOfLength(runLengthsFrom(6, 17)),
+  // no letter, digit or dash on either side: a whole run of 6 to 17 digits
+  starts: runsOfLength(runLengthsFrom(6, 17), (text, s, e) => notLetterOrDash(text.charCodeAt(s - 1)) && notLetterOrDash(text.charCodeAt(e))),
   mask: (v) => `Account ${maskValue(v)}`,
 };
 export const bankAccountDetector = patternDetector(bankAccountSpec);

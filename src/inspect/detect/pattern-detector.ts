@@ -8,7 +8,7 @@
  * A detector may require the keyword (a bare 9-digit number is not an SSN
  * without context); matches without it are then ignored.
  */
-import { digitRuns, type StartFinder } from './digit-runs.js';
+import { digitRuns, runsAround, type StartFinder } from './digit-runs.js';
 import { DEFAULT_WINDOW, keywordAround, textAround } from './proximity.js';
 import { cachedScan } from './scan-cache.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding, type MatchExplanation } from './types.js';
@@ -80,33 +80,56 @@ interface Compiled {
   readonly spec: PatternSpec;
   readonly global: RegExp;
   readonly sticky: RegExp;
+  /** Specs with the same pattern and the same way of finding it (`within`, `starts`) share its matches within a verdict. */
   readonly shared: object;
+  /** The spec reads more of a match than where it is (its value or its keyword rule looks at the groups). */
+  readonly readsMatch: boolean;
 }
 
 function compile(spec: PatternSpec): Compiled {
   const { source, flags } = spec.pattern;
   const global = new RegExp(source, flags.includes('g') ? flags : `${flags}g`);
-  return { spec, global, sticky: new RegExp(source, `${flags.replace(/[gy]/g, '')}y`), shared: sharedKey(global) };
+  return {
+    spec,
+    global,
+    sticky: new RegExp(source, `${flags.replace(/[gy]/g, '')}y`),
+    shared: sharedKey(global, spec.within ?? spec.starts),
+    readsMatch: spec.value !== undefined || typeof spec.keywordRequired === 'function',
+  };
 }
 
-/** One key per pattern (source and flags): specs sharing a pattern share its matches within a verdict. */
-const SHARED = new Map<string, object>();
+/** One key per pattern (source and flags) and way of finding it. */
+const SHARED = new Map<string, WeakMap<object, object>>();
+const WHOLE_TEXT = {};
 
-function sharedKey(re: RegExp): object {
+function sharedKey(re: RegExp, finder: object = WHOLE_TEXT): object {
   const id = `${re.flags}/${re.source}`;
-  let key = SHARED.get(id);
+  let byFinder = SHARED.get(id);
+  if (!byFinder) {
+    byFinder = new WeakMap();
+    SHARED.set(id, byFinder);
+  }
+  let key = byFinder.get(finder);
   if (!key) {
     key = {};
-    SHARED.set(id, key);
+    byFinder.set(finder, key);
   }
+  SHARERS.set(key, (SHARERS.get(key) ?? 0) + 1);
   return key;
 }
 
-/** Runs closer than this are searched together (fewer, longer searches). */
-const JOIN_GAP = 256;
+/** How many specs were compiled with each key: the matches of a key only one spec has are not kept. */
+const SHARERS = new WeakMap<object, number>();
 
-/** Stretches to search, added in order: those closer than JOIN_GAP are searched as one (fewer, longer searches). */
-function stretchJoiner(search: (start: number, end: number) => void, gap = JOIN_GAP): { add(start: number, end: number): void; flush(): void } {
+/**
+ * Stretches around anchors closer than this are searched together: fewer
+ * searches, but each reads the text between (measured: 32 is a little faster
+ * than 0 or 256 on clinic mail).
+ */
+const ANCHOR_GAP = 32;
+
+/** Stretches to search, added in order: those at most `gap` apart are searched as one. */
+function stretchJoiner(gap: number, search: (start: number, end: number) => void): { add(start: number, end: number): void; flush(): void } {
   let segStart = -1;
   let segEnd = -1;
   return {
@@ -142,25 +165,7 @@ function matchesWithin(re: RegExp, within: NonNullable<PatternSpec['within']>, t
     }
   };
   // each run alone: the pattern is slow, and most of the text between runs holds none of its matches
-  const stretches = stretchJoiner(search, 0);
-  const { count, start: runStart, end: runEnd } = digitRuns(text);
-  for (let i = 0; i < count; ) {
-    // the run around this digit run (the last run ended before it), and the digit runs inside it
-    let start = runStart[i] as number;
-    while (start > 0 && inRun(text.charCodeAt(start - 1))) start--;
-    let end = start;
-    let found = 0;
-    for (;;) {
-      if (i < count && runStart[i] === end) {
-        end = runEnd[i] as number;
-        found += end - (runStart[i] as number);
-        i++;
-      } else if (end < n && inRun(text.charCodeAt(end))) end++;
-      else break;
-    }
-    if (found >= digits) stretches.add(start, end);
-  }
-  stretches.flush();
+  runsAround(digitRuns(text), text, inRun, digits, search);
   re.lastIndex = 0;
 }
 
@@ -211,7 +216,7 @@ function matchesAnchored(re: RegExp, sticky: RegExp, anchored: NonNullable<Patte
       re.lastIndex = at;
     }
   };
-  const stretches = stretchJoiner(search);
+  const stretches = stretchJoiner(ANCHOR_GAP, search);
   anchor.lastIndex = 0;
   for (let a = anchor.exec(text); a; a = anchor.exec(text)) stretches.add(Math.max(0, a.index - before), Math.min(n, a.index + after));
   anchor.lastIndex = 0;
@@ -219,72 +224,83 @@ function matchesAnchored(re: RegExp, sticky: RegExp, anchored: NonNullable<Patte
   re.lastIndex = 0;
 }
 
-/**
- * A match to judge; specs sharing a pattern (and so its matches) share it,
- * with the text around it once built for a window.
- */
-interface Candidate {
-  readonly m: RegExpExecArray;
-  around?: string | undefined;
-  aroundWindow?: number | undefined;
-}
-
-/** The text around a candidate for `window` (built once per window: the specs sharing the candidate test the same text). */
-function around(text: string, c: Candidate, window: number): string {
-  if (c.around === undefined || c.aroundWindow !== window) {
-    c.around = textAround(text, c.m.index, c.m[0].length, window);
-    c.aroundWindow = window;
-  }
-  return c.around;
-}
-
 function keywordIn(keywords: RegExp, around: string): boolean {
   keywords.lastIndex = 0;
   return keywords.test(around);
 }
 
-/** Judges one match: the validator, the keyword rules and the labels that say it is something else; the accepted ones go to `out`. */
-function judge(spec: PatternSpec, text: string, c: Candidate, out: Accepted[]): void {
-  const { m } = c;
-  const value = spec.value ? spec.value(m) : m[0];
+/**
+ * Judges one match at `index` (`length` long): the validator, the keyword
+ * rules and the labels that say it is something else; the accepted ones go
+ * to `out`. `m` is the match itself, needed only when the spec reads it.
+ */
+function judge(spec: PatternSpec, text: string, index: number, length: number, m: RegExpExecArray | undefined, out: Accepted[]): void {
+  const value = spec.value ? spec.value(m as RegExpExecArray) : m ? m[0] : text.slice(index, index + length);
   if (spec.validate && !spec.validate(value)) return;
-  const window = spec.window ?? DEFAULT_WINDOW;
-  const near = spec.keywords ? keywordIn(spec.keywords, around(text, c, window)) : false;
-  const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m) : spec.keywordRequired === true;
+  // the keywords and the words that say it is something else are looked for in the same text around it
+  let around: string | undefined;
+  let near = false;
+  if (spec.keywords) {
+    around = textAround(text, index, length, spec.window ?? DEFAULT_WINDOW);
+    near = keywordIn(spec.keywords, around);
+  }
+  const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m as RegExpExecArray) : spec.keywordRequired === true;
   if (required && !near) return;
-  if (!near && spec.notAfter?.test(text.slice(Math.max(0, m.index - 24), m.index))) return;
-  if (spec.notNear && keywordIn(spec.notNear, around(text, c, window))) return;
+  if (!near && spec.notAfter?.test(text.slice(Math.max(0, index - 24), index))) return;
+  if (spec.notNear && keywordIn(spec.notNear, around ?? textAround(text, index, length, spec.window ?? DEFAULT_WINDOW))) return;
   const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
-  out.push({ value, index: m.index, length: m[0].length, confidence });
+  out.push({ value, index, length, confidence });
 }
 
 /**
- * The pattern's matches in the runs `within` allows, found once per text for
- * every spec with this pattern (the record and the member number): each spec
- * judges the same matches.
+ * Finds the matches with `find` and judges them, or, when another spec with
+ * the same pattern and finder (the record and the member number) has found
+ * them in this text, judges the matches it kept: where each is and how long
+ * (what a verdict keeps alive, the garbage collector copies; a spec that
+ * reads the match takes it again with one sticky try).
  */
-function sharedMatchesWithin(c: Compiled, within: NonNullable<PatternSpec['within']>, text: string): readonly Candidate[] {
-  return cachedScan(c.shared, text, (t) => {
-    const all: Candidate[] = [];
-    matchesWithin(c.global, within, t, (m) => all.push({ m }));
-    return all;
+function judgeShared(c: Compiled, text: string, find: (each: (m: RegExpExecArray) => void) => void, out: Accepted[]): void {
+  const { spec } = c;
+  if ((SHARERS.get(c.shared) ?? 0) < 2) {
+    find((m) => judge(spec, text, m.index, m[0].length, m, out));
+    return;
+  }
+  let judged = false;
+  const found = cachedScan(c.shared, text, () => {
+    judged = true;
+    const places: number[] = [];
+    find((m) => {
+      places.push(m.index, m[0].length);
+      judge(spec, text, m.index, m[0].length, m, out);
+    });
+    return places;
   });
+  if (judged) return;
+  const at = c.sticky;
+  for (let k = 0; k < found.length; k += 2) {
+    const index = found[k] as number;
+    const length = found[k + 1] as number;
+    let m: RegExpExecArray | undefined;
+    if (c.readsMatch) {
+      at.lastIndex = index;
+      m = at.exec(text) ?? undefined;
+    }
+    judge(spec, text, index, length, m, out);
+  }
+  at.lastIndex = 0;
 }
 
 function scanText(c: Compiled, text: string): Accepted[] {
   const { spec } = c;
   const out: Accepted[] = [];
-  const accept = (m: RegExpExecArray): void => judge(spec, text, { m }, out);
-  if (spec.within) {
-    for (const candidate of sharedMatchesWithin(c, spec.within, text)) judge(spec, text, candidate, out);
-  } else if (spec.starts) {
-    matchesAtStarts(c.sticky, spec.starts, text, accept);
-  } else if (spec.anchored) {
-    matchesAnchored(c.global, c.sticky, spec.anchored, text, accept);
-  } else {
+  const { within, starts, anchored } = spec;
+  if (within) judgeShared(c, text, (each) => matchesWithin(c.global, within, text, each), out);
+  else if (starts) judgeShared(c, text, (each) => matchesAtStarts(c.sticky, starts, text, each), out);
+  else if (anchored) matchesAnchored(c.global, c.sticky, anchored, text, (m) => judge(spec, text, m.index, m[0].length, m, out));
+  else {
     const re = c.global;
     re.lastIndex = 0;
-    for (let m = re.exec(text); m; m = re.exec(text)) accept(m);
+    for (let m = re.exec(text); m; m = re.exec(text)) judge(spec, text, m.index, m[0].length, m, out);
     re.lastIndex = 0;
   }
   return out;
