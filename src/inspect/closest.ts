@@ -8,12 +8,7 @@
  * Ties go to the first span of `as`, then the first of `bs`, in the order
  * the lists are given (what comparing every pair in order would choose).
  */
-import { firstAtOrAfter } from './detect/sorted.js';
-
-export interface Span {
-  readonly index: number;
-  readonly length: number;
-}
+import { lowerBound, type Span } from './detect/spans.js';
 
 export interface Pair<A, B> {
   readonly from: A;
@@ -59,9 +54,9 @@ function ordered<B extends Span>(bs: readonly B[]): Ordered<B> {
 function nearestDistance<B extends Span>(a: Span, bs: Ordered<B>): number {
   const end = a.index + a.length;
   let best = Infinity;
-  const after = firstAtOrAfter(bs.starts, a.index + 1);
+  const after = lowerBound(bs.starts, a.index + 1);
   if (after > 0) best = Math.max(0, a.index - (bs.furthestEnd[after - 1] ?? -Infinity));
-  const beyond = firstAtOrAfter(bs.starts, end);
+  const beyond = lowerBound(bs.starts, end);
   if (beyond > after) return 0;
   if (beyond < bs.starts.length) best = Math.min(best, (bs.starts[beyond] ?? Infinity) - end);
   return best;
@@ -96,7 +91,7 @@ export function closestWithin<A extends Span, B extends Span>(as: readonly A[], 
   let best: { from: A; to: B; distance: number; order: number } | undefined;
   for (const a of as) {
     const end = a.index + a.length;
-    for (let i = firstAtOrAfter(sorted.starts, a.index - reach - sorted.longest); i < sorted.spans.length; i++) {
+    for (let i = lowerBound(sorted.starts, a.index - reach - sorted.longest); i < sorted.spans.length; i++) {
       const b = sorted.spans[i] as B;
       if (b.index > end + reach) break;
       const distance = gap(a, b);

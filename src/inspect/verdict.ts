@@ -22,7 +22,8 @@ import { personAnchors } from './detect/person-mentions.js';
 import { inZone, signatureZones } from './detect/signature.js';
 import { clinicalFieldLines } from './detect/clinical-fields.js';
 import { withScanCache } from './detect/scan-cache.js';
-import { closest, closestWithin, type Span } from './closest.js';
+import { closest, closestWithin } from './closest.js';
+import type { Span } from './detect/spans.js';
 import { labelTables } from './detect/tables.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { closest, closestWithin, gap, type Span } from '../../src/inspect/closest.js';
+import { closest, closestWithin, gap } from '../../src/inspect/closest.js';
+import type { Span } from '../../src/inspect/detect/spans.js';
 
 const s = (index: number, length: number, name = ''): Span & { name: string } => ({ index, length, name });
 

@@ -6,7 +6,7 @@
 import { healthTermSpans } from './health-terms.js';
 import { patternDetector } from './pattern-detector.js';
 import { cachedScan } from './scan-cache.js';
-import { firstAtOrAfter } from './sorted.js';
+import { lowerBound } from './spans.js';
 import type { Detector, Finding } from './types.js';
 
 /** ICD-10-CM: letter (not U), digit, digit or A/B, then optionally a dot and 1-4 characters. */
@@ -61,7 +61,7 @@ function codesNamedOnTheirLine(text: string, patterns: readonly RegExp[]): { ind
       const at = m.index + m[0].length;
       const lineEnd = text.indexOf('\n', at);
       const limit = Math.min(at + 40, lineEnd < 0 ? text.length : lineEnd);
-      const next = firstAtOrAfter(terms, at);
+      const next = lowerBound(terms, at);
       if (next < terms.length && (terms[next] ?? limit) < limit) out.push({ index: m.index + m[0].indexOf(code), length: code.length });
     }
   }

@@ -9,8 +9,8 @@ export interface Span {
   readonly length: number;
 }
 
-/** The first position in `sorted` (ascending) whose value is at least `value`. */
-function lowerBound(sorted: readonly number[], value: number): number {
+/** The first position in `sorted` (ascending) whose value is at least `value` (`sorted.length` when none is). */
+export function lowerBound(sorted: readonly number[], value: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { firstAtOrAfter } from '../../src/inspect/detect/sorted.js';
+import { lowerBound } from '../../src/inspect/detect/spans.js';
 
-describe('firstAtOrAfter', () => {
+describe('lowerBound', () => {
   it.each([
     { sorted: [], at: 5, want: 0 },
     { sorted: [3], at: 2, want: 0 },
@@ -12,6 +12,6 @@ describe('firstAtOrAfter', () => {
     { sorted: [1, 4, 4, 9], at: 0, want: 0 },
     { sorted: [1, 4, 4, 9], at: 10, want: 4 },
   ])('$sorted at $at → $want', ({ sorted, at, want }) => {
-    expect(firstAtOrAfter(sorted, at)).toBe(want);
+    expect(lowerBound(sorted, at)).toBe(want);
   });
 });
