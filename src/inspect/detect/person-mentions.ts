@@ -12,6 +12,7 @@
 import { healthTermSpans } from './health-terms.js';
 import { personLike, titleCase } from './names.js';
 import { personNameDetector, phoneDetector } from './personal.js';
+import { addressMatches, candidateNames, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
 import { OrderedSpans, OverlapIndex, type Span } from './spans.js';
 
 export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact';
@@ -23,13 +24,6 @@ export interface PersonAnchor {
   readonly index: number;
   readonly length: number;
 }
-
-/** One capitalised name word: "Maria", "O'Brien", "McKay", "Müller", "Nguyen-Tran" (its capital, and the rest). */
-const WORD_TAIL = "(?:\\p{Ll}+\\p{Lu})?[\\p{Ll}'’]+(?:-\\p{Lu}[\\p{Ll}'’]+)?";
-const WORD = `\\p{Lu}${WORD_TAIL}`;
-const PARTICLE = '(?:de|del|de la|da|dos|van|von|van der|di|le|la|bin|ibn|al)';
-/** Two or three name words, an initial or a particle allowed between them (after the first word). */
-const MORE_NAME = `(?:[ \\t]+\\p{Lu}\\.)?(?:[ \\t]+${PARTICLE})?[ \\t]+${WORD}(?:[ \\t]+${WORD})?`;
 
 /** Words after a name that make it staff or a clinician: "Maria Lopez, RN", "Jane Smith MD". */
 const CREDENTIAL_AFTER = /^,?\s*(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|PA(?:-C)?|Ph\.?D\.?|FNP(?:-[A-Z]+)?|APRN|LPN|CNA|MSN|BSN|Pharm\.?D|DDS|DMD|LCSW|LMSW|MSW|CMA|RD|DPT|MPH|MBA|MHA|FACP|FACS|CNM|CRNA|PsyD)\b/;
@@ -48,92 +42,6 @@ const LEAD_WORDS: ReadonlySet<string> = new Set([
 
 /** A name directly after an honorific: a person (not a clinician). */
 const HONORIFIC_NAME = new RegExp(`(?<![\\p{L}])(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|M\\.|Madame|Mademoiselle|Monsieur|Señora|Señorita|Señor|Doña|Don|Signora|Signor)\\s+(?:${WORD}\\s+){0,2}${WORD}`, 'gu');
-/**
- * A candidate full name anywhere (filtered by context afterwards), starting
- * where no letter or digit is before it. The look-behind comes after the
- * first capital (the same condition, written so that the search tries it
- * only at capitals: about twice as fast).
- */
-const CANDIDATE_NAME = new RegExp(`\\p{Lu}(?<![\\p{L}\\p{N}]\\p{Lu})${WORD_TAIL}${MORE_NAME}(?![\\p{L}])`, 'gu');
-
-/** "Ramirez, Elena" followed by a birth date or record label: the way charts and subjects list patients (tried where one can start, see lastFirstStarts). */
-const LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${WORD},[ \\t]+${WORD}(?=[ \\t]*[,(–-]?[ \\t]*(?:\\d{1,2}[/.-]\\d{1,2}[/.-](?:19|20)\\d{2}\\b|\\(?\\s*(?:DOB|D\\.O\\.B\\.|MRN)\\b))`, 'uy');
-
-/** "GARCIA, MARIA" (charts and exports write names in capitals): with a date, DOB or MRN after it, or a home address on the next line. */
-const UPPER_WORD = "\\p{Lu}[\\p{Lu}'’]+(?:-\\p{Lu}[\\p{Lu}'’]+)?";
-const UPPER_LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${UPPER_WORD},[ \\t]*${UPPER_WORD}(?:[ \\t]+${UPPER_WORD})?(?![\\p{L}])`, 'uy');
-
-/**
- * Spaces or tabs, then a capital, from `at` (after a comma): both "Last,
- * First" forms hold such a comma right after their first word. Any code unit
- * from U+00C0 up, but a low surrogate, may begin a capital. (Commas are
- * listed with indexOf: several times faster than a regex search for them.)
- */
-function capitalAfter(text: string, at: number): boolean {
-  let i = at;
-  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
-  const c = text.charCodeAt(i);
-  return (c >= 65 && c <= 90) || (c >= 0xc0 && !(c >= 0xdc00 && c <= 0xdfff));
-}
-
-/** A code unit that may be part of a "Last, First" name's first word (a letter, an apostrophe, a hyphen): ASCII letters, ' and -, and all beyond ASCII. */
-function mayBeNameChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 39 || c === 45 || c >= 128;
-}
-
-function asciiLetterOrDigit(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
-}
-
-/**
- * Where a "Last, First" name can start, in order: a name's first word holds
- * no comma, so its comma is the first after its start, and the word before
- * it is made of letters, apostrophes and hyphens. It starts at a capital with
- * no letter or digit before it: at the start of the stretch of such
- * characters before a comma, or inside it after an apostrophe, a hyphen or a
- * character beyond ASCII (never at the low half of a surrogate pair).
- */
-function lastFirstStarts(text: string): number[] {
-  const starts: number[] = [];
-  for (let comma = text.indexOf(','); comma >= 0; comma = text.indexOf(',', comma + 1)) {
-    if (!capitalAfter(text, comma + 1)) continue;
-    let start = comma;
-    while (start > 0 && mayBeNameChar(text.charCodeAt(start - 1))) start--;
-    for (let p = start; p < comma; p++) {
-      const c = text.charCodeAt(p);
-      const capital = (c >= 65 && c <= 90) || (c >= 0xc0 && !(c >= 0xdc00 && c <= 0xdfff));
-      if (capital && (p === start || !asciiLetterOrDigit(text.charCodeAt(p - 1)))) starts.push(p);
-    }
-  }
-  return starts;
-}
-
-/** What the global search of `sticky`'s pattern finds, tried only at `starts` (ascending; every match starts at one of them). */
-function matchesAt(text: string, sticky: RegExp, starts: readonly number[]): RegExpExecArray[] {
-  const out: RegExpExecArray[] = [];
-  let from = 0;
-  for (const p of starts) {
-    if (p < from) continue;
-    sticky.lastIndex = p;
-    const m = sticky.exec(text);
-    if (!m) continue;
-    out.push(m);
-    from = p + m[0].length;
-  }
-  sticky.lastIndex = 0;
-  return out;
-}
-
-/** Each match of a global regex, in order (without the copy of the regex that matchAll makes). */
-function eachMatch(text: string, re: RegExp, each: (m: RegExpExecArray) => void): void {
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const next = re.lastIndex;
-    each(m);
-    re.lastIndex = next;
-  }
-  re.lastIndex = 0;
-}
 
 /** Words before an address that make it a person's home ("home address:", "lives at", "wohnhaft in", "domicilio"). */
 const HOME_ADDRESS_CUE =
@@ -149,18 +57,6 @@ const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?\n
 /** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin"). */
 const PATIENT_CUE_AFTER =
   /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|presented|presents|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b)/i;
-
-/** A street address: US and Canadian style, and German, Spanish and French forms. */
-const STREET_SUFFIX = '(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Trail|Trl|Square|Sq|Loop|Pike|Alley|Crescent|Cres|Row)';
-const ADDRESS = new RegExp(
-  [
-    `\\b\\d{1,6}[A-Za-z]?\\s+(?:[NSEW]\\.?\\s+|(?:North|South|East|West)\\s+)?(?:(?:\\d{1,3}(?:st|nd|rd|th)|\\p{Lu}[\\p{L}'’.-]*)\\s+){1,3}${STREET_SUFFIX}\\b\\.?`,
-    `\\b\\p{Lu}\\p{Ll}+(?:straße|strasse|str\\.|weg|gasse|allee|platz|ring|damm|ufer)\\s+\\d{1,4}\\s?[a-z]?\\b`,
-    `\\b(?:Calle|C\\/|Avenida|Avda\\.|Av\\.|Paseo|Plaza|Camino|Carrera|Rúa)\\s+(?:de\\s+(?:la\\s+|los\\s+|las\\s+)?)?\\p{Lu}[\\p{L}]+(?:\\s+\\p{Lu}[\\p{L}]+)?,?\\s+(?:n[º°o]\\.?\\s*)?\\d{1,4}\\b`,
-    `\\b\\d{1,4}(?:\\s*(?:bis|ter))?,?\\s+(?:rue|avenue|boulevard|bd|chemin|place|allée|impasse|quai|route)\\s+(?:de\\s+la\\s+|de\\s+l['’]|du\\s+|des\\s+|de\\s+)?\\p{Lu}[\\p{L}'’-]+`,
-  ].join('|'),
-  'gu',
-);
 
 /** A line that is the organisation's contact block: a labelled office number, a web address, an organisation word with contact data. */
 const ORG_LINE = /\b(?:tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|www\.|https?:|suite|ste\.|bldg|building|floor|clinic|clinique|hospital|health|medical|médical|center|centre|practice|pharmacy|department|dept|service|inc|llc|klinik|klinikum|praxis|clínica|cabinet|sekretariat|secrétariat|pediatrics|orthopedic|orthopaedic|spine|oncology|cardiology|dental|surgery|surgical|hospice|rehab|wellness|physicians|specialists)\b/i;
@@ -221,7 +117,7 @@ const POSSESSIVE = /['’]s$/;
 
 function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex): PersonAnchor[] {
   const out: PersonAnchor[] = [];
-  eachMatch(text, CANDIDATE_NAME, (m) => {
+  candidateNames(text, (m) => {
     // "Dear Maria Alvarez", "Yesterday Wei Zhang": the name starts after the ordinary word
     const lead = LEAD_WORD.exec(m[0]);
     const skip = lead && LEAD_WORDS.has(lead[0].trim().toLowerCase()) && personLike(m[0].slice(lead[0].length)) ? lead[0].length : 0;
@@ -256,17 +152,17 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
  */
 function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses: HomeAddresses): PersonAnchor[] {
   const out: PersonAnchor[] = [];
-  const starts = lastFirstStarts(text);
+  const { mixed: mixedCase, capitals } = lastFirstMatches(text);
   const before = new OverlapIndex(taken);
   // the mixed-case ones are matches in order: none overlaps one found before it
-  for (const m of matchesAt(text, LAST_FIRST, starts)) {
+  for (const m of mixedCase) {
     if (before.overlaps(m.index, m[0].length)) continue;
     if (personLike(m[0].replace(',', '')) && !staff(text, m.index, m[0].length)) out.push({ kind: 'named-patient', index: m.index, length: m[0].length });
   }
   const mixed = new OverlapIndex(out);
   // those in capitals start after the ones found before them, which end at furthest here (a name with its address may reach past its match)
   let furthest = -Infinity;
-  for (const m of matchesAt(text, UPPER_LAST_FIRST, starts)) {
+  for (const m of capitals) {
     if (before.overlaps(m.index, m[0].length) || mixed.overlaps(m.index, m[0].length) || furthest > m.index || !personLike(titleCase(m[0].replace(',', ' ')))) continue;
     const end = m.index + m[0].length;
     let found: PersonAnchor | undefined;
@@ -390,7 +286,7 @@ function patientPhones(text: string): PersonAnchor[] {
 /** Street addresses that are not on an organisation's contact line. */
 export function homeAddresses(text: string): { index: number; length: number }[] {
   const out: { index: number; length: number }[] = [];
-  eachMatch(text, ADDRESS, (m) => {
+  addressMatches(text, (m) => {
     if (ORG_LINE.test(cellAt(text, m.index, m[0].length))) return;
     // a contact block: the address followed by the office's numbers or web site
     const next = text.slice(m.index + m[0].length, m.index + m[0].length + 160).split('\n').slice(1, 3).join('\n');
