@@ -84,10 +84,13 @@ function runsAddUpTo(runs: DigitRuns, i: number, sums: readonly number[]): boole
  * its groups of digits (a first "1" the country code).
  */
 export const PHONE_STARTS: StartFinder = (runs, text, at) => {
-  const { count, start } = runs;
+  const { count, start, end } = runs;
   for (let i = 0; i < count; i++) {
     const s = start[i] as number;
-    if (!runsAddUpTo(runs, i, PHONE_GROUPS) && !(text.charCodeAt(s) === 49 && runsAddUpTo(runs, i, PHONE_GROUPS_WITH_1))) continue;
+    const length = (end[i] as number) - s;
+    // the first run is a group or groups merged: checked first, most runs are not
+    const plain = PHONE_GROUPS.includes(length) && runsAddUpTo(runs, i, PHONE_GROUPS);
+    if (!plain && !(PHONE_GROUPS_WITH_1.includes(length) && text.charCodeAt(s) === 49 && runsAddUpTo(runs, i, PHONE_GROUPS_WITH_1))) continue;
     const before = text.charCodeAt(s - 1);
     if (before === 43 || before === 40) at(s - 1);
     if (before !== 45) at(s);

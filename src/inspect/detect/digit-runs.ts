@@ -75,7 +75,6 @@ const FEW_RUNS = 1024;
 type Table = Int32Array | number[];
 
 class Runs implements DigitRuns {
-  private readonly selected = new Map<number, readonly number[]>();
   /** The runs grouped by length (many runs only): `first[g]` the first run of group g (-1: none), `next[i]` the one after run i in its group. */
   private groups: { readonly first: Int32Array; readonly next: Int32Array } | undefined;
 
@@ -85,13 +84,9 @@ class Runs implements DigitRuns {
     readonly end: Table,
   ) {}
 
+  // not kept: a selection costs less to make again than to keep alive through a verdict (the collector copies what lives long)
   select(lengths: number): readonly number[] {
-    let runs = this.selected.get(lengths);
-    if (!runs) {
-      runs = this.count <= FEW_RUNS ? this.picked(lengths) : this.collect(lengths);
-      this.selected.set(lengths, runs);
-    }
-    return runs;
+    return this.count <= FEW_RUNS ? this.picked(lengths) : this.collect(lengths);
   }
 
   private lengthGroupOf(i: number): number {
@@ -113,7 +108,8 @@ class Runs implements DigitRuns {
     if (chosen.length <= 2) return followed(first, next, chosen[0], chosen[1]);
     const out: number[] = [];
     for (const g of chosen) for (let i = first[g] as number; i >= 0; i = next[i] as number) out.push(i);
-    return out.sort((x, y) => x - y);
+    // a typed array sorts numbers natively (no comparator called per pair)
+    return Array.from(Int32Array.from(out).sort());
   }
 
   /** Links each run to the next of its length group (one pass, no sorting). */

@@ -95,14 +95,26 @@ const CARD_MIN_DIGITS = 13;
 /**
  * Where a card number can start: at a run of digits (no digit or dash before
  * it) that, with the runs each joined to the last by one space or dash, holds
- * at least 13 digits.
+ * at least 13 digits. The runs so joined are counted as a sliding window:
+ * each run enters and leaves it once, however long the chain.
  */
 const CARD_STARTS: StartFinder = (runs, text, at) => {
   const { count, start, end } = runs;
+  let last = -1; // the window is runs i..last, each joined to the one before
+  let digits = 0;
   for (let i = 0; i < count; i++) {
-    let digits = (end[i] as number) - (start[i] as number);
-    for (let j = i; digits < CARD_MIN_DIGITS && j + 1 < count && joinedByOneSeparator(runs, text, j); j++) digits += (end[j + 1] as number) - (start[j + 1] as number);
+    if (last < i) {
+      last = i;
+      digits = (end[i] as number) - (start[i] as number);
+    }
+    while (digits < CARD_MIN_DIGITS && last + 1 < count && joinedByOneSeparator(runs, text, last)) {
+      last++;
+      digits += (end[last] as number) - (start[last] as number);
+    }
     if (digits >= CARD_MIN_DIGITS && text.charCodeAt((start[i] as number) - 1) !== 45) at(start[i] as number);
+    // run i leaves the window; the next run stays in it only if joined to run i
+    if (last > i) digits -= (end[i] as number) - (start[i] as number);
+    else last = -1;
   }
 };
 
