@@ -3,6 +3,7 @@
  * codes. Their shapes collide with product and order codes, so each needs a
  * supporting keyword nearby ("structure plus supporting keywords").
  */
+import { CPT_STARTS, ICD10_STARTS, NDC_STARTS } from './code-starts.js';
 import { healthTermSpans } from './health-terms.js';
 import { patternDetector } from './pattern-detector.js';
 import { cachedScan } from './scan-cache.js';
@@ -19,6 +20,7 @@ export const icd10Detector = patternDetector({
   keywords: /\b(icd-?10(-cm|-gm)?|cie-?10|cim-?10|diagnos[ie]s|diagnosen?|diagnóstico|diagnostico|diagnostic|dx|diag\.?|medical\s+condition|assessment|problem\s+list)\b/i,
   keywordRequired: true,
   validate: () => true,
+  starts: ICD10_STARTS,
   mask: (v) => `ICD-10 ${v.slice(0, 1)}${'*'.repeat(v.length - 1)}`,
 });
 
@@ -31,6 +33,7 @@ export const cptDetector = patternDetector({
   keywordRequired: true,
   window: 60,
   validate: () => true,
+  starts: CPT_STARTS,
   mask: (v) => `CPT ${'*'.repeat(v.length - 1)}${v.slice(-1)}`,
 });
 
@@ -42,6 +45,7 @@ export const ndcDetector = patternDetector({
   keywords: /\b(ndc|national\s+drug\s+code|rx|medication|drug|dispense[d]?|pharmacy)\b/i,
   keywordRequired: true,
   validate: () => true,
+  starts: NDC_STARTS,
   mask: (v) => `NDC ${v.replace(/\d(?=[\d-]{3})/g, '*')}`,
 });
 

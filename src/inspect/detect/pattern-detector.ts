@@ -8,7 +8,7 @@
  * A detector may require the keyword (a bare 9-digit number is not an SSN
  * without context); matches without it are then ignored.
  */
-import { digitRuns, runsAround, type StartFinder } from './digit-runs.js';
+import { digitRuns, type StartFinder } from './digit-runs.js';
 import { DEFAULT_WINDOW, keywordAround, textAround } from './proximity.js';
 import { cachedScan } from './scan-cache.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding, type MatchExplanation } from './types.js';
@@ -37,15 +37,6 @@ export interface PatternSpec {
   readonly notNear?: RegExp;
   /** Confidence when the validator passes and no keyword is near (default medium). */
   readonly validatedConfidence?: Confidence;
-  /**
-   * Where matches can be (a speed-up that changes nothing found): every match
-   * of `pattern` lies inside a run (a maximal sequence of characters that
-   * `inRun` accepts) holding at least `digits` ASCII digits (which `inRun`
-   * accepts), and whether and how `pattern` matches inside a run depends only
-   * on the run and the one character on each side of it. Only such runs are
-   * searched.
-   */
-  readonly within?: { readonly inRun: (code: number) => boolean; readonly digits: number };
   /**
    * Where matches can be (a speed-up that changes nothing found): every string
    * `pattern` matches holds a match of `anchor`'s global search (in the whole
@@ -80,7 +71,7 @@ interface Compiled {
   readonly spec: PatternSpec;
   readonly global: RegExp;
   readonly sticky: RegExp;
-  /** Specs with the same pattern and the same way of finding it (`within`, `starts`) share its matches within a verdict. */
+  /** Specs with the same pattern and the same way of finding it (`starts`) share its matches within a verdict. */
   readonly shared: object;
   /** The spec reads more of a match than where it is (its value or its keyword rule looks at the groups). */
   readonly readsMatch: boolean;
@@ -93,7 +84,7 @@ function compile(spec: PatternSpec): Compiled {
     spec,
     global,
     sticky: new RegExp(source, `${flags.replace(/[gy]/g, '')}y`),
-    shared: sharedKey(global, spec.within ?? spec.starts),
+    shared: sharedKey(global, spec.starts),
     readsMatch: spec.value !== undefined || typeof spec.keywordRequired === 'function',
   };
 }
@@ -146,27 +137,6 @@ function stretchJoiner(gap: number, search: (start: number, end: number) => void
       if (segStart >= 0) search(segStart, segEnd);
     },
   };
-}
-
-/** What the global search of `re` finds in `text`, in order, searching only the runs `within` allows (indexes in `text`). */
-function matchesWithin(re: RegExp, within: NonNullable<PatternSpec['within']>, text: string, each: (m: RegExpExecArray) => void): void {
-  const { inRun, digits } = within;
-  const n = text.length;
-  // the run with one character on each side: the pattern sees there all it looks at
-  const search = (start: number, end: number): void => {
-    const from = Math.max(0, start - 1);
-    const part = text.slice(from, Math.min(n, end + 1));
-    re.lastIndex = start - from;
-    for (let m = re.exec(part); m; m = re.exec(part)) {
-      const at = re.lastIndex;
-      m.index += from;
-      each(m);
-      re.lastIndex = at;
-    }
-  };
-  // each run alone: the pattern is slow, and most of the text between runs holds none of its matches
-  runsAround(digitRuns(text), text, inRun, digits, search);
-  re.lastIndex = 0;
 }
 
 /** Tries the sticky `at` at each place `starts` names (skipping those inside the last match): what the global search finds. */
@@ -293,9 +263,8 @@ function judgeShared(c: Compiled, text: string, find: (each: (m: RegExpExecArray
 function scanText(c: Compiled, text: string): Accepted[] {
   const { spec } = c;
   const out: Accepted[] = [];
-  const { within, starts, anchored } = spec;
-  if (within) judgeShared(c, text, (each) => matchesWithin(c.global, within, text, each), out);
-  else if (starts) judgeShared(c, text, (each) => matchesAtStarts(c.sticky, starts, text, each), out);
+  const { starts, anchored } = spec;
+  if (starts) judgeShared(c, text, (each) => matchesAtStarts(c.sticky, starts, text, each), out);
   else if (anchored) matchesAnchored(c.global, c.sticky, anchored, text, (m) => judge(spec, text, m.index, m[0].length, m, out));
   else {
     const re = c.global;

@@ -6,6 +6,7 @@
  */
 import { abaValid, luhnValid, npiValid } from './checksums.js';
 import { caseless } from './caseless.js';
+import { PHONE_STARTS } from './code-starts.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { LABEL_NOT_A_PERSON, leadingName, titleCase } from './names.js';
 import { recordNumberDetectors } from './record-numbers.js';
@@ -72,6 +73,7 @@ export const phoneDetector = patternDetector({
   pattern: /(?<![\d-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]?\d{4}(?![\d-])/g,
   value: (m) => m[0].replace(/\D/g, '').replace(/^1(?=\d{10}$)/, ''),
   keywords: /\b(phone|tel\.?|telephone|cell|mobile|fax|call|contact|ph\.?)\b/i,
+  starts: PHONE_STARTS,
   mask: (v) => `Phone ***-***-${v.slice(-4)}`,
 });
 
