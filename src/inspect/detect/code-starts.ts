@@ -5,7 +5,7 @@
  * pattern can match (see `PatternSpec.starts`). Each is written against the
  * pattern named in its comment; a change to that pattern needs a look here.
  */
-import { isWordChar, runLengths, runsAround, runsOfLength, type DigitRuns, type StartFinder } from './digit-runs.js';
+import { isWordChar, runLengths, runsOfLength, type DigitRuns, type StartFinder } from './digit-runs.js';
 
 function isCapital(code: number, from: number, to: number): boolean {
   return code >= from && code <= to;
@@ -95,25 +95,4 @@ export const PHONE_STARTS: StartFinder = (runs, text, at) => {
     if (before === 43 || before === 40) at(s - 1);
     if (before !== 45) at(s);
   }
-};
-
-/** A capital, a digit or a dash: what a record or member number is made of. */
-function inRecordRun(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || code === 45;
-}
-
-/** A record number's run holds at least five digits. */
-const RECORD_DIGITS = 5;
-
-/**
- * Record and member numbers (personal.ts RECORD_NUMBER): every match lies in
- * a run of capitals, digits and dashes holding at least five digits, and
- * starts where that run starts or right after a dash in it (its first form at
- * a word boundary, its second with no letter, digit or dash before it).
- */
-export const RECORD_NUMBER_STARTS: StartFinder = (runs, text, at) => {
-  runsAround(runs, text, inRecordRun, RECORD_DIGITS, (start, end) => {
-    at(start);
-    for (let p = start + 1; p < end; p++) if (text.charCodeAt(p - 1) === 45) at(p);
-  });
 };

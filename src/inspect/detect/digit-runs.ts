@@ -204,30 +204,3 @@ export function runsOfLength(lengths: number, fits: (text: string, start: number
     }
   };
 }
-
-/**
- * Calls `visit` with each run of characters `inRun` accepts (it must accept
- * the ASCII digits) that holds at least `digits` digits, in order: the
- * longer runs around the digit runs (a record number "A12-345-678" around
- * "12", "345" and "678").
- */
-export function runsAround(runs: DigitRuns, text: string, inRun: (code: number) => boolean, digits: number, visit: (start: number, end: number) => void): void {
-  const { count, start: runStart, end: runEnd } = runs;
-  const n = text.length;
-  for (let i = 0; i < count; ) {
-    // the run around this digit run (the last one ended before it), and the digit runs inside it
-    let start = runStart[i] as number;
-    while (start > 0 && inRun(text.charCodeAt(start - 1))) start--;
-    let end = start;
-    let found = 0;
-    for (;;) {
-      if (i < count && runStart[i] === end) {
-        end = runEnd[i] as number;
-        found += end - (runStart[i] as number);
-        i++;
-      } else if (end < n && inRun(text.charCodeAt(end))) end++;
-      else break;
-    }
-    if (found >= digits) visit(start, end);
-  }
-}

@@ -5,13 +5,13 @@
  */
 import { CPT_STARTS, ICD10_STARTS, NDC_STARTS } from './code-starts.js';
 import { healthTermSpans } from './health-terms.js';
-import { patternDetector } from './pattern-detector.js';
+import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { cachedScan } from './scan-cache.js';
 import { lowerBound } from './spans.js';
 import type { Detector, Finding } from './types.js';
 
 /** ICD-10-CM: letter (not U), digit, digit or A/B, then optionally a dot and 1-4 characters. */
-export const icd10Detector = patternDetector({
+export const icd10Spec: PatternSpec = {
   id: 'icd10-cm',
   category: 'ICD10',
   pattern: /\b[A-TV-Z]\d[0-9AB](?:\.[0-9A-TV-Z]{1,4})?\b/g,
@@ -22,10 +22,11 @@ export const icd10Detector = patternDetector({
   validate: () => true,
   starts: ICD10_STARTS,
   mask: (v) => `ICD-10 ${v.slice(0, 1)}${'*'.repeat(v.length - 1)}`,
-});
+};
+export const icd10Detector = patternDetector(icd10Spec);
 
 /** CPT: five digits, or four digits and F/T (category II/III); HCPCS level II: A-V and four digits. */
-export const cptDetector = patternDetector({
+export const cptSpec: PatternSpec = {
   id: 'cpt-hcpcs',
   category: 'CPT_HCPCS',
   pattern: /\b(?:\d{4}[0-9FT]|[A-V]\d{4})\b/g,
@@ -35,10 +36,11 @@ export const cptDetector = patternDetector({
   validate: () => true,
   starts: CPT_STARTS,
   mask: (v) => `CPT ${'*'.repeat(v.length - 1)}${v.slice(-1)}`,
-});
+};
+export const cptDetector = patternDetector(cptSpec);
 
 /** NDC: 4-4-2, 5-3-2, 5-4-1 (10 digits) or 5-4-2 (11 digits, billing form). */
-export const ndcDetector = patternDetector({
+export const ndcSpec: PatternSpec = {
   id: 'ndc',
   category: 'NDC',
   pattern: /\b(?:\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1,2})\b/g,
@@ -47,7 +49,8 @@ export const ndcDetector = patternDetector({
   validate: () => true,
   starts: NDC_STARTS,
   mask: (v) => `NDC ${v.replace(/\d(?=[\d-]{3})/g, '*')}`,
-});
+};
+export const ndcDetector = patternDetector(ndcSpec);
 
 /**
  * A code followed on its line, within 40 characters, by a health term: the

@@ -66,15 +66,11 @@ interface Accepted {
   readonly confidence: Confidence;
 }
 
-/** A spec's pattern compiled once: the global search, the sticky try at one place, and the key its matches are shared under. */
+/** A spec's pattern compiled once: the global search and the sticky try at one place. */
 interface Compiled {
   readonly spec: PatternSpec;
   readonly global: RegExp;
   readonly sticky: RegExp;
-  /** Specs with the same pattern and the same way of finding it (`starts`) share its matches within a verdict. */
-  readonly shared: object;
-  /** The spec reads more of a match than where it is (its value or its keyword rule looks at the groups). */
-  readonly readsMatch: boolean;
 }
 
 function compile(spec: PatternSpec): Compiled {
@@ -84,33 +80,8 @@ function compile(spec: PatternSpec): Compiled {
     spec,
     global,
     sticky: new RegExp(source, `${flags.replace(/[gy]/g, '')}y`),
-    shared: sharedKey(global, spec.starts),
-    readsMatch: spec.value !== undefined || typeof spec.keywordRequired === 'function',
   };
 }
-
-/** One key per pattern (source and flags) and way of finding it. */
-const SHARED = new Map<string, WeakMap<object, object>>();
-const WHOLE_TEXT = {};
-
-function sharedKey(re: RegExp, finder: object = WHOLE_TEXT): object {
-  const id = `${re.flags}/${re.source}`;
-  let byFinder = SHARED.get(id);
-  if (!byFinder) {
-    byFinder = new WeakMap();
-    SHARED.set(id, byFinder);
-  }
-  let key = byFinder.get(finder);
-  if (!key) {
-    key = {};
-    byFinder.set(finder, key);
-  }
-  SHARERS.set(key, (SHARERS.get(key) ?? 0) + 1);
-  return key;
-}
-
-/** How many specs were compiled with each key: the matches of a key only one spec has are not kept. */
-const SHARERS = new WeakMap<object, number>();
 
 /**
  * Stretches around anchors closer than this are searched together: fewer
@@ -200,12 +171,13 @@ function keywordIn(keywords: RegExp, around: string): boolean {
 }
 
 /**
- * Judges one match at `index` (`length` long): the validator, the keyword
- * rules and the labels that say it is something else; the accepted ones go
- * to `out`. `m` is the match itself, needed only when the spec reads it.
+ * Judges one match: the validator, the keyword rules and the labels that
+ * say it is something else; the accepted ones go to `out`.
  */
-function judge(spec: PatternSpec, text: string, index: number, length: number, m: RegExpExecArray | undefined, out: Accepted[]): void {
-  const value = spec.value ? spec.value(m as RegExpExecArray) : m ? m[0] : text.slice(index, index + length);
+function judge(spec: PatternSpec, text: string, m: RegExpExecArray, out: Accepted[]): void {
+  const { index } = m;
+  const { length } = m[0];
+  const value = spec.value ? spec.value(m) : m[0];
   if (spec.validate && !spec.validate(value)) return;
   // the keywords and the words that say it is something else are looked for in the same text around it
   let around: string | undefined;
@@ -214,7 +186,7 @@ function judge(spec: PatternSpec, text: string, index: number, length: number, m
     around = textAround(text, index, length, spec.window ?? DEFAULT_WINDOW);
     near = keywordIn(spec.keywords, around);
   }
-  const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m as RegExpExecArray) : spec.keywordRequired === true;
+  const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m) : spec.keywordRequired === true;
   if (required && !near) return;
   if (!near && spec.notAfter?.test(text.slice(Math.max(0, index - 24), index))) return;
   if (spec.notNear && keywordIn(spec.notNear, around ?? textAround(text, index, length, spec.window ?? DEFAULT_WINDOW))) return;
@@ -222,54 +194,16 @@ function judge(spec: PatternSpec, text: string, index: number, length: number, m
   out.push({ value, index, length, confidence });
 }
 
-/**
- * Finds the matches with `find` and judges them, or, when another spec with
- * the same pattern and finder (the record and the member number) has found
- * them in this text, judges the matches it kept: where each is and how long
- * (what a verdict keeps alive, the garbage collector copies; a spec that
- * reads the match takes it again with one sticky try).
- */
-function judgeShared(c: Compiled, text: string, find: (each: (m: RegExpExecArray) => void) => void, out: Accepted[]): void {
-  const { spec } = c;
-  if ((SHARERS.get(c.shared) ?? 0) < 2) {
-    find((m) => judge(spec, text, m.index, m[0].length, m, out));
-    return;
-  }
-  let judged = false;
-  const found = cachedScan(c.shared, text, () => {
-    judged = true;
-    const places: number[] = [];
-    find((m) => {
-      places.push(m.index, m[0].length);
-      judge(spec, text, m.index, m[0].length, m, out);
-    });
-    return places;
-  });
-  if (judged) return;
-  const at = c.sticky;
-  for (let k = 0; k < found.length; k += 2) {
-    const index = found[k] as number;
-    const length = found[k + 1] as number;
-    let m: RegExpExecArray | undefined;
-    if (c.readsMatch) {
-      at.lastIndex = index;
-      m = at.exec(text) ?? undefined;
-    }
-    judge(spec, text, index, length, m, out);
-  }
-  at.lastIndex = 0;
-}
-
 function scanText(c: Compiled, text: string): Accepted[] {
   const { spec } = c;
   const out: Accepted[] = [];
   const { starts, anchored } = spec;
-  if (starts) judgeShared(c, text, (each) => matchesAtStarts(c.sticky, starts, text, each), out);
-  else if (anchored) matchesAnchored(c.global, c.sticky, anchored, text, (m) => judge(spec, text, m.index, m[0].length, m, out));
+  if (starts) matchesAtStarts(c.sticky, starts, text, (m) => judge(spec, text, m, out));
+  else if (anchored) matchesAnchored(c.global, c.sticky, anchored, text, (m) => judge(spec, text, m, out));
   else {
     const re = c.global;
     re.lastIndex = 0;
-    for (let m = re.exec(text); m; m = re.exec(text)) judge(spec, text, m.index, m[0].length, m, out);
+    for (let m = re.exec(text); m; m = re.exec(text)) judge(spec, text, m, out);
     re.lastIndex = 0;
   }
   return out;

@@ -67,7 +67,7 @@ export const dobDetector = patternDetector({
   mask: () => 'DOB **/**/****',
 });
 
-export const phoneDetector = patternDetector({
+export const phoneSpec: PatternSpec = {
   id: 'phone-us',
   category: 'PHONE',
   pattern: /(?<![\d-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]?\d{4}(?![\d-])/g,
@@ -75,7 +75,8 @@ export const phoneDetector = patternDetector({
   keywords: /\b(phone|tel\.?|telephone|cell|mobile|fax|call|contact|ph\.?)\b/i,
   starts: PHONE_STARTS,
   mask: (v) => `Phone ***-***-${v.slice(-4)}`,
-});
+};
+export const phoneDetector = patternDetector(phoneSpec);
 
 /**
  * A person's name introduced by its label ("Patient: Avery Testperson",
