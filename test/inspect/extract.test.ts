@@ -113,6 +113,27 @@ describe('extractMessage', () => {
     expect(inspectExtracted(x)).toMatchObject({ phi: true, categories: expect.arrayContaining(['SSN']) as unknown });
   });
 
+  it.each([
+    ['an inline message/rfc822 with headers only', 'Content-Type: message/rfc822\r\nContent-Disposition: inline'],
+    ['the same, ending in CRLF', 'Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n'],
+    ['one inside another', 'Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline'],
+    ['the last part of a multipart, cut in its headers', 'Content-Type: multipart/mixed; boundary="p"\r\n\r\n--p\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline'],
+  ])('a walk whose input stops inside an inline attached message\'s headers settles (%s; found by fuzzing)', async (_name, raw) => {
+    // mailparser neither ended nor failed on these: the walk waited for the inspection thread's time limit
+    const x = await walk(Buffer.from(raw));
+    expect(x.texts.join('').trim()).toBe('');
+    expect(inspectExtracted(x).phi).toBe(false);
+  });
+
+  it('an attached message cut by the size limit inside its headers settles and is not fully scanned (found by fuzzing)', async () => {
+    const inner = `From: a@example.com\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\nX-Padding: ${'x'.repeat(400)}\r\n\r\nSubject: hi\r\n\r\nbody\r\n`;
+    const raw = `From: a@example.com\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee below\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n${inner}--b--\r\n`;
+    const x = await walk(Buffer.from(raw), { maxTextChars: 4_000_000, maxAttachmentBytes: 200, maxAttachments: 10, maxPdfBytes: 1000 });
+    expect(x.attachments.map((a) => a.handling)).toEqual(['message']);
+    expect(x.notFullyScanned).toBe(true);
+    expect(x.reasons).toContain('attachment 1 larger than the scan limit');
+  });
+
   it('a well-formed header block, or an empty one, is not a scanning gap', async () => {
     expect((await walk(Buffer.from('From: a@example.com\r\nSubject: hi\r\n folded\r\nX-Custom-Header: v\r\n\r\nbody\r\n'))).notFullyScanned).toBe(false);
     expect((await walk(Buffer.from('\r\nbody only\r\n'))).notFullyScanned).toBe(false);

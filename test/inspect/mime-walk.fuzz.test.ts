@@ -395,7 +395,9 @@ describe('MIME walk (fuzzed)', () => {
         checkOutcome(cut, limits);
         expect(essence(cut)).toEqual(essence(whole));
       }),
-      fuzzParams(300, { timeout: 60_000 }),
+      // a hang is found after SETTLE_LIMIT_MS and each shrinking step that still hangs costs as much:
+      // stop in time to report the seed and the counterexample instead of vitest's bare timeout
+      fuzzParams(300, { timeout: 60_000, interruptAfterTimeLimit: 240_000 }),
     );
   }, 300_000);
 
@@ -408,7 +410,7 @@ describe('MIME walk (fuzzed)', () => {
         if (!o.ok) throw o.error;
         expect(o.value.texts.join('\n').includes(MARKER) || o.value.notFullyScanned, `${MARKER} neither found nor flagged; reasons: ${o.value.reasons.join('; ')}`).toBe(true);
       }),
-      fuzzParams(200, { timeout: 60_000 }),
+      fuzzParams(200, { timeout: 60_000, interruptAfterTimeLimit: 100_000 }),
     );
   });
 
@@ -418,7 +420,7 @@ describe('MIME walk (fuzzed)', () => {
         const limits = LIMITS[li] as ExtractLimits;
         checkOutcome(await walk([Buffer.from(bytes)], limits), limits);
       }),
-      fuzzParams(300, { timeout: 60_000 }),
+      fuzzParams(300, { timeout: 60_000, interruptAfterTimeLimit: 100_000 }),
     );
   });
 });
