@@ -11,7 +11,7 @@
 import { Readable } from 'node:stream';
 import { MailParser, type AddressObject, type AttachmentStream, type EmailAddress, type MessageText } from 'mailparser';
 import { convert } from 'html-to-text';
-import { closingBlankLine } from './closing-blank-line.js';
+import { closingBlankLine } from '../mime/closing-blank-line.js';
 import { pdfText } from './pdf-text.js';
 import { decodeAs, looksLikeHtml, readSniffed, sniff, SNIFF_BYTES } from './sniff.js';
 import { zipText } from './zip-text.js';
@@ -277,7 +277,7 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
       );
     });
     source.on('error', reject);
-    // mailparser hangs when the input stops inside an inline attached message's headers: see closing-blank-line.ts
+    // mailparser hangs when the input stops inside an inline attached message's headers: see src/mime/closing-blank-line.ts
     source.pipe(closingBlankLine()).pipe(parser);
   });
 }

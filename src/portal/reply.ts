@@ -20,6 +20,7 @@ import { readHeaderBlock } from '../delivery/notices.js';
 import { SealgateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
+import { withClosingBlankLine } from '../mime/closing-blank-line.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { insertQueuedMessage } from '../queue/store.js';
 import type { Spool } from '../spool/spool.js';
@@ -113,9 +114,13 @@ export function headerAddresses(field: AddressObject | AddressObject[] | undefin
   return out;
 }
 
-/** A header block parsed on its own (an empty body after it): no body is ever read or converted. */
+/**
+ * A header block parsed on its own (an empty body after it): no body is ever
+ * read or converted. The block is closed with a blank line: one cut at its
+ * size limit, with an inline message/rfc822 type, made mailparser wait forever.
+ */
 export function parseHeaderBlock(block: Buffer): Promise<ParsedMail> {
-  return simpleParser(Buffer.concat([block, Buffer.from('\r\n')]), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  return simpleParser(withClosingBlankLine(block), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
 }
 
 /** The original's subject, Message-ID and visible participants, from its header block only. */

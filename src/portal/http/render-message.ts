@@ -16,6 +16,7 @@
  */
 import type { Readable } from 'node:stream';
 import { type AddressObject, type Attachment, type ParsedMail, simpleParser } from 'mailparser';
+import { withClosingBlankLine } from '../../mime/closing-blank-line.js';
 import { sanitizeLine } from '../notification.js';
 import type { PortalRecipient } from '../portal-store.js';
 import { safeContentType, safeFilename } from './format.js';
@@ -42,9 +43,14 @@ export async function readBounded(stream: Readable, maxBytes: number): Promise<B
   return Buffer.concat(chunks, total);
 }
 
-/** Parses the MIME (attachments in memory: the caller bounded the size). cid: links stay, so this module decides what to embed. */
+/**
+ * Parses the MIME (attachments in memory: the caller bounded the size). cid:
+ * links stay, so this module decides what to embed. Closed with a blank line,
+ * as the MIME walk does: mailparser hangs on bytes that stop inside an inline
+ * attached message's headers (src/mime/closing-blank-line.ts).
+ */
 export function parseMessage(source: Buffer): Promise<ParsedMail> {
-  return simpleParser(source, {
+  return simpleParser(withClosingBlankLine(source), {
     keepCidLinks: true,
     skipHtmlToText: true,
     skipTextToHtml: true,

@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { closingBlankLine, endsWithBlankLine } from '../../src/inspect/closing-blank-line.js';
+import { closingBlankLine, endsWithBlankLine, withClosingBlankLine } from '../../src/mime/closing-blank-line.js';
+import { parseMessage } from '../../src/portal/http/render-message.js';
+import { parseHeaderBlock } from '../../src/portal/reply.js';
 
 describe('endsWithBlankLine', () => {
   it.each<[string, string, boolean]>([
@@ -29,5 +31,21 @@ describe('closingBlankLine', () => {
     ['skips empty chunks', ['a\n\n', ''], 'a\n\n'],
   ])('%s', async (_name, chunks, expected) => {
     expect(await through(chunks)).toBe(expected);
+    expect(withClosingBlankLine(Buffer.from(chunks.join(''))).toString()).toBe(expected);
+  });
+});
+
+describe('mailparser on bytes that stop inside an inline attached message\'s headers', () => {
+  // a header block cut at its size limit (the portal reads at most 64 KB of it), or a whole message
+  // that is only such headers: mailparser neither ended nor failed on these before they were closed
+  const cut = Buffer.from(`From: Ann <ann@hospital.example>\r\nSubject: results\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\nX-Long: ${'a'.repeat(100)}`);
+  it('parseHeaderBlock (portal deposit and reply) settles with the headers read', async () => {
+    const parsed = await parseHeaderBlock(cut);
+    expect(parsed.subject).toBe('results');
+    expect(parsed.from?.value[0]?.address).toBe('ann@hospital.example');
+  });
+  it('parseMessage (the portal page) settles', async () => {
+    const parsed = await parseMessage(cut);
+    expect(parsed.subject).toBe('results');
   });
 });
