@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { RECORD_NUMBER_STARTS } from '../../src/inspect/detect/code-starts.js';
 import { digitRuns } from '../../src/inspect/detect/digit-runs.js';
-import { patternDetector, type PatternSpec } from '../../src/inspect/detect/pattern-detector.js';
-import { memberIdSpec, mrnSpec } from '../../src/inspect/detect/personal.js';
+import { patternDetector, patternDetectors, type PatternSpec } from '../../src/inspect/detect/pattern-detector.js';
+import { memberIdSpec, mrnSpec, phoneSpec } from '../../src/inspect/detect/personal.js';
+import { withScanCache } from '../../src/inspect/detect/scan-cache.js';
 
 /** Where the global search of the record number pattern finds matches. */
 function matchStarts(text: string): number[] {
@@ -54,5 +55,20 @@ describe('record number starts: every place the global search of the pattern fin
     for (const spec of [mrnSpec, memberIdSpec]) {
       expect(everything(spec, text)).toEqual(everything({ ...spec, starts: undefined }, text));
     }
+  });
+});
+
+describe('patternDetectors: specs that find the same matches, judged in one pass', () => {
+  it.each(CASES)('%s: each finds what it finds alone, within a verdict and outside', (_name, text) => {
+    const alone = [mrnSpec, memberIdSpec].map((spec) => everything(spec, text));
+    const group = (): unknown[] => patternDetectors([mrnSpec, memberIdSpec]).map((d) => [d.detect(text), d.locate?.(text), d.explain?.(text)]);
+    expect(group()).toEqual(alone);
+    expect(withScanCache(group)).toEqual(alone);
+  });
+
+  it('refuses specs that find different matches', () => {
+    expect(() => patternDetectors([mrnSpec, phoneSpec])).toThrow(/share/);
+    expect(() => patternDetectors([mrnSpec, { ...memberIdSpec, window: 80 }])).toThrow(/share/);
+    expect(patternDetectors([])).toEqual([]);
   });
 });

@@ -136,7 +136,16 @@ export const RECORD_NUMBER_STARTS: StartFinder = (runs, text, at) => {
   const { count, start: runStart, end: runEnd } = runs;
   const n = text.length;
   for (let i = 0; i < count; ) {
-    let start = runStart[i] as number;
+    const s = runStart[i] as number;
+    const e = runEnd[i] as number;
+    const alone = !inRecordRun(text.charCodeAt(s - 1)) && !inRecordRun(text.charCodeAt(e));
+    if (alone) {
+      // most digit runs stand alone (between spaces, slashes, colons): the run is the digits, its only start where they start
+      if (e - s >= RECORD_DIGITS) at(s);
+      i++;
+      continue;
+    }
+    let start = s;
     while (start > 0 && inRecordRun(text.charCodeAt(start - 1))) start--;
     let end = start;
     let digits = 0;

@@ -7,7 +7,7 @@
 import { abaValid, luhnValid, npiValid } from './checksums.js';
 import { caseless } from './caseless.js';
 import { PHONE_STARTS, RECORD_NUMBER_STARTS } from './code-starts.js';
-import { patternDetector, type PatternSpec } from './pattern-detector.js';
+import { patternDetector, patternDetectors, type PatternSpec } from './pattern-detector.js';
 import { LABEL_NOT_A_PERSON, leadingName, titleCase } from './names.js';
 import type { Detector, Finding } from './types.js';
 
@@ -183,7 +183,6 @@ export const mrnSpec = recordNumberSpec(
   'MRN',
   keywordPattern(['MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient account', 'acct', 'acct #', 'account #']),
 );
-export const mrnDetector = patternDetector(mrnSpec);
 
 /** A health plan's member or subscriber number next to its keyword ("Member ID: XJH482913057", "Subscriber #", "Policy number"), the same shapes. */
 export const memberIdSpec = recordNumberSpec(
@@ -191,7 +190,9 @@ export const memberIdSpec = recordNumberSpec(
   'MEMBER_ID',
   keywordPattern(['member id', 'member #', 'member no', 'member number', 'subscriber id', 'subscriber #', 'subscriber no', 'subscriber number', 'policy number', 'policy #', 'policy no', 'insurance id', 'plan id', 'health plan id', 'beneficiary id', 'id de afiliado', 'número de afiliado', 'versichertennummer', 'versicherungsnummer', "numéro d'adhérent"]),
 );
-export const memberIdDetector = patternDetector(memberIdSpec);
+
+/** Both find the same numbers: within a verdict each number, and the text around it, is found once for both. */
+export const [mrnDetector, memberIdDetector] = patternDetectors([mrnSpec, memberIdSpec]) as [Detector, Detector];
 
 const EMAIL = /[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g;
 
