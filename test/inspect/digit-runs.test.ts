@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CPT_STARTS, ICD10_STARTS, NDC_STARTS, PHONE_STARTS } from '../../src/inspect/detect/code-starts.js';
+import { CPT_STARTS, ICD10_STARTS, NDC_STARTS, PHONE_STARTS, RECORD_NUMBER_STARTS } from '../../src/inspect/detect/code-starts.js';
 import { cptSpec, icd10Spec, ndcSpec } from '../../src/inspect/detect/medical-codes.js';
-import { phoneSpec } from '../../src/inspect/detect/personal.js';
+import { mrnSpec, phoneSpec } from '../../src/inspect/detect/personal.js';
 import { digitRuns, LONG_RUN, runLengths, runLengthsFrom, type StartFinder } from '../../src/inspect/detect/digit-runs.js';
 import { deaSpec, mbiSpec, npiSpec } from '../../src/inspect/detect/health-ids.js';
 import { abaRoutingSpec, bankAccountSpec, itinSpec, paymentCardSpec, ssnSpec } from '../../src/inspect/detect/identifiers.js';
@@ -148,6 +148,7 @@ describe('start finders name every place a match starts, in order', () => {
     ['cpt-hcpcs', cptSpec.pattern, CPT_STARTS],
     ['ndc', ndcSpec.pattern, NDC_STARTS],
     ['phone-us', phoneSpec.pattern, PHONE_STARTS],
+    ['mrn', mrnSpec.pattern, RECORD_NUMBER_STARTS],
     ['us-ssn', ssnSpec.pattern, ssnSpec.starts as StartFinder],
     ['payment-card', paymentCardSpec.pattern, paymentCardSpec.starts as StartFinder],
     ['dea', deaSpec.pattern, deaSpec.starts as StartFinder],

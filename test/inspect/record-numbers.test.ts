@@ -1,31 +1,74 @@
 import { describe, expect, it } from 'vitest';
-import { RECORD_NUMBER, recordNumbers } from '../../src/inspect/detect/record-numbers.js';
+import { RECORD_NUMBER_STARTS } from '../../src/inspect/detect/code-starts.js';
+import { digitRuns } from '../../src/inspect/detect/digit-runs.js';
+import { patternDetector, patternDetectors, type PatternSpec } from '../../src/inspect/detect/pattern-detector.js';
+import { memberIdSpec, mrnSpec, phoneSpec } from '../../src/inspect/detect/personal.js';
+import { withScanCache } from '../../src/inspect/detect/scan-cache.js';
 
-/** What the global search of the pattern finds: the search recordNumbers replaces. */
-function globalSearch(text: string): { index: number; length: number }[] {
-  return [...text.matchAll(new RegExp(RECORD_NUMBER, 'g'))].map((m) => ({ index: m.index, length: m[0].length }));
+/** Where the global search of the record number pattern finds matches. */
+function matchStarts(text: string): number[] {
+  return Array.from(text.matchAll(new RegExp(mrnSpec.pattern.source, 'g')), (m) => m.index);
 }
 
-describe('recordNumbers: the global search of the record number pattern, tried only in runs that hold five digits', () => {
-  it.each<[string, string]>([
-    ['a plain number', 'MRN: 00123456'],
-    ['a letter prefix', 'MR1234567 and AB123456'],
-    ['too many capitals before the digits', 'ABCD1234567'],
-    ['alphanumeric with hyphens', 'A12-345-678, CH-004582 and 7734-2281A'],
-    ['a date and a phone number are not record numbers', '2024-01-15 and 01-15-2024 and 617-555-0199'],
-    ['a lower-case letter before the run', 'x1234567 and _1234567'],
-    ['a lower-case letter after the run', '1234567x and AB12-345-67z'],
-    ['a match then another after a hyphen', '1234567-ABC12345 and 123456-7890123'],
-    ['hyphens at the ends of the run', '-123456 and 123456- and --12-34567--'],
-    ['eleven digits', '12345678901 and 1234567890'],
-    ['fewer than five digits in the run', 'A1-2-3-4 and 1234'],
-    ['five digits spread out', 'A1B2C3D4E5 and 1-2-3-4-5A'],
-    ['runs next to each other', '1234567 7654321\n123-45-6789 AB-12345'],
-    ['an SSN shape', '123-45-6789'],
-    ['non-ASCII around the run', 'é1234567é and ×A12345B'],
-    ['at the very start and end', '1234567'],
-    ['nothing', ''],
-  ])('%s', (_name, text) => {
-    expect(recordNumbers(text)).toEqual(globalSearch(text));
+function named(text: string): number[] {
+  const out: number[] = [];
+  RECORD_NUMBER_STARTS(digitRuns(text), text, (at) => out.push(at));
+  return out;
+}
+
+/** What a detector reports for a text: its finding, spans and explanations. */
+function everything(spec: PatternSpec, text: string): unknown {
+  const d = patternDetector(spec);
+  return [d.detect(text), d.locate?.(text), d.explain?.(text)];
+}
+
+const CASES: [string, string][] = [
+  ['a plain number', 'MRN: 00123456'],
+  ['a letter prefix', 'MR1234567 and AB123456'],
+  ['too many capitals before the digits', 'ABCD1234567'],
+  ['alphanumeric with hyphens', 'A12-345-678, CH-004582 and 7734-2281A'],
+  ['a date and a phone number are not record numbers', '2024-01-15 and 01-15-2024 and 617-555-0199'],
+  ['a lower-case letter before the run', 'x1234567 and _1234567'],
+  ['a lower-case letter after the run', '1234567x and AB12-345-67z'],
+  ['a match then another after a hyphen', '1234567-ABC12345 and 123456-7890123'],
+  ['hyphens at the ends of the run', '-123456 and 123456- and --12-34567--'],
+  ['eleven digits', '12345678901 and 1234567890'],
+  ['fewer than five digits in the run', 'A1-2-3-4 and 1234'],
+  ['five digits spread out', 'A1B2C3D4E5 and 1-2-3-4-5A'],
+  ['capitals between digit runs', 'MRN AB12CD345EF and 12AB345'],
+  ['runs next to each other', '1234567 7654321\n123-45-6789 AB-12345'],
+  ['an SSN shape', '123-45-6789'],
+  ['non-ASCII around the run', 'é1234567é and ×A12345B'],
+  ['at the very start and end', '1234567'],
+  ['keywords around', 'Member ID: XJH482913057, MRN 0045821B, policy # A12-345-678 routing 123456789'],
+  ['nothing', ''],
+];
+
+describe('record number starts: every place the global search of the pattern finds a match, in order', () => {
+  it.each(CASES)('%s', (_name, text) => {
+    const places = named(text);
+    expect(places).toEqual([...places].sort((x, y) => x - y));
+    expect(matchStarts(text).filter((at) => !places.includes(at))).toEqual([]);
+  });
+
+  it.each(CASES)('%s: the detectors find what searching the whole text finds', (_name, text) => {
+    for (const spec of [mrnSpec, memberIdSpec]) {
+      expect(everything(spec, text)).toEqual(everything({ ...spec, starts: undefined }, text));
+    }
+  });
+});
+
+describe('patternDetectors: specs that find the same matches, judged in one pass', () => {
+  it.each(CASES)('%s: each finds what it finds alone, within a verdict and outside', (_name, text) => {
+    const alone = [mrnSpec, memberIdSpec].map((spec) => everything(spec, text));
+    const group = (): unknown[] => patternDetectors([mrnSpec, memberIdSpec]).map((d) => [d.detect(text), d.locate?.(text), d.explain?.(text)]);
+    expect(group()).toEqual(alone);
+    expect(withScanCache(group)).toEqual(alone);
+  });
+
+  it('refuses specs that find different matches', () => {
+    expect(() => patternDetectors([mrnSpec, phoneSpec])).toThrow(/share/);
+    expect(() => patternDetectors([mrnSpec, { ...memberIdSpec, window: 80 }])).toThrow(/share/);
+    expect(patternDetectors([])).toEqual([]);
   });
 });

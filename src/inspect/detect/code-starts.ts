@@ -96,3 +96,67 @@ export const PHONE_STARTS: StartFinder = (runs, text, at) => {
     if (before !== 45) at(s);
   }
 };
+
+/** A capital, a digit or a hyphen: what a record or member number is made of. */
+function inRecordRun(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || code === 45;
+}
+
+function isDigitCode(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** A record number holds at least five digits of its run. */
+const RECORD_DIGITS = 5;
+
+/**
+ * The places in the run text[start, end) (holding `digits` digits) where a
+ * record number can start: the run's start, or right after one of its
+ * hyphens, while at least five of its digits are still ahead.
+ */
+function recordStartsIn(text: string, start: number, end: number, digits: number, at: (index: number) => void): void {
+  let left = digits;
+  for (let p = start; p < end && left >= RECORD_DIGITS; p++) {
+    if (p === start || text.charCodeAt(p - 1) === 45) at(p);
+    if (isDigitCode(text.charCodeAt(p))) left--;
+  }
+}
+
+/**
+ * Record and member numbers (personal.ts RECORD_NUMBER): a match is made of
+ * capitals, digits and hyphens, so it lies in a run of them, one holding at
+ * least five digits (both forms need five from where they start); it starts
+ * where that run starts or right after a hyphen in it (a capital or digit
+ * before it is a word character, and neither form starts after one). The
+ * runs are built around the digit runs: each digit run not yet taken is
+ * widened backwards over capitals and hyphens, then forwards over them and
+ * the digit runs they reach.
+ */
+export const RECORD_NUMBER_STARTS: StartFinder = (runs, text, at) => {
+  const { count, start: runStart, end: runEnd } = runs;
+  const n = text.length;
+  for (let i = 0; i < count; ) {
+    const s = runStart[i] as number;
+    const e = runEnd[i] as number;
+    const alone = !inRecordRun(text.charCodeAt(s - 1)) && !inRecordRun(text.charCodeAt(e));
+    if (alone) {
+      // most digit runs stand alone (between spaces, slashes, colons): the run is the digits, its only start where they start
+      if (e - s >= RECORD_DIGITS) at(s);
+      i++;
+      continue;
+    }
+    let start = s;
+    while (start > 0 && inRecordRun(text.charCodeAt(start - 1))) start--;
+    let end = start;
+    let digits = 0;
+    for (;;) {
+      if (i < count && runStart[i] === end) {
+        end = runEnd[i] as number;
+        digits += end - (runStart[i] as number);
+        i++;
+      } else if (end < n && inRecordRun(text.charCodeAt(end))) end++;
+      else break;
+    }
+    if (digits >= RECORD_DIGITS) recordStartsIn(text, start, end, digits, at);
+  }
+};

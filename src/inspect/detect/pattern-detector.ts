@@ -83,6 +83,14 @@ function compile(spec: PatternSpec): Compiled {
   };
 }
 
+/** The spec reads more of a match than where it is: its value or its keyword rule looks at the groups. */
+function readsMatch(spec: PatternSpec): boolean {
+  return spec.value !== undefined || typeof spec.keywordRequired === 'function';
+}
+
+/** Where a match is, and the match itself when a spec reads it (undefined when only where it is was asked for). */
+type EachMatch = (index: number, length: number, m: RegExpExecArray | undefined) => void;
+
 /**
  * Stretches around anchors closer than this are searched together: fewer
  * searches, but each reads the text between (measured: 32 is a little faster
@@ -110,15 +118,26 @@ function stretchJoiner(gap: number, search: (start: number, end: number) => void
   };
 }
 
-/** Tries the sticky `at` at each place `starts` names (skipping those inside the last match): what the global search finds. */
-function matchesAtStarts(at: RegExp, starts: StartFinder, text: string, each: (m: RegExpExecArray) => void): void {
+/**
+ * Tries the sticky `at` at each place `starts` names (skipping those inside
+ * the last match): what the global search finds. Unless the match itself is
+ * asked for, `test` is tried instead of `exec` (no match array to make: where
+ * it ends is `lastIndex`).
+ */
+function matchesAtStarts(at: RegExp, starts: StartFinder, text: string, withMatch: boolean, each: EachMatch): void {
   let from = 0;
   starts(digitRuns(text), text, (index) => {
     if (index < from) return;
     at.lastIndex = index;
-    const m = at.exec(text);
-    from = m ? index + Math.max(1, m[0].length) : index + 1;
-    if (m) each(m);
+    if (withMatch) {
+      const m = at.exec(text);
+      from = m ? index + Math.max(1, m[0].length) : index + 1;
+      if (m) each(index, m[0].length, m);
+    } else if (at.test(text)) {
+      const length = at.lastIndex - index;
+      from = index + Math.max(1, length);
+      each(index, length, undefined);
+    } else from = index + 1;
   });
   at.lastIndex = 0;
 }
@@ -130,7 +149,7 @@ function matchesAtStarts(at: RegExp, starts: StartFinder, text: string, each: (m
  * slice's last character (where the text goes on) may not be one in the text,
  * and the rest of that stretch is then tried in the text itself, place by place.
  */
-function matchesAnchored(re: RegExp, sticky: RegExp, anchored: NonNullable<PatternSpec['anchored']>, text: string, each: (m: RegExpExecArray) => void): void {
+function matchesAnchored(re: RegExp, sticky: RegExp, anchored: NonNullable<PatternSpec['anchored']>, text: string, each: EachMatch): void {
   const { anchor, before, after } = anchored;
   const n = text.length;
   const search = (start: number, end: number): void => {
@@ -146,14 +165,14 @@ function matchesAnchored(re: RegExp, sticky: RegExp, anchored: NonNullable<Patte
           sticky.lastIndex = q;
           const s = sticky.exec(text);
           if (s) {
-            each(s);
+            each(s.index, s[0].length, s);
             q += s[0].length || 1;
           } else q++;
         }
         sticky.lastIndex = 0;
         break;
       }
-      each(m);
+      each(m.index, m[0].length, m);
       re.lastIndex = at;
     }
   };
@@ -171,48 +190,105 @@ function keywordIn(keywords: RegExp, around: string): boolean {
 }
 
 /**
- * Judges one match: the validator, the keyword rules and the labels that
- * say it is something else; the accepted ones go to `out`.
+ * The text around the match being judged (`textAround`), made at most once
+ * however many specs of a group read it; one per scan, moved from match to
+ * match.
  */
-function judge(spec: PatternSpec, text: string, m: RegExpExecArray, out: Accepted[]): void {
-  const { index } = m;
-  const { length } = m[0];
-  const value = spec.value ? spec.value(m) : m[0];
+class Surroundings {
+  private text = '';
+  private index = 0;
+  private length = 0;
+  private made: string | undefined;
+
+  constructor(private readonly window: number) {}
+
+  moveTo(text: string, index: number, length: number): void {
+    this.text = text;
+    this.index = index;
+    this.length = length;
+    this.made = undefined;
+  }
+
+  get(): string {
+    return (this.made ??= textAround(this.text, this.index, this.length, this.window));
+  }
+}
+
+/**
+ * Judges one match at `index`, `length` long (`m` the match itself when the
+ * spec reads it): the validator, the keyword rules and the labels that say
+ * it is something else; the accepted ones go to `out`.
+ */
+function judge(spec: PatternSpec, text: string, index: number, length: number, m: RegExpExecArray | undefined, around: Surroundings, out: Accepted[]): void {
+  const value = spec.value ? spec.value(m as RegExpExecArray) : m ? m[0] : text.slice(index, index + length);
   if (spec.validate && !spec.validate(value)) return;
   // the keywords and the words that say it is something else are looked for in the same text around it
-  let around: string | undefined;
-  let near = false;
-  if (spec.keywords) {
-    around = textAround(text, index, length, spec.window ?? DEFAULT_WINDOW);
-    near = keywordIn(spec.keywords, around);
-  }
-  const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m) : spec.keywordRequired === true;
+  const near = spec.keywords !== undefined && keywordIn(spec.keywords, around.get());
+  const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m as RegExpExecArray) : spec.keywordRequired === true;
   if (required && !near) return;
   if (!near && spec.notAfter?.test(text.slice(Math.max(0, index - 24), index))) return;
-  if (spec.notNear && keywordIn(spec.notNear, around ?? textAround(text, index, length, spec.window ?? DEFAULT_WINDOW))) return;
+  if (spec.notNear && keywordIn(spec.notNear, around.get())) return;
   const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
   out.push({ value, index, length, confidence });
 }
 
-function scanText(c: Compiled, text: string): Accepted[] {
-  const { spec } = c;
-  const out: Accepted[] = [];
-  const { starts, anchored } = spec;
-  if (starts) matchesAtStarts(c.sticky, starts, text, (m) => judge(spec, text, m, out));
-  else if (anchored) matchesAnchored(c.global, c.sticky, anchored, text, (m) => judge(spec, text, m, out));
+/** Every match of the group's pattern, found the group's way (all its specs find the same). */
+function findMatches(c: Compiled, text: string, withMatch: boolean, each: EachMatch): void {
+  const { starts, anchored } = c.spec;
+  if (starts) matchesAtStarts(c.sticky, starts, text, withMatch, each);
+  else if (anchored) matchesAnchored(c.global, c.sticky, anchored, text, each);
   else {
     const re = c.global;
     re.lastIndex = 0;
-    for (let m = re.exec(text); m; m = re.exec(text)) judge(spec, text, m, out);
+    for (let m = re.exec(text); m; m = re.exec(text)) each(m.index, m[0].length, m);
     re.lastIndex = 0;
   }
+}
+
+/** The accepted matches of each spec of a group (in the group's order): each match found once, and the text around it made once, for all. */
+function scanGroup(group: readonly PatternSpec[], c: Compiled, text: string): Accepted[][] {
+  const out = group.map((): Accepted[] => []);
+  const around = new Surroundings(c.spec.window ?? DEFAULT_WINDOW);
+  findMatches(c, text, group.some(readsMatch), (index, length, m) => {
+    around.moveTo(text, index, length);
+    for (let i = 0; i < group.length; i++) judge(group[i] as PatternSpec, text, index, length, m, around, out[i] as Accepted[]);
+  });
   return out;
 }
 
+/** The key of what finds a spec's matches: its pattern, its start finder or anchors, and its window. */
+function findingKey(spec: PatternSpec): readonly unknown[] {
+  return [spec.pattern.source, spec.pattern.flags, spec.starts, spec.anchored, spec.window ?? DEFAULT_WINDOW];
+}
+
+function sameFinding(a: PatternSpec, b: PatternSpec): boolean {
+  const x = findingKey(a);
+  const y = findingKey(b);
+  return x.every((v, i) => v === y[i]);
+}
+
 export function patternDetector(spec: PatternSpec): Detector {
-  const compiled = compile(spec);
-  /** The accepted matches in a text (scanned once per text within a verdict). */
-  const scan = (text: string): readonly Accepted[] => cachedScan(compiled, text, (t) => scanText(compiled, t));
+  return patternDetectors([spec])[0] as Detector;
+}
+
+/**
+ * Detectors for specs that find the same matches (the same pattern, start
+ * finder or anchors, and window; the record and the member number): within
+ * a verdict the matches and the text around each are found once for all of
+ * them, and every spec judges each match.
+ */
+export function patternDetectors(specs: readonly PatternSpec[]): Detector[] {
+  const first = specs[0];
+  if (!first) return [];
+  if (!specs.every((s) => sameFinding(s, first))) throw new Error('patternDetectors: the specs must share their pattern, start finder or anchors, and window');
+  const compiled = compile(first);
+  /** The accepted matches in a text, for every spec of the group (scanned once per text within a verdict). */
+  const scanAll = (text: string): Accepted[][] => cachedScan(compiled, text, (t) => scanGroup(specs, compiled, t));
+  return specs.map((spec, i) => detectorOf(spec, (text) => scanAll(text)[i] ?? []));
+}
+
+/** The detector of one spec, given how to find its accepted matches in a text. */
+function detectorOf(spec: PatternSpec, scan: (text: string) => readonly Accepted[]): Detector {
   return {
     id: spec.id,
     category: spec.category,

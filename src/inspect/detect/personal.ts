@@ -6,10 +6,9 @@
  */
 import { abaValid, luhnValid, npiValid } from './checksums.js';
 import { caseless } from './caseless.js';
-import { PHONE_STARTS } from './code-starts.js';
-import { patternDetector, type PatternSpec } from './pattern-detector.js';
+import { PHONE_STARTS, RECORD_NUMBER_STARTS } from './code-starts.js';
+import { patternDetector, patternDetectors, type PatternSpec } from './pattern-detector.js';
 import { LABEL_NOT_A_PERSON, leadingName, titleCase } from './names.js';
-import { recordNumberDetectors } from './record-numbers.js';
 import type { Detector, Finding } from './types.js';
 
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
@@ -150,28 +149,50 @@ function keywordPattern(keywords: readonly string[]): RegExp {
   return new RegExp(`\\b(${keywords.map((k) => escape(k).replace(/ +/g, '\\s*')).join('|')})(?![A-Za-z0-9])`, 'i');
 }
 
+/** A record, chart, account or member number: 6 to 10 digits with an optional letter prefix, or an alphanumeric one of at least 5 digits (not shaped like a date or a phone number). */
+const RECORD_NUMBER =
+  /\b[A-Z]{0,3}\d{6,10}\b|(?<![A-Za-z0-9-])(?!\d{4}-\d{1,2}-\d{1,2}(?![A-Za-z0-9-])|\d{1,2}-\d{1,2}-\d{2,4}(?![A-Za-z0-9-])|\d{3}-\d{3}-\d{4}(?![A-Za-z0-9-]))(?=[0-9]*[A-Z-])(?=(?:[A-Z-]*\d){5})[A-Z]{0,4}-?\d[0-9A-Z]*(?:-[0-9A-Z]+){0,3}(?![A-Za-z0-9-])/g;
+
+/** An account number among bank words is a bank account (payroll, refunds), not a patient's or a member's number. */
+const BANK_WORDS = /\b(?:routing|aba|rtn|checking|savings|bank(?:ing)?|direct\s+deposit|wire|ach|iban|swift|bic)\b/i;
+
+/** A record or member number next to its keywords (required, within 40 characters), not among bank words. */
+function recordNumberSpec(id: string, category: string, keywords: RegExp): PatternSpec {
+  return {
+    id,
+    category,
+    pattern: RECORD_NUMBER,
+    keywords,
+    keywordRequired: true,
+    window: 40,
+    notNear: BANK_WORDS,
+    starts: RECORD_NUMBER_STARTS,
+    mask: (v) => `${category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
+  };
+}
+
 /**
- * The default MRN detector and the member number detector: a record, chart
- * or patient-account number next to its keyword — 6 to 10 digits with an
- * optional letter prefix ("00123456", "MR1234567"), or an alphanumeric one of
- * at least 5 digits with letters or hyphens among them ("A12-345-678",
- * "CH-004582", "7734-2281A"), not among bank words; and a health plan's
- * member or subscriber number next to its keyword ("Member ID:
- * XJH482913057", "Subscriber #", "Policy number"), the same shapes. Both
- * found in one search per text.
+ * The default MRN detector: a record, chart or patient-account number next
+ * to its keyword — 6 to 10 digits with an optional letter prefix
+ * ("00123456", "MR1234567"), or an alphanumeric one of at least 5 digits
+ * with letters or hyphens among them ("A12-345-678", "CH-004582",
+ * "7734-2281A"), not among bank words.
  */
-export const [mrnDetector, memberIdDetector] = recordNumberDetectors([
-  {
-    id: 'mrn',
-    category: 'MRN',
-    keywords: keywordPattern(['MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient account', 'acct', 'acct #', 'account #']),
-  },
-  {
-    id: 'member-id',
-    category: 'MEMBER_ID',
-    keywords: keywordPattern(['member id', 'member #', 'member no', 'member number', 'subscriber id', 'subscriber #', 'subscriber no', 'subscriber number', 'policy number', 'policy #', 'policy no', 'insurance id', 'plan id', 'health plan id', 'beneficiary id', 'id de afiliado', 'número de afiliado', 'versichertennummer', 'versicherungsnummer', "numéro d'adhérent"]),
-  },
-]) as [Detector, Detector];
+export const mrnSpec = recordNumberSpec(
+  'mrn',
+  'MRN',
+  keywordPattern(['MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient account', 'acct', 'acct #', 'account #']),
+);
+
+/** A health plan's member or subscriber number next to its keyword ("Member ID: XJH482913057", "Subscriber #", "Policy number"), the same shapes. */
+export const memberIdSpec = recordNumberSpec(
+  'member-id',
+  'MEMBER_ID',
+  keywordPattern(['member id', 'member #', 'member no', 'member number', 'subscriber id', 'subscriber #', 'subscriber no', 'subscriber number', 'policy number', 'policy #', 'policy no', 'insurance id', 'plan id', 'health plan id', 'beneficiary id', 'id de afiliado', 'número de afiliado', 'versichertennummer', 'versicherungsnummer', "numéro d'adhérent"]),
+);
+
+/** Both find the same numbers: within a verdict each number, and the text around it, is found once for both. */
+export const [mrnDetector, memberIdDetector] = patternDetectors([mrnSpec, memberIdSpec]) as [Detector, Detector];
 
 const EMAIL = /[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g;
 
