@@ -13,6 +13,26 @@ describe('personLike: a capitalised phrase that reads as a person', () => {
     ['Heart  Failure', false],
     ['  Maria\u00a0Alvarez\t', true],
     ['', true],
+    // the words looked up on char codes (ASCII) and by lower-casing (beyond ASCII): the same rules
+    ['Maria CLINICS', false],
+    ["Maria Children's", false],
+    ['Maria Children’s', false],
+    ["Maria Clinic'S.", true],
+    ['Maria Inc.', false],
+    ['Maria J.', true],
+    ['Maria JS.', true],
+    ['Maria É.', true],
+    ['Maria Secrétariat', false],
+    ['Maria SÃO', false],
+    ["Maria 's", true],
+    ['Maria S', true],
+    ['Maria Ss', true],
+    ['Maria Clinicss', false],
+    ['Maria Lab-', true],
+    ['Maria Labs.', false],
+    ['Maria Care1', true],
+    ['Maria Kinic', true],
+    ['İnc Maria', true],
   ])('%j → %s', (name, expected) => {
     expect(personLike(name)).toBe(expected);
   });

@@ -58,13 +58,74 @@ function notPersonWord(w: string): boolean {
   return NOT_PERSON_WORDS.has(lower) || (lower.endsWith('s') && NOT_PERSON_WORDS.has(lower.slice(0, -1)));
 }
 
+/**
+ * The ASCII words of NOT_PERSON_WORDS as a trie over "a"–"z" and "'": node n
+ * has child `CHILD[n * TRIE_WIDTH + k]` (0: none; the root is node 0), and a
+ * word ends at n when `END[n]` is 1. Lets a word of the text be looked up
+ * without lower-casing or slicing it.
+ */
+const TRIE_WIDTH = 27;
+const { child: CHILD, end: END } = asciiTrie([...NOT_PERSON_WORDS].filter((w) => /^[a-z']+$/.test(w)));
+
+function asciiTrie(words: readonly string[]): { child: Int32Array; end: Uint8Array } {
+  const size = 1 + words.reduce((n, w) => n + w.length, 0);
+  const child = new Int32Array(size * TRIE_WIDTH);
+  const end = new Uint8Array(size);
+  let nodes = 1;
+  for (const w of words) {
+    let node = 0;
+    for (let i = 0; i < w.length; i++) {
+      const slot = node * TRIE_WIDTH + trieKey(w.charCodeAt(i));
+      if (child[slot] === 0) child[slot] = nodes++;
+      node = child[slot] as number;
+    }
+    end[node] = 1;
+  }
+  return { child, end };
+}
+
+/** A letter's place in a trie node (either case), "'" last; -1 for anything else. */
+function trieKey(c: number): number {
+  if (c >= 97 && c <= 122) return c - 97;
+  if (c >= 65 && c <= 90) return c - 65;
+  return c === 39 ? 26 : -1;
+}
+
+/** Whether `name[start, end)`, lower-cased (ASCII), is an ASCII word of NOT_PERSON_WORDS. */
+function inTrie(name: string, start: number, end: number): boolean {
+  let node = 0;
+  for (let i = start; i < end; i++) {
+    const k = trieKey(name.charCodeAt(i));
+    if (k < 0) return false;
+    node = CHILD[node * TRIE_WIDTH + k] as number;
+    if (node === 0) return false;
+  }
+  return END[node] === 1;
+}
+
+/** `notPersonWord(name.slice(start, end))`, without the slice and lower-casing for an ASCII word (the same steps on char codes). */
+function notPersonWordAt(name: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (name.charCodeAt(i) >= 128) return notPersonWord(name.slice(start, end));
+  const n = end - start;
+  // an initial ("J.")
+  if (n === 2 && name.charCodeAt(end - 1) === 46 && isUpperAscii(name.charCodeAt(start))) return false;
+  let e = end;
+  if (n >= 2 && (name.charCodeAt(e - 1) | 32) === 115 && name.charCodeAt(e - 2) === 39) e -= 2;
+  if (e > start && name.charCodeAt(e - 1) === 46) e--;
+  return inTrie(name, start, e) || (e > start && (name.charCodeAt(e - 1) | 32) === 115 && inTrie(name, start, e - 1));
+}
+
+function isUpperAscii(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+
 export function personLike(name: string): boolean {
   // the words first: they are cheap to look up, and an organisation's name fails there
   for (let i = 0; i < name.length; ) {
     while (i < name.length && space(name.charCodeAt(i))) i++;
     const start = i;
     while (i < name.length && !space(name.charCodeAt(i))) i++;
-    if (i > start && notPersonWord(name.slice(start, i))) return false;
+    if (i > start && notPersonWordAt(name, start, i)) return false;
   }
   return !HEALTH_TERM.test(name);
 }

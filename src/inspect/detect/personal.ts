@@ -7,6 +7,7 @@
 import { abaValid, luhnValid, npiValid } from './checksums.js';
 import { caseless } from './caseless.js';
 import { PHONE_STARTS, RECORD_NUMBER_STARTS } from './code-starts.js';
+import { isLetter, isWordChar, runLengths, type StartFinder } from './digit-runs.js';
 import { patternDetector, patternDetectors, type PatternSpec } from './pattern-detector.js';
 import { LABEL_NOT_A_PERSON, leadingName, titleCase } from './names.js';
 import type { Detector, Finding } from './types.js';
@@ -51,6 +52,92 @@ const DOB_WORDS = String.raw`(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birt
  */
 const DOB_KEYWORDS = new RegExp(String.raw`(?<![A-Za-z0-9_\u017F\u212A])${caseless(DOB_WORDS)}(?![\p{L}\p{N}\u0345])`, 'u');
 
+/** A run of four digits from 19xx or 20xx starting at `s`. */
+function yearAt(text: string, s: number): boolean {
+  const a = text.charCodeAt(s);
+  const b = text.charCodeAt(s + 1);
+  return (a === 49 && b === 57) || (a === 50 && b === 48);
+}
+
+/** The first three letters of the English months, lower case, as `threeLetters` codes them. */
+const MONTH_ABBREVIATIONS: ReadonlySet<number> = new Set(['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'].map((m) => threeLetters(m, 0)));
+
+/** Three ASCII letters at `q` lower-cased into one number (-1: not three letters). */
+function threeLetters(text: string, q: number): number {
+  const a = text.charCodeAt(q);
+  const b = text.charCodeAt(q + 1);
+  const c = text.charCodeAt(q + 2);
+  if (!isLetter(a) || !isLetter(b) || !isLetter(c)) return -1;
+  return ((a | 32) << 16) | ((b | 32) << 8) | (c | 32);
+}
+
+/** The longest English month name ("september"). */
+const LONGEST_MONTH = 9;
+
+/**
+ * Where an English month's name ends with "\.? " right before `day`: the
+ * start of that word when it begins a month's name (in any case: `i` without
+ * `u` folds only ASCII letters to them) at a word boundary, else -1.
+ */
+function monthBefore(text: string, day: number): number {
+  if (text.charCodeAt(day - 1) !== 32) return -1;
+  let q = text.charCodeAt(day - 2) === 46 ? day - 2 : day - 1;
+  const end = q;
+  while (q > 0 && isLetter(text.charCodeAt(q - 1)) && end - q < LONGEST_MONTH) q--;
+  return !isWordChar(text.charCodeAt(q - 1)) && MONTH_ABBREVIATIONS.has(threeLetters(text, q)) ? q : -1;
+}
+
+/** What may follow a date's first number: "/" or "-" (m/d/y, d-m-y), "." (d.m.y, "3. März") or a space ("3 March", "3 de marzo"). */
+function afterDay(c: number): boolean {
+  return c === 47 || c === 45 || c === 46 || c === 32;
+}
+
+/** The most characters before a date's year: "31. de septiembre de 1961" (day, period, space, "de ", month, " de", space). */
+const DATE_BEFORE_YEAR = 21;
+
+/**
+ * Where DATE_PATTERN can match, for `starts`. Every date holds its year as
+ * a run of exactly four digits (19xx, 20xx), at most DATE_BEFORE_YEAR
+ * characters after the date starts, and at most two runs of digits before
+ * it (day and month). The date starts at a word boundary with one of them (a
+ * run of one or two digits followed by "/", "-", "." or a space), with the
+ * year itself (ISO, "-" or "/" after it), or with an English month's name
+ * right before the day ("Jan. 2, 1970"). Each year's candidates are named
+ * in order, each place once.
+ */
+export const DATE_STARTS: StartFinder = (runs, text, at) => {
+  const { start, end } = runs;
+  const years = runs.select(runLengths(4));
+  let last = -1;
+  const name = (q: number): void => {
+    if (q > last) {
+      at(q);
+      last = q;
+    }
+  };
+  /** Run `j` (before the year at `s`) as a date's first number. */
+  const dayOrMonth = (j: number, s: number): void => {
+    const b = start[j] as number;
+    if (b >= s - DATE_BEFORE_YEAR && (end[j] as number) - b <= 2 && afterDay(text.charCodeAt(end[j] as number)) && !isWordChar(text.charCodeAt(b - 1))) name(b);
+  };
+  for (let k = 0; k < years.length; k++) {
+    const i = years[k] as number;
+    const s = start[i] as number;
+    if (!yearAt(text, s)) continue;
+    if (i >= 2) dayOrMonth(i - 2, s);
+    if (i >= 1) {
+      const day = start[i - 1] as number;
+      if (day >= s - DATE_BEFORE_YEAR) {
+        const month = monthBefore(text, day);
+        if (month >= 0) name(month);
+      }
+      dayOrMonth(i - 1, s);
+    }
+    const next = text.charCodeAt(s + 4);
+    if ((next === 45 || next === 47) && !isWordChar(text.charCodeAt(s - 1))) name(s);
+  }
+};
+
 export const dobDetector = patternDetector({
   id: 'date-of-birth',
   category: 'DOB',
@@ -58,10 +145,7 @@ export const dobDetector = patternDetector({
   keywords: DOB_KEYWORDS,
   keywordRequired: true,
   window: 40,
-  // every date holds its year as a run of exactly four digits (19xx, 20xx), at most 21 characters after the
-  // date starts ("31. de septiembre de 1961") and ending it, or followed by "-mm-dd" (ISO)
-  // (the look-behind after "19" or "20": the same years, found faster)
-  anchored: { anchor: /(?:19|20)(?<![0-9][0-9]{2})[0-9]{2}(?![0-9])/g, before: 24, after: 12 },
+  starts: DATE_STARTS,
   validate: () => true,
   mask: () => 'DOB **/**/****',
 });
