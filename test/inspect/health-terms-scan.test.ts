@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ASCII_WORD, DIGIT_MARK, HIGH_SURROGATE, LETTER, LOW_SURROGATE, SPACE, WORD, codeUnits, unitClass } from '../../src/inspect/detect/health-terms-chars.js';
+import { ASCII_WORD, DIGIT_MARK, HIGH_SURROGATE, LETTER, LOW_SURROGATE, SPACE, WORD, codeUnits, unitClass, unitClassTable } from '../../src/inspect/detect/health-terms-chars.js';
 import { healthTermSpans } from '../../src/inspect/detect/health-terms.js';
 import { labelTerms } from '../../src/inspect/detect/health-terms-labels.js';
 import { ROOT, type TermMatch, buildTermTrie, childOf, termFrom } from '../../src/inspect/detect/health-terms-trie.js';
@@ -27,6 +27,16 @@ describe('unitClass: what the regexes say about one code unit', () => {
   ])('%j', (unit, bits) => {
     expect(unitClass(unit.charCodeAt(0)) & BITS).toBe(bits);
   });
+
+  it('the table held by the words pass is the one unitClass fills (0 until a unit is looked at)', () => {
+    const table = unitClassTable();
+    const c = 0x4e2d; // 中: no test above looks at it
+    const before = table[c];
+    const bits = unitClass(c);
+    expect(before === 0 || before === bits).toBe(true);
+    expect(table[c]).toBe(bits);
+    for (const unit of 'aZ7_ \t-:éſ') expect(table[unit.charCodeAt(0)]).toBe(unitClass(unit.charCodeAt(0)));
+  });
 });
 
 describe('codeUnits: the text as UTF-16 code units', () => {
@@ -36,8 +46,14 @@ describe('codeUnits: the text as UTF-16 code units', () => {
     ['accents and an emoji', 'opérée 😀 €'],
     ['lone surrogates', '\ud835x\udc00'],
     ['longer than the kept array', 'heart failure '.repeat(700)],
+    ['a little over 2^20 units (kept: a 1 MB body with its tables written out)', 'heart failure, '.repeat(70_000)],
+    ['shorter again, after it (the kept array reused)', 'opérée 😀 €'],
+    ['over 2^21 units (an array of its own)', 'x'.repeat((1 << 21) + 3)],
   ])('%s', (_name, text) => {
-    expect(Array.from(codeUnits(text))).toEqual([...Array(text.length).keys()].map((i) => text.charCodeAt(i)));
+    const units = codeUnits(text);
+    expect(units.length).toBe(text.length);
+    const differing = [...Array(text.length).keys()].filter((i) => units[i] !== text.charCodeAt(i));
+    expect(differing).toEqual([]);
   });
 });
 

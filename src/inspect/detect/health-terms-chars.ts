@@ -38,6 +38,14 @@ export function unitClass(c: number): number {
   return known !== 0 ? known : classify(c);
 }
 
+/**
+ * The table `unitClass` reads, for a hot loop to hold in a constant of its
+ * own module (an imported function that reads it costs a good part of a
+ * loop over every unit). An entry of 0 is not looked at yet: `unitClass`
+ * looks at it.
+ */
+export const unitClassTable = (): Uint8Array => CLASSES;
+
 function classify(c: number): number {
   const unit = String.fromCharCode(c);
   let bits = KNOWN;
@@ -57,10 +65,13 @@ for (let c = 0; c < 128; c++) classify(c);
 
 /**
  * The copy's array is kept for the next text (grown to the longest text up
- * to this many units, 2 MB); a longer text gets an array of its own, not
- * kept (it would stay for good).
+ * to this many units, 4 MB); a longer text gets an array of its own, not
+ * kept (it would stay for good). A 1 MB body reads as a little more than
+ * 2^20 units (its tables and clinical fields written out after it), so the
+ * bound is 2^21: at 2^20 every such body allocated (and the collector
+ * freed) 2 MB.
  */
-const KEPT_UNITS = 1 << 20;
+const KEPT_UNITS = 1 << 21;
 let kept = new Uint16Array(4096);
 /** The kept array's bytes, for Buffer's write (made once per kept array: a short text's copy costs little more than the write). */
 let keptBytes = Buffer.from(kept.buffer);

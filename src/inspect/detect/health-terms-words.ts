@@ -5,8 +5,17 @@
  * unit's class is one table lookup; a word is sliced and tested with the
  * ending regex only when it is long enough and ends in a medical ending.
  */
-import { DIGIT_MARK, LETTER, WORD, astralLetterAt, unitClass } from './health-terms-chars.js';
+import { DIGIT_MARK, LETTER, WORD, astralLetterAt, unitClass, unitClassTable } from './health-terms-chars.js';
 import { NO_NODE, ROOT, type TermMatch, type TermTrie, childOf, mayGoOn, termFrom } from './health-terms-trie.js';
+
+/** The unit classes, held by this module: the words pass reads one per unit (see `unitClassTable`). */
+const CLASSES = unitClassTable();
+
+/** `unitClass(c)`, read from the table held here (an entry not looked at yet is looked at once, by `unitClass`). */
+function classOf(c: number): number {
+  const known = CLASSES[c] as number;
+  return known !== 0 ? known : unitClass(c);
+}
 
 export interface HealthTermSpan {
   readonly index: number;
@@ -113,7 +122,7 @@ function endsMedically(units: Uint16Array, start: number, end: number): boolean 
   return false;
 }
 
-const classAt = (units: Uint16Array, i: number): number => (i >= 0 && i < units.length ? unitClass(units[i] as number) : 0);
+const classAt = (units: Uint16Array, i: number): number => (i >= 0 && i < units.length ? classOf(units[i] as number) : 0);
 
 /**
  * A letter run [start, end) of `letters` code points, if it is a medical
@@ -129,7 +138,7 @@ function medicalWord(text: string, units: Uint16Array, start: number, end: numbe
 
 /** Whether every unit of [start, end) is a letter. */
 function lettersOnly(units: Uint16Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if ((unitClass(units[i] as number) & LETTER) === 0) return false;
+  for (let i = start; i < end; i++) if ((classOf(units[i] as number) & LETTER) === 0) return false;
   return true;
 }
 
@@ -209,7 +218,7 @@ export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dict
   let before = 0;
   for (let i = 0; i < n; ) {
     let c = units[i] as number;
-    if ((unitClass(c) & WORD) === 0) {
+    if ((classOf(c) & WORD) === 0) {
       before = c;
       i++;
       continue;
@@ -221,7 +230,7 @@ export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dict
       // three ASCII word characters (most words begin so): one lookup takes the walk past them
       const b = i < n ? (units[i] as number) : 0;
       const d = i + 1 < n ? (units[i + 1] as number) : 0;
-      if ((c | b | d) < 128 && (unitClass(b) & unitClass(d) & WORD) !== 0) {
+      if ((c | b | d) < 128 && (classOf(b) & classOf(d) & WORD) !== 0) {
         node = starts[((column[c] as number) * width + (column[b] as number)) * width + (column[d] as number)] as number;
         i += 2;
       } else node = childOf(trie, ROOT, c);
@@ -229,11 +238,11 @@ export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dict
     // follow the trie while the word can begin a term (ASCII edges by table, here, as it is most of the work)
     for (; node !== NO_NODE && i < n; i++) {
       c = units[i] as number;
-      if ((unitClass(c) & WORD) === 0) break;
+      if ((classOf(c) & WORD) === 0) break;
       node = c < 128 ? (ascii[node * width + (column[c] as number)] as number) : childOf(trie, node, c);
     }
     // the rest of the word
-    while (i < n && (unitClass(units[i] as number) & WORD) !== 0) i++;
+    while (i < n && (classOf(units[i] as number) & WORD) !== 0) i++;
     if (node !== NO_NODE && mayGoOn(trie, node, units, i) && termFrom(trie, text, units, start, node, i, found)) {
       dictionary.push({ index: start, length: found.end - start, term: found.term });
       resume = found.end;
