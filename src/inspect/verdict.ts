@@ -22,6 +22,7 @@ import { personAnchors } from './detect/person-mentions.js';
 import { inZone, signatureZones } from './detect/signature.js';
 import { clinicalFieldLines } from './detect/clinical-fields.js';
 import { withScanCache } from './detect/scan-cache.js';
+import { isSpaceCode } from './detect/char-codes.js';
 import { closest, closestWithin } from './closest.js';
 import type { Span } from './detect/spans.js';
 import { labelTables } from './detect/tables.js';
@@ -177,30 +178,76 @@ function healthSpans(text: string, detectors: readonly Detector[]): { index: num
 const ORGANISATION_WORD =
   /^(?:center|centre|clinic|clinics|hospital|hospice|health|healthcare|institute|program|programme|services?|unit|department|foundation|society|association|group|associates|network|partners|care|walk|run|week|month|day|awareness|education|line|team|research|fund|alliance|coalition|league|council|clinique|klinik|klinikum|zentrum|centro|praxis|pharmacy|specialists|physicians|medicine|ward|floor|wing|suite|library|press|journal|magazine|college|university|school)$/i;
 
+/** A name's word joined by these does not end the name ("Home Health & Hospice", "Department of Medicine"). */
+const NAME_JOINER = /^(?:&|and|of|for|the|de|du|des|für|y)$/i;
+/** Quote marks and brackets before a word, punctuation after it: not part of the word. */
+const AROUND_WORD = /^[("'“]+|[)"'”,.;:!?]+$/g;
+const ENDS_CLAUSE = /[,.;:!?)]$/;
+const STARTS_CAPITAL = /^\p{Lu}/u;
+
+/** Whether `s` starts with an upper-case letter (`/^\p{Lu}/u`; an ASCII first character decided without the pattern). */
+function startsCapitalised(s: string): boolean {
+  const c = s.charCodeAt(0);
+  return c < 128 ? c >= 65 && c <= 90 : STARTS_CAPITAL.test(s);
+}
+
+/**
+ * Reads one word of a capitalised name next to a health term: false when
+ * the name ends before it (a word not capitalised), true when it ends after
+ * it (punctuation after the word), undefined to read on. `found` is set
+ * when the word is an organisation word.
+ */
+function nameWord(raw: string, state: { found: boolean }): boolean | undefined {
+  const w = raw.replace(AROUND_WORD, '');
+  if (NAME_JOINER.test(w)) return undefined;
+  if (!startsCapitalised(w)) return false;
+  if (ORGANISATION_WORD.test(w)) state.found = true;
+  return raw !== w && ENDS_CLAUSE.test(raw) ? true : undefined;
+}
+
 /**
  * A health term written as part of a capitalised name that holds an
  * organisation word: "Riverside Cancer Center", "Northfield Home Health &
  * Hospice", "Diabetes Education Program". Such a name is not health
- * information about anyone.
+ * information about anyone. The name is read word by word outwards from the
+ * term, at most 80 characters each way on its line, and only as far as it
+ * goes (most terms are not capitalised, and most names end within a word or
+ * two).
  */
-function inOrganisationName(text: string, index: number, length: number): boolean {
-  if (!/^\p{Lu}/u.test(text.slice(index, index + 1))) return false;
+export function inOrganisationName(text: string, index: number, length: number): boolean {
+  const first = text.charCodeAt(index);
+  if (first < 128 ? !(first >= 65 && first <= 90) : !STARTS_CAPITAL.test(text.slice(index, index + 1))) return false;
+  // the term's own words after its first
+  const own = text.slice(index, index + length).split(/\s+/);
+  for (let k = 1; k < own.length; k++) if (ORGANISATION_WORD.test(own[k] as string)) return true;
   const lineStart = text.lastIndexOf('\n', index - 1) + 1;
   const lineEndAt = text.indexOf('\n', index + length);
-  const before = text.slice(Math.max(lineStart, index - 80), index).split(/\s+/).filter(Boolean).reverse();
-  const after = text.slice(index + length, Math.min(lineEndAt < 0 ? text.length : lineEndAt, index + length + 80)).split(/\s+/).filter(Boolean);
-  const words: string[] = [];
-  for (const side of [before, after]) {
-    for (const raw of side) {
-      const w = raw.replace(/^[("'“]+|[)"'”,.;:!?]+$/g, '');
-      if (/^(?:&|and|of|for|the|de|du|des|für|y)$/i.test(w)) continue;
-      if (!/^\p{Lu}/u.test(w)) break;
-      words.push(w);
-      if (raw !== w && /[,.;:!?)]$/.test(raw)) break;
-    }
+  const state = { found: false };
+  // before the term: its words from the nearest outwards
+  const floor = Math.max(lineStart, index - 80);
+  for (let end = index; end > floor; ) {
+    while (end > floor && isSpaceCode(text.charCodeAt(end - 1))) end--;
+    if (end <= floor) break;
+    let start = end - 1;
+    while (start > floor && !isSpaceCode(text.charCodeAt(start - 1))) start--;
+    const stop = nameWord(text.slice(start, end), state);
+    if (state.found) return true;
+    if (stop !== undefined) break;
+    end = start;
   }
-  const own = text.slice(index, index + length).split(/\s+/);
-  return [...words, ...own.slice(1)].some((w) => ORGANISATION_WORD.test(w)) || (own.length === 1 && words.some((w) => ORGANISATION_WORD.test(w)));
+  // after it
+  const ceiling = Math.min(lineEndAt < 0 ? text.length : lineEndAt, index + length + 80);
+  for (let start = index + length; start < ceiling; ) {
+    while (start < ceiling && isSpaceCode(text.charCodeAt(start))) start++;
+    if (start >= ceiling) break;
+    let end = start + 1;
+    while (end < ceiling && !isSpaceCode(text.charCodeAt(end))) end++;
+    const stop = nameWord(text.slice(start, end), state);
+    if (state.found) return true;
+    if (stop !== undefined) break;
+    start = end;
+  }
+  return false;
 }
 
 /**

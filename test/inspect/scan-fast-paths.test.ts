@@ -3,7 +3,6 @@ import { isSpaceCode } from '../../src/inspect/detect/char-codes.js';
 import { clinicalFieldLines, titleCase } from '../../src/inspect/detect/clinical-fields.js';
 import { signatureZones } from '../../src/inspect/detect/signature.js';
 import { labelTables } from '../../src/inspect/detect/tables.js';
-import { atCellStart } from '../../src/inspect/detect/medical-codes.js';
 
 /*
  * The table, signature and clinical-format passes read char codes and search
@@ -96,23 +95,5 @@ describe('isSpaceCode', () => {
     const differ: number[] = [];
     for (let c = 0; c < 0x10000; c++) if (isSpaceCode(c) !== /\s/.test(String.fromCharCode(c))) differ.push(c);
     expect(differ).toEqual([]);
-  });
-});
-
-describe('atCellStart: the two searches find what (?:^|[\\t|;]|\\n)<body> finds', () => {
-  const body = String.raw`[ \t]*(\d{4}[0-9FT]|[A-V]\d{4})[ \t]+(?=\S)`;
-  const onePattern = new RegExp(String.raw`(?:^|[\t|;]|\n)${body}`, 'g');
-  const matches = (found: Iterable<RegExpMatchArray>): [number, string][] => [...found].map((m) => [m.index ?? -1, m[0]]);
-  it.each<[string, string]>([
-    ['a code at the very start', '99213 office visit\n80053 metabolic panel'],
-    ['a tab at the start', '\t99213 office visit'],
-    ['a pipe or semicolon at the start', '|99213 x;80053 y'],
-    ['the start match swallows the next tab', '  99213 \t80053 x'],
-    ['no code at the start, codes after separators', 'Codes:\t99213 visit;80053 panel\n45378 colonoscopy'],
-    ['nothing', 'no codes here'],
-    ['a code at the end with nothing after it', 'x\n99213 '],
-    ['an empty text', ''],
-  ])('%s', (_name, text) => {
-    expect(matches(atCellStart(body)(text))).toEqual(matches(text.matchAll(onePattern)));
   });
 });

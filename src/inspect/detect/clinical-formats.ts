@@ -81,7 +81,8 @@ function fhirXml(text: string): Format | undefined {
 }
 
 function ccda(text: string): Format | undefined {
-  if (!/<ClinicalDocument\b[^<>]{0,2000}urn:hl7-org:v3/.test(text)) return undefined;
+  // the root element's literal first (a plain search), then the pattern
+  if (!text.includes('<ClinicalDocument') || !/<ClinicalDocument\b[^<>]{0,2000}urn:hl7-org:v3/.test(text)) return undefined;
   return { label: 'C-CDA document', individual: /<(?:recordTarget|patientRole)[\s>]/.test(text) };
 }
 
@@ -120,16 +121,42 @@ function scanX12(text: string, start: number, sep: string, term: string, into: X
   return text.length;
 }
 
+function isAsciiAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * Where the next interchange header starts that the global search of
+ * `(?:^|[^A-Za-z0-9])ISA([^A-Za-z0-9 \r\n])\d\d\1` from `from` finds (the
+ * "I"), or -1: "ISA" at the text's start or after a character (at or after
+ * `from`) that is no ASCII letter or digit, then the element separator, two
+ * digits and the separator again. "ISA" is looked for as a plain string
+ * (most texts hold none); the match ends 7 characters after it starts.
+ */
+export function isaHeader(text: string, from: number): number {
+  for (let at = text.indexOf('ISA', from); at >= 0; at = text.indexOf('ISA', at + 1)) {
+    if (at > 0 && (at - 1 < from || isAsciiAlnum(text.charCodeAt(at - 1)))) continue;
+    const sep = text.charCodeAt(at + 3);
+    if (at + 3 >= text.length || isAsciiAlnum(sep) || sep === 32 || sep === 13 || sep === 10) continue;
+    if (isDigitCode(text.charCodeAt(at + 4)) && isDigitCode(text.charCodeAt(at + 5)) && text.charCodeAt(at + 6) === sep) return at;
+  }
+  return -1;
+}
+
 function x12(text: string): Format | undefined {
   const scan: X12Scan = { sets: new Set(), individual: false, ta1: false };
   // an interchange: ISA, the element separator (the 4th character), ISA01 (two digits); the
   // segment terminator follows ISA16, the 16th element (the 106th character of a well-formed ISA)
-  const isa = /(?:^|[^A-Za-z0-9])ISA([^A-Za-z0-9 \r\n])\d\d\1/g;
   let envelopes = 0;
-  for (let m = isa.exec(text); m && envelopes < 100; m = isa.exec(text)) {
+  let from = 0;
+  for (let begin = isaHeader(text, from); begin >= 0 && envelopes < 100; begin = isaHeader(text, from)) {
     envelopes++;
-    const sep = m[1] as string;
-    const begin = m.index + m[0].indexOf('ISA');
+    const sep = text.charAt(begin + 3);
+    from = begin + 7;
     let pos = begin;
     let count = 0;
     while (count < 16 && pos < begin + 200) {
@@ -142,10 +169,10 @@ function x12(text: string): Format | undefined {
     if (term === undefined || term === sep) continue;
     if (term === '\r' && text[pos + 3] === '\n') term = '\r\n';
     // the next interchange is looked for after this one: each character is read once
-    isa.lastIndex = Math.max(isa.lastIndex, scanX12(text, pos + 2 + term.length, sep, term, scan));
+    from = Math.max(from, scanX12(text, pos + 2 + term.length, sep, term, scan));
   }
   // a transaction without its interchange envelope: ST*837* and the usual separators
-  if (envelopes === 0 && /(?:^|[~\r\n])ST\*(?:27[0-8]|820|83[457]|99[79])\*/.test(text)) scanX12(text, 0, '*', /~/.test(text) ? '~' : '\n', scan);
+  if (envelopes === 0 && text.includes('ST*') && /(?:^|[~\r\n])ST\*(?:27[0-8]|820|83[457]|99[79])\*/.test(text)) scanX12(text, 0, '*', /~/.test(text) ? '~' : '\n', scan);
   const health = [...scan.sets].filter((s) => X12_HEALTH.has(s)).sort();
   const acks = [...scan.sets].filter((s) => X12_ACK.has(s)).sort();
   if (health.length > 0) return { label: `X12 ${health.join('/')} transaction`, individual: scan.individual };

@@ -7,6 +7,8 @@ import { CPT_STARTS, ICD10_STARTS, NDC_STARTS } from './code-starts.js';
 import { healthTermSpans } from './health-terms.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { cachedScan } from './scan-cache.js';
+import { isSpaceCode } from './char-codes.js';
+import { digitRuns, isLetter, runLengths, type DigitRuns } from './digit-runs.js';
 import { lowerBound } from './spans.js';
 import type { Detector, Finding } from './types.js';
 
@@ -52,53 +54,165 @@ export const ndcSpec: PatternSpec = {
 };
 export const ndcDetector = patternDetector(ndcSpec);
 
-/** Where a code stands: the matches of a search, each capturing the code in group 1. */
-type CodeSearch = (text: string) => Iterable<RegExpMatchArray>;
+/** A code a search found: where it starts, its length, and where the match holding it ends (the health term must follow within 40 characters of there). */
+export interface CodeMatch {
+  readonly index: number;
+  readonly length: number;
+  readonly end: number;
+}
 
-/** Every match of a global pattern. */
-const everywhere =
-  (pattern: RegExp): CodeSearch =>
-  (text) =>
-    text.matchAll(pattern);
+/** Lists, in order, the codes one search finds, from the text's digit runs. */
+type CodeSearch = (text: string, runs: DigitRuns) => CodeMatch[];
+
+const TAB = 9;
+const NEWLINE = 10;
+const SPACE = 32;
+const DOT = 46;
+const SEMICOLON = 59;
+const PIPE = 124;
+
+function isBlank(c: number): boolean {
+  return c === SPACE || c === TAB;
+}
+
+/** [A-TV-Z]: an ICD-10 code's letter. */
+function isIcdLetter(c: number): boolean {
+  return c >= 65 && c <= 90 && c !== 85;
+}
+
+/** [A-Za-z0-9] */
+function isAsciiAlnum(c: number): boolean {
+  return isLetter(c) || (c >= 48 && c <= 57);
+}
 
 /**
- * A code at the start of the text, a line or a table cell: what
- * `(?:^|[\t|;]|\n)<body>` finds, searched as two patterns. In one pattern the
- * `^` alternative makes the engine try every position; without it, it skips
- * to the separators (about three times faster). The search after a match at
- * the start goes on where that match ended, as the one pattern's would.
+ * Whether `(?:^|[\t|;\n])[ \t]*` (a search going on from `from`) can end
+ * right before `code`: the code stands after the spaces and tabs at the
+ * text's start, or a separator at or after `from` comes before it with only
+ * spaces and tabs between (a tab among those spaces is a separator too).
  */
-export function atCellStart(body: string): CodeSearch {
-  const atStart = new RegExp(`^${body}`, 'y');
-  const afterSeparator = new RegExp(`[\t|;\n]${body}`, 'g');
-  return function* (text) {
-    atStart.lastIndex = 0;
-    const first = atStart.exec(text);
-    if (first) yield first;
-    afterSeparator.lastIndex = first ? first.index + first[0].length : 0;
-    for (let m = afterSeparator.exec(text); m; m = afterSeparator.exec(text)) yield m;
-  };
+function cellStartBefore(text: string, code: number, from: number): boolean {
+  let blanks = code;
+  while (blanks > 0 && isBlank(text.charCodeAt(blanks - 1))) blanks--;
+  if (blanks === 0) return true;
+  const before = text.charCodeAt(blanks - 1);
+  if (blanks - 1 >= from && (before === NEWLINE || before === PIPE || before === SEMICOLON)) return true;
+  for (let i = Math.max(blanks, from); i < code; i++) if (text.charCodeAt(i) === TAB) return true;
+  return false;
 }
+
+/**
+ * What the global search of `(?:^|[\t|;\n])[ \t]*(\d{4}[0-9FT]|[A-V]\d{4})[ \t]+(?=\S)`
+ * finds: a procedure code at a cell's start, spaces or tabs and something
+ * after it. The code is five digits (a run of five), four and F or T (a run
+ * of four) or a letter A-V and four digits (a letter before a run of four);
+ * its match ends where the spaces after it do. A search goes on where its
+ * last match ended, so a tab that match swallowed starts no cell.
+ */
+export const procedureCodesAtCells: CodeSearch = (text, runs) => {
+  const out: CodeMatch[] = [];
+  const selected = runs.select(runLengths(4, 5));
+  let from = 0;
+  for (let k = 0; k < selected.length; k++) {
+    const i = selected[k] as number;
+    const s = runs.start[i] as number;
+    let code = s;
+    let codeEnd = s + 5;
+    if ((runs.end[i] as number) - s === 4) {
+      const letter = text.charCodeAt(s - 1);
+      const after = text.charCodeAt(s + 4);
+      if (letter >= 65 && letter <= 86) {
+        code = s - 1;
+        codeEnd = s + 4;
+      } else if (after !== 70 && after !== 84) continue;
+    }
+    if (code < from) continue;
+    let end = codeEnd;
+    while (isBlank(text.charCodeAt(end))) end++;
+    if (end === codeEnd || end >= text.length || isSpaceCode(text.charCodeAt(end))) continue;
+    if (!cellStartBefore(text, code, from)) continue;
+    out.push({ index: code, length: codeEnd - code, end });
+    from = end;
+  }
+  return out;
+};
+
+/** Where an ICD-10 category (`[A-TV-Z]\d[0-9AB]`) ends whose digit run is run `i` (of one or two digits), or -1. */
+function icdCategoryEnd(text: string, runs: DigitRuns, i: number): number {
+  const s = runs.start[i] as number;
+  if (!isIcdLetter(text.charCodeAt(s - 1))) return -1;
+  if ((runs.end[i] as number) - s === 2) return s + 2;
+  const third = text.charCodeAt(s + 1);
+  return third === 65 || third === 66 ? s + 2 : -1;
+}
+
+/**
+ * What the global search of `(?:^|[\t|;\n])[ \t]*([A-TV-Z]\d[0-9AB])(?![A-Za-z0-9.])`
+ * finds: an undotted ICD-10 code at a cell's start (its letter before a run
+ * of one digit and A or B, or of two), no letter, digit or dot after it.
+ */
+export const diagnosisCodesAtCells: CodeSearch = (text, runs) => {
+  const out: CodeMatch[] = [];
+  const selected = runs.select(runLengths(1, 2));
+  let from = 0;
+  for (let k = 0; k < selected.length; k++) {
+    const i = selected[k] as number;
+    const end = icdCategoryEnd(text, runs, i);
+    const code = end - 3;
+    if (end < 0 || code < from) continue;
+    const after = text.charCodeAt(end);
+    if (isAsciiAlnum(after) || after === DOT || !cellStartBefore(text, code, from)) continue;
+    out.push({ index: code, length: 3, end });
+    from = end;
+  }
+  return out;
+};
+
+/** [0-9A-TV-Z]: a character of an ICD-10 code's part after the dot. */
+function isIcdDetail(c: number): boolean {
+  return (c >= 48 && c <= 57) || isIcdLetter(c);
+}
+
+/**
+ * What the global search of `(?<![A-Za-z0-9.])([A-TV-Z]\d[0-9AB]\.[0-9A-TV-Z]{1,4})(?![A-Za-z0-9])`
+ * finds: a dotted ICD-10 code anywhere (its category as above, then a dot,
+ * one to four details and no letter or digit). Such matches cannot overlap:
+ * inside one, every character is a letter, a digit or a dot.
+ */
+export const dottedDiagnosisCodes: CodeSearch = (text, runs) => {
+  const out: CodeMatch[] = [];
+  const selected = runs.select(runLengths(1, 2));
+  for (let k = 0; k < selected.length; k++) {
+    const category = icdCategoryEnd(text, runs, selected[k] as number);
+    if (category < 0 || text.charCodeAt(category) !== DOT) continue;
+    const code = category - 3;
+    const before = text.charCodeAt(code - 1);
+    if (isAsciiAlnum(before) || before === DOT) continue;
+    let end = category + 1;
+    while (end < category + 5 && isIcdDetail(text.charCodeAt(end))) end++;
+    if (end === category + 1 || isAsciiAlnum(text.charCodeAt(end))) continue;
+    out.push({ index: code, length: end - code, end });
+  }
+  return out;
+};
 
 /**
  * A code followed on its line, within 40 characters, by a health term: the
  * way price lists, problem lists, claim lines and orders name a code by what
- * it is instead of by its code set's keyword. `searches` capture the code in
- * group 1; the health terms are looked up only once a code is there.
+ * it is instead of by its code set's keyword. The health terms are looked up
+ * only once a code is there.
  */
 function codesNamedOnTheirLine(text: string, searches: readonly CodeSearch[]): { index: number; length: number }[] {
   let terms: number[] | undefined;
   const out: { index: number; length: number }[] = [];
+  const runs = digitRuns(text);
   for (const search of searches) {
-    for (const m of search(text)) {
-      const index = m.index ?? 0;
+    for (const m of search(text, runs)) {
       terms ??= healthTermSpans(text).map((t) => t.index);
-      const code = m[1] ?? '';
-      const at = index + m[0].length;
-      const lineEnd = text.indexOf('\n', at);
-      const limit = Math.min(at + 40, lineEnd < 0 ? text.length : lineEnd);
-      const next = lowerBound(terms, at);
-      if (next < terms.length && (terms[next] ?? limit) < limit) out.push({ index: index + m[0].indexOf(code), length: code.length });
+      const lineEnd = text.indexOf('\n', m.end);
+      const limit = Math.min(m.end + 40, lineEnd < 0 ? text.length : lineEnd);
+      const next = lowerBound(terms, m.end);
+      if (next < terms.length && (terms[next] ?? limit) < limit) out.push({ index: m.index, length: m.length });
     }
   }
   return out.sort((x, y) => x.index - y.index);
@@ -126,9 +240,7 @@ function namedCodeDetector(id: string, category: string, searches: readonly Code
  * colonoscopy"): a price list, a schedule or an order names the code by what
  * it is, not by a "CPT" keyword. A ZIP code is never written that way.
  */
-const CODE_AT_CELL = atCellStart(String.raw`[ \t]*(\d{4}[0-9FT]|[A-V]\d{4})[ \t]+(?=\S)`);
-
-export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCPCS', [CODE_AT_CELL], (c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`);
+export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCPCS', [procedureCodesAtCells], (c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`);
 
 /**
  * An ICD-10 code named by its condition ("E11.9 type 2 diabetes", "I10 –
@@ -138,7 +250,4 @@ export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCP
  * ("I10") only at the start of a line or cell, where it is not part of a
  * product or room number.
  */
-const DOTTED_ICD = everywhere(/(?<![A-Za-z0-9.])([A-TV-Z]\d[0-9AB]\.[0-9A-TV-Z]{1,4})(?![A-Za-z0-9])/g);
-const CELL_ICD = atCellStart(String.raw`[ \t]*([A-TV-Z]\d[0-9AB])(?![A-Za-z0-9.])`);
-
-export const diagnosisByNameDetector = namedCodeDetector('icd10-by-name', 'ICD10', [DOTTED_ICD, CELL_ICD], (c) => `ICD-10 ${c.slice(0, 1)}${'*'.repeat(c.length - 1)}`);
+export const diagnosisByNameDetector = namedCodeDetector('icd10-by-name', 'ICD10', [dottedDiagnosisCodes, diagnosisCodesAtCells], (c) => `ICD-10 ${c.slice(0, 1)}${'*'.repeat(c.length - 1)}`);
