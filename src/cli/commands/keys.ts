@@ -23,6 +23,19 @@ function iso(ms: number | null): string {
   return ms === null ? 'never' : new Date(ms).toISOString();
 }
 
+const EKU_NAMES: Record<string, string> = {
+  '1.3.6.1.5.5.7.3.1': 'serverAuth',
+  '1.3.6.1.5.5.7.3.2': 'clientAuth',
+  '1.3.6.1.5.5.7.3.3': 'codeSigning',
+  '1.3.6.1.5.5.7.3.4': 'emailProtection',
+  '2.5.29.37.0': 'anyExtendedKeyUsage',
+};
+
+function ekuText(oids: readonly string[] | null | undefined): string {
+  if (oids === null || oids === undefined) return 'extension absent';
+  return oids.map((o) => (EKU_NAMES[o] ? `${EKU_NAMES[o]} (${o})` : o)).join(', ');
+}
+
 function revocationText(r: KeyRecord): string {
   if (r.revoked === null) return 'not checked (no CRL or OCSP answer at hand)';
   return r.revoked ? 'revoked' : 'not revoked';
@@ -61,7 +74,7 @@ function showText(rows: readonly KeyRecord[], now: number): string {
     lines.push(`subject: ${d.subject ?? ''}`, `issuer: ${d.issuer ?? ''}`, `serial: ${d.serialNumber ?? ''}`, `not before: ${iso(first.createdAt)}`, `not after: ${iso(first.expiresAt)}`);
     lines.push(`addresses: ${d.emails.join(', ') || 'none'}`);
     lines.push(`key usage: ${d.keyUsage === null || d.keyUsage === undefined ? 'extension absent' : d.keyUsage.join(', ')}`);
-    lines.push(`extended key usage: ${d.extendedKeyUsage === null || d.extendedKeyUsage === undefined ? 'extension absent' : d.extendedKeyUsage.join(', ')}`);
+    lines.push(`extended key usage: ${ekuText(d.extendedKeyUsage)}`);
   }
   lines.push(`revocation: ${revocationText(first)}`);
   for (const r of rows) {
