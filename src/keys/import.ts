@@ -22,8 +22,11 @@ function invalidFile(message: string, cause?: unknown): SealgateError {
   return new SealgateError('SG_KEY_FILE_INVALID', { message, cause });
 }
 
+/** Trust roots, or a loader called only when the file holds certificates. */
+export type RootsInput = readonly pkijs.Certificate[] | (() => Promise<readonly pkijs.Certificate[]>);
+
 /** Every key and certificate in the file, with the facts at `now`. */
-export async function readKeyFile(bytes: Buffer, roots: readonly pkijs.Certificate[], now: number): Promise<KeyCandidate[]> {
+export async function readKeyFile(bytes: Buffer, rootsInput: RootsInput, now: number): Promise<KeyCandidate[]> {
   if (bytes.length > MAX_KEY_FILE_BYTES) throw invalidFile(`the file is larger than ${MAX_KEY_FILE_BYTES} bytes: not a key file`);
   const text = bytes.toString('latin1');
   if (looksArmoredPgp(text) || (looksBinaryPgp(bytes) && !looksPemCertificates(text))) {
@@ -39,6 +42,7 @@ export async function readKeyFile(bytes: Buffer, roots: readonly pkijs.Certifica
   }
   const certs = looksPemCertificates(text) ? readCertificates({ text }) : bytes[0] === 0x30 ? readCertificates({ bytes }) : [];
   if (certs.length === 0) throw invalidFile('no OpenPGP key, certificate or PKCS#7 bundle found in the file');
+  const roots = typeof rootsInput === 'function' ? await rootsInput() : rootsInput;
   const out: KeyCandidate[] = [];
   for (const c of certs) {
     out.push({

@@ -9,6 +9,8 @@ import type * as pkijs from 'pkijs';
 import { SealgateError } from '../errors.js';
 import { readCertificates } from './smime.js';
 
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
 /** Debian/Ubuntu, RHEL/Fedora, Alpine/macOS-style bundles. */
 export const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'] as const;
 
@@ -18,11 +20,24 @@ export interface TrustRoots {
   readonly source: string;
 }
 
+/** The system store's certificates one by one: one that does not parse is left out, not fatal. */
+function readEachCertificate(text: string): pkijs.Certificate[] {
+  const out: pkijs.Certificate[] = [];
+  for (const block of text.match(PEM_CERTIFICATE) ?? []) {
+    try {
+      out.push(...readCertificates({ text: block }).map((c) => c.cert));
+    } catch {
+      // an unusual root the parser does not read cannot be one our recipients chain to
+    }
+  }
+  return out;
+}
+
 export async function loadTrustRoots(files: readonly string[], systemBundles: readonly string[] = SYSTEM_BUNDLES): Promise<TrustRoots> {
   if (files.length === 0) {
     const bundle = systemBundles.find((f) => existsSync(f));
     if (!bundle) return { certs: [], source: 'no system store found' };
-    return { certs: readCertificates({ text: await readFile(bundle, 'utf8') }).map((c) => c.cert), source: bundle };
+    return { certs: readEachCertificate(await readFile(bundle, 'utf8')), source: bundle };
   }
   const certs: pkijs.Certificate[] = [];
   for (const f of files) {

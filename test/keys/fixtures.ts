@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type PgpFixtureName = 'good' | 'rsa' | 'expired' | 'revoked' | 'signOnly' | 'twoUids';
+export type PgpFixtureName = 'good' | 'rsa' | 'expired' | 'revoked' | 'signOnly' | 'twoUids' | 'expiredSubkey';
 
 export interface PgpFixtures {
   readonly home: string;
@@ -30,6 +30,7 @@ export const PGP_UIDS: Record<PgpFixtureName, string> = {
   revoked: 'Revoked Key <revoked@example.org>',
   signOnly: 'Sign Only <signonly@example.org>',
   twoUids: 'Two Uids <first@example.org>',
+  expiredSubkey: 'Old Subkey <oldsub@example.org>',
 };
 
 export function makePgpFixtures(names: readonly PgpFixtureName[]): PgpFixtures {
@@ -68,6 +69,11 @@ export function makePgpFixtures(names: readonly PgpFixtureName[]): PgpFixtures {
       case 'signOnly':
         gpg(['--quick-gen-key', uid, 'ed25519', 'sign', 'never']);
         break;
+      case 'expiredSubkey':
+        // made in 2020: the primary never expires, its only encryption subkey after one day
+        gpg(['--faked-system-time', '20200101T000000', '--quick-gen-key', uid, 'ed25519', 'sign', 'never']);
+        gpg(['--faked-system-time', '20200101T000000', '--quick-add-key', fprOf(uid).toUpperCase(), 'cv25519', 'encr', '1d']);
+        break;
       case 'twoUids':
         gpg(['--quick-gen-key', uid, 'future-default', 'default', 'never']);
         gpg(['--quick-add-uid', fprOf(uid).toUpperCase(), 'Two Uids <Second@Example.ORG>']);
@@ -92,7 +98,7 @@ export function makePgpFixtures(names: readonly PgpFixtureName[]): PgpFixtures {
   };
 }
 
-export type CertFixtureName = 'rsa' | 'ec' | 'expired' | 'otherCa' | 'wrongAddress' | 'serverAuth' | 'ecKeyEncipherment' | 'subjectEmailOnly' | 'noExtensions';
+export type CertFixtureName = 'rsa' | 'ec' | 'expired' | 'otherCa' | 'wrongAddress' | 'serverAuth' | 'ecKeyEncipherment' | 'subjectEmailOnly' | 'noExtensions' | 'viaIntermediate';
 
 export interface CertFixtures {
   readonly dir: string;
@@ -105,6 +111,8 @@ export interface CertFixtures {
   /** PKCS#7 bundles of the RSA and EC leaves and the CA: PEM and DER. */
   readonly bundlePem: string;
   readonly bundleDer: string;
+  /** The leaf issued by the intermediate CA, with the intermediate, as PEM. */
+  readonly withIntermediate: string;
   pem(name: CertFixtureName): string;
   cleanup(): void;
 }
@@ -147,6 +155,14 @@ basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = emailProtection
 subjectAltName = email:ecsign@example.org
+[intermediate]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+[viaIntermediate]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = emailProtection
+subjectAltName = email:dave@example.org
 [subjectEmailOnly]
 basicConstraints = CA:FALSE
 [noExtensions]
@@ -165,7 +181,7 @@ export function makeCertFixtures(): CertFixtures {
     run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-subj', `/CN=${cn}`, '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   makeCa('ca', 'Sealgate Test CA');
   makeCa('other', 'Untrusted Test CA');
-  const issue = (name: CertFixtureName, opts: { ec?: boolean; subject: string; ext: string; ca?: string; dates?: [string, string] }): void => {
+  const issue = (name: CertFixtureName | 'inter', opts: { ec?: boolean; subject: string; ext: string; ca?: string; dates?: [string, string] }): void => {
     run(['req', '-newkey', opts.ec ? 'ec' : 'rsa:2048', ...(opts.ec ? ['-pkeyopt', 'ec_paramgen_curve:P-256'] : []), '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', opts.subject]);
     const ca = opts.ca ?? 'ca';
     const validity = opts.dates ? ['-startdate', opts.dates[0], '-enddate', opts.dates[1]] : ['-days', '365'];
@@ -180,10 +196,13 @@ export function makeCertFixtures(): CertFixtures {
   issue('ecKeyEncipherment', { ec: true, subject: '/CN=Ec Sign', ext: 'ecKeyEncipherment' });
   issue('subjectEmailOnly', { subject: '/CN=Bob/emailAddress=bob@example.org', ext: 'subjectEmailOnly' });
   issue('noExtensions', { subject: '/CN=Carol/emailAddress=carol@example.org', ext: 'noExtensions' });
+  issue('inter', { subject: '/CN=Sealgate Test Intermediate', ext: 'intermediate' });
+  issue('viaIntermediate', { subject: '/CN=Dave', ext: 'viaIntermediate', ca: 'inter' });
+  writeFileSync(join(dir, 'with-intermediate.pem'), readFileSync(join(dir, 'viaIntermediate.pem'), 'utf8') + readFileSync(join(dir, 'inter.pem'), 'utf8'));
   run(['x509', '-in', 'rsa.pem', '-outform', 'DER', '-out', 'rsa.der']);
   run(['crl2pkcs7', '-nocrl', '-certfile', 'rsa.pem', '-certfile', 'ec.pem', '-certfile', 'ca.pem', '-out', 'bundle.p7b']);
   run(['crl2pkcs7', '-nocrl', '-certfile', 'rsa.pem', '-certfile', 'ec.pem', '-certfile', 'ca.pem', '-outform', 'DER', '-out', 'bundle.p7c']);
-  const names: CertFixtureName[] = ['rsa', 'ec', 'expired', 'otherCa', 'wrongAddress', 'serverAuth', 'ecKeyEncipherment', 'subjectEmailOnly', 'noExtensions'];
+  const names: CertFixtureName[] = ['rsa', 'ec', 'expired', 'otherCa', 'wrongAddress', 'serverAuth', 'ecKeyEncipherment', 'subjectEmailOnly', 'noExtensions', 'viaIntermediate'];
   const file = Object.fromEntries(names.map((n) => [n, join(dir, `${n}.pem`)])) as Record<CertFixtureName, string>;
   return {
     dir,
@@ -192,6 +211,7 @@ export function makeCertFixtures(): CertFixtures {
     rsaDer: join(dir, 'rsa.der'),
     bundlePem: join(dir, 'bundle.p7b'),
     bundleDer: join(dir, 'bundle.p7c'),
+    withIntermediate: join(dir, 'with-intermediate.pem'),
     pem: (n) => readFileSync(file[n], 'utf8'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -2,7 +2,7 @@
  * OpenPGP keys made by real GnuPG, read and judged: valid (Curve25519 and
  * RSA), expired (made in 2020 with a one-day expiry), revoked (GnuPG's own
  * revocation certificate imported), sign-only (no encryption subkey), UID
- * mismatch, a forged user ID (bad self-signature), two user IDs, armored and
+ * mismatch, an expired encryption subkey under a valid primary, a forged user ID (bad self-signature), two user IDs, armored and
  * binary input, and a secret key reduced to its public part.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ let fx: PgpFixtures | undefined;
 let NOW = 0;
 
 beforeAll(() => {
-  if (haveTool('gpg')) fx = makePgpFixtures(['good', 'rsa', 'expired', 'revoked', 'signOnly', 'twoUids']);
+  if (haveTool('gpg')) fx = makePgpFixtures(['good', 'rsa', 'expired', 'revoked', 'signOnly', 'twoUids', 'expiredSubkey']);
   NOW = Date.now() + 1000;
 });
 
@@ -35,6 +35,7 @@ describe('OpenPGP keys from GnuPG', () => {
     ['expired in 2020 → expired', 'expired', 'expired@example.org', 'expired'],
     ['revoked → revoked', 'revoked', 'revoked@example.org', 'revoked'],
     ['sign-only, no encryption subkey → no-encryption-key', 'signOnly', 'signonly@example.org', 'no-encryption-key'],
+    ['only encryption subkey expired, primary valid → no-encryption-key', 'expiredSubkey', 'oldsub@example.org', 'no-encryption-key'],
     ['UID names another address → address-mismatch', 'good', 'bob@example.org', 'address-mismatch'],
     ['UID local part differs in case → address-mismatch', 'good', 'Alice@example.org', 'address-mismatch'],
     ['domain in another case → valid', 'good', 'alice@EXAMPLE.ORG', 'valid'],
@@ -71,6 +72,12 @@ describe('OpenPGP keys from GnuPG', () => {
     expect(verdictFor(await one('expired', at), 'expired@example.org', at)).toEqual({ valid: true, reason: 'valid' });
   });
 
+  it('the key whose encryption subkey expired was valid on the subkey\'s one day (faked clock)', async (ctx) => {
+    requireTool(ctx, 'gpg');
+    const at = Date.UTC(2020, 0, 1, 12);
+    expect(verdictFor(await one('expiredSubkey', at), 'oldsub@example.org', at)).toEqual({ valid: true, reason: 'valid' });
+  });
+
   it('a key is not valid before its creation time (faked clock)', async (ctx) => {
     requireTool(ctx, 'gpg');
     const before = Date.UTC(2019, 0, 1);
@@ -96,6 +103,12 @@ describe('OpenPGP keys from GnuPG', () => {
     const text = names.map((n) => fx?.armored(n)).join('\n');
     const arm = await readKeyFile(Buffer.from(text), [], NOW);
     expect(arm.map((c) => c.info.fingerprint)).toEqual(names.map((n) => fx?.fpr[n]));
+  });
+
+  it('an OpenPGP file never loads the S/MIME trust roots', async (ctx) => {
+    requireTool(ctx, 'gpg');
+    const keys = await readKeyFile(Buffer.from(fx?.armored('good') ?? ''), () => Promise.reject(new Error('roots loaded')), NOW);
+    expect(keys).toHaveLength(1);
   });
 
   it('a secret key is reduced to its public part', async (ctx) => {

@@ -3,7 +3,7 @@
  * CA: RSA and EC P-256 leaves with SAN e-mail and emailProtection (valid), an
  * expired one, one from a CA nobody trusts, a wrong address, EKU serverAuth
  * only, an EC key without keyAgreement, an address only in the subject, no
- * extensions at all; DER, PEM and PKCS#7 bundles (PEM and DER); the system
+ * extensions at all, a leaf under an intermediate; DER, PEM and PKCS#7 bundles (PEM and DER); the system
  * store when no roots are configured.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -95,6 +95,26 @@ describe('S/MIME certificates from OpenSSL', () => {
     const [r] = await readKeyFile(readFileSync(fx?.file.rsa ?? ''), other, NOW);
     if (!r) throw new Error('no cert');
     expect(verdictFor(r, 'alice@example.org', NOW).reason).toBe('untrusted');
+  });
+
+  it('the other certificates in the file serve as intermediates', async (ctx) => {
+    requireTool(ctx, 'openssl');
+    const alone = await readKeyFile(readFileSync(fx?.file.viaIntermediate ?? ''), roots, NOW);
+    expect(alone.map((c) => verdictFor(c, 'dave@example.org', NOW).reason)).toEqual(['untrusted']);
+    const both = await readKeyFile(readFileSync(fx?.withIntermediate ?? ''), roots, NOW);
+    expect(planImport(both).map((p) => ('skipped' in p ? p.skipped : p.addresses))).toEqual([['dave@example.org'], 'ca-certificate']);
+    expect(verdictFor(both[0] as KeyCandidate, 'dave@example.org', NOW)).toEqual({ valid: true, reason: 'valid' });
+  });
+
+  it('trust roots are loaded only when the file holds certificates', async (ctx) => {
+    requireTool(ctx, 'openssl');
+    let loads = 0;
+    const loader = async (): Promise<readonly pkijs.Certificate[]> => {
+      loads++;
+      return roots;
+    };
+    await readKeyFile(readFileSync(fx?.file.rsa ?? ''), loader, NOW);
+    expect(loads).toBe(1);
   });
 
   it('with no roots configured the system store is used: the test CA is not in it', async (ctx) => {

@@ -100,8 +100,8 @@ export function registerKeys(program: Command): void {
         throw new CliExit(EXIT_FAILURE, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }
       const now = Date.now();
-      const roots = await loadTrustRoots(config.keys.smimeTrustRoots);
-      const candidates = await readKeyFile(bytes, roots.certs, now);
+      // trust roots are read only when the file holds certificates
+      const candidates = await readKeyFile(bytes, async () => (await loadTrustRoots(config.keys.smimeTrustRoots)).certs, now);
       const plan = planImport(candidates, email);
       const db = await openDatabase(config);
       let stored = 0;
