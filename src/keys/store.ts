@@ -8,7 +8,7 @@
 import type { Database, Queryable } from '../db/database.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { decideStore, type StoreDecision } from './replace.js';
-import { KEY_REASONS, type KeyDetails, type KeyKind, type KeyReason, type KeyRecord, type KeySource } from './types.js';
+import { type KeyDetails, type KeyKind, type KeyReason, type KeyRecord, type KeySource } from './types.js';
 
 export interface KeyDirectory {
   /** Stores `record` unless the replacement rules say keep; returns what was done. */
@@ -51,7 +51,8 @@ function fromRow(r: Row): KeyRecord {
     expiresAt: r.expires_at === null ? null : Number(r.expires_at),
     revoked: r.revoked === null ? null : r.revoked !== 0,
     valid: r.valid !== 0,
-    reason: (r.reason in KEY_REASONS ? r.reason : 'untrusted') as KeyReason,
+    // a reason code written by a newer version is passed through as is
+    reason: r.reason as KeyReason,
     details: JSON.parse(r.details) as KeyDetails,
     material: r.material,
     importedAt: Number(r.imported_at),

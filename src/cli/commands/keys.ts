@@ -16,7 +16,7 @@ import { KEY_REASONS, type KeyRecord, type Verdict } from '../../keys/types.js';
 import { CliExit, EXIT_FAILURE, loadForCommand, operatorName } from '../context.js';
 
 function verdictText(v: Verdict): string {
-  return v.valid ? 'valid' : `invalid: ${v.reason} (${KEY_REASONS[v.reason]})`;
+  return v.valid ? 'valid' : `invalid: ${v.reason} (${KEY_REASONS[v.reason] ?? 'unknown reason'})`;
 }
 
 function iso(ms: number | null): string {
@@ -55,7 +55,7 @@ function rowJson(r: KeyRecord, now: number): Record<string, unknown> {
     revoked: r.revoked,
     valid: v.valid,
     reason: v.reason,
-    reasonText: KEY_REASONS[v.reason],
+    reasonText: KEY_REASONS[v.reason] ?? 'unknown reason',
     importedAt: r.importedAt,
     checkedAt: r.checkedAt,
   };
