@@ -176,6 +176,19 @@ describe('sealgate keys', () => {
     expect(r.stderr.trim()).toMatch(pattern);
   });
 
+  it('a keys.smimeTrustRoots file that is missing: certificates exit 2 with one line, OpenPGP keys still import', async (ctx) => {
+    requireTool(ctx, 'openssl');
+    requireTool(ctx, 'gpg');
+    const file = cfg[1] ?? '';
+    const broken = join(dir, 'broken.yaml');
+    await writeFile(broken, (await readFile(file, 'utf8')).replace(/smimeTrustRoots: \[.*\]/, `smimeTrustRoots: [${JSON.stringify(join(dir, 'missing-ca.pem'))}]`));
+    const r = await runCli(['-c', broken, 'keys', 'import', certs?.file.rsa ?? '']);
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toEqual([`sealgate: keys.smimeTrustRoots: cannot read ${join(dir, 'missing-ca.pem')}: ENOENT`]);
+    const p = await runCli(['-c', broken, 'keys', 'import', binFile]);
+    expect(p.code).toBe(0);
+  });
+
   it('a file with no key in it: one line, exit 1', async () => {
     const junk = join(dir, 'junk.txt');
     await writeFile(junk, 'not a key\n');
