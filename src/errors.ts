@@ -188,6 +188,10 @@ export const ERROR_CODES = {
   // users
   SG_USER_EXISTS: { message: 'user already exists', temporary: false },
   SG_USER_NOT_FOUND: { message: 'user not found', temporary: false },
+
+  // recipient key directory
+  SG_KEY_FILE_INVALID: { message: 'no readable key or certificate in the file', temporary: false },
+  SG_RECIPIENT_KEY_NOT_FOUND: { message: 'no such key in the key directory', temporary: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -122,6 +122,14 @@ export type AuditEventDataMap = {
    * (crypto-shredding). `reason`: expired | revoked | purged.
    */
   'portal:shredded': { depositId: string; queueId: string; reason: string };
+  /**
+   * A recipient key was stored in the key directory for `address` (public
+   * material only, never in the event); `verdict` is its validity code
+   * (valid, expired, revoked …); `operator` is the OS user of an import.
+   */
+  'keys:stored': { fingerprint: string; kind: string; address: string; source: string; verdict: string; operator?: string };
+  /** An operator removed a key (`sealgate keys remove`); `count` rows, one per address. */
+  'keys:removed': { fingerprint: string; operator: string; count: number };
 };
 
 export type AuditEventType = keyof AuditEventDataMap;
@@ -203,6 +211,8 @@ export const AUDIT_EVENT_FIELDS = {
   'portal:replied': { depositId: 'string', recipient: 'string', remoteIp: 'string', replyQueueId: 'string', size: 'integer', recipients: 'integer' },
   'portal:revoked': { depositId: 'string', queueId: 'string', operator: 'string' },
   'portal:shredded': { depositId: 'string', queueId: 'string', reason: 'string' },
+  'keys:stored': { fingerprint: 'string', kind: 'string', address: 'string', source: 'string', verdict: 'string', operator: 'string?' },
+  'keys:removed': { fingerprint: 'string', operator: 'string', count: 'integer' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 
 /** Every event type, at run time. */

@@ -9,6 +9,7 @@ import { VERSION } from '../version.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConfig } from './commands/config.js';
 import { registerInit } from './commands/init.js';
+import { registerKeys } from './commands/keys.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerPortal } from './commands/portal.js';
 import { registerProbe } from './commands/probe.js';
@@ -37,6 +38,7 @@ registerQuarantine(program);
 registerProbe(program);
 registerPolicy(program);
 registerPortal(program);
+registerKeys(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -327,6 +327,10 @@ export const configSchema = z
       .strictObject({
         masterKeyFile: z.string().default('./data/keys/master.key').describe('Master key that wraps every per-message data key; created with mode 0600 on first start when missing.'),
         previousKeyFiles: z.array(z.string()).default([]).describe('Older master keys, still used to read data they wrapped (key rotation).'),
+        smimeTrustRoots: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('CA certificates (PEM files) that recipients\' S/MIME certificates must chain to; empty uses the system store (/etc/ssl/certs/ca-certificates.crt or the distribution\'s equivalent).'),
       })
       .prefault({}),
   })

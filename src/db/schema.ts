@@ -219,6 +219,27 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE portal_messages ADD COLUMN withdraw_token_hash TEXT;          -- hex sha256 of the sender's withdraw link token; NULL: none was sent
   CREATE UNIQUE INDEX portal_messages_withdraw ON portal_messages(withdraw_token_hash);
   `,
+  // 13: recipient key directory (E2E issue): OpenPGP public keys and S/MIME certificates per address, with their verdict
+  `
+  CREATE TABLE recipient_keys (
+    fingerprint TEXT NOT NULL,                -- lower-case hex: OpenPGP fingerprint, or SHA-256 of the certificate DER
+    address     TEXT NOT NULL,                -- local part as written, domain lower case
+    kind        TEXT NOT NULL,                -- pgp | smime
+    source      TEXT NOT NULL,                -- admin | wkd | keyserver | dns
+    algorithm   TEXT NOT NULL,                -- e.g. rsaEncryptSign3072 + rsaEncryptSign3072, EC P-256
+    created_at  INTEGER NOT NULL,             -- ms since epoch: key creation / certificate notBefore
+    expires_at  INTEGER,                      -- ms since epoch; NULL: never
+    revoked     INTEGER,                      -- 1 | 0; NULL: not checked (S/MIME without CRL/OCSP)
+    valid       INTEGER NOT NULL,             -- 1: usable for this address when checked
+    reason      TEXT NOT NULL,                -- verdict code (src/keys/types.ts KEY_REASONS)
+    details     TEXT NOT NULL,                -- JSON: user IDs / subject, issuer, key usage, EKU, addresses
+    material    TEXT NOT NULL,                -- armored OpenPGP public key or PEM certificate; never secret material
+    imported_at INTEGER NOT NULL,             -- ms since epoch
+    checked_at  INTEGER NOT NULL,             -- ms since epoch: when the verdict was computed
+    PRIMARY KEY (fingerprint, address)
+  );
+  CREATE INDEX recipient_keys_address ON recipient_keys(address);
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {
