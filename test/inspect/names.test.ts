@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { leadingName, personLike, titleCase } from '../../src/inspect/detect/names.js';
+import { HEALTH_TERMS } from '../../src/inspect/detect/health-terms.js';
+import { leadingName, personLike, termsOfSource, titleCase } from '../../src/inspect/detect/names.js';
 
 describe('personLike: a capitalised phrase that reads as a person', () => {
   it.each<[string, boolean]>([
@@ -33,6 +34,31 @@ describe('personLike: a capitalised phrase that reads as a person', () => {
     ['Maria Care1', true],
     ['Maria Kinic', true],
     ['İnc Maria', true],
+    // health terms: refused by the trie over ASCII without the regex, anything else left to the regex
+    ['Maria Diabetes', false],
+    ['Maria DIABETES', false],
+    ['Maria Diabetesx', true],
+    ['Maria xDiabetes', true],
+    ['Maria_Diabetes', true],
+    ['Maria-Diabetes', false],
+    ["O'Diabetes", false],
+    ['Maria’Diabetes', false],
+    ['Maria Flu', false],
+    ['Flu Maria', false],
+    ['Maria 1Flu', true],
+    ['Maria Flu1', true],
+    ['Maria Flu\u0301', true],
+    ['Maria Kidney\tStones', false],
+    ['Maria Kidney\u00a0Stones', false],
+    ['Maria Kidney\r\nStones', false],
+    ['Maria \u017Ftrep', false],
+    ['Maria Strep', false],
+    ['Maria Stre', true],
+    ['Maria Er Visit', false],
+    ['Maria Er', true],
+    ['Maria Hämodialyse', false],
+    ['Maria HÄMODIALYSE', false],
+    ['Maria Café', true],
   ])('%j → %s', (name, expected) => {
     expect(personLike(name)).toBe(expected);
   });
@@ -61,5 +87,14 @@ describe('titleCase: words in capitals become title case, others stay', () => {
     ['José Núñez', 'José Núñez'],
   ])('%j → %j', (words, expected) => {
     expect(titleCase(words)).toBe(expected);
+  });
+});
+
+describe('termsOfSource: the health terms read back from their regex', () => {
+  it('gives the terms that, escaped and longest first, make the same source', () => {
+    const terms = termsOfSource(HEALTH_TERMS.source);
+    expect(terms.length).toBeGreaterThan(400);
+    const alternatives = [...terms].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s+'));
+    expect(String.raw`(?<![\p{L}\p{N}\p{M}_])(?:${alternatives.join('|')})(?![\p{L}\p{N}\p{M}_])`).toBe(HEALTH_TERMS.source);
   });
 });

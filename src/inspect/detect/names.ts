@@ -6,6 +6,7 @@
  * detector and the prose mentions. Pure.
  */
 import { HEALTH_TERMS } from './health-terms.js';
+import { NO_NODE, ROOT, buildTermTrie, childOf, endsTerm } from './health-terms-trie.js';
 
 const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   // medical specialties and services in organisation names
@@ -39,6 +40,52 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
 ]);
 
 const HEALTH_TERM = new RegExp(HEALTH_TERMS.source, 'iu');
+
+/**
+ * The terms of a HEALTH_TERMS source read back: the alternatives inside
+ * its look-arounds, a space written `\s+`, the other characters escaped
+ * with a backslash.
+ */
+export function termsOfSource(source: string): string[] {
+  const body = source.slice(source.indexOf('(?:') + 3, source.lastIndexOf(')(?!'));
+  return body.split('|').map((t) => t.replace(/\\s\+/g, ' ').replace(/\\(.)/g, '$1'));
+}
+
+/** The health terms as a trie (case-folded ASCII edges, a space edge for `\s+`): where a term can begin. */
+const TERM_TRIE = buildTermTrie(termsOfSource(HEALTH_TERMS.source));
+
+/** ASCII white space as `\s` matches it (tab to carriage return, space). */
+function asciiSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/**
+ * Whether HEALTH_TERM may find a term in `name`; false only when it cannot:
+ * from no place where a term may start (no ASCII letter, digit or "_"
+ * before it) does the trie lead, over ASCII characters, to a term's end or
+ * to a space between a term's words. Anything beyond ASCII on the way (a
+ * letter folded under `iu`, other white space) counts as may. Most names
+ * are refused after a letter or two, without running the regex.
+ */
+function mayHoldHealthTerm(name: string): boolean {
+  for (let p = 0; p < name.length; p++) {
+    const before = p > 0 ? name.charCodeAt(p - 1) : 32;
+    if (before < 128 && isAsciiWord(before)) continue;
+    let node = ROOT;
+    for (let i = p; node !== NO_NODE; i++) {
+      if (endsTerm(TERM_TRIE, node)) return true;
+      if (i >= name.length) break;
+      const c = name.charCodeAt(i);
+      if (c >= 128 || ((TERM_TRIE.spaced[node] as number) !== NO_NODE && asciiSpace(c))) return true;
+      node = childOf(TERM_TRIE, node, c);
+    }
+  }
+  return false;
+}
+
+function isAsciiWord(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
 
 /** The whitespace `\s` matches (where a name's words end). */
 function space(c: number): boolean {
@@ -127,7 +174,7 @@ export function personLike(name: string): boolean {
     while (i < name.length && !space(name.charCodeAt(i))) i++;
     if (i > start && notPersonWordAt(name, start, i)) return false;
   }
-  return !HEALTH_TERM.test(name);
+  return !(mayHoldHealthTerm(name) && HEALTH_TERM.test(name));
 }
 
 /**
