@@ -183,6 +183,8 @@ async function speed(): Promise<void> {
     ['dates of birth and diagnoses', (n) => 'Name\tDOB\tDx\n'.concat('Ann Lee\t01/02/1960\tdiabetes\n'.repeat(Math.ceil(n / 28))).slice(0, n)],
     ['named patients and health words', (n) => 'Patient: Ann Lee has diabetes. '.repeat(Math.ceil(n / 31)).slice(0, n)],
     ['codes with their names', (n) => 'E11.9 type 2 diabetes mellitus\n'.repeat(Math.ceil(n / 31)).slice(0, n)],
+    // capitalised health terms on one endless line (HTML mail made text): each term's line must not be searched to its ends
+    ['capitalised health words, no line break', (n) => 'Patient: Maria Diabetes, DOB 01/02/1960. '.repeat(Math.ceil(n / 41)).slice(0, n)],
   ];
   const lines = [
     '',
