@@ -25,6 +25,26 @@ describe('digit runs', () => {
     expect(runsOf(text)).toEqual(expected);
   });
 
+  it.each<[string]>([
+    ['\u0131\u0130\u2030\u2039\u3031 1\u01322'],
+    ['12\u2033\u2034345\u0139'],
+    ['1'], ['12'], ['123'], ['1234'], ['12345'], ['a1234'], ['ab1234'], ['abc1234'],
+    ['1a2b3c4d5e6f7g8h9'], ['x'.repeat(4095) + '9'], ['9' + 'x'.repeat(4096) + '99'],
+  ])('the runs of /[0-9]+/g: %j', (text) => {
+    expect(runsOf(text)).toEqual(Array.from(text.matchAll(/[0-9]+/g), (m) => [m.index, m.index + m[0].length]));
+  });
+
+  it('finds the runs of /[0-9]+/g in generated texts, characters beyond U+00FF among them', () => {
+    const rnd = generator(11);
+    const alphabet = '0123456789 a-:\u0130\u0131\u0139\u2030\u2039\u3035\uff11\u0660';
+    for (let t = 0; t < 2000; t++) {
+      let text = '';
+      const n = rnd(40);
+      for (let i = 0; i < n; i++) text += alphabet[rnd(alphabet.length)];
+      expect(runsOf(text), text).toEqual(Array.from(text.matchAll(/[0-9]+/g), (m) => [m.index, m.index + m[0].length]));
+    }
+  });
+
   it('lists many runs (growing its tables)', () => {
     const text = '1 '.repeat(5000);
     const runs = digitRuns(text);

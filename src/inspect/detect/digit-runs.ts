@@ -6,6 +6,7 @@
  * by length, each such detector tries its pattern only there
  * (`PatternSpec.starts`) instead of searching the whole text with it.
  */
+import { Buffer } from 'node:buffer';
 import { cachedScan } from './scan-cache.js';
 
 /** Runs this long or longer share one length group. */
@@ -43,7 +44,6 @@ export function runLengthsFrom(min: number, max = LONG_RUN): number {
   return runLengths(...lengths);
 }
 
-const FIRST_DIGIT = /[0-9]/g;
 const KEY = {};
 
 export function isDigit(code: number): boolean {
@@ -145,38 +145,102 @@ function followed(first: Int32Array, next: Int32Array, a: number | undefined, b:
   return out;
 }
 
-/** Where runs are written while the text is read (reused: a new buffer per text costs the garbage collector more than its size). */
-let scratch: Int32Array = new Int32Array(2 * FEW_RUNS);
+/** Where the runs' starts and ends are written while the text is read (reused: a new buffer per text costs the garbage collector more than its size). */
+let scratchStart: Int32Array = new Int32Array(FEW_RUNS);
+let scratchEnd: Int32Array = new Int32Array(FEW_RUNS);
+
+/** Writes run `i` into the scratch tables, growing them when full. */
+function keepRun(i: number, start: number, end: number): void {
+  if (i >= scratchStart.length) {
+    scratchStart = grown(scratchStart);
+    scratchEnd = grown(scratchEnd);
+  }
+  scratchStart[i] = start;
+  scratchEnd[i] = end;
+}
+
+/** The first `count` numbers of `a` in a plain array (few runs: a typed array costs more to make). */
+function plainCopy(a: Int32Array, count: number): number[] {
+  const out = new Array<number>(count);
+  for (let i = 0; i < count; i++) out[i] = a[i] as number;
+  return out;
+}
 
 /**
- * Lists the digit runs: the regex skips the text between runs faster than a
- * loop over its characters. They are gathered in the scratch buffer, then
- * copied into tables of their own.
+ * The text's characters, one byte each (the low byte of each code unit, as
+ * Buffer's latin1 write gives them), read four at a time through a word
+ * view. Kept for the next text up to KEPT_BYTES, 2 MB (a longer text gets its own,
+ * not kept: it would stay for good).
+ */
+interface ByteView {
+  readonly bytes: Uint8Array;
+  readonly words: Uint32Array;
+  readonly writer: Buffer;
+}
+
+const KEPT_BYTES = 1 << 21;
+
+function byteView(size: number): ByteView {
+  const buffer = new ArrayBuffer(size);
+  return { bytes: new Uint8Array(buffer), words: new Uint32Array(buffer), writer: Buffer.from(buffer) };
+}
+
+let kept = byteView(4096);
+
+/** The text's low bytes, padded with zeros to whole words. The kept view is reused by the next call: read it before then. */
+function lowBytes(text: string): ByteView {
+  const n = text.length;
+  const size = (n + 4) & ~3;
+  let view = kept;
+  if (size > view.bytes.length) {
+    view = byteView(size);
+    if (size <= KEPT_BYTES) kept = view;
+  }
+  view.writer.write(text, 0, n, 'latin1');
+  view.bytes.fill(0, n, size);
+  return view;
+}
+
+/** Per byte of a word, its top bit: set where that byte is an ASCII digit (0x30 to 0x39); no carry crosses a byte. */
+function digitBytes(word: number): number {
+  const low = word & 0x7f7f7f7f;
+  return (low + 0x50505050) & ~(low + 0x46464646) & ~word & 0x80808080;
+}
+
+/**
+ * Lists the digit runs: the text's low bytes are read a word (four
+ * characters) at a time, and a word without a digit byte is passed over
+ * whole; a digit byte counts only if its character is that digit (a
+ * character beyond U+00FF can have a digit's low byte). They are gathered in
+ * the scratch buffer, then copied into tables of their own.
  */
 function findRuns(text: string): DigitRuns {
+  const { bytes, words } = lowBytes(text);
   const n = text.length;
-  let buffer = scratch;
+  // through the word holding the first padding byte, which ends a run reaching the text's end
+  const wordCount = (n >>> 2) + 1;
   let count = 0;
-  const re = FIRST_DIGIT;
-  re.lastIndex = 0;
-  while (re.test(text)) {
-    const s = re.lastIndex - 1;
-    let e = s + 1;
-    while (e < n && isDigit(text.charCodeAt(e))) e++;
-    if (2 * count + 2 > buffer.length) buffer = scratch = grown(buffer);
-    buffer[2 * count] = s;
-    buffer[2 * count + 1] = e;
-    count++;
-    re.lastIndex = e;
+  let runStart = -1;
+  for (let k = 0; k < wordCount; k++) {
+    if (digitBytes(words[k] as number) === 0) {
+      if (runStart < 0) continue;
+      // a run ends at this word's first character
+      keepRun(count++, runStart, 4 * k);
+      runStart = -1;
+      continue;
+    }
+    for (let j = 4 * k; j < 4 * k + 4; j++) {
+      const b = bytes[j] as number;
+      if (isDigit(b) && text.charCodeAt(j) === b) {
+        if (runStart < 0) runStart = j;
+      } else if (runStart >= 0) {
+        keepRun(count++, runStart, j);
+        runStart = -1;
+      }
+    }
   }
-  re.lastIndex = 0;
-  const start: Table = count <= FEW_RUNS ? new Array<number>(count) : new Int32Array(count);
-  const end: Table = count <= FEW_RUNS ? new Array<number>(count) : new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    start[i] = buffer[2 * i] as number;
-    end[i] = buffer[2 * i + 1] as number;
-  }
-  return new Runs(count, start, end);
+  if (count <= FEW_RUNS) return new Runs(count, plainCopy(scratchStart, count), plainCopy(scratchEnd, count));
+  return new Runs(count, scratchStart.slice(0, count), scratchEnd.slice(0, count));
 }
 
 function grown(a: Int32Array): Int32Array {

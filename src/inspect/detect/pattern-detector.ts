@@ -191,7 +191,7 @@ function keywordIn(keywords: RegExp, around: string): boolean {
 
 /**
  * The text around the match being judged (`textAround`), made at most once
- * however many specs of a group read it; one per scan, moved from match to
+ * however many specs of a group read it; one per group, moved from match to
  * match.
  */
 class Surroundings {
@@ -245,14 +245,24 @@ function findMatches(c: Compiled, text: string, withMatch: boolean, each: EachMa
   }
 }
 
+/** Specs that find the same matches, compiled once: how to find them, whether a spec reads a match's groups, and the text around the match being judged. */
+interface Group {
+  readonly specs: readonly PatternSpec[];
+  readonly compiled: Compiled;
+  readonly withMatch: boolean;
+  readonly around: Surroundings;
+}
+
 /** The accepted matches of each spec of a group (in the group's order): each match found once, and the text around it made once, for all. */
-function scanGroup(group: readonly PatternSpec[], c: Compiled, text: string): Accepted[][] {
-  const out = group.map((): Accepted[] => []);
-  const around = new Surroundings(c.spec.window ?? DEFAULT_WINDOW);
-  findMatches(c, text, group.some(readsMatch), (index, length, m) => {
+function scanGroup(group: Group, text: string): Accepted[][] {
+  const { specs, around } = group;
+  const out = specs.map((): Accepted[] => []);
+  findMatches(group.compiled, text, group.withMatch, (index, length, m) => {
     around.moveTo(text, index, length);
-    for (let i = 0; i < group.length; i++) judge(group[i] as PatternSpec, text, index, length, m, around, out[i] as Accepted[]);
+    for (let i = 0; i < specs.length; i++) judge(specs[i] as PatternSpec, text, index, length, m, around, out[i] as Accepted[]);
   });
+  // the group outlives the text: let it go
+  around.moveTo('', 0, 0);
   return out;
 }
 
@@ -282,8 +292,11 @@ export function patternDetectors(specs: readonly PatternSpec[]): Detector[] {
   if (!first) return [];
   if (!specs.every((s) => sameFinding(s, first))) throw new Error('patternDetectors: the specs must share their pattern, start finder or anchors, and window');
   const compiled = compile(first);
+  // one Surroundings per group: a group's scans never nest
+  const group: Group = { specs, compiled, withMatch: specs.some(readsMatch), around: new Surroundings(first.window ?? DEFAULT_WINDOW) };
+  const scanText = (text: string): Accepted[][] => scanGroup(group, text);
   /** The accepted matches in a text, for every spec of the group (scanned once per text within a verdict). */
-  const scanAll = (text: string): Accepted[][] => cachedScan(compiled, text, (t) => scanGroup(specs, compiled, t));
+  const scanAll = (text: string): Accepted[][] => cachedScan(compiled, text, scanText);
   return specs.map((spec, i) => detectorOf(spec, (text) => scanAll(text)[i] ?? []));
 }
 
@@ -305,20 +318,34 @@ function detectorOf(spec: PatternSpec, scan: (text: string) => readonly Accepted
           }),
         ),
     detect(text: string): Finding | undefined {
+      const accepted = scan(text);
+      // most texts hold no match of most specs: nothing to gather
+      if (accepted.length === 0) return undefined;
+      // each value once, with its best confidence; the best of all is the finding's
       const values = new Map<string, Confidence>();
-      for (const { value, confidence } of scan(text)) {
+      let best: Confidence = 'low';
+      for (const { value, confidence } of accepted) {
         const prev = values.get(value);
         if (!prev || CONFIDENCE_RANK[confidence] > CONFIDENCE_RANK[prev]) values.set(value, confidence);
+        if (CONFIDENCE_RANK[confidence] > CONFIDENCE_RANK[best]) best = confidence;
       }
-      if (values.size === 0) return undefined;
-      const best = [...values.values()].reduce<Confidence>((a, c) => (CONFIDENCE_RANK[c] > CONFIDENCE_RANK[a] ? c : a), 'low');
       return {
         detector: spec.id,
         category: spec.category,
         count: values.size,
         confidence: best,
-        evidence: [...values.keys()].slice(0, MAX_EVIDENCE).map(spec.mask),
+        evidence: firstKeys(values, MAX_EVIDENCE).map(spec.mask),
       };
     },
   };
+}
+
+/** The first `n` keys of a map, in order (without listing them all). */
+function firstKeys<K>(map: ReadonlyMap<K, unknown>, n: number): K[] {
+  const out: K[] = [];
+  for (const key of map.keys()) {
+    if (out.length === n) break;
+    out.push(key);
+  }
+  return out;
 }
