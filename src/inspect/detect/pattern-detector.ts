@@ -38,15 +38,6 @@ export interface PatternSpec {
   /** Confidence when the validator passes and no keyword is near (default medium). */
   readonly validatedConfidence?: Confidence;
   /**
-   * Where matches can be (a speed-up that changes nothing found): every string
-   * `pattern` matches holds a match of `anchor`'s global search (in the whole
-   * text) that starts at most `before` characters after the match starts, and
-   * the match ends at most `after` characters after that anchor starts;
-   * `pattern` looks at no more than one character beyond its match on either
-   * side (`\b`). Only the stretches around the anchors are searched.
-   */
-  readonly anchored?: { readonly anchor: RegExp; readonly before: number; readonly after: number };
-  /**
    * Where matches can start (a speed-up that changes nothing found): given the
    * text's runs of ASCII digits (found once per text for all detectors), it
    * names, in increasing order, every place where `pattern` can match (more
@@ -92,33 +83,6 @@ function readsMatch(spec: PatternSpec): boolean {
 type EachMatch = (index: number, length: number, m: RegExpExecArray | undefined) => void;
 
 /**
- * Stretches around anchors closer than this are searched together: fewer
- * searches, but each reads the text between (measured: 32 is a little faster
- * than 0 or 256 on clinic mail).
- */
-const ANCHOR_GAP = 32;
-
-/** Stretches to search, added in order: those at most `gap` apart are searched as one. */
-function stretchJoiner(gap: number, search: (start: number, end: number) => void): { add(start: number, end: number): void; flush(): void } {
-  let segStart = -1;
-  let segEnd = -1;
-  return {
-    add(start, end) {
-      if (segStart >= 0 && start - segEnd <= gap) {
-        segEnd = Math.max(segEnd, end);
-        return;
-      }
-      if (segStart >= 0) search(segStart, segEnd);
-      segStart = start;
-      segEnd = end;
-    },
-    flush() {
-      if (segStart >= 0) search(segStart, segEnd);
-    },
-  };
-}
-
-/**
  * Tries the sticky `at` at each place `starts` names (skipping those inside
  * the last match): what the global search finds. Unless the match itself is
  * asked for, `test` is tried instead of `exec` (no match array to make: where
@@ -140,48 +104,6 @@ function matchesAtStarts(at: RegExp, starts: StartFinder, text: string, withMatc
     } else from = index + 1;
   });
   at.lastIndex = 0;
-}
-
-/**
- * What the global search of `re` finds in `text`, in order, searching only
- * around the anchors (indexes in `text`). A stretch is searched in a slice
- * holding one more character on each side; a match there that reaches the
- * slice's last character (where the text goes on) may not be one in the text,
- * and the rest of that stretch is then tried in the text itself, place by place.
- */
-function matchesAnchored(re: RegExp, sticky: RegExp, anchored: NonNullable<PatternSpec['anchored']>, text: string, each: EachMatch): void {
-  const { anchor, before, after } = anchored;
-  const n = text.length;
-  const search = (start: number, end: number): void => {
-    const from = Math.max(0, start - 1);
-    const part = text.slice(from, Math.min(n, end + 1));
-    re.lastIndex = start - from;
-    for (let m = re.exec(part); m; m = re.exec(part)) {
-      const at = re.lastIndex;
-      m.index += from;
-      if (m.index + m[0].length > end) {
-        // the slice's edge, not the text's: place by place in the text
-        for (let q = m.index; q < end; ) {
-          sticky.lastIndex = q;
-          const s = sticky.exec(text);
-          if (s) {
-            each(s.index, s[0].length, s);
-            q += s[0].length || 1;
-          } else q++;
-        }
-        sticky.lastIndex = 0;
-        break;
-      }
-      each(m.index, m[0].length, m);
-      re.lastIndex = at;
-    }
-  };
-  const stretches = stretchJoiner(ANCHOR_GAP, search);
-  anchor.lastIndex = 0;
-  for (let a = anchor.exec(text); a; a = anchor.exec(text)) stretches.add(Math.max(0, a.index - before), Math.min(n, a.index + after));
-  anchor.lastIndex = 0;
-  stretches.flush();
-  re.lastIndex = 0;
 }
 
 function keywordIn(keywords: RegExp, around: string): boolean {
@@ -234,9 +156,8 @@ function judge(spec: PatternSpec, text: string, index: number, length: number, m
 
 /** Every match of the group's pattern, found the group's way (all its specs find the same). */
 function findMatches(c: Compiled, text: string, withMatch: boolean, each: EachMatch): void {
-  const { starts, anchored } = c.spec;
+  const { starts } = c.spec;
   if (starts) matchesAtStarts(c.sticky, starts, text, withMatch, each);
-  else if (anchored) matchesAnchored(c.global, c.sticky, anchored, text, each);
   else {
     const re = c.global;
     re.lastIndex = 0;
@@ -266,9 +187,9 @@ function scanGroup(group: Group, text: string): Accepted[][] {
   return out;
 }
 
-/** The key of what finds a spec's matches: its pattern, its start finder or anchors, and its window. */
+/** The key of what finds a spec's matches: its pattern, its start finder and its window. */
 function findingKey(spec: PatternSpec): readonly unknown[] {
-  return [spec.pattern.source, spec.pattern.flags, spec.starts, spec.anchored, spec.window ?? DEFAULT_WINDOW];
+  return [spec.pattern.source, spec.pattern.flags, spec.starts, spec.window ?? DEFAULT_WINDOW];
 }
 
 function sameFinding(a: PatternSpec, b: PatternSpec): boolean {
