@@ -4,21 +4,15 @@
  * gathering the facts the verdict needs, with the chain checked by pkijs'
  * CertificateChainValidationEngine against the trust roots at `now`.
  */
-import { createHash, createPublicKey, webcrypto } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { OID_BASIC_CONSTRAINTS, OID_EMAIL_ADDRESS, OID_EXT_KEY_USAGE, OID_KEY_USAGE, OID_SIGNED_DATA, OID_SUBJECT_ALT_NAME, pkijsEngine } from '../crypto/x509-oids.js';
 import { SealgateError } from '../errors.js';
 import type { SmimeFacts } from './smime-verdict.js';
 
-type EngineCrypto = ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'];
-const engine = new pkijs.CryptoEngine({ name: 'node-webcrypto', crypto: webcrypto as unknown as EngineCrypto });
+const engine = pkijsEngine;
 
-const OID_SUBJECT_ALT_NAME = '2.5.29.17';
-const OID_KEY_USAGE = '2.5.29.15';
-const OID_EXT_KEY_USAGE = '2.5.29.37';
-const OID_BASIC_CONSTRAINTS = '2.5.29.19';
-const OID_EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
-const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 const GENERAL_NAME_RFC822 = 1;
 
 /** RFC 5280 4.2.1.3, bit 0 first. */

@@ -21,6 +21,23 @@ import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import {
+  OID_AUTHORITY_KEY_ID,
+  OID_BASIC_CONSTRAINTS,
+  OID_CLIENT_AUTH,
+  OID_CN,
+  OID_EC_PUBLIC_KEY,
+  OID_ECDSA_SHA256,
+  OID_EXT_KEY_USAGE,
+  OID_KEY_USAGE,
+  OID_P256,
+  OID_RSA_ENCRYPTION,
+  OID_SERVER_AUTH,
+  OID_SHA256_RSA,
+  OID_SUBJECT_ALT_NAME,
+  OID_SUBJECT_KEY_ID,
+  pkijsEngine,
+} from '../crypto/x509-oids.js';
 
 export type KeyType = 'ec-p256' | 'rsa-2048';
 export type CertificateUsage = 'server' | 'client' | 'both';
@@ -62,20 +79,6 @@ const CLOCK_SKEW_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 // Object identifiers.
-const OID_CN = '2.5.4.3';
-const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
-const OID_P256 = '1.2.840.10045.3.1.7';
-const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
-const OID_ECDSA_SHA256 = '1.2.840.10045.4.3.2';
-const OID_SHA256_RSA = '1.2.840.113549.1.1.11';
-const OID_BASIC_CONSTRAINTS = '2.5.29.19';
-const OID_KEY_USAGE = '2.5.29.15';
-const OID_EXT_KEY_USAGE = '2.5.29.37';
-const OID_SUBJECT_ALT_NAME = '2.5.29.17';
-const OID_SUBJECT_KEY_ID = '2.5.29.14';
-const OID_AUTHORITY_KEY_ID = '2.5.29.35';
-const OID_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
-const OID_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 // keyUsage bit numbers (RFC 5280 4.2.1.3).
 const KU_DIGITAL_SIGNATURE = 0;
@@ -84,10 +87,7 @@ const KU_KEY_CERT_SIGN = 5;
 const KU_CRL_SIGN = 6;
 
 const subtle = webcrypto.subtle;
-// Explicit engine over node:crypto's WebCrypto rather than relying on the
-// global engine pkijs installs at import time.
-type EngineCrypto = ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'];
-const engine = new pkijs.CryptoEngine({ name: 'node-webcrypto', crypto: webcrypto as unknown as EngineCrypto });
+const engine = pkijsEngine;
 
 // ---------------------------------------------------------------------------
 // Public API
