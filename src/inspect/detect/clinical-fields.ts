@@ -40,7 +40,7 @@ const GAP = `\n${' '.repeat(100)}\n`;
  * the needle (a text made to be slow), the rest is searched for the whole
  * needle.
  */
-function findLiteral(text: string, needle: string, from: number, offset = 0): number {
+export function findLiteral(text: string, needle: string, from: number, offset = 0): number {
   const piece = needle.slice(offset, offset + 6);
   let misses = 0;
   for (let at = text.indexOf(piece, from + offset); at >= 0; at = text.indexOf(piece, at + 1)) {
