@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clinicalFormatDetector, isaHeader } from '../../src/inspect/detect/clinical-formats.js';
+import { nextIsa } from '../../src/inspect/detect/clinical-fields.js';
+import { clinicalFormatDetector } from '../../src/inspect/detect/clinical-formats.js';
 
 /*
  * The X12 interchange headers are found by a plain search for "ISA" and a
@@ -22,11 +23,11 @@ function byPattern(text: string, next: (end: number) => number): number[] {
 
 function byHeader(text: string, next: (end: number) => number): number[] {
   const out: number[] = [];
-  for (let at = isaHeader(text, 0); at >= 0; at = isaHeader(text, next(at + 7))) out.push(at);
+  for (let h = nextIsa(text, 0); h; h = nextIsa(text, next(h.end))) out.push(h.at);
   return out;
 }
 
-describe('isaHeader finds what the ISA pattern finds', () => {
+describe('nextIsa finds what the ISA pattern finds', () => {
   it.each<string>([
     'ISA*00*          *00*',
     'x\nISA*00*',

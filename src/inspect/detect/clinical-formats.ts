@@ -18,7 +18,7 @@
  * Every test is a regular expression without nested quantifiers or a
  * single pass over segments: linear in the text's length.
  */
-import { findLiteral } from './clinical-fields.js';
+import { findLiteral, nextIsa } from './clinical-fields.js';
 import type { Detector, Finding } from './types.js';
 
 interface Format {
@@ -147,42 +147,17 @@ function scanX12(text: string, start: number, sep: string, term: string, into: X
   return text.length;
 }
 
-function isAsciiAlnum(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
-
-function isDigitCode(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-/**
- * Where the next interchange header starts that the global search of
- * `(?:^|[^A-Za-z0-9])ISA([^A-Za-z0-9 \r\n])\d\d\1` from `from` finds (the
- * "I"), or -1: "ISA" at the text's start or after a character (at or after
- * `from`) that is no ASCII letter or digit, then the element separator, two
- * digits and the separator again. "ISA" is looked for as a plain string
- * (most texts hold none); the match ends 7 characters after it starts.
- */
-export function isaHeader(text: string, from: number): number {
-  for (let at = text.indexOf('ISA', from); at >= 0; at = text.indexOf('ISA', at + 1)) {
-    if (at > 0 && (at - 1 < from || isAsciiAlnum(text.charCodeAt(at - 1)))) continue;
-    const sep = text.charCodeAt(at + 3);
-    if (at + 3 >= text.length || isAsciiAlnum(sep) || sep === 32 || sep === 13 || sep === 10) continue;
-    if (isDigitCode(text.charCodeAt(at + 4)) && isDigitCode(text.charCodeAt(at + 5)) && text.charCodeAt(at + 6) === sep) return at;
-  }
-  return -1;
-}
-
 function x12(text: string): Format | undefined {
   const scan: X12Scan = { sets: new Set(), individual: false, ta1: false };
   // an interchange: ISA, the element separator (the 4th character), ISA01 (two digits); the
   // segment terminator follows ISA16, the 16th element (the 106th character of a well-formed ISA)
   let envelopes = 0;
   let from = 0;
-  for (let begin = isaHeader(text, from); begin >= 0 && envelopes < 100; begin = isaHeader(text, from)) {
+  // each found by a plain search for "ISA" and a look at the characters around it (nextIsa, shared with the field lines)
+  for (let header = nextIsa(text, from); header && envelopes < 100; header = nextIsa(text, from)) {
     envelopes++;
-    const sep = text.charAt(begin + 3);
-    from = begin + 7;
+    const { at: begin, sep, end } = header;
+    from = end;
     let pos = begin;
     let count = 0;
     while (count < 16 && pos < begin + 200) {
