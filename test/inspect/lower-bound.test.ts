@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lowerBound } from '../../src/inspect/detect/spans.js';
+import { firstStartingFrom, lowerBound } from '../../src/inspect/detect/spans.js';
 
 describe('lowerBound', () => {
   it.each([
@@ -13,5 +13,12 @@ describe('lowerBound', () => {
     { sorted: [1, 4, 4, 9], at: 10, want: 4 },
   ])('$sorted at $at → $want', ({ sorted, at, want }) => {
     expect(lowerBound(sorted, at)).toBe(want);
+  });
+});
+
+describe('firstStartingFrom: lowerBound over the spans\' starts', () => {
+  it.each([[], [3], [1, 4, 4, 9], [0, 0, 2], [5, 6, 7, 8, 9, 10, 11]])('%j', (...starts) => {
+    const spans = starts.map((index) => ({ index, length: 2 }));
+    for (let at = -1; at <= 12; at++) expect([at, firstStartingFrom(spans, at)]).toEqual([at, lowerBound(starts, at)]);
   });
 });

@@ -21,6 +21,18 @@ export function lowerBound(sorted: readonly number[], value: number): number {
   return lo;
 }
 
+/** lowerBound over the starts of spans ordered by start, read in place (no list of their starts made). */
+export function firstStartingFrom(sorted: readonly Span[], index: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid]?.index ?? 0) < index) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Spans that may overlap each other, for the question "does this span
  * overlap any of them?" (`index < t.index + t.length && t.index < index +
