@@ -206,6 +206,24 @@ function nameWord(raw: string, state: { found: boolean }): boolean | undefined {
 }
 
 /**
+ * Where the line holding `index` starts, or `index - reach` if that is later:
+ * only `reach` characters are looked at (a search back to the line's start
+ * would read a text of one long line once per term).
+ */
+function lineStartWithin(text: string, index: number, reach: number): number {
+  const floor = Math.max(0, index - reach);
+  for (let i = index - 1; i >= floor; i--) if (text.charCodeAt(i) === 10) return i + 1;
+  return floor;
+}
+
+/** Where the line holding `from` ends, or `from + reach` if that is sooner (the text's end at most). */
+function lineEndWithin(text: string, from: number, reach: number): number {
+  const ceiling = Math.min(text.length, from + reach);
+  for (let i = from; i < ceiling; i++) if (text.charCodeAt(i) === 10) return i;
+  return ceiling;
+}
+
+/**
  * A health term written as part of a capitalised name that holds an
  * organisation word: "Riverside Cancer Center", "Northfield Home Health &
  * Hospice", "Diabetes Education Program". Such a name is not health
@@ -220,11 +238,9 @@ export function inOrganisationName(text: string, index: number, length: number):
   // the term's own words after its first
   const own = text.slice(index, index + length).split(/\s+/);
   for (let k = 1; k < own.length; k++) if (ORGANISATION_WORD.test(own[k] as string)) return true;
-  const lineStart = text.lastIndexOf('\n', index - 1) + 1;
-  const lineEndAt = text.indexOf('\n', index + length);
   const state = { found: false };
   // before the term: its words from the nearest outwards
-  const floor = Math.max(lineStart, index - 80);
+  const floor = lineStartWithin(text, index, 80);
   for (let end = index; end > floor; ) {
     while (end > floor && isSpaceCode(text.charCodeAt(end - 1))) end--;
     if (end <= floor) break;
@@ -236,7 +252,7 @@ export function inOrganisationName(text: string, index: number, length: number):
     end = start;
   }
   // after it
-  const ceiling = Math.min(lineEndAt < 0 ? text.length : lineEndAt, index + length + 80);
+  const ceiling = lineEndWithin(text, index + length, 80);
   for (let start = index + length; start < ceiling; ) {
     while (start < ceiling && isSpaceCode(text.charCodeAt(start))) start++;
     if (start >= ceiling) break;
