@@ -24,7 +24,7 @@ import { clinicalFieldLines } from './detect/clinical-fields.js';
 import { withScanCache } from './detect/scan-cache.js';
 import { isSpaceCode } from './detect/char-codes.js';
 import { closest, closestWithin } from './closest.js';
-import type { Span } from './detect/spans.js';
+import { lineEndWithin, lineStartWithin, type Span } from './detect/spans.js';
 import { labelTables } from './detect/tables.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
@@ -203,24 +203,6 @@ function nameWord(raw: string, state: { found: boolean }): boolean | undefined {
   if (!startsCapitalised(w)) return false;
   if (ORGANISATION_WORD.test(w)) state.found = true;
   return raw !== w && ENDS_CLAUSE.test(raw) ? true : undefined;
-}
-
-/**
- * Where the line holding `index` starts, or `index - reach` if that is later:
- * only `reach` characters are looked at (a search back to the line's start
- * would read a text of one long line once per term).
- */
-function lineStartWithin(text: string, index: number, reach: number): number {
-  const floor = Math.max(0, index - reach);
-  for (let i = index - 1; i >= floor; i--) if (text.charCodeAt(i) === 10) return i + 1;
-  return floor;
-}
-
-/** Where the line holding `from` ends, or `from + reach` if that is sooner (the text's end at most). */
-function lineEndWithin(text: string, from: number, reach: number): number {
-  const ceiling = Math.min(text.length, from + reach);
-  for (let i = from; i < ceiling; i++) if (text.charCodeAt(i) === 10) return i;
-  return ceiling;
 }
 
 /**

@@ -9,7 +9,7 @@ import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { cachedScan } from './scan-cache.js';
 import { isSpaceCode } from './char-codes.js';
 import { digitRuns, isLetter, type DigitRuns } from './digit-runs.js';
-import { firstStartingFrom, type Span } from './spans.js';
+import { firstStartingFrom, lineEndWithin, type Span } from './spans.js';
 import type { Detector, Finding } from './types.js';
 
 /** ICD-10-CM: letter (not U), digit, digit or A/B, then optionally a dot and 1-4 characters. */
@@ -208,8 +208,8 @@ function codesNamedOnTheirLine(text: string, searches: readonly CodeSearch[]): {
   for (const search of searches) {
     for (const m of search(text, runs)) {
       terms ??= healthTermSpans(text);
-      const lineEnd = text.indexOf('\n', m.end);
-      const limit = Math.min(m.end + 40, lineEnd < 0 ? text.length : lineEnd);
+      // the line's end looked for within the 40 characters only (a text of one long line is not read to its end per code)
+      const limit = lineEndWithin(text, m.end, 40);
       const next = firstStartingFrom(terms, m.end);
       if (next < terms.length && (terms[next]?.index ?? limit) < limit) out.push({ index: m.index, length: m.length });
     }
