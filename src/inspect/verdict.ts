@@ -24,7 +24,7 @@ import { clinicalFieldLines } from './detect/clinical-fields.js';
 import { withScanCache } from './detect/scan-cache.js';
 import { isSpaceCode } from './detect/char-codes.js';
 import { closest, closestWithin } from './closest.js';
-import type { Span } from './detect/spans.js';
+import { lineEndWithin, lineStartWithin, type Span } from './detect/spans.js';
 import { labelTables } from './detect/tables.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
@@ -205,18 +205,6 @@ function nameWord(raw: string, state: { found: boolean }): boolean | undefined {
   return raw !== w && ENDS_CLAUSE.test(raw) ? true : undefined;
 }
 
-/** The last line feed in text[from, to), or -1. */
-function lastLineFeed(text: string, from: number, to: number): number {
-  for (let i = to - 1; i >= from; i--) if (text.charCodeAt(i) === 10) return i;
-  return -1;
-}
-
-/** The first line feed in text[from, to), or -1. */
-function firstLineFeed(text: string, from: number, to: number): number {
-  for (let i = from; i < to; i++) if (text.charCodeAt(i) === 10) return i;
-  return -1;
-}
-
 /**
  * A health term written as part of a capitalised name that holds an
  * organisation word: "Riverside Cancer Center", "Northfield Home Health &
@@ -233,10 +221,8 @@ export function inOrganisationName(text: string, index: number, length: number):
   const own = text.slice(index, index + length).split(/\s+/);
   for (let k = 1; k < own.length; k++) if (ORGANISATION_WORD.test(own[k] as string)) return true;
   const state = { found: false };
-  // before the term: its words from the nearest outwards, on its line and within 80 characters
-  // (the line's ends are looked for only that far: a text without line breaks made this quadratic)
-  const before = lastLineFeed(text, Math.max(0, index - 80), index);
-  const floor = before < 0 ? Math.max(0, index - 80) : before + 1;
+  // before the term: its words from the nearest outwards
+  const floor = lineStartWithin(text, index, 80);
   for (let end = index; end > floor; ) {
     while (end > floor && isSpaceCode(text.charCodeAt(end - 1))) end--;
     if (end <= floor) break;
@@ -248,9 +234,7 @@ export function inOrganisationName(text: string, index: number, length: number):
     end = start;
   }
   // after it
-  const limit = Math.min(text.length, index + length + 80);
-  const after = firstLineFeed(text, index + length, limit);
-  const ceiling = after < 0 ? limit : after;
+  const ceiling = lineEndWithin(text, index + length, 80);
   for (let start = index + length; start < ceiling; ) {
     while (start < ceiling && isSpaceCode(text.charCodeAt(start))) start++;
     if (start >= ceiling) break;

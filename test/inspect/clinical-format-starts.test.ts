@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isaHeader } from '../../src/inspect/detect/clinical-formats.js';
+import { nextIsa } from '../../src/inspect/detect/clinical-fields.js';
+import { clinicalFormatDetector } from '../../src/inspect/detect/clinical-formats.js';
 
 /*
  * The X12 interchange headers are found by a plain search for "ISA" and a
@@ -22,11 +23,11 @@ function byPattern(text: string, next: (end: number) => number): number[] {
 
 function byHeader(text: string, next: (end: number) => number): number[] {
   const out: number[] = [];
-  for (let at = isaHeader(text, 0); at >= 0; at = isaHeader(text, next(at + 7))) out.push(at);
+  for (let h = nextIsa(text, 0); h; h = nextIsa(text, next(h.end))) out.push(h.at);
   return out;
 }
 
-describe('isaHeader finds what the ISA pattern finds', () => {
+describe('nextIsa finds what the ISA pattern finds', () => {
   it.each<string>([
     'ISA*00*          *00*',
     'x\nISA*00*',
@@ -64,5 +65,21 @@ describe('isaHeader finds what the ISA pattern finds', () => {
       for (let j = 0; j < n; j++) text += pieces[next(pieces.length)];
       expect([text, byHeader(text, (end) => end)]).toEqual([text, byPattern(text, (end) => end)]);
     }
+  });
+});
+
+describe('the X12 walk reads the segment ids it looks for, and only those', () => {
+  const isa = 'ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240101*1200*^*00501*000000001*0*P*:~';
+  it.each<[string, string, string | undefined]>([
+    ['ST, then a subscriber', `${isa}GS*HC*A*B~ST*837*0001~NM1*IL*1*DOE*JANE~SE*3*0001~IEA*1*000000001~`, 'high'],
+    ['an id that only starts as ST', `${isa}STX*837*0001~NM1*IL*1~IEA*1*000000001~`, undefined],
+    ['an id of one letter', `${isa}S*837~H*1*2*22~IEA*1*000000001~`, undefined],
+    ['HL of a dependent', `${isa}ST*270*1~HL*3*2*23~IEA*1*000000001~`, 'high'],
+    ['HLX is no HL', `${isa}ST*270*1~HLX*3*2*23~IEA*1*000000001~`, 'low'],
+    ['INS and TA1', `${isa}ST*834*1~INS*Y*18~IEA*1*000000001~`, 'high'],
+    ['a segment after IEA is not read', `${isa}ST*999*1~IEA*1*000000001~NM1*IL*1~`, 'low'],
+    ['newlines and spaces before ids', `${isa}\n ST*837*1~\r\n NM1*QC*1~IEA*1*000000001~`, 'high'],
+  ])('%s', (_name, text, confidence) => {
+    expect(clinicalFormatDetector.detect(text)?.confidence).toBe(confidence);
   });
 });

@@ -62,6 +62,13 @@ const CASES: [string, string][] = [
   ['Asthma Clinic.', 'Asthma'],
   ['Asthma and the Clinic', 'Asthma'],
   ['\u{1D400}sthma Clinic', '\u{1D400}sthma'],
+  [`${'x '.repeat(100)}Cancer Center${' y'.repeat(100)}`, 'Cancer'],
+  [`Clinic\n${'Word '.repeat(15)}Cancer`, 'Cancer'],
+  [`Clinic\n${'W '.repeat(39)}Cancer`, 'Cancer'],
+  [`Clinic\n${'W '.repeat(40)}Cancer`, 'Cancer'],
+  [`Cancer${' W'.repeat(39)}\nClinic`, 'Cancer'],
+  [`Cancer${' W'.repeat(40)}\nClinic`, 'Cancer'],
+  ['\nCancer Clinic', 'Cancer'],
 ];
 
 describe('inOrganisationName reads as the split version did', () => {

@@ -40,7 +40,7 @@ const GAP = `\n${' '.repeat(100)}\n`;
  * the needle (a text made to be slow), the rest is searched for the whole
  * needle.
  */
-function findLiteral(text: string, needle: string, from: number, offset = 0): number {
+export function findLiteral(text: string, needle: string, from: number, offset = 0): number {
   const piece = needle.slice(offset, offset + 6);
   let misses = 0;
   for (let at = text.indexOf(piece, from + offset); at >= 0; at = text.indexOf(piece, at + 1)) {
@@ -442,7 +442,7 @@ const isAsciiAlnum = (c: number): boolean => isAsciiDigit(c) || (c >= 65 && c <=
  * separator, two digits and the separator again. Where "ISA" starts, its
  * separator and where the match ends; found by a native search for "ISA".
  */
-function nextIsa(text: string, from: number): { at: number; sep: string; end: number } | undefined {
+export function nextIsa(text: string, from: number): { at: number; sep: string; end: number } | undefined {
   for (let at = text.indexOf('ISA', from); at >= 0; at = text.indexOf('ISA', at + 1)) {
     const start = at === 0 ? from === 0 : at - 1 >= from && !isAsciiAlnum(text.charCodeAt(at - 1));
     if (!start || at + 6 >= text.length) continue;

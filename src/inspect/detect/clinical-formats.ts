@@ -18,6 +18,7 @@
  * Every test is a regular expression without nested quantifiers or a
  * single pass over segments: linear in the text's length.
  */
+import { findLiteral, nextIsa } from './clinical-fields.js';
 import type { Detector, Finding } from './types.js';
 
 interface Format {
@@ -74,15 +75,18 @@ function fhirJson(text: string): Format | undefined {
 /** A FHIR XML resource's root element (compiled once). */
 const FHIR_XML_ROOT = new RegExp(`<(${FHIR_TYPES})\\b[^<>]{0,1000}xmlns="http://hl7\\.org/fhir"`);
 
+const FHIR_NAMESPACE = 'xmlns="http://hl7.org/fhir"';
+
 function fhirXml(text: string): Format | undefined {
-  if (!text.includes('xmlns="http://hl7.org/fhir"') || !FHIR_XML_ROOT.test(text)) return undefined;
+  // the namespace searched from its rare ":" (findLiteral): V8's own search for so long a string reads mail slowly
+  if (findLiteral(text, FHIR_NAMESPACE, 0, FHIR_NAMESPACE.indexOf(':')) < 0 || !FHIR_XML_ROOT.test(text)) return undefined;
   const individual = /<(?:Patient|RelatedPerson|Person)[\s>]/.test(text) || /<(?:subject|patient|beneficiary)>\s{0,200}<(?:reference|identifier|display)\b/.test(text);
   return { label: 'FHIR resource (XML)', individual };
 }
 
 function ccda(text: string): Format | undefined {
   // the root element's literal first (a plain search), then the pattern
-  if (!text.includes('<ClinicalDocument') || !/<ClinicalDocument\b[^<>]{0,2000}urn:hl7-org:v3/.test(text)) return undefined;
+  if (findLiteral(text, '<ClinicalDocument', 0) < 0 || !/<ClinicalDocument\b[^<>]{0,2000}urn:hl7-org:v3/.test(text)) return undefined;
   return { label: 'C-CDA document', individual: /<(?:recordTarget|patientRole)[\s>]/.test(text) };
 }
 
@@ -98,6 +102,22 @@ interface X12Scan {
   ta1: boolean;
 }
 
+/** Whether text[from, to) is a segment id the walk reads: ST, HL, IEA (its end), TA1, INS or NM1. */
+function scannedId(text: string, from: number, to: number): boolean {
+  const a = text.charCodeAt(from);
+  const b = text.charCodeAt(from + 1);
+  if (to - from === 2) return (a === 83 && b === 84) || (a === 72 && b === 76);
+  if (to - from !== 3) return false;
+  const c = text.charCodeAt(from + 2);
+  return (a === 73 && b === 69 && c === 65) || (a === 84 && b === 65 && c === 49) || (a === 73 && b === 78 && c === 83) || (a === 78 && b === 77 && c === 49);
+}
+
+/** The first place in [from, to) holding `code`, or `to`. */
+function charBefore(text: string, code: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === code) return i;
+  return to;
+}
+
 /** Walks the segments from `start`, separated by `term`, elements by `sep`, to the interchange's end (IEA); returns where it stopped. */
 function scanX12(text: string, start: number, sep: string, term: string, into: X12Scan): number {
   let i = start;
@@ -107,44 +127,24 @@ function scanX12(text: string, start: number, sep: string, term: string, into: X
     // newlines around the segment terminator are layout
     let a = i;
     while (a < end && (text[a] === '\r' || text[a] === '\n' || text[a] === ' ')) a++;
-    const seg = text.slice(a, Math.min(end, a + 64));
-    const id = seg.slice(0, seg.indexOf(sep) >= 0 ? seg.indexOf(sep) : seg.length);
-    if (id === 'IEA') return end;
-    const el = seg.split(sep);
-    if (id === 'ST') into.sets.add((el[1] ?? '').trim());
-    else if (id === 'TA1') into.ta1 = true;
-    else if (id === 'INS') into.individual = true;
-    else if (id === 'NM1' && X12_PERSON.has((el[1] ?? '').trim())) into.individual = true;
-    else if (id === 'HL' && /^2[23]$/.test((el[3] ?? '').trim())) into.individual = true; // 2000C subscriber, 2000D dependent
+    // the segment's first 64 characters; its id is what precedes the first separator there
+    const cut = Math.min(end, a + 64);
+    const idEnd = charBefore(text, sep.charCodeAt(0), a, cut);
+    // only these ids are read: the others are not copied
+    if (scannedId(text, a, idEnd)) {
+      const seg = text.slice(a, cut);
+      const id = seg.slice(0, idEnd - a);
+      if (id === 'IEA') return end;
+      const el = seg.split(sep);
+      if (id === 'ST') into.sets.add((el[1] ?? '').trim());
+      else if (id === 'TA1') into.ta1 = true;
+      else if (id === 'INS') into.individual = true;
+      else if (id === 'NM1' && X12_PERSON.has((el[1] ?? '').trim())) into.individual = true;
+      else if (id === 'HL' && /^2[23]$/.test((el[3] ?? '').trim())) into.individual = true; // 2000C subscriber, 2000D dependent
+    }
     i = end + term.length;
   }
   return text.length;
-}
-
-function isAsciiAlnum(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
-
-function isDigitCode(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-/**
- * Where the next interchange header starts that the global search of
- * `(?:^|[^A-Za-z0-9])ISA([^A-Za-z0-9 \r\n])\d\d\1` from `from` finds (the
- * "I"), or -1: "ISA" at the text's start or after a character (at or after
- * `from`) that is no ASCII letter or digit, then the element separator, two
- * digits and the separator again. "ISA" is looked for as a plain string
- * (most texts hold none); the match ends 7 characters after it starts.
- */
-export function isaHeader(text: string, from: number): number {
-  for (let at = text.indexOf('ISA', from); at >= 0; at = text.indexOf('ISA', at + 1)) {
-    if (at > 0 && (at - 1 < from || isAsciiAlnum(text.charCodeAt(at - 1)))) continue;
-    const sep = text.charCodeAt(at + 3);
-    if (at + 3 >= text.length || isAsciiAlnum(sep) || sep === 32 || sep === 13 || sep === 10) continue;
-    if (isDigitCode(text.charCodeAt(at + 4)) && isDigitCode(text.charCodeAt(at + 5)) && text.charCodeAt(at + 6) === sep) return at;
-  }
-  return -1;
 }
 
 function x12(text: string): Format | undefined {
@@ -153,10 +153,11 @@ function x12(text: string): Format | undefined {
   // segment terminator follows ISA16, the 16th element (the 106th character of a well-formed ISA)
   let envelopes = 0;
   let from = 0;
-  for (let begin = isaHeader(text, from); begin >= 0 && envelopes < 100; begin = isaHeader(text, from)) {
+  // each found by a plain search for "ISA" and a look at the characters around it (nextIsa, shared with the field lines)
+  for (let header = nextIsa(text, from); header && envelopes < 100; header = nextIsa(text, from)) {
     envelopes++;
-    const sep = text.charAt(begin + 3);
-    from = begin + 7;
+    const { at: begin, sep, end } = header;
+    from = end;
     let pos = begin;
     let count = 0;
     while (count < 16 && pos < begin + 200) {

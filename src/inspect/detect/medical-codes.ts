@@ -8,8 +8,8 @@ import { healthTermSpans } from './health-terms.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { cachedScan } from './scan-cache.js';
 import { isSpaceCode } from './char-codes.js';
-import { digitRuns, isLetter, runLengths, type DigitRuns } from './digit-runs.js';
-import { lowerBound } from './spans.js';
+import { digitRuns, isLetter, type DigitRuns } from './digit-runs.js';
+import { firstStartingFrom, lineEndWithin, type Span } from './spans.js';
 import type { Detector, Finding } from './types.js';
 
 /** ICD-10-CM: letter (not U), digit, digit or A/B, then optionally a dot and 1-4 characters. */
@@ -111,14 +111,15 @@ function cellStartBefore(text: string, code: number, from: number): boolean {
  */
 export const procedureCodesAtCells: CodeSearch = (text, runs) => {
   const out: CodeMatch[] = [];
-  const selected = runs.select(runLengths(4, 5));
   let from = 0;
-  for (let k = 0; k < selected.length; k++) {
-    const i = selected[k] as number;
+  // every run looked at in place: a selection of runs by length would be an array as long as the text's numbers
+  for (let i = 0; i < runs.count; i++) {
     const s = runs.start[i] as number;
+    const length = (runs.end[i] as number) - s;
+    if (length !== 4 && length !== 5) continue;
     let code = s;
     let codeEnd = s + 5;
-    if ((runs.end[i] as number) - s === 4) {
+    if (length === 4) {
       const letter = text.charCodeAt(s - 1);
       const after = text.charCodeAt(s + 4);
       if (letter >= 65 && letter <= 86) {
@@ -137,11 +138,12 @@ export const procedureCodesAtCells: CodeSearch = (text, runs) => {
   return out;
 };
 
-/** Where an ICD-10 category (`[A-TV-Z]\d[0-9AB]`) ends whose digit run is run `i` (of one or two digits), or -1. */
+/** Where an ICD-10 category (`[A-TV-Z]\d[0-9AB]`) ends whose digit run is run `i` (one or two digits), or -1. */
 function icdCategoryEnd(text: string, runs: DigitRuns, i: number): number {
   const s = runs.start[i] as number;
-  if (!isIcdLetter(text.charCodeAt(s - 1))) return -1;
-  if ((runs.end[i] as number) - s === 2) return s + 2;
+  const length = (runs.end[i] as number) - s;
+  if (length > 2 || !isIcdLetter(text.charCodeAt(s - 1))) return -1;
+  if (length === 2) return s + 2;
   const third = text.charCodeAt(s + 1);
   return third === 65 || third === 66 ? s + 2 : -1;
 }
@@ -153,10 +155,8 @@ function icdCategoryEnd(text: string, runs: DigitRuns, i: number): number {
  */
 export const diagnosisCodesAtCells: CodeSearch = (text, runs) => {
   const out: CodeMatch[] = [];
-  const selected = runs.select(runLengths(1, 2));
   let from = 0;
-  for (let k = 0; k < selected.length; k++) {
-    const i = selected[k] as number;
+  for (let i = 0; i < runs.count; i++) {
     const end = icdCategoryEnd(text, runs, i);
     const code = end - 3;
     if (end < 0 || code < from) continue;
@@ -181,9 +181,8 @@ function isIcdDetail(c: number): boolean {
  */
 export const dottedDiagnosisCodes: CodeSearch = (text, runs) => {
   const out: CodeMatch[] = [];
-  const selected = runs.select(runLengths(1, 2));
-  for (let k = 0; k < selected.length; k++) {
-    const category = icdCategoryEnd(text, runs, selected[k] as number);
+  for (let i = 0; i < runs.count; i++) {
+    const category = icdCategoryEnd(text, runs, i);
     if (category < 0 || text.charCodeAt(category) !== DOT) continue;
     const code = category - 3;
     const before = text.charCodeAt(code - 1);
@@ -203,16 +202,16 @@ export const dottedDiagnosisCodes: CodeSearch = (text, runs) => {
  * only once a code is there.
  */
 function codesNamedOnTheirLine(text: string, searches: readonly CodeSearch[]): { index: number; length: number }[] {
-  let terms: number[] | undefined;
+  let terms: readonly Span[] | undefined;
   const out: { index: number; length: number }[] = [];
   const runs = digitRuns(text);
   for (const search of searches) {
     for (const m of search(text, runs)) {
-      terms ??= healthTermSpans(text).map((t) => t.index);
-      const lineEnd = text.indexOf('\n', m.end);
-      const limit = Math.min(m.end + 40, lineEnd < 0 ? text.length : lineEnd);
-      const next = lowerBound(terms, m.end);
-      if (next < terms.length && (terms[next] ?? limit) < limit) out.push({ index: m.index, length: m.length });
+      terms ??= healthTermSpans(text);
+      // the line's end looked for within the 40 characters only (a text of one long line is not read to its end per code)
+      const limit = lineEndWithin(text, m.end, 40);
+      const next = firstStartingFrom(terms, m.end);
+      if (next < terms.length && (terms[next]?.index ?? limit) < limit) out.push({ index: m.index, length: m.length });
     }
   }
   return out.sort((x, y) => x.index - y.index);

@@ -67,17 +67,74 @@ const CONTACT_LINE = /(?:^|\n)[ \t]*(?:(?:tel|phone|ph|main|office|fax|direct|sw
 /** Cues before a phone number that make it a patient's, not an office's. */
 const PATIENT_PHONE_CUE = /\b(?:patient(?:['’]s)?|pt\.?|home|cell|mobile|caregiver|guardian|parent|mother|father|daughter|son|wife|husband|emergency\s+contact|reach\s+(?:him|her|them)|call\s+(?:him|her|them)|contact\s+(?:him|her|them)|his|her)\b[^\n]{0,25}$/i;
 
-/** The part of the line an address sits in: a table row's cell, a footer's "·"- or "|"-separated part, or the whole line. */
-function cellAt(text: string, index: number, length: number): string {
-  const lineStart = text.lastIndexOf('\n', index - 1) + 1;
-  const lineEnd = text.indexOf('\n', index + length);
-  const line = text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd);
-  const at = index - lineStart;
-  const before = line.slice(0, at);
-  const start = Math.max(before.lastIndexOf('\t'), before.lastIndexOf('|'), before.lastIndexOf('·'), before.lastIndexOf('; ')) + 1;
-  const rest = line.slice(at + length);
-  const stops = [rest.indexOf('\t'), rest.indexOf('|'), rest.indexOf('·'), rest.indexOf('; ')].filter((n) => n >= 0);
-  return line.slice(start, at + length + (stops.length ? Math.min(...stops) : rest.length));
+const TAB = 9;
+const NEWLINE = 10;
+const SPACE = 32;
+const SEMICOLON = 59;
+const PIPE = 124;
+const MIDDLE_DOT = 0xb7;
+
+/**
+ * The cells of addresses asked for in order (and whether ORG_LINE finds an
+ * organisation word there): the part of the line
+ * an address sits in (a table row's cell, a footer's "·"- or "|"-separated
+ * part, or the whole line). The text is read forwards only, and a cell is
+ * tested once however many addresses it holds (reading the whole line for
+ * each address read a text of one long line once per address).
+ */
+export class AddressCells {
+  /** How far the text has been read for cell starts, and the start of the cell reaching there. */
+  private readTo = 0;
+  private cellStart = 0;
+  /** The next cell end found (-1: none yet), and where its search started. */
+  private stop = -1;
+  private stopFrom = -1;
+  private lastCell: { start: number; end: number; org: boolean } | undefined;
+
+  constructor(private readonly text: string) {}
+
+  /** The start of the cell holding `index` (after any index asked before): after its line's start or the last stop before it. */
+  private startOf(index: number): number {
+    const text = this.text;
+    for (let i = this.readTo; i < index; i++) {
+      const c = text.charCodeAt(i);
+      // "; " counts only when its space stands before index too
+      if (c === NEWLINE || c === TAB || c === PIPE || c === MIDDLE_DOT || (c === SEMICOLON && i + 1 < index && text.charCodeAt(i + 1) === SPACE)) this.cellStart = i + 1;
+    }
+    // a ";" right before index may pair with the space at index later: it is read again then
+    this.readTo = index > 0 && text.charCodeAt(index - 1) === SEMICOLON ? index - 1 : index;
+    return this.cellStart;
+  }
+
+  /** Where the cell holding text[from] ends: its first stop at or after `from`, or its line's end. */
+  private endOf(from: number): number {
+    const text = this.text;
+    // the last search found no stop nor line end between its start and `stop`
+    if (this.stopFrom <= from && from <= this.stop) return this.stop;
+    let i = from;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === NEWLINE || c === TAB || c === PIPE || c === MIDDLE_DOT || (c === SEMICOLON && text.charCodeAt(i + 1) === SPACE)) break;
+    }
+    this.stop = i;
+    this.stopFrom = from;
+    return i;
+  }
+
+  /** Where the cell of the address text[index, index + length) starts and ends (addresses asked for in order). */
+  cell(index: number, length: number): { start: number; end: number } {
+    return { start: this.startOf(index), end: this.endOf(index + length) };
+  }
+
+  /** Whether the cell of the address text[index, index + length) holds an organisation word (ORG_LINE). */
+  organisation(index: number, length: number): boolean {
+    const { start, end } = this.cell(index, length);
+    const last = this.lastCell;
+    if (last && last.start === start && last.end === end) return last.org;
+    const org = ORG_LINE.test(this.text.slice(start, end));
+    this.lastCell = { start, end, org };
+    return org;
+  }
 }
 
 /** Staff or clinician: a title before, a credential after, or introduced the way staff are. */
@@ -286,8 +343,9 @@ function patientPhones(text: string): PersonAnchor[] {
 /** Street addresses that are not on an organisation's contact line. */
 export function homeAddresses(text: string): { index: number; length: number }[] {
   const out: { index: number; length: number }[] = [];
+  const cells = new AddressCells(text);
   addressMatches(text, (m) => {
-    if (ORG_LINE.test(cellAt(text, m.index, m[0].length))) return;
+    if (cells.organisation(m.index, m[0].length)) return;
     // a contact block: the address followed by the office's numbers or web site
     const next = text.slice(m.index + m[0].length, m.index + m[0].length + 160).split('\n').slice(1, 3).join('\n');
     if (CONTACT_LINE.test(next)) return;

@@ -22,6 +22,36 @@ export function lowerBound(sorted: readonly number[], value: number): number {
 }
 
 /**
+ * Where the line holding `index` starts, or `index - reach` if that is later:
+ * only `reach` characters are looked at (a search back to the line's start
+ * would read a text of one long line once per term).
+ */
+export function lineStartWithin(text: string, index: number, reach: number): number {
+  const floor = Math.max(0, index - reach);
+  for (let i = index - 1; i >= floor; i--) if (text.charCodeAt(i) === 10) return i + 1;
+  return floor;
+}
+
+/** Where the line holding `from` ends, or `from + reach` if that is sooner (the text's end at most). */
+export function lineEndWithin(text: string, from: number, reach: number): number {
+  const ceiling = Math.min(text.length, from + reach);
+  for (let i = from; i < ceiling; i++) if (text.charCodeAt(i) === 10) return i;
+  return ceiling;
+}
+
+/** lowerBound over the starts of spans ordered by start, read in place (no list of their starts made). */
+export function firstStartingFrom(sorted: readonly Span[], index: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid]?.index ?? 0) < index) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
  * Spans that may overlap each other, for the question "does this span
  * overlap any of them?" (`index < t.index + t.length && t.index < index +
  * length` for some t): sorted by start, with the furthest end among the spans
