@@ -185,6 +185,8 @@ async function speed(): Promise<void> {
     ['codes with their names', (n) => 'E11.9 type 2 diabetes mellitus\n'.repeat(Math.ceil(n / 31)).slice(0, n)],
     // capitalised health terms on one endless line (HTML mail made text): each term's line must not be searched to its ends
     ['capitalised health words, no line break', (n) => 'Patient: Maria Diabetes, DOB 01/02/1960. '.repeat(Math.ceil(n / 41)).slice(0, n)],
+    ['addresses, no line break', (n) => 'Mrs. Ann Lee, 12 Oak Street, Springfield, IL 62704 | diabetes; '.repeat(Math.ceil(n / 64)).slice(0, n)],
+    ['codes with their names, no line break', (n) => 'E11.9 type 2 diabetes; '.repeat(Math.ceil(n / 23)).slice(0, n)],
   ];
   const lines = [
     '',
