@@ -110,11 +110,12 @@ describe('policy rules in the pipeline', () => {
     expect(held?.mail.text).toContain(`queue id ${csv}`);
     expect(held?.mail.text).toContain('hold-csv');
 
-    // the blocked recipient is final; the held one waits for an administrator
+    // the blocked recipient is final; the held one waits for an administrator. The partner has the PHI
+    // message once its DATA is answered; the gateway records that a moment later
+    await waitFor('the PHI message finished', () => gw.logLines().find((l) => l.event === 'MESSAGE_FINISHED' && l.queueId === phi));
     const rows = await withDb(setup.dataDir, (db) => db.all<{ message_id: string; address: string; state: string; method: string }>('SELECT message_id, address, state, method FROM recipients WHERE message_id IN (?, ?, ?) ORDER BY message_id, seq', [phi, tagged, csv]));
     // the PHI message is finished: one recipient delivered, the other blocked (final, no DSN: the notice replaces it)
     expect(rows.filter((r) => r.message_id === phi)).toEqual([]);
-    await waitFor('the PHI message finished', () => gw.logLines().find((l) => l.event === 'MESSAGE_FINISHED' && l.queueId === phi));
     expect(rows.find((r) => r.message_id === csv)).toMatchObject({ state: 'held', method: 'quarantine' });
 
     // no value anywhere: not in the logs, the audit log or any notice (masked evidence keeps only the last four)
