@@ -127,9 +127,39 @@ export function outerHeader(fields: readonly HeaderField[], boundary: string, ou
   return kept.join('');
 }
 
-function assemble(header: string, boundary: string, armored: string): Buffer {
-  const armor = armored.replace(/\r?\n/g, '\r\n').replace(/(\r\n)?$/, '\r\n');
-  const text =
+const CHUNK = 256 * 1024;
+
+/** The entity (header, then the body in slices of the original buffer) as a web stream openpgp reads chunk by chunk. */
+function entityStream(header: Buffer, body: Buffer): ReadableStream<Uint8Array> {
+  let at = -1;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at < 0) {
+        controller.enqueue(header);
+        at = 0;
+      } else if (at < body.length) {
+        controller.enqueue(body.subarray(at, at + CHUNK));
+        at += CHUNK;
+      } else controller.close();
+    },
+  });
+}
+
+/** The armored stream read to the end, its LF line ends made CRLF, as buffers. */
+async function armoredChunks(stream: ReadableStream<string>): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    // openpgp writes LF only, so a CR LF pair never spans two chunks
+    out.push(Buffer.from(value.replace(/\n/g, '\r\n'), 'latin1'));
+  }
+  return out;
+}
+
+function assemble(header: string, boundary: string, armor: readonly Buffer[]): Buffer {
+  const head =
     `${header}\r\n` +
     'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n' +
     `--${boundary}\r\n` +
@@ -142,11 +172,11 @@ function assemble(header: string, boundary: string, armored: string): Buffer {
     'Content-Type: application/octet-stream; name="encrypted.asc"\r\n' +
     'Content-Description: OpenPGP encrypted message\r\n' +
     'Content-Disposition: inline; filename="encrypted.asc"\r\n' +
-    '\r\n' +
-    armor +
-    '\r\n' +
-    `--${boundary}--\r\n`;
-  return Buffer.from(text, 'latin1');
+    '\r\n';
+  const last = armor[armor.length - 1];
+  const endsWithLine = last !== undefined && last.subarray(-2).toString('latin1') === '\r\n';
+  const tail = `${endsWithLine ? '' : '\r\n'}\r\n--${boundary}--\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), ...armor, Buffer.from(tail, 'latin1')]);
 }
 
 /** The original message as a PGP/MIME message for one recipient. */
@@ -159,7 +189,6 @@ export async function buildPgpMime(original: Uint8Array, opts: PgpMimeOptions): 
   const signer = opts.signingKey === undefined ? undefined : await readSigningKey(opts.signingKey);
 
   const { fields, body } = splitMessage(toCrlf(original));
-  const entity = Buffer.concat([Buffer.from(`${innerHeader(fields)}\r\n`, 'latin1'), body]);
 
   const config = {
     aeadProtect: false,
@@ -169,7 +198,7 @@ export async function buildPgpMime(original: Uint8Array, opts: PgpMimeOptions): 
   // a session key without an AEAD algorithm keeps the SEIPDv1 packet GnuPG 2.2 reads (v6 keys need v2)
   const generated = await openpgp.generateSessionKey({ encryptionKeys: recipient.key, config });
   const sessionKey = recipient.key.keyPacket.version === 6 ? generated : { data: generated.data, algorithm: generated.algorithm };
-  const message = await openpgp.createMessage({ binary: entity, format: 'binary' });
+  const message = await openpgp.createMessage({ binary: entityStream(Buffer.from(`${innerHeader(fields)}\r\n`, 'latin1'), body), format: 'binary' });
   const armored = await openpgp.encrypt({
     message,
     encryptionKeys: recipient.key,
@@ -181,7 +210,7 @@ export async function buildPgpMime(original: Uint8Array, opts: PgpMimeOptions): 
 
   const boundary = `sealgate-pgp-${randomBytes(12).toString('hex')}`;
   return {
-    message: assemble(outerHeader(fields, boundary, opts.outerSubject), boundary, armored),
+    message: assemble(outerHeader(fields, boundary, opts.outerSubject), boundary, await armoredChunks(armored)),
     recipientFingerprint: recipient.key.getFingerprint(),
     encryptionKeyId: recipient.keyId,
     signerFingerprint: signer ? signer.getFingerprint() : null,
