@@ -108,6 +108,19 @@ describe('buildPgpMime with real GnuPG', () => {
     }
   });
 
+  it('stays SEIPDv1 when the recipient key advertises SEIPDv2 (openpgp v6 would otherwise choose AEAD)', async (ctx) => {
+    requireTool(ctx, 'gpg');
+    const modern = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ email: 'modern@example.org' }], format: 'armored', config: { aeadProtect: true } });
+    const features = (await openpgp.readKey({ armoredKey: modern.publicKey })).users[0]?.selfCertifications[0]?.features?.[0] ?? 0;
+    expect(features & openpgp.enums.features.seipdv2).not.toBe(0);
+    gpgImport(alice.home, modern.privateKey);
+    const out = await buildPgpMime(original, { recipientKey: modern.publicKey });
+    expect(gpgListPackets(alice.home, out.message)).toMatch(/:encrypted data packet:\s+length: [^\n]+\s+mdc_method: 2/);
+    const dec = gpgDecrypt(alice.home, out.message);
+    expect(dec.code).toBe(0);
+    expect(bodyOf(dec.stdout).equals(bodyOf(original))).toBe(true);
+  });
+
   it('two recipients, two calls: each message opens only with its own recipient’s key', async (ctx) => {
     requireTool(ctx, 'gpg');
     const forAlice = await buildPgpMime(original, { recipientKey: alice.armored('good'), outerSubject: NEUTRAL });
