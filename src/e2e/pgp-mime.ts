@@ -19,6 +19,7 @@
  * content and no key material.
  */
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import * as openpgp from 'openpgp';
 import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
 import { SealgateError } from '../errors.js';
@@ -145,42 +146,52 @@ function entityStream(header: Buffer, body: Buffer): ReadableStream<Uint8Array> 
   });
 }
 
-/** The armored stream read to the end, its LF line ends made CRLF, as buffers. */
-async function armoredChunks(stream: ReadableStream<string>): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  const reader = stream.getReader();
+function partsHead(header: string, boundary: string): Buffer {
+  return Buffer.from(
+    `${header}\r\n` +
+      'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n' +
+      `--${boundary}\r\n` +
+      'Content-Type: application/pgp-encrypted\r\n' +
+      'Content-Description: PGP/MIME version identification\r\n' +
+      '\r\n' +
+      'Version: 1\r\n' +
+      '\r\n' +
+      `--${boundary}\r\n` +
+      'Content-Type: application/octet-stream; name="encrypted.asc"\r\n' +
+      'Content-Description: OpenPGP encrypted message\r\n' +
+      'Content-Disposition: inline; filename="encrypted.asc"\r\n' +
+      '\r\n',
+    'latin1',
+  );
+}
+
+/** The whole outgoing message: the head, the armored stream with its LF line ends made CRLF, the closing boundary. */
+async function* messageChunks(head: Buffer, armored: ReadableStream<string>, boundary: string): AsyncGenerator<Buffer> {
+  yield head;
+  const reader = armored.getReader();
+  let endsWithLine = false;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    if (value.length === 0) continue;
     // openpgp writes LF only, so a CR LF pair never spans two chunks
-    out.push(Buffer.from(value.replace(/\n/g, '\r\n'), 'latin1'));
+    yield Buffer.from(value.replace(/\n/g, '\r\n'), 'latin1');
+    endsWithLine = value.endsWith('\n');
   }
-  return out;
+  yield Buffer.from(`${endsWithLine ? '' : '\r\n'}\r\n--${boundary}--\r\n`, 'latin1');
 }
 
-function assemble(header: string, boundary: string, armor: readonly Buffer[]): Buffer {
-  const head =
-    `${header}\r\n` +
-    'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n' +
-    `--${boundary}\r\n` +
-    'Content-Type: application/pgp-encrypted\r\n' +
-    'Content-Description: PGP/MIME version identification\r\n' +
-    '\r\n' +
-    'Version: 1\r\n' +
-    '\r\n' +
-    `--${boundary}\r\n` +
-    'Content-Type: application/octet-stream; name="encrypted.asc"\r\n' +
-    'Content-Description: OpenPGP encrypted message\r\n' +
-    'Content-Disposition: inline; filename="encrypted.asc"\r\n' +
-    '\r\n';
-  const last = armor[armor.length - 1];
-  const endsWithLine = last !== undefined && last.subarray(-2).toString('latin1') === '\r\n';
-  const tail = `${endsWithLine ? '' : '\r\n'}\r\n--${boundary}--\r\n`;
-  return Buffer.concat([Buffer.from(head, 'latin1'), ...armor, Buffer.from(tail, 'latin1')]);
+export interface PgpMimeStream extends Omit<PgpMimeResult, 'message'> {
+  /** The outgoing message, produced as it is read (openpgp encrypts while the stream is consumed). */
+  readonly stream: Readable;
 }
 
-/** The original message as a PGP/MIME message for one recipient. */
-export async function buildPgpMime(original: Uint8Array, opts: PgpMimeOptions): Promise<PgpMimeResult> {
+/**
+ * The original message as a PGP/MIME message for one recipient, as a stream:
+ * the keys are checked before it returns; encryption happens while the
+ * stream is read, and a failure then is an 'error' on the stream.
+ */
+export async function streamPgpMime(original: Uint8Array, opts: PgpMimeOptions): Promise<PgpMimeStream> {
   const limit = opts.maxBytes ?? PGP_DEFAULT_MAX_BYTES;
   if (original.byteLength > limit) {
     throw new SealgateError('SG_MESSAGE_TOO_BIG', { message: 'message too big for OpenPGP encryption', detail: { size: original.byteLength, limit } });
@@ -210,10 +221,17 @@ export async function buildPgpMime(original: Uint8Array, opts: PgpMimeOptions): 
 
   const boundary = `sealgate-pgp-${randomBytes(12).toString('hex')}`;
   return {
-    message: assemble(outerHeader(fields, boundary, opts.outerSubject), boundary, await armoredChunks(armored)),
+    stream: Readable.from(messageChunks(partsHead(outerHeader(fields, boundary, opts.outerSubject), boundary), armored, boundary)),
     recipientFingerprint: recipient.key.getFingerprint(),
     encryptionKeyId: recipient.keyId,
     signerFingerprint: signer ? signer.getFingerprint() : null,
   };
 }
 
+/** The original message as a PGP/MIME message for one recipient, in memory (about 1.37 times the input). */
+export async function buildPgpMime(original: Uint8Array, opts: PgpMimeOptions): Promise<PgpMimeResult> {
+  const { stream, ...meta } = await streamPgpMime(original, opts);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return { message: Buffer.concat(chunks), ...meta };
+}

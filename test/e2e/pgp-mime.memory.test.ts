@@ -4,7 +4,9 @@
  * process's peak RSS is this test's.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildPgpMime } from '../../src/e2e/pgp-mime.js';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { buildPgpMime, streamPgpMime } from '../../src/e2e/pgp-mime.js';
 import { makePgpFixtures, type PgpFixtures } from '../keys/fixtures.js';
 import { haveTool, requireTool } from '../helpers/peers.js';
 import { gpgDecrypt } from './gpg.js';
@@ -33,6 +35,35 @@ it('encrypts a 25 MB message for three recipients in turn; gpg decrypts it; RSS 
     `pgp-mime memory: message ${(original.length / MB).toFixed(1)} MB, output ${(last.length / MB).toFixed(1)} MB; RSS before ${(before / MB).toFixed(0)} MB, after three encryptions ${(after / MB).toFixed(0)} MB; peak RSS ${(peakBefore / MB).toFixed(0)} MB before, ${(peak / MB).toFixed(0)} MB after: growth over the RSS before at most ${((peak - before) / MB).toFixed(0)} MB`,
   );
   const dec = gpgDecrypt(alice.home, last);
+  expect(dec.code).toBe(0);
+  const body = (b: Buffer): Buffer => b.subarray(b.indexOf('\r\n\r\n') + 4);
+  expect(body(dec.stdout).equals(body(original))).toBe(true);
+});
+
+it('streams a 25 MB message for three recipients without holding the output; RSS growth is logged', async (ctx) => {
+  requireTool(ctx, 'gpg');
+  const original = await composeOriginal(attachmentBytes(Math.round(18.75 * MB)));
+  const key = alice.armored('good');
+  const before = process.memoryUsage().rss;
+  let max = before;
+  let written = 0;
+  const kept: Buffer[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { stream } = await streamPgpMime(original, { recipientKey: key });
+    await pipeline(
+      stream,
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          written += chunk.length;
+          if (i === 2) kept.push(chunk);
+          max = Math.max(max, process.memoryUsage().rss);
+          done();
+        },
+      }),
+    );
+  }
+  console.log(`pgp-mime stream memory: message ${(original.length / MB).toFixed(1)} MB, ${(written / MB).toFixed(1)} MB written for three recipients; RSS before ${(before / MB).toFixed(0)} MB, highest while writing ${(max / MB).toFixed(0)} MB (growth ${((max - before) / MB).toFixed(0)} MB; the last copy is kept for gpg)`);
+  const dec = gpgDecrypt(alice.home, Buffer.concat(kept));
   expect(dec.code).toBe(0);
   const body = (b: Buffer): Buffer => b.subarray(b.indexOf('\r\n\r\n') + 4);
   expect(body(dec.stdout).equals(body(original))).toBe(true);
