@@ -3,6 +3,7 @@ import { simpleParser } from 'mailparser';
 import * as openpgp from 'openpgp';
 import { buildPgpMime } from '../../src/e2e/pgp-mime.js';
 import { isSealgateError } from '../../src/errors.js';
+import { readKeyFile, recordFor } from '../../src/keys/index.js';
 import { makePgpFixtures, type PgpFixtures } from '../keys/fixtures.js';
 import { haveTool, requireTool } from '../helpers/peers.js';
 import { gpgDecrypt, gpgImport, gpgListPackets } from './gpg.js';
@@ -118,6 +119,23 @@ describe('buildPgpMime with real GnuPG', () => {
     const out = await buildPgpMime(original, { recipientKey: modern.publicKey });
     expect(gpgListPackets(alice.home, out.message)).toMatch(/:encrypted data packet:\s+length: [^\n]+\s+mdc_method: 2/);
     const dec = gpgDecrypt(alice.home, out.message);
+    expect(dec.code).toBe(0);
+    expect(bodyOf(dec.stdout).equals(bodyOf(original))).toBe(true);
+  });
+
+  it('encrypts to the key directory record’s material (binary import reduced to an armored public key), to the subkey the verdict chose', async (ctx) => {
+    requireTool(ctx, 'gpg');
+    const now = Date.now();
+    const [candidate] = await readKeyFile(bob.binary(['rsa']), [], now);
+    expect(candidate?.kind).toBe('pgp');
+    if (!candidate) return;
+    const record = recordFor(candidate, 'rsa@example.org', 'admin', now);
+    expect(record.valid).toBe(true);
+    const out = await buildPgpMime(original, { recipientKey: record.material, outerSubject: NEUTRAL });
+    expect(out.recipientFingerprint).toBe(record.fingerprint);
+    const chosen = (record.details as { encryptionKey?: string | null }).encryptionKey ?? '';
+    expect(chosen.endsWith(out.encryptionKeyId)).toBe(true);
+    const dec = gpgDecrypt(bob.home, out.message);
     expect(dec.code).toBe(0);
     expect(bodyOf(dec.stdout).equals(bodyOf(original))).toBe(true);
   });
