@@ -14,9 +14,10 @@
  * message names no other key. Optionally signed (one-pass signature inside
  * the encryption) with the organisation's key.
  *
- * Bounded: the whole message is in memory (the input, the entity and the
- * armored output); input over `maxBytes` is refused. Errors carry no message
- * content and no key material.
+ * Bounded: the input is one buffer, refused over `maxBytes`; openpgp reads
+ * the entity from it as a stream of slices (no copy of the body) and writes
+ * the armor as a stream, which streamPgpMime hands on and buildPgpMime joins
+ * into one buffer. Errors carry no message content and no key material.
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
