@@ -1,5 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alreadyEncrypted, type EncryptedKind } from '../../src/e2e/already-encrypted.js';
+import { buildPgpMime } from '../../src/e2e/pgp-mime.js';
+import { requireTool } from '../helpers/peers.js';
+import { makePgpFixtures } from '../keys/fixtures.js';
+import { gpgRun } from './gpg.js';
 
 const ARMOR = '-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA1234567890ABCDEF\r\n=abcd\r\n-----END PGP MESSAGE-----\r\n';
 
@@ -37,5 +45,46 @@ describe('alreadyEncrypted', () => {
     expect(alreadyEncrypted(header, body)).toBe(want);
     // the same answer for bytes
     expect(alreadyEncrypted(Buffer.from(header, 'latin1'), Buffer.from(body, 'latin1'))).toBe(want);
+  });
+});
+
+function split(message: Buffer): [Buffer, Buffer] {
+  const at = message.indexOf('\r\n\r\n');
+  return [message.subarray(0, at + 2), message.subarray(at + 4, at + 4 + 512)];
+}
+
+describe('alreadyEncrypted on real output', () => {
+  it('recognises our PGP/MIME and gpg --armor --encrypt as an inline body', async (ctx) => {
+    requireTool(ctx, 'gpg');
+    const fx = makePgpFixtures(['good']);
+    try {
+      const original = Buffer.from('From: a@hospital.example\r\nTo: alice@example.org\r\nSubject: s\r\n\r\nhello\r\n');
+      const out = await buildPgpMime(original, { recipientKey: fx.armored('good') });
+      expect(alreadyEncrypted(...split(out.message))).toBe('pgp-mime');
+      const armor = gpgRun(fx.home, ['--armor', '--trust-model', 'always', '--encrypt', '--recipient', 'alice@example.org'], 'hello\n').stdout;
+      const inline = Buffer.concat([Buffer.from('From: a@hospital.example\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n'), Buffer.from(armor.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1')]);
+      expect(alreadyEncrypted(...split(inline))).toBe('pgp-inline');
+      expect(alreadyEncrypted(...split(original))).toBeNull();
+    } finally {
+      fx.cleanup();
+    }
+  });
+
+  it('recognises openssl smime -encrypt output, and not openssl smime -sign output', (ctx) => {
+    requireTool(ctx, 'openssl');
+    const dir = mkdtempSync(join(tmpdir(), 'sealgate-e2e-smime-'));
+    try {
+      const run = (args: string[], input?: string): Buffer => execFileSync('openssl', args, { cwd: dir, input, stdio: ['pipe', 'pipe', 'pipe'] });
+      run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-subj', '/CN=Alice', '-days', '1']);
+      const mail = 'Content-Type: text/plain\r\n\r\nhello\r\n';
+      const enc = run(['smime', '-encrypt', '-aes256', '-from', 'a@hospital.example', '-to', 'alice@example.org', '-subject', 's', 'c.pem'], mail);
+      expect(alreadyEncrypted(...split(Buffer.from(enc.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1')))).toBe('smime');
+      const opaque = run(['smime', '-sign', '-nodetach', '-signer', 'c.pem', '-inkey', 'k.pem'], mail);
+      expect(alreadyEncrypted(...split(Buffer.from(opaque.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1')))).toBeNull();
+      const detached = run(['smime', '-sign', '-signer', 'c.pem', '-inkey', 'k.pem'], mail);
+      expect(alreadyEncrypted(...split(Buffer.from(detached.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1')))).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
