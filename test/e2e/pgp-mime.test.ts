@@ -173,6 +173,16 @@ describe('buildPgpMime with real GnuPG', () => {
     }
   });
 
+  it('signs with a key GnuPG made and exported (armored secret key without passphrase)', async (ctx) => {
+    requireTool(ctx, 'gpg');
+    gpgImport(bob.home, alice.armored('good'));
+    const out = await buildPgpMime(original, { recipientKey: bob.armored('rsa'), signingKey: alice.armoredSecret('good') });
+    expect(out.signerFingerprint).toBe(alice.fpr.good);
+    const dec = gpgDecrypt(bob.home, out.message);
+    expect(dec.code).toBe(0);
+    expect(dec.status.some((s) => s.startsWith(`VALIDSIG ${alice.fpr.good.toUpperCase()} `))).toBe(true);
+  });
+
   it('compresses with ZLIB when asked (gpg reads it)', async (ctx) => {
     requireTool(ctx, 'gpg');
     const plain = await buildPgpMime(original, { recipientKey: alice.armored('good') });
