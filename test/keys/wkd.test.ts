@@ -197,6 +197,21 @@ live('lookupKeys against a WKD server on loopback', () => {
     expect((await new SqlKeyDirectory(db).list({ address: 'carol@example.org' })).map((k) => [k.fingerprint, k.source])).toEqual([[fpr('rsa'), 'admin']]);
   });
 
+  it('a new valid key replaces the discovered one; the change is audited with the replaced fingerprint', async () => {
+    serve('carol@example.org', 'direct', { body: bin('rsa') });
+    expect((await lookupKeys('carol@example.org', deps())).used).toBe(fpr('rsa'));
+    serve('carol@example.org', 'direct', { body: bin('twoUids') });
+    const r = await lookupKeys('carol@example.org', deps({ fresh: true }));
+    expect(r.found).toEqual([expect.objectContaining({ fingerprint: fpr('twoUids'), stored: 'inserted' })]);
+    expect(r.used).toBe(fpr('twoUids'));
+    expect((await new SqlKeyDirectory(db).list({ address: 'carol@example.org' })).map((k) => k.fingerprint)).toEqual([fpr('twoUids')]);
+    const events = await db.all<{ type: string; data: string }>("SELECT type, data FROM audit_log WHERE type = 'keys:stored' ORDER BY seq");
+    expect(events.map((e) => JSON.parse(e.data) as Record<string, unknown>)).toEqual([
+      { fingerprint: fpr('rsa'), kind: 'pgp', address: 'carol@example.org', source: 'wkd', verdict: 'valid' },
+      { fingerprint: fpr('twoUids'), kind: 'pgp', address: 'carol@example.org', source: 'wkd', verdict: 'valid', replaced: [fpr('rsa')] },
+    ]);
+  });
+
   it('404 is cached negatively: a second lookup within the TTL makes no request; --fresh does', async () => {
     const first = await lookupKeys('dave@example.org', deps());
     expect(first.wkd).toMatchObject({ state: 'asked', outcome: 'not-found', detail: 'HTTP 404 from example.org' });
