@@ -37,7 +37,8 @@ export function whyText(why: KeyWhy): string {
 
 function row(base: Omit<LookupRowJson, 'used' | 'why' | 'whyText' | 'reasonText'>, r: LookupResult): LookupRowJson {
   const why: KeyWhy = r.why[base.fingerprint] ?? (base.valid ? 'another-key-preferred' : (base.reason as Exclude<KeyReason, 'valid'>));
-  return { ...base, reasonText: KEY_REASONS[base.reason] ?? 'unknown reason', used: r.used === base.fingerprint, why, whyText: whyText(why) };
+  const { fingerprint, kind, source, algorithm, valid, reason, stored } = base;
+  return { fingerprint, kind, source, algorithm, valid, reason, reasonText: KEY_REASONS[reason] ?? 'unknown reason', stored, used: r.used === fingerprint, why, whyText: whyText(why) };
 }
 
 export function lookupJson(r: LookupResult, now: number): LookupJson {

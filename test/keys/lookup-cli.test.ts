@@ -68,7 +68,10 @@ live('lookup finds a key by WKD, stores it, and says it would be used; a second 
   expect(lines(r.stdout)).toEqual(['address: alice@example.org', 'wkd: found (direct method)', `${fp}\tpgp\twkd [inserted]\tvalid\tused`, `used: ${fp}`]);
   const again = await runCli([...cfg, 'keys', 'lookup', 'alice@example.org', '--json']);
   expect(again.code).toBe(0);
-  expect(JSON.parse(again.stdout)).toEqual({
+  const parsed = JSON.parse(again.stdout) as { keys: Record<string, unknown>[] };
+  expect(Object.keys(parsed)).toEqual(['address', 'wkd', 'keys', 'used']);
+  expect(Object.keys(parsed.keys[0] ?? {})).toEqual(['fingerprint', 'kind', 'source', 'algorithm', 'valid', 'reason', 'reasonText', 'stored', 'used', 'why', 'whyText']);
+  expect(parsed).toEqual({
     address: 'alice@example.org',
     wkd: { state: 'cached', outcome: 'found', method: 'direct', detail: null, checkedAt: expect.any(Number) },
     keys: [{ fingerprint: fp, kind: 'pgp', source: 'wkd', algorithm: 'eddsaLegacy/ed25519Legacy + ecdh/curve25519Legacy', valid: true, reason: 'valid', reasonText: 'usable for this address', stored: 'directory', used: true, why: 'used', whyText: 'this key would be used' }],
