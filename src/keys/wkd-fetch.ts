@@ -8,7 +8,7 @@
  */
 import type { DnsResolver } from '../delivery/dns.js';
 import { HttpsError, httpsRequest } from '../net/https-client.js';
-import { wkdLocations, type WkdLocation, type WkdMethod } from './wkd.js';
+import { wkdDomainOk, wkdLocations, type WkdLocation, type WkdMethod } from './wkd.js';
 
 /** Longest WKD answer read; a key block larger than this is refused. */
 export const MAX_WKD_BYTES = 256 * 1024;
@@ -60,6 +60,7 @@ async function fetchOne(loc: WkdLocation, deps: WkdFetchDeps): Promise<WkdFetchR
 
 /** The advanced method, then the direct one; the deadline (DNS included) ends the fetch. */
 export async function fetchWkd(address: string, deps: WkdFetchDeps): Promise<WkdFetchResult> {
+  if (!wkdDomainOk(address)) return { outcome: 'failed', detail: 'the address\'s domain is not a DNS host name' };
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<WkdFetchResult>((resolve) => {
     timer = setTimeout(() => resolve({ outcome: 'timeout', detail: 'no key found in time' }), Math.max(0, deps.deadline - deps.now()));

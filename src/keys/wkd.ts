@@ -31,6 +31,13 @@ export function wkdHash(localPart: string): string {
   return zbase32(createHash('sha1').update(localPart.toLowerCase(), 'utf8').digest());
 }
 
+const DNS_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** True when the address's domain is a DNS host name WKD can ask (no address literal, port or path). */
+export function wkdDomainOk(address: string): boolean {
+  return DNS_NAME.test(address.slice(address.lastIndexOf('@') + 1).toLowerCase());
+}
+
 export type WkdMethod = 'advanced' | 'direct';
 
 export interface WkdLocation {

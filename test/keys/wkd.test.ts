@@ -17,7 +17,7 @@ import { lookupKeys, type LookupDeps } from '../../src/keys/lookup.js';
 import { SqlLookupCache } from '../../src/keys/lookup-cache.js';
 import { SqlKeyDirectory } from '../../src/keys/store.js';
 import { wkdHash, wkdLocations, zbase32 } from '../../src/keys/wkd.js';
-import { httpsWkdTransport, MAX_WKD_BYTES } from '../../src/keys/wkd-fetch.js';
+import { fetchWkd, httpsWkdTransport, MAX_WKD_BYTES } from '../../src/keys/wkd-fetch.js';
 import { generateCa, type Pem } from '../../src/tls/x509.js';
 import { startDnsZone, type DnsZone, type ZoneRecord } from '../helpers/dns-zone.js';
 import { haveTool } from '../helpers/peers.js';
@@ -44,6 +44,22 @@ describe('WKD addressing', () => {
       { method: 'advanced', host: 'openpgpkey.example.org', path: '/.well-known/openpgpkey/example.org/hu/iy9q119eutrkn8s1mk4r39qejnbu3n5q?l=Joe.Doe' },
       { method: 'direct', host: 'example.org', path: '/.well-known/openpgpkey/hu/iy9q119eutrkn8s1mk4r39qejnbu3n5q?l=Joe.Doe' },
     ]);
+  });
+});
+
+describe('fetchWkd refuses a domain that is not a DNS host name, without a request', () => {
+  it.each(['a@[127.0.0.1]', 'a@example.org:8443', 'a@example.org/x', 'a@localhost'])('%s', async (address) => {
+    let asked = 0;
+    const r = await fetchWkd(address, {
+      transport: () => {
+        asked++;
+        return Promise.resolve({ status: 404, body: Buffer.alloc(0) });
+      },
+      now: Date.now,
+      deadline: Date.now() + 1000,
+    });
+    expect(r).toEqual({ outcome: 'failed', detail: "the address's domain is not a DNS host name" });
+    expect(asked).toBe(0);
   });
 });
 

@@ -204,7 +204,7 @@ export function registerKeys(program: Command): void {
       const { config } = loadForCommand(cmd);
       const address = normalizeAddress(email);
       const d = config.keys.discovery;
-      const wkd = d.wkd ? httpsWkdTransport({ resolver: createResolver({ servers: config.dns.servers }), port: d.httpsPort, trustedCas: await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f))) }) : undefined;
+      const wkd = d.wkd ? httpsWkdTransport({ resolver: createResolver({ servers: config.dns.servers, timeoutMs: d.timeout, tries: 1 }), port: d.httpsPort, trustedCas: await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f))) }) : undefined;
       const db = await openDatabase(config);
       try {
         const result = await lookupKeys(address, {
