@@ -13,6 +13,7 @@ export interface WkdServerAnswer {
   readonly body?: Buffer;
   /** Never answer (the connection stays open until the server closes). */
   readonly hang?: boolean;
+  readonly location?: string;
 }
 
 export interface WkdServer {
@@ -36,7 +37,7 @@ export async function startWkdServer(options: { ip: string; ca: Pem; hosts: read
       return;
     }
     if (answer.hang) return;
-    res.writeHead(answer.status ?? 200, { 'content-type': 'application/octet-stream' }).end(answer.body ?? Buffer.alloc(0));
+    res.writeHead(answer.status ?? 200, { 'content-type': 'application/octet-stream', ...(answer.location ? { location: answer.location } : {}) }).end(answer.body ?? Buffer.alloc(0));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

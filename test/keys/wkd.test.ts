@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.js';
 import { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/schema.js';
 import { createResolver } from '../../src/delivery/dns.js';
@@ -63,6 +64,19 @@ describe('fetchWkd refuses a domain that is not a DNS host name, without a reque
   });
 });
 
+describe('keys.discovery config', () => {
+  const base = { smtp: { listeners: [{ name: 'relay', tls: 'none' }] }, connectors: [{ name: 'c', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'] }] };
+  it('defaults: WKD on, 5 s for the whole lookup, 1 d / 10 min cache, port 443', () => {
+    expect(validateConfig(base, 't').keys.discovery).toEqual({ wkd: true, timeout: 5_000, positiveTtl: 86_400_000, negativeTtl: 600_000, httpsPort: 443 });
+  });
+  it('durations as text; wkd can be turned off', () => {
+    expect(validateConfig({ ...base, keys: { discovery: { wkd: false, timeout: '2s', negativeTtl: '1m' } } }, 't').keys.discovery).toMatchObject({ wkd: false, timeout: 2_000, negativeTtl: 60_000 });
+  });
+  it('an unknown key is refused with its path', () => {
+    expect(() => validateConfig({ ...base, keys: { discovery: { keyservers: true } } }, 't')).toThrow(/keys\.discovery: unknown key "keyservers"/);
+  });
+});
+
 describe('chooseKey', () => {
   const k = (fingerprint: string, source: 'admin' | 'wkd', valid: boolean, createdAt = 1, expiresAt: number | null = null) => ({ fingerprint, source, valid, reason: valid ? ('valid' as const) : ('revoked' as const), createdAt, expiresAt });
   it.each<[string, ReturnType<typeof k>[], string | undefined, Record<string, string>]>([
@@ -91,7 +105,7 @@ let db: Database;
 
 const ADVANCED: ZoneRecord = { name: 'openpgpkey.example.org', type: 'A', address: '127.0.0.1' };
 
-function serve(address: string, method: 'advanced' | 'direct', answer: { body?: Buffer; status?: number; hang?: boolean }): void {
+function serve(address: string, method: 'advanced' | 'direct', answer: { body?: Buffer; status?: number; hang?: boolean; location?: string }): void {
   const loc = wkdLocations(address)[method === 'advanced' ? 0 : 1];
   server.answers.set(`${loc.host}${loc.path}`, answer);
 }
@@ -260,6 +274,13 @@ live('lookupKeys against a WKD server on loopback', () => {
     expect(r.wkd).toMatchObject({ state: 'asked', outcome: 'failed', detail: `the answer from example.org is larger than ${MAX_WKD_BYTES} bytes` });
     expect(r.found).toEqual([]);
     expect(r.used).toBeUndefined();
+  });
+
+  it('a redirect is not followed: a failed lookup, the other host never asked', async () => {
+    serve('moved@example.org', 'direct', { status: 301, location: 'https://keys.elsewhere.test/alice' });
+    const r = await lookupKeys('moved@example.org', deps());
+    expect(r.wkd).toMatchObject({ outcome: 'failed', detail: 'HTTP 301 from example.org (redirects are not followed)' });
+    expect(requests()).toBe(1);
   });
 
   it('data that is not OpenPGP is a failed lookup, nothing stored', async () => {
