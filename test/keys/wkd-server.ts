@@ -24,7 +24,7 @@ export interface WkdServer {
   close(): Promise<void>;
 }
 
-export async function startWkdServer(options: { ip: string; ca: Pem; hosts: readonly string[] }): Promise<WkdServer> {
+export async function startWkdServer(options: { ip: string; port?: number; ca: Pem; hosts: readonly string[] }): Promise<WkdServer> {
   const cert = await issueCertificate(options.ca, { commonName: options.hosts[0] ?? 'wkd.test', dnsNames: [...options.hosts], usage: 'server' });
   const answers = new Map<string, WkdServerAnswer>();
   const requests = new Map<string, number>();
@@ -41,7 +41,7 @@ export async function startWkdServer(options: { ip: string; ca: Pem; hosts: read
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, options.ip, () => resolve());
+    server.listen(options.port ?? 0, options.ip, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,

@@ -195,6 +195,22 @@ live('lookupKeys against a WKD server on loopback', () => {
     expect(server.requests.get('openpgpkey.example.org')).toBe(1);
   });
 
+  it('an advanced host whose certificate does not verify: falls back to the direct method', async () => {
+    const untrusted = await startWkdServer({ ip: '127.0.0.2', port: server.port, ca: await generateCa({ commonName: 'Unrelated CA' }), hosts: ['openpgpkey.example.org'] });
+    const other: ZoneRecord = { name: 'openpgpkey.example.org', type: 'A', address: '127.0.0.2' };
+    records.push(other);
+    try {
+      serve('alice@example.org', 'direct', { body: bin('good') });
+      const r = await lookupKeys('alice@example.org', deps());
+      expect(r.wkd).toMatchObject({ outcome: 'found', method: 'direct' });
+      expect(r.used).toBe(fpr('good'));
+      expect(untrusted.requests.size).toBe(0);
+    } finally {
+      records.splice(records.indexOf(other), 1);
+      await untrusted.close();
+    }
+  });
+
   it('a key whose user IDs do not name the address is neither stored nor used', async () => {
     serve('bob@example.org', 'direct', { body: bin('good') });
     const r = await lookupKeys('bob@example.org', deps());
