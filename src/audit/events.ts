@@ -127,7 +127,7 @@ export type AuditEventDataMap = {
    * material only, never in the event); `verdict` is its validity code
    * (valid, expired, revoked …); `operator` is the OS user of an import.
    */
-  'keys:stored': { fingerprint: string; kind: string; address: string; source: string; verdict: string; operator?: string };
+  'keys:stored': { fingerprint: string; kind: string; address: string; source: string; verdict: string; replaced?: string[]; operator?: string };
   /** An operator removed a key (`sealgate keys remove`); `count` rows, one per address. */
   'keys:removed': { fingerprint: string; operator: string; count: number };
 };
@@ -211,7 +211,7 @@ export const AUDIT_EVENT_FIELDS = {
   'portal:replied': { depositId: 'string', recipient: 'string', remoteIp: 'string', replyQueueId: 'string', size: 'integer', recipients: 'integer' },
   'portal:revoked': { depositId: 'string', queueId: 'string', operator: 'string' },
   'portal:shredded': { depositId: 'string', queueId: 'string', reason: 'string' },
-  'keys:stored': { fingerprint: 'string', kind: 'string', address: 'string', source: 'string', verdict: 'string', operator: 'string?' },
+  'keys:stored': { fingerprint: 'string', kind: 'string', address: 'string', source: 'string', verdict: 'string', replaced: 'string[]?', operator: 'string?' },
   'keys:removed': { fingerprint: 'string', operator: 'string', count: 'integer' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 

@@ -331,6 +331,16 @@ export const configSchema = z
           .array(z.string().min(1))
           .default([])
           .describe('CA certificates (PEM files) that recipients\' S/MIME certificates must chain to; empty uses the system store (/etc/ssl/certs/ca-certificates.crt or the distribution\'s equivalent).'),
+        discovery: z
+          .strictObject({
+            wkd: z.boolean().default(true).describe('Look recipients\' OpenPGP keys up by Web Key Directory (advanced method, then direct) through dns.servers and tls.trustedCaFiles.'),
+            timeout: duration(100).default(5_000).describe('Time allowed for one address\'s whole lookup; no key found in time counts as no key.'),
+            positiveTtl: duration(0).default(86_400_000).describe('How long a lookup that found a key is reused before the network is asked again.'),
+            negativeTtl: duration(0).default(600_000).describe('How long a lookup that found no key (not found, error, timeout) is reused (short, so a newly published key is noticed soon).'),
+            httpsPort: z.number().int().min(1).max(65535).default(443).describe('Port of the WKD servers: 443; other values only for lab and test set-ups.'),
+          })
+          .prefault({})
+          .describe('Key discovery for recipients without an imported key (sealgate keys lookup); an admin-imported key is never replaced by a discovered one.'),
       })
       .prefault({}),
   })

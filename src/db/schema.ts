@@ -240,6 +240,18 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX recipient_keys_address ON recipient_keys(address);
   `,
+  // 14: key discovery (E2E issue): the last lookup per address and source, so repeated lookups within the TTL stay off the network
+  `
+  CREATE TABLE key_lookups (
+    address    TEXT NOT NULL,                 -- local part as written, domain lower case
+    source     TEXT NOT NULL,                 -- wkd (later keyserver, dns)
+    checked_at INTEGER NOT NULL,              -- ms since epoch
+    outcome    TEXT NOT NULL,                 -- found | not-found | failed | timeout
+    method     TEXT,                          -- wkd: advanced | direct; NULL when nothing answered
+    detail     TEXT,                          -- why nothing was found, e.g. "HTTP 404 from example.org"; no key material
+    PRIMARY KEY (address, source)
+  );
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

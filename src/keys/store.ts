@@ -88,7 +88,7 @@ export class SqlKeyDirectory implements KeyDirectory {
         tx,
         {
           type: 'keys:stored',
-          data: { fingerprint: record.fingerprint, kind: record.kind, address: record.address, source: record.source, verdict: record.reason, ...(ctx.operator ? { operator: ctx.operator } : {}) },
+          data: { fingerprint: record.fingerprint, kind: record.kind, address: record.address, source: record.source, verdict: record.reason, ...(decision.action === 'insert' && decision.replaces.length > 0 ? { replaced: [...decision.replaces] } : {}), ...(ctx.operator ? { operator: ctx.operator } : {}) },
         },
         record.checkedAt,
       );

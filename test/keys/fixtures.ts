@@ -33,7 +33,8 @@ export const PGP_UIDS: Record<PgpFixtureName, string> = {
   expiredSubkey: 'Old Subkey <oldsub@example.org>',
 };
 
-export function makePgpFixtures(names: readonly PgpFixtureName[]): PgpFixtures {
+/** `uids` replaces a fixture's (first) user ID, e.g. to give two keys the same address. */
+export function makePgpFixtures(names: readonly PgpFixtureName[], uids: Partial<Record<PgpFixtureName, string>> = {}): PgpFixtures {
   const home = mkdtempSync(join(tmpdir(), 'sealgate-gpg-'));
   const env = { ...process.env, GNUPGHOME: home };
   const gpg = (args: string[], input?: string): Buffer => execFileSync('gpg', ['--batch', '--quiet', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { env, input, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -45,7 +46,7 @@ export function makePgpFixtures(names: readonly PgpFixtureName[]): PgpFixtures {
   };
   const fpr = {} as Record<PgpFixtureName, string>;
   for (const name of names) {
-    const uid = PGP_UIDS[name];
+    const uid = uids[name] ?? PGP_UIDS[name];
     switch (name) {
       case 'good':
         gpg(['--quick-gen-key', uid, 'future-default', 'default', 'never']);

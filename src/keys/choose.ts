@@ -1,0 +1,37 @@
+/**
+ * Which of an address's directory keys would be used, and why each other
+ * one would not: pure. A key must be valid as of now; among valid keys an
+ * admin-imported one comes first, then the most recently created (then the
+ * fingerprint, so the choice is stable). `keys.prefer` (smime | pgp) will
+ * refine this when encryption lands.
+ */
+import { currentVerdict } from './import.js';
+import type { KeyReason, KeyRecord } from './types.js';
+
+/** Why a key is (not) the one used: `used`, a verdict reason, or a preference. */
+export type KeyWhy = 'used' | Exclude<KeyReason, 'valid'> | 'admin-key-preferred' | 'another-key-preferred' | 'admin-key-present';
+
+export const WHY_TEXT: Record<Exclude<KeyWhy, Exclude<KeyReason, 'valid'>>, string> = {
+  used: 'this key would be used',
+  'admin-key-preferred': 'valid, but an admin-imported key is preferred',
+  'another-key-preferred': 'valid, but a more recently created key is preferred',
+  'admin-key-present': 'not stored: an admin-imported key is never replaced by a discovered one',
+};
+
+export interface Choice {
+  readonly used: string | undefined;
+  readonly why: Readonly<Record<string, KeyWhy>>;
+}
+
+export function chooseKey(rows: readonly Pick<KeyRecord, 'fingerprint' | 'source' | 'valid' | 'reason' | 'expiresAt' | 'createdAt'>[], now: number): Choice {
+  const why: Record<string, KeyWhy> = {};
+  const usable = rows.filter((r) => {
+    const v = currentVerdict(r, now);
+    if (!v.valid) why[r.fingerprint] = v.reason as Exclude<KeyReason, 'valid'>;
+    return v.valid;
+  });
+  usable.sort((a, b) => Number(b.source === 'admin') - Number(a.source === 'admin') || b.createdAt - a.createdAt || a.fingerprint.localeCompare(b.fingerprint));
+  const best = usable[0];
+  for (const r of usable) why[r.fingerprint] = r === best ? 'used' : best?.source === 'admin' && r.source !== 'admin' ? 'admin-key-preferred' : 'another-key-preferred';
+  return { used: best?.fingerprint, why };
+}
