@@ -80,6 +80,11 @@ export function fieldBytes(f: HeaderField): Buffer {
   return Buffer.from(`${f.raw}\r\n`, 'latin1');
 }
 
+/** The Subject field(s) as written, CRLF-ended. */
+export function subjectFields(split: SplitMessage): Buffer[] {
+  return split.headers.filter((h) => h.name === 'subject').map(fieldBytes);
+}
+
 /**
  * The MIME entity that goes inside the envelope: the Content-* fields (a
  * text/plain one when the message had none), the real Subject, a blank line,

@@ -11,8 +11,9 @@
  */
 import { SealgateError } from '../errors.js';
 import { buildEnvelopedData, type KeyTransport } from './cms.js';
-import { fieldBytes, innerEntity, splitMessage, TRANSPORT_HEADERS } from './entity.js';
+import { fieldBytes, innerEntity, splitMessage, subjectFields, TRANSPORT_HEADERS } from './entity.js';
 import { readRecipientCert } from './recipient-cert.js';
+import { signEntity, type SmimeSigner } from './sign.js';
 import { encodeSubject, wrapBase64 } from './text.js';
 
 /** Largest original message encrypted when the caller sets no limit: the whole message is held in memory several times over. */
@@ -25,6 +26,8 @@ export interface SmimeEnvelopeOptions {
   readonly rsaOaep?: boolean;
   /** Refuse originals larger than this (bytes). */
   readonly maxBytes?: number;
+  /** Sign with the organisation's certificate first (multipart/signed, SHA-256), then encrypt. */
+  readonly sign?: SmimeSigner;
 }
 
 export interface SmimeEnvelope {
@@ -40,13 +43,15 @@ export async function envelopeSmime(original: Buffer, recipientCertPem: string, 
   }
   const recipient = readRecipientCert(recipientCertPem);
   const split = splitMessage(original);
-  const { der, keyTransport } = await buildEnvelopedData(recipient, innerEntity(split), { rsaOaep: opts.rsaOaep === true });
+  const entity = innerEntity(split);
+  const content = opts.sign ? await signEntity(entity, opts.sign, subjectFields(split)) : entity;
+  const { der, keyTransport } = await buildEnvelopedData(recipient, content, { rsaOaep: opts.rsaOaep === true });
 
   const head: Buffer[] = [];
   for (const h of split.headers) if (TRANSPORT_HEADERS.has(h.name)) head.push(fieldBytes(h));
   if (!split.headers.some((h) => h.name === 'mime-version')) head.push(Buffer.from('MIME-Version: 1.0\r\n'));
   if (opts.outerSubject !== undefined) head.push(Buffer.from(`Subject: ${encodeSubject(opts.outerSubject)}\r\n`));
-  else for (const h of split.headers) if (h.name === 'subject') head.push(fieldBytes(h));
+  else head.push(...subjectFields(split));
   head.push(
     Buffer.from(
       'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n' +
