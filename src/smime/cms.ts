@@ -82,13 +82,14 @@ async function ecEnveloped(recipient: RecipientCert, content: Buffer): Promise<p
   return ed;
 }
 
-/** ContentInfo(EnvelopedData) for exactly one recipient, DER. */
+/** ContentInfo(EnvelopedData) for exactly one recipient, DER. RSA-OAEP when asked or when the certificate's SMIMECapabilities list it. */
 export async function buildEnvelopedData(recipient: RecipientCert, content: Buffer, opts: { rsaOaep?: boolean } = {}): Promise<EnvelopedDer> {
   let ed: pkijs.EnvelopedData;
   let keyTransport: KeyTransport;
   if (recipient.kind === 'rsa') {
-    ed = rsaEnveloped(recipient, content, opts.rsaOaep === true);
-    keyTransport = opts.rsaOaep === true ? 'rsa-oaep-sha256' : 'rsa-pkcs1v15';
+    const oaep = opts.rsaOaep === true || recipient.asksOaep;
+    ed = rsaEnveloped(recipient, content, oaep);
+    keyTransport = oaep ? 'rsa-oaep-sha256' : 'rsa-pkcs1v15';
   } else {
     ed = await ecEnveloped(recipient, content);
     keyTransport = 'ecdh-p256-sha256kdf';

@@ -22,7 +22,7 @@ export const DEFAULT_SMIME_MAX_BYTES = 50 * 1024 * 1024;
 export interface SmimeEnvelopeOptions {
   /** Replaces the Subject outside the envelope; the real one stays inside. Absent: the original Subject is kept outside too. */
   readonly outerSubject?: string;
-  /** RSA recipients: RSAES-OAEP (SHA-256) instead of PKCS#1 v1.5 (later config `keys.smimeRsaOaep`). */
+  /** RSA recipients: RSAES-OAEP (SHA-256) instead of PKCS#1 v1.5 (later config `keys.smimeRsaOaep`); also used, whatever this says, when the certificate's SMIMECapabilities extension lists RSAES-OAEP. */
   readonly rsaOaep?: boolean;
   /** Refuse originals larger than this (bytes). */
   readonly maxBytes?: number;

@@ -12,3 +12,5 @@ export const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 export const OID_ATTR_CONTENT_TYPE = '1.2.840.113549.1.9.3';
 export const OID_ATTR_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
 export const OID_ATTR_SIGNING_TIME = '1.2.840.113549.1.9.5';
+/** SMIMECapabilities, as a certificate extension (RFC 4262) or a signed attribute. */
+export const OID_SMIME_CAPABILITIES = '1.2.840.113549.1.9.15';

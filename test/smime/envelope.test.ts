@@ -146,6 +146,26 @@ describe('S/MIME enveloping with real OpenSSL', () => {
     await expectOriginal(decrypt('cms', f, 'rsa'));
   });
 
+  it('RSA-OAEP also when the certificate\'s SMIMECapabilities extension lists RSAES-OAEP (RFC 4262)', async (ctx) => {
+    requireTool(ctx, 'openssl');
+    const dir = fx?.dir ?? '';
+    writeFileSync(
+      join(dir, 'caps.cnf'),
+      '[caps_ext]\nbasicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature,keyEncipherment\nextendedKeyUsage = emailProtection\nsubjectAltName = email:oaep@example.org\n' +
+        '1.2.840.113549.1.9.15 = ASN1:SEQUENCE:caps\n[caps]\nc1 = SEQUENCE:aes\nc2 = SEQUENCE:oaep\n[aes]\noid = OID:2.16.840.1.101.3.4.1.42\n[oaep]\noid = OID:1.2.840.113549.1.1.7\n',
+    );
+    const ossl = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'oaepcap.key', '-out', 'oaepcap.csr', '-subj', '/CN=Oaep Caps']);
+    ossl(['x509', '-req', '-in', 'oaepcap.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', 'caps.cnf', '-extensions', 'caps_ext', '-out', 'oaepcap.pem']);
+    const out = await envelopeSmime(await original(), readFileSync(join(dir, 'oaepcap.pem'), 'utf8'));
+    expect(out.keyTransport).toBe('rsa-oaep-sha256');
+    const f = file(out.message);
+    expect(cmsPrint(f)).toMatch(/algorithm: rsaesOaep/);
+    await expectOriginal(decrypt('cms', f, 'oaepcap' as CertFixtureName));
+    // a certificate without the extension keeps PKCS#1 v1.5
+    expect((await envelopeSmime(await original(), fx?.pem('rsa') ?? '')).keyTransport).toBe('rsa-pkcs1v15');
+  });
+
   it('EC P-256 via ECDH ephemeral-static with a ukm: openssl cms decrypts it', async (ctx) => {
     requireTool(ctx, 'openssl');
     const out = await envelopeSmime(await original(), fx?.pem('ec') ?? '', { outerSubject: 'Secure message' });
