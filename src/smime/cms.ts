@@ -56,7 +56,7 @@ function rsaEnveloped(recipient: RecipientCert, content: Buffer, oaep: boolean):
     version: 0,
     rid: new pkijs.IssuerAndSerialNumber({ issuer: recipient.cert.issuer, serialNumber: recipient.cert.serialNumber }),
     keyEncryptionAlgorithm: oaep ? oaepAlgorithm() : new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.1', algorithmParams: new asn1js.Null() }),
-    encryptedKey: new asn1js.OctetString({ valueHex: ab(encryptedKey) }),
+    encryptedKey: new asn1js.OctetString({ valueHex: encryptedKey }),
   });
   return new pkijs.EnvelopedData({
     // RFC 5652 6.1: no originatorInfo, no unprotectedAttrs, only version 0 KTRIs → version 0
@@ -64,8 +64,9 @@ function rsaEnveloped(recipient: RecipientCert, content: Buffer, oaep: boolean):
     recipientInfos: [new pkijs.RecipientInfo({ variant: 1, value: ktri })],
     encryptedContentInfo: new pkijs.EncryptedContentInfo({
       contentType: OID_DATA,
-      contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID_AES256_CBC, algorithmParams: new asn1js.OctetString({ valueHex: ab(iv) }) }),
-      encryptedContent: new asn1js.OctetString({ valueHex: ab(encrypted) }),
+      contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID_AES256_CBC, algorithmParams: new asn1js.OctetString({ valueHex: iv }) }),
+      // a view, not a copy: asn1js keeps the buffer it is given until toBER
+      encryptedContent: new asn1js.OctetString({ valueHex: encrypted }),
       disableSplit: true,
     }),
   });

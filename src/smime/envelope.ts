@@ -14,7 +14,7 @@ import { buildEnvelopedData, type KeyTransport } from './cms.js';
 import { fieldBytes, innerEntity, splitMessage, subjectFields, TRANSPORT_HEADERS } from './entity.js';
 import { readRecipientCert } from './recipient-cert.js';
 import { signEntity, type SmimeSigner } from './sign.js';
-import { encodeSubject, wrapBase64 } from './text.js';
+import { encodeSubject, prefixedBase64Lines } from './text.js';
 
 /** Largest original message encrypted when the caller sets no limit: the whole message is held in memory several times over. */
 export const DEFAULT_SMIME_MAX_BYTES = 50 * 1024 * 1024;
@@ -61,5 +61,5 @@ export async function envelopeSmime(original: Buffer, recipientCertPem: string, 
         '\r\n',
     ),
   );
-  return { message: Buffer.concat([...head, Buffer.from(wrapBase64(der), 'ascii')]), keyTransport };
+  return { message: prefixedBase64Lines(Buffer.concat(head), der), keyTransport };
 }

@@ -9,6 +9,24 @@ export function wrapBase64(bytes: Buffer): string {
 }
 
 /**
+ * `prefix` followed by base64 of `bytes` in 76-character CRLF lines, written
+ * into one buffer (no intermediate string of the whole: the DER of a large
+ * message is tens of MB).
+ */
+export function prefixedBase64Lines(prefix: Buffer, bytes: Buffer): Buffer {
+  const fullLines = Math.floor(bytes.length / 57);
+  const rest = bytes.length % 57;
+  const size = prefix.length + fullLines * 78 + (rest > 0 ? Math.ceil(rest / 3) * 4 + 2 : 0);
+  const out = Buffer.allocUnsafe(size);
+  let o = prefix.copy(out, 0);
+  for (let i = 0; i < bytes.length; i += 57) {
+    o += out.write(bytes.subarray(i, i + 57).toString('base64'), o, 'ascii');
+    o += out.write('\r\n', o, 'ascii');
+  }
+  return out;
+}
+
+/**
  * A Subject value that is safe in a header: control characters (CR, LF
  * included) become spaces; printable ASCII stays as is (folded by nobody —
  * keep neutral subjects short); anything else becomes RFC 2047 B-encoded
