@@ -80,6 +80,20 @@ export function fieldBytes(f: HeaderField): Buffer {
   return Buffer.from(`${f.raw}\r\n`, 'latin1');
 }
 
+/**
+ * The header fields that stay outside, CRLF-ended: the transport fields as
+ * written, a MIME-Version when there was none, and the Subject — `subject`
+ * (already encoded) when given, else the original one(s).
+ */
+export function outerFields(split: SplitMessage, subject?: string): Buffer[] {
+  const out: Buffer[] = [];
+  for (const h of split.headers) if (TRANSPORT_HEADERS.has(h.name)) out.push(fieldBytes(h));
+  if (!split.headers.some((h) => h.name === 'mime-version')) out.push(Buffer.from('MIME-Version: 1.0\r\n'));
+  if (subject !== undefined) out.push(Buffer.from(`Subject: ${subject}\r\n`));
+  else out.push(...subjectFields(split));
+  return out;
+}
+
 /** The Subject field(s) as written, CRLF-ended. */
 export function subjectFields(split: SplitMessage): Buffer[] {
   return split.headers.filter((h) => h.name === 'subject').map(fieldBytes);

@@ -11,13 +11,21 @@
  */
 import { SealgateError } from '../errors.js';
 import { buildEnvelopedData, type KeyTransport } from './cms.js';
-import { fieldBytes, innerEntity, splitMessage, subjectFields, TRANSPORT_HEADERS } from './entity.js';
+import { innerEntity, outerFields, splitMessage, subjectFields } from './entity.js';
 import { readRecipientCert } from './recipient-cert.js';
 import { signEntity, type SmimeSigner } from './sign.js';
 import { encodeSubject, prefixedBase64Lines } from './text.js';
 
 /** Largest original message encrypted when the caller sets no limit: the whole message is held in memory several times over. */
 export const DEFAULT_SMIME_MAX_BYTES = 50 * 1024 * 1024;
+
+/** Refuses an original over the limit (SG_MESSAGE_TOO_BIG; size and limit only, never content). */
+export function checkSize(original: Buffer, maxBytes: number | undefined): void {
+  const max = maxBytes ?? DEFAULT_SMIME_MAX_BYTES;
+  if (original.length > max) {
+    throw new SealgateError('SG_MESSAGE_TOO_BIG', { message: 'message too large for S/MIME', detail: { size: original.length, limit: max } });
+  }
+}
 
 export interface SmimeEnvelopeOptions {
   /** Replaces the Subject outside the envelope; the real one stays inside. Absent: the original Subject is kept outside too. */
@@ -37,21 +45,14 @@ export interface SmimeEnvelope {
 }
 
 export async function envelopeSmime(original: Buffer, recipientCertPem: string, opts: SmimeEnvelopeOptions = {}): Promise<SmimeEnvelope> {
-  const max = opts.maxBytes ?? DEFAULT_SMIME_MAX_BYTES;
-  if (original.length > max) {
-    throw new SealgateError('SG_MESSAGE_TOO_BIG', { message: 'message too large for S/MIME encryption', detail: { size: original.length, limit: max } });
-  }
+  checkSize(original, opts.maxBytes);
   const recipient = readRecipientCert(recipientCertPem);
   const split = splitMessage(original);
   const entity = innerEntity(split);
   const content = opts.sign ? await signEntity(entity, opts.sign, subjectFields(split)) : entity;
   const { der, keyTransport } = await buildEnvelopedData(recipient, content, { rsaOaep: opts.rsaOaep === true });
 
-  const head: Buffer[] = [];
-  for (const h of split.headers) if (TRANSPORT_HEADERS.has(h.name)) head.push(fieldBytes(h));
-  if (!split.headers.some((h) => h.name === 'mime-version')) head.push(Buffer.from('MIME-Version: 1.0\r\n'));
-  if (opts.outerSubject !== undefined) head.push(Buffer.from(`Subject: ${encodeSubject(opts.outerSubject)}\r\n`));
-  else head.push(...subjectFields(split));
+  const head = outerFields(split, opts.outerSubject === undefined ? undefined : encodeSubject(opts.outerSubject));
   head.push(
     Buffer.from(
       'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n' +

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SealgateError } from '../../src/errors.js';
 import { envelopeSmime } from '../../src/smime/envelope.js';
 import type { SmimeSigner } from '../../src/smime/sign.js';
+import { signSmimeMessage } from '../../src/smime/signed-message.js';
 import { haveTool, requireTool } from '../helpers/peers.js';
 import { makeCertFixtures, type CertFixtureName, type CertFixtures } from '../keys/fixtures.js';
 
@@ -84,6 +85,20 @@ describe('S/MIME organisation signing (sign, then encrypt)', () => {
     const printed = execFileSync('openssl', ['cms', '-cmsout', '-print', '-noout', '-in', write(inner)]).toString('utf8');
     expect(printed).toMatch(/algorithm: sha256 /);
     expect(printed).toMatch(org === 'rsa' ? /algorithm: sha256WithRSAEncryption/ : /algorithm: ecdsa-with-SHA256/);
+  });
+
+  it('signed only (no encryption): transport headers and Subject outside, openssl smime -verify accepts the whole message', async (ctx) => {
+    requireTool(ctx, 'openssl');
+    const signed = await signSmimeMessage(await original(), signer('rsa'));
+    const outer = await simpleParser(signed);
+    expect(outer.subject).toBe(SUBJECT);
+    expect(outer.from?.value[0]?.address).toBe('lab@hospital.example');
+    expect(signed.toString('latin1')).toMatch(/^Content-Type: multipart\/signed; protocol="application\/pkcs7-signature"; micalg=sha-256;$/m);
+    const v = verify(write(signed));
+    expect(v.ok).toBe(true);
+    const p = await simpleParser(v.out);
+    expect(p.html).toBe('<p>Results attached.</p>');
+    expect(Buffer.compare(p.attachments[0]?.content ?? Buffer.alloc(0), ATTACHMENT)).toBe(0);
   });
 
   it('a changed byte in the signed part fails verification', async (ctx) => {
