@@ -101,6 +101,16 @@ describe('S/MIME organisation signing (sign, then encrypt)', () => {
     expect(Buffer.compare(p.attachments[0]?.content ?? Buffer.alloc(0), ATTACHMENT)).toBe(0);
   });
 
+  it('an organisation certificate under an intermediate verifies against the root only when chainPem carries the intermediate', async (ctx) => {
+    requireTool(ctx, 'openssl');
+    const dir = fx?.dir ?? '';
+    const org = signer('viaIntermediate');
+    const withChain = await signSmimeMessage(await original(), { ...org, chainPem: readFileSync(join(dir, 'inter.pem'), 'utf8') });
+    expect(verify(write(withChain)).ok).toBe(true);
+    const without = await signSmimeMessage(await original(), org);
+    expect(verify(write(without)).ok).toBe(false);
+  });
+
   it('a changed byte in the signed part fails verification', async (ctx) => {
     requireTool(ctx, 'openssl');
     const out = await envelopeSmime(await original(), fx?.pem('rsa') ?? '', { sign: signer('rsa') });
