@@ -14,7 +14,7 @@ import { buildEnvelopedData, type KeyTransport } from './cms.js';
 import { innerEntity, outerFields, splitMessage, subjectFields } from './entity.js';
 import { readRecipientCert } from './recipient-cert.js';
 import { signEntity, type SmimeSigner } from './sign.js';
-import { encodeSubject, prefixedBase64Lines } from './text.js';
+import { prefixedBase64Lines } from './text.js';
 
 /** Largest original message encrypted when the caller sets no limit: the whole message is held in memory several times over. */
 export const DEFAULT_SMIME_MAX_BYTES = 50 * 1024 * 1024;
@@ -52,7 +52,7 @@ export async function envelopeSmime(original: Buffer, recipientCertPem: string, 
   const content = opts.sign ? await signEntity(entity, opts.sign, subjectFields(split)) : entity;
   const { der, keyTransport } = await buildEnvelopedData(recipient, content, { rsaOaep: opts.rsaOaep === true });
 
-  const head = outerFields(split, opts.outerSubject === undefined ? undefined : encodeSubject(opts.outerSubject));
+  const head = outerFields(split, opts.outerSubject);
   head.push(
     Buffer.from(
       'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n' +

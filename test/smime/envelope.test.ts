@@ -91,9 +91,12 @@ async function expectOriginal(inner: Buffer): Promise<void> {
   expect(p.attachments).toHaveLength(1);
   expect(p.attachments[0]?.filename).toBe('scan.bin');
   expect(Buffer.compare(p.attachments[0]?.content ?? Buffer.alloc(0), ATTACHMENT)).toBe(0);
-  // transport headers stay outside
-  expect(p.headers.has('from')).toBe(false);
+  // protected headers inside (as the OpenPGP transform does), nothing else
+  expect(p.from?.value[0]?.address).toBe('alice@hospital.example');
+  expect(p.messageId).toBe('<orig-1@hospital.example>');
+  expect(p.headers.has('reply-to')).toBe(false);
   expect(p.headers.has('x-internal-note')).toBe(false);
+  expect(String(p.headers.get('content-type') && (p.headers.get('content-type') as { params?: Record<string, string> }).params?.['protected-headers'])).toBe('v1');
 }
 
 function expectFormat(message: Buffer): void {
@@ -212,7 +215,7 @@ describe('S/MIME enveloping with real OpenSSL', () => {
     const msg = Buffer.from('From: a@hospital.example\nTo: b@clinic.example\nSubject: plain\n  folded\n\nline one\nline two\n');
     const out = await envelopeSmime(msg, fx?.pem('rsa') ?? '', { outerSubject: 'Secure message' });
     const inner = decrypt('cms', file(out.message), 'rsa').toString('latin1');
-    expect(inner).toBe('Content-Type: text/plain; charset=us-ascii\r\nSubject: plain\r\n  folded\r\n\r\nline one\r\nline two\r\n');
+    expect(inner).toBe('Content-Type: text/plain; charset=us-ascii; protected-headers="v1"\r\nFrom: a@hospital.example\r\nTo: b@clinic.example\r\nSubject: plain\r\n  folded\r\n\r\nline one\r\nline two\r\n');
   });
 
   it('refuses a message over the limit and a certificate it cannot use, with typed errors that carry no content', async (ctx) => {
