@@ -1,0 +1,51 @@
+/** Text encodings the S/MIME message needs: wrapped base64 and an RFC 2047 Subject. */
+
+/** Base64 in lines of 76 characters, each ended by CRLF. */
+export function wrapBase64(bytes: Buffer): string {
+  const b64 = bytes.toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+  return lines.map((l) => `${l}\r\n`).join('');
+}
+
+/**
+ * `prefix` followed by base64 of `bytes` in 76-character CRLF lines, written
+ * into one buffer (no intermediate string of the whole: the DER of a large
+ * message is tens of MB).
+ */
+export function prefixedBase64Lines(prefix: Buffer, bytes: Buffer): Buffer {
+  const fullLines = Math.floor(bytes.length / 57);
+  const rest = bytes.length % 57;
+  const size = prefix.length + fullLines * 78 + (rest > 0 ? Math.ceil(rest / 3) * 4 + 2 : 0);
+  const out = Buffer.allocUnsafe(size);
+  let o = prefix.copy(out, 0);
+  for (let i = 0; i < bytes.length; i += 57) {
+    o += out.write(bytes.subarray(i, i + 57).toString('base64'), o, 'ascii');
+    o += out.write('\r\n', o, 'ascii');
+  }
+  return out;
+}
+
+/**
+ * A Subject value that is safe in a header: control characters (CR, LF
+ * included) become spaces; printable ASCII stays as is (folded by nobody —
+ * keep neutral subjects short); anything else becomes RFC 2047 B-encoded
+ * words of at most 75 characters, never splitting a character, folded.
+ */
+export function encodeSubject(subject: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = subject.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  if (/^[\u0020-\u007e]*$/.test(clean) && clean.length <= 900) return clean;
+  const words: string[] = [];
+  let chunk = '';
+  for (const ch of clean) {
+    // 45 bytes of UTF-8 → 60 base64 characters + 12 for =?UTF-8?B?...?= = 72
+    if (Buffer.byteLength(chunk + ch, 'utf8') > 45) {
+      words.push(chunk);
+      chunk = '';
+    }
+    chunk += ch;
+  }
+  if (chunk !== '') words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join('\r\n ');
+}
