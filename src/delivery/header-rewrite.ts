@@ -52,7 +52,7 @@ export function stripTagFromSubject(rawValue: string): string {
 export function rewriteHeaderBlock(header: string, rw: MessageRewrite): string {
   let out = header;
   if (rw.stripSubjectTag) {
-    out = out.replace(/^(Subject:)((?:[^\r\n]*)(?:\r\n[ \t][^\r\n]*)*)\r\n/im, (_m, name: string, value: string) => `${foldLines(`${name}${stripTagFromSubject(value)}`, 76, true).replace(/\r?\n/g, '\r\n').replace(/(\r\n)?$/, '')}\r\n`);
+    out = out.replace(/^(Subject:)((?:[^\r\n]*)(?:\r\n[ \t][^\r\n]*)*)\r\n/im, (_m, name: string, value: string) => `${foldLines(`${name}${stripTagFromSubject(value)}`, 76).replace(/\r?\n/g, '\r\n').replace(/(\r\n)?$/, '')}\r\n`);
   }
   const added = Object.entries(rw.addHeaders).map(([k, v]) => `${k}: ${v.replace(/[\r\n]+/g, ' ')}\r\n`).join('');
   return added + out;

@@ -98,7 +98,7 @@ async function readSigningKey(armored: string): Promise<openpgp.PrivateKey> {
 export function subjectField(text: string): string {
   const clean = text.replace(/[\r\n]+/g, ' ').trim();
   const value = /^[\x20-\x7e]*$/.test(clean) ? clean : encodeWords(clean, 'Q', 52);
-  return `${foldLines(`Subject: ${value}`, 76, true).replace(/\r?\n/g, '\r\n').replace(/(\r\n)?$/, '')}\r\n`;
+  return `${foldLines(`Subject: ${value}`, 76).replace(/\r?\n/g, '\r\n').replace(/(\r\n)?$/, '')}\r\n`;
 }
 
 /** Pure: a Content-Type field with protected-headers="v1" added (or set) on it. */

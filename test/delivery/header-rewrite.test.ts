@@ -41,6 +41,17 @@ describe('rewriteHeaderBlock', () => {
   it('leaves the subject alone when not asked', () => {
     expect(rewriteHeaderBlock(header, { stripSubjectTag: false, addHeaders: {} })).toBe(header);
   });
+  it('folds a long re-encoded subject with white space at the start of each continuation line', async () => {
+    // the encoded words were once folded with the space left at the end of the line: the next line
+    // started with "=?UTF-8?", which ends the Subject field (mailparser read "Vertrauliche Nachricht")
+    const subject = 'Vertrauliche Nachricht über Ihre Ergebnisse — bitte im Portal öffnen und lesen, danke schön';
+    const encoded = `=?UTF-8?B?${Buffer.from(`[secure] ${subject}`, 'utf8').toString('base64')}?=`;
+    const out = rewriteHeaderBlock(`From: a@example.com\r\nSubject: ${encoded}\r\nTo: b@example.net\r\n`, { stripSubjectTag: true, addHeaders: {} });
+    const lines = out.split('\r\n').filter((l) => l !== '');
+    for (const line of lines) expect(line, line).toMatch(/^(?:[ \t]|[A-Za-z-]+:)/);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(78);
+    expect((await simpleParser(`${out}\r\nbody\r\n`)).subject).toBe(subject);
+  });
 });
 
 describe('rewriteMessage', () => {

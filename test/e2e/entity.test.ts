@@ -102,4 +102,12 @@ describe('the entity header and the outer header', () => {
   it('a neutral Subject cannot inject a header', () => {
     expect(subjectField('Hello\r\nBcc: x@example.net')).toBe('Subject: Hello Bcc: x@example.net\r\n');
   });
+  it('folds a long non-ASCII subject with white space at the start of each continuation line', () => {
+    const subject = 'Vertrauliche Nachricht über Ihre Ergebnisse — bitte im Portal öffnen und lesen, danke schön';
+    const field = subjectField(subject);
+    const lines = field.split('\r\n').filter((l) => l !== '');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines.slice(1)) expect(line, line).toMatch(/^[ \t]/);
+    expect(decodeEncodedWords(field.replace(/^Subject: /, '').replace(/\r\n[ \t]/g, ' ').trim())).toBe(subject);
+  });
 });
