@@ -8,7 +8,7 @@
  * Ties go to the first span of `as`, then the first of `bs`, in the order
  * the lists are given (what comparing every pair in order would choose).
  */
-import { lowerBound, type Span } from './detect/spans.js';
+import { lowerBound, startsAndFurthestEnds, type Span } from './detect/spans.js';
 
 export interface Pair<A, B> {
   readonly from: A;
@@ -35,15 +35,9 @@ interface Ordered<B> {
 function ordered<B extends Span>(bs: readonly B[]): Ordered<B> {
   const order = bs.map((_, i) => i).sort((x, y) => (bs[x]?.index ?? 0) - (bs[y]?.index ?? 0) || x - y);
   const spans = order.map((i) => bs[i] as B);
-  const furthestEnd: number[] = [];
-  let far = -Infinity;
-  let longest = 0;
-  for (const b of spans) {
-    far = Math.max(far, b.index + b.length);
-    furthestEnd.push(far);
-    longest = Math.max(longest, b.length);
-  }
-  return { spans, order, starts: spans.map((b) => b.index), furthestEnd, longest };
+  const { starts, furthestEnds } = startsAndFurthestEnds(spans);
+  const longest = spans.reduce((n, b) => Math.max(n, b.length), 0);
+  return { spans, order, starts, furthestEnd: furthestEnds, longest };
 }
 
 /**

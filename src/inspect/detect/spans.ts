@@ -57,18 +57,29 @@ export function firstStartingFrom(sorted: readonly Span[], index: number): numbe
  * length` for some t): sorted by start, with the furthest end among the spans
  * starting before each position.
  */
+/**
+ * Of spans sorted by where they start: the starts, and for each prefix the
+ * furthest end (so a binary search on the starts tells whether any span
+ * starting before a point reaches past another).
+ */
+export function startsAndFurthestEnds(sorted: readonly Span[]): { starts: number[]; furthestEnds: number[] } {
+  const starts: number[] = [];
+  const furthestEnds: number[] = [];
+  let furthest = -Infinity;
+  for (const t of sorted) {
+    furthest = Math.max(furthest, t.index + t.length);
+    starts.push(t.index);
+    furthestEnds.push(furthest);
+  }
+  return { starts, furthestEnds };
+}
+
 export class OverlapIndex {
-  private readonly starts: number[] = [];
-  private readonly furthestEnds: number[] = [];
+  private readonly starts: number[];
+  private readonly furthestEnds: number[];
 
   constructor(spans: readonly Span[]) {
-    const sorted = [...spans].sort((a, b) => a.index - b.index);
-    let furthest = -Infinity;
-    for (const t of sorted) {
-      furthest = Math.max(furthest, t.index + t.length);
-      this.starts.push(t.index);
-      this.furthestEnds.push(furthest);
-    }
+    ({ starts: this.starts, furthestEnds: this.furthestEnds } = startsAndFurthestEnds([...spans].sort((a, b) => a.index - b.index)));
   }
 
   /** Some span starts before this one ends and ends after it starts. */
