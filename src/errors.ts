@@ -192,6 +192,10 @@ export const ERROR_CODES = {
   // recipient key directory
   SG_KEY_FILE_INVALID: { message: 'no readable key or certificate in the file', temporary: false },
   SG_RECIPIENT_KEY_NOT_FOUND: { message: 'no such key in the key directory', temporary: false },
+
+  // organisation keys
+  SG_ORG_KEY_NOT_FOUND: { message: 'no organisation key of this kind', temporary: false },
+  SG_ORG_KEY_CORRUPT: { message: 'stored organisation key does not decrypt', temporary: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -130,6 +130,13 @@ export type AuditEventDataMap = {
   'keys:stored': { fingerprint: string; kind: string; address: string; source: string; verdict: string; replaced?: string[]; operator?: string };
   /** An operator removed a key (`sealgate keys remove`); `count` rows, one per address. */
   'keys:removed': { fingerprint: string; operator: string; count: number };
+  /**
+   * An organisation OpenPGP key was generated (`sealgate keys org init`);
+   * `replaced` is the fingerprint of the key it replaced (--force). Never key material.
+   */
+  'keys:org_created': { fingerprint: string; kind: string; operator: string; replaced?: string };
+  /** An organisation S/MIME certificate and its key were imported (`sealgate keys org import`); fingerprints only. */
+  'keys:org_imported': { fingerprint: string; kind: string; operator: string; replaced?: string };
 };
 
 export type AuditEventType = keyof AuditEventDataMap;
@@ -213,6 +220,8 @@ export const AUDIT_EVENT_FIELDS = {
   'portal:shredded': { depositId: 'string', queueId: 'string', reason: 'string' },
   'keys:stored': { fingerprint: 'string', kind: 'string', address: 'string', source: 'string', verdict: 'string', replaced: 'string[]?', operator: 'string?' },
   'keys:removed': { fingerprint: 'string', operator: 'string', count: 'integer' },
+  'keys:org_created': { fingerprint: 'string', kind: 'string', operator: 'string', replaced: 'string?' },
+  'keys:org_imported': { fingerprint: 'string', kind: 'string', operator: 'string', replaced: 'string?' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 
 /** Every event type, at run time. */

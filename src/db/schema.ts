@@ -252,6 +252,21 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (address, source)
   );
   `,
+  // 15: organisation keys (E2E issue): the gateway's own OpenPGP key and S/MIME certificate, the private key sealed under the master key
+  `
+  CREATE TABLE org_keys (
+    kind              TEXT PRIMARY KEY,       -- pgp | smime: one organisation key of each kind
+    fingerprint       TEXT NOT NULL,          -- lower-case hex: OpenPGP fingerprint, or SHA-256 of the certificate DER
+    algorithm         TEXT NOT NULL,          -- e.g. eddsaLegacy/ed25519Legacy + ecdh/curve25519Legacy, RSA 3072
+    created_at        INTEGER NOT NULL,       -- ms since epoch: key creation / certificate notBefore
+    expires_at        INTEGER,                -- ms since epoch; NULL: never
+    details           TEXT NOT NULL,          -- JSON: user IDs / subject, issuer, serial; never secret material
+    public_material   TEXT NOT NULL,          -- armored OpenPGP public key, or PEM certificate followed by its chain
+    secret_ciphertext BLOB NOT NULL,          -- the private key, AES-256-GCM under the master key (iv | tag | ciphertext)
+    key_id            TEXT NOT NULL,          -- master key that sealed it
+    stored_at         INTEGER NOT NULL        -- ms since epoch
+  );
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

@@ -21,6 +21,7 @@ import { loadTrustedCas } from '../../delivery/engine.js';
 import { loadTrustRoots } from '../../keys/trust-roots.js';
 import { KEY_REASONS, type KeyRecord, type Verdict } from '../../keys/types.js';
 import { CliExit, EXIT_FAILURE, loadForCommand, operatorName } from '../context.js';
+import { registerOrgKeys } from './keys-org.js';
 
 function verdictText(v: Verdict): string {
   return v.valid ? 'valid' : `invalid: ${v.reason} (${KEY_REASONS[v.reason] ?? 'unknown reason'})`;
@@ -239,4 +240,6 @@ export function registerKeys(program: Command): void {
         await db.close();
       }
     });
+
+  registerOrgKeys(keys);
 }
