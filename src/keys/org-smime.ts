@@ -9,6 +9,7 @@
  */
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import * as pkijs from 'pkijs';
+import { pemCertificatesDer } from '../crypto/pem.js';
 import { pkijsEngine } from '../crypto/x509-oids.js';
 import { SealgateError } from '../errors.js';
 import { readRecipientCert } from '../smime/recipient-cert.js';
@@ -94,7 +95,7 @@ export async function readPkcs12(bytes: Buffer, password: string): Promise<{ cer
 
 /** Certificates and keys from PEM text (certificate file, key file, optional chain file). */
 export function readPemPair(certText: string, keyText: string): { certs: Buffer[]; keys: KeyObject[] } {
-  const certs = (certText.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((b) => Buffer.from(b.replace(/-----[A-Z ]+-----|\s+/g, ''), 'base64'));
+  const certs = pemCertificatesDer(certText);
   let key: KeyObject;
   try {
     key = createPrivateKey(keyText);

@@ -6,10 +6,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type * as pkijs from 'pkijs';
+import { pemCertificateBlocks } from '../crypto/pem.js';
 import { SealgateError } from '../errors.js';
 import { readCertificates } from './smime.js';
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /** Debian/Ubuntu, RHEL/Fedora, Alpine/macOS-style bundles. */
 export const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'] as const;
@@ -23,7 +22,7 @@ export interface TrustRoots {
 /** The system store's certificates one by one: one that does not parse is left out, not fatal. */
 function readEachCertificate(text: string): pkijs.Certificate[] {
   const out: pkijs.Certificate[] = [];
-  for (const block of text.match(PEM_CERTIFICATE) ?? []) {
+  for (const block of pemCertificateBlocks(text)) {
     try {
       out.push(...readCertificates({ text: block }).map((c) => c.cert));
     } catch {

@@ -41,7 +41,7 @@ export function subjectFields(split: SplitMessage): Buffer[] {
 export function outerFields(split: SplitMessage, outerSubject?: string): Buffer[] {
   const out: Buffer[] = [];
   for (const f of split.fields) if (OUTER_HEADERS.some((n) => isNamed(f, n))) out.push(Buffer.from(f.raw, 'latin1'));
-  // not pgp-mime's subjectField: its folded lines for a long non-ASCII subject start without whitespace (found here; reported)
+  // encodeSubject: B-encoded words, every control character a space (pgp-mime's subjectField does the same job with Q words)
   if (outerSubject !== undefined) out.push(Buffer.from(`Subject: ${encodeSubject(outerSubject)}\r\n`, 'latin1'));
   else out.push(...subjectFields(split));
   out.push(Buffer.from('MIME-Version: 1.0\r\n'));

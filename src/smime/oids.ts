@@ -8,7 +8,6 @@ export const OID_AES256_CBC = '2.16.840.1.101.3.4.1.42';
 export const OID_RSAES_OAEP = '1.2.840.113549.1.1.7';
 export const OID_MGF1 = '1.2.840.113549.1.1.8';
 export const OID_SHA256 = '2.16.840.1.101.3.4.2.1';
-export const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 export const OID_ATTR_CONTENT_TYPE = '1.2.840.113549.1.9.3';
 export const OID_ATTR_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
 export const OID_ATTR_SIGNING_TIME = '1.2.840.113549.1.9.5';

@@ -8,9 +8,10 @@
 import { createHash, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { pkijsEngine } from '../crypto/x509-oids.js';
+import { pemCertificatesDer } from '../crypto/pem.js';
+import { OID_SIGNED_DATA, pkijsEngine } from '../crypto/x509-oids.js';
 import { SealgateError } from '../errors.js';
-import { OID_ATTR_CONTENT_TYPE, OID_ATTR_MESSAGE_DIGEST, OID_ATTR_SIGNING_TIME, OID_DATA, OID_SIGNED_DATA } from './oids.js';
+import { OID_ATTR_CONTENT_TYPE, OID_ATTR_MESSAGE_DIGEST, OID_ATTR_SIGNING_TIME, OID_DATA } from './oids.js';
 import { readRecipientCert } from './recipient-cert.js';
 import { wrapBase64 } from './text.js';
 
@@ -52,8 +53,7 @@ async function importKey(keyPem: string, kind: 'rsa' | 'ec-p256'): Promise<Signi
 
 function chainCerts(chainPem: string | undefined): pkijs.Certificate[] {
   if (!chainPem) return [];
-  const blocks = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.map((b) => pkijs.Certificate.fromBER(Buffer.from(b.replace(/-----[A-Z ]+-----|\s+/g, ''), 'base64')));
+  return pemCertificatesDer(chainPem).map((der) => pkijs.Certificate.fromBER(der));
 }
 
 /** DER SET OF order: attributes sorted by their encodings (OpenSSL re-encodes the set when it verifies). */

@@ -2,10 +2,7 @@
 
 /** Base64 in lines of 76 characters, each ended by CRLF. */
 export function wrapBase64(bytes: Buffer): string {
-  const b64 = bytes.toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
-  return lines.map((l) => `${l}\r\n`).join('');
+  return prefixedBase64Lines(Buffer.alloc(0), bytes).toString('ascii');
 }
 
 /**

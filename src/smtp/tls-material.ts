@@ -6,6 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { pemCertificateBlocks } from '../crypto/pem.js';
 import { SealgateError } from '../errors.js';
 import type { Config, ListenerConfig } from '../config/schema.js';
 import type { ClientCertFacts, ConnectorRule } from './connector-policy.js';
@@ -33,7 +34,7 @@ function readPem(path: string, what: string, keyPath: string): Buffer {
 /** PEM file → list of certificates (a file may hold several). */
 export function readCertificates(path: string, keyPath: string): X509Certificate[] {
   const text = readPem(path, 'CA file', keyPath).toString('utf8');
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const blocks = pemCertificateBlocks(text);
   if (blocks.length === 0) throw new SealgateError('SG_CONFIG_INVALID', { message: `${keyPath}: ${path} holds no PEM certificate` });
   return blocks.map((b) => new X509Certificate(b));
 }
