@@ -98,8 +98,8 @@ const TERM_LIST = [...CONDITIONS, ...MEDICATIONS, ...LABS, ...CARE, ...CARE_INTL
 
 export const HEALTH_TERMS = termRegex(TERM_LIST);
 
-/** The same terms, as the words pass follows them. */
-const TRIE = buildTermTrie(TERM_LIST);
+/** The same terms, as the words pass follows them (and the name test, src/inspect/detect/names.ts, to see where one may begin). */
+export const HEALTH_TERM_TRIE = buildTermTrie(TERM_LIST);
 
 export type { HealthTermSpan };
 
@@ -116,7 +116,7 @@ function findSpans(text: string): HealthTermSpan[] {
   const morphology: HealthTermSpan[] = [];
   const labels: HealthTermSpan[] = [];
   const units = codeUnits(text);
-  wordTerms(text, units, TRIE, dictionary, morphology);
+  wordTerms(text, units, HEALTH_TERM_TRIE, dictionary, morphology);
   labelTerms(text, units, labels);
   return inTextOrder(dictionary, morphology, labels);
 }

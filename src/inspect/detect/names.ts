@@ -5,8 +5,8 @@
  * it is not a health term ("Name: Lipid Panel"). Shared by the labelled name
  * detector and the prose mentions. Pure.
  */
-import { HEALTH_TERMS } from './health-terms.js';
-import { NO_NODE, ROOT, buildTermTrie, childOf, endsTerm } from './health-terms-trie.js';
+import { HEALTH_TERM_TRIE, HEALTH_TERMS } from './health-terms.js';
+import { NO_NODE, ROOT, childOf, endsTerm } from './health-terms-trie.js';
 
 const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   // medical specialties and services in organisation names
@@ -41,18 +41,8 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
 
 const HEALTH_TERM = new RegExp(HEALTH_TERMS.source, 'iu');
 
-/**
- * The terms of a HEALTH_TERMS source read back: the alternatives inside
- * its look-arounds, a space written `\s+`, the other characters escaped
- * with a backslash.
- */
-export function termsOfSource(source: string): string[] {
-  const body = source.slice(source.indexOf('(?:') + 3, source.lastIndexOf(')(?!'));
-  return body.split('|').map((t) => t.replace(/\\s\+/g, ' ').replace(/\\(.)/g, '$1'));
-}
-
-/** The health terms as a trie (case-folded ASCII edges, a space edge for `\s+`): where a term can begin. */
-const TERM_TRIE = buildTermTrie(termsOfSource(HEALTH_TERMS.source));
+/** The health terms' trie (case-folded ASCII edges, a space edge for `\s+`): where a term can begin. */
+const TERM_TRIE = HEALTH_TERM_TRIE;
 
 /** ASCII white space as `\s` matches it (tab to carriage return, space). */
 function asciiSpace(c: number): boolean {
