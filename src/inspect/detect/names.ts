@@ -5,6 +5,7 @@
  * it is not a health term ("Name: Lipid Panel"). Shared by the labelled name
  * detector and the prose mentions. Pure.
  */
+import { isSpaceCode } from './char-codes.js';
 import { HEALTH_TERM_TRIE, HEALTH_TERMS } from './health-terms.js';
 import { NO_NODE, ROOT, childOf, endsTerm } from './health-terms-trie.js';
 
@@ -75,11 +76,6 @@ function mayHoldHealthTerm(name: string): boolean {
 
 function isAsciiWord(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
-}
-
-/** The whitespace `\s` matches (where a name's words end). */
-function space(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 const INITIAL = /^\p{Lu}\.$/u;
@@ -159,9 +155,9 @@ function isUpperAscii(c: number): boolean {
 export function personLike(name: string): boolean {
   // the words first: they are cheap to look up, and an organisation's name fails there
   for (let i = 0; i < name.length; ) {
-    while (i < name.length && space(name.charCodeAt(i))) i++;
+    while (i < name.length && isSpaceCode(name.charCodeAt(i))) i++;
     const start = i;
-    while (i < name.length && !space(name.charCodeAt(i))) i++;
+    while (i < name.length && !isSpaceCode(name.charCodeAt(i))) i++;
     if (i > start && notPersonWordAt(name, start, i)) return false;
   }
   return !(mayHoldHealthTerm(name) && HEALTH_TERM.test(name));
