@@ -5,8 +5,8 @@
  * changed while the server runs; requests are counted per host.
  */
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { issueCertificate, type Pem } from '../../src/tls/x509.js';
+import { listenOn } from './listen.js';
 
 export interface StsAnswer {
   readonly status?: number;
@@ -45,20 +45,6 @@ export async function startStsServer(options: { ip: string; port?: number; ca: P
     if (answer.location) headers.location = answer.location;
     res.writeHead(answer.status ?? 200, headers).end(answer.body ?? '');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.ip, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    ip: options.ip,
-    port,
-    answers,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { port, close } = await listenOn(server, options.ip, options.port);
+  return { ip: options.ip, port, answers, requests, close };
 }

@@ -5,8 +5,8 @@
  * test the lookup's time limit. Requests are counted per host.
  */
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { issueCertificate, type Pem } from '../../src/tls/x509.js';
+import { listenOn } from '../helpers/listen.js';
 
 export interface WkdServerAnswer {
   readonly status?: number;
@@ -39,18 +39,6 @@ export async function startWkdServer(options: { ip: string; port?: number; ca: P
     if (answer.hang) return;
     res.writeHead(answer.status ?? 200, { 'content-type': 'application/octet-stream', ...(answer.location ? { location: answer.location } : {}) }).end(answer.body ?? Buffer.alloc(0));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.ip, () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    answers,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { port, close } = await listenOn(server, options.ip, options.port);
+  return { port, answers, requests, close };
 }
