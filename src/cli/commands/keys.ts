@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { openDatabase } from '../../daemon.js';
 import { SealgateError } from '../../errors.js';
 import { currentVerdict, planImport, readKeyFile, recordFor, SKIP_TEXT } from '../../keys/import.js';
@@ -13,11 +12,8 @@ import { normalizeAddress } from '../../keys/address.js';
 import { normalizeFingerprint } from '../../keys/fingerprint.js';
 import { SqlKeyDirectory } from '../../keys/store.js';
 import { lookupKeys } from '../../keys/lookup.js';
-import { SqlLookupCache } from '../../keys/lookup-cache.js';
+import { discoveryDeps } from '../../keys/discovery.js';
 import { lookupJson, lookupText } from '../../keys/lookup-report.js';
-import { httpsWkdTransport } from '../../keys/wkd-fetch.js';
-import { createResolver } from '../../delivery/dns.js';
-import { loadTrustedCas } from '../../delivery/engine.js';
 import { loadTrustRoots } from '../../keys/trust-roots.js';
 import { KEY_REASONS, type KeyRecord, type Verdict } from '../../keys/types.js';
 import { CliExit, EXIT_FAILURE, loadForCommand, operatorName } from '../context.js';
@@ -204,20 +200,9 @@ export function registerKeys(program: Command): void {
     .action(async (email: string, opts: { fresh?: boolean; json?: boolean }, cmd: Command) => {
       const { config } = loadForCommand(cmd);
       const address = normalizeAddress(email);
-      const d = config.keys.discovery;
-      const wkd = d.wkd ? httpsWkdTransport({ resolver: createResolver({ servers: config.dns.servers, timeoutMs: d.timeout, tries: 1 }), port: d.httpsPort, trustedCas: await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f))) }) : undefined;
       const db = await openDatabase(config);
       try {
-        const result = await lookupKeys(address, {
-          directory: new SqlKeyDirectory(db),
-          cache: new SqlLookupCache(db),
-          wkd,
-          now: Date.now,
-          timeoutMs: d.timeout,
-          ttl: { positiveMs: d.positiveTtl, negativeMs: d.negativeTtl },
-          fresh: opts.fresh === true,
-          operator: operatorName(),
-        });
+        const result = await lookupKeys(address, await discoveryDeps(config, db, { now: Date.now, fresh: opts.fresh === true, operator: operatorName() }));
         const json = lookupJson(result, Date.now());
         process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : lookupText(json));
       } finally {

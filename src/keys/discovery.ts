@@ -1,0 +1,32 @@
+/**
+ * The discovery dependencies a configuration asks for: the key directory and
+ * lookup cache in the gateway database, and one transport per enabled
+ * discovery source. One place builds them, so `sealgate keys lookup` and the
+ * inspection step (which looks up each recipient's key before the decision)
+ * discover keys the same way.
+ */
+import { resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Database } from '../db/database.js';
+import { createResolver } from '../delivery/dns.js';
+import { loadTrustedCas } from '../delivery/engine.js';
+import { SqlLookupCache } from './lookup-cache.js';
+import type { LookupDeps } from './lookup.js';
+import { SqlKeyDirectory } from './store.js';
+import { httpsWkdTransport } from './wkd-fetch.js';
+
+export async function discoveryDeps(config: Config, db: Database, opts: { now: () => number; fresh?: boolean; operator?: string }): Promise<LookupDeps> {
+  const d = config.keys.discovery;
+  const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
+  const wkd = d.wkd ? httpsWkdTransport({ resolver: createResolver({ servers: config.dns.servers, timeoutMs: d.timeout, tries: 1 }), port: d.httpsPort, trustedCas }) : undefined;
+  return {
+    directory: new SqlKeyDirectory(db),
+    cache: new SqlLookupCache(db),
+    wkd,
+    now: opts.now,
+    timeoutMs: d.timeout,
+    ttl: { positiveMs: d.positiveTtl, negativeMs: d.negativeTtl },
+    ...(opts.fresh !== undefined ? { fresh: opts.fresh } : {}),
+    ...(opts.operator !== undefined ? { operator: opts.operator } : {}),
+  };
+}
