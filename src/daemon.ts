@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { loadKeyring, type Keyring } from './crypto/keyring.js';
+import { endToEndDeps } from './e2e/runtime.js';
 import { Database } from './db/database.js';
 import { migrate } from './db/schema.js';
 import { appendAudit } from './audit/log.js';
@@ -174,6 +175,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         portalEnabled: () => portal !== undefined && config.portal.enabled,
         metrics,
         notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },
+        e2e: endToEndDeps({ config: () => config, db, spool, keyring, log, now }),
       })
     : undefined;
   const ingress = new Ingress(config, {

@@ -9,6 +9,7 @@
  *
  * Not wired into delivery yet (issue 13, item 5).
  */
+import { Readable } from 'node:stream';
 import { SealgateError } from '../errors.js';
 import { buildEnvelopedData, type KeyTransport } from './cms.js';
 import { innerEntity, outerFields, splitMessage, subjectFields } from './entity.js';
@@ -63,4 +64,10 @@ export async function envelopeSmime(original: Buffer, recipientCertPem: string, 
     ),
   );
   return { message: prefixedBase64Lines(Buffer.concat(head), der), keyTransport };
+}
+
+/** The enveloped message as a stream (for now built in memory first; see docs/smime.md on memory). */
+export async function streamSmime(original: Buffer, recipientCertPem: string, opts: SmimeEnvelopeOptions = {}): Promise<{ stream: Readable; keyTransport: KeyTransport }> {
+  const { message, keyTransport } = await envelopeSmime(original, recipientCertPem, opts);
+  return { stream: Readable.from([message]), keyTransport };
 }
