@@ -90,10 +90,16 @@ function opensslDecrypt(command: 'smime' | 'cms', message: Buffer, cert: string,
 live('end-to-end delivery', () => {
   beforeAll(async () => {
     setup = await setupGateway();
-    pgp = makePgpFixtures(['good', 'rsa', 'twoUids', 'revoked'], { rsa: 'Carol Wkd <carol@example.org>', twoUids: 'Dave Admin <dave@example.org>' });
+    pgp = makePgpFixtures(['good', 'rsa', 'twoUids', 'revoked', 'expiredSubkey'], { rsa: 'Carol Wkd <carol@example.org>', twoUids: 'Dave Admin <dave@example.org>', expiredSubkey: 'Later Recipient <later@example.org>' });
     certs = makeCertFixtures();
     const mxCert = await issueCertificate(setup.pki.ca, { commonName: 'mx.example.org', dnsNames: ['mx.example.org'], usage: 'server' });
-    mx = await startMxServer({ ip: '127.0.0.120', port: 0, tls: { key: mxCert.keyPem, cert: mxCert.certPem } });
+    // later@ is always deferred; dave from his second message on (the queue show test)
+    mx = await startMxServer({
+      ip: '127.0.0.120',
+      port: 0,
+      tls: { key: mxCert.keyPem, cert: mxCert.certPem },
+      rcpt: (address, attempt) => (address === 'later@example.org' || (address === 'dave@example.org' && attempt > 1) ? [451, '4.2.1 try later'] : undefined),
+    });
     wkd = await startWkdServer({ ip: '127.0.0.121', ca: setup.pki.ca, hosts: ['example.org', 'openpgpkey.example.org'] });
     zone = await startDnsZone([
       { name: 'example.org', type: 'MX', exchange: 'mx.example.org', priority: 10 },
@@ -114,7 +120,7 @@ live('end-to-end delivery', () => {
     });
     // admin imports: dave's and alice's OpenPGP keys, alice's RSA and ec's EC certificate, a revoked key
     const cfg = ['-c', setup.configPath];
-    for (const name of ['twoUids', 'good', 'revoked'] as const) {
+    for (const name of ['twoUids', 'good', 'revoked', 'expiredSubkey'] as const) {
       const file = join(setup.dir, `${name}.asc`);
       writeFileSync(file, pgp.armored(name));
       const r = await runCli([...cfg, 'keys', 'import', file]);
@@ -211,6 +217,39 @@ live('end-to-end delivery', () => {
     // no message content in any event
     expect(JSON.stringify(events)).not.toContain('metformin');
     expect(JSON.stringify(events)).not.toContain('536-22-1234');
+  });
+
+  it('policy test shows which key each recipient\'s copy would be encrypted to', async () => {
+    const file = join(setup.dir, 'phi.eml');
+    writeFileSync(file, original());
+    const r = await runCli(['-c', setup.configPath, 'policy', 'test', file, '--from', 'sender@example.com', '--to', 'carol@example.org,alice@example.org,revoked@example.org', '--json']);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { recipients: { recipient: string; method: string; requirement: string; key?: { fingerprint: string; source: string } }[] };
+    expect(out.recipients).toEqual([
+      expect.objectContaining({ recipient: 'carol@example.org', method: 'pgp', requirement: 'verify', key: { fingerprint: pgp.fpr.rsa, source: 'wkd' } }),
+      expect.objectContaining({ recipient: 'alice@example.org', method: 'smime', requirement: 'verify', key: expect.objectContaining({ source: 'admin' }) }),
+      expect.objectContaining({ recipient: 'revoked@example.org', method: 'tls-verified' }),
+    ]);
+    expect(out.recipients[2]?.key).toBeUndefined();
+    const text = await runCli(['-c', setup.configPath, 'policy', 'test', file, '--from', 'sender@example.com', '--to', 'carol@example.org']);
+    expect(text.stdout).toContain(`carol@example.org: pgp with key ${pgp.fpr.rsa} (wkd), transport verify`);
+  });
+
+  it('queue show names the method and the key of a deferred end-to-end recipient; a key whose only encryption subkey expired is not used', async () => {
+    // later@example.org has an admin-imported key whose encryption subkey expired: verified TLS instead, and its MX defers
+    const id = await sendMessage(gw.port, 'sender@example.com', ['dave@example.org', 'later@example.org'], original().replace('Message-ID: <e2e-delivery-1@example.com>', 'Message-ID: <e2e-delivery-2@example.com>'));
+    await waitFor('the deferral', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id && l.outcome === 'deferred'));
+    const show = await runCli(['-c', setup.configPath, 'queue', 'show', id, '--json']);
+    const detail = JSON.parse(show.stdout) as { recipients: { address: string; method: string; requirement: string; keyFingerprint: string | null; keySource: string | null; passthrough: boolean }[] };
+    expect(detail.recipients.find((r) => r.address === 'later@example.org')).toMatchObject({ method: 'tls-verified', requirement: 'verify', keyFingerprint: null, keySource: null });
+    expect(detail.recipients.find((r) => r.address === 'dave@example.org')).toMatchObject({ method: 'pgp', requirement: 'verify', keyFingerprint: pgp.fpr.twoUids, keySource: 'admin', passthrough: false });
+    const text = await runCli(['-c', setup.configPath, 'queue', 'show', id]);
+    expect(text.stdout).toContain('method tls-verified (transport verify)');
+    expect(text.stdout).toContain(`method pgp (transport verify), key ${pgp.fpr.twoUids} (admin)`);
+    // the deferred attempt's audit event names the method and the key too
+    await waitFor('the audited attempt for dave', async () =>
+      (await auditEvents(setup.configPath, 500)).find((e) => e.type === 'delivery:attempt' && e.data.queueId === id && e.data.recipient === 'dave@example.org' && e.data.method === 'pgp' && e.data.keyFingerprint === pgp.fpr.twoUids && e.data.outcome === 'deferred'),
+    );
   });
 
   it('removes the copies with the message', async () => {
