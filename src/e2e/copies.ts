@@ -5,10 +5,12 @@
  * bytes without encrypting again. One copy per recipient: no other
  * recipient's key identifier is in it, so a blind copy stays blind.
  *
- * The copy is made from the message as delivery would send it (the policy's
- * header rewrite — subject tag removed, headers added — applied first), with
- * a neutral outer Subject when the subject itself is sensitive (the real one
- * travels inside the encryption). Mail that arrived already OpenPGP- or
+ * The copy is made from the message with the subject tag removed (when the
+ * policy says so), with a neutral outer Subject when the subject itself is
+ * sensitive (the real one travels inside the encryption). Header fields a
+ * policy rule adds go on the outside of the copy, where the recipient's
+ * mail system sees them (the transforms keep only transport headers
+ * outside). Mail that arrived already OpenPGP- or
  * S/MIME-encrypted is passed through untouched: no copy, recorded as such.
  *
  * What fails for one recipient (a key the library refuses, a message over
@@ -88,7 +90,9 @@ function failureWhy(err: unknown): string {
  */
 export async function buildCopies(deps: CopyDeps, messageId: string, rewrite: MessageRewrite | undefined, outerSubject: string | undefined, requests: readonly CopyRequest[]): Promise<CopyOutcome[]> {
   if (requests.length === 0) return [];
-  const original = await readBounded(rewriteMessage(deps.spool.read(messageId), rewrite), deps.maxBytes);
+  const inner: MessageRewrite | undefined = rewrite?.stripSubjectTag ? { stripSubjectTag: true, addHeaders: {} } : undefined;
+  const outer: MessageRewrite | undefined = rewrite && Object.keys(rewrite.addHeaders).length > 0 ? { stripSubjectTag: false, addHeaders: rewrite.addHeaders } : undefined;
+  const original = await readBounded(rewriteMessage(deps.spool.read(messageId), inner), deps.maxBytes);
   if (!original) return requests.map((r) => ({ seq: r.seq, kind: 'failed', why: `message larger than ${deps.maxBytes} bytes` }));
   const { header, bodyStart } = headerAndBodyStart(original);
   const encrypted = alreadyEncrypted(header, bodyStart);
@@ -114,7 +118,7 @@ export async function buildCopies(deps: CopyDeps, messageId: string, rewrite: Me
         signed = sign !== undefined;
         detail = `key transport ${smime.keyTransport}`;
       }
-      const file = await deps.spool.writeCopy(messageId, name, stream);
+      const file = await deps.spool.writeCopy(messageId, name, rewriteMessage(stream, outer));
       try {
         await file.commit();
       } catch (err) {

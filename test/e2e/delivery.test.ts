@@ -11,8 +11,11 @@
  *   - ec@example.org: an S/MIME EC P-256 certificate → `openssl cms -decrypt`;
  *   - revoked@example.org: only a revoked key → verified TLS, plain;
  *   - bob@example.org: no key → verified TLS, plain.
- * Every copy travels over verified TLS (the PHI requirement); the audit log
- * and the recipient rows name the method, the key and its source.
+ * Every copy travels over verified TLS (the PHI requirement) and is signed
+ * with the organisation keys (keys.sign): gpg reports a good signature,
+ * `openssl smime -verify` accepts the S/MIME signature against the CA. The
+ * audit log, `queue show` and `policy test` name the method, the key and
+ * its source. Mail that arrives already PGP-encrypted passes untouched.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -70,6 +73,7 @@ let wkd: WkdServer;
 let pgp: PgpFixtures;
 let certs: CertFixtures;
 let queueId: string;
+let orgFingerprint: string;
 
 const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> => until(what, probe, { context: () => gw.stdout.slice(-3000) });
 const to = (m: ReceivedMessage): string[] => m.to.map((t) => t.address);
@@ -115,7 +119,7 @@ live('end-to-end delivery', () => {
         dns: { servers: [zone.server] },
         delivery: { enabled: true, port: mx.port, defaultRequirement: 'may', retry: { backoff: ['1h'] } },
         inspection: { enabled: true },
-        keys: { masterKeyFile: setup.masterKeyFile, smimeTrustRoots: [certs.caFile], discovery: { httpsPort: wkd.port, timeout: '10s' } },
+        keys: { masterKeyFile: setup.masterKeyFile, smimeTrustRoots: [certs.caFile], sign: true, discovery: { httpsPort: wkd.port, timeout: '10s' } },
       },
     });
     // admin imports: dave's and alice's OpenPGP keys, alice's RSA and ec's EC certificate, a revoked key
@@ -130,6 +134,12 @@ live('end-to-end delivery', () => {
       const r = await runCli([...cfg, 'keys', 'import', certs.file[name]]);
       expect(r.stderr).toBe('');
     }
+    // the organisation's keys: an OpenPGP key made here, an S/MIME certificate (the test CA's RSA leaf) imported
+    expect((await runCli([...cfg, 'keys', 'org', 'init', '--name', 'Example Clinic', '--email', 'security@example.com'])).code).toBe(0);
+    expect((await runCli([...cfg, 'keys', 'org', 'import', '--cert', certs.file.rsa, '--key', certs.file.rsa.replace(/\.pem$/, '.key')])).code).toBe(0);
+    const orgPublic = await runCli([...cfg, 'keys', 'org', 'export-public', '--kind', 'pgp']);
+    execFileSync('gpg', ['--batch', '--import'], { env: { ...process.env, GNUPGHOME: pgp.home }, input: orgPublic.stdout, stdio: ['pipe', 'ignore', 'ignore'] });
+    orgFingerprint = (JSON.parse((await runCli([...cfg, 'keys', 'org', 'show', '--json'])).stdout) as { kind: string; fingerprint: string }[]).find((k) => k.kind === 'pgp')?.fingerprint ?? '';
     gw = await startGateway(setup.configPath);
     queueId = await sendMessage(gw.port, 'sender@example.com', RECIPIENTS, original());
   });
@@ -166,6 +176,9 @@ live('end-to-end delivery', () => {
     expect(packets.match(/:pubkey enc packet:/g)?.length).toBe(1);
     const decrypted = gpgDecrypt(pgp.home, armored);
     expect(decrypted.code).toBe(0);
+    // signed with the organisation key (keys.sign)
+    expect(decrypted.status.some((l) => l.startsWith('GOODSIG '))).toBe(true);
+    expect(decrypted.status.some((l) => l.startsWith(`VALIDSIG ${orgFingerprint.toUpperCase()} `))).toBe(true);
     const parts = await partsOf(decrypted.stdout);
     expect(parts.text).toBe(BODY);
     expect(parts.attachment?.equals(ATTACHMENT)).toBe(true);
@@ -193,11 +206,19 @@ live('end-to-end delivery', () => {
   it('S/MIME recipients (RSA and EC P-256) get enveloped data openssl decrypts to the original; keys.prefer smime wins over alice\'s OpenPGP key', async () => {
     const rsa = copyFor('alice@example.org') as ReceivedMessage;
     expect((await simpleParser(rsa.body)).headers.get('content-type')).toMatchObject({ value: 'application/pkcs7-mime', params: { 'smime-type': 'enveloped-data' } });
-    const fromRsa = await partsOf(opensslDecrypt('smime', rsa.body, certs.file.rsa, certs.file.rsa.replace(/\.pem$/, '.key')));
+    const signedEntity = opensslDecrypt('smime', rsa.body, certs.file.rsa, certs.file.rsa.replace(/\.pem$/, '.key'));
+    // signed, then encrypted: the signature verifies against the test CA and covers the original entity
+    expect(signedEntity.toString('latin1')).toMatch(/^Content-Type: multipart\/signed; protocol="application\/pkcs7-signature"/);
+    const signedFile = join(setup.dir, 'signed.eml');
+    writeFileSync(signedFile, signedEntity);
+    const verified = execFileSync('openssl', ['smime', '-verify', '-binary', '-in', signedFile, '-CAfile', certs.caFile], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const fromRsa = await partsOf(verified);
     expect(fromRsa.text).toBe(BODY);
     expect(fromRsa.attachment?.equals(ATTACHMENT)).toBe(true);
     const ec = copyFor('ec@example.org') as ReceivedMessage;
-    const fromEc = await partsOf(opensslDecrypt('cms', ec.body, certs.file.ec, certs.file.ec.replace(/\.pem$/, '.key')));
+    const ecSigned = join(setup.dir, 'ec-signed.eml');
+    writeFileSync(ecSigned, opensslDecrypt('cms', ec.body, certs.file.ec, certs.file.ec.replace(/\.pem$/, '.key')));
+    const fromEc = await partsOf(execFileSync('openssl', ['smime', '-verify', '-binary', '-in', ecSigned, '-CAfile', certs.caFile], { stdio: ['ignore', 'pipe', 'ignore'] }));
     expect(fromEc.text).toBe(BODY);
     expect(fromEc.attachment?.equals(ATTACHMENT)).toBe(true);
   });
@@ -206,7 +227,7 @@ live('end-to-end delivery', () => {
     const events = await auditEvents(setup.configPath, 500);
     const copies = events.filter((e) => e.type === 'inspect:encrypted_copy').map((e) => e.data as Record<string, string>);
     const of = (r: string): Record<string, string> | undefined => copies.find((c) => c.recipient === r);
-    expect(of('carol@example.org')).toMatchObject({ queueId, method: 'pgp', keyFingerprint: pgp.fpr.rsa, keySource: 'wkd', signed: 'false' });
+    expect(of('carol@example.org')).toMatchObject({ queueId, method: 'pgp', keyFingerprint: pgp.fpr.rsa, keySource: 'wkd', signed: 'true' });
     expect(of('dave@example.org')).toMatchObject({ method: 'pgp', keyFingerprint: pgp.fpr.twoUids, keySource: 'admin' });
     expect(of('alice@example.org')).toMatchObject({ method: 'smime', keySource: 'admin', detail: 'key transport rsa-pkcs1v15' });
     expect(of('ec@example.org')).toMatchObject({ method: 'smime', keySource: 'admin', detail: 'key transport ecdh-p256-sha256kdf' });
@@ -250,6 +271,21 @@ live('end-to-end delivery', () => {
     await waitFor('the audited attempt for dave', async () =>
       (await auditEvents(setup.configPath, 500)).find((e) => e.type === 'delivery:attempt' && e.data.queueId === id && e.data.recipient === 'dave@example.org' && e.data.method === 'pgp' && e.data.keyFingerprint === pgp.fpr.twoUids && e.data.outcome === 'deferred'),
     );
+  });
+
+  it('mail that arrives already PGP-encrypted passes through untouched and is recorded so', async () => {
+    // encrypted data carries no text to inspect; the subject tag asks for E2E, which the sender already did
+    const armored = execFileSync('gpg', ['--batch', '--armor', '--trust-model', 'always', '--encrypt', '-r', pgp.fpr.rsa.toUpperCase()], { env: { ...process.env, GNUPGHOME: pgp.home }, input: 'already secret: SSN 536-22-1234, diagnosed with diabetes\n' }).toString('latin1');
+    const message = `From: sender@example.com\r\nTo: carol@example.org\r\nSubject: [secure] pre-encrypted\r\nMIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="pe"\r\n\r\n--pe\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n--pe\r\nContent-Type: application/octet-stream\r\n\r\n${armored.replace(/\r?\n/g, '\r\n')}\r\n--pe--\r\n`;
+    const id = await sendMessage(gw.port, 'sender@example.com', ['carol@example.org'], message);
+    const got = await waitFor('the pass-through delivery', () => mx.received.find((m) => m.body.includes('pre-encrypted')));
+    // the tag is removed from the header (stripSubjectTag); the body is not touched
+    expect(got.body.toString('latin1')).toContain('Subject: pre-encrypted\r\n');
+    // one layer only: the same PGP message the sender wrote
+    expect(got.body.toString('latin1')).toContain(armored.replace(/\r?\n/g, '\r\n').trim());
+    expect(got.body.toString('latin1').match(/-----BEGIN PGP MESSAGE-----/g)).toHaveLength(1);
+    const events = await auditEvents(setup.configPath, 500);
+    expect(events.find((e) => e.type === 'inspect:encrypted_copy' && e.data.queueId === id)?.data).toMatchObject({ recipient: 'carol@example.org', method: 'pgp', passthrough: 'pgp-mime' });
   });
 
   it('removes the copies with the message', async () => {
