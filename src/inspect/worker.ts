@@ -112,6 +112,12 @@ export class Inspector {
   private readonly inFlight = new Map<string, Lane>();
   /** Messages whose inspection failed, and when (they wait RETRY_AFTER_MS). */
   private readonly failedAt = new Map<string, number>();
+  /**
+   * End-to-end copies are built one message at a time: each holds its
+   * message (and an encrypted copy) in memory, so many large messages
+   * inspected together must not encrypt together.
+   */
+  private copyLane: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: InspectorDeps) {}
 
@@ -332,7 +338,10 @@ export class Inspector {
       const record = d.key ? records.get(d.key.fingerprint) : undefined;
       return row && record && (d.method === 'pgp' || d.method === 'smime') ? [{ seq: row.seq, method: d.method, key: record }] : [];
     });
-    const copies = await buildCopies(e2e.copies(), id, rewrite, subjectIsSensitive ? NEUTRAL_SUBJECT : undefined, requests);
+    if (requests.length === 0) return { evaluation, copies: [], failed: [] };
+    const build = this.copyLane.then(() => buildCopies(e2e.copies(), id, rewrite, subjectIsSensitive ? NEUTRAL_SUBJECT : undefined, requests));
+    this.copyLane = build.catch(() => undefined);
+    const copies = await build;
     const failedSeqs = new Set(copies.filter((c) => c.kind === 'failed').map((c) => c.seq));
     const failed = copies.flatMap((c) => {
       const req = requests.find((r) => r.seq === c.seq);
