@@ -1,0 +1,103 @@
+/**
+ * The streamed S/MIME envelope: its BER layout (what `openssl cms -encrypt
+ * -stream` writes: indefinite lengths, the encrypted content as a
+ * constructed [0] of definite-length OCTET STRING chunks), read back by
+ * `openssl asn1parse` and `openssl cms -cmsout -print`; and a 3 MB message
+ * streamed to a file for an RSA and an EC P-256 recipient that `openssl cms
+ * -decrypt` turns back into the original entity byte for byte.
+ */
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTENT_SLICE, derLength } from '../../src/smime/cms-stream.js';
+import { streamSmime } from '../../src/smime/envelope.js';
+import { innerEntityParts, splitMessage } from '../../src/smime/entity.js';
+import { attachmentBytes, composeOriginal } from '../e2e/mail.js';
+import { haveTool, requireTool } from '../helpers/peers.js';
+import { makeCertFixtures, type CertFixtureName, type CertFixtures } from '../keys/fixtures.js';
+
+const MB = 1024 * 1024;
+let fx: CertFixtures | undefined;
+let n = 0;
+
+beforeAll(() => {
+  if (haveTool('openssl')) fx = makeCertFixtures();
+});
+afterAll(() => fx?.cleanup());
+
+async function streamToFile(original: Buffer, name: CertFixtureName): Promise<{ file: string; keyTransport: string }> {
+  const { stream, keyTransport } = await streamSmime(original, fx?.pem(name) ?? '', { outerSubject: 'Secure message' });
+  const file = join(fx?.dir ?? '', `stream-${n++}.eml`);
+  await pipeline(stream, createWriteStream(file));
+  return { file, keyTransport };
+}
+
+function openssl(args: string[]): Buffer {
+  return execFileSync('openssl', args, { cwd: fx?.dir, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * MB });
+}
+
+/** The DER/BER inside the message's base64 body. */
+function berOf(file: string): Buffer {
+  const text = readFileSync(file, 'latin1');
+  return Buffer.from(text.slice(text.indexOf('\r\n\r\n') + 4).replace(/\r\n/g, ''), 'base64');
+}
+
+describe('DER lengths', () => {
+  it.for<[number, string]>([
+    [0, '00'],
+    [127, '7f'],
+    [128, '8180'],
+    [255, '81ff'],
+    [256, '820100'],
+    [65_535, '82ffff'],
+    [65_552, '83010010'],
+  ])('%i → %s', ([len, hex]) => {
+    expect(derLength(len).toString('hex')).toBe(hex);
+  });
+});
+
+describe('streamed S/MIME with real OpenSSL', () => {
+  it('writes the BER layout of a streamed CMS: indefinite lengths, a constructed [0] of OCTET STRING chunks, end-of-contents', async (ctx) => {
+    requireTool(ctx, 'openssl');
+    const original = await composeOriginal(attachmentBytes(200_000));
+    const { file } = await streamToFile(original, 'rsa');
+    const ber = berOf(file);
+    // ContentInfo and the levels below it open with indefinite lengths and close with five end-of-contents pairs
+    expect(ber.subarray(0, 2).toString('hex')).toBe('3080');
+    expect(ber.subarray(-10).toString('hex')).toBe('00'.repeat(10));
+    const derFile = join(fx?.dir ?? '', `ber-${n++}.der`);
+    execFileSync('sh', ['-c', 'cat > "$1"', 'sh', derFile], { input: ber });
+    const parsed = openssl(['asn1parse', '-inform', 'DER', '-in', derFile]).toString('latin1').split('\n');
+    expect(parsed[0]).toMatch(/cons: SEQUENCE\s*$/);
+    expect(parsed[0]).toMatch(/l=inf/);
+    const content = parsed.findIndex((l) => /cons: cont \[ 0 \]/.test(l) && /l=inf/.test(l) && parsed.indexOf(l) > 5);
+    expect(content).toBeGreaterThan(0);
+    const chunks = parsed.slice(content + 1).filter((l) => /prim: OCTET STRING/.test(l));
+    // one chunk per 64 KiB slice of each part (the entity's header block, its body), then the padded last block
+    const slices = innerEntityParts(splitMessage(original)).reduce((s, p) => s + Math.ceil(p.length / CONTENT_SLICE), 0);
+    expect(chunks.length).toBe(slices + 1);
+    const printed = openssl(['cms', '-cmsout', '-print', '-noout', '-in', file]).toString('utf8');
+    expect(printed).toMatch(/algorithm: aes-256-cbc/);
+    expect(printed).toMatch(/algorithm: rsaEncryption/);
+  });
+
+  it.for<[string, CertFixtureName, string]>([
+    ['RSA (PKCS#1 v1.5)', 'rsa', 'rsa-pkcs1v15'],
+    ['EC P-256 (ECDH, X9.63 KDF, AES key wrap)', 'ec', 'ecdh-p256-sha256kdf'],
+  ])('%s: a 3 MB message streamed to a file; openssl cms -decrypt gives back the original entity byte for byte', async ([, name, transport], ctx) => {
+    requireTool(ctx, 'openssl');
+    // 2.25 MB of attachment is 3 MB of base64
+    const original = await composeOriginal(attachmentBytes(Math.round(2.25 * MB)));
+    const { file, keyTransport } = await streamToFile(original, name);
+    expect(keyTransport).toBe(transport);
+    const text = readFileSync(file, 'latin1');
+    const body = text.slice(text.indexOf('\r\n\r\n') + 4).split('\r\n');
+    expect(body.pop()).toBe('');
+    for (const line of body.slice(0, -1)) expect(line.length).toBe(76);
+    const dir = fx?.dir ?? '';
+    const decrypted = openssl(['cms', '-decrypt', '-binary', '-in', file, '-recip', join(dir, `${name}.pem`), '-inkey', join(dir, `${name}.key`)]);
+    expect(decrypted.equals(Buffer.concat(innerEntityParts(splitMessage(original))))).toBe(true);
+  });
+});
