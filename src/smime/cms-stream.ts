@@ -80,14 +80,18 @@ function* slices(content: readonly Buffer[], size: number): Generator<Buffer> {
 
 /**
  * The whole BER ContentInfo, piece by piece: the head, one OCTET STRING per
- * encrypted slice, the padded last block, the end-of-contents octets. The
- * cipher is the caller's (its key already wiped from the caller's hands).
+ * encrypted slice (its tag and length, then the ciphertext as node:crypto
+ * returned it: not copied into a TLV, the reader joins what it needs), the
+ * padded last block, the end-of-contents octets. The cipher is the caller's
+ * (its key already wiped from the caller's hands).
  */
 export function* envelopedBer(head: Buffer, cipher: Cipher, content: readonly Buffer[], sliceSize: number = CONTENT_SLICE): Generator<Buffer> {
   yield head;
   for (const slice of slices(content, sliceSize)) {
     const encrypted = cipher.update(slice);
-    if (encrypted.length > 0) yield tlv(0x04, encrypted);
+    if (encrypted.length === 0) continue;
+    yield Buffer.concat([Buffer.from([0x04]), derLength(encrypted.length)]);
+    yield encrypted;
   }
   yield Buffer.concat([tlv(0x04, cipher.final()), envelopedTail()]);
 }
