@@ -13,20 +13,22 @@
  *           06 09 <data>
  *           30 .. <aes-256-cbc, IV>
  *           a0 80                      [0] IMPLICIT OCTET STRING, constructed
- *             04 <len> <ciphertext>    definite-length chunks, in order
+ *             04 82 10 00 <ciphertext> definite-length chunks of 4096 bytes, in order
  *             ...
  *             00 00                    end-of-contents, then one per open level
  *
  * Only the head (a few hundred bytes) is built up front; the content is
- * encrypted with node:crypto AES-256-CBC one slice at a time as the reader
- * asks, so memory stays at a slice or two whatever the message size.
+ * encrypted with node:crypto AES-256-CBC one 64 KiB slice at a time as the
+ * reader asks, so memory stays at a slice or two whatever the message size.
  */
 import type { Cipher } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { OID_AES256_CBC, OID_DATA, OID_ENVELOPED_DATA } from './oids.js';
 
-/** Plaintext bytes encrypted per step (and so per OCTET STRING chunk, give or take a block). */
+/** Plaintext bytes encrypted per step. */
 export const CONTENT_SLICE = 64 * 1024;
+/** Largest OCTET STRING chunk of the encrypted content: 4096 bytes, as OpenSSL's streaming writes them (what every client has been reading). */
+export const OCTET_CHUNK = 4096;
 
 const INDEFINITE_SEQUENCE = Buffer.from([0x30, 0x80]);
 const INDEFINITE_CONTEXT_0 = Buffer.from([0xa0, 0x80]);
@@ -78,20 +80,28 @@ function* slices(content: readonly Buffer[], size: number): Generator<Buffer> {
   for (const part of content) for (let at = 0; at < part.length; at += size) yield part.subarray(at, at + size);
 }
 
+/** Pure: `encrypted` as definite-length OCTET STRINGs of at most OCTET_CHUNK bytes: headers and views of it, in order (no copy). */
+export function octetChunks(encrypted: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < encrypted.length; at += OCTET_CHUNK) {
+    const piece = encrypted.subarray(at, at + OCTET_CHUNK);
+    out.push(Buffer.concat([Buffer.from([0x04]), derLength(piece.length)]), piece);
+  }
+  return out;
+}
+
 /**
- * The whole BER ContentInfo, piece by piece: the head, one OCTET STRING per
- * encrypted slice (its tag and length, then the ciphertext as node:crypto
- * returned it: not copied into a TLV, the reader joins what it needs), the
- * padded last block, the end-of-contents octets. The cipher is the caller's
- * (its key already wiped from the caller's hands).
+ * The whole BER ContentInfo, in groups of pieces to be written in order: the
+ * head; per encrypted slice, its OCTET STRING chunks (headers and views of
+ * the ciphertext node:crypto returned, not copied: the base64 writer joins
+ * each group once); the padded last block and the end-of-contents octets.
+ * The cipher is the caller's (its key already wiped from the caller's hands).
  */
-export function* envelopedBer(head: Buffer, cipher: Cipher, content: readonly Buffer[], sliceSize: number = CONTENT_SLICE): Generator<Buffer> {
-  yield head;
+export function* envelopedBer(head: Buffer, cipher: Cipher, content: readonly Buffer[], sliceSize: number = CONTENT_SLICE): Generator<Buffer[]> {
+  yield [head];
   for (const slice of slices(content, sliceSize)) {
     const encrypted = cipher.update(slice);
-    if (encrypted.length === 0) continue;
-    yield Buffer.concat([Buffer.from([0x04]), derLength(encrypted.length)]);
-    yield encrypted;
+    if (encrypted.length > 0) yield octetChunks(encrypted);
   }
-  yield Buffer.concat([tlv(0x04, cipher.final()), envelopedTail()]);
+  yield [...octetChunks(cipher.final()), envelopedTail()];
 }

@@ -65,11 +65,11 @@ const PKCS7_MIME_HEAD = Buffer.from(
 );
 
 /** The outgoing message: its header block, then the BER pieces as 76-column base64. */
-function* messageChunks(head: Buffer, ber: Iterable<Buffer>): Generator<Buffer> {
+function* messageChunks(head: Buffer, ber: Iterable<Buffer[]>): Generator<Buffer> {
   yield head;
   const b64 = new Base64Lines();
-  for (const piece of ber) {
-    const lines = b64.push(piece);
+  for (const pieces of ber) {
+    const lines = b64.push(...pieces);
     if (lines.length > 0) yield lines;
   }
   const last = b64.end();

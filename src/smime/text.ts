@@ -31,9 +31,9 @@ export function prefixedBase64Lines(prefix: Buffer, bytes: Buffer): Buffer {
 export class Base64Lines {
   private carry: Buffer = Buffer.alloc(0);
 
-  /** The complete lines the bytes so far make. */
-  push(bytes: Buffer): Buffer {
-    const data = this.carry.length === 0 ? bytes : Buffer.concat([this.carry, bytes]);
+  /** The complete lines the bytes so far make (several pieces are taken in order, joined once). */
+  push(...pieces: Buffer[]): Buffer {
+    const data = this.carry.length === 0 && pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat([this.carry, ...pieces]);
     const lines = Math.floor(data.length / 57);
     this.carry = Buffer.from(data.subarray(lines * 57));
     if (lines === 0) return Buffer.alloc(0);
