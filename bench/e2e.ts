@@ -24,8 +24,9 @@
  * take turns, one run each per round): MB/s is the
  * message size (MiB) over the time from the call until the last output byte.
  * Peak RSS: ours is the highest RSS of this process, sampled at every output
- * chunk, and how far that is above the RSS before the run (garbage collected
- * first); the tools' is their process's maximum RSS from /usr/bin/time.
+ * chunk, and how far that is above the RSS just before the run (the heap is
+ * collected once per size, not before each run, which would slow the run
+ * after it); the tools' is their process's maximum RSS from /usr/bin/time.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -58,7 +59,7 @@ interface Measured {
   readonly rise?: number;
 }
 
-/** The V8 collector, exposed at run time (the bench runs without --expose-gc), so a measurement starts from a collected heap. */
+/** The V8 collector, exposed at run time (the bench runs without --expose-gc), so each size starts from a collected heap. */
 function collector(): () => void {
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
@@ -71,22 +72,21 @@ const median = (xs: readonly number[]): number => {
 };
 
 /** Reads one of our output streams to the end into a sink that keeps nothing. */
-async function drain(gc: () => void, make: () => Promise<Readable>): Promise<Measured> {
-  gc();
-  const before = process.memoryUsage().rss;
+async function drain(make: () => Promise<Readable>): Promise<Measured> {
+  const before = process.memoryUsage.rss();
   let max = before;
   const start = process.hrtime.bigint();
   await pipeline(
     await make(),
     new Writable({
       write(_chunk: Buffer, _enc, done) {
-        max = Math.max(max, process.memoryUsage().rss);
+        max = Math.max(max, process.memoryUsage.rss());
         done();
       },
     }),
   );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  max = Math.max(max, process.memoryUsage().rss);
+  max = Math.max(max, process.memoryUsage.rss());
   return { seconds, peak: max, rise: max - before };
 }
 
@@ -138,13 +138,16 @@ export async function e2eBench(): Promise<string[]> {
       const message = largeMessage(size.bytes);
       const file = join(dir, `message-${size.bytes}.eml`);
       await writeFile(file, message);
+      // a collection before each size, not before each run: the collector's tail would land in the next timed run
+      gc();
+      await new Promise((r) => setTimeout(r, 200));
       const mb = message.length / MB;
       const results = await interleaved([
-        ['Sealgate OpenPGP (streamPgpMime), RSA-3072', () => drain(gc, async () => (await streamPgpMime(message, { recipientKey: key.armored })).stream)],
+        ['Sealgate OpenPGP (streamPgpMime), RSA-3072', () => drain(async () => (await streamPgpMime(message, { recipientKey: key.armored })).stream)],
         ['gpg --encrypt --armor -z0, RSA-3072', () => tool('gpg', ['--batch', '--no-tty', '--quiet', '--trust-model', 'always', '--armor', '--compress-algo', 'none', '--recipient', key.fpr, '--yes', '--output', '/dev/null', '--encrypt', file], gpgEnv)],
-        ['Sealgate S/MIME (streamSmime), RSA 2048', () => drain(gc, async () => (await streamSmime(message, rsaPem)).stream)],
+        ['Sealgate S/MIME (streamSmime), RSA 2048', () => drain(async () => (await streamSmime(message, rsaPem)).stream)],
         ['openssl cms -encrypt -aes256 -stream, RSA 2048', () => tool('openssl', ['cms', '-encrypt', '-aes256', '-binary', '-stream', '-in', file, '-out', '/dev/null', certs.file.rsa])],
-        ['Sealgate S/MIME (streamSmime), EC P-256', () => drain(gc, async () => (await streamSmime(message, ecPem)).stream)],
+        ['Sealgate S/MIME (streamSmime), EC P-256', () => drain(async () => (await streamSmime(message, ecPem)).stream)],
         ['openssl cms -encrypt -aes256 -stream, EC P-256', () => tool('openssl', ['cms', '-encrypt', '-aes256', '-binary', '-stream', '-in', file, '-out', '/dev/null', certs.file.ec])],
       ]);
       for (const [what, m] of results) {
@@ -165,7 +168,7 @@ export async function e2eBench(): Promise<string[]> {
     '## e2e: encryption throughput, Sealgate next to gpg and openssl on the same message',
     '',
     `Median of ${REPS} runs (BENCH_E2E_REPS; the methods take turns); MB = MiB of the original message; Sealgate in this process into a discarding sink, the tools as processes (start-up included) writing to /dev/null.`,
-    'Peak RSS: Sealgate = the highest RSS of this process while the output was read (the message itself already in memory; in brackets how far above the RSS before the run, gc first); tools = their process\'s max RSS (/usr/bin/time).',
+    'Peak RSS: Sealgate = the highest RSS of this process while the output was read (the message itself already in memory; in brackets how far above the RSS just before the run); tools = their process\'s max RSS (/usr/bin/time).',
     '',
     '| size | encryption | MB/s | ms | peak RSS MB |',
     '| --- | --- | --- | --- | --- |',
