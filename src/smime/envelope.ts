@@ -83,6 +83,8 @@ function* messageChunks(head: Buffer, ber: Iterable<Buffer[]>): Generator<Buffer
  * multipart's parts reference the original, nothing is joined) and the key
  * transport; a problem there rejects the promise. The content is encrypted
  * while the stream is read; a failure then is an 'error' on the stream.
+ * The stream reads `original` as it goes (views, not a copy): the caller
+ * keeps it unchanged until the stream has ended or been destroyed.
  */
 export async function streamSmime(original: Buffer, recipientCertPem: string, opts: SmimeEnvelopeOptions = {}): Promise<SmimeStream> {
   checkSize(original, opts.maxBytes);
