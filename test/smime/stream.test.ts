@@ -3,8 +3,9 @@
  * -stream` writes: indefinite lengths, the encrypted content as a
  * constructed [0] of definite-length OCTET STRING chunks), read back by
  * `openssl asn1parse` and `openssl cms -cmsout -print`; and a 3 MB message
- * streamed to a file for an RSA and an EC P-256 recipient that `openssl cms
- * -decrypt` turns back into the original entity byte for byte.
+ * streamed to a file for an RSA (PKCS#1 v1.5 and OAEP) and an EC P-256
+ * recipient that `openssl cms -decrypt` turns back into the original entity
+ * byte for byte.
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
@@ -27,8 +28,8 @@ beforeAll(() => {
 });
 afterAll(() => fx?.cleanup());
 
-async function streamToFile(original: Buffer, name: CertFixtureName): Promise<{ file: string; keyTransport: string }> {
-  const { stream, keyTransport } = await streamSmime(original, fx?.pem(name) ?? '', { outerSubject: 'Secure message' });
+async function streamToFile(original: Buffer, name: CertFixtureName, rsaOaep = false): Promise<{ file: string; keyTransport: string }> {
+  const { stream, keyTransport } = await streamSmime(original, fx?.pem(name) ?? '', { outerSubject: 'Secure message', rsaOaep });
   const file = join(fx?.dir ?? '', `stream-${n++}.eml`);
   await pipeline(stream, createWriteStream(file));
   return { file, keyTransport };
@@ -85,14 +86,15 @@ describe('streamed S/MIME with real OpenSSL', () => {
     expect(printed).toMatch(/algorithm: rsaEncryption/);
   });
 
-  it.for<[string, CertFixtureName, string]>([
-    ['RSA (PKCS#1 v1.5)', 'rsa', 'rsa-pkcs1v15'],
-    ['EC P-256 (ECDH, X9.63 KDF, AES key wrap)', 'ec', 'ecdh-p256-sha256kdf'],
-  ])('%s: a 3 MB message streamed to a file; openssl cms -decrypt gives back the original entity byte for byte', async ([, name, transport], ctx) => {
+  it.for<[string, CertFixtureName, boolean, string]>([
+    ['RSA (PKCS#1 v1.5)', 'rsa', false, 'rsa-pkcs1v15'],
+    ['RSA-OAEP (SHA-256)', 'rsa', true, 'rsa-oaep-sha256'],
+    ['EC P-256 (ECDH, X9.63 KDF, AES key wrap)', 'ec', false, 'ecdh-p256-sha256kdf'],
+  ])('%s: a 3 MB message streamed to a file; openssl cms -decrypt gives back the original entity byte for byte', async ([, name, oaep, transport], ctx) => {
     requireTool(ctx, 'openssl');
     // 2.25 MB of attachment is 3 MB of base64
     const original = await composeOriginal(attachmentBytes(Math.round(2.25 * MB)));
-    const { file, keyTransport } = await streamToFile(original, name);
+    const { file, keyTransport } = await streamToFile(original, name, oaep);
     expect(keyTransport).toBe(transport);
     const text = readFileSync(file, 'latin1');
     const body = text.slice(text.indexOf('\r\n\r\n') + 4).split('\r\n');
