@@ -20,6 +20,10 @@
  * - openssl cms -encrypt -aes256 -binary -stream, the same certificate, the
  *   message file in, /dev/null out (S/MIME base64 output, like ours).
  *
+ * After the timing of each size, each of our outputs is decrypted once by
+ * gpg / openssl and compared with the original entity (the bench stops
+ * without figures if one differs).
+ *
  * Each figure is the median of BENCH_E2E_REPS runs (default 7; the methods
  * take turns, one run each per round): MB/s is the
  * message size (MiB) over the time from the call until the last output byte.
@@ -39,7 +43,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { streamPgpMime } from '../src/e2e/pgp-mime.js';
 import { streamSmime } from '../src/smime/envelope.js';
-import { makeCertFixtures } from '../test/keys/fixtures.js';
+import { innerEntityParts, splitMessage } from '../src/smime/entity.js';
+import { makeCertFixtures, type CertFixtures } from '../test/keys/fixtures.js';
 import { haveTool } from '../test/helpers/peers.js';
 import { largeMessage } from '../test/smime/large-message.js';
 
@@ -110,6 +115,31 @@ async function interleaved(methods: readonly (readonly [string, () => Promise<Me
   });
 }
 
+/** Our output for `message` as one buffer (for the check below, not timed). */
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Each of our outputs for the message goes through the real tool (gpg
+ * --decrypt, openssl cms -decrypt) and must give back the entity byte for
+ * byte, so a figure is never printed for broken output.
+ */
+async function checkOurs(dir: string, message: Buffer, gpgEnv: NodeJS.ProcessEnv, pgpKey: string, certs: CertFixtures): Promise<void> {
+  const entity = Buffer.concat(innerEntityParts(splitMessage(message)));
+  const pgp = await collect((await streamPgpMime(message, { recipientKey: pgpKey })).stream);
+  const fromGpg = execFileSync('gpg', ['--batch', '--no-tty', '--quiet', '--decrypt'], { env: gpgEnv, input: pgp, maxBuffer: 256 * MB, stdio: ['pipe', 'pipe', 'ignore'] });
+  if (!fromGpg.equals(entity)) throw new Error('gpg did not decrypt our OpenPGP output to the original entity');
+  for (const name of ['rsa', 'ec'] as const) {
+    const file = join(dir, `check-${name}.eml`);
+    await writeFile(file, await collect((await streamSmime(message, certs.pem(name))).stream));
+    const fromOpenssl = execFileSync('openssl', ['cms', '-decrypt', '-binary', '-in', file, '-recip', certs.file[name], '-inkey', join(certs.dir, `${name}.key`)], { maxBuffer: 256 * MB, stdio: ['ignore', 'pipe', 'ignore'] });
+    if (!fromOpenssl.equals(entity)) throw new Error(`openssl did not decrypt our S/MIME (${name}) output to the original entity`);
+  }
+}
+
 /** An RSA-3072 OpenPGP key in a fresh GNUPGHOME; its armored public key and fingerprint. */
 function makeGpgKey(home: string): { armored: string; fpr: string } {
   const env = { ...process.env, GNUPGHOME: home };
@@ -150,6 +180,8 @@ export async function e2eBench(): Promise<string[]> {
         ['Sealgate S/MIME (streamSmime), EC P-256', () => drain(async () => (await streamSmime(message, ecPem)).stream)],
         ['openssl cms -encrypt -aes256 -stream, EC P-256', () => tool('openssl', ['cms', '-encrypt', '-aes256', '-binary', '-stream', '-in', file, '-out', '/dev/null', certs.file.ec])],
       ]);
+      // after the timing, so the decrypted copies it holds do not raise the RSS measured above
+      await checkOurs(dir, message, gpgEnv, key.armored, certs);
       for (const [what, m] of results) {
         const rss = `${(m.peak / MB).toFixed(0)}${m.rise === undefined ? '' : ` (+${(m.rise / MB).toFixed(0)})`}`;
         rows.push(`| ${size.label} | ${what} | ${(mb / m.seconds).toFixed(1)} | ${(m.seconds * 1000).toFixed(0)} | ${rss} |`);
