@@ -12,7 +12,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OCTET_CHUNK, derLength } from '../../src/smime/cms-stream.js';
+import { OCTET_CHUNK, derLength, octetChunks } from '../../src/smime/cms-stream.js';
 import { streamSmime } from '../../src/smime/envelope.js';
 import { innerEntityParts, splitMessage } from '../../src/smime/entity.js';
 import { attachmentBytes, composeOriginal } from '../e2e/mail.js';
@@ -56,6 +56,24 @@ describe('DER lengths', () => {
     [65_552, '83010010'],
   ])('%i → %s', ([len, hex]) => {
     expect(derLength(len).toString('hex')).toBe(hex);
+  });
+});
+
+describe('OCTET STRING chunks', () => {
+  it.for<[number, string[]]>([
+    [0, []],
+    [16, ['0410']],
+    [4096, ['04821000']],
+    [4112, ['04821000', '0410']],
+    [65_552, [...Array.from({ length: 16 }, () => '04821000'), '0410']],
+  ])('%i bytes of ciphertext → headers %j, each followed by a view of the next bytes', ([n, headers]) => {
+    const encrypted = Buffer.from(Array.from({ length: n }, (_, i) => i % 251));
+    const pieces = octetChunks(encrypted);
+    expect(pieces.filter((_, i) => i % 2 === 0).map((h) => h.toString('hex'))).toEqual(headers);
+    const data = pieces.filter((_, i) => i % 2 === 1);
+    expect(Buffer.concat(data).equals(encrypted)).toBe(true);
+    // views of the ciphertext, not copies
+    for (const d of data) expect(d.buffer).toBe(encrypted.buffer);
   });
 });
 
