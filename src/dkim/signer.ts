@@ -8,8 +8,15 @@
  * streams the whole message through mailauth, which buffers the header
  * block and hashes the body as it flows (no whole-message buffer). A
  * message whose header block is larger than MAX_HEADER_BYTES is not signed.
+ *
+ * mailauth's relaxed body hash holds the current line (and concatenates it
+ * again with every chunk: quadratic time) and a run of empty lines until the
+ * next text; a 25 MB one-line body took 21 s and 83 MB. The stream fed to it
+ * is therefore cut off at a line (or a run of line ends) longer than
+ * MAX_LINE_BYTES, and such a message goes unsigned (RFC 5322 lines are at
+ * most 998 bytes; no real message comes near the limit).
  */
-import type { Readable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import type { DKIMSignOptions } from 'mailauth';
 import { fromDomain, keysFor } from './choose.js';
@@ -30,10 +37,48 @@ export const SIGNED_HEADERS = [
 
 /** Largest header block read to find the From field (the default smtp.maxHeaderBytes). */
 export const MAX_HEADER_BYTES = 1024 * 1024;
+/** Longest line, or run of line ends, fed to mailauth (see above). */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+class LineTooLong extends Error {}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Passes bytes through until a line, or a run of CR/LF bytes, grows past `limit`; then fails with LineTooLong. */
+export class LineBound extends Transform {
+  /** Bytes since the last LF. */
+  private line = 0;
+  /** Bytes since the last byte that is not CR or LF. */
+  private ends = 0;
+
+  constructor(private readonly limit = MAX_LINE_BYTES) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    // what mailauth carries over between chunks: the line (or run of line ends) the chunk continues ...
+    const firstLf = chunk.indexOf(LF);
+    let first = 0;
+    while (first < chunk.length && (chunk[first] === LF || chunk[first] === CR)) first++;
+    const continued = Math.max(this.line + (firstLf < 0 ? chunk.length : firstLf), this.ends + first);
+    // ... and the one it leaves open
+    const lastLf = chunk.lastIndexOf(LF);
+    this.line = lastLf < 0 ? this.line + chunk.length : chunk.length - 1 - lastLf;
+    let last = chunk.length - 1;
+    while (last >= 0 && (chunk[last] === LF || chunk[last] === CR)) last--;
+    this.ends = last < 0 ? this.ends + chunk.length : chunk.length - 1 - last;
+    if (continued > this.limit || this.line > this.limit || this.ends > this.limit) {
+      done(new LineTooLong('a line or a run of empty lines is too long to sign'));
+      return;
+    }
+    done(null, chunk);
+  }
+}
 
 export type SignResult =
   | { readonly signed: true; readonly header: Buffer; readonly domain: string; readonly selectors: readonly string[] }
-  | { readonly signed: false; readonly reason: 'no-from-domain' | 'no-key' | 'header-too-large' };
+  | { readonly signed: false; readonly reason: 'no-from-domain' | 'no-key' | 'header-too-large' | 'line-too-long' };
 
 /** The header block (without its empty line) of a message stream, or undefined past `limit`; the stream is closed. */
 export async function readHeaderBlock(stream: Readable, limit = MAX_HEADER_BYTES): Promise<string | undefined> {
@@ -97,13 +142,22 @@ export async function signMessage(source: () => Readable, deps: SignDeps): Promi
     signatureData: keys.map((k) => ({ signingDomain: k.domain, selector: k.selector, privateKey: k.privateKeyPem, algorithm: k.algorithm, canonicalization: 'relaxed/relaxed' })),
   } satisfies DKIMSignOptions;
   const input = source();
+  const bounded = input.pipe(new LineBound());
+  input.once('error', (err) => bounded.destroy(err));
   try {
-    const result = await dkimSign(input, options);
+    let result;
+    try {
+      result = await dkimSign(bounded, options);
+    } catch (err) {
+      if (err instanceof LineTooLong) return { signed: false, reason: 'line-too-long' };
+      throw err;
+    }
     const failed = result.errors[0] as (Error & { err?: Error }) | undefined;
     if (failed) throw new Error(`DKIM signing failed: ${failed.err?.message ?? failed.message}`);
     if (!/^DKIM-Signature:/i.test(result.signatures)) throw new Error('DKIM signing failed: no signature made');
     return { signed: true, header: Buffer.from(result.signatures, 'latin1'), domain: first.domain, selectors: keys.map((k) => k.selector) };
   } finally {
     input.destroy();
+    bounded.destroy();
   }
 }

@@ -154,6 +154,22 @@ describe('signMessage', () => {
     expect(await signMessage(chunked(huge, 64 * 1024), { keys, now: Date.now })).toEqual({ signed: false, reason: 'header-too-large' });
   });
 
+  it.each<[string, Buffer]>([
+    ['one line longer than 1 MiB', Buffer.alloc(1024 * 1024 + 1, 'A')],
+    ['a run of empty lines longer than 1 MiB', Buffer.alloc(1024 * 1024 + 2, '\r\n')],
+  ])('leaves a message unsigned when its body has %s (mailauth would hold it and copy it again per chunk)', async (_name, body) => {
+    const text = Buffer.concat([Buffer.from('From: a@example.org\r\n\r\nstart\r\n'), body, Buffer.from('\r\nend\r\n')]);
+    expect(await signMessage(chunked(text, 64 * 1024), { keys, now: Date.now })).toEqual({ signed: false, reason: 'line-too-long' });
+  });
+
+  it('signs a body of many ordinary lines, whatever its size', async () => {
+    const line = Buffer.from(`${'QUJD'.repeat(19)}\r\n`);
+    const text = Buffer.concat([Buffer.from('From: a@example.org\r\nContent-Transfer-Encoding: base64\r\n\r\n'), Buffer.concat(Array<Buffer>(40_000).fill(line))]);
+    const result = await signMessage(chunked(text, 64 * 1024), { keys, now: Date.now });
+    expect(result.signed).toBe(true);
+    if (result.signed) expect((await dkimVerify(Buffer.concat([result.header, text]), { resolver })).results.map((r) => r.status.result)).toEqual(['pass', 'pass']);
+  });
+
   it('throws when mailauth cannot sign (the engine then sends unsigned)', async () => {
     const wrong = keys.map((k) => ({ ...k, algorithm: 'ed25519-sha256' as const, privateKeyPem: keys[0]?.privateKeyPem ?? '' }));
     await expect(signMessage(chunked(message, 100), { keys: wrong, now: Date.now })).rejects.toThrow(/DKIM signing failed: Invalid key type/);
