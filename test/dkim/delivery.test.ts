@@ -8,10 +8,11 @@
  *   - a tag-stripped message: the signature covers the stripped Subject
  *     (putting the tag back breaks it);
  *   - a DSN (the sink refused a recipient) from MAILER-DAEMON@gw.test;
- *   - a policy notice (a rule blocked a recipient) from postmaster@gw.test.
- * PGP/MIME and S/MIME deliveries go through the same `transact` path; their
- * test belongs here once the lead's per-recipient encrypted copies are wired
- * (sign the encrypted copy, verify it the same way).
+ *   - a policy notice (a rule blocked a recipient) from postmaster@gw.test;
+ *   - a PHI message to a recipient with an OpenPGP key and one with an
+ *     S/MIME certificate: each encrypted copy (PGP/MIME, S/MIME) carries
+ *     its own signature over the encrypted bytes (gpg and openssl make the
+ *     keys; skipped where they are not installed).
  */
 import { Resolver } from 'node:dns/promises';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -26,6 +27,8 @@ import { buildConfig, runCli, setupGateway, startGateway, type RunningGateway, t
 import { startMxServer, type MxServer, type ReceivedMessage } from '../helpers/mx-server.js';
 import { sendMessage } from '../helpers/smtp-client.js';
 import { until } from '../helpers/wait.js';
+import { haveTool, requireTool } from '../helpers/peers.js';
+import { makeCertFixtures, makePgpFixtures, type CertFixtures, type PgpFixtures } from '../keys/fixtures.js';
 import { algo } from './verify.js';
 
 let setup: TestSetup;
@@ -35,6 +38,9 @@ let partner: MxServer;
 let home: MxServer;
 let resolver: Resolver;
 let keyDir: string;
+let pgp: PgpFixtures | undefined;
+let certs: CertFixtures | undefined;
+const e2eTools = haveTool('gpg') && haveTool('openssl');
 
 type KeyEntry = { domain: string; selector: string; keyFile: string };
 const entry = (domain: string, selector: string): KeyEntry => ({ domain, selector, keyFile: join(keyDir, `${domain}.${selector}.key`) });
@@ -51,6 +57,8 @@ const configWith = (keys: KeyEntry[]): Parameters<TestSetup['writeConfig']>[0] =
       profiles: { connectors: { loopback: { subjectTagProtection: 'verified-tls' } } },
       rules: [{ id: 'no-blocked', when: { recipients: ['blocked.test'] }, then: { action: 'block' } }],
     },
+    // S/MIME certificates chain to the fixtures' CA; no key discovery (nothing served on loopback)
+    keys: { masterKeyFile: setup.masterKeyFile, smimeTrustRoots: certs ? [certs.caFile] : [], discovery: { wkd: false } },
     dkim: { keys },
   },
 });
@@ -91,11 +99,25 @@ beforeAll(async () => {
     { name: 'mx.partner.test', type: 'A', address: '127.0.0.160' },
     { name: 'example.com', type: 'MX', exchange: 'mx.example.com', priority: 10 },
     { name: 'mx.example.com', type: 'A', address: '127.0.0.161' },
+    // end-to-end recipients: the partner's MX (its certificate names mx.partner.test)
+    { name: 'example.org', type: 'MX', exchange: 'mx.partner.test', priority: 10 },
     ...records,
   ]);
   resolver = new Resolver({ timeout: 2000, tries: 1 });
   resolver.setServers([zone.server]);
+  if (e2eTools) {
+    pgp = makePgpFixtures(['good']); // alice@example.org
+    certs = makeCertFixtures(); // ec@example.org: an EC P-256 certificate
+  }
   await setup.writeConfig(configWith([entry('example.com', 'sgr'), entry('example.com', 'sge'), entry('gw.test', 'sgr')]));
+  if (pgp && certs) {
+    const pgpFile = join(setup.dir, 'alice.asc');
+    await writeFile(pgpFile, pgp.armored('good'));
+    for (const file of [pgpFile, certs.file.ec]) {
+      const r = await runCli(['-c', setup.configPath, 'keys', 'import', file]);
+      if (r.code !== 0) throw new Error(`keys import failed: ${r.stderr}`);
+    }
+  }
   gw = await startGateway(setup.configPath);
 });
 
@@ -104,6 +126,8 @@ afterAll(async () => {
   await partner?.close();
   await home?.close();
   await zone?.close();
+  pgp?.cleanup();
+  certs?.cleanup();
   await setup?.cleanup();
 });
 
@@ -141,6 +165,22 @@ describe('DKIM signatures on delivered mail', () => {
     // the keys were loaded and nothing failed
     expect(gw.logLines().find((l) => l.event === 'DKIM_KEYS_LOADED')?.keys).toEqual(['sgr._domainkey.example.com rsa-sha256', 'sge._domainkey.example.com ed25519-sha256', 'sgr._domainkey.gw.test rsa-sha256']);
     expect(gw.logLines().filter((l) => l.event === 'DKIM_SIGN_FAILED')).toEqual([]);
+  });
+
+  it('signs each encrypted copy (PGP/MIME and S/MIME) over its encrypted bytes', async (ctx) => {
+    requireTool(ctx, 'gpg');
+    requireTool(ctx, 'openssl');
+    const phi = 'Patient DOB: 04/17/1968, SSN 536-22-1234, was diagnosed with type 2 diabetes; continue metformin.';
+    await sendMessage(gw.port, 'alice@example.com', ['alice@example.org', 'ec@example.org'], `From: Alice <alice@example.com>\r\nTo: alice@example.org, ec@example.org\r\nSubject: results\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n${phi}\r\n`);
+    const copy = (address: string): Promise<ReceivedMessage> => waitFor(`the copy for ${address}`, () => partner.received.find((m) => m.to.some((t) => t.address === address)));
+    const pgpCopy = await copy('alice@example.org');
+    const smimeCopy = await copy('ec@example.org');
+    expect(pgpCopy.body.toString('latin1')).toMatch(/\r\nContent-Type: multipart\/encrypted;[^]*application\/pgp-encrypted/i);
+    expect(smimeCopy.body.toString('latin1')).toMatch(/\r\nContent-Type: application\/(x-)?pkcs7-mime/i);
+    for (const m of [pgpCopy, smimeCopy]) {
+      expect(m.body.includes('metformin')).toBe(false);
+      expect(await verify(m)).toEqual(['example.com sgr rsa-sha256 pass aligned=example.com', 'example.com sge ed25519-sha256 pass aligned=example.com']);
+    }
   });
 
   it('checks key files on reload (a missing one is refused, the running keys stay) and signs with the reloaded keys', async () => {
