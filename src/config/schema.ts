@@ -14,6 +14,7 @@ import { duration } from './duration.js';
 import { DOMAIN_POLICIES } from '../probe/requirement.js';
 import { policySchema } from '../policy/schema.js';
 import { portalSchema } from '../portal/config-schema.js';
+import { dkimSchema } from '../dkim/config-schema.js';
 import { defaultMaxThreadMemoryMb, POOL_DEFAULTS } from '../inspect/schedule.js';
 
 const MiB = 1024 * 1024;
@@ -235,6 +236,7 @@ export const configSchema = z
       .prefault({})
       .describe('DLP inspection and the per-recipient decision.'),
     policy: policySchema.describe('Protection policy: profiles (global → connector → sender domain → sender) and rules (docs/policy.md).'),
+    dkim: dkimSchema,
     metrics: z
       .strictObject({
         enabled: z.boolean().default(false).describe('Serve Prometheus metrics at http://host:port/metrics.'),

@@ -21,6 +21,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { networkInterfaces } from 'node:os';
+import { prepend } from '../dkim/prepend.js';
 import type { Config } from '../config/schema.js';
 import type { Database, Queryable } from '../db/database.js';
 import { appendAuditEvent } from '../audit/log.js';
@@ -79,6 +80,12 @@ export interface EngineDeps {
    * are never claimed (they wait, never sent weaker).
    */
   readonly portal?: { deposit(messageId: string, recipients: readonly { seq: number; address: string; bcc: boolean }[]): Promise<boolean> } | undefined;
+  /**
+   * DKIM signing of the final outgoing bytes (src/dkim/service.ts): the
+   * DKIM-Signature field(s) to put on top, undefined when no key signs the
+   * message's From domain. Absent: nothing is signed.
+   */
+  readonly dkim?: { sign(source: () => Readable): Promise<Buffer | undefined> } | undefined;
 }
 
 /** What an attempt found besides the per-recipient records. */
@@ -207,6 +214,8 @@ export class DeliveryEngine {
   private dnssecValidating: boolean;
   private dnsServers: readonly string[];
   private portalFallback: { enabled: boolean; after: number };
+  /** The DKIM signature of a job's message, made once for all its MX attempts (a retry later is a new job). */
+  private readonly signatures = new WeakMap<Job, Promise<Buffer | undefined>>();
 
   constructor(
     config: Config,
@@ -641,6 +650,7 @@ export class DeliveryEngine {
     target: SessionTarget,
     key: string,
   ): Promise<{ session: SmtpSession; replies: Map<string, RemoteReply> | ReadonlyMap<string, RemoteReply> } | { failed: AttemptRecord }> {
+    const body = await this.signed(job, this.bodyOf(job, message));
     let session = this.pool.take(key);
     for (;;) {
       const reused = session !== undefined;
@@ -662,7 +672,7 @@ export class DeliveryEngine {
           requireTlsExtension: message.requiretls === 1,
           dsnRet: message.dsn_ret,
           dsnEnvid: message.dsn_envid,
-          body: this.bodyOf(job, message),
+          body,
         });
         return { session, replies };
       } catch (err) {
@@ -686,6 +696,28 @@ export class DeliveryEngine {
     const copy = job.e2e?.copy;
     if (copy && copy !== 'passthrough') return () => this.deps.spool.readCopy(message.id, copy);
     return () => rewriteMessage(this.deps.spool.read(message.id), message.rewrite ? (JSON.parse(message.rewrite) as MessageRewrite) : undefined);
+  }
+
+  /**
+   * The job's final bytes with their DKIM signature on top, signed once per
+   * job before any session is opened (a slow signature never holds an idle
+   * connection). A signing failure does not hold mail back: DKIM proves the
+   * origin, it protects no content, so the message goes unsigned and the
+   * failure is logged (no content, no addresses) and counted.
+   */
+  private async signed(job: Job, body: () => Readable): Promise<() => Readable> {
+    const dkim = this.deps.dkim;
+    if (!dkim) return body;
+    let signature = this.signatures.get(job);
+    if (!signature) {
+      signature = dkim.sign(body).catch((err: unknown) => {
+        this.deps.log.warn({ event: 'DKIM_SIGN_FAILED', queueId: job.messageId, err: { message: (err as Error).message } }, 'DKIM signing failed; the message goes unsigned');
+        return undefined;
+      });
+      this.signatures.set(job, signature);
+    }
+    const header = await signature;
+    return header ? prepend(header, body) : body;
   }
 
   /**
