@@ -272,6 +272,7 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE recipients ADD COLUMN e2e_copy TEXT;         -- spool copy name (e.g. r3), or 'passthrough' for mail that arrived encrypted; NULL: none
   ALTER TABLE recipients ADD COLUMN key_fingerprint TEXT;  -- the recipient key the copy is encrypted to
   ALTER TABLE recipients ADD COLUMN key_source TEXT;       -- where that key came from: admin | wkd | keyserver | dns
+  ALTER TABLE recipients ADD COLUMN e2e_copy_size INTEGER; -- bytes of that copy (the SIZE declared when it is sent)
   `,
 ];
 

@@ -113,6 +113,7 @@ interface ClaimedRecipient {
   readonly method: string | null;
   /** pgp / smime: the recipient's own encrypted copy in the spool, or 'passthrough' (arrived encrypted). */
   readonly e2e_copy: string | null;
+  readonly e2e_copy_size: number | null;
   readonly key_fingerprint: string | null;
   readonly key_source: string | null;
 }
@@ -125,7 +126,19 @@ interface Job {
   /** Recipients of the secure portal: deposited, not sent. */
   readonly portal?: boolean;
   /** An end-to-end recipient (a job of its own): what is sent is its encrypted copy. */
-  readonly e2e?: { readonly method: string; readonly copy: string | null } | undefined;
+  readonly e2e?: { readonly method: string; readonly copy: string | null; readonly size: number | null } | undefined;
+}
+
+/**
+ * Pure: the SIZE to declare for what a job sends (before a DKIM signature):
+ * an end-to-end copy's own size (about 1.4 times the original), else the
+ * message plus the header fields the policy adds.
+ */
+export function outgoingSize(job: { readonly e2e?: { readonly size: number | null } | undefined }, message: { readonly size: number; readonly rewrite: string | null }): number {
+  if (job.e2e?.size != null) return job.e2e.size;
+  if (!message.rewrite) return message.size;
+  const added = (JSON.parse(message.rewrite) as MessageRewrite).addHeaders;
+  return message.size + Object.entries(added).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
 }
 
 /** Pure: is this a method whose recipient gets its own end-to-end copy? */
@@ -350,7 +363,7 @@ export class DeliveryEngine {
       const portalClause = this.deps.portal ? '' : ` AND (r.method IS NULL OR r.method <> 'portal')`;
       const select = (state: string, limit: number): Promise<ClaimedRecipient[]> =>
         tx.all<ClaimedRecipient>(
-          `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned, r.bcc, r.method, r.e2e_copy, r.key_fingerprint, r.key_source
+          `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned, r.bcc, r.method, r.e2e_copy, r.e2e_copy_size, r.key_fingerprint, r.key_source
              FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1
             WHERE r.state = ? AND r.next_attempt <= ?${portalClause}
             ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?`,
@@ -392,7 +405,7 @@ export class DeliveryEngine {
         if (busy >= this.config.perDomainConcurrency) continue;
         if (!this.rate.take(row.domain)) continue;
         perDomain.set(row.domain, busy + 1);
-        jobs.set(key, { messageId: row.message_id, domain: row.domain, requirement, recipients: [row], e2e: e2e && row.method ? { method: row.method, copy: row.e2e_copy } : undefined });
+        jobs.set(key, { messageId: row.message_id, domain: row.domain, requirement, recipients: [row], e2e: e2e && row.method ? { method: row.method, copy: row.e2e_copy, size: row.e2e_copy_size } : undefined });
       }
       for (const job of jobs.values()) {
         for (const r of job.recipients) {
@@ -650,7 +663,7 @@ export class DeliveryEngine {
     target: SessionTarget,
     key: string,
   ): Promise<{ session: SmtpSession; replies: Map<string, RemoteReply> | ReadonlyMap<string, RemoteReply> } | { failed: AttemptRecord }> {
-    const body = await this.signed(job, this.bodyOf(job, message));
+    const { body, added } = await this.signed(job, this.bodyOf(job, message));
     let session = this.pool.take(key);
     for (;;) {
       const reused = session !== undefined;
@@ -667,7 +680,7 @@ export class DeliveryEngine {
         const replies = await session.send({
           sender: message.sender,
           recipients: pending.map((r) => ({ address: r.address, notify: r.dsn_notify, orcpt: r.dsn_orcpt })),
-          size: message.size,
+          size: outgoingSize(job, message) + added,
           eightBit: message.body_type === '8BITMIME',
           requireTlsExtension: message.requiretls === 1,
           dsnRet: message.dsn_ret,
@@ -705,9 +718,9 @@ export class DeliveryEngine {
    * origin, it protects no content, so the message goes unsigned and the
    * failure is logged (no content, no addresses) and counted.
    */
-  private async signed(job: Job, body: () => Readable): Promise<() => Readable> {
+  private async signed(job: Job, body: () => Readable): Promise<{ body: () => Readable; added: number }> {
     const dkim = this.deps.dkim;
-    if (!dkim) return body;
+    if (!dkim) return { body, added: 0 };
     let signature = this.signatures.get(job);
     if (!signature) {
       signature = dkim.sign(body).catch((err: unknown) => {
@@ -717,7 +730,7 @@ export class DeliveryEngine {
       this.signatures.set(job, signature);
     }
     const header = await signature;
-    return header ? prepend(header, body) : body;
+    return header ? { body: prepend(header, body), added: header.length } : { body, added: 0 };
   }
 
   /**

@@ -18,7 +18,7 @@
  * decides that recipient again without the key. Nothing about the content
  * or the key material is in the failure text.
  */
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { rewriteMessage, type MessageRewrite } from '../delivery/header-rewrite.js';
 import { isSealgateError } from '../errors.js';
 import type { PendingSpoolFile, Spool } from '../spool/spool.js';
@@ -35,7 +35,7 @@ export interface CopyRequest {
 }
 
 export type CopyOutcome =
-  | { readonly seq: number; readonly kind: 'copy'; readonly name: string; readonly file: PendingSpoolFile; readonly signed: boolean; readonly detail: string }
+  | { readonly seq: number; readonly kind: 'copy'; readonly name: string; readonly file: PendingSpoolFile; readonly size: number; readonly signed: boolean; readonly detail: string }
   | { readonly seq: number; readonly kind: 'passthrough'; readonly encrypted: EncryptedKind }
   | { readonly seq: number; readonly kind: 'failed'; readonly why: string };
 
@@ -118,14 +118,24 @@ export async function buildCopies(deps: CopyDeps, messageId: string, rewrite: Me
         signed = sign !== undefined;
         detail = `key transport ${smime.keyTransport}`;
       }
-      const file = await deps.spool.writeCopy(messageId, name, rewriteMessage(stream, outer));
+      let size = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          size += chunk.length;
+          done(null, chunk);
+        },
+      });
+      const source = rewriteMessage(stream, outer);
+      // pipe() does not carry an error on: a transform that fails midway must fail the write, not stall it
+      source.once('error', (err) => counter.destroy(err));
+      const file = await deps.spool.writeCopy(messageId, name, source.pipe(counter));
       try {
         await file.commit();
       } catch (err) {
         await file.discard();
         throw err;
       }
-      out.push({ seq: r.seq, kind: 'copy', name, file, signed, detail });
+      out.push({ seq: r.seq, kind: 'copy', name, file, size, signed, detail });
     } catch (err) {
       // a storage failure is not the recipient's fault: let the caller retry the whole inspection
       if (isSealgateError(err, 'SG_STORAGE_FULL') || isSealgateError(err, 'SG_STORAGE_FAILED')) {

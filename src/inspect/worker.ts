@@ -266,8 +266,8 @@ export class Inspector {
           const copy = d.method === 'pgp' || d.method === 'smime' ? copies.get(row.seq) : undefined;
           const e2eCopy = copy?.kind === 'copy' ? copy.name : copy?.kind === 'passthrough' ? 'passthrough' : null;
           await tx.run(
-            `UPDATE recipients SET requirement = ?, method = ?, decision = ?, bcc = ?, e2e_copy = ?, key_fingerprint = ?, key_source = ?, state = CASE WHEN ? = 1 AND state = 'queued' THEN 'held' ELSE state END WHERE message_id = ? AND seq = ?`,
-            [requirement, d.method, JSON.stringify(d.reasons), bcc, e2eCopy, e2eCopy ? (d.key?.fingerprint ?? null) : null, e2eCopy ? (d.key?.source ?? null) : null, hold ? 1 : 0, id, row.seq],
+            `UPDATE recipients SET requirement = ?, method = ?, decision = ?, bcc = ?, e2e_copy = ?, e2e_copy_size = ?, key_fingerprint = ?, key_source = ?, state = CASE WHEN ? = 1 AND state = 'queued' THEN 'held' ELSE state END WHERE message_id = ? AND seq = ?`,
+            [requirement, d.method, JSON.stringify(d.reasons), bcc, e2eCopy, copy?.kind === 'copy' ? copy.size : null, e2eCopy ? (d.key?.fingerprint ?? null) : null, e2eCopy ? (d.key?.source ?? null) : null, hold ? 1 : 0, id, row.seq],
           );
           if (copy && copy.kind !== 'failed') {
             await appendAuditEvent(

@@ -81,6 +81,9 @@ live('buildCopies', () => {
     expect(failed?.kind === 'failed' ? failed.why : '').toBe('SG_KEY_FILE_INVALID');
     // the PGP copy: the added header outside, the neutral subject outside, the real one inside
     const copy = await readAll(spool.readCopy(ID, 'r0'));
+    // the size recorded is the copy's (the SIZE delivery declares), not the original's
+    const first = out[0];
+    expect(first?.kind === 'copy' ? first.size : -1).toBe(copy.length);
     const text = copy.toString('latin1');
     expect(text).toContain('X-Class: phi\r\n');
     expect(text).toContain('Subject: Secure message\r\n');
