@@ -67,7 +67,7 @@ describe('fetchWkd refuses a domain that is not a DNS host name, without a reque
 describe('keys.discovery config', () => {
   const base = { smtp: { listeners: [{ name: 'relay', tls: 'none' }] }, connectors: [{ name: 'c', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'] }] };
   it('defaults: WKD on, 5 s for the whole lookup, 1 d / 10 min cache, port 443', () => {
-    expect(validateConfig(base, 't').keys.discovery).toEqual({ wkd: true, timeout: 5_000, positiveTtl: 86_400_000, negativeTtl: 600_000, httpsPort: 443 });
+    expect(validateConfig(base, 't').keys.discovery).toEqual({ wkd: true, timeout: 5_000, positiveTtl: 86_400_000, negativeTtl: 600_000, httpsPort: 443, dns: true, keyserver: null });
   });
   it('durations as text; wkd can be turned off', () => {
     expect(validateConfig({ ...base, keys: { discovery: { wkd: false, timeout: '2s', negativeTtl: '1m' } } }, 't').keys.discovery).toMatchObject({ wkd: false, timeout: 2_000, negativeTtl: 60_000 });
