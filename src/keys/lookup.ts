@@ -8,9 +8,10 @@
  * within its TTL does not touch the network unless `fresh`.
  *
  * Answers are read with the directory's own readers and stored through
- * `KeyDirectory.put`, one source after another from the least trusted to
- * the most trusted (key server, WKD, OPENPGPKEY, SMIMEA), so the replacement
- * rule holds (replace.ts: an admin key is never replaced, a valid key never
+ * `KeyDirectory.put`, one source after another from the most trusted to the
+ * least trusted (SMIMEA, OPENPGPKEY, WKD, key server: a less trusted source's
+ * different key is then simply not stored, rather than stored and replaced
+ * at once), so the replacement rule holds (replace.ts: an admin key is never replaced, a valid key never
  * replaced by an invalid one or by one from a less trusted source, a change
  * audited).
  */
@@ -29,8 +30,8 @@ import type { KeyReason, KeyRecord, KeySource } from './types.js';
 import { readWkdAnswer } from './wkd-answer.js';
 import { fetchWkd, type WkdTransport } from './wkd-fetch.js';
 
-/** The discovery sources, in the order they are stored (least trusted first) and reported. */
-export const LOOKUP_SOURCES = ['keyserver', 'wkd', 'openpgpkey', 'smimea'] as const;
+/** The discovery sources, in the order they are stored (most trusted first). */
+export const LOOKUP_SOURCES = ['smimea', 'openpgpkey', 'wkd', 'keyserver'] as const;
 export type LookupSource = (typeof LOOKUP_SOURCES)[number];
 
 /** The directory's source of a key found by each discovery source. */
@@ -195,7 +196,7 @@ export async function lookupKeys(address: string, deps: LookupDeps): Promise<Loo
       return { source, fetched: await fetcher() };
     }),
   );
-  // Stored one source after another, least trusted first (LOOKUP_SOURCES order).
+  // Stored one source after another, most trusted first (LOOKUP_SOURCES order).
   const sources = {} as Record<LookupSource, SourceReport>;
   const found: FoundKey[] = [];
   for (const plan of plans) {
