@@ -101,8 +101,14 @@ export interface LookupResult {
 }
 
 /** Reads a source's answer into candidates naming the address, and those set aside. Throws when the data is not keys. */
-async function candidatesOf(fetched: Extract<SourceFetch, { outcome: 'found' }>, address: string, deps: LookupDeps, now: number): Promise<{ matching: KeyCandidate[]; aside: { c: KeyCandidate; why: 'address-mismatch' | 'ca-certificate' }[] }> {
+async function candidatesOf(
+  fetched: Extract<SourceFetch, { outcome: 'found' }>,
+  address: string,
+  deps: LookupDeps,
+  now: number,
+): Promise<{ matching: KeyCandidate[]; aside: { c: KeyCandidate; why: 'address-mismatch' | 'ca-certificate' }[]; smimea: Map<string, 'pkix-ee' | 'dane-ee'> }> {
   const matching: KeyCandidate[] = [];
+  const smimea = new Map<string, 'pkix-ee' | 'dane-ee'>();
   const aside: { c: KeyCandidate; why: 'address-mismatch' | 'ca-certificate' }[] = [];
   for (const bytes of fetched.pgp) {
     const answer = await readWkdAnswer(bytes, address, now);
@@ -116,12 +122,13 @@ async function candidatesOf(fetched: Extract<SourceFetch, { outcome: 'found' }>,
       if (!parsed) throw new Error('no certificate');
       const info = await inspectCertificate(parsed, [], roots, now);
       const c: KeyCandidate = { kind: 'smime', info: { ...info, facts: { ...info.facts, chainTrusted: smimeaChainTrusted(s.use, info.facts.chainTrusted) } } };
+      smimea.set(info.fingerprint, s.use);
       if (info.isCa) aside.push({ c, why: 'ca-certificate' });
       else if (info.emails.some((e) => sameAddress(e, address))) matching.push(c);
       else aside.push({ c, why: 'address-mismatch' });
     }
   }
-  return { matching, aside };
+  return { matching, aside, smimea };
 }
 
 /** How an answer is named in a detail: "the direct method", "the VKS answer", "the SMIMEA record". */
@@ -145,7 +152,9 @@ async function storeAnswer(source: LookupSource, fetched: Extract<SourceFetch, {
   // a CA certificate's key usage is for signing certificates, not for encryption
   for (const { c, why } of read.aside) found.push({ ...base(c), valid: false, reason: why === 'ca-certificate' ? 'key-usage' : 'address-mismatch', stored: 'not-stored', notStoredWhy: why });
   for (const c of read.matching) {
-    const record = recordFor(c, address, keySource, now);
+    const use = read.smimea.get(c.info.fingerprint);
+    const plain = recordFor(c, address, keySource, now);
+    const record = use === undefined ? plain : { ...plain, details: { ...plain.details, smimea: use } };
     const decision = await deps.directory.put(record, deps.operator ? { operator: deps.operator } : {});
     const stored = decision.action === 'keep' ? { stored: 'not-stored' as const, notStoredWhy: decision.why } : { stored: decision.action === 'insert' ? ('inserted' as const) : ('updated' as const) };
     found.push({ ...base(c), valid: record.valid, reason: record.reason, ...stored });

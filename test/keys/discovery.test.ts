@@ -167,7 +167,7 @@ live('DNS SMIMEA (RFC 8162)', () => {
     const r = await one(smimea(3, 0, 0, der('otherCa')));
     expect(r.sources.smimea).toMatchObject({ outcome: 'found', method: 'as-written' });
     expect(r.found).toEqual([expect.objectContaining({ kind: 'smime', source: 'dns', valid: true, reason: 'valid', stored: 'inserted' })]);
-    expect(r.keys).toEqual([expect.objectContaining({ kind: 'smime', source: 'dns', valid: true })]);
+    expect(r.keys).toEqual([expect.objectContaining({ kind: 'smime', source: 'dns', valid: true, details: expect.objectContaining({ smimea: 'dane-ee' }) })]);
     expect(r.used).toBe(r.keys[0]?.fingerprint);
   });
 
@@ -312,5 +312,9 @@ live('sealgate keys lookup with DNS and a key server', () => {
     expect(Object.keys(parsed)).toEqual(['address', 'wkd', 'openpgpkey', 'smimea', 'keyserver', 'keys', 'used']);
     expect(parsed.openpgpkey).toEqual({ state: 'cached', outcome: 'found', method: 'as-written', detail: null, checkedAt: expect.any(Number) });
     expect(parsed.keyserver).toMatchObject({ state: 'cached', outcome: 'found', method: 'vks' });
+    const smime = (parsed.keys as { kind: string; fingerprint: string }[]).find((k) => k.kind === 'smime');
+    const show = await runCli(['-c', file, 'keys', 'show', smime?.fingerprint ?? '']);
+    expect(show.stdout).toContain('trust: DNS SMIMEA record, usage 3 (DANE-EE): DNSSEC-authenticated, no CA chain needed\n');
+    expect(show.stdout).toContain('address alice@example.org: valid; source dns');
   });
 });

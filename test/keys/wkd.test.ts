@@ -72,6 +72,10 @@ describe('keys.discovery config', () => {
   it('durations as text; wkd can be turned off', () => {
     expect(validateConfig({ ...base, keys: { discovery: { wkd: false, timeout: '2s', negativeTtl: '1m' } } }, 't').keys.discovery).toMatchObject({ wkd: false, timeout: 2_000, negativeTtl: 60_000 });
   });
+  it('keys.discovery.keyserver: an https or hkps URL with nothing but host and port; dns can be turned off', () => {
+    expect(validateConfig({ ...base, keys: { discovery: { keyserver: 'https://keys.openpgp.org', dns: false } } }, 't').keys.discovery).toMatchObject({ keyserver: 'https://keys.openpgp.org', dns: false });
+    expect(() => validateConfig({ ...base, keys: { discovery: { keyserver: 'http://keys.openpgp.org' } } }, 't')).toThrow(/keys\.discovery\.keyserver: got "http:\/\/keys\.openpgp\.org": expected an https:\/\/ or hkps:\/\/ URL/);
+  });
   it('an unknown key is refused with its path', () => {
     expect(() => validateConfig({ ...base, keys: { discovery: { keyservers: true } } }, 't')).toThrow(/keys\.discovery: unknown key "keyservers"/);
   });
