@@ -263,6 +263,20 @@ live('several sources, one address', () => {
     expect(again.keys.map((k) => [k.fingerprint, k.source])).toEqual([[fpr('good'), 'dns']]);
   });
 
+  it('a key-server key, then a different DNS key: the DNS key replaces it and the change is audited', async () => {
+    serveKs('alice@example.org', 'vks', { body: bin('twoUids') });
+    expect((await lookupKeys('alice@example.org', deps())).used).toBe(fpr('twoUids'));
+    publish([{ name: pgpName('alice@example.org'), type: 'OPENPGPKEY', rdata: bin('good') }]);
+    const r = await lookupKeys('alice@example.org', deps({ fresh: true }));
+    expect(r.keys.map((k) => [k.fingerprint, k.source])).toEqual([[fpr('good'), 'dns']]);
+    expect(r.found).toEqual(expect.arrayContaining([expect.objectContaining({ fingerprint: fpr('twoUids'), source: 'keyserver', stored: 'not-stored', notStoredWhy: 'trusted-source-key-present' })]));
+    const events = await db.all<{ data: string }>("SELECT data FROM audit_log WHERE type = 'keys:stored' ORDER BY seq");
+    expect(events.map((e) => JSON.parse(e.data) as Record<string, unknown>)).toEqual([
+      { fingerprint: fpr('twoUids'), kind: 'pgp', address: 'alice@example.org', source: 'keyserver', verdict: 'valid' },
+      { fingerprint: fpr('good'), kind: 'pgp', address: 'alice@example.org', source: 'dns', verdict: 'valid', replaced: [fpr('twoUids')] },
+    ]);
+  });
+
   it('the same key from DNS and the key server: stored once, source dns', async () => {
     publish([{ name: pgpName('alice@example.org'), type: 'OPENPGPKEY', rdata: bin('good') }]);
     serveKs('alice@example.org', 'vks', { body: bin('good') });
