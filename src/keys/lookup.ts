@@ -104,7 +104,7 @@ export interface LookupResult {
 async function candidatesOf(
   fetched: Extract<SourceFetch, { outcome: 'found' }>,
   address: string,
-  deps: LookupDeps,
+  roots: readonly pkijs.Certificate[],
   now: number,
 ): Promise<{ matching: KeyCandidate[]; aside: { c: KeyCandidate; why: 'address-mismatch' | 'ca-certificate' }[]; smimea: Map<string, 'pkix-ee' | 'dane-ee'> }> {
   const matching: KeyCandidate[] = [];
@@ -115,18 +115,15 @@ async function candidatesOf(
     for (const info of answer.matching) matching.push({ kind: 'pgp', info });
     for (const info of answer.foreign) aside.push({ c: { kind: 'pgp', info }, why: 'address-mismatch' });
   }
-  if (fetched.smime.length > 0) {
-    const roots = deps.smimeRoots ? await deps.smimeRoots() : [];
-    for (const s of fetched.smime) {
-      const [parsed] = readCertificates({ bytes: s.der });
-      if (!parsed) throw new Error('no certificate');
-      const info = await inspectCertificate(parsed, [], roots, now);
-      const c: KeyCandidate = { kind: 'smime', info: { ...info, facts: { ...info.facts, chainTrusted: smimeaChainTrusted(s.use, info.facts.chainTrusted) } } };
-      smimea.set(info.fingerprint, s.use);
-      if (info.isCa) aside.push({ c, why: 'ca-certificate' });
-      else if (info.emails.some((e) => sameAddress(e, address))) matching.push(c);
-      else aside.push({ c, why: 'address-mismatch' });
-    }
+  for (const s of fetched.smime) {
+    const [parsed] = readCertificates({ bytes: s.der });
+    if (!parsed) throw new Error('no certificate');
+    const info = await inspectCertificate(parsed, [], roots, now);
+    const c: KeyCandidate = { kind: 'smime', info: { ...info, facts: { ...info.facts, chainTrusted: smimeaChainTrusted(s.use, info.facts.chainTrusted) } } };
+    smimea.set(info.fingerprint, s.use);
+    if (info.isCa) aside.push({ c, why: 'ca-certificate' });
+    else if (info.emails.some((e) => sameAddress(e, address))) matching.push(c);
+    else aside.push({ c, why: 'address-mismatch' });
   }
   return { matching, aside, smimea };
 }
@@ -140,9 +137,11 @@ function answerName(source: LookupSource, method: string): string {
 
 async function storeAnswer(source: LookupSource, fetched: Extract<SourceFetch, { outcome: 'found' }>, address: string, deps: LookupDeps, now: number): Promise<{ found: FoundKey[]; outcome: LookupOutcome; detail: string | null }> {
   const what = source === 'smimea' ? 'certificates' : 'OpenPGP keys';
+  // outside the try: an unreadable keys.smimeTrustRoots file is a config error, not a bad answer
+  const roots = fetched.smime.length > 0 && deps.smimeRoots ? await deps.smimeRoots() : [];
   let read;
   try {
-    read = await candidatesOf(fetched, address, deps, now);
+    read = await candidatesOf(fetched, address, roots, now);
   } catch {
     return { found: [], outcome: 'failed', detail: `${answerName(source, fetched.method)} answered with data that is not ${what}` };
   }

@@ -190,6 +190,12 @@ live('DNS SMIMEA (RFC 8162)', () => {
     expect(r.found).toEqual([expect.objectContaining({ valid: false, reason: 'address-mismatch', stored: 'not-stored', notStoredWhy: 'address-mismatch' })]);
   });
 
+  it('a full-certificate record whose data is not a certificate: a failed lookup, nothing stored', async () => {
+    const r = await one(smimea(3, 0, 0, Buffer.from('3003020101', 'hex')));
+    expect(r.sources.smimea).toMatchObject({ outcome: 'failed', detail: 'the SMIMEA record answered with data that is not certificates' });
+    expect(r.keys).toEqual([]);
+  });
+
   it.each<[string, Buffer, string]>([
     ['usage 2 (DANE-TA)', smimea(2, 0, 0, Buffer.from('30', 'hex')), 'no usable SMIMEA record: a trust-anchor record (usage 0 or 2) carries no recipient certificate'],
     ['a SHA-256 hash (3 0 1)', smimea(3, 0, 1, Buffer.alloc(32, 1)), 'no usable SMIMEA record: a hash or bare public key (selector or matching type not 0) cannot encrypt'],
