@@ -11,6 +11,7 @@ import { isSealgateError } from '../errors.js';
 import { queryDnssec } from '../net/dnssec-query.js';
 import { dnsKeyNames, OPENPGPKEY_TYPE, SMIMEA_SKIP, SMIMEA_TYPE, smimeaUse, type DnsKeyRecordType } from './dns-keys.js';
 import { beforeDeadline, type SmimeaCertificate, type SourceFetch } from './source-fetch.js';
+import { wkdDomainOk } from './wkd.js';
 
 /** A DNS answer: the rdata of the records of the asked type, and the AD bit. */
 export interface DnsKeyAnswer {
@@ -71,7 +72,8 @@ async function ask(address: string, type: DnsKeyRecordType, deps: DnsFetchDeps):
 }
 
 /** The address's OPENPGPKEY or SMIMEA records, within the deadline. */
-export function fetchDnsKeys(address: string, type: DnsKeyRecordType, deps: DnsFetchDeps): Promise<SourceFetch> {
+export async function fetchDnsKeys(address: string, type: DnsKeyRecordType, deps: DnsFetchDeps): Promise<SourceFetch> {
+  if (!wkdDomainOk(address)) return { outcome: 'failed', detail: "the address's domain is not a DNS host name" };
   return beforeDeadline(ask(address, type, deps), deps.deadline, deps.now, { outcome: 'timeout', detail: 'no DNS answer in time' });
 }
 

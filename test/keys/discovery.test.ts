@@ -148,6 +148,13 @@ live('DNS OPENPGPKEY (RFC 7929)', () => {
     expect(junk.sources.openpgpkey).toMatchObject({ outcome: 'failed', detail: 'the OPENPGPKEY record answered with data that is not OpenPGP keys' });
   });
 
+  it('an address literal is not asked about', async () => {
+    const before = zone.queries.length;
+    const r = await lookupKeys('alice@[127.0.0.1]', deps({ keyserver: undefined }));
+    expect(r.sources.openpgpkey).toMatchObject({ outcome: 'failed', detail: "the address's domain is not a DNS host name" });
+    expect(zone.queries.length).toBe(before);
+  });
+
   it('dns off (keys.discovery.dns false or dns.dnssecValidating false): no question asked, the reason reported', async () => {
     const before = zone.queries.length;
     const r = await lookupKeys('alice@example.org', deps({ dns: undefined, dnsOff: 'dns.dnssecValidating: false, so an answer could not be trusted', keyserver: undefined }));
