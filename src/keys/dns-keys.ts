@@ -6,7 +6,7 @@
  * Owner name: hex SHA2-256 of the local part's UTF-8 bytes, truncated to 28
  * octets, then `._openpgpkey.<domain>` or `._smimecert.<domain>`. RFC 7929
  * section 3 hashes the local part as written (no lower-casing); GnuPG
- * (`gpg --print-dane-records`, and its `dane` auto-key-locate) lower-cases
+ * (`gpg --export-options export-dane`, formerly --print-dane-records, and its `dane` auto-key-locate) lower-cases
  * it, so most published records sit under the lower-case name. We ask the
  * name as written first and, when that differs, the lower-cased one too:
  * an address written "Alice@" finds both a record published by the RFC's

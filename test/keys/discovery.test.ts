@@ -5,6 +5,7 @@
  * HTTPS VKS/HKP server under a test CA, keys made by GnuPG and certificates
  * by OpenSSL. Then `sealgate keys lookup` (the built CLI) with all sources.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,18 @@ const fpr = (n: 'good' | 'twoUids' | 'expired'): string => pgp?.fpr[n] ?? '';
 const bin = (n: 'good' | 'twoUids' | 'expired'): Buffer => pgp?.binary([n]) ?? Buffer.alloc(0);
 const der = (n: CertFixtureName): Buffer => Buffer.from(pemBlocks(certs?.pem(n) ?? '', 'CERTIFICATE')[0] ?? new Uint8Array());
 const smimea = (usage: number, selector: number, matching: number, data: Buffer): Buffer => Buffer.concat([Buffer.from([usage, selector, matching]), data]);
+
+/** GnuPG's own OPENPGPKEY records for a key (`--export-options export-dane`): owner name and RDATA per user ID. */
+function gpgDaneRecords(fingerprint: string): { name: string; rdata: Buffer }[] {
+  const text = execFileSync('gpg', ['--batch', '--export-options', 'export-dane', '--export', fingerprint.toUpperCase()], { env: { ...process.env, GNUPGHOME: pgp?.home ?? '' } }).toString('utf8');
+  const out: { name: string; rdata: Buffer }[] = [];
+  let origin = '';
+  for (const m of text.matchAll(/^\$ORIGIN (\S+)\.$|^([0-9a-f]{56}) TYPE61 \\# \d+ \(\n([\s0-9a-f]*)\)/gm)) {
+    if (m[1]) origin = m[1];
+    else out.push({ name: `${m[2] ?? ''}.${origin}`, rdata: Buffer.from((m[3] ?? '').replace(/\s+/g, ''), 'hex') });
+  }
+  return out;
+}
 
 /** The zone's records for this test (the base A record stays). */
 function publish(list: ZoneRecord[]): void {
@@ -131,9 +144,11 @@ live('DNS OPENPGPKEY (RFC 7929)', () => {
     expect(await new SqlKeyDirectory(db).list({ address: 'alice@insecure.test' })).toEqual([]);
   });
 
-  it('upper case in the local part: the lower-cased owner name (as GnuPG publishes) is asked next', async () => {
-    // twoUids also carries the user ID "Two Uids <Second@Example.ORG>"
-    publish([{ name: pgpName('Second@example.org', 1), type: 'OPENPGPKEY', rdata: bin('twoUids') }]);
+  it('upper case in the local part: the lower-cased owner name is asked next, where GnuPG publishes (its own export-dane records)', async () => {
+    // twoUids also carries the user ID "Two Uids <Second@Example.ORG>"; GnuPG lower-cases the local part
+    const gnupg = gpgDaneRecords(fpr('twoUids'));
+    expect(gnupg.map((g) => g.name)).toEqual([pgpName('alice@example.org'), pgpName('Second@example.org', 1)]);
+    publish(gnupg.map((g) => ({ name: g.name, type: 'OPENPGPKEY' as const, rdata: g.rdata })));
     const r = await lookupKeys('Second@example.org', deps({ keyserver: undefined }));
     expect(r.sources.openpgpkey).toMatchObject({ outcome: 'found', method: 'lower-case' });
     expect(r.used).toBe(fpr('twoUids'));
