@@ -15,8 +15,11 @@
  * relay    end to end: smtp-source → Sealgate (inspection, decision,
  *          delivery) → smtp-sink, against smtp-source → Postfix relay →
  *          smtp-sink.
+ * portal   deposits and page views per second (bench/portal.ts).
+ * e2e      OpenPGP and S/MIME encryption MB/s for 1 MB and 25 MB messages
+ *          next to gpg and openssl cms on the same data (bench/e2e.ts).
  *
- *   npm run bench                   # both parts
+ *   npm run bench                   # every part
  *   npm run bench -- ingress        # one part
  *   BENCH_2K=4000 BENCH_100K=1000 npm run bench
  */
@@ -31,6 +34,7 @@ import { setupGateway, startGateway, type RunningGateway, type TestSetup } from 
 import { haveTool } from '../test/helpers/peers.js';
 import { freePort, postfixVersion, startPostfix, type PostfixInstance } from '../test/helpers/postfix.js';
 import { withDb } from '../test/helpers/spool-reader.js';
+import { e2eBench } from './e2e.js';
 import { portalBench } from './portal.js';
 
 const run = promisify(execFile);
@@ -233,21 +237,24 @@ async function relay(): Promise<string[]> {
 
 async function main(): Promise<void> {
   const parts = process.argv.slice(2);
-  const wanted = parts.length > 0 ? parts : ['ingress', 'relay', 'portal'];
-  for (const p of wanted) if (p !== 'ingress' && p !== 'relay' && p !== 'portal') throw new Error(`unknown part "${p}" (ingress, relay, portal)`);
-  if (wanted.some((p) => p !== 'portal')) {
+  const all = ['ingress', 'relay', 'portal', 'e2e'];
+  const wanted = parts.length > 0 ? parts : all;
+  for (const p of wanted) if (!all.includes(p)) throw new Error(`unknown part "${p}" (${all.join(', ')})`);
+  // portal and e2e run in this process (and gpg, openssl): no Postfix, no root
+  const needsPostfix = wanted.some((p) => p === 'ingress' || p === 'relay');
+  if (needsPostfix) {
     for (const tool of ['smtp-source', 'smtp-sink', 'postfix', 'script']) {
       if (!haveTool(tool)) throw new Error(`${tool} is not installed (apt-get install postfix)`);
     }
     if (process.getuid?.() !== 0) throw new Error('run as root: a private Postfix instance and smtp-sink need it');
   }
   const cpu = cpus();
-  console.log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? '?'}, Node ${process.version}, Postfix ${await postfixVersion()}`);
-  console.log(`reproduce: npm run bench -- ${wanted.join(' ')}   (BENCH_2K=${SIZES[0]?.count} BENCH_100K=${SIZES[1]?.count} BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS)`);
+  console.log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? '?'}, Node ${process.version}, Postfix ${needsPostfix ? await postfixVersion() : '(not used)'}`);
+  console.log(`reproduce: npm run bench -- ${wanted.join(' ')}   (BENCH_2K=${SIZES[0]?.count} BENCH_100K=${SIZES[1]?.count} BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS)`);
   const started = process.hrtime.bigint();
   for (const p of wanted) {
     console.log('');
-    console.log((p === 'ingress' ? await ingress() : p === 'relay' ? await relay() : await portalBench()).join('\n'));
+    console.log((p === 'ingress' ? await ingress() : p === 'relay' ? await relay() : p === 'portal' ? await portalBench() : await e2eBench()).join('\n'));
   }
   console.log('');
   console.log(`(bench took ${seconds(started).toFixed(0)} s; orientation figures from one run on this machine, not targets)`);

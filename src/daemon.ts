@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { loadKeyring, type Keyring } from './crypto/keyring.js';
+import { endToEndDeps } from './e2e/runtime.js';
 import { Database } from './db/database.js';
 import { migrate } from './db/schema.js';
 import { appendAudit } from './audit/log.js';
@@ -22,6 +23,8 @@ import { isSealgateError } from './errors.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createResolver } from './delivery/dns.js';
 import { DeliveryEngine, loadTrustedCas } from './delivery/engine.js';
+import { loadDkimKeys } from './dkim/keys.js';
+import { DkimService } from './dkim/service.js';
 import { startTlsReporter } from './probe/tlsrpt-reporter.js';
 import { Inspector } from './inspect/worker.js';
 import { Ingress } from './smtp/ingress.js';
@@ -94,6 +97,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty });
   const hostname = gatewayHostname(config);
   const now = (): number => Date.now();
+  // DKIM keys are read first and on every reload: a missing or bad key file refuses the start (or the reload)
+  const dkimKeys = loadDkimKeys(config.dkim.keys);
 
   await mkdir(resolve(config.dataDir), { recursive: true, mode: 0o700 });
   const keyring = await openKeyring(config, true);
@@ -109,6 +114,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   metrics.gauge('sealgate_queue_recipients', async () =>
     (await db.all<{ state: string; n: number }>('SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state')).map((r) => ({ labels: { state: r.state }, value: r.n })),
   );
+  const dkim = new DkimService(dkimKeys, now, metrics);
+  if (dkimKeys.length > 0) log.info({ event: 'DKIM_KEYS_LOADED', keys: dkimKeys.map((k) => `${k.selector}._domainkey.${k.domain} ${k.algorithm}`) }, 'DKIM signing keys loaded');
   const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
   // the secure portal's storage and deposit step (portal.enabled): start-up cleanup first
   const portal: PortalStorage | undefined = config.portal.enabled
@@ -131,6 +138,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         metrics,
         ownAddresses: () => ownAddresses(),
         portal: portal?.depositor,
+        dkim,
       })
     : undefined;
   const inspectionPool =
@@ -174,6 +182,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         portalEnabled: () => portal !== undefined && config.portal.enabled,
         metrics,
         notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },
+        e2e: endToEndDeps({ config: () => config, db, spool, keyring, log, now }),
       })
     : undefined;
   const ingress = new Ingress(config, {
@@ -240,8 +249,10 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const reload = (): void => {
     try {
       const next = loadConfig(configPath);
+      const nextDkimKeys = loadDkimKeys(next.config.dkim.keys);
       const { restartNeeded } = ingress.reload(next.config);
       engine?.reload(next.config);
+      dkim.setKeys(nextDkimKeys);
       config = next.config;
       void portalWeb?.reloadTls(config.portal).catch((err: unknown) => log.error({ event: 'PORTAL_TLS_RELOAD_FAILED', err: { message: (err as Error).message } }, 'portal certificate not reloaded; the old one stays'));
       log.level = config.log.level;

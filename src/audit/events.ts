@@ -60,7 +60,7 @@ export type AuditEventDataMap = {
    * remote reply code and enhanced code (never its text), and the state the
    * recipient moved to.
    */
-  'delivery:attempt': { queueId: string; recipient: string; mx?: string; ip?: string; tlsVersion?: string; cipher?: string; certSha256?: string; certVerified?: string; certError?: string; dane?: string; mtaSts?: string; tlsPolicy?: string; requirement?: string; reply?: string; outcome: string };
+  'delivery:attempt': { queueId: string; recipient: string; mx?: string; ip?: string; tlsVersion?: string; cipher?: string; certSha256?: string; certVerified?: string; certError?: string; dane?: string; mtaSts?: string; tlsPolicy?: string; requirement?: string; reply?: string; outcome: string; method?: string; keyFingerprint?: string; keySource?: string };
   /** A delivery status notification about `queueId` was queued as `dsnQueueId` (action: failed | delayed | delivered). */
   'delivery:dsn_queued': { queueId: string; dsnQueueId: string; action: string; recipients: number };
   /** Protected mail was held back: the domain's MX no longer met the posture it showed before (`remembered`). */
@@ -137,6 +137,15 @@ export type AuditEventDataMap = {
   'keys:org_created': { fingerprint: string; kind: string; operator: string; replaced?: string };
   /** An organisation S/MIME certificate and its key were imported (`sealgate keys org import`); fingerprints only. */
   'keys:org_imported': { fingerprint: string; kind: string; operator: string; replaced?: string };
+  /**
+   * A recipient's end-to-end copy was built and spooled (`method` pgp or
+   * smime, the key it is encrypted to and where that key came from, whether
+   * the organisation signed it), or — `passthrough` set to how — the mail
+   * arrived already encrypted and goes as it is.
+   */
+  'inspect:encrypted_copy': { queueId: string; recipient: string; method: string; keyFingerprint?: string; keySource?: string; signed?: string; detail?: string; passthrough?: string };
+  /** A recipient's end-to-end copy could not be built (`why`: an error code or a size limit, never content); the recipient was decided again without keys. */
+  'inspect:encrypted_copy_failed': { queueId: string; recipient: string; method: string; keyFingerprint: string; why: string };
 };
 
 export type AuditEventType = keyof AuditEventDataMap;
@@ -191,7 +200,7 @@ export const AUDIT_EVENT_FIELDS = {
   'queue:retried': { queueId: 'string', operator: 'string', recipients: 'integer' },
   'queue:deleted': { queueId: 'string', operator: 'string', recipients: 'integer' },
   'queue:bounced': { queueId: 'string', operator: 'string', recipients: 'integer' },
-  'delivery:attempt': { queueId: 'string', recipient: 'string', mx: 'string?', ip: 'string?', tlsVersion: 'string?', cipher: 'string?', certSha256: 'string?', certVerified: 'string?', certError: 'string?', dane: 'string?', mtaSts: 'string?', tlsPolicy: 'string?', requirement: 'string?', reply: 'string?', outcome: 'string' },
+  'delivery:attempt': { queueId: 'string', recipient: 'string', mx: 'string?', ip: 'string?', tlsVersion: 'string?', cipher: 'string?', certSha256: 'string?', certVerified: 'string?', certError: 'string?', dane: 'string?', mtaSts: 'string?', tlsPolicy: 'string?', requirement: 'string?', reply: 'string?', outcome: 'string', method: 'string?', keyFingerprint: 'string?', keySource: 'string?' },
   'delivery:dsn_queued': { queueId: 'string', dsnQueueId: 'string', action: 'string', recipients: 'integer' },
   'delivery:posture_downgrade': { queueId: 'string', domain: 'string', remembered: 'string', mx: 'string' },
   'probe:posture_accepted': { domain: 'string', operator: 'string' },
@@ -222,6 +231,8 @@ export const AUDIT_EVENT_FIELDS = {
   'keys:removed': { fingerprint: 'string', operator: 'string', count: 'integer' },
   'keys:org_created': { fingerprint: 'string', kind: 'string', operator: 'string', replaced: 'string?' },
   'keys:org_imported': { fingerprint: 'string', kind: 'string', operator: 'string', replaced: 'string?' },
+  'inspect:encrypted_copy': { queueId: 'string', recipient: 'string', method: 'string', keyFingerprint: 'string?', keySource: 'string?', signed: 'string?', detail: 'string?', passthrough: 'string?' },
+  'inspect:encrypted_copy_failed': { queueId: 'string', recipient: 'string', method: 'string', keyFingerprint: 'string', why: 'string' },
 } as const satisfies { readonly [T in AuditEventType]: SpecOf<AuditEventDataMap[T]> };
 
 /** Every event type, at run time. */

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConfig } from './commands/config.js';
+import { registerDkim } from './commands/dkim.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerPolicy } from './commands/policy.js';
@@ -39,6 +40,7 @@ registerProbe(program);
 registerPolicy(program);
 registerPortal(program);
 registerKeys(program);
+registerDkim(program);
 
 try {
   await program.parseAsync(process.argv);

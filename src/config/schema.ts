@@ -15,6 +15,7 @@ import { DOMAIN_POLICIES } from '../probe/requirement.js';
 import { parseKeyserverUrl } from '../keys/keyserver.js';
 import { policySchema } from '../policy/schema.js';
 import { portalSchema } from '../portal/config-schema.js';
+import { dkimSchema } from '../dkim/config-schema.js';
 import { defaultMaxThreadMemoryMb, POOL_DEFAULTS } from '../inspect/schedule.js';
 
 const MiB = 1024 * 1024;
@@ -236,6 +237,7 @@ export const configSchema = z
       .prefault({})
       .describe('DLP inspection and the per-recipient decision.'),
     policy: policySchema.describe('Protection policy: profiles (global → connector → sender domain → sender) and rules (docs/policy.md).'),
+    dkim: dkimSchema,
     metrics: z
       .strictObject({
         enabled: z.boolean().default(false).describe('Serve Prometheus metrics at http://host:port/metrics.'),
@@ -332,6 +334,15 @@ export const configSchema = z
           .array(z.string().min(1))
           .default([])
           .describe('CA certificates (PEM files) that recipients\' S/MIME certificates must chain to; empty uses the system store (/etc/ssl/certs/ca-certificates.crt or the distribution\'s equivalent).'),
+        prefer: z.enum(['smime', 'pgp']).default('smime').describe('End-to-end method for a recipient who has both a valid S/MIME certificate and a valid OpenPGP key.'),
+        smimeRsaOaep: z
+          .boolean()
+          .default(false)
+          .describe('Encrypt S/MIME to RSA recipients with RSAES-OAEP instead of PKCS#1 v1.5 (always done when the certificate\'s SMIMECapabilities ask for OAEP); v1.5 is what Outlook, Apple Mail, Thunderbird and openssl smime read.'),
+        sign: z
+          .boolean()
+          .default(false)
+          .describe('Sign end-to-end encrypted copies with the organisation key of the same kind (sealgate keys org init / keys org import) before encrypting; without that key the copy goes unsigned and a warning is logged.'),
         discovery: z
           .strictObject({
             wkd: z.boolean().default(true).describe('Look recipients\' OpenPGP keys up by Web Key Directory (advanced method, then direct) through dns.servers and tls.trustedCaFiles.'),

@@ -267,6 +267,12 @@ const MIGRATIONS: readonly string[] = [
     stored_at         INTEGER NOT NULL        -- ms since epoch
   );
   `,
+  // 16: end-to-end delivery (E2E issue): each pgp / smime recipient's own encrypted copy and the key it was made for
+  `
+  ALTER TABLE recipients ADD COLUMN e2e_copy TEXT;         -- spool copy name (e.g. r3), or 'passthrough' for mail that arrived encrypted; NULL: none
+  ALTER TABLE recipients ADD COLUMN key_fingerprint TEXT;  -- the recipient key the copy is encrypted to
+  ALTER TABLE recipients ADD COLUMN key_source TEXT;       -- where that key came from: admin | wkd | keyserver | dns
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

@@ -19,7 +19,9 @@
  * it when a message arrives.
  */
 import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { networkInterfaces } from 'node:os';
+import { prepend } from '../dkim/prepend.js';
 import type { Config } from '../config/schema.js';
 import type { Database, Queryable } from '../db/database.js';
 import { appendAuditEvent } from '../audit/log.js';
@@ -78,6 +80,12 @@ export interface EngineDeps {
    * are never claimed (they wait, never sent weaker).
    */
   readonly portal?: { deposit(messageId: string, recipients: readonly { seq: number; address: string; bcc: boolean }[]): Promise<boolean> } | undefined;
+  /**
+   * DKIM signing of the final outgoing bytes (src/dkim/service.ts): the
+   * DKIM-Signature field(s) to put on top, undefined when no key signs the
+   * message's From domain. Absent: nothing is signed.
+   */
+  readonly dkim?: { sign(source: () => Readable): Promise<Buffer | undefined> } | undefined;
 }
 
 /** What an attempt found besides the per-recipient records. */
@@ -103,6 +111,10 @@ interface ClaimedRecipient {
   readonly delay_warned: number;
   readonly bcc: number;
   readonly method: string | null;
+  /** pgp / smime: the recipient's own encrypted copy in the spool, or 'passthrough' (arrived encrypted). */
+  readonly e2e_copy: string | null;
+  readonly key_fingerprint: string | null;
+  readonly key_source: string | null;
 }
 
 interface Job {
@@ -112,6 +124,13 @@ interface Job {
   readonly recipients: ClaimedRecipient[];
   /** Recipients of the secure portal: deposited, not sent. */
   readonly portal?: boolean;
+  /** An end-to-end recipient (a job of its own): what is sent is its encrypted copy. */
+  readonly e2e?: { readonly method: string; readonly copy: string | null } | undefined;
+}
+
+/** Pure: is this a method whose recipient gets its own end-to-end copy? */
+export function isE2eMethod(method: string | null): method is 'pgp' | 'smime' {
+  return method === 'pgp' || method === 'smime';
 }
 
 interface MessageRow {
@@ -195,6 +214,8 @@ export class DeliveryEngine {
   private dnssecValidating: boolean;
   private dnsServers: readonly string[];
   private portalFallback: { enabled: boolean; after: number };
+  /** The DKIM signature of a job's message, made once for all its MX attempts (a retry later is a new job). */
+  private readonly signatures = new WeakMap<Job, Promise<Buffer | undefined>>();
 
   constructor(
     config: Config,
@@ -329,7 +350,7 @@ export class DeliveryEngine {
       const portalClause = this.deps.portal ? '' : ` AND (r.method IS NULL OR r.method <> 'portal')`;
       const select = (state: string, limit: number): Promise<ClaimedRecipient[]> =>
         tx.all<ClaimedRecipient>(
-          `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned, r.bcc, r.method
+          `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned, r.bcc, r.method, r.e2e_copy, r.key_fingerprint, r.key_source
              FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1
             WHERE r.state = ? AND r.next_attempt <= ?${portalClause}
             ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?`,
@@ -357,8 +378,10 @@ export class DeliveryEngine {
           continue;
         }
         const requirement = isTransportRequirement(row.requirement) ? row.requirement : 'may';
-        // a blind copy is a job of its own, so no transaction names it beside other recipients
-        const key = `${row.message_id}|${row.domain}|${requirement}${row.bcc ? `|bcc${row.seq}` : ''}`;
+        // a blind copy is a job of its own, so no transaction names it beside other recipients;
+        // so is an end-to-end recipient: its copy is encrypted to its key alone
+        const e2e = isE2eMethod(row.method);
+        const key = `${row.message_id}|${row.domain}|${requirement}${row.bcc || e2e ? `|own${row.seq}` : ''}`;
         const existing = jobs.get(key);
         if (existing) {
           existing.recipients.push(row);
@@ -369,7 +392,7 @@ export class DeliveryEngine {
         if (busy >= this.config.perDomainConcurrency) continue;
         if (!this.rate.take(row.domain)) continue;
         perDomain.set(row.domain, busy + 1);
-        jobs.set(key, { messageId: row.message_id, domain: row.domain, requirement, recipients: [row] });
+        jobs.set(key, { messageId: row.message_id, domain: row.domain, requirement, recipients: [row], e2e: e2e && row.method ? { method: row.method, copy: row.e2e_copy } : undefined });
       }
       for (const job of jobs.values()) {
         for (const r of job.recipients) {
@@ -472,6 +495,8 @@ export class DeliveryEngine {
   /** Tries the destination's hosts in order; returns a record per recipient seq. */
   private async attempt(job: Job, message: MessageRow, posture: TransportRequirement | undefined, notes: AttemptNotes): Promise<Map<number, AttemptRecord>> {
     const all = (record: AttemptRecord): Map<number, AttemptRecord> => new Map(job.recipients.map((r) => [r.seq, record]));
+    // an end-to-end recipient without its encrypted copy never gets the message in the clear
+    if (job.e2e && job.e2e.copy === null) return all({ reply: synthetic(451, '4.7.0', 'The end-to-end encrypted copy for this recipient is missing; not sending the message unencrypted') });
     const sh = this.nextHop(message);
     if (message.route && !sh) return all({ reply: synthetic(554, '5.3.5', 'The message route is not a valid host:port') });
     let requirement = strongest(this.jobRequirement(job, message, posture), sh?.requirement ?? 'none');
@@ -625,6 +650,7 @@ export class DeliveryEngine {
     target: SessionTarget,
     key: string,
   ): Promise<{ session: SmtpSession; replies: Map<string, RemoteReply> | ReadonlyMap<string, RemoteReply> } | { failed: AttemptRecord }> {
+    const body = await this.signed(job, this.bodyOf(job, message));
     let session = this.pool.take(key);
     for (;;) {
       const reused = session !== undefined;
@@ -646,7 +672,7 @@ export class DeliveryEngine {
           requireTlsExtension: message.requiretls === 1,
           dsnRet: message.dsn_ret,
           dsnEnvid: message.dsn_envid,
-          body: () => rewriteMessage(this.deps.spool.read(message.id), message.rewrite ? (JSON.parse(message.rewrite) as MessageRewrite) : undefined),
+          body,
         });
         return { session, replies };
       } catch (err) {
@@ -659,6 +685,39 @@ export class DeliveryEngine {
         return { failed: { reply: err.reply, mx: target.host, ip: target.ip, tls: session.tls } };
       }
     }
+  }
+
+  /**
+   * What a job sends: an end-to-end recipient's own encrypted copy (the
+   * policy's header rewrite was applied before it was encrypted), else the
+   * message with that rewrite — also for mail that arrived encrypted.
+   */
+  private bodyOf(job: Job, message: MessageRow): () => Readable {
+    const copy = job.e2e?.copy;
+    if (copy && copy !== 'passthrough') return () => this.deps.spool.readCopy(message.id, copy);
+    return () => rewriteMessage(this.deps.spool.read(message.id), message.rewrite ? (JSON.parse(message.rewrite) as MessageRewrite) : undefined);
+  }
+
+  /**
+   * The job's final bytes with their DKIM signature on top, signed once per
+   * job before any session is opened (a slow signature never holds an idle
+   * connection). A signing failure does not hold mail back: DKIM proves the
+   * origin, it protects no content, so the message goes unsigned and the
+   * failure is logged (no content, no addresses) and counted.
+   */
+  private async signed(job: Job, body: () => Readable): Promise<() => Readable> {
+    const dkim = this.deps.dkim;
+    if (!dkim) return body;
+    let signature = this.signatures.get(job);
+    if (!signature) {
+      signature = dkim.sign(body).catch((err: unknown) => {
+        this.deps.log.warn({ event: 'DKIM_SIGN_FAILED', queueId: job.messageId, err: { message: (err as Error).message } }, 'DKIM signing failed; the message goes unsigned');
+        return undefined;
+      });
+      this.signatures.set(job, signature);
+    }
+    const header = await signature;
+    return header ? prepend(header, body) : body;
   }
 
   /**
@@ -743,7 +802,7 @@ export class DeliveryEngine {
           const reply = rec.reply.code !== undefined ? `${rec.reply.code}${rec.reply.enhanced ? ` ${rec.reply.enhanced}` : ''}` : undefined;
           await appendAuditEvent(
             tx,
-            { type: 'delivery:attempt', data: { queueId: message.id, recipient: r.address, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, cipher: rec.tls?.cipher, certSha256: rec.tls?.certSha256, certVerified: rec.tls ? String(rec.tls.authorized) : undefined, certError: rec.tls?.authError, dane: rec.tls?.dane, mtaSts: rec.stsMode, tlsPolicy: rec.policy, requirement: job.requirement, reply, outcome: outcome.state } },
+            { type: 'delivery:attempt', data: { queueId: message.id, recipient: r.address, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, cipher: rec.tls?.cipher, certSha256: rec.tls?.certSha256, certVerified: rec.tls ? String(rec.tls.authorized) : undefined, certError: rec.tls?.authError, dane: rec.tls?.dane, mtaSts: rec.stsMode, tlsPolicy: rec.policy, requirement: job.requirement, reply, outcome: outcome.state, ...(job.e2e ? { method: job.e2e.method, keyFingerprint: r.key_fingerprint ?? undefined, keySource: r.key_source ?? undefined } : {}) } },
             now,
           );
           this.deps.log.info(

@@ -24,12 +24,10 @@ const LF = 0x0a;
 /** Pure: the bytes with every bare LF (not after a CR) and every bare CR (not before an LF) made CRLF; the same buffer when there is none. */
 export function toCrlf(bytes: Uint8Array): Buffer {
   const src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // counted with indexOf (native) rather than a byte loop: mail from SMTP is CRLF already, and this pass over a 25 MB message was the transforms' largest cost
   let bare = 0;
-  for (let i = 0; i < src.length; i++) {
-    const b = src[i];
-    if (b === LF && (i === 0 || src[i - 1] !== CR)) bare++;
-    else if (b === CR && src[i + 1] !== LF) bare++;
-  }
+  for (let i = src.indexOf(LF); i !== -1; i = src.indexOf(LF, i + 1)) if (i === 0 || src[i - 1] !== CR) bare++;
+  for (let i = src.indexOf(CR); i !== -1; i = src.indexOf(CR, i + 1)) if (src[i + 1] !== LF) bare++;
   if (bare === 0) return src;
   const out = Buffer.allocUnsafe(src.length + bare);
   let o = 0;

@@ -6,10 +6,14 @@
  * verdict, decide each recipient's method and requirement, and commit — in
  * one transaction — the raised requirements, the methods, the verdict
  * summary (categories, counts, confidences; never values) and an audit event.
- * Recipients whose method cannot be carried out (quarantine, block, for now
- * E2E, and the portal while it is disabled) are held for an administrator:
- * never sent weaker. Portal recipients of an enabled portal stay queued for
- * the delivery engine, which deposits them (src/portal/deposit-step.ts).
+ * Recipients whose method cannot be carried out (quarantine, block, and the
+ * portal while it is disabled) are held for an administrator: never sent
+ * weaker. Portal recipients of an enabled portal stay queued for the
+ * delivery engine, which deposits them (src/portal/deposit-step.ts).
+ * End-to-end: recipients whose message needs protection have their keys
+ * looked up (discovery bounded in time); each OpenPGP / S/MIME recipient's
+ * encrypted copy is built and spooled before the commit (src/e2e/copies.ts),
+ * and a recipient whose copy cannot be built is decided again without keys.
  * Idempotent: a crash before the commit repeats the inspection.
  */
 import type { Database } from '../db/database.js';
@@ -18,7 +22,10 @@ import { appendAuditEvent } from '../audit/log.js';
 import { strongest, isTransportRequirement } from '../delivery/transport-requirement.js';
 import type { Logger } from '../log/logger.js';
 import { Readable } from 'node:stream';
-import { subjectTag, type Method } from '../policy/decide.js';
+import { NEUTRAL_SUBJECT, subjectTag, type E2eMethod, type KeyRef, type Method, type RecipientCapabilities } from '../policy/decide.js';
+import { buildCopies, type CopyDeps, type CopyOutcome } from '../e2e/copies.js';
+import type { RecipientKeys } from '../e2e/recipient-keys.js';
+import type { KeyRecord } from '../keys/types.js';
 import { evaluatePolicy, type PolicyEvaluation, type RecipientPolicy } from '../policy/evaluate.js';
 import { buildPolicyNotice } from '../policy/policy-notice.js';
 import { builtInSettings } from '../policy/profile.js';
@@ -59,6 +66,8 @@ export interface InspectorDeps {
   /** The secure portal is serving (portal.enabled): its method is deliverable, not held. */
   readonly portalEnabled?: (() => boolean) | undefined;
   readonly metrics?: Metrics | undefined;
+  /** End-to-end encryption: key lookup and copy building; absent: decisions are made without recipient keys. */
+  readonly e2e?: E2eDeps | undefined;
   /** For the notices the policy sends (blocked, held, rule matched). */
   readonly notices: {
     readonly hostname: string;
@@ -66,6 +75,14 @@ export interface InspectorDeps {
     readonly spoolKeyId: () => string;
     readonly requirement: string;
   };
+}
+
+export interface E2eDeps {
+  readonly findKeys: (address: string) => Promise<RecipientKeys>;
+  /** keys.prefer (re-read for every message). */
+  readonly prefer: () => E2eMethod;
+  /** How copies are built (re-read for every message). */
+  readonly copies: () => CopyDeps;
 }
 
 /** Messages inspected at once on this thread (no pool). */
@@ -80,7 +97,9 @@ const POOL_WINDOW = 32;
 const RETRY_AFTER_MS = 10_000;
 
 /** Methods this build can deliver; the others hold the recipient. */
-const DELIVERABLE: ReadonlySet<Method> = new Set(['tls-verified', 'tls-opportunistic']);
+const DELIVERABLE: ReadonlySet<Method> = new Set(['tls-verified', 'tls-opportunistic', 'pgp', 'smime']);
+
+const keyRef = (k: KeyRecord | undefined): KeyRef | undefined => (k ? { fingerprint: k.fingerprint, source: k.source } : undefined);
 
 type Lane = 'small' | 'large';
 
@@ -93,6 +112,12 @@ export class Inspector {
   private readonly inFlight = new Map<string, Lane>();
   /** Messages whose inspection failed, and when (they wait RETRY_AFTER_MS). */
   private readonly failedAt = new Map<string, number>();
+  /**
+   * End-to-end copies are built one message at a time: each holds its
+   * message (and an encrypted copy) in memory, so many large messages
+   * inspected together must not encrypt together.
+   */
+  private copyLane: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: InspectorDeps) {}
 
@@ -180,19 +205,20 @@ export class Inspector {
     const { tagged } = subjectTag(extracted.subject);
     const now = this.deps.now();
     const rows = await this.deps.db.all<{ seq: number; address: string; domain: string; requirement: string }>('SELECT seq, address, domain, requirement FROM recipients WHERE message_id = ? ORDER BY seq', [id]);
-    const recipients = [];
+    const recipients: RecipientCapabilities[] = [];
     for (const r of rows) {
       const probe = await loadProbe(this.deps.db, r.domain, now);
       recipients.push({ address: r.address, domain: r.domain, verifiedTls: probe ? explainProtectedMail(probe).method === 'tls-verified' : undefined });
     }
     const portalEnabled = this.deps.portalEnabled?.() ?? false;
-    const evaluation = evaluatePolicy({
-      policy: policy.config,
-      builtIn: builtInSettings(policy.e2eDomains),
-      message: messageFacts(msg, extracted, verdict, tagged),
-      recipients,
-      portalEnabled,
-    });
+    const facts = messageFacts(msg, extracted, verdict, tagged);
+    const evaluate = (caps: readonly RecipientCapabilities[]): PolicyEvaluation =>
+      evaluatePolicy({ policy: policy.config, builtIn: builtInSettings(policy.e2eDomains), message: facts, recipients: caps, portalEnabled, prefer: this.deps.e2e?.prefer() });
+    let evaluation = evaluate(recipients);
+    const rewrite = messageRewrite(evaluation, tagged);
+    const e2e = await this.endToEnd(id, rows, recipients, evaluation, evaluate, rewrite, content.subjectSensitive);
+    evaluation = e2e.evaluation;
+    const copies = new Map(e2e.copies.map((c) => [c.seq, c]));
     const decisions = evaluation.recipients;
     const methods = [...new Set(decisions.map((d) => d.method))];
     const summary = {
@@ -209,8 +235,14 @@ export class Inspector {
       methods,
       rules: evaluation.matchedRules,
     };
-    const rewrite = messageRewrite(evaluation, tagged);
-    const notices = await this.prepareNotices(id, msg, evaluation, verdict.findings, policy.config.rules);
+    const discardCopies = (): Promise<unknown> => Promise.all(e2e.copies.map((c) => (c.kind === 'copy' ? c.file.discard() : undefined)));
+    let notices: PreparedPolicyNotice[];
+    try {
+      notices = await this.prepareNotices(id, msg, evaluation, verdict.findings, policy.config.rules);
+    } catch (err) {
+      await discardCopies();
+      throw err;
+    }
     let finished = false;
     try {
       await this.deps.db.transaction(async (tx) => {
@@ -231,10 +263,25 @@ export class Inspector {
           const hold = !(DELIVERABLE.has(d.method) || (portalEnabled && d.method === 'portal'));
           // a blind copy (not in To/Cc) gets a transaction of its own: no other recipient's delivery carries it
           const bcc = visible.has(row.address.toLowerCase()) ? 0 : 1;
+          const copy = d.method === 'pgp' || d.method === 'smime' ? copies.get(row.seq) : undefined;
+          const e2eCopy = copy?.kind === 'copy' ? copy.name : copy?.kind === 'passthrough' ? 'passthrough' : null;
           await tx.run(
-            `UPDATE recipients SET requirement = ?, method = ?, decision = ?, bcc = ?, state = CASE WHEN ? = 1 AND state = 'queued' THEN 'held' ELSE state END WHERE message_id = ? AND seq = ?`,
-            [requirement, d.method, JSON.stringify(d.reasons), bcc, hold ? 1 : 0, id, row.seq],
+            `UPDATE recipients SET requirement = ?, method = ?, decision = ?, bcc = ?, e2e_copy = ?, key_fingerprint = ?, key_source = ?, state = CASE WHEN ? = 1 AND state = 'queued' THEN 'held' ELSE state END WHERE message_id = ? AND seq = ?`,
+            [requirement, d.method, JSON.stringify(d.reasons), bcc, e2eCopy, e2eCopy ? (d.key?.fingerprint ?? null) : null, e2eCopy ? (d.key?.source ?? null) : null, hold ? 1 : 0, id, row.seq],
           );
+          if (copy && copy.kind !== 'failed') {
+            await appendAuditEvent(
+              tx,
+              {
+                type: 'inspect:encrypted_copy',
+                data:
+                  copy.kind === 'copy'
+                    ? { queueId: id, recipient: row.address, method: d.method, keyFingerprint: d.key?.fingerprint, keySource: d.key?.source, signed: String(copy.signed), detail: copy.detail }
+                    : { queueId: id, recipient: row.address, method: d.method, passthrough: copy.encrypted },
+              },
+              now,
+            );
+          }
         }
         await tx.run('UPDATE messages SET inspected = 1, verdict = ?, rewrite = ? WHERE id = ?', [JSON.stringify(summary), rewrite ? JSON.stringify(rewrite) : null, id]);
         await appendAuditEvent(
@@ -242,6 +289,7 @@ export class Inspector {
           { type: 'inspect:verdict', data: { queueId: id, phi: String(verdict.phi), categories: verdict.categories.map(String), notFullyScanned: String(verdict.notFullyScanned), protection: evaluation.baseProtection, methods, rules: [...evaluation.matchedRules] } },
           now,
         );
+        for (const f of e2e.failed) await appendAuditEvent(tx, { type: 'inspect:encrypted_copy_failed', data: { queueId: id, recipient: f.address, method: f.method, keyFingerprint: f.fingerprint, why: f.why } }, now);
         for (const n of notices) {
           await insertQueuedMessage(tx, internalMessage({ id: n.id, createdAt: now, size: n.size, spoolKeyId: this.deps.notices.spoolKeyId(), helo: this.deps.notices.hostname, requirement: this.deps.notices.requirement, recipients: n.to }));
           await appendAuditEvent(tx, { type: 'policy:notice_queued', data: { queueId: id, noticeQueueId: n.id, kind: n.kind, recipients: n.to.length } }, now);
@@ -250,6 +298,7 @@ export class Inspector {
       });
     } catch (err) {
       await Promise.all(notices.map((n) => n.file.discard()));
+      await discardCopies();
       if (err instanceof AlreadyInspected) return;
       throw err;
     }
@@ -258,6 +307,52 @@ export class Inspector {
     this.deps.log.info({ event: 'MESSAGE_INSPECTED', queueId: id, phi: verdict.phi, categories: verdict.categories, notFullyScanned: verdict.notFullyScanned, protection: evaluation.baseProtection, methods, rules: evaluation.matchedRules }, 'message inspected');
     for (const n of notices) this.deps.log.info({ event: 'POLICY_NOTICE_QUEUED', queueId: id, noticeQueueId: n.id, kind: n.kind }, 'policy notice queued');
     if (finished) this.deps.log.info({ event: 'MESSAGE_FINISHED', queueId: id }, 'every recipient is final; message removed from the queue');
+  }
+
+  /**
+   * Keys and copies for end-to-end recipients. Keys are looked up only for
+   * recipients whose mail needs protection; with keys the policy is
+   * evaluated again; each OpenPGP / S/MIME recipient's copy is then built.
+   * A recipient whose copy fails is decided once more without its keys
+   * (verified TLS, the portal or a hold: never weaker than required).
+   */
+  private async endToEnd(
+    id: string,
+    rows: readonly { seq: number; address: string }[],
+    caps: readonly RecipientCapabilities[],
+    first: PolicyEvaluation,
+    evaluate: (caps: readonly RecipientCapabilities[]) => PolicyEvaluation,
+    rewrite: ReturnType<typeof messageRewrite>,
+    subjectIsSensitive: boolean,
+  ): Promise<{ evaluation: PolicyEvaluation; copies: CopyOutcome[]; failed: { address: string; method: string; fingerprint: string; why: string }[] }> {
+    const e2e = this.deps.e2e;
+    if (!e2e) return { evaluation: first, copies: [], failed: [] };
+    const keys = await Promise.all(caps.map((c, i): Promise<RecipientKeys> => (first.recipients[i]?.protection === 'none' ? Promise.resolve({}) : e2e.findKeys(c.address))));
+    const records = new Map<string, KeyRecord>();
+    for (const k of keys) for (const r of [k.pgp, k.smime]) if (r) records.set(r.fingerprint, r);
+    if (records.size === 0) return { evaluation: first, copies: [], failed: [] };
+    const withKeys = caps.map((c, i) => ({ ...c, pgpKey: keyRef(keys[i]?.pgp), smimeCertificate: keyRef(keys[i]?.smime) }));
+    let evaluation = evaluate(withKeys);
+    const requests = evaluation.recipients.flatMap((d, i) => {
+      const row = rows[i];
+      const record = d.key ? records.get(d.key.fingerprint) : undefined;
+      return row && record && (d.method === 'pgp' || d.method === 'smime') ? [{ seq: row.seq, method: d.method, key: record }] : [];
+    });
+    if (requests.length === 0) return { evaluation, copies: [], failed: [] };
+    const build = this.copyLane.then(() => buildCopies(e2e.copies(), id, rewrite, subjectIsSensitive ? NEUTRAL_SUBJECT : undefined, requests));
+    this.copyLane = build.catch(() => undefined);
+    const copies = await build;
+    const failedSeqs = new Set(copies.filter((c) => c.kind === 'failed').map((c) => c.seq));
+    const failed = copies.flatMap((c) => {
+      const req = requests.find((r) => r.seq === c.seq);
+      const row = rows.find((r) => r.seq === c.seq);
+      return c.kind === 'failed' && req && row ? [{ address: row.address, method: req.method, fingerprint: req.key.fingerprint, why: c.why }] : [];
+    });
+    if (failed.length > 0) {
+      this.deps.log.warn({ event: 'E2E_COPY_FAILED', queueId: id, recipients: failed.length, why: [...new Set(failed.map((f) => f.why))] }, 'an end-to-end copy could not be built; those recipients are decided without their keys');
+      evaluation = evaluate(withKeys.map((c, i) => (failedSeqs.has(rows[i]?.seq ?? -1) ? { ...c, pgpKey: undefined, smimeCertificate: undefined } : c)));
+    }
+    return { evaluation, copies: copies.filter((c) => c.kind !== 'failed'), failed };
   }
 
   /** Builds and spools the notices the evaluation calls for; their rows go in the caller's transaction. */

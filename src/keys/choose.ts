@@ -36,3 +36,15 @@ export function chooseKey(rows: readonly Pick<KeyRecord, 'fingerprint' | 'source
   for (const r of usable) why[r.fingerprint] = r === best ? 'used' : best?.source === 'admin' && r.source !== 'admin' ? 'admin-key-preferred' : 'another-key-preferred';
   return { used: best?.fingerprint, why };
 }
+
+/** The key of each kind that would be used for an address: chooseKey over that kind's rows alone. */
+export function usableKeys<R extends Pick<KeyRecord, 'fingerprint' | 'kind' | 'source' | 'valid' | 'reason' | 'expiresAt' | 'createdAt'>>(rows: readonly R[], now: number): { readonly pgp?: R; readonly smime?: R } {
+  const pick = (kind: R['kind']): R | undefined => {
+    const ofKind = rows.filter((r) => r.kind === kind);
+    const used = chooseKey(ofKind, now).used;
+    return ofKind.find((r) => r.fingerprint === used);
+  };
+  const pgp = pick('pgp');
+  const smime = pick('smime');
+  return { ...(pgp ? { pgp } : {}), ...(smime ? { smime } : {}) };
+}

@@ -13,6 +13,7 @@ export const METRICS = {
   sealgate_posture_downgrades_total: { type: 'counter', help: 'Protected mail held back because a recipient MX fell below the transport security it showed before.' },
   sealgate_inspections_total: { type: 'counter', help: 'Messages inspected, by verdict (phi, sensitive, clean).' },
   sealgate_inspection_thread_changes_total: { type: 'counter', help: 'Inspection threads started for a burst, replaced after a job (recycle) and stopped (retire), by change.' },
+  sealgate_dkim_messages_total: { type: 'counter', help: 'Outgoing messages (one per delivery job) by DKIM result: signed, no-key, no-from-domain, header-too-large, line-too-long, failed (sent unsigned).' },
   sealgate_queue_recipients: { type: 'gauge', help: 'Recipients in the queue, by state.' },
   sealgate_portal_deposits_total: { type: 'counter', help: 'Messages (one copy each) stored in the secure portal.' },
   sealgate_portal_notifications_total: { type: 'counter', help: 'Portal notification mails queued (one per portal recipient).' },

@@ -15,14 +15,25 @@ export { PROTECTIONS, strongestProtection, type Protection };
 
 export type Method = 'tls-verified' | 'smime' | 'pgp' | 'portal' | 'tls-opportunistic' | 'block' | 'quarantine';
 
+/** A recipient key the directory says is valid now: which one, and where it came from. */
+export interface KeyRef {
+  readonly fingerprint: string;
+  /** admin | wkd | keyserver | dns */
+  readonly source: string;
+}
+
 export interface RecipientCapabilities {
   readonly address: string;
   readonly domain: string;
   /** A probe found an MX with verified TLS (undefined: not known yet). */
   readonly verifiedTls?: boolean | undefined;
-  readonly smimeCertificate?: boolean | undefined;
-  readonly pgpKey?: boolean | undefined;
+  /** The valid S/MIME certificate that would be used, if any. */
+  readonly smimeCertificate?: KeyRef | undefined;
+  /** The valid OpenPGP key that would be used, if any. */
+  readonly pgpKey?: KeyRef | undefined;
 }
+
+export type E2eMethod = 'smime' | 'pgp';
 
 export interface DecisionInput {
   readonly protection: Protection;
@@ -34,6 +45,10 @@ export interface DecisionInput {
   readonly e2eDomains: ReadonlySet<string>;
   /** The verdict found PHI (consumer-domain escalation applies to PHI). */
   readonly phi: boolean;
+  /** Profile setting preferEndToEnd: a recipient with a valid key gets E2E whenever any protection is needed. Default false here; the built-in profile default is true. */
+  readonly preferEndToEnd?: boolean | undefined;
+  /** keys.prefer: which E2E method when the recipient has both a certificate and a key (default smime). */
+  readonly prefer?: E2eMethod | undefined;
 }
 
 export interface RecipientDecision {
@@ -41,31 +56,68 @@ export interface RecipientDecision {
   readonly method: Method;
   readonly requirement: TransportRequirement;
   readonly reasons: readonly string[];
+  /** For `smime` and `pgp`: the key the copy is encrypted to. */
+  readonly key?: KeyRef | undefined;
+}
+
+const E2E_TEXT: Record<E2eMethod, string> = { smime: 'recipient has a valid S/MIME certificate', pgp: 'recipient has a valid OpenPGP key' };
+
+/** Pure: the E2E method a recipient's keys allow, `prefer` deciding when both exist. */
+export function e2eMethodFor(r: RecipientCapabilities, prefer: E2eMethod = 'smime'): { method: E2eMethod; key: KeyRef; why: string } | undefined {
+  const order: readonly E2eMethod[] = prefer === 'pgp' ? ['pgp', 'smime'] : ['smime', 'pgp'];
+  for (const method of order) {
+    const key = method === 'smime' ? r.smimeCertificate : r.pgpKey;
+    if (key) return { method, key, why: r.smimeCertificate && r.pgpKey ? `${E2E_TEXT[method]} (keys.prefer ${prefer})` : E2E_TEXT[method] };
+  }
+  return undefined;
 }
 
 
-function e2eOrPortal(r: RecipientCapabilities, portalEnabled: boolean, why: string): RecipientDecision {
-  if (r.smimeCertificate) return { recipient: r.address, method: 'smime', requirement: 'may', reasons: [why, 'recipient has an S/MIME certificate'] };
-  if (r.pgpKey) return { recipient: r.address, method: 'pgp', requirement: 'may', reasons: [why, 'recipient has an OpenPGP key'] };
+function e2eOrPortal(r: RecipientCapabilities, portalEnabled: boolean, why: string, prefer: E2eMethod | undefined): RecipientDecision {
+  const e2e = e2eMethodFor(r, prefer);
+  if (e2e) return { recipient: r.address, method: e2e.method, requirement: 'may', reasons: [why, e2e.why], key: e2e.key };
   if (portalEnabled) return { recipient: r.address, method: 'portal', requirement: 'may', reasons: [why, 'no recipient key: secure portal'] };
   return { recipient: r.address, method: 'quarantine', requirement: 'verify', reasons: [why, 'no recipient key and the portal is disabled: held for an administrator'] };
+}
+
+/**
+ * preferEndToEnd: the E2E copy for a recipient with a valid key when the
+ * message needs protection (not `none`, not an explicit `portal`), over the
+ * transport that protection requires — E2E never weakens transport. Only
+ * where the required transport cannot be had (the MX cannot verify, a
+ * consumer domain) does the E2E copy go as `may`, as the stronger method
+ * chosen for that reason.
+ */
+function preferredE2e(input: DecisionInput, r: RecipientCapabilities): RecipientDecision | undefined {
+  if (!input.preferEndToEnd || input.protection === 'none' || input.protection === 'portal') return undefined;
+  const e2e = e2eMethodFor(r, input.prefer);
+  if (!e2e) return undefined;
+  let requirement: TransportRequirement = 'may';
+  if (input.protection === 'tls') requirement = 'encrypt';
+  else if (input.protection === 'verified-tls') {
+    const consumer = input.phi && input.e2eDomains.has(r.domain.toLowerCase());
+    requirement = r.verifiedTls === false || consumer ? 'may' : 'verify';
+  }
+  return { recipient: r.address, method: e2e.method, requirement, reasons: [`policy: ${input.protection}`, `preferEndToEnd: ${e2e.why}`], key: e2e.key };
 }
 
 export function decideRecipient(input: DecisionInput, r: RecipientCapabilities): RecipientDecision {
   if (input.action === 'block') return { recipient: r.address, method: 'block', requirement: 'verify', reasons: ['policy: block'] };
   if (input.action === 'quarantine') return { recipient: r.address, method: 'quarantine', requirement: 'verify', reasons: ['policy: quarantine'] };
+  const preferred = preferredE2e(input, r);
+  if (preferred) return preferred;
   switch (input.protection) {
     case 'portal':
       return input.portalEnabled
         ? { recipient: r.address, method: 'portal', requirement: 'may', reasons: ['policy: portal'] }
         : { recipient: r.address, method: 'quarantine', requirement: 'verify', reasons: ['policy: portal', 'the portal is disabled: held for an administrator'] };
     case 'e2e-or-portal':
-      return e2eOrPortal(r, input.portalEnabled, 'policy: e2e-or-portal');
+      return e2eOrPortal(r, input.portalEnabled, 'policy: e2e-or-portal', input.prefer);
     case 'verified-tls': {
-      if (input.phi && input.e2eDomains.has(r.domain.toLowerCase())) return e2eOrPortal(r, input.portalEnabled, `PHI to ${r.domain}: verified TLS is not enough for this domain`);
+      if (input.phi && input.e2eDomains.has(r.domain.toLowerCase())) return e2eOrPortal(r, input.portalEnabled, `PHI to ${r.domain}: verified TLS is not enough for this domain`, input.prefer);
       if (r.verifiedTls === false) {
         // the probe says verified TLS is not possible: a stronger method, or wait for it
-        if (r.smimeCertificate || r.pgpKey || input.portalEnabled) return e2eOrPortal(r, input.portalEnabled, 'verified TLS required but the recipient MX cannot offer it');
+        if (r.smimeCertificate || r.pgpKey || input.portalEnabled) return e2eOrPortal(r, input.portalEnabled, 'verified TLS required but the recipient MX cannot offer it', input.prefer);
         return { recipient: r.address, method: 'tls-verified', requirement: 'verify', reasons: ['verified TLS required; the MX cannot offer it yet, so the mail waits (never plaintext)'] };
       }
       return { recipient: r.address, method: 'tls-verified', requirement: 'verify', reasons: ['policy: verified-tls'] };

@@ -7,7 +7,7 @@
  * their source layer, rule ids — and never a matched value.
  */
 import { PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES } from '../inspect/verdict.js';
-import { decideRecipient, type RecipientCapabilities, type RecipientDecision } from './decide.js';
+import { decideRecipient, type E2eMethod, type RecipientCapabilities, type RecipientDecision } from './decide.js';
 import { resolveSettings, type EffectiveSettings, type ResolvedSettings } from './profile.js';
 import { strongestProtection, type Protection } from './protection.js';
 import { ruleAppliesTo, ruleMatchesMessage, type MessageFacts } from './rules.js';
@@ -54,6 +54,8 @@ export interface EvaluateInput {
   readonly message: MessageFacts;
   readonly recipients: readonly RecipientCapabilities[];
   readonly portalEnabled: boolean;
+  /** keys.prefer: S/MIME or OpenPGP when a recipient has both (default smime). */
+  readonly prefer?: E2eMethod | undefined;
 }
 
 export function evaluatePolicy(input: EvaluateInput): PolicyEvaluation {
@@ -78,8 +80,9 @@ export function evaluatePolicy(input: EvaluateInput): PolicyEvaluation {
     const action = blocking ? 'block' : holding ? 'quarantine' : undefined;
     if (blocking) ruleReasons.push(`rule ${blocking.id}: block`);
     else if (holding) ruleReasons.push(`rule ${holding.id}: quarantine`);
-    const decision = decideRecipient({ protection, action, recipients: [], portalEnabled: input.portalEnabled, e2eDomains, phi: m.phi }, r);
-    return { ...decision, protection, rules: applied.map((x) => x.id), reasons: [...base.reasons, ...ruleReasons, ...decision.reasons] };
+    const decision = decideRecipient({ protection, action, recipients: [], portalEnabled: input.portalEnabled, e2eDomains, phi: m.phi, preferEndToEnd: settings.settings.preferEndToEnd, prefer: input.prefer }, r);
+    const preferSource = decision.reasons.some((x) => x.startsWith('preferEndToEnd:')) ? [`preferEndToEnd (${settings.sources.preferEndToEnd})`] : [];
+    return { ...decision, protection, rules: applied.map((x) => x.id), reasons: [...base.reasons, ...ruleReasons, ...decision.reasons, ...preferSource] };
   });
   const notify = [...new Set(matched.flatMap((r) => r.then.notify ?? []).map((a) => a.toLowerCase()))];
   const addHeaders: Record<string, string> = {};

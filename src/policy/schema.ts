@@ -28,6 +28,10 @@ export const profileSettingsSchema = z.strictObject({
   stripSubjectTag: z.boolean().optional().describe('Remove the subject tag before delivery.'),
   e2eDomains: z.array(domainPattern).optional().describe('Consumer mailbox providers: PHI to them needs E2E or the portal (replaces the inherited list).'),
   portalExpiry: duration(3_600_000).optional().describe('How long this sender\'s portal messages stay readable; can only shorten portal.expiry.'),
+  preferEndToEnd: z
+    .boolean()
+    .optional()
+    .describe('A recipient with a valid OpenPGP key or S/MIME certificate gets an end-to-end encrypted copy whenever the message needs any protection (not only when E2E or the portal is required); the copy still travels over the transport the protection requires.'),
 });
 export type ProfileSettings = z.output<typeof profileSettingsSchema>;
 

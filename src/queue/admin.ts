@@ -35,6 +35,15 @@ export interface RecipientDetail {
   readonly lastError: string | null;
   readonly notify: string | null;
   readonly orcpt: string | null;
+  /** The decided method (tls-verified, pgp, smime, portal …); null before inspection. */
+  readonly method: string | null;
+  /** Transport requirement: none | may | encrypt | verify | dane. */
+  readonly requirement: string;
+  /** pgp / smime: the recipient key its copy is encrypted to, and where that key came from (admin, wkd, keyserver, dns). */
+  readonly keyFingerprint: string | null;
+  readonly keySource: string | null;
+  /** pgp / smime: true when the mail arrived encrypted and goes as it is (no copy of ours). */
+  readonly passthrough: boolean;
 }
 
 export interface MessageDetail {
@@ -140,6 +149,11 @@ export async function showMessage(db: Queryable, id: string): Promise<MessageDet
       lastError: r.last_error === null ? null : String(r.last_error),
       notify: r.dsn_notify === null ? null : String(r.dsn_notify),
       orcpt: r.dsn_orcpt === null ? null : String(r.dsn_orcpt),
+      method: r.method === null || r.method === undefined ? null : String(r.method),
+      requirement: String(r.requirement),
+      keyFingerprint: r.key_fingerprint === null || r.key_fingerprint === undefined ? null : String(r.key_fingerprint),
+      keySource: r.key_source === null || r.key_source === undefined ? null : String(r.key_source),
+      passthrough: r.e2e_copy === 'passthrough',
     })),
   };
 }

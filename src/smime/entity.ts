@@ -23,9 +23,14 @@ export function splitMessage(original: Buffer): SplitMessage {
   return splitCrlf(toCrlf(original));
 }
 
-/** The MIME entity that goes inside the envelope (or under the signature). */
+/** The MIME entity that goes inside the envelope (or under the signature) as its two parts, header block and body: the body stays a view of the original. */
+export function innerEntityParts(split: SplitMessage): Buffer[] {
+  return [Buffer.from(`${innerHeader(split.fields)}\r\n`, 'latin1'), split.body];
+}
+
+/** The same entity in one buffer (a copy of the body). */
 export function innerEntity(split: SplitMessage): Buffer {
-  return Buffer.concat([Buffer.from(`${innerHeader(split.fields)}\r\n`, 'latin1'), split.body]);
+  return Buffer.concat(innerEntityParts(split));
 }
 
 /** The original Subject field(s) as written. */

@@ -63,11 +63,13 @@ function sortedAttributes(attrs: pkijs.Attribute[]): pkijs.Attribute[] {
   return enc.map((e) => e.a);
 }
 
-/** The DER ContentInfo(SignedData), detached, over `content`. */
-export async function detachedSignature(content: Buffer, signer: SmimeSigner, now: Date = new Date()): Promise<Buffer> {
+/** The DER ContentInfo(SignedData), detached, over `content` (one buffer, or its parts in order). */
+export async function detachedSignature(content: Buffer | readonly Buffer[], signer: SmimeSigner, now: Date = new Date()): Promise<Buffer> {
   const { cert, kind } = readRecipientCert(signer.certPem);
   const key = await importKey(signer.keyPem, kind);
-  const digest = createHash('sha256').update(content).digest();
+  const hash = createHash('sha256');
+  for (const part of Buffer.isBuffer(content) ? [content] : content) hash.update(part);
+  const digest = hash.digest();
   const attrs = sortedAttributes([
     new pkijs.Attribute({ type: OID_ATTR_CONTENT_TYPE, values: [new asn1js.ObjectIdentifier({ value: OID_DATA })] }),
     new pkijs.Attribute({ type: OID_ATTR_SIGNING_TIME, values: [new asn1js.UTCTime({ valueDate: now })] }),
@@ -92,17 +94,20 @@ export async function detachedSignature(content: Buffer, signer: SmimeSigner, no
 
 /**
  * multipart/signed around `entity` (a MIME entity, CRLF, 7-bit safe: its
- * bytes are what is signed). `extraHeaders` (e.g. the real Subject) go on
- * the multipart/signed header as well, so the decrypted top level shows them.
+ * bytes are what is signed), as parts in order: the entity's own parts are
+ * in it as given (not copied), so a streamed envelope never joins them. The
+ * signature is computed here, before anything is written (one SHA-256 pass
+ * over the entity). `extraHeaders` (e.g. the real Subject) go on the
+ * multipart/signed header as well, so the decrypted top level shows them.
  */
-export async function signEntity(entity: Buffer, signer: SmimeSigner, extraHeaders: readonly Buffer[] = []): Promise<Buffer> {
+export async function signEntityParts(entity: readonly Buffer[], signer: SmimeSigner, extraHeaders: readonly Buffer[] = []): Promise<Buffer[]> {
   const sig = await detachedSignature(entity, signer);
   const boundary = `----=_sealgate_signed_${randomBytes(12).toString('hex')}`;
-  return Buffer.concat([
+  return [
     Buffer.from(`Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256;\r\n boundary="${boundary}"\r\n`),
     ...extraHeaders,
     Buffer.from(`\r\nThis is a cryptographically signed message in MIME format.\r\n\r\n--${boundary}\r\n`),
-    entity,
+    ...entity,
     Buffer.from(
       `\r\n--${boundary}\r\n` +
         'Content-Type: application/pkcs7-signature; name=smime.p7s\r\n' +
@@ -112,5 +117,10 @@ export async function signEntity(entity: Buffer, signer: SmimeSigner, extraHeade
     ),
     Buffer.from(wrapBase64(sig), 'ascii'),
     Buffer.from(`--${boundary}--\r\n`),
-  ]);
+  ];
+}
+
+/** signEntityParts joined into one buffer. */
+export async function signEntity(entity: Buffer, signer: SmimeSigner, extraHeaders: readonly Buffer[] = []): Promise<Buffer> {
+  return Buffer.concat(await signEntityParts([entity], signer, extraHeaders));
 }

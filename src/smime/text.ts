@@ -24,6 +24,38 @@ export function prefixedBase64Lines(prefix: Buffer, bytes: Buffer): Buffer {
 }
 
 /**
+ * Base64 in 76-character CRLF lines, fed piece by piece: the same text
+ * prefixedBase64Lines writes for the whole, without ever holding the whole.
+ * Keeps fewer than 57 bytes (one line's worth) between pieces.
+ */
+export class Base64Lines {
+  private carry: Buffer = Buffer.alloc(0);
+
+  /** The complete lines the bytes so far make (several pieces are taken in order, joined once). */
+  push(...pieces: Buffer[]): Buffer {
+    const data = this.carry.length === 0 && pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat([this.carry, ...pieces]);
+    const lines = Math.floor(data.length / 57);
+    this.carry = Buffer.from(data.subarray(lines * 57));
+    if (lines === 0) return Buffer.alloc(0);
+    const encoded = Buffer.from(data.subarray(0, lines * 57).toString('base64'), 'latin1');
+    const out = Buffer.allocUnsafe(lines * 78);
+    for (let i = 0, o = 0; i < encoded.length; i += 76, o += 78) {
+      encoded.copy(out, o, i, i + 76);
+      out[o + 76] = 0x0d;
+      out[o + 77] = 0x0a;
+    }
+    return out;
+  }
+
+  /** The last, shorter line (with its padding and CRLF), if any bytes are left. */
+  end(): Buffer {
+    const rest = this.carry;
+    this.carry = Buffer.alloc(0);
+    return rest.length === 0 ? rest : Buffer.from(`${rest.toString('base64')}\r\n`, 'latin1');
+  }
+}
+
+/**
  * A Subject value that is safe in a header: control characters (CR, LF
  * included) become spaces; printable ASCII stays as is (folded by nobody —
  * keep neutral subjects short); anything else becomes RFC 2047 B-encoded

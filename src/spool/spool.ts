@@ -16,7 +16,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { SealgateError } from '../errors.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -33,6 +33,16 @@ export interface PendingSpoolFile {
   commit(): Promise<string>;
   /** Removes the file, whether committed or not. */
   discard(): Promise<void>;
+}
+
+/** Copies of message <id> live in <shard>/<id>.copies/<name>. */
+const COPY_DIR_SUFFIX = '.copies';
+/** Copy names are chosen by the gateway (e.g. "r3"), never by a sender. */
+const COPY_NAME = /^[a-z0-9-]{1,32}$/;
+
+/** The encryption context of a copy: its message and its name, so copies cannot be swapped. */
+function copyContext(id: string, name: string): string {
+  return `${id}/${name}`;
 }
 
 function storageError(err: unknown): SealgateError {
@@ -64,18 +74,43 @@ export class Spool {
     return join(this.msgDir, id.slice(-2), id);
   }
 
+  /** The directory of a message's per-recipient copies (E2E-encrypted variants), beside the message in its shard. */
+  copyDirFor(id: string): string {
+    return `${this.pathFor(id)}${COPY_DIR_SUFFIX}`;
+  }
+
+  /**
+   * Stores one derived copy of message `id` (e.g. recipient 3's PGP/MIME
+   * variant) under `name`, encrypted at rest like the message and bound to
+   * "<id>/<name>", so a copy cannot be passed off as another message or
+   * another recipient's copy. Same write discipline: fsync, then rename.
+   */
+  async writeCopy(id: string, name: string, source: Readable): Promise<PendingSpoolFile> {
+    if (!COPY_NAME.test(name)) throw new SealgateError('SG_STORAGE_FAILED', { message: 'invalid spool copy name', detail: { name } });
+    const context = copyContext(id, name);
+    return this.writeAt(join(this.tmpDir, `${id}${COPY_DIR_SUFFIX}-${name}`), join(this.copyDirFor(id), name), context, source, []);
+  }
+
+  /** Decrypting read stream of a copy written by `writeCopy`. */
+  readCopy(id: string, name: string): Readable {
+    return this.readFile(join(this.copyDirFor(id), name), copyContext(id, name));
+  }
+
   /**
    * Encrypts `source` (after passing it through `stages`) into a temporary
    * spool file. Never buffers the message; backpressure flows to the socket.
    */
   async write(id: string, source: Readable, stages: readonly Transform[] = []): Promise<PendingSpoolFile> {
-    const tmpPath = join(this.tmpDir, id);
-    const finalPath = this.pathFor(id);
+    return this.writeAt(join(this.tmpDir, id), this.pathFor(id), id, source, stages);
+  }
+
+  /** Encrypts into `tmpPath`; commit renames it to `finalPath` and fsyncs every directory the rename changed. */
+  private async writeAt(tmpPath: string, finalPath: string, context: string, source: Readable, stages: readonly Transform[]): Promise<PendingSpoolFile> {
     let committed = false;
     // the writer owns the descriptor (see file-writer.ts); it is closed before the file is renamed
     let bytes: number;
     try {
-      bytes = await writeNewFile(tmpPath, source, [...stages, createEncryptStream(this.keyring, id)]);
+      bytes = await writeNewFile(tmpPath, source, [...stages, createEncryptStream(this.keyring, context)]);
     } catch (err) {
       throw storageError(err);
     }
@@ -83,19 +118,19 @@ export class Spool {
       await unlink(committed ? finalPath : tmpPath).catch(() => undefined);
     };
     return {
-      id,
+      id: context,
       tmpPath,
       bytes,
       discard,
       commit: async () => {
         try {
-          const shard = join(this.msgDir, id.slice(-2));
-          const createdShard = (await mkdir(shard, { recursive: true, mode: 0o700 })) !== undefined;
+          const dir = dirname(finalPath);
+          const created = await mkdir(dir, { recursive: true, mode: 0o700 });
           await rename(tmpPath, finalPath);
           committed = true;
-          await fsyncDir(shard);
-          // the parent changed only if the shard directory is new
-          if (createdShard) await fsyncDir(this.msgDir);
+          await fsyncDir(dir);
+          // new directories (a shard, a copy directory) are entries of their parents: those changed too
+          if (created !== undefined) for (let d = dir; d !== this.msgDir && d.startsWith(this.msgDir); ) await fsyncDir((d = dirname(d)));
           return finalPath;
         } catch (err) {
           await discard();
@@ -107,8 +142,12 @@ export class Spool {
 
   /** Decrypting read stream of a spooled message. */
   read(id: string): Readable {
-    const decrypt = createDecryptStream(this.keyring, id);
-    const file = createReadStream(this.pathFor(id));
+    return this.readFile(this.pathFor(id), id);
+  }
+
+  private readFile(path: string, context: string): Readable {
+    const decrypt = createDecryptStream(this.keyring, context);
+    const file = createReadStream(path);
     file.on('error', (err) => decrypt.destroy(err));
     // the file stream owns its descriptor (autoClose): a reader that stops early
     // (destroys the decrypting stream) must release it too, not leave it paused
@@ -116,8 +155,10 @@ export class Spool {
     return file.pipe(decrypt);
   }
 
+  /** Removes a message and every copy derived from it. */
   async remove(id: string): Promise<void> {
     await rm(this.pathFor(id), { force: true });
+    await rm(this.copyDirFor(id), { force: true, recursive: true });
   }
 
   /**
@@ -134,8 +175,10 @@ export class Spool {
     for (const shard of await readdir(this.msgDir)) {
       const dir = join(this.msgDir, shard);
       for (const name of await readdir(dir)) {
-        if (!(await isQueued(name))) {
-          await rm(join(dir, name), { force: true });
+        // a copy directory lives and dies with its message
+        const id = name.endsWith(COPY_DIR_SUFFIX) ? name.slice(0, -COPY_DIR_SUFFIX.length) : name;
+        if (!(await isQueued(id))) {
+          await rm(join(dir, name), { force: true, recursive: true });
           orphans++;
         }
       }

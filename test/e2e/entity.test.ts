@@ -13,6 +13,9 @@ describe('toCrlf', () => {
     ['a\rb\r', 'a\r\nb\r\n'],
     ['a\r\n\nb\r\r\n', 'a\r\n\r\nb\r\n\r\n'],
     ['', ''],
+    ['\r', '\r\n'],
+    ['\n\r', '\r\n\r\n'],
+    ['\r\r\n\n', '\r\n\r\n\r\n'],
   ])('%j', (input, want) => {
     expect(toCrlf(bytes(input)).toString('latin1')).toBe(want);
   });

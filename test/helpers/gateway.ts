@@ -62,7 +62,8 @@ export function buildConfig(dir: string, options: TestConfigOptions): Record<str
       ...(options.smtp ?? {}),
     },
     connectors: options.connectors ?? [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'] }],
-    keys: { masterKeyFile: join(dir, 'keys', 'master.key') },
+    // no key discovery unless a test serves WKD on loopback: with dns.servers unset it would ask the system resolver
+    keys: { masterKeyFile: join(dir, 'keys', 'master.key'), discovery: { wkd: false } },
     // no delivery unless a test sets it up with a loopback DNS zone: tests never reach outside 127.0.0.0/8
     delivery: { enabled: false },
     ...(options.extra ?? {}),

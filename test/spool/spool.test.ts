@@ -5,7 +5,7 @@
  * id has no queue row.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
@@ -146,5 +146,43 @@ describe('Spool', () => {
     reader.destroy();
     await new Promise((r) => setTimeout(r, 200));
     expect(await openFds()).toBe(before);
+  });
+});
+
+describe('per-recipient copies', () => {
+  const id = 'A1B2C3D4E5F6G7H8';
+
+  it('writes a copy beside its message, encrypted, bound to message and name; remove takes both', async () => {
+    await (await spool.write(id, Readable.from([Buffer.from('original')]))).commit();
+    const copy = await spool.writeCopy(id, 'r3', Readable.from([Buffer.from('copy for recipient 3')]));
+    const path = await copy.commit();
+    expect(path).toBe(join(spool.copyDirFor(id), 'r3'));
+    expect((await readFile(path)).includes(Buffer.from('copy for recipient 3'))).toBe(false);
+    expect((await readAll(spool.readCopy(id, 'r3'))).toString()).toBe('copy for recipient 3');
+    expect((await readAll(spool.read(id))).toString()).toBe('original');
+    // bound to its name: another recipient's name cannot read it
+    await rm(join(spool.copyDirFor(id), 'r4'), { force: true });
+    await copyFile(path, join(spool.copyDirFor(id), 'r4'));
+    await expect(readAll(spool.readCopy(id, 'r4'))).rejects.toSatisfy((e: unknown) => isSealgateError(e, 'SG_SPOOL_CORRUPT'));
+    await spool.remove(id);
+    expect(await readdir(join(spool.msgDir, id.slice(-2)))).toEqual([]);
+  });
+
+  it.each([['../x'], ['R3'], [''], ['a'.repeat(33)], ['r/3']])('refuses the copy name %j', async (name) => {
+    await expect(spool.writeCopy(id, name, Readable.from([Buffer.from('x')]))).rejects.toSatisfy((e: unknown) => isSealgateError(e, 'SG_STORAGE_FAILED'));
+  });
+
+  it('discard before commit leaves nothing; start-up cleanup removes copies of messages without a queue row', async () => {
+    const pending = await spool.writeCopy(id, 'r1', Readable.from([Buffer.from('x')]));
+    await pending.discard();
+    expect(await readdir(spool.tmpDir)).toEqual([]);
+    await (await spool.write(id, Readable.from([Buffer.from('m')]))).commit();
+    await (await spool.writeCopy(id, 'r1', Readable.from([Buffer.from('c')]))).commit();
+    const other = 'ZZZZZZZZZZZZZZH8';
+    await (await spool.writeCopy(other, 'r1', Readable.from([Buffer.from('c')]))).commit();
+    const r = await spool.removeOrphans(async (qid) => qid === id);
+    expect(r.orphans).toBe(1);
+    expect((await readAll(spool.readCopy(id, 'r1'))).toString()).toBe('c');
+    expect((await readdir(join(spool.msgDir, 'H8'))).sort()).toEqual([id, `${id}.copies`]);
   });
 });

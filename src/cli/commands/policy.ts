@@ -23,7 +23,11 @@ import { addressDomain, domainMatches } from '../../smtp/connector-policy.js';
 import { extractMessage } from '../../inspect/extract.js';
 import { explainVerdict, type VerdictExplanation } from '../../inspect/explain.js';
 import { inspectExtracted, inspectionProfile, subjectSensitive } from '../../inspect/verdict.js';
-import { subjectTag, type RecipientCapabilities } from '../../policy/decide.js';
+import { subjectTag, type KeyRef, type RecipientCapabilities } from '../../policy/decide.js';
+import { findRecipientKeys } from '../../e2e/recipient-keys.js';
+import { discoveryDeps } from '../../keys/discovery.js';
+import { lookupKeys } from '../../keys/lookup.js';
+import type { KeyRecord } from '../../keys/types.js';
 import { evaluatePolicy } from '../../policy/evaluate.js';
 import { builtInSettings, resolveSettings, type SettingName } from '../../policy/profile.js';
 import { addressMatches, ruleAppliesTo } from '../../policy/rules.js';
@@ -59,6 +63,7 @@ async function capabilitiesOf(config: Config, recipients: readonly string[]): Pr
     const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
     const resolver = createResolver({ servers: config.dns.servers });
     const probed = new Map<string, boolean | undefined>();
+    const lookup = await discoveryDeps(config, db, { now: Date.now });
     for (const address of recipients) {
       const domain = addressDomain(address);
       if (!probed.has(domain)) {
@@ -69,7 +74,10 @@ async function capabilitiesOf(config: Config, recipients: readonly string[]): Pr
         }
         probed.set(domain, explainProtectedMail(p).method === 'tls-verified');
       }
-      capabilities.push({ address, domain, verifiedTls: probed.get(domain) });
+      // the keys delivery would use: discovery as configured, then the directory's valid key of each kind
+      const keys = await findRecipientKeys(address, { lookup: (a) => lookupKeys(a, lookup), now: Date.now });
+      const ref = (k: KeyRecord | undefined): KeyRef | undefined => (k ? { fingerprint: k.fingerprint, source: k.source } : undefined);
+      capabilities.push({ address, domain, verifiedTls: probed.get(domain), pgpKey: ref(keys.pgp), smimeCertificate: ref(keys.smime) });
     }
   } finally {
     await db.close();
@@ -124,6 +132,7 @@ export function registerPolicy(program: Command): void {
         message: messageFacts({ sender: opts.from, connector, size }, extracted, verdict, tagged),
         recipients: await capabilitiesOf(config, recipients),
         portalEnabled: false,
+        prefer: config.keys.prefer,
       });
       const result = {
         from: opts.from,
@@ -142,7 +151,7 @@ export function registerPolicy(program: Command): void {
         rules: evaluation.matchedRules,
         notify: evaluation.notify,
         headers: { stripSubjectTag: tagged && evaluation.stripSubjectTag, add: evaluation.addHeaders },
-        recipients: evaluation.recipients.map((d) => ({ recipient: d.recipient, method: d.method, requirement: d.requirement, protection: d.protection, rules: d.rules, reasons: d.reasons })),
+        recipients: evaluation.recipients.map((d) => ({ recipient: d.recipient, method: d.method, requirement: d.requirement, protection: d.protection, rules: d.rules, reasons: d.reasons, ...(d.key ? { key: d.key } : {}) })),
         ...(explanation ? { explanation } : {}),
       };
       if (opts.json) {
@@ -156,7 +165,7 @@ export function registerPolicy(program: Command): void {
         `rules matched: ${evaluation.matchedRules.length ? evaluation.matchedRules.join(', ') : 'none'}`,
         ...(evaluation.notify.length ? [`notify: ${evaluation.notify.join(', ')}`] : []),
         'recipients:',
-        ...evaluation.recipients.map((d) => `  ${d.recipient}: ${d.method}, transport ${d.requirement} — ${d.reasons.join('; ')}`),
+        ...evaluation.recipients.map((d) => `  ${d.recipient}: ${d.method}${d.key ? ` with key ${d.key.fingerprint} (${d.key.source})` : ''}, transport ${d.requirement} — ${d.reasons.join('; ')}`),
         ...(explanation ? explanationLines(explanation) : []),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);

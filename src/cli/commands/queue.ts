@@ -46,6 +46,12 @@ export function formatList(messages: readonly MessageSummary[], now: number): st
   return [line(header), ...rows.map(line), footer].join('\n');
 }
 
+/** The key an end-to-end recipient's copy is encrypted to, or that the mail arrived encrypted. */
+function methodEvidence(r: MessageDetail['recipients'][number]): string {
+  if (r.passthrough) return ', arrived encrypted: sent as it is';
+  return r.keyFingerprint ? `, key ${r.keyFingerprint} (${r.keySource ?? '?'})` : '';
+}
+
 export function formatDetail(m: MessageDetail): string {
   const out = [
     `queue id:    ${m.id}`,
@@ -59,6 +65,7 @@ export function formatDetail(m: MessageDetail): string {
   ];
   for (const r of m.recipients) {
     out.push(`  ${r.seq}. ${r.address}  ${r.state}  attempts ${r.attempts}  next ${new Date(r.nextAttempt).toISOString()}${r.notify ? `  NOTIFY=${r.notify}` : ''}`);
+    if (r.method !== null) out.push(`     method ${r.method} (transport ${r.requirement})${methodEvidence(r)}`);
     if (r.lastAttemptAt !== null) {
       out.push(`     last attempt ${new Date(r.lastAttemptAt).toISOString()}${r.lastMx ? ` via ${r.lastMx}` : ''}: ${r.lastCode ?? '-'} ${r.lastEnhanced ?? ''} ${r.lastError ?? ''}`.trimEnd());
     }
