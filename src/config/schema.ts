@@ -12,6 +12,7 @@ import { parseCidr } from '../net/cidr.js';
 import { TRANSPORT_REQUIREMENTS } from '../delivery/transport-requirement.js';
 import { duration } from './duration.js';
 import { DOMAIN_POLICIES } from '../probe/requirement.js';
+import { parseKeyserverUrl } from '../keys/keyserver.js';
 import { policySchema } from '../policy/schema.js';
 import { portalSchema } from '../portal/config-schema.js';
 import { dkimSchema } from '../dkim/config-schema.js';
@@ -349,6 +350,16 @@ export const configSchema = z
             positiveTtl: duration(0).default(86_400_000).describe('How long a lookup that found a key is reused before the network is asked again.'),
             negativeTtl: duration(0).default(600_000).describe('How long a lookup that found no key (not found, error, timeout) is reused (short, so a newly published key is noticed soon).'),
             httpsPort: z.number().int().min(1).max(65535).default(443).describe('Port of the WKD servers: 443; other values only for lab and test set-ups.'),
+            dns: z
+              .boolean()
+              .default(true)
+              .describe('Look keys up in DNS: OPENPGPKEY (RFC 7929) and SMIMEA (RFC 8162) records, used only when DNSSEC-authenticated; asked only when dns.dnssecValidating is true. The resolver sees a hash of the local part and the domain.'),
+            keyserver: z
+              .string()
+              .refine((v) => parseKeyserverUrl(v) !== undefined, { message: 'expected an https:// or hkps:// URL with a host and optional port and nothing else, e.g. "https://keys.openpgp.org"' })
+              .nullable()
+              .default(null)
+              .describe('HKPS/VKS key server asked for OpenPGP keys (VKS by-email, then HKP), e.g. "https://keys.openpgp.org"; null (default): none, since the key server learns every address looked up.'),
           })
           .prefault({})
           .describe('Key discovery for recipients without an imported key (sealgate keys lookup); an admin-imported key is never replaced by a discovered one.'),

@@ -9,13 +9,14 @@ import { currentVerdict } from './import.js';
 import type { KeyReason, KeyRecord } from './types.js';
 
 /** Why a key is (not) the one used: `used`, a verdict reason, or a preference. */
-export type KeyWhy = 'used' | Exclude<KeyReason, 'valid'> | 'admin-key-preferred' | 'another-key-preferred' | 'admin-key-present';
+export type KeyWhy = 'used' | Exclude<KeyReason, 'valid'> | 'admin-key-preferred' | 'another-key-preferred' | 'admin-key-present' | 'trusted-source-key-present';
 
 export const WHY_TEXT: Record<Exclude<KeyWhy, Exclude<KeyReason, 'valid'>>, string> = {
   used: 'this key would be used',
   'admin-key-preferred': 'valid, but an admin-imported key is preferred',
   'another-key-preferred': 'valid, but a more recently created key is preferred',
   'admin-key-present': 'not stored: an admin-imported key is never replaced by a discovered one',
+  'trusted-source-key-present': 'not stored: the address has a valid key from a more trusted source (DNS, then WKD, then key server)',
 };
 
 export interface Choice {

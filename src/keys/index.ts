@@ -8,7 +8,10 @@ export { decideStore, type StoreDecision, type StoredKeyRef } from './replace.js
 export { readKeyFile, planImport, recordFor, verdictFor, currentVerdict, SKIP_TEXT, type KeyCandidate, type ImportPlanItem } from './import.js';
 export { loadTrustRoots, type TrustRoots } from './trust-roots.js';
 export { SqlKeyDirectory, type KeyDirectory } from './store.js';
-export { lookupKeys, type LookupDeps, type LookupResult, type FoundKey, type WkdReport } from './lookup.js';
+export { lookupKeys, LOOKUP_SOURCES, type LookupDeps, type LookupResult, type LookupSource, type FoundKey, type SourceReport, type WkdReport } from './lookup.js';
+export { dnsKeyNames, localPartHash, smimeaUse } from './dns-keys.js';
+export { dnssecKeyTransport, fetchDnsKeys, type DnsKeyTransport } from './dns-fetch.js';
+export { fetchKeyserver, httpsKeyserverTransport, parseKeyserverUrl, type KeyserverTransport } from './keyserver.js';
 export { chooseKey, type KeyWhy, type Choice } from './choose.js';
 export { SqlLookupCache, type LookupCache, type LookupOutcome } from './lookup-cache.js';
 export { httpsWkdTransport, fetchWkd, MAX_WKD_BYTES, type WkdTransport } from './wkd-fetch.js';

@@ -5,8 +5,10 @@
  * directory, without the network.
  */
 import type { Database } from '../db/database.js';
+import type { SourceOutcome } from './source-fetch.js';
 
-export type LookupOutcome = 'found' | 'not-found' | 'failed' | 'timeout';
+/** `insecure` (DNS only): the answer was not DNSSEC-authenticated, so not used. */
+export type LookupOutcome = SourceOutcome;
 
 export interface LookupRow {
   readonly address: string;

@@ -6,7 +6,7 @@
  */
 import { WHY_TEXT, type KeyWhy } from './choose.js';
 import { currentVerdict } from './import.js';
-import type { FoundKey, LookupResult, WkdReport } from './lookup.js';
+import { type FoundKey, type LookupResult, type LookupSource, type SourceReport } from './lookup.js';
 import { KEY_REASONS, type KeyReason } from './types.js';
 
 export interface LookupRowJson {
@@ -24,11 +24,30 @@ export interface LookupRowJson {
   readonly whyText: string;
 }
 
+export interface SourceJson {
+  readonly state: SourceReport['state'];
+  readonly outcome: string | null;
+  readonly method: string | null;
+  readonly detail: string | null;
+  readonly checkedAt: number | null;
+}
+
+/** One field per discovery source (wkd first: it came first and keeps its place). */
 export interface LookupJson {
   readonly address: string;
-  readonly wkd: { readonly state: WkdReport['state']; readonly outcome: string | null; readonly method: string | null; readonly detail: string | null; readonly checkedAt: number | null };
+  readonly wkd: SourceJson;
+  readonly openpgpkey: SourceJson;
+  readonly smimea: SourceJson;
+  readonly keyserver: SourceJson;
   readonly keys: readonly LookupRowJson[];
   readonly used: string | null;
+}
+
+/** The order sources are printed in. */
+const REPORT_ORDER: readonly LookupSource[] = ['wkd', 'openpgpkey', 'smimea', 'keyserver'];
+
+function sourceJson(w: SourceReport): SourceJson {
+  return { state: w.state, outcome: w.outcome ?? null, method: w.method ?? null, detail: w.detail ?? null, checkedAt: w.checkedAt ?? null };
 }
 
 export function whyText(why: KeyWhy): string {
@@ -54,19 +73,21 @@ export function lookupJson(r: LookupResult, now: number): LookupJson {
     if (inDirectory.has(f.fingerprint)) continue;
     keys.push(row({ fingerprint: f.fingerprint, kind: f.kind, source: f.source, algorithm: f.algorithm, valid: f.valid, reason: f.reason, stored: 'not-stored' }, r));
   }
-  const w = r.wkd;
-  return { address: r.address, wkd: { state: w.state, outcome: w.outcome ?? null, method: w.method ?? null, detail: w.detail ?? null, checkedAt: w.checkedAt ?? null }, keys, used: r.used ?? null };
+  const s = r.sources;
+  return { address: r.address, wkd: sourceJson(s.wkd), openpgpkey: sourceJson(s.openpgpkey), smimea: sourceJson(s.smimea), keyserver: sourceJson(s.keyserver), keys, used: r.used ?? null };
 }
 
-function wkdLine(w: LookupJson['wkd']): string {
-  if (w.state === 'disabled') return 'wkd: off (keys.discovery.wkd: false)';
+const METHOD_WORD: Record<LookupSource, string> = { wkd: 'method', openpgpkey: 'owner name', smimea: 'owner name', keyserver: 'protocol' };
+
+function sourceLine(name: LookupSource, w: SourceJson): string {
+  if (w.state === 'disabled') return `${name}: off (${w.detail ?? `keys.discovery.${name}: false`})`;
   const when = w.state === 'cached' && w.checkedAt !== null ? ` (cached from ${new Date(w.checkedAt).toISOString()}; --fresh asks again)` : '';
-  const what = w.outcome === 'found' ? `found (${w.method ?? '?'} method)` : `${w.outcome ?? '?'}${w.detail ? `: ${w.detail}` : ''}`;
-  return `wkd: ${what}${when}`;
+  const what = w.outcome === 'found' ? `found (${w.method ?? '?'} ${METHOD_WORD[name]})` : `${w.outcome ?? '?'}${w.detail ? `: ${w.detail}` : ''}`;
+  return `${name}: ${what}${when}`;
 }
 
 export function lookupText(j: LookupJson): string {
-  const lines = [`address: ${j.address}`, wkdLine(j.wkd)];
+  const lines = [`address: ${j.address}`, ...REPORT_ORDER.map((name) => sourceLine(name, j[name]))];
   for (const k of j.keys) {
     const verdict = k.valid ? 'valid' : `invalid: ${k.reason}`;
     const stored = k.stored === 'directory' ? '' : ` [${k.stored}]`;

@@ -67,8 +67,9 @@ function values(r: KeyRecord): (string | number | null)[] {
 export class SqlKeyDirectory implements KeyDirectory {
   constructor(private readonly db: Database) {}
 
-  put(record: KeyRecord, ctx: { operator?: string }): Promise<StoreDecision> {
+  put(incoming: KeyRecord, ctx: { operator?: string }): Promise<StoreDecision> {
     return this.db.transaction(async (tx) => {
+      let record = incoming;
       const existing = await tx.all<{ fingerprint: string; kind: string; source: string; valid: number }>('SELECT fingerprint, kind, source, valid FROM recipient_keys WHERE address = ?', [record.address]);
       const decision = decideStore(
         existing.map((e) => ({ fingerprint: e.fingerprint, kind: e.kind as KeyKind, source: e.source as KeySource, valid: e.valid !== 0 })),
@@ -76,6 +77,8 @@ export class SqlKeyDirectory implements KeyDirectory {
       );
       if (decision.action === 'keep') return decision;
       if (decision.action === 'update') {
+        // the same key found again by a less trusted source keeps its more trusted source
+        if (decision.source !== undefined) record = { ...record, source: decision.source };
         await tx.run(
           'UPDATE recipient_keys SET kind = ?, source = ?, algorithm = ?, created_at = ?, expires_at = ?, revoked = ?, valid = ?, reason = ?, details = ?, material = ?, imported_at = ?, checked_at = ? WHERE fingerprint = ? AND address = ?',
           [...values(record).slice(2), record.fingerprint, record.address],

@@ -54,6 +54,12 @@ export interface KeyDetails {
   readonly keyUsage?: readonly string[] | null;
   /** S/MIME: extended key usage OIDs, null when the extension is absent. */
   readonly extendedKeyUsage?: readonly string[] | null;
+  /**
+   * S/MIME from a DNS SMIMEA record: its certificate usage. `dane-ee`: the
+   * DNSSEC-signed record is the trust (no CA chain needed); `pkix-ee`: the
+   * certificate also chains to keys.smimeTrustRoots.
+   */
+  readonly smimea?: 'pkix-ee' | 'dane-ee';
   /** Revocation: OpenPGP revocation signatures are checked; S/MIME CRL/OCSP is not (yet). */
   readonly revocation: 'checked' | 'not checked';
 }

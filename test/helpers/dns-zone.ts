@@ -3,6 +3,8 @@
  * zone answer their records (NOERROR, possibly no answer for other types),
  * other names NXDOMAIN, and names listed in `servfail` SERVFAIL.
  *
+ * For key discovery: OPENPGPKEY and SMIMEA records as raw rdata.
+ *
  * For DANE tests: TLSA records (type 52, raw rdata on the wire), CNAME
  * records (answered with the target's records of the asked type), names in
  * `secure` answered with the AD bit set (as a validating resolver does for
@@ -31,7 +33,10 @@ export type ZoneRecord =
   | { readonly name: string; readonly type: 'CNAME'; readonly target: string }
   /** TLSA by its fields, or as raw rdata (`rdata`, e.g. deliberately malformed). */
   | { readonly name: string; readonly type: 'TLSA'; readonly usage: number; readonly selector: number; readonly matchingType: number; readonly data: Buffer }
-  | { readonly name: string; readonly type: 'TLSA'; readonly rdata: Buffer };
+  | { readonly name: string; readonly type: 'TLSA'; readonly rdata: Buffer }
+  /** Key discovery records (RFC 7929, RFC 8162) as raw rdata. */
+  | { readonly name: string; readonly type: 'OPENPGPKEY'; readonly rdata: Buffer }
+  | { readonly name: string; readonly type: 'SMIMEA'; readonly rdata: Buffer };
 
 export interface DnsZoneOptions {
   readonly servfail?: readonly string[];
@@ -62,6 +67,8 @@ const TYPE_CODES: Record<ZoneRecord['type'], number> = {
   TXT: Packet.TYPE.TXT,
   CNAME: Packet.TYPE.CNAME,
   TLSA: 52,
+  SMIMEA: 53,
+  OPENPGPKEY: 61,
 };
 const EDNS_TYPE = 41;
 const DO_BIT = 0x8000;
@@ -92,6 +99,7 @@ export async function startDnsZone(records: readonly ZoneRecord[], options: DnsZ
       if (r.type === 'MX') response.answers.push({ ...base, exchange: r.exchange, priority: r.priority } as Resource);
       else if (r.type === 'TXT') response.answers.push({ ...base, data: r.data } as Resource);
       else if (r.type === 'CNAME') response.answers.push({ ...base, domain: r.target } as Resource);
+      else if (r.type === 'OPENPGPKEY' || r.type === 'SMIMEA') response.answers.push({ ...base, data: r.rdata } as unknown as Resource);
       else if (r.type === 'TLSA') {
         // Raw rdata: dns2 writes a Buffer `data` as-is for a type it has no codec for.
         const rdata = 'rdata' in r ? r.rdata : Buffer.concat([Buffer.from([r.usage, r.selector, r.matchingType]), r.data]);

@@ -65,15 +65,18 @@ live('lookup finds a key by WKD, stores it, and says it would be used; a second 
   const r = await runCli([...cfg, 'keys', 'lookup', 'alice@Example.ORG']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  expect(lines(r.stdout)).toEqual(['address: alice@example.org', 'wkd: found (direct method)', `${fp}\tpgp\twkd [inserted]\tvalid\tused`, `used: ${fp}`]);
+  expect(lines(r.stdout)).toEqual(['address: alice@example.org', 'wkd: found (direct method)', 'openpgpkey: off (dns.dnssecValidating: false, so an answer could not be trusted)', 'smimea: off (dns.dnssecValidating: false, so an answer could not be trusted)', 'keyserver: off (keys.discovery.keyserver is not set)', `${fp}\tpgp\twkd [inserted]\tvalid\tused`, `used: ${fp}`]);
   const again = await runCli([...cfg, 'keys', 'lookup', 'alice@example.org', '--json']);
   expect(again.code).toBe(0);
   const parsed = JSON.parse(again.stdout) as { keys: Record<string, unknown>[] };
-  expect(Object.keys(parsed)).toEqual(['address', 'wkd', 'keys', 'used']);
+  expect(Object.keys(parsed)).toEqual(['address', 'wkd', 'openpgpkey', 'smimea', 'keyserver', 'keys', 'used']);
   expect(Object.keys(parsed.keys[0] ?? {})).toEqual(['fingerprint', 'kind', 'source', 'algorithm', 'valid', 'reason', 'reasonText', 'stored', 'used', 'why', 'whyText']);
   expect(parsed).toEqual({
     address: 'alice@example.org',
     wkd: { state: 'cached', outcome: 'found', method: 'direct', detail: null, checkedAt: expect.any(Number) },
+    openpgpkey: { state: 'disabled', outcome: null, method: null, detail: 'dns.dnssecValidating: false, so an answer could not be trusted', checkedAt: null },
+    smimea: { state: 'disabled', outcome: null, method: null, detail: 'dns.dnssecValidating: false, so an answer could not be trusted', checkedAt: null },
+    keyserver: { state: 'disabled', outcome: null, method: null, detail: 'keys.discovery.keyserver is not set', checkedAt: null },
     keys: [{ fingerprint: fp, kind: 'pgp', source: 'wkd', algorithm: 'eddsaLegacy/ed25519Legacy + ecdh/curve25519Legacy', valid: true, reason: 'valid', reasonText: 'usable for this address', stored: 'directory', used: true, why: 'used', whyText: 'this key would be used' }],
     used: fp,
   });
@@ -94,6 +97,9 @@ live('an admin key is kept and used; the WKD key is reported as not stored', asy
   expect(lines(r.stdout)).toEqual([
     'address: carol@example.org',
     'wkd: found (direct method)',
+    'openpgpkey: off (dns.dnssecValidating: false, so an answer could not be trusted)',
+    'smimea: off (dns.dnssecValidating: false, so an answer could not be trusted)',
+    'keyserver: off (keys.discovery.keyserver is not set)',
     `${admin}\tpgp\tadmin\tvalid\tused`,
     `${other}\tpgp\twkd [not-stored]\tvalid\tnot used: not stored: an admin-imported key is never replaced by a discovered one`,
     `used: ${admin}`,
@@ -103,7 +109,7 @@ live('an admin key is kept and used; the WKD key is reported as not stored', asy
 it('no key published: exit 0, "used: none", the 404 named', async () => {
   const r = await runCli([...cfg, 'keys', 'lookup', 'nobody@example.org']);
   expect(r.code).toBe(0);
-  expect(lines(r.stdout)).toEqual(['address: nobody@example.org', 'wkd: not-found: HTTP 404 from example.org', 'used: none (no valid key for this address)']);
+  expect(lines(r.stdout)).toEqual(['address: nobody@example.org', 'wkd: not-found: HTTP 404 from example.org', 'openpgpkey: off (dns.dnssecValidating: false, so an answer could not be trusted)', 'smimea: off (dns.dnssecValidating: false, so an answer could not be trusted)', 'keyserver: off (keys.discovery.keyserver is not set)', 'used: none (no valid key for this address)']);
 });
 
 it('something that is not an address: exit 2, one line', async () => {

@@ -67,10 +67,14 @@ describe('fetchWkd refuses a domain that is not a DNS host name, without a reque
 describe('keys.discovery config', () => {
   const base = { smtp: { listeners: [{ name: 'relay', tls: 'none' }] }, connectors: [{ name: 'c', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'] }] };
   it('defaults: WKD on, 5 s for the whole lookup, 1 d / 10 min cache, port 443', () => {
-    expect(validateConfig(base, 't').keys.discovery).toEqual({ wkd: true, timeout: 5_000, positiveTtl: 86_400_000, negativeTtl: 600_000, httpsPort: 443 });
+    expect(validateConfig(base, 't').keys.discovery).toEqual({ wkd: true, timeout: 5_000, positiveTtl: 86_400_000, negativeTtl: 600_000, httpsPort: 443, dns: true, keyserver: null });
   });
   it('durations as text; wkd can be turned off', () => {
     expect(validateConfig({ ...base, keys: { discovery: { wkd: false, timeout: '2s', negativeTtl: '1m' } } }, 't').keys.discovery).toMatchObject({ wkd: false, timeout: 2_000, negativeTtl: 60_000 });
+  });
+  it('keys.discovery.keyserver: an https or hkps URL with nothing but host and port; dns can be turned off', () => {
+    expect(validateConfig({ ...base, keys: { discovery: { keyserver: 'https://keys.openpgp.org', dns: false } } }, 't').keys.discovery).toMatchObject({ keyserver: 'https://keys.openpgp.org', dns: false });
+    expect(() => validateConfig({ ...base, keys: { discovery: { keyserver: 'http://keys.openpgp.org' } } }, 't')).toThrow(/keys\.discovery\.keyserver: got "http:\/\/keys\.openpgp\.org": expected an https:\/\/ or hkps:\/\/ URL/);
   });
   it('an unknown key is refused with its path', () => {
     expect(() => validateConfig({ ...base, keys: { discovery: { keyservers: true } } }, 't')).toThrow(/keys\.discovery: unknown key "keyservers"/);

@@ -79,6 +79,8 @@ function showText(rows: readonly KeyRecord[], now: number): string {
     lines.push(`addresses: ${d.emails.join(', ') || 'none'}`);
     lines.push(`key usage: ${d.keyUsage === null || d.keyUsage === undefined ? 'extension absent' : d.keyUsage.join(', ')}`);
     lines.push(`extended key usage: ${ekuText(d.extendedKeyUsage)}`);
+    if (d.smimea === 'dane-ee') lines.push('trust: DNS SMIMEA record, usage 3 (DANE-EE): DNSSEC-authenticated, no CA chain needed');
+    if (d.smimea === 'pkix-ee') lines.push('trust: DNS SMIMEA record, usage 1 (PKIX-EE): DNSSEC-authenticated and chained to keys.smimeTrustRoots');
   }
   lines.push(`revocation: ${revocationText(first)}`);
   for (const r of rows) {
