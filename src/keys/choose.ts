@@ -9,13 +9,14 @@ import { currentVerdict } from './import.js';
 import type { KeyReason, KeyRecord } from './types.js';
 
 /** Why a key is (not) the one used: `used`, a verdict reason, or a preference. */
-export type KeyWhy = 'used' | Exclude<KeyReason, 'valid'> | 'admin-key-preferred' | 'another-key-preferred' | 'admin-key-present' | 'trusted-source-key-present';
+export type KeyWhy = 'used' | Exclude<KeyReason, 'valid'> | 'admin-key-preferred' | 'another-key-preferred' | 'admin-key-present' | 'other-kind-preferred' | 'trusted-source-key-present';
 
 export const WHY_TEXT: Record<Exclude<KeyWhy, Exclude<KeyReason, 'valid'>>, string> = {
   used: 'this key would be used',
   'admin-key-preferred': 'valid, but an admin-imported key is preferred',
   'another-key-preferred': 'valid, but a more recently created key is preferred',
   'admin-key-present': 'not stored: an admin-imported key is never replaced by a discovered one',
+  'other-kind-preferred': 'valid, but the address also has a valid key of the kind keys.prefer names',
   'trusted-source-key-present': 'not stored: the address has a valid key from a more trusted source (DNS, then WKD, then key server)',
 };
 
@@ -47,4 +48,28 @@ export function usableKeys<R extends Pick<KeyRecord, 'fingerprint' | 'kind' | 's
   const pgp = pick('pgp');
   const smime = pick('smime');
   return { ...(pgp ? { pgp } : {}), ...(smime ? { smime } : {}) };
+}
+
+/**
+ * Which key end-to-end delivery would use, as delivery chooses it: the key
+ * of each kind (chooseKey over that kind's rows), then `prefer` between the
+ * two kinds (keys.prefer). The other kind's chosen key is "valid, but the
+ * other kind is preferred".
+ */
+export function chooseForDelivery(rows: readonly Pick<KeyRecord, 'fingerprint' | 'kind' | 'source' | 'valid' | 'reason' | 'expiresAt' | 'createdAt'>[], now: number, prefer: KeyRecord['kind']): Choice {
+  const why: Record<string, KeyWhy> = {};
+  const used: Partial<Record<KeyRecord['kind'], string>> = {};
+  for (const kind of ['pgp', 'smime'] as const) {
+    const c = chooseKey(
+      rows.filter((r) => r.kind === kind),
+      now,
+    );
+    Object.assign(why, c.why);
+    if (c.used) used[kind] = c.used;
+  }
+  const other = prefer === 'pgp' ? 'smime' : 'pgp';
+  const chosen = used[prefer] ?? used[other];
+  const passedOver = used[prefer] ? used[other] : undefined;
+  if (passedOver) why[passedOver] = 'other-kind-preferred';
+  return { used: chosen, why };
 }

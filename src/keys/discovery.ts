@@ -37,6 +37,7 @@ export async function discoveryDeps(config: Config, db: Database, opts: { now: (
     smimeRoots: () => (roots ??= loadTrustRoots(config.keys.smimeTrustRoots).then((r) => r.certs)),
     now: opts.now,
     timeoutMs: d.timeout,
+    prefer: config.keys.prefer,
     ttl: { positiveMs: d.positiveTtl, negativeMs: d.negativeTtl },
     ...(opts.fresh !== undefined ? { fresh: opts.fresh } : {}),
     ...(opts.operator !== undefined ? { operator: opts.operator } : {}),

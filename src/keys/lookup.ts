@@ -17,7 +17,7 @@
  */
 import type * as pkijs from 'pkijs';
 import { sameAddress } from './address.js';
-import { chooseKey, type KeyWhy } from './choose.js';
+import { chooseForDelivery, type KeyWhy } from './choose.js';
 import { fetchDnsKeys, type DnsKeyTransport } from './dns-fetch.js';
 import { smimeaChainTrusted } from './dns-keys.js';
 import { recordFor, type KeyCandidate } from './import.js';
@@ -57,6 +57,8 @@ export interface LookupDeps {
   /** Ignore the cache (`keys lookup --fresh`). */
   readonly fresh?: boolean;
   readonly operator?: string;
+  /** keys.prefer: which kind is used when the address has a valid key of each (default smime). */
+  readonly prefer?: 'smime' | 'pgp';
 }
 
 export interface SourceReport {
@@ -226,7 +228,7 @@ export async function lookupKeys(address: string, deps: LookupDeps): Promise<Loo
     sources[plan.source] = { state: 'asked', outcome, method, detail, checkedAt: now };
   }
   const keys = await deps.directory.list({ address });
-  const choice = chooseKey(keys, deps.now());
+  const choice = chooseForDelivery(keys, deps.now(), deps.prefer ?? 'smime');
   const why: Record<string, KeyWhy> = { ...choice.why };
   for (const f of found) {
     if (why[f.fingerprint] !== undefined) continue;
