@@ -298,8 +298,9 @@ export class Inspector {
       });
     } catch (err) {
       await Promise.all(notices.map((n) => n.file.discard()));
-      await discardCopies();
+      // done meanwhile: the copies at these paths are the winner's (or, for a deleted message, orphans the next start removes)
       if (err instanceof AlreadyInspected) return;
+      await discardCopies();
       throw err;
     }
     if (finished) await this.deps.spool.remove(id);
