@@ -269,9 +269,10 @@ describe('delivery engine', () => {
 
   it('queue bounce gives up on a deferred message and notifies the sender', async () => {
     const id = await send(['mia@down.test'], 'body-operator-bounce');
-    // hold it while it waits (queued, or deferred between two attempts; an in-flight recipient is left to
-    // its attempt). Not after waiting for a deferral: with this file's 3 s lifetime, a loaded machine's slow
-    // CLI start could miss every window between the deferral and the expiry
+    // the lifetime restarts first, so a loaded machine's slow CLI cannot let the 3 s lifetime run out before the hold
+    await extendLifetime(id);
+    await until('a deferral', () => gw.logLines().find((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id));
+    // hold it between two attempts (an in-flight recipient is left to its attempt)
     await until('held', async () => ((await runCli(['-c', setup.configPath, 'queue', 'hold', id])).stdout.includes(': 1 recipient') ? true : undefined));
     const bounced = await runCli(['-c', setup.configPath, 'queue', 'bounce', id]);
     expect(bounced.stdout).toBe(`bounced ${id}: 1 recipient\n`);
