@@ -9,7 +9,7 @@ import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { cachedScan } from './scan-cache.js';
 import { isSpaceCode } from './char-codes.js';
 import { digitRuns, isLetter, type DigitRuns } from './digit-runs.js';
-import { firstStartingFrom, lineEndWithin, type Span } from './spans.js';
+import { firstStartingFrom, lineEndWithin, lineStartWithin, type Span } from './spans.js';
 import type { Detector, Finding } from './types.js';
 
 /** ICD-10-CM: letter (not U), digit, digit or A/B, then optionally a dot and 1-4 characters. */
@@ -195,34 +195,113 @@ export const dottedDiagnosisCodes: CodeSearch = (text, runs) => {
   return out;
 };
 
+const OPEN_PAREN = 40;
+const CLOSE_PAREN = 41;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+
+/** A code written in brackets right after what it names: "(" or "[" before it, ")" or "]" after it. */
+function bracketed(text: string, index: number, end: number): boolean {
+  const before = text.charCodeAt(index - 1);
+  const after = text.charCodeAt(end);
+  return (before === OPEN_PAREN && after === CLOSE_PAREN) || (before === OPEN_BRACKET && after === CLOSE_BRACKET);
+}
+
+/** A five-digit (or four and F/T) procedure code, or an HCPCS letter and four digits, in brackets: "lipid panel (80061)", "[G0439]". */
+export const bracketedProcedureCodes: CodeSearch = (text, runs) => {
+  const out: CodeMatch[] = [];
+  for (let i = 0; i < runs.count; i++) {
+    const s = runs.start[i] as number;
+    const length = (runs.end[i] as number) - s;
+    let code = s;
+    let end = s + length;
+    if (length === 4) {
+      const letter = text.charCodeAt(s - 1);
+      if (letter >= 65 && letter <= 86) code = s - 1;
+      else if (text.charCodeAt(s + 4) === 70 || text.charCodeAt(s + 4) === 84) end = s + 5;
+      else continue;
+    } else if (length !== 5) continue;
+    if (bracketed(text, code, end)) out.push({ index: code, length: end - code, end });
+  }
+  return out;
+};
+
+/** An undotted ICD-10 category in brackets: "essential hypertension (I10)". */
+export const bracketedDiagnosisCodes: CodeSearch = (text, runs) => {
+  const out: CodeMatch[] = [];
+  for (let i = 0; i < runs.count; i++) {
+    const end = icdCategoryEnd(text, runs, i);
+    if (end >= 0 && bracketed(text, end - 3, end)) out.push({ index: end - 3, length: 3, end });
+  }
+  return out;
+};
+
+/** How far before a code the term naming it may end ("type 2 diabetes mellitus without complications (E11.9)"). */
+const TERM_BEFORE_REACH = 40;
+
 /**
- * A code followed on its line, within 40 characters, by a health term: the
- * way price lists, problem lists, claim lines and orders name a code by what
- * it is instead of by its code set's keyword. The health terms are looked up
- * only once a code is there.
+ * A health term ending before `index` on its line, within 40 characters,
+ * with no capitalised word between (a term inside an organisation's name,
+ * "Cancer Center (60614)", is followed by one). Terms may overlap: the few
+ * starting last before the code are looked at.
  */
-function codesNamedOnTheirLine(text: string, searches: readonly CodeSearch[]): { index: number; length: number }[] {
+function termBefore(text: string, terms: readonly Span[], index: number): boolean {
+  // the line's start looked for within the reach only
+  const floor = lineStartWithin(text, index, TERM_BEFORE_REACH);
+  for (let k = firstStartingFrom(terms, index) - 1, seen = 0; k >= 0 && seen < 4; k--, seen++) {
+    const t = terms[k] as Span;
+    const end = t.index + t.length;
+    if (end > index || end < floor) continue;
+    if (!CAPITALISED_WORD.test(text.slice(end, index))) return true;
+  }
+  return false;
+}
+
+const CAPITALISED_WORD = /(?:^|[^\p{L}])\p{Lu}\p{Ll}/u;
+
+/**
+ * A code followed on its line, within 40 characters, by a health term (the
+ * `after` searches), or written after one (`before`: "wheezing (J45.909)",
+ * "type 2 diabetes – E11.9"): the way price lists, problem lists, claim lines
+ * and orders name a code by what it is instead of by its code set's keyword.
+ * The health terms are looked up only once a code is there.
+ */
+function codesNamedOnTheirLine(text: string, after: readonly CodeSearch[], before: readonly CodeSearch[] = []): { index: number; length: number }[] {
   let terms: readonly Span[] | undefined;
   const out: { index: number; length: number }[] = [];
   const runs = digitRuns(text);
-  for (const search of searches) {
+  const found = new Set<number>();
+  for (const search of after) {
     for (const m of search(text, runs)) {
       terms ??= healthTermSpans(text);
       // the line's end looked for within the 40 characters only (a text of one long line is not read to its end per code)
       const limit = lineEndWithin(text, m.end, 40);
       const next = firstStartingFrom(terms, m.end);
-      if (next < terms.length && (terms[next]?.index ?? limit) < limit) out.push({ index: m.index, length: m.length });
+      if (next < terms.length && (terms[next]?.index ?? limit) < limit) {
+        out.push({ index: m.index, length: m.length });
+        found.add(m.index);
+      }
+    }
+  }
+  for (const search of before) {
+    for (const m of search(text, runs)) {
+      if (found.has(m.index)) continue;
+      terms ??= healthTermSpans(text);
+      if (termBefore(text, terms, m.index)) {
+        out.push({ index: m.index, length: m.length });
+        found.add(m.index);
+      }
     }
   }
   return out.sort((x, y) => x.index - y.index);
 }
 
 /** A detector of codes named on their line (high confidence: the description is the keyword). */
-function namedCodeDetector(id: string, category: string, searches: readonly CodeSearch[], mask: (code: string) => string): Detector {
+function namedCodeDetector(id: string, category: string, searches: readonly CodeSearch[], mask: (code: string) => string, before: readonly CodeSearch[] = []): Detector {
   const detector: Detector = {
     id,
     category,
-    locate: (text) => cachedScan(detector, text, (t) => codesNamedOnTheirLine(t, searches)),
+    locate: (text) => cachedScan(detector, text, (t) => codesNamedOnTheirLine(t, searches, before)),
     detect(text: string): Finding | undefined {
       const spans = detector.locate?.(text) ?? [];
       if (spans.length === 0) return undefined;
@@ -239,7 +318,7 @@ function namedCodeDetector(id: string, category: string, searches: readonly Code
  * colonoscopy"): a price list, a schedule or an order names the code by what
  * it is, not by a "CPT" keyword. A ZIP code is never written that way.
  */
-export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCPCS', [procedureCodesAtCells], (c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`);
+export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCPCS', [procedureCodesAtCells], (c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`, [bracketedProcedureCodes]);
 
 /**
  * An ICD-10 code named by its condition ("E11.9 type 2 diabetes", "I10 –
@@ -249,4 +328,4 @@ export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCP
  * ("I10") only at the start of a line or cell, where it is not part of a
  * product or room number.
  */
-export const diagnosisByNameDetector = namedCodeDetector('icd10-by-name', 'ICD10', [dottedDiagnosisCodes, diagnosisCodesAtCells], (c) => `ICD-10 ${c.slice(0, 1)}${'*'.repeat(c.length - 1)}`);
+export const diagnosisByNameDetector = namedCodeDetector('icd10-by-name', 'ICD10', [dottedDiagnosisCodes, diagnosisCodesAtCells], (c) => `ICD-10 ${c.slice(0, 1)}${'*'.repeat(c.length - 1)}`, [dottedDiagnosisCodes, bracketedDiagnosisCodes]);

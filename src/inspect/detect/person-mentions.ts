@@ -11,7 +11,7 @@
  */
 import { healthTermSpans } from './health-terms.js';
 import { personLike, titleCase } from './names.js';
-import { personNameDetector, phoneDetector } from './personal.js';
+import { personNameDetector, personNamePartsDetector, phoneDetector } from './personal.js';
 import { addressMatches, candidateNames, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
 import { OrderedSpans, OverlapIndex, type Span } from './spans.js';
 
@@ -40,8 +40,14 @@ const LEAD_WORDS: ReadonlySet<string> = new Set([
   'estimada', 'sehr', 'liebe', 'lieber', 'chère', 'cher',
 ]);
 
+/** A surname in capitals, as French and German letters and charts write it ("Mme DUPONT Claire", "Herr MÜLLER"). */
+const CAPITALS_SURNAME = "\\p{Lu}[\\p{Lu}'’]+(?:-\\p{Lu}[\\p{Lu}'’]+)?(?![\\p{L}])";
+
 /** A name directly after an honorific: a person (not a clinician). */
-const HONORIFIC_NAME = new RegExp(`(?<![\\p{L}])(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|M\\.|Madame|Mademoiselle|Monsieur|Señora|Señorita|Señor|Doña|Don|Signora|Signor)\\s+(?:${WORD}\\s+){0,2}${WORD}`, 'gu');
+const HONORIFIC_NAME = new RegExp(
+  `(?<![\\p{L}])(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|M\\.|Madame|Mademoiselle|Monsieur|Señora|Señorita|Señor|Doña|Don|Signora|Signor)\\s+(?:(?:${WORD}\\s+){0,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?)`,
+  'gu',
+);
 
 /** Words before an address that make it a person's home ("home address:", "lives at", "wohnhaft in", "domicilio"). */
 const HOME_ADDRESS_CUE =
@@ -56,7 +62,7 @@ const WEAK_CUE_BEFORE = /\b(?:called|phoned|visited|saw|seen|see|schedul(?:e|ed|
 const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?\n]{0,30}$/i;
 /** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin"). */
 const PATIENT_CUE_AFTER =
-  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|presented|presents|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b)/i;
+  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|presented|presents|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|(?:called|phoned|asked|wrote|emailed|messaged)\s+(?:in\s+)?(?:about|regarding|re:?)\s+(?:his|her|their)\b|(?:seen|evaluated|examined)\s+(?:today|yesterday|this\s+(?:morning|afternoon)|in\s+(?:clinic|the\s+office))|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b)/i;
 
 /** A line that is the organisation's contact block: a labelled office number, a web address, an organisation word with contact data. */
 const ORG_LINE = /\b(?:tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|www\.|https?:|suite|ste\.|bldg|building|floor|clinic|clinique|hospital|health|medical|médical|center|centre|practice|pharmacy|department|dept|service|inc|llc|klinik|klinikum|praxis|clínica|cabinet|sekretariat|secrétariat|pediatrics|orthopedic|orthopaedic|spine|oncology|cardiology|dental|surgery|surgical|hospice|rehab|wellness|physicians|specialists)\b/i;
@@ -150,6 +156,9 @@ const ROLE_AFTER =
 
 const DASH_OR_COLON = /^[ \t]*[—–:-][ \t]/;
 
+/** What follows a "Last, First" name in a chart or a subject: a birth date, or a DOB or MRN label. */
+const DATE_OR_RECORD_AFTER = /^[ \t]*[,(–-]?[ \t]*(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|\(?\s*(?:DOB|D\.O\.B\.|MRN)\b)/u;
+
 /** A name followed by a dash or colon and, on the same line, health information ("Tomás Herrera — potassium 6.1"). */
 function findingAfter(text: string, end: number): boolean {
   const line = text.slice(end, Math.min(text.length, end + 80)).split('\n')[0] ?? '';
@@ -214,6 +223,9 @@ function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses:
   // the mixed-case ones are matches in order: none overlaps one found before it
   for (const m of mixedCase) {
     if (before.overlaps(m.index, m[0].length)) continue;
+    const end = m.index + m[0].length;
+    // a name followed by a dash or colon only: health information must follow on its line ("Okafor, Chidi – knee pain")
+    if (!DATE_OR_RECORD_AFTER.test(text.slice(end, end + 40)) && !findingAfter(text, end)) continue;
     if (personLike(m[0].replace(',', '')) && !staff(text, m.index, m[0].length)) out.push({ kind: 'named-patient', index: m.index, length: m[0].length });
   }
   const mixed = new OverlapIndex(out);
@@ -356,7 +368,7 @@ export function homeAddresses(text: string): { index: number; length: number }[]
 
 /** Every place the text names an individual who is not staff. */
 export function personAnchors(text: string): PersonAnchor[] {
-  const labelled = (personNameDetector.locate?.(text) ?? []).map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
+  const labelled = [...(personNameDetector.locate?.(text) ?? []), ...(personNamePartsDetector.locate?.(text) ?? [])].map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
   const named = [...labelled, ...honorificNames(text)];
   const addresses = new HomeAddresses(text);
   const prose = proseNames(text, addresses, new OverlapIndex(named));

@@ -9,7 +9,7 @@ import { caseless } from './caseless.js';
 import { PHONE_STARTS, RECORD_NUMBER_STARTS } from './code-starts.js';
 import { isLetter, isWordChar, runLengths, type StartFinder } from './digit-runs.js';
 import { patternDetector, patternDetectors, type PatternSpec } from './pattern-detector.js';
-import { LABEL_NOT_A_PERSON, leadingName, titleCase } from './names.js';
+import { LABEL_NOT_A_PERSON, leadingName, personLike, titleCase } from './names.js';
 import type { Detector, Finding } from './types.js';
 
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
@@ -170,12 +170,62 @@ export const personNameDetector = patternDetector({
   id: 'person-name',
   category: 'PERSON_NAME',
   // the label in any case, the name capitalised (no inline case flags before Node 23)
-  pattern: /\b(?:[Pp]atient(?:\s+[Nn]ame)?|PATIENT(?:\s+NAME)?|[Pp]t\.|[Nn]ame,\s*[Vv]orname|[Nn]ame|NAME|[Bb]eneficiary|[Ee]mployee|[Mm]ember\s+[Nn]ame|[Cc]lient|[Rr]esident|[Ii]nsured|[Ss]ubscriber\s+[Nn]ame|[Cc]ard\s?holder|[Aa]ccount\s+holder|[Ll]egal\s+name|[Ff]ull\s+name|[Nn]achname|[Vv]ersicherte[rn]?|[Pp]atient(?:in|e)|[Nn]om(?:,\s*[Pp]rénom|\s+et\s+prénom)?|[Pp]aciente|[Nn]ombre(?:\s+y\s+apellidos)?|[Aa]pellidos(?:,\s*nombre)?)\s*[:#-]?\s+((?:[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?),?(?:[ \t]+[A-Z]\.)?(?:[ \t]+[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)?){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+,?(?:[ \t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+){1,2})(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])/g,
+  pattern: /\b(?:[Pp]atient['’]s\s+[Nn]ame|[Nn]ame\s+of\s+(?:the\s+)?[Pp]atient|[Nn]ame\s+de[sr]\s+[Pp]atient(?:en|in)|[Pp]atienten-?[Nn]ame|[Nn]ombre\s+del?\s+(?:la\s+)?[Pp]aciente|[Nn]om\s+d(?:u|e\s+la)\s+[Pp]atiente?|[Nn]om\s+de\s+naissance|[Pp]rénom\s+et\s+nom|[Pp]atient(?:\s+[Nn]ame)?|PATIENT(?:\s+NAME)?|[Pp]t\.?\s+[Nn]ame|[Pp]t\.|Pt|[Pp]ayee|[Aa]ttendee|[Gg]uarantor|[Dd]ependent|[Ee]nrollee|[Pp]olicy\s*holder|[Ss]ubscriber|[Nn]ame,\s*[Vv]orname|[Nn]ame|NAME|[Bb]eneficiary|[Ee]mployee|[Mm]ember\s+[Nn]ame|[Cc]lient|[Rr]esident|[Ii]nsured|[Ss]ubscriber\s+[Nn]ame|[Cc]ard\s?holder|[Aa]ccount\s+holder|[Ll]egal\s+name|[Ff]ull\s+name|[Nn]achname|[Vv]ersicherte[rn]?|[Pp]atient(?:in|e)|[Nn]om(?:,\s*[Pp]rénom|\s+et\s+prénom)?|[Pp]aciente|[Nn]ombre(?:\s+y\s+apellidos)?|[Aa]pellidos(?:,\s*nombre)?)\s*[:#-]?\s+((?:[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?),?(?:[ \t]+[A-Z]\.)?(?:[ \t]+[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)?){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+,?(?:[ \t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+){1,2})(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])/g,
   value: (m) => leadingName(titleCase((m[1] ?? '').replace(',', ''))) ?? '',
   validate: (v) => v !== '',
   notAfter: LABEL_NOT_A_PERSON,
   mask: (v) => `Name ${v.split(/\s+/).map((w) => `${w[0] ?? ''}${'*'.repeat(Math.max(0, w.length - 1))}`).join(' ')}`,
 });
+
+/** One capitalised word of a labelled name ("Maria", "O'Brien", "McKay", "Müller", "Nguyen-Tran"), or one in capitals ("GARCIA"). */
+const NAME_PART = "(?:[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’]+)?|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+)";
+const LAST_NAME_LABEL = '(?:[Ll]ast\\s*[Nn]ame|LAST\\s*NAME|[Ss]urname|SURNAME|[Ff]amily\\s+[Nn]ame|[Nn]achname|NACHNAME|[Aa]pellidos?|APELLIDOS?|[Nn]om(?:\\s+de\\s+famille)?|NOM)';
+const FIRST_NAME_LABEL = '(?:[Ff]irst\\s*[Nn]ame|FIRST\\s*NAME|[Gg]iven\\s+[Nn]ame|[Vv]orname|VORNAME|[Nn]ombre|NOMBRE|[Pp]rénom|PRÉNOM)';
+/** Optional words before a part's label that say whose name it is ("Patient last name", "Member first name"). */
+const NAME_PART_OWNER = "(?:(?:[Pp]atient|PATIENT|[Pp]t\\.?|[Mm]ember|MEMBER|[Ss]ubscriber|SUBSCRIBER|[Ee]mployee|EMPLOYEE|[Ii]nsured|INSURED)['’]?s?\\s+)?";
+/** Between one labelled part and the next: the separator of a form, a table row read as "header: value" or a line break. */
+const PART_GAP = '[ \\t]*[;,|\\t\\n]?[ \\t]*';
+/** A part of one or two words ("Ruiz García", "Mary Ann"). */
+const PART = `(${NAME_PART}(?:[ \\t]+${NAME_PART})?)`;
+
+/**
+ * A name written in two labelled parts, as forms and patient lists do ("Last
+ * name: Hernandez; First name: Ruth", "First Name: Ruth | Last Name:
+ * Hernandez", "Nachname: Weber, Vorname: Klaus", "Apellidos: Ruiz; Nombre:
+ * Carlos", "Nom : MARTIN ; Prénom : Luc"): the last and the first name next
+ * to each other (the table pre-pass writes a row's cells that way).
+ */
+const NAME_PARTS = new RegExp(
+  `\\b${NAME_PART_OWNER}(?:${LAST_NAME_LABEL}\\s*:\\s*${PART}${PART_GAP}${NAME_PART_OWNER}${FIRST_NAME_LABEL}\\s*:\\s*${PART}|${FIRST_NAME_LABEL}\\s*:\\s*${PART}${PART_GAP}${NAME_PART_OWNER}${LAST_NAME_LABEL}\\s*:\\s*${PART})(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])`,
+  'g',
+);
+
+/** A literal piece every first-name label holds, in each case it is written: without one, the text holds no name in parts. */
+const FIRST_NAME_PIECES = ['irst', 'IRST', 'iven', 'orname', 'ORNAME', 'ombre', 'OMBRE', 'rénom', 'RÉNOM'];
+
+const namePartsSpec: PatternSpec = {
+  id: 'person-name-parts',
+  category: 'PERSON_NAME',
+  pattern: NAME_PARTS,
+  value: (m) => {
+    const first = m[2] ?? m[3] ?? '';
+    const last = m[1] ?? m[4] ?? '';
+    const name = titleCase(`${first} ${last}`);
+    return personLike(name) ? name : '';
+  },
+  validate: (v) => v !== '',
+  mask: (v) => `Name ${v.split(/\s+/).map((w) => `${w[0] ?? ''}${'*'.repeat(Math.max(0, w.length - 1))}`).join(' ')}`,
+};
+const namePartsScan = patternDetector(namePartsSpec);
+
+/** The name-in-parts detector, searched only when a first-name label can be in the text (most texts hold none). */
+export const personNamePartsDetector: Detector = {
+  id: namePartsSpec.id,
+  category: namePartsSpec.category,
+  locate: (text) => (FIRST_NAME_PIECES.some((p) => text.includes(p)) ? (namePartsScan.locate?.(text) ?? []) : []),
+  explain: (text) => (FIRST_NAME_PIECES.some((p) => text.includes(p)) ? (namePartsScan.explain?.(text) ?? []) : []),
+  detect: (text) => (FIRST_NAME_PIECES.some((p) => text.includes(p)) ? namePartsScan.detect(text) : undefined),
+};
 
 /**
  * MRN, member and account identifiers differ per organisation: a configured
