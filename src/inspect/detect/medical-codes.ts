@@ -19,7 +19,8 @@ export const icd10Spec: PatternSpec = {
   pattern: /\b[A-TV-Z]\d[0-9AB](?:\.[0-9A-TV-Z]{1,4})?\b/g,
   // not "condition" alone: "item condition: new" is how catalogs talk
   // also in German, Spanish and French letters (Diagnose, diagnóstico, diagnostic, CIE-10, CIM-10, ICD-10-GM)
-  keywords: /\b(icd-?10(-cm|-gm)?|cie-?10|cim-?10|diagnos[ie]s|diagnosen?|diagnóstico|diagnostico|diagnostic|dx|diag\.?|medical\s+condition|assessment|problem\s+list)\b/i,
+  // and the headings of a note's diagnoses ("Impression:", "PMH:", "Reason for referral:", "Chief complaint:")
+  keywords: /\b(icd-?10(-cm|-gm)?|icd|cie-?10|cim-?10|diagnos[ie]s|diagnosen?|diagnóstico|diagnostico|diagnostic|dx|diag\.?|medical\s+condition|assessment|problem\s+list|impression|pmh|past\s+medical\s+history|reason\s+for\s+(?:visit|referral|consult(?:ation)?)|chief\s+complaint)\b/i,
   keywordRequired: true,
   validate: () => true,
   starts: ICD10_STARTS,
@@ -32,7 +33,7 @@ export const cptSpec: PatternSpec = {
   id: 'cpt-hcpcs',
   category: 'CPT_HCPCS',
   pattern: /\b(?:\d{4}[0-9FT]|[A-V]\d{4})\b/g,
-  keywords: /\b(cpt|hcpcs|procedure\s+code|billing\s+code|proc\.?\s*code|requested\s+(?:service|procedure)|procedure\s*:|service\s+code)(?![a-z])/i,
+  keywords: /\b(cpt|hcpcs|procedure\s+codes?|billing\s+codes?|proc\.?\s*code|requested\s+(?:service|procedure)|procedure\s*:|service\s+code|charge\s+code|superbill|modifiers?)(?![a-z])/i,
   keywordRequired: true,
   window: 60,
   validate: () => true,
@@ -236,6 +237,40 @@ export const bracketedDiagnosisCodes: CodeSearch = (text, runs) => {
   return out;
 };
 
+/** The CPT and HCPCS modifiers a claim line most often writes after its code ("99214-25", "73721-RT", "97110-GP"). */
+const MODIFIERS: ReadonlySet<string> = new Set([
+  '22', '24', '25', '26', '27', '50', '51', '52', '53', '57', '58', '59', '62', '76', '77', '78', '79', '80', '82', '91', '95',
+  'TC', 'GT', 'GQ', 'GP', 'GO', 'GN', 'LT', 'RT', 'XE', 'XP', 'XS', 'XU', 'QW', 'KX', 'GA', 'GY', 'GZ', 'AI', 'JW', 'JZ', 'FS', 'CR',
+]);
+
+/**
+ * A procedure code with a modifier joined by a hyphen ("99214-25", "G0439-GT"):
+ * the way claim lines and superbills write a billed service. Nothing else
+ * is written so (a ZIP+4 has four digits after its hyphen, an order number
+ * no modifier).
+ */
+export const procedureCodesWithModifier: CodeSearch = (text, runs) => {
+  const out: CodeMatch[] = [];
+  for (let i = 0; i < runs.count; i++) {
+    const s = runs.start[i] as number;
+    const length = (runs.end[i] as number) - s;
+    let code = s;
+    let end = s + length;
+    if (length === 4) {
+      const letter = text.charCodeAt(s - 1);
+      if (letter >= 65 && letter <= 86) code = s - 1;
+      else if (text.charCodeAt(s + 4) === 70 || text.charCodeAt(s + 4) === 84) end = s + 5;
+      else continue;
+    } else if (length !== 5) continue;
+    const before = text.charCodeAt(code - 1);
+    if (isAsciiAlnum(before) || before === HYPHEN || text.charCodeAt(end) !== HYPHEN || isAsciiAlnum(text.charCodeAt(end + 3)) || text.charCodeAt(end + 3) === HYPHEN) continue;
+    if (MODIFIERS.has(text.slice(end + 1, end + 3))) out.push({ index: code, length: end - code, end });
+  }
+  return out;
+};
+
+const HYPHEN = 45;
+
 /** How far before a code the term naming it may end ("type 2 diabetes mellitus without complications (E11.9)"). */
 const TERM_BEFORE_REACH = 40;
 
@@ -266,13 +301,20 @@ const CAPITALISED_WORD = /(?:^|[^\p{L}])\p{Lu}\p{Ll}/u;
  * and orders name a code by what it is instead of by its code set's keyword.
  * The health terms are looked up only once a code is there.
  */
-function codesNamedOnTheirLine(text: string, after: readonly CodeSearch[], before: readonly CodeSearch[] = []): { index: number; length: number }[] {
+function codesNamedOnTheirLine(text: string, after: readonly CodeSearch[], before: readonly CodeSearch[] = [], alone: readonly CodeSearch[] = []): { index: number; length: number }[] {
   let terms: readonly Span[] | undefined;
   const out: { index: number; length: number }[] = [];
   const runs = digitRuns(text);
   const found = new Set<number>();
+  for (const search of alone) {
+    for (const m of search(text, runs)) {
+      out.push({ index: m.index, length: m.length });
+      found.add(m.index);
+    }
+  }
   for (const search of after) {
     for (const m of search(text, runs)) {
+      if (found.has(m.index)) continue;
       terms ??= healthTermSpans(text);
       // the line's end looked for within the 40 characters only (a text of one long line is not read to its end per code)
       const limit = lineEndWithin(text, m.end, 40);
@@ -297,11 +339,11 @@ function codesNamedOnTheirLine(text: string, after: readonly CodeSearch[], befor
 }
 
 /** A detector of codes named on their line (high confidence: the description is the keyword). */
-function namedCodeDetector(id: string, category: string, searches: readonly CodeSearch[], mask: (code: string) => string, before: readonly CodeSearch[] = []): Detector {
+function namedCodeDetector(id: string, category: string, searches: readonly CodeSearch[], mask: (code: string) => string, before: readonly CodeSearch[] = [], alone: readonly CodeSearch[] = []): Detector {
   const detector: Detector = {
     id,
     category,
-    locate: (text) => cachedScan(detector, text, (t) => codesNamedOnTheirLine(t, searches, before)),
+    locate: (text) => cachedScan(detector, text, (t) => codesNamedOnTheirLine(t, searches, before, alone)),
     detect(text: string): Finding | undefined {
       const spans = detector.locate?.(text) ?? [];
       if (spans.length === 0) return undefined;
@@ -318,7 +360,7 @@ function namedCodeDetector(id: string, category: string, searches: readonly Code
  * colonoscopy"): a price list, a schedule or an order names the code by what
  * it is, not by a "CPT" keyword. A ZIP code is never written that way.
  */
-export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCPCS', [procedureCodesAtCells], (c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`, [bracketedProcedureCodes]);
+export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCPCS', [procedureCodesAtCells], (c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`, [bracketedProcedureCodes], [procedureCodesWithModifier]);
 
 /**
  * An ICD-10 code named by its condition ("E11.9 type 2 diabetes", "I10 –

@@ -13,7 +13,7 @@ import { healthTermSpans } from './health-terms.js';
 import { personLike, titleCase } from './names.js';
 import { personNameDetector, personNamePartsDetector, phoneDetector } from './personal.js';
 import { addressMatches, candidateNames, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
-import { OrderedSpans, OverlapIndex, type Span } from './spans.js';
+import { firstStartingFrom, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 
 export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact';
 
@@ -168,6 +168,41 @@ function findingAfter(text: string, end: number): boolean {
 
 const HONORIFIC_WORD = /^\S+\s+/;
 
+/** Words that open a letter to the person named after them ("Dear Maria Alvarez,"). */
+const GREETINGS: ReadonlySet<string> = new Set(['dear', 'hi', 'hello', 'hola', 'estimado', 'estimada', 'bonjour', 'hallo', 'liebe', 'lieber', 'chère', 'cher']);
+
+/** "your" and its German, Spanish and French forms: the letter speaks of its reader's own things. */
+const YOUR = /(?<![\p{L}])(?:your|ihre?[mnrs]?|sus?|votre|vos)(?![\p{L}])/giu;
+
+/** Between "your" and the health term: at most two words, none a preposition or article ("your recent lab results", not "your help with the diabetes fair"). */
+const OWN_THING = /^(?:[ \t]+(?!(?:with|for|to|at|in|on|of|and|or|the|a|an|about|from|mit|für|und|der|die|das|con|para|por|de|del|la|el|y|avec|pour|et|le|les|du|des)(?![\p{L}]))[\p{L}'’-]+){0,2}[ \t]+$/iu;
+
+/** How far after a greeting the letter is read for the reader's health ("Dear Maria Alvarez, … your colonoscopy"). */
+const LETTER_REACH = 300;
+
+/**
+ * A letter to a named person about their own health: after the greeting's
+ * name, within LETTER_REACH characters, "your" (Ihr, su, votre) followed
+ * within 30 characters by a health term ("your colonoscopy", "Ihre
+ * Laborwerte", "su cita de mamografía"). A letter to a colleague speaks of
+ * patients, not of "your" condition.
+ */
+function addressedAboutTheirHealth(text: string, end: number): boolean {
+  const letter = text.slice(end, end + LETTER_REACH);
+  let terms: Span[] | undefined;
+  YOUR.lastIndex = 0;
+  for (let m = YOUR.exec(letter); m; m = YOUR.exec(letter)) {
+    terms ??= healthTermSpans(text);
+    const from = end + m.index + m[0].length;
+    const next = terms[firstStartingFrom(terms, from)];
+    if (next && next.index < from + 30 && OWN_THING.test(text.slice(from, next.index))) {
+      YOUR.lastIndex = 0;
+      return true;
+    }
+  }
+  return false;
+}
+
 function honorificNames(text: string): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   eachMatch(text, HONORIFIC_NAME, (m) => {
@@ -196,6 +231,10 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     const before = text.slice(Math.max(0, index - 40), index);
     const after = text.slice(index + length, index + length + 40);
     if (PATIENT_CUE_BEFORE.test(before) || PATIENT_IN_SENTENCE.test(before) || PATIENT_CUE_AFTER.test(after) || findingAfter(text, index + length)) {
+      out.push({ kind: 'named-patient', index, length });
+      return;
+    }
+    if (skip && GREETINGS.has(m[0].slice(0, skip).trim().toLowerCase()) && addressedAboutTheirHealth(text, index + length)) {
       out.push({ kind: 'named-patient', index, length });
       return;
     }
@@ -368,7 +407,11 @@ export function homeAddresses(text: string): { index: number; length: number }[]
 
 /** Every place the text names an individual who is not staff. */
 export function personAnchors(text: string): PersonAnchor[] {
-  const labelled = [...(personNameDetector.locate?.(text) ?? []), ...(personNamePartsDetector.locate?.(text) ?? [])].map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
+  const single = personNameDetector.locate?.(text) ?? [];
+  // a name in two parts that the single label found already ("Apellidos: Ruiz García; Nombre: Carlos") is one mention
+  const singleIndex = new OverlapIndex(single);
+  const parts = (personNamePartsDetector.locate?.(text) ?? []).filter((s) => !singleIndex.overlaps(s.index, s.length));
+  const labelled = [...single, ...parts].sort((a, b) => a.index - b.index).map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
   const named = [...labelled, ...honorificNames(text)];
   const addresses = new HomeAddresses(text);
   const prose = proseNames(text, addresses, new OverlapIndex(named));
