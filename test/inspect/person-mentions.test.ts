@@ -30,7 +30,7 @@ describe('personAnchors: an individual named in the text, not the organisation o
     ["the office's e-mail address", 'Contact us: clinic@riverside.example', []],
     ['a heading in capitals is not a name', 'SAVE THE DATE, ANNUAL PICNIC', []],
     ['a possessive with a clinical noun', "Kwame Mensah's biopsy came back.", ['named-patient']],
-    ['a name with a home address', 'Deliver to Ana Ruiz\n221 Birch Lane, Apt 4, Dayton OH 45402', ['named-patient']],
+    ['a name with a home address', 'Deliver to Ana Ruiz\n221 Birch Lane, Apt 4, Dayton OH 45402', ['labelled-name']],
     ['a name and a home address without a cue', 'Ana Ruiz\n221 Birch Lane, Apt 4, Dayton OH 45402', ['name-with-address']],
     ['a name with a German address', 'Jonas Weber, Lindenstraße 14, 10115 Berlin', ['name-with-address']],
     ["a patient's phone", 'Patient cell: 617-555-0199', ['patient-phone']],
@@ -65,6 +65,12 @@ describe('personAnchors: an individual named in the text, not the organisation o
     ['a Spanish letter to a patient', 'Estimada Carmen Ruiz: su diabetes está bien controlada.', ['named-patient']],
     ['a letter to a colleague about an event', 'Dear Maria Alvarez,\n\nThank you for your help with the diabetes fair.', []],
     ['a letter without "your" before the health word', 'Hi Maria Alvarez, the colonoscopy suite reopens Monday.', []],
+    ['an applicant, a claimant, a member and a customer', 'Applicant: Guadalupe Brooks\nClaimant: Omar Haddad\nMember: Ruth Singh\nCustomer: Keisha Haddad', ['labelled-name', 'labelled-name', 'labelled-name', 'labelled-name']],
+    ['name on the card, ship to', 'Name on card: Amara Kim\nShip to: Lars Novak', ['labelled-name', 'labelled-name']],
+    ['a member label before an organisation', 'Member: Riverside Health Network', []],
+    ['a possessive with a health term after another word', "Can we move Rosa Morales's next iron infusion?", ['named-patient']],
+    ['a possessive with no health term after it', "Rosa Morales's retirement party is Friday.", []],
+    ['a name followed by "about her"', 'Please call Grace Liu about her results.', ['named-patient']],
   ])('%s', (_name, text, kinds) => {
     expect(personAnchors(text).map((a) => a.kind)).toEqual(kinds);
   });

@@ -87,6 +87,10 @@ const cases: [boolean, string][] = [
   [false, 'Coding tip: bill 99214-25 when a procedure is done at the same visit. Questions? Call the billing office at 555-210-4400.'],
   [false, 'Provider directory: Anjali Tanaka, MD, Endocrinology, 1234567893, (520) 297-9816'],
   [false, 'Diabetes Walk registration (60614) opens Monday; Last name and First name fields are required.'],
+  [true, 'Please call Grace Liu about her mammogram results; she prefers mornings.'],
+  [false, 'Please call Grace Liu about her retirement party.\n\nSeparately, the mammogram van is here Friday.'],
+  [true, "Can we move Rosa Morales's next iron infusion to Thursday?"],
+  [false, "Rosa Morales's retirement party is Friday at the cancer center."],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -216,6 +216,19 @@ function honorificNames(text: string): PersonAnchor[] {
 const LEAD_WORD = /^(?:\p{Lu}\p{Ll}+[ \t]+)(?=\p{Lu}\p{Ll}+[ \t]+\p{Lu})/u;
 const POSSESSIVE = /['’]s$/;
 
+/** How far after a possessive name its health term may start ("Mensah's follow-up colonoscopy"). */
+const POSSESSION_REACH = 40;
+
+/** Words right after a name that often, but not always, make it a patient ("call John Smith about his …"): the health information must be in the same sentence. */
+const WEAK_CUE_AFTER = /^[ \t]+(?:about|regarding|re:?|for)[ \t]+(?:his|her|their)\b/i;
+
+/** A health term starting within `reach` characters from `from`, at most two words after it, none a preposition or article (OWN_THING: "'s next iron infusion", not "'s party at the cancer center"). */
+function healthTermWithin(text: string, from: number, reach: number): boolean {
+  const terms = healthTermSpans(text);
+  const next = terms[firstStartingFrom(terms, from)];
+  return next !== undefined && next.index < from + reach && OWN_THING.test(text.slice(from, next.index));
+}
+
 function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   candidateNames(text, (m) => {
@@ -238,7 +251,12 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
       out.push({ kind: 'named-patient', index, length });
       return;
     }
-    if (WEAK_CUE_BEFORE.test(before)) {
+    // "Rosa Morales's next iron infusion": a possessive with a health term right after it on its line
+    if (POSSESSIVE.test(name) && healthTermWithin(text, index + name.length, POSSESSION_REACH)) {
+      out.push({ kind: 'named-patient', index, length });
+      return;
+    }
+    if (WEAK_CUE_BEFORE.test(before) || WEAK_CUE_AFTER.test(after)) {
       out.push({ kind: 'named-patient', index, length, weak: true });
       return;
     }
