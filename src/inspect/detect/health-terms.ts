@@ -110,6 +110,11 @@ export function healthTermSpans(text: string): HealthTermSpan[] {
   return [...cachedScan(SPANS, text, findSpans)];
 }
 
+/** The same positions without a copy, for callers that only read them (asked once per name or greeting, a copy each time would cost the whole list). */
+export function sharedHealthTermSpans(text: string): readonly HealthTermSpan[] {
+  return cachedScan(SPANS, text, findSpans);
+}
+
 /** The three kinds of span in `text`, in the order of the text. */
 function findSpans(text: string): HealthTermSpan[] {
   const dictionary: HealthTermSpan[] = [];

@@ -9,7 +9,7 @@
  * footers, "Dr. …", "…, RN") are not anchors. Pure and linear: every
  * pattern is a bounded sequence without nested quantifiers.
  */
-import { healthTermSpans } from './health-terms.js';
+import { healthTermSpans, sharedHealthTermSpans } from './health-terms.js';
 import { personLike, titleCase } from './names.js';
 import { personNameDetector, personNamePartsDetector, phoneDetector } from './personal.js';
 import { addressMatches, candidateNames, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
@@ -189,10 +189,10 @@ const LETTER_REACH = 300;
  */
 function addressedAboutTheirHealth(text: string, end: number): boolean {
   const letter = text.slice(end, end + LETTER_REACH);
-  let terms: Span[] | undefined;
+  let terms: readonly Span[] | undefined;
   YOUR.lastIndex = 0;
   for (let m = YOUR.exec(letter); m; m = YOUR.exec(letter)) {
-    terms ??= healthTermSpans(text);
+    terms ??= sharedHealthTermSpans(text);
     const from = end + m.index + m[0].length;
     const next = terms[firstStartingFrom(terms, from)];
     if (next && next.index < from + 30 && OWN_THING.test(text.slice(from, next.index))) {
@@ -224,7 +224,7 @@ const WEAK_CUE_AFTER = /^[ \t]+(?:about|regarding|re:?|for)[ \t]+(?:his|her|thei
 
 /** A health term starting within `reach` characters from `from`, at most two words after it, none a preposition or article (OWN_THING: "'s next iron infusion", not "'s party at the cancer center"). */
 function healthTermWithin(text: string, from: number, reach: number): boolean {
-  const terms = healthTermSpans(text);
+  const terms = sharedHealthTermSpans(text);
   const next = terms[firstStartingFrom(terms, from)];
   return next !== undefined && next.index < from + reach && OWN_THING.test(text.slice(from, next.index));
 }

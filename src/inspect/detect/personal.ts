@@ -8,6 +8,7 @@ import { abaValid, luhnValid, npiValid } from './checksums.js';
 import { caseless } from './caseless.js';
 import { PHONE_STARTS, RECORD_NUMBER_STARTS } from './code-starts.js';
 import { isLetter, isWordChar, runLengths, type StartFinder } from './digit-runs.js';
+import { cachedScan } from './scan-cache.js';
 import { patternDetector, patternDetectors, type PatternSpec } from './pattern-detector.js';
 import { LABEL_NOT_A_PERSON, leadingName, personLike, titleCase } from './names.js';
 import type { Detector, Finding } from './types.js';
@@ -200,31 +201,79 @@ const NAME_PARTS = new RegExp(
   'g',
 );
 
-/** A literal piece every first-name label holds, in each case it is written: without one, the text holds no name in parts. */
-const FIRST_NAME_PIECES = ['irst', 'IRST', 'iven', 'orname', 'ORNAME', 'ombre', 'OMBRE', 'rénom', 'RÉNOM'];
+/** The end of a first-name label, right before its colon (the search looks only around them). */
+const FIRST_NAME_LABEL_BEFORE = new RegExp(`${FIRST_NAME_LABEL}$`);
 
-const namePartsSpec: PatternSpec = {
+/** How far before and after a first-name label a name in parts can reach (two labels, two parts of two words, the separator). */
+const PARTS_BEFORE = 120;
+const PARTS_AFTER = 180;
+
+interface NameInParts {
+  readonly index: number;
+  readonly length: number;
+  readonly name: string;
+}
+
+function letterOrDigit(c: number): boolean {
+  return isWordChar(c) || c >= 0xc0;
+}
+
+/**
+ * Every name in parts, in order: NAME_PARTS searched only in a stretch
+ * around each first-name label (most texts hold none, and a search of the
+ * whole text tried its optional words at every word), each stretch from the
+ * end of the last match. A match must not start inside a word or touch the
+ * stretch's end (it could go on past it).
+ */
+function namesInParts(text: string): NameInParts[] {
+  const labels: number[] = [];
+  // every label ends in a colon: one pass over the colons, and the few words before those that follow an "e" or an "m" ("name:", "Vorname:", "Prénom :")
+  for (let colon = text.indexOf(':'); colon >= 0; colon = text.indexOf(':', colon + 1)) {
+    let end = colon;
+    while (end > 0 && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+    const last = text.charCodeAt(end - 1) | 32;
+    if (last !== 101 && last !== 109) continue;
+    const before = text.slice(Math.max(0, end - 11), end);
+    const label = FIRST_NAME_LABEL_BEFORE.exec(before);
+    if (label) labels.push(end - label[0].length);
+  }
+  if (labels.length === 0) return [];
+  const out: NameInParts[] = [];
+  let from = 0;
+  for (const at of labels) {
+    const start = Math.max(from, at - PARTS_BEFORE);
+    const end = Math.min(text.length, at + PARTS_AFTER);
+    if (start >= end) continue;
+    const stretch = text.slice(start, end);
+    NAME_PARTS.lastIndex = 0;
+    for (let m = NAME_PARTS.exec(stretch); m; m = NAME_PARTS.exec(stretch)) {
+      const index = start + m.index;
+      const length = m[0].length;
+      if ((m.index === 0 && letterOrDigit(text.charCodeAt(index - 1))) || (start + m.index + length >= end && end < text.length)) continue;
+      const first = m[2] ?? m[3] ?? '';
+      const last = m[1] ?? m[4] ?? '';
+      const name = titleCase(`${first} ${last}`);
+      if (personLike(name)) out.push({ index, length, name });
+      from = index + length;
+    }
+    NAME_PARTS.lastIndex = 0;
+  }
+  return out;
+}
+
+const maskName = (v: string): string => `Name ${v.split(/\s+/).map((w) => `${w[0] ?? ''}${'*'.repeat(Math.max(0, w.length - 1))}`).join(' ')}`;
+
+/** A name in two labelled parts (NAME_PARTS): medium confidence, as a name with its label. */
+export const personNamePartsDetector: Detector = {
   id: 'person-name-parts',
   category: 'PERSON_NAME',
-  pattern: NAME_PARTS,
-  value: (m) => {
-    const first = m[2] ?? m[3] ?? '';
-    const last = m[1] ?? m[4] ?? '';
-    const name = titleCase(`${first} ${last}`);
-    return personLike(name) ? name : '';
+  locate: (text) => cachedScan(personNamePartsDetector, text, namesInParts).map(({ index, length }) => ({ index, length })),
+  explain: (text) => cachedScan(personNamePartsDetector, text, namesInParts).slice(0, 5).map((n) => ({ evidence: maskName(n.name), confidence: 'medium' as const })),
+  detect(text) {
+    const names = [...new Set(cachedScan(personNamePartsDetector, text, namesInParts).map((n) => n.name))];
+    if (names.length === 0) return undefined;
+    return { detector: 'person-name-parts', category: 'PERSON_NAME', count: names.length, confidence: 'medium', evidence: names.slice(0, 3).map(maskName) };
   },
-  validate: (v) => v !== '',
-  mask: (v) => `Name ${v.split(/\s+/).map((w) => `${w[0] ?? ''}${'*'.repeat(Math.max(0, w.length - 1))}`).join(' ')}`,
-};
-const namePartsScan = patternDetector(namePartsSpec);
-
-/** The name-in-parts detector, searched only when a first-name label can be in the text (most texts hold none). */
-export const personNamePartsDetector: Detector = {
-  id: namePartsSpec.id,
-  category: namePartsSpec.category,
-  locate: (text) => (FIRST_NAME_PIECES.some((p) => text.includes(p)) ? (namePartsScan.locate?.(text) ?? []) : []),
-  explain: (text) => (FIRST_NAME_PIECES.some((p) => text.includes(p)) ? (namePartsScan.explain?.(text) ?? []) : []),
-  detect: (text) => (FIRST_NAME_PIECES.some((p) => text.includes(p)) ? namePartsScan.detect(text) : undefined),
 };
 
 /**
