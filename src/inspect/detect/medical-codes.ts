@@ -227,6 +227,37 @@ export const bracketedProcedureCodes: CodeSearch = (text, runs) => {
   return out;
 };
 
+const COLON = 58;
+
+/**
+ * A procedure code starting a labelled value ("Item: E0114 crutches",
+ * "Service: 97110 therapeutic exercise"): a colon, spaces or tabs, the code
+ * and a space or tab after it (the health term must follow, as at a cell's start).
+ */
+export const procedureCodesAfterLabel: CodeSearch = (text, runs) => {
+  const out: CodeMatch[] = [];
+  for (let i = 0; i < runs.count; i++) {
+    const s = runs.start[i] as number;
+    const length = (runs.end[i] as number) - s;
+    let code = s;
+    let codeEnd = s + length;
+    if (length === 4) {
+      const letter = text.charCodeAt(s - 1);
+      if (letter >= 65 && letter <= 86) code = s - 1;
+      else if (text.charCodeAt(s + 4) === 70 || text.charCodeAt(s + 4) === 84) codeEnd = s + 5;
+      else continue;
+    } else if (length !== 5) continue;
+    let blanks = code;
+    while (blanks > code - 4 && isBlank(text.charCodeAt(blanks - 1))) blanks--;
+    if (blanks === code || text.charCodeAt(blanks - 1) !== COLON) continue;
+    let end = codeEnd;
+    while (isBlank(text.charCodeAt(end))) end++;
+    if (end === codeEnd || end >= text.length || isSpaceCode(text.charCodeAt(end))) continue;
+    out.push({ index: code, length: codeEnd - code, end });
+  }
+  return out;
+};
+
 /** An undotted ICD-10 category in brackets: "essential hypertension (I10)". */
 export const bracketedDiagnosisCodes: CodeSearch = (text, runs) => {
   const out: CodeMatch[] = [];
@@ -360,7 +391,7 @@ function namedCodeDetector(id: string, category: string, searches: readonly Code
  * colonoscopy"): a price list, a schedule or an order names the code by what
  * it is, not by a "CPT" keyword. A ZIP code is never written that way.
  */
-export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCPCS', [procedureCodesAtCells], (c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`, [bracketedProcedureCodes], [procedureCodesWithModifier]);
+export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCPCS', [procedureCodesAtCells, procedureCodesAfterLabel], (c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`, [bracketedProcedureCodes], [procedureCodesWithModifier]);
 
 /**
  * An ICD-10 code named by its condition ("E11.9 type 2 diabetes", "I10 –
