@@ -17,7 +17,7 @@ import { healthTermDetector, healthTermSpans } from './detect/health-terms.js';
 import { deaDetector, mbiDetector, npiDetector } from './detect/health-ids.js';
 import { abaRoutingDetector, bankAccountDetector, itinDetector, paymentCardDetector, ssnDetector } from './detect/identifiers.js';
 import { cptDetector, diagnosisByNameDetector, icd10Detector, ndcDetector, procedureByNameDetector } from './detect/medical-codes.js';
-import { customIdentifierDetector, dobDetector, memberIdDetector, mrnDetector, personNameDetector, personNamePartsDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
+import { customIdentifierDetector, dobDetector, shortDobDetector, memberIdDetector, mrnDetector, personNameDetector, personNamePartsDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
 import { personAnchors } from './detect/person-mentions.js';
 import { inZone, signatureZones } from './detect/signature.js';
 import { clinicalFieldLines } from './detect/clinical-fields.js';
@@ -31,7 +31,7 @@ import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from '.
 export const DEFAULT_DETECTORS: readonly Detector[] = [
   ssnDetector, itinDetector, paymentCardDetector, abaRoutingDetector, bankAccountDetector,
   npiDetector, deaDetector, mbiDetector, icd10Detector, diagnosisByNameDetector, cptDetector, procedureByNameDetector, ndcDetector,
-  dobDetector, phoneDetector, mrnDetector, memberIdDetector, personNameDetector, personNamePartsDetector, clinicalFormatDetector, healthTermDetector,
+  dobDetector, shortDobDetector, phoneDetector, mrnDetector, memberIdDetector, personNameDetector, personNamePartsDetector, clinicalFormatDetector, healthTermDetector,
 ];
 
 /** Categories that identify a person. */

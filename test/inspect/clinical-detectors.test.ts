@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { inspectText } from '../../src/inspect/verdict.js';
 import { clinicalFormatDetector, isDicom } from '../../src/inspect/detect/clinical-formats.js';
 import { cptDetector, diagnosisByNameDetector, icd10Detector, ndcDetector, procedureByNameDetector } from '../../src/inspect/detect/medical-codes.js';
-import { customIdentifierDetector, dobDetector, emailListDetector, mrnDetector, phoneDetector } from '../../src/inspect/detect/personal.js';
+import { customIdentifierDetector, dobDetector, emailListDetector, mrnDetector, phoneDetector, shortDobDetector } from '../../src/inspect/detect/personal.js';
 import type { Confidence, Detector } from '../../src/inspect/detect/types.js';
 
 type Case = [string, Detector, string, { count: number; confidence: Confidence; evidence?: string[] } | undefined];
@@ -65,6 +65,13 @@ describe('medical codes, personal identifiers, clinical formats', () => {
     ['a German date without birth context', dobDetector, 'Termin am 17.04.2026 um 10 Uhr', undefined],
     ['a Spanish date without birth context', dobDetector, 'Reunión el 3 de marzo de 2026', undefined],
     ['a word that merely starts like a keyword', dobDetector, 'gebraucht 17.04.2026', undefined],
+    ['DOB with a two-digit year', shortDobDetector, 'DOB: 4/12/58', { count: 1, confidence: 'high', evidence: ['DOB **/**/**'] }],
+    ['D.O.B. with dashes and a two-digit year', shortDobDetector, 'Pt D.O.B. 04-12-58, seen for asthma', { count: 1, confidence: 'high' }],
+    ['German geb. with TT.MM.JJ', shortDobDetector, 'Frau Weber, geb. 12.04.58, Diabetes', { count: 1, confidence: 'high' }],
+    ['a short date without its keyword right before it', shortDobDetector, 'Invoice 12/04/25 total, born in Ohio', undefined],
+    ['a short date far after the keyword', shortDobDetector, 'DOB on file; visit 4/12/25', undefined],
+    ['a version number', shortDobDetector, 'DOB field added in version 1.2.58', undefined],
+    ['a four-digit year is the other pattern\'s', shortDobDetector, 'DOB: 04/12/1958', undefined],
     ['phone with keyword', phoneDetector, 'Call me on (617) 555-0142', { count: 1, confidence: 'high', evidence: ['Phone ***-***-0142'] }],
     ['phone alone', phoneDetector, 'reach 617-555-0142 anytime', { count: 1, confidence: 'low' }],
     ['number that cannot be a US phone', phoneDetector, 'ref 123-456-7890', undefined],

@@ -7,7 +7,7 @@
 import { abaValid, luhnValid, npiValid } from './checksums.js';
 import { caseless } from './caseless.js';
 import { PHONE_STARTS, RECORD_NUMBER_STARTS } from './code-starts.js';
-import { isLetter, isWordChar, runLengths, type StartFinder } from './digit-runs.js';
+import { isLetter, isWordChar, runLengths, runsOfLength, type StartFinder } from './digit-runs.js';
 import { cachedScan } from './scan-cache.js';
 import { patternDetector, patternDetectors, type PatternSpec } from './pattern-detector.js';
 import { LABEL_NOT_A_PERSON, leadingName, personLike, titleCase } from './names.js';
@@ -149,6 +149,36 @@ export const dobDetector = patternDetector({
   starts: DATE_STARTS,
   validate: () => true,
   mask: () => 'DOB **/**/****',
+});
+
+/** The keyword right before a short birth date, and what may stand between ("DOB: ", "born on ", "geb. "). */
+const SHORT_DATE_KEYWORD = String.raw`\b(?:dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(?:\s+on)?|geb\.?|geboren(?:\s+am)?|geburtsdatum|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](?:\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le)\s*[:#-]?\s*`;
+
+/**
+ * A birth date with a two-digit year, as charts and quick notes write it
+ * right after the keyword ("DOB: 4/12/58", "D.O.B. 04-12-58", "geb.
+ * 12.04.58"): m/d/yy or m-d-yy, and d.m.yy. Such a date means nothing by
+ * itself, so the keyword must stand right before it.
+ */
+const SHORT_DATE = new RegExp(`(?<=${SHORT_DATE_KEYWORD})(?<![\\d/.-])(?:${MON}[/-]${DAY}[/-]\\d{2}|${DAY}\\.${MON}\\.\\d{2})(?!\\d|[/.-]\\d)`, 'gi');
+
+/** Where SHORT_DATE can start: a run of one or two digits followed by "/", "-" or ".", with no digit, "/", "." or "-" before it. */
+const SHORT_DATE_STARTS = runsOfLength(runLengths(1, 2), (text, s, e) => {
+  const after = text.charCodeAt(e);
+  const before = text.charCodeAt(s - 1);
+  return (after === 47 || after === 45 || after === 46) && before !== 47 && before !== 45 && before !== 46;
+});
+
+export const shortDobDetector = patternDetector({
+  id: 'date-of-birth-short',
+  category: 'DOB',
+  pattern: SHORT_DATE,
+  keywords: DOB_KEYWORDS,
+  keywordRequired: true,
+  window: 20,
+  starts: SHORT_DATE_STARTS,
+  validate: () => true,
+  mask: () => 'DOB **/**/**',
 });
 
 export const phoneSpec: PatternSpec = {
