@@ -4,7 +4,7 @@
  * supporting keyword nearby ("structure plus supporting keywords").
  */
 import { CPT_STARTS, ICD10_STARTS, NDC_STARTS } from './code-starts.js';
-import { healthTermSpans } from './health-terms.js';
+import { sharedHealthTermSpans } from './health-terms.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { cachedScan } from './scan-cache.js';
 import { isSpaceCode } from './char-codes.js';
@@ -346,7 +346,7 @@ function codesNamedOnTheirLine(text: string, after: readonly CodeSearch[], befor
   for (const search of after) {
     for (const m of search(text, runs)) {
       if (found.has(m.index)) continue;
-      terms ??= healthTermSpans(text);
+      terms ??= sharedHealthTermSpans(text);
       // the line's end looked for within the 40 characters only (a text of one long line is not read to its end per code)
       const limit = lineEndWithin(text, m.end, 40);
       const next = firstStartingFrom(terms, m.end);
@@ -359,7 +359,7 @@ function codesNamedOnTheirLine(text: string, after: readonly CodeSearch[], befor
   for (const search of before) {
     for (const m of search(text, runs)) {
       if (found.has(m.index)) continue;
-      terms ??= healthTermSpans(text);
+      terms ??= sharedHealthTermSpans(text);
       if (termBefore(text, terms, m.index)) {
         out.push({ index: m.index, length: m.length });
         found.add(m.index);

@@ -7,7 +7,7 @@
 import { abaValid, luhnValid, npiValid } from './checksums.js';
 import { caseless } from './caseless.js';
 import { PHONE_STARTS, RECORD_NUMBER_STARTS } from './code-starts.js';
-import { isLetter, isWordChar, runLengths, runsOfLength, type StartFinder } from './digit-runs.js';
+import { isLetter, isWordChar, runLengths, type StartFinder } from './digit-runs.js';
 import { cachedScan } from './scan-cache.js';
 import { patternDetector, patternDetectors, type PatternSpec } from './pattern-detector.js';
 import { LABEL_NOT_A_PERSON, leadingName, personLike, titleCase } from './names.js';
@@ -162,12 +162,45 @@ const SHORT_DATE_KEYWORD = String.raw`\b(?:dob|d\.o\.b\.?|date\s+of\s+birth|birt
  */
 const SHORT_DATE = new RegExp(`(?<=${SHORT_DATE_KEYWORD})(?<![\\d/.-])(?:${MON}[/-]${DAY}[/-]\\d{2}|${DAY}\\.${MON}\\.\\d{2})(?!\\d|[/.-]\\d)`, 'gi');
 
-/** Where SHORT_DATE can start: a run of one or two digits followed by "/", "-" or ".", with no digit, "/", "." or "-" before it. */
-const SHORT_DATE_STARTS = runsOfLength(runLengths(1, 2), (text, s, e) => {
-  const after = text.charCodeAt(e);
-  const before = text.charCodeAt(s - 1);
-  return (after === 47 || after === 45 || after === 46) && before !== 47 && before !== 45 && before !== 46;
-});
+/**
+ * Where SHORT_DATE can start: its year is a run of two digits, right after
+ * a "/", "-" or "." that ends a run of one or two digits (the month or
+ * day), itself right after such a separator ending another (the first
+ * number); before that first number (spaces, tabs, ":", "#" or "-"
+ * skipped) stands the last character of a keyword: b (DOB), a period
+ * (D.O.B., geb., F. nac.), e (birthdate, née le), h (birth), n (born, born
+ * on, DDN), m (geboren am, Geburtsdatum), l (nacida el), o (nacimiento),
+ * in either case. One pass over the runs, looking at three in a row; most
+ * numbers are refused without trying the pattern's look-behind.
+ */
+const SHORT_DATE_STARTS: StartFinder = (runs, text, at) => {
+  const { count, start, end } = runs;
+  for (let i = 2; i < count; i++) {
+    const year = start[i] as number;
+    if ((end[i] as number) - year !== 2) continue;
+    const second = start[i - 1] as number;
+    const first = start[i - 2] as number;
+    const secondEnd = end[i - 1] as number;
+    const firstEnd = end[i - 2] as number;
+    if (secondEnd !== year - 1 || firstEnd !== second - 1 || secondEnd - second > 2 || firstEnd - first > 2) continue;
+    if (!isDateSeparator(text.charCodeAt(secondEnd)) || !isDateSeparator(text.charCodeAt(firstEnd))) continue;
+    let k = first - 1;
+    while (k > 0 && k > first - 8 && isKeywordGap(text.charCodeAt(k))) k--;
+    if (KEYWORD_LAST.has(text.charCodeAt(k) | 32)) at(first);
+  }
+};
+
+function isDateSeparator(c: number): boolean {
+  return c === 47 || c === 45 || c === 46;
+}
+
+/** What may stand between a birth-date keyword and the date: spaces, tabs, ":", "#", "-". */
+function isKeywordGap(c: number): boolean {
+  return c === 32 || c === 9 || c === 58 || c === 35 || c === 45;
+}
+
+/** The last characters of the birth-date keywords (lower-cased; the period's code is unchanged by `| 32`). */
+const KEYWORD_LAST: ReadonlySet<number> = new Set([...'b.ehnmlo'].map((c) => c.charCodeAt(0)));
 
 export const shortDobDetector = patternDetector({
   id: 'date-of-birth-short',
@@ -231,6 +264,17 @@ const NAME_PARTS = new RegExp(
   'g',
 );
 
+/** Whether text[..end) can end a first-name label: "…name" or "…mbre" in either case, or "…nom" (Prénom): decided on char codes, before any slice. */
+function firstNameLabelEnd(text: string, end: number): boolean {
+  const a = text.charCodeAt(end - 3) | 32;
+  const b = text.charCodeAt(end - 2) | 32;
+  const c = text.charCodeAt(end - 1) | 32;
+  // "name" ends in "ame", "nombre" in "bre", "prénom" in "nom"
+  if (c === 101) return (a === 97 && b === 109) || (a === 98 && b === 114);
+  if (c === 109) return a === 110 && b === 111;
+  return false;
+}
+
 /** The end of a first-name label, right before its colon (the search looks only around them). */
 const FIRST_NAME_LABEL_BEFORE = new RegExp(`${FIRST_NAME_LABEL}$`);
 
@@ -261,8 +305,7 @@ function namesInParts(text: string): NameInParts[] {
   for (let colon = text.indexOf(':'); colon >= 0; colon = text.indexOf(':', colon + 1)) {
     let end = colon;
     while (end > 0 && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
-    const last = text.charCodeAt(end - 1) | 32;
-    if (last !== 101 && last !== 109) continue;
+    if (!firstNameLabelEnd(text, end)) continue;
     const before = text.slice(Math.max(0, end - 11), end);
     const label = FIRST_NAME_LABEL_BEFORE.exec(before);
     if (label) labels.push(end - label[0].length);
