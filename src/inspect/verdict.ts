@@ -17,7 +17,7 @@ import { healthTermDetector, healthTermSpans } from './detect/health-terms.js';
 import { deaDetector, mbiDetector, npiDetector } from './detect/health-ids.js';
 import { abaRoutingDetector, bankAccountDetector, itinDetector, paymentCardDetector, ssnDetector } from './detect/identifiers.js';
 import { cptDetector, diagnosisByNameDetector, icd10Detector, ndcDetector, procedureByNameDetector } from './detect/medical-codes.js';
-import { customIdentifierDetector, dobDetector, memberIdDetector, mrnDetector, personNameDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
+import { customIdentifierDetector, dobDetector, shortDobDetector, memberIdDetector, mrnDetector, personNameDetector, personNamePartsDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
 import { personAnchors } from './detect/person-mentions.js';
 import { inZone, signatureZones } from './detect/signature.js';
 import { clinicalFieldLines } from './detect/clinical-fields.js';
@@ -31,7 +31,7 @@ import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from '.
 export const DEFAULT_DETECTORS: readonly Detector[] = [
   ssnDetector, itinDetector, paymentCardDetector, abaRoutingDetector, bankAccountDetector,
   npiDetector, deaDetector, mbiDetector, icd10Detector, diagnosisByNameDetector, cptDetector, procedureByNameDetector, ndcDetector,
-  dobDetector, phoneDetector, mrnDetector, memberIdDetector, personNameDetector, clinicalFormatDetector, healthTermDetector,
+  dobDetector, shortDobDetector, phoneDetector, mrnDetector, memberIdDetector, personNameDetector, personNamePartsDetector, clinicalFormatDetector, healthTermDetector,
 ];
 
 /** Categories that identify a person. */
@@ -132,11 +132,16 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
   const named = (): string[] => (categories.includes('PERSON_NAME') || !namedIndividual(table) ? [] : ['PERSON_NAME']);
   const patientId = findings.find((f) => PATIENT_ID_CATEGORIES.has(f.category) && f.confidence === 'high');
   if (patientId) return phi({ rule: 'patient-identifier', identifier: patientId.category }, named());
-  if (!findings.some((f) => HEALTH_CATEGORIES.has(f.category))) return { findings, categories, phi: false };
+  // not PHI: the person whose identifiers these are is still named ("RE: John Smith DOB …", a payroll row), not only someone mentioned in passing
+  const notPhi = (): Verdict => {
+    const owned = !categories.includes('PERSON_NAME') && findings.some((f) => OWNED_CATEGORIES.has(f.category) && f.confidence === 'high') && namedIndividual(table, false);
+    return { findings, categories: owned ? [...categories, 'PERSON_NAME'] : categories, phi: false };
+  };
+  if (!findings.some((f) => HEALTH_CATEGORIES.has(f.category))) return notPhi();
   // health information about someone: not in a signature, not part of an organisation's name ("Home Health & Hospice")
   const zones = signatureZones(table);
   const terms = healthSpans(table, detectors).filter((t) => !inZone(zones, t.index) && !inOrganisationName(table, t.index, t.length));
-  if (terms.length === 0) return { findings, categories, phi: false };
+  if (terms.length === 0) return notPhi();
   // an identifier of a person (SSN, DOB …) anywhere in the message with health information
   const strong = findings.filter((f) => strongIdentifier(f, identifierCategories)).map((f) => f.category);
   if (strong.length) {
@@ -148,15 +153,18 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
   const anchors = personAnchors(table).filter((a) => !inZone(zones, a.index));
   // a name introduced by an everyday word ("for …") counts only with health information in its sentence
   const best = closestWithin(anchors, terms, ANCHOR_WINDOW, (a, t) => !a.weak || sameSentence(table, a, t));
-  if (!best) return { findings, categories, phi: false };
+  if (!best) return notPhi();
   return phi({ rule: 'individual-and-health', identifier: best.from.kind, health: best.to.term, distance: best.distance }, ['patient-phone', 'patient-contact', 'home-address'].includes(best.from.kind) ? [] : ['PERSON_NAME']);
 }
 
-/** Whether the text names a person (not in a signature): a name, not only a phone, e-mail or address. */
-function namedIndividual(text: string): boolean {
+/** Whether the text names a person (not in a signature): a name, not only a phone, e-mail or address; `weak` whether one introduced only by an everyday word counts. */
+function namedIndividual(text: string, weak = true): boolean {
   const zones = signatureZones(text);
-  return personAnchors(text).some((a) => !['patient-phone', 'patient-contact', 'home-address'].includes(a.kind) && !inZone(zones, a.index));
+  return personAnchors(text).some((a) => !['patient-phone', 'patient-contact', 'home-address'].includes(a.kind) && (weak || !a.weak) && !inZone(zones, a.index));
 }
+
+/** Identifiers of one person (found with their keyword): the person the text names beside them is whose they are. */
+const OWNED_CATEGORIES: ReadonlySet<string> = new Set([...PERSONAL_ID_CATEGORIES, 'DOB']);
 
 /** No sentence end (". ", "!", "?", a blank line) between two spans, and at most 200 characters apart. */
 function sameSentence(text: string, a: Span, b: Span): boolean {

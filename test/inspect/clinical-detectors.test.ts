@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { inspectText } from '../../src/inspect/verdict.js';
 import { clinicalFormatDetector, isDicom } from '../../src/inspect/detect/clinical-formats.js';
 import { cptDetector, diagnosisByNameDetector, icd10Detector, ndcDetector, procedureByNameDetector } from '../../src/inspect/detect/medical-codes.js';
-import { customIdentifierDetector, dobDetector, emailListDetector, mrnDetector, phoneDetector } from '../../src/inspect/detect/personal.js';
+import { customIdentifierDetector, dobDetector, emailListDetector, mrnDetector, phoneDetector, shortDobDetector } from '../../src/inspect/detect/personal.js';
 import type { Confidence, Detector } from '../../src/inspect/detect/types.js';
 
 type Case = [string, Detector, string, { count: number; confidence: Confidence; evidence?: string[] } | undefined];
@@ -23,6 +23,29 @@ describe('medical codes, personal identifiers, clinical formats', () => {
     ['a room number before a condition word is not a code', diagnosisByNameDetector, 'Meet in room B12 for the diabetes class', undefined],
     ['a dotted product code before an ordinary word', diagnosisByNameDetector, 'Part E11.9 replacement valve shipped', undefined],
     ['HCPCS with keyword', cptDetector, 'HCPCS code J1100 administered', { count: 1, confidence: 'high' }],
+    ['an ICD-10 code in brackets after its condition', diagnosisByNameDetector, 'Seen for asthma exacerbation (J45.901) today.', { count: 1, confidence: 'high', evidence: ['ICD-10 J******'] }],
+    ['an undotted ICD-10 code in brackets after its condition', diagnosisByNameDetector, 'Assessment: essential hypertension (I10), stable', { count: 1, confidence: 'high', evidence: ['ICD-10 I**'] }],
+    ['a dotted ICD-10 code after its description and a dash', diagnosisByNameDetector, 'Type 2 diabetes mellitus without complications - E11.9', { count: 1, confidence: 'high' }],
+    ['a code after a condition in an organisation\'s name is not named by it', diagnosisByNameDetector, 'Diabetes Center Room B12.4 is closed', undefined],
+    ['an undotted code without brackets after a condition is not a code', diagnosisByNameDetector, 'diabetes class in room B12 today', undefined],
+    ['a condition on the line before does not name a code', diagnosisByNameDetector, 'asthma\nPart E11.9 shipped', undefined],
+    ['aggregate counts without a condition', diagnosisByNameDetector, 'E11.9: 412 patients\nI10: 388 patients', undefined],
+    ['a procedure code in brackets after its test', procedureByNameDetector, 'Lipid panel (80061) $25\nHemoglobin A1c (83036) 4.0-5.6 %', { count: 2, confidence: 'high', evidence: ['CPT ****1', 'CPT ****6'] }],
+    ['an HCPCS code in brackets after its service', procedureByNameDetector, 'Screening colonoscopy [G0121] covered every ten years', { count: 1, confidence: 'high' }],
+    ['a ZIP code in brackets after an event name is not a code', procedureByNameDetector, 'Diabetes Walk registration (60614) opens Monday', undefined],
+    ['a ZIP code in brackets after an organisation is not a code', procedureByNameDetector, 'Riverside Cancer Center (60614)', undefined],
+    ['a number in brackets without a procedure before it', procedureByNameDetector, 'Order (12345) shipped', undefined],
+    ['a procedure code with a claim modifier', procedureByNameDetector, 'Line 1: 99214-25 1 unit $145.00\nLine 2: 73721-RT', { count: 2, confidence: 'high', evidence: ['CPT ****4', 'CPT ****1'] }],
+    ['a ZIP+4 is no code with a modifier', procedureByNameDetector, 'Chicago IL 60614-1234', undefined],
+    ['an order number with a suffix that is no modifier', procedureByNameDetector, 'Order 12345-01 and SO-12345-25 shipped', undefined],
+    ['an HCPCS code starting a labelled value, named by its item', procedureByNameDetector, 'Item: E0114 crutches, underarm', { count: 1, confidence: 'high', evidence: ['CPT ****4'] }],
+    ['a CPT code starting a labelled value, named by its service', procedureByNameDetector, 'Service: 97110 physical therapy, 4 units', { count: 1, confidence: 'high' }],
+    ['an order number starting a labelled value', procedureByNameDetector, 'Order: 12345 widgets shipped', undefined],
+    ['a ZIP code starting a labelled value', procedureByNameDetector, 'ZIP: 62701 Springfield', undefined],
+    ['a notifiable disease named with its code in brackets', diagnosisByNameDetector, 'Report suspected measles (B05.9) within 24 hours.', { count: 1, confidence: 'high' }],
+    ['CPT named by "modifier"', cptDetector, 'Bill 99213 with modifier 25', { count: 1, confidence: 'high' }],
+    ['ICD-10 under an impression heading', icd10Detector, 'Impression: J18.9', { count: 1, confidence: 'high' }],
+    ['ICD-10 as the reason for referral', icd10Detector, 'Reason for referral: M54.50', { count: 1, confidence: 'high' }],
     ['NDC with keyword', ndcDetector, 'NDC 0002-3227-30 dispensed', { count: 1, confidence: 'high', evidence: ['NDC ****-****-30'] }],
     ['NDC-shaped without context', ndcDetector, 'serial 0002-3227-30', undefined],
     ['DOB numeric', dobDetector, 'DOB: 04/17/1968', { count: 1, confidence: 'high', evidence: ['DOB **/**/****'] }],
@@ -42,6 +65,13 @@ describe('medical codes, personal identifiers, clinical formats', () => {
     ['a German date without birth context', dobDetector, 'Termin am 17.04.2026 um 10 Uhr', undefined],
     ['a Spanish date without birth context', dobDetector, 'Reunión el 3 de marzo de 2026', undefined],
     ['a word that merely starts like a keyword', dobDetector, 'gebraucht 17.04.2026', undefined],
+    ['DOB with a two-digit year', shortDobDetector, 'DOB: 4/12/58', { count: 1, confidence: 'high', evidence: ['DOB **/**/**'] }],
+    ['D.O.B. with dashes and a two-digit year', shortDobDetector, 'Pt D.O.B. 04-12-58, seen for asthma', { count: 1, confidence: 'high' }],
+    ['German geb. with TT.MM.JJ', shortDobDetector, 'Frau Weber, geb. 12.04.58, Diabetes', { count: 1, confidence: 'high' }],
+    ['a short date without its keyword right before it', shortDobDetector, 'Invoice 12/04/25 total, born in Ohio', undefined],
+    ['a short date far after the keyword', shortDobDetector, 'DOB on file; visit 4/12/25', undefined],
+    ['a version number', shortDobDetector, 'DOB field added in version 1.2.58', undefined],
+    ['a four-digit year is the other pattern\'s', shortDobDetector, 'DOB: 04/12/1958', undefined],
     ['phone with keyword', phoneDetector, 'Call me on (617) 555-0142', { count: 1, confidence: 'high', evidence: ['Phone ***-***-0142'] }],
     ['phone alone', phoneDetector, 'reach 617-555-0142 anytime', { count: 1, confidence: 'low' }],
     ['number that cannot be a US phone', phoneDetector, 'ref 123-456-7890', undefined],

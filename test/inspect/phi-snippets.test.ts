@@ -74,6 +74,23 @@ const cases: [boolean, string][] = [
   [false, 'Our new location: 14 Elm Street, Springfield. The diabetes clinic moves there in May.'],
   [false, 'Pick up the donated wheelchairs at 221 Birch Lane from Maria Alvarez, our volunteer coordinator.'],
   [true, 'Beneficiary: Mohammed O\'Brien\nDiagnosis: osteoarthritis'],
+  [true, 'Pt Jane Q. Doe seen today for follow up of hypertension.'],
+  [true, 'Name des Patienten: Klaus Weber\nDiagnose: Diabetes mellitus Typ 2'],
+  [true, 'Re: Okafor, Chidi - knee pain, MRI ordered'],
+  [true, 'Hi team, John Smith called about his metformin refill.'],
+  [true, 'Dear Maria Alvarez,\n\nYour colonoscopy is scheduled for Monday at 8 am. Nothing to eat after midnight.'],
+  [true, 'Mme DUPONT Claire, 12 rue de la Paix, 75002 Paris - diabète de type 2'],
+  [true, 'Last name: Hernandez; First name: Ruth; Reason: asthma follow-up'],
+  [false, 'Dear Maria Alvarez,\n\nThank you for your help with the diabetes fair. See you next year!'],
+  [false, 'Lab price list: Lipid panel (80061) $25; Hemoglobin A1c (83036) $18; Comprehensive metabolic panel (80053) $30.'],
+  [false, 'Top diagnoses this quarter: type 2 diabetes (E11.9) 412 patients, essential hypertension (I10) 388 patients.'],
+  [false, 'Coding tip: bill 99214-25 when a procedure is done at the same visit. Questions? Call the billing office at 555-210-4400.'],
+  [false, 'Provider directory: Anjali Tanaka, MD, Endocrinology, 1234567893, (520) 297-9816'],
+  [false, 'Diabetes Walk registration (60614) opens Monday; Last name and First name fields are required.'],
+  [true, 'Please call Grace Liu about her mammogram results; she prefers mornings.'],
+  [false, 'Please call Grace Liu about her retirement party.\n\nSeparately, the mammogram van is here Friday.'],
+  [true, "Can we move Rosa Morales's next iron infusion to Thursday?"],
+  [false, "Rosa Morales's retirement party is Friday at the cancer center."],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

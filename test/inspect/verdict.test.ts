@@ -86,3 +86,17 @@ describe('person names with their label (PERSON_NAME)', () => {
     expect(JSON.stringify(v.findings.filter((f) => f.category === 'PERSON_NAME'))).not.toMatch(/Testperson|Samplesen|Mockridge/);
   });
 });
+
+describe('the person beside their own identifiers is named (PERSON_NAME), though not PHI', () => {
+  it.each<[string, string, boolean]>([
+    ['a subject line: name and birth date', 'RE: John Smith DOB 04/12/1958\nPlease send his records.', true],
+    ['a payroll correction with the employee named', 'Please update the SSN for Laura Kim (employee): Laura Kim, DOB 02/03/1980, SSN 512-44-8830.', true],
+    ['an SSN with no one named', 'Please update SSN 512-44-8830 in payroll.', false],
+    ['an SSN in a mail that names only its sender', 'Please update SSN 512-44-8830 in payroll.\n\nThanks,\nLaura Kim\nPayroll', false],
+    ['a name without an identifier of theirs', 'John Smith called about the invoice.', false],
+  ])('%s', (_name, text, named) => {
+    const v = inspectText(text);
+    expect(v.phi).toBe(false);
+    expect(v.categories.includes('PERSON_NAME')).toBe(named);
+  });
+});

@@ -14,7 +14,9 @@ export const npiSpec: PatternSpec = {
   validate: npiValid,
   validatorName: 'NPI check digit (Luhn with the 80840 prefix)',
   // the provider's role in a claim or an order names the number too ("Rendering provider: … 1234567893")
-  keywords: /\b(npi|nppes|national\s+provider|provider\s+(id|identifier|number)|(?:rendering|referring|ordering|attending|billing|supervising|servicing)\s+(?:provider|physician|practitioner|clinician)|prescriber|physician|practitioner)\b/i,
+  // so do a provider directory or a credentialing file: the word "provider", a taxonomy, or the clinician's credential after the name ("Anjali Tanaka, MD … 1600880003")
+  keywords:
+    /\b(npi|nppes|national\s+provider|providers?|(?:rendering|referring|ordering|attending|billing|supervising|servicing)\s+(?:provider|physician|practitioner|clinician)|rendering|referring|attending|prescriber|physician|practitioner|credential(?:ing|ed|s)?|taxonomy|enumerat(?:ion|ed)|,\s*(?:M\.?D|D\.?O|N\.?P|PA-C|APRN|FNP|DPM|DDS|DMD|CRNA|CNM|PharmD|LCSW|PsyD))\b/i,
   // a valid-looking 10-digit number without context is as often a phone number
   validatedConfidence: 'low',
   // ten digits with no digit on either side: a whole run of ten, starting with 1 or 2

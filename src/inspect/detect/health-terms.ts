@@ -32,6 +32,9 @@ const CONDITIONS = [
   'hyperlipidemia', 'high cholesterol', 'sleep apnea', 'reflux', 'gerd', 'back pain', 'migraine', 'arthritis', 'osteoarthritis', 'neuropathy',
   'hyperthyroidism', 'gout', 'angina', 'peptic ulcer', 'hernia', 'appendicitis', 'psoriasis', 'eczema', 'celiac disease', 'crohn', "crohn's",
   'ulcerative colitis', 'irritable bowel', 'macular degeneration', 'hearing loss', 'sleep disorder', 'insomnia', 'panic disorder', 'ocd',
+  // notifiable and common infections, symptoms and findings a problem list or a public health report names
+  'measles', 'mumps', 'rubella', 'pertussis', 'whooping cough', 'varicella', 'chickenpox', 'shingles', 'herpes zoster', 'lyme disease', 'rabies',
+  'salmonella', 'salmonellosis', 'norovirus', 'rsv', 'wheezing', 'cough', 'neoplasm', 'dysplasia', 'diverticulosis', 'otitis media', 'sprain',
 ];
 
 const MEDICATIONS = [
@@ -47,13 +50,14 @@ const LABS = [
   'hba1c', 'a1c', 'cbc', 'complete blood count', 'metabolic panel', 'lipid panel', 'ldl', 'hdl', 'triglycerides', 'creatinine', 'egfr', 'tsh', 'psa',
   'viral load', 'cd4', 'pap smear', 'mammogram', 'colonoscopy', 'mri', 'ct scan', 'x-ray', 'ultrasound', 'ekg', 'ecg', 'echocardiogram', 'biopsy result',
   'pathology', 'blood culture', 'urinalysis', 'toxicology', 'drug screen', 'hiv test', 'pregnancy test', 'genetic test', 'brca',
+  'mammography', 'polysomnography', 'sleep study', 'bone density', 'dexa scan',
 ];
 
 /** Care, procedures and symptoms: what a visit, a route sheet or a referral says about a person's health. */
 const CARE = [
   'infusion', 'iron infusion', 'infection', 'illness', 'flu-like illness', 'ear infection', 'urinary tract infection', 'uti', 'wound', 'wound care',
   'dressing change', 'picc', 'picc line', 'catheter', 'central line', 'ostomy', 'tracheostomy', 'feeding tube', 'oxygen concentrator', 'home oxygen', 'oxygen', 'oxygen tanks',
-  'ventilator', 'cpap', 'bipap', 'nebulizer', 'wheelchair', 'hospital bed', 'physical therapy', 'occupational therapy', 'speech therapy',
+  'ventilator', 'cpap', 'bipap', 'nebulizer', 'wheelchair', 'hospital bed', 'crutches', 'physical therapy', 'occupational therapy', 'speech therapy',
   'chemo', 'immunotherapy', 'post-op', 'postoperative', 'post-operative', 'pre-op', 'preoperative', 'anesthesia', 'anaesthesia',
   'withdrawal', 'alcohol withdrawal', 'detox', 'rehab', 'psychiatric', 'psych unit', 'behavioral health', 'counseling', 'therapy session',
   'pain', 'chest pain', 'shortness of breath', 'dizziness', 'nausea', 'vomiting', 'fever', 'rash', 'swelling', 'bleeding', 'seizures', 'fall risk',
@@ -108,6 +112,11 @@ const SPANS = {};
 /** Positions of health terms in `text` (found once per text within a verdict). */
 export function healthTermSpans(text: string): HealthTermSpan[] {
   return [...cachedScan(SPANS, text, findSpans)];
+}
+
+/** The same positions without a copy, for callers that only read them (asked once per name or greeting, a copy each time would cost the whole list). */
+export function sharedHealthTermSpans(text: string): readonly HealthTermSpan[] {
+  return cachedScan(SPANS, text, findSpans);
 }
 
 /** The three kinds of span in `text`, in the order of the text. */

@@ -4,12 +4,12 @@
  * supporting keyword nearby ("structure plus supporting keywords").
  */
 import { CPT_STARTS, ICD10_STARTS, NDC_STARTS } from './code-starts.js';
-import { healthTermSpans } from './health-terms.js';
+import { sharedHealthTermSpans } from './health-terms.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { cachedScan } from './scan-cache.js';
 import { isSpaceCode } from './char-codes.js';
 import { digitRuns, isLetter, type DigitRuns } from './digit-runs.js';
-import { firstStartingFrom, lineEndWithin, type Span } from './spans.js';
+import { firstStartingFrom, lineEndWithin, lineStartWithin, type Span } from './spans.js';
 import type { Detector, Finding } from './types.js';
 
 /** ICD-10-CM: letter (not U), digit, digit or A/B, then optionally a dot and 1-4 characters. */
@@ -19,7 +19,8 @@ export const icd10Spec: PatternSpec = {
   pattern: /\b[A-TV-Z]\d[0-9AB](?:\.[0-9A-TV-Z]{1,4})?\b/g,
   // not "condition" alone: "item condition: new" is how catalogs talk
   // also in German, Spanish and French letters (Diagnose, diagnóstico, diagnostic, CIE-10, CIM-10, ICD-10-GM)
-  keywords: /\b(icd-?10(-cm|-gm)?|cie-?10|cim-?10|diagnos[ie]s|diagnosen?|diagnóstico|diagnostico|diagnostic|dx|diag\.?|medical\s+condition|assessment|problem\s+list)\b/i,
+  // and the headings of a note's diagnoses ("Impression:", "PMH:", "Reason for referral:", "Chief complaint:")
+  keywords: /\b(icd-?10(-cm|-gm)?|icd|cie-?10|cim-?10|diagnos[ie]s|diagnosen?|diagnóstico|diagnostico|diagnostic|dx|diag\.?|medical\s+condition|assessment|problem\s+list|impression|pmh|past\s+medical\s+history|reason\s+for\s+(?:visit|referral|consult(?:ation)?)|chief\s+complaint)\b/i,
   keywordRequired: true,
   validate: () => true,
   starts: ICD10_STARTS,
@@ -32,7 +33,7 @@ export const cptSpec: PatternSpec = {
   id: 'cpt-hcpcs',
   category: 'CPT_HCPCS',
   pattern: /\b(?:\d{4}[0-9FT]|[A-V]\d{4})\b/g,
-  keywords: /\b(cpt|hcpcs|procedure\s+code|billing\s+code|proc\.?\s*code|requested\s+(?:service|procedure)|procedure\s*:|service\s+code)(?![a-z])/i,
+  keywords: /\b(cpt|hcpcs|procedure\s+codes?|billing\s+codes?|proc\.?\s*code|requested\s+(?:service|procedure)|procedure\s*:|service\s+code|charge\s+code|superbill|modifiers?)(?![a-z])/i,
   keywordRequired: true,
   window: 60,
   validate: () => true,
@@ -195,34 +196,185 @@ export const dottedDiagnosisCodes: CodeSearch = (text, runs) => {
   return out;
 };
 
+const OPEN_PAREN = 40;
+const CLOSE_PAREN = 41;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+
+/** A code written in brackets right after what it names: "(" or "[" before it, ")" or "]" after it. */
+function bracketed(text: string, index: number, end: number): boolean {
+  const before = text.charCodeAt(index - 1);
+  const after = text.charCodeAt(end);
+  return (before === OPEN_PAREN && after === CLOSE_PAREN) || (before === OPEN_BRACKET && after === CLOSE_BRACKET);
+}
+
+/** A five-digit (or four and F/T) procedure code, or an HCPCS letter and four digits, in brackets: "lipid panel (80061)", "[G0439]". */
+export const bracketedProcedureCodes: CodeSearch = (text, runs) => {
+  const out: CodeMatch[] = [];
+  for (let i = 0; i < runs.count; i++) {
+    const s = runs.start[i] as number;
+    const length = (runs.end[i] as number) - s;
+    let code = s;
+    let end = s + length;
+    if (length === 4) {
+      const letter = text.charCodeAt(s - 1);
+      if (letter >= 65 && letter <= 86) code = s - 1;
+      else if (text.charCodeAt(s + 4) === 70 || text.charCodeAt(s + 4) === 84) end = s + 5;
+      else continue;
+    } else if (length !== 5) continue;
+    if (bracketed(text, code, end)) out.push({ index: code, length: end - code, end });
+  }
+  return out;
+};
+
+const COLON = 58;
+
 /**
- * A code followed on its line, within 40 characters, by a health term: the
- * way price lists, problem lists, claim lines and orders name a code by what
- * it is instead of by its code set's keyword. The health terms are looked up
- * only once a code is there.
+ * A procedure code starting a labelled value ("Item: E0114 crutches",
+ * "Service: 97110 therapeutic exercise"): a colon, spaces or tabs, the code
+ * and a space or tab after it (the health term must follow, as at a cell's start).
  */
-function codesNamedOnTheirLine(text: string, searches: readonly CodeSearch[]): { index: number; length: number }[] {
+export const procedureCodesAfterLabel: CodeSearch = (text, runs) => {
+  const out: CodeMatch[] = [];
+  for (let i = 0; i < runs.count; i++) {
+    const s = runs.start[i] as number;
+    const length = (runs.end[i] as number) - s;
+    let code = s;
+    let codeEnd = s + length;
+    if (length === 4) {
+      const letter = text.charCodeAt(s - 1);
+      if (letter >= 65 && letter <= 86) code = s - 1;
+      else if (text.charCodeAt(s + 4) === 70 || text.charCodeAt(s + 4) === 84) codeEnd = s + 5;
+      else continue;
+    } else if (length !== 5) continue;
+    let blanks = code;
+    while (blanks > code - 4 && isBlank(text.charCodeAt(blanks - 1))) blanks--;
+    if (blanks === code || text.charCodeAt(blanks - 1) !== COLON) continue;
+    let end = codeEnd;
+    while (isBlank(text.charCodeAt(end))) end++;
+    if (end === codeEnd || end >= text.length || isSpaceCode(text.charCodeAt(end))) continue;
+    out.push({ index: code, length: codeEnd - code, end });
+  }
+  return out;
+};
+
+/** An undotted ICD-10 category in brackets: "essential hypertension (I10)". */
+export const bracketedDiagnosisCodes: CodeSearch = (text, runs) => {
+  const out: CodeMatch[] = [];
+  for (let i = 0; i < runs.count; i++) {
+    const end = icdCategoryEnd(text, runs, i);
+    if (end >= 0 && bracketed(text, end - 3, end)) out.push({ index: end - 3, length: 3, end });
+  }
+  return out;
+};
+
+/** The CPT and HCPCS modifiers a claim line most often writes after its code ("99214-25", "73721-RT", "97110-GP"). */
+const MODIFIERS: ReadonlySet<string> = new Set([
+  '22', '24', '25', '26', '27', '50', '51', '52', '53', '57', '58', '59', '62', '76', '77', '78', '79', '80', '82', '91', '95',
+  'TC', 'GT', 'GQ', 'GP', 'GO', 'GN', 'LT', 'RT', 'XE', 'XP', 'XS', 'XU', 'QW', 'KX', 'GA', 'GY', 'GZ', 'AI', 'JW', 'JZ', 'FS', 'CR',
+]);
+
+/**
+ * A procedure code with a modifier joined by a hyphen ("99214-25", "G0439-GT"):
+ * the way claim lines and superbills write a billed service. Nothing else
+ * is written so (a ZIP+4 has four digits after its hyphen, an order number
+ * no modifier).
+ */
+export const procedureCodesWithModifier: CodeSearch = (text, runs) => {
+  const out: CodeMatch[] = [];
+  for (let i = 0; i < runs.count; i++) {
+    const s = runs.start[i] as number;
+    const length = (runs.end[i] as number) - s;
+    let code = s;
+    let end = s + length;
+    if (length === 4) {
+      const letter = text.charCodeAt(s - 1);
+      if (letter >= 65 && letter <= 86) code = s - 1;
+      else if (text.charCodeAt(s + 4) === 70 || text.charCodeAt(s + 4) === 84) end = s + 5;
+      else continue;
+    } else if (length !== 5) continue;
+    const before = text.charCodeAt(code - 1);
+    if (isAsciiAlnum(before) || before === HYPHEN || text.charCodeAt(end) !== HYPHEN || isAsciiAlnum(text.charCodeAt(end + 3)) || text.charCodeAt(end + 3) === HYPHEN) continue;
+    if (MODIFIERS.has(text.slice(end + 1, end + 3))) out.push({ index: code, length: end - code, end });
+  }
+  return out;
+};
+
+const HYPHEN = 45;
+
+/** How far before a code the term naming it may end ("type 2 diabetes mellitus without complications (E11.9)"). */
+const TERM_BEFORE_REACH = 40;
+
+/**
+ * A health term ending before `index` on its line, within 40 characters,
+ * with no capitalised word between (a term inside an organisation's name,
+ * "Cancer Center (60614)", is followed by one). Terms may overlap: the few
+ * starting last before the code are looked at.
+ */
+function termBefore(text: string, terms: readonly Span[], index: number): boolean {
+  // the line's start looked for within the reach only
+  const floor = lineStartWithin(text, index, TERM_BEFORE_REACH);
+  for (let k = firstStartingFrom(terms, index) - 1, seen = 0; k >= 0 && seen < 4; k--, seen++) {
+    const t = terms[k] as Span;
+    const end = t.index + t.length;
+    if (end > index || end < floor) continue;
+    if (!CAPITALISED_WORD.test(text.slice(end, index))) return true;
+  }
+  return false;
+}
+
+const CAPITALISED_WORD = /(?:^|[^\p{L}])\p{Lu}\p{Ll}/u;
+
+/**
+ * A code followed on its line, within 40 characters, by a health term (the
+ * `after` searches), or written after one (`before`: "wheezing (J45.909)",
+ * "type 2 diabetes – E11.9"): the way price lists, problem lists, claim lines
+ * and orders name a code by what it is instead of by its code set's keyword.
+ * The health terms are looked up only once a code is there.
+ */
+function codesNamedOnTheirLine(text: string, after: readonly CodeSearch[], before: readonly CodeSearch[] = [], alone: readonly CodeSearch[] = []): { index: number; length: number }[] {
   let terms: readonly Span[] | undefined;
   const out: { index: number; length: number }[] = [];
   const runs = digitRuns(text);
-  for (const search of searches) {
+  const found = new Set<number>();
+  for (const search of alone) {
     for (const m of search(text, runs)) {
-      terms ??= healthTermSpans(text);
+      out.push({ index: m.index, length: m.length });
+      found.add(m.index);
+    }
+  }
+  for (const search of after) {
+    for (const m of search(text, runs)) {
+      if (found.has(m.index)) continue;
+      terms ??= sharedHealthTermSpans(text);
       // the line's end looked for within the 40 characters only (a text of one long line is not read to its end per code)
       const limit = lineEndWithin(text, m.end, 40);
       const next = firstStartingFrom(terms, m.end);
-      if (next < terms.length && (terms[next]?.index ?? limit) < limit) out.push({ index: m.index, length: m.length });
+      if (next < terms.length && (terms[next]?.index ?? limit) < limit) {
+        out.push({ index: m.index, length: m.length });
+        found.add(m.index);
+      }
+    }
+  }
+  for (const search of before) {
+    for (const m of search(text, runs)) {
+      if (found.has(m.index)) continue;
+      terms ??= sharedHealthTermSpans(text);
+      if (termBefore(text, terms, m.index)) {
+        out.push({ index: m.index, length: m.length });
+        found.add(m.index);
+      }
     }
   }
   return out.sort((x, y) => x.index - y.index);
 }
 
 /** A detector of codes named on their line (high confidence: the description is the keyword). */
-function namedCodeDetector(id: string, category: string, searches: readonly CodeSearch[], mask: (code: string) => string): Detector {
+function namedCodeDetector(id: string, category: string, searches: readonly CodeSearch[], mask: (code: string) => string, before: readonly CodeSearch[] = [], alone: readonly CodeSearch[] = []): Detector {
   const detector: Detector = {
     id,
     category,
-    locate: (text) => cachedScan(detector, text, (t) => codesNamedOnTheirLine(t, searches)),
+    locate: (text) => cachedScan(detector, text, (t) => codesNamedOnTheirLine(t, searches, before, alone)),
     detect(text: string): Finding | undefined {
       const spans = detector.locate?.(text) ?? [];
       if (spans.length === 0) return undefined;
@@ -239,7 +391,7 @@ function namedCodeDetector(id: string, category: string, searches: readonly Code
  * colonoscopy"): a price list, a schedule or an order names the code by what
  * it is, not by a "CPT" keyword. A ZIP code is never written that way.
  */
-export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCPCS', [procedureCodesAtCells], (c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`);
+export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCPCS', [procedureCodesAtCells, procedureCodesAfterLabel], (c) => `CPT ${'*'.repeat(c.length - 1)}${c.slice(-1)}`, [bracketedProcedureCodes], [procedureCodesWithModifier]);
 
 /**
  * An ICD-10 code named by its condition ("E11.9 type 2 diabetes", "I10 –
@@ -249,4 +401,4 @@ export const procedureByNameDetector = namedCodeDetector('cpt-by-name', 'CPT_HCP
  * ("I10") only at the start of a line or cell, where it is not part of a
  * product or room number.
  */
-export const diagnosisByNameDetector = namedCodeDetector('icd10-by-name', 'ICD10', [dottedDiagnosisCodes, diagnosisCodesAtCells], (c) => `ICD-10 ${c.slice(0, 1)}${'*'.repeat(c.length - 1)}`);
+export const diagnosisByNameDetector = namedCodeDetector('icd10-by-name', 'ICD10', [dottedDiagnosisCodes, diagnosisCodesAtCells], (c) => `ICD-10 ${c.slice(0, 1)}${'*'.repeat(c.length - 1)}`, [dottedDiagnosisCodes, bracketedDiagnosisCodes]);

@@ -140,8 +140,11 @@ export function addressMatches(text: string, each: (m: RegExpExecArray) => void)
   mergedMatches([searchSource(ADDRESS_AT_DIGIT, text), searchSource(ADDRESS_AT_ASCII_CAPITAL, text), placesSource(ADDRESS_AT, text, places)], each);
 }
 
-/** "Ramirez, Elena" followed by a birth date or record label: the way charts and subjects list patients. */
-const LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${WORD},[ \\t]+${WORD}(?=[ \\t]*[,(–-]?[ \\t]*(?:\\d{1,2}[/.-]\\d{1,2}[/.-](?:19|20)\\d{2}\\b|\\(?\\s*(?:DOB|D\\.O\\.B\\.|MRN)\\b))`, 'uy');
+/**
+ * "Ramirez, Elena" followed by a birth date or record label: the way charts and subjects list patients;
+ * or by a dash or colon (a problem or census line, "Okafor, Chidi – knee pain": the caller checks the health information after it).
+ */
+const LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${WORD},[ \\t]+${WORD}(?=[ \\t]*[,(–-]?[ \\t]*(?:\\d{1,2}[/.-]\\d{1,2}[/.-](?:19|20)\\d{2}\\b|\\(?\\s*(?:DOB|D\\.O\\.B\\.|MRN)\\b)|[ \\t]*[—–:-][ \\t])`, 'uy');
 
 /** "GARCIA, MARIA" (charts and exports write names in capitals): with a date, DOB or MRN after it, or a home address on the next line. */
 const UPPER_WORD = "\\p{Lu}[\\p{Lu}'’]+(?:-\\p{Lu}[\\p{Lu}'’]+)?";

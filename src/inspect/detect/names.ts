@@ -201,7 +201,7 @@ export function leadingName(words: string): string | undefined {
 
 /** A "Name" label that names a thing, not a person ("Test name:", "Program name:", "Drug name:"): tested on the text before the label. */
 export const LABEL_NOT_A_PERSON =
-  /\b(?:test|lab|program|programme|product|drug|medication|course|event|file|plan|company|facility|practice|provider|doctor|physician|clinic|hospital|vendor|user|host|server|device|item|brand|generic|trade|business|organi[sz]ation|department|site|project|study|trial|book|author|class|session|panel|code|field|column|account|network|group|team|payer|insurer|employer|school|street|city|venue|location|campaign|list|form|report|document|template|procedure|service|unit|ward)\s*$/i;
+  /\b(?:test|lab|program|programme|product|drug|medication|course|event|file|plan|company|facility|practice|provider|doctor|physician|clinic|hospital|vendor|user|host|server|device|item|brand|generic|trade|business|organi[sz]ation|department|site|project|study|trial|book|author|class|session|panel|code|field|column|account|network|group|team|payer|insurer|employer|school|street|city|venue|location|campaign|list|form|report|document|template|procedure|service|unit|ward)[ \t]*$/i;
 
 /** "GARCIA" → "Garcia", "MÜLLER-LÜDENSCHEIDT" → "Müller-Lüdenscheidt"; mixed-case words are left as they are. */
 export function titleCase(words: string): string {

@@ -9,11 +9,11 @@
  * footers, "Dr. …", "…, RN") are not anchors. Pure and linear: every
  * pattern is a bounded sequence without nested quantifiers.
  */
-import { healthTermSpans } from './health-terms.js';
+import { healthTermSpans, sharedHealthTermSpans } from './health-terms.js';
 import { personLike, titleCase } from './names.js';
-import { personNameDetector, phoneDetector } from './personal.js';
+import { personNameDetector, personNamePartsDetector, phoneDetector } from './personal.js';
 import { addressMatches, candidateNames, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
-import { OrderedSpans, OverlapIndex, type Span } from './spans.js';
+import { firstStartingFrom, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 
 export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact';
 
@@ -40,8 +40,14 @@ const LEAD_WORDS: ReadonlySet<string> = new Set([
   'estimada', 'sehr', 'liebe', 'lieber', 'chère', 'cher',
 ]);
 
+/** A surname in capitals, as French and German letters and charts write it ("Mme DUPONT Claire", "Herr MÜLLER"). */
+const CAPITALS_SURNAME = "\\p{Lu}[\\p{Lu}'’]+(?:-\\p{Lu}[\\p{Lu}'’]+)?(?![\\p{L}])";
+
 /** A name directly after an honorific: a person (not a clinician). */
-const HONORIFIC_NAME = new RegExp(`(?<![\\p{L}])(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|M\\.|Madame|Mademoiselle|Monsieur|Señora|Señorita|Señor|Doña|Don|Signora|Signor)\\s+(?:${WORD}\\s+){0,2}${WORD}`, 'gu');
+const HONORIFIC_NAME = new RegExp(
+  `(?<![\\p{L}])(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|M\\.|Madame|Mademoiselle|Monsieur|Señora|Señorita|Señor|Doña|Don|Signora|Signor)\\s+(?:(?:${WORD}\\s+){0,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?)`,
+  'gu',
+);
 
 /** Words before an address that make it a person's home ("home address:", "lives at", "wohnhaft in", "domicilio"). */
 const HOME_ADDRESS_CUE =
@@ -56,7 +62,7 @@ const WEAK_CUE_BEFORE = /\b(?:called|phoned|visited|saw|seen|see|schedul(?:e|ed|
 const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?\n]{0,30}$/i;
 /** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin"). */
 const PATIENT_CUE_AFTER =
-  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|presented|presents|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b)/i;
+  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|presented|presents|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|(?:called|phoned|asked|wrote|emailed|messaged)\s+(?:in\s+)?(?:about|regarding|re:?)\s+(?:his|her|their)\b|(?:seen|evaluated|examined)\s+(?:today|yesterday|this\s+(?:morning|afternoon)|in\s+(?:clinic|the\s+office))|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b)/i;
 
 /** A line that is the organisation's contact block: a labelled office number, a web address, an organisation word with contact data. */
 const ORG_LINE = /\b(?:tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|www\.|https?:|suite|ste\.|bldg|building|floor|clinic|clinique|hospital|health|medical|médical|center|centre|practice|pharmacy|department|dept|service|inc|llc|klinik|klinikum|praxis|clínica|cabinet|sekretariat|secrétariat|pediatrics|orthopedic|orthopaedic|spine|oncology|cardiology|dental|surgery|surgical|hospice|rehab|wellness|physicians|specialists)\b/i;
@@ -150,6 +156,9 @@ const ROLE_AFTER =
 
 const DASH_OR_COLON = /^[ \t]*[—–:-][ \t]/;
 
+/** What follows a "Last, First" name in a chart or a subject: a birth date, or a DOB or MRN label. */
+const DATE_OR_RECORD_AFTER = /^[ \t]*[,(–-]?[ \t]*(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|\(?\s*(?:DOB|D\.O\.B\.|MRN)\b)/u;
+
 /** A name followed by a dash or colon and, on the same line, health information ("Tomás Herrera — potassium 6.1"). */
 function findingAfter(text: string, end: number): boolean {
   const line = text.slice(end, Math.min(text.length, end + 80)).split('\n')[0] ?? '';
@@ -158,6 +167,41 @@ function findingAfter(text: string, end: number): boolean {
 }
 
 const HONORIFIC_WORD = /^\S+\s+/;
+
+/** Words that open a letter to the person named after them ("Dear Maria Alvarez,"). */
+const GREETINGS: ReadonlySet<string> = new Set(['dear', 'hi', 'hello', 'hola', 'estimado', 'estimada', 'bonjour', 'hallo', 'liebe', 'lieber', 'chère', 'cher']);
+
+/** "your" and its German, Spanish and French forms: the letter speaks of its reader's own things. */
+const YOUR = /(?<![\p{L}])(?:your|ihre?[mnrs]?|sus?|votre|vos)(?![\p{L}])/giu;
+
+/** Between "your" and the health term: at most two words, none a preposition or article ("your recent lab results", not "your help with the diabetes fair"). */
+const OWN_THING = /^(?:[ \t]+(?!(?:with|for|to|at|in|on|of|and|or|the|a|an|about|from|mit|für|und|der|die|das|con|para|por|de|del|la|el|y|avec|pour|et|le|les|du|des)(?![\p{L}]))[\p{L}'’-]+){0,2}[ \t]+$/iu;
+
+/** How far after a greeting the letter is read for the reader's health ("Dear Maria Alvarez, … your colonoscopy"). */
+const LETTER_REACH = 300;
+
+/**
+ * A letter to a named person about their own health: after the greeting's
+ * name, within LETTER_REACH characters, "your" (Ihr, su, votre) followed
+ * within 30 characters by a health term ("your colonoscopy", "Ihre
+ * Laborwerte", "su cita de mamografía"). A letter to a colleague speaks of
+ * patients, not of "your" condition.
+ */
+function addressedAboutTheirHealth(text: string, end: number): boolean {
+  const letter = text.slice(end, end + LETTER_REACH);
+  let terms: readonly Span[] | undefined;
+  YOUR.lastIndex = 0;
+  for (let m = YOUR.exec(letter); m; m = YOUR.exec(letter)) {
+    terms ??= sharedHealthTermSpans(text);
+    const from = end + m.index + m[0].length;
+    const next = terms[firstStartingFrom(terms, from)];
+    if (next && next.index < from + 30 && OWN_THING.test(text.slice(from, next.index))) {
+      YOUR.lastIndex = 0;
+      return true;
+    }
+  }
+  return false;
+}
 
 function honorificNames(text: string): PersonAnchor[] {
   const out: PersonAnchor[] = [];
@@ -171,6 +215,19 @@ function honorificNames(text: string): PersonAnchor[] {
 /** A capitalised word before a name of two words or more ("Dear Maria Alvarez"). */
 const LEAD_WORD = /^(?:\p{Lu}\p{Ll}+[ \t]+)(?=\p{Lu}\p{Ll}+[ \t]+\p{Lu})/u;
 const POSSESSIVE = /['’]s$/;
+
+/** How far after a possessive name its health term may start ("Mensah's follow-up colonoscopy"). */
+const POSSESSION_REACH = 40;
+
+/** Words right after a name that often, but not always, make it a patient ("call John Smith about his …"): the health information must be in the same sentence. */
+const WEAK_CUE_AFTER = /^[ \t]+(?:about|regarding|re:?|for)[ \t]+(?:his|her|their)\b/i;
+
+/** A health term starting within `reach` characters from `from`, at most two words after it, none a preposition or article (OWN_THING: "'s next iron infusion", not "'s party at the cancer center"). */
+function healthTermWithin(text: string, from: number, reach: number): boolean {
+  const terms = sharedHealthTermSpans(text);
+  const next = terms[firstStartingFrom(terms, from)];
+  return next !== undefined && next.index < from + reach && OWN_THING.test(text.slice(from, next.index));
+}
 
 function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex): PersonAnchor[] {
   const out: PersonAnchor[] = [];
@@ -190,7 +247,16 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
       out.push({ kind: 'named-patient', index, length });
       return;
     }
-    if (WEAK_CUE_BEFORE.test(before)) {
+    if (skip && GREETINGS.has(m[0].slice(0, skip).trim().toLowerCase()) && addressedAboutTheirHealth(text, index + length)) {
+      out.push({ kind: 'named-patient', index, length });
+      return;
+    }
+    // "Rosa Morales's next iron infusion": a possessive with a health term right after it on its line
+    if (POSSESSIVE.test(name) && healthTermWithin(text, index + name.length, POSSESSION_REACH)) {
+      out.push({ kind: 'named-patient', index, length });
+      return;
+    }
+    if (WEAK_CUE_BEFORE.test(before) || WEAK_CUE_AFTER.test(after)) {
       out.push({ kind: 'named-patient', index, length, weak: true });
       return;
     }
@@ -214,6 +280,9 @@ function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses:
   // the mixed-case ones are matches in order: none overlaps one found before it
   for (const m of mixedCase) {
     if (before.overlaps(m.index, m[0].length)) continue;
+    const end = m.index + m[0].length;
+    // a name followed by a dash or colon only: health information must follow on its line ("Okafor, Chidi – knee pain")
+    if (!DATE_OR_RECORD_AFTER.test(text.slice(end, end + 40)) && !findingAfter(text, end)) continue;
     if (personLike(m[0].replace(',', '')) && !staff(text, m.index, m[0].length)) out.push({ kind: 'named-patient', index: m.index, length: m[0].length });
   }
   const mixed = new OverlapIndex(out);
@@ -356,7 +425,11 @@ export function homeAddresses(text: string): { index: number; length: number }[]
 
 /** Every place the text names an individual who is not staff. */
 export function personAnchors(text: string): PersonAnchor[] {
-  const labelled = (personNameDetector.locate?.(text) ?? []).map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
+  const single = personNameDetector.locate?.(text) ?? [];
+  // a name in two parts that the single label found already ("Apellidos: Ruiz García; Nombre: Carlos") is one mention
+  const singleIndex = new OverlapIndex(single);
+  const parts = (personNamePartsDetector.locate?.(text) ?? []).filter((s) => !singleIndex.overlaps(s.index, s.length));
+  const labelled = [...single, ...parts].sort((a, b) => a.index - b.index).map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
   const named = [...labelled, ...honorificNames(text)];
   const addresses = new HomeAddresses(text);
   const prose = proseNames(text, addresses, new OverlapIndex(named));

@@ -8,8 +8,9 @@ import { abaValid, luhnValid, npiValid } from './checksums.js';
 import { caseless } from './caseless.js';
 import { PHONE_STARTS, RECORD_NUMBER_STARTS } from './code-starts.js';
 import { isLetter, isWordChar, runLengths, type StartFinder } from './digit-runs.js';
+import { cachedScan } from './scan-cache.js';
 import { patternDetector, patternDetectors, type PatternSpec } from './pattern-detector.js';
-import { LABEL_NOT_A_PERSON, leadingName, titleCase } from './names.js';
+import { LABEL_NOT_A_PERSON, leadingName, personLike, titleCase } from './names.js';
 import type { Detector, Finding } from './types.js';
 
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
@@ -150,6 +151,69 @@ export const dobDetector = patternDetector({
   mask: () => 'DOB **/**/****',
 });
 
+/** The keyword right before a short birth date, and what may stand between ("DOB: ", "born on ", "geb. "). */
+const SHORT_DATE_KEYWORD = String.raw`\b(?:dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(?:\s+on)?|geb\.?|geboren(?:\s+am)?|geburtsdatum|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](?:\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le)\s*[:#-]?\s*`;
+
+/**
+ * A birth date with a two-digit year, as charts and quick notes write it
+ * right after the keyword ("DOB: 4/12/58", "D.O.B. 04-12-58", "geb.
+ * 12.04.58"): m/d/yy or m-d-yy, and d.m.yy. Such a date means nothing by
+ * itself, so the keyword must stand right before it.
+ */
+const SHORT_DATE = new RegExp(`(?<=${SHORT_DATE_KEYWORD})(?<![\\d/.-])(?:${MON}[/-]${DAY}[/-]\\d{2}|${DAY}\\.${MON}\\.\\d{2})(?!\\d|[/.-]\\d)`, 'gi');
+
+/**
+ * Where SHORT_DATE can start: its year is a run of two digits, right after
+ * a "/", "-" or "." that ends a run of one or two digits (the month or
+ * day), itself right after such a separator ending another (the first
+ * number); before that first number (spaces, tabs, ":", "#" or "-"
+ * skipped) stands the last character of a keyword: b (DOB), a period
+ * (D.O.B., geb., F. nac.), e (birthdate, née le), h (birth), n (born, born
+ * on, DDN), m (geboren am, Geburtsdatum), l (nacida el), o (nacimiento),
+ * in either case. One pass over the runs, looking at three in a row; most
+ * numbers are refused without trying the pattern's look-behind.
+ */
+const SHORT_DATE_STARTS: StartFinder = (runs, text, at) => {
+  const { count, start, end } = runs;
+  for (let i = 2; i < count; i++) {
+    const year = start[i] as number;
+    if ((end[i] as number) - year !== 2) continue;
+    const second = start[i - 1] as number;
+    const first = start[i - 2] as number;
+    const secondEnd = end[i - 1] as number;
+    const firstEnd = end[i - 2] as number;
+    if (secondEnd !== year - 1 || firstEnd !== second - 1 || secondEnd - second > 2 || firstEnd - first > 2) continue;
+    if (!isDateSeparator(text.charCodeAt(secondEnd)) || !isDateSeparator(text.charCodeAt(firstEnd))) continue;
+    let k = first - 1;
+    while (k > 0 && k > first - 8 && isKeywordGap(text.charCodeAt(k))) k--;
+    if (KEYWORD_LAST.has(text.charCodeAt(k) | 32)) at(first);
+  }
+};
+
+function isDateSeparator(c: number): boolean {
+  return c === 47 || c === 45 || c === 46;
+}
+
+/** What may stand between a birth-date keyword and the date: spaces, tabs, ":", "#", "-". */
+function isKeywordGap(c: number): boolean {
+  return c === 32 || c === 9 || c === 58 || c === 35 || c === 45;
+}
+
+/** The last characters of the birth-date keywords (lower-cased; the period's code is unchanged by `| 32`). */
+const KEYWORD_LAST: ReadonlySet<number> = new Set([...'b.ehnmlo'].map((c) => c.charCodeAt(0)));
+
+export const shortDobDetector = patternDetector({
+  id: 'date-of-birth-short',
+  category: 'DOB',
+  pattern: SHORT_DATE,
+  keywords: DOB_KEYWORDS,
+  keywordRequired: true,
+  window: 20,
+  starts: SHORT_DATE_STARTS,
+  validate: () => true,
+  mask: () => 'DOB **/**/**',
+});
+
 export const phoneSpec: PatternSpec = {
   id: 'phone-us',
   category: 'PHONE',
@@ -170,12 +234,120 @@ export const personNameDetector = patternDetector({
   id: 'person-name',
   category: 'PERSON_NAME',
   // the label in any case, the name capitalised (no inline case flags before Node 23)
-  pattern: /\b(?:[Pp]atient(?:\s+[Nn]ame)?|PATIENT(?:\s+NAME)?|[Pp]t\.|[Nn]ame,\s*[Vv]orname|[Nn]ame|NAME|[Bb]eneficiary|[Ee]mployee|[Mm]ember\s+[Nn]ame|[Cc]lient|[Rr]esident|[Ii]nsured|[Ss]ubscriber\s+[Nn]ame|[Cc]ard\s?holder|[Aa]ccount\s+holder|[Ll]egal\s+name|[Ff]ull\s+name|[Nn]achname|[Vv]ersicherte[rn]?|[Pp]atient(?:in|e)|[Nn]om(?:,\s*[Pp]rénom|\s+et\s+prénom)?|[Pp]aciente|[Nn]ombre(?:\s+y\s+apellidos)?|[Aa]pellidos(?:,\s*nombre)?)\s*[:#-]?\s+((?:[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?),?(?:[ \t]+[A-Z]\.)?(?:[ \t]+[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)?){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+,?(?:[ \t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+){1,2})(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])/g,
+  pattern: /\b(?:[Pp]atient['’]s\s+[Nn]ame|[Nn]ame\s+of\s+(?:the\s+)?[Pp]atient|[Nn]ame\s+de[sr]\s+[Pp]atient(?:en|in)|[Pp]atienten-?[Nn]ame|[Nn]ombre\s+del?\s+(?:la\s+)?[Pp]aciente|[Nn]om\s+d(?:u|e\s+la)\s+[Pp]atiente?|[Nn]om\s+de\s+naissance|[Pp]rénom\s+et\s+nom|[Pp]atient(?:\s+[Nn]ame)?|PATIENT(?:\s+NAME)?|[Pp]t\.?\s+[Nn]ame|[Pp]t\.|Pt|[Pp]ayee(?:\s+[Nn]ame)?|[Aa]ttendee|[Gg]uarantor|[Dd]ependent|[Ee]nrollee|[Pp]olicy\s*holder|[Ss]ubscriber|[Aa]pplicant|[Cc]laimant|[Mm]ember|[Cc]ontractor|[Rr]egistrant|[Cc]ustomer|[Rr]ecipient|[Ss]hip\s+to|[Dd]eliver\s+to|[Nn]ame\s+on\s+(?:the\s+)?(?:card|account)|[Nn]ame,\s*[Vv]orname|[Nn]ame|NAME|[Bb]eneficiary|[Ee]mployee|[Mm]ember\s+[Nn]ame|[Cc]lient|[Rr]esident|[Ii]nsured|[Ss]ubscriber\s+[Nn]ame|[Cc]ard\s?holder|[Aa]ccount\s+holder|[Ll]egal\s+name|[Ff]ull\s+name|[Nn]achname|[Vv]ersicherte[rn]?|[Pp]atient(?:in|e)|[Nn]om(?:,\s*[Pp]rénom|\s+et\s+prénom)?|[Pp]aciente|[Nn]ombre(?:\s+y\s+apellidos)?|[Aa]pellidos(?:,\s*nombre)?)\s*[:#-]?\s+((?:[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?),?(?:[ \t]+[A-Z]\.)?(?:[ \t]+[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)?){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+,?(?:[ \t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+){1,2})(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])/g,
   value: (m) => leadingName(titleCase((m[1] ?? '').replace(',', ''))) ?? '',
   validate: (v) => v !== '',
   notAfter: LABEL_NOT_A_PERSON,
   mask: (v) => `Name ${v.split(/\s+/).map((w) => `${w[0] ?? ''}${'*'.repeat(Math.max(0, w.length - 1))}`).join(' ')}`,
 });
+
+/** One capitalised word of a labelled name ("Maria", "O'Brien", "McKay", "Müller", "Nguyen-Tran"), or one in capitals ("GARCIA"). */
+const NAME_PART = "(?:[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’]+)?|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+)";
+const LAST_NAME_LABEL = '(?:[Ll]ast\\s*[Nn]ame|LAST\\s*NAME|[Ss]urname|SURNAME|[Ff]amily\\s+[Nn]ame|[Nn]achname|NACHNAME|[Aa]pellidos?|APELLIDOS?|[Nn]om(?:\\s+de\\s+famille)?|NOM)';
+const FIRST_NAME_LABEL = '(?:[Ff]irst\\s*[Nn]ame|FIRST\\s*NAME|[Gg]iven\\s+[Nn]ame|[Vv]orname|VORNAME|[Nn]ombre|NOMBRE|[Pp]rénom|PRÉNOM)';
+/** Optional words before a part's label that say whose name it is ("Patient last name", "Member first name"). */
+const NAME_PART_OWNER = "(?:(?:[Pp]atient|PATIENT|[Pp]t\\.?|[Mm]ember|MEMBER|[Ss]ubscriber|SUBSCRIBER|[Ee]mployee|EMPLOYEE|[Ii]nsured|INSURED)['’]?s?\\s+)?";
+/** Between one labelled part and the next: the separator of a form, a table row read as "header: value" or a line break. */
+const PART_GAP = '[ \\t]*[;,|\\t\\n]?[ \\t]*';
+/** A part of one or two words ("Ruiz García", "Mary Ann"). */
+const PART = `(${NAME_PART}(?:[ \\t]+${NAME_PART})?)`;
+
+/**
+ * A name written in two labelled parts, as forms and patient lists do ("Last
+ * name: Hernandez; First name: Ruth", "First Name: Ruth | Last Name:
+ * Hernandez", "Nachname: Weber, Vorname: Klaus", "Apellidos: Ruiz; Nombre:
+ * Carlos", "Nom : MARTIN ; Prénom : Luc"): the last and the first name next
+ * to each other (the table pre-pass writes a row's cells that way).
+ */
+const NAME_PARTS = new RegExp(
+  `\\b${NAME_PART_OWNER}(?:${LAST_NAME_LABEL}\\s*:\\s*${PART}${PART_GAP}${NAME_PART_OWNER}${FIRST_NAME_LABEL}\\s*:\\s*${PART}|${FIRST_NAME_LABEL}\\s*:\\s*${PART}${PART_GAP}${NAME_PART_OWNER}${LAST_NAME_LABEL}\\s*:\\s*${PART})(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])`,
+  'g',
+);
+
+/** Whether text[..end) can end a first-name label: "…name" or "…mbre" in either case, or "…nom" (Prénom): decided on char codes, before any slice. */
+function firstNameLabelEnd(text: string, end: number): boolean {
+  const a = text.charCodeAt(end - 3) | 32;
+  const b = text.charCodeAt(end - 2) | 32;
+  const c = text.charCodeAt(end - 1) | 32;
+  // "name" ends in "ame", "nombre" in "bre", "prénom" in "nom"
+  if (c === 101) return (a === 97 && b === 109) || (a === 98 && b === 114);
+  if (c === 109) return a === 110 && b === 111;
+  return false;
+}
+
+/** The end of a first-name label, right before its colon (the search looks only around them). */
+const FIRST_NAME_LABEL_BEFORE = new RegExp(`${FIRST_NAME_LABEL}$`);
+
+/** How far before and after a first-name label a name in parts can reach (two labels, two parts of two words, the separator). */
+const PARTS_BEFORE = 120;
+const PARTS_AFTER = 180;
+
+interface NameInParts {
+  readonly index: number;
+  readonly length: number;
+  readonly name: string;
+}
+
+function letterOrDigit(c: number): boolean {
+  return isWordChar(c) || c >= 0xc0;
+}
+
+/**
+ * Every name in parts, in order: NAME_PARTS searched only in a stretch
+ * around each first-name label (most texts hold none, and a search of the
+ * whole text tried its optional words at every word), each stretch from the
+ * end of the last match. A match must not start inside a word or touch the
+ * stretch's end (it could go on past it).
+ */
+function namesInParts(text: string): NameInParts[] {
+  const labels: number[] = [];
+  // every label ends in a colon: one pass over the colons, and the few words before those that follow an "e" or an "m" ("name:", "Vorname:", "Prénom :")
+  for (let colon = text.indexOf(':'); colon >= 0; colon = text.indexOf(':', colon + 1)) {
+    let end = colon;
+    while (end > 0 && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+    if (!firstNameLabelEnd(text, end)) continue;
+    const before = text.slice(Math.max(0, end - 11), end);
+    const label = FIRST_NAME_LABEL_BEFORE.exec(before);
+    if (label) labels.push(end - label[0].length);
+  }
+  if (labels.length === 0) return [];
+  const out: NameInParts[] = [];
+  let from = 0;
+  for (const at of labels) {
+    const start = Math.max(from, at - PARTS_BEFORE);
+    const end = Math.min(text.length, at + PARTS_AFTER);
+    if (start >= end) continue;
+    const stretch = text.slice(start, end);
+    NAME_PARTS.lastIndex = 0;
+    for (let m = NAME_PARTS.exec(stretch); m; m = NAME_PARTS.exec(stretch)) {
+      const index = start + m.index;
+      const length = m[0].length;
+      if ((m.index === 0 && letterOrDigit(text.charCodeAt(index - 1))) || (start + m.index + length >= end && end < text.length)) continue;
+      const first = m[2] ?? m[3] ?? '';
+      const last = m[1] ?? m[4] ?? '';
+      const name = titleCase(`${first} ${last}`);
+      if (personLike(name)) out.push({ index, length, name });
+      from = index + length;
+    }
+    NAME_PARTS.lastIndex = 0;
+  }
+  return out;
+}
+
+const maskName = (v: string): string => `Name ${v.split(/\s+/).map((w) => `${w[0] ?? ''}${'*'.repeat(Math.max(0, w.length - 1))}`).join(' ')}`;
+
+/** A name in two labelled parts (NAME_PARTS): medium confidence, as a name with its label. */
+export const personNamePartsDetector: Detector = {
+  id: 'person-name-parts',
+  category: 'PERSON_NAME',
+  locate: (text) => cachedScan(personNamePartsDetector, text, namesInParts).map(({ index, length }) => ({ index, length })),
+  explain: (text) => cachedScan(personNamePartsDetector, text, namesInParts).slice(0, 5).map((n) => ({ evidence: maskName(n.name), confidence: 'medium' as const })),
+  detect(text) {
+    const names = [...new Set(cachedScan(personNamePartsDetector, text, namesInParts).map((n) => n.name))];
+    if (names.length === 0) return undefined;
+    return { detector: 'person-name-parts', category: 'PERSON_NAME', count: names.length, confidence: 'medium', evidence: names.slice(0, 3).map(maskName) };
+  },
+};
 
 /**
  * MRN, member and account identifiers differ per organisation: a configured
