@@ -170,7 +170,7 @@ export async function chainTrusted(leaf: pkijs.Certificate, intermediates: reado
  * answers would prove nothing, so it is not asked about.
  */
 async function revocationOf(cert: pkijs.Certificate, isCa: boolean, trusted: boolean, candidates: readonly pkijs.Certificate[], deps: RevocationDeps | undefined): Promise<RevocationStatus> {
-  if (!deps) return { state: 'not-checked', detail: 'revocation checking is off (keys.revocation.enabled)' };
+  if (!deps) return { state: 'not-checked', detail: 'revocation checking is off: keys.revocation.enabled is false' };
   if (isCa) return { state: 'not-checked', detail: 'a CA certificate' };
   if (!trusted) return { state: 'not-checked', detail: 'the chain is not trusted' };
   const issuer = await findIssuer(cert, candidates);
