@@ -17,7 +17,7 @@ import type { DnsResolver } from '../delivery/dns.js';
 import { HttpsError, httpsRequest } from '../net/https-client.js';
 import { judgeCrl } from './revocation-crl.js';
 import { judgeOcspAnswer, ocspRequestDer, type RevocationAnswer } from './revocation-ocsp.js';
-import { revocationSources } from './revocation-sources.js';
+import { revocationSources, type RevocationSources } from './revocation-sources.js';
 
 /** Longest OCSP answer read (a real one is 1-4 KB). */
 export const MAX_OCSP_BYTES = 64 * 1024;
@@ -64,10 +64,26 @@ async function fetchAnswer(url: string, body: Buffer | undefined, maxBytes: numb
   }
 }
 
-/** The status of `leaf` (issued by `issuer`, whose key signs OCSP answers and CRLs). */
+/**
+ * The status of `leaf` (issued by `issuer`, whose key signs OCSP answers and
+ * CRLs). Past `timeoutMs` (DNS included) the answer is "not checked",
+ * whatever is still under way.
+ */
 export async function checkRevocation(leaf: pkijs.Certificate, issuer: pkijs.Certificate, deps: RevocationDeps): Promise<RevocationStatus> {
   const sources = revocationSources(leaf);
   if (sources.ocsp.length === 0 && sources.crl.length === 0) return { state: 'not-checked', detail: 'the certificate names no http(s) OCSP responder or CRL' };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<RevocationStatus>((resolve) => {
+    timer = setTimeout(() => resolve({ state: 'not-checked', detail: `no answer within ${deps.timeoutMs} ms` }), deps.timeoutMs);
+  });
+  try {
+    return await Promise.race([askSources(leaf, issuer, sources, deps), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function askSources(leaf: pkijs.Certificate, issuer: pkijs.Certificate, sources: RevocationSources, deps: RevocationDeps): Promise<RevocationStatus> {
   const deadline = deps.now() + deps.timeoutMs;
   const failures: string[] = [];
   const settle = (a: RevocationAnswer, method: RevocationMethod, where: string): RevocationStatus | undefined => {

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResolver } from '../../src/delivery/dns.js';
 import { readKeyFile, recordFor, type KeyCandidate } from '../../src/keys/import.js';
 import { checkRevocation, httpRevocationTransport, type RevocationDeps } from '../../src/keys/revocation.js';
-import { CLOCK_SKEW_MS, staleness } from '../../src/keys/revocation-ocsp.js';
+import { judgeCrl } from '../../src/keys/revocation-crl.js';
+import { CLOCK_SKEW_MS, judgeOcspAnswer, staleness } from '../../src/keys/revocation-ocsp.js';
 import { recheckRevocation, revocationDue } from '../../src/keys/revocation-record.js';
 import { fetchableUrl, findIssuer, revocationSources } from '../../src/keys/revocation-sources.js';
 import { readCertificates } from '../../src/keys/smime.js';
@@ -140,6 +141,37 @@ describe('revocation checked at import against real OpenSSL peers', () => {
     const sources = (n: RevLeaf) => revocationSources((readCertificates({ text: readFileSync(pki?.file[n] ?? '', 'utf8') })[0] as { cert: pkijs.Certificate }).cert);
     expect(sources('ocspGood')).toEqual({ ocsp: [`${pki?.base}/ocsp`], crl: [`${pki?.base}/ca.crl`] });
     expect(sources('crlRevoked')).toEqual({ ocsp: [], crl: [`${pki?.base}/ca.crl`] });
+  });
+});
+
+describe('answers that are not answers', () => {
+  it.for<[string, Buffer, string]>([
+    ['junk bytes', Buffer.from('<html>not found</html>'), 'the answer is not a DER OCSP response'],
+    ['OCSPResponse tryLater (no body)', Buffer.from('30030a0103', 'hex'), 'the responder answered tryLater'],
+    ['OCSPResponse unauthorized', Buffer.from('30030a0106', 'hex'), 'the responder answered unauthorized'],
+    ['OCSPResponse status 4 (unused)', Buffer.from('30030a0104', 'hex'), 'the responder answered status 4'],
+    ['successful without responseBytes', Buffer.from('30030a0100', 'hex'), 'the answer is not a basic OCSP response'],
+  ])('OCSP: %s → not checked', async ([, der, detail], ctx) => {
+    requireTool(ctx, 'openssl');
+    const [leaf] = readCertificates({ text: readFileSync(pki?.file.ocspGood ?? '', 'utf8') });
+    expect(await judgeOcspAnswer(der, leaf?.cert as pkijs.Certificate, roots[0] as pkijs.Certificate, Date.now())).toEqual({ status: 'failed', detail });
+  });
+
+  it.for<[string, Buffer | 'otherIssuer', string]>([
+    ['junk bytes', Buffer.from('not a crl'), 'the CRL is not DER'],
+    ['a certificate instead of a CRL', 'otherIssuer', 'the CRL is not DER'],
+  ])('CRL: %s → not checked', async ([, input, detail], ctx) => {
+    requireTool(ctx, 'openssl');
+    const [leaf] = readCertificates({ text: readFileSync(pki?.file.crlGood ?? '', 'utf8') });
+    const der = input === 'otherIssuer' ? (leaf?.der ?? Buffer.alloc(0)) : input;
+    expect(await judgeCrl(der, leaf?.cert as pkijs.Certificate, roots[0] as pkijs.Certificate, Date.now())).toEqual({ status: 'failed', detail });
+  });
+
+  it('a responder that never answers ends at the timeout: not checked', async (ctx) => {
+    requireTool(ctx, 'openssl');
+    const [leaf] = readCertificates({ text: readFileSync(pki?.file.ocspGood ?? '', 'utf8') });
+    const silent: RevocationDeps = { ...deps, timeoutMs: 300, transport: () => new Promise(() => undefined) };
+    expect(await checkRevocation(leaf?.cert as pkijs.Certificate, roots[0] as pkijs.Certificate, silent)).toEqual({ state: 'not-checked', detail: 'no answer within 300 ms' });
   });
 });
 
