@@ -10,7 +10,7 @@ import { inspectPgpKey, looksArmoredPgp, looksBinaryPgp, readPgpKeys, type PgpKe
 import { pgpVerdict } from './pgp-verdict.js';
 import { inspectCertificate, looksPemCertificates, readCertificates, type SmimeCertInfo } from './smime.js';
 import { smimeVerdict } from './smime-verdict.js';
-import type { RevocationDeps } from './revocation.js';
+import { MAX_REQUESTS_PER_FILE, withRequestLimit, type RevocationDeps } from './revocation.js';
 import { revocationDetails } from './revocation-record.js';
 import type { KeyRecord, KeySource, Verdict } from './types.js';
 import type * as pkijs from 'pkijs';
@@ -45,6 +45,7 @@ export async function readKeyFile(bytes: Buffer, rootsInput: RootsInput, now: nu
   const certs = looksPemCertificates(text) ? readCertificates({ text }) : bytes[0] === 0x30 ? readCertificates({ bytes }) : [];
   if (certs.length === 0) throw invalidFile('no OpenPGP key, certificate or PKCS#7 bundle found in the file');
   const roots = typeof rootsInput === 'function' ? await rootsInput() : rootsInput;
+  const checks = revocation ? withRequestLimit(revocation, MAX_REQUESTS_PER_FILE) : undefined;
   const out: KeyCandidate[] = [];
   for (const c of certs) {
     out.push({
@@ -54,7 +55,7 @@ export async function readKeyFile(bytes: Buffer, rootsInput: RootsInput, now: nu
         certs.filter((o) => o !== c),
         roots,
         now,
-        revocation,
+        checks,
       ),
     });
   }

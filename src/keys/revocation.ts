@@ -113,6 +113,26 @@ async function askSources(leaf: pkijs.Certificate, issuer: pkijs.Certificate, so
   return { state: 'not-checked', detail: failures.join('; ').slice(0, 500) };
 }
 
+/** Requests one key file's certificates may make together (each makes at most 2 OCSP + 2 CRL). */
+export const MAX_REQUESTS_PER_FILE = 32;
+
+/**
+ * The same deps with a request budget shared by every check made through
+ * them: a bundle of many certificates cannot make many requests; past the
+ * budget the certificates are "not checked".
+ */
+export function withRequestLimit(deps: RevocationDeps, max: number): RevocationDeps {
+  let used = 0;
+  return {
+    ...deps,
+    transport: (req, timeoutMs, maxBytes) => {
+      used++;
+      if (used > max) return Promise.reject(new Error(`not asked: more than ${max} revocation requests for one file`));
+      return deps.transport(req, timeoutMs, maxBytes);
+    },
+  };
+}
+
 export interface HttpRevocationOptions {
   readonly resolver: DnsResolver;
   readonly trustedCas: readonly string[];

@@ -10,7 +10,7 @@ import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResolver } from '../../src/delivery/dns.js';
 import { readKeyFile, recordFor, type KeyCandidate } from '../../src/keys/import.js';
-import { checkRevocation, httpRevocationTransport, type RevocationDeps } from '../../src/keys/revocation.js';
+import { checkRevocation, httpRevocationTransport, withRequestLimit, type RevocationDeps } from '../../src/keys/revocation.js';
 import { judgeCrl } from '../../src/keys/revocation-crl.js';
 import { CLOCK_SKEW_MS, judgeOcspAnswer, staleness } from '../../src/keys/revocation-ocsp.js';
 import { recheckRevocation, revocationDue } from '../../src/keys/revocation-record.js';
@@ -165,6 +165,19 @@ describe('answers that are not answers', () => {
     const [leaf] = readCertificates({ text: readFileSync(pki?.file.crlGood ?? '', 'utf8') });
     const der = input === 'otherIssuer' ? (leaf?.der ?? Buffer.alloc(0)) : input;
     expect(await judgeCrl(der, leaf?.cert as pkijs.Certificate, roots[0] as pkijs.Certificate, Date.now())).toEqual({ status: 'failed', detail });
+  });
+
+  it('a request budget shared by one file\'s certificates: past it, not checked and nothing sent', async (ctx) => {
+    requireTool(ctx, 'openssl');
+    const [leaf] = readCertificates({ text: readFileSync(pki?.file.ocspGood ?? '', 'utf8') });
+    const limited = withRequestLimit(deps, 1);
+    const before = pki?.hits.get('/ocsp') ?? 0;
+    expect(await checkRevocation(leaf?.cert as pkijs.Certificate, roots[0] as pkijs.Certificate, limited)).toMatchObject({ state: 'good', method: 'ocsp' });
+    expect(await checkRevocation(leaf?.cert as pkijs.Certificate, roots[0] as pkijs.Certificate, limited)).toEqual({
+      state: 'not-checked',
+      detail: expect.stringContaining('not asked: more than 1 revocation requests for one file'),
+    });
+    expect(pki?.hits.get('/ocsp') ?? 0).toBe(before + 1);
   });
 
   it('a responder that never answers ends at the timeout: not checked', async (ctx) => {
