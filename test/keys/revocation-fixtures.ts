@@ -9,7 +9,8 @@
  *
  * Responders: /ocsp signed by the CA; /ocsp-other signed by a CA that did
  * not issue the leaves (a bad signature for them); /ocsp-delegated signed by
- * a responder certificate the CA issued for id-kp-OCSPSigning. CRLs:
+ * a responder certificate the CA issued for id-kp-OCSPSigning; /ocsp-noeku
+ * signed by a certificate the CA issued without id-kp-OCSPSigning. CRLs:
  * /ca.crl current, /stale.crl whose nextUpdate passed in 2021.
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -22,7 +23,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export type RevLeaf = 'ocspGood' | 'ocspRevoked' | 'crlRevoked' | 'crlGood' | 'ocspDown' | 'badSigner' | 'staleCrl' | 'delegated' | 'ocspRevokedCrlGood';
+export type RevLeaf = 'ocspGood' | 'ocspRevoked' | 'crlRevoked' | 'crlGood' | 'ocspDown' | 'badSigner' | 'staleCrl' | 'delegated' | 'ocspRevokedCrlGood' | 'delegatedNoEku';
 
 /** Address each leaf is issued for: `${name}@example.org` lower-cased. */
 export const revAddress = (n: RevLeaf): string => `${n.toLowerCase()}@example.org`;
@@ -109,13 +110,23 @@ keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = emailProtection
 subjectAltName = email:delegated@example.org
 authorityInfoAccess = OCSP;URI:${base}/ocsp-delegated
+[delegatedNoEku]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = emailProtection
+subjectAltName = email:delegatednoeku@example.org
+authorityInfoAccess = OCSP;URI:${base}/ocsp-noeku
 [responder]
 basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = OCSPSigning
+[responderNoEku]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = emailProtection
 `;
 
-const LEAVES: readonly RevLeaf[] = ['ocspGood', 'ocspRevoked', 'crlRevoked', 'crlGood', 'ocspDown', 'badSigner', 'staleCrl', 'delegated', 'ocspRevokedCrlGood'];
+const LEAVES: readonly RevLeaf[] = ['ocspGood', 'ocspRevoked', 'crlRevoked', 'crlGood', 'ocspDown', 'badSigner', 'staleCrl', 'delegated', 'ocspRevokedCrlGood', 'delegatedNoEku'];
 
 /** A loopback port nothing listens on (bound, then closed). */
 async function deadPort(host: string): Promise<number> {
@@ -130,7 +141,7 @@ async function deadPort(host: string): Promise<number> {
 export async function makeRevocationPki(host: string, urlHost: string): Promise<RevocationPki> {
   const dir = mkdtempSync(join(tmpdir(), 'sealgate-revoke-'));
   const hits = new Map<string, number>();
-  const responders: Record<string, [string, string]> = { '/ocsp': ['ca.pem', 'ca.key'], '/ocsp-other': ['other.pem', 'other.key'], '/ocsp-delegated': ['responder.pem', 'responder.key'] };
+  const responders: Record<string, [string, string]> = { '/ocsp': ['ca.pem', 'ca.key'], '/ocsp-other': ['other.pem', 'other.key'], '/ocsp-delegated': ['responder.pem', 'responder.key'], '/ocsp-noeku': ['responderNoEku.pem', 'responderNoEku.key'] };
   let seq = 0;
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
@@ -182,6 +193,7 @@ export async function makeRevocationPki(host: string, urlHost: string): Promise<
     ssl(['ca', '-batch', '-config', 'openssl.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', `${name}.csr`, '-out', `${name}.pem`, '-days', '365', '-extfile', 'openssl.cnf', '-extensions', ext, '-notext']);
   };
   issue('responder', 'responder');
+  issue('responderNoEku', 'responderNoEku');
   // a CRL made before anything is revoked: it lists nothing
   ssl(['ca', '-config', 'openssl.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-gencrl', '-out', 'empty.pem.crl']);
   for (const n of LEAVES) issue(n, n);

@@ -59,6 +59,7 @@ describe('revocation checked at import against real OpenSSL peers', () => {
     ['answer signed by the CA\'s delegated OCSP responder (id-kp-OCSPSigning) → not revoked', 'delegated', false, 'ocsp', 'valid'],
     ['OCSP responder down → not checked, still valid', 'ocspDown', null, null, 'valid'],
     ['OCSP answer signed by a CA that did not issue the certificate → not checked, still valid', 'badSigner', null, null, 'valid'],
+    ['OCSP answer signed by a certificate of the CA without id-kp-OCSPSigning → not checked, still valid', 'delegatedNoEku', null, null, 'valid'],
     ['CRL whose nextUpdate passed (2021) → not checked, still valid', 'staleCrl', null, null, 'valid'],
   ])('%s', async ([, name, revoked, method, reason], ctx) => {
     requireTool(ctx, 'openssl');
@@ -73,10 +74,11 @@ describe('revocation checked at import against real OpenSSL peers', () => {
     else expect(r.details.revocationCheckedAt).toEqual(expect.any(Number));
   });
 
-  it('says why it was not checked: the responder down, the wrong signer, the stale CRL', async (ctx) => {
+  it('says why it was not checked: the responder down, the wrong signer, a CA certificate without OCSPSigning as signer, the stale CRL', async (ctx) => {
     requireTool(ctx, 'openssl');
     expect((await imported('ocspDown')).info).toMatchObject({ revocation: { state: 'not-checked', detail: expect.stringMatching(/^OCSP 127\.0\.0\.1:\d+: /) } });
     expect((await imported('badSigner')).info).toMatchObject({ revocation: { state: 'not-checked', detail: expect.stringContaining('not signed by the issuer or a responder it authorised') } });
+    expect((await imported('delegatedNoEku')).info).toMatchObject({ revocation: { state: 'not-checked', detail: expect.stringContaining('not signed by the issuer or a responder it authorised') } });
     expect((await imported('staleCrl')).info).toMatchObject({ revocation: { state: 'not-checked', detail: expect.stringContaining('the CRL is stale: its nextUpdate 2021-01-08T00:00:00.000Z has passed') } });
   });
 
