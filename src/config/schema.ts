@@ -363,6 +363,14 @@ export const configSchema = z
           })
           .prefault({})
           .describe('Key discovery for recipients without an imported key (sealgate keys lookup); an admin-imported key is never replaced by a discovered one.'),
+        revocation: z
+          .strictObject({
+            enabled: z.boolean().default(true).describe('Ask a recipient S/MIME certificate\'s OCSP responder (then its CRL) whether it is revoked, at import and discovery, through dns.servers; no answer (down, slow, bad signature, stale) leaves it "not checked" and usable.'),
+            timeout: duration(100).default(5_000).describe('Time allowed for one certificate\'s whole revocation check (OCSP and CRL fetches).'),
+            maxAge: duration(0).default(86_400_000).describe('A stored certificate\'s revocation status is asked again when it is about to be used and its last check is this old.'),
+          })
+          .prefault({})
+          .describe('S/MIME certificate revocation checking (OCSP, RFC 6960; CRL, RFC 5280); a verified "revoked" makes the certificate invalid.'),
       })
       .prefault({}),
   })

@@ -17,6 +17,7 @@ import { SqlLookupCache } from './lookup-cache.js';
 import type { LookupDeps } from './lookup.js';
 import { SqlKeyDirectory } from './store.js';
 import { loadTrustRoots } from './trust-roots.js';
+import { revocationDeps } from './revocation-deps.js';
 import { httpsWkdTransport } from './wkd-fetch.js';
 
 export async function discoveryDeps(config: Config, db: Database, opts: { now: () => number; fresh?: boolean; operator?: string }): Promise<LookupDeps> {
@@ -28,6 +29,7 @@ export async function discoveryDeps(config: Config, db: Database, opts: { now: (
   const dnsOff = !d.dns ? 'keys.discovery.dns: false' : !config.dns.dnssecValidating ? 'dns.dnssecValidating: false, so an answer could not be trusted' : undefined;
   const origin = d.keyserver === null ? undefined : parseKeyserverUrl(d.keyserver);
   let roots: Promise<readonly pkijs.Certificate[]> | undefined;
+  const revocation = await revocationDeps(config, opts.now);
   return {
     directory: new SqlKeyDirectory(db),
     cache: new SqlLookupCache(db),
@@ -38,6 +40,7 @@ export async function discoveryDeps(config: Config, db: Database, opts: { now: (
     now: opts.now,
     timeoutMs: d.timeout,
     prefer: config.keys.prefer,
+    ...(revocation ? { revocation: { deps: revocation, maxAgeMs: config.keys.revocation.maxAge } } : {}),
     ttl: { positiveMs: d.positiveTtl, negativeMs: d.negativeTtl },
     ...(opts.fresh !== undefined ? { fresh: opts.fresh } : {}),
     ...(opts.operator !== undefined ? { operator: opts.operator } : {}),

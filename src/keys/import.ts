@@ -10,6 +10,8 @@ import { inspectPgpKey, looksArmoredPgp, looksBinaryPgp, readPgpKeys, type PgpKe
 import { pgpVerdict } from './pgp-verdict.js';
 import { inspectCertificate, looksPemCertificates, readCertificates, type SmimeCertInfo } from './smime.js';
 import { smimeVerdict } from './smime-verdict.js';
+import { MAX_REQUESTS_PER_FILE, withRequestLimit, type RevocationDeps } from './revocation.js';
+import { revocationDetails } from './revocation-record.js';
 import type { KeyRecord, KeySource, Verdict } from './types.js';
 import type * as pkijs from 'pkijs';
 
@@ -25,8 +27,8 @@ function invalidFile(message: string, cause?: unknown): SealgateError {
 /** Trust roots, or a loader called only when the file holds certificates. */
 export type RootsInput = readonly pkijs.Certificate[] | (() => Promise<readonly pkijs.Certificate[]>);
 
-/** Every key and certificate in the file, with the facts at `now`. */
-export async function readKeyFile(bytes: Buffer, rootsInput: RootsInput, now: number): Promise<KeyCandidate[]> {
+/** Every key and certificate in the file, with the facts at `now`; with `revocation`, certificates' OCSP / CRL status is asked. */
+export async function readKeyFile(bytes: Buffer, rootsInput: RootsInput, now: number, revocation?: RevocationDeps): Promise<KeyCandidate[]> {
   if (bytes.length > MAX_KEY_FILE_BYTES) throw invalidFile(`the file is larger than ${MAX_KEY_FILE_BYTES} bytes: not a key file`);
   const text = bytes.toString('latin1');
   if (looksArmoredPgp(text) || (looksBinaryPgp(bytes) && !looksPemCertificates(text))) {
@@ -43,6 +45,7 @@ export async function readKeyFile(bytes: Buffer, rootsInput: RootsInput, now: nu
   const certs = looksPemCertificates(text) ? readCertificates({ text }) : bytes[0] === 0x30 ? readCertificates({ bytes }) : [];
   if (certs.length === 0) throw invalidFile('no OpenPGP key, certificate or PKCS#7 bundle found in the file');
   const roots = typeof rootsInput === 'function' ? await rootsInput() : rootsInput;
+  const checks = revocation ? withRequestLimit(revocation, MAX_REQUESTS_PER_FILE) : undefined;
   const out: KeyCandidate[] = [];
   for (const c of certs) {
     out.push({
@@ -52,6 +55,7 @@ export async function readKeyFile(bytes: Buffer, rootsInput: RootsInput, now: nu
         certs.filter((o) => o !== c),
         roots,
         now,
+        checks,
       ),
     });
   }
@@ -101,9 +105,9 @@ export function recordFor(c: KeyCandidate, address: string, source: KeySource, n
     kind: 'smime',
     createdAt: i.facts.notBefore,
     expiresAt: i.facts.notAfter,
-    revoked: null,
+    revoked: i.facts.revoked ?? null,
     material: i.pem,
-    details: { emails: i.emails, subject: i.subject, issuer: i.issuer, serialNumber: i.serialNumber, keyUsage: i.facts.keyUsage, extendedKeyUsage: i.facts.extendedKeyUsage, revocation: 'not checked' },
+    details: { emails: i.emails, subject: i.subject, issuer: i.issuer, serialNumber: i.serialNumber, keyUsage: i.facts.keyUsage, extendedKeyUsage: i.facts.extendedKeyUsage, ...revocationDetails(i.revocation) },
   };
 }
 

@@ -18,6 +18,8 @@
 import type * as pkijs from 'pkijs';
 import { sameAddress } from './address.js';
 import { chooseForDelivery, type KeyWhy } from './choose.js';
+import type { RevocationDeps } from './revocation.js';
+import { recheckRevocation, revocationDue } from './revocation-record.js';
 import { fetchDnsKeys, type DnsKeyTransport } from './dns-fetch.js';
 import { smimeaChainTrusted } from './dns-keys.js';
 import { recordFor, type KeyCandidate } from './import.js';
@@ -50,6 +52,8 @@ export interface LookupDeps {
   readonly keyserver?: { readonly transport: KeyserverTransport; readonly host: string } | undefined;
   /** S/MIME trust roots (keys.smimeTrustRoots or the system store), loaded only when an SMIMEA certificate arrives. */
   readonly smimeRoots?: () => Promise<readonly pkijs.Certificate[]>;
+  /** keys.revocation: certificates found by discovery are checked; stored ones re-checked once keys.revocation.maxAge old. Absent: off. */
+  readonly revocation?: { readonly deps: RevocationDeps; readonly maxAgeMs: number } | undefined;
   readonly now: () => number;
   /** keys.discovery.timeout: the whole lookup. */
   readonly timeoutMs: number;
@@ -108,6 +112,7 @@ async function candidatesOf(
   address: string,
   roots: readonly pkijs.Certificate[],
   now: number,
+  revocation: RevocationDeps | undefined,
 ): Promise<{ matching: KeyCandidate[]; aside: { c: KeyCandidate; why: 'address-mismatch' | 'ca-certificate' }[]; smimea: Map<string, 'pkix-ee' | 'dane-ee'> }> {
   const matching: KeyCandidate[] = [];
   const smimea = new Map<string, 'pkix-ee' | 'dane-ee'>();
@@ -120,7 +125,7 @@ async function candidatesOf(
   for (const s of fetched.smime) {
     const [parsed] = readCertificates({ bytes: s.der });
     if (!parsed) throw new Error('no certificate');
-    const info = await inspectCertificate(parsed, [], roots, now);
+    const info = await inspectCertificate(parsed, [], roots, now, revocation);
     const c: KeyCandidate = { kind: 'smime', info: { ...info, facts: { ...info.facts, chainTrusted: smimeaChainTrusted(s.use, info.facts.chainTrusted) } } };
     smimea.set(info.fingerprint, s.use);
     if (info.isCa) aside.push({ c, why: 'ca-certificate' });
@@ -143,7 +148,7 @@ async function storeAnswer(source: LookupSource, fetched: Extract<SourceFetch, {
   const roots = fetched.smime.length > 0 && deps.smimeRoots ? await deps.smimeRoots() : [];
   let read;
   try {
-    read = await candidatesOf(fetched, address, roots, now);
+    read = await candidatesOf(fetched, address, roots, now, deps.revocation?.deps);
   } catch {
     return { found: [], outcome: 'failed', detail: `${answerName(source, fetched.method)} answered with data that is not ${what}` };
   }
@@ -191,6 +196,24 @@ function fetcherFor(source: LookupSource, address: string, deps: LookupDeps, dea
   }
 }
 
+/**
+ * Stored S/MIME certificates whose last revocation check is keys.revocation.maxAge
+ * old are checked again before the choice (so a certificate revoked since
+ * it was stored is not used); a changed record is stored back (audited).
+ */
+async function recheckStored(keys: KeyRecord[], deps: LookupDeps): Promise<KeyRecord[]> {
+  const r = deps.revocation;
+  if (!r || !keys.some((k) => revocationDue(k, deps.now(), r.maxAgeMs))) return keys;
+  const issuers = deps.smimeRoots ? await deps.smimeRoots() : [];
+  const out: KeyRecord[] = [];
+  for (const k of keys) {
+    const next = await recheckRevocation(k, { ...r.deps, maxAgeMs: r.maxAgeMs, issuers });
+    if (next !== k) await deps.directory.put(next, deps.operator ? { operator: deps.operator } : {});
+    out.push(next);
+  }
+  return out;
+}
+
 /** Discovery for one normalized address: what was found, what is stored, which key would be used. */
 export async function lookupKeys(address: string, deps: LookupDeps): Promise<LookupResult> {
   const start = deps.now();
@@ -227,7 +250,7 @@ export async function lookupKeys(address: string, deps: LookupDeps): Promise<Loo
     await deps.cache.put({ address, source: plan.source, checkedAt: now, outcome, method, detail });
     sources[plan.source] = { state: 'asked', outcome, method, detail, checkedAt: now };
   }
-  const keys = await deps.directory.list({ address });
+  const keys = await recheckStored(await deps.directory.list({ address }), deps);
   const choice = chooseForDelivery(keys, deps.now(), deps.prefer ?? 'smime');
   const why: Record<string, KeyWhy> = { ...choice.why };
   for (const f of found) {

@@ -1,7 +1,8 @@
 /**
  * The S/MIME certificate verdict: pure, from facts read from the certificate
- * and the chain check (smime.ts). Revocation is not judged here: no CRL or
- * OCSP answer is at hand yet, and the record says "not checked".
+ * and the chain check (smime.ts). Revocation comes in as a fact too: only a
+ * verified OCSP or CRL answer "revoked" (revocation.ts) makes the
+ * certificate invalid; without an answer it is judged on the rest.
  */
 import { sameAddress } from './address.js';
 import { invalid, VALID, type Verdict } from './types.js';
@@ -22,9 +23,12 @@ export interface SmimeFacts {
   readonly extendedKeyUsage: readonly string[] | null;
   /** The chain to a trust root verified at `now`. */
   readonly chainTrusted: boolean;
+  /** A verified OCSP / CRL answer: true revoked, false not revoked; null or absent: not checked. */
+  readonly revoked?: boolean | null;
 }
 
 export function smimeVerdict(facts: SmimeFacts, address: string, now: number): Verdict {
+  if (facts.revoked === true) return invalid('revoked');
   if (facts.notBefore > now) return invalid('not-yet-valid');
   if (facts.notAfter < now) return invalid('expired');
   if (!facts.chainTrusted) return invalid('untrusted');

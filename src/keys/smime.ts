@@ -9,6 +9,8 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { OID_BASIC_CONSTRAINTS, OID_EMAIL_ADDRESS, OID_EXT_KEY_USAGE, OID_KEY_USAGE, OID_SIGNED_DATA, OID_SUBJECT_ALT_NAME, pkijsEngine } from '../crypto/x509-oids.js';
 import { SealgateError } from '../errors.js';
+import { checkRevocation, type RevocationDeps, type RevocationStatus } from './revocation.js';
+import { findIssuer } from './revocation-sources.js';
 import type { SmimeFacts } from './smime-verdict.js';
 
 const engine = pkijsEngine;
@@ -46,6 +48,8 @@ export interface SmimeCertInfo {
   readonly isCa: boolean;
   readonly pem: string;
   readonly facts: SmimeFacts;
+  /** OCSP / CRL outcome (not checked for CA certificates, untrusted chains, or without `revocation` deps). */
+  readonly revocation: RevocationStatus;
 }
 
 const PEM_BLOCK = /-----BEGIN ((?:X509 |TRUSTED )?CERTIFICATE|PKCS7|CMS)-----([\s\S]*?)-----END \1-----/g;
@@ -160,8 +164,26 @@ export async function chainTrusted(leaf: pkijs.Certificate, intermediates: reado
   }
 }
 
-/** The facts about one certificate at `now`; `others` are the file's other certificates (possible intermediates). */
-export async function inspectCertificate(p: ParsedCertificate, others: readonly ParsedCertificate[], roots: readonly pkijs.Certificate[], now: number): Promise<SmimeCertInfo> {
+/**
+ * Revocation of a trusted leaf: its issuer is among the file's certificates
+ * and the trust roots. An untrusted chain is invalid anyway and its issuer's
+ * answers would prove nothing, so it is not asked about.
+ */
+async function revocationOf(cert: pkijs.Certificate, isCa: boolean, trusted: boolean, candidates: readonly pkijs.Certificate[], deps: RevocationDeps | undefined): Promise<RevocationStatus> {
+  if (!deps) return { state: 'not-checked', detail: 'revocation checking is off: keys.revocation.enabled is false' };
+  if (isCa) return { state: 'not-checked', detail: 'a CA certificate' };
+  if (!trusted) return { state: 'not-checked', detail: 'the chain is not trusted' };
+  const issuer = await findIssuer(cert, candidates);
+  if (!issuer) return { state: 'not-checked', detail: 'the issuer certificate is not at hand' };
+  return checkRevocation(cert, issuer, deps);
+}
+
+/**
+ * The facts about one certificate at `now`; `others` are the file's other
+ * certificates (possible intermediates). With `revocation`, a trusted leaf's
+ * OCSP responder / CRL is asked (network, bounded by its timeout).
+ */
+export async function inspectCertificate(p: ParsedCertificate, others: readonly ParsedCertificate[], roots: readonly pkijs.Certificate[], now: number, revocation?: RevocationDeps): Promise<SmimeCertInfo> {
   const { cert, der } = p;
   const { keyType, algorithm } = keyTypeOf(cert);
   const ku = extension(cert, OID_KEY_USAGE);
@@ -174,6 +196,8 @@ export async function inspectCertificate(p: ParsedCertificate, others: readonly 
     roots,
     now,
   );
+  const isCa = bc?.cA === true;
+  const status = await revocationOf(cert, isCa, trusted, [...others.map((o) => o.cert), ...roots], revocation);
   return {
     fingerprint: createHash('sha256').update(der).digest('hex'),
     algorithm,
@@ -181,7 +205,7 @@ export async function inspectCertificate(p: ParsedCertificate, others: readonly 
     issuer: nameToString(cert.issuer),
     serialNumber: Buffer.from(cert.serialNumber.valueBlock.valueHexView).toString('hex'),
     emails,
-    isCa: bc?.cA === true,
+    isCa,
     pem: certificateToPem(der),
     facts: {
       notBefore: cert.notBefore.value.getTime(),
@@ -191,6 +215,8 @@ export async function inspectCertificate(p: ParsedCertificate, others: readonly 
       keyUsage: ku ? keyUsageNames(ku) : null,
       extendedKeyUsage: eku ? [...eku.keyPurposes] : null,
       chainTrusted: trusted,
+      revoked: status.state === 'not-checked' ? null : status.state === 'revoked',
     },
+    revocation: status,
   };
 }

@@ -60,8 +60,14 @@ export interface KeyDetails {
    * certificate also chains to keys.smimeTrustRoots.
    */
   readonly smimea?: 'pkix-ee' | 'dane-ee';
-  /** Revocation: OpenPGP revocation signatures are checked; S/MIME CRL/OCSP is not (yet). */
+  /** Revocation: OpenPGP revocation signatures are always checked; S/MIME when an OCSP or CRL answer was verified. */
   readonly revocation: 'checked' | 'not checked';
+  /** S/MIME, checked: how the answer came. */
+  readonly revocationMethod?: 'ocsp' | 'crl';
+  /** S/MIME, checked: when (ms since epoch). */
+  readonly revocationCheckedAt?: number;
+  /** S/MIME, not checked: why (no responder named, responder down, bad signature, stale answer …). */
+  readonly revocationNote?: string;
 }
 
 /** One row of the directory: one key for one address. */
@@ -77,7 +83,7 @@ export interface KeyRecord {
   readonly createdAt: number;
   /** ms since epoch; null: never expires. */
   readonly expiresAt: number | null;
-  /** null: not checked (S/MIME without a CRL or OCSP answer at hand). */
+  /** null: not checked (S/MIME without a verified CRL or OCSP answer). */
   readonly revoked: boolean | null;
   readonly valid: boolean;
   readonly reason: KeyReason;

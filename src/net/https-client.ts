@@ -3,10 +3,12 @@
  * fetch, TLS-RPT report upload): the host is resolved through the gateway's
  * resolver (dns.servers), the certificate must chain to the system CAs plus
  * tls.trustedCaFiles and name the host, TLS 1.2 or later, no redirects are
- * followed, the response body and the whole exchange are bounded.
+ * followed, the response body and the whole exchange are bounded. Plain
+ * HTTP (scheme 'http') is there only for the S/MIME revocation fetch: OCSP
+ * answers and CRLs are signed by the CA and served over http:// by design.
  */
-import { request } from 'node:https';
-import type { IncomingHttpHeaders } from 'node:http';
+import { request as httpsSend } from 'node:https';
+import { request as httpSend, type IncomingHttpHeaders } from 'node:http';
 import { rootCertificates } from 'node:tls';
 import type { DnsResolver } from '../delivery/dns.js';
 
@@ -17,6 +19,8 @@ export interface HttpsRequest {
   readonly method: 'GET' | 'POST';
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: Buffer | undefined;
+  /** 'http' only for plain-HTTP resources signed in themselves (OCSP answers, CRLs); default 'https'. */
+  readonly scheme?: 'https' | 'http';
 }
 
 export interface HttpsClientOptions {
@@ -80,18 +84,17 @@ function requestTo(ip: string, r: HttpsRequest, options: HttpsClientOptions): Pr
       if (err) reject(err);
       else if (res) resolve(res);
     };
-    const req = request(
+    const plain = r.scheme === 'http';
+    const send = plain ? httpSend : httpsSend;
+    const req = send(
       {
         host: ip,
         port: r.port,
-        servername: r.host,
         path: r.path,
         method: r.method,
-        headers: { host: r.port === 443 ? r.host : `${r.host}:${r.port}`, 'user-agent': 'Sealgate', ...(r.headers ?? {}), ...(r.body ? { 'content-length': String(r.body.length) } : {}) },
-        ca: [...rootCertificates, ...options.trustedCas],
-        minVersion: 'TLSv1.2',
-        rejectUnauthorized: true,
+        headers: { host: r.port === (plain ? 80 : 443) ? r.host : `${r.host}:${r.port}`, 'user-agent': 'Sealgate', ...(r.headers ?? {}), ...(r.body ? { 'content-length': String(r.body.length) } : {}) },
         agent: false,
+        ...(plain ? {} : { servername: r.host, ca: [...rootCertificates, ...options.trustedCas], minVersion: 'TLSv1.2' as const, rejectUnauthorized: true }),
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -158,7 +158,7 @@ describe('sealgate keys', () => {
     expect(show.stdout).toContain('algorithm: EC P-256\n');
     expect(show.stdout).toContain('subject: CN=Ec Example\nissuer: CN=Sealgate Test CA\n');
     expect(show.stdout).toContain('key usage: digitalSignature, keyAgreement\nextended key usage: emailProtection (1.3.6.1.5.5.7.3.4)\n');
-    expect(show.stdout).toContain('revocation: not checked (no CRL or OCSP answer at hand)\n');
+    expect(show.stdout).toContain('revocation: not checked (the certificate names no http(s) OCSP responder or CRL)\n');
     const json = JSON.parse((await runCli([...cfg, 'keys', 'show', fp, '--json'])).stdout) as Record<string, unknown>;
     expect(json).toMatchObject({ kind: 'smime', revoked: null, addresses: [{ address: 'ec@example.org', valid: true, reason: 'valid' }] });
     expect(json.material).toMatch(/^-----BEGIN CERTIFICATE-----\n/);

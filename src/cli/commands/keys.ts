@@ -15,6 +15,7 @@ import { lookupKeys } from '../../keys/lookup.js';
 import { discoveryDeps } from '../../keys/discovery.js';
 import { lookupJson, lookupText } from '../../keys/lookup-report.js';
 import { loadTrustRoots } from '../../keys/trust-roots.js';
+import { revocationDeps } from '../../keys/revocation-deps.js';
 import { KEY_REASONS, type KeyRecord, type Verdict } from '../../keys/types.js';
 import { CliExit, EXIT_FAILURE, loadForCommand, operatorName } from '../context.js';
 import { registerOrgKeys } from './keys-org.js';
@@ -41,8 +42,12 @@ function ekuText(oids: readonly string[] | null | undefined): string {
 }
 
 function revocationText(r: KeyRecord): string {
-  if (r.revoked === null) return 'not checked (no CRL or OCSP answer at hand)';
-  return r.revoked ? 'revoked' : 'not revoked';
+  const d = r.details;
+  if (r.kind === 'pgp') return r.revoked ? 'revoked' : 'not revoked';
+  const how = d.revocationMethod ? ` (${d.revocationMethod.toUpperCase()}, ${iso(d.revocationCheckedAt ?? null)})` : '';
+  const note = d.revocationNote ? `; last attempt: ${d.revocationNote}` : '';
+  if (r.revoked === null) return `not checked (${d.revocationNote ?? 'no CRL or OCSP answer at hand'})`;
+  return `${r.revoked ? 'revoked' : 'not revoked'}${how}${note}`;
 }
 
 /** The stable `--json` shape of one row (verdict as of now). */
@@ -107,7 +112,7 @@ export function registerKeys(program: Command): void {
       }
       const now = Date.now();
       // trust roots are read only when the file holds certificates
-      const candidates = await readKeyFile(bytes, async () => (await loadTrustRoots(config.keys.smimeTrustRoots)).certs, now);
+      const candidates = await readKeyFile(bytes, async () => (await loadTrustRoots(config.keys.smimeTrustRoots)).certs, now, await revocationDeps(config, Date.now));
       const plan = planImport(candidates, email);
       const db = await openDatabase(config);
       let stored = 0;
