@@ -214,6 +214,8 @@ live('end-to-end delivery', () => {
     const verified = execFileSync('openssl', ['smime', '-verify', '-binary', '-in', signedFile, '-CAfile', certs.caFile], { stdio: ['ignore', 'pipe', 'ignore'] });
     const fromRsa = await partsOf(verified);
     expect(fromRsa.text).toBe(BODY);
+    // openssl cms opens the RSA copy too, to the same signed entity
+    expect(opensslDecrypt('cms', rsa.body, certs.file.rsa, certs.file.rsa.replace(/\.pem$/, '.key')).equals(signedEntity)).toBe(true);
     expect(fromRsa.attachment?.equals(ATTACHMENT)).toBe(true);
     const ec = copyFor('ec@example.org') as ReceivedMessage;
     const ecSigned = join(setup.dir, 'ec-signed.eml');
