@@ -22,7 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import * as openpgp from 'openpgp';
-import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
+import { subjectField } from '../mime/subject-field.js';
 import { SealgateError } from '../errors.js';
 import { isNamed, splitMessage, toCrlf, type HeaderField } from './entity.js';
 
@@ -94,12 +94,7 @@ async function readSigningKey(armored: string): Promise<openpgp.PrivateKey> {
   return key;
 }
 
-/** Pure: a Subject field for a text (RFC 2047 encoded when not plain ASCII, folded). */
-export function subjectField(text: string): string {
-  const clean = text.replace(/[\r\n]+/g, ' ').trim();
-  const value = /^[\x20-\x7e]*$/.test(clean) ? clean : encodeWords(clean, 'Q', 52);
-  return `${foldLines(`Subject: ${value}`, 76).replace(/\r?\n/g, '\r\n').replace(/(\r\n)?$/, '')}\r\n`;
-}
+export { subjectField };
 
 /** Pure: a Content-Type field with protected-headers="v1" added (or set) on it. */
 export function withProtectedHeadersParam(field: HeaderField | undefined): string {

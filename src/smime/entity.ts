@@ -11,7 +11,7 @@
  */
 import { splitMessage as splitCrlf, toCrlf, isNamed, type HeaderField } from '../e2e/entity.js';
 import { innerHeader, OUTER_HEADERS } from '../e2e/pgp-mime.js';
-import { encodeSubject } from './text.js';
+import { subjectField } from '../mime/subject-field.js';
 
 export interface SplitMessage {
   readonly fields: readonly HeaderField[];
@@ -46,8 +46,7 @@ export function subjectFields(split: SplitMessage): Buffer[] {
 export function outerFields(split: SplitMessage, outerSubject?: string): Buffer[] {
   const out: Buffer[] = [];
   for (const f of split.fields) if (OUTER_HEADERS.some((n) => isNamed(f, n))) out.push(Buffer.from(f.raw, 'latin1'));
-  // encodeSubject: B-encoded words, every control character a space (pgp-mime's subjectField does the same job with Q words)
-  if (outerSubject !== undefined) out.push(Buffer.from(`Subject: ${encodeSubject(outerSubject)}\r\n`, 'latin1'));
+  if (outerSubject !== undefined) out.push(Buffer.from(subjectField(outerSubject), 'latin1'));
   else out.push(...subjectFields(split));
   out.push(Buffer.from('MIME-Version: 1.0\r\n'));
   return out;

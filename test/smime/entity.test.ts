@@ -32,7 +32,7 @@ describe('outer fields', () => {
     const o = outer('From: a@x\r\nSubject: real\r\n\r\nbody', 'Vertraulich ✓\r\nBcc: x@evil.example');
     expect(o).not.toMatch(/^Bcc:/m);
     expect(o).not.toMatch(/real/);
-    expect(o).toMatch(/^Subject: =\?UTF-8\?B\?/m);
+    expect(o).toMatch(/^Subject: .*=\?UTF-8\?Q\?/m);
     // every continuation line starts with whitespace
     for (const line of o.split('\r\n').filter((l) => l !== '')) expect(line).toMatch(/^(?:[A-Za-z-]+:|[ \t])/);
   });

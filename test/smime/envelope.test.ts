@@ -193,7 +193,7 @@ describe('S/MIME enveloping with real OpenSSL', () => {
     const neutral = 'Vertrauliche Nachricht — bitte öffnen, sie ist verschlüsselt und enthält Befunde';
     const enc = await envelopeSmime(await original(), fx?.pem('rsa') ?? '', { outerSubject: `${neutral}\r\nBcc: x@evil.example` });
     expect(enc.message.toString('latin1')).not.toMatch(/^Bcc:/im);
-    expect((await simpleParser(enc.message)).subject).toBe(`${neutral}  Bcc: x@evil.example`);
+    expect((await simpleParser(enc.message)).subject).toBe(`${neutral} Bcc: x@evil.example`);
     expect(enc.message.toString('latin1').split('\r\n').every((l) => l.length <= 998)).toBe(true);
     await expectOriginal(decrypt('cms', file(enc.message), 'rsa'));
   });
