@@ -25,6 +25,7 @@ import { Readable } from 'node:stream';
 import { NEUTRAL_SUBJECT, subjectTag, type E2eMethod, type KeyRef, type Method, type RecipientCapabilities } from '../policy/decide.js';
 import { buildCopies, type CopyDeps, type CopyOutcome } from '../e2e/copies.js';
 import type { RecipientKeys } from '../e2e/recipient-keys.js';
+import { mapLimit } from '../e2e/map-limit.js';
 import type { KeyRecord } from '../keys/types.js';
 import { evaluatePolicy, type PolicyEvaluation, type RecipientPolicy } from '../policy/evaluate.js';
 import { buildPolicyNotice } from '../policy/policy-notice.js';
@@ -93,6 +94,8 @@ const INSPECT_PARALLEL = 4;
  * and a promise; nothing is read from the spool before a thread takes it.
  */
 const POOL_WINDOW = 32;
+/** Recipient key lookups of one message run at most this many at once. */
+const KEY_LOOKUPS_AT_ONCE = 8;
 /** A message whose inspection failed (spool or database error) is tried again after this long. */
 const RETRY_AFTER_MS = 10_000;
 
@@ -328,7 +331,8 @@ export class Inspector {
   ): Promise<{ evaluation: PolicyEvaluation; copies: CopyOutcome[]; failed: { address: string; method: string; fingerprint: string; why: string }[] }> {
     const e2e = this.deps.e2e;
     if (!e2e) return { evaluation: first, copies: [], failed: [] };
-    const keys = await Promise.all(caps.map((c, i): Promise<RecipientKeys> => (first.recipients[i]?.protection === 'none' ? Promise.resolve({}) : e2e.findKeys(c.address))));
+    // a few lookups at once: each may reach out to the recipient's domain (bounded in time by keys.discovery.timeout)
+    const keys = await mapLimit(caps, KEY_LOOKUPS_AT_ONCE, (c, i): Promise<RecipientKeys> => (first.recipients[i]?.protection === 'none' ? Promise.resolve({}) : e2e.findKeys(c.address)));
     const records = new Map<string, KeyRecord>();
     for (const k of keys) for (const r of [k.pgp, k.smime]) if (r) records.set(r.fingerprint, r);
     if (records.size === 0) return { evaluation: first, copies: [], failed: [] };
