@@ -15,13 +15,16 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+const ABA_WEIGHTS: readonly number[] = [3, 7, 1, 3, 7, 1, 3, 7, 1];
+
 /** ABA routing number: weights 3, 7, 1 over nine digits, sum divisible by 10. */
 export function abaValid(digits: string): boolean {
   if (!/^\d{9}$/.test(digits)) return false;
-  const w = [3, 7, 1, 3, 7, 1, 3, 7, 1];
-  const sum = [...digits].reduce((n, c, i) => n + (c.charCodeAt(0) - 48) * (w[i] ?? 0), 0);
+  // on char codes: every nine-digit run is validated, an array per run would be garbage
+  let sum = 0;
+  for (let i = 0; i < 9; i++) sum += (digits.charCodeAt(i) - 48) * (ABA_WEIGHTS[i] ?? 0);
   // the first two digits are a Federal Reserve routing symbol: 00-12, 21-32, 61-72, 80
-  const prefix = Number(digits.slice(0, 2));
+  const prefix = (digits.charCodeAt(0) - 48) * 10 + (digits.charCodeAt(1) - 48);
   const prefixOk = prefix <= 12 || (prefix >= 21 && prefix <= 32) || (prefix >= 61 && prefix <= 72) || prefix === 80;
   return sum % 10 === 0 && prefixOk && digits !== '000000000';
 }

@@ -242,29 +242,28 @@ function detectorOf(spec: PatternSpec, scan: (text: string) => readonly Accepted
       const accepted = scan(text);
       // most texts hold no match of most specs: nothing to gather
       if (accepted.length === 0) return undefined;
-      // each value once, with its best confidence; the best of all is the finding's
-      const values = new Map<string, Confidence>();
+      // each value once, in the order first found (a value's own confidence is never reported: only the best of all, the finding's)
+      const values = new Set<string>();
       let best: Confidence = 'low';
       for (const { value, confidence } of accepted) {
-        const prev = values.get(value);
-        if (!prev || CONFIDENCE_RANK[confidence] > CONFIDENCE_RANK[prev]) values.set(value, confidence);
-        if (CONFIDENCE_RANK[confidence] > CONFIDENCE_RANK[best]) best = confidence;
+        values.add(value);
+        if (best !== confidence && CONFIDENCE_RANK[confidence] > CONFIDENCE_RANK[best]) best = confidence;
       }
       return {
         detector: spec.id,
         category: spec.category,
         count: values.size,
         confidence: best,
-        evidence: firstKeys(values, MAX_EVIDENCE).map(spec.mask),
+        evidence: firstValues(values, MAX_EVIDENCE).map(spec.mask),
       };
     },
   };
 }
 
-/** The first `n` keys of a map, in order (without listing them all). */
-function firstKeys<K>(map: ReadonlyMap<K, unknown>, n: number): K[] {
+/** The first `n` values of a set, in order (without listing them all). */
+function firstValues<K>(set: ReadonlySet<K>, n: number): K[] {
   const out: K[] = [];
-  for (const key of map.keys()) {
+  for (const key of set) {
     if (out.length === n) break;
     out.push(key);
   }

@@ -13,7 +13,8 @@ import { healthTermSpans, sharedHealthTermSpans } from './health-terms.js';
 import { personLike, titleCase } from './names.js';
 import { personNameDetector, personNamePartsDetector, phoneDetector } from './personal.js';
 import { addressMatches, candidateNames, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
-import { firstStartingFrom, OrderedSpans, OverlapIndex, type Span } from './spans.js';
+import { cachedScan } from './scan-cache.js';
+import { firstStartingFrom, lineEndWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 
 export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact';
 
@@ -154,16 +155,29 @@ function staff(text: string, index: number, length: number): boolean {
 const ROLE_AFTER =
   /^[ \t]*(?:,|[–—-]|\||\()[ \t]*(?:[\p{L}&]+[ \t]+){0,3}(?:hr|human\s+resources|recruit\w*|talent|director|manager|coordinator|educator|navigator|supervisor|specialist|officer|assistant|secretary|administrator|chair|chief|head|lead|president|physician|nurse|rn|np|md|pharmacist|therapist|dietitian|social\s+worker|personalabteilung|abteilung|leitung|sekretariat|recursos\s+humanos|rrhh|ressources\s+humaines|secrétariat|responsable|directeur|directrice|jefe|jefa)\b/iu;
 
-const DASH_OR_COLON = /^[ \t]*[—–:-][ \t]/;
-
 /** What follows a "Last, First" name in a chart or a subject: a birth date, or a DOB or MRN label. */
 const DATE_OR_RECORD_AFTER = /^[ \t]*[,(–-]?[ \t]*(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|\(?\s*(?:DOB|D\.O\.B\.|MRN)\b)/u;
 
 /** A name followed by a dash or colon and, on the same line, health information ("Tomás Herrera — potassium 6.1"). */
 function findingAfter(text: string, end: number): boolean {
-  const line = text.slice(end, Math.min(text.length, end + 80)).split('\n')[0] ?? '';
-  if (!DASH_OR_COLON.test(line)) return false;
-  return healthTermSpans(line).length > 0;
+  // the line is copied only after a dash or colon (most names have neither after them)
+  const lineEnd = lineEndWithin(text, end, 80);
+  if (!dashOrColonAt(text, end, lineEnd)) return false;
+  return healthTermSpans(text.slice(end, lineEnd)).length > 0;
+}
+
+/** Whether text[from, to) starts as /^[ \t]*[—–:-][ \t]/ does: spaces or tabs, a dash or a colon, then a space or a tab. */
+function dashOrColonAt(text: string, from: number, to: number): boolean {
+  let i = from;
+  while (i < to && isBlankCode(text.charCodeAt(i))) i++;
+  if (i + 1 >= to) return false;
+  const c = text.charCodeAt(i);
+  return (c === 0x2014 || c === 0x2013 || c === 58 || c === 45) && isBlankCode(text.charCodeAt(i + 1));
+}
+
+/** A space or a tab. */
+function isBlankCode(c: number): boolean {
+  return c === 32 || c === 9;
 }
 
 const HONORIFIC_WORD = /^\S+\s+/;
@@ -423,8 +437,16 @@ export function homeAddresses(text: string): { index: number; length: number }[]
   return out;
 }
 
-/** Every place the text names an individual who is not staff. */
-export function personAnchors(text: string): PersonAnchor[] {
+/**
+ * Every place the text names an individual who is not staff (found once per
+ * text within a verdict, which may ask twice: for its PHI rule and for the
+ * PERSON_NAME category). Callers only read the array.
+ */
+export function personAnchors(text: string): readonly PersonAnchor[] {
+  return cachedScan(personAnchors, text, findPersonAnchors);
+}
+
+function findPersonAnchors(text: string): PersonAnchor[] {
   const single = personNameDetector.locate?.(text) ?? [];
   // a name in two parts that the single label found already ("Apellidos: Ruiz García; Nombre: Carlos") is one mention
   const singleIndex = new OverlapIndex(single);

@@ -214,16 +214,121 @@ export const shortDobDetector = patternDetector({
   mask: () => 'DOB **/**/**',
 });
 
+/** A phone number's digits without a leading country code 1 (as `replace(/\D/g, '')` then `replace(/^1(?=\d{10}$)/, '')`, without two regex passes per match). */
+function phoneDigits(match: string): string {
+  let digits = '';
+  for (let i = 0; i < match.length; i++) {
+    const c = match.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits += match[i];
+  }
+  return digits.length === 11 && digits.charCodeAt(0) === 49 ? digits.slice(1) : digits;
+}
+
 export const phoneSpec: PatternSpec = {
   id: 'phone-us',
   category: 'PHONE',
   pattern: /(?<![\d-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]?\d{4}(?![\d-])/g,
-  value: (m) => m[0].replace(/\D/g, '').replace(/^1(?=\d{10}$)/, ''),
+  value: (m) => phoneDigits(m[0]),
   keywords: /\b(phone|tel\.?|telephone|cell|mobile|fax|call|contact|ph\.?)\b/i,
   starts: PHONE_STARTS,
   mask: (v) => `Phone ***-***-${v.slice(-4)}`,
 };
 export const phoneDetector = patternDetector(phoneSpec);
+
+/** The labels that introduce a person's name, in the order the pattern tries them (the label in any case, the name capitalised: no inline case flags before Node 23). */
+const PERSON_NAME_LABELS: readonly string[] = [
+  '[Pp]atient[\'’]s\\s+[Nn]ame',
+  '[Nn]ame\\s+of\\s+(?:the\\s+)?[Pp]atient',
+  '[Nn]ame\\s+de[sr]\\s+[Pp]atient(?:en|in)',
+  '[Pp]atienten-?[Nn]ame',
+  '[Nn]ombre\\s+del?\\s+(?:la\\s+)?[Pp]aciente',
+  '[Nn]om\\s+d(?:u|e\\s+la)\\s+[Pp]atiente?',
+  '[Nn]om\\s+de\\s+naissance',
+  '[Pp]rénom\\s+et\\s+nom',
+  '[Pp]atient(?:\\s+[Nn]ame)?',
+  'PATIENT(?:\\s+NAME)?',
+  '[Pp]t\\.?\\s+[Nn]ame',
+  '[Pp]t\\.',
+  'Pt',
+  '[Pp]ayee(?:\\s+[Nn]ame)?',
+  '[Aa]ttendee',
+  '[Gg]uarantor',
+  '[Dd]ependent',
+  '[Ee]nrollee',
+  '[Pp]olicy\\s*holder',
+  '[Ss]ubscriber',
+  '[Aa]pplicant',
+  '[Cc]laimant',
+  '[Mm]ember',
+  '[Cc]ontractor',
+  '[Rr]egistrant',
+  '[Cc]ustomer',
+  '[Rr]ecipient',
+  '[Ss]hip\\s+to',
+  '[Dd]eliver\\s+to',
+  '[Nn]ame\\s+on\\s+(?:the\\s+)?(?:card|account)',
+  '[Nn]ame,\\s*[Vv]orname',
+  '[Nn]ame',
+  'NAME',
+  '[Bb]eneficiary',
+  '[Ee]mployee',
+  '[Mm]ember\\s+[Nn]ame',
+  '[Cc]lient',
+  '[Rr]esident',
+  '[Ii]nsured',
+  '[Ss]ubscriber\\s+[Nn]ame',
+  '[Cc]ard\\s?holder',
+  '[Aa]ccount\\s+holder',
+  '[Ll]egal\\s+name',
+  '[Ff]ull\\s+name',
+  '[Nn]achname',
+  '[Vv]ersicherte[rn]?',
+  '[Pp]atient(?:in|e)',
+  '[Nn]om(?:,\\s*[Pp]rénom|\\s+et\\s+prénom)?',
+  '[Pp]aciente',
+  '[Nn]ombre(?:\\s+y\\s+apellidos)?',
+  '[Aa]pellidos(?:,\\s*nombre)?',
+];
+
+/** After the label: a separator, then the name (group 1) of two or three capitalised words, or in capitals. */
+const LABELLED_NAME = '\\s*[:#-]?\\s+((?:[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?),?(?:[ \\t]+[A-Z]\\.)?(?:[ \\t]+[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)?){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+,?(?:[ \\t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+){1,2})(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])';
+
+/** Whether a label is written `[Xx]…`: its first letter in either case. */
+function eitherCase(label: string): boolean {
+  return label.length > 4 && label[0] === '[' && label[3] === ']' && label[1] === label[2]?.toUpperCase();
+}
+
+/** A label's first letter, lower-cased. */
+function firstLetter(label: string): string {
+  return (eitherCase(label) ? (label[2] ?? '') : (label[0] ?? '')).toLowerCase();
+}
+
+/**
+ * The labels as one alternation grouped by their first letter
+ * ("[Pp](?:atient…|ayee…)|PATIENT…|Pt|[Nn](?:…)"): at each word start the
+ * search tries only the labels of its letter (the pattern's search about a
+ * third faster than with fifty alternatives side by side). The same matches:
+ * labels of different letters never match at one place; within a letter the
+ * labels keep their order, except those written in one case only
+ * ("PATIENT", "Pt", "NAME"), put after the others of their letter, which is
+ * the same only if each differs at its second character from every label it
+ * is put after (checked here).
+ */
+function byFirstLetter(labels: readonly string[]): string {
+  const letters = [...new Set(labels.map(firstLetter))];
+  return letters
+    .map((letter) => {
+      const own = labels.filter((l) => firstLetter(l) === letter);
+      const tails = own.filter(eitherCase).map((l) => l.slice(4));
+      const oneCase = own.filter((l) => !eitherCase(l));
+      for (const l of oneCase) {
+        const passed = own.slice(own.indexOf(l) + 1).filter(eitherCase);
+        if (passed.some((p) => p[4] === undefined || !/[a-z]/.test(p[4]) || p[4] === l[1])) throw new Error(`byFirstLetter: "${l}" could match where a label after it does`);
+      }
+      return [`[${letter.toUpperCase()}${letter}](?:${tails.join('|')})`, ...oneCase].join('|');
+    })
+    .join('|');
+}
 
 /**
  * A person's name introduced by its label ("Patient: Avery Testperson",
@@ -233,8 +338,7 @@ export const phoneDetector = patternDetector(phoneSpec);
 export const personNameDetector = patternDetector({
   id: 'person-name',
   category: 'PERSON_NAME',
-  // the label in any case, the name capitalised (no inline case flags before Node 23)
-  pattern: /\b(?:[Pp]atient['’]s\s+[Nn]ame|[Nn]ame\s+of\s+(?:the\s+)?[Pp]atient|[Nn]ame\s+de[sr]\s+[Pp]atient(?:en|in)|[Pp]atienten-?[Nn]ame|[Nn]ombre\s+del?\s+(?:la\s+)?[Pp]aciente|[Nn]om\s+d(?:u|e\s+la)\s+[Pp]atiente?|[Nn]om\s+de\s+naissance|[Pp]rénom\s+et\s+nom|[Pp]atient(?:\s+[Nn]ame)?|PATIENT(?:\s+NAME)?|[Pp]t\.?\s+[Nn]ame|[Pp]t\.|Pt|[Pp]ayee(?:\s+[Nn]ame)?|[Aa]ttendee|[Gg]uarantor|[Dd]ependent|[Ee]nrollee|[Pp]olicy\s*holder|[Ss]ubscriber|[Aa]pplicant|[Cc]laimant|[Mm]ember|[Cc]ontractor|[Rr]egistrant|[Cc]ustomer|[Rr]ecipient|[Ss]hip\s+to|[Dd]eliver\s+to|[Nn]ame\s+on\s+(?:the\s+)?(?:card|account)|[Nn]ame,\s*[Vv]orname|[Nn]ame|NAME|[Bb]eneficiary|[Ee]mployee|[Mm]ember\s+[Nn]ame|[Cc]lient|[Rr]esident|[Ii]nsured|[Ss]ubscriber\s+[Nn]ame|[Cc]ard\s?holder|[Aa]ccount\s+holder|[Ll]egal\s+name|[Ff]ull\s+name|[Nn]achname|[Vv]ersicherte[rn]?|[Pp]atient(?:in|e)|[Nn]om(?:,\s*[Pp]rénom|\s+et\s+prénom)?|[Pp]aciente|[Nn]ombre(?:\s+y\s+apellidos)?|[Aa]pellidos(?:,\s*nombre)?)\s*[:#-]?\s+((?:[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?),?(?:[ \t]+[A-Z]\.)?(?:[ \t]+[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ](?:['’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)?){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+,?(?:[ \t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+){1,2})(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])/g,
+  pattern: new RegExp(`\\b(?:${byFirstLetter(PERSON_NAME_LABELS)})${LABELLED_NAME}`, 'g'),
   value: (m) => leadingName(titleCase((m[1] ?? '').replace(',', ''))) ?? '',
   validate: (v) => v !== '',
   notAfter: LABEL_NOT_A_PERSON,
