@@ -208,21 +208,28 @@ function bracketed(text: string, index: number, end: number): boolean {
   return (before === OPEN_PAREN && after === CLOSE_PAREN) || (before === OPEN_BRACKET && after === CLOSE_BRACKET);
 }
 
+/**
+ * The procedure code digit run `i` can be: five digits, four digits and F or
+ * T (CPT category II / III), or an HCPCS letter A–V and four digits; where it
+ * starts and ends, or undefined.
+ */
+function procedureCodeAt(text: string, runs: DigitRuns, i: number): { readonly code: number; readonly end: number } | undefined {
+  const s = runs.start[i] as number;
+  const length = (runs.end[i] as number) - s;
+  if (length === 5) return { code: s, end: s + 5 };
+  if (length !== 4) return undefined;
+  const letter = text.charCodeAt(s - 1);
+  if (letter >= 65 && letter <= 86) return { code: s - 1, end: s + 4 };
+  const after = text.charCodeAt(s + 4);
+  return after === 70 || after === 84 ? { code: s, end: s + 5 } : undefined;
+}
+
 /** A five-digit (or four and F/T) procedure code, or an HCPCS letter and four digits, in brackets: "lipid panel (80061)", "[G0439]". */
 export const bracketedProcedureCodes: CodeSearch = (text, runs) => {
   const out: CodeMatch[] = [];
   for (let i = 0; i < runs.count; i++) {
-    const s = runs.start[i] as number;
-    const length = (runs.end[i] as number) - s;
-    let code = s;
-    let end = s + length;
-    if (length === 4) {
-      const letter = text.charCodeAt(s - 1);
-      if (letter >= 65 && letter <= 86) code = s - 1;
-      else if (text.charCodeAt(s + 4) === 70 || text.charCodeAt(s + 4) === 84) end = s + 5;
-      else continue;
-    } else if (length !== 5) continue;
-    if (bracketed(text, code, end)) out.push({ index: code, length: end - code, end });
+    const at = procedureCodeAt(text, runs, i);
+    if (at && bracketed(text, at.code, at.end)) out.push({ index: at.code, length: at.end - at.code, end: at.end });
   }
   return out;
 };
@@ -237,16 +244,9 @@ const COLON = 58;
 export const procedureCodesAfterLabel: CodeSearch = (text, runs) => {
   const out: CodeMatch[] = [];
   for (let i = 0; i < runs.count; i++) {
-    const s = runs.start[i] as number;
-    const length = (runs.end[i] as number) - s;
-    let code = s;
-    let codeEnd = s + length;
-    if (length === 4) {
-      const letter = text.charCodeAt(s - 1);
-      if (letter >= 65 && letter <= 86) code = s - 1;
-      else if (text.charCodeAt(s + 4) === 70 || text.charCodeAt(s + 4) === 84) codeEnd = s + 5;
-      else continue;
-    } else if (length !== 5) continue;
+    const at = procedureCodeAt(text, runs, i);
+    if (!at) continue;
+    const { code, end: codeEnd } = at;
     let blanks = code;
     while (blanks > code - 4 && isBlank(text.charCodeAt(blanks - 1))) blanks--;
     if (blanks === code || text.charCodeAt(blanks - 1) !== COLON) continue;
