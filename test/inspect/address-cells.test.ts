@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AddressCells } from '../../src/inspect/detect/person-mentions.js';
+import { AddressCells, sentenceEnd } from '../../src/inspect/detect/person-mentions.js';
 
 /*
  * The cell an address sits in is read forwards once per text instead of
@@ -81,5 +81,22 @@ describe('AddressCells: the cell of each address as cellAt gave it', () => {
       const [cells, expected] = both(text, spans);
       expect([text, spans, cells]).toEqual([text, spans, expected]);
     }
+  });
+});
+
+describe('sentenceEnd: where a sentence of prose ends (an address cell stops there)', () => {
+  it.each<[string, string, boolean]>([
+    ['after a lower-case word', 'hip surgery. She was', true],
+    ['after a ZIP code', 'IL 62704. She was', true],
+    ['a question', 'Questions? Ask Tom', true],
+    ['an exclamation', 'today! Please call', true],
+    ['an address abbreviation', '1187 W. Harrison St. Apt 3B', false],
+    ['a title', 'Dr. Smith', false],
+    ['no capital after it', 'e.g. the office', false],
+    ['no space after it', 'www.example.org', false],
+    ['a capitalised word before it', 'Main St. Springfield', false],
+  ])('%s', (_name, text, ends) => {
+    const at = text.search(/[.!?]/);
+    expect(sentenceEnd(text, at)).toBe(ends);
   });
 });

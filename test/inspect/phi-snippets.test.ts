@@ -91,6 +91,13 @@ const cases: [boolean, string][] = [
   [false, 'Please call Grace Liu about her retirement party.\n\nSeparately, the mammogram van is here Friday.'],
   [true, "Can we move Rosa Morales's next iron infusion to Thursday?"],
   [false, "Rosa Morales's retirement party is Friday at the cancer center."],
+  // a patient's name and home address in one sentence, the health information in the next: the organisation words of another sentence do not make it the office's address
+  [true, 'Please send the wheelchair to Eleanor Whitfield at 42 Birch Lane, Springfield, IL 62704. She was discharged after hip replacement surgery.'],
+  [true, 'The walker goes to Hannah Brooks, 9 Cedar Court, Albany NY 12203. Her physical therapy starts Monday at the rehab clinic.'],
+  // an address in one sentence, a staff name in the next: no name with an address
+  [false, 'Send invoices to Accounts Payable, 900 Commerce Blvd, Austin TX 78701. Questions? Ask Tom Hughes in billing about the oncology contract.'],
+  [false, 'Our new location: Riverside Family Medicine, 42 Birch Lane, Springfield, IL 62704. The clinic offers flu shots and diabetes education.'],
+  [false, 'Join Sarah Mitchell at 500 Lake Shore Drive, Chicago for our annual fundraiser. Proceeds support breast cancer research.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -81,11 +81,51 @@ const SEMICOLON = 59;
 const PIPE = 124;
 const MIDDLE_DOT = 0xb7;
 
+const FULL_STOP = 46;
+const EXCLAMATION = 33;
+const QUESTION = 63;
+
+/**
+ * Pure: text[i] ends a sentence: ".", "!" or "?" after a lower-case letter
+ * or a digit ("… hip surgery.", "… IL 62704.", "Questions?"), then a space
+ * and a capital. A "." after a capitalised word does not count: the
+ * abbreviations of addresses and titles ("St.", "Ave.", "Dr.") are written so.
+ */
+export function sentenceEnd(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c !== FULL_STOP && c !== EXCLAMATION && c !== QUESTION) return false;
+  if (text.charCodeAt(i + 1) !== SPACE) return false;
+  const next = text.charCodeAt(i + 2);
+  if (!(next >= 65 && next <= 90)) return false;
+  const before = text.charCodeAt(i - 1);
+  if (before >= 48 && before <= 57) return true;
+  if (!(before >= 97 && before <= 122)) return false;
+  // abbreviations end in "." only
+  if (c !== FULL_STOP) return true;
+  // the word before: all lower case (a capitalised one may be an abbreviation)
+  let w = i - 1;
+  while (w > 0 && text.charCodeAt(w - 1) >= 97 && text.charCodeAt(w - 1) <= 122) w--;
+  const first = w > 0 ? text.charCodeAt(w - 1) : -1;
+  return !(first >= 65 && first <= 90);
+}
+
+/** Whether a sentence ends inside `s` (its last characters are followed by what comes after it in the text, so a full stop at its end does not count). */
+function holdsSentenceEnd(s: string): boolean {
+  for (let i = s.indexOf('.'); i >= 0; i = s.indexOf('.', i + 1)) if (sentenceEnd(s, i)) return true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c === EXCLAMATION || c === QUESTION) && sentenceEnd(s, i)) return true;
+  }
+  return false;
+}
+
 /**
  * The cells of addresses asked for in order (and whether ORG_LINE finds an
  * organisation word there): the part of the line
  * an address sits in (a table row's cell, a footer's "·"- or "|"-separated
- * part, or the whole line). The text is read forwards only, and a cell is
+ * part, a sentence of prose, or the whole line): an organisation word in
+ * another sentence of the same paragraph ("She was discharged after hip
+ * replacement surgery.") does not make a home address the office's. The text is read forwards only, and a cell is
  * tested once however many addresses it holds (reading the whole line for
  * each address read a text of one long line once per address).
  */
@@ -105,8 +145,8 @@ export class AddressCells {
     const text = this.text;
     for (let i = this.readTo; i < index; i++) {
       const c = text.charCodeAt(i);
-      // "; " counts only when its space stands before index too
-      if (c === NEWLINE || c === TAB || c === PIPE || c === MIDDLE_DOT || (c === SEMICOLON && i + 1 < index && text.charCodeAt(i + 1) === SPACE)) this.cellStart = i + 1;
+      // "; " counts only when its space stands before index too; so does a sentence's end and the capital after it
+      if (c === NEWLINE || c === TAB || c === PIPE || c === MIDDLE_DOT || (c === SEMICOLON && i + 1 < index && text.charCodeAt(i + 1) === SPACE) || (i + 2 < index && sentenceEnd(text, i))) this.cellStart = i + 1;
     }
     // a ";" right before index may pair with the space at index later: it is read again then
     this.readTo = index > 0 && text.charCodeAt(index - 1) === SEMICOLON ? index - 1 : index;
@@ -121,7 +161,7 @@ export class AddressCells {
     let i = from;
     for (; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      if (c === NEWLINE || c === TAB || c === PIPE || c === MIDDLE_DOT || (c === SEMICOLON && text.charCodeAt(i + 1) === SPACE)) break;
+      if (c === NEWLINE || c === TAB || c === PIPE || c === MIDDLE_DOT || (c === SEMICOLON && text.charCodeAt(i + 1) === SPACE) || sentenceEnd(text, i)) break;
     }
     this.stop = i;
     this.stopFrom = from;
@@ -320,8 +360,8 @@ function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses:
 
 /** A home address right after the name (same or next line) or right before it ("14 Elm Street (Maria Alvarez)"), with nothing of the organisation between. */
 function addressNear(text: string, home: HomeAddresses, start: number, end: number): Span | undefined {
-  // at most one line break between, and nothing of the organisation
-  const close = (between: string): boolean => between.indexOf('\n', between.indexOf('\n') + 1) < 0 && !ORG_LINE.test(between);
+  // at most one line break between, nothing of the organisation, and no sentence's end (the address is another sentence's)
+  const close = (between: string): boolean => between.indexOf('\n', between.indexOf('\n') + 1) < 0 && !ORG_LINE.test(between) && !holdsSentenceEnd(between);
   const addresses = home.found;
   const after = addresses.firstStartingIn(end, end + 60, (a) => close(text.slice(end, a.index)));
   if (after) return after;
