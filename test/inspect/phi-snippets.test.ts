@@ -98,6 +98,10 @@ const cases: [boolean, string][] = [
   [false, 'Send invoices to Accounts Payable, 900 Commerce Blvd, Austin TX 78701. Questions? Ask Tom Hughes in billing about the oncology contract.'],
   [false, 'Our new location: Riverside Family Medicine, 42 Birch Lane, Springfield, IL 62704. The clinic offers flu shots and diabetes education.'],
   [false, 'Join Sarah Mitchell at 500 Lake Shore Drive, Chicago for our annual fundraiser. Proceeds support breast cancer research.'],
+  // radiation as treatment names health information; radiation safety does not
+  [true, 'Pickup for Ms. Abena Mensah, 3 Harbor View, Apt 12, Salem MA 01970 — transport to her radiation appointment.'],
+  [false, 'The radiation treatment planning system is down for an upgrade on Saturday; contact Mark Olsen in IT with questions.'],
+  [false, 'Annual radiation safety training for Paul Dumont and the imaging team is due by Friday.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -27,7 +27,7 @@ const CONDITIONS = [
   'miscarriage', 'abortion', 'sexually transmitted', 'chlamydia', 'gonorrhea', 'syphilis', 'herpes', 'substance use', 'opioid use disorder', 'alcoholism',
   'overdose', 'suicidal', 'suicide attempt', 'eating disorder', 'anorexia', 'bulimia', 'obesity', 'sepsis', 'fracture', 'concussion', 'covid-19',
   'influenza', 'multiple sclerosis', 'lupus', 'rheumatoid arthritis', 'osteoporosis', 'thyroid', 'hypothyroidism', 'anemia', 'sickle cell',
-  'cystic fibrosis', 'hemophilia', 'glaucoma', 'cataract', 'infertility', 'chemotherapy', 'radiation therapy', 'biopsy', 'diagnosis', 'diagnosed',
+  'cystic fibrosis', 'hemophilia', 'glaucoma', 'cataract', 'infertility', 'chemotherapy', 'radiation therapy', 'radiation treatment', 'radiation treatments', 'radiation appointment', 'radiation session', 'radiation sessions', 'radiotherapy', 'biopsy', 'diagnosis', 'diagnosed',
   'prognosis', 'terminal', 'hospice', 'admitted', 'discharged', 'inpatient', 'outpatient', 'surgery', 'transplant', 'mental health',
   'hyperlipidemia', 'high cholesterol', 'sleep apnea', 'reflux', 'gerd', 'back pain', 'migraine', 'arthritis', 'osteoarthritis', 'neuropathy',
   'hyperthyroidism', 'gout', 'angina', 'peptic ulcer', 'hernia', 'appendicitis', 'psoriasis', 'eczema', 'celiac disease', 'crohn', "crohn's",
