@@ -20,6 +20,7 @@
  */
 import { Transform, type Readable } from 'node:stream';
 import { rewriteMessage, type MessageRewrite } from '../delivery/header-rewrite.js';
+import { readBounded } from '../stream/read-bounded.js';
 import { isSealgateError } from '../errors.js';
 import type { PendingSpoolFile, Spool } from '../spool/spool.js';
 import { streamSmime } from '../smime/envelope.js';
@@ -53,21 +54,6 @@ export interface CopyDeps {
 /** The spool name of recipient `seq`'s copy. */
 export function copyName(seq: number): string {
   return `r${seq}`;
-}
-
-/** Reads a stream into one buffer, refusing more than `max` bytes. */
-async function readBounded(source: Readable, max: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of source) {
-    size += (chunk as Buffer).length;
-    if (size > max) {
-      source.destroy();
-      return undefined;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Pure: the header block and the first body bytes of a message, for the already-encrypted check. */
@@ -125,16 +111,9 @@ export async function buildCopies(deps: CopyDeps, messageId: string, rewrite: Me
           done(null, chunk);
         },
       });
-      const source = rewriteMessage(stream, outer);
-      // pipe() does not carry an error on: a transform that fails midway must fail the write, not stall it
-      source.once('error', (err) => counter.destroy(err));
-      const file = await deps.spool.writeCopy(messageId, name, source.pipe(counter));
-      try {
-        await file.commit();
-      } catch (err) {
-        await file.discard();
-        throw err;
-      }
+      const file = await deps.spool.writeCopy(messageId, name, rewriteMessage(stream, outer), [counter]);
+      // a failed commit removes the file itself
+      await file.commit();
       out.push({ seq: r.seq, kind: 'copy', name, file, size, signed, detail });
     } catch (err) {
       // a storage failure is not the recipient's fault: let the caller retry the whole inspection

@@ -85,10 +85,10 @@ export class Spool {
    * "<id>/<name>", so a copy cannot be passed off as another message or
    * another recipient's copy. Same write discipline: fsync, then rename.
    */
-  async writeCopy(id: string, name: string, source: Readable): Promise<PendingSpoolFile> {
+  async writeCopy(id: string, name: string, source: Readable, stages: readonly Transform[] = []): Promise<PendingSpoolFile> {
     if (!COPY_NAME.test(name)) throw new SealgateError('SG_STORAGE_FAILED', { message: 'invalid spool copy name', detail: { name } });
     const context = copyContext(id, name);
-    return this.writeAt(join(this.tmpDir, `${id}${COPY_DIR_SUFFIX}-${name}`), join(this.copyDirFor(id), name), context, source, []);
+    return this.writeAt(join(this.tmpDir, `${id}${COPY_DIR_SUFFIX}-${name}`), join(this.copyDirFor(id), name), context, source, stages);
   }
 
   /** Decrypting read stream of a copy written by `writeCopy`. */

@@ -19,6 +19,7 @@ import { type AddressObject, type Attachment, type ParsedMail, simpleParser } fr
 import { withClosingBlankLine } from '../../mime/closing-blank-line.js';
 import { sanitizeLine } from '../notification.js';
 import type { PortalRecipient } from '../portal-store.js';
+import { readBounded as readWithin } from '../../stream/read-bounded.js';
 import { safeContentType, safeFilename } from './format.js';
 import { MAX_HTML_CHARS, sanitizeMessageHtml } from './sanitize.js';
 
@@ -28,19 +29,9 @@ export class MessageTooLargeError extends Error {
 
 /** Reads a stream up to `maxBytes`; more rejects with MessageTooLargeError (and destroys the stream). */
 export async function readBounded(stream: Readable, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of stream) {
-      const b = chunk as Buffer;
-      total += b.length;
-      if (total > maxBytes) throw new MessageTooLargeError('message is larger than the portal shows');
-      chunks.push(b);
-    }
-  } finally {
-    stream.destroy();
-  }
-  return Buffer.concat(chunks, total);
+  const bytes = await readWithin(stream, maxBytes);
+  if (!bytes) throw new MessageTooLargeError('message is larger than the portal shows');
+  return bytes;
 }
 
 /**
