@@ -51,6 +51,7 @@ import { DomainRateLimiter } from './rate-limit.js';
 import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
 import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type TlsFacts } from './smtp-session.js';
 import { isTransportRequirement, strongest, TRANSPORT_REQUIREMENTS, type TransportRequirement } from './transport-requirement.js';
+import { isE2eMethod } from '../policy/decide.js';
 
 export interface EngineDeps {
   readonly db: Database;
@@ -136,14 +137,13 @@ interface Job {
  */
 export function outgoingSize(job: { readonly e2e?: { readonly size: number | null } | undefined }, message: { readonly size: number; readonly rewrite: string | null }): number {
   if (job.e2e?.size != null) return job.e2e.size;
-  if (!message.rewrite) return message.size;
-  const added = (JSON.parse(message.rewrite) as MessageRewrite).addHeaders;
+  const added = rewriteOf(message)?.addHeaders ?? {};
   return message.size + Object.entries(added).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
 }
 
-/** Pure: is this a method whose recipient gets its own end-to-end copy? */
-export function isE2eMethod(method: string | null): method is 'pgp' | 'smime' {
-  return method === 'pgp' || method === 'smime';
+/** Pure: the policy's header rewrite stored with a message, if any. */
+function rewriteOf(message: { readonly rewrite: string | null }): MessageRewrite | undefined {
+  return message.rewrite ? (JSON.parse(message.rewrite) as MessageRewrite) : undefined;
 }
 
 interface MessageRow {
@@ -708,7 +708,8 @@ export class DeliveryEngine {
   private bodyOf(job: Job, message: MessageRow): () => Readable {
     const copy = job.e2e?.copy;
     if (copy && copy !== 'passthrough') return () => this.deps.spool.readCopy(message.id, copy);
-    return () => rewriteMessage(this.deps.spool.read(message.id), message.rewrite ? (JSON.parse(message.rewrite) as MessageRewrite) : undefined);
+    const rewrite = rewriteOf(message);
+    return () => rewriteMessage(this.deps.spool.read(message.id), rewrite);
   }
 
   /**

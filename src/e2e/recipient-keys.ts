@@ -10,6 +10,7 @@ import { tryNormalizeAddress } from '../keys/address.js';
 import { usableKeys } from '../keys/choose.js';
 import type { LookupResult } from '../keys/lookup.js';
 import type { KeyRecord } from '../keys/types.js';
+import type { KeyRef, RecipientCapabilities } from '../policy/decide.js';
 
 export interface RecipientKeys {
   readonly pgp?: KeyRecord;
@@ -35,4 +36,11 @@ export async function findRecipientKeys(address: string, deps: KeyFinderDeps): P
     deps.onError?.((err as { code?: string }).code ?? 'lookup failed');
     return {};
   }
+}
+
+const keyRef = (k: KeyRecord | undefined): KeyRef | undefined => (k ? { fingerprint: k.fingerprint, source: k.source } : undefined);
+
+/** Pure: what a recipient's keys give the decision (which key of each kind, and its source). */
+export function keyCapabilities(keys: RecipientKeys): Pick<RecipientCapabilities, 'pgpKey' | 'smimeCertificate'> {
+  return { pgpKey: keyRef(keys.pgp), smimeCertificate: keyRef(keys.smime) };
 }

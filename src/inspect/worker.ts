@@ -22,9 +22,9 @@ import { appendAuditEvent } from '../audit/log.js';
 import { strongest, isTransportRequirement } from '../delivery/transport-requirement.js';
 import type { Logger } from '../log/logger.js';
 import { Readable } from 'node:stream';
-import { NEUTRAL_SUBJECT, subjectTag, type E2eMethod, type KeyRef, type Method, type RecipientCapabilities } from '../policy/decide.js';
+import { isE2eMethod, NEUTRAL_SUBJECT, subjectTag, type E2eMethod, type Method, type RecipientCapabilities } from '../policy/decide.js';
 import { buildCopies, type CopyDeps, type CopyOutcome } from '../e2e/copies.js';
-import type { RecipientKeys } from '../e2e/recipient-keys.js';
+import { keyCapabilities, type RecipientKeys } from '../e2e/recipient-keys.js';
 import { mapLimit } from '../e2e/map-limit.js';
 import type { KeyRecord } from '../keys/types.js';
 import { evaluatePolicy, type PolicyEvaluation, type RecipientPolicy } from '../policy/evaluate.js';
@@ -101,8 +101,6 @@ const RETRY_AFTER_MS = 10_000;
 
 /** Methods this build can deliver; the others hold the recipient. */
 const DELIVERABLE: ReadonlySet<Method> = new Set(['tls-verified', 'tls-opportunistic', 'pgp', 'smime']);
-
-const keyRef = (k: KeyRecord | undefined): KeyRef | undefined => (k ? { fingerprint: k.fingerprint, source: k.source } : undefined);
 
 type Lane = 'small' | 'large';
 
@@ -266,7 +264,7 @@ export class Inspector {
           const hold = !(DELIVERABLE.has(d.method) || (portalEnabled && d.method === 'portal'));
           // a blind copy (not in To/Cc) gets a transaction of its own: no other recipient's delivery carries it
           const bcc = visible.has(row.address.toLowerCase()) ? 0 : 1;
-          const copy = d.method === 'pgp' || d.method === 'smime' ? copies.get(row.seq) : undefined;
+          const copy = isE2eMethod(d.method) ? copies.get(row.seq) : undefined;
           const e2eCopy = copy?.kind === 'copy' ? copy.name : copy?.kind === 'passthrough' ? 'passthrough' : null;
           await tx.run(
             `UPDATE recipients SET requirement = ?, method = ?, decision = ?, bcc = ?, e2e_copy = ?, e2e_copy_size = ?, key_fingerprint = ?, key_source = ?, state = CASE WHEN ? = 1 AND state = 'queued' THEN 'held' ELSE state END WHERE message_id = ? AND seq = ?`,
@@ -336,12 +334,12 @@ export class Inspector {
     const records = new Map<string, KeyRecord>();
     for (const k of keys) for (const r of [k.pgp, k.smime]) if (r) records.set(r.fingerprint, r);
     if (records.size === 0) return { evaluation: first, copies: [], failed: [] };
-    const withKeys = caps.map((c, i) => ({ ...c, pgpKey: keyRef(keys[i]?.pgp), smimeCertificate: keyRef(keys[i]?.smime) }));
+    const withKeys = caps.map((c, i) => ({ ...c, ...keyCapabilities(keys[i] ?? {}) }));
     let evaluation = evaluate(withKeys);
     const requests = evaluation.recipients.flatMap((d, i) => {
       const row = rows[i];
       const record = d.key ? records.get(d.key.fingerprint) : undefined;
-      return row && record && (d.method === 'pgp' || d.method === 'smime') ? [{ seq: row.seq, method: d.method, key: record }] : [];
+      return row && record && isE2eMethod(d.method) ? [{ seq: row.seq, method: d.method, key: record }] : [];
     });
     if (requests.length === 0) return { evaluation, copies: [], failed: [] };
     const build = this.copyLane.then(() => buildCopies(e2e.copies(), id, rewrite, subjectIsSensitive ? NEUTRAL_SUBJECT : undefined, requests));

@@ -35,6 +35,11 @@ export interface RecipientCapabilities {
 
 export type E2eMethod = 'smime' | 'pgp';
 
+/** Pure: is this a method whose recipient gets its own end-to-end copy? */
+export function isE2eMethod(method: string | null | undefined): method is E2eMethod {
+  return method === 'pgp' || method === 'smime';
+}
+
 export interface DecisionInput {
   readonly protection: Protection;
   /** A policy rule blocks or quarantines the message outright. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isE2eMethod, outgoingSize } from '../../src/delivery/engine.js';
+import { outgoingSize } from '../../src/delivery/engine.js';
+import { isE2eMethod } from '../../src/policy/decide.js';
 
 describe('outgoingSize: the SIZE declared for what a job sends', () => {
   it.each<[string, { size: number | null } | undefined, string | null, number]>([

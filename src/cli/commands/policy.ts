@@ -23,11 +23,10 @@ import { addressDomain, domainMatches } from '../../smtp/connector-policy.js';
 import { extractMessage } from '../../inspect/extract.js';
 import { explainVerdict, type VerdictExplanation } from '../../inspect/explain.js';
 import { inspectExtracted, inspectionProfile, subjectSensitive } from '../../inspect/verdict.js';
-import { subjectTag, type KeyRef, type RecipientCapabilities } from '../../policy/decide.js';
-import { findRecipientKeys } from '../../e2e/recipient-keys.js';
+import { subjectTag, type RecipientCapabilities } from '../../policy/decide.js';
+import { findRecipientKeys, keyCapabilities } from '../../e2e/recipient-keys.js';
 import { discoveryDeps } from '../../keys/discovery.js';
 import { lookupKeys } from '../../keys/lookup.js';
-import type { KeyRecord } from '../../keys/types.js';
 import { evaluatePolicy } from '../../policy/evaluate.js';
 import { builtInSettings, resolveSettings, type SettingName } from '../../policy/profile.js';
 import { addressMatches, ruleAppliesTo } from '../../policy/rules.js';
@@ -76,8 +75,7 @@ async function capabilitiesOf(config: Config, recipients: readonly string[]): Pr
       }
       // the keys delivery would use: discovery as configured, then the directory's valid key of each kind
       const keys = await findRecipientKeys(address, { lookup: (a) => lookupKeys(a, lookup), now: Date.now });
-      const ref = (k: KeyRecord | undefined): KeyRef | undefined => (k ? { fingerprint: k.fingerprint, source: k.source } : undefined);
-      capabilities.push({ address, domain, verifiedTls: probed.get(domain), pgpKey: ref(keys.pgp), smimeCertificate: ref(keys.smime) });
+      capabilities.push({ address, domain, verifiedTls: probed.get(domain), ...keyCapabilities(keys) });
     }
   } finally {
     await db.close();
