@@ -38,15 +38,23 @@ export function chooseKey(rows: readonly Pick<KeyRecord, 'fingerprint' | 'source
   return { used: best?.fingerprint, why };
 }
 
+type Choosable = Pick<KeyRecord, 'fingerprint' | 'kind' | 'source' | 'valid' | 'reason' | 'expiresAt' | 'createdAt'>;
+
+/** chooseKey over each kind's rows alone. */
+function choicePerKind(rows: readonly Choosable[], now: number): Record<KeyRecord['kind'], Choice> {
+  const of = (kind: KeyRecord['kind']): Choice =>
+    chooseKey(
+      rows.filter((r) => r.kind === kind),
+      now,
+    );
+  return { pgp: of('pgp'), smime: of('smime') };
+}
+
 /** The key of each kind that would be used for an address: chooseKey over that kind's rows alone. */
-export function usableKeys<R extends Pick<KeyRecord, 'fingerprint' | 'kind' | 'source' | 'valid' | 'reason' | 'expiresAt' | 'createdAt'>>(rows: readonly R[], now: number): { readonly pgp?: R; readonly smime?: R } {
-  const pick = (kind: R['kind']): R | undefined => {
-    const ofKind = rows.filter((r) => r.kind === kind);
-    const used = chooseKey(ofKind, now).used;
-    return ofKind.find((r) => r.fingerprint === used);
-  };
-  const pgp = pick('pgp');
-  const smime = pick('smime');
+export function usableKeys<R extends Choosable>(rows: readonly R[], now: number): { readonly pgp?: R; readonly smime?: R } {
+  const choice = choicePerKind(rows, now);
+  const pgp = rows.find((r) => r.fingerprint === choice.pgp.used && r.kind === 'pgp');
+  const smime = rows.find((r) => r.fingerprint === choice.smime.used && r.kind === 'smime');
   return { ...(pgp ? { pgp } : {}), ...(smime ? { smime } : {}) };
 }
 
@@ -56,20 +64,12 @@ export function usableKeys<R extends Pick<KeyRecord, 'fingerprint' | 'kind' | 's
  * two kinds (keys.prefer). The other kind's chosen key is "valid, but the
  * other kind is preferred".
  */
-export function chooseForDelivery(rows: readonly Pick<KeyRecord, 'fingerprint' | 'kind' | 'source' | 'valid' | 'reason' | 'expiresAt' | 'createdAt'>[], now: number, prefer: KeyRecord['kind']): Choice {
-  const why: Record<string, KeyWhy> = {};
-  const used: Partial<Record<KeyRecord['kind'], string>> = {};
-  for (const kind of ['pgp', 'smime'] as const) {
-    const c = chooseKey(
-      rows.filter((r) => r.kind === kind),
-      now,
-    );
-    Object.assign(why, c.why);
-    if (c.used) used[kind] = c.used;
-  }
+export function chooseForDelivery(rows: readonly Choosable[], now: number, prefer: KeyRecord['kind']): Choice {
+  const choice = choicePerKind(rows, now);
+  const why: Record<string, KeyWhy> = { ...choice.pgp.why, ...choice.smime.why };
   const other = prefer === 'pgp' ? 'smime' : 'pgp';
-  const chosen = used[prefer] ?? used[other];
-  const passedOver = used[prefer] ? used[other] : undefined;
+  const chosen = choice[prefer].used ?? choice[other].used;
+  const passedOver = choice[prefer].used ? choice[other].used : undefined;
   if (passedOver) why[passedOver] = 'other-kind-preferred';
   return { used: chosen, why };
 }

@@ -29,7 +29,7 @@ export async function discoveryDeps(config: Config, db: Database, opts: { now: (
   const dnsOff = !d.dns ? 'keys.discovery.dns: false' : !config.dns.dnssecValidating ? 'dns.dnssecValidating: false, so an answer could not be trusted' : undefined;
   const origin = d.keyserver === null ? undefined : parseKeyserverUrl(d.keyserver);
   let roots: Promise<readonly pkijs.Certificate[]> | undefined;
-  const revocation = await revocationDeps(config, opts.now);
+  const revocation = await revocationDeps(config, opts.now, trustedCas);
   return {
     directory: new SqlKeyDirectory(db),
     cache: new SqlLookupCache(db),

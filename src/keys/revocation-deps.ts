@@ -10,10 +10,11 @@ import { createResolver } from '../delivery/dns.js';
 import { loadTrustedCas } from '../delivery/engine.js';
 import { httpRevocationTransport, type RevocationDeps } from './revocation.js';
 
-export async function revocationDeps(config: Config, now: () => number): Promise<RevocationDeps | undefined> {
+export async function revocationDeps(config: Config, now: () => number, loadedCas?: readonly string[]): Promise<RevocationDeps | undefined> {
   const r = config.keys.revocation;
   if (!r.enabled) return undefined;
-  const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
+  // tls.trustedCaFiles, unless the caller has read them already
+  const trustedCas = loadedCas ?? (await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f))));
   const resolver = createResolver({ servers: config.dns.servers, timeoutMs: r.timeout, tries: 1 });
   return { transport: httpRevocationTransport({ resolver, trustedCas }), now, timeoutMs: r.timeout };
 }
