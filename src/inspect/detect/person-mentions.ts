@@ -111,11 +111,7 @@ export function sentenceEnd(text: string, i: number): boolean {
 
 /** Whether a sentence ends inside `s` (its last characters are followed by what comes after it in the text, so a full stop at its end does not count). */
 function holdsSentenceEnd(s: string): boolean {
-  for (let i = s.indexOf('.'); i >= 0; i = s.indexOf('.', i + 1)) if (sentenceEnd(s, i)) return true;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c === EXCLAMATION || c === QUESTION) && sentenceEnd(s, i)) return true;
-  }
+  for (let i = 0; i < s.length; i++) if (sentenceEnd(s, i)) return true;
   return false;
 }
 
