@@ -7,7 +7,7 @@ import { CPT_STARTS, ICD10_STARTS, NDC_STARTS } from './code-starts.js';
 import { sharedHealthTermSpans } from './health-terms.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { cachedScan } from './scan-cache.js';
-import { isSpaceCode } from './char-codes.js';
+import { CLOSE_BRACKET, CLOSE_PAREN, COLON, FULL_STOP, HYPHEN, isSpaceCode, NEWLINE, OPEN_BRACKET, OPEN_PAREN, PIPE, SEMICOLON, SPACE, TAB } from './char-codes.js';
 import { digitRuns, isLetter, type DigitRuns } from './digit-runs.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, type Span } from './spans.js';
 import type { Detector, Finding } from './types.js';
@@ -64,13 +64,6 @@ export interface CodeMatch {
 
 /** Lists, in order, the codes one search finds, from the text's digit runs. */
 type CodeSearch = (text: string, runs: DigitRuns) => CodeMatch[];
-
-const TAB = 9;
-const NEWLINE = 10;
-const SPACE = 32;
-const DOT = 46;
-const SEMICOLON = 59;
-const PIPE = 124;
 
 function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
@@ -162,7 +155,7 @@ export const diagnosisCodesAtCells: CodeSearch = (text, runs) => {
     const code = end - 3;
     if (end < 0 || code < from) continue;
     const after = text.charCodeAt(end);
-    if (isAsciiAlnum(after) || after === DOT || !cellStartBefore(text, code, from)) continue;
+    if (isAsciiAlnum(after) || after === FULL_STOP || !cellStartBefore(text, code, from)) continue;
     out.push({ index: code, length: 3, end });
     from = end;
   }
@@ -184,10 +177,10 @@ export const dottedDiagnosisCodes: CodeSearch = (text, runs) => {
   const out: CodeMatch[] = [];
   for (let i = 0; i < runs.count; i++) {
     const category = icdCategoryEnd(text, runs, i);
-    if (category < 0 || text.charCodeAt(category) !== DOT) continue;
+    if (category < 0 || text.charCodeAt(category) !== FULL_STOP) continue;
     const code = category - 3;
     const before = text.charCodeAt(code - 1);
-    if (isAsciiAlnum(before) || before === DOT) continue;
+    if (isAsciiAlnum(before) || before === FULL_STOP) continue;
     let end = category + 1;
     while (end < category + 5 && isIcdDetail(text.charCodeAt(end))) end++;
     if (end === category + 1 || isAsciiAlnum(text.charCodeAt(end))) continue;
@@ -195,11 +188,6 @@ export const dottedDiagnosisCodes: CodeSearch = (text, runs) => {
   }
   return out;
 };
-
-const OPEN_PAREN = 40;
-const CLOSE_PAREN = 41;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
 
 /** A code written in brackets right after what it names: "(" or "[" before it, ")" or "]" after it. */
 function bracketed(text: string, index: number, end: number): boolean {
@@ -233,8 +221,6 @@ export const bracketedProcedureCodes: CodeSearch = (text, runs) => {
   }
   return out;
 };
-
-const COLON = 58;
 
 /**
  * A procedure code starting a labelled value ("Item: E0114 crutches",
@@ -299,8 +285,6 @@ export const procedureCodesWithModifier: CodeSearch = (text, runs) => {
   }
   return out;
 };
-
-const HYPHEN = 45;
 
 /** How far before a code the term naming it may end ("type 2 diabetes mellitus without complications (E11.9)"). */
 const TERM_BEFORE_REACH = 40;

@@ -15,6 +15,7 @@ import { personNameDetector, personNamePartsDetector, phoneDetector } from './pe
 import { addressMatches, candidateNames, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
 import { cachedScan } from './scan-cache.js';
 import { firstStartingFrom, lineEndWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
+import { EXCLAMATION, FULL_STOP, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
 
 export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact';
 
@@ -73,17 +74,6 @@ const CONTACT_LINE = /(?:^|\n)[ \t]*(?:(?:tel|phone|ph|main|office|fax|direct|sw
 
 /** Cues before a phone number that make it a patient's, not an office's. */
 const PATIENT_PHONE_CUE = /\b(?:patient(?:['’]s)?|pt\.?|home|cell|mobile|caregiver|guardian|parent|mother|father|daughter|son|wife|husband|emergency\s+contact|reach\s+(?:him|her|them)|call\s+(?:him|her|them)|contact\s+(?:him|her|them)|his|her)\b[^\n]{0,25}$/i;
-
-const TAB = 9;
-const NEWLINE = 10;
-const SPACE = 32;
-const SEMICOLON = 59;
-const PIPE = 124;
-const MIDDLE_DOT = 0xb7;
-
-const FULL_STOP = 46;
-const EXCLAMATION = 33;
-const QUESTION = 63;
 
 /**
  * Pure: text[i] ends a sentence: ".", "!" or "?" after a lower-case letter

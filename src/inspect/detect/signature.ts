@@ -6,7 +6,7 @@
  * named in a title ("Diabetes Educator") — is about the sender and the
  * organisation, not about a patient. Pure and linear.
  */
-import { isSpaceCode } from './char-codes.js';
+import { isSpaceCode, NEWLINE, SPACE, TAB } from './char-codes.js';
 import { cachedScan } from './scan-cache.js';
 
 export interface Zone {
@@ -43,10 +43,6 @@ const SIGN_OFF_FIRST = asciiSet('-tmbakwrsycfvlu');
 const SIGN_OFF_LAST = asciiSet('-snhutyeo');
 /** The first character of each QUOTE_HEADER alternative. */
 const QUOTE_HEADER_FIRST = asciiSet('oaelb-_fvdg');
-
-const SPACE = 32;
-const TAB = 9;
-const NEWLINE = 10;
 
 /** Where the pattern's alternatives start in text[start, end): after the leading [ \t>]*. */
 function afterIndent(text: string, start: number, end: number): number {

@@ -7,7 +7,7 @@
  * Pure; linear in the text (a bounded number of rows per table is
  * rewritten, the rest kept as they are).
  */
-import { isSpaceCode } from './char-codes.js';
+import { isSpaceCode, NEWLINE, QUOTE } from './char-codes.js';
 
 const SEPARATORS = ['\t', ';', '|', ','] as const;
 /** Rows rewritten per table (the rest stay as they are: the first rows are what decide). */
@@ -16,9 +16,6 @@ const MAX_HEADER = 40;
 const MAX_COLUMNS = 60;
 /** A longer line is no header. */
 const MAX_HEADER_LINE = 2000;
-
-const QUOTE = 34;
-const NEWLINE = 10;
 
 /**
  * Split text[start, end) (one line) on `sep`, honouring double quotes
