@@ -12,6 +12,9 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { dataPayload, queueIdOf, RawSmtp, type Reply } from './smtp-client.js';
 
 /** FIN or RST on the connection; or (BDAT only) RSET after whole chunks, abandoning the transaction, then QUIT. */
+/** How long a session waits for one reply before it counts the server as hung. */
+export const REPLY_TIMEOUT_MS = 60_000;
+
 export type DropKind = 'fin' | 'rst' | 'rset';
 export type TransferKind = 'data' | 'bdat';
 
@@ -44,9 +47,13 @@ class Conversation {
   private buffer = '';
   private waiter: (() => void) | undefined;
   private ended = false;
+  /** A reply did not come within REPLY_TIMEOUT_MS. */
+  timedOut = false;
   socket: Socket | TLSSocket;
 
   constructor(readonly raw: Socket) {
+    // each command and each BDAT chunk goes out at once: with Nagle, a write after an unacknowledged one waits for the peer's delayed ACK (about 40 ms per chunk)
+    raw.setNoDelay(true);
     this.socket = raw;
     this.listen(raw);
   }
@@ -72,8 +79,24 @@ class Conversation {
     w?.();
   }
 
-  /** The next complete reply's last line, or undefined if the connection ended first. */
+  /**
+   * The next complete reply's last line, or undefined if the connection ended
+   * first. A server that has not answered within REPLY_TIMEOUT_MS is a hang:
+   * `timedOut` is set and the connection is destroyed.
+   */
   async reply(): Promise<string | undefined> {
+    const timer = setTimeout(() => {
+      this.timedOut = true;
+      this.socket.destroy();
+    }, REPLY_TIMEOUT_MS);
+    try {
+      return await this.nextReply();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async nextReply(): Promise<string | undefined> {
     for (;;) {
       const lines = this.buffer.split('\r\n');
       for (let i = 0; i < lines.length - 1; i++) {
@@ -131,7 +154,7 @@ export async function hostileSession(o: HostileSession): Promise<HostileOutcome>
   const c = new Conversation(raw);
   try {
     const expect = async (step: string, line: string | undefined, code: string): Promise<HostileOutcome | undefined> => {
-      if (line === undefined) return { kind: 'broken', step };
+      if (line === undefined) return { kind: 'broken', step: c.timedOut ? `${step} (no reply in ${REPLY_TIMEOUT_MS} ms)` : step };
       return line.startsWith(code) ? undefined : { kind: 'refused', reply: line };
     };
     let bad = await expect('greeting', await c.reply(), '220');
@@ -162,8 +185,7 @@ export async function hostileSession(o: HostileSession): Promise<HostileOutcome>
       let at = 0;
       do {
         const len = Math.min(size, payload.length - at - 1);
-        c.write(`BDAT ${len}\r\n`);
-        c.write(payload.subarray(at, at + len));
+        c.write(Buffer.concat([Buffer.from(`BDAT ${len}\r\n`), payload.subarray(at, at + len)]));
         bad = await expect('bdat', await c.reply(), '250');
         if (bad) return bad;
         at += len;
@@ -180,9 +202,8 @@ export async function hostileSession(o: HostileSession): Promise<HostileOutcome>
       while (at < payload.length) {
         const len = Math.min(size, payload.length - at);
         const last = at + len >= payload.length;
-        c.write(`BDAT ${len}${last ? ' LAST' : ''}\r\n`);
         const upto = Math.min(at + len, part.length);
-        if (upto > at) c.write(part.subarray(at, upto));
+        c.write(Buffer.concat([Buffer.from(`BDAT ${len}${last ? ' LAST' : ''}\r\n`), part.subarray(at, Math.max(at, upto))]));
         if (part.length < at + len) break;
         // a complete chunk that is not the last one: its reply comes before the next
         bad = await expect('bdat', await c.reply(), '250');
@@ -340,8 +361,7 @@ export async function goodSession(port: number, message: Buffer, rcpt: string, o
       for (let at = 0; at < message.length; at += opts.bdatChunk) {
         const chunk = message.subarray(at, at + opts.bdatChunk);
         const last = at + opts.bdatChunk >= message.length;
-        client.write(`BDAT ${chunk.length}${last ? ' LAST' : ''}\r\n`);
-        await client.writeDrained(chunk);
+        await client.writeDrained(Buffer.concat([Buffer.from(`BDAT ${chunk.length}${last ? ' LAST' : ''}\r\n`), chunk]));
         reply = await client.read();
         if (!last && reply.code !== 250) throw new Error(`bdat: ${reply.text}`);
       }

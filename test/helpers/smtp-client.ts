@@ -51,6 +51,8 @@ export class RawSmtp {
         : netConnect({ host, port, localAddress: options.localAddress }, () => resolve(s));
       s.once('error', reject);
     });
+    // tests send many small writes (commands, BDAT chunks): no Nagle delay waiting for the server's delayed ACK
+    socket.setNoDelay(true);
     if (options.proxyHeader) socket.write(options.proxyHeader);
     const client = new RawSmtp(socket);
     const greeting = await client.read();

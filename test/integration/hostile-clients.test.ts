@@ -35,6 +35,14 @@ const GARBAGE_SESSIONS = 150;
 const CONCURRENCY = 24;
 const SEED = Number(process.env.HOSTILE_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
+/** At most this many BDAT chunks per session, so one session stays a few hundred round trips. */
+const MAX_CHUNKS = 400;
+
+/** A random BDAT chunk size for a message of `length` bytes: 1 byte up to the whole message, but no more than MAX_CHUNKS chunks. */
+function chunkSize(draw: number, length: number): number {
+  return Math.max(1 + Math.floor(draw * length), Math.ceil(length / MAX_CHUNKS));
+}
+
 let setup: TestSetup;
 let gw: RunningGateway;
 let zone: DnsZone;
@@ -114,7 +122,7 @@ describe('hostile clients', () => {
       const message = makeMessage(`hostile-${i}-${SEED}`, 500 + Math.floor(random() * 40_000), random);
       const dropAfter = Math.floor(random() * message.length);
       const transfer = random() < 0.5 ? 'data' : 'bdat';
-      const bdatChunk = 1 + Math.floor(random() * message.length);
+      const bdatChunk = chunkSize(random(), message.length);
       const dropDraw = random();
       // BDAT may also be abandoned with RSET between chunks (the session then QUITs)
       const drop = transfer === 'bdat' && dropDraw < 1 / 3 ? 'rset' : dropDraw < 2 / 3 ? 'fin' : 'rst';
@@ -136,7 +144,7 @@ describe('hostile clients', () => {
       const message = makeMessage(marker, 200 + Math.floor(random() * 60_000), random);
       good.set(marker, message);
       const tls = random() < 0.5;
-      const bdatChunk = random() < 0.5 ? 1 + Math.floor(random() * message.length) : undefined;
+      const bdatChunk = random() < 0.5 ? chunkSize(random(), message.length) : undefined;
       // spread the good ones through the run
       plans.splice(Math.floor(random() * plans.length), 0, { kind: 'good', marker, message, run: () => goodSession(message, `good${i}@sink.test`, { tls, bdatChunk }) });
     }
