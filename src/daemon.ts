@@ -27,6 +27,9 @@ import { loadDkimKeys } from './dkim/keys.js';
 import { DkimService } from './dkim/service.js';
 import { startTlsReporter } from './probe/tlsrpt-reporter.js';
 import { Inspector } from './inspect/worker.js';
+import { Archiver } from './archive/archiver.js';
+import { LocalObjectStore } from './objects/local-store.js';
+import { objectStoreRoot } from './objects/location.js';
 import { Ingress } from './smtp/ingress.js';
 import { FreeSpaceProbe } from './spool/free-space.js';
 import { Spool } from './spool/spool.js';
@@ -119,7 +122,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
   // the secure portal's storage and deposit step (portal.enabled): start-up cleanup first
   const portal: PortalStorage | undefined = config.portal.enabled
-    ? await startPortalStorage({ config: () => config, db, spool, keyring, log, now, hostname, metrics, onQueued: () => engine?.wake() })
+    ? await startPortalStorage({ config: () => config, db, spool, keyring, log, now, hostname, metrics, onQueued: () => wakeAfterQueued() })
     : undefined;
   // set once the listeners are bound: delivery never sends mail to our own listening addresses
   let ownAddresses: () => readonly { host: string; port: number }[] = () => [];
@@ -169,6 +172,25 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
           },
         })
       : undefined;
+  // the archive stage: every message that needs it is archived after inspection and before delivery
+  const archiveObjects = new LocalObjectStore(objectStoreRoot(config.dataDir));
+  await archiveObjects.init();
+  const archiver = new Archiver({
+    db,
+    spool,
+    objects: archiveObjects,
+    keyring,
+    log,
+    now,
+    retentionMs: () => config.archive.retention,
+    onArchived: () => engine?.wake(),
+    metrics,
+  });
+  // mail queued without inspection (portal replies, inspection off) goes to the archive stage, then to delivery
+  const wakeAfterQueued = (): void => {
+    archiver.wake();
+    engine?.wake();
+  };
   const inspector = config.inspection.enabled
     ? new Inspector({
         db,
@@ -178,7 +200,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         policy: () => ({ config: config.policy, e2eDomains: config.inspection.e2eDomains, profile: profileFor(config), custom: config.inspection.customDetectors, maxScanTimeMs: config.inspection.maxScanTime }),
         pool: inspectionPool,
         smallMessageBytes: config.inspection.smallMessageSize,
-        onInspected: () => engine?.wake(),
+        onInspected: () => wakeAfterQueued(),
         portalEnabled: () => portal !== undefined && config.portal.enabled,
         metrics,
         notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },
@@ -197,12 +219,13 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     onQueued: (_id, connector) => {
       metrics.inc('sealgate_messages_accepted_total', { connector });
       if (inspector) inspector.wake();
-      else engine?.wake();
+      else wakeAfterQueued();
     },
   });
   await ingress.start();
   ownAddresses = () => ingress.addresses();
   inspector?.start();
+  archiver.start();
   await engine?.start();
   portal?.sweeper.start();
   const portalWeb = portal ? await startPortalWeb(portal, { config: () => config, db, keyring, log, now, metrics }) : undefined;
@@ -237,6 +260,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       await portalWeb?.server.close();
       await metricsServer?.close();
       inspector?.stop();
+      archiver.stop();
       await inspectionPool?.close();
       await Promise.all([ingressDrained, engine?.stop(config.smtp.shutdownTimeoutMs)]);
       await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);

@@ -83,6 +83,12 @@ export type AuditEventDataMap = {
   'delivery:loop_detected': { queueId: string; domain: string; hosts: string[]; outcome: string };
   /** At start, recipients left in flight by a stopped or crashed daemon were returned to the queue. */
   'delivery:recovered': { recipients: number };
+  /**
+   * An archive row was written (a new entry, a recipient's decision, attempt
+   * evidence or final state): `part` message | recipient, `seq` the
+   * recipient's number, `sha256` the row's canonical hash (src/archive/records.ts).
+   */
+  'archive:record': { queueId: string; part: string; seq?: number; sha256: string };
   /** A recipient's portal copy was stored (its queue state is now final: delivered to the portal); `depositId` names the copy. */
   'portal:deposited': { queueId: string; depositId: string; recipient: string };
   /** The notification mail for a portal recipient was queued as `noticeQueueId`. */
@@ -211,6 +217,7 @@ export const AUDIT_EVENT_FIELDS = {
   'delivery:portal_fallback': { queueId: 'string', recipient: 'string', requirement: 'string' },
   'delivery:loop_detected': { queueId: 'string', domain: 'string', hosts: 'string[]', outcome: 'string' },
   'delivery:recovered': { recipients: 'integer' },
+  'archive:record': { queueId: 'string', part: 'string', seq: 'integer?', sha256: 'string' },
   'portal:deposited': { queueId: 'string', depositId: 'string', recipient: 'string' },
   'portal:notification_queued': { queueId: 'string', depositId: 'string', recipient: 'string', noticeQueueId: 'string' },
   'portal:code_sent': { depositId: 'string', recipient: 'string', remoteIp: 'string', noticeQueueId: 'string' },

@@ -15,6 +15,7 @@ import { DOMAIN_POLICIES } from '../probe/requirement.js';
 import { parseKeyserverUrl } from '../keys/keyserver.js';
 import { policySchema } from '../policy/schema.js';
 import { portalSchema } from '../portal/config-schema.js';
+import { archiveSchema } from '../archive/config-schema.js';
 import { dkimSchema } from '../dkim/config-schema.js';
 import { defaultMaxThreadMemoryMb, POOL_DEFAULTS } from '../inspect/schedule.js';
 
@@ -238,6 +239,7 @@ export const configSchema = z
       .describe('DLP inspection and the per-recipient decision.'),
     policy: policySchema.describe('Protection policy: profiles (global → connector → sender domain → sender) and rules (docs/policy.md).'),
     dkim: dkimSchema,
+    archive: archiveSchema,
     metrics: z
       .strictObject({
         enabled: z.boolean().default(false).describe('Serve Prometheus metrics at http://host:port/metrics.'),

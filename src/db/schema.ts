@@ -274,6 +274,68 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE recipients ADD COLUMN key_source TEXT;       -- where that key came from: admin | wkd | keyserver | dns
   ALTER TABLE recipients ADD COLUMN e2e_copy_size INTEGER; -- bytes of that copy (the SIZE declared when it is sent)
   `,
+  // 17: the archive (archive issue): every accepted message's encrypted copy, its metadata and per-recipient evidence
+  `
+  ALTER TABLE messages ADD COLUMN archived INTEGER NOT NULL DEFAULT 1;  -- 0: still to be archived (delivery and removal wait); 1: archived or not archived by policy
+  CREATE TABLE archive_messages (
+    id              TEXT PRIMARY KEY,         -- the queue id
+    origin          TEXT NOT NULL,            -- smtp | portal-reply
+    message_id      TEXT,                     -- the Message-ID header without <>, NULL when absent
+    received_at     INTEGER NOT NULL,         -- ms since epoch: accepted
+    archived_at     INTEGER NOT NULL,         -- ms since epoch
+    sender          TEXT NOT NULL,            -- envelope sender, '' for the null sender
+    sender_domain   TEXT NOT NULL,            -- lower case, '' for the null sender
+    connector       TEXT NOT NULL,
+    client_ip       TEXT NOT NULL,
+    tls_version     TEXT,                     -- the submitting session's TLS, NULL when cleartext
+    auth_user       TEXT,
+    size            INTEGER NOT NULL,         -- bytes of the archived message
+    content_sha256  TEXT NOT NULL,            -- hex sha256 of the archived message bytes
+    object_key      TEXT NOT NULL,            -- its encrypted copy in the object store
+    wrapped_key     BLOB,                     -- its data key wrapped by the master key; NULL once purged (crypto-shredded)
+    key_id          TEXT,                     -- the master key that wrapped it
+    subject_sealed  BLOB,                     -- the Subject, AES-256-GCM under the entry's data key (iv | tag | ciphertext)
+    verdict         TEXT NOT NULL,            -- JSON: phi, categories with counts and confidence, protection, rules; never values
+    retain_until    INTEGER NOT NULL,         -- ms since epoch: archive.retention after received_at
+    hold            INTEGER NOT NULL DEFAULT 0, -- 1: legal hold (never purged)
+    purged_at       INTEGER,                  -- ms since epoch: key destroyed and ciphertext removed
+    record_seq      INTEGER NOT NULL          -- audit_log seq of the archive:record event for this row's current content
+  );
+  CREATE INDEX archive_messages_received ON archive_messages(received_at);
+  CREATE INDEX archive_messages_sender ON archive_messages(sender, received_at);
+  CREATE INDEX archive_messages_sender_domain ON archive_messages(sender_domain, received_at);
+  CREATE INDEX archive_messages_message_id ON archive_messages(message_id);
+  CREATE INDEX archive_messages_retain ON archive_messages(retain_until);
+  CREATE TABLE archive_recipients (
+    archive_id      TEXT NOT NULL REFERENCES archive_messages(id) ON DELETE CASCADE,
+    seq             INTEGER NOT NULL,
+    address         TEXT NOT NULL,
+    domain          TEXT NOT NULL,
+    bcc             INTEGER NOT NULL DEFAULT 0,
+    method          TEXT,                     -- tls-verified | pgp | smime | portal | tls-opportunistic | block | quarantine; NULL: not decided
+    requirement     TEXT,                     -- the transport requirement
+    decision        TEXT,                     -- JSON: the decision's reasons
+    key_fingerprint TEXT,                     -- end-to-end: the recipient key used
+    key_source      TEXT,
+    state           TEXT NOT NULL,            -- the queue state; final: delivered | bounced | expired | deleted
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at INTEGER,
+    finished_at     INTEGER,
+    evidence        TEXT,                     -- JSON: the last attempt's MX, IP, TLS version, cipher, certificate, verified, MTA-STS, DANE, reply
+    record_seq      INTEGER NOT NULL,
+    PRIMARY KEY (archive_id, seq)
+  );
+  CREATE INDEX archive_recipients_address ON archive_recipients(address, archive_id);
+  CREATE INDEX archive_recipients_domain ON archive_recipients(domain, archive_id);
+  CREATE INDEX archive_recipients_method ON archive_recipients(method, archive_id);
+  CREATE INDEX archive_recipients_state ON archive_recipients(state, archive_id);
+  CREATE TABLE archive_terms (
+    archive_id      TEXT NOT NULL REFERENCES archive_messages(id) ON DELETE CASCADE,
+    term            TEXT NOT NULL,            -- category:<name> for DLP categories; s:<keyed hash> for a subject word (never the word)
+    PRIMARY KEY (term, archive_id)
+  );
+  CREATE INDEX archive_terms_entry ON archive_terms(archive_id);
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

@@ -29,6 +29,8 @@ import { isSealgateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { classifyReply, outcomeAfterAttempt, type RecipientOutcome, type RetryPolicy } from '../queue/retry-policy.js';
 import { removeIfFinished } from '../queue/store.js';
+import { updateArchiveRecipient } from '../archive/entries.js';
+import { attemptEvidence } from '../archive/evidence.js';
 import type { RandomBytes } from '../queue/ids.js';
 import type { Spool } from '../spool/spool.js';
 import type { DsnAction } from './dsn.js';
@@ -343,7 +345,7 @@ export class DeliveryEngine {
 
   private async scheduleNext(): Promise<void> {
     const poll = this.deps.pollMs ?? 10_000;
-    const row = await this.deps.db.get<{ due: number | null }>(`SELECT min(r.next_attempt) AS due FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1 WHERE r.state IN ('queued', 'deferred')`);
+    const row = await this.deps.db.get<{ due: number | null }>(`SELECT min(r.next_attempt) AS due FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1 AND m.archived = 1 WHERE r.state IN ('queued', 'deferred')`);
     const due = row?.due ?? undefined;
     const now = this.deps.now();
     // Something due that this tick did not claim is waiting for a concurrency
@@ -364,7 +366,7 @@ export class DeliveryEngine {
       const select = (state: string, limit: number): Promise<ClaimedRecipient[]> =>
         tx.all<ClaimedRecipient>(
           `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned, r.bcc, r.method, r.e2e_copy, r.e2e_copy_size, r.key_fingerprint, r.key_source
-             FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1
+             FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1 AND m.archived = 1
             WHERE r.state = ? AND r.next_attempt <= ?${portalClause}
             ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?`,
           [state, now, limit],
@@ -814,6 +816,14 @@ export class DeliveryEngine {
             fallbacks.push(r.address);
           }
           const reply = rec.reply.code !== undefined ? `${rec.reply.code}${rec.reply.enhanced ? ` ${rec.reply.enhanced}` : ''}` : undefined;
+          // the archive entry's evidence for this recipient: how this attempt went (nothing when the message is not archived)
+          await updateArchiveRecipient(
+            tx,
+            message.id,
+            r.seq,
+            { state: outcome.state, attempts: r.attempts + 1, last_attempt_at: now, finished_at: final ? now : null, evidence: attemptEvidence(rec, job) },
+            now,
+          );
           await appendAuditEvent(
             tx,
             { type: 'delivery:attempt', data: { queueId: message.id, recipient: r.address, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, cipher: rec.tls?.cipher, certSha256: rec.tls?.certSha256, certVerified: rec.tls ? String(rec.tls.authorized) : undefined, certError: rec.tls?.authError, dane: rec.tls?.dane, mtaSts: rec.stsMode, tlsPolicy: rec.policy, requirement: job.requirement, reply, outcome: outcome.state, ...(job.e2e ? { method: job.e2e.method, keyFingerprint: r.key_fingerprint ?? undefined, keySource: r.key_source ?? undefined } : {}) } },

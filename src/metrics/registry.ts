@@ -12,6 +12,8 @@ export const METRICS = {
   sealgate_tls_sessions_total: { type: 'counter', help: 'Outbound TLS outcomes counted for TLS-RPT, by policy type and result type.' },
   sealgate_posture_downgrades_total: { type: 'counter', help: 'Protected mail held back because a recipient MX fell below the transport security it showed before.' },
   sealgate_inspections_total: { type: 'counter', help: 'Messages inspected, by verdict (phi, sensitive, clean).' },
+  sealgate_archived_total: { type: 'counter', help: 'Messages copied into the archive.' },
+  sealgate_archive_failures_total: { type: 'counter', help: 'Archive attempts that failed (the message is tried again; its delivery waits).' },
   sealgate_inspection_thread_changes_total: { type: 'counter', help: 'Inspection threads started for a burst, replaced after a job (recycle) and stopped (retire), by change.' },
   sealgate_dkim_messages_total: { type: 'counter', help: 'Outgoing messages (one per delivery job) by DKIM result: signed, no-key, no-from-domain, header-too-large, line-too-long, failed (sent unsigned).' },
   sealgate_queue_recipients: { type: 'gauge', help: 'Recipients in the queue, by state.' },

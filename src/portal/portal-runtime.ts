@@ -115,6 +115,7 @@ export async function startPortalStorage(deps: PortalStorageDeps): Promise<Porta
       const p = deps.config().portal;
       return { replyRoute: p.replyRoute, replyMaxBytes: p.replyMaxBytes, organisation: p.branding.organisationName };
     },
+    archiveEnabled: () => deps.config().archive.enabled,
     onQueued: deps.onQueued,
     metrics: deps.metrics,
   });

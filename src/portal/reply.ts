@@ -179,7 +179,9 @@ export interface PortalRepliesDeps {
   readonly hostname: string;
   readonly spoolKeyId: () => string;
   readonly portal: () => { readonly replyRoute?: string | undefined; readonly replyMaxBytes: number; readonly organisation: string };
-  /** A reply was queued: wake delivery. */
+  /** archive.enabled: a reply is archived before it is delivered. */
+  readonly archiveEnabled?: (() => boolean) | undefined;
+  /** A reply was queued: wake the archive stage and delivery. */
   readonly onQueued?: (() => void) | undefined;
   readonly metrics?: Metrics | undefined;
 }
@@ -250,6 +252,7 @@ export class PortalReplies {
           recipients: recipients.map((address) => ({ address })),
           requirement: 'verify',
           inspected: true,
+          archived: !(this.deps.archiveEnabled?.() ?? false),
           method: 'tls-verified',
           route: replyRoute,
         });

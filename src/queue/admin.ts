@@ -10,6 +10,7 @@ import { SealgateError } from '../errors.js';
 import { commitNotice, discardNotice, prepareNotice, type NoticeDeps } from '../delivery/notices.js';
 import { ACTION_APPLIES_TO, stateAfterAction, type QueueAction, type RecipientState } from './states.js';
 import { removeIfFinished } from './store.js';
+import { syncArchiveRecipients } from '../archive/entries.js';
 
 export interface MessageSummary {
   readonly id: string;
@@ -245,6 +246,13 @@ export async function deleteMessage(db: Database, id: string, operator: string, 
     if (rows.some((r) => r.state === 'in-flight')) {
       throw new SealgateError('SG_QUEUE_BUSY', { message: `message ${id} is being delivered right now; hold it or try again in a moment` });
     }
+    const message = await tx.get<{ archived: number }>('SELECT archived FROM messages WHERE id = ?', [id]);
+    if (message?.archived === 0) {
+      // no accepted message may be missing from the archive: it is copied there first (right after inspection)
+      throw new SealgateError('SG_QUEUE_BUSY', { message: `message ${id} is not archived yet; hold it, or try again once inspection and the archive have seen it` });
+    }
+    // its archive entry records the recipients as deleted by an operator
+    await syncArchiveRecipients(tx, id, now, 'deleted');
     await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
     await tx.run('DELETE FROM messages WHERE id = ?', [id]);
     await appendAuditEvent(tx, { type: 'queue:deleted', data: { queueId: id, operator, recipients: rows.length } }, now);

@@ -5,6 +5,7 @@
 import type { Queryable } from '../db/database.js';
 import { addressDomain } from '../smtp/connector-policy.js';
 import { FINAL_STATES } from './states.js';
+import { syncArchiveRecipients } from '../archive/entries.js';
 
 export interface QueuedRecipient {
   readonly address: string;
@@ -39,17 +40,19 @@ export interface QueuedMessage {
   readonly route?: string | undefined;
   /** Delivery method every recipient starts with (set when no inspection will decide it). */
   readonly method?: string | undefined;
+  /** false: the archive stage must copy it before delivery (accepted mail, portal replies); internal notices are not archived. */
+  readonly archived?: boolean | undefined;
 }
 
 export async function insertQueuedMessage(tx: Queryable, m: QueuedMessage): Promise<void> {
   await tx.run(
     `INSERT INTO messages (id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo,
-       tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route, archived)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       m.id, m.createdAt, m.sender, m.size, m.spoolKeyId, m.listener, m.connector, m.clientIp, m.helo,
       m.tlsVersion ?? null, m.authUser ?? null, m.bodyType, m.smtputf8 ? 1 : 0, m.requireTls ? 1 : 0,
-      m.dsnRet ?? null, m.dsnEnvid ?? null, m.bareLineEndings, m.inspected === false ? 0 : 1, m.route ?? null,
+      m.dsnRet ?? null, m.dsnEnvid ?? null, m.bareLineEndings, m.inspected === false ? 0 : 1, m.route ?? null, m.archived === false ? 0 : 1,
     ],
   );
   let seq = 0;
@@ -105,13 +108,21 @@ export function internalMessage(m: {
 
 /**
  * In the caller's transaction: when every recipient of message `id` is
- * final, runs `beforeRemove` and deletes the message's queue rows. Returns
- * whether it did; the spool file is then the caller's to remove after the
- * commit (never before: a rolled-back transaction must find it).
+ * final and the message is archived (or not to be archived), copies the
+ * recipients' final states into its archive entry, runs `beforeRemove` and
+ * deletes the message's queue rows. Returns whether it did; the spool file
+ * is then the caller's to remove after the commit (never before: a
+ * rolled-back transaction must find it). A message still waiting for the
+ * archive stage stays; that stage removes it once archived.
  */
 export async function removeIfFinished(tx: Queryable, id: string, beforeRemove?: (tx: Queryable, id: string) => Promise<void>): Promise<boolean> {
   const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN (${FINAL_STATES.map(() => '?').join(', ')})`, [id, ...FINAL_STATES]);
   if (open?.n !== 0) return false;
+  const message = await tx.get<{ archived: number }>('SELECT archived FROM messages WHERE id = ?', [id]);
+  if (message?.archived === 0) return false;
+  // the audit time of the final records: when the last recipient finished (the rows say it; no clock needed here)
+  const last = await tx.get<{ t: number | null }>('SELECT max(finished_at) AS t FROM recipients WHERE message_id = ?', [id]);
+  await syncArchiveRecipients(tx, id, last?.t ?? 0);
   await beforeRemove?.(tx, id);
   await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
   await tx.run('DELETE FROM messages WHERE id = ?', [id]);

@@ -491,6 +491,8 @@ export class Ingress {
             requirement: envelope.requireTLS ? strongest(config.delivery.defaultRequirement, 'verify') : config.delivery.defaultRequirement,
             // inspection and the decision run before delivery
             inspected: !config.inspection.enabled,
+            // the archive stage copies it before delivery (archive.enabled)
+            archived: !config.archive.enabled,
             dsnRet: envelope.dsn?.ret ?? undefined,
             dsnEnvid: envelope.dsn?.envid ?? undefined,
             recipients: envelope.rcptTo.map((r) => ({ address: r.address, notify: r.dsn?.notify, orcpt: r.dsn?.orcpt })),
