@@ -89,6 +89,14 @@ export type AuditEventDataMap = {
    * recipient's number, `sha256` the row's canonical hash (src/archive/records.ts).
    */
   'archive:record': { queueId: string; part: string; seq?: number; sha256: string };
+  /** Someone searched the archive: through which path (cli | console), the filter names used (never their values) and how many entries matched. */
+  'archive:searched': { operator: string; via: string; filters: string[]; results: number };
+  /** Someone read an entry's metadata and evidence. */
+  'archive:read': { queueId: string; operator: string; via: string };
+  /** Someone opened an entry's content (the original message), with the reason they gave. */
+  'archive:content_opened': { queueId: string; operator: string; via: string; reason: string };
+  /** Someone was refused an entry's content (their role may not open content). */
+  'archive:content_refused': { queueId: string; operator: string; via: string };
   /** A recipient's portal copy was stored (its queue state is now final: delivered to the portal); `depositId` names the copy. */
   'portal:deposited': { queueId: string; depositId: string; recipient: string };
   /** The notification mail for a portal recipient was queued as `noticeQueueId`. */
@@ -218,6 +226,10 @@ export const AUDIT_EVENT_FIELDS = {
   'delivery:loop_detected': { queueId: 'string', domain: 'string', hosts: 'string[]', outcome: 'string' },
   'delivery:recovered': { recipients: 'integer' },
   'archive:record': { queueId: 'string', part: 'string', seq: 'integer?', sha256: 'string' },
+  'archive:searched': { operator: 'string', via: 'string', filters: 'string[]', results: 'integer' },
+  'archive:read': { queueId: 'string', operator: 'string', via: 'string' },
+  'archive:content_opened': { queueId: 'string', operator: 'string', via: 'string', reason: 'string' },
+  'archive:content_refused': { queueId: 'string', operator: 'string', via: 'string' },
   'portal:deposited': { queueId: 'string', depositId: 'string', recipient: 'string' },
   'portal:notification_queued': { queueId: 'string', depositId: 'string', recipient: 'string', noticeQueueId: 'string' },
   'portal:code_sent': { depositId: 'string', recipient: 'string', remoteIp: 'string', noticeQueueId: 'string' },

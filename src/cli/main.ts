@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerArchive } from './commands/archive.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConfig } from './commands/config.js';
 import { registerDkim } from './commands/dkim.js';
@@ -41,6 +42,7 @@ registerPolicy(program);
 registerPortal(program);
 registerKeys(program);
 registerDkim(program);
+registerArchive(program);
 
 try {
   await program.parseAsync(process.argv);
