@@ -336,6 +336,29 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX archive_terms_entry ON archive_terms(archive_id);
   `,
+  // 18: the gateway's own signing key and the archive's signed checkpoints (archive issue: integrity)
+  `
+  CREATE TABLE gateway_keys (
+    purpose           TEXT PRIMARY KEY,       -- e.g. checkpoint-signing
+    algorithm         TEXT NOT NULL,          -- e.g. ed25519
+    public_key        TEXT NOT NULL,          -- PEM (SPKI)
+    fingerprint       TEXT NOT NULL,          -- lower-case hex SHA-256 of the SPKI DER
+    secret_ciphertext BLOB NOT NULL,          -- the private key (PKCS#8 DER), AES-256-GCM under the master key (iv | tag | ciphertext)
+    key_id            TEXT NOT NULL,          -- master key that sealed it
+    created_at        INTEGER NOT NULL        -- ms since epoch
+  );
+  CREATE TABLE archive_checkpoints (
+    seq             INTEGER PRIMARY KEY,      -- 1, 2, 3 … without gaps
+    ts              INTEGER NOT NULL,         -- ms since epoch
+    reason          TEXT NOT NULL,            -- count | interval | start | stop
+    audit_seq       INTEGER NOT NULL,         -- the audit chain head it covers
+    audit_hash      TEXT NOT NULL,            -- that event's hash
+    prev_hash       TEXT NOT NULL,            -- the previous checkpoint's hash, 64 zeros for the first
+    hash            TEXT NOT NULL,            -- hex sha256 of this checkpoint's canonical form
+    key_fingerprint TEXT NOT NULL,            -- the signing key
+    signature       TEXT NOT NULL             -- base64 Ed25519 signature over the canonical form
+  );
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {
