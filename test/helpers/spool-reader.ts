@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { loadKeyring } from '../../src/crypto/keyring.js';
 import { Database } from '../../src/db/database.js';
 import { Spool } from '../../src/spool/spool.js';
+import { readArchiveContent } from '../../src/archive/content.js';
+import { LocalObjectStore } from '../../src/objects/local-store.js';
+import { objectStoreRoot } from '../../src/objects/location.js';
 
 export async function readSpooled(dataDir: string, masterKeyFile: string, id: string): Promise<Buffer> {
   const keyring = await loadKeyring({ masterKeyFile, create: false });
@@ -28,4 +31,15 @@ export function stripTraceHeaders(spooled: Buffer, addedMessageId = false): Buff
   if (received) text = text.slice(received[0].length);
   if (addedMessageId) text = text.replace(/^Message-ID: <[0-9A-Z]{20}@[^>]+>\r\n/m, '');
   return Buffer.from(text, 'latin1');
+}
+
+/** The archived bytes of entry `id`, read through the gateway's own archive code (undefined when there is no entry). */
+export async function readArchived(dataDir: string, masterKeyFile: string, id: string): Promise<Buffer | undefined> {
+  const keyring = await loadKeyring({ masterKeyFile, create: false });
+  const row = await withDb(dataDir, (db) => db.get<{ object_key: string; wrapped_key: Buffer; key_id: string }>('SELECT object_key, wrapped_key, key_id FROM archive_messages WHERE id = ?', [id]));
+  if (!row) return undefined;
+  const objects = new LocalObjectStore(objectStoreRoot(dataDir));
+  const chunks: Buffer[] = [];
+  for await (const c of readArchiveContent(objects, keyring, { id, objectKey: row.object_key, wrappedKey: Buffer.from(row.wrapped_key), keyId: row.key_id })) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }
