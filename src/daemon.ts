@@ -185,6 +185,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     retentionMs: () => config.archive.retention,
     onArchived: () => engine?.wake(),
     metrics,
+    journal: { to: () => config.archive.journalTo, hostname, random: randomBytes, spoolKeyId: () => keyring.current.id },
   });
   // mail queued without inspection (portal replies, inspection off) goes to the archive stage, then to delivery
   const wakeAfterQueued = (): void => {

@@ -16,7 +16,12 @@ import type { Keyring } from '../crypto/keyring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ObjectStore } from '../objects/object-store.js';
-import { removeIfFinished } from '../queue/store.js';
+import { Transform } from 'node:stream';
+import { appendAuditEvent } from '../audit/log.js';
+import { generateQueueId, type RandomBytes } from '../queue/ids.js';
+import { insertQueuedMessage, internalMessage, removeIfFinished } from '../queue/store.js';
+import type { PendingSpoolFile } from '../spool/spool.js';
+import { journalReport } from './journal.js';
 import { addressDomain } from '../smtp/connector-policy.js';
 import type { Spool } from '../spool/spool.js';
 import { writeArchiveContent, type WrittenContent } from './content.js';
@@ -36,6 +41,13 @@ export interface ArchiverDeps {
   /** Called after messages were archived (wakes the delivery engine). */
   readonly onArchived?: () => void;
   readonly metrics?: Metrics | undefined;
+  /** archive.journalTo (re-read for every message) and what a journal report is queued with. */
+  readonly journal?: {
+    readonly to: () => string | null;
+    readonly hostname: string;
+    readonly random: RandomBytes;
+    readonly spoolKeyId: () => string;
+  };
 }
 
 /** Messages archived at once. */
@@ -46,6 +58,8 @@ const RETRY_AFTER_MS = 10_000;
 interface MessageRow {
   id: string;
   created_at: number;
+  body_type: string;
+  smtputf8: number;
   sender: string;
   connector: string;
   client_ip: string;
@@ -120,25 +134,84 @@ export class Archiver {
 
   /** Archives message `id` (idempotent: nothing when it is gone or already archived). */
   async archive(id: string): Promise<void> {
-    const msg = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, connector, client_ip, tls_version, auth_user, verdict FROM messages WHERE id = ? AND archived = 0', [id]);
+    const msg = await this.deps.db.get<MessageRow>('SELECT id, created_at, body_type, smtputf8, sender, connector, client_ip, tls_version, auth_user, verdict FROM messages WHERE id = ? AND archived = 0', [id]);
     if (!msg) return;
     const content = await writeArchiveContent(this.deps.objects, this.deps.keyring, id, msg.created_at, this.deps.spool.read(id));
     const verdict = archiveVerdict(msg.verdict);
+    const journal = await this.prepareJournal(msg, content);
     let finished = false;
-    await this.deps.db.transaction(async (tx) => {
-      const current = await tx.get<{ archived: number }>('SELECT archived FROM messages WHERE id = ?', [id]);
-      if (!current || current.archived === 1) return; // deleted or archived meanwhile
-      const now = this.deps.now();
-      const recipients = await queueRecipientsForArchive(tx, id);
-      await insertArchiveEntry(tx, entryColumns(msg, content, verdict, now, this.deps.retentionMs()), recipients, entryTerms(this.deps.keyring, content, verdict), now);
-      await tx.run('UPDATE messages SET archived = 1 WHERE id = ?', [id]);
-      // recipients already final (blocked by policy) leave the queue now
-      finished = await removeIfFinished(tx, id);
-    });
+    let written = false;
+    try {
+      await this.deps.db.transaction(async (tx) => {
+        const current = await tx.get<{ archived: number }>('SELECT archived FROM messages WHERE id = ?', [id]);
+        if (!current || current.archived === 1) return; // deleted or archived meanwhile
+        const now = this.deps.now();
+        const recipients = await queueRecipientsForArchive(tx, id);
+        await insertArchiveEntry(tx, entryColumns(msg, content, verdict, now, this.deps.retentionMs()), recipients, entryTerms(this.deps.keyring, content, verdict), now);
+        await tx.run('UPDATE messages SET archived = 1 WHERE id = ?', [id]);
+        if (journal) {
+          await insertQueuedMessage(tx, {
+            ...internalMessage({ id: journal.id, createdAt: now, size: journal.size, spoolKeyId: journal.spoolKeyId, helo: journal.hostname, requirement: 'verify', recipients: [journal.to], bodyType: msg.body_type, smtputf8: msg.smtputf8 === 1 }),
+          });
+          await appendAuditEvent(tx, { type: 'archive:journaled', data: { queueId: id, journalQueueId: journal.id } }, now);
+        }
+        // recipients already final (blocked by policy) leave the queue now
+        finished = await removeIfFinished(tx, id);
+        written = true;
+      });
+    } finally {
+      if (!written) await journal?.file.discard();
+    }
     if (finished) await this.deps.spool.remove(id);
+    if (!written) return;
     this.deps.metrics?.inc('sealgate_archived_total', {});
-    this.deps.log.debug({ event: 'MESSAGE_ARCHIVED', queueId: id, bytes: content.size }, 'message archived');
+    this.deps.log.debug({ event: 'MESSAGE_ARCHIVED', queueId: id, bytes: content.size, journalQueueId: journal?.id }, 'message archived');
   }
+
+  /** With archive.journalTo: the journal report of the message, spooled (its queue rows go in the archive transaction). */
+  private async prepareJournal(msg: MessageRow, content: WrittenContent): Promise<PreparedJournal | undefined> {
+    const j = this.deps.journal;
+    const to = j?.to();
+    if (!j || !to) return undefined;
+    const now = this.deps.now();
+    const id = generateQueueId(now, j.random);
+    const recipients = await this.deps.db.all<{ address: string }>('SELECT address FROM recipients WHERE message_id = ? ORDER BY seq', [msg.id]);
+    const report = journalReport(
+      {
+        queueId: msg.id,
+        messageId: content.messageId,
+        sender: msg.sender,
+        recipients: recipients.map((r) => r.address),
+        receivedAt: msg.created_at,
+        connector: msg.connector,
+        to,
+        hostname: j.hostname,
+        reportId: id,
+        now,
+        binary: msg.body_type === 'BINARYMIME',
+      },
+      this.deps.spool.read(msg.id),
+    );
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const file = await this.deps.spool.write(id, report, [counter]);
+    await file.commit();
+    return { id, file, size, to, hostname: j.hostname, spoolKeyId: j.spoolKeyId() };
+  }
+}
+
+interface PreparedJournal {
+  readonly id: string;
+  readonly file: PendingSpoolFile;
+  readonly size: number;
+  readonly to: string;
+  readonly hostname: string;
+  readonly spoolKeyId: string;
 }
 
 function entryColumns(msg: MessageRow, content: WrittenContent, verdict: StoredVerdict, now: number, retentionMs: number) {

@@ -89,6 +89,8 @@ export type AuditEventDataMap = {
    * recipient's number, `sha256` the row's canonical hash (src/archive/records.ts).
    */
   'archive:record': { queueId: string; part: string; seq?: number; sha256: string };
+  /** A journal report of the archived message was queued for archive.journalTo as `journalQueueId`. */
+  'archive:journaled': { queueId: string; journalQueueId: string };
   /** Someone searched the archive: through which path (cli | console), the filter names used (never their values) and how many entries matched. */
   'archive:searched': { operator: string; via: string; filters: string[]; results: number };
   /** Someone read an entry's metadata and evidence. */
@@ -226,6 +228,7 @@ export const AUDIT_EVENT_FIELDS = {
   'delivery:loop_detected': { queueId: 'string', domain: 'string', hosts: 'string[]', outcome: 'string' },
   'delivery:recovered': { recipients: 'integer' },
   'archive:record': { queueId: 'string', part: 'string', seq: 'integer?', sha256: 'string' },
+  'archive:journaled': { queueId: 'string', journalQueueId: 'string' },
   'archive:searched': { operator: 'string', via: 'string', filters: 'string[]', results: 'integer' },
   'archive:read': { queueId: 'string', operator: 'string', via: 'string' },
   'archive:content_opened': { queueId: 'string', operator: 'string', via: 'string', reason: 'string' },
