@@ -18,6 +18,8 @@
  * portal   deposits and page views per second (bench/portal.ts).
  * e2e      OpenPGP and S/MIME encryption MB/s for 1 MB and 25 MB messages
  *          next to gpg and openssl cms on the same data (bench/e2e.ts).
+ * archive  archive write cost per message, and search latency over
+ *          1,000,000 entries (bench/archive.ts).
  *
  *   npm run bench                   # every part
  *   npm run bench -- ingress        # one part
@@ -34,6 +36,7 @@ import { setupGateway, startGateway, type RunningGateway, type TestSetup } from 
 import { haveTool } from '../test/helpers/peers.js';
 import { freePort, postfixVersion, startPostfix, type PostfixInstance } from '../test/helpers/postfix.js';
 import { withDb } from '../test/helpers/spool-reader.js';
+import { archiveBench } from './archive.js';
 import { e2eBench } from './e2e.js';
 import { portalBench } from './portal.js';
 
@@ -195,6 +198,8 @@ async function relay(): Promise<string[]> {
       log: { level: 'info', pretty: false },
       dns: { servers: [zone.server] },
       delivery: { port: sinkPort, defaultRequirement: 'may', concurrency: 20, perDomainConcurrency: 10 },
+      // BENCH_ARCHIVE=off: the same run without the archive stage, to see what archiving costs end to end
+      archive: { enabled: process.env.BENCH_ARCHIVE !== 'off' },
     },
   });
   const results: { size: Size; sealgate: number; postfix: number }[] = [];
@@ -237,7 +242,7 @@ async function relay(): Promise<string[]> {
 
 async function main(): Promise<void> {
   const parts = process.argv.slice(2);
-  const all = ['ingress', 'relay', 'portal', 'e2e'];
+  const all = ['ingress', 'relay', 'portal', 'e2e', 'archive'];
   const wanted = parts.length > 0 ? parts : all;
   for (const p of wanted) if (!all.includes(p)) throw new Error(`unknown part "${p}" (${all.join(', ')})`);
   // portal and e2e run in this process (and gpg, openssl): no Postfix, no root
@@ -250,11 +255,11 @@ async function main(): Promise<void> {
   }
   const cpu = cpus();
   console.log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? '?'}, Node ${process.version}, Postfix ${needsPostfix ? await postfixVersion() : '(not used)'}`);
-  console.log(`reproduce: npm run bench -- ${wanted.join(' ')}   (BENCH_2K=${SIZES[0]?.count} BENCH_100K=${SIZES[1]?.count} BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS)`);
+  console.log(`reproduce: npm run bench -- ${wanted.join(' ')}   (BENCH_2K=${SIZES[0]?.count} BENCH_100K=${SIZES[1]?.count} BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS, BENCH_ARCHIVE_MESSAGES)`);
   const started = process.hrtime.bigint();
   for (const p of wanted) {
     console.log('');
-    console.log((p === 'ingress' ? await ingress() : p === 'relay' ? await relay() : p === 'portal' ? await portalBench() : await e2eBench()).join('\n'));
+    console.log((p === 'ingress' ? await ingress() : p === 'relay' ? await relay() : p === 'portal' ? await portalBench() : p === 'archive' ? await archiveBench() : await e2eBench()).join('\n'));
   }
   console.log('');
   console.log(`(bench took ${seconds(started).toFixed(0)} s; orientation figures from one run on this machine, not targets)`);
