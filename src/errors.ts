@@ -193,6 +193,9 @@ export const ERROR_CODES = {
   SG_KEY_FILE_INVALID: { message: 'no readable key or certificate in the file', temporary: false },
   SG_RECIPIENT_KEY_NOT_FOUND: { message: 'no such key in the key directory', temporary: false },
 
+  // end-to-end copies: the transform failed (up front or part-way through the stream); the recipient is decided again without keys
+  SG_E2E_FAILED: { message: 'end-to-end encryption of a copy failed', temporary: false },
+
   // organisation keys
   SG_ORG_KEY_NOT_FOUND: { message: 'no organisation key of this kind', temporary: false },
   SG_ORG_KEY_CORRUPT: { message: 'stored organisation key does not decrypt', temporary: false },

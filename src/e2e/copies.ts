@@ -14,14 +14,21 @@
  * S/MIME-encrypted is passed through untouched: no copy, recorded as such.
  *
  * What fails for one recipient (a key the library refuses, a message over
- * the size limit) is reported per recipient, never thrown: the caller then
- * decides that recipient again without the key. Nothing about the content
- * or the key material is in the failure text.
+ * the size limit, the transform failing part-way through the stream) is
+ * reported per recipient, never thrown: the caller then decides that
+ * recipient again without the key. Only a storage failure (SG_STORAGE_FULL,
+ * SG_STORAGE_FAILED: the disk, not the copy) is thrown, for the caller to
+ * retry the whole inspection; the transform's own errors are renamed
+ * SG_E2E_FAILED before the spool sees them, so a library error can never
+ * pass for one (src/spool/write-error.ts). Nothing about the content or the
+ * key material is in the failure text.
  */
 import { Transform, type Readable } from 'node:stream';
 import { rewriteMessage, type MessageRewrite } from '../delivery/header-rewrite.js';
 import { readBounded } from '../stream/read-bounded.js';
-import { isSealgateError } from '../errors.js';
+import { isSealgateError, SealgateError } from '../errors.js';
+import { mapStreamError } from '../stream/map-error.js';
+import { errnoCode } from '../spool/write-error.js';
 import type { PendingSpoolFile, Spool } from '../spool/spool.js';
 import { streamSmime } from '../smime/envelope.js';
 import type { SmimeSigner } from '../smime/sign.js';
@@ -67,7 +74,18 @@ export function headerAndBodyStart(message: Buffer): { header: Buffer; bodyStart
 /** A failure's text: the error code, never a message that could quote content or key material. */
 function failureWhy(err: unknown): string {
   if (isSealgateError(err)) return err.code;
-  return 'encryption failed';
+  return 'SG_E2E_FAILED';
+}
+
+/**
+ * An error raised while a copy's stream is read (openpgp failing when it
+ * signs at the end, any throw in the transform or the header rewrite) is
+ * the copy's: SG_E2E_FAILED, the library's error kept as the cause (its text
+ * stays out of the audit trail). A SealgateError keeps its code, an errno
+ * error stays a system error.
+ */
+function copyStreamError(method: CopyRequest['method']): (err: unknown) => unknown {
+  return (err) => (isSealgateError(err) || errnoCode(err) !== undefined ? err : new SealgateError('SG_E2E_FAILED', { cause: err, detail: { method, step: 'stream' } }));
 }
 
 /**
@@ -111,7 +129,7 @@ export async function buildCopies(deps: CopyDeps, messageId: string, rewrite: Me
           done(null, chunk);
         },
       });
-      const file = await deps.spool.writeCopy(messageId, name, rewriteMessage(stream, outer), [counter]);
+      const file = await deps.spool.writeCopy(messageId, name, mapStreamError(rewriteMessage(stream, outer), copyStreamError(r.method)), [counter]);
       // a failed commit removes the file itself
       await file.commit();
       out.push({ seq: r.seq, kind: 'copy', name, file, size, signed, detail });

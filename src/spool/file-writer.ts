@@ -15,10 +15,35 @@
  * A plain fs.WriteStream on a caller's descriptor breaks this rule: its
  * `_destroy` closes the descriptor even with `autoClose: false`, so a caller
  * that closes it too closes it twice.
+ *
+ * Every error of the writer's own file-system calls (open, write, fsync,
+ * close) is marked (`isWriterFailure`), so the spool can tell a failing disk
+ * from a failing source or stage without guessing from the error's text
+ * (write-error.ts).
  */
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { Writable, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+
+/** Errors raised by a writer's own file-system calls. */
+const writerFailures = new WeakSet<object>();
+
+function markWriterFailure(err: unknown): void {
+  if (typeof err === 'object' && err !== null) writerFailures.add(err);
+}
+
+/** Whether `err` came from a spool file writer's own file-system call (open, write, fsync, close), not from its source or a stage. */
+export function isWriterFailure(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && writerFailures.has(err);
+}
+
+/** `op`, its rejection marked as the writer's own. */
+function own<T>(op: Promise<T>): Promise<T> {
+  return op.catch((err: unknown) => {
+    markWriterFailure(err);
+    throw err;
+  });
+}
 
 export class SpoolFileWriter extends Writable {
   /** Encrypted bytes written to the file. */
@@ -37,10 +62,11 @@ export class SpoolFileWriter extends Writable {
 
   /** Creates the file (it must not exist), mode 0600. */
   static async create(path: string): Promise<SpoolFileWriter> {
-    return new SpoolFileWriter(await open(path, 'wx', 0o600));
+    return new SpoolFileWriter(await own(open(path, 'wx', 0o600)));
   }
 
-  private track<T>(op: Promise<T>): Promise<T> {
+  private track<T>(operation: Promise<T>): Promise<T> {
+    const op = own(operation);
     this.inFlight = op.then(
       () => undefined,
       () => undefined,
@@ -85,7 +111,7 @@ export class SpoolFileWriter extends Writable {
     // FileHandle.close() also waits for its own pending operations; waiting
     // here as well keeps the rule visible and independent of that detail
     void this.inFlight
-      .then(() => this.handle.close())
+      .then(() => own(this.handle.close()))
       .then(
         () => {
           this.resolveClosed(undefined);

@@ -21,7 +21,8 @@ import type { Readable, Transform } from 'node:stream';
 import { SealgateError } from '../errors.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { createDecryptStream, createEncryptStream } from './crypt-stream.js';
-import { writeNewFile } from './file-writer.js';
+import { isWriterFailure, writeNewFile } from './file-writer.js';
+import { storageError, writeError } from './write-error.js';
 import { fsyncDir } from '../fs/fsync-dir.js';
 
 export interface PendingSpoolFile {
@@ -43,13 +44,6 @@ const COPY_NAME = /^[a-z0-9-]{1,32}$/;
 /** The encryption context of a copy: its message and its name, so copies cannot be swapped. */
 function copyContext(id: string, name: string): string {
   return `${id}/${name}`;
-}
-
-function storageError(err: unknown): SealgateError {
-  if (err instanceof SealgateError) return err;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new SealgateError('SG_STORAGE_FULL', { cause: err, detail: { errno: code } });
-  return new SealgateError('SG_STORAGE_FAILED', { cause: err, detail: { errno: code ?? 'unknown' } });
 }
 
 export class Spool {
@@ -99,6 +93,10 @@ export class Spool {
   /**
    * Encrypts `source` (after passing it through `stages`) into a temporary
    * spool file. Never buffers the message; backpressure flows to the socket.
+   * Rejects with SG_STORAGE_FULL / SG_STORAGE_FAILED when the file system
+   * fails; an error of `source` or a stage is rethrown as it is (a
+   * SealgateError keeps its code), so the caller can tell its data's failure
+   * from the disk's (write-error.ts).
    */
   async write(id: string, source: Readable, stages: readonly Transform[] = []): Promise<PendingSpoolFile> {
     return this.writeAt(join(this.tmpDir, id), this.pathFor(id), id, source, stages);
@@ -112,7 +110,8 @@ export class Spool {
     try {
       bytes = await writeNewFile(tmpPath, source, [...stages, createEncryptStream(this.keyring, context)]);
     } catch (err) {
-      throw storageError(err);
+      // the disk's failures are storage errors; the source's and the stages' keep their own identity (write-error.ts)
+      throw writeError(err, isWriterFailure(err));
     }
     const discard = async (): Promise<void> => {
       await unlink(committed ? finalPath : tmpPath).catch(() => undefined);

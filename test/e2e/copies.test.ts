@@ -1,20 +1,25 @@
 /**
  * buildCopies on a real spool with real keys: a copy per request, committed
  * and readable; a key the transform refuses fails that recipient alone (an
- * error code, no content); a message over the limit fails every request;
- * already-encrypted mail is passed through without a copy.
+ * error code, no content), and so does a transform that fails part-way
+ * through the stream (SG_E2E_FAILED), while a real file-system failure is
+ * still thrown for the inspection to be retried; a message over the limit
+ * fails every request; already-encrypted mail is passed through without a
+ * copy.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
 import { buildCopies, headerAndBodyStart, type CopyDeps } from '../../src/e2e/copies.js';
+import { isSealgateError } from '../../src/errors.js';
 import { Spool } from '../../src/spool/spool.js';
 import { haveTool } from '../helpers/peers.js';
 import { makeCertFixtures, makePgpFixtures, type CertFixtures, type PgpFixtures } from '../keys/fixtures.js';
+import { damagedOrgPgpKey } from './damaged-key.js';
 import { gpgDecrypt } from './gpg.js';
 
 const live = haveTool('gpg') && haveTool('openssl') ? describe : describe.skip;
@@ -94,6 +99,43 @@ live('buildCopies', () => {
     expect(inner.stdout.toString('latin1')).toContain('Subject: results');
     expect(inner.stdout.toString('latin1')).toContain('Diagnosed with diabetes.');
     expect((await readAll(spool.readCopy(ID, 'r1'))).toString('latin1')).toContain('Content-Type: application/pkcs7-mime; smime-type=enveloped-data');
+  });
+
+  it('a transform that fails part-way (the signing key fails at the end of the stream) fails that copy alone: no retry, no file, the other copy intact', async () => {
+    const id = '01M92ABCDEFGHJKMNPQU';
+    // large enough that the copy streams in many chunks before openpgp signs
+    await store(id, MESSAGE + 'line of the report\r\n'.repeat(20_000));
+    const { secret: signingKey } = await damagedOrgPgpKey();
+    const out = await buildCopies({ ...deps, pgpSigningKey: async () => signingKey }, id, undefined, 'Secure message', [
+      { seq: 0, method: 'pgp', key: { fingerprint: pgp.fpr.good, source: 'admin', material: pgp.armored('good') } },
+      { seq: 1, method: 'smime', key: { fingerprint: 'f'.repeat(64), source: 'admin', material: certs.pem('rsa') } },
+    ]);
+    expect(out.map((o) => [o.seq, o.kind])).toEqual([
+      [0, 'failed'],
+      [1, 'copy'],
+    ]);
+    const failed = out[0];
+    // an error code, never the library's text
+    expect(failed?.kind === 'failed' ? failed.why : '').toBe('SG_E2E_FAILED');
+    expect(await readdir(spool.copyDirFor(id))).toEqual(['r1']);
+    expect(await readdir(spool.tmpDir)).toEqual([]);
+    expect((await readAll(spool.readCopy(id, 'r1'))).toString('latin1')).toContain('Content-Type: application/pkcs7-mime; smime-type=enveloped-data');
+  });
+
+  it('a real file-system failure is still a storage failure: the inspection is retried, the copies made so far removed', async () => {
+    const id = '01M92ABCDEFGHJKMNPQV';
+    await store(id, MESSAGE);
+    // r1's place is taken by a directory that is not empty: the rename into place fails (EISDIR / ENOTEMPTY)
+    await mkdir(join(spool.copyDirFor(id), 'r1', 'x'), { recursive: true });
+    await writeFile(join(spool.copyDirFor(id), 'r1', 'x', 'y'), 'in the way');
+    const err = await buildCopies(deps, id, undefined, undefined, [
+      { seq: 0, method: 'pgp', key: { fingerprint: pgp.fpr.good, source: 'admin', material: pgp.armored('good') } },
+      { seq: 1, method: 'smime', key: { fingerprint: 'f'.repeat(64), source: 'admin', material: certs.pem('rsa') } },
+    ]).catch((e: unknown) => e);
+    expect(isSealgateError(err, 'SG_STORAGE_FAILED')).toBe(true);
+    // r0 was committed, then discarded when r1 failed
+    expect((await readdir(spool.copyDirFor(id))).sort()).toEqual(['r1']);
+    expect(await readdir(spool.tmpDir)).toEqual([]);
   });
 
   it('a message over the limit fails every request; nothing is written', async () => {

@@ -2,16 +2,20 @@
  * The spool's write discipline on a real file system: write → commit puts
  * one encrypted file in place and reads back; a failing stage or a discard
  * leaves nothing; start-up cleanup removes temporary files and files whose
- * id has no queue row.
+ * id has no queue row. What a failed write reports: the file system's
+ * failures (a real full tmpfs, a missing directory) are SG_STORAGE_*, a
+ * source's or a stage's own error comes back as it is.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
-import { isSealgateError } from '../../src/errors.js';
+import { isSealgateError, SealgateError } from '../../src/errors.js';
 import { Spool } from '../../src/spool/spool.js';
 import { openFds } from '../helpers/fds.js';
 
@@ -146,6 +150,65 @@ describe('Spool', () => {
     reader.destroy();
     await new Promise((r) => setTimeout(r, 200));
     expect(await openFds()).toBe(before);
+  });
+});
+
+/** A source that sends `before` bytes, then fails with `err` (as a transform does that fails part-way). */
+function failingSource(before: number, err: unknown): Readable {
+  return Readable.from(
+    (async function* () {
+      for (let sent = 0; sent < before; sent += 4096) yield Buffer.alloc(4096, 0x61);
+      throw err;
+    })(),
+    { objectMode: false },
+  );
+}
+
+describe('what a failed write reports', () => {
+  it.each<[string, () => unknown]>([
+    ['a library error (openpgp raised a DOMException)', () => new DOMException('Invalid keyData', 'DataError')],
+    ['a TypeError', () => new TypeError('x is undefined')],
+    ['a SealgateError', () => new SealgateError('SG_CLIENT_GONE')],
+  ])('a source failing part-way with %s: the same error, no file left', async (_name, make) => {
+    const err = make();
+    const got = await spool.writeCopy('01ABCDEFGHJKMNPQRS20', 'r1', failingSource(256 * 1024, err)).catch((e: unknown) => e);
+    expect(got).toBe(err);
+    expect(await readdir(spool.tmpDir)).toEqual([]);
+  });
+
+  it('a stage that throws its own error: the same error', async () => {
+    const err = new SealgateError('SG_MESSAGE_TOO_BIG');
+    const stage = new Transform({
+      transform(_chunk, _enc, done) {
+        done(err);
+      },
+    });
+    expect(await spool.write('01ABCDEFGHJKMNPQRS21', Readable.from([Buffer.from('x')]), [stage]).catch((e: unknown) => e)).toBe(err);
+  });
+
+  it('a spool file that cannot be created (its directory is gone) is SG_STORAGE_FAILED with the errno', async () => {
+    await rm(spool.tmpDir, { recursive: true });
+    const got = await spool.writeCopy('01ABCDEFGHJKMNPQRS22', 'r1', Readable.from([Buffer.from('x')])).catch((e: unknown) => e);
+    expect(isSealgateError(got, 'SG_STORAGE_FAILED') && got.detail).toEqual({ errno: 'ENOENT' });
+  });
+
+  it('a file system that fills up in the middle of a write is SG_STORAGE_FULL, the partial file removed', async (ctx) => {
+    const small = join(dir, 'small');
+    await mkdir(small);
+    try {
+      await promisify(execFile)('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', small]);
+    } catch (err) {
+      ctx.skip(`cannot mount a tmpfs: ${(err as Error).message.split('\n')[0] ?? ''}`);
+    }
+    try {
+      const onSmall = new Spool(join(small, 'spool'), new Keyring(masterKeyFromBytes(randomBytes(32))));
+      await onSmall.init();
+      const got = await onSmall.writeCopy('01ABCDEFGHJKMNPQRS23', 'r1', failingSource(4 * 1024 * 1024, new Error('never reached'))).catch((e: unknown) => e);
+      expect(isSealgateError(got, 'SG_STORAGE_FULL') && got.detail).toEqual({ errno: 'ENOSPC' });
+      expect(await readdir(onSmall.tmpDir)).toEqual([]);
+    } finally {
+      await promisify(execFile)('umount', [small]);
+    }
   });
 });
 
