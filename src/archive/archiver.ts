@@ -1,22 +1,26 @@
 /**
  * The archive stage: after inspection and the decision (or at once, for
- * mail that is not inspected: portal replies, inspection off), each
- * accepted message is copied from the spool into the archive, encrypted
- * under a data key of its own, and its entry (metadata, DLP verdict summary,
- * each recipient's decision) is written with its records in the audit
- * chain, in one transaction that also marks the message archived. Delivery
- * claims only archived messages, and a message leaves the queue only once
- * archived, so no accepted message can be missing from the archive: a crash
- * at any point leaves it `archived = 0` with its spool file, and this stage
- * (which looks for such messages at start and every few seconds) archives
- * it again. A copy stored before a crash is replaced (same object key).
+ * mail that is not inspected: portal replies, inspection off), accepted
+ * messages are copied from the spool into the archive in batches: each
+ * encrypted under a data key of its own, the small ones of a batch in one
+ * pack object (one durable write for all of them, see content.ts), and
+ * their entries (metadata, DLP verdict summary, each recipient's decision)
+ * written with their records in the audit chain in one transaction that
+ * also marks the messages archived. Delivery claims only archived messages,
+ * and a message leaves the queue only once archived, so no accepted message
+ * can be missing from the archive: a crash at any point leaves it
+ * `archived = 0` with its spool file, and this stage (which looks for such
+ * messages at start and every few seconds) archives it again, into a new
+ * object (a pack stored before the crash is then referenced by nothing).
  */
 import type { Database } from '../db/database.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ObjectStore } from '../objects/object-store.js';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
+import { mapLimit } from '../e2e/map-limit.js';
+import { readBounded } from '../stream/read-bounded.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { insertQueuedMessage, internalMessage, removeIfFinished } from '../queue/store.js';
@@ -24,8 +28,9 @@ import type { PendingSpoolFile } from '../spool/spool.js';
 import { journalReport } from './journal.js';
 import { addressDomain } from '../smtp/connector-policy.js';
 import type { Spool } from '../spool/spool.js';
-import { writeArchiveContent, type WrittenContent } from './content.js';
-import { insertArchiveEntry, queueRecipientsForArchive } from './entries.js';
+import { archiveObjectKey, archivePackKey, writeArchiveObject, type ContentSource, type WrittenContent } from './content.js';
+import { insertArchiveEntries, queueRecipientsForArchiveOf } from './entries.js';
+import { FINAL_STATES } from '../queue/states.js';
 import { archiveVerdict, type StoredVerdict } from './verdict.js';
 import { categoryTerm, subjectTerms } from './terms.js';
 
@@ -50,14 +55,21 @@ export interface ArchiverDeps {
   };
 }
 
-/** Messages archived at once. */
-const PARALLEL = 4;
+/** Messages archived together: one pack object and one transaction for all of them. */
+const BATCH = 64;
+/** A batch's pack stops growing past this many bytes of messages (the last one may go over). */
+const PACK_TARGET_BYTES = 16 * 1024 * 1024;
+/** A message larger than this gets an object of its own (a pack stays quick to read from and to rewrite). */
+const OWN_OBJECT_BYTES = 1024 * 1024;
+/** Spool files of a pack read at once. */
+const READS_AT_ONCE = 8;
 /** A message whose archiving failed is tried again after this long. */
 const RETRY_AFTER_MS = 10_000;
 
 interface MessageRow {
   id: string;
   created_at: number;
+  size: number;
   body_type: string;
   smtputf8: number;
   sender: string;
@@ -73,7 +85,6 @@ export class Archiver {
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<string>();
   private readonly failedAt = new Map<string, number>();
 
   constructor(private readonly deps: ArchiverDeps) {}
@@ -89,7 +100,7 @@ export class Archiver {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Looks for messages to archive (called when inspection finished one). */
+  /** Looks for messages to archive (called when inspection finished one): one batch at a time, the next as soon as it is done. */
   wake(): void {
     if (this.stopped) return;
     if (this.running) {
@@ -97,7 +108,7 @@ export class Archiver {
       return;
     }
     this.running = true;
-    void this.fill()
+    void this.next()
       .catch((err: unknown) => this.deps.log.error({ event: 'ARCHIVE_FAILED', err: { message: (err as Error).message } }, 'could not read the archive queue; retried later'))
       .finally(() => {
         this.running = false;
@@ -108,64 +119,163 @@ export class Archiver {
       });
   }
 
-  private async fill(): Promise<void> {
+  /** Archives the next batch of waiting messages (oldest first, skipping those that failed a moment ago). */
+  private async next(): Promise<void> {
     const now = this.deps.now();
     for (const [id, at] of this.failedAt) if (now - at >= RETRY_AFTER_MS) this.failedAt.delete(id);
-    if (this.inFlight.size >= PARALLEL) return;
-    const rows = await this.deps.db.all<{ id: string }>('SELECT id FROM messages WHERE archived = 0 AND inspected = 1 ORDER BY created_at LIMIT ?', [PARALLEL + this.inFlight.size + this.failedAt.size]);
-    for (const { id } of rows) {
-      if (this.stopped || this.inFlight.size >= PARALLEL) return;
-      if (this.inFlight.has(id) || this.failedAt.has(id)) continue;
-      this.inFlight.add(id);
-      void this.archive(id)
-        .then(() => this.deps.onArchived?.())
-        .catch((err: unknown) => {
-          if (this.stopped) return;
-          this.failedAt.set(id, this.deps.now());
-          this.deps.metrics?.inc('sealgate_archive_failures_total', {});
-          this.deps.log.error({ event: 'ARCHIVE_FAILED', queueId: id, err: { message: (err as Error).message } }, 'message not archived; retried later (its delivery waits)');
-        })
-        .finally(() => {
-          this.inFlight.delete(id);
-          this.wake();
-        });
-    }
+    const rows = await this.deps.db.all<{ id: string }>('SELECT id FROM messages WHERE archived = 0 AND inspected = 1 ORDER BY created_at LIMIT ?', [BATCH + this.failedAt.size]);
+    const ids = rows.map((r) => r.id).filter((id) => !this.failedAt.has(id)).slice(0, BATCH);
+    if (ids.length === 0 || this.stopped) return;
+    await this.archiveBatch(ids);
+    // more may be waiting: go on at once
+    this.again = true;
   }
 
   /** Archives message `id` (idempotent: nothing when it is gone or already archived). */
   async archive(id: string): Promise<void> {
-    const msg = await this.deps.db.get<MessageRow>('SELECT id, created_at, body_type, smtputf8, sender, connector, client_ip, tls_version, auth_user, verdict FROM messages WHERE id = ? AND archived = 0', [id]);
-    if (!msg) return;
-    const content = await writeArchiveContent(this.deps.objects, this.deps.keyring, id, msg.created_at, this.deps.spool.read(id));
-    const verdict = archiveVerdict(msg.verdict);
-    const journal = await this.prepareJournal(msg, content);
-    let finished = false;
-    let written = false;
+    await this.archiveBatch([id]);
+  }
+
+  /**
+   * Archives `ids` together: their contents into one pack (large ones into
+   * objects of their own), then every entry in one transaction. A message
+   * whose content cannot be read or stored is left for a later try; the
+   * others go on.
+   */
+  async archiveBatch(ids: readonly string[]): Promise<void> {
+    const messages: MessageRow[] = [];
+    for (const id of ids) {
+      const m = await this.deps.db.get<MessageRow>(
+        'SELECT id, created_at, size, body_type, smtputf8, sender, connector, client_ip, tls_version, auth_user, verdict FROM messages WHERE id = ? AND archived = 0',
+        [id],
+      );
+      if (m) messages.push(m);
+    }
+    if (messages.length === 0) return;
+    const written = await this.writeContents(messages);
+    const ready = messages.filter((m) => written.has(m.id));
+    const journals = new Map<string, PreparedJournal>();
+    for (const m of ready) {
+      const content = written.get(m.id);
+      if (!content) continue;
+      try {
+        const j = await this.prepareJournal(m, content);
+        if (j) journals.set(m.id, j);
+      } catch (err) {
+        this.failed(m.id, err);
+      }
+    }
+    const archived: MessageRow[] = [];
+    const finished: string[] = [];
     try {
       await this.deps.db.transaction(async (tx) => {
-        const current = await tx.get<{ archived: number }>('SELECT archived FROM messages WHERE id = ?', [id]);
-        if (!current || current.archived === 1) return; // deleted or archived meanwhile
+        archived.length = 0;
+        finished.length = 0;
         const now = this.deps.now();
-        const recipients = await queueRecipientsForArchive(tx, id);
-        await insertArchiveEntry(tx, entryColumns(msg, content, verdict, now, this.deps.retentionMs()), recipients, entryTerms(this.deps.keyring, content, verdict), now);
-        await tx.run('UPDATE messages SET archived = 1 WHERE id = ?', [id]);
-        if (journal) {
-          await insertQueuedMessage(tx, {
-            ...internalMessage({ id: journal.id, createdAt: now, size: journal.size, spoolKeyId: journal.spoolKeyId, helo: journal.hostname, requirement: 'verify', recipients: [journal.to], bodyType: msg.body_type, smtputf8: msg.smtputf8 === 1 }),
-          });
-          await appendAuditEvent(tx, { type: 'archive:journaled', data: { queueId: id, journalQueueId: journal.id } }, now);
+        const candidates = ready.filter((m) => written.has(m.id) && !this.failedAt.has(m.id));
+        if (candidates.length === 0) return;
+        const marks = candidates.map(() => '?').join(', ');
+        // deleted or archived meanwhile: left out
+        const waiting = new Set((await tx.all<{ id: string }>(`SELECT id FROM messages WHERE archived = 0 AND id IN (${marks})`, candidates.map((m) => m.id))).map((r) => r.id));
+        const batch = candidates.filter((m) => waiting.has(m.id));
+        if (batch.length === 0) return;
+        const recipients = await queueRecipientsForArchiveOf(tx, batch.map((m) => m.id));
+        const retention = this.deps.retentionMs();
+        await insertArchiveEntries(
+          tx,
+          batch.map((m) => {
+            const content = written.get(m.id) as WrittenContent;
+            const verdict = archiveVerdict(m.verdict);
+            return { entry: entryColumns(m, content, verdict, now, retention), recipients: recipients.get(m.id) ?? [], terms: entryTerms(this.deps.keyring, content, verdict) };
+          }),
+          now,
+        );
+        await tx.run(`UPDATE messages SET archived = 1 WHERE id IN (${batch.map(() => '?').join(', ')})`, batch.map((m) => m.id));
+        for (const m of batch) {
+          const journal = journals.get(m.id);
+          if (journal) {
+            await insertQueuedMessage(
+              tx,
+              internalMessage({ id: journal.id, createdAt: now, size: journal.size, spoolKeyId: journal.spoolKeyId, helo: journal.hostname, requirement: 'verify', recipients: [journal.to], bodyType: m.body_type, smtputf8: m.smtputf8 === 1 }),
+            );
+            await appendAuditEvent(tx, { type: 'archive:journaled', data: { queueId: m.id, journalQueueId: journal.id } }, now);
+          }
+          archived.push(m);
+          // recipients already final (blocked by policy) leave the queue now
+          const all = recipients.get(m.id) ?? [];
+          if (all.every((r) => (FINAL_STATES as readonly string[]).includes(r.state)) && (await removeIfFinished(tx, m.id))) finished.push(m.id);
         }
-        // recipients already final (blocked by policy) leave the queue now
-        finished = await removeIfFinished(tx, id);
-        written = true;
       });
+      // queued journal reports are the queue's now
+      for (const m of archived) journals.delete(m.id);
     } finally {
-      if (!written) await journal?.file.discard();
+      // journal reports whose message was not archived now are not queued: their files go
+      await Promise.all([...journals.values()].map((j) => j.file.discard()));
     }
-    if (finished) await this.deps.spool.remove(id);
-    if (!written) return;
-    this.deps.metrics?.inc('sealgate_archived_total', {});
-    this.deps.log.debug({ event: 'MESSAGE_ARCHIVED', queueId: id, bytes: content.size, journalQueueId: journal?.id }, 'message archived');
+    for (const id of finished) await this.deps.spool.remove(id);
+    for (const m of archived) {
+      this.deps.metrics?.inc('sealgate_archived_total', {});
+      this.deps.log.debug({ event: 'MESSAGE_ARCHIVED', queueId: m.id, bytes: written.get(m.id)?.size }, 'message archived');
+    }
+    if (archived.length > 0) this.deps.onArchived?.();
+  }
+
+  /** Stores the batch's contents: small messages in one pack, large ones alone; a failing pack is retried message by message. */
+  private async writeContents(messages: readonly MessageRow[]): Promise<Map<string, WrittenContent>> {
+    const out = new Map<string, WrittenContent>();
+    const source = (m: MessageRow): ContentSource => ({ id: m.id, receivedAt: m.created_at, open: () => this.deps.spool.read(m.id) });
+    const alone: MessageRow[] = messages.filter((m) => m.size > OWN_OBJECT_BYTES);
+    const packed: MessageRow[] = [];
+    let bytes = 0;
+    for (const m of messages) {
+      if (m.size > OWN_OBJECT_BYTES) continue;
+      if (packed.length > 0 && bytes >= PACK_TARGET_BYTES) alone.push(m);
+      else {
+        packed.push(m);
+        bytes += m.size;
+      }
+    }
+    const first = packed[0];
+    if (packed.length > 1 && first) {
+      try {
+        // a pack's messages are small (at most PACK_TARGET_BYTES together): read them all at once, then write the pack in one go
+        const bodies = await mapLimit(packed, READS_AT_ONCE, async (m) => {
+          const body = await readBounded(this.deps.spool.read(m.id), OWN_OBJECT_BYTES * 2);
+          if (!body) throw new Error('spooled message larger than its queue row says');
+          return body;
+        });
+        const contents = await writeArchiveObject(
+          this.deps.objects,
+          this.deps.keyring,
+          archivePackKey(first.id, first.created_at),
+          packed.map((m, i) => ({ id: m.id, receivedAt: m.created_at, open: () => Readable.from([bodies[i] ?? Buffer.alloc(0)]) })),
+        );
+        contents.forEach((c, i) => {
+          const m = packed[i];
+          if (m) out.set(m.id, c);
+        });
+      } catch (err) {
+        // one unreadable message must not hold the others back: each alone finds which
+        this.deps.log.warn({ event: 'ARCHIVE_PACK_FAILED', messages: packed.length, err: { message: (err as Error).message } }, 'archive pack not stored; archiving its messages one by one');
+        alone.push(...packed);
+      }
+    } else alone.push(...packed);
+    for (const m of alone) {
+      if (out.has(m.id)) continue;
+      try {
+        const [c] = await writeArchiveObject(this.deps.objects, this.deps.keyring, archiveObjectKey(m.id, m.created_at), [source(m)]);
+        if (c) out.set(m.id, c);
+      } catch (err) {
+        this.failed(m.id, err);
+      }
+    }
+    return out;
+  }
+
+  private failed(id: string, err: unknown): void {
+    this.failedAt.set(id, this.deps.now());
+    this.deps.metrics?.inc('sealgate_archive_failures_total', {});
+    this.deps.log.error({ event: 'ARCHIVE_FAILED', queueId: id, err: { message: (err as Error).message } }, 'message not archived; retried later (its delivery waits)');
   }
 
   /** With archive.journalTo: the journal report of the message, spooled (its queue rows go in the archive transaction). */
@@ -230,6 +340,8 @@ function entryColumns(msg: MessageRow, content: WrittenContent, verdict: StoredV
     size: content.size,
     content_sha256: content.sha256,
     object_key: content.objectKey,
+    object_offset: content.offset,
+    object_length: content.length,
     wrapped_key: content.wrappedKey,
     key_id: content.keyId,
     subject_sealed: content.subjectSealed,

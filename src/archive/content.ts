@@ -1,13 +1,19 @@
 /**
  * An archive entry's content: the message bytes, encrypted with a data key
  * of its own (wrapped by the master key and kept in the entry's row, so
- * destroying the row's copy shreds the content), stored in the object store
- * under `archive/<yyyy>/<mm>/<queue id>`. While the bytes stream through,
- * their SHA-256 and size are computed and the header block is kept (at most
- * HEADER_LIMIT bytes) for the Subject and Message-ID.
+ * destroying the row's copy shreds the content), stored in the object
+ * store. Messages archived together share one object, a pack
+ * (`archive/<yyyy>/<mm>/<first id>-<random>`), each entry's ciphertext at
+ * its own offset: one durable write (file and directory fsync) for a whole
+ * batch instead of one per message. A large message gets an object of its
+ * own (`archive/<yyyy>/<mm>/<queue id>`). Every chunk's tag binds the
+ * entry's id and object key, so a range cannot be passed off as another
+ * entry's. While the bytes stream through, their SHA-256 and size are
+ * computed and the header block is kept (at most HEADER_LIMIT bytes) for the
+ * Subject and Message-ID.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { simpleParser } from 'mailparser';
 import { sealKey, openKey, unwrapKey, wrapKey, type Keyring } from '../crypto/keyring.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -20,6 +26,9 @@ const SUBJECT_LIMIT = 998;
 
 export interface WrittenContent {
   readonly objectKey: string;
+  /** Where the entry's ciphertext starts in the object, and its length. */
+  readonly offset: number;
+  readonly length: number;
   readonly wrappedKey: Buffer;
   readonly keyId: string;
   readonly sha256: string;
@@ -32,10 +41,20 @@ export interface WrittenContent {
   readonly messageId: string | null;
 }
 
-/** Where an entry's content is stored: by month of receipt, so a listing or a purge walks one month at a time. */
-export function archiveObjectKey(id: string, receivedAt: number): string {
+/** The month directory of an entry received at `receivedAt`: a listing or a purge walks one month at a time. */
+function monthPrefix(receivedAt: number): string {
   const d = new Date(receivedAt);
-  return `archive/${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${id}`;
+  return `archive/${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/`;
+}
+
+/** The object of an entry stored alone. */
+export function archiveObjectKey(id: string, receivedAt: number): string {
+  return monthPrefix(receivedAt) + id;
+}
+
+/** A new pack's object key: the month and id of its first entry, and a random part (a retried batch never reuses a key). */
+export function archivePackKey(firstId: string, receivedAt: number, random: (n: number) => Buffer = randomBytes): string {
+  return `${monthPrefix(receivedAt)}${firstId}-${random(6).toString('hex')}`;
 }
 
 /** The master key wraps an entry's data key bound to the entry and its object. */
@@ -95,36 +114,89 @@ export async function headerFacts(block: Buffer): Promise<{ subject: string; mes
   }
 }
 
-/**
- * Encrypts `source` into the object store as entry `id`'s content. Resolves
- * once the object is durable; the caller then records the returned key and
- * facts in the entry's row (in its transaction).
- */
-export async function writeArchiveContent(objects: ObjectStore, keyring: Keyring, id: string, receivedAt: number, source: Readable): Promise<WrittenContent> {
-  const objectKey = archiveObjectKey(id, receivedAt);
-  const dataKey = randomBytes(KEYED_DATA_KEY_LENGTH);
-  try {
-    const { keyId, wrapped } = wrapKey(keyring, dataKey, wrapAad(id, objectKey));
-    const tap = new ContentTap();
-    const encrypt = createKeyedEncryptStream(dataKey, chunkContext(id, objectKey));
-    // an error anywhere destroys every stage; put sees it on `encrypt`
-    const encrypted = pipeline(source, tap, encrypt, () => undefined);
-    await objects.put(objectKey, encrypted);
-    const { subject, messageId } = await headerFacts(tap.headerBlock());
-    const subjectSealed = subject ? sealKey(dataKey, Buffer.from(subject, 'utf8'), subjectAad(id)) : null;
-    return { objectKey, wrappedKey: wrapped, keyId, sha256: tap.digest(), size: tap.bytes, subject, subjectSealed, messageId };
-  } catch (err) {
-    source.destroy();
-    throw err;
-  } finally {
-    dataKey.fill(0);
+/** One message to archive: its id, when it was received, and its bytes (opened when its turn comes). */
+export interface ContentSource {
+  readonly id: string;
+  readonly receivedAt: number;
+  readonly open: () => Readable;
+}
+
+/** An entry being written: its key, counters and facts, filled in as its bytes pass. */
+class EntryWriter {
+  readonly dataKey = randomBytes(KEYED_DATA_KEY_LENGTH);
+  readonly tap = new ContentTap();
+  offset = 0;
+  length = 0;
+
+  constructor(
+    readonly source: ContentSource,
+    readonly objectKey: string,
+  ) {}
+
+  /** The entry's ciphertext, streamed from its source. */
+  encrypted(): Readable {
+    const encrypt = createKeyedEncryptStream(this.dataKey, chunkContext(this.source.id, this.objectKey));
+    // an error anywhere destroys every stage; the reader sees it on `encrypt`
+    return pipeline(this.source.open(), this.tap, encrypt, () => undefined);
   }
+
+  async result(keyring: Keyring): Promise<WrittenContent> {
+    const { id } = this.source;
+    const { keyId, wrapped } = wrapKey(keyring, this.dataKey, wrapAad(id, this.objectKey));
+    const { subject, messageId } = await headerFacts(this.tap.headerBlock());
+    const subjectSealed = subject ? sealKey(this.dataKey, Buffer.from(subject, 'utf8'), subjectAad(id)) : null;
+    return { objectKey: this.objectKey, offset: this.offset, length: this.length, wrappedKey: wrapped, keyId, sha256: this.tap.digest(), size: this.tap.bytes, subject, subjectSealed, messageId };
+  }
+
+  wipe(): void {
+    this.dataKey.fill(0);
+  }
+}
+
+/**
+ * Encrypts `sources` one after another into one object at `objectKey` (a
+ * pack; one source: an object of its own), each under its own data key.
+ * Resolves once the object is durable; the caller then records each
+ * entry's key, place and facts in its row (in its transaction). A source
+ * that fails fails the whole object (nothing is stored).
+ */
+export async function writeArchiveObject(objects: ObjectStore, keyring: Keyring, objectKey: string, sources: readonly ContentSource[]): Promise<WrittenContent[]> {
+  const writers = sources.map((s) => new EntryWriter(s, objectKey));
+  try {
+    async function* ciphertexts(): AsyncGenerator<Buffer> {
+      let at = 0;
+      for (const w of writers) {
+        w.offset = at;
+        for await (const chunk of w.encrypted()) {
+          const b = chunk as Buffer;
+          at += b.length;
+          yield b;
+        }
+        w.length = at - w.offset;
+      }
+    }
+    await objects.put(objectKey, Readable.from(ciphertexts(), { objectMode: false }));
+    const out: WrittenContent[] = [];
+    for (const w of writers) out.push(await w.result(keyring));
+    return out;
+  } finally {
+    for (const w of writers) w.wipe();
+  }
+}
+
+/** One message in an object of its own (`archive/<yyyy>/<mm>/<id>`). */
+export async function writeArchiveContent(objects: ObjectStore, keyring: Keyring, id: string, receivedAt: number, source: Readable): Promise<WrittenContent> {
+  const [written] = await writeArchiveObject(objects, keyring, archiveObjectKey(id, receivedAt), [{ id, receivedAt, open: () => source }]);
+  if (!written) throw new Error('archive object written without its entry');
+  return written;
 }
 
 /** The stored key material of an entry (from its row). */
 export interface EntryKey {
   readonly id: string;
   readonly objectKey: string;
+  readonly offset: number;
+  readonly length: number;
   readonly wrappedKey: Buffer;
   readonly keyId: string;
 }
@@ -138,7 +210,7 @@ export function readArchiveContent(objects: ObjectStore, keyring: Keyring, entry
   const dataKey = dataKeyOf(keyring, entry);
   try {
     const decrypt = createKeyedDecryptStream(dataKey, chunkContext(entry.id, entry.objectKey));
-    return pipeline(objects.get(entry.objectKey), decrypt, () => undefined);
+    return pipeline(objects.getRange(entry.objectKey, entry.offset, entry.length), decrypt, () => undefined);
   } finally {
     dataKey.fill(0);
   }
@@ -153,4 +225,9 @@ export function openSubject(keyring: Keyring, entry: EntryKey, sealed: Buffer | 
   } finally {
     dataKey.fill(0);
   }
+}
+
+/** The key material and place of an entry, from its `archive_messages` row. */
+export function entryKeyOf(row: { id: string; object_key: string; object_offset: number; object_length: number; wrapped_key: Buffer | Uint8Array; key_id: string }): EntryKey {
+  return { id: row.id, objectKey: row.object_key, offset: row.object_offset, length: row.object_length, wrappedKey: Buffer.from(row.wrapped_key), keyId: row.key_id };
 }

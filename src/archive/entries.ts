@@ -4,7 +4,7 @@
  * a new entry with its recipients and search terms, a recipient's delivery
  * evidence, and the recipients' states copied from the queue.
  */
-import { appendAuditEvent } from '../audit/log.js';
+import { appendAuditEvent, appendAuditEvents } from '../audit/log.js';
 import type { Queryable, SqlValue } from '../db/database.js';
 import { FINAL_STATES } from '../queue/states.js';
 import { MESSAGE_COLUMNS, RECIPIENT_COLUMNS, recordHash, type ArchiveMessageColumns, type ArchiveRecipientColumns } from './records.js';
@@ -18,27 +18,59 @@ function param(value: unknown): SqlValue {
 }
 
 async function recordEvent(tx: Queryable, queueId: string, part: 'message' | 'recipient', seq: number | undefined, sha256: string, now: number): Promise<number> {
-  const appended = await appendAuditEvent(tx, { type: 'archive:record', data: { queueId, part, ...(seq !== undefined ? { seq } : {}), sha256 } }, now);
+  const appended = await appendAuditEvent(tx, { type: 'archive:record', data: recordData(queueId, part, seq, sha256) }, now);
   return appended.seq;
 }
 
-async function insertRecipient(tx: Queryable, r: ArchiveRecipientColumns, now: number): Promise<void> {
-  const recordSeq = await recordEvent(tx, r.archive_id, 'recipient', r.seq, recordHash('recipient', r as unknown as Record<string, unknown>), now);
-  await tx.run(
-    `INSERT INTO archive_recipients (${RECIPIENT_COLUMNS.join(', ')}, record_seq) VALUES (${RECIPIENT_COLUMNS.map(() => '?').join(', ')}, ?)`,
-    [...RECIPIENT_COLUMNS.map((c) => param(r[c])), recordSeq],
-  );
+function recordData(queueId: string, part: 'message' | 'recipient', seq: number | undefined, sha256: string): { queueId: string; part: string; seq?: number; sha256: string } {
+  return { queueId, part, ...(seq !== undefined ? { seq } : {}), sha256 };
+}
+
+/** Inserts `rows` (each a list of values for `columns`) with multi-row INSERTs of at most `perStatement` rows. */
+async function insertRows(tx: Queryable, table: string, columns: readonly string[], rows: readonly SqlValue[][], perStatement: number): Promise<void> {
+  const one = `(${columns.map(() => '?').join(', ')})`;
+  for (let at = 0; at < rows.length; at += perStatement) {
+    const part = rows.slice(at, at + perStatement);
+    await tx.run(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${part.map(() => one).join(', ')}`, part.flat());
+  }
+}
+
+export interface NewArchiveEntry {
+  readonly entry: ArchiveMessageColumns;
+  readonly recipients: readonly ArchiveRecipientColumns[];
+  readonly terms: readonly string[];
+}
+
+/**
+ * New entries: their rows, their recipients' rows and their search terms,
+ * each row with its `archive:record` event (in the order entry, its
+ * recipients, next entry …). A handful of statements whatever the number
+ * of entries: the archive stage writes a whole batch in one transaction.
+ */
+export async function insertArchiveEntries(tx: Queryable, items: readonly NewArchiveEntry[], now: number): Promise<void> {
+  const events: { type: 'archive:record'; data: ReturnType<typeof recordData> }[] = [];
+  for (const { entry, recipients } of items) {
+    events.push({ type: 'archive:record', data: recordData(entry.id, 'message', undefined, recordHash('message', entry as unknown as Record<string, unknown>)) });
+    for (const r of recipients) events.push({ type: 'archive:record', data: recordData(r.archive_id, 'recipient', r.seq, recordHash('recipient', r as unknown as Record<string, unknown>)) });
+  }
+  const appended = await appendAuditEvents(tx, events, now);
+  const messageRows: SqlValue[][] = [];
+  const recipientRows: SqlValue[][] = [];
+  const termRows: SqlValue[][] = [];
+  let e = 0;
+  for (const { entry, recipients, terms } of items) {
+    messageRows.push([...MESSAGE_COLUMNS.map((c) => param(entry[c])), appended[e++]?.seq ?? null]);
+    for (const r of recipients) recipientRows.push([...RECIPIENT_COLUMNS.map((c) => param(r[c])), appended[e++]?.seq ?? null]);
+    for (const term of new Set(terms)) termRows.push([entry.id, term]);
+  }
+  await insertRows(tx, 'archive_messages', [...MESSAGE_COLUMNS, 'record_seq'], messageRows, 40);
+  await insertRows(tx, 'archive_recipients', [...RECIPIENT_COLUMNS, 'record_seq'], recipientRows, 100);
+  await insertRows(tx, 'archive_terms', ['archive_id', 'term'], termRows, 400);
 }
 
 /** A new entry: its row, its recipients' rows and its search terms. */
 export async function insertArchiveEntry(tx: Queryable, entry: ArchiveMessageColumns, recipients: readonly ArchiveRecipientColumns[], terms: readonly string[], now: number): Promise<void> {
-  const recordSeq = await recordEvent(tx, entry.id, 'message', undefined, recordHash('message', entry as unknown as Record<string, unknown>), now);
-  await tx.run(`INSERT INTO archive_messages (${MESSAGE_COLUMNS.join(', ')}, record_seq) VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')}, ?)`, [
-    ...MESSAGE_COLUMNS.map((c) => param(entry[c])),
-    recordSeq,
-  ]);
-  for (const r of recipients) await insertRecipient(tx, r, now);
-  for (const term of new Set(terms)) await tx.run('INSERT INTO archive_terms (archive_id, term) VALUES (?, ?)', [entry.id, term]);
+  await insertArchiveEntries(tx, [{ entry, recipients, terms }], now);
 }
 
 export type RecipientChanges = Partial<Omit<ArchiveRecipientColumns, 'archive_id' | 'seq' | 'address' | 'domain'>>;
@@ -74,6 +106,7 @@ export async function updateArchiveRecipient(tx: Queryable, archiveId: string, s
 
 /** A queue recipient row, as the archive copies it. */
 interface QueueRecipientRow {
+  message_id: string;
   seq: number;
   address: string;
   domain: string;
@@ -89,14 +122,11 @@ interface QueueRecipientRow {
   finished_at: number | null;
 }
 
-const QUEUE_RECIPIENT_SELECT =
-  'SELECT seq, address, domain, bcc, method, requirement, decision, key_fingerprint, key_source, state, attempts, last_attempt_at, finished_at FROM recipients WHERE message_id = ? ORDER BY seq';
+const QUEUE_RECIPIENT_COLUMNS = 'message_id, seq, address, domain, bcc, method, requirement, decision, key_fingerprint, key_source, state, attempts, last_attempt_at, finished_at';
 
-/** The queue's recipients of message `id` in the archive's shape (no evidence yet). */
-export async function queueRecipientsForArchive(tx: Queryable, id: string): Promise<ArchiveRecipientColumns[]> {
-  const rows = await tx.all<QueueRecipientRow>(QUEUE_RECIPIENT_SELECT, [id]);
-  return rows.map((r) => ({
-    archive_id: id,
+function archiveRecipientOf(r: QueueRecipientRow): ArchiveRecipientColumns {
+  return {
+    archive_id: r.message_id,
     seq: r.seq,
     address: r.address,
     domain: r.domain,
@@ -111,7 +141,22 @@ export async function queueRecipientsForArchive(tx: Queryable, id: string): Prom
     last_attempt_at: r.last_attempt_at,
     finished_at: r.finished_at,
     evidence: null,
-  }));
+  };
+}
+
+/** The queue's recipients of message `id` in the archive's shape (no evidence yet). */
+export async function queueRecipientsForArchive(tx: Queryable, id: string): Promise<ArchiveRecipientColumns[]> {
+  const rows = await tx.all<QueueRecipientRow>(`SELECT ${QUEUE_RECIPIENT_COLUMNS} FROM recipients WHERE message_id = ? ORDER BY seq`, [id]);
+  return rows.map(archiveRecipientOf);
+}
+
+/** The same for several messages at once (one query): by message id, each list in recipient order. */
+export async function queueRecipientsForArchiveOf(tx: Queryable, ids: readonly string[]): Promise<Map<string, ArchiveRecipientColumns[]>> {
+  const out = new Map<string, ArchiveRecipientColumns[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return out;
+  const rows = await tx.all<QueueRecipientRow>(`SELECT ${QUEUE_RECIPIENT_COLUMNS} FROM recipients WHERE message_id IN (${ids.map(() => '?').join(', ')}) ORDER BY message_id, seq`, [...ids]);
+  for (const r of rows) out.get(r.message_id)?.push(archiveRecipientOf(r));
+  return out;
 }
 
 /**

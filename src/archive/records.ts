@@ -34,6 +34,8 @@ export interface ArchiveMessageColumns {
   readonly size: number;
   readonly content_sha256: string;
   readonly object_key: string;
+  readonly object_offset: number;
+  readonly object_length: number;
   readonly wrapped_key: Buffer | null;
   readonly key_id: string | null;
   readonly subject_sealed: Buffer | null;
@@ -64,7 +66,7 @@ export interface ArchiveRecipientColumns {
 
 export const MESSAGE_COLUMNS: readonly (keyof ArchiveMessageColumns)[] = [
   'id', 'origin', 'message_id', 'received_at', 'archived_at', 'sender', 'sender_domain', 'connector', 'client_ip', 'tls_version', 'auth_user',
-  'size', 'content_sha256', 'object_key', 'wrapped_key', 'key_id', 'subject_sealed', 'verdict', 'retain_until', 'hold', 'purged_at',
+  'size', 'content_sha256', 'object_key', 'object_offset', 'object_length', 'wrapped_key', 'key_id', 'subject_sealed', 'verdict', 'retain_until', 'hold', 'purged_at',
 ];
 
 export const RECIPIENT_COLUMNS: readonly (keyof ArchiveRecipientColumns)[] = [

@@ -15,7 +15,7 @@
  * hashes. `verifyAuditChain` finds any other alteration; comparing its
  * `lastHash` with a copy kept elsewhere finds that one too.
  */
-import type { Database, Queryable } from '../db/database.js';
+import type { Database, Queryable, SqlValue } from '../db/database.js';
 import { SealgateError } from '../errors.js';
 import { canonicalJson, eventHash, GENESIS_HASH } from './chain.js';
 import { validateAuditEvent, type AuditEvent, type AuditEventType } from './events.js';
@@ -46,6 +46,38 @@ export async function appendAuditEvent<T extends AuditEventType>(tx: Queryable, 
   const hash = eventHash(prevHash, { seq, ts: now, type, data });
   await tx.run('INSERT INTO audit_log (seq, ts, type, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)', [seq, now, type, json, prevHash, hash]);
   return { seq, hash };
+}
+
+/** Rows per INSERT statement when appending several events (6 parameters each, far below SQLite's and PostgreSQL's limits). */
+const APPEND_ROWS_PER_STATEMENT = 200;
+
+/**
+ * Appends `events` in order, in the caller's write transaction (as
+ * appendAuditEvent): one read of the chain head and multi-row INSERTs, for
+ * a stage that records many events at once (the archive). Every event is
+ * validated before anything is written. Returns each event's seq and hash.
+ */
+export async function appendAuditEvents(tx: Queryable, events: readonly AuditEvent<AuditEventType>[], now: number): Promise<AppendedAuditEvent[]> {
+  const valid = events.map((e) => validateAuditEvent(e));
+  if (!Number.isSafeInteger(now) || now < 0) throw new TypeError('audit event time must be a whole number of ms since the epoch');
+  if (valid.length === 0) return [];
+  const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  let seq = last ? last.seq : 0;
+  let prevHash = last ? last.hash : GENESIS_HASH;
+  const rows: SqlValue[][] = [];
+  const out: AppendedAuditEvent[] = [];
+  for (const { type, data } of valid) {
+    seq++;
+    const hash = eventHash(prevHash, { seq, ts: now, type, data });
+    rows.push([seq, now, type, canonicalJson(data), prevHash, hash]);
+    out.push({ seq, hash });
+    prevHash = hash;
+  }
+  for (let at = 0; at < rows.length; at += APPEND_ROWS_PER_STATEMENT) {
+    const part = rows.slice(at, at + APPEND_ROWS_PER_STATEMENT);
+    await tx.run(`INSERT INTO audit_log (seq, ts, type, data, prev_hash, hash) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, part.flat());
+  }
+  return out;
 }
 
 /** Appends one event in a transaction of its own. */

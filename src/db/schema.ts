@@ -291,7 +291,9 @@ const MIGRATIONS: readonly string[] = [
     auth_user       TEXT,
     size            INTEGER NOT NULL,         -- bytes of the archived message
     content_sha256  TEXT NOT NULL,            -- hex sha256 of the archived message bytes
-    object_key      TEXT NOT NULL,            -- its encrypted copy in the object store
+    object_key      TEXT NOT NULL,            -- the object holding its encrypted copy (its own, or a pack shared with entries archived together)
+    object_offset   INTEGER NOT NULL,         -- where its ciphertext starts in that object
+    object_length   INTEGER NOT NULL,         -- bytes of its ciphertext
     wrapped_key     BLOB,                     -- its data key wrapped by the master key; NULL once purged (crypto-shredded)
     key_id          TEXT,                     -- the master key that wrapped it
     subject_sealed  BLOB,                     -- the Subject, AES-256-GCM under the entry's data key (iv | tag | ciphertext)

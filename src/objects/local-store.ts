@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { SealgateError } from '../errors.js';
 import { writeNewFile } from '../spool/file-writer.js';
-import { type ObjectStore, objectKeyProblem, validateObjectKey, validateObjectPrefix } from './object-store.js';
+import { checkRange, type ObjectStore, objectKeyProblem, validateObjectKey, validateObjectPrefix } from './object-store.js';
 import { fsyncDir } from '../fs/fsync-dir.js';
 
 const FILE_SUFFIX = '@';
@@ -67,9 +67,19 @@ async function makeDirs(dir: string): Promise<string[]> {
 class ObjectFileReader extends Readable {
   private handle: FileHandle | undefined;
   private inFlight: Promise<unknown> = Promise.resolve();
+  /** Next file position (a range read), or null: read on from the current position to the end. */
+  private position: number | null;
+  /** Bytes still to read in a range read. */
+  private remaining: number;
 
-  constructor(private readonly path: string) {
+  /** The whole file, or `length` bytes from `start` (an object shorter than that is an error). */
+  constructor(
+    private readonly path: string,
+    range?: { readonly start: number; readonly length: number },
+  ) {
     super({ highWaterMark: READ_CHUNK });
+    this.position = range ? range.start : null;
+    this.remaining = range ? range.length : Number.POSITIVE_INFINITY;
   }
 
   override _construct(callback: (err?: Error | null) => void): void {
@@ -85,8 +95,12 @@ class ObjectFileReader extends Readable {
   override _read(size: number): void {
     const fh = this.handle;
     if (!fh) return;
-    const buf = Buffer.allocUnsafe(Math.max(size, READ_CHUNK));
-    const op = fh.read(buf, 0, buf.length, null);
+    if (this.remaining <= 0) {
+      this.push(null);
+      return;
+    }
+    const buf = Buffer.allocUnsafe(Math.min(Math.max(size, READ_CHUNK), this.remaining));
+    const op = fh.read(buf, 0, buf.length, this.position);
     this.inFlight = op.then(
       () => undefined,
       () => undefined,
@@ -94,6 +108,14 @@ class ObjectFileReader extends Readable {
     op.then(
       ({ bytesRead }) => {
         if (this.destroyed) return;
+        if (this.position !== null) {
+          if (bytesRead === 0) {
+            this.destroy(new SealgateError('SG_STORAGE_FAILED', { message: 'object is shorter than the range read from it', detail: { missing: this.remaining } }));
+            return;
+          }
+          this.position += bytesRead;
+          this.remaining -= bytesRead;
+        }
         this.push(bytesRead > 0 ? buf.subarray(0, bytesRead) : null);
       },
       (err: unknown) => this.destroy(storageError(err)),
@@ -206,6 +228,11 @@ export class LocalObjectStore implements ObjectStore {
 
   get(key: string): Readable {
     return new ObjectFileReader(this.pathOf(key));
+  }
+
+  getRange(key: string, start: number, length: number): Readable {
+    checkRange(start, length);
+    return new ObjectFileReader(this.pathOf(key), { start, length });
   }
 
   async exists(key: string): Promise<boolean> {

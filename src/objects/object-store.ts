@@ -8,7 +8,7 @@
  *   - `put` is atomic: the object becomes visible (to get/exists/list) only
  *     once all of it is stored durably; a failing source leaves nothing. A
  *     put to an existing key replaces it, also atomically.
- *   - `get` of an absent key errors the stream with SG_OBJECT_NOT_FOUND.
+ *   - `get` (and `getRange`) of an absent key errors the stream with SG_OBJECT_NOT_FOUND.
  *   - `delete` is idempotent.
  *   - `list(prefix)` yields every key that starts with `prefix`, in
  *     lexicographic (byte) order.
@@ -26,6 +26,13 @@ export interface ObjectStore {
   put(key: string, source: Readable): Promise<{ bytes: number }>;
   /** The object's bytes; errors with SG_OBJECT_NOT_FOUND when there is none. */
   get(key: string): Readable;
+  /**
+   * `length` bytes of the object from byte `start` (an HTTP Range read on S3):
+   * errors with SG_OBJECT_NOT_FOUND when there is none, SG_STORAGE_FAILED
+   * when it is shorter than start + length. Invalid bounds are a program
+   * error (RangeError).
+   */
+  getRange(key: string, start: number, length: number): Readable;
   /** Removes the object; no error when it does not exist. */
   delete(key: string): Promise<void>;
   /** Keys starting with `prefix` ('' for all), in lexicographic order. */
@@ -85,4 +92,11 @@ export function validateObjectPrefix(prefix: string): string {
     throw invalid('prefix', 'invalid path segment', prefix);
   }
   return prefix;
+}
+
+/** Throws a RangeError unless start and length are whole numbers, start >= 0, length >= 1. */
+export function checkRange(start: number, length: number): void {
+  if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(length) || length < 1) {
+    throw new RangeError(`invalid object range: start ${start}, length ${length}`);
+  }
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadKeyring } from '../../src/crypto/keyring.js';
 import { Database } from '../../src/db/database.js';
 import { Spool } from '../../src/spool/spool.js';
-import { readArchiveContent } from '../../src/archive/content.js';
+import { entryKeyOf, readArchiveContent } from '../../src/archive/content.js';
 import { LocalObjectStore } from '../../src/objects/local-store.js';
 import { objectStoreRoot } from '../../src/objects/location.js';
 
@@ -36,10 +36,12 @@ export function stripTraceHeaders(spooled: Buffer, addedMessageId = false): Buff
 /** The archived bytes of entry `id`, read through the gateway's own archive code (undefined when there is no entry). */
 export async function readArchived(dataDir: string, masterKeyFile: string, id: string): Promise<Buffer | undefined> {
   const keyring = await loadKeyring({ masterKeyFile, create: false });
-  const row = await withDb(dataDir, (db) => db.get<{ object_key: string; wrapped_key: Buffer; key_id: string }>('SELECT object_key, wrapped_key, key_id FROM archive_messages WHERE id = ?', [id]));
+  const row = await withDb(dataDir, (db) =>
+    db.get<{ id: string; object_key: string; object_offset: number; object_length: number; wrapped_key: Buffer; key_id: string }>('SELECT id, object_key, object_offset, object_length, wrapped_key, key_id FROM archive_messages WHERE id = ?', [id]),
+  );
   if (!row) return undefined;
   const objects = new LocalObjectStore(objectStoreRoot(dataDir));
   const chunks: Buffer[] = [];
-  for await (const c of readArchiveContent(objects, keyring, { id, objectKey: row.object_key, wrappedKey: Buffer.from(row.wrapped_key), keyId: row.key_id })) chunks.push(c as Buffer);
+  for await (const c of readArchiveContent(objects, keyring, entryKeyOf(row))) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }

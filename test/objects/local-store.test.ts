@@ -112,6 +112,31 @@ describe('LocalObjectStore', () => {
     await expectCode(readAll(store.get('a/b')), 'SG_OBJECT_NOT_FOUND');
   });
 
+  const ranges: { name: string; start: number; length: number }[] = [
+    { name: 'the start', start: 0, length: 10 },
+    { name: 'the middle, across read chunks', start: 70_000, length: 200_000 },
+    { name: 'the last byte', start: 299_999, length: 1 },
+    { name: 'the whole object', start: 0, length: 300_000 },
+  ];
+  for (const r of ranges) {
+    it(`reads a range: ${r.name}`, async () => {
+      const data = randomBytes(300_000);
+      await store.put('r/obj', Readable.from([data]));
+      expect((await readAll(store.getRange('r/obj', r.start, r.length))).equals(data.subarray(r.start, r.start + r.length))).toBe(true);
+    });
+  }
+
+  it('a range past the end errors the stream; an absent object is SG_OBJECT_NOT_FOUND; bad bounds are a RangeError', async () => {
+    await store.put('r/short', Readable.from([Buffer.alloc(100, 7)]));
+    const past = await readAll(store.getRange('r/short', 50, 100)).catch((e: unknown) => e);
+    expect(isSealgateError(past, 'SG_STORAGE_FAILED')).toBe(true);
+    const absent = await readAll(store.getRange('r/none', 0, 1)).catch((e: unknown) => e);
+    expect(isSealgateError(absent, 'SG_OBJECT_NOT_FOUND')).toBe(true);
+    expect(() => store.getRange('r/short', -1, 1)).toThrow(RangeError);
+    expect(() => store.getRange('r/short', 0, 0)).toThrow(RangeError);
+    expect(() => store.getRange('r/short', 0.5, 1)).toThrow(RangeError);
+  });
+
   it('deletes idempotently', async () => {
     await store.put('x/y', Readable.from([Buffer.from('x')]));
     await store.delete('x/y');
