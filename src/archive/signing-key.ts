@@ -104,7 +104,9 @@ function unseal(row: KeyRow, keyring: Keyring): SigningKey {
 
 /**
  * The signing key, created (and stored sealed under the current master key)
- * when there is none yet. `generate` is injectable for tests.
+ * when there is none yet; one sealed under a previous master key (rotation,
+ * keys.previousKeyFiles) is sealed again under the current one. `generate`
+ * is injectable for tests.
  */
 export async function loadOrCreateSigningKey(
   db: Database,
@@ -113,7 +115,22 @@ export async function loadOrCreateSigningKey(
   generate: () => { publicKey: KeyObject; privateKey: KeyObject } = () => generateKeyPairSync('ed25519'),
 ): Promise<SigningKey> {
   const existing = await db.get<KeyRow>(SELECT, [CHECKPOINT_KEY_PURPOSE]);
-  if (existing) return unseal(existing, keyring);
+  if (existing) {
+    const key = unseal(existing, keyring);
+    if (existing.key_id !== keyring.current.id) {
+      // sealed under a previous master key: seal it under the current one, so the old key file can be retired later
+      const der = key.privateKey.export({ type: 'pkcs8', format: 'der' });
+      await db.transaction((tx) =>
+        tx.run('UPDATE gateway_keys SET secret_ciphertext = ?, key_id = ? WHERE purpose = ? AND key_id = ?', [
+          sealKey(keyring.current.key, der, sealAad(CHECKPOINT_KEY_PURPOSE)),
+          keyring.current.id,
+          CHECKPOINT_KEY_PURPOSE,
+          existing.key_id,
+        ]),
+      );
+    }
+    return key;
+  }
   const pair = generate();
   const der = pair.privateKey.export({ type: 'pkcs8', format: 'der' });
   const row: KeyRow = {

@@ -361,6 +361,7 @@ export async function verifyArchive(db: Queryable, options: ArchiveVerifyOptions
   const progress = options.onProgress ?? (() => undefined);
   try {
     // 1. the chain
+    progress('audit', 0);
     const chain = await verifyAuditChain(db, { pageSize });
     if (!chain.ok) {
       fail('audit', `audit event #${chain.brokenAt}`, chain.reason, `audit event #${chain.brokenAt} does not verify (${chain.reason}): it or its predecessor was altered or removed; ${chain.count} events before it verify`);

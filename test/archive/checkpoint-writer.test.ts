@@ -81,6 +81,17 @@ describe('the gateway signing key', () => {
     expect(row?.secret_ciphertext.includes(der.subarray(-32))).toBe(false);
   });
 
+  it('is sealed again under the current master key after a rotation', async () => {
+    const { db } = await freshDb();
+    const old = masterKeyFromBytes(randomBytes(32));
+    const a = await loadOrCreateSigningKey(db, new Keyring(old), 1);
+    const rotated = new Keyring(masterKeyFromBytes(randomBytes(32)), [old]);
+    expect((await loadOrCreateSigningKey(db, rotated, 2)).fingerprint).toBe(a.fingerprint);
+    expect(await db.get('SELECT key_id FROM gateway_keys')).toEqual({ key_id: rotated.current.id });
+    // the previous key file can now be retired
+    expect((await loadOrCreateSigningKey(db, new Keyring(rotated.current), 3)).fingerprint).toBe(a.fingerprint);
+  });
+
   it('refuses to load under another master key, or with a public key that is not its own', async () => {
     const { db } = await freshDb();
     await loadOrCreateSigningKey(db, keyring(), 1);

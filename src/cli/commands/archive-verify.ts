@@ -55,7 +55,7 @@ function okLine(r: Extract<ArchiveVerifyResult, { ok: true }>): string {
     const n = r.newestCheckpoint;
     parts.push(
       `${r.checkpoints} checkpoints signed by key ${r.keyFingerprint ?? '?'}, the newest #${n.seq} (${n.reason}, ${new Date(n.ts).toISOString()}) covers event #${n.auditSeq}` +
-        (r.uncovered > 0 ? ` (${r.uncovered} newer events are covered by the chain only)` : ''),
+        (r.uncovered > 0 ? ` (${r.uncovered} newer ${r.uncovered === 1 ? 'event is' : 'events are'} covered by the chain only)` : ''),
     );
   } else {
     parts.push('no checkpoints yet');
