@@ -36,7 +36,6 @@ export const CHECKPOINT_INTERVAL_MS = 60 * 60 * 1000;
 const POLL_MS = 5_000;
 
 export type CheckpointReason = 'start' | 'count' | 'interval' | 'stop';
-export const CHECKPOINT_REASONS: readonly CheckpointReason[] = ['start', 'count', 'interval', 'stop'];
 
 /** The signed fields of a checkpoint. */
 export interface CheckpointFields {
