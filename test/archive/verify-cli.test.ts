@@ -149,6 +149,17 @@ describe('archive verify', () => {
     expect(r.stderr).not.toContain('@');
   });
 
+  it('usage errors exit 2 with one line; a fingerprint other than the key one exits 1', async () => {
+    const noLog = await runCli(['-c', setup.configPath, 'archive', 'verify', '--log', join(setup.dir, 'no-such.log')]);
+    expect(noLog.code).toBe(2);
+    expect(noLog.stderr).toMatch(/^sealgate: cannot read log file .*no-such\.log \(ENOENT\)\n$/);
+    const badFp = await runCli(['-c', setup.configPath, 'archive', 'verify', '--fingerprint', 'abc']);
+    expect(badFp.code).toBe(2);
+    const otherFp = await runCli(['-c', setup.configPath, 'archive', 'verify', '--fingerprint', 'f'.repeat(64)]);
+    expect(otherFp.code).toBe(1);
+    expect(otherFp.stderr).toMatch(/^sealgate: archive BROKEN at gateway signing key \(other_key\)/);
+  });
+
   it('a consistent roll-back to the start checkpoint passes inside the database and fails against the logged checkpoints', async (ctx) => {
     requireTool(ctx, 'sqlite3');
     const c = await copy('rollback');

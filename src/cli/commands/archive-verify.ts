@@ -4,7 +4,8 @@
  * the gateway signing key's public half, for an auditor to keep elsewhere.
  */
 import type { Command } from 'commander';
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { checkpointFromLogLine, type Checkpoint } from '../../archive/checkpoints.js';
 import { readPublicSigningKey } from '../../archive/signing-key.js';
 import { verifyArchive, type ArchiveVerifyResult, type VerifyCheck } from '../../archive/verify.js';
@@ -73,6 +74,8 @@ export function registerArchiveVerify(archive: Command): void {
     .option('--fingerprint <sha256>', 'the signing key fingerprint you keep elsewhere: any other key fails')
     .action(async (opts: { json?: boolean; log?: string; fingerprint?: string }, cmd: Command) => {
       if (opts.fingerprint !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.fingerprint)) throw new CliExit(EXIT_USAGE, '--fingerprint must be 64 hex digits (as "sealgate archive key" prints it)');
+      // a log file that cannot be read is a usage error now, not after minutes of checking
+      if (opts.log !== undefined) await access(opts.log, constants.R_OK).catch((err: unknown) => Promise.reject(new CliExit(EXIT_USAGE, `cannot read log file ${opts.log} (${(err as { code?: string }).code ?? 'error'})`)));
       const db = await openDatabase(loadForCommand(cmd).config);
       const tty = process.stderr.isTTY && !opts.json;
       let lastShown = 0;
