@@ -370,8 +370,11 @@ export async function verifyArchive(db: Queryable, options: ArchiveVerifyOptions
     const ctx: Context = { db, pageSize, headSeq: chain.count, progress };
 
     const key = await readPublicSigningKey(db).catch((err: unknown) => fail('checkpoint', 'gateway signing key', 'bad_key', (err as Error).message));
-    if (key && options.expectedFingerprint !== undefined && key.fingerprint !== options.expectedFingerprint.toLowerCase()) {
-      fail('checkpoint', 'gateway signing key', 'other_key', `the database's signing key is ${key.fingerprint}, not the expected ${options.expectedFingerprint.toLowerCase()}`);
+    if (options.expectedFingerprint !== undefined) {
+      const expected = options.expectedFingerprint.toLowerCase();
+      // an expected key that is not there at all is as bad as another one: key, checkpoints and all may have been removed
+      if (!key) fail('checkpoint', 'gateway signing key', 'no_key', `the database holds no gateway signing key, expected ${expected}`);
+      if (key.fingerprint !== expected) fail('checkpoint', 'gateway signing key', 'other_key', `the database's signing key is ${key.fingerprint}, not the expected ${expected}`);
     }
     // 2. checkpoints
     const cps = await verifyCheckpoints(ctx, key);

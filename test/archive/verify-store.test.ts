@@ -290,6 +290,14 @@ describe('the newest entries: what the database alone shows, and what the logged
     expect(anchored).toMatchObject({ ok: false, problem: { check: 'anchor', entry: 'logged checkpoint #3', reason: 'anchor_missing' } });
   });
 
+  it('everything removed — entries, checkpoints, the key — looks like a new gateway, except to the fingerprint and the log', async () => {
+    const f = await fixture();
+    await f.db.exec(`DELETE FROM audit_log; DELETE FROM archive_checkpoints; DELETE FROM archive_messages; DELETE FROM archive_recipients; DELETE FROM gateway_keys`);
+    expect(await verify(f)).toMatchObject({ ok: true, messages: 0, checkpoints: 0 });
+    expect(await verify(f, { expectedFingerprint: f.key.fingerprint })).toMatchObject({ ok: false, problem: { entry: 'gateway signing key', reason: 'no_key' } });
+    expect(await verify(f, { anchors: f.logged })).toMatchObject({ ok: false, problem: { check: 'anchor', reason: 'no_key' } });
+  });
+
   it('a gateway that did not stop cleanly is stale once the interval and slack have passed', async () => {
     const f = await fixture({ stop: false });
     expect((await verify(f, { now: T0 + 60 * MIN })).ok).toBe(true);
