@@ -270,6 +270,18 @@ describe('archive verify finds each alteration and names it', () => {
   });
 });
 
+describe('the disposal hook', () => {
+  it('a missing row that the hook says was disposed of is not a problem; any other is', async () => {
+    const f = await fixture();
+    await f.db.exec(`DELETE FROM archive_recipients WHERE archive_id = 'Q2'`);
+    const seen: string[] = [];
+    const r = await verify(f, { disposed: (ref) => (seen.push(`${ref.queueId}/${ref.part}/${String(ref.seq)}`), ref.queueId === 'Q2') });
+    expect(r.ok).toBe(true);
+    expect(seen).toEqual(['Q2/recipient/1']);
+    expect(await verify(f, { disposed: () => false })).toMatchObject({ ok: false, problem: { reason: 'row_missing' } });
+  });
+});
+
 describe('the newest entries: what the database alone shows, and what the logged checkpoints add', () => {
   /** Drops everything after the count checkpoint, checkpoints included: a consistent older state. */
   async function rollBackToCountCheckpoint(f: Fixture): Promise<void> {
