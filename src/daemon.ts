@@ -28,6 +28,7 @@ import { DkimService } from './dkim/service.js';
 import { startTlsReporter } from './probe/tlsrpt-reporter.js';
 import { Inspector } from './inspect/worker.js';
 import { Archiver } from './archive/archiver.js';
+import { startCheckpointWriter } from './archive/checkpoints.js';
 import { LocalObjectStore } from './objects/local-store.js';
 import { objectStoreRoot } from './objects/location.js';
 import { Ingress } from './smtp/ingress.js';
@@ -107,6 +108,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const keyring = await openKeyring(config, true);
   await prepareDevCertificates(config, hostname, log);
   const db = await openDatabase(config);
+  // signs the chain head as found (after a crash too) before anything new is written, then periodically (docs/archive.md)
+  const checkpoints = await startCheckpointWriter({ db, keyring, log, now });
   const spool = new Spool(join(resolve(config.dataDir), 'spool'), keyring);
   await spool.init();
   const cleaned = await spool.removeOrphans(async (id) => (await db.get('SELECT 1 AS x FROM messages WHERE id = ?', [id])) !== undefined);
@@ -265,6 +268,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       await inspectionPool?.close();
       await Promise.all([ingressDrained, engine?.stop(config.smtp.shutdownTimeoutMs)]);
       await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);
+      // the clean-stop checkpoint covers everything, daemon:stopped included
+      await checkpoints.stop();
       await db.close();
       log.info({ event: 'DAEMON_STOPPED' }, 'stopped');
     })();
