@@ -43,6 +43,8 @@ function entry(id: string, at: number): ArchiveMessageColumns {
     size: 1234,
     content_sha256: 'ab'.repeat(32),
     object_key: `archive/2026/12/${id}`,
+    object_offset: 0,
+    object_length: 1300,
     wrapped_key: randomBytes(60),
     key_id: '0123456789abcdef',
     subject_sealed: randomBytes(40),
