@@ -507,7 +507,7 @@ export async function searchArchive(db: Queryable, parsed: ReturnType<typeof par
   const shown = rows.slice(0, q.limit);
   const recipients = await recipientsOf(db, shown.map((r) => r.id));
   const entries = shown.map((r): SearchEntry => {
-    const all = recipients.get(r.id) ?? [];
+    const rcpts = recipients.get(r.id) ?? { count: 0, listed: [] };
     return {
       id: r.id,
       origin: r.origin,
@@ -520,28 +520,27 @@ export async function searchArchive(db: Queryable, parsed: ReturnType<typeof par
       ...verdictFacts(r.verdict),
       hold: r.hold === 1,
       purged: r.purged_at !== null,
-      recipientCount: all.length,
-      recipients: all.slice(0, RESULT_RECIPIENTS),
+      recipientCount: rcpts.count,
+      recipients: rcpts.listed,
     };
   });
   return { entries, next: more ? (shown[shown.length - 1]?.id ?? null) : null, plan: plan.kind };
 }
 
-/** The recipients of a page's entries (address, method, state), in envelope order. */
-async function recipientsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, SearchRecipient[]>> {
-  const out = new Map<string, SearchRecipient[]>();
+/** The recipients of a page's entries (address, method, state), in envelope order: at most RESULT_RECIPIENTS each, and how many there are. */
+async function recipientsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, { count: number; listed: SearchRecipient[] }>> {
+  const out = new Map<string, { count: number; listed: SearchRecipient[] }>();
   // a few hundred ids per statement keeps under every engine's parameter limit
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
+    const counts = await db.all<{ archive_id: string; n: number }>(`SELECT archive_id, COUNT(*) AS n FROM archive_recipients WHERE archive_id IN (${marks(chunk.length)}) GROUP BY archive_id`, chunk);
+    for (const c of counts) out.set(c.archive_id, { count: c.n, listed: [] });
+    // seq numbers the envelope's recipients from 1: the first RESULT_RECIPIENTS without reading the rest
     const rows = await db.all<{ archive_id: string; address: string; method: string | null; state: string }>(
-      `SELECT archive_id, address, method, state FROM archive_recipients WHERE archive_id IN (${marks(chunk.length)}) ORDER BY archive_id, seq`,
-      chunk,
+      `SELECT archive_id, address, method, state FROM archive_recipients WHERE archive_id IN (${marks(chunk.length)}) AND seq <= ? ORDER BY archive_id, seq`,
+      [...chunk, RESULT_RECIPIENTS],
     );
-    for (const r of rows) {
-      let list = out.get(r.archive_id);
-      if (!list) out.set(r.archive_id, (list = []));
-      list.push({ address: r.address, method: r.method, state: r.state });
-    }
+    for (const r of rows) out.get(r.archive_id)?.listed.push({ address: r.address, method: r.method, state: r.state });
   }
   return out;
 }

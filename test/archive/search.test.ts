@@ -354,6 +354,26 @@ describe('searchArchive on a real database', () => {
     expect(r.next).toBeNull();
   });
 
+  it('lists at most 100 recipients of an entry and counts them all (runs last: it adds an entry)', async () => {
+    const id = idOf(5_000_000);
+    await db.transaction(async (tx) => {
+      const entry: ArchiveMessageColumns = {
+        id, origin: 'smtp', message_id: null, received_at: NOW, archived_at: NOW, sender: 'list@clinic.test', sender_domain: 'clinic.test', connector: 'loopback', client_ip: '127.0.0.1',
+        tls_version: null, auth_user: null, size: 1, content_sha256: '0'.repeat(64), object_key: `archive/2026/12/${id}`, wrapped_key: null, key_id: null, subject_sealed: null,
+        verdict: '{"inspected":false}', retain_until: NOW + 1, hold: 0, purged_at: NOW,
+      };
+      const recipients: ArchiveRecipientColumns[] = Array.from({ length: 150 }, (_, k) => ({
+        archive_id: id, seq: k + 1, address: `m${k}@list.test`, domain: 'list.test', bcc: 0, method: 'tls-verified', requirement: 'verify', decision: null,
+        key_fingerprint: null, key_source: null, state: 'queued', attempts: 0, last_attempt_at: null, finished_at: null, evidence: null,
+      }));
+      await insertArchiveEntry(tx, entry, recipients, [], NOW);
+    });
+    const r = await searchArchive(db, parseSearch({ to: 'm149@list.test' }, NOW, termsOf));
+    expect(r.entries).toHaveLength(1);
+    expect(r.entries[0]).toMatchObject({ id, recipientCount: 150, purged: true, phi: false, categories: [] });
+    expect(r.entries[0]?.recipients.map((x) => x.address)).toEqual(Array.from({ length: 100 }, (_, k) => `m${k}@list.test`));
+  });
+
   it('refuses a cursor that names no entry', async () => {
     await expect(searchArchive(db, parseSearch({ after: idOf(5) }, NOW, termsOf))).rejects.toThrow(/^--after names no archive entry/);
   });
