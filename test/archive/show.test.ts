@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { attemptEvidence, type AttemptFacts } from '../../src/archive/evidence.js';
 import type { SearchEntry } from '../../src/archive/search.js';
 import { shownRecipient, type ShownEntry } from '../../src/archive/show.js';
-import { checkReason, formatSearchLine, formatShow, MAX_REASON } from '../../src/cli/commands/archive-search.js';
+import { checkReason, formatSearchLine, formatShow, MAX_REASON, printable } from '../../src/cli/commands/archive-search.js';
 import { CliExit } from '../../src/cli/context.js';
 
 const row = (evidence: string | null, extra: Record<string, unknown> = {}) => ({
@@ -91,6 +91,31 @@ describe('text forms', () => {
       '     why: PHI: verified TLS required',
       '     no attempt',
     ]);
+  });
+});
+
+describe('printable', () => {
+  it.each<[string, string]>([
+    ['Lab results – März ✓', 'Lab results – März ✓'],
+    ['\u001b[2J\u001b]0;owned\u0007', '?[2J?]0;owned?'],
+    ['a\r\nb\tc', 'a??b?c'],
+    ['\u009b31m', '?31m'],
+    ['invoice\u202egnp.exe', 'invoice?gnp.exe'],
+    ['\u2066x\u2069', '?x?'],
+  ])('%j', (text, shown) => {
+    expect(printable(text)).toBe(shown);
+  });
+
+  it('applies to the subject and the remote reply in show', () => {
+    const r = shownRecipient(row(attemptEvidence({ ...verified, reply: { code: 550, text: 'no \u001b[31mway' } }, { requirement: 'verify' })));
+    const text = formatShow({
+      id: 'X', origin: 'smtp', messageId: null, receivedAt: '', archivedAt: '', sender: 'a@b', senderDomain: 'b', connector: 'c', clientIp: '127.0.0.1', tlsVersion: null, authUser: null, size: 1,
+      contentSha256: 'ff', retainUntil: '', hold: false, purgedAt: null, subject: 'hi\u001b]8;;http://x\u0007', verdict: {}, recipients: [r],
+    });
+    expect(text).toContain('subject:      hi?]8;;http://x?');
+    expect(text).toContain('reply: 550 no ?[31mway');
+    // eslint-disable-next-line no-control-regex
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
   });
 });
 

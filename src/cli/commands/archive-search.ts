@@ -70,13 +70,23 @@ function checkId(id: string): string {
 }
 
 
+/**
+ * Text for a terminal: subjects, addresses and remote replies come from
+ * outside, so control characters (escape sequences) and bidirectional
+ * overrides are shown as '?' instead of acting on the terminal.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
+}
+
 /** One line per entry: id, time, sender, recipients with method/state, verdict, size. */
 export function formatSearchLine(e: SearchEntry): string {
   const rcpts = e.recipients.map((r) => `${r.address} ${r.method ?? '-'}/${r.state}`).join(', ');
   const more = e.recipientCount > e.recipients.length ? ` (+${e.recipientCount - e.recipients.length} more)` : '';
   const verdict = `${e.phi ? 'PHI' : 'no PHI'}${e.categories.length ? ` [${e.categories.join(',')}]` : ''}`;
   const flags = `${e.hold ? '  HOLD' : ''}${e.purged ? '  PURGED' : ''}`;
-  return `${e.id}  ${e.receivedAt}  ${e.sender || '<>'} -> ${rcpts || '-'}${more}  ${verdict}  ${e.size} bytes${flags}`;
+  return printable(`${e.id}  ${e.receivedAt}  ${e.sender || '<>'} -> ${rcpts || '-'}${more}  ${verdict}  ${e.size} bytes${flags}`);
 }
 
 export function formatSearch(result: SearchResult): string {
@@ -147,7 +157,7 @@ export function formatShow(e: ShownEntry): string {
       out.push(`     ${tlsText(r)}`);
     }
   }
-  return out.join('\n');
+  return out.map(printable).join('\n');
 }
 
 /** A reason to open content: required, one line, bounded. */
