@@ -13,12 +13,15 @@
  * --content --reason` gives back the bytes sent; every search, read and
  * content open is in the audit chain with the operating-system user.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate } from '../../src/tls/x509.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { auditEvents, runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
+import { filePaths } from '../helpers/files.js';
 import { phiMail } from '../helpers/phi-mail.js';
 import { sendMessage } from '../helpers/smtp-client.js';
 import { stripTraceHeaders, withDb } from '../helpers/spool-reader.js';
@@ -313,6 +316,17 @@ describe('audit and purged entries', () => {
     for (const value of ['frank@verified.test', 'lab', 'nobody@strict.test', 'INVOICE']) expect(text).not.toContain(value);
     const verify = await runCli(['-c', setup.configPath, 'audit', 'verify']);
     expect(verify.code).toBe(0);
+  });
+
+  it('content changed in the object store is refused: exit 1, one line', async () => {
+    const id = sent.export?.id ?? '';
+    const file = (await filePaths(join(setup.dataDir, 'store', 'objects'))).find((p) => p.includes(id)) ?? '';
+    const bytes = await readFile(file);
+    bytes[bytes.length - 20] = (bytes[bytes.length - 20] ?? 0) ^ 0x01;
+    await writeFile(file, bytes);
+    const r = await runContent(id, 'integrity check');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^sealgate: archive entry ${id}: the content could not be read \\([^\\n]+\\)\\n$`));
   });
 
   it('an entry whose key was destroyed says so and gives no content; its evidence remains', async () => {
