@@ -14,7 +14,15 @@
  * drives from the rarest filter when it is under that limit; otherwise it
  * walks archive_messages(received_at) from the newest entry (within
  * --since/--until), where a page of matches comes quickly because every
- * filter is common. Either way every filter is applied to every row.
+ * filter is common. Common filters can still be rare together: the walk
+ * covers a window of the newest WALK_WINDOW entries, and when that does not
+ * fill the page, the older rest comes from the rarest filter's index (or
+ * the walk goes on, when the window's density says that is cheaper).
+ * Either way every filter is applied to every row.
+ *
+ * Measured on 1,000,000 synthetic entries (2 cores shared with other work):
+ * single filters 0.2 to 25 ms, the worst combination of common filters
+ * some 180 ms; see the lead's `npm run bench` for the standing figures.
  *
  * Recipient filters (to, method, state) apply to one and the same recipient:
  * `--to a@x --state bounced` finds messages whose recipient a@x bounced.
