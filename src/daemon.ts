@@ -250,7 +250,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     : undefined;
   const metricsServer = config.metrics.enabled ? await startMetricsServer(metrics, { host: config.metrics.host, port: config.metrics.port }) : undefined;
   if (metricsServer) log.info({ event: 'METRICS_LISTENING', host: metricsServer.host, port: metricsServer.port }, 'metrics endpoint ready');
-  await appendAudit(db, { type: 'daemon:started', data: { version: VERSION } }, now());
+  await appendAudit(db, { type: 'daemon:started', data: { version: VERSION, configSource: loaded.source, configSha256: loaded.sha256 } }, now());
   log.info({ event: 'DAEMON_READY', version: VERSION, config: loaded.source, listeners: ingress.addresses(), portal: portalWeb?.address, keyId: keyring.current.id }, 'sealgate ready');
 
   let stopping: Promise<void> | undefined;
@@ -287,7 +287,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       void portalWeb?.reloadTls(config.portal).catch((err: unknown) => log.error({ event: 'PORTAL_TLS_RELOAD_FAILED', err: { message: (err as Error).message } }, 'portal certificate not reloaded; the old one stays'));
       log.level = config.log.level;
       log.info({ event: 'CONFIG_RELOADED', source: next.source, restartNeeded }, restartNeeded.length ? 'config reloaded; listener address changes need a restart' : 'config reloaded');
-      void appendAudit(db, { type: 'config:reloaded', data: { source: next.source } }, now()).catch(() => undefined);
+      void appendAudit(db, { type: 'config:reloaded', data: { source: next.source, sha256: next.sha256, trigger: 'SIGHUP' } }, now()).catch(() => undefined);
     } catch (err) {
       const problems = isSealgateError(err) && Array.isArray(err.detail?.problems) ? (err.detail.problems as string[]) : [(err as Error).message];
       log.error({ event: 'CONFIG_RELOAD_REFUSED', problems }, 'new config refused; the running config stays');

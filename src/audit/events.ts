@@ -39,10 +39,12 @@ export type AuditEventDataMap = {
   /** DATA was refused; `reply` is our own reply code and enhanced code, e.g. '552 5.3.4'. */
   'ingress:message_rejected': { sessionId: string; connector?: string; reason: ErrorCode; reply: string };
   /** SIGHUP applied a new configuration; `source` is the config file path. */
-  'config:reloaded': { source: string };
+  /** The config was reloaded (SIGHUP): where it came from, the SHA-256 of its file (sha256sum), what asked for it. */
+  'config:reloaded': { source: string; sha256?: string; trigger?: string };
   /** SIGHUP configuration was invalid and not applied; `problems` is a count. */
   'config:reload_refused': { problems: number };
-  'daemon:started': { version: string };
+  /** The daemon started: its version, and the config in force (source, SHA-256 of the file as sha256sum prints it). */
+  'daemon:started': { version: string; configSource?: string; configSha256?: string };
   /** `reason` is the signal name or other stop cause. */
   'daemon:stopped': { reason: string };
   'users:added': { user: string };
@@ -206,9 +208,9 @@ export const AUDIT_EVENT_FIELDS = {
   'ingress:message_accepted': { queueId: 'string', sessionId: 'string', connector: 'string', sender: 'string', recipients: 'string[]', size: 'integer' },
   'ingress:recipient_refused': { sessionId: 'string', listener: 'string', remoteIp: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
   'ingress:message_rejected': { sessionId: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
-  'config:reloaded': { source: 'string' },
+  'config:reloaded': { source: 'string', sha256: 'string?', trigger: 'string?' },
   'config:reload_refused': { problems: 'integer' },
-  'daemon:started': { version: 'string' },
+  'daemon:started': { version: 'string', configSource: 'string?', configSha256: 'string?' },
   'daemon:stopped': { reason: 'string' },
   'users:added': { user: 'string' },
   'users:removed': { user: 'string' },

@@ -3,6 +3,7 @@
  * bad value and the fix, so `sealgate config check` and a refused SIGHUP
  * reload tell the admin exactly what to change.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { parseDocument } from 'yaml';
@@ -17,6 +18,12 @@ export interface LoadedConfig {
   /** 'file' when read from `path`, 'embedded' when no file existed. */
   readonly source: 'file' | 'embedded';
   readonly path: string | undefined;
+  /**
+   * Lowercase hex SHA-256 of the file's bytes as read (what `sha256sum FILE`
+   * prints), or of the embedded default's JSON: recorded in the audit log at
+   * start and reload, so an auditor can tell which configuration was in force.
+   */
+  readonly sha256: string;
 }
 
 /**
@@ -141,15 +148,16 @@ export function loadConfig(explicitPath: string | undefined): LoadedConfig {
         message: `config file ${explicitPath} not found: check the -c path, or run "sealgate init DIR" to create one`,
       });
     }
-    return { config: validateConfig(embeddedDefaultConfig(), 'embedded default'), source: 'embedded', path: undefined };
+    const embedded = embeddedDefaultConfig();
+    return { config: validateConfig(embedded, 'embedded default'), source: 'embedded', path: undefined, sha256: createHash('sha256').update(JSON.stringify(embedded)).digest('hex') };
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     throw new SealgateError('SG_CONFIG_INVALID', { message: `${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, cause: err });
   }
-  return { config: parseConfigText(text, path), source: 'file', path };
+  return { config: parseConfigText(bytes.toString('utf8'), path), source: 'file', path, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 const SECRET_KEY = /(password|secret|token|passphrase)$/i;

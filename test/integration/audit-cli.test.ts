@@ -4,6 +4,8 @@
  * and name that event.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +45,9 @@ describe('audit log', () => {
     expect(accepted?.data).toMatchObject({ sender: 'alice@example.com', recipients: ['bob@example.net'], connector: 'loopback' });
     expect(tail.stdout).not.toContain('Secret diagnosis');
     expect(tail.stdout).not.toContain('body text');
+    // which configuration was in force: the SHA-256 of the config file as sha256sum prints it
+    const started = events.find((e) => e.type === 'daemon:started');
+    expect(started?.data).toMatchObject({ configSource: 'file', configSha256: createHash('sha256').update(await readFile(setup.configPath)).digest('hex') });
     const refused = events.find((e) => e.type === 'ingress:connection_refused');
     expect(refused?.data).toMatchObject({ remoteIp: '127.0.0.9', reason: 'SG_CLIENT_NOT_ALLOWED' });
 

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
 import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { withDb } from '../helpers/spool-reader.js';
-import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 
 const plain = (domains: string[]) => [{ name: 'loopback', allowIps: ['127.0.0.0/8'], senderDomains: domains, requireTls: false }];
 
@@ -39,6 +40,9 @@ describe('SIGHUP reload', () => {
     expect((await client.command('RCPT TO:<b@example.net>')).code).toBe(250);
     expect((await client.data(dataPayload('Subject: after reload\r\n\r\nx\r\n'))).text).toMatch(/^250 2\.0\.0 Ok: queued as /);
     await client.quit();
+    // the audit log says which config came in, and how
+    const reloaded = await withDb(setup.dataDir, (db) => db.get<{ data: string }>("SELECT data FROM audit_log WHERE type = 'config:reloaded' ORDER BY seq DESC LIMIT 1"));
+    expect(JSON.parse(reloaded?.data ?? '{}')).toEqual({ source: 'file', sha256: createHash('sha256').update(await readFile(setup.configPath)).digest('hex'), trigger: 'SIGHUP' });
   });
 
   it('refuses an invalid config, logs why, and keeps the running one', async () => {
