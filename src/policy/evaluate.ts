@@ -62,7 +62,8 @@ export function evaluatePolicy(input: EvaluateInput): PolicyEvaluation {
   const { message: m } = input;
   const settings = resolveSettings(input.policy, { sender: m.sender, connector: m.connector }, input.builtIn);
   const base = baseProtection(settings.settings, settings.sources, m);
-  const matched: PolicyRule[] = input.policy.rules.filter((r) => ruleMatchesMessage(r, m));
+  // a rule naming recipients matches only when one of them is among this message's: otherwise its notify, headers and subject-tag setting do not apply either
+  const matched: PolicyRule[] = input.policy.rules.filter((r) => ruleMatchesMessage(r, m) && (!r.when.recipients || input.recipients.some((x) => ruleAppliesTo(r, x.address))));
   const e2eDomains = new Set(settings.settings.e2eDomains.map((d) => d.toLowerCase()));
   const recipients = input.recipients.map((r): RecipientPolicy => {
     const applied = matched.filter((rule) => ruleAppliesTo(rule, r.address));

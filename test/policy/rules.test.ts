@@ -162,6 +162,15 @@ describe('evaluatePolicy', () => {
     expect(e.notify).toEqual(['privacy@clinic.example']);
   });
 
+  it('a rule naming recipients, none of whom this message has, does not match: no notice, no headers, not listed', () => {
+    const rule = { id: 'payer', when: { phi: true, recipients: ['*.insurer.example'] }, then: { require: 'portal', notify: ['privacy@clinic.example'], addHeaders: { 'X-Sealgate-Class': 'payer' }, stripSubjectTag: false } };
+    const none = evaluatePolicy(input({ rules: [rule] }, ssnPhi, [caps('bob@partner.example')]));
+    expect([none.matchedRules, none.notify, none.addHeaders, none.recipients[0]?.rules]).toEqual([[], [], {}, []]);
+    const some = evaluatePolicy(input({ rules: [rule] }, ssnPhi, [caps('bob@partner.example'), caps('claims@acme.insurer.example')]));
+    expect([some.matchedRules, some.notify, some.addHeaders]).toEqual([['payer'], ['privacy@clinic.example'], { 'X-Sealgate-Class': 'payer' }]);
+    expect(some.recipients.map((r) => r.rules)).toEqual([[], ['payer']]);
+  });
+
   it('collects headers to add and whether to strip the subject tag', () => {
     const e = evaluatePolicy(input({ profiles: { global: { stripSubjectTag: false } }, rules: [{ id: 'h', then: { addHeaders: { 'X-Sealgate-Class': 'phi' } } }, { id: 's', when: { subjectTag: true }, then: { stripSubjectTag: true } }] }, { subjectTagged: true }));
     expect(e.addHeaders).toEqual({ 'X-Sealgate-Class': 'phi' });
