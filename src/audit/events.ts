@@ -103,6 +103,16 @@ export type AuditEventDataMap = {
   'archive:content_refused': { queueId: string; operator: string; via: string };
   /** A signed checkpoint of the chain head was stored (docs/archive.md): its number, why, the audit seq it covers and its hash. */
   'archive:checkpoint': { checkpoint: number; reason: string; auditSeq: number; sha256: string };
+  /** A console user was created (sealgate console-users add). */
+  'console:user_added': { user: string; role: string; operator: string };
+  'console:user_disabled': { user: string; operator: string };
+  /** A console user's code secret was replaced (the old one stops working). */
+  'console:mfa_reset': { user: string; operator: string };
+  'console:signed_in': { user: string; role: string; remoteIp: string };
+  /** A console sign-in failed: `reason` unknown-user | password | code | disabled | locked (the form says the same for all but locked). */
+  'console:sign_in_failed': { user: string; remoteIp: string; reason: string };
+  /** Too many failures: the name is locked until `until` (ms since epoch). */
+  'console:locked': { user: string; remoteIp: string; until: number };
   /** A recipient's portal copy was stored (its queue state is now final: delivered to the portal); `depositId` names the copy. */
   'portal:deposited': { queueId: string; depositId: string; recipient: string };
   /** The notification mail for a portal recipient was queued as `noticeQueueId`. */
@@ -238,6 +248,12 @@ export const AUDIT_EVENT_FIELDS = {
   'archive:content_opened': { queueId: 'string', operator: 'string', via: 'string', reason: 'string' },
   'archive:content_refused': { queueId: 'string', operator: 'string', via: 'string' },
   'archive:checkpoint': { checkpoint: 'integer', reason: 'string', auditSeq: 'integer', sha256: 'string' },
+  'console:user_added': { user: 'string', role: 'string', operator: 'string' },
+  'console:user_disabled': { user: 'string', operator: 'string' },
+  'console:mfa_reset': { user: 'string', operator: 'string' },
+  'console:signed_in': { user: 'string', role: 'string', remoteIp: 'string' },
+  'console:sign_in_failed': { user: 'string', remoteIp: 'string', reason: 'string' },
+  'console:locked': { user: 'string', remoteIp: 'string', until: 'integer' },
   'portal:deposited': { queueId: 'string', depositId: 'string', recipient: 'string' },
   'portal:notification_queued': { queueId: 'string', depositId: 'string', recipient: 'string', noticeQueueId: 'string' },
   'portal:code_sent': { depositId: 'string', recipient: 'string', remoteIp: 'string', noticeQueueId: 'string' },

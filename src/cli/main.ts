@@ -9,6 +9,7 @@ import { VERSION } from '../version.js';
 import { registerArchive } from './commands/archive.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConfig } from './commands/config.js';
+import { registerConsoleUsers } from './commands/console-users.js';
 import { registerDkim } from './commands/dkim.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
@@ -43,6 +44,7 @@ registerPortal(program);
 registerKeys(program);
 registerDkim(program);
 registerArchive(program);
+registerConsoleUsers(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -361,6 +361,30 @@ const MIGRATIONS: readonly string[] = [
     signature       TEXT NOT NULL             -- base64 Ed25519 signature over the canonical form
   );
   `,
+  // 19: auditor console users (archive issue: console); their web sessions
+  `
+  CREATE TABLE console_users (
+    name            TEXT PRIMARY KEY,
+    role            TEXT NOT NULL,            -- admin | auditor | auditor-content
+    password_hash   TEXT NOT NULL,            -- argon2id PHC string
+    totp_sealed     BLOB NOT NULL,            -- the TOTP secret, AES-256-GCM under the master key (iv | tag | ciphertext)
+    key_id          TEXT NOT NULL,            -- master key that sealed it
+    totp_last_step  INTEGER NOT NULL DEFAULT 0, -- the last 30-second step a code was accepted for (each code works once)
+    failures        INTEGER NOT NULL DEFAULT 0, -- failed sign-ins since the last success
+    locked_until    INTEGER NOT NULL DEFAULT 0, -- ms since epoch; 0: not locked
+    disabled        INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    last_sign_in_at INTEGER
+  );
+  CREATE TABLE console_sessions (
+    token_hash      TEXT PRIMARY KEY,         -- hex sha256 of the session cookie's token
+    name            TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    last_seen_at    INTEGER NOT NULL,         -- the idle timeout counts from here
+    remote_ip       TEXT NOT NULL
+  );
+  CREATE INDEX console_sessions_name ON console_sessions(name);
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

@@ -23,7 +23,7 @@ async function promptHidden(question: string): Promise<string> {
   }
 }
 
-async function readPassword(fromStdin: boolean | undefined): Promise<string> {
+export async function readPassword(fromStdin: boolean | undefined): Promise<string> {
   if (fromStdin) return readStdinSecret();
   if (!process.stdin.isTTY) throw new CliExit(EXIT_USAGE, 'no terminal to ask for the password: pass it with --password-stdin');
   const first = await promptHidden('Password: ');
