@@ -9,7 +9,7 @@
  * footers, "Dr. …", "…, RN") are not anchors. Pure and linear: every
  * pattern is a bounded sequence without nested quantifiers.
  */
-import { healthTermSpans, sharedHealthTermSpans } from './health-terms.js';
+import { healthTermSpansInPiece, sharedHealthTermSpans } from './health-terms.js';
 import { personLike, titleCase } from './names.js';
 import { personNameDetector, personNamePartsDetector, phoneDetector } from './personal.js';
 import { addressMatches, candidateNames, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
@@ -189,7 +189,7 @@ function findingAfter(text: string, end: number): boolean {
   // the line is copied only after a dash or colon (most names have neither after them)
   const lineEnd = lineEndWithin(text, end, 80);
   if (!dashOrColonAt(text, end, lineEnd)) return false;
-  return healthTermSpans(text.slice(end, lineEnd)).length > 0;
+  return healthTermSpansInPiece(text.slice(end, lineEnd)).length > 0;
 }
 
 /** Whether text[from, to) starts as /^[ \t]*[—–:-][ \t]/ does: spaces or tabs, a dash or a colon, then a space or a tab. */
