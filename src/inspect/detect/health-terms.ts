@@ -172,7 +172,9 @@ export const healthTermDetector: Detector = {
   id: 'health-terms',
   category: 'HEALTH_TERM',
   detect(text: string): Finding | undefined {
-    const terms = new Set(healthTermSpans(text).map((s) => s.term));
+    // the spans only read: no copy of them, nor of their terms
+    const terms = new Set<string>();
+    for (const span of sharedHealthTermSpans(text)) terms.add(span.term);
     if (terms.size === 0) return undefined;
     // health terms are not identifiers: the terms themselves may be shown
     return { detector: 'health-terms', category: 'HEALTH_TERM', count: terms.size, confidence: 'low', evidence: [...terms].slice(0, 3) };
