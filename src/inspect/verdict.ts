@@ -13,7 +13,7 @@
  * of an identifier match, medium otherwise.
  */
 import { clinicalFormatDetector } from './detect/clinical-formats.js';
-import { healthTermDetector, healthTermSpans } from './detect/health-terms.js';
+import { healthTermDetector, sharedHealthTermSpans } from './detect/health-terms.js';
 import { deaDetector, mbiDetector, npiDetector } from './detect/health-ids.js';
 import { abaRoutingDetector, bankAccountDetector, itinDetector, paymentCardDetector, ssnDetector } from './detect/identifiers.js';
 import { cptDetector, diagnosisByNameDetector, icd10Detector, ndcDetector, procedureByNameDetector } from './detect/medical-codes.js';
@@ -179,7 +179,8 @@ function healthSpans(text: string, detectors: readonly Detector[]): { index: num
   const codes = detectors
     .filter((d) => HEALTH_CATEGORIES.has(d.category) && d.category !== 'HEALTH_TERM' && d.locate)
     .flatMap((d) => (d.locate?.(text) ?? []).map((span) => ({ ...span, term: d.category })));
-  return [...healthTermSpans(text), ...codes];
+  // the terms are only read: the shared list, not a copy of it, goes into this one
+  return [...sharedHealthTermSpans(text), ...codes];
 }
 
 /** Words that end an organisation's or a programme's name. */

@@ -4,8 +4,22 @@
  * scan's result is kept for its text and reused, so a text is scanned once
  * per detector. Nothing outlives the call: the next text starts afresh.
  */
+
+/** Where one key's result is kept (made once per key, emptied after each verdict). */
+interface Slot {
+  text: string | undefined;
+  value: unknown;
+}
+
 let depth = 0;
-const results = new Map<object, { readonly text: string; readonly value: unknown }>();
+/**
+ * Each key's slot, kept across verdicts: a Map cleared after every verdict
+ * was rebuilt (and regrown) on each call, about a tenth of a short text's
+ * time. Weak, so the keys of a profile no longer used (custom detectors) go.
+ */
+const slots = new WeakMap<object, Slot>();
+/** The slots filled in this verdict, emptied when it ends (the array itself reused). */
+const filled: Slot[] = [];
 
 /** Runs `f` with the scans it makes cached; clears them when the outermost call ends. */
 export function withScanCache<T>(f: () => T): T {
@@ -14,16 +28,37 @@ export function withScanCache<T>(f: () => T): T {
     return f();
   } finally {
     depth--;
-    if (depth === 0) results.clear();
+    if (depth === 0) emptySlots();
   }
+}
+
+/** Lets go of every result kept in this verdict (texts and values alike). */
+function emptySlots(): void {
+  for (let i = 0; i < filled.length; i++) {
+    const slot = filled[i] as Slot;
+    slot.text = undefined;
+    slot.value = undefined;
+  }
+  filled.length = 0;
+}
+
+function slotOf(key: object): Slot {
+  let slot = slots.get(key);
+  if (slot === undefined) {
+    slot = { text: undefined, value: undefined };
+    slots.set(key, slot);
+  }
+  return slot;
 }
 
 /** `compute(text)` for `key`, computed once per text within `withScanCache` (always computed outside it). */
 export function cachedScan<T>(key: object, text: string, compute: (text: string) => T): T {
   if (depth === 0) return compute(text);
-  const hit = results.get(key);
-  if (hit && hit.text === text) return hit.value as T;
+  const slot = slotOf(key);
+  if (slot.text === text) return slot.value as T;
   const value = compute(text);
-  results.set(key, { text, value });
+  if (slot.text === undefined) filled.push(slot);
+  slot.text = text;
+  slot.value = value;
   return value;
 }
