@@ -242,6 +242,18 @@ live('end-to-end delivery', () => {
     expect(JSON.stringify(events)).not.toContain('536-22-1234');
   });
 
+  it('the archive entry records each end-to-end recipient\'s method and key, and the TLS its copy went over (archive show --json)', async () => {
+    const show = await runCli(['-c', setup.configPath, 'archive', 'show', queueId, '--json']);
+    expect(show.stderr).toBe('');
+    const entry = JSON.parse(show.stdout) as { recipients: { address: string; method: string; state: string; keyFingerprint?: string | null; tls: { version: string; cipher: string; verified: boolean } | null }[] };
+    const of = (a: string) => entry.recipients.find((r) => r.address === a);
+    expect(of('carol@example.org')).toMatchObject({ method: 'pgp', state: 'delivered', keyFingerprint: pgp.fpr.rsa, tls: { verified: true } });
+    expect(of('dave@example.org')).toMatchObject({ method: 'pgp', state: 'delivered', keyFingerprint: pgp.fpr.twoUids });
+    expect(of('alice@example.org')).toMatchObject({ method: 'smime', state: 'delivered', tls: { verified: true } });
+    expect(of('bob@example.org')).toMatchObject({ method: 'tls-verified', state: 'delivered', tls: { verified: true } });
+    expect(of('bob@example.org')?.tls?.version).toMatch(/^TLSv1\.[23]$/);
+  });
+
   it('policy test shows which key each recipient\'s copy would be encrypted to', async () => {
     const file = join(setup.dir, 'phi.eml');
     writeFileSync(file, original());
