@@ -40,6 +40,12 @@ export interface AttemptEvidence {
   reply: { code?: number; enhanced?: string; text: string };
 }
 
+/** The evidence of a recipient whose copy went to the secure portal: the deposit and the notification queued for them (src/portal/deposit-step.ts). */
+export interface PortalEvidence {
+  portal: { depositId: string; notificationQueueId?: string };
+  tls: null;
+}
+
 export function evidenceOf(attempt: AttemptFacts, job: { readonly requirement: string; readonly e2e?: { readonly method: string } | undefined }): AttemptEvidence {
   const t = attempt.tls;
   const tls: AttemptEvidence['tls'] = t

@@ -32,6 +32,8 @@ import { buildPortalNotification } from './notification.js';
 import type { PortalMailQueue, PreparedPortalMail } from './portal-mail.js';
 import type { PendingDeposit, PortalStore } from './portal-store.js';
 import { removeIfFinished } from '../queue/store.js';
+import { updateArchiveRecipient } from '../archive/entries.js';
+import { canonicalJson } from '../audit/chain.js';
 
 export interface PortalDepositRecipient {
   readonly seq: number;
@@ -166,6 +168,11 @@ export class PortalDepositor {
           if (m === senderMail) continue;
           await tx.run('UPDATE portal_recipients SET notified_at = ? WHERE deposit_id = ? AND lower(address) = lower(?)', [now, depositId, m.to]);
           await appendAuditEvent(tx, { type: 'portal:notification_queued', data: { queueId: messageId, depositId, recipient: m.to, noticeQueueId: m.id } }, now);
+        }
+        // the archive entry's evidence: which portal copy each recipient got, and the notification queued for them
+        for (const r of recipients) {
+          const notice = mails.find((m) => m !== senderMail && m.to.toLowerCase() === r.address.toLowerCase());
+          await updateArchiveRecipient(tx, messageId, r.seq, { state: 'delivered', method: 'portal', last_attempt_at: now, finished_at: now, evidence: canonicalJson({ portal: { depositId, ...(notice ? { notificationQueueId: notice.id } : {}) }, tls: null }) }, now);
         }
         finished = await removeIfFinished(tx, messageId);
       });

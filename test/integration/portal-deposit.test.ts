@@ -241,6 +241,15 @@ describe('deposit into the portal', () => {
     const queuedNotices = events.filter((e) => e.type === 'portal:notification_queued');
     expect(queuedNotices).toHaveLength(3);
 
+    // the archive entry's evidence: each recipient's portal copy and the notification queued for them
+    const archived = await withDb(setup.dataDir, (db) => db.all<{ address: string; method: string; state: string; evidence: string }>('SELECT address, method, state, evidence FROM archive_recipients WHERE archive_id = ? ORDER BY seq', [id]));
+    const depositId = deposited[0]?.data.depositId;
+    expect(archived.map((r) => [r.address, r.method, r.state, JSON.parse(r.evidence) as unknown])).toEqual(
+      queuedNotices
+        .map((e) => [e.data.recipient, 'portal', 'delivered', { portal: { depositId, notificationQueueId: e.data.noticeQueueId }, tls: null }])
+        .sort((a, b) => archived.findIndex((r) => r.address === a[0]) - archived.findIndex((r) => r.address === b[0])),
+    );
+
     // carol's domain requires verified TLS for all mail and its MX has none: her notification waits
     // in the queue like any mail — it never falls back to the portal itself (that would loop)
     const carolNotice = queuedNotices.find((e) => e.data.recipient === 'carol@strict.test')?.data.noticeQueueId as string;
