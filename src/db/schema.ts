@@ -361,6 +361,14 @@ const MIGRATIONS: readonly string[] = [
     signature       TEXT NOT NULL             -- base64 Ed25519 signature over the canonical form
   );
   `,
+  // 20 (archive issue: retention; 19 is left to the export work): what `archive purge` walks. Partial indexes
+  // (SQLite and PostgreSQL both have them): the entries due for purge in retention order, and the live
+  // (not purged) entries of each object, so a pack is removed once its last live entry goes; purged
+  // entries leave both, so neither grows with the years of purged rows.
+  `
+  CREATE INDEX archive_messages_due ON archive_messages(retain_until, id) WHERE purged_at IS NULL AND hold = 0;
+  CREATE INDEX archive_messages_live_object ON archive_messages(object_key) WHERE purged_at IS NULL;
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {
