@@ -362,7 +362,7 @@ export async function purgeArchive(db: Database, objects: ObjectStore, options: 
       if (n < size) break;
     }
   }
-  // holds are few; the retain_until index bounds the walk to entries past retention
+  // through the partial index of held entries (few), not the years of purged ones
   const held = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM archive_messages WHERE retain_until < ? AND hold = 1 AND purged_at IS NULL', [options.now]);
   return {
     dryRun: options.dryRun === true,
