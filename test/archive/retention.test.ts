@@ -7,7 +7,8 @@
  * stays while one of its entries is held or not yet due, release then purge
  * removes it, a dry run changes nothing and predicts the purge, holds per
  * search are bounded, every act is in the audit chain and `archive verify`
- * stays OK. Plus the input checks, table-driven.
+ * stays OK; a batch whose object deletion fails leaves its entries due and
+ * the next purge finishes. Plus the input checks, table-driven.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -42,6 +43,7 @@ import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
 import { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/schema.js';
 import { LocalObjectStore } from '../../src/objects/local-store.js';
+import type { ObjectStore } from '../../src/objects/object-store.js';
 
 const T0 = Date.UTC(2020, 0, 6, 8, 0, 0);
 const DAY = 86_400_000;
@@ -263,6 +265,36 @@ describe('archive purge', () => {
     expect(await f.objects.exists(f.objectOf.get(A) ?? '')).toBe(false);
     const batches = await events(f, 'archive:purged');
     expect(batches.map((e) => e.objects)).toEqual([0, 0, 1, 1, 0]);
+  });
+});
+
+describe('archive purge interrupted', () => {
+  it('an object store that fails mid-batch rolls the batch back: its entries stay due, and the next purge finishes', async () => {
+    const f = await fixture();
+    let deletes = 0;
+    // the real store, whose second deletion fails (a full or failing disk)
+    const failing: ObjectStore = {
+      put: (key, source) => f.objects.put(key, source),
+      get: (key) => f.objects.get(key),
+      getRange: (key, start, length) => f.objects.getRange(key, start, length),
+      list: (prefix) => f.objects.list(prefix),
+      exists: (key) => f.objects.exists(key),
+      delete: async (key) => {
+        if (++deletes === 2) throw new Error('storage failed');
+        await f.objects.delete(key);
+      },
+    };
+    const head = await f.db.get('SELECT max(seq) AS seq FROM audit_log');
+    await expect(purgeArchive(f.db, failing, { now: NOW, ...ops })).rejects.toThrow('storage failed');
+    // nothing committed: no key destroyed, no record, no disposal event; the first object is gone already
+    expect(await f.db.get('SELECT COUNT(*) AS n FROM archive_messages WHERE purged_at IS NOT NULL OR wrapped_key IS NULL')).toEqual({ n: 0 });
+    expect(await f.db.get('SELECT max(seq) AS seq FROM audit_log')).toEqual(head);
+    expect(await f.objects.exists(f.objectOf.get(A) ?? '')).toBe(false);
+    expect(await f.objects.exists(f.objectOf.get(D) ?? '')).toBe(true);
+    const again = await purgeArchive(f.db, f.objects, { now: NOW, ...ops });
+    expect(again).toMatchObject({ entries: 5, objectsDeleted: 2, objectsKept: 1 });
+    expect(await f.objects.exists(f.objectOf.get(D) ?? '')).toBe(false);
+    expect(await verifiedAt(f, NOW + 1000)).toMatchObject({ ok: true });
   });
 });
 
