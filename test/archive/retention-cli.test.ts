@@ -6,7 +6,8 @@
  * a dry run changes nothing; the purge shreds the others, deletes their
  * objects and records it; `archive verify` stays OK; a release per search
  * then a purge leave no object at all. Every act is in `audit tail` with
- * the operating-system user.
+ * the operating-system user. A purge beside a running gateway works, and
+ * the gateway goes on archiving.
  */
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents, runCli, setupGateway, startGateway, type TestSetup } from '../helpers/gateway.js';
 import { requireTool } from '../helpers/peers.js';
 import { dataPayload, RawSmtp } from '../helpers/smtp-client.js';
+import { until } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 let setup: TestSetup;
@@ -138,6 +140,27 @@ describe('archive hold, purge, release', () => {
       { type: 'archive:released', data: { queueIds: [second], count: 1, operator: me, via: 'cli', reason: 'matter closed', filters: ['from'] } },
       { type: 'archive:purged', data: { queueIds: [second], count: 1, objects: 1, operator: me, via: 'cli' } },
     ]);
+  }, 120_000);
+
+  it('purges beside a running gateway, which goes on archiving; verify OK after its stop', async (ctx) => {
+    requireTool(ctx, 'sqlite3');
+    const gw = await startGateway(setup.configPath);
+    try {
+      await send(gw.port, 'alice@example.com', 'fourth one');
+      await until('the fourth message archived', async () => (await sql('SELECT count(*) FROM archive_messages')) === '4');
+      const fourth = await sql('SELECT id FROM archive_messages WHERE purged_at IS NULL');
+      await sql(`PRAGMA busy_timeout = 10000; UPDATE archive_messages SET retain_until = received_at - 1 WHERE id = '${fourth}'`);
+      const purge = await cli('purge', '--json');
+      expect(purge.stderr).toBe('');
+      expect(JSON.parse(purge.stdout)).toMatchObject({ entries: 1, objectsDeleted: 1 });
+      await send(gw.port, 'alice@example.com', 'fifth one');
+      await until('the fifth message archived', async () => (await sql('SELECT count(*) FROM archive_messages WHERE purged_at IS NULL')) === '1');
+    } finally {
+      expect(await gw.stop()).toBe(0);
+    }
+    const verified = await cli('verify');
+    expect(verified.stderr).toBe('');
+    expect(verified.code).toBe(0);
   }, 120_000);
 
   it('refuses bad input with one line and exit 2, an unknown entry with exit 1, changing nothing', async (ctx) => {
