@@ -183,12 +183,25 @@ export function registerArchiveRetention(archive: Command): void {
       const db = await openDatabase(config);
       try {
         const objects = new LocalObjectStore(objectStoreRoot(config.dataDir));
+        const tty = process.stderr.isTTY && !opts.json;
+        let lastShown = 0;
+        const onProgress = (done: number): void => {
+          const t = Date.now();
+          if (t - lastShown < 200) return;
+          lastShown = t;
+          process.stderr.write(`\r${`${opts.dryRun ? 'counting' : 'purging'}: ${done} entries`.padEnd(40)}`);
+        };
         let summary: PurgeSummary;
+        // a dry run reads in one read transaction: a consistent picture while the gateway writes
+        if (opts.dryRun) await db.exec('BEGIN');
         try {
-          summary = await purgeArchive(db, objects, { now: Date.now(), dryRun: opts.dryRun === true, operator: operatorName(), via: 'cli' });
+          summary = await purgeArchive(db, objects, { now: Date.now(), dryRun: opts.dryRun === true, operator: operatorName(), via: 'cli', ...(tty ? { onProgress } : {}) });
         } catch (err) {
           // the batches committed so far stay purged; a rerun finishes the rest
           throw new CliExit(EXIT_FAILURE, `archive purge stopped: ${(err as Error).message} (entries purged so far stay purged; run it again to finish)`);
+        } finally {
+          if (opts.dryRun) await db.exec('COMMIT').catch(() => undefined);
+          if (tty) process.stderr.write(`\r${' '.repeat(40)}\r`);
         }
         process.stdout.write(`${opts.json ? JSON.stringify(summary) : formatPurge(summary)}\n`);
       } finally {
