@@ -104,6 +104,44 @@ export async function updateArchiveRecipient(tx: Queryable, archiveId: string, s
   return true;
 }
 
+export type MessageChanges = Partial<Pick<ArchiveMessageColumns, 'hold' | 'wrapped_key' | 'subject_sealed' | 'purged_at'>>;
+
+const MESSAGE_CHANGE_COLUMNS = ['hold', 'wrapped_key', 'subject_sealed', 'purged_at'] as const;
+
+/** Most entries one updateArchiveMessages call takes (keeps every statement under any engine's parameter limit). */
+export const MESSAGE_UPDATE_BATCH = 500;
+
+/**
+ * Applies the same `changes` (retention: legal hold, purge) to the entries
+ * `ids` and records each new row in the chain: one read, one run of audit
+ * events and one UPDATE whatever the number of entries. Entries that do not
+ * exist or that `changes` would not change are left alone (no record).
+ * Returns the ids it changed, in the order given.
+ */
+export async function updateArchiveMessages(tx: Queryable, ids: readonly string[], changes: MessageChanges, now: number): Promise<string[]> {
+  if (ids.length > MESSAGE_UPDATE_BATCH) throw new RangeError(`updateArchiveMessages takes at most ${MESSAGE_UPDATE_BATCH} entries at a time`);
+  // the column names go into the SQL: only the retention columns, whatever a caller passes
+  const set = Object.entries(changes).filter(([k, v]) => v !== undefined && (MESSAGE_CHANGE_COLUMNS as readonly string[]).includes(k));
+  if (ids.length === 0 || set.length === 0) return [];
+  const rows = await tx.all<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS.join(', ')} FROM archive_messages WHERE id IN (${ids.map(() => '?').join(', ')})`, [...ids]);
+  const byId = new Map(rows.map((r) => [String(r.id), r]));
+  const changed: { id: string; sha256: string }[] = [];
+  for (const id of new Set(ids)) {
+    const current = byId.get(id);
+    // only null and numbers are set here, so === tells a change (a BLOB set to null is a change)
+    if (!current || set.every(([k, v]) => current[k] === v)) continue;
+    changed.push({ id, sha256: recordHash('message', { ...current, ...Object.fromEntries(set) }) });
+  }
+  if (changed.length === 0) return [];
+  const appended = await appendAuditEvents(tx, changed.map((c) => ({ type: 'archive:record' as const, data: recordData(c.id, 'message', undefined, c.sha256) })), now);
+  const seqCase = changed.map(() => 'WHEN ? THEN ?').join(' ');
+  await tx.run(
+    `UPDATE archive_messages SET ${set.map(([k]) => `${k} = ?`).join(', ')}, record_seq = CASE id ${seqCase} END WHERE id IN (${changed.map(() => '?').join(', ')})`,
+    [...set.map(([, v]) => param(v)), ...changed.flatMap((c, i) => [c.id, appended[i]?.seq ?? null]), ...changed.map((c) => c.id)],
+  );
+  return changed.map((c) => c.id);
+}
+
 /** A queue recipient row, as the archive copies it. */
 interface QueueRecipientRow {
   message_id: string;

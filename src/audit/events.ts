@@ -113,6 +113,16 @@ export type AuditEventDataMap = {
   'console:sign_in_failed': { user: string; remoteIp: string; reason: string };
   /** Too many failures: the name is locked until `until` (ms since epoch). */
   'console:locked': { user: string; remoteIp: string; until: number };
+  /**
+   * A legal hold was placed (retention: docs/archive.md): the entries whose hold this changed (`count` of
+   * them; none when all were held already), who, through which path, the reason as the operator gave it
+   * (one line, at most 500 characters) and, for a hold per search, the filter names (never their values).
+   */
+  'archive:held': { queueIds: string[]; count: number; operator: string; via: string; reason?: string; filters?: string[] };
+  /** A legal hold was released: as archive:held. */
+  'archive:released': { queueIds: string[]; count: number; operator: string; via: string; reason?: string; filters?: string[] };
+  /** Entries past retention were purged: their keys destroyed (crypto-shredding); `objects` ciphertext objects deleted with them. */
+  'archive:purged': { queueIds: string[]; count: number; objects: number; operator: string; via: string };
   /** A recipient's portal copy was stored (its queue state is now final: delivered to the portal); `depositId` names the copy. */
   'portal:deposited': { queueId: string; depositId: string; recipient: string };
   /** The notification mail for a portal recipient was queued as `noticeQueueId`. */
@@ -254,6 +264,9 @@ export const AUDIT_EVENT_FIELDS = {
   'console:signed_in': { user: 'string', role: 'string', remoteIp: 'string' },
   'console:sign_in_failed': { user: 'string', remoteIp: 'string', reason: 'string' },
   'console:locked': { user: 'string', remoteIp: 'string', until: 'integer' },
+  'archive:held': { queueIds: 'string[]', count: 'integer', operator: 'string', via: 'string', reason: 'string?', filters: 'string[]?' },
+  'archive:released': { queueIds: 'string[]', count: 'integer', operator: 'string', via: 'string', reason: 'string?', filters: 'string[]?' },
+  'archive:purged': { queueIds: 'string[]', count: 'integer', objects: 'integer', operator: 'string', via: 'string' },
   'portal:deposited': { queueId: 'string', depositId: 'string', recipient: 'string' },
   'portal:notification_queued': { queueId: 'string', depositId: 'string', recipient: 'string', noticeQueueId: 'string' },
   'portal:code_sent': { depositId: 'string', recipient: 'string', remoteIp: 'string', noticeQueueId: 'string' },

@@ -385,6 +385,16 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX console_sessions_name ON console_sessions(name);
   `,
+  // 20: what `archive purge` walks (archive issue: retention). Partial indexes
+  // (SQLite and PostgreSQL both have them): the entries due for purge in retention order, and the live
+  // (not purged) entries of each object, so a pack is removed once its last live entry goes, and the
+  // held entries (few) the purge reports; purged entries leave all three, so none grows with the years
+  // of purged rows.
+  `
+  CREATE INDEX archive_messages_due ON archive_messages(retain_until, id) WHERE purged_at IS NULL AND hold = 0;
+  CREATE INDEX archive_messages_live_object ON archive_messages(object_key) WHERE purged_at IS NULL;
+  CREATE INDEX archive_messages_held ON archive_messages(retain_until) WHERE hold = 1 AND purged_at IS NULL;
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {
