@@ -101,6 +101,8 @@ export type AuditEventDataMap = {
   'archive:content_refused': { queueId: string; operator: string; via: string };
   /** A signed checkpoint of the chain head was stored (docs/archive.md): its number, why, the audit seq it covers and its hash. */
   'archive:checkpoint': { checkpoint: number; reason: string; auditSeq: number; sha256: string };
+  /** Someone exported archive entries (docs/archive.md): the filter names used (never their values), how many entries, whether with content (yes | no), the SHA-256 of the signed manifest. */
+  'archive:exported': { operator: string; via: string; filters: string[]; entries: number; content: string; sha256: string };
   /** A recipient's portal copy was stored (its queue state is now final: delivered to the portal); `depositId` names the copy. */
   'portal:deposited': { queueId: string; depositId: string; recipient: string };
   /** The notification mail for a portal recipient was queued as `noticeQueueId`. */
@@ -236,6 +238,7 @@ export const AUDIT_EVENT_FIELDS = {
   'archive:content_opened': { queueId: 'string', operator: 'string', via: 'string', reason: 'string' },
   'archive:content_refused': { queueId: 'string', operator: 'string', via: 'string' },
   'archive:checkpoint': { checkpoint: 'integer', reason: 'string', auditSeq: 'integer', sha256: 'string' },
+  'archive:exported': { operator: 'string', via: 'string', filters: 'string[]', entries: 'integer', content: 'string', sha256: 'string' },
   'portal:deposited': { queueId: 'string', depositId: 'string', recipient: 'string' },
   'portal:notification_queued': { queueId: 'string', depositId: 'string', recipient: 'string', noticeQueueId: 'string' },
   'portal:code_sent': { depositId: 'string', recipient: 'string', remoteIp: 'string', noticeQueueId: 'string' },

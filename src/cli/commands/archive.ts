@@ -3,6 +3,7 @@
  * (docs/archive.md). Each group of subcommands lives in its own file.
  */
 import type { Command } from 'commander';
+import { registerArchiveExport } from './archive-export.js';
 import { registerArchiveSearch } from './archive-search.js';
 import { registerArchiveVerify } from './archive-verify.js';
 
@@ -10,4 +11,5 @@ export function registerArchive(program: Command): void {
   const archive = program.command('archive').description('the archive: what was sent, to whom, how each recipient was protected (docs/archive.md)');
   registerArchiveSearch(archive);
   registerArchiveVerify(archive);
+  registerArchiveExport(archive);
 }

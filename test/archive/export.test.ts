@@ -1,0 +1,280 @@
+/**
+ * `sealgate archive export` and `archive verify-export` on a real gateway's
+ * archive: three messages archived by the daemon, a clean stop, then
+ * exports (all entries, one entry, --no-content) that verify offline, and
+ * copies of an export changed in a byte of each member, in headers and the
+ * central directory, with a member removed or added: each fails, naming the
+ * member where there is one. The documented procedure with unzip,
+ * sha256sum and openssl alone is run on a real export too.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yauzl from 'yauzl';
+import yazl from 'yazl';
+import { verifyExport } from '../../src/archive/verify-export.js';
+import { dataPayload, RawSmtp } from '../helpers/smtp-client.js';
+import { auditEvents, runCli, setupGateway, startGateway, type TestSetup } from '../helpers/gateway.js';
+import { readArchived } from '../helpers/spool-reader.js';
+import { requireTool } from '../helpers/peers.js';
+
+const run = promisify(execFile);
+let setup: TestSetup;
+let ids: string[] = [];
+let fingerprint = '';
+let full = '';
+
+const cli = (...args: string[]) => runCli(['-c', setup.configPath, 'archive', ...args]);
+
+async function send(port: number, rcpts: string[], subject: string, n: number): Promise<void> {
+  const { client } = await RawSmtp.connect(port);
+  await client.command('EHLO client.test');
+  await client.command('MAIL FROM:<alice@example.com>');
+  for (const r of rcpts) await client.command(`RCPT TO:<${r}>`);
+  await client.data(dataPayload(`Subject: ${subject}\r\nMessage-ID: <m${n}@example.com>\r\n\r\nbody of ${subject}\r\n`));
+  await client.quit();
+}
+
+interface Member {
+  name: string;
+  data: Buffer;
+  /** Where the member's (compressed) data starts in the file, and its length there. */
+  start: number;
+  length: number;
+  header: number;
+}
+
+/** The members of a ZIP with their bytes and where their data lies in the file. */
+async function members(path: string): Promise<Member[]> {
+  const file = await readFile(path);
+  const zip = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.open(path, { lazyEntries: true }, (e, z) => (e || !z ? rej(e) : res(z))));
+  const out: Member[] = [];
+  await new Promise<void>((res, rej) => {
+    zip.on('entry', (e: yauzl.Entry) => {
+      zip.openReadStream(e, (err, s) => {
+        if (err || !s) return rej(err);
+        const chunks: Buffer[] = [];
+        s.on('data', (c: Buffer) => chunks.push(c));
+        s.on('end', () => {
+          const h = e.relativeOffsetOfLocalHeader;
+          const start = h + 30 + file.readUInt16LE(h + 26) + file.readUInt16LE(h + 28);
+          out.push({ name: e.fileName, data: Buffer.concat(chunks), start, length: e.compressedSize, header: h });
+          zip.readEntry();
+        });
+      });
+    });
+    zip.on('end', () => res());
+    zip.on('error', rej);
+    zip.readEntry();
+  });
+  zip.close();
+  return out;
+}
+
+/** A new ZIP (yazl, no container signature) of the given members. */
+async function rezip(path: string, list: { name: string; data: Buffer }[]): Promise<void> {
+  const z = new yazl.ZipFile();
+  for (const m of list) z.addBuffer(m.data, m.name);
+  z.end();
+  await pipeline(z.outputStream, createWriteStream(path));
+}
+
+beforeAll(async () => {
+  setup = await setupGateway({ connectors: [{ name: 'loopback', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }] });
+  const gw = await startGateway(setup.configPath);
+  await send(gw.port, ['bob@example.net', 'carol@example.org'], 'first zebra', 1);
+  await send(gw.port, ['dave@example.net'], 'second zebra', 2);
+  await send(gw.port, ['=cmd@example.net'], 'third zebra', 3);
+  const deadline = Date.now() + 60_000;
+  while (gw.logLines().filter((l) => l.event === 'MESSAGE_ARCHIVED').length < 3) {
+    if (Date.now() > deadline) throw new Error(`messages not archived; stdout: ${gw.stdout.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(await gw.stop()).toBe(0);
+  const search = await cli('search', '--json');
+  ids = (JSON.parse(search.stdout) as { id: string }[]).map((e) => e.id);
+  fingerprint = (await cli('key')).stdout.split(' ')[1] ?? '';
+  full = join(setup.dir, 'all.zip');
+  const r = await cli('export', '--from', 'alice@example.com', '--out', full);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/^exported 3 entries \(4 recipient rows, 3 messages, chain segment of \d+ events, [1-9]\d* checkpoints\) to .*all\.zip: \d+ bytes, manifest sha256 [0-9a-f]{64}\n$/);
+});
+
+afterAll(async () => {
+  await setup?.cleanup();
+});
+
+describe('archive export', () => {
+  it('holds the messages byte for byte, the evidence, the rows, the chain segment and the signed manifest; verify-export says OK', async () => {
+    expect(ids).toHaveLength(3);
+    const list = await members(full);
+    const names = list.map((m) => m.name).sort();
+    expect(names).toEqual(
+      ['SHA256SUMS', 'SHA256SUMS.sig', 'chain.jsonl', 'checkpoints.json', 'evidence.csv', 'evidence.json', 'gateway-signing.pem', 'manifest.json', 'manifest.sig', 'rows.jsonl', ...ids.map((id) => `messages/${id}.eml`)].sort(),
+    );
+    for (const id of ids) {
+      const eml = list.find((m) => m.name === `messages/${id}.eml`)?.data;
+      expect(eml?.equals((await readArchived(setup.dataDir, setup.masterKeyFile, id)) ?? Buffer.alloc(0))).toBe(true);
+    }
+    // evidence.json is archive show --json, entry by entry
+    const evidence = JSON.parse(list.find((m) => m.name === 'evidence.json')?.data.toString('utf8') ?? '') as Record<string, unknown>[];
+    for (const e of evidence) {
+      const shown = JSON.parse((await cli('show', String(e.id), '--json')).stdout) as Record<string, unknown>;
+      expect(e).toEqual(shown);
+    }
+    const csv = list.find((m) => m.name === 'evidence.csv')?.data.toString('utf8') ?? '';
+    expect(csv.split('\r\n')).toHaveLength(1 + 4 + 1);
+    expect(csv).toContain(",'=cmd@example.net,"); // a cell a spreadsheet would run is defused
+    const manifest = JSON.parse(list.find((m) => m.name === 'manifest.json')?.data.toString('utf8') ?? '') as Record<string, unknown>;
+    expect(manifest).toMatchObject({ format: 'sealgate-archive-export', version: 1, entries: 3, recipients: 4, content: true, search: { from: 'alice@example.com' }, key: { fingerprint } });
+
+    const ok = await cli('verify-export', full, '--fingerprint', fingerprint);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`^export OK: .*all\\.zip: 3 entries, 4 recipient rows, 3 messages; chain segment #\\d+\\.\\.#\\d+ \\(\\d+ events\\), [1-9]\\d* signed checkpoints; signed by key ${fingerprint} on `));
+    expect(ok.stdout).not.toContain('covered by the chain only'); // the stop checkpoint signed the segment's end
+  });
+
+  it('is audited with the filter names, the count, content yes/no and the manifest hash', async () => {
+    const manifest = (await members(full)).find((m) => m.name === 'manifest.json')?.data ?? Buffer.alloc(0);
+    const sha = (await import('node:crypto')).createHash('sha256').update(manifest).digest('hex');
+    const events = (await auditEvents(setup.configPath)).filter((e) => e.type === 'archive:exported');
+    expect(events[0]?.data).toMatchObject({ via: 'cli', filters: ['from'], entries: 3, content: 'yes', sha256: sha });
+    expect(JSON.stringify(events)).not.toContain('alice@');
+  });
+
+  it('--no-content: metadata and evidence only, no Subject; one entry by --queue-id', async () => {
+    const out = join(setup.dir, 'meta.zip');
+    const r = await cli('export', '--queue-id', ids[0] ?? '', '--no-content', '--out', out);
+    expect(r.code).toBe(0);
+    const list = await members(out);
+    expect(list.some((m) => m.name.startsWith('messages/'))).toBe(false);
+    const evidence = JSON.parse(list.find((m) => m.name === 'evidence.json')?.data.toString('utf8') ?? '') as { id: string; subject: unknown }[];
+    expect(evidence.map((e) => [e.id, e.subject])).toEqual([[ids[0], null]]);
+    expect(list.map((m) => m.data.toString('latin1')).join('')).not.toContain('zebra'); // no subject word anywhere
+    const ok = await cli('verify-export', out);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/: 1 entries, \d recipient rows, no content \(--no-content\);/);
+    const events = (await auditEvents(setup.configPath)).filter((e) => e.type === 'archive:exported');
+    expect(events.at(-1)?.data).toMatchObject({ filters: ['queueId'], entries: 1, content: 'no' });
+  });
+
+  it('refuses an existing --out, an empty selection, and a bad filter, with one line', async () => {
+    const exists = await cli('export', '--out', full);
+    expect(exists.code).toBe(2);
+    expect(exists.stderr).toMatch(/^sealgate: .*all\.zip exists; give another --out/);
+    const none = await cli('export', '--from', 'nobody@example.com', '--out', join(setup.dir, 'none.zip'));
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe('sealgate: no archive entry matches the search: nothing to export\n');
+    const bad = await cli('export', '--since', 'yesterday', '--out', join(setup.dir, 'bad.zip'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).not.toContain('yesterday');
+  });
+});
+
+describe('archive verify-export: any change fails', () => {
+  it('a byte flipped inside each member names that member', async () => {
+    const list = await members(full);
+    const file = await readFile(full);
+    for (const m of list) {
+      const copy = Buffer.from(file);
+      const at = m.start + Math.floor(m.length / 2);
+      copy[at] = (copy[at] ?? 0) ^ 0x01;
+      const path = join(setup.dir, 'flip.zip');
+      await writeFile(path, copy);
+      const r = await verifyExport(path);
+      expect(r.ok, m.name).toBe(false);
+      if (!r.ok) {
+        const expected = m.name === 'manifest.json' ? /^manifest\.(json|sig)$/ : m.name === 'SHA256SUMS' ? /^SHA256SUMS(\.sig)?$/ : new RegExp(`^${m.name.replace(/\./g, '\\.')}$`);
+        expect(r.at, `${m.name}: ${r.detail}`).toMatch(expected);
+      }
+    }
+  });
+
+  it('a byte changed anywhere — headers, times, the central directory, the comment — fails', async () => {
+    const file = await readFile(full);
+    const positions = new Set<number>();
+    for (let i = 0; i < file.length; i += 61) positions.add(i);
+    for (const m of await members(full)) for (let i = m.header; i < m.start; i++) positions.add(i); // every local header byte
+    for (let i = file.length - 200; i < file.length; i++) positions.add(i); // the central directory's end and the comment
+    const path = join(setup.dir, 'byte.zip');
+    for (const at of positions) {
+      const copy = Buffer.from(file);
+      copy[at] = (copy[at] ?? 0) ^ 0x20;
+      await writeFile(path, copy);
+      const r = await verifyExport(path);
+      expect(r.ok, `byte ${at} of ${file.length}`).toBe(false);
+    }
+    const longer = join(setup.dir, 'longer.zip');
+    await writeFile(longer, Buffer.concat([file, Buffer.from('\n')]));
+    expect((await verifyExport(longer)).ok).toBe(false);
+  });
+
+  it('a member removed, a member added, a message replaced: named, exit 1', async () => {
+    const list = await members(full);
+    const eml = `messages/${ids[1] ?? ''}.eml`;
+    const cases: { name: string; members: { name: string; data: Buffer }[]; at: RegExp }[] = [
+      { name: 'removed', members: list.filter((m) => m.name !== eml), at: new RegExp(`^export BROKEN at ${eml.replace(/\./g, '\\.')}: it is missing`) },
+      { name: 'removed-csv', members: list.filter((m) => m.name !== 'evidence.csv'), at: /^export BROKEN at evidence\.csv: it is missing/ },
+      { name: 'added', members: [...list, { name: 'notes.txt', data: Buffer.from('hello') }], at: /^export BROKEN at notes\.txt: it is not part of an export/ },
+      { name: 'added-eml', members: [...list, { name: 'messages/00000000000000000000.eml', data: Buffer.from('x') }], at: /^export BROKEN at messages\/00000000000000000000\.eml: it is not listed in the manifest/ },
+      {
+        name: 'replaced',
+        members: list.map((m) => (m.name === eml ? { name: m.name, data: Buffer.from(m.data.toString('latin1').replace('body of', 'BODY OF'), 'latin1') } : m)),
+        at: new RegExp(`^export BROKEN at ${eml.replace(/\./g, '\\.')}: its SHA-256 differs from the manifest`),
+      },
+      { name: 'same-members-rezipped', members: list, at: /^export BROKEN at the ZIP: / },
+    ];
+    for (const c of cases) {
+      const path = join(setup.dir, `${c.name}.zip`);
+      await rezip(path, c.members);
+      const r = await cli('verify-export', path);
+      expect(r.code, c.name).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.replace(/^sealgate: /, '').trim(), c.name).toMatch(c.at);
+    }
+    const other = await cli('verify-export', full, '--fingerprint', 'f'.repeat(64));
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/^sealgate: export BROKEN at manifest\.json: it is signed by key [0-9a-f]{64}, not by the key you gave/);
+  });
+});
+
+describe('checking an export with unzip, sha256sum and openssl alone (docs/archive.md)', () => {
+  it('the documented procedure verifies a real export, and fails on a changed file', async (ctx) => {
+    requireTool(ctx, 'unzip');
+    requireTool(ctx, 'openssl');
+    const dir = join(setup.dir, 'by-hand');
+    await mkdir(dir);
+    const zip = join(dir, 'export.zip');
+    await copyFile(full, zip);
+    const sh = (script: string) => run('sh', ['-ec', script], { cwd: dir });
+    // the procedure, as docs/archive.md gives it
+    await sh('unzip -q export.zip -d export');
+    const fp = await sh('cd export && openssl pkey -pubin -in gateway-signing.pem -outform DER | sha256sum');
+    expect(fp.stdout.slice(0, 64)).toBe(fingerprint);
+    const m = await sh('cd export && openssl pkeyutl -verify -pubin -inkey gateway-signing.pem -rawin -in manifest.json -sigfile manifest.sig');
+    expect(m.stdout).toContain('Signature Verified Successfully');
+    const s = await sh('cd export && openssl pkeyutl -verify -pubin -inkey gateway-signing.pem -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig');
+    expect(s.stdout).toContain('Signature Verified Successfully');
+    const sums = await sh('cd export && sha256sum -c SHA256SUMS');
+    expect(sums.stdout.trim().split('\n')).toHaveLength(6 + ids.length);
+    expect(sums.stdout).not.toMatch(/FAILED/);
+    const container = await sh(
+      [
+        'N=$(( $(stat -c %s export.zip) - 107 ))',
+        'printf \'sealgate-export-v1 sha256=%s length=%s\' "$(head -c "$N" export.zip | sha256sum | cut -c1-64)" "$N" > container.txt',
+        'tail -c 88 export.zip | base64 -d > container.sig',
+        'openssl pkeyutl -verify -pubin -inkey export/gateway-signing.pem -rawin -in container.txt -sigfile container.sig',
+      ].join('\n'),
+    );
+    expect(container.stdout).toContain('Signature Verified Successfully');
+    // a changed file fails sha256sum -c
+    await writeFile(join(dir, 'export', 'evidence.csv'), `${await readFile(join(dir, 'export', 'evidence.csv'), 'utf8')}x`);
+    await expect(sh('cd export && sha256sum -c --quiet SHA256SUMS')).rejects.toMatchObject({ stdout: expect.stringContaining('evidence.csv: FAILED') as unknown });
+  });
+});
