@@ -8,11 +8,12 @@
  * sha256sum and openssl alone is run on a real export too.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
@@ -241,6 +242,45 @@ describe('archive verify-export: any change fails', () => {
     const other = await cli('verify-export', full, '--fingerprint', 'f'.repeat(64));
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/^sealgate: export BROKEN at manifest\.json: it is signed by key [0-9a-f]{64}, not by the key you gave/);
+  });
+});
+
+describe('an export of a changed archive', () => {
+  /** A copy of the data directory, changed with the sqlite3 shell, and a config that points at it. */
+  async function changedCopy(name: string, statement: string): Promise<string> {
+    const dataDir = join(setup.dir, `data-${name}`);
+    await cp(setup.dataDir, dataDir, { recursive: true });
+    await run('sqlite3', [join(dataDir, 'sealgate.db'), statement]);
+    const config = parse(await readFile(setup.configPath, 'utf8')) as Record<string, unknown>;
+    const path = join(setup.dir, `sealgate-${name}.yaml`);
+    await writeFile(path, stringify({ ...config, dataDir }));
+    return path;
+  }
+
+  const cases = [
+    {
+      name: 'a recipient row changed in the database',
+      statement: (id: string) => `UPDATE archive_recipients SET state = 'delivered' WHERE archive_id = '${id}' AND seq = 1`,
+      expected: (id: string) => new RegExp(`^sealgate: export BROKEN at entry ${id} recipient #1: the row does not match the hash recorded in audit event #\\d+`),
+    },
+    {
+      name: 'an archive record rewritten in the audit log',
+      statement: (id: string) => `UPDATE audit_log SET data = replace(data, '"sha256":"', '"sha256":"0') WHERE type = 'archive:record' AND data LIKE '%${id}%'`,
+      expected: () => /^sealgate: export BROKEN at chain\.jsonl event #\d+: its hash does not match its fields/,
+    },
+  ];
+
+  it.for(cases)('$name: the export is made, and verify-export names it', async ({ name, statement, expected }, ctx) => {
+    requireTool(ctx, 'sqlite3');
+    const id = ids[0] ?? '';
+    const config = await changedCopy(name.replace(/\W+/g, '-'), statement(id));
+    const out = join(setup.dir, `${name.replace(/\W+/g, '-')}.zip`);
+    const made = await runCli(['-c', config, 'archive', 'export', '--queue-id', id, '--out', out]);
+    expect(made.code).toBe(0);
+    const r = await runCli(['-c', config, 'archive', 'verify-export', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(expected(id));
+    expect(r.stderr).not.toContain('@');
   });
 });
 
