@@ -15,7 +15,8 @@
  *     recomputed (chain.ts eventHash), the last as the manifest says, and
  *     each checkpoint's signed head found in it with its hash;
  *  7. every exported row: its canonical hash (records.ts) equals the
- *     `archive:record` event at its record_seq, which names that row;
+ *     `archive:record` event at its record_seq, which names that row, and
+ *     no later event in the segment records a newer version of it;
  *  8. evidence.json and evidence.csv are what the rows say;
  *  9. each message's SHA-256 and size equal its entry's content_sha256.
  *
@@ -290,7 +291,11 @@ export async function verifyExport(path: string, opts: VerifyExportOptions = {})
       return r;
     });
     const needed = new Map<number, ExportedRow>();
+    /** Each row's record, by the row's name as an `archive:record` event gives it (queue id, part, recipient number). */
+    const rowKey = (queueId: unknown, part: unknown, seq: unknown): string => JSON.stringify([queueId, part, seq ?? null]);
+    const recordOf = new Map<string, number>();
     for (const r of rows) {
+      recordOf.set(r.row.part === 'message' ? rowKey(r.row.id, 'message', null) : rowKey(r.row.archive_id, 'recipient', r.row.seq), r.recordSeq);
       if (r.recordSeq < manifest.chain.firstSeq || r.recordSeq > manifest.chain.lastSeq) throw new Bad(`entry ${String(r.row.id ?? r.row.archive_id)}`, `its record (audit event #${r.recordSeq}) is outside the chain segment`);
       if (needed.has(r.recordSeq)) throw new Bad(`audit event #${r.recordSeq}`, 'two rows claim the same record');
       needed.set(r.recordSeq, r);
@@ -321,6 +326,12 @@ export async function verifyExport(path: string, opts: VerifyExportOptions = {})
       if (hash !== e.hash) throw new Bad(at, 'its hash does not match its fields: it was changed');
       const c = wantHead.get(expectSeq);
       if (c && c.auditHash !== hash) throw new Bad(`checkpoint #${c.seq}`, `it signed another hash for audit event #${expectSeq}: the chain segment was rewritten`);
+      if (e.type === 'archive:record' && typeof e.data === 'object' && e.data !== null) {
+        const d = e.data as { queueId?: unknown; part?: unknown; seq?: unknown };
+        const current = recordOf.get(rowKey(d.queueId, d.part, d.seq));
+        // a later record of an exported row: the export holds an older version than the chain
+        if (current !== undefined && expectSeq > current) throw new Bad(`entry ${String(d.queueId)}${d.part === 'recipient' ? ` recipient #${String(d.seq)}` : ''}`, `audit event #${expectSeq} recorded a newer version of this row than the export holds`);
+      }
       const row = needed.get(expectSeq);
       if (row) {
         const part = row.row.part as 'message' | 'recipient';

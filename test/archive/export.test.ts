@@ -18,9 +18,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { verifyExport } from '../../src/archive/verify-export.js';
+import { COMMENT_LENGTH, COMMENT_PREFIX, containerMessage, sumsText, type Manifest } from '../../src/archive/export-format.js';
+import { loadOrCreateSigningKey, type SigningKey } from '../../src/archive/signing-key.js';
+import { loadKeyring } from '../../src/crypto/keyring.js';
+import { createHash, sign } from 'node:crypto';
 import { dataPayload, RawSmtp } from '../helpers/smtp-client.js';
 import { auditEvents, runCli, setupGateway, startGateway, type TestSetup } from '../helpers/gateway.js';
-import { readArchived } from '../helpers/spool-reader.js';
+import { readArchived, withDb } from '../helpers/spool-reader.js';
 import { requireTool } from '../helpers/peers.js';
 
 const run = promisify(execFile);
@@ -242,6 +246,79 @@ describe('archive verify-export: any change fails', () => {
     const other = await cli('verify-export', full, '--fingerprint', 'f'.repeat(64));
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/^sealgate: export BROKEN at manifest\.json: it is signed by key [0-9a-f]{64}, not by the key you gave/);
+  });
+});
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/**
+ * What someone holding the gateway key could make: the export's members with
+ * `change` applied, hashed, listed and signed again — manifest, SHA256SUMS
+ * and container — so that only verify-export's cross-checks can tell.
+ */
+async function forge(path: string, key: SigningKey, change: (m: Map<string, Buffer>) => void): Promise<void> {
+  const m = new Map((await members(full)).map((x) => [x.name, x.data]));
+  change(m);
+  const manifest = JSON.parse(m.get('manifest.json')?.toString('utf8') ?? '') as Manifest & { files: Record<string, { sha256: string; size: number }> };
+  const files: Record<string, { sha256: string; size: number }> = {};
+  for (const [name, data] of m) if (!['manifest.json', 'manifest.sig', 'SHA256SUMS', 'SHA256SUMS.sig'].includes(name)) files[name] = { sha256: sha(data), size: data.length };
+  const sums = Buffer.from(sumsText(files));
+  m.set('SHA256SUMS', sums);
+  m.set('SHA256SUMS.sig', sign(null, sums, key.privateKey));
+  files['SHA256SUMS'] = { sha256: sha(sums), size: sums.length };
+  files['SHA256SUMS.sig'] = { sha256: sha(m.get('SHA256SUMS.sig') ?? Buffer.alloc(0)), size: 64 };
+  const bytes = Buffer.from(`${JSON.stringify({ ...manifest, files: Object.fromEntries(Object.keys(files).sort().map((n) => [n, files[n]])) }, null, 1)}\n`);
+  m.set('manifest.json', bytes);
+  m.set('manifest.sig', sign(null, bytes, key.privateKey));
+  const z = new yazl.ZipFile();
+  for (const [name, data] of m) z.addBuffer(data, name);
+  z.end({ forceZip64Format: false, comment: COMMENT_PREFIX + 'A'.repeat(COMMENT_LENGTH - COMMENT_PREFIX.length) });
+  const chunks: Buffer[] = [];
+  for await (const c of z.outputStream) chunks.push(c as Buffer);
+  const file = Buffer.concat(chunks);
+  const n = file.length - COMMENT_LENGTH;
+  file.write(COMMENT_PREFIX + sign(null, Buffer.from(containerMessage(sha(file.subarray(0, n)), n)), key.privateKey).toString('base64'), n, 'latin1');
+  await writeFile(path, file);
+}
+
+describe('an export re-signed with the gateway key after a change: the cross-checks', () => {
+  const edit = (m: Map<string, Buffer>, name: string, fn: (text: string) => string): void => {
+    m.set(name, Buffer.from(fn(m.get(name)?.toString('utf8') ?? ''), 'utf8'));
+  };
+  const cases: { name: string; change: (m: Map<string, Buffer>, id: string) => void; at: (id: string) => RegExp }[] = [
+    { name: 'untouched (the forger itself is sound)', change: () => undefined, at: () => /^$/ },
+    {
+      name: 'a state in evidence.json',
+      change: (m) => edit(m, 'evidence.json', (t) => t.replace('"state": "deferred"', '"state": "delivered"').replace('"state": "queued"', '"state": "delivered"')),
+      at: () => /^entry [0-9A-Z]{20}: its evidence in evidence\.json is not what its recorded rows say$/,
+    },
+    { name: 'a cell of evidence.csv', change: (m) => edit(m, 'evidence.csv', (t) => t.replace('dave@', 'mallory@')), at: () => /^evidence\.csv: it is not what evidence\.json says$/ },
+    {
+      name: 'a column of a row',
+      change: (m, id) => edit(m, 'rows.jsonl', (t) => t.split('\n').map((l) => (l.includes(`"archive_id":"${id}"`) && l.includes('"seq":1,') ? l.replace(/"attempts":\d+/, '"attempts":7') : l)).join('\n')),
+      at: (id) => new RegExp(`^entry ${id} recipient #1: the row does not match the hash recorded in audit event #\\d+`),
+    },
+    {
+      name: 'a message replaced',
+      change: (m, id) => m.set(`messages/${id}.eml`, Buffer.from('Subject: other\r\n\r\nanother message\r\n')),
+      at: (id) => new RegExp(`^entry ${id}: its message is not the one archived`),
+    },
+    {
+      name: 'a checkpoint dropped',
+      change: (m) => edit(m, 'checkpoints.json', (t) => JSON.stringify((JSON.parse(t) as unknown[]).slice(1))),
+      at: () => /^checkpoints\.json: it does not hold the checkpoints the manifest counts$/,
+    },
+  ];
+
+  it.for(cases)('$name', async ({ change, at }) => {
+    const keyring = await loadKeyring({ masterKeyFile: setup.masterKeyFile, create: false });
+    const key = await withDb(setup.dataDir, (db) => loadOrCreateSigningKey(db, keyring, Date.now()));
+    const id = ids[0] ?? '';
+    const path = join(setup.dir, 'forged.zip');
+    await forge(path, key, (m) => change(m, id));
+    const r = await verifyExport(path, { expectedFingerprint: fingerprint });
+    const got = r.ok ? '' : `${r.at}: ${r.detail}`;
+    expect(got).toMatch(at(id));
   });
 });
 
