@@ -218,6 +218,8 @@ export async function writeExport(o: ExportOptions): Promise<ExportResult> {
           cb(err, tap);
           return;
         }
+        // yazl does not listen for a stream's errors: each is taken here and ends the export
+        tap.on('error', (err) => d.reject(err));
         source.on('error', (err) => {
           d.reject(err);
           tap.destroy(err);

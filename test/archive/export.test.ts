@@ -8,7 +8,7 @@
  * sha256sum and openssl alone is run on a real export too.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -18,7 +18,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { verifyExport } from '../../src/archive/verify-export.js';
-import { COMMENT_LENGTH, COMMENT_PREFIX, containerMessage, sumsText, type Manifest } from '../../src/archive/export-format.js';
+import { COMMENT_LENGTH, COMMENT_PREFIX, containerMessage, csvCell, sumsText, type Manifest } from '../../src/archive/export-format.js';
+import { writeExport } from '../../src/archive/export.js';
+import { parseSearch } from '../../src/archive/search.js';
+import { LocalObjectStore } from '../../src/objects/local-store.js';
+import { objectStoreRoot } from '../../src/objects/location.js';
 import { loadOrCreateSigningKey, type SigningKey } from '../../src/archive/signing-key.js';
 import { loadKeyring } from '../../src/crypto/keyring.js';
 import { createHash, sign } from 'node:crypto';
@@ -167,6 +171,37 @@ describe('archive export', () => {
     expect(ok.stdout).toMatch(/: 1 entries, \d recipient rows, no content \(--no-content\);/);
     const events = (await auditEvents(setup.configPath)).filter((e) => e.type === 'archive:exported');
     expect(events.at(-1)?.data).toMatchObject({ filters: ['queueId'], entries: 1, content: 'no' });
+  });
+
+  it('refuses a selection over the maximum, and leaves no file behind', async () => {
+    const keyring = await loadKeyring({ masterKeyFile: setup.masterKeyFile, create: false });
+    const out = join(setup.dir, 'too-many.zip');
+    const err = await withDb(setup.dataDir, async (db) => {
+      const key = await loadOrCreateSigningKey(db, keyring, Date.now());
+      const objects = new LocalObjectStore(objectStoreRoot(setup.dataDir));
+      return writeExport({ db, keyring, objects, key, search: parseSearch({}, Date.now(), () => []), searchText: {}, out, content: true, operator: 'test', now: Date.now(), maxEntries: 2 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    });
+    expect((err as Error).message).toBe('the search selects more than 2 entries, the most one export holds; narrow it (--since/--until, another filter) and export in parts');
+    await expect(readFile(out)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await readdir(setup.dir)).filter((n) => n.includes('.partial'))).toEqual([]);
+  });
+
+  it.for([
+    ['plain', 'plain'],
+    ['a,b', '"a,b"'],
+    ['say "hi"', '"say ""hi"""'],
+    ['=HYPERLINK("x")', `"'=HYPERLINK(""x"")"`],
+    ['+1', "'+1"],
+    ['-2', "'-2"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['two\r\nlines', '"two\r\nlines"'],
+    [null, ''],
+    [250, '250'],
+  ] as const)('CSV cell %j is written %j', ([value, cell]) => {
+    expect(csvCell(value)).toBe(cell);
   });
 
   it('refuses an existing --out, an empty selection, and a bad filter, with one line', async () => {
@@ -346,6 +381,19 @@ describe('an export of a changed archive', () => {
       expected: () => /^sealgate: export BROKEN at chain\.jsonl event #\d+: its hash does not match its fields/,
     },
   ];
+
+  it('content that cannot be read stops the export with one line, and leaves no file behind', async () => {
+    const config = await changedCopy('no-store', 'SELECT 1');
+    await rm(join(setup.dir, 'data-no-store', 'store', 'objects', 'archive'), { recursive: true });
+    const out = join(setup.dir, 'no-store.zip');
+    const r = await runCli(['-c', config, 'archive', 'export', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^sealgate: the export failed \([^\n]*\); nothing was written\n$/);
+    await expect(readFile(out)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await readdir(setup.dir)).filter((n) => n.includes('.partial'))).toEqual([]);
+    // --no-content needs no stored object
+    expect((await runCli(['-c', config, 'archive', 'export', '--no-content', '--out', out])).code).toBe(0);
+  });
 
   it.for(cases)('$name: the export is made, and verify-export names it', async ({ name, statement, expected }, ctx) => {
     requireTool(ctx, 'sqlite3');
