@@ -58,6 +58,12 @@ export interface ExportOptions {
   readonly operator: string;
   readonly now: number;
   readonly onProgress?: (p: ExportProgress) => void;
+  /**
+   * Called once the file is complete and signed, before it appears under
+   * its name (the caller records the export in the audit chain here: no
+   * export leaves without its record). A throw leaves no file.
+   */
+  readonly beforePublish?: (r: ExportResult) => Promise<void>;
   readonly maxEntries?: number;
 }
 
@@ -321,13 +327,7 @@ export async function writeExport(o: ExportOptions): Promise<ExportResult> {
     } finally {
       await fh.close();
     }
-    try {
-      await link(tmp, o.out);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'EEXIST') throw new ExportError(`${o.out} exists; give another --out (an export never replaces a file)`);
-      throw err;
-    }
-    return {
+    const result: ExportResult = {
       entries: entries.length,
       recipients: totalRecipients,
       messages: withContent.length,
@@ -336,6 +336,14 @@ export async function writeExport(o: ExportOptions): Promise<ExportResult> {
       manifestSha256: sha256Hex(manifestBytes),
       bytes,
     };
+    await o.beforePublish?.(result);
+    try {
+      await link(tmp, o.out);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'EEXIST') throw new ExportError(`${o.out} exists; give another --out (an export never replaces a file)`);
+      throw err;
+    }
+    return result;
   } finally {
     if (!committed) await o.db.exec('COMMIT').catch(() => undefined);
     await unlink(tmp).catch(() => undefined);

@@ -386,13 +386,17 @@ describe('an export of a changed archive', () => {
     const config = await changedCopy('no-store', 'SELECT 1');
     await rm(join(setup.dir, 'data-no-store', 'store', 'objects', 'archive'), { recursive: true });
     const out = join(setup.dir, 'no-store.zip');
+    const exported = async (): Promise<number> => (await auditEvents(config)).filter((e) => e.type === 'archive:exported').length;
+    const before = await exported();
     const r = await runCli(['-c', config, 'archive', 'export', '--out', out]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^sealgate: the export failed \([^\n]*\); nothing was written\n$/);
     await expect(readFile(out)).rejects.toMatchObject({ code: 'ENOENT' });
     expect((await readdir(setup.dir)).filter((n) => n.includes('.partial'))).toEqual([]);
+    expect(await exported()).toBe(before); // recorded only for an export that was written
     // --no-content needs no stored object
     expect((await runCli(['-c', config, 'archive', 'export', '--no-content', '--out', out])).code).toBe(0);
+    expect(await exported()).toBe(before + 1);
   });
 
   it.for(cases)('$name: the export is made, and verify-export names it', async ({ name, statement, expected }, ctx) => {

@@ -111,6 +111,15 @@ export function registerArchiveExport(archive: Command): void {
             content: opts.content,
             operator: operatorName(),
             ...(bar ? { onProgress: bar.update } : {}),
+            // recorded before the file appears under its name: no export leaves without its audit record
+            beforePublish: (r) =>
+              db.transaction(async (tx) => {
+                await appendAuditEvent(
+                  tx,
+                  { type: 'archive:exported', data: { operator: operatorName(), via: 'cli', filters: filterNames(raw), entries: r.entries, content: opts.content ? 'yes' : 'no', sha256: r.manifestSha256 } },
+                  Date.now(),
+                );
+              }),
           });
         } catch (err) {
           if (err instanceof ExportError) throw new CliExit(EXIT_FAILURE, err.message);
@@ -118,13 +127,6 @@ export function registerArchiveExport(archive: Command): void {
         } finally {
           bar?.clear();
         }
-        await db.transaction((tx) =>
-          appendAuditEvent(
-            tx,
-            { type: 'archive:exported', data: { operator: operatorName(), via: 'cli', filters: filterNames(raw), entries: result.entries, content: opts.content ? 'yes' : 'no', sha256: result.manifestSha256 } },
-            Date.now(),
-          ),
-        );
         process.stdout.write(
           `exported ${result.entries} entries (${result.recipients} recipient rows, ${opts.content ? `${result.messages} messages` : 'no content'}, ` +
             `chain segment of ${result.events} events, ${result.checkpoints} checkpoints) to ${opts.out}: ${result.bytes} bytes, manifest sha256 ${result.manifestSha256}\n`,
