@@ -186,7 +186,14 @@ export async function writeExport(o: ExportOptions): Promise<ExportResult> {
       if (o.content) {
         if (message.purged_at !== null || message.wrapped_key === null || message.key_id === null) subject = { note: 'purged: the entry key was destroyed' };
         else if (!o.keyring.has(String(message.key_id))) throw new ExportError(`archive entry ${String(message.id)} is sealed under master key ${String(message.key_id)}, which is not loaded; add its key file to keys.previousKeyFiles`);
-        else subject = { subject: openSubject(o.keyring, entryKeyOf(message as Parameters<typeof entryKeyOf>[0]), message.subject_sealed === null ? null : Buffer.from(message.subject_sealed as Uint8Array)) };
+        else {
+          try {
+            subject = { subject: openSubject(o.keyring, entryKeyOf(message as Parameters<typeof entryKeyOf>[0]), message.subject_sealed === null ? null : Buffer.from(message.subject_sealed as Uint8Array)) };
+          } catch {
+            // as archive show: the rest of the entry is still evidence (its content, if changed, fails its SHA-256 below)
+            subject = { note: 'could not be opened: the sealed subject or its key does not verify' };
+          }
+        }
       }
       return entryFromRows(message, recipients, subject);
     });

@@ -253,6 +253,11 @@ describe('archive verify-export: any change fails', () => {
     const longer = join(setup.dir, 'longer.zip');
     await writeFile(longer, Buffer.concat([file, Buffer.from('\n')]));
     expect((await verifyExport(longer)).ok).toBe(false);
+    const cut = join(setup.dir, 'cut.zip');
+    await writeFile(cut, file.subarray(0, file.length >> 1));
+    expect(await verifyExport(cut)).toMatchObject({ ok: false, at: 'the ZIP', detail: expect.stringMatching(/^it cannot be read as a ZIP file/) as unknown });
+    await writeFile(cut, 'not a zip at all\n');
+    expect(await verifyExport(cut)).toMatchObject({ ok: false, at: 'the ZIP' });
   });
 
   it('a member removed, a member added, a message replaced: named, exit 1', async () => {
