@@ -123,6 +123,8 @@ export type AuditEventDataMap = {
   'archive:released': { queueIds: string[]; count: number; operator: string; via: string; reason?: string; filters?: string[] };
   /** Entries past retention were purged: their keys destroyed (crypto-shredding); `objects` ciphertext objects deleted with them. */
   'archive:purged': { queueIds: string[]; count: number; objects: number; operator: string; via: string };
+  /** Someone exported archive entries (docs/archive.md): the filter names used (never their values), how many entries, whether with content (yes | no), the SHA-256 of the signed manifest. */
+  'archive:exported': { operator: string; via: string; filters: string[]; entries: number; content: string; sha256: string };
   /** A recipient's portal copy was stored (its queue state is now final: delivered to the portal); `depositId` names the copy. */
   'portal:deposited': { queueId: string; depositId: string; recipient: string };
   /** The notification mail for a portal recipient was queued as `noticeQueueId`. */
@@ -267,6 +269,7 @@ export const AUDIT_EVENT_FIELDS = {
   'archive:held': { queueIds: 'string[]', count: 'integer', operator: 'string', via: 'string', reason: 'string?', filters: 'string[]?' },
   'archive:released': { queueIds: 'string[]', count: 'integer', operator: 'string', via: 'string', reason: 'string?', filters: 'string[]?' },
   'archive:purged': { queueIds: 'string[]', count: 'integer', objects: 'integer', operator: 'string', via: 'string' },
+  'archive:exported': { operator: 'string', via: 'string', filters: 'string[]', entries: 'integer', content: 'string', sha256: 'string' },
   'portal:deposited': { queueId: 'string', depositId: 'string', recipient: 'string' },
   'portal:notification_queued': { queueId: 'string', depositId: 'string', recipient: 'string', noticeQueueId: 'string' },
   'portal:code_sent': { depositId: 'string', recipient: 'string', remoteIp: 'string', noticeQueueId: 'string' },

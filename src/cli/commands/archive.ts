@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { registerArchiveRetention } from './archive-retention.js';
+import { registerArchiveExport } from './archive-export.js';
 import { registerArchiveSearch } from './archive-search.js';
 import { registerArchiveVerify } from './archive-verify.js';
 
@@ -12,4 +13,5 @@ export function registerArchive(program: Command): void {
   registerArchiveSearch(archive);
   registerArchiveVerify(archive);
   registerArchiveRetention(archive);
+  registerArchiveExport(archive);
 }
