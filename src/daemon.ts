@@ -28,6 +28,7 @@ import { DkimService } from './dkim/service.js';
 import { startTlsReporter } from './probe/tlsrpt-reporter.js';
 import { Inspector } from './inspect/worker.js';
 import { Archiver } from './archive/archiver.js';
+import { builtInSettings, resolveSettings } from './policy/profile.js';
 import { startCheckpointWriter } from './archive/checkpoints.js';
 import { LocalObjectStore } from './objects/local-store.js';
 import { objectStoreRoot } from './objects/location.js';
@@ -185,7 +186,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     keyring,
     log,
     now,
-    retentionMs: () => config.archive.retention,
+    // a sender's policy profile may keep their mail longer (archiveRetention), never shorter
+    retentionMs: (who) => Math.max(config.archive.retention, resolveSettings(config.policy, who, builtInSettings(config.inspection.e2eDomains)).settings.archiveRetention ?? 0),
     onArchived: () => engine?.wake(),
     metrics,
     journal: { to: () => config.archive.journalTo, hostname, random: randomBytes, spoolKeyId: () => keyring.current.id },

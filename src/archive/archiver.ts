@@ -41,8 +41,8 @@ export interface ArchiverDeps {
   readonly keyring: Keyring;
   readonly log: Logger;
   readonly now: () => number;
-  /** archive.retention in ms (re-read for every message). */
-  readonly retentionMs: () => number;
+  /** How long a sender's message is kept, in ms: archive.retention, or longer where a policy profile says so (re-read for every message). */
+  readonly retentionMs: (who: { readonly sender: string; readonly connector: string }) => number;
   /** Called after messages were archived (wakes the delivery engine). */
   readonly onArchived?: () => void;
   readonly metrics?: Metrics | undefined;
@@ -180,13 +180,12 @@ export class Archiver {
         const batch = candidates.filter((m) => waiting.has(m.id));
         if (batch.length === 0) return;
         const recipients = await queueRecipientsForArchiveOf(tx, batch.map((m) => m.id));
-        const retention = this.deps.retentionMs();
         await insertArchiveEntries(
           tx,
           batch.map((m) => {
             const content = written.get(m.id) as WrittenContent;
             const verdict = archiveVerdict(m.verdict);
-            return { entry: entryColumns(m, content, verdict, now, retention), recipients: recipients.get(m.id) ?? [], terms: entryTerms(this.deps.keyring, content, verdict) };
+            return { entry: entryColumns(m, content, verdict, now, this.deps.retentionMs({ sender: m.sender, connector: m.connector })), recipients: recipients.get(m.id) ?? [], terms: entryTerms(this.deps.keyring, content, verdict) };
           }),
           now,
         );

@@ -19,6 +19,8 @@ export interface EffectiveSettings {
   readonly e2eDomains: readonly string[];
   /** ms; undefined: portal.expiry alone. A profile can only shorten portal.expiry. */
   readonly portalExpiry: number | undefined;
+  /** ms; undefined: archive.retention alone. A profile can only lengthen archive.retention. */
+  readonly archiveRetention: number | undefined;
   /** A recipient with a valid key gets E2E whenever any protection is needed. */
   readonly preferEndToEnd: boolean;
 }
@@ -42,6 +44,7 @@ export function builtInSettings(e2eDomains: readonly string[]): EffectiveSetting
     stripSubjectTag: true,
     e2eDomains,
     portalExpiry: undefined,
+    archiveRetention: undefined,
     preferEndToEnd: true,
   };
 }

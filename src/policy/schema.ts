@@ -28,6 +28,7 @@ export const profileSettingsSchema = z.strictObject({
   stripSubjectTag: z.boolean().optional().describe('Remove the subject tag before delivery.'),
   e2eDomains: z.array(domainPattern).optional().describe('Consumer mailbox providers: PHI to them needs E2E or the portal (replaces the inherited list).'),
   portalExpiry: duration(3_600_000).optional().describe('How long this sender\'s portal messages stay readable; can only shorten portal.expiry.'),
+  archiveRetention: duration(86_400_000).optional().describe('How long this sender\'s messages stay in the archive, e.g. "10y"; can only lengthen archive.retention.'),
   preferEndToEnd: z
     .boolean()
     .optional()

@@ -38,6 +38,8 @@ beforeAll(async () => {
       dns: { servers: [zone.server] },
       delivery: { enabled: true, port: sink.port, defaultRequirement: 'may' },
       archive: { journalTo: 'vault@journal.test' },
+      // this sender's mail is kept ten years instead of archive.retention's six
+      policy: { profiles: { senderDomains: { 'example.com': { archiveRetention: '10y' } } } },
     },
   });
   gw = await startGateway(setup.configPath);
@@ -89,7 +91,9 @@ describe('journaling', () => {
     expect(journaled.map((r) => JSON.parse(r.data) as { queueId: string }).map((d) => d.queueId)).toEqual([id]);
     // the report itself is not archived (nor journaled again)
     await until('the original delivered', () => sink.received.length >= 2 || undefined);
-    const entries = await withDb(setup.dataDir, (db) => db.all<{ id: string }>('SELECT id FROM archive_messages'));
+    const entries = await withDb(setup.dataDir, (db) => db.all<{ id: string; received_at: number; retain_until: number }>('SELECT id, received_at, retain_until FROM archive_messages'));
     expect(entries.map((e) => e.id)).toEqual([id]);
+    // the sender's policy profile lengthened the retention (archiveRetention: 10y)
+    expect(entries.map((e) => e.retain_until - e.received_at)).toEqual([10 * 365 * 86_400_000]);
   });
 });

@@ -189,7 +189,8 @@ export function registerPolicy(program: Command): void {
         return;
       }
       const show = (v: unknown, name: string): string =>
-        name === 'portalExpiry' ? (typeof v === 'number' ? `${formatDuration(v)} (at most portal.expiry)` : 'portal.expiry') : Array.isArray(v) ? (v.length > 6 ? `${v.slice(0, 6).join(', ')} … (${v.length})` : v.join(', ')) : String(v);
+        name === 'portalExpiry' ? (typeof v === 'number' ? `${formatDuration(v)} (at most portal.expiry)` : 'portal.expiry') :
+        name === 'archiveRetention' ? (typeof v === 'number' ? `${formatDuration(v)} (at least archive.retention)` : 'archive.retention') : Array.isArray(v) ? (v.length > 6 ? `${v.slice(0, 6).join(', ')} … (${v.length})` : v.join(', ')) : String(v);
       const lines = [
         `sender ${opts.from} via connector ${connector}`,
         'effective settings:',
