@@ -17,20 +17,10 @@ import { verifyExport, type ExportVerifyOk } from '../../archive/verify-export.j
 import { openDatabase, openKeyring } from '../../daemon.js';
 import { LocalObjectStore } from '../../objects/local-store.js';
 import { objectStoreRoot } from '../../objects/location.js';
+import { filtersOf, withFilterFlags, type FilterFlags } from './archive-filters.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
-interface ExportCliOptions {
-  from?: string;
-  to?: string;
-  domain?: string;
-  since?: string;
-  until?: string;
-  subject?: string;
-  category?: string;
-  method?: string;
-  state?: string;
-  queueId?: string;
-  messageId?: string;
+interface ExportCliOptions extends FilterFlags {
   out?: string;
   content: boolean;
 }
@@ -62,30 +52,16 @@ function okLine(file: string, r: ExportVerifyOk): string {
 }
 
 export function registerArchiveExport(archive: Command): void {
-  archive
-    .command('export')
-    .description('write the entries a search selects — messages, evidence (JSON, CSV), chain segment, checkpoints — to a signed ZIP (audited)')
-    .option('--from <address>', 'envelope sender (<> for the null sender)')
-    .option('--to <address>', 'a recipient')
-    .option('--domain <domain>', "the sender's or a recipient's domain")
-    .option('--since <time>', 'received at or after: 2026-12-01, 2026-12-01T08:30:00Z, or ago: 30m, 12h, 7d, 1y')
-    .option('--until <time>', 'received before (same forms as --since)')
-    .option('--subject <words>', 'every word must be in the subject')
-    .option('--category <name>', 'a DLP category found in the message, e.g. SSN')
-    .option('--method <method>', 'a recipient protected by this method')
-    .option('--state <state>', 'a recipient in this state')
-    .option('--queue-id <id>', 'the queue id')
-    .option('--message-id <id>', 'the Message-ID header (with or without <>)')
+  withFilterFlags(
+    archive.command('export').description('write the entries a search selects — messages, evidence (JSON, CSV), chain segment, checkpoints — to a signed ZIP (audited)'),
+  )
     .option('--out <file>', 'the ZIP to write (never replaced if it exists)')
     .option('--no-content', 'metadata and evidence only: no messages/*.eml, no Subject')
     .action(async (opts: ExportCliOptions, cmd: Command) => {
       if (!opts.out) throw new CliExit(EXIT_USAGE, 'archive export needs --out FILE.zip');
       const out = resolve(opts.out);
       if (await access(out).then(() => true, () => false)) throw new CliExit(EXIT_USAGE, `${opts.out} exists; give another --out (an export never replaces a file)`);
-      const raw: RawSearch = {
-        from: opts.from, to: opts.to, domain: opts.domain, since: opts.since, until: opts.until, subject: opts.subject,
-        category: opts.category, method: opts.method, state: opts.state, queueId: opts.queueId, messageId: opts.messageId,
-      };
+      const raw: RawSearch = filtersOf(opts);
       const { config } = loadForCommand(cmd);
       const keyring = await openKeyring(config, false);
       const db = await openDatabase(config);

@@ -24,20 +24,10 @@ import { queryTerms } from '../../archive/terms.js';
 import { openDatabase, openKeyring } from '../../daemon.js';
 import { LocalObjectStore } from '../../objects/local-store.js';
 import { objectStoreRoot } from '../../objects/location.js';
+import { filtersOf, withFilterFlags, type FilterFlags } from './archive-filters.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
-interface HoldOptions {
-  from?: string;
-  to?: string;
-  domain?: string;
-  since?: string;
-  until?: string;
-  subject?: string;
-  category?: string;
-  method?: string;
-  state?: string;
-  queueId?: string;
-  messageId?: string;
+interface HoldOptions extends FilterFlags {
   reason?: string;
   max?: string;
   json?: boolean;
@@ -50,35 +40,11 @@ function usage(err: unknown): never {
 
 /** The same filters as `archive search` (no paging: a hold covers every page). */
 function searchFlags(cmd: Command): Command {
-  return cmd
-    .option('--from <address>', 'envelope sender (<> for the null sender)')
-    .option('--to <address>', 'a recipient')
-    .option('--domain <domain>', "the sender's or a recipient's domain")
-    .option('--since <time>', 'received at or after: 2026-12-01, 2026-12-01T08:30:00Z, or ago: 30m, 12h, 7d, 1y')
-    .option('--until <time>', 'received before (same forms as --since)')
-    .option('--subject <words>', 'every word must be in the subject (matched by keyed hash, case-insensitive)')
-    .option('--category <name>', 'a DLP category found in the message, e.g. SSN')
-    .option('--method <method>', 'a recipient protected by this method (tls-verified, pgp, smime, portal, …)')
-    .option('--state <state>', 'a recipient in this state (delivered, bounced, held, deleted, …)')
-    .option('--queue-id <id>', 'the queue id')
-    .option('--message-id <id>', 'the Message-ID header (with or without <>)')
-    .option('--max <n>', `refuse (changing nothing) when the search matches more entries than this (default ${HOLD_SEARCH_DEFAULT_MAX}, at most ${HOLD_SEARCH_MAX})`);
+  return withFilterFlags(cmd).option('--max <n>', `refuse (changing nothing) when the search matches more entries than this (default ${HOLD_SEARCH_DEFAULT_MAX}, at most ${HOLD_SEARCH_MAX})`);
 }
 
 function rawSearch(opts: HoldOptions): RawSearch {
-  return {
-    from: opts.from,
-    to: opts.to,
-    domain: opts.domain,
-    since: opts.since,
-    until: opts.until,
-    subject: opts.subject,
-    category: opts.category,
-    method: opts.method,
-    state: opts.state,
-    queueId: opts.queueId,
-    messageId: opts.messageId,
-  };
+  return filtersOf(opts);
 }
 
 function maxOf(text: string | undefined): number {

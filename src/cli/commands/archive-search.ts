@@ -21,23 +21,13 @@ import type { Config } from '../../config/schema.js';
 import { LocalObjectStore } from '../../objects/local-store.js';
 import { objectStoreRoot } from '../../objects/location.js';
 import { isQueueId } from '../../queue/ids.js';
+import { filtersOf, withFilterFlags, type FilterFlags } from './archive-filters.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
 /** Longest --reason for opening content (characters). */
 export const MAX_REASON = 500;
 
-interface SearchOptions {
-  from?: string;
-  to?: string;
-  domain?: string;
-  since?: string;
-  until?: string;
-  subject?: string;
-  category?: string;
-  method?: string;
-  state?: string;
-  queueId?: string;
-  messageId?: string;
+interface SearchOptions extends FilterFlags {
   limit?: string;
   after?: string;
   json?: boolean;
@@ -178,39 +168,14 @@ async function toStdout(source: Readable): Promise<void> {
 }
 
 export function registerArchiveSearch(archive: Command): void {
-  archive
-    .command('search')
-    .description('find archived messages, newest first (metadata only; audited with the filter names)')
-    .option('--from <address>', 'envelope sender (<> for the null sender)')
-    .option('--to <address>', 'a recipient')
-    .option('--domain <domain>', "the sender's or a recipient's domain")
-    .option('--since <time>', 'received at or after: 2026-12-01, 2026-12-01T08:30:00Z, or ago: 30m, 12h, 7d, 1y')
-    .option('--until <time>', 'received before (same forms as --since)')
-    .option('--subject <words>', 'every word must be in the subject (matched by keyed hash, case-insensitive)')
-    .option('--category <name>', 'a DLP category found in the message, e.g. SSN')
-    .option('--method <method>', 'a recipient protected by this method (tls-verified, pgp, smime, portal, …)')
-    .option('--state <state>', 'a recipient in this state (delivered, bounced, held, deleted, …)')
-    .option('--queue-id <id>', 'the queue id')
-    .option('--message-id <id>', 'the Message-ID header (with or without <>)')
+  withFilterFlags(
+    archive.command('search').description('find archived messages, newest first (metadata only; audited with the filter names)'),
+  )
     .option('--limit <n>', 'entries per page (1 to 1000)', '50')
     .option('--after <id>', 'the next page: the queue id of the last entry of the previous one')
     .option('--json', 'a JSON array of entries')
     .action(async (opts: SearchOptions, cmd: Command) => {
-      const raw: RawSearch = {
-        from: opts.from,
-        to: opts.to,
-        domain: opts.domain,
-        since: opts.since,
-        until: opts.until,
-        subject: opts.subject,
-        category: opts.category,
-        method: opts.method,
-        state: opts.state,
-        queueId: opts.queueId,
-        messageId: opts.messageId,
-        limit: opts.limit,
-        after: opts.after,
-      };
+      const raw: RawSearch = { ...filtersOf(opts), limit: opts.limit, after: opts.after };
       await withArchive(cmd, async (db, keyring) => {
         let result: SearchResult;
         try {
