@@ -101,6 +101,15 @@ export type AuditEventDataMap = {
   'archive:content_refused': { queueId: string; operator: string; via: string };
   /** A signed checkpoint of the chain head was stored (docs/archive.md): its number, why, the audit seq it covers and its hash. */
   'archive:checkpoint': { checkpoint: number; reason: string; auditSeq: number; sha256: string };
+  /**
+   * `sealgate policy replay` re-decided archived messages under a policy
+   * (`policy`: current | file, with the file's `configSha256`) over the
+   * window `since`..`until` (ISO times): `entries` whose content it opened
+   * (inside the process only), `skipped` (purged, not inspected, key not
+   * loaded, unreadable) and `changed` (a method, rule or protection would
+   * differ). Written after the run, also when it fails part way.
+   */
+  'policy:replayed': { operator: string; via: string; since: string; until?: string; policy: string; configSha256?: string; entries: number; skipped: number; changed: number; complete: string };
   /** A recipient's portal copy was stored (its queue state is now final: delivered to the portal); `depositId` names the copy. */
   'portal:deposited': { queueId: string; depositId: string; recipient: string };
   /** The notification mail for a portal recipient was queued as `noticeQueueId`. */
@@ -236,6 +245,7 @@ export const AUDIT_EVENT_FIELDS = {
   'archive:content_opened': { queueId: 'string', operator: 'string', via: 'string', reason: 'string' },
   'archive:content_refused': { queueId: 'string', operator: 'string', via: 'string' },
   'archive:checkpoint': { checkpoint: 'integer', reason: 'string', auditSeq: 'integer', sha256: 'string' },
+  'policy:replayed': { operator: 'string', via: 'string', since: 'string', until: 'string?', policy: 'string', configSha256: 'string?', entries: 'integer', skipped: 'integer', changed: 'integer', complete: 'string' },
   'portal:deposited': { queueId: 'string', depositId: 'string', recipient: 'string' },
   'portal:notification_queued': { queueId: 'string', depositId: 'string', recipient: 'string', noticeQueueId: 'string' },
   'portal:code_sent': { depositId: 'string', recipient: 'string', remoteIp: 'string', noticeQueueId: 'string' },
