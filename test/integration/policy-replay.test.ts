@@ -23,6 +23,7 @@ import { auditEvents, buildConfig, runCli, setupGateway, startGateway, type Runn
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
 import { phiMail } from '../helpers/phi-mail.js';
 import { sendMessage } from '../helpers/smtp-client.js';
+import { filePaths } from '../helpers/files.js';
 import { withDb } from '../helpers/spool-reader.js';
 import { until } from '../helpers/wait.js';
 
@@ -195,11 +196,33 @@ describe('policy replay', () => {
   });
 
   it('refuses a bad --limit or window with one line and exit 2, recording nothing', async () => {
+    const replayed = async (): Promise<number> => (await auditEvents(setup.configPath, 500)).filter((e) => e.type === 'policy:replayed').length;
+    const before = await replayed();
     for (const args of [['--limit', '0'], ['--since', 'yesterday'], ['--since', '1h', '--until', '2h']]) {
       const r = await replay(...args);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
+    expect(await replayed()).toBe(before);
+  });
+
+  // last: it damages the archive
+  it('skips and counts a purged entry and one whose content was changed in the store', async () => {
+    // what a purge leaves (the purge command is another slice): no wrapped key, a purge time
+    await withDb(setup.dataDir, (db) => db.run('UPDATE archive_messages SET wrapped_key = NULL, purged_at = ? WHERE id = ?', [Date.now(), sent.invoice ?? '']));
+    const row = await withDb(setup.dataDir, (db) => db.get<{ object_key: string; object_offset: number }>('SELECT object_key, object_offset FROM archive_messages WHERE id = ?', [sent.lab ?? '']));
+    const file = (await filePaths(join(setup.dataDir, 'store', 'objects'))).find((p) => p.endsWith(`${row?.object_key.split('/').pop() ?? '?'}@`)) ?? '';
+    const bytes = await readFile(file);
+    const at = (row?.object_offset ?? 0) + 40;
+    bytes[at] = (bytes[at] ?? 0) ^ 0x01;
+    await writeFile(file, bytes);
+    const r = await replayJson('--since', '1h');
+    expect(r.replayed).toBe(1);
+    expect(r.skipped).toEqual({ purged: 1, 'not-inspected': 0, 'key-not-loaded': 0, unreadable: 1 });
+    expect(r.methods).toEqual({ 'tls-opportunistic': { 'tls-opportunistic': 1 }, quarantine: { quarantine: 1 } });
+    const events = (await auditEvents(setup.configPath, 500)).filter((e) => e.type === 'policy:replayed');
+    // the unreadable entry's content was opened too: it counts in entries
+    expect(events.at(-1)?.data).toMatchObject({ policy: 'current', entries: 2, skipped: 1, changed: 0, complete: 'true' });
   });
 });
