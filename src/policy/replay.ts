@@ -28,7 +28,7 @@ import { tryNormalizeAddress } from '../keys/address.js';
 import { usableKeys } from '../keys/choose.js';
 import { SqlKeyDirectory } from '../keys/store.js';
 import { inspectHere } from '../inspect/worker.js';
-import { inspectionProfile } from '../inspect/verdict.js';
+import { inspectionProfile, type InspectionProfile } from '../inspect/verdict.js';
 import { explainProtectedMail, loadProbe } from '../probe/domain-probe.js';
 import { subjectTag, type RecipientCapabilities } from './decide.js';
 import { evaluatePolicy, type PolicyEvaluation } from './evaluate.js';
@@ -168,7 +168,7 @@ class Capabilities {
 }
 
 /** Re-decides one entry under `config`; a skip reason when it cannot be. */
-async function replayEntry(deps: ReplayDeps, config: Config, caps: Capabilities, row: EntryRow): Promise<ReplayedEntry | { skipped: 'purged' | 'not-inspected' | 'key-not-loaded' | 'unreadable' }> {
+async function replayEntry(deps: ReplayDeps, config: Config, profile: InspectionProfile, caps: Capabilities, row: EntryRow): Promise<ReplayedEntry | { skipped: 'purged' | 'not-inspected' | 'key-not-loaded' | 'unreadable' }> {
   if (row.purged_at !== null || row.wrapped_key === null || row.key_id === null) return { skipped: 'purged' };
   const then = thenVerdict(row.verdict);
   // portal replies and mail archived with inspection off were never decided
@@ -178,7 +178,7 @@ async function replayEntry(deps: ReplayDeps, config: Config, caps: Capabilities,
   const rows = await deps.db.all<{ seq: number; address: string; domain: string; method: string | null }>('SELECT seq, address, domain, method FROM archive_recipients WHERE archive_id = ? ORDER BY seq', [row.id]);
   let content: Awaited<ReturnType<typeof inspectHere>>;
   try {
-    content = await inspectHere(() => readArchiveContent(deps.objects, deps.keyring, key), inspectionProfile(config.inspection.customDetectors), config.inspection.maxScanTime);
+    content = await inspectHere(() => readArchiveContent(deps.objects, deps.keyring, key), profile, config.inspection.maxScanTime);
   } catch {
     return { skipped: 'unreadable' };
   }
@@ -210,6 +210,8 @@ async function replayEntry(deps: ReplayDeps, config: Config, caps: Capabilities,
  */
 export async function replayPolicy(deps: ReplayDeps, config: Config, opts: ReplayOptions, report: ReplayReport = emptyReport()): Promise<ReplayResult> {
   const caps = new Capabilities(deps.db, deps.now);
+  // built once: compiling the custom detectors for every entry would cost more than some inspections
+  const profile = inspectionProfile(config.inspection.customDetectors);
   const listLimit = opts.listLimit ?? REPLAY_LIST_LIMIT;
   let seen = 0;
   let cut = false;
@@ -219,7 +221,7 @@ export async function replayPolicy(deps: ReplayDeps, config: Config, opts: Repla
       break;
     }
     seen++;
-    const e = await replayEntry(deps, config, caps, row);
+    const e = await replayEntry(deps, config, profile, caps, row);
     if ('skipped' in e) skipEntry(report, e.skipped);
     else addEntry(report, e, listLimit);
     deps.onProgress?.(seen);
