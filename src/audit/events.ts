@@ -125,6 +125,15 @@ export type AuditEventDataMap = {
   'archive:purged': { queueIds: string[]; count: number; objects: number; operator: string; via: string };
   /** Someone exported archive entries (docs/archive.md): the filter names used (never their values), how many entries, whether with content (yes | no), the SHA-256 of the signed manifest. */
   'archive:exported': { operator: string; via: string; filters: string[]; entries: number; content: string; sha256: string };
+  /**
+   * `sealgate policy replay` re-decided archived messages under a policy
+   * (`policy`: current | file, with the file's `configSha256`) over the
+   * window `since`..`until` (ISO times): `entries` whose content it opened
+   * (inside the process only), `skipped` (purged, not inspected, key not
+   * loaded, unreadable) and `changed` (a method, rule or protection would
+   * differ). Written after the run, also when it fails part way.
+   */
+  'policy:replayed': { operator: string; via: string; since: string; until?: string; policy: string; configSha256?: string; entries: number; skipped: number; changed: number; complete: string };
   /** A recipient's portal copy was stored (its queue state is now final: delivered to the portal); `depositId` names the copy. */
   'portal:deposited': { queueId: string; depositId: string; recipient: string };
   /** The notification mail for a portal recipient was queued as `noticeQueueId`. */
@@ -270,6 +279,7 @@ export const AUDIT_EVENT_FIELDS = {
   'archive:released': { queueIds: 'string[]', count: 'integer', operator: 'string', via: 'string', reason: 'string?', filters: 'string[]?' },
   'archive:purged': { queueIds: 'string[]', count: 'integer', objects: 'integer', operator: 'string', via: 'string' },
   'archive:exported': { operator: 'string', via: 'string', filters: 'string[]', entries: 'integer', content: 'string', sha256: 'string' },
+  'policy:replayed': { operator: 'string', via: 'string', since: 'string', until: 'string?', policy: 'string', configSha256: 'string?', entries: 'integer', skipped: 'integer', changed: 'integer', complete: 'string' },
   'portal:deposited': { queueId: 'string', depositId: 'string', recipient: 'string' },
   'portal:notification_queued': { queueId: 'string', depositId: 'string', recipient: 'string', noticeQueueId: 'string' },
   'portal:code_sent': { depositId: 'string', recipient: 'string', remoteIp: 'string', noticeQueueId: 'string' },

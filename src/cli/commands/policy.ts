@@ -34,6 +34,7 @@ import type { PolicyRule } from '../../policy/schema.js';
 import { messageFacts } from '../../policy/message-facts.js';
 import { explainProtectedMail, loadProbe, probeDomain, storeProbe } from '../../probe/domain-probe.js';
 import { CliExit, EXIT_USAGE, loadForCommand } from '../context.js';
+import { registerPolicyReplay } from './policy-replay.js';
 
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
@@ -202,6 +203,7 @@ export function registerPolicy(program: Command): void {
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+  registerPolicyReplay(policy);
 }
 
 function describeWhen(r: PolicyRule): string {

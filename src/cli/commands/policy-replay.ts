@@ -1,0 +1,164 @@
+/**
+ * `sealgate policy replay [--since T] [--until T] [--config NEW.yaml]
+ * [--limit N] [--json]`: re-decides archived messages under a proposed
+ * config (or the current one) and reports what would change — per method,
+ * per rule, protection rising or falling, and the changed entries by queue
+ * id (docs/policy.md, "Replaying policy over the archive").
+ *
+ * It opens archived content (inside this process only: nothing of it is
+ * printed), so the run is recorded as one `policy:replayed` audit event with
+ * the operator, the window and the counts — written after the run, and also
+ * when the run fails part way, before anything is printed.
+ *
+ * `--config` here names the PROPOSED config; the program-wide `-c/--config`
+ * (given before `policy`, or as `-c` after `replay`) is the gateway's own
+ * config, whose database, master keys and archive are read. Commander keeps
+ * one value for both spellings, so the two are told apart from the raw
+ * arguments (configPaths, over process.argv).
+ */
+import type { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { appendAuditEvent } from '../../audit/log.js';
+import { parseTime, SearchInputError } from '../../archive/search.js';
+import { loadConfig } from '../../config/load.js';
+import { openDatabase, openKeyring } from '../../daemon.js';
+import { LocalObjectStore } from '../../objects/local-store.js';
+import { objectStoreRoot } from '../../objects/location.js';
+import { emptyReport, formatReplayReport, type ReplayWindow } from '../../policy/replay-report.js';
+import { DEFAULT_REPLAY_LIMIT, MAX_REPLAY_LIMIT, replayPolicy } from '../../policy/replay.js';
+import { CliExit, EXIT_USAGE, operatorName } from '../context.js';
+
+/**
+ * Pure: the gateway's config (-c / --config before `replay`, or -c after
+ * it) and the proposed one (--config after `replay`) from the raw
+ * arguments. The last of each wins, as commander does.
+ */
+export function configPaths(args: readonly string[]): { current?: string; proposed?: string } {
+  const at = args.indexOf('replay', Math.max(0, args.indexOf('policy')));
+  const out: { current?: string; proposed?: string } = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    const after = at >= 0 && i > at;
+    let value: string | undefined;
+    let long = false;
+    if (a === '--config' || a === '-c') {
+      value = args[i + 1];
+      long = a === '--config';
+      i++;
+    } else if (a.startsWith('--config=')) {
+      value = a.slice('--config='.length);
+      long = true;
+    } else if (/^-c./.test(a)) {
+      value = a.slice(2);
+    }
+    if (value === undefined) continue;
+    if (after && long) out.proposed = value;
+    else out.current = value;
+  }
+  return out;
+}
+
+function parseLimit(text: string): number {
+  if (!/^\d{1,7}$/.test(text.trim())) throw new CliExit(EXIT_USAGE, `--limit: a whole number from 1 to ${MAX_REPLAY_LIMIT}`);
+  const n = Number(text.trim());
+  if (n < 1 || n > MAX_REPLAY_LIMIT) throw new CliExit(EXIT_USAGE, `--limit: a whole number from 1 to ${MAX_REPLAY_LIMIT}`);
+  return n;
+}
+
+function window(opts: { since: string; until?: string }, now: number): { since: number; until: number | undefined } {
+  try {
+    const since = parseTime(opts.since, now, 'since');
+    const until = opts.until !== undefined ? parseTime(opts.until, now, 'until') : undefined;
+    if (until !== undefined && since >= until) throw new CliExit(EXIT_USAGE, '--since must be before --until');
+    return { since, until };
+  } catch (err) {
+    if (err instanceof SearchInputError) throw new CliExit(EXIT_USAGE, err.message);
+    throw err;
+  }
+}
+
+export function registerPolicyReplay(policy: Command): void {
+  policy
+    .command('replay')
+    .description('re-decide archived messages under a proposed config (or the current one) and report what would change; opens archived content inside this process only (audited)')
+    .option('--since <time>', 'entries received at or after: 2026-12-01, 2026-12-01T08:30:00Z, or ago: 12h, 7d, 2w', '7d')
+    .option('--until <time>', 'entries received before (same forms as --since)')
+    .option('--config <file>', 'the proposed config (its policy, inspection, portal and keys.prefer); default: the current config. The gateway\'s own config is -c before "policy"')
+    .option('--limit <n>', `entries re-decided at most, newest first (1 to ${MAX_REPLAY_LIMIT})`, String(DEFAULT_REPLAY_LIMIT))
+    .option('--json', 'the report as one JSON object')
+    .action(async (opts: { since: string; until?: string; limit: string; json?: boolean }) => {
+      const limit = parseLimit(opts.limit);
+      const now = Date.now();
+      const { since, until } = window(opts, now);
+      const paths = configPaths(process.argv);
+      const { config } = loadConfig(paths.current);
+      let proposed = config;
+      let configSha256: string | undefined;
+      if (paths.proposed !== undefined) {
+        proposed = loadConfig(paths.proposed).config;
+        configSha256 = createHash('sha256').update(readFileSync(paths.proposed)).digest('hex');
+      }
+      const keyring = await openKeyring(config, false);
+      const db = await openDatabase(config);
+      const report = emptyReport();
+      const progress = process.stderr.isTTY && !opts.json;
+      try {
+        let cut = false;
+        let complete = false;
+        try {
+          ({ cut } = await replayPolicy(
+            {
+              db,
+              keyring,
+              objects: new LocalObjectStore(objectStoreRoot(config.dataDir)),
+              now: Date.now,
+              ...(progress ? { onProgress: (n: number) => (n % 100 === 0 ? process.stderr.write(`\r${n} entries re-decided…`) : undefined) } : {}),
+            },
+            proposed,
+            { since, until, limit },
+            report,
+          ));
+          complete = true;
+        } finally {
+          if (progress) process.stderr.write('\r\x1b[K');
+          // one event covers every content open of the run, written before anything is printed (also when the run failed part way)
+          const { purged, 'not-inspected': notInspected, 'key-not-loaded': keyNotLoaded, unreadable } = report.skipped;
+          await db.transaction((tx) =>
+            appendAuditEvent(
+              tx,
+              {
+                type: 'policy:replayed',
+                data: {
+                  operator: operatorName(),
+                  via: 'cli',
+                  since: new Date(since).toISOString(),
+                  ...(until !== undefined ? { until: new Date(until).toISOString() } : {}),
+                  policy: configSha256 ? 'file' : 'current',
+                  ...(configSha256 ? { configSha256 } : {}),
+                  entries: report.replayed + unreadable,
+                  skipped: purged + notInspected + keyNotLoaded,
+                  changed: report.changed,
+                  complete: String(complete),
+                },
+              },
+              Date.now(),
+            ),
+          );
+        }
+        const w: ReplayWindow = { since, until, policySource: paths.proposed !== undefined ? `proposed config ${paths.proposed}` : 'current config', limit, cut };
+        if (opts.json) {
+          const out = {
+            window: { since: new Date(since).toISOString(), until: until === undefined ? null : new Date(until).toISOString(), limit, cut },
+            policy: paths.proposed !== undefined ? { source: 'file', file: paths.proposed, sha256: configSha256 } : { source: 'current' },
+            ...report,
+          };
+          process.stdout.write(`${JSON.stringify(out)}\n`);
+        } else {
+          process.stdout.write(`${formatReplayReport(report, w)}\n`);
+        }
+      } finally {
+        await db.close();
+      }
+    });
+}
