@@ -37,7 +37,7 @@ const PASSWORD = 'correct horse battery staple';
 const MARKER = 'CONSOLE-BROWSER-MARKER';
 
 // the browser globals a page callback uses, declared here: this file compiles for Node, without the DOM lib
-declare const document: { documentElement: { scrollWidth: number; clientWidth: number } };
+declare const document: { documentElement: { scrollWidth: number; clientWidth: number }; activeElement: { id: string; textContent: string | null } | null };
 
 describeBrowser('auditor console in Chromium, on the real daemon', () => {
   let setup: TestSetup;
@@ -144,6 +144,11 @@ describeBrowser('auditor console in Chromium, on the real daemon', () => {
       expect(await page.getAttribute('input[name="code"]', 'autocomplete')).toBe('one-time-code');
       await expectFits(page);
       await shot(page, 'sign-in', viewport);
+      // keyboard: the skip link first, then the name field
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('username');
 
       const good = codeFor(user);
       await signIn(page, user, good === '000000' ? '000001' : '000000');
@@ -178,6 +183,9 @@ describeBrowser('auditor console in Chromium, on the real daemon', () => {
       expect(evidence).toContain('certificate verified');
       expect(evidence).toContain('delivered');
       expect(await page.textContent('dl.meta')).toContain('Quarterly invoice March');
+      // the evidence table scrolls inside its box on a phone: a labelled region the keyboard can reach
+      expect(await page.getAttribute('div.table-box', 'tabindex')).toBe('0');
+      expect(await page.getByRole('region', { name: 'Per-recipient evidence (1)' }).count()).toBe(1);
       await expectFits(page);
       await shot(page, 'entry', viewport);
 

@@ -74,7 +74,7 @@ export function searchPage(raw: RawSearch, outcome: { result: SearchResult } | {
     });
     const n = result.entries.length;
     const table = n
-      ? `<div class="table-box"><table class="data"><caption>${n} ${n === 1 ? 'entry' : 'entries'}, newest first</caption><thead><tr><th scope="col">Entry</th><th scope="col">Received (UTC)</th><th scope="col">Sender</th><th scope="col">Recipients</th><th scope="col">Verdict</th><th scope="col">Bytes</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
+      ? `<div class="table-box" role="region" tabindex="0" aria-labelledby="results-caption"><table class="data"><caption id="results-caption">${n} ${n === 1 ? 'entry' : 'entries'}, newest first</caption><thead><tr><th scope="col">Entry</th><th scope="col">Received (UTC)</th><th scope="col">Sender</th><th scope="col">Recipients</th><th scope="col">Verdict</th><th scope="col">Bytes</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
       : '<p role="status">No archive entry matches.</p>';
     const next = result.next ? `<p class="pager"><a href="/archive${e(searchQuery(raw, result.next))}" rel="next">Next page (older entries)</a></p>` : '';
     results = `<h2>Results</h2>${table}${next}`;
@@ -169,7 +169,7 @@ export function entryPage(entry: ShownEntry, viewer: Viewer): { title: string; m
       '</tr>',
     ].join('');
   });
-  const evidence = `<div class="table-box"><table class="data"><caption>Per-recipient evidence (${entry.recipients.length})</caption><thead><tr><th scope="col">Recipient</th><th scope="col">Method</th><th scope="col">State</th><th scope="col">Last attempt</th><th scope="col">TLS</th><th scope="col">Policy</th><th scope="col">Reply</th><th scope="col">Key</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+  const evidence = `<div class="table-box" role="region" tabindex="0" aria-labelledby="evidence-caption"><table class="data"><caption id="evidence-caption">Per-recipient evidence (${entry.recipients.length})</caption><thead><tr><th scope="col">Recipient</th><th scope="col">Method</th><th scope="col">State</th><th scope="col">Last attempt</th><th scope="col">TLS</th><th scope="col">Policy</th><th scope="col">Reply</th><th scope="col">Key</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
   const content = mayOpenContent(viewer.role) && !entry.purgedAt ? contentForm(entry.id, viewer) : '';
   return {
     title: `Entry ${entry.id}`,

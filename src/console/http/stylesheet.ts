@@ -28,12 +28,14 @@ fieldset.filters { border: 0; margin: 0; padding: 0; display: grid; grid-templat
 fieldset.filters legend { font-weight: 700; margin: 0 0 0.5rem 0; padding: 0; }
 @media (min-width: 40rem) { fieldset.filters { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
 @media (min-width: 64rem) { fieldset.filters { grid-template-columns: repeat(4, minmax(0, 1fr)); } }
+.alert p:last-child, .note p:last-child { margin-bottom: 0; }
 .table-box { overflow-x: auto; margin: 0 0 1rem 0; border: 1px solid var(--line); border-radius: 0.375rem; background: var(--card); }
 table.data { border-collapse: collapse; width: 100%; font-size: 0.9375rem; }
 table.data caption { text-align: left; font-weight: 700; padding: 0.625rem 0.75rem; }
 table.data th, table.data td { text-align: left; vertical-align: top; padding: 0.5rem 0.75rem; border-top: 1px solid var(--line); }
 table.data thead th { background: var(--note-bg); white-space: nowrap; }
-table.data td { overflow-wrap: anywhere; min-width: 6rem; }
+table.data td { overflow-wrap: anywhere; min-width: 8rem; }
+.table-box:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 table.data td.id { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; white-space: nowrap; min-width: 0; }
 .tag { display: inline-block; padding: 0 0.375rem; border: 1px solid var(--line); border-radius: 0.25rem; font-size: 0.875rem; margin: 0 0.25rem 0.25rem 0; }
 .tag.phi { border-color: var(--error); color: var(--error); font-weight: 600; }
