@@ -194,6 +194,16 @@ export function contentReasonPage(id: string, viewer: Viewer, problem?: string):
   };
 }
 
+/**
+ * Pure: message text made safe to look at: bidirectional overrides and
+ * isolates (which could reorder what an auditor reads) and control
+ * characters other than tab and line ends are shown as '?', as the CLI does.
+ */
+export function visibleText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
+}
+
 /** The original message as escaped text; `shown` of `total` bytes when it was cut. */
 export function contentPage(id: string, text: string, shown: number, total: number): { title: string; main: string } {
   const cut = shown < total ? `<p class="note" role="status">The first ${shown} of ${total} bytes are shown.</p>` : '';
@@ -204,7 +214,7 @@ export function contentPage(id: string, text: string, shown: number, total: numb
       `<h1>Content of entry <span class="id">${e(id)}</span></h1>`,
       '<p class="muted">The original message (MIME) as plain text. This opening is in the audit log.</p>',
       cut,
-      `<section class="card" aria-label="Original message"><pre class="content">${e(text)}</pre></section>`,
+      `<section class="card" aria-label="Original message"><pre class="content">${e(visibleText(text))}</pre></section>`,
     ].join(''),
   };
 }
