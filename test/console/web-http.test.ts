@@ -56,6 +56,8 @@ describe('sign-in', () => {
     expect(set).toMatch(/HttpOnly/);
     expect(set).toMatch(/Secure/);
     expect(set).toMatch(/SameSite=Strict/);
+    // no Max-Age or Expires: the cookie ends with the browser session
+    expect(set).not.toMatch(/Max-Age|Expires/i);
     const value = c.jar.get('__Host-sealgate_console') ?? '';
     expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const rows = await t.db.all<{ token_hash: string; name: string }>('SELECT token_hash, name FROM console_sessions');

@@ -9,7 +9,7 @@ import { signIn } from '../users.js';
 import { COOKIES, type ConsoleContext, cookieOptions, field, remoteIp, sendPage, signedIn } from './context.js';
 import { preCsrfToken, sessionCsrfToken, tokenMatches } from './csrf.js';
 import { errorPage, signInPage, type SignInView } from './pages.js';
-import { SECRET_PATTERN, SESSION_MAX_MS } from './sessions.js';
+import { SECRET_PATTERN } from './sessions.js';
 
 /** How long a sign-in form stays good (its pre-session cookie). */
 const PRE_TTL_MS = 60 * 60_000;
@@ -46,7 +46,8 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: ConsoleContext):
     }
     const cookie = await ctx.sessions.create(outcome.name, remoteIp(request), ctx.now());
     reply.clearCookie(COOKIES.pre, cookieOptions());
-    reply.setCookie(COOKIES.session, cookie, cookieOptions(SESSION_MAX_MS));
+    // a browser-session cookie: gone when the browser closes; the server ends it sooner (idle, 8 hours)
+    reply.setCookie(COOKIES.session, cookie, cookieOptions());
     return reply.code(303).header('location', '/').send('');
   });
 
