@@ -170,6 +170,25 @@ describe('sessions', () => {
   });
 });
 
+describe('search input', () => {
+  it('a filter that does not parse answers 400 with the reason (named as the form names it), and is not audited as a search', async () => {
+    nextStep();
+    const c = t.client();
+    await c.signIn('ann', PASSWORD, t.code(ann));
+    const before = (await events('archive:searched')).length;
+    const r = await c.get('/archive?method=carrier-pigeon&from=alice%40example.com');
+    expect(r.status).toBe(400);
+    expect(r.body).toContain('method must be one of');
+    expect(r.body).not.toContain('--method');
+    // the form keeps what was typed
+    expect(r.body).toContain('value="alice@example.com"');
+    expect((await events('archive:searched')).length).toBe(before);
+    const ok = await c.get('/archive?from=alice%40example.com&to=&subject=');
+    expect(ok.status).toBe(200);
+    expect((await events('archive:searched')).at(-1)).toEqual({ operator: 'ann', via: 'console', filters: ['from'], results: 0 });
+  });
+});
+
 describe('content route by role', () => {
   it('a plain auditor gets 403 on the direct URL and on a crafted POST, each audited', async () => {
     nextStep();
