@@ -27,6 +27,8 @@ export const SEARCH_FIELDS: readonly { readonly name: keyof RawSearch & string; 
 ];
 
 const line = (s: string, max = 998): string => e(sanitizeLine(s, max));
+/** Pure: an ISO time as people read it in a table: "2026-12-05 10:02:16Z" (UTC, whole seconds). */
+export const when = (iso: string): string => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
 function select(name: 'method' | 'state', label: string, options: readonly string[], value: string | undefined): string {
   const opts = ['<option value="">any</option>', ...options.map((o) => `<option value="${e(o)}"${o === value ? ' selected' : ''}>${e(o)}</option>`)].join('');
@@ -70,7 +72,7 @@ export function searchPage(raw: RawSearch, outcome: { result: SearchResult } | {
       const rcpts = entry.recipients.map((r) => `${line(r.address, 320)} <span class="muted">${e(r.method ?? 'undecided')}, ${e(r.state)}</span>`).join('<br>');
       const more = entry.recipientCount > entry.recipients.length ? `<br><span class="muted">and ${entry.recipientCount - entry.recipients.length} more</span>` : '';
       const flags = `${entry.hold ? '<span class="tag">legal hold</span>' : ''}${entry.purged ? '<span class="tag">purged</span>' : ''}`;
-      return `<tr><td class="id"><a href="/archive/${e(entry.id)}">${e(entry.id)}</a></td><td>${e(entry.receivedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</td><td>${entry.sender ? line(entry.sender, 320) : '&lt;&gt;'}</td><td>${rcpts || '-'}${more}</td><td>${verdictTags(entry.phi, entry.categories)}${flags}</td><td>${entry.size}</td></tr>`;
+      return `<tr><td class="id"><a href="/archive/${e(entry.id)}">${e(entry.id)}</a></td><td>${e(when(entry.receivedAt))}</td><td>${entry.sender ? line(entry.sender, 320) : '&lt;&gt;'}</td><td>${rcpts || '-'}${more}</td><td>${verdictTags(entry.phi, entry.categories)}${flags}</td><td>${entry.size}</td></tr>`;
     });
     const n = result.entries.length;
     const table = n
@@ -159,9 +161,9 @@ export function entryPage(entry: ShownEntry, viewer: Viewer): { title: string; m
     return [
       '<tr>',
       `<th scope="row">${line(r.address, 320)}${r.bcc ? ' <span class="muted">(bcc)</span>' : ''}</th>`,
-      `<td>${e(r.method ?? 'undecided')}${r.requirement ? `<br><span class="muted">transport ${e(r.requirement)}</span>` : ''}${r.reasons.length ? `<br><span class="muted">${line(r.reasons.join('; '))}</span>` : ''}</td>`,
-      `<td>${e(r.state)}<br><span class="muted">${r.attempts} ${r.attempts === 1 ? 'attempt' : 'attempts'}${r.finishedAt ? `, final ${e(r.finishedAt)}` : ''}</span></td>`,
-      `<td>${via}${r.lastAttemptAt ? `<br><span class="muted">${e(r.lastAttemptAt)}</span>` : ''}</td>`,
+      `<td>${e(r.method ?? 'undecided')}${r.requirement ? `<br><span class="muted">transport ${e(r.requirement)}</span>` : ''}${r.reasons.map((why) => `<br><span class="muted">${line(why)}</span>`).join('')}</td>`,
+      `<td>${e(r.state)}<br><span class="muted">${r.attempts} ${r.attempts === 1 ? 'attempt' : 'attempts'}${r.finishedAt ? `, final ${e(when(r.finishedAt))}` : ''}</span></td>`,
+      `<td>${via}${r.lastAttemptAt ? `<br><span class="muted">${e(when(r.lastAttemptAt))}</span>` : ''}</td>`,
       `<td>${e(tlsCell(r))}</td>`,
       `<td>${e(policy)}</td>`,
       `<td>${line(replyCell(r))}</td>`,
