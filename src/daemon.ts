@@ -38,6 +38,7 @@ import { Spool } from './spool/spool.js';
 import { ensureDevCertificates } from './tls/dev-certs.js';
 import { VERSION } from './version.js';
 import { startPortalStorage, startPortalWeb, type PortalStorage } from './portal/portal-runtime.js';
+import { startConsoleWeb } from './console/http/console-web.js';
 
 export function databasePath(config: Config): string {
   return join(resolve(config.dataDir), 'sealgate.db');
@@ -68,6 +69,7 @@ export async function prepareDevCertificates(config: Config, hostname: string, l
   const wanted = config.smtp.listeners.filter((l) => l.tls !== 'none' && l.certFile && l.keyFile).map((l) => ({ name: l.name, certFile: l.certFile ?? '', keyFile: l.keyFile ?? '' }));
   const p = config.portal;
   if (p.enabled && p.certFile && p.keyFile) wanted.push({ name: 'portal', certFile: p.certFile, keyFile: p.keyFile });
+  if (config.admin.enabled && config.admin.certFile && config.admin.keyFile) wanted.push({ name: 'console', certFile: config.admin.certFile, keyFile: config.admin.keyFile });
   for (const l of wanted) {
     const result = await ensureDevCertificates({
       certFile: resolve(l.certFile),
@@ -235,6 +237,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   await engine?.start();
   portal?.sweeper.start();
   const portalWeb = portal ? await startPortalWeb(portal, { config: () => config, db, keyring, log, now, metrics }) : undefined;
+  const consoleWeb = config.admin.enabled ? await startConsoleWeb({ config, db, keyring, objects: archiveObjects, hostname, log, now }) : undefined;
   const reporter = engine
     ? startTlsReporter({
         db,
@@ -264,6 +267,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       reporter?.stop();
       await portal?.sweeper.stop();
       await portalWeb?.server.close();
+      await consoleWeb?.close();
       await metricsServer?.close();
       inspector?.stop();
       archiver.stop();
@@ -286,6 +290,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       engine?.reload(next.config);
       dkim.setKeys(nextDkimKeys);
       config = next.config;
+      void consoleWeb?.reloadTls(config.admin).catch((err: unknown) => log.error({ event: 'CONSOLE_TLS_RELOAD_FAILED', err: { message: (err as Error).message } }, 'console certificate not reloaded; the old one stays'));
       void portalWeb?.reloadTls(config.portal).catch((err: unknown) => log.error({ event: 'PORTAL_TLS_RELOAD_FAILED', err: { message: (err as Error).message } }, 'portal certificate not reloaded; the old one stays'));
       log.level = config.log.level;
       log.info({ event: 'CONFIG_RELOADED', source: next.source, restartNeeded }, restartNeeded.length ? 'config reloaded; listener address changes need a restart' : 'config reloaded');

@@ -1,0 +1,56 @@
+/**
+ * The console's web listener as the daemon runs it (admin.enabled): over the
+ * daemon's database, keyring and the archive's object store under dataDir.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Config } from '../../config/schema.js';
+import type { Keyring } from '../../crypto/keyring.js';
+import type { Database } from '../../db/database.js';
+import type { Logger } from '../../log/logger.js';
+import type { ObjectStore } from '../../objects/object-store.js';
+import { createConsoleServer, type ConsoleServer } from './server.js';
+
+export interface ConsoleWeb {
+  readonly server: ConsoleServer;
+  readonly address: { readonly host: string; readonly port: number };
+  /** Re-reads admin.certFile/keyFile (SIGHUP). */
+  reloadTls(admin: Config['admin']): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ConsoleWebDeps {
+  readonly config: Config;
+  readonly db: Database;
+  readonly keyring: Keyring;
+  readonly objects: ObjectStore;
+  readonly hostname: string;
+  readonly log: Logger;
+  readonly now: () => number;
+}
+
+export async function startConsoleWeb(deps: ConsoleWebDeps): Promise<ConsoleWeb> {
+  const admin = deps.config.admin;
+  const server = await createConsoleServer({
+    config: { ...admin, certFile: admin.certFile && resolve(admin.certFile), keyFile: admin.keyFile && resolve(admin.keyFile) },
+    db: deps.db,
+    keyring: deps.keyring,
+    objects: deps.objects,
+    // the same issuer `sealgate console-users` puts in the otpauth URI
+    issuer: `Sealgate ${deps.hostname}`,
+    log: deps.log,
+    now: deps.now,
+  });
+  const address = await server.listen();
+  deps.log.info({ event: 'CONSOLE_LISTENING', host: address.host, port: address.port }, 'auditor console ready');
+  return {
+    server,
+    address,
+    reloadTls: async (a) => {
+      if (!a.certFile || !a.keyFile) return;
+      const [cert, key] = await Promise.all([readFile(resolve(a.certFile)), readFile(resolve(a.keyFile))]);
+      server.reloadTls(cert, key);
+    },
+    close: () => server.close(),
+  };
+}

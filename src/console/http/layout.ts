@@ -1,0 +1,72 @@
+/**
+ * The page shell of every console page (pure): lang, viewport, our own
+ * stylesheet, a skip link, the header with the navigation and the sign-out
+ * form when signed in, the main content. No scripts, no inline styles.
+ */
+import { escapeHtml as e } from '../../portal/notification.js';
+import type { ConsoleRole } from '../users.js';
+
+export { e };
+
+export interface Viewer {
+  readonly name: string;
+  readonly role: ConsoleRole;
+  readonly csrf: string;
+}
+
+export interface ConsolePage {
+  readonly title: string;
+  /** Inner HTML of <main>, already escaped by the caller. */
+  readonly main: string;
+  /** The signed-in user (navigation and sign-out); absent on the sign-in and error pages before sign-in. */
+  readonly viewer?: Viewer | undefined;
+  /** Which navigation entry is this page. */
+  readonly current?: 'archive' | undefined;
+}
+
+/** Pure: whether a role may read the archive (search, metadata, evidence). */
+export function mayReadArchive(role: ConsoleRole): boolean {
+  return role === 'auditor' || role === 'auditor-content';
+}
+
+/** Pure: whether a role may open a message's content (with a reason). */
+export function mayOpenContent(role: ConsoleRole): boolean {
+  return role === 'auditor-content';
+}
+
+export function renderPage(stylesheetHref: string, input: ConsolePage): string {
+  const v = input.viewer;
+  const nav = v
+    ? [
+        '<nav class="top" aria-label="Console">',
+        '<ul>',
+        mayReadArchive(v.role) ? `<li><a href="/archive"${input.current === 'archive' ? ' aria-current="page"' : ''}>Archive search</a></li>` : '',
+        '</ul>',
+        '</nav>',
+        '<div class="who">',
+        `<span>${e(v.name)} (${e(v.role)})</span> `,
+        `<form class="inline" method="post" action="/sign-out"><input type="hidden" name="csrf" value="${e(v.csrf)}"><button type="submit">Sign out</button></form>`,
+        '</div>',
+      ].join('')
+    : '';
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en" dir="ltr">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="robots" content="noindex, nofollow">',
+    '<meta name="referrer" content="no-referrer">',
+    '<meta name="format-detection" content="telephone=no">',
+    `<title>${e(input.title)} \u2013 Sealgate auditor console</title>`,
+    `<link rel="stylesheet" href="${e(stylesheetHref)}">`,
+    '</head>',
+    '<body>',
+    '<a class="skip" href="#main">Skip to content</a>',
+    `<header class="brand"><div class="wrap"><span class="org">Sealgate auditor console</span>${nav}</div></header>`,
+    `<main id="main" class="wrap">${input.main}</main>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}

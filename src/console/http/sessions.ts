@@ -1,0 +1,99 @@
+/**
+ * Console sessions, server-side in `console_sessions` (migration 19).
+ *
+ * The cookie value is 32 random bytes (base64url); only its SHA-256 is
+ * stored, so the table alone cannot be used to sign in. A session ends after
+ * SESSION_IDLE_MS without a request, after SESSION_MAX_MS in all, at
+ * sign-out, or when its user is disabled or gets a new code secret
+ * (users.ts deletes the rows). The user's role is read with the session on
+ * every request, so a role change or a disable applies at once.
+ *
+ * The CSRF token of the signed-in forms is derived from the cookie value
+ * (csrf.ts): it needs no column, and a cross-site page that cannot read the
+ * cookie cannot make it.
+ *
+ * Side effects injected: the clock is the `now` argument, randomness the
+ * constructor's `random`. Nothing here logs.
+ */
+import { createHash } from 'node:crypto';
+import type { Database } from '../../db/database.js';
+import { isConsoleRole, type ConsoleRole } from '../users.js';
+
+/** Idle timeout: a session with no request for this long is over. */
+export const SESSION_IDLE_MS = 15 * 60_000;
+/** Longest session, however active (a working day). */
+export const SESSION_MAX_MS = 8 * 3600_000;
+/** last_seen_at is written at most this often. */
+export const SESSION_TOUCH_MS = 60_000;
+/** 32 random bytes, base64url: cookie values, pre-session cookies. */
+export const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export interface ConsoleSession {
+  readonly hash: string;
+  readonly name: string;
+  readonly role: ConsoleRole;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+}
+
+export function hashSessionValue(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** Pure: whether a session seen last at `lastSeenAt`, made at `createdAt`, is over at `now`. */
+export function sessionOver(createdAt: number, lastSeenAt: number, now: number): boolean {
+  return now - lastSeenAt >= SESSION_IDLE_MS || now - createdAt >= SESSION_MAX_MS;
+}
+
+export class ConsoleSessions {
+  constructor(
+    private readonly db: Database,
+    private readonly random: (n: number) => Buffer,
+  ) {}
+
+  secret(): string {
+    const value = this.random(32).toString('base64url');
+    if (!SECRET_PATTERN.test(value)) throw new RangeError('random source returned too few bytes');
+    return value;
+  }
+
+  /** A new session for `name`; returns the cookie value (stored nowhere). Removes sessions that are over. */
+  async create(name: string, remoteIp: string, now: number): Promise<string> {
+    const cookieValue = this.secret();
+    await this.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM console_sessions WHERE last_seen_at <= ? OR created_at <= ?', [now - SESSION_IDLE_MS, now - SESSION_MAX_MS]);
+      await tx.run('INSERT INTO console_sessions (token_hash, name, created_at, last_seen_at, remote_ip) VALUES (?, ?, ?, ?, ?)', [hashSessionValue(cookieValue), name, now, now, remoteIp.slice(0, 64)]);
+    });
+    return cookieValue;
+  }
+
+  /**
+   * The live session the cookie names, or undefined: none, malformed, over
+   * (then deleted), or its user disabled. Moves last_seen_at to `now` (at
+   * most once a SESSION_TOUCH_MS).
+   */
+  async find(cookieValue: unknown, now: number): Promise<ConsoleSession | undefined> {
+    if (typeof cookieValue !== 'string' || !SECRET_PATTERN.test(cookieValue)) return undefined;
+    const hash = hashSessionValue(cookieValue);
+    const row = await this.db.get<{ name: string; created_at: number; last_seen_at: number; role: string | null; disabled: number | null }>(
+      `SELECT s.name, s.created_at, s.last_seen_at, u.role, u.disabled
+         FROM console_sessions s LEFT JOIN console_users u ON u.name = s.name WHERE s.token_hash = ?`,
+      [hash],
+    );
+    if (!row) return undefined;
+    if (sessionOver(row.created_at, row.last_seen_at, now) || row.role === null || row.disabled !== 0 || !isConsoleRole(row.role)) {
+      await this.delete(hash);
+      return undefined;
+    }
+    let lastSeenAt = row.last_seen_at;
+    if (now - lastSeenAt >= SESSION_TOUCH_MS) {
+      await this.db.transaction((tx) => tx.run('UPDATE console_sessions SET last_seen_at = ? WHERE token_hash = ?', [now, hash]));
+      lastSeenAt = now;
+    }
+    return { hash, name: row.name, role: row.role, createdAt: row.created_at, lastSeenAt };
+  }
+
+  async delete(hash: string): Promise<void> {
+    await this.db.transaction((tx) => tx.run('DELETE FROM console_sessions WHERE token_hash = ?', [hash]));
+  }
+}
