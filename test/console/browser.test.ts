@@ -200,6 +200,14 @@ describeBrowser('auditor console in Chromium, on the real daemon', () => {
       await expectFits(page);
       await shot(page, 'content', viewport);
 
+      // the audit log page shows the content opening just recorded, newest first
+      await page.getByRole('link', { name: 'Audit log' }).click();
+      await page.waitForLoadState('load');
+      expect(await page.textContent('h1')).toBe('Audit log');
+      expect(await page.textContent('table tbody tr:first-child')).toContain('archive:content_opened');
+      await expectFits(page);
+      await shot(page, 'audit', viewport);
+
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.waitForLoadState('load');
       expect(await page.textContent('[role="status"]')).toContain('You are signed out.');

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tailAudit } from '../../src/audit/log.js';
 import { checkReason, rawSearchOf } from '../../src/console/http/routes-archive.js';
 import { searchQuery } from '../../src/console/http/pages-archive.js';
+import { auditPage, beforeOf, stageOf } from '../../src/console/http/pages-audit.js';
 import { SESSION_IDLE_MS, SESSION_MAX_MS, sessionOver } from '../../src/console/http/sessions.js';
 import { csrfOf, PASSWORD, startConsoleWebTest, type ConsoleWebTest } from './console-web-helper.js';
 
@@ -238,6 +239,41 @@ describe('content route by role', () => {
   });
 });
 
+describe('audit log page', () => {
+  it('shows the newest events first, filters by stage, pages to older ones, records each view; admin gets 403', async () => {
+    nextStep();
+    const c = t.client();
+    await c.signIn('ann', PASSWORD, t.code(ann));
+    const page = await c.get('/audit');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<h1>Audit log</h1>');
+    expect(page.body).toContain('aria-current="page">Audit log');
+    const seqs = [...page.body.matchAll(/<tr><td>(\d+)<\/td>/g)].map((m) => Number(m[1]));
+    const newest = (await t.db.get<{ seq: number }>('SELECT max(seq) AS seq FROM audit_log WHERE type <> ?', ['audit:viewed']))?.seq ?? 0;
+    expect(seqs[0]).toBe(newest);
+    expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
+    expect((await events('audit:viewed')).at(-1)).toEqual({ operator: 'ann', via: 'console', events: seqs.length });
+
+    const consoleOnly = await c.get('/audit?stage=console');
+    const types = [...consoleOnly.body.matchAll(/<\/td><td>([a-z]+:[a-z_]+)<\/td><td><code>/g)].map((m) => m[1]);
+    expect(types.length).toBeGreaterThan(0);
+    expect(types.every((x) => x?.startsWith('console:'))).toBe(true);
+    expect((await events('audit:viewed')).at(-1)).toEqual({ operator: 'ann', via: 'console', stage: 'console', events: types.length });
+
+    const last = seqs.at(-1) ?? 0;
+    const older = await c.get(`/audit?before=${last}`);
+    const olderSeqs = [...older.body.matchAll(/<tr><td>(\d+)<\/td>/g)].map((m) => Number(m[1]));
+    expect(olderSeqs.every((x) => x < last)).toBe(true);
+    // an unknown stage or a bad cursor is no filter, never an error
+    expect((await c.get('/audit?stage=%3Cscript%3E&before=-1')).status).toBe(200);
+
+    nextStep();
+    const admin = t.client();
+    await admin.signIn('root', PASSWORD, t.code(root));
+    expect((await admin.get('/audit')).status).toBe(403);
+  });
+});
+
 describe('bounds and errors', () => {
   it('a signed-out request goes to the sign-in page; other methods 405; big bodies 413; JSON 415', async () => {
     const c = t.client();
@@ -265,6 +301,25 @@ describe('pure helpers', () => {
     ['two\nlines', false],
   ])('checkReason(%j) ok=%s', (reason, ok) => {
     expect(checkReason(reason).ok).toBe(ok);
+  });
+
+  it.each<[string | undefined, string | undefined, string | undefined, number | undefined]>([
+    [undefined, undefined, undefined, undefined],
+    ['console', '12', 'console', 12],
+    ['Console', '0', undefined, undefined],
+    ['<script>', '-5', undefined, undefined],
+    ['archive', '1e3', 'archive', undefined],
+    ['', '9999999999999999', undefined, undefined],
+  ])('audit page query stage=%j before=%j → %j, %j', (stage, before, wantStage, wantBefore) => {
+    expect(stageOf(stage)).toBe(wantStage);
+    expect(beforeOf(before)).toBe(wantBefore);
+  });
+
+  it('the audit page escapes event data and shows control and bidi characters as ?', () => {
+    const page = auditPage([{ seq: 7, ts: 0, type: 'console:sign_in_failed', data: '{"user":"<b>x</b>\u202e"}' }], undefined, undefined);
+    expect(page.main).toContain('&lt;b&gt;x&lt;/b&gt;');
+    expect(page.main).not.toContain('<b>x');
+    expect(page.main).not.toContain('\u202e');
   });
 
   it('rawSearchOf keeps the known non-empty filters; searchQuery builds the next-page link', () => {

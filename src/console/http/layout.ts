@@ -21,7 +21,7 @@ export interface ConsolePage {
   /** The signed-in user (navigation and sign-out); absent on the sign-in and error pages before sign-in. */
   readonly viewer?: Viewer | undefined;
   /** Which navigation entry is this page. */
-  readonly current?: 'archive' | undefined;
+  readonly current?: 'archive' | 'audit' | undefined;
 }
 
 /** Pure: whether a role may read the archive (search, metadata, evidence). */
@@ -41,6 +41,7 @@ export function renderPage(stylesheetHref: string, input: ConsolePage): string {
         '<nav class="top" aria-label="Console">',
         '<ul>',
         mayReadArchive(v.role) ? `<li><a href="/archive"${input.current === 'archive' ? ' aria-current="page"' : ''}>Archive search</a></li>` : '',
+        mayReadArchive(v.role) ? `<li><a href="/audit"${input.current === 'audit' ? ' aria-current="page"' : ''}>Audit log</a></li>` : '',
         '</ul>',
         '</nav>',
         '<div class="who">',

@@ -34,6 +34,7 @@ import { contentSecurityPolicy, securityHeaders } from '../../portal/http/header
 import { type ConsoleContext, type ConsoleLimits, DEFAULT_LIMITS, sendPage } from './context.js';
 import { errorPage, type ErrorStatus } from './pages.js';
 import { registerArchiveRoutes } from './routes-archive.js';
+import { registerAuditRoutes } from './routes-audit.js';
 import { registerSignInRoutes } from './routes-sign-in.js';
 import { ConsoleSessions } from './sessions.js';
 import { buildConsoleStylesheet } from './stylesheet.js';
@@ -70,6 +71,7 @@ const ROUTES: readonly { readonly path: RegExp; readonly allow: string }[] = [
   { path: /^\/sign-in$/, allow: 'GET, POST' },
   { path: /^\/sign-out$/, allow: 'POST' },
   { path: /^\/archive$/, allow: 'GET' },
+  { path: /^\/audit$/, allow: 'GET' },
   { path: /^\/archive\/[^/]+$/, allow: 'GET' },
   { path: /^\/archive\/[^/]+\/content$/, allow: 'GET, POST' },
 ];
@@ -169,6 +171,7 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
   });
   registerSignInRoutes(app, ctx);
   registerArchiveRoutes(app, ctx);
+  registerAuditRoutes(app, ctx);
   await app.ready();
 
   return {
