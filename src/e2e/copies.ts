@@ -23,7 +23,8 @@
  * pass for one (src/spool/write-error.ts). Nothing about the content or the
  * key material is in the failure text.
  */
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { ByteCounter } from '../stream/byte-counter.js';
 import { rewriteMessage, type MessageRewrite } from '../delivery/header-rewrite.js';
 import { readBounded } from '../stream/read-bounded.js';
 import { isSealgateError, SealgateError } from '../errors.js';
@@ -122,17 +123,11 @@ export async function buildCopies(deps: CopyDeps, messageId: string, rewrite: Me
         signed = sign !== undefined;
         detail = `key transport ${smime.keyTransport}`;
       }
-      let size = 0;
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          size += chunk.length;
-          done(null, chunk);
-        },
-      });
+      const counter = new ByteCounter();
       const file = await deps.spool.writeCopy(messageId, name, mapStreamError(rewriteMessage(stream, outer), copyStreamError(r.method)), [counter]);
       // a failed commit removes the file itself
       await file.commit();
-      out.push({ seq: r.seq, kind: 'copy', name, file, size, signed, detail });
+      out.push({ seq: r.seq, kind: 'copy', name, file, size: counter.bytes, signed, detail });
     } catch (err) {
       // a storage failure is not the recipient's fault: let the caller retry the whole inspection
       if (isSealgateError(err, 'SG_STORAGE_FULL') || isSealgateError(err, 'SG_STORAGE_FAILED')) {

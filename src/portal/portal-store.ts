@@ -18,7 +18,8 @@
  * content, tokens or addresses.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline, type Readable, type Transform } from 'node:stream';
+import { ByteCounter } from '../stream/byte-counter.js';
 import { type Keyring, openKey, sealKey, unwrapKey, wrapKey } from '../crypto/keyring.js';
 import { isLinkFragment, LINK_FRAGMENT_BYTES, linkKek, linkSealAad } from './link-key.js';
 import type { Database, Queryable } from '../db/database.js';
@@ -167,14 +168,6 @@ function chunkContext(depositId: string, objectKey: string): string {
 /** Addresses compare case-insensitively (the local part too: one mailbox, one recipient entry). */
 function sameAddress(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
-}
-
-class ByteCounter extends Transform {
-  bytes = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    done(null, chunk);
-  }
 }
 
 export class PortalStore {
