@@ -11,7 +11,7 @@
  */
 import type { Keyring } from '../crypto/keyring.js';
 import type { Queryable } from '../db/database.js';
-import { openSubject, type EntryKey } from './content.js';
+import { entryKeyOf, openSubject, type EntryKey } from './content.js';
 import type { AttemptEvidence } from './evidence.js';
 
 export interface ShownTls {
@@ -133,7 +133,7 @@ export async function entryKey(db: Queryable, id: string): Promise<EntryKey | 'p
   if (!row) return undefined;
   const wrapped = asBuffer(row.wrapped_key);
   if (row.purged_at !== null || wrapped === null || row.key_id === null) return 'purged';
-  return { id: row.id, objectKey: row.object_key, offset: row.object_offset, length: row.object_length, wrappedKey: wrapped, keyId: row.key_id };
+  return entryKeyOf({ ...row, wrapped_key: wrapped, key_id: row.key_id });
 }
 
 /** The recipient's evidence as stored (canonical JSON of evidence.ts), or null. */
@@ -187,7 +187,7 @@ export async function showArchiveEntry(db: Queryable, keyring: Keyring, id: stri
     subjectNote = `sealed under master key ${m.key_id}, which is not loaded (add it to keys.previousKeyFiles)`;
   } else {
     try {
-      subject = openSubject(keyring, { id: m.id, objectKey: m.object_key, offset: m.object_offset, length: m.object_length, wrappedKey: wrapped, keyId: m.key_id }, asBuffer(m.subject_sealed));
+      subject = openSubject(keyring, entryKeyOf({ ...m, wrapped_key: wrapped, key_id: m.key_id }), asBuffer(m.subject_sealed));
     } catch {
       subjectNote = 'could not be opened: the sealed subject or its key does not verify';
     }
