@@ -116,13 +116,16 @@ export function internalMessage(m: {
  * archive stage stays; that stage removes it once archived.
  */
 export async function removeIfFinished(tx: Queryable, id: string, beforeRemove?: (tx: Queryable, id: string) => Promise<void>): Promise<boolean> {
-  const open = await tx.get<{ n: number }>(`SELECT count(*) AS n FROM recipients WHERE message_id = ? AND state NOT IN (${FINAL_STATES.map(() => '?').join(', ')})`, [id, ...FINAL_STATES]);
-  if (open?.n !== 0) return false;
+  // one read on this hot path: how many recipients are not final, and when the last one finished (the audit time of the final records: no clock needed here)
+  const finals = FINAL_STATES.map(() => '?').join(', ');
+  const row = await tx.get<{ open: number; last: number | null }>(
+    `SELECT coalesce(sum(CASE WHEN state NOT IN (${finals}) THEN 1 ELSE 0 END), 0) AS open, max(finished_at) AS last FROM recipients WHERE message_id = ?`,
+    [...FINAL_STATES, id],
+  );
+  if (row?.open !== 0) return false;
   const message = await tx.get<{ archived: number }>('SELECT archived FROM messages WHERE id = ?', [id]);
   if (message?.archived === 0) return false;
-  // the audit time of the final records: when the last recipient finished (the rows say it; no clock needed here)
-  const last = await tx.get<{ t: number | null }>('SELECT max(finished_at) AS t FROM recipients WHERE message_id = ?', [id]);
-  await syncArchiveRecipients(tx, id, last?.t ?? 0);
+  await syncArchiveRecipients(tx, id, row.last ?? 0);
   await beforeRemove?.(tx, id);
   await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
   await tx.run('DELETE FROM messages WHERE id = ?', [id]);
