@@ -18,7 +18,8 @@ import type { Keyring } from '../crypto/keyring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ObjectStore } from '../objects/object-store.js';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
+import { ByteCounter } from '../stream/byte-counter.js';
 import { mapLimit } from '../e2e/map-limit.js';
 import { readBounded } from '../stream/read-bounded.js';
 import { appendAuditEvent } from '../audit/log.js';
@@ -31,6 +32,7 @@ import type { Spool } from '../spool/spool.js';
 import { archiveObjectKey, archivePackKey, writeArchiveObject, type ContentSource, type WrittenContent } from './content.js';
 import { insertArchiveEntries, queueRecipientsForArchiveOf } from './entries.js';
 import { FINAL_STATES } from '../queue/states.js';
+import { CoalescedRun } from '../workers/coalesced-run.js';
 import { archiveVerdict, type StoredVerdict } from './verdict.js';
 import { categoryTerm, subjectTerms } from './terms.js';
 
@@ -81,54 +83,40 @@ interface MessageRow {
 }
 
 export class Archiver {
-  private running = false;
-  private again = false;
-  private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
   private readonly failedAt = new Map<string, number>();
+  /** One batch at a time, the next as soon as it is done. */
+  private readonly loop: CoalescedRun;
 
-  constructor(private readonly deps: ArchiverDeps) {}
+  constructor(private readonly deps: ArchiverDeps) {
+    this.loop = new CoalescedRun(
+      () => this.next(),
+      (err) => this.deps.log.error({ event: 'ARCHIVE_FAILED', err: { message: (err as Error).message } }, 'could not read the archive queue; retried later'),
+    );
+  }
 
   start(): void {
-    this.wake();
-    this.timer = setInterval(() => this.wake(), 5_000);
-    this.timer.unref();
+    this.loop.start(5_000);
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.loop.stop();
   }
 
-  /** Looks for messages to archive (called when inspection finished one): one batch at a time, the next as soon as it is done. */
+  /** Looks for messages to archive (called when inspection finished one). */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    void this.next()
-      .catch((err: unknown) => this.deps.log.error({ event: 'ARCHIVE_FAILED', err: { message: (err as Error).message } }, 'could not read the archive queue; retried later'))
-      .finally(() => {
-        this.running = false;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.loop.wake();
   }
 
-  /** Archives the next batch of waiting messages (oldest first, skipping those that failed a moment ago). */
-  private async next(): Promise<void> {
+  /** Archives the next batch of waiting messages (oldest first, skipping those that failed a moment ago); true when more may be waiting. */
+  private async next(): Promise<boolean> {
     const now = this.deps.now();
     for (const [id, at] of this.failedAt) if (now - at >= RETRY_AFTER_MS) this.failedAt.delete(id);
     const rows = await this.deps.db.all<{ id: string }>('SELECT id FROM messages WHERE archived = 0 AND inspected = 1 ORDER BY created_at LIMIT ?', [BATCH + this.failedAt.size]);
     const ids = rows.map((r) => r.id).filter((id) => !this.failedAt.has(id)).slice(0, BATCH);
-    if (ids.length === 0 || this.stopped) return;
+    if (ids.length === 0 || this.loop.stopped) return false;
     await this.archiveBatch(ids);
     // more may be waiting: go on at once
-    this.again = true;
+    return true;
   }
 
   /** Archives message `id` (idempotent: nothing when it is gone or already archived). */
@@ -301,16 +289,10 @@ export class Archiver {
       },
       this.deps.spool.read(msg.id),
     );
-    let size = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
+    const counter = new ByteCounter();
     const file = await this.deps.spool.write(id, report, [counter]);
     await file.commit();
-    return { id, file, size, to, hostname: j.hostname, spoolKeyId: j.spoolKeyId() };
+    return { id, file, size: counter.bytes, to, hostname: j.hostname, spoolKeyId: j.spoolKeyId() };
   }
 }
 

@@ -18,6 +18,7 @@
  */
 import type { Database } from '../db/database.js';
 import type { Metrics } from '../metrics/registry.js';
+import { CoalescedRun } from '../workers/coalesced-run.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { strongest, isTransportRequirement } from '../delivery/transport-requirement.js';
 import type { Logger } from '../log/logger.js';
@@ -105,10 +106,7 @@ const DELIVERABLE: ReadonlySet<Method> = new Set(['tls-verified', 'tls-opportuni
 type Lane = 'small' | 'large';
 
 export class Inspector {
-  private running = false;
-  private again = false;
-  private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly loop: CoalescedRun;
   /** Messages being inspected now, by lane. */
   private readonly inFlight = new Map<string, Lane>();
   /** Messages whose inspection failed, and when (they wait RETRY_AFTER_MS). */
@@ -120,35 +118,27 @@ export class Inspector {
    */
   private copyLane: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly deps: InspectorDeps) {}
+  constructor(private readonly deps: InspectorDeps) {
+    this.loop = new CoalescedRun(
+      () => this.fill(),
+      (err) => this.deps.log.error({ event: 'INSPECTION_FAILED', err: { message: (err as Error).message } }, 'could not read the inspection queue; retried later'),
+    );
+  }
+
+  private get stopped(): boolean {
+    return this.loop.stopped;
+  }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    void this.fill()
-      .catch((err: unknown) => this.deps.log.error({ event: 'INSPECTION_FAILED', err: { message: (err as Error).message } }, 'could not read the inspection queue; retried later'))
-      .finally(() => {
-        this.running = false;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.loop.wake();
   }
 
   start(): void {
-    this.wake();
-    this.timer = setInterval(() => this.wake(), 10_000);
-    this.timer.unref();
+    this.loop.start(10_000);
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.loop.stop();
   }
 
   /**
