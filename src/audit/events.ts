@@ -38,8 +38,7 @@ export type AuditEventDataMap = {
   'ingress:recipient_refused': { sessionId: string; listener: string; remoteIp: string; connector?: string; reason: ErrorCode; reply: string };
   /** DATA was refused; `reply` is our own reply code and enhanced code, e.g. '552 5.3.4'. */
   'ingress:message_rejected': { sessionId: string; connector?: string; reason: ErrorCode; reply: string };
-  /** SIGHUP applied a new configuration; `source` is the config file path. */
-  /** The config was reloaded (SIGHUP): where it came from, the SHA-256 of its file (sha256sum), what asked for it. */
+  /** The config was reloaded (SIGHUP): `source` is 'file' or 'embedded' (LoadedConfig.source, not the path), the SHA-256 of its file (sha256sum), what asked for it. */
   'config:reloaded': { source: string; sha256?: string; trigger?: string };
   /** SIGHUP configuration was invalid and not applied; `problems` is a count. */
   'config:reload_refused': { problems: number };
