@@ -3,7 +3,9 @@
  * through a dns2 zone to loopback MX sinks — one answers 451 to every
  * recipient (the mail stays deferred), one 550 (it bounces), one takes it.
  * The list names each message's recipients (the first 3, then "+N more")
- * and why it is still queued. Nothing prints content or the subject.
+ * and why it is still queued; a finished message stays visible to
+ * `queue show` with each recipient's outcome, until queue.keepFinished has
+ * passed and the daemon prunes it. Nothing prints content or the subject.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
@@ -20,12 +22,13 @@ const SUBJECT = 'Team lunch plans for Friday';
 const BODY = 'Shall we meet at noon by the fountain?';
 const message = `From: alice@example.com\r\nSubject: ${SUBJECT}\r\n\r\n${BODY}\r\n`;
 
-const config = (port: number): TestConfigOptions => ({
+const config = (keepFinished: string, port: number): TestConfigOptions => ({
   connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
   extra: {
     dns: { servers: [zone.server] },
     // a long backoff keeps the deferred message deferred while the test looks at it
     delivery: { enabled: true, port, defaultRequirement: 'may', retry: { backoff: ['1h'], maxLifetime: '5d' }, connectTimeout: '5s' },
+    queue: { keepFinished },
   },
 });
 
@@ -45,7 +48,7 @@ beforeAll(async () => {
     { name: 'example.com', type: 'MX', exchange: 'mx.example.com', priority: 10 },
     { name: 'mx.example.com', type: 'A', address: '127.0.0.163' },
   ]);
-  await setup.writeConfig(config(port));
+  await setup.writeConfig(config('1h', port));
   gw = await startGateway(setup.configPath);
 });
 
@@ -92,5 +95,45 @@ describe('sealgate queue list', () => {
     expect(JSON.parse((await cli('list', '--limit', '1', '--json')).stdout)).toHaveLength(1);
     // the counts per state stay one command away
     expect((await cli('stats')).stdout).toMatch(/deferred [1-9]/);
+  });
+});
+
+describe('a finished message in sealgate queue show', () => {
+  let bounced = '';
+
+  it('explains a bounce after the message left the queue: state, times and the remote reply per recipient', async () => {
+    bounced = await sendMessage(gw.port, 'alice@example.com', ['nobody@strict.test'], message);
+    const shown = await until('the message to finish', async () => {
+      const r = await cli('show', bounced, '--json');
+      const out = r.code === 0 ? (JSON.parse(r.stdout) as { finished?: boolean }) : undefined;
+      return out?.finished ? out : undefined;
+    });
+    expect(shown).toMatchObject({ id: bounced, finished: true, outcome: 'bounced', sender: 'alice@example.com', connector: 'loopback' });
+    expect((shown as { recipients: unknown[] }).recipients).toEqual([
+      expect.objectContaining({ address: 'nobody@strict.test', state: 'bounced', attempts: 1, lastCode: 550, lastEnhanced: '5.1.1', lastMx: 'mx.strict.test' }),
+    ]);
+    // it is gone from the queue itself
+    expect((JSON.parse((await cli('list', '--json')).stdout) as Listed[]).map((m) => m.id)).not.toContain(bounced);
+
+    const text = await cli('show', bounced);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^finished at: \S+ — bounced; no longer in the queue/m);
+    expect(text.stdout).toMatch(/1\. nobody@strict\.test {2}bounced {2}attempts 1/);
+    expect(text.stdout).toMatch(/last reply \S+ via mx\.strict\.test: 550 5\.1\.1 .*No such user here/);
+    expect(text.stdout).not.toContain(SUBJECT);
+    expect(text.stdout).not.toContain(BODY);
+  });
+
+  it('is pruned by the daemon once queue.keepFinished has passed', async () => {
+    expect(bounced).not.toBe('');
+    await gw.stop();
+    await setup.writeConfig(config('1s', mx[0]?.port ?? 0));
+    // finished more than a second ago by now: the daemon's first prune (at start) removes it
+    gw = await startGateway(setup.configPath);
+    const pruned = await gw.waitForEvent('QUEUE_FINISHED_PRUNED');
+    expect(pruned.count).toBeGreaterThanOrEqual(1);
+    const gone = await cli('show', bounced);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain(`no queued message ${bounced}`);
   });
 });

@@ -11,6 +11,8 @@ import type { Database } from '../../db/database.js';
 import { randomBytes } from 'node:crypto';
 import { applyQueueAction, bounceMessage, countMessages, DEFAULT_LIST_LIMIT, deleteMessage, listQuarantined, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
 import { isRecipientState, RECIPIENT_STATES } from '../../queue/states.js';
+import { showFinished, type FinishedMessage } from '../../queue/finished.js';
+import { isSealgateError } from '../../errors.js';
 import { Spool } from '../../spool/spool.js';
 import { CliExit, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
@@ -92,6 +94,40 @@ export function formatDetail(m: MessageDetail): string {
     }
   }
   return out.join('\n');
+}
+
+/** `queue show` for a message that left the queue: what happened to each recipient (src/queue/finished.ts). */
+export function formatFinished(m: FinishedMessage): string {
+  const out = [
+    `queue id:    ${m.id}`,
+    `queued at:   ${new Date(m.createdAt).toISOString()}`,
+    `finished at: ${new Date(m.finishedAt).toISOString()} — ${m.outcome === 'mixed' ? 'finished' : m.outcome}; no longer in the queue (kept for queue.keepFinished)`,
+    `sender:      ${m.sender || '<>'}`,
+    `size:        ${m.size} bytes`,
+    `received:    connector ${m.connector}, from ${m.clientIp}`,
+    'recipients:',
+  ];
+  for (const [i, r] of m.recipients.entries()) {
+    out.push(`  ${i + 1}. ${r.address}  ${r.state}  attempts ${r.attempts}${r.finishedAt !== null ? `  at ${new Date(r.finishedAt).toISOString()}` : ''}`);
+    if (r.method !== null) out.push(`     method ${r.method} (transport ${r.requirement})`);
+    if (r.lastAttemptAt !== null || r.lastError !== null) {
+      const when = r.lastAttemptAt !== null ? ` ${new Date(r.lastAttemptAt).toISOString()}` : '';
+      out.push(`     ${r.state === 'delivered' ? 'accepted' : 'last reply'}${when}${r.lastMx ? ` via ${r.lastMx}` : ''}: ${[r.lastCode, r.lastEnhanced, r.lastError].filter((x) => x !== null && x !== '').join(' ') || '-'}`);
+    }
+  }
+  return out.join('\n');
+}
+
+/** A queued message, or one that finished within queue.keepFinished; else the queue's not-found error. */
+async function queuedOrFinished(db: Queryable, id: string): Promise<MessageDetail | FinishedMessage> {
+  try {
+    return await showMessage(db, id);
+  } catch (err) {
+    if (!isSealgateError(err, 'SG_QUEUE_NOT_FOUND')) throw err;
+    const finished = await showFinished(db, id);
+    if (!finished) throw err;
+    return finished;
+  }
 }
 
 export function formatStats(s: QueueStats, now: number): string {
@@ -190,12 +226,12 @@ export function registerQueue(program: Command): void {
     });
   queue
     .command('show <id>')
-    .description('envelope, per-recipient status, attempts and last errors of one message (never its content)')
+    .description('envelope, per-recipient status, attempts and last errors of one message (never its content); a finished message (delivered, bounced, expired) stays visible for queue.keepFinished')
     .option('--json', 'JSON output')
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
       await withQueueDb(cmd, async (db) => {
-        const detail = await showMessage(db, id);
-        process.stdout.write(`${opts.json ? JSON.stringify(detail) : formatDetail(detail)}\n`);
+        const detail = await queuedOrFinished(db, id);
+        process.stdout.write(`${opts.json ? JSON.stringify(detail) : 'finished' in detail ? formatFinished(detail) : formatDetail(detail)}\n`);
       });
     });
   queue
