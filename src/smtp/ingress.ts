@@ -340,7 +340,8 @@ export class Ingress {
     const listener = state?.listener.name ?? '';
     state?.log.info({ event: 'SENDER_REFUSED', reason: code, reply: replyOf(code), senderDomain }, 'sender refused');
     this.auditRefusal(remoteIp, listener, 'mail', code, (reply) =>
-      this.audit('ingress:sender_refused', { sessionId: session.id, listener, remoteIp, connector: state?.connector?.name, reason: code, reply, senderDomain: senderDomain || undefined }),
+      // the connector(s) whose allowIps took this client: the refusal is theirs to explain
+      this.audit('ingress:sender_refused', { sessionId: session.id, listener, remoteIp, connector: state?.candidates.map((c) => c.name).join(',') || undefined, reason: code, reply, senderDomain: senderDomain || undefined }),
     );
     cb(smtpError(code));
   }

@@ -62,9 +62,9 @@ describe('refusals in the audit log', () => {
       return ofType(got, 'ingress:connection_refused', 'SG_CLIENT_NOT_ALLOWED').length > 0 ? got : undefined;
     });
     expect(ofType(events, 'ingress:sender_refused', 'SG_SENDER_DOMAIN_NOT_ALLOWED').map((e) => e.data)).toEqual([
-      expect.objectContaining({ listener: 'relay', remoteIp: '127.0.0.1', reply: '550 5.7.1', senderDomain: 'evil.test' }),
+      expect.objectContaining({ listener: 'relay', remoteIp: '127.0.0.1', connector: 'loopback', reply: '550 5.7.1', senderDomain: 'evil.test' }),
     ]);
-    expect(ofType(events, 'ingress:sender_refused', 'SG_TLS_REQUIRED').map((e) => e.data)).toEqual([expect.objectContaining({ remoteIp: '127.0.0.170', reply: '530 5.7.0', senderDomain: 'example.com' })]);
+    expect(ofType(events, 'ingress:sender_refused', 'SG_TLS_REQUIRED').map((e) => e.data)).toEqual([expect.objectContaining({ remoteIp: '127.0.0.170', connector: 'tenant', reply: '530 5.7.0', senderDomain: 'example.com' })]);
     expect(ofType(events, 'ingress:recipient_refused', 'SG_TOO_MANY_RECIPIENTS').map((e) => e.data)).toEqual([expect.objectContaining({ remoteIp: '127.0.0.1', connector: 'loopback', reply: '452 4.5.3' })]);
     expect(ofType(events, 'ingress:connection_refused', 'SG_CLIENT_NOT_ALLOWED').map((e) => e.data)).toEqual([expect.objectContaining({ remoteIp: '127.0.0.171' })]);
     const all = JSON.stringify(events);
