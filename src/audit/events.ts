@@ -115,6 +115,8 @@ export type AuditEventDataMap = {
   'console:sign_in_failed': { user: string; remoteIp: string; reason: string };
   /** Too many failures: the name is locked until `until` (ms since epoch). */
   'console:locked': { user: string; remoteIp: string; until: number };
+  /** A console session ended: `reason` sign-out (the user's button) | idle (15 minutes without a request) | max-age (8 hours); `remoteIp` the request's, or the sign-in's for a timeout. */
+  'console:signed_out': { user: string; remoteIp: string; reason: string };
   /**
    * A legal hold was placed (retention: docs/archive.md): the entries whose hold this changed (`count` of
    * them; none when all were held already), who, through which path, the reason as the operator gave it
@@ -278,6 +280,7 @@ export const AUDIT_EVENT_FIELDS = {
   'console:signed_in': { user: 'string', role: 'string', remoteIp: 'string' },
   'console:sign_in_failed': { user: 'string', remoteIp: 'string', reason: 'string' },
   'console:locked': { user: 'string', remoteIp: 'string', until: 'integer' },
+  'console:signed_out': { user: 'string', remoteIp: 'string', reason: 'string' },
   'archive:held': { queueIds: 'string[]', count: 'integer', operator: 'string', via: 'string', reason: 'string?', filters: 'string[]?' },
   'archive:released': { queueIds: 'string[]', count: 'integer', operator: 'string', via: 'string', reason: 'string?', filters: 'string[]?' },
   'archive:purged': { queueIds: 'string[]', count: 'integer', objects: 'integer', operator: 'string', via: 'string' },
