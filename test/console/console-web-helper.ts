@@ -29,6 +29,8 @@ export interface Response {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** The body as bytes (a download). */
+  bytes: Buffer;
 }
 
 export interface ConsoleWebTest {
@@ -77,7 +79,8 @@ export class Client {
               if (value === '' || /expires=Thu, 01 Jan 1970/i.test(c)) this.jar.delete(name);
               else this.jar.set(name, value);
             }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+            const bytes = Buffer.concat(chunks);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString('utf8'), bytes });
           });
         },
       );
