@@ -223,10 +223,15 @@ describe('admin pages', () => {
     const released = await c.post(`/admin/queue/${first}/release`, { csrf: csrfOf(list.body) });
     expect(released.body).toContain(`Released ${first}: 1 recipient.`);
     expect(await state(first)).toEqual([{ state: 'queued' }]);
-    const deleted = await c.post(`/admin/queue/${third}/delete`, { csrf: csrfOf(list.body) });
+    // delete asks first: the button's POST shows a confirmation, which posts confirm=yes
+    const ask = await c.post(`/admin/queue/${third}/delete`, { csrf: csrfOf(list.body) });
+    expect(ask.status).toBe(200);
+    expect(ask.body).toContain('name="confirm" value="yes"');
+    expect(await state(third)).toEqual([{ state: 'queued' }]);
+    const deleted = await c.post(`/admin/queue/${third}/delete`, { csrf: csrfOf(ask.body), confirm: 'yes' });
     expect(deleted.body).toContain(`Deleted ${third}: 1 recipient.`);
     expect(await state(third)).toEqual([]);
-    const again = await c.post(`/admin/queue/${third}/delete`, { csrf: csrfOf(list.body) });
+    const again = await c.post(`/admin/queue/${third}/delete`, { csrf: csrfOf(list.body), confirm: 'yes' });
     expect(again.status).toBe(409);
     expect(again.body).toContain(`no queued message ${third}`);
 

@@ -75,6 +75,22 @@ export function queueActions(states: Readonly<Partial<Record<RecipientState, num
   return out;
 }
 
+/** Delete asks once more: it removes the message from the spool for good (no bounce, no undo). */
+export function confirmDeletePage(id: string, csrf: string): { title: string; main: string } {
+  return {
+    title: `Delete ${id}?`,
+    main: [
+      '<p><a href="/admin/queue">Back to the queue</a></p>',
+      `<h1>Delete <span class="id">${e(id)}</span>?</h1>`,
+      '<div class="card narrow">',
+      '<p>The message leaves the queue and the spool for good: it is not delivered and the sender gets no bounce. Its archive entry stays and records the recipients as deleted.</p>',
+      `<form method="post" action="/admin/queue/${e(id)}/delete"><input type="hidden" name="csrf" value="${e(csrf)}"><input type="hidden" name="confirm" value="yes"><button type="submit">Delete the message</button></form>`,
+      '<p><a href="/admin/queue">Keep it</a></p>',
+      '</div>',
+    ].join(''),
+  };
+}
+
 export function queuePage(v: { counts: Readonly<Partial<Record<RecipientState, number>>>; messages: number; bytes: number; rows: readonly QueueRow[]; limit: number; csrf: string; done?: QueueDone | undefined }): { title: string; main: string } {
   const notice = v.done
     ? 'problem' in v.done
@@ -87,22 +103,23 @@ export function queuePage(v: { counts: Readonly<Partial<Record<RecipientState, n
     return [
       '<tr>',
       `<td class="id">${e(r.id)}</td>`,
+      // the actions next to the id: on a phone the table scrolls, and the buttons stay in view
+      `<td class="actions">${queueActions(r.states).map((a) => actionForm(r.id, a, v.csrf)).join(' ')}</td>`,
       `<td>${e(iso(r.createdAt))}</td>`,
       `<td>${r.recipients}</td>`,
       `<td>${e(states)}</td>`,
       `<td>${r.lastReason ? e(sanitizeLine(r.lastReason, 200)) : '-'}</td>`,
-      `<td class="actions">${queueActions(r.states).map((a) => actionForm(r.id, a, v.csrf)).join(' ')}</td>`,
       '</tr>',
     ].join('');
   });
   const table = v.rows.length
-    ? `<div class="table-box" role="region" tabindex="0" aria-labelledby="queue-caption"><table class="data"><caption id="queue-caption">The newest ${v.rows.length} of ${v.messages} messages${v.rows.length >= v.limit ? ` (sealgate queue list shows all)` : ''}</caption><thead><tr><th scope="col">Queue id</th><th scope="col">Queued (UTC)</th><th scope="col">Recipients</th><th scope="col">States</th><th scope="col">Last reason</th><th scope="col">Actions</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
+    ? `<div class="table-box" role="region" tabindex="0" aria-labelledby="queue-caption"><table class="data"><caption id="queue-caption">The newest ${v.rows.length} of ${v.messages} messages${v.rows.length >= v.limit ? ` (sealgate queue list shows all)` : ''}</caption><thead><tr><th scope="col">Queue id</th><th scope="col">Actions</th><th scope="col">Queued (UTC)</th><th scope="col">Recipients</th><th scope="col">States</th><th scope="col">Last reason</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
     : '<p role="status">The queue is empty.</p>';
   return {
     title: 'Queue',
     main: [
       '<h1>Queue</h1>',
-      '<p>Messages waiting for delivery. <strong>Hold</strong> stops attempts for queued and deferred recipients; <strong>Release</strong> returns held recipients to the queue, due now; <strong>Delete</strong> removes the message from the queue and the spool without a bounce (its archive entry stays and records the recipients as deleted). Each action is recorded in the audit log with your name, as <code>sealgate queue</code> does.</p>',
+      '<p>Messages waiting for delivery. <strong>Hold</strong> stops attempts for queued and deferred recipients; <strong>Release</strong> returns held recipients to the queue, due now; <strong>Delete</strong> (after a confirmation) removes the message from the queue and the spool without a bounce (its archive entry stays and records the recipients as deleted). Each action is recorded in the audit log with your name, as <code>sealgate queue</code> does.</p>',
       notice,
       '<div class="table-box" role="region" tabindex="0" aria-labelledby="counts-caption">',
       `<table class="data"><caption id="counts-caption">Recipients by state (${v.messages} messages, ${v.bytes} bytes)</caption><thead><tr><th scope="col">State</th><th scope="col">Recipients</th></tr></thead><tbody>${counts}</tbody></table>`,
@@ -149,9 +166,11 @@ export function usersPage(v: { users: readonly UserRow[]; self: string; csrf: st
         : '',
       `<form class="inline" method="post" action="/admin/users/${encodeURIComponent(u.name)}/reset-mfa"><input type="hidden" name="csrf" value="${e(v.csrf)}"><button type="submit" aria-label="Reset MFA of ${e(u.name)}">Reset MFA</button></form>`,
     ].join(' ');
-    return `<tr><th scope="row">${e(u.name)}${u.name === v.self ? ' <span class="muted">(you)</span>' : ''}</th><td>${e(u.role)}</td><td>${e(status)}</td><td>${u.mfaUsed ? 'set, in use' : 'set, not used yet'}</td><td>${u.lastSignInAt ? e(iso(u.lastSignInAt)) : 'never'}</td><td class="actions">${actions}</td></tr>`;
+    return `<tr><th scope="row">${e(u.name)}${u.name === v.self ? ' <span class="muted">(you)</span>' : ''}</th><td class="actions">${actions}</td><td>${e(u.role)}</td><td>${e(status)}</td><td>${u.mfaUsed ? 'set, in use' : 'set, not used yet'}</td><td>${u.lastSignInAt ? e(iso(u.lastSignInAt)) : 'never'}</td></tr>`;
   });
-  const roles = CONSOLE_ROLES.map((r) => `<option value="${r}"${v.form?.role === r ? ' selected' : ''}>${r}</option>`).join('');
+  // least privilege unless chosen: the list would otherwise start at admin
+  const chosen = v.form?.role ?? 'auditor';
+  const roles = CONSOLE_ROLES.map((r) => `<option value="${r}"${chosen === r ? ' selected' : ''}>${r}</option>`).join('');
   return {
     title: 'Console users',
     main: [
@@ -159,7 +178,7 @@ export function usersPage(v: { users: readonly UserRow[]; self: string; csrf: st
       '<p>Who may sign in to this console, as <code>sealgate console-users</code> manages them. Disabling a user or resetting their code secret ends their sessions at once. Every change is recorded in the audit log with your name.</p>',
       noticeHtml(v.notice),
       '<div class="table-box" role="region" tabindex="0" aria-labelledby="users-caption">',
-      `<table class="data"><caption id="users-caption">${v.users.length} console ${v.users.length === 1 ? 'user' : 'users'}</caption><thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">MFA</th><th scope="col">Last sign-in (UTC)</th><th scope="col">Actions</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
+      `<table class="data"><caption id="users-caption">${v.users.length} console ${v.users.length === 1 ? 'user' : 'users'}</caption><thead><tr><th scope="col">Name</th><th scope="col">Actions</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">MFA</th><th scope="col">Last sign-in (UTC)</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
       '</div>',
       '<form method="post" action="/admin/users" class="card">',
       '<h2>Add a user</h2>',

@@ -19,7 +19,7 @@ import { addConsoleUser, disableConsoleUser, isConsoleRole, listConsoleUsers, re
 import { COOKIES, type ConsoleContext, field, sendPage, type SignedIn } from './context.js';
 import { sessionCsrfToken, tokenMatches } from './csrf.js';
 import { mayAdminister } from './layout.js';
-import { configPage, queuePage, usersPage, type QueueDone, type QueueRow, type UserRow, type UsersNotice } from './pages-admin.js';
+import { configPage, confirmDeletePage, queuePage, usersPage, type QueueDone, type QueueRow, type UserRow, type UsersNotice } from './pages-admin.js';
 import { errorPage } from './pages.js';
 import { requireViewer } from './routes-archive.js';
 
@@ -135,6 +135,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ConsoleContext, d
     try {
       let changed: number;
       if (action === 'delete') {
+        if (field(request.body, 'confirm') !== 'yes') return sendPage(ctx, reply, 200, { ...confirmDeletePage(id, who.viewer.csrf), viewer: who.viewer, current: 'admin-queue' });
         const remove = deps.removeSpoolFile;
         if (!remove) return sendPage(ctx, reply, 503, { ...errorPage(503, 'Deleting is not available on this console.'), viewer: who.viewer });
         changed = (await deleteMessage(ctx.db, id, who.viewer.name, ctx.now(), remove, 'console')).changed;
