@@ -14,16 +14,18 @@ import { configPage, queueActions, queuePage, redactForDisplay, usersPage } from
 import { exportFormPage, exportJobPage, progressText } from '../../src/console/http/pages-export.js';
 import { downloadName, exportFiltersOf } from '../../src/console/http/routes-export.js';
 
-const LIMITS = { perUser: 1, total: 3 };
+const LIMITS = { perUser: 1, total: 3, keptPerUser: 2 };
 
 describe('export admission', () => {
   it.each<[string, { owner: string; state: ExportJob['state'] }[], string, ReturnType<typeof admission>]>([
     ['nothing running', [], 'ann', 'ok'],
-    ['finished ones do not count', [{ owner: 'ann', state: 'done' }, { owner: 'ann', state: 'failed' }], 'ann', 'ok'],
+    ['finished ones do not count as running', [{ owner: 'ann', state: 'done' }, { owner: 'ann', state: 'failed' }], 'ann', 'ok'],
     ['one running of the same user', [{ owner: 'ann', state: 'running' }], 'ann', 'user-busy'],
     ['one running of another user', [{ owner: 'bob', state: 'running' }], 'ann', 'ok'],
     ['three running in all', [{ owner: 'bob', state: 'running' }, { owner: 'cy', state: 'running' }, { owner: 'di', state: 'running' }], 'ann', 'busy'],
     ['own running first, even when full', [{ owner: 'ann', state: 'running' }, { owner: 'cy', state: 'running' }, { owner: 'di', state: 'running' }], 'ann', 'user-busy'],
+    ['two waiting for download', [{ owner: 'ann', state: 'done' }, { owner: 'ann', state: 'done' }], 'ann', 'user-full'],
+    ['failed ones keep no file', [{ owner: 'ann', state: 'done' }, { owner: 'ann', state: 'failed' }, { owner: 'ann', state: 'failed' }], 'ann', 'ok'],
   ])('%s', (_name, jobs, owner, verdict) => {
     expect(admission(jobs, owner, LIMITS)).toBe(verdict);
   });

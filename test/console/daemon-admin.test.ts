@@ -10,7 +10,8 @@
  *     dataDir/exports, then gone), `sealgate archive verify-export` accepts
  *     it, `archive:exported` via console;
  *   - export as a plain auditor: no content whatever the form says; another
- *     user cannot see or download it; a POST without CSRF is 403;
+ *     user cannot see or download it; a POST without CSRF is 403; at most
+ *     5 exports per user waiting for download;
  *   - admin: the configuration without the master key or any code secret;
  *     hold, release and delete through the queue page, audited as the CLI's
  *     with via console; users: add (the URI shown once works), reset MFA,
@@ -158,6 +159,23 @@ describe('export', () => {
     const verified = await runCli(['archive', 'verify-export', zip, '--json']);
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 1, content: false });
     expect((await events('archive:exported')).at(-1)).toMatchObject({ operator: 'ann', via: 'console', filters: ['queueId'], entries: 1, content: 'no' });
+  }, 60_000);
+
+  it('a user keeps at most 5 exports waiting for download: the sixth is refused until one is downloaded', async () => {
+    const c = client('cora');
+    const csrf = csrfOf((await c.get('/export')).body);
+    const paths: string[] = [];
+    for (let i = 0; i < 5; i++) paths.push((await finishedExport(c, await c.post('/export', { csrf, queueId: ids[i % 3] ?? '' }))).path);
+    const refused = await c.post('/export', { csrf, queueId: ids[0] ?? '' });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toContain('as many exports waiting for download as one user may keep');
+    // the form lists them, newest first, each linked
+    for (const p of paths) expect(refused.body).toContain(`href="${p}"`);
+    expect((await c.get(`${paths[0] ?? ''}/download`)).status).toBe(200);
+    await until('the download removed', async () => (await c.get(paths[0] ?? '')).status === 404);
+    const again = await c.post('/export', { csrf, queueId: ids[0] ?? '' });
+    expect(again.status).toBe(303);
+    await finishedExport(c, again);
   }, 60_000);
 
   it('a filter that does not parse shows the form again with the reason', async () => {

@@ -5,7 +5,7 @@
  * so `sealgate archive verify-export` accepts it, and the same audit record
  * (`archive:exported`, via "console"), written before the file appears under
  * its name. Bounded: one running export per user and a few in all
- * (admission, pure); each ZIP is written under dataDir/exports (directory
+ * and at most a few waiting for download per user (admission, pure); each ZIP is written under dataDir/exports (directory
  * 0700, file 0600), readable only by the user who started it, and removed
  * after its download or once it is `keepMs` old (sweep). The jobs live in
  * memory: a restart forgets them, and `init` removes the files they left.
@@ -34,13 +34,15 @@ export interface ExportLimits {
   readonly perUser: number;
   /** Running exports in all. */
   readonly total: number;
+  /** Exports a user may have at once, running or waiting for download (each is a file on the gateway's disk). */
+  readonly keptPerUser: number;
   /** A finished export (its file and its page) is removed this long after it finished, downloaded or not. */
   readonly keepMs: number;
   /** Most entries one console export holds (export.ts MAX_EXPORT_ENTRIES when absent). */
   readonly maxEntries?: number | undefined;
 }
 
-export const DEFAULT_EXPORT_LIMITS: ExportLimits = { perUser: 1, total: 3, keepMs: 4 * 3600_000 };
+export const DEFAULT_EXPORT_LIMITS: ExportLimits = { perUser: 1, total: 3, keptPerUser: 5, keepMs: 4 * 3600_000 };
 
 export type ExportState = 'running' | 'done' | 'failed';
 
@@ -64,9 +66,10 @@ export interface ExportJob {
 }
 
 /** Pure: whether `owner` may start an export now, given the jobs there are. */
-export function admission(jobs: readonly Pick<ExportJob, 'owner' | 'state'>[], owner: string, limits: Pick<ExportLimits, 'perUser' | 'total'>): 'ok' | 'user-busy' | 'busy' {
+export function admission(jobs: readonly Pick<ExportJob, 'owner' | 'state'>[], owner: string, limits: Pick<ExportLimits, 'perUser' | 'total' | 'keptPerUser'>): 'ok' | 'user-busy' | 'user-full' | 'busy' {
   const running = jobs.filter((j) => j.state === 'running');
   if (running.filter((j) => j.owner === owner).length >= limits.perUser) return 'user-busy';
+  if (jobs.filter((j) => j.owner === owner && j.state !== 'failed').length >= limits.keptPerUser) return 'user-full';
   if (running.length >= limits.total) return 'busy';
   return 'ok';
 }
@@ -124,7 +127,7 @@ export class ExportJobs {
   }
 
   /** Starts an export, or says why not. The job runs on; its page reads `get`. */
-  start(request: StartRequest): { ok: true; job: ExportJob } | { ok: false; reason: 'user-busy' | 'busy' | 'closed' } {
+  start(request: StartRequest): { ok: true; job: ExportJob } | { ok: false; reason: 'user-busy' | 'user-full' | 'busy' | 'closed' } {
     if (this.closed) return { ok: false, reason: 'closed' };
     const verdict = admission([...this.jobs.values()], request.owner, this.limits);
     if (verdict !== 'ok') return { ok: false, reason: verdict };

@@ -23,6 +23,7 @@ import { rawSearchOf, requireViewer } from './routes-archive.js';
 const BUSY_TEXT = {
   'user-busy': 'You have an export running already: wait for it to finish (the list below links to it).',
   busy: 'The gateway is running as many exports as it allows at once. Try again in a few minutes.',
+  'user-full': 'You have as many exports waiting for download as one user may keep: download them (or wait until they are removed) first.',
   closed: 'The console is shutting down. Try again shortly.',
 } as const;
 
@@ -75,7 +76,7 @@ export function registerExportRoutes(app: FastifyInstance, ctx: ConsoleContext, 
     }
     await jobs.sweep();
     const started = jobs.start({ owner: who.viewer.name, content, raw, search });
-    if (!started.ok) return form(reply, who, started.reason === 'user-busy' ? 409 : 503, raw, BUSY_TEXT[started.reason]);
+    if (!started.ok) return form(reply, who, started.reason === 'user-busy' || started.reason === 'user-full' ? 409 : 503, raw, BUSY_TEXT[started.reason]);
     return reply.code(303).header('location', `/export/${started.job.id}`).send('');
   });
 
