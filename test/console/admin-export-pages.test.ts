@@ -78,7 +78,7 @@ describe('export pages', () => {
   it('the form keeps the filters (escaped), offers content only to the roles that may, and lists the user\u2019s exports', () => {
     const withContent = exportFormPage({ csrf: 'tok', raw: { from: 'a"b@example.com' }, mayContent: true, jobs: [job({ total: 2, done: 1 })] });
     expect(withContent.main).toContain('value="a&quot;b@example.com"');
-    expect(withContent.main).toContain('name="content" value="yes" checked');
+    expect(withContent.main).toContain('name="content" value="yes" aria-describedby="content-hint">');
     expect(withContent.main).toContain('1 of 2 messages');
     const without = exportFormPage({ csrf: 'tok', raw: {}, mayContent: false, jobs: [] });
     expect(without.main).not.toContain('name="content"');

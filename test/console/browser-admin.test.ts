@@ -130,11 +130,12 @@ describeBrowser('console export and admin pages in Chromium, on the real daemon'
       await page.getByRole('link', { name: 'Export' }).click();
       await page.waitForLoadState('load');
       expect(await page.textContent('h1')).toBe('Export evidence');
-      expect(await page.isChecked('input[name="content"]')).toBe(true);
+      expect(await page.isChecked('input[name="content"]')).toBe(false);
       await expectFits(page);
       await shot(page, 'export-form', viewport);
 
       await page.getByLabel('Sender').fill('alice@example.com');
+      await page.getByLabel('Include the messages (EML files) and their subjects').check();
       await page.getByRole('button', { name: 'Start the export' }).click();
       await page.waitForLoadState('load');
       expect(new URL(page.url()).pathname).toMatch(/^\/export\/[0-9a-f]{32}$/);

@@ -49,7 +49,8 @@ export function exportFormPage(v: ExportFormView): { title: string; main: string
     return `<div><label for="f-${f.name}">${e(f.label)}</label>${f.hint ? `<span class="hint" id="${hintId}">${e(f.hint)}</span>` : ''}<input class="field" type="text" id="f-${f.name}" name="${f.name}" maxlength="998" value="${e(value)}"${f.hint ? ` aria-describedby="${hintId}"` : ''}></div>`;
   }).join('');
   const content = v.mayContent
-    ? '<div class="check"><input type="checkbox" id="content" name="content" value="yes" checked><label for="content">Include the messages (EML files) and their subjects</label></div><p class="hint">Without them the export holds metadata and evidence only, as <code>--no-content</code>.</p>'
+    ? // not ticked until chosen: the least an export needs is its metadata and evidence (minimum necessary)
+      '<div class="check"><input type="checkbox" id="content" name="content" value="yes" aria-describedby="content-hint"><label for="content">Include the messages (EML files) and their subjects</label></div><p class="hint" id="content-hint">Without them the export holds metadata and evidence only, as <code>--no-content</code>.</p>'
     : '<p class="note">Your role exports metadata and evidence only: no message content and no subjects (as <code>--no-content</code>).</p>';
   const jobs = v.jobs.length ? `<h2>Your exports</h2><ul>${v.jobs.map(jobLine).join('')}</ul>` : '';
   return {
