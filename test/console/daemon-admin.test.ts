@@ -11,7 +11,8 @@
  *     it, `archive:exported` via console;
  *   - export as a plain auditor: no content whatever the form says; another
  *     user cannot see or download it; a POST without CSRF is 403; at most
- *     5 exports per user waiting for download;
+ *     5 exports per user waiting for download; an export that selects
+ *     nothing fails on its page, with no file and no record;
  *   - admin: the configuration without the master key or any code secret;
  *     hold, release and delete through the queue page, audited as the CLI's
  *     with via console; users: add (the URI shown once works), reset MFA,
@@ -178,6 +179,20 @@ describe('export', () => {
     expect(again.status).toBe(303);
     await finishedExport(c, again);
   }, 60_000);
+
+  it('an export that selects nothing fails on its page with the reason, leaves no file and no audit record', async () => {
+    const c = client('ann');
+    const before = (await events('archive:exported')).length;
+    const exportFiles = async () => (await readdir(join(setup.dataDir, 'exports'))).sort();
+    const files = await exportFiles();
+    const { page } = await finishedExport(c, await c.post('/export', { csrf: csrfOf((await c.get('/export')).body), from: 'nobody@example.com' }));
+    expect(page.body).toContain('role="alert"');
+    expect(page.body).toContain('The export failed: no archive entry matches the search: nothing to export');
+    expect(page.body).not.toContain('/download');
+    // (the other user's exports waiting for download are there still; this one added nothing, not even a partial file)
+    expect(await exportFiles()).toEqual(files);
+    expect((await events('archive:exported')).length).toBe(before);
+  }, 30_000);
 
   it('a filter that does not parse shows the form again with the reason', async () => {
     const c = client('cora');
