@@ -35,6 +35,8 @@ export interface Response {
 
 export interface ConsoleWebTest {
   readonly db: Database;
+  /** The temporary directory: the database, the object store, exports/. */
+  readonly dir: string;
   readonly server: ConsoleServer;
   readonly port: number;
   clock: number;
@@ -135,11 +137,14 @@ export async function startConsoleWebTest(limits: Partial<ConsoleLimits> = {}): 
     log,
     now: () => t.clock,
     limits,
+    // console exports as the daemon sets them up: a read-only connection of their own per export
+    exports: { dir: join(dir, 'exports'), openReader: () => Database.open(join(dir, 'sealgate.db'), { readOnly: true }) },
     tls: { cert: leaf.certPem + ca.certPem, key: leaf.keyPem },
   });
   const { port } = await server.listen();
   return Object.assign(t, {
     db,
+    dir,
     server,
     port,
     async addUser(name: string, role: string) {
