@@ -247,7 +247,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   });
   finishedPruner.start();
   const portalWeb = portal ? await startPortalWeb(portal, { config: () => config, db, keyring, log, now, metrics }) : undefined;
-  const consoleWeb = config.admin.enabled ? await startConsoleWeb({ config, db, keyring, objects: archiveObjects, hostname, log, now }) : undefined;
+  const consoleWeb = config.admin.enabled ? await startConsoleWeb({ config, db, keyring, objects: archiveObjects, hostname, log, now, currentConfig: () => ({ config, source: configPath ?? 'the embedded default' }) }) : undefined;
   const reporter = engine
     ? startTlsReporter({
         db,

@@ -274,6 +274,8 @@ export async function writeExport(o: ExportOptions): Promise<ExportResult> {
       }
       return Readable.from(lines(), { objectMode: false });
     });
+    // the count is known from here: a progress display can show "0 of N" before the first message passes
+    progress();
     for (const r of withContent) {
       const expected = { sha256: String(r.message.content_sha256), size: Number(r.message.size) };
       const id = String(r.message.id);

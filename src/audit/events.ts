@@ -54,11 +54,11 @@ export type AuditEventDataMap = {
   'users:removed': { user: string };
   'users:password_changed': { user: string };
   /** Operator queue actions (`sealgate queue …`); `operator` is the OS user, `recipients` how many changed. */
-  'queue:held': { queueId: string; operator: string; recipients: number };
-  'queue:released': { queueId: string; operator: string; recipients: number };
-  'queue:retried': { queueId: string; operator: string; recipients: number };
-  'queue:deleted': { queueId: string; operator: string; recipients: number };
-  'queue:bounced': { queueId: string; operator: string; recipients: number };
+  'queue:held': { queueId: string; operator: string; recipients: number; via?: string };
+  'queue:released': { queueId: string; operator: string; recipients: number; via?: string };
+  'queue:retried': { queueId: string; operator: string; recipients: number; via?: string };
+  'queue:deleted': { queueId: string; operator: string; recipients: number; via?: string };
+  'queue:bounced': { queueId: string; operator: string; recipients: number; via?: string };
   /**
    * One delivery attempt for one recipient: the MX host and address tried
    * last, TLS version and cipher (absent: cleartext or no connection), the
@@ -109,15 +109,19 @@ export type AuditEventDataMap = {
   /** A signed checkpoint of the chain head was stored (docs/archive.md): its number, why, the audit seq it covers and its hash. */
   'archive:checkpoint': { checkpoint: number; reason: string; auditSeq: number; sha256: string };
   /** A console user was created (sealgate console-users add). */
-  'console:user_added': { user: string; role: string; operator: string };
-  'console:user_disabled': { user: string; operator: string };
+  'console:user_added': { user: string; role: string; operator: string; via?: string };
+  'console:user_disabled': { user: string; operator: string; via?: string };
   /** A console user's code secret was replaced (the old one stops working). */
-  'console:mfa_reset': { user: string; operator: string };
+  'console:mfa_reset': { user: string; operator: string; via?: string };
   'console:signed_in': { user: string; role: string; remoteIp: string };
   /** A console sign-in failed: `reason` unknown-user | password | code | disabled | locked (the form says the same for all but locked). */
   'console:sign_in_failed': { user: string; remoteIp: string; reason: string };
   /** Too many failures: the name is locked until `until` (ms since epoch). */
   'console:locked': { user: string; remoteIp: string; until: number };
+  /** A console session ended: `reason` sign-out (the user's button) | idle (15 minutes without a request) | max-age (8 hours); `remoteIp` the request's, or the sign-in's for a timeout. */
+  'console:signed_out': { user: string; remoteIp: string; reason: string };
+  /** A signed-in console user whose role is not admin asked for an admin page or action (403): `page` config | queue | users. */
+  'console:admin_refused': { operator: string; via: string; page: string };
   /**
    * A legal hold was placed (retention: docs/archive.md): the entries whose hold this changed (`count` of
    * them; none when all were held already), who, through which path, the reason as the operator gave it
@@ -253,11 +257,11 @@ export const AUDIT_EVENT_FIELDS = {
   'users:added': { user: 'string' },
   'users:removed': { user: 'string' },
   'users:password_changed': { user: 'string' },
-  'queue:held': { queueId: 'string', operator: 'string', recipients: 'integer' },
-  'queue:released': { queueId: 'string', operator: 'string', recipients: 'integer' },
-  'queue:retried': { queueId: 'string', operator: 'string', recipients: 'integer' },
-  'queue:deleted': { queueId: 'string', operator: 'string', recipients: 'integer' },
-  'queue:bounced': { queueId: 'string', operator: 'string', recipients: 'integer' },
+  'queue:held': { queueId: 'string', operator: 'string', recipients: 'integer', via: 'string?' },
+  'queue:released': { queueId: 'string', operator: 'string', recipients: 'integer', via: 'string?' },
+  'queue:retried': { queueId: 'string', operator: 'string', recipients: 'integer', via: 'string?' },
+  'queue:deleted': { queueId: 'string', operator: 'string', recipients: 'integer', via: 'string?' },
+  'queue:bounced': { queueId: 'string', operator: 'string', recipients: 'integer', via: 'string?' },
   'delivery:attempt': { queueId: 'string', recipient: 'string', mx: 'string?', ip: 'string?', tlsVersion: 'string?', cipher: 'string?', certSha256: 'string?', certVerified: 'string?', certError: 'string?', dane: 'string?', mtaSts: 'string?', tlsPolicy: 'string?', requirement: 'string?', reply: 'string?', outcome: 'string', method: 'string?', keyFingerprint: 'string?', keySource: 'string?' },
   'delivery:dsn_queued': { queueId: 'string', dsnQueueId: 'string', action: 'string', recipients: 'integer' },
   'delivery:posture_downgrade': { queueId: 'string', domain: 'string', remembered: 'string', mx: 'string' },
@@ -277,12 +281,14 @@ export const AUDIT_EVENT_FIELDS = {
   'archive:content_opened': { queueId: 'string', operator: 'string', via: 'string', reason: 'string' },
   'archive:content_refused': { queueId: 'string', operator: 'string', via: 'string' },
   'archive:checkpoint': { checkpoint: 'integer', reason: 'string', auditSeq: 'integer', sha256: 'string' },
-  'console:user_added': { user: 'string', role: 'string', operator: 'string' },
-  'console:user_disabled': { user: 'string', operator: 'string' },
-  'console:mfa_reset': { user: 'string', operator: 'string' },
+  'console:user_added': { user: 'string', role: 'string', operator: 'string', via: 'string?' },
+  'console:user_disabled': { user: 'string', operator: 'string', via: 'string?' },
+  'console:mfa_reset': { user: 'string', operator: 'string', via: 'string?' },
   'console:signed_in': { user: 'string', role: 'string', remoteIp: 'string' },
   'console:sign_in_failed': { user: 'string', remoteIp: 'string', reason: 'string' },
   'console:locked': { user: 'string', remoteIp: 'string', until: 'integer' },
+  'console:signed_out': { user: 'string', remoteIp: 'string', reason: 'string' },
+  'console:admin_refused': { operator: 'string', via: 'string', page: 'string' },
   'archive:held': { queueIds: 'string[]', count: 'integer', operator: 'string', via: 'string', reason: 'string?', filters: 'string[]?' },
   'archive:released': { queueIds: 'string[]', count: 'integer', operator: 'string', via: 'string', reason: 'string?', filters: 'string[]?' },
   'archive:purged': { queueIds: 'string[]', count: 'integer', objects: 'integer', operator: 'string', via: 'string' },

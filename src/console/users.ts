@@ -68,7 +68,8 @@ function sealSecret(keyring: Keyring, name: string, secret: Buffer): { sealed: B
   return { sealed: sealKey(keyring.current.key, secret, totpAad(name)), keyId: keyring.current.id };
 }
 
-export async function addConsoleUser(deps: ConsoleUsersDeps, name: string, role: string, password: string, operator: string, now: number): Promise<Enrolment> {
+/** `operator`: the OS user (sealgate console-users), or the console admin's name with `via` 'console' (the same for disable and reset). */
+export async function addConsoleUser(deps: ConsoleUsersDeps, name: string, role: string, password: string, operator: string, now: number, via?: 'console'): Promise<Enrolment> {
   validateConsoleName(name);
   if (!isConsoleRole(role)) throw new SealgateError('SG_USAGE', { message: `role must be one of ${CONSOLE_ROLES.join(', ')}` });
   validatePassword(password);
@@ -81,7 +82,7 @@ export async function addConsoleUser(deps: ConsoleUsersDeps, name: string, role:
         throw new SealgateError('SG_USER_EXISTS', { message: `console user ${name} already exists; "sealgate console-users reset-mfa ${name}" gives it a new code secret` });
       }
       await tx.run('INSERT INTO console_users (name, role, password_hash, totp_sealed, key_id, created_at) VALUES (?, ?, ?, ?, ?, ?)', [name, role, hash, sealed, keyId, now]);
-      await appendAuditEvent(tx, { type: 'console:user_added', data: { user: name, role, operator } }, now);
+      await appendAuditEvent(tx, { type: 'console:user_added', data: { user: name, role, operator, ...(via ? { via } : {}) } }, now);
     });
     return { uri: totpUri(secret, name, deps.issuer) };
   } finally {
@@ -101,17 +102,17 @@ function notFound(name: string): SealgateError {
 }
 
 /** Disables a user and ends their sessions. */
-export async function disableConsoleUser(db: Database, name: string, operator: string, now: number): Promise<void> {
+export async function disableConsoleUser(db: Database, name: string, operator: string, now: number, via?: 'console'): Promise<void> {
   await db.transaction(async (tx) => {
     const r = await tx.run('UPDATE console_users SET disabled = 1 WHERE name = ?', [name]);
     if (r.changes === 0) throw notFound(name);
     await tx.run('DELETE FROM console_sessions WHERE name = ?', [name]);
-    await appendAuditEvent(tx, { type: 'console:user_disabled', data: { user: name, operator } }, now);
+    await appendAuditEvent(tx, { type: 'console:user_disabled', data: { user: name, operator, ...(via ? { via } : {}) } }, now);
   });
 }
 
 /** A new TOTP secret (the old one stops working at once), a cleared lockout, and the user's sessions ended. */
-export async function resetConsoleMfa(deps: ConsoleUsersDeps, name: string, operator: string, now: number): Promise<Enrolment> {
+export async function resetConsoleMfa(deps: ConsoleUsersDeps, name: string, operator: string, now: number, via?: 'console'): Promise<Enrolment> {
   const secret = newTotpSecret(deps.random ?? randomBytes);
   try {
     const { sealed, keyId } = sealSecret(deps.keyring, name, secret);
@@ -119,7 +120,7 @@ export async function resetConsoleMfa(deps: ConsoleUsersDeps, name: string, oper
       const r = await tx.run('UPDATE console_users SET totp_sealed = ?, key_id = ?, totp_last_step = 0, failures = 0, locked_until = 0 WHERE name = ?', [sealed, keyId, name]);
       if (r.changes === 0) throw notFound(name);
       await tx.run('DELETE FROM console_sessions WHERE name = ?', [name]);
-      await appendAuditEvent(tx, { type: 'console:mfa_reset', data: { user: name, operator } }, now);
+      await appendAuditEvent(tx, { type: 'console:mfa_reset', data: { user: name, operator, ...(via ? { via } : {}) } }, now);
     });
     return { uri: totpUri(secret, name, deps.issuer) };
   } finally {

@@ -241,9 +241,10 @@ const ACTION_EVENT = {
 
 /**
  * Applies an operator action to one message, in one transaction with its
- * audit event. `operator` is who ran it (the OS user of the CLI process).
+ * audit event. `operator` is who ran it (the OS user of the CLI process, or
+ * the console user's name with `via` 'console').
  */
-export async function applyQueueAction(db: Database, action: OperatorAction, id: string, operator: string, now: number): Promise<ActionResult> {
+export async function applyQueueAction(db: Database, action: OperatorAction, id: string, operator: string, now: number, via?: 'console'): Promise<ActionResult> {
   assertQueueId(id);
   return db.transaction(async (tx) => {
     const rows = await tx.all<{ seq: number; state: RecipientState; attempts: number }>('SELECT seq, state, attempts FROM recipients WHERE message_id = ?', [id]);
@@ -256,7 +257,7 @@ export async function applyQueueAction(db: Database, action: OperatorAction, id:
       await tx.run(`UPDATE recipients SET state = ?${reschedule ? ', next_attempt = ?' : ''} WHERE message_id = ? AND seq = ?`, reschedule ? [next, now, id, r.seq] : [next, id, r.seq]);
       changed++;
     }
-    await appendAuditEvent(tx, { type: ACTION_EVENT[action], data: { queueId: id, operator, recipients: changed } }, now);
+    await appendAuditEvent(tx, { type: ACTION_EVENT[action], data: { queueId: id, operator, recipients: changed, ...(via ? { via } : {}) } }, now);
     return { queueId: id, changed };
   });
 }
@@ -277,7 +278,7 @@ export async function messagesForAction(db: Queryable, action: QueueAction): Pro
  * leaves an orphan file that the daemon removes at its next start. Refused
  * while a recipient is in flight.
  */
-export async function deleteMessage(db: Database, id: string, operator: string, now: number, removeSpoolFile: (id: string) => Promise<void>): Promise<ActionResult> {
+export async function deleteMessage(db: Database, id: string, operator: string, now: number, removeSpoolFile: (id: string) => Promise<void>, via?: 'console'): Promise<ActionResult> {
   assertQueueId(id);
   const changed = await db.transaction(async (tx) => {
     const rows = await tx.all<{ state: RecipientState }>('SELECT state FROM recipients WHERE message_id = ?', [id]);
@@ -294,7 +295,7 @@ export async function deleteMessage(db: Database, id: string, operator: string, 
     await syncArchiveRecipients(tx, id, now, 'deleted');
     await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
     await tx.run('DELETE FROM messages WHERE id = ?', [id]);
-    await appendAuditEvent(tx, { type: 'queue:deleted', data: { queueId: id, operator, recipients: rows.length } }, now);
+    await appendAuditEvent(tx, { type: 'queue:deleted', data: { queueId: id, operator, recipients: rows.length, ...(via ? { via } : {}) } }, now);
     return rows.length;
   });
   await removeSpoolFile(id);

@@ -29,10 +29,14 @@ export interface Response {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** The body as bytes (a download). */
+  bytes: Buffer;
 }
 
 export interface ConsoleWebTest {
   readonly db: Database;
+  /** The temporary directory: the database, the object store, exports/. */
+  readonly dir: string;
   readonly server: ConsoleServer;
   readonly port: number;
   clock: number;
@@ -77,7 +81,8 @@ export class Client {
               if (value === '' || /expires=Thu, 01 Jan 1970/i.test(c)) this.jar.delete(name);
               else this.jar.set(name, value);
             }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+            const bytes = Buffer.concat(chunks);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString('utf8'), bytes });
           });
         },
       );
@@ -132,11 +137,14 @@ export async function startConsoleWebTest(limits: Partial<ConsoleLimits> = {}): 
     log,
     now: () => t.clock,
     limits,
+    // console exports as the daemon sets them up: a read-only connection of their own per export
+    exports: { dir: join(dir, 'exports'), openReader: () => Database.open(join(dir, 'sealgate.db'), { readOnly: true }) },
     tls: { cert: leaf.certPem + ca.certPem, key: leaf.keyPem },
   });
   const { port } = await server.listen();
   return Object.assign(t, {
     db,
+    dir,
     server,
     port,
     async addUser(name: string, role: string) {

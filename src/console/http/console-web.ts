@@ -3,10 +3,12 @@
  * daemon's database, keyring and the archive's object store under dataDir.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import type { Keyring } from '../../crypto/keyring.js';
-import type { Database } from '../../db/database.js';
+import { Database } from '../../db/database.js';
+import { databasePath } from '../../daemon.js';
+import { Spool } from '../../spool/spool.js';
 import type { Logger } from '../../log/logger.js';
 import type { ObjectStore } from '../../objects/object-store.js';
 import { createConsoleServer, type ConsoleServer } from './server.js';
@@ -27,6 +29,8 @@ export interface ConsoleWebDeps {
   readonly hostname: string;
   readonly log: Logger;
   readonly now: () => number;
+  /** The configuration the daemon runs with now (it changes on SIGHUP); `config` when absent. */
+  readonly currentConfig?: (() => { readonly config: Config; readonly source?: string | undefined }) | undefined;
 }
 
 export async function startConsoleWeb(deps: ConsoleWebDeps): Promise<ConsoleWeb> {
@@ -40,6 +44,13 @@ export async function startConsoleWeb(deps: ConsoleWebDeps): Promise<ConsoleWeb>
     issuer: `Sealgate ${deps.hostname}`,
     log: deps.log,
     now: deps.now,
+    // console exports: ZIPs under dataDir/exports, each read over a read-only connection of its own (export-jobs.ts)
+    exports: { dir: join(resolve(deps.config.dataDir), 'exports'), openReader: () => Database.open(databasePath(deps.config), { readOnly: true }) },
+    admin: {
+      runningConfig: deps.currentConfig ?? (() => ({ config: deps.config })),
+      // as `sealgate queue delete`: the spool's own remove (the message file and its end-to-end copies)
+      removeSpoolFile: (id) => new Spool(join(resolve(deps.config.dataDir), 'spool'), deps.keyring).remove(id),
+    },
   });
   const address = await server.listen();
   deps.log.info({ event: 'CONSOLE_LISTENING', host: address.host, port: address.port }, 'auditor console ready');

@@ -21,12 +21,29 @@ export interface ConsolePage {
   /** The signed-in user (navigation and sign-out); absent on the sign-in and error pages before sign-in. */
   readonly viewer?: Viewer | undefined;
   /** Which navigation entry is this page. */
-  readonly current?: 'archive' | 'audit' | undefined;
+  readonly current?: 'archive' | 'audit' | 'export' | 'admin-config' | 'admin-queue' | 'admin-users' | undefined;
+  /** Reload the page after this many seconds (a running export's progress, without JavaScript). */
+  readonly refreshSeconds?: number | undefined;
 }
 
 /** Pure: whether a role may read the archive (search, metadata, evidence). */
 export function mayReadArchive(role: ConsoleRole): boolean {
   return role === 'auditor' || role === 'auditor-content';
+}
+
+/** Pure: whether a role may export archive entries (metadata and evidence; content: mayExportContent). */
+export function mayExport(role: ConsoleRole): boolean {
+  return role === 'auditor' || role === 'auditor-content' || role === 'admin';
+}
+
+/** Pure: whether a role's exports may hold message content. */
+export function mayExportContent(role: ConsoleRole): boolean {
+  return role === 'auditor-content' || role === 'admin';
+}
+
+/** Pure: whether a role may use the admin pages (configuration, queue, users). */
+export function mayAdminister(role: ConsoleRole): boolean {
+  return role === 'admin';
 }
 
 /** Pure: whether a role may open a message's content (with a reason). */
@@ -42,6 +59,10 @@ export function renderPage(stylesheetHref: string, input: ConsolePage): string {
         '<ul>',
         mayReadArchive(v.role) ? `<li><a href="/archive"${input.current === 'archive' ? ' aria-current="page"' : ''}>Archive search</a></li>` : '',
         mayReadArchive(v.role) ? `<li><a href="/audit"${input.current === 'audit' ? ' aria-current="page"' : ''}>Audit log</a></li>` : '',
+        mayExport(v.role) ? `<li><a href="/export"${input.current === 'export' ? ' aria-current="page"' : ''}>Export</a></li>` : '',
+        mayAdminister(v.role) ? `<li><a href="/admin/queue"${input.current === 'admin-queue' ? ' aria-current="page"' : ''}>Queue</a></li>` : '',
+        mayAdminister(v.role) ? `<li><a href="/admin/users"${input.current === 'admin-users' ? ' aria-current="page"' : ''}>Users</a></li>` : '',
+        mayAdminister(v.role) ? `<li><a href="/admin/config"${input.current === 'admin-config' ? ' aria-current="page"' : ''}>Configuration</a></li>` : '',
         '</ul>',
         '</nav>',
         '<div class="who">',
@@ -59,6 +80,7 @@ export function renderPage(stylesheetHref: string, input: ConsolePage): string {
     '<meta name="robots" content="noindex, nofollow">',
     '<meta name="referrer" content="no-referrer">',
     '<meta name="format-detection" content="telephone=no">',
+    input.refreshSeconds !== undefined ? `<meta http-equiv="refresh" content="${Math.max(1, Math.floor(input.refreshSeconds))}">` : '',
     `<title>${e(input.title)} \u2013 Sealgate auditor console</title>`,
     `<link rel="stylesheet" href="${e(stylesheetHref)}">`,
     '</head>',

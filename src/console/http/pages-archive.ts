@@ -30,7 +30,7 @@ const line = (s: string, max = 998): string => e(sanitizeLine(s, max));
 /** Pure: an ISO time as people read it in a table: "2026-12-05 10:02:16Z" (UTC, whole seconds). */
 export const when = (iso: string): string => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
-function select(name: 'method' | 'state', label: string, options: readonly string[], value: string | undefined): string {
+export function select(name: 'method' | 'state', label: string, options: readonly string[], value: string | undefined): string {
   const opts = ['<option value="">any</option>', ...options.map((o) => `<option value="${e(o)}"${o === value ? ' selected' : ''}>${e(o)}</option>`)].join('');
   return `<div><label for="f-${name}">${e(label)}</label><select class="field" id="f-${name}" name="${name}">${opts}</select></div>`;
 }

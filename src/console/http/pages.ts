@@ -77,10 +77,10 @@ export function signInPage(v: SignInView): { title: string; main: string } {
   };
 }
 
-/** The page after sign-in for a role with no archive access (admin: its pages are not built yet). */
+/** The page after sign-in for a role with no archive access (admin: links to its pages). */
 export function homePage(viewer: Viewer): { title: string; main: string } {
   const body = mayReadArchive(viewer.role)
     ? '<p><a href="/archive">Search the archive</a></p>'
-    : '<p>The console pages of the admin role (configuration, queue, users) are not built yet; use the command line: <code>sealgate config check</code>, <code>sealgate queue list</code>, <code>sealgate console-users</code>. Archive reading is for the auditor roles.</p>';
+    : '<ul><li><a href="/admin/queue">The queue</a>: hold, release or delete messages</li><li><a href="/admin/users">Console users</a>: add, disable, reset a code secret</li><li><a href="/admin/config">The running configuration</a>, secrets redacted</li><li><a href="/export">Export evidence</a> from the archive</li></ul><p>Reading the archive (search, evidence, the audit log) is for the auditor roles.</p>';
   return { title: 'Console', main: `<div class="card"><h1>Signed in as ${e(viewer.name)}</h1>${body}</div>` };
 }

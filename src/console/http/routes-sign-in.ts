@@ -2,7 +2,7 @@
  * Sign-in and sign-out: GET /sign-in (the form), POST /sign-in (users.ts
  * signIn: password and code, lockout, audit), POST /sign-out. The sign-in
  * form is bound to a pre-session cookie (csrf.ts); a success replaces it by
- * the session cookie. Passwords, codes and cookies are never logged.
+ * the session cookie. A sign-out is audited (console:signed_out). Passwords, codes and cookies are never logged.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { signIn } from '../users.js';
@@ -56,7 +56,7 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: ConsoleContext):
     const who = await signedIn(ctx, request);
     if (!who || cookie === undefined) return reply.code(303).header('location', '/sign-in').send('');
     if (!tokenMatches(sessionCsrfToken(cookie), field(request.body, 'csrf'))) return sendPage(ctx, reply, 403, errorPage(403));
-    await ctx.sessions.delete(who.session.hash);
+    await ctx.sessions.end(who.session.hash, who.session.name, remoteIp(request), 'sign-out', ctx.now());
     reply.clearCookie(COOKIES.session, cookieOptions());
     return reply.code(303).header('location', '/sign-in?out=1').send('');
   });

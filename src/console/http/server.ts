@@ -32,9 +32,12 @@ import type { Logger } from '../../log/logger.js';
 import type { ObjectStore } from '../../objects/object-store.js';
 import { contentSecurityPolicy, securityHeaders } from '../../portal/http/headers.js';
 import { type ConsoleContext, type ConsoleLimits, DEFAULT_LIMITS, sendPage } from './context.js';
+import { ExportJobs, type ExportLimits } from './export-jobs.js';
 import { errorPage, type ErrorStatus } from './pages.js';
+import { type AdminDeps, registerAdminRoutes } from './routes-admin.js';
 import { registerArchiveRoutes } from './routes-archive.js';
 import { registerAuditRoutes } from './routes-audit.js';
+import { registerExportRoutes } from './routes-export.js';
 import { registerSignInRoutes } from './routes-sign-in.js';
 import { ConsoleSessions } from './sessions.js';
 import { buildConsoleStylesheet } from './stylesheet.js';
@@ -51,6 +54,10 @@ export interface ConsoleServerOptions {
   readonly now?: () => number;
   readonly random?: (n: number) => Buffer;
   readonly limits?: Partial<ConsoleLimits>;
+  /** Exports from the console (export-jobs.ts): where the ZIPs go, a reader connection per export; absent: the export pages answer 503. */
+  readonly exports?: { readonly dir: string; readonly openReader: () => Promise<Database>; readonly limits?: Partial<ExportLimits> } | undefined;
+  /** The admin pages' view of the daemon: its running configuration, its spool (queue delete). */
+  readonly admin?: AdminDeps | undefined;
   /** TLS material instead of reading config.certFile/keyFile (tests). */
   readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string } | undefined;
 }
@@ -74,6 +81,13 @@ const ROUTES: readonly { readonly path: RegExp; readonly allow: string }[] = [
   { path: /^\/audit$/, allow: 'GET' },
   { path: /^\/archive\/[^/]+$/, allow: 'GET' },
   { path: /^\/archive\/[^/]+\/content$/, allow: 'GET, POST' },
+  { path: /^\/export$/, allow: 'GET, POST' },
+  { path: /^\/export\/[^/]+$/, allow: 'GET' },
+  { path: /^\/export\/[^/]+\/download$/, allow: 'GET' },
+  { path: /^\/admin$/, allow: 'GET' },
+  { path: /^\/admin\/(config|queue|users)$/, allow: 'GET' },
+  { path: /^\/admin\/users$/, allow: 'GET, POST' },
+  { path: /^\/admin\/(queue|users)\/[^/]+\/[^/]+$/, allow: 'POST' },
 ];
 
 const ERROR_STATUSES = new Set<number>([400, 403, 404, 405, 413, 429, 500, 503]);
@@ -96,12 +110,17 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
   const limits: ConsoleLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const tls = options.tls ?? (await readConsoleTls(config));
   const stylesheet = buildConsoleStylesheet();
+  const random = options.random ?? randomBytes;
+  const exportJobs = options.exports
+    ? new ExportJobs({ db: options.db, openReader: options.exports.openReader, keyring: options.keyring, objects: options.objects, dir: options.exports.dir, now, random, log, limits: options.exports.limits })
+    : undefined;
+  await exportJobs?.init();
   const ctx: ConsoleContext = {
     db: options.db,
     keyring: options.keyring,
     objects: options.objects,
     users: { db: options.db, keyring: options.keyring, issuer: options.issuer },
-    sessions: new ConsoleSessions(options.db, options.random ?? randomBytes),
+    sessions: new ConsoleSessions(options.db, random),
     now,
     log,
     stylesheetHref: `/static/console.css?v=${stylesheet.version}`,
@@ -172,6 +191,8 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
   registerSignInRoutes(app, ctx);
   registerArchiveRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerExportRoutes(app, ctx, exportJobs);
+  registerAdminRoutes(app, ctx, options.admin ?? {});
   await app.ready();
 
   return {
@@ -181,6 +202,7 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
     },
     async close() {
       await app.close();
+      await exportJobs?.close();
     },
     reloadTls(cert, key) {
       (app.server as HttpsServer).setSecureContext({ cert, key, minVersion: 'TLSv1.2' });

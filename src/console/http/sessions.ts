@@ -12,10 +12,16 @@
  * (csrf.ts): it needs no column, and a cross-site page that cannot read the
  * cookie cannot make it.
  *
+ * Every end but a disable or a new code secret (those have their own
+ * events) is in the audit log as `console:signed_out`: at sign-out, and a
+ * timeout (idle, max-age) when its cookie comes back or when the next
+ * sign-in clears the sessions that are over.
+ *
  * Side effects injected: the clock is the `now` argument, randomness the
  * constructor's `random`. Nothing here logs.
  */
 import { createHash } from 'node:crypto';
+import { appendAuditEvent } from '../../audit/log.js';
 import type { Database } from '../../db/database.js';
 import { isConsoleRole, type ConsoleRole } from '../users.js';
 
@@ -42,8 +48,17 @@ export function hashSessionValue(value: string): string {
 
 /** Pure: whether a session seen last at `lastSeenAt`, made at `createdAt`, is over at `now`. */
 export function sessionOver(createdAt: number, lastSeenAt: number, now: number): boolean {
-  return now - lastSeenAt >= SESSION_IDLE_MS || now - createdAt >= SESSION_MAX_MS;
+  return timeoutOf(createdAt, lastSeenAt, now) !== undefined;
 }
+
+/** Pure: why a session is over at `now` (the 8-hour limit first: it holds however active the session was), or undefined. */
+export function timeoutOf(createdAt: number, lastSeenAt: number, now: number): 'max-age' | 'idle' | undefined {
+  if (now - createdAt >= SESSION_MAX_MS) return 'max-age';
+  if (now - lastSeenAt >= SESSION_IDLE_MS) return 'idle';
+  return undefined;
+}
+
+export type SignOutReason = 'sign-out' | 'idle' | 'max-age';
 
 export class ConsoleSessions {
   constructor(
@@ -61,7 +76,14 @@ export class ConsoleSessions {
   async create(name: string, remoteIp: string, now: number): Promise<string> {
     const cookieValue = this.secret();
     await this.db.transaction(async (tx) => {
-      await tx.run('DELETE FROM console_sessions WHERE last_seen_at <= ? OR created_at <= ?', [now - SESSION_IDLE_MS, now - SESSION_MAX_MS]);
+      const over = await tx.all<{ token_hash: string; name: string; created_at: number; last_seen_at: number; remote_ip: string }>(
+        'SELECT token_hash, name, created_at, last_seen_at, remote_ip FROM console_sessions WHERE last_seen_at <= ? OR created_at <= ?',
+        [now - SESSION_IDLE_MS, now - SESSION_MAX_MS],
+      );
+      for (const o of over) {
+        await tx.run('DELETE FROM console_sessions WHERE token_hash = ?', [o.token_hash]);
+        await appendAuditEvent(tx, { type: 'console:signed_out', data: { user: o.name, remoteIp: o.remote_ip, reason: timeoutOf(o.created_at, o.last_seen_at, now) ?? 'idle' } }, now);
+      }
       await tx.run('INSERT INTO console_sessions (token_hash, name, created_at, last_seen_at, remote_ip) VALUES (?, ?, ?, ?, ?)', [hashSessionValue(cookieValue), name, now, now, remoteIp.slice(0, 64)]);
     });
     return cookieValue;
@@ -75,13 +97,18 @@ export class ConsoleSessions {
   async find(cookieValue: unknown, now: number): Promise<ConsoleSession | undefined> {
     if (typeof cookieValue !== 'string' || !SECRET_PATTERN.test(cookieValue)) return undefined;
     const hash = hashSessionValue(cookieValue);
-    const row = await this.db.get<{ name: string; created_at: number; last_seen_at: number; role: string | null; disabled: number | null }>(
-      `SELECT s.name, s.created_at, s.last_seen_at, u.role, u.disabled
+    const row = await this.db.get<{ name: string; created_at: number; last_seen_at: number; remote_ip: string; role: string | null; disabled: number | null }>(
+      `SELECT s.name, s.created_at, s.last_seen_at, s.remote_ip, u.role, u.disabled
          FROM console_sessions s LEFT JOIN console_users u ON u.name = s.name WHERE s.token_hash = ?`,
       [hash],
     );
     if (!row) return undefined;
-    if (sessionOver(row.created_at, row.last_seen_at, now) || row.role === null || row.disabled !== 0 || !isConsoleRole(row.role)) {
+    const timeout = timeoutOf(row.created_at, row.last_seen_at, now);
+    if (timeout) {
+      await this.end(hash, row.name, row.remote_ip, timeout, now);
+      return undefined;
+    }
+    if (row.role === null || row.disabled !== 0 || !isConsoleRole(row.role)) {
       await this.delete(hash);
       return undefined;
     }
@@ -95,5 +122,13 @@ export class ConsoleSessions {
 
   async delete(hash: string): Promise<void> {
     await this.db.transaction((tx) => tx.run('DELETE FROM console_sessions WHERE token_hash = ?', [hash]));
+  }
+
+  /** Ends a session and records why (console:signed_out), in one transaction; a session already gone records nothing. */
+  async end(hash: string, name: string, remoteIp: string, reason: SignOutReason, now: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const r = await tx.run('DELETE FROM console_sessions WHERE token_hash = ?', [hash]);
+      if (r.changes > 0) await appendAuditEvent(tx, { type: 'console:signed_out', data: { user: name, remoteIp: remoteIp.slice(0, 64), reason } }, now);
+    });
   }
 }

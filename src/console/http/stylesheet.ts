@@ -45,6 +45,15 @@ dl.meta dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
 @media (min-width: 40rem) { dl.meta { grid-template-columns: max-content 1fr; } dl.meta dt { margin: 0; } }
 pre.content { white-space: pre-wrap; overflow-wrap: anywhere; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.875rem; margin: 0; max-height: none; }
 .pager { display: flex; flex-wrap: wrap; gap: 1rem; margin: 0 0 1rem 0; }
+progress { display: block; width: 100%; height: 1.5rem; margin: 0.25rem 0 0.5rem 0; accent-color: var(--accent); }
+.check { display: flex; align-items: flex-start; gap: 0.5rem; margin: 0.5rem 0 0.25rem 0; }
+.check input { width: 1.25rem; height: 1.25rem; margin: 0.125rem 0 0 0; flex: none; }
+a.button { display: inline-block; padding: 0.625rem 1.25rem; border-radius: 0.375rem; background: var(--accent); color: var(--on-accent); font-weight: 600; text-decoration: none; }
+a.button:focus-visible { outline: 3px solid var(--focus); outline-offset: 3px; }
+td.actions { white-space: normal; }
+td.actions form.inline { margin: 0 0.25rem 0.25rem 0; }
+td.actions button { min-height: 2.25rem; padding: 0.25rem 0.75rem; font-size: 0.9375rem; }
+code.uri { display: block; overflow-wrap: anywhere; word-break: break-all; }
 `;
 
 export function buildConsoleStylesheet(accentColour = '#1f4e79'): Stylesheet {
