@@ -21,12 +21,17 @@ export interface ConsolePage {
   /** The signed-in user (navigation and sign-out); absent on the sign-in and error pages before sign-in. */
   readonly viewer?: Viewer | undefined;
   /** Which navigation entry is this page. */
-  readonly current?: 'archive' | 'audit' | undefined;
+  readonly current?: 'archive' | 'audit' | 'reports' | undefined;
 }
 
 /** Pure: whether a role may read the archive (search, metadata, evidence). */
 export function mayReadArchive(role: ConsoleRole): boolean {
   return role === 'auditor' || role === 'auditor-content';
+}
+
+/** Pure: whether a role may view the reports page (figures only: every console role). */
+export function mayViewReports(role: ConsoleRole): boolean {
+  return role === 'auditor' || role === 'auditor-content' || role === 'admin';
 }
 
 /** Pure: whether a role may open a message's content (with a reason). */
@@ -42,6 +47,7 @@ export function renderPage(stylesheetHref: string, input: ConsolePage): string {
         '<ul>',
         mayReadArchive(v.role) ? `<li><a href="/archive"${input.current === 'archive' ? ' aria-current="page"' : ''}>Archive search</a></li>` : '',
         mayReadArchive(v.role) ? `<li><a href="/audit"${input.current === 'audit' ? ' aria-current="page"' : ''}>Audit log</a></li>` : '',
+        mayViewReports(v.role) ? `<li><a href="/reports"${input.current === 'reports' ? ' aria-current="page"' : ''}>Reports</a></li>` : '',
         '</ul>',
         '</nav>',
         '<div class="who">',

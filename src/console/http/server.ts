@@ -35,6 +35,7 @@ import { type ConsoleContext, type ConsoleLimits, DEFAULT_LIMITS, sendPage } fro
 import { errorPage, type ErrorStatus } from './pages.js';
 import { registerArchiveRoutes } from './routes-archive.js';
 import { registerAuditRoutes } from './routes-audit.js';
+import { registerReportRoutes } from './routes-reports.js';
 import { registerSignInRoutes } from './routes-sign-in.js';
 import { ConsoleSessions } from './sessions.js';
 import { buildConsoleStylesheet } from './stylesheet.js';
@@ -72,6 +73,7 @@ const ROUTES: readonly { readonly path: RegExp; readonly allow: string }[] = [
   { path: /^\/sign-out$/, allow: 'POST' },
   { path: /^\/archive$/, allow: 'GET' },
   { path: /^\/audit$/, allow: 'GET' },
+  { path: /^\/reports$/, allow: 'GET' },
   { path: /^\/archive\/[^/]+$/, allow: 'GET' },
   { path: /^\/archive\/[^/]+\/content$/, allow: 'GET, POST' },
 ];
@@ -172,6 +174,7 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
   registerSignInRoutes(app, ctx);
   registerArchiveRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerReportRoutes(app, ctx);
   await app.ready();
 
   return {

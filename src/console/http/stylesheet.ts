@@ -45,6 +45,11 @@ dl.meta dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
 @media (min-width: 40rem) { dl.meta { grid-template-columns: max-content 1fr; } dl.meta dt { margin: 0; } }
 pre.content { white-space: pre-wrap; overflow-wrap: anywhere; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.875rem; margin: 0; max-height: none; }
 .pager { display: flex; flex-wrap: wrap; gap: 1rem; margin: 0 0 1rem 0; }
+input[type="date"].field { display: block; max-width: 100%; font: inherit; font-size: 1rem; padding: 0.5rem 0.625rem; margin: 0 0 0.75rem 0; border: 2px solid #6b6b6b; border-radius: 0.375rem; background: #fff; color: var(--text); }
+input[type="date"].field:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+section.report svg.chart { display: block; width: 100%; height: auto; max-width: 48rem; margin: 0 0 1rem 0; }
+section.report .table-box { max-height: 24rem; overflow-y: auto; }
+table.data td.num { text-align: right; font-variant-numeric: tabular-nums; min-width: 0; white-space: nowrap; }
 `;
 
 export function buildConsoleStylesheet(accentColour = '#1f4e79'): Stylesheet {

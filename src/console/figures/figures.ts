@@ -1,0 +1,333 @@
+/**
+ * The figures of the console's reports page (docs/console.md, "Reports"):
+ * each one a bounded read of the archive for the messages received in a
+ * window of whole UTC days, and the pure aggregation of what it read.
+ *
+ *   - every query selects its rows through archive_messages.received_at
+ *     (index archive_messages_received) and reaches the recipients, terms
+ *     and portal rows by their keys: a report reads the window, never the
+ *     whole archive; top-N lists have a LIMIT;
+ *   - portable SQL (SQLite now, PostgreSQL later): days are integer
+ *     arithmetic on the stored epoch-ms times — `(received_at - since) /
+ *     86400000` with `since` cast to BIGINT, so both engines divide whole
+ *     numbers — and JSON (verdicts, evidence) is read here, in TypeScript,
+ *     not with an engine's JSON functions;
+ *   - no PHI: counts, DLP category names, recipient domains, TLS facts and
+ *     SMTP reply codes; never an address, a subject or reply text.
+ */
+import type { Queryable } from '../../db/database.js';
+import type { ReportWindow } from './window.js';
+
+/** Recipient methods in the order the charts stack them (archive_recipients.method; NULL: undecided). */
+export const METHOD_ORDER = ['tls-verified', 'tls-opportunistic', 'pgp', 'smime', 'portal', 'quarantine', 'block', 'undecided'] as const;
+/** Most rows of a top-N table. */
+export const TOP_DOMAINS = 10;
+export const TOP_CATEGORIES = 20;
+export const TOP_REASONS = 10;
+/** Most distinct category names or reasons counted before the rest are summed as "other" (a bound on memory). */
+const MAX_DISTINCT = 1000;
+
+/** A day's number in the window (0 = the first day), as the queries compute it. */
+const DAY_SQL = '(m.received_at - CAST(? AS BIGINT)) / 86400000';
+const WINDOW_SQL = 'm.received_at >= ? AND m.received_at < ?';
+
+export interface DaySeries {
+  readonly name: string;
+  /** One count per day of the window. */
+  readonly values: readonly number[];
+}
+
+export interface MethodsFigure {
+  /** One series per method that occurs, in METHOD_ORDER (unknown methods after them). */
+  readonly series: readonly DaySeries[];
+  readonly messages: number;
+  readonly recipients: number;
+}
+
+export interface CategoryRow {
+  readonly category: string;
+  /** Messages with at least one finding of the category. */
+  readonly messages: number;
+  /** Findings of the category summed over those messages. */
+  readonly hits: number;
+}
+
+export interface DomainPosture {
+  readonly domain: string;
+  /** Recipients of the domain with an SMTP attempt (their last attempt's evidence). */
+  readonly attempted: number;
+  readonly verified: number;
+  /** TLS whose certificate did not verify. */
+  readonly unverified: number;
+  readonly noTls: number;
+  readonly tls13: number;
+  readonly tls12: number;
+  /** TLS older than 1.2, or a version not recognised. */
+  readonly tlsOther: number;
+  /** A DANE (TLSA) match was recorded. */
+  readonly dane: number;
+  readonly mtaStsEnforce: number;
+  readonly mtaStsTesting: number;
+}
+
+export interface FailuresFigure {
+  readonly bounced: readonly number[];
+  readonly expired: readonly number[];
+  /** The last reply's code ("550 5.1.1"), or "no reply", most frequent first. */
+  readonly reasons: readonly { readonly reason: string; readonly count: number }[];
+}
+
+export interface PortalFigure {
+  /** Portal recipients (each a link to a deposit) by the day the message was received. */
+  readonly deposited: readonly number[];
+  /** Of them, those who opened the message. */
+  readonly opened: readonly number[];
+  readonly replied: number;
+}
+
+export interface ReportFigures {
+  readonly methods: MethodsFigure;
+  readonly categories: readonly CategoryRow[];
+  readonly posture: readonly DomainPosture[];
+  readonly failures: FailuresFigure;
+  readonly portal: PortalFigure;
+}
+
+/** Pure: a day number from the database as an index into the window, or undefined when outside it. */
+function dayIndex(value: unknown, days: number): number | undefined {
+  const d = Number(value);
+  return Number.isInteger(d) && d >= 0 && d < days ? d : undefined;
+}
+
+const parseJson = (text: string | null): unknown => {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+};
+const obj = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+
+/** Pure: rows (day, method, n) as one series per method that occurs. */
+export function methodSeries(rows: readonly { day: unknown; method: string | null; n: number }[], days: number): MethodsFigure {
+  const byMethod = new Map<string, number[]>();
+  let recipients = 0;
+  for (const r of rows) {
+    const d = dayIndex(r.day, days);
+    if (d === undefined) continue;
+    const method = r.method ?? 'undecided';
+    const values = byMethod.get(method) ?? new Array<number>(days).fill(0);
+    values[d] = (values[d] ?? 0) + r.n;
+    byMethod.set(method, values);
+    recipients += r.n;
+  }
+  const rank = (m: string): number => {
+    const i = (METHOD_ORDER as readonly string[]).indexOf(m);
+    return i < 0 ? METHOD_ORDER.length : i;
+  };
+  const series = [...byMethod.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)).map(([name, values]) => ({ name, values }));
+  return { series, messages: 0, recipients };
+}
+
+/** Pure: categories with their messages and hits summed from stored verdicts (canonical JSON, src/archive/verdict.ts), most hits first. */
+export function categoryRows(verdicts: readonly (string | null)[], limit = TOP_CATEGORIES): CategoryRow[] {
+  const counts = new Map<string, { messages: number; hits: number }>();
+  for (const text of verdicts) {
+    const findings = obj(parseJson(text))?.findings;
+    if (!Array.isArray(findings)) continue;
+    const seen = new Set<string>();
+    for (const f of findings as unknown[]) {
+      const finding = obj(f);
+      if (!finding || typeof finding.category !== 'string' || finding.category === '') continue;
+      const category = counts.has(finding.category) || counts.size < MAX_DISTINCT ? finding.category : 'other';
+      const count = typeof finding.count === 'number' && Number.isSafeInteger(finding.count) && finding.count > 0 ? finding.count : 0;
+      const c = counts.get(category) ?? { messages: 0, hits: 0 };
+      if (!seen.has(category)) c.messages++;
+      seen.add(category);
+      c.hits += count;
+      counts.set(category, c);
+    }
+  }
+  return [...counts.entries()]
+    .map(([category, c]) => ({ category, ...c }))
+    .sort((a, b) => b.hits - a.hits || b.messages - a.messages || a.category.localeCompare(b.category))
+    .slice(0, limit);
+}
+
+/** The counts postureFigure's query returns for one domain. */
+export interface PostureCounts {
+  readonly domain: string;
+  readonly attempted: number;
+  readonly verified: number;
+  readonly noTls: number;
+  readonly tls13: number;
+  readonly tls12: number;
+  readonly dane: number;
+  readonly mtaStsEnforce: number;
+  readonly mtaStsTesting: number;
+}
+
+/** Pure: a domain's posture from its counts (the rest of the TLS sessions: not verified, or another version). */
+export function postureOf(c: PostureCounts): DomainPosture {
+  const n = (v: unknown): number => Number(v) || 0;
+  const attempted = n(c.attempted);
+  const noTls = n(c.noTls);
+  const verified = n(c.verified);
+  const tls13 = n(c.tls13);
+  const tls12 = n(c.tls12);
+  return {
+    domain: c.domain,
+    attempted,
+    verified,
+    unverified: Math.max(0, attempted - noTls - verified),
+    noTls,
+    tls13,
+    tls12,
+    tlsOther: Math.max(0, attempted - noTls - tls13 - tls12),
+    dane: n(c.dane),
+    mtaStsEnforce: n(c.mtaStsEnforce),
+    mtaStsTesting: n(c.mtaStsTesting),
+  };
+}
+
+/**
+ * Pure: the reason code of a failed recipient's last reply — "550 5.1.1",
+ * "451", or "no reply" — from its stored evidence. Only the numeric codes:
+ * the reply text can name the recipient and is never shown here.
+ */
+export function reasonOf(evidenceJson: string | null): string {
+  const reply = obj(obj(parseJson(evidenceJson))?.reply);
+  const code = typeof reply?.code === 'number' && Number.isInteger(reply.code) && reply.code >= 200 && reply.code <= 599 ? String(reply.code) : undefined;
+  const enhanced = typeof reply?.enhanced === 'string' && /^[245]\.\d{1,3}\.\d{1,3}$/.test(reply.enhanced) ? reply.enhanced : undefined;
+  const parts = [code, enhanced].filter((x): x is string => x !== undefined);
+  return parts.length ? parts.join(' ') : 'no reply';
+}
+
+/** Pure: bounced and expired recipients per day, and their reasons most frequent first. */
+export function failureFigure(rows: readonly { day: unknown; state: string; evidence: string | null }[], days: number, limit = TOP_REASONS): FailuresFigure {
+  const bounced = new Array<number>(days).fill(0);
+  const expired = new Array<number>(days).fill(0);
+  const reasons = new Map<string, number>();
+  for (const r of rows) {
+    const d = dayIndex(r.day, days);
+    if (d === undefined) continue;
+    if (r.state === 'bounced') bounced[d] = (bounced[d] ?? 0) + 1;
+    else if (r.state === 'expired') expired[d] = (expired[d] ?? 0) + 1;
+    else continue;
+    const found = reasonOf(r.evidence);
+    const reason = reasons.has(found) || reasons.size < MAX_DISTINCT ? found : 'other';
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  const top = [...reasons.entries()].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+  return { bounced, expired, reasons: top.slice(0, limit) };
+}
+
+/** Messages per method per day: each recipient counted once, on the day its message was received. */
+export async function methodsFigure(db: Queryable, w: ReportWindow): Promise<MethodsFigure> {
+  const rows = await db.all<{ day: number; method: string | null; n: number }>(
+    `SELECT ${DAY_SQL} AS day, r.method AS method, COUNT(*) AS n
+       FROM archive_messages m JOIN archive_recipients r ON r.archive_id = m.id
+      WHERE ${WINDOW_SQL}
+      GROUP BY day, r.method`,
+    [w.since, w.since, w.until],
+  );
+  const messages = await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM archive_messages m WHERE ${WINDOW_SQL}`, [w.since, w.until]);
+  return { ...methodSeries(rows, w.days), messages: messages?.n ?? 0 };
+}
+
+/** DLP hits per category: the verdicts of the window's messages that have a category search term (few, usually). */
+export async function categoriesFigure(db: Queryable, w: ReportWindow, limit = TOP_CATEGORIES): Promise<CategoryRow[]> {
+  const rows = await db.all<{ verdict: string }>(
+    `SELECT m.verdict AS verdict FROM archive_messages m
+      WHERE ${WINDOW_SQL}
+        AND EXISTS (SELECT 1 FROM archive_terms t WHERE t.archive_id = m.id AND t.term >= 'category:' AND t.term < 'category;')`,
+    [w.since, w.until],
+  );
+  return categoryRows(
+    rows.map((r) => r.verdict),
+    limit,
+  );
+}
+
+/**
+ * Evidence facts counted in SQL. The evidence column is canonical JSON
+ * (src/archive/evidence.ts: sorted keys, no spaces; a quote inside a string
+ * is written \"), so `"key":` with a bare quote can only be that key:
+ * `"verified":true` is the TLS certificate check, never text of a reply.
+ * LIKE is in every SQL engine; JSON functions differ.
+ */
+const EVIDENCE_FACTS: readonly [keyof PostureCounts, string][] = [
+  ['noTls', '%"tls":null%'],
+  ['verified', '%"verified":true%'],
+  ['tls13', '%"version":"TLSv1.3"%'],
+  ['tls12', '%"version":"TLSv1.2"%'],
+  ['dane', '%"dane":"%'],
+  ['mtaStsEnforce', '%"mtaSts":"enforce"%'],
+  ['mtaStsTesting', '%"mtaSts":"testing"%'],
+];
+
+/**
+ * TLS posture of the `limit` recipient domains with the most SMTP attempts
+ * (the last attempt's evidence of each recipient; portal copies are not SMTP
+ * attempts): one pass over the window, grouped by domain.
+ */
+export async function postureFigure(db: Queryable, w: ReportWindow, limit = TOP_DOMAINS): Promise<DomainPosture[]> {
+  const facts = EVIDENCE_FACTS.map(([name]) => `SUM(CASE WHEN r.evidence LIKE ? THEN 1 ELSE 0 END) AS ${name}`).join(', ');
+  const rows = await db.all<PostureCounts>(
+    `SELECT r.domain AS domain, COUNT(*) AS attempted, ${facts}
+       FROM archive_messages m JOIN archive_recipients r ON r.archive_id = m.id
+      WHERE ${WINDOW_SQL} AND r.evidence IS NOT NULL AND (r.method IS NULL OR r.method <> 'portal')
+      GROUP BY r.domain ORDER BY attempted DESC, r.domain LIMIT ?`,
+    [...EVIDENCE_FACTS.map(([, pattern]) => pattern), w.since, w.until, limit],
+  );
+  return rows.map(postureOf);
+}
+
+/** Bounced and expired recipients by the day their message was received, and their reply codes. */
+export async function failuresFigure(db: Queryable, w: ReportWindow, limit = TOP_REASONS): Promise<FailuresFigure> {
+  const rows = await db.all<{ day: number; state: string; evidence: string | null }>(
+    `SELECT ${DAY_SQL} AS day, r.state AS state, r.evidence AS evidence
+       FROM archive_messages m JOIN archive_recipients r ON r.archive_id = m.id
+      WHERE ${WINDOW_SQL} AND r.state IN ('bounced', 'expired')`,
+    [w.since, w.since, w.until],
+  );
+  return failureFigure(rows, w.days, limit);
+}
+
+/** Portal recipients (deposits' links) and how many opened, by the day the message was received. */
+export async function portalFigure(db: Queryable, w: ReportWindow): Promise<PortalFigure> {
+  const rows = await db.all<{ day: number; deposited: number; opened: number; replied: number }>(
+    `SELECT ${DAY_SQL} AS day, COUNT(*) AS deposited, COUNT(pr.opened_at) AS opened, COUNT(pr.replied_at) AS replied
+       FROM archive_messages m
+       JOIN portal_messages pm ON pm.queue_id = m.id
+       JOIN portal_recipients pr ON pr.deposit_id = pm.deposit_id
+      WHERE ${WINDOW_SQL}
+      GROUP BY day`,
+    [w.since, w.since, w.until],
+  );
+  const deposited = new Array<number>(w.days).fill(0);
+  const opened = new Array<number>(w.days).fill(0);
+  let replied = 0;
+  for (const r of rows) {
+    const d = dayIndex(r.day, w.days);
+    if (d === undefined) continue;
+    deposited[d] = r.deposited;
+    opened[d] = r.opened;
+    replied += r.replied;
+  }
+  return { deposited, opened, replied };
+}
+
+/** Every figure of the reports page for one window (sequential reads: one connection). */
+export async function reportFigures(db: Queryable, w: ReportWindow): Promise<ReportFigures> {
+  const methods = await methodsFigure(db, w);
+  const categories = await categoriesFigure(db, w);
+  const posture = await postureFigure(db, w);
+  const failures = await failuresFigure(db, w);
+  const portal = await portalFigure(db, w);
+  return { methods, categories, posture, failures, portal };
+}
+
+/** Pure: the sum of a series. */
+export const total = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
