@@ -33,8 +33,9 @@ function form(f: ReportForm): string {
   ].join('');
 }
 
-function section(id: string, heading: string, source: string, body: string): string {
-  return `<section class="card report" aria-labelledby="${id}-h"><h2 id="${id}-h">${e(heading)}</h2><p class="muted">${source}</p>${body}</section>`;
+/** A figure's card: its chart, and its tables beside it on a wide screen, below it on a phone. */
+function section(id: string, heading: string, source: string, chart: string, tables: string): string {
+  return `<section class="card report" aria-labelledby="${id}-h"><h2 id="${id}-h">${e(heading)}</h2><p class="muted">${source}</p><div class="figure"><div class="chart">${chart}</div><div class="tables">${tables}</div></div></section>`;
 }
 
 /** Rows of a per-day table: the days with any count (a long window of empty days would be a long empty table). */
@@ -63,8 +64,8 @@ export function reportsPage(f: ReportForm, outcome: { window: ReportWindow; figu
       series: m.series.map((s) => ({ name: s.name, values: s.values, colour: METHOD_COLOUR[s.name] ?? 7 })),
       categoryAxis: dayAxis,
       valueAxis: 'Recipients',
-    }) +
-      dataTable({
+    }),
+    dataTable({
         id: 'table-methods',
         caption: 'Recipients per method per day (days without mail left out)',
         rowHeader: 'Day (UTC)',
@@ -87,11 +88,11 @@ export function reportsPage(f: ReportForm, outcome: { window: ReportWindow; figu
       description: 'Bars, one per DLP category: the number of findings. The table below also gives the messages.',
       categories: figures.categories.map((c) => c.category),
       series: [{ name: 'Findings', values: figures.categories.map((c) => c.hits), colour: 5 }],
-      categoryAxis: 'DLP category',
+      categoryAxis: 'Category',
       valueAxis: 'Findings',
       orientation: 'horizontal',
-    }) +
-      dataTable({
+    }),
+    dataTable({
         id: 'table-dlp',
         caption: 'DLP findings per category',
         rowHeader: 'Category',
@@ -116,13 +117,13 @@ export function reportsPage(f: ReportForm, outcome: { window: ReportWindow; figu
         // the rest, so that rounding never makes a bar longer or shorter than 100%
         { name: 'No TLS', values: posture.map((p) => (p.attempted > 0 && p.noTls > 0 ? Math.max(0, Math.round((100 - percent(p.verified, p.attempted) - percent(p.unverified, p.attempted)) * 10) / 10) : 0)), colour: 5 },
       ],
-      categoryAxis: 'Recipient domain',
+      categoryAxis: 'Domain',
       valueAxis: 'Share of delivery attempts',
       orientation: 'horizontal',
       max: 100,
       unit: '%',
-    }) +
-      dataTable({
+    }),
+    dataTable({
         id: 'table-tls',
         caption: 'TLS posture per recipient domain (recipients attempted)',
         rowHeader: 'Domain',
@@ -150,8 +151,8 @@ export function reportsPage(f: ReportForm, outcome: { window: ReportWindow; figu
       ],
       categoryAxis: dayAxis,
       valueAxis: 'Recipients',
-    }) +
-      dataTable({ id: 'table-failures', caption: 'Failed recipients per day (days without failures left out)', rowHeader: 'Day (UTC)', columns: ['Bounced', 'Expired'], rows: dayRows(days, [fl.bounced, fl.expired]), totals: true }) +
+    }),
+    dataTable({ id: 'table-failures', caption: 'Failed recipients per day (days without failures left out)', rowHeader: 'Day (UTC)', columns: ['Bounced', 'Expired'], rows: dayRows(days, [fl.bounced, fl.expired]), totals: true }) +
       dataTable({ id: 'table-reasons', caption: 'Reply codes of the failed recipients, most frequent first', rowHeader: 'Reply code', columns: ['Recipients'], rows: fl.reasons.map((r) => ({ label: r.reason, cells: [r.count] })) }),
   );
 
@@ -174,8 +175,8 @@ export function reportsPage(f: ReportForm, outcome: { window: ReportWindow; figu
       ],
       categoryAxis: dayAxis,
       valueAxis: 'Portal recipients',
-    }) +
-      dataTable({ id: 'table-portal', caption: 'Portal recipients per day (days without deposits left out)', rowHeader: 'Day (UTC)', columns: ['Deposited', 'Opened'], rows: dayRows(days, [p.deposited, p.opened]), totals: true }),
+    }),
+    dataTable({ id: 'table-portal', caption: 'Portal recipients per day (days without deposits left out)', rowHeader: 'Day (UTC)', columns: ['Deposited', 'Opened'], rows: dayRows(days, [p.deposited, p.opened]), totals: true }),
   );
 
   const summary = `<p role="status" class="summary">${w.first === w.last ? `On ${e(w.first)}` : `From ${e(w.first)} to ${e(w.last)}`} (UTC): ${m.messages} ${m.messages === 1 ? 'message' : 'messages'} to ${m.recipients} ${m.recipients === 1 ? 'recipient' : 'recipients'}.</p>`;

@@ -48,12 +48,13 @@ export interface BarChart {
   readonly unit?: string;
 }
 
-const WIDTH = 640;
-const FONT = 12;
+// narrow: on a phone the chart is drawn about 320 px wide, and its text should stay readable
+const WIDTH = 460;
+const FONT = 14;
 /** Most category labels written along a vertical chart's axis (the others: every k-th). */
-const MAX_LABELS = 12;
+const MAX_LABELS = 8;
 /** Characters of a label before it is cut with "…" (the table has it whole). */
-const LABEL_CHARS = 22;
+const LABEL_CHARS = 17;
 
 const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 const clean = (v: number | undefined): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
@@ -76,14 +77,14 @@ export function stackTotals(chart: Pick<BarChart, 'categories' | 'series'>): num
 }
 
 function legend(series: readonly ChartSeries[], y: number): { svg: string; height: number } {
-  const perRow = 3;
+  const perRow = 2;
   const colW = (WIDTH - 16) / perRow;
   const items = series.map((s, i) => {
     const x = 8 + (i % perRow) * colW;
-    const ly = y + Math.floor(i / perRow) * 20;
-    return `<rect x="${c(x)}" y="${c(ly)}" width="12" height="12" fill="${PALETTE[(s.colour ?? i) % PALETTE.length]}" stroke="#333" stroke-width="0.5"/><text x="${c(x + 18)}" y="${c(ly + 10)}">${label(s.name, 28)}</text>`;
+    const ly = y + Math.floor(i / perRow) * 22;
+    return `<rect x="${c(x)}" y="${c(ly)}" width="12" height="12" fill="${PALETTE[(s.colour ?? i) % PALETTE.length]}" stroke="#333" stroke-width="0.5"/><text x="${c(x + 18)}" y="${c(ly + 11)}">${label(s.name, 26)}</text>`;
   });
-  return { svg: `<g class="legend">${items.join('')}</g>`, height: Math.ceil(series.length / perRow) * 20 };
+  return { svg: `<g class="legend">${items.join('')}</g>`, height: Math.ceil(series.length / perRow) * 22 };
 }
 
 /**
@@ -100,12 +101,13 @@ export function barChart(chart: BarChart): string {
   const empty = n === 0 || largest === 0;
 
   // the plot area
-  const left = horizontal ? 150 : 52;
+  const left = horizontal ? 140 : 64;
   const right = 16;
-  const topPad = 12;
+  // a horizontal chart's category axis label is a heading above its labels
+  const topPad = horizontal ? 26 : 12;
   const plotW = WIDTH - left - right;
-  const plotH = horizontal ? Math.max(1, n) * 26 : 200;
-  const axisBelow = horizontal ? 46 : 58;
+  const plotH = horizontal ? Math.max(1, n) * 28 : 220;
+  const axisBelow = horizontal ? 50 : 62;
   const lg = legend(chart.series, topPad + plotH + axisBelow);
   const height = topPad + plotH + axisBelow + lg.height + 8;
   const scale = (v: number): number => (v / top) * (horizontal ? plotW : plotH);
@@ -115,7 +117,7 @@ export function barChart(chart: BarChart): string {
   for (let t = 0; t <= top + 1e-9; t += step) {
     if (horizontal) {
       const x = left + scale(t);
-      parts.push(`<line x1="${c(x)}" y1="${topPad}" x2="${c(x)}" y2="${c(topPad + plotH)}" stroke="#d0d0d0"/><text x="${c(x)}" y="${c(topPad + plotH + 16)}" text-anchor="middle">${e(num(t) + unit)}</text>`);
+      parts.push(`<line x1="${c(x)}" y1="${topPad}" x2="${c(x)}" y2="${c(topPad + plotH)}" stroke="#d0d0d0"/><text x="${c(x)}" y="${c(topPad + plotH + 18)}" text-anchor="middle">${e(num(t) + unit)}</text>`);
     } else {
       const y = topPad + plotH - scale(t);
       parts.push(`<line x1="${left}" y1="${c(y)}" x2="${c(left + plotW)}" y2="${c(y)}" stroke="#d0d0d0"/><text x="${left - 6}" y="${c(y + 4)}" text-anchor="end">${e(num(t) + unit)}</text>`);
@@ -145,18 +147,18 @@ export function barChart(chart: BarChart): string {
       parts.push(
         horizontal
           ? `<text x="${left - 6}" y="${c(topPad + i * band + band / 2 + 4)}" text-anchor="end">${label(cat)}</text>`
-          : `<text x="${c(left + i * band + band / 2)}" y="${c(topPad + plotH + 16)}" text-anchor="middle">${label(cat, 10)}</text>`,
+          : `<text x="${c(left + i * band + band / 2)}" y="${c(topPad + plotH + 18)}" text-anchor="middle">${label(cat, 10)}</text>`,
       );
     }
   });
   // axes and their labels
   parts.push(`<line x1="${left}" y1="${c(topPad + plotH)}" x2="${c(left + plotW)}" y2="${c(topPad + plotH)}" stroke="#333"/><line x1="${left}" y1="${topPad}" x2="${left}" y2="${c(topPad + plotH)}" stroke="#333"/>`);
   const valueLabel = horizontal
-    ? `<text x="${c(left + plotW / 2)}" y="${c(topPad + plotH + 36)}" text-anchor="middle" font-weight="bold">${label(chart.valueAxis, 60)}</text>`
-    : `<text transform="translate(14 ${c(topPad + plotH / 2)}) rotate(-90)" text-anchor="middle" font-weight="bold">${label(chart.valueAxis, 40)}</text>`;
+    ? `<text x="${c(left + plotW / 2)}" y="${c(topPad + plotH + 40)}" text-anchor="middle" font-weight="bold">${label(chart.valueAxis, 50)}</text>`
+    : `<text transform="translate(16 ${c(topPad + plotH / 2)}) rotate(-90)" text-anchor="middle" font-weight="bold">${label(chart.valueAxis, 40)}</text>`;
   const categoryLabel = horizontal
-    ? `<text transform="translate(14 ${c(topPad + plotH / 2)}) rotate(-90)" text-anchor="middle" font-weight="bold">${label(chart.categoryAxis, 40)}</text>`
-    : `<text x="${c(left + plotW / 2)}" y="${c(topPad + plotH + 40)}" text-anchor="middle" font-weight="bold">${label(chart.categoryAxis, 60)}</text>`;
+    ? `<text x="${left - 6}" y="16" text-anchor="end" font-weight="bold">${label(chart.categoryAxis, 17)}</text>`
+    : `<text x="${c(left + plotW / 2)}" y="${c(topPad + plotH + 44)}" text-anchor="middle" font-weight="bold">${label(chart.categoryAxis, 50)}</text>`;
   parts.push(valueLabel, categoryLabel);
   if (empty) parts.push(`<text x="${c(left + plotW / 2)}" y="${c(topPad + plotH / 2)}" text-anchor="middle">No data in this window</text>`);
   parts.push(lg.svg);
