@@ -13,8 +13,10 @@ import { insertArchiveEntries, type NewArchiveEntry } from '../../src/archive/en
 import { attemptEvidence } from '../../src/archive/evidence.js';
 import { archiveVerdict } from '../../src/archive/verdict.js';
 import { reportsPage } from '../../src/console/http/pages-reports.js';
+import { openReadConnection } from '../../src/console/http/read-connection.js';
+import { Database } from '../../src/db/database.js';
 import { barChart, dataTable, niceScale, stackTotals, type BarChart } from '../../src/console/http/svg-chart.js';
-import { categoryRows, failureFigure, methodSeries, postureOf, reasonOf, reportFigures, type ReportFigures } from '../../src/console/figures/figures.js';
+import { categoryRows, failureFigure, FIGURE_QUERIES, methodSeries, postureOf, reasonOf, reportFigures, type ReportFigures } from '../../src/console/figures/figures.js';
 import { DAY_MS, daysOf, parseDay, parseWindow, type ReportWindow } from '../../src/console/figures/window.js';
 import { NOW, startConsoleWebTest, type ConsoleWebTest } from './console-web-helper.js';
 
@@ -391,6 +393,27 @@ describe('the figures over a real archive, and GET /reports', () => {
     ]);
     expect(f.failures).toEqual({ bounced: [1, 0, 0], expired: [0, 0, 1], reasons: [{ reason: '421', count: 1 }, { reason: '550 5.1.1', count: 1 }] });
     expect(f.portal).toEqual({ deposited: [0, 2, 0], opened: [0, 1, 0], replied: 1 });
+  });
+
+  // the failures query may start from the state index instead (failures are few): bounded either way
+  it.each(Object.keys(FIGURE_QUERIES))('the %s query is index-driven: every step a SEARCH through an index, no table SCAN', async (name) => {
+    const q = FIGURE_QUERIES[name as keyof typeof FIGURE_QUERIES](w, 10);
+    const plan = (await t.db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${q.sql}`, q.params)).map((r) => r.detail);
+    expect(plan[0]).toMatch(name === 'failures' ? /^SEARCH (m|r) USING (COVERING )?INDEX archive_(messages_received|recipients_state) / : /^SEARCH m USING (COVERING )?INDEX archive_messages_received \(received_at>\? AND received_at<\?\)$/);
+    for (const step of plan) expect(step).toMatch(/^(SEARCH \w+ (EXISTS )?USING .*INDEX|CORRELATED SCALAR SUBQUERY|USE TEMP B-TREE FOR)/);
+  });
+
+  it('the reports read through a read-only connection of their own to the same file (none for an in-memory database)', async () => {
+    const reads = await openReadConnection(t.db);
+    try {
+      expect((await reads?.get<{ n: number }>('SELECT COUNT(*) AS n FROM archive_messages'))?.n).toBe(5);
+      await expect(reads?.run("UPDATE archive_messages SET hold = 1 WHERE id = ?", [ids.a])).rejects.toThrow(/readonly/);
+    } finally {
+      await reads?.close();
+    }
+    const memory = await Database.open(':memory:');
+    expect(await openReadConnection(memory)).toBeUndefined();
+    await memory.close();
   });
 
   it('an empty window: every figure empty', async () => {

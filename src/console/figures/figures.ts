@@ -15,7 +15,7 @@
  *   - no PHI: counts, DLP category names, recipient domains, TLS facts and
  *     SMTP reply codes; never an address, a subject or reply text.
  */
-import type { Queryable } from '../../db/database.js';
+import type { Queryable, SqlValue } from '../../db/database.js';
 import type { ReportWindow } from './window.js';
 
 /** Recipient methods in the order the charts stack them (archive_recipients.method; NULL: undecided). */
@@ -223,31 +223,10 @@ export function failureFigure(rows: readonly { day: unknown; state: string; evid
   return { bounced, expired, reasons: top.slice(0, limit) };
 }
 
-/** Messages per method per day: each recipient counted once, on the day its message was received. */
-export async function methodsFigure(db: Queryable, w: ReportWindow): Promise<MethodsFigure> {
-  const rows = await db.all<{ day: number; method: string | null; n: number }>(
-    `SELECT ${DAY_SQL} AS day, r.method AS method, COUNT(*) AS n
-       FROM archive_messages m JOIN archive_recipients r ON r.archive_id = m.id
-      WHERE ${WINDOW_SQL}
-      GROUP BY day, r.method`,
-    [w.since, w.since, w.until],
-  );
-  const messages = await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM archive_messages m WHERE ${WINDOW_SQL}`, [w.since, w.until]);
-  return { ...methodSeries(rows, w.days), messages: messages?.n ?? 0 };
-}
-
-/** DLP hits per category: the verdicts of the window's messages that have a category search term (few, usually). */
-export async function categoriesFigure(db: Queryable, w: ReportWindow, limit = TOP_CATEGORIES): Promise<CategoryRow[]> {
-  const rows = await db.all<{ verdict: string }>(
-    `SELECT m.verdict AS verdict FROM archive_messages m
-      WHERE ${WINDOW_SQL}
-        AND EXISTS (SELECT 1 FROM archive_terms t WHERE t.archive_id = m.id AND t.term >= 'category:' AND t.term < 'category;')`,
-    [w.since, w.until],
-  );
-  return categoryRows(
-    rows.map((r) => r.verdict),
-    limit,
-  );
+/** A figure's query and its parameters. */
+export interface FigureQuery {
+  readonly sql: string;
+  readonly params: SqlValue[];
 }
 
 /**
@@ -268,44 +247,90 @@ const EVIDENCE_FACTS: readonly [keyof PostureCounts, string][] = [
 ];
 
 /**
- * TLS posture of the `limit` recipient domains with the most SMTP attempts
- * (the last attempt's evidence of each recipient; portal copies are not SMTP
- * attempts): one pass over the window, grouped by domain.
+ * The figures' queries (exported so a test can check each one's plan): every
+ * one starts from the window's range of archive_messages.received_at.
  */
-export async function postureFigure(db: Queryable, w: ReportWindow, limit = TOP_DOMAINS): Promise<DomainPosture[]> {
-  const facts = EVIDENCE_FACTS.map(([name]) => `SUM(CASE WHEN r.evidence LIKE ? THEN 1 ELSE 0 END) AS ${name}`).join(', ');
-  const rows = await db.all<PostureCounts>(
-    `SELECT r.domain AS domain, COUNT(*) AS attempted, ${facts}
+export const FIGURE_QUERIES = {
+  /** Recipients per day and method. */
+  methods: (w: ReportWindow): FigureQuery => ({
+    sql: `SELECT ${DAY_SQL} AS day, r.method AS method, COUNT(*) AS n
+       FROM archive_messages m JOIN archive_recipients r ON r.archive_id = m.id
+      WHERE ${WINDOW_SQL}
+      GROUP BY day, r.method`,
+    params: [w.since, w.since, w.until],
+  }),
+  messages: (w: ReportWindow): FigureQuery => ({ sql: `SELECT COUNT(*) AS n FROM archive_messages m WHERE ${WINDOW_SQL}`, params: [w.since, w.until] }),
+  /** The verdicts of the messages with a DLP category search term (few, usually). */
+  categories: (w: ReportWindow): FigureQuery => ({
+    sql: `SELECT m.verdict AS verdict FROM archive_messages m
+      WHERE ${WINDOW_SQL}
+        AND EXISTS (SELECT 1 FROM archive_terms t WHERE t.archive_id = m.id AND t.term >= 'category:' AND t.term < 'category;')`,
+    params: [w.since, w.until],
+  }),
+  /** Per recipient domain, the SMTP attempts and their evidence facts; the `limit` domains with the most attempts. */
+  posture: (w: ReportWindow, limit: number): FigureQuery => ({
+    sql: `SELECT r.domain AS domain, COUNT(*) AS attempted, ${EVIDENCE_FACTS.map(([name]) => `SUM(CASE WHEN r.evidence LIKE ? THEN 1 ELSE 0 END) AS ${name}`).join(', ')}
        FROM archive_messages m JOIN archive_recipients r ON r.archive_id = m.id
       WHERE ${WINDOW_SQL} AND r.evidence IS NOT NULL AND (r.method IS NULL OR r.method <> 'portal')
       GROUP BY r.domain ORDER BY attempted DESC, r.domain LIMIT ?`,
-    [...EVIDENCE_FACTS.map(([, pattern]) => pattern), w.since, w.until, limit],
-  );
-  return rows.map(postureOf);
-}
-
-/** Bounced and expired recipients by the day their message was received, and their reply codes. */
-export async function failuresFigure(db: Queryable, w: ReportWindow, limit = TOP_REASONS): Promise<FailuresFigure> {
-  const rows = await db.all<{ day: number; state: string; evidence: string | null }>(
-    `SELECT ${DAY_SQL} AS day, r.state AS state, r.evidence AS evidence
+    params: [...EVIDENCE_FACTS.map(([, pattern]) => pattern), w.since, w.until, limit],
+  }),
+  failures: (w: ReportWindow): FigureQuery => ({
+    sql: `SELECT ${DAY_SQL} AS day, r.state AS state, r.evidence AS evidence
        FROM archive_messages m JOIN archive_recipients r ON r.archive_id = m.id
       WHERE ${WINDOW_SQL} AND r.state IN ('bounced', 'expired')`,
-    [w.since, w.since, w.until],
-  );
-  return failureFigure(rows, w.days, limit);
-}
-
-/** Portal recipients (deposits' links) and how many opened, by the day the message was received. */
-export async function portalFigure(db: Queryable, w: ReportWindow): Promise<PortalFigure> {
-  const rows = await db.all<{ day: number; deposited: number; opened: number; replied: number }>(
-    `SELECT ${DAY_SQL} AS day, COUNT(*) AS deposited, COUNT(pr.opened_at) AS opened, COUNT(pr.replied_at) AS replied
+    params: [w.since, w.since, w.until],
+  }),
+  portal: (w: ReportWindow): FigureQuery => ({
+    sql: `SELECT ${DAY_SQL} AS day, COUNT(*) AS deposited, COUNT(pr.opened_at) AS opened, COUNT(pr.replied_at) AS replied
        FROM archive_messages m
        JOIN portal_messages pm ON pm.queue_id = m.id
        JOIN portal_recipients pr ON pr.deposit_id = pm.deposit_id
       WHERE ${WINDOW_SQL}
       GROUP BY day`,
-    [w.since, w.since, w.until],
+    params: [w.since, w.since, w.until],
+  }),
+} as const;
+
+/** Messages per method per day: each recipient counted once, on the day its message was received. */
+export async function methodsFigure(db: Queryable, w: ReportWindow): Promise<MethodsFigure> {
+  const q = FIGURE_QUERIES.methods(w);
+  const rows = await db.all<{ day: number; method: string | null; n: number }>(q.sql, q.params);
+  const m = FIGURE_QUERIES.messages(w);
+  const messages = await db.get<{ n: number }>(m.sql, m.params);
+  return { ...methodSeries(rows, w.days), messages: messages?.n ?? 0 };
+}
+
+/** DLP hits per category, from the verdicts of the window's messages that have findings. */
+export async function categoriesFigure(db: Queryable, w: ReportWindow, limit = TOP_CATEGORIES): Promise<CategoryRow[]> {
+  const q = FIGURE_QUERIES.categories(w);
+  const rows = await db.all<{ verdict: string }>(q.sql, q.params);
+  return categoryRows(
+    rows.map((r) => r.verdict),
+    limit,
   );
+}
+
+/**
+ * TLS posture of the `limit` recipient domains with the most SMTP attempts
+ * (the last attempt's evidence of each recipient; portal copies are not SMTP
+ * attempts): one pass over the window, grouped by domain.
+ */
+export async function postureFigure(db: Queryable, w: ReportWindow, limit = TOP_DOMAINS): Promise<DomainPosture[]> {
+  const q = FIGURE_QUERIES.posture(w, limit);
+  return (await db.all<PostureCounts>(q.sql, q.params)).map(postureOf);
+}
+
+/** Bounced and expired recipients by the day their message was received, and their reply codes. */
+export async function failuresFigure(db: Queryable, w: ReportWindow, limit = TOP_REASONS): Promise<FailuresFigure> {
+  const q = FIGURE_QUERIES.failures(w);
+  return failureFigure(await db.all<{ day: number; state: string; evidence: string | null }>(q.sql, q.params), w.days, limit);
+}
+
+/** Portal recipients (deposits' links) and how many opened, by the day the message was received. */
+export async function portalFigure(db: Queryable, w: ReportWindow): Promise<PortalFigure> {
+  const q = FIGURE_QUERIES.portal(w);
+  const rows = await db.all<{ day: number; deposited: number; opened: number; replied: number }>(q.sql, q.params);
   const deposited = new Array<number>(w.days).fill(0);
   const opened = new Array<number>(w.days).fill(0);
   let replied = 0;

@@ -29,7 +29,8 @@ export function registerReportRoutes(app: FastifyInstance, ctx: ConsoleContext):
       return sendPage(ctx, reply, 400, { ...reportsPage(typed, { problem: parsed.problem }), viewer: who.viewer, current: 'reports' });
     }
     const w = parsed.window;
-    const figures = await reportFigures(ctx.db, w);
+    // on the read-only connection: seconds of reading must not hold up the daemon's connection
+    const figures = await reportFigures(ctx.reads ?? ctx.db, w);
     await appendAudit(ctx.db, { type: 'console:report_viewed', data: { operator: who.viewer.name, via: 'console', since: w.first, until: w.last } }, ctx.now());
     return sendPage(ctx, reply, 200, { ...reportsPage({ since: w.first, until: w.last }, { window: w, figures }), viewer: who.viewer, current: 'reports' });
   });

@@ -35,6 +35,7 @@ import { type ConsoleContext, type ConsoleLimits, DEFAULT_LIMITS, sendPage } fro
 import { errorPage, type ErrorStatus } from './pages.js';
 import { registerArchiveRoutes } from './routes-archive.js';
 import { registerAuditRoutes } from './routes-audit.js';
+import { openReadConnection } from './read-connection.js';
 import { registerReportRoutes } from './routes-reports.js';
 import { registerSignInRoutes } from './routes-sign-in.js';
 import { ConsoleSessions } from './sessions.js';
@@ -98,8 +99,10 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
   const limits: ConsoleLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const tls = options.tls ?? (await readConsoleTls(config));
   const stylesheet = buildConsoleStylesheet();
+  const reads = await openReadConnection(options.db);
   const ctx: ConsoleContext = {
     db: options.db,
+    reads,
     keyring: options.keyring,
     objects: options.objects,
     users: { db: options.db, keyring: options.keyring, issuer: options.issuer },
@@ -184,6 +187,7 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
     },
     async close() {
       await app.close();
+      await reads?.close();
     },
     reloadTls(cert, key) {
       (app.server as HttpsServer).setSecureContext({ cert, key, minVersion: 'TLSv1.2' });
