@@ -110,7 +110,7 @@ const parseJson = (text: string | null): unknown => {
 const obj = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
 
 /** Pure: rows (day, method, n) as one series per method that occurs. */
-export function methodSeries(rows: readonly { day: unknown; method: string | null; n: number }[], days: number): MethodsFigure {
+export function methodSeries(rows: readonly { day: unknown; method: string | null; n: number }[], days: number): Omit<MethodsFigure, 'messages'> {
   const byMethod = new Map<string, number[]>();
   let recipients = 0;
   for (const r of rows) {
@@ -127,7 +127,7 @@ export function methodSeries(rows: readonly { day: unknown; method: string | nul
     return i < 0 ? METHOD_ORDER.length : i;
   };
   const series = [...byMethod.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)).map(([name, values]) => ({ name, values }));
-  return { series, messages: 0, recipients };
+  return { series, recipients };
 }
 
 /** Pure: categories with their messages and hits summed from stored verdicts (canonical JSON, src/archive/verdict.ts), most hits first. */
