@@ -71,6 +71,8 @@ describe('figures (pure)', () => {
     ]);
     expect(f.recipients).toBe(9);
     expect(methodSeries([], 1).series).toEqual([]);
+    // COUNT as a PostgreSQL driver gives it (bigint as text), and the day too
+    expect(methodSeries([{ day: '1', method: 'smime', n: '12' }], 2)).toEqual({ series: [{ name: 'smime', values: [0, 12] }], recipients: 12 });
   });
 
   it('categoryRows: hits and messages per category from stored verdicts, most hits first; bad JSON and values ignored', () => {
@@ -118,6 +120,11 @@ describe('figures (pure)', () => {
       2,
     );
     expect(f).toEqual({ bounced: [2, 0], expired: [0, 1], reasons: [{ reason: '550 5.1.1', count: 2 }, { reason: 'no reply', count: 1 }] });
+  });
+
+  it('postureOf: counts given as text (a PostgreSQL bigint) are numbers', () => {
+    const asText = { domain: 'b.test', attempted: '4', verified: '4', noTls: '0', tls13: '4', tls12: '0', dane: '0', mtaStsEnforce: '0', mtaStsTesting: '0' } as unknown as Parameters<typeof postureOf>[0];
+    expect(postureOf(asText)).toMatchObject({ attempted: 4, verified: 4, unverified: 0, tls13: 4, tlsOther: 0 });
   });
 
   it('postureOf: the unverified and other-version sessions are what the counts leave', () => {

@@ -93,6 +93,12 @@ export interface ReportFigures {
   readonly portal: PortalFigure;
 }
 
+/** Pure: a count from the database as a number (PostgreSQL drivers give COUNT's bigint as a string). */
+const count = (v: unknown): number => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+};
+
 /** Pure: a day number from the database as an index into the window, or undefined when outside it. */
 function dayIndex(value: unknown, days: number): number | undefined {
   const d = Number(value);
@@ -110,7 +116,7 @@ const parseJson = (text: string | null): unknown => {
 const obj = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
 
 /** Pure: rows (day, method, n) as one series per method that occurs. */
-export function methodSeries(rows: readonly { day: unknown; method: string | null; n: number }[], days: number): Omit<MethodsFigure, 'messages'> {
+export function methodSeries(rows: readonly { day: unknown; method: string | null; n: unknown }[], days: number): Omit<MethodsFigure, 'messages'> {
   const byMethod = new Map<string, number[]>();
   let recipients = 0;
   for (const r of rows) {
@@ -118,9 +124,9 @@ export function methodSeries(rows: readonly { day: unknown; method: string | nul
     if (d === undefined) continue;
     const method = r.method ?? 'undecided';
     const values = byMethod.get(method) ?? new Array<number>(days).fill(0);
-    values[d] = (values[d] ?? 0) + r.n;
+    values[d] = (values[d] ?? 0) + count(r.n);
     byMethod.set(method, values);
-    recipients += r.n;
+    recipients += count(r.n);
   }
   const rank = (m: string): number => {
     const i = (METHOD_ORDER as readonly string[]).indexOf(m);
@@ -170,12 +176,11 @@ export interface PostureCounts {
 
 /** Pure: a domain's posture from its counts (the rest of the TLS sessions: not verified, or another version). */
 export function postureOf(c: PostureCounts): DomainPosture {
-  const n = (v: unknown): number => Number(v) || 0;
-  const attempted = n(c.attempted);
-  const noTls = n(c.noTls);
-  const verified = n(c.verified);
-  const tls13 = n(c.tls13);
-  const tls12 = n(c.tls12);
+  const attempted = count(c.attempted);
+  const noTls = count(c.noTls);
+  const verified = count(c.verified);
+  const tls13 = count(c.tls13);
+  const tls12 = count(c.tls12);
   return {
     domain: c.domain,
     attempted,
@@ -185,9 +190,9 @@ export function postureOf(c: PostureCounts): DomainPosture {
     tls13,
     tls12,
     tlsOther: Math.max(0, attempted - noTls - tls13 - tls12),
-    dane: n(c.dane),
-    mtaStsEnforce: n(c.mtaStsEnforce),
-    mtaStsTesting: n(c.mtaStsTesting),
+    dane: count(c.dane),
+    mtaStsEnforce: count(c.mtaStsEnforce),
+    mtaStsTesting: count(c.mtaStsTesting),
   };
 }
 
@@ -298,7 +303,7 @@ export async function methodsFigure(db: Queryable, w: ReportWindow): Promise<Met
   const rows = await db.all<{ day: number; method: string | null; n: number }>(q.sql, q.params);
   const m = FIGURE_QUERIES.messages(w);
   const messages = await db.get<{ n: number }>(m.sql, m.params);
-  return { ...methodSeries(rows, w.days), messages: messages?.n ?? 0 };
+  return { ...methodSeries(rows, w.days), messages: count(messages?.n) };
 }
 
 /** DLP hits per category, from the verdicts of the window's messages that have findings. */
@@ -337,9 +342,9 @@ export async function portalFigure(db: Queryable, w: ReportWindow): Promise<Port
   for (const r of rows) {
     const d = dayIndex(r.day, w.days);
     if (d === undefined) continue;
-    deposited[d] = r.deposited;
-    opened[d] = r.opened;
-    replied += r.replied;
+    deposited[d] = count(r.deposited);
+    opened[d] = count(r.opened);
+    replied += count(r.replied);
   }
   return { deposited, opened, replied };
 }
