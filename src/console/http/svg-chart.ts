@@ -102,7 +102,8 @@ export function barChart(chart: BarChart): string {
 
   // the plot area
   const left = horizontal ? 140 : 64;
-  const right = 16;
+  // room for half of the last tick label ("100%")
+  const right = 24;
   // a horizontal chart's category axis label is a heading above its labels
   const topPad = horizontal ? 26 : 12;
   const plotW = WIDTH - left - right;
@@ -125,7 +126,8 @@ export function barChart(chart: BarChart): string {
   }
   // bars
   const band = (horizontal ? plotH : plotW) / Math.max(1, n);
-  const thick = Math.max(1, band * (horizontal ? 0.7 : 0.8));
+  // a window of one or a few days: columns of a sensible width, not one block
+  const thick = Math.min(48, Math.max(1, band * (horizontal ? 0.7 : 0.8)));
   const every = horizontal ? 1 : Math.ceil(n / MAX_LABELS);
   chart.categories.forEach((cat, i) => {
     let at = 0;
