@@ -16,7 +16,7 @@ import { reportsPage } from '../../src/console/http/pages-reports.js';
 import { openReadConnection } from '../../src/console/http/read-connection.js';
 import { Database } from '../../src/db/database.js';
 import { barChart, dataTable, niceScale, stackTotals, type BarChart } from '../../src/console/http/svg-chart.js';
-import { categoryRows, failureFigure, FIGURE_QUERIES, methodSeries, postureOf, reasonOf, reportFigures, type ReportFigures } from '../../src/console/figures/figures.js';
+import { categoriesFigure, categoryRows, failureFigure, failuresFigure, FIGURE_QUERIES, methodSeries, postureOf, reasonOf, reportFigures, type ReportFigures } from '../../src/console/figures/figures.js';
 import { DAY_MS, daysOf, parseDay, parseWindow, type ReportWindow } from '../../src/console/figures/window.js';
 import { NOW, startConsoleWebTest, type ConsoleWebTest } from './console-web-helper.js';
 
@@ -108,15 +108,16 @@ describe('figures (pure)', () => {
     expect(reasonOf(evidence)).toBe(reason);
   });
 
-  it('failureFigure: bounced and expired per day; other states ignored; reasons counted', () => {
+  it('failureFigure: bounced and expired per day from the counts (other states ignored); reasons from the evidence', () => {
     const bounce = attemptEvidence({ reply: { code: 550, enhanced: '5.1.1', text: 'no such user' } }, { requirement: 'may' });
     const f = failureFigure(
       [
-        { day: 0, state: 'bounced', evidence: bounce },
-        { day: 0, state: 'bounced', evidence: bounce },
-        { day: 1, state: 'expired', evidence: null },
-        { day: 1, state: 'delivered', evidence: null },
+        { day: 0, state: 'bounced', n: 2 },
+        { day: '1', state: 'expired', n: '1' },
+        { day: 1, state: 'delivered', n: 5 },
+        { day: 9, state: 'bounced', n: 5 },
       ],
+      [bounce, bounce, null],
       2,
     );
     expect(f).toEqual({ bounced: [2, 0], expired: [0, 1], reasons: [{ reason: '550 5.1.1', count: 2 }, { reason: 'no reply', count: 1 }] });
@@ -261,6 +262,21 @@ describe('SVG charts (pure)', () => {
     expect(dataTable({ id: 't', caption: 'c', rowHeader: 'Day', columns: ['A'], rows: [], totals: true })).toContain('<td colspan="2">No data in this window</td>');
   });
 
+  it('the page says when a figure counted only the first rows', () => {
+    const w: ReportWindow = { since: TODAY, until: TODAY + DAY_MS, days: 1, first: '2026-12-05', last: '2026-12-05' };
+    const figures: ReportFigures = {
+      methods: { series: [], messages: 0, recipients: 0 },
+      categories: { rows: [{ category: 'SSN', messages: 200_000, hits: 200_000 }], capped: true },
+      posture: [],
+      failures: { bounced: [0], expired: [0], reasons: [{ reason: 'no reply', count: 200_000 }], reasonsCapped: true },
+      portal: { deposited: [0], opened: [0], replied: 0 },
+    };
+    const page = reportsPage({ since: w.first, until: w.last }, { window: w, figures });
+    expect(page.main).toContain('More than 200,000 messages had findings: these figures count the first 200,000.');
+    expect(page.main).toContain('Reply codes of the failed recipients, most frequent first (of the first 200,000)');
+    expect(page.main).toContain('On 2026-12-05 (UTC): 0 messages to 0 recipients.');
+  });
+
   it('the page: a bad window shows the form with what was typed (escaped) and the problem', () => {
     const page = reportsPage({ since: '"><b>x', until: '' }, { problem: 'since must be a date such as 2026-11-05 (UTC).' });
     expect(page.main).toContain('value="&quot;&gt;&lt;b&gt;x"');
@@ -387,10 +403,13 @@ describe('the figures over a real archive, and GET /reports', () => {
         { name: 'quarantine', values: [0, 0, 1] },
       ],
     });
-    expect(f.categories).toEqual([
-      { category: 'SSN', messages: 2, hits: 3 },
-      { category: 'MRN', messages: 1, hits: 1 },
-    ]);
+    expect(f.categories).toEqual({
+      rows: [
+        { category: 'SSN', messages: 2, hits: 3 },
+        { category: 'MRN', messages: 1, hits: 1 },
+      ],
+      capped: false,
+    });
     const blank = { verified: 0, unverified: 0, noTls: 0, tls13: 0, tls12: 0, tlsOther: 0, dane: 0, mtaStsEnforce: 0, mtaStsTesting: 0 };
     expect(f.posture).toEqual([
       { ...blank, domain: 'verified.test', attempted: 2, verified: 2, tls13: 2, dane: 1, mtaStsEnforce: 1 },
@@ -398,15 +417,27 @@ describe('the figures over a real archive, and GET /reports', () => {
       { ...blank, domain: 'plain.test', attempted: 1, noTls: 1 },
       { ...blank, domain: 'strict.test', attempted: 1, unverified: 1, tls12: 1 },
     ]);
-    expect(f.failures).toEqual({ bounced: [1, 0, 0], expired: [0, 0, 1], reasons: [{ reason: '421', count: 1 }, { reason: '550 5.1.1', count: 1 }] });
+    expect(f.failures).toEqual({ bounced: [1, 0, 0], expired: [0, 0, 1], reasons: [{ reason: '421', count: 1 }, { reason: '550 5.1.1', count: 1 }], reasonsCapped: false });
     expect(f.portal).toEqual({ deposited: [0, 2, 0], opened: [0, 1, 0], replied: 1 });
+  });
+
+  it('past the row cap a figure counts the first rows and says so; the per-day failures stay whole', async () => {
+    const dlp = await categoriesFigure(t.db, w, 20, 1);
+    expect(dlp.capped).toBe(true);
+    // one verdict read: each category in it once
+    expect(dlp.rows.length).toBeGreaterThan(0);
+    expect(dlp.rows.every((r) => r.messages === 1)).toBe(true);
+    const failed = await failuresFigure(t.db, w, 10, 1);
+    expect(failed).toMatchObject({ bounced: [1, 0, 0], expired: [0, 0, 1], reasonsCapped: true });
+    expect(failed.reasons.reduce((a, r) => a + r.count, 0)).toBe(1);
+    expect(await categoriesFigure(t.db, w, 20, 2)).toMatchObject({ capped: false });
   });
 
   // the failures query may start from the state index instead (failures are few): bounded either way
   it.each(Object.keys(FIGURE_QUERIES))('the %s query is index-driven: every step a SEARCH through an index, no table SCAN', async (name) => {
     const q = FIGURE_QUERIES[name as keyof typeof FIGURE_QUERIES](w, 10);
     const plan = (await t.db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${q.sql}`, q.params)).map((r) => r.detail);
-    expect(plan[0]).toMatch(name === 'failures' ? /^SEARCH (m|r) USING (COVERING )?INDEX archive_(messages_received|recipients_state) / : /^SEARCH m USING (COVERING )?INDEX archive_messages_received \(received_at>\? AND received_at<\?\)$/);
+    expect(plan[0]).toMatch(name === 'failures' || name === 'failureReasons' ? /^SEARCH (m|r) USING (COVERING )?INDEX archive_(messages_received|recipients_state) / : /^SEARCH m USING (COVERING )?INDEX archive_messages_received \(received_at>\? AND received_at<\?\)$/);
     for (const step of plan) expect(step).toMatch(/^(SEARCH \w+ (EXISTS )?USING .*INDEX|CORRELATED SCALAR SUBQUERY|USE TEMP B-TREE FOR)/);
   });
 
@@ -425,7 +456,7 @@ describe('the figures over a real archive, and GET /reports', () => {
 
   it('an empty window: every figure empty', async () => {
     const f = await reportFigures(t.db, { since: Date.UTC(2020, 0, 1), until: Date.UTC(2020, 0, 2), days: 1, first: '2020-01-01', last: '2020-01-01' });
-    expect(f).toEqual({ methods: { messages: 0, recipients: 0, series: [] }, categories: [], posture: [], failures: { bounced: [0], expired: [0], reasons: [] }, portal: { deposited: [0], opened: [0], replied: 0 } });
+    expect(f).toEqual({ methods: { messages: 0, recipients: 0, series: [] }, categories: { rows: [], capped: false }, posture: [], failures: { bounced: [0], expired: [0], reasons: [], reasonsCapped: false }, portal: { deposited: [0], opened: [0], replied: 0 } });
   });
 
   async function signedIn(name: 'ann' | 'cora' | 'root') {

@@ -24,6 +24,12 @@ export const METHOD_ORDER = ['tls-verified', 'tls-opportunistic', 'pgp', 'smime'
 export const TOP_DOMAINS = 10;
 export const TOP_CATEGORIES = 20;
 export const TOP_REASONS = 10;
+/**
+ * Most rows a figure reads one by one (verdicts, failed recipients' evidence):
+ * beyond it the figure says it counted the first ones only. The per-day counts
+ * are whole (counted in SQL).
+ */
+export const ROW_CAP = 200_000;
 /** Most distinct category names or reasons counted before the rest are summed as "other" (a bound on memory). */
 const MAX_DISTINCT = 1000;
 
@@ -70,11 +76,19 @@ export interface DomainPosture {
   readonly mtaStsTesting: number;
 }
 
+export interface CategoriesFigure {
+  readonly rows: readonly CategoryRow[];
+  /** More than ROW_CAP messages had findings: the rows count the first ROW_CAP. */
+  readonly capped: boolean;
+}
+
 export interface FailuresFigure {
   readonly bounced: readonly number[];
   readonly expired: readonly number[];
   /** The last reply's code ("550 5.1.1"), or "no reply", most frequent first. */
   readonly reasons: readonly { readonly reason: string; readonly count: number }[];
+  /** More than ROW_CAP recipients failed: the reasons count the first ROW_CAP. */
+  readonly reasonsCapped: boolean;
 }
 
 export interface PortalFigure {
@@ -87,7 +101,7 @@ export interface PortalFigure {
 
 export interface ReportFigures {
   readonly methods: MethodsFigure;
-  readonly categories: readonly CategoryRow[];
+  readonly categories: CategoriesFigure;
   readonly posture: readonly DomainPosture[];
   readonly failures: FailuresFigure;
   readonly portal: PortalFigure;
@@ -209,22 +223,27 @@ export function reasonOf(evidenceJson: string | null): string {
   return parts.length ? parts.join(' ') : 'no reply';
 }
 
-/** Pure: bounced and expired recipients per day, and their reasons most frequent first. */
-export function failureFigure(rows: readonly { day: unknown; state: string; evidence: string | null }[], days: number, limit = TOP_REASONS): FailuresFigure {
+/**
+ * Pure: bounced and expired recipients per day (rows of day, state and
+ * count), and the reasons of the failed recipients' evidence, most frequent
+ * first.
+ */
+export function failureFigure(counts: readonly { day: unknown; state: string; n: unknown }[], evidence: readonly (string | null)[], days: number, limit = TOP_REASONS): Omit<FailuresFigure, 'reasonsCapped'> {
   const bounced = new Array<number>(days).fill(0);
   const expired = new Array<number>(days).fill(0);
-  const reasons = new Map<string, number>();
-  for (const r of rows) {
+  for (const r of counts) {
     const d = dayIndex(r.day, days);
     if (d === undefined) continue;
-    if (r.state === 'bounced') bounced[d] = (bounced[d] ?? 0) + 1;
-    else if (r.state === 'expired') expired[d] = (expired[d] ?? 0) + 1;
-    else continue;
-    const found = reasonOf(r.evidence);
+    if (r.state === 'bounced') bounced[d] = (bounced[d] ?? 0) + count(r.n);
+    else if (r.state === 'expired') expired[d] = (expired[d] ?? 0) + count(r.n);
+  }
+  const reasons = new Map<string, number>();
+  for (const e of evidence) {
+    const found = reasonOf(e);
     const reason = reasons.has(found) || reasons.size < MAX_DISTINCT ? found : 'other';
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
-  const top = [...reasons.entries()].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+  const top = [...reasons.entries()].map(([reason, n]) => ({ reason, count: n })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
   return { bounced, expired, reasons: top.slice(0, limit) };
 }
 
@@ -265,12 +284,13 @@ export const FIGURE_QUERIES = {
     params: [w.since, w.since, w.until],
   }),
   messages: (w: ReportWindow): FigureQuery => ({ sql: `SELECT COUNT(*) AS n FROM archive_messages m WHERE ${WINDOW_SQL}`, params: [w.since, w.until] }),
-  /** The verdicts of the messages with a DLP category search term (few, usually). */
-  categories: (w: ReportWindow): FigureQuery => ({
+  /** The verdicts of the messages with a DLP category search term (few, usually); at most `rows`. */
+  categories: (w: ReportWindow, rows: number): FigureQuery => ({
     sql: `SELECT m.verdict AS verdict FROM archive_messages m
       WHERE ${WINDOW_SQL}
-        AND EXISTS (SELECT 1 FROM archive_terms t WHERE t.archive_id = m.id AND t.term >= 'category:' AND t.term < 'category;')`,
-    params: [w.since, w.until],
+        AND EXISTS (SELECT 1 FROM archive_terms t WHERE t.archive_id = m.id AND t.term >= 'category:' AND t.term < 'category;')
+      LIMIT ?`,
+    params: [w.since, w.until, rows],
   }),
   /** Per recipient domain, the SMTP attempts and their evidence facts; the `limit` domains with the most attempts. */
   posture: (w: ReportWindow, limit: number): FigureQuery => ({
@@ -280,11 +300,21 @@ export const FIGURE_QUERIES = {
       GROUP BY r.domain ORDER BY attempted DESC, r.domain LIMIT ?`,
     params: [...EVIDENCE_FACTS.map(([, pattern]) => pattern), w.since, w.until, limit],
   }),
+  /** Failed recipients per day and state. */
   failures: (w: ReportWindow): FigureQuery => ({
-    sql: `SELECT ${DAY_SQL} AS day, r.state AS state, r.evidence AS evidence
+    sql: `SELECT ${DAY_SQL} AS day, r.state AS state, COUNT(*) AS n
        FROM archive_messages m JOIN archive_recipients r ON r.archive_id = m.id
-      WHERE ${WINDOW_SQL} AND r.state IN ('bounced', 'expired')`,
+      WHERE ${WINDOW_SQL} AND r.state IN ('bounced', 'expired')
+      GROUP BY day, r.state`,
     params: [w.since, w.since, w.until],
+  }),
+  /** The failed recipients' evidence (for their reply codes); at most `rows`. */
+  failureReasons: (w: ReportWindow, rows: number): FigureQuery => ({
+    sql: `SELECT r.evidence AS evidence
+       FROM archive_messages m JOIN archive_recipients r ON r.archive_id = m.id
+      WHERE ${WINDOW_SQL} AND r.state IN ('bounced', 'expired')
+      LIMIT ?`,
+    params: [w.since, w.until, rows],
   }),
   portal: (w: ReportWindow): FigureQuery => ({
     sql: `SELECT ${DAY_SQL} AS day, COUNT(*) AS deposited, COUNT(pr.opened_at) AS opened, COUNT(pr.replied_at) AS replied
@@ -307,13 +337,17 @@ export async function methodsFigure(db: Queryable, w: ReportWindow): Promise<Met
 }
 
 /** DLP hits per category, from the verdicts of the window's messages that have findings. */
-export async function categoriesFigure(db: Queryable, w: ReportWindow, limit = TOP_CATEGORIES): Promise<CategoryRow[]> {
-  const q = FIGURE_QUERIES.categories(w);
+export async function categoriesFigure(db: Queryable, w: ReportWindow, limit = TOP_CATEGORIES, rowCap = ROW_CAP): Promise<CategoriesFigure> {
+  // one row more than the cap: whether there were more
+  const q = FIGURE_QUERIES.categories(w, rowCap + 1);
   const rows = await db.all<{ verdict: string }>(q.sql, q.params);
-  return categoryRows(
-    rows.map((r) => r.verdict),
-    limit,
-  );
+  return {
+    rows: categoryRows(
+      rows.slice(0, rowCap).map((r) => r.verdict),
+      limit,
+    ),
+    capped: rows.length > rowCap,
+  };
 }
 
 /**
@@ -327,9 +361,12 @@ export async function postureFigure(db: Queryable, w: ReportWindow, limit = TOP_
 }
 
 /** Bounced and expired recipients by the day their message was received, and their reply codes. */
-export async function failuresFigure(db: Queryable, w: ReportWindow, limit = TOP_REASONS): Promise<FailuresFigure> {
+export async function failuresFigure(db: Queryable, w: ReportWindow, limit = TOP_REASONS, rowCap = ROW_CAP): Promise<FailuresFigure> {
   const q = FIGURE_QUERIES.failures(w);
-  return failureFigure(await db.all<{ day: number; state: string; evidence: string | null }>(q.sql, q.params), w.days, limit);
+  const counts = await db.all<{ day: number; state: string; n: number }>(q.sql, q.params);
+  const r = FIGURE_QUERIES.failureReasons(w, rowCap + 1);
+  const evidence = (await db.all<{ evidence: string | null }>(r.sql, r.params)).map((row) => row.evidence);
+  return { ...failureFigure(counts, evidence.slice(0, rowCap), w.days, limit), reasonsCapped: evidence.length > rowCap };
 }
 
 /** Portal recipients (deposits' links) and how many opened, by the day the message was received. */

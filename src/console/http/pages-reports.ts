@@ -4,7 +4,7 @@
  * it (svg-chart.ts). Names from outside (DLP categories, recipient domains)
  * are escaped there; nothing here names an address or a subject.
  */
-import { type ReportFigures, TOP_CATEGORIES, TOP_DOMAINS, total } from '../figures/figures.js';
+import { type ReportFigures, ROW_CAP, TOP_CATEGORIES, TOP_DOMAINS, total } from '../figures/figures.js';
 import { daysOf, type ReportWindow } from '../figures/window.js';
 import { e } from './layout.js';
 import { barChart, dataTable } from './svg-chart.js';
@@ -19,6 +19,7 @@ export interface ReportForm {
 }
 
 const short = (day: string): string => day.slice(5);
+const capText = ROW_CAP.toLocaleString('en-US');
 const percent = (part: number, whole: number): number => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0);
 
 function form(f: ReportForm): string {
@@ -66,39 +67,40 @@ export function reportsPage(f: ReportForm, outcome: { window: ReportWindow; figu
       valueAxis: 'Recipients',
     }),
     dataTable({
-        id: 'table-methods',
-        caption: 'Recipients per method per day (days without mail left out)',
-        rowHeader: 'Day (UTC)',
-        columns: m.series.map((s) => s.name),
-        rows: dayRows(
-          days,
-          m.series.map((s) => s.values),
-        ),
-        totals: true,
-      }),
+      id: 'table-methods',
+      caption: 'Recipients per method per day (days without mail left out)',
+      rowHeader: 'Day (UTC)',
+      columns: m.series.map((s) => s.name),
+      rows: dayRows(
+        days,
+        m.series.map((s) => s.values),
+      ),
+      totals: true,
+    }),
   );
 
+  const dlp = figures.categories;
   const categories = section(
     'dlp',
     'DLP hits per category',
-    `The DLP verdicts stored with the messages: findings per category and the messages they were in (counts only, never the values found); the ${TOP_CATEGORIES} categories with the most findings.`,
+    `The DLP verdicts stored with the messages: findings per category and the messages they were in (counts only, never the values found); the ${TOP_CATEGORIES} categories with the most findings.${dlp.capped ? ` More than ${capText} messages had findings: these figures count the first ${capText}.` : ''}`,
     barChart({
       id: 'chart-dlp',
       title: 'DLP findings per category',
       description: 'Bars, one per DLP category: the number of findings. The table below also gives the messages.',
-      categories: figures.categories.map((c) => c.category),
-      series: [{ name: 'Findings', values: figures.categories.map((c) => c.hits), colour: 5 }],
+      categories: dlp.rows.map((c) => c.category),
+      series: [{ name: 'Findings', values: dlp.rows.map((c) => c.hits), colour: 5 }],
       categoryAxis: 'Category',
       valueAxis: 'Findings',
       orientation: 'horizontal',
     }),
     dataTable({
-        id: 'table-dlp',
-        caption: 'DLP findings per category',
-        rowHeader: 'Category',
-        columns: ['Messages', 'Findings'],
-        rows: figures.categories.map((c) => ({ label: c.category, cells: [c.messages, c.hits] })),
-      }),
+      id: 'table-dlp',
+      caption: 'DLP findings per category',
+      rowHeader: 'Category',
+      columns: ['Messages', 'Findings'],
+      rows: dlp.rows.map((c) => ({ label: c.category, cells: [c.messages, c.hits] })),
+    }),
   );
 
   const posture = figures.posture;
@@ -124,15 +126,15 @@ export function reportsPage(f: ReportForm, outcome: { window: ReportWindow; figu
       unit: '%',
     }),
     dataTable({
-        id: 'table-tls',
-        caption: 'TLS posture per recipient domain (recipients attempted)',
-        rowHeader: 'Domain',
-        columns: ['Attempted', 'Verified TLS %', 'Verified', 'Not verified', 'No TLS', 'TLS 1.3', 'TLS 1.2', 'Other TLS', 'DANE', 'MTA-STS enforce', 'MTA-STS testing'],
-        rows: posture.map((p) => ({
-          label: p.domain,
-          cells: [p.attempted, percent(p.verified, p.attempted), p.verified, p.unverified, p.noTls, p.tls13, p.tls12, p.tlsOther, p.dane, p.mtaStsEnforce, p.mtaStsTesting],
-        })),
-      }),
+      id: 'table-tls',
+      caption: 'TLS posture per recipient domain (recipients attempted)',
+      rowHeader: 'Domain',
+      columns: ['Attempted', 'Verified TLS %', 'Verified', 'Not verified', 'No TLS', 'TLS 1.3', 'TLS 1.2', 'Other TLS', 'DANE', 'MTA-STS enforce', 'MTA-STS testing'],
+      rows: posture.map((p) => ({
+        label: p.domain,
+        cells: [p.attempted, percent(p.verified, p.attempted), p.verified, p.unverified, p.noTls, p.tls13, p.tls12, p.tlsOther, p.dane, p.mtaStsEnforce, p.mtaStsTesting],
+      })),
+    }),
   );
 
   const fl = figures.failures;
@@ -153,7 +155,7 @@ export function reportsPage(f: ReportForm, outcome: { window: ReportWindow; figu
       valueAxis: 'Recipients',
     }),
     dataTable({ id: 'table-failures', caption: 'Failed recipients per day (days without failures left out)', rowHeader: 'Day (UTC)', columns: ['Bounced', 'Expired'], rows: dayRows(days, [fl.bounced, fl.expired]), totals: true }) +
-      dataTable({ id: 'table-reasons', caption: 'Reply codes of the failed recipients, most frequent first', rowHeader: 'Reply code', columns: ['Recipients'], rows: fl.reasons.map((r) => ({ label: r.reason, cells: [r.count] })) }),
+      dataTable({ id: 'table-reasons', caption: `Reply codes of the failed recipients, most frequent first${fl.reasonsCapped ? ` (of the first ${capText})` : ''}`, rowHeader: 'Reply code', columns: ['Recipients'], rows: fl.reasons.map((r) => ({ label: r.reason, cells: [r.count] })) }),
   );
 
   const p = figures.portal;
