@@ -3,15 +3,18 @@
  * each one a bounded read of the archive for the messages received in a
  * window of whole UTC days, and the pure aggregation of what it read.
  *
- *   - every query selects its rows through archive_messages.received_at
- *     (index archive_messages_received) and reaches the recipients, terms
- *     and portal rows by their keys: a report reads the window, never the
- *     whole archive; top-N lists have a LIMIT;
+ *   - every query selects the window's rows through
+ *     archive_messages.received_at (index archive_messages_received; the
+ *     failures may start from the few failed recipients, index
+ *     archive_recipients_state) and reaches the recipients, terms and
+ *     portal rows by their keys: a report reads the window, never the whole
+ *     archive; top-N lists have a LIMIT, row-by-row reads a ROW_CAP;
  *   - portable SQL (SQLite now, PostgreSQL later): days are integer
  *     arithmetic on the stored epoch-ms times — `(received_at - since) /
  *     86400000` with `since` cast to BIGINT, so both engines divide whole
- *     numbers — and JSON (verdicts, evidence) is read here, in TypeScript,
- *     not with an engine's JSON functions;
+ *     numbers — and the stored JSON is read in TypeScript (verdicts, reply
+ *     codes) or matched with LIKE on its canonical form (TLS facts), never
+ *     with an engine's own JSON functions;
  *   - no PHI: counts, DLP category names, recipient domains, TLS facts and
  *     SMTP reply codes; never an address, a subject or reply text.
  */
