@@ -61,7 +61,10 @@ async function addUser(name: string, role: string): Promise<void> {
 }
 
 const codeFor = (name: string): string => totpCode(secrets.get(name) ?? Buffer.alloc(0), Date.now());
-const today = (): string => new Date().toISOString().slice(0, 10);
+const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+/** The days (UTC) the run's messages were received: one, unless the run crossed midnight. */
+const run = { first: '', last: '', results: '' };
+const summary = (): string => `${run.first === run.last ? `On ${run.first}` : `From ${run.first} to ${run.last}`} (UTC): 6 messages to 7 recipients.`;
 
 beforeAll(async () => {
   setup = await setupGateway();
@@ -119,6 +122,11 @@ beforeAll(async () => {
     },
     { timeoutMs: 60_000, context: () => gw.stdout.slice(-3000) },
   );
+  const received = await withDb(setup.dataDir, (db) => db.all<{ id: string; received_at: number }>('SELECT id, received_at FROM archive_messages'));
+  const times = received.map((r) => r.received_at);
+  run.first = dayOf(Math.min(...times));
+  run.last = dayOf(Math.max(...times));
+  run.results = dayOf(received.find((r) => r.id === ids.results)?.received_at ?? 0);
   await addUser('ann-http', 'auditor');
   for (const v of VIEWPORTS) await addUser(`ann-${v.name}`, 'auditor');
 }, 180_000);
@@ -135,14 +143,14 @@ describe('reports over the archive of a real mixed run', () => {
     const c = new Client(port, setup.pki.ca.certPem);
     const signIn = await c.signIn('ann-http', PASSWORD, codeFor('ann-http'));
     expect(signIn.status).toBe(303);
-    const r = await c.get(`/reports?since=${today()}&until=${today()}`);
+    const r = await c.get(`/reports?since=${run.first}&until=${run.last}`);
     expect(r.status).toBe(200);
     const body = r.body;
-    expect(body).toContain(`On ${today()} (UTC): 6 messages to 7 recipients.`);
-    // methods: carol, dan, nobody, gus opportunistic; frank verified; hana portal; erin quarantine (one day: one row)
+    expect(body).toContain(summary());
+    // methods (the totals row): carol, dan, nobody, gus opportunistic; frank verified; hana portal; erin quarantine
     const methodsTable = /<table class="data"><caption id="table-methods-caption">[\s\S]*?<\/table>/.exec(body)?.[0] ?? '';
     const header = [...methodsTable.matchAll(/<th scope="col">([^<]+)<\/th>/g)].map((m) => m[1]);
-    const row = [...(/<tbody>(.*?)<\/tbody>/.exec(methodsTable)?.[1] ?? '').matchAll(/<td class="num">(\d+)<\/td>/g)].map((m) => Number(m[1]));
+    const row = [...(/<tfoot>(.*?)<\/tfoot>/.exec(methodsTable)?.[1] ?? '').matchAll(/<td class="num">(\d+)<\/td>/g)].map((m) => Number(m[1]));
     expect(Object.fromEntries(header.slice(1).map((h, i) => [h, row[i]]))).toEqual({ 'tls-verified': 1, 'tls-opportunistic': 4, portal: 1, quarantine: 1 });
     // DLP: the two PHI messages' categories, each in 2 messages
     expect(body).toMatch(/<tr><th scope="row">MRN<\/th><td class="num">2<\/td><td class="num">\d+<\/td><\/tr>/);
@@ -152,11 +160,11 @@ describe('reports over the archive of a real mixed run', () => {
     expect(body).toMatch(/<tr><th scope="row">plain.test<\/th><td class="num">1<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">1<\/td>/);
     // the bounce and its reply code; the portal deposit, not opened
     expect(body).toContain('<tr><th scope="row">550 5.1.1</th><td class="num">1</td></tr>');
-    expect(body).toMatch(new RegExp(`<caption id="table-portal-caption">[^<]*</caption>.*<tr><th scope="row">${today()}</th><td class="num">1</td><td class="num">0</td></tr>`));
+    expect(body).toMatch(new RegExp(`<caption id="table-portal-caption">[^<]*</caption>.*<tr><th scope="row">${run.results}</th><td class="num">1</td><td class="num">0</td></tr>`));
     expect(body).toContain('0 of 1 opened (0%); 0 replied.');
     for (const secret of ['@verified.test', '@plain.test', '@strict.test', 'alice@', 'No such user', 'REPORTS-', 'Lab results']) expect(body).not.toContain(secret);
     const events = await auditEvents(setup.configPath, 500);
-    expect(events.filter((e) => e.type === 'console:report_viewed').map((e) => e.data)).toContainEqual({ operator: 'ann-http', via: 'console', since: today(), until: today() });
+    expect(events.filter((e) => e.type === 'console:report_viewed').map((e) => e.data)).toContainEqual({ operator: 'ann-http', via: 'console', since: run.first, until: run.last });
   });
 });
 
@@ -212,14 +220,14 @@ describeBrowser('the reports page in Chromium', () => {
       await page.locator('section.report').nth(2).screenshot({ path: join(SHOTS, `reports-tls-card-${viewport.name}.png`) });
 
       // the form: a one-day window, then a window that is too long
-      await page.getByLabel('From', { exact: true }).fill(today());
-      await page.getByLabel('To (included)', { exact: true }).fill(today());
+      await page.getByLabel('From', { exact: true }).fill(run.first);
+      await page.getByLabel('To (included)', { exact: true }).fill(run.last);
       await page.getByRole('button', { name: 'Show' }).click();
       await page.waitForLoadState('load');
-      expect(await page.textContent('p.summary')).toContain(`On ${today()} (UTC): 6 messages to 7 recipients.`);
+      expect(await page.textContent('p.summary')).toContain(summary());
       await fits(page);
       await page.screenshot({ path: join(SHOTS, `reports-one-day-${viewport.name}.png`), fullPage: true });
-      const bad = await page.goto(`${base}/reports?since=2020-01-01&until=${today()}`);
+      const bad = await page.goto(`${base}/reports?since=2020-01-01&until=${run.last}`);
       expect(bad?.status()).toBe(400);
       expect(await page.textContent('[role="alert"]')).toContain('A report covers at most 366 days');
       await fits(page);
