@@ -98,6 +98,8 @@ export type AuditEventDataMap = {
   'archive:journaled': { queueId: string; journalQueueId: string };
   /** Someone viewed the audit log (the console's audit page): the stage filter, if any, and how many events were shown. */
   'audit:viewed': { operator: string; via: string; stage?: string; events: number };
+  /** Someone viewed the console's reports page: the window's first and last day (YYYY-MM-DD, UTC); figures only, no PHI. */
+  'console:report_viewed': { operator: string; via: string; since: string; until: string };
   /** Someone searched the archive: through which path (cli | console), the filter names used (never their values) and how many entries matched. */
   'archive:searched': { operator: string; via: string; filters: string[]; results: number };
   /** Someone read an entry's metadata and evidence. */
@@ -276,6 +278,7 @@ export const AUDIT_EVENT_FIELDS = {
   'archive:record': { queueId: 'string', part: 'string', seq: 'integer?', sha256: 'string' },
   'archive:journaled': { queueId: 'string', journalQueueId: 'string' },
   'audit:viewed': { operator: 'string', via: 'string', stage: 'string?', events: 'integer' },
+  'console:report_viewed': { operator: 'string', via: 'string', since: 'string', until: 'string' },
   'archive:searched': { operator: 'string', via: 'string', filters: 'string[]', results: 'integer' },
   'archive:read': { queueId: 'string', operator: 'string', via: 'string' },
   'archive:content_opened': { queueId: 'string', operator: 'string', via: 'string', reason: 'string' },

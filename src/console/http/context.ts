@@ -37,6 +37,8 @@ export const COOKIES = { session: '__Host-sealgate_console', pre: '__Host-sealga
 
 export interface ConsoleContext {
   readonly db: Database;
+  /** A read-only connection for long reads (reports: read-connection.ts); absent: read through `db`. */
+  readonly reads?: Database | undefined;
   readonly keyring: Keyring;
   readonly objects: ObjectStore;
   readonly users: ConsoleUsersDeps;

@@ -21,7 +21,7 @@ export interface ConsolePage {
   /** The signed-in user (navigation and sign-out); absent on the sign-in and error pages before sign-in. */
   readonly viewer?: Viewer | undefined;
   /** Which navigation entry is this page. */
-  readonly current?: 'archive' | 'audit' | 'export' | 'admin-config' | 'admin-queue' | 'admin-users' | undefined;
+  readonly current?: 'archive' | 'audit' | 'reports' | 'export' | 'admin-config' | 'admin-queue' | 'admin-users' | undefined;
   /** Reload the page after this many seconds (a running export's progress, without JavaScript). */
   readonly refreshSeconds?: number | undefined;
 }
@@ -46,6 +46,11 @@ export function mayAdminister(role: ConsoleRole): boolean {
   return role === 'admin';
 }
 
+/** Pure: whether a role may view the reports page (figures only: every console role). */
+export function mayViewReports(role: ConsoleRole): boolean {
+  return role === 'auditor' || role === 'auditor-content' || role === 'admin';
+}
+
 /** Pure: whether a role may open a message's content (with a reason). */
 export function mayOpenContent(role: ConsoleRole): boolean {
   return role === 'auditor-content';
@@ -59,6 +64,7 @@ export function renderPage(stylesheetHref: string, input: ConsolePage): string {
         '<ul>',
         mayReadArchive(v.role) ? `<li><a href="/archive"${input.current === 'archive' ? ' aria-current="page"' : ''}>Archive search</a></li>` : '',
         mayReadArchive(v.role) ? `<li><a href="/audit"${input.current === 'audit' ? ' aria-current="page"' : ''}>Audit log</a></li>` : '',
+        mayViewReports(v.role) ? `<li><a href="/reports"${input.current === 'reports' ? ' aria-current="page"' : ''}>Reports</a></li>` : '',
         mayExport(v.role) ? `<li><a href="/export"${input.current === 'export' ? ' aria-current="page"' : ''}>Export</a></li>` : '',
         mayAdminister(v.role) ? `<li><a href="/admin/queue"${input.current === 'admin-queue' ? ' aria-current="page"' : ''}>Queue</a></li>` : '',
         mayAdminister(v.role) ? `<li><a href="/admin/users"${input.current === 'admin-users' ? ' aria-current="page"' : ''}>Users</a></li>` : '',

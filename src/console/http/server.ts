@@ -38,6 +38,8 @@ import { type AdminDeps, registerAdminRoutes } from './routes-admin.js';
 import { registerArchiveRoutes } from './routes-archive.js';
 import { registerAuditRoutes } from './routes-audit.js';
 import { registerExportRoutes } from './routes-export.js';
+import { openReadConnection } from './read-connection.js';
+import { registerReportRoutes } from './routes-reports.js';
 import { registerSignInRoutes } from './routes-sign-in.js';
 import { ConsoleSessions } from './sessions.js';
 import { buildConsoleStylesheet } from './stylesheet.js';
@@ -79,6 +81,7 @@ const ROUTES: readonly { readonly path: RegExp; readonly allow: string }[] = [
   { path: /^\/sign-out$/, allow: 'POST' },
   { path: /^\/archive$/, allow: 'GET' },
   { path: /^\/audit$/, allow: 'GET' },
+  { path: /^\/reports$/, allow: 'GET' },
   { path: /^\/archive\/[^/]+$/, allow: 'GET' },
   { path: /^\/archive\/[^/]+\/content$/, allow: 'GET, POST' },
   { path: /^\/export$/, allow: 'GET, POST' },
@@ -115,8 +118,10 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
     ? new ExportJobs({ db: options.db, openReader: options.exports.openReader, keyring: options.keyring, objects: options.objects, dir: options.exports.dir, now, random, log, limits: options.exports.limits })
     : undefined;
   await exportJobs?.init();
+  const reads = await openReadConnection(options.db);
   const ctx: ConsoleContext = {
     db: options.db,
+    reads,
     keyring: options.keyring,
     objects: options.objects,
     users: { db: options.db, keyring: options.keyring, issuer: options.issuer },
@@ -193,6 +198,7 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
   registerAuditRoutes(app, ctx);
   registerExportRoutes(app, ctx, exportJobs);
   registerAdminRoutes(app, ctx, options.admin ?? {});
+  registerReportRoutes(app, ctx);
   await app.ready();
 
   return {
@@ -203,6 +209,7 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
     async close() {
       await app.close();
       await exportJobs?.close();
+      await reads?.close();
     },
     reloadTls(cert, key) {
       (app.server as HttpsServer).setSecureContext({ cert, key, minVersion: 'TLSv1.2' });

@@ -54,6 +54,15 @@ td.actions { white-space: normal; }
 td.actions form.inline { margin: 0 0.25rem 0.25rem 0; }
 td.actions button { min-height: 2.25rem; padding: 0.25rem 0.75rem; font-size: 0.9375rem; }
 code.uri { display: block; overflow-wrap: anywhere; word-break: break-all; }
+input[type="date"].field { display: block; max-width: 100%; font: inherit; font-size: 1rem; padding: 0.5rem 0.625rem; margin: 0 0 0.75rem 0; border: 2px solid #6b6b6b; border-radius: 0.375rem; background: #fff; color: var(--text); }
+input[type="date"].field:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+section.report svg.chart { display: block; width: 100%; height: auto; max-width: 36rem; margin: 0 0 1rem 0; }
+section.report .table-box { max-height: 24rem; overflow-y: auto; }
+section.report table.data thead th { white-space: normal; }
+section.report table.data tbody th, section.report table.data tfoot th { white-space: nowrap; }
+section.report table.data thead th + th { text-align: right; }
+@media (min-width: 64rem) { section.report .figure { display: grid; grid-template-columns: minmax(0, 30rem) minmax(0, 1fr); gap: 1.5rem; align-items: start; } }
+table.data td.num { text-align: right; font-variant-numeric: tabular-nums; min-width: 0; white-space: nowrap; }
 `;
 
 export function buildConsoleStylesheet(accentColour = '#1f4e79'): Stylesheet {
