@@ -9,6 +9,8 @@ import { workerUrl } from './workers/worker-url.js';
 import { inspectionProfile, type InspectionProfile } from './inspect/verdict.js';
 import { Metrics } from './metrics/registry.js';
 import { startMetricsServer } from './metrics/http.js';
+import { registerQueueGauges } from './metrics/queue-gauges.js';
+import { DatabaseCheck, diskCheck, judgeReadiness, listenersCheck, writeHealthProbe, type ReadinessReport } from './health/readiness.js';
 import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -120,9 +122,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
 
   const freeSpace = new FreeSpaceProbe(spool.root, now);
   const metrics = new Metrics();
-  metrics.gauge('sealgate_queue_recipients', async () =>
-    (await db.all<{ state: string; n: number }>('SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state')).map((r) => ({ labels: { state: r.state }, value: r.n })),
-  );
+  registerQueueGauges(metrics, db, now);
   const dkim = new DkimService(dkimKeys, now, metrics);
   if (dkimKeys.length > 0) log.info({ event: 'DKIM_KEYS_LOADED', keys: dkimKeys.map((k) => `${k.selector}._domainkey.${k.domain} ${k.algorithm}`) }, 'DKIM signing keys loaded');
   const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
@@ -253,7 +253,17 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         trustedCas,
       })
     : undefined;
-  const metricsServer = config.metrics.enabled ? await startMetricsServer(metrics, { host: config.metrics.host, port: config.metrics.port }) : undefined;
+  const databaseCheck = new DatabaseCheck({ writeTransaction: () => db.transaction((tx) => writeHealthProbe(tx, now())), get timeoutMs() { return config.metrics.readyTimeout; } });
+  const readiness = async (): Promise<ReadinessReport> => {
+    const [database, availableBytes] = await Promise.all([databaseCheck.run(), freeSpace.availableBytes().catch(() => undefined)]);
+    return judgeReadiness({
+      database,
+      disk: availableBytes === undefined ? { ok: false, detail: 'free space of the spool unknown' } : diskCheck({ availableBytes, minFreeBytes: config.smtp.minFreeBytes, maxMessageBytes: config.smtp.maxMessageBytes }),
+      listeners: listenersCheck(ingress.listening()),
+      masterKey: keyring.current.key.length === 32 ? { ok: true } : { ok: false, detail: 'master key not loaded' },
+    });
+  };
+  const metricsServer = config.metrics.enabled ? await startMetricsServer(metrics, { host: config.metrics.host, port: config.metrics.port }, readiness) : undefined;
   if (metricsServer) log.info({ event: 'METRICS_LISTENING', host: metricsServer.host, port: metricsServer.port }, 'metrics endpoint ready');
   await appendAudit(db, { type: 'daemon:started', data: { version: VERSION, configSource: loaded.source, configSha256: loaded.sha256 } }, now());
   log.info({ event: 'DAEMON_READY', version: VERSION, config: loaded.source, listeners: ingress.addresses(), portal: portalWeb?.address, keyId: keyring.current.id }, 'sealgate ready');

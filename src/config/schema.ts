@@ -246,9 +246,10 @@ export const configSchema = z
         enabled: z.boolean().default(false).describe('Serve Prometheus metrics at http://host:port/metrics.'),
         host: z.string().default('127.0.0.1').describe('Address of the metrics endpoint; keep it on loopback or a management network (no authentication).'),
         port: z.number().int().min(0).max(65535).default(9465).describe('Port of the metrics endpoint (0 picks a free port; the chosen one is logged).'),
+        readyTimeout: duration(100).default(2000).describe('How long /readyz waits for its database write before answering 503.'),
       })
       .prefault({})
-      .describe('Operational metrics (counts and queue sizes only, never addresses or content).'),
+      .describe('Operational metrics (counts and queue sizes only, never addresses or content) and the /healthz and /readyz checks, on one listener.'),
     probe: z
       .strictObject({
         positiveTtl: duration(0).default(3_600_000).describe('How long a probe result with a usable TLS MX is reused.'),

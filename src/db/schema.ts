@@ -395,6 +395,14 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX archive_messages_live_object ON archive_messages(object_key) WHERE purged_at IS NULL;
   CREATE INDEX archive_messages_held ON archive_messages(retain_until) WHERE hold = 1 AND purged_at IS NULL;
   `,
+  // 21: the row /readyz rewrites to prove the database takes a write (a read-only file or a
+  // full disk fails it; an empty transaction would not): one row, updated in place.
+  `
+  CREATE TABLE health_probe (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    probed_at       INTEGER NOT NULL          -- ms since epoch of the last readiness write
+  );
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

@@ -148,6 +148,11 @@ export class Ingress {
     });
   }
 
+  /** Each started listener and whether its socket is listening (readiness). */
+  listening(): { name: string; listening: boolean }[] {
+    return this.listeners.map((l) => ({ name: l.config.name, listening: l.server.server.listening }));
+  }
+
   async start(): Promise<void> {
     const { config } = this.runtime;
     for (const [index, listener] of config.smtp.listeners.entries()) {
