@@ -10,6 +10,7 @@ import { inspectionProfile, type InspectionProfile } from './inspect/verdict.js'
 import { Metrics } from './metrics/registry.js';
 import { startMetricsServer } from './metrics/http.js';
 import { registerQueueGauges } from './metrics/queue-gauges.js';
+import { AlertMonitor } from './alerts/monitor.js';
 import { DatabaseCheck, diskCheck, judgeReadiness, listenersCheck, writeHealthProbe, type ReadinessReport } from './health/readiness.js';
 import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
@@ -253,6 +254,29 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         trustedCas,
       })
     : undefined;
+  // operational alerts (docs/alerts.md): the monitor runs while alerts.to or alerts.webhookUrl names somewhere to send them
+  const alertMonitor = new AlertMonitor({
+    db,
+    spool,
+    config: () => config,
+    log,
+    now,
+    random: randomBytes,
+    hostname,
+    spoolKeyId: () => keyring.current.id,
+    metrics,
+    availableBytes: () => freeSpace.availableBytes(),
+    webhook: { resolver: createResolver({ servers: config.dns.servers }), trustedCas },
+    onQueued: () => engine?.wake(),
+  });
+  let alertsOn = false;
+  const syncAlerts = async (): Promise<void> => {
+    const want = config.alerts.to.length > 0 || config.alerts.webhookUrl !== null;
+    if (want && !alertsOn) alertMonitor.start();
+    else if (!want && alertsOn) await alertMonitor.stop();
+    alertsOn = want;
+  };
+  await syncAlerts();
   const databaseCheck = new DatabaseCheck({ writeTransaction: () => db.transaction((tx) => writeHealthProbe(tx, now())), get timeoutMs() { return config.metrics.readyTimeout; } });
   const readiness = async (): Promise<ReadinessReport> => {
     const [database, availableBytes] = await Promise.all([databaseCheck.run(), freeSpace.availableBytes().catch(() => undefined)]);
@@ -279,6 +303,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       await portalWeb?.server.close();
       await consoleWeb?.close();
       await metricsServer?.close();
+      await alertMonitor.stop();
       inspector?.stop();
       archiver.stop();
       await inspectionPool?.close();
@@ -300,6 +325,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       engine?.reload(next.config);
       dkim.setKeys(nextDkimKeys);
       config = next.config;
+      void syncAlerts();
       void consoleWeb?.reloadTls(config.admin).catch((err: unknown) => log.error({ event: 'CONSOLE_TLS_RELOAD_FAILED', err: { message: (err as Error).message } }, 'console certificate not reloaded; the old one stays'));
       void portalWeb?.reloadTls(config.portal).catch((err: unknown) => log.error({ event: 'PORTAL_TLS_RELOAD_FAILED', err: { message: (err as Error).message } }, 'portal certificate not reloaded; the old one stays'));
       log.level = config.log.level;

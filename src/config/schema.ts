@@ -16,6 +16,7 @@ import { parseKeyserverUrl } from '../keys/keyserver.js';
 import { policySchema } from '../policy/schema.js';
 import { portalSchema } from '../portal/config-schema.js';
 import { adminSchema } from '../console/config-schema.js';
+import { alertsSchema } from '../alerts/config-schema.js';
 import { archiveSchema } from '../archive/config-schema.js';
 import { dkimSchema } from '../dkim/config-schema.js';
 import { defaultMaxThreadMemoryMb, POOL_DEFAULTS } from '../inspect/schedule.js';
@@ -331,6 +332,7 @@ export const configSchema = z
       .prefault({}),
     portal: portalSchema(cidr, hostPort),
     admin: adminSchema(),
+    alerts: alertsSchema(),
     keys: z
       .strictObject({
         masterKeyFile: z.string().default('./data/keys/master.key').describe('Master key that wraps every per-message data key; created with mode 0600 on first start when missing.'),

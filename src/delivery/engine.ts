@@ -870,6 +870,7 @@ export class DeliveryEngine {
       m.inc('sealgate_delivery_attempts_total', { outcome: state });
       if (state === 'delivered') m.observe('sealgate_delivery_latency_seconds', Math.max(0, sinceAcceptedSeconds));
     }
+    for (const rec of records.values()) if (rec.reply.enhanced === '4.7.5') m.inc('sealgate_tls_enforcement_failures_total');
     const tls = this.config.smarthost ? undefined : tlsReportResult(records);
     if (tls) m.inc('sealgate_tls_sessions_total', { policy: tls.policyType, result: tls.resultType });
     if (downgrade) m.inc('sealgate_posture_downgrades_total');

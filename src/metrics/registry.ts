@@ -14,6 +14,7 @@ export const METRICS = {
   sealgate_messages_accepted_total: { type: 'counter', help: 'Messages accepted (250 after the durable commit), by connector.' },
   sealgate_delivery_attempts_total: { type: 'counter', help: 'Recipient delivery attempts, by outcome (delivered, deferred, bounced, expired).' },
   sealgate_tls_sessions_total: { type: 'counter', help: 'Outbound TLS outcomes counted for TLS-RPT, by policy type and result type.' },
+  sealgate_tls_enforcement_failures_total: { type: 'counter', help: 'Delivery attempts that could not meet the required transport security (4.7.5: no STARTTLS, an unverified certificate, MTA-STS or DANE not met).' },
   sealgate_posture_downgrades_total: { type: 'counter', help: 'Protected mail held back because a recipient MX fell below the transport security it showed before.' },
   sealgate_inspections_total: { type: 'counter', help: 'Messages inspected, by verdict (phi, sensitive, clean).' },
   sealgate_archived_total: { type: 'counter', help: 'Messages copied into the archive.' },
