@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerArchive } from './commands/archive.js';
 import { registerAudit } from './commands/audit.js';
+import { registerBackup } from './commands/backup.js';
 import { registerConfig } from './commands/config.js';
 import { registerConsoleUsers } from './commands/console-users.js';
 import { registerDkim } from './commands/dkim.js';
@@ -45,6 +46,7 @@ registerKeys(program);
 registerDkim(program);
 registerArchive(program);
 registerConsoleUsers(program);
+registerBackup(program);
 
 try {
   await program.parseAsync(process.argv);
