@@ -12,6 +12,7 @@ import { registerBackup } from './commands/backup.js';
 import { registerConfig } from './commands/config.js';
 import { registerConsoleUsers } from './commands/console-users.js';
 import { registerDkim } from './commands/dkim.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerPolicy } from './commands/policy.js';
@@ -47,6 +48,7 @@ registerDkim(program);
 registerArchive(program);
 registerConsoleUsers(program);
 registerBackup(program);
+registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);
