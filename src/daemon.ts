@@ -9,6 +9,9 @@ import { workerUrl } from './workers/worker-url.js';
 import { inspectionProfile, type InspectionProfile } from './inspect/verdict.js';
 import { Metrics } from './metrics/registry.js';
 import { startMetricsServer } from './metrics/http.js';
+import { registerQueueGauges } from './metrics/queue-gauges.js';
+import { AlertMonitor } from './alerts/monitor.js';
+import { DatabaseCheck, diskCheck, judgeReadiness, listenersCheck, writeHealthProbe, type ReadinessReport } from './health/readiness.js';
 import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -121,9 +124,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
 
   const freeSpace = new FreeSpaceProbe(spool.root, now);
   const metrics = new Metrics();
-  metrics.gauge('sealgate_queue_recipients', async () =>
-    (await db.all<{ state: string; n: number }>('SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state')).map((r) => ({ labels: { state: r.state }, value: r.n })),
-  );
+  registerQueueGauges(metrics, db, now);
   const dkim = new DkimService(dkimKeys, now, metrics);
   if (dkimKeys.length > 0) log.info({ event: 'DKIM_KEYS_LOADED', keys: dkimKeys.map((k) => `${k.selector}._domainkey.${k.domain} ${k.algorithm}`) }, 'DKIM signing keys loaded');
   const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
@@ -263,7 +264,40 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         trustedCas,
       })
     : undefined;
-  const metricsServer = config.metrics.enabled ? await startMetricsServer(metrics, { host: config.metrics.host, port: config.metrics.port }) : undefined;
+  // operational alerts (docs/alerts.md): the monitor runs while alerts.to or alerts.webhookUrl names somewhere to send them
+  const alertMonitor = new AlertMonitor({
+    db,
+    spool,
+    config: () => config,
+    log,
+    now,
+    random: randomBytes,
+    hostname,
+    spoolKeyId: () => keyring.current.id,
+    metrics,
+    availableBytes: () => freeSpace.availableBytes(),
+    webhook: { resolver: createResolver({ servers: config.dns.servers }), trustedCas },
+    onQueued: () => engine?.wake(),
+  });
+  let alertsOn = false;
+  const syncAlerts = async (): Promise<void> => {
+    const want = config.alerts.to.length > 0 || config.alerts.webhookUrl !== null;
+    if (want && !alertsOn) alertMonitor.start();
+    else if (!want && alertsOn) await alertMonitor.stop();
+    alertsOn = want;
+  };
+  await syncAlerts();
+  const databaseCheck = new DatabaseCheck({ writeTransaction: () => db.transaction((tx) => writeHealthProbe(tx, now())), get timeoutMs() { return config.metrics.readyTimeout; } });
+  const readiness = async (): Promise<ReadinessReport> => {
+    const [database, availableBytes] = await Promise.all([databaseCheck.run(), freeSpace.availableBytes().catch(() => undefined)]);
+    return judgeReadiness({
+      database,
+      disk: availableBytes === undefined ? { ok: false, detail: 'free space of the spool unknown' } : diskCheck({ availableBytes, minFreeBytes: config.smtp.minFreeBytes, maxMessageBytes: config.smtp.maxMessageBytes }),
+      listeners: listenersCheck(ingress.listening()),
+      masterKey: keyring.current.key.length === 32 ? { ok: true } : { ok: false, detail: 'master key not loaded' },
+    });
+  };
+  const metricsServer = config.metrics.enabled ? await startMetricsServer(metrics, { host: config.metrics.host, port: config.metrics.port }, readiness) : undefined;
   if (metricsServer) log.info({ event: 'METRICS_LISTENING', host: metricsServer.host, port: metricsServer.port }, 'metrics endpoint ready');
   await appendAudit(db, { type: 'daemon:started', data: { version: VERSION, configSource: loaded.source, configSha256: loaded.sha256 } }, now());
   log.info({ event: 'DAEMON_READY', version: VERSION, config: loaded.source, listeners: ingress.addresses(), portal: portalWeb?.address, keyId: keyring.current.id }, 'sealgate ready');
@@ -280,6 +314,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       await portalWeb?.server.close();
       await consoleWeb?.close();
       await metricsServer?.close();
+      await alertMonitor.stop();
       inspector?.stop();
       archiver.stop();
       await inspectionPool?.close();
@@ -301,6 +336,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       engine?.reload(next.config);
       dkim.setKeys(nextDkimKeys);
       config = next.config;
+      void syncAlerts();
       void consoleWeb?.reloadTls(config.admin).catch((err: unknown) => log.error({ event: 'CONSOLE_TLS_RELOAD_FAILED', err: { message: (err as Error).message } }, 'console certificate not reloaded; the old one stays'));
       void portalWeb?.reloadTls(config.portal).catch((err: unknown) => log.error({ event: 'PORTAL_TLS_RELOAD_FAILED', err: { message: (err as Error).message } }, 'portal certificate not reloaded; the old one stays'));
       log.level = config.log.level;

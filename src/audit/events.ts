@@ -75,6 +75,14 @@ export type AuditEventDataMap = {
   /** A daily TLS-RPT report for `domain` and `day` was queued as `queueId`. */
   'tlsrpt:report_queued': { domain: string; day: string; queueId: string; recipients: number };
   'tlsrpt:report_posted': { domain: string; day: string; host: string; status: string };
+  /** An operational alert was raised (docs/alerts.md): its cause, and where it went (mail: the alert mail's queue id). */
+  'alert:raised': { kind: string; key: string; severity: string; channels: string[]; queueId?: string; suppressed: number };
+  /** An alert's webhook POST succeeded, or was given up after its last attempt. */
+  'alert:webhook': { kind: string; key: string; status: string; attempts: number; delivered: string };
+  /** A backup was written (sealgate backup): its size, and whether it holds the master key. */
+  'backup:created': { operator: string; files: number; bytes: number; messages: number; finishedDuringBackup: number; includesKey: string; manifestSha256: string };
+  /** A backup was restored into an empty data directory (recorded in the restored database). */
+  'backup:restored': { operator: string; files: number; backupCreatedAt: string; keyRestored: string };
   /** Inspection and the decision ran: PHI yes/no, categories found (names, never values), required protection, methods chosen. */
   'inspect:verdict': { queueId: string; phi: string; categories: string[]; notFullyScanned: string; protection: string; methods: string[]; rules?: string[] };
   'policy:notice_queued': { queueId: string; noticeQueueId: string; kind: string; recipients: number };
@@ -270,6 +278,10 @@ export const AUDIT_EVENT_FIELDS = {
   'probe:posture_accepted': { domain: 'string', operator: 'string' },
   'tlsrpt:report_queued': { domain: 'string', day: 'string', queueId: 'string', recipients: 'integer' },
   'tlsrpt:report_posted': { domain: 'string', day: 'string', host: 'string', status: 'string' },
+  'alert:raised': { kind: 'string', key: 'string', severity: 'string', channels: 'string[]', queueId: 'string?', suppressed: 'integer' },
+  'alert:webhook': { kind: 'string', key: 'string', status: 'string', attempts: 'integer', delivered: 'string' },
+  'backup:created': { operator: 'string', files: 'integer', bytes: 'integer', messages: 'integer', finishedDuringBackup: 'integer', includesKey: 'string', manifestSha256: 'string' },
+  'backup:restored': { operator: 'string', files: 'integer', backupCreatedAt: 'string', keyRestored: 'string' },
   'inspect:verdict': { queueId: 'string', phi: 'string', categories: 'string[]', notFullyScanned: 'string', protection: 'string', methods: 'string[]', rules: 'string[]?' },
   'policy:notice_queued': { queueId: 'string', noticeQueueId: 'string', kind: 'string', recipients: 'integer' },
   'delivery:portal_fallback': { queueId: 'string', recipient: 'string', requirement: 'string' },

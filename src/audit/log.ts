@@ -102,6 +102,8 @@ export type AuditVerifyResult =
 export interface AuditVerifyOptions {
   /** Rows per query (default AUDIT_VERIFY_PAGE_SIZE). */
   readonly pageSize?: number;
+  /** Verify only what follows an event already verified (its seq and hash): the alert monitor's incremental check. */
+  readonly from?: { readonly seq: number; readonly hash: string };
 }
 
 interface StoredRow {
@@ -144,9 +146,9 @@ export async function verifyAuditChain(db: Queryable, options: AuditVerifyOption
   const pageSize = options.pageSize ?? AUDIT_VERIFY_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be a positive integer');
   const columns = 'SELECT seq, ts, type, data, prev_hash, hash FROM audit_log';
-  let prevHash = GENESIS_HASH;
-  let count = 0;
-  let lastSeq: number | undefined;
+  let prevHash = options.from?.hash ?? GENESIS_HASH;
+  let count = options.from?.seq ?? 0;
+  let lastSeq: number | undefined = options.from?.seq;
   for (;;) {
     const rows =
       lastSeq === undefined

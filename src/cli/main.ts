@@ -8,9 +8,11 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerArchive } from './commands/archive.js';
 import { registerAudit } from './commands/audit.js';
+import { registerBackup } from './commands/backup.js';
 import { registerConfig } from './commands/config.js';
 import { registerConsoleUsers } from './commands/console-users.js';
 import { registerDkim } from './commands/dkim.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerPolicy } from './commands/policy.js';
@@ -45,6 +47,8 @@ registerKeys(program);
 registerDkim(program);
 registerArchive(program);
 registerConsoleUsers(program);
+registerBackup(program);
+registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);

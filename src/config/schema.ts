@@ -16,6 +16,7 @@ import { parseKeyserverUrl } from '../keys/keyserver.js';
 import { policySchema } from '../policy/schema.js';
 import { portalSchema } from '../portal/config-schema.js';
 import { adminSchema } from '../console/config-schema.js';
+import { alertsSchema } from '../alerts/config-schema.js';
 import { archiveSchema } from '../archive/config-schema.js';
 import { dkimSchema } from '../dkim/config-schema.js';
 import { defaultMaxThreadMemoryMb, POOL_DEFAULTS } from '../inspect/schedule.js';
@@ -246,9 +247,10 @@ export const configSchema = z
         enabled: z.boolean().default(false).describe('Serve Prometheus metrics at http://host:port/metrics.'),
         host: z.string().default('127.0.0.1').describe('Address of the metrics endpoint; keep it on loopback or a management network (no authentication).'),
         port: z.number().int().min(0).max(65535).default(9465).describe('Port of the metrics endpoint (0 picks a free port; the chosen one is logged).'),
+        readyTimeout: duration(100).default(2000).describe('How long /readyz waits for its database write before answering 503.'),
       })
       .prefault({})
-      .describe('Operational metrics (counts and queue sizes only, never addresses or content).'),
+      .describe('Operational metrics (counts and queue sizes only, never addresses or content) and the /healthz and /readyz checks, on one listener.'),
     queue: z
       .strictObject({
         keepFinished: duration(0)
@@ -338,6 +340,7 @@ export const configSchema = z
       .prefault({}),
     portal: portalSchema(cidr, hostPort),
     admin: adminSchema(),
+    alerts: alertsSchema(),
     keys: z
       .strictObject({
         masterKeyFile: z.string().default('./data/keys/master.key').describe('Master key that wraps every per-message data key; created with mode 0600 on first start when missing.'),

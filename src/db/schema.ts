@@ -412,6 +412,28 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX finished_messages_finished ON finished_messages(finished_at);
   `,
+  // 23: the row /readyz rewrites to prove the database takes a write (a read-only file or a
+  // full disk fails it; an empty transaction would not): one row, updated in place. Alerts
+  // (docs/alerts.md): when each cause last alerted (one alert per cause per period, across
+  // restarts) and how far the monitor has read and verified the audit chain.
+  `
+  CREATE TABLE health_probe (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    probed_at       INTEGER NOT NULL          -- ms since epoch of the last readiness write
+  );
+  CREATE TABLE alert_state (
+    cause_key       TEXT PRIMARY KEY,         -- e.g. posture-downgrade:example.org, queue-age
+    sent_at         INTEGER NOT NULL,         -- when the last alert for it was sent
+    suppressed      INTEGER NOT NULL DEFAULT 0 -- repeats counted since then
+  );
+  CREATE TABLE alert_cursor (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    audit_seq       INTEGER NOT NULL,         -- the last audit event read for alert causes
+    verified_seq    INTEGER NOT NULL,         -- the last audit event whose chain link was verified
+    verified_hash   TEXT NOT NULL,            -- its hash
+    full_verify_at  INTEGER NOT NULL          -- when the whole chain was last verified
+  );
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

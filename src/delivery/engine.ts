@@ -853,7 +853,7 @@ export class DeliveryEngine {
       await Promise.all(notices.map((n) => discardNotice(n)));
       throw err;
     }
-    this.countMetrics(results.map((x) => x.outcome.state), records, downgrade);
+    this.countMetrics(results.map((x) => x.outcome.state), records, downgrade, (now - message.created_at) / 1000);
     if (fallbacks.length) this.deps.log.warn({ event: 'PORTAL_FALLBACK', queueId: message.id, recipients: fallbacks.length }, 'protected mail no MX could take securely moved to the portal method');
     for (const n of notices) this.deps.log.info({ event: 'DSN_QUEUED', queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length }, 'delivery status notification queued');
     if (finished) {
@@ -863,10 +863,14 @@ export class DeliveryEngine {
   }
 
   /** Metrics of what the record step committed. */
-  private countMetrics(states: readonly string[], records: ReadonlyMap<number, AttemptRecord>, downgrade: boolean): void {
+  private countMetrics(states: readonly string[], records: ReadonlyMap<number, AttemptRecord>, downgrade: boolean, sinceAcceptedSeconds: number): void {
     const m = this.deps.metrics;
     if (!m) return;
-    for (const state of states) m.inc('sealgate_delivery_attempts_total', { outcome: state });
+    for (const state of states) {
+      m.inc('sealgate_delivery_attempts_total', { outcome: state });
+      if (state === 'delivered') m.observe('sealgate_delivery_latency_seconds', Math.max(0, sinceAcceptedSeconds));
+    }
+    for (const rec of records.values()) if (rec.reply.enhanced === '4.7.5') m.inc('sealgate_tls_enforcement_failures_total');
     const tls = this.config.smarthost ? undefined : tlsReportResult(records);
     if (tls) m.inc('sealgate_tls_sessions_total', { policy: tls.policyType, result: tls.resultType });
     if (downgrade) m.inc('sealgate_posture_downgrades_total');

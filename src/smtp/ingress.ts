@@ -164,6 +164,11 @@ export class Ingress {
     });
   }
 
+  /** Each started listener and whether its socket is listening (readiness). */
+  listening(): { name: string; listening: boolean }[] {
+    return this.listeners.map((l) => ({ name: l.config.name, listening: l.server.server.listening }));
+  }
+
   async start(): Promise<void> {
     const { config } = this.runtime;
     // windows of repeated refusals are written once they end: look every 10 s

@@ -46,6 +46,11 @@ function copyContext(id: string, name: string): string {
   return `${id}/${name}`;
 }
 
+/** Pure: where a message's file lives, relative to the spool root — sharded by the last two (random) characters of the id. */
+export function spooledMessagePath(id: string): string {
+  return join('msg', id.slice(-2), id);
+}
+
 export class Spool {
   readonly tmpDir: string;
   readonly msgDir: string;
@@ -63,9 +68,8 @@ export class Spool {
     await mkdir(this.msgDir, { recursive: true, mode: 0o700 });
   }
 
-  /** Shard by the last two (random) characters of the id. */
   pathFor(id: string): string {
-    return join(this.msgDir, id.slice(-2), id);
+    return join(this.root, spooledMessagePath(id));
   }
 
   /** The directory of a message's per-recipient copies (E2E-encrypted variants), beside the message in its shard. */

@@ -29,7 +29,7 @@ export type ZoneRecord =
   | { readonly name: string; readonly type: 'MX'; readonly exchange: string; readonly priority: number }
   | { readonly name: string; readonly type: 'A'; readonly address: string }
   | { readonly name: string; readonly type: 'AAAA'; readonly address: string }
-  | { readonly name: string; readonly type: 'TXT'; readonly data: string }
+  | { readonly name: string; readonly type: 'TXT'; readonly data: string | readonly string[] }
   | { readonly name: string; readonly type: 'CNAME'; readonly target: string }
   /** TLSA by its fields, or as raw rdata (`rdata`, e.g. deliberately malformed). */
   | { readonly name: string; readonly type: 'TLSA'; readonly usage: number; readonly selector: number; readonly matchingType: number; readonly data: Buffer }

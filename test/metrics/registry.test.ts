@@ -43,3 +43,19 @@ describe('Metrics', () => {
     expect(m.value('sealgate_messages_accepted_total', { connector: 'c1000' })).toBe(0);
   });
 });
+
+describe('histograms', () => {
+  it('cumulative buckets, +Inf, _sum and _count; an empty series before the first observation', async () => {
+    const empty = await new Metrics().render();
+    expect(empty).toContain('# TYPE sealgate_delivery_latency_seconds histogram\nsealgate_delivery_latency_seconds_bucket{le="0.01"} 0\n');
+    expect(empty).toContain('sealgate_delivery_latency_seconds_bucket{le="+Inf"} 0\nsealgate_delivery_latency_seconds_sum 0\nsealgate_delivery_latency_seconds_count 0\n');
+    const m = new Metrics();
+    for (const v of [0.004, 0.05, 0.3, 7, 100_000, Number.NaN]) m.observe('sealgate_delivery_latency_seconds', v);
+    const text = await m.render();
+    const bucket = (le: string): number => Number(new RegExp(`sealgate_delivery_latency_seconds_bucket\\{le="${le.replace('+', '\\+')}"\\} (\\d+)`).exec(text)?.[1]);
+    expect([bucket('0.01'), bucket('0.05'), bucket('0.1'), bucket('0.5'), bucket('10'), bucket('86400'), bucket('+Inf')]).toEqual([1, 2, 2, 3, 4, 4, 5]);
+    expect(text).toContain(`sealgate_delivery_latency_seconds_sum ${0.004 + 0.05 + 0.3 + 7 + 100_000}\n`);
+    expect(text).toContain('sealgate_delivery_latency_seconds_count 5\n');
+    expect(m.observations('sealgate_delivery_latency_seconds')).toBe(5);
+  });
+});
