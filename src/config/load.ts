@@ -9,6 +9,7 @@ import { hostname as osHostname } from 'node:os';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { SealgateError } from '../errors.js';
+import { layerConfig } from './layer.js';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/sealgate.yaml';
@@ -72,6 +73,26 @@ export function embeddedDefaultConfig(machineHostname: string = osHostname()): C
   };
 }
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * What a config file is layered over. A file that keeps the built-in listener
+ * gets the whole embedded default under its keys (`delivery: {enabled: false}`
+ * alone is the embedded default without delivery). A file with its own
+ * `smtp.listeners` is a deployment: the embedded default's try-it-out parts,
+ * development certificates and the loopback portal, are left out, so a
+ * missing certificate fails the start instead of being replaced by a
+ * development one, and the portal runs only when the file enables it.
+ */
+export function fileDefaults(file: unknown): ConfigInput {
+  const embedded = embeddedDefaultConfig();
+  if (!(isPlainObject(file) && isPlainObject(file.smtp) && file.smtp.listeners !== undefined)) return embedded;
+  const { portal: _portal, tls: _tls, ...deployment } = embedded;
+  return deployment;
+}
+
 function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
@@ -124,6 +145,7 @@ export function validateConfig(raw: unknown, origin: string): Config {
   return result.data;
 }
 
+/** A config file's text layered over the embedded default, then validated. */
 export function parseConfigText(text: string, origin: string): Config {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -133,7 +155,9 @@ export function parseConfigText(text: string, origin: string): Config {
       message: `${origin}:${where}: YAML syntax error: ${first?.code ?? 'unknown'}; fix the YAML at that position`,
     });
   }
-  return validateConfig(doc.toJS(), origin);
+  // a file holds only what it changes; built-in defaults < file (README, "How it runs")
+  const file: unknown = doc.toJS() ?? {};
+  return validateConfig(layerConfig(fileDefaults(file), file), origin);
 }
 
 /**
