@@ -40,7 +40,7 @@ export type AuditEventDataMap = {
   'ingress:message_rejected': { sessionId: string; connector?: string; reason: ErrorCode; reply: string };
   /** SIGHUP applied a new configuration; `source` is the config file path. */
   /** The config was reloaded (SIGHUP): where it came from, the SHA-256 of its file (sha256sum), what asked for it. */
-  'config:reloaded': { source: string; sha256?: string; trigger?: string };
+  'config:reloaded': { source: string; sha256?: string; trigger?: string; restartNeeded?: string[] };
   /** SIGHUP configuration was invalid and not applied; `problems` is a count. */
   'config:reload_refused': { problems: number };
   /** The daemon started: its version, and the config in force (source, SHA-256 of the file as sha256sum prints it). */
@@ -241,7 +241,7 @@ export const AUDIT_EVENT_FIELDS = {
   'ingress:message_accepted': { queueId: 'string', sessionId: 'string', connector: 'string', sender: 'string', recipients: 'string[]', size: 'integer' },
   'ingress:recipient_refused': { sessionId: 'string', listener: 'string', remoteIp: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
   'ingress:message_rejected': { sessionId: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
-  'config:reloaded': { source: 'string', sha256: 'string?', trigger: 'string?' },
+  'config:reloaded': { source: 'string', sha256: 'string?', trigger: 'string?', restartNeeded: 'string[]?' },
   'config:reload_refused': { problems: 'integer' },
   'daemon:started': { version: 'string', configSource: 'string?', configSha256: 'string?' },
   'daemon:stopped': { reason: 'string' },
