@@ -1,6 +1,6 @@
 /**
- * `npm start` runs the daemon so that a SIGTERM to the process the user
- * started (npm's) stops the daemon: npm forwards the signal to its child,
+ * `npm start` runs the daemon so that a SIGTERM (or SIGINT) to the process
+ * the user started (npm's) stops the daemon: npm forwards the signal to its child,
  * and the start script execs node, so that child is the daemon itself.
  * (`prestart` builds; it is skipped here with --ignore-scripts so this test
  * does not rewrite dist/ under tests running beside it.)
@@ -60,7 +60,7 @@ function accepts(port: number): Promise<boolean> {
 }
 
 describe('npm start', () => {
-  it('SIGTERM to npm stops the daemon and frees its port', async () => {
+  it.each<NodeJS.Signals>(['SIGTERM', 'SIGINT'])('%s to npm stops the daemon and frees its port', async (signal) => {
     // the user's shell: no npm_* variables inherited from an npm that started the tests
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
     const npm = spawn('npm', ['start', '--ignore-scripts', '--', '-c', setup.configPath], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,7 +76,7 @@ describe('npm start', () => {
       expect(running.length).toBeGreaterThan(0);
       expect(await accepts(port)).toBe(true);
 
-      npm.kill('SIGTERM');
+      npm.kill(signal);
       await npmExited;
       await until('the daemon gone', () => running.every((pid) => !alive(pid)), { context: () => `still running: ${running.filter(alive).join(', ')}; ${out.slice(-2000)}` });
       await until('the port free', async () => !(await accepts(port)));
