@@ -3,6 +3,7 @@
  * each command's not-found case exits 1 and its bad-usage case exits 2, with
  * one line on stderr.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,13 @@ describe('exit-code table', () => {
     expect(exitKindOf(err)).toBe(kind);
     expect(exitCodeFor(err)).toBe(code);
     expect(EXIT_CODES[kind]).toBe(code);
+  });
+
+  it('docs/errors.md lists exactly the codes the table uses', () => {
+    const doc = readFileSync('docs/errors.md', 'utf8');
+    const section = doc.slice(doc.indexOf('## Exit codes'), doc.indexOf('## Error codes'));
+    const documented = [...section.matchAll(/^\| `(\d+)` \|/gm)].map((m) => Number(m[1]));
+    expect(documented).toEqual([...new Set(Object.values(EXIT_CODES))].sort());
   });
 
   it('a command-specific exit keeps its code', () => {
