@@ -16,6 +16,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from './config/load.js';
+import { planReload } from './config/reload-table.js';
 import type { Config } from './config/schema.js';
 import { loadKeyring, type Keyring } from './crypto/keyring.js';
 import { endToEndDeps } from './e2e/runtime.js';
@@ -134,8 +135,9 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     : undefined;
   // set once the listeners are bound: delivery never sends mail to our own listening addresses
   let ownAddresses: () => readonly { host: string; port: number }[] = () => [];
-  const engine = config.delivery.enabled
-    ? new DeliveryEngine(config, {
+  const deliveryResolver = createResolver({ servers: config.dns.servers });
+  const newEngine = (cfg: Config): DeliveryEngine =>
+    new DeliveryEngine(cfg, {
         db,
         spool,
         log,
@@ -143,15 +145,16 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         random: Math.random,
         randomBytes,
         spoolKeyId: () => keyring.current.id,
-        resolver: createResolver({ servers: config.dns.servers }),
+        resolver: deliveryResolver,
         hostname,
         trustedCas,
         metrics,
         ownAddresses: () => ownAddresses(),
         portal: portal?.depositor,
         dkim,
-      })
-    : undefined;
+      });
+  // delivery.enabled applies on reload (src/config/reload-table.ts): the engine and the TLS-RPT reporter stop or start
+  let engine = config.delivery.enabled ? newEngine(config) : undefined;
   const inspectionPool =
     config.inspection.enabled && config.inspection.threads > 0
       ? new InspectionPool({
@@ -247,23 +250,46 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     onError: (err) => log.error({ event: 'QUEUE_FINISHED_PRUNE_FAILED', err: { message: (err as Error).message } }, 'pruning finished messages failed; retried at the next run'),
   });
   finishedPruner.start();
+  const startReporter = (): { stop(): void } | undefined => {
+    const running = engine;
+    return running
+      ? startTlsReporter({
+          db,
+          spool,
+          resolver: deliveryResolver,
+          log,
+          now,
+          random: randomBytes,
+          hostname,
+          spoolKeyId: () => keyring.current.id,
+          requirement: config.delivery.defaultRequirement,
+          onQueued: () => running.wake(),
+          trustedCas,
+        })
+      : undefined;
+  };
   const portalWeb = portal ? await startPortalWeb(portal, { config: () => config, db, keyring, log, now, metrics }) : undefined;
   const consoleWeb = config.admin.enabled ? await startConsoleWeb({ config, db, keyring, objects: archiveObjects, hostname, log, now, currentConfig: () => ({ config, source: configPath ?? 'the embedded default' }) }) : undefined;
-  const reporter = engine
-    ? startTlsReporter({
-        db,
-        spool,
-        resolver: createResolver({ servers: config.dns.servers }),
-        log,
-        now,
-        random: randomBytes,
-        hostname,
-        spoolKeyId: () => keyring.current.id,
-        requirement: config.delivery.defaultRequirement,
-        onQueued: () => engine.wake(),
-        trustedCas,
-      })
-    : undefined;
+  let reporter = startReporter();
+  // one delivery switch at a time, in order; stop() waits for the last one
+  let deliverySwitch: Promise<void> = Promise.resolve();
+  const switchDelivery = (enabled: boolean): void => {
+    deliverySwitch = deliverySwitch.then(async () => {
+      if (enabled && !engine && !stopping) {
+        engine = newEngine(config);
+        await engine.start();
+        reporter = startReporter();
+        log.info({ event: 'DELIVERY_STARTED' }, 'delivery engine started (delivery.enabled: true)');
+      } else if (!enabled && engine) {
+        const stopped = engine;
+        engine = undefined;
+        reporter?.stop();
+        reporter = undefined;
+        await stopped.stop(config.smtp.shutdownTimeoutMs);
+        log.info({ event: 'DELIVERY_STOPPED' }, 'delivery engine stopped (delivery.enabled: false); accepted mail stays queued');
+      }
+    }).catch((err: unknown) => log.error({ event: 'DELIVERY_SWITCH_FAILED', err: { message: (err as Error).message } }, 'delivery engine could not be switched; restart to apply delivery.enabled'));
+  };
   // operational alerts (docs/alerts.md): the monitor runs while alerts.to or alerts.webhookUrl names somewhere to send them
   const alertMonitor = new AlertMonitor({
     db,
@@ -318,6 +344,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       inspector?.stop();
       archiver.stop();
       await inspectionPool?.close();
+      await deliverySwitch;
       await Promise.all([ingressDrained, engine?.stop(config.smtp.shutdownTimeoutMs)]);
       await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);
       // the clean-stop checkpoint covers everything, daemon:stopped included
@@ -331,17 +358,28 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const reload = (): void => {
     try {
       const next = loadConfig(configPath);
-      const nextDkimKeys = loadDkimKeys(next.config.dkim.keys);
-      const { restartNeeded } = ingress.reload(next.config);
-      engine?.reload(next.config);
+      // restart-only changes keep their running value: the daemon never runs half on a value (src/config/reload-table.ts)
+      const plan = planReload(config, next.config);
+      const nextConfig = plan.effective;
+      const nextDkimKeys = loadDkimKeys(nextConfig.dkim.keys);
+      const listeners = ingress.reload(nextConfig);
+      // the plan keeps listener addresses as they run, so the ingress has nothing left to report; if it does, say so
+      const restartNeeded = listeners.restartNeeded.length > 0 && !plan.restartNeeded.includes('smtp.listeners') ? [...plan.restartNeeded, 'smtp.listeners'] : plan.restartNeeded;
+      engine?.reload(nextConfig);
       dkim.setKeys(nextDkimKeys);
-      config = next.config;
+      const deliveryWas = config.delivery.enabled;
+      config = nextConfig;
+      if (config.delivery.enabled !== deliveryWas) switchDelivery(config.delivery.enabled);
       void syncAlerts();
       void consoleWeb?.reloadTls(config.admin).catch((err: unknown) => log.error({ event: 'CONSOLE_TLS_RELOAD_FAILED', err: { message: (err as Error).message } }, 'console certificate not reloaded; the old one stays'));
       void portalWeb?.reloadTls(config.portal).catch((err: unknown) => log.error({ event: 'PORTAL_TLS_RELOAD_FAILED', err: { message: (err as Error).message } }, 'portal certificate not reloaded; the old one stays'));
       log.level = config.log.level;
-      log.info({ event: 'CONFIG_RELOADED', source: next.source, restartNeeded }, restartNeeded.length ? 'config reloaded; listener address changes need a restart' : 'config reloaded');
-      void appendAudit(db, { type: 'config:reloaded', data: { source: next.source, sha256: next.sha256, trigger: 'SIGHUP' } }, now()).catch(() => undefined);
+      if (restartNeeded.length > 0) {
+        // paths only, never values (a value may be a secret or a file name)
+        log.warn({ event: 'CONFIG_RESTART_NEEDED', paths: restartNeeded }, 'some changed config keys apply only after a restart; they keep their running values until then');
+      }
+      log.info({ event: 'CONFIG_RELOADED', source: next.source, applied: plan.applied, restartNeeded }, restartNeeded.length ? 'config reloaded; some changes need a restart' : 'config reloaded');
+      void appendAudit(db, { type: 'config:reloaded', data: { source: next.source, sha256: next.sha256, trigger: 'SIGHUP', restartNeeded } }, now()).catch(() => undefined);
     } catch (err) {
       const problems = isSealgateError(err) && Array.isArray(err.detail?.problems) ? (err.detail.problems as string[]) : [(err as Error).message];
       log.error({ event: 'CONFIG_RELOAD_REFUSED', problems }, 'new config refused; the running config stays');

@@ -43,7 +43,7 @@ export type AuditEventDataMap = {
   /** Refusals of one client IP, listener, stage (connect, mail, rcpt, data) and reason after the first audited one within a minute (`since`), as a count: a client hammering refusals cannot flood the chain. */
   'ingress:refusals_repeated': { remoteIp: string; listener: string; stage: string; reason: ErrorCode; reply: string; count: number; since: number };
   /** The config was reloaded (SIGHUP): `source` is 'file' or 'embedded' (LoadedConfig.source, not the path), the SHA-256 of its file (sha256sum), what asked for it. */
-  'config:reloaded': { source: string; sha256?: string; trigger?: string };
+  'config:reloaded': { source: string; sha256?: string; trigger?: string; restartNeeded?: string[] };
   /** SIGHUP configuration was invalid and not applied; `problems` is a count. */
   'config:reload_refused': { problems: number };
   /** The daemon started: its version, and the config in force (source, SHA-256 of the file as sha256sum prints it). */
@@ -260,7 +260,7 @@ export const AUDIT_EVENT_FIELDS = {
   'ingress:message_rejected': { sessionId: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
   'ingress:sender_refused': { sessionId: 'string', listener: 'string', remoteIp: 'string', connector: 'string?', reason: 'errorCode', reply: 'string', senderDomain: 'string?' },
   'ingress:refusals_repeated': { remoteIp: 'string', listener: 'string', stage: 'string', reason: 'errorCode', reply: 'string', count: 'integer', since: 'integer' },
-  'config:reloaded': { source: 'string', sha256: 'string?', trigger: 'string?' },
+  'config:reloaded': { source: 'string', sha256: 'string?', trigger: 'string?', restartNeeded: 'string[]?' },
   'config:reload_refused': { problems: 'integer' },
   'daemon:started': { version: 'string', configSource: 'string?', configSha256: 'string?' },
   'daemon:stopped': { reason: 'string' },

@@ -1,25 +1,14 @@
 /**
  * Shared plumbing for CLI commands: the -c option, loading the config and
- * the one-line error contract (exit 2 for usage and config errors, 1 for
- * runtime failures).
+ * the one-line error contract (exit codes: ./exit-codes.ts).
  */
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { isSealgateError } from '../errors.js';
+import { CliExit, EXIT_USAGE } from './exit-codes.js';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
-
-export class CliExit extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// the exit-code table lives in one module; commands import it from here
+export { CliExit, EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 
 export function configPathOf(cmd: Command): string | undefined {
   const opts = cmd.optsWithGlobals<{ config?: string }>();
@@ -28,12 +17,6 @@ export function configPathOf(cmd: Command): string | undefined {
 
 export function loadForCommand(cmd: Command): LoadedConfig {
   return loadConfig(configPathOf(cmd));
-}
-
-export function exitCodeFor(err: unknown): number {
-  if (err instanceof CliExit) return err.exitCode;
-  if (isSealgateError(err) && (err.code === 'SG_CONFIG_INVALID' || err.code === 'SG_CONFIG_NOT_FOUND' || err.code === 'SG_USAGE')) return EXIT_USAGE;
-  return EXIT_FAILURE;
 }
 
 /** One clear line, no stack trace. */

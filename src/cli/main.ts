@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `sealgate` command. Each subcommand lives in ./commands/. Errors end
- * as one line on stderr; exit codes: 0 ok, 1 runtime failure, 2 usage or
- * config error.
+ * as one line on stderr; exit codes: ./exit-codes.ts (docs/errors.md).
  */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';

@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { hostname as osHostname } from 'node:os';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { SealgateError } from '../errors.js';
+import { layerConfig } from './layer.js';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/sealgate.yaml';
@@ -32,10 +32,9 @@ export interface LoadedConfig {
  * development certificates, data in ./data. It lets a new user try the
  * gateway on a fresh machine without writing a config.
  */
-export function embeddedDefaultConfig(machineHostname: string = osHostname()): ConfigInput {
-  const host = machineHostname.toLowerCase();
-  const senderDomains = ['localhost', 'example.com', 'example.org'];
-  if (/^[a-z0-9.-]+$/.test(host) && !senderDomains.includes(host)) senderDomains.push(host);
+export function embeddedDefaultConfig(): ConfigInput {
+  // the same senders as config/sealgate.example.yaml (a test keeps them equal), so the README's first swaks line works with either
+  const senderDomains = [...TRY_OUT_SENDER_DOMAINS];
   return {
     dataDir: './data',
     smtp: {
@@ -70,6 +69,29 @@ export function embeddedDefaultConfig(machineHostname: string = osHostname()): C
       keyFile: './data/certs/server.key',
     },
   };
+}
+
+/** Sender domains the loopback connector of the embedded default and of the example config admits. */
+export const TRY_OUT_SENDER_DOMAINS: readonly string[] = ['localhost', 'example.com', 'example.org'];
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * What a config file is layered over. A file that keeps the built-in listener
+ * gets the whole embedded default under its keys (`delivery: {enabled: false}`
+ * alone is the embedded default without delivery). A file with its own
+ * `smtp.listeners` is a deployment: the embedded default's try-it-out parts,
+ * development certificates and the loopback portal, are left out, so a
+ * missing certificate fails the start instead of being replaced by a
+ * development one, and the portal runs only when the file enables it.
+ */
+export function fileDefaults(file: unknown): ConfigInput {
+  const embedded = embeddedDefaultConfig();
+  if (!(isPlainObject(file) && isPlainObject(file.smtp) && file.smtp.listeners !== undefined)) return embedded;
+  const { portal: _portal, tls: _tls, ...deployment } = embedded;
+  return deployment;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -124,6 +146,7 @@ export function validateConfig(raw: unknown, origin: string): Config {
   return result.data;
 }
 
+/** A config file's text layered over the embedded default, then validated. */
 export function parseConfigText(text: string, origin: string): Config {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -133,7 +156,9 @@ export function parseConfigText(text: string, origin: string): Config {
       message: `${origin}:${where}: YAML syntax error: ${first?.code ?? 'unknown'}; fix the YAML at that position`,
     });
   }
-  return validateConfig(doc.toJS(), origin);
+  // a file holds only what it changes; built-in defaults < file (README, "How it runs")
+  const file: unknown = doc.toJS() ?? {};
+  return validateConfig(layerConfig(fileDefaults(file), file), origin);
 }
 
 /**

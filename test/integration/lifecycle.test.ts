@@ -42,7 +42,7 @@ describe('SIGHUP reload', () => {
     await client.quit();
     // the audit log says which config came in, and how
     const reloaded = await withDb(setup.dataDir, (db) => db.get<{ data: string }>("SELECT data FROM audit_log WHERE type = 'config:reloaded' ORDER BY seq DESC LIMIT 1"));
-    expect(JSON.parse(reloaded?.data ?? '{}')).toEqual({ source: 'file', sha256: createHash('sha256').update(await readFile(setup.configPath)).digest('hex'), trigger: 'SIGHUP' });
+    expect(JSON.parse(reloaded?.data ?? '{}')).toEqual({ source: 'file', sha256: createHash('sha256').update(await readFile(setup.configPath)).digest('hex'), trigger: 'SIGHUP', restartNeeded: [] });
   });
 
   it('refuses an invalid config, logs why, and keeps the running one', async () => {

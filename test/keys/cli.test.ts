@@ -168,7 +168,7 @@ describe('sealgate keys', () => {
     ['a fingerprint that is not one → exit 2', ['keys', 'show', 'abc'], 2, /^sealgate: expected a fingerprint: 40 hex digits \(OpenPGP\) or 64 \(S\/MIME SHA-256\)$/],
     ['an unknown fingerprint → exit 1', ['keys', 'show', 'ab'.repeat(20)], 1, /^sealgate: no key (ab){20} in the key directory$/],
     ['a bad --email → exit 2', ['keys', 'list', '--email', 'nobody'], 2, /^sealgate: expected an e-mail address such as alice@example\.org$/],
-    ['a missing file → exit 1', ['keys', 'import', '/nonexistent/keys.asc'], 1, /^sealgate: cannot read \/nonexistent\/keys\.asc: ENOENT$/],
+    ['a missing file → exit 2 (an input file that cannot be read is a usage error)', ['keys', 'import', '/nonexistent/keys.asc'], 2, /^sealgate: cannot read \/nonexistent\/keys\.asc: ENOENT$/],
   ])('%s, one line on stderr', async (_name, args, code, pattern) => {
     const r = await runCli([...cfg, ...args]);
     expect(r.code).toBe(code);

@@ -159,7 +159,7 @@ describe('policy rules in the pipeline', () => {
     expect(shown.stdout).toContain('rules: hold-csv');
     expect(shown.stdout).toContain('ann@partner.test: needs quarantine — rule hold-csv: quarantine');
     const notHeld = await runCli(['-c', setup.configPath, 'quarantine', 'delete', '01ABCDEFGHJKMNPQRSTV']);
-    expect(notHeld.code).toBe(2);
+    expect(notHeld.code).toBe(1); // not found (docs/errors.md, exit codes)
     expect(notHeld.stderr.trim()).toBe('sealgate: 01ABCDEFGHJKMNPQRSTV is not a quarantined message (see sealgate quarantine list)');
     const released = await runCli(['-c', setup.configPath, 'quarantine', 'release', id]);
     expect(released.stdout).toBe(`released ${id}: 1 recipient\n`);

@@ -10,7 +10,7 @@ import type { Config } from '../../config/schema.js';
 import { generateOrgPgpKey } from '../../keys/org-pgp.js';
 import { orgSmimeKey, readPemPair, readPkcs12 } from '../../keys/org-smime.js';
 import { orgKeyNotFound, SqlOrgKeyStore, type OrgKeyInfo, type OrgKeyKind } from '../../keys/org-store.js';
-import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
+import { CliExit, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
 function iso(ms: number | null): string {
   return ms === null ? 'never' : new Date(ms).toISOString();
@@ -20,7 +20,8 @@ async function readInput(file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new CliExit(EXIT_FAILURE, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    // an input file named on the command line that cannot be read is a usage error (exit-codes.ts)
+    throw new CliExit(EXIT_USAGE, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
 }
 

@@ -17,7 +17,7 @@ import { lookupJson, lookupText } from '../../keys/lookup-report.js';
 import { loadTrustRoots } from '../../keys/trust-roots.js';
 import { revocationDeps } from '../../keys/revocation-deps.js';
 import { KEY_REASONS, type KeyRecord, type Verdict } from '../../keys/types.js';
-import { CliExit, EXIT_FAILURE, loadForCommand, operatorName } from '../context.js';
+import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 import { registerOrgKeys } from './keys-org.js';
 
 function verdictText(v: Verdict): string {
@@ -108,7 +108,8 @@ export function registerKeys(program: Command): void {
       try {
         bytes = await readFile(file);
       } catch (err) {
-        throw new CliExit(EXIT_FAILURE, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+        // an input file named on the command line that cannot be read is a usage error (exit-codes.ts)
+        throw new CliExit(EXIT_USAGE, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }
       const now = Date.now();
       // trust roots are read only when the file holds certificates

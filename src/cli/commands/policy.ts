@@ -23,6 +23,7 @@ import { addressDomain, domainMatches } from '../../smtp/connector-policy.js';
 import { extractMessage } from '../../inspect/extract.js';
 import { explainVerdict, type VerdictExplanation } from '../../inspect/explain.js';
 import { inspectExtracted, inspectionProfile, subjectSensitive } from '../../inspect/verdict.js';
+import { skippedSampleValues } from '../../inspect/detect/sample-values.js';
 import { subjectTag, type RecipientCapabilities } from '../../policy/decide.js';
 import { findRecipientKeys, keyCapabilities } from '../../e2e/recipient-keys.js';
 import { discoveryDeps } from '../../keys/discovery.js';
@@ -133,6 +134,7 @@ export function registerPolicy(program: Command): void {
       const profile = inspectionProfile(config.inspection.customDetectors);
       const verdict = inspectExtracted(extracted, profile);
       const explanation = opts.explain ? explainVerdict(extracted.texts, verdict, profile) : undefined;
+      const skipped = skippedSampleValues(extracted.texts);
       const { tagged } = subjectTag(extracted.subject);
       const { capabilities, probes } = await capabilitiesOf(config, recipients);
       const evaluation = evaluatePolicy({
@@ -155,6 +157,8 @@ export function registerPolicy(program: Command): void {
           subjectTag: tagged,
           subjectSensitive: subjectSensitive(extracted.subject, inspectionProfile(config.inspection.customDetectors)),
           findings: verdict.findings.map((f) => ({ category: f.category, count: f.count, confidence: f.confidence, evidence: f.evidence })),
+          // sample values (e.g. 123-45-6789) the detectors skip: the class and a count, never the value
+          skipped: skipped.map((s) => ({ category: s.category, reason: s.reason, count: s.count })),
         },
         protection: evaluation.baseProtection,
         rules: evaluation.matchedRules,
@@ -174,6 +178,7 @@ export function registerPolicy(program: Command): void {
       const lines = [
         `verdict: ${verdict.phi ? `PHI (${verdict.phiConfidence ?? '?'} confidence${verdict.phiBasis ? `, ${verdict.phiBasis.rule}` : ''})` : 'no PHI'}${verdict.notFullyScanned ? `, not fully scanned (${verdict.scanReasons.join('; ')})` : ''}${tagged ? ', subject tag' : ''}`,
         ...verdict.findings.map((f) => `  ${f.category}: ${f.count} (${f.confidence}) ${f.evidence.join(', ')}`),
+        ...skipped.map((s) => `  ${s.category}: skipped: ${s.reason} (${s.count}, not counted)`),
         `required protection: ${evaluation.baseProtection}${evaluation.baseReasons.length ? ` (${evaluation.baseReasons.join('; ')})` : ''}`,
         `rules matched: ${evaluation.matchedRules.length ? evaluation.matchedRules.join(', ') : 'none'}`,
         ...(evaluation.notify.length ? [`notify: ${evaluation.notify.join(', ')}`] : []),

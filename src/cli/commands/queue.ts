@@ -9,12 +9,12 @@ import { join, resolve } from 'node:path';
 import { gatewayHostname, openDatabase, openKeyring } from '../../daemon.js';
 import type { Database } from '../../db/database.js';
 import { randomBytes } from 'node:crypto';
-import { applyQueueAction, bounceMessage, countMessages, DEFAULT_LIST_LIMIT, deleteMessage, listQuarantined, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
+import { applyQueueAction, assertQueueId, bounceMessage, countMessages, DEFAULT_LIST_LIMIT, deleteMessage, listQuarantined, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
 import { isRecipientState, RECIPIENT_STATES } from '../../queue/states.js';
 import { showFinished, type FinishedMessage } from '../../queue/finished.js';
 import { isSealgateError } from '../../errors.js';
 import { Spool } from '../../spool/spool.js';
-import { CliExit, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
+import { CliExit, EXIT_NOT_FOUND, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
 
 async function withQueueDb<T>(cmd: Command, fn: (db: Database) => Promise<T>): Promise<T> {
@@ -276,7 +276,10 @@ function formatQuarantined(held: Awaited<ReturnType<typeof listQuarantined>>, no
 /** The ids given, each checked to be a held (quarantined) message. */
 async function quarantinedIds(db: Queryable, ids: readonly string[]): Promise<void> {
   const held = new Set((await listQuarantined(db, 1_000_000)).map((m) => m.id));
-  for (const id of ids) if (!held.has(id)) throw new CliExit(EXIT_USAGE, `${id.slice(0, 40)} is not a quarantined message (see sealgate quarantine list)`);
+  for (const id of ids) {
+    assertQueueId(id); // a malformed id is a usage error, as for queue show
+    if (!held.has(id)) throw new CliExit(EXIT_NOT_FOUND, `${id.slice(0, 40)} is not a quarantined message (see sealgate quarantine list)`);
+  }
 }
 
 /** `sealgate quarantine list|show|release|bounce|delete`: messages the inspection decision held for an administrator. */

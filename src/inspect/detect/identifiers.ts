@@ -6,6 +6,7 @@
 import { abaValid, luhnValid } from './checksums.js';
 import { isLetter, runLengths, runLengthsFrom, runsOfLength, type DigitRuns, type StartFinder } from './digit-runs.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
+import { isSampleValue } from './sample-values.js';
 import { maskValue } from './types.js';
 
 const digitsOf = (s: string): string => s.replace(/\D/g, '');
@@ -16,7 +17,7 @@ export function ssnValid(digits: string): boolean {
   const area = digits.slice(0, 3);
   if (area === '000' || area === '666' || area.startsWith('9')) return false;
   if (digits.slice(3, 5) === '00' || digits.slice(5) === '0000') return false;
-  return !['078051120', '219099999', '123456789'].includes(digits);
+  return !isSampleValue('us-ssn', digits);
 }
 
 /** IRS ITIN: 9XX-XX-XXXX with the middle digits in 50-65, 70-88, 90-92 or 94-99. */
