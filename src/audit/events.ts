@@ -93,8 +93,8 @@ export type AuditEventDataMap = {
   'archive:record': { queueId: string; part: string; seq?: number; sha256: string };
   /** A journal report of the archived message was queued for archive.journalTo as `journalQueueId`. */
   'archive:journaled': { queueId: string; journalQueueId: string };
-  /** Someone viewed the audit log (the console's audit page): the stage filter, if any, and how many events were shown. */
-  'audit:viewed': { operator: string; via: string; stage?: string; events: number };
+  /** Someone viewed the audit log (the console's audit page): the stage filter, if any, the names of the other filters used, and how many events were shown. */
+  'audit:viewed': { operator: string; via: string; stage?: string; filters?: string[]; events: number };
   /** Someone searched the archive: through which path (cli | console), the filter names used (never their values) and how many entries matched. */
   'archive:searched': { operator: string; via: string; filters: string[]; results: number };
   /** Someone read an entry's metadata and evidence. */
@@ -266,7 +266,7 @@ export const AUDIT_EVENT_FIELDS = {
   'delivery:recovered': { recipients: 'integer' },
   'archive:record': { queueId: 'string', part: 'string', seq: 'integer?', sha256: 'string' },
   'archive:journaled': { queueId: 'string', journalQueueId: 'string' },
-  'audit:viewed': { operator: 'string', via: 'string', stage: 'string?', events: 'integer' },
+  'audit:viewed': { operator: 'string', via: 'string', stage: 'string?', filters: 'string[]?', events: 'integer' },
   'archive:searched': { operator: 'string', via: 'string', filters: 'string[]', results: 'integer' },
   'archive:read': { queueId: 'string', operator: 'string', via: 'string' },
   'archive:content_opened': { queueId: 'string', operator: 'string', via: 'string', reason: 'string' },
