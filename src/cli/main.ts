@@ -19,6 +19,7 @@ import { registerProbe } from './commands/probe.js';
 import { registerQuarantine, registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
 import { registerUsers } from './commands/users.js';
+import { acceptConfigAfterCommand } from './config-option.js';
 import { EXIT_USAGE, errorLine, exitCodeFor } from './context.js';
 
 const program = new Command();
@@ -27,6 +28,8 @@ program
   .description('Sealgate secure email gateway')
   .version(VERSION, '-V, --version')
   .option('-c, --config <path>', 'config file (default: config/sealgate.yaml, else the embedded default)')
+  // the program's options before the command only: a command may give --config its own meaning (policy replay); see config-option.ts
+  .enablePositionalOptions()
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -45,6 +48,7 @@ registerKeys(program);
 registerDkim(program);
 registerArchive(program);
 registerConsoleUsers(program);
+acceptConfigAfterCommand(program);
 
 try {
   await program.parseAsync(process.argv);
