@@ -127,6 +127,8 @@ export type AuditEventDataMap = {
   'archive:purged': { queueIds: string[]; count: number; objects: number; operator: string; via: string };
   /** Someone exported archive entries (docs/archive.md): the filter names used (never their values), how many entries, whether with content (yes | no), the SHA-256 of the signed manifest. */
   'archive:exported': { operator: string; via: string; filters: string[]; entries: number; content: string; sha256: string };
+  /** Archive objects no entry needs (a crash between storing and committing) were deleted (src/archive/orphans.ts): how many, their bytes, by what (daemon | cli) and, from the CLI, who. */
+  'archive:orphans_removed': { objects: number; bytes: number; via: string; operator?: string };
   /**
    * `sealgate policy replay` re-decided archived messages under a policy
    * (`policy`: current | file, with the file's `configSha256`) over the
@@ -282,6 +284,7 @@ export const AUDIT_EVENT_FIELDS = {
   'archive:released': { queueIds: 'string[]', count: 'integer', operator: 'string', via: 'string', reason: 'string?', filters: 'string[]?' },
   'archive:purged': { queueIds: 'string[]', count: 'integer', objects: 'integer', operator: 'string', via: 'string' },
   'archive:exported': { operator: 'string', via: 'string', filters: 'string[]', entries: 'integer', content: 'string', sha256: 'string' },
+  'archive:orphans_removed': { objects: 'integer', bytes: 'integer', via: 'string', operator: 'string?' },
   'policy:replayed': { operator: 'string', via: 'string', since: 'string', until: 'string?', policy: 'string', configSha256: 'string?', entries: 'integer', skipped: 'integer', changed: 'integer', complete: 'string' },
   'portal:deposited': { queueId: 'string', depositId: 'string', recipient: 'string' },
   'portal:notification_queued': { queueId: 'string', depositId: 'string', recipient: 'string', noticeQueueId: 'string' },

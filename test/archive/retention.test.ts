@@ -278,6 +278,7 @@ describe('archive purge interrupted', () => {
       get: (key) => f.objects.get(key),
       getRange: (key, start, length) => f.objects.getRange(key, start, length),
       list: (prefix) => f.objects.list(prefix),
+      listInfo: (prefix) => f.objects.listInfo(prefix),
       exists: (key) => f.objects.exists(key),
       delete: async (key) => {
         if (++deletes === 2) throw new Error('storage failed');
