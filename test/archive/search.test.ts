@@ -411,3 +411,35 @@ describe('searchArchive on a real database', () => {
     await expect(searchArchive(db, parseSearch({ after: idOf(5) }, NOW, termsOf))).rejects.toThrow(/^--after names no archive entry/);
   });
 });
+
+describe('addresses whatever their case (the CLI and the console page both run parseSearch + searchArchive)', () => {
+  it('a message to Alice@Example.COM from Bob@Example.ORG is found by any spelling of either', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sealgate-archive-case-'));
+    const cdb = await Database.open(join(dir, 'sealgate.db'));
+    try {
+      await migrate(cdb);
+      const id = idOf(7_777_777);
+      await cdb.transaction((tx) =>
+        insertArchiveEntry(
+          tx,
+          {
+            id, origin: 'smtp', message_id: 'case@example.org', received_at: NOW - 1000, archived_at: NOW, sender: 'Bob@Example.ORG', sender_domain: 'example.org', connector: 'loopback',
+            client_ip: '127.0.0.1', tls_version: null, auth_user: null, size: 1, content_sha256: '0'.repeat(64), object_key: `archive/2026/12/${id}`, object_offset: 0, object_length: 1,
+            wrapped_key: Buffer.alloc(8), key_id: 'k', subject_sealed: null, verdict: '{}', retain_until: NOW + 1e12, hold: 0, purged_at: null,
+          },
+          [{ archive_id: id, seq: 1, address: 'Alice@Example.COM', domain: 'example.com', bcc: 0, method: 'tls-verified', requirement: 'verify', decision: '[]', key_fingerprint: null, key_source: null, state: 'delivered', attempts: 1, last_attempt_at: null, finished_at: null, evidence: null }],
+          [],
+          NOW,
+        ),
+      );
+      const found = async (raw: RawSearch): Promise<string[]> => (await searchArchive(cdb, parseSearch(raw, NOW, termsOf))).entries.map((e) => e.id);
+      for (const to of ['alice@example.com', 'ALICE@EXAMPLE.COM', 'Alice@Example.COM', '<alice@Example.com>']) expect(await found({ to }), to).toEqual([id]);
+      for (const from of ['bob@example.org', 'BOB@EXAMPLE.ORG', 'Bob@Example.ORG']) expect(await found({ from }), from).toEqual([id]);
+      expect(await found({ to: 'alice@example.com', from: 'BOB@example.org', state: 'delivered' })).toEqual([id]);
+      expect(await found({ to: 'alicia@example.com' })).toEqual([]);
+    } finally {
+      await cdb.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
