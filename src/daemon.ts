@@ -36,6 +36,7 @@ import { objectStoreRoot } from './objects/location.js';
 import { Ingress } from './smtp/ingress.js';
 import { FreeSpaceProbe } from './spool/free-space.js';
 import { Spool } from './spool/spool.js';
+import { FinishedPruner } from './queue/finished-pruner.js';
 import { ensureDevCertificates } from './tls/dev-certs.js';
 import { VERSION } from './version.js';
 import { startPortalStorage, startPortalWeb, type PortalStorage } from './portal/portal-runtime.js';
@@ -243,6 +244,15 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   archiver.start();
   await engine?.start();
   portal?.sweeper.start();
+  // finished messages stay for `queue show` for queue.keepFinished (read at each run, so a reload applies)
+  const finishedPruner = new FinishedPruner({
+    db,
+    keepMs: () => config.queue.keepFinished,
+    now,
+    onPruned: (count) => log.info({ event: 'QUEUE_FINISHED_PRUNED', count }, 'finished messages older than queue.keepFinished removed'),
+    onError: (err) => log.error({ event: 'QUEUE_FINISHED_PRUNE_FAILED', err: { message: (err as Error).message } }, 'pruning finished messages failed; retried at the next run'),
+  });
+  finishedPruner.start();
   const portalWeb = portal ? await startPortalWeb(portal, { config: () => config, db, keyring, log, now, metrics }) : undefined;
   const consoleWeb = config.admin.enabled ? await startConsoleWeb({ config, db, keyring, objects: archiveObjects, hostname, log, now }) : undefined;
   const reporter = engine
@@ -273,6 +283,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       const ingressDrained = ingress.shutdown(config.smtp.shutdownTimeoutMs);
       reporter?.stop();
       await portal?.sweeper.stop();
+      await finishedPruner.stop();
       await portalWeb?.server.close();
       await consoleWeb?.close();
       await metricsServer?.close();

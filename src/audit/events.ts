@@ -38,8 +38,11 @@ export type AuditEventDataMap = {
   'ingress:recipient_refused': { sessionId: string; listener: string; remoteIp: string; connector?: string; reason: ErrorCode; reply: string };
   /** DATA was refused; `reply` is our own reply code and enhanced code, e.g. '552 5.3.4'. */
   'ingress:message_rejected': { sessionId: string; connector?: string; reason: ErrorCode; reply: string };
-  /** SIGHUP applied a new configuration; `source` is the config file path. */
-  /** The config was reloaded (SIGHUP): where it came from, the SHA-256 of its file (sha256sum), what asked for it. */
+  /** MAIL FROM was refused (connector rules, TLS, client certificate, AUTH, sender domain, syntax, storage); `senderDomain` only, never the local part. */
+  'ingress:sender_refused': { sessionId: string; listener: string; remoteIp: string; connector?: string; reason: ErrorCode; reply: string; senderDomain?: string };
+  /** Refusals of one client IP, listener, stage (connect, mail, rcpt, data) and reason after the first audited one within a minute (`since`), as a count: a client hammering refusals cannot flood the chain. */
+  'ingress:refusals_repeated': { remoteIp: string; listener: string; stage: string; reason: ErrorCode; reply: string; count: number; since: number };
+  /** The config was reloaded (SIGHUP): `source` is 'file' or 'embedded' (LoadedConfig.source, not the path), the SHA-256 of its file (sha256sum), what asked for it. */
   'config:reloaded': { source: string; sha256?: string; trigger?: string };
   /** SIGHUP configuration was invalid and not applied; `problems` is a count. */
   'config:reload_refused': { problems: number };
@@ -243,6 +246,8 @@ export const AUDIT_EVENT_FIELDS = {
   'ingress:message_accepted': { queueId: 'string', sessionId: 'string', connector: 'string', sender: 'string', recipients: 'string[]', size: 'integer' },
   'ingress:recipient_refused': { sessionId: 'string', listener: 'string', remoteIp: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
   'ingress:message_rejected': { sessionId: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
+  'ingress:sender_refused': { sessionId: 'string', listener: 'string', remoteIp: 'string', connector: 'string?', reason: 'errorCode', reply: 'string', senderDomain: 'string?' },
+  'ingress:refusals_repeated': { remoteIp: 'string', listener: 'string', stage: 'string', reason: 'errorCode', reply: 'string', count: 'integer', since: 'integer' },
   'config:reloaded': { source: 'string', sha256: 'string?', trigger: 'string?' },
   'config:reload_refused': { problems: 'integer' },
   'daemon:started': { version: 'string', configSource: 'string?', configSha256: 'string?' },

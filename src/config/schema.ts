@@ -249,6 +249,14 @@ export const configSchema = z
       })
       .prefault({})
       .describe('Operational metrics (counts and queue sizes only, never addresses or content).'),
+    queue: z
+      .strictObject({
+        keepFinished: duration(0)
+          .default(7 * 86_400_000)
+          .describe('How long a finished message (every recipient delivered, bounced or expired) stays visible to `sealgate queue show` with its per-recipient outcome (no content); the daemon prunes older ones. 0 keeps none.'),
+      })
+      .prefault({})
+      .describe('The queue (docs/queue.md).'),
     probe: z
       .strictObject({
         positiveTtl: duration(0).default(3_600_000).describe('How long a probe result with a usable TLS MX is reused.'),

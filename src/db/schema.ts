@@ -406,6 +406,21 @@ const MIGRATIONS: readonly string[] = [
   DROP INDEX archive_messages_sender;
   DROP INDEX archive_recipients_address;
   `,
+  // 22: finished messages kept for `queue show` (issue 15, first-run defects): what happened to each recipient of a message
+  // once all are final, for queue.keepFinished, pruned by the daemon. Envelope and outcomes only, never content or subject.
+  `
+  CREATE TABLE finished_messages (
+    id            TEXT PRIMARY KEY,          -- the queue id
+    created_at    INTEGER NOT NULL,          -- accepted at, ms since epoch
+    finished_at   INTEGER NOT NULL,          -- the last recipient became final
+    sender        TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    connector     TEXT NOT NULL,
+    client_ip     TEXT NOT NULL,
+    recipients    TEXT NOT NULL              -- JSON array in RCPT order: address, state, attempts, times, last reply, method
+  );
+  CREATE INDEX finished_messages_finished ON finished_messages(finished_at);
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

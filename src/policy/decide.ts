@@ -121,9 +121,10 @@ export function decideRecipient(input: DecisionInput, r: RecipientCapabilities):
     case 'verified-tls': {
       if (input.phi && input.e2eDomains.has(r.domain.toLowerCase())) return e2eOrPortal(r, input.portalEnabled, `PHI to ${r.domain}: verified TLS is not enough for this domain`, input.prefer);
       if (r.verifiedTls === false) {
-        // the probe says verified TLS is not possible: a stronger method, or wait for it
+        // the probe says verified TLS is not possible: a stronger method, or verified TLS all the same (what then happens — waits or
+        // bounces — is the domain's delivery outlook, src/policy/outlook.ts, not this decision's to say)
         if (r.smimeCertificate || r.pgpKey || input.portalEnabled) return e2eOrPortal(r, input.portalEnabled, 'verified TLS required but the recipient MX cannot offer it', input.prefer);
-        return { recipient: r.address, method: 'tls-verified', requirement: 'verify', reasons: ['verified TLS required; the MX cannot offer it yet, so the mail waits (never plaintext)'] };
+        return { recipient: r.address, method: 'tls-verified', requirement: 'verify', reasons: ['verified TLS required and the MX cannot offer it now: never sent weaker (never plaintext)'] };
       }
       return { recipient: r.address, method: 'tls-verified', requirement: 'verify', reasons: ['policy: verified-tls'] };
     }

@@ -7,6 +7,7 @@
  */
 import type { Queryable } from '../db/database.js';
 import type { DnsResolver } from '../delivery/dns.js';
+import type { TransportRequirement } from '../delivery/transport-requirement.js';
 import { resolveDestination } from '../delivery/mx.js';
 import { isSealgateError } from '../errors.js';
 import { daneRequirement, tlsaLabel, verifyDane } from './dane.js';
@@ -108,41 +109,84 @@ export function verifiedTls(r: MxProbeResult): boolean {
   return r.starttls && (r.tlsVersion === 'TLSv1.2' || r.tlsVersion === 'TLSv1.3') && c !== undefined && c.chainValid && c.nameMatches && !c.expired;
 }
 
-export interface ProtectedMailVerdict {
-  /** How a message that needs verified TLS would leave. */
-  readonly method: 'tls-verified' | 'no-secure-route';
+/** What a delivery to the probed domain would come to: sent now, waiting in the queue (retried), or bounced (permanent). */
+export type DeliveryOutcome = 'delivers' | 'waits' | 'bounces';
+
+export interface DeliveryOutlook {
+  readonly outcome: DeliveryOutcome;
+  /** The MX host it would leave through (outcome `delivers`). */
   readonly via?: string | undefined;
   readonly reasons: readonly string[];
 }
 
-/** Pure: what a PHI message (requirement verify) to the probed domain would get, and why. */
-export function explainProtectedMail(p: DomainProbe): ProtectedMailVerdict {
-  if (p.route === 'null-mx') return { method: 'no-secure-route', reasons: ['the domain publishes a null MX: it accepts no mail'] };
-  if (p.route === 'no-route') return { method: 'no-secure-route', reasons: ['no MX and no address records'] };
-  if (p.route === 'dns-error') return { method: 'no-secure-route', reasons: [`DNS lookup failed: ${p.error ?? 'unknown'}`] };
+export interface ProtectedMailVerdict extends DeliveryOutlook {
+  /** How a message that needs verified TLS would leave. */
+  readonly method: 'tls-verified' | 'no-secure-route';
+}
+
+const TLS12 = (r: ProbedMx): boolean => r.tlsVersion === 'TLSv1.2' || r.tlsVersion === 'TLSv1.3';
+
+/**
+ * Pure: what the delivery engine would do with a recipient at the probed
+ * domain that carries `requirement` — the one place `sealgate probe` and
+ * `sealgate policy test` get "delivers", "waits" or "bounces" from, so the
+ * two never disagree. As in delivery (src/delivery/mx.ts): a null MX or a
+ * domain without MX and address records bounces at once; a DNS failure, no
+ * reachable MX or no MX meeting the requirement waits (retried, never sent
+ * weaker) until the message's lifetime runs out.
+ */
+export function deliveryOutlook(p: DomainProbe, requirement: TransportRequirement): DeliveryOutlook {
+  if (p.route === 'null-mx') return { outcome: 'bounces', reasons: ['the domain publishes a null MX: it accepts no mail'] };
+  if (p.route === 'no-route') return { outcome: 'bounces', reasons: ['no MX and no address records'] };
+  if (p.route === 'dns-error') return { outcome: 'waits', reasons: [`DNS lookup failed: ${p.error ?? 'unknown'}`] };
   const enforce = p.mtaSts?.mode === 'enforce' ? p.mtaSts : undefined;
   const allowed = (r: ProbedMx): boolean => !enforce || stsMxMatches(r.mx, enforce.mx);
-  const daneOk = (r: ProbedMx): boolean => r.dane?.verified === true && r.starttls && (r.tlsVersion === 'TLSv1.2' || r.tlsVersion === 'TLSv1.3');
+  const daneOk = (r: ProbedMx): boolean => r.dane?.verified === true && r.starttls && TLS12(r);
   // DANE, where it applies, is the authentication (RFC 7672); elsewhere the CA system
-  const good = p.mx.find((r) => allowed(r) && (r.dane?.status === 'usable' ? daneOk(r) : verifiedTls(r)));
+  const meets = (r: ProbedMx): boolean => {
+    if (!r.reachable) return false;
+    switch (requirement) {
+      case 'none':
+      case 'may':
+        return true;
+      case 'encrypt':
+        return r.starttls && TLS12(r);
+      case 'verify':
+        return r.dane?.status === 'usable' ? daneOk(r) : verifiedTls(r);
+      case 'dane':
+        return daneOk(r);
+    }
+  };
+  const good = p.mx.find((r) => allowed(r) && meets(r));
   if (good) {
-    const how = good.dane?.verified
-      ? `${good.mx} offers STARTTLS with ${good.tlsVersion ?? 'TLS'} and its certificate matches its DNSSEC-signed TLSA record ${good.dane.matched ?? ''} (DANE)`
-      : `${good.mx} offers STARTTLS with ${good.tlsVersion ?? 'TLS'} and a valid certificate for its name`;
-    return { method: 'tls-verified', via: good.mx, reasons: [enforce ? `${how}; it is listed in the domain's MTA-STS policy (enforce)` : how] };
+    const secure = requirement === 'verify' || requirement === 'dane';
+    const how = !secure
+      ? `${good.mx} answers${good.starttls ? ` and offers STARTTLS with ${good.tlsVersion ?? 'TLS'}` : ' (no STARTTLS)'}`
+      : good.dane?.verified
+        ? `${good.mx} offers STARTTLS with ${good.tlsVersion ?? 'TLS'} and its certificate matches its DNSSEC-signed TLSA record ${good.dane.matched ?? ''} (DANE)`
+        : `${good.mx} offers STARTTLS with ${good.tlsVersion ?? 'TLS'} and a valid certificate for its name`;
+    return { outcome: 'delivers', via: good.mx, reasons: [enforce ? `${how}; it is listed in the domain's MTA-STS policy (enforce)` : how] };
   }
   const reasons = p.mx.map((r) => {
     if (!allowed(r)) return `${r.mx} [${r.ip}]: not listed in the domain's MTA-STS policy (enforce: ${enforce?.mx.join(', ') ?? ''})`;
     if (!r.reachable) return `${r.mx} [${r.ip}]: unreachable (${r.error ?? 'no answer'})`;
     if (!r.starttls) return `${r.mx} [${r.ip}]: no STARTTLS`;
+    if (requirement === 'encrypt') return `${r.mx} [${r.ip}]: TLS version ${r.tlsVersion ?? '?'} below 1.2`;
     if (r.dane?.status === 'usable') return `${r.mx} [${r.ip}]: DANE applies but the certificate does not match the TLSA records (${r.dane.reason})`;
+    if (requirement === 'dane') return `${r.mx} [${r.ip}]: no usable DANE TLSA records (${r.dane?.reason ?? 'not looked up'})`;
     if (r.dane?.status === 'lookup-failed') return `${r.mx} [${r.ip}]: TLSA lookup failed (${r.dane.reason}); the host is skipped until it answers`;
     const c = r.certificate;
     if (!c) return `${r.mx} [${r.ip}]: no certificate presented`;
-    const problems = [!c.chainValid && `certificate does not chain to a trusted CA (${c.chainError ?? 'unknown'})`, !c.nameMatches && 'certificate does not name the host', c.expired && 'certificate expired or not yet valid', !(r.tlsVersion === 'TLSv1.2' || r.tlsVersion === 'TLSv1.3') && `TLS version ${r.tlsVersion ?? '?'} below 1.2`].filter(Boolean);
+    const problems = [!c.chainValid && `certificate does not chain to a trusted CA (${c.chainError ?? 'unknown'})`, !c.nameMatches && 'certificate does not name the host', c.expired && 'certificate expired or not yet valid', !TLS12(r) && `TLS version ${r.tlsVersion ?? '?'} below 1.2`].filter(Boolean);
     return `${r.mx} [${r.ip}]: ${problems.join('; ')}`;
   });
-  return { method: 'no-secure-route', reasons };
+  return { outcome: 'waits', reasons };
+}
+
+/** Pure: what a PHI message (requirement verify) to the probed domain would get, and why. */
+export function explainProtectedMail(p: DomainProbe): ProtectedMailVerdict {
+  const outlook = deliveryOutlook(p, 'verify');
+  return { method: outlook.outcome === 'delivers' ? 'tls-verified' : 'no-secure-route', ...outlook };
 }
 
 export interface ProbeCacheTtl {

@@ -8,7 +8,7 @@ import type { Database, Queryable } from '../db/database.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { SealgateError } from '../errors.js';
 import { commitNotice, discardNotice, prepareNotice, type NoticeDeps } from '../delivery/notices.js';
-import { ACTION_APPLIES_TO, stateAfterAction, type QueueAction, type RecipientState } from './states.js';
+import { ACTION_APPLIES_TO, FINAL_STATES, stateAfterAction, type QueueAction, type RecipientState } from './states.js';
 import { removeIfFinished } from './store.js';
 import { syncArchiveRecipients } from '../archive/entries.js';
 
@@ -21,7 +21,18 @@ export interface MessageSummary {
   readonly recipients: number;
   /** Recipient count per state. */
   readonly states: Readonly<Partial<Record<RecipientState, number>>>;
+  /** The first LISTED_RECIPIENTS recipients (in RCPT order) with their state, as `postqueue -p` lists them. */
+  readonly firstRecipients: readonly { readonly address: string; readonly state: RecipientState }[];
+  /** Recipients not in firstRecipients ("+N more"). */
+  readonly moreRecipients: number;
+  /** The most recent temporary failure of a recipient still waiting (deferred, held, queued, in-flight), or null: why it is still here. */
+  readonly lastDeferral: { readonly at: number; readonly code: number | null; readonly enhanced: string | null; readonly mx: string | null; readonly reason: string } | null;
 }
+
+/** How many recipients `queue list` names per message before "+N more". */
+export const LISTED_RECIPIENTS = 3;
+/** Longest deferral reason `queue list` carries (the remote reply's text; `queue show` has it whole). */
+const REASON_MAX = 300;
 
 export interface RecipientDetail {
   readonly seq: number;
@@ -82,6 +93,7 @@ function notFound(id: string): SealgateError {
   return new SealgateError('SG_QUEUE_NOT_FOUND', { message: `no queued message ${id}` });
 }
 
+/** Messages matching `filter`, oldest first (the ones stuck longest), at most `limit` (default 100). */
 export async function listMessages(db: Queryable, filter: ListFilter = {}): Promise<MessageSummary[]> {
   const where: string[] = [];
   const params: (string | number)[] = [];
@@ -93,27 +105,54 @@ export async function listMessages(db: Queryable, filter: ListFilter = {}): Prom
     where.push('EXISTS (SELECT 1 FROM recipients f WHERE f.message_id = m.id AND f.domain = ?)');
     params.push(filter.domain.toLowerCase());
   }
-  params.push(filter.limit ?? 1000);
-  const rows = await db.all<{ id: string; created_at: number; sender: string; size: number; connector: string; state: string; n: number }>(
-    `SELECT m.id, m.created_at, m.sender, m.size, m.connector, r.state, count(*) AS n
+  params.push(filter.limit ?? DEFAULT_LIST_LIMIT);
+  // one read: every recipient row of the listed messages (bounded by the limit and smtp.maxRecipients), RCPT order
+  const rows = await db.all<{ id: string; created_at: number; sender: string; size: number; connector: string; address: string; state: string; last_attempt_at: number | null; last_code: number | null; last_enhanced: string | null; last_mx: string | null; last_error: string | null }>(
+    `SELECT m.id, m.created_at, m.sender, m.size, m.connector, r.address, r.state, r.last_attempt_at, r.last_code, r.last_enhanced, r.last_mx, r.last_error
        FROM (SELECT * FROM messages m ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.created_at, m.id LIMIT ?) m
        JOIN recipients r ON r.message_id = m.id
-      GROUP BY m.id, r.state
-      ORDER BY m.created_at, m.id`,
+      ORDER BY m.created_at, m.id, r.seq`,
     params,
   );
-  const byId = new Map<string, { summary: MessageSummary; states: Partial<Record<RecipientState, number>> }>();
+  type Entry = { -readonly [K in keyof MessageSummary]: MessageSummary[K] } & { states: Partial<Record<RecipientState, number>>; firstRecipients: { address: string; state: RecipientState }[] };
+  const byId = new Map<string, Entry>();
   for (const row of rows) {
-    let entry = byId.get(row.id);
-    if (!entry) {
-      const states: Partial<Record<RecipientState, number>> = {};
-      entry = { states, summary: { id: row.id, createdAt: row.created_at, sender: row.sender, size: row.size, connector: row.connector, recipients: 0, states } };
-      byId.set(row.id, entry);
+    let e = byId.get(row.id);
+    if (!e) {
+      e = { id: row.id, createdAt: row.created_at, sender: row.sender, size: row.size, connector: row.connector, recipients: 0, states: {}, firstRecipients: [], moreRecipients: 0, lastDeferral: null };
+      byId.set(row.id, e);
     }
-    entry.states[row.state as RecipientState] = row.n;
-    (entry.summary as { recipients: number }).recipients += row.n;
+    const state = row.state as RecipientState;
+    e.states[state] = (e.states[state] ?? 0) + 1;
+    e.recipients++;
+    if (e.firstRecipients.length < LISTED_RECIPIENTS) e.firstRecipients.push({ address: row.address, state });
+    else e.moreRecipients++;
+    // a final recipient's last reply is its outcome, not why the message waits
+    const waiting = !(FINAL_STATES as readonly string[]).includes(state);
+    if (waiting && row.last_attempt_at !== null && (row.last_error !== null || row.last_code !== null) && (e.lastDeferral === null || row.last_attempt_at > e.lastDeferral.at)) {
+      e.lastDeferral = { at: row.last_attempt_at, code: row.last_code, enhanced: row.last_enhanced, mx: row.last_mx, reason: (row.last_error ?? '').slice(0, REASON_MAX) };
+    }
   }
-  return [...byId.values()].map((e) => e.summary);
+  return [...byId.values()];
+}
+
+/** `queue list` without --limit. */
+export const DEFAULT_LIST_LIMIT = 100;
+
+/** How many messages match `filter` (for "showing N of M"). */
+export async function countMessages(db: Queryable, filter: Omit<ListFilter, 'limit'> = {}): Promise<number> {
+  const where: string[] = [];
+  const params: string[] = [];
+  if (filter.state) {
+    where.push('EXISTS (SELECT 1 FROM recipients f WHERE f.message_id = m.id AND f.state = ?)');
+    params.push(filter.state);
+  }
+  if (filter.domain) {
+    where.push('EXISTS (SELECT 1 FROM recipients f WHERE f.message_id = m.id AND f.domain = ?)');
+    params.push(filter.domain.toLowerCase());
+  }
+  const row = await db.get<{ n: number }>(`SELECT count(*) AS n FROM messages m ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`, params);
+  return row?.n ?? 0;
 }
 
 export async function showMessage(db: Queryable, id: string): Promise<MessageDetail> {

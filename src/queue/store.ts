@@ -6,6 +6,7 @@ import type { Queryable } from '../db/database.js';
 import { addressDomain } from '../smtp/connector-policy.js';
 import { FINAL_STATES } from './states.js';
 import { syncArchiveRecipients } from '../archive/entries.js';
+import { recordFinished } from './finished.js';
 
 export interface QueuedRecipient {
   readonly address: string;
@@ -127,6 +128,8 @@ export async function removeIfFinished(tx: Queryable, id: string, beforeRemove?:
   if (message?.archived === 0) return false;
   await syncArchiveRecipients(tx, id, row.last ?? 0);
   await beforeRemove?.(tx, id);
+  // what happened stays for `queue show` (queue.keepFinished): one INSERT … SELECT, no extra read here
+  await recordFinished(tx, id, row.last);
   await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
   await tx.run('DELETE FROM messages WHERE id = ?', [id]);
   return true;

@@ -15,6 +15,7 @@ import type { Config, ListenerConfig } from '../config/schema.js';
 import type { Database } from '../db/database.js';
 import { SealgateError, isSealgateError, toSmtpError, type ErrorCode } from '../errors.js';
 import { appendAudit } from '../audit/log.js';
+import { RefusalAggregator, type RefusalStage } from './refusal-audit.js';
 import type { Logger } from '../log/logger.js';
 import { classifyDomain } from '../net/address-literal.js';
 import { ipInAny, normalizeIp, parseCidr, type Cidr } from '../net/cidr.js';
@@ -124,6 +125,12 @@ const CLIENT_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONN
 
 const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.?[^\s@<>()[\]\\,;:"]*$|^[^\s@]+@\[[0-9a-f.:IPv]+\]$/i;
 
+/** Our reply to a refusal, code and enhanced code (e.g. "550 5.7.1"), as audit events carry it. */
+function replyOf(code: ErrorCode): string {
+  const smtp = new SealgateError(code).smtp;
+  return smtp ? `${smtp.code} ${smtp.enhanced}` : '451 4.3.0';
+}
+
 export class Ingress {
   private runtime: Runtime;
   private listeners: RunningListener[] = [];
@@ -132,12 +139,21 @@ export class Ingress {
   private draining = false;
   private inFlightData = 0;
   private dataIdle: (() => void) | undefined;
+  /** Audit appends not yet committed: shutdown waits for them before the database closes. */
+  private readonly pendingAudits = new Set<Promise<unknown>>();
+  /** Refusals are audited bounded: the first per client IP, stage and reason a minute, the rest as one count (refusal-audit.ts). */
+  private readonly refusals: RefusalAggregator;
+  private refusalTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     config: Config,
     private readonly deps: IngressDeps,
   ) {
     this.runtime = compileRuntime(config);
+    this.refusals = new RefusalAggregator({
+      now: deps.now,
+      writeRepeated: (r) => this.audit('ingress:refusals_repeated', { remoteIp: r.remoteIp, listener: r.listener, stage: r.stage, reason: r.reason, reply: r.reply, count: r.count, since: r.since }),
+    });
   }
 
   /** Bound addresses, by listener name (port 0 resolves to the real port). */
@@ -150,6 +166,9 @@ export class Ingress {
 
   async start(): Promise<void> {
     const { config } = this.runtime;
+    // windows of repeated refusals are written once they end: look every 10 s
+    this.refusalTimer = setInterval(() => this.refusals.flush(), 10_000);
+    this.refusalTimer.unref();
     for (const [index, listener] of config.smtp.listeners.entries()) {
       const server = new IngressServer(this.serverOptions(listener, index), listener.proxyProtocol);
       server.server.on('connection', (socket: Socket) => answerAfterHalfClose(socket));
@@ -233,6 +252,10 @@ export class Ingress {
       ),
     );
     this.listeners = [];
+    // the counts of refusals still in their window, then every audit append still under way
+    clearInterval(this.refusalTimer);
+    this.refusals.flush(true);
+    await Promise.all([...this.pendingAudits]);
   }
 
   /** A listener's settings as last reloaded: its handlers and open sessions outlive a reload. */
@@ -296,9 +319,31 @@ export class Ingress {
   }
 
   private audit(type: Parameters<typeof appendAudit>[1]['type'], data: Record<string, unknown>): void {
-    appendAudit(this.deps.db, { type, data } as Parameters<typeof appendAudit>[1], this.deps.now()).catch((err: unknown) => {
-      this.deps.log.error({ event: 'AUDIT_WRITE_FAILED', type, err: { message: (err as Error).message } }, 'audit write failed');
-    });
+    const pending = appendAudit(this.deps.db, { type, data } as Parameters<typeof appendAudit>[1], this.deps.now())
+      .catch((err: unknown) => {
+        this.deps.log.error({ event: 'AUDIT_WRITE_FAILED', type, err: { message: (err as Error).message } }, 'audit write failed');
+      })
+      .finally(() => this.pendingAudits.delete(pending));
+    this.pendingAudits.add(pending);
+  }
+
+  /** Audits a refusal (`write` its detailed event) unless it repeats one of the same client, stage and reason within the window. */
+  private auditRefusal(remoteIp: string, listener: string, stage: RefusalStage, code: ErrorCode, write: (reply: string) => void): void {
+    const reply = replyOf(code);
+    if (this.refusals.note({ remoteIp, listener, stage, reason: code, reply })) write(reply);
+  }
+
+  /** A MAIL FROM refused (connector rules, TLS, client certificate, AUTH, sender domain, syntax, storage): logged and audited with the sender's domain, never its local part. */
+  private refuseSender(session: SMTPServerSession, code: ErrorCode, senderDomain: string, cb: (err?: Error | null) => void): void {
+    const state = this.sessions.get(session.id);
+    const remoteIp = state?.remoteIp ?? normalizeIp(session.remoteAddress);
+    const listener = state?.listener.name ?? '';
+    state?.log.info({ event: 'SENDER_REFUSED', reason: code, reply: replyOf(code), senderDomain }, 'sender refused');
+    this.auditRefusal(remoteIp, listener, 'mail', code, (reply) =>
+      // the connector(s) whose allowIps took this client: the refusal is theirs to explain
+      this.audit('ingress:sender_refused', { sessionId: session.id, listener, remoteIp, connector: state?.candidates.map((c) => c.name).join(',') || undefined, reason: code, reply, senderDomain: senderDomain || undefined }),
+    );
+    cb(smtpError(code));
   }
 
   private onConnect(listener: ListenerConfig, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
@@ -306,7 +351,7 @@ export class Ingress {
     const log = this.deps.log.child({ sessionId: session.id, listener: listener.name, remoteIp });
     const refuse = (code: ErrorCode): void => {
       log.info({ event: 'SESSION_REFUSED', reason: code }, 'connection refused');
-      this.audit('ingress:connection_refused', { sessionId: session.id, listener: listener.name, remoteIp, reason: code });
+      this.auditRefusal(remoteIp, listener.name, 'connect', code, () => this.audit('ingress:connection_refused', { sessionId: session.id, listener: listener.name, remoteIp, reason: code }));
       cb(smtpError(code));
     };
     if (this.draining) return refuse('SG_SHUTTING_DOWN');
@@ -379,9 +424,11 @@ export class Ingress {
 
   private async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): Promise<void> {
     const state = this.sessions.get(session.id);
-    if (!state) return cb(smtpError('SG_RELAY_DENIED'));
-    if (this.draining) return cb(smtpError('SG_SHUTTING_DOWN'));
-    if (address.address !== '' && !ADDRESS.test(address.address)) return cb(smtpError('SG_BAD_SENDER_SYNTAX'));
+    // the domain only (never the local part), and only a plausible one: it goes into the audit chain
+    const senderDomain = ADDRESS.test(address.address) ? addressDomain(address.address).slice(0, 253) : '';
+    if (!state) return this.refuseSender(session, 'SG_RELAY_DENIED', senderDomain, cb);
+    if (this.draining) return this.refuseSender(session, 'SG_SHUTTING_DOWN', senderDomain, cb);
+    if (address.address !== '' && !ADDRESS.test(address.address)) return this.refuseSender(session, 'SG_BAD_SENDER_SYNTAX', '', cb);
     // re-evaluate on every transaction: a reload may have changed the connectors
     const candidates = connectorsForClient(this.runtime.connectors, this.currentListener(state.listener).connectors, state.remoteIp);
     state.candidates = candidates;
@@ -389,12 +436,11 @@ export class Ingress {
     const choice = chooseConnector(candidates, { tls: session.secure, clientCert: state.clientCert, user }, addressDomain(address.address));
     if (!choice.ok) {
       state.connector = undefined;
-      state.log.info({ event: 'SENDER_REFUSED', reason: choice.code, senderDomain: addressDomain(address.address) }, 'sender refused');
-      return cb(smtpError(choice.code));
+      return this.refuseSender(session, choice.code, senderDomain, cb);
     }
     if (!(await this.spoolHasRoom(address, state.log))) {
       state.connector = undefined;
-      return cb(smtpError('SG_STORAGE_FULL'));
+      return this.refuseSender(session, 'SG_STORAGE_FULL', senderDomain, cb);
     }
     state.connector = choice.connector;
     cb();
@@ -420,29 +466,34 @@ export class Ingress {
 
   private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     const state = this.sessions.get(session.id);
-    if (!state?.connector) return cb(smtpError('SG_RELAY_DENIED'));
-    if (!ADDRESS.test(address.address)) return cb(smtpError('SG_BAD_RECIPIENT_SYNTAX'));
+    const valid = ADDRESS.test(address.address);
+    const domain = valid ? addressDomain(address.address) : '';
+    if (!state?.connector) return this.refuseRecipient(session, 'SG_RELAY_DENIED', domain, cb);
+    if (!valid) return this.refuseRecipient(session, 'SG_BAD_RECIPIENT_SYNTAX', '', cb);
     const { smtp, delivery } = this.runtime.config;
-    const domain = addressDomain(address.address);
     const kind = classifyDomain(domain).kind;
-    if (kind === 'malformed') return cb(smtpError('SG_BAD_RECIPIENT_SYNTAX'));
+    if (kind === 'malformed') return this.refuseRecipient(session, 'SG_BAD_RECIPIENT_SYNTAX', '', cb);
     // u@[192.0.2.1]: no name to check a certificate, MTA-STS or DANE against
-    if (kind === 'literal' && !delivery.allowAddressLiterals) return this.refuseRecipient(state, session, 'SG_ADDRESS_LITERAL', domain, cb);
+    if (kind === 'literal' && !delivery.allowAddressLiterals) return this.refuseRecipient(session, 'SG_ADDRESS_LITERAL', domain, cb);
     const accepted = session.envelope.rcptTo.length;
-    if (accepted >= smtp.maxRecipients) return cb(smtpError('SG_TOO_MANY_RECIPIENTS'));
+    if (accepted >= smtp.maxRecipients) return this.refuseRecipient(session, 'SG_TOO_MANY_RECIPIENTS', domain, cb);
     // the null sender skips the sender-domain check (bounces must get through): a DSN has one recipient
     const nullSender = session.envelope.mailFrom !== false && session.envelope.mailFrom.address === '';
-    if (nullSender && accepted >= smtp.nullSenderMaxRecipients) return this.refuseRecipient(state, session, 'SG_NULL_SENDER_TOO_MANY_RECIPIENTS', domain, cb);
+    if (nullSender && accepted >= smtp.nullSenderMaxRecipients) return this.refuseRecipient(session, 'SG_NULL_SENDER_TOO_MANY_RECIPIENTS', domain, cb);
     cb();
   }
 
-  /** A recipient refused by policy (not by syntax): logged and audited, without the address. */
-  private refuseRecipient(state: SessionState, session: SMTPServerSession, code: ErrorCode, recipientDomain: string, cb: (err?: Error | null) => void): void {
-    const err = new SealgateError(code);
-    const reply = err.smtp ? `${err.smtp.code} ${err.smtp.enhanced}` : '451 4.3.0';
-    state.log.info({ event: 'RECIPIENT_REFUSED', reason: code, reply, connectorId: state.connector?.name, recipientDomain }, 'recipient refused');
-    this.audit('ingress:recipient_refused', { sessionId: session.id, listener: state.listener.name, remoteIp: state.remoteIp, connector: state.connector?.name, reason: code, reply });
-    cb(toSmtpError(err));
+  /** A recipient refused (relay, syntax, limits, policy): logged and audited, without the address. */
+  private refuseRecipient(session: SMTPServerSession, code: ErrorCode, recipientDomain: string, cb: (err?: Error | null) => void): void {
+    const state = this.sessions.get(session.id);
+    const remoteIp = state?.remoteIp ?? normalizeIp(session.remoteAddress);
+    const listener = state?.listener.name ?? '';
+    const reply = replyOf(code);
+    state?.log.info({ event: 'RECIPIENT_REFUSED', reason: code, reply, connectorId: state.connector?.name, recipientDomain }, 'recipient refused');
+    this.auditRefusal(remoteIp, listener, 'rcpt', code, () =>
+      this.audit('ingress:recipient_refused', { sessionId: session.id, listener, remoteIp, connector: state?.connector?.name, reason: code, reply }),
+    );
+    cb(toSmtpError(new SealgateError(code)));
   }
 
   private async onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): Promise<void> {
@@ -519,7 +570,7 @@ export class Ingress {
       const e = isSealgateError(err) ? err : new SealgateError('SG_STORAGE_FAILED', { cause: err });
       const level = e.code === 'SG_STORAGE_FAILED' || e.code === 'SG_STORAGE_FULL' ? 'error' : 'info';
       state.log[level]({ event: 'MESSAGE_REJECTED', queueId, reason: e.code, reply: e.smtp ? `${e.smtp.code} ${e.smtp.enhanced}` : undefined, errno: (e.detail as { errno?: string } | undefined)?.errno, hops: (e.detail as { received?: number } | undefined)?.received, cause: e.code === 'SG_STORAGE_FAILED' ? String((e.cause as Error | undefined)?.message ?? '') : undefined }, 'message refused');
-      this.audit('ingress:message_rejected', { sessionId: session.id, connector: connector.name, reason: e.code, reply: e.smtp ? `${e.smtp.code} ${e.smtp.enhanced}` : '451 4.3.0' });
+      this.auditRefusal(state.remoteIp, state.listener.name, 'data', e.code, (reply) => this.audit('ingress:message_rejected', { sessionId: session.id, connector: connector.name, reason: e.code, reply }));
       // a timed-out transfer closes the connection (421), the client may not be listening any more
       const out = e.code === 'SG_DATA_TIMEOUT' ? Object.assign(new Error(`${e.smtp?.enhanced ?? '4.4.2'} ${e.message}`), { responseCode: 421 }) : toSmtpError(e);
       cb(out);

@@ -147,7 +147,10 @@ describe('address literals (delivery.allowAddressLiterals: false, the default)',
 
   it('audits each refusal without the address', async () => {
     const events = (await auditEvents(setup.configPath, 500)).filter((e) => e.type === 'ingress:recipient_refused' && e.data.reason === 'SG_ADDRESS_LITERAL');
-    expect(events.length).toBe(3);
+    // the first refusal of a minute per client and reason in full, its repeats counted (ingress:refusals_repeated,
+    // test/integration/refusal-audit.test.ts): one event, two if this file ran across a minute boundary
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    expect(events.length).toBeLessThanOrEqual(3);
     for (const e of events) {
       expect(Object.keys(e.data).sort()).toEqual(['connector', 'listener', 'reason', 'remoteIp', 'reply', 'sessionId']);
       expect(e.data).toMatchObject({ connector: 'loopback', listener: 'relay', reply: '550 5.1.2' });
@@ -179,7 +182,9 @@ describe('null sender (smtp.nullSenderMaxRecipients, default 1)', () => {
     await c.quit();
 
     const events = (await auditEvents(setup.configPath, 500)).filter((e) => e.type === 'ingress:recipient_refused' && e.data.reason === 'SG_NULL_SENDER_TOO_MANY_RECIPIENTS');
-    expect(events.length).toBe(2);
+    // the second refusal repeats the first within the minute: counted, not written in full (see above)
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    expect(events.length).toBeLessThanOrEqual(2);
     for (const e of events) {
       expect(e.data).toMatchObject({ connector: 'loopback', listener: 'relay', remoteIp: '127.0.0.1', reply: '452 4.5.3' });
       expect(typeof e.data.sessionId).toBe('string');

@@ -26,6 +26,8 @@ beforeAll(async () => {
     { name: 'plain.test', type: 'MX', exchange: 'mx.plain.test', priority: 10 },
     { name: 'mx.plain.test', type: 'A', address: '127.0.0.91' },
     { name: 'consumer.test', type: 'MX', exchange: 'mx.secure.test', priority: 10 },
+    // RFC 7505 null MX: the domain takes no mail, delivery bounces at once
+    { name: 'nullmx.test', type: 'MX', exchange: '', priority: 0 },
   ]);
   await setup.writeConfig({ extra: { dns: { servers: [zone.server] }, delivery: { enabled: false, port: secure.port }, inspection: { enabled: true, e2eDomains: ['consumer.test'] } } });
   eml = join(setup.dir, 'phi.eml');
@@ -66,8 +68,32 @@ describe('sealgate policy test', () => {
       ['c@consumer.test', 'quarantine', 'verify'],
     ]);
     const text = await runCli(['-c', setup.configPath, 'policy', 'test', plain, '--from', 'alice@example.com', '--to', 'b@plain.test']);
-    expect(text.stdout).toContain('b@plain.test: tls-verified, transport verify — PHI found: phiProtection verified-tls (built-in default); personal identifiers (SSN): identifierProtection verified-tls (built-in default); verified TLS required; the MX cannot offer it yet, so the mail waits (never plaintext)');
+    expect(text.stdout).toContain('b@plain.test: tls-verified, transport verify — PHI found: phiProtection verified-tls (built-in default); personal identifiers (SSN): identifierProtection verified-tls (built-in default); verified TLS required and the MX cannot offer it now: never sent weaker (never plaintext)');
+    expect(text.stdout).toContain('    delivery: waits in the queue (retried, never sent weaker) — mx.plain.test [127.0.0.91]: no STARTTLS');
     expect(text.stdout).toMatch(/SSN: 1 \(high\) SSN \*\*\*-\*\*-1234/);
+  });
+
+  // one code path (deliveryOutlook) decides what happens at the domain: policy test says what probe says
+  it.each([
+    ['secure.test', 'delivers', /would be delivered over verified TLS via mx\.secure\.test/, /delivery: delivers via mx\.secure\.test/],
+    ['plain.test', 'waits', /it waits in the queue/, /delivery: waits in the queue .* no STARTTLS/],
+    ['nullmx.test', 'bounces', /Any message to this domain would bounce:\n {2}- the domain publishes a null MX/, /delivery: bounces \(permanent\) — the domain publishes a null MX: it accepts no mail/],
+  ])('PHI to %s: policy test and probe agree that it %s', async (domain, outcome, probeText, policyText) => {
+    const plain = join(setup.dir, 'untagged.eml');
+    await writeFile(plain, 'Subject: results\r\n\r\nPatient SSN 536-22-1234 was diagnosed with asthma.\r\n');
+    const probe = await runCli(['-c', setup.configPath, 'probe', domain, '--json']);
+    expect(probe.code).toBe(0);
+    expect((JSON.parse(probe.stdout) as { protectedMail: { outcome: string } }).protectedMail.outcome).toBe(outcome);
+    expect((await runCli(['-c', setup.configPath, 'probe', domain])).stdout).toMatch(probeText);
+    const r = await runCli(['-c', setup.configPath, 'policy', 'test', plain, '--from', 'alice@example.com', '--to', `x@${domain}`, '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { recipients: { method: string; requirement: string; reasons: string[]; delivery: { outcome: string; reasons: string[] } }[] };
+    expect(out.recipients[0]?.requirement).toBe('verify');
+    expect(out.recipients[0]?.delivery.outcome).toBe(outcome);
+    // never "waits" in the decision's own reasons when the domain bounces
+    expect(out.recipients[0]?.reasons.join(' ')).not.toMatch(/waits/);
+    const text = await runCli(['-c', setup.configPath, 'policy', 'test', plain, '--from', 'alice@example.com', '--to', `x@${domain}`]);
+    expect(text.stdout).toMatch(policyText);
   });
 
   it('--explain says why: the check and keyword per match, the individual named, and the PHI rule — never a value', async () => {

@@ -32,7 +32,8 @@ import { builtInSettings, resolveSettings, type SettingName } from '../../policy
 import { addressMatches, ruleAppliesTo } from '../../policy/rules.js';
 import type { PolicyRule } from '../../policy/schema.js';
 import { messageFacts } from '../../policy/message-facts.js';
-import { explainProtectedMail, loadProbe, probeDomain, storeProbe } from '../../probe/domain-probe.js';
+import { explainProtectedMail, loadProbe, probeDomain, storeProbe, type DomainProbe } from '../../probe/domain-probe.js';
+import { recipientOutlook, type RecipientOutlook } from '../../policy/outlook.js';
 import { CliExit, EXIT_USAGE, loadForCommand } from '../context.js';
 import { registerPolicyReplay } from './policy-replay.js';
 
@@ -56,9 +57,10 @@ function recipientsOf(to: string, from: string): string[] {
 }
 
 /** Probes (or reads from the cache) each recipient domain, as a real delivery would. */
-async function capabilitiesOf(config: Config, recipients: readonly string[]): Promise<RecipientCapabilities[]> {
+async function capabilitiesOf(config: Config, recipients: readonly string[]): Promise<{ capabilities: RecipientCapabilities[]; probes: Map<string, DomainProbe> }> {
   const db = await openDatabase(config);
   const capabilities: RecipientCapabilities[] = [];
+  const probes = new Map<string, DomainProbe>();
   try {
     const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
     const resolver = createResolver({ servers: config.dns.servers });
@@ -73,6 +75,7 @@ async function capabilitiesOf(config: Config, recipients: readonly string[]): Pr
           await storeProbe(db, p, { positiveMs: config.probe.positiveTtl, negativeMs: config.probe.negativeTtl });
         }
         probed.set(domain, explainProtectedMail(p).method === 'tls-verified');
+        probes.set(domain, p);
       }
       // the keys delivery would use: discovery as configured, then the directory's valid key of each kind
       const keys = await findRecipientKeys(address, { lookup: (a) => lookupKeys(a, lookup), now: Date.now });
@@ -81,9 +84,15 @@ async function capabilitiesOf(config: Config, recipients: readonly string[]): Pr
   } finally {
     await db.close();
   }
-  return capabilities;
+  return { capabilities, probes };
 }
 
+
+/** One recipient's outlook as text, in the words `sealgate probe` uses. */
+export function outcomeLine(o: RecipientOutlook): string {
+  const what = o.outcome === 'delivers' ? `delivers${o.via ? ` via ${o.via}` : ''}` : o.outcome === 'waits' ? 'waits in the queue (retried, never sent weaker)' : o.outcome === 'bounces' ? 'bounces (permanent)' : o.outcome;
+  return o.reasons.length ? `${what} — ${o.reasons.join('; ')}` : what;
+}
 
 /** The --explain section of `policy test`'s text output. */
 function explanationLines(e: VerdictExplanation): string[] {
@@ -125,11 +134,12 @@ export function registerPolicy(program: Command): void {
       const verdict = inspectExtracted(extracted, profile);
       const explanation = opts.explain ? explainVerdict(extracted.texts, verdict, profile) : undefined;
       const { tagged } = subjectTag(extracted.subject);
+      const { capabilities, probes } = await capabilitiesOf(config, recipients);
       const evaluation = evaluatePolicy({
         policy: config.policy,
         builtIn: builtInSettings(config.inspection.e2eDomains),
         message: messageFacts({ sender: opts.from, connector, size }, extracted, verdict, tagged),
-        recipients: await capabilitiesOf(config, recipients),
+        recipients: capabilities,
         portalEnabled: false,
         prefer: config.keys.prefer,
       });
@@ -150,7 +160,11 @@ export function registerPolicy(program: Command): void {
         rules: evaluation.matchedRules,
         notify: evaluation.notify,
         headers: { stripSubjectTag: tagged && evaluation.stripSubjectTag, add: evaluation.addHeaders },
-        recipients: evaluation.recipients.map((d) => ({ recipient: d.recipient, method: d.method, requirement: d.requirement, protection: d.protection, rules: d.rules, reasons: d.reasons, ...(d.key ? { key: d.key } : {}) })),
+        recipients: evaluation.recipients.map((d) => ({
+          recipient: d.recipient, method: d.method, requirement: d.requirement, protection: d.protection, rules: d.rules, reasons: d.reasons, ...(d.key ? { key: d.key } : {}),
+          // the same outlook `sealgate probe` prints for the domain
+          delivery: recipientOutlook(d, probes.get(addressDomain(d.recipient))),
+        })),
         ...(explanation ? { explanation } : {}),
       };
       if (opts.json) {
@@ -164,7 +178,10 @@ export function registerPolicy(program: Command): void {
         `rules matched: ${evaluation.matchedRules.length ? evaluation.matchedRules.join(', ') : 'none'}`,
         ...(evaluation.notify.length ? [`notify: ${evaluation.notify.join(', ')}`] : []),
         'recipients:',
-        ...evaluation.recipients.map((d) => `  ${d.recipient}: ${d.method}${d.key ? ` with key ${d.key.fingerprint} (${d.key.source})` : ''}, transport ${d.requirement} — ${d.reasons.join('; ')}`),
+        ...result.recipients.flatMap((d) => [
+          `  ${d.recipient}: ${d.method}${d.key ? ` with key ${d.key.fingerprint} (${d.key.source})` : ''}, transport ${d.requirement} — ${d.reasons.join('; ')}`,
+          `    delivery: ${outcomeLine(d.delivery)}`,
+        ]),
         ...(explanation ? explanationLines(explanation) : []),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);

@@ -56,9 +56,10 @@ export function formatProbe(p: DomainProbe): string {
   const verdict = explainProtectedMail(p);
   lines.push('');
   lines.push(
-    verdict.method === 'tls-verified'
+    // the outcome comes from deliveryOutlook, the function `policy test` uses for each recipient too
+    verdict.outcome === 'delivers'
       ? `A PHI message (needs verified TLS) would be delivered over verified TLS via ${verdict.via ?? '?'}.`
-      : p.route === 'null-mx' || p.route === 'no-route'
+      : verdict.outcome === 'bounces'
         ? 'Any message to this domain would bounce:'
         : 'A PHI message (needs verified TLS) would NOT be delivered in cleartext: it waits in the queue (and goes to the secure portal once that exists) because:',
   );

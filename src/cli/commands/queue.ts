@@ -9,8 +9,10 @@ import { join, resolve } from 'node:path';
 import { gatewayHostname, openDatabase, openKeyring } from '../../daemon.js';
 import type { Database } from '../../db/database.js';
 import { randomBytes } from 'node:crypto';
-import { applyQueueAction, bounceMessage, deleteMessage, listQuarantined, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
+import { applyQueueAction, bounceMessage, countMessages, DEFAULT_LIST_LIMIT, deleteMessage, listQuarantined, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
 import { isRecipientState, RECIPIENT_STATES } from '../../queue/states.js';
+import { showFinished, type FinishedMessage } from '../../queue/finished.js';
+import { isSealgateError } from '../../errors.js';
 import { Spool } from '../../spool/spool.js';
 import { CliExit, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
@@ -36,14 +38,35 @@ function statesText(states: MessageSummary['states']): string {
   return RECIPIENT_STATES.filter((s) => states[s]).map((s) => `${s}:${states[s]}`).join(',');
 }
 
-export function formatList(messages: readonly MessageSummary[], now: number): string {
+/**
+ * The `queue list` table, like `postqueue -p`: one line per message, then
+ * why it is still here (the last temporary failure, in parentheses) and its
+ * first recipients with their state, "+N more" for the rest.
+ */
+export function formatList(messages: readonly MessageSummary[], now: number, total = messages.length): string {
   const header = ['QUEUE ID', 'AGE', 'SIZE', 'CONNECTOR', 'RCPTS', 'STATES', 'SENDER'];
   const rows = messages.map((m) => [m.id, formatAge(now - m.createdAt), String(m.size), m.connector, String(m.recipients), statesText(m.states), m.sender || '<>']);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+  const out = [line(header)];
+  for (const [i, m] of messages.entries()) {
+    out.push(line(rows[i] ?? []));
+    const d = m.lastDeferral;
+    if (d) out.push(`    (${[d.code, d.enhanced, oneLine(d.reason)].filter((x) => x !== null && x !== '').join(' ')} — ${formatAge(now - d.at)} ago${d.mx ? ` via ${d.mx}` : ''})`);
+    const width = Math.max(...m.firstRecipients.map((r) => r.address.length));
+    for (const r of m.firstRecipients) out.push(`    ${r.address.padEnd(width)}  ${r.state}`);
+    if (m.moreRecipients > 0) out.push(`    +${m.moreRecipients} more`);
+  }
   const bytes = messages.reduce((n, m) => n + m.size, 0);
-  const footer = `-- ${messages.length} message${messages.length === 1 ? '' : 's'}, ${bytes} bytes`;
-  return [line(header), ...rows.map(line), footer].join('\n');
+  const shown = total > messages.length ? `${messages.length} of ${total} messages (oldest first; --limit for more)` : `${messages.length} message${messages.length === 1 ? '' : 's'}`;
+  out.push(`-- ${shown}, ${bytes} bytes`);
+  return out.join('\n');
+}
+
+/** A remote reply's text on one line, control characters shown as ? (it comes from another server). */
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\r\n]+/g, ' ').replace(/[\x00-\x1f\x7f]/g, '?');
 }
 
 /** The key an end-to-end recipient's copy is encrypted to, or that the mail arrived encrypted. */
@@ -71,6 +94,40 @@ export function formatDetail(m: MessageDetail): string {
     }
   }
   return out.join('\n');
+}
+
+/** `queue show` for a message that left the queue: what happened to each recipient (src/queue/finished.ts). */
+export function formatFinished(m: FinishedMessage): string {
+  const out = [
+    `queue id:    ${m.id}`,
+    `queued at:   ${new Date(m.createdAt).toISOString()}`,
+    `finished at: ${new Date(m.finishedAt).toISOString()} — ${m.outcome === 'mixed' ? 'finished' : m.outcome}; no longer in the queue (kept for queue.keepFinished)`,
+    `sender:      ${m.sender || '<>'}`,
+    `size:        ${m.size} bytes`,
+    `received:    connector ${m.connector}, from ${m.clientIp}`,
+    'recipients:',
+  ];
+  for (const [i, r] of m.recipients.entries()) {
+    out.push(`  ${i + 1}. ${r.address}  ${r.state}  attempts ${r.attempts}${r.finishedAt !== null ? `  at ${new Date(r.finishedAt).toISOString()}` : ''}`);
+    if (r.method !== null) out.push(`     method ${r.method} (transport ${r.requirement})`);
+    if (r.lastAttemptAt !== null || r.lastError !== null) {
+      const when = r.lastAttemptAt !== null ? ` ${new Date(r.lastAttemptAt).toISOString()}` : '';
+      out.push(`     ${r.state === 'delivered' ? 'accepted' : 'last reply'}${when}${r.lastMx ? ` via ${r.lastMx}` : ''}: ${[r.lastCode, r.lastEnhanced, r.lastError].filter((x) => x !== null && x !== '').join(' ') || '-'}`);
+    }
+  }
+  return out.join('\n');
+}
+
+/** A queued message, or one that finished within queue.keepFinished; else the queue's not-found error. */
+async function queuedOrFinished(db: Queryable, id: string): Promise<MessageDetail | FinishedMessage> {
+  try {
+    return await showMessage(db, id);
+  } catch (err) {
+    if (!isSealgateError(err, 'SG_QUEUE_NOT_FOUND')) throw err;
+    const finished = await showFinished(db, id);
+    if (!finished) throw err;
+    return finished;
+  }
 }
 
 export function formatStats(s: QueueStats, now: number): string {
@@ -148,10 +205,10 @@ export function registerQueue(program: Command): void {
   const queue = program.command('queue').description('inspect and manage the mail queue (safe while the daemon runs)');
   queue
     .command('list')
-    .description('queued messages, oldest first')
+    .description('queued messages, oldest first: each with its recipients (the first 3, then +N more) and why it is still here (the last temporary failure); counts per state: queue stats')
     .option('--state <state>', `only messages with a recipient in this state (${RECIPIENT_STATES.join(', ')})`)
     .option('--domain <domain>', 'only messages with a recipient at this domain')
-    .option('--limit <n>', 'at most this many messages', '1000')
+    .option('--limit <n>', 'at most this many messages (oldest first)', String(DEFAULT_LIST_LIMIT))
     .option('--json', 'JSON output')
     .action(async (opts: { state?: string; domain?: string; limit: string; json?: boolean }, cmd: Command) => {
       const limit = Number(opts.limit);
@@ -159,17 +216,22 @@ export function registerQueue(program: Command): void {
       const state = parseState(opts.state);
       await withQueueDb(cmd, async (db) => {
         const messages = await listMessages(db, { state, domain: opts.domain, limit });
-        process.stdout.write(`${opts.json ? JSON.stringify(messages) : formatList(messages, Date.now())}\n`);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(messages)}\n`);
+          return;
+        }
+        const total = messages.length < limit ? messages.length : await countMessages(db, { state, domain: opts.domain });
+        process.stdout.write(`${formatList(messages, Date.now(), total)}\n`);
       });
     });
   queue
     .command('show <id>')
-    .description('envelope, per-recipient status, attempts and last errors of one message (never its content)')
+    .description('envelope, per-recipient status, attempts and last errors of one message (never its content); a finished message (delivered, bounced, expired) stays visible for queue.keepFinished')
     .option('--json', 'JSON output')
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
       await withQueueDb(cmd, async (db) => {
-        const detail = await showMessage(db, id);
-        process.stdout.write(`${opts.json ? JSON.stringify(detail) : formatDetail(detail)}\n`);
+        const detail = await queuedOrFinished(db, id);
+        process.stdout.write(`${opts.json ? JSON.stringify(detail) : 'finished' in detail ? formatFinished(detail) : formatDetail(detail)}\n`);
       });
     });
   queue
