@@ -188,6 +188,7 @@ async function searchLatency(): Promise<string[]> {
     const singles: RawSearch[] = [
       {},
       { to: 'p123@gmail.test' },
+      { to: 'P123@Gmail.TEST' },
       { from: 'user42@clinic0.example' },
       { domain: 'gmail.test' },
       { domain: 'd17.test' },

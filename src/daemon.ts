@@ -32,6 +32,7 @@ import { DkimService } from './dkim/service.js';
 import { startTlsReporter } from './probe/tlsrpt-reporter.js';
 import { Inspector } from './inspect/worker.js';
 import { Archiver } from './archive/archiver.js';
+import { sweepArchiveOrphans } from './archive/orphans.js';
 import { builtInSettings, resolveSettings } from './policy/profile.js';
 import { startCheckpointWriter } from './archive/checkpoints.js';
 import { LocalObjectStore } from './objects/local-store.js';
@@ -186,6 +187,12 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   // the archive stage: every message that needs it is archived after inspection and before delivery
   const archiveObjects = new LocalObjectStore(objectStoreRoot(config.dataDir));
   await archiveObjects.init();
+  // objects a crash left without an entry (src/archive/orphans.ts): in the background, safe while archiving
+  let stoppingSweep = false;
+  const orphanSweep = sweepArchiveOrphans(db, archiveObjects, { now: now(), via: 'daemon', stopped: () => stoppingSweep }).then(
+    (s) => (s.removed > 0 ? log.info({ event: 'ARCHIVE_ORPHANS_REMOVED', objects: s.removed, bytes: s.bytes }, 'removed archive objects that no entry needs') : undefined),
+    (err: unknown) => log.warn({ event: 'ARCHIVE_ORPHAN_SWEEP_FAILED', err: { message: (err as Error).message } }, 'archive orphan sweep failed; tried again at the next start'),
+  );
   const archiver = new Archiver({
     db,
     spool,
@@ -343,6 +350,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       await alertMonitor.stop();
       inspector?.stop();
       archiver.stop();
+      stoppingSweep = true;
+      await orphanSweep;
       await inspectionPool?.close();
       await deliverySwitch;
       await Promise.all([ingressDrained, engine?.stop(config.smtp.shutdownTimeoutMs)]);

@@ -11,7 +11,8 @@
  * can be missing from the archive: a crash at any point leaves it
  * `archived = 0` with its spool file, and this stage (which looks for such
  * messages at start and every few seconds) archives it again, into a new
- * object (a pack stored before the crash is then referenced by nothing).
+ * object (a pack stored before the crash is then referenced by nothing;
+ * orphans.ts deletes it).
  */
 import type { Database } from '../db/database.js';
 import type { Keyring } from '../crypto/keyring.js';

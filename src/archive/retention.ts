@@ -14,7 +14,10 @@
  * Packs: several entries share one object. The object is deleted in the
  * transaction that purges its last live (not purged) entry; while one entry
  * of a pack is held or not yet due, the pack stays, and the purged entries'
- * ranges in it can no longer be decrypted (their keys are gone).
+ * ranges in it can no longer be decrypted (their keys are gone: the purge
+ * runs with secure_delete, so the destroyed keys' bytes do not linger in
+ * the database's free space either). Packs are not rewritten: see
+ * docs/archive.md, "Why a purged range left in a pack is disposed of".
  *
  * Crash safety: objects are deleted inside the purge transaction, before it
  * commits. If the transaction does not commit (a crash, a full disk), its
@@ -356,10 +359,20 @@ export async function purgeArchive(db: Database, objects: ObjectStore, options: 
   if (options.dryRun) {
     await planPurge(db, options, size, tally);
   } else {
-    for (;;) {
-      const n = await purgeBatch(db, objects, options, size, tally);
-      options.onProgress?.(tally.entries);
-      if (n < size) break;
+    // Crypto-shredding is only as good as the key's erasure: without secure_delete SQLite leaves a
+    // replaced row's bytes (the wrapped key, the sealed subject) in the page's free space, where the
+    // master key could still unwrap them for a pack that outlives the entry. With it, freed space is
+    // overwritten with zeros (this connection only; restored after).
+    const was = (await db.get<{ secure_delete: number }>('PRAGMA secure_delete'))?.secure_delete ?? 0;
+    await db.exec('PRAGMA secure_delete = ON');
+    try {
+      for (;;) {
+        const n = await purgeBatch(db, objects, options, size, tally);
+        options.onProgress?.(tally.entries);
+        if (n < size) break;
+      }
+    } finally {
+      await db.exec(`PRAGMA secure_delete = ${was === 1 ? 'ON' : 'OFF'}`);
     }
   }
   // through the partial index of held entries (few), not the years of purged ones

@@ -24,6 +24,13 @@
  * single filters 0.2 to 25 ms, the worst combination of common filters
  * some 180 ms; see the lead's `npm run bench` for the standing figures.
  *
+ * Addresses (--from, --to) match whatever their case: the filter compares
+ * lower(column) with the address lowered, served by expression indexes on
+ * lower(sender) and lower(address) (migration 21; SQLite and PostgreSQL both
+ * index expressions). SQLite's lower() folds ASCII letters only and
+ * PostgreSQL's folds every letter, so the query carries both lowerings of the
+ * address (addressVariants): each engine finds its own among them.
+ *
  * Recipient filters (to, method, state) apply to one and the same recipient:
  * `--to a@x --state bounced` finds messages whose recipient a@x bounced.
  * `domain` matches the sender's domain or any recipient's.
@@ -91,8 +98,9 @@ export type FilterName = (typeof FILTER_NAMES)[number];
 
 /** Checked filters, ready for SQL. */
 export interface ArchiveQuery {
-  /** Sender spellings to match (as given, domain in lower case, all lower case); [''] for the null sender. */
+  /** The sender lowered (ASCII letters only, and every letter), matched against lower(sender); [''] for the null sender. */
   readonly from?: readonly string[] | undefined;
+  /** The recipient lowered, as `from`, matched against lower(address). */
   readonly to?: readonly string[] | undefined;
   readonly domain?: string | undefined;
   /** received_at >= since (ms). */
@@ -153,13 +161,23 @@ function plainText(value: string, flag: string, max: number): string {
   return t;
 }
 
-/** The spellings an address may be stored as: as given, domain in lower case, all in lower case. */
+/** Pure: A-Z to a-z and nothing else, as SQLite's built-in lower() does. */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+/**
+ * Pure: an address as the search compares it with lower(column): lowered
+ * the way SQLite's lower() does (ASCII letters) and the way PostgreSQL's
+ * does (every letter), one value when the two agree. So `Alice@Example.COM`
+ * is found by `alice@example.com` and by `ALICE@EXAMPLE.COM` on both engines.
+ */
 export function addressVariants(value: string, flag: string): string[] {
   const t = plainText(value, flag, MAX_ADDRESS).replace(/^<(.*)>$/, '$1');
   if (t === '' && flag === 'from') return [''];
   const at = t.lastIndexOf('@');
   if (at <= 0 || at === t.length - 1 || /\s/.test(t)) throw new SearchInputError(`--${flag} must be one address (local@domain${flag === 'from' ? ', or <> for the null sender' : ''})`);
-  return [...new Set([t, `${t.slice(0, at)}@${t.slice(at + 1).toLowerCase()}`, t.toLowerCase()])];
+  return [...new Set([asciiLower(t), t.toLowerCase()])];
 }
 
 function wholeNumber(value: string | number, flag: string, min: number, max: number): number {
@@ -257,9 +275,9 @@ function driverSource(q: ArchiveQuery, d: Driver): Sql | undefined {
     case 'message-id':
       return { sql: 'SELECT id FROM archive_messages WHERE message_id = ?', params: [q.messageId ?? ''] };
     case 'sender':
-      return { sql: `SELECT id FROM archive_messages WHERE sender IN (${marks(q.from?.length ?? 0)})`, params: [...(q.from ?? [])] };
+      return { sql: `SELECT id FROM archive_messages WHERE lower(sender) IN (${marks(q.from?.length ?? 0)})`, params: [...(q.from ?? [])] };
     case 'recipient':
-      return { sql: `SELECT DISTINCT archive_id AS id FROM archive_recipients WHERE address IN (${marks(q.to?.length ?? 0)})`, params: [...(q.to ?? [])] };
+      return { sql: `SELECT DISTINCT archive_id AS id FROM archive_recipients WHERE lower(address) IN (${marks(q.to?.length ?? 0)})`, params: [...(q.to ?? [])] };
     case 'domain':
       return {
         sql: 'SELECT id FROM archive_messages WHERE sender_domain = ? UNION SELECT archive_id AS id FROM archive_recipients WHERE domain = ?',
@@ -329,7 +347,7 @@ export function filterConditions(q: ArchiveQuery): Sql {
   };
   if (q.queueId !== undefined) add('m.id = ?', q.queueId);
   if (q.messageId !== undefined) add('m.message_id = ?', q.messageId);
-  if (q.from) add(`m.sender IN (${marks(q.from.length)})`, ...q.from);
+  if (q.from) add(`lower(m.sender) IN (${marks(q.from.length)})`, ...q.from);
   if (q.since !== undefined) add('m.received_at >= ?', q.since);
   if (q.until !== undefined) add('m.received_at < ?', q.until);
   if (q.domain !== undefined) add('(m.sender_domain = ? OR EXISTS (SELECT 1 FROM archive_recipients rd WHERE rd.archive_id = m.id AND rd.domain = ?))', q.domain, q.domain);
@@ -337,7 +355,7 @@ export function filterConditions(q: ArchiveQuery): Sql {
   const rcpt: string[] = [];
   const rcptParams: SqlValue[] = [];
   if (q.to) {
-    rcpt.push(`r.address IN (${marks(q.to.length)})`);
+    rcpt.push(`lower(r.address) IN (${marks(q.to.length)})`);
     rcptParams.push(...q.to);
   }
   if (q.method !== undefined) {

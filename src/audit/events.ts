@@ -104,8 +104,8 @@ export type AuditEventDataMap = {
   'archive:record': { queueId: string; part: string; seq?: number; sha256: string };
   /** A journal report of the archived message was queued for archive.journalTo as `journalQueueId`. */
   'archive:journaled': { queueId: string; journalQueueId: string };
-  /** Someone viewed the audit log (the console's audit page): the stage filter, if any, and how many events were shown. */
-  'audit:viewed': { operator: string; via: string; stage?: string; events: number };
+  /** Someone viewed the audit log (the console's audit page): the stage filter, if any, the names of the other filters used, and how many events were shown. */
+  'audit:viewed': { operator: string; via: string; stage?: string; filters?: string[]; events: number };
   /** Someone viewed the console's reports page: the window's first and last day (YYYY-MM-DD, UTC); figures only, no PHI. */
   'console:report_viewed': { operator: string; via: string; since: string; until: string };
   /** Someone searched the archive: through which path (cli | console), the filter names used (never their values) and how many entries matched. */
@@ -144,6 +144,8 @@ export type AuditEventDataMap = {
   'archive:purged': { queueIds: string[]; count: number; objects: number; operator: string; via: string };
   /** Someone exported archive entries (docs/archive.md): the filter names used (never their values), how many entries, whether with content (yes | no), the SHA-256 of the signed manifest. */
   'archive:exported': { operator: string; via: string; filters: string[]; entries: number; content: string; sha256: string };
+  /** Archive objects no entry needs (a crash between storing and committing) were deleted (src/archive/orphans.ts): how many, their bytes, by what (daemon | cli) and, from the CLI, who. */
+  'archive:orphans_removed': { objects: number; bytes: number; via: string; operator?: string };
   /**
    * `sealgate policy replay` re-decided archived messages under a policy
    * (`policy`: current | file, with the file's `configSha256`) over the
@@ -289,7 +291,7 @@ export const AUDIT_EVENT_FIELDS = {
   'delivery:recovered': { recipients: 'integer' },
   'archive:record': { queueId: 'string', part: 'string', seq: 'integer?', sha256: 'string' },
   'archive:journaled': { queueId: 'string', journalQueueId: 'string' },
-  'audit:viewed': { operator: 'string', via: 'string', stage: 'string?', events: 'integer' },
+  'audit:viewed': { operator: 'string', via: 'string', stage: 'string?', filters: 'string[]?', events: 'integer' },
   'console:report_viewed': { operator: 'string', via: 'string', since: 'string', until: 'string' },
   'archive:searched': { operator: 'string', via: 'string', filters: 'string[]', results: 'integer' },
   'archive:read': { queueId: 'string', operator: 'string', via: 'string' },
@@ -308,6 +310,7 @@ export const AUDIT_EVENT_FIELDS = {
   'archive:released': { queueIds: 'string[]', count: 'integer', operator: 'string', via: 'string', reason: 'string?', filters: 'string[]?' },
   'archive:purged': { queueIds: 'string[]', count: 'integer', objects: 'integer', operator: 'string', via: 'string' },
   'archive:exported': { operator: 'string', via: 'string', filters: 'string[]', entries: 'integer', content: 'string', sha256: 'string' },
+  'archive:orphans_removed': { objects: 'integer', bytes: 'integer', via: 'string', operator: 'string?' },
   'policy:replayed': { operator: 'string', via: 'string', since: 'string', until: 'string?', policy: 'string', configSha256: 'string?', entries: 'integer', skipped: 'integer', changed: 'integer', complete: 'string' },
   'portal:deposited': { queueId: 'string', depositId: 'string', recipient: 'string' },
   'portal:notification_queued': { queueId: 'string', depositId: 'string', recipient: 'string', noticeQueueId: 'string' },

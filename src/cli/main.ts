@@ -20,6 +20,7 @@ import { registerProbe } from './commands/probe.js';
 import { registerQuarantine, registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
 import { registerUsers } from './commands/users.js';
+import { acceptConfigAfterCommand } from './config-option.js';
 import { EXIT_USAGE, errorLine, exitCodeFor } from './context.js';
 
 const program = new Command();
@@ -28,6 +29,8 @@ program
   .description('Sealgate secure email gateway')
   .version(VERSION, '-V, --version')
   .option('-c, --config <path>', 'config file (default: config/sealgate.yaml, else the embedded default)')
+  // the program's options before the command only: a command may give --config its own meaning (policy replay); see config-option.ts
+  .enablePositionalOptions()
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -48,6 +51,7 @@ registerArchive(program);
 registerConsoleUsers(program);
 registerBackup(program);
 registerDoctor(program);
+acceptConfigAfterCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -395,8 +395,17 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX archive_messages_live_object ON archive_messages(object_key) WHERE purged_at IS NULL;
   CREATE INDEX archive_messages_held ON archive_messages(retain_until) WHERE hold = 1 AND purged_at IS NULL;
   `,
-  // 21: reserved for the archive fixes (another branch, wt-archfix, owns this number; merged, theirs replaces this slot)
-  ``,
+  // 21: archive fixes (archive issue). Address search whatever the case: expression indexes on lower()
+  // (SQLite and PostgreSQL both have them) replace the plain ones, which only the search used; no new
+  // column, so the archive rows' canonical hashes (records.ts) are unchanged. The console's audit log
+  // page filters by event type newest first: (type, seq) finds a rare type on a big log without a scan.
+  `
+  CREATE INDEX audit_log_type ON audit_log(type, seq);
+  CREATE INDEX archive_messages_sender_lower ON archive_messages(lower(sender), received_at);
+  CREATE INDEX archive_recipients_address_lower ON archive_recipients(lower(address), archive_id);
+  DROP INDEX archive_messages_sender;
+  DROP INDEX archive_recipients_address;
+  `,
   // 22: finished messages kept for `queue show` (issue 15, first-run defects): what happened to each recipient of a message
   // once all are final, for queue.keepFinished, pruned by the daemon. Envelope and outcomes only, never content or subject.
   `

@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { SealgateError } from '../errors.js';
 import { writeNewFile } from '../spool/file-writer.js';
-import { checkRange, type ObjectStore, objectKeyProblem, validateObjectKey, validateObjectPrefix } from './object-store.js';
+import { checkRange, type ObjectInfo, type ObjectStore, objectKeyProblem, validateObjectKey, validateObjectPrefix } from './object-store.js';
 import { fsyncDir } from '../fs/fsync-dir.js';
 
 const FILE_SUFFIX = '@';
@@ -260,6 +260,25 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
+    for await (const { key } of this.files(prefix)) yield key;
+  }
+
+  async *listInfo(prefix: string): AsyncIterable<ObjectInfo> {
+    for await (const { key, path } of this.files(prefix)) {
+      let s;
+      try {
+        s = await stat(path);
+      } catch (err) {
+        // deleted since the directory was read: not there any more
+        if (errnoCode(err) === 'ENOENT') continue;
+        throw storageError(err);
+      }
+      yield { key, bytes: s.size, modifiedAt: s.mtimeMs };
+    }
+  }
+
+  /** The objects whose keys start with `prefix`, with their files, in byte order. */
+  private async *files(prefix: string): AsyncGenerator<{ key: string; path: string }> {
     validateObjectPrefix(prefix);
     // start in the directory named by the prefix's complete segments
     const cut = prefix.lastIndexOf('/');
@@ -267,8 +286,8 @@ export class LocalObjectStore implements ObjectStore {
     yield* this.walk(join(this.objectsDir, ...base.split('/').filter(Boolean)), base, prefix);
   }
 
-  /** Keys under `dir` (whose keys start with `keyBase`) that start with `prefix`, in byte order. */
-  private async *walk(dir: string, keyBase: string, prefix: string): AsyncGenerator<string> {
+  /** Keys under `dir` (whose keys start with `keyBase`) that start with `prefix`, in byte order, with their files. */
+  private async *walk(dir: string, keyBase: string, prefix: string): AsyncGenerator<{ key: string; path: string }> {
     let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -294,7 +313,7 @@ export class LocalObjectStore implements ObjectStore {
           yield* this.walk(join(dir, item.name), item.sortKey, prefix);
         }
       } else if (item.sortKey.startsWith(prefix)) {
-        yield item.sortKey;
+        yield { key: item.sortKey, path: join(dir, item.name) };
       }
     }
   }

@@ -11,7 +11,9 @@
  *   - `get` (and `getRange`) of an absent key errors the stream with SG_OBJECT_NOT_FOUND.
  *   - `delete` is idempotent.
  *   - `list(prefix)` yields every key that starts with `prefix`, in
- *     lexicographic (byte) order.
+ *     lexicographic (byte) order; `listInfo(prefix)` the same with each
+ *     object's size and last-modified time (an S3 ListObjectsV2 page gives
+ *     both per key, 1000 keys a page, so neither costs a request per object).
  *   - keys are validated (`validateObjectKey`) before any I/O; an invalid key
  *     is a program error, SG_OBJECT_KEY_INVALID.
  *
@@ -20,6 +22,15 @@
  */
 import type { Readable } from 'node:stream';
 import { SealgateError } from '../errors.js';
+
+/** An object as a listing shows it. */
+export interface ObjectInfo {
+  readonly key: string;
+  /** Its size in bytes. */
+  readonly bytes: number;
+  /** When it was last stored (ms since the epoch): its put, or the put that replaced it. */
+  readonly modifiedAt: number;
+}
 
 export interface ObjectStore {
   /** Stores `source` under `key`; resolves once it is durable and visible. `bytes`: bytes stored. */
@@ -37,6 +48,8 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Keys starting with `prefix` ('' for all), in lexicographic order. */
   list(prefix: string): AsyncIterable<string>;
+  /** As `list`, with each object's size and time (an object removed while listing is left out). */
+  listInfo(prefix: string): AsyncIterable<ObjectInfo>;
   exists(key: string): Promise<boolean>;
 }
 

@@ -11,7 +11,7 @@
  * the next purge finishes. Plus the input checks, table-driven.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -63,6 +63,8 @@ interface Fixture {
   /** Object key of each entry. */
   readonly objectOf: Map<string, string>;
   readonly bytesOf: Map<string, Buffer>;
+  /** The database file. */
+  readonly dbPath: string;
 }
 
 const dirs: string[] = [];
@@ -146,7 +148,7 @@ async function fixture(): Promise<Fixture> {
     });
   }
   await db.transaction((tx) => insertArchiveEntries(tx, items, T0 + 7 * DAY));
-  return { db, objects, keyring, key, objectOf, bytesOf };
+  return { db, objects, keyring, key, objectOf, bytesOf, dbPath: join(dir, 'sealgate.db') };
 }
 
 async function row(f: Fixture, entryId: string): Promise<Record<string, unknown>> {
@@ -268,6 +270,32 @@ describe('archive purge', () => {
   });
 });
 
+describe('crypto-shredding leaves no key behind', () => {
+  it('the purged entries\' wrapped keys and sealed subjects are not in the database file or its WAL afterwards (the purge erases freed space), also for an entry whose pack stays', async () => {
+    const f = await fixture();
+    const due = [A, B, C, D, E];
+    const secrets: Buffer[] = [];
+    for (const entryId of due) {
+      const r = await row(f, entryId);
+      secrets.push(Buffer.from(r.wrapped_key as Uint8Array), Buffer.from(r.subject_sealed as Uint8Array));
+    }
+    // the secrets are on disk before the purge (so the search below can find them)
+    await f.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    const before = await readFile(f.dbPath);
+    expect(secrets.every((b) => before.includes(b))).toBe(true);
+
+    await purgeArchive(f.db, f.objects, { now: NOW, ...ops });
+    // E's pack stays for F (not due): E's ciphertext is still there, so its key must really be gone
+    expect(await f.objects.exists(f.objectOf.get(E) ?? '')).toBe(true);
+    // once the WAL is checkpointed into the database file (SQLite does it every 1000 pages by itself)
+    await f.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    const after = await readFile(f.dbPath);
+    expect(secrets.filter((b) => after.includes(b))).toEqual([]);
+    // the live entry (F) keeps its key and content
+    expect((await content(f, F)).equals(f.bytesOf.get(F) ?? Buffer.alloc(1))).toBe(true);
+  });
+});
+
 describe('archive purge interrupted', () => {
   it('an object store that fails mid-batch rolls the batch back: its entries stay due, and the next purge finishes', async () => {
     const f = await fixture();
@@ -278,6 +306,7 @@ describe('archive purge interrupted', () => {
       get: (key) => f.objects.get(key),
       getRange: (key, start, length) => f.objects.getRange(key, start, length),
       list: (prefix) => f.objects.list(prefix),
+      listInfo: (prefix) => f.objects.listInfo(prefix),
       exists: (key) => f.objects.exists(key),
       delete: async (key) => {
         if (++deletes === 2) throw new Error('storage failed');

@@ -68,7 +68,8 @@ describe('parseTime', () => {
 describe('parseSearch', () => {
   it.each<[string, RawSearch, Partial<ArchiveQuery>]>([
     ['nothing: newest 50', {}, { limit: 50 }],
-    ['sender spellings', { from: 'Alice@Example.COM' }, { from: ['Alice@Example.COM', 'Alice@example.com', 'alice@example.com'] }],
+    ['sender lowered (matched against lower(sender))', { from: 'Alice@Example.COM' }, { from: ['alice@example.com'] }],
+    ['recipient lowered', { to: 'ALICE@EXAMPLE.COM' }, { to: ['alice@example.com'] }],
     ['sender in angle brackets', { from: '<a@b.test>' }, { from: ['a@b.test'] }],
     ['null sender', { from: '<>' }, { from: [''] }],
     ['recipient', { to: 'bob@x.test' }, { to: ['bob@x.test'] }],
@@ -130,9 +131,15 @@ describe('parseSearch', () => {
     expect(filterNames({})).toEqual([]);
   });
 
-  it('address spellings: as given, domain lower case, all lower case, without duplicates', () => {
-    expect(addressVariants('bob@x.test', 'to')).toEqual(['bob@x.test']);
-    expect(addressVariants('Bob@X.test', 'to')).toEqual(['Bob@X.test', 'Bob@x.test', 'bob@x.test']);
+  it.each<[string, string[]]>([
+    ['bob@x.test', ['bob@x.test']],
+    ['Bob@X.test', ['bob@x.test']],
+    ['<BOB@X.TEST>', ['bob@x.test']],
+    // SQLite's lower() folds A-Z only, PostgreSQL's every letter: both lowerings, each engine finds its own
+    ['Ärzte@Klinik.DE', ['Ärzte@klinik.de', 'ärzte@klinik.de']],
+    ['ärzte@klinik.de', ['ärzte@klinik.de']],
+  ])('address %j is compared lowered: %j', (address, want) => {
+    expect(addressVariants(address, 'to')).toEqual(want);
   });
 });
 
@@ -157,9 +164,9 @@ describe('plan choice', () => {
   it('drives from the index of the filter it names, and checks every filter on every row', () => {
     const q = parseSearch({ to: 'bob@x.test', method: 'pgp', category: 'SSN', since: '7d' }, NOW, termsOf);
     const sql = buildSearchSql(q, { kind: 'recipient' });
-    expect(sql.sql).toMatch(/^SELECT .* FROM \(SELECT DISTINCT archive_id AS id FROM archive_recipients WHERE address IN \(\?\)\) d CROSS JOIN archive_messages m WHERE m\.id = d\.id AND /);
+    expect(sql.sql).toMatch(/^SELECT .* FROM \(SELECT DISTINCT archive_id AS id FROM archive_recipients WHERE lower\(address\) IN \(\?\)\) d CROSS JOIN archive_messages m WHERE m\.id = d\.id AND /);
     // to and method on one recipient row; the category on the terms; the time on the entry
-    expect(sql.sql).toContain('EXISTS (SELECT 1 FROM archive_recipients r WHERE r.archive_id = m.id AND r.address IN (?) AND r.method = ?)');
+    expect(sql.sql).toContain('EXISTS (SELECT 1 FROM archive_recipients r WHERE r.archive_id = m.id AND lower(r.address) IN (?) AND r.method = ?)');
     expect(sql.sql).toContain('tc.term = ?');
     expect(sql.sql).toContain('m.received_at >= ?');
     expect(sql.sql).toMatch(/ORDER BY m\.received_at DESC, m\.id DESC LIMIT \? OFFSET \?$/);
@@ -209,11 +216,12 @@ function fixtures(): Fixture[] {
       id: idOf(1_000_000 + ((i * 7919) % 240)),
       // every fourth entry shares its time with the previous one
       receivedAt: NOW - 86_400_000 * 30 + Math.floor(i / 4) * 4 * 3_600_000 + (i % 4 === 3 ? 2 : i % 4) * 3_600_000,
-      sender: i % 11 === 0 ? '' : `user${i % 5}@${i % 2 ? 'clinic.test' : 'Lab.Test'}`,
+      sender: i % 11 === 0 ? '' : `${i % 4 === 1 ? 'User' : 'user'}${i % 5}@${i % 2 ? 'clinic.test' : 'Lab.Test'}`,
       subject: `${words[i % 6]} ${words[(i * 5) % 6]} ${i % 9 === 0 ? 'urgent' : ''}`,
       categories: i % 4 === 0 ? ['SSN'] : i % 10 === 1 ? ['MRN', 'SSN'] : i % 17 === 2 ? ['DEA'] : [],
       recipients: Array.from({ length: n }, (_, k) => ({
-        address: `p${(i * 3 + k) % 23}@${['gmail.test', 'partner.test', 'rare.test'][((i + k) % 7 === 0 ? 2 : (i + k) % 2)]}`,
+        // every fifth stored in capitals (as some clients send it): found whatever the case of the query
+        address: `${(i + k) % 5 === 0 ? 'P' : 'p'}${(i * 3 + k) % 23}@${['gmail.test', 'partner.test', (i + k) % 5 === 0 ? 'Rare.TEST' : 'rare.test'][((i + k) % 7 === 0 ? 2 : (i + k) % 2)]}`,
         method: methods[(i + k * 3) % methods.length] ?? 'tls-verified',
         state: states[(i * 5 + k) % states.length] ?? 'delivered',
       })),
@@ -229,12 +237,12 @@ function expected(all: readonly Fixture[], raw: RawSearch): string[] {
   return all
     .filter((f) => {
       if (q.queueId && f.id !== q.queueId) return false;
-      if (q.from && !q.from.includes(f.sender)) return false;
+      if (q.from && !q.from.includes(f.sender.toLowerCase())) return false;
       if (q.since !== undefined && f.receivedAt < q.since) return false;
       if (q.until !== undefined && f.receivedAt >= q.until) return false;
       const senderDomain = f.sender.split('@')[1]?.toLowerCase() ?? '';
-      if (q.domain && senderDomain !== q.domain && !f.recipients.some((r) => r.address.endsWith(`@${q.domain}`))) return false;
-      if ((q.to || q.method || q.state) && !f.recipients.some((r) => (!q.to || q.to.includes(r.address)) && (!q.method || r.method === q.method) && (!q.state || r.state === q.state))) return false;
+      if (q.domain && senderDomain !== q.domain && !f.recipients.some((r) => r.address.toLowerCase().endsWith(`@${q.domain}`))) return false;
+      if ((q.to || q.method || q.state) && !f.recipients.some((r) => (!q.to || q.to.includes(r.address.toLowerCase())) && (!q.method || r.method === q.method) && (!q.state || r.state === q.state))) return false;
       if (raw.category && !f.categories.includes(raw.category.toUpperCase())) return false;
       const subjectWordsOf = subjectWords(f.subject);
       if (!words.every((w) => subjectWordsOf.includes(w))) return false;
@@ -262,7 +270,7 @@ describe('searchArchive on a real database', () => {
           verdict: JSON.stringify({ findings: f.categories.map((category) => ({ category, count: 1 })), inspected: true, phi: f.categories.length > 0 }), retain_until: f.receivedAt + 1e12, hold: 0, purged_at: null,
         };
         const recipients: ArchiveRecipientColumns[] = f.recipients.map((r, k) => ({
-          archive_id: f.id, seq: k + 1, address: r.address, domain: r.address.split('@')[1] ?? '', bcc: 0, method: r.method, requirement: 'verify', decision: '[]',
+          archive_id: f.id, seq: k + 1, address: r.address, domain: (r.address.split('@')[1] ?? '').toLowerCase(), bcc: 0, method: r.method, requirement: 'verify', decision: '[]',
           key_fingerprint: null, key_source: null, state: r.state, attempts: 1, last_attempt_at: null, finished_at: null, evidence: null,
         }));
         const terms = [...termsOf(f.subject).map((t) => t[0] ?? ''), ...f.categories.map(categoryTerm)];
@@ -282,6 +290,8 @@ describe('searchArchive on a real database', () => {
     { from: 'USER2@lab.test' },
     { from: '<>' },
     { to: 'p4@gmail.test' },
+    { to: 'P4@GMAIL.TEST' },
+    { to: 'p5@RARE.test' },
     { to: 'p5@rare.test', state: 'delivered' },
     { domain: 'rare.test' },
     { domain: 'lab.test' },
@@ -374,7 +384,62 @@ describe('searchArchive on a real database', () => {
     expect(r.entries[0]?.recipients.map((x) => x.address)).toEqual(Array.from({ length: 100 }, (_, k) => `m${k}@list.test`));
   });
 
+  it('finds an address whatever its case, and through the lower() indexes (migration 21)', async () => {
+    const stored = all.find((f) => f.recipients.some((r) => /[A-Z]/.test(r.address)) && /[A-Z]/.test(f.sender));
+    const rcpt = stored?.recipients.find((r) => /[A-Z]/.test(r.address))?.address ?? '';
+    expect(rcpt).toMatch(/^P/);
+    for (const to of [rcpt, rcpt.toLowerCase(), rcpt.toUpperCase()]) {
+      const r = await searchArchive(db, parseSearch({ to, limit: 1000 }, NOW, termsOf));
+      expect(r.entries.map((e) => e.id)).toContain(stored?.id);
+    }
+    for (const from of [stored?.sender ?? '', (stored?.sender ?? '').toLowerCase(), (stored?.sender ?? '').toUpperCase()]) {
+      const r = await searchArchive(db, parseSearch({ from, limit: 1000 }, NOW, termsOf));
+      expect(r.entries.map((e) => e.id)).toContain(stored?.id);
+    }
+    const q = parseSearch({ to: rcpt, from: stored?.sender ?? '' }, NOW, termsOf);
+    const { afterId: _a, ...query } = q;
+    const plan = async (d: Driver): Promise<string> => {
+      const s = buildSearchSql(query, d);
+      const rows = await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${s.sql}`, s.params);
+      return rows.map((r) => r.detail).join('\n');
+    };
+    expect(await plan({ kind: 'recipient' })).toContain('archive_recipients_address_lower');
+    expect(await plan({ kind: 'sender' })).toContain('archive_messages_sender_lower');
+  });
+
   it('refuses a cursor that names no entry', async () => {
     await expect(searchArchive(db, parseSearch({ after: idOf(5) }, NOW, termsOf))).rejects.toThrow(/^--after names no archive entry/);
+  });
+});
+
+describe('addresses whatever their case (the CLI and the console page both run parseSearch + searchArchive)', () => {
+  it('a message to Alice@Example.COM from Bob@Example.ORG is found by any spelling of either', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sealgate-archive-case-'));
+    const cdb = await Database.open(join(dir, 'sealgate.db'));
+    try {
+      await migrate(cdb);
+      const id = idOf(7_777_777);
+      await cdb.transaction((tx) =>
+        insertArchiveEntry(
+          tx,
+          {
+            id, origin: 'smtp', message_id: 'case@example.org', received_at: NOW - 1000, archived_at: NOW, sender: 'Bob@Example.ORG', sender_domain: 'example.org', connector: 'loopback',
+            client_ip: '127.0.0.1', tls_version: null, auth_user: null, size: 1, content_sha256: '0'.repeat(64), object_key: `archive/2026/12/${id}`, object_offset: 0, object_length: 1,
+            wrapped_key: Buffer.alloc(8), key_id: 'k', subject_sealed: null, verdict: '{}', retain_until: NOW + 1e12, hold: 0, purged_at: null,
+          },
+          [{ archive_id: id, seq: 1, address: 'Alice@Example.COM', domain: 'example.com', bcc: 0, method: 'tls-verified', requirement: 'verify', decision: '[]', key_fingerprint: null, key_source: null, state: 'delivered', attempts: 1, last_attempt_at: null, finished_at: null, evidence: null }],
+          [],
+          NOW,
+        ),
+      );
+      const found = async (raw: RawSearch): Promise<string[]> => (await searchArchive(cdb, parseSearch(raw, NOW, termsOf))).entries.map((e) => e.id);
+      for (const to of ['alice@example.com', 'ALICE@EXAMPLE.COM', 'Alice@Example.COM', '<alice@Example.com>']) expect(await found({ to }), to).toEqual([id]);
+      for (const from of ['bob@example.org', 'BOB@EXAMPLE.ORG', 'Bob@Example.ORG']) expect(await found({ from }), from).toEqual([id]);
+      expect(await found({ to: 'alice@example.com', from: 'BOB@example.org', state: 'delivered' })).toEqual([id]);
+      expect(await found({ to: 'alicia@example.com' })).toEqual([]);
+    } finally {
+      await cdb.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

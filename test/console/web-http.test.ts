@@ -316,7 +316,7 @@ describe('pure helpers', () => {
   });
 
   it('the audit page escapes event data and shows control and bidi characters as ?', () => {
-    const page = auditPage([{ seq: 7, ts: 0, type: 'console:sign_in_failed', data: '{"user":"<b>x</b>\u202e"}' }], undefined, undefined);
+    const page = auditPage({ rows: [{ seq: 7, ts: 0, type: 'console:sign_in_failed', data: '{"user":"<b>x</b>\u202e"}' }], form: {} });
     expect(page.main).toContain('&lt;b&gt;x&lt;/b&gt;');
     expect(page.main).not.toContain('<b>x');
     expect(page.main).not.toContain('\u202e');

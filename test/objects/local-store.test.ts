@@ -160,6 +160,21 @@ describe('LocalObjectStore', () => {
     for (const k of keys) expect((await readAll(store.get(k))).toString()).toBe(k);
   });
 
+  it('listInfo gives the keys of list with each size and time (a replaced object has its new time)', async () => {
+    const keys = ['archive/2026/11/A-1', 'archive/2026/12/B', 'archive/2026/12/B-2', 'portal/x'];
+    for (const k of keys) await store.put(k, Readable.from([Buffer.from(`${k}!`)]));
+    const old = new Date(Date.UTC(2026, 0, 1));
+    await utimes(join(store.root, 'objects', 'archive', '2026', '11', 'A-1@'), old, old);
+    const infos: { key: string; bytes: number; modifiedAt: number }[] = [];
+    for await (const info of store.listInfo('archive/')) infos.push(info);
+    expect(infos.map((i) => i.key)).toEqual(await collect(store.list('archive/')));
+    expect(infos.map((i) => [i.key, i.bytes])).toEqual(keys.slice(0, 3).map((k) => [k, k.length + 1]));
+    expect(infos[0]?.modifiedAt).toBe(old.getTime());
+    expect(infos[1]?.modifiedAt).toBeGreaterThan(old.getTime());
+    await store.put('archive/2026/11/A-1', Readable.from([Buffer.from('again')]));
+    for await (const info of store.listInfo('archive/2026/11/')) expect(info.modifiedAt).toBeGreaterThan(old.getTime());
+  });
+
   it('a failing source leaves no object, no temp file, and no open descriptor', async () => {
     await store.put('keep', Readable.from([Buffer.from('kept')]));
     const before = await openFds();

@@ -1,11 +1,10 @@
 /**
  * The pure parts of `sealgate policy replay`: comparing one entry then/now,
  * building the report (matrix, rule counts, rises/falls, the bounded list),
- * reading the archived verdict, and telling the gateway's config from the
- * proposed one in the raw arguments. Table-driven.
+ * and reading the archived verdict. Table-driven. (Which config is which:
+ * test/cli/policy-replay-config.test.ts, through the real command line.)
  */
 import { describe, expect, it } from 'vitest';
-import { configPaths } from '../../src/cli/commands/policy-replay.js';
 import type { Protection } from '../../src/policy/protection.js';
 import { buildReplayReport, compareEntry, formatReplayReport, methodLevel, type EntryChange, type ReplayedEntry } from '../../src/policy/replay-report.js';
 import { thenVerdict } from '../../src/policy/replay.js';
@@ -127,20 +126,5 @@ describe('thenVerdict', () => {
     ['odd shapes are ignored', '{"inspected":true,"rules":[1,"ok"],"findings":[null,{"count":1},{"category":"SSN"}]}', { inspected: true, phi: false, protection: null, rules: ['ok'], categories: ['SSN'] }],
   ])('%s', (_name, json, want) => {
     expect(thenVerdict(json)).toEqual(want);
-  });
-});
-
-describe('configPaths', () => {
-  const node = ['/usr/bin/node', '/opt/sealgate/dist/cli/main.js'];
-  it.each([
-    ['-c before the command, --config after replay', ['-c', 'gw.yaml', 'policy', 'replay', '--config', 'new.yaml'], { current: 'gw.yaml', proposed: 'new.yaml' }],
-    ['--config before the command is the gateway config', ['--config', 'gw.yaml', 'policy', 'replay', '--since', '7d'], { current: 'gw.yaml' }],
-    ['--config= forms', ['--config=gw.yaml', 'policy', 'replay', '--config=new.yaml'], { current: 'gw.yaml', proposed: 'new.yaml' }],
-    ['-c after replay stays the gateway config', ['policy', 'replay', '-c', 'gw.yaml', '--config', 'new.yaml'], { current: 'gw.yaml', proposed: 'new.yaml' }],
-    ['-cPATH', ['-cgw.yaml', 'policy', 'replay'], { current: 'gw.yaml' }],
-    ['neither', ['policy', 'replay', '--json'], {}],
-    ['the last of each wins', ['-c', 'a.yaml', '-c', 'b.yaml', 'policy', 'replay', '--config', 'x.yaml', '--config', 'y.yaml'], { current: 'b.yaml', proposed: 'y.yaml' }],
-  ])('%s', (_name, args, want) => {
-    expect(configPaths([...node, ...args])).toEqual(want);
   });
 });

@@ -6,6 +6,7 @@
  * with the operating-system user who made it.
  */
 import type { Command } from 'commander';
+import { sweepArchiveOrphans, type SweepSummary } from '../../archive/orphans.js';
 import { filterNames, parseSearch, SearchInputError, type RawSearch } from '../../archive/search.js';
 import {
   checkEntryIds,
@@ -108,7 +109,7 @@ async function runHold(hold: boolean, ids: string[], opts: HoldOptions, cmd: Com
 
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
 
-export function formatPurge(s: PurgeSummary): string {
+export function formatPurge(s: PurgeSummary, orphans?: SweepSummary): string {
   const verb = s.dryRun ? 'would purge' : 'purged';
   const lines = [
     s.entries === 0
@@ -119,6 +120,9 @@ export function formatPurge(s: PurgeSummary): string {
     lines.push(`${s.dryRun ? 'would delete' : 'deleted'} ${s.objectsDeleted} ${s.objectsDeleted === 1 ? 'object' : 'objects'}; ${s.objectsKept} ${s.objectsKept === 1 ? 'pack stays' : 'packs stay'} for entries in ${s.objectsKept === 1 ? 'it' : 'them'} still retained or held`);
   }
   if (s.heldExpired > 0) lines.push(`${s.heldExpired} ${s.heldExpired === 1 ? 'entry' : 'entries'} past retention kept under legal hold`);
+  if (orphans && orphans.removed > 0) {
+    lines.push(`${s.dryRun ? 'would delete' : 'deleted'} ${orphans.removed} orphaned ${orphans.removed === 1 ? 'object' : 'objects'} (${orphans.bytes} bytes) that no entry needs: stored before a crash or a failed commit`);
+  }
   return lines.join('\n');
 }
 
@@ -158,10 +162,13 @@ export function registerArchiveRetention(archive: Command): void {
           process.stderr.write(`\r${`${opts.dryRun ? 'counting' : 'purging'}: ${done} entries`.padEnd(40)}`);
         };
         let summary: PurgeSummary;
+        let orphans: SweepSummary;
         // a dry run reads in one read transaction: a consistent picture while the gateway writes
         if (opts.dryRun) await db.exec('BEGIN');
         try {
           summary = await purgeArchive(db, objects, { now: Date.now(), dryRun: opts.dryRun === true, operator: operatorName(), via: 'cli', ...(tty ? { onProgress } : {}) });
+          // then the objects no entry needs (src/archive/orphans.ts; safe while the gateway archives)
+          orphans = await sweepArchiveOrphans(db, objects, { now: Date.now(), dryRun: opts.dryRun === true, operator: operatorName(), via: 'cli' });
         } catch (err) {
           // the batches committed so far stay purged; a rerun finishes the rest
           throw new CliExit(EXIT_FAILURE, `archive purge stopped: ${(err as Error).message} (entries purged so far stay purged; run it again to finish)`);
@@ -169,7 +176,7 @@ export function registerArchiveRetention(archive: Command): void {
           if (opts.dryRun) await db.exec('COMMIT').catch(() => undefined);
           if (tty) process.stderr.write(`\r${' '.repeat(40)}\r`);
         }
-        process.stdout.write(`${opts.json ? JSON.stringify(summary) : formatPurge(summary)}\n`);
+        process.stdout.write(`${opts.json ? JSON.stringify({ ...summary, orphans: { removed: orphans.removed, bytes: orphans.bytes } }) : formatPurge(summary, orphans)}\n`);
       } finally {
         await db.close();
       }

@@ -10,11 +10,13 @@
  * the operator, the window and the counts — written after the run, and also
  * when the run fails part way, before anything is printed.
  *
- * `--config` here names the PROPOSED config; the program-wide `-c/--config`
- * (given before `policy`, or as `-c` after `replay`) is the gateway's own
- * config, whose database, master keys and archive are read. Commander keeps
- * one value for both spellings, so the two are told apart from the raw
- * arguments (configPaths, over process.argv).
+ * `--config` after `replay` names the PROPOSED config. The gateway's own
+ * config — whose database, master keys and archive are read — is the
+ * program's `-c/--config` before the command (`sealgate -c gw.yaml policy
+ * replay --config new.yaml`), or `-c` after `replay` (`sealgate policy
+ * replay --config new.yaml -c gw.yaml`). Commander tells them apart: the
+ * program parses its options positionally (main.ts), so everything after
+ * `replay` is this command's, where `--config` and `-c` are two options.
  */
 import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
@@ -30,33 +32,19 @@ import { DEFAULT_REPLAY_LIMIT, MAX_REPLAY_LIMIT, replayPolicy } from '../../poli
 import { CliExit, EXIT_USAGE, operatorName } from '../context.js';
 
 /**
- * Pure: the gateway's config (-c / --config before `replay`, or -c after
- * it) and the proposed one (--config after `replay`) from the raw
- * arguments. The last of each wins, as commander does.
+ * The gateway's config (`-c` after `replay`, else the program's or
+ * `policy`'s `-c/--config`) and the proposed one (`--config` after
+ * `replay`), from the parsed command. The gateway's given both before and
+ * after `replay`, differently, is refused: which one was meant?
  */
-export function configPaths(args: readonly string[]): { current?: string; proposed?: string } {
-  const at = args.indexOf('replay', Math.max(0, args.indexOf('policy')));
-  const out: { current?: string; proposed?: string } = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] ?? '';
-    const after = at >= 0 && i > at;
-    let value: string | undefined;
-    let long = false;
-    if (a === '--config' || a === '-c') {
-      value = args[i + 1];
-      long = a === '--config';
-      i++;
-    } else if (a.startsWith('--config=')) {
-      value = a.slice('--config='.length);
-      long = true;
-    } else if (/^-c./.test(a)) {
-      value = a.slice(2);
-    }
-    if (value === undefined) continue;
-    if (after && long) out.proposed = value;
-    else out.current = value;
+export function replayConfigPaths(cmd: Command): { current?: string; proposed?: string } {
+  const own = cmd.opts<{ c?: string; config?: string }>();
+  const before = cmd.parent?.optsWithGlobals<{ config?: string }>().config;
+  if (own.c !== undefined && before !== undefined && own.c !== before) {
+    throw new CliExit(EXIT_USAGE, 'the gateway\'s config is given twice (-c before "policy" and -c after "replay"): give it once; --config after "replay" is the proposed config');
   }
-  return out;
+  const current = own.c ?? before;
+  return { ...(current !== undefined ? { current } : {}), ...(own.config !== undefined ? { proposed: own.config } : {}) };
 }
 
 function parseLimit(text: string): number {
@@ -84,14 +72,19 @@ export function registerPolicyReplay(policy: Command): void {
     .description('re-decide archived messages under a proposed config (or the current one) and report what would change; opens archived content inside this process only (audited)')
     .option('--since <time>', 'entries received at or after: 2026-12-01, 2026-12-01T08:30:00Z, or ago: 12h, 7d, 2w', '7d')
     .option('--until <time>', 'entries received before (same forms as --since)')
-    .option('--config <file>', 'the proposed config (its policy, inspection, portal and keys.prefer); default: the current config. The gateway\'s own config is -c before "policy"')
+    .option('--config <file>', 'the PROPOSED config (its policy, inspection, portal and keys.prefer); default: the gateway\'s own')
+    .option('-c <file>', 'the gateway\'s own config (database, keys, archive), as -c before "policy"')
     .option('--limit <n>', `entries re-decided at most, newest first (1 to ${MAX_REPLAY_LIMIT})`, String(DEFAULT_REPLAY_LIMIT))
     .option('--json', 'the report as one JSON object')
-    .action(async (opts: { since: string; until?: string; limit: string; json?: boolean }) => {
+    .addHelpText(
+      'after',
+      '\nTwo configs: the gateway\'s own (-c, before "policy" or after "replay") is read for its database, keys and archive;\n--config after "replay" is the proposed one, replayed over the archive. E.g.\n  sealgate -c /etc/sealgate/sealgate.yaml policy replay --since 7d --config proposed.yaml',
+    )
+    .action(async (opts: { since: string; until?: string; limit: string; json?: boolean }, cmd: Command) => {
       const limit = parseLimit(opts.limit);
       const now = Date.now();
       const { since, until } = window(opts, now);
-      const paths = configPaths(process.argv);
+      const paths = replayConfigPaths(cmd);
       const { config } = loadConfig(paths.current);
       let proposed = config;
       let configSha256: string | undefined;
