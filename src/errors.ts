@@ -35,6 +35,12 @@ export const ERROR_CODES = {
     temporary: false,
     smtp: { code: 554, enhanced: '5.7.1' },
   },
+  // the refusal names the rule: a connector preset (kind m365 / workspace) admits only its provider's ranges
+  SG_CLIENT_NOT_IN_PRESET_RANGES: {
+    message: "Client host not authorized: address not in the provider's published sending ranges (connector kind m365/workspace) or any connector's allowIps",
+    temporary: false,
+    smtp: { code: 554, enhanced: '5.7.1' },
+  },
   SG_TOO_MANY_CONNECTIONS: {
     message: 'Too many connections, try again later',
     temporary: true,
@@ -54,6 +60,12 @@ export const ERROR_CODES = {
   // connector certificate, and the tenant's MTA must keep the mail until it is fixed
   SG_CLIENT_CERT_REQUIRED: {
     message: 'A valid client certificate is required for this connector',
+    temporary: true,
+    smtp: { code: 451, enhanced: '4.7.1' },
+  },
+  // temporary like SG_CLIENT_CERT_REQUIRED: a renamed tenant certificate must not bounce staff mail
+  SG_CLIENT_CERT_NAME_MISMATCH: {
+    message: "Client certificate name does not match this connector's clientCertNames",
     temporary: true,
     smtp: { code: 451, enhanced: '4.7.1' },
   },

@@ -104,11 +104,20 @@ export const clientCertSchema = z.strictObject({
 export const connectorSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, { message: 'use letters, digits, "-" or "_"' }).describe('Connector name, used in logs and audit events.'),
   kind: z.enum(['m365', 'workspace', 'generic']).default('generic').describe('Who connects: m365 (Exchange Online outbound connector), workspace (Google outbound gateway / SMTP relay) or generic.'),
-  allowIps: z.array(cidr).min(1, { message: 'list at least one client address or range' }).describe('Client IP addresses or CIDR ranges (IPv4 and IPv6) that may use this connector.'),
+  allowIps: z
+    .array(cidr)
+    .min(1, { message: 'list at least one client address or range' })
+    .optional()
+    .describe('Client IP addresses or CIDR ranges (IPv4 and IPv6) that may use this connector. Required for kind generic; for m365 / workspace, omit it to use the provider\'s published ranges (config/ranges/).'),
+  rangesFile: z.string().min(1).optional().describe('kind m365 / workspace without allowIps: a ranges file to use instead of the packaged config/ranges/<kind>.yaml (same format).'),
   senderDomains: z.array(domainPattern).min(1, { message: 'list the sender domains this connector may relay for' }).describe('Envelope sender domains this connector may relay for ("*.example.org" for subdomains, "*" for any).'),
   requireTls: z.boolean().default(true).describe('Refuse MAIL FROM until the session uses TLS (530 5.7.0).'),
   requireClientCert: z.union([z.boolean(), clientCertSchema]).default(false).describe('Require a verified TLS client certificate; an object also restricts its names and CAs.'),
   users: z.array(z.string().min(1)).default([]).describe('If set, only these local users (AUTH) may use this connector; unauthenticated sessions are refused.'),
+  clientCertNames: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('Require a verified client certificate whose subject CN or a DNS SAN matches one of these names ("*.mail.protection.outlook.com" allowed); a mismatch gets 451 4.7.1 naming clientCertNames.'),
 });
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -397,6 +406,8 @@ export const configSchema = z
     });
     const names = new Set<string>();
     cfg.connectors.forEach((c, i) => {
+      if (c.kind === 'generic' && c.allowIps === undefined) ctx.addIssue({ code: 'custom', path: ['connectors', i, 'allowIps'], message: 'list at least one client address or range (only kind m365 or workspace may omit allowIps: their published ranges apply)' });
+      if (c.kind === 'generic' && c.rangesFile !== undefined) ctx.addIssue({ code: 'custom', path: ['connectors', i, 'rangesFile'], message: 'rangesFile is for kind m365 or workspace; list the addresses in allowIps instead' });
       if (names.has(c.name)) ctx.addIssue({ code: 'custom', path: ['connectors', i, 'name'], message: `duplicate connector name "${c.name}"; give each connector its own name` });
       names.add(c.name);
     });

@@ -4,42 +4,66 @@
  * envelope sender). No I/O; table-tested in test/smtp/connector-policy.test.ts.
  *
  * Order of checks, so that refusals name the real reason:
- *   connect:   the client IP must fall in some connector's allowIps (554 5.7.1)
+ *   connect:   the client IP must fall in some connector's allowIps, or for a
+ *              preset (kind m365 / workspace without allowIps) its provider's
+ *              published ranges (554 5.7.1). Those ranges are shared by every
+ *              tenant, so an IP match never admits a sender by itself:
  *   MAIL FROM: among those connectors, the first (in config order) that the
  *              session satisfies (TLS, client certificate, AUTH user) and whose
- *              senderDomains allow the sender's domain is used.
+ *              senderDomains allow the sender's domain is used
+ *              (clientCertNames, when set, must match the certificate).
  */
 import type { ErrorCode } from '../errors.js';
 import type { ConnectorConfig } from '../config/schema.js';
+import { connectorRanges } from '../config/presets.js';
 import { ipInAny, parseCidr, type Cidr } from '../net/cidr.js';
 
 export interface ConnectorRule {
   readonly name: string;
   readonly kind: ConnectorConfig['kind'];
   readonly ranges: readonly Cidr[];
+  /** Where the ranges came from: the connector's allowIps or its provider preset's file. */
+  readonly rangesSource: 'allowIps' | 'preset';
   readonly senderDomains: readonly string[];
   readonly requireTls: boolean;
   /** false, or the accepted names (empty: any verified certificate). */
   readonly clientCert: false | { readonly names: readonly string[]; readonly caFiles: readonly string[] };
   readonly users: readonly string[];
+  /** clientCertNames: the verified certificate must carry one of these (empty: no such rule). */
+  readonly certNames: readonly string[];
 }
 
-export function compileConnector(c: ConnectorConfig): ConnectorRule {
-  const clientCert = c.requireClientCert === false ? false : c.requireClientCert === true ? { names: [], caFiles: [] } : c.requireClientCert;
+/**
+ * `ranges` defaults to reading the preset's file (the only I/O here, and only
+ * for kind m365 / workspace without allowIps); tests pass it.
+ */
+export function compileConnector(c: ConnectorConfig, ranges: { ranges: readonly string[]; source: 'allowIps' | 'preset' } = connectorRanges(c)): ConnectorRule {
+  const certNames = (c.clientCertNames ?? []).map((n) => n.toLowerCase());
+  const required = c.requireClientCert === false ? false : c.requireClientCert === true ? { names: [], caFiles: [] } : c.requireClientCert;
+  // clientCertNames alone asks for a certificate verified against the default trust store
+  const clientCert = required === false && certNames.length > 0 ? { names: [], caFiles: [] } : required;
   return {
     name: c.name,
     kind: c.kind,
-    ranges: c.allowIps.map((r) => parseCidr(r)).filter((r): r is Cidr => r !== undefined),
+    ranges: ranges.ranges.map((r) => parseCidr(r)).filter((r): r is Cidr => r !== undefined),
+    rangesSource: ranges.source,
     senderDomains: c.senderDomains.map((d) => d.toLowerCase()),
     requireTls: c.requireTls || clientCert !== false,
     clientCert,
     users: c.users,
+    certNames,
   };
 }
 
 /** Connectors usable on a listener (empty list: all) whose ranges hold the IP. */
 export function connectorsForClient(all: readonly ConnectorRule[], listenerConnectors: readonly string[], ip: string): ConnectorRule[] {
   return all.filter((c) => (listenerConnectors.length === 0 || listenerConnectors.includes(c.name)) && ipInAny(ip, c.ranges));
+}
+
+/** Why no connector takes a client at connect: names the preset rule when one was in play. */
+export function whyClientNotAllowed(all: readonly ConnectorRule[], listenerConnectors: readonly string[]): ErrorCode {
+  const usable = all.filter((c) => listenerConnectors.length === 0 || listenerConnectors.includes(c.name));
+  return usable.some((c) => c.rangesSource === 'preset') ? 'SG_CLIENT_NOT_IN_PRESET_RANGES' : 'SG_CLIENT_NOT_ALLOWED';
 }
 
 export interface ClientCertFacts {
@@ -89,9 +113,16 @@ function certSatisfies(rule: ConnectorRule, facts: SessionFacts): boolean {
   return wanted.length === 0 || wanted.some((w) => cert.names.some((n) => certNameMatches(w, n)));
 }
 
+function certNamesSatisfy(rule: ConnectorRule, facts: SessionFacts): boolean {
+  if (rule.certNames.length === 0) return true;
+  const names = facts.clientCert?.names ?? [];
+  return rule.certNames.some((w) => names.some((n) => certNameMatches(w, n)));
+}
+
 function sessionSatisfies(rule: ConnectorRule, facts: SessionFacts): boolean {
   if (rule.requireTls && !facts.tls) return false;
   if (!certSatisfies(rule, facts)) return false;
+  if (!certNamesSatisfy(rule, facts)) return false;
   if (facts.user !== undefined) return rule.users.includes(facts.user);
   return rule.users.length === 0;
 }
@@ -115,6 +146,8 @@ function whyUnusable(candidates: readonly ConnectorRule[], facts: SessionFacts):
   if (facts.user !== undefined) return 'SG_AUTH_NOT_ALLOWED';
   const open = candidates.filter((c) => c.users.length === 0);
   if (open.some((c) => c.requireTls) && !facts.tls) return 'SG_TLS_REQUIRED';
+  // a verified certificate that only clientCertNames turned down: say so, the admin fixes that list
+  if (facts.clientCert?.verified && open.some((c) => c.certNames.length > 0 && certSatisfies(c, facts) && !certNamesSatisfy(c, facts))) return 'SG_CLIENT_CERT_NAME_MISMATCH';
   if (open.some((c) => c.clientCert !== false)) return 'SG_CLIENT_CERT_REQUIRED';
   if (candidates.some((c) => c.users.length > 0)) return facts.tls ? 'SG_AUTH_REQUIRED' : 'SG_TLS_REQUIRED';
   return 'SG_RELAY_DENIED';

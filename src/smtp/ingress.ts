@@ -25,7 +25,7 @@ import { hasRoomFor } from '../spool/free-space.js';
 import type { Spool } from '../spool/spool.js';
 import { verifyUser } from '../users/store.js';
 import { acceptMessage } from './accept-message.js';
-import { addressDomain, chooseConnector, compileConnector, connectorsForClient, type ClientCertFacts, type ConnectorRule } from './connector-policy.js';
+import { addressDomain, chooseConnector, compileConnector, connectorsForClient, whyClientNotAllowed, type ClientCertFacts, type ConnectorRule } from './connector-policy.js';
 import { installBdat } from './bdat.js';
 import { installCommandTimeout, type CommandTimeoutOptions } from './command-timeout.js';
 import { installJunkCommandLimit, resetJunkCount, type JunkCommandOptions } from './junk-commands.js';
@@ -112,7 +112,7 @@ function sameProxySetting(a: ListenerConfig['proxyProtocol'], b: ListenerConfig[
 }
 
 function compileRuntime(config: Config): Runtime {
-  const connectors = config.connectors.map(compileConnector);
+  const connectors = config.connectors.map((c) => compileConnector(c));
   return { config, connectors, cas: connectorCas(connectors) };
 }
 
@@ -361,7 +361,7 @@ export class Ingress {
     };
     if (this.draining) return refuse('SG_SHUTTING_DOWN');
     const candidates = connectorsForClient(this.runtime.connectors, listener.connectors, remoteIp);
-    if (candidates.length === 0) return refuse('SG_CLIENT_NOT_ALLOWED');
+    if (candidates.length === 0) return refuse(whyClientNotAllowed(this.runtime.connectors, listener.connectors));
     const count = this.perIp.get(remoteIp) ?? 0;
     if (count >= this.runtime.config.smtp.maxConnectionsPerIp) return refuse('SG_TOO_MANY_CONNECTIONS');
     if (this.sessions.size >= this.runtime.config.smtp.maxConnections) return refuse('SG_TOO_MANY_CONNECTIONS');

@@ -6,6 +6,7 @@ import {
   compileConnector,
   connectorsForClient,
   domainMatches,
+  whyClientNotAllowed,
   type SessionFacts,
 } from '../../src/smtp/connector-policy.js';
 
@@ -90,5 +91,50 @@ describe('name matching', () => {
     ['gw.example.org', 'evil.example.org', false],
   ])('certNameMatches(%s, %s) → %s', (pattern, name, expected) => {
     expect(certNameMatches(pattern, name)).toBe(expected);
+  });
+});
+
+describe('connector presets (kind m365 / workspace)', () => {
+  const presetRanges = { ranges: ['40.92.0.0/15', '2a01:111:f400::/48'], source: 'preset' as const };
+  const preset = (input: Record<string, unknown>) => compileConnector(connectorSchema.parse(input), presetRanges);
+  const tenant = preset({ name: 'tenant', kind: 'm365', senderDomains: ['hospital.example'], clientCertNames: ['*.mail.protection.outlook.com'] });
+  const exoCert: SessionFacts = { tls: true, clientCert: { verified: true, names: ['mail.protection.outlook.com', 'hospital-example.mail.protection.outlook.com'], issuedForConnectors: [] } };
+  const bareExoName: SessionFacts = { tls: true, clientCert: { verified: true, names: ['mail.protection.outlook.com'], issuedForConnectors: [] } };
+  const otherCert: SessionFacts = { tls: true, clientCert: { verified: true, names: ['mail.other.example'], issuedForConnectors: [] } };
+  const unverified: SessionFacts = { tls: true, clientCert: { verified: false, names: ['x.mail.protection.outlook.com'], issuedForConnectors: [] } };
+
+  it.each<[string, string, SessionFacts, string, string]>([
+    ['the preset ranges admit the client and the certificate matches', '40.93.7.7', exoCert, 'hospital.example', 'tenant'],
+    ['an IP match alone never admits a sender domain', '40.93.7.7', exoCert, 'other-tenant.example', 'SG_SENDER_DOMAIN_NOT_ALLOWED'],
+    ['no certificate', '40.93.7.7', tls, 'hospital.example', 'SG_CLIENT_CERT_REQUIRED'],
+    ['a verified certificate with another name names clientCertNames', '40.93.7.7', otherCert, 'hospital.example', 'SG_CLIENT_CERT_NAME_MISMATCH'],
+    ['the wildcard needs a label: the bare name does not match', '40.93.7.7', bareExoName, 'hospital.example', 'SG_CLIENT_CERT_NAME_MISMATCH'],
+    ['an unverified certificate', '40.93.7.7', unverified, 'hospital.example', 'SG_CLIENT_CERT_REQUIRED'],
+    ['cleartext', '40.93.7.7', noTls, 'hospital.example', 'SG_TLS_REQUIRED'],
+  ])('%s', (_name, ip, facts, senderDomain, expected) => {
+    const choice = chooseConnector(connectorsForClient([tenant], [], ip), facts, senderDomain);
+    expect(choice.ok ? choice.connector.name : choice.code).toBe(expected);
+  });
+
+  it('an address outside the preset ranges gets no connector, and the refusal names the preset rule', () => {
+    expect(connectorsForClient([tenant, ipOnly], [], '203.0.113.9')).toEqual([]);
+    expect(whyClientNotAllowed([tenant, ipOnly], [])).toBe('SG_CLIENT_NOT_IN_PRESET_RANGES');
+    expect(whyClientNotAllowed([tenant, ipOnly], ['clinic'])).toBe('SG_CLIENT_NOT_ALLOWED');
+    expect(tenant.rangesSource).toBe('preset');
+    expect(ipOnly.rangesSource).toBe('allowIps');
+  });
+
+  it('explicit allowIps win over the preset file', () => {
+    const own = compileConnector(connectorSchema.parse({ name: 'own', kind: 'workspace', allowIps: ['192.0.2.9'], senderDomains: ['a.example'] }));
+    expect(own.rangesSource).toBe('allowIps');
+    expect(connectorsForClient([own], [], '192.0.2.9').map((c) => c.name)).toEqual(['own']);
+  });
+
+  it.each(['m365', 'workspace'] as const)('the packaged %s ranges file loads and admits the provider', (kind) => {
+    const c = compileConnector(connectorSchema.parse({ name: kind, kind, senderDomains: ['a.example'] }));
+    expect(c.rangesSource).toBe('preset');
+    expect(c.ranges.length).toBeGreaterThan(3);
+    expect(connectorsForClient([c], [], kind === 'm365' ? '40.107.1.2' : '209.85.220.41').map((x) => x.name)).toEqual([kind]);
+    expect(connectorsForClient([c], [], '127.0.0.1')).toEqual([]);
   });
 });

@@ -37,12 +37,12 @@ connectors:
     allowIps: ["127.0.0.0/8", "::1/128"]
     senderDomains: ["example.com"]
     requireTls: true
-  # Exchange Online outbound connector (Microsoft's published ranges):
+  # Exchange Online outbound connector (docs/m365.md); without allowIps the
+  # published Microsoft 365 ranges apply (config/ranges/m365.yaml):
   # - name: m365
   #   kind: m365
-  #   allowIps: ["40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48", "2a01:111:f403::/48"]
   #   senderDomains: ["example-hospital.org"]
-  #   requireClientCert: { names: ["mail.protection.outlook.com"] }
+  #   clientCertNames: ["*.mail.protection.outlook.com"]
 keys:
   masterKeyFile: ${JSON.stringify(join(dir, 'keys', 'master.key'))}
 `;
