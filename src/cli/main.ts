@@ -9,6 +9,7 @@ import { registerArchive } from './commands/archive.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
 import { registerConfig } from './commands/config.js';
+import { registerConnectors } from './commands/connectors.js';
 import { registerConsoleUsers } from './commands/console-users.js';
 import { registerDkim } from './commands/dkim.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -37,6 +38,7 @@ program
 
 registerStart(program);
 registerConfig(program);
+registerConnectors(program);
 registerInit(program);
 registerUsers(program);
 registerAudit(program);
