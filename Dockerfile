@@ -22,6 +22,8 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY config/sealgate.example.yaml ./config/sealgate.example.yaml
+# the connector presets' dated ranges files (kind m365 / workspace, docs/connectors.md)
+COPY config/ranges ./config/ranges
 USER sealgate
 VOLUME ["/var/lib/sealgate"]
 EXPOSE 2525 25 587

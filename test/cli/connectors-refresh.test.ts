@@ -93,6 +93,29 @@ describe('sealgate connectors refresh', () => {
   });
 });
 
+describe('sealgate config check with a preset', () => {
+  it('names the connector, the unreadable ranges file and the fix (exit 2)', async () => {
+    await setup.writeConfig({ connectors: [{ name: 'workspace', kind: 'workspace', rangesFile: join(setup.dir, 'missing.yaml'), senderDomains: ['example.com'] }] });
+    const r = await runCli(['-c', setup.configPath, 'config', 'check']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`connectors.workspace.rangesFile: cannot read ranges file ${join(setup.dir, 'missing.yaml')} (ENOENT); fix the path or set allowIps`);
+  });
+
+  it('names a ranges file of the other provider', async () => {
+    await setup.writeConfig({ connectors: [{ name: 'tenant', kind: 'm365', rangesFile: join(process.cwd(), 'config/ranges/workspace.yaml'), senderDomains: ['example.com'] }] });
+    const r = await runCli(['-c', setup.configPath, 'config', 'check']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is for provider workspace, not m365; point rangesFile at a m365 file');
+  });
+
+  it('accepts a preset without allowIps using the packaged file', async () => {
+    await setup.writeConfig({ connectors: [{ name: 'tenant', kind: 'm365', senderDomains: ['example.com'], clientCertNames: ['*.mail.protection.outlook.com'] }] });
+    const r = await runCli(['-c', setup.configPath, 'config', 'check']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+});
+
 describe('collectSpfRanges bounds', () => {
   const lookup = (zoneText: Record<string, string[]>) => (name: string) => Promise.resolve((zoneText[name] ?? []).map((t) => [t]));
   it.each<[string, Record<string, string[]>, string]>([
