@@ -91,6 +91,9 @@ describe('config validation', () => {
     ['unknown connector on listener', { ...base, smtp: { listeners: [{ name: 'relay', tls: 'none', connectors: ['nope'] }] } }, /smtp\.listeners\[0\]\.connectors\[0\]: got "nope": unknown connector "nope"; name one of: c/],
     ['users without an auth listener', { ...base, connectors: [{ name: 'c', allowIps: ['127.0.0.1'], senderDomains: ['a.b'], users: ['alice'] }] }, /connectors\[0\]\.users: .*add auth: true to a listener/],
     ['bad sender domain', { ...base, connectors: [{ name: 'c', allowIps: ['127.0.0.1'], senderDomains: ['a b'] }] }, /connectors\[0\]\.senderDomains\[0\]: got "a b": expected a domain/],
+    ['generic connector without allowIps', { ...base, connectors: [{ name: 'c', senderDomains: ['a.b'] }] }, /connectors\[0\]\.allowIps: got nothing: list at least one client address or range \(only kind m365 or workspace may omit allowIps/],
+    ['rangesFile on a generic connector', { ...base, connectors: [{ name: 'c', allowIps: ['127.0.0.1'], rangesFile: '/r.yaml', senderDomains: ['a.b'] }] }, /connectors\[0\]\.rangesFile: .*rangesFile is for kind m365 or workspace/],
+    ['empty allowIps on a preset', { ...base, connectors: [{ name: 'c', kind: 'm365', allowIps: [], senderDomains: ['a.b'] }] }, /connectors\[0\]\.allowIps: .*list at least one client address or range/],
   ])('%s', (_name, raw, pattern) => {
     expect(problemFor(raw)).toMatch(pattern);
   });
