@@ -392,7 +392,8 @@ export class Ingress {
     if (state) {
       state.clientCert = clientCertFacts(socket, this.runtime.cas);
       const cipher = socket.getCipher();
-      state.log.debug({ event: 'TLS_ESTABLISHED', tlsVersion: socket.getProtocol(), cipher: cipher.name, clientCert: state.clientCert ? state.clientCert.verified : false }, 'tls established');
+      // the certificate's names (host names, never PHI) tell the admin what to put in clientCertNames
+      state.log.debug({ event: 'TLS_ESTABLISHED', tlsVersion: socket.getProtocol(), cipher: cipher.name, clientCert: state.clientCert ? state.clientCert.verified : false, clientCertNames: state.clientCert?.names.slice(0, 10) }, 'tls established');
     }
     cb();
   }

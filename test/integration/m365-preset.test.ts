@@ -117,6 +117,8 @@ describe.skipIf(!postfixReady)('Postfix as Exchange Online through a kind: m365 
     const log = await pf.maillog();
     expect(log.match(/status=sent \(250 2\.0\.0 Ok: queued as [0-9A-Z]+\)/g)).toHaveLength(2);
     expect(log).toMatch(/Verified TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]/);
+    // the debug log shows the names an admin would put in clientCertNames
+    expect(gw?.logLines().find((l) => l.event === 'TLS_ESTABLISHED' && l.clientCert === true)).toMatchObject({ clientCertNames: [EXO_NAME] });
     const rows = (await queuedRows()).filter((r) => r.client_ip === TENANT_IP);
     expect(rows.map((r) => [r.address, r.connector])).toEqual([
       ['bob@example.net', 'm365'],
