@@ -14,7 +14,8 @@
  *   clientCertNames.
  * - Postfix outside the ranges: 554 5.7.1 at connect naming the provider's
  *   published ranges.
- * Each refusal is audited with the rule as its reason.
+ * Each refusal is audited with the rule as its reason. A refreshed ranges
+ * file applies at SIGHUP, without a restart.
  */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -25,6 +26,7 @@ import { issueCertificate } from '../../src/tls/x509.js';
 import { auditEvents, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { haveTool, requireTool } from '../helpers/peers.js';
 import { freePort, startPostfix, type PostfixInstance } from '../helpers/postfix.js';
+import { RawSmtp } from '../helpers/smtp-client.js';
 import { withDb } from '../helpers/spool-reader.js';
 import { until } from '../helpers/wait.js';
 
@@ -38,6 +40,7 @@ const OTHER_NAME = 'mail.other.test';
 const DEADLINE_MS = 90_000;
 
 let setup: TestSetup;
+let rangesFile = '';
 let gw: RunningGateway | undefined;
 const instances: PostfixInstance[] = [];
 const postfixReady = haveTool('postfix');
@@ -57,7 +60,7 @@ const certs = (): string => join(setup.dir, 'certs');
 
 beforeAll(async () => {
   setup = await setupGateway();
-  const rangesFile = join(setup.dir, 'm365-test-ranges.yaml');
+  rangesFile = join(setup.dir, 'm365-test-ranges.yaml');
   // the same format as config/ranges/m365.yaml, loopback ranges (the outside address is in none)
   await writeFile(
     rangesFile,
@@ -157,5 +160,19 @@ describe.skipIf(!postfixReady)('Postfix as Exchange Online through a kind: m365 
     expect((await pf.queue()).map((e) => e.recipients[0]?.address)).toEqual(['frank@example.net']);
     expect((await auditedReason('ingress:connection_refused', 'SG_CLIENT_NOT_IN_PRESET_RANGES')).data).toMatchObject({ remoteIp: OUTSIDE_IP });
     expect((await queuedRows()).filter((r) => r.client_ip === OUTSIDE_IP)).toEqual([]);
+  });
+
+  it('reads a refreshed ranges file at SIGHUP: the outside address is admitted, no restart', async () => {
+    if (!gw) throw new Error('gateway not started');
+    const before = await RawSmtp.connect(gw.port, { localAddress: OUTSIDE_IP });
+    expect(before.greeting.code).toBe(554);
+    before.client.destroy();
+    const logFrom = gw.logLines().length;
+    await writeFile(rangesFile, ['provider: m365', 'source: test ranges (loopback)', 'retrieved: "2026-12-06"', 'ranges:', '  - 127.0.0.0/8', ''].join('\n'));
+    gw.signal('SIGHUP');
+    await gw.waitForEvent('CONFIG_RELOADED', 30_000, logFrom);
+    const after = await RawSmtp.connect(gw.port, { localAddress: OUTSIDE_IP });
+    expect(after.greeting.code).toBe(220);
+    await after.client.quit();
   });
 });
