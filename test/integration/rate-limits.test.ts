@@ -36,6 +36,7 @@ beforeAll(async () => {
     extra: {
       dns: { servers: [zone.server] },
       metrics: { enabled: true, port: 0 },
+      alerts: { to: ['admins@ops.example'], checkInterval: '1s' },
       delivery: { enabled: true, defaultRequirement: 'may', smarthost: { host: 'relay.test', port: sink.port } },
     },
   });
@@ -123,5 +124,13 @@ describe('action hold', () => {
     expect(events.map((e) => e.data)).toEqual([expect.objectContaining({ action: 'hold', limit: 'burst.newRecipients', max: 3, count: 0, senderDomain: 'hold.example' })]);
     expect(JSON.stringify(events)).not.toContain('dave');
     expect(await metric('sealgate_rate_limited_total{action="hold",connector="holding"}')).toBe(2);
+
+    // the alert monitor turns the burst hold into a sender-burst alert, mailed through the queue
+    const raised = await until('a sender-burst alert', async () => (await auditEvents(setup.configPath)).find((e) => e.type === 'alert:raised' && e.data.kind === 'sender-burst'));
+    expect(raised.data).toMatchObject({ key: `sender-burst:${String(events[0]?.data.senderHash)}`, severity: 'warning', channels: ['mail'] });
+    await until('the alert mail delivered', () => sink.received.some((m) => m.to.some((t) => t.address === 'admins@ops.example')));
+    const alertMail = sink.received.find((m) => m.to.some((t) => t.address === 'admins@ops.example'));
+    expect(alertMail?.body.toString('utf8')).toContain('queue list --held');
+    expect(alertMail?.body.toString('utf8')).not.toContain('dave');
   });
 });
