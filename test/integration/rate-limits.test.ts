@@ -12,7 +12,7 @@ import { issueCertificate } from '../../src/tls/x509.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { auditEvents, runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { RawSmtp, sendMessage } from '../helpers/smtp-client.js';
+import { dataPayload, queueIdOf, RawSmtp, sendMessage } from '../helpers/smtp-client.js';
 import { until } from '../helpers/wait.js';
 
 let setup: TestSetup;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   zone = await startDnsZone([{ name: 'relay.test', type: 'A', address: '127.0.0.14' }]);
   await setup.writeConfig({
     connectors: [
-      { name: 'deferring', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['defer.example'], requireTls: false, limits: { action: 'defer', perSender: { messagesPerMinute: 10 } } },
+      { name: 'deferring', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['defer.example'], requireTls: false, limits: { action: 'defer', perSender: { messagesPerMinute: 10, recipientsPerMinute: 30 } } },
       { name: 'holding', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['hold.example'], requireTls: false, limits: { action: 'hold', perSender: { messagesPerMinute: 2 }, burst: { newRecipients: 3, within: '10m' } } },
     ],
     extra: {
@@ -85,6 +85,26 @@ describe('action defer', () => {
   });
 });
 
+describe('action defer, recipients', () => {
+  it('answers 451 4.7.1 at the RCPT that would pass a recipient limit; the recipients before it are delivered', async () => {
+    const { client } = await RawSmtp.connect(gw.port);
+    await client.command('EHLO client.test');
+    expect((await client.command('MAIL FROM:<erin@defer.example>')).code).toBe(250);
+    for (let i = 0; i < 30; i++) expect((await client.command(`RCPT TO:<r${i}@partner.example>`)).code).toBe(250);
+    const over = await client.command('RCPT TO:<r30@partner.example>');
+    expect(over.code).toBe(451);
+    expect(over.text).toContain('4.7.1 sender over its limit of 30 recipients per minute on connector deferring; try again later');
+    const id = queueIdOf(await client.data(dataPayload(body(30))));
+    expect(id).toMatch(/^[0-9A-Z]{20}$/);
+    await client.quit();
+    await until('the 30 accepted recipients delivered', () => sink.received.some((m) => m.to.some((t) => t.address === 'r29@partner.example')));
+    expect(sink.received.some((m) => m.to.some((t) => t.address === 'r30@partner.example'))).toBe(false);
+    expect(await metric('sealgate_rate_limited_total{action="defer",connector="deferring"}')).toBe(2);
+    const events = (await auditEvents(setup.configPath)).filter((e) => e.type === 'ingress:rate_limited' && e.data.stage === 'rcpt');
+    expect(events.map((e) => e.data)).toEqual([expect.objectContaining({ action: 'defer', limit: 'perSender.recipientsPerMinute', max: 30, count: 0, senderDomain: 'defer.example' })]);
+  });
+});
+
 describe('action hold', () => {
   it('accepts the message over the limit with its recipients held; queue list --held shows it; queue release delivers it', async () => {
     await sendMessage(gw.port, 'carol@hold.example', ['one@partner.example'], body(1));
@@ -98,6 +118,9 @@ describe('action hold', () => {
     expect(held[0]?.states).toEqual({ held: 1 });
     const text = await runCli(['-c', setup.configPath, 'queue', 'list', '--held']);
     expect(text.stdout).toContain(third);
+    const both = await runCli(['-c', setup.configPath, 'queue', 'list', '--held', '--state', 'deferred']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give --held or --state, not both');
     expect(sink.received.some((m) => m.to.some((t) => t.address === 'three@partner.example'))).toBe(false);
 
     const events = (await auditEvents(setup.configPath)).filter((e) => e.type === 'ingress:rate_limited' && e.data.action === 'hold');
