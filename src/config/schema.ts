@@ -193,6 +193,7 @@ export const configSchema = z
       })
       .describe('SMTP ingress.'),
     connectors: z.array(connectorSchema).min(1, { message: 'configure at least one connector: nothing could relay otherwise' }).describe('Who may relay through the gateway.'),
+    limits: connectorLimitsSchema.optional().describe('Rate limits and burst holds for every connector without its own `limits` (which then replace these whole); absent: none (docs/rate-limits.md).'),
     dns: z
       .strictObject({
         servers: z.array(hostPort).default([]).describe('DNS servers (host:port) for every lookup the gateway makes; empty uses the system resolvers.'),

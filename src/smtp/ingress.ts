@@ -128,7 +128,11 @@ function sameProxySetting(a: ListenerConfig['proxyProtocol'], b: ListenerConfig[
 
 function compileRuntime(config: Config): Runtime {
   const connectors = config.connectors.map(compileConnector);
-  const limits = new Map(config.connectors.flatMap((c) => (c.limits ? [[c.name, c.limits] as const] : [])));
+  // a connector's own limits replace the top-level default whole: one place says what applies to it
+  const limits = new Map(config.connectors.flatMap((c) => {
+    const l = c.limits ?? config.limits;
+    return l ? [[c.name, l] as const] : [];
+  }));
   const maxTrackedKeys = Math.max(DEFAULT_TRACKED_KEYS, ...[...limits.values()].map((l) => l.maxTrackedKeys));
   return { config, connectors, cas: connectorCas(connectors), limits, maxTrackedKeys };
 }

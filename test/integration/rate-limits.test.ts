@@ -32,11 +32,14 @@ beforeAll(async () => {
     connectors: [
       { name: 'deferring', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['defer.example'], requireTls: false, limits: { action: 'defer', perSender: { messagesPerMinute: 10, recipientsPerMinute: 30 } } },
       { name: 'holding', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['hold.example'], requireTls: false, limits: { action: 'hold', perSender: { messagesPerMinute: 2 }, burst: { newRecipients: 3, within: '10m' } } },
+      { name: 'defaulted', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['default.example'], requireTls: false },
     ],
     extra: {
       dns: { servers: [zone.server] },
       metrics: { enabled: true, port: 0 },
       alerts: { to: ['admins@ops.example'], checkInterval: '1s' },
+      // the default for connectors without their own limits (only "defaulted" here)
+      limits: { action: 'defer', perSender: { messagesPerMinute: 1 } },
       delivery: { enabled: true, defaultRequirement: 'may', smarthost: { host: 'relay.test', port: sink.port } },
     },
   });
@@ -85,6 +88,18 @@ describe('action defer', () => {
   });
 });
 
+describe('top-level limits', () => {
+  it('apply to a connector without its own limits', async () => {
+    expect(await sendMessage(gw.port, 'frank@default.example', ['x@partner.example'], body(40))).toMatch(/^[0-9A-Z]{20}$/);
+    const { client } = await RawSmtp.connect(gw.port);
+    await client.command('EHLO client.test');
+    const refused = await client.command('MAIL FROM:<frank@default.example>');
+    expect(refused.code).toBe(451);
+    expect(refused.text).toContain('4.7.1 sender over its limit of 1 messages per minute on connector defaulted');
+    await client.quit();
+  });
+});
+
 describe('action defer, recipients', () => {
   it('answers 451 4.7.1 at the RCPT that would pass a recipient limit; the recipients before it are delivered', async () => {
     const { client } = await RawSmtp.connect(gw.port);
@@ -100,6 +115,7 @@ describe('action defer, recipients', () => {
     await until('the 30 accepted recipients delivered', () => sink.received.some((m) => m.to.some((t) => t.address === 'r29@partner.example')));
     expect(sink.received.some((m) => m.to.some((t) => t.address === 'r30@partner.example'))).toBe(false);
     expect(await metric('sealgate_rate_limited_total{action="defer",connector="deferring"}')).toBe(2);
+    expect(await metric('sealgate_rate_limited_total{action="defer",connector="defaulted"}')).toBe(1);
     const events = (await auditEvents(setup.configPath)).filter((e) => e.type === 'ingress:rate_limited' && e.data.stage === 'rcpt');
     expect(events.map((e) => e.data)).toEqual([expect.objectContaining({ action: 'defer', limit: 'perSender.recipientsPerMinute', max: 30, count: 0, senderDomain: 'defer.example' })]);
   });
