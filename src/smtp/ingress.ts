@@ -532,7 +532,7 @@ export class Ingress {
     return {
       events,
       record: () => {
-        this.senderLimits.record(connector.name, sender, recipients.length);
+        this.senderLimits.record(connector.name, limits, sender, recipients.length);
         if (burst && assessed) this.bursts.record(connector.name, burst, sender, external, assessed.fresh);
       },
     };

@@ -10,12 +10,6 @@
 
 export const BUCKETS_PER_WINDOW = 60;
 
-interface Bucket {
-  /** floor(time / bucketMs) */
-  readonly index: number;
-  n: number;
-}
-
 export interface RateCounterOptions {
   readonly windowMs: number;
   /** Read at each insertion, so a reload can change it. */
@@ -24,7 +18,8 @@ export interface RateCounterOptions {
 }
 
 export class RateCounter {
-  private readonly keys = new Map<string, Bucket[]>();
+  /** Per key, its buckets flat as [index, n, index, n, …] oldest first (index = floor(time / bucketMs)): no object per bucket. */
+  private readonly keys = new Map<string, number[]>();
   private readonly bucketMs: number;
 
   constructor(private readonly options: RateCounterOptions) {
@@ -37,7 +32,7 @@ export class RateCounter {
     if (!buckets) return 0;
     const oldest = this.oldestIndex();
     let sum = 0;
-    for (const b of buckets) if (b.index >= oldest) sum += b.n;
+    for (let i = 0; i < buckets.length; i += 2) if ((buckets[i] ?? 0) >= oldest) sum += buckets[i + 1] ?? 0;
     return sum;
   }
 
@@ -46,10 +41,18 @@ export class RateCounter {
     if (!(n > 0)) return;
     const current = Math.floor(this.options.now() / this.bucketMs);
     const oldest = this.oldestIndex();
-    const kept = (this.keys.get(key) ?? []).filter((b) => b.index >= oldest);
-    const last = kept[kept.length - 1];
-    if (last && last.index === current) last.n += n;
-    else kept.push({ index: current, n });
+    const buckets = this.keys.get(key);
+    let kept: number[];
+    if (buckets === undefined) {
+      // a literal of two: push onto [] would reserve room for many more (most keys have one bucket)
+      kept = [current, n];
+    } else {
+      let drop = 0;
+      while (drop < buckets.length && (buckets[drop] ?? 0) < oldest) drop += 2;
+      kept = drop > 0 ? buckets.slice(drop) : buckets;
+      if (kept.length > 0 && kept[kept.length - 2] === current) kept[kept.length - 1] = (kept[kept.length - 1] ?? 0) + n;
+      else kept.push(current, n);
+    }
     // re-inserted: Map order is least recently touched first
     this.keys.delete(key);
     this.keys.set(key, kept);

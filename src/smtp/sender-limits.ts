@@ -47,14 +47,18 @@ export class SenderLimits {
     return this.over('recipients', connector, limits, sender, n);
   }
 
-  /** Counts an accepted message and its recipients. */
-  record(connector: string, sender: string, recipients: number): void {
+  /**
+   * Counts an accepted message and its recipients, in the windows `limits`
+   * sets only (memory goes to what is limited; a limit added by a reload
+   * starts counting then).
+   */
+  record(connector: string, limits: ConnectorLimits, sender: string, recipients: number): void {
     for (const scope of SCOPES) {
       const key = keyOf(scope, connector, sender);
       if (key === undefined) continue;
       for (const p of PERIODS) {
-        this.counters.messages[p].add(key, 1);
-        this.counters.recipients[p].add(key, recipients);
+        if (limits[scope][`messagesPer${p}`] !== undefined) this.counters.messages[p].add(key, 1);
+        if (limits[scope][`recipientsPer${p}`] !== undefined) this.counters.recipients[p].add(key, recipients);
       }
     }
   }

@@ -57,7 +57,7 @@ describe('SenderLimits', () => {
   ])('messages: %s', (_name, l, sent, sender, _n, expected) => {
     const c = clock();
     const s = new SenderLimits({ now: c.now, maxKeys: () => 1000 });
-    for (const [from, n] of sent) s.record('m365', from, n);
+    for (const [from, n] of sent) s.record('m365', l, from, n);
     expect(s.messageOver('m365', l, sender)?.limit).toBe(expected);
   });
 
@@ -68,7 +68,7 @@ describe('SenderLimits', () => {
   ])('recipients: %s', (_name, l, before, n, expected) => {
     const c = clock();
     const s = new SenderLimits({ now: c.now, maxKeys: () => 1000 });
-    s.record('m365', 'a@x.org', before);
+    s.record('m365', l, 'a@x.org', before);
     expect(s.recipientsOver('m365', l, 'a@x.org', n)?.limit).toBe(expected);
   });
 
@@ -76,14 +76,23 @@ describe('SenderLimits', () => {
     const c = clock();
     const s = new SenderLimits({ now: c.now, maxKeys: () => 1000 });
     const l = limits({ perSender: { messagesPerMinute: 1, messagesPerHour: 2 } });
-    s.record('m365', 'alice@x.org', 1);
+    s.record('m365', l, 'alice@x.org', 1);
     const over = s.messageOver('m365', l, 'alice@x.org');
     expect(over).toEqual({ limit: 'perSender.messagesPerMinute', max: 1, count: 1, text: 'sender over its limit of 1 messages per minute on connector m365' });
     c.advance(61_000);
     expect(s.messageOver('m365', l, 'alice@x.org')).toBeUndefined();
-    s.record('m365', 'alice@x.org', 1);
+    s.record('m365', l, 'alice@x.org', 1);
     c.advance(61_000);
     expect(s.messageOver('m365', l, 'alice@x.org')?.text).toBe('sender over its limit of 2 messages per hour on connector m365');
+  });
+
+  it('counts only the windows a limit is set for: a limit added later starts from zero', () => {
+    const c = clock();
+    const s = new SenderLimits({ now: c.now, maxKeys: () => 1000 });
+    s.record('m365', limits({ perSender: { messagesPerMinute: 5 } }), 'a@x.org', 4);
+    const wider = limits({ perSender: { messagesPerMinute: 1, recipientsPerMinute: 1 } });
+    expect(s.messageOver('m365', wider, 'a@x.org')?.count).toBe(1);
+    expect(s.recipientsOver('m365', wider, 'a@x.org', 1)).toBeUndefined();
   });
 });
 
