@@ -3,7 +3,7 @@
  * sockets) into the stages and owns the process lifecycle — start-up
  * recovery, SIGHUP reload, SIGTERM drain.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { InspectionPool } from './inspect/inspect-pool.js';
 import { workerUrl } from './workers/worker-url.js';
 import { inspectionProfile, type InspectionProfile } from './inspect/verdict.js';
@@ -236,6 +236,9 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     hostname,
     spoolKeyId: () => keyring.current.id,
     availableBytes: () => freeSpace.availableBytes(),
+    metrics,
+    // sender hashes in rate-limit audit events: stable across restarts, meaningless without the master key
+    auditKey: createHmac('sha256', keyring.current.key).update('sealgate-audit-sender-v1').digest(),
     onQueued: (_id, connector) => {
       metrics.inc('sealgate_messages_accepted_total', { connector });
       if (inspector) inspector.wake();

@@ -164,6 +164,11 @@ export const ERROR_CODES = {
     temporary: true,
     smtp: { code: 451, enhanced: '4.4.2' },
   },
+  SG_RATE_LIMITED: {
+    message: 'Rate limit reached, try again later',
+    temporary: true,
+    smtp: { code: 451, enhanced: '4.7.1' },
+  },
   SG_STORAGE_FULL: {
     message: 'Insufficient system storage',
     temporary: true,

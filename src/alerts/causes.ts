@@ -5,7 +5,7 @@
  * a subject or anything from a message.
  */
 
-export type AlertKind = 'posture-downgrade' | 'tls-failures' | 'dlp-blocks' | 'queue-backlog' | 'queue-age' | 'low-disk' | 'audit-chain' | 'certificate-expiry';
+export type AlertKind = 'posture-downgrade' | 'tls-failures' | 'dlp-blocks' | 'queue-backlog' | 'queue-age' | 'low-disk' | 'audit-chain' | 'certificate-expiry' | 'sender-burst';
 
 export interface AlertCause {
   readonly kind: AlertKind;
@@ -34,7 +34,16 @@ function field(data: unknown, name: string): string {
 export function causesFromAudit(rows: readonly AuditSignal[]): AlertCause[] {
   const downgrades = new Map<string, { remembered: string; mx: string; messages: number }>();
   let blocked = 0;
+  const bursts = new Map<string, { connector: string; senderDomain: string; messages: number }>();
   for (const r of rows) {
+    if (r.type === 'ingress:rate_limited' && field(r.data, 'limit') === 'burst.newRecipients') {
+      // one cause per sender (its keyed hash): the alert names the domain and connector, never the address
+      const sender = field(r.data, 'senderHash') || field(r.data, 'senderDomain');
+      const seen = bursts.get(sender);
+      if (seen) seen.messages++;
+      else if (bursts.size < MAX_DOMAINS_PER_PASS) bursts.set(sender, { connector: field(r.data, 'connector'), senderDomain: field(r.data, 'senderDomain'), messages: 1 });
+      continue;
+    }
     if (r.type === 'delivery:posture_downgrade') {
       const domain = field(r.data, 'domain');
       const seen = downgrades.get(domain);
@@ -52,6 +61,15 @@ export function causesFromAudit(rows: readonly AuditSignal[]): AlertCause[] {
     summary: `transport security of ${domain} fell below what it showed before (${d.remembered}); protected mail to it is held`,
     facts: { domain, remembered: d.remembered, mx: d.mx, messages: d.messages },
   }));
+  for (const [sender, b] of bursts) {
+    out.push({
+      kind: 'sender-burst',
+      key: `sender-burst:${sender}`,
+      severity: 'warning',
+      summary: `a sender at ${b.senderDomain || 'an unknown domain'} suddenly mailed many new external recipients through connector ${b.connector}; ${b.messages} message(s) held for review`,
+      facts: { connector: b.connector, senderDomain: b.senderDomain, senderHash: sender, messages: b.messages },
+    });
+  }
   if (blocked > 0) out.push({ kind: 'dlp-blocks', key: 'dlp-blocks', severity: 'warning', summary: `${blocked} message(s) blocked by the DLP policy`, facts: { messages: blocked } });
   return out;
 }

@@ -15,6 +15,7 @@ export const NEXT_STEP: Readonly<Record<AlertCause['kind'], string>> = {
   'queue-age': 'See what waits and why with "sealgate queue list" and "sealgate queue show ID" (docs/queue.md).',
   'low-disk': 'Free space on the data directory\'s file system or lower smtp.minFreeBytes (docs/deployment.md).',
   'audit-chain': 'Run "sealgate audit verify" and "sealgate archive verify"; restore from a backup if rows were altered (docs/audit.md).',
+  'sender-burst': 'Review the held mail with "sealgate queue list --held"; release it with "sealgate queue release ID" or bounce it; check whether the sender\'s account is compromised (docs/rate-limits.md).',
   'certificate-expiry': 'Renew the certificate and send SIGHUP to the daemon (docs/deployment.md).',
 };
 

@@ -104,7 +104,7 @@ export class AlertMonitor {
     const head = (await db.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM audit_log'))?.seq ?? 0;
     const cursor: AlertCursor = (await readCursor(db)) ?? { auditSeq: head, verifiedSeq: 0, verifiedHash: GENESIS_HASH, fullVerifyAt: 0 };
     const rows = await db.all<{ seq: number; type: string; data: string }>(
-      "SELECT seq, type, data FROM audit_log WHERE seq > ? AND seq <= ? AND type IN ('delivery:posture_downgrade', 'inspect:verdict') ORDER BY seq LIMIT ?",
+      "SELECT seq, type, data FROM audit_log WHERE seq > ? AND seq <= ? AND type IN ('delivery:posture_downgrade', 'inspect:verdict', 'ingress:rate_limited') ORDER BY seq LIMIT ?",
       [cursor.auditSeq, head, AUDIT_PAGE],
     );
     const readTo = rows.length === AUDIT_PAGE ? (rows[rows.length - 1]?.seq ?? head) : head;

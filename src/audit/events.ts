@@ -42,6 +42,14 @@ export type AuditEventDataMap = {
   'ingress:sender_refused': { sessionId: string; listener: string; remoteIp: string; connector?: string; reason: ErrorCode; reply: string; senderDomain?: string };
   /** Refusals of one client IP, listener, stage (connect, mail, rcpt, data) and reason after the first audited one within a minute (`since`), as a count: a client hammering refusals cannot flood the chain. */
   'ingress:refusals_repeated': { remoteIp: string; listener: string; stage: string; reason: ErrorCode; reply: string; count: number; since: number };
+  /**
+   * A rate-limit or burst decision (docs/rate-limits.md): `action` defer (451 4.7.1 at `stage` mail or rcpt; bounded
+   * as refusals are) or hold (the message `queueId` was accepted with its recipients held, in the same transaction).
+   * `limit` is the config path below connectors[].limits (e.g. perSender.messagesPerMinute, burst.newRecipients),
+   * `max` its value, `count` what the window held before. The sender as `senderDomain` and `senderHash` (a keyed
+   * hash of the whole address: equal for one sender, not reversible), never the local part.
+   */
+  'ingress:rate_limited': { sessionId: string; listener: string; remoteIp: string; connector: string; stage: string; action: string; limit: string; max: number; count: number; senderDomain?: string; senderHash?: string; queueId?: string };
   /** The config was reloaded (SIGHUP): `source` is 'file' or 'embedded' (LoadedConfig.source, not the path), the SHA-256 of its file (sha256sum), what asked for it. */
   'config:reloaded': { source: string; sha256?: string; trigger?: string; restartNeeded?: string[] };
   /** SIGHUP configuration was invalid and not applied; `problems` is a count. */
@@ -261,6 +269,7 @@ export const AUDIT_EVENT_FIELDS = {
   'ingress:recipient_refused': { sessionId: 'string', listener: 'string', remoteIp: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
   'ingress:message_rejected': { sessionId: 'string', connector: 'string?', reason: 'errorCode', reply: 'string' },
   'ingress:sender_refused': { sessionId: 'string', listener: 'string', remoteIp: 'string', connector: 'string?', reason: 'errorCode', reply: 'string', senderDomain: 'string?' },
+  'ingress:rate_limited': { sessionId: 'string', listener: 'string', remoteIp: 'string', connector: 'string', stage: 'string', action: 'string', limit: 'string', max: 'integer', count: 'integer', senderDomain: 'string?', senderHash: 'string?', queueId: 'string?' },
   'ingress:refusals_repeated': { remoteIp: 'string', listener: 'string', stage: 'string', reason: 'errorCode', reply: 'string', count: 'integer', since: 'integer' },
   'config:reloaded': { source: 'string', sha256: 'string?', trigger: 'string?', restartNeeded: 'string[]?' },
   'config:reload_refused': { problems: 'integer' },

@@ -101,6 +101,31 @@ export const clientCertSchema = z.strictObject({
   caFiles: z.array(z.string()).default([]).describe('CA certificates (PEM) that client certificates must chain to; empty uses the system CAs plus tls.trustedCaFiles.'),
 });
 
+const windowLimitsSchema = z
+  .strictObject({
+    messagesPerMinute: z.number().int().min(1).max(1_000_000).optional().describe('Messages accepted per minute (sliding window).'),
+    messagesPerHour: z.number().int().min(1).max(10_000_000).optional().describe('Messages accepted per hour (sliding window).'),
+    recipientsPerMinute: z.number().int().min(1).max(10_000_000).optional().describe('Recipients accepted per minute (sliding window).'),
+    recipientsPerHour: z.number().int().min(1).max(100_000_000).optional().describe('Recipients accepted per hour (sliding window).'),
+  })
+  .prefault({});
+
+/** Rate limits and burst holds of one connector (docs/rate-limits.md); counters live in the daemon's memory. */
+export const connectorLimitsSchema = z.strictObject({
+  action: z.enum(['defer', 'hold']).default('defer').describe('Over a limit: defer (451 4.7.1 at MAIL FROM or RCPT, the client retries later) or hold (accept; the recipients wait held for review: queue list --held, queue release).'),
+  perSender: windowLimitsSchema.describe('Limits per envelope sender address on this connector.'),
+  perConnector: windowLimitsSchema.describe('Limits for all senders of this connector together.'),
+  burst: z
+    .strictObject({
+      newRecipients: z.number().int().min(1).max(100_000).describe('Hold a message (and alert) when its sender has sent to more than this many external recipients it had not sent to within `remember`, within `within`.'),
+      within: duration(1000).default(600_000).describe('The burst window, e.g. "10m".'),
+      remember: duration(60_000).default(30 * 86_400_000).describe('How long a recipient counts as known to a sender after the last message to it, e.g. "30d".'),
+    })
+    .optional()
+    .describe('Anomaly hold: one sender suddenly mailing many new external recipients (outside senderDomains).'),
+  maxTrackedKeys: z.number().int().min(100).max(10_000_000).default(100_000).describe('Most senders (and sender-recipient pairs for burst) kept in memory; the least recently used are forgotten first.'),
+});
+
 export const connectorSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, { message: 'use letters, digits, "-" or "_"' }).describe('Connector name, used in logs and audit events.'),
   kind: z.enum(['m365', 'workspace', 'generic']).default('generic').describe('Who connects: m365 (Exchange Online outbound connector), workspace (Google outbound gateway / SMTP relay) or generic.'),
@@ -118,6 +143,7 @@ export const connectorSchema = z.strictObject({
     .array(z.string().min(1))
     .optional()
     .describe('Require a verified client certificate whose subject CN or a DNS SAN matches one of these names ("*.mail.protection.outlook.com" allowed); a mismatch gets 451 4.7.1 naming clientCertNames.'),
+  limits: connectorLimitsSchema.optional().describe('Rate limits per sender and per connector, and burst holds (docs/rate-limits.md); absent: none.'),
 });
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -176,6 +202,7 @@ export const configSchema = z
       })
       .describe('SMTP ingress.'),
     connectors: z.array(connectorSchema).min(1, { message: 'configure at least one connector: nothing could relay otherwise' }).describe('Who may relay through the gateway.'),
+    limits: connectorLimitsSchema.optional().describe('Rate limits and burst holds for every connector without its own `limits` (which then replace these whole); absent: none (docs/rate-limits.md).'),
     dns: z
       .strictObject({
         servers: z.array(hostPort).default([]).describe('DNS servers (host:port) for every lookup the gateway makes; empty uses the system resolvers.'),
@@ -438,3 +465,4 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type ListenerConfig = Config['smtp']['listeners'][number];
 export type ConnectorConfig = Config['connectors'][number];
+export type ConnectorLimits = NonNullable<ConnectorConfig['limits']>;

@@ -12,6 +12,7 @@ const LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 6
 
 export const METRICS = {
   sealgate_messages_accepted_total: { type: 'counter', help: 'Messages accepted (250 after the durable commit), by connector.' },
+  sealgate_rate_limited_total: { type: 'counter', help: 'Rate-limit and burst decisions (connectors[].limits), by connector and action (defer: 451 4.7.1; hold: accepted with its recipients held).' },
   sealgate_delivery_attempts_total: { type: 'counter', help: 'Recipient delivery attempts, by outcome (delivered, deferred, bounced, expired).' },
   sealgate_tls_sessions_total: { type: 'counter', help: 'Outbound TLS outcomes counted for TLS-RPT, by policy type and result type.' },
   sealgate_tls_enforcement_failures_total: { type: 'counter', help: 'Delivery attempts that could not meet the required transport security (4.7.5: no STARTTLS, an unverified certificate, MTA-STS or DANE not met).' },

@@ -43,6 +43,8 @@ export interface QueuedMessage {
   readonly method?: string | undefined;
   /** false: the archive stage must copy it before delivery (accepted mail, portal replies); internal notices are not archived. */
   readonly archived?: boolean | undefined;
+  /** true: every recipient starts held for review (a rate-limit or burst hold); released with queue release. */
+  readonly held?: boolean | undefined;
 }
 
 export async function insertQueuedMessage(tx: Queryable, m: QueuedMessage): Promise<void> {
@@ -61,8 +63,8 @@ export async function insertQueuedMessage(tx: Queryable, m: QueuedMessage): Prom
     seq++;
     await tx.run(
       `INSERT INTO recipients (message_id, seq, address, domain, state, next_attempt, dsn_notify, dsn_orcpt, requirement, method)
-       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
-      [m.id, seq, r.address, addressDomain(r.address), m.createdAt, r.notify?.join(',') ?? null, r.orcpt ?? null, m.requirement, m.method ?? null],
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [m.id, seq, r.address, addressDomain(r.address), m.held === true ? 'held' : 'queued', m.createdAt, r.notify?.join(',') ?? null, r.orcpt ?? null, m.requirement, m.method ?? null],
     );
   }
 }

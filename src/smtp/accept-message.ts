@@ -11,6 +11,7 @@ import { PassThrough, Transform, type Readable, type TransformCallback } from 'n
 import type { Database } from '../db/database.js';
 import { SealgateError } from '../errors.js';
 import { appendAuditEvent } from '../audit/log.js';
+import type { AuditEventData } from '../audit/events.js';
 import type { Spool } from '../spool/spool.js';
 import { insertQueuedMessage, type QueuedMessage } from '../queue/store.js';
 import { HeaderStage } from './header-stage.js';
@@ -60,6 +61,8 @@ export interface AcceptInput {
   /** Message row fields known from the session. */
   readonly envelope: Omit<QueuedMessage, 'id' | 'size' | 'spoolKeyId' | 'bareLineEndings' | 'createdAt'>;
   readonly sessionId: string;
+  /** A rate-limit or burst hold: the recipients start held, and these audit events commit with the queue rows. */
+  readonly hold?: readonly AuditEventData<'ingress:rate_limited'>[] | undefined;
 }
 
 export interface AcceptDeps {
@@ -161,6 +164,7 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
     size: spooledBytes,
     spoolKeyId: deps.spoolKeyId(),
     bareLineEndings: lineEndings.bareCount,
+    held: input.hold !== undefined && input.hold.length > 0,
   };
   try {
     await deps.db.transaction(async (tx) => {
@@ -180,6 +184,7 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
         },
         createdAt,
       );
+      for (const data of input.hold ?? []) await appendAuditEvent(tx, { type: 'ingress:rate_limited', data: { ...data, queueId: message.id } }, createdAt);
     });
   } catch (err) {
     await pending.discard();

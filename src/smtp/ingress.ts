@@ -7,11 +7,15 @@
  * Reload swaps the runtime (connectors, limits, certificates) in place, so
  * open sessions keep going; a changed listener address needs a restart.
  */
-import type { X509Certificate } from 'node:crypto';
+import { createHmac, randomBytes, type X509Certificate } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import type { Config, ListenerConfig } from '../config/schema.js';
+import type { Config, ConnectorLimits, ListenerConfig } from '../config/schema.js';
+import type { AuditEventData } from '../audit/events.js';
+import type { Metrics } from '../metrics/registry.js';
+import { SenderLimits, type OverLimit } from './sender-limits.js';
+import { BurstDetector } from './sender-burst.js';
 import type { Database } from '../db/database.js';
 import { SealgateError, isSealgateError, toSmtpError, type ErrorCode } from '../errors.js';
 import { appendAudit } from '../audit/log.js';
@@ -25,7 +29,7 @@ import { hasRoomFor } from '../spool/free-space.js';
 import type { Spool } from '../spool/spool.js';
 import { verifyUser } from '../users/store.js';
 import { acceptMessage } from './accept-message.js';
-import { addressDomain, chooseConnector, compileConnector, connectorsForClient, whyClientNotAllowed, type ClientCertFacts, type ConnectorRule } from './connector-policy.js';
+import { addressDomain, chooseConnector, compileConnector, connectorsForClient, domainMatches, whyClientNotAllowed, type ClientCertFacts, type ConnectorRule } from './connector-policy.js';
 import { installBdat } from './bdat.js';
 import { installCommandTimeout, type CommandTimeoutOptions } from './command-timeout.js';
 import { installJunkCommandLimit, resetJunkCount, type JunkCommandOptions } from './junk-commands.js';
@@ -53,12 +57,23 @@ export interface IngressDeps {
   readonly availableBytes: () => Promise<number>;
   /** Called after a message is queued (wakes the delivery engine). */
   readonly onQueued?: (queueId: string, connector: string) => void;
+  /** Counts rate-limit decisions (sealgate_rate_limited_total). */
+  readonly metrics?: Metrics;
+  /** Key of the sender hash in rate-limit audit events (derived from the master key); absent: a key for this process only. */
+  readonly auditKey?: Buffer;
 }
+
+/** Most senders and sender-recipient pairs the rate limits keep when no connector says (connectors[].limits.maxTrackedKeys). */
+const DEFAULT_TRACKED_KEYS = 100_000;
 
 interface Runtime {
   readonly config: Config;
   readonly connectors: readonly ConnectorRule[];
   readonly cas: ReadonlyMap<string, X509Certificate[]>;
+  /** connectors[].limits by connector name (only the connectors that have some). */
+  readonly limits: ReadonlyMap<string, ConnectorLimits>;
+  /** The largest maxTrackedKeys over the connectors: the counters are shared. */
+  readonly maxTrackedKeys: number;
 }
 
 interface SessionState {
@@ -113,7 +128,13 @@ function sameProxySetting(a: ListenerConfig['proxyProtocol'], b: ListenerConfig[
 
 function compileRuntime(config: Config): Runtime {
   const connectors = config.connectors.map((c) => compileConnector(c));
-  return { config, connectors, cas: connectorCas(connectors) };
+  // a connector's own limits replace the top-level default whole: one place says what applies to it
+  const limits = new Map(config.connectors.flatMap((c) => {
+    const l = c.limits ?? config.limits;
+    return l ? [[c.name, l] as const] : [];
+  }));
+  const maxTrackedKeys = Math.max(DEFAULT_TRACKED_KEYS, ...[...limits.values()].map((l) => l.maxTrackedKeys));
+  return { config, connectors, cas: connectorCas(connectors), limits, maxTrackedKeys };
 }
 
 function smtpError(code: ErrorCode, message?: string): Error {
@@ -144,12 +165,20 @@ export class Ingress {
   /** Refusals are audited bounded: the first per client IP, stage and reason a minute, the rest as one count (refusal-audit.ts). */
   private readonly refusals: RefusalAggregator;
   private refusalTimer: ReturnType<typeof setInterval> | undefined;
+  /** Rate limits and burst detection (docs/rate-limits.md): in memory, kept across reloads. */
+  private readonly senderLimits: SenderLimits;
+  private readonly bursts: BurstDetector;
+  private readonly auditKey: Buffer;
 
   constructor(
     config: Config,
     private readonly deps: IngressDeps,
   ) {
     this.runtime = compileRuntime(config);
+    const maxKeys = (): number => this.runtime.maxTrackedKeys;
+    this.senderLimits = new SenderLimits({ now: deps.now, maxKeys });
+    this.bursts = new BurstDetector({ now: deps.now, maxKeys });
+    this.auditKey = deps.auditKey ?? randomBytes(32);
     this.refusals = new RefusalAggregator({
       now: deps.now,
       writeRepeated: (r) => this.audit('ingress:refusals_repeated', { remoteIp: r.remoteIp, listener: r.listener, stage: r.stage, reason: r.reason, reply: r.reply, count: r.count, since: r.since }),
@@ -448,8 +477,66 @@ export class Ingress {
       state.connector = undefined;
       return this.refuseSender(session, 'SG_STORAGE_FULL', senderDomain, cb);
     }
+    const limits = this.runtime.limits.get(choice.connector.name);
+    if (limits?.action === 'defer') {
+      const over = this.senderLimits.messageOver(choice.connector.name, limits, address.address);
+      if (over) {
+        state.connector = undefined;
+        return this.deferForLimit(session, 'mail', choice.connector.name, address.address, over, cb);
+      }
+    }
     state.connector = choice.connector;
     cb();
+  }
+
+  /** The PHI-free description of a sender in rate-limit events: its domain and a keyed hash of the whole address. */
+  private senderFacts(sender: string): { senderDomain?: string; senderHash?: string } {
+    if (sender === '') return {};
+    const senderHash = createHmac('sha256', this.auditKey).update(sender.toLowerCase(), 'utf8').digest('hex').slice(0, 16);
+    const domain = ADDRESS.test(sender) ? addressDomain(sender).slice(0, 253) : '';
+    return domain ? { senderDomain: domain, senderHash } : { senderHash };
+  }
+
+  /** The audit data of one rate-limit decision. */
+  private limitEvent(session: SMTPServerSession, stage: RefusalStage, action: 'defer' | 'hold', connector: string, sender: string, over: Pick<OverLimit, 'limit' | 'max' | 'count'>): AuditEventData<'ingress:rate_limited'> {
+    const state = this.sessions.get(session.id);
+    return { sessionId: session.id, listener: state?.listener.name ?? '', remoteIp: state?.remoteIp ?? normalizeIp(session.remoteAddress), connector, stage, action, limit: over.limit, max: over.max, count: over.count, ...this.senderFacts(sender) };
+  }
+
+  /** 451 4.7.1 naming the limit (never the address): logged, counted and audited (bounded as refusals are). */
+  private deferForLimit(session: SMTPServerSession, stage: 'mail' | 'rcpt', connector: string, sender: string, over: OverLimit, cb: (err?: Error | null) => void): void {
+    const event = this.limitEvent(session, stage, 'defer', connector, sender, over);
+    this.sessions.get(session.id)?.log.info({ event: 'RATE_LIMITED', action: 'defer', stage, connectorId: connector, limit: over.limit, max: over.max, count: over.count, senderDomain: event.senderDomain, senderHash: event.senderHash }, 'over a rate limit: deferred');
+    this.deps.metrics?.inc('sealgate_rate_limited_total', { connector, action: 'defer' });
+    this.auditRefusal(event.remoteIp, event.listener, stage, 'SG_RATE_LIMITED', () => this.audit('ingress:rate_limited', event));
+    cb(smtpError('SG_RATE_LIMITED', `${over.text}; try again later`));
+  }
+
+  /**
+   * At DATA: the reasons to accept this message held (action hold over a
+   * limit; a burst of new external recipients, whatever the action), and
+   * what to record once it is accepted.
+   */
+  private holdDecision(session: SMTPServerSession, connector: ConnectorRule, sender: string, recipients: readonly string[]): { events: AuditEventData<'ingress:rate_limited'>[]; record: () => void } {
+    const limits = this.runtime.limits.get(connector.name);
+    if (!limits) return { events: [], record: () => undefined };
+    const events: AuditEventData<'ingress:rate_limited'>[] = [];
+    if (limits.action === 'hold') {
+      const over = this.senderLimits.messageOver(connector.name, limits, sender) ?? this.senderLimits.recipientsOver(connector.name, limits, sender, recipients.length);
+      if (over) events.push(this.limitEvent(session, 'data', 'hold', connector.name, sender, over));
+    }
+    const burst = limits.burst;
+    // external: outside the domains this connector sends for (the organisation's own)
+    const external = burst && sender !== '' ? recipients.filter((r) => !connector.senderDomains.some((p) => domainMatches(p, addressDomain(r)))) : [];
+    const assessed = burst && external.length > 0 ? this.bursts.assess(connector.name, burst, sender, external) : undefined;
+    if (burst && assessed?.burst) events.push(this.limitEvent(session, 'data', 'hold', connector.name, sender, { limit: 'burst.newRecipients', max: burst.newRecipients, count: assessed.count - assessed.fresh.length }));
+    return {
+      events,
+      record: () => {
+        this.senderLimits.record(connector.name, limits, sender, recipients.length);
+        if (burst && assessed) this.bursts.record(connector.name, burst, sender, external, assessed.fresh);
+      },
+    };
   }
 
   private async spoolHasRoom(address: SMTPServerAddress, log: Logger): Promise<boolean> {
@@ -486,6 +573,12 @@ export class Ingress {
     // the null sender skips the sender-domain check (bounces must get through): a DSN has one recipient
     const nullSender = session.envelope.mailFrom !== false && session.envelope.mailFrom.address === '';
     if (nullSender && accepted >= smtp.nullSenderMaxRecipients) return this.refuseRecipient(session, 'SG_NULL_SENDER_TOO_MANY_RECIPIENTS', domain, cb);
+    const limits = this.runtime.limits.get(state.connector.name);
+    if (limits?.action === 'defer') {
+      const sender = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
+      const over = this.senderLimits.recipientsOver(state.connector.name, limits, sender, accepted + 1);
+      if (over) return this.deferForLimit(session, 'rcpt', state.connector.name, sender, over, cb);
+    }
     cb();
   }
 
@@ -517,6 +610,8 @@ export class Ingress {
     const tlsInfo = cipher ? { version: cipher.version ?? 'TLS', cipher: cipher.name ?? 'unknown' } : undefined;
     const envelope = session.envelope as SMTPServerSession['envelope'] & { requireTLS?: boolean; dsn?: { ret?: string | null; envid?: string | null } };
     const authUser = typeof session.user === 'string' ? session.user : undefined;
+    const sender = envelope.mailFrom ? envelope.mailFrom.address : '';
+    const hold = this.holdDecision(session, connector, sender, envelope.rcptTo.map((r) => r.address));
     try {
       const accepted = await acceptMessage(
         {
@@ -524,6 +619,7 @@ export class Ingress {
           stream,
           sessionId: session.id,
           hostname: this.deps.hostname,
+          hold: hold.events.length > 0 ? hold.events : undefined,
           received: {
             helo: session.hostNameAppearsAs || 'unknown',
             clientIp: state.remoteIp,
@@ -569,6 +665,11 @@ export class Ingress {
         { event: 'MESSAGE_ACCEPTED', queueId, connectorId: connector.name, bytes: accepted.size, recipients: envelope.rcptTo.length, senderDomain: addressDomain(envelope.mailFrom ? envelope.mailFrom.address : ''), bareLineEndings: accepted.bareLineEndings },
         'message queued',
       );
+      hold.record();
+      if (hold.events.length > 0) {
+        this.deps.metrics?.inc('sealgate_rate_limited_total', { connector: connector.name, action: 'hold' });
+        for (const e of hold.events) state.log.warn({ event: 'RATE_LIMITED', action: 'hold', stage: 'data', queueId, connectorId: connector.name, limit: e.limit, max: e.max, count: e.count, senderDomain: e.senderDomain, senderHash: e.senderHash }, e.limit.startsWith('burst.') ? 'sender burst to new recipients: message held' : 'over a rate limit: message held');
+      }
       resetJunkCount(session);
       cb(null, `2.0.0 Ok: queued as ${queueId}`);
       this.deps.onQueued?.(queueId, connector.name);

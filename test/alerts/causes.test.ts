@@ -4,6 +4,7 @@ import { alertJson, alertText } from '../../src/alerts/message.js';
 import { nextWebhookAttempt } from '../../src/alerts/webhook.js';
 
 const down = (domain: string): AuditSignal => ({ type: 'delivery:posture_downgrade', data: { queueId: 'q', domain, remembered: 'verify', mx: `mx.${domain}` } });
+const limited = (limit: string, senderHash: string): AuditSignal => ({ type: 'ingress:rate_limited', data: { connector: 'm365', action: 'hold', limit, senderDomain: 'x.org', senderHash } });
 const verdict = (methods: string[]): AuditSignal => ({ type: 'inspect:verdict', data: { queueId: 'q', methods } });
 
 describe('causesFromAudit', () => {
@@ -12,6 +13,7 @@ describe('causesFromAudit', () => {
     ['one downgrade', [down('a.test')], [['posture-downgrade:a.test', 1]]],
     ['two for one domain, one for another', [down('a.test'), down('b.test'), down('a.test')], [['posture-downgrade:a.test', 2], ['posture-downgrade:b.test', 1]]],
     ['blocks counted, other verdicts not', [verdict(['block']), verdict(['tls-verified']), verdict(['portal', 'block'])], [['dlp-blocks', 2]]],
+    ['a burst hold per sender, rate-limit holds not', [limited('burst.newRecipients', 'h1'), limited('burst.newRecipients', 'h1'), limited('burst.newRecipients', 'h2'), limited('perSender.messagesPerMinute', 'h3')], [['sender-burst:h1', 2], ['sender-burst:h2', 1]]],
     ['other events ignored', [{ type: 'daemon:started', data: {} }, { type: 'inspect:verdict', data: null }], []],
   ])('%s', (_name, rows, want) => {
     expect(causesFromAudit(rows).map((c) => [c.key, c.facts.messages ?? 0])).toEqual(want);

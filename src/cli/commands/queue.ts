@@ -207,13 +207,15 @@ export function registerQueue(program: Command): void {
     .command('list')
     .description('queued messages, oldest first: each with its recipients (the first 3, then +N more) and why it is still here (the last temporary failure); counts per state: queue stats')
     .option('--state <state>', `only messages with a recipient in this state (${RECIPIENT_STATES.join(', ')})`)
+    .option('--held', 'only messages with a held recipient (rate-limit and burst holds, queue hold, quarantine): the same as --state held')
     .option('--domain <domain>', 'only messages with a recipient at this domain')
     .option('--limit <n>', 'at most this many messages (oldest first)', String(DEFAULT_LIST_LIMIT))
     .option('--json', 'JSON output')
-    .action(async (opts: { state?: string; domain?: string; limit: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { state?: string; held?: boolean; domain?: string; limit: string; json?: boolean }, cmd: Command) => {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1_000_000) throw new CliExit(EXIT_USAGE, '--limit must be a whole number from 1 to 1000000');
-      const state = parseState(opts.state);
+      if (opts.held && opts.state !== undefined && opts.state !== 'held') throw new CliExit(EXIT_USAGE, '--held lists held messages: give --held or --state, not both');
+      const state = opts.held ? 'held' : parseState(opts.state);
       await withQueueDb(cmd, async (db) => {
         const messages = await listMessages(db, { state, domain: opts.domain, limit });
         if (opts.json) {
