@@ -13,15 +13,12 @@ import { registerQueueGauges } from './metrics/queue-gauges.js';
 import { AlertMonitor } from './alerts/monitor.js';
 import { DatabaseCheck, diskCheck, judgeReadiness, listenersCheck, writeHealthProbe, type ReadinessReport } from './health/readiness.js';
 import { mkdir } from 'node:fs/promises';
-import { hostname as osHostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { planReload } from './config/reload-table.js';
 import type { Config } from './config/schema.js';
-import { loadKeyring, type Keyring } from './crypto/keyring.js';
 import { endToEndDeps } from './e2e/runtime.js';
 import { Database } from './db/database.js';
-import { migrate } from './db/schema.js';
 import { appendAudit } from './audit/log.js';
 import { isSealgateError } from './errors.js';
 import { createLogger, type Logger } from './log/logger.js';
@@ -43,12 +40,12 @@ import { Spool } from './spool/spool.js';
 import { FinishedPruner } from './queue/finished-pruner.js';
 import { ensureDevCertificates } from './tls/dev-certs.js';
 import { VERSION } from './version.js';
+import { databasePath, gatewayHostname, openDatabase, openKeyring } from './runtime/stores.js';
+
+// the CLI's store openers, where they used to live
+export { databasePath, gatewayHostname, openDatabase, openKeyring };
 import { startPortalStorage, startPortalWeb, type PortalStorage } from './portal/portal-runtime.js';
 import { startConsoleWeb } from './console/http/console-web.js';
-
-export function databasePath(config: Config): string {
-  return join(resolve(config.dataDir), 'sealgate.db');
-}
 
 /** The inspection profile of a config, built once per (re)loaded config. */
 const profiles = new WeakMap<Config, InspectionProfile>();
@@ -56,17 +53,6 @@ function profileFor(config: Config): InspectionProfile {
   let p = profiles.get(config);
   if (!p) profiles.set(config, (p = inspectionProfile(config.inspection.customDetectors)));
   return p;
-}
-
-export async function openDatabase(config: Config): Promise<Database> {
-  await mkdir(resolve(config.dataDir), { recursive: true, mode: 0o700 });
-  const db = await Database.open(databasePath(config));
-  await migrate(db);
-  return db;
-}
-
-export function gatewayHostname(config: Config): string {
-  return config.hostname ?? osHostname();
 }
 
 /** Creates development certificates for listeners whose files are missing (tls.generateDevCerts). */
@@ -88,14 +74,6 @@ export async function prepareDevCertificates(config: Config, hostname: string, l
       log?.warn({ event: 'DEV_CERT_CREATED', listener: l.name, caCertFile: result.caCertFile }, 'created a development certificate; replace it with a CA-issued one for production');
     }
   }
-}
-
-export async function openKeyring(config: Config, create: boolean): Promise<Keyring> {
-  return loadKeyring({
-    masterKeyFile: resolve(config.keys.masterKeyFile),
-    previousKeyFiles: config.keys.previousKeyFiles.map((f) => resolve(f)),
-    create,
-  });
 }
 
 export interface RunningDaemon {

@@ -5,22 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
-import { registerArchive } from './commands/archive.js';
-import { registerAudit } from './commands/audit.js';
-import { registerBackup } from './commands/backup.js';
-import { registerConfig } from './commands/config.js';
-import { registerConnectors } from './commands/connectors.js';
-import { registerConsoleUsers } from './commands/console-users.js';
-import { registerDkim } from './commands/dkim.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerInit } from './commands/init.js';
-import { registerKeys } from './commands/keys.js';
-import { registerPolicy } from './commands/policy.js';
-import { registerPortal } from './commands/portal.js';
-import { registerProbe } from './commands/probe.js';
-import { registerQuarantine, registerQueue } from './commands/queue.js';
-import { registerStart } from './commands/start.js';
-import { registerUsers } from './commands/users.js';
+import { registrationsFor } from './command-table.js';
 import { acceptConfigAfterCommand } from './config-option.js';
 import { EXIT_USAGE, errorLine, exitCodeFor } from './context.js';
 
@@ -36,23 +21,7 @@ program
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-registerStart(program);
-registerConfig(program);
-registerConnectors(program);
-registerInit(program);
-registerUsers(program);
-registerAudit(program);
-registerQueue(program);
-registerQuarantine(program);
-registerProbe(program);
-registerPolicy(program);
-registerPortal(program);
-registerKeys(program);
-registerDkim(program);
-registerArchive(program);
-registerConsoleUsers(program);
-registerBackup(program);
-registerDoctor(program);
+for (const register of await registrationsFor(process.argv.slice(2))) register(program);
 acceptConfigAfterCommand(program);
 
 try {

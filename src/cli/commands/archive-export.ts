@@ -14,7 +14,7 @@ import { filterNames, parseSearch, SearchInputError, type RawSearch } from '../.
 import { loadOrCreateSigningKey, readPublicSigningKey } from '../../archive/signing-key.js';
 import { queryTerms } from '../../archive/terms.js';
 import { verifyExport, type ExportVerifyOk } from '../../archive/verify-export.js';
-import { openDatabase, openKeyring } from '../../daemon.js';
+import { openDatabase, openKeyring } from '../../runtime/stores.js';
 import { LocalObjectStore } from '../../objects/local-store.js';
 import { objectStoreRoot } from '../../objects/location.js';
 import { filtersOf, withFilterFlags, type FilterFlags } from './archive-filters.js';

@@ -22,7 +22,7 @@ import {
   type PurgeSummary,
 } from '../../archive/retention.js';
 import { queryTerms } from '../../archive/terms.js';
-import { openDatabase, openKeyring } from '../../daemon.js';
+import { openDatabase, openKeyring } from '../../runtime/stores.js';
 import { LocalObjectStore } from '../../objects/local-store.js';
 import { objectStoreRoot } from '../../objects/location.js';
 import { filtersOf, withFilterFlags, type FilterFlags } from './archive-filters.js';

@@ -15,7 +15,7 @@ import { filterNames, parseSearch, searchArchive, SearchInputError, type RawSear
 import { entryKey, showArchiveEntry, type ShownEntry, type ShownRecipient } from '../../archive/show.js';
 import { queryTerms } from '../../archive/terms.js';
 import type { Keyring } from '../../crypto/keyring.js';
-import { openDatabase, openKeyring } from '../../daemon.js';
+import { openDatabase, openKeyring } from '../../runtime/stores.js';
 import type { Database } from '../../db/database.js';
 import type { Config } from '../../config/schema.js';
 import { LocalObjectStore } from '../../objects/local-store.js';

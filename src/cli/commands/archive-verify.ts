@@ -9,7 +9,7 @@ import { access } from 'node:fs/promises';
 import { checkpointFromLogLine, type Checkpoint } from '../../archive/checkpoints.js';
 import { readPublicSigningKey } from '../../archive/signing-key.js';
 import { verifyArchive, type ArchiveVerifyResult, type VerifyCheck } from '../../archive/verify.js';
-import { openDatabase } from '../../daemon.js';
+import { openDatabase } from '../../runtime/stores.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand } from '../context.js';
 
 /** Longer log lines are skipped unread (an ARCHIVE_CHECKPOINT line is under 1 KiB). */

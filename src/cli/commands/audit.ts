@@ -1,7 +1,7 @@
 /** `sealgate audit verify|tail`: check the hash chain, show recent events. */
 import type { Command } from 'commander';
 import { tailAudit, verifyAuditChain } from '../../audit/log.js';
-import { openDatabase } from '../../daemon.js';
+import { openDatabase } from '../../runtime/stores.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand } from '../context.js';
 
 export function registerAudit(program: Command): void {

@@ -10,7 +10,7 @@ import { appendAudit } from '../../audit/log.js';
 import { BackupError, createBackup, restoreBackup, verifyBackup } from '../../backup/backup.js';
 import { MANIFEST_NAME } from '../../backup/manifest.js';
 import { Database } from '../../db/database.js';
-import { databasePath, gatewayHostname, openDatabase, openKeyring } from '../../daemon.js';
+import { databasePath, gatewayHostname, openDatabase, openKeyring } from '../../runtime/stores.js';
 import { VERSION } from '../../version.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 

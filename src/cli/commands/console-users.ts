@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { addConsoleUser, CONSOLE_ROLES, disableConsoleUser, isConsoleRole, listConsoleUsers, resetConsoleMfa, validateConsoleName, type ConsoleUsersDeps } from '../../console/users.js';
-import { gatewayHostname, openDatabase, openKeyring } from '../../daemon.js';
+import { gatewayHostname, openDatabase, openKeyring } from '../../runtime/stores.js';
 import type { Database } from '../../db/database.js';
 import { CliExit, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 import { readPassword } from './users.js';

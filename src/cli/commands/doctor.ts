@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { createResolver } from '../../delivery/dns.js';
-import { gatewayHostname } from '../../daemon.js';
+import { gatewayHostname } from '../../runtime/stores.js';
 import { loadTrustedCas } from '../../delivery/engine.js';
 import { doctorExitCode, fail, formatChecklist, type DoctorCheck } from '../../doctor/check.js';
 import { runDoctor } from '../../doctor/doctor.js';

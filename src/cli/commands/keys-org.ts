@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { gatewayHostname, openDatabase, openKeyring } from '../../daemon.js';
+import { gatewayHostname, openDatabase, openKeyring } from '../../runtime/stores.js';
 import type { Config } from '../../config/schema.js';
 import { generateOrgPgpKey } from '../../keys/org-pgp.js';
 import { orgSmimeKey, readPemPair, readPkcs12 } from '../../keys/org-smime.js';

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { openDatabase } from '../../daemon.js';
+import { openDatabase } from '../../runtime/stores.js';
 import { SealgateError } from '../../errors.js';
 import { currentVerdict, planImport, readKeyFile, recordFor, SKIP_TEXT } from '../../keys/import.js';
 import { normalizeAddress } from '../../keys/address.js';

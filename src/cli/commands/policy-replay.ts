@@ -24,7 +24,7 @@ import { readFileSync } from 'node:fs';
 import { appendAuditEvent } from '../../audit/log.js';
 import { parseTime, SearchInputError } from '../../archive/search.js';
 import { loadConfig } from '../../config/load.js';
-import { openDatabase, openKeyring } from '../../daemon.js';
+import { openDatabase, openKeyring } from '../../runtime/stores.js';
 import { LocalObjectStore } from '../../objects/local-store.js';
 import { objectStoreRoot } from '../../objects/location.js';
 import { emptyReport, formatReplayReport, type ReplayWindow } from '../../policy/replay-report.js';

@@ -15,7 +15,7 @@ import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { gatewayHostname, openDatabase } from '../../daemon.js';
+import { gatewayHostname, openDatabase } from '../../runtime/stores.js';
 import { createResolver } from '../../delivery/dns.js';
 import { loadTrustedCas } from '../../delivery/engine.js';
 import type { Config } from '../../config/schema.js';

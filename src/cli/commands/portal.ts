@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { Config } from '../../config/schema.js';
-import { openDatabase, openKeyring } from '../../daemon.js';
+import { openDatabase, openKeyring } from '../../runtime/stores.js';
 import type { Database } from '../../db/database.js';
 import { SealgateError } from '../../errors.js';
 import { LocalObjectStore } from '../../objects/local-store.js';

@@ -6,7 +6,7 @@
 import type { Queryable } from '../../db/database.js';
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { gatewayHostname, openDatabase, openKeyring } from '../../daemon.js';
+import { gatewayHostname, openDatabase, openKeyring } from '../../runtime/stores.js';
 import type { Database } from '../../db/database.js';
 import { randomBytes } from 'node:crypto';
 import { applyQueueAction, assertQueueId, bounceMessage, countMessages, DEFAULT_LIST_LIMIT, deleteMessage, listQuarantined, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';

@@ -1,6 +1,5 @@
 /** `sealgate start`: run the gateway in the foreground (systemd, Docker, a terminal). */
 import type { Command } from 'commander';
-import { startDaemon } from '../../daemon.js';
 import { configPathOf, loadForCommand } from '../context.js';
 
 export function registerStart(program: Command): void {
@@ -9,6 +8,8 @@ export function registerStart(program: Command): void {
     .description('run the gateway in the foreground until SIGTERM (SIGHUP reloads the config)')
     .action(async (_opts: unknown, cmd: Command) => {
       const loaded = loadForCommand(cmd);
+      // loaded here, not at the top: other commands start without the daemon's modules
+      const { startDaemon } = await import('../../daemon.js');
       await startDaemon(loaded, configPathOf(cmd));
       // keep running: listeners and signal handlers hold the event loop
     });

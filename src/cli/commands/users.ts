@@ -1,7 +1,7 @@
 /** `sealgate users add|passwd|remove|list`: local AUTH users for staff mail clients. */
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
-import { openDatabase } from '../../daemon.js';
+import { openDatabase } from '../../runtime/stores.js';
 import { addUser, listUsers, removeUser, setPassword, validateUserName } from '../../users/store.js';
 import { CliExit, EXIT_USAGE, loadForCommand, readStdinSecret } from '../context.js';
 

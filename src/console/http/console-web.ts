@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import { Database } from '../../db/database.js';
-import { databasePath } from '../../daemon.js';
+import { databasePath } from '../../runtime/stores.js';
 import { Spool } from '../../spool/spool.js';
 import type { Logger } from '../../log/logger.js';
 import type { ObjectStore } from '../../objects/object-store.js';
