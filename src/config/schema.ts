@@ -307,6 +307,14 @@ export const configSchema = z
       .strictObject({
         port: z.number().int().min(1).max(65535).default(25).describe('Port of the recipient MX hosts.'),
         enabled: z.boolean().default(true).describe('Run the delivery engine; false keeps accepted mail queued (e.g. on an ingress-only node).'),
+        loopStopHeader: z
+          .strictObject({
+            name: z.string().regex(/^X-[A-Za-z0-9-]{1,60}$/, { message: 'expected a header field name starting with "X-", e.g. "X-Gateway-Processed"' }).describe('The header field name the provider\'s routing rule tests.'),
+            secret: z.string().regex(/^[\x21-\x7e]{16,200}$/, { message: 'expected 16 to 200 printable ASCII characters without spaces (e.g. openssl rand -hex 24)' }).describe('Its value: a secret only the gateway and the routing rule know.'),
+          })
+          .nullable()
+          .default(null)
+          .describe('Stamp mail delivered back into the organisation\'s own domains (the connectors\' senderDomains) with this header, so the Microsoft 365 / Google Workspace rule that routes external mail here can skip it (docs/m365.md). null: no stamp.'),
         allowAddressLiterals: z
           .boolean()
           .default(false)

@@ -48,6 +48,7 @@ import { MtaStsResolver, type StsLookup } from '../probe/mta-sts.js';
 import { lookupTlsa, type TlsaLookup } from '../probe/tlsa-dns.js';
 import { domainPolicyFor, effectiveRequirement, type DomainPolicy } from '../probe/requirement.js';
 import type { Metrics } from '../metrics/registry.js';
+import { loopStopStamp, ownDomainPatterns, stampBytes, withStamp } from './loop-stop.js';
 import { rewriteMessage, type MessageRewrite } from './header-rewrite.js';
 import { DomainRateLimiter } from './rate-limit.js';
 import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
@@ -137,10 +138,10 @@ interface Job {
  * an end-to-end copy's own size (about 1.4 times the original), else the
  * message plus the header fields the policy adds.
  */
-export function outgoingSize(job: { readonly e2e?: { readonly size: number | null } | undefined }, message: { readonly size: number; readonly rewrite: string | null }): number {
-  if (job.e2e?.size != null) return job.e2e.size;
+export function outgoingSize(job: { readonly e2e?: { readonly size: number | null } | undefined }, message: { readonly size: number; readonly rewrite: string | null }, stamped = 0): number {
+  if (job.e2e?.size != null) return job.e2e.size + stamped;
   const added = rewriteOf(message)?.addHeaders ?? {};
-  return message.size + Object.entries(added).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
+  return message.size + stamped + Object.entries(added).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
 }
 
 /** Pure: the policy's header rewrite stored with a message, if any. */
@@ -212,6 +213,8 @@ export function deliveryConfig(config: Config): { policy: RetryPolicy } & Config
 
 export class DeliveryEngine {
   private config: ReturnType<typeof deliveryConfig>;
+  /** The organisation's own domains (connectors' senderDomains): where the loop-stop header goes. */
+  private ownDomains: readonly string[];
   private readonly pool: SessionPool;
   private readonly dead: DeadHosts;
   private rate: DomainRateLimiter;
@@ -237,6 +240,7 @@ export class DeliveryEngine {
     private readonly deps: EngineDeps,
   ) {
     this.config = deliveryConfig(config);
+    this.ownDomains = ownDomainPatterns(config.connectors);
     this.pool = new SessionPool(this.config.connectionIdle, this.config.maxMessagesPerConnection);
     this.dead = new DeadHosts(this.config.deadHostTime, deps.now);
     this.rate = this.rateLimiter();
@@ -267,6 +271,7 @@ export class DeliveryEngine {
 
   reload(config: Config): void {
     this.config = deliveryConfig(config);
+    this.ownDomains = ownDomainPatterns(config.connectors);
     this.rate = this.rateLimiter();
     this.tlsPolicies = config.tls.policies;
     this.postureMemoryMs = config.tls.postureMemory;
@@ -682,7 +687,7 @@ export class DeliveryEngine {
         const replies = await session.send({
           sender: message.sender,
           recipients: pending.map((r) => ({ address: r.address, notify: r.dsn_notify, orcpt: r.dsn_orcpt })),
-          size: outgoingSize(job, message) + added,
+          size: outgoingSize(job, message, stampBytes(this.loopStop(job))) + added,
           eightBit: message.body_type === '8BITMIME',
           requireTlsExtension: message.requiretls === 1,
           dsnRet: message.dsn_ret,
@@ -708,10 +713,16 @@ export class DeliveryEngine {
    * message with that rewrite — also for mail that arrived encrypted.
    */
   private bodyOf(job: Job, message: MessageRow): () => Readable {
+    const stamp = this.loopStop(job);
     const copy = job.e2e?.copy;
-    if (copy && copy !== 'passthrough') return () => this.deps.spool.readCopy(message.id, copy);
-    const rewrite = rewriteOf(message);
+    if (copy && copy !== 'passthrough') return () => rewriteMessage(this.deps.spool.readCopy(message.id, copy), withStamp(undefined, stamp));
+    const rewrite = withStamp(rewriteOf(message), stamp);
     return () => rewriteMessage(this.deps.spool.read(message.id), rewrite);
+  }
+
+  /** The loop-stop header for a job to one of the organisation's own domains (delivery.loopStopHeader), else undefined. */
+  private loopStop(job: Job): { name: string; value: string } | undefined {
+    return loopStopStamp(job.domain, this.ownDomains, this.config.loopStopHeader);
   }
 
   /**
