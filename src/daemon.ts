@@ -25,6 +25,7 @@ import { createLogger, type Logger } from './log/logger.js';
 import { createResolver } from './delivery/dns.js';
 import { DeliveryEngine, loadTrustedCas } from './delivery/engine.js';
 import { loadDkimKeys } from './dkim/keys.js';
+import { loadClientCertificate } from './delivery/client-certificate.js';
 import { DkimService } from './dkim/service.js';
 import { startTlsReporter } from './probe/tlsrpt-reporter.js';
 import { Inspector } from './inspect/worker.js';
@@ -352,6 +353,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       const plan = planReload(config, next.config);
       const nextConfig = plan.effective;
       const nextDkimKeys = loadDkimKeys(nextConfig.dkim.keys);
+      // a client certificate that cannot be read refuses the reload before anything changed
+      loadClientCertificate(nextConfig.delivery.clientCertificate);
       const listeners = ingress.reload(nextConfig);
       // the plan keeps listener addresses as they run, so the ingress has nothing left to report; if it does, say so
       const restartNeeded = listeners.restartNeeded.length > 0 && !plan.restartNeeded.includes('smtp.listeners') ? [...plan.restartNeeded, 'smtp.listeners'] : plan.restartNeeded;

@@ -10,11 +10,12 @@ import type { Config } from '../config/schema.js';
 import type { CertificateFact } from './causes.js';
 
 /** Pure: the configured certificate files and their labels. */
-export function watchedCertificates(config: Pick<Config, 'smtp' | 'portal' | 'admin'>): { label: string; file: string }[] {
+export function watchedCertificates(config: Pick<Config, 'smtp' | 'portal' | 'admin' | 'delivery'>): { label: string; file: string }[] {
   const out: { label: string; file: string }[] = [];
   for (const l of config.smtp.listeners) if (l.tls !== 'none' && l.certFile) out.push({ label: `smtp listener ${l.name}`, file: l.certFile });
   if (config.portal.enabled && config.portal.certFile) out.push({ label: 'portal', file: config.portal.certFile });
   if (config.admin.enabled && config.admin.certFile) out.push({ label: 'console', file: config.admin.certFile });
+  if (config.delivery.clientCertificate) out.push({ label: 'delivery client', file: config.delivery.clientCertificate.certFile });
   return out;
 }
 

@@ -24,7 +24,7 @@ export function alertsSchema() {
       tlsFailures: z.number().int().min(0).default(10).describe('Alert when this many delivery attempts fail their required transport security (4.7.5) within one period; 0: never.'),
       queueBacklog: z.number().int().min(0).default(5000).describe('Alert when more recipients than this wait in the queue (queued or deferred); 0: never.'),
       oldestMessage: duration(0).default(14_400_000).describe('Alert when a message has waited longer than this for delivery; 0: never.'),
-      certificateExpiry: duration(0).default(21 * 86_400_000).describe('Alert when a listener certificate (SMTP, portal, console) expires within this time; 0: never.'),
+      certificateExpiry: duration(0).default(21 * 86_400_000).describe('Alert when a listener certificate (SMTP, portal, console) or the delivery client certificate expires within this time; 0: never.'),
       chainVerifyInterval: duration(60_000).default(86_400_000).describe('How often the whole audit chain is verified in the background (new events are verified at every check); a break raises an alert.'),
     })
     .prefault({})

@@ -307,6 +307,14 @@ export const configSchema = z
       .strictObject({
         port: z.number().int().min(1).max(65535).default(25).describe('Port of the recipient MX hosts.'),
         enabled: z.boolean().default(true).describe('Run the delivery engine; false keeps accepted mail queued (e.g. on an ingress-only node).'),
+        clientCertificate: z
+          .strictObject({
+            certFile: z.string().describe('PEM certificate chain (the gateway\'s certificate first).'),
+            keyFile: z.string().describe('PEM private key of that certificate (mode 0600).'),
+          })
+          .nullable()
+          .default(null)
+          .describe('A TLS client certificate presented when delivering, for receivers that bind a connector to it (Exchange Online inbound connector with TlsSenderCertificateName: docs/m365.md). Its name should be hostname, which the gateway sends in EHLO. null: none. Re-read on SIGHUP.'),
         loopStopHeader: z
           .strictObject({
             name: z.string().regex(/^X-[A-Za-z0-9-]{1,60}$/, { message: 'expected a header field name starting with "X-", e.g. "X-Gateway-Processed"' }).describe('The header field name the provider\'s routing rule tests.'),

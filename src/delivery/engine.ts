@@ -48,6 +48,7 @@ import { MtaStsResolver, type StsLookup } from '../probe/mta-sts.js';
 import { lookupTlsa, type TlsaLookup } from '../probe/tlsa-dns.js';
 import { domainPolicyFor, effectiveRequirement, type DomainPolicy } from '../probe/requirement.js';
 import type { Metrics } from '../metrics/registry.js';
+import { loadClientCertificate, type ClientCertificate } from './client-certificate.js';
 import { loopStopStamp, ownDomainPatterns, stampBytes, withStamp } from './loop-stop.js';
 import { rewriteMessage, type MessageRewrite } from './header-rewrite.js';
 import { DomainRateLimiter } from './rate-limit.js';
@@ -215,6 +216,8 @@ export class DeliveryEngine {
   private config: ReturnType<typeof deliveryConfig>;
   /** The organisation's own domains (connectors' senderDomains): where the loop-stop header goes. */
   private ownDomains: readonly string[];
+  /** delivery.clientCertificate, read from its files (start and reload). */
+  private clientCert: ClientCertificate | undefined;
   private readonly pool: SessionPool;
   private readonly dead: DeadHosts;
   private rate: DomainRateLimiter;
@@ -241,6 +244,7 @@ export class DeliveryEngine {
   ) {
     this.config = deliveryConfig(config);
     this.ownDomains = ownDomainPatterns(config.connectors);
+    this.clientCert = loadClientCertificate(config.delivery.clientCertificate);
     this.pool = new SessionPool(this.config.connectionIdle, this.config.maxMessagesPerConnection);
     this.dead = new DeadHosts(this.config.deadHostTime, deps.now);
     this.rate = this.rateLimiter();
@@ -270,8 +274,11 @@ export class DeliveryEngine {
   }
 
   reload(config: Config): void {
+    // read first: a bad file refuses the reload before anything changed
+    const clientCert = loadClientCertificate(config.delivery.clientCertificate);
     this.config = deliveryConfig(config);
     this.ownDomains = ownDomainPatterns(config.connectors);
+    this.clientCert = clientCert;
     this.rate = this.rateLimiter();
     this.tlsPolicies = config.tls.policies;
     this.postureMemoryMs = config.tls.postureMemory;
@@ -584,6 +591,7 @@ export class DeliveryEngine {
           dane: gate.dane,
           heloName: this.deps.hostname,
           trustedCas: this.deps.trustedCas,
+          clientCert: this.clientCert,
           connectTimeoutMs: this.config.connectTimeout,
           greetingTimeoutMs: this.config.greetingTimeout,
           socketTimeoutMs: this.config.commandTimeout,

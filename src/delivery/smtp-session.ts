@@ -51,6 +51,8 @@ export interface SessionTarget {
   readonly greetingTimeoutMs: number;
   readonly socketTimeoutMs: number;
   readonly auth?: { readonly user: string; readonly pass: string } | undefined;
+  /** The gateway's TLS client certificate (delivery.clientCertificate), presented when the server asks. */
+  readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
   /**
    * Usable DNSSEC-authenticated TLSA records of the MX (RFC 7672): the
    * server's chain must match one of them; PKIX validation is not required.
@@ -201,6 +203,7 @@ export class SmtpSession {
         rejectUnauthorized: target.dane ? false : settings.verifyCertificate,
         minVersion: settings.minVersion,
         ca: [...rootCertificates, ...target.trustedCas],
+        ...(target.clientCert ? { cert: target.clientCert.cert, key: target.clientCert.key } : {}),
       },
     });
     return new Promise((resolve, reject) => {

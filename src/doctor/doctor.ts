@@ -28,6 +28,8 @@ export function certificatePairs(config: Config): { label: string; certFile: str
   for (const l of config.smtp.listeners) if (l.tls !== 'none' && l.certFile && l.keyFile) out.push({ label: `smtp listener ${l.name}`, certFile: resolve(l.certFile), keyFile: resolve(l.keyFile) });
   if (config.portal.enabled && config.portal.certFile && config.portal.keyFile) out.push({ label: 'portal', certFile: resolve(config.portal.certFile), keyFile: resolve(config.portal.keyFile) });
   if (config.admin.enabled && config.admin.certFile && config.admin.keyFile) out.push({ label: 'console', certFile: resolve(config.admin.certFile), keyFile: resolve(config.admin.keyFile) });
+  const client = config.delivery.clientCertificate;
+  if (client) out.push({ label: 'delivery client', certFile: resolve(client.certFile), keyFile: resolve(client.keyFile) });
   return out;
 }
 

@@ -3,6 +3,7 @@
  * loopback address, with STARTTLS from the test CA, that records what it
  * receives and can be told how to answer each recipient.
  */
+import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 
 export interface ReceivedRecipient {
@@ -20,6 +21,8 @@ export interface ReceivedMessage {
   readonly sessionId: string;
   /** AUTH user of the session, if any. */
   readonly user?: string | undefined;
+  /** Subject CN of the client certificate the sender presented (requestClientCert), if any. */
+  readonly clientCertCn?: string | undefined;
 }
 
 /** Answer for a recipient: undefined accepts it; otherwise [code, text with enhanced code]. */
@@ -46,6 +49,8 @@ export interface MxServerOptions {
   readonly mailFrom?: [number, string] | undefined;
   /** Hold each DATA reply this long (to make concurrency observable). */
   readonly dataDelayMs?: number | undefined;
+  /** Ask the client for a TLS certificate (not required, not verified) and record its subject CN. */
+  readonly requestClientCert?: boolean | undefined;
   /** Require AUTH PLAIN/LOGIN with these credentials (only after STARTTLS). */
   readonly auth?: { readonly user: string; readonly pass: string } | undefined;
 }
@@ -58,6 +63,7 @@ export async function startMxServer(options: MxServerOptions): Promise<MxServer>
   const received: ReceivedMessage[] = [];
   const rcptAttempts = new Map<string, number>();
   const state = { connections: 0, open: 0, maxConcurrent: 0 };
+  const clientCerts = new Map<string, string>();
   const server = new SMTPServer({
     name: `mx-${options.ip}`,
     secure: false,
@@ -74,6 +80,12 @@ export async function startMxServer(options: MxServerOptions): Promise<MxServer>
     logger: false,
     disableReverseLookup: true,
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
+    ...(options.requestClientCert ? { requestCert: true, rejectUnauthorized: false } : {}),
+    onSecure(socket, session, cb) {
+      const cn = (socket as TLSSocket).getPeerCertificate?.()?.subject?.CN;
+      if (typeof cn === 'string') clientCerts.set(session.id, cn);
+      cb();
+    },
     onConnect(_session, cb) {
       state.connections++;
       state.open++;
@@ -110,6 +122,7 @@ export async function startMxServer(options: MxServerOptions): Promise<MxServer>
           tlsVersion: tlsOptions ? tlsOptions.version : undefined,
           sessionId: session.id,
           user: typeof session.user === 'string' ? session.user : undefined,
+          clientCertCn: clientCerts.get(session.id),
         });
         if (options.dataDelayMs) setTimeout(() => cb(null, 'Ok: stored'), options.dataDelayMs);
         else cb(null, 'Ok: stored');
