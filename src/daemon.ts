@@ -291,7 +291,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     spoolKeyId: () => keyring.current.id,
     metrics,
     availableBytes: () => freeSpace.availableBytes(),
-    webhook: { resolver: createResolver({ servers: config.dns.servers }), trustedCas },
+    webhook: { resolver: deliveryResolver, trustedCas },
     onQueued: () => engine?.wake(),
   });
   let alertsOn = false;

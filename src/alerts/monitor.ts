@@ -17,10 +17,12 @@ import { diskCheck } from '../health/readiness.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
+import { oldestWaiting } from '../queue/oldest.js';
 import { insertQueuedMessage, internalMessage } from '../queue/store.js';
 import type { Spool } from '../spool/spool.js';
 import { auditChainCause, causesFromAudit, certificateCauses, dedupe, lowDiskCause, queueCauses, tlsFailureCause, windowSum, type AlertCause, type CertificateFact } from './causes.js';
-import { readCertificateFacts, watchedCertificates } from './certificates.js';
+import { readCertificateFacts } from './certificates.js';
+import { configuredCertificates } from '../tls/configured-certificates.js';
 import { alertJson, buildAlertMail, type AlertJson } from './message.js';
 import { lastSent, readCursor, recordSent, recordSuppressed, writeCursor, type AlertCursor } from './store.js';
 import { MAX_PENDING_WEBHOOKS, nextWebhookAttempt, postAlert, type WebhookDeps } from './webhook.js';
@@ -134,7 +136,7 @@ export class AlertMonitor {
       if (disk) causes.push(disk);
     }
 
-    if (!this.certificates || t - this.certificates.at >= CERTIFICATE_CHECK_MS) this.certificates = { at: t, facts: await readCertificateFacts(watchedCertificates(this.deps.config())) };
+    if (!this.certificates || t - this.certificates.at >= CERTIFICATE_CHECK_MS) this.certificates = { at: t, facts: await readCertificateFacts(configuredCertificates(this.deps.config())) };
     causes.push(...certificateCauses(this.certificates.facts, t, alerts.certificateExpiry));
 
     for (const cause of causes) await this.raise(cause, t);
@@ -227,10 +229,6 @@ export class AlertMonitor {
 /** Recipients waiting (queued or deferred) and the age of the oldest message with one still to deliver. */
 async function queueFigures(db: Queryable, now: number): Promise<{ backlog: number; oldestAgeMs: number | undefined }> {
   const backlog = (await db.get<{ n: number }>("SELECT count(*) AS n FROM recipients WHERE state IN ('queued', 'deferred')"))?.n ?? 0;
-  const oldest = (
-    await db.get<{ oldest: number | null }>(
-      "SELECT min(m.created_at) AS oldest FROM messages m WHERE EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state IN ('queued', 'in-flight', 'deferred'))",
-    )
-  )?.oldest;
-  return { backlog, oldestAgeMs: oldest === null || oldest === undefined ? undefined : Math.max(0, now - oldest) };
+  const oldest = (await oldestWaiting(db)).active;
+  return { backlog, oldestAgeMs: oldest === undefined ? undefined : Math.max(0, now - oldest) };
 }

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { DnsResolver } from '../delivery/dns.js';
 import { diskCheck } from '../health/readiness.js';
+import { configuredCertificates } from '../tls/configured-certificates.js';
 import { fail, ok, type DoctorCheck } from './check.js';
 import { checkDkim, checkResolver, checkSpf, checkStsAndTlsRpt } from './dns.js';
 import { checkCertificatePair, checkPrivate } from './files.js';
@@ -20,17 +21,6 @@ export interface DoctorDeps {
   readonly resolver: DnsResolver;
   readonly trustedCas: readonly string[];
   readonly now: number;
-}
-
-/** Pure: the certificate/key pairs a config uses. */
-export function certificatePairs(config: Config): { label: string; certFile: string; keyFile: string }[] {
-  const out: { label: string; certFile: string; keyFile: string }[] = [];
-  for (const l of config.smtp.listeners) if (l.tls !== 'none' && l.certFile && l.keyFile) out.push({ label: `smtp listener ${l.name}`, certFile: resolve(l.certFile), keyFile: resolve(l.keyFile) });
-  if (config.portal.enabled && config.portal.certFile && config.portal.keyFile) out.push({ label: 'portal', certFile: resolve(config.portal.certFile), keyFile: resolve(config.portal.keyFile) });
-  if (config.admin.enabled && config.admin.certFile && config.admin.keyFile) out.push({ label: 'console', certFile: resolve(config.admin.certFile), keyFile: resolve(config.admin.keyFile) });
-  const client = config.delivery.clientCertificate;
-  if (client) out.push({ label: 'delivery client', certFile: resolve(client.certFile), keyFile: resolve(client.keyFile) });
-  return out;
 }
 
 /** Pure: the listeners a config opens. */
@@ -50,7 +40,7 @@ export function sendingDomains(config: Config): string[] {
 export async function runDoctor(deps: DoctorDeps): Promise<DoctorCheck[]> {
   const { config } = deps;
   const checks: DoctorCheck[] = [ok('config', `${deps.configSource} is valid`)];
-  for (const pair of certificatePairs(config)) checks.push(await checkCertificatePair(pair, deps.trustedCas, deps.now));
+  for (const pair of configuredCertificates(config)) checks.push(await checkCertificatePair(pair, deps.trustedCas, deps.now));
   checks.push(await checkPrivate('master key', resolve(config.keys.masterKeyFile), 'file'));
   for (const f of config.keys.previousKeyFiles) checks.push(await checkPrivate('previous master key', resolve(f), 'file'));
   for (const k of config.dkim.keys) checks.push(await checkPrivate(`DKIM key ${k.selector}._domainkey.${k.domain}`, resolve(k.keyFile), 'file'));

@@ -5,6 +5,7 @@
  * are states and reason names, never an address or a domain.
  */
 import type { Queryable } from '../db/database.js';
+import { oldestWaiting } from '../queue/oldest.js';
 import type { Metrics } from './registry.js';
 
 /** The reason a held recipient waits, from its decided method (see docs/metrics.md). */
@@ -22,15 +23,12 @@ export function registerQueueGauges(metrics: Metrics, db: Queryable, now: () => 
     (await db.all<{ state: string; n: number }>('SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state')).map((r) => ({ labels: { state: r.state }, value: r.n })),
   );
   metrics.gauge('sealgate_queue_oldest_age_seconds', async () => {
-    const rows = await db.all<{ kind: string; oldest: number | null }>(
-      `SELECT 'active' AS kind, min(m.created_at) AS oldest FROM messages m
-        WHERE EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state IN ('queued', 'in-flight', 'deferred'))
-       UNION ALL
-       SELECT 'held' AS kind, min(m.created_at) AS oldest FROM messages m
-        WHERE EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state = 'held')`,
-    );
+    const oldest = await oldestWaiting(db);
     const t = now();
-    return rows.filter((r) => r.oldest !== null).map((r) => ({ labels: { kind: r.kind }, value: ageSeconds(r.oldest ?? t, t) }));
+    return (['active', 'held'] as const).flatMap((kind) => {
+      const at = oldest[kind];
+      return at === undefined ? [] : [{ labels: { kind }, value: ageSeconds(at, t) }];
+    });
   });
   metrics.gauge('sealgate_held_recipients', async () =>
     (await db.all<{ reason: string; n: number }>(`SELECT ${HELD_REASON_SQL} AS reason, count(*) AS n FROM recipients WHERE state = 'held' GROUP BY ${HELD_REASON_SQL} ORDER BY reason`)).map((r) => ({
