@@ -9,22 +9,19 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DnsResolver } from '../delivery/dns.js';
 import { dkimTxtRecord, zoneLine } from '../dkim/dns-record.js';
+import { ipInCidr, parseCidr } from '../net/cidr.js';
 import { fail, ok, warn, type DoctorCheck } from './check.js';
 
 /** Pure: the TXT strings of one record joined, as DNS consumers read them. */
 const joined = (records: string[][]): string[] => records.map((r) => r.join(''));
 
-/** Pure: whether an SPF record names an address directly (ip4 covering it, or a/mx/include that the caller resolved). */
+/** Pure: whether an SPF record's ip4: / ip6: terms (pass qualifier, "+" or none) cover an address. */
 export function spfCoversIp(record: string, ip: string): boolean {
-  for (const term of record.split(/\s+/)) {
-    const m = /^[+]?ip4:(\d+\.\d+\.\d+\.\d+)(?:\/(\d+))?$/i.exec(term);
-    if (!m) continue;
-    const bits = m[2] === undefined ? 32 : Number(m[2]);
-    const toInt = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-    const mask = bits === 0 ? 0 : 2 ** 32 - 2 ** (32 - bits);
-    if (((toInt(m[1] ?? '') & mask) >>> 0) === ((toInt(ip) & mask) >>> 0)) return true;
-  }
-  return false;
+  return record.split(/\s+/).some((term) => {
+    const m = /^[+]?ip[46]:(\S+)$/i.exec(term);
+    const range = m?.[1] === undefined ? undefined : parseCidr(m[1]);
+    return range !== undefined && ipInCidr(ip, range);
+  });
 }
 
 export async function checkResolver(resolver: DnsResolver, probeName: string, servers: readonly string[]): Promise<DoctorCheck> {

@@ -5,14 +5,10 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { pemCertificateBlocks } from '../crypto/pem.js';
 import { fail, ok, warn, type DoctorCheck } from './check.js';
 
 const DAY = 86_400_000;
-
-/** Pure: split a PEM bundle into its certificates. */
-export function pemCertificates(pem: string): string[] {
-  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-}
 
 export interface CertificatePair {
   readonly label: string;
@@ -25,7 +21,7 @@ export async function checkCertificatePair(pair: CertificatePair, trustedCas: re
   const name = `certificate ${pair.label}`;
   let certs: X509Certificate[];
   try {
-    certs = pemCertificates(await readFile(pair.certFile, 'utf8')).map((p) => new X509Certificate(p));
+    certs = pemCertificateBlocks(await readFile(pair.certFile, 'utf8')).map((p) => new X509Certificate(p));
     if (certs.length === 0) throw new Error('no certificate');
   } catch {
     return fail(name, `${pair.certFile} is missing, unreadable or holds no PEM certificate`, `put the certificate chain (PEM, server certificate first) at ${pair.certFile}`);
@@ -50,7 +46,7 @@ export async function checkCertificatePair(pair: CertificatePair, trustedCas: re
 
 /** The leaf chains, through the bundle's intermediates, to one of the trusted CAs (PEM) or is issued by one. */
 function chainVerifies(certs: readonly X509Certificate[], trustedCas: readonly string[]): boolean {
-  const roots = trustedCas.flatMap((p) => pemCertificates(p)).map((p) => new X509Certificate(p));
+  const roots = trustedCas.flatMap((p) => pemCertificateBlocks(p)).map((p) => new X509Certificate(p));
   let current = certs[0];
   for (let depth = 0; current && depth < 8; depth++) {
     const issuedByRoot = roots.some((r) => current?.checkIssued(r) && current.verify(r.publicKey));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { doctorExitCode, fail, formatChecklist, ok, warn } from '../../src/doctor/check.js';
 import { spfCoversIp } from '../../src/doctor/dns.js';
 import { sendingDomains } from '../../src/doctor/doctor.js';
-import { pemCertificates } from '../../src/doctor/files.js';
+import { pemCertificateBlocks } from '../../src/crypto/pem.js';
 import type { Config } from '../../src/config/schema.js';
 
 describe('spfCoversIp', () => {
@@ -36,10 +36,10 @@ describe('checklist', () => {
 });
 
 describe('helpers', () => {
-  it('pemCertificates splits a bundle', () => {
+  it('doctor reads certificate bundles with pemCertificateBlocks', () => {
     const one = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----';
-    expect(pemCertificates(`${one}\n${one}\n-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n`)).toEqual([one, one]);
-    expect(pemCertificates('nothing')).toEqual([]);
+    expect(pemCertificateBlocks(`${one}\n${one}\n-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n`)).toEqual([one, one]);
+    expect(pemCertificateBlocks('nothing')).toEqual([]);
   });
 
   it('sendingDomains: the connectors\' domains, once, lower-cased, without wildcards', () => {
