@@ -4,7 +4,7 @@
  * The retry schedule is pure; the monitor keeps the pending posts.
  */
 import type { DnsResolver } from '../delivery/dns.js';
-import { HttpsError, httpsRequest } from '../net/https-client.js';
+import { httpsPost } from '../net/https-client.js';
 import type { AlertJson } from './message.js';
 
 /** Delay before each attempt after the first (ms): 3 attempts in all. */
@@ -26,15 +26,10 @@ export function nextWebhookAttempt(attempt: number, now: number): number | undef
 
 /** One POST; `status` is the HTTP status or a failure kind (resolve, connect, certificate, timeout, too-large). */
 export async function postAlert(url: string, body: AlertJson, deps: WebhookDeps): Promise<{ ok: boolean; status: string }> {
-  const u = new URL(url);
   try {
-    const res = await httpsRequest(
-      { host: u.hostname, port: u.port ? Number(u.port) : 443, path: `${u.pathname}${u.search}`, method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) },
-      { resolver: deps.resolver, trustedCas: deps.trustedCas, timeoutMs: deps.timeoutMs ?? 15_000, maxResponseBytes: 16 * 1024 },
-    );
-    return { ok: res.status >= 200 && res.status < 300, status: String(res.status) };
-  } catch (err) {
-    if (err instanceof HttpsError) return { ok: false, status: err.kind };
+    const r = await httpsPost(url, 'application/json', Buffer.from(JSON.stringify(body)), { resolver: deps.resolver, trustedCas: deps.trustedCas, timeoutMs: deps.timeoutMs ?? 15_000, maxResponseBytes: 16 * 1024 });
+    return { ok: r.ok, status: r.status };
+  } catch {
     return { ok: false, status: 'error' };
   }
 }

@@ -116,3 +116,30 @@ function requestTo(ip: string, r: HttpsRequest, options: HttpsClientOptions): Pr
     req.end(r.body);
   });
 }
+
+export interface PostOutcome {
+  /** The URL's host ('' when the URL does not parse). */
+  readonly host: string;
+  /** The HTTP status, or the failure kind (resolve, connect, certificate, timeout, too-large; bad-uri). */
+  readonly status: string;
+  /** A 2xx answer. */
+  readonly ok: boolean;
+}
+
+/** POSTs `body` to an https URL (a report, an alert) and says how it went; only non-HTTP faults throw. */
+export async function httpsPost(uri: string, contentType: string, body: Buffer, options: HttpsClientOptions): Promise<PostOutcome> {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return { host: '', status: 'bad-uri', ok: false };
+  }
+  const host = url.hostname;
+  try {
+    const res = await httpsRequest({ host, port: url.port ? Number(url.port) : 443, path: `${url.pathname}${url.search}`, method: 'POST', headers: { 'content-type': contentType }, body }, options);
+    return { host, status: String(res.status), ok: res.status >= 200 && res.status < 300 };
+  } catch (err) {
+    if (err instanceof HttpsError) return { host, status: err.kind, ok: false };
+    throw err;
+  }
+}

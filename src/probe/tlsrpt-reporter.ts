@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import MimeNode from 'nodemailer/lib/mime-node';
 import type { Database } from '../db/database.js';
 import type { DnsResolver } from '../delivery/dns.js';
-import { HttpsError, httpsRequest } from '../net/https-client.js';
+import { httpsPost, type PostOutcome } from '../net/https-client.js';
 import { appendAudit, appendAuditEvent } from '../audit/log.js';
 import type { Logger } from '../log/logger.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
@@ -76,24 +76,8 @@ export interface ReporterDeps {
 export const HTTPS_RETRY_DAYS = 3;
 
 /** POSTs the report to one https: URI; the HTTP status, or the failure kind. */
-async function postReport(deps: ReporterDeps, uri: string, gzip: Buffer): Promise<{ host: string; status: string; ok: boolean }> {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    return { host: '', status: 'bad-uri', ok: false };
-  }
-  const host = url.hostname;
-  try {
-    const res = await httpsRequest(
-      { host, port: url.port ? Number(url.port) : 443, path: `${url.pathname}${url.search}`, method: 'POST', headers: { 'content-type': 'application/tlsrpt+gzip' }, body: gzip },
-      { resolver: deps.resolver, trustedCas: deps.trustedCas ?? [], timeoutMs: deps.postTimeoutMs ?? 30_000, maxResponseBytes: 64 * 1024 },
-    );
-    return { host, status: String(res.status), ok: res.status >= 200 && res.status < 300 };
-  } catch (err) {
-    if (err instanceof HttpsError) return { host, status: err.kind, ok: false };
-    throw err;
-  }
+function postReport(deps: ReporterDeps, uri: string, gzip: Buffer): Promise<PostOutcome> {
+  return httpsPost(uri, 'application/tlsrpt+gzip', gzip, { resolver: deps.resolver, trustedCas: deps.trustedCas ?? [], timeoutMs: deps.postTimeoutMs ?? 30_000, maxResponseBytes: 64 * 1024 });
 }
 
 /** One pass: report every finished day. Returns how many reports were queued. */
