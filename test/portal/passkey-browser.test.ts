@@ -96,6 +96,8 @@ describeBrowser('passkeys in Chromium', () => {
   }
 
   async function shotBoth(page: Page, name: string): Promise<void> {
+    // measured once the page (its stylesheet too) has loaded: under load a page measured before its CSS is wider than any screen
+    await page.waitForLoadState('load');
     for (const viewport of VIEWPORTS) {
       await page.setViewportSize({ width: viewport.width, height: viewport.height });
       const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
