@@ -363,7 +363,8 @@ export async function purgeArchive(db: Database, objects: ObjectStore, options: 
     // replaced row's bytes (the wrapped key, the sealed subject) in the page's free space, where the
     // master key could still unwrap them for a pack that outlives the entry. With it, freed space is
     // overwritten with zeros (this connection only; restored after).
-    const was = (await db.get<{ secure_delete: number }>('PRAGMA secure_delete'))?.secure_delete ?? 0;
+    // read on the connection that writes (a Database reads through a connection of its own: database.ts)
+    const was = (await db.transaction((tx) => tx.get<{ secure_delete: number }>('PRAGMA secure_delete')))?.secure_delete ?? 0;
     await db.exec('PRAGMA secure_delete = ON');
     try {
       for (;;) {

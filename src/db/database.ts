@@ -24,6 +24,8 @@ export interface DatabaseOptions {
   /** How long to wait for another process's write lock (ms). */
   readonly busyTimeoutMs?: number;
   readonly readOnly?: boolean;
+  /** One connection for reads and writes (e.g. to change the journal mode, which needs the only connection). */
+  readonly singleConnection?: boolean;
 }
 
 /** Most transactions committed together. */
@@ -35,50 +37,171 @@ interface PendingTransaction {
   readonly reject: (err: unknown) => void;
 }
 
-export class Database implements Queryable {
-  private writeChain: Promise<unknown> = Promise.resolve();
+/** Most prepared statements a connection keeps (texts with long IN (?, ?, …) lists vary, so the cache is bounded). */
+const MAX_CACHED_STATEMENTS = 256;
 
-  private constructor(private readonly db: sqlite3.Database) {}
+/**
+ * One sqlite3 connection as a Queryable. Each SQL text is prepared once and
+ * its statement reused: a one-off statement costs a prepare, a step and a
+ * finalize (three trips through libuv's thread pool and a new native object)
+ * where a prepared one costs its step and a reset. Every use is followed by
+ * that reset: SQLite ends a statement's implicit transaction only for certain
+ * once it is reset or finalized, and a statement left as it was — even one
+ * that ran to its end — would pin the reader to an old snapshot (it would not
+ * see later commits) and keep WAL checkpoints from finishing.
+ */
+class Connection implements Queryable {
+  private readonly statements = new Map<string, sqlite3.Statement>();
 
-  static async open(path: string, options: DatabaseOptions = {}): Promise<Database> {
-    const mode = options.readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
-    const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const d = new sqlite3.Database(path, mode, (err) => (err ? reject(err) : resolve(d)));
-    });
-    const db = new Database(raw);
-    raw.configure('busyTimeout', options.busyTimeoutMs ?? 10_000);
-    if (!options.readOnly) {
-      await db.exec('PRAGMA journal_mode=WAL');
+  constructor(readonly raw: sqlite3.Database) {}
+
+  /** The prepared statement of `sql`: from the cache, or prepared now (a prepare error rejects and caches nothing). */
+  private async statement(sql: string): Promise<sqlite3.Statement> {
+    const cached = this.statements.get(sql);
+    if (cached) {
+      // most recently used last: the first entry is the one to drop
+      this.statements.delete(sql);
+      this.statements.set(sql, cached);
+      return cached;
     }
-    await db.exec('PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;');
-    return db;
+    const stmt = await new Promise<sqlite3.Statement>((resolve, reject) => {
+      const prepared: sqlite3.Statement = this.raw.prepare(sql, (err: Error | null) => (err ? reject(err) : resolve(prepared)));
+    });
+    // errors reach the callback of the operation that met them, never as an uncaught 'error' event
+    stmt.on('error', () => undefined);
+    const raced = this.statements.get(sql);
+    if (raced) {
+      // another caller prepared the same text meanwhile: keep one
+      stmt.finalize();
+      return raced;
+    }
+    this.statements.set(sql, stmt);
+    if (this.statements.size > MAX_CACHED_STATEMENTS) {
+      const [oldest, old] = this.statements.entries().next().value as [string, sqlite3.Statement];
+      this.statements.delete(oldest);
+      old.finalize();
+    }
+    return stmt;
   }
 
-  run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
+  /** After an error the statement is dropped (a failed prepare cannot be reused; a failed step is reset by its next use anyway). */
+  private drop(sql: string, stmt: sqlite3.Statement): void {
+    if (this.statements.get(sql) === stmt) this.statements.delete(sql);
+    stmt.finalize();
+  }
+
+  async run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
+    const stmt = await this.statement(sql);
+    const drop = (): void => this.drop(sql, stmt);
     return new Promise((resolve, reject) => {
-      this.db.run(sql, params as unknown[], function (this: sqlite3.RunResult, err: Error | null) {
-        if (err) reject(err);
-        else resolve({ changes: this.changes, lastID: this.lastID });
+      stmt.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) {
+          drop();
+          reject(err);
+        } else resolve({ changes: this.changes, lastID: this.lastID });
       });
+      stmt.reset();
     });
   }
 
-  get<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T | undefined> {
+  async get<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T | undefined> {
+    const stmt = await this.statement(sql);
     return new Promise((resolve, reject) => {
-      this.db.get(sql, params as unknown[], (err: Error | null, row: T | undefined) => (err ? reject(err) : resolve(row)));
+      stmt.get(params, (err: Error | null, row?: T) => {
+        if (err) {
+          this.drop(sql, stmt);
+          reject(err);
+        } else resolve(row);
+      });
+      stmt.reset();
     });
   }
 
-  all<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T[]> {
+  async all<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T[]> {
+    const stmt = await this.statement(sql);
     return new Promise((resolve, reject) => {
-      this.db.all(sql, params as unknown[], (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
+      stmt.all(params, (err: Error | null, rows: T[]) => {
+        if (err) {
+          this.drop(sql, stmt);
+          reject(err);
+        } else resolve(rows);
+      });
+      stmt.reset();
     });
   }
 
   exec(sql: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.db.exec(sql, (err: Error | null) => (err ? reject(err) : resolve()));
+      this.raw.exec(sql, (err: Error | null) => (err ? reject(err) : resolve()));
     });
+  }
+
+  async close(): Promise<void> {
+    const open = [...this.statements.values()];
+    this.statements.clear();
+    await Promise.all(open.map((stmt) => new Promise<void>((resolve) => stmt.finalize(() => resolve()))));
+    await new Promise<void>((resolve, reject) => {
+      this.raw.close((err) => (err ? reject(err) : resolve()));
+    });
+  }
+}
+
+function openConnection(path: string, mode: number, busyTimeoutMs: number): Promise<Connection> {
+  return new Promise<Connection>((resolve, reject) => {
+    const d = new sqlite3.Database(path, mode, (err) => (err ? reject(err) : resolve(new Connection(d))));
+  }).then((c) => {
+    c.raw.configure('busyTimeout', busyTimeoutMs);
+    return c;
+  });
+}
+
+/**
+ * Two connections to one file: the writer (every transaction, `run`, `exec`)
+ * and a reader for `get` and `all` outside a transaction. One sqlite3
+ * connection runs one statement at a time, so with a single connection every
+ * read waited behind the commit in progress — its fsync included — and held
+ * a thread of libuv's pool while it waited. In WAL mode the reader sees every
+ * committed transaction (a read issued after `transaction()` resolved sees
+ * its writes) and never one still open. Statements inside a transaction go
+ * through its `tx`, on the writer, and see that transaction's own writes.
+ * A read-only Database, an in-memory one and one opened with
+ * `singleConnection` have one connection for both.
+ */
+export class Database implements Queryable {
+  private writeChain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly writer: Connection,
+    private readonly reader: Connection,
+  ) {}
+
+  static async open(path: string, options: DatabaseOptions = {}): Promise<Database> {
+    const busy = options.busyTimeoutMs ?? 10_000;
+    const mode = options.readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+    const writer = await openConnection(path, mode, busy);
+    if (!options.readOnly) await writer.exec('PRAGMA journal_mode=WAL');
+    await writer.exec('PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;');
+    const separate = !options.readOnly && !options.singleConnection && path !== ':memory:' && path !== '';
+    const reader = separate ? await openConnection(path, sqlite3.OPEN_READWRITE, busy) : writer;
+    // the reader never writes: a statement that tries fails instead of taking the write lock beside the writer
+    if (separate) await reader.exec('PRAGMA query_only=1; PRAGMA foreign_keys=ON;');
+    return new Database(writer, reader);
+  }
+
+  run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
+    return this.writer.run(sql, params);
+  }
+
+  get<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T | undefined> {
+    return this.reader.get<T>(sql, params);
+  }
+
+  all<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T[]> {
+    return this.reader.all<T>(sql, params);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.writer.exec(sql);
   }
 
   /**
@@ -120,7 +243,7 @@ export class Database implements Queryable {
   private async writeGroup(group: PendingTransaction[]): Promise<void> {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
-      await this.exec('BEGIN IMMEDIATE');
+      await this.writer.run('BEGIN IMMEDIATE');
     } catch (err) {
       for (const t of group) t.reject(err);
       return;
@@ -128,30 +251,30 @@ export class Database implements Queryable {
     if (group.length === 1 && group[0]) {
       // alone: no savepoint needed
       try {
-        outcomes.push({ ok: true, value: await group[0].work(this) });
+        outcomes.push({ ok: true, value: await group[0].work(this.writer) });
       } catch (error) {
         outcomes.push({ ok: false, error });
       }
     } else {
       for (const t of group) {
-        await this.exec('SAVEPOINT sg');
+        await this.writer.run('SAVEPOINT sg');
         try {
-          const value = await t.work(this);
-          await this.exec('RELEASE sg');
+          const value = await t.work(this.writer);
+          await this.writer.run('RELEASE sg');
           outcomes.push({ ok: true, value });
         } catch (error) {
-          await this.exec('ROLLBACK TO sg; RELEASE sg').catch(() => undefined);
+          await this.writer.run('ROLLBACK TO sg').then(() => this.writer.run('RELEASE sg')).catch(() => undefined);
           outcomes.push({ ok: false, error });
         }
       }
     }
     if (outcomes.every((o) => !o.ok)) {
-      await this.exec('ROLLBACK').catch(() => undefined);
+      await this.writer.run('ROLLBACK').catch(() => undefined);
     } else {
       try {
-        await this.exec('COMMIT');
+        await this.writer.run('COMMIT');
       } catch (err) {
-        await this.exec('ROLLBACK').catch(() => undefined);
+        await this.writer.run('ROLLBACK').catch(() => undefined);
         for (const t of group) t.reject(err);
         return;
       }
@@ -164,11 +287,9 @@ export class Database implements Queryable {
   }
 
   close(): Promise<void> {
-    return this.writeChain.then(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          this.db.close((err) => (err ? reject(err) : resolve()));
-        }),
-    );
+    return this.writeChain.then(async () => {
+      if (this.reader !== this.writer) await this.reader.close();
+      await this.writer.close();
+    });
   }
 }

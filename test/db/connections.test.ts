@@ -1,0 +1,101 @@
+/**
+ * A Database's two connections and its prepared statements: reads outside a
+ * transaction see every committed transaction (also through a statement
+ * already used before the commit, get or all), never a transaction still
+ * open; statements inside a transaction see its own writes; a statement that
+ * failed is prepared again; the reader refuses writes; a read-only database,
+ * an in-memory one and a singleConnection one work on one connection.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Database } from '../../src/db/database.js';
+
+let dir: string;
+let db: Database;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sealgate-conn-'));
+  db = await Database.open(join(dir, 't.db'));
+  await db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+});
+
+afterEach(async () => {
+  await db?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const COUNT = 'SELECT count(*) AS n FROM t';
+const ROWS = 'SELECT k FROM t ORDER BY k';
+const FIRST = 'SELECT k FROM t ORDER BY k LIMIT 1';
+
+describe('Database connections and prepared statements', () => {
+  it.each([
+    { name: 'get of an aggregate', read: async () => (await db.get<{ n: number }>(COUNT))?.n },
+    { name: 'all of every row', read: async () => (await db.all<{ k: number }>(ROWS)).length },
+    { name: 'get that stops at its first of several rows', read: async () => ((await db.get<{ k: number }>(FIRST)) ? (await db.all<{ k: number }>(ROWS)).length : 0) },
+  ])('$name: a statement used before a commit sees the commit', async ({ read }) => {
+    for (let i = 1; i <= 5; i++) {
+      await db.transaction((tx) => tx.run('INSERT INTO t (k, v) VALUES (?, ?)', [i, 'x']));
+      expect(await read()).toBe(i);
+    }
+    await db.run('INSERT INTO t (k, v) VALUES (?, ?)', [100, 'outside a transaction']);
+    expect(await read()).toBe(6);
+  });
+
+  it('inside a transaction its own writes are seen; outside, not before the commit', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let seenInside: number | undefined;
+    const tx = db.transaction(async (t) => {
+      await t.run('INSERT INTO t (k, v) VALUES (1, ?)', ['open']);
+      seenInside = (await t.get<{ n: number }>(COUNT))?.n;
+      await held;
+    });
+    while (seenInside === undefined) await new Promise((r) => setTimeout(r, 5));
+    expect(seenInside).toBe(1);
+    expect((await db.get<{ n: number }>(COUNT))?.n).toBe(0);
+    release();
+    await tx;
+    expect((await db.get<{ n: number }>(COUNT))?.n).toBe(1);
+  });
+
+  it('a statement that failed (a constraint, a missing table) is prepared again and works once the cause is gone', async () => {
+    await db.run('INSERT INTO t (k, v) VALUES (?, ?)', [1, 'a']);
+    await expect(db.run('INSERT INTO t (k, v) VALUES (?, ?)', [1, 'again'])).rejects.toThrow(/UNIQUE/);
+    await db.run('INSERT INTO t (k, v) VALUES (?, ?)', [2, 'b']);
+    await expect(db.get('SELECT n FROM later')).rejects.toThrow(/no such table/);
+    await db.exec('CREATE TABLE later (n INTEGER)');
+    await db.run('INSERT INTO later (n) VALUES (7)');
+    expect(await db.get('SELECT n FROM later')).toEqual({ n: 7 });
+    expect((await db.all(ROWS)).map((r) => r.k)).toEqual([1, 2]);
+  });
+
+  it('reads outside a transaction cannot write; run and exec do', async () => {
+    await expect(db.get("INSERT INTO t (k, v) VALUES (9, 'via a read') RETURNING k")).rejects.toThrow(/readonly|query_only|attempt to write/i);
+    expect((await db.get<{ n: number }>(COUNT))?.n).toBe(0);
+  });
+
+  it.each([
+    { name: 'in memory', open: () => Database.open(':memory:') },
+    { name: 'singleConnection', open: () => Database.open(join(dir, 's.db'), { singleConnection: true }) },
+  ])('$name: one connection, so the journal mode can change and reads see writes', async ({ open }) => {
+    const one = await open();
+    try {
+      await one.exec('CREATE TABLE u (k INTEGER)');
+      await one.transaction((tx) => tx.run('INSERT INTO u (k) VALUES (1)'));
+      expect(await one.get('SELECT count(*) AS n FROM u')).toEqual({ n: 1 });
+      await one.exec('PRAGMA journal_mode=DELETE');
+    } finally {
+      await one.close();
+    }
+  });
+
+  it('many statements over the cache bound still answer right', async () => {
+    await db.transaction(async (tx) => {
+      for (let i = 1; i <= 300; i++) await tx.run(`INSERT INTO t (k, v) VALUES (${i}, 'v')`);
+    });
+    for (let i = 1; i <= 300; i++) expect(await db.get<{ k: number }>(`SELECT k FROM t WHERE k = ${i}`)).toEqual({ k: i });
+  });
+});
