@@ -89,6 +89,9 @@ interface Thread {
   stopping: boolean;
 }
 
+/** Messages up to this size (bytes as spooled) go to their thread in one transfer instead of acknowledged chunks. */
+export const WHOLE_TRANSFER_BYTES = 256 * 1024;
+
 /** What a message that could not be inspected counts as: not fully scanned, nothing found. */
 export function unscanned(reason: string): InspectionResult {
   return {
@@ -251,6 +254,25 @@ export class InspectionPool {
     }, job.timeoutMs);
     const source = job.source();
     const pump = async (): Promise<void> => {
+      if (job.size <= WHOLE_TRANSFER_BYTES) {
+        // small: read whole and sent in one transfer (one message to the thread instead of start, chunks with their
+        // acknowledgements, and end); the size is the spooled size, so this holds at most that much
+        const chunks: Buffer[] = [];
+        let total = 0;
+        for await (const chunk of source) {
+          if (broken) return;
+          chunks.push(chunk as Buffer);
+          total += (chunk as Buffer).length;
+        }
+        const whole = new Uint8Array(total);
+        let at = 0;
+        for (const c of chunks) {
+          whole.set(c, at);
+          at += c.length;
+        }
+        worker.postMessage({ type: 'whole', custom: job.custom, data: whole } satisfies ToThread, [whole.buffer]);
+        return;
+      }
       worker.postMessage({ type: 'start', custom: job.custom } satisfies ToThread);
       for await (const chunk of source) {
         if (broken) break;

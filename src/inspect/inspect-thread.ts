@@ -2,7 +2,8 @@
  * Worker-thread entry: inspects one message at a time off the main thread,
  * so MIME parsing, text extraction and the detectors never hold up SMTP
  * sessions or deliveries. The main thread streams the decrypted message in
- * (chunks, acknowledged for flow control); the answer is the extraction
+ * (chunks, acknowledged for flow control) or, when it is small, sends it in
+ * one transfer; the answer is the extraction
  * summary and the verdict — never the extracted text.
  */
 import { PassThrough } from 'node:stream';
@@ -16,6 +17,8 @@ import { inspectExtracted, inspectionProfile, subjectSensitive, type MessageVerd
 export type ToThread =
   | { readonly type: 'start'; readonly custom: readonly (CustomIdentifier & { identifier?: boolean })[] }
   | { readonly type: 'chunk'; readonly data: Uint8Array }
+  /** A small message in one transfer: start, its only chunk and end together (no acknowledgement). */
+  | { readonly type: 'whole'; readonly custom: readonly (CustomIdentifier & { identifier?: boolean })[]; readonly data: Uint8Array }
   | { readonly type: 'end' }
   | { readonly type: 'abort' };
 
@@ -45,23 +48,29 @@ export function isolateMemoryMb(): number {
 const port = parentPort;
 if (port) {
   let input: PassThrough | undefined;
+  const start = (custom: readonly (CustomIdentifier & { identifier?: boolean })[]): PassThrough => {
+    const stream = new PassThrough();
+    const profile = inspectionProfile(custom);
+    extractMessage(stream).then(
+      (extracted) => {
+        const verdict = inspectExtracted(extracted, profile);
+        const { texts: _texts, ...rest } = extracted;
+        const reply: FromThread = { type: 'result', result: { extracted: rest, verdict, subjectSensitive: subjectSensitive(extracted.subject, profile) }, heapMb: isolateMemoryMb() };
+        port.postMessage(reply);
+      },
+      (err: unknown) => port.postMessage({ type: 'error', message: (err as Error).message, heapMb: isolateMemoryMb() } satisfies FromThread),
+    );
+    return stream;
+  };
   port.on('message', (msg: ToThread) => {
     switch (msg.type) {
-      case 'start': {
-        const stream = new PassThrough();
-        input = stream;
-        const profile = inspectionProfile(msg.custom);
-        extractMessage(stream).then(
-          (extracted) => {
-            const verdict = inspectExtracted(extracted, profile);
-            const { texts: _texts, ...rest } = extracted;
-            const reply: FromThread = { type: 'result', result: { extracted: rest, verdict, subjectSensitive: subjectSensitive(extracted.subject, profile) }, heapMb: isolateMemoryMb() };
-            port.postMessage(reply);
-          },
-          (err: unknown) => port.postMessage({ type: 'error', message: (err as Error).message, heapMb: isolateMemoryMb() } satisfies FromThread),
-        );
+      case 'start':
+        input = start(msg.custom);
         return;
-      }
+      case 'whole':
+        input = start(msg.custom);
+        input.end(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength));
+        return;
       case 'chunk':
         if (input && !input.write(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength))) {
           const stream = input;
