@@ -13,7 +13,7 @@ import { registerQueueGauges } from './metrics/queue-gauges.js';
 import { AlertMonitor } from './alerts/monitor.js';
 import { DatabaseCheck, diskCheck, judgeReadiness, listenersCheck, writeHealthProbe, type ReadinessReport } from './health/readiness.js';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { planReload } from './config/reload-table.js';
 import type { Config } from './config/schema.js';
@@ -37,11 +37,10 @@ import { LocalObjectStore } from './objects/local-store.js';
 import { objectStoreRoot } from './objects/location.js';
 import { Ingress } from './smtp/ingress.js';
 import { FreeSpaceProbe } from './spool/free-space.js';
-import { Spool } from './spool/spool.js';
 import { FinishedPruner } from './queue/finished-pruner.js';
 import { ensureDevCertificates } from './tls/dev-certs.js';
 import { VERSION } from './version.js';
-import { databasePath, gatewayHostname, openDatabase, openKeyring } from './runtime/stores.js';
+import { databasePath, gatewayHostname, openDatabase, openKeyring, openSpool } from './runtime/stores.js';
 
 // the CLI's store openers, where they used to live
 export { databasePath, gatewayHostname, openDatabase, openKeyring };
@@ -98,7 +97,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const db = await openDatabase(config);
   // signs the chain head as found (after a crash too) before anything new is written, then periodically (docs/archive.md)
   const checkpoints = await startCheckpointWriter({ db, keyring, log, now });
-  const spool = new Spool(join(resolve(config.dataDir), 'spool'), keyring);
+  const spool = openSpool(config, keyring, db);
   await spool.init();
   const cleaned = await spool.removeOrphans(async (id) => (await db.get('SELECT 1 AS x FROM messages WHERE id = ?', [id])) !== undefined);
   if (cleaned.tmp + cleaned.orphans > 0) log.info({ event: 'SPOOL_ORPHANS_REMOVED', tmp: cleaned.tmp, orphans: cleaned.orphans }, 'removed unacknowledged spool files');

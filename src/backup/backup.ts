@@ -86,14 +86,18 @@ export async function createBackup(input: BackupInput): Promise<Manifest> {
   for (const rel of (await listFiles(dataDir)).filter((r) => isBackedUp(r, excluded) && !copied.has(r))) if (await copyRelative(dataDir, dataOut, rel)) copied.add(rel);
 
   // 4. messages finished after the snapshot: no content to restore, nothing to deliver
-  const snapshot = await Database.open(join(dataOut, 'sealgate.db'));
+  // one connection: switching the journal mode below needs the file to itself
+  const snapshot = await Database.open(join(dataOut, 'sealgate.db'), { singleConnection: true });
   let finished = 0;
   let messages = 0;
   let schemaVersion = 0;
   try {
     const ids = (await snapshot.all<{ id: string }>('SELECT id FROM messages')).map((r) => r.id);
+    // a small message's content is inside the snapshot itself (queue.inlineMaxBytes)
+    const inline = new Set((await snapshot.all<{ id: string }>('SELECT id FROM spool_inline')).map((r) => r.id));
     const gone: string[] = [];
     for (const id of ids) {
+      if (inline.has(id)) continue;
       try {
         await stat(join(dataOut, 'spool', spooledMessagePath(id)));
       } catch {

@@ -56,6 +56,7 @@ export const RELOAD_TABLE: readonly ReloadRule[] = [
   { path: 'metrics.readyTimeout', applies: 'reload', how: 'the next /readyz check' },
   { path: 'alerts', applies: 'reload', how: 'the alert monitor\'s next check; setting or clearing both to and webhookUrl starts or stops it' },
   { path: 'queue.keepFinished', applies: 'reload', how: 'the next prune of finished messages' },
+  { path: 'queue.inlineMaxBytes', applies: 'restart', how: 'the spool is set up at start' },
   { path: 'probe', applies: 'reload', how: 'read by each sealgate probe / policy test run' },
   { path: 'delivery', applies: 'reload', how: 'the delivery engine: the next attempt' },
   { path: 'delivery.enabled', applies: 'reload', how: 'the delivery engine stops (attempts in progress finish) or starts' },

@@ -292,6 +292,13 @@ export const configSchema = z
         keepFinished: duration(0)
           .default(7 * 86_400_000)
           .describe('How long a finished message (every recipient delivered, bounced or expired) stays visible to `sealgate queue show` with its per-recipient outcome (no content); the daemon prunes older ones. 0 keeps none.'),
+        inlineMaxBytes: z
+          .number()
+          .int()
+          .min(0)
+          .max(1024 * 1024)
+          .default(128 * 1024)
+          .describe('A message whose encrypted content is at most this many bytes is stored in the database, committed with its queue rows in one transaction (one fsync shared by every message accepted at that moment), instead of as a spool file with its own fsyncs. Larger messages are files. 0: every message is a file (docs/spool-format.md).'),
       })
       .prefault({})
       .describe('The queue (docs/queue.md).'),

@@ -443,6 +443,14 @@ const MIGRATIONS: readonly string[] = [
     full_verify_at  INTEGER NOT NULL          -- when the whole chain was last verified
   );
   `,
+  // 24: small messages' encrypted spool content (SGSPOOL1 bytes, docs/spool-format.md), written in
+  // the transaction that queues them instead of as a file with its own fsyncs (queue.inlineMaxBytes)
+  `
+  CREATE TABLE spool_inline (
+    id              TEXT PRIMARY KEY,         -- queue id, as the spool file's name would be
+    data            BLOB NOT NULL             -- the whole SGSPOOL1 ciphertext
+  );
+  `,
 ];
 
 export async function migrate(db: Database): Promise<number> {

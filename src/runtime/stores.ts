@@ -11,6 +11,8 @@ import type { Config } from '../config/schema.js';
 import { loadKeyring, type Keyring } from '../crypto/keyring.js';
 import { Database } from '../db/database.js';
 import { migrate } from '../db/schema.js';
+import { DatabaseInlineSpool } from '../spool/inline-store.js';
+import { Spool } from '../spool/spool.js';
 
 export function databasePath(config: Config): string {
   return join(resolve(config.dataDir), 'sealgate.db');
@@ -33,4 +35,9 @@ export async function openKeyring(config: Config, create: boolean): Promise<Keyr
     previousKeyFiles: config.keys.previousKeyFiles.map((f) => resolve(f)),
     create,
   });
+}
+
+/** The message spool: files under dataDir/spool, small messages inline in the database (queue.inlineMaxBytes). */
+export function openSpool(config: Config, keyring: Keyring, db: Database): Spool {
+  return new Spool(join(resolve(config.dataDir), 'spool'), keyring, { store: new DatabaseInlineSpool(db), maxBytes: config.queue.inlineMaxBytes });
 }

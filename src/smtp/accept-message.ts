@@ -3,8 +3,9 @@
  * message. The body is streamed (line-ending normalisation, trace headers,
  * size guard, encryption) into the spool; the checks that need the whole
  * message (size, header size, hop count, bare line endings) are made once it has been
- * drained; then the spool file is fsync'd into place and the queue rows and
- * the audit event commit in one transaction. Only after that commit does the
+ * drained; then the spool file is fsync'd into place (or, for a small
+ * message, its encrypted content joins the transaction as a row) and the
+ * queue rows and the audit event commit in one transaction. Only after that commit does the
  * caller answer 250.
  */
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -155,7 +156,8 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
     throw refusal;
   }
 
-  await pending.commit();
+  // a file is made durable first (fsync, rename, directory fsync); small content instead commits with the rows below
+  if (!pending.inline) await pending.commit();
   const createdAt = deps.now();
   const message: QueuedMessage = {
     ...input.envelope,
@@ -168,6 +170,7 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
   };
   try {
     await deps.db.transaction(async (tx) => {
+      await pending.inline?.store(tx);
       await insertQueuedMessage(tx, message);
       await appendAuditEvent(
         tx,

@@ -150,3 +150,107 @@ export async function writeNewFile(path: string, source: Readable, stages: reado
   }
   return out.bytesWritten;
 }
+
+/**
+ * Collects up to `maxInline` bytes in memory; past that it creates the file
+ * at `path` (through a SpoolFileWriter, which owns its descriptor), writes
+ * what it held and passes the rest on. So a small message never touches the
+ * disk here and a large one is streamed, never held whole.
+ */
+class SpillWriter extends Writable {
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  file: SpoolFileWriter | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly maxInline: number,
+  ) {
+    super({ highWaterMark: 64 * 1024 });
+  }
+
+  /** The whole content, when it stayed in memory. */
+  content(): Buffer | undefined {
+    return this.file ? undefined : Buffer.concat(this.held, this.heldBytes);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (this.file) {
+      this.file.write(chunk, (err) => done(err));
+      return;
+    }
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    if (this.heldBytes <= this.maxInline) {
+      done();
+      return;
+    }
+    SpoolFileWriter.create(this.path).then((file) => {
+      this.file = file;
+      // its errors reach this writer through the write callbacks and _final, never as an uncaught 'error'
+      file.on('error', () => undefined);
+      const held = Buffer.concat(this.held, this.heldBytes);
+      this.held = [];
+      file.write(held, (err) => done(err));
+    }, done);
+  }
+
+  /** A spilled file is ended (fsync'd) before 'finish'. */
+  override _final(done: (err?: Error | null) => void): void {
+    const file = this.file;
+    if (!file) {
+      done();
+      return;
+    }
+    // once: a close error after 'finish' also reaches 'error' (and `released`, which the caller reads)
+    let settled = false;
+    const settle = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      done(err);
+    };
+    file.once('error', settle);
+    file.once('finish', () => settle());
+    file.end();
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    if (this.file && !this.file.destroyed) this.file.destroy(err ?? undefined);
+    // a finished writer keeps what it held for content(): it destroys itself right after 'finish'
+    if (err) this.held = [];
+    done(err);
+  }
+}
+
+export type SpooledContent = { readonly bytes: number; readonly inline: Buffer } | { readonly bytes: number; readonly inline?: undefined };
+
+/**
+ * Streams `source` through `stages`: content up to `maxInline` bytes is
+ * returned in memory (`inline`), nothing written; larger content goes to a
+ * new file at `path` exactly as `writeNewFile` writes it (fsync'd, descriptor
+ * closed, removed on failure).
+ */
+export async function writeSpooledContent(path: string, source: Readable, stages: readonly Transform[], maxInline: number): Promise<SpooledContent> {
+  if (maxInline <= 0) return { bytes: await writeNewFile(path, source, stages) };
+  const out = new SpillWriter(path, maxInline);
+  let failure: unknown;
+  try {
+    await pipeline([source, ...stages, out]);
+  } catch (err) {
+    failure = err;
+    out.destroy();
+  }
+  const file = out.file;
+  if (file) {
+    const closeError = await file.released;
+    failure ??= closeError;
+    if (failure !== undefined) {
+      await unlink(path).catch(() => undefined);
+      throw failure;
+    }
+    return { bytes: file.bytesWritten };
+  }
+  if (failure !== undefined) throw failure;
+  const inline = out.content() ?? Buffer.alloc(0);
+  return { bytes: inline.length, inline };
+}

@@ -15,13 +15,16 @@
  * opened them, also on error and abort paths.
  */
 import { createReadStream } from 'node:fs';
+import { PassThrough, Readable as ReadableStream } from 'node:stream';
 import { mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { SealgateError } from '../errors.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { createDecryptStream, createEncryptStream } from './crypt-stream.js';
-import { isWriterFailure, writeNewFile } from './file-writer.js';
+import { isWriterFailure, writeSpooledContent } from './file-writer.js';
+import type { InlineSpoolStore } from './inline-store.js';
+import type { Queryable } from '../db/database.js';
 import { storageError, writeError } from './write-error.js';
 import { fsyncDir } from '../fs/fsync-dir.js';
 
@@ -30,8 +33,17 @@ export interface PendingSpoolFile {
   readonly tmpPath: string;
   /** Encrypted bytes written. */
   readonly bytes: number;
-  /** fsync'd rename into place; returns the final path. */
+  /**
+   * Makes the content durable on its own: a file is fsync'd and renamed into place (returns its path); inline
+   * content is written to the database in a transaction of its own (returns "inline").
+   */
   commit(): Promise<string>;
+  /**
+   * Set when the content is small enough to live in the database (`queue.inlineMaxBytes`): `store(tx)` writes it
+   * with the caller's own statements, so it becomes durable with the queue rows in that one commit. Call it
+   * instead of `commit()`, never both.
+   */
+  readonly inline?: { store(tx: Queryable): Promise<void> } | undefined;
   /** Removes the file, whether committed or not. */
   discard(): Promise<void>;
 }
@@ -55,9 +67,14 @@ export class Spool {
   readonly tmpDir: string;
   readonly msgDir: string;
 
+  /**
+   * `inline`: where messages whose encrypted content is at most `maxBytes` live instead of a file (the
+   * database); absent or 0: every message is a file. Copies are always files.
+   */
   constructor(
     readonly root: string,
     private readonly keyring: Keyring,
+    private readonly inline?: { readonly store: InlineSpoolStore; readonly maxBytes: number },
   ) {
     this.tmpDir = join(root, 'tmp');
     this.msgDir = join(root, 'msg');
@@ -86,7 +103,7 @@ export class Spool {
   async writeCopy(id: string, name: string, source: Readable, stages: readonly Transform[] = []): Promise<PendingSpoolFile> {
     if (!COPY_NAME.test(name)) throw new SealgateError('SG_STORAGE_FAILED', { message: 'invalid spool copy name', detail: { name } });
     const context = copyContext(id, name);
-    return this.writeAt(join(this.tmpDir, `${id}${COPY_DIR_SUFFIX}-${name}`), join(this.copyDirFor(id), name), context, source, stages);
+    return this.writeAt(join(this.tmpDir, `${id}${COPY_DIR_SUFFIX}-${name}`), join(this.copyDirFor(id), name), context, source, stages, 0);
   }
 
   /** Decrypting read stream of a copy written by `writeCopy`. */
@@ -103,19 +120,52 @@ export class Spool {
    * from the disk's (write-error.ts).
    */
   async write(id: string, source: Readable, stages: readonly Transform[] = []): Promise<PendingSpoolFile> {
-    return this.writeAt(join(this.tmpDir, id), this.pathFor(id), id, source, stages);
+    return this.writeAt(join(this.tmpDir, id), this.pathFor(id), id, source, stages, this.inline?.maxBytes ?? 0);
   }
 
-  /** Encrypts into `tmpPath`; commit renames it to `finalPath` and fsyncs every directory the rename changed. */
-  private async writeAt(tmpPath: string, finalPath: string, context: string, source: Readable, stages: readonly Transform[]): Promise<PendingSpoolFile> {
+  /**
+   * Encrypts into memory when the result is at most `maxInline` bytes (and an inline store is set), else into
+   * `tmpPath`; a file's commit renames it to `finalPath` and fsyncs every directory the rename changed.
+   */
+  private async writeAt(tmpPath: string, finalPath: string, context: string, source: Readable, stages: readonly Transform[], maxInline: number): Promise<PendingSpoolFile> {
     let committed = false;
     // the writer owns the descriptor (see file-writer.ts); it is closed before the file is renamed
-    let bytes: number;
+    let written;
     try {
-      bytes = await writeNewFile(tmpPath, source, [...stages, createEncryptStream(this.keyring, context)]);
+      written = await writeSpooledContent(tmpPath, source, [...stages, createEncryptStream(this.keyring, context)], this.inline ? maxInline : 0);
     } catch (err) {
       // the disk's failures are storage errors; the source's and the stages' keep their own identity (write-error.ts)
       throw writeError(err, isWriterFailure(err));
+    }
+    const bytes = written.bytes;
+    const inlineStore = this.inline?.store;
+    const content = written.inline;
+    if (content !== undefined && inlineStore) {
+      let stored = false;
+      return {
+        id: context,
+        tmpPath,
+        bytes,
+        inline: {
+          store: async (tx) => {
+            await inlineStore.put(tx, context, content);
+            stored = true;
+          },
+        },
+        discard: async () => {
+          // stored through a caller's transaction that then failed: nothing was committed, the delete finds nothing
+          if (stored) await inlineStore.delete(context).catch(() => undefined);
+        },
+        commit: async () => {
+          try {
+            await inlineStore.putDurably(context, content);
+            stored = true;
+            return 'inline';
+          } catch (err) {
+            throw storageError(err);
+          }
+        },
+      };
     }
     const discard = async (): Promise<void> => {
       await unlink(committed ? finalPath : tmpPath).catch(() => undefined);
@@ -143,9 +193,23 @@ export class Spool {
     };
   }
 
-  /** Decrypting read stream of a spooled message. */
+  /** Decrypting read stream of a spooled message (from the database when it is stored inline, else its file). */
   read(id: string): Readable {
-    return this.readFile(this.pathFor(id), id);
+    const inline = this.inline?.store;
+    if (!inline) return this.readFile(this.pathFor(id), id);
+    const out = new PassThrough();
+    inline.get(id).then(
+      (content) => {
+        if (out.destroyed) return;
+        const inner = content === undefined ? this.readFile(this.pathFor(id), id) : ReadableStream.from([content]).pipe(createDecryptStream(this.keyring, id));
+        inner.on('error', (err) => out.destroy(err));
+        // a reader that stops early releases the file too
+        out.once('close', () => inner.destroy());
+        inner.pipe(out);
+      },
+      (err: unknown) => out.destroy(storageError(err)),
+    );
+    return out;
   }
 
   private readFile(path: string, context: string): Readable {
@@ -160,6 +224,7 @@ export class Spool {
 
   /** Removes a message and every copy derived from it. */
   async remove(id: string): Promise<void> {
+    if (this.inline) await this.inline.store.delete(id);
     await rm(this.pathFor(id), { force: true });
     await rm(this.copyDirFor(id), { force: true, recursive: true });
   }
@@ -170,7 +235,7 @@ export class Spool {
    */
   async removeOrphans(isQueued: (id: string) => Promise<boolean>): Promise<{ tmp: number; orphans: number }> {
     let tmp = 0;
-    let orphans = 0;
+    let orphans = (await this.inline?.store.removeUnqueued()) ?? 0;
     for (const name of await readdir(this.tmpDir)) {
       await rm(join(this.tmpDir, name), { force: true });
       tmp++;

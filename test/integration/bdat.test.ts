@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueIdOf, RawSmtp, type Reply } from '../helpers/smtp-client.js';
 import { queueShow, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
-import { readSpooled, stripTraceHeaders, withDb } from '../helpers/spool-reader.js';
+import { readSpooled, spooledContents, stripTraceHeaders, withDb } from '../helpers/spool-reader.js';
 import { until } from '../helpers/wait.js';
 
 const CONNECTORS = [{ name: 'loopback', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'], requireTls: false }];
@@ -64,8 +64,8 @@ const queued = () => withDb(setup.dataDir, async (db) => (await db.get<{ n: numb
 /** Files in the spool, once no abandoned transfer's temporary file is left (RSET answers before its removal finishes). */
 async function spoolFiles(): Promise<number> {
   await until('no temporary spool file', async () => (await readdir(join(setup.dataDir, 'spool', 'tmp'))).length === 0, { timeoutMs: 30_000 });
-  const entries = await readdir(join(setup.dataDir, 'spool'), { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).length;
+  // files, and small messages kept in the database (queue.inlineMaxBytes)
+  return (await spooledContents(setup.dataDir)).length;
 }
 
 describe('BDAT', () => {

@@ -53,6 +53,8 @@ async function spoolFiles(dataDir: string): Promise<string[]> {
   const msgDir = join(dataDir, 'spool', 'msg');
   for (const shard of await readdir(msgDir)) for (const f of await readdir(join(msgDir, shard))) out.push(`msg/${shard}/${f}`);
   for (const f of await readdir(join(dataDir, 'spool', 'tmp'))) out.push(`tmp/${f}`);
+  // small messages' content lives in the database (queue.inlineMaxBytes)
+  for (const { id } of await withDb(dataDir, (db) => db.all<{ id: string }>('SELECT id FROM spool_inline'))) out.push(`inline/${id}`);
   return out;
 }
 

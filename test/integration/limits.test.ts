@@ -3,12 +3,10 @@
  * the header block size and the idle timeout. Each refusal is checked by its
  * reply line, and by what did (not) reach the queue and the spool.
  */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPayload, RawSmtp, type Reply } from '../helpers/smtp-client.js';
 import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
-import { withDb } from '../helpers/spool-reader.js';
+import { spooledContents, withDb } from '../helpers/spool-reader.js';
 
 const CONNECTORS = [{ name: 'loopback', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'], requireTls: false }];
 
@@ -16,10 +14,9 @@ async function queuedCount(setup: TestSetup): Promise<number> {
   return withDb(setup.dataDir, async (db) => (await db.get<{ n: number }>('SELECT count(*) AS n FROM messages'))?.n ?? -1);
 }
 
-/** Every file under the spool directory (message files and temporary files). */
-async function spoolFiles(setup: TestSetup): Promise<string[]> {
-  const entries = await readdir(join(setup.dataDir, 'spool'), { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
+/** Every spooled content: files under the spool directory (messages, temporary files) and small messages kept in the database. */
+function spoolFiles(setup: TestSetup): Promise<string[]> {
+  return spooledContents(setup.dataDir);
 }
 
 async function open(gw: RunningGateway, localAddress: string): Promise<{ client: RawSmtp; greeting: Reply }> {

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withDb } from '../helpers/spool-reader.js';
 import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
 import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { filePaths } from '../helpers/files.js';
@@ -50,7 +51,10 @@ describe('no plaintext outside protected stores', () => {
 
     const markers = [SUBJECT, BODY, 'XYZZY-CONFIDENTIAL', '123-45-6789', PASSWORD, Buffer.from(`\0alice\0${PASSWORD}`).toString('base64')];
     const files = await filePaths(setup.dataDir);
-    expect(files.some((f) => f.includes(join('spool', 'msg')))).toBe(true);
+    // the message was stored (a small one inside the database, queue.inlineMaxBytes), so the scan below reads its ciphertext
+    const inline = await withDb(setup.dataDir, async (db) => (await db.get<{ n: number }>('SELECT count(*) AS n FROM spool_inline'))?.n ?? 0);
+    expect(inline + files.filter((f) => f.includes(join('spool', 'msg'))).length).toBeGreaterThan(0);
+    expect(files.some((f) => f.endsWith('sealgate.db'))).toBe(true);
     for (const f of files) {
       const bytes = await readFile(f);
       for (const m of markers) {

@@ -5,12 +5,11 @@
  * trickles a line byte by byte). Each refusal is checked word for word, and
  * by what did (not) reach the queue, the spool and the audit log.
  */
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { dataPayload, queueIdOf, RawSmtp, type Reply } from '../helpers/smtp-client.js';
-import { withDb } from '../helpers/spool-reader.js';
+import { spooledContents, withDb } from '../helpers/spool-reader.js';
 
 const CONNECTORS = [{ name: 'loopback', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'], requireTls: false }];
 const LITERAL_REFUSED = '550 5.1.2 Address literals are not accepted: a protected recipient cannot be verified by name, MTA-STS or DANE';
@@ -51,10 +50,8 @@ async function session(listener = 'relay'): Promise<RawSmtp> {
 
 const queuedCount = (): Promise<number> => withDb(setup.dataDir, async (db) => (await db.get<{ n: number }>('SELECT count(*) AS n FROM messages'))?.n ?? -1);
 
-async function spoolFiles(): Promise<string[]> {
-  const entries = await readdir(join(setup.dataDir, 'spool'), { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
-}
+/** Spooled contents: files, and small messages kept in the database (queue.inlineMaxBytes). */
+const spoolFiles = (): Promise<string[]> => spooledContents(setup.dataDir);
 
 const received = (n: number): string => Array.from({ length: n }, (_, i) => `Received: from relay${i}.example.net by relay${i + 1}.example.net; Tue, 1 Dec 2026 10:00:${String(i % 60).padStart(2, '0')} +0000\r\n`).join('');
 

@@ -38,11 +38,13 @@ async function session(port: number): Promise<RawSmtp> {
   return client;
 }
 
+/** Spooled contents: files (spool/msg and spool/tmp) and small messages' database rows (queue.inlineMaxBytes). */
 async function spoolFiles(dataDir: string): Promise<number> {
   const msgDir = join(dataDir, 'spool', 'msg');
   let n = 0;
   for (const shard of await readdir(msgDir)) n += (await readdir(join(msgDir, shard))).length;
-  return n + (await readdir(join(dataDir, 'spool', 'tmp'))).length;
+  const inline = await withDb(dataDir, async (db) => (await db.get<{ n: number }>('SELECT count(*) AS n FROM spool_inline'))?.n ?? -1);
+  return n + inline + (await readdir(join(dataDir, 'spool', 'tmp'))).length;
 }
 
 async function queuedCount(dataDir: string): Promise<number> {
@@ -102,7 +104,7 @@ describe('storage failures', () => {
     expect(rejected?.reason).toBe('SG_STORAGE_FULL');
   });
 
-  it('answers 451 4.3.0 when the queue rows cannot be written, and removes the spool file', async () => {
+  it('answers 451 4.3.0 when the queue rows cannot be written, and keeps no spooled content (inline or file)', async () => {
     setup = await setupGateway({ connectors: [CONNECTOR] });
     gw = await startGateway(setup.configPath);
     const dataDir = setup.dataDir;
@@ -113,6 +115,13 @@ describe('storage failures', () => {
     expect((await c.command('MAIL FROM:<alice@example.com>')).code).toBe(250);
     expect((await c.command('RCPT TO:<bob@example.net>')).code).toBe(250);
     expect((await c.data(dataPayload(SMALL))).text).toBe('451 4.3.0 Local error in processing');
+    expect(await spoolFiles(dataDir)).toBe(0);
+    expect(await queuedCount(dataDir)).toBe(0);
+    // a message above queue.inlineMaxBytes is a spool file, committed before the rows: removed again
+    expect((await c.command('MAIL FROM:<alice@example.com>')).code).toBe(250);
+    expect((await c.command('RCPT TO:<bob@example.net>')).code).toBe(250);
+    const large = `From: alice@example.com\r\nTo: bob@example.net\r\nSubject: large\r\n\r\n${`${'y'.repeat(998)}\r\n`.repeat(200)}`;
+    expect((await c.data(dataPayload(large))).text).toBe('451 4.3.0 Local error in processing');
     expect(await spoolFiles(dataDir)).toBe(0);
     expect(await queuedCount(dataDir)).toBe(0);
 

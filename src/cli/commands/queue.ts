@@ -5,15 +5,13 @@
  */
 import type { Queryable } from '../../db/database.js';
 import type { Command } from 'commander';
-import { join, resolve } from 'node:path';
-import { gatewayHostname, openDatabase, openKeyring } from '../../runtime/stores.js';
+import { gatewayHostname, openDatabase, openKeyring, openSpool } from '../../runtime/stores.js';
 import type { Database } from '../../db/database.js';
 import { randomBytes } from 'node:crypto';
 import { applyQueueAction, assertQueueId, bounceMessage, countMessages, DEFAULT_LIST_LIMIT, deleteMessage, listQuarantined, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
 import { isRecipientState, RECIPIENT_STATES } from '../../queue/states.js';
 import { showFinished, type FinishedMessage } from '../../queue/finished.js';
 import { isSealgateError } from '../../errors.js';
-import { Spool } from '../../spool/spool.js';
 import { CliExit, EXIT_NOT_FOUND, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
 
@@ -177,9 +175,9 @@ type IdCheck = (db: Queryable, ids: readonly string[]) => Promise<void>;
 async function bounceIds(cmd: Command, ids: readonly string[], check?: IdCheck): Promise<void> {
   const { config } = loadForCommand(cmd);
   const keyring = await openKeyring(config, false);
-  const spool = new Spool(join(resolve(config.dataDir), 'spool'), keyring);
-  const notice = { spool, hostname: gatewayHostname(config), now: Date.now, random: randomBytes, requirement: config.delivery.defaultRequirement, spoolKeyId: () => keyring.current.id };
   await withQueueDb(cmd, async (db) => {
+    const spool = openSpool(config, keyring, db);
+    const notice = { spool, hostname: gatewayHostname(config), now: Date.now, random: randomBytes, requirement: config.delivery.defaultRequirement, spoolKeyId: () => keyring.current.id };
     await check?.(db, ids);
     for (const id of ids) {
       const r = await bounceMessage(db, notice, id, operatorName());
@@ -191,8 +189,9 @@ async function bounceIds(cmd: Command, ids: readonly string[], check?: IdCheck):
 /** Removes messages from the queue and the spool, no DSN (audited). */
 async function deleteIds(cmd: Command, ids: readonly string[], check?: IdCheck): Promise<void> {
   const { config } = loadForCommand(cmd);
-  const spool = new Spool(join(resolve(config.dataDir), 'spool'), await openKeyring(config, false));
+  const keyring = await openKeyring(config, false);
   await withQueueDb(cmd, async (db) => {
+    const spool = openSpool(config, keyring, db);
     await check?.(db, ids);
     for (const id of ids) {
       const r = await deleteMessage(db, id, operatorName(), Date.now(), (qid) => spool.remove(qid));

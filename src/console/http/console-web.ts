@@ -7,8 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import { Database } from '../../db/database.js';
-import { databasePath } from '../../runtime/stores.js';
-import { Spool } from '../../spool/spool.js';
+import { databasePath, openSpool } from '../../runtime/stores.js';
 import type { Logger } from '../../log/logger.js';
 import type { ObjectStore } from '../../objects/object-store.js';
 import { createConsoleServer, type ConsoleServer } from './server.js';
@@ -49,7 +48,7 @@ export async function startConsoleWeb(deps: ConsoleWebDeps): Promise<ConsoleWeb>
     admin: {
       runningConfig: deps.currentConfig ?? (() => ({ config: deps.config })),
       // as `sealgate queue delete`: the spool's own remove (the message file and its end-to-end copies)
-      removeSpoolFile: (id) => new Spool(join(resolve(deps.config.dataDir), 'spool'), deps.keyring).remove(id),
+      removeSpoolFile: (id) => openSpool(deps.config, deps.keyring, deps.db).remove(id),
     },
   });
   const address = await server.listen();

@@ -1,0 +1,52 @@
+/**
+ * Small spooled messages stored inside the database instead of as files
+ * (`queue.inlineMaxBytes`, docs/spool-format.md). The bytes are the same
+ * SGSPOOL1 ciphertext a spool file holds — encrypted before they reach the
+ * database, bound to their queue id — so the database never holds plaintext
+ * and the reader is the same decrypter.
+ *
+ * Why: a file needs its own fsync, a rename and a directory fsync before the
+ * queue rows can commit; a row in the same transaction as the queue rows is
+ * made durable by that transaction's commit, which group commit shares among
+ * every message accepted at the same moment. Reading and removing it later
+ * is one statement instead of an open, reads, a close and an unlink.
+ */
+import type { Queryable } from '../db/database.js';
+
+export interface InlineSpoolStore {
+  /** Writes the content of `id` with the statements of `tx` (durable when `tx` commits). */
+  put(tx: Queryable, id: string, data: Buffer): Promise<void>;
+  /** Writes it in a transaction of its own (durable when this resolves). */
+  putDurably(id: string, data: Buffer): Promise<void>;
+  get(id: string): Promise<Buffer | undefined>;
+  /** Removes it; whether there was one. */
+  delete(id: string): Promise<boolean>;
+  /** Removes every content whose message has no queue row (start-up cleanup: a write that never got its 250); how many went. */
+  removeUnqueued(): Promise<number>;
+}
+
+/** The database's `spool_inline` table (migration 24). */
+export class DatabaseInlineSpool implements InlineSpoolStore {
+  constructor(private readonly db: Queryable & { transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> }) {}
+
+  async put(tx: Queryable, id: string, data: Buffer): Promise<void> {
+    await tx.run('INSERT INTO spool_inline (id, data) VALUES (?, ?)', [id, data]);
+  }
+
+  putDurably(id: string, data: Buffer): Promise<void> {
+    return this.db.transaction((tx) => this.put(tx, id, data));
+  }
+
+  async get(id: string): Promise<Buffer | undefined> {
+    return (await this.db.get<{ data: Buffer }>('SELECT data FROM spool_inline WHERE id = ?', [id]))?.data;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.db.transaction((tx) => tx.run('DELETE FROM spool_inline WHERE id = ?', [id]))).changes > 0;
+  }
+
+  async removeUnqueued(): Promise<number> {
+    const result = await this.db.transaction((tx) => tx.run('DELETE FROM spool_inline WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = spool_inline.id)'));
+    return result.changes;
+  }
+}
