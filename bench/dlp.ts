@@ -15,9 +15,10 @@
  *    KB to 1 MB bodies, as written and with Outlook's typographic
  *    punctuation (two bytes a character), and hostile inputs at two sizes
  *    (time should grow linearly: the ratio near 4). The verdict is first
- *    warmed on 3 000 different 2 KB pieces of the mail, as a long-running
- *    inspection thread is; the 2 KB row then times ten different pieces in
- *    turn (not one repeated, which runs about twice as fast).
+ *    called 3 000 times over the twelve 2 KB pieces of the mail (26 KB), as
+ *    a long-running inspection thread is warm on varied mail; the 2 KB row
+ *    then times ten of those pieces in turn (not one repeated, which runs
+ *    about twice as fast).
  *
  * Every message goes through the real inspection (MIME walk, attachments,
  * detectors, PHI verdict). Exits 1 when the tuning corpus's overall
