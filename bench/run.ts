@@ -260,10 +260,14 @@ async function main(): Promise<void> {
   if (wanted.includes('latency') && !wanted.includes('relay') && !process.env.BENCH_LATENCY_RATE) throw new Error('the latency part needs the relay part in the same run (it paces at half its 2 KB rate) or BENCH_LATENCY_RATE');
   const cpu = cpus();
   const startedAt = new Date();
+  // read before the run: the tree may be edited while a long run goes on
+  const commit = await gitCommit();
   const loadAtStart = loadavg();
   const pfVersion = needsPostfix ? await postfixVersion() : null;
   console.log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? '?'}, Node ${process.version}, Postfix ${pfVersion ?? '(not used)'}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`reproduce: npm run bench -- ${wanted.join(' ')}   (BENCH_2K=${SIZES[0]?.count} BENCH_100K=${SIZES[1]?.count} BENCH_BACKLOG, BENCH_QUEUE_RUNS, BENCH_LATENCY_RATE, BENCH_LATENCY_COUNT, BENCH_LATENCY_SESSIONS, BENCH_ARCHIVE, BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS, BENCH_ARCHIVE_MESSAGES)`);
+  const knobs = Object.entries({ BENCH_2K: String(SIZES[0]?.count), BENCH_100K: String(SIZES[1]?.count), ...benchEnv(process.env) }).map(([k, v]) => `${k}=${v}`);
+  console.log(`reproduce: ${knobs.join(' ')} npm run bench -- ${wanted.join(' ')}`);
+  console.log('  (knobs: BENCH_2K, BENCH_100K, BENCH_ARCHIVE, BENCH_LATENCY_RATE, BENCH_LATENCY_COUNT, BENCH_LATENCY_SESSIONS, BENCH_BACKLOG, BENCH_QUEUE_RUNS, BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS, BENCH_ARCHIVE_MESSAGES)');
   const started = process.hrtime.bigint();
   const figures: Figures = {};
   for (const p of wanted) {
@@ -286,7 +290,7 @@ async function main(): Promise<void> {
       finishedAt: new Date().toISOString(),
       parts: wanted,
       machine: { cores: cpu.length, cpuModel: cpu[0]?.model ?? '?', memoryBytes: totalmem(), loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg() },
-      versions: { node: process.version, postfix: pfVersion, sealgate: (JSON.parse(await readFile('package.json', 'utf8')) as { version: string }).version, commit: await gitCommit() },
+      versions: { node: process.version, postfix: pfVersion, sealgate: (JSON.parse(await readFile('package.json', 'utf8')) as { version: string }).version, commit },
       env: benchEnv(process.env),
     },
     figures,
