@@ -247,8 +247,9 @@ async function gitCommit(): Promise<string | null> {
 async function main(): Promise<void> {
   const parts = process.argv.slice(2);
   const all = ['ingress', 'relay', 'latency', 'backlog', 'portal', 'e2e', 'archive'];
-  const wanted = parts.length > 0 ? parts : all;
-  for (const p of wanted) if (!all.includes(p)) throw new Error(`unknown part "${p}" (${all.join(', ')})`);
+  for (const p of parts) if (!all.includes(p)) throw new Error(`unknown part "${p}" (${all.join(', ')})`);
+  // always in this order: latency paces at half of the relay part's rate, the drain compares with it
+  const wanted = parts.length > 0 ? all.filter((p) => parts.includes(p)) : all;
   // portal and e2e run in this process (and gpg, openssl): no Postfix, no root
   const needsPostfix = wanted.some((p) => p === 'ingress' || p === 'relay' || p === 'latency' || p === 'backlog');
   if (needsPostfix) {
