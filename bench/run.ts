@@ -15,6 +15,13 @@
  * relay    end to end: smtp-source → Sealgate (inspection, decision,
  *          delivery) → smtp-sink, against smtp-source → Postfix relay →
  *          smtp-sink.
+ *          Also the daemon's peak RSS (VmHWM) at the end of the 2 KB load.
+ * latency  accept → delivered p50/p95/p99 at half of the relay part's 2 KB
+ *          rate (or BENCH_LATENCY_RATE), Sealgate and Postfix, through the
+ *          bench's own SMTP client and server (bench/latency.ts).
+ * backlog  BENCH_BACKLOG (100 000) messages deferred behind a down MX:
+ *          ingress beside them, `queue list`/`summary` time, drain time
+ *          when the MX comes back (bench/backlog.ts).
  * portal   deposits and page views per second (bench/portal.ts).
  * e2e      OpenPGP and S/MIME encryption MB/s for 1 MB and 25 MB messages
  *          next to gpg and openssl cms on the same data (bench/e2e.ts).
@@ -24,11 +31,15 @@
  *   npm run bench                   # every part
  *   npm run bench -- ingress        # one part
  *   BENCH_2K=4000 BENCH_100K=1000 npm run bench
+ *   BENCH_2K=300 BENCH_BACKLOG=2000 npm run bench -- ingress relay latency backlog
+ *
+ * At the end: the Targets table of issue 16 beside this run's figures
+ * (bench/report.ts), and the whole run as JSON in bench/results/.
  */
-import { execFile, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { issueCertificate } from '../src/tls/x509.js';
 import { startDnsZone } from '../test/helpers/dns-zone.js';
@@ -37,36 +48,17 @@ import { haveTool } from '../test/helpers/peers.js';
 import { freePort, postfixVersion, startPostfix, type PostfixInstance } from '../test/helpers/postfix.js';
 import { withDb } from '../test/helpers/spool-reader.js';
 import { archiveBench } from './archive.js';
+import { backlogPart } from './backlog.js';
 import { e2eBench } from './e2e.js';
+import { latencyPart } from './latency.js';
+import { FROM, peakRss, POSTFIX_IP, SESSIONS, SINK_IP, SIZES, seconds, smtpSource, startSink, waitUntil, type Size } from './load.js';
 import { portalBench } from './portal.js';
+import { benchEnv, rateOf, renderTargetsTable, resultFileName, runResult, type Figures } from './report.js';
 
 const run = promisify(execFile);
 
-interface Size {
-  readonly label: string;
-  readonly bytes: number;
-  readonly count: number;
-}
-
-const SIZES: readonly Size[] = [
-  { label: '2 KB', bytes: 2 * 1024, count: Number(process.env.BENCH_2K ?? 2000) },
-  { label: '100 KB', bytes: 100 * 1024, count: Number(process.env.BENCH_100K ?? 500) },
-];
-const SESSIONS = 10;
-const FROM = 'alice@example.com';
-const POSTFIX_IP = '127.0.0.30';
-const SINK_IP = '127.0.0.100';
-
-const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 const rate = (n: number, s: number): string => (n / s).toFixed(0);
 const ratio = (a: number, b: number): string => (a / b).toFixed(2);
-
-/** smtp-source -d -s 10 -m N -l SIZE; returns seconds from start until it exited (every 250 received). */
-async function smtpSource(host: string, port: number, size: Size, to: string): Promise<number> {
-  const start = process.hrtime.bigint();
-  await run('smtp-source', ['-d', '-s', String(SESSIONS), '-m', String(size.count), '-l', String(size.bytes), '-f', FROM, '-t', to, `${host}:${port}`], { maxBuffer: 1 << 24 });
-  return seconds(start);
-}
 
 async function queuedInSealgate(setup: TestSetup): Promise<number> {
   return withDb(setup.dataDir, async (db) => (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM messages'))?.n ?? 0);
@@ -76,15 +68,7 @@ function sentCount(maillog: string): number {
   return maillog.match(/ status=sent /g)?.length ?? 0;
 }
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function ingress(): Promise<string[]> {
+async function ingress(figures: Figures): Promise<string[]> {
   const setup = await setupGateway();
   const certs = join(setup.dir, 'certs');
   const client = await issueCertificate(setup.pki.ca, { commonName: 'mail.tenant.test', dnsNames: ['mail.tenant.test'], usage: 'client' });
@@ -139,13 +123,28 @@ async function ingress(): Promise<string[]> {
       const start = process.hrtime.bigint();
       await pf.flush();
       const instance = pf;
-      await waitUntil(async () => sentCount(await instance.maillog()) >= sent + size.count, 600_000, `Postfix to deliver ${size.count} messages`);
+      // a message qmgr was deferring ("deferred transport") at the moment of postqueue -f misses that
+      // flush and would wait for its next queue run: flush again every 5 s until all are sent
+      let flushed = Date.now();
+      await waitUntil(
+        async () => {
+          if (sentCount(await instance.maillog()) >= sent + size.count) return true;
+          if (Date.now() - flushed > 5000) {
+            flushed = Date.now();
+            await instance.flush();
+          }
+          return false;
+        },
+        600_000,
+        `Postfix to deliver ${size.count} messages`,
+      );
       const drain = seconds(start);
       sent += size.count;
       sealgateTotal += size.count;
       const queuedTls = await queuedInSealgate(setup);
       if (queuedTls !== sealgateTotal) throw new Error(`Sealgate queued ${queuedTls} messages, expected ${sealgateTotal}`);
 
+      (figures.ingress ??= {})[size.label] = { sealgate: rateOf(size.count, sg), postfix: rateOf(size.count, pfAccept), starttls: rateOf(size.count, drain) };
       rows.push(`| ${size.label} | ${size.count} | ${rate(size.count, sg)} | ${rate(size.count, pfAccept)} | ${ratio(pfAccept, sg)} | ${rate(size.count, drain)} |`);
     }
     const log = await pf.maillog();
@@ -167,24 +166,7 @@ async function ingress(): Promise<string[]> {
   }
 }
 
-/** smtp-sink on the sink address, with its running counter parsed from stdout. */
-async function startSink(port: number): Promise<{ readonly count: number; stop(): void }> {
-  const proc = spawn('smtp-sink', ['-u', 'nobody', '-c', `${SINK_IP}:${port}`, '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let count = 0;
-  proc.stdout.on('data', (d: Buffer) => {
-    const m = /(\d+)\s*$/.exec(d.toString('latin1'));
-    if (m) count = Number(m[1]);
-  });
-  await new Promise((r) => setTimeout(r, 300));
-  return {
-    get count() {
-      return count;
-    },
-    stop: () => proc.kill('SIGTERM'),
-  };
-}
-
-async function relay(): Promise<string[]> {
+async function relay(figures: Figures): Promise<string[]> {
   const zone = await startDnsZone([
     { name: 'bench.test', type: 'MX', exchange: 'sink.bench.test', priority: 10 },
     { name: 'sink.bench.test', type: 'A', address: SINK_IP },
@@ -214,7 +196,11 @@ async function relay(): Promise<string[]> {
   let pf: PostfixInstance | undefined;
   try {
     gw = await startGateway(setup.configPath);
-    for (const size of SIZES) results.push({ size, sealgate: await measure('127.0.0.1', gw.port, size), postfix: 0 });
+    for (const size of SIZES) {
+      results.push({ size, sealgate: await measure('127.0.0.1', gw.port, size), postfix: 0 });
+      // the daemon's peak resident set at the end of the 2 KB load (VmHWM: the high-water mark since it started)
+      if (size === SIZES[0] && gw.proc.pid !== undefined) figures.peakRssBytes = await peakRss(gw.proc.pid);
+    }
     await gw.stop();
     pf = await startPostfix({
       smtpd: { host: POSTFIX_IP, port: await freePort(POSTFIX_IP) },
@@ -222,6 +208,7 @@ async function relay(): Promise<string[]> {
       mainCf: { default_destination_concurrency_limit: '20', smtp_tls_security_level: 'may' },
     });
     for (const r of results) r.postfix = await measure(POSTFIX_IP, pf.smtpd.port, r.size);
+    for (const r of results) (figures.relay ??= {})[r.size.label] = { sealgate: rateOf(r.size.count, r.sealgate), postfix: rateOf(r.size.count, r.postfix) };
   } finally {
     await pf?.cleanup().catch(() => undefined);
     await gw?.stop();
@@ -237,32 +224,88 @@ async function relay(): Promise<string[]> {
     '| size | messages | Sealgate msg/s | Postfix msg/s | Sealgate/Postfix |',
     '| --- | --- | --- | --- | --- |',
     ...results.map((r) => `| ${r.size.label} | ${r.size.count} | ${rate(r.size.count, r.sealgate)} | ${rate(r.size.count, r.postfix)} | ${ratio(r.postfix, r.sealgate)} |`),
+    '',
+    `peak RSS of the daemon at the end of the 2 KB load (VmHWM): ${figures.peakRssBytes === undefined ? '?' : `${(figures.peakRssBytes / 1024 / 1024).toFixed(0)} MB`}`,
   ];
+}
+
+/** The paced rate of the latency part: half of this run's relay 2 KB maximum, or BENCH_LATENCY_RATE. */
+function latencyRate(figures: Figures): { rate: number; source: string } {
+  if (process.env.BENCH_LATENCY_RATE) return { rate: Number(process.env.BENCH_LATENCY_RATE), source: 'BENCH_LATENCY_RATE' };
+  const max = figures.relay?.['2 KB']?.sealgate.perSecond;
+  if (max === undefined) throw new Error('the latency part needs the relay part in the same run (it paces at half its 2 KB rate) or BENCH_LATENCY_RATE');
+  return { rate: max / 2, source: `half of the relay part's 2 KB ${max.toFixed(0)} msg/s` };
+}
+
+async function gitCommit(): Promise<string | null> {
+  return run('git', ['describe', '--always', '--dirty']).then(
+    (r) => r.stdout.trim(),
+    () => null,
+  );
 }
 
 async function main(): Promise<void> {
   const parts = process.argv.slice(2);
-  const all = ['ingress', 'relay', 'portal', 'e2e', 'archive'];
-  const wanted = parts.length > 0 ? parts : all;
-  for (const p of wanted) if (!all.includes(p)) throw new Error(`unknown part "${p}" (${all.join(', ')})`);
+  const all = ['ingress', 'relay', 'latency', 'backlog', 'portal', 'e2e', 'archive'];
+  for (const p of parts) if (!all.includes(p)) throw new Error(`unknown part "${p}" (${all.join(', ')})`);
+  // always in this order: latency paces at half of the relay part's rate, the drain compares with it
+  const wanted = parts.length > 0 ? all.filter((p) => parts.includes(p)) : all;
   // portal and e2e run in this process (and gpg, openssl): no Postfix, no root
-  const needsPostfix = wanted.some((p) => p === 'ingress' || p === 'relay');
+  const needsPostfix = wanted.some((p) => p === 'ingress' || p === 'relay' || p === 'latency' || p === 'backlog');
   if (needsPostfix) {
     for (const tool of ['smtp-source', 'smtp-sink', 'postfix', 'script']) {
       if (!haveTool(tool)) throw new Error(`${tool} is not installed (apt-get install postfix)`);
     }
     if (process.getuid?.() !== 0) throw new Error('run as root: a private Postfix instance and smtp-sink need it');
   }
+  if (wanted.includes('latency') && !wanted.includes('relay') && !process.env.BENCH_LATENCY_RATE) throw new Error('the latency part needs the relay part in the same run (it paces at half its 2 KB rate) or BENCH_LATENCY_RATE');
   const cpu = cpus();
-  console.log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? '?'}, Node ${process.version}, Postfix ${needsPostfix ? await postfixVersion() : '(not used)'}`);
-  console.log(`reproduce: npm run bench -- ${wanted.join(' ')}   (BENCH_2K=${SIZES[0]?.count} BENCH_100K=${SIZES[1]?.count} BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS, BENCH_ARCHIVE_MESSAGES)`);
+  const startedAt = new Date();
+  // read before the run: the tree may be edited while a long run goes on
+  const commit = await gitCommit();
+  const loadAtStart = loadavg();
+  const pfVersion = needsPostfix ? await postfixVersion() : null;
+  console.log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? '?'}, Node ${process.version}, Postfix ${pfVersion ?? '(not used)'}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+  const knobs = Object.entries({ BENCH_2K: String(SIZES[0]?.count), BENCH_100K: String(SIZES[1]?.count), ...benchEnv(process.env) }).map(([k, v]) => `${k}=${v}`);
+  console.log(`reproduce: ${knobs.join(' ')} npm run bench -- ${wanted.join(' ')}`);
+  console.log('  (knobs: BENCH_2K, BENCH_100K, BENCH_ARCHIVE, BENCH_LATENCY_RATE, BENCH_LATENCY_COUNT, BENCH_LATENCY_SESSIONS, BENCH_BACKLOG, BENCH_QUEUE_RUNS, BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS, BENCH_ARCHIVE_MESSAGES)');
   const started = process.hrtime.bigint();
+  const figures: Figures = {};
   for (const p of wanted) {
     console.log('');
-    console.log((p === 'ingress' ? await ingress() : p === 'relay' ? await relay() : p === 'portal' ? await portalBench() : p === 'archive' ? await archiveBench() : await e2eBench()).join('\n'));
+    let lines: string[];
+    if (p === 'ingress') lines = await ingress(figures);
+    else if (p === 'relay') lines = await relay(figures);
+    else if (p === 'latency') {
+      const { rate: r, source } = latencyRate(figures);
+      lines = await latencyPart(r, source, figures);
+    } else if (p === 'backlog') lines = await backlogPart(figures);
+    else if (p === 'portal') lines = await portalBench();
+    else if (p === 'archive') lines = await archiveBench();
+    else lines = await e2eBench();
+    console.log(lines.join('\n'));
   }
+  const result = runResult(
+    {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      parts: wanted,
+      machine: { cores: cpu.length, cpuModel: cpu[0]?.model ?? '?', memoryBytes: totalmem(), loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg() },
+      versions: { node: process.version, postfix: pfVersion, sealgate: (JSON.parse(await readFile('package.json', 'utf8')) as { version: string }).version, commit },
+      env: benchEnv(process.env),
+    },
+    figures,
+  );
   console.log('');
-  console.log(`(bench took ${seconds(started).toFixed(0)} s; orientation figures from one run on this machine, not targets)`);
+  console.log('## targets (issue 16): ratios to Postfix in this run, same load, same sink');
+  console.log('');
+  console.log(renderTargetsTable(result.targets).join('\n'));
+  const dir = resolve('bench/results');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, resultFileName(startedAt));
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log('');
+  console.log(`(bench took ${seconds(started).toFixed(0)} s, load average at the end ${result.machine.loadAverageAtEnd.map((l) => l.toFixed(2)).join(' ')}; written to bench/results/${resultFileName(startedAt)}; orientation figures from one run on this machine)`);
 }
 
 main().catch((err: unknown) => {
