@@ -9,6 +9,7 @@
  * the SMTP ingress answer 250 right after it.
  */
 import sqlite3 from 'sqlite3';
+import type { SqlDatabase } from './sql-database.js';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 export type SqlParams = readonly SqlValue[] | Record<string, SqlValue>;
@@ -35,7 +36,8 @@ interface PendingTransaction {
   readonly reject: (err: unknown) => void;
 }
 
-export class Database implements Queryable {
+export class Database implements Queryable, SqlDatabase {
+  readonly dialect = 'sqlite' as const;
   private writeChain: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly db: sqlite3.Database) {}
