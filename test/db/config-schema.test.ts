@@ -1,6 +1,6 @@
 /** The `store` config section: defaults, and the errors that name the path and the fix. */
 import { describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/load.js';
+import { redactConfig, validateConfig } from '../../src/config/load.js';
 import { isSealgateError } from '../../src/errors.js';
 
 const base = {
@@ -37,5 +37,14 @@ describe('store config', () => {
     ['a pool of 0', { kind: 'postgres', url: 'postgres://sg@db/x', poolSize: 0 }, /store\.poolSize: got 0/],
   ])('refuses %s', (_name, store, pattern) => {
     expect(problemFor({ ...base, store })).toMatch(pattern);
+  });
+
+  it('shows store.url without its password in config check and the console (redactConfig)', () => {
+    const cfg = validateConfig({ ...base, store: { kind: 'postgres', url: 'postgres://sg:s3cr%40t@db.example:5432/sealgate', passwordFile: '/etc/pw' } }, 't');
+    const shown = redactConfig(cfg) as typeof cfg;
+    expect(shown.store.url).toBe('postgres://sg:[redacted]@db.example:5432/sealgate');
+    expect(shown.store.passwordFile).toBe('/etc/pw');
+    expect(JSON.stringify(shown)).not.toContain('s3cr');
+    expect((redactConfig({ url: 'postgres://sg@db/x' }) as { url: string }).url).toBe('postgres://sg@db/x');
   });
 });
