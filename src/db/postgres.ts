@@ -273,7 +273,8 @@ export class PostgresDatabase implements SqlDatabase {
           throw new SealgateError('SG_CONFIG_INVALID', { message: `store.tls.caFile: cannot read ${tls.caFile} (${code})` });
         }
       }
-      ssl = { rejectUnauthorized: true, servername: target.host, ...(ca !== undefined ? { ca } : {}) };
+      // the driver checks the certificate against the URL's host (SNI only for a name, never an IP: RFC 6066)
+      ssl = { rejectUnauthorized: true, ...(ca !== undefined ? { ca } : {}) };
     }
     const pool = new pg.Pool({
       host: target.host,

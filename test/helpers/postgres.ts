@@ -85,7 +85,12 @@ async function giveAway(path: string): Promise<void> {
   await chown(path, Number(stdout.trim()), Number(g.trim()));
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+export interface PostgresStartOptions {
+  /** Serve TLS (ssl=on) with this certificate chain and key (PEM files; copied into the cluster directory). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+}
+
+export async function startPostgres(options: PostgresStartOptions = {}): Promise<TestPostgres> {
   const bin = await postgresBinDir();
   const dir = await mkdtemp(join(tmpdir(), 'sealgate-pg-'));
   await giveAway(dir);
@@ -104,6 +109,17 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
   await rm(pwFile, { force: true });
 
+  const tlsOptions: string[] = [];
+  if (options.tls) {
+    // the server reads its key only when it belongs to its own user and no one else may read it
+    const cert = join(dir, 'server.crt');
+    const key = join(dir, 'server.key');
+    await writeFile(cert, await readFile(options.tls.certFile), { mode: 0o644 });
+    await writeFile(key, await readFile(options.tls.keyFile), { mode: 0o600 });
+    await giveAway(cert);
+    await giveAway(key);
+    tlsOptions.push('-c ssl=on', `-c ssl_cert_file=${cert}`, `-c ssl_key_file=${key}`);
+  }
   let port = 0;
   let lastError = '';
   // a free port can be taken between the check and the server's bind: try a few
@@ -117,6 +133,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       '-c synchronous_commit=on',
       '-c max_connections=60',
       '-c shared_buffers=16MB',
+      ...tlsOptions,
     ].join(' ');
     try {
       await pgRun(join(bin, 'pg_ctl'), ['start', '-D', data, '-w', '-t', '60', '-l', log, '-o', options]);
