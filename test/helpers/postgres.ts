@@ -94,6 +94,13 @@ export async function startPostgres(options: PostgresStartOptions = {}): Promise
   const bin = await postgresBinDir();
   const dir = await mkdtemp(join(tmpdir(), 'sealgate-pg-'));
   await giveAway(dir);
+  if (isRoot) {
+    // every directory above it must let that user through (a TMPDIR of mode 0700 would not)
+    await run('runuser', ['-u', RUN_AS, '--', 'test', '-w', dir]).catch(async () => {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`user ${RUN_AS} cannot write ${dir}: point TMPDIR at a directory everyone may pass through (e.g. /tmp)`);
+    });
+  }
   const user = 'sealgate_test';
   const password = `pw-${randomBytes(12).toString('hex')}`;
   const pwFile = join(dir, 'pw');
