@@ -286,6 +286,8 @@ export class PostgresDatabase implements SqlDatabase {
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       idleTimeoutMillis: 30_000,
+      // TCP keepalive: a database host that vanishes without a reset (network partition, power loss) breaks the connection instead of hanging it
+      keepAlive: true,
       application_name: 'sealgate',
       types: TYPES,
     });
