@@ -31,6 +31,7 @@ const COMMANDS: readonly (readonly [names: readonly string[], load: () => Promis
   [['archive'], async () => [(await import('./commands/archive.js')).registerArchive]],
   [['console-users'], async () => [(await import('./commands/console-users.js')).registerConsoleUsers]],
   [['backup', 'restore'], async () => [(await import('./commands/backup.js')).registerBackup]],
+  [['db'], async () => [(await import('./commands/db.js')).registerDb]],
   [['doctor'], async () => [(await import('./commands/doctor.js')).registerDoctor]],
 ];
 

@@ -186,9 +186,12 @@ export function loadConfig(explicitPath: string | undefined): LoadedConfig {
 }
 
 const SECRET_KEY = /(password|secret|token|passphrase)$/i;
+/** The password of a URL with credentials (store.url: postgres://user:password@host/db). */
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*:)[^@/\s]*@/i;
 
 /** A copy with secret values replaced, for `sealgate config check`. */
 export function redactConfig(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(URL_PASSWORD, '$1[redacted]@');
   if (Array.isArray(value)) return value.map(redactConfig);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(

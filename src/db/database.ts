@@ -9,6 +9,7 @@
  * the SMTP ingress answer 250 right after it.
  */
 import sqlite3 from 'sqlite3';
+import type { SqlDatabase } from './sql-database.js';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 export type SqlParams = readonly SqlValue[] | Record<string, SqlValue>;
@@ -167,7 +168,8 @@ function openConnection(path: string, mode: number, busyTimeoutMs: number): Prom
  * A read-only Database, an in-memory one and one opened with
  * `singleConnection` have one connection for both.
  */
-export class Database implements Queryable {
+export class Database implements Queryable, SqlDatabase {
+  readonly dialect = 'sqlite' as const;
   private writeChain: Promise<unknown> = Promise.resolve();
 
   private constructor(

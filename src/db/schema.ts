@@ -453,6 +453,9 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
+/** The latest schema version (db status compares PRAGMA user_version with it). */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
 export async function migrate(db: Database): Promise<number> {
   const row = await db.get<{ user_version: number }>('PRAGMA user_version');
   const current = row?.user_version ?? 0;

@@ -1,10 +1,12 @@
 /**
  * The last discovery lookup per address and source (table key_lookups,
- * migration 14, portable SQL: the row is replaced by DELETE + INSERT in one
- * transaction). A lookup within its TTL is answered from here and the
- * directory, without the network.
+ * migration 14). Portable SQL (SQLite and PostgreSQL): the row is replaced by
+ * one INSERT … ON CONFLICT DO UPDATE, which stays correct when two nodes
+ * record a lookup of the same address at once (a DELETE + INSERT would let
+ * both inserts run and one fail on the key). A lookup within its TTL is
+ * answered from here and the directory, without the network.
  */
-import type { Database } from '../db/database.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 import type { SourceOutcome } from './source-fetch.js';
 
 /** `insecure` (DNS only): the answer was not DNSSEC-authenticated, so not used. */
@@ -25,7 +27,7 @@ export interface LookupCache {
 }
 
 export class SqlLookupCache implements LookupCache {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   async get(address: string, source: string): Promise<LookupRow | undefined> {
     const r = await this.db.get<{ checked_at: number; outcome: string; method: string | null; detail: string | null }>('SELECT checked_at, outcome, method, detail FROM key_lookups WHERE address = ? AND source = ?', [address, source]);
@@ -34,8 +36,11 @@ export class SqlLookupCache implements LookupCache {
 
   put(row: LookupRow): Promise<void> {
     return this.db.transaction(async (tx) => {
-      await tx.run('DELETE FROM key_lookups WHERE address = ? AND source = ?', [row.address, row.source]);
-      await tx.run('INSERT INTO key_lookups (address, source, checked_at, outcome, method, detail) VALUES (?, ?, ?, ?, ?, ?)', [row.address, row.source, row.checkedAt, row.outcome, row.method, row.detail]);
+      await tx.run(
+        `INSERT INTO key_lookups (address, source, checked_at, outcome, method, detail) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (address, source) DO UPDATE SET checked_at = excluded.checked_at, outcome = excluded.outcome, method = excluded.method, detail = excluded.detail`,
+        [row.address, row.source, row.checkedAt, row.outcome, row.method, row.detail],
+      );
     });
   }
 }

@@ -1,13 +1,13 @@
 /**
  * The MTA-STS policy that applies to a recipient domain (RFC 8461 §5):
  * checks the `_mta-sts` TXT id, fetches the policy when the id is new or the
- * cached policy has expired, and keeps policies in SQLite (table
- * mta_sts_policies) until max_age. Fail closed: a DNS or fetch error never
+ * cached policy has expired, and keeps policies in the database (table
+ * mta_sts_policies; portable SQL: SQLite or PostgreSQL) until max_age. Fail closed: a DNS or fetch error never
  * drops a cached policy, even an expired one; only an answer (a new policy,
  * or no TXT record once the cached policy has expired) replaces it. Lookups
  * are shared while in flight and remembered in memory for `recheckMs`.
  */
-import type { Queryable } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 import type { DnsResolver } from '../delivery/dns.js';
 import { StsFetchError } from './mta-sts-fetch.js';
 import { parseStsPolicy, parseStsTxt, StsPolicyError, type StsMode, type StsPolicy } from './mta-sts-policy.js';
@@ -30,7 +30,7 @@ export interface StsLookup {
 }
 
 export interface StsDeps {
-  readonly db: Queryable;
+  readonly db: SqlQueryable;
   readonly resolver: DnsResolver;
   /** The policy text for a domain; throws StsFetchError. */
   readonly fetchText: (domain: string) => Promise<string>;
@@ -49,14 +49,14 @@ interface PolicyRow {
   expires_at: number;
 }
 
-export async function loadStsPolicy(db: Queryable, domain: string): Promise<CachedStsPolicy | undefined> {
+export async function loadStsPolicy(db: SqlQueryable, domain: string): Promise<CachedStsPolicy | undefined> {
   const row = await db.get<PolicyRow>('SELECT * FROM mta_sts_policies WHERE domain = ?', [domain]);
   if (!row) return undefined;
   const mode = row.mode as StsMode;
   return { id: row.policy_id, mode, mx: JSON.parse(row.mx) as string[], maxAge: row.max_age, fetchedAt: row.fetched_at, expiresAt: row.expires_at };
 }
 
-async function storeStsPolicy(db: Queryable, domain: string, p: CachedStsPolicy, now: number): Promise<void> {
+async function storeStsPolicy(db: SqlQueryable, domain: string, p: CachedStsPolicy, now: number): Promise<void> {
   await db.run(
     `INSERT INTO mta_sts_policies (domain, policy_id, mode, mx, max_age, fetched_at, expires_at, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (domain) DO UPDATE SET policy_id = excluded.policy_id, mode = excluded.mode, mx = excluded.mx, max_age = excluded.max_age,

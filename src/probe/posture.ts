@@ -7,7 +7,7 @@
  * way and the downgrade is alerted. `sealgate probe accept DOMAIN` forgets
  * the posture after a deliberate change.
  */
-import type { Queryable } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 import { TRANSPORT_REQUIREMENTS, type TransportRequirement } from '../delivery/transport-requirement.js';
 
 export interface ObservedTls {
@@ -37,34 +37,58 @@ export function bindingPosture(p: RememberedPosture | undefined, now: number, me
   return p.level === 'none' || p.level === 'may' ? undefined : p.level;
 }
 
-export async function loadPosture(db: Queryable, domain: string): Promise<RememberedPosture | undefined> {
+async function postureRow(db: SqlQueryable, domain: string): Promise<{ best: string; posture: RememberedPosture | undefined } | undefined> {
   const row = await db.get<{ best: string; last_seen: number }>('SELECT best, last_seen FROM tls_posture WHERE domain = ?', [domain]);
   if (!row) return undefined;
   const best = JSON.parse(row.best) as { level?: string };
   const level = TRANSPORT_REQUIREMENTS.find((r) => r === best.level);
-  return level ? { level, lastSeen: row.last_seen } : undefined;
+  return { best: row.best, posture: level ? { level, lastSeen: row.last_seen } : undefined };
 }
+
+export async function loadPosture(db: SqlQueryable, domain: string): Promise<RememberedPosture | undefined> {
+  return (await postureRow(db, domain))?.posture;
+}
+
+/** Lost races after which a recording gives up (another node's delivery to the domain recorded at the same moment). */
+const RECORD_TRIES = 3;
 
 /**
  * Records a successful delivery's posture: the best level seen is kept (a
  * weaker success — possible only for unprotected mail — never lowers it), and
  * last_seen moves on whenever the best level was met again.
+ *
+ * Safe when several nodes share the table (PostgreSQL): the first row is
+ * inserted with ON CONFLICT DO NOTHING, and a raise only replaces the best
+ * level it read (compare-and-set on `best`), so a node that read an older
+ * level can never lower the one another node just raised; a lost race reads
+ * again. With SQLite's single writer no race happens and it is one read and
+ * one write, as before.
  */
-export async function recordPosture(db: Queryable, domain: string, observed: TransportRequirement, now: number): Promise<void> {
-  const current = await loadPosture(db, domain);
-  if (!current) {
-    await db.run('INSERT INTO tls_posture (domain, best, first_seen, last_seen) VALUES (?, ?, ?, ?)', [domain, JSON.stringify({ level: observed }), now, now]);
+export async function recordPosture(db: SqlQueryable, domain: string, observed: TransportRequirement, now: number): Promise<void> {
+  const best = JSON.stringify({ level: observed });
+  for (let attempt = 0; attempt < RECORD_TRIES; attempt++) {
+    const row = await postureRow(db, domain);
+    if (!row) {
+      const inserted = await db.run('INSERT INTO tls_posture (domain, best, first_seen, last_seen) VALUES (?, ?, ?, ?) ON CONFLICT (domain) DO NOTHING', [domain, best, now, now]);
+      if (inserted.changes > 0) return;
+      continue;
+    }
+    // an unreadable stored level counts as the lowest: any success replaces it
+    const current = row.posture?.level ?? 'none';
+    if (rank(observed) > rank(current) || !row.posture) {
+      const raised = await db.run('UPDATE tls_posture SET best = ?, last_seen = ? WHERE domain = ? AND best = ?', [best, now, domain, row.best]);
+      if (raised.changes > 0) return;
+      continue;
+    }
+    if (rank(observed) === rank(current)) {
+      await db.run('UPDATE tls_posture SET last_seen = ? WHERE domain = ?', [now, domain]);
+    }
     return;
-  }
-  if (rank(observed) > rank(current.level)) {
-    await db.run('UPDATE tls_posture SET best = ?, last_seen = ? WHERE domain = ?', [JSON.stringify({ level: observed }), now, domain]);
-  } else if (rank(observed) === rank(current.level)) {
-    await db.run('UPDATE tls_posture SET last_seen = ? WHERE domain = ?', [now, domain]);
   }
 }
 
 /** `sealgate probe accept DOMAIN`: forget the remembered posture; the next delivery sets it again. */
-export async function forgetPosture(db: Queryable, domain: string): Promise<boolean> {
+export async function forgetPosture(db: SqlQueryable, domain: string): Promise<boolean> {
   const r = await db.run('DELETE FROM tls_posture WHERE domain = ?', [domain]);
   return r.changes > 0;
 }

@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import { loadKeyring, type Keyring } from '../crypto/keyring.js';
 import { Database } from '../db/database.js';
 import { migrate } from '../db/schema.js';
+import { requireSqliteStore } from '../db/open-store.js';
 import { DatabaseInlineSpool } from '../spool/inline-store.js';
 import { Spool } from '../spool/spool.js';
 
@@ -19,6 +20,8 @@ export function databasePath(config: Config): string {
 }
 
 export async function openDatabase(config: Config): Promise<Database> {
+  // with store.kind: postgres, a command must not quietly use a SQLite file beside it
+  requireSqliteStore(config, 'this command');
   await mkdir(resolve(config.dataDir), { recursive: true, mode: 0o700 });
   const db = await Database.open(databasePath(config));
   await migrate(db);

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { bindingPosture, postureLevel, type ObservedTls, type RememberedPosture } from '../../src/probe/posture.js';
+import type { SqlQueryable } from '../../src/db/sql-database.js';
+import { bindingPosture, forgetPosture, loadPosture, postureLevel, recordPosture, type ObservedTls, type RememberedPosture } from '../../src/probe/posture.js';
 import type { TransportRequirement } from '../../src/delivery/transport-requirement.js';
+import { bothDatabases, DIALECTS } from '../helpers/both-databases.js';
+
+const dbs = bothDatabases();
 
 const DAY = 86_400_000;
 
@@ -29,5 +33,57 @@ describe('bindingPosture', () => {
     ['old TLS seen: not binding', { level: 'may', lastSeen: now - DAY }, 30 * DAY, undefined],
   ])('%s', (_name, remembered, memory, expected) => {
     expect(bindingPosture(remembered, now, memory)).toBe(expected);
+  });
+});
+
+// the store (table tls_posture), the same tests on SQLite and PostgreSQL
+describe.each(DIALECTS)('posture memory on %s', (kind) => {
+  const db = () => dbs.get(kind);
+  const T = 1_800_000_000_000;
+
+  it('records the first posture, raises it, never lowers it, and moves last_seen when the best is met again', async () => {
+    await recordPosture(db(), 'a.test', 'encrypt', T);
+    expect(await loadPosture(db(), 'a.test')).toEqual({ level: 'encrypt', lastSeen: T });
+    await recordPosture(db(), 'a.test', 'verify', T + 1);
+    expect(await loadPosture(db(), 'a.test')).toEqual({ level: 'verify', lastSeen: T + 1 });
+    await recordPosture(db(), 'a.test', 'may', T + 2);
+    expect(await loadPosture(db(), 'a.test')).toEqual({ level: 'verify', lastSeen: T + 1 });
+    await recordPosture(db(), 'a.test', 'verify', T + 3);
+    expect(await loadPosture(db(), 'a.test')).toEqual({ level: 'verify', lastSeen: T + 3 });
+  });
+
+  it('forgets a posture (probe accept) once', async () => {
+    await recordPosture(db(), 'b.test', 'verify', T);
+    expect(await forgetPosture(db(), 'b.test')).toBe(true);
+    expect(await forgetPosture(db(), 'b.test')).toBe(false);
+    expect(await loadPosture(db(), 'b.test')).toBeUndefined();
+  });
+
+  it('a node that read an older level cannot lower the level another node raised meanwhile', async () => {
+    await recordPosture(db(), 'c.test', 'may', T);
+    // this node reads "may"; before it writes, another node records "verify"
+    let interleaved = false;
+    const racing: SqlQueryable = {
+      run: (sql, params) => db().run(sql, params),
+      all: (sql, params) => db().all(sql, params),
+      exec: (sql) => db().exec(sql),
+      get: async <R,>(sql: string, params?: Parameters<SqlQueryable['get']>[1]) => {
+        const row = await db().get<R>(sql, params);
+        if (!interleaved) {
+          interleaved = true;
+          await recordPosture(db(), 'c.test', 'verify', T + 1);
+        }
+        return row;
+      },
+    };
+    await recordPosture(racing, 'c.test', 'encrypt', T + 2);
+    expect(await loadPosture(db(), 'c.test')).toEqual({ level: 'verify', lastSeen: T + 1 });
+  });
+
+  it('concurrent first recordings of one domain (deliveries on several nodes) keep the best, without an error', async () => {
+    const levels: TransportRequirement[] = ['encrypt', 'verify', 'may', 'encrypt', 'verify', 'none', 'encrypt', 'may'];
+    const results = await Promise.allSettled(levels.map((level, i) => db().transaction((tx) => recordPosture(tx, 'd.test', level, T + i))));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect((await loadPosture(db(), 'd.test'))?.level).toBe('verify');
   });
 });

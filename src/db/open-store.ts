@@ -1,0 +1,52 @@
+/**
+ * Opening the configured database for the commands that already work on
+ * both kinds (`sealgate db migrate`, `sealgate db status`), and the guard
+ * that keeps every other command and `sealgate start` off PostgreSQL until
+ * their stores' SQL is portable (docs/scale-out.md "Database"): without it
+ * they would silently use a SQLite file in dataDir beside the configured
+ * PostgreSQL.
+ */
+import { resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { SealgateError } from '../errors.js';
+import { PostgresDatabase, parsePostgresUrl, readDbPassword, redactUrl } from './postgres.js';
+
+/** Throws the one-line refusal when the config asks for a database kind `what` cannot use yet. */
+export function requireSqliteStore(config: Pick<Config, 'store'>, what: string): void {
+  if (config.store.kind === 'sqlite') return;
+  throw new SealgateError('SG_CONFIG_INVALID', {
+    message: `store.kind: postgres: ${what} does not run on PostgreSQL yet (its stores' SQL is still SQLite-only); set store.kind: sqlite to run it, and use sealgate db migrate / db status with postgres (docs/scale-out.md "Database")`,
+  });
+}
+
+export interface OpenPostgresOptions {
+  /** Told when store.url carries a password (it works, but belongs in store.passwordFile or the environment). */
+  readonly warn?: (line: string) => void;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** The configured PostgreSQL (store.kind: postgres), password from the file or SEALGATE_DB_PASSWORD, reachable or an error naming the redacted URL. */
+export async function openPostgres(config: Pick<Config, 'store'>, options: OpenPostgresOptions = {}): Promise<PostgresDatabase> {
+  const store = config.store;
+  if (store.kind !== 'postgres' || store.url === undefined) {
+    throw new SealgateError('SG_CONFIG_INVALID', { message: 'store.kind: this needs store.kind: postgres and store.url' });
+  }
+  const target = parsePostgresUrl(store.url);
+  if (target.password !== undefined) {
+    options.warn?.('store.url carries a password: move it to store.passwordFile or SEALGATE_DB_PASSWORD (it is never printed)');
+  }
+  const password = await readDbPassword(store.passwordFile === undefined ? undefined : resolve(store.passwordFile), options.env ?? process.env);
+  try {
+    return await PostgresDatabase.open({
+      url: store.url,
+      password,
+      poolSize: store.poolSize,
+      tls: { mode: store.tls.mode, caFile: store.tls.caFile === undefined ? undefined : resolve(store.tls.caFile) },
+    });
+  } catch (err) {
+    if (err instanceof SealgateError) throw err;
+    // already redacted by the adapter; the URL is shown without its password
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`database ${redactUrl(store.url)}: ${reason}`);
+  }
+}

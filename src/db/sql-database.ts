@@ -1,0 +1,36 @@
+/**
+ * What the stores use of a database, whichever engine holds it: SQLite (the
+ * embedded default, src/db/database.ts) or PostgreSQL (src/db/postgres.ts,
+ * for several nodes sharing one database; docs/scale-out.md).
+ *
+ * SQL is written once with `?` placeholders; each engine's adapter maps it
+ * (PostgreSQL's numbers them). Statements inside a transaction go through
+ * the `tx` it is given. `run` reports the rows changed only: SQLite's lastID
+ * has no PostgreSQL equivalent, so portable code uses `INSERT … RETURNING`
+ * with `get` (SQLite has RETURNING since 3.35; our sqlite3 package bundles
+ * 3.52). `dialect` is for the few places where the SQL must differ.
+ */
+import type { SqlParams } from './database.js';
+
+export type { SqlParams, SqlValue } from './database.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface SqlQueryable {
+  run(sql: string, params?: SqlParams): Promise<{ changes: number }>;
+  get<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T | undefined>;
+  all<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]>;
+  /** Statements without parameters, several separated by `;` (schema changes). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface SqlDatabase extends SqlQueryable {
+  readonly dialect: Dialect;
+  /**
+   * Runs `work` in one transaction and resolves once it is committed
+   * durably; on error its writes are rolled back and the error rethrown. A
+   * failing transaction never affects another one.
+   */
+  transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,143 @@
+/**
+ * `sealgate db status` / `db migrate` end to end (the built CLI) on a real
+ * PostgreSQL and on SQLite, and the refusal of `sealgate start` (and of the
+ * commands whose stores are SQLite-only) with store.kind: postgres. The
+ * database password never appears in any output.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { SCHEMA_VERSION } from '../../src/db/schema.js';
+
+const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const { SEALGATE_DB_PASSWORD: _drop, ...base } = process.env;
+    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...base, ...env } });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    proc.on('error', reject);
+    proc.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let server: TestPostgres;
+let dir: string;
+let pwFile: string;
+
+beforeAll(async () => {
+  server = await startPostgres();
+  dir = await mkdtemp(join(tmpdir(), 'sealgate-dbcli-'));
+  pwFile = join(dir, 'db-password');
+  await writeFile(pwFile, `${server.password}\n`, { mode: 0o600 });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+/** A config file for the given store section (YAML flow mapping). */
+async function configWith(store: string): Promise<string> {
+  const file = join(dir, `sealgate-${++n}.yaml`);
+  await writeFile(
+    file,
+    [
+      `dataDir: ${join(dir, `data-${n}`)}`,
+      'smtp: { listeners: [{ name: relay, tls: none, port: 0 }] }',
+      'connectors: [{ name: c, allowIps: [127.0.0.0/8], senderDomains: [example.com] }]',
+      `store: ${store}`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+// the newest migration, the same number on both databases (the schema test keeps them in step)
+const LATEST = SCHEMA_VERSION;
+const ALL = Array.from({ length: LATEST }, (_, i) => i + 1);
+
+describe('sealgate db on PostgreSQL', () => {
+  it('status shows the pending migrations, migrate applies them once, status then shows up to date', async () => {
+    const url = await server.createDatabase();
+    const config = await configWith(`{ kind: postgres, url: "${url}", passwordFile: "${pwFile}", tls: { mode: disable } }`);
+
+    const before = await cli(['-c', config, 'db', 'status', '--json']);
+    expect(before.stderr).toBe('');
+    expect(JSON.parse(before.stdout)).toEqual({ kind: 'postgres', database: url, version: 0, latest: LATEST, pending: ALL });
+    const text = await cli(['-c', config, 'db', 'status']);
+    expect(text.stdout).toBe(`kind: postgres\ndatabase: ${url}\nschema: version 0 of ${LATEST}, ${LATEST} pending (1-${LATEST}): run sealgate db migrate\n`);
+
+    const first = await cli(['-c', config, 'db', 'migrate']);
+    expect(first).toEqual({ code: 0, stdout: `applied ${LATEST} migration(s) (1-${LATEST}): postgres database now at version ${LATEST}\n`, stderr: '' });
+    const second = await cli(['-c', config, 'db', 'migrate', '--json']);
+    expect(JSON.parse(second.stdout)).toEqual({ kind: 'postgres', database: url, from: LATEST, to: LATEST, applied: [] });
+
+    const after = await cli(['-c', config, 'db', 'status']);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toContain(`schema: version ${LATEST} of ${LATEST}, up to date`);
+  });
+
+  it('takes the password from SEALGATE_DB_PASSWORD', async () => {
+    const url = await server.createDatabase();
+    const config = await configWith(`{ kind: postgres, url: "${url}", tls: { mode: disable } }`);
+    const r = await cli(['-c', config, 'db', 'migrate', '--json'], { SEALGATE_DB_PASSWORD: server.password });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ from: 0, to: LATEST });
+  });
+
+  it('accepts a password in the URL with a warning, and never prints it', async () => {
+    const url = new URL(await server.createDatabase());
+    url.password = server.password;
+    const config = await configWith(`{ kind: postgres, url: "${url.toString()}", tls: { mode: disable } }`);
+    const r = await cli(['-c', config, 'db', 'status']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^sealgate: warning: store\.url carries a password: move it to store\.passwordFile or SEALGATE_DB_PASSWORD/);
+    expect(r.stdout).toContain(':[redacted]@127.0.0.1');
+    expect(r.stdout + r.stderr).not.toContain(server.password);
+  });
+
+  it('fails in one line naming the redacted URL when the password is wrong, without the password', async () => {
+    const wrong = join(dir, 'wrong-password');
+    await writeFile(wrong, 'Not-The-Password-81f3\n', { mode: 0o600 });
+    const config = await configWith(`{ kind: postgres, url: "${server.url}", passwordFile: "${wrong}", tls: { mode: disable } }`);
+    const r = await cli(['-c', config, 'db', 'status']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`sealgate: database ${server.url}: password authentication failed for user "${server.user}"\n`);
+    expect(r.stderr).not.toContain('Not-The-Password-81f3');
+  });
+
+  it('sealgate start refuses store.kind: postgres in one line, exit 2, and so do the SQLite-only commands', async () => {
+    const config = await configWith(`{ kind: postgres, url: "${server.url}", passwordFile: "${pwFile}", tls: { mode: disable } }`);
+    const start = await cli(['-c', config, 'start']);
+    expect(start.code).toBe(2);
+    expect(start.stdout).toBe('');
+    expect(start.stderr).toBe(
+      'sealgate: store.kind: postgres: sealgate start does not run on PostgreSQL yet (its stores\' SQL is still SQLite-only); set store.kind: sqlite to run it, and use sealgate db migrate / db status with postgres (docs/scale-out.md "Database")\n',
+    );
+    const users = await cli(['-c', config, 'users', 'list']);
+    expect(users.code).toBe(2);
+    expect(users.stderr).toMatch(/^sealgate: store\.kind: postgres: this command does not run on PostgreSQL yet/);
+  });
+});
+
+describe('sealgate db on SQLite', () => {
+  it('status of a data directory without a database: version 0, nothing created; migrate creates and migrates it', async () => {
+    const config = await configWith('{ kind: sqlite }');
+    const before = await cli(['-c', config, 'db', 'status', '--json']);
+    const file = join(dir, `data-${n}`, 'sealgate.db');
+    expect(JSON.parse(before.stdout)).toEqual({ kind: 'sqlite', database: file, version: 0, latest: LATEST, pending: ALL });
+    const migrate = await cli(['-c', config, 'db', 'migrate']);
+    expect(migrate).toEqual({ code: 0, stdout: `applied ${LATEST} migration(s) (1-${LATEST}): sqlite database now at version ${LATEST}\n`, stderr: '' });
+    expect((await cli(['-c', config, 'db', 'migrate'])).stdout).toBe(`nothing to apply: sqlite database at version ${LATEST}\n`);
+    expect((await cli(['-c', config, 'db', 'status'])).stdout).toBe(`kind: sqlite\ndatabase: ${file}\nschema: version ${LATEST} of ${LATEST}, up to date\n`);
+  });
+});
