@@ -168,10 +168,10 @@ export class RunningGateway {
  * GATEWAY_NODE_ARGS: extra Node.js options for the started daemon, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
  * to profile it under a bench load (NODE_OPTIONS does not accept --cpu-prof).
  */
-const gatewayNodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const gatewayNodeArgs = (): string[] => (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 export async function startGateway(configPath: string, cwd?: string): Promise<RunningGateway> {
-  const proc = spawn(process.execPath, [...gatewayNodeArgs, CLI, '-c', configPath, 'start'], { cwd: cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...gatewayNodeArgs(), CLI, '-c', configPath, 'start'], { cwd: cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
   const gw = new RunningGateway(proc);
   const ready = await gw.waitForEvent('DAEMON_READY');
   for (const l of (ready as unknown as { listeners: { name: string; port: number }[] }).listeners) gw.ports.set(l.name, l.port);
