@@ -37,15 +37,20 @@ export interface AppendedAuditEvent {
  * validateAuditEvent) before touching the database.
  */
 export async function appendAuditEvent<T extends AuditEventType>(tx: Queryable, event: AuditEvent<T>, now: number): Promise<AppendedAuditEvent> {
-  const { type, data } = validateAuditEvent(event);
-  if (!Number.isSafeInteger(now) || now < 0) throw new TypeError('audit event time must be a whole number of ms since the epoch');
-  const json = canonicalJson(data);
-  const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-  const seq = last ? last.seq + 1 : 1;
-  const prevHash = last ? last.hash : GENESIS_HASH;
-  const hash = eventHash(prevHash, { seq, ts: now, type, data });
-  await tx.run('INSERT INTO audit_log (seq, ts, type, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)', [seq, now, type, json, prevHash, hash]);
-  return { seq, hash };
+  return (await appendAuditEvents(tx, [event], now))[0] as AppendedAuditEvent;
+}
+
+/** Key of the chain head in a connection's memo (database.ts): the last event this connection appended. */
+const HEAD_MEMO = 'audit-chain-head';
+
+type ChainHead = { readonly seq: number; readonly hash: string } | undefined;
+
+async function readChainHead(tx: Queryable): Promise<ChainHead> {
+  return tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+}
+
+function isSeqConflict(err: unknown): boolean {
+  return (err as { code?: unknown } | undefined)?.code === 'SQLITE_CONSTRAINT' || (err as { code?: unknown } | undefined)?.code === '23505';
 }
 
 /** Rows per INSERT statement when appending several events (6 parameters each, far below SQLite's and PostgreSQL's limits). */
@@ -61,23 +66,41 @@ export async function appendAuditEvents(tx: Queryable, events: readonly AuditEve
   const valid = events.map((e) => validateAuditEvent(e));
   if (!Number.isSafeInteger(now) || now < 0) throw new TypeError('audit event time must be a whole number of ms since the epoch');
   if (valid.length === 0) return [];
-  const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-  let seq = last ? last.seq : 0;
-  let prevHash = last ? last.hash : GENESIS_HASH;
-  const rows: SqlValue[][] = [];
-  const out: AppendedAuditEvent[] = [];
-  for (const { type, data } of valid) {
-    seq++;
-    const hash = eventHash(prevHash, { seq, ts: now, type, data });
-    rows.push([seq, now, type, canonicalJson(data), prevHash, hash]);
-    out.push({ seq, hash });
-    prevHash = hash;
+  // The head this connection last appended, when it keeps one (the memo is emptied by any rollback); another
+  // process may have appended since, so a seq that is taken means: read the head and chain again.
+  const remembered = tx.memo?.get(HEAD_MEMO) as ChainHead;
+  const chain = (last: ChainHead): { rows: SqlValue[][]; out: AppendedAuditEvent[] } => {
+    let seq = last ? last.seq : 0;
+    let prevHash = last ? last.hash : GENESIS_HASH;
+    const rows: SqlValue[][] = [];
+    const out: AppendedAuditEvent[] = [];
+    for (const { type, data } of valid) {
+      seq++;
+      const hash = eventHash(prevHash, { seq, ts: now, type, data });
+      rows.push([seq, now, type, canonicalJson(data), prevHash, hash]);
+      out.push({ seq, hash });
+      prevHash = hash;
+    }
+    return { rows, out };
+  };
+  const insert = async (rows: SqlValue[][]): Promise<void> => {
+    for (let at = 0; at < rows.length; at += APPEND_ROWS_PER_STATEMENT) {
+      const part = rows.slice(at, at + APPEND_ROWS_PER_STATEMENT);
+      await tx.run(`INSERT INTO audit_log (seq, ts, type, data, prev_hash, hash) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, part.flat());
+    }
+  };
+  let built = chain(remembered ?? (await readChainHead(tx)));
+  try {
+    await insert(built.rows);
+  } catch (err) {
+    // only a remembered head can be stale; the first part failed as a whole (one statement), so nothing was written
+    if (remembered === undefined || !isSeqConflict(err)) throw err;
+    tx.memo?.delete(HEAD_MEMO);
+    built = chain(await readChainHead(tx));
+    await insert(built.rows);
   }
-  for (let at = 0; at < rows.length; at += APPEND_ROWS_PER_STATEMENT) {
-    const part = rows.slice(at, at + APPEND_ROWS_PER_STATEMENT);
-    await tx.run(`INSERT INTO audit_log (seq, ts, type, data, prev_hash, hash) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, part.flat());
-  }
-  return out;
+  tx.memo?.set(HEAD_MEMO, built.out[built.out.length - 1]);
+  return built.out;
 }
 
 /** Appends one event in a transaction of its own. */

@@ -19,6 +19,12 @@ export interface Queryable {
   get<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T | undefined>;
   all<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]>;
   exec(sql: string): Promise<void>;
+  /**
+   * Values a caller derived from this connection's own writes (the audit chain's head), kept so the next
+   * transaction need not read them again. The connection empties it whenever a rollback may have undone them;
+   * a caller must still cope with another process having written since (absent: nothing is kept).
+   */
+  readonly memo?: Map<string, unknown>;
 }
 
 export interface DatabaseOptions {
@@ -53,6 +59,7 @@ const MAX_CACHED_STATEMENTS = 256;
  */
 class Connection implements Queryable {
   private readonly statements = new Map<string, sqlite3.Statement>();
+  readonly memo = new Map<string, unknown>();
 
   constructor(readonly raw: sqlite3.Database) {}
 
@@ -265,17 +272,20 @@ export class Database implements Queryable, SqlDatabase {
           await this.writer.run('RELEASE sg');
           outcomes.push({ ok: true, value });
         } catch (error) {
+          this.writer.memo.clear();
           await this.writer.run('ROLLBACK TO sg').then(() => this.writer.run('RELEASE sg')).catch(() => undefined);
           outcomes.push({ ok: false, error });
         }
       }
     }
     if (outcomes.every((o) => !o.ok)) {
+      this.writer.memo.clear();
       await this.writer.run('ROLLBACK').catch(() => undefined);
     } else {
       try {
         await this.writer.run('COMMIT');
       } catch (err) {
+        this.writer.memo.clear();
         await this.writer.run('ROLLBACK').catch(() => undefined);
         for (const t of group) t.reject(err);
         return;

@@ -324,3 +324,47 @@ describe('tailAudit', () => {
     await expect(tailAudit(db, 10)).rejects.toMatchObject({ code: 'SG_AUDIT_BROKEN' });
   });
 });
+
+describe('the chain head a connection remembers', () => {
+  // each step appends through one of two connections to the same file (the daemon and a CLI command), or rolls back
+  it.each([
+    { name: 'another process appends between two of ours', steps: ['a', 'b', 'a', 'b', 'b', 'a'] },
+    { name: 'a rolled-back transaction, then an append', steps: ['a', 'a-rollback', 'a', 'b', 'a-rollback', 'b', 'a'] },
+    { name: 'a failing transaction among a group, others commit', steps: ['a', 'a-group-with-failure', 'a', 'b', 'a-group-with-failure'] },
+  ])('$name: the chain stays whole and gapless', async ({ steps }) => {
+    const other = await Database.open(dbPath);
+    extraDbs.push(other);
+    let i = 0;
+    let expected = 0;
+    for (const step of steps) {
+      i++;
+      if (step === 'a' || step === 'b') {
+        await (step === 'a' ? db : other).transaction((tx) => appendAuditEvent(tx, sampleEvent(i), T0 + i));
+        expected++;
+      } else if (step === 'a-rollback') {
+        await expect(
+          db.transaction(async (tx) => {
+            await appendAuditEvent(tx, sampleEvent(i), T0 + i);
+            throw new Error('the rest of the work failed');
+          }),
+        ).rejects.toThrow('the rest of the work failed');
+      } else {
+        const outcomes = await Promise.allSettled(
+          [0, 1, 2].map((k) =>
+            db.transaction(async (tx) => {
+              await appendAuditEvent(tx, sampleEvent(i * 10 + k), T0 + i);
+              if (k === 1) throw new Error('this one fails');
+            }),
+          ),
+        );
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expected += 2;
+      }
+    }
+    expect(await rowCount()).toBe(expected);
+    const result = await verifyAuditChain(db);
+    expect(result.ok && result.count).toBe(expected);
+    const seqs = (await db.all<{ seq: number }>('SELECT seq FROM audit_log ORDER BY seq')).map((r) => r.seq);
+    expect(seqs).toEqual(Array.from({ length: expected }, (_, k) => k + 1));
+  });
+});
