@@ -118,4 +118,18 @@ describe('sealgate queue', () => {
     const audit = await runCli(['-c', setup.configPath, 'audit', 'tail', '--json', '-n', '1']);
     expect(JSON.parse(audit.stdout) as { type: string; data: { queueId: string } }).toMatchObject({ type: 'queue:deleted', data: { queueId: id } });
   });
+
+  it('retry --all acts on every message (in batches sharing commits), one audit event each, and names none twice', async () => {
+    const open = await withDb(setup.dataDir, (db) => db.all<{ id: string; n: number }>("SELECT message_id AS id, count(*) AS n FROM recipients WHERE state IN ('queued', 'deferred') GROUP BY message_id ORDER BY message_id"));
+    expect(open.length).toBeGreaterThan(1);
+    const before = (await withDb(setup.dataDir, (db) => db.get<{ n: number }>('SELECT max(seq) AS n FROM audit_log')))?.n ?? 0;
+    const all = await cli('retry', '--all');
+    expect(all.code).toBe(0);
+    const recipients = open.reduce((a, m) => a + m.n, 0);
+    expect(all.stdout.trim().split('\n')).toEqual([...open.map((m) => `retried ${m.id}: ${m.n} recipient${m.n === 1 ? '' : 's'}`), `retried ${open.length} messages, ${recipients} recipients`]);
+    const events = await withDb(setup.dataDir, (db) => db.all<{ type: string; data: string }>('SELECT type, data FROM audit_log WHERE seq > ? ORDER BY seq', [before]));
+    expect(events.map((e) => e.type)).toEqual(open.map(() => 'queue:retried'));
+    expect(events.map((e) => (JSON.parse(e.data) as { queueId: string }).queueId).sort()).toEqual(open.map((m) => m.id));
+    expect((await runCli(['-c', setup.configPath, 'audit', 'verify'])).code).toBe(0);
+  });
 });

@@ -147,6 +147,9 @@ function parseState(value: string | undefined): (typeof RECIPIENT_STATES)[number
   return value;
 }
 
+/** Messages acted on together by `--all` (group commit takes up to 64 transactions in one commit). */
+const ALL_BATCH = 64;
+
 function registerAction(queue: Command, action: OperatorAction, description: string, verb: string): void {
   queue
     .command(`${action} [ids...]`)
@@ -156,14 +159,32 @@ function registerAction(queue: Command, action: OperatorAction, description: str
       if (opts.all && ids.length) throw new CliExit(EXIT_USAGE, `give queue ids or --all, not both`);
       if (!opts.all && ids.length === 0) throw new CliExit(EXIT_USAGE, `name at least one queue id, or --all`);
       await withQueueDb(cmd, async (db) => {
-        const targets = opts.all ? await messagesForAction(db, action) : ids;
-        let total = 0;
-        for (const id of targets) {
-          const r = await applyQueueAction(db, action, id, operatorName(), Date.now());
-          total += r.changed;
-          process.stdout.write(`${verb} ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
+        const print = (r: { queueId: string; changed: number }): void => {
+          process.stdout.write(`${verb} ${r.queueId}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
+        };
+        if (!opts.all) {
+          // named ids: one by one, so the first that fails stops the rest
+          for (const id of ids) print(await applyQueueAction(db, action, id, operatorName(), Date.now()));
+          return;
         }
-        if (opts.all) process.stdout.write(`${verb} ${targets.length} message${targets.length === 1 ? '' : 's'}, ${total} recipients\n`);
+        // --all: a batch at a time, so group commit writes each batch's transactions (one per message, each with
+        // its audit event) with one fsync instead of one each; a message that finished since it was listed is skipped
+        const targets = await messagesForAction(db, action);
+        let total = 0;
+        let acted = 0;
+        for (let at = 0; at < targets.length; at += ALL_BATCH) {
+          const outcomes = await Promise.allSettled(targets.slice(at, at + ALL_BATCH).map((id) => applyQueueAction(db, action, id, operatorName(), Date.now())));
+          for (const o of outcomes) {
+            if (o.status === 'rejected') {
+              if (isSealgateError(o.reason, 'SG_QUEUE_NOT_FOUND')) continue;
+              throw o.reason;
+            }
+            print(o.value);
+            total += o.value.changed;
+            acted++;
+          }
+        }
+        process.stdout.write(`${verb} ${acted} message${acted === 1 ? '' : 's'}, ${total} recipients\n`);
       });
     });
 }
