@@ -185,15 +185,23 @@ class SpillWriter extends Writable {
       done();
       return;
     }
-    SpoolFileWriter.create(this.path).then((file) => {
+    this.creating = SpoolFileWriter.create(this.path).then((file) => {
       this.file = file;
       // its errors reach this writer through the write callbacks and _final, never as an uncaught 'error'
       file.on('error', () => undefined);
+      if (this.destroyed) {
+        // the source failed while the file was being created: release it now (the caller removes the file)
+        file.destroy();
+        return;
+      }
       const held = Buffer.concat(this.held, this.heldBytes);
       this.held = [];
       file.write(held, (err) => done(err));
     }, done);
   }
+
+  /** A file creation under way when the stream ended or failed; settles once `file` is set (or creation failed). */
+  creating: Promise<void> | undefined;
 
   /** A spilled file is ended (fsync'd) before 'finish'. */
   override _final(done: (err?: Error | null) => void): void {
@@ -240,8 +248,11 @@ export async function writeSpooledContent(path: string, source: Readable, stages
     failure = err;
     out.destroy();
   }
+  // a file may still be being created when the pipeline failed: wait for it, so it is released and removed too
+  await out.creating?.catch(() => undefined);
   const file = out.file;
   if (file) {
+    if (failure !== undefined && !file.destroyed) file.destroy();
     const closeError = await file.released;
     failure ??= closeError;
     if (failure !== undefined) {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
 import { Database } from '../../src/db/database.js';
@@ -17,6 +17,7 @@ import { migrate } from '../../src/db/schema.js';
 import { isSealgateError } from '../../src/errors.js';
 import { DatabaseInlineSpool } from '../../src/spool/inline-store.js';
 import { Spool } from '../../src/spool/spool.js';
+import { openFds } from '../helpers/fds.js';
 import { insertQueuedMessage } from '../../src/queue/store.js';
 
 const LIMIT = 16 * 1024;
@@ -122,6 +123,24 @@ describe('inline spool', () => {
     await expect(spool.write('CCC1', src)).rejects.toThrow('client gone');
     expect(await spoolFiles()).toEqual([]);
     expect(await inlineIds()).toEqual([]);
+  });
+
+  it('a source that fails while the spill file is still being created: the file is released and removed, no descriptor left', async () => {
+    const fdsBefore = await openFds();
+    for (let i = 0; i < 20; i++) {
+      // a stage passes on a chunk that crosses the limit (the file's creation starts) and fails in the same step,
+      // before that creation is done
+      const failing = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          this.push(Buffer.concat([chunk, Buffer.alloc(200 * 1024, 'x')]));
+          done(new Error('client gone'));
+        },
+      });
+      await expect(spool.write(`RACE${i}`, Readable.from([Buffer.from('start')]), [failing])).rejects.toThrow('client gone');
+    }
+    expect(await spoolFiles()).toEqual([]);
+    expect(await inlineIds()).toEqual([]);
+    expect(await openFds()).toBeLessThanOrEqual(fdsBefore);
   });
 
   it('start-up cleanup removes inline content whose message has no queue row and keeps queued ones', async () => {
