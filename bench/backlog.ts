@@ -17,7 +17,8 @@
  */
 import { createServer, type Server } from 'node:net';
 import { startDnsZone } from '../test/helpers/dns-zone.js';
-import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../test/helpers/gateway.js';
+import { runCli, startGateway, type RunningGateway, type TestSetup } from '../test/helpers/gateway.js';
+import { relayGatewaySetup } from './relay-setup.js';
 import { freePort } from '../test/helpers/postfix.js';
 import { withDb } from '../test/helpers/spool-reader.js';
 import { SESSIONS, SINK_IP, SIZES, seconds, smtpSource, startSink, waitUntil, type Size } from './load.js';
@@ -99,16 +100,7 @@ export async function backlogPart(figures: Figures): Promise<string[]> {
   let mx: Server | undefined = await downMx(port);
   let sink: Awaited<ReturnType<typeof startSink>> | undefined;
   // the relay part's configuration, with a retry schedule of one hour so the deferred backlog sits still
-  const setup = await setupGateway({
-    listeners: [{ name: 'relay', host: '127.0.0.1', port: 0, tls: 'none' }],
-    connectors: [{ name: 'bench', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'], requireTls: false }],
-    extra: {
-      log: { level: 'info', pretty: false },
-      dns: { servers: [zone.server] },
-      delivery: { port, defaultRequirement: 'may', concurrency: 20, perDomainConcurrency: 10, retry: { backoff: ['1h'] } },
-      archive: { enabled: process.env.BENCH_ARCHIVE !== 'off' },
-    },
-  });
+  const setup = await relayGatewaySetup(zone.server, port, { retry: { backoff: ['1h'] } });
   const cli = ['-c', setup.configPath];
   let gw: RunningGateway | undefined;
   try {

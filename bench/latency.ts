@@ -9,7 +9,8 @@
  */
 import { SMTPServer } from 'smtp-server';
 import { startDnsZone } from '../test/helpers/dns-zone.js';
-import { setupGateway, startGateway, type RunningGateway } from '../test/helpers/gateway.js';
+import { startGateway, type RunningGateway } from '../test/helpers/gateway.js';
+import { relayGatewaySetup } from './relay-setup.js';
 import { freePort, startPostfix, type PostfixInstance } from '../test/helpers/postfix.js';
 import { dataPayload, RawSmtp } from '../test/helpers/smtp-client.js';
 import { FROM, POSTFIX_IP, SINK_IP, waitUntil } from './load.js';
@@ -114,16 +115,7 @@ export async function latencyPart(rate: number, rateSource: string, figures: Fig
     { name: 'sink.bench.test', type: 'A', address: SINK_IP },
   ]);
   // the relay part's configuration: inspection on, archive on (unless BENCH_ARCHIVE=off)
-  const setup = await setupGateway({
-    listeners: [{ name: 'relay', host: '127.0.0.1', port: 0, tls: 'none' }],
-    connectors: [{ name: 'bench', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'], requireTls: false }],
-    extra: {
-      log: { level: 'info', pretty: false },
-      dns: { servers: [zone.server] },
-      delivery: { port: sink.port, defaultRequirement: 'may', concurrency: 20, perDomainConcurrency: 10 },
-      archive: { enabled: process.env.BENCH_ARCHIVE !== 'off' },
-    },
-  });
+  const setup = await relayGatewaySetup(zone.server, sink.port);
   let gw: RunningGateway | undefined;
   let pf: PostfixInstance | undefined;
   let sealgate: LatencySummary & { achievedRate: number };

@@ -44,6 +44,7 @@ import { promisify } from 'node:util';
 import { issueCertificate } from '../src/tls/x509.js';
 import { startDnsZone } from '../test/helpers/dns-zone.js';
 import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../test/helpers/gateway.js';
+import { relayGatewaySetup } from './relay-setup.js';
 import { haveTool } from '../test/helpers/peers.js';
 import { freePort, postfixVersion, startPostfix, type PostfixInstance } from '../test/helpers/postfix.js';
 import { withDb } from '../test/helpers/spool-reader.js';
@@ -173,17 +174,7 @@ async function relay(figures: Figures): Promise<string[]> {
   ]);
   const sinkPort = await freePort(SINK_IP);
   const sink = await startSink(sinkPort);
-  const setup = await setupGateway({
-    listeners: [{ name: 'relay', host: '127.0.0.1', port: 0, tls: 'none' }],
-    connectors: [{ name: 'bench', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'], requireTls: false }],
-    extra: {
-      log: { level: 'info', pretty: false },
-      dns: { servers: [zone.server] },
-      delivery: { port: sinkPort, defaultRequirement: 'may', concurrency: 20, perDomainConcurrency: 10 },
-      // BENCH_ARCHIVE=off: the same run without the archive stage, to see what archiving costs end to end
-      archive: { enabled: process.env.BENCH_ARCHIVE !== 'off' },
-    },
-  });
+  const setup = await relayGatewaySetup(zone.server, sinkPort);
   const results: { size: Size; sealgate: number; postfix: number }[] = [];
   const measure = async (host: string, port: number, size: Size): Promise<number> => {
     const before = sink.count;

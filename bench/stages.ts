@@ -26,7 +26,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { startDnsZone } from '../test/helpers/dns-zone.js';
-import { setupGateway, startGateway } from '../test/helpers/gateway.js';
+import { startGateway } from '../test/helpers/gateway.js';
+import { relayGatewaySetup } from './relay-setup.js';
 import { freePort } from '../test/helpers/postfix.js';
 
 const run = promisify(execFile);
@@ -118,17 +119,7 @@ async function main(): Promise<void> {
     const m = /(\d+)\s*$/.exec(d.toString('latin1'));
     if (m) delivered = Number(m[1]);
   });
-  const setup = await setupGateway({
-    listeners: [{ name: 'relay', host: '127.0.0.1', port: 0, tls: 'none' }],
-    connectors: [{ name: 'bench', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'], requireTls: false }],
-    extra: {
-      log: { level: 'info', pretty: false },
-      dns: { servers: [zone.server] },
-      delivery: { enabled: mode === 'relay', port: sinkPort, defaultRequirement: 'may', concurrency: 20, perDomainConcurrency: 10 },
-      inspection: { enabled: mode === 'relay' },
-      archive: { enabled: process.env.BENCH_ARCHIVE !== 'off' },
-    },
-  });
+  const setup = await relayGatewaySetup(zone.server, sinkPort, { enabled: mode === 'relay' }, { inspection: { enabled: mode === 'relay' } });
   const gw = await startGateway(setup.configPath);
   const pid = gw.proc.pid ?? 0;
   const source = (n: number): Promise<unknown> =>
