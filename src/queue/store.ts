@@ -113,9 +113,10 @@ export function internalMessage(m: {
  * In the caller's transaction: when every recipient of message `id` is
  * final and the message is archived (or not to be archived), copies the
  * recipients' final states into its archive entry, runs `beforeRemove` and
- * deletes the message's queue rows. Returns whether it did; the spool file
- * is then the caller's to remove after the commit (never before: a
- * rolled-back transaction must find it). A message still waiting for the
+ * deletes the message's queue rows and, for a small message, its spooled
+ * content kept in the database. Returns whether it did; a spool file is then
+ * the caller's to remove after the commit (never before: a rolled-back
+ * transaction must find it). A message still waiting for the
  * archive stage stays; that stage removes it once archived.
  */
 export async function removeIfFinished(tx: Queryable, id: string, beforeRemove?: (tx: Queryable, id: string) => Promise<void>): Promise<boolean> {
@@ -134,5 +135,7 @@ export async function removeIfFinished(tx: Queryable, id: string, beforeRemove?:
   await recordFinished(tx, id, row.last);
   await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
   await tx.run('DELETE FROM messages WHERE id = ?', [id]);
+  // a small message's spooled content (src/spool/inline-store.ts) goes with its rows, in this commit
+  await tx.run('DELETE FROM spool_inline WHERE id = ?', [id]);
   return true;
 }

@@ -42,6 +42,8 @@ export class DatabaseInlineSpool implements InlineSpoolStore {
   }
 
   async delete(id: string): Promise<boolean> {
+    // usually already gone with its queue rows (removeIfFinished): a read, not a commit, tells
+    if ((await this.db.get('SELECT 1 AS x FROM spool_inline WHERE id = ?', [id])) === undefined) return false;
     return (await this.db.transaction((tx) => tx.run('DELETE FROM spool_inline WHERE id = ?', [id]))).changes > 0;
   }
 

@@ -18,7 +18,7 @@ import { isSealgateError } from '../../src/errors.js';
 import { DatabaseInlineSpool } from '../../src/spool/inline-store.js';
 import { Spool } from '../../src/spool/spool.js';
 import { openFds } from '../helpers/fds.js';
-import { insertQueuedMessage } from '../../src/queue/store.js';
+import { insertQueuedMessage, removeIfFinished } from '../../src/queue/store.js';
 
 const LIMIT = 16 * 1024;
 let dir: string;
@@ -154,6 +154,35 @@ describe('inline spool', () => {
     );
     expect(await spool.removeOrphans(async () => true)).toEqual({ tmp: 0, orphans: 1 });
     expect(await inlineIds()).toEqual(['QUEUED1']);
+  });
+
+  it('a finished message\'s content goes with its queue rows in the finishing transaction, and stays when that rolls back', async () => {
+    const queue = async (id: string): Promise<void> => {
+      const pending = await spool.write(id, body(700));
+      await db.transaction(async (tx) => {
+        await pending.inline!.store(tx);
+        await insertQueuedMessage(tx, {
+          id, createdAt: 0, sender: '', size: 700, spoolKeyId: 'k', listener: 'l', connector: 'c', clientIp: '127.0.0.1', helo: 'h',
+          tlsVersion: undefined, authUser: undefined, bodyType: '7BIT', smtputf8: false, requireTls: false, dsnRet: undefined, dsnEnvid: undefined,
+          bareLineEndings: 0, recipients: [{ address: 'bob@example.net' }], requirement: 'may',
+        });
+        await tx.run("UPDATE recipients SET state = 'delivered', finished_at = 1 WHERE message_id = ?", [id]);
+      });
+    };
+    await queue('FIN1');
+    await queue('FIN2');
+    await expect(
+      db.transaction(async (tx) => {
+        expect(await removeIfFinished(tx, 'FIN1')).toBe(true);
+        throw new Error('the record failed');
+      }),
+    ).rejects.toThrow('the record failed');
+    expect(await inlineIds()).toEqual(['FIN1', 'FIN2']);
+    expect(await db.transaction((tx) => removeIfFinished(tx, 'FIN1'))).toBe(true);
+    expect(await inlineIds()).toEqual(['FIN2']);
+    // the spool's own remove afterwards finds nothing left to do
+    await spool.remove('FIN1');
+    expect(await inlineIds()).toEqual(['FIN2']);
   });
 
   it('a read of an id stored nowhere fails like a missing file', async () => {
