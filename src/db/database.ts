@@ -60,11 +60,22 @@ const MAX_CACHED_STATEMENTS = 256;
 class Connection implements Queryable {
   private readonly statements = new Map<string, sqlite3.Statement>();
   readonly memo = new Map<string, unknown>();
+  /** Statements dropped from the cache whose finalize has not finished: the file cannot close before they have. */
+  private readonly finalizing = new Set<Promise<void>>();
+  private closed = false;
+
+  /** Finalizes a statement no longer cached, tracked until done. */
+  private release(stmt: sqlite3.Statement): void {
+    const done = new Promise<void>((resolve) => stmt.finalize(() => resolve()));
+    this.finalizing.add(done);
+    void done.then(() => this.finalizing.delete(done));
+  }
 
   constructor(readonly raw: sqlite3.Database) {}
 
   /** The prepared statement of `sql`: from the cache, or prepared now (a prepare error rejects and caches nothing). */
   private async statement(sql: string): Promise<sqlite3.Statement> {
+    if (this.closed) throw new Error('the database connection is closed');
     const cached = this.statements.get(sql);
     if (cached) {
       // most recently used last: the first entry is the one to drop
@@ -78,16 +89,17 @@ class Connection implements Queryable {
     // errors reach the callback of the operation that met them, never as an uncaught 'error' event
     stmt.on('error', () => undefined);
     const raced = this.statements.get(sql);
-    if (raced) {
-      // another caller prepared the same text meanwhile: keep one
-      stmt.finalize();
-      return raced;
+    if (raced || this.closed) {
+      // another caller prepared the same text meanwhile: keep one (or the connection closed meanwhile)
+      this.release(stmt);
+      if (raced) return raced;
+      throw new Error('the database connection is closed');
     }
     this.statements.set(sql, stmt);
     if (this.statements.size > MAX_CACHED_STATEMENTS) {
       const [oldest, old] = this.statements.entries().next().value as [string, sqlite3.Statement];
       this.statements.delete(oldest);
-      old.finalize();
+      this.release(old);
     }
     return stmt;
   }
@@ -95,7 +107,7 @@ class Connection implements Queryable {
   /** After an error the statement is dropped (a failed prepare cannot be reused; a failed step is reset by its next use anyway). */
   private drop(sql: string, stmt: sqlite3.Statement): void {
     if (this.statements.get(sql) === stmt) this.statements.delete(sql);
-    stmt.finalize();
+    this.release(stmt);
   }
 
   async run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
@@ -145,9 +157,11 @@ class Connection implements Queryable {
   }
 
   async close(): Promise<void> {
-    const open = [...this.statements.values()];
+    this.closed = true;
+    for (const stmt of this.statements.values()) this.release(stmt);
     this.statements.clear();
-    await Promise.all(open.map((stmt) => new Promise<void>((resolve) => stmt.finalize(() => resolve()))));
+    // every statement's finalize runs after the operations queued on it; the file closes after all of them
+    while (this.finalizing.size > 0) await Promise.all([...this.finalizing]);
     await new Promise<void>((resolve, reject) => {
       this.raw.close((err) => (err ? reject(err) : resolve()));
     });
