@@ -49,8 +49,10 @@ async function readChainHead(tx: Queryable): Promise<ChainHead> {
   return tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
 }
 
+/** A unique-key violation (SQLite's constraint error, PostgreSQL's 23505): here, a seq another writer took. */
 function isSeqConflict(err: unknown): boolean {
-  return (err as { code?: unknown } | undefined)?.code === 'SQLITE_CONSTRAINT' || (err as { code?: unknown } | undefined)?.code === '23505';
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === 'SQLITE_CONSTRAINT' || code === '23505';
 }
 
 /** Rows per INSERT statement when appending several events (6 parameters each, far below SQLite's and PostgreSQL's limits). */

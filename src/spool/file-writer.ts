@@ -142,13 +142,21 @@ export async function writeNewFile(path: string, source: Readable, stages: reado
     // pipeline destroyed it already unless the failure came before it started
     out.destroy();
   }
-  const closeError = await out.released;
+  return settleFile(out, path, failure);
+}
+
+/**
+ * After a writer's pipeline: waits until its descriptor is closed, then either removes the file and rethrows
+ * the first failure (the pipeline's, else the close's) or returns the bytes written.
+ */
+async function settleFile(file: SpoolFileWriter, path: string, failure: unknown): Promise<number> {
+  const closeError = await file.released;
   failure ??= closeError;
   if (failure !== undefined) {
     await unlink(path).catch(() => undefined);
     throw failure;
   }
-  return out.bytesWritten;
+  return file.bytesWritten;
 }
 
 /**
@@ -253,13 +261,7 @@ export async function writeSpooledContent(path: string, source: Readable, stages
   const file = out.file;
   if (file) {
     if (failure !== undefined && !file.destroyed) file.destroy();
-    const closeError = await file.released;
-    failure ??= closeError;
-    if (failure !== undefined) {
-      await unlink(path).catch(() => undefined);
-      throw failure;
-    }
-    return { bytes: file.bytesWritten };
+    return { bytes: await settleFile(file, path, failure) };
   }
   if (failure !== undefined) throw failure;
   const inline = out.content() ?? Buffer.alloc(0);

@@ -124,7 +124,7 @@ export class Spool {
   }
 
   /**
-   * Encrypts into memory when the result is at most `maxInline` bytes (and an inline store is set), else into
+   * Encrypts into memory when the result is at most `maxInline` bytes (0 without an inline store), else into
    * `tmpPath`; a file's commit renames it to `finalPath` and fsyncs every directory the rename changed.
    */
   private async writeAt(tmpPath: string, finalPath: string, context: string, source: Readable, stages: readonly Transform[], maxInline: number): Promise<PendingSpoolFile> {
@@ -132,7 +132,7 @@ export class Spool {
     // the writer owns the descriptor (see file-writer.ts); it is closed before the file is renamed
     let written;
     try {
-      written = await writeSpooledContent(tmpPath, source, [...stages, createEncryptStream(this.keyring, context)], this.inline ? maxInline : 0);
+      written = await writeSpooledContent(tmpPath, source, [...stages, createEncryptStream(this.keyring, context)], maxInline);
     } catch (err) {
       // the disk's failures are storage errors; the source's and the stages' keep their own identity (write-error.ts)
       throw writeError(err, isWriterFailure(err));
