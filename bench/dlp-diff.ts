@@ -24,20 +24,10 @@ import { personAnchors } from '../src/inspect/detect/person-mentions.js';
 import { sharedHealthTermSpans } from '../src/inspect/detect/health-terms.js';
 import { signatureZones } from '../src/inspect/detect/signature.js';
 import { withScanCache } from '../src/inspect/detect/scan-cache.js';
+import { rng } from '../test/fixtures/dlp-corpus/values.js';
 
 const file = process.argv[2] ?? join('dist-bench', 'dlp-diff.jsonl');
 
-/** A small seeded generator (mulberry32): the same texts on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function corpusTexts(): Promise<string[]> {
   const out: string[] = [];

@@ -4,27 +4,19 @@
  * commands whose stores are SQLite-only) with store.kind: postgres. The
  * database password never appears in any output.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/gateway.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { SCHEMA_VERSION } from '../../src/db/schema.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
+/** The CLI without a SEALGATE_DB_PASSWORD from the test's own environment, plus `env`. */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const { SEALGATE_DB_PASSWORD: _drop, ...base } = process.env;
-    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...base, ...env } });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    proc.on('error', reject);
-    proc.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const { SEALGATE_DB_PASSWORD: _drop, ...base } = process.env;
+  return runCli(args, { env: { ...base, ...env } });
 }
 
 let server: TestPostgres;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { embeddedDefaultConfig, parseConfigText, redactConfig, validateConfig } from '../../src/config/load.js';
-import { isSealgateError } from '../../src/errors.js';
+import { MINIMAL_CONFIG, problemFor } from '../helpers/config-problem.js';
 import { parse as parseYaml } from 'yaml';
 
 /** Every key path in a config value; array elements share their array's path. */
@@ -19,20 +19,8 @@ function keyPaths(value: unknown, prefix = ''): Set<string> {
   return out;
 }
 
-const base = {
-  smtp: { listeners: [{ name: 'relay', tls: 'none' }] },
-  connectors: [{ name: 'c', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'] }],
-};
-
-function problemFor(raw: unknown): string {
-  try {
-    validateConfig(raw, 'test.yaml');
-  } catch (err) {
-    if (isSealgateError(err, 'SG_CONFIG_INVALID')) return err.message;
-    throw err;
-  }
-  throw new Error('config was accepted');
-}
+// the smallest valid config (test/helpers/config-problem.ts)
+const base = MINIMAL_CONFIG;
 
 describe('config validation', () => {
   it('the embedded default is valid and listens on 127.0.0.1:2525 with STARTTLS', () => {

@@ -1,22 +1,10 @@
 /** The `store` config section: defaults, and the errors that name the path and the fix. */
 import { describe, expect, it } from 'vitest';
 import { redactConfig, validateConfig } from '../../src/config/load.js';
-import { isSealgateError } from '../../src/errors.js';
+import { MINIMAL_CONFIG, problemFor } from '../helpers/config-problem.js';
 
-const base = {
-  smtp: { listeners: [{ name: 'relay', tls: 'none' }] },
-  connectors: [{ name: 'c', allowIps: ['127.0.0.0/8'], senderDomains: ['example.com'] }],
-};
-
-function problemFor(raw: unknown): string {
-  try {
-    validateConfig(raw, 'test.yaml');
-  } catch (err) {
-    if (isSealgateError(err, 'SG_CONFIG_INVALID')) return err.message;
-    throw err;
-  }
-  throw new Error('config was accepted');
-}
+// the smallest valid config (test/helpers/config-problem.ts)
+const base = MINIMAL_CONFIG;
 
 describe('store config', () => {
   it('defaults to SQLite, a pool of 10 and verified TLS', () => {

@@ -233,8 +233,4 @@ export async function signIn(web: PortalWeb, client: Client, token: string, addr
   return client.get(entered.headers.get('location') ?? '');
 }
 
-export async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
+export { readAll } from './read-all.js';

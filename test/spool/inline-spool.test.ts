@@ -18,7 +18,8 @@ import { isSealgateError } from '../../src/errors.js';
 import { DatabaseInlineSpool } from '../../src/spool/inline-store.js';
 import { Spool } from '../../src/spool/spool.js';
 import { openFds } from '../helpers/fds.js';
-import { insertQueuedMessage, removeIfFinished } from '../../src/queue/store.js';
+import { readAll } from '../helpers/read-all.js';
+import { insertQueuedMessage, removeIfFinished, type QueuedMessage } from '../../src/queue/store.js';
 
 const LIMIT = 16 * 1024;
 let dir: string;
@@ -38,17 +39,20 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 async function spoolFiles(): Promise<string[]> {
   const out: string[] = [];
   for (const f of await readdir(join(dir, 'spool', 'tmp'))) out.push(`tmp/${f}`);
   for (const shard of await readdir(join(dir, 'spool', 'msg'))) for (const f of await readdir(join(dir, 'spool', 'msg', shard))) out.push(`msg/${shard}/${f}`);
   return out;
+}
+
+/** A queued message with one recipient, as ingress would insert it. */
+function queuedMessage(id: string, size: number): QueuedMessage {
+  return {
+    id, createdAt: 0, sender: '', size, spoolKeyId: 'k', listener: 'l', connector: 'c', clientIp: '127.0.0.1', helo: 'h',
+    tlsVersion: undefined, authUser: undefined, bodyType: '7BIT', smtputf8: false, requireTls: false, dsnRet: undefined, dsnEnvid: undefined,
+    bareLineEndings: 0, recipients: [{ address: 'bob@example.net' }], requirement: 'may',
+  };
 }
 
 const inlineIds = async (): Promise<string[]> => (await db.all<{ id: string }>('SELECT id FROM spool_inline ORDER BY id')).map((r) => r.id);
@@ -145,13 +149,7 @@ describe('inline spool', () => {
 
   it('start-up cleanup removes inline content whose message has no queue row and keeps queued ones', async () => {
     for (const id of ['QUEUED1', 'ORPHAN1']) await (await spool.write(id, body(500))).commit();
-    await db.transaction((tx) =>
-      insertQueuedMessage(tx, {
-        id: 'QUEUED1', createdAt: 0, sender: '', size: 500, spoolKeyId: 'k', listener: 'l', connector: 'c', clientIp: '127.0.0.1', helo: 'h',
-        tlsVersion: undefined, authUser: undefined, bodyType: '7BIT', smtputf8: false, requireTls: false, dsnRet: undefined, dsnEnvid: undefined,
-        bareLineEndings: 0, recipients: [{ address: 'bob@example.net' }], requirement: 'may',
-      }),
-    );
+    await db.transaction((tx) => insertQueuedMessage(tx, queuedMessage('QUEUED1', 500)));
     expect(await spool.removeOrphans(async () => true)).toEqual({ tmp: 0, orphans: 1 });
     expect(await inlineIds()).toEqual(['QUEUED1']);
   });
@@ -161,11 +159,7 @@ describe('inline spool', () => {
       const pending = await spool.write(id, body(700));
       await db.transaction(async (tx) => {
         await pending.inline!.store(tx);
-        await insertQueuedMessage(tx, {
-          id, createdAt: 0, sender: '', size: 700, spoolKeyId: 'k', listener: 'l', connector: 'c', clientIp: '127.0.0.1', helo: 'h',
-          tlsVersion: undefined, authUser: undefined, bodyType: '7BIT', smtputf8: false, requireTls: false, dsnRet: undefined, dsnEnvid: undefined,
-          bareLineEndings: 0, recipients: [{ address: 'bob@example.net' }], requirement: 'may',
-        });
+        await insertQueuedMessage(tx, queuedMessage(id, 700));
         await tx.run("UPDATE recipients SET state = 'delivered', finished_at = 1 WHERE message_id = ?", [id]);
       });
     };

@@ -18,6 +18,7 @@ import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
 import { isSealgateError, SealgateError } from '../../src/errors.js';
 import { Spool } from '../../src/spool/spool.js';
 import { openFds } from '../helpers/fds.js';
+import { readAll } from '../helpers/read-all.js';
 
 let dir: string;
 let spool: Spool;
@@ -31,12 +32,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 const upper = (): Transform =>
   new Transform({
