@@ -44,8 +44,10 @@ interface PendingTransaction {
   readonly reject: (err: unknown) => void;
 }
 
-/** Most prepared statements a connection keeps (texts with long IN (?, ?, …) lists vary, so the cache is bounded). */
+/** Most idle prepared statements a connection keeps (texts with long IN (?, ?, …) lists vary, so the cache is bounded). */
 const MAX_CACHED_STATEMENTS = 256;
+/** Most idle statements kept for one SQL text (as many as were in use at once, up to this). */
+const MAX_IDLE_PER_TEXT = 8;
 
 /**
  * One sqlite3 connection as a Queryable. Each SQL text is prepared once and
@@ -56,98 +58,120 @@ const MAX_CACHED_STATEMENTS = 256;
  * once it is reset or finalized, and a statement left as it was — even one
  * that ran to its end — would pin the reader to an old snapshot (it would not
  * see later commits) and keep WAL checkpoints from finishing.
+ *
+ * A statement serves one caller at a time: it is taken from the idle ones of
+ * its text (or prepared) and given back once its reset is done. A sqlite3
+ * statement runs its operations one after another, so callers sharing one
+ * statement queued behind each other — ten deliveries reading their message
+ * rows waited 2 – 9 ms each for what takes 50 µs alone.
  */
 class Connection implements Queryable {
-  private readonly statements = new Map<string, sqlite3.Statement>();
+  /** Idle statements by SQL text, the least recently used text first. */
+  private readonly idle = new Map<string, sqlite3.Statement[]>();
+  private idleCount = 0;
   readonly memo = new Map<string, unknown>();
-  /** Statements dropped from the cache whose finalize has not finished: the file cannot close before they have. */
-  private readonly finalizing = new Set<Promise<void>>();
+  /** Operations under way and statements finalizing: the file cannot close before they are done. */
+  private readonly pending = new Set<Promise<void>>();
   private closed = false;
-
-  /** Finalizes a statement no longer cached, tracked until done. */
-  private release(stmt: sqlite3.Statement): void {
-    const done = new Promise<void>((resolve) => stmt.finalize(() => resolve()));
-    this.finalizing.add(done);
-    void done.then(() => this.finalizing.delete(done));
-  }
 
   constructor(readonly raw: sqlite3.Database) {}
 
-  /** The prepared statement of `sql`: from the cache, or prepared now (a prepare error rejects and caches nothing). */
-  private async statement(sql: string): Promise<sqlite3.Statement> {
-    if (this.closed) throw new Error('the database connection is closed');
-    const cached = this.statements.get(sql);
-    if (cached) {
-      // most recently used last: the first entry is the one to drop
-      this.statements.delete(sql);
-      this.statements.set(sql, cached);
-      return cached;
+  private track(done: Promise<void>): void {
+    this.pending.add(done);
+    void done.then(() => this.pending.delete(done));
+  }
+
+  /** Finalizes a statement no longer kept, tracked until done. */
+  private release(stmt: sqlite3.Statement): void {
+    this.track(new Promise<void>((resolve) => stmt.finalize(() => resolve())));
+  }
+
+  /** A statement of `sql` for one caller: an idle one, or prepared now (a prepare error rejects and keeps nothing). */
+  private async acquire(sql: string): Promise<sqlite3.Statement> {
+    const spare = this.idle.get(sql);
+    if (spare && spare.length > 0) {
+      const stmt = spare.pop() as sqlite3.Statement;
+      this.idleCount--;
+      if (spare.length === 0) this.idle.delete(sql);
+      return stmt;
     }
     const stmt = await new Promise<sqlite3.Statement>((resolve, reject) => {
       const prepared: sqlite3.Statement = this.raw.prepare(sql, (err: Error | null) => (err ? reject(err) : resolve(prepared)));
     });
     // errors reach the callback of the operation that met them, never as an uncaught 'error' event
     stmt.on('error', () => undefined);
-    const raced = this.statements.get(sql);
-    if (raced || this.closed) {
-      // another caller prepared the same text meanwhile: keep one (or the connection closed meanwhile)
-      this.release(stmt);
-      if (raced) return raced;
-      throw new Error('the database connection is closed');
-    }
-    this.statements.set(sql, stmt);
-    if (this.statements.size > MAX_CACHED_STATEMENTS) {
-      const [oldest, old] = this.statements.entries().next().value as [string, sqlite3.Statement];
-      this.statements.delete(oldest);
-      this.release(old);
-    }
     return stmt;
   }
 
-  /** After an error the statement is dropped (a failed prepare cannot be reused; a failed step is reset by its next use anyway). */
-  private drop(sql: string, stmt: sqlite3.Statement): void {
-    if (this.statements.get(sql) === stmt) this.statements.delete(sql);
-    this.release(stmt);
+  /** Back among the idle statements of its text once its reset is done (finalized instead when the connection is closing or enough are kept). */
+  private giveBack(sql: string, stmt: sqlite3.Statement): void {
+    const list = this.idle.get(sql) ?? [];
+    if (this.closed || list.length >= MAX_IDLE_PER_TEXT) {
+      this.release(stmt);
+      return;
+    }
+    // most recently used text last: the first one is the one to drop
+    this.idle.delete(sql);
+    list.push(stmt);
+    this.idle.set(sql, list);
+    this.idleCount++;
+    while (this.idleCount > MAX_CACHED_STATEMENTS) {
+      const [oldest, old] = this.idle.entries().next().value as [string, sqlite3.Statement[]];
+      const dropped = old.shift() as sqlite3.Statement;
+      this.idleCount--;
+      if (old.length === 0) this.idle.delete(oldest);
+      this.release(dropped);
+    }
   }
 
-  async run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
-    const stmt = await this.statement(sql);
-    const drop = (): void => this.drop(sql, stmt);
-    return new Promise((resolve, reject) => {
+  /**
+   * Runs one operation on a statement of its own and resets it: `op` gets
+   * the statement and a callback for the outcome. After an error the
+   * statement is finalized (a failed step is not reused); otherwise it goes
+   * back to the idle ones once reset. An operation asked for before `close`
+   * runs, and close waits for it (its prepare included).
+   */
+  private use<T>(sql: string, op: (stmt: sqlite3.Statement, done: (err: Error | null, value?: T) => void) => void): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the database connection is closed'));
+    let finished!: () => void;
+    this.track(new Promise<void>((resolve) => (finished = resolve)));
+    return this.acquire(sql).then(
+      (stmt) =>
+        new Promise<T>((resolve, reject) => {
+          let failed = false;
+          op(stmt, (err, value) => {
+            if (err) {
+              failed = true;
+              reject(err);
+            } else resolve(value as T);
+          });
+          stmt.reset(() => {
+            if (failed) this.release(stmt);
+            else this.giveBack(sql, stmt);
+            finished();
+          });
+        }),
+      (err: unknown) => {
+        finished();
+        throw err;
+      },
+    );
+  }
+
+  run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
+    return this.use(sql, (stmt, done) =>
       stmt.run(params, function (this: sqlite3.RunResult, err: Error | null) {
-        if (err) {
-          drop();
-          reject(err);
-        } else resolve({ changes: this.changes, lastID: this.lastID });
-      });
-      stmt.reset();
-    });
+        done(err, err ? undefined : { changes: this.changes, lastID: this.lastID });
+      }),
+    );
   }
 
-  async get<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T | undefined> {
-    const stmt = await this.statement(sql);
-    return new Promise((resolve, reject) => {
-      stmt.get(params, (err: Error | null, row?: T) => {
-        if (err) {
-          this.drop(sql, stmt);
-          reject(err);
-        } else resolve(row);
-      });
-      stmt.reset();
-    });
+  get<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T | undefined> {
+    return this.use<T | undefined>(sql, (stmt, done) => stmt.get(params, (err: Error | null, row?: T) => done(err, row)));
   }
 
-  async all<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T[]> {
-    const stmt = await this.statement(sql);
-    return new Promise((resolve, reject) => {
-      stmt.all(params, (err: Error | null, rows: T[]) => {
-        if (err) {
-          this.drop(sql, stmt);
-          reject(err);
-        } else resolve(rows);
-      });
-      stmt.reset();
-    });
+  all<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T[]> {
+    return this.use<T[]>(sql, (stmt, done) => stmt.all(params, (err: Error | null, rows: T[]) => done(err, rows)));
   }
 
   exec(sql: string): Promise<void> {
@@ -158,10 +182,11 @@ class Connection implements Queryable {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const stmt of this.statements.values()) this.release(stmt);
-    this.statements.clear();
-    // every statement's finalize runs after the operations queued on it; the file closes after all of them
-    while (this.finalizing.size > 0) await Promise.all([...this.finalizing]);
+    for (const list of this.idle.values()) for (const stmt of list) this.release(stmt);
+    this.idle.clear();
+    this.idleCount = 0;
+    // operations under way finish (their statements finalized as they come back); every finalize runs after the operations queued on it
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
     await new Promise<void>((resolve, reject) => {
       this.raw.close((err) => (err ? reject(err) : resolve()));
     });
@@ -263,15 +288,25 @@ export class Database implements Queryable, SqlDatabase {
     }
   }
 
+  /**
+   * One BEGIN IMMEDIATE … COMMIT for the group; with more than one
+   * transaction each runs in a savepoint. The control statements between
+   * two transactions go to SQLite together (`RELEASE sg; SAVEPOINT sg`: one
+   * trip through the thread pool, not two), as do the first savepoint with
+   * BEGIN and the last release with COMMIT.
+   */
   private async writeGroup(group: PendingTransaction[]): Promise<void> {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const alone = group.length === 1;
     try {
-      await this.writer.run('BEGIN IMMEDIATE');
+      await this.writer.exec(alone ? 'BEGIN IMMEDIATE' : 'BEGIN IMMEDIATE; SAVEPOINT sg');
     } catch (err) {
+      // BEGIN succeeded and the savepoint did not (never seen): leave no transaction open
+      await this.writer.exec('ROLLBACK').catch(() => undefined);
       for (const t of group) t.reject(err);
       return;
     }
-    if (group.length === 1 && group[0]) {
+    if (alone && group[0]) {
       // alone: no savepoint needed
       try {
         outcomes.push({ ok: true, value: await group[0].work(this.writer) });
@@ -279,28 +314,32 @@ export class Database implements Queryable, SqlDatabase {
         outcomes.push({ ok: false, error });
       }
     } else {
-      for (const t of group) {
-        await this.writer.run('SAVEPOINT sg');
+      for (let i = 0; i < group.length; i++) {
+        const t = group[i] as PendingTransaction;
+        const next = i < group.length - 1 ? '; SAVEPOINT sg' : '';
         try {
           const value = await t.work(this.writer);
-          await this.writer.run('RELEASE sg');
+          // the last release waits for the COMMIT below
+          if (next) await this.writer.exec(`RELEASE sg${next}`);
           outcomes.push({ ok: true, value });
         } catch (error) {
           this.writer.memo.clear();
-          await this.writer.run('ROLLBACK TO sg').then(() => this.writer.run('RELEASE sg')).catch(() => undefined);
+          await this.writer.exec(`ROLLBACK TO sg; RELEASE sg${next}`).catch(() => undefined);
           outcomes.push({ ok: false, error });
         }
       }
     }
+    // the last transaction's savepoint is still open unless it was rolled back (released with it)
+    const lastOpen = !alone && outcomes[outcomes.length - 1]?.ok === true;
     if (outcomes.every((o) => !o.ok)) {
       this.writer.memo.clear();
-      await this.writer.run('ROLLBACK').catch(() => undefined);
+      await this.writer.exec('ROLLBACK').catch(() => undefined);
     } else {
       try {
-        await this.writer.run('COMMIT');
+        await this.writer.exec(lastOpen ? 'RELEASE sg; COMMIT' : 'COMMIT');
       } catch (err) {
         this.writer.memo.clear();
-        await this.writer.run('ROLLBACK').catch(() => undefined);
+        await this.writer.exec('ROLLBACK').catch(() => undefined);
         for (const t of group) t.reject(err);
         return;
       }

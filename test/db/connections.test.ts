@@ -98,4 +98,28 @@ describe('Database connections and prepared statements', () => {
     });
     for (let i = 1; i <= 300; i++) expect(await db.get<{ k: number }>(`SELECT k FROM t WHERE k = ${i}`)).toEqual({ k: i });
   });
+
+  it('callers using one SQL text at once each get their own row (a statement serves one caller at a time)', async () => {
+    await db.transaction(async (tx) => {
+      for (let k = 1; k <= 40; k++) await tx.run('INSERT INTO t (k, v) VALUES (?, ?)', [k, `v${k}`]);
+    });
+    const keys = Array.from({ length: 40 }, (_, i) => i + 1);
+    // the same text at once, twice over: the second round takes the statements the first gave back
+    for (let round = 0; round < 2; round++) {
+      const rows = await Promise.all(keys.map((k) => db.get<{ v: string }>('SELECT v FROM t WHERE k = ?', [k])));
+      expect(rows.map((r) => r?.v)).toEqual(keys.map((k) => `v${k}`));
+      const lists = await Promise.all(keys.map((k) => db.all<{ k: number }>('SELECT k FROM t WHERE k <= ? ORDER BY k', [k])));
+      expect(lists.map((l) => l.length)).toEqual(keys);
+    }
+  });
+
+  it('close waits for the statements in use and leaves the file closed', async () => {
+    await db.run('INSERT INTO t (k, v) VALUES (1, ?)', ['x']);
+    const reads = Array.from({ length: 20 }, () => db.get<{ n: number }>(COUNT));
+    const closed = db.close();
+    expect((await Promise.all(reads)).map((r) => r?.n)).toEqual(Array(20).fill(1));
+    await closed;
+    await expect(db.get(COUNT)).rejects.toThrow(/closed/);
+    db = await Database.open(join(dir, 't.db'));
+  });
 });
