@@ -15,6 +15,7 @@ export type SqlValue = string | number | bigint | Buffer | null;
 export type SqlParams = readonly SqlValue[] | Record<string, SqlValue>;
 
 export interface Queryable {
+  readonly dialect: 'sqlite';
   run(sql: string, params?: SqlParams): Promise<{ changes: number; lastID: number }>;
   get<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T | undefined>;
   all<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]>;
@@ -58,6 +59,7 @@ const MAX_CACHED_STATEMENTS = 256;
  * see later commits) and keep WAL checkpoints from finishing.
  */
 class Connection implements Queryable {
+  readonly dialect = 'sqlite' as const;
   private readonly statements = new Map<string, sqlite3.Statement>();
   readonly memo = new Map<string, unknown>();
   /** Statements dropped from the cache whose finalize has not finished: the file cannot close before they have. */
