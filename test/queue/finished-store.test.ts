@@ -13,7 +13,7 @@ import { bothDatabases, DIALECTS } from '../helpers/both-databases.js';
 const dbs = bothDatabases();
 const T = 1_800_000_000_000;
 
-async function queueMessage(db: SqlDatabase, id: string, recipients: readonly Partial<Record<string, string | number | null>>[]): Promise<void> {
+async function queueMessage(db: SqlDatabase, id: string, recipients: readonly Partial<FinishedRecipient>[]): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.run(
       `INSERT INTO messages (id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo, body_type)
