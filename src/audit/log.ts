@@ -56,6 +56,17 @@ export type AuditTx = SqlQueryable & { readonly memo?: Map<string, unknown> | un
 export const AUDIT_CHAIN_LOCK = 0x5ea1a0d1;
 
 /**
+ * Makes `tx` (an open write transaction) the only writer of the chain until
+ * it ends, so that what it reads of the chain's head is still the head when
+ * it appends: PostgreSQL's transaction-scoped advisory lock (taking it again
+ * in the same transaction is free). On SQLite the transaction holds the
+ * file's write lock from its start already: nothing to do.
+ */
+export async function lockAuditChain(tx: SqlQueryable): Promise<void> {
+  if (tx.dialect === 'postgres') await tx.get('SELECT pg_advisory_xact_lock(?) AS locked', [AUDIT_CHAIN_LOCK]);
+}
+
+/**
  * Appends one event. MUST be called with the `tx` of an open write
  * transaction (`db.transaction(async (tx) => …)`), so the event commits or
  * rolls back together with the caller's other writes and the last-row read
@@ -123,7 +134,7 @@ export async function appendAuditEvents(tx: AuditTx, events: readonly AuditEvent
   if (valid.length === 0) return [];
   if (tx.dialect === 'postgres') {
     // several nodes: wait for the chain (held until this transaction ends), then read the committed head
-    await tx.get('SELECT pg_advisory_xact_lock(?) AS locked', [AUDIT_CHAIN_LOCK]);
+    await lockAuditChain(tx);
     const built = chainFrom(valid, now, await readChainHead(tx));
     await insertRows(tx, built.rows);
     return built.out;

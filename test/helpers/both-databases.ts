@@ -31,6 +31,12 @@ export interface BothDatabases {
    * afterAll.
    */
   connect(kind: Dialect): Promise<SqlDatabase>;
+  /**
+   * A new, empty, migrated database of that kind (SQLite: another file;
+   * PostgreSQL: another database on the same server), for tests that alter
+   * or empty what they are given. Closed in afterAll.
+   */
+  fresh(kind: Dialect): Promise<SqlDatabase>;
 }
 
 export function bothDatabases(): BothDatabases {
@@ -39,6 +45,7 @@ export function bothDatabases(): BothDatabases {
   let sqlitePath: string | undefined;
   const open = new Map<Dialect, SqlDatabase>();
   const extra: SqlDatabase[] = [];
+  let files = 0;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sealgate-both-'));
     sqlitePath = join(dir, 'sealgate.db');
@@ -66,6 +73,19 @@ export function bothDatabases(): BothDatabases {
       if (!sqlitePath || !server) throw new Error('bothDatabases() opens the databases in beforeAll');
       const db = kind === 'sqlite' ? await Database.open(sqlitePath) : await PostgresDatabase.open({ url: server.url, password: server.password, poolSize: 8 });
       extra.push(db);
+      return db;
+    },
+    async fresh(kind) {
+      if (!dir || !server) throw new Error('bothDatabases() opens the databases in beforeAll');
+      if (kind === 'sqlite') {
+        const db = await Database.open(join(dir, `fresh-${++files}.db`));
+        extra.push(db);
+        await migrate(db);
+        return db;
+      }
+      const db = await PostgresDatabase.open({ url: await server.createDatabase(), password: server.password, poolSize: 2 });
+      extra.push(db);
+      await migratePostgres(db);
       return db;
     },
   };
