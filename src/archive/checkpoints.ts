@@ -22,9 +22,9 @@
  */
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson, GENESIS_HASH } from '../audit/chain.js';
-import { appendAuditEvent } from '../audit/log.js';
+import { appendAuditEvent, lockAuditChain } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
-import type { Database, Queryable } from '../db/database.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import type { Logger } from '../log/logger.js';
 import { loadOrCreateSigningKey, type SigningKey } from './signing-key.js';
 
@@ -115,23 +115,26 @@ export function checkpointFromRow(r: CheckpointRow): Checkpoint {
 export const CHECKPOINT_SELECT = 'SELECT seq, ts, reason, audit_seq, audit_hash, prev_hash, hash, key_fingerprint, signature FROM archive_checkpoints';
 
 /** The newest checkpoint, if any. */
-export async function newestCheckpoint(db: Queryable): Promise<Checkpoint | undefined> {
+export async function newestCheckpoint(db: SqlQueryable): Promise<Checkpoint | undefined> {
   const row = await db.get<CheckpointRow>(`${CHECKPOINT_SELECT} ORDER BY seq DESC LIMIT 1`);
   return row ? checkpointFromRow(row) : undefined;
 }
 
-async function chainHead(db: Queryable): Promise<{ seq: number; hash: string }> {
+async function chainHead(db: SqlQueryable): Promise<{ seq: number; hash: string }> {
   return (await db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1')) ?? { seq: 0, hash: GENESIS_HASH };
 }
 
 /**
  * Signs the current chain head and stores the checkpoint with its
- * `archive:checkpoint` audit event, in one write transaction (which holds
- * the write lock from its start, so the head cannot move meanwhile). The
- * event lands one past the head it covers; the next checkpoint covers it.
+ * `archive:checkpoint` audit event, in one write transaction that holds the
+ * chain (SQLite's write lock from its start; on PostgreSQL the chain lock,
+ * taken first, lockAuditChain), so neither the head nor the newest
+ * checkpoint can move meanwhile, whichever node writes. The event lands one
+ * past the head it covers; the next checkpoint covers it.
  */
-export async function writeCheckpoint(db: Database, key: SigningKey, reason: CheckpointReason, now: number): Promise<Checkpoint> {
+export async function writeCheckpoint(db: SqlDatabase, key: SigningKey, reason: CheckpointReason, now: number): Promise<Checkpoint> {
   return db.transaction(async (tx) => {
+    await lockAuditChain(tx);
     const head = await chainHead(tx);
     const last = await newestCheckpoint(tx);
     const c = signCheckpoint(key.privateKey, {
@@ -161,7 +164,7 @@ export function logCheckpoint(log: Logger, c: Checkpoint): void {
 }
 
 export interface CheckpointWriterDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly key: SigningKey;
   readonly log: Logger;
   readonly now: () => number;

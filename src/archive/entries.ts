@@ -5,7 +5,8 @@
  * evidence, and the recipients' states copied from the queue.
  */
 import { appendAuditEvent, appendAuditEvents } from '../audit/log.js';
-import type { Queryable, SqlValue } from '../db/database.js';
+import type { SqlValue } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 import { FINAL_STATES } from '../queue/states.js';
 import { MESSAGE_COLUMNS, RECIPIENT_COLUMNS, recordHash, type ArchiveMessageColumns, type ArchiveRecipientColumns } from './records.js';
 
@@ -17,7 +18,7 @@ function param(value: unknown): SqlValue {
   throw new TypeError(`archive column value of type ${typeof value}`);
 }
 
-async function recordEvent(tx: Queryable, queueId: string, part: 'message' | 'recipient', seq: number | undefined, sha256: string, now: number): Promise<number> {
+async function recordEvent(tx: SqlQueryable, queueId: string, part: 'message' | 'recipient', seq: number | undefined, sha256: string, now: number): Promise<number> {
   const appended = await appendAuditEvent(tx, { type: 'archive:record', data: recordData(queueId, part, seq, sha256) }, now);
   return appended.seq;
 }
@@ -27,7 +28,7 @@ function recordData(queueId: string, part: 'message' | 'recipient', seq: number 
 }
 
 /** Inserts `rows` (each a list of values for `columns`) with multi-row INSERTs of at most `perStatement` rows. */
-async function insertRows(tx: Queryable, table: string, columns: readonly string[], rows: readonly SqlValue[][], perStatement: number): Promise<void> {
+async function insertRows(tx: SqlQueryable, table: string, columns: readonly string[], rows: readonly SqlValue[][], perStatement: number): Promise<void> {
   const one = `(${columns.map(() => '?').join(', ')})`;
   for (let at = 0; at < rows.length; at += perStatement) {
     const part = rows.slice(at, at + perStatement);
@@ -47,7 +48,7 @@ export interface NewArchiveEntry {
  * recipients, next entry …). A handful of statements whatever the number
  * of entries: the archive stage writes a whole batch in one transaction.
  */
-export async function insertArchiveEntries(tx: Queryable, items: readonly NewArchiveEntry[], now: number): Promise<void> {
+export async function insertArchiveEntries(tx: SqlQueryable, items: readonly NewArchiveEntry[], now: number): Promise<void> {
   const events: { type: 'archive:record'; data: ReturnType<typeof recordData> }[] = [];
   for (const { entry, recipients } of items) {
     events.push({ type: 'archive:record', data: recordData(entry.id, 'message', undefined, recordHash('message', entry as unknown as Record<string, unknown>)) });
@@ -69,7 +70,7 @@ export async function insertArchiveEntries(tx: Queryable, items: readonly NewArc
 }
 
 /** A new entry: its row, its recipients' rows and its search terms. */
-export async function insertArchiveEntry(tx: Queryable, entry: ArchiveMessageColumns, recipients: readonly ArchiveRecipientColumns[], terms: readonly string[], now: number): Promise<void> {
+export async function insertArchiveEntry(tx: SqlQueryable, entry: ArchiveMessageColumns, recipients: readonly ArchiveRecipientColumns[], terms: readonly string[], now: number): Promise<void> {
   await insertArchiveEntries(tx, [{ entry, recipients, terms }], now);
 }
 
@@ -80,7 +81,7 @@ export type RecipientChanges = Partial<Omit<ArchiveRecipientColumns, 'archive_id
  * chain; nothing when the entry has no such recipient (not archived, or the
  * archive is off) or nothing changed. Returns whether it wrote.
  */
-export async function updateArchiveRecipient(tx: Queryable, archiveId: string, seq: number, changes: RecipientChanges, now: number): Promise<boolean> {
+export async function updateArchiveRecipient(tx: SqlQueryable, archiveId: string, seq: number, changes: RecipientChanges, now: number): Promise<boolean> {
   const current = await tx.get<Record<string, unknown>>(`SELECT ${RECIPIENT_COLUMNS.join(', ')} FROM archive_recipients WHERE archive_id = ? AND seq = ?`, [archiveId, seq]);
   if (!current) return false;
   const next: Record<string, unknown> = { ...current };
@@ -118,7 +119,7 @@ export const MESSAGE_UPDATE_BATCH = 500;
  * exist or that `changes` would not change are left alone (no record).
  * Returns the ids it changed, in the order given.
  */
-export async function updateArchiveMessages(tx: Queryable, ids: readonly string[], changes: MessageChanges, now: number): Promise<string[]> {
+export async function updateArchiveMessages(tx: SqlQueryable, ids: readonly string[], changes: MessageChanges, now: number): Promise<string[]> {
   if (ids.length > MESSAGE_UPDATE_BATCH) throw new RangeError(`updateArchiveMessages takes at most ${MESSAGE_UPDATE_BATCH} entries at a time`);
   // the column names go into the SQL: only the retention columns, whatever a caller passes
   const set = Object.entries(changes).filter(([k, v]) => v !== undefined && (MESSAGE_CHANGE_COLUMNS as readonly string[]).includes(k));
@@ -183,13 +184,13 @@ function archiveRecipientOf(r: QueueRecipientRow): ArchiveRecipientColumns {
 }
 
 /** The queue's recipients of message `id` in the archive's shape (no evidence yet). */
-export async function queueRecipientsForArchive(tx: Queryable, id: string): Promise<ArchiveRecipientColumns[]> {
+export async function queueRecipientsForArchive(tx: SqlQueryable, id: string): Promise<ArchiveRecipientColumns[]> {
   const rows = await tx.all<QueueRecipientRow>(`SELECT ${QUEUE_RECIPIENT_COLUMNS} FROM recipients WHERE message_id = ? ORDER BY seq`, [id]);
   return rows.map(archiveRecipientOf);
 }
 
 /** The same for several messages at once (one query): by message id, each list in recipient order. */
-export async function queueRecipientsForArchiveOf(tx: Queryable, ids: readonly string[]): Promise<Map<string, ArchiveRecipientColumns[]>> {
+export async function queueRecipientsForArchiveOf(tx: SqlQueryable, ids: readonly string[]): Promise<Map<string, ArchiveRecipientColumns[]>> {
   const out = new Map<string, ArchiveRecipientColumns[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return out;
   const rows = await tx.all<QueueRecipientRow>(`SELECT ${QUEUE_RECIPIENT_COLUMNS} FROM recipients WHERE message_id IN (${ids.map(() => '?').join(', ')}) ORDER BY message_id, seq`, [...ids]);
@@ -204,7 +205,7 @@ export async function queueRecipientsForArchiveOf(tx: Queryable, ids: readonly s
  * 'deleted' when an operator deletes the message). Called before the queue
  * rows go away.
  */
-export async function syncArchiveRecipients(tx: Queryable, id: string, now: number, state?: string): Promise<void> {
+export async function syncArchiveRecipients(tx: SqlQueryable, id: string, now: number, state?: string): Promise<void> {
   for (const r of await queueRecipientsForArchive(tx, id)) {
     const { archive_id: _a, seq, address: _ad, domain: _d, evidence: _e, ...changes } = r;
     const override = state !== undefined && !(FINAL_STATES as readonly string[]).includes(changes.state);

@@ -18,7 +18,7 @@
  * checkpoint is only as good as the knowledge that the key is ours.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { Database, Queryable } from '../db/database.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { openKey, sealKey, type Keyring } from '../crypto/keyring.js';
 import { SealgateError } from '../errors.js';
 
@@ -82,7 +82,7 @@ function publicFromRow(row: KeyRow): PublicSigningKey {
 const SELECT = 'SELECT algorithm, public_key, fingerprint, secret_ciphertext, key_id, created_at FROM gateway_keys WHERE purpose = ?';
 
 /** The public half of the signing key (no master key needed); undefined before the daemon's first start. */
-export async function readPublicSigningKey(db: Queryable): Promise<PublicSigningKey | undefined> {
+export async function readPublicSigningKey(db: SqlQueryable): Promise<PublicSigningKey | undefined> {
   const row = await db.get<KeyRow>(SELECT, [CHECKPOINT_KEY_PURPOSE]);
   return row ? publicFromRow(row) : undefined;
 }
@@ -109,7 +109,7 @@ function unseal(row: KeyRow, keyring: Keyring): SigningKey {
  * is injectable for tests.
  */
 export async function loadOrCreateSigningKey(
-  db: Database,
+  db: SqlDatabase,
   keyring: Keyring,
   now: number,
   generate: () => { publicKey: KeyObject; privateKey: KeyObject } = () => generateKeyPairSync('ed25519'),
@@ -141,10 +141,10 @@ export async function loadOrCreateSigningKey(
     key_id: keyring.current.id,
     created_at: now,
   };
-  // INSERT OR IGNORE then read back: if another process created one first, its key wins and ours is dropped
+  // insert unless there is one, then read back: if another process or node created one first, its key wins and ours is dropped
   const stored = await db.transaction(async (tx) => {
     await tx.run(
-      'INSERT OR IGNORE INTO gateway_keys (purpose, algorithm, public_key, fingerprint, secret_ciphertext, key_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO gateway_keys (purpose, algorithm, public_key, fingerprint, secret_ciphertext, key_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (purpose) DO NOTHING',
       [CHECKPOINT_KEY_PURPOSE, row.algorithm, row.public_key, row.fingerprint, row.secret_ciphertext, row.key_id, row.created_at],
     );
     return tx.get<KeyRow>(SELECT, [CHECKPOINT_KEY_PURPOSE]);

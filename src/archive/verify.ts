@@ -37,7 +37,7 @@
  */
 import { GENESIS_HASH } from '../audit/chain.js';
 import { verifyAuditChain } from '../audit/log.js';
-import type { Queryable } from '../db/database.js';
+import type { Dialect, SqlQueryable } from '../db/sql-database.js';
 import { CHECKPOINT_INTERVAL_MS, checkpointHash, checkpointSignatureValid, type Checkpoint } from './checkpoints.js';
 import { recordHash, type ArchivePart } from './records.js';
 import { readPublicSigningKey, type PublicSigningKey } from './signing-key.js';
@@ -138,7 +138,7 @@ function refOf(data: Record<string, unknown>): RowRef | undefined {
 }
 
 interface Context {
-  readonly db: Queryable;
+  readonly db: SqlQueryable;
   readonly pageSize: number;
   readonly headSeq: number;
   readonly progress: (pass: VerifyCheck, done: number) => void;
@@ -274,24 +274,43 @@ interface EventJoinRow {
   c_hash: string | null;
 }
 
+/**
+ * Pure: SQL for a top-level field of the JSON text in column `column` (the
+ * audit event's data): `text` gives a string field as text, `number` a
+ * number field as a number; NULL when the field is absent (or, on
+ * PostgreSQL, of another kind, so a forged value never makes the query fail:
+ * the check in code then names the malformed event). The data is JSON: the
+ * chain, checked first, holds only canonical JSON.
+ */
+export function jsonFieldSql(dialect: Dialect, column: string, field: string, kind: 'text' | 'number'): string {
+  if (!/^[a-z_][a-z0-9_.]*$/i.test(column) || !/^[a-zA-Z]+$/.test(field)) throw new TypeError('jsonFieldSql: a column and a field name, nothing else');
+  if (dialect === 'sqlite') return `json_extract(${column}, '$.${field}')`;
+  return kind === 'text'
+    ? `(${column}::json ->> '${field}')`
+    : `(CASE WHEN json_typeof(${column}::json -> '${field}') = 'number' THEN (${column}::json ->> '${field}')::numeric END)`;
+}
+
+/** The records pass's query: each event with the row it names, looked up by its key (one query per page, not per event). */
+function recordsSql(dialect: Dialect): string {
+  const field = (name: string, kind: 'text' | 'number'): string => jsonFieldSql(dialect, 'a.data', name, kind);
+  return `SELECT a.seq, a.type, a.data,
+              CASE WHEN a.type = 'archive:record' AND ${field('part', 'text')} = 'message'
+                   THEN (SELECT m.record_seq FROM archive_messages m WHERE m.id = ${field('queueId', 'text')}) END AS m_seq,
+              CASE WHEN a.type = 'archive:record' AND ${field('part', 'text')} = 'recipient'
+                   THEN (SELECT r.record_seq FROM archive_recipients r WHERE r.archive_id = ${field('queueId', 'text')} AND r.seq = ${field('seq', 'number')}) END AS r_seq,
+              CASE WHEN a.type = 'archive:checkpoint'
+                   THEN (SELECT c.hash FROM archive_checkpoints c WHERE c.seq = ${field('checkpoint', 'number')}) END AS c_hash
+         FROM audit_log a
+        WHERE a.seq > ? AND a.type IN ('archive:record', 'archive:checkpoint') ORDER BY a.seq LIMIT ?`;
+}
+
 async function verifyRecords(ctx: Context, options: ArchiveVerifyOptions, checkpoints: number): Promise<number> {
   let records = 0;
   let checkpointEvents = 0;
   let lastSeq = 0;
+  const sql = recordsSql(ctx.db.dialect);
   for (;;) {
-    // the row each event names, looked up by its key (one query per page, not per event)
-    const rows = await ctx.db.all<EventJoinRow>(
-      `SELECT a.seq, a.type, a.data,
-              CASE WHEN a.type = 'archive:record' AND json_extract(a.data, '$.part') = 'message'
-                   THEN (SELECT m.record_seq FROM archive_messages m WHERE m.id = json_extract(a.data, '$.queueId')) END AS m_seq,
-              CASE WHEN a.type = 'archive:record' AND json_extract(a.data, '$.part') = 'recipient'
-                   THEN (SELECT r.record_seq FROM archive_recipients r WHERE r.archive_id = json_extract(a.data, '$.queueId') AND r.seq = json_extract(a.data, '$.seq')) END AS r_seq,
-              CASE WHEN a.type = 'archive:checkpoint'
-                   THEN (SELECT c.hash FROM archive_checkpoints c WHERE c.seq = json_extract(a.data, '$.checkpoint')) END AS c_hash
-         FROM audit_log a
-        WHERE a.seq > ? AND a.type IN ('archive:record', 'archive:checkpoint') ORDER BY a.seq LIMIT ?`,
-      [lastSeq, ctx.pageSize],
-    );
+    const rows = await ctx.db.all<EventJoinRow>(sql, [lastSeq, ctx.pageSize]);
     for (const ev of rows) {
       const at = `audit event #${ev.seq}`;
       const data = parseJson(ev.data);
@@ -326,7 +345,7 @@ async function verifyRecords(ctx: Context, options: ArchiveVerifyOptions, checkp
 
 // ---- 6. anchors ----------------------------------------------------------------------------------
 
-async function verifyAnchors(db: Queryable, key: PublicSigningKey | undefined, anchors: AsyncIterable<Checkpoint> | Iterable<Checkpoint>): Promise<number> {
+async function verifyAnchors(db: SqlQueryable, key: PublicSigningKey | undefined, anchors: AsyncIterable<Checkpoint> | Iterable<Checkpoint>): Promise<number> {
   let count = 0;
   for await (const a of anchors) {
     const name = `logged checkpoint #${a.seq}`;
@@ -355,7 +374,7 @@ function age(ms: number): string {
  * consistent picture of a database the gateway is writing, run it inside a
  * read transaction (the CLI does).
  */
-export async function verifyArchive(db: Queryable, options: ArchiveVerifyOptions): Promise<ArchiveVerifyResult> {
+export async function verifyArchive(db: SqlQueryable, options: ArchiveVerifyOptions): Promise<ArchiveVerifyResult> {
   const pageSize = options.pageSize ?? VERIFY_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be a positive integer');
   const progress = options.onProgress ?? (() => undefined);

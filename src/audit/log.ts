@@ -3,19 +3,34 @@
  *
  * Each row stores seq (1, 2, 3 … without gaps), ts, type, data (canonical
  * JSON), prev_hash (the previous row's hash, GENESIS_HASH for seq 1) and hash
- * (see chain.ts). Appends happen inside the caller's write transaction
- * (BEGIN IMMEDIATE, see Database.transaction), which holds SQLite's write lock
- * from the start: reading the last row and inserting the next one cannot
- * interleave with another connection or process. Even without that, seq is
- * the primary key, so a racing second insert of the same seq fails rather than
- * forking the chain.
+ * (see chain.ts). Appends happen inside the caller's write transaction, so an
+ * event commits or rolls back with the writes it describes. One chain for the
+ * whole database, however many nodes write it (docs/scale-out.md, "The audit
+ * chain with several nodes"):
+ *
+ * - SQLite: the transaction is BEGIN IMMEDIATE (Database.transaction), which
+ *   holds the file's write lock from the start: reading the last row and
+ *   inserting the next one cannot interleave with another connection or
+ *   process. A connection remembers the head it appended (its memo, emptied
+ *   on rollback) and skips the read next time; a seq another process took
+ *   meanwhile fails the insert and the head is read again.
+ * - PostgreSQL: transactions of several nodes run at once, so the append
+ *   first takes a transaction-scoped advisory lock (AUDIT_CHAIN_LOCK) and
+ *   then reads the head: appends queue for the head one after another, and
+ *   the lock is held until the transaction commits or rolls back, so the
+ *   next append reads a head that is committed (or gone). No memo: another
+ *   node may have appended since.
+ *
+ * Either way seq is the primary key, so a racing second insert of the same
+ * seq fails rather than forking the chain.
  *
  * The chain makes the log tamper-evident, not tamper-proof: someone who can
  * write the database can rewrite every row from some point on with fresh
  * hashes. `verifyAuditChain` finds any other alteration; comparing its
  * `lastHash` with a copy kept elsewhere finds that one too.
  */
-import type { Database, Queryable, SqlValue } from '../db/database.js';
+import type { SqlValue } from '../db/database.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
 import { canonicalJson, eventHash, GENESIS_HASH } from './chain.js';
 import { validateAuditEvent, type AuditEvent, type AuditEventType } from './events.js';
@@ -29,14 +44,38 @@ export interface AppendedAuditEvent {
 }
 
 /**
+ * A transaction's statements as the audit log uses them: the memo is SQLite's
+ * (database.ts), absent on PostgreSQL.
+ */
+export type AuditTx = SqlQueryable & { readonly memo?: Map<string, unknown> | undefined };
+
+/**
+ * The PostgreSQL advisory lock key that serialises appends to the chain (a
+ * fixed number of our own, not the migrations' key in schema-postgres.ts).
+ */
+export const AUDIT_CHAIN_LOCK = 0x5ea1a0d1;
+
+/**
+ * Makes `tx` (an open write transaction) the only writer of the chain until
+ * it ends, so that what it reads of the chain's head is still the head when
+ * it appends: PostgreSQL's transaction-scoped advisory lock (taking it again
+ * in the same transaction is free). On SQLite the transaction holds the
+ * file's write lock from its start already: nothing to do.
+ */
+export async function lockAuditChain(tx: SqlQueryable): Promise<void> {
+  if (tx.dialect === 'postgres') await tx.get('SELECT pg_advisory_xact_lock(?) AS locked', [AUDIT_CHAIN_LOCK]);
+}
+
+/**
  * Appends one event. MUST be called with the `tx` of an open write
  * transaction (`db.transaction(async (tx) => …)`), so the event commits or
  * rolls back together with the caller's other writes and the last-row read
- * is protected by the write lock. `now` is ms since the epoch (a safe
+ * is protected by the write lock (SQLite) or the chain lock (PostgreSQL,
+ * held until that transaction ends). `now` is ms since the epoch (a safe
  * integer). Throws a TypeError for an unknown type or malformed data (see
  * validateAuditEvent) before touching the database.
  */
-export async function appendAuditEvent<T extends AuditEventType>(tx: Queryable, event: AuditEvent<T>, now: number): Promise<AppendedAuditEvent> {
+export async function appendAuditEvent<T extends AuditEventType>(tx: AuditTx, event: AuditEvent<T>, now: number): Promise<AppendedAuditEvent> {
   return (await appendAuditEvents(tx, [event], now))[0] as AppendedAuditEvent;
 }
 
@@ -45,7 +84,7 @@ const HEAD_MEMO = 'audit-chain-head';
 
 type ChainHead = { readonly seq: number; readonly hash: string } | undefined;
 
-async function readChainHead(tx: Queryable): Promise<ChainHead> {
+async function readChainHead(tx: SqlQueryable): Promise<ChainHead> {
   return tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
 }
 
@@ -58,55 +97,67 @@ function isSeqConflict(err: unknown): boolean {
 /** Rows per INSERT statement when appending several events (6 parameters each, far below SQLite's and PostgreSQL's limits). */
 const APPEND_ROWS_PER_STATEMENT = 200;
 
+type ValidEvent = ReturnType<typeof validateAuditEvent>;
+
+/** Pure: the rows (and their seq and hash) of `events` chained after `last`. */
+function chainFrom(events: readonly ValidEvent[], now: number, last: ChainHead): { rows: SqlValue[][]; out: AppendedAuditEvent[] } {
+  let seq = last ? last.seq : 0;
+  let prevHash = last ? last.hash : GENESIS_HASH;
+  const rows: SqlValue[][] = [];
+  const out: AppendedAuditEvent[] = [];
+  for (const { type, data } of events) {
+    seq++;
+    const hash = eventHash(prevHash, { seq, ts: now, type, data });
+    rows.push([seq, now, type, canonicalJson(data), prevHash, hash]);
+    out.push({ seq, hash });
+    prevHash = hash;
+  }
+  return { rows, out };
+}
+
+async function insertRows(tx: SqlQueryable, rows: readonly SqlValue[][]): Promise<void> {
+  for (let at = 0; at < rows.length; at += APPEND_ROWS_PER_STATEMENT) {
+    const part = rows.slice(at, at + APPEND_ROWS_PER_STATEMENT);
+    await tx.run(`INSERT INTO audit_log (seq, ts, type, data, prev_hash, hash) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, part.flat());
+  }
+}
+
 /**
  * Appends `events` in order, in the caller's write transaction (as
  * appendAuditEvent): one read of the chain head and multi-row INSERTs, for
  * a stage that records many events at once (the archive). Every event is
  * validated before anything is written. Returns each event's seq and hash.
  */
-export async function appendAuditEvents(tx: Queryable, events: readonly AuditEvent<AuditEventType>[], now: number): Promise<AppendedAuditEvent[]> {
+export async function appendAuditEvents(tx: AuditTx, events: readonly AuditEvent<AuditEventType>[], now: number): Promise<AppendedAuditEvent[]> {
   const valid = events.map((e) => validateAuditEvent(e));
   if (!Number.isSafeInteger(now) || now < 0) throw new TypeError('audit event time must be a whole number of ms since the epoch');
   if (valid.length === 0) return [];
+  if (tx.dialect === 'postgres') {
+    // several nodes: wait for the chain (held until this transaction ends), then read the committed head
+    await lockAuditChain(tx);
+    const built = chainFrom(valid, now, await readChainHead(tx));
+    await insertRows(tx, built.rows);
+    return built.out;
+  }
   // The head this connection last appended, when it keeps one (the memo is emptied by any rollback); another
   // process may have appended since, so a seq that is taken means: read the head and chain again.
   const remembered = tx.memo?.get(HEAD_MEMO) as ChainHead;
-  const chain = (last: ChainHead): { rows: SqlValue[][]; out: AppendedAuditEvent[] } => {
-    let seq = last ? last.seq : 0;
-    let prevHash = last ? last.hash : GENESIS_HASH;
-    const rows: SqlValue[][] = [];
-    const out: AppendedAuditEvent[] = [];
-    for (const { type, data } of valid) {
-      seq++;
-      const hash = eventHash(prevHash, { seq, ts: now, type, data });
-      rows.push([seq, now, type, canonicalJson(data), prevHash, hash]);
-      out.push({ seq, hash });
-      prevHash = hash;
-    }
-    return { rows, out };
-  };
-  const insert = async (rows: SqlValue[][]): Promise<void> => {
-    for (let at = 0; at < rows.length; at += APPEND_ROWS_PER_STATEMENT) {
-      const part = rows.slice(at, at + APPEND_ROWS_PER_STATEMENT);
-      await tx.run(`INSERT INTO audit_log (seq, ts, type, data, prev_hash, hash) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, part.flat());
-    }
-  };
-  let built = chain(remembered ?? (await readChainHead(tx)));
+  let built = chainFrom(valid, now, remembered ?? (await readChainHead(tx)));
   try {
-    await insert(built.rows);
+    await insertRows(tx, built.rows);
   } catch (err) {
     // only a remembered head can be stale; the first part failed as a whole (one statement), so nothing was written
     if (remembered === undefined || !isSeqConflict(err)) throw err;
     tx.memo?.delete(HEAD_MEMO);
-    built = chain(await readChainHead(tx));
-    await insert(built.rows);
+    built = chainFrom(valid, now, await readChainHead(tx));
+    await insertRows(tx, built.rows);
   }
   tx.memo?.set(HEAD_MEMO, built.out[built.out.length - 1]);
   return built.out;
 }
 
 /** Appends one event in a transaction of its own. */
-export async function appendAudit<T extends AuditEventType>(db: Database, event: AuditEvent<T>, now: number): Promise<AppendedAuditEvent> {
+export async function appendAudit<T extends AuditEventType>(db: SqlDatabase, event: AuditEvent<T>, now: number): Promise<AppendedAuditEvent> {
   validateAuditEvent(event); // fail before taking the write lock
   return db.transaction((tx) => appendAuditEvent(tx, event, now));
 }
@@ -167,7 +218,7 @@ function checkRow(row: StoredRow, seq: number, prevHash: string): AuditBreakReas
  * Removing events from the END cannot be seen from the chain alone: compare
  * `lastHash`/`count` with a previously recorded value.
  */
-export async function verifyAuditChain(db: Queryable, options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
+export async function verifyAuditChain(db: SqlQueryable, options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
   const pageSize = options.pageSize ?? AUDIT_VERIFY_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be a positive integer');
   const columns = 'SELECT seq, ts, type, data, prev_hash, hash FROM audit_log';
@@ -207,13 +258,13 @@ export interface AuditRow {
  * full page comes back). Reading does not verify the chain; a row whose data
  * is not JSON throws SG_AUDIT_BROKEN.
  */
-export async function tailAudit(db: Queryable, limit: number, afterSeq?: number): Promise<AuditRow[]> {
+export async function tailAudit(db: SqlQueryable, limit: number, afterSeq?: number): Promise<AuditRow[]> {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
   if (afterSeq !== undefined && !Number.isSafeInteger(afterSeq)) throw new RangeError('afterSeq must be an integer');
   const rows =
     afterSeq === undefined
       ? await db.all<{ seq: number; ts: number; type: string; data: string; hash: string }>(
-          'SELECT seq, ts, type, data, hash FROM (SELECT seq, ts, type, data, hash FROM audit_log ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+          'SELECT seq, ts, type, data, hash FROM (SELECT seq, ts, type, data, hash FROM audit_log ORDER BY seq DESC LIMIT ?) AS newest ORDER BY seq',
           [limit],
         )
       : await db.all<{ seq: number; ts: number; type: string; data: string; hash: string }>('SELECT seq, ts, type, data, hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]);

@@ -15,6 +15,7 @@ export type SqlValue = string | number | bigint | Buffer | null;
 export type SqlParams = readonly SqlValue[] | Record<string, SqlValue>;
 
 export interface Queryable {
+  readonly dialect: 'sqlite';
   run(sql: string, params?: SqlParams): Promise<{ changes: number; lastID: number }>;
   get<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T | undefined>;
   all<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]>;
@@ -66,6 +67,7 @@ const MAX_IDLE_PER_TEXT = 8;
  * rows waited 2 – 9 ms each for what takes 50 µs alone.
  */
 class Connection implements Queryable {
+  readonly dialect = 'sqlite' as const;
   /** Idle statements by SQL text, the least recently used text first. */
   private readonly idle = new Map<string, sqlite3.Statement[]>();
   private idleCount = 0;

@@ -198,6 +198,7 @@ type Runner = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 
 /** run/get/all/exec over one query function (the pool, or a transaction's client). */
 class PgQueryable implements SqlQueryable {
+  readonly dialect = 'postgres' as const;
   constructor(
     private readonly query: Runner,
     private readonly secrets: readonly string[],

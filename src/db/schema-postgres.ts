@@ -469,6 +469,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     data            BYTEA NOT NULL
   );
   `,
+  // 25: a probe result's rows in MX order by a column of their own (SQLite's version fills it from rowid)
+  `
+  ALTER TABLE probe_results ADD COLUMN mx_order BIGINT NOT NULL DEFAULT 0; -- 0, 1, 2 … in the order the MX addresses were probed
+  `,
 ];
 
 /** The advisory lock key that serialises migrations: a fixed number of our own (any other user of advisory locks must not pick it). */

@@ -451,6 +451,12 @@ const MIGRATIONS: readonly string[] = [
     data            BLOB NOT NULL             -- the whole SGSPOOL1 ciphertext
   );
   `,
+  // 25: a probe result's rows in MX order by a column of their own, not by SQLite's rowid (which PostgreSQL
+  // has no counterpart for; docs/scale-out.md); the rows already cached keep the order they were written in
+  `
+  ALTER TABLE probe_results ADD COLUMN mx_order INTEGER NOT NULL DEFAULT 0; -- 0, 1, 2 … in the order the MX addresses were probed
+  UPDATE probe_results SET mx_order = rowid;
+  `,
 ];
 
 /** The latest schema version (db status compares PRAGMA user_version with it). */

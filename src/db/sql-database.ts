@@ -8,7 +8,8 @@
  * the `tx` it is given. `run` reports the rows changed only: SQLite's lastID
  * has no PostgreSQL equivalent, so portable code uses `INSERT … RETURNING`
  * with `get` (SQLite has RETURNING since 3.35; our sqlite3 package bundles
- * 3.52). `dialect` is for the few places where the SQL must differ.
+ * 3.52). `dialect` (on the database and on a transaction's `tx`) is for the few
+ * places where the SQL must differ.
  */
 import type { SqlParams } from './database.js';
 
@@ -17,6 +18,8 @@ export type { SqlParams, SqlValue } from './database.js';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface SqlQueryable {
+  /** Which engine runs the statements (a transaction's `tx` too), for the few places where the SQL must differ. */
+  readonly dialect: Dialect;
   run(sql: string, params?: SqlParams): Promise<{ changes: number }>;
   get<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T | undefined>;
   all<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]>;
@@ -25,7 +28,6 @@ export interface SqlQueryable {
 }
 
 export interface SqlDatabase extends SqlQueryable {
-  readonly dialect: Dialect;
   /**
    * Runs `work` in one transaction and resolves once it is committed
    * durably; on error its writes are rolled back and the error rethrown. A

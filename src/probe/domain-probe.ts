@@ -1,11 +1,11 @@
 /**
  * Probe a recipient domain: resolve its MX hosts (through dns.servers), probe
- * every address (src/probe/smtp-probe.ts), cache the result in SQLite
- * (`probe_results`; a result with a usable TLS MX lives `positiveTtl`, one
+ * every address (src/probe/smtp-probe.ts), cache the result in the database
+ * (`probe_results`, one row per MX address in probe order; a result with a usable TLS MX lives `positiveTtl`, one
  * without `negativeTtl`), and explain what a protected message to the domain
  * would get.
  */
-import type { Queryable } from '../db/database.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import type { DnsResolver } from '../delivery/dns.js';
 import type { TransportRequirement } from '../delivery/transport-requirement.js';
 import { resolveDestination } from '../delivery/mx.js';
@@ -194,18 +194,33 @@ export interface ProbeCacheTtl {
   readonly negativeMs: number;
 }
 
-export async function storeProbe(db: Queryable, p: DomainProbe, ttl: ProbeCacheTtl): Promise<void> {
+/**
+ * Replaces the cached result of `p.domain`, in one transaction (the old rows
+ * go and the new ones come together). Several nodes probing the same domain
+ * at once all succeed: a row another node wrote meanwhile is overwritten
+ * (ON CONFLICT … DO UPDATE), the last writer wins row by row.
+ */
+export async function storeProbe(db: SqlDatabase, p: DomainProbe, ttl: ProbeCacheTtl): Promise<void> {
   const expires = p.probedAt + (explainProtectedMail(p).method === 'tls-verified' ? ttl.positiveMs : ttl.negativeMs);
-  await db.run('DELETE FROM probe_results WHERE domain = ?', [p.domain]);
-  // one row per MX address; a domain without MX keeps one row with mx '' describing the route
+  // one row per MX address, numbered in probe order; a domain without MX keeps one row with mx '' describing the route
   const rows = p.mx.length ? p.mx.map((r) => ({ mx: r.mx, ip: r.ip, result: { ...r, route: p.route, mtaSts: p.mtaSts } })) : [{ mx: '', ip: '', result: { route: p.route, error: p.error, mtaSts: p.mtaSts } }];
-  for (const row of rows) {
-    await db.run('INSERT INTO probe_results (domain, mx, ip, probed_at, expires_at, result) VALUES (?, ?, ?, ?, ?, ?)', [p.domain, row.mx, row.ip, p.probedAt, expires, JSON.stringify(row.result)]);
-  }
+  await db.transaction(async (tx) => {
+    await tx.run('DELETE FROM probe_results WHERE domain = ?', [p.domain]);
+    for (const [order, row] of rows.entries()) {
+      await tx.run(
+        `INSERT INTO probe_results (domain, mx, ip, probed_at, expires_at, result, mx_order) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (domain, mx, ip) DO UPDATE SET probed_at = excluded.probed_at, expires_at = excluded.expires_at, result = excluded.result, mx_order = excluded.mx_order`,
+        [p.domain, row.mx, row.ip, p.probedAt, expires, JSON.stringify(row.result), order],
+      );
+    }
+  });
 }
 
-export async function loadProbe(db: Queryable, domain: string, now: number): Promise<DomainProbe | undefined> {
-  const rows = await db.all<{ mx: string; ip: string; probed_at: number; expires_at: number; result: string }>('SELECT mx, ip, probed_at, expires_at, result FROM probe_results WHERE domain = ? ORDER BY rowid', [domain]);
+export async function loadProbe(db: SqlQueryable, domain: string, now: number): Promise<DomainProbe | undefined> {
+  const rows = await db.all<{ mx: string; ip: string; probed_at: number; expires_at: number; result: string }>(
+    'SELECT mx, ip, probed_at, expires_at, result FROM probe_results WHERE domain = ? ORDER BY mx_order',
+    [domain],
+  );
   if (rows.length === 0 || rows.some((r) => r.expires_at <= now)) return undefined;
   const parsed = rows.map((r) => JSON.parse(r.result) as ProbedMx & { route: DomainProbe['route']; error?: string; mtaSts?: StsFacts });
   const first = parsed[0];

@@ -5,24 +5,52 @@
  * content or subject — so `sealgate queue show ID` can still explain a
  * bounce. Kept for `queue.keepFinished`, pruned by the daemon.
  */
-import type { Queryable } from '../db/database.js';
+import type { Dialect, SqlQueryable } from '../db/sql-database.js';
 import type { RecipientState } from './states.js';
+
+/** The keys of a recipient in the stored JSON, and the `recipients` column each comes from. */
+const RECIPIENT_FIELDS: readonly (readonly [string, string])[] = [
+  ['address', 'address'],
+  ['state', 'state'],
+  ['attempts', 'attempts'],
+  ['finishedAt', 'finished_at'],
+  ['lastAttemptAt', 'last_attempt_at'],
+  ['lastCode', 'last_code'],
+  ['lastEnhanced', 'last_enhanced'],
+  ['lastMx', 'last_mx'],
+  ['lastError', 'last_error'],
+  ['method', 'method'],
+  ['requirement', 'requirement'],
+];
+
+/**
+ * Pure: the SQL expression for message `m`'s recipients as one JSON array
+ * text, in RCPT order (an empty array when it has none). The engines name
+ * their JSON aggregates differently; the text differs in whitespace only
+ * (PostgreSQL writes `"key" : value`), which JSON.parse does not see.
+ */
+export function recipientsJsonSql(dialect: Dialect): string {
+  const pairs = RECIPIENT_FIELDS.map(([key, column]) => `'${key}', r.${column}`).join(', ');
+  return dialect === 'postgres'
+    ? `(SELECT coalesce(json_agg(json_build_object(${pairs}) ORDER BY r.seq), '[]'::json)::text FROM recipients r WHERE r.message_id = m.id)`
+    : `(SELECT json_group_array(json_object(${pairs})) FROM (SELECT * FROM recipients WHERE message_id = m.id ORDER BY seq) r)`;
+}
+
+const FINISHED_COLUMNS = ['created_at', 'finished_at', 'sender', 'size', 'connector', 'client_ip', 'recipients'] as const;
 
 /**
  * In the caller's transaction (removeIfFinished, on the delivery hot path):
  * copies message `id` and its recipients into one finished row with a single
  * INSERT … SELECT, before its queue rows are deleted. A row already there
- * (a message id is never reused) is replaced.
+ * (a message id is never reused) is replaced (an upsert both engines run:
+ * ON CONFLICT … DO UPDATE).
  */
-export async function recordFinished(tx: Queryable, id: string, finishedAt: number | null): Promise<void> {
+export async function recordFinished(tx: SqlQueryable, id: string, finishedAt: number | null): Promise<void> {
   await tx.run(
-    `INSERT OR REPLACE INTO finished_messages (id, created_at, finished_at, sender, size, connector, client_ip, recipients)
-     SELECT m.id, m.created_at, coalesce(?, m.created_at), m.sender, m.size, m.connector, m.client_ip,
-            (SELECT json_group_array(json_object('address', r.address, 'state', r.state, 'attempts', r.attempts, 'finishedAt', r.finished_at,
-                      'lastAttemptAt', r.last_attempt_at, 'lastCode', r.last_code, 'lastEnhanced', r.last_enhanced, 'lastMx', r.last_mx,
-                      'lastError', r.last_error, 'method', r.method, 'requirement', r.requirement))
-               FROM (SELECT * FROM recipients WHERE message_id = m.id ORDER BY seq) r)
-       FROM messages m WHERE m.id = ?`,
+    `INSERT INTO finished_messages (id, ${FINISHED_COLUMNS.join(', ')})
+     SELECT m.id, m.created_at, coalesce(?, m.created_at), m.sender, m.size, m.connector, m.client_ip, ${recipientsJsonSql(tx.dialect)}
+       FROM messages m WHERE m.id = ?
+     ON CONFLICT (id) DO UPDATE SET ${FINISHED_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`,
     [finishedAt, id],
   );
 }
@@ -63,7 +91,7 @@ export function finishedOutcome(states: readonly string[]): FinishedMessage['out
   return 'mixed';
 }
 
-export async function showFinished(db: Queryable, id: string): Promise<FinishedMessage | undefined> {
+export async function showFinished(db: SqlQueryable, id: string): Promise<FinishedMessage | undefined> {
   const row = await db.get<{ id: string; created_at: number; finished_at: number; sender: string; size: number; connector: string; client_ip: string; recipients: string }>(
     'SELECT * FROM finished_messages WHERE id = ?',
     [id],
@@ -85,7 +113,7 @@ export async function showFinished(db: Queryable, id: string): Promise<FinishedM
 }
 
 /** Deletes finished rows older than `before` (ms), at most `max` per call so one prune never holds the write lock long. Returns how many. */
-export async function pruneFinished(db: Queryable, before: number, max = 5000): Promise<number> {
+export async function pruneFinished(db: SqlQueryable, before: number, max = 5000): Promise<number> {
   const r = await db.run('DELETE FROM finished_messages WHERE id IN (SELECT id FROM finished_messages WHERE finished_at < ? ORDER BY finished_at LIMIT ?)', [before, max]);
   return r.changes;
 }

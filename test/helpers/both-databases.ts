@@ -24,15 +24,32 @@ export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres'];
 export interface BothDatabases {
   /** The migrated database of that kind (after beforeAll). */
   get(kind: Dialect): SqlDatabase;
+  /**
+   * A further, separate connection to that same database (SQLite: another
+   * connection to the file, as a second process has; PostgreSQL: another
+   * pool, as a second node has), for tests with several writers. Closed in
+   * afterAll.
+   */
+  connect(kind: Dialect): Promise<SqlDatabase>;
+  /**
+   * A new, empty, migrated database of that kind (SQLite: another file;
+   * PostgreSQL: another database on the same server), for tests that alter
+   * or empty what they are given. Closed in afterAll.
+   */
+  fresh(kind: Dialect): Promise<SqlDatabase>;
 }
 
 export function bothDatabases(): BothDatabases {
   let dir: string | undefined;
   let server: TestPostgres | undefined;
+  let sqlitePath: string | undefined;
   const open = new Map<Dialect, SqlDatabase>();
+  const extra: SqlDatabase[] = [];
+  let files = 0;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sealgate-both-'));
-    const sqlite = await Database.open(join(dir, 'sealgate.db'));
+    sqlitePath = join(dir, 'sealgate.db');
+    const sqlite = await Database.open(sqlitePath);
     await migrate(sqlite);
     open.set('sqlite', sqlite);
     server = await startPostgres();
@@ -41,6 +58,7 @@ export function bothDatabases(): BothDatabases {
     open.set('postgres', pg);
   });
   afterAll(async () => {
+    for (const db of extra.splice(0)) await db.close();
     for (const db of open.values()) await db.close();
     await server?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -49,6 +67,25 @@ export function bothDatabases(): BothDatabases {
     get(kind) {
       const db = open.get(kind);
       if (!db) throw new Error(`no ${kind} database: bothDatabases() opens them in beforeAll`);
+      return db;
+    },
+    async connect(kind) {
+      if (!sqlitePath || !server) throw new Error('bothDatabases() opens the databases in beforeAll');
+      const db = kind === 'sqlite' ? await Database.open(sqlitePath) : await PostgresDatabase.open({ url: server.url, password: server.password, poolSize: 8 });
+      extra.push(db);
+      return db;
+    },
+    async fresh(kind) {
+      if (!dir || !server) throw new Error('bothDatabases() opens the databases in beforeAll');
+      if (kind === 'sqlite') {
+        const db = await Database.open(join(dir, `fresh-${++files}.db`));
+        extra.push(db);
+        await migrate(db);
+        return db;
+      }
+      const db = await PostgresDatabase.open({ url: await server.createDatabase(), password: server.password, poolSize: 2 });
+      extra.push(db);
+      await migratePostgres(db);
       return db;
     },
   };

@@ -64,6 +64,7 @@ describe.each(DIALECTS)('posture memory on %s', (kind) => {
     // this node reads "may"; before it writes, another node records "verify"
     let interleaved = false;
     const racing: SqlQueryable = {
+      dialect: kind,
       run: (sql, params) => db().run(sql, params),
       all: (sql, params) => db().all(sql, params),
       exec: (sql) => db().exec(sql),

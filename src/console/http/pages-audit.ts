@@ -138,7 +138,14 @@ export function typesOf(f: AuditFilter): string[] | undefined {
   return undefined;
 }
 
-/** Pure: a LIKE pattern matching `"operator":"NAME"` in canonical JSON ('!' escapes LIKE's wildcards). */
+/**
+ * Pure: a LIKE pattern matching `"operator":"NAME"` in canonical JSON ('!'
+ * escapes LIKE's wildcards, so `_` and `%` in a name are themselves). The
+ * LIKE only narrows the rows read: SQLite's LIKE ignores ASCII case and
+ * PostgreSQL's does not, so SQLite may read a few look-alikes more, and
+ * hasOperator then keeps the events whose operator is exactly the name, on
+ * both databases alike.
+ */
 export function operatorPattern(operator: string): string {
   return `%${`"operator":${JSON.stringify(operator)}`.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
-import type { Queryable } from '../../db/database.js';
+import type { SqlQueryable } from '../../db/sql-database.js';
 import { type ConsoleContext, sendPage } from './context.js';
 import { mayReadArchive } from './layout.js';
 import { AUDIT_PAGE_SIZE, auditFilterNames, auditPage, auditQueries, hasOperator, newestOf, OPERATOR_WINDOW, parseAuditFilter, type AuditFilter, type AuditRowView } from './pages-audit.js';
@@ -21,7 +21,7 @@ import { requireViewer } from './routes-archive.js';
  * each row's time as well). About 25 reads of the primary key on a log of
  * tens of millions.
  */
-export async function firstSeqAtOrAfter(db: Queryable, ts: number, newest: number): Promise<number> {
+export async function firstSeqAtOrAfter(db: SqlQueryable, ts: number, newest: number): Promise<number> {
   let lo = 1;
   let hi = newest + 1;
   while (lo < hi) {
@@ -34,7 +34,7 @@ export async function firstSeqAtOrAfter(db: Queryable, ts: number, newest: numbe
 }
 
 /** One page of the filtered log: its rows, the older-events cursor, and the window searched (operator filter). */
-export async function readAuditPage(db: Queryable, f: AuditFilter, operatorWindow = OPERATOR_WINDOW): Promise<{ rows: AuditRowView[]; older?: number; searched?: { low: number; high: number } }> {
+export async function readAuditPage(db: SqlQueryable, f: AuditFilter, operatorWindow = OPERATOR_WINDOW): Promise<{ rows: AuditRowView[]; older?: number; searched?: { low: number; high: number } }> {
   const newest = (await db.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM audit_log'))?.seq ?? 0;
   // the event numbers the time range covers: [floor, high)
   let high = Math.min(f.before ?? newest + 1, newest + 1);
