@@ -22,7 +22,7 @@
  */
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson, GENESIS_HASH } from '../audit/chain.js';
-import { appendAuditEvent, lockAuditChain } from '../audit/log.js';
+import { appendAuditEvent, auditChainHead, lockAuditChain } from '../audit/log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import type { Logger } from '../log/logger.js';
@@ -120,10 +120,6 @@ export async function newestCheckpoint(db: SqlQueryable): Promise<Checkpoint | u
   return row ? checkpointFromRow(row) : undefined;
 }
 
-async function chainHead(db: SqlQueryable): Promise<{ seq: number; hash: string }> {
-  return (await db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1')) ?? { seq: 0, hash: GENESIS_HASH };
-}
-
 /**
  * Signs the current chain head and stores the checkpoint with its
  * `archive:checkpoint` audit event, in one write transaction that holds the
@@ -135,7 +131,7 @@ async function chainHead(db: SqlQueryable): Promise<{ seq: number; hash: string 
 export async function writeCheckpoint(db: SqlDatabase, key: SigningKey, reason: CheckpointReason, now: number): Promise<Checkpoint> {
   return db.transaction(async (tx) => {
     await lockAuditChain(tx);
-    const head = await chainHead(tx);
+    const head = await auditChainHead(tx);
     const last = await newestCheckpoint(tx);
     const c = signCheckpoint(key.privateKey, {
       seq: (last?.seq ?? 0) + 1,
@@ -201,7 +197,7 @@ export class CheckpointWriter {
     if (this.stopped) return;
     try {
       const last = await newestCheckpoint(this.deps.db);
-      const head = await chainHead(this.deps.db);
+      const head = await auditChainHead(this.deps.db);
       const due = checkpointDue({ last, headSeq: head.seq, now: this.deps.now() }, this.deps.everyEvents, this.deps.intervalMs);
       if (due) await this.write(due);
     } catch (err) {

@@ -11,15 +11,19 @@
  * - SQLite: the transaction is BEGIN IMMEDIATE (Database.transaction), which
  *   holds the file's write lock from the start: reading the last row and
  *   inserting the next one cannot interleave with another connection or
- *   process. A connection remembers the head it appended (its memo, emptied
- *   on rollback) and skips the read next time; a seq another process took
- *   meanwhile fails the insert and the head is read again.
+ *   process. The head is read once per group commit (its first append);
+ *   each event is chained onto it in memory and the group's events are
+ *   inserted together just before its COMMIT (PendingAuditRows, the
+ *   group's deferred writes): one multi-row INSERT for the group instead
+ *   of one per event. A transaction of the group that fails takes its
+ *   events back with it. Inside a write transaction the chain's head is
+ *   therefore read with `auditChainHead`, never from the table.
  * - PostgreSQL: transactions of several nodes run at once, so the append
  *   first takes a transaction-scoped advisory lock (AUDIT_CHAIN_LOCK) and
  *   then reads the head: appends queue for the head one after another, and
  *   the lock is held until the transaction commits or rolls back, so the
- *   next append reads a head that is committed (or gone). No memo: another
- *   node may have appended since.
+ *   next append reads a head that is committed (or gone). Nothing is kept
+ *   in memory between transactions: another node may have appended since.
  *
  * Either way seq is the primary key, so a racing second insert of the same
  * seq fails rather than forking the chain.
@@ -29,7 +33,7 @@
  * hashes. `verifyAuditChain` finds any other alteration; comparing its
  * `lastHash` with a copy kept elsewhere finds that one too.
  */
-import type { SqlValue } from '../db/database.js';
+import type { DeferredWrites, Queryable, SqlValue } from '../db/database.js';
 import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
 import { canonicalJson, eventHash, GENESIS_HASH } from './chain.js';
@@ -44,10 +48,11 @@ export interface AppendedAuditEvent {
 }
 
 /**
- * A transaction's statements as the audit log uses them: the memo is SQLite's
- * (database.ts), absent on PostgreSQL.
+ * A transaction's statements as the audit log uses them: the deferred writes
+ * are those of SQLite's group commit (database.ts), absent on PostgreSQL and
+ * outside a transaction.
  */
-export type AuditTx = SqlQueryable & { readonly memo?: Map<string, unknown> | undefined };
+export type AuditTx = SqlQueryable & { readonly deferred?: Map<string, DeferredWrites> | undefined };
 
 /**
  * The PostgreSQL advisory lock key that serialises appends to the chain (a
@@ -79,19 +84,75 @@ export async function appendAuditEvent<T extends AuditEventType>(tx: AuditTx, ev
   return (await appendAuditEvents(tx, [event], now))[0] as AppendedAuditEvent;
 }
 
-/** Key of the chain head in a connection's memo (database.ts): the last event this connection appended. */
-const HEAD_MEMO = 'audit-chain-head';
+/** The name of the audit rows among a group commit's deferred writes. */
+const AUDIT_ROWS = 'audit-chain-rows';
 
 type ChainHead = { readonly seq: number; readonly hash: string } | undefined;
 
-async function readChainHead(tx: SqlQueryable): Promise<ChainHead> {
-  return tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+/**
+ * A group commit's audit events, chained in memory onto the head read at
+ * the group's first append and inserted before its COMMIT (DeferredWrites).
+ */
+class PendingAuditRows implements DeferredWrites {
+  private readonly rows: SqlValue[][] = [];
+  /** The head after each row. */
+  private readonly heads: AppendedAuditEvent[] = [];
+  private start: ChainHead;
+  /** The head as the group found it, read once. */
+  readonly ready: Promise<void>;
+
+  constructor(tx: SqlQueryable) {
+    this.ready = readChainHead(tx).then((head) => {
+      this.start = head;
+    });
+  }
+
+  head(): ChainHead {
+    return this.heads[this.heads.length - 1] ?? this.start;
+  }
+
+  add(built: { rows: SqlValue[][]; out: AppendedAuditEvent[] }): void {
+    this.rows.push(...built.rows);
+    this.heads.push(...built.out);
+  }
+
+  mark(): number {
+    return this.rows.length;
+  }
+
+  rollbackTo(mark: number): void {
+    this.rows.length = mark;
+    this.heads.length = mark;
+  }
+
+  async flush(tx: Queryable): Promise<void> {
+    await insertRows(tx, this.rows);
+  }
 }
 
-/** A unique-key violation (SQLite's constraint error, PostgreSQL's 23505): here, a seq another writer took. */
-function isSeqConflict(err: unknown): boolean {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return code === 'SQLITE_CONSTRAINT' || code === '23505';
+/** The group's pending audit rows, made (and the head read) at its first append; concurrent appends of one transaction share it. */
+async function pendingRows(deferred: Map<string, DeferredWrites>, tx: SqlQueryable): Promise<PendingAuditRows> {
+  let pending = deferred.get(AUDIT_ROWS) as PendingAuditRows | undefined;
+  if (!pending) {
+    pending = new PendingAuditRows(tx);
+    deferred.set(AUDIT_ROWS, pending);
+  }
+  await pending.ready;
+  return pending;
+}
+
+/**
+ * The chain's head as the transaction `tx` sees it: the last event appended
+ * in it or earlier in its group (not yet in the table), else the table's
+ * last row. What a write transaction that signs or covers the head reads.
+ */
+export async function auditChainHead(tx: AuditTx): Promise<{ seq: number; hash: string }> {
+  const head = tx.deferred ? (await pendingRows(tx.deferred, tx)).head() : await readChainHead(tx);
+  return head ?? { seq: 0, hash: GENESIS_HASH };
+}
+
+async function readChainHead(tx: SqlQueryable): Promise<ChainHead> {
+  return tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
 }
 
 /** Rows per INSERT statement when appending several events (6 parameters each, far below SQLite's and PostgreSQL's limits). */
@@ -139,20 +200,16 @@ export async function appendAuditEvents(tx: AuditTx, events: readonly AuditEvent
     await insertRows(tx, built.rows);
     return built.out;
   }
-  // The head this connection last appended, when it keeps one (the memo is emptied by any rollback); another
-  // process may have appended since, so a seq that is taken means: read the head and chain again.
-  const remembered = tx.memo?.get(HEAD_MEMO) as ChainHead;
-  let built = chainFrom(valid, now, remembered ?? (await readChainHead(tx)));
-  try {
-    await insertRows(tx, built.rows);
-  } catch (err) {
-    // only a remembered head can be stale; the first part failed as a whole (one statement), so nothing was written
-    if (remembered === undefined || !isSeqConflict(err)) throw err;
-    tx.memo?.delete(HEAD_MEMO);
-    built = chainFrom(valid, now, await readChainHead(tx));
-    await insertRows(tx, built.rows);
+  if (tx.deferred) {
+    // SQLite's group commit: chained now, inserted with the group's other events before its COMMIT
+    const pending = await pendingRows(tx.deferred, tx);
+    const built = chainFrom(valid, now, pending.head());
+    pending.add(built);
+    return built.out;
   }
-  tx.memo?.set(HEAD_MEMO, built.out[built.out.length - 1]);
+  // no group commit (statements on a Database outside a transaction): read the head and insert now
+  const built = chainFrom(valid, now, await readChainHead(tx));
+  await insertRows(tx, built.rows);
   return built.out;
 }
 

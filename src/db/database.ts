@@ -21,11 +21,26 @@ export interface Queryable {
   all<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]>;
   exec(sql: string): Promise<void>;
   /**
-   * Values a caller derived from this connection's own writes (the audit chain's head), kept so the next
-   * transaction need not read them again. The connection empties it whenever a rollback may have undone them;
-   * a caller must still cope with another process having written since (absent: nothing is kept).
+   * Present only on the `tx` of a group commit (Database.transaction): writes its transactions hand to the
+   * group, by name, made just before the group's COMMIT (see DeferredWrites).
    */
-  readonly memo?: Map<string, unknown>;
+  readonly deferred?: Map<string, DeferredWrites> | undefined;
+}
+
+/**
+ * Rows a group commit inserts just before its COMMIT, handed over by its
+ * transactions one after another (the audit chain's events: one multi-row
+ * INSERT for the group instead of one per event). Kept in order; what a
+ * transaction that fails handed over is taken back (`rollbackTo` the mark
+ * taken before it ran); forgotten when the group ends, committed or not.
+ */
+export interface DeferredWrites {
+  /** How much is held now (taken before each transaction of the group). */
+  mark(): number;
+  /** Forgets what was handed over after `mark`. */
+  rollbackTo(mark: number): void;
+  /** Writes everything held, in the group's transaction. */
+  flush(tx: Queryable): Promise<void>;
 }
 
 export interface DatabaseOptions {
@@ -71,7 +86,8 @@ class Connection implements Queryable {
   /** Idle statements by SQL text, the least recently used text first. */
   private readonly idle = new Map<string, sqlite3.Statement[]>();
   private idleCount = 0;
-  readonly memo = new Map<string, unknown>();
+  /** The deferred writes of the group commit under way on this connection (set by Database.writeGroup only). */
+  deferred: Map<string, DeferredWrites> | undefined;
   /** Operations under way and statements finalizing: the file cannot close before they are done. */
   private readonly pending = new Set<Promise<void>>();
   private closed = false;
@@ -295,9 +311,21 @@ export class Database implements Queryable, SqlDatabase {
    * transaction each runs in a savepoint. The control statements between
    * two transactions go to SQLite together (`RELEASE sg; SAVEPOINT sg`: one
    * trip through the thread pool, not two), as do the first savepoint with
-   * BEGIN and the last release with COMMIT.
+   * BEGIN and the last release with COMMIT. The group's deferred writes
+   * (DeferredWrites: the audit chain's rows) go in just before COMMIT; a
+   * transaction that fails takes back what it handed over.
    */
   private async writeGroup(group: PendingTransaction[]): Promise<void> {
+    const deferred = new Map<string, DeferredWrites>();
+    this.writer.deferred = deferred;
+    try {
+      await this.writeGroupWith(group, deferred);
+    } finally {
+      this.writer.deferred = undefined;
+    }
+  }
+
+  private async writeGroupWith(group: PendingTransaction[], deferred: Map<string, DeferredWrites>): Promise<void> {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     const alone = group.length === 1;
     try {
@@ -308,39 +336,31 @@ export class Database implements Queryable, SqlDatabase {
       for (const t of group) t.reject(err);
       return;
     }
-    if (alone && group[0]) {
-      // alone: no savepoint needed
+    for (let i = 0; i < group.length; i++) {
+      const t = group[i] as PendingTransaction;
+      const next = i < group.length - 1 ? '; SAVEPOINT sg' : '';
+      const marks = new Map([...deferred].map(([name, d]) => [name, d.mark()]));
       try {
-        outcomes.push({ ok: true, value: await group[0].work(this.writer) });
+        const value = await t.work(this.writer);
+        // the last release waits for the COMMIT below
+        if (!alone && next) await this.writer.exec(`RELEASE sg${next}`);
+        outcomes.push({ ok: true, value });
       } catch (error) {
+        // what it handed to the group goes with it (a writer it made first is emptied)
+        for (const [name, d] of deferred) d.rollbackTo(marks.get(name) ?? 0);
+        if (!alone) await this.writer.exec(`ROLLBACK TO sg; RELEASE sg${next}`).catch(() => undefined);
         outcomes.push({ ok: false, error });
-      }
-    } else {
-      for (let i = 0; i < group.length; i++) {
-        const t = group[i] as PendingTransaction;
-        const next = i < group.length - 1 ? '; SAVEPOINT sg' : '';
-        try {
-          const value = await t.work(this.writer);
-          // the last release waits for the COMMIT below
-          if (next) await this.writer.exec(`RELEASE sg${next}`);
-          outcomes.push({ ok: true, value });
-        } catch (error) {
-          this.writer.memo.clear();
-          await this.writer.exec(`ROLLBACK TO sg; RELEASE sg${next}`).catch(() => undefined);
-          outcomes.push({ ok: false, error });
-        }
       }
     }
     // the last transaction's savepoint is still open unless it was rolled back (released with it)
     const lastOpen = !alone && outcomes[outcomes.length - 1]?.ok === true;
     if (outcomes.every((o) => !o.ok)) {
-      this.writer.memo.clear();
       await this.writer.exec('ROLLBACK').catch(() => undefined);
     } else {
       try {
+        for (const d of deferred.values()) await d.flush(this.writer);
         await this.writer.exec(lastOpen ? 'RELEASE sg; COMMIT' : 'COMMIT');
       } catch (err) {
-        this.writer.memo.clear();
         await this.writer.exec('ROLLBACK').catch(() => undefined);
         for (const t of group) t.reject(err);
         return;

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson, eventHash, GENESIS_HASH } from '../../src/audit/chain.js';
 import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../src/audit/events.js';
-import { appendAudit, appendAuditEvent, tailAudit, verifyAuditChain, type AuditBreakReason, type AuditVerifyResult } from '../../src/audit/log.js';
+import { appendAudit, appendAuditEvent, appendAuditEvents, auditChainHead, tailAudit, verifyAuditChain, type AuditBreakReason, type AuditVerifyResult } from '../../src/audit/log.js';
 import { Database, type SqlValue } from '../../src/db/database.js';
 import { migrate } from '../../src/db/schema.js';
 import { requireTool } from '../helpers/peers.js';
@@ -325,7 +325,7 @@ describe('tailAudit', () => {
   });
 });
 
-describe('the chain head a connection remembers', () => {
+describe('the chain head within and across group commits', () => {
   // each step appends through one of two connections to the same file (the daemon and a CLI command), or rolls back
   it.each([
     { name: 'another process appends between two of ours', steps: ['a', 'b', 'a', 'b', 'b', 'a'] },
@@ -366,5 +366,30 @@ describe('the chain head a connection remembers', () => {
     expect(result.ok && result.count).toBe(expected);
     const seqs = (await db.all<{ seq: number }>('SELECT seq FROM audit_log ORDER BY seq')).map((r) => r.seq);
     expect(seqs).toEqual(Array.from({ length: expected }, (_, k) => k + 1));
+  });
+
+  it('events of one group commit are stored under the seq and hash each append returned; a failed transaction takes its own back', async () => {
+    await fill(3);
+    // five transactions asked for at once commit as one group; the third fails after appending
+    const outcomes = await Promise.allSettled(
+      [0, 1, 2, 3, 4].map((k) =>
+        db.transaction(async (tx) => {
+          const appended = await appendAuditEvents(tx, [sampleEvent(100 + k), sampleEvent(200 + k)], T0 + 100 + k);
+          if (k === 2) throw new Error('this one fails');
+          // what the transaction sees as the head is its own last event
+          expect(await auditChainHead(tx)).toEqual(appended[1]);
+          return appended;
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    const returned = outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value : []));
+    const stored = await db.all<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log WHERE seq > 3 ORDER BY seq');
+    expect(stored).toEqual(returned);
+    expect(stored.map((r) => r.seq)).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
+    const result = await verifyAuditChain(db);
+    expect(result.ok && result.count).toBe(11);
+    // outside a transaction the head is the table's last row
+    expect(await auditChainHead(db)).toEqual(stored[stored.length - 1]);
   });
 });
