@@ -204,6 +204,9 @@ type MxGate =
   | { readonly requirement: TransportRequirement; readonly dane?: readonly TlsaRecord[] | undefined; readonly policy: PolicyType; readonly stsMode?: 'enforce' | 'testing' | undefined; readonly stsMxAllowed: boolean }
   | { readonly skip: AttemptRecord };
 
+/** Recipients marked in flight by one claim statement (two parameters each). */
+const CLAIM_ROWS_PER_STATEMENT = 100;
+
 function synthetic(code: number, enhanced: string, text: string): RemoteReply {
   return { code, enhanced, text };
 }
@@ -421,10 +424,14 @@ export class DeliveryEngine {
         perDomain.set(row.domain, busy + 1);
         jobs.set(key, { messageId: row.message_id, domain: row.domain, requirement, recipients: [row], e2e: e2e && row.method ? { method: row.method, copy: row.e2e_copy, size: row.e2e_copy_size } : undefined });
       }
-      for (const job of jobs.values()) {
-        for (const r of job.recipients) {
-          await tx.run(`UPDATE recipients SET state = 'in-flight' WHERE message_id = ? AND seq = ?`, [r.message_id, r.seq]);
-        }
+      // one UPDATE for the claim (a statement per 100 recipients), not one per recipient
+      const claimed = [...jobs.values()].flatMap((job) => job.recipients);
+      for (let at = 0; at < claimed.length; at += CLAIM_ROWS_PER_STATEMENT) {
+        const part = claimed.slice(at, at + CLAIM_ROWS_PER_STATEMENT);
+        await tx.run(
+          `UPDATE recipients SET state = 'in-flight' WHERE (message_id, seq) IN (VALUES ${part.map(() => '(?, ?)').join(', ')})`,
+          part.flatMap((r) => [r.message_id, r.seq]),
+        );
       }
       return [...jobs.values()];
     });

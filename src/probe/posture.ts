@@ -61,11 +61,14 @@ const RECORD_TRIES = 3;
  * inserted with ON CONFLICT DO NOTHING, and a raise only replaces the best
  * level it read (compare-and-set on `best`), so a node that read an older
  * level can never lower the one another node just raised; a lost race reads
- * again. With SQLite's single writer no race happens and it is one read and
- * one write, as before.
+ * again. The usual case, the best level met again, is one conditional
+ * UPDATE that moves last_seen; anything else reads the row first.
  */
 export async function recordPosture(db: SqlQueryable, domain: string, observed: TransportRequirement, now: number): Promise<void> {
   const best = JSON.stringify({ level: observed });
+  // the usual case, the best level met again: one statement (it changes nothing unless the stored level is this one)
+  const met = await db.run('UPDATE tls_posture SET last_seen = ? WHERE domain = ? AND best = ?', [now, domain, best]);
+  if (met.changes > 0) return;
   for (let attempt = 0; attempt < RECORD_TRIES; attempt++) {
     const row = await postureRow(db, domain);
     if (!row) {

@@ -120,15 +120,15 @@ export function internalMessage(m: {
  * archive stage stays; that stage removes it once archived.
  */
 export async function removeIfFinished(tx: Queryable, id: string, beforeRemove?: (tx: Queryable, id: string) => Promise<void>): Promise<boolean> {
-  // one read on this hot path: how many recipients are not final, and when the last one finished (the audit time of the final records: no clock needed here)
+  // one read on this hot path: whether the message is archived, how many recipients are not final, and when the last
+  // one finished (the audit time of the final records: no clock needed here); no row when the message is gone
   const finals = FINAL_STATES.map(() => '?').join(', ');
-  const row = await tx.get<{ open: number; last: number | null }>(
-    `SELECT coalesce(sum(CASE WHEN state NOT IN (${finals}) THEN 1 ELSE 0 END), 0) AS open, max(finished_at) AS last FROM recipients WHERE message_id = ?`,
+  const row = (await tx.get<{ archived: number | null; open: number; last: number | null }>(
+    `SELECT m.archived AS archived, coalesce(sum(CASE WHEN r.state NOT IN (${finals}) THEN 1 ELSE 0 END), 0) AS open, max(r.finished_at) AS last
+       FROM messages m LEFT JOIN recipients r ON r.message_id = m.id WHERE m.id = ? GROUP BY m.archived`,
     [...FINAL_STATES, id],
-  );
-  if (row?.open !== 0) return false;
-  const message = await tx.get<{ archived: number }>('SELECT archived FROM messages WHERE id = ?', [id]);
-  if (message?.archived === 0) return false;
+  )) ?? { archived: null, open: 0, last: null };
+  if (row.open !== 0 || row.archived === 0) return false;
   await syncArchiveRecipients(tx, id, row.last ?? 0);
   await beforeRemove?.(tx, id);
   // what happened stays for `queue show` (queue.keepFinished): one INSERT … SELECT, no extra read here
