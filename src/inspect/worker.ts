@@ -237,8 +237,9 @@ export class Inspector {
     let finished = false;
     try {
       await this.deps.db.transaction(async (tx) => {
-        const current = await tx.get<{ inspected: number }>('SELECT inspected FROM messages WHERE id = ?', [id]);
-        if (!current || current.inspected === 1) throw new AlreadyInspected(); // deleted or done meanwhile
+        // marked inspected first, in the same statement that tells whether it was deleted or done meanwhile
+        const marked = await tx.run('UPDATE messages SET inspected = 1, verdict = ?, rewrite = ? WHERE id = ? AND inspected = 0', [JSON.stringify(summary), rewrite ? JSON.stringify(rewrite) : null, id]);
+        if (marked.changes === 0) throw new AlreadyInspected();
         for (const [i, d] of decisions.entries()) {
           const row = rows[i];
           if (!row) continue;
@@ -274,7 +275,6 @@ export class Inspector {
             );
           }
         }
-        await tx.run('UPDATE messages SET inspected = 1, verdict = ?, rewrite = ? WHERE id = ?', [JSON.stringify(summary), rewrite ? JSON.stringify(rewrite) : null, id]);
         await appendAuditEvent(
           tx,
           { type: 'inspect:verdict', data: { queueId: id, phi: String(verdict.phi), categories: verdict.categories.map(String), notFullyScanned: String(verdict.notFullyScanned), protection: evaluation.baseProtection, methods, rules: [...evaluation.matchedRules] } },
