@@ -133,7 +133,7 @@ export async function removeIfFinished(tx: Queryable, id: string, beforeRemove?:
   await beforeRemove?.(tx, id);
   // what happened stays for `queue show` (queue.keepFinished): one INSERT … SELECT, no extra read here
   await recordFinished(tx, id, row.last);
-  await tx.run('DELETE FROM recipients WHERE message_id = ?', [id]);
+  // its recipients' rows go with it (recipients.message_id … ON DELETE CASCADE, both schemas)
   await tx.run('DELETE FROM messages WHERE id = ?', [id]);
   // a small message's spooled content (src/spool/inline-store.ts) goes with its rows, in this commit
   await tx.run('DELETE FROM spool_inline WHERE id = ?', [id]);
