@@ -72,6 +72,14 @@ export interface S3ObjectStoreOptions {
   readonly listPageSize?: number;
 }
 
+/** What a bucket check's bare HTTP status means, and the fix. */
+const BUCKET_CHECK: Readonly<Record<number, string>> = {
+  301: 'is in another region: set objects.s3.region to the bucket\'s region',
+  400: 'refused the request (HTTP 400): check objects.s3.region and objects.s3.endpoint',
+  403: 'refused these credentials (HTTP 403): check objects.s3.accessKeyId and its secret (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), and that they may use the bucket',
+  404: 'does not exist: create it, or fix objects.s3.bucket',
+};
+
 /** S3 error names that mean "the store is full or over quota" (MinIO, Ceph RGW). */
 const FULL = new Set(['XMinioStorageFull', 'QuotaExceeded', 'InsufficientStorage']);
 
@@ -188,6 +196,10 @@ export class S3ObjectStore implements ObjectStore {
     this.partBytes = options.partBytes;
     this.partsInFlight = options.partsInFlight ?? 2;
     this.listPageSize = pageSize;
+    // The SDK prints a multi-line notice on stderr, once per process, that its releases after January
+    // 2027 need Node 22 (README, "Dependencies"): every CLI command on kind s3 would show it. Not
+    // printed unless the operator sets the SDK's own variable to something other than "true".
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       region: options.region,
       ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
@@ -214,9 +226,11 @@ export class S3ObjectStore implements ObjectStore {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (err) {
-      const e = storageError(err, `bucket check (${this.bucket})`);
-      // a HEAD of a missing bucket is a bare 404: not "no such object" here
-      throw isNotFound(e) ? new SealgateError('SG_STORAGE_FAILED', { message: `object store bucket ${this.bucket} does not exist: create it, or fix objects.s3.bucket`, detail: { status: 404 } }) : e;
+      // a HEAD answer has no body, so the status is all there is to go on
+      const status = classifyS3Error(err).status;
+      const fix = status === undefined ? undefined : BUCKET_CHECK[status];
+      if (fix) throw new SealgateError('SG_STORAGE_FAILED', { message: `object store bucket ${this.bucket} ${fix}`, detail: { status } });
+      throw storageError(err, `bucket check (${this.bucket})`);
     }
   }
 
