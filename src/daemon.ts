@@ -33,8 +33,7 @@ import { Archiver } from './archive/archiver.js';
 import { sweepArchiveOrphans } from './archive/orphans.js';
 import { builtInSettings, resolveSettings } from './policy/profile.js';
 import { startCheckpointWriter } from './archive/checkpoints.js';
-import { LocalObjectStore } from './objects/local-store.js';
-import { objectStoreRoot } from './objects/location.js';
+import { describeObjectStore, openObjectStore } from './objects/open.js';
 import { Ingress } from './smtp/ingress.js';
 import { FreeSpaceProbe } from './spool/free-space.js';
 import { FinishedPruner } from './queue/finished-pruner.js';
@@ -108,9 +107,13 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const dkim = new DkimService(dkimKeys, now, metrics);
   if (dkimKeys.length > 0) log.info({ event: 'DKIM_KEYS_LOADED', keys: dkimKeys.map((k) => `${k.selector}._domainkey.${k.domain} ${k.algorithm}`) }, 'DKIM signing keys loaded');
   const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
+  // the object store (objects.kind: dataDir/store or S3): portal copies and archive entries, encrypted before they are put
+  const objects = await openObjectStore(config);
+  await objects.init();
+  log.info({ event: 'OBJECT_STORE_OPENED', kind: config.objects.kind, location: describeObjectStore(config) }, 'object store ready');
   // the secure portal's storage and deposit step (portal.enabled): start-up cleanup first
   const portal: PortalStorage | undefined = config.portal.enabled
-    ? await startPortalStorage({ config: () => config, db, spool, keyring, log, now, hostname, metrics, onQueued: () => wakeAfterQueued() })
+    ? await startPortalStorage({ config: () => config, db, spool, keyring, log, now, hostname, objects, metrics, onQueued: () => wakeAfterQueued() })
     : undefined;
   // set once the listeners are bound: delivery never sends mail to our own listening addresses
   let ownAddresses: () => readonly { host: string; port: number }[] = () => [];
@@ -163,8 +166,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         })
       : undefined;
   // the archive stage: every message that needs it is archived after inspection and before delivery
-  const archiveObjects = new LocalObjectStore(objectStoreRoot(config.dataDir));
-  await archiveObjects.init();
+  const archiveObjects = objects;
   // objects a crash left without an entry (src/archive/orphans.ts): in the background, safe while archiving
   let stoppingSweep = false;
   const orphanSweep = sweepArchiveOrphans(db, archiveObjects, { now: now(), via: 'daemon', stopped: () => stoppingSweep }).then(
@@ -339,6 +341,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);
       // the clean-stop checkpoint covers everything, daemon:stopped included
       await checkpoints.stop();
+      objects.close();
       // everything is committed by now: a database that does not close cleanly is worth a line, not a silent stop
       await db.close().catch((err: unknown) => log.warn({ event: 'DATABASE_CLOSE_FAILED', err: { message: (err as Error).message } }, 'database did not close cleanly'));
       log.info({ event: 'DAEMON_STOPPED' }, 'stopped');

@@ -25,6 +25,7 @@ export interface ReloadRule {
 export const RELOAD_TABLE: readonly ReloadRule[] = [
   { path: 'dataDir', applies: 'restart', how: 'database, spool and stores are opened at start' },
   { path: 'store', applies: 'restart', how: 'the database (SQLite or PostgreSQL) is opened at start' },
+  { path: 'objects', applies: 'restart', how: 'the object store (local directory or S3) is opened at start' },
   { path: 'hostname', applies: 'restart', how: 'greeting, Received and Message-ID names are fixed at start' },
   { path: 'log.level', applies: 'reload', how: 'the logger' },
   { path: 'log.pretty', applies: 'restart', how: 'the log output is set up at start' },

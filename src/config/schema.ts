@@ -19,6 +19,7 @@ import { adminSchema } from '../console/config-schema.js';
 import { alertsSchema } from '../alerts/config-schema.js';
 import { archiveSchema } from '../archive/config-schema.js';
 import { storeSchema } from '../db/config-schema.js';
+import { objectsSchema } from '../objects/config-schema.js';
 import { dkimSchema } from '../dkim/config-schema.js';
 import { defaultMaxThreadMemoryMb, POOL_DEFAULTS } from '../inspect/schedule.js';
 
@@ -153,6 +154,7 @@ export const configSchema = z
   .strictObject({
     dataDir: z.string().min(1).default('./data').describe('Directory for the spool, the SQLite database and generated keys. Relative paths resolve against the working directory.'),
     store: storeSchema,
+    objects: objectsSchema,
     hostname: z.string().min(1).optional().describe('Name used in the SMTP greeting, Received headers and generated Message-IDs (default: the machine hostname).'),
     log: z
       .strictObject({

@@ -195,6 +195,9 @@ export class LocalObjectStore implements ObjectStore {
     return removed;
   }
 
+  /** Nothing to release (the S3 store closes its connections here). */
+  close(): void {}
+
   private pathOf(key: string): string {
     const segs = validateObjectKey(key).split('/');
     const last = segs.pop() ?? '';

@@ -1,6 +1,6 @@
 /**
- * The portal's parts as the daemon runs them: the object store under
- * dataDir, the portal store, the mail queue for notifications and codes, and
+ * The portal's parts as the daemon runs them: the portal store over the
+ * configured object store (objects.kind, opened by the daemon), the mail queue for notifications and codes, and
  * the deposit step the delivery engine calls — with the start-up cleanup
  * (temp files of unfinished puts, objects no deposit row names) done before
  * anything deposits.
@@ -13,8 +13,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
-import { LocalObjectStore } from '../objects/local-store.js';
-import { objectStoreRoot } from '../objects/location.js';
+import type { OpenedObjectStore } from '../objects/open.js';
 import { builtInSettings, resolveSettings } from '../policy/profile.js';
 import { CodeStore } from './code-store.js';
 import { isLogoFile, loadLogoFile } from './logo.js';
@@ -38,13 +37,15 @@ export interface PortalStorageDeps {
   readonly log: Logger;
   readonly now: () => number;
   readonly hostname: string;
+  /** The configured object store (objects.kind), initialised: portal copies are put there, encrypted. */
+  readonly objects: OpenedObjectStore;
   readonly metrics?: Metrics | undefined;
   /** A portal mail was queued outside the delivery engine's own transactions (a code mail): wake delivery. */
   readonly onQueued: () => void;
 }
 
 export interface PortalStorage {
-  readonly objects: LocalObjectStore;
+  readonly objects: OpenedObjectStore;
   readonly store: PortalStore;
   readonly mail: PortalMailQueue;
   readonly depositor: PortalDepositor;
@@ -64,9 +65,7 @@ export function portalFromAddress(portal: Config['portal'], hostname: string): s
 }
 
 export async function startPortalStorage(deps: PortalStorageDeps): Promise<PortalStorage> {
-  const { db, spool, keyring, log, now, hostname } = deps;
-  const objects = new LocalObjectStore(objectStoreRoot(deps.config().dataDir));
-  await objects.init();
+  const { db, spool, keyring, log, now, hostname, objects } = deps;
   const store = new PortalStore({ db, objects, keyring });
   const temp = await objects.removeTemp(now());
   const orphans = await store.removeOrphans();

@@ -15,8 +15,7 @@ import { loadOrCreateSigningKey, readPublicSigningKey } from '../../archive/sign
 import { queryTerms } from '../../archive/terms.js';
 import { verifyExport, type ExportVerifyOk } from '../../archive/verify-export.js';
 import { openDatabase, openKeyring } from '../../runtime/stores.js';
-import { LocalObjectStore } from '../../objects/local-store.js';
-import { objectStoreRoot } from '../../objects/location.js';
+import { openObjectStore } from '../../objects/open.js';
 import { filtersOf, withFilterFlags, type FilterFlags } from './archive-filters.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
@@ -83,7 +82,7 @@ export function registerArchiveExport(archive: Command): void {
         try {
           result = await writeExport({
             db, keyring, key, search, searchText, out, now,
-            objects: new LocalObjectStore(objectStoreRoot(config.dataDir)),
+            objects: await openObjectStore(config),
             content: opts.content,
             operator: operatorName(),
             ...(bar ? { onProgress: bar.update } : {}),

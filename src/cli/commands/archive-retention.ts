@@ -23,8 +23,7 @@ import {
 } from '../../archive/retention.js';
 import { queryTerms } from '../../archive/terms.js';
 import { openDatabase, openKeyring } from '../../runtime/stores.js';
-import { LocalObjectStore } from '../../objects/local-store.js';
-import { objectStoreRoot } from '../../objects/location.js';
+import { openObjectStore } from '../../objects/open.js';
 import { filtersOf, withFilterFlags, type FilterFlags } from './archive-filters.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
@@ -152,7 +151,7 @@ export function registerArchiveRetention(archive: Command): void {
       const { config } = loadForCommand(cmd);
       const db = await openDatabase(config);
       try {
-        const objects = new LocalObjectStore(objectStoreRoot(config.dataDir));
+        const objects = await openObjectStore(config);
         const tty = process.stderr.isTTY && !opts.json;
         let lastShown = 0;
         const onProgress = (done: number): void => {

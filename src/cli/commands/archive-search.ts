@@ -18,8 +18,7 @@ import type { Keyring } from '../../crypto/keyring.js';
 import { openDatabase, openKeyring } from '../../runtime/stores.js';
 import type { Database } from '../../db/database.js';
 import type { Config } from '../../config/schema.js';
-import { LocalObjectStore } from '../../objects/local-store.js';
-import { objectStoreRoot } from '../../objects/location.js';
+import { openObjectStore } from '../../objects/open.js';
 import { isQueueId } from '../../queue/ids.js';
 import { filtersOf, withFilterFlags, type FilterFlags } from './archive-filters.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
@@ -212,11 +211,13 @@ export function registerArchiveSearch(archive: Command): void {
         if (!keyring.has(key.keyId)) throw new CliExit(EXIT_FAILURE, `archive entry ${id} is sealed under master key ${key.keyId}, which is not loaded; add its key file to keys.previousKeyFiles`);
         // recorded before a byte is read: no content leaves without its audit record
         await audit(db, { type: 'archive:content_opened', data: { queueId: id, operator: operatorName(), via: 'cli', reason } });
-        const objects = new LocalObjectStore(objectStoreRoot(config.dataDir));
+        const objects = await openObjectStore(config);
         try {
           await toStdout(readArchiveContent(objects, keyring, key));
         } catch (err) {
           throw new CliExit(EXIT_FAILURE, `archive entry ${id}: the content could not be read (${(err as Error).message})`);
+        } finally {
+          objects.close();
         }
       });
     });

@@ -25,8 +25,7 @@ import { appendAuditEvent } from '../../audit/log.js';
 import { parseTime, SearchInputError } from '../../archive/search.js';
 import { loadConfig } from '../../config/load.js';
 import { openDatabase, openKeyring } from '../../runtime/stores.js';
-import { LocalObjectStore } from '../../objects/local-store.js';
-import { objectStoreRoot } from '../../objects/location.js';
+import { openObjectStore } from '../../objects/open.js';
 import { emptyReport, formatReplayReport, type ReplayWindow } from '../../policy/replay-report.js';
 import { DEFAULT_REPLAY_LIMIT, MAX_REPLAY_LIMIT, replayPolicy } from '../../policy/replay.js';
 import { CliExit, EXIT_USAGE, operatorName } from '../context.js';
@@ -104,7 +103,7 @@ export function registerPolicyReplay(policy: Command): void {
             {
               db,
               keyring,
-              objects: new LocalObjectStore(objectStoreRoot(config.dataDir)),
+              objects: await openObjectStore(config),
               now: Date.now,
               ...(progress ? { onProgress: (n: number) => (n % 100 === 0 ? process.stderr.write(`\r${n} entries re-decided…`) : undefined) } : {}),
             },

@@ -10,8 +10,7 @@ import type { Config } from '../../config/schema.js';
 import { openDatabase, openKeyring } from '../../runtime/stores.js';
 import type { Database } from '../../db/database.js';
 import { SealgateError } from '../../errors.js';
-import { LocalObjectStore } from '../../objects/local-store.js';
-import { objectStoreRoot } from '../../objects/location.js';
+import { openObjectStore } from '../../objects/open.js';
 import { listPortalMessages, portalStatus, type PortalDepositStatus, type PortalMessageSummary } from '../../portal/admin.js';
 import { CodeStore } from '../../portal/code-store.js';
 import { PortalLifecycle, type PurgeResult, type RevokeOutcome } from '../../portal/lifecycle.js';
@@ -36,7 +35,7 @@ async function withPortalDb<T>(cmd: Command, fn: (db: Database, config: Config) 
 
 async function openLifecycle(config: Config, db: Database): Promise<PortalLifecycle> {
   const keyring = await openKeyring(config, false);
-  const objects = new LocalObjectStore(objectStoreRoot(config.dataDir));
+  const objects = await openObjectStore(config);
   const portal = new PortalStore({ db, objects, keyring });
   const codes = new CodeStore({ db, key: deriveCodeKey(keyring.current.key) });
   return new PortalLifecycle({ db, portal, objects, codes, now: Date.now });

@@ -1,0 +1,111 @@
+/**
+ * A private S3-compatible server for tests: s3rver (npm, pure JavaScript, no
+ * binary downloaded) in a child process on 127.0.0.1 on a free port, its
+ * objects in a fresh temporary directory, one bucket made at start. The tests
+ * drive it with the real AWS SDK (the store under test), over real HTTP.
+ *
+ * Why a child process: s3rver signs its ListObjectsV2 continuation tokens
+ * with DES, which Node 20's OpenSSL 3 only offers with the legacy provider
+ * (`node --openssl-legacy-provider`); without it every listing of more than
+ * one page fails with a 500. The flag stays in the child; the tests'
+ * process, and so the store under test, keeps the default providers. It is
+ * also a real process boundary: stop() ends it as an outage would.
+ *
+ * s3rver's limits (3.7.1, the version in package-lock.json), named where a
+ * test depends on them:
+ *   - no AbortMultipartUpload (405 MethodNotAllowed): the parts of a failed
+ *     multipart upload stay in its directory. They never become an object
+ *     (it has nothing to complete), which is what the tests check; the
+ *     abort's own 405 is the error a failed put reports, still mapped to
+ *     SG_STORAGE_FAILED.
+ *   - listings follow its directory tree, not S3's byte order, where a key
+ *     segment is a prefix of a sibling's ("a" beside "a/b" or "a-b"): the
+ *     shared listing tests use keys whose two orders agree (fixed-width
+ *     segments, as the gateway's own keys mostly are), and one test uses
+ *     the disagreement to show the store refuses an out-of-order listing.
+ *   - one account (S3RVER / S3RVER), and only its access key id is checked:
+ *     s3rver does not verify V4 signatures, so a wrong secret is not refused
+ *     (the credential test uses an unknown key id); no quotas, no storage-full answer, no versioning, no lifecycle rules.
+ *   - objects are files written in place: no durability promise of its own,
+ *     and concurrent PUTs of one key can interleave (S3 keeps the last whole
+ *     one), so that race is tested on the local store only.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestS3 {
+  /** http://127.0.0.1:PORT */
+  readonly endpoint: string;
+  readonly port: number;
+  /** The bucket made at start. */
+  readonly bucket: string;
+  readonly region: 'us-east-1';
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** s3rver's directory (bucket and object files). */
+  readonly dir: string;
+  /** Ends the server process (as an outage would) and removes its directory. */
+  stop(): Promise<void>;
+}
+
+const SERVER_SCRIPT = `
+import S3rver from 's3rver';
+const [dir, bucket] = process.argv.slice(-2);
+const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
+const { port } = await server.run();
+process.stdout.write('PORT ' + port + '\\n');
+const stop = () => server.close().finally(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('disconnect', stop);
+`;
+
+export async function startS3Server(bucket = 'sealgate-test'): Promise<TestS3> {
+  const dir = await mkdtemp(join(tmpdir(), 'sealgate-s3rver-'));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', '--no-warnings', '--input-type=module', '-e', SERVER_SCRIPT, '--', dir, bucket],
+    // cwd: the repository, so the script finds s3rver in node_modules; an IPC channel so it ends with its parent
+    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    if (stderr.length < 4096) stderr += c.toString('utf8');
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`s3rver did not start within 30 s: ${stderr}`)), 30_000);
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      const m = /PORT (\d+)\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`s3rver exited (${code}) before it listened: ${stderr}`));
+    });
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    bucket,
+    region: 'us-east-1',
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+    dir,
+    stop: () =>
+      (stopped ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGKILL');
+          await exited;
+        }
+        await rm(dir, { recursive: true, force: true });
+      })()),
+  };
+}
