@@ -25,12 +25,49 @@ export interface InlineSpoolStore {
   removeUnqueued(): Promise<number>;
 }
 
-/** The database's `spool_inline` table (migration 24). */
+/** Bytes of recently written or read content kept in memory (ciphertext; see DatabaseInlineSpool). */
+export const RECENT_CONTENT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The database's `spool_inline` table (migration 24). What this process
+ * wrote or read lately is kept in memory too (RECENT_CONTENT_BYTES, the
+ * oldest dropped first): a message's content is read by inspection, the
+ * archive and delivery in its first second, and each read was a database
+ * read. The content is ciphertext bound to its id and never changes once
+ * written, so a kept copy is the stored one; `delete` drops it.
+ */
 export class DatabaseInlineSpool implements InlineSpoolStore {
-  constructor(private readonly db: Queryable & { transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> }) {}
+  private readonly recent = new Map<string, Buffer>();
+  private recentBytes = 0;
+
+  constructor(
+    private readonly db: Queryable & { transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> },
+    private readonly recentLimit = RECENT_CONTENT_BYTES,
+  ) {}
+
+  private remember(id: string, data: Buffer): void {
+    this.forget(id);
+    if (data.length > this.recentLimit) return;
+    this.recent.set(id, data);
+    this.recentBytes += data.length;
+    for (const [oldest, bytes] of this.recent) {
+      if (this.recentBytes <= this.recentLimit) break;
+      this.recent.delete(oldest);
+      this.recentBytes -= bytes.length;
+    }
+  }
+
+  private forget(id: string): void {
+    const kept = this.recent.get(id);
+    if (kept === undefined) return;
+    this.recent.delete(id);
+    this.recentBytes -= kept.length;
+  }
 
   async put(tx: Queryable, id: string, data: Buffer): Promise<void> {
     await tx.run('INSERT INTO spool_inline (id, data) VALUES (?, ?)', [id, data]);
+    // kept once written: a transaction that then fails leaves an id nothing queues (its writer deletes it, see spool.ts)
+    this.remember(id, data);
   }
 
   putDurably(id: string, data: Buffer): Promise<void> {
@@ -38,16 +75,23 @@ export class DatabaseInlineSpool implements InlineSpoolStore {
   }
 
   async get(id: string): Promise<Buffer | undefined> {
-    return (await this.db.get<{ data: Buffer }>('SELECT data FROM spool_inline WHERE id = ?', [id]))?.data;
+    const kept = this.recent.get(id);
+    if (kept !== undefined) return kept;
+    const data = (await this.db.get<{ data: Buffer }>('SELECT data FROM spool_inline WHERE id = ?', [id]))?.data;
+    if (data !== undefined) this.remember(id, data);
+    return data;
   }
 
   async delete(id: string): Promise<boolean> {
+    this.forget(id);
     // usually already gone with its queue rows (removeIfFinished): a read, not a commit, tells
     if ((await this.db.get('SELECT 1 AS x FROM spool_inline WHERE id = ?', [id])) === undefined) return false;
     return (await this.db.transaction((tx) => tx.run('DELETE FROM spool_inline WHERE id = ?', [id]))).changes > 0;
   }
 
   async removeUnqueued(): Promise<number> {
+    this.recent.clear();
+    this.recentBytes = 0;
     const result = await this.db.transaction((tx) => tx.run('DELETE FROM spool_inline WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = spool_inline.id)'));
     return result.changes;
   }

@@ -25,12 +25,14 @@ const LIMIT = 16 * 1024;
 let dir: string;
 let db: Database;
 let spool: Spool;
+let keyring: Keyring;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sealgate-inline-'));
   db = await Database.open(join(dir, 'sealgate.db'));
   await migrate(db);
-  spool = new Spool(join(dir, 'spool'), new Keyring(masterKeyFromBytes(randomBytes(32))), { store: new DatabaseInlineSpool(db), maxBytes: LIMIT });
+  keyring = new Keyring(masterKeyFromBytes(randomBytes(32)));
+  spool = new Spool(join(dir, 'spool'), keyring, { store: new DatabaseInlineSpool(db), maxBytes: LIMIT });
   await spool.init();
 });
 
@@ -177,6 +179,26 @@ describe('inline spool', () => {
     // the spool's own remove afterwards finds nothing left to do
     await spool.remove('FIN1');
     expect(await inlineIds()).toEqual(['FIN2']);
+  });
+
+  it('content read or written lately is served from memory only while it is stored: a removed message reads as missing', async () => {
+    const pending = await spool.write('MEM1', body(2000));
+    await db.transaction((tx) => pending.inline!.store(tx));
+    expect((await readAll(spool.read('MEM1'))).equals(await readAll(body(2000)))).toBe(true);
+    await spool.remove('MEM1');
+    const err = await readAll(spool.read('MEM1')).catch((e: unknown) => e);
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOENT');
+  });
+
+  it('more content than the memory bound: every message still reads back its own bytes', async () => {
+    // a bound of about two messages' ciphertext, so the oldest are dropped from memory and read from the database
+    const small = new Spool(join(dir, 'spool'), keyring, { store: new DatabaseInlineSpool(db, 5000), maxBytes: LIMIT });
+    const sizes = [2000, 2100, 2200, 2300, 2400, 6000];
+    for (const [i, size] of sizes.entries()) {
+      const pending = await small.write(`BND${i}`, body(size));
+      await db.transaction((tx) => pending.inline!.store(tx));
+    }
+    for (const [i, size] of [...sizes.entries()].reverse()) expect((await readAll(small.read(`BND${i}`))).equals(await readAll(body(size)))).toBe(true);
   });
 
   it('a read of an id stored nowhere fails like a missing file', async () => {
