@@ -143,13 +143,16 @@ class Connection implements Queryable {
   }
 
   /**
-   * Runs one operation on a statement of its own and resets it: `op` gets
-   * the statement and a callback for the outcome. After an error the
-   * statement is finalized (a failed step is not reused); otherwise it goes
-   * back to the idle ones once reset. An operation asked for before `close`
-   * runs, and close waits for it (its prepare included).
+   * Runs one operation on a statement of its own: `op` gets the statement
+   * and a callback for the outcome. After an error the statement is
+   * finalized (a failed step is not reused); otherwise it goes back to the
+   * idle ones — after a reset when `reset` is asked for (an operation that
+   * may stop at a row, which would keep the statement busy), at once when
+   * the operation ran it to its end (SQLITE_DONE: no longer busy, and every
+   * use resets it first anyway). An operation asked for before `close` runs,
+   * and close waits for it (its prepare included).
    */
-  private use<T>(sql: string, op: (stmt: sqlite3.Statement, done: (err: Error | null, value?: T) => void) => void): Promise<T> {
+  private use<T>(sql: string, reset: boolean, op: (stmt: sqlite3.Statement, done: (err: Error | null, value?: T) => void) => void): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the database connection is closed'));
     let finished!: () => void;
     this.track(new Promise<void>((resolve) => (finished = resolve)));
@@ -162,12 +165,18 @@ class Connection implements Queryable {
               failed = true;
               reject(err);
             } else resolve(value as T);
+            if (!reset) {
+              if (failed) this.release(stmt);
+              else this.giveBack(sql, stmt);
+              finished();
+            }
           });
-          stmt.reset(() => {
-            if (failed) this.release(stmt);
-            else this.giveBack(sql, stmt);
-            finished();
-          });
+          if (reset)
+            stmt.reset(() => {
+              if (failed) this.release(stmt);
+              else this.giveBack(sql, stmt);
+              finished();
+            });
         }),
       (err: unknown) => {
         finished();
@@ -177,7 +186,8 @@ class Connection implements Queryable {
   }
 
   run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
-    return this.use(sql, (stmt, done) =>
+    // a write without RETURNING is done in its one step; anything else may stop at a row
+    return this.use(sql, !runsToItsEnd(sql), (stmt, done) =>
       stmt.run(params, function (this: sqlite3.RunResult, err: Error | null) {
         done(err, err ? undefined : { changes: this.changes, lastID: this.lastID });
       }),
@@ -185,11 +195,12 @@ class Connection implements Queryable {
   }
 
   get<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T | undefined> {
-    return this.use<T | undefined>(sql, (stmt, done) => stmt.get(params, (err: Error | null, row?: T) => done(err, row)));
+    return this.use<T | undefined>(sql, true, (stmt, done) => stmt.get(params, (err: Error | null, row?: T) => done(err, row)));
   }
 
   all<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T[]> {
-    return this.use<T[]>(sql, (stmt, done) => stmt.all(params, (err: Error | null, rows: T[]) => done(err, rows)));
+    // all steps until SQLITE_DONE (or an error, after which the statement is finalized)
+    return this.use<T[]>(sql, false, (stmt, done) => stmt.all(params, (err: Error | null, rows: T[]) => done(err, rows)));
   }
 
   exec(sql: string): Promise<void> {
@@ -218,6 +229,11 @@ function openConnection(path: string, mode: number, busyTimeoutMs: number): Prom
     c.raw.configure('busyTimeout', busyTimeoutMs);
     return c;
   });
+}
+
+/** Whether `run` (one sqlite3_step) takes `sql` to SQLITE_DONE: an INSERT, UPDATE, DELETE or REPLACE without RETURNING. */
+export function runsToItsEnd(sql: string): boolean {
+  return /^\s*(?:insert|update|delete|replace)\b/i.test(sql) && !/\breturning\b/i.test(sql);
 }
 
 /**

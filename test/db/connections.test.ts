@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Database } from '../../src/db/database.js';
+import { Database, runsToItsEnd } from '../../src/db/database.js';
 
 let dir: string;
 let db: Database;
@@ -121,5 +121,19 @@ describe('Database connections and prepared statements', () => {
     await closed;
     await expect(db.get(COUNT)).rejects.toThrow(/closed/);
     db = await Database.open(join(dir, 't.db'));
+  });
+
+  it.each([
+    { sql: 'INSERT INTO t (k, v) VALUES (?, ?)', done: true },
+    { sql: '  update t SET v = ? WHERE k = ?', done: true },
+    { sql: 'DELETE FROM t WHERE k = ?', done: true },
+    { sql: 'REPLACE INTO t (k, v) VALUES (1, 2)', done: true },
+    { sql: 'INSERT INTO t (k, v) VALUES (?, ?) RETURNING k', done: false },
+    { sql: 'SELECT k FROM t', done: false },
+    { sql: 'PRAGMA wal_checkpoint', done: false },
+    { sql: 'WITH x AS (SELECT 1) INSERT INTO t SELECT 1, 2 FROM x', done: false },
+    { sql: 'INSERTED_VIEW', done: false },
+  ])('runsToItsEnd($sql) is $done (a run that may stop at a row is reset after it)', ({ sql, done }) => {
+    expect(runsToItsEnd(sql)).toBe(done);
   });
 });
