@@ -9,10 +9,12 @@
  * audit chain verified there with the source's last hash, every object's
  * bytes in the bucket. Also: a copy stopped after a few batches (and one
  * stopped among the objects) and resumed gives the same tables and objects;
- * a running gateway and a target at another schema version are refused.
+ * a row changed in the target afterwards fails the next run's verification;
+ * a running gateway, a target at another schema version and queued messages
+ * whose content is in dataDir/spool are refused.
  */
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +23,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { Database } from '../../src/db/database.js';
 import { migrateToShared, type MigrationReport } from '../../src/db/migrate-to-shared.js';
 import { PostgresDatabase } from '../../src/db/postgres.js';
-import { SCHEMA_VERSION } from '../../src/db/schema.js';
+import { migrate, SCHEMA_VERSION } from '../../src/db/schema.js';
 import { migratePostgres } from '../../src/db/schema-postgres.js';
 import { openObjectStore } from '../../src/objects/open.js';
 import type { ObjectStore } from '../../src/objects/object-store.js';
@@ -238,5 +240,39 @@ describe('sealgate migrate', () => {
     expect(resumed.objects.copied).toBe(whole.objects.objects - 1);
     // the same content as the copy that never stopped
     expect(resumed.tables.map((t) => [t.table, t.targetRows, t.targetSha256])).toEqual(whole.tables.map((t) => [t.table, t.targetRows, t.targetSha256]));
+  });
+
+  it('a target changed after the copy does not verify: exit 1, the table named', async () => {
+    const target = await targetConfig();
+    expect((await cli(['migrate', '--to-config', target.file])).code).toBe(0);
+    const db = await PostgresDatabase.open({ url: target.url, password: pg.password, poolSize: 1 });
+    try {
+      expect((await db.run("UPDATE finished_messages SET sender = 'mallory@example.com' WHERE id = (SELECT min(id) FROM finished_messages)")).changes).toBe(1);
+    } finally {
+      await db.close();
+    }
+    const r = await cli(['migrate', '--to-config', target.file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/\nfinished_messages +\d+ +\d+ +[0-9a-f]{16} +DIFFERS \(source [0-9a-f]{16}\)\n/);
+    expect(r.stdout).toMatch(/\nNOT done: the copy does not verify/);
+    expect(r.stderr).toBe('sealgate: the migration did not verify: the target is not ready for the nodes\n');
+  });
+
+  it('refuses while queued messages keep their content in dataDir/spool', async () => {
+    const dataDir = join(setup.dir, 'queued-node');
+    const config = join(setup.dir, 'queued-node.yaml');
+    await writeFile(config, stringify(buildConfig(setup.dir, { extra: { dataDir } })));
+    await mkdir(dataDir, { recursive: true });
+    const db = await Database.open(join(dataDir, 'sealgate.db'));
+    try {
+      await migrate(db);
+      await db.run("INSERT INTO messages (id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo, body_type) VALUES ('Q1', 1, 'a@example.com', 200000, 'k', 'relay', 'loopback', '127.0.0.1', 'h', '8BITMIME')");
+    } finally {
+      await db.close();
+    }
+    const { SEALGATE_DB_PASSWORD: _a, ...env } = process.env;
+    const r = await runCli(['-c', config, 'migrate', '--to-config', (await targetConfig()).file], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('sealgate: 1 queued message(s) keep their content in dataDir/spool, which sealgate migrate does not copy: start the gateway, let the queue drain (sealgate queue list), stop it and run sealgate migrate again\n');
   });
 });
