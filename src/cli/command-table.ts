@@ -32,6 +32,7 @@ const COMMANDS: readonly (readonly [names: readonly string[], load: () => Promis
   [['console-users'], async () => [(await import('./commands/console-users.js')).registerConsoleUsers]],
   [['backup', 'restore'], async () => [(await import('./commands/backup.js')).registerBackup]],
   [['db'], async () => [(await import('./commands/db.js')).registerDb]],
+  [['migrate'], async () => [(await import('./commands/migrate.js')).registerMigrate]],
   [['doctor'], async () => [(await import('./commands/doctor.js')).registerDoctor]],
 ];
 

@@ -1,0 +1,82 @@
+/**
+ * `sealgate migrate --to-config FILE [--json]`: copies the data directory of
+ * the config given with -c (SQLite and the local object store) into the
+ * PostgreSQL database and S3-compatible store FILE names, resumable, and
+ * verifies the copy before it says done (src/db/migrate-to-shared.ts;
+ * docs/scale-out.md "Moving a single node to the shared stores"). The
+ * passwords and keys stay where the target config says (store.passwordFile
+ * or SEALGATE_DB_PASSWORD, objects.s3.secretAccessKeyFile or the AWS_*
+ * environment): none is on the command line or in the output.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { MigrationRefused, migrateToShared, type MigrationReport } from '../../db/migrate-to-shared.js';
+import { CliExit, EXIT_FAILURE, EXIT_USAGE, errorLine, loadForCommand } from '../context.js';
+
+const short = (hash: string | undefined): string => (hash === undefined ? '-' : hash.slice(0, 16));
+
+/** Pure: the summary table and the verdict, as text. */
+export function formatReport(r: MigrationReport): string {
+  const lines: string[] = [];
+  lines.push(`from ${r.source.database} and ${r.source.objects}`);
+  lines.push(`into ${r.target.database} and ${r.target.objects} (schema version ${r.schemaVersion})`);
+  const width = Math.max(5, ...r.tables.map((t) => t.table.length));
+  lines.push(`${'table'.padEnd(width)}  ${'source'.padStart(9)}  ${'target'.padStart(9)}  ${'sha256 (first 16)'.padEnd(17)}  check`);
+  for (const t of r.tables) {
+    lines.push(`${t.table.padEnd(width)}  ${String(t.sourceRows).padStart(9)}  ${String(t.targetRows).padStart(9)}  ${short(t.targetSha256).padEnd(17)}  ${t.ok ? 'ok' : `DIFFERS (source ${short(t.sourceSha256)})`}`);
+  }
+  const o = r.objects;
+  lines.push(
+    o.shared
+      ? 'objects: the source already uses the target store, nothing to copy'
+      : `objects: ${o.objects} (${o.copied} copied, ${o.skipped} already there), SHA-256 ${o.ok ? 'equal for every object' : `DIFFER: ${o.missing.length} missing, ${o.different.length} different, ${o.extra.length} extra in the target${[...o.missing, ...o.different, ...o.extra].length > 0 ? ` (e.g. ${[...o.missing, ...o.different, ...o.extra][0]})` : ''}`}`,
+  );
+  lines.push(`audit chain: ${r.audit.ok ? `ok on the target, ${r.audit.events} events, last hash ${short(r.audit.targetLastHash)} = the source's` : `NOT VERIFIED${r.audit.detail ? `: ${r.audit.detail}` : `: last hash ${short(r.audit.targetLastHash)}, the source's ${short(r.audit.sourceLastHash)}`}`}`);
+  lines.push(`archive verify: ${r.archive.ok ? `the same answer on both (${r.archive.detail})` : `DIFFERS: ${r.archive.detail}`}`);
+  lines.push(r.ok ? `done: ${r.rowsCopied} rows copied by this run; every table, object and the audit chain verified` : 'NOT done: the copy does not verify (see above); run sealgate migrate again, or migrate into an empty database');
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerMigrate(program: Command): void {
+  program
+    .command('migrate')
+    .description('copy this data directory (SQLite and local objects) into the shared PostgreSQL and S3-compatible store of another config, resumable, verified before it says done; the gateway must be stopped')
+    .option('--to-config <file>', 'the config the nodes will run with: its store (kind postgres) and objects (kind s3) are the target')
+    .option('--batch-rows <n>', 'rows per batch, each committed with its progress (default 500)')
+    .option('--json', 'the report as JSON')
+    .action(async (opts: { toConfig?: string; batchRows?: string; json?: boolean }, cmd: Command) => {
+      if (!opts.toConfig) throw new CliExit(EXIT_USAGE, 'migrate needs --to-config FILE: a config with store.kind postgres and objects.kind s3 (docs/scale-out.md "Moving a single node to the shared stores")');
+      const batchRows = opts.batchRows === undefined ? 500 : Number(opts.batchRows);
+      if (!Number.isSafeInteger(batchRows) || batchRows < 1 || batchRows > 10_000) throw new CliExit(EXIT_USAGE, '--batch-rows: expected a whole number from 1 to 10000');
+      const { config: source } = loadForCommand(cmd);
+      const { config: target } = loadConfig(opts.toConfig);
+      const tty = process.stderr.isTTY && !opts.json;
+      let report: MigrationReport;
+      try {
+        report = await migrateToShared({
+          source,
+          target,
+          batchRows,
+          warn: (line) => void process.stderr.write(`${errorLine(new Error(`warning: ${line}`))}\n`),
+          ...(tty
+            ? {
+                step: (line: string) => void process.stderr.write(`\r\x1b[Ksealgate migrate: ${line}`),
+                afterBatch: (table: string, rows: number) => void process.stderr.write(`\r\x1b[Ksealgate migrate: table ${table}: ${rows} rows`),
+              }
+            : {}),
+        });
+      } catch (err) {
+        if (err instanceof MigrationRefused) throw new CliExit(err.kind === 'usage' ? EXIT_USAGE : EXIT_FAILURE, err.message);
+        throw err;
+      } finally {
+        if (tty) process.stderr.write('\r\x1b[K');
+      }
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+        if (!report.ok) process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      process.stdout.write(formatReport(report));
+      if (!report.ok) throw new CliExit(EXIT_FAILURE, 'the migration did not verify: the target is not ready for the nodes');
+    });
+}
