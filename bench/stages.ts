@@ -27,6 +27,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { startDnsZone } from '../test/helpers/dns-zone.js';
 import { startGateway } from '../test/helpers/gateway.js';
+import { peakRss } from './load.js';
 import { relayGatewaySetup } from './relay-setup.js';
 import { freePort } from '../test/helpers/postfix.js';
 
@@ -141,6 +142,7 @@ async function main(): Promise<void> {
     if (mode === 'relay') await until(() => delivered - base >= count);
     const wall = performance.now() - started;
     const after = await threadCpu(pid);
+    const rssMb = (await peakRss(pid)) / 1024 / 1024;
     const groups = new Map<string, number>();
     for (const [tid, t] of after) {
       const group = threadGroup(t.name, tid === String(pid));
@@ -148,7 +150,7 @@ async function main(): Promise<void> {
     }
     const total = [...groups.values()].reduce((a, b) => a + b, 0);
     const lines = [
-      `${mode}: ${count} × ${size} bytes, ${(count / (wall / 1000)).toFixed(0)} msg/s wall, daemon CPU ${((total * 1000) / count).toFixed(0)} µs per message`,
+      `${mode}: ${count} × ${size} bytes, ${(count / (wall / 1000)).toFixed(0)} msg/s wall, daemon CPU ${((total * 1000) / count).toFixed(0)} µs per message, peak RSS ${rssMb.toFixed(0)} MB`,
       '',
       '| threads | CPU µs per message |',
       '| --- | --- |',

@@ -43,8 +43,7 @@ import { databasePath, gatewayHostname, openDatabase, openKeyring, openSpool } f
 
 // the CLI's store openers, where they used to live
 export { databasePath, gatewayHostname, openDatabase, openKeyring };
-import { startPortalStorage, startPortalWeb, type PortalStorage } from './portal/portal-runtime.js';
-import { startConsoleWeb } from './console/http/console-web.js';
+import type { PortalStorage } from './portal/portal-runtime.js';
 
 /** The inspection profile of a config, built once per (re)loaded config. */
 const profiles = new WeakMap<Config, InspectionProfile>();
@@ -112,8 +111,9 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   await objects.init();
   log.info({ event: 'OBJECT_STORE_OPENED', kind: config.objects.kind, location: describeObjectStore(config) }, 'object store ready');
   // the secure portal's storage and deposit step (portal.enabled): start-up cleanup first
+  // (the portal's and the console's modules are loaded only when enabled: a node without them does not hold them in memory)
   const portal: PortalStorage | undefined = config.portal.enabled
-    ? await startPortalStorage({ config: () => config, db, spool, keyring, log, now, hostname, objects, metrics, onQueued: () => wakeAfterQueued() })
+    ? await (await import('./portal/portal-runtime.js')).startPortalStorage({ config: () => config, db, spool, keyring, log, now, hostname, objects, metrics, onQueued: () => wakeAfterQueued() })
     : undefined;
   // set once the listeners are bound: delivery never sends mail to our own listening addresses
   let ownAddresses: () => readonly { host: string; port: number }[] = () => [];
@@ -258,8 +258,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         })
       : undefined;
   };
-  const portalWeb = portal ? await startPortalWeb(portal, { config: () => config, db, keyring, log, now, metrics }) : undefined;
-  const consoleWeb = config.admin.enabled ? await startConsoleWeb({ config, db, keyring, objects: archiveObjects, hostname, log, now, currentConfig: () => ({ config, source: configPath ?? 'the embedded default' }) }) : undefined;
+  const portalWeb = portal ? await (await import('./portal/portal-runtime.js')).startPortalWeb(portal, { config: () => config, db, keyring, log, now, metrics }) : undefined;
+  const consoleWeb = config.admin.enabled ? await (await import('./console/http/console-web.js')).startConsoleWeb({ config, db, keyring, objects: archiveObjects, hostname, log, now, currentConfig: () => ({ config, source: configPath ?? 'the embedded default' }) }) : undefined;
   let reporter = startReporter();
   // one delivery switch at a time, in order; stop() waits for the last one
   let deliverySwitch: Promise<void> = Promise.resolve();

@@ -146,10 +146,10 @@ class Connection implements Queryable {
    * Runs one operation on a statement of its own: `op` gets the statement
    * and a callback for the outcome. After an error the statement is
    * finalized (a failed step is not reused); otherwise it goes back to the
-   * idle ones — after a reset when `reset` is asked for (an operation that
-   * may stop at a row, which would keep the statement busy), at once when
-   * the operation ran it to its end (SQLITE_DONE: no longer busy, and every
-   * use resets it first anyway). An operation asked for before `close` runs,
+   * idle ones — after a reset when `reset` is asked for (a read, which may
+   * hold its snapshot until reset even after SQLITE_DONE), at once for a
+   * write that ran to SQLITE_DONE (its implicit transaction has ended: a
+   * COMMIT after it succeeds, and every use resets it first anyway). An operation asked for before `close` runs,
    * and close waits for it (its prepare included).
    */
   private use<T>(sql: string, reset: boolean, op: (stmt: sqlite3.Statement, done: (err: Error | null, value?: T) => void) => void): Promise<T> {
@@ -199,8 +199,9 @@ class Connection implements Queryable {
   }
 
   all<T = Record<string, unknown>>(sql: string, params: SqlParams = []): Promise<T[]> {
-    // all steps until SQLITE_DONE (or an error, after which the statement is finalized)
-    return this.use<T[]>(sql, false, (stmt, done) => stmt.all(params, (err: Error | null, rows: T[]) => done(err, rows)));
+    // reset too: a read that ran to SQLITE_DONE may still hold its snapshot until reset (measured: a console
+    // session committed a moment before was not found), which SQLite documents as allowed
+    return this.use<T[]>(sql, true, (stmt, done) => stmt.all(params, (err: Error | null, rows: T[]) => done(err, rows)));
   }
 
   exec(sql: string): Promise<void> {
@@ -231,7 +232,7 @@ function openConnection(path: string, mode: number, busyTimeoutMs: number): Prom
   });
 }
 
-/** Whether `run` (one sqlite3_step) takes `sql` to SQLITE_DONE: an INSERT, UPDATE, DELETE or REPLACE without RETURNING. */
+/** Whether `run` (one sqlite3_step) takes `sql` to SQLITE_DONE and ends with it: an INSERT, UPDATE, DELETE or REPLACE without RETURNING (a write, no rows). */
 export function runsToItsEnd(sql: string): boolean {
   return /^\s*(?:insert|update|delete|replace)\b/i.test(sql) && !/\breturning\b/i.test(sql);
 }

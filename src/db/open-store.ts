@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { SealgateError } from '../errors.js';
-import { PostgresDatabase, parsePostgresUrl, readDbPassword, redactUrl } from './postgres.js';
+import type { PostgresDatabase } from './postgres.js';
 
 /** Throws the one-line refusal when the config asks for a database kind `what` cannot use yet. */
 export function requireSqliteStore(config: Pick<Config, 'store'>, what: string): void {
@@ -28,6 +28,8 @@ export interface OpenPostgresOptions {
 /** The configured PostgreSQL (store.kind: postgres), password from the file or SEALGATE_DB_PASSWORD, reachable or an error naming the redacted URL. */
 export async function openPostgres(config: Pick<Config, 'store'>, options: OpenPostgresOptions = {}): Promise<PostgresDatabase> {
   const store = config.store;
+  // the driver is loaded only where PostgreSQL is configured: a node on SQLite never holds it in memory
+  const { PostgresDatabase, parsePostgresUrl, readDbPassword, redactUrl } = await import('./postgres.js');
   if (store.kind !== 'postgres' || store.url === undefined) {
     throw new SealgateError('SG_CONFIG_INVALID', { message: 'store.kind: this needs store.kind: postgres and store.url' });
   }

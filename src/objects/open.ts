@@ -13,7 +13,7 @@ import { SealgateError } from '../errors.js';
 import { LocalObjectStore } from './local-store.js';
 import { objectStoreRoot } from './location.js';
 import type { ObjectStore } from './object-store.js';
-import { type S3Credentials, S3ObjectStore } from './s3-store.js';
+import type { S3Credentials } from './s3-store.js';
 
 /** An object store as the daemon and the commands hold it: the interface plus its start-up and shutdown steps. */
 export interface OpenedObjectStore extends ObjectStore {
@@ -61,6 +61,8 @@ export async function openObjectStore(config: Pick<Config, 'dataDir' | 'objects'
   if (s3.accessKeyId !== undefined && s3.secretAccessKeyFile !== undefined) {
     credentials = { accessKeyId: s3.accessKeyId, secretAccessKey: await readSecretAccessKey(resolve(s3.secretAccessKeyFile)) };
   }
+  // the AWS SDK is loaded only where S3 is configured: a node on the local store never holds it in memory
+  const { S3ObjectStore } = await import('./s3-store.js');
   return new S3ObjectStore({
     bucket: s3.bucket,
     prefix: s3.prefix,

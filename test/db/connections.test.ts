@@ -136,4 +136,17 @@ describe('Database connections and prepared statements', () => {
   ])('runsToItsEnd($sql) is $done (a run that may stop at a row is reset after it)', ({ sql, done }) => {
     expect(runsToItsEnd(sql)).toBe(done);
   });
+
+  it('a read-only connection: a read that ran to its end keeps no snapshot for the next read (a commit elsewhere is seen)', async () => {
+    const ro = await Database.open(join(dir, 't.db'), { readOnly: true });
+    try {
+      for (let i = 1; i <= 3; i++) {
+        expect((await ro.all<{ k: number }>(ROWS)).length).toBe(i - 1);
+        await db.transaction((tx) => tx.run('INSERT INTO t (k, v) VALUES (?, ?)', [i, 'x']));
+        expect((await ro.get<{ n: number }>(COUNT))?.n).toBe(i);
+      }
+    } finally {
+      await ro.close();
+    }
+  });
 });
