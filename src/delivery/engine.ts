@@ -204,6 +204,9 @@ type MxGate =
   | { readonly requirement: TransportRequirement; readonly dane?: readonly TlsaRecord[] | undefined; readonly policy: PolicyType; readonly stsMode?: 'enforce' | 'testing' | undefined; readonly stsMxAllowed: boolean }
   | { readonly skip: AttemptRecord };
 
+/** How long the machine's interface addresses are reused for the self-loop test (an address added later is seen within this). */
+const INTERFACES_TTL_MS = 30_000;
+
 /** Recipients marked in flight by one claim statement (two parameters each). */
 const CLAIM_ROWS_PER_STATEMENT = 100;
 
@@ -519,10 +522,21 @@ export class DeliveryEngine {
   }
 
   /** Pure over the injected listening set: does `ip`:`port` reach one of our own listeners? */
+  private interfaceCache: { readonly at: number; readonly ranges: ReturnType<typeof localAddressRanges> } | undefined;
+
+  /** This machine's addresses, read again at most every INTERFACES_TTL_MS (os.networkInterfaces() on every attempt was 1.5 % of the main thread). */
+  private interfaceRanges(): ReturnType<typeof localAddressRanges> {
+    const now = this.deps.now();
+    if (!this.interfaceCache || now - this.interfaceCache.at > INTERFACES_TTL_MS || now < this.interfaceCache.at) {
+      this.interfaceCache = { at: now, ranges: localAddressRanges(networkInterfaces()) };
+    }
+    return this.interfaceCache.ranges;
+  }
+
   private ownAddressTest(port: number): (ip: string) => boolean {
     const listening = this.deps.ownAddresses?.() ?? [];
     if (listening.length === 0) return () => false;
-    const local = this.deps.localAddresses?.() ?? localAddressRanges(networkInterfaces());
+    const local = this.deps.localAddresses?.() ?? this.interfaceRanges();
     return (ip) => isOwnAddress(ip, port, listening, local);
   }
 
