@@ -270,12 +270,15 @@ describe.each(KINDS)('object store: %s', (kind) => {
 
   // S3 promises it too (the last complete PUT wins); s3rver writes an object's file in place, so
   // concurrent writers of one key can interleave there (its limit): this one runs on the local store
-  it.runIf(kind === 'local')('concurrent puts of one key leave one of them whole', async () => {
-    const bodies = Array.from({ length: 8 }, (_, i) => randomBytes(20_000 + i * 1000));
-    await Promise.all(bodies.map((b) => store.put('same', Readable.from([b]))));
-    const same = await readAll(store.get('same'));
-    expect(bodies.some((b) => b.equals(same))).toBe(true);
-  });
+  // defined for one kind only (not a skipped test on the other)
+  if (kind === 'local') {
+    it('concurrent puts of one key leave one of them whole', async () => {
+      const bodies = Array.from({ length: 8 }, (_, i) => randomBytes(20_000 + i * 1000));
+      await Promise.all(bodies.map((b) => store.put('same', Readable.from([b]))));
+      const same = await readAll(store.get('same'));
+      expect(bodies.some((b) => b.equals(same))).toBe(true);
+    });
+  }
 
   it('validates keys before any I/O', async () => {
     expect(() => store.get('../escape')).toThrow(expect.objectContaining({ code: 'SG_OBJECT_KEY_INVALID' }) as Error);
