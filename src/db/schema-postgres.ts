@@ -469,6 +469,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     data            BYTEA NOT NULL
   );
   `,
+  // 25: the queue at 100 000 messages (issue 16). `queue summary` counts waiting recipients per domain and state from
+  // one index walked in domain order (replacing recipients_domain, its prefix, so a recipient row keeps the same
+  // number of indexes); `queue list` and the oldest-message figures read messages oldest first from messages_created
+  // (an index appended at its end as mail arrives) instead of sorting the table.
+  `
+  CREATE INDEX recipients_domain_state ON recipients(domain, state);
+  DROP INDEX recipients_domain;
+  CREATE INDEX messages_created ON messages(created_at, id);
+  `,
 ];
 
 /** The advisory lock key that serialises migrations: a fixed number of our own (any other user of advisory locks must not pick it). */

@@ -451,6 +451,15 @@ const MIGRATIONS: readonly string[] = [
     data            BLOB NOT NULL             -- the whole SGSPOOL1 ciphertext
   );
   `,
+  // 25: the queue at 100 000 messages (issue 16). `queue summary` counts waiting recipients per domain and state from
+  // one index walked in domain order (replacing recipients_domain, its prefix, so a recipient row keeps the same
+  // number of indexes); `queue list` and the oldest-message figures read messages oldest first from messages_created
+  // (an index appended at its end as mail arrives) instead of sorting the table.
+  `
+  CREATE INDEX recipients_domain_state ON recipients(domain, state);
+  DROP INDEX recipients_domain;
+  CREATE INDEX messages_created ON messages(created_at, id);
+  `,
 ];
 
 /** The latest schema version (db status compares PRAGMA user_version with it). */
