@@ -3,8 +3,10 @@
  * SQLite query plans (EXPLAIN QUERY PLAN on a migrated database) evaluate a
  * filter once (LIST SUBQUERY) and never per message (a CORRELATED or EXISTS
  * subquery: with 100 000 queued, `queue list --state held` ran for minutes
- * that way), and `queue list` reads messages oldest first from an index
- * instead of sorting the table. The plan is the structure, not a timing.
+ * that way), `queue list` reads messages oldest first from an index
+ * instead of sorting the table, and the archive stage's next batch comes
+ * from the few messages not archived yet. The plan is the structure, not a
+ * timing.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/schema.js';
 import { countMessagesQuery, listMessagesQuery } from '../../src/queue/admin.js';
 import { OLDEST_WAITING_SQL } from '../../src/queue/oldest.js';
+import { NEXT_TO_ARCHIVE_SQL } from '../../src/archive/archiver.js';
 
 let dir: string;
 let db: Database;
@@ -51,5 +54,9 @@ describe('queue query plans', () => {
     const lines = await plan(sql, params);
     expect(lines).toContain('SCAN m USING INDEX messages_created');
     expect(lines).not.toContain('USE TEMP B-TREE FOR ORDER BY');
+  });
+
+  it('the archive stage finds its next messages in the partial index of those not archived yet, not among all queued', async () => {
+    expect(await plan(NEXT_TO_ARCHIVE_SQL, [64])).toEqual(['SCAN messages USING INDEX messages_unarchived']);
   });
 });
