@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ageBuckets, reasonExample, REASON_TEXT_MAX } from '../../src/queue/summary.js';
-import { columns } from '../../src/cli/commands/queue-summary.js';
+import { columns, formatSummary } from '../../src/cli/commands/queue-summary.js';
 
 describe('ageBuckets', () => {
   it.each<[string, number[], number, number[]]>([
@@ -44,5 +44,30 @@ describe('columns', () => {
     ['trailing blanks trimmed', [['A', 'B'], ['long', '']], ['A     B', 'long']],
   ])('%s', (_name, rows, expected) => {
     expect(columns(rows)).toEqual(expected);
+  });
+});
+
+describe('formatSummary', () => {
+  it('an empty queue: zero counts, and "none" for the domains and the replies', () => {
+    const empty = {
+      at: 0, messages: 0, bytes: 0, oldestCreatedAt: null,
+      recipients: { queued: 0, 'in-flight': 0, deferred: 0, delivered: 0, bounced: 0, held: 0, expired: 0 },
+      ages: ['<5m', '<1h', '<4h', '<1d', 'older'].map((bucket) => ({ bucket, messages: 0 })),
+      domains: { top: 20, total: 0, lines: [], otherRecipients: 0 },
+      deferrals: { recipients: 0, reasons: [], otherRecipients: 0 },
+    };
+    expect(formatSummary(empty).split('\n')).toEqual([
+      '0 messages, 0 bytes',
+      'recipients: queued 0, in-flight 0, deferred 0, delivered 0, bounced 0, held 0, expired 0',
+      '',
+      'AGE       <5m  <1h  <4h  <1d  older',
+      'messages    0    0    0    0      0',
+      '',
+      'waiting recipients by domain (0 of 0):',
+      '  none',
+      '',
+      'deferred recipients by last reply (0; one example text each, addresses shown by domain only):',
+      '  none',
+    ]);
   });
 });

@@ -51,13 +51,16 @@ export function formatSummary(s: QueueSummary): string {
   const d = s.domains;
   out.push('', `waiting recipients by domain (${d.lines.length} of ${d.total}${d.total > d.lines.length ? `; --top for more` : ''}):`);
   const stateHeads = WAITING_STATES.map((st) => st.toUpperCase());
-  out.push(
-    ...columns([
-      ['DOMAIN', 'WAITING', ...stateHeads],
-      ...d.lines.map((l) => [printable(l.domain), l.recipients, ...WAITING_STATES.map((st) => l.states[st] ?? 0)]),
-      ...(d.otherRecipients > 0 ? [[`(${d.total - d.lines.length} other domains)`, d.otherRecipients]] : []),
-    ]),
-  );
+  if (d.lines.length === 0) out.push('  none');
+  else {
+    out.push(
+      ...columns([
+        ['DOMAIN', 'WAITING', ...stateHeads],
+        ...d.lines.map((l) => [printable(l.domain), l.recipients, ...WAITING_STATES.map((st) => l.states[st] ?? 0)]),
+        ...(d.otherRecipients > 0 ? [[`(${d.total - d.lines.length} other domains)`, d.otherRecipients]] : []),
+      ]),
+    );
+  }
   const f = s.deferrals;
   out.push('', `deferred recipients by last reply (${f.recipients}; one example text each, addresses shown by domain only):`);
   if (f.reasons.length === 0) out.push('  none');
