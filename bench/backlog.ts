@@ -145,10 +145,7 @@ export async function backlogPart(figures: Figures): Promise<string[]> {
 
     progress(`queue list and summary, ${QUEUE_RUNS} runs each`);
     const queueList = await repeated([...cli, 'queue', 'list']);
-    // `queue summary` where the CLI has one; `queue stats` (counts per state and domain) is today's summary
-    const help = await runCli([...cli, 'queue', '--help']);
-    const summaryCommand = /^\s+summary\b/m.test(help.stdout) ? 'summary' : 'stats';
-    const queueSummary = { command: `queue ${summaryCommand}`, ...(await repeated([...cli, 'queue', summaryCommand])) };
+    const queueSummary = { command: 'queue summary', ...(await repeated([...cli, 'queue', 'summary'])) };
 
     progress(`MX back; queue retry --all; draining ${total} messages`);
     await new Promise<void>((resolve) => mx?.close(() => resolve()));

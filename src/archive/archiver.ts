@@ -60,6 +60,10 @@ export interface ArchiverDeps {
 
 /** Messages archived together: one pack object and one transaction for all of them. */
 const BATCH = 64;
+
+/** The next messages to archive, oldest first: from the partial index messages_unarchived (only those not archived yet), whatever the queue holds. */
+export const NEXT_TO_ARCHIVE_SQL = 'SELECT id FROM messages WHERE archived = 0 AND inspected = 1 ORDER BY created_at LIMIT ?';
+
 /** A batch's pack stops growing past this many bytes of messages (the last one may go over). */
 const PACK_TARGET_BYTES = 16 * 1024 * 1024;
 /** A message larger than this gets an object of its own (a pack stays quick to read from and to rewrite). */
@@ -112,7 +116,7 @@ export class Archiver {
   private async next(): Promise<boolean> {
     const now = this.deps.now();
     for (const [id, at] of this.failedAt) if (now - at >= RETRY_AFTER_MS) this.failedAt.delete(id);
-    const rows = await this.deps.db.all<{ id: string }>('SELECT id FROM messages WHERE archived = 0 AND inspected = 1 ORDER BY created_at LIMIT ?', [BATCH + this.failedAt.size]);
+    const rows = await this.deps.db.all<{ id: string }>(NEXT_TO_ARCHIVE_SQL, [BATCH + this.failedAt.size]);
     const ids = rows.map((r) => r.id).filter((id) => !this.failedAt.has(id)).slice(0, BATCH);
     if (ids.length === 0 || this.loop.stopped) return false;
     await this.archiveBatch(ids);

@@ -457,6 +457,19 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE probe_results ADD COLUMN mx_order INTEGER NOT NULL DEFAULT 0; -- 0, 1, 2 … in the order the MX addresses were probed
   UPDATE probe_results SET mx_order = rowid;
   `,
+  // 26: the queue at 100 000 messages (issue 16). `queue summary` counts waiting recipients per domain and state from
+  // one index walked in domain order (replacing recipients_domain, its prefix, so a recipient row keeps the same
+  // number of indexes); `queue list` and the oldest-message figures read messages oldest first from messages_created
+  // (an index appended at its end as mail arrives) instead of sorting the table. The archive stage's "next
+  // messages to archive, oldest first" reads a partial index of the few not archived yet (like
+  // messages_uninspected): without it, it walked every queued message in messages_created order (65 ms a batch
+  // with 100 000 deferred) or scanned the table.
+  `
+  CREATE INDEX recipients_domain_state ON recipients(domain, state);
+  DROP INDEX recipients_domain;
+  CREATE INDEX messages_created ON messages(created_at, id);
+  CREATE INDEX messages_unarchived ON messages(created_at) WHERE archived = 0;
+  `,
 ];
 
 /** The latest schema version (db status compares PRAGMA user_version with it). */

@@ -93,27 +93,46 @@ function notFound(id: string): SealgateError {
   return new SealgateError('SG_QUEUE_NOT_FOUND', { message: `no queued message ${id}` });
 }
 
-/** Messages matching `filter`, oldest first (the ones stuck longest), at most `limit` (default 100). */
-export async function listMessages(db: Queryable, filter: ListFilter = {}): Promise<MessageSummary[]> {
+/**
+ * Pure: the WHERE of `queue list`'s filters. Each filter is `m.id IN (one
+ * subquery)`, which the database evaluates once (an index range: state or
+ * domain), never an EXISTS per message: with 100 000 queued, SQLite ran such
+ * an EXISTS as a search of every recipient in that state for each message
+ * (`--state held`: minutes), whatever index the EXISTS could have used.
+ */
+export function messageFilter(filter: Omit<ListFilter, 'limit'>): { where: string; params: string[] } {
   const where: string[] = [];
-  const params: (string | number)[] = [];
+  const params: string[] = [];
   if (filter.state) {
-    where.push('EXISTS (SELECT 1 FROM recipients f WHERE f.message_id = m.id AND f.state = ?)');
+    where.push('m.id IN (SELECT f.message_id FROM recipients f WHERE f.state = ?)');
     params.push(filter.state);
   }
   if (filter.domain) {
-    where.push('EXISTS (SELECT 1 FROM recipients f WHERE f.message_id = m.id AND f.domain = ?)');
+    where.push('m.id IN (SELECT f.message_id FROM recipients f WHERE f.domain = ?)');
     params.push(filter.domain.toLowerCase());
   }
-  params.push(filter.limit ?? DEFAULT_LIST_LIMIT);
-  // one read: every recipient row of the listed messages (bounded by the limit and smtp.maxRecipients), RCPT order
-  const rows = await db.all<{ id: string; created_at: number; sender: string; size: number; connector: string; address: string; state: string; last_attempt_at: number | null; last_code: number | null; last_enhanced: string | null; last_mx: string | null; last_error: string | null }>(
-    `SELECT m.id, m.created_at, m.sender, m.size, m.connector, r.address, r.state, r.last_attempt_at, r.last_code, r.last_enhanced, r.last_mx, r.last_error
-       FROM (SELECT * FROM messages m ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.created_at, m.id LIMIT ?) m
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+/**
+ * Pure: `queue list`'s one read — every recipient row of the listed messages (bounded by the limit and
+ * smtp.maxRecipients), in RCPT order; the messages oldest first from the messages_created index.
+ */
+export function listMessagesQuery(filter: ListFilter): { sql: string; params: (string | number)[] } {
+  const { where, params } = messageFilter(filter);
+  return {
+    sql: `SELECT m.id, m.created_at, m.sender, m.size, m.connector, r.address, r.state, r.last_attempt_at, r.last_code, r.last_enhanced, r.last_mx, r.last_error
+       FROM (SELECT * FROM messages m ${where} ORDER BY m.created_at, m.id LIMIT ?) m
        JOIN recipients r ON r.message_id = m.id
       ORDER BY m.created_at, m.id, r.seq`,
-    params,
-  );
+    params: [...params, filter.limit ?? DEFAULT_LIST_LIMIT],
+  };
+}
+
+/** Messages matching `filter`, oldest first (the ones stuck longest), at most `limit` (default 100). */
+export async function listMessages(db: Queryable, filter: ListFilter = {}): Promise<MessageSummary[]> {
+  const { sql, params } = listMessagesQuery(filter);
+  const rows = await db.all<{ id: string; created_at: number; sender: string; size: number; connector: string; address: string; state: string; last_attempt_at: number | null; last_code: number | null; last_enhanced: string | null; last_mx: string | null; last_error: string | null }>(sql, params);
   type Entry = { -readonly [K in keyof MessageSummary]: MessageSummary[K] } & { states: Partial<Record<RecipientState, number>>; firstRecipients: { address: string; state: RecipientState }[] };
   const byId = new Map<string, Entry>();
   for (const row of rows) {
@@ -139,19 +158,16 @@ export async function listMessages(db: Queryable, filter: ListFilter = {}): Prom
 /** `queue list` without --limit. */
 export const DEFAULT_LIST_LIMIT = 100;
 
+/** Pure: how many messages match `filter` (for "showing N of M"). */
+export function countMessagesQuery(filter: Omit<ListFilter, 'limit'>): { sql: string; params: string[] } {
+  const { where, params } = messageFilter(filter);
+  return { sql: `SELECT count(*) AS n FROM messages m ${where}`, params };
+}
+
 /** How many messages match `filter` (for "showing N of M"). */
 export async function countMessages(db: Queryable, filter: Omit<ListFilter, 'limit'> = {}): Promise<number> {
-  const where: string[] = [];
-  const params: string[] = [];
-  if (filter.state) {
-    where.push('EXISTS (SELECT 1 FROM recipients f WHERE f.message_id = m.id AND f.state = ?)');
-    params.push(filter.state);
-  }
-  if (filter.domain) {
-    where.push('EXISTS (SELECT 1 FROM recipients f WHERE f.message_id = m.id AND f.domain = ?)');
-    params.push(filter.domain.toLowerCase());
-  }
-  const row = await db.get<{ n: number }>(`SELECT count(*) AS n FROM messages m ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`, params);
+  const { sql, params } = countMessagesQuery(filter);
+  const row = await db.get<{ n: number }>(sql, params);
   return row?.n ?? 0;
 }
 
@@ -210,8 +226,10 @@ export interface QueueStats {
 export async function queueStats(db: Queryable): Promise<QueueStats> {
   const totals = await db.get<{ n: number; bytes: number | null; oldest: number | null }>('SELECT count(*) AS n, sum(size) AS bytes, min(created_at) AS oldest FROM messages');
   const states = await db.all<{ state: string; n: number }>('SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state');
+  // one walk of the (domain, state) index in domain order; a WHERE on state would take the state index, fetch each row and sort
+  const waiting = `sum(CASE WHEN state IN ('queued', 'in-flight', 'deferred', 'held') THEN 1 ELSE 0 END)`;
   const domains = await db.all<{ domain: string; n: number }>(
-    `SELECT domain, count(*) AS n FROM recipients WHERE state IN ('queued', 'in-flight', 'deferred', 'held') GROUP BY domain ORDER BY n DESC, domain LIMIT 20`,
+    `SELECT domain, ${waiting} AS n FROM recipients GROUP BY domain HAVING ${waiting} > 0 ORDER BY n DESC, domain LIMIT 20`,
   );
   const recipients: Partial<Record<RecipientState, number>> = {};
   for (const s of states) recipients[s.state as RecipientState] = s.n;

@@ -13,14 +13,19 @@ export interface OldestWaiting {
   readonly held: number | undefined;
 }
 
-export async function oldestWaiting(db: Queryable): Promise<OldestWaiting> {
-  const rows = await db.all<{ kind: string; oldest: number | null }>(
-    `SELECT 'active' AS kind, min(m.created_at) AS oldest FROM messages m
-      WHERE EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state IN ('queued', 'in-flight', 'deferred'))
+/**
+ * Each kind's condition is `m.id IN (one subquery)`, evaluated once from the state index, never an EXISTS per
+ * message: SQLite ran that EXISTS as a search of every recipient in the state for each message (3.6 s with
+ * 100 000 queued and 8 500 held; about 0.15 s this way).
+ */
+export const OLDEST_WAITING_SQL = `SELECT 'active' AS kind, min(m.created_at) AS oldest FROM messages m
+      WHERE m.id IN (SELECT r.message_id FROM recipients r WHERE r.state IN ('queued', 'in-flight', 'deferred'))
      UNION ALL
      SELECT 'held' AS kind, min(m.created_at) AS oldest FROM messages m
-      WHERE EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state = 'held')`,
-  );
+      WHERE m.id IN (SELECT r.message_id FROM recipients r WHERE r.state = 'held')`;
+
+export async function oldestWaiting(db: Queryable): Promise<OldestWaiting> {
+  const rows = await db.all<{ kind: string; oldest: number | null }>(OLDEST_WAITING_SQL);
   const of = (kind: string): number | undefined => rows.find((r) => r.kind === kind)?.oldest ?? undefined;
   return { active: of('active'), held: of('held') };
 }

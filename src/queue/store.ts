@@ -3,6 +3,7 @@
  * transaction (the caller's), so a message is never half-queued.
  */
 import type { Queryable } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 import { addressDomain } from '../smtp/connector-policy.js';
 import { FINAL_STATES } from './states.js';
 import { syncArchiveRecipients } from '../archive/entries.js';
@@ -47,7 +48,8 @@ export interface QueuedMessage {
   readonly held?: boolean | undefined;
 }
 
-export async function insertQueuedMessage(tx: Queryable, m: QueuedMessage): Promise<void> {
+/** Portable SQL: the SQLite connection or a PostgreSQL transaction. */
+export async function insertQueuedMessage(tx: SqlQueryable, m: QueuedMessage): Promise<void> {
   await tx.run(
     `INSERT INTO messages (id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo,
        tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route, archived)

@@ -1,5 +1,5 @@
 /**
- * `sealgate queue list|show|stats|hold|release|retry|delete`: the operator's
+ * `sealgate queue list|show|stats|summary|hold|release|retry|delete`: the operator's
  * view of the queue, safe while the daemon runs (see src/queue/admin.ts).
  * Output names envelopes and states, never message content.
  */
@@ -12,6 +12,7 @@ import { applyQueueAction, assertQueueId, bounceMessage, countMessages, DEFAULT_
 import { isRecipientState, RECIPIENT_STATES } from '../../queue/states.js';
 import { showFinished, type FinishedMessage } from '../../queue/finished.js';
 import { isSealgateError } from '../../errors.js';
+import { registerSummary } from './queue-summary.js';
 import { CliExit, EXIT_NOT_FOUND, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
 
@@ -225,7 +226,7 @@ export function registerQueue(program: Command): void {
   const queue = program.command('queue').description('inspect and manage the mail queue (safe while the daemon runs)');
   queue
     .command('list')
-    .description('queued messages, oldest first: each with its recipients (the first 3, then +N more) and why it is still here (the last temporary failure); counts per state: queue stats')
+    .description('queued messages, oldest first: each with its recipients (the first 3, then +N more) and why it is still here (the last temporary failure); counts per state: queue stats; the shape of a big queue: queue summary')
     .option('--state <state>', `only messages with a recipient in this state (${RECIPIENT_STATES.join(', ')})`)
     .option('--held', 'only messages with a held recipient (rate-limit and burst holds, queue hold, quarantine): the same as --state held')
     .option('--domain <domain>', 'only messages with a recipient at this domain')
@@ -266,6 +267,7 @@ export function registerQueue(program: Command): void {
         process.stdout.write(`${opts.json ? JSON.stringify(stats) : formatStats(stats, Date.now())}\n`);
       });
     });
+  registerSummary(queue, withQueueDb);
   registerAction(queue, 'hold', 'stop delivery attempts for queued and deferred recipients until released', 'held');
   registerAction(queue, 'release', 'return held recipients to the queue, due now', 'released');
   registerAction(queue, 'retry', 'make queued and deferred recipients due now', 'retried');
