@@ -258,6 +258,22 @@ describe('sealgate migrate', () => {
     expect(r.stderr).toBe('sealgate: the migration did not verify: the target is not ready for the nodes\n');
   });
 
+  it('the issue\'s form, --to-store URL --to-objects URL: the password from SEALGATE_DB_PASSWORD, never on the command line', async () => {
+    const db = await pg.createDatabase();
+    const objects = `s3://${s3.bucket}/by-url/?endpoint=${encodeURIComponent(s3.endpoint)}&region=${s3.region}&forcePathStyle=true&accessKeyId=${s3.accessKeyId}&secretAccessKeyFile=${encodeURIComponent(s3SecretFile)}`;
+    const { AWS_ACCESS_KEY_ID: _b, AWS_SECRET_ACCESS_KEY: _c, ...env } = process.env;
+    const r = await runCli(['-c', setup.configPath, 'migrate', '--to-store', `${db}?sslmode=disable`, '--to-objects', objects], { env: { ...env, SEALGATE_DB_PASSWORD: pg.password } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\ndone: \d+ rows copied by this run; every table, object and the audit chain verified\n$/);
+    // a password in the URL is refused before anything is touched
+    const withPassword = db.replace('://', `://u:${pg.password}@`);
+    const refused = await runCli(['-c', setup.configPath, 'migrate', '--to-store', withPassword, '--to-objects', objects], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^sealgate: --to-store: the URL carries a password/);
+    expect(refused.stderr).not.toContain(pg.password);
+  });
+
   it('refuses while queued messages keep their content in dataDir/spool', async () => {
     const dataDir = join(setup.dir, 'queued-node');
     const config = join(setup.dir, 'queued-node.yaml');

@@ -1,7 +1,9 @@
 /**
+ * `sealgate migrate --to-store URL --to-objects URL [--json]` or
  * `sealgate migrate --to-config FILE [--json]`: copies the data directory of
  * the config given with -c (SQLite and the local object store) into the
- * PostgreSQL database and S3-compatible store FILE names, resumable, and
+ * PostgreSQL database and S3-compatible store the URLs (migrate-target.ts)
+ * or FILE name, resumable, and
  * verifies the copy before it says done (src/db/migrate-to-shared.ts;
  * docs/scale-out.md "Moving a single node to the shared stores"). The
  * passwords and keys stay where the target config says (store.passwordFile
@@ -10,6 +12,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { migrateTargetFromUrls } from '../../db/migrate-target.js';
 import { MigrationRefused, migrateToShared, type MigrationReport } from '../../db/migrate-to-shared.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, errorLine, loadForCommand } from '../context.js';
 
@@ -41,15 +44,26 @@ export function registerMigrate(program: Command): void {
   program
     .command('migrate')
     .description('copy this data directory (SQLite and local objects) into the shared PostgreSQL and S3-compatible store of another config, resumable, verified before it says done; the gateway must be stopped')
-    .option('--to-config <file>', 'the config the nodes will run with: its store (kind postgres) and objects (kind s3) are the target')
+    .option('--to-store <url>', 'the shared PostgreSQL: postgres://USER@HOST:PORT/DATABASE, no password in it (SEALGATE_DB_PASSWORD)')
+    .option('--to-objects <url>', 'the shared S3-compatible store: s3://BUCKET/PREFIX/?endpoint=URL&region=REGION&forcePathStyle=true (credentials from AWS_* or accessKeyId=…&secretAccessKeyFile=…)')
+    .option('--to-config <file>', 'instead of the two URLs: the config the nodes will run with; its store (kind postgres) and objects (kind s3) are the target')
     .option('--batch-rows <n>', 'rows per batch, each committed with its progress (default 500)')
     .option('--json', 'the report as JSON')
-    .action(async (opts: { toConfig?: string; batchRows?: string; json?: boolean }, cmd: Command) => {
-      if (!opts.toConfig) throw new CliExit(EXIT_USAGE, 'migrate needs --to-config FILE: a config with store.kind postgres and objects.kind s3 (docs/scale-out.md "Moving a single node to the shared stores")');
+    .action(async (opts: { toStore?: string; toObjects?: string; toConfig?: string; batchRows?: string; json?: boolean }, cmd: Command) => {
+      const urls = opts.toStore !== undefined || opts.toObjects !== undefined;
+      if (urls && opts.toConfig !== undefined) throw new CliExit(EXIT_USAGE, 'migrate takes --to-store and --to-objects, or --to-config, not both');
+      if (urls && (opts.toStore === undefined || opts.toObjects === undefined)) throw new CliExit(EXIT_USAGE, 'migrate needs both --to-store postgres://… and --to-objects s3://…');
+      if (!urls && opts.toConfig === undefined)
+        throw new CliExit(EXIT_USAGE, 'migrate needs --to-store postgres://… --to-objects s3://…, or --to-config FILE (docs/scale-out.md "Moving a single node to the shared stores")');
       const batchRows = opts.batchRows === undefined ? 500 : Number(opts.batchRows);
       if (!Number.isSafeInteger(batchRows) || batchRows < 1 || batchRows > 10_000) throw new CliExit(EXIT_USAGE, '--batch-rows: expected a whole number from 1 to 10000');
       const { config: source } = loadForCommand(cmd);
-      const { config: target } = loadConfig(opts.toConfig);
+      let target;
+      if (opts.toStore !== undefined && opts.toObjects !== undefined) {
+        const built = migrateTargetFromUrls(source, opts.toStore, opts.toObjects);
+        if (!built.ok) throw new CliExit(EXIT_USAGE, built.problem);
+        target = built.config;
+      } else target = loadConfig(opts.toConfig).config;
       const tty = process.stderr.isTTY && !opts.json;
       let report: MigrationReport;
       try {
