@@ -377,13 +377,15 @@ export interface QuarantinedMessage {
 }
 
 /** Messages with recipients held by the inspection decision, oldest first. */
-export async function listQuarantined(db: Queryable, limit = 1000): Promise<QuarantinedMessage[]> {
+export async function listQuarantined(db: Queryable, limit = 1000, onlyId?: string): Promise<QuarantinedMessage[]> {
+  // one message (quarantine show / release / bounce / delete): its own rows by primary key, not a walk of every held one
+  const one = onlyId === undefined ? '' : ' AND m.id = ?';
   const rows = await db.all<{ id: string; created_at: number; sender: string; size: number; verdict: string | null; address: string; method: string | null; decision: string | null }>(
     `SELECT m.id, m.created_at, m.sender, m.size, m.verdict, r.address, r.method, r.decision
        FROM messages m JOIN recipients r ON r.message_id = m.id
-      WHERE r.state = 'held' AND r.method IS NOT NULL AND r.method NOT IN ('tls-verified', 'tls-opportunistic')
+      WHERE r.state = 'held' AND r.method IS NOT NULL AND r.method NOT IN ('tls-verified', 'tls-opportunistic')${one}
       ORDER BY m.created_at, m.id, r.seq LIMIT ?`,
-    [limit * 50],
+    onlyId === undefined ? [limit * 50] : [onlyId, limit * 50],
   );
   const out = new Map<string, QuarantinedMessage & { held: { address: string; method: string | null; reasons: readonly string[] }[] }>();
   for (const r of rows) {

@@ -299,10 +299,9 @@ function formatQuarantined(held: Awaited<ReturnType<typeof listQuarantined>>, no
 
 /** The ids given, each checked to be a held (quarantined) message. */
 async function quarantinedIds(db: Queryable, ids: readonly string[]): Promise<void> {
-  const held = new Set((await listQuarantined(db, 1_000_000)).map((m) => m.id));
   for (const id of ids) {
     assertQueueId(id); // a malformed id is a usage error, as for queue show
-    if (!held.has(id)) throw new CliExit(EXIT_NOT_FOUND, `${id.slice(0, 40)} is not a quarantined message (see sealgate quarantine list)`);
+    if ((await listQuarantined(db, 1, id)).length === 0) throw new CliExit(EXIT_NOT_FOUND, `${id.slice(0, 40)} is not a quarantined message (see sealgate quarantine list)`);
   }
 }
 
@@ -330,7 +329,7 @@ export function registerQuarantine(program: Command): void {
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
       await withQueueDb(cmd, async (db) => {
         await quarantinedIds(db, [id]);
-        const held = (await listQuarantined(db, 1_000_000)).filter((m) => m.id === id);
+        const held = await listQuarantined(db, 1, id);
         const detail = await showMessage(db, id);
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...held[0], queue: detail })}\n`);
