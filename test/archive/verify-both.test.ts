@@ -10,18 +10,15 @@
  * SQLite's own SQL, is in verify-store.test.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { appendAudit } from '../../src/audit/log.js';
-import { checkpointFromLogLine, CheckpointWriter, writeCheckpoint, type Checkpoint } from '../../src/archive/checkpoints.js';
-import { insertArchiveEntry, updateArchiveRecipient } from '../../src/archive/entries.js';
+import { writeCheckpoint, type Checkpoint } from '../../src/archive/checkpoints.js';
+import { insertArchiveEntry } from '../../src/archive/entries.js';
 import { loadOrCreateSigningKey, type SigningKey } from '../../src/archive/signing-key.js';
 import { jsonFieldSql, verifyArchive, type ArchiveVerifyOptions, type ArchiveVerifyResult } from '../../src/archive/verify.js';
 import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
 import type { Dialect, SqlDatabase } from '../../src/db/sql-database.js';
-import { createLogger } from '../../src/log/logger.js';
 import { bothDatabases, DIALECTS } from '../helpers/both-databases.js';
-import { entry, recipient } from '../helpers/archive-rows.js';
+import { archiveLife, entry, recipient } from '../helpers/archive-rows.js';
 
 const dbs = bothDatabases();
 const T0 = Date.UTC(2026, 11, 5, 8, 0, 0);
@@ -37,30 +34,8 @@ interface Fixture {
 /** As verify-store.test.ts: start checkpoint; Q1 (two recipients), Q2; an update of Q1 #1 (old version kept in old_r1); a count checkpoint; Q3; stop. */
 async function fixture(kind: Dialect): Promise<Fixture> {
   const db = await dbs.fresh(kind);
-  const keyring = new Keyring(masterKeyFromBytes(randomBytes(32)));
-  let clock = T0;
-  const lines: string[] = [];
-  const log = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(...c.toString('utf8').split('\n')), cb()) }) });
-  const key = await loadOrCreateSigningKey(db, keyring, clock);
-  const writer = new CheckpointWriter({ db, key, log, now: () => clock, everyEvents: 5 });
-  await appendAudit(db, { type: 'daemon:started', data: { version: 'test' } }, clock);
-  await writer.write('start');
-  clock += MIN;
-  await db.transaction((tx) => insertArchiveEntry(tx, entry('Q1', clock), [recipient('Q1', 1, 'bob@example.net'), recipient('Q1', 2, 'carol@example.org')], ['category:ssn'], clock));
-  await db.transaction((tx) => insertArchiveEntry(tx, entry('Q2', clock), [recipient('Q2', 1, 'dave@example.net')], [], clock));
-  await db.exec(`CREATE TABLE old_r1 AS SELECT * FROM archive_recipients WHERE archive_id = 'Q1' AND seq = 1`);
-  clock += MIN;
-  await db.transaction((tx) =>
-    updateArchiveRecipient(tx, 'Q1', 1, { state: 'delivered', attempts: 1, last_attempt_at: clock, finished_at: clock, evidence: '{"mx":"mx.example.net","tls":{"version":"TLSv1.3","verified":true}}' }, clock),
-  );
-  await writer.tick();
-  clock += MIN;
-  await db.transaction((tx) => insertArchiveEntry(tx, entry('Q3', clock), [recipient('Q3', 1, 'erin@example.com')], [], clock));
-  clock += MIN;
-  await appendAudit(db, { type: 'daemon:stopped', data: { reason: 'SIGTERM' } }, clock);
-  await writer.stop();
-  const logged = lines.map(checkpointFromLogLine).filter((c): c is Checkpoint => c !== undefined);
-  return { db, key, logged, stoppedAt: clock };
+  const { key, logged, stoppedAt } = await archiveLife(db, T0);
+  return { db, key, logged, stoppedAt };
 }
 
 async function verify(f: Fixture, extra: Partial<ArchiveVerifyOptions> = {}): Promise<ArchiveVerifyResult> {

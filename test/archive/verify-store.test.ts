@@ -6,23 +6,19 @@
  * one row, the order of the chain, its newest entries, a checkpoint — is
  * found and named.
  */
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson, eventHash, GENESIS_HASH } from '../../src/audit/chain.js';
-import { appendAudit } from '../../src/audit/log.js';
-import { checkpointFromLogLine, CheckpointWriter, signCheckpoint, type Checkpoint } from '../../src/archive/checkpoints.js';
-import { insertArchiveEntry, updateArchiveRecipient } from '../../src/archive/entries.js';
-import { loadOrCreateSigningKey, publicKeyFingerprint, type SigningKey } from '../../src/archive/signing-key.js';
+import { signCheckpoint, type Checkpoint } from '../../src/archive/checkpoints.js';
+import { publicKeyFingerprint, type SigningKey } from '../../src/archive/signing-key.js';
 import { verifyArchive, type ArchiveVerifyOptions, type ArchiveVerifyResult } from '../../src/archive/verify.js';
-import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
+import { Keyring } from '../../src/crypto/keyring.js';
 import { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/schema.js';
-import { createLogger } from '../../src/log/logger.js';
-import { entry, recipient } from '../helpers/archive-rows.js';
+import { archiveLife } from '../helpers/archive-rows.js';
 
 const T0 = Date.UTC(2026, 11, 5, 8, 0, 0);
 const MIN = 60_000;
@@ -56,32 +52,8 @@ async function fixture(options: { stop?: boolean } = {}): Promise<Fixture> {
   const db = await Database.open(join(dir, 'sealgate.db'));
   dbs.push(db);
   await migrate(db);
-  const keyring = new Keyring(masterKeyFromBytes(randomBytes(32)));
-  let clock = T0;
-  const lines: string[] = [];
-  const log = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(...c.toString('utf8').split('\n')), cb()) }) });
-  const key = await loadOrCreateSigningKey(db, keyring, clock);
-  const writer = new CheckpointWriter({ db, key, log, now: () => clock, everyEvents: 5 });
-  await appendAudit(db, { type: 'daemon:started', data: { version: 'test' } }, clock);
-  await writer.write('start');
-  clock += MIN;
-  await db.transaction((tx) => insertArchiveEntry(tx, entry('Q1', clock), [recipient('Q1', 1, 'bob@example.net'), recipient('Q1', 2, 'carol@example.org')], ['category:ssn'], clock));
-  await db.transaction((tx) => insertArchiveEntry(tx, entry('Q2', clock), [recipient('Q2', 1, 'dave@example.net')], [], clock));
-  await db.exec(`CREATE TABLE old_r1 AS SELECT * FROM archive_recipients WHERE archive_id = 'Q1' AND seq = 1`);
-  clock += MIN;
-  await db.transaction((tx) =>
-    updateArchiveRecipient(tx, 'Q1', 1, { state: 'delivered', attempts: 1, last_attempt_at: clock, finished_at: clock, evidence: '{"mx":"mx.example.net","tls":{"version":"TLSv1.3","verified":true}}' }, clock),
-  );
-  await writer.tick(); // 7 events since the start checkpoint: a count checkpoint
-  clock += MIN;
-  await db.transaction((tx) => insertArchiveEntry(tx, entry('Q3', clock), [recipient('Q3', 1, 'erin@example.com')], [], clock));
-  if (options.stop !== false) {
-    clock += MIN;
-    await appendAudit(db, { type: 'daemon:stopped', data: { reason: 'SIGTERM' } }, clock);
-    await writer.stop();
-  }
-  const logged = lines.map(checkpointFromLogLine).filter((c): c is Checkpoint => c !== undefined);
-  return { db, key, keyring, logged, stoppedAt: clock };
+  const life = await archiveLife(db, T0, options);
+  return { db, ...life };
 }
 
 async function verify(f: Fixture, extra: Partial<ArchiveVerifyOptions> = {}): Promise<ArchiveVerifyResult> {
