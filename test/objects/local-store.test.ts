@@ -13,6 +13,7 @@ import { isSealgateError } from '../../src/errors.js';
 import { LocalObjectStore } from '../../src/objects/local-store.js';
 import { objectKeyProblem, validateObjectKey, validateObjectPrefix } from '../../src/objects/object-store.js';
 import { openFds } from '../helpers/fds.js';
+import { readAll } from '../helpers/read-all.js';
 
 let dir: string;
 let store: LocalObjectStore;
@@ -26,12 +27,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 async function collect(it: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];

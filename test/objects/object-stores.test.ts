@@ -16,12 +16,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { isSealgateError } from '../../src/errors.js';
 import { objectsSchema } from '../../src/objects/config-schema.js';
 import { openObjectStore, type OpenedObjectStore } from '../../src/objects/open.js';
 import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
+import { readAll } from '../helpers/read-all.js';
+import { collect, errorOf, failingSource } from '../helpers/object-streams.js';
 
 const MiB = 1024 * 1024;
 
@@ -78,48 +80,11 @@ async function openStore(kind: Kind): Promise<OpenedObjectStore> {
   return store;
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const k of it) out.push(k);
-  return out;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => 'no error',
-    (e: unknown) => e,
-  );
-}
-
 function codeOf(err: unknown): unknown {
   return isSealgateError(err) ? err.code : err;
 }
 
 /** Sends `before` bytes in pieces, then fails (as a broken decryption or a dropped client would). */
-function failingSource(before: number): PassThrough {
-  const src = new PassThrough();
-  src.on('error', () => undefined);
-  let sent = 0;
-  const pump = (): void => {
-    if (sent >= before) {
-      src.destroy(new Error('source failed'));
-      return;
-    }
-    const n = Math.min(64 * 1024, before - sent);
-    sent += n;
-    if (src.write(randomBytes(n))) setImmediate(pump);
-    else src.once('drain', pump);
-  };
-  setImmediate(pump);
-  return src;
-}
-
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe.each(KINDS)('object store: %s', (kind) => {

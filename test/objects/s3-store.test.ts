@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { embeddedDefaultConfig, validateConfig } from '../../src/config/load.js';
@@ -20,6 +20,8 @@ import { objectsSchema, s3PrefixProblem } from '../../src/objects/config-schema.
 import { describeObjectStore, openObjectStore, readSecretAccessKey } from '../../src/objects/open.js';
 import { classifyS3Error, S3ObjectStore, type S3ObjectStoreOptions } from '../../src/objects/s3-store.js';
 import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
+import { readAll } from '../helpers/read-all.js';
+import { collect, errorOf, failingSource } from '../helpers/object-streams.js';
 
 const MiB = 1024 * 1024;
 
@@ -59,42 +61,6 @@ function options(over: Partial<S3ObjectStoreOptions> = {}): S3ObjectStoreOptions
     maxAttempts: 2,
     ...over,
   };
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const k of it) out.push(k);
-  return out;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => 'no error',
-    (e: unknown) => e,
-  );
-}
-
-function failingSource(before: number): PassThrough {
-  const src = new PassThrough();
-  src.on('error', () => undefined);
-  let sent = 0;
-  const pump = (): void => {
-    if (sent >= before) {
-      src.destroy(new Error('source failed'));
-      return;
-    }
-    sent += 64 * 1024;
-    if (src.write(randomBytes(64 * 1024))) setImmediate(pump);
-    else src.once('drain', pump);
-  };
-  setImmediate(pump);
-  return src;
 }
 
 /** The multipart uploads s3rver holds (started, never completed), as the full keys they were for. */
