@@ -76,7 +76,7 @@ const MAX_IDLE_PER_TEXT = 8;
  * see later commits) and keep WAL checkpoints from finishing.
  *
  * A statement serves one caller at a time: it is taken from the idle ones of
- * its text (or prepared) and given back once its reset is done. A sqlite3
+ * its text (or prepared) and given back once it is done (see `use`). A sqlite3
  * statement runs its operations one after another, so callers sharing one
  * statement queued behind each other — ten deliveries reading their message
  * rows waited 2 – 9 ms each for what takes 50 µs alone.
@@ -149,8 +149,9 @@ class Connection implements Queryable {
    * idle ones — after a reset when `reset` is asked for (a read, which may
    * hold its snapshot until reset even after SQLITE_DONE), at once for a
    * write that ran to SQLITE_DONE (its implicit transaction has ended: a
-   * COMMIT after it succeeds, and every use resets it first anyway). An operation asked for before `close` runs,
-   * and close waits for it (its prepare included).
+   * COMMIT after it succeeds, and every use resets it first anyway). An
+   * operation asked for before `close` runs, and close waits for it (its
+   * prepare included).
    */
   private use<T>(sql: string, reset: boolean, op: (stmt: sqlite3.Statement, done: (err: Error | null, value?: T) => void) => void): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the database connection is closed'));
@@ -160,23 +161,19 @@ class Connection implements Queryable {
       (stmt) =>
         new Promise<T>((resolve, reject) => {
           let failed = false;
+          const settle = (): void => {
+            if (failed) this.release(stmt);
+            else this.giveBack(sql, stmt);
+            finished();
+          };
           op(stmt, (err, value) => {
             if (err) {
               failed = true;
               reject(err);
             } else resolve(value as T);
-            if (!reset) {
-              if (failed) this.release(stmt);
-              else this.giveBack(sql, stmt);
-              finished();
-            }
+            if (!reset) settle();
           });
-          if (reset)
-            stmt.reset(() => {
-              if (failed) this.release(stmt);
-              else this.giveBack(sql, stmt);
-              finished();
-            });
+          if (reset) stmt.reset(settle);
         }),
       (err: unknown) => {
         finished();
