@@ -14,7 +14,7 @@ import argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
 import { appendAuditEvent } from '../audit/log.js';
 import { openKey, sealKey, type Keyring } from '../crypto/keyring.js';
-import type { Database, Queryable } from '../db/database.js';
+import { LOCK_SPACES, lockKey, type SqlDatabase, type SqlQueryable } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
 import { validatePassword } from '../users/store.js';
 import { lockFor } from './lockout.js';
@@ -57,7 +57,7 @@ export interface Enrolment {
 }
 
 export interface ConsoleUsersDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly keyring: Keyring;
   /** The issuer shown in authenticator apps, e.g. "Sealgate gw.example.org". */
   readonly issuer: string;
@@ -78,6 +78,8 @@ export async function addConsoleUser(deps: ConsoleUsersDeps, name: string, role:
   try {
     const { sealed, keyId } = sealSecret(deps.keyring, name, secret);
     await deps.db.transaction(async (tx) => {
+      // names are unique ignoring case: two nodes adding "Ann" and "ann" at once check one after the other
+      await lockKey(tx, LOCK_SPACES.consoleUsers, name.toLowerCase());
       if (await tx.get('SELECT 1 AS x FROM console_users WHERE lower(name) = lower(?)', [name])) {
         throw new SealgateError('SG_USER_EXISTS', { message: `console user ${name} already exists; "sealgate console-users reset-mfa ${name}" gives it a new code secret` });
       }
@@ -90,7 +92,7 @@ export async function addConsoleUser(deps: ConsoleUsersDeps, name: string, role:
   }
 }
 
-export async function listConsoleUsers(db: Queryable): Promise<ConsoleUser[]> {
+export async function listConsoleUsers(db: SqlQueryable): Promise<ConsoleUser[]> {
   const rows = await db.all<{ name: string; role: string; disabled: number; created_at: number; last_sign_in_at: number | null; locked_until: number }>(
     'SELECT name, role, disabled, created_at, last_sign_in_at, locked_until FROM console_users ORDER BY name',
   );
@@ -102,7 +104,7 @@ function notFound(name: string): SealgateError {
 }
 
 /** Disables a user and ends their sessions. */
-export async function disableConsoleUser(db: Database, name: string, operator: string, now: number, via?: 'console'): Promise<void> {
+export async function disableConsoleUser(db: SqlDatabase, name: string, operator: string, now: number, via?: 'console'): Promise<void> {
   await db.transaction(async (tx) => {
     const r = await tx.run('UPDATE console_users SET disabled = 1 WHERE name = ?', [name]);
     if (r.changes === 0) throw notFound(name);
@@ -183,13 +185,18 @@ export async function signIn(deps: ConsoleUsersDeps, attempt: { name: string; pa
   }
   const why = !row ? 'unknown-user' : row.disabled !== 0 ? 'disabled' : !passwordOk ? 'password' : 'code';
   const lockedUntil = await deps.db.transaction(async (tx) => {
+    // the failure is counted where it is stored (failures + 1), not from the row read before the password check:
+    // failed attempts at once, here or on another node, each count, so the lockout holds across nodes.
+    // The row is written before the audit events (whose chain lock comes last in every transaction).
+    let lock = 0;
+    if (row) {
+      const counted = await tx.get<{ failures: number }>('UPDATE console_users SET failures = failures + 1 WHERE name = ? RETURNING failures', [row.name]);
+      lock = counted ? lockFor(Number(counted.failures)) : 0;
+      if (lock > 0) await tx.run('UPDATE console_users SET locked_until = ? WHERE name = ?', [now + lock, row.name]);
+    }
     // an unknown name is not recorded as typed: people type their password into the name field
     await appendAuditEvent(tx, { type: 'console:sign_in_failed', data: { user: row ? row.name : '(unknown)', remoteIp: attempt.remoteIp, reason: why } }, now);
-    if (!row) return 0;
-    const failures = row.failures + 1;
-    const lock = lockFor(failures);
-    await tx.run('UPDATE console_users SET failures = ?, locked_until = ? WHERE name = ?', [failures, lock > 0 ? now + lock : 0, row.name]);
-    if (lock > 0) await appendAuditEvent(tx, { type: 'console:locked', data: { user: row.name, remoteIp: attempt.remoteIp, until: now + lock } }, now);
+    if (row && lock > 0) await appendAuditEvent(tx, { type: 'console:locked', data: { user: row.name, remoteIp: attempt.remoteIp, until: now + lock } }, now);
     return lock > 0 ? now + lock : 0;
   });
   return lockedUntil > 0 ? { ok: false, reason: 'locked', retryAfter: lockedUntil } : { ok: false, reason: 'credentials' };

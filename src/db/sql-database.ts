@@ -36,3 +36,30 @@ export interface SqlDatabase extends SqlQueryable {
   transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * Advisory lock spaces: each store that serialises read-decide-write work
+ * about one key (an address, a user name, a key kind) across nodes has its
+ * own, so two stores never wait for each other's keys. (The audit chain and
+ * the migrations use one-number locks of their own, which never collide with
+ * these two-number ones.)
+ */
+export const LOCK_SPACES = {
+  recipientKeys: 0x5ea1,
+  orgKeys: 0x5ea2,
+  users: 0x5ea3,
+  consoleUsers: 0x5ea4,
+} as const;
+
+/**
+ * Makes `tx` the only transaction, on any node, working on `key` within
+ * `space` until it ends: on PostgreSQL a transaction-scoped advisory lock
+ * (`pg_advisory_xact_lock(space, hashtext(key))`; two keys sharing a hash
+ * only wait for each other, never mix), released at COMMIT or ROLLBACK. On
+ * SQLite nothing: a write transaction holds the whole file already. Take it
+ * before anything that appends an audit event (which takes the chain's lock),
+ * so every transaction takes its locks in the same order.
+ */
+export async function lockKey(tx: SqlQueryable, space: number, key: string): Promise<void> {
+  if (tx.dialect === 'postgres') await tx.get('SELECT pg_advisory_xact_lock(?, hashtext(?)) AS locked', [space, key]);
+}

@@ -10,7 +10,7 @@
  * The private key is never written in clear, logged, put in an error message
  * or an audit event: events carry fingerprints only. Portable SQL only.
  */
-import type { Database } from '../db/database.js';
+import { LOCK_SPACES, lockKey, type SqlDatabase } from '../db/sql-database.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { type Keyring, unwrapKey, wrapKey } from '../crypto/keyring.js';
 import { SealgateError } from '../errors.js';
@@ -79,7 +79,7 @@ export function orgKeyNotFound(kind: OrgKeyKind): SealgateError {
 
 export class SqlOrgKeyStore {
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDatabase,
     /** Needed by put and loadSecret only; get and list read public columns. */
     private readonly keyring?: Keyring,
   ) {}
@@ -114,6 +114,8 @@ export class SqlOrgKeyStore {
       plain.fill(0);
     }
     return await this.db.transaction(async (tx) => {
+      // two nodes replacing the key of one kind at once: one after the other, each naming the key it replaced
+      await lockKey(tx, LOCK_SPACES.orgKeys, key.kind);
       const old = await tx.get<{ fingerprint: string }>('SELECT fingerprint FROM org_keys WHERE kind = ?', [key.kind]);
       await tx.run('DELETE FROM org_keys WHERE kind = ?', [key.kind]);
       await tx.run('INSERT INTO org_keys (kind, fingerprint, algorithm, created_at, expires_at, details, public_material, secret_ciphertext, key_id, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
@@ -160,7 +162,7 @@ export class SqlOrgKeyStore {
 }
 
 /** For the OpenPGP transform (buildPgpMime's signingKey): the organisation's armored, decrypted private key. */
-export async function loadOrgPgpSigningKey(db: Database, keyring: Keyring): Promise<{ fingerprint: string; signingKey: string }> {
+export async function loadOrgPgpSigningKey(db: SqlDatabase, keyring: Keyring): Promise<{ fingerprint: string; signingKey: string }> {
   const { info, secret } = await new SqlOrgKeyStore(db, keyring).loadSecret('pgp');
   return { fingerprint: info.fingerprint, signingKey: secret };
 }
@@ -172,7 +174,7 @@ export function splitCertChain(pem: string): { certPem: string; chainPem: string
 }
 
 /** For S/MIME signing (src/smime SmimeSigner): the organisation's certificate, chain and PKCS#8 key. */
-export async function loadOrgSmimeSigner(db: Database, keyring: Keyring): Promise<{ fingerprint: string; certPem: string; keyPem: string; chainPem?: string }> {
+export async function loadOrgSmimeSigner(db: SqlDatabase, keyring: Keyring): Promise<{ fingerprint: string; certPem: string; keyPem: string; chainPem?: string }> {
   const { info, secret } = await new SqlOrgKeyStore(db, keyring).loadSecret('smime');
   const { certPem, chainPem } = splitCertChain(info.publicMaterial);
   return { fingerprint: info.fingerprint, certPem, keyPem: secret, ...(chainPem ? { chainPem } : {}) };

@@ -2,10 +2,13 @@
  * The key directory store. `KeyDirectory` is the port; `SqlKeyDirectory` keeps
  * it in the gateway database (table recipient_keys, migration 13) with
  * portable SQL only — plain INSERT/UPDATE/DELETE, integer ms timestamps,
- * TEXT — so a PostgreSQL implementation can follow. Each change is audited
- * in the same transaction.
+ * TEXT — on SQLite or PostgreSQL. Each change is audited in the same
+ * transaction. With several nodes, a store for one address holds that
+ * address's lock (lockKey) from its read of the address's keys to its
+ * commit, so two nodes finding keys for one address at once decide one after
+ * the other.
  */
-import type { Database, Queryable } from '../db/database.js';
+import { LOCK_SPACES, lockKey, type SqlDatabase } from '../db/sql-database.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { decideStore, type StoreDecision } from './replace.js';
 import { type KeyDetails, type KeyKind, type KeyReason, type KeyRecord, type KeySource } from './types.js';
@@ -65,11 +68,12 @@ function values(r: KeyRecord): (string | number | null)[] {
 }
 
 export class SqlKeyDirectory implements KeyDirectory {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   put(incoming: KeyRecord, ctx: { operator?: string }): Promise<StoreDecision> {
     return this.db.transaction(async (tx) => {
       let record = incoming;
+      await lockKey(tx, LOCK_SPACES.recipientKeys, record.address);
       const existing = await tx.all<{ fingerprint: string; kind: string; source: string; valid: number }>('SELECT fingerprint, kind, source, valid FROM recipient_keys WHERE address = ?', [record.address]);
       const decision = decideStore(
         existing.map((e) => ({ fingerprint: e.fingerprint, kind: e.kind as KeyKind, source: e.source as KeySource, valid: e.valid !== 0 })),
@@ -112,7 +116,7 @@ export class SqlKeyDirectory implements KeyDirectory {
   }
 
   remove(fingerprint: string, ctx: { operator: string; now: number }): Promise<number> {
-    return this.db.transaction(async (tx: Queryable) => {
+    return this.db.transaction(async (tx) => {
       const r = await tx.run('DELETE FROM recipient_keys WHERE fingerprint = ?', [fingerprint]);
       if (r.changes > 0) await appendAuditEvent(tx, { type: 'keys:removed', data: { fingerprint, operator: ctx.operator, count: r.changes } }, ctx.now);
       return r.changes;

@@ -5,7 +5,7 @@
  * does not reveal which user names exist.
  */
 import argon2 from 'argon2';
-import type { Database, Queryable } from '../db/database.js';
+import { LOCK_SPACES, lockKey, type SqlDatabase, type SqlQueryable } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
 import { appendAuditEvent } from '../audit/log.js';
 
@@ -30,11 +30,13 @@ export function validatePassword(password: string): void {
   }
 }
 
-export async function addUser(db: Database, name: string, password: string, now: number): Promise<void> {
+export async function addUser(db: SqlDatabase, name: string, password: string, now: number): Promise<void> {
   validateUserName(name);
   validatePassword(password);
   const hash = await argon2.hash(password, HASH_OPTIONS);
   await db.transaction(async (tx) => {
+    // two nodes adding one name at once: the second finds the first's row (not a key violation)
+    await lockKey(tx, LOCK_SPACES.users, name);
     const existing = await tx.get('SELECT 1 AS x FROM users WHERE name = ?', [name]);
     if (existing) throw new SealgateError('SG_USER_EXISTS', { message: `user ${name} already exists; use "sealgate users passwd ${name}" to change the password` });
     await tx.run('INSERT INTO users (name, hash, created_at) VALUES (?, ?, ?)', [name, hash, now]);
@@ -42,7 +44,7 @@ export async function addUser(db: Database, name: string, password: string, now:
   });
 }
 
-export async function setPassword(db: Database, name: string, password: string, now: number): Promise<void> {
+export async function setPassword(db: SqlDatabase, name: string, password: string, now: number): Promise<void> {
   validatePassword(password);
   const hash = await argon2.hash(password, HASH_OPTIONS);
   await db.transaction(async (tx) => {
@@ -52,7 +54,7 @@ export async function setPassword(db: Database, name: string, password: string, 
   });
 }
 
-export async function removeUser(db: Database, name: string, now: number): Promise<void> {
+export async function removeUser(db: SqlDatabase, name: string, now: number): Promise<void> {
   await db.transaction(async (tx) => {
     const r = await tx.run('DELETE FROM users WHERE name = ?', [name]);
     if (r.changes === 0) throw new SealgateError('SG_USER_NOT_FOUND', { message: `user ${name} not found` });
@@ -60,13 +62,13 @@ export async function removeUser(db: Database, name: string, now: number): Promi
   });
 }
 
-export async function listUsers(db: Queryable): Promise<{ name: string; createdAt: number; disabled: boolean }[]> {
+export async function listUsers(db: SqlQueryable): Promise<{ name: string; createdAt: number; disabled: boolean }[]> {
   const rows = await db.all<{ name: string; created_at: number; disabled: number }>('SELECT name, created_at, disabled FROM users ORDER BY name');
   return rows.map((r) => ({ name: r.name, createdAt: r.created_at, disabled: r.disabled !== 0 }));
 }
 
 /** True only for an existing, enabled user with this password. */
-export async function verifyUser(db: Queryable, name: string, password: string): Promise<boolean> {
+export async function verifyUser(db: SqlQueryable, name: string, password: string): Promise<boolean> {
   if (password.length > MAX_PASSWORD) return false;
   const row = NAME.test(name) ? await db.get<{ hash: string; disabled: number }>('SELECT hash, disabled FROM users WHERE name = ?', [name]) : undefined;
   if (!row) {

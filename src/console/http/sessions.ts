@@ -22,7 +22,7 @@
  */
 import { createHash } from 'node:crypto';
 import { appendAuditEvent } from '../../audit/log.js';
-import type { Database } from '../../db/database.js';
+import type { SqlDatabase } from '../../db/sql-database.js';
 import { isConsoleRole, type ConsoleRole } from '../users.js';
 
 /** Idle timeout: a session with no request for this long is over. */
@@ -62,7 +62,7 @@ export type SignOutReason = 'sign-out' | 'idle' | 'max-age';
 
 export class ConsoleSessions {
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDatabase,
     private readonly random: (n: number) => Buffer,
   ) {}
 
@@ -76,12 +76,14 @@ export class ConsoleSessions {
   async create(name: string, remoteIp: string, now: number): Promise<string> {
     const cookieValue = this.secret();
     await this.db.transaction(async (tx) => {
+      // the sessions that are over, deleted in one statement before any audit event (whose chain lock comes last):
+      // a node sweeping at the same time, or ending one of them, records each session's end once
       const over = await tx.all<{ token_hash: string; name: string; created_at: number; last_seen_at: number; remote_ip: string }>(
-        'SELECT token_hash, name, created_at, last_seen_at, remote_ip FROM console_sessions WHERE last_seen_at <= ? OR created_at <= ?',
+        'DELETE FROM console_sessions WHERE last_seen_at <= ? OR created_at <= ? RETURNING token_hash, name, created_at, last_seen_at, remote_ip',
         [now - SESSION_IDLE_MS, now - SESSION_MAX_MS],
       );
+      over.sort((a, b) => a.created_at - b.created_at || (a.token_hash < b.token_hash ? -1 : 1));
       for (const o of over) {
-        await tx.run('DELETE FROM console_sessions WHERE token_hash = ?', [o.token_hash]);
         await appendAuditEvent(tx, { type: 'console:signed_out', data: { user: o.name, remoteIp: o.remote_ip, reason: timeoutOf(o.created_at, o.last_seen_at, now) ?? 'idle' } }, now);
       }
       await tx.run('INSERT INTO console_sessions (token_hash, name, created_at, last_seen_at, remote_ip) VALUES (?, ?, ?, ?, ?)', [hashSessionValue(cookieValue), name, now, now, remoteIp.slice(0, 64)]);
