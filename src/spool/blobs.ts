@@ -60,7 +60,9 @@ export interface SpoolBlobs {
   remove(id: string): Promise<void>;
   /**
    * Removes what no queued message needs: writes that never got their 250 and blobs of messages that left the
-   * queue. `tmp`: temporary files removed; `orphans`: messages whose blobs were removed.
+   * queue. `tmp`: temporary files removed; `orphans`: what was removed, counted as the backend keeps it (files:
+   * a message's file and its copy directory apart; objects: a message with all its objects). `now`: the clock,
+   * for a backend that keeps what is younger than a minimum age (objects: another node's write in flight).
    */
   removeOrphans(isQueued: (id: string) => Promise<boolean>, now: number): Promise<{ tmp: number; orphans: number }>;
 }
