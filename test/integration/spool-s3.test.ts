@@ -5,7 +5,8 @@
  *   - a message larger than queue.inlineMaxBytes is accepted with its
  *     content in the bucket under spool/<id>/message, encrypted (its marker
  *     is in none of s3rver's files), nothing of it in dataDir/spool; it is
- *     delivered intact and its object is gone afterwards;
+ *     delivered intact and its object is gone afterwards; `sealgate backup`
+ *     taken while it is queued keeps it queued (its content is in the store);
  *   - an end-to-end recipient (an imported OpenPGP key, PHI to a consumer
  *     mailbox domain): its PGP/MIME copy is kept under spool/<id>/copies/,
  *     encrypted at rest, delivered, then removed;
@@ -141,6 +142,10 @@ describe('the spool on the object store (objects.kind: s3)', () => {
     expect((await filePaths(join(setup.dataDir, 'spool')).catch(() => [])).filter((f) => !f.includes('/tmp/'))).toEqual([]);
     expect(await withDb(setup.dataDir, (db) => db.get('SELECT 1 AS x FROM spool_inline WHERE id = ?', [id]))).toBeUndefined();
     expect(await markerStored(marker)).toBeUndefined();
+    // a backup taken now keeps the message queued: its content is in the object store, not missing
+    const backup = await runCli(['-c', setup.configPath, 'backup', '--out', join(setup.dir, 'backup'), '--json']);
+    expect(backup.stderr).toBe('');
+    expect(JSON.parse(backup.stdout)).toMatchObject({ messages: 1, finishedDuringBackup: 0 });
 
     holding = false;
     const received = await deliveredTo('bob@example.net', marker);
