@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
 import { SealgateError, isSealgateError } from '../../src/errors.js';
@@ -22,6 +22,9 @@ import type { SpoolBlobs } from '../../src/spool/blobs.js';
 import { LocalSpoolFiles } from '../../src/spool/local-blobs.js';
 import { ObjectSpoolBlobs, spoolObjectId, spoolObjectKey } from '../../src/spool/object-blobs.js';
 import { Spool } from '../../src/spool/spool.js';
+import { startSpoolObjectSweep } from '../../src/spool/object-sweep.js';
+import { createLogger } from '../../src/log/logger.js';
+import { until } from '../helpers/wait.js';
 import { collect, errorOf, failingSource } from '../helpers/object-streams.js';
 import { filePaths } from '../helpers/files.js';
 import { readAll } from '../helpers/read-all.js';
@@ -240,6 +243,25 @@ describe('the object store backend', () => {
     expect(failures).toEqual([[ID, 'SG_STORAGE_FAILED']]);
     const err = await errorOf(new ObjectSpoolBlobs(down).remove(ID));
     expect(isSealgateError(err) && err.code).toBe('SG_STORAGE_FAILED');
+  });
+
+  it('the daemon\'s periodic sweep removes what a failed removal left, keeps queued messages, and logs the count', async () => {
+    const store = await openS3();
+    const spool = new Spool(join(dir, 'spool'), new Keyring(masterKeyFromBytes(randomBytes(32))), undefined, new ObjectSpoolBlobs(store));
+    await (await spool.write(ID, Readable.from([randomBytes(1000)]))).commit();
+    await (await spool.write(OTHER, Readable.from([randomBytes(1000)]))).commit();
+    await (await spool.writeCopy(OTHER, 'r1', Readable.from([randomBytes(1000)]))).commit();
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString('utf8')), cb()) }) });
+    // OTHER left the queue (its removal failed); the clock is two hours on, past the minimum age
+    const sweep = startSpoolObjectSweep(spool, async (id) => id === ID, () => Date.now() + 2 * 60 * 60 * 1000, log, 20);
+    try {
+      await until('the orphan swept', async () => (await collect(store.list('spool/'))).length === 1);
+    } finally {
+      await sweep.stop();
+    }
+    expect(await collect(store.list('spool/'))).toEqual([`spool/${ID}/message`]);
+    expect(lines.some((l) => l.includes('"event":"SPOOL_ORPHANS_REMOVED"') && l.includes('"orphans":1'))).toBe(true);
   });
 
   it('the sweep keeps objects younger than its minimum age (another node may not have committed yet)', async () => {
