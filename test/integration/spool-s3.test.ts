@@ -10,6 +10,7 @@
  *   - an end-to-end recipient (an imported OpenPGP key, PHI to a consumer
  *     mailbox domain): its PGP/MIME copy is kept under spool/<id>/copies/,
  *     encrypted at rest, delivered, then removed;
+ *   - `sealgate queue delete` removes a queued message's object;
  *   - the store stopped: a large message is answered 451 4.3.0 and nothing
  *     of it is queued or stored; the store back: the next one is accepted and
  *     delivered.
@@ -176,6 +177,18 @@ describe('the spool on the object store (objects.kind: s3)', () => {
     expect(decrypted.code).toBe(0);
     expect(decrypted.stdout.toString('latin1')).toContain(marker);
     await finished(id);
+    expect(await spoolKeys()).toEqual([]);
+  });
+
+  it('sealgate queue delete removes a large message\'s object from the store', async () => {
+    holding = true;
+    const before = mx.rcptAttempts.get('bob@example.net') ?? 0;
+    const id = await sendMessage(gw.port, 'alice@example.com', ['bob@example.net'], bigMessage('MARKER-SPOOL-S3-DELETE-3318', 32));
+    await until('a delivery attempt', () => (mx.rcptAttempts.get('bob@example.net') ?? 0) > before, { context: () => gw.stdout.slice(-3000) });
+    expect(await spoolKeys()).toEqual([`spool/${id}/message`]);
+    const deleted = await runCli(['-c', setup.configPath, 'queue', 'delete', id]);
+    expect(deleted.stderr).toBe('');
+    expect(deleted.code).toBe(0);
     expect(await spoolKeys()).toEqual([]);
   });
 
