@@ -36,6 +36,7 @@ import { startCheckpointWriter } from './archive/checkpoints.js';
 import { describeObjectStore, openObjectStore } from './objects/open.js';
 import { Ingress } from './smtp/ingress.js';
 import { FreeSpaceProbe } from './spool/free-space.js';
+import { startSpoolObjectSweep } from './spool/object-sweep.js';
 import { FinishedPruner } from './queue/finished-pruner.js';
 import { ensureDevCertificates } from './tls/dev-certs.js';
 import { VERSION } from './version.js';
@@ -95,10 +96,22 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const db = await openDatabase(config);
   // signs the chain head as found (after a crash too) before anything new is written, then periodically (docs/archive.md)
   const checkpoints = await startCheckpointWriter({ db, keyring, log, now });
-  const spool = openSpool(config, keyring, db);
+  // the object store (objects.kind: dataDir/store or S3): portal copies and archive entries, and with kind s3 the
+  // spool's content beyond the inline limit and the end-to-end copies; all encrypted before they are put
+  const objects = await openObjectStore(config);
+  await objects.init();
+  log.info({ event: 'OBJECT_STORE_OPENED', kind: config.objects.kind, location: describeObjectStore(config) }, 'object store ready');
+  const spool = openSpool(config, keyring, db, {
+    store: objects,
+    // ids and the store's error name only: never content
+    onRemoveFailed: (id, err) => log.warn({ event: 'SPOOL_OBJECT_REMOVE_FAILED', queueId: id, reason: err.code, s3: (err.detail as { s3?: string } | undefined)?.s3 }, 'spool object not removed; the spool sweep removes it later'),
+  });
   await spool.init();
-  const cleaned = await spool.removeOrphans(async (id) => (await db.get('SELECT 1 AS x FROM messages WHERE id = ?', [id])) !== undefined);
+  const isQueued = async (id: string): Promise<boolean> => (await db.get('SELECT 1 AS x FROM messages WHERE id = ?', [id])) !== undefined;
+  const cleaned = await spool.removeOrphans(isQueued, now());
   if (cleaned.tmp + cleaned.orphans > 0) log.info({ event: 'SPOOL_ORPHANS_REMOVED', tmp: cleaned.tmp, orphans: cleaned.orphans }, 'removed unacknowledged spool files');
+  // in a shared object store: objects whose removal failed, or whose node died between put and commit, go hourly
+  const spoolSweep = spool.blobs.kind === 'objects' ? startSpoolObjectSweep(spool, isQueued, now, log) : undefined;
 
   const freeSpace = new FreeSpaceProbe(spool.root, now);
   const metrics = new Metrics();
@@ -106,10 +119,6 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const dkim = new DkimService(dkimKeys, now, metrics);
   if (dkimKeys.length > 0) log.info({ event: 'DKIM_KEYS_LOADED', keys: dkimKeys.map((k) => `${k.selector}._domainkey.${k.domain} ${k.algorithm}`) }, 'DKIM signing keys loaded');
   const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
-  // the object store (objects.kind: dataDir/store or S3): portal copies and archive entries, encrypted before they are put
-  const objects = await openObjectStore(config);
-  await objects.init();
-  log.info({ event: 'OBJECT_STORE_OPENED', kind: config.objects.kind, location: describeObjectStore(config) }, 'object store ready');
   // the secure portal's storage and deposit step (portal.enabled): start-up cleanup first
   // (the portal's and the console's modules are loaded only when enabled: a node without them does not hold them in memory)
   const portal: PortalStorage | undefined = config.portal.enabled
@@ -341,6 +350,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);
       // the clean-stop checkpoint covers everything, daemon:stopped included
       await checkpoints.stop();
+      await spoolSweep?.stop();
       objects.close();
       // everything is committed by now: a database that does not close cleanly is worth a line, not a silent stop
       await db.close().catch((err: unknown) => log.warn({ event: 'DATABASE_CLOSE_FAILED', err: { message: (err as Error).message } }, 'database did not close cleanly'));

@@ -8,8 +8,8 @@
  *      a read transaction: the daemon keeps writing beside it);
  *   3. the files written between 1 and 2 are copied (spool and store files
  *      are written once and never changed, so a copy is the file);
- *   4. a message the snapshot still queues whose spool file is gone by then
- *      finished (was delivered or bounced) after the snapshot: its rows are
+ *   4. a message the snapshot still queues whose spool file (with
+ *      objects.kind s3: its spool object) is gone by then finished (was delivered or bounced) after the snapshot: its rows are
  *      dropped from the snapshot, so a restore never queues mail it has no
  *      content for — and counted in the manifest;
  *   5. the master key, only with --include-key, under keys/;
@@ -35,6 +35,11 @@ export interface BackupInput {
   readonly gateway: string;
   readonly version: string;
   readonly now: () => number;
+  /**
+   * Whether a queued message's content beyond the inline limit is stored, when the spool does not keep it in
+   * the data directory (objects.kind s3: its object under spool/). Absent: its spool file in the backup.
+   */
+  readonly spooledContentExists?: ((id: string) => Promise<boolean>) | undefined;
 }
 
 export class BackupError extends Error {
@@ -98,6 +103,11 @@ export async function createBackup(input: BackupInput): Promise<Manifest> {
     const gone: string[] = [];
     for (const id of ids) {
       if (inline.has(id)) continue;
+      if (input.spooledContentExists) {
+        // objects.kind s3: the content is in the shared object store, which this backup does not copy
+        if (!(await input.spooledContentExists(id))) gone.push(id);
+        continue;
+      }
       try {
         await stat(join(dataOut, 'spool', spooledMessagePath(id)));
       } catch {

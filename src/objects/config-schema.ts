@@ -78,7 +78,7 @@ export const objectsSchema = z
     kind: z
       .enum(['local', 's3'])
       .default('local')
-      .describe('local: a directory in dataDir (dataDir/store), nothing else to run. s3: an S3-compatible object store (objects.s3) that several nodes can share.'),
+      .describe('local: a directory in dataDir (dataDir/store), nothing else to run; the spool stays in dataDir/spool. s3: an S3-compatible object store (objects.s3) that several nodes can share; it also holds the spool\'s messages larger than queue.inlineMaxBytes and their end-to-end copies (spool/<queue id>/…).'),
     s3: s3Schema.optional(),
   })
   .prefault({})

@@ -1,8 +1,9 @@
 /**
- * The object store: message-sized blobs (portal copies now; spool, E2E copies
- * and archive entries later) stored and read by key, streaming. Today the one
- * implementation is a local directory (local-store.ts); an S3-compatible store
- * is the planned second, so nothing outside an implementation may assume a
+ * The object store: message-sized blobs (portal copies, archive entries and,
+ * with objects.kind s3, the spool's large messages and end-to-end copies:
+ * src/spool/object-blobs.ts) stored and read by key, streaming. Two
+ * implementations, a local directory (local-store.ts) and an S3-compatible
+ * store (s3-store.ts), so nothing outside an implementation may assume a
  * file path, and the semantics below are the ones both must keep:
  *
  *   - `put` is atomic: the object becomes visible (to get/exists/list) only
@@ -18,7 +19,8 @@
  *     is a program error, SG_OBJECT_KEY_INVALID.
  *
  * The store keeps what it is given: callers encrypt before `put` (portal
- * copies are encrypted with their own data key, see portal-store.ts).
+ * copies are encrypted with their own data key, see portal-store.ts; spool
+ * objects are the spool's SGSPOOL1 ciphertext, see crypt-stream.ts).
  */
 import type { Readable } from 'node:stream';
 import { SealgateError } from '../errors.js';

@@ -14,6 +14,9 @@ import { migrate } from '../db/schema.js';
 import { requireSqliteStore } from '../db/open-store.js';
 import { DatabaseInlineSpool } from '../spool/inline-store.js';
 import { Spool } from '../spool/spool.js';
+import { ObjectSpoolBlobs } from '../spool/object-blobs.js';
+import type { ObjectStore } from '../objects/object-store.js';
+import type { SealgateError } from '../errors.js';
 
 export function databasePath(config: Config): string {
   return join(resolve(config.dataDir), 'sealgate.db');
@@ -40,7 +43,24 @@ export async function openKeyring(config: Config, create: boolean): Promise<Keyr
   });
 }
 
-/** The message spool: files under dataDir/spool, small messages inline in the database (queue.inlineMaxBytes). */
-export function openSpool(config: Config, keyring: Keyring, db: Database): Spool {
-  return new Spool(join(resolve(config.dataDir), 'spool'), keyring, { store: new DatabaseInlineSpool(db), maxBytes: config.queue.inlineMaxBytes });
+/** Where the spool keeps content beyond the inline limit when it is not dataDir/spool (objects.kind: s3). */
+export interface SpoolObjects {
+  /** The opened (and, in the daemon, initialised) object store. */
+  readonly store: ObjectStore;
+  /** A removal that failed, left to the spool sweep (the daemon logs it); absent: the removal rejects. */
+  readonly onRemoveFailed?: (id: string, err: SealgateError) => void;
+}
+
+/**
+ * The message spool: small messages inline in the database (queue.inlineMaxBytes); larger ones and end-to-end
+ * copies as files under dataDir/spool (objects.kind: local), or in the object store under spool/ (objects.kind:
+ * s3, given as `objects`), so every node sharing the store can read them.
+ */
+export function openSpool(config: Config, keyring: Keyring, db: Database, objects?: SpoolObjects): Spool {
+  const inline = { store: new DatabaseInlineSpool(db), maxBytes: config.queue.inlineMaxBytes };
+  const root = join(resolve(config.dataDir), 'spool');
+  if (config.objects.kind === 'local') return new Spool(root, keyring, inline);
+  // a program error: every opener of a spool on kind s3 must pass the store (never files beside the shared store)
+  if (!objects) throw new Error('objects.kind s3: the spool needs the object store');
+  return new Spool(root, keyring, inline, new ObjectSpoolBlobs(objects.store, objects.onRemoveFailed ? { onRemoveFailed: objects.onRemoveFailed } : {}));
 }

@@ -48,12 +48,16 @@ export interface TestS3 {
   readonly dir: string;
   /** Ends the server process (as an outage would) and removes its directory. */
   stop(): Promise<void>;
+  /** Ends the server process (an outage), keeping its directory: `start` brings it back. */
+  kill(): Promise<void>;
+  /** A new server process on the same port and directory (after `kill`; the objects stored before are there). */
+  start(): Promise<void>;
 }
 
 const SERVER_SCRIPT = `
 import S3rver from 's3rver';
-const [dir, bucket] = process.argv.slice(-2);
-const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
+const [dir, bucket, wanted] = process.argv.slice(-3);
+const server = new S3rver({ address: '127.0.0.1', port: Number(wanted), silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
 const { port } = await server.run();
 process.stdout.write('PORT ' + port + '\\n');
 const stop = () => server.close().finally(() => process.exit(0));
@@ -61,11 +65,11 @@ process.on('SIGTERM', stop);
 process.on('disconnect', stop);
 `;
 
-export async function startS3Server(bucket = 'sealgate-test'): Promise<TestS3> {
-  const dir = await mkdtemp(join(tmpdir(), 'sealgate-s3rver-'));
+/** s3rver in a child process on `port` (0: a free one), with its objects in `dir`; the port it listens on. */
+async function spawnS3rver(dir: string, bucket: string, port: number): Promise<{ child: ChildProcess; port: number }> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', '--no-warnings', '--input-type=module', '-e', SERVER_SCRIPT, '--', dir, bucket],
+    ['--openssl-legacy-provider', '--no-warnings', '--input-type=module', '-e', SERVER_SCRIPT, '--', dir, bucket, String(port)],
     // cwd: the repository, so the script finds s3rver in node_modules; an IPC channel so it ends with its parent
     { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
@@ -73,7 +77,7 @@ export async function startS3Server(bucket = 'sealgate-test'): Promise<TestS3> {
   child.stderr?.on('data', (c: Buffer) => {
     if (stderr.length < 4096) stderr += c.toString('utf8');
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const listening = await new Promise<number>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`s3rver did not start within 30 s: ${stderr}`)), 30_000);
     child.stdout?.on('data', (c: Buffer) => {
@@ -89,6 +93,20 @@ export async function startS3Server(bucket = 'sealgate-test'): Promise<TestS3> {
       reject(new Error(`s3rver exited (${code}) before it listened: ${stderr}`));
     });
   });
+  return { child, port: listening };
+}
+
+async function end(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+export async function startS3Server(bucket = 'sealgate-test'): Promise<TestS3> {
+  const dir = await mkdtemp(join(tmpdir(), 'sealgate-s3rver-'));
+  let { child, port } = await spawnS3rver(dir, bucket, 0);
   let stopped: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -100,12 +118,13 @@ export async function startS3Server(bucket = 'sealgate-test'): Promise<TestS3> {
     dir,
     stop: () =>
       (stopped ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          const exited = new Promise((resolve) => child.once('exit', resolve));
-          child.kill('SIGKILL');
-          await exited;
-        }
+        await end(child);
         await rm(dir, { recursive: true, force: true });
       })()),
+    kill: () => end(child),
+    start: async () => {
+      await end(child);
+      ({ child, port } = await spawnS3rver(dir, bucket, port));
+    },
   };
 }

@@ -7,6 +7,10 @@ import type { Queryable } from '../../db/database.js';
 import type { Command } from 'commander';
 import { gatewayHostname, openDatabase, openKeyring, openSpool } from '../../runtime/stores.js';
 import type { Database } from '../../db/database.js';
+import type { Config } from '../../config/schema.js';
+import type { Keyring } from '../../crypto/keyring.js';
+import { openObjectStore } from '../../objects/open.js';
+import type { Spool } from '../../spool/spool.js';
 import { randomBytes } from 'node:crypto';
 import { applyQueueAction, assertQueueId, bounceMessage, countMessages, DEFAULT_LIST_LIMIT, deleteMessage, listQuarantined, listMessages, messagesForAction, queueStats, showMessage, type MessageDetail, type MessageSummary, type OperatorAction, type QueueStats } from '../../queue/admin.js';
 import { isRecipientState, RECIPIENT_STATES } from '../../queue/states.js';
@@ -190,6 +194,17 @@ function registerAction(queue: Command, action: OperatorAction, description: str
     });
 }
 
+/** The spool as the daemon has it: with objects.kind s3 its larger content is in the object store, opened for the command and closed after. */
+async function withSpool<T>(config: Config, keyring: Keyring, db: Database, work: (spool: Spool) => Promise<T>): Promise<T> {
+  if (config.objects.kind === 'local') return work(openSpool(config, keyring, db));
+  const objects = await openObjectStore(config);
+  try {
+    return await work(openSpool(config, keyring, db, { store: objects }));
+  } finally {
+    objects.close();
+  }
+}
+
 /** Refuses the ids a command was given unless they pass `check` (e.g. being quarantined). */
 type IdCheck = (db: Queryable, ids: readonly string[]) => Promise<void>;
 
@@ -197,29 +212,27 @@ type IdCheck = (db: Queryable, ids: readonly string[]) => Promise<void>;
 async function bounceIds(cmd: Command, ids: readonly string[], check?: IdCheck): Promise<void> {
   const { config } = loadForCommand(cmd);
   const keyring = await openKeyring(config, false);
-  await withQueueDb(cmd, async (db) => {
-    const spool = openSpool(config, keyring, db);
+  await withQueueDb(cmd, (db) => withSpool(config, keyring, db, async (spool) => {
     const notice = { spool, hostname: gatewayHostname(config), now: Date.now, random: randomBytes, requirement: config.delivery.defaultRequirement, spoolKeyId: () => keyring.current.id };
     await check?.(db, ids);
     for (const id of ids) {
       const r = await bounceMessage(db, notice, id, operatorName());
       process.stdout.write(`bounced ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
     }
-  });
+  }));
 }
 
 /** Removes messages from the queue and the spool, no DSN (audited). */
 async function deleteIds(cmd: Command, ids: readonly string[], check?: IdCheck): Promise<void> {
   const { config } = loadForCommand(cmd);
   const keyring = await openKeyring(config, false);
-  await withQueueDb(cmd, async (db) => {
-    const spool = openSpool(config, keyring, db);
+  await withQueueDb(cmd, (db) => withSpool(config, keyring, db, async (spool) => {
     await check?.(db, ids);
     for (const id of ids) {
       const r = await deleteMessage(db, id, operatorName(), Date.now(), (qid) => spool.remove(qid));
       process.stdout.write(`deleted ${id}: ${r.changed} recipient${r.changed === 1 ? '' : 's'}\n`);
     }
-  });
+  }));
 }
 
 export function registerQueue(program: Command): void {

@@ -47,8 +47,8 @@ export async function startConsoleWeb(deps: ConsoleWebDeps): Promise<ConsoleWeb>
     exports: { dir: join(resolve(deps.config.dataDir), 'exports'), openReader: () => Database.open(databasePath(deps.config), { readOnly: true }) },
     admin: {
       runningConfig: deps.currentConfig ?? (() => ({ config: deps.config })),
-      // as `sealgate queue delete`: the spool's own remove (the message file and its end-to-end copies)
-      removeSpoolFile: (id) => openSpool(deps.config, deps.keyring, deps.db).remove(id),
+      // as `sealgate queue delete`: the spool's own remove (the message's file or object and its end-to-end copies)
+      removeSpoolFile: (id) => openSpool(deps.config, deps.keyring, deps.db, { store: deps.objects }).remove(id),
     },
   });
   const address = await server.listen();
