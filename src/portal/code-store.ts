@@ -1,19 +1,25 @@
 /**
- * Portal sign-in codes in SQLite (docs/portal.md, "Sign-in codes"): the rows
- * around the pure decisions of one-time-code.ts.
+ * Portal sign-in codes (docs/portal.md, "Sign-in codes"), on SQLite or
+ * PostgreSQL: the rows around the pure decisions of one-time-code.ts.
  *
  * Every operation reads the state, applies the decision and writes the next
- * state inside one write transaction (Database.transaction: one writer path
- * per process, BEGIN IMMEDIATE across processes), so concurrent attempts see
- * each other's writes: one code is consumed at most once and never gets more
- * than MAX_WRONG_TRIES wrong tries.
+ * state inside one write transaction, alone with its (deposit, recipient):
+ * on SQLite the transaction holds the file's write lock (BEGIN IMMEDIATE);
+ * on PostgreSQL, where several nodes' transactions run at once, it first
+ * locks the deposit's row (`FOR NO KEY UPDATE`, lockDeposit), so requests
+ * and checks of one deposit's codes — from any node — run one after
+ * another and each sees what the previous one committed. So one code is
+ * consumed at most once, never gets more than MAX_WRONG_TRIES wrong tries
+ * however many nodes take them, and no code is issued past a lockout or
+ * the rate limit that another node's transaction just reached.
  *
  * Only a code's HMAC and salt are stored, never the code. Addresses are kept
  * in lower case (one mailbox, one recipient, as in portal-store.ts). Nothing
  * here logs; results carry outcomes and times, never codes.
  */
 import { randomBytes } from 'node:crypto';
-import type { Database, Queryable } from '../db/database.js';
+import { forNoKeyUpdate } from '../db/locks.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import {
   CODE_RATE_WINDOW_MS,
   checkCode,
@@ -29,7 +35,7 @@ import {
 const CODE_ID_BYTES = 16;
 
 export interface CodeStoreOptions {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   /** The server HMAC key (deriveCodeKey of the master key), ≥ 32 bytes. */
   readonly key: Buffer;
   /** Source of codes, salts and ids; default crypto.randomBytes. */
@@ -71,7 +77,7 @@ function recipientKey(address: string): string {
 }
 
 export class CodeStore {
-  private readonly db: Database;
+  private readonly db: SqlDatabase;
   private readonly key: Buffer;
   private readonly random: RandomSource;
   private readonly digits: number;
@@ -90,6 +96,7 @@ export class CodeStore {
   requestCode(depositId: string, recipient: string, now: number): Promise<RequestCodeResult> {
     const rcpt = recipientKey(recipient);
     return this.db.transaction(async (tx): Promise<RequestCodeResult> => {
+      await lockDeposit(tx, depositId);
       const issued = await tx.all<{ created_at: number }>(
         'SELECT created_at FROM portal_codes WHERE deposit_id = ? AND recipient = ? AND created_at > ?',
         [depositId, rcpt, now - CODE_RATE_WINDOW_MS],
@@ -122,6 +129,7 @@ export class CodeStore {
   checkCode(depositId: string, recipient: string, attempt: unknown, now: number): Promise<CheckCodeResult> {
     const rcpt = recipientKey(recipient);
     return this.db.transaction(async (tx): Promise<CheckCodeResult> => {
+      await lockDeposit(tx, depositId);
       const lockout = await readLockout(tx, depositId, rcpt);
       const activeLock = lockout && now < lockout.locked_until ? lockout.locked_until : null;
       // the current code: the newest (a newer code moved the older ones' expiry to its issue time)
@@ -150,21 +158,11 @@ export class CodeStore {
       if (decision.lockedNow) {
         const lockCount = (lockout?.lock_count ?? 0) + 1;
         lockedUntil = now + lockoutAfter(lockCount);
-        if (lockout) {
-          await tx.run('UPDATE portal_lockouts SET lock_count = ?, locked_until = ? WHERE deposit_id = ? AND recipient = ?', [
-            lockCount,
-            lockedUntil,
-            depositId,
-            rcpt,
-          ]);
-        } else {
-          await tx.run('INSERT INTO portal_lockouts (deposit_id, recipient, lock_count, locked_until) VALUES (?, ?, ?, ?)', [
-            depositId,
-            rcpt,
-            lockCount,
-            lockedUntil,
-          ]);
-        }
+        await tx.run(
+          `INSERT INTO portal_lockouts (deposit_id, recipient, lock_count, locked_until) VALUES (?, ?, ?, ?)
+           ON CONFLICT (deposit_id, recipient) DO UPDATE SET lock_count = excluded.lock_count, locked_until = excluded.locked_until`,
+          [depositId, rcpt, lockCount, lockedUntil],
+        );
       } else if (decision.outcome === 'ok' && lockout) {
         await tx.run('DELETE FROM portal_lockouts WHERE deposit_id = ? AND recipient = ?', [depositId, rcpt]);
       }
@@ -188,7 +186,16 @@ export class CodeStore {
   }
 }
 
-function readLockout(tx: Queryable, depositId: string, rcpt: string): Promise<LockoutRow | undefined> {
+/**
+ * Makes `tx` the only transaction working on this deposit's codes until it
+ * ends (PostgreSQL: its portal_messages row, locked; SQLite: the write lock
+ * is held already). A deposit that does not exist has no row and no codes.
+ */
+async function lockDeposit(tx: SqlQueryable, depositId: string): Promise<void> {
+  await tx.get(`SELECT deposit_id FROM portal_messages WHERE deposit_id = ?${forNoKeyUpdate(tx)}`, [depositId]);
+}
+
+function readLockout(tx: SqlQueryable, depositId: string, rcpt: string): Promise<LockoutRow | undefined> {
   return tx.get<LockoutRow>('SELECT lock_count, locked_until FROM portal_lockouts WHERE deposit_id = ? AND recipient = ?', [
     depositId,
     rcpt,
