@@ -13,9 +13,19 @@
  * The WebAuthn user handle is not stored either: it is derived, an
  * HMAC-SHA-256 of the lower-case address under a key derived (HKDF) from
  * the portal's CSRF key, itself derived from the master key (csrf.ts).
+ *
+ * Portable SQL (SQLite or PostgreSQL, docs/scale-out.md), correct with
+ * several nodes writing at once: adding takes a per-address lock first
+ * (locks.ts: PostgreSQL's advisory lock; SQLite's write lock is held
+ * already), so the limit per address holds; the insert is
+ * `ON CONFLICT DO NOTHING`, so one credential id added twice at once is
+ * stored once; and a sign-in moves the signature counter only forward
+ * (compare-and-set), so two sign-ins that show the same counter to two
+ * nodes at once succeed once.
  */
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
-import type { Database } from '../db/database.js';
+import { lockName } from '../db/locks.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 
 const USER_KEY_INFO = 'sealgate-portal-passkey-user-v1';
 /** Most passkeys kept per address: more are refused. */
@@ -23,6 +33,8 @@ export const MAX_PASSKEYS_PER_RECIPIENT = 20;
 /** A WebAuthn credential id in base64url (the spec bounds ids at 1023 bytes). */
 export const CREDENTIAL_ID_PATTERN = /^[A-Za-z0-9_-]{16,1400}$/;
 const TRANSPORT_PATTERN = /^[a-z][a-z-]{0,19}$/;
+/** Advisory lock space (locks.ts) of an address's passkeys: a fixed number of our own. */
+const PASSKEY_LOCK_SPACE = 0x5ea1_0b4e;
 
 export interface StoredPasskey {
   /** base64url */
@@ -89,7 +101,7 @@ function fromRow(row: PasskeyRow): StoredPasskey {
 export type AddPasskeyResult = { readonly outcome: 'added' } | { readonly outcome: 'exists' } | { readonly outcome: 'taken' } | { readonly outcome: 'full' };
 
 export class PasskeyStore {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** The address's passkeys, oldest first. */
   async listFor(recipient: string): Promise<StoredPasskey[]> {
@@ -124,19 +136,27 @@ export class PasskeyStore {
   async add(input: { credentialId: string; recipient: string; publicKey: Uint8Array; counter: number; transports: readonly string[]; now: number }): Promise<AddPasskeyResult> {
     const recipient = input.recipient.toLowerCase();
     return this.db.transaction(async (tx) => {
-      const existing = await tx.get<{ recipient: string }>('SELECT recipient FROM portal_passkeys WHERE credential_id = ?', [input.credentialId]);
-      if (existing) return { outcome: existing.recipient === recipient ? 'exists' : 'taken' } as const;
+      // the address's count cannot change under this transaction (another node adding waits here)
+      await lockName(tx, PASSKEY_LOCK_SPACE, recipient);
+      const holder = async (): Promise<AddPasskeyResult | undefined> => {
+        const existing = await tx.get<{ recipient: string }>('SELECT recipient FROM portal_passkeys WHERE credential_id = ?', [input.credentialId]);
+        return existing ? { outcome: existing.recipient === recipient ? 'exists' : 'taken' } : undefined;
+      };
+      const before = await holder();
+      if (before) return before;
       const n = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM portal_passkeys WHERE recipient = ?', [recipient]);
       if ((n?.n ?? 0) >= MAX_PASSKEYS_PER_RECIPIENT) return { outcome: 'full' } as const;
-      await tx.run(
-        'INSERT INTO portal_passkeys (credential_id, recipient, public_key, counter, transports, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
+      // the same credential id for another address at this moment (that one holds its own address's lock): stored once
+      const { changes } = await tx.run(
+        `INSERT INTO portal_passkeys (credential_id, recipient, public_key, counter, transports, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, NULL)
+         ON CONFLICT (credential_id) DO NOTHING`,
         [input.credentialId, recipient, Buffer.from(input.publicKey), input.counter, JSON.stringify(cleanTransports(input.transports)), input.now],
       );
-      return { outcome: 'added' } as const;
+      if (changes > 0) return { outcome: 'added' } as const;
+      return (await holder()) ?? { outcome: 'taken' };
     });
   }
 
-  /** After a verified sign-in: the authenticator's new counter and the time. */
   /**
    * Removes the address's passkeys (all, or the one whose credential digest
    * starts with `digestPrefix`, at least 8 hex digits); returns how many went.
@@ -152,7 +172,20 @@ export class PasskeyStore {
     return gone.length;
   }
 
-  async markUsed(credentialId: string, counter: number, now: number): Promise<void> {
-    await this.db.transaction((tx) => tx.run('UPDATE portal_passkeys SET counter = ?, last_used_at = ? WHERE credential_id = ?', [counter, now, credentialId]));
+  /**
+   * After a verified sign-in: the authenticator's new counter and the time,
+   * only if the counter still moves forward from what is stored now
+   * (compare-and-set; an authenticator without a counter always shows 0).
+   * False: another sign-in (on this node or another) stored this counter or
+   * a later one meanwhile — the same signature counter twice, as from a
+   * cloned authenticator or a replay: the sign-in must be refused.
+   */
+  async markUsed(credentialId: string, counter: number, now: number): Promise<boolean> {
+    const { changes } = await this.db.transaction((tx) =>
+      counter === 0
+        ? tx.run('UPDATE portal_passkeys SET last_used_at = ? WHERE credential_id = ? AND counter = 0', [now, credentialId])
+        : tx.run('UPDATE portal_passkeys SET counter = ?, last_used_at = ? WHERE credential_id = ? AND counter < ?', [counter, now, credentialId, counter]),
+    );
+    return changes > 0;
   }
 }

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Config } from '../../config/schema.js';
-import type { Database } from '../../db/database.js';
+import type { SqlDatabase } from '../../db/sql-database.js';
 import { derivePasskeyUserKey, PasskeyStore } from '../passkey-store.js';
 import { effectivePublicUrl } from '../public-url.js';
 import { ChallengeStore } from './passkey-challenges.js';
@@ -64,7 +64,7 @@ export interface Passkeys {
   readonly random: (n: number) => Buffer;
 }
 
-export async function createPasskeys(input: { config: Config['portal']; db: Database; csrfKey: Buffer; random?: ((n: number) => Buffer) | undefined }): Promise<Passkeys> {
+export async function createPasskeys(input: { config: Config['portal']; db: SqlDatabase; csrfKey: Buffer; random?: ((n: number) => Buffer) | undefined }): Promise<Passkeys> {
   return {
     rp: relyingPartyFor(input.config),
     store: new PasskeyStore(input.db),

@@ -314,7 +314,8 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
       }
       if (newCounter === undefined) return fail('verification', 401, s.passkeySignInFailed);
 
-      await passkeys.store.markUsed(stored.credentialId, newCounter, now);
+      // the counter moves forward once: the same counter shown to two nodes at once (a clone, a replay) signs in once
+      if (!(await passkeys.store.markUsed(stored.credentialId, newCounter, now))) return fail('verification', 401, s.passkeySignInFailed);
       const { cookieValue } = await ctx.sessions.create({ depositId: match.depositId, recipient, method: 'passkey', remoteIp: ip, now });
       await audit(ctx, { type: 'portal:signed_in', data: { depositId: match.depositId, recipient, remoteIp: ip, method: 'passkey' } }, now);
       ctx.metrics?.inc('sealgate_portal_passkey_sign_ins_total', { outcome: 'ok' });
