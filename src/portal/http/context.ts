@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AuditEvent, AuditEventType } from '../../audit/events.js';
-import type { Database } from '../../db/database.js';
+import type { SqlDatabase } from '../../db/sql-database.js';
 import type { Logger } from '../../log/logger.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { CodeStore } from '../code-store.js';
@@ -53,7 +53,7 @@ export function cookieNames(secure: boolean): CookieNames {
 }
 
 export interface PortalContext {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly portal: PortalStore;
   readonly codes: CodeStore;
   readonly mailer: PortalMailer;

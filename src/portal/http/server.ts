@@ -31,7 +31,7 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../../config/schema.js';
-import type { Database } from '../../db/database.js';
+import type { SqlDatabase } from '../../db/sql-database.js';
 import { isSealgateError, SealgateError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { Metrics } from '../../metrics/registry.js';
@@ -57,7 +57,7 @@ import { buildStylesheet } from './stylesheet.js';
 
 export interface PortalServerOptions {
   readonly config: Config['portal'];
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly portal: PortalStore;
   readonly codes: CodeStore;
   readonly mailer: PortalMailer;

@@ -8,12 +8,23 @@
  * all, or at sign-out (the row is deleted). Each session has its own random
  * CSRF token for the signed-in forms.
  *
+ * Portable SQL (SQLite or PostgreSQL, docs/scale-out.md): a session made on
+ * one node is found by every node sharing the database. With several nodes
+ * at once: creating touches no row but its own (a new random hash) and
+ * clears sessions that are over by taking only rows no other node is
+ * clearing at that moment (`FOR UPDATE SKIP LOCKED`, locks.ts), so two
+ * sign-ins never wait for or deadlock on each other's clean-up; the
+ * last-seen time only moves forward, whichever node writes it; and a
+ * session deleted (sign-out, expiry) on one node is not revived by
+ * another's touch.
+ *
  * Side effects injected: the clock is the `now` argument, randomness
  * `options.random`. Nothing here logs; cookie values and tokens never leave
  * this module except to the cookie and the form.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Database } from '../../db/database.js';
+import { forUpdateSkipLocked } from '../../db/locks.js';
+import type { SqlDatabase, SqlQueryable } from '../../db/sql-database.js';
 import { SECRET_PATTERN } from './csrf.js';
 
 /** Idle timeout: a session with no request for this long is over. */
@@ -48,7 +59,7 @@ interface SessionRow {
 }
 
 export interface SessionStoreOptions {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly random?: (n: number) => Buffer;
 }
 
@@ -57,7 +68,7 @@ export function hashSessionValue(value: string): string {
 }
 
 export class SessionStore {
-  private readonly db: Database;
+  private readonly db: SqlDatabase;
   private readonly random: (n: number) => Buffer;
 
   constructor(options: SessionStoreOptions) {
@@ -88,7 +99,7 @@ export class SessionStore {
       lastSeenAt: input.now,
     };
     await this.db.transaction(async (tx) => {
-      await tx.run('DELETE FROM portal_sessions WHERE last_seen_at <= ? OR created_at <= ?', [input.now - SESSION_IDLE_MS, input.now - SESSION_MAX_MS]);
+      await deleteOverSessions(tx, input.now);
       await tx.run(
         `INSERT INTO portal_sessions (session_hash, deposit_id, recipient, method, csrf_token, created_at, last_seen_at, remote_ip)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -120,8 +131,11 @@ export class SessionStore {
     if (row.deposit_id !== depositId || row.recipient !== recipient.toLowerCase()) return undefined;
     let lastSeenAt = row.last_seen_at;
     if (now - row.last_seen_at >= SESSION_TOUCH_MS) {
-      await this.db.transaction((tx) => tx.run('UPDATE portal_sessions SET last_seen_at = ? WHERE session_hash = ?', [now, hash]));
-      lastSeenAt = now;
+      // forward only: another node may have touched it later already
+      const { changes } = await this.db.transaction((tx) => tx.run('UPDATE portal_sessions SET last_seen_at = ? WHERE session_hash = ? AND last_seen_at < ?', [now, hash, now]));
+      if (changes > 0) lastSeenAt = now;
+      // nothing changed: touched meanwhile, or deleted meanwhile (signed out, on this node or another): then it is over
+      else if (!(await this.db.get('SELECT 1 AS live FROM portal_sessions WHERE session_hash = ?', [hash]))) return undefined;
     }
     return {
       hash,
@@ -138,11 +152,31 @@ export class SessionStore {
     await this.db.transaction((tx) => tx.run('DELETE FROM portal_sessions WHERE session_hash = ?', [hash]));
   }
 
-  /** Deletes every session that is over; returns how many. */
-  async purge(now: number): Promise<number> {
-    const { changes } = await this.db.transaction((tx) =>
-      tx.run('DELETE FROM portal_sessions WHERE last_seen_at <= ? OR created_at <= ?', [now - SESSION_IDLE_MS, now - SESSION_MAX_MS]),
-    );
-    return changes;
+  /** Deletes every session that is over (but those another node is deleting at this moment); returns how many. */
+  purge(now: number): Promise<number> {
+    return this.db.transaction((tx) => deleteOverSessions(tx, now));
   }
+}
+
+/**
+ * In `tx`: deletes the sessions that are over at `now` (idle or too old),
+ * skipping on PostgreSQL the rows another transaction holds (another node
+ * deleting them too, or touching one). Returns how many it deleted.
+ */
+export async function deleteOverSessions(tx: SqlQueryable, now: number): Promise<number> {
+  return deleteSessionsWhere(tx, 'last_seen_at <= ? OR created_at <= ?', [now - SESSION_IDLE_MS, now - SESSION_MAX_MS]);
+}
+
+/**
+ * In `tx`: deletes the sessions matching `where` (a condition on
+ * portal_sessions' columns with `?` placeholders), skipping on PostgreSQL
+ * rows another transaction holds, so clean-ups on several nodes never wait
+ * for or deadlock on each other.
+ */
+export async function deleteSessionsWhere(tx: SqlQueryable, where: string, params: readonly (number | string)[]): Promise<number> {
+  const { changes } = await tx.run(
+    `DELETE FROM portal_sessions WHERE session_hash IN (SELECT session_hash FROM portal_sessions WHERE ${where}${forUpdateSkipLocked(tx)})`,
+    params,
+  );
+  return changes;
 }
