@@ -4,7 +4,7 @@
  * Never content: the rows hold none. Safe while the daemon runs (plain reads
  * on the WAL database).
  */
-import type { Queryable } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 import { portalNotFound, portalState, type PortalState } from './lifecycle.js';
 
 export interface PortalMessageSummary {
@@ -76,7 +76,7 @@ function summaryOf(row: SummaryRow, now: number): PortalMessageSummary {
 }
 
 /** Deposits, newest first, at most `limit`. */
-export async function listPortalMessages(db: Queryable, options: { readonly limit: number; readonly now: number }): Promise<PortalMessageSummary[]> {
+export async function listPortalMessages(db: SqlQueryable, options: { readonly limit: number; readonly now: number }): Promise<PortalMessageSummary[]> {
   const rows = await db.all<SummaryRow>(`${SUMMARY_SELECT} ORDER BY m.created_at DESC, m.deposit_id LIMIT ?`, [options.limit]);
   return rows.map((r) => summaryOf(r, options.now));
 }
@@ -85,7 +85,7 @@ export async function listPortalMessages(db: Queryable, options: { readonly limi
  * Every deposit of a message (by queue id, or one deposit by its id), oldest
  * first, with each recipient's times. Rejects with SG_PORTAL_NOT_FOUND.
  */
-export async function portalStatus(db: Queryable, id: string, now: number): Promise<PortalDepositStatus[]> {
+export async function portalStatus(db: SqlQueryable, id: string, now: number): Promise<PortalDepositStatus[]> {
   const rows = await db.all<SummaryRow>(
     `${SUMMARY_SELECT} WHERE m.queue_id = ? OR m.deposit_id = ? ORDER BY m.created_at, m.deposit_id`,
     [id, id],

@@ -16,6 +16,14 @@
  * "delivered to the portal" exactly when its copy and its notification exist.
  *
  * Nothing of the message is logged or audited: ids, addresses, counts.
+ *
+ * Its SQL is portable (docs/scale-out.md): the portal rows go through
+ * PortalStore (a copy joined by recipients from several nodes at once is
+ * locked while they are numbered), the notifications through
+ * PortalMailQueue, the audit events through the chain lock. `db` is still
+ * SQLite's type because the queue's removeIfFinished (src/queue/store.ts)
+ * takes it: the delivery engine that calls this step runs on SQLite until
+ * the queue moves.
  */
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/database.js';

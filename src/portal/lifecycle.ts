@@ -17,15 +17,23 @@
  *     its key: `purgeDue` shreds it (reason `revoked`) on its next run, and
  *     nothing serves a revoked deposit meanwhile.
  *
+ * Several nodes (PostgreSQL, docs/scale-out.md): revocation locks the
+ * deposits it reads (in one order) before it changes them or appends to the
+ * audit chain, a shred locks its deposit's row (PortalStore.shred), so a
+ * deposit is revoked and shredded once however many nodes try at once; the
+ * purge's session clean-up skips rows another node is deleting.
+ *
  * Audit events and results carry ids, times, sizes and reasons, never
  * content, tokens or addresses.
  */
 import { appendAuditEvent } from '../audit/log.js';
-import type { Database, Queryable } from '../db/database.js';
+import { forNoKeyUpdate } from '../db/locks.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import type { CodeStore } from './code-store.js';
 import type { PortalStore } from './portal-store.js';
+import { deleteSessionsWhere } from './http/sessions.js';
 
 /** A reading session idle this long is over (and its row deleted by the purge). */
 export const PORTAL_SESSION_IDLE_MS = 15 * 60 * 1000;
@@ -97,7 +105,7 @@ export interface PurgeResult {
 }
 
 export interface PortalLifecycleOptions {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly portal: Pick<PortalStore, 'shred'>;
   /** The object store the portal keeps its copies in (for removeLeftovers). */
   readonly objects: ObjectStore;
@@ -137,7 +145,7 @@ function errorName(err: unknown): string {
 }
 
 export class PortalLifecycle {
-  private readonly db: Database;
+  private readonly db: SqlDatabase;
   private readonly portal: Pick<PortalStore, 'shred'>;
   private readonly objects: ObjectStore;
   private readonly codes: Pick<CodeStore, 'purge'> | undefined;
@@ -160,7 +168,8 @@ export class PortalLifecycle {
   async revoke(id: string, operator: string): Promise<RevokeOutcome[]> {
     const now = this.now();
     const newly = await this.db.transaction(async (tx) => {
-      const rows = await depositsOf(tx, id);
+      // locked (PostgreSQL) before any change or audit append: the rows first, then the chain (locks.ts)
+      const rows = await depositsOf(tx, id, true);
       if (rows.length === 0) throw portalNotFound(id);
       const revoked = new Set<string>();
       for (const r of rows) {
@@ -231,10 +240,7 @@ export class PortalLifecycle {
     }
     if (dryRun) return { dryRun, shredded, failed, codes: null, sessions: null };
     const codes = this.codes ? await this.codes.purge(now) : 0;
-    const sessions = await this.db.transaction(async (tx) => {
-      const { changes } = await tx.run('DELETE FROM portal_sessions WHERE last_seen_at < ?', [now - PORTAL_SESSION_IDLE_MS]);
-      return changes;
-    });
+    const sessions = await this.db.transaction((tx) => deleteSessionsWhere(tx, 'last_seen_at < ?', [now - PORTAL_SESSION_IDLE_MS]));
     return { dryRun, shredded, failed, codes, sessions };
   }
 
@@ -267,10 +273,10 @@ export class PortalLifecycle {
   }
 }
 
-/** The deposits a queue id (or one deposit id) names, oldest first. */
-function depositsOf(db: Queryable, id: string): Promise<DepositRow[]> {
+/** The deposits a queue id (or one deposit id) names, oldest first; `lock`: locked in that order until `db`'s transaction ends (PostgreSQL). */
+function depositsOf(db: SqlQueryable, id: string, lock = false): Promise<DepositRow[]> {
   return db.all<DepositRow>(
-    `SELECT ${DEPOSIT_COLUMNS} FROM portal_messages WHERE queue_id = ? OR deposit_id = ? ORDER BY created_at, deposit_id`,
+    `SELECT ${DEPOSIT_COLUMNS} FROM portal_messages WHERE queue_id = ? OR deposit_id = ? ORDER BY created_at, deposit_id${lock ? forNoKeyUpdate(db) : ''}`,
     [id, id],
   );
 }

@@ -9,7 +9,7 @@
  */
 import { Readable } from 'node:stream';
 import MimeNode from 'nodemailer/lib/mime-node';
-import type { Database, Queryable } from '../db/database.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { rfc5322Date } from '../delivery/dsn.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { insertQueuedMessage, internalMessage } from '../queue/store.js';
@@ -21,7 +21,7 @@ import type { LogoFile } from './logo.js';
 import type { PortalBranding } from './notification.js';
 
 export interface PortalMailDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly spool: Spool;
   readonly hostname: string;
   readonly now: () => number;
@@ -102,7 +102,7 @@ export class PortalMailQueue implements PortalMailer {
     return { id, to: mail.to, size: bytes.length, file };
   }
 
-  async commit(tx: Queryable, mail: PreparedPortalMail): Promise<void> {
+  async commit(tx: SqlQueryable, mail: PreparedPortalMail): Promise<void> {
     await insertQueuedMessage(
       tx,
       internalMessage({ id: mail.id, createdAt: this.deps.now(), size: mail.size, spoolKeyId: this.deps.spoolKeyId(), helo: this.deps.hostname, requirement: this.deps.requirement(), recipients: [mail.to] }),

@@ -13,6 +13,12 @@
  *   - Shredding destroys the wrapped key and deletes the object: with the
  *     master key and the stored ciphertext, the copy still cannot be opened.
  *
+ * The rows are portable SQL (SQLite or PostgreSQL, docs/scale-out.md): what
+ * reads then writes locks the deposit's row first on PostgreSQL (locks.ts),
+ * so several nodes at once still number a deposit's recipients one after
+ * another and shred a deposit once (one call answers true, one disposal
+ * record).
+ *
  * Side effects are injected: randomness through `options.random`, time as
  * the `now` argument. Errors and logs carry deposit ids and counts, never
  * content, tokens or addresses.
@@ -22,7 +28,8 @@ import { pipeline, type Readable, type Transform } from 'node:stream';
 import { ByteCounter } from '../stream/byte-counter.js';
 import { type Keyring, openKey, sealKey, unwrapKey, wrapKey } from '../crypto/keyring.js';
 import { isLinkFragment, LINK_FRAGMENT_BYTES, linkKek, linkSealAad } from './link-key.js';
-import type { Database, Queryable } from '../db/database.js';
+import { forNoKeyUpdate } from '../db/locks.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { createKeyedDecryptStream, createKeyedEncryptStream, KEYED_DATA_KEY_LENGTH } from '../spool/crypt-stream.js';
@@ -80,7 +87,7 @@ export interface DepositResult {
 export interface PendingDeposit {
   readonly result: DepositResult;
   /** Inserts the deposit's rows in the caller's transaction. */
-  commit(tx: Queryable): Promise<void>;
+  commit(tx: SqlQueryable): Promise<void>;
   /** Deletes the object: call when the transaction that commits the rows fails. */
   discard(): Promise<void>;
 }
@@ -103,12 +110,15 @@ export interface TokenMatch {
 }
 
 export interface ShredOptions {
-  /** Runs inside the transaction that destroys the key, only in the call that shreds (e.g. to append the disposal audit event). */
-  readonly inTransaction?: (tx: Queryable) => Promise<void>;
+  /**
+   * Runs inside the transaction that destroys the key, only in the call that shreds (e.g. to append the disposal
+   * audit event), after the deposit's row is locked.
+   */
+  inTransaction?(tx: SqlQueryable): Promise<void>;
 }
 
 export interface PortalStoreOptions {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly objects: ObjectStore;
   readonly keyring: Keyring;
   /** Source of data keys, deposit ids and tokens; default crypto.randomBytes. */
@@ -171,7 +181,7 @@ function sameAddress(a: string, b: string): boolean {
 }
 
 export class PortalStore {
-  private readonly db: Database;
+  private readonly db: SqlDatabase;
   private readonly objects: ObjectStore;
   private readonly keyring: Keyring;
   private readonly random: (n: number) => Buffer;
@@ -302,7 +312,7 @@ export class PortalStore {
    * that inserts their rows; a recipient already on the deposit gets a new
    * token that replaces the old one. Refuses a shredded deposit.
    */
-  async prepareRecipients(depositId: string, input: readonly PortalRecipientInput[]): Promise<{ result: DepositResult; commit(tx: Queryable): Promise<void> }> {
+  async prepareRecipients(depositId: string, input: readonly PortalRecipientInput[]): Promise<{ result: DepositResult; commit(tx: SqlQueryable): Promise<void> }> {
     const row = await this.message(depositId);
     if (row.shredded_at !== null || row.wrapped_key === null) throw new SealgateError('SG_PORTAL_SHREDDED', { detail: { depositId } });
     // a zero-knowledge copy cannot take recipients: the server cannot recover its data key to seal it for them
@@ -314,6 +324,8 @@ export class PortalStore {
     return {
       result: { depositId, size: row.size, recipients: issued },
       commit: async (tx) => {
+        // several nodes joining recipients to this copy at once: one after another, each numbering after the last
+        await tx.get(`SELECT deposit_id FROM portal_messages WHERE deposit_id = ?${forNoKeyUpdate(tx)}`, [depositId]);
         for (const r of issued) {
           const existing = await tx.get<{ seq: number }>('SELECT seq FROM portal_recipients WHERE deposit_id = ? AND lower(address) = lower(?)', [depositId, r.address]);
           if (existing) {
@@ -502,9 +514,10 @@ export class PortalStore {
   async shred(depositId: string, now: number, options: ShredOptions = {}): Promise<boolean> {
     const row = await this.message(depositId);
     const first = await this.db.transaction(async (tx) => {
-      // read again under the write lock: another process may have shredded it meanwhile
+      // read again under the write lock (SQLite) or the row's lock (PostgreSQL): another process or node may have
+      // shredded it meanwhile, and one that shreds it at the same moment waits here until this one commits
       const current = await tx.get<Pick<MessageRow, 'wrapped_key' | 'shredded_at'>>(
-        'SELECT wrapped_key, shredded_at FROM portal_messages WHERE deposit_id = ?',
+        `SELECT wrapped_key, shredded_at FROM portal_messages WHERE deposit_id = ?${forNoKeyUpdate(tx)}`,
         [depositId],
       );
       // overwrite the key's bytes in place before dropping them, so the freed

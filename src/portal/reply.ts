@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import MimeNode from 'nodemailer/lib/mime-node';
 import { appendAuditEvent } from '../audit/log.js';
-import type { Database } from '../db/database.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 import { rfc5322Date } from '../delivery/dsn.js';
 import { readHeaderBlock } from '../delivery/notices.js';
 import { SealgateError } from '../errors.js';
@@ -170,7 +170,7 @@ export async function buildReplyMime(r: {
 }
 
 export interface PortalRepliesDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly spool: Spool;
   readonly store: PortalStore;
   readonly log: Logger;
