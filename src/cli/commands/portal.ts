@@ -2,13 +2,17 @@
  * `sealgate portal list|status|revoke|purge`: the operator's view of secure
  * portal messages and their lifecycle (docs/portal.md, "Lifecycle"). Safe
  * while the daemon runs: a second process on the same SQLite file (WAL, writes
- * under BEGIN IMMEDIATE) and object store. Output names ids, times, states,
- * sizes and recipient addresses, never message content.
+ * under BEGIN IMMEDIATE) and object store, or one more writer of the shared
+ * PostgreSQL (store.kind: postgres; the stores lock what they change,
+ * docs/scale-out.md). Output names ids, times, states, sizes and recipient
+ * addresses, never message content.
  */
 import type { Command } from 'commander';
 import type { Config } from '../../config/schema.js';
 import { openDatabase, openKeyring } from '../../runtime/stores.js';
-import type { Database } from '../../db/database.js';
+import { openPostgres } from '../../db/open-store.js';
+import { POSTGRES_MIGRATIONS, postgresSchemaVersion } from '../../db/schema-postgres.js';
+import type { SqlDatabase } from '../../db/sql-database.js';
 import { SealgateError } from '../../errors.js';
 import { openObjectStore } from '../../objects/open.js';
 import { listPortalMessages, portalStatus, type PortalDepositStatus, type PortalMessageSummary } from '../../portal/admin.js';
@@ -18,14 +22,33 @@ import { deriveCodeKey } from '../../portal/one-time-code.js';
 import { PortalStore } from '../../portal/portal-store.js';
 import { credentialDigest, PasskeyStore } from '../../portal/passkey-store.js';
 import { appendAudit } from '../../audit/log.js';
-import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
+import { CliExit, errorLine, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
 const QUEUE_ID = /^[0-9A-Z]{20}$/;
 const DEPOSIT_ID = /^[0-9a-f]{32}$/;
 
-async function withPortalDb<T>(cmd: Command, fn: (db: Database, config: Config) => Promise<T>): Promise<T> {
+/**
+ * The configured PostgreSQL, at the schema this sealgate knows: a database
+ * behind is not migrated here (that is `sealgate db migrate`'s, once for all
+ * nodes), a newer one belongs to a newer sealgate.
+ */
+async function openPortalPostgres(config: Config): Promise<SqlDatabase> {
+  const db = await openPostgres(config, { warn: (line) => void process.stderr.write(`${errorLine(new Error(`warning: ${line}`))}\n`) });
+  try {
+    const version = await postgresSchemaVersion(db);
+    const latest = POSTGRES_MIGRATIONS.length;
+    if (version < latest) throw new CliExit(EXIT_FAILURE, `the database is at schema version ${version}, this sealgate needs ${latest}: run sealgate db migrate`);
+    if (version > latest) throw new CliExit(EXIT_FAILURE, `the database is at schema version ${version}, newer than this sealgate knows (${latest}): upgrade sealgate`);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return db;
+}
+
+async function withPortalDb<T>(cmd: Command, fn: (db: SqlDatabase, config: Config) => Promise<T>): Promise<T> {
   const { config } = loadForCommand(cmd);
-  const db = await openDatabase(config);
+  const db = config.store.kind === 'postgres' ? await openPortalPostgres(config) : await openDatabase(config);
   try {
     return await fn(db, config);
   } finally {
@@ -33,7 +56,7 @@ async function withPortalDb<T>(cmd: Command, fn: (db: Database, config: Config) 
   }
 }
 
-async function openLifecycle(config: Config, db: Database): Promise<PortalLifecycle> {
+async function openLifecycle(config: Config, db: SqlDatabase): Promise<PortalLifecycle> {
   const keyring = await openKeyring(config, false);
   const objects = await openObjectStore(config);
   const portal = new PortalStore({ db, objects, keyring });
