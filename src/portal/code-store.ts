@@ -192,6 +192,8 @@ export class CodeStore {
  * is held already). A deposit that does not exist has no row and no codes.
  */
 async function lockDeposit(tx: SqlQueryable, depositId: string): Promise<void> {
+  // SQLite: no statement at all (the transaction holds the write lock from its BEGIN IMMEDIATE)
+  if (tx.dialect === 'sqlite') return;
   await tx.get(`SELECT deposit_id FROM portal_messages WHERE deposit_id = ?${forNoKeyUpdate(tx)}`, [depositId]);
 }
 

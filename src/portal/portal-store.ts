@@ -325,7 +325,7 @@ export class PortalStore {
       result: { depositId, size: row.size, recipients: issued },
       commit: async (tx) => {
         // several nodes joining recipients to this copy at once: one after another, each numbering after the last
-        await tx.get(`SELECT deposit_id FROM portal_messages WHERE deposit_id = ?${forNoKeyUpdate(tx)}`, [depositId]);
+        if (tx.dialect === 'postgres') await tx.get(`SELECT deposit_id FROM portal_messages WHERE deposit_id = ?${forNoKeyUpdate(tx)}`, [depositId]);
         for (const r of issued) {
           const existing = await tx.get<{ seq: number }>('SELECT seq FROM portal_recipients WHERE deposit_id = ? AND lower(address) = lower(?)', [depositId, r.address]);
           if (existing) {
