@@ -49,6 +49,7 @@ export const LOCK_SPACES = {
   orgKeys: 0x5ea2,
   users: 0x5ea3,
   consoleUsers: 0x5ea4,
+  portalPasskeys: 0x5ea5,
 } as const;
 
 /**

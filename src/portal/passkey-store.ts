@@ -15,17 +15,16 @@
  * the portal's CSRF key, itself derived from the master key (csrf.ts).
  *
  * Portable SQL (SQLite or PostgreSQL, docs/scale-out.md), correct with
- * several nodes writing at once: adding takes a per-address lock first
- * (locks.ts: PostgreSQL's advisory lock; SQLite's write lock is held
- * already), so the limit per address holds; the insert is
+ * several nodes writing at once: adding takes the address's lock first
+ * (lockKey, space portalPasskeys: PostgreSQL's advisory lock; SQLite's
+ * write lock is held already), so the limit per address holds; the insert is
  * `ON CONFLICT DO NOTHING`, so one credential id added twice at once is
  * stored once; and a sign-in moves the signature counter only forward
  * (compare-and-set), so two sign-ins that show the same counter to two
  * nodes at once succeed once.
  */
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
-import { lockName } from '../db/locks.js';
-import type { SqlDatabase } from '../db/sql-database.js';
+import { LOCK_SPACES, lockKey, type SqlDatabase } from '../db/sql-database.js';
 
 const USER_KEY_INFO = 'sealgate-portal-passkey-user-v1';
 /** Most passkeys kept per address: more are refused. */
@@ -33,8 +32,6 @@ export const MAX_PASSKEYS_PER_RECIPIENT = 20;
 /** A WebAuthn credential id in base64url (the spec bounds ids at 1023 bytes). */
 export const CREDENTIAL_ID_PATTERN = /^[A-Za-z0-9_-]{16,1400}$/;
 const TRANSPORT_PATTERN = /^[a-z][a-z-]{0,19}$/;
-/** Advisory lock space (locks.ts) of an address's passkeys: a fixed number of our own. */
-const PASSKEY_LOCK_SPACE = 0x5ea1_0b4e;
 
 export interface StoredPasskey {
   /** base64url */
@@ -137,7 +134,7 @@ export class PasskeyStore {
     const recipient = input.recipient.toLowerCase();
     return this.db.transaction(async (tx) => {
       // the address's count cannot change under this transaction (another node adding waits here)
-      await lockName(tx, PASSKEY_LOCK_SPACE, recipient);
+      await lockKey(tx, LOCK_SPACES.portalPasskeys, recipient);
       const holder = async (): Promise<AddPasskeyResult | undefined> => {
         const existing = await tx.get<{ recipient: string }>('SELECT recipient FROM portal_passkeys WHERE credential_id = ?', [input.credentialId]);
         return existing ? { outcome: existing.recipient === recipient ? 'exists' : 'taken' } : undefined;

@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { lockName, nameKey } from '../../src/db/locks.js';
 import type { SqlDatabase } from '../../src/db/sql-database.js';
 import { credentialDigest, MAX_PASSKEYS_PER_RECIPIENT, PasskeyStore } from '../../src/portal/passkey-store.js';
 import { bothDatabases, DIALECTS } from '../helpers/both-databases.js';
@@ -22,21 +21,6 @@ const address = (): string => `Pat.${randomBytes(4).toString('hex')}@Gmail.examp
 function input(credentialId: string, recipient: string, counter = 0) {
   return { credentialId, recipient, publicKey: new Uint8Array(randomBytes(77)), counter, transports: ['usb', 'Bad Transport!', 'internal'], now: T };
 }
-
-describe('nameKey (pure): the first 4 bytes of the name\'s SHA-256 as a signed 32-bit integer', () => {
-  it.each([
-    // SHA-256('') starts e3b0c442: 0xe3b0c442 - 2^32
-    ['', -474954686],
-    ['pat@gmail.example', -477285798],
-    ['sealgate', -771122271],
-  ])('%j → %i', (name, key) => {
-    expect(nameKey(name)).toBe(key);
-  });
-
-  it('refuses a lock space that is not a 32-bit integer', async () => {
-    await expect(lockName(dbs.get('sqlite'), 2 ** 31, 'x')).rejects.toThrow(RangeError);
-  });
-});
 
 describe.each(DIALECTS)('portal passkeys on %s', (kind) => {
   const db = (): SqlDatabase => dbs.get(kind);
