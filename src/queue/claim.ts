@@ -156,9 +156,12 @@ export async function releaseHeld(tx: SqlQueryable, rows: readonly { readonly me
   for (const r of rows) await tx.run(`UPDATE recipients SET state = 'deferred', next_attempt = ?, ${END_LEASE} WHERE message_id = ? AND seq = ? AND ${HELD_BY_NODE}`, [next, r.message_id, r.seq, node]);
 }
 
+/** The renewal: reads the few in-flight rows through recipients_due (state, next_attempt); parameters: until, node. */
+export const RENEW_LEASES_SQL = `UPDATE recipients SET lease_until = ? WHERE state = 'in-flight' AND lease_node = ?`;
+
 /** Pushes this node's leases to `until`: one UPDATE for all of its in-flight rows (in a transaction's `tx`). Returns the rows renewed. */
 export async function renewLeases(tx: SqlQueryable, lease: Lease): Promise<number> {
-  const r = await tx.run(`UPDATE recipients SET lease_until = ? WHERE state = 'in-flight' AND lease_node = ?`, [lease.until, lease.node]);
+  const r = await tx.run(RENEW_LEASES_SQL, [lease.until, lease.node]);
   return r.changes;
 }
 
@@ -183,13 +186,19 @@ export interface Takeover {
  * read-only connection).
  */
 export async function takeOverLeases(tx: SqlQueryable, t: Takeover): Promise<{ message_id: string; seq: number }[]> {
-  // RETURNING: SQLite has it since 3.35 (ours bundles 3.52); the rows say which messages were recovered
-  const own = t.own ? ' OR lease_node = ?' : ' AND (lease_node IS NULL OR lease_node <> ?)';
   const expiry = Number.isFinite(t.expiredBefore) ? t.expiredBefore : Number.MAX_SAFE_INTEGER;
-  return tx.all<{ message_id: string; seq: number }>(
-    `UPDATE recipients SET state = 'deferred', next_attempt = ?, ${END_LEASE}
-      WHERE state = 'in-flight' AND ((lease_until IS NULL OR lease_until < ?)${own})
-      RETURNING message_id, seq`,
-    [t.now, expiry, t.node],
-  );
+  return tx.all<{ message_id: string; seq: number }>(takeOverSql(t.own), [t.now, expiry, t.node]);
+}
+
+/**
+ * The takeover's UPDATE (parameters: now, expiredBefore, node): like the
+ * renewal, it reads the in-flight rows through recipients_due. RETURNING:
+ * SQLite has it since 3.35 (ours bundles 3.52); the rows say which messages
+ * were recovered.
+ */
+export function takeOverSql(own: boolean): string {
+  const mine = own ? ' OR lease_node = ?' : ' AND (lease_node IS NULL OR lease_node <> ?)';
+  return `UPDATE recipients SET state = 'deferred', next_attempt = ?, ${END_LEASE}
+      WHERE state = 'in-flight' AND ((lease_until IS NULL OR lease_until < ?)${mine})
+      RETURNING message_id, seq`;
 }
