@@ -24,6 +24,7 @@ import { isSealgateError } from './errors.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createResolver } from './delivery/dns.js';
 import { DeliveryEngine, loadTrustedCas } from './delivery/engine.js';
+import { newNodeId } from './queue/claim.js';
 import { loadDkimKeys } from './dkim/keys.js';
 import { loadClientCertificate } from './delivery/client-certificate.js';
 import { DkimService } from './dkim/service.js';
@@ -127,6 +128,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   // set once the listeners are bound: delivery never sends mail to our own listening addresses
   let ownAddresses: () => readonly { host: string; port: number }[] = () => [];
   const deliveryResolver = createResolver({ servers: config.dns.servers });
+  // this process's id on its delivery leases, the same for an engine started again on reload (docs/scale-out.md "Delivery claims")
+  const nodeId = newNodeId();
   const newEngine = (cfg: Config): DeliveryEngine =>
     new DeliveryEngine(cfg, {
         db,
@@ -143,6 +146,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         ownAddresses: () => ownAddresses(),
         portal: portal?.depositor,
         dkim,
+        nodeId,
       });
   // delivery.enabled applies on reload (src/config/reload-table.ts): the engine and the TLS-RPT reporter stop or start
   let engine = config.delivery.enabled ? newEngine(config) : undefined;

@@ -105,6 +105,12 @@ export type AuditEventDataMap = {
   /** At start, recipients left in flight by a stopped or crashed daemon were returned to the queue. */
   'delivery:recovered': { recipients: number };
   /**
+   * In-flight recipients of `queueId` whose lease ran out (the node that
+   * claimed them died or stalled: docs/scale-out.md) were returned to the
+   * queue by node `node`; `recipients` is how many.
+   */
+  'delivery:lease_taken_over': { queueId: string; recipients: number; node: string };
+  /**
    * An archive row was written (a new entry, a recipient's decision, attempt
    * evidence or final state): `part` message | recipient, `seq` the
    * recipient's number, `sha256` the row's canonical hash (src/archive/records.ts).
@@ -298,6 +304,7 @@ export const AUDIT_EVENT_FIELDS = {
   'delivery:portal_fallback': { queueId: 'string', recipient: 'string', requirement: 'string' },
   'delivery:loop_detected': { queueId: 'string', domain: 'string', hosts: 'string[]', outcome: 'string' },
   'delivery:recovered': { recipients: 'integer' },
+  'delivery:lease_taken_over': { queueId: 'string', recipients: 'integer', node: 'string' },
   'archive:record': { queueId: 'string', part: 'string', seq: 'integer?', sha256: 'string' },
   'archive:journaled': { queueId: 'string', journalQueueId: 'string' },
   'audit:viewed': { operator: 'string', via: 'string', stage: 'string?', filters: 'string[]?', events: 'integer' },

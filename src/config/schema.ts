@@ -354,6 +354,10 @@ export const configSchema = z
           .optional()
           .describe('Optional rate limit per recipient domain; mail over it waits in the queue.'),
         deadHostTime: duration(0).default(300_000).describe('An MX address that refused or timed out is skipped for this long.'),
+        leaseTime: duration(3000)
+          .refine((ms) => ms <= 86_400_000, { message: 'expected at most 1 day' })
+          .default(300_000)
+          .describe('How long a claimed recipient stays this node\'s without renewal (renewed every third of it while the attempt runs); past it, with several nodes on one PostgreSQL, another node takes the recipient over (docs/scale-out.md). A node that stalls longer than this and then delivers sends that message twice.'),
         retry: z
           .strictObject({
             backoff: z.array(duration(1000)).min(1).default([300_000, 600_000, 1_200_000, 2_400_000, 3_600_000, 7_200_000, 14_400_000]).describe('Wait after the 1st, 2nd, … temporary failure; the last repeats.'),

@@ -470,6 +470,14 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX messages_created ON messages(created_at, id);
   CREATE INDEX messages_unarchived ON messages(created_at) WHERE archived = 0;
   `,
+  // 27: delivery claims with leases (issue 19, several nodes on one database; docs/scale-out.md "Delivery claims"):
+  // an in-flight recipient names the node working on it and until when its lease runs (renewed while the attempt
+  // goes on). A lease that ran out (its node died) is taken over: the recipient returns to deferred. No index: the
+  // takeover and renewal read the few in-flight rows through recipients_due (state, next_attempt).
+  `
+  ALTER TABLE recipients ADD COLUMN lease_node TEXT;        -- the node id that claimed this in-flight recipient; NULL when not in flight
+  ALTER TABLE recipients ADD COLUMN lease_until INTEGER;  -- ms since epoch: its lease ends then unless renewed; NULL when not in flight
+  `,
 ];
 
 /** The latest schema version (db status compares PRAGMA user_version with it). */

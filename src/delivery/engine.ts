@@ -4,13 +4,20 @@
  *
  * Queue discipline (nothing lost, nothing scheduled only in memory):
  *   - claim: in one write transaction, due recipients become `in-flight`
- *   - attempt: connect, transaction(s) (src/delivery/smtp-session.ts)
+ *     under this node's lease (src/queue/claim.ts; on PostgreSQL with
+ *     `FOR UPDATE SKIP LOCKED`, so nodes sharing the queue never claim a row twice)
+ *   - attempt: connect, transaction(s) (src/delivery/smtp-session.ts); the
+ *     node's leases are renewed meanwhile (every delivery.leaseTime / 3)
  *   - record: in one write transaction, each recipient's new state
  *     (delivered / deferred with next_attempt / bounced / expired), attempt
- *     count, last reply, plus one audit event per recipient
- *   - at start, `in-flight` rows left by a crash return to `deferred`
+ *     count, last reply, plus one audit event per recipient — only for rows
+ *     this node still holds
+ *   - at start, `in-flight` rows left by a crash return to `deferred` (on
+ *     SQLite all of them: no other node can hold a lease on the file); while
+ *     running, other nodes' rows whose lease ran out are taken over likewise
  * A crash between the remote 250 and the record step delivers that message
- * again after the restart: the one duplicate window (docs/queue.md).
+ * again after the restart: the one duplicate window (docs/queue.md); with
+ * several nodes, so does a node that stalls past its lease (docs/scale-out.md).
  *
  * Fairness: each claim takes up to half its batch from fresh (`queued`) and
  * half from retried (`deferred`) recipients, so a backlog of retries never
@@ -56,6 +63,7 @@ import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
 import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type TlsFacts } from './smtp-session.js';
 import { isTransportRequirement, strongest, TRANSPORT_REQUIREMENTS, type TransportRequirement } from './transport-requirement.js';
 import { isE2eMethod } from '../policy/decide.js';
+import { interleave, LeaseLostError, markInFlight, newNodeId, recordOutcome, releaseHeld, renewLeases, selectDue, takeOverLeases, type ClaimedRecipient } from '../queue/claim.js';
 
 export interface EngineDeps {
   readonly db: Database;
@@ -84,13 +92,15 @@ export interface EngineDeps {
    * method is `portal` go there instead of to an MX. Absent: such recipients
    * are never claimed (they wait, never sent weaker).
    */
-  readonly portal?: { deposit(messageId: string, recipients: readonly { seq: number; address: string; bcc: boolean }[]): Promise<boolean> } | undefined;
+  readonly portal?: { deposit(messageId: string, recipients: readonly { seq: number; address: string; bcc: boolean }[], leaseNode?: string): Promise<boolean> } | undefined;
   /**
    * DKIM signing of the final outgoing bytes (src/dkim/service.ts): the
    * DKIM-Signature field(s) to put on top, undefined when no key signs the
    * message's From domain. Absent: nothing is signed.
    */
   readonly dkim?: { sign(source: () => Readable): Promise<Buffer | undefined> } | undefined;
+  /** This node's id on its delivery leases (one per process: src/queue/claim.ts newNodeId); default: a new one. */
+  readonly nodeId?: string | undefined;
 }
 
 /** What an attempt found besides the per-recipient records. */
@@ -102,25 +112,6 @@ interface AttemptNotes {
 /** Pure: can mail with this transport requirement go to an address literal (opportunistic TLS at most)? */
 export function literalCanCarry(requirement: TransportRequirement): boolean {
   return TRANSPORT_REQUIREMENTS.indexOf(requirement) <= TRANSPORT_REQUIREMENTS.indexOf('may');
-}
-
-interface ClaimedRecipient {
-  readonly message_id: string;
-  readonly seq: number;
-  readonly address: string;
-  readonly domain: string;
-  readonly attempts: number;
-  readonly dsn_notify: string | null;
-  readonly dsn_orcpt: string | null;
-  readonly requirement: string;
-  readonly delay_warned: number;
-  readonly bcc: number;
-  readonly method: string | null;
-  /** pgp / smime: the recipient's own encrypted copy in the spool, or 'passthrough' (arrived encrypted). */
-  readonly e2e_copy: string | null;
-  readonly e2e_copy_size: number | null;
-  readonly key_fingerprint: string | null;
-  readonly key_source: string | null;
 }
 
 interface Job {
@@ -207,9 +198,6 @@ type MxGate =
 /** How long the machine's interface addresses are reused for the self-loop test (an address added later is seen within this). */
 const INTERFACES_TTL_MS = 30_000;
 
-/** Recipients marked in flight by one claim statement (two parameters each). */
-const CLAIM_ROWS_PER_STATEMENT = 100;
-
 function synthetic(code: number, enhanced: string, text: string): RemoteReply {
   return { code, enhanced, text };
 }
@@ -243,12 +231,19 @@ export class DeliveryEngine {
   private portalFallback: { enabled: boolean; after: number };
   /** The DKIM signature of a job's message, made once for all its MX attempts (a retry later is a new job). */
   private readonly signatures = new WeakMap<Job, Promise<Buffer | undefined>>();
+  /** The node id on this engine's leases. */
+  readonly nodeId: string;
+  /** Renews this node's leases and takes over other nodes' expired ones (every leaseTime / 3). */
+  private leaseTimer: NodeJS.Timeout | undefined;
+  /** stop() is done: the lease timer stays off. */
+  private closed = false;
 
   constructor(
     config: Config,
     private readonly deps: EngineDeps,
   ) {
     this.config = deliveryConfig(config);
+    this.nodeId = deps.nodeId ?? newNodeId();
     this.ownDomains = ownDomainPatterns(config.connectors);
     this.clientCert = loadClientCertificate(config.delivery.clientCertificate);
     this.pool = new SessionPool(this.config.connectionIdle, this.config.maxMessagesPerConnection);
@@ -296,16 +291,67 @@ export class DeliveryEngine {
     this.wake();
   }
 
-  /** Returns crashed in-flight recipients to the queue, then starts the loop. */
+  /**
+   * Returns crashed in-flight recipients to the queue — those whose lease ran
+   * out or that this node holds; on SQLite every one, since no other node can
+   * hold a lease on the file — then starts the loop and the lease timer.
+   */
   async start(): Promise<void> {
     const now = this.deps.now();
+    const expiredBefore = this.deps.db.dialect === 'sqlite' ? Infinity : now;
     const recovered = await this.deps.db.transaction(async (tx) => {
-      const r = await tx.run(`UPDATE recipients SET state = 'deferred', next_attempt = ? WHERE state = 'in-flight'`, [now]);
-      if (r.changes > 0) await appendAuditEvent(tx, { type: 'delivery:recovered', data: { recipients: r.changes } }, now);
-      return r.changes;
+      const rows = await takeOverLeases(tx, { now, expiredBefore, node: this.nodeId, own: true });
+      if (rows.length > 0) await appendAuditEvent(tx, { type: 'delivery:recovered', data: { recipients: rows.length } }, now);
+      return rows.length;
     });
     if (recovered > 0) this.deps.log.warn({ event: 'DELIVERY_RECOVERED', recipients: recovered }, 'recipients left in flight returned to the queue');
+    this.deps.log.info({ event: 'DELIVERY_NODE', node: this.nodeId, leaseMs: this.config.leaseTime }, 'delivery engine started; its claims carry this node id');
+    this.scheduleLeases();
     this.wake();
+  }
+
+  /** The lease timer: every leaseTime / 3, renew this node's leases and take over expired ones. */
+  private scheduleLeases(): void {
+    if (this.closed) return;
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    this.leaseTimer = setTimeout(() => void this.leaseTick(), Math.max(1, Math.floor(this.config.leaseTime / 3)));
+    this.leaseTimer.unref();
+  }
+
+  private async leaseTick(): Promise<void> {
+    try {
+      await this.renewLeases();
+      if (!this.stopping) await this.takeOverExpired();
+    } catch (err) {
+      // the next tick tries again; a lease renewed late is still ours unless another node took it over meanwhile
+      this.deps.log.warn({ event: 'DELIVERY_LEASE_FAILED', err: { message: (err as Error).message } }, 'could not renew or take over delivery leases; trying again');
+    }
+    this.scheduleLeases();
+  }
+
+  /** One UPDATE for every recipient this node has in flight (none while idle). */
+  async renewLeases(): Promise<number> {
+    if (this.active === 0) return 0;
+    const lease = { node: this.nodeId, until: this.deps.now() + this.config.leaseTime };
+    return this.deps.db.transaction((tx) => renewLeases(tx, lease));
+  }
+
+  /** Other nodes' in-flight recipients whose lease ran out (their node died or stalled) return to the queue, due now. */
+  async takeOverExpired(): Promise<number> {
+    const now = this.deps.now();
+    const taken = await this.deps.db.transaction(async (tx) => {
+      const rows = await takeOverLeases(tx, { now, expiredBefore: now, node: this.nodeId, own: false });
+      const perMessage = new Map<string, number>();
+      for (const r of rows) perMessage.set(r.message_id, (perMessage.get(r.message_id) ?? 0) + 1);
+      for (const [queueId, recipients] of perMessage) await appendAuditEvent(tx, { type: 'delivery:lease_taken_over', data: { queueId, recipients, node: this.nodeId } }, now);
+      return perMessage;
+    });
+    const count = [...taken.values()].reduce((a, b) => a + b, 0);
+    if (count > 0) {
+      this.deps.log.warn({ event: 'DELIVERY_LEASE_TAKEN_OVER', recipients: count, messages: taken.size, node: this.nodeId }, 'in-flight recipients whose lease ran out returned to the queue');
+      this.wake();
+    }
+    return count;
   }
 
   /** Look for due work now (after a message was queued, or an operator change). */
@@ -329,6 +375,8 @@ export class DeliveryEngine {
         });
       });
     }
+    this.closed = true;
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
     this.pool.closeAll();
   }
 
@@ -378,27 +426,14 @@ export class DeliveryEngine {
     if (capacity <= 0 || this.stopping) return [];
     const now = this.deps.now();
     const batch = Math.max(capacity * 4, 8);
+    const lease = { node: this.nodeId, until: now + this.config.leaseTime };
+    const portal = this.deps.portal !== undefined;
     return this.deps.db.transaction(async (tx) => {
       // without the portal, its recipients are not claimed: they wait, never sent weaker
-      const portalClause = this.deps.portal ? '' : ` AND (r.method IS NULL OR r.method <> 'portal')`;
-      const select = (state: string, limit: number): Promise<ClaimedRecipient[]> =>
-        tx.all<ClaimedRecipient>(
-          `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned, r.bcc, r.method, r.e2e_copy, r.e2e_copy_size, r.key_fingerprint, r.key_source
-             FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1 AND m.archived = 1
-            WHERE r.state = ? AND r.next_attempt <= ?${portalClause}
-            ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?`,
-          [state, now, limit],
-        );
-      const fresh = await select('queued', batch);
-      const retries = await select('deferred', batch);
+      const fresh = await selectDue(tx, 'queued', now, batch, portal);
+      const retries = await selectDue(tx, 'deferred', now, batch, portal);
       // interleave fresh and retried mail so neither starves the other
-      const rows: ClaimedRecipient[] = [];
-      for (let i = 0; i < Math.max(fresh.length, retries.length); i++) {
-        const f = fresh[i];
-        const r = retries[i];
-        if (f) rows.push(f);
-        if (r) rows.push(r);
-      }
+      const rows = interleave(fresh, retries);
       const jobs = new Map<string, Job>();
       const perDomain = new Map(this.activePerDomain);
       for (const row of rows) {
@@ -428,14 +463,7 @@ export class DeliveryEngine {
         jobs.set(key, { messageId: row.message_id, domain: row.domain, requirement, recipients: [row], e2e: e2e && row.method ? { method: row.method, copy: row.e2e_copy, size: row.e2e_copy_size } : undefined });
       }
       // one UPDATE for the claim (a statement per 100 recipients), not one per recipient
-      const claimed = [...jobs.values()].flatMap((job) => job.recipients);
-      for (let at = 0; at < claimed.length; at += CLAIM_ROWS_PER_STATEMENT) {
-        const part = claimed.slice(at, at + CLAIM_ROWS_PER_STATEMENT);
-        await tx.run(
-          `UPDATE recipients SET state = 'in-flight' WHERE (message_id, seq) IN (VALUES ${part.map(() => '(?, ?)').join(', ')})`,
-          part.flatMap((r) => [r.message_id, r.seq]),
-        );
-      }
+      await markInFlight(tx, [...jobs.values()].flatMap((job) => job.recipients), lease);
       return [...jobs.values()];
     });
   }
@@ -445,6 +473,11 @@ export class DeliveryEngine {
     this.activePerDomain.set(job.domain, (this.activePerDomain.get(job.domain) ?? 0) + 1);
     void this.runJob(job)
       .catch((err: unknown) => {
+        if (err instanceof LeaseLostError) {
+          // a portal deposit found recipients taken over: it was undone; what this node still holds is due again at once
+          this.deps.log.warn({ event: 'DELIVERY_LEASE_LOST', queueId: job.messageId, recipients: err.seqs.length, node: this.nodeId }, 'another node took these recipients over while this attempt ran; its outcome for them is not recorded');
+          return this.deps.db.transaction((tx) => releaseHeld(tx, job.recipients, this.nodeId, this.deps.now())).catch(() => undefined);
+        }
         this.deps.log.error({ event: 'DELIVERY_JOB_ERROR', queueId: job.messageId, err: { message: (err as Error).message } }, 'delivery job failed; recipients stay in flight until restart recovery');
         return this.release(job).catch(() => undefined);
       })
@@ -465,14 +498,12 @@ export class DeliveryEngine {
   /** An unexpected error: put the recipients back as deferred without counting an attempt. */
   private async release(job: Job): Promise<void> {
     const next = this.deps.now() + (this.config.policy.backoffMs[0] ?? 300_000);
-    await this.deps.db.transaction(async (tx) => {
-      for (const r of job.recipients) await tx.run(`UPDATE recipients SET state = 'deferred', next_attempt = ? WHERE message_id = ? AND seq = ? AND state = 'in-flight'`, [next, r.message_id, r.seq]);
-    });
+    await this.deps.db.transaction((tx) => releaseHeld(tx, job.recipients, this.nodeId, next));
   }
 
   private async runJob(job: Job): Promise<void> {
     if (job.portal && this.deps.portal) {
-      await this.deps.portal.deposit(job.messageId, job.recipients.map((r) => ({ seq: r.seq, address: r.address, bcc: r.bcc === 1 })));
+      await this.deps.portal.deposit(job.messageId, job.recipients.map((r) => ({ seq: r.seq, address: r.address, bcc: r.bcc === 1 })), this.nodeId);
       this.deps.metrics?.inc('sealgate_delivery_attempts_total', { outcome: 'delivered' }, job.recipients.length);
       return;
     }
@@ -834,14 +865,26 @@ export class DeliveryEngine {
     try {
       await this.deps.db.transaction(async (tx) => {
         fallbacks.length = 0;
+        const lost: number[] = [];
         for (const { r, rec, outcome } of results) {
           const final = outcome.state !== 'deferred';
           const warned = delayed.some((x) => x.r.seq === r.seq) ? 1 : r.delay_warned;
-          await tx.run(
-            `UPDATE recipients SET state = ?, attempts = attempts + 1, next_attempt = ?, last_attempt_at = ?, last_code = ?, last_enhanced = ?,
-                    last_mx = ?, last_error = ?, finished_at = ?, delay_warned = ?, dsn_sent = ? WHERE message_id = ? AND seq = ?`,
-            [outcome.state, outcome.state === 'deferred' ? outcome.nextAttempt : now, now, rec.reply.code ?? null, rec.reply.enhanced ?? null, rec.mx ?? null, rec.reply.text, final ? now : null, warned, final && notices.some((n) => n.action === 'failed') ? 1 : 0, r.message_id, r.seq],
-          );
+          const held = await recordOutcome(tx, r, this.nodeId, {
+            state: outcome.state,
+            nextAttempt: outcome.state === 'deferred' ? outcome.nextAttempt : now,
+            at: now,
+            code: rec.reply.code ?? null,
+            enhanced: rec.reply.enhanced ?? null,
+            mx: rec.mx ?? null,
+            error: rec.reply.text,
+            finishedAt: final ? now : null,
+            delayWarned: warned,
+            dsnSent: final && notices.some((n) => n.action === 'failed') ? 1 : 0,
+          });
+          if (!held) {
+            lost.push(r.seq);
+            continue;
+          }
           // the gateway's own mail never goes to the portal: a portal notification that fell back would notify again, for ever
           if (message.connector !== 'internal' && portalFallbackDue(this.portalFallback, { requirement, tlsFailure: rec.reply.enhanced === '4.7.5' || rec.tlsFailure !== undefined, state: outcome.state, createdAt: message.created_at, now })) {
             // with the portal on, straight to its deposit step; without it, held for an administrator
@@ -883,6 +926,8 @@ export class DeliveryEngine {
           await appendAuditEvent(tx, { type: 'delivery:posture_downgrade', data: { queueId: message.id, domain: job.domain, remembered: posture ?? '', mx } }, now);
           this.deps.log.warn({ event: 'POSTURE_DOWNGRADE', queueId: message.id, domain: job.domain, remembered: posture, mx }, 'recipient MX no longer meets the transport security it showed before; protected mail held back');
         }
+        // a recipient another node took over is that node's now: this transaction (its notices too) is undone, and the record made again without it
+        if (lost.length > 0) throw new LeaseLostError(lost);
         for (const n of notices) {
           await commitNotice(tx, noticeDeps, noticeMessage, n);
           await appendAuditEvent(tx, { type: 'delivery:dsn_queued', data: { queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length } }, now);
@@ -891,7 +936,11 @@ export class DeliveryEngine {
       });
     } catch (err) {
       await Promise.all(notices.map((n) => discardNotice(n)));
-      throw err;
+      if (!(err instanceof LeaseLostError)) throw err;
+      this.deps.log.warn({ event: 'DELIVERY_LEASE_LOST', queueId: message.id, recipients: err.seqs.length, node: this.nodeId }, 'another node took these recipients over while this attempt ran; its outcome for them is not recorded');
+      const still = job.recipients.filter((r) => !err.seqs.includes(r.seq));
+      if (still.length > 0) await this.record({ ...job, recipients: still }, message, records, posture, notes);
+      return;
     }
     this.countMetrics(results.map((x) => x.outcome.state), records, downgrade, (now - message.created_at) / 1000);
     if (fallbacks.length) this.deps.log.warn({ event: 'PORTAL_FALLBACK', queueId: message.id, recipients: fallbacks.length }, 'protected mail no MX could take securely moved to the portal method');

@@ -40,6 +40,7 @@ import { buildPortalNotification } from './notification.js';
 import type { PortalMailQueue, PreparedPortalMail } from './portal-mail.js';
 import type { PendingDeposit, PortalStore } from './portal-store.js';
 import { removeIfFinished } from '../queue/store.js';
+import { END_LEASE, HELD_BY_NODE, LeaseLostError } from '../queue/claim.js';
 import { updateArchiveRecipient } from '../archive/entries.js';
 import { canonicalJson } from '../audit/chain.js';
 
@@ -104,8 +105,12 @@ export function subjectSensitiveOf(verdictJson: string | null): boolean {
 export class PortalDepositor {
   constructor(private readonly deps: PortalDepositDeps) {}
 
-  /** Deposits the recipients' copy and queues their notifications; returns whether the message is now finished. */
-  async deposit(messageId: string, recipients: readonly PortalDepositRecipient[]): Promise<boolean> {
+  /**
+   * Deposits the recipients' copy and queues their notifications; returns whether the message is now finished.
+   * `leaseNode`: the delivery node that claimed the recipients; a recipient it no longer holds (another node took
+   * it over) undoes the whole deposit with LeaseLostError (src/queue/claim.ts).
+   */
+  async deposit(messageId: string, recipients: readonly PortalDepositRecipient[], leaseNode?: string): Promise<boolean> {
     const message = await this.deps.db.get<{ sender: string; connector: string; verdict: string | null }>('SELECT sender, connector, verdict FROM messages WHERE id = ?', [messageId]);
     if (!message || recipients.length === 0) return false;
     const { config, publicUrl } = this.deps.portal();
@@ -163,14 +168,17 @@ export class PortalDepositor {
       await this.deps.db.transaction(async (tx) => {
         await pending.commit(tx);
         const { depositId } = pending.result;
+        const lost: number[] = [];
         for (const r of recipients) {
-          await tx.run(
+          const done = await tx.run(
             `UPDATE recipients SET state = 'delivered', method = 'portal', attempts = attempts + 1, last_attempt_at = ?, finished_at = ?,
-                    last_code = NULL, last_enhanced = NULL, last_mx = NULL, last_error = ? WHERE message_id = ? AND seq = ?`,
-            [now, now, `delivered to the secure portal (deposit ${depositId})`, messageId, r.seq],
+                    last_code = NULL, last_enhanced = NULL, last_mx = NULL, last_error = ?, ${END_LEASE} WHERE message_id = ? AND seq = ?${leaseNode === undefined ? '' : ` AND ${HELD_BY_NODE}`}`,
+            [now, now, `delivered to the secure portal (deposit ${depositId})`, messageId, r.seq, ...(leaseNode === undefined ? [] : [leaseNode])],
           );
+          if (done.changes === 0 && leaseNode !== undefined) lost.push(r.seq);
           await appendAuditEvent(tx, { type: 'portal:deposited', data: { queueId: messageId, depositId, recipient: r.address } }, now);
         }
+        if (lost.length > 0) throw new LeaseLostError(lost);
         for (const m of mails) {
           await this.deps.mail.commit(tx, m);
           if (m === senderMail) continue;

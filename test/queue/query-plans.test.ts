@@ -5,7 +5,8 @@
  * subquery: with 100 000 queued, `queue list --state held` ran for minutes
  * that way), `queue list` reads messages oldest first from an index
  * instead of sorting the table, and the archive stage's next batch comes
- * from the few messages not archived yet. The plan is the structure, not a
+ * from the few messages not archived yet; the delivery leases' renewal and
+ * takeover read only the in-flight rows. The plan is the structure, not a
  * timing.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { migrate } from '../../src/db/schema.js';
 import { countMessagesQuery, listMessagesQuery } from '../../src/queue/admin.js';
 import { OLDEST_WAITING_SQL } from '../../src/queue/oldest.js';
 import { NEXT_TO_ARCHIVE_SQL } from '../../src/archive/archiver.js';
+import { RENEW_LEASES_SQL, takeOverSql } from '../../src/queue/claim.js';
 
 let dir: string;
 let db: Database;
@@ -47,6 +49,14 @@ describe('queue query plans', () => {
     const lines = await plan(q.sql, q.params);
     expect(lines.some((l) => l.includes('LIST SUBQUERY'))).toBe(true);
     expect(lines.filter((l) => /CORRELATED|EXISTS/.test(l))).toEqual([]);
+  });
+
+  it.each<[string, string, readonly (string | number)[]]>([
+    ['the lease renewal', RENEW_LEASES_SQL, [1, 'node']],
+    ['the takeover of expired leases (sweep)', takeOverSql(false), [1, 1, 'node']],
+    ['the takeover at start', takeOverSql(true), [1, 1, 'node']],
+  ])('%s reads the in-flight rows through recipients_due, not every recipient', async (_name, sql, params) => {
+    expect(await plan(sql, params)).toEqual(['SEARCH recipients USING INDEX recipients_due (state=?)']);
   });
 
   it('queue list without a filter walks messages_created, oldest first, without sorting the table', async () => {

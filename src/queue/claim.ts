@@ -1,0 +1,204 @@
+/**
+ * The delivery queue's claim, its leases and their takeover: the SQL written
+ * once for SQLite and PostgreSQL (docs/scale-out.md "Delivery claims").
+ *
+ * - claim: due recipients (`queued` or `deferred`, next_attempt ≤ now, of
+ *   inspected and archived messages) are selected and, in the same
+ *   transaction, set `in-flight` with this node's lease (`lease_node`,
+ *   `lease_until`). On PostgreSQL the select locks what it returns
+ *   (`FOR UPDATE OF r SKIP LOCKED`): a second node claiming at the same time
+ *   skips those rows instead of waiting for them or claiming them too. On
+ *   SQLite `BEGIN IMMEDIATE` already makes the claim the only writer.
+ * - renewal: one UPDATE pushes `lease_until` forward for every row this node
+ *   holds, while its attempts go on.
+ * - record: an outcome is written only to a row this node still holds
+ *   (`HELD_BY_NODE`), so a node whose lease was taken over never overwrites
+ *   what the new owner found.
+ * - takeover: in-flight rows whose lease ran out (their node died or stalled)
+ *   return to `deferred`, due now, without counting an attempt.
+ *
+ * Statements per claim as before the leases: one SELECT per state and one
+ * UPDATE per CLAIM_ROWS_PER_STATEMENT rows (the performance issue's budget).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { SqlQueryable } from '../db/sql-database.js';
+
+/** Recipients marked in flight by one claim statement (two parameters each). */
+export const CLAIM_ROWS_PER_STATEMENT = 100;
+
+/** What the engine reads of a claimed recipient. */
+export interface ClaimedRecipient {
+  readonly message_id: string;
+  readonly seq: number;
+  readonly address: string;
+  readonly domain: string;
+  readonly attempts: number;
+  readonly dsn_notify: string | null;
+  readonly dsn_orcpt: string | null;
+  readonly requirement: string;
+  readonly delay_warned: number;
+  readonly bcc: number;
+  readonly method: string | null;
+  /** pgp / smime: the recipient's own encrypted copy in the spool, or 'passthrough' (arrived encrypted). */
+  readonly e2e_copy: string | null;
+  readonly e2e_copy_size: number | null;
+  readonly key_fingerprint: string | null;
+  readonly key_source: string | null;
+}
+
+/** A node's lease on what it claims: its id and when the lease ends (ms since epoch). */
+export interface Lease {
+  readonly node: string;
+  readonly until: number;
+}
+
+/**
+ * A node id for this process: the machine's host name, the process id and
+ * random bytes, e.g. `gw1.example.org/4711/9f3a2c1b`. Unique per process, so
+ * two nodes (or a node and its restart) never share one; bounded in length.
+ */
+export function newNodeId(host: string = hostname(), pid: number = process.pid, random: Buffer = randomBytes(4)): string {
+  const name = host.replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 100) || 'node';
+  return `${name}/${pid}/${random.toString('hex')}`;
+}
+
+/**
+ * Due recipients of one state, oldest next_attempt first, up to `limit`;
+ * on PostgreSQL locked for this transaction, skipping rows another node's
+ * claim holds. Without the portal (`portal` false) its recipients are not
+ * selected: they wait, never sent weaker.
+ */
+export function selectDue(tx: SqlQueryable, state: 'queued' | 'deferred', now: number, limit: number, portal: boolean): Promise<ClaimedRecipient[]> {
+  const portalClause = portal ? '' : ` AND (r.method IS NULL OR r.method <> 'portal')`;
+  const lock = tx.dialect === 'postgres' ? ' FOR UPDATE OF r SKIP LOCKED' : '';
+  return tx.all<ClaimedRecipient>(
+    `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned, r.bcc, r.method, r.e2e_copy, r.e2e_copy_size, r.key_fingerprint, r.key_source
+       FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1 AND m.archived = 1
+      WHERE r.state = ? AND r.next_attempt <= ?${portalClause}
+      ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?${lock}`,
+    [state, now, limit],
+  );
+}
+
+/** Pure: fresh and retried recipients interleaved, so a backlog of retries never starves new mail (nor the reverse). */
+export function interleave<T>(fresh: readonly T[], retries: readonly T[]): T[] {
+  const rows: T[] = [];
+  for (let i = 0; i < Math.max(fresh.length, retries.length); i++) {
+    const f = fresh[i];
+    const r = retries[i];
+    if (f !== undefined) rows.push(f);
+    if (r !== undefined) rows.push(r);
+  }
+  return rows;
+}
+
+/** Sets the claimed rows in flight under `lease`: one UPDATE per CLAIM_ROWS_PER_STATEMENT rows. */
+export async function markInFlight(tx: SqlQueryable, rows: readonly { readonly message_id: string; readonly seq: number }[], lease: Lease): Promise<void> {
+  for (let at = 0; at < rows.length; at += CLAIM_ROWS_PER_STATEMENT) {
+    const part = rows.slice(at, at + CLAIM_ROWS_PER_STATEMENT);
+    // CAST: PostgreSQL types a VALUES list of bare parameters as text, which does not compare with BIGINT seq
+    await tx.run(
+      `UPDATE recipients SET state = 'in-flight', lease_node = ?, lease_until = ? WHERE (message_id, seq) IN (VALUES ${part.map(() => '(?, CAST(? AS BIGINT))').join(', ')})`,
+      [lease.node, lease.until, ...part.flatMap((r) => [r.message_id, r.seq])],
+    );
+  }
+}
+
+/**
+ * The condition a record step adds to its `WHERE message_id = ? AND seq = ?`:
+ * the row is still in flight under this node's lease (one parameter: the
+ * node id). A row taken over meanwhile does not match: nothing is written.
+ */
+export const HELD_BY_NODE = `state = 'in-flight' AND lease_node = ?`;
+
+/** The SET part that ends a lease, for a record step's UPDATE. */
+export const END_LEASE = 'lease_node = NULL, lease_until = NULL';
+
+/** A record step found recipients (`seqs`) this node no longer holds: another node took them over; the step is undone. */
+export class LeaseLostError extends Error {
+  constructor(readonly seqs: readonly number[]) {
+    super(`delivery lease lost for ${seqs.length} recipient(s): another node took them over`);
+  }
+}
+
+/** A recipient's outcome after an attempt, as the record step writes it. */
+export interface RecordedOutcome {
+  readonly state: string;
+  readonly nextAttempt: number;
+  readonly at: number;
+  readonly code: number | null;
+  readonly enhanced: string | null;
+  readonly mx: string | null;
+  readonly error: string;
+  readonly finishedAt: number | null;
+  readonly delayWarned: number;
+  readonly dsnSent: number;
+}
+
+/**
+ * The record step's write of one recipient: its new state, the attempt
+ * counted, the last reply, its lease ended — only if this node still holds
+ * it (`HELD_BY_NODE`). false: the row was taken over (or changed by someone
+ * else) meanwhile, and nothing was written.
+ */
+export async function recordOutcome(tx: SqlQueryable, row: { readonly message_id: string; readonly seq: number }, node: string, o: RecordedOutcome): Promise<boolean> {
+  const r = await tx.run(
+    `UPDATE recipients SET state = ?, attempts = attempts + 1, next_attempt = ?, last_attempt_at = ?, last_code = ?, last_enhanced = ?,
+            last_mx = ?, last_error = ?, finished_at = ?, delay_warned = ?, dsn_sent = ?, ${END_LEASE} WHERE message_id = ? AND seq = ? AND ${HELD_BY_NODE}`,
+    [o.state, o.nextAttempt, o.at, o.code, o.enhanced, o.mx, o.error, o.finishedAt, o.delayWarned, o.dsnSent, row.message_id, row.seq, node],
+  );
+  return r.changes > 0;
+}
+
+/** Returns this node's rows to `deferred` at `next` without counting an attempt (an unexpected error in a job). One UPDATE per row; rows it no longer holds are left alone. */
+export async function releaseHeld(tx: SqlQueryable, rows: readonly { readonly message_id: string; readonly seq: number }[], node: string, next: number): Promise<void> {
+  for (const r of rows) await tx.run(`UPDATE recipients SET state = 'deferred', next_attempt = ?, ${END_LEASE} WHERE message_id = ? AND seq = ? AND ${HELD_BY_NODE}`, [next, r.message_id, r.seq, node]);
+}
+
+/** The renewal: reads the few in-flight rows through recipients_due (state, next_attempt); parameters: until, node. */
+export const RENEW_LEASES_SQL = `UPDATE recipients SET lease_until = ? WHERE state = 'in-flight' AND lease_node = ?`;
+
+/** Pushes this node's leases to `until`: one UPDATE for all of its in-flight rows (in a transaction's `tx`). Returns the rows renewed. */
+export async function renewLeases(tx: SqlQueryable, lease: Lease): Promise<number> {
+  const r = await tx.run(RENEW_LEASES_SQL, [lease.until, lease.node]);
+  return r.changes;
+}
+
+/** Which in-flight rows a takeover returns to the queue. */
+export interface Takeover {
+  /** Due again at (ms since epoch); also the moment leases are compared with. */
+  readonly now: number;
+  /** Leases that end before this have run out (`now` while other nodes may hold live ones; +∞ for a SQLite file at start, which no other node can hold). */
+  readonly expiredBefore: number;
+  /** This node's id. */
+  readonly node: string;
+  /** true (start-up): this node's own rows are taken back too, whatever their lease (an earlier engine of this process left them). false (the periodic sweep): only other nodes' rows. */
+  readonly own: boolean;
+}
+
+/**
+ * Returns in-flight recipients whose lease ran out to `deferred`, due at
+ * `now`, the attempt not counted, their lease cleared. A row without a lease
+ * (left in flight by a sealgate older than leases) has run out. One UPDATE;
+ * returns the rows taken over, with their message ids (for the audit event).
+ * Run it in a transaction's `tx` (on SQLite, reads outside one go to a
+ * read-only connection).
+ */
+export async function takeOverLeases(tx: SqlQueryable, t: Takeover): Promise<{ message_id: string; seq: number }[]> {
+  const expiry = Number.isFinite(t.expiredBefore) ? t.expiredBefore : Number.MAX_SAFE_INTEGER;
+  return tx.all<{ message_id: string; seq: number }>(takeOverSql(t.own), [t.now, expiry, t.node]);
+}
+
+/**
+ * The takeover's UPDATE (parameters: now, expiredBefore, node): like the
+ * renewal, it reads the in-flight rows through recipients_due. RETURNING:
+ * SQLite has it since 3.35 (ours bundles 3.52); the rows say which messages
+ * were recovered.
+ */
+export function takeOverSql(own: boolean): string {
+  const mine = own ? ' OR lease_node = ?' : ' AND (lease_node IS NULL OR lease_node <> ?)';
+  return `UPDATE recipients SET state = 'deferred', next_attempt = ?, ${END_LEASE}
+      WHERE state = 'in-flight' AND ((lease_until IS NULL OR lease_until < ?)${mine})
+      RETURNING message_id, seq`;
+}
