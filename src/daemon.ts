@@ -13,6 +13,7 @@ import { registerQueueGauges } from './metrics/queue-gauges.js';
 import { AlertMonitor } from './alerts/monitor.js';
 import { DatabaseCheck, diskCheck, judgeReadiness, listenersCheck, writeHealthProbe, type ReadinessReport } from './health/readiness.js';
 import { mkdir } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { planReload } from './config/reload-table.js';
@@ -39,6 +40,8 @@ import { Ingress } from './smtp/ingress.js';
 import { FreeSpaceProbe } from './spool/free-space.js';
 import { startSpoolObjectSweep } from './spool/object-sweep.js';
 import { FinishedPruner } from './queue/finished-pruner.js';
+import { NodeHeartbeat } from './cluster/heartbeat.js';
+import { jobGate } from './cluster/job-lease.js';
 import { ensureDevCertificates } from './tls/dev-certs.js';
 import { VERSION } from './version.js';
 import { databasePath, gatewayHostname, openDatabase, openKeyring, openSpool } from './runtime/stores.js';
@@ -240,6 +243,18 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   });
   await ingress.start();
   ownAddresses = () => ingress.addresses();
+  // this node in the database's list of nodes (`sealgate nodes`), beating while it runs (docs/scale-out.md "Nodes")
+  const nodeHeartbeat = new NodeHeartbeat({
+    db,
+    node: () => ({ id: nodeId, hostname: osHostname(), address: ingress.addresses().map((a) => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`)).join(', '), version: VERSION }),
+    intervalMs: () => config.store.heartbeat,
+    now,
+    onFailure: (err) => log.error({ event: 'NODE_HEARTBEAT_FAILED', node: nodeId, err: { message: (err as Error).message } }, 'this node could not record its heartbeat; other nodes will list it as stale'),
+    onRecovery: () => log.info({ event: 'NODE_HEARTBEAT_RECOVERED', node: nodeId }, 'heartbeat recorded again'),
+  });
+  await nodeHeartbeat.start();
+  const gateOf = (job: 'alerts' | 'tlsrpt-reports', leaseMs: () => number): (() => Promise<boolean>) =>
+    jobGate(db, job, nodeId, leaseMs, now, (err) => log.error({ event: 'JOB_LEASE_FAILED', job, err: { message: (err as Error).message } }, 'could not ask for the job lease; this pass is skipped'));
   inspector?.start();
   archiver.start();
   await engine?.start();
@@ -268,6 +283,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
           requirement: config.delivery.defaultRequirement,
           onQueued: () => running.wake(),
           trustedCas,
+          // one node of several reports: the lease outlives two hourly passes
+          mayRun: gateOf('tlsrpt-reports', () => 2 * 3_600_000),
         })
       : undefined;
   };
@@ -307,6 +324,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     availableBytes: () => freeSpace.availableBytes(),
     webhook: { resolver: deliveryResolver, trustedCas },
     onQueued: () => engine?.wake(),
+    // one node of several checks and alerts: the lease outlives three passes
+    mayRun: gateOf('alerts', () => 3 * config.alerts.checkInterval),
   });
   let alertsOn = false;
   const syncAlerts = async (): Promise<void> => {
@@ -351,6 +370,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       await inspectionPool?.close();
       await deliverySwitch;
       await Promise.all([ingressDrained, engine?.stop(config.smtp.shutdownTimeoutMs)]);
+      await nodeHeartbeat.stop();
       await appendAudit(db, { type: 'daemon:stopped', data: { reason } }, now()).catch(() => undefined);
       // the clean-stop checkpoint covers everything, daemon:stopped included
       await checkpoints.stop();

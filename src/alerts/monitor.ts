@@ -45,6 +45,13 @@ export interface AlertMonitorDeps {
   readonly availableBytes: () => Promise<number>;
   readonly webhook: WebhookDeps;
   readonly onQueued?: () => void;
+  /**
+   * Asked before each pass: with several nodes only the one holding the
+   * alerts job's lease (src/cluster/job-lease.ts) checks what they share
+   * (audit events, the chain, the queue); each checks its own disk, TLS
+   * failures and certificates. Default: this node checks everything.
+   */
+  readonly mayRun?: () => Promise<boolean>;
 }
 
 interface PendingWebhook {
@@ -102,24 +109,31 @@ export class AlertMonitor {
     const t = now();
     const causes: AlertCause[] = [];
 
-    // audit events since the last pass; the first pass ever starts at the head (no alerts for history)
-    const head = (await db.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM audit_log'))?.seq ?? 0;
-    const cursor: AlertCursor = (await readCursor(db)) ?? { auditSeq: head, verifiedSeq: 0, verifiedHash: GENESIS_HASH, fullVerifyAt: 0 };
-    const rows = await db.all<{ seq: number; type: string; data: string }>(
-      "SELECT seq, type, data FROM audit_log WHERE seq > ? AND seq <= ? AND type IN ('delivery:posture_downgrade', 'inspect:verdict', 'ingress:rate_limited') ORDER BY seq LIMIT ?",
-      [cursor.auditSeq, head, AUDIT_PAGE],
-    );
-    const readTo = rows.length === AUDIT_PAGE ? (rows[rows.length - 1]?.seq ?? head) : head;
-    causes.push(...causesFromAudit(rows.map((r) => ({ type: r.type, data: JSON.parse(r.data) as unknown }))));
+    // what all nodes share — the audit trail, the chain, the queue — is checked by the node holding the alerts job
+    // (src/cluster/job-lease.ts); every node checks what is its own: its TLS failures, its disk, its certificates
+    const shared = this.deps.mayRun ? await this.deps.mayRun() : true;
+    let cursorUpdate: AlertCursor | undefined;
+    if (shared) {
+      // audit events since the last pass; the first pass ever starts at the head (no alerts for history)
+      const head = (await db.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM audit_log'))?.seq ?? 0;
+      const cursor: AlertCursor = (await readCursor(db)) ?? { auditSeq: head, verifiedSeq: 0, verifiedHash: GENESIS_HASH, fullVerifyAt: 0 };
+      const rows = await db.all<{ seq: number; type: string; data: string }>(
+        "SELECT seq, type, data FROM audit_log WHERE seq > ? AND seq <= ? AND type IN ('delivery:posture_downgrade', 'inspect:verdict', 'ingress:rate_limited') ORDER BY seq LIMIT ?",
+        [cursor.auditSeq, head, AUDIT_PAGE],
+      );
+      const readTo = rows.length === AUDIT_PAGE ? (rows[rows.length - 1]?.seq ?? head) : head;
+      causes.push(...causesFromAudit(rows.map((r) => ({ type: r.type, data: JSON.parse(r.data) as unknown }))));
 
-    // the chain: new links every pass, everything once per chainVerifyInterval
-    const full = t - cursor.fullVerifyAt >= alerts.chainVerifyInterval;
-    const verified = await verifyAuditChain(db, full ? {} : { from: { seq: cursor.verifiedSeq, hash: cursor.verifiedHash } });
-    const chain = auditChainCause(verified.ok ? { ok: true } : verified);
-    if (chain) causes.push(chain);
-    const nextVerified = verified.ok ? { verifiedSeq: verified.count, verifiedHash: verified.lastHash } : { verifiedSeq: cursor.verifiedSeq, verifiedHash: cursor.verifiedHash };
+      // the chain: new links every pass, everything once per chainVerifyInterval
+      const full = t - cursor.fullVerifyAt >= alerts.chainVerifyInterval;
+      const verified = await verifyAuditChain(db, full ? {} : { from: { seq: cursor.verifiedSeq, hash: cursor.verifiedHash } });
+      const chain = auditChainCause(verified.ok ? { ok: true } : verified);
+      if (chain) causes.push(chain);
+      const nextVerified = verified.ok ? { verifiedSeq: verified.count, verifiedHash: verified.lastHash } : { verifiedSeq: cursor.verifiedSeq, verifiedHash: cursor.verifiedHash };
+      cursorUpdate = { auditSeq: readTo, ...nextVerified, fullVerifyAt: full ? t : cursor.fullVerifyAt };
+    }
 
-    // TLS enforcement failures counted by the delivery engine, over the last period
+    // TLS enforcement failures counted by this node's delivery engine, over the last period
     const counted = this.deps.metrics.value('sealgate_tls_enforcement_failures_total');
     this.tlsSamples.push({ at: t, n: counted - this.tlsCounted });
     this.tlsCounted = counted;
@@ -127,7 +141,7 @@ export class AlertMonitor {
     const tls = tlsFailureCause(windowSum(this.tlsSamples, t, alerts.period), alerts.tlsFailures, alerts.period);
     if (tls) causes.push(tls);
 
-    causes.push(...queueCauses(await queueFigures(db, t), alerts));
+    if (shared) causes.push(...queueCauses(await queueFigures(db, t), alerts));
 
     const smtp = this.deps.config().smtp;
     const availableBytes = await this.deps.availableBytes().catch(() => undefined);
@@ -140,7 +154,8 @@ export class AlertMonitor {
     causes.push(...certificateCauses(this.certificates.facts, t, alerts.certificateExpiry));
 
     for (const cause of causes) await this.raise(cause, t);
-    await db.transaction((tx) => writeCursor(tx, { auditSeq: readTo, ...nextVerified, fullVerifyAt: full ? t : cursor.fullVerifyAt }));
+    const update = cursorUpdate;
+    if (update) await db.transaction((tx) => writeCursor(tx, update));
     await this.sendDueWebhooks();
   }
 

@@ -33,6 +33,7 @@ const COMMANDS: readonly (readonly [names: readonly string[], load: () => Promis
   [['backup', 'restore'], async () => [(await import('./commands/backup.js')).registerBackup]],
   [['db'], async () => [(await import('./commands/db.js')).registerDb]],
   [['migrate'], async () => [(await import('./commands/migrate.js')).registerMigrate]],
+  [['nodes'], async () => [(await import('./commands/nodes.js')).registerNodes]],
   [['doctor'], async () => [(await import('./commands/doctor.js')).registerDoctor]],
 ];
 

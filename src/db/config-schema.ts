@@ -6,6 +6,7 @@
  * (docs/scale-out.md "Database").
  */
 import { z } from 'zod';
+import { duration } from '../config/duration.js';
 
 export const storeSchema = z
   .strictObject({
@@ -23,6 +24,10 @@ export const storeSchema = z
       .min(1)
       .optional()
       .describe('kind postgres: a file (mode 0600) whose first line is the database password; without it the environment variable SEALGATE_DB_PASSWORD is used, if set.'),
+    heartbeat: duration(1000)
+      .refine((ms) => ms <= 600_000, { message: 'expected at most 10 minutes' })
+      .default(10_000)
+      .describe('How often a running node records in the database that it is alive (`sealgate nodes`); a node silent for three of these is listed as stale. Also how often it asks for the lease of the jobs one node runs at a time (alerts, TLS reports, sweeps).'),
     poolSize: z.number().int().min(1).max(200).default(10).describe('kind postgres: most database connections one sealgate process opens.'),
     tls: z
       .strictObject({

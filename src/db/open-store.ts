@@ -52,3 +52,25 @@ export async function openPostgres(config: Pick<Config, 'store'>, options: OpenP
     throw new Error(`database ${redactUrl(store.url)}: ${reason}`);
   }
 }
+
+/**
+ * The configured PostgreSQL for work that needs its schema current (a
+ * running node, and the commands that read what nodes write): an error that
+ * says to run `sealgate db migrate` when migrations are pending (nodes never
+ * migrate PostgreSQL by themselves: one operator step, not a race at start),
+ * or to upgrade when the database is newer than this sealgate.
+ */
+export async function openCurrentPostgres(config: Pick<Config, 'store'>, options: OpenPostgresOptions = {}): Promise<PostgresDatabase> {
+  const db = await openPostgres(config, options);
+  try {
+    const { POSTGRES_MIGRATIONS, postgresSchemaVersion } = await import('./schema-postgres.js');
+    const version = await postgresSchemaVersion(db);
+    const latest = POSTGRES_MIGRATIONS.length;
+    if (version < latest) throw new SealgateError('SG_CONFIG_INVALID', { message: `store: the PostgreSQL database is at schema version ${version} of ${latest}: run sealgate db migrate` });
+    if (version > latest) throw new SealgateError('SG_CONFIG_INVALID', { message: `store: the PostgreSQL database is at schema version ${version}, newer than this sealgate knows (${latest}): upgrade sealgate` });
+    return db;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}

@@ -494,6 +494,25 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE recipients ADD COLUMN lease_node TEXT;        -- the node id that claimed this in-flight recipient; NULL when not in flight
   ALTER TABLE recipients ADD COLUMN lease_until BIGINT;   -- ms since epoch: its lease ends then unless renewed; NULL when not in flight
   `,
+  // 28: the nodes sharing the database (issue 19; docs/scale-out.md "Nodes"): each running node's row (registered
+  // at start, a heartbeat while it runs, stopped_at at a clean stop) for `sealgate nodes`; and the leases of the
+  // jobs one node runs at a time (alerts, TLS reports, sweeps), taken or renewed in one INSERT … ON CONFLICT
+  `
+  CREATE TABLE nodes (
+    id           TEXT PRIMARY KEY,           -- HOST/PID/random, the id its delivery leases carry (recipients.lease_node)
+    hostname     TEXT NOT NULL,              -- the machine's host name
+    address      TEXT NOT NULL,              -- its SMTP listeners, e.g. 0.0.0.0:25, 0.0.0.0:587
+    version      TEXT NOT NULL,              -- the sealgate version it runs
+    started_at   BIGINT NOT NULL,          -- ms since epoch
+    heartbeat_at BIGINT NOT NULL,          -- ms since epoch: its last beat
+    stopped_at   BIGINT                    -- ms since epoch: its clean stop; NULL while it runs (or died)
+  );
+  CREATE TABLE node_jobs (
+    name        TEXT PRIMARY KEY,            -- the job: alerts, tlsrpt-reports, finished-pruner, …
+    node_id     TEXT NOT NULL,               -- the node holding its lease
+    lease_until BIGINT NOT NULL            -- ms since epoch: the lease ends then unless renewed
+  );
+  `,
 ];
 
 /** The advisory lock key that serialises migrations: a fixed number of our own (any other user of advisory locks must not pick it). */

@@ -70,6 +70,8 @@ export interface ReporterDeps {
   readonly trustedCas?: readonly string[];
   /** Time allowed for one report upload. */
   readonly postTimeoutMs?: number;
+  /** Asked before each pass: with several nodes only the one holding the job's lease reports (src/cluster/job-lease.ts). Default: always. */
+  readonly mayRun?: () => Promise<boolean>;
 }
 
 /** Days a report whose only destinations are https: URIs is retried before its counts are dropped. */
@@ -139,7 +141,10 @@ export async function sendTlsReports(deps: ReporterDeps): Promise<number> {
 /** Runs sendTlsReports at start and every `intervalMs`. */
 export function startTlsReporter(deps: ReporterDeps, intervalMs = 3_600_000): { stop(): void } {
   const run = (): void => {
-    sendTlsReports(deps).catch((err: unknown) => deps.log.error({ event: 'TLSRPT_FAILED', err: { message: (err as Error).message } }, 'TLS reporting pass failed'));
+    // with several nodes only the one holding the job's lease reports: a domain gets one report a day, not one per node
+    (deps.mayRun ? deps.mayRun() : Promise.resolve(true))
+      .then((mine) => (mine ? sendTlsReports(deps) : 0))
+      .catch((err: unknown) => deps.log.error({ event: 'TLSRPT_FAILED', err: { message: (err as Error).message } }, 'TLS reporting pass failed'));
   };
   const first = setTimeout(run, 0);
   const timer = setInterval(run, intervalMs);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlertMonitor } from '../../src/alerts/monitor.js';
 import { appendAudit } from '../../src/audit/log.js';
+import { jobGate } from '../../src/cluster/job-lease.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
@@ -46,7 +47,7 @@ function makeConfig(alerts: Record<string, unknown>, certFile?: string): Config 
   );
 }
 
-function monitor(): AlertMonitor {
+function monitor(mayRun?: () => Promise<boolean>): AlertMonitor {
   return new AlertMonitor({
     db,
     spool,
@@ -59,6 +60,7 @@ function monitor(): AlertMonitor {
     metrics,
     availableBytes: () => Promise.resolve(free),
     webhook: { resolver: createResolver({ servers: ['127.0.0.1:1'] }), trustedCas: [] },
+    mayRun,
   });
 }
 
@@ -172,5 +174,32 @@ describe('AlertMonitor', () => {
     await monitor().pass();
     expect((await raised()).map((r) => [r.kind, r.channels, r.queueId])).toEqual([['low-disk', ['webhook'], undefined]]);
     expect(await db.all('SELECT id FROM messages')).toEqual([]);
+  });
+});
+
+describe('AlertMonitor with several nodes', () => {
+  it("only the node holding the alerts job's lease reads the audit trail and the queue; every node checks its own disk", async () => {
+    const gate = (node: string) => jobGate(db, 'alerts', node, () => 180_000, () => clock, (err) => { throw err; });
+    const [one, two] = [monitor(gate('gw1/1/aa')), monitor(gate('gw2/2/bb'))];
+    await one.pass();
+    await two.pass();
+    await appendAudit(db, { type: 'delivery:posture_downgrade', data: { queueId: 'q1', domain: 'posture.test', remembered: 'verify', mx: 'mx.posture.test' } }, clock);
+    clock += 60_000;
+    // gw2 passes first, but gw1 holds the lease (renewed at each of its passes): gw2 sees nothing shared
+    await two.pass();
+    expect(await raised()).toEqual([]);
+    await one.pass();
+    expect((await raised()).map((r) => r.key)).toEqual(['posture-downgrade:posture.test']);
+    // a disk running low on gw2 is gw2's to see, whoever holds the job
+    free = 1024;
+    clock += 60_000;
+    await two.pass();
+    expect((await raised()).map((r) => r.kind)).toEqual(['posture-downgrade', 'low-disk']);
+    // gw1 stops beating (died): past its lease gw2 takes the job and reads on from the shared cursor
+    free = 100 * 1024 ** 3;
+    await appendAudit(db, { type: 'delivery:posture_downgrade', data: { queueId: 'q2', domain: 'other.test', remembered: 'verify', mx: 'mx.other.test' } }, clock);
+    clock += 180_001;
+    await two.pass();
+    expect((await raised()).map((r) => r.key)).toEqual(['posture-downgrade:posture.test', 'low-disk', 'posture-downgrade:other.test']);
   });
 });

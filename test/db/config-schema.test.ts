@@ -7,13 +7,13 @@ import { MINIMAL_CONFIG, problemFor } from '../helpers/config-problem.js';
 const base = MINIMAL_CONFIG;
 
 describe('store config', () => {
-  it('defaults to SQLite, a pool of 10 and verified TLS', () => {
-    expect(validateConfig(base, 't').store).toEqual({ kind: 'sqlite', poolSize: 10, tls: { mode: 'verify-full' } });
+  it('defaults to SQLite, a heartbeat every 10 s, a pool of 10 and verified TLS', () => {
+    expect(validateConfig(base, 't').store).toEqual({ kind: 'sqlite', heartbeat: 10_000, poolSize: 10, tls: { mode: 'verify-full' } });
   });
 
   it('takes a PostgreSQL URL, password file, pool size and TLS', () => {
     const store = { kind: 'postgres', url: 'postgres://sg@db.example:5432/sealgate', passwordFile: '/etc/sealgate/db-password', poolSize: 20, tls: { mode: 'verify-full', caFile: '/etc/ca.pem' } };
-    expect(validateConfig({ ...base, store }, 't').store).toEqual(store);
+    expect(validateConfig({ ...base, store }, 't').store).toEqual({ ...store, heartbeat: 10_000 });
   });
 
   it.each<[string, unknown, RegExp]>([
@@ -23,6 +23,8 @@ describe('store config', () => {
     ['an unknown kind', { kind: 'mysql' }, /store\.kind: got "mysql": expected one of "sqlite", "postgres"/],
     ['an unknown TLS mode', { kind: 'postgres', url: 'postgres://sg@db/x', tls: { mode: 'prefer' } }, /store\.tls\.mode: got "prefer"/],
     ['a pool of 0', { kind: 'postgres', url: 'postgres://sg@db/x', poolSize: 0 }, /store\.poolSize: got 0/],
+    ['a heartbeat under a second', { heartbeat: '500ms' }, /store\.heartbeat: .*at least 1000 ms/],
+    ['a heartbeat over ten minutes', { heartbeat: '11m' }, /store\.heartbeat: .*at most 10 minutes/],
   ])('refuses %s', (_name, store, pattern) => {
     expect(problemFor({ ...base, store })).toMatch(pattern);
   });
