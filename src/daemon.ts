@@ -19,6 +19,7 @@ import { loadConfig, type LoadedConfig } from './config/load.js';
 import { planReload } from './config/reload-table.js';
 import type { Config } from './config/schema.js';
 import { endToEndDeps } from './e2e/runtime.js';
+import type { SqlDatabase } from './db/sql-database.js';
 import { Database } from './db/database.js';
 import { appendAudit } from './audit/log.js';
 import { isSealgateError } from './errors.js';
@@ -44,7 +45,7 @@ import { NodeHeartbeat } from './cluster/heartbeat.js';
 import { jobGate } from './cluster/job-lease.js';
 import { ensureDevCertificates } from './tls/dev-certs.js';
 import { VERSION } from './version.js';
-import { databasePath, gatewayHostname, openDatabase, openKeyring, openSpool } from './runtime/stores.js';
+import { databasePath, gatewayHostname, openDatabase, openKeyring, openSpool, openStore } from './runtime/stores.js';
 
 // the CLI's store openers, where they used to live
 export { databasePath, gatewayHostname, openDatabase, openKeyring };
@@ -79,9 +80,15 @@ export async function prepareDevCertificates(config: Config, hostname: string, l
   }
 }
 
+/** The database as the SQLite one, for the parts that run on SQLite only so far; a program error otherwise (the start refuses those configs first). */
+function sqliteOnly(db: SqlDatabase, what: string): Database {
+  if (db instanceof Database) return db;
+  throw new Error(`${what}: runs on SQLite only (requireNodeStores should have refused this config)`);
+}
+
 export interface RunningDaemon {
   readonly ingress: Ingress;
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly log: Logger;
   stop(reason: string): Promise<void>;
 }
@@ -97,7 +104,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   await mkdir(resolve(config.dataDir), { recursive: true, mode: 0o700 });
   const keyring = await openKeyring(config, true);
   await prepareDevCertificates(config, hostname, log);
-  const db = await openDatabase(config);
+  const db = await openStore(config, (line) => log.warn({ event: 'STORE_WARNING' }, line));
   // signs the chain head as found (after a crash too) before anything new is written, then periodically (docs/archive.md)
   const checkpoints = await startCheckpointWriter({ db, keyring, log, now });
   // the object store (objects.kind: dataDir/store or S3): portal copies and archive entries, and with kind s3 the
@@ -133,6 +140,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   const deliveryResolver = createResolver({ servers: config.dns.servers });
   // this process's id on its delivery leases, the same for an engine started again on reload (docs/scale-out.md "Delivery claims")
   const nodeId = newNodeId();
+  // with several nodes: each inspects and archives the mail it accepted, and that of nodes no longer live
+  const owner = { id: nodeId, heartbeatMs: () => config.store.heartbeat };
   const newEngine = (cfg: Config): DeliveryEngine =>
     new DeliveryEngine(cfg, {
         db,
@@ -201,6 +210,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     onArchived: () => engine?.wake(),
     metrics,
     journal: { to: () => config.archive.journalTo, hostname, random: randomBytes, spoolKeyId: () => keyring.current.id },
+    owner,
   });
   // mail queued without inspection (portal replies, inspection off) goes to the archive stage, then to delivery
   const wakeAfterQueued = (): void => {
@@ -221,6 +231,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         metrics,
         notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },
         e2e: endToEndDeps({ config: () => config, db, spool, keyring, log, now }),
+        owner,
       })
     : undefined;
   const ingress = new Ingress(config, {
@@ -228,6 +239,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     spool,
     log,
     now,
+    nodeId,
     random: randomBytes,
     hostname,
     spoolKeyId: () => keyring.current.id,
@@ -289,7 +301,9 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       : undefined;
   };
   const portalWeb = portal ? await (await import('./portal/portal-runtime.js')).startPortalWeb(portal, { config: () => config, db, keyring, log, now, metrics }) : undefined;
-  const consoleWeb = config.admin.enabled ? await (await import('./console/http/console-web.js')).startConsoleWeb({ config, db, keyring, objects: archiveObjects, hostname, log, now, currentConfig: () => ({ config, source: configPath ?? 'the embedded default' }) }) : undefined;
+  // the console runs on SQLite only so far (requireNodeStores refuses admin.enabled on PostgreSQL before the start)
+  const consoleDb = config.admin.enabled ? sqliteOnly(db, 'admin.enabled') : undefined;
+  const consoleWeb = consoleDb ? await (await import('./console/http/console-web.js')).startConsoleWeb({ config, db: consoleDb, keyring, objects: archiveObjects, hostname, log, now, currentConfig: () => ({ config, source: configPath ?? 'the embedded default' }) }) : undefined;
   let reporter = startReporter();
   // one delivery switch at a time, in order; stop() waits for the last one
   let deliverySwitch: Promise<void> = Promise.resolve();

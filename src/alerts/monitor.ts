@@ -10,7 +10,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Config } from '../config/schema.js';
-import type { Database, Queryable } from '../db/database.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { GENESIS_HASH } from '../audit/chain.js';
 import { appendAuditEvent, verifyAuditChain } from '../audit/log.js';
 import { diskCheck } from '../health/readiness.js';
@@ -33,7 +33,7 @@ const AUDIT_PAGE = 5000;
 const CERTIFICATE_CHECK_MS = 3_600_000;
 
 export interface AlertMonitorDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly spool: Pick<Spool, 'write'>;
   readonly config: () => Config;
   readonly log: Logger;
@@ -182,7 +182,7 @@ export class AlertMonitor {
       const id = queueId;
       const size = mail.length;
       committed = async () => {
-        await db.transaction(async (tx: Queryable) => {
+        await db.transaction(async (tx: SqlQueryable) => {
           await insertQueuedMessage(tx, internalMessage({ id, createdAt: now, size, spoolKeyId: this.deps.spoolKeyId(), helo: this.deps.hostname, requirement: this.deps.config().delivery.defaultRequirement, recipients: alerts.to }));
           await this.recordRaised(tx, cause, now, [...channels], id, envelope.suppressed);
         });
@@ -202,7 +202,7 @@ export class AlertMonitor {
     log.warn({ event: 'ALERT_RAISED', kind: cause.kind, key: cause.key, severity: cause.severity, channels, queueId }, cause.summary);
   }
 
-  private async recordRaised(tx: Queryable, cause: AlertCause, now: number, channels: string[], queueId: string | undefined, suppressed: number): Promise<void> {
+  private async recordRaised(tx: SqlQueryable, cause: AlertCause, now: number, channels: string[], queueId: string | undefined, suppressed: number): Promise<void> {
     await recordSent(tx, cause.key, now);
     await appendAuditEvent(tx, { type: 'alert:raised', data: { kind: cause.kind, key: cause.key, severity: cause.severity, channels, ...(queueId ? { queueId } : {}), suppressed } }, now);
   }
@@ -242,7 +242,7 @@ export class AlertMonitor {
 }
 
 /** Recipients waiting (queued or deferred) and the age of the oldest message with one still to deliver. */
-async function queueFigures(db: Queryable, now: number): Promise<{ backlog: number; oldestAgeMs: number | undefined }> {
+async function queueFigures(db: SqlQueryable, now: number): Promise<{ backlog: number; oldestAgeMs: number | undefined }> {
   const backlog = (await db.get<{ n: number }>("SELECT count(*) AS n FROM recipients WHERE state IN ('queued', 'deferred')"))?.n ?? 0;
   const oldest = (await oldestWaiting(db)).active;
   return { backlog, oldestAgeMs: oldest === undefined ? undefined : Math.max(0, now - oldest) };

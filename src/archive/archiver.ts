@@ -14,7 +14,9 @@
  * object (a pack stored before the crash is then referenced by nothing;
  * orphans.ts deletes it).
  */
-import type { Database } from '../db/database.js';
+import { ownedMessages, type StageOwner } from '../cluster/ownership.js';
+import { forNoKeyUpdate } from '../db/locks.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -38,7 +40,7 @@ import { archiveVerdict, type StoredVerdict } from './verdict.js';
 import { categoryTerm, subjectTerms } from './terms.js';
 
 export interface ArchiverDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly spool: Spool;
   readonly objects: ObjectStore;
   readonly keyring: Keyring;
@@ -49,6 +51,8 @@ export interface ArchiverDeps {
   /** Called after messages were archived (wakes the delivery engine). */
   readonly onArchived?: () => void;
   readonly metrics?: Metrics | undefined;
+  /** With several nodes on PostgreSQL: this node, which archives the mail it accepted and that of nodes no longer live. */
+  readonly owner?: StageOwner | undefined;
   /** archive.journalTo (re-read for every message) and what a journal report is queued with. */
   readonly journal?: {
     readonly to: () => string | null;
@@ -63,6 +67,11 @@ const BATCH = 64;
 
 /** The next messages to archive, oldest first: from the partial index messages_unarchived (only those not archived yet), whatever the queue holds. */
 export const NEXT_TO_ARCHIVE_SQL = 'SELECT id FROM messages WHERE archived = 0 AND inspected = 1 ORDER BY created_at LIMIT ?';
+
+/** NEXT_TO_ARCHIVE_SQL narrowed to this node's messages (src/cluster/ownership.ts; nothing added on SQLite). */
+function nextToArchive(owned: { readonly sql: string }): string {
+  return owned.sql === '' ? NEXT_TO_ARCHIVE_SQL : NEXT_TO_ARCHIVE_SQL.replace(' ORDER BY', `${owned.sql} ORDER BY`);
+}
 
 /** A batch's pack stops growing past this many bytes of messages (the last one may go over). */
 const PACK_TARGET_BYTES = 16 * 1024 * 1024;
@@ -116,7 +125,8 @@ export class Archiver {
   private async next(): Promise<boolean> {
     const now = this.deps.now();
     for (const [id, at] of this.failedAt) if (now - at >= RETRY_AFTER_MS) this.failedAt.delete(id);
-    const rows = await this.deps.db.all<{ id: string }>(NEXT_TO_ARCHIVE_SQL, [BATCH + this.failedAt.size]);
+    const owned = ownedMessages(this.deps.db.dialect, this.deps.owner, now);
+    const rows = await this.deps.db.all<{ id: string }>(nextToArchive(owned), [...owned.params, BATCH + this.failedAt.size]);
     const ids = rows.map((r) => r.id).filter((id) => !this.failedAt.has(id)).slice(0, BATCH);
     if (ids.length === 0 || this.loop.stopped) return false;
     await this.archiveBatch(ids);
@@ -169,7 +179,8 @@ export class Archiver {
         if (candidates.length === 0) return;
         const marks = candidates.map(() => '?').join(', ');
         // deleted or archived meanwhile: left out
-        const waiting = new Set((await tx.all<{ id: string }>(`SELECT id FROM messages WHERE archived = 0 AND id IN (${marks})`, candidates.map((m) => m.id))).map((r) => r.id));
+        // locked on PostgreSQL: a node taking over this node's mail at the same moment waits, then finds it archived
+        const waiting = new Set((await tx.all<{ id: string }>(`SELECT id FROM messages WHERE archived = 0 AND id IN (${marks})${forNoKeyUpdate(tx)}`, candidates.map((m) => m.id))).map((r) => r.id));
         const batch = candidates.filter((m) => waiting.has(m.id));
         if (batch.length === 0) return;
         const recipients = await queueRecipientsForArchiveOf(tx, batch.map((m) => m.id));

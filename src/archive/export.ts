@@ -21,7 +21,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import type { Keyring } from '../crypto/keyring.js';
-import type { Database, Queryable } from '../db/database.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { CHECKPOINT_SELECT, checkpointFromRow, type Checkpoint } from './checkpoints.js';
 import { entryKeyOf, openSubject, readArchiveContent } from './content.js';
@@ -45,7 +45,7 @@ export interface ExportProgress {
 }
 
 export interface ExportOptions {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly keyring: Keyring;
   readonly objects: ObjectStore;
   readonly key: SigningKey;
@@ -78,7 +78,7 @@ export interface ExportResult {
 }
 
 /** The ids the search selects, newest first, every page; refuses more than `max`. */
-async function selectIds(db: Queryable, search: ReturnType<typeof parseSearch>, max: number): Promise<string[]> {
+async function selectIds(db: SqlQueryable, search: ReturnType<typeof parseSearch>, max: number): Promise<string[]> {
   const ids: string[] = [];
   const { afterId: _ignored, ...base } = search;
   let after: string | undefined;
@@ -95,7 +95,7 @@ const marks = (n: number): string => Array.from({ length: n }, () => '?').join('
 type Row = Record<string, unknown>;
 
 /** The entries' message rows and recipient rows (all columns and record_seq), in `ids` order. */
-async function readRows(db: Queryable, ids: readonly string[]): Promise<{ message: Row; recipients: Row[] }[]> {
+async function readRows(db: SqlQueryable, ids: readonly string[]): Promise<{ message: Row; recipients: Row[] }[]> {
   const messages = new Map<string, Row>();
   const recipients = new Map<string, Row[]>(ids.map((id) => [id, []]));
   let recipientCount = 0;

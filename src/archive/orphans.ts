@@ -22,7 +22,7 @@
  * finds nothing more to do there).
  */
 import { appendAudit } from '../audit/log.js';
-import type { Database, Queryable } from '../db/database.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import type { ObjectInfo, ObjectStore } from '../objects/object-store.js';
 import { isQueueId } from '../queue/ids.js';
 
@@ -71,7 +71,7 @@ export function pastGrace(info: ObjectInfo, now: number, graceMs: number): boole
  * or a live entry names it. In that order: a retry that commits between the
  * two reads is then seen by the second.
  */
-async function needed(db: Queryable, key: string): Promise<boolean> {
+async function needed(db: SqlQueryable, key: string): Promise<boolean> {
   const id = singleEntryId(key);
   if (id !== undefined && (await db.get('SELECT 1 AS x FROM messages WHERE id = ? AND archived = 0', [id])) !== undefined) return true;
   // the partial index of live entries per object (migration 20)
@@ -79,7 +79,7 @@ async function needed(db: Queryable, key: string): Promise<boolean> {
 }
 
 /** Lists the archive's objects and deletes the orphans among them (see the header); one audit event with the count when any went. */
-export async function sweepArchiveOrphans(db: Database, objects: ObjectStore, options: SweepOptions): Promise<SweepSummary> {
+export async function sweepArchiveOrphans(db: SqlDatabase, objects: ObjectStore, options: SweepOptions): Promise<SweepSummary> {
   const grace = options.graceMs ?? ORPHAN_GRACE_MS;
   let listed = 0;
   let removed = 0;

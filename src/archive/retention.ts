@@ -29,7 +29,7 @@
  * batches (PURGE_BATCH entries, HOLD_BATCH for holds; a search is paged).
  */
 import { appendAuditEvent } from '../audit/log.js';
-import type { Database, Queryable } from '../db/database.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { isQueueId } from '../queue/ids.js';
 import { MESSAGE_UPDATE_BATCH, updateArchiveMessages } from './entries.js';
@@ -111,7 +111,7 @@ export interface HoldOutcome {
  * operator's act is on record). A purged entry is never held (checked inside
  * the transaction, so a purge running beside cannot slip in between).
  */
-async function holdBatch(db: Database, ids: readonly string[], request: HoldRequest, now: number): Promise<HoldOutcome> {
+async function holdBatch(db: SqlDatabase, ids: readonly string[], request: HoldRequest, now: number): Promise<HoldOutcome> {
   return db.transaction(async (tx) => {
     const marks = ids.map(() => '?').join(', ');
     const live = await tx.all<{ id: string }>(`SELECT id FROM archive_messages WHERE id IN (${marks}) AND purged_at IS NULL`, [...ids]);
@@ -144,7 +144,7 @@ function add(a: HoldOutcome, b: HoldOutcome): HoldOutcome {
 const NONE: HoldOutcome = { matched: 0, changed: 0, unchanged: 0, purged: 0 };
 
 /** Which of `ids` are not archive entries, and which were purged (one query per HOLD_BATCH ids). */
-export async function entryStates(db: Queryable, ids: readonly string[]): Promise<{ missing: string[]; purged: string[] }> {
+export async function entryStates(db: SqlQueryable, ids: readonly string[]): Promise<{ missing: string[]; purged: string[] }> {
   const missing: string[] = [];
   const purged: string[] = [];
   for (let at = 0; at < ids.length; at += HOLD_BATCH) {
@@ -160,7 +160,7 @@ export async function entryStates(db: Queryable, ids: readonly string[]): Promis
 }
 
 /** Holds or releases the entries `ids` (checked by the caller: they exist), HOLD_BATCH per transaction. */
-export async function holdEntries(db: Database, ids: readonly string[], request: HoldRequest, now: number): Promise<HoldOutcome> {
+export async function holdEntries(db: SqlDatabase, ids: readonly string[], request: HoldRequest, now: number): Promise<HoldOutcome> {
   let out = NONE;
   for (let at = 0; at < ids.length; at += HOLD_BATCH) out = add(out, await holdBatch(db, ids.slice(at, at + HOLD_BATCH), request, now));
   return out;
@@ -176,7 +176,7 @@ export class TooManyMatchesError extends RetentionInputError {
 }
 
 /** Every entry a search matches, page by page (newest first), as lists of ids; at most `pageSize` ids in memory. */
-async function* searchPages(db: Queryable, search: ParsedSearch, pageSize: number): AsyncGenerator<string[]> {
+async function* searchPages(db: SqlQueryable, search: ParsedSearch, pageSize: number): AsyncGenerator<string[]> {
   let after: string | undefined;
   for (;;) {
     const { afterId: _a, offset: _o, ...rest } = search;
@@ -194,7 +194,7 @@ async function* searchPages(db: Queryable, search: ParsedSearch, pageSize: numbe
  * applies it page by page; entries archived meanwhile (newer than the
  * first page) are not included.
  */
-export async function holdSearch(db: Database, search: ParsedSearch, request: HoldRequest, now: number, max: number, pageSize = SEARCH_MAX_LIMIT): Promise<HoldOutcome> {
+export async function holdSearch(db: SqlDatabase, search: ParsedSearch, request: HoldRequest, now: number, max: number, pageSize = SEARCH_MAX_LIMIT): Promise<HoldOutcome> {
   let count = 0;
   for await (const ids of searchPages(db, search, pageSize)) {
     count += ids.length;
@@ -249,7 +249,7 @@ interface DueRow {
 const DUE = 'retain_until < ? AND hold = 0 AND purged_at IS NULL';
 
 /** An object's live entries: how many, and how many of them are due at `now`. */
-async function objectState(tx: Queryable, objectKey: string, now: number): Promise<{ live: number; due: number }> {
+async function objectState(tx: SqlQueryable, objectKey: string, now: number): Promise<{ live: number; due: number }> {
   const row = await tx.get<{ live: number; due: number | null }>(
     'SELECT COUNT(*) AS live, SUM(CASE WHEN retain_until < ? AND hold = 0 THEN 1 ELSE 0 END) AS due FROM archive_messages WHERE object_key = ? AND purged_at IS NULL',
     [now, objectKey],
@@ -258,7 +258,7 @@ async function objectState(tx: Queryable, objectKey: string, now: number): Promi
 }
 
 /** What a dry run says of an object: its entries after `last` in purge order that are due, and its live entries that are not. */
-async function objectPlan(db: Queryable, objectKey: string, now: number, last: DueRow): Promise<{ later: number; kept: number }> {
+async function objectPlan(db: SqlQueryable, objectKey: string, now: number, last: DueRow): Promise<{ later: number; kept: number }> {
   const row = await db.get<{ later: number | null; kept: number | null }>(
     `SELECT SUM(CASE WHEN retain_until < ? AND hold = 0 AND (retain_until > ? OR (retain_until = ? AND id > ?)) THEN 1 ELSE 0 END) AS later,
             SUM(CASE WHEN retain_until < ? AND hold = 0 THEN 0 ELSE 1 END) AS kept
@@ -292,7 +292,7 @@ class Tally {
 }
 
 /** One purge transaction: up to `size` due entries shredded and recorded, their objects deleted when nothing live is left in them. */
-async function purgeBatch(db: Database, objects: ObjectStore, options: PurgeOptions, size: number, tally: Tally): Promise<number> {
+async function purgeBatch(db: SqlDatabase, objects: ObjectStore, options: PurgeOptions, size: number, tally: Tally): Promise<number> {
   const { now } = options;
   return db.transaction(async (tx) => {
     const rows = await tx.all<DueRow>(`SELECT id, object_key, received_at, retain_until FROM archive_messages WHERE ${DUE} ORDER BY retain_until, id LIMIT ?`, [now, size]);
@@ -323,7 +323,7 @@ async function purgeBatch(db: Database, objects: ObjectStore, options: PurgeOpti
 }
 
 /** A dry run: the due entries walked in purge order (keyset pages), each object judged once, at its last due entry. */
-async function planPurge(db: Queryable, options: PurgeOptions, size: number, tally: Tally): Promise<void> {
+async function planPurge(db: SqlQueryable, options: PurgeOptions, size: number, tally: Tally): Promise<void> {
   const { now } = options;
   let cursor: { retainUntil: number; id: string } = { retainUntil: -1, id: '' };
   for (;;) {
@@ -351,7 +351,7 @@ async function planPurge(db: Queryable, options: PurgeOptions, size: number, tal
  * under legal hold and not yet purged; with `dryRun`, only reports what
  * would go. Rows stay (see the header): `archive verify` keeps verifying.
  */
-export async function purgeArchive(db: Database, objects: ObjectStore, options: PurgeOptions): Promise<PurgeSummary> {
+export async function purgeArchive(db: SqlDatabase, objects: ObjectStore, options: PurgeOptions): Promise<PurgeSummary> {
   const size = Math.min(options.batchSize ?? PURGE_BATCH, MESSAGE_UPDATE_BATCH);
   if (!Number.isSafeInteger(options.now) || options.now < 0) throw new TypeError('purge time must be a whole number of ms since the epoch');
   if (!Number.isSafeInteger(size) || size < 1) throw new RangeError('purge batch size must be a positive whole number');
@@ -363,7 +363,7 @@ export async function purgeArchive(db: Database, objects: ObjectStore, options: 
     // replaced row's bytes (the wrapped key, the sealed subject) in the page's free space, where the
     // master key could still unwrap them for a pack that outlives the entry. With it, freed space is
     // overwritten with zeros (this connection only; restored after).
-    // read on the connection that writes (a Database reads through a connection of its own: database.ts)
+    // read on the connection that writes (a SqlDatabase reads through a connection of its own: database.ts)
     const was = (await db.transaction((tx) => tx.get<{ secure_delete: number }>('PRAGMA secure_delete')))?.secure_delete ?? 0;
     await db.exec('PRAGMA secure_delete = ON');
     try {

@@ -35,7 +35,7 @@
  * `--to a@x --state bounced` finds messages whose recipient a@x bounced.
  * `domain` matches the sender's domain or any recipient's.
  */
-import type { Queryable, SqlValue } from '../db/database.js';
+import type { SqlQueryable, SqlValue } from '../db/sql-database.js';
 import { RECIPIENT_STATES } from '../queue/states.js';
 import { isQueueId } from '../queue/ids.js';
 import { categoryTerm } from './terms.js';
@@ -465,7 +465,7 @@ function verdictFacts(json: string): { phi: boolean; categories: string[] } {
 export const WALK_WINDOW = 10_000;
 
 /** Counts each candidate driver's matches, each only up to the smallest so far (and `cap`). */
-async function countDrivers(db: Queryable, q: ArchiveQuery, cap: number): Promise<{ counts: { driver: Driver; n: number }[]; cap: number }> {
+async function countDrivers(db: SqlQueryable, q: ArchiveQuery, cap: number): Promise<{ counts: { driver: Driver; n: number }[]; cap: number }> {
   const counts: { driver: Driver; n: number }[] = [];
   for (const driver of candidateDrivers(q)) {
     if (driver.kind === 'queue-id') return { counts: [{ driver, n: 1 }], cap: 1 };
@@ -485,7 +485,7 @@ export function windowFloorSql(q: ArchiveQuery, window: number): Sql {
   return { sql: `SELECT m.received_at AS t FROM archive_messages m WHERE ${cond.sql} ORDER BY m.received_at DESC LIMIT 1 OFFSET ?`, params: [...cond.params, window] };
 }
 
-async function windowFloor(db: Queryable, q: ArchiveQuery, window: number): Promise<number | undefined> {
+async function windowFloor(db: SqlQueryable, q: ArchiveQuery, window: number): Promise<number | undefined> {
   const s = windowFloorSql(q, window);
   return (await db.get<{ t: number }>(s.sql, s.params))?.t;
 }
@@ -494,7 +494,7 @@ async function windowFloor(db: Queryable, q: ArchiveQuery, window: number): Prom
 export class UnknownCursorError extends SearchInputError {}
 
 /** Runs a parsed search: resolves the cursor, counts the candidate drivers, runs the page query and lists each entry's recipients. */
-export async function searchArchive(db: Queryable, parsed: ReturnType<typeof parseSearch>, limitToDrive?: number): Promise<SearchResult> {
+export async function searchArchive(db: SqlQueryable, parsed: ReturnType<typeof parseSearch>, limitToDrive?: number): Promise<SearchResult> {
   const { afterId, ...rest } = parsed;
   let q: ArchiveQuery = rest;
   if (afterId !== undefined) {
@@ -554,7 +554,7 @@ export async function searchArchive(db: Queryable, parsed: ReturnType<typeof par
 }
 
 /** The recipients of a page's entries (address, method, state), in envelope order: at most RESULT_RECIPIENTS each, and how many there are. */
-async function recipientsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, { count: number; listed: SearchRecipient[] }>> {
+async function recipientsOf(db: SqlQueryable, ids: readonly string[]): Promise<Map<string, { count: number; listed: SearchRecipient[] }>> {
   const out = new Map<string, { count: number; listed: SearchRecipient[] }>();
   // a few hundred ids per statement keeps under every engine's parameter limit
   for (let i = 0; i < ids.length; i += 500) {

@@ -10,7 +10,7 @@
  * there was no attempt.
  */
 import type { Keyring } from '../crypto/keyring.js';
-import type { Queryable } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 import { entryKeyOf, openSubject, type EntryKey } from './content.js';
 import type { AttemptEvidence } from './evidence.js';
 
@@ -125,7 +125,7 @@ function parseJson(text: string | null): unknown {
 const asBuffer = (v: Buffer | Uint8Array | null): Buffer | null => (v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
 
 /** The stored key of an entry; 'purged' once its key was destroyed. */
-export async function entryKey(db: Queryable, id: string): Promise<EntryKey | 'purged' | undefined> {
+export async function entryKey(db: SqlQueryable, id: string): Promise<EntryKey | 'purged' | undefined> {
   const row = await db.get<{ id: string; object_key: string; object_offset: number; object_length: number; wrapped_key: Buffer | null; key_id: string | null; purged_at: number | null }>(
     'SELECT id, object_key, object_offset, object_length, wrapped_key, key_id, purged_at FROM archive_messages WHERE id = ?',
     [id],
@@ -165,7 +165,7 @@ export function shownRecipient(r: RecipientRow): ShownRecipient {
 }
 
 /** Entry `id` with its recipients, or undefined when there is none. */
-export async function showArchiveEntry(db: Queryable, keyring: Keyring, id: string): Promise<ShownEntry | undefined> {
+export async function showArchiveEntry(db: SqlQueryable, keyring: Keyring, id: string): Promise<ShownEntry | undefined> {
   const m = await db.get<MessageRow>(
     `SELECT id, origin, message_id, received_at, archived_at, sender, sender_domain, connector, client_ip, tls_version, auth_user, size, content_sha256,
             object_key, object_offset, object_length, wrapped_key, key_id, subject_sealed, verdict, retain_until, hold, purged_at

@@ -513,6 +513,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     lease_until BIGINT NOT NULL            -- ms since epoch: the lease ends then unless renewed
   );
   `,
+  // 29: which node accepted a message (issue 19; docs/scale-out.md "Nodes"): with several nodes on one database each
+  // inspects and archives the mail it accepted, and takes over the mail of a node that stopped or went stale, instead
+  // of every node inspecting every message. NULL (rows from before, internal notices): any node's.
+  `
+  ALTER TABLE messages ADD COLUMN accepted_by TEXT; -- the node id (nodes.id) that answered 250 for it; NULL: any node's
+  `,
 ];
 
 /** The advisory lock key that serialises migrations: a fixed number of our own (any other user of advisory locks must not pick it). */

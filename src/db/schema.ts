@@ -497,6 +497,12 @@ const MIGRATIONS: readonly string[] = [
     lease_until INTEGER NOT NULL            -- ms since epoch: the lease ends then unless renewed
   );
   `,
+  // 29: which node accepted a message (issue 19; docs/scale-out.md "Nodes"): with several nodes on one database each
+  // inspects and archives the mail it accepted, and takes over the mail of a node that stopped or went stale, instead
+  // of every node inspecting every message. NULL (rows from before, internal notices): any node's.
+  `
+  ALTER TABLE messages ADD COLUMN accepted_by TEXT; -- the node id (nodes.id) that answered 250 for it; NULL: any node's
+  `,
 ];
 
 /** The latest schema version (db status compares PRAGMA user_version with it). */

@@ -30,7 +30,7 @@ import type { Readable } from 'node:stream';
 import { networkInterfaces } from 'node:os';
 import { prepend } from '../dkim/prepend.js';
 import type { Config } from '../config/schema.js';
-import type { Database, Queryable } from '../db/database.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { isSealgateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -66,7 +66,7 @@ import { isE2eMethod } from '../policy/decide.js';
 import { interleave, LeaseLostError, markInFlight, newNodeId, recordOutcome, releaseHeld, renewLeases, selectDue, takeOverLeases, type ClaimedRecipient } from '../queue/claim.js';
 
 export interface EngineDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly spool: Spool;
   readonly log: Logger;
   readonly now: () => number;
@@ -78,7 +78,7 @@ export interface EngineDeps {
   /** Extra trusted CAs (PEM texts) from tls.trustedCaFiles. */
   readonly trustedCas: readonly string[];
   /** Called once a message's every recipient is final, before its rows and spool file go. */
-  readonly onMessageFinished?: (tx: Queryable, messageId: string) => Promise<void>;
+  readonly onMessageFinished?: (tx: SqlQueryable, messageId: string) => Promise<void>;
   readonly pollMs?: number;
   readonly metrics?: Metrics | undefined;
   /** TLSA lookup of an MX host; default: lookupTlsa through dns.servers. */

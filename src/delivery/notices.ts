@@ -10,7 +10,7 @@
  * loop), nor for recipients whose NOTIFY says otherwise (RFC 3461).
  */
 import { Readable } from 'node:stream';
-import type { Queryable } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { insertQueuedMessage, internalMessage } from '../queue/store.js';
 import type { PendingSpoolFile, Spool } from '../spool/spool.js';
@@ -105,7 +105,7 @@ export async function prepareNotice(deps: NoticeDeps, message: NoticeMessage, ac
 }
 
 /** Inserts the notice's queue rows (null sender, one recipient: the original sender). */
-export async function commitNotice(tx: Queryable, deps: NoticeDeps, message: NoticeMessage, notice: PreparedNotice): Promise<void> {
+export async function commitNotice(tx: SqlQueryable, deps: NoticeDeps, message: NoticeMessage, notice: PreparedNotice): Promise<void> {
   await insertQueuedMessage(tx, internalMessage({ id: notice.id, createdAt: deps.now(), size: notice.size, spoolKeyId: deps.spoolKeyId(), helo: deps.hostname, requirement: deps.requirement, recipients: [message.sender] }));
 }
 

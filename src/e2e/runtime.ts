@@ -6,7 +6,7 @@
  */
 import type { Config } from '../config/schema.js';
 import type { Keyring } from '../crypto/keyring.js';
-import type { Database } from '../db/database.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 import { isSealgateError } from '../errors.js';
 import type { E2eDeps } from '../inspect/worker.js';
 import { discoveryDeps } from '../keys/discovery.js';
@@ -26,7 +26,7 @@ export const E2E_MAX_BYTES = 50 * 1024 * 1024;
 
 export interface E2eRuntimeContext {
   readonly config: () => Config;
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly spool: Spool;
   readonly keyring: Keyring;
   readonly log: Logger;

@@ -16,7 +16,8 @@
  * and a recipient whose copy cannot be built is decided again without keys.
  * Idempotent: a crash before the commit repeats the inspection.
  */
-import type { Database } from '../db/database.js';
+import { ownedMessages, type StageOwner } from '../cluster/ownership.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 import type { Metrics } from '../metrics/registry.js';
 import { CoalescedRun } from '../workers/coalesced-run.js';
 import { appendAuditEvent } from '../audit/log.js';
@@ -46,7 +47,7 @@ import type { InspectionResult } from './inspect-thread.js';
 import { inspectExtracted, subjectSensitive, type InspectionProfile } from './verdict.js';
 
 export interface InspectorDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly spool: Spool;
   readonly log: Logger;
   readonly now: () => number;
@@ -65,6 +66,8 @@ export interface InspectorDeps {
   readonly smallMessageBytes?: number | undefined;
   /** Called after a message was inspected (wakes the delivery engine). */
   readonly onInspected?: () => void;
+  /** With several nodes on PostgreSQL: this node, which inspects the mail it accepted and that of nodes no longer live. */
+  readonly owner?: StageOwner | undefined;
   /** The secure portal is serving (portal.enabled): its method is deliverable, not held. */
   readonly portalEnabled?: (() => boolean) | undefined;
   readonly metrics?: Metrics | undefined;
@@ -163,7 +166,8 @@ export class Inspector {
       if (this.stopped) return;
       const busy = [...this.inFlight.values()].filter((l) => l === lane).length;
       if (busy >= window) continue;
-      const rows = await this.deps.db.all<{ id: string }>(`SELECT id FROM messages WHERE inspected = 0 ${where} ORDER BY created_at LIMIT ?`, [...params, window + this.inFlight.size + this.failedAt.size]);
+      const owned = ownedMessages(this.deps.db.dialect, this.deps.owner, now);
+      const rows = await this.deps.db.all<{ id: string }>(`SELECT id FROM messages WHERE inspected = 0 ${where}${owned.sql} ORDER BY created_at LIMIT ?`, [...params, ...owned.params, window + this.inFlight.size + this.failedAt.size]);
       const next = rows.filter((r) => !this.inFlight.has(r.id) && !this.failedAt.has(r.id)).slice(0, window - busy);
       for (const { id } of next) {
         if (this.stopped) return;

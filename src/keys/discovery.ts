@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import type * as pkijs from 'pkijs';
 import type { Config } from '../config/schema.js';
-import type { Database } from '../db/database.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 import { createResolver } from '../delivery/dns.js';
 import { loadTrustedCas } from '../delivery/engine.js';
 import { dnssecKeyTransport } from './dns-fetch.js';
@@ -20,7 +20,7 @@ import { loadTrustRoots } from './trust-roots.js';
 import { revocationDeps } from './revocation-deps.js';
 import { httpsWkdTransport } from './wkd-fetch.js';
 
-export async function discoveryDeps(config: Config, db: Database, opts: { now: () => number; fresh?: boolean; operator?: string }): Promise<LookupDeps> {
+export async function discoveryDeps(config: Config, db: SqlDatabase, opts: { now: () => number; fresh?: boolean; operator?: string }): Promise<LookupDeps> {
   const d = config.keys.discovery;
   const trustedCas = await loadTrustedCas(config.tls.trustedCaFiles.map((f) => resolve(f)));
   const resolver = createResolver({ servers: config.dns.servers, timeoutMs: d.timeout, tries: 1 });

@@ -4,7 +4,7 @@
  * recipients by reason. Each is one aggregate query in portable SQL; labels
  * are states and reason names, never an address or a domain.
  */
-import type { Queryable } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 import { oldestWaiting } from '../queue/oldest.js';
 import type { Metrics } from './registry.js';
 
@@ -18,7 +18,7 @@ export function ageSeconds(createdAt: number, now: number): number {
   return Math.max(0, Math.floor((now - createdAt) / 1000));
 }
 
-export function registerQueueGauges(metrics: Metrics, db: Queryable, now: () => number): void {
+export function registerQueueGauges(metrics: Metrics, db: SqlQueryable, now: () => number): void {
   metrics.gauge('sealgate_queue_recipients', async () =>
     (await db.all<{ state: string; n: number }>('SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state')).map((r) => ({ labels: { state: r.state }, value: r.n })),
   );

@@ -19,7 +19,7 @@
  * event that covers these opens.
  */
 import type { Keyring } from '../crypto/keyring.js';
-import type { Database, SqlValue } from '../db/database.js';
+import type { SqlDatabase, SqlValue } from '../db/sql-database.js';
 import type { Config } from '../config/schema.js';
 import { readArchiveContent, type EntryKey } from '../archive/content.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -45,7 +45,7 @@ export const REPLAY_LIST_LIMIT = 200;
 const PAGE = 200;
 
 export interface ReplayDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly keyring: Keyring;
   readonly objects: ObjectStore;
   readonly now: () => number;
@@ -112,7 +112,7 @@ export function thenVerdict(json: string): ThenVerdict {
 }
 
 /** The entries of the window, newest first, a page at a time (keyset paging: stable while the daemon archives more). */
-async function* entriesOf(db: Database, opts: ReplayOptions): AsyncGenerator<EntryRow> {
+async function* entriesOf(db: SqlDatabase, opts: ReplayOptions): AsyncGenerator<EntryRow> {
   let after: { at: number; id: string } | undefined;
   for (;;) {
     const cond = ['received_at >= ?'];
@@ -145,7 +145,7 @@ class Capabilities {
   private readonly directory: SqlKeyDirectory;
 
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDatabase,
     private readonly now: () => number,
   ) {
     this.directory = new SqlKeyDirectory(db);

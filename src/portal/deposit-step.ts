@@ -26,7 +26,7 @@
  * the queue moves.
  */
 import type { Config } from '../config/schema.js';
-import type { Database } from '../db/database.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { readOriginalHeaders } from '../delivery/notices.js';
 import type { Logger } from '../log/logger.js';
@@ -52,7 +52,7 @@ export interface PortalDepositRecipient {
 }
 
 export interface PortalDepositDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly spool: Spool;
   readonly store: PortalStore;
   readonly mail: PortalMailQueue;

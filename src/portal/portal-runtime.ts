@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Keyring } from '../crypto/keyring.js';
-import type { Database } from '../db/database.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { OpenedObjectStore } from '../objects/open.js';
@@ -31,7 +31,7 @@ import { effectivePublicUrl } from './public-url.js';
 
 export interface PortalStorageDeps {
   readonly config: () => Config;
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly spool: Spool;
   readonly keyring: Keyring;
   readonly log: Logger;

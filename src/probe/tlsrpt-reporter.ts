@@ -11,7 +11,7 @@
  */
 import { Readable } from 'node:stream';
 import MimeNode from 'nodemailer/lib/mime-node';
-import type { Database } from '../db/database.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 import type { DnsResolver } from '../delivery/dns.js';
 import { httpsPost, type PostOutcome } from '../net/https-client.js';
 import { appendAudit, appendAuditEvent } from '../audit/log.js';
@@ -55,7 +55,7 @@ export async function buildTlsRptEmail(input: TlsRptEmailInput): Promise<Buffer>
 }
 
 export interface ReporterDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly spool: Spool;
   readonly resolver: DnsResolver;
   readonly log: Logger;

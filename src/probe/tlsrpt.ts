@@ -6,7 +6,7 @@
  * writes in the caller's transaction.
  */
 import { gzipSync } from 'node:zlib';
-import type { Queryable } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 
 export type PolicyType = 'sts' | 'tlsa' | 'no-policy-found';
 
@@ -50,7 +50,7 @@ export interface TlsResult {
   readonly resultType: TlsResultType;
 }
 
-export async function countTlsResult(tx: Queryable, r: TlsResult): Promise<void> {
+export async function countTlsResult(tx: SqlQueryable, r: TlsResult): Promise<void> {
   await tx.run(
     `INSERT INTO tlsrpt_counts (day, domain, policy_type, mx, result_type, count) VALUES (?, ?, ?, ?, ?, 1)
      ON CONFLICT (day, domain, policy_type, mx, result_type) DO UPDATE SET count = count + 1`,
@@ -65,7 +65,7 @@ export interface CountRow {
   readonly count: number;
 }
 
-export async function countsFor(db: Queryable, domain: string, day: string): Promise<CountRow[]> {
+export async function countsFor(db: SqlQueryable, domain: string, day: string): Promise<CountRow[]> {
   return db.all<CountRow>('SELECT policy_type, mx, result_type, count FROM tlsrpt_counts WHERE domain = ? AND day = ? ORDER BY policy_type, mx, result_type', [domain, day]);
 }
 

@@ -4,7 +4,7 @@
  * is one write transaction (BEGIN IMMEDIATE) that also appends its audit
  * event, and in-flight recipients are left to the attempt under way.
  */
-import type { Database, Queryable } from '../db/database.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { SealgateError } from '../errors.js';
 import { commitNotice, discardNotice, prepareNotice, type NoticeDeps } from '../delivery/notices.js';
@@ -130,7 +130,7 @@ export function listMessagesQuery(filter: ListFilter): { sql: string; params: (s
 }
 
 /** Messages matching `filter`, oldest first (the ones stuck longest), at most `limit` (default 100). */
-export async function listMessages(db: Queryable, filter: ListFilter = {}): Promise<MessageSummary[]> {
+export async function listMessages(db: SqlQueryable, filter: ListFilter = {}): Promise<MessageSummary[]> {
   const { sql, params } = listMessagesQuery(filter);
   const rows = await db.all<{ id: string; created_at: number; sender: string; size: number; connector: string; address: string; state: string; last_attempt_at: number | null; last_code: number | null; last_enhanced: string | null; last_mx: string | null; last_error: string | null }>(sql, params);
   type Entry = { -readonly [K in keyof MessageSummary]: MessageSummary[K] } & { states: Partial<Record<RecipientState, number>>; firstRecipients: { address: string; state: RecipientState }[] };
@@ -165,13 +165,13 @@ export function countMessagesQuery(filter: Omit<ListFilter, 'limit'>): { sql: st
 }
 
 /** How many messages match `filter` (for "showing N of M"). */
-export async function countMessages(db: Queryable, filter: Omit<ListFilter, 'limit'> = {}): Promise<number> {
+export async function countMessages(db: SqlQueryable, filter: Omit<ListFilter, 'limit'> = {}): Promise<number> {
   const { sql, params } = countMessagesQuery(filter);
   const row = await db.get<{ n: number }>(sql, params);
   return row?.n ?? 0;
 }
 
-export async function showMessage(db: Queryable, id: string): Promise<MessageDetail> {
+export async function showMessage(db: SqlQueryable, id: string): Promise<MessageDetail> {
   assertQueueId(id);
   const m = await db.get<Record<string, string | number | null>>('SELECT * FROM messages WHERE id = ?', [id]);
   if (!m) throw notFound(id);
@@ -223,7 +223,7 @@ export interface QueueStats {
   readonly topDomains: readonly { domain: string; recipients: number }[];
 }
 
-export async function queueStats(db: Queryable): Promise<QueueStats> {
+export async function queueStats(db: SqlQueryable): Promise<QueueStats> {
   const totals = await db.get<{ n: number; bytes: number | null; oldest: number | null }>('SELECT count(*) AS n, sum(size) AS bytes, min(created_at) AS oldest FROM messages');
   const states = await db.all<{ state: string; n: number }>('SELECT state, count(*) AS n FROM recipients GROUP BY state ORDER BY state');
   // one walk of the (domain, state) index in domain order; a WHERE on state would take the state index, fetch each row and sort
@@ -262,7 +262,7 @@ const ACTION_EVENT = {
  * audit event. `operator` is who ran it (the OS user of the CLI process, or
  * the console user's name with `via` 'console').
  */
-export async function applyQueueAction(db: Database, action: OperatorAction, id: string, operator: string, now: number, via?: 'console'): Promise<ActionResult> {
+export async function applyQueueAction(db: SqlDatabase, action: OperatorAction, id: string, operator: string, now: number, via?: 'console'): Promise<ActionResult> {
   assertQueueId(id);
   return db.transaction(async (tx) => {
     const rows = await tx.all<{ seq: number; state: RecipientState; attempts: number }>('SELECT seq, state, attempts FROM recipients WHERE message_id = ?', [id]);
@@ -281,7 +281,7 @@ export async function applyQueueAction(db: Database, action: OperatorAction, id:
 }
 
 /** Every message with a recipient the action applies to. */
-export async function messagesForAction(db: Queryable, action: QueueAction): Promise<string[]> {
+export async function messagesForAction(db: SqlQueryable, action: QueueAction): Promise<string[]> {
   const states = ACTION_APPLIES_TO[action];
   const rows = await db.all<{ id: string }>(
     `SELECT DISTINCT message_id AS id FROM recipients WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY message_id`,
@@ -296,7 +296,7 @@ export async function messagesForAction(db: Queryable, action: QueueAction): Pro
  * leaves an orphan file that the daemon removes at its next start. Refused
  * while a recipient is in flight.
  */
-export async function deleteMessage(db: Database, id: string, operator: string, now: number, removeSpoolFile: (id: string) => Promise<void>, via?: 'console'): Promise<ActionResult> {
+export async function deleteMessage(db: SqlDatabase, id: string, operator: string, now: number, removeSpoolFile: (id: string) => Promise<void>, via?: 'console'): Promise<ActionResult> {
   assertQueueId(id);
   const changed = await db.transaction(async (tx) => {
     const rows = await tx.all<{ state: RecipientState }>('SELECT state FROM recipients WHERE message_id = ?', [id]);
@@ -326,7 +326,7 @@ export async function deleteMessage(db: Database, id: string, operator: string, 
  * DSN (as NOTIFY allows) in the same transaction, and removes the message
  * when nothing is left to deliver.
  */
-export async function bounceMessage(db: Database, notice: NoticeDeps, id: string, operator: string): Promise<ActionResult> {
+export async function bounceMessage(db: SqlDatabase, notice: NoticeDeps, id: string, operator: string): Promise<ActionResult> {
   assertQueueId(id);
   const message = await db.get<{ id: string; created_at: number; sender: string; dsn_envid: string | null }>('SELECT id, created_at, sender, dsn_envid FROM messages WHERE id = ?', [id]);
   if (!message) throw notFound(id);
@@ -377,7 +377,7 @@ export interface QuarantinedMessage {
 }
 
 /** Messages with recipients held by the inspection decision, oldest first. */
-export async function listQuarantined(db: Queryable, limit = 1000, onlyId?: string): Promise<QuarantinedMessage[]> {
+export async function listQuarantined(db: SqlQueryable, limit = 1000, onlyId?: string): Promise<QuarantinedMessage[]> {
   // one message (quarantine show / release / bounce / delete): its own rows by primary key, not a walk of every held one
   const one = onlyId === undefined ? '' : ' AND m.id = ?';
   const rows = await db.all<{ id: string; created_at: number; sender: string; size: number; verdict: string | null; address: string; method: string | null; decision: string | null }>(

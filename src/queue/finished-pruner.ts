@@ -7,7 +7,7 @@
  * is unref'd, runs never overlap, and a failed run is reported and retried
  * at the next tick — never thrown out of the timer.
  */
-import type { Queryable } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 import { pruneFinished } from './finished.js';
 
 const HOUR = 3_600_000;
@@ -15,7 +15,7 @@ const HOUR = 3_600_000;
 const BATCH = 5000;
 
 export interface FinishedPrunerOptions {
-  readonly db: Queryable;
+  readonly db: SqlQueryable;
   /** queue.keepFinished in ms, read on every run. */
   readonly keepMs: () => number;
   readonly now: () => number;

@@ -4,7 +4,7 @@
  * One aggregate query each, portable SQL; read by the metrics scrape and the
  * alert monitor.
  */
-import type { Queryable } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 
 export interface OldestWaiting {
   /** created_at (ms) of the oldest message with a recipient still to deliver; undefined: none. */
@@ -24,7 +24,7 @@ export const OLDEST_WAITING_SQL = `SELECT 'active' AS kind, min(m.created_at) AS
      SELECT 'held' AS kind, min(m.created_at) AS oldest FROM messages m
       WHERE m.id IN (SELECT r.message_id FROM recipients r WHERE r.state = 'held')`;
 
-export async function oldestWaiting(db: Queryable): Promise<OldestWaiting> {
+export async function oldestWaiting(db: SqlQueryable): Promise<OldestWaiting> {
   const rows = await db.all<{ kind: string; oldest: number | null }>(OLDEST_WAITING_SQL);
   const of = (kind: string): number | undefined => rows.find((r) => r.kind === kind)?.oldest ?? undefined;
   return { active: of('active'), held: of('held') };

@@ -2,7 +2,6 @@
  * Queue rows: one message row and one row per recipient, written in the same
  * transaction (the caller's), so a message is never half-queued.
  */
-import type { Queryable } from '../db/database.js';
 import type { SqlQueryable } from '../db/sql-database.js';
 import { addressDomain } from '../smtp/connector-policy.js';
 import { FINAL_STATES } from './states.js';
@@ -46,18 +45,20 @@ export interface QueuedMessage {
   readonly archived?: boolean | undefined;
   /** true: every recipient starts held for review (a rate-limit or burst hold); released with queue release. */
   readonly held?: boolean | undefined;
+  /** The node that accepted it (nodes.id): it inspects and archives it unless it stops or goes stale (src/cluster/ownership.ts). */
+  readonly acceptedBy?: string | undefined;
 }
 
 /** Portable SQL: the SQLite connection or a PostgreSQL transaction. */
 export async function insertQueuedMessage(tx: SqlQueryable, m: QueuedMessage): Promise<void> {
   await tx.run(
     `INSERT INTO messages (id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo,
-       tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route, archived)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route, archived, accepted_by)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       m.id, m.createdAt, m.sender, m.size, m.spoolKeyId, m.listener, m.connector, m.clientIp, m.helo,
       m.tlsVersion ?? null, m.authUser ?? null, m.bodyType, m.smtputf8 ? 1 : 0, m.requireTls ? 1 : 0,
-      m.dsnRet ?? null, m.dsnEnvid ?? null, m.bareLineEndings, m.inspected === false ? 0 : 1, m.route ?? null, m.archived === false ? 0 : 1,
+      m.dsnRet ?? null, m.dsnEnvid ?? null, m.bareLineEndings, m.inspected === false ? 0 : 1, m.route ?? null, m.archived === false ? 0 : 1, m.acceptedBy ?? null,
     ],
   );
   let seq = 0;
@@ -71,7 +72,7 @@ export async function insertQueuedMessage(tx: SqlQueryable, m: QueuedMessage): P
   }
 }
 
-export async function queuedMessageIds(db: Queryable): Promise<Set<string>> {
+export async function queuedMessageIds(db: SqlQueryable): Promise<Set<string>> {
   const rows = await db.all<{ id: string }>('SELECT id FROM messages');
   return new Set(rows.map((r) => r.id));
 }
@@ -121,7 +122,7 @@ export function internalMessage(m: {
  * transaction must find it). A message still waiting for the
  * archive stage stays; that stage removes it once archived.
  */
-export async function removeIfFinished(tx: Queryable, id: string, beforeRemove?: (tx: Queryable, id: string) => Promise<void>): Promise<boolean> {
+export async function removeIfFinished(tx: SqlQueryable, id: string, beforeRemove?: (tx: SqlQueryable, id: string) => Promise<void>): Promise<boolean> {
   // one read on this hot path: whether the message is archived, how many recipients are not final, and when the last
   // one finished (the audit time of the final records: no clock needed here); no row when the message is gone
   const finals = FINAL_STATES.map(() => '?').join(', ');

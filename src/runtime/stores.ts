@@ -11,7 +11,8 @@ import type { Config } from '../config/schema.js';
 import { loadKeyring, type Keyring } from '../crypto/keyring.js';
 import { Database } from '../db/database.js';
 import { migrate } from '../db/schema.js';
-import { requireSqliteStore } from '../db/open-store.js';
+import { openCurrentPostgres, requireSqliteStore } from '../db/open-store.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 import { DatabaseInlineSpool } from '../spool/inline-store.js';
 import { Spool } from '../spool/spool.js';
 import { ObjectSpoolBlobs } from '../spool/object-blobs.js';
@@ -29,6 +30,17 @@ export async function openDatabase(config: Config): Promise<Database> {
   const db = await Database.open(databasePath(config));
   await migrate(db);
   return db;
+}
+
+/**
+ * The configured database for a running node: the SQLite file in dataDir
+ * (created and migrated), or the shared PostgreSQL, whose schema must be
+ * current (`sealgate db migrate` is the operator's step: nodes never migrate
+ * it by themselves).
+ */
+export async function openStore(config: Config, warn?: (line: string) => void): Promise<SqlDatabase> {
+  if (config.store.kind === 'postgres') return openCurrentPostgres(config, warn ? { warn } : {});
+  return openDatabase(config);
 }
 
 export function gatewayHostname(config: Config): string {
@@ -56,7 +68,7 @@ export interface SpoolObjects {
  * copies as files under dataDir/spool (objects.kind: local), or in the object store under spool/ (objects.kind:
  * s3, given as `objects`), so every node sharing the store can read them.
  */
-export function openSpool(config: Config, keyring: Keyring, db: Database, objects?: SpoolObjects): Spool {
+export function openSpool(config: Config, keyring: Keyring, db: SqlDatabase, objects?: SpoolObjects): Spool {
   const inline = { store: new DatabaseInlineSpool(db), maxBytes: config.queue.inlineMaxBytes };
   const root = join(resolve(config.dataDir), 'spool');
   if (config.objects.kind === 'local') return new Spool(root, keyring, inline);

@@ -9,7 +9,7 @@
  * caller answer 250.
  */
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
-import type { Database } from '../db/database.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
 import { appendAuditEvent } from '../audit/log.js';
 import type { AuditEventData } from '../audit/events.js';
@@ -67,10 +67,12 @@ export interface AcceptInput {
 }
 
 export interface AcceptDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly spool: Spool;
   readonly now: () => number;
   readonly spoolKeyId: () => string;
+  /** This node's id (nodes.id), recorded on the message: it inspects and archives what it accepted. */
+  readonly nodeId?: string | undefined;
 }
 
 export interface Accepted {
@@ -167,6 +169,7 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
     spoolKeyId: deps.spoolKeyId(),
     bareLineEndings: lineEndings.bareCount,
     held: input.hold !== undefined && input.hold.length > 0,
+    acceptedBy: deps.nodeId,
   };
   try {
     await deps.db.transaction(async (tx) => {

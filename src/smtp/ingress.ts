@@ -16,7 +16,7 @@ import type { AuditEventData } from '../audit/events.js';
 import type { Metrics } from '../metrics/registry.js';
 import { SenderLimits, type OverLimit } from './sender-limits.js';
 import { BurstDetector } from './sender-burst.js';
-import type { Database } from '../db/database.js';
+import type { SqlDatabase } from '../db/sql-database.js';
 import { SealgateError, isSealgateError, toSmtpError, type ErrorCode } from '../errors.js';
 import { appendAudit } from '../audit/log.js';
 import { RefusalAggregator, type RefusalStage } from './refusal-audit.js';
@@ -46,7 +46,7 @@ installCommandTimeout();
 installJunkCommandLimit();
 
 export interface IngressDeps {
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly spool: Spool;
   readonly log: Logger;
   readonly now: () => number;
@@ -61,6 +61,8 @@ export interface IngressDeps {
   readonly metrics?: Metrics;
   /** Key of the sender hash in rate-limit audit events (derived from the master key); absent: a key for this process only. */
   readonly auditKey?: Buffer;
+  /** This node's id (nodes.id), recorded on each message it accepts. */
+  readonly nodeId?: string | undefined;
 }
 
 /** Most senders and sender-recipient pairs the rate limits keep when no connector says (connectors[].limits.maxTrackedKeys). */
@@ -659,7 +661,7 @@ export class Ingress {
           // BDAT has no end-of-data sequence to smuggle: a bare LF in a chunk is data, normalised on the way in
           bareLineEndings: (stream as { chunked?: boolean }).chunked ? 'normalize' : config.smtp.bareLineEndings,
         },
-        { db: this.deps.db, spool: this.deps.spool, now: this.deps.now, spoolKeyId: this.deps.spoolKeyId },
+        { db: this.deps.db, spool: this.deps.spool, now: this.deps.now, spoolKeyId: this.deps.spoolKeyId, nodeId: this.deps.nodeId },
       );
       state.log.info(
         { event: 'MESSAGE_ACCEPTED', queueId, connectorId: connector.name, bytes: accepted.size, recipients: envelope.rcptTo.length, senderDomain: addressDomain(envelope.mailFrom ? envelope.mailFrom.address : ''), bareLineEndings: accepted.bareLineEndings },

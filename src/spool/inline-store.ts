@@ -11,11 +11,11 @@
  * every message accepted at the same moment. Reading and removing it later
  * is one statement instead of an open, reads, a close and an unlink.
  */
-import type { Queryable } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 
 export interface InlineSpoolStore {
   /** Writes the content of `id` with the statements of `tx` (durable when `tx` commits). */
-  put(tx: Queryable, id: string, data: Buffer): Promise<void>;
+  put(tx: SqlQueryable, id: string, data: Buffer): Promise<void>;
   /** Writes it in a transaction of its own (durable when this resolves). */
   putDurably(id: string, data: Buffer): Promise<void>;
   get(id: string): Promise<Buffer | undefined>;
@@ -41,7 +41,7 @@ export class DatabaseInlineSpool implements InlineSpoolStore {
   private recentBytes = 0;
 
   constructor(
-    private readonly db: Queryable & { transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> },
+    private readonly db: SqlQueryable & { transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> },
     private readonly recentLimit = RECENT_CONTENT_BYTES,
   ) {}
 
@@ -64,7 +64,7 @@ export class DatabaseInlineSpool implements InlineSpoolStore {
     this.recentBytes -= kept.length;
   }
 
-  async put(tx: Queryable, id: string, data: Buffer): Promise<void> {
+  async put(tx: SqlQueryable, id: string, data: Buffer): Promise<void> {
     await tx.run('INSERT INTO spool_inline (id, data) VALUES (?, ?)', [id, data]);
     // kept once written: a transaction that then fails leaves an id nothing queues (its writer deletes it, see spool.ts)
     this.remember(id, data);

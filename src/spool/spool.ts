@@ -27,7 +27,7 @@ import { SealgateError } from '../errors.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { createDecryptStream, createEncryptStream } from './crypt-stream.js';
 import type { InlineSpoolStore } from './inline-store.js';
-import type { Queryable } from '../db/database.js';
+import type { SqlQueryable } from '../db/sql-database.js';
 import { storageError } from './write-error.js';
 import type { SpoolBlobName, SpoolBlobs } from './blobs.js';
 import { LocalSpoolFiles, spooledMessagePath } from './local-blobs.js';
@@ -50,7 +50,7 @@ export interface PendingSpoolFile {
    * with the caller's own statements, so it becomes durable with the queue rows in that one commit. Call it
    * instead of `commit()`, never both.
    */
-  readonly inline?: { store(tx: Queryable): Promise<void> } | undefined;
+  readonly inline?: { store(tx: SqlQueryable): Promise<void> } | undefined;
   /** Removes the content, whether committed or not. */
   discard(): Promise<void>;
 }

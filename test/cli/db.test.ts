@@ -107,13 +107,13 @@ describe('sealgate db on PostgreSQL', () => {
     expect(r.stderr).not.toContain('Not-The-Password-81f3');
   });
 
-  it('sealgate start refuses store.kind: postgres in one line, exit 2, and so do the SQLite-only commands', async () => {
+  it('sealgate start on store.kind: postgres with local objects is refused in one line, exit 2; so are the SQLite-only commands', async () => {
     const config = await configWith(`{ kind: postgres, url: "${server.url}", passwordFile: "${pwFile}", tls: { mode: disable } }`);
     const start = await cli(['-c', config, 'start']);
     expect(start.code).toBe(2);
     expect(start.stdout).toBe('');
     expect(start.stderr).toBe(
-      'sealgate: store.kind: postgres: sealgate start does not run on PostgreSQL yet (its stores\' SQL is still SQLite-only); set store.kind: sqlite to run it, and use sealgate db migrate / db status with postgres (docs/scale-out.md "Database")\n',
+      'sealgate: objects.kind: with store.kind: postgres the nodes share their message content and archive through an S3-compatible store: set objects.kind: s3 (docs/scale-out.md "Object store")\n',
     );
     const users = await cli(['-c', config, 'users', 'list']);
     expect(users.code).toBe(2);

@@ -18,7 +18,7 @@
  *   - no PHI: counts, DLP category names, recipient domains, TLS facts and
  *     SMTP reply codes; never an address, a subject or reply text.
  */
-import type { Queryable, SqlValue } from '../../db/database.js';
+import type { SqlQueryable, SqlValue } from '../../db/sql-database.js';
 import type { ReportWindow } from './window.js';
 
 /** Recipient methods in the order the charts stack them (archive_recipients.method; NULL: undecided). */
@@ -331,7 +331,7 @@ export const FIGURE_QUERIES = {
 } as const;
 
 /** Messages per method per day: each recipient counted once, on the day its message was received. */
-export async function methodsFigure(db: Queryable, w: ReportWindow): Promise<MethodsFigure> {
+export async function methodsFigure(db: SqlQueryable, w: ReportWindow): Promise<MethodsFigure> {
   const q = FIGURE_QUERIES.methods(w);
   const rows = await db.all<{ day: number; method: string | null; n: number }>(q.sql, q.params);
   const m = FIGURE_QUERIES.messages(w);
@@ -340,7 +340,7 @@ export async function methodsFigure(db: Queryable, w: ReportWindow): Promise<Met
 }
 
 /** DLP hits per category, from the verdicts of the window's messages that have findings. */
-export async function categoriesFigure(db: Queryable, w: ReportWindow, limit = TOP_CATEGORIES, rowCap = ROW_CAP): Promise<CategoriesFigure> {
+export async function categoriesFigure(db: SqlQueryable, w: ReportWindow, limit = TOP_CATEGORIES, rowCap = ROW_CAP): Promise<CategoriesFigure> {
   // one row more than the cap: whether there were more
   const q = FIGURE_QUERIES.categories(w, rowCap + 1);
   const rows = await db.all<{ verdict: string }>(q.sql, q.params);
@@ -358,13 +358,13 @@ export async function categoriesFigure(db: Queryable, w: ReportWindow, limit = T
  * (the last attempt's evidence of each recipient; portal copies are not SMTP
  * attempts): one pass over the window, grouped by domain.
  */
-export async function postureFigure(db: Queryable, w: ReportWindow, limit = TOP_DOMAINS): Promise<DomainPosture[]> {
+export async function postureFigure(db: SqlQueryable, w: ReportWindow, limit = TOP_DOMAINS): Promise<DomainPosture[]> {
   const q = FIGURE_QUERIES.posture(w, limit);
   return (await db.all<PostureCounts>(q.sql, q.params)).map(postureOf);
 }
 
 /** Bounced and expired recipients by the day their message was received, and their reply codes. */
-export async function failuresFigure(db: Queryable, w: ReportWindow, limit = TOP_REASONS, rowCap = ROW_CAP): Promise<FailuresFigure> {
+export async function failuresFigure(db: SqlQueryable, w: ReportWindow, limit = TOP_REASONS, rowCap = ROW_CAP): Promise<FailuresFigure> {
   const q = FIGURE_QUERIES.failures(w);
   const counts = await db.all<{ day: number; state: string; n: number }>(q.sql, q.params);
   const r = FIGURE_QUERIES.failureReasons(w, rowCap + 1);
@@ -373,7 +373,7 @@ export async function failuresFigure(db: Queryable, w: ReportWindow, limit = TOP
 }
 
 /** Portal recipients (deposits' links) and how many opened, by the day the message was received. */
-export async function portalFigure(db: Queryable, w: ReportWindow): Promise<PortalFigure> {
+export async function portalFigure(db: SqlQueryable, w: ReportWindow): Promise<PortalFigure> {
   const q = FIGURE_QUERIES.portal(w);
   const rows = await db.all<{ day: number; deposited: number; opened: number; replied: number }>(q.sql, q.params);
   const deposited = new Array<number>(w.days).fill(0);
@@ -390,7 +390,7 @@ export async function portalFigure(db: Queryable, w: ReportWindow): Promise<Port
 }
 
 /** Every figure of the reports page for one window (sequential reads: one connection). */
-export async function reportFigures(db: Queryable, w: ReportWindow): Promise<ReportFigures> {
+export async function reportFigures(db: SqlQueryable, w: ReportWindow): Promise<ReportFigures> {
   const methods = await methodsFigure(db, w);
   const categories = await categoriesFigure(db, w);
   const posture = await postureFigure(db, w);

@@ -1,0 +1,157 @@
+/**
+ * One gateway node on PostgreSQL (store.kind: postgres, a private server
+ * from test/helpers/postgres.ts) and an S3-compatible object store (s3rver,
+ * test/helpers/s3-server.ts), the built CLI and daemon, a loopback MX sink:
+ *   - `sealgate start` refuses a database whose schema is behind (one line
+ *     naming `sealgate db migrate`), local objects, and the console;
+ *   - after `sealgate db migrate`, the node accepts small messages (their
+ *     content in the database) and a large one (in the bucket), inspects,
+ *     archives and delivers every one, intact, and the queue empties;
+ *   - the audit chain and the archive verify on the PostgreSQL database,
+ *     and `sealgate nodes` lists the node live.
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyArchive } from '../../src/archive/verify.js';
+import { verifyAuditChain } from '../../src/audit/log.js';
+import type { NodesReport } from '../../src/cli/commands/nodes.js';
+import { PostgresDatabase } from '../../src/db/postgres.js';
+import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
+import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import { startMxServer, type MxServer } from '../helpers/mx-server.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
+import { sendMessage } from '../helpers/smtp-client.js';
+import { until } from '../helpers/wait.js';
+
+const INLINE_MAX = 8192;
+let pg: TestPostgres;
+let s3: TestS3;
+let setup: TestSetup;
+let mx: MxServer;
+let zone: DnsZone;
+let gw: RunningGateway | undefined;
+let store: { kind: string; url: string; passwordFile: string; tls: { mode: string } };
+let objects: Record<string, unknown>;
+
+function message(marker: string, kib: number): string {
+  const line = `${marker} ${'x'.repeat(60)}`;
+  const lines = Array.from({ length: Math.max(1, Math.ceil((kib * 1024) / (line.length + 2))) }, () => line);
+  return ['From: alice@example.com', 'To: bob@example.net', `Subject: on PostgreSQL ${marker}`, `Message-ID: <${randomUUID()}@example.com>`, '', ...lines, ''].join('\r\n');
+}
+
+async function writeConfig(extra: Record<string, unknown> = {}): Promise<void> {
+  await setup.writeConfig({
+    connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
+    extra: {
+      store,
+      objects,
+      queue: { inlineMaxBytes: INLINE_MAX },
+      dns: { servers: [zone.server] },
+      delivery: { enabled: true, port: mx.port, defaultRequirement: 'may', retry: { backoff: ['1s'] } },
+      tls: { mtaSts: { enabled: false } },
+      keys: { masterKeyFile: setup.masterKeyFile, discovery: { wkd: false, dns: false } },
+      ...extra,
+    },
+  });
+}
+
+async function openPg(): Promise<PostgresDatabase> {
+  return PostgresDatabase.open({ url: pg.url, password: pg.password, poolSize: 2 });
+}
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  s3 = await startS3Server();
+  mx = await startMxServer({ ip: '127.0.0.127', port: 0 });
+  zone = await startDnsZone([
+    { name: 'example.net', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
+    { name: 'mx.sink.test', type: 'A', address: '127.0.0.127' },
+  ]);
+  setup = await setupGateway({});
+  const passwordFile = join(setup.dir, 'db-password');
+  await writeFile(passwordFile, `${pg.password}\n`, { mode: 0o600 });
+  store = { kind: 'postgres', url: pg.url, passwordFile, tls: { mode: 'disable' } };
+  const secretFile = join(setup.dir, 's3-secret');
+  await writeFile(secretFile, `${s3.secretAccessKey}\n`, { mode: 0o600 });
+  objects = { kind: 's3', s3: { endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region, prefix: 'nodes/', forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKeyFile: secretFile, maxAttempts: 1, timeout: '10s' } };
+  await writeConfig();
+}, 120_000);
+
+afterAll(async () => {
+  await gw?.stop();
+  await mx?.close();
+  await zone?.close();
+  await setup?.cleanup();
+  await s3?.stop();
+  await pg?.stop();
+});
+
+describe('a gateway node on PostgreSQL and an S3-compatible store', () => {
+  it('refuses to start on a schema that is behind, on local objects, and with the console; each in one line', async () => {
+    const behind = await runCli(['-c', setup.configPath, 'start']);
+    expect(behind.code).not.toBe(0);
+    expect(behind.stderr.trim().split('\n')).toHaveLength(1);
+    expect(behind.stderr).toMatch(/schema version 0 of \d+: run sealgate db migrate/);
+
+    await writeConfig({ objects: { kind: 'local' } });
+    const local = await runCli(['-c', setup.configPath, 'start']);
+    expect(local.code).not.toBe(0);
+    expect(local.stderr).toMatch(/^sealgate: objects\.kind: .*set objects\.kind: s3/);
+
+    await writeConfig({ admin: { enabled: true, certFile: join(setup.dir, 'certs', 'server.crt'), keyFile: join(setup.dir, 'certs', 'server.key') } });
+    const console = await runCli(['-c', setup.configPath, 'start']);
+    expect(console.code).not.toBe(0);
+    expect(console.stderr).toMatch(/^sealgate: admin\.enabled: .*set admin\.enabled: false/);
+    await writeConfig();
+  });
+
+  it('after db migrate: accepts, inspects, archives and delivers small and large messages; the queue empties', async () => {
+    const migrated = await runCli(['-c', setup.configPath, 'db', 'migrate', '--json']);
+    expect(migrated.stderr).toBe('');
+    expect(migrated.code).toBe(0);
+    gw = await startGateway(setup.configPath);
+    await gw.waitForEvent('DAEMON_READY', 60_000);
+    const running = gw;
+    const sent = new Map<string, string>();
+    for (let i = 0; i < 12; i++) {
+      const marker = `PG-NODE-${i}-${randomUUID().slice(0, 8)}`;
+      // every fourth message is larger than the inline limit: its content goes to the bucket
+      const id = await sendMessage(running.port, 'alice@example.com', ['bob@example.net'], message(marker, i % 4 === 3 ? 64 : 1));
+      expect(id).not.toBe('');
+      sent.set(marker, id);
+    }
+    await until('every message delivered', () => [...sent.keys()].every((marker) => mx.received.some((m) => m.body.includes(Buffer.from(marker)))), { timeoutMs: 90_000, context: () => running.stdout.slice(-3000) });
+    const db = await openPg();
+    try {
+      await until('the queue empty', async () => (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM messages'))?.n === 0, { timeoutMs: 60_000, context: () => running.stdout.slice(-3000) });
+      const delivered = await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM finished_messages");
+      expect(delivered?.n).toBe(sent.size);
+      expect(await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM archive_messages')).toEqual({ n: sent.size });
+    } finally {
+      await db.close();
+    }
+    for (const [marker] of sent) {
+      const got = mx.received.filter((m) => m.body.includes(Buffer.from(marker)));
+      expect(got).toHaveLength(1);
+    }
+  });
+
+  it('the audit chain and the archive verify on PostgreSQL; sealgate nodes lists the node live', async () => {
+    const db = await openPg();
+    try {
+      const chain = await verifyAuditChain(db);
+      expect(chain.ok).toBe(true);
+      const archive = await verifyArchive(db, { now: Date.now() });
+      expect(archive).toMatchObject({ ok: true, messages: 12 });
+    } finally {
+      await db.close();
+    }
+    const r = await runCli(['-c', setup.configPath, 'nodes', '--json']);
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(r.stdout) as NodesReport;
+    expect(report.nodes.map((n) => [n.state, n.address])).toEqual([['live', `127.0.0.1:${(gw as RunningGateway).port}`]]);
+  });
+});
