@@ -39,6 +39,7 @@ import { startCheckpointWriter } from './archive/checkpoints.js';
 import { describeObjectStore, openObjectStore } from './objects/open.js';
 import { Ingress } from './smtp/ingress.js';
 import { FreeSpaceProbe } from './spool/free-space.js';
+import { SPOOL_ORPHAN_MIN_AGE_MS } from './spool/object-blobs.js';
 import { startSpoolObjectSweep } from './spool/object-sweep.js';
 import { FinishedPruner } from './queue/finished-pruner.js';
 import { NodeHeartbeat } from './cluster/heartbeat.js';
@@ -119,7 +120,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   });
   await spool.init();
   const isQueued = async (id: string): Promise<boolean> => (await db.get('SELECT 1 AS x FROM messages WHERE id = ?', [id])) !== undefined;
-  const cleaned = await spool.removeOrphans(isQueued, now());
+  // several nodes on one database: content younger than the sweep's minimum age may be another node's message being queued
+  const cleaned = await spool.removeOrphans(isQueued, now(), { inlineMinAgeMs: db.dialect === 'postgres' ? SPOOL_ORPHAN_MIN_AGE_MS : 0 });
   if (cleaned.tmp + cleaned.orphans > 0) log.info({ event: 'SPOOL_ORPHANS_REMOVED', tmp: cleaned.tmp, orphans: cleaned.orphans }, 'removed unacknowledged spool files');
   // in a shared object store: objects whose removal failed, or whose node died between put and commit, go hourly
   const spoolSweep = spool.blobs.kind === 'objects' ? startSpoolObjectSweep(spool, isQueued, now, log) : undefined;

@@ -508,14 +508,15 @@ const MIGRATIONS: readonly string[] = [
 /** The latest schema version (db status compares PRAGMA user_version with it). */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export async function migrate(db: Database): Promise<number> {
+/** Applies the pending migrations, up to version `upTo` (the latest unless told: tests build older databases with it); returns the version reached. */
+export async function migrate(db: Database, upTo: number = MIGRATIONS.length): Promise<number> {
   const row = await db.get<{ user_version: number }>('PRAGMA user_version');
   const current = row?.user_version ?? 0;
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  for (let v = current; v < Math.min(upTo, MIGRATIONS.length); v++) {
     await db.transaction(async (tx) => {
       await tx.exec(MIGRATIONS[v] ?? '');
       await tx.exec(`PRAGMA user_version = ${v + 1}`);
     });
   }
-  return MIGRATIONS.length;
+  return Math.min(upTo, MIGRATIONS.length);
 }

@@ -24,3 +24,11 @@ export function generateQueueId(nowMs: number, randomBytes: RandomBytes): string
 export function isQueueId(text: string): boolean {
   return /^[0-9A-HJKMNP-TV-Z]{20}$/.test(text);
 }
+
+/** Pure: the milliseconds since the epoch a queue id was made at (its first 10 characters), or undefined for text that is not a queue id. */
+export function queueIdTime(id: string): number | undefined {
+  if (!isQueueId(id)) return undefined;
+  let t = 0;
+  for (let i = 0; i < 10; i++) t = t * 32 + ALPHABET.indexOf(id[i] ?? '0');
+  return t;
+}

@@ -11,6 +11,7 @@
  * every message accepted at the same moment. Reading and removing it later
  * is one statement instead of an open, reads, a close and an unlink.
  */
+import { queueIdTime } from '../queue/ids.js';
 import type { SqlQueryable } from '../db/sql-database.js';
 
 export interface InlineSpoolStore {
@@ -21,8 +22,13 @@ export interface InlineSpoolStore {
   get(id: string): Promise<Buffer | undefined>;
   /** Removes it; whether there was one. */
   delete(id: string): Promise<boolean>;
-  /** Removes every content whose message has no queue row (start-up cleanup: a write that never got its 250); how many went. */
-  removeUnqueued(): Promise<number>;
+  /**
+   * Removes every content whose message has no queue row (a write that never
+   * got its 250, or a message gone); how many went. With `madeBefore`, only
+   * content whose queue id was made before it: with several nodes, another
+   * node's internal message may be between its content and its queue rows.
+   */
+  removeUnqueued(madeBefore?: number): Promise<number>;
 }
 
 /** Bytes of recently written or read content kept in memory (ciphertext; see DatabaseInlineSpool). */
@@ -89,10 +95,22 @@ export class DatabaseInlineSpool implements InlineSpoolStore {
     return (await this.db.transaction((tx) => tx.run('DELETE FROM spool_inline WHERE id = ?', [id]))).changes > 0;
   }
 
-  async removeUnqueued(): Promise<number> {
-    this.recent.clear();
-    this.recentBytes = 0;
-    const result = await this.db.transaction((tx) => tx.run('DELETE FROM spool_inline WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = spool_inline.id)'));
-    return result.changes;
+  async removeUnqueued(madeBefore?: number): Promise<number> {
+    const unqueued = 'NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = spool_inline.id)';
+    if (madeBefore === undefined) {
+      this.recent.clear();
+      this.recentBytes = 0;
+      return (await this.db.transaction((tx) => tx.run(`DELETE FROM spool_inline WHERE ${unqueued}`))).changes;
+    }
+    // the ids' own time says how old the content is (an id that is not a queue id is old enough: nothing makes one)
+    const ids = (await this.db.all<{ id: string }>(`SELECT id FROM spool_inline WHERE ${unqueued}`)).map((r) => r.id).filter((id) => (queueIdTime(id) ?? 0) < madeBefore);
+    let removed = 0;
+    for (let at = 0; at < ids.length; at += 500) {
+      const part = ids.slice(at, at + 500);
+      // re-checked in the DELETE: a message queued meanwhile keeps its content
+      removed += (await this.db.transaction((tx) => tx.run(`DELETE FROM spool_inline WHERE id IN (${part.map(() => '?').join(', ')}) AND ${unqueued}`, part))).changes;
+      for (const id of part) this.forget(id);
+    }
+    return removed;
   }
 }

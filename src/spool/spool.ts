@@ -203,10 +203,13 @@ export class Spool {
   /**
    * Start-up cleanup: every temporary file, and all content whose id has no
    * queue row (`isQueued` says), is a transaction that never got its 250 or
-   * a message that left the queue.
+   * a message that left the queue. `inlineMinAgeMs`: keep database content
+   * younger than this (several nodes on one database: another node may be
+   * between writing an internal message's content and its queue rows).
    */
-  async removeOrphans(isQueued: (id: string) => Promise<boolean>, now = Date.now()): Promise<{ tmp: number; orphans: number }> {
-    const inline = (await this.inline?.store.removeUnqueued()) ?? 0;
+  async removeOrphans(isQueued: (id: string) => Promise<boolean>, now = Date.now(), options: { readonly inlineMinAgeMs?: number } = {}): Promise<{ tmp: number; orphans: number }> {
+    const minAge = options.inlineMinAgeMs ?? 0;
+    const inline = (await this.inline?.store.removeUnqueued(minAge > 0 ? now - minAge : undefined)) ?? 0;
     const blobs = await this.blobs.removeOrphans(isQueued, now);
     return { tmp: blobs.tmp, orphans: inline + blobs.orphans };
   }

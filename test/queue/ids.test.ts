@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateQueueId, isQueueId } from '../../src/queue/ids.js';
+import { generateQueueId, isQueueId, queueIdTime } from '../../src/queue/ids.js';
 
 describe('queue ids', () => {
   it.each([
@@ -10,6 +10,7 @@ describe('queue ids', () => {
     const id = generateQueueId(now, () => random);
     expect(id).toBe(expected);
     expect(isQueueId(id)).toBe(true);
+    expect(queueIdTime(id)).toBe(now);
   });
 
   it('sorts by time', () => {
@@ -20,5 +21,6 @@ describe('queue ids', () => {
 
   it.each(['', 'abc', '0000000000000000000I', '000000000000000000000'])('rejects %j', (text) => {
     expect(isQueueId(text)).toBe(false);
+    expect(queueIdTime(text)).toBeUndefined();
   });
 });

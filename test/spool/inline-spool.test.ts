@@ -20,6 +20,7 @@ import { Spool } from '../../src/spool/spool.js';
 import { openFds } from '../helpers/fds.js';
 import { readAll } from '../helpers/read-all.js';
 import { insertQueuedMessage, removeIfFinished, type QueuedMessage } from '../../src/queue/store.js';
+import { generateQueueId } from '../../src/queue/ids.js';
 
 const LIMIT = 16 * 1024;
 let dir: string;
@@ -154,6 +155,19 @@ describe('inline spool', () => {
     await db.transaction((tx) => insertQueuedMessage(tx, queuedMessage('QUEUED1', 500)));
     expect(await spool.removeOrphans(async () => true)).toEqual({ tmp: 0, orphans: 1 });
     expect(await inlineIds()).toEqual(['QUEUED1']);
+  });
+
+  it('with a minimum age (several nodes on one database), unqueued content younger than it stays: its queue rows may be on their way', async () => {
+    const T = Date.UTC(2026, 11, 6, 12);
+    const old = generateQueueId(T - 2 * 3_600_000, randomBytes);
+    const young = generateQueueId(T - 60_000, randomBytes);
+    const queued = generateQueueId(T - 3 * 3_600_000, randomBytes);
+    for (const id of [old, young, queued]) await (await spool.write(id, body(500))).commit();
+    await db.transaction((tx) => insertQueuedMessage(tx, queuedMessage(queued, 500)));
+    expect(await spool.removeOrphans(async () => true, T, { inlineMinAgeMs: 3_600_000 })).toEqual({ tmp: 0, orphans: 1 });
+    expect((await inlineIds()).filter((id) => [old, young, queued].includes(id)).sort()).toEqual([young, queued].sort());
+    expect(await readAll(spool.read(old)).catch((e: unknown) => e)).toBeInstanceOf(Error);
+    expect((await readAll(spool.read(young))).equals(await readAll(body(500)))).toBe(true);
   });
 
   it('a finished message\'s content goes with its queue rows in the finishing transaction, and stays when that rolls back', async () => {
