@@ -229,6 +229,20 @@ function openConnection(path: string, mode: number, busyTimeoutMs: number): Prom
   });
 }
 
+/** Writes refused (query_only), BEGIN, a first read (the snapshot starts here), `work`, COMMIT; ROLLBACK if it fails. */
+async function snapshotOn<T>(conn: Connection, work: (q: Queryable) => Promise<T>): Promise<T> {
+  await conn.exec('PRAGMA query_only=1; BEGIN');
+  try {
+    await conn.get('SELECT count(*) AS n FROM sqlite_schema');
+    const value = await work(conn);
+    await conn.exec('COMMIT');
+    return value;
+  } catch (err) {
+    await conn.exec('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
 /** Whether `run` (one sqlite3_step) takes `sql` to SQLITE_DONE and ends with it: an INSERT, UPDATE, DELETE or REPLACE without RETURNING (a write, no rows). */
 export function runsToItsEnd(sql: string): boolean {
   return /^\s*(?:insert|update|delete|replace)\b/i.test(sql) && !/\breturning\b/i.test(sql);
@@ -253,6 +267,8 @@ export class Database implements Queryable, SqlDatabase {
   private constructor(
     private readonly writer: Connection,
     private readonly reader: Connection,
+    /** The file and how to open another connection to it (readSnapshot); undefined for an in-memory database. */
+    private readonly file: { readonly path: string; readonly mode: number; readonly busyMs: number } | undefined,
   ) {}
 
   static async open(path: string, options: DatabaseOptions = {}): Promise<Database> {
@@ -265,7 +281,8 @@ export class Database implements Queryable, SqlDatabase {
     const reader = separate ? await openConnection(path, sqlite3.OPEN_READWRITE, busy) : writer;
     // the reader never writes: a statement that tries fails instead of taking the write lock beside the writer
     if (separate) await reader.exec('PRAGMA query_only=1; PRAGMA foreign_keys=ON;');
-    return new Database(writer, reader);
+    const inMemory = path === ':memory:' || path === '' || path.startsWith('file::memory:');
+    return new Database(writer, reader, inMemory ? undefined : { path, mode: options.readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE, busyMs: busy });
   }
 
   run(sql: string, params: SqlParams = []): Promise<{ changes: number; lastID: number }> {
@@ -301,6 +318,46 @@ export class Database implements Queryable, SqlDatabase {
       this.pending.push({ work: work as (tx: Queryable) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
       if (!this.writing) void this.writeGroups();
     });
+  }
+
+  /**
+   * One consistent, read-only picture (SqlDatabase.readSnapshot): a read
+   * transaction on a connection opened for it alone, so neither the reads
+   * of the rest of this process (the shared reader) nor its writes mix with
+   * it; the connection refuses writes (query_only) and is closed after. Its
+   * first read takes the snapshot at once (SQLite would take it at the first
+   * read of `work`). An in-memory database has no second connection: the
+   * snapshot runs on its one connection, in the order of its transactions.
+   */
+  async readSnapshot<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
+    if (this.file === undefined) {
+      return this.inWriteOrder(async () => {
+        try {
+          return await snapshotOn(this.writer, work);
+        } finally {
+          await this.writer.exec('PRAGMA query_only=0');
+        }
+      });
+    }
+    const conn = await openConnection(this.file.path, this.file.mode, this.file.busyMs);
+    try {
+      return await snapshotOn(conn, work);
+    } finally {
+      await conn.close();
+    }
+  }
+
+  /** Runs `fn` alone on the writer: after the transactions requested before it, before those requested after. */
+  private async inWriteOrder<T>(fn: () => Promise<T>): Promise<T> {
+    const done = this.writeChain;
+    let release: () => void = () => undefined;
+    this.writeChain = new Promise<void>((r) => (release = r));
+    await done;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
   }
 
   private readonly pending: PendingTransaction[] = [];

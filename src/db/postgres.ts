@@ -349,6 +349,36 @@ export class PostgresDatabase implements SqlDatabase {
     }
   }
 
+  /**
+   * One consistent, read-only picture (SqlDatabase.readSnapshot): a pooled
+   * connection in REPEATABLE READ READ ONLY, whose first statement (here,
+   * before `work`) takes the snapshot every later one reads; a write in it
+   * is refused by the server. Nothing to make durable: COMMIT only ends it.
+   */
+  async readSnapshot<T>(work: (q: SqlQueryable) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw redactError(err, this.secrets);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query('SELECT 1');
+      const value = await work(new PgQueryable((text, values) => client.query(text, values), this.secrets));
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error(String(e));
+      });
+      throw redactError(err, this.secrets);
+    } finally {
+      client.release(broken);
+    }
+  }
+
   /** Waits for connections in use to be released, then closes them all. */
   close(): Promise<void> {
     return this.pool.end();

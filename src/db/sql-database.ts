@@ -34,6 +34,21 @@ export interface SqlDatabase extends SqlQueryable {
    * failing transaction never affects another one.
    */
   transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` on one consistent, read-only picture of the database: every
+   * statement it issues through the `q` it is given sees what was committed
+   * when the snapshot began (this call's start) and nothing committed after,
+   * by this process or any other (a node, the daemon), however long it reads.
+   * A write through `q` is refused. Nothing of the snapshot outlives `work`.
+   *
+   * - SQLite: a read transaction (BEGIN … COMMIT) on a connection of its own
+   *   (WAL: it never blocks the writer, nor is blocked by it); an in-memory
+   *   database, which has one connection, runs it after the transactions
+   *   queued before it and before those queued after.
+   * - PostgreSQL: one pooled connection in BEGIN ISOLATION LEVEL REPEATABLE
+   *   READ READ ONLY … COMMIT.
+   */
+  readSnapshot<T>(work: (q: SqlQueryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
