@@ -2,6 +2,9 @@
  * `sealgate archive verify`: check the archive rows against the hash chain
  * and its signed checkpoints (src/archive/verify.ts); `sealgate archive key`:
  * the gateway signing key's public half, for an auditor to keep elsewhere.
+ * On either database: on PostgreSQL the archive rows, the chain and the
+ * checkpoints of every node are checked (one chain, one signing key shared by
+ * the nodes; docs/scale-out.md). Only rows are read, never content.
  */
 import type { Command } from 'commander';
 import { constants, createReadStream } from 'node:fs';
@@ -9,7 +12,7 @@ import { access } from 'node:fs/promises';
 import { checkpointFromLogLine, type Checkpoint } from '../../archive/checkpoints.js';
 import { readPublicSigningKey } from '../../archive/signing-key.js';
 import { verifyArchive, type ArchiveVerifyResult, type VerifyCheck } from '../../archive/verify.js';
-import { openDatabase } from '../../runtime/stores.js';
+import { openCommandStore } from '../command-store.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand } from '../context.js';
 
 /** Longer log lines are skipped unread (an ARCHIVE_CHECKPOINT line is under 1 KiB). */
@@ -76,7 +79,7 @@ export function registerArchiveVerify(archive: Command): void {
       if (opts.fingerprint !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.fingerprint)) throw new CliExit(EXIT_USAGE, '--fingerprint must be 64 hex digits (as "sealgate archive key" prints it)');
       // a log file that cannot be read is a usage error now, not after minutes of checking
       if (opts.log !== undefined) await access(opts.log, constants.R_OK).catch((err: unknown) => Promise.reject(new CliExit(EXIT_USAGE, `cannot read log file ${opts.log} (${(err as { code?: string }).code ?? 'error'})`)));
-      const db = await openDatabase(loadForCommand(cmd).config);
+      const db = await openCommandStore(loadForCommand(cmd).config);
       const tty = process.stderr.isTTY && !opts.json;
       let lastShown = 0;
       const onProgress = (pass: VerifyCheck, done: number): void => {
@@ -87,17 +90,15 @@ export function registerArchiveVerify(archive: Command): void {
       };
       let result: ArchiveVerifyResult;
       try {
-        // one read transaction: a consistent picture even while the gateway writes
-        await db.exec('BEGIN');
+        // one read snapshot: a consistent picture even while the gateway (every node) writes
         try {
-          result = await verifyArchive(db, {
+          result = await db.readSnapshot((q) => verifyArchive(q, {
             now: Date.now(),
             ...(tty ? { onProgress } : {}),
             ...(opts.log !== undefined ? { anchors: loggedCheckpoints(opts.log) } : {}),
             ...(opts.fingerprint !== undefined ? { expectedFingerprint: opts.fingerprint } : {}),
-          });
+          }));
         } finally {
-          await db.exec('COMMIT').catch(() => undefined);
           if (tty) process.stderr.write(`\r${' '.repeat(40)}\r`);
         }
       } finally {
@@ -121,7 +122,7 @@ export function registerArchiveVerify(archive: Command): void {
     .description("the gateway's checkpoint signing key: its SHA-256 fingerprint (keep it somewhere else), or the public key")
     .option('--pem', 'print the public key (PEM) instead')
     .action(async (opts: { pem?: boolean }, cmd: Command) => {
-      const db = await openDatabase(loadForCommand(cmd).config);
+      const db = await openCommandStore(loadForCommand(cmd).config);
       try {
         const key = await readPublicSigningKey(db);
         if (!key) throw new CliExit(EXIT_FAILURE, 'there is no gateway signing key yet: the gateway creates it when it first starts');

@@ -6,13 +6,11 @@
  * Works on SQLite (one node lists itself) and PostgreSQL.
  */
 import type { Command } from 'commander';
-import type { Config } from '../../config/schema.js';
 import { jobLeases } from '../../cluster/job-lease.js';
 import { listNodes, type NodeRow } from '../../cluster/nodes.js';
-import { openCurrentPostgres } from '../../db/open-store.js';
 import type { SqlDatabase } from '../../db/sql-database.js';
-import { openDatabase } from '../../runtime/stores.js';
-import { errorLine, loadForCommand } from '../context.js';
+import { openCommandStore } from '../command-store.js';
+import { loadForCommand } from '../context.js';
 import { columns } from './queue-summary.js';
 
 export interface NodesReport {
@@ -50,11 +48,6 @@ export function formatNodes(r: NodesReport): string {
   return `${out.join('\n')}\n`;
 }
 
-async function openStore(config: Config): Promise<SqlDatabase> {
-  const warn = (line: string): void => void process.stderr.write(`${errorLine(new Error(`warning: ${line}`))}\n`);
-  return config.store.kind === 'postgres' ? openCurrentPostgres(config, { warn }) : openDatabase(config);
-}
-
 export async function nodesReport(db: SqlDatabase, now: number, heartbeatMs: number): Promise<NodesReport> {
   return { at: now, heartbeatMs, nodes: await listNodes(db, now, heartbeatMs), jobs: await jobLeases(db) };
 }
@@ -66,7 +59,7 @@ export function registerNodes(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const { config } = loadForCommand(cmd);
-      const db = await openStore(config);
+      const db = await openCommandStore(config);
       try {
         const report = await nodesReport(db, Date.now(), config.store.heartbeat);
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatNodes(report));
