@@ -23,6 +23,6 @@ export function openCommandStore(config: Config): Promise<SqlDatabase> {
 export function requireSharedObjects(config: Pick<Config, 'store' | 'objects'>, what: string): void {
   if (config.store.kind !== 'postgres' || config.objects.kind === 's3') return;
   throw new SealgateError('SG_CONFIG_INVALID', {
-    message: `objects.kind: with store.kind: postgres, ${what} reads the content the nodes share: set objects.kind: s3 as on the nodes (docs/scale-out.md "Object store")`,
+    message: `objects.kind: with store.kind: postgres, ${what} works on the message content the nodes share: set objects.kind: s3 as the nodes have it (docs/scale-out.md "Object store")`,
   });
 }

@@ -35,3 +35,21 @@ export function forNoKeyUpdate(q: SqlQueryable): string {
 export function forUpdateSkipLocked(q: SqlQueryable): string {
   return q.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
 }
+
+/**
+ * Appended to a SELECT of rows the transaction will delete, where waiting
+ * for another holder is not wanted (an operator's delete): ` FOR UPDATE
+ * NOWAIT` on PostgreSQL. A row another transaction holds — a node claiming,
+ * delivering or archiving it right now — fails the statement at once with
+ * SQLSTATE 55P03 (`isLockNotAvailable`) instead of waiting, so the caller
+ * says "busy, try again" and never takes part in a deadlock; nothing on
+ * SQLite (the write transaction is alone already).
+ */
+export function forUpdateNowait(q: SqlQueryable): string {
+  return q.dialect === 'postgres' ? ' FOR UPDATE NOWAIT' : '';
+}
+
+/** Whether `err` is PostgreSQL's lock_not_available (55P03): a NOWAIT lock found the row held. */
+export function isLockNotAvailable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '55P03';
+}

@@ -1,8 +1,11 @@
 /**
  * Operator view of the queue and the changes an operator may make, safe while
- * the daemon runs: every read is one consistent SQLite snapshot, every change
- * is one write transaction (BEGIN IMMEDIATE) that also appends its audit
- * event, and in-flight recipients are left to the attempt under way.
+ * the daemon runs: every change is one write transaction that also appends
+ * its audit event, and in-flight recipients are left to the attempt under
+ * way. On SQLite the transaction (BEGIN IMMEDIATE) is the only writer; on
+ * PostgreSQL, where nodes claim and record at the same time, each change
+ * locks the rows it decides on before it reads them (src/db/locks.ts), and
+ * takes those row locks before the audit chain's lock.
  */
 import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { appendAuditEvent } from '../audit/log.js';
@@ -10,6 +13,7 @@ import { SealgateError } from '../errors.js';
 import { commitNotice, discardNotice, prepareNotice, type NoticeDeps } from '../delivery/notices.js';
 import { ACTION_APPLIES_TO, FINAL_STATES, stateAfterAction, type QueueAction, type RecipientState } from './states.js';
 import { removeIfFinished } from './store.js';
+import { forNoKeyUpdate, forUpdateNowait, isLockNotAvailable } from '../db/locks.js';
 import { syncArchiveRecipients } from '../archive/entries.js';
 
 export interface MessageSummary {
@@ -264,9 +268,15 @@ const ACTION_EVENT = {
  */
 export async function applyQueueAction(db: SqlDatabase, action: OperatorAction, id: string, operator: string, now: number, via?: 'console'): Promise<ActionResult> {
   assertQueueId(id);
+  const applies = ACTION_APPLIES_TO[action];
   return db.transaction(async (tx) => {
-    const rows = await tx.all<{ seq: number; state: RecipientState; attempts: number }>('SELECT seq, state, attempts FROM recipients WHERE message_id = ?', [id]);
-    if (rows.length === 0) throw notFound(id);
+    // only the rows the action changes, locked on PostgreSQL: a node claiming them at this moment skips them, or its
+    // claim commits first and the row, in flight now, no longer matches (never an in-flight row held by a delivery)
+    const rows = await tx.all<{ seq: number; state: RecipientState; attempts: number }>(
+      `SELECT seq, state, attempts FROM recipients WHERE message_id = ? AND state IN (${applies.map(() => '?').join(', ')}) ORDER BY seq${forNoKeyUpdate(tx)}`,
+      [id, ...applies],
+    );
+    if (rows.length === 0 && !(await tx.get('SELECT 1 AS found FROM recipients WHERE message_id = ? LIMIT 1', [id]))) throw notFound(id);
     let changed = 0;
     for (const r of rows) {
       if (!ACTION_APPLIES_TO[action].includes(r.state)) continue;
@@ -294,17 +304,27 @@ export async function messagesForAction(db: SqlQueryable, action: QueueAction): 
  * Removes a message from the queue: its rows and audit event in one
  * transaction, then its spool file (`removeSpoolFile`). A crash in between
  * leaves an orphan file that the daemon removes at its next start. Refused
- * while a recipient is in flight.
+ * while a recipient is in flight, and on PostgreSQL while a node holds one of
+ * the message's rows (claiming, delivering or archiving it at this moment):
+ * the delete does not wait for it.
  */
 export async function deleteMessage(db: SqlDatabase, id: string, operator: string, now: number, removeSpoolFile: (id: string) => Promise<void>, via?: 'console'): Promise<ActionResult> {
   assertQueueId(id);
   const changed = await db.transaction(async (tx) => {
-    const rows = await tx.all<{ state: RecipientState }>('SELECT state FROM recipients WHERE message_id = ?', [id]);
+    let rows: { state: RecipientState }[];
+    let message: { archived: number } | undefined;
+    try {
+      // locked on PostgreSQL, without waiting: the message row (deleted here) and its recipients
+      message = await tx.get<{ archived: number }>(`SELECT archived FROM messages WHERE id = ?${forUpdateNowait(tx)}`, [id]);
+      rows = await tx.all<{ state: RecipientState }>(`SELECT state FROM recipients WHERE message_id = ? ORDER BY seq${forUpdateNowait(tx)}`, [id]);
+    } catch (err) {
+      if (isLockNotAvailable(err)) throw new SealgateError('SG_QUEUE_BUSY', { message: `message ${id} is being worked on by a node right now (claimed, delivered or archived); try again in a moment` });
+      throw err;
+    }
     if (rows.length === 0) throw notFound(id);
     if (rows.some((r) => r.state === 'in-flight')) {
       throw new SealgateError('SG_QUEUE_BUSY', { message: `message ${id} is being delivered right now; hold it or try again in a moment` });
     }
-    const message = await tx.get<{ archived: number }>('SELECT archived FROM messages WHERE id = ?', [id]);
     if (message?.archived === 0) {
       // no accepted message may be missing from the archive: it is copied there first (right after inspection)
       throw new SealgateError('SG_QUEUE_BUSY', { message: `message ${id} is not archived yet; hold it, or try again once inspection and the archive have seen it` });

@@ -4,7 +4,7 @@
  * a local part, a subject or content.
  */
 import type { Command } from 'commander';
-import type { Database } from '../../db/database.js';
+import type { SqlDatabase } from '../../db/sql-database.js';
 import { DEFAULT_TOP, MAX_TOP, queueSummary, WAITING_STATES, type QueueSummary } from '../../queue/summary.js';
 import { RECIPIENT_STATES } from '../../queue/states.js';
 import { CliExit, EXIT_USAGE } from '../context.js';
@@ -77,7 +77,7 @@ export function formatSummary(s: QueueSummary): string {
 }
 
 /** Opens the queue database for a command and closes it after `fn` (queue.ts's withQueueDb). */
-export type WithQueueDb = <T>(cmd: Command, fn: (db: Database) => Promise<T>) => Promise<T>;
+export type WithQueueDb = <T>(cmd: Command, fn: (db: SqlDatabase) => Promise<T>) => Promise<T>;
 
 export function registerSummary(queue: Command, withQueueDb: WithQueueDb): void {
   queue
@@ -89,7 +89,8 @@ export function registerSummary(queue: Command, withQueueDb: WithQueueDb): void 
       const top = Number(opts.top);
       if (!/^\d+$/.test(opts.top) || !Number.isInteger(top) || top < 1 || top > MAX_TOP) throw new CliExit(EXIT_USAGE, `--top must be a whole number from 1 to ${MAX_TOP}`);
       await withQueueDb(cmd, async (db) => {
-        const summary = await queueSummary(db, Date.now(), top);
+        // its four grouped queries from one snapshot: the figures add up while the nodes go on writing
+        const summary = await db.readSnapshot((q) => queueSummary(q, Date.now(), top));
         process.stdout.write(`${opts.json ? JSON.stringify(summary) : formatSummary(summary)}\n`);
       });
     });

@@ -1,12 +1,15 @@
 /**
  * `sealgate queue list|show|stats|summary|hold|release|retry|delete`: the operator's
  * view of the queue, safe while the daemon runs (see src/queue/admin.ts).
- * Output names envelopes and states, never message content.
+ * Output names envelopes and states, never message content. On either
+ * database: with store.kind: postgres, the shared queue of every node
+ * (bounce and delete need the shared object store, objects.kind: s3, where
+ * the nodes spool; docs/scale-out.md "Operator commands on PostgreSQL").
  */
-import type { Queryable } from '../../db/database.js';
 import type { Command } from 'commander';
-import { gatewayHostname, openDatabase, openKeyring, openSpool } from '../../runtime/stores.js';
-import type { Database } from '../../db/database.js';
+import { gatewayHostname, openKeyring, openSpool } from '../../runtime/stores.js';
+import type { SqlDatabase, SqlQueryable } from '../../db/sql-database.js';
+import { openCommandStore, requireSharedObjects } from '../command-store.js';
 import type { Config } from '../../config/schema.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import { openObjectStore } from '../../objects/open.js';
@@ -20,8 +23,8 @@ import { registerSummary } from './queue-summary.js';
 import { CliExit, EXIT_NOT_FOUND, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
 
-async function withQueueDb<T>(cmd: Command, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase(loadForCommand(cmd).config);
+async function withQueueDb<T>(cmd: Command, fn: (db: SqlDatabase) => Promise<T>): Promise<T> {
+  const db = await openCommandStore(loadForCommand(cmd).config);
   try {
     return await fn(db);
   } finally {
@@ -122,7 +125,7 @@ export function formatFinished(m: FinishedMessage): string {
 }
 
 /** A queued message, or one that finished within queue.keepFinished; else the queue's not-found error. */
-async function queuedOrFinished(db: Queryable, id: string): Promise<MessageDetail | FinishedMessage> {
+async function queuedOrFinished(db: SqlQueryable, id: string): Promise<MessageDetail | FinishedMessage> {
   try {
     return await showMessage(db, id);
   } catch (err) {
@@ -195,7 +198,7 @@ function registerAction(queue: Command, action: OperatorAction, description: str
 }
 
 /** The spool as the daemon has it: with objects.kind s3 its larger content is in the object store, opened for the command and closed after. */
-async function withSpool<T>(config: Config, keyring: Keyring, db: Database, work: (spool: Spool) => Promise<T>): Promise<T> {
+async function withSpool<T>(config: Config, keyring: Keyring, db: SqlDatabase, work: (spool: Spool) => Promise<T>): Promise<T> {
   if (config.objects.kind === 'local') return work(openSpool(config, keyring, db));
   const objects = await openObjectStore(config);
   try {
@@ -206,11 +209,13 @@ async function withSpool<T>(config: Config, keyring: Keyring, db: Database, work
 }
 
 /** Refuses the ids a command was given unless they pass `check` (e.g. being quarantined). */
-type IdCheck = (db: Queryable, ids: readonly string[]) => Promise<void>;
+type IdCheck = (db: SqlQueryable, ids: readonly string[]) => Promise<void>;
 
 /** Bounces messages: recipients bounce and the sender gets a DSN (audited). */
 async function bounceIds(cmd: Command, ids: readonly string[], check?: IdCheck): Promise<void> {
   const { config } = loadForCommand(cmd);
+  // on PostgreSQL the nodes spool into the shared object store: never this machine's dataDir/spool
+  requireSharedObjects(config, `${cmd.parent?.name() ?? 'queue'} bounce`);
   const keyring = await openKeyring(config, false);
   await withQueueDb(cmd, (db) => withSpool(config, keyring, db, async (spool) => {
     const notice = { spool, hostname: gatewayHostname(config), now: Date.now, random: randomBytes, requirement: config.delivery.defaultRequirement, spoolKeyId: () => keyring.current.id };
@@ -225,6 +230,7 @@ async function bounceIds(cmd: Command, ids: readonly string[], check?: IdCheck):
 /** Removes messages from the queue and the spool, no DSN (audited). */
 async function deleteIds(cmd: Command, ids: readonly string[], check?: IdCheck): Promise<void> {
   const { config } = loadForCommand(cmd);
+  requireSharedObjects(config, `${cmd.parent?.name() ?? 'queue'} delete`);
   const keyring = await openKeyring(config, false);
   await withQueueDb(cmd, (db) => withSpool(config, keyring, db, async (spool) => {
     await check?.(db, ids);
@@ -250,15 +256,16 @@ export function registerQueue(program: Command): void {
       if (!Number.isInteger(limit) || limit < 1 || limit > 1_000_000) throw new CliExit(EXIT_USAGE, '--limit must be a whole number from 1 to 1000000');
       if (opts.held && opts.state !== undefined && opts.state !== 'held') throw new CliExit(EXIT_USAGE, '--held lists held messages: give --held or --state, not both');
       const state = opts.held ? 'held' : parseState(opts.state);
-      await withQueueDb(cmd, async (db) => {
-        const messages = await listMessages(db, { state, domain: opts.domain, limit });
+      // the page and its count from one snapshot, while the nodes go on writing
+      await withQueueDb(cmd, (db) => db.readSnapshot(async (q) => {
+        const messages = await listMessages(q, { state, domain: opts.domain, limit });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(messages)}\n`);
           return;
         }
-        const total = messages.length < limit ? messages.length : await countMessages(db, { state, domain: opts.domain });
+        const total = messages.length < limit ? messages.length : await countMessages(q, { state, domain: opts.domain });
         process.stdout.write(`${formatList(messages, Date.now(), total)}\n`);
-      });
+      }));
     });
   queue
     .command('show <id>')
@@ -266,7 +273,7 @@ export function registerQueue(program: Command): void {
     .option('--json', 'JSON output')
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
       await withQueueDb(cmd, async (db) => {
-        const detail = await queuedOrFinished(db, id);
+        const detail = await db.readSnapshot((q) => queuedOrFinished(q, id));
         process.stdout.write(`${opts.json ? JSON.stringify(detail) : 'finished' in detail ? formatFinished(detail) : formatDetail(detail)}\n`);
       });
     });
@@ -276,7 +283,7 @@ export function registerQueue(program: Command): void {
     .option('--json', 'JSON output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withQueueDb(cmd, async (db) => {
-        const stats = await queueStats(db);
+        const stats = await db.readSnapshot((q) => queueStats(q));
         process.stdout.write(`${opts.json ? JSON.stringify(stats) : formatStats(stats, Date.now())}\n`);
       });
     });
@@ -311,7 +318,7 @@ function formatQuarantined(held: Awaited<ReturnType<typeof listQuarantined>>, no
 }
 
 /** The ids given, each checked to be a held (quarantined) message. */
-async function quarantinedIds(db: Queryable, ids: readonly string[]): Promise<void> {
+async function quarantinedIds(db: SqlQueryable, ids: readonly string[]): Promise<void> {
   for (const id of ids) {
     assertQueueId(id); // a malformed id is a usage error, as for queue show
     if ((await listQuarantined(db, 1, id)).length === 0) throw new CliExit(EXIT_NOT_FOUND, `${id.slice(0, 40)} is not a quarantined message (see sealgate quarantine list)`);
