@@ -6,15 +6,16 @@
  */
 import type { Command } from 'commander';
 import { addConsoleUser, CONSOLE_ROLES, disableConsoleUser, isConsoleRole, listConsoleUsers, resetConsoleMfa, validateConsoleName, type ConsoleUsersDeps } from '../../console/users.js';
-import { gatewayHostname, openDatabase, openKeyring } from '../../runtime/stores.js';
-import type { Database } from '../../db/database.js';
+import { gatewayHostname, openKeyring } from '../../runtime/stores.js';
+import { openCommandStore } from '../command-store.js';
+import type { SqlDatabase } from '../../db/sql-database.js';
 import { CliExit, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 import { readPassword } from './users.js';
 
-async function withDeps<T>(cmd: Command, work: (deps: ConsoleUsersDeps & { db: Database }) => Promise<T>): Promise<T> {
+async function withDeps<T>(cmd: Command, work: (deps: ConsoleUsersDeps & { db: SqlDatabase }) => Promise<T>): Promise<T> {
   const { config } = loadForCommand(cmd);
   const keyring = await openKeyring(config, false);
-  const db = await openDatabase(config);
+  const db = await openCommandStore(config);
   try {
     return await work({ db, keyring, issuer: `Sealgate ${gatewayHostname(config)}` });
   } finally {

@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { gatewayHostname, openDatabase, openKeyring } from '../../runtime/stores.js';
+import { gatewayHostname, openKeyring } from '../../runtime/stores.js';
+import { openCommandStore } from '../command-store.js';
 import type { Config } from '../../config/schema.js';
 import { generateOrgPgpKey } from '../../keys/org-pgp.js';
 import { orgSmimeKey, readPemPair, readPkcs12 } from '../../keys/org-smime.js';
@@ -28,7 +29,7 @@ async function readInput(file: string): Promise<Buffer> {
 async function withStore<T>(config: Config, work: (store: SqlOrgKeyStore) => Promise<T>): Promise<T> {
   // created when missing, as the daemon does on first start: `keys org init` may run before it
   const keyring = await openKeyring(config, true);
-  const db = await openDatabase(config);
+  const db = await openCommandStore(config);
   try {
     return await work(new SqlOrgKeyStore(db, keyring));
   } finally {
@@ -127,7 +128,7 @@ export function registerOrgKeys(keys: Command): void {
     .option('--json', 'JSON output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const { config } = loadForCommand(cmd);
-      const db = await openDatabase(config);
+      const db = await openCommandStore(config);
       try {
         const rows = await new SqlOrgKeyStore(db).list();
         if (opts.json) process.stdout.write(`${JSON.stringify(rows.map(showJson))}\n`);
@@ -146,7 +147,7 @@ export function registerOrgKeys(keys: Command): void {
       const { config } = loadForCommand(cmd);
       if (opts.kind !== 'pgp' && opts.kind !== 'smime') throw new CliExit(EXIT_USAGE, '--kind is pgp or smime');
       const kind: OrgKeyKind = opts.kind;
-      const db = await openDatabase(config);
+      const db = await openCommandStore(config);
       try {
         const k = await new SqlOrgKeyStore(db).get(kind);
         if (!k) throw orgKeyNotFound(kind);

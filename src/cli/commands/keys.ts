@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { openDatabase } from '../../runtime/stores.js';
+import { openCommandStore } from '../command-store.js';
 import { SealgateError } from '../../errors.js';
 import { currentVerdict, planImport, readKeyFile, recordFor, SKIP_TEXT } from '../../keys/import.js';
 import { normalizeAddress } from '../../keys/address.js';
@@ -115,7 +115,7 @@ export function registerKeys(program: Command): void {
       // trust roots are read only when the file holds certificates
       const candidates = await readKeyFile(bytes, async () => (await loadTrustRoots(config.keys.smimeTrustRoots)).certs, now, await revocationDeps(config, Date.now));
       const plan = planImport(candidates, email);
-      const db = await openDatabase(config);
+      const db = await openCommandStore(config);
       let stored = 0;
       try {
         const dir = new SqlKeyDirectory(db);
@@ -152,7 +152,7 @@ export function registerKeys(program: Command): void {
     .action(async (opts: { email?: string; json?: boolean }, cmd: Command) => {
       const { config } = loadForCommand(cmd);
       const address = opts.email === undefined ? undefined : normalizeAddress(opts.email);
-      const db = await openDatabase(config);
+      const db = await openCommandStore(config);
       try {
         const rows = await new SqlKeyDirectory(db).list(address === undefined ? {} : { address });
         const now = Date.now();
@@ -170,7 +170,7 @@ export function registerKeys(program: Command): void {
     .action(async (fingerprint: string, opts: { json?: boolean }, cmd: Command) => {
       const { config } = loadForCommand(cmd);
       const fp = normalizeFingerprint(fingerprint);
-      const db = await openDatabase(config);
+      const db = await openCommandStore(config);
       try {
         const rows = await new SqlKeyDirectory(db).get(fp);
         const first = rows[0];
@@ -208,7 +208,7 @@ export function registerKeys(program: Command): void {
     .action(async (email: string, opts: { fresh?: boolean; json?: boolean }, cmd: Command) => {
       const { config } = loadForCommand(cmd);
       const address = normalizeAddress(email);
-      const db = await openDatabase(config);
+      const db = await openCommandStore(config);
       try {
         const result = await lookupKeys(address, await discoveryDeps(config, db, { now: Date.now, fresh: opts.fresh === true, operator: operatorName() }));
         const json = lookupJson(result, Date.now());
@@ -224,7 +224,7 @@ export function registerKeys(program: Command): void {
     .action(async (fingerprint: string, _opts: unknown, cmd: Command) => {
       const { config } = loadForCommand(cmd);
       const fp = normalizeFingerprint(fingerprint);
-      const db = await openDatabase(config);
+      const db = await openCommandStore(config);
       try {
         const n = await new SqlKeyDirectory(db).remove(fp, { operator: operatorName(), now: Date.now() });
         if (n === 0) throw new SealgateError('SG_RECIPIENT_KEY_NOT_FOUND', { message: `no key ${fp} in the key directory` });

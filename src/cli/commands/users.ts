@@ -1,7 +1,7 @@
 /** `sealgate users add|passwd|remove|list`: local AUTH users for staff mail clients. */
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
-import { openDatabase } from '../../runtime/stores.js';
+import { openCommandStore } from '../command-store.js';
 import { addUser, listUsers, removeUser, setPassword, validateUserName } from '../../users/store.js';
 import { CliExit, EXIT_USAGE, loadForCommand, readStdinSecret } from '../context.js';
 
@@ -41,7 +41,7 @@ export function registerUsers(program: Command): void {
     .action(async (name: string, opts: { passwordStdin?: boolean }, cmd: Command) => {
       validateUserName(name);
       const password = await readPassword(opts.passwordStdin);
-      const db = await openDatabase(loadForCommand(cmd).config);
+      const db = await openCommandStore(loadForCommand(cmd).config);
       try {
         await addUser(db, name, password, Date.now());
         process.stdout.write(`user ${name} added\n`);
@@ -55,7 +55,7 @@ export function registerUsers(program: Command): void {
     .option('--password-stdin', 'read the password from standard input instead of prompting')
     .action(async (name: string, opts: { passwordStdin?: boolean }, cmd: Command) => {
       const password = await readPassword(opts.passwordStdin);
-      const db = await openDatabase(loadForCommand(cmd).config);
+      const db = await openCommandStore(loadForCommand(cmd).config);
       try {
         await setPassword(db, name, password, Date.now());
         process.stdout.write(`password of ${name} changed\n`);
@@ -67,7 +67,7 @@ export function registerUsers(program: Command): void {
     .command('remove <name>')
     .description('delete a user')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
-      const db = await openDatabase(loadForCommand(cmd).config);
+      const db = await openCommandStore(loadForCommand(cmd).config);
       try {
         await removeUser(db, name, Date.now());
         process.stdout.write(`user ${name} removed\n`);
@@ -80,7 +80,7 @@ export function registerUsers(program: Command): void {
     .description('list users')
     .option('--json', 'JSON output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const db = await openDatabase(loadForCommand(cmd).config);
+      const db = await openCommandStore(loadForCommand(cmd).config);
       try {
         const list = await listUsers(db);
         if (opts.json) process.stdout.write(`${JSON.stringify(list)}\n`);
