@@ -1,10 +1,10 @@
 /**
- * `sealgate audit verify|tail` and `sealgate archive verify|key` (the built
+ * `sealgate audit verify|tail` and `sealgate archive verify|key|search` (the built
  * CLI) with store.kind: postgres: the one chain that two "nodes" (two pools
  * in this process, each as a node's) append to at once verifies; a row
  * altered in PostgreSQL fails with the very line the same alteration gives on
  * SQLite; the archive written through the real stores (entries, checkpoints
- * signed with the shared key) verifies, and an altered entry is named; a
+ * signed with the shared key) verifies and is searched, and an altered entry is named; a
  * database whose schema is behind is refused with the command that fixes it.
  * The database password never appears in any output.
  */
@@ -14,10 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../src/audit/log.js';
+import { loadConfig } from '../../src/config/load.js';
 import { Database } from '../../src/db/database.js';
 import { PostgresDatabase } from '../../src/db/postgres.js';
 import { migrate } from '../../src/db/schema.js';
 import { migratePostgres } from '../../src/db/schema-postgres.js';
+import { openKeyring } from '../../src/runtime/stores.js';
 import type { SqlDatabase } from '../../src/db/sql-database.js';
 import { archiveLife } from '../helpers/archive-rows.js';
 import { runCli } from '../helpers/gateway.js';
@@ -170,12 +172,25 @@ describe('sealgate archive on PostgreSQL', () => {
     const json = await cli(config, ['archive', 'verify', '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, messages: 3, recipients: 4, keyFingerprint: life.key.fingerprint, uncovered: 2 });
 
+    // search finds every node's entries, newest first, and is audited; show is not on PostgreSQL yet
+    await openKeyring(loadConfig(config).config, true); // the master key the nodes share (search derives its terms' key from it)
+    const search = await cli(config, ['archive', 'search', '--json']);
+    expect(search.stderr).toBe('');
+    expect(search.code).toBe(0);
+    expect((JSON.parse(search.stdout) as { id: string }[]).map((e) => e.id)).toEqual(['Q3', 'Q2', 'Q1']);
+    const byDomain = await cli(config, ['archive', 'search', '--domain', 'example.org', '--json']);
+    expect((JSON.parse(byDomain.stdout) as { id: string }[]).map((e) => e.id)).toEqual(['Q1']);
+    expect(await a.all("SELECT data FROM audit_log WHERE type = 'archive:searched' ORDER BY seq")).toHaveLength(2);
+    const show = await cli(config, ['archive', 'show', '0QPGARCH000000000001']);
+    expect(show.code).toBe(2);
+    expect(show.stderr).toMatch(/^sealgate: store\.kind: postgres: this command does not run on PostgreSQL yet .*\n$/);
+
     await b.exec(`UPDATE archive_messages SET sender = 'mallory@example.com' WHERE id = 'Q2'`);
     const broken = await cli(config, ['archive', 'verify']);
     expect(broken.code).toBe(1);
     expect(broken.stdout).toBe('');
     expect(broken.stderr).toMatch(/^sealgate: archive BROKEN at entry Q2 \(hash_mismatch\)/);
     expect(broken.stderr).not.toContain('mallory');
-    noPassword(key, ok, json, broken);
+    noPassword(key, ok, json, search, byDomain, broken);
   });
 });
