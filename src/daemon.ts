@@ -382,6 +382,14 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     ],
   });
   storeWatch.start();
+  metrics.gauge('sealgate_store_up', () =>
+    Promise.resolve(
+      (['database', 'objects'] as const).flatMap((store) => {
+        const up = storeWatch.up(store);
+        return up === undefined ? [] : [{ labels: { store }, value: up ? 1 : 0 }];
+      }),
+    ),
+  );
   const readiness = async (): Promise<ReadinessReport> => {
     const [database, objectStore, availableBytes] = await Promise.all([databaseCheck.run(), objectsCheck.run(), freeSpace.availableBytes().catch(() => undefined)]);
     return judgeReadiness({

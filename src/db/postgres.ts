@@ -345,6 +345,13 @@ export class PostgresDatabase implements SqlDatabase {
       throw redactError(err, this.secrets);
     }
     let broken: Error | undefined;
+    // A checked-out client has no pool listener: a connection that breaks between two statements (the server
+    // restarted, a failover, the network) would emit an 'error' nobody handles, and end the process. Caught
+    // here, it fails the transaction's next statement instead, and the connection is destroyed below.
+    const onBroken = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onBroken);
     try {
       await client.query('BEGIN');
       const value = await work(new PgQueryable((text, values) => client.query(text, values), this.secrets));
@@ -361,7 +368,8 @@ export class PostgresDatabase implements SqlDatabase {
       });
       throw redactError(err, this.secrets);
     } finally {
-      // a connection whose ROLLBACK failed is in an unknown state: destroy it instead of reusing it
+      client.off('error', onBroken);
+      // a connection that broke, or whose ROLLBACK failed, is in an unknown state: destroy it instead of reusing it
       client.release(broken);
     }
   }

@@ -40,9 +40,19 @@ export class StoreWatch {
 
   constructor(private readonly options: StoreWatchOptions) {}
 
+  /** A first pass at once, then one every interval. */
   start(): void {
     this.stopped = false;
-    this.schedule();
+    this.pass = this.probeAll().finally(() => {
+      this.pass = undefined;
+      this.schedule();
+    });
+  }
+
+  /** Whether the store answered at the last pass; undefined before its first. */
+  up(name: string): boolean | undefined {
+    const state = this.states.get(name);
+    return state === undefined ? undefined : state.downSince === undefined;
   }
 
   async stop(): Promise<void> {

@@ -170,6 +170,30 @@ describe('statement time limit (store.statementTimeout)', () => {
   });
 });
 
+describe('a connection that breaks while a transaction holds it', () => {
+  it('fails that transaction (no uncaught error event), drops the connection, and the next transaction works', async () => {
+    const small = await PostgresDatabase.open({ url: server.url, password: server.password, poolSize: 1 });
+    try {
+      const failed = await small
+        .transaction(async (tx) => {
+          const pid = (await tx.get<{ pid: number }>('SELECT pg_backend_pid() AS pid'))?.pid ?? 0;
+          // the server ends this connection (a restart, a failover) while the transaction waits on something else
+          await db.get('SELECT pg_terminate_backend(?) AS done', [pid]);
+          await new Promise((r) => setTimeout(r, 300));
+          await tx.get('SELECT 1 AS one');
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+      expect(failed).toBeInstanceOf(Error);
+      expect(await small.transaction((tx) => tx.get('SELECT 1 AS one'))).toEqual({ one: 1 });
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 /** The error opening fails with (opening must fail). */
 async function openError(options: Parameters<typeof PostgresDatabase.open>[0]): Promise<Error> {
   const opened = await PostgresDatabase.open(options).then(

@@ -56,7 +56,9 @@ describe('StoreWatch', () => {
         tell: (news: OutageNews) => told.push(`${name} ${news.kind === 'down' ? `down ${news.reason}` : `up ${news.downForMs}`}`),
       })),
     });
+    expect(watch.up('database')).toBeUndefined();
     await watch.probeAll();
+    expect([watch.up('database'), watch.up('objects')]).toEqual([true, true]);
     results.database = bad;
     for (let i = 0; i < 5; i++) {
       now += 1000;
@@ -64,6 +66,7 @@ describe('StoreWatch', () => {
     }
     results.objects = new Error('boom');
     await watch.probeAll();
+    expect([watch.up('database'), watch.up('objects')]).toEqual([false, false]);
     results.database = ok;
     now += 1000;
     await watch.probeAll();

@@ -63,6 +63,13 @@ async function send(marker: string, kib: number): Promise<Reply> {
   }
 }
 
+/** The value of sealgate_store_up for `store` in a /metrics scrape (undefined: absent). */
+async function storeUp(store: string): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`sealgate_store_up{store="${store}"} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
 async function readyz(): Promise<{ status: number; body: Readyz }> {
   const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
   return { status: res.status, body: JSON.parse(await res.text()) as Readyz };
@@ -121,6 +128,8 @@ describe('a node whose database or object store is down', () => {
     expect(r.status).toBe(200);
     expect(r.body.checks.database).toEqual({ ok: true });
     expect(r.body.checks.objects).toEqual({ ok: true });
+    expect(await storeUp('database')).toBe(1);
+    expect(await storeUp('objects')).toBe(1);
     const marker = `BEFORE-${randomUUID().slice(0, 8)}`;
     expect((await send(marker, 1)).code).toBe(250);
     await until('the first message delivered', () => delivered(marker), { timeoutMs: 60_000, context });
@@ -146,6 +155,9 @@ describe('a node whose database or object store is down', () => {
     await until('the delivery loop and the checkpoint writer failed at least twice', () => events('DELIVERY_LOOP_ERROR', from) >= 2 && events('ARCHIVE_CHECKPOINT_FAILED', from) >= 2, { timeoutMs: 60_000, context });
     for (const name of ['DELIVERY_LOOP_ERROR', 'ARCHIVE_CHECKPOINT_FAILED', 'AUDIT_WRITE_FAILED', 'NODE_HEARTBEAT_FAILED']) expect(events(name, from, ERROR)).toBeLessThanOrEqual(1);
     expect((await readyz()).status).toBe(503);
+    // /metrics still answers (the queue gauges, read from the database, are left out) and says the database is down
+    await until('the outage logged', () => events('DATABASE_UNAVAILABLE', from) === 1, { timeoutMs: 30_000, context });
+    expect(await storeUp('database')).toBe(0);
 
     await pg.start();
     await until('/readyz ready again', async () => ((await readyz()).status === 200 ? true : undefined), { timeoutMs: 60_000, context });
@@ -161,6 +173,7 @@ describe('a node whose database or object store is down', () => {
     expect(gw.proc.exitCode).toBeNull();
     // the outage and the recovery are each told once, not once per retry
     expect(events('DATABASE_UNAVAILABLE', from)).toBe(1);
+    await until('sealgate_store_up back to 1', async () => (await storeUp('database')) === 1, { timeoutMs: 30_000, context });
     await until('the recovery logged', () => events('DATABASE_AVAILABLE', from) === 1, { timeoutMs: 30_000, context });
     await until('the stages told they work again', () => events('STAGE_RECOVERED', from) >= 2, { timeoutMs: 30_000, context });
   });
@@ -173,6 +186,8 @@ describe('a node whose database or object store is down', () => {
       return r.status === 503 && r.body.checks.objects?.ok === false ? r : undefined;
     }, { timeoutMs: 60_000, context });
     expect(down.body.checks.database).toEqual({ ok: true });
+    await until('the outage logged', () => events('OBJECT_STORE_UNAVAILABLE', from) === 1, { timeoutMs: 30_000, context });
+    expect(await storeUp('objects')).toBe(0);
     const refused = await send(`DURING-S3-L-${randomUUID().slice(0, 8)}`, 64);
     expect(refused.code).toBe(451);
     expect(refused.text).toMatch(/^451 4\.3\.0 /);
