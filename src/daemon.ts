@@ -13,6 +13,7 @@ import { registerQueueGauges } from './metrics/queue-gauges.js';
 import { AlertMonitor } from './alerts/monitor.js';
 import { DatabaseCheck, diskCheck, judgeReadiness, listenersCheck, ObjectStoreCheck, writeHealthProbe, type ReadinessReport } from './health/readiness.js';
 import { StoreWatch } from './health/outage.js';
+import { FailureRun } from './log/failure-run.js';
 import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -270,8 +271,22 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     onRecovery: () => log.info({ event: 'NODE_HEARTBEAT_RECOVERED', node: nodeId }, 'heartbeat recorded again'),
   });
   await nodeHeartbeat.start();
-  const gateOf = (job: 'alerts' | 'tlsrpt-reports', leaseMs: () => number): (() => Promise<boolean>) =>
-    jobGate(db, job, nodeId, leaseMs, now, (err) => log.error({ event: 'JOB_LEASE_FAILED', job, err: { message: (err as Error).message } }, 'could not ask for the job lease; this pass is skipped'));
+  const gateOf = (job: 'alerts' | 'tlsrpt-reports', leaseMs: () => number): (() => Promise<boolean>) => {
+    // the database away: the first failed ask at error, the rest at debug, and the end of the run once
+    const failures = new FailureRun();
+    let failed = false;
+    const gate = jobGate(db, job, nodeId, leaseMs, now, (err) => {
+      failed = true;
+      log[failures.fail() ? 'error' : 'debug']({ event: 'JOB_LEASE_FAILED', job, err: { message: (err as Error).message } }, 'could not ask for the job lease; this pass is skipped');
+    });
+    return async () => {
+      failed = false;
+      const held = await gate();
+      const ended = failed ? 0 : failures.succeed();
+      if (ended > 0) log.info({ event: 'STAGE_RECOVERED', stage: 'job-lease', what: job, failures: ended }, 'the job lease can be asked for again');
+      return held;
+    };
+  };
   inspector?.start();
   archiver.start();
   await engine?.start();
