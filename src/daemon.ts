@@ -11,7 +11,9 @@ import { Metrics } from './metrics/registry.js';
 import { startMetricsServer } from './metrics/http.js';
 import { registerQueueGauges } from './metrics/queue-gauges.js';
 import { AlertMonitor } from './alerts/monitor.js';
-import { DatabaseCheck, diskCheck, judgeReadiness, listenersCheck, writeHealthProbe, type ReadinessReport } from './health/readiness.js';
+import { DatabaseCheck, diskCheck, judgeReadiness, listenersCheck, ObjectStoreCheck, writeHealthProbe, type ReadinessReport } from './health/readiness.js';
+import { StoreWatch } from './health/outage.js';
+import { FailureRun } from './log/failure-run.js';
 import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -126,7 +128,9 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   // in a shared object store: objects whose removal failed, or whose node died between put and commit, go hourly
   const spoolSweep = spool.blobs.kind === 'objects' ? startSpoolObjectSweep(spool, isQueued, now, log) : undefined;
 
-  const freeSpace = new FreeSpaceProbe(spool.root, now);
+  // the file system this node writes content to: the spool directory, or with the content in the object store
+  // (objects.kind s3, where the spool directory is never made) dataDir, the node's only local writes
+  const freeSpace = new FreeSpaceProbe(spool.blobs.kind === 'objects' ? resolve(config.dataDir) : spool.root, now);
   const metrics = new Metrics();
   registerQueueGauges(metrics, db, now);
   const dkim = new DkimService(dkimKeys, now, metrics);
@@ -267,8 +271,22 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     onRecovery: () => log.info({ event: 'NODE_HEARTBEAT_RECOVERED', node: nodeId }, 'heartbeat recorded again'),
   });
   await nodeHeartbeat.start();
-  const gateOf = (job: 'alerts' | 'tlsrpt-reports', leaseMs: () => number): (() => Promise<boolean>) =>
-    jobGate(db, job, nodeId, leaseMs, now, (err) => log.error({ event: 'JOB_LEASE_FAILED', job, err: { message: (err as Error).message } }, 'could not ask for the job lease; this pass is skipped'));
+  const gateOf = (job: 'alerts' | 'tlsrpt-reports', leaseMs: () => number): (() => Promise<boolean>) => {
+    // the database away: the first failed ask at error, the rest at debug, and the end of the run once
+    const failures = new FailureRun();
+    let failed = false;
+    const gate = jobGate(db, job, nodeId, leaseMs, now, (err) => {
+      failed = true;
+      log[failures.fail() ? 'error' : 'debug']({ event: 'JOB_LEASE_FAILED', job, err: { message: (err as Error).message } }, 'could not ask for the job lease; this pass is skipped');
+    });
+    return async () => {
+      failed = false;
+      const held = await gate();
+      const ended = failed ? 0 : failures.succeed();
+      if (ended > 0) log.info({ event: 'STAGE_RECOVERED', stage: 'job-lease', what: job, failures: ended }, 'the job lease can be asked for again');
+      return held;
+    };
+  };
   inspector?.start();
   archiver.start();
   await engine?.start();
@@ -351,11 +369,47 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     alertsOn = want;
   };
   await syncAlerts();
-  const databaseCheck = new DatabaseCheck({ writeTransaction: () => db.transaction((tx) => writeHealthProbe(tx, now())), get timeoutMs() { return config.metrics.readyTimeout; } });
+  const newDatabaseCheck = (): DatabaseCheck => new DatabaseCheck({ writeTransaction: () => db.transaction((tx) => writeHealthProbe(tx, now())), get timeoutMs() { return config.metrics.readyTimeout; } });
+  const newObjectsCheck = (): ObjectStoreCheck => new ObjectStoreCheck({ probe: (ms) => objects.probe(ms), get timeoutMs() { return config.metrics.readyTimeout; } });
+  const databaseCheck = newDatabaseCheck();
+  const objectsCheck = newObjectsCheck();
+  // a store that stops answering is logged once when it goes and once when it is back (docs/scale-out.md "When a store is down")
+  const storeWatch = new StoreWatch({
+    intervalMs: () => config.store.heartbeat,
+    now,
+    checks: [
+      {
+        name: 'database',
+        run: ((c) => () => c.run())(newDatabaseCheck()),
+        tell: (news) =>
+          news.kind === 'down'
+            ? log.error({ event: 'DATABASE_UNAVAILABLE', reason: news.reason }, 'the database does not take a write: mail is answered 451 4.3.0 and /readyz is not ready until it does')
+            : log.info({ event: 'DATABASE_AVAILABLE', downForMs: news.downForMs }, 'the database takes writes again'),
+      },
+      {
+        name: 'objects',
+        run: ((c) => () => c.run())(newObjectsCheck()),
+        tell: (news) =>
+          news.kind === 'down'
+            ? log.error({ event: 'OBJECT_STORE_UNAVAILABLE', reason: news.reason }, 'the object store does not answer: mail whose content needs it is answered 451 4.3.0 and /readyz is not ready until it does')
+            : log.info({ event: 'OBJECT_STORE_AVAILABLE', downForMs: news.downForMs }, 'the object store answers again'),
+      },
+    ],
+  });
+  storeWatch.start();
+  metrics.gauge('sealgate_store_up', () =>
+    Promise.resolve(
+      (['database', 'objects'] as const).flatMap((store) => {
+        const up = storeWatch.up(store);
+        return up === undefined ? [] : [{ labels: { store }, value: up ? 1 : 0 }];
+      }),
+    ),
+  );
   const readiness = async (): Promise<ReadinessReport> => {
-    const [database, availableBytes] = await Promise.all([databaseCheck.run(), freeSpace.availableBytes().catch(() => undefined)]);
+    const [database, objectStore, availableBytes] = await Promise.all([databaseCheck.run(), objectsCheck.run(), freeSpace.availableBytes().catch(() => undefined)]);
     return judgeReadiness({
       database,
+      objects: objectStore,
       disk: availableBytes === undefined ? { ok: false, detail: 'free space of the spool unknown' } : diskCheck({ availableBytes, minFreeBytes: config.smtp.minFreeBytes, maxMessageBytes: config.smtp.maxMessageBytes }),
       listeners: listenersCheck(ingress.listening()),
       masterKey: keyring.current.key.length === 32 ? { ok: true } : { ok: false, detail: 'master key not loaded' },
@@ -378,6 +432,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       await portalWeb?.server.close();
       await consoleWeb?.close();
       await metricsServer?.close();
+      await storeWatch.stop();
       await alertMonitor.stop();
       inspector?.stop();
       archiver.stop();

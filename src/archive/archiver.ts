@@ -36,6 +36,7 @@ import { archiveObjectKey, archivePackKey, writeArchiveObject, type ContentSourc
 import { insertArchiveEntries, queueRecipientsForArchiveOf } from './entries.js';
 import { FINAL_STATES } from '../queue/states.js';
 import { CoalescedRun } from '../workers/coalesced-run.js';
+import { FailureRun } from '../log/failure-run.js';
 import { archiveVerdict, type StoredVerdict } from './verdict.js';
 import { categoryTerm, subjectTerms } from './terms.js';
 
@@ -101,11 +102,26 @@ export class Archiver {
   /** One batch at a time, the next as soon as it is done. */
   private readonly loop: CoalescedRun;
 
+  /** Failures in a row (a store away): the first is logged at error, the rest at debug, the end of the run once (docs/events.md). */
+  private readonly queueFailures = new FailureRun();
+  private readonly messageFailures = new FailureRun();
+
   constructor(private readonly deps: ArchiverDeps) {
     this.loop = new CoalescedRun(
-      () => this.next(),
-      (err) => this.deps.log.error({ event: 'ARCHIVE_FAILED', err: { message: (err as Error).message } }, 'could not read the archive queue; retried later'),
+      async () => {
+        const more = await this.next();
+        this.recovered('queue', this.queueFailures.succeed());
+        return more;
+      },
+      (err) => {
+        const first = this.queueFailures.fail();
+        this.deps.log[first ? 'error' : 'debug']({ event: 'ARCHIVE_FAILED', err: { message: (err as Error).message } }, 'could not read the archive queue; retried later');
+      },
     );
+  }
+
+  private recovered(what: 'queue' | 'messages', failures: number): void {
+    if (failures > 0) this.deps.log.info({ event: 'STAGE_RECOVERED', stage: 'archive', what, failures }, 'archiving works again after failures');
   }
 
   start(): void {
@@ -216,6 +232,7 @@ export class Archiver {
       await Promise.all([...journals.values()].map((j) => j.file.discard()));
     }
     for (const id of finished) await this.deps.spool.remove(id);
+    if (archived.length > 0) this.recovered('messages', this.messageFailures.succeed());
     for (const m of archived) {
       this.deps.metrics?.inc('sealgate_archived_total', {});
       this.deps.log.debug({ event: 'MESSAGE_ARCHIVED', queueId: m.id, bytes: written.get(m.id)?.size }, 'message archived');
@@ -278,7 +295,8 @@ export class Archiver {
   private failed(id: string, err: unknown): void {
     this.failedAt.set(id, this.deps.now());
     this.deps.metrics?.inc('sealgate_archive_failures_total', {});
-    this.deps.log.error({ event: 'ARCHIVE_FAILED', queueId: id, err: { message: (err as Error).message } }, 'message not archived; retried later (its delivery waits)');
+    const first = this.messageFailures.fail();
+    this.deps.log[first ? 'error' : 'debug']({ event: 'ARCHIVE_FAILED', queueId: id, err: { message: (err as Error).message } }, 'message not archived; retried later (its delivery waits)');
   }
 
   /** With archive.journalTo: the journal report of the message, spooled (its queue rows go in the archive transaction). */

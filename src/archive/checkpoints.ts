@@ -27,6 +27,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import type { Logger } from '../log/logger.js';
 import { loadOrCreateSigningKey, type SigningKey } from './signing-key.js';
+import { FailureRun } from '../log/failure-run.js';
 
 /** A checkpoint is written when this many audit events were appended since the last one… */
 export const CHECKPOINT_EVERY_EVENTS = 500;
@@ -174,6 +175,8 @@ export interface CheckpointWriterDeps {
 export class CheckpointWriter {
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> = Promise.resolve();
+  /** Ticks failing in a row (the database away): the first is logged at error, the rest at debug, the end of the run once. */
+  private readonly failures = new FailureRun();
   private stopped = false;
 
   constructor(private readonly deps: CheckpointWriterDeps) {}
@@ -200,8 +203,11 @@ export class CheckpointWriter {
       const head = await auditChainHead(this.deps.db);
       const due = checkpointDue({ last, headSeq: head.seq, now: this.deps.now() }, this.deps.everyEvents, this.deps.intervalMs);
       if (due) await this.write(due);
+      const failures = this.failures.succeed();
+      if (failures > 0) this.deps.log.info({ event: 'STAGE_RECOVERED', stage: 'checkpoints', what: 'ticks', failures }, 'archive checkpoints work again after failures');
     } catch (err) {
-      this.deps.log.error({ event: 'ARCHIVE_CHECKPOINT_FAILED', err: { message: (err as Error).message } }, 'archive checkpoint not written; tried again shortly');
+      const first = this.failures.fail();
+      this.deps.log[first ? 'error' : 'debug']({ event: 'ARCHIVE_CHECKPOINT_FAILED', err: { message: (err as Error).message } }, 'archive checkpoint not written; tried again shortly');
     }
   }
 

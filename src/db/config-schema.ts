@@ -29,6 +29,10 @@ export const storeSchema = z
       .default(10_000)
       .describe('How often a running node records in the database that it is alive (`sealgate nodes`); a node silent for three of these is listed as stale. Also how often it asks for the lease of the jobs one node runs at a time (alerts, TLS reports, sweeps).'),
     poolSize: z.number().int().min(1).max(200).default(10).describe('kind postgres: most database connections one sealgate process opens.'),
+    statementTimeout: duration(100)
+      .refine((ms) => ms <= 3_600_000, { message: 'expected at most 1 hour' })
+      .default(30_000)
+      .describe('kind postgres: the longest one statement of a running node (and of the commands that read what nodes write) may take, waiting for a lock included; past it the statement fails (SMTP answers 451 4.3.0, background work retries). Also bounds the wait for an answer from a database host that stopped answering. Not applied to `sealgate db migrate` and `sealgate migrate`.'),
     tls: z
       .strictObject({
         mode: z

@@ -41,6 +41,8 @@ export interface OpenPostgresOptions {
   /** Told when store.url carries a password (it works, but belongs in store.passwordFile or the environment). */
   readonly warn?: (line: string) => void;
   readonly env?: NodeJS.ProcessEnv;
+  /** Bound every statement by store.statementTimeout (a node and the commands that read what nodes write; not migrations). */
+  readonly statementTimeout?: boolean;
 }
 
 /** The configured PostgreSQL (store.kind: postgres), password from the file or SEALGATE_DB_PASSWORD, reachable or an error naming the redacted URL. */
@@ -62,6 +64,7 @@ export async function openPostgres(config: Pick<Config, 'store'>, options: OpenP
       password,
       poolSize: store.poolSize,
       tls: { mode: store.tls.mode, caFile: store.tls.caFile === undefined ? undefined : resolve(store.tls.caFile) },
+      ...(options.statementTimeout === true ? { statementTimeoutMs: store.statementTimeout } : {}),
     });
   } catch (err) {
     if (err instanceof SealgateError) throw err;
@@ -79,7 +82,7 @@ export async function openPostgres(config: Pick<Config, 'store'>, options: OpenP
  * or to upgrade when the database is newer than this sealgate.
  */
 export async function openCurrentPostgres(config: Pick<Config, 'store'>, options: OpenPostgresOptions = {}): Promise<PostgresDatabase> {
-  const db = await openPostgres(config, options);
+  const db = await openPostgres(config, { statementTimeout: true, ...options });
   try {
     const { POSTGRES_MIGRATIONS, postgresSchemaVersion } = await import('./schema-postgres.js');
     const version = await postgresSchemaVersion(db);

@@ -50,6 +50,13 @@ export interface PostgresOptions {
   readonly tls?: PostgresTls;
   /** Give up connecting after this long (ms), so a dead database fails a request instead of hanging it. */
   readonly connectTimeoutMs?: number;
+  /**
+   * Longest one statement may run (ms; 0 or absent: no limit): the server
+   * cancels it (statement_timeout, lock waits included), and the driver gives
+   * up on an answer a little later (query_timeout: a host that stopped
+   * answering, whose connection is then discarded).
+   */
+  readonly statementTimeoutMs?: number;
   /** An idle pooled connection broke (server restart, network): reported here, already redacted. */
   readonly onIdleError?: (err: Error) => void;
 }
@@ -157,6 +164,15 @@ const TYPES = {
     return pg.types.getTypeParser(oid, format ?? 'text');
   },
 } as unknown as pg.CustomTypesConfig;
+
+/** How much longer than the server's statement_timeout the driver waits for an answer (the server's own cancel comes first). */
+export const QUERY_TIMEOUT_MARGIN_MS = 2000;
+
+/** Pure: the pool settings for a statement time limit (0: none). */
+export function statementTimeouts(ms: number): { statement_timeout?: number; query_timeout?: number } {
+  if (!(ms > 0)) return {};
+  return { statement_timeout: ms, query_timeout: ms + QUERY_TIMEOUT_MARGIN_MS };
+}
 
 function refuseLossy(rows: readonly Record<string, unknown>[]): void {
   for (const row of rows) {
@@ -289,6 +305,7 @@ export class PostgresDatabase implements SqlDatabase {
       idleTimeoutMillis: 30_000,
       // TCP keepalive: a database host that vanishes without a reset (network partition, power loss) breaks the connection instead of hanging it
       keepAlive: true,
+      ...statementTimeouts(options.statementTimeoutMs ?? 0),
       application_name: 'sealgate',
       types: TYPES,
     });
@@ -328,6 +345,13 @@ export class PostgresDatabase implements SqlDatabase {
       throw redactError(err, this.secrets);
     }
     let broken: Error | undefined;
+    // A checked-out client has no pool listener: a connection that breaks between two statements (the server
+    // restarted, a failover, the network) would emit an 'error' nobody handles, and end the process. Caught
+    // here, it fails the transaction's next statement instead, and the connection is destroyed below.
+    const onBroken = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onBroken);
     try {
       await client.query('BEGIN');
       const value = await work(new PgQueryable((text, values) => client.query(text, values), this.secrets));
@@ -344,7 +368,8 @@ export class PostgresDatabase implements SqlDatabase {
       });
       throw redactError(err, this.secrets);
     } finally {
-      // a connection whose ROLLBACK failed is in an unknown state: destroy it instead of reusing it
+      client.off('error', onBroken);
+      // a connection that broke, or whose ROLLBACK failed, is in an unknown state: destroy it instead of reusing it
       client.release(broken);
     }
   }

@@ -63,6 +63,7 @@ import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
 import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type TlsFacts } from './smtp-session.js';
 import { isTransportRequirement, strongest, TRANSPORT_REQUIREMENTS, type TransportRequirement } from './transport-requirement.js';
 import { isE2eMethod } from '../policy/decide.js';
+import { FailureRun } from '../log/failure-run.js';
 import { interleave, LeaseLostError, markInFlight, newNodeId, recordOutcome, releaseHeld, renewLeases, selectDue, takeOverLeases, type ClaimedRecipient } from '../queue/claim.js';
 
 export interface EngineDeps {
@@ -222,6 +223,8 @@ export class DeliveryEngine {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private again = false;
+  /** Loop passes failing in a row (the database away): logged once per run (src/log/failure-run.ts). */
+  private readonly loopFailures = new FailureRun();
   private stopping = false;
   private idleWaiters: (() => void)[] = [];
   private smarthostPassword: string | undefined;
@@ -394,8 +397,12 @@ export class DeliveryEngine {
         for (const job of jobs) this.launch(job);
       } while (this.again && !this.stopping);
       await this.scheduleNext();
+      const failures = this.loopFailures.succeed();
+      if (failures > 0) this.deps.log.info({ event: 'STAGE_RECOVERED', stage: 'delivery', what: 'queue', failures }, 'the delivery loop works again after failures');
     } catch (err) {
-      this.deps.log.error({ event: 'DELIVERY_LOOP_ERROR', err: { message: (err as Error).message } }, 'delivery loop failed; retrying');
+      // the database away: the first failure at error, the rest at debug until a pass succeeds
+      const first = this.loopFailures.fail();
+      this.deps.log[first ? 'error' : 'debug']({ event: 'DELIVERY_LOOP_ERROR', err: { message: (err as Error).message } }, 'delivery loop failed; retrying');
       this.schedule(this.deps.pollMs ?? 10_000);
     } finally {
       this.ticking = false;

@@ -11,7 +11,11 @@
  *   (so /readyz fails exactly when new mail would get 452 4.3.1);
  * - `listeners`: every SMTP listener (and the portal and console web, when
  *   on) is bound and listening;
- * - `masterKey`: the master key is loaded.
+ * - `masterKey`: the master key is loaded;
+ * - `objects`: the object store answers within the time limit (S3: one
+ *   listing of at most one key under the prefix; local: its directories may
+ *   be written), so a node whose store is away says so before mail over
+ *   queue.inlineMaxBytes gets 451 4.3.0.
  *
  * Answers carry check names and short reasons only, never a path's content,
  * a key or anything from a message.
@@ -24,7 +28,7 @@ export interface CheckResult {
   readonly detail?: string;
 }
 
-export type CheckName = 'database' | 'disk' | 'listeners' | 'masterKey';
+export type CheckName = 'database' | 'disk' | 'listeners' | 'masterKey' | 'objects';
 
 export interface ReadinessReport {
   readonly ready: boolean;
@@ -56,33 +60,95 @@ export interface DatabaseProbe {
   readonly timeoutMs: number;
 }
 
+/** A probe with a time limit: the side effect, how its failure is named, what the answers say. */
+interface TimedProbe {
+  readonly attempt: () => Promise<void>;
+  readonly timeoutMs: number;
+  readonly reason: (err: unknown) => string;
+  readonly busy: string;
+  readonly late: (ms: number) => string;
+}
+
 /**
- * The database check. At most one probe transaction is queued at a time: a
- * probe still waiting (the write lock held elsewhere) makes later checks fail
- * at once instead of piling more transactions behind it.
+ * A check with a time limit. At most one probe is in flight at a time: a
+ * probe still waiting (the write lock held elsewhere, a store that does not
+ * answer) makes later checks fail at once instead of piling more behind it.
  */
-export class DatabaseCheck {
+class TimedCheck {
   private inFlight: Promise<CheckResult> | undefined;
 
-  constructor(private readonly probe: DatabaseProbe) {}
+  constructor(private readonly probe: () => TimedProbe) {}
 
   run(): Promise<CheckResult> {
-    if (this.inFlight) return Promise.resolve({ ok: false, detail: 'an earlier write probe has not finished' });
-    const write = this.probe.writeTransaction().then(
+    const p = this.probe();
+    if (this.inFlight) return Promise.resolve({ ok: false, detail: p.busy });
+    const attempt = p.attempt().then(
       (): CheckResult => ({ ok: true }),
-      (err: unknown): CheckResult => ({ ok: false, detail: sqliteReason(err) }),
+      (err: unknown): CheckResult => ({ ok: false, detail: p.reason(err) }),
     );
-    this.inFlight = write;
-    void write.finally(() => {
-      if (this.inFlight === write) this.inFlight = undefined;
+    this.inFlight = attempt;
+    void attempt.finally(() => {
+      if (this.inFlight === attempt) this.inFlight = undefined;
     });
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<CheckResult>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, detail: `write not committed in ${this.probe.timeoutMs} ms` }), this.probe.timeoutMs);
+      timer = setTimeout(() => resolve({ ok: false, detail: p.late(p.timeoutMs) }), p.timeoutMs);
       timer.unref();
     });
-    return Promise.race([write, limit]).finally(() => clearTimeout(timer));
+    return Promise.race([attempt, limit]).finally(() => clearTimeout(timer));
   }
+}
+
+/** The database check: one committed write within the time limit. */
+export class DatabaseCheck {
+  private readonly check: TimedCheck;
+
+  constructor(probe: DatabaseProbe) {
+    this.check = new TimedCheck(() => ({
+      attempt: probe.writeTransaction,
+      timeoutMs: probe.timeoutMs,
+      reason: sqliteReason,
+      busy: 'an earlier write probe has not finished',
+      late: (ms) => `write not committed in ${ms} ms`,
+    }));
+  }
+
+  run(): Promise<CheckResult> {
+    return this.check.run();
+  }
+}
+
+export interface ObjectStoreProbe {
+  /** The store's own cheap check (OpenedObjectStore.probe), given the time limit. */
+  readonly probe: (timeoutMs: number) => Promise<void>;
+  readonly timeoutMs: number;
+}
+
+/** The object store check: the store answers within the time limit. */
+export class ObjectStoreCheck {
+  private readonly check: TimedCheck;
+
+  constructor(probe: ObjectStoreProbe) {
+    this.check = new TimedCheck(() => ({
+      attempt: () => probe.probe(probe.timeoutMs),
+      timeoutMs: probe.timeoutMs,
+      reason: objectStoreReason,
+      busy: 'an earlier object store probe has not finished',
+      late: (ms) => `object store did not answer in ${ms} ms`,
+    }));
+  }
+
+  run(): Promise<CheckResult> {
+    return this.check.run();
+  }
+}
+
+/** Pure: why an object store probe failed, as an identifier (the S3 error name or errno, else the Sealgate code); never a message text. */
+export function objectStoreReason(err: unknown): string {
+  const e = err as { code?: unknown; detail?: { s3?: unknown; errno?: unknown; status?: unknown } } | null;
+  const named = [e?.detail?.s3, e?.detail?.errno, e?.code].find((v): v is string => typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v));
+  const status = typeof e?.detail?.status === 'number' ? ` (HTTP ${e.detail.status})` : '';
+  return named === undefined ? 'object store check failed' : `${named}${status}`;
 }
 
 /** Pure: the SQLite error code (SQLITE_READONLY, SQLITE_BUSY, SQLITE_FULL …) without the message text. */

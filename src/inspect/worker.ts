@@ -45,6 +45,7 @@ import type { CustomIdentifier } from './detect/personal.js';
 import type { InspectionPool } from './inspect-pool.js';
 import type { InspectionResult } from './inspect-thread.js';
 import { inspectExtracted, subjectSensitive, type InspectionProfile } from './verdict.js';
+import { FailureRun } from '../log/failure-run.js';
 
 export interface InspectorDeps {
   readonly db: SqlDatabase;
@@ -121,11 +122,26 @@ export class Inspector {
    */
   private copyLane: Promise<unknown> = Promise.resolve();
 
+  /** Failures in a row (a store away): the first is logged at error, the rest at debug, the end of the run once (docs/events.md). */
+  private readonly queueFailures = new FailureRun();
+  private readonly messageFailures = new FailureRun();
+
   constructor(private readonly deps: InspectorDeps) {
     this.loop = new CoalescedRun(
-      () => this.fill(),
-      (err) => this.deps.log.error({ event: 'INSPECTION_FAILED', err: { message: (err as Error).message } }, 'could not read the inspection queue; retried later'),
+      async () => {
+        const more = await this.fill();
+        this.recovered('queue', this.queueFailures.succeed());
+        return more;
+      },
+      (err) => {
+        const first = this.queueFailures.fail();
+        this.deps.log[first ? 'error' : 'debug']({ event: 'INSPECTION_FAILED', err: { message: (err as Error).message } }, 'could not read the inspection queue; retried later');
+      },
     );
+  }
+
+  private recovered(what: 'queue' | 'messages', failures: number): void {
+    if (failures > 0) this.deps.log.info({ event: 'STAGE_RECOVERED', stage: 'inspection', what, failures }, 'inspection works again after failures');
   }
 
   private get stopped(): boolean {
@@ -177,7 +193,8 @@ export class Inspector {
             // left uninspected (and undelivered): tried again later, or after a restart when stopping
             if (this.stopped) return;
             this.failedAt.set(id, this.deps.now());
-            this.deps.log.error({ event: 'INSPECTION_FAILED', queueId: id, err: { message: (err as Error).message } }, 'inspection failed; retried later');
+            const first = this.messageFailures.fail();
+            this.deps.log[first ? 'error' : 'debug']({ event: 'INSPECTION_FAILED', queueId: id, err: { message: (err as Error).message } }, 'inspection failed; retried later');
           })
           .finally(() => {
             this.inFlight.delete(id);
@@ -300,6 +317,7 @@ export class Inspector {
     }
     if (finished) await this.deps.spool.remove(id);
     this.deps.metrics?.inc('sealgate_inspections_total', { verdict: verdict.phi ? 'phi' : verdict.categories.length > 0 || verdict.notFullyScanned ? 'sensitive' : 'clean' });
+    this.recovered('messages', this.messageFailures.succeed());
     this.deps.log.info({ event: 'MESSAGE_INSPECTED', queueId: id, phi: verdict.phi, categories: verdict.categories, notFullyScanned: verdict.notFullyScanned, protection: evaluation.baseProtection, methods, rules: evaluation.matchedRules }, 'message inspected');
     for (const n of notices) this.deps.log.info({ event: 'POLICY_NOTICE_QUEUED', queueId: id, noticeQueueId: n.id, kind: n.kind }, 'policy notice queued');
     if (finished) this.deps.log.info({ event: 'MESSAGE_FINISHED', queueId: id }, 'every recipient is final; message removed from the queue');

@@ -25,6 +25,7 @@ export const METRICS = {
   sealgate_queue_recipients: { type: 'gauge', help: 'Recipients in the queue, by state.' },
   sealgate_queue_oldest_age_seconds: { type: 'gauge', help: 'Age of the oldest message with a recipient still to deliver (kind=active: queued, in flight or deferred) or held (kind=held); absent when there is none.' },
   sealgate_held_recipients: { type: 'gauge', help: 'Held recipients, by reason: quarantine (a quarantine decision), protection (the method the decision needs is not available), operator (held by queue hold).' },
+  sealgate_store_up: { type: 'gauge', help: 'Whether the node\'s own probe (every store.heartbeat) found the store answering: 1 yes, 0 no, by store (database, objects); absent before the first probe.' },
   sealgate_delivery_latency_seconds: { type: 'histogram', help: 'Time from acceptance (250) to delivery, per delivered recipient.', buckets: LATENCY_BUCKETS },
   sealgate_portal_deposits_total: { type: 'counter', help: 'Messages (one copy each) stored in the secure portal.' },
   sealgate_portal_notifications_total: { type: 'counter', help: 'Portal notification mails queued (one per portal recipient).' },
@@ -124,7 +125,8 @@ export class Metrics {
         this.renderHistogram(out, name as HistogramName);
       } else {
         const collect = this.gauges.get(name);
-        const rows = collect ? await collect() : [];
+        // a gauge read from a store that does not answer (the database away) is left out; the rest still renders
+        const rows = collect ? await collect().catch(() => []) : [];
         for (const r of rows) {
           const key = labelKey(r.labels);
           out.push(`${name}${key ? `{${key}}` : ''} ${r.value}`);

@@ -16,8 +16,8 @@
  * exactly once, in _destroy, also when the reader stops early.
  */
 import { randomBytes } from 'node:crypto';
-import type { Dirent } from 'node:fs';
-import { chmod, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, type Dirent } from 'node:fs';
+import { access, chmod, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { SealgateError } from '../errors.js';
@@ -193,6 +193,16 @@ export class LocalObjectStore implements ObjectStore {
       }
     }
     return removed;
+  }
+
+  /** Readiness: the objects and temp directories are there and this process may write them (no timeout needed: local calls). */
+  async probe(_timeoutMs: number): Promise<void> {
+    try {
+      await access(this.objectsDir, constants.R_OK | constants.W_OK | constants.X_OK);
+      await access(this.tmpDir, constants.W_OK | constants.X_OK);
+    } catch (err) {
+      throw storageError(err);
+    }
   }
 
   /** Nothing to release (the S3 store closes its connections here). */

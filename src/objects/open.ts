@@ -23,6 +23,12 @@ export interface OpenedObjectStore extends ObjectStore {
   removeTemp(now: number): Promise<number>;
   /** Releases connections (S3); nothing for the local store. */
   close(): void;
+  /**
+   * A cheap check that the store answers now (/readyz): the local directory
+   * may be read and written; S3 lists at most one key under the prefix,
+   * within `timeoutMs`. Rejects with a SealgateError otherwise.
+   */
+  probe(timeoutMs: number): Promise<void>;
 }
 
 /** Where the store is, for log lines and `config check`: a path, or s3://bucket/prefix at its endpoint (never a credential). */

@@ -234,6 +234,15 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /** Readiness: one listing of at most one key under the prefix (the store answers, the credentials may list), aborted after `timeoutMs`. */
+  async probe(timeoutMs: number): Promise<void> {
+    try {
+      await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, MaxKeys: 1 }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      throw storageError(err, 'check');
+    }
+  }
+
   async put(key: string, source: Readable): Promise<{ bytes: number }> {
     const Key = this.full(key);
     const counter = new ByteCounter();

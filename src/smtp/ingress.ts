@@ -37,6 +37,7 @@ import { answerAfterHalfClose, installHalfCloseHandling } from './half-close.js'
 import { installReplyCodePatch } from './reply-codes.js';
 import { clientCertFacts, connectorCas, listenerTls } from './tls-material.js';
 import { installTlsHandshakeBounds } from './tls-handshake.js';
+import { FailureRun } from '../log/failure-run.js';
 
 installReplyCodePatch();
 installBdat();
@@ -164,6 +165,8 @@ export class Ingress {
   private dataIdle: (() => void) | undefined;
   /** Audit appends not yet committed: shutdown waits for them before the database closes. */
   private readonly pendingAudits = new Set<Promise<unknown>>();
+  /** Audit writes failing in a row (the database away): logged once per run (src/health/outage.ts). */
+  private readonly auditFailures = new FailureRun();
   /** Refusals are audited bounded: the first per client IP, stage and reason a minute, the rest as one count (refusal-audit.ts). */
   private readonly refusals: RefusalAggregator;
   private refusalTimer: ReturnType<typeof setInterval> | undefined;
@@ -356,9 +359,16 @@ export class Ingress {
 
   private audit(type: Parameters<typeof appendAudit>[1]['type'], data: Record<string, unknown>): void {
     const pending = appendAudit(this.deps.db, { type, data } as Parameters<typeof appendAudit>[1], this.deps.now())
-      .catch((err: unknown) => {
-        this.deps.log.error({ event: 'AUDIT_WRITE_FAILED', type, err: { message: (err as Error).message } }, 'audit write failed');
-      })
+      .then(
+        () => {
+          const lost = this.auditFailures.succeed();
+          if (lost > 0) this.deps.log.warn({ event: 'AUDIT_WRITE_RECOVERED', lost }, 'audit writes succeed again; the session events of the failed ones are not recorded');
+        },
+        (err: unknown) => {
+          // the database away: one line per outage, not one per session (docs/events.md)
+          if (this.auditFailures.fail()) this.deps.log.error({ event: 'AUDIT_WRITE_FAILED', type, err: { message: (err as Error).message } }, 'audit write failed; further failures are counted until one succeeds');
+        },
+      )
       .finally(() => this.pendingAudits.delete(pending));
     this.pendingAudits.add(pending);
   }

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresDatabase, parsePostgresUrl, readDbPassword, redactUrl } from '../../src/db/postgres.js';
+import { PostgresDatabase, QUERY_TIMEOUT_MARGIN_MS, parsePostgresUrl, readDbPassword, redactUrl, statementTimeouts } from '../../src/db/postgres.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 let server: TestPostgres;
@@ -107,6 +107,90 @@ describe('transactions', () => {
     expect(failed).toEqual([17, 23]);
     const rows = await db.all<{ k: number }>('SELECT k FROM t WHERE k >= 100 ORDER BY k');
     expect(rows.map((r) => r.k)).toEqual(Array.from({ length: 40 }, (_, i) => 100 + i).filter((k) => k !== 117 && k !== 123));
+  });
+});
+
+describe('statement time limit (store.statementTimeout)', () => {
+  it.each([
+    [0, {}],
+    [-1, {}],
+    [300, { statement_timeout: 300, query_timeout: 300 + QUERY_TIMEOUT_MARGIN_MS }],
+    [30_000, { statement_timeout: 30_000, query_timeout: 30_000 + QUERY_TIMEOUT_MARGIN_MS }],
+  ])('%s ms: %j', (ms, want) => {
+    expect(statementTimeouts(ms)).toEqual(want);
+  });
+
+  it('the server cancels a statement that runs too long and one that waits too long for a lock; the pool goes on', async () => {
+    const limited = await PostgresDatabase.open({ url: server.url, password: server.password, poolSize: 2, statementTimeoutMs: 300 });
+    try {
+      await expect(limited.get('SELECT pg_sleep(5)')).rejects.toMatchObject({ code: '57014' });
+      await db.run('INSERT INTO t (k, v) VALUES (?, ?)', [5000, 'locked']);
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((r) => (release = r));
+      const holder = db.transaction(async (tx) => {
+        await tx.run('UPDATE t SET v = ? WHERE k = ?', ['held', 5000]);
+        await released;
+      });
+      try {
+        await expect(limited.transaction((tx) => tx.run('UPDATE t SET v = ? WHERE k = ?', ['waiting', 5000]))).rejects.toMatchObject({ code: '57014' });
+      } finally {
+        release();
+        await holder;
+      }
+      expect(await limited.get('SELECT v FROM t WHERE k = ?', [5000])).toEqual({ v: 'held' });
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('a server that stops answering (its process stopped): the statement fails after the limit, the connection is dropped, the next one works', async () => {
+    const limited = await PostgresDatabase.open({ url: server.url, password: server.password, poolSize: 1, statementTimeoutMs: 300 });
+    let stopped: number | undefined;
+    try {
+      const failed = await limited
+        .transaction(async (tx) => {
+          const pid = (await tx.get<{ pid: number }>('SELECT pg_backend_pid() AS pid'))?.pid ?? 0;
+          // the backend can no longer answer: as a host black-holed by the network would
+          process.kill(pid, 'SIGSTOP');
+          stopped = pid;
+          await tx.get('SELECT 1 AS one');
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+      expect(failed?.message).toMatch(/timeout/i);
+      if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
+      stopped = undefined;
+      expect(await limited.get('SELECT 1 AS one')).toEqual({ one: 1 });
+    } finally {
+      if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
+      await limited.close();
+    }
+  });
+});
+
+describe('a connection that breaks while a transaction holds it', () => {
+  it('fails that transaction (no uncaught error event), drops the connection, and the next transaction works', async () => {
+    const small = await PostgresDatabase.open({ url: server.url, password: server.password, poolSize: 1 });
+    try {
+      const failed = await small
+        .transaction(async (tx) => {
+          const pid = (await tx.get<{ pid: number }>('SELECT pg_backend_pid() AS pid'))?.pid ?? 0;
+          // the server ends this connection (a restart, a failover) while the transaction waits on something else
+          await db.get('SELECT pg_terminate_backend(?) AS done', [pid]);
+          await new Promise((r) => setTimeout(r, 300));
+          await tx.get('SELECT 1 AS one');
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+      expect(failed).toBeInstanceOf(Error);
+      expect(await small.transaction((tx) => tx.get('SELECT 1 AS one'))).toEqual({ one: 1 });
+    } finally {
+      await small.close();
+    }
   });
 });
 

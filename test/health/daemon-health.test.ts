@@ -56,7 +56,7 @@ async function get(path: string, method = 'GET'): Promise<{ status: number; type
 
 interface Readyz {
   status: string;
-  checks: Record<'database' | 'disk' | 'listeners' | 'masterKey', { ok: boolean; detail?: string }>;
+  checks: Record<'database' | 'disk' | 'listeners' | 'masterKey' | 'objects', { ok: boolean; detail?: string }>;
 }
 
 async function readyz(): Promise<{ status: number; body: Readyz }> {
@@ -76,7 +76,7 @@ describe('health endpoints', () => {
     expect(await get('/healthz')).toEqual({ status: 200, type: 'application/json; charset=utf-8', body: '{"status":"alive"}\n' });
     const r = await readyz();
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ status: 'ready', checks: { database: { ok: true }, disk: { ok: true }, listeners: { ok: true }, masterKey: { ok: true } } });
+    expect(r.body).toEqual({ status: 'ready', checks: { database: { ok: true }, disk: { ok: true }, listeners: { ok: true }, masterKey: { ok: true }, objects: { ok: true } } });
     expect(await get('/readyz', 'HEAD')).toMatchObject({ status: 200, body: '' });
     expect((await get('/nothing')).status).toBe(404);
     expect((await get('/readyz', 'POST')).status).toBe(405);

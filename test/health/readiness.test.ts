@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/schema.js';
-import { DatabaseCheck, diskCheck, judgeReadiness, listenersCheck, sqliteReason, writeHealthProbe, type CheckResult } from '../../src/health/readiness.js';
+import { DatabaseCheck, diskCheck, judgeReadiness, listenersCheck, ObjectStoreCheck, objectStoreReason, sqliteReason, writeHealthProbe, type CheckResult } from '../../src/health/readiness.js';
+import { LocalObjectStore } from '../../src/objects/local-store.js';
+import { SealgateError } from '../../src/errors.js';
 
 const MiB = 1024 * 1024;
 const ok: CheckResult = { ok: true };
@@ -12,11 +14,12 @@ const bad: CheckResult = { ok: false, detail: 'x' };
 
 describe('judgeReadiness', () => {
   it.each<[string, Parameters<typeof judgeReadiness>[0], boolean]>([
-    ['all pass', { database: ok, disk: ok, listeners: ok, masterKey: ok }, true],
-    ['database fails', { database: bad, disk: ok, listeners: ok, masterKey: ok }, false],
-    ['disk fails', { database: ok, disk: bad, listeners: ok, masterKey: ok }, false],
-    ['listeners fail', { database: ok, disk: ok, listeners: bad, masterKey: ok }, false],
-    ['key fails', { database: ok, disk: ok, listeners: ok, masterKey: bad }, false],
+    ['all pass', { database: ok, disk: ok, listeners: ok, masterKey: ok, objects: ok }, true],
+    ['database fails', { database: bad, disk: ok, listeners: ok, masterKey: ok, objects: ok }, false],
+    ['disk fails', { database: ok, disk: bad, listeners: ok, masterKey: ok, objects: ok }, false],
+    ['listeners fail', { database: ok, disk: ok, listeners: bad, masterKey: ok, objects: ok }, false],
+    ['key fails', { database: ok, disk: ok, listeners: ok, masterKey: bad, objects: ok }, false],
+    ['object store fails', { database: ok, disk: ok, listeners: ok, masterKey: ok, objects: bad }, false],
   ])('%s', (_name, checks, ready) => {
     expect(judgeReadiness(checks)).toEqual({ ready, checks });
   });
@@ -105,6 +108,43 @@ describe('DatabaseCheck on real SQLite', () => {
     } finally {
       await holder.close();
       await db.close();
+    }
+  });
+});
+
+describe('objectStoreReason (an identifier, never a message text)', () => {
+  it.each<[string, unknown, string]>([
+    ['an S3 error name with its HTTP status', new SealgateError('SG_STORAGE_FAILED', { message: 'object store check failed: AccessDenied (HTTP 403)', detail: { s3: 'AccessDenied', status: 403 } }), 'AccessDenied (HTTP 403)'],
+    ['a socket error name', new SealgateError('SG_STORAGE_FAILED', { detail: { s3: 'ECONNREFUSED' } }), 'ECONNREFUSED'],
+    ['a local errno', new SealgateError('SG_STORAGE_FAILED', { detail: { errno: 'EACCES' } }), 'EACCES'],
+    ['only a Sealgate code', new SealgateError('SG_STORAGE_FULL'), 'SG_STORAGE_FULL'],
+    ['a name that is not an identifier is not passed on', { code: 'bad name with spaces /etc/passwd' }, 'object store check failed'],
+    ['nothing to go on', null, 'object store check failed'],
+  ])('%s', (_name, err, want) => {
+    expect(objectStoreReason(err)).toBe(want);
+  });
+});
+
+describe('ObjectStoreCheck on a real local store', () => {
+  it('passes while its directories are there; fails naming the errno once they are gone; a probe that never answers fails at the limit, and a second check does not queue another', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sealgate-ready-objects-'));
+    try {
+      const store = new LocalObjectStore(join(dir, 'store'));
+      await store.init();
+      const check = new ObjectStoreCheck({ probe: (ms) => store.probe(ms), timeoutMs: 5000 });
+      expect(await check.run()).toEqual({ ok: true });
+      await rm(join(dir, 'store'), { recursive: true, force: true });
+      expect(await check.run()).toEqual({ ok: false, detail: 'ENOENT' });
+      let answer: () => void = () => undefined;
+      const hung = new ObjectStoreCheck({ probe: () => new Promise<void>((r) => (answer = r)), timeoutMs: 100 });
+      expect(await hung.run()).toEqual({ ok: false, detail: 'object store did not answer in 100 ms' });
+      expect(await hung.run()).toEqual({ ok: false, detail: 'an earlier object store probe has not finished' });
+      answer();
+      await new Promise((r) => setImmediate(r));
+      expect(await hung.run()).toEqual({ ok: false, detail: 'object store did not answer in 100 ms' });
+      answer();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -42,6 +42,10 @@ export interface TestPostgres {
   createDatabase(name?: string): Promise<string>;
   /** Stops the server (immediate) and removes the directory. */
   stop(): Promise<void>;
+  /** Stops the server at once (an outage: open connections break), keeping its directory: `start` brings it back. */
+  kill(): Promise<void>;
+  /** Starts the same server again, on the same port and data directory (after `kill`; the data committed before is there). */
+  start(): Promise<void>;
 }
 
 /** The newest installed PostgreSQL's bin directory, e.g. /usr/lib/postgresql/15/bin. */
@@ -129,12 +133,10 @@ export async function startPostgres(options: PostgresStartOptions = {}): Promise
   }
   let port = 0;
   let lastError = '';
-  // a free port can be taken between the check and the server's bind: try a few
-  for (let attempt = 0; attempt < 3 && port === 0; attempt++) {
-    const candidate = await freePort('127.0.0.1');
-    const options = [
+  const serverOptions = (p: number): string =>
+    [
       `-c listen_addresses=127.0.0.1`,
-      `-c port=${candidate}`,
+      `-c port=${p}`,
       `-c unix_socket_directories=${dir}`,
       '-c fsync=on',
       '-c synchronous_commit=on',
@@ -142,8 +144,12 @@ export async function startPostgres(options: PostgresStartOptions = {}): Promise
       '-c shared_buffers=16MB',
       ...tlsOptions,
     ].join(' ');
+  const startServer = (p: number): Promise<unknown> => pgRun(join(bin, 'pg_ctl'), ['start', '-D', data, '-w', '-t', '60', '-l', log, '-o', serverOptions(p)]);
+  // a free port can be taken between the check and the server's bind: try a few
+  for (let attempt = 0; attempt < 3 && port === 0; attempt++) {
+    const candidate = await freePort('127.0.0.1');
     try {
-      await pgRun(join(bin, 'pg_ctl'), ['start', '-D', data, '-w', '-t', '60', '-l', log, '-o', options]);
+      await startServer(candidate);
       port = candidate;
     } catch (err) {
       lastError = `${(err as { stderr?: string }).stderr ?? String(err)}\n${await readFile(log, 'utf8').catch(() => '')}`;
@@ -168,8 +174,11 @@ export async function startPostgres(options: PostgresStartOptions = {}): Promise
     }
     return `${base}/${db}`;
   };
-  const stopServer = async (): Promise<void> => {
+  const killServer = async (): Promise<void> => {
     await pgRun(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-w']).catch(() => undefined);
+  };
+  const stopServer = async (): Promise<void> => {
+    await killServer();
     await rm(dir, { recursive: true, force: true });
   };
   let url: string;
@@ -191,6 +200,15 @@ export async function startPostgres(options: PostgresStartOptions = {}): Promise
       if (stopped) return;
       stopped = true;
       await stopServer();
+    },
+    kill: killServer,
+    async start() {
+      if (stopped) throw new Error('this PostgreSQL was stopped and its directory removed: start a new one');
+      try {
+        await startServer(port);
+      } catch (err) {
+        throw new Error(`PostgreSQL did not start again on port ${port}: ${(err as { stderr?: string }).stderr ?? String(err)}\n${await readFile(log, 'utf8').catch(() => '')}`);
+      }
     },
   };
 }

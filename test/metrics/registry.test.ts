@@ -36,6 +36,18 @@ describe('Metrics', () => {
     expect(m.value('sealgate_delivery_attempts_total', { outcome: 'delivered' })).toBe(2);
   });
 
+  it('a gauge whose read fails (the database away) is left out of the scrape; the counters and other gauges still render', async () => {
+    const m = new Metrics();
+    m.inc('sealgate_archived_total', {});
+    m.gauge('sealgate_queue_recipients', () => Promise.reject(new Error('connect ECONNREFUSED')));
+    m.gauge('sealgate_store_up', () => Promise.resolve([{ labels: { store: 'database' }, value: 0 }]));
+    const text = await m.render();
+    expect(text).toContain('# TYPE sealgate_queue_recipients gauge\n# HELP');
+    expect(text).not.toMatch(/^sealgate_queue_recipients[ {]/m);
+    expect(text).toContain('sealgate_archived_total 1\n');
+    expect(text).toContain('sealgate_store_up{store="database"} 0\n');
+  });
+
   it('keeps at most 1000 series per metric', () => {
     const m = new Metrics();
     for (let i = 0; i < 1500; i++) m.inc('sealgate_messages_accepted_total', { connector: `c${i}` });

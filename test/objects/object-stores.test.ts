@@ -13,6 +13,7 @@
  * a listing of ten keys takes four pages.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from
 import { isSealgateError } from '../../src/errors.js';
 import { objectsSchema } from '../../src/objects/config-schema.js';
 import { openObjectStore, type OpenedObjectStore } from '../../src/objects/open.js';
+import { objectStoreReason } from '../../src/health/readiness.js';
 import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
 import { readAll } from '../helpers/read-all.js';
 import { collect, errorOf, failingSource } from '../helpers/object-streams.js';
@@ -252,5 +254,52 @@ describe.each(KINDS)('object store: %s', (kind) => {
     expect(codeOf(await errorOf(store.delete('a//b')))).toBe('SG_OBJECT_KEY_INVALID');
     expect(codeOf(await errorOf(collect(store.list('../'))))).toBe('SG_OBJECT_KEY_INVALID');
     expect(await collect(store.list(''))).toEqual([]);
+  });
+});
+
+describe('probe (the readiness check of the object store)', () => {
+  it('local: passes while its directories are there, fails naming the errno once they are gone', async () => {
+    const store = await openStore('local');
+    await store.probe(1000);
+    await rm(join(dir, 'data'), { recursive: true, force: true });
+    const err = await errorOf(store.probe(1000));
+    expect(codeOf(err)).toBe('SG_STORAGE_FAILED');
+    expect(objectStoreReason(err)).toBe('ENOENT');
+  });
+
+  it('s3: passes while s3rver answers, fails with the socket error while it is down, and passes again once it is back', async () => {
+    const store = await openStore('s3');
+    try {
+      await store.probe(5000);
+      await s3.kill();
+      const err = await errorOf(store.probe(5000));
+      expect(codeOf(err)).toBe('SG_STORAGE_FAILED');
+      expect(objectStoreReason(err)).toBe('ECONNREFUSED');
+      await s3.start();
+      await store.probe(5000);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('s3: a server that accepts the connection and never answers fails the probe at its time limit', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const objects = objectsSchema.parse({
+      kind: 's3',
+      s3: { endpoint: `http://127.0.0.1:${port}`, bucket: 'silent', region: 'us-east-1', prefix: 'p/', forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKeyFile: await secretFile(), maxAttempts: 1, timeout: '60s' },
+    });
+    const store = await openObjectStore({ dataDir: join(dir, 'data'), objects });
+    try {
+      const err = await errorOf(store.probe(300));
+      expect(codeOf(err)).toBe('SG_STORAGE_FAILED');
+      expect(objectStoreReason(err)).toMatch(/^(TimeoutError|AbortError)$/);
+    } finally {
+      store.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
