@@ -519,6 +519,16 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE messages ADD COLUMN accepted_by TEXT; -- the node id (nodes.id) that answered 250 for it; NULL: any node's
   `,
+  // 30: delivery.perDomainRate across nodes (issue 19; src/delivery/shared-limits.ts): each recipient domain's token
+  // bucket, read and written back by the claim that takes a token (claims are one at a time on PostgreSQL). A single
+  // node on SQLite keeps its buckets in memory and leaves this table empty.
+  `
+  CREATE TABLE delivery_rate_buckets (
+    domain       TEXT PRIMARY KEY,           -- recipient domain (lower case)
+    tokens_micro BIGINT NOT NULL,          -- tokens left, in millionths
+    at           BIGINT NOT NULL           -- ms since epoch: when they were counted
+  );
+  `,
 ];
 
 /** The advisory lock key that serialises migrations: a fixed number of our own (any other user of advisory locks must not pick it). */

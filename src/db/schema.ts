@@ -503,6 +503,16 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE messages ADD COLUMN accepted_by TEXT; -- the node id (nodes.id) that answered 250 for it; NULL: any node's
   `,
+  // 30: delivery.perDomainRate across nodes (issue 19; src/delivery/shared-limits.ts): each recipient domain's token
+  // bucket, read and written back by the claim that takes a token (claims are one at a time on PostgreSQL). A single
+  // node on SQLite keeps its buckets in memory and leaves this table empty.
+  `
+  CREATE TABLE delivery_rate_buckets (
+    domain       TEXT PRIMARY KEY,           -- recipient domain (lower case)
+    tokens_micro INTEGER NOT NULL,          -- tokens left, in millionths
+    at           INTEGER NOT NULL           -- ms since epoch: when they were counted
+  );
+  `,
 ];
 
 /** The latest schema version (db status compares PRAGMA user_version with it). */

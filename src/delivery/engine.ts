@@ -58,6 +58,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { loadClientCertificate, type ClientCertificate } from './client-certificate.js';
 import { loopStopStamp, ownDomainPatterns, stampBytes, withStamp } from './loop-stop.js';
 import { rewriteMessage, type MessageRewrite } from './header-rewrite.js';
+import { loadBuckets, lockClaims, othersInFlight, saveBuckets } from './shared-limits.js';
 import { DomainRateLimiter } from './rate-limit.js';
 import { DeadHosts, SessionPool, sessionKey } from './session-pool.js';
 import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type TlsFacts } from './smtp-session.js';
@@ -436,6 +437,9 @@ export class DeliveryEngine {
     const lease = { node: this.nodeId, until: now + this.config.leaseTime };
     const portal = this.deps.portal !== undefined;
     return this.deps.db.transaction(async (tx) => {
+      // several nodes on one PostgreSQL: claims one at a time, the limits counting every node's attempts (shared-limits.ts)
+      const shared = tx.dialect === 'postgres';
+      if (shared) await lockClaims(tx);
       // without the portal, its recipients are not claimed: they wait, never sent weaker
       const fresh = await selectDue(tx, 'queued', now, batch, portal);
       const retries = await selectDue(tx, 'deferred', now, batch, portal);
@@ -443,6 +447,12 @@ export class DeliveryEngine {
       const rows = interleave(fresh, retries);
       const jobs = new Map<string, Job>();
       const perDomain = new Map(this.activePerDomain);
+      const domains = [...new Set(rows.filter((r) => r.method !== 'portal').map((r) => r.domain))];
+      const sharedRate = shared && this.config.perDomainRate !== undefined && domains.length > 0;
+      if (shared && domains.length > 0) {
+        for (const [domain, n] of await othersInFlight(tx, this.nodeId)) perDomain.set(domain, (perDomain.get(domain) ?? 0) + n);
+      }
+      if (sharedRate) this.rate.adopt(domains, await loadBuckets(tx, domains));
       for (const row of rows) {
         if (row.method === 'portal') {
           // one deposit per message: every portal recipient of it in one job, no MX, no domain limits
@@ -471,6 +481,7 @@ export class DeliveryEngine {
       }
       // one UPDATE for the claim (a statement per 100 recipients), not one per recipient
       await markInFlight(tx, [...jobs.values()].flatMap((job) => job.recipients), lease);
+      if (sharedRate) await saveBuckets(tx, this.rate.bucketsOf(new Set([...jobs.values()].filter((j) => !j.portal).map((j) => j.domain))));
       return [...jobs.values()];
     });
   }

@@ -9,6 +9,12 @@ export interface RateLimit {
   readonly perMs: number;
 }
 
+/** A domain's bucket: tokens left, and when they were counted (ms). */
+export interface Bucket {
+  readonly tokens: number;
+  readonly at: number;
+}
+
 export class DomainRateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -36,6 +42,28 @@ export class DomainRateLimiter {
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
+  }
+
+  /**
+   * Takes the buckets of several nodes' shared store (shared-limits.ts) for
+   * these domains: a domain without a stored bucket starts full.
+   */
+  adopt(domains: Iterable<string>, stored: ReadonlyMap<string, Bucket>): void {
+    for (const domain of domains) {
+      const b = stored.get(domain);
+      if (b) this.buckets.set(domain, { tokens: b.tokens, at: b.at });
+      else this.buckets.delete(domain);
+    }
+  }
+
+  /** The buckets of these domains as they are now (to store them back). */
+  bucketsOf(domains: Iterable<string>): Map<string, Bucket> {
+    const out = new Map<string, Bucket>();
+    for (const domain of domains) {
+      const b = this.buckets.get(domain);
+      if (b) out.set(domain, { tokens: b.tokens, at: b.at });
+    }
+    return out;
   }
 
   /** Milliseconds until `domain` has a token again (0 if it has one). */

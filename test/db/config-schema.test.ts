@@ -7,13 +7,13 @@ import { MINIMAL_CONFIG, problemFor } from '../helpers/config-problem.js';
 const base = MINIMAL_CONFIG;
 
 describe('store config', () => {
-  it('defaults to SQLite, a heartbeat every 10 s, a pool of 10 and verified TLS', () => {
-    expect(validateConfig(base, 't').store).toEqual({ kind: 'sqlite', heartbeat: 10_000, poolSize: 10, tls: { mode: 'verify-full' } });
+  it('defaults to SQLite, a heartbeat every 10 s, a pool of 10, statements bounded to 30 s and verified TLS', () => {
+    expect(validateConfig(base, 't').store).toEqual({ kind: 'sqlite', heartbeat: 10_000, poolSize: 10, statementTimeout: 30_000, tls: { mode: 'verify-full' } });
   });
 
   it('takes a PostgreSQL URL, password file, pool size and TLS', () => {
     const store = { kind: 'postgres', url: 'postgres://sg@db.example:5432/sealgate', passwordFile: '/etc/sealgate/db-password', poolSize: 20, tls: { mode: 'verify-full', caFile: '/etc/ca.pem' } };
-    expect(validateConfig({ ...base, store }, 't').store).toEqual({ ...store, heartbeat: 10_000 });
+    expect(validateConfig({ ...base, store }, 't').store).toEqual({ ...store, heartbeat: 10_000, statementTimeout: 30_000 });
   });
 
   it.each<[string, unknown, RegExp]>([

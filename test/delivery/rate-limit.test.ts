@@ -22,4 +22,22 @@ describe('DomainRateLimiter', () => {
     expect(Array.from({ length: 1000 }, () => rl.take('a.test')).every(Boolean)).toBe(true);
     expect(rl.waitMs('a.test')).toBe(0);
   });
+
+  it('adopts stored buckets (a domain without one starts full) and gives back what it took: several nodes share one bucket', () => {
+    let t = 1_000_000;
+    const one = new DomainRateLimiter({ messages: 3, perMs: 60_000 }, () => t);
+    const two = new DomainRateLimiter({ messages: 3, perMs: 60_000 }, () => t);
+    // node one takes two tokens from a full bucket and stores it
+    one.adopt(['a.test'], new Map());
+    expect([one.take('a.test'), one.take('a.test')]).toEqual([true, true]);
+    const stored = one.bucketsOf(['a.test', 'never.test']);
+    expect([...stored]).toEqual([['a.test', { tokens: 1, at: t }]]);
+    // node two, which had its own full bucket, adopts the stored one: one token left between them
+    expect(two.take('a.test')).toBe(true);
+    two.adopt(['a.test'], stored);
+    expect([two.take('a.test'), two.take('a.test')]).toEqual([true, false]);
+    // refilled from the stored time, not from when it was adopted
+    t += 20_000;
+    expect(two.take('a.test')).toBe(true);
+  });
 });

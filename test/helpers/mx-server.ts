@@ -37,6 +37,8 @@ export interface MxServer {
   connections: number;
   /** Most sessions open at the same time. */
   readonly maxConcurrent: number;
+  /** Most messages being received at the same time (from DATA to its reply): attempts in progress, whatever sessions idle. */
+  readonly maxConcurrentData: number;
   close(): Promise<void>;
 }
 
@@ -62,7 +64,7 @@ function smtpError(code: number, text: string): Error {
 export async function startMxServer(options: MxServerOptions): Promise<MxServer> {
   const received: ReceivedMessage[] = [];
   const rcptAttempts = new Map<string, number>();
-  const state = { connections: 0, open: 0, maxConcurrent: 0 };
+  const state = { connections: 0, open: 0, maxConcurrent: 0, inData: 0, maxConcurrentData: 0 };
   const clientCerts = new Map<string, string>();
   const server = new SMTPServer({
     name: `mx-${options.ip}`,
@@ -107,6 +109,12 @@ export async function startMxServer(options: MxServerOptions): Promise<MxServer>
       cb();
     },
     onData(stream, session, cb) {
+      state.inData++;
+      state.maxConcurrentData = Math.max(state.maxConcurrentData, state.inData);
+      const reply = (): void => {
+        state.inData--;
+        cb(null, 'Ok: stored');
+      };
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
@@ -124,8 +132,8 @@ export async function startMxServer(options: MxServerOptions): Promise<MxServer>
           user: typeof session.user === 'string' ? session.user : undefined,
           clientCertCn: clientCerts.get(session.id),
         });
-        if (options.dataDelayMs) setTimeout(() => cb(null, 'Ok: stored'), options.dataDelayMs);
-        else cb(null, 'Ok: stored');
+        if (options.dataDelayMs) setTimeout(reply, options.dataDelayMs);
+        else reply();
       });
     },
   });
@@ -145,6 +153,9 @@ export async function startMxServer(options: MxServerOptions): Promise<MxServer>
     },
     set connections(v: number) {
       state.connections = v;
+    },
+    get maxConcurrentData() {
+      return state.maxConcurrentData;
     },
     get maxConcurrent() {
       return state.maxConcurrent;

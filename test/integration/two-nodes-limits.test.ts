@@ -1,0 +1,105 @@
+/**
+ * delivery.perDomainConcurrency and delivery.perDomainRate across nodes
+ * (src/delivery/shared-limits.ts): two gateway nodes (the built daemon) on
+ * one PostgreSQL and one s3rver, a loopback MX that holds each DATA reply a
+ * moment so attempts overlap. With a limit of 2 attempts at once and 6
+ * messages per hour for the domain, ten messages sent through both nodes:
+ * the MX never sees more than 2 messages being sent at once, and exactly 6
+ * are delivered while the other 4 wait in the queue — the limits count
+ * both nodes' attempts (each node alone would allow 2 and 6 of its own).
+ * Counts only: no timing is asserted.
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresDatabase } from '../../src/db/postgres.js';
+import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
+import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import { startMxServer, type MxServer } from '../helpers/mx-server.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
+import { sendMessage } from '../helpers/smtp-client.js';
+import { until } from '../helpers/wait.js';
+
+const MESSAGES = 10;
+const RATE = 6;
+const CONCURRENCY = 2;
+
+let pg: TestPostgres;
+let s3: TestS3;
+let mx: MxServer;
+let zone: DnsZone;
+let a: TestSetup;
+let b: TestSetup;
+const nodes: RunningGateway[] = [];
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  s3 = await startS3Server();
+  mx = await startMxServer({ ip: '127.0.0.129', port: 0, dataDelayMs: 400 });
+  zone = await startDnsZone([
+    { name: 'example.net', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
+    { name: 'mx.sink.test', type: 'A', address: '127.0.0.129' },
+  ]);
+  a = await setupGateway({});
+  b = await setupGateway({});
+  const passwordFile = join(a.dir, 'db-password');
+  await writeFile(passwordFile, `${pg.password}\n`, { mode: 0o600 });
+  const secretFile = join(a.dir, 's3-secret');
+  await writeFile(secretFile, `${s3.secretAccessKey}\n`, { mode: 0o600 });
+  for (const node of [a, b]) {
+    await node.writeConfig({
+      connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
+      extra: {
+        store: { kind: 'postgres', url: pg.url, passwordFile, tls: { mode: 'disable' } },
+        objects: { kind: 's3', s3: { endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region, prefix: 'limits/', forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKeyFile: secretFile } },
+        dns: { servers: [zone.server] },
+        delivery: { enabled: true, port: mx.port, defaultRequirement: 'may', perDomainConcurrency: CONCURRENCY, perDomainRate: { messages: RATE, per: '1h' } },
+        tls: { mtaSts: { enabled: false } },
+        keys: { masterKeyFile: a.masterKeyFile, discovery: { wkd: false, dns: false } },
+      },
+    });
+  }
+  expect((await runCli(['-c', a.configPath, 'db', 'migrate'])).stderr).toBe('');
+  nodes.push(await startGateway(a.configPath));
+  await (nodes[0] as RunningGateway).waitForEvent('DAEMON_READY', 60_000);
+  nodes.push(await startGateway(b.configPath));
+  await (nodes[1] as RunningGateway).waitForEvent('DAEMON_READY', 60_000);
+}, 180_000);
+
+afterAll(async () => {
+  for (const gw of nodes) await gw.stop();
+  await mx?.close();
+  await zone?.close();
+  await a?.cleanup();
+  await b?.cleanup();
+  await s3?.stop();
+  await pg?.stop();
+});
+
+describe('delivery limits across two nodes', () => {
+  it(`at most ${CONCURRENCY} attempts at once and ${RATE} messages per period to one domain, over both nodes`, async () => {
+    const run = randomUUID().slice(0, 8);
+    for (let i = 0; i < MESSAGES; i++) {
+      const gw = nodes[i % 2] as RunningGateway;
+      const id = await sendMessage(gw.port, 'alice@example.com', ['bob@example.net'], `From: alice@example.com\r\nTo: bob@example.net\r\nSubject: limits ${run} ${i}\r\n\r\nbody ${i}\r\n`);
+      expect(id).not.toBe('');
+    }
+    const context = (): string => nodes.map((gw, i) => `node ${i}: ${gw.stdout.slice(-1500)}`).join('\n');
+    await until(`${RATE} delivered`, () => mx.received.length >= RATE, { timeoutMs: 120_000, context });
+    // then each node scans the queue three more times: the other four stay queued (the domain has no token left)
+    const marks = nodes.map((gw) => gw.logLines().length);
+    await until('three more queue scans on each node', () => nodes.every((gw, i) => gw.logLines().slice(marks[i]).filter((l) => l.event === 'DELIVERY_TICK').length >= 3), { timeoutMs: 60_000, context });
+    expect(mx.received).toHaveLength(RATE);
+    expect(mx.maxConcurrentData).toBeLessThanOrEqual(CONCURRENCY);
+    const db = await PostgresDatabase.open({ url: pg.url, password: pg.password, poolSize: 1 });
+    try {
+      expect(await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM recipients WHERE state = 'queued'")).toEqual({ n: MESSAGES - RATE });
+      const bucket = await db.get<{ tokens_micro: number }>('SELECT tokens_micro FROM delivery_rate_buckets WHERE domain = ?', ['example.net']);
+      expect(Number(bucket?.tokens_micro)).toBeLessThan(1_000_000);
+    } finally {
+      await db.close();
+    }
+  });
+});
