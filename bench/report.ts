@@ -87,6 +87,12 @@ export interface Figures {
     /** From the MX coming back until the sink had every queued message (flush included). */
     readonly drain: Rate;
   };
+  /** One and two nodes on PostgreSQL and an S3-compatible store, end to end (bench/cluster.ts). */
+  cluster?: {
+    readonly messages: number;
+    readonly oneNode: { readonly ingress: Rate; readonly endToEnd: Rate };
+    readonly twoNodes: { readonly ingress: Rate; readonly endToEnd: Rate };
+  };
 }
 
 export interface Target {

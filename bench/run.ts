@@ -22,6 +22,9 @@
  * backlog  BENCH_BACKLOG (100 000) messages deferred behind a down MX:
  *          ingress beside them, `queue list`/`summary` time, drain time
  *          when the MX comes back (bench/backlog.ts).
+ * cluster  one and two nodes on PostgreSQL and an S3-compatible store
+ *          (the tests' private servers, on this machine), end to end, beside
+ *          the relay part's one node on SQLite (bench/cluster.ts).
  * portal   deposits and page views per second (bench/portal.ts).
  * e2e      OpenPGP and S/MIME encryption MB/s for 1 MB and 25 MB messages
  *          next to gpg and openssl cms on the same data (bench/e2e.ts).
@@ -50,6 +53,7 @@ import { freePort, postfixVersion, startPostfix, type PostfixInstance } from '..
 import { withDb } from '../test/helpers/spool-reader.js';
 import { archiveBench } from './archive.js';
 import { backlogPart } from './backlog.js';
+import { clusterPart } from './cluster.js';
 import { e2eBench } from './e2e.js';
 import { latencyPart } from './latency.js';
 import { FROM, peakRss, POSTFIX_IP, SESSIONS, SINK_IP, SIZES, seconds, smtpSource, startSink, waitUntil, type Size } from './load.js';
@@ -237,12 +241,12 @@ async function gitCommit(): Promise<string | null> {
 
 async function main(): Promise<void> {
   const parts = process.argv.slice(2);
-  const all = ['ingress', 'relay', 'latency', 'backlog', 'portal', 'e2e', 'archive'];
+  const all = ['ingress', 'relay', 'latency', 'backlog', 'cluster', 'portal', 'e2e', 'archive'];
   for (const p of parts) if (!all.includes(p)) throw new Error(`unknown part "${p}" (${all.join(', ')})`);
   // always in this order: latency paces at half of the relay part's rate, the drain compares with it
   const wanted = parts.length > 0 ? all.filter((p) => parts.includes(p)) : all;
   // portal and e2e run in this process (and gpg, openssl): no Postfix, no root
-  const needsPostfix = wanted.some((p) => p === 'ingress' || p === 'relay' || p === 'latency' || p === 'backlog');
+  const needsPostfix = wanted.some((p) => p === 'ingress' || p === 'relay' || p === 'latency' || p === 'backlog' || p === 'cluster');
   if (needsPostfix) {
     for (const tool of ['smtp-source', 'smtp-sink', 'postfix', 'script']) {
       if (!haveTool(tool)) throw new Error(`${tool} is not installed (apt-get install postfix)`);
@@ -259,7 +263,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? '?'}, Node ${process.version}, Postfix ${pfVersion ?? '(not used)'}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
   const knobs = Object.entries({ BENCH_2K: String(SIZES[0]?.count), BENCH_100K: String(SIZES[1]?.count), ...benchEnv(process.env) }).map(([k, v]) => `${k}=${v}`);
   console.log(`reproduce: ${knobs.join(' ')} npm run bench -- ${wanted.join(' ')}`);
-  console.log('  (knobs: BENCH_2K, BENCH_100K, BENCH_ARCHIVE, BENCH_LATENCY_RATE, BENCH_LATENCY_COUNT, BENCH_LATENCY_SESSIONS, BENCH_BACKLOG, BENCH_QUEUE_RUNS, BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS, BENCH_ARCHIVE_MESSAGES)');
+  console.log('  (knobs: BENCH_2K, BENCH_100K, BENCH_ARCHIVE, BENCH_LATENCY_RATE, BENCH_LATENCY_COUNT, BENCH_LATENCY_SESSIONS, BENCH_BACKLOG, BENCH_QUEUE_RUNS, BENCH_CLUSTER, BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS, BENCH_ARCHIVE_MESSAGES)');
   const started = process.hrtime.bigint();
   const figures: Figures = {};
   for (const p of wanted) {
@@ -271,6 +275,7 @@ async function main(): Promise<void> {
       const { rate: r, source } = latencyRate(figures);
       lines = await latencyPart(r, source, figures);
     } else if (p === 'backlog') lines = await backlogPart(figures);
+    else if (p === 'cluster') lines = await clusterPart(figures);
     else if (p === 'portal') lines = await portalBench();
     else if (p === 'archive') lines = await archiveBench();
     else lines = await e2eBench();
