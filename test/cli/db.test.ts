@@ -107,7 +107,7 @@ describe('sealgate db on PostgreSQL', () => {
     expect(r.stderr).not.toContain('Not-The-Password-81f3');
   });
 
-  it('sealgate start on store.kind: postgres with local objects is refused in one line, exit 2; so are the SQLite-only commands', async () => {
+  it('sealgate start on store.kind: postgres with local objects is refused in one line, exit 2; so is archive purge', async () => {
     const config = await configWith(`{ kind: postgres, url: "${server.url}", passwordFile: "${pwFile}", tls: { mode: disable } }`);
     const start = await cli(['-c', config, 'start']);
     expect(start.code).toBe(2);
@@ -115,10 +115,11 @@ describe('sealgate db on PostgreSQL', () => {
     expect(start.stderr).toBe(
       'sealgate: objects.kind: with store.kind: postgres the nodes share their message content and archive through an S3-compatible store: set objects.kind: s3 (docs/scale-out.md "Object store")\n',
     );
-    // users runs on PostgreSQL now (docs/scale-out.md "Operator commands on PostgreSQL"); archive retention does not yet
+    // archive purge runs on PostgreSQL now (docs/scale-out.md "Operator commands on PostgreSQL"), on the shared objects only
     const retention = await cli(['-c', config, 'archive', 'purge', '--dry-run']);
     expect(retention.code).toBe(2);
-    expect(retention.stderr).toMatch(/^sealgate: store\.kind: postgres: this command does not run on PostgreSQL yet/);
+    expect(retention.stdout).toBe('');
+    expect(retention.stderr).toMatch(/^sealgate: objects\.kind: with store\.kind: postgres, archive purge works on the message content the nodes share: set objects\.kind: s3/);
   });
 });
 
