@@ -4,7 +4,7 @@
  * commands whose stores are SQLite-only) with store.kind: postgres. The
  * database password never appears in any output.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,6 +120,21 @@ describe('sealgate db on PostgreSQL', () => {
     expect(retention.code).toBe(2);
     expect(retention.stdout).toBe('');
     expect(retention.stderr).toMatch(/^sealgate: objects\.kind: with store\.kind: postgres, archive purge works on the message content the nodes share: set objects\.kind: s3/);
+  });
+});
+
+describe('sealgate backup and restore on PostgreSQL', () => {
+  it('refuse in one line naming the shared stores\' own tools, exit 2, writing nothing', async () => {
+    const config = await configWith(`{ kind: postgres, url: "${server.url}", passwordFile: "${pwFile}", tls: { mode: disable } }`);
+    const out = join(dir, `backup-${n}`);
+    for (const [what, args] of [['backup', ['backup', '--out', out]], ['restore', ['restore', out]]] as const) {
+      const r = await cli(['-c', config, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`^sealgate: store\\.kind: postgres: sealgate ${what} copies one node's SQLite file and data directory; .*pg_dump.*docs/scale-out\\.md "Backup"\\)\n$`));
+      expect(r.stderr).not.toContain(server.password);
+    }
+    expect(await stat(out).then(() => true, () => false)).toBe(false);
   });
 });
 
