@@ -7,6 +7,7 @@
 import { appendAuditEvent, appendAuditEvents } from '../audit/log.js';
 import type { SqlValue } from '../db/database.js';
 import type { SqlQueryable } from '../db/sql-database.js';
+import { forNoKeyUpdate } from '../db/locks.js';
 import { FINAL_STATES } from '../queue/states.js';
 import { MESSAGE_COLUMNS, RECIPIENT_COLUMNS, recordHash, type ArchiveMessageColumns, type ArchiveRecipientColumns } from './records.js';
 
@@ -124,7 +125,11 @@ export async function updateArchiveMessages(tx: SqlQueryable, ids: readonly stri
   // the column names go into the SQL: only the retention columns, whatever a caller passes
   const set = Object.entries(changes).filter(([k, v]) => v !== undefined && (MESSAGE_CHANGE_COLUMNS as readonly string[]).includes(k));
   if (ids.length === 0 || set.length === 0) return [];
-  const rows = await tx.all<Record<string, unknown>>(`SELECT ${MESSAGE_COLUMNS.join(', ')} FROM archive_messages WHERE id IN (${ids.map(() => '?').join(', ')})`, [...ids]);
+  // locked as read (PostgreSQL; in id order): the record hashed below is the row the UPDATE changes, even with several writers
+  const rows = await tx.all<Record<string, unknown>>(
+    `SELECT ${MESSAGE_COLUMNS.join(', ')} FROM archive_messages WHERE id IN (${ids.map(() => '?').join(', ')}) ORDER BY id${forNoKeyUpdate(tx)}`,
+    [...ids],
+  );
   const byId = new Map(rows.map((r) => [String(r.id), r]));
   const changed: { id: string; sha256: string }[] = [];
   for (const id of new Set(ids)) {
@@ -135,7 +140,8 @@ export async function updateArchiveMessages(tx: SqlQueryable, ids: readonly stri
   }
   if (changed.length === 0) return [];
   const appended = await appendAuditEvents(tx, changed.map((c) => ({ type: 'archive:record' as const, data: recordData(c.id, 'message', undefined, c.sha256) })), now);
-  const seqCase = changed.map(() => 'WHEN ? THEN ?').join(' ');
+  // the cast: PostgreSQL types a bare parameter in THEN as text, which a BIGINT column does not take (SQLite: INTEGER)
+  const seqCase = changed.map(() => 'WHEN ? THEN CAST(? AS BIGINT)').join(' ');
   await tx.run(
     `UPDATE archive_messages SET ${set.map(([k]) => `${k} = ?`).join(', ')}, record_seq = CASE id ${seqCase} END WHERE id IN (${changed.map(() => '?').join(', ')})`,
     [...set.map(([, v]) => param(v)), ...changed.flatMap((c, i) => [c.id, appended[i]?.seq ?? null]), ...changed.map((c) => c.id)],

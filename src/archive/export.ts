@@ -151,177 +151,191 @@ async function prefixSha256(path: string, length: number): Promise<string> {
   return h.digest('hex');
 }
 
+interface BuiltZip {
+  readonly entries: number;
+  readonly totalRecipients: number;
+  readonly messages: number;
+  readonly first: number;
+  readonly last: number;
+  readonly checkpoints: number;
+  readonly manifestBytes: Buffer;
+}
+
+/** Writes the ZIP to `tmp` (its comment a placeholder), reading every row through `q`, one read snapshot. */
+async function writeZip(o: ExportOptions, q: SqlQueryable, tmp: string): Promise<BuiltZip> {
+  const ids = await selectIds(q, o.search, o.maxEntries ?? MAX_EXPORT_ENTRIES);
+  if (ids.length === 0) throw new ExportError('no archive entry matches the search: nothing to export');
+  const rows = await readRows(q, ids);
+  // the segment: from the first record of these rows to the last, extended to the first checkpoint that signed it
+  let first = Number.MAX_SAFE_INTEGER;
+  let lastRecord = 0;
+  for (const r of rows) {
+    for (const row of [r.message, ...r.recipients]) {
+      const s = Number(row.record_seq);
+      first = Math.min(first, s);
+      lastRecord = Math.max(lastRecord, s);
+    }
+  }
+  const cover = await q.get<{ audit_seq: number }>('SELECT audit_seq FROM archive_checkpoints WHERE audit_seq >= ? ORDER BY seq LIMIT 1', [lastRecord]);
+  const last = cover?.audit_seq ?? lastRecord;
+  if (last - first + 1 > MAX_SEGMENT_EVENTS) throw new ExportError(`the entries selected span ${last - first + 1} audit events, more than the ${MAX_SEGMENT_EVENTS} one export holds; narrow the search (--since/--until) and export in parts`);
+  const checkpoints: Checkpoint[] = (await q.all<Parameters<typeof checkpointFromRow>[0]>(`${CHECKPOINT_SELECT} WHERE audit_seq >= ? AND audit_seq <= ? ORDER BY seq`, [first, last])).map(checkpointFromRow);
+  const lastEvent = await q.get<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = ?', [last]);
+  if (!lastEvent) throw new ExportError(`audit event #${last} is missing: run "sealgate archive verify"`);
+
+  const entries: ShownEntry[] = rows.map(({ message, recipients }) => {
+    let subject: ExportSubject = { note: 'not exported (--no-content)' };
+    if (o.content) {
+      if (message.purged_at !== null || message.wrapped_key === null || message.key_id === null) subject = { note: 'purged: the entry key was destroyed' };
+      else if (!o.keyring.has(String(message.key_id))) throw new ExportError(`archive entry ${String(message.id)} is sealed under master key ${String(message.key_id)}, which is not loaded; add its key file to keys.previousKeyFiles`);
+      else {
+        try {
+          subject = { subject: openSubject(o.keyring, entryKeyOf(message as Parameters<typeof entryKeyOf>[0]), message.subject_sealed === null ? null : Buffer.from(message.subject_sealed as Uint8Array)) };
+        } catch {
+          // as archive show: the rest of the entry is still evidence (its content, if changed, fails its SHA-256 below)
+          subject = { note: 'could not be opened: the sealed subject or its key does not verify' };
+        }
+      }
+    }
+    return entryFromRows(message, recipients, subject);
+  });
+  const withContent = o.content ? rows.filter((r) => r.message.purged_at === null && r.message.wrapped_key !== null) : [];
+  const totalRecipients = rows.reduce((n, r) => n + r.recipients.length, 0);
+
+  const pending: Promise<void>[] = [];
+  const zip = new yazl.ZipFile();
+  const zipFailed = deferred<void>();
+  // a member's stream that fails is reported by yazl here; without a listener it would end the process
+  zip.on('error', (err: unknown) => zipFailed.reject(err));
+  const mtime = new Date(o.now);
+  const fileOpts = { mtime, mode: 0o100644 };
+  const files: Record<string, ManifestFile> = {};
+  const addBuffer = (name: string, data: Buffer): void => {
+    files[name] = { sha256: sha256Hex(data), size: data.length };
+    zip.addBuffer(data, name, fileOpts);
+  };
+  let bytes = 0;
+  let done = 0;
+  const progress = (): void => o.onProgress?.({ entries: withContent.length, done, bytes });
+  /** A member streamed from `open()` when yazl reaches it; its hash recorded when it has passed. */
+  const addStream = (name: string, openStream: () => Readable, onEnd?: (f: ManifestFile) => void): void => {
+    const d = deferred<void>();
+    pending.push(d.promise);
+    zip.addReadStreamLazy(name, { ...fileOpts, compress: true }, (cb) => {
+      const tap = new Tap((n) => {
+        bytes += n;
+      });
+      let source: Readable;
+      try {
+        source = openStream();
+      } catch (err) {
+        d.reject(err);
+        cb(err, tap);
+        return;
+      }
+      // yazl does not listen for a stream's errors: each is taken here and ends the export
+      tap.on('error', (err) => d.reject(err));
+      source.on('error', (err) => {
+        d.reject(err);
+        tap.destroy(err);
+      });
+      tap.on('end', () => {
+        const f = { sha256: tap.sha256(), size: tap.size };
+        files[name] = f;
+        try {
+          onEnd?.(f);
+          d.resolve();
+        } catch (err) {
+          d.reject(err);
+        }
+      });
+      cb(null, source.pipe(tap));
+    });
+  };
+
+  const output = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+  const written = pipeline(zip.outputStream as unknown as Readable, output);
+  written.catch(() => undefined);
+
+  addBuffer(KEY_FILE, Buffer.from(o.key.publicKeyPem, 'utf8'));
+  addBuffer(EVIDENCE_JSON, Buffer.from(`${JSON.stringify(entries, null, 1)}\n`, 'utf8'));
+  addBuffer(EVIDENCE_CSV, Buffer.from(evidenceCsv(entries), 'utf8'));
+  addBuffer(ROWS, Buffer.from(rows.map((r) => rowLine('message', r.message, Number(r.message.record_seq)) + r.recipients.map((x) => rowLine('recipient', x, Number(x.record_seq))).join('')).join(''), 'utf8'));
+  addBuffer(CHECKPOINTS, Buffer.from(`${JSON.stringify(checkpoints, null, 1)}\n`, 'utf8'));
+  const db = q;
+  addStream(CHAIN, () => {
+    async function* lines(): AsyncGenerator<Buffer> {
+      for (let at = first; at <= last; at += 1000) {
+        const page = await db.all<{ seq: number; ts: number; type: string; data: string; prev_hash: string; hash: string }>(
+          'SELECT seq, ts, type, data, prev_hash, hash FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq',
+          [at, Math.min(last, at + 999)],
+        );
+        if (page.length !== Math.min(last, at + 999) - at + 1) throw new ExportError(`the audit chain has a gap near event #${at}: run "sealgate archive verify"`);
+        yield Buffer.from(page.map(chainLine).join(''), 'utf8');
+      }
+    }
+    return Readable.from(lines(), { objectMode: false });
+  });
+  // the count is known from here: a progress display can show "0 of N" before the first message passes
+  progress();
+  for (const r of withContent) {
+    const expected = { sha256: String(r.message.content_sha256), size: Number(r.message.size) };
+    const id = String(r.message.id);
+    addStream(
+      messageFile(id),
+      () => readArchiveContent(o.objects, o.keyring, entryKeyOf(r.message as Parameters<typeof entryKeyOf>[0])),
+      (f) => {
+        if (f.sha256 !== expected.sha256 || f.size !== expected.size) throw new ExportError(`archive entry ${id}: its content does not match its recorded SHA-256; run "sealgate archive verify"`);
+        done++;
+        progress();
+      },
+    );
+  }
+  try {
+    await Promise.race([Promise.all(pending), zipFailed.promise, written.then(() => Promise.reject(new ExportError('the ZIP ended early')))]);
+  } catch (err) {
+    output.destroy();
+    throw err;
+  }
+
+  const sums = Buffer.from(sumsText(files), 'utf8');
+  addBuffer(SUMS, sums);
+  addBuffer(SUMS_SIG, sign(null, sums, o.key.privateKey));
+  const manifest: Manifest = {
+    format: EXPORT_FORMAT,
+    version: EXPORT_VERSION,
+    createdAt: new Date(o.now).toISOString(),
+    operator: o.operator,
+    search: o.searchText,
+    entries: entries.length,
+    recipients: totalRecipients,
+    content: o.content,
+    key: { algorithm: 'ed25519', fingerprint: o.key.fingerprint, publicKeyPem: o.key.publicKeyPem },
+    chain: { firstSeq: first, lastSeq: last, lastHash: lastEvent.hash },
+    checkpoints: checkpoints.length,
+    files: Object.fromEntries(Object.keys(files).sort().map((n) => [n, files[n] as ManifestFile])),
+  };
+  const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`, 'utf8');
+  zip.addBuffer(manifestBytes, MANIFEST, fileOpts);
+  zip.addBuffer(sign(null, manifestBytes, o.key.privateKey), MANIFEST_SIG, fileOpts);
+  // a placeholder of the signature's length; filled in once the bytes before it are known
+  zip.end({ forceZip64Format: false, comment: COMMENT_PREFIX + 'A'.repeat(COMMENT_LENGTH - COMMENT_PREFIX.length) });
+  await written;
+  return { entries: entries.length, totalRecipients, messages: withContent.length, first, last, checkpoints: checkpoints.length, manifestBytes };
+}
+
 /**
- * Writes the export. Reads everything inside one read transaction, so the
+ * Writes the export. Reads everything inside one read snapshot, so the
  * rows, the chain segment and the checkpoints are one consistent picture
- * while the gateway goes on writing.
+ * while the gateway (every node, on PostgreSQL) goes on writing.
  */
 export async function writeExport(o: ExportOptions): Promise<ExportResult> {
   const tmp = join(dirname(o.out), `.${basename(o.out)}.${randomBytes(6).toString('hex')}.partial`);
-  let committed = false;
-  await o.db.exec('BEGIN');
   try {
-    const ids = await selectIds(o.db, o.search, o.maxEntries ?? MAX_EXPORT_ENTRIES);
-    if (ids.length === 0) throw new ExportError('no archive entry matches the search: nothing to export');
-    const rows = await readRows(o.db, ids);
-    // the segment: from the first record of these rows to the last, extended to the first checkpoint that signed it
-    let first = Number.MAX_SAFE_INTEGER;
-    let lastRecord = 0;
-    for (const r of rows) {
-      for (const row of [r.message, ...r.recipients]) {
-        const s = Number(row.record_seq);
-        first = Math.min(first, s);
-        lastRecord = Math.max(lastRecord, s);
-      }
-    }
-    const cover = await o.db.get<{ audit_seq: number }>('SELECT audit_seq FROM archive_checkpoints WHERE audit_seq >= ? ORDER BY seq LIMIT 1', [lastRecord]);
-    const last = cover?.audit_seq ?? lastRecord;
-    if (last - first + 1 > MAX_SEGMENT_EVENTS) throw new ExportError(`the entries selected span ${last - first + 1} audit events, more than the ${MAX_SEGMENT_EVENTS} one export holds; narrow the search (--since/--until) and export in parts`);
-    const checkpoints: Checkpoint[] = (await o.db.all<Parameters<typeof checkpointFromRow>[0]>(`${CHECKPOINT_SELECT} WHERE audit_seq >= ? AND audit_seq <= ? ORDER BY seq`, [first, last])).map(checkpointFromRow);
-    const lastEvent = await o.db.get<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = ?', [last]);
-    if (!lastEvent) throw new ExportError(`audit event #${last} is missing: run "sealgate archive verify"`);
-
-    const entries: ShownEntry[] = rows.map(({ message, recipients }) => {
-      let subject: ExportSubject = { note: 'not exported (--no-content)' };
-      if (o.content) {
-        if (message.purged_at !== null || message.wrapped_key === null || message.key_id === null) subject = { note: 'purged: the entry key was destroyed' };
-        else if (!o.keyring.has(String(message.key_id))) throw new ExportError(`archive entry ${String(message.id)} is sealed under master key ${String(message.key_id)}, which is not loaded; add its key file to keys.previousKeyFiles`);
-        else {
-          try {
-            subject = { subject: openSubject(o.keyring, entryKeyOf(message as Parameters<typeof entryKeyOf>[0]), message.subject_sealed === null ? null : Buffer.from(message.subject_sealed as Uint8Array)) };
-          } catch {
-            // as archive show: the rest of the entry is still evidence (its content, if changed, fails its SHA-256 below)
-            subject = { note: 'could not be opened: the sealed subject or its key does not verify' };
-          }
-        }
-      }
-      return entryFromRows(message, recipients, subject);
-    });
-    const withContent = o.content ? rows.filter((r) => r.message.purged_at === null && r.message.wrapped_key !== null) : [];
-    const totalRecipients = rows.reduce((n, r) => n + r.recipients.length, 0);
-
-    const pending: Promise<void>[] = [];
-    const zip = new yazl.ZipFile();
-    const zipFailed = deferred<void>();
-    // a member's stream that fails is reported by yazl here; without a listener it would end the process
-    zip.on('error', (err: unknown) => zipFailed.reject(err));
-    const mtime = new Date(o.now);
-    const fileOpts = { mtime, mode: 0o100644 };
-    const files: Record<string, ManifestFile> = {};
-    const addBuffer = (name: string, data: Buffer): void => {
-      files[name] = { sha256: sha256Hex(data), size: data.length };
-      zip.addBuffer(data, name, fileOpts);
-    };
+    // everything read from one snapshot (SqlDatabase.readSnapshot: on PostgreSQL one connection in REPEATABLE READ)
+    const built = await o.db.readSnapshot((q) => writeZip(o, q, tmp));
+    const { entries, totalRecipients, messages, first, last, checkpoints, manifestBytes } = built;
     let bytes = 0;
-    let done = 0;
-    const progress = (): void => o.onProgress?.({ entries: withContent.length, done, bytes });
-    /** A member streamed from `open()` when yazl reaches it; its hash recorded when it has passed. */
-    const addStream = (name: string, openStream: () => Readable, onEnd?: (f: ManifestFile) => void): void => {
-      const d = deferred<void>();
-      pending.push(d.promise);
-      zip.addReadStreamLazy(name, { ...fileOpts, compress: true }, (cb) => {
-        const tap = new Tap((n) => {
-          bytes += n;
-        });
-        let source: Readable;
-        try {
-          source = openStream();
-        } catch (err) {
-          d.reject(err);
-          cb(err, tap);
-          return;
-        }
-        // yazl does not listen for a stream's errors: each is taken here and ends the export
-        tap.on('error', (err) => d.reject(err));
-        source.on('error', (err) => {
-          d.reject(err);
-          tap.destroy(err);
-        });
-        tap.on('end', () => {
-          const f = { sha256: tap.sha256(), size: tap.size };
-          files[name] = f;
-          try {
-            onEnd?.(f);
-            d.resolve();
-          } catch (err) {
-            d.reject(err);
-          }
-        });
-        cb(null, source.pipe(tap));
-      });
-    };
-
-    const output = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
-    const written = pipeline(zip.outputStream as unknown as Readable, output);
-    written.catch(() => undefined);
-
-    addBuffer(KEY_FILE, Buffer.from(o.key.publicKeyPem, 'utf8'));
-    addBuffer(EVIDENCE_JSON, Buffer.from(`${JSON.stringify(entries, null, 1)}\n`, 'utf8'));
-    addBuffer(EVIDENCE_CSV, Buffer.from(evidenceCsv(entries), 'utf8'));
-    addBuffer(ROWS, Buffer.from(rows.map((r) => rowLine('message', r.message, Number(r.message.record_seq)) + r.recipients.map((x) => rowLine('recipient', x, Number(x.record_seq))).join('')).join(''), 'utf8'));
-    addBuffer(CHECKPOINTS, Buffer.from(`${JSON.stringify(checkpoints, null, 1)}\n`, 'utf8'));
-    const db = o.db;
-    addStream(CHAIN, () => {
-      async function* lines(): AsyncGenerator<Buffer> {
-        for (let at = first; at <= last; at += 1000) {
-          const page = await db.all<{ seq: number; ts: number; type: string; data: string; prev_hash: string; hash: string }>(
-            'SELECT seq, ts, type, data, prev_hash, hash FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq',
-            [at, Math.min(last, at + 999)],
-          );
-          if (page.length !== Math.min(last, at + 999) - at + 1) throw new ExportError(`the audit chain has a gap near event #${at}: run "sealgate archive verify"`);
-          yield Buffer.from(page.map(chainLine).join(''), 'utf8');
-        }
-      }
-      return Readable.from(lines(), { objectMode: false });
-    });
-    // the count is known from here: a progress display can show "0 of N" before the first message passes
-    progress();
-    for (const r of withContent) {
-      const expected = { sha256: String(r.message.content_sha256), size: Number(r.message.size) };
-      const id = String(r.message.id);
-      addStream(
-        messageFile(id),
-        () => readArchiveContent(o.objects, o.keyring, entryKeyOf(r.message as Parameters<typeof entryKeyOf>[0])),
-        (f) => {
-          if (f.sha256 !== expected.sha256 || f.size !== expected.size) throw new ExportError(`archive entry ${id}: its content does not match its recorded SHA-256; run "sealgate archive verify"`);
-          done++;
-          progress();
-        },
-      );
-    }
-    try {
-      await Promise.race([Promise.all(pending), zipFailed.promise, written.then(() => Promise.reject(new ExportError('the ZIP ended early')))]);
-    } catch (err) {
-      output.destroy();
-      throw err;
-    }
-
-    const sums = Buffer.from(sumsText(files), 'utf8');
-    addBuffer(SUMS, sums);
-    addBuffer(SUMS_SIG, sign(null, sums, o.key.privateKey));
-    const manifest: Manifest = {
-      format: EXPORT_FORMAT,
-      version: EXPORT_VERSION,
-      createdAt: new Date(o.now).toISOString(),
-      operator: o.operator,
-      search: o.searchText,
-      entries: entries.length,
-      recipients: totalRecipients,
-      content: o.content,
-      key: { algorithm: 'ed25519', fingerprint: o.key.fingerprint, publicKeyPem: o.key.publicKeyPem },
-      chain: { firstSeq: first, lastSeq: last, lastHash: lastEvent.hash },
-      checkpoints: checkpoints.length,
-      files: Object.fromEntries(Object.keys(files).sort().map((n) => [n, files[n] as ManifestFile])),
-    };
-    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`, 'utf8');
-    zip.addBuffer(manifestBytes, MANIFEST, fileOpts);
-    zip.addBuffer(sign(null, manifestBytes, o.key.privateKey), MANIFEST_SIG, fileOpts);
-    // a placeholder of the signature's length; filled in once the bytes before it are known
-    zip.end({ forceZip64Format: false, comment: COMMENT_PREFIX + 'A'.repeat(COMMENT_LENGTH - COMMENT_PREFIX.length) });
-    await written;
-    await o.db.exec('COMMIT');
-    committed = true;
-
     const fh = await open(tmp, 'r+');
     try {
       const { size } = await fh.stat();
@@ -337,11 +351,11 @@ export async function writeExport(o: ExportOptions): Promise<ExportResult> {
       await fh.close();
     }
     const result: ExportResult = {
-      entries: entries.length,
+      entries,
       recipients: totalRecipients,
-      messages: withContent.length,
+      messages,
       events: last - first + 1,
-      checkpoints: checkpoints.length,
+      checkpoints,
       manifestSha256: sha256Hex(manifestBytes),
       bytes,
     };
@@ -354,7 +368,6 @@ export async function writeExport(o: ExportOptions): Promise<ExportResult> {
     }
     return result;
   } finally {
-    if (!committed) await o.db.exec('COMMIT').catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
   }
 }

@@ -27,9 +27,21 @@
  *
  * Memory is bounded at any archive size: every pass reads and writes in
  * batches (PURGE_BATCH entries, HOLD_BATCH for holds; a search is paged).
+ *
+ * Several nodes (PostgreSQL, docs/scale-out.md): every hold, release and
+ * purge transaction first takes one advisory lock (`LOCK_SPACES.archiveRetention`),
+ * so operators on several machines (or the console beside the CLI) decide
+ * one after the other, each on what the previous one committed: a purge
+ * never shreds an entry a hold placed a moment before, two purges never
+ * shred one entry twice, and the last live entry of a pack is seen as the
+ * last by exactly one of them. The nodes' archiving takes no such lock: it
+ * only adds entries and objects. On SQLite the write transaction is alone
+ * already. PostgreSQL keeps a replaced row's old version (the wrapped key)
+ * until VACUUM: a purge that shredded anything vacuums the tables it changed
+ * (docs/scale-out.md, the WAL and backups caveat).
  */
 import { appendAuditEvent } from '../audit/log.js';
-import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
+import { LOCK_SPACES, lockKey, type SqlDatabase, type SqlQueryable } from '../db/sql-database.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { isQueueId } from '../queue/ids.js';
 import { MESSAGE_UPDATE_BATCH, updateArchiveMessages } from './entries.js';
@@ -113,6 +125,7 @@ export interface HoldOutcome {
  */
 async function holdBatch(db: SqlDatabase, ids: readonly string[], request: HoldRequest, now: number): Promise<HoldOutcome> {
   return db.transaction(async (tx) => {
+    await lockRetention(tx);
     const marks = ids.map(() => '?').join(', ');
     const live = await tx.all<{ id: string }>(`SELECT id FROM archive_messages WHERE id IN (${marks}) AND purged_at IS NULL`, [...ids]);
     const eligible = request.hold ? live.map((r) => r.id) : [...ids];
@@ -135,6 +148,11 @@ async function holdBatch(db: SqlDatabase, ids: readonly string[], request: HoldR
     const purged = request.hold ? ids.length - live.length : 0;
     return { matched: ids.length, changed: changed.length, unchanged: ids.length - purged - changed.length, purged };
   });
+}
+
+/** The one retention lock (see the header), taken first in every hold, release and purge transaction. */
+async function lockRetention(tx: SqlQueryable): Promise<void> {
+  await lockKey(tx, LOCK_SPACES.archiveRetention, 'archive');
 }
 
 function add(a: HoldOutcome, b: HoldOutcome): HoldOutcome {
@@ -295,6 +313,7 @@ class Tally {
 async function purgeBatch(db: SqlDatabase, objects: ObjectStore, options: PurgeOptions, size: number, tally: Tally): Promise<number> {
   const { now } = options;
   return db.transaction(async (tx) => {
+    await lockRetention(tx);
     const rows = await tx.all<DueRow>(`SELECT id, object_key, received_at, retain_until FROM archive_messages WHERE ${DUE} ORDER BY retain_until, id LIMIT ?`, [now, size]);
     if (rows.length === 0) return 0;
     const ids = rows.map((r) => r.id);
@@ -357,7 +376,22 @@ export async function purgeArchive(db: SqlDatabase, objects: ObjectStore, option
   if (!Number.isSafeInteger(size) || size < 1) throw new RangeError('purge batch size must be a positive whole number');
   const tally = new Tally();
   if (options.dryRun) {
-    await planPurge(db, options, size, tally);
+    // one consistent picture while the gateway (every node) writes; nothing is written
+    const held = await db.readSnapshot(async (q) => {
+      await planPurge(q, options, size, tally);
+      return heldExpired(q, options.now);
+    });
+    return summaryOf(options, tally, held);
+  }
+  if (db.dialect === 'postgres') {
+    for (;;) {
+      const n = await purgeBatch(db, objects, options, size, tally);
+      options.onProgress?.(tally.entries);
+      if (n < size) break;
+    }
+    // The old row versions still hold the destroyed keys until VACUUM removes them (outside a transaction,
+    // after the batches committed). What PostgreSQL's WAL and backups keep is the operator's retention: docs/scale-out.md.
+    if (tally.entries > 0) await db.exec(`VACUUM ${PURGED_TABLES.join(', ')}`);
   } else {
     // Crypto-shredding is only as good as the key's erasure: without secure_delete SQLite leaves a
     // replaced row's bytes (the wrapped key, the sealed subject) in the page's free space, where the
@@ -376,8 +410,19 @@ export async function purgeArchive(db: SqlDatabase, objects: ObjectStore, option
       await db.exec(`PRAGMA secure_delete = ${was === 1 ? 'ON' : 'OFF'}`);
     }
   }
-  // through the partial index of held entries (few), not the years of purged ones
-  const held = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM archive_messages WHERE retain_until < ? AND hold = 1 AND purged_at IS NULL', [options.now]);
+  return summaryOf(options, tally, await heldExpired(db, options.now));
+}
+
+/** The tables a purge changes the rows of (the shredded keys' old versions live there until VACUUM on PostgreSQL). */
+export const PURGED_TABLES = ['archive_messages', 'archive_terms'] as const;
+
+/** Entries past retention kept under legal hold: through the partial index of held entries (few), not the years of purged ones. */
+async function heldExpired(q: SqlQueryable, now: number): Promise<number> {
+  const held = await q.get<{ n: number }>('SELECT COUNT(*) AS n FROM archive_messages WHERE retain_until < ? AND hold = 1 AND purged_at IS NULL', [now]);
+  return held?.n ?? 0;
+}
+
+function summaryOf(options: PurgeOptions, tally: Tally, held: number): PurgeSummary {
   return {
     dryRun: options.dryRun === true,
     before: options.now,
@@ -386,6 +431,6 @@ export async function purgeArchive(db: SqlDatabase, objects: ObjectStore, option
     newestReceived: tally.newest,
     objectsDeleted: tally.deleted,
     objectsKept: tally.kept,
-    heldExpired: held?.n ?? 0,
+    heldExpired: held,
   };
 }

@@ -26,3 +26,15 @@ export function requireSharedObjects(config: Pick<Config, 'store' | 'objects'>, 
     message: `objects.kind: with store.kind: postgres, ${what} works on the message content the nodes share: set objects.kind: s3 as the nodes have it (docs/scale-out.md "Object store")`,
   });
 }
+
+/**
+ * `sealgate backup` and `restore` copy one node's SQLite file and data
+ * directory: with store.kind: postgres the shared stores are backed up with
+ * their own tools. One line saying so, before anything is written.
+ */
+export function refuseSharedStoresBackup(config: Pick<Config, 'store'>, what: 'backup' | 'restore'): void {
+  if (config.store.kind !== 'postgres') return;
+  throw new SealgateError('SG_CONFIG_INVALID', {
+    message: `store.kind: postgres: sealgate ${what} copies one node's SQLite file and data directory; ${what === 'backup' ? 'back up' : 'restore'} the shared stores with their own tools — PostgreSQL's (pg_dump, or pg_basebackup with WAL archiving) and the object store's (versioning, replication) — and keep the master key apart (docs/scale-out.md "Backup")`,
+  });
+}

@@ -529,6 +529,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     at           BIGINT NOT NULL           -- ms since epoch: when they were counted
   );
   `,
+  // 31: portal passkey challenges in the database (issue 19; src/portal/http/passkey-challenges.ts): a passkey
+  // sign-in's options and its answer may reach different portal nodes. One row per binding (a reading session or a
+  // pre-session cookie on one link), taken once with DELETE … RETURNING; expired rows are swept.
+  `
+  CREATE TABLE portal_passkey_challenges (
+    binding     TEXT PRIMARY KEY,            -- SHA-256 (hex) of what asked for it, never the session or cookie itself
+    challenge   TEXT NOT NULL,               -- the WebAuthn challenge (base64url), good once
+    expires_at  BIGINT  NOT NULL             -- ms since epoch: refused from then on, and swept
+  );
+  CREATE INDEX portal_passkey_challenges_expiry ON portal_passkey_challenges (expires_at);
+  `,
 ];
 
 /** The advisory lock key that serialises migrations: a fixed number of our own (any other user of advisory locks must not pick it). */

@@ -65,6 +65,8 @@ export const LOCK_SPACES = {
   users: 0x5ea3,
   consoleUsers: 0x5ea4,
   portalPasskeys: 0x5ea5,
+  /** Archive retention (holds, releases, purges: src/archive/retention.ts): one key, so they run one at a time across nodes. */
+  archiveRetention: 0x5ea6,
 } as const;
 
 /**

@@ -33,6 +33,7 @@ import { SealgateError } from '../errors.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import type { CodeStore } from './code-store.js';
 import type { PortalStore } from './portal-store.js';
+import { sweepChallenges } from './http/passkey-challenges.js';
 import { deleteSessionsWhere } from './http/sessions.js';
 
 /** A reading session idle this long is over (and its row deleted by the purge). */
@@ -241,6 +242,8 @@ export class PortalLifecycle {
     if (dryRun) return { dryRun, shredded, failed, codes: null, sessions: null };
     const codes = this.codes ? await this.codes.purge(now) : 0;
     const sessions = await this.db.transaction((tx) => deleteSessionsWhere(tx, 'last_seen_at < ?', [now - PORTAL_SESSION_IDLE_MS]));
+    // passkey challenges nobody answered (they are refused once expired; this only frees their rows)
+    await sweepChallenges(this.db, now);
     return { dryRun, shredded, failed, codes, sessions };
   }
 

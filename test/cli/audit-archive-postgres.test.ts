@@ -172,7 +172,7 @@ describe('sealgate archive on PostgreSQL', () => {
     const json = await cli(config, ['archive', 'verify', '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, messages: 3, recipients: 4, keyFingerprint: life.key.fingerprint, uncovered: 2 });
 
-    // search finds every node's entries, newest first, and is audited; show is not on PostgreSQL yet
+    // search finds every node's entries, newest first, and is audited; show reads the shared rows (test/cli/archive-postgres.test.ts)
     await openKeyring(loadConfig(config).config, true); // the master key the nodes share (search derives its terms' key from it)
     const search = await cli(config, ['archive', 'search', '--json']);
     expect(search.stderr).toBe('');
@@ -182,8 +182,8 @@ describe('sealgate archive on PostgreSQL', () => {
     expect((JSON.parse(byDomain.stdout) as { id: string }[]).map((e) => e.id)).toEqual(['Q1']);
     expect(await a.all("SELECT data FROM audit_log WHERE type = 'archive:searched' ORDER BY seq")).toHaveLength(2);
     const show = await cli(config, ['archive', 'show', '0QPGARCH000000000001']);
-    expect(show.code).toBe(2);
-    expect(show.stderr).toMatch(/^sealgate: store\.kind: postgres: this command does not run on PostgreSQL yet .*\n$/);
+    expect(show.code).toBe(1);
+    expect(show.stderr).toBe('sealgate: no archive entry 0QPGARCH000000000001\n');
 
     await b.exec(`UPDATE archive_messages SET sender = 'mallory@example.com' WHERE id = 'Q2'`);
     const broken = await cli(config, ['archive', 'verify']);

@@ -4,7 +4,7 @@
  * commands whose stores are SQLite-only) with store.kind: postgres. The
  * database password never appears in any output.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,7 +107,7 @@ describe('sealgate db on PostgreSQL', () => {
     expect(r.stderr).not.toContain('Not-The-Password-81f3');
   });
 
-  it('sealgate start on store.kind: postgres with local objects is refused in one line, exit 2; so are the SQLite-only commands', async () => {
+  it('sealgate start on store.kind: postgres with local objects is refused in one line, exit 2; so is archive purge', async () => {
     const config = await configWith(`{ kind: postgres, url: "${server.url}", passwordFile: "${pwFile}", tls: { mode: disable } }`);
     const start = await cli(['-c', config, 'start']);
     expect(start.code).toBe(2);
@@ -115,10 +115,26 @@ describe('sealgate db on PostgreSQL', () => {
     expect(start.stderr).toBe(
       'sealgate: objects.kind: with store.kind: postgres the nodes share their message content and archive through an S3-compatible store: set objects.kind: s3 (docs/scale-out.md "Object store")\n',
     );
-    // users runs on PostgreSQL now (docs/scale-out.md "Operator commands on PostgreSQL"); archive retention does not yet
+    // archive purge runs on PostgreSQL now (docs/scale-out.md "Operator commands on PostgreSQL"), on the shared objects only
     const retention = await cli(['-c', config, 'archive', 'purge', '--dry-run']);
     expect(retention.code).toBe(2);
-    expect(retention.stderr).toMatch(/^sealgate: store\.kind: postgres: this command does not run on PostgreSQL yet/);
+    expect(retention.stdout).toBe('');
+    expect(retention.stderr).toMatch(/^sealgate: objects\.kind: with store\.kind: postgres, archive purge works on the message content the nodes share: set objects\.kind: s3/);
+  });
+});
+
+describe('sealgate backup and restore on PostgreSQL', () => {
+  it('refuse in one line naming the shared stores\' own tools, exit 2, writing nothing', async () => {
+    const config = await configWith(`{ kind: postgres, url: "${server.url}", passwordFile: "${pwFile}", tls: { mode: disable } }`);
+    const out = join(dir, `backup-${n}`);
+    for (const [what, args] of [['backup', ['backup', '--out', out]], ['restore', ['restore', out]]] as const) {
+      const r = await cli(['-c', config, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`^sealgate: store\\.kind: postgres: sealgate ${what} copies one node's SQLite file and data directory; .*pg_dump.*docs/scale-out\\.md "Backup"\\)\n$`));
+      expect(r.stderr).not.toContain(server.password);
+    }
+    expect(await stat(out).then(() => true, () => false)).toBe(false);
   });
 });
 

@@ -8,6 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Database } from '../../src/db/database.js';
+import { migrate } from '../../src/db/schema.js';
 import { contentSecurityPolicy } from '../../src/portal/http/headers.js';
 import { relyingPartyFor } from '../../src/portal/http/passkeys.js';
 import { ChallengeStore, CHALLENGE_TTL_MS } from '../../src/portal/http/passkey-challenges.js';
@@ -92,20 +94,23 @@ describe('relying party', () => {
 });
 
 describe('challenges', () => {
-  it('are single use, live five minutes, and stay bounded', () => {
-    const store = new ChallengeStore(3);
-    store.issue('a', 'c1', NOW);
-    expect(store.take('a', NOW)).toBe('c1');
-    expect(store.take('a', NOW)).toBeUndefined();
-    store.issue('b', 'c2', NOW);
-    expect(store.take('b', NOW + CHALLENGE_TTL_MS)).toBeUndefined();
-    store.issue('c', 'c3', NOW);
-    store.issue('c', 'c4', NOW);
-    expect(store.take('c', NOW)).toBe('c4');
-    for (const k of ['d', 'e', 'f', 'g']) store.issue(k, k, NOW);
-    expect(store.size).toBe(3);
-    expect(store.take('d', NOW)).toBeUndefined(); // the oldest went
-    expect(store.take('g', NOW)).toBe('g');
+  it('are single use, live five minutes, and stay bounded', async () => {
+    const db = await Database.open(':memory:');
+    await migrate(db);
+    const store = new ChallengeStore(db, 3);
+    await store.issue('a', 'c1', NOW);
+    expect(await store.take('a', NOW)).toBe('c1');
+    expect(await store.take('a', NOW)).toBeUndefined();
+    await store.issue('b', 'c2', NOW);
+    expect(await store.take('b', NOW + CHALLENGE_TTL_MS)).toBeUndefined();
+    await store.issue('c', 'c3', NOW);
+    await store.issue('c', 'c4', NOW);
+    expect(await store.take('c', NOW)).toBe('c4');
+    for (const [i, k] of ['d', 'e', 'f', 'g'].entries()) await store.issue(k, k, NOW + i);
+    expect(await store.size()).toBe(3);
+    expect(await store.take('d', NOW)).toBeUndefined(); // the oldest went
+    expect(await store.take('g', NOW)).toBe('g');
+    await db.close();
   });
 });
 

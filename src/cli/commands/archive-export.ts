@@ -1,7 +1,9 @@
 /**
  * `sealgate archive export`: the entries a search selects, with their
  * evidence, rows, chain segment and checkpoints, as one signed ZIP
- * (src/archive/export.ts; audited as `archive:exported`).
+ * (src/archive/export.ts; audited as `archive:exported`). On either
+ * database: on PostgreSQL every node's entries, read in one snapshot, the
+ * messages from the shared object store (objects.kind: s3).
  * `sealgate archive verify-export`: checks such a ZIP offline — no
  * configuration, database or master key (src/archive/verify-export.ts).
  */
@@ -14,7 +16,8 @@ import { filterNames, parseSearch, SearchInputError, type RawSearch } from '../.
 import { loadOrCreateSigningKey, readPublicSigningKey } from '../../archive/signing-key.js';
 import { queryTerms } from '../../archive/terms.js';
 import { verifyExport, type ExportVerifyOk } from '../../archive/verify-export.js';
-import { openDatabase, openKeyring } from '../../runtime/stores.js';
+import { openKeyring } from '../../runtime/stores.js';
+import { openCommandStore, requireSharedObjects } from '../command-store.js';
 import { openObjectStore } from '../../objects/open.js';
 import { filtersOf, withFilterFlags, type FilterFlags } from './archive-filters.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
@@ -62,8 +65,10 @@ export function registerArchiveExport(archive: Command): void {
       if (await access(out).then(() => true, () => false)) throw new CliExit(EXIT_USAGE, `${opts.out} exists; give another --out (an export never replaces a file)`);
       const raw: RawSearch = filtersOf(opts);
       const { config } = loadForCommand(cmd);
+      // the messages are read from the nodes' shared object store, never this machine's dataDir
+      if (opts.content) requireSharedObjects(config, 'archive export (without --no-content)');
       const keyring = await openKeyring(config, false);
-      const db = await openDatabase(config);
+      const db = await openCommandStore(config);
       const bar = process.stderr.isTTY ? progressBar() : undefined;
       try {
         const now = Date.now();
@@ -79,10 +84,11 @@ export function registerArchiveExport(archive: Command): void {
         // the search as given (values too): the manifest says what the auditor asked for
         const searchText = Object.fromEntries(Object.entries(raw).filter((e): e is [string, string] => typeof e[1] === 'string'));
         let result;
+        const objects = await openObjectStore(config);
         try {
           result = await writeExport({
             db, keyring, key, search, searchText, out, now,
-            objects: await openObjectStore(config),
+            objects,
             content: opts.content,
             operator: operatorName(),
             ...(bar ? { onProgress: bar.update } : {}),
@@ -101,6 +107,7 @@ export function registerArchiveExport(archive: Command): void {
           throw new CliExit(EXIT_FAILURE, `the export failed (${(err as Error).message}); nothing was written`);
         } finally {
           bar?.clear();
+          objects.close();
         }
         process.stdout.write(
           `exported ${result.entries} entries (${result.recipients} recipient rows, ${opts.content ? `${result.messages} messages` : 'no content'}, ` +

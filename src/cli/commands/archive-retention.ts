@@ -3,7 +3,10 @@
  * and the purge of entries past retention by crypto-shredding
  * (docs/archive.md, "Retention, legal hold and purge"; the work is in
  * src/archive/retention.ts). Every change is recorded in the audit chain
- * with the operating-system user who made it.
+ * with the operating-system user who made it. On either database: on
+ * PostgreSQL they act on every node's entries (one at a time across
+ * machines, retention.ts), and purge deletes from the shared object store
+ * (objects.kind: s3).
  */
 import type { Command } from 'commander';
 import { sweepArchiveOrphans, type SweepSummary } from '../../archive/orphans.js';
@@ -22,7 +25,8 @@ import {
   type PurgeSummary,
 } from '../../archive/retention.js';
 import { queryTerms } from '../../archive/terms.js';
-import { openDatabase, openKeyring } from '../../runtime/stores.js';
+import { openKeyring } from '../../runtime/stores.js';
+import { openCommandStore, requireSharedObjects } from '../command-store.js';
 import { openObjectStore } from '../../objects/open.js';
 import { filtersOf, withFilterFlags, type FilterFlags } from './archive-filters.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
@@ -81,7 +85,7 @@ async function runHold(hold: boolean, ids: string[], opts: HoldOptions, cmd: Com
   const { config } = loadForCommand(cmd);
   // the keyring only hashes --subject words; a hold by id or by other filters does not need it
   const keyring = opts.subject !== undefined ? await openKeyring(config, false) : undefined;
-  const db = await openDatabase(config);
+  const db = await openCommandStore(config);
   try {
     const request = { hold, operator: operatorName(), via: 'cli', reason, ...(perSearch ? { filters } : {}) };
     let outcome: HoldOutcome;
@@ -149,9 +153,11 @@ export function registerArchiveRetention(archive: Command): void {
     .option('--json', 'JSON output')
     .action(async (opts: { dryRun?: boolean; json?: boolean }, cmd: Command) => {
       const { config } = loadForCommand(cmd);
-      const db = await openDatabase(config);
+      // it deletes the ciphertext the nodes share, never this machine's dataDir
+      requireSharedObjects(config, 'archive purge');
+      const db = await openCommandStore(config);
+      const objects = await openObjectStore(config);
       try {
-        const objects = await openObjectStore(config);
         const tty = process.stderr.isTTY && !opts.json;
         let lastShown = 0;
         const onProgress = (done: number): void => {
@@ -162,8 +168,6 @@ export function registerArchiveRetention(archive: Command): void {
         };
         let summary: PurgeSummary;
         let orphans: SweepSummary;
-        // a dry run reads in one read transaction: a consistent picture while the gateway writes
-        if (opts.dryRun) await db.exec('BEGIN');
         try {
           summary = await purgeArchive(db, objects, { now: Date.now(), dryRun: opts.dryRun === true, operator: operatorName(), via: 'cli', ...(tty ? { onProgress } : {}) });
           // then the objects no entry needs (src/archive/orphans.ts; safe while the gateway archives)
@@ -172,11 +176,11 @@ export function registerArchiveRetention(archive: Command): void {
           // the batches committed so far stay purged; a rerun finishes the rest
           throw new CliExit(EXIT_FAILURE, `archive purge stopped: ${(err as Error).message} (entries purged so far stay purged; run it again to finish)`);
         } finally {
-          if (opts.dryRun) await db.exec('COMMIT').catch(() => undefined);
           if (tty) process.stderr.write(`\r${' '.repeat(40)}\r`);
         }
         process.stdout.write(`${opts.json ? JSON.stringify({ ...summary, orphans: { removed: orphans.removed, bytes: orphans.bytes } }) : formatPurge(summary, orphans)}\n`);
       } finally {
+        objects.close();
         await db.close();
       }
     });

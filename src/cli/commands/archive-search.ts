@@ -5,7 +5,9 @@
  * operating-system user who ran it; a search records the names of the
  * filters used, never their values. `archive search` runs on either
  * database (on PostgreSQL it finds every node's entries, in one read
- * snapshot); `archive show` is still SQLite-only (docs/scale-out.md).
+ * snapshot), and so does `archive show` (its rows in one read snapshot; the
+ * content, with --content, from the shared object store: objects.kind: s3
+ * beside PostgreSQL, docs/scale-out.md).
  */
 import type { Command } from 'commander';
 import { once } from 'node:events';
@@ -18,9 +20,8 @@ import { entryKey, showArchiveEntry, type ShownEntry, type ShownRecipient } from
 import { queryTerms } from '../../archive/terms.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import { openKeyring } from '../../runtime/stores.js';
-import { requireSqliteStore } from '../../db/open-store.js';
 import type { SqlDatabase } from '../../db/sql-database.js';
-import { openCommandStore } from '../command-store.js';
+import { openCommandStore, requireSharedObjects } from '../command-store.js';
 import type { Config } from '../../config/schema.js';
 import { openObjectStore } from '../../objects/open.js';
 import { isQueueId } from '../../queue/ids.js';
@@ -36,10 +37,10 @@ interface SearchOptions extends FilterFlags {
   json?: boolean;
 }
 
-/** The keyring and the configured store; `sqliteOnly`: a command not moved to PostgreSQL yet refuses it in one line. */
-async function withArchive<T>(cmd: Command, fn: (db: SqlDatabase, keyring: Keyring, config: Config) => Promise<T>, sqliteOnly = false): Promise<T> {
+/** The keyring and the configured store; `needsContent`: the command reads message content (on PostgreSQL, from the shared object store only). */
+async function withArchive<T>(cmd: Command, fn: (db: SqlDatabase, keyring: Keyring, config: Config) => Promise<T>, needsContent?: string): Promise<T> {
   const { config } = loadForCommand(cmd);
-  if (sqliteOnly) requireSqliteStore(config, 'this command');
+  if (needsContent !== undefined) requireSharedObjects(config, needsContent);
   const keyring = await openKeyring(config, false);
   const db = await openCommandStore(config);
   try {
@@ -207,7 +208,8 @@ export function registerArchiveSearch(archive: Command): void {
       const reason = opts.content ? checkReason(opts.reason) : undefined;
       await withArchive(cmd, async (db, keyring, config) => {
         if (reason === undefined) {
-          const entry = await showArchiveEntry(db, keyring, id);
+          // the entry's row and its recipients' from one snapshot, while the nodes go on delivering
+          const entry = await db.readSnapshot((q) => showArchiveEntry(q, keyring, id));
           if (!entry) throw new CliExit(EXIT_FAILURE, `no archive entry ${id}`);
           await audit(db, { type: 'archive:read', data: { queueId: id, operator: operatorName(), via: 'cli' } });
           process.stdout.write(`${opts.json ? JSON.stringify(entry) : formatShow(entry)}\n`);
@@ -227,6 +229,6 @@ export function registerArchiveSearch(archive: Command): void {
         } finally {
           objects.close();
         }
-      }, true);
+      }, reason === undefined ? undefined : 'archive show --content');
     });
 }

@@ -1,6 +1,9 @@
 /**
  * `sealgate backup --out DIR [--include-key]`, `sealgate backup verify DIR`
  * and `sealgate restore DIR` (src/backup/backup.ts; docs/deployment.md).
+ * One node's SQLite file and data directory: with store.kind: postgres both
+ * refuse in one line (the shared stores have backup tools of their own,
+ * docs/scale-out.md "Backup"); `backup verify` needs no configuration.
  */
 import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
@@ -14,6 +17,7 @@ import { MANIFEST_NAME } from '../../backup/manifest.js';
 import { Database } from '../../db/database.js';
 import { databasePath, gatewayHostname, openDatabase, openKeyring } from '../../runtime/stores.js';
 import { VERSION } from '../../version.js';
+import { refuseSharedStoresBackup } from '../command-store.js';
 import { CliExit, EXIT_FAILURE, EXIT_USAGE, loadForCommand, operatorName } from '../context.js';
 
 function asCliError(err: unknown): unknown {
@@ -30,6 +34,7 @@ export function registerBackup(program: Command): void {
     .action(async (opts: { out?: string; includeKey?: boolean; json?: boolean }, cmd: Command) => {
       if (!opts.out) throw new CliExit(EXIT_USAGE, 'backup needs --out DIR (a new or empty directory)');
       const { config } = loadForCommand(cmd);
+      refuseSharedStoresBackup(config, 'backup');
       const keyring = await openKeyring(config, false);
       if (opts.includeKey) process.stderr.write('sealgate: warning: the backup holds the master key: anyone who reads it can decrypt every message in it. Keep it apart from backups without the key.\n');
       let manifest;
@@ -95,6 +100,7 @@ export function registerBackup(program: Command): void {
     .option('--json', 'the result as JSON')
     .action(async (dir: string, opts: { json?: boolean }, cmd: Command) => {
       const { config } = loadForCommand(cmd);
+      refuseSharedStoresBackup(config, 'restore');
       let report;
       try {
         report = await restoreBackup({ dir, dataDir: config.dataDir, masterKeyFile: config.keys.masterKeyFile });

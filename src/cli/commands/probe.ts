@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { gatewayHostname, openDatabase } from '../../runtime/stores.js';
+import { gatewayHostname } from '../../runtime/stores.js';
+import { openCommandStore } from '../command-store.js';
 import { createResolver } from '../../delivery/dns.js';
 import { loadTrustedCas } from '../../delivery/engine.js';
 import { explainProtectedMail, loadProbe, probeDomain, storeProbe, type DomainProbe } from '../../probe/domain-probe.js';
@@ -81,7 +82,7 @@ export function registerProbe(program: Command): void {
       const domain = domainArg.toLowerCase().replace(/\.$/, '');
       if (!DOMAIN.test(domain)) throw new CliExit(EXIT_USAGE, `"${domainArg.slice(0, 80)}" is not a domain name`);
       const { config } = loadForCommand(cmd);
-      const db = await openDatabase(config);
+      const db = await openCommandStore(config);
       try {
         if (accept) {
           const forgotten = await db.transaction(async (tx) => {

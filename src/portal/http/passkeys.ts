@@ -68,7 +68,7 @@ export async function createPasskeys(input: { config: Config['portal']; db: SqlD
   return {
     rp: relyingPartyFor(input.config),
     store: new PasskeyStore(input.db),
-    challenges: new ChallengeStore(),
+    challenges: new ChallengeStore(input.db),
     userKey: derivePasskeyUserKey(input.csrfKey),
     scripts: await loadPasskeyScripts(),
     random: input.random ?? randomBytes,

@@ -210,7 +210,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
         authenticatorSelection: { residentKey: 'preferred', userVerification: USER_VERIFICATION },
         supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
       });
-      passkeys.challenges.issue(registerBinding(session), options.challenge, now);
+      await passkeys.challenges.issue(registerBinding(session), options.challenge, now);
       return json(reply, 200, options);
     });
 
@@ -219,7 +219,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
       const started = await registering(request, reply, now);
       if (!started) return reply;
       const { rp, session } = started;
-      const challenge = passkeys.challenges.take(registerBinding(session), now);
+      const challenge = await passkeys.challenges.take(registerBinding(session), now);
       if (challenge === undefined) return jsonError(reply, 400, s.passkeyExpired);
       if (!isResponseShape(request.body)) return jsonError(reply, 400, s.passkeyFailed);
       let info;
@@ -270,7 +270,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
         timeout: CHALLENGE_TTL_MS,
         userVerification: USER_VERIFICATION,
       });
-      passkeys.challenges.issue(loginBinding(pre, live.linkHash), options.challenge, now);
+      await passkeys.challenges.issue(loginBinding(pre, live.linkHash), options.challenge, now);
       return json(reply, 200, options);
     });
 
@@ -289,7 +289,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
         return jsonError(reply, status, message);
       };
 
-      const challenge = passkeys.challenges.take(loginBinding(pre, live.linkHash), now);
+      const challenge = await passkeys.challenges.take(loginBinding(pre, live.linkHash), now);
       if (challenge === undefined) return fail('challenge', 400, s.passkeyExpired);
       const body = request.body;
       if (!isResponseShape(body)) return fail('malformed', 400, s.passkeySignInFailed);
