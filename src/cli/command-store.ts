@@ -35,6 +35,6 @@ export function requireSharedObjects(config: Pick<Config, 'store' | 'objects'>, 
 export function refuseSharedStoresBackup(config: Pick<Config, 'store'>, what: 'backup' | 'restore'): void {
   if (config.store.kind !== 'postgres') return;
   throw new SealgateError('SG_CONFIG_INVALID', {
-    message: `store.kind: postgres: sealgate ${what} copies one node's SQLite file and data directory; ${what === 'backup' ? 'back up' : 'restore'} the shared stores with their own tools — PostgreSQL's (pg_dump, or pg_basebackup with WAL archiving) and the object store's (versioning, replication) — and keep the master key apart (docs/scale-out.md "Backup")`,
+    message: `store.kind: postgres: sealgate ${what} copies one node's SQLite file and data directory; ${what === 'backup' ? 'back up' : 'restore'} the shared stores with their own tools — PostgreSQL's (pg_dump, or pg_basebackup with WAL archiving) and the object store's (versioning, replication) — and keep the master key apart (docs/scale-out.md "Backup of the shared stores")`,
   });
 }

@@ -131,7 +131,7 @@ describe('sealgate backup and restore on PostgreSQL', () => {
       const r = await cli(['-c', config, ...args]);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toMatch(new RegExp(`^sealgate: store\\.kind: postgres: sealgate ${what} copies one node's SQLite file and data directory; .*pg_dump.*docs/scale-out\\.md "Backup"\\)\n$`));
+      expect(r.stderr).toMatch(new RegExp(`^sealgate: store\\.kind: postgres: sealgate ${what} copies one node's SQLite file and data directory; .*pg_dump.*docs/scale-out\\.md "Backup of the shared stores"\\)\n$`));
       expect(r.stderr).not.toContain(server.password);
     }
     expect(await stat(out).then(() => true, () => false)).toBe(false);

@@ -3,7 +3,7 @@
  * and `sealgate restore DIR` (src/backup/backup.ts; docs/deployment.md).
  * One node's SQLite file and data directory: with store.kind: postgres both
  * refuse in one line (the shared stores have backup tools of their own,
- * docs/scale-out.md "Backup"); `backup verify` needs no configuration.
+ * docs/scale-out.md "Backup of the shared stores"); `backup verify` needs no configuration.
  */
 import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
