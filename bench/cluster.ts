@@ -15,15 +15,11 @@
  * smtp-sink has them all).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startDnsZone, type DnsZone } from '../test/helpers/dns-zone.js';
 import { runCli, startGateway, type RunningGateway, type TestSetup } from '../test/helpers/gateway.js';
-import { startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
 import { freePort } from '../test/helpers/postfix.js';
-import { startS3Server, type TestS3 } from '../test/helpers/s3-server.js';
+import { startSharedStores, type SharedStores } from '../test/helpers/shared-stores.js';
 import { FROM, SESSIONS, SINK_IP, SIZES, seconds, startSink, waitUntil } from './load.js';
 import { relayGatewaySetup } from './relay-setup.js';
 import { rateOf, type Figures, type Rate } from './report.js';
@@ -38,10 +34,10 @@ async function source(port: number, count: number, sessions: number): Promise<vo
   await run('smtp-source', ['-d', '-s', String(sessions), '-m', String(count), '-l', String(BYTES), '-f', FROM, '-t', TO, `127.0.0.1:${port}`], { maxBuffer: 1 << 24 });
 }
 
-async function nodeSetup(zone: DnsZone, sinkPort: number, pg: TestPostgres, s3: TestS3, masterKeyFile: string | undefined, files: { passwordFile: string; secretFile: string }): Promise<TestSetup> {
+async function nodeSetup(zone: DnsZone, sinkPort: number, shared: SharedStores, masterKeyFile: string | undefined): Promise<TestSetup> {
   return relayGatewaySetup(zone.server, sinkPort, { perDomainConcurrency: 20 }, {
-    store: { kind: 'postgres', url: pg.url, passwordFile: files.passwordFile, tls: { mode: 'disable' } },
-    objects: { kind: 's3', s3: { endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region, prefix: 'bench/', forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKeyFile: files.secretFile } },
+    store: shared.store(),
+    objects: shared.objects('bench/'),
     tls: { mtaSts: { enabled: false } },
     // the second node shares the first's master key: it reads the content the other encrypted
     ...(masterKeyFile ? { keys: { masterKeyFile, discovery: { wkd: false } } } : {}),
@@ -60,8 +56,7 @@ async function measure(nodes: readonly RunningGateway[], sink: { readonly count:
 }
 
 export async function clusterPart(figures: Figures): Promise<string[]> {
-  const pg = await startPostgres();
-  const s3 = await startS3Server();
+  const shared = await startSharedStores();
   const zone = await startDnsZone([
     { name: 'bench.test', type: 'MX', exchange: 'sink.bench.test', priority: 10 },
     { name: 'sink.bench.test', type: 'A', address: SINK_IP },
@@ -70,13 +65,8 @@ export async function clusterPart(figures: Figures): Promise<string[]> {
   const sink = await startSink(sinkPort);
   const setups: TestSetup[] = [];
   const nodes: RunningGateway[] = [];
-  const dir = await mkdtemp(join(tmpdir(), 'sealgate-bench-cluster-'));
   try {
-    // files the nodes read: the database password and the S3 secret (mode 0600, as production keeps them)
-    const files = { passwordFile: join(dir, 'db-password'), secretFile: join(dir, 's3-secret') };
-    await writeFile(files.passwordFile, `${pg.password}\n`, { mode: 0o600 });
-    await writeFile(files.secretFile, `${s3.secretAccessKey}\n`, { mode: 0o600 });
-    const a = await nodeSetup(zone, sinkPort, pg, s3, undefined, files);
+    const a = await nodeSetup(zone, sinkPort, shared, undefined);
     setups.push(a);
     const migrated = await runCli(['-c', a.configPath, 'db', 'migrate']);
     if (migrated.code !== 0) throw new Error(`db migrate: ${migrated.stderr}`);
@@ -85,7 +75,7 @@ export async function clusterPart(figures: Figures): Promise<string[]> {
     process.stderr.write(`cluster: one node on PostgreSQL, ${MESSAGES} × 2 KB\n`);
     const oneNode = await measure(nodes, sink);
 
-    const b = await nodeSetup(zone, sinkPort, pg, s3, a.masterKeyFile, files);
+    const b = await nodeSetup(zone, sinkPort, shared, a.masterKeyFile);
     setups.push(b);
     nodes.push(await startGateway(b.configPath));
     await nodes[1]?.waitForEvent('DAEMON_READY', 60_000);
@@ -111,8 +101,6 @@ export async function clusterPart(figures: Figures): Promise<string[]> {
     sink.stop();
     await zone.close();
     for (const s of setups) await s.cleanup().catch(() => undefined);
-    await s3.stop();
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
+    await shared.stop();
   }
 }

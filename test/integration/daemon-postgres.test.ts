@@ -11,7 +11,6 @@
  *     and `sealgate nodes` lists the node live.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyArchive } from '../../src/archive/verify.js';
@@ -21,20 +20,16 @@ import { PostgresDatabase } from '../../src/db/postgres.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
+import { startSharedStores, type SharedStores } from '../helpers/shared-stores.js';
 import { sendMessage } from '../helpers/smtp-client.js';
 import { until } from '../helpers/wait.js';
 
 const INLINE_MAX = 8192;
-let pg: TestPostgres;
-let s3: TestS3;
+let shared: SharedStores;
 let setup: TestSetup;
 let mx: MxServer;
 let zone: DnsZone;
 let gw: RunningGateway | undefined;
-let store: { kind: string; url: string; passwordFile: string; tls: { mode: string } };
-let objects: Record<string, unknown>;
 
 function message(marker: string, kib: number): string {
   const line = `${marker} ${'x'.repeat(60)}`;
@@ -46,8 +41,8 @@ async function writeConfig(extra: Record<string, unknown> = {}): Promise<void> {
   await setup.writeConfig({
     connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
     extra: {
-      store,
-      objects,
+      store: shared.store(),
+      objects: shared.objects('nodes/', { maxAttempts: 1, timeout: '10s' }),
       queue: { inlineMaxBytes: INLINE_MAX },
       dns: { servers: [zone.server] },
       delivery: { enabled: true, port: mx.port, defaultRequirement: 'may', retry: { backoff: ['1s'] } },
@@ -59,24 +54,17 @@ async function writeConfig(extra: Record<string, unknown> = {}): Promise<void> {
 }
 
 async function openPg(): Promise<PostgresDatabase> {
-  return PostgresDatabase.open({ url: pg.url, password: pg.password, poolSize: 2 });
+  return PostgresDatabase.open({ url: shared.pg.url, password: shared.pg.password, poolSize: 2 });
 }
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  s3 = await startS3Server();
+  shared = await startSharedStores();
   mx = await startMxServer({ ip: '127.0.0.127', port: 0 });
   zone = await startDnsZone([
     { name: 'example.net', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
     { name: 'mx.sink.test', type: 'A', address: '127.0.0.127' },
   ]);
   setup = await setupGateway({});
-  const passwordFile = join(setup.dir, 'db-password');
-  await writeFile(passwordFile, `${pg.password}\n`, { mode: 0o600 });
-  store = { kind: 'postgres', url: pg.url, passwordFile, tls: { mode: 'disable' } };
-  const secretFile = join(setup.dir, 's3-secret');
-  await writeFile(secretFile, `${s3.secretAccessKey}\n`, { mode: 0o600 });
-  objects = { kind: 's3', s3: { endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region, prefix: 'nodes/', forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKeyFile: secretFile, maxAttempts: 1, timeout: '10s' } };
   await writeConfig();
 }, 120_000);
 
@@ -85,8 +73,7 @@ afterAll(async () => {
   await mx?.close();
   await zone?.close();
   await setup?.cleanup();
-  await s3?.stop();
-  await pg?.stop();
+  await shared?.stop();
 });
 
 describe('a gateway node on PostgreSQL and an S3-compatible store', () => {

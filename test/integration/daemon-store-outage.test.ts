@@ -16,20 +16,18 @@
  * (no multipart: the large message is under 5 MiB).
  */
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
+import { startSharedStores, type SharedStores } from '../helpers/shared-stores.js';
 import { dataPayload, queueIdOf, RawSmtp, type Reply } from '../helpers/smtp-client.js';
 import { until } from '../helpers/wait.js';
 
 const INLINE_MAX = 8192;
-let pg: TestPostgres;
-let s3: TestS3;
+let shared: SharedStores;
+let pg: SharedStores['pg'];
+let s3: SharedStores['s3'];
 let setup: TestSetup;
 let mx: MxServer;
 let zone: DnsZone;
@@ -81,24 +79,20 @@ const events = (name: string, from: number, level?: number): number => gw.logLin
 const ERROR = 50;
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  s3 = await startS3Server();
+  shared = await startSharedStores();
+  ({ pg, s3 } = shared);
   mx = await startMxServer({ ip: '127.0.0.127', port: 0 });
   zone = await startDnsZone([
     { name: 'example.net', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
     { name: 'mx.sink.test', type: 'A', address: '127.0.0.127' },
   ]);
   setup = await setupGateway({});
-  const passwordFile = join(setup.dir, 'db-password');
-  await writeFile(passwordFile, `${pg.password}\n`, { mode: 0o600 });
-  const secretFile = join(setup.dir, 's3-secret');
-  await writeFile(secretFile, `${s3.secretAccessKey}\n`, { mode: 0o600 });
   await setup.writeConfig({
     connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
     extra: {
       // a short statement timeout and connect timeout: nothing waits long on a database that is away
-      store: { kind: 'postgres', url: pg.url, passwordFile, tls: { mode: 'disable' }, heartbeat: '1s', statementTimeout: '5s' },
-      objects: { kind: 's3', s3: { endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region, prefix: 'nodes/', forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKeyFile: secretFile, maxAttempts: 1, timeout: '5s' } },
+      store: shared.store({ heartbeat: '1s', statementTimeout: '5s' }),
+      objects: shared.objects('nodes/', { maxAttempts: 1, timeout: '5s' }),
       queue: { inlineMaxBytes: INLINE_MAX },
       metrics: { enabled: true, host: '127.0.0.1', port: 0, readyTimeout: '2s' },
       dns: { servers: [zone.server] },
@@ -120,8 +114,7 @@ afterAll(async () => {
   await mx?.close();
   await zone?.close();
   await setup?.cleanup();
-  await s3?.stop();
-  await pg?.stop();
+  await shared?.stop();
 });
 
 describe('a node whose database or object store is down', () => {

@@ -10,15 +10,12 @@
  * Counts only: no timing is asserted.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/db/postgres.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
+import { startSharedStores, type SharedStores } from '../helpers/shared-stores.js';
 import { sendMessage } from '../helpers/smtp-client.js';
 import { until } from '../helpers/wait.js';
 
@@ -26,8 +23,7 @@ const MESSAGES = 10;
 const RATE = 6;
 const CONCURRENCY = 2;
 
-let pg: TestPostgres;
-let s3: TestS3;
+let shared: SharedStores;
 let mx: MxServer;
 let zone: DnsZone;
 let a: TestSetup;
@@ -35,8 +31,7 @@ let b: TestSetup;
 const nodes: RunningGateway[] = [];
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  s3 = await startS3Server();
+  shared = await startSharedStores();
   mx = await startMxServer({ ip: '127.0.0.129', port: 0, dataDelayMs: 400 });
   zone = await startDnsZone([
     { name: 'example.net', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
@@ -44,16 +39,12 @@ beforeAll(async () => {
   ]);
   a = await setupGateway({});
   b = await setupGateway({});
-  const passwordFile = join(a.dir, 'db-password');
-  await writeFile(passwordFile, `${pg.password}\n`, { mode: 0o600 });
-  const secretFile = join(a.dir, 's3-secret');
-  await writeFile(secretFile, `${s3.secretAccessKey}\n`, { mode: 0o600 });
   for (const node of [a, b]) {
     await node.writeConfig({
       connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
       extra: {
-        store: { kind: 'postgres', url: pg.url, passwordFile, tls: { mode: 'disable' } },
-        objects: { kind: 's3', s3: { endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region, prefix: 'limits/', forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKeyFile: secretFile } },
+        store: shared.store(),
+        objects: shared.objects('limits/'),
         dns: { servers: [zone.server] },
         delivery: { enabled: true, port: mx.port, defaultRequirement: 'may', perDomainConcurrency: CONCURRENCY, perDomainRate: { messages: RATE, per: '1h' } },
         tls: { mtaSts: { enabled: false } },
@@ -74,8 +65,7 @@ afterAll(async () => {
   await zone?.close();
   await a?.cleanup();
   await b?.cleanup();
-  await s3?.stop();
-  await pg?.stop();
+  await shared?.stop();
 });
 
 describe('delivery limits across two nodes', () => {
@@ -93,7 +83,7 @@ describe('delivery limits across two nodes', () => {
     await until('three more queue scans on each node', () => nodes.every((gw, i) => gw.logLines().slice(marks[i]).filter((l) => l.event === 'DELIVERY_TICK').length >= 3), { timeoutMs: 60_000, context });
     expect(mx.received).toHaveLength(RATE);
     expect(mx.maxConcurrentData).toBeLessThanOrEqual(CONCURRENCY);
-    const db = await PostgresDatabase.open({ url: pg.url, password: pg.password, poolSize: 1 });
+    const db = await PostgresDatabase.open({ url: shared.pg.url, password: shared.pg.password, poolSize: 1 });
     try {
       expect(await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM recipients WHERE state = 'queued'")).toEqual({ n: MESSAGES - RATE });
       const bucket = await db.get<{ tokens_micro: number }>('SELECT tokens_micro FROM delivery_rate_buckets WHERE domain = ?', ['example.net']);

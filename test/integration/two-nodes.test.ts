@@ -17,8 +17,6 @@
  * Figures (rates, duplicates) are printed, never asserted as speed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyArchive } from '../../src/archive/verify.js';
 import { verifyAuditChain } from '../../src/audit/log.js';
@@ -27,8 +25,7 @@ import { PostgresDatabase } from '../../src/db/postgres.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
+import { startSharedStores, type SharedStores } from '../helpers/shared-stores.js';
 import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
 import { until } from '../helpers/wait.js';
 
@@ -39,8 +36,7 @@ const INLINE_MAX = 8192;
 const LARGE_EVERY = 50;
 const MAX_DUPLICATE_RATIO = 0.001;
 
-let pg: TestPostgres;
-let s3: TestS3;
+let shared: SharedStores;
 let mx: MxServer;
 let zone: DnsZone;
 let a: TestSetup;
@@ -101,12 +97,11 @@ async function load(run: string, targets: readonly RunningGateway[], onAck?: (no
 }
 
 async function pgDb(): Promise<PostgresDatabase> {
-  return PostgresDatabase.open({ url: pg.url, password: pg.password, poolSize: 2 });
+  return PostgresDatabase.open({ url: shared.pg.url, password: shared.pg.password, poolSize: 2 });
 }
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  s3 = await startS3Server();
+  shared = await startSharedStores();
   mx = await startMxServer({ ip: '127.0.0.128', port: 0 });
   zone = await startDnsZone([
     { name: 'example.net', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
@@ -114,17 +109,13 @@ beforeAll(async () => {
   ]);
   a = await setupGateway({});
   b = await setupGateway({});
-  const passwordFile = join(a.dir, 'db-password');
-  await writeFile(passwordFile, `${pg.password}\n`, { mode: 0o600 });
-  const secretFile = join(a.dir, 's3-secret');
-  await writeFile(secretFile, `${s3.secretAccessKey}\n`, { mode: 0o600 });
   for (const node of [a, b]) {
     await node.writeConfig({
       connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
       extra: {
         log: { level: 'info', pretty: false },
-        store: { kind: 'postgres', url: pg.url, passwordFile, tls: { mode: 'disable' }, heartbeat: '2s' },
-        objects: { kind: 's3', s3: { endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region, prefix: 'cluster/', forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKeyFile: secretFile, timeout: '20s' } },
+        store: shared.store({ heartbeat: '2s' }),
+        objects: shared.objects('cluster/', { timeout: '20s' }),
         queue: { inlineMaxBytes: INLINE_MAX },
         dns: { servers: [zone.server] },
         delivery: { enabled: true, port: mx.port, defaultRequirement: 'may', retry: { backoff: ['1s'] }, leaseTime: '10s' },
@@ -149,8 +140,7 @@ afterAll(async () => {
   await zone?.close();
   await a?.cleanup();
   await b?.cleanup();
-  await s3?.stop();
-  await pg?.stop();
+  await shared?.stop();
 });
 
 const context = (): string => nodes.map((gw, i) => `node ${i}: ${gw.stdout.slice(-1500)}`).join('\n');
