@@ -11,10 +11,12 @@
  *     on A: the sessions live in the database, a load balancer needs no
  *     stickiness;
  *   - the audit page, the reports page (figures from the mail the nodes
- *     delivered and quarantined), the archive search, an export with content
+ *     delivered and quarantined), the archive search, an entry's evidence and
+ *     its content (from the bucket, with a reason), an export with content
  *     (downloaded, accepted by `sealgate archive verify-export`, recorded as
- *     `archive:exported` via console) and the admin queue page with a
- *     release (`queue:released` via console), each read or done on
+ *     `archive:exported` via console), the admin configuration and users
+ *     pages (a user added on one node signs in on the other; disabling them
+ *     ends that session) and the admin queue page with a release (`queue:released` via console), each read or done on
  *     PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
@@ -151,7 +153,9 @@ beforeAll(async () => {
   await addUser('ann', 'auditor');
   await addUser('abe', 'auditor');
   await addUser('cora', 'auditor-content');
+  await addUser('cora2', 'auditor-content');
   await addUser('root', 'admin');
+  await addUser('root2', 'admin');
 }, 240_000);
 
 afterAll(async () => {
@@ -210,8 +214,23 @@ describe('the auditor console on two nodes sharing PostgreSQL', () => {
     expect(await auditData('archive:searched')).toContainEqual({ operator: 'abe', via: 'console', filters: ['from'], results: 4 });
   });
 
+  it('the evidence page of an entry, and its content (read from the bucket) opened with a reason, recorded via console', async () => {
+    const c = await signIn(1, 'cora');
+    const id = delivered[0] ?? '';
+    const entry = await c.get(`/archive/${id}`);
+    expect(entry.status).toBe(200);
+    expect(entry.body).toContain('bob@example.net');
+    const form = await c.get(`/archive/${id}/content`);
+    expect(form.status).toBe(200);
+    const opened = await c.post(`/archive/${id}/content`, { csrf: csrfOf(form.body), reason: 'ticket 42' });
+    expect(opened.status).toBe(200);
+    expect(opened.body).toContain(`${MARKER}-0 body`);
+    expect((await auditData('archive:read')).at(-1)).toEqual({ queueId: id, operator: 'cora', via: 'console' });
+    expect((await auditData('archive:content_opened')).at(-1)).toEqual({ queueId: id, operator: 'cora', via: 'console', reason: 'ticket 42' });
+  });
+
   it('an export with content: made on a node, downloaded, accepted by verify-export, recorded via console', async () => {
-    const c = await signIn(0, 'cora');
+    const c = await signIn(0, 'cora2');
     const form = await c.get('/export');
     expect(form.status).toBe(200);
     const started = await c.post('/export', { csrf: csrfOf(form.body), from: 'alice@example.com', content: 'yes' });
@@ -232,7 +251,29 @@ describe('the auditor console on two nodes sharing PostgreSQL', () => {
     expect(verified.code).toBe(0);
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 4, messages: 4 });
     const exported = (await auditData('archive:exported')).at(-1);
-    expect(exported).toEqual({ operator: 'cora', via: 'console', filters: ['from'], entries: 4, content: 'yes', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as string });
+    expect(exported).toEqual({ operator: 'cora2', via: 'console', filters: ['from'], entries: 4, content: 'yes', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as string });
+  });
+
+  it('admin: the configuration page; a user added on node B signs in on node A, and disabling them on B ends that session', async () => {
+    const c = await signIn(1, 'root2');
+    const config = await c.get('/admin/config');
+    expect(config.status).toBe(200);
+    expect(config.body).toContain('postgres');
+    expect(config.body).not.toContain(pg.password);
+    const page = await c.get('/admin/users');
+    expect(page.status).toBe(200);
+    const csrf = csrfOf(page.body);
+    const added = await c.post('/admin/users', { csrf, name: 'newbie', role: 'auditor', password: PASSWORD });
+    expect(added.status).toBe(200);
+    const uri = /otpauth:\/\/totp\/[^<\s]+/.exec(added.body)?.[0] ?? '';
+    expect(uri).not.toBe('');
+    secrets.set('newbie', secretOfUri(uri.replace(/&amp;/g, '&')));
+    const newbie = await signIn(0, 'newbie');
+    expect((await newbie.get('/archive')).status).toBe(200);
+    expect((await c.post('/admin/users/newbie/disable', { csrf })).status).toBe(200);
+    const after = await newbie.get('/archive');
+    expect(after.status).toBe(303);
+    expect((await auditData('console:user_disabled')).at(-1)).toEqual({ user: 'newbie', operator: 'root2', via: 'console' });
   });
 
   it('the admin queue page lists the held message and releases it, recorded via console', async () => {
