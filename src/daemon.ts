@@ -22,7 +22,6 @@ import { planReload } from './config/reload-table.js';
 import type { Config } from './config/schema.js';
 import { endToEndDeps } from './e2e/runtime.js';
 import type { SqlDatabase } from './db/sql-database.js';
-import { Database } from './db/database.js';
 import { appendAudit } from './audit/log.js';
 import { isSealgateError } from './errors.js';
 import { createLogger, type Logger } from './log/logger.js';
@@ -81,12 +80,6 @@ export async function prepareDevCertificates(config: Config, hostname: string, l
       log?.warn({ event: 'DEV_CERT_CREATED', listener: l.name, caCertFile: result.caCertFile }, 'created a development certificate; replace it with a CA-issued one for production');
     }
   }
-}
-
-/** The database as the SQLite one, for the parts that run on SQLite only so far; a program error otherwise (the start refuses those configs first). */
-function sqliteOnly(db: SqlDatabase, what: string): Database {
-  if (db instanceof Database) return db;
-  throw new Error(`${what}: runs on SQLite only (requireNodeStores should have refused this config)`);
 }
 
 export interface RunningDaemon {
@@ -321,9 +314,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       : undefined;
   };
   const portalWeb = portal ? await (await import('./portal/portal-runtime.js')).startPortalWeb(portal, { config: () => config, db, keyring, log, now, metrics }) : undefined;
-  // the console runs on SQLite only so far (requireNodeStores refuses admin.enabled on PostgreSQL before the start)
-  const consoleDb = config.admin.enabled ? sqliteOnly(db, 'admin.enabled') : undefined;
-  const consoleWeb = consoleDb ? await (await import('./console/http/console-web.js')).startConsoleWeb({ config, db: consoleDb, keyring, objects: archiveObjects, hostname, log, now, currentConfig: () => ({ config, source: configPath ?? 'the embedded default' }) }) : undefined;
+  // the console on SQLite or PostgreSQL: its sessions and users live in the database, so with several nodes any one answers
+  const consoleWeb = config.admin.enabled ? await (await import('./console/http/console-web.js')).startConsoleWeb({ config, db, keyring, objects: archiveObjects, hostname, log, now, currentConfig: () => ({ config, source: configPath ?? 'the embedded default' }) }) : undefined;
   let reporter = startReporter();
   // one delivery switch at a time, in order; stop() waits for the last one
   let deliverySwitch: Promise<void> = Promise.resolve();

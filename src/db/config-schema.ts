@@ -13,7 +13,7 @@ export const storeSchema = z
     kind: z
       .enum(['sqlite', 'postgres'])
       .default('sqlite')
-      .describe('sqlite: one file in dataDir (sealgate.db), nothing else to run. postgres: a PostgreSQL database that several nodes can share (store.url); run `sealgate db migrate` before its first node; a node on it needs objects.kind: s3 and admin.enabled: false (docs/scale-out.md).'),
+      .describe('sqlite: one file in dataDir (sealgate.db), nothing else to run. postgres: a PostgreSQL database that several nodes can share (store.url); run `sealgate db migrate` before its first node; a node on it needs objects.kind: s3 (docs/scale-out.md).'),
     url: z
       .string()
       .regex(/^postgres(ql)?:\/\//, { message: 'expected postgres://USER@HOST:PORT/DATABASE' })

@@ -23,17 +23,12 @@ export function requireSqliteStore(config: Pick<Config, 'store'>, what: string):
  * What `sealgate start` needs on PostgreSQL (store.kind: postgres), checked
  * before anything starts, one line naming the key and the fix:
  *   - objects.kind: s3: every node must read every message's content, copies
- *     and archive entries; a local directory is one machine's;
- *   - admin.enabled: false: the auditor console does not run on PostgreSQL
- *     yet (its long reads use a read-only SQLite connection of their own).
+ *     and archive entries; a local directory is one machine's.
  */
-export function requireNodeStores(config: Pick<Config, 'store' | 'objects' | 'admin'>): void {
+export function requireNodeStores(config: Pick<Config, 'store' | 'objects'>): void {
   if (config.store.kind !== 'postgres') return;
   if (config.objects.kind !== 's3') {
     throw new SealgateError('SG_CONFIG_INVALID', { message: 'objects.kind: with store.kind: postgres the nodes share their message content and archive through an S3-compatible store: set objects.kind: s3 (docs/scale-out.md "Object store")' });
-  }
-  if (config.admin.enabled) {
-    throw new SealgateError('SG_CONFIG_INVALID', { message: 'admin.enabled: the auditor console does not run on PostgreSQL yet: set admin.enabled: false on nodes with store.kind: postgres (docs/scale-out.md)' });
   }
 }
 

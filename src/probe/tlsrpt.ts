@@ -50,10 +50,11 @@ export interface TlsResult {
   readonly resultType: TlsResultType;
 }
 
+/** Counts one result; the SET names the table (PostgreSQL calls a bare `count` ambiguous beside EXCLUDED). */
 export async function countTlsResult(tx: SqlQueryable, r: TlsResult): Promise<void> {
   await tx.run(
     `INSERT INTO tlsrpt_counts (day, domain, policy_type, mx, result_type, count) VALUES (?, ?, ?, ?, ?, 1)
-     ON CONFLICT (day, domain, policy_type, mx, result_type) DO UPDATE SET count = count + 1`,
+     ON CONFLICT (day, domain, policy_type, mx, result_type) DO UPDATE SET count = tlsrpt_counts.count + 1`,
     [r.day, r.domain, r.policyType, r.mx, r.resultType],
   );
 }

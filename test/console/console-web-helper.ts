@@ -137,8 +137,8 @@ export async function startConsoleWebTest(limits: Partial<ConsoleLimits> = {}): 
     log,
     now: () => t.clock,
     limits,
-    // console exports as the daemon sets them up: a read-only connection of their own per export
-    exports: { dir: join(dir, 'exports'), openReader: () => Database.open(join(dir, 'sealgate.db'), { readOnly: true }) },
+    // console exports as the daemon sets them up: each reads one snapshot of the database (readSnapshot)
+    exports: { dir: join(dir, 'exports') },
     tls: { cert: leaf.certPem + ca.certPem, key: leaf.keyPem },
   });
   const { port } = await server.listen();

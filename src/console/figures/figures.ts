@@ -9,7 +9,7 @@
  *     archive_recipients_state) and reaches the recipients, terms and
  *     portal rows by their keys: a report reads the window, never the whole
  *     archive; top-N lists have a LIMIT, row-by-row reads a ROW_CAP;
- *   - portable SQL (SQLite now, PostgreSQL later): days are integer
+ *   - portable SQL (SQLite and PostgreSQL, figures-both.test.ts): days are integer
  *     arithmetic on the stored epoch-ms times — `(received_at - since) /
  *     86400000` with `since` cast to BIGINT, so both engines divide whole
  *     numbers — and the stored JSON is read in TypeScript (verdicts, reply
@@ -295,9 +295,12 @@ export const FIGURE_QUERIES = {
       LIMIT ?`,
     params: [w.since, w.until, rows],
   }),
-  /** Per recipient domain, the SMTP attempts and their evidence facts; the `limit` domains with the most attempts. */
+  /**
+   * Per recipient domain, the SMTP attempts and their evidence facts; the `limit` domains with the most attempts.
+   * The facts' names are quoted: PostgreSQL folds a bare alias to lower case (noTls would come back as notls).
+   */
   posture: (w: ReportWindow, limit: number): FigureQuery => ({
-    sql: `SELECT r.domain AS domain, COUNT(*) AS attempted, ${EVIDENCE_FACTS.map(([name]) => `SUM(CASE WHEN r.evidence LIKE ? THEN 1 ELSE 0 END) AS ${name}`).join(', ')}
+    sql: `SELECT r.domain AS domain, COUNT(*) AS attempted, ${EVIDENCE_FACTS.map(([name]) => `SUM(CASE WHEN r.evidence LIKE ? THEN 1 ELSE 0 END) AS "${name}"`).join(', ')}
        FROM archive_messages m JOIN archive_recipients r ON r.archive_id = m.id
       WHERE ${WINDOW_SQL} AND r.evidence IS NOT NULL AND (r.method IS NULL OR r.method <> 'portal')
       GROUP BY r.domain ORDER BY attempted DESC, r.domain LIMIT ?`,

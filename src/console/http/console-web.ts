@@ -1,13 +1,14 @@
 /**
  * The console's web listener as the daemon runs it (admin.enabled): over the
- * daemon's database, keyring and the archive's object store under dataDir.
+ * daemon's database (SQLite, or the PostgreSQL several nodes share), keyring
+ * and the archive's object store (dataDir/store, or the shared S3 bucket).
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import type { Keyring } from '../../crypto/keyring.js';
-import { Database } from '../../db/database.js';
-import { databasePath, openSpool } from '../../runtime/stores.js';
+import type { SqlDatabase } from '../../db/sql-database.js';
+import { openSpool } from '../../runtime/stores.js';
 import type { Logger } from '../../log/logger.js';
 import type { ObjectStore } from '../../objects/object-store.js';
 import { createConsoleServer, type ConsoleServer } from './server.js';
@@ -22,7 +23,7 @@ export interface ConsoleWeb {
 
 export interface ConsoleWebDeps {
   readonly config: Config;
-  readonly db: Database;
+  readonly db: SqlDatabase;
   readonly keyring: Keyring;
   readonly objects: ObjectStore;
   readonly hostname: string;
@@ -43,8 +44,8 @@ export async function startConsoleWeb(deps: ConsoleWebDeps): Promise<ConsoleWeb>
     issuer: `Sealgate ${deps.hostname}`,
     log: deps.log,
     now: deps.now,
-    // console exports: ZIPs under dataDir/exports, each read over a read-only connection of its own (export-jobs.ts)
-    exports: { dir: join(resolve(deps.config.dataDir), 'exports'), openReader: () => Database.open(databasePath(deps.config), { readOnly: true }) },
+    // console exports: ZIPs under this node's dataDir/exports, each read in one snapshot of the database (export-jobs.ts)
+    exports: { dir: join(resolve(deps.config.dataDir), 'exports') },
     admin: {
       runningConfig: deps.currentConfig ?? (() => ({ config: deps.config })),
       // as `sealgate queue delete`: the spool's own remove (the message's file or object and its end-to-end copies)

@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Keyring } from '../../crypto/keyring.js';
-import type { Database } from '../../db/database.js';
+import type { SqlDatabase } from '../../db/sql-database.js';
 import type { Logger } from '../../log/logger.js';
 import type { ObjectStore } from '../../objects/object-store.js';
 import { contentSecurityPolicy } from '../../portal/http/headers.js';
@@ -36,9 +36,14 @@ export const DEFAULT_LIMITS: ConsoleLimits = {
 export const COOKIES = { session: '__Host-sealgate_console', pre: '__Host-sealgate_console_pre' } as const;
 
 export interface ConsoleContext {
-  readonly db: Database;
-  /** A read-only connection for long reads (reports: read-connection.ts); absent: read through `db`. */
-  readonly reads?: Database | undefined;
+  /**
+   * The gateway's database, SQLite or PostgreSQL. Long reads (reports, the
+   * audit page, archive search, the queue page, exports) go through
+   * `db.readSnapshot`: one consistent picture, read beside the writers
+   * (SQLite: a read transaction on a connection of its own; PostgreSQL:
+   * REPEATABLE READ on a pooled connection), never holding them up.
+   */
+  readonly db: SqlDatabase;
   readonly keyring: Keyring;
   readonly objects: ObjectStore;
   readonly users: ConsoleUsersDeps;

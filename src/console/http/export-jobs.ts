@@ -10,10 +10,13 @@
  * after its download or once it is `keepMs` old (sweep). The jobs live in
  * memory: a restart forgets them, and `init` removes the files they left.
  *
- * writeExport reads inside one read transaction (BEGIN … COMMIT) on the
- * connection it is given; the daemon's connection carries every write of the
- * gateway, so each export reads over a connection of its own
- * (`openReader`). The audit record goes through the daemon's connection.
+ * writeExport reads inside one read snapshot (`readSnapshot`: on SQLite a
+ * read transaction on a connection of its own, so an export never holds up
+ * the gateway's writes; on PostgreSQL REPEATABLE READ on a pooled
+ * connection). The audit record is a transaction of its own.
+ *
+ * With several nodes, an export's job and its file are the node's that ran
+ * it: its page and its download answer on that node only (docs/console.md).
  *
  * Side effects are injected: clock, randomness, databases, log.
  */
@@ -24,7 +27,7 @@ import { ExportError, writeExport, type ExportProgress } from '../../archive/exp
 import { filterNames, type parseSearch, type RawSearch } from '../../archive/search.js';
 import { loadOrCreateSigningKey } from '../../archive/signing-key.js';
 import type { Keyring } from '../../crypto/keyring.js';
-import type { Database } from '../../db/database.js';
+import type { SqlDatabase } from '../../db/sql-database.js';
 import { isSealgateError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { ObjectStore } from '../../objects/object-store.js';
@@ -83,10 +86,8 @@ export function expired(job: Pick<ExportJob, 'state' | 'finishedAt'>, now: numbe
 export const EXPORT_ID = /^[0-9a-f]{32}$/;
 
 export interface ExportJobsDeps {
-  /** The daemon's connection: the signing key and the audit record. */
-  readonly db: Database;
-  /** A new connection to the same database for one export's reads (closed after it). */
-  readonly openReader: () => Promise<Database>;
+  /** The gateway's database: the signing key, the export's reads (one snapshot), the audit record. */
+  readonly db: SqlDatabase;
   readonly keyring: Keyring;
   readonly objects: ObjectStore;
   /** Where the ZIPs are written (dataDir/exports). */
@@ -178,14 +179,12 @@ export class ExportJobs {
 
   private async run(job: ExportJob, request: StartRequest): Promise<void> {
     const { deps } = this;
-    let reader: Database | undefined;
     try {
       const now = deps.now();
       const key = await loadOrCreateSigningKey(deps.db, deps.keyring, now);
-      reader = await deps.openReader();
       const searchText = Object.fromEntries(Object.entries(request.raw).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'after'));
       const result = await writeExport({
-        db: reader,
+        db: deps.db,
         keyring: deps.keyring,
         objects: deps.objects,
         key,
@@ -218,8 +217,6 @@ export class ExportJobs {
       }
       Object.assign(job, { state: 'failed', problem, finishedAt: deps.now() });
       await unlink(job.file).catch(() => undefined);
-    } finally {
-      await reader?.close().catch(() => undefined);
     }
   }
 }

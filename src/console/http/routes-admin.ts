@@ -11,6 +11,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
+import type { SqlQueryable } from '../../db/sql-database.js';
 import { isSealgateError } from '../../errors.js';
 import { applyQueueAction, deleteMessage, queueStats } from '../../queue/admin.js';
 import { isQueueId } from '../../queue/ids.js';
@@ -43,13 +44,13 @@ function shownError(err: unknown): string | undefined {
 }
 
 /** The newest messages of the queue with their recipient counts per state and the newest attempt's reply. */
-export async function queueRows(ctx: ConsoleContext, limit: number): Promise<QueueRow[]> {
-  const messages = await ctx.db.all<{ id: string; created_at: number; size: number }>('SELECT id, created_at, size FROM messages ORDER BY created_at DESC, id DESC LIMIT ?', [limit]);
+export async function queueRows(db: SqlQueryable, limit: number): Promise<QueueRow[]> {
+  const messages = await db.all<{ id: string; created_at: number; size: number }>('SELECT id, created_at, size FROM messages ORDER BY created_at DESC, id DESC LIMIT ?', [limit]);
   if (messages.length === 0) return [];
   const marks = messages.map(() => '?').join(', ');
   const ids = messages.map((m) => m.id);
-  const states = await ctx.db.all<{ message_id: string; state: RecipientState; n: number }>(`SELECT message_id, state, count(*) AS n FROM recipients WHERE message_id IN (${marks}) GROUP BY message_id, state`, ids);
-  const last = await ctx.db.all<{ message_id: string; last_code: number | null; last_enhanced: string | null; last_error: string | null }>(
+  const states = await db.all<{ message_id: string; state: RecipientState; n: number }>(`SELECT message_id, state, count(*) AS n FROM recipients WHERE message_id IN (${marks}) GROUP BY message_id, state`, ids);
+  const last = await db.all<{ message_id: string; last_code: number | null; last_enhanced: string | null; last_error: string | null }>(
     `SELECT message_id, last_code, last_enhanced, last_error FROM recipients WHERE message_id IN (${marks}) AND last_attempt_at IS NOT NULL ORDER BY last_attempt_at`,
     ids,
   );
@@ -94,8 +95,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ConsoleContext, d
   };
 
   const showQueue = async (reply: FastifyReply, who: SignedIn, done?: QueueDone): Promise<FastifyReply> => {
-    const stats = await queueStats(ctx.db);
-    const rows = await queueRows(ctx, QUEUE_PAGE_ROWS);
+    // the counts and the rows: one picture of a queue the gateway (or several nodes) goes on changing
+    const { stats, rows } = await ctx.db.readSnapshot(async (q) => ({ stats: await queueStats(q), rows: await queueRows(q, QUEUE_PAGE_ROWS) }));
     return sendPage(ctx, reply, done && 'problem' in done ? 409 : 200, {
       ...queuePage({ counts: stats.recipients, messages: stats.messages, bytes: stats.bytes, rows, limit: QUEUE_PAGE_ROWS, csrf: who.viewer.csrf, done }),
       viewer: who.viewer,

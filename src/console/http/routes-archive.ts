@@ -99,7 +99,9 @@ export function registerArchiveRoutes(app: FastifyInstance, ctx: ConsoleContext)
     const raw = rawSearchOf(request.query);
     let result: SearchResult;
     try {
-      result = await searchArchive(ctx.db, parseSearch(raw, ctx.now(), (s) => queryTerms(ctx.keyring, s)));
+      const parsed = parseSearch(raw, ctx.now(), (s) => queryTerms(ctx.keyring, s));
+      // a search reads pages of terms and rows: one picture, beside the writers
+      result = await ctx.db.readSnapshot((q) => searchArchive(q, parsed));
     } catch (err) {
       if (!(err instanceof SearchInputError)) throw err;
       // the CLI's wording names its flags (--since); the form's fields have the same names without dashes

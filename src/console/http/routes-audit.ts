@@ -64,7 +64,8 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     const parsed = parseAuditFilter(request.query, ctx.now());
     if ('problem' in parsed) return sendPage(ctx, reply, 400, { ...auditPage({ rows: [], form: parsed.form, problem: parsed.problem }), viewer: who.viewer, current: 'audit' });
     const f = parsed.filter;
-    const page = await readAuditPage(ctx.db, f);
+    // the bisection and the page's queries read one picture of the log, beside the writers
+    const page = await ctx.db.readSnapshot((q) => readAuditPage(q, f));
     const others = auditFilterNames(f);
     // recorded after the read, so the page does not show its own record
     await appendAudit(

@@ -29,8 +29,8 @@ export function registerReportRoutes(app: FastifyInstance, ctx: ConsoleContext):
       return sendPage(ctx, reply, 400, { ...reportsPage(typed, { problem: parsed.problem }), viewer: who.viewer, current: 'reports' });
     }
     const w = parsed.window;
-    // on the read-only connection: seconds of reading must not hold up the daemon's connection
-    const figures = await reportFigures(ctx.reads ?? ctx.db, w);
+    // one snapshot beside the writers: seconds of reading must not hold up the gateway's writes
+    const figures = await ctx.db.readSnapshot((q) => reportFigures(q, w));
     await appendAudit(ctx.db, { type: 'console:report_viewed', data: { operator: who.viewer.name, via: 'console', since: w.first, until: w.last } }, ctx.now());
     return sendPage(ctx, reply, 200, { ...reportsPage({ since: w.first, until: w.last }, { window: w, figures }), viewer: who.viewer, current: 'reports' });
   });

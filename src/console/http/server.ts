@@ -26,7 +26,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import type { Keyring } from '../../crypto/keyring.js';
-import type { Database } from '../../db/database.js';
+import type { SqlDatabase } from '../../db/sql-database.js';
 import { isSealgateError, SealgateError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { ObjectStore } from '../../objects/object-store.js';
@@ -38,7 +38,6 @@ import { type AdminDeps, registerAdminRoutes } from './routes-admin.js';
 import { registerArchiveRoutes } from './routes-archive.js';
 import { registerAuditRoutes } from './routes-audit.js';
 import { registerExportRoutes } from './routes-export.js';
-import { openReadConnection } from './read-connection.js';
 import { registerReportRoutes } from './routes-reports.js';
 import { registerSignInRoutes } from './routes-sign-in.js';
 import { ConsoleSessions } from './sessions.js';
@@ -46,7 +45,8 @@ import { buildConsoleStylesheet } from './stylesheet.js';
 
 export interface ConsoleServerOptions {
   readonly config: Config['admin'];
-  readonly db: Database;
+  /** SQLite or PostgreSQL (several nodes on one database: sessions and users are shared, a load balancer needs no stickiness). */
+  readonly db: SqlDatabase;
   readonly keyring: Keyring;
   /** The archive's object store (content of entries). */
   readonly objects: ObjectStore;
@@ -56,8 +56,8 @@ export interface ConsoleServerOptions {
   readonly now?: () => number;
   readonly random?: (n: number) => Buffer;
   readonly limits?: Partial<ConsoleLimits>;
-  /** Exports from the console (export-jobs.ts): where the ZIPs go, a reader connection per export; absent: the export pages answer 503. */
-  readonly exports?: { readonly dir: string; readonly openReader: () => Promise<Database>; readonly limits?: Partial<ExportLimits> } | undefined;
+  /** Exports from the console (export-jobs.ts): where the ZIPs go; absent: the export pages answer 503. */
+  readonly exports?: { readonly dir: string; readonly limits?: Partial<ExportLimits> } | undefined;
   /** The admin pages' view of the daemon: its running configuration, its spool (queue delete). */
   readonly admin?: AdminDeps | undefined;
   /** TLS material instead of reading config.certFile/keyFile (tests). */
@@ -115,13 +115,11 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
   const stylesheet = buildConsoleStylesheet();
   const random = options.random ?? randomBytes;
   const exportJobs = options.exports
-    ? new ExportJobs({ db: options.db, openReader: options.exports.openReader, keyring: options.keyring, objects: options.objects, dir: options.exports.dir, now, random, log, limits: options.exports.limits })
+    ? new ExportJobs({ db: options.db, keyring: options.keyring, objects: options.objects, dir: options.exports.dir, now, random, log, limits: options.exports.limits })
     : undefined;
   await exportJobs?.init();
-  const reads = await openReadConnection(options.db);
   const ctx: ConsoleContext = {
     db: options.db,
-    reads,
     keyring: options.keyring,
     objects: options.objects,
     users: { db: options.db, keyring: options.keyring, issuer: options.issuer },
@@ -209,7 +207,6 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
     async close() {
       await app.close();
       await exportJobs?.close();
-      await reads?.close();
     },
     reloadTls(cert, key) {
       (app.server as HttpsServer).setSecureContext({ cert, key, minVersion: 'TLSv1.2' });

@@ -1,0 +1,299 @@
+/**
+ * The auditor console on PostgreSQL (issue 19): two gateway nodes (the built
+ * daemon, two processes, two data directories, one master key) with
+ * `admin.enabled: true` on one private PostgreSQL (test/helpers/postgres.ts)
+ * and one s3rver (test/helpers/s3-server.ts; its limits are in that file),
+ * delivering to one loopback MX sink:
+ *   - both nodes start with the console on (the start no longer refuses it);
+ *   - console users made with `sealgate console-users add` on PostgreSQL sign
+ *     in with a TOTP code as an authenticator app computes it;
+ *   - a session made on node A works on node B, and signing out on B ends it
+ *     on A: the sessions live in the database, a load balancer needs no
+ *     stickiness;
+ *   - the audit page, the reports page (figures from the mail the nodes
+ *     delivered and quarantined), the archive search, an entry's evidence and
+ *     its content (from the bucket, with a reason), an export with content
+ *     (downloaded, accepted by `sealgate archive verify-export`, recorded as
+ *     `archive:exported` via console), the admin configuration and users
+ *     pages (a user added on one node signs in on the other; disabling them
+ *     ends that session) and the admin queue page with a release (`queue:released` via console), each read or done on
+ *     PostgreSQL.
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { totpCode } from '../../src/console/totp.js';
+import { PostgresDatabase } from '../../src/db/postgres.js';
+import { Client, csrfOf, secretOfUri, type Response } from '../console/console-web-helper.js';
+import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
+import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import { startMxServer, type MxServer } from '../helpers/mx-server.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
+import { sendMessage } from '../helpers/smtp-client.js';
+import { until } from '../helpers/wait.js';
+
+const PASSWORD = 'correct horse battery staple';
+const MARKER = 'CONSOLE-PG-MARKER';
+
+let pg: TestPostgres;
+let s3: TestS3;
+let mx: MxServer;
+let zone: DnsZone;
+let a: TestSetup;
+let b: TestSetup;
+const nodes: RunningGateway[] = [];
+/** Each node's console port. */
+const consolePorts: number[] = [];
+const delivered: string[] = [];
+let held = '';
+const secrets = new Map<string, Buffer>();
+
+function mail(to: string, subject: string, marker: string): string {
+  return ['From: alice@example.com', `To: ${to}`, `Subject: ${subject}`, `Message-ID: <${randomUUID()}@example.com>`, '', `${marker} body`, ''].join('\r\n');
+}
+
+async function pgDb(): Promise<PostgresDatabase> {
+  return PostgresDatabase.open({ url: pg.url, password: pg.password, poolSize: 2 });
+}
+
+async function addUser(name: string, role: string): Promise<void> {
+  const r = await runCli(['-c', a.configPath, 'console-users', 'add', name, '--role', role, '--password-stdin'], { input: `${PASSWORD}\n` });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  secrets.set(name, secretOfUri(/^otpauth:\/\/totp\/\S+$/m.exec(r.stdout)?.[0] ?? ''));
+}
+
+/** A client of node `i`'s console signed in as `name` (the code as an authenticator app computes it now). */
+async function signIn(i: number, name: string): Promise<Client> {
+  const c = new Client(consolePorts[i] ?? 0, a.pki.ca.certPem);
+  const r = await c.signIn(name, PASSWORD, totpCode(secrets.get(name) ?? Buffer.alloc(0), Date.now()));
+  expect(r.status).toBe(303);
+  return c;
+}
+
+/** A client of node `i`'s console holding the cookies `from` holds (a load balancer sending the browser elsewhere). */
+function sameBrowser(from: Client, i: number): Client {
+  const c = new Client(consolePorts[i] ?? 0, a.pki.ca.certPem);
+  for (const [k, v] of from.jar) c.jar.set(k, v);
+  return c;
+}
+
+async function auditData(type: string): Promise<Record<string, unknown>[]> {
+  const db = await pgDb();
+  try {
+    return (await db.all<{ data: string }>('SELECT data FROM audit_log WHERE type = ? ORDER BY seq', [type])).map((r) => JSON.parse(r.data) as Record<string, unknown>);
+  } finally {
+    await db.close();
+  }
+}
+
+const context = (): string => nodes.map((gw, i) => `node ${i}: ${gw.stdout.slice(-1500)}`).join('\n');
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  s3 = await startS3Server();
+  mx = await startMxServer({ ip: '127.0.0.129', port: 0 });
+  zone = await startDnsZone([
+    { name: 'example.net', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
+    { name: 'held.test', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
+    { name: 'mx.sink.test', type: 'A', address: '127.0.0.129' },
+  ]);
+  a = await setupGateway({});
+  b = await setupGateway({});
+  const passwordFile = join(a.dir, 'db-password');
+  await writeFile(passwordFile, `${pg.password}\n`, { mode: 0o600 });
+  const secretFile = join(a.dir, 's3-secret');
+  await writeFile(secretFile, `${s3.secretAccessKey}\n`, { mode: 0o600 });
+  for (const node of [a, b]) {
+    await node.writeConfig({
+      connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
+      extra: {
+        store: { kind: 'postgres', url: pg.url, passwordFile, tls: { mode: 'disable' }, heartbeat: '2s' },
+        objects: { kind: 's3', s3: { endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region, prefix: 'console/', forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKeyFile: secretFile, timeout: '20s' } },
+        dns: { servers: [zone.server] },
+        delivery: { enabled: true, port: mx.port, defaultRequirement: 'may', retry: { backoff: ['1s'] } },
+        tls: { mtaSts: { enabled: false } },
+        inspection: { enabled: true },
+        policy: { rules: [{ id: 'hold-held-test', when: { recipients: ['held.test'] }, then: { action: 'quarantine' } }] },
+        // one master key for the cluster: each node opens what the other sealed (archive content, TOTP secrets)
+        keys: { masterKeyFile: a.masterKeyFile, discovery: { wkd: false, dns: false } },
+        admin: { enabled: true, listen: { host: '127.0.0.1', port: 0 }, certFile: join(a.dir, 'certs', 'server.crt'), keyFile: join(a.dir, 'certs', 'server.key') },
+      },
+    });
+  }
+  const migrated = await runCli(['-c', a.configPath, 'db', 'migrate']);
+  expect(migrated.stderr).toBe('');
+  // the first node creates the master key; the second starts once it exists
+  for (const setup of [a, b]) {
+    const gw = await startGateway(setup.configPath);
+    nodes.push(gw);
+    consolePorts.push(Number((await gw.waitForEvent('CONSOLE_LISTENING', 60_000)).port));
+    await gw.waitForEvent('DAEMON_READY', 60_000);
+  }
+  const first = nodes[0] as RunningGateway;
+  for (let i = 0; i < 3; i++) delivered.push(await sendMessage(first.port, 'alice@example.com', ['bob@example.net'], mail('bob@example.net', `Invoice ${i}`, `${MARKER}-${i}`)));
+  held = await sendMessage((nodes[1] as RunningGateway).port, 'alice@example.com', ['erin@held.test'], mail('erin@held.test', 'Held', `${MARKER}-held`));
+  const db = await pgDb();
+  try {
+    await until(
+      'the mail archived, delivered or held',
+      async () => {
+        const rows = await db.all<{ archive_id: string; state: string }>('SELECT archive_id, state FROM archive_recipients');
+        const state = (id: string) => rows.find((r) => r.archive_id === id)?.state;
+        return delivered.every((id) => state(id) === 'delivered') && state(held) === 'held';
+      },
+      { timeoutMs: 90_000, context },
+    );
+  } finally {
+    await db.close();
+  }
+  // one user per sign-in below: a code works once (each sign-in here falls in one 30-second step)
+  await addUser('ann', 'auditor');
+  await addUser('abe', 'auditor');
+  await addUser('cora', 'auditor-content');
+  await addUser('cora2', 'auditor-content');
+  await addUser('root', 'admin');
+  await addUser('root2', 'admin');
+}, 240_000);
+
+afterAll(async () => {
+  for (const gw of nodes) await gw.stop();
+  await mx?.close();
+  await zone?.close();
+  await a?.cleanup();
+  await b?.cleanup();
+  await s3?.stop();
+  await pg?.stop();
+});
+
+describe('the auditor console on two nodes sharing PostgreSQL', () => {
+  it('a session made on node A works on node B, and signing out on B ends it on A', async () => {
+    const onA = await signIn(0, 'ann');
+    expect((await onA.get('/archive')).status).toBe(200);
+    const onB = sameBrowser(onA, 1);
+    const page = await onB.get('/audit');
+    expect(page.status).toBe(200);
+    // the sign-in node A recorded, read on node B
+    expect(page.body).toContain('console:signed_in');
+    const out = await onB.post('/sign-out', { csrf: csrfOf(page.body) });
+    expect(out.status).toBe(303);
+    // node A's browser still sends the cookie node B ended
+    const after = await onA.get('/archive');
+    expect(after.status).toBe(303);
+    expect(after.headers.location).toBe('/sign-in?expired=1');
+    expect((await auditData('console:signed_out')).map((d) => [d.user, d.reason])).toContainEqual(['ann', 'sign-out']);
+  });
+
+  it('the audit page, the reports page and the archive search read PostgreSQL, each view audited', async () => {
+    const c = await signIn(1, 'abe');
+    const audit = await c.get('/audit?stage=ingress');
+    expect(audit.status).toBe(200);
+    // the messages node A and node B accepted, in the one chain
+    expect(audit.body).toContain('ingress:message_accepted');
+
+    const day = new Date().toISOString().slice(0, 10);
+    const reports = await c.get(`/reports?since=${day}&until=${day}`);
+    expect(reports.status).toBe(200);
+    expect(reports.body).toContain(`On ${day} (UTC): 4 messages to 4 recipients.`);
+    const methods = /<table class="data"><caption id="table-methods-caption">[\s\S]*?<\/table>/.exec(reports.body)?.[0] ?? '';
+    const header = [...methods.matchAll(/<th scope="col">([^<]+)<\/th>/g)].map((m) => m[1]);
+    const totals = [...(/<tfoot>(.*?)<\/tfoot>/.exec(methods)?.[1] ?? '').matchAll(/<td class="num">(\d+)<\/td>/g)].map((m) => Number(m[1]));
+    // the sink has no STARTTLS: the three delivered opportunistically; the fourth quarantined
+    expect(Object.fromEntries(header.slice(1).map((h, i) => [h, totals[i]]))).toEqual({ 'tls-opportunistic': 3, quarantine: 1 });
+    expect(reports.body).toMatch(/<tr><th scope="row">example.net<\/th><td class="num">3<\/td><td class="num">0<\/td>/);
+    for (const secret of ['bob@', 'alice@', MARKER, 'Invoice']) expect(reports.body).not.toContain(secret);
+
+    const search = await c.get('/archive?from=alice%40example.com');
+    expect(search.status).toBe(200);
+    for (const id of [...delivered, held]) expect(search.body).toContain(id);
+
+    expect(await auditData('audit:viewed')).toContainEqual({ operator: 'abe', via: 'console', stage: 'ingress', events: expect.any(Number) as number });
+    expect(await auditData('console:report_viewed')).toContainEqual({ operator: 'abe', via: 'console', since: day, until: day });
+    expect(await auditData('archive:searched')).toContainEqual({ operator: 'abe', via: 'console', filters: ['from'], results: 4 });
+  });
+
+  it('the evidence page of an entry, and its content (read from the bucket) opened with a reason, recorded via console', async () => {
+    const c = await signIn(1, 'cora');
+    const id = delivered[0] ?? '';
+    const entry = await c.get(`/archive/${id}`);
+    expect(entry.status).toBe(200);
+    expect(entry.body).toContain('bob@example.net');
+    const form = await c.get(`/archive/${id}/content`);
+    expect(form.status).toBe(200);
+    const opened = await c.post(`/archive/${id}/content`, { csrf: csrfOf(form.body), reason: 'ticket 42' });
+    expect(opened.status).toBe(200);
+    expect(opened.body).toContain(`${MARKER}-0 body`);
+    expect((await auditData('archive:read')).at(-1)).toEqual({ queueId: id, operator: 'cora', via: 'console' });
+    expect((await auditData('archive:content_opened')).at(-1)).toEqual({ queueId: id, operator: 'cora', via: 'console', reason: 'ticket 42' });
+  });
+
+  it('an export with content: made on a node, downloaded, accepted by verify-export, recorded via console', async () => {
+    const c = await signIn(0, 'cora2');
+    const form = await c.get('/export');
+    expect(form.status).toBe(200);
+    const started = await c.post('/export', { csrf: csrfOf(form.body), from: 'alice@example.com', content: 'yes' });
+    expect(started.status).toBe(303);
+    const path = String(started.headers.location);
+    const page = await until('the export finished', async () => {
+      const p: Response = await c.get(path);
+      return p.body.includes('http-equiv="refresh"') ? undefined : p;
+    });
+    expect(page.body).toContain('Ready');
+    const download = await c.get(`${path}/download`);
+    expect(download.status).toBe(200);
+    expect(download.headers['content-type']).toBe('application/zip');
+    const zip = join(a.dir, 'console-export.zip');
+    await writeFile(zip, download.bytes);
+    const verified = await runCli(['archive', 'verify-export', zip, '--json']);
+    expect(verified.stderr).toBe('');
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 4, messages: 4 });
+    const exported = (await auditData('archive:exported')).at(-1);
+    expect(exported).toEqual({ operator: 'cora2', via: 'console', filters: ['from'], entries: 4, content: 'yes', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as string });
+  });
+
+  it('admin: the configuration page; a user added on node B signs in on node A, and disabling them on B ends that session', async () => {
+    const c = await signIn(1, 'root2');
+    const config = await c.get('/admin/config');
+    expect(config.status).toBe(200);
+    expect(config.body).toContain('postgres');
+    expect(config.body).not.toContain(pg.password);
+    const page = await c.get('/admin/users');
+    expect(page.status).toBe(200);
+    const csrf = csrfOf(page.body);
+    const added = await c.post('/admin/users', { csrf, name: 'newbie', role: 'auditor', password: PASSWORD });
+    expect(added.status).toBe(200);
+    const uri = /otpauth:\/\/totp\/[^<\s]+/.exec(added.body)?.[0] ?? '';
+    expect(uri).not.toBe('');
+    secrets.set('newbie', secretOfUri(uri.replace(/&amp;/g, '&')));
+    const newbie = await signIn(0, 'newbie');
+    expect((await newbie.get('/archive')).status).toBe(200);
+    expect((await c.post('/admin/users/newbie/disable', { csrf })).status).toBe(200);
+    const after = await newbie.get('/archive');
+    expect(after.status).toBe(303);
+    expect((await auditData('console:user_disabled')).at(-1)).toEqual({ user: 'newbie', operator: 'root2', via: 'console' });
+  });
+
+  it('the admin queue page lists the held message and releases it, recorded via console', async () => {
+    const c = await signIn(1, 'root');
+    const list = await c.get('/admin/queue');
+    expect(list.status).toBe(200);
+    expect(list.body).toContain(held);
+    for (const id of delivered) expect(list.body).not.toContain(id);
+    const released = await c.post(`/admin/queue/${held}/release`, { csrf: csrfOf(list.body) });
+    expect(released.status).toBe(200);
+    expect(released.body).toContain(`Released ${held}: 1 recipient.`);
+    const db = await pgDb();
+    try {
+      // released before the answer: whatever delivery does with it next, it is no longer held
+      const states = (await db.all<{ state: string }>('SELECT state FROM recipients WHERE message_id = ?', [held])).map((r) => r.state);
+      expect(states).toHaveLength(1);
+      expect(states).not.toContain('held');
+    } finally {
+      await db.close();
+    }
+    expect((await auditData('queue:released')).at(-1)).toEqual({ queueId: held, operator: 'root', recipients: 1, via: 'console' });
+  });
+});
