@@ -29,16 +29,14 @@ import { Client, csrfOf, secretOfUri, type Response } from '../console/console-w
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
+import { startSharedStores, type SharedStores } from '../helpers/shared-stores.js';
 import { sendMessage } from '../helpers/smtp-client.js';
 import { until } from '../helpers/wait.js';
 
 const PASSWORD = 'correct horse battery staple';
 const MARKER = 'CONSOLE-PG-MARKER';
 
-let pg: TestPostgres;
-let s3: TestS3;
+let shared: SharedStores;
 let mx: MxServer;
 let zone: DnsZone;
 let a: TestSetup;
@@ -55,7 +53,7 @@ function mail(to: string, subject: string, marker: string): string {
 }
 
 async function pgDb(): Promise<PostgresDatabase> {
-  return PostgresDatabase.open({ url: pg.url, password: pg.password, poolSize: 2 });
+  return PostgresDatabase.open({ url: shared.pg.url, password: shared.pg.password, poolSize: 2 });
 }
 
 async function addUser(name: string, role: string): Promise<void> {
@@ -92,8 +90,7 @@ async function auditData(type: string): Promise<Record<string, unknown>[]> {
 const context = (): string => nodes.map((gw, i) => `node ${i}: ${gw.stdout.slice(-1500)}`).join('\n');
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  s3 = await startS3Server();
+  shared = await startSharedStores();
   mx = await startMxServer({ ip: '127.0.0.129', port: 0 });
   zone = await startDnsZone([
     { name: 'example.net', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
@@ -102,16 +99,12 @@ beforeAll(async () => {
   ]);
   a = await setupGateway({});
   b = await setupGateway({});
-  const passwordFile = join(a.dir, 'db-password');
-  await writeFile(passwordFile, `${pg.password}\n`, { mode: 0o600 });
-  const secretFile = join(a.dir, 's3-secret');
-  await writeFile(secretFile, `${s3.secretAccessKey}\n`, { mode: 0o600 });
   for (const node of [a, b]) {
     await node.writeConfig({
       connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
       extra: {
-        store: { kind: 'postgres', url: pg.url, passwordFile, tls: { mode: 'disable' }, heartbeat: '2s' },
-        objects: { kind: 's3', s3: { endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region, prefix: 'console/', forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKeyFile: secretFile, timeout: '20s' } },
+        store: shared.store({ heartbeat: '2s' }),
+        objects: shared.objects('console/', { timeout: '20s' }),
         dns: { servers: [zone.server] },
         delivery: { enabled: true, port: mx.port, defaultRequirement: 'may', retry: { backoff: ['1s'] } },
         tls: { mtaSts: { enabled: false } },
@@ -164,8 +157,7 @@ afterAll(async () => {
   await zone?.close();
   await a?.cleanup();
   await b?.cleanup();
-  await s3?.stop();
-  await pg?.stop();
+  await shared?.stop();
 });
 
 describe('the auditor console on two nodes sharing PostgreSQL', () => {
@@ -259,7 +251,7 @@ describe('the auditor console on two nodes sharing PostgreSQL', () => {
     const config = await c.get('/admin/config');
     expect(config.status).toBe(200);
     expect(config.body).toContain('postgres');
-    expect(config.body).not.toContain(pg.password);
+    expect(config.body).not.toContain(shared.pg.password);
     const page = await c.get('/admin/users');
     expect(page.status).toBe(200);
     const csrf = csrfOf(page.body);

@@ -12,7 +12,6 @@
  *     and `sealgate nodes` lists the node live.
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyArchive } from '../../src/archive/verify.js';
 import { verifyAuditChain } from '../../src/audit/log.js';
