@@ -138,7 +138,7 @@ describe('sealgate users and console-users on PostgreSQL', () => {
   });
 
   it('a command not moved yet still refuses PostgreSQL in one line', async () => {
-    const out = await cli(['archive', 'export', '--out', join(dir, 'export.zip')]);
+    const out = await cli(['policy', 'replay', '--since', '7d']);
     expect(out.code).toBe(2);
     expect(out.stdout).toBe('');
     expect(out.stderr).toMatch(/^sealgate: store\.kind: postgres: this command does not run on PostgreSQL yet .*\n$/);
