@@ -27,6 +27,7 @@ import { openObjectStore, type OpenedObjectStore } from '../../src/objects/open.
 import { openKeyring } from '../../src/runtime/stores.js';
 import { A, B, C, D, DAY, E, F, SUBJECT_WORDS, writeContentEntries, type ContentEntries } from '../helpers/archive-content.js';
 import { runCli } from '../helpers/gateway.js';
+import { cliWithoutDbPassword, postgresStoreYaml, writeCliConfig, type CliOut } from '../helpers/postgres-cli.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
 
@@ -44,30 +45,16 @@ let objects: OpenedObjectStore;
 let written: ContentEntries;
 let signingKey: SigningKey;
 
-type Out = { code: number | null; stdout: string; stderr: string };
-
 /** The CLI without a SEALGATE_DB_PASSWORD from the test's own environment. */
-function cli(config: string, ...args: string[]): Promise<Out> {
-  const { SEALGATE_DB_PASSWORD: _drop, ...base } = process.env;
-  return runCli(['-c', config, 'archive', ...args], { env: base });
-}
+const cli = (config: string, ...args: string[]): Promise<CliOut> => cliWithoutDbPassword(['-c', config, 'archive', ...args]);
 
-async function writeConfig(objectsYaml: string): Promise<string> {
-  const file = join(dir, `sealgate-${randomBytes(4).toString('hex')}.yaml`);
-  await writeFile(
-    file,
-    [
-      `dataDir: ${join(dir, 'data')}`,
-      'smtp: { listeners: [{ name: relay, tls: none, port: 0 }] }',
-      'connectors: [{ name: c, allowIps: [127.0.0.0/8], senderDomains: [example.com] }]',
-      `keys: { masterKeyFile: ${join(dir, 'master.key')} }`,
-      `store: { kind: postgres, url: "${server.url}", passwordFile: "${pwFile}", tls: { mode: disable } }`,
-      `objects: ${objectsYaml}`,
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+const writeConfig = (objectsYaml: string): Promise<string> =>
+  writeCliConfig(join(dir, `sealgate-${randomBytes(4).toString('hex')}.yaml`), {
+    dataDir: join(dir, 'data'),
+    masterKeyFile: join(dir, 'master.key'),
+    store: postgresStoreYaml(server.url, pwFile),
+    lines: [`objects: ${objectsYaml}`],
+  });
 
 async function archiveKeys(): Promise<string[]> {
   const keys: string[] = [];
@@ -79,7 +66,7 @@ async function eventsOf(type: string): Promise<Record<string, unknown>[]> {
   return (await node.all<{ data: string }>('SELECT data FROM audit_log WHERE type = ? ORDER BY seq', [type])).map((r) => JSON.parse(r.data) as Record<string, unknown>);
 }
 
-function clean(...outs: Out[]): void {
+function clean(...outs: CliOut[]): void {
   for (const o of outs) expect(o.stdout + o.stderr).not.toContain(server.password);
 }
 

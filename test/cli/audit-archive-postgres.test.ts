@@ -22,7 +22,7 @@ import { migratePostgres } from '../../src/db/schema-postgres.js';
 import { openKeyring } from '../../src/runtime/stores.js';
 import type { SqlDatabase } from '../../src/db/sql-database.js';
 import { archiveLife } from '../helpers/archive-rows.js';
-import { runCli } from '../helpers/gateway.js';
+import { cliWithoutDbPassword, postgresStoreYaml, writeCliConfig, type CliOut } from '../helpers/postgres-cli.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 const T0 = Date.UTC(2026, 11, 5, 8, 0, 0);
@@ -32,31 +32,15 @@ let dir: string;
 let pwFile: string;
 const pools: PostgresDatabase[] = [];
 
-type Out = { code: number | null; stdout: string; stderr: string };
-
 /** The CLI without a SEALGATE_DB_PASSWORD from the test's own environment. */
-function cli(configPath: string, args: string[]): Promise<Out> {
-  const { SEALGATE_DB_PASSWORD: _drop, ...base } = process.env;
-  return runCli(['-c', configPath, ...args], { env: base });
-}
+const cli = (configPath: string, args: string[]): Promise<CliOut> => cliWithoutDbPassword(['-c', configPath, ...args]);
 
 /** A config with this store; its data directory is made. */
 async function writeConfig(store: string): Promise<{ file: string; dataDir: string }> {
   const name = randomBytes(4).toString('hex');
-  const file = join(dir, `sealgate-${name}.yaml`);
   const dataDir = join(dir, `data-${name}`);
   await mkdir(dataDir, { mode: 0o700 });
-  await writeFile(
-    file,
-    [
-      `dataDir: ${dataDir}`,
-      'smtp: { listeners: [{ name: relay, tls: none, port: 0 }] }',
-      'connectors: [{ name: c, allowIps: [127.0.0.0/8], senderDomains: [example.com] }]',
-      `keys: { masterKeyFile: ${join(dir, 'master.key')} }`,
-      `store: ${store}`,
-      '',
-    ].join('\n'),
-  );
+  const file = await writeCliConfig(join(dir, `sealgate-${name}.yaml`), { dataDir, masterKeyFile: join(dir, 'master.key'), store });
   return { file, dataDir };
 }
 
@@ -70,7 +54,7 @@ async function pgCluster(n: number): Promise<{ config: string; nodes: PostgresDa
     nodes.push(db);
   }
   await migratePostgres(nodes[0] as PostgresDatabase);
-  return { config: (await writeConfig(`{ kind: postgres, url: "${url}", passwordFile: "${pwFile}", tls: { mode: disable } }`)).file, nodes };
+  return { config: (await writeConfig(postgresStoreYaml(url, pwFile))).file, nodes };
 }
 
 /** The same events, in the same order and at the same times, taking turns over the databases given. */
@@ -81,7 +65,7 @@ async function sameEvents(dbs: readonly SqlDatabase[]): Promise<void> {
   }
 }
 
-function noPassword(...outs: Out[]): void {
+function noPassword(...outs: CliOut[]): void {
   for (const o of outs) expect(o.stdout + o.stderr).not.toContain(server.password);
 }
 
@@ -143,7 +127,7 @@ describe('sealgate audit on PostgreSQL', () => {
 
   it('refuses a database whose schema is behind, naming sealgate db migrate', async () => {
     const url = await server.createDatabase();
-    const { file: config } = await writeConfig(`{ kind: postgres, url: "${url}", passwordFile: "${pwFile}", tls: { mode: disable } }`);
+    const { file: config } = await writeConfig(postgresStoreYaml(url, pwFile));
     for (const args of [['audit', 'verify'], ['archive', 'verify']]) {
       const out = await cli(config, args);
       expect(out.code).toBe(2);

@@ -8,16 +8,13 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/gateway.js';
+import { cliWithoutDbPassword, writeCliConfig, type CliOut } from '../helpers/postgres-cli.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { SCHEMA_VERSION } from '../../src/db/schema.js';
 
 
 /** The CLI without a SEALGATE_DB_PASSWORD from the test's own environment, plus `env`. */
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { SEALGATE_DB_PASSWORD: _drop, ...base } = process.env;
-  return runCli(args, { env: { ...base, ...env } });
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliOut> => cliWithoutDbPassword(args, { env });
 
 let server: TestPostgres;
 let dir: string;
@@ -38,18 +35,8 @@ afterAll(async () => {
 let n = 0;
 /** A config file for the given store section (YAML flow mapping). */
 async function configWith(store: string): Promise<string> {
-  const file = join(dir, `sealgate-${++n}.yaml`);
-  await writeFile(
-    file,
-    [
-      `dataDir: ${join(dir, `data-${n}`)}`,
-      'smtp: { listeners: [{ name: relay, tls: none, port: 0 }] }',
-      'connectors: [{ name: c, allowIps: [127.0.0.0/8], senderDomains: [example.com] }]',
-      `store: ${store}`,
-      '',
-    ].join('\n'),
-  );
-  return file;
+  n++;
+  return writeCliConfig(join(dir, `sealgate-${n}.yaml`), { dataDir: join(dir, `data-${n}`), store });
 }
 
 // the newest migration, the same number on both databases (the schema test keeps them in step)

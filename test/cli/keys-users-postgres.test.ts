@@ -19,7 +19,7 @@ import { SqlOrgKeyStore } from '../../src/keys/org-store.js';
 import { SqlKeyDirectory } from '../../src/keys/store.js';
 import { openKeyring } from '../../src/runtime/stores.js';
 import { listUsers, verifyUser } from '../../src/users/store.js';
-import { runCli } from '../helpers/gateway.js';
+import { cliWithoutDbPassword, postgresStoreYaml, writeCliConfig, type CliOut } from '../helpers/postgres-cli.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 const PASSWORD = 'a-long-enough-password-7f2c';
@@ -29,15 +29,11 @@ let dir: string;
 let configPath: string;
 let db: PostgresDatabase;
 
-type Out = { code: number | null; stdout: string; stderr: string };
 
 /** The CLI without a SEALGATE_DB_PASSWORD from the test's own environment. */
-function cli(args: string[], input?: string): Promise<Out> {
-  const { SEALGATE_DB_PASSWORD: _drop, ...base } = process.env;
-  return runCli(['-c', configPath, ...args], { env: base, ...(input !== undefined ? { input } : {}) });
-}
+const cli = (args: string[], input?: string): Promise<CliOut> => cliWithoutDbPassword(['-c', configPath, ...args], input !== undefined ? { input } : {});
 
-function clean(...outs: Out[]): void {
+function clean(...outs: CliOut[]): void {
   for (const o of outs) expect(o.stdout + o.stderr).not.toMatch(new RegExp(`${PASSWORD}|${server.password}`));
 }
 
@@ -46,19 +42,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sealgate-keys-pg-'));
   const pwFile = join(dir, 'db-password');
   await writeFile(pwFile, `${server.password}\n`, { mode: 0o600 });
-  configPath = join(dir, `sealgate-${randomBytes(4).toString('hex')}.yaml`);
-  await writeFile(
-    configPath,
-    [
-      `dataDir: ${join(dir, 'data')}`,
-      'hostname: gw.example.org',
-      'smtp: { listeners: [{ name: relay, tls: none, port: 0 }] }',
-      'connectors: [{ name: c, allowIps: [127.0.0.0/8], senderDomains: [example.com] }]',
-      `keys: { masterKeyFile: ${join(dir, 'master.key')} }`,
-      `store: { kind: postgres, url: "${server.url}", passwordFile: "${pwFile}", tls: { mode: disable } }`,
-      '',
-    ].join('\n'),
-  );
+  configPath = await writeCliConfig(join(dir, `sealgate-${randomBytes(4).toString('hex')}.yaml`), {
+    dataDir: join(dir, 'data'),
+    masterKeyFile: join(dir, 'master.key'),
+    store: postgresStoreYaml(server.url, pwFile),
+    lines: ['hostname: gw.example.org'],
+  });
   db = await PostgresDatabase.open({ url: server.url, password: server.password, poolSize: 4 });
   await migratePostgres(db);
   // the master key the nodes share (console-users seals one-time-code secrets under it)

@@ -20,7 +20,7 @@ import { openObjectStore, type OpenedObjectStore } from '../../src/objects/open.
 import { PasskeyStore } from '../../src/portal/passkey-store.js';
 import { PortalStore } from '../../src/portal/portal-store.js';
 import { openKeyring } from '../../src/runtime/stores.js';
-import { runCli } from '../helpers/gateway.js';
+import { cliWithoutDbPassword, postgresStoreYaml, writeCliConfig, type CliOut } from '../helpers/postgres-cli.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 const QUEUE_ID = 'PORTALPGQUEUE0000001';
@@ -35,26 +35,10 @@ let configPath: string;
 let config: Config;
 
 /** The CLI without a SEALGATE_DB_PASSWORD from the test's own environment. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { SEALGATE_DB_PASSWORD: _drop, ...base } = process.env;
-  return runCli(['-c', configPath, ...args], { env: base });
-}
+const cli = (args: string[]): Promise<CliOut> => cliWithoutDbPassword(['-c', configPath, ...args]);
 
-async function writeConfig(url: string): Promise<string> {
-  const file = join(dir, `sealgate-${randomBytes(4).toString('hex')}.yaml`);
-  await writeFile(
-    file,
-    [
-      `dataDir: ${join(dir, 'data')}`,
-      'smtp: { listeners: [{ name: relay, tls: none, port: 0 }] }',
-      'connectors: [{ name: c, allowIps: [127.0.0.0/8], senderDomains: [example.com] }]',
-      `keys: { masterKeyFile: ${join(dir, 'master.key')} }`,
-      `store: { kind: postgres, url: "${url}", passwordFile: "${pwFile}", tls: { mode: disable } }`,
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+const writeConfig = (url: string): Promise<string> =>
+  writeCliConfig(join(dir, `sealgate-${randomBytes(4).toString('hex')}.yaml`), { dataDir: join(dir, 'data'), masterKeyFile: join(dir, 'master.key'), store: postgresStoreYaml(url, pwFile) });
 
 beforeAll(async () => {
   server = await startPostgres();
@@ -125,8 +109,7 @@ describe('sealgate portal on PostgreSQL', () => {
   it('refuses a database whose schema is behind, naming sealgate db migrate', async () => {
     const url = await server.createDatabase();
     const behind = await writeConfig(url);
-    const { SEALGATE_DB_PASSWORD: _drop, ...base } = process.env;
-    const out = await runCli(['-c', behind, 'portal', 'list'], { env: base });
+    const out = await cliWithoutDbPassword(['-c', behind, 'portal', 'list']);
     expect(out.code).not.toBe(0);
     expect(out.stdout).toBe('');
     expect(out.stderr).toMatch(/^sealgate: the database is at schema version 0, this sealgate needs \d+: run sealgate db migrate\n$/);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/db/postgres.js';
 import { migratePostgres } from '../../src/db/schema-postgres.js';
 import { loadPosture, recordPosture } from '../../src/probe/posture.js';
-import { runCli } from '../helpers/gateway.js';
+import { cliWithoutDbPassword, postgresStoreYaml, writeCliConfig } from '../helpers/postgres-cli.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 let server: TestPostgres;
@@ -25,18 +25,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sealgate-probe-pg-'));
   const pwFile = join(dir, 'db-password');
   await writeFile(pwFile, `${server.password}\n`, { mode: 0o600 });
-  configPath = join(dir, 'sealgate.yaml');
-  await writeFile(
-    configPath,
-    [
-      `dataDir: ${join(dir, 'data')}`,
-      'smtp: { listeners: [{ name: relay, tls: none, port: 0 }] }',
-      'connectors: [{ name: c, allowIps: [127.0.0.0/8], senderDomains: [example.com] }]',
-      `keys: { masterKeyFile: ${join(dir, 'master.key')} }`,
-      `store: { kind: postgres, url: "${server.url}", passwordFile: "${pwFile}", tls: { mode: disable } }`,
-      '',
-    ].join('\n'),
-  );
+  configPath = await writeCliConfig(join(dir, 'sealgate.yaml'), { dataDir: join(dir, 'data'), masterKeyFile: join(dir, 'master.key'), store: postgresStoreYaml(server.url, pwFile) });
   node = await PostgresDatabase.open({ url: server.url, password: server.password, poolSize: 2 });
   await migratePostgres(node);
 });
@@ -49,15 +38,14 @@ afterAll(async () => {
 
 describe('sealgate probe on PostgreSQL', () => {
   it('accept forgets the posture a node remembered, audited in the one chain', async () => {
-    const { SEALGATE_DB_PASSWORD: _drop, ...env } = process.env;
     await recordPosture(node, 'posture.example', 'verify', Date.now());
     expect(await loadPosture(node, 'posture.example')).toBeDefined();
-    const first = await runCli(['-c', configPath, 'probe', 'accept', 'Posture.Example.'], { env });
+    const first = await cliWithoutDbPassword(['-c', configPath, 'probe', 'accept', 'Posture.Example.']);
     expect(first).toEqual({ code: 0, stdout: 'posture.example: remembered transport security forgotten; the next delivery sets it again\n', stderr: '' });
     expect(await loadPosture(node, 'posture.example')).toBeUndefined();
     const events = await node.all<{ data: string }>("SELECT data FROM audit_log WHERE type = 'probe:posture_accepted'");
     expect(events.map((e) => (JSON.parse(e.data) as { domain: string }).domain)).toEqual(['posture.example']);
-    const again = await runCli(['-c', configPath, 'probe', 'accept', 'posture.example'], { env });
+    const again = await cliWithoutDbPassword(['-c', configPath, 'probe', 'accept', 'posture.example']);
     expect(again).toEqual({ code: 0, stdout: 'posture.example: nothing remembered\n', stderr: '' });
     expect(first.stdout + first.stderr + again.stderr).not.toContain(server.password);
   });

@@ -27,7 +27,7 @@ import { openObjectStore, type OpenedObjectStore } from '../../src/objects/open.
 import { internalMessage, insertQueuedMessage } from '../../src/queue/store.js';
 import { openKeyring, openSpool } from '../../src/runtime/stores.js';
 import type { Spool } from '../../src/spool/spool.js';
-import { runCli } from '../helpers/gateway.js';
+import { cliWithoutDbPassword, postgresStoreYaml, writeCliConfig, type CliOut } from '../helpers/postgres-cli.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
 
@@ -49,30 +49,16 @@ let nodeB: PostgresDatabase;
 let objects: OpenedObjectStore;
 let keyring: Keyring;
 
-type Out = { code: number | null; stdout: string; stderr: string };
+/** The CLI without a SEALGATE_DB_PASSWORD from the test's own environment. */
+const cli = (config: string, ...args: string[]): Promise<CliOut> => cliWithoutDbPassword(['-c', config, 'queue', ...args]);
 
-/** The CLI without a SEALGATE_DB_PASSWORD or AWS credentials from the test's own environment. */
-function cli(config: string, ...args: string[]): Promise<Out> {
-  const { SEALGATE_DB_PASSWORD: _drop, ...base } = process.env;
-  return runCli(['-c', config, 'queue', ...args], { env: base });
-}
-
-async function writeConfig(objectsYaml: string): Promise<string> {
-  const file = join(dir, `sealgate-${randomBytes(4).toString('hex')}.yaml`);
-  await writeFile(
-    file,
-    [
-      `dataDir: ${join(dir, 'data')}`,
-      'smtp: { listeners: [{ name: relay, tls: none, port: 0 }] }',
-      'connectors: [{ name: c, allowIps: [127.0.0.0/8], senderDomains: [example.com] }]',
-      `keys: { masterKeyFile: ${join(dir, 'master.key')} }`,
-      `store: { kind: postgres, url: "${server.url}", passwordFile: "${pwFile}", tls: { mode: disable } }`,
-      `objects: ${objectsYaml}`,
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+const writeConfig = (objectsYaml: string): Promise<string> =>
+  writeCliConfig(join(dir, `sealgate-${randomBytes(4).toString('hex')}.yaml`), {
+    dataDir: join(dir, 'data'),
+    masterKeyFile: join(dir, 'master.key'),
+    store: postgresStoreYaml(server.url, pwFile),
+    lines: [`objects: ${objectsYaml}`],
+  });
 
 /** A message queued by a node as ingress does: content through the spool (the object store beyond the inline limit), then its rows. */
 async function queue(node: PostgresDatabase, spool: Spool, id: string, recipients: string[], body: Buffer, at: number): Promise<void> {
