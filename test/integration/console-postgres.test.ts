@@ -26,22 +26,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/console/totp.js';
 import { PostgresDatabase } from '../../src/db/postgres.js';
 import { Client, csrfOf, secretOfUri, type Response } from '../console/console-web-helper.js';
-import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
-import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
-import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { startSharedStores, type SharedStores } from '../helpers/shared-stores.js';
+import { runCli, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import type { SharedStores } from '../helpers/shared-stores.js';
 import { sendMessage } from '../helpers/smtp-client.js';
+import { startTwoNodes, type TwoNodes } from '../helpers/two-nodes.js';
 import { until } from '../helpers/wait.js';
 
 const PASSWORD = 'correct horse battery staple';
 const MARKER = 'CONSOLE-PG-MARKER';
 
+let cluster: TwoNodes;
 let shared: SharedStores;
-let mx: MxServer;
-let zone: DnsZone;
 let a: TestSetup;
-let b: TestSetup;
-const nodes: RunningGateway[] = [];
+let nodes: RunningGateway[];
 /** Each node's console port. */
 const consolePorts: number[] = [];
 const delivered: string[] = [];
@@ -87,44 +84,28 @@ async function auditData(type: string): Promise<Record<string, unknown>[]> {
   }
 }
 
-const context = (): string => nodes.map((gw, i) => `node ${i}: ${gw.stdout.slice(-1500)}`).join('\n');
+const context = (): string => cluster.context();
 
 beforeAll(async () => {
-  shared = await startSharedStores();
-  mx = await startMxServer({ ip: '127.0.0.129', port: 0 });
-  zone = await startDnsZone([
-    { name: 'example.net', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
-    { name: 'held.test', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
-    { name: 'mx.sink.test', type: 'A', address: '127.0.0.129' },
-  ]);
-  a = await setupGateway({});
-  b = await setupGateway({});
-  for (const node of [a, b]) {
-    await node.writeConfig({
-      connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
-      extra: {
-        store: shared.store({ heartbeat: '2s' }),
-        objects: shared.objects('console/', { timeout: '20s' }),
-        dns: { servers: [zone.server] },
-        delivery: { enabled: true, port: mx.port, defaultRequirement: 'may', retry: { backoff: ['1s'] } },
-        tls: { mtaSts: { enabled: false } },
-        inspection: { enabled: true },
-        policy: { rules: [{ id: 'hold-held-test', when: { recipients: ['held.test'] }, then: { action: 'quarantine' } }] },
-        // one master key for the cluster: each node opens what the other sealed (archive content, TOTP secrets)
-        keys: { masterKeyFile: a.masterKeyFile, discovery: { wkd: false, dns: false } },
-        admin: { enabled: true, listen: { host: '127.0.0.1', port: 0 }, certFile: join(a.dir, 'certs', 'server.crt'), keyFile: join(a.dir, 'certs', 'server.key') },
-      },
-    });
-  }
-  const migrated = await runCli(['-c', a.configPath, 'db', 'migrate']);
-  expect(migrated.stderr).toBe('');
-  // the first node creates the master key; the second starts once it exists
-  for (const setup of [a, b]) {
-    const gw = await startGateway(setup.configPath);
-    nodes.push(gw);
-    consolePorts.push(Number((await gw.waitForEvent('CONSOLE_LISTENING', 60_000)).port));
-    await gw.waitForEvent('DAEMON_READY', 60_000);
-  }
+  cluster = await startTwoNodes({
+    sink: { ip: '127.0.0.129' },
+    domains: ['example.net', 'held.test'],
+    objectsPrefix: 'console/',
+    extra: (first, stores) => ({
+      store: stores.store({ heartbeat: '2s' }),
+      objects: stores.objects('console/', { timeout: '20s' }),
+      delivery: { retry: { backoff: ['1s'] } },
+      inspection: { enabled: true },
+      policy: { rules: [{ id: 'hold-held-test', when: { recipients: ['held.test'] }, then: { action: 'quarantine' } }] },
+      // both consoles speak HTTPS with the first node's development certificate
+      admin: { enabled: true, listen: { host: '127.0.0.1', port: 0 }, certFile: join(first.dir, 'certs', 'server.crt'), keyFile: join(first.dir, 'certs', 'server.key') },
+    }),
+    started: async (gw) => {
+      consolePorts.push(Number((await gw.waitForEvent('CONSOLE_LISTENING', 60_000)).port));
+    },
+  });
+  ({ shared, nodes } = cluster);
+  [a] = cluster.setups;
   const first = nodes[0] as RunningGateway;
   for (let i = 0; i < 3; i++) delivered.push(await sendMessage(first.port, 'alice@example.com', ['bob@example.net'], mail('bob@example.net', `Invoice ${i}`, `${MARKER}-${i}`)));
   held = await sendMessage((nodes[1] as RunningGateway).port, 'alice@example.com', ['erin@held.test'], mail('erin@held.test', 'Held', `${MARKER}-held`));
@@ -152,12 +133,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const gw of nodes) await gw.stop();
-  await mx?.close();
-  await zone?.close();
-  await a?.cleanup();
-  await b?.cleanup();
-  await shared?.stop();
+  await cluster?.stop();
 });
 
 describe('the auditor console on two nodes sharing PostgreSQL', () => {

@@ -12,60 +12,34 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/db/postgres.js';
-import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
-import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
-import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { startSharedStores, type SharedStores } from '../helpers/shared-stores.js';
+import type { RunningGateway } from '../helpers/gateway.js';
+import type { MxServer } from '../helpers/mx-server.js';
+import type { SharedStores } from '../helpers/shared-stores.js';
 import { sendMessage } from '../helpers/smtp-client.js';
+import { startTwoNodes, type TwoNodes } from '../helpers/two-nodes.js';
 import { until } from '../helpers/wait.js';
 
 const MESSAGES = 10;
 const RATE = 6;
 const CONCURRENCY = 2;
 
+let cluster: TwoNodes;
 let shared: SharedStores;
 let mx: MxServer;
-let zone: DnsZone;
-let a: TestSetup;
-let b: TestSetup;
-const nodes: RunningGateway[] = [];
+let nodes: RunningGateway[];
 
 beforeAll(async () => {
-  shared = await startSharedStores();
-  mx = await startMxServer({ ip: '127.0.0.129', port: 0, dataDelayMs: 400 });
-  zone = await startDnsZone([
-    { name: 'example.net', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
-    { name: 'mx.sink.test', type: 'A', address: '127.0.0.129' },
-  ]);
-  a = await setupGateway({});
-  b = await setupGateway({});
-  for (const node of [a, b]) {
-    await node.writeConfig({
-      connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
-      extra: {
-        store: shared.store(),
-        objects: shared.objects('limits/'),
-        dns: { servers: [zone.server] },
-        delivery: { enabled: true, port: mx.port, defaultRequirement: 'may', perDomainConcurrency: CONCURRENCY, perDomainRate: { messages: RATE, per: '1h' } },
-        tls: { mtaSts: { enabled: false } },
-        keys: { masterKeyFile: a.masterKeyFile, discovery: { wkd: false, dns: false } },
-      },
-    });
-  }
-  expect((await runCli(['-c', a.configPath, 'db', 'migrate'])).stderr).toBe('');
-  nodes.push(await startGateway(a.configPath));
-  await (nodes[0] as RunningGateway).waitForEvent('DAEMON_READY', 60_000);
-  nodes.push(await startGateway(b.configPath));
-  await (nodes[1] as RunningGateway).waitForEvent('DAEMON_READY', 60_000);
+  cluster = await startTwoNodes({
+    sink: { ip: '127.0.0.129', dataDelayMs: 400 },
+    domains: ['example.net'],
+    objectsPrefix: 'limits/',
+    extra: () => ({ delivery: { perDomainConcurrency: CONCURRENCY, perDomainRate: { messages: RATE, per: '1h' } } }),
+  });
+  ({ shared, mx, nodes } = cluster);
 }, 180_000);
 
 afterAll(async () => {
-  for (const gw of nodes) await gw.stop();
-  await mx?.close();
-  await zone?.close();
-  await a?.cleanup();
-  await b?.cleanup();
-  await shared?.stop();
+  await cluster?.stop();
 });
 
 describe('delivery limits across two nodes', () => {
@@ -76,7 +50,7 @@ describe('delivery limits across two nodes', () => {
       const id = await sendMessage(gw.port, 'alice@example.com', ['bob@example.net'], `From: alice@example.com\r\nTo: bob@example.net\r\nSubject: limits ${run} ${i}\r\n\r\nbody ${i}\r\n`);
       expect(id).not.toBe('');
     }
-    const context = (): string => nodes.map((gw, i) => `node ${i}: ${gw.stdout.slice(-1500)}`).join('\n');
+    const context = (): string => cluster.context();
     await until(`${RATE} delivered`, () => mx.received.length >= RATE, { timeoutMs: 120_000, context });
     // then each node scans the queue three more times: the other four stay queued (the domain has no token left)
     const marks = nodes.map((gw) => gw.logLines().length);

@@ -22,11 +22,11 @@ import { verifyArchive } from '../../src/archive/verify.js';
 import { verifyAuditChain } from '../../src/audit/log.js';
 import type { NodesReport } from '../../src/cli/commands/nodes.js';
 import { PostgresDatabase } from '../../src/db/postgres.js';
-import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
-import { runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
-import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { startSharedStores, type SharedStores } from '../helpers/shared-stores.js';
+import { runCli, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import type { MxServer } from '../helpers/mx-server.js';
+import type { SharedStores } from '../helpers/shared-stores.js';
 import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
+import { startTwoNodes, type TwoNodes } from '../helpers/two-nodes.js';
 import { until } from '../helpers/wait.js';
 
 const TOTAL = 5000;
@@ -36,12 +36,11 @@ const INLINE_MAX = 8192;
 const LARGE_EVERY = 50;
 const MAX_DUPLICATE_RATIO = 0.001;
 
+let cluster: TwoNodes;
 let shared: SharedStores;
 let mx: MxServer;
-let zone: DnsZone;
-let a: TestSetup;
 let b: TestSetup;
-const nodes: RunningGateway[] = [];
+let nodes: RunningGateway[];
 
 /** Plain office prose: inspection finds nothing in it, so every message may go to the sink without TLS (random text can look like a diagnosis code). */
 const PROSE = 'The quarterly newsletter covers the new parking arrangements and the staff picnic in the park.\r\n';
@@ -104,49 +103,27 @@ async function pgDb(): Promise<PostgresDatabase> {
 }
 
 beforeAll(async () => {
-  shared = await startSharedStores();
-  mx = await startMxServer({ ip: '127.0.0.128', port: 0 });
-  zone = await startDnsZone([
-    { name: 'example.net', type: 'MX', exchange: 'mx.sink.test', priority: 10 },
-    { name: 'mx.sink.test', type: 'A', address: '127.0.0.128' },
-  ]);
-  a = await setupGateway({});
-  b = await setupGateway({});
-  for (const node of [a, b]) {
-    await node.writeConfig({
-      connectors: [{ name: 'loopback', kind: 'generic', allowIps: ['127.0.0.1/32'], senderDomains: ['example.com'], requireTls: false }],
-      extra: {
-        log: { level: 'info', pretty: false },
-        store: shared.store({ heartbeat: '2s' }),
-        objects: shared.objects('cluster/', { timeout: '20s' }),
-        queue: { inlineMaxBytes: INLINE_MAX },
-        dns: { servers: [zone.server] },
-        delivery: { enabled: true, port: mx.port, defaultRequirement: 'may', retry: { backoff: ['1s'] }, leaseTime: '10s' },
-        tls: { mtaSts: { enabled: false } },
-        // one master key for the cluster: each node reads the content the other encrypted
-        keys: { masterKeyFile: a.masterKeyFile, discovery: { wkd: false, dns: false } },
-      },
-    });
-  }
-  const migrated = await runCli(['-c', a.configPath, 'db', 'migrate']);
-  expect(migrated.stderr).toBe('');
-  // the first node creates the master key; the second starts once it exists
-  nodes.push(await startGateway(a.configPath));
-  await (nodes[0] as RunningGateway).waitForEvent('DAEMON_READY', 60_000);
-  nodes.push(await startGateway(b.configPath));
-  await (nodes[1] as RunningGateway).waitForEvent('DAEMON_READY', 60_000);
+  cluster = await startTwoNodes({
+    sink: { ip: '127.0.0.128' },
+    domains: ['example.net'],
+    objectsPrefix: 'cluster/',
+    extra: (_first, stores) => ({
+      log: { level: 'info', pretty: false },
+      store: stores.store({ heartbeat: '2s' }),
+      objects: stores.objects('cluster/', { timeout: '20s' }),
+      queue: { inlineMaxBytes: INLINE_MAX },
+      delivery: { retry: { backoff: ['1s'] }, leaseTime: '10s' },
+    }),
+  });
+  ({ shared, mx, nodes } = cluster);
+  [, b] = cluster.setups;
 }, 180_000);
 
 afterAll(async () => {
-  for (const gw of nodes) await gw.stop();
-  await mx?.close();
-  await zone?.close();
-  await a?.cleanup();
-  await b?.cleanup();
-  await shared?.stop();
+  await cluster?.stop();
 });
 
-const context = (): string => nodes.map((gw, i) => `node ${i}: ${gw.stdout.slice(-1500)}`).join('\n');
+const context = (): string => cluster.context();
 
 describe('two nodes on one PostgreSQL and one object store', () => {
   it(`${TOTAL} messages through both nodes, one killed with SIGKILL in the middle: every message either answered 250 for is delivered, duplicates at most 0.1 %, audit and archive verify`, async () => {
