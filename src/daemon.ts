@@ -44,7 +44,7 @@ import { SPOOL_ORPHAN_MIN_AGE_MS } from './spool/object-blobs.js';
 import { startSpoolObjectSweep } from './spool/object-sweep.js';
 import { FinishedPruner } from './queue/finished-pruner.js';
 import { NodeHeartbeat } from './cluster/heartbeat.js';
-import { jobGate } from './cluster/job-lease.js';
+import { jobGate, type SingletonJob } from './cluster/job-lease.js';
 import { ensureDevCertificates } from './tls/dev-certs.js';
 import { VERSION } from './version.js';
 import { databasePath, gatewayHostname, openDatabase, openKeyring, openSpool, openStore } from './runtime/stores.js';
@@ -264,7 +264,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     onRecovery: () => log.info({ event: 'NODE_HEARTBEAT_RECOVERED', node: nodeId }, 'heartbeat recorded again'),
   });
   await nodeHeartbeat.start();
-  const gateOf = (job: 'alerts' | 'tlsrpt-reports', leaseMs: () => number): (() => Promise<boolean>) => {
+  const gateOf = (job: SingletonJob, leaseMs: () => number): (() => Promise<boolean>) => {
     // the database away: the first failed ask at error, the rest at debug, and the end of the run once
     const failures = new FailureRun();
     let failed = false;

@@ -34,10 +34,15 @@ export interface NodeRow extends NodeRegistration {
 /** A node's rows are kept this long after it stopped or went stale (a week), for `sealgate nodes` to show what happened. */
 export const NODE_ROW_KEEP_MS = 7 * 86_400_000;
 
+/** Pure: the oldest heartbeat of a node still live at `now`: a node is live while its last beat is within three intervals. */
+export function liveSince(now: number, heartbeatMs: number): number {
+  return now - 3 * heartbeatMs;
+}
+
 /** Pure: a node is live while its last heartbeat is within three intervals, stopped once it said so. */
 export function nodeState(heartbeatAt: number, stoppedAt: number | null, now: number, heartbeatMs: number): NodeState {
   if (stoppedAt !== null) return 'stopped';
-  return now - heartbeatAt <= 3 * heartbeatMs ? 'live' : 'stale';
+  return heartbeatAt >= liveSince(now, heartbeatMs) ? 'live' : 'stale';
 }
 
 /** Records the node as started (a restart with the same id starts afresh) and removes rows of nodes long gone. */

@@ -12,6 +12,7 @@
  * its previous run's mail at once).
  */
 import type { Dialect, SqlValue } from '../db/sql-database.js';
+import { liveSince } from './nodes.js';
 
 /** The node whose stages select messages, and its heartbeat interval (for "no longer live"). */
 export interface StageOwner {
@@ -27,6 +28,6 @@ export function ownedMessages(dialect: Dialect, owner: StageOwner | undefined, n
   if (dialect === 'sqlite' || owner === undefined) return { sql: '', params: [] };
   return {
     sql: ` AND (${alias}.accepted_by IS NULL OR ${alias}.accepted_by = ? OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = ${alias}.accepted_by AND n.stopped_at IS NULL AND n.heartbeat_at >= ?))`,
-    params: [owner.id, now - 3 * owner.heartbeatMs()],
+    params: [owner.id, liveSince(now, owner.heartbeatMs())],
   };
 }
