@@ -125,7 +125,7 @@ export const connectorLimitsSchema = z.strictObject({
     })
     .optional()
     .describe('Anomaly hold: one sender suddenly mailing many new external recipients (outside senderDomains).'),
-  maxTrackedKeys: z.number().int().min(100).max(10_000_000).default(100_000).describe('Most senders (and sender-recipient pairs for burst) kept in memory; the least recently used are forgotten first.'),
+  maxTrackedKeys: z.number().int().min(100).max(10_000_000).default(100_000).describe('Most sender-recipient pairs the burst detection remembers (in the database); beyond it the least recently seen are forgotten first, at the next sweep.'),
 });
 
 export const connectorSchema = z.strictObject({

@@ -524,6 +524,25 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX portal_passkey_challenges_expiry ON portal_passkey_challenges (expires_at);
   `,
+  // 32: the ingress rate limits and burst holds in the database (issue 19; src/smtp/limit-counts.ts, docs/rate-limits.md):
+  // every node counts into the same rows, so a limit holds across nodes and a restart. Keys are keyed hashes (derived
+  // from the master key) of the connector, sender and window, never an address. A window's count is the sum of its
+  // (at most 60) buckets; a bucket row is swept once no window reaches it (`expires_at`).
+  `
+  CREATE TABLE ingress_counts (
+    key    TEXT NOT NULL,                -- keyed hash (hex) of what is counted: unit, window, scope, connector, sender
+    bucket INTEGER NOT NULL,             -- time / (window / 60), floored
+    n      INTEGER NOT NULL,             -- messages or recipients counted in it
+    expires_at INTEGER NOT NULL,         -- ms since epoch: no window reaches the bucket from then on; swept
+    PRIMARY KEY (key, bucket)
+  );
+  CREATE INDEX ingress_counts_expiry ON ingress_counts (expires_at);
+  CREATE TABLE ingress_contacts (
+    pair      TEXT PRIMARY KEY,          -- keyed hash (hex) of connector, sender and recipient
+    last_sent INTEGER NOT NULL           -- ms since epoch: the last accepted message from the sender to the recipient
+  );
+  CREATE INDEX ingress_contacts_last_sent ON ingress_contacts (last_sent);
+  `,
 ];
 
 /** The latest schema version (db status compares PRAGMA user_version with it). */

@@ -9,7 +9,7 @@
  * caller answer 250.
  */
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
-import type { SqlDatabase } from '../db/sql-database.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
 import { appendAuditEvent } from '../audit/log.js';
 import type { AuditEventData } from '../audit/events.js';
@@ -64,6 +64,8 @@ export interface AcceptInput {
   readonly sessionId: string;
   /** A rate-limit or burst hold: the recipients start held, and these audit events commit with the queue rows. */
   readonly hold?: readonly AuditEventData<'ingress:rate_limited'>[] | undefined;
+  /** The rate-limit and burst counts this message adds (src/smtp/sender-limits.ts), written in the transaction that queues it. */
+  readonly count?: ((tx: SqlQueryable, now: number) => Promise<void>) | undefined;
 }
 
 export interface AcceptDeps {
@@ -191,6 +193,8 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
         createdAt,
       );
       for (const data of input.hold ?? []) await appendAuditEvent(tx, { type: 'ingress:rate_limited', data: { ...data, queueId: message.id } }, createdAt);
+      // after the audit append: its chain lock already orders the accepting transactions, so the shared count rows never deadlock
+      await input.count?.(tx, createdAt);
     });
   } catch (err) {
     await pending.discard();

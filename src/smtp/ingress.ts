@@ -14,9 +14,10 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type
 import type { Config, ConnectorLimits, ListenerConfig } from '../config/schema.js';
 import type { AuditEventData } from '../audit/events.js';
 import type { Metrics } from '../metrics/registry.js';
-import { SenderLimits, type OverLimit } from './sender-limits.js';
-import { BurstDetector } from './sender-burst.js';
-import type { SqlDatabase } from '../db/sql-database.js';
+import { SenderLimits, type LimitSnapshot, type OverLimit } from './sender-limits.js';
+import { BurstDetector, sweepContacts } from './sender-burst.js';
+import { addToWindows, sweepCounts } from './limit-counts.js';
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { SealgateError, isSealgateError, toSmtpError, type ErrorCode } from '../errors.js';
 import { appendAudit } from '../audit/log.js';
 import { RefusalAggregator, type RefusalStage } from './refusal-audit.js';
@@ -66,8 +67,11 @@ export interface IngressDeps {
   readonly nodeId?: string | undefined;
 }
 
-/** Most senders and sender-recipient pairs the rate limits keep when no connector says (connectors[].limits.maxTrackedKeys). */
+/** Most sender-recipient pairs burst detection remembers when no connector says (connectors[].limits.maxTrackedKeys). */
 const DEFAULT_TRACKED_KEYS = 100_000;
+
+/** How often the rate-limit counts no window reaches are removed. */
+const LIMIT_SWEEP_MS = 60_000;
 
 interface Runtime {
   readonly config: Config;
@@ -75,7 +79,7 @@ interface Runtime {
   readonly cas: ReadonlyMap<string, X509Certificate[]>;
   /** connectors[].limits by connector name (only the connectors that have some). */
   readonly limits: ReadonlyMap<string, ConnectorLimits>;
-  /** The largest maxTrackedKeys over the connectors: the counters are shared. */
+  /** The largest maxTrackedKeys over the connectors: the remembered pairs are shared. */
   readonly maxTrackedKeys: number;
 }
 
@@ -86,6 +90,8 @@ interface SessionState {
   candidates: readonly ConnectorRule[];
   clientCert?: ClientCertFacts | undefined;
   connector?: ConnectorRule | undefined;
+  /** The rate-limit counts read at MAIL FROM (action defer): this transaction's recipients are checked against them. */
+  limits?: LimitSnapshot | undefined;
   authFailures: number;
   countedIp: boolean;
 }
@@ -170,20 +176,23 @@ export class Ingress {
   /** Refusals are audited bounded: the first per client IP, stage and reason a minute, the rest as one count (refusal-audit.ts). */
   private readonly refusals: RefusalAggregator;
   private refusalTimer: ReturnType<typeof setInterval> | undefined;
-  /** Rate limits and burst detection (docs/rate-limits.md): in memory, kept across reloads. */
+  /** Rate limits and burst detection (docs/rate-limits.md): counted in the database, shared by every node. */
   private readonly senderLimits: SenderLimits;
   private readonly bursts: BurstDetector;
   private readonly auditKey: Buffer;
+  private limitSweep: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     config: Config,
     private readonly deps: IngressDeps,
   ) {
     this.runtime = compileRuntime(config);
-    const maxKeys = (): number => this.runtime.maxTrackedKeys;
-    this.senderLimits = new SenderLimits({ now: deps.now, maxKeys });
-    this.bursts = new BurstDetector({ now: deps.now, maxKeys });
     this.auditKey = deps.auditKey ?? randomBytes(32);
+    // the counted keys: keyed hashes, the same on every node with this master key, never an address in the database
+    const countKey = createHmac('sha256', this.auditKey).update('sealgate-limit-counts-v1').digest();
+    const hash = (material: string): string => createHmac('sha256', countKey).update(material, 'utf8').digest('hex').slice(0, 32);
+    this.senderLimits = new SenderLimits(hash);
+    this.bursts = new BurstDetector(hash);
     this.refusals = new RefusalAggregator({
       now: deps.now,
       writeRepeated: (r) => this.audit('ingress:refusals_repeated', { remoteIp: r.remoteIp, listener: r.listener, stage: r.stage, reason: r.reason, reply: r.reply, count: r.count, since: r.since }),
@@ -208,6 +217,9 @@ export class Ingress {
     // windows of repeated refusals are written once they end: look every 10 s
     this.refusalTimer = setInterval(() => this.refusals.flush(), 10_000);
     this.refusalTimer.unref();
+    // rate-limit buckets no window reaches and burst contacts past their memory go once a minute (every node: deletes only)
+    this.limitSweep = setInterval(() => void this.sweepLimitCounts(), LIMIT_SWEEP_MS);
+    this.limitSweep.unref();
     for (const [index, listener] of config.smtp.listeners.entries()) {
       const server = new IngressServer(this.serverOptions(listener, index), listener.proxyProtocol);
       server.server.on('connection', (socket: Socket) => answerAfterHalfClose(socket));
@@ -293,6 +305,7 @@ export class Ingress {
     this.listeners = [];
     // the counts of refusals still in their window, then every audit append still under way
     clearInterval(this.refusalTimer);
+    clearInterval(this.limitSweep);
     this.refusals.flush(true);
     await Promise.all([...this.pendingAudits]);
   }
@@ -490,8 +503,17 @@ export class Ingress {
       return this.refuseSender(session, 'SG_STORAGE_FULL', senderDomain, cb);
     }
     const limits = this.runtime.limits.get(choice.connector.name);
+    state.limits = undefined;
     if (limits?.action === 'defer') {
-      const over = this.senderLimits.messageOver(choice.connector.name, limits, address.address);
+      try {
+        state.limits = await this.senderLimits.snapshot(this.deps.db, choice.connector.name, limits, address.address, this.deps.now());
+      } catch (err) {
+        // the counts cannot be read (the database away): a limit that cannot be checked is not passed
+        state.connector = undefined;
+        state.log.warn({ event: 'RATE_LIMIT_UNREADABLE', connectorId: choice.connector.name, err: { message: (err as Error).message } }, 'rate-limit counts could not be read: sender deferred');
+        return this.refuseSender(session, 'SG_STORAGE_FAILED', senderDomain, cb);
+      }
+      const over = state.limits.messageOver();
       if (over) {
         state.connector = undefined;
         return this.deferForLimit(session, 'mail', choice.connector.name, address.address, over, cb);
@@ -529,26 +551,45 @@ export class Ingress {
    * limit; a burst of new external recipients, whatever the action), and
    * what to record once it is accepted.
    */
-  private holdDecision(session: SMTPServerSession, connector: ConnectorRule, sender: string, recipients: readonly string[]): { events: AuditEventData<'ingress:rate_limited'>[]; record: () => void } {
+  private async holdDecision(session: SMTPServerSession, connector: ConnectorRule, sender: string, recipients: readonly string[]): Promise<{ events: AuditEventData<'ingress:rate_limited'>[]; count?: (tx: SqlQueryable, now: number) => Promise<void> }> {
     const limits = this.runtime.limits.get(connector.name);
-    if (!limits) return { events: [], record: () => undefined };
+    if (!limits) return { events: [] };
+    const { db, now } = this.deps;
     const events: AuditEventData<'ingress:rate_limited'>[] = [];
     if (limits.action === 'hold') {
-      const over = this.senderLimits.messageOver(connector.name, limits, sender) ?? this.senderLimits.recipientsOver(connector.name, limits, sender, recipients.length);
+      const counts = await this.senderLimits.snapshot(db, connector.name, limits, sender, now());
+      const over = counts.messageOver() ?? counts.recipientsOver(recipients.length);
       if (over) events.push(this.limitEvent(session, 'data', 'hold', connector.name, sender, over));
     }
     const burst = limits.burst;
     // external: outside the domains this connector sends for (the organisation's own)
     const external = burst && sender !== '' ? recipients.filter((r) => !connector.senderDomains.some((p) => domainMatches(p, addressDomain(r)))) : [];
-    const assessed = burst && external.length > 0 ? this.bursts.assess(connector.name, burst, sender, external) : undefined;
+    const assessed = burst && external.length > 0 ? await this.bursts.assess(db, connector.name, burst, sender, external, now()) : undefined;
     if (burst && assessed?.burst) events.push(this.limitEvent(session, 'data', 'hold', connector.name, sender, { limit: 'burst.newRecipients', max: burst.newRecipients, count: assessed.count - assessed.fresh.length }));
+    const additions = this.senderLimits.additions(connector.name, limits, sender, recipients.length);
     return {
       events,
-      record: () => {
-        this.senderLimits.record(connector.name, limits, sender, recipients.length);
-        if (burst && assessed) this.bursts.record(connector.name, burst, sender, external, assessed.fresh);
+      // in the transaction that queues the message: counted exactly when it is accepted
+      count: async (tx, at) => {
+        await addToWindows(tx, additions, at);
+        if (assessed) await this.bursts.record(tx, assessed, at);
       },
     };
+  }
+
+  /** Removes the rate-limit buckets no window reaches and the burst contacts past the longest `remember` (or beyond maxTrackedKeys). */
+  private async sweepLimitCounts(): Promise<void> {
+    const rememberMs = Math.max(0, ...[...this.runtime.limits.values()].map((l) => l.burst?.remember ?? 0));
+    try {
+      const now = this.deps.now();
+      await this.deps.db.transaction(async (tx) => {
+        await sweepCounts(tx, now);
+        await sweepContacts(tx, now, rememberMs, this.runtime.maxTrackedKeys);
+      });
+    } catch (err) {
+      // the database away: the next sweep does it (each deletes only what is over)
+      this.deps.log.debug({ event: 'RATE_LIMIT_SWEEP_FAILED', err: { message: (err as Error).message } }, 'rate-limit counts not swept; tried again in a minute');
+    }
   }
 
   private async spoolHasRoom(address: SMTPServerAddress, log: Logger): Promise<boolean> {
@@ -585,11 +626,11 @@ export class Ingress {
     // the null sender skips the sender-domain check (bounces must get through): a DSN has one recipient
     const nullSender = session.envelope.mailFrom !== false && session.envelope.mailFrom.address === '';
     if (nullSender && accepted >= smtp.nullSenderMaxRecipients) return this.refuseRecipient(session, 'SG_NULL_SENDER_TOO_MANY_RECIPIENTS', domain, cb);
-    const limits = this.runtime.limits.get(state.connector.name);
-    if (limits?.action === 'defer') {
+    // the counts read at MAIL FROM: limits are checked per transaction (docs/rate-limits.md)
+    const over = state.limits?.recipientsOver(accepted + 1);
+    if (over) {
       const sender = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-      const over = this.senderLimits.recipientsOver(state.connector.name, limits, sender, accepted + 1);
-      if (over) return this.deferForLimit(session, 'rcpt', state.connector.name, sender, over, cb);
+      return this.deferForLimit(session, 'rcpt', state.connector.name, sender, over, cb);
     }
     cb();
   }
@@ -623,8 +664,12 @@ export class Ingress {
     const envelope = session.envelope as SMTPServerSession['envelope'] & { requireTLS?: boolean; dsn?: { ret?: string | null; envid?: string | null } };
     const authUser = typeof session.user === 'string' ? session.user : undefined;
     const sender = envelope.mailFrom ? envelope.mailFrom.address : '';
-    const hold = this.holdDecision(session, connector, sender, envelope.rcptTo.map((r) => r.address));
     try {
+      const hold = await this.holdDecision(session, connector, sender, envelope.rcptTo.map((r) => r.address)).catch((err: unknown) => {
+        // the counts cannot be read (the database away): the message is not taken unchecked; its data is read and refused with 451
+        stream.resume();
+        throw new SealgateError('SG_STORAGE_FAILED', { cause: err, detail: { step: 'rate-limit-counts' } });
+      });
       const accepted = await acceptMessage(
         {
           queueId,
@@ -632,6 +677,7 @@ export class Ingress {
           sessionId: session.id,
           hostname: this.deps.hostname,
           hold: hold.events.length > 0 ? hold.events : undefined,
+          count: hold.count,
           received: {
             helo: session.hostNameAppearsAs || 'unknown',
             clientIp: state.remoteIp,
@@ -677,7 +723,6 @@ export class Ingress {
         { event: 'MESSAGE_ACCEPTED', queueId, connectorId: connector.name, bytes: accepted.size, recipients: envelope.rcptTo.length, senderDomain: addressDomain(envelope.mailFrom ? envelope.mailFrom.address : ''), bareLineEndings: accepted.bareLineEndings },
         'message queued',
       );
-      hold.record();
       if (hold.events.length > 0) {
         this.deps.metrics?.inc('sealgate_rate_limited_total', { connector: connector.name, action: 'hold' });
         for (const e of hold.events) state.log.warn({ event: 'RATE_LIMITED', action: 'hold', stage: 'data', queueId, connectorId: connector.name, limit: e.limit, max: e.max, count: e.count, senderDomain: e.senderDomain, senderHash: e.senderHash }, e.limit.startsWith('burst.') ? 'sender burst to new recipients: message held' : 'over a rate limit: message held');

@@ -3,13 +3,21 @@
  * has not mailed before. A recipient is new to a sender when no accepted
  * message from that sender (on that connector) went to it within `remember`;
  * more than `newRecipients` new ones within `within` is a burst, and the
- * ingress holds the message and raises an alert. In memory, per node, with an
- * injected clock; at most `maxKeys` sender-recipient pairs are remembered
- * (least recently seen forgotten first: a forgotten pair counts as new again,
- * which errs towards holding) and, per sender, only the last newRecipients+1
- * first-contact times are kept.
+ * ingress holds the message and raises an alert.
+ *
+ * Kept in the database, so every node and a restart see the same history:
+ * when a sender last wrote to a recipient in `ingress_contacts` (one row per
+ * pair, its key a keyed hash of connector, sender and recipient: no address
+ * is stored), and the first contacts as a sliding-window count
+ * (limit-counts.ts) over `within`. `sweepContacts` forgets pairs older than
+ * the longest `remember` and keeps at most `maxTrackedKeys` (the least
+ * recently seen go first: a forgotten pair counts as new again, which errs
+ * towards holding).
  */
 import type { ConnectorLimits } from '../config/schema.js';
+import type { SqlQueryable } from '../db/sql-database.js';
+import { addToWindows, windowSums, type WindowKey } from './limit-counts.js';
+import type { CountKeyHash } from './sender-limits.js';
 
 export type BurstLimits = NonNullable<ConnectorLimits['burst']>;
 
@@ -21,62 +29,61 @@ export interface BurstAssessment {
   readonly burst: boolean;
 }
 
-export class BurstDetector {
-  /** connector\0sender\0recipient → when last sent to. */
-  private readonly pairs = new Map<string, number>();
-  /** connector\0sender → times of first contacts within the window (oldest first). */
-  private readonly firsts = new Map<string, number[]>();
+/** An assessment and what to write once the message is accepted. */
+export interface AssessedBurst extends BurstAssessment {
+  /** The pair keys of every external recipient (sorted): each is known from now on. */
+  readonly pairs: readonly string[];
+  /** The sender's first-contact count. */
+  readonly firsts: WindowKey;
+}
 
-  constructor(private readonly options: { readonly now: () => number; readonly maxKeys: () => number }) {}
+/** Most pairs one statement reads or writes. */
+const PAIRS_PER_STATEMENT = 200;
+
+export class BurstDetector {
+  constructor(private readonly hash: CountKeyHash) {}
 
   /** Whether a message to `external` recipients would be a burst; changes nothing. */
-  assess(connector: string, limits: BurstLimits, sender: string, external: readonly string[]): BurstAssessment {
-    const now = this.options.now();
+  async assess(q: SqlQueryable, connector: string, limits: BurstLimits, sender: string, external: readonly string[], now: number): Promise<AssessedBurst> {
     const s = sender.toLowerCase();
-    const fresh = [...new Set(external.map((r) => r.toLowerCase()))].filter((r) => {
-      const seen = this.pairs.get(pairKey(connector, s, r));
+    const keyed = [...new Set(external.map((r) => r.toLowerCase()))].map((r) => ({ r, pair: this.hash(`pair\u0000${connector}\u0000${s}\u0000${r}`) }));
+    const lastSent = new Map<string, number>();
+    for (let i = 0; i < keyed.length; i += PAIRS_PER_STATEMENT) {
+      const part = keyed.slice(i, i + PAIRS_PER_STATEMENT);
+      const rows = await q.all<{ pair: string; last_sent: number | string }>(`SELECT pair, last_sent FROM ingress_contacts WHERE pair IN (${part.map(() => '?').join(', ')})`, part.map((k) => k.pair));
+      for (const row of rows) lastSent.set(row.pair, Number(row.last_sent));
+    }
+    const fresh = keyed.filter((k) => {
+      const seen = lastSent.get(k.pair);
       return seen === undefined || now - seen >= limits.remember;
     });
-    const recent = (this.firsts.get(senderKey(connector, s)) ?? []).filter((t) => now - t < limits.within).length;
+    const firsts: WindowKey = { key: this.hash(`first\u0000${limits.within}\u0000${connector}\u0000${s}`), windowMs: limits.within };
+    const [recent = 0] = await windowSums(q, [firsts], now);
     const count = recent + fresh.length;
-    return { fresh, count, burst: fresh.length > 0 && count > limits.newRecipients };
+    return { fresh: fresh.map((k) => k.r), count, burst: fresh.length > 0 && count > limits.newRecipients, pairs: keyed.map((k) => k.pair).sort(), firsts };
   }
 
-  /** Remembers an accepted message: every external recipient is known now; the fresh ones count as first contacts. */
-  record(connector: string, limits: BurstLimits, sender: string, external: readonly string[], fresh: readonly string[]): void {
-    const now = this.options.now();
-    const s = sender.toLowerCase();
-    for (const r of new Set(external.map((x) => x.toLowerCase()))) {
-      const key = pairKey(connector, s, r);
-      this.pairs.delete(key);
-      this.pairs.set(key, now);
+  /** Remembers an accepted message (in its transaction): every external recipient is known now; the fresh ones count as first contacts. */
+  async record(tx: SqlQueryable, assessed: AssessedBurst, now: number): Promise<void> {
+    for (let i = 0; i < assessed.pairs.length; i += PAIRS_PER_STATEMENT) {
+      const part = assessed.pairs.slice(i, i + PAIRS_PER_STATEMENT);
+      await tx.run(
+        `INSERT INTO ingress_contacts (pair, last_sent) VALUES ${part.map(() => '(?, ?)').join(', ')}
+         ON CONFLICT (pair) DO UPDATE SET last_sent = excluded.last_sent`,
+        part.flatMap((p) => [p, now]),
+      );
     }
-    evictOldest(this.pairs, this.options.maxKeys());
-    const sk = senderKey(connector, s);
-    const times = [...(this.firsts.get(sk) ?? []).filter((t) => now - t < limits.within), ...fresh.map(() => now)].slice(-(limits.newRecipients + 1));
-    this.firsts.delete(sk);
-    if (times.length > 0) this.firsts.set(sk, times);
-    evictOldest(this.firsts, this.options.maxKeys());
-  }
-
-  /** Pairs and senders held now (for tests and bounds). */
-  get size(): { pairs: number; senders: number } {
-    return { pairs: this.pairs.size, senders: this.firsts.size };
+    await addToWindows(tx, [{ ...assessed.firsts, n: assessed.fresh.length }], now);
   }
 }
 
-function evictOldest(map: Map<string, unknown>, max: number): void {
-  while (map.size > max) {
-    const first = map.keys().next();
-    if (first.done === true) return;
-    map.delete(first.value);
-  }
-}
-
-function pairKey(connector: string, sender: string, recipient: string): string {
-  return `${connector}\u0000${sender}\u0000${recipient}`;
-}
-
-function senderKey(connector: string, sender: string): string {
-  return `${connector}\u0000${sender}`;
+/**
+ * Forgets the pairs last seen `rememberMs` ago or more, then all but the
+ * `keep` most recently seen; returns how many went.
+ */
+export async function sweepContacts(tx: SqlQueryable, now: number, rememberMs: number, keep: number): Promise<number> {
+  const old = await tx.run('DELETE FROM ingress_contacts WHERE last_sent <= ?', [now - rememberMs]);
+  // beyond `keep` rows: the subquery names the keep-th newest time (NULL, deleting nothing, when there are fewer)
+  const over = await tx.run('DELETE FROM ingress_contacts WHERE last_sent < (SELECT last_sent FROM ingress_contacts ORDER BY last_sent DESC LIMIT 1 OFFSET ?)', [Math.max(0, keep - 1)]);
+  return old.changes + over.changes;
 }
