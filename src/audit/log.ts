@@ -194,11 +194,14 @@ export async function appendAuditEvents(tx: AuditTx, events: readonly AuditEvent
   if (!Number.isSafeInteger(now) || now < 0) throw new TypeError('audit event time must be a whole number of ms since the epoch');
   if (valid.length === 0) return [];
   if (tx.dialect === 'postgres') {
-    // several nodes: wait for the chain (held until this transaction ends), then read the committed head
-    await lockAuditChain(tx);
-    const built = chainFrom(valid, now, await readChainHead(tx));
-    await insertRows(tx, built.rows);
-    return built.out;
+    // several nodes: one round trip takes the chain lock (held until this transaction ends), reads the committed head
+    // and chains the events onto it with the same hash as chainFrom (migration 33, sealgate_audit_append)
+    const rows = await tx.all<{ out_seq: number | string; out_hash: string }>('SELECT out_seq, out_hash FROM sealgate_audit_append(?, ?, ?) ORDER BY out_seq', [
+      AUDIT_CHAIN_LOCK,
+      now,
+      JSON.stringify(valid.map(({ type, data }) => ({ type, typeJson: JSON.stringify(type), data: canonicalJson(data) }))),
+    ]);
+    return rows.map((r) => ({ seq: Number(r.out_seq), hash: r.out_hash }));
   }
   if (tx.deferred) {
     // SQLite's group commit: chained now, inserted with the group's other events before its COMMIT

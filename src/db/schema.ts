@@ -543,6 +543,11 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX ingress_contacts_last_sent ON ingress_contacts (last_sent);
   `,
+  // 33: PostgreSQL only (the function sealgate_audit_append, src/audit/log.ts): nothing changes on SQLite, whose
+  // writer keeps the chain head itself. Kept as an entry so both lists number their migrations alike.
+  `
+  SELECT 1;
+  `,
 ];
 
 /** The latest schema version (db status compares PRAGMA user_version with it). */
