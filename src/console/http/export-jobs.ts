@@ -356,9 +356,10 @@ export class ExportJobs {
     }
   }
 
-  private failed(event: string, err: unknown): void {
+  private failed(event: 'CONSOLE_EXPORT_FAILED' | 'CONSOLE_EXPORT_PROGRESS_FAILED' | 'CONSOLE_EXPORT_SWEEP_FAILED', err: unknown): void {
+    const what = { CONSOLE_EXPORT_FAILED: 'console export failed', CONSOLE_EXPORT_PROGRESS_FAILED: 'console export progress not recorded', CONSOLE_EXPORT_SWEEP_FAILED: 'console export sweep failed; the next sweep tries again' }[event];
     // the error's code only: never a path, a key or content
-    this.deps.log.error({ event, reason: isSealgateError(err) ? err.code : undefined, errno: typeof (err as { code?: unknown }).code === 'string' ? String((err as { code: string }).code).slice(0, 64) : undefined }, 'console export step failed');
+    this.deps.log.error({ event, reason: isSealgateError(err) ? err.code : undefined, errno: typeof (err as { code?: unknown }).code === 'string' ? String((err as { code: string }).code).slice(0, 64) : undefined }, what);
   }
 
   /** Progress to the row, at most once every PROGRESS_WRITE_MS and one write at a time (a running row only). */
