@@ -315,7 +315,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
   };
   const portalWeb = portal ? await (await import('./portal/portal-runtime.js')).startPortalWeb(portal, { config: () => config, db, keyring, log, now, metrics }) : undefined;
   // the console on SQLite or PostgreSQL: its sessions and users live in the database, so with several nodes any one answers
-  const consoleWeb = config.admin.enabled ? await (await import('./console/http/console-web.js')).startConsoleWeb({ config, db, keyring, objects: archiveObjects, hostname, log, now, currentConfig: () => ({ config, source: configPath ?? 'the embedded default' }) }) : undefined;
+  const consoleWeb = config.admin.enabled ? await (await import('./console/http/console-web.js')).startConsoleWeb({ config, db, keyring, objects: archiveObjects, hostname, log, now, node: owner, currentConfig: () => ({ config, source: configPath ?? 'the embedded default' }) }) : undefined;
   let reporter = startReporter();
   // one delivery switch at a time, in order; stop() waits for the last one
   let deliverySwitch: Promise<void> = Promise.resolve();

@@ -2,7 +2,8 @@
  * Which files under the data directory a backup copies, and copying and
  * hashing them. Committed files only: in-progress writes (spool/tmp,
  * store/tmp), console exports (transient, and already signed copies of
- * archived data) and the database files (copied as a consistent snapshot
+ * archived data: the ZIPs being written under exports/, and their encrypted
+ * copies under store/objects/exports/) and the database files (copied as a consistent snapshot
  * instead) are left out, and so are the master key files (only with
  * --include-key, apart).
  */
@@ -17,6 +18,8 @@ export function isBackedUp(rel: string, excluded: ReadonlySet<string>): boolean 
   if (excluded.has(rel)) return false;
   if (/^sealgate\.db(-wal|-shm|-journal)?$/.test(rel)) return false;
   if (rel === 'exports' || rel.startsWith('exports/')) return false;
+  // the console exports' encrypted ZIPs in the local object store (export-jobs.ts): as transient as the files above
+  if (/^store\/objects\/exports(\/|$)/.test(rel)) return false;
   if (/^(spool|store)\/tmp(\/|$)/.test(rel)) return false;
   return true;
 }

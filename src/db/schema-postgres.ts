@@ -594,6 +594,29 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   END
   $fn$;
   `,
+  // 34: console evidence exports in the database (issue 19; src/console/http/export-jobs.ts): an export's progress
+  // page and its download answer on any node. One row per export, written by the node running it (progress at most
+  // once a second); its ZIP, encrypted (SGSPOOL1), is the object exports/<id> in the object store. Admission counts
+  // these rows under an advisory lock; rows (and their objects) are swept once finished `keepMs` ago or downloaded.
+  `
+  CREATE TABLE console_exports (
+    id              TEXT PRIMARY KEY,        -- 16 random bytes as hex: the URL and the object key
+    owner           TEXT NOT NULL,           -- the console user who started it (the only one who sees it)
+    content         BIGINT NOT NULL,         -- 1: with the messages (EML files), 0: metadata and evidence only
+    node_id         TEXT NOT NULL,           -- the node running it (nodes.id): failed once that node is no longer live
+    state           TEXT NOT NULL,           -- running | done | failed
+    started_at      BIGINT NOT NULL,         -- ms since epoch
+    finished_at     BIGINT,                  -- ms since epoch: done or failed; NULL while it runs
+    total           BIGINT,                  -- messages to write, NULL until the entries are selected
+    done            BIGINT NOT NULL DEFAULT 0, -- messages written so far
+    bytes           BIGINT NOT NULL DEFAULT 0, -- ZIP bytes so far; once done the ZIP's size (plaintext)
+    entries         BIGINT,                  -- once done: entries in the ZIP
+    messages        BIGINT,                  -- once done: messages in the ZIP
+    manifest_sha256 TEXT,                    -- once done: hex SHA-256 of the signed manifest
+    problem         TEXT                     -- once failed: one line for the user, never content
+  );
+  CREATE INDEX console_exports_owner ON console_exports (owner, started_at);
+  `,
 ];
 
 /** The advisory lock key that serialises migrations: a fixed number of our own (any other user of advisory locks must not pick it). */

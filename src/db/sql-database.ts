@@ -67,6 +67,8 @@ export const LOCK_SPACES = {
   portalPasskeys: 0x5ea5,
   /** Archive retention (holds, releases, purges: src/archive/retention.ts): one key, so they run one at a time across nodes. */
   archiveRetention: 0x5ea6,
+  /** Console export admission (src/console/http/export-jobs.ts): one key, so the per-user and overall limits hold across nodes. */
+  consoleExports: 0x5ea7,
 } as const;
 
 /**

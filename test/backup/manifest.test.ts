@@ -14,6 +14,8 @@ describe('isBackedUp', () => {
     ['sealgate.db-wal', false],
     ['sealgate.db-shm', false],
     ['exports/alice-1.zip', false],
+    ['store/objects/exports/0123456789abcdef0123456789abcdef@', false],
+    ['store/objects/exportsx/a@', true],
     ['keys/master.key', false],
     ['keys/other.pem', true],
     ['certs/dev-server.crt', true],

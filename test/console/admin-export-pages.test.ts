@@ -41,7 +41,7 @@ describe('export admission', () => {
 });
 
 function job(over: Partial<ExportJob>): ExportJob {
-  return { id: 'a'.repeat(32), owner: 'cora', content: true, startedAt: Date.UTC(2026, 11, 5, 9, 0, 0), file: '/x.zip', state: 'running', total: undefined, done: 0, bytes: 0, ...over };
+  return { id: 'a'.repeat(32), owner: 'cora', content: true, startedAt: Date.UTC(2026, 11, 5, 9, 0, 0), state: 'running', total: undefined, done: 0, bytes: 0, ...over };
 }
 
 describe('export pages', () => {

@@ -152,7 +152,7 @@ describeBrowser('console export and admin pages in Chromium, on the real daemon'
       await shot(page, 'export-ready', viewport);
       if (!sawRunning) {
         // the export was done before the first page: the running page as the server renders it, with the console's stylesheet
-        const job: ExportJob = { id: '0'.repeat(32), owner: user, content: true, startedAt: Date.now(), file: '', state: 'running', total: 2, done: 1, bytes: 4096 };
+        const job: ExportJob = { id: '0'.repeat(32), owner: user, content: true, startedAt: Date.now(), state: 'running', total: 2, done: 1, bytes: 4096 };
         const html = renderPage(`${base}/static/console.css?v=${buildConsoleStylesheet().version}`, { ...exportJobPage(job, 4 * 3600_000), viewer: { name: user, role: 'auditor-content', csrf: 'x' }, current: 'export', refreshSeconds: 2 });
         const preview = await context.newPage();
         await preview.goto(`${base}/healthz`);

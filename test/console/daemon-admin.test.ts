@@ -6,8 +6,9 @@
  * the printed otpauth URI.
  *
  *   - export as auditor-content with content: the form, POST with CSRF, the
- *     job's page, the download (attachment, the file 0600 under
- *     dataDir/exports, then gone), `sealgate archive verify-export` accepts
+ *     job's page, the download (attachment; the ZIP written under
+ *     dataDir/exports, then kept only encrypted in the object store, file
+ *     0600, until the download), `sealgate archive verify-export` accepts
  *     it, `archive:exported` via console;
  *   - export as a plain auditor: no content whatever the form says; another
  *     user cannot see or download it; a POST without CSRF is 403; at most
@@ -110,7 +111,7 @@ afterAll(async () => {
 });
 
 describe('export', () => {
-  it('auditor-content: starts an export with content, downloads it once (0600 under dataDir/exports), and verify-export accepts it', async () => {
+  it('auditor-content: starts an export with content, downloads it once (kept encrypted in the object store until then), and verify-export accepts it', async () => {
     const c = client('cora');
     const form = await c.get('/export');
     expect(form.status).toBe(200);
@@ -121,9 +122,14 @@ describe('export', () => {
     expect(page.body).toContain('3 entries, 3 messages: ready');
     const dir = join(setup.dataDir, 'exports');
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.zip'));
-    expect(files).toHaveLength(1);
-    expect((await stat(join(dir, files[0] ?? ''))).mode & 0o777).toBe(0o600);
+    // the ZIP was written there and is gone once encrypted into the object store (dataDir/store, file 0600)
+    expect(await readdir(dir)).toEqual([]);
+    const object = join(setup.dataDir, 'store', 'objects', 'exports', `${path.slice('/export/'.length)}@`);
+    expect((await stat(object)).mode & 0o777).toBe(0o600);
+    const sealed = await readFile(object);
+    expect(sealed.subarray(0, 8).toString('latin1')).toBe('SGSPOOL1');
+    expect(sealed.includes(Buffer.from('PK\x03\x04', 'latin1'))).toBe(false);
+    expect(sealed.includes(Buffer.from(MARKER))).toBe(false);
 
     const download = await c.get(`${path}/download`);
     expect(download.status).toBe(200);
@@ -136,8 +142,9 @@ describe('export', () => {
     expect(verified.code).toBe(0);
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 3, messages: 3, content: true });
 
-    // one download: the file and the job are gone
-    await until('the file removed', async () => (await readdir(dir)).length === 0);
+    expect(download.bytes.subarray(0, 4).toString('latin1')).toBe('PK\x03\x04');
+    // one download: the object and the job are gone
+    await until('the object removed', async () => (await stat(object).catch(() => undefined)) === undefined);
     expect((await c.get(`${path}/download`)).status).toBe(404);
     expect((await c.get(path)).status).toBe(404);
     expect((await events('archive:exported')).at(-1)).toEqual({ operator: 'cora', via: 'console', filters: ['from'], entries: 3, content: 'yes', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
@@ -183,7 +190,8 @@ describe('export', () => {
   it('an export that selects nothing fails on its page with the reason, leaves no file and no audit record', async () => {
     const c = client('ann');
     const before = (await events('archive:exported')).length;
-    const exportFiles = async () => (await readdir(join(setup.dataDir, 'exports'))).sort();
+    // the ZIPs being written, and the encrypted ones in the object store
+    const exportFiles = async () => [...(await readdir(join(setup.dataDir, 'exports'))), ...(await readdir(join(setup.dataDir, 'store', 'objects', 'exports')).catch(() => []))].sort();
     const files = await exportFiles();
     const { page } = await finishedExport(c, await c.post('/export', { csrf: csrfOf((await c.get('/export')).body), from: 'nobody@example.com' }));
     expect(page.body).toContain('role="alert"');

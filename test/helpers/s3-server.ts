@@ -52,6 +52,13 @@ export interface TestS3 {
   kill(): Promise<void>;
   /** A new server process on the same port and directory (after `kill`; the objects stored before are there). */
   start(): Promise<void>;
+  /**
+   * Stops the server process (SIGSTOP) without ending it: connections are
+   * still accepted by the kernel, but no request is answered until `resume`
+   * (SIGCONT) — a store that hangs, for work that must still be running.
+   */
+  pause(): void;
+  resume(): void;
 }
 
 const SERVER_SCRIPT = `
@@ -126,5 +133,7 @@ export async function startS3Server(bucket = 'sealgate-test'): Promise<TestS3> {
       await end(child);
       ({ child, port } = await spawnS3rver(dir, bucket, port));
     },
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
   };
 }

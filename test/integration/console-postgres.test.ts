@@ -13,19 +13,23 @@
  *   - the audit page, the reports page (figures from the mail the nodes
  *     delivered and quarantined), the archive search, an entry's evidence and
  *     its content (from the bucket, with a reason), an export with content
- *     (downloaded, accepted by `sealgate archive verify-export`, recorded as
- *     `archive:exported` via console), the admin configuration and users
+ *     (started on node A, watched and downloaded on node B, accepted by
+ *     `sealgate archive verify-export`, recorded as `archive:exported` via
+ *     console, in the bucket only encrypted), a second export of the same
+ *     user refused on node B while the first runs on node A (the bucket
+ *     paused: s3-server.ts `pause`), the admin configuration and users
  *     pages (a user added on one node signs in on the other; disabling them
  *     ends that session) and the admin queue page with a release (`queue:released` via console), each read or done on
  *     PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/console/totp.js';
 import { PostgresDatabase } from '../../src/db/postgres.js';
 import { Client, csrfOf, secretOfUri, type Response } from '../console/console-web-helper.js';
+import { filePaths } from '../helpers/files.js';
 import { runCli, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import type { SharedStores } from '../helpers/shared-stores.js';
 import { sendMessage } from '../helpers/smtp-client.js';
@@ -128,6 +132,7 @@ beforeAll(async () => {
   await addUser('abe', 'auditor');
   await addUser('cora', 'auditor-content');
   await addUser('cora2', 'auditor-content');
+  await addUser('cora3', 'auditor-content');
   await addUser('root', 'admin');
   await addUser('root2', 'admin');
 }, 240_000);
@@ -197,21 +202,37 @@ describe('the auditor console on two nodes sharing PostgreSQL', () => {
     expect((await auditData('archive:content_opened')).at(-1)).toEqual({ queueId: id, operator: 'cora', via: 'console', reason: 'ticket 42' });
   });
 
-  it('an export with content: made on a node, downloaded, accepted by verify-export, recorded via console', async () => {
+  it('an export with content: started on node A, watched and downloaded on node B, accepted by verify-export, only its ciphertext in the bucket, recorded via console', async () => {
     const c = await signIn(0, 'cora2');
     const form = await c.get('/export');
     expect(form.status).toBe(200);
     const started = await c.post('/export', { csrf: csrfOf(form.body), from: 'alice@example.com', content: 'yes' });
     expect(started.status).toBe(303);
     const path = String(started.headers.location);
+    const id = path.slice('/export/'.length);
+    // the load balancer sends the same browser to node B from here on
+    const onB = sameBrowser(c, 1);
     const page = await until('the export finished', async () => {
-      const p: Response = await c.get(path);
+      const p: Response = await onB.get(path);
       return p.body.includes('http-equiv="refresh"') ? undefined : p;
     });
+    expect(page.status).toBe(200);
     expect(page.body).toContain('Ready');
-    const download = await c.get(`${path}/download`);
+    expect((await onB.get('/export')).body).toContain(`href="${path}"`);
+    // in the bucket (s3rver's files: an object's bytes in KEY._S3rver_object, beside its metadata): the export's object,
+    // encrypted on node A (SGSPOOL1); no ZIP signature, subject or body in any file under exports/
+    const files = (await filePaths(shared.s3.dir)).filter((f) => f.includes(`${sep}exports${sep}`));
+    const sealed = files.filter((f) => f.endsWith('._S3rver_object'));
+    expect(sealed.map((f) => f.slice(f.lastIndexOf(sep) + 1))).toEqual([`${id}._S3rver_object`]);
+    for (const f of files) {
+      const bytes = await readFile(f);
+      if (sealed.includes(f)) expect(bytes.subarray(0, 8).toString('latin1')).toBe('SGSPOOL1');
+      for (const plain of ['PK\x03\x04', 'Invoice 0', `${MARKER}-0`]) expect(bytes.includes(Buffer.from(plain, 'latin1')), `${JSON.stringify(plain)} in ${f}`).toBe(false);
+    }
+    const download = await onB.get(`${path}/download`);
     expect(download.status).toBe(200);
     expect(download.headers['content-type']).toBe('application/zip');
+    expect(Number(download.headers['content-length'])).toBe(download.bytes.length);
     const zip = join(a.dir, 'console-export.zip');
     await writeFile(zip, download.bytes);
     const verified = await runCli(['archive', 'verify-export', zip, '--json']);
@@ -220,7 +241,43 @@ describe('the auditor console on two nodes sharing PostgreSQL', () => {
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 4, messages: 4 });
     const exported = (await auditData('archive:exported')).at(-1);
     expect(exported).toEqual({ operator: 'cora2', via: 'console', filters: ['from'], entries: 4, content: 'yes', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as string });
+    // one download, on any node: the export is gone on both, its object from the bucket
+    await until('the export removed', async () => (await c.get(path)).status === 404);
+    expect((await onB.get(path)).status).toBe(404);
+    expect((await filePaths(shared.s3.dir)).filter((f) => f.includes(id))).toEqual([]);
   });
+
+  it('while an export runs on node A, a second one by the same user is refused on node B; its progress page answers on B', async () => {
+    const c = await signIn(0, 'cora3');
+    const form = await c.get('/export');
+    const onB = sameBrowser(c, 1);
+    const formB = await onB.get('/export');
+    // the bucket stops answering: the export on node A waits for the first message's content, running
+    shared.s3.pause();
+    let path = '';
+    try {
+      const started = await c.post('/export', { csrf: csrfOf(form.body), from: 'alice@example.com', content: 'yes' });
+      expect(started.status).toBe(303);
+      path = String(started.headers.location);
+      const running = await onB.get(path);
+      expect(running.status).toBe(200);
+      expect(running.body).toContain('http-equiv="refresh"');
+      expect(running.body).toContain('Running');
+      const refused = await onB.post('/export', { csrf: csrfOf(formB.body), from: 'alice@example.com' });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toContain('You have an export running already');
+      expect(refused.body).toContain(`href="${path}"`);
+    } finally {
+      shared.s3.resume();
+    }
+    // the bucket answers again: the export goes on to its end on node A, seen on node B
+    const page = await until('the export finished', async () => {
+      const p: Response = await onB.get(path);
+      return p.body.includes('http-equiv="refresh"') ? undefined : p;
+    }, { timeoutMs: 120_000, context });
+    expect(page.body).toContain('Ready');
+    expect((await onB.get(`${path}/download`)).status).toBe(200);
+  }, 180_000);
 
   it('admin: the configuration page; a user added on node B signs in on node A, and disabling them on B ends that session', async () => {
     const c = await signIn(1, 'root2');

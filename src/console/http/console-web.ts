@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { StageOwner } from '../../cluster/ownership.js';
 import type { Config } from '../../config/schema.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { SqlDatabase } from '../../db/sql-database.js';
@@ -29,6 +30,8 @@ export interface ConsoleWebDeps {
   readonly hostname: string;
   readonly log: Logger;
   readonly now: () => number;
+  /** This node (its id in `nodes`, its heartbeat interval): exports of a node no longer live show as failed. */
+  readonly node?: StageOwner | undefined;
   /** The configuration the daemon runs with now (it changes on SIGHUP); `config` when absent. */
   readonly currentConfig?: (() => { readonly config: Config; readonly source?: string | undefined }) | undefined;
 }
@@ -44,8 +47,9 @@ export async function startConsoleWeb(deps: ConsoleWebDeps): Promise<ConsoleWeb>
     issuer: `Sealgate ${deps.hostname}`,
     log: deps.log,
     now: deps.now,
-    // console exports: ZIPs under this node's dataDir/exports, each read in one snapshot of the database (export-jobs.ts)
-    exports: { dir: join(resolve(deps.config.dataDir), 'exports') },
+    // console exports: jobs in the database, ZIPs written under this node's dataDir/exports, then encrypted into the
+    // object store (any node serves the page and the download); each read in one snapshot of the database (export-jobs.ts)
+    exports: { dir: join(resolve(deps.config.dataDir), 'exports'), node: deps.node },
     admin: {
       runningConfig: deps.currentConfig ?? (() => ({ config: deps.config })),
       // as `sealgate queue delete`: the spool's own remove (the message's file or object and its end-to-end copies)

@@ -1,14 +1,13 @@
 /**
  * The export routes: GET /export (the form), POST /export (CSRF; starts an
  * export job, export-jobs.ts), GET /export/:id (its progress, reloading
- * itself while it runs), GET /export/:id/download (the ZIP, as an
- * attachment, then removed). Roles: auditor, auditor-content and admin;
+ * itself while it runs), GET /export/:id/download (the ZIP, decrypted from
+ * the object store as it is sent, as an attachment, then removed). The jobs
+ * are rows of the shared database: every route answers on any node. Roles: auditor, auditor-content and admin;
  * only auditor-content and admin may include message content, for an
  * auditor the export is always metadata and evidence (--no-content). An
  * export is visible to the user who started it only: anyone else gets 404.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { parseSearch, SearchInputError, type RawSearch } from '../../archive/search.js';
 import { queryTerms } from '../../archive/terms.js';
@@ -41,9 +40,9 @@ export function downloadName(startedAt: number): string {
 export function registerExportRoutes(app: FastifyInstance, ctx: ConsoleContext, jobs: ExportJobs | undefined): void {
   const notAllowed = (reply: FastifyReply, who: SignedIn): FastifyReply => sendPage(ctx, reply, 403, { ...errorPage(403, 'Exports need the auditor, auditor-content or admin role.'), viewer: who.viewer });
   const unavailable = (reply: FastifyReply, who: SignedIn): FastifyReply => sendPage(ctx, reply, 503, { ...errorPage(503, 'Exports are not available on this console.'), viewer: who.viewer });
-  const form = (reply: FastifyReply, who: SignedIn, status: number, raw: RawSearch, problem?: string): FastifyReply =>
+  const form = async (reply: FastifyReply, who: SignedIn, status: number, raw: RawSearch, problem?: string): Promise<FastifyReply> =>
     sendPage(ctx, reply, status, {
-      ...exportFormPage({ csrf: who.viewer.csrf, raw, mayContent: mayExportContent(who.viewer.role), jobs: jobs?.of(who.viewer.name) ?? [], problem }),
+      ...exportFormPage({ csrf: who.viewer.csrf, raw, mayContent: mayExportContent(who.viewer.role), jobs: (await jobs?.of(who.viewer.name)) ?? [], problem }),
       viewer: who.viewer,
       current: 'export',
     });
@@ -75,7 +74,7 @@ export function registerExportRoutes(app: FastifyInstance, ctx: ConsoleContext, 
       return form(reply, who, 400, raw, err.message.replace(/--([a-z-]+)/g, '$1'));
     }
     await jobs.sweep();
-    const started = jobs.start({ owner: who.viewer.name, content, raw, search });
+    const started = await jobs.start({ owner: who.viewer.name, content, raw, search });
     if (!started.ok) return form(reply, who, started.reason === 'user-busy' || started.reason === 'user-full' ? 409 : 503, raw, BUSY_TEXT[started.reason]);
     return reply.code(303).header('location', `/export/${started.job.id}`).send('');
   });
@@ -84,7 +83,7 @@ export function registerExportRoutes(app: FastifyInstance, ctx: ConsoleContext, 
     const who = await requireViewer(ctx, request, reply);
     if (!who) return reply;
     if (!mayExport(who.viewer.role)) return notAllowed(reply, who);
-    const job = jobs?.get(request.params.id, who.viewer.name);
+    const job = await jobs?.get(request.params.id, who.viewer.name);
     if (!jobs || !job) return sendPage(ctx, reply, 404, { ...errorPage(404, 'There is no such export, or it was downloaded or removed.'), viewer: who.viewer });
     return sendPage(ctx, reply, 200, { ...exportJobPage(job, jobs.limits.keepMs), viewer: who.viewer, current: 'export', refreshSeconds: job.state === 'running' ? REFRESH_SECONDS : undefined });
   });
@@ -93,20 +92,17 @@ export function registerExportRoutes(app: FastifyInstance, ctx: ConsoleContext, 
     const who = await requireViewer(ctx, request, reply);
     if (!who) return reply;
     if (!mayExport(who.viewer.role)) return notAllowed(reply, who);
-    const job = jobs?.get(request.params.id, who.viewer.name);
+    const job = await jobs?.get(request.params.id, who.viewer.name);
     if (!jobs || !job || job.state !== 'done') return sendPage(ctx, reply, 404, { ...errorPage(404, 'There is no such export ready, or it was downloaded or removed.'), viewer: who.viewer });
-    const size = (await stat(job.file).catch(() => undefined))?.size;
-    if (size === undefined) {
-      await jobs.remove(job);
-      return sendPage(ctx, reply, 404, { ...errorPage(404, 'The export file is gone.'), viewer: who.viewer });
-    }
-    const stream = createReadStream(job.file);
-    // one download: the file leaves the gateway once the response is complete (a broken download leaves it for another try)
-    reply.raw.on('finish', () => void jobs.remove(job));
+    const stream = await jobs.open(job);
+    if (!stream) return sendPage(ctx, reply, 404, { ...errorPage(404, 'The export file is gone.'), viewer: who.viewer });
+    // one download: the export leaves the gateway once the response is complete (a broken download leaves it for another try)
+    reply.raw.on('finish', () => void jobs.remove(job).catch(() => undefined)); // not removed now: the sweep removes it after keepMs
     return reply
       .code(200)
       .type('application/zip')
-      .header('content-length', String(size))
+      // the ZIP's size (the row's): the object holds its ciphertext, decrypted as it is sent
+      .header('content-length', String(job.bytes))
       .header('content-disposition', `attachment; filename="${downloadName(job.startedAt)}"`)
       .send(stream);
   });

@@ -24,6 +24,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { StageOwner } from '../../cluster/ownership.js';
 import type { Config } from '../../config/schema.js';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { SqlDatabase } from '../../db/sql-database.js';
@@ -56,8 +57,12 @@ export interface ConsoleServerOptions {
   readonly now?: () => number;
   readonly random?: (n: number) => Buffer;
   readonly limits?: Partial<ConsoleLimits>;
-  /** Exports from the console (export-jobs.ts): where the ZIPs go; absent: the export pages answer 503. */
-  readonly exports?: { readonly dir: string; readonly limits?: Partial<ExportLimits> } | undefined;
+  /**
+   * Exports from the console (export-jobs.ts): where the ZIPs are written before they are encrypted into the object
+   * store, and this node (its id and heartbeat interval: a running export of a node no longer live is failed); absent:
+   * the export pages answer 503.
+   */
+  readonly exports?: { readonly dir: string; readonly node?: StageOwner | undefined; readonly limits?: Partial<ExportLimits> } | undefined;
   /** The admin pages' view of the daemon: its running configuration, its spool (queue delete). */
   readonly admin?: AdminDeps | undefined;
   /** TLS material instead of reading config.certFile/keyFile (tests). */
@@ -115,7 +120,7 @@ export async function createConsoleServer(options: ConsoleServerOptions): Promis
   const stylesheet = buildConsoleStylesheet();
   const random = options.random ?? randomBytes;
   const exportJobs = options.exports
-    ? new ExportJobs({ db: options.db, keyring: options.keyring, objects: options.objects, dir: options.exports.dir, now, random, log, limits: options.exports.limits })
+    ? new ExportJobs({ db: options.db, keyring: options.keyring, objects: options.objects, dir: options.exports.dir, node: options.exports.node, now, random, log, limits: options.exports.limits })
     : undefined;
   await exportJobs?.init();
   const ctx: ConsoleContext = {
