@@ -65,7 +65,7 @@ import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type T
 import { isTransportRequirement, strongest, TRANSPORT_REQUIREMENTS, type TransportRequirement } from './transport-requirement.js';
 import { isE2eMethod } from '../policy/decide.js';
 import { FailureRun } from '../log/failure-run.js';
-import { interleave, LeaseLostError, markInFlight, newNodeId, recordOutcome, releaseHeld, renewLeases, selectDue, takeOverLeases, type ClaimedRecipient } from '../queue/claim.js';
+import { heldSeqs, interleave, LeaseLostError, markInFlight, newNodeId, recordOutcome, releaseHeld, renewLeases, selectDue, takeOverLeases, type ClaimedRecipient } from '../queue/claim.js';
 
 export interface EngineDeps {
   readonly db: SqlDatabase;
@@ -202,6 +202,29 @@ const INTERFACES_TTL_MS = 30_000;
 
 function synthetic(code: number, enhanced: string, text: string): RemoteReply {
   return { code, enhanced, text };
+}
+
+/**
+ * Pure: what an unexpected delivery-job error is recorded as (the
+ * recipient's last error, its DSN's diagnostic code): the SealgateError
+ * code, else "internal error" — never the error's message, which may quote
+ * a row or a path.
+ */
+export function jobErrorReply(err: unknown): { reason: string; text: string } {
+  const reason = isSealgateError(err) ? err.code : 'internal error';
+  return { reason, text: `Sealgate internal error during the delivery attempt (${reason}); counted as a temporary failure` };
+}
+
+/**
+ * Pure: an unexpected error as logged: its class and code, a SealgateError's
+ * message (written without content, src/errors.ts) and the code locations
+ * of its stack — never another error's message, which may quote a row (a
+ * JSON.parse error quotes its input) or a path.
+ */
+export function errorFacts(err: unknown): { name: string; code?: string; message?: string; at?: string[] } {
+  if (!(err instanceof Error)) return { name: typeof err };
+  const at = (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 5).map((l) => l.trim());
+  return { name: err.name, ...(isSealgateError(err) ? { code: err.code, message: err.message } : {}), ...(at.length ? { at } : {}) };
 }
 
 export function deliveryConfig(config: Config): { policy: RetryPolicy } & Config['delivery'] {
@@ -496,8 +519,7 @@ export class DeliveryEngine {
           this.deps.log.warn({ event: 'DELIVERY_LEASE_LOST', queueId: job.messageId, recipients: err.seqs.length, node: this.nodeId }, 'another node took these recipients over while this attempt ran; its outcome for them is not recorded');
           return this.deps.db.transaction((tx) => releaseHeld(tx, job.recipients, this.nodeId, this.deps.now())).catch(() => undefined);
         }
-        this.deps.log.error({ event: 'DELIVERY_JOB_ERROR', queueId: job.messageId, err: { message: (err as Error).message } }, 'delivery job failed; recipients stay in flight until restart recovery');
-        return this.release(job).catch(() => undefined);
+        return this.failJob(job, err);
       })
       .finally(() => {
         this.active--;
@@ -513,10 +535,42 @@ export class DeliveryEngine {
       });
   }
 
-  /** An unexpected error: put the recipients back as deferred without counting an attempt. */
-  private async release(job: Job): Promise<void> {
-    const next = this.deps.now() + (this.config.policy.backoffMs[0] ?? 300_000);
-    await this.deps.db.transaction((tx) => releaseHeld(tx, job.recipients, this.nodeId, next));
+  /**
+   * An unexpected error in a job (a bug, a corrupt row, a store that
+   * failed): as Postfix does, a temporary failure of the recipients this
+   * node still holds, recorded by the normal 4xx path (record(): the attempt
+   * counted, the next one by the backoff schedule for that count, expiry at
+   * delivery.retry.maxLifetime with its DSN), the reason a PHI-free text
+   * naming the error's code (jobErrorReply). A persistent error therefore
+   * ends like any persistent 4xx instead of being retried for ever. When
+   * that cannot be recorded either (the database away), the recipients stay
+   * in flight under this node's lease: returned to the queue by restart
+   * recovery, or by another node's takeover once this node stops renewing
+   * its leases.
+   */
+  private async failJob(job: Job, err: unknown): Promise<void> {
+    const reply = jobErrorReply(err);
+    const logged = { event: 'DELIVERY_JOB_ERROR', queueId: job.messageId, reason: reply.reason, err: errorFacts(err) };
+    try {
+      const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite, connector, route FROM messages WHERE id = ?', [job.messageId]);
+      // what this node still holds: the job may have failed after its outcome was recorded (or an operator deleted the message)
+      const held = message ? await heldSeqs(this.deps.db, job.messageId, this.nodeId) : new Set<number>();
+      const recipients = job.recipients.filter((r) => held.has(r.seq));
+      if (!message || recipients.length === 0) {
+        this.deps.log.error({ ...logged, recipients: 0 }, 'delivery job failed unexpectedly after its recipients were recorded (or the message was deleted); nothing left to record');
+        return;
+      }
+      await this.record({ ...job, recipients }, message, new Map(recipients.map((r) => [r.seq, { reply: synthetic(451, '4.3.0', reply.text) }])));
+      this.deps.log.error(
+        { ...logged, recipients: recipients.length },
+        'delivery job failed unexpectedly; recorded as a temporary failure of its recipients (attempt counted): retried by the backoff schedule, expired with a DSN at delivery.retry.maxLifetime',
+      );
+    } catch (recordErr) {
+      this.deps.log.error(
+        { ...logged, recorded: false, recordErr: errorFacts(recordErr) },
+        'delivery job failed unexpectedly and the failure could not be recorded (database unavailable?); its recipients stay in flight under this node\'s lease until restart recovery, or until another node takes them over once this node stops renewing its leases',
+      );
+    }
   }
 
   private async runJob(job: Job): Promise<void> {

@@ -8,7 +8,7 @@
  * commit, so two nodes finding keys for one address at once decide one after
  * the other.
  */
-import { LOCK_SPACES, lockKey, type SqlDatabase } from '../db/sql-database.js';
+import { LOCK_SPACES, lockKey, type SqlDatabase, type SqlQueryable } from '../db/sql-database.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { decideStore, type StoreDecision } from './replace.js';
 import { type KeyDetails, type KeyKind, type KeyReason, type KeyRecord, type KeySource } from './types.js';
@@ -103,12 +103,8 @@ export class SqlKeyDirectory implements KeyDirectory {
     });
   }
 
-  async list(filter: { address?: string } = {}): Promise<KeyRecord[]> {
-    const rows =
-      filter.address === undefined
-        ? await this.db.all<Row>(`SELECT ${COLUMNS} FROM recipient_keys ORDER BY address, fingerprint`)
-        : await this.db.all<Row>(`SELECT ${COLUMNS} FROM recipient_keys WHERE address = ? ORDER BY fingerprint`, [filter.address]);
-    return rows.map(fromRow);
+  list(filter: { address?: string } = {}): Promise<KeyRecord[]> {
+    return listKeys(this.db, filter);
   }
 
   async get(fingerprint: string): Promise<KeyRecord[]> {
@@ -122,4 +118,17 @@ export class SqlKeyDirectory implements KeyDirectory {
       return r.changes;
     });
   }
+}
+
+/**
+ * The directory's rows, or only those for `address` (normalized), ordered by
+ * address then fingerprint, read through any queryable: the directory's
+ * database or a read snapshot of it (`sealgate policy replay`).
+ */
+export async function listKeys(q: SqlQueryable, filter: { address?: string } = {}): Promise<KeyRecord[]> {
+  const rows =
+    filter.address === undefined
+      ? await q.all<Row>(`SELECT ${COLUMNS} FROM recipient_keys ORDER BY address, fingerprint`)
+      : await q.all<Row>(`SELECT ${COLUMNS} FROM recipient_keys WHERE address = ? ORDER BY fingerprint`, [filter.address]);
+  return rows.map(fromRow);
 }

@@ -19,14 +19,14 @@
  * event that covers these opens.
  */
 import type { Keyring } from '../crypto/keyring.js';
-import type { SqlDatabase, SqlValue } from '../db/sql-database.js';
+import type { SqlDatabase, SqlQueryable, SqlValue } from '../db/sql-database.js';
 import type { Config } from '../config/schema.js';
 import { readArchiveContent, type EntryKey } from '../archive/content.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { keyCapabilities } from '../e2e/recipient-keys.js';
 import { tryNormalizeAddress } from '../keys/address.js';
 import { usableKeys } from '../keys/choose.js';
-import { SqlKeyDirectory } from '../keys/store.js';
+import { listKeys } from '../keys/store.js';
 import { inspectHere } from '../inspect/worker.js';
 import { inspectionProfile, type InspectionProfile } from '../inspect/verdict.js';
 import { explainProtectedMail, loadProbe } from '../probe/domain-probe.js';
@@ -112,7 +112,7 @@ export function thenVerdict(json: string): ThenVerdict {
 }
 
 /** The entries of the window, newest first, a page at a time (keyset paging: stable while the daemon archives more). */
-async function* entriesOf(db: SqlDatabase, opts: ReplayOptions): AsyncGenerator<EntryRow> {
+async function* entriesOf(db: SqlQueryable, opts: ReplayOptions): AsyncGenerator<EntryRow> {
   let after: { at: number; id: string } | undefined;
   for (;;) {
     const cond = ['received_at >= ?'];
@@ -142,14 +142,11 @@ const asBuffer = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : B
 /** What the gateway knows now about recipients, without the network: stored probes and the key directory. */
 class Capabilities {
   private readonly probes = new Map<string, boolean | undefined>();
-  private readonly directory: SqlKeyDirectory;
 
   constructor(
-    private readonly db: SqlDatabase,
+    private readonly db: SqlQueryable,
     private readonly now: () => number,
-  ) {
-    this.directory = new SqlKeyDirectory(db);
-  }
+  ) {}
 
   async transport(address: string, domain: string): Promise<RecipientCapabilities> {
     if (!this.probes.has(domain)) {
@@ -162,20 +159,20 @@ class Capabilities {
   async keys(c: RecipientCapabilities): Promise<RecipientCapabilities> {
     const normalized = tryNormalizeAddress(c.address);
     if (normalized === undefined) return c;
-    const keys = usableKeys(await this.directory.list({ address: normalized }), this.now());
+    const keys = usableKeys(await listKeys(this.db, { address: normalized }), this.now());
     return { ...c, ...keyCapabilities(keys) };
   }
 }
 
 /** Re-decides one entry under `config`; a skip reason when it cannot be. */
-async function replayEntry(deps: ReplayDeps, config: Config, profile: InspectionProfile, caps: Capabilities, row: EntryRow): Promise<ReplayedEntry | { skipped: 'purged' | 'not-inspected' | 'key-not-loaded' | 'unreadable' }> {
+async function replayEntry(deps: ReplayDeps, q: SqlQueryable, config: Config, profile: InspectionProfile, caps: Capabilities, row: EntryRow): Promise<ReplayedEntry | { skipped: 'purged' | 'not-inspected' | 'key-not-loaded' | 'unreadable' }> {
   if (row.purged_at !== null || row.wrapped_key === null || row.key_id === null) return { skipped: 'purged' };
   const then = thenVerdict(row.verdict);
   // portal replies and mail archived with inspection off were never decided
   if (!then.inspected) return { skipped: 'not-inspected' };
   if (!deps.keyring.has(row.key_id)) return { skipped: 'key-not-loaded' };
   const key: EntryKey = { id: row.id, objectKey: row.object_key, offset: row.object_offset, length: row.object_length, wrappedKey: asBuffer(row.wrapped_key), keyId: row.key_id };
-  const rows = await deps.db.all<{ seq: number; address: string; domain: string; method: string | null }>('SELECT seq, address, domain, method FROM archive_recipients WHERE archive_id = ? ORDER BY seq', [row.id]);
+  const rows = await q.all<{ seq: number; address: string; domain: string; method: string | null }>('SELECT seq, address, domain, method FROM archive_recipients WHERE archive_id = ? ORDER BY seq', [row.id]);
   let content: Awaited<ReturnType<typeof inspectHere>>;
   try {
     content = await inspectHere(() => readArchiveContent(deps.objects, deps.keyring, key), profile, config.inspection.maxScanTime);
@@ -207,24 +204,30 @@ async function replayEntry(deps: ReplayDeps, config: Config, profile: Inspection
  * another: memory holds one message's extraction and the report (its list
  * of changed entries is bounded). `report` is filled as entries are
  * decided, so a caller still has the counts when the run fails part way.
+ * Every row is read in one read snapshot (SqlDatabase.readSnapshot, on
+ * SQLite or PostgreSQL): the run sees the archive, probes and keys as they
+ * were when it began, and the daemon's writers go on beside it.
  */
 export async function replayPolicy(deps: ReplayDeps, config: Config, opts: ReplayOptions, report: ReplayReport = emptyReport()): Promise<ReplayResult> {
-  const caps = new Capabilities(deps.db, deps.now);
   // built once: compiling the custom detectors for every entry would cost more than some inspections
   const profile = inspectionProfile(config.inspection.customDetectors);
   const listLimit = opts.listLimit ?? REPLAY_LIST_LIMIT;
-  let seen = 0;
-  let cut = false;
-  for await (const row of entriesOf(deps.db, opts)) {
-    if (seen >= opts.limit) {
-      cut = true;
-      break;
+  // one read snapshot for the whole run (entries, recipients, probes, keys): a consistent window that never holds the writers up
+  return deps.db.readSnapshot(async (q) => {
+    const caps = new Capabilities(q, deps.now);
+    let seen = 0;
+    let cut = false;
+    for await (const row of entriesOf(q, opts)) {
+      if (seen >= opts.limit) {
+        cut = true;
+        break;
+      }
+      seen++;
+      const e = await replayEntry(deps, q, config, profile, caps, row);
+      if ('skipped' in e) skipEntry(report, e.skipped);
+      else addEntry(report, e, listLimit);
+      deps.onProgress?.(seen);
     }
-    seen++;
-    const e = await replayEntry(deps, config, profile, caps, row);
-    if ('skipped' in e) skipEntry(report, e.skipped);
-    else addEntry(report, e, listLimit);
-    deps.onProgress?.(seen);
-  }
-  return { report, cut };
+    return { report, cut };
+  });
 }

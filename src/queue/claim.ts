@@ -122,6 +122,12 @@ export class LeaseLostError extends Error {
   }
 }
 
+/** The seqs of message `messageId` still in flight under `node`'s lease (what a record step would still write). */
+export async function heldSeqs(q: SqlQueryable, messageId: string, node: string): Promise<Set<number>> {
+  const rows = await q.all<{ seq: number }>(`SELECT seq FROM recipients WHERE message_id = ? AND ${HELD_BY_NODE}`, [messageId, node]);
+  return new Set(rows.map((r) => Number(r.seq)));
+}
+
 /** A recipient's outcome after an attempt, as the record step writes it. */
 export interface RecordedOutcome {
   readonly state: string;
@@ -151,7 +157,7 @@ export async function recordOutcome(tx: SqlQueryable, row: { readonly message_id
   return r.changes > 0;
 }
 
-/** Returns this node's rows to `deferred` at `next` without counting an attempt (an unexpected error in a job). One UPDATE per row; rows it no longer holds are left alone. */
+/** Returns this node's rows to `deferred` at `next` without counting an attempt (a job whose recipients were partly taken over by another node). One UPDATE per row; rows it no longer holds are left alone. */
 export async function releaseHeld(tx: SqlQueryable, rows: readonly { readonly message_id: string; readonly seq: number }[], node: string, next: number): Promise<void> {
   for (const r of rows) await tx.run(`UPDATE recipients SET state = 'deferred', next_attempt = ?, ${END_LEASE} WHERE message_id = ? AND seq = ? AND ${HELD_BY_NODE}`, [next, r.message_id, r.seq, node]);
 }

@@ -2,7 +2,8 @@
  * `sealgate keys`, `keys org`, `users` and `console-users` (the built CLI)
  * with store.kind: postgres: each change lands in the shared PostgreSQL (read
  * back here through the real stores, as a node reads it) and in the one audit
- * chain; a command not moved yet still refuses in one line. No output carries
+ * chain; a command that does not run on the shared stores (backup) still
+ * refuses in one line. No output carries
  * a password or the database password.
  */
 import { randomBytes } from 'node:crypto';
@@ -126,10 +127,10 @@ describe('sealgate users and console-users on PostgreSQL', () => {
     clean(add, list);
   });
 
-  it('a command not moved yet still refuses PostgreSQL in one line', async () => {
-    const out = await cli(['policy', 'replay', '--since', '7d']);
+  it('a command that does not run on the shared stores (backup) still refuses PostgreSQL in one line', async () => {
+    const out = await cli(['backup', '--out', join(dir, 'backup')]);
     expect(out.code).toBe(2);
     expect(out.stdout).toBe('');
-    expect(out.stderr).toMatch(/^sealgate: store\.kind: postgres: this command does not run on PostgreSQL yet .*\n$/);
+    expect(out.stderr).toMatch(/^sealgate: store\.kind: postgres: sealgate backup copies one node's SQLite file and data directory; .*\n$/);
   });
 });

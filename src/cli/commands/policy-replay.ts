@@ -10,6 +10,11 @@
  * the operator, the window and the counts — written after the run, and also
  * when the run fails part way, before anything is printed.
  *
+ * On either database (docs/scale-out.md "Operator commands on PostgreSQL"):
+ * on PostgreSQL every node's archive entries, read in one snapshot, their
+ * content from the shared object store (objects.kind: s3), the event in the
+ * one audit chain.
+ *
  * `--config` after `replay` names the PROPOSED config. The gateway's own
  * config — whose database, master keys and archive are read — is the
  * program's `-c/--config` before the command (`sealgate -c gw.yaml policy
@@ -24,8 +29,9 @@ import { readFileSync } from 'node:fs';
 import { appendAuditEvent } from '../../audit/log.js';
 import { parseTime, SearchInputError } from '../../archive/search.js';
 import { loadConfig } from '../../config/load.js';
-import { openDatabase, openKeyring } from '../../runtime/stores.js';
-import { openObjectStore } from '../../objects/open.js';
+import { openKeyring } from '../../runtime/stores.js';
+import { openCommandStore, requireSharedObjects } from '../command-store.js';
+import { openObjectStore, type OpenedObjectStore } from '../../objects/open.js';
 import { emptyReport, formatReplayReport, type ReplayWindow } from '../../policy/replay-report.js';
 import { DEFAULT_REPLAY_LIMIT, MAX_REPLAY_LIMIT, replayPolicy } from '../../policy/replay.js';
 import { CliExit, EXIT_USAGE, operatorName } from '../context.js';
@@ -91,19 +97,23 @@ export function registerPolicyReplay(policy: Command): void {
         proposed = loadConfig(paths.proposed).config;
         configSha256 = createHash('sha256').update(readFileSync(paths.proposed)).digest('hex');
       }
+      // archived content is read from the nodes' shared object store, never this machine's dataDir
+      requireSharedObjects(config, 'policy replay');
       const keyring = await openKeyring(config, false);
-      const db = await openDatabase(config);
+      const db = await openCommandStore(config);
+      let objects: OpenedObjectStore | undefined;
       const report = emptyReport();
       const progress = process.stderr.isTTY && !opts.json;
       try {
         let cut = false;
         let complete = false;
         try {
+          objects = await openObjectStore(config);
           ({ cut } = await replayPolicy(
             {
               db,
               keyring,
-              objects: await openObjectStore(config),
+              objects,
               now: Date.now,
               ...(progress ? { onProgress: (n: number) => (n % 100 === 0 ? process.stderr.write(`\r${n} entries re-decided…`) : undefined) } : {}),
             },
@@ -150,6 +160,7 @@ export function registerPolicyReplay(policy: Command): void {
           process.stdout.write(`${formatReplayReport(report, w)}\n`);
         }
       } finally {
+        objects?.close();
         await db.close();
       }
     });

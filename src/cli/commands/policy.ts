@@ -2,8 +2,10 @@
  * `sealgate policy test FILE.eml --from A --to B,C [--json]`: a dry run of
  * inspection, the policy rules and the per-recipient decision for a message
  * file, probing each recipient domain through dns.servers as a real delivery
- * would. Prints the masked verdict, the matched rules and, per recipient, the
- * method, requirement and reasons. The JSON form is a contract:
+ * would (the probe cache and key directory of the configured database,
+ * SQLite or the shared PostgreSQL). Prints the masked verdict, the matched
+ * rules and, per recipient, the method, requirement and reasons. The JSON
+ * form is a contract:
  * `recipients[]` with at least `recipient`, `method`, `requirement` and
  * `reasons`.
  *
@@ -15,7 +17,8 @@ import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { gatewayHostname, openDatabase } from '../../runtime/stores.js';
+import { gatewayHostname } from '../../runtime/stores.js';
+import { openCommandStore } from '../command-store.js';
 import { createResolver } from '../../delivery/dns.js';
 import { loadTrustedCas } from '../../delivery/engine.js';
 import type { Config } from '../../config/schema.js';
@@ -59,7 +62,7 @@ function recipientsOf(to: string, from: string): string[] {
 
 /** Probes (or reads from the cache) each recipient domain, as a real delivery would. */
 async function capabilitiesOf(config: Config, recipients: readonly string[]): Promise<{ capabilities: RecipientCapabilities[]; probes: Map<string, DomainProbe> }> {
-  const db = await openDatabase(config);
+  const db = await openCommandStore(config);
   const capabilities: RecipientCapabilities[] = [];
   const probes = new Map<string, DomainProbe>();
   try {
