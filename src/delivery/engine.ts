@@ -244,6 +244,8 @@ export class DeliveryEngine {
   private postureMemoryMs: number;
   private readonly activePerDomain = new Map<string, number>();
   private active = 0;
+  /** The jobs under way: their recipients' leases are the ones renewed. */
+  private readonly running = new Set<Job>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private again = false;
@@ -358,9 +360,11 @@ export class DeliveryEngine {
 
   /** One UPDATE for every recipient this node has in flight (none while idle). */
   async renewLeases(): Promise<number> {
-    if (this.active === 0) return 0;
+    // the rows of attempts under way only: one left in flight without its job lets its lease run out (takeOverExpired)
+    const rows = [...this.running].flatMap((job) => job.recipients);
+    if (rows.length === 0) return 0;
     const lease = { node: this.nodeId, until: this.deps.now() + this.config.leaseTime };
-    return this.deps.db.transaction((tx) => renewLeases(tx, lease));
+    return this.deps.db.transaction((tx) => renewLeases(tx, lease, rows));
   }
 
   /** Other nodes' in-flight recipients whose lease ran out (their node died or stalled) return to the queue, due now. */
@@ -511,6 +515,7 @@ export class DeliveryEngine {
 
   private launch(job: Job): void {
     this.active++;
+    this.running.add(job);
     this.activePerDomain.set(job.domain, (this.activePerDomain.get(job.domain) ?? 0) + 1);
     void this.runJob(job)
       .catch((err: unknown) => {
@@ -523,6 +528,7 @@ export class DeliveryEngine {
       })
       .finally(() => {
         this.active--;
+        this.running.delete(job);
         const left = (this.activePerDomain.get(job.domain) ?? 1) - 1;
         if (left <= 0) this.activePerDomain.delete(job.domain);
         else this.activePerDomain.set(job.domain, left);
@@ -544,9 +550,9 @@ export class DeliveryEngine {
    * naming the error's code (jobErrorReply). A persistent error therefore
    * ends like any persistent 4xx instead of being retried for ever. When
    * that cannot be recorded either (the database away), the recipients stay
-   * in flight under this node's lease: returned to the queue by restart
-   * recovery, or by another node's takeover once this node stops renewing
-   * its leases.
+   * in flight until their lease runs out (only running jobs' leases are
+   * renewed), when the lease sweep of this node or another returns them to
+   * the queue, due at once.
    */
   private async failJob(job: Job, err: unknown): Promise<void> {
     const reply = jobErrorReply(err);
@@ -568,7 +574,7 @@ export class DeliveryEngine {
     } catch (recordErr) {
       this.deps.log.error(
         { ...logged, recorded: false, recordErr: errorFacts(recordErr) },
-        'delivery job failed unexpectedly and the failure could not be recorded (database unavailable?); its recipients stay in flight under this node\'s lease until restart recovery, or until another node takes them over once this node stops renewing its leases',
+        'delivery job failed unexpectedly and the failure could not be recorded (database unavailable?); its recipients stay in flight until their lease runs out (delivery.leaseTime), then return to the queue, due at once',
       );
     }
   }

@@ -9,12 +9,15 @@
  *   (`FOR UPDATE OF r SKIP LOCKED`): a second node claiming at the same time
  *   skips those rows instead of waiting for them or claiming them too. On
  *   SQLite `BEGIN IMMEDIATE` already makes the claim the only writer.
- * - renewal: one UPDATE pushes `lease_until` forward for every row this node
- *   holds, while its attempts go on.
+ * - renewal: one UPDATE (per CLAIM_ROWS_PER_STATEMENT rows) pushes
+ *   `lease_until` forward for the rows of this node's attempts under way —
+ *   only those: a row this node left in flight without a job (its outcome
+ *   could not be recorded, the database away) lets its lease run out.
  * - record: an outcome is written only to a row this node still holds
  *   (`HELD_BY_NODE`), so a node whose lease was taken over never overwrites
  *   what the new owner found.
- * - takeover: in-flight rows whose lease ran out (their node died or stalled)
+ * - takeover: in-flight rows whose lease ran out (their node died or stalled,
+ *   or their job ended without its outcome recorded, on this node too)
  *   return to `deferred`, due now, without counting an attempt.
  *
  * Statements per claim as before the leases: one SELECT per state and one
@@ -162,13 +165,24 @@ export async function releaseHeld(tx: SqlQueryable, rows: readonly { readonly me
   for (const r of rows) await tx.run(`UPDATE recipients SET state = 'deferred', next_attempt = ?, ${END_LEASE} WHERE message_id = ? AND seq = ? AND ${HELD_BY_NODE}`, [next, r.message_id, r.seq, node]);
 }
 
-/** The renewal: reads the few in-flight rows through recipients_due (state, next_attempt); parameters: until, node. */
-export const RENEW_LEASES_SQL = `UPDATE recipients SET lease_until = ? WHERE state = 'in-flight' AND lease_node = ?`;
+/** The renewal of `n` rows by their keys; parameters: until, node, then message_id and seq of each. */
+export function renewLeasesSql(n: number): string {
+  // CAST: PostgreSQL types a VALUES list of bare parameters as text, which does not compare with BIGINT seq
+  return `UPDATE recipients SET lease_until = ? WHERE state = 'in-flight' AND lease_node = ? AND (message_id, seq) IN (VALUES ${Array.from({ length: n }, () => '(?, CAST(? AS BIGINT))').join(', ')})`;
+}
 
-/** Pushes this node's leases to `until`: one UPDATE for all of its in-flight rows (in a transaction's `tx`). Returns the rows renewed. */
-export async function renewLeases(tx: SqlQueryable, lease: Lease): Promise<number> {
-  const r = await tx.run(RENEW_LEASES_SQL, [lease.until, lease.node]);
-  return r.changes;
+/**
+ * Pushes the leases of `rows` (the recipients of this node's attempts under
+ * way) to `until`, those it still holds (in a transaction's `tx`): one
+ * UPDATE per CLAIM_ROWS_PER_STATEMENT rows. Returns the rows renewed.
+ */
+export async function renewLeases(tx: SqlQueryable, lease: Lease, rows: readonly { readonly message_id: string; readonly seq: number }[]): Promise<number> {
+  let renewed = 0;
+  for (let at = 0; at < rows.length; at += CLAIM_ROWS_PER_STATEMENT) {
+    const part = rows.slice(at, at + CLAIM_ROWS_PER_STATEMENT);
+    renewed += (await tx.run(renewLeasesSql(part.length), [lease.until, lease.node, ...part.flatMap((r) => [r.message_id, r.seq])])).changes;
+  }
+  return renewed;
 }
 
 /** Which in-flight rows a takeover returns to the queue. */
@@ -179,7 +193,7 @@ export interface Takeover {
   readonly expiredBefore: number;
   /** This node's id. */
   readonly node: string;
-  /** true (start-up): this node's own rows are taken back too, whatever their lease (an earlier engine of this process left them). false (the periodic sweep): only other nodes' rows. */
+  /** true (start-up): this node's own rows are taken back too, whatever their lease (an earlier engine of this process left them). false (the periodic sweep): rows whose lease ran out, this node's among them (a job of its own is renewed while it runs). */
   readonly own: boolean;
 }
 
@@ -193,17 +207,17 @@ export interface Takeover {
  */
 export async function takeOverLeases(tx: SqlQueryable, t: Takeover): Promise<{ message_id: string; seq: number }[]> {
   const expiry = Number.isFinite(t.expiredBefore) ? t.expiredBefore : Number.MAX_SAFE_INTEGER;
-  return tx.all<{ message_id: string; seq: number }>(takeOverSql(t.own), [t.now, expiry, t.node]);
+  return tx.all<{ message_id: string; seq: number }>(takeOverSql(t.own), t.own ? [t.now, expiry, t.node] : [t.now, expiry]);
 }
 
 /**
- * The takeover's UPDATE (parameters: now, expiredBefore, node): like the
- * renewal, it reads the in-flight rows through recipients_due. RETURNING:
+ * The takeover's UPDATE (parameters: now, expiredBefore, and node at
+ * start-up): it reads the in-flight rows through recipients_due. RETURNING:
  * SQLite has it since 3.35 (ours bundles 3.52); the rows say which messages
  * were recovered.
  */
 export function takeOverSql(own: boolean): string {
-  const mine = own ? ' OR lease_node = ?' : ' AND (lease_node IS NULL OR lease_node <> ?)';
+  const mine = own ? ' OR lease_node = ?' : '';
   return `UPDATE recipients SET state = 'deferred', next_attempt = ?, ${END_LEASE}
       WHERE state = 'in-flight' AND ((lease_until IS NULL OR lease_until < ?)${mine})
       RETURNING message_id, seq`;

@@ -126,11 +126,11 @@ describe.each(DIALECTS)('delivery claims on %s', (kind) => {
     expect(claimed).toHaveLength(8);
     // node b's sweep before the lease ends: nothing
     expect(await b.transaction((tx) => takeOverLeases(tx, { now: T0 + LEASE - 1, expiredBefore: T0 + LEASE - 1, node: 'node-b', own: false }))).toEqual([]);
-    // node a renews (one statement for all its rows): its lease now ends later
-    expect(await a.transaction((tx) => renewLeases(tx, { node: 'node-a', until: T0 + 3 * LEASE }))).toBe(8);
+    // node a renews the rows of its attempts under way (one statement): their lease now ends later; another node's renewal changes nothing
+    expect(await b.transaction((tx) => renewLeases(tx, { node: 'node-b', until: T0 + 9 * LEASE }, claimed))).toBe(0);
+    expect(await a.transaction((tx) => renewLeases(tx, { node: 'node-a', until: T0 + 3 * LEASE }, claimed))).toBe(8);
     expect(await b.transaction((tx) => takeOverLeases(tx, { now: T0 + 2 * LEASE, expiredBefore: T0 + 2 * LEASE, node: 'node-b', own: false }))).toEqual([]);
-    // node a's own sweep never takes its own rows, however late
-    expect(await a.transaction((tx) => takeOverLeases(tx, { now: T0 + 9 * LEASE, expiredBefore: T0 + 9 * LEASE, node: 'node-a', own: false }))).toEqual([]);
+    expect(await a.transaction((tx) => takeOverLeases(tx, { now: T0 + 2 * LEASE, expiredBefore: T0 + 2 * LEASE, node: 'node-a', own: false }))).toEqual([]);
     // past the renewed lease (node a died): node b takes them over, due at once, the attempt not counted
     const at = T0 + 3 * LEASE + 1;
     const taken = await b.transaction((tx) => takeOverLeases(tx, { now: at, expiredBefore: at, node: 'node-b', own: false }));
@@ -141,6 +141,21 @@ describe.each(DIALECTS)('delivery claims on %s', (kind) => {
     expect(after.filter((r) => r.message_id === qid(1)).map((r) => r.attempts)).toEqual([0, 0]);
     // and node b claims them
     expect(await claim(b, 'node-b', at, 50)).toHaveLength(8);
+  });
+
+  it('a row a node left in flight without a job (its outcome not recorded) is not renewed, and its own sweep takes it back once its lease ran out', async () => {
+    await queue(a, 2, 1);
+    const claimed = await claim(a, 'node-a', T0, 50);
+    expect(claimed).toHaveLength(2);
+    const [running, orphan] = claimed as [ClaimedRecipient, ClaimedRecipient];
+    // only the job still running is renewed
+    expect(await a.transaction((tx) => renewLeases(tx, { node: 'node-a', until: T0 + 3 * LEASE }, [running]))).toBe(1);
+    const at = T0 + LEASE + 1;
+    const back = await a.transaction((tx) => takeOverLeases(tx, { now: at, expiredBefore: at, node: 'node-a', own: false }));
+    expect(back).toEqual([{ message_id: orphan.message_id, seq: orphan.seq }]);
+    const after = await rows(a);
+    expect(after.find((r) => r.message_id === orphan.message_id)).toMatchObject({ state: 'deferred', next_attempt: at, lease_node: null });
+    expect(after.find((r) => r.message_id === running.message_id)).toMatchObject({ state: 'in-flight', lease_node: 'node-a', lease_until: T0 + 3 * LEASE });
   });
 
   it('start-up takes back its own rows and rows without a lease, but not another node\'s live lease', async () => {

@@ -18,7 +18,7 @@ import { migrate } from '../../src/db/schema.js';
 import { countMessagesQuery, listMessagesQuery } from '../../src/queue/admin.js';
 import { OLDEST_WAITING_SQL } from '../../src/queue/oldest.js';
 import { NEXT_TO_ARCHIVE_SQL } from '../../src/archive/archiver.js';
-import { RENEW_LEASES_SQL, takeOverSql } from '../../src/queue/claim.js';
+import { renewLeasesSql, takeOverSql } from '../../src/queue/claim.js';
 
 let dir: string;
 let db: Database;
@@ -52,11 +52,17 @@ describe('queue query plans', () => {
   });
 
   it.each<[string, string, readonly (string | number)[]]>([
-    ['the lease renewal', RENEW_LEASES_SQL, [1, 'node']],
-    ['the takeover of expired leases (sweep)', takeOverSql(false), [1, 1, 'node']],
+    ['the takeover of expired leases (sweep)', takeOverSql(false), [1, 1]],
     ['the takeover at start', takeOverSql(true), [1, 1, 'node']],
   ])('%s reads the in-flight rows through recipients_due, not every recipient', async (_name, sql, params) => {
     expect(await plan(sql, params)).toEqual(['SEARCH recipients USING INDEX recipients_due (state=?)']);
+  });
+
+  it('the lease renewal reads the in-flight rows through recipients_due, its keys a list evaluated once', async () => {
+    const lines = await plan(renewLeasesSql(2), [1, 'node', 'Q1', 1, 'Q2', 2]);
+    expect(lines[0]).toBe('SEARCH recipients USING INDEX recipients_due (state=?)');
+    expect(lines).toContain('LIST SUBQUERY 2');
+    expect(lines.filter((l) => /^SCAN recipients|CORRELATED/.test(l))).toEqual([]);
   });
 
   it('queue list without a filter walks messages_created, oldest first, without sorting the table', async () => {
