@@ -4,7 +4,7 @@
  * a new entry with its recipients and search terms, a recipient's delivery
  * evidence, and the recipients' states copied from the queue.
  */
-import { appendAuditEvent, appendAuditEvents } from '../audit/log.js';
+import { appendAuditEvent, appendAuditEvents, deferAuditEvent } from '../audit/log.js';
 import type { SqlValue } from '../db/database.js';
 import type { SqlQueryable } from '../db/sql-database.js';
 import { forNoKeyUpdate } from '../db/locks.js';
@@ -17,11 +17,6 @@ function param(value: unknown): SqlValue {
   if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (typeof value === 'string' || typeof value === 'number') return value;
   throw new TypeError(`archive column value of type ${typeof value}`);
-}
-
-async function recordEvent(tx: SqlQueryable, queueId: string, part: 'message' | 'recipient', seq: number | undefined, sha256: string, now: number): Promise<number> {
-  const appended = await appendAuditEvent(tx, { type: 'archive:record', data: recordData(queueId, part, seq, sha256) }, now);
-  return appended.seq;
 }
 
 function recordData(queueId: string, part: 'message' | 'recipient', seq: number | undefined, sha256: string): { queueId: string; part: string; seq?: number; sha256: string } {
@@ -95,8 +90,14 @@ export async function updateArchiveRecipient(tx: SqlQueryable, archiveId: string
     }
   }
   if (!changed) return false;
-  const recordSeq = await recordEvent(tx, archiveId, 'recipient', seq, recordHash('recipient', next), now);
   const set = RECIPIENT_COLUMNS.filter((c) => c !== 'archive_id' && c !== 'seq');
+  const record = { type: 'archive:record' as const, data: recordData(archiveId, 'recipient', seq, recordHash('recipient', next)) };
+  // PostgreSQL: the event goes with the COMMIT (the chain's lock held for no round trip), and sets record_seq then
+  if (deferAuditEvent(tx, record, now, { archiveId, seq })) {
+    await tx.run(`UPDATE archive_recipients SET ${set.map((c) => `${c} = ?`).join(', ')} WHERE archive_id = ? AND seq = ?`, [...set.map((c) => param(next[c])), archiveId, seq]);
+    return true;
+  }
+  const recordSeq = (await appendAuditEvent(tx, record, now)).seq;
   await tx.run(`UPDATE archive_recipients SET ${set.map((c) => `${c} = ?`).join(', ')}, record_seq = ? WHERE archive_id = ? AND seq = ?`, [
     ...set.map((c) => param(next[c])),
     recordSeq,

@@ -34,7 +34,7 @@
  * `lastHash` with a copy kept elsewhere finds that one too.
  */
 import type { DeferredWrites, Queryable, SqlValue } from '../db/database.js';
-import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
+import type { AtCommitSql, SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
 import { canonicalJson, eventHash, GENESIS_HASH } from './chain.js';
 import { validateAuditEvent, type AuditEvent, type AuditEventType } from './events.js';
@@ -52,7 +52,7 @@ export interface AppendedAuditEvent {
  * are those of SQLite's group commit (database.ts), absent on PostgreSQL and
  * outside a transaction.
  */
-export type AuditTx = SqlQueryable & { readonly deferred?: Map<string, DeferredWrites> | undefined };
+export type AuditTx = SqlQueryable & { readonly deferred?: Map<string, DeferredWrites> | undefined; readonly atCommit?: Map<string, AtCommitSql> | undefined };
 
 /**
  * The PostgreSQL advisory lock key that serialises appends to the chain (a
@@ -196,11 +196,7 @@ export async function appendAuditEvents(tx: AuditTx, events: readonly AuditEvent
   if (tx.dialect === 'postgres') {
     // several nodes: one round trip takes the chain lock (held until this transaction ends), reads the committed head
     // and chains the events onto it with the same hash as chainFrom (migration 33, sealgate_audit_append)
-    const rows = await tx.all<{ out_seq: number | string; out_hash: string }>('SELECT out_seq, out_hash FROM sealgate_audit_append(?, ?, ?) ORDER BY out_seq', [
-      AUDIT_CHAIN_LOCK,
-      now,
-      JSON.stringify(valid.map(({ type, data }) => ({ type, typeJson: JSON.stringify(type), data: canonicalJson(data) }))),
-    ]);
+    const rows = await tx.all<{ out_seq: number | string; out_hash: string }>('SELECT out_seq, out_hash FROM sealgate_audit_append(?, ?) ORDER BY out_seq', [AUDIT_CHAIN_LOCK, appendArgument(valid, now)]);
     return rows.map((r) => ({ seq: Number(r.out_seq), hash: r.out_hash }));
   }
   if (tx.deferred) {
@@ -214,6 +210,69 @@ export async function appendAuditEvents(tx: AuditTx, events: readonly AuditEvent
   const built = chainFrom(valid, now, await readChainHead(tx));
   await insertRows(tx, built.rows);
   return built.out;
+}
+
+/** An archive recipient row whose record_seq the at-commit append sets (its archive:record event's seq). */
+export interface RecordOf {
+  readonly archiveId: string;
+  readonly seq: number;
+}
+
+/** One event as sealgate_audit_append takes it: its type (also as JSON), its canonical data, its time (decimal text). */
+function appendItem({ type, data }: ValidEvent, now: number, recordOf?: RecordOf): { type: string; typeJson: string; data: string; ts: string; recordOf?: RecordOf } {
+  return { type, typeJson: JSON.stringify(type), data: canonicalJson(data), ts: String(now), ...(recordOf ? { recordOf } : {}) };
+}
+
+/** The events as sealgate_audit_append takes them (JSON). */
+function appendArgument(events: readonly ValidEvent[], now: number): string {
+  return JSON.stringify(events.map((e) => appendItem(e, now)));
+}
+
+/** The at-commit audit events of one PostgreSQL transaction, appended in its COMMIT's round trip. */
+class AtCommitAuditEvents implements AtCommitSql {
+  readonly events: { readonly valid: ValidEvent; readonly now: number; readonly recordOf?: RecordOf | undefined }[] = [];
+
+  sql(escapeLiteral: (value: string) => string): string {
+    // one call for the transaction's events, in the order they were given (each with its own time)
+    const argument = JSON.stringify(this.events.map(({ valid, now, recordOf }) => appendItem(valid, now, recordOf)));
+    return `SELECT count(*) FROM sealgate_audit_append(${AUDIT_CHAIN_LOCK}, ${escapeLiteral(argument)})`;
+  }
+}
+
+/**
+ * Appends an event whose seq and hash the caller does not need, in `tx`,
+ * as late as the database allows, so a hot transaction holds the chain's
+ * lock as briefly as it can: on PostgreSQL in the COMMIT's own round trip
+ * (AtCommitSql: the lock is then held for the server's work and the WAL
+ * flush, never while the node's event loop is busy elsewhere); on SQLite
+ * as appendAuditEvent (the group commit inserts it before its COMMIT).
+ * Validated now: an invalid event throws before anything is written. The
+ * events of one transaction keep their order among themselves; on
+ * PostgreSQL an appendAuditEvent in the same transaction comes before them
+ * (on SQLite every event is in call order).
+ */
+export async function appendAuditAtCommit<T extends AuditEventType>(tx: AuditTx, event: AuditEvent<T>, now: number): Promise<void> {
+  if (!deferAuditEvent(tx, event, now)) await appendAuditEvent(tx, event, now);
+}
+
+/**
+ * The PostgreSQL half of appendAuditAtCommit: when `tx` carries its work to
+ * the COMMIT (a PostgreSQL transaction), validates `event` and queues it
+ * there, and returns true; otherwise (SQLite) returns false and writes
+ * nothing — the caller appends it now. With `recordOf`, the append also
+ * sets that archive recipient row's record_seq to the event's seq.
+ */
+export function deferAuditEvent<T extends AuditEventType>(tx: AuditTx, event: AuditEvent<T>, now: number, recordOf?: RecordOf): boolean {
+  if (tx.dialect !== 'postgres' || !tx.atCommit) return false;
+  const valid = validateAuditEvent(event);
+  if (!Number.isSafeInteger(now) || now < 0) throw new TypeError('audit event time must be a whole number of ms since the epoch');
+  let pending = tx.atCommit.get(AUDIT_ROWS) as AtCommitAuditEvents | undefined;
+  if (!pending) {
+    pending = new AtCommitAuditEvents();
+    tx.atCommit.set(AUDIT_ROWS, pending);
+  }
+  pending.events.push({ valid, now, recordOf });
+  return true;
 }
 
 /** Appends one event in a transaction of its own. */

@@ -29,7 +29,7 @@ import pg from 'pg';
 import { SealgateError } from '../errors.js';
 import type { SqlParams, SqlValue } from './database.js';
 import { translatePlaceholders } from './placeholders.js';
-import type { SqlDatabase, SqlQueryable } from './sql-database.js';
+import type { AtCommitSql, SqlDatabase, SqlQueryable } from './sql-database.js';
 
 export type PostgresTlsMode = 'disable' | 'require' | 'verify-full';
 
@@ -218,6 +218,8 @@ class PgQueryable implements SqlQueryable {
   constructor(
     private readonly query: Runner,
     private readonly secrets: readonly string[],
+    /** In a transaction: the work its COMMIT's round trip carries (AtCommitSql). */
+    readonly atCommit?: Map<string, AtCommitSql>,
   ) {}
 
   private async q(sql: string, params?: SqlParams): Promise<pg.QueryResult> {
@@ -354,8 +356,13 @@ export class PostgresDatabase implements SqlDatabase {
     client.on('error', onBroken);
     try {
       await client.query('BEGIN');
-      const value = await work(new PgQueryable((text, values) => client.query(text, values), this.secrets));
-      const commit = await client.query('COMMIT');
+      const atCommit = new Map<string, AtCommitSql>();
+      const value = await work(new PgQueryable((text, values) => client.query(text, values), this.secrets, atCommit));
+      // the work deferred to the commit goes with it, one simple query (no parameters: values escaped by the driver)
+      const escape = (v: string): string => client.escapeLiteral(v);
+      const sent = [...[...atCommit.values()].map((a) => a.sql(escape)), 'COMMIT'].join(';\n');
+      const results = (await client.query(sent)) as pg.QueryResult | pg.QueryResult[];
+      const commit = Array.isArray(results) ? (results[results.length - 1] as pg.QueryResult) : results;
       // PostgreSQL answers COMMIT of a transaction an earlier statement aborted with ROLLBACK, not an error:
       // work that caught that statement's error must not be told its writes are in
       if (commit.command === 'ROLLBACK') {

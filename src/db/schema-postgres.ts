@@ -563,9 +563,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // nodes"): takes the chain lock, reads the head committed before it (a VOLATILE function's statements each see what
   // is committed when they start), and chains and inserts the events with the same hash as src/audit/chain.ts
   // (sha256 over prev_hash, a line feed, and {"data":…,"seq":…,"ts":…,"type":…} with data canonical JSON, given).
-  // The lock is held to the end of the caller's transaction, as before; one round trip instead of three under it.
+  // The lock is held to the end of the caller's transaction, as before; called with the COMMIT (at-commit events),
+  // it is held for no round trip to the node at all. events: [{ "type", "typeJson", "data", "ts" }, …]; an event with
+  // "recordOf": { "archiveId", "seq" } (an archive:record of an archive recipient row updated earlier in the same
+  // transaction) also sets that row's record_seq to the event's seq, which is known only here.
   `
-  CREATE FUNCTION sealgate_audit_append(lock_key BIGINT, at BIGINT, events TEXT)
+  CREATE FUNCTION sealgate_audit_append(lock_key BIGINT, events TEXT)
   RETURNS TABLE (out_seq BIGINT, out_hash TEXT)
   LANGUAGE plpgsql VOLATILE AS $fn$
   DECLARE
@@ -583,9 +586,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     FOR e IN SELECT value FROM json_array_elements(events::json) LOOP
       head_seq := head_seq + 1;
       next_hash := encode(sha256(convert_to(
-        head_hash || E'\n' || '{"data":' || (e->>'data') || ',"seq":' || head_seq::text || ',"ts":' || at::text || ',"type":' || (e->>'typeJson') || '}',
+        head_hash || E'\\n' || '{"data":' || (e->>'data') || ',"seq":' || head_seq::text || ',"ts":' || (e->>'ts') || ',"type":' || (e->>'typeJson') || '}',
         'UTF8')), 'hex');
-      INSERT INTO audit_log (seq, ts, type, data, prev_hash, hash) VALUES (head_seq, at, e->>'type', e->>'data', head_hash, next_hash);
+      INSERT INTO audit_log (seq, ts, type, data, prev_hash, hash) VALUES (head_seq, (e->>'ts')::BIGINT, e->>'type', e->>'data', head_hash, next_hash);
+      IF (e->>'recordOf') IS NOT NULL THEN
+        UPDATE archive_recipients SET record_seq = head_seq
+          WHERE archive_id = (e->'recordOf'->>'archiveId') AND seq = (e->'recordOf'->>'seq')::BIGINT;
+      END IF;
       head_hash := next_hash;
       out_seq := head_seq;
       out_hash := next_hash;

@@ -27,6 +27,17 @@ export interface SqlQueryable {
   exec(sql: string): Promise<void>;
 }
 
+/**
+ * Work a PostgreSQL transaction does in its COMMIT's round trip (a `tx`'s
+ * `atCommit`, by name): SQL text sent with the COMMIT as one simple query, so
+ * what it locks is held for the server's work and the WAL flush only, never
+ * across a round trip to the node. Values go in through `escapeLiteral`
+ * (the driver's); the statements' results are not read.
+ */
+export interface AtCommitSql {
+  sql(escapeLiteral: (value: string) => string): string;
+}
+
 export interface SqlDatabase extends SqlQueryable {
   /**
    * Runs `work` in one transaction and resolves once it is committed

@@ -31,7 +31,7 @@ import { networkInterfaces } from 'node:os';
 import { prepend } from '../dkim/prepend.js';
 import type { Config } from '../config/schema.js';
 import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
-import { appendAuditEvent } from '../audit/log.js';
+import { appendAuditAtCommit } from '../audit/log.js';
 import { isSealgateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { classifyReply, outcomeAfterAttempt, type RecipientOutcome, type RetryPolicy } from '../queue/retry-policy.js';
@@ -330,7 +330,7 @@ export class DeliveryEngine {
     const expiredBefore = this.deps.db.dialect === 'sqlite' ? Infinity : now;
     const recovered = await this.deps.db.transaction(async (tx) => {
       const rows = await takeOverLeases(tx, { now, expiredBefore, node: this.nodeId, own: true });
-      if (rows.length > 0) await appendAuditEvent(tx, { type: 'delivery:recovered', data: { recipients: rows.length } }, now);
+      if (rows.length > 0) await appendAuditAtCommit(tx, { type: 'delivery:recovered', data: { recipients: rows.length } }, now);
       return rows.length;
     });
     if (recovered > 0) this.deps.log.warn({ event: 'DELIVERY_RECOVERED', recipients: recovered }, 'recipients left in flight returned to the queue');
@@ -374,7 +374,7 @@ export class DeliveryEngine {
       const rows = await takeOverLeases(tx, { now, expiredBefore: now, node: this.nodeId, own: false });
       const perMessage = new Map<string, number>();
       for (const r of rows) perMessage.set(r.message_id, (perMessage.get(r.message_id) ?? 0) + 1);
-      for (const [queueId, recipients] of perMessage) await appendAuditEvent(tx, { type: 'delivery:lease_taken_over', data: { queueId, recipients, node: this.nodeId } }, now);
+      for (const [queueId, recipients] of perMessage) await appendAuditAtCommit(tx, { type: 'delivery:lease_taken_over', data: { queueId, recipients, node: this.nodeId } }, now);
       return perMessage;
     });
     const count = [...taken.values()].reduce((a, b) => a + b, 0);
@@ -973,7 +973,7 @@ export class DeliveryEngine {
               r.message_id,
               r.seq,
             ]);
-            await appendAuditEvent(tx, { type: 'delivery:portal_fallback', data: { queueId: message.id, recipient: r.address, requirement } }, now);
+            await appendAuditAtCommit(tx, { type: 'delivery:portal_fallback', data: { queueId: message.id, recipient: r.address, requirement } }, now);
             fallbacks.push(r.address);
           }
           const reply = rec.reply.code !== undefined ? `${rec.reply.code}${rec.reply.enhanced ? ` ${rec.reply.enhanced}` : ''}` : undefined;
@@ -985,7 +985,7 @@ export class DeliveryEngine {
             { state: outcome.state, attempts: r.attempts + 1, last_attempt_at: now, finished_at: final ? now : null, evidence: attemptEvidence(rec, job) },
             now,
           );
-          await appendAuditEvent(
+          await appendAuditAtCommit(
             tx,
             { type: 'delivery:attempt', data: { queueId: message.id, recipient: r.address, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, cipher: rec.tls?.cipher, certSha256: rec.tls?.certSha256, certVerified: rec.tls ? String(rec.tls.authorized) : undefined, certError: rec.tls?.authError, dane: rec.tls?.dane, mtaSts: rec.stsMode, tlsPolicy: rec.policy, requirement: job.requirement, reply, outcome: outcome.state, ...(job.e2e ? { method: job.e2e.method, keyFingerprint: r.key_fingerprint ?? undefined, keySource: r.key_source ?? undefined } : {}) } },
             now,
@@ -998,17 +998,17 @@ export class DeliveryEngine {
         if (observed) await recordPosture(tx, job.domain, observed, now);
         const tlsOutcome = fixedHop || literal ? undefined : tlsReportResult(records);
         if (tlsOutcome) await countTlsResult(tx, { day: utcDay(now), domain: job.domain, ...tlsOutcome });
-        if (notes.loop) await appendAuditEvent(tx, { type: 'delivery:loop_detected', data: { queueId: message.id, domain: job.domain, hosts: [...notes.loop.hosts], outcome: notes.loop.outcome } }, now);
+        if (notes.loop) await appendAuditAtCommit(tx, { type: 'delivery:loop_detected', data: { queueId: message.id, domain: job.domain, hosts: [...notes.loop.hosts], outcome: notes.loop.outcome } }, now);
         if (downgrade) {
           const mx = [...records.values()].find((rec) => rec.mx)?.mx ?? '';
-          await appendAuditEvent(tx, { type: 'delivery:posture_downgrade', data: { queueId: message.id, domain: job.domain, remembered: posture ?? '', mx } }, now);
+          await appendAuditAtCommit(tx, { type: 'delivery:posture_downgrade', data: { queueId: message.id, domain: job.domain, remembered: posture ?? '', mx } }, now);
           this.deps.log.warn({ event: 'POSTURE_DOWNGRADE', queueId: message.id, domain: job.domain, remembered: posture, mx }, 'recipient MX no longer meets the transport security it showed before; protected mail held back');
         }
         // a recipient another node took over is that node's now: this transaction (its notices too) is undone, and the record made again without it
         if (lost.length > 0) throw new LeaseLostError(lost);
         for (const n of notices) {
           await commitNotice(tx, noticeDeps, noticeMessage, n);
-          await appendAuditEvent(tx, { type: 'delivery:dsn_queued', data: { queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length } }, now);
+          await appendAuditAtCommit(tx, { type: 'delivery:dsn_queued', data: { queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length } }, now);
         }
         finished = await removeIfFinished(tx, message.id, this.deps.onMessageFinished);
       });

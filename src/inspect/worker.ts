@@ -20,7 +20,7 @@ import { ownedMessages, type StageOwner } from '../cluster/ownership.js';
 import type { SqlDatabase } from '../db/sql-database.js';
 import type { Metrics } from '../metrics/registry.js';
 import { CoalescedRun } from '../workers/coalesced-run.js';
-import { appendAuditEvent } from '../audit/log.js';
+import { appendAuditAtCommit } from '../audit/log.js';
 import { strongest, isTransportRequirement } from '../delivery/transport-requirement.js';
 import type { Logger } from '../log/logger.js';
 import { Readable } from 'node:stream';
@@ -283,7 +283,7 @@ export class Inspector {
             [requirement, d.method, JSON.stringify(d.reasons), bcc, e2eCopy, copy?.kind === 'copy' ? copy.size : null, e2eCopy ? (d.key?.fingerprint ?? null) : null, e2eCopy ? (d.key?.source ?? null) : null, hold ? 1 : 0, id, row.seq],
           );
           if (copy && copy.kind !== 'failed') {
-            await appendAuditEvent(
+            await appendAuditAtCommit(
               tx,
               {
                 type: 'inspect:encrypted_copy',
@@ -296,15 +296,15 @@ export class Inspector {
             );
           }
         }
-        await appendAuditEvent(
+        await appendAuditAtCommit(
           tx,
           { type: 'inspect:verdict', data: { queueId: id, phi: String(verdict.phi), categories: verdict.categories.map(String), notFullyScanned: String(verdict.notFullyScanned), protection: evaluation.baseProtection, methods, rules: [...evaluation.matchedRules] } },
           now,
         );
-        for (const f of e2e.failed) await appendAuditEvent(tx, { type: 'inspect:encrypted_copy_failed', data: { queueId: id, recipient: f.address, method: f.method, keyFingerprint: f.fingerprint, why: f.why } }, now);
+        for (const f of e2e.failed) await appendAuditAtCommit(tx, { type: 'inspect:encrypted_copy_failed', data: { queueId: id, recipient: f.address, method: f.method, keyFingerprint: f.fingerprint, why: f.why } }, now);
         for (const n of notices) {
           await insertQueuedMessage(tx, internalMessage({ id: n.id, createdAt: now, size: n.size, spoolKeyId: this.deps.notices.spoolKeyId(), helo: this.deps.notices.hostname, requirement: this.deps.notices.requirement, recipients: n.to }));
-          await appendAuditEvent(tx, { type: 'policy:notice_queued', data: { queueId: id, noticeQueueId: n.id, kind: n.kind, recipients: n.to.length } }, now);
+          await appendAuditAtCommit(tx, { type: 'policy:notice_queued', data: { queueId: id, noticeQueueId: n.id, kind: n.kind, recipients: n.to.length } }, now);
         }
         finished = await removeIfFinished(tx, id);
       });

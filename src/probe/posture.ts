@@ -53,22 +53,28 @@ export async function loadPosture(db: SqlQueryable, domain: string): Promise<Rem
 const RECORD_TRIES = 3;
 
 /**
+ * last_seen moves only once it is this old: a posture is remembered for
+ * days (tls.postureMemory), and a row written on every delivery to a busy
+ * domain would make those deliveries' transactions wait for each other (on
+ * PostgreSQL, every node's) on its lock.
+ */
+export const LAST_SEEN_STEP_MS = 60_000;
+
+/**
  * Records a successful delivery's posture: the best level seen is kept (a
  * weaker success — possible only for unprotected mail — never lowers it), and
- * last_seen moves on whenever the best level was met again.
+ * last_seen moves on when the best level was met again, at most once per
+ * LAST_SEEN_STEP_MS.
  *
  * Safe when several nodes share the table (PostgreSQL): the first row is
  * inserted with ON CONFLICT DO NOTHING, and a raise only replaces the best
  * level it read (compare-and-set on `best`), so a node that read an older
  * level can never lower the one another node just raised; a lost race reads
- * again. The usual case, the best level met again, is one conditional
- * UPDATE that moves last_seen; anything else reads the row first.
+ * again. The usual case, the best level met again within the step, is one
+ * read and no write (no row lock for deliveries to the domain to wait on).
  */
 export async function recordPosture(db: SqlQueryable, domain: string, observed: TransportRequirement, now: number): Promise<void> {
   const best = JSON.stringify({ level: observed });
-  // the usual case, the best level met again: one statement (it changes nothing unless the stored level is this one)
-  const met = await db.run('UPDATE tls_posture SET last_seen = ? WHERE domain = ? AND best = ?', [now, domain, best]);
-  if (met.changes > 0) return;
   for (let attempt = 0; attempt < RECORD_TRIES; attempt++) {
     const row = await postureRow(db, domain);
     if (!row) {
@@ -83,8 +89,9 @@ export async function recordPosture(db: SqlQueryable, domain: string, observed: 
       if (raised.changes > 0) return;
       continue;
     }
-    if (rank(observed) === rank(current)) {
-      await db.run('UPDATE tls_posture SET last_seen = ? WHERE domain = ?', [now, domain]);
+    if (rank(observed) === rank(current) && now - (row.posture?.lastSeen ?? 0) >= LAST_SEEN_STEP_MS) {
+      // never back in time (another node may have moved it meanwhile)
+      await db.run('UPDATE tls_posture SET last_seen = ? WHERE domain = ? AND last_seen < ?', [now, domain, now]);
     }
     return;
   }

@@ -11,7 +11,7 @@
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
-import { appendAuditEvent } from '../audit/log.js';
+import { appendAuditAtCommit } from '../audit/log.js';
 import type { AuditEventData } from '../audit/events.js';
 import type { Spool } from '../spool/spool.js';
 import { insertQueuedMessage, type QueuedMessage } from '../queue/store.js';
@@ -177,7 +177,7 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
     await deps.db.transaction(async (tx) => {
       await pending.inline?.store(tx);
       await insertQueuedMessage(tx, message);
-      await appendAuditEvent(
+      await appendAuditAtCommit(
         tx,
         {
           type: 'ingress:message_accepted',
@@ -192,8 +192,9 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
         },
         createdAt,
       );
-      for (const data of input.hold ?? []) await appendAuditEvent(tx, { type: 'ingress:rate_limited', data: { ...data, queueId: message.id } }, createdAt);
-      // after the audit append: its chain lock already orders the accepting transactions, so the shared count rows never deadlock
+      for (const data of input.hold ?? []) await appendAuditAtCommit(tx, { type: 'ingress:rate_limited', data: { ...data, queueId: message.id } }, createdAt);
+      // the shared count rows: locked in key order by every accepting transaction (the audit events go with the COMMIT on
+      // PostgreSQL, whose chain lock is then taken last and waits for no row lock)
       await input.count?.(tx, createdAt);
     });
   } catch (err) {

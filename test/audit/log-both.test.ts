@@ -9,7 +9,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/events.js';
-import { appendAudit, appendAuditEvent, appendAuditEvents, AUDIT_CHAIN_LOCK, tailAudit, verifyAuditChain } from '../../src/audit/log.js';
+import { appendAudit, appendAuditAtCommit, appendAuditEvent, appendAuditEvents, AUDIT_CHAIN_LOCK, tailAudit, verifyAuditChain } from '../../src/audit/log.js';
 import type { SqlDatabase } from '../../src/db/sql-database.js';
 import { bothDatabases, DIALECTS } from '../helpers/both-databases.js';
 
@@ -80,6 +80,51 @@ describe.each(DIALECTS)('audit chain on %s', (kind) => {
     expect(await count(db(), "SELECT count(*) AS n FROM users WHERE name = 'bob'")).toBe(0);
     expect(await appendAudit(db(), added('cid'), T0 + 2)).toMatchObject({ seq: base + 451 });
     expect(await verifyAuditChain(db(), { pageSize: 100 })).toMatchObject({ ok: true, count: base + 451 });
+  });
+
+  it('events appended at commit keep their order and their own times (on PostgreSQL after the transaction\'s other appends); a rollback leaves none', async () => {
+    await db().transaction(async (tx) => {
+      await appendAuditAtCommit(tx, added('late-1'), T0 + 7);
+      await appendAuditEvent(tx, added('now'), T0 + 5);
+      await appendAuditAtCommit(tx, added('late-2'), T0 + 6);
+    });
+    // PostgreSQL appends them with the COMMIT; SQLite's group commit inserts every event before its COMMIT, in call order
+    const order = kind === 'postgres' ? ['now', 'late-1', 'late-2'] : ['late-1', 'now', 'late-2'];
+    const times: Record<string, number> = { now: T0 + 5, 'late-1': T0 + 7, 'late-2': T0 + 6 };
+    expect((await tailAudit(db(), 3)).map((e) => [e.seq, e.ts, (e.data as { user?: string }).user])).toEqual(order.map((user, i) => [base + 1 + i, times[user], user]));
+    await expect(
+      db().transaction(async (tx) => {
+        await appendAuditAtCommit(tx, added('never'), T0 + 8);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    // an invalid event is refused when it is given, not at the commit
+    await expect(db().transaction((tx) => appendAuditAtCommit(tx, { type: 'users:added', data: {} } as unknown as AuditEvent, T0 + 9))).rejects.toThrow(TypeError);
+    expect((await tailAudit(db(), 1))[0]?.seq).toBe(base + 3);
+    expect(await verifyAuditChain(db())).toMatchObject({ ok: true, count: base + 3 });
+  });
+
+  it('two writers appending at commit, hundreds of transactions at once, make one whole chain', async () => {
+    const other = await dbs.connect(kind);
+    const PER_WRITER = 200;
+    const writer = async (conn: SqlDatabase, prefix: string): Promise<void> => {
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < PER_WRITER) {
+          const i = next++;
+          await conn.transaction(async (tx) => {
+            await tx.run('INSERT INTO users (name, hash, created_at) VALUES (?, ?, ?)', [`${prefix}${i}`, 'x', T0]);
+            await appendAuditAtCommit(tx, added(`${prefix}${i}`), T0 + i);
+            if (i % 10 === 0) await appendAuditAtCommit(tx, added(`${prefix}${i}.1`), T0 + i);
+          });
+        }
+      };
+      await Promise.all(Array.from({ length: 6 }, lane));
+    };
+    await Promise.all([writer(db(), 'a'), writer(other, 'b')]);
+    const total = 2 * (PER_WRITER + PER_WRITER / 10);
+    expect(await verifyAuditChain(other, { pageSize: 97 })).toMatchObject({ ok: true, count: base + total });
+    expect(await count(db(), 'SELECT count(*) AS n FROM users')).toBe(2 * PER_WRITER);
   });
 
   it('two writers (two processes or two nodes) appending hundreds of events at once make one whole chain', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SqlQueryable } from '../../src/db/sql-database.js';
-import { bindingPosture, forgetPosture, loadPosture, postureLevel, recordPosture, type ObservedTls, type RememberedPosture } from '../../src/probe/posture.js';
+import { bindingPosture, forgetPosture, LAST_SEEN_STEP_MS, loadPosture, postureLevel, recordPosture, type ObservedTls, type RememberedPosture } from '../../src/probe/posture.js';
 import type { TransportRequirement } from '../../src/delivery/transport-requirement.js';
 import { bothDatabases, DIALECTS } from '../helpers/both-databases.js';
 
@@ -41,15 +41,22 @@ describe.each(DIALECTS)('posture memory on %s', (kind) => {
   const db = () => dbs.get(kind);
   const T = 1_800_000_000_000;
 
-  it('records the first posture, raises it, never lowers it, and moves last_seen when the best is met again', async () => {
+  it('records the first posture, raises it, never lowers it, and moves last_seen when the best is met again, at most once a step', async () => {
     await recordPosture(db(), 'a.test', 'encrypt', T);
     expect(await loadPosture(db(), 'a.test')).toEqual({ level: 'encrypt', lastSeen: T });
     await recordPosture(db(), 'a.test', 'verify', T + 1);
     expect(await loadPosture(db(), 'a.test')).toEqual({ level: 'verify', lastSeen: T + 1 });
     await recordPosture(db(), 'a.test', 'may', T + 2);
     expect(await loadPosture(db(), 'a.test')).toEqual({ level: 'verify', lastSeen: T + 1 });
+    // met again within the step: nothing written (a busy domain's deliveries do not queue on the row)
     await recordPosture(db(), 'a.test', 'verify', T + 3);
-    expect(await loadPosture(db(), 'a.test')).toEqual({ level: 'verify', lastSeen: T + 3 });
+    expect(await loadPosture(db(), 'a.test')).toEqual({ level: 'verify', lastSeen: T + 1 });
+    await recordPosture(db(), 'a.test', 'verify', T + 1 + LAST_SEEN_STEP_MS);
+    expect(await loadPosture(db(), 'a.test')).toEqual({ level: 'verify', lastSeen: T + 1 + LAST_SEEN_STEP_MS });
+    // a node whose clock is behind the time another node recorded never moves it back
+    await db().run('UPDATE tls_posture SET last_seen = ? WHERE domain = ?', [T + 10 * LAST_SEEN_STEP_MS, 'a.test']);
+    await recordPosture(db(), 'a.test', 'verify', T + 8 * LAST_SEEN_STEP_MS);
+    expect(await loadPosture(db(), 'a.test')).toEqual({ level: 'verify', lastSeen: T + 10 * LAST_SEEN_STEP_MS });
   });
 
   it('forgets a posture (probe accept) once', async () => {
