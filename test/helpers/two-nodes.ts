@@ -38,6 +38,21 @@ export interface TwoNodes {
   stop(): Promise<void>;
 }
 
+/**
+ * How often `mx` received each message of `run`, by the number in its
+ * Message-ID (`<RUN-N@example.com>`): the load tests' count of deliveries
+ * and duplicates.
+ */
+export function deliveriesOf(mx: MxServer, run: string): Map<number, number> {
+  const counts = new Map<number, number>();
+  const pattern = new RegExp(`Message-ID: <${run}-(\\d+)@example\\.com>`, 'i');
+  for (const m of mx.received) {
+    const n = pattern.exec(m.body.toString('latin1'));
+    if (n) counts.set(Number(n[1]), (counts.get(Number(n[1])) ?? 0) + 1);
+  }
+  return counts;
+}
+
 export async function startTwoNodes(options: TwoNodesOptions): Promise<TwoNodes> {
   const shared = await startSharedStores();
   const mx = await startMxServer({ ip: options.sink.ip, port: 0, ...(options.sink.dataDelayMs !== undefined ? { dataDelayMs: options.sink.dataDelayMs } : {}) });

@@ -26,7 +26,7 @@ import type { RunningGateway } from '../helpers/gateway.js';
 import type { MxServer } from '../helpers/mx-server.js';
 import type { SharedStores } from '../helpers/shared-stores.js';
 import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
-import { startTwoNodes, type TwoNodes } from '../helpers/two-nodes.js';
+import { deliveriesOf, startTwoNodes, type TwoNodes } from '../helpers/two-nodes.js';
 import { until } from '../helpers/wait.js';
 
 const TOTAL = 600;
@@ -41,15 +41,7 @@ let nodes: RunningGateway[];
 
 const message = (run: string, n: number): string => `From: alice@example.com\r\nTo: bob@example.net\r\nSubject: outage ${n}\r\nMessage-ID: <${run}-${n}@example.com>\r\n\r\nThe staff picnic is on Friday in the park.\r\n`;
 
-function deliveries(run: string): Map<number, number> {
-  const counts = new Map<number, number>();
-  const pattern = new RegExp(`Message-ID: <${run}-(\\d+)@example\\.com>`, 'i');
-  for (const m of mx.received) {
-    const n = pattern.exec(m.body.toString('latin1'));
-    if (n) counts.set(Number(n[1]), (counts.get(Number(n[1])) ?? 0) + 1);
-  }
-  return counts;
-}
+const deliveries = (run: string): Map<number, number> => deliveriesOf(mx, run);
 
 interface Tally {
   readonly acked: Set<number>;

@@ -26,7 +26,7 @@ import { runCli, type RunningGateway, type TestSetup } from '../helpers/gateway.
 import type { MxServer } from '../helpers/mx-server.js';
 import type { SharedStores } from '../helpers/shared-stores.js';
 import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
-import { startTwoNodes, type TwoNodes } from '../helpers/two-nodes.js';
+import { deliveriesOf, startTwoNodes, type TwoNodes } from '../helpers/two-nodes.js';
 import { until } from '../helpers/wait.js';
 
 const TOTAL = 5000;
@@ -51,16 +51,7 @@ function makeMessage(run: string, n: number): string {
   return `From: alice@example.com\r\nTo: bob@example.net\r\nSubject: two nodes ${n}\r\nMessage-ID: <${run}-${n}@example.com>\r\n\r\n${filler}\r\n`;
 }
 
-/** How often the sink received each message of `run` (by its Message-ID). */
-function deliveries(run: string): Map<number, number> {
-  const counts = new Map<number, number>();
-  const pattern = new RegExp(`Message-ID: <${run}-(\\d+)@example\\.com>`, 'i');
-  for (const m of mx.received) {
-    const n = pattern.exec(m.body.toString('latin1'));
-    if (n) counts.set(Number(n[1]), (counts.get(Number(n[1])) ?? 0) + 1);
-  }
-  return counts;
-}
+const deliveries = (run: string): Map<number, number> => deliveriesOf(mx, run);
 
 /** One client session: messages from `next()` until none is left or the node dies; each 250 recorded. */
 async function client(gw: RunningGateway, run: string, next: () => number | undefined, acked: Set<number>, onAck: () => void): Promise<void> {
