@@ -29,6 +29,14 @@
  *   - objects are files written in place: no durability promise of its own,
  *     and concurrent PUTs of one key can interleave (S3 keeps the last whole
  *     one), so that race is tested on the local store only.
+ *   - its filesystem store answers a PUT (and an uploaded part) before the
+ *     file's write stream has finished: a listing or a read made at once
+ *     could see a short file (a listing gave size 0 once). Patched in the
+ *     child below: the answer waits until the file holds what was sent.
+ *   - a PUT is answered before its file is flushed (its filesystem store
+ *     resolves on `end()` of the write stream, not on its 'finish'), so a
+ *     listing made at once may give a size of 0 for the newest object: the
+ *     listInfo test reads sizes once they settle, on s3rver only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -63,6 +71,30 @@ export interface TestS3 {
 
 const SERVER_SCRIPT = `
 import S3rver from 's3rver';
+import FilesystemStore from 's3rver/lib/stores/filesystem.js';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+// s3rver resolves a PUT (and an uploaded part) before its write stream has finished: answer only once the file holds
+// what it reported, as S3 answers only once the object is stored (the limit is named in test/helpers/s3-server.ts)
+const whole = async (file, size) => {
+  for (let i = 0; i < 2000; i++) {
+    if ((await stat(file).catch(() => ({ size: -1 }))).size >= size) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('s3rver: ' + file + ' never reached ' + size + ' bytes');
+};
+const putObject = FilesystemStore.prototype.putObject;
+FilesystemStore.prototype.putObject = async function (object) {
+  const r = await putObject.call(this, object);
+  await whole(this.getResourcePath(object.bucket, object.key, 'object'), r.size);
+  return r;
+};
+const putPart = FilesystemStore.prototype.putPart;
+FilesystemStore.prototype.putPart = async function (bucket, uploadId, partNumber, content) {
+  const r = await putPart.call(this, bucket, uploadId, partNumber, content);
+  await whole(join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber)), r.size);
+  return r;
+};
 const [dir, bucket, wanted] = process.argv.slice(-3);
 const server = new S3rver({ address: '127.0.0.1', port: Number(wanted), silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
 const { port } = await server.run();
