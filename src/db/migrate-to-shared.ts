@@ -6,12 +6,14 @@
  * to the shared stores").
  *
  * Order: refuse what cannot be copied (a running gateway, schema versions
- * that differ, queued messages whose content is in dataDir/spool), copy the
- * tables (copy-tables.ts), copy the objects (copy-objects.ts), then verify
+ * that differ, queued messages whose content is in neither the database nor
+ * dataDir/spool), copy the tables (copy-tables.ts), copy the objects
+ * (copy-objects.ts), copy the file spool's blobs of queued messages to the
+ * spool/ keys the nodes read (src/spool/file-spool-source.ts), then verify
  * everything by reading it back from the target: per table row count and
- * content hash, every object's SHA-256, the audit chain on the target and its
- * last hash against the source's, and `archive verify` giving the same
- * answer on both.
+ * content hash, every object's and spool blob's SHA-256, the audit chain on
+ * the target and its last hash against the source's, and `archive verify`
+ * giving the same answer on both.
  */
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
@@ -19,7 +21,9 @@ import { verifyArchive, type ArchiveVerifyResult } from '../archive/verify.js';
 import { verifyAuditChain } from '../audit/log.js';
 import { copyObjects, verifyObjects, type ObjectCopyResult, type ObjectVerifyResult } from '../objects/copy-objects.js';
 import { describeObjectStore, openObjectStore, type OpenedObjectStore } from '../objects/open.js';
-import { databasePath } from '../runtime/stores.js';
+import { databasePath, spoolRoot } from '../runtime/stores.js';
+import { fileSpoolSource, listFileSpool, type FileSpoolListing } from '../spool/file-spool-source.js';
+import { SPOOL_OBJECT_PREFIX } from '../spool/object-blobs.js';
 import { Database } from './database.js';
 import { copyOrder, copyTable, countRows, digestTable, postgresColumns, readProgress, schemaDifferences, sqliteTables, textKeysOf } from './copy-tables.js';
 import { openPostgres } from './open-store.js';
@@ -55,6 +59,13 @@ export interface MigrationReport {
   readonly rowsCopied: number;
   readonly tables: readonly TableReport[];
   readonly objects: ObjectCopyResult & Omit<ObjectVerifyResult, 'objects'> & { readonly shared: boolean; readonly ok: boolean };
+  /**
+   * The file spool's blobs of queued messages (content larger than queue.inlineMaxBytes, end-to-end copies) under
+   * the target's spool/ keys. `files` false: the source's spool is in its object store (objects.kind: s3), carried
+   * with the objects (or already shared). `objects`: blobs; `messages`: queued messages they belong to; `orphans`:
+   * files of messages no longer queued and temporary files, not copied.
+   */
+  readonly spool: ObjectCopyResult & Omit<ObjectVerifyResult, 'objects'> & { readonly files: boolean; readonly messages: number; readonly orphans: number; readonly ok: boolean };
   readonly audit: { readonly ok: boolean; readonly events: number; readonly sourceLastHash: string | undefined; readonly targetLastHash: string | undefined; readonly detail?: string };
   readonly archive: { readonly ok: boolean; readonly detail: string };
 }
@@ -72,6 +83,8 @@ export interface MigrateOptions {
   readonly afterBatch?: (table: string, rowsSoFar: number) => void | Promise<void>;
   /** After each object is copied or found present. */
   readonly afterObject?: (done: number) => void | Promise<void>;
+  /** After each spool blob is copied or found present. */
+  readonly afterSpoolBlob?: (done: number) => void | Promise<void>;
   /** Told what the run is doing (one short line per step; no data, no secret). */
   readonly step?: (line: string) => void;
 }
@@ -106,6 +119,25 @@ async function checkTargetVersion(target: PostgresDatabase, sourceVersion: numbe
   return after;
 }
 
+/**
+ * Lists the file spool's blobs of queued messages, or refuses what cannot be carried: a queued message whose
+ * content is in neither the database (spool_inline) nor dataDir/spool (lost here already), or a blob no object key
+ * can hold. Before anything is copied.
+ */
+async function checkFileSpool(src: Database, root: string): Promise<FileSpoolListing> {
+  const queued = new Set((await src.all<{ id: string }>('SELECT id FROM messages')).map((r) => r.id));
+  const listing = await listFileSpool(root, (id) => queued.has(id));
+  if (listing.unfit.length > 0) {
+    throw new MigrationRefused('failure', `${listing.unfit.length} spool file(s) of queued messages cannot be carried: no object key can hold them (e.g. ${listing.unfit[0]}); remove those messages (sealgate queue delete ID), then run sealgate migrate again`);
+  }
+  const spooled = new Set(listing.files.filter((f) => f.name.copy === undefined).map((f) => f.name.id));
+  const lost = (await src.all<{ id: string }>('SELECT id FROM messages WHERE id NOT IN (SELECT id FROM spool_inline) ORDER BY id')).filter((r) => !spooled.has(r.id));
+  if (lost.length > 0) {
+    throw new MigrationRefused('failure', `${lost.length} queued message(s) have their content in neither the database nor dataDir/spool (e.g. ${lost[0]?.id}), so sealgate migrate cannot carry them: restore dataDir/spool from a backup, or remove them (sealgate queue delete ID), then run sealgate migrate again`);
+  }
+  return listing;
+}
+
 function describeArchive(r: ArchiveVerifyResult): string {
   return r.ok ? `ok: ${r.messages} messages, ${r.records} records, ${r.checkpoints} checkpoints` : `${r.problem.entry} (${r.problem.reason})`;
 }
@@ -132,10 +164,8 @@ export async function migrateToShared(options: MigrateOptions): Promise<Migratio
     if (sourceVersion !== SCHEMA_VERSION) {
       throw new MigrationRefused('failure', `the source database is at schema version ${sourceVersion}, this sealgate's is ${SCHEMA_VERSION}: ${sourceVersion < SCHEMA_VERSION ? 'run sealgate db migrate with the node\'s config first' : 'use the sealgate version that wrote it'}`);
     }
-    const spooled = (await src.get<{ n: number }>('SELECT count(*) AS n FROM messages WHERE id NOT IN (SELECT id FROM spool_inline)'))?.n ?? 0;
-    if (spooled > 0) {
-      throw new MigrationRefused('failure', `${spooled} queued message(s) keep their content in dataDir/spool, which sealgate migrate does not copy: start the gateway, let the queue drain (sealgate queue list), stop it and run sealgate migrate again`);
-    }
+    // the file spool (objects.kind: local): its blobs of queued messages are carried; an s3 source's are objects
+    const fileSpool = sc.objects.kind === 'local' ? await checkFileSpool(src, spoolRoot(sc)) : undefined;
 
     step(`target database ${targetDb}`);
     target = await openPostgres(tc, options.warn === undefined ? {} : { warn: options.warn });
@@ -165,6 +195,12 @@ export async function migrateToShared(options: MigrateOptions): Promise<Migratio
     step(shared ? 'objects: already in the target store' : `objects into ${targetObjectsName}`);
     const copied: ObjectCopyResult = shared ? { objects: 0, copied: 0, skipped: 0, bytes: 0 } : await copyObjects(fromObjects, toObjects, options.afterObject);
 
+    // spool blobs, byte for byte: the same ciphertext and encryption context in both spools
+    const spoolSource = fileSpool === undefined ? undefined : fileSpoolSource(fileSpool.files);
+    const spoolScope = { prefix: SPOOL_OBJECT_PREFIX };
+    if (spoolSource) step(`spool: ${fileSpool?.files.length ?? 0} blobs of queued messages into ${targetObjectsName}`);
+    const spoolCopied: ObjectCopyResult = spoolSource ? await copyObjects(spoolSource, toObjects, options.afterSpoolBlob, spoolScope) : { objects: 0, copied: 0, skipped: 0, bytes: 0 };
+
     // verify, reading everything back from the target
     step('verifying');
     const tableReports: TableReport[] = [];
@@ -174,7 +210,10 @@ export async function migrateToShared(options: MigrateOptions): Promise<Migratio
       const [sourceRows, targetRows] = [await countRows(src, t.name), await countRows(target, t.name)];
       tableReports.push({ table: t.name, sourceRows, targetRows, sourceSha256: a.sha256, targetSha256: b.sha256, ok: sourceRows === targetRows && a.rows === sourceRows && b.rows === targetRows && a.sha256 === b.sha256 });
     }
-    const objectCheck = shared ? { objects: 0, bytes: 0, different: [], missing: [], extra: [], problems: 0 } : await verifyObjects(fromObjects, toObjects);
+    const none = { objects: 0, bytes: 0, different: [], missing: [], extra: [], problems: 0 };
+    // the target's spool/ keys are the spool part's, checked against the file spool below
+    const objectCheck = shared ? none : await verifyObjects(fromObjects, toObjects, 20, spoolSource ? { ignore: SPOOL_OBJECT_PREFIX } : {});
+    const spoolCheck = spoolSource ? await verifyObjects(spoolSource, toObjects, 20, spoolScope) : none;
     const sourceAudit = await verifyAuditChain(src);
     const targetAudit = await verifyAuditChain(target);
     const auditOk = sourceAudit.ok && targetAudit.ok && sourceAudit.count === targetAudit.count && sourceAudit.lastHash === targetAudit.lastHash;
@@ -185,14 +224,17 @@ export async function migrateToShared(options: MigrateOptions): Promise<Migratio
 
     const objectsOk = objectCheck.problems === 0;
     const { problems: _p, objects: _o, ...objectDiffs } = objectCheck;
+    const spoolOk = spoolCheck.problems === 0;
+    const { problems: _sp, objects: _so, ...spoolDiffs } = spoolCheck;
     return {
-      ok: tableReports.every((t) => t.ok) && objectsOk && auditOk && archiveOk,
+      ok: tableReports.every((t) => t.ok) && objectsOk && spoolOk && auditOk && archiveOk,
       source: { database: file, objects: sourceObjectsName },
       target: { database: targetDb, objects: targetObjectsName },
       schemaVersion: version,
       rowsCopied,
       tables: tableReports,
       objects: { ...copied, ...objectDiffs, shared, ok: objectsOk },
+      spool: { ...spoolCopied, ...spoolDiffs, files: fileSpool !== undefined, messages: new Set(fileSpool?.files.map((f) => f.name.id)).size, orphans: fileSpool?.orphans ?? 0, ok: spoolOk },
       audit: {
         ok: auditOk,
         events: targetAudit.count,

@@ -9,6 +9,11 @@
  * size and SHA-256 is skipped, anything else under the key is replaced (a
  * put is atomic, so an interrupted put left nothing or a whole older object).
  * The target's keys are held in memory for the run (about 100 bytes each).
+ *
+ * The source is anything that lists keys with sizes and streams an object:
+ * an object store, or the file spool's queued blobs under their spool/ keys
+ * (src/spool/file-spool-source.ts). `prefix` limits both sides to one part
+ * of the key space; `ignore` leaves target keys under it to another part.
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -27,6 +32,18 @@ export async function sha256Of(source: Readable): Promise<{ sha256: string; byte
   return { sha256: hash.digest('hex'), bytes };
 }
 
+/** What the copy reads from: an object store, or any source of keyed blobs with their sizes. */
+export interface BlobSource {
+  listInfo(prefix: string): AsyncIterable<{ readonly key: string; readonly bytes: number }>;
+  get(key: string): Readable;
+}
+
+/** Which keys a copy or a check covers: those under `prefix` ('' for all), but in the target not those under `ignore` (another part's). */
+export interface KeyScope {
+  readonly prefix?: string;
+  readonly ignore?: string;
+}
+
 /** The object's hash, or undefined when the store has no object under the key. */
 async function hashIfPresent(store: ObjectStore, key: string): Promise<{ sha256: string; bytes: number } | undefined> {
   try {
@@ -37,9 +54,9 @@ async function hashIfPresent(store: ObjectStore, key: string): Promise<{ sha256:
   }
 }
 
-async function sizes(store: ObjectStore): Promise<Map<string, number>> {
+async function sizes(store: ObjectStore, scope: KeyScope): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for await (const o of store.listInfo('')) out.set(o.key, o.bytes);
+  for await (const o of store.listInfo(scope.prefix ?? '')) if (scope.ignore === undefined || !o.key.startsWith(scope.ignore)) out.set(o.key, o.bytes);
   return out;
 }
 
@@ -52,13 +69,13 @@ export interface ObjectCopyResult {
 }
 
 /** Copies every object of `source` missing from `target` or different there. */
-export async function copyObjects(source: ObjectStore, target: ObjectStore, afterObject?: (done: number) => void | Promise<void>): Promise<ObjectCopyResult> {
-  const present = await sizes(target);
+export async function copyObjects(source: BlobSource, target: ObjectStore, afterObject?: (done: number) => void | Promise<void>, scope: KeyScope = {}): Promise<ObjectCopyResult> {
+  const present = await sizes(target, scope);
   let objects = 0;
   let copied = 0;
   let skipped = 0;
   let bytes = 0;
-  for await (const o of source.listInfo('')) {
+  for await (const o of source.listInfo(scope.prefix ?? '')) {
     objects++;
     let same = false;
     if (present.get(o.key) === o.bytes) {
@@ -87,14 +104,14 @@ export interface ObjectVerifyResult {
 }
 
 /** Reads every object on both sides and compares their SHA-256; lists at most `keep` keys per kind of difference. */
-export async function verifyObjects(source: ObjectStore, target: ObjectStore, keep = 20): Promise<ObjectVerifyResult & { readonly problems: number }> {
-  const targetKeys = await sizes(target);
+export async function verifyObjects(source: BlobSource, target: ObjectStore, keep = 20, scope: KeyScope = {}): Promise<ObjectVerifyResult & { readonly problems: number }> {
+  const targetKeys = await sizes(target, scope);
   const different: string[] = [];
   const missing: string[] = [];
   let problems = 0;
   let objects = 0;
   let bytes = 0;
-  for await (const o of source.listInfo('')) {
+  for await (const o of source.listInfo(scope.prefix ?? '')) {
     objects++;
     const a = await sha256Of(source.get(o.key));
     bytes += a.bytes;

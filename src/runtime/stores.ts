@@ -23,6 +23,11 @@ export function databasePath(config: Config): string {
   return join(resolve(config.dataDir), 'sealgate.db');
 }
 
+/** The file spool's directory (objects.kind: local): dataDir/spool. */
+export function spoolRoot(config: Pick<Config, 'dataDir'>): string {
+  return join(resolve(config.dataDir), 'spool');
+}
+
 export async function openDatabase(config: Config): Promise<Database> {
   // with store.kind: postgres, a command must not quietly use a SQLite file beside it
   requireSqliteStore(config, 'this command');
@@ -70,7 +75,7 @@ export interface SpoolObjects {
  */
 export function openSpool(config: Config, keyring: Keyring, db: SqlDatabase, objects?: SpoolObjects): Spool {
   const inline = { store: new DatabaseInlineSpool(db), maxBytes: config.queue.inlineMaxBytes };
-  const root = join(resolve(config.dataDir), 'spool');
+  const root = spoolRoot(config);
   if (config.objects.kind === 'local') return new Spool(root, keyring, inline);
   // a program error: every opener of a spool on kind s3 must pass the store (never files beside the shared store)
   if (!objects) throw new Error('objects.kind s3: the spool needs the object store');

@@ -56,7 +56,7 @@ export interface PendingSpoolFile {
 }
 
 /** Copy names are chosen by the gateway (e.g. "r3"), never by a sender. */
-const COPY_NAME = /^[a-z0-9-]{1,32}$/;
+export const COPY_NAME = /^[a-z0-9-]{1,32}$/;
 
 /** The encryption context of a copy: its message and its name, so copies cannot be swapped. */
 function copyContext(id: string, name: string): string {

@@ -1,7 +1,8 @@
 /**
  * `sealgate migrate --to-store URL --to-objects URL [--json]` or
  * `sealgate migrate --to-config FILE [--json]`: copies the data directory of
- * the config given with -c (SQLite and the local object store) into the
+ * the config given with -c (SQLite, the local object store and the
+ * queued messages' spool files) into the
  * PostgreSQL database and S3-compatible store the URLs (migrate-target.ts)
  * or FILE name, resumable, and
  * verifies the copy before it says done (src/db/migrate-to-shared.ts;
@@ -18,6 +19,12 @@ import { CliExit, EXIT_FAILURE, EXIT_USAGE, errorLine, loadForCommand } from '..
 
 const short = (hash: string | undefined): string => (hash === undefined ? '-' : hash.slice(0, 16));
 
+/** Pure: how a copy differs from its source, in a few words and one key. */
+function differ(d: { readonly missing: readonly string[]; readonly different: readonly string[]; readonly extra: readonly string[] }): string {
+  const first = [...d.missing, ...d.different, ...d.extra][0];
+  return `DIFFER: ${d.missing.length} missing, ${d.different.length} different, ${d.extra.length} extra in the target${first === undefined ? '' : ` (e.g. ${first})`}`;
+}
+
 /** Pure: the summary table and the verdict, as text. */
 export function formatReport(r: MigrationReport): string {
   const lines: string[] = [];
@@ -29,10 +36,12 @@ export function formatReport(r: MigrationReport): string {
     lines.push(`${t.table.padEnd(width)}  ${String(t.sourceRows).padStart(9)}  ${String(t.targetRows).padStart(9)}  ${short(t.targetSha256).padEnd(17)}  ${t.ok ? 'ok' : `DIFFERS (source ${short(t.sourceSha256)})`}`);
   }
   const o = r.objects;
+  lines.push(o.shared ? 'objects: the source already uses the target store, nothing to copy' : `objects: ${o.objects} (${o.copied} copied, ${o.skipped} already there), SHA-256 ${o.ok ? 'equal for every object' : differ(o)}`);
+  const s = r.spool;
   lines.push(
-    o.shared
-      ? 'objects: the source already uses the target store, nothing to copy'
-      : `objects: ${o.objects} (${o.copied} copied, ${o.skipped} already there), SHA-256 ${o.ok ? 'equal for every object' : `DIFFER: ${o.missing.length} missing, ${o.different.length} different, ${o.extra.length} extra in the target${[...o.missing, ...o.different, ...o.extra].length > 0 ? ` (e.g. ${[...o.missing, ...o.different, ...o.extra][0]})` : ''}`}`,
+    s.files
+      ? `spool: ${s.objects} blobs of ${s.messages} queued messages (${s.copied} copied, ${s.skipped} already there), SHA-256 ${s.ok ? 'equal for every blob' : differ(s)}${s.orphans > 0 ? `; ${s.orphans} orphan file(s) of messages no longer queued left behind` : ''}`
+      : 'spool: in the source\'s object store, carried with the objects',
   );
   lines.push(`audit chain: ${r.audit.ok ? `ok on the target, ${r.audit.events} events, last hash ${short(r.audit.targetLastHash)} = the source's` : `NOT VERIFIED${r.audit.detail ? `: ${r.audit.detail}` : `: last hash ${short(r.audit.targetLastHash)}, the source's ${short(r.audit.sourceLastHash)}`}`}`);
   lines.push(`archive verify: ${r.archive.ok ? `the same answer on both (${r.archive.detail})` : `DIFFERS: ${r.archive.detail}`}`);
@@ -43,7 +52,7 @@ export function formatReport(r: MigrationReport): string {
 export function registerMigrate(program: Command): void {
   program
     .command('migrate')
-    .description('copy this data directory (SQLite and local objects) into the shared PostgreSQL and S3-compatible store of another config, resumable, verified before it says done; the gateway must be stopped')
+    .description('copy this data directory (SQLite, local objects, the spool files of queued messages) into the shared PostgreSQL and S3-compatible store of another config, resumable, verified before it says done; the gateway must be stopped')
     .option('--to-store <url>', 'the shared PostgreSQL: postgres://USER@HOST:PORT/DATABASE, no password in it (SEALGATE_DB_PASSWORD)')
     .option('--to-objects <url>', 'the shared S3-compatible store: s3://BUCKET/PREFIX/?endpoint=URL&region=REGION&forcePathStyle=true (credentials from AWS_* or accessKeyId=…&secretAccessKeyFile=…)')
     .option('--to-config <file>', 'instead of the two URLs: the config the nodes will run with; its store (kind postgres) and objects (kind s3) are the target')
