@@ -11,9 +11,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate } from '../../src/tls/x509.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
-import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import { setupGateway, startGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
+import { loadSession, type LoadItem } from '../helpers/load-session.js';
 import { readArchived, stripTraceHeaders, withDb } from '../helpers/spool-reader.js';
 import { until } from '../helpers/wait.js';
 
@@ -58,34 +58,6 @@ interface Ack {
   readonly message: string;
 }
 
-async function client(gw: RunningGateway, next: () => number | undefined, acks: Ack[], onAck: () => void): Promise<void> {
-  let c: RawSmtp;
-  try {
-    c = (await RawSmtp.connect(gw.port)).client;
-    await c.command('EHLO load.test');
-  } catch {
-    return;
-  }
-  for (;;) {
-    const n = next();
-    if (n === undefined) break;
-    const message = makeMessage(n);
-    try {
-      if ((await c.command('MAIL FROM:<alice@example.com>')).code !== 250) break;
-      if ((await c.command(`RCPT TO:<r${n}@sink.test>`)).code !== 250) break;
-      const reply = await c.data(dataPayload(message));
-      const id = queueIdOf(reply);
-      if (reply.code === 250 && id) {
-        acks.push({ id, message });
-        onAck();
-      }
-    } catch {
-      break; // the daemon died under us: this message was never acknowledged
-    }
-  }
-  c.destroy();
-}
-
 describe('archive under kill -9', () => {
   it(`every message acknowledged before a SIGKILL during a ${TOTAL}-message relay load is archived, byte for byte`, async () => {
     const gw = await startGateway(setup.configPath);
@@ -96,7 +68,14 @@ describe('archive under kill -9', () => {
     const onAck = (): void => {
       if (acks.length >= KILL_AFTER_ACKS && !killed) killed = gw.kill9();
     };
-    await Promise.all(Array.from({ length: CLIENTS }, () => client(gw, next, acks, onAck)));
+    const item = (): (LoadItem & { n: number }) | undefined => {
+      const n = next();
+      return n === undefined ? undefined : { n, rcpt: `r${n}@sink.test`, message: makeMessage(n) };
+    };
+    await Promise.all(Array.from({ length: CLIENTS }, () => loadSession(gw.port, item, (m, id) => {
+      acks.push({ id, message: m.message });
+      onAck();
+    })));
     await killed;
     expect(acks.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
     const archivedBeforeRestart = await withDb(setup.dataDir, async (db) => (await db.get<{ n: number }>('SELECT count(*) AS n FROM archive_messages'))?.n ?? 0);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
-import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
+import { loadSession, type LoadItem } from '../helpers/load-session.js';
 import { withDb } from '../helpers/spool-reader.js';
 
 const TOTAL = 1000;
@@ -46,27 +46,13 @@ function tagOf(body: Buffer): string | undefined {
   return /^X-Load-Tag: (\d+)\r$/m.exec(body.toString('latin1'))?.[1];
 }
 
-async function load(gw: RunningGateway, next: () => number | undefined, acked: Set<string>): Promise<void> {
-  let c: RawSmtp;
-  try {
-    c = (await RawSmtp.connect(gw.port)).client;
-    await c.command('EHLO load.test');
-  } catch {
-    return;
-  }
-  for (;;) {
+/** One load session: messages from `next()` (tagged X-Load-Tag: n), each acknowledged one's tag in `acked`. */
+function load(gw: RunningGateway, next: () => number | undefined, acked: Set<string>): Promise<void> {
+  const item = (): (LoadItem & { n: number }) | undefined => {
     const n = next();
-    if (n === undefined) break;
-    try {
-      if ((await c.command('MAIL FROM:<alice@example.com>')).code !== 250) break;
-      if ((await c.command(`RCPT TO:<user${n % 7}@dest.test>`)).code !== 250) break;
-      const reply = await c.data(dataPayload(`From: alice@example.com\r\nX-Load-Tag: ${n}\r\nSubject: crash test\r\n\r\nmessage ${n}\r\n`));
-      if (queueIdOf(reply)) acked.add(String(n));
-    } catch {
-      break; // killed under us: not acknowledged
-    }
-  }
-  c.destroy();
+    return n === undefined ? undefined : { n, rcpt: `user${n % 7}@dest.test`, message: `From: alice@example.com\r\nX-Load-Tag: ${n}\r\nSubject: crash test\r\n\r\nmessage ${n}\r\n` };
+  };
+  return loadSession(gw.port, item, (m) => void acked.add(String(m.n)));
 }
 
 describe('delivery across kill -9', () => {

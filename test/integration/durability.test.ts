@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
-import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
+import { loadSession, type LoadItem } from '../helpers/load-session.js';
+import { setupGateway, startGateway, type TestSetup } from '../helpers/gateway.js';
 import { readSpooled, stripTraceHeaders, withDb } from '../helpers/spool-reader.js';
 
 const TOTAL = 2000;
@@ -36,34 +36,6 @@ interface Ack {
   readonly message: string;
 }
 
-async function client(gw: RunningGateway, next: () => number | undefined, acks: Ack[], onAck: () => void): Promise<void> {
-  let c: RawSmtp;
-  try {
-    c = (await RawSmtp.connect(gw.port)).client;
-    await c.command('EHLO load.test');
-  } catch {
-    return;
-  }
-  for (;;) {
-    const n = next();
-    if (n === undefined) break;
-    const message = makeMessage(n);
-    try {
-      if ((await c.command('MAIL FROM:<alice@example.com>')).code !== 250) break;
-      if ((await c.command('RCPT TO:<bob@example.net>')).code !== 250) break;
-      const reply = await c.data(dataPayload(message));
-      const id = queueIdOf(reply);
-      if (reply.code === 250 && id) {
-        acks.push({ id, message });
-        onAck();
-      }
-    } catch {
-      break; // the daemon died under us: this message was never acknowledged
-    }
-  }
-  c.destroy();
-}
-
 describe('durability under kill -9', () => {
   it(`every acknowledged message survives a SIGKILL during a ${TOTAL}-message load`, async () => {
     const gw = await startGateway(setup.configPath);
@@ -74,7 +46,14 @@ describe('durability under kill -9', () => {
     const onAck = (): void => {
       if (acks.length >= KILL_AFTER_ACKS && !killed) killed = gw.kill9();
     };
-    await Promise.all(Array.from({ length: CLIENTS }, () => client(gw, next, acks, onAck)));
+    const item = (): (LoadItem & { n: number }) | undefined => {
+      const n = next();
+      return n === undefined ? undefined : { n, rcpt: 'bob@example.net', message: makeMessage(n) };
+    };
+    await Promise.all(Array.from({ length: CLIENTS }, () => loadSession(gw.port, item, (m, id) => {
+      acks.push({ id, message: m.message });
+      onAck();
+    })));
     await killed;
     expect(acks.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
     expect(acks.length).toBeLessThan(TOTAL);

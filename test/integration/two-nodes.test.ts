@@ -25,7 +25,7 @@ import { PostgresDatabase } from '../../src/db/postgres.js';
 import { runCli, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import type { MxServer } from '../helpers/mx-server.js';
 import type { SharedStores } from '../helpers/shared-stores.js';
-import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
+import { loadSession, type LoadItem } from '../helpers/load-session.js';
 import { deliveriesOf, startTwoNodes, type TwoNodes } from '../helpers/two-nodes.js';
 import { until } from '../helpers/wait.js';
 
@@ -53,39 +53,26 @@ function makeMessage(run: string, n: number): string {
 
 const deliveries = (run: string): Map<number, number> => deliveriesOf(mx, run);
 
-/** One client session: messages from `next()` until none is left or the node dies; each 250 recorded. */
-async function client(gw: RunningGateway, run: string, next: () => number | undefined, acked: Set<number>, onAck: () => void): Promise<void> {
-  let c: RawSmtp;
-  try {
-    c = (await RawSmtp.connect(gw.port)).client;
-    await c.command('EHLO load.test');
-  } catch {
-    return;
-  }
-  for (;;) {
-    const n = next();
-    if (n === undefined) break;
-    try {
-      if ((await c.command('MAIL FROM:<alice@example.com>')).code !== 250) break;
-      if ((await c.command('RCPT TO:<bob@example.net>')).code !== 250) break;
-      const reply = await c.data(dataPayload(makeMessage(run, n)));
-      if (reply.code === 250 && queueIdOf(reply)) {
-        acked.add(n);
-        onAck();
-      } else break;
-    } catch {
-      break; // the node died under us: this message was never acknowledged
-    }
-  }
-  c.destroy();
-}
-
 /** Sends TOTAL messages of `run` through every node in `targets`, CLIENTS_PER_NODE sessions each; the acknowledged ones by node. */
 async function load(run: string, targets: readonly RunningGateway[], onAck?: (node: number, acked: number) => void): Promise<Set<number>[]> {
   let issued = 0;
   const next = (): number | undefined => (issued < TOTAL ? issued++ : undefined);
   const acked = targets.map(() => new Set<number>());
-  await Promise.all(targets.flatMap((gw, i) => Array.from({ length: CLIENTS_PER_NODE }, () => client(gw, run, next, acked[i] as Set<number>, () => onAck?.(i, (acked[i] as Set<number>).size)))));
+  const item = (): (LoadItem & { n: number }) | undefined => {
+    const n = next();
+    return n === undefined ? undefined : { n, rcpt: 'bob@example.net', message: makeMessage(run, n) };
+  };
+  await Promise.all(
+    targets.flatMap((gw, i) =>
+      Array.from({ length: CLIENTS_PER_NODE }, () =>
+        loadSession(gw.port, item, (m) => {
+          const mine = acked[i] as Set<number>;
+          mine.add(m.n);
+          onAck?.(i, mine.size);
+        }),
+      ),
+    ),
+  );
   return acked;
 }
 
