@@ -340,22 +340,7 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   async transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw redactError(err, this.secrets);
-    }
-    let broken: Error | undefined;
-    // A checked-out client has no pool listener: a connection that breaks between two statements (the server
-    // restarted, a failover, the network) would emit an 'error' nobody handles, and end the process. Caught
-    // here, it fails the transaction's next statement instead, and the connection is destroyed below.
-    const onBroken = (err: Error): void => {
-      broken = err;
-    };
-    client.on('error', onBroken);
-    try {
-      await client.query('BEGIN');
+    return this.onClient('BEGIN', async (client) => {
       const atCommit = new Map<string, AtCommitSql>();
       const value = await work(new PgQueryable((text, values) => client.query(text, values), this.secrets, atCommit));
       // the work deferred to the commit goes with it, one simple query (no parameters: values escaped by the driver)
@@ -369,16 +354,7 @@ export class PostgresDatabase implements SqlDatabase {
         throw new SealgateError('SG_STORAGE_FAILED', { message: 'transaction rolled back: a statement in it failed (its error was caught inside the transaction)' });
       }
       return value;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error(String(e));
-      });
-      throw redactError(err, this.secrets);
-    } finally {
-      client.off('error', onBroken);
-      // a connection that broke, or whose ROLLBACK failed, is in an unknown state: destroy it instead of reusing it
-      client.release(broken);
-    }
+    });
   }
 
   /**
@@ -388,6 +364,24 @@ export class PostgresDatabase implements SqlDatabase {
    * is refused by the server. Nothing to make durable: COMMIT only ends it.
    */
   async readSnapshot<T>(work: (q: SqlQueryable) => Promise<T>): Promise<T> {
+    return this.onClient('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
+      await client.query('SELECT 1');
+      const value = await work(new PgQueryable((text, values) => client.query(text, values), this.secrets));
+      await client.query('COMMIT');
+      return value;
+    });
+  }
+
+  /**
+   * A pooled connection for one transaction: `begin` sent, then `run`, which
+   * ends it; on an error it is rolled back. A checked-out client has no pool
+   * listener: a connection that breaks between two statements (the server
+   * restarted, a failover, the network) would emit an 'error' nobody
+   * handles, and end the process. Caught here, it fails the next statement
+   * instead, and the connection is destroyed, not reused, as one whose
+   * ROLLBACK failed is: its state is unknown.
+   */
+  private async onClient<T>(begin: string, run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -395,18 +389,20 @@ export class PostgresDatabase implements SqlDatabase {
       throw redactError(err, this.secrets);
     }
     let broken: Error | undefined;
+    const onBroken = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onBroken);
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await client.query('SELECT 1');
-      const value = await work(new PgQueryable((text, values) => client.query(text, values), this.secrets));
-      await client.query('COMMIT');
-      return value;
+      await client.query(begin);
+      return await run(client);
     } catch (err) {
       await client.query('ROLLBACK').catch((e: unknown) => {
         broken = e instanceof Error ? e : new Error(String(e));
       });
       throw redactError(err, this.secrets);
     } finally {
+      client.off('error', onBroken);
       client.release(broken);
     }
   }
