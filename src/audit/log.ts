@@ -160,6 +160,10 @@ const APPEND_ROWS_PER_STATEMENT = 200;
 
 type ValidEvent = ReturnType<typeof validateAuditEvent>;
 
+function checkTime(now: number): void {
+  if (!Number.isSafeInteger(now) || now < 0) throw new TypeError('audit event time must be a whole number of ms since the epoch');
+}
+
 /** Pure: the rows (and their seq and hash) of `events` chained after `last`. */
 function chainFrom(events: readonly ValidEvent[], now: number, last: ChainHead): { rows: SqlValue[][]; out: AppendedAuditEvent[] } {
   let seq = last ? last.seq : 0;
@@ -191,7 +195,7 @@ async function insertRows(tx: SqlQueryable, rows: readonly SqlValue[][]): Promis
  */
 export async function appendAuditEvents(tx: AuditTx, events: readonly AuditEvent<AuditEventType>[], now: number): Promise<AppendedAuditEvent[]> {
   const valid = events.map((e) => validateAuditEvent(e));
-  if (!Number.isSafeInteger(now) || now < 0) throw new TypeError('audit event time must be a whole number of ms since the epoch');
+  checkTime(now);
   if (valid.length === 0) return [];
   if (tx.dialect === 'postgres') {
     // several nodes: one round trip takes the chain lock (held until this transaction ends), reads the committed head
@@ -265,7 +269,7 @@ export async function appendAuditAtCommit<T extends AuditEventType>(tx: AuditTx,
 export function deferAuditEvent<T extends AuditEventType>(tx: AuditTx, event: AuditEvent<T>, now: number, recordOf?: RecordOf): boolean {
   if (tx.dialect !== 'postgres' || !tx.atCommit) return false;
   const valid = validateAuditEvent(event);
-  if (!Number.isSafeInteger(now) || now < 0) throw new TypeError('audit event time must be a whole number of ms since the epoch');
+  checkTime(now);
   let pending = tx.atCommit.get(AUDIT_ROWS) as AtCommitAuditEvents | undefined;
   if (!pending) {
     pending = new AtCommitAuditEvents();

@@ -96,16 +96,26 @@ export function interleave<T>(fresh: readonly T[], retries: readonly T[]): T[] {
   return rows;
 }
 
+type RowKey = { readonly message_id: string; readonly seq: number };
+
+/** The condition that a recipient is one of `n` rows, by key; its parameters: each row's message_id and seq (rowKeyParams). */
+function rowKeysIn(n: number): string {
+  // CAST: PostgreSQL types a VALUES list of bare parameters as text, which does not compare with BIGINT seq
+  return `(message_id, seq) IN (VALUES ${Array.from({ length: n }, () => '(?, CAST(? AS BIGINT))').join(', ')})`;
+}
+
+const rowKeyParams = (rows: readonly RowKey[]): (string | number)[] => rows.flatMap((r) => [r.message_id, r.seq]);
+
+/** Runs `update` on `rows` CLAIM_ROWS_PER_STATEMENT at a time; the rows it changed in all. */
+async function inRowChunks(rows: readonly RowKey[], update: (part: readonly RowKey[]) => Promise<{ changes: number }>): Promise<number> {
+  let changed = 0;
+  for (let at = 0; at < rows.length; at += CLAIM_ROWS_PER_STATEMENT) changed += (await update(rows.slice(at, at + CLAIM_ROWS_PER_STATEMENT))).changes;
+  return changed;
+}
+
 /** Sets the claimed rows in flight under `lease`: one UPDATE per CLAIM_ROWS_PER_STATEMENT rows. */
-export async function markInFlight(tx: SqlQueryable, rows: readonly { readonly message_id: string; readonly seq: number }[], lease: Lease): Promise<void> {
-  for (let at = 0; at < rows.length; at += CLAIM_ROWS_PER_STATEMENT) {
-    const part = rows.slice(at, at + CLAIM_ROWS_PER_STATEMENT);
-    // CAST: PostgreSQL types a VALUES list of bare parameters as text, which does not compare with BIGINT seq
-    await tx.run(
-      `UPDATE recipients SET state = 'in-flight', lease_node = ?, lease_until = ? WHERE (message_id, seq) IN (VALUES ${part.map(() => '(?, CAST(? AS BIGINT))').join(', ')})`,
-      [lease.node, lease.until, ...part.flatMap((r) => [r.message_id, r.seq])],
-    );
-  }
+export async function markInFlight(tx: SqlQueryable, rows: readonly RowKey[], lease: Lease): Promise<void> {
+  await inRowChunks(rows, (part) => tx.run(`UPDATE recipients SET state = 'in-flight', lease_node = ?, lease_until = ? WHERE ${rowKeysIn(part.length)}`, [lease.node, lease.until, ...rowKeyParams(part)]));
 }
 
 /**
@@ -161,14 +171,13 @@ export async function recordOutcome(tx: SqlQueryable, row: { readonly message_id
 }
 
 /** Returns this node's rows to `deferred` at `next` without counting an attempt (a job whose recipients were partly taken over by another node). One UPDATE per row; rows it no longer holds are left alone. */
-export async function releaseHeld(tx: SqlQueryable, rows: readonly { readonly message_id: string; readonly seq: number }[], node: string, next: number): Promise<void> {
+export async function releaseHeld(tx: SqlQueryable, rows: readonly RowKey[], node: string, next: number): Promise<void> {
   for (const r of rows) await tx.run(`UPDATE recipients SET state = 'deferred', next_attempt = ?, ${END_LEASE} WHERE message_id = ? AND seq = ? AND ${HELD_BY_NODE}`, [next, r.message_id, r.seq, node]);
 }
 
 /** The renewal of `n` rows by their keys; parameters: until, node, then message_id and seq of each. */
 export function renewLeasesSql(n: number): string {
-  // CAST: PostgreSQL types a VALUES list of bare parameters as text, which does not compare with BIGINT seq
-  return `UPDATE recipients SET lease_until = ? WHERE state = 'in-flight' AND lease_node = ? AND (message_id, seq) IN (VALUES ${Array.from({ length: n }, () => '(?, CAST(? AS BIGINT))').join(', ')})`;
+  return `UPDATE recipients SET lease_until = ? WHERE state = 'in-flight' AND lease_node = ? AND ${rowKeysIn(n)}`;
 }
 
 /**
@@ -176,13 +185,8 @@ export function renewLeasesSql(n: number): string {
  * way) to `until`, those it still holds (in a transaction's `tx`): one
  * UPDATE per CLAIM_ROWS_PER_STATEMENT rows. Returns the rows renewed.
  */
-export async function renewLeases(tx: SqlQueryable, lease: Lease, rows: readonly { readonly message_id: string; readonly seq: number }[]): Promise<number> {
-  let renewed = 0;
-  for (let at = 0; at < rows.length; at += CLAIM_ROWS_PER_STATEMENT) {
-    const part = rows.slice(at, at + CLAIM_ROWS_PER_STATEMENT);
-    renewed += (await tx.run(renewLeasesSql(part.length), [lease.until, lease.node, ...part.flatMap((r) => [r.message_id, r.seq])])).changes;
-  }
-  return renewed;
+export async function renewLeases(tx: SqlQueryable, lease: Lease, rows: readonly RowKey[]): Promise<number> {
+  return inRowChunks(rows, (part) => tx.run(renewLeasesSql(part.length), [lease.until, lease.node, ...rowKeyParams(part)]));
 }
 
 /** Which in-flight rows a takeover returns to the queue. */
