@@ -243,8 +243,7 @@ export class DeliveryEngine {
   private tlsPolicies: Readonly<Record<string, DomainPolicy>>;
   private postureMemoryMs: number;
   private readonly activePerDomain = new Map<string, number>();
-  private active = 0;
-  /** The jobs under way: their recipients' leases are the ones renewed. */
+  /** The jobs under way (their count bounds delivery.concurrency); their recipients' leases are the ones renewed. */
   private readonly running = new Set<Job>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
@@ -396,7 +395,7 @@ export class DeliveryEngine {
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.active > 0) {
+    if (this.running.size > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);
         t.unref();
@@ -421,7 +420,7 @@ export class DeliveryEngine {
       do {
         this.again = false;
         const jobs = await this.claim();
-        this.deps.log.debug({ event: 'DELIVERY_TICK', claimed: jobs.length, active: this.active }, 'queue scan');
+        this.deps.log.debug({ event: 'DELIVERY_TICK', claimed: jobs.length, active: this.running.size }, 'queue scan');
         for (const job of jobs) this.launch(job);
       } while (this.again && !this.stopping);
       await this.scheduleNext();
@@ -451,13 +450,13 @@ export class DeliveryEngine {
     const now = this.deps.now();
     // Something due that this tick did not claim is waiting for a concurrency
     // slot: the job that frees it wakes us, so sleep instead of spinning.
-    const wait = due === undefined ? poll : due <= now ? (this.active > 0 ? poll : 1000) : Math.min(poll, due - now);
+    const wait = due === undefined ? poll : due <= now ? (this.running.size > 0 ? poll : 1000) : Math.min(poll, due - now);
     this.schedule(wait);
   }
 
   /** Claims due recipients as jobs (message × domain × requirement; each blind copy alone), within the concurrency limits. */
   private async claim(): Promise<Job[]> {
-    const capacity = this.config.concurrency - this.active;
+    const capacity = this.config.concurrency - this.running.size;
     if (capacity <= 0 || this.stopping) return [];
     const now = this.deps.now();
     const batch = Math.max(capacity * 4, 8);
@@ -514,7 +513,6 @@ export class DeliveryEngine {
   }
 
   private launch(job: Job): void {
-    this.active++;
     this.running.add(job);
     this.activePerDomain.set(job.domain, (this.activePerDomain.get(job.domain) ?? 0) + 1);
     void this.runJob(job)
@@ -527,12 +525,11 @@ export class DeliveryEngine {
         return this.failJob(job, err);
       })
       .finally(() => {
-        this.active--;
         this.running.delete(job);
         const left = (this.activePerDomain.get(job.domain) ?? 1) - 1;
         if (left <= 0) this.activePerDomain.delete(job.domain);
         else this.activePerDomain.set(job.domain, left);
-        if (this.active === 0) {
+        if (this.running.size === 0) {
           const waiters = this.idleWaiters;
           this.idleWaiters = [];
           waiters.forEach((w) => w());
@@ -558,7 +555,7 @@ export class DeliveryEngine {
     const reply = jobErrorReply(err);
     const logged = { event: 'DELIVERY_JOB_ERROR', queueId: job.messageId, reason: reply.reason, err: errorFacts(err) };
     try {
-      const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite, connector, route FROM messages WHERE id = ?', [job.messageId]);
+      const message = await this.messageRow(job.messageId);
       // what this node still holds: the job may have failed after its outcome was recorded (or an operator deleted the message)
       const held = message ? await heldSeqs(this.deps.db, job.messageId, this.nodeId) : new Set<number>();
       const recipients = job.recipients.filter((r) => held.has(r.seq));
@@ -579,13 +576,18 @@ export class DeliveryEngine {
     }
   }
 
+  /** The queued message a job delivers (undefined once an operator deleted it). */
+  private messageRow(id: string): Promise<MessageRow | undefined> {
+    return this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite, connector, route FROM messages WHERE id = ?', [id]);
+  }
+
   private async runJob(job: Job): Promise<void> {
     if (job.portal && this.deps.portal) {
       await this.deps.portal.deposit(job.messageId, job.recipients.map((r) => ({ seq: r.seq, address: r.address, bcc: r.bcc === 1 })), this.nodeId);
       this.deps.metrics?.inc('sealgate_delivery_attempts_total', { outcome: 'delivered' }, job.recipients.length);
       return;
     }
-    const message = await this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite, connector, route FROM messages WHERE id = ?', [job.messageId]);
+    const message = await this.messageRow(job.messageId);
     if (!message) return; // deleted by an operator meanwhile
     const posture = await this.bindingPosture(job, message);
     const notes: AttemptNotes = {};
