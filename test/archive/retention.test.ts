@@ -44,6 +44,7 @@ import { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/schema.js';
 import { LocalObjectStore } from '../../src/objects/local-store.js';
 import type { ObjectStore } from '../../src/objects/object-store.js';
+import { writtenEntryColumns } from '../helpers/archive-content.js';
 
 const T0 = Date.UTC(2020, 0, 6, 8, 0, 0);
 const DAY = 86_400_000;
@@ -79,31 +80,7 @@ function message(n: number): Buffer {
 }
 
 function columns(entryId: string, receivedAt: number, retainUntil: number, w: WrittenContent): ArchiveMessageColumns {
-  return {
-    id: entryId,
-    origin: 'smtp',
-    message_id: w.messageId,
-    received_at: receivedAt,
-    archived_at: receivedAt + 1000,
-    sender: entryId === F ? 'frank@example.com' : 'alice@example.com',
-    sender_domain: 'example.com',
-    connector: 'loopback',
-    client_ip: '127.0.0.1',
-    tls_version: 'TLSv1.3',
-    auth_user: null,
-    size: w.size,
-    content_sha256: w.sha256,
-    object_key: w.objectKey,
-    object_offset: w.offset,
-    object_length: w.length,
-    wrapped_key: w.wrappedKey,
-    key_id: w.keyId,
-    subject_sealed: w.subjectSealed,
-    verdict: '{"phi":true,"findings":[{"category":"SSN","count":1}]}',
-    retain_until: retainUntil,
-    hold: 0,
-    purged_at: null,
-  };
+  return writtenEntryColumns(w, { id: entryId, receivedAt, retainUntil, sender: entryId === F ? 'frank@example.com' : 'alice@example.com', verdict: '{"phi":true,"findings":[{"category":"SSN","count":1}]}' });
 }
 
 /**

@@ -32,7 +32,7 @@ import { openObjectStore } from '../../src/objects/open.js';
 import type { ObjectStore } from '../../src/objects/object-store.js';
 import { openDatabase, openKeyring } from '../../src/runtime/stores.js';
 import { issueCertificate } from '../../src/tls/x509.js';
-import { entryId } from '../helpers/archive-content.js';
+import { entryId, writtenEntryColumns } from '../helpers/archive-content.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { buildConfig, setupGateway, type TestConfigOptions, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
@@ -102,31 +102,7 @@ const ENTRIES: readonly Entry[] = [
 ];
 
 function columns(e: Entry, w: Awaited<ReturnType<typeof writeArchiveObject>>[number]): ArchiveMessageColumns {
-  return {
-    id: e.id,
-    origin: 'smtp',
-    message_id: w.messageId,
-    received_at: e.at,
-    archived_at: e.at + 1000,
-    sender: e.sender,
-    sender_domain: 'example.com',
-    connector: 'loopback',
-    client_ip: '127.0.0.1',
-    tls_version: 'TLSv1.3',
-    auth_user: null,
-    size: w.size,
-    content_sha256: w.sha256,
-    object_key: w.objectKey,
-    object_offset: w.offset,
-    object_length: w.length,
-    wrapped_key: w.wrappedKey,
-    key_id: w.keyId,
-    subject_sealed: w.subjectSealed,
-    verdict: archiveVerdict(JSON.stringify(e.summary)).json,
-    retain_until: e.at + 6 * 365 * 86_400_000,
-    hold: 0,
-    purged_at: null,
-  };
+  return writtenEntryColumns(w, { id: e.id, receivedAt: e.at, retainUntil: e.at + 6 * 365 * 86_400_000, sender: e.sender, verdict: archiveVerdict(JSON.stringify(e.summary)).json });
 }
 
 function recipientRows(e: Entry): ArchiveRecipientColumns[] {

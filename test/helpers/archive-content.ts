@@ -31,14 +31,19 @@ export function message(n: number): Buffer {
   return Buffer.from(`Subject: ${SUBJECT_WORDS} Fall${n}x\r\nMessage-ID: <m${n}@example.com>\r\n\r\nbody ${n} ${randomBytes(8).toString('hex')}\r\n`);
 }
 
-function columns(id: string, receivedAt: number, retainUntil: number, w: WrittenContent): ArchiveMessageColumns {
+/**
+ * The archive row of content `w` as the fixtures write it: a message received
+ * over SMTP on the loopback connector with TLS 1.3, archived a second later;
+ * `row` the columns each fixture chooses.
+ */
+export function writtenEntryColumns(w: WrittenContent, row: { readonly id: string; readonly receivedAt: number; readonly retainUntil: number; readonly sender: string; readonly verdict: string }): ArchiveMessageColumns {
   return {
-    id,
+    id: row.id,
     origin: 'smtp',
     message_id: w.messageId,
-    received_at: receivedAt,
-    archived_at: receivedAt + 1000,
-    sender: id === F ? 'frank@example.com' : 'alice@example.com',
+    received_at: row.receivedAt,
+    archived_at: row.receivedAt + 1000,
+    sender: row.sender,
     sender_domain: 'example.com',
     connector: 'loopback',
     client_ip: '127.0.0.1',
@@ -52,11 +57,15 @@ function columns(id: string, receivedAt: number, retainUntil: number, w: Written
     wrapped_key: w.wrappedKey,
     key_id: w.keyId,
     subject_sealed: w.subjectSealed,
-    verdict: '{"inspected":true,"phi":true,"findings":[{"category":"SSN","count":1}]}',
-    retain_until: retainUntil,
+    verdict: row.verdict,
+    retain_until: row.retainUntil,
     hold: 0,
     purged_at: null,
   };
+}
+
+function columns(id: string, receivedAt: number, retainUntil: number, w: WrittenContent): ArchiveMessageColumns {
+  return writtenEntryColumns(w, { id, receivedAt, retainUntil, sender: id === F ? 'frank@example.com' : 'alice@example.com', verdict: '{"inspected":true,"phi":true,"findings":[{"category":"SSN","count":1}]}' });
 }
 
 function recipientOf(id: string): ArchiveRecipientColumns {
