@@ -12,9 +12,6 @@
  * refused in one line naming objects.kind; rows-only work still runs. No
  * output carries the database password.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../src/audit/log.js';
@@ -27,17 +24,15 @@ import { openObjectStore, type OpenedObjectStore } from '../../src/objects/open.
 import { openKeyring } from '../../src/runtime/stores.js';
 import { A, B, C, D, DAY, E, F, SUBJECT_WORDS, writeContentEntries, type ContentEntries } from '../helpers/archive-content.js';
 import { runCli } from '../helpers/gateway.js';
-import { cliWithoutDbPassword, postgresStoreYaml, writeCliConfig, type CliOut } from '../helpers/postgres-cli.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
+import { cliWithoutDbPassword, startCliStores, type CliOut, type CliStores } from '../helpers/postgres-cli.js';
+import type { TestPostgres } from '../helpers/postgres.js';
 
 /** Received six years and 100 days ago: A..E are past their six years' retention now, F (a year longer) is not. */
 const T0 = Date.now() - 6 * 365 * DAY - 100 * DAY;
 
 let server: TestPostgres;
-let s3: TestS3;
+let stores: CliStores;
 let dir: string;
-let pwFile: string;
 let configPath: string;
 let localObjectsConfig: string;
 let node: PostgresDatabase;
@@ -48,13 +43,6 @@ let signingKey: SigningKey;
 /** The CLI without a SEALGATE_DB_PASSWORD from the test's own environment. */
 const cli = (config: string, ...args: string[]): Promise<CliOut> => cliWithoutDbPassword(['-c', config, 'archive', ...args]);
 
-const writeConfig = (objectsYaml: string): Promise<string> =>
-  writeCliConfig(join(dir, `sealgate-${randomBytes(4).toString('hex')}.yaml`), {
-    dataDir: join(dir, 'data'),
-    masterKeyFile: join(dir, 'master.key'),
-    store: postgresStoreYaml(server.url, pwFile),
-    lines: [`objects: ${objectsYaml}`],
-  });
 
 async function archiveKeys(): Promise<string[]> {
   const keys: string[] = [];
@@ -71,17 +59,8 @@ function clean(...outs: CliOut[]): void {
 }
 
 beforeAll(async () => {
-  server = await startPostgres();
-  s3 = await startS3Server();
-  dir = await mkdtemp(join(tmpdir(), 'sealgate-archive-pg-'));
-  pwFile = join(dir, 'db-password');
-  await writeFile(pwFile, `${server.password}\n`, { mode: 0o600 });
-  const secretFile = join(dir, 's3-secret');
-  await writeFile(secretFile, `${s3.secretAccessKey}\n`, { mode: 0o600 });
-  configPath = await writeConfig(
-    `{ kind: s3, s3: { endpoint: "${s3.endpoint}", bucket: ${s3.bucket}, region: ${s3.region}, prefix: nodes/, forcePathStyle: true, accessKeyId: ${s3.accessKeyId}, secretAccessKeyFile: "${secretFile}", maxAttempts: 1, timeout: 10s } }`,
-  );
-  localObjectsConfig = await writeConfig('{ kind: local }');
+  stores = await startCliStores('archive-pg');
+  ({ server, dir, configPath, localObjectsConfig } = stores);
   const config = loadConfig(configPath).config;
   node = await PostgresDatabase.open({ url: server.url, password: server.password, poolSize: 4 });
   await migratePostgres(node);
@@ -97,9 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   objects?.close();
   await node?.close();
-  await server?.stop();
-  await s3?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stores?.stop();
 });
 
 describe('sealgate archive on PostgreSQL and S3', () => {

@@ -11,10 +11,6 @@
  * with local objects are refused in one line naming objects.kind. No command
  * prints message content or the database password.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/audit/log.js';
@@ -27,9 +23,8 @@ import { openObjectStore, type OpenedObjectStore } from '../../src/objects/open.
 import { internalMessage, insertQueuedMessage } from '../../src/queue/store.js';
 import { openKeyring, openSpool } from '../../src/runtime/stores.js';
 import type { Spool } from '../../src/spool/spool.js';
-import { cliWithoutDbPassword, postgresStoreYaml, writeCliConfig, type CliOut } from '../helpers/postgres-cli.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startS3Server, type TestS3 } from '../helpers/s3-server.js';
+import { cliWithoutDbPassword, startCliStores, type CliOut, type CliStores } from '../helpers/postgres-cli.js';
+import type { TestPostgres } from '../helpers/postgres.js';
 
 const SECRET = 'Patient Jane Roe MRN 0042';
 const M1 = '0QPGCLI0000000000001';
@@ -38,9 +33,7 @@ const M3 = '0QPGCLI0000000000003';
 const M4 = '0QPGCLI0000000000004';
 
 let server: TestPostgres;
-let s3: TestS3;
-let dir: string;
-let pwFile: string;
+let stores: CliStores;
 let configPath: string;
 let localObjectsConfig: string;
 let config: Config;
@@ -52,13 +45,6 @@ let keyring: Keyring;
 /** The CLI without a SEALGATE_DB_PASSWORD from the test's own environment. */
 const cli = (config: string, ...args: string[]): Promise<CliOut> => cliWithoutDbPassword(['-c', config, 'queue', ...args]);
 
-const writeConfig = (objectsYaml: string): Promise<string> =>
-  writeCliConfig(join(dir, `sealgate-${randomBytes(4).toString('hex')}.yaml`), {
-    dataDir: join(dir, 'data'),
-    masterKeyFile: join(dir, 'master.key'),
-    store: postgresStoreYaml(server.url, pwFile),
-    lines: [`objects: ${objectsYaml}`],
-  });
 
 /** A message queued by a node as ingress does: content through the spool (the object store beyond the inline limit), then its rows. */
 async function queue(node: PostgresDatabase, spool: Spool, id: string, recipients: string[], body: Buffer, at: number): Promise<void> {
@@ -76,17 +62,8 @@ async function spoolKeys(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  server = await startPostgres();
-  s3 = await startS3Server();
-  dir = await mkdtemp(join(tmpdir(), 'sealgate-queue-pg-'));
-  pwFile = join(dir, 'db-password');
-  await writeFile(pwFile, `${server.password}\n`, { mode: 0o600 });
-  const secretFile = join(dir, 's3-secret');
-  await writeFile(secretFile, `${s3.secretAccessKey}\n`, { mode: 0o600 });
-  configPath = await writeConfig(
-    `{ kind: s3, s3: { endpoint: "${s3.endpoint}", bucket: ${s3.bucket}, region: ${s3.region}, prefix: nodes/, forcePathStyle: true, accessKeyId: ${s3.accessKeyId}, secretAccessKeyFile: "${secretFile}", maxAttempts: 1, timeout: 10s } }`,
-  );
-  localObjectsConfig = await writeConfig('{ kind: local }');
+  stores = await startCliStores('queue-pg');
+  ({ server, configPath, localObjectsConfig } = stores);
   config = loadConfig(configPath).config;
   nodeA = await PostgresDatabase.open({ url: server.url, password: server.password, poolSize: 4 });
   nodeB = await PostgresDatabase.open({ url: server.url, password: server.password, poolSize: 4 });
@@ -107,9 +84,7 @@ afterAll(async () => {
   objects?.close();
   await nodeA?.close();
   await nodeB?.close();
-  await server?.stop();
-  await s3?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stores?.stop();
 });
 
 describe('sealgate queue on PostgreSQL', () => {
