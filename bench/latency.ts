@@ -4,10 +4,11 @@
  * then through Postfix. Both ends are in this process, so both timestamps
  * come from one clock: the bench's own SMTP client (a few sessions, each
  * reused) notes when it read the 250 to DATA; the bench's own loopback SMTP
- * server (smtp-server) notes when that message's DATA ended there. Each
+ * sink (latency-sink.ts, which greets at once) notes when that message's
+ * DATA ended there. Both relays first carry BENCH_LATENCY_WARMUP messages the
+ * same way, not measured. Each
  * message carries a unique X-Bench-Id header that ties the two together.
  */
-import { SMTPServer } from 'smtp-server';
 import { startDnsZone } from '../test/helpers/dns-zone.js';
 import { startGateway, type RunningGateway } from '../test/helpers/gateway.js';
 import { relayGatewaySetup } from './relay-setup.js';
@@ -15,9 +16,12 @@ import { freePort, startPostfix, type PostfixInstance } from '../test/helpers/po
 import { dataPayload, RawSmtp } from '../test/helpers/smtp-client.js';
 import { FROM, POSTFIX_IP, SINK_IP, waitUntil } from './load.js';
 import { summariseLatency, type Figures, type LatencySummary } from './report.js';
+import { startLatencySink, type LatencySink } from './latency-sink.js';
 
 const SESSIONS = Number(process.env.BENCH_LATENCY_SESSIONS ?? 4);
 const COUNT = Number(process.env.BENCH_LATENCY_COUNT ?? 1000);
+/** Messages sent the same way before the measured ones, not measured: the latency of a running relay, not of one just started (its first messages wait for compilation, its first MX lookups and connections). */
+const WARMUP = Number(process.env.BENCH_LATENCY_WARMUP ?? 500);
 const BYTES = 2 * 1024;
 const TO = 'bob@bench.test';
 
@@ -28,44 +32,6 @@ export function latencyMessage(id: string, bytes = BYTES): Buffer {
   let body = '';
   while (head.length + body.length + line.length <= bytes) body += line;
   return Buffer.from(head + body, 'latin1');
-}
-
-export function benchIdOf(message: Buffer): string | undefined {
-  const end = message.indexOf('\r\n\r\n');
-  return /^X-Bench-Id: (\S+)\r?$/im.exec(message.subarray(0, end < 0 ? message.length : end).toString('latin1'))?.[1];
-}
-
-interface Sink {
-  readonly port: number;
-  /** Bench id → hrtime (ns) when its DATA ended here. */
-  readonly delivered: Map<string, bigint>;
-  close(): Promise<void>;
-}
-
-async function startLatencySink(): Promise<Sink> {
-  const port = await freePort(SINK_IP);
-  const delivered = new Map<string, bigint>();
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    size: 1024 * 1024,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const at = process.hrtime.bigint();
-        const id = benchIdOf(Buffer.concat(chunks));
-        if (id !== undefined && !delivered.has(id)) delivered.set(id, at);
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, SINK_IP, () => resolve());
-  });
-  return { port, delivered, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 /**
@@ -98,7 +64,11 @@ async function pacedSend(host: string, port: number, prefix: string, count: numb
   return { accepted, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
-async function measure(host: string, port: number, sink: Sink, prefix: string, rate: number): Promise<LatencySummary & { achievedRate: number }> {
+async function measure(host: string, port: number, sink: LatencySink, prefix: string, rate: number): Promise<LatencySummary & { achievedRate: number }> {
+  if (WARMUP > 0) {
+    const warm = await pacedSend(host, port, `${prefix}w`, WARMUP, rate, SESSIONS);
+    await waitUntil(async () => [...warm.accepted.keys()].every((id) => sink.delivered.has(id)), 600_000, `${WARMUP} warm-up messages at the latency sink`, 100);
+  }
   const sent = await pacedSend(host, port, prefix, COUNT, rate, SESSIONS);
   await waitUntil(async () => [...sent.accepted.keys()].every((id) => sink.delivered.has(id)), 600_000, `${COUNT} messages at the latency sink`, 100);
   const ms = [...sent.accepted].map(([id, at]) => Number((sink.delivered.get(id) ?? at) - at) / 1e6);
@@ -109,7 +79,7 @@ async function measure(host: string, port: number, sink: Sink, prefix: string, r
 
 export async function latencyPart(rate: number, rateSource: string, figures: Figures): Promise<string[]> {
   if (!(rate > 0)) throw new Error(`latency rate ${rate} is not a positive number (BENCH_LATENCY_RATE)`);
-  const sink = await startLatencySink();
+  const sink = await startLatencySink(SINK_IP, await freePort(SINK_IP));
   const zone = await startDnsZone([
     { name: 'bench.test', type: 'MX', exchange: 'sink.bench.test', priority: 10 },
     { name: 'sink.bench.test', type: 'A', address: SINK_IP },

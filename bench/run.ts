@@ -263,7 +263,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? '?'}, Node ${process.version}, Postfix ${pfVersion ?? '(not used)'}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
   const knobs = Object.entries({ BENCH_2K: String(SIZES[0]?.count), BENCH_100K: String(SIZES[1]?.count), ...benchEnv(process.env) }).map(([k, v]) => `${k}=${v}`);
   console.log(`reproduce: ${knobs.join(' ')} npm run bench -- ${wanted.join(' ')}`);
-  console.log('  (knobs: BENCH_2K, BENCH_100K, BENCH_ARCHIVE, BENCH_LATENCY_RATE, BENCH_LATENCY_COUNT, BENCH_LATENCY_SESSIONS, BENCH_BACKLOG, BENCH_QUEUE_RUNS, BENCH_CLUSTER, BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS, BENCH_ARCHIVE_MESSAGES)');
+  console.log('  (knobs: BENCH_2K, BENCH_100K, BENCH_ARCHIVE, BENCH_LATENCY_RATE, BENCH_LATENCY_COUNT, BENCH_LATENCY_WARMUP, BENCH_LATENCY_SESSIONS, BENCH_BACKLOG, BENCH_QUEUE_RUNS, BENCH_CLUSTER, BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS, BENCH_ARCHIVE_MESSAGES)');
   const started = process.hrtime.bigint();
   const figures: Figures = {};
   for (const p of wanted) {

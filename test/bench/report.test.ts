@@ -4,7 +4,8 @@
  * shape. Nothing here runs a daemon or measures speed.
  */
 import { describe, expect, it } from 'vitest';
-import { benchIdOf, latencyMessage } from '../../bench/latency.js';
+import { latencyMessage } from '../../bench/latency.js';
+import { benchIdOf } from '../../bench/latency-sink.js';
 import {
   bestAndMedian,
   benchEnv,
