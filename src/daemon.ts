@@ -26,6 +26,7 @@ import { appendAudit } from './audit/log.js';
 import { isSealgateError } from './errors.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createResolver } from './delivery/dns.js';
+import { cachingResolver } from './delivery/dns-cache.js';
 import { DeliveryEngine, loadTrustedCas } from './delivery/engine.js';
 import { newNodeId } from './queue/claim.js';
 import { loadDkimKeys } from './dkim/keys.js';
@@ -136,7 +137,8 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     : undefined;
   // set once the listeners are bound: delivery never sends mail to our own listening addresses
   let ownAddresses: () => readonly { host: string; port: number }[] = () => [];
-  const deliveryResolver = createResolver({ servers: config.dns.servers });
+  // delivery asks the same few names for every attempt: answers are kept (dns.cacheSeconds, TTLs honoured), concurrent questions shared
+  const deliveryResolver = cachingResolver(createResolver({ servers: config.dns.servers }), { maxTtlMs: config.dns.cacheSeconds * 1000, now });
   // this process's id on its delivery leases, the same for an engine started again on reload (docs/scale-out.md "Delivery claims")
   const nodeId = newNodeId();
   // with several nodes: each inspects and archives the mail it accepted, and that of nodes no longer live

@@ -44,6 +44,7 @@ export const RELOAD_TABLE: readonly ReloadRule[] = [
   { path: 'connectors', applies: 'reload', how: 'new connections and the next MAIL FROM' },
   { path: 'limits', applies: 'reload', how: 'the next MAIL FROM, RCPT and DATA; the counts so far are kept' },
   { path: 'dns.servers', applies: 'restart', how: 'the resolver is created at start' },
+  { path: 'dns.cacheSeconds', applies: 'restart', how: 'the delivery answer cache is created at start' },
   { path: 'dns.dnssecValidating', applies: 'reload', how: 'delivery (DANE) and key discovery' },
   { path: 'inspection', applies: 'restart', how: 'the inspection stage and its threads are set up at start' },
   { path: 'inspection.e2eDomains', applies: 'reload', how: 'the next inspection decision' },

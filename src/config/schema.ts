@@ -214,6 +214,13 @@ export const configSchema = z
           .boolean()
           .default(false)
           .describe('The servers above validate DNSSEC (e.g. unbound on loopback): only then are DNSSEC-authenticated TLSA records trusted and DANE enforced.'),
+        cacheSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(3600)
+          .default(30)
+          .describe('Longest time delivery keeps an MX, A, AAAA or TXT answer (A and AAAA: their TTL when shorter); 0 keeps none. Failures are never kept.'),
       })
       .prefault({}),
     inspection: z

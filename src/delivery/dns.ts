@@ -21,6 +21,18 @@ export interface DnsResolver {
   txt(name: string): Promise<string[][]>;
 }
 
+/** An address with its TTL in seconds (resolve4/resolve6 with `ttl: true`). */
+export interface AddressWithTtl {
+  readonly address: string;
+  readonly ttl: number;
+}
+
+/** A resolver that can also say how long its address answers hold (createResolver's). */
+export interface TtlResolver extends DnsResolver {
+  aWithTtl?(name: string): Promise<AddressWithTtl[]>;
+  aaaaWithTtl?(name: string): Promise<AddressWithTtl[]>;
+}
+
 const NO_DATA = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN']);
 
 function temporary(err: unknown, query: string): SealgateError {
@@ -44,13 +56,15 @@ export interface ResolverOptions {
   readonly tries?: number;
 }
 
-export function createResolver(options: ResolverOptions): DnsResolver {
+export function createResolver(options: ResolverOptions): TtlResolver {
   const resolver = new dnsPromises.Resolver({ timeout: options.timeoutMs ?? 5000, tries: options.tries ?? 2 });
   if (options.servers.length > 0) resolver.setServers([...options.servers]);
   return {
     mx: (domain) => answer(`MX ${domain}`, () => resolver.resolveMx(domain)),
     a: (name) => answer(`A ${name}`, () => resolver.resolve4(name)),
     aaaa: (name) => answer(`AAAA ${name}`, () => resolver.resolve6(name)),
+    aWithTtl: (name) => answer(`A ${name}`, () => resolver.resolve4(name, { ttl: true })),
+    aaaaWithTtl: (name) => answer(`AAAA ${name}`, () => resolver.resolve6(name, { ttl: true })),
     txt: (name) => answer(`TXT ${name}`, () => resolver.resolveTxt(name)),
   };
 }
