@@ -417,13 +417,17 @@ export class DeliveryEngine {
     }
     this.ticking = true;
     try {
+      // a wake while the next wake-up was being worked out (scheduleNext reads the queue) was lost before: the
+      // message archived then waited for the next job to end, or for the poll; now it makes another pass
       do {
-        this.again = false;
-        const jobs = await this.claim();
-        this.deps.log.debug({ event: 'DELIVERY_TICK', claimed: jobs.length, active: this.running.size }, 'queue scan');
-        for (const job of jobs) this.launch(job);
+        do {
+          this.again = false;
+          const jobs = await this.claim();
+          this.deps.log.debug({ event: 'DELIVERY_TICK', claimed: jobs.length, active: this.running.size }, 'queue scan');
+          for (const job of jobs) this.launch(job);
+        } while (this.again && !this.stopping);
+        await this.scheduleNext();
       } while (this.again && !this.stopping);
-      await this.scheduleNext();
       const failures = this.loopFailures.succeed();
       if (failures > 0) this.deps.log.info({ event: 'STAGE_RECOVERED', stage: 'delivery', what: 'queue', failures }, 'the delivery loop works again after failures');
     } catch (err) {
