@@ -24,7 +24,6 @@ import type { ObjectStore } from '../objects/object-store.js';
 import { Readable } from 'node:stream';
 import { ByteCounter } from '../stream/byte-counter.js';
 import { mapLimit } from '../e2e/map-limit.js';
-import { readBounded } from '../stream/read-bounded.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { insertQueuedMessage, internalMessage, removeIfFinished } from '../queue/store.js';
@@ -259,8 +258,9 @@ export class Archiver {
     if (packed.length > 1 && first) {
       try {
         // a pack's messages are small (at most PACK_TARGET_BYTES together): read them all at once, then write the pack in one go
+        // (content stored in the database is decrypted in one call, not through a stream)
         const bodies = await mapLimit(packed, READS_AT_ONCE, async (m) => {
-          const body = await readBounded(this.deps.spool.read(m.id), OWN_OBJECT_BYTES * 2);
+          const body = await this.deps.spool.readWhole(m.id, OWN_OBJECT_BYTES * 2);
           if (!body) throw new Error('spooled message larger than its queue row says');
           return body;
         });
@@ -268,7 +268,10 @@ export class Archiver {
           this.deps.objects,
           this.deps.keyring,
           archivePackKey(first.id, first.created_at),
-          packed.map((m, i) => ({ id: m.id, receivedAt: m.created_at, open: () => Readable.from([bodies[i] ?? Buffer.alloc(0)]) })),
+          packed.map((m, i) => {
+            const bytes = bodies[i] ?? Buffer.alloc(0);
+            return { id: m.id, receivedAt: m.created_at, open: () => Readable.from([bytes]), bytes };
+          }),
         );
         contents.forEach((c, i) => {
           const m = packed[i];

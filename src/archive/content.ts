@@ -17,7 +17,7 @@ import { pipeline, Readable, Transform, type TransformCallback } from 'node:stre
 import { simpleParser } from 'mailparser';
 import { sealKey, openKey, unwrapKey, wrapKey, type Keyring } from '../crypto/keyring.js';
 import type { ObjectStore } from '../objects/object-store.js';
-import { createKeyedDecryptStream, createKeyedEncryptStream, KEYED_DATA_KEY_LENGTH } from '../spool/crypt-stream.js';
+import { createKeyedDecryptStream, createKeyedEncryptStream, KEYED_DATA_KEY_LENGTH, keyedEncryptWhole } from '../spool/crypt-stream.js';
 
 /** Header bytes kept for the Subject and Message-ID (a longer header block is cut there). */
 const HEADER_LIMIT = 64 * 1024;
@@ -94,12 +94,16 @@ class ContentTap extends Transform {
 
   /** The header block: up to the first empty line, or all that was kept. */
   headerBlock(): Buffer {
-    const head = Buffer.concat(this.head);
-    const end = head.indexOf('\r\n\r\n');
-    const endLf = head.indexOf('\n\n');
-    const cut = end !== -1 && (endLf === -1 || end < endLf) ? end + 2 : endLf !== -1 ? endLf + 1 : head.length;
-    return head.subarray(0, cut);
+    return headerBlockOf(Buffer.concat(this.head));
   }
+}
+
+/** The header block of a message's first bytes: up to the first empty line, or all of them. Pure. */
+function headerBlockOf(head: Buffer): Buffer {
+  const end = head.indexOf('\r\n\r\n');
+  const endLf = head.indexOf('\n\n');
+  const cut = end !== -1 && (endLf === -1 || end < endLf) ? end + 2 : endLf !== -1 ? endLf + 1 : head.length;
+  return head.subarray(0, cut);
 }
 
 /** Subject and Message-ID from a header block (RFC 2047 words decoded); never throws. */
@@ -119,6 +123,8 @@ export interface ContentSource {
   readonly id: string;
   readonly receivedAt: number;
   readonly open: () => Readable;
+  /** The bytes, when they are already in memory (a small message): encrypted in one call, no stream. */
+  readonly bytes?: Buffer | undefined;
 }
 
 /** An entry being written: its key, counters and facts, filled in as its bytes pass. */
@@ -133,8 +139,16 @@ class EntryWriter {
     readonly objectKey: string,
   ) {}
 
-  /** The entry's ciphertext, streamed from its source. */
-  encrypted(): Readable {
+  /** What was read of content held in memory: its digest, size and header block. */
+  private whole: { readonly sha256: string; readonly size: number; readonly headerBlock: Buffer } | undefined;
+
+  /** The entry's ciphertext: in one piece for content in memory, else streamed from its source. */
+  encrypted(): AsyncIterable<unknown> | Iterable<Buffer> {
+    const bytes = this.source.bytes;
+    if (bytes) {
+      this.whole = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, headerBlock: headerBlockOf(bytes.subarray(0, HEADER_LIMIT)) };
+      return [keyedEncryptWhole(this.dataKey, chunkContext(this.source.id, this.objectKey), bytes)];
+    }
     const encrypt = createKeyedEncryptStream(this.dataKey, chunkContext(this.source.id, this.objectKey));
     // an error anywhere destroys every stage; the reader sees it on `encrypt`
     return pipeline(this.source.open(), this.tap, encrypt, () => undefined);
@@ -143,9 +157,12 @@ class EntryWriter {
   async result(keyring: Keyring): Promise<WrittenContent> {
     const { id } = this.source;
     const { keyId, wrapped } = wrapKey(keyring, this.dataKey, wrapAad(id, this.objectKey));
-    const { subject, messageId } = await headerFacts(this.tap.headerBlock());
+    const whole = this.whole;
+    const { subject, messageId } = await headerFacts(whole ? whole.headerBlock : this.tap.headerBlock());
     const subjectSealed = subject ? sealKey(this.dataKey, Buffer.from(subject, 'utf8'), subjectAad(id)) : null;
-    return { objectKey: this.objectKey, offset: this.offset, length: this.length, wrappedKey: wrapped, keyId, sha256: this.tap.digest(), size: this.tap.bytes, subject, subjectSealed, messageId };
+    const sha256 = whole ? whole.sha256 : this.tap.digest();
+    const size = whole ? whole.size : this.tap.bytes;
+    return { objectKey: this.objectKey, offset: this.offset, length: this.length, wrappedKey: wrapped, keyId, sha256, size, subject, subjectSealed, messageId };
   }
 
   wipe(): void {

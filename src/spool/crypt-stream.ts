@@ -95,11 +95,37 @@ function chunkNonce(counter: number, final: boolean): Buffer {
   return nonce;
 }
 
-class EncryptStream extends Transform {
+/** Seals a stream's chunks in order (the STREAM construction): each record is length (4) || ciphertext || tag. */
+class ChunkSealer {
+  private counter = 0;
   private readonly aad: Buffer;
+
+  constructor(
+    private readonly dataKey: Buffer,
+    header: Buffer,
+    context: string,
+  ) {
+    this.aad = chunkAad(header, context);
+  }
+
+  seal(plaintext: Buffer, final: boolean): Buffer {
+    if (this.counter >= MAX_CHUNKS) {
+      throw new SealgateError('SG_MESSAGE_TOO_BIG', { message: 'message too large for the spool format' });
+    }
+    const cipher = createCipheriv('aes-256-gcm', this.dataKey, chunkNonce(this.counter, final), { authTagLength: TAG_LENGTH });
+    cipher.setAAD(this.aad);
+    const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(ct.length);
+    this.counter++;
+    return Buffer.concat([length, ct, cipher.getAuthTag()]);
+  }
+}
+
+class EncryptStream extends Transform {
+  private readonly sealer: ChunkSealer;
   private readonly pending = Buffer.alloc(SPOOL_CHUNK_SIZE);
   private fill = 0;
-  private counter = 0;
   private headerSent = false;
 
   /** Takes ownership of `dataKey` (wiped when the stream ends or is destroyed). */
@@ -109,7 +135,7 @@ class EncryptStream extends Transform {
     context: string,
   ) {
     super();
-    this.aad = chunkAad(this.header, context);
+    this.sealer = new ChunkSealer(dataKey, header, context);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -119,7 +145,7 @@ class EncryptStream extends Transform {
       while (off < chunk.length) {
         // A full chunk is sealed only once more data arrives: it is not the final one.
         if (this.fill === SPOOL_CHUNK_SIZE) {
-          this.seal(this.pending, false);
+          this.push(this.sealer.seal(this.pending, false));
           this.fill = 0;
         }
         const n = chunk.copy(this.pending, this.fill, off);
@@ -135,7 +161,7 @@ class EncryptStream extends Transform {
   override _flush(callback: TransformCallback): void {
     try {
       this.sendHeader();
-      this.seal(this.pending.subarray(0, this.fill), true);
+      this.push(this.sealer.seal(this.pending.subarray(0, this.fill), true));
       this.wipe();
       callback();
     } catch (err) {
@@ -159,18 +185,27 @@ class EncryptStream extends Transform {
     this.headerSent = true;
     this.push(this.header);
   }
+}
 
-  private seal(plaintext: Buffer, final: boolean): void {
-    if (this.counter >= MAX_CHUNKS) {
-      throw new SealgateError('SG_MESSAGE_TOO_BIG', { message: 'message too large for the spool format' });
-    }
-    const cipher = createCipheriv('aes-256-gcm', this.dataKey, chunkNonce(this.counter, final), { authTagLength: TAG_LENGTH });
-    cipher.setAAD(this.aad);
-    const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(ct.length);
-    this.push(Buffer.concat([length, ct, cipher.getAuthTag()]));
-    this.counter++;
+/**
+ * What EncryptStream writes for `plaintext` given at once: the header, then
+ * SPOOL_CHUNK_SIZE pieces (the last one, possibly empty or full, final).
+ * The same bytes for the same key; no stream machinery (a 2 KB message's
+ * pipeline cost more than its encryption). Wipes `dataKey`.
+ */
+function sealWhole(dataKey: Buffer, header: Buffer, context: string, plaintext: Buffer): Buffer {
+  try {
+    const sealer = new ChunkSealer(dataKey, header, context);
+    const parts = [header];
+    let off = 0;
+    do {
+      const end = Math.min(off + SPOOL_CHUNK_SIZE, plaintext.length);
+      parts.push(sealer.seal(plaintext.subarray(off, end), end === plaintext.length));
+      off = end;
+    } while (off < plaintext.length);
+    return Buffer.concat(parts);
+  } finally {
+    dataKey.fill(0);
   }
 }
 
@@ -220,7 +255,13 @@ class ByteQueue {
   }
 }
 
-class DecryptStream extends Transform {
+/**
+ * The decrypter's state machine: bytes in (`append`), verified plaintext out
+ * (`process`), a chunk only once its tag has verified. Errors with
+ * SG_SPOOL_CORRUPT on tampering, truncation, trailing data or a wrong
+ * context. Used by the stream and by the whole-buffer read alike.
+ */
+class ChunkReader {
   private readonly queue = new ByteQueue();
   private state: 'header' | 'chunks' | 'done' = 'header';
   private dataKey: Buffer | undefined;
@@ -233,37 +274,14 @@ class DecryptStream extends Transform {
   constructor(
     private readonly openHeader: HeaderOpener,
     private readonly context: string,
-  ) {
-    super();
+  ) {}
+
+  append(chunk: Buffer): void {
+    this.queue.append(chunk);
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      this.queue.append(chunk);
-      this.process(false);
-      callback();
-    } catch (err) {
-      callback(err as Error);
-    }
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      this.process(true);
-      if (this.state !== 'done') throw corrupt('truncated (no final chunk)', { context: this.context, chunk: this.counter });
-      this.dataKey?.fill(0);
-      callback();
-    } catch (err) {
-      callback(err as Error);
-    }
-  }
-
-  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    this.dataKey?.fill(0);
-    callback(err);
-  }
-
-  private process(ended: boolean): void {
+  /** Hands `emit` the plaintext of every chunk complete so far, each as soon as its tag verified; `ended`: no more bytes come (a missing final chunk is an error). */
+  process(ended: boolean, emit: (plaintext: Buffer) => void): void {
     if (this.state === 'header') {
       const header = this.openHeader.read(this.queue.peek(Math.min(this.queue.length, this.openHeader.maxLength)));
       if (!header) {
@@ -295,14 +313,19 @@ class DecryptStream extends Transform {
       else if (this.queue.length > recordLength) final = false;
       else if (ended) final = true;
       else break;
-      this.open(this.queue.take(recordLength), final);
+      emit(this.open(this.queue.take(recordLength), final));
       this.chunkLength = -1;
       if (final) this.state = 'done';
     }
     if (this.state === 'done' && this.queue.length > 0) throw corrupt('data after the final chunk', { context: this.context });
+    if (ended && this.state !== 'done') throw corrupt('truncated (no final chunk)', { context: this.context, chunk: this.counter });
   }
 
-  private open(record: Buffer, final: boolean): void {
+  wipe(): void {
+    this.dataKey?.fill(0);
+  }
+
+  private open(record: Buffer, final: boolean): Buffer {
     if (this.counter >= MAX_CHUNKS || !this.dataKey) throw corrupt('too many chunks', { context: this.context });
     const ct = record.subarray(0, this.chunkLength);
     const decipher = createDecipheriv('aes-256-gcm', this.dataKey, chunkNonce(this.counter, final), { authTagLength: TAG_LENGTH });
@@ -314,9 +337,56 @@ class DecryptStream extends Transform {
     } catch (err) {
       throw corrupt(`chunk ${this.counter} failed authentication`, { context: this.context, chunk: this.counter }, err);
     }
-    // Emitted only now that the tag has verified.
-    this.push(plaintext);
     this.counter++;
+    return plaintext;
+  }
+}
+
+class DecryptStream extends Transform {
+  private readonly reader: ChunkReader;
+
+  constructor(openHeader: HeaderOpener, context: string) {
+    super();
+    this.reader = new ChunkReader(openHeader, context);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.reader.append(chunk);
+      // each chunk emitted only once its tag has verified
+      this.reader.process(false, (plaintext) => this.push(plaintext));
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      this.reader.process(true, (plaintext) => this.push(plaintext));
+      this.reader.wipe();
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.reader.wipe();
+    callback(err);
+  }
+}
+
+/** Every chunk of `data` opened at once (the whole ciphertext in memory); the same checks as the stream. */
+function openWhole(openHeader: HeaderOpener, context: string, data: Buffer): Buffer {
+  const reader = new ChunkReader(openHeader, context);
+  try {
+    reader.append(data);
+    const parts: Buffer[] = [];
+    reader.process(true, (plaintext) => parts.push(plaintext));
+    return Buffer.concat(parts);
+  } finally {
+    reader.wipe();
   }
 }
 
@@ -327,6 +397,30 @@ export function createEncryptStream(keyring: Keyring, context: string): Transfor
   return new EncryptStream(dataKey, encodeHeader(keyId, wrapped, SPOOL_CHUNK_SIZE), context);
 }
 
+/** createEncryptStream's output for a plaintext held whole in memory (a small message): the same format, no stream. */
+export function encryptWhole(keyring: Keyring, context: string, plaintext: Buffer): Buffer {
+  const dataKey = randomBytes(DATA_KEY_LENGTH);
+  const { keyId, wrapped } = wrapKey(keyring, dataKey, wrapAad(context));
+  return sealWhole(dataKey, encodeHeader(keyId, wrapped, SPOOL_CHUNK_SIZE), context, plaintext);
+}
+
+/** The spool header's opener: the data key is wrapped in the header, under a key of the keyring. */
+function spoolOpener(keyring: Keyring): HeaderOpener {
+  return {
+    maxLength: SPOOL_MAX_HEADER_LENGTH,
+    read: readSpoolHeader,
+    dataKey: (header, ctx) => {
+      const h = header as SpoolHeader;
+      return unwrapKey(keyring, h.keyId, h.wrappedKey, wrapAad(ctx));
+    },
+  };
+}
+
+/** createDecryptStream over a ciphertext held whole in memory: the plaintext, or the same errors. */
+export function decryptWhole(keyring: Keyring, context: string, data: Buffer): Buffer {
+  return openWhole(spoolOpener(keyring), context, data);
+}
+
 /**
  * Decrypts and verifies; errors with SG_SPOOL_CORRUPT on any tampering,
  * truncation, trailing data or wrong context, SG_KEY_UNKNOWN when the header's
@@ -334,17 +428,7 @@ export function createEncryptStream(keyring: Keyring, context: string): Transfor
  * of the chunks so far, never the whole message: discard it on error.
  */
 export function createDecryptStream(keyring: Keyring, context: string): Transform {
-  return new DecryptStream(
-    {
-      maxLength: SPOOL_MAX_HEADER_LENGTH,
-      read: readSpoolHeader,
-      dataKey: (header, ctx) => {
-        const h = header as SpoolHeader;
-        return unwrapKey(keyring, h.keyId, h.wrappedKey, wrapAad(ctx));
-      },
-    },
-    context,
-  );
+  return new DecryptStream(spoolOpener(keyring), context);
 }
 
 // ---- keyed objects (SGOBJK01): the data key is kept by the caller, not in the stream ----
@@ -376,10 +460,20 @@ function checkDataKey(dataKey: Buffer): void {
  */
 export function createKeyedEncryptStream(dataKey: Buffer, context: string): Transform {
   checkDataKey(dataKey);
+  return new EncryptStream(Buffer.from(dataKey), keyedHeader(), context);
+}
+
+function keyedHeader(): Buffer {
   const header = Buffer.alloc(KEYED_HEADER_LENGTH);
   KEYED_MAGIC.copy(header);
   header.writeUInt32BE(SPOOL_CHUNK_SIZE, KEYED_MAGIC.length);
-  return new EncryptStream(Buffer.from(dataKey), header, context);
+  return header;
+}
+
+/** createKeyedEncryptStream's output for a plaintext held whole in memory; the caller's key is left as it is. */
+export function keyedEncryptWhole(dataKey: Buffer, context: string, plaintext: Buffer): Buffer {
+  checkDataKey(dataKey);
+  return sealWhole(Buffer.from(dataKey), keyedHeader(), context, plaintext);
 }
 
 /** Inverse of createKeyedEncryptStream; errors with SG_SPOOL_CORRUPT like createDecryptStream. */
@@ -387,4 +481,10 @@ export function createKeyedDecryptStream(dataKey: Buffer, context: string): Tran
   checkDataKey(dataKey);
   const own = Buffer.from(dataKey);
   return new DecryptStream({ maxLength: KEYED_HEADER_LENGTH, read: readKeyedHeader, dataKey: () => own }, context);
+}
+
+/** createKeyedDecryptStream over a ciphertext held whole in memory. */
+export function keyedDecryptWhole(dataKey: Buffer, context: string, data: Buffer): Buffer {
+  checkDataKey(dataKey);
+  return openWhole({ maxLength: KEYED_HEADER_LENGTH, read: readKeyedHeader, dataKey: () => Buffer.from(dataKey) }, context, data);
 }

@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { SealgateError } from '../errors.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { createDecryptStream, createEncryptStream } from './crypt-stream.js';
+import { createDecryptStream, createEncryptStream, decryptWhole } from './crypt-stream.js';
+import { readBounded } from '../stream/read-bounded.js';
 import type { InlineSpoolStore } from './inline-store.js';
 import type { SqlQueryable } from '../db/sql-database.js';
 import { storageError } from './write-error.js';
@@ -182,6 +183,24 @@ export class Spool {
       (err: unknown) => out.destroy(storageError(err)),
     );
     return out;
+  }
+
+  /**
+   * A spooled message whole, when it is at most `maxBytes` (undefined when
+   * larger): content stored inline is decrypted in one call (a small
+   * message's stream pipeline cost more than its decryption), a blob is
+   * read through its stream. The same checks as `read`.
+   */
+  async readWhole(id: string, maxBytes: number): Promise<Buffer | undefined> {
+    let content: Buffer | undefined;
+    try {
+      content = await this.inline?.store.get(id);
+    } catch (err) {
+      throw storageError(err);
+    }
+    if (content === undefined) return readBounded(this.readBlob({ id }, id), maxBytes);
+    const plaintext = decryptWhole(this.keyring, id, content);
+    return plaintext.length > maxBytes ? undefined : plaintext;
   }
 
   private readBlob(name: SpoolBlobName, context: string): Readable {

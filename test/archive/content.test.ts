@@ -41,13 +41,19 @@ const messages = [
   Buffer.from('From: nobody\r\n\r\nno subject, no id\r\n'),
 ];
 const ids = ['ID00000000000000000A', 'ID00000000000000000B', 'ID00000000000000000C'];
-const sources = (): ContentSource[] => messages.map((m, i) => ({ id: ids[i] ?? '', receivedAt: Date.UTC(2026, 11, 5), open: () => Readable.from([m]) }));
+/** `inMemory`: which messages are given as bytes (encrypted in one call) instead of only as a stream. */
+const sources = (inMemory: (i: number) => boolean = () => false): ContentSource[] =>
+  messages.map((m, i) => ({ id: ids[i] ?? '', receivedAt: Date.UTC(2026, 11, 5), open: () => Readable.from([m]), bytes: inMemory(i) ? m : undefined }));
 
 describe('archive packs', () => {
-  it('stores several messages in one object; each reads back from its own range with its facts', async () => {
+  it.each([
+    { name: 'streamed', inMemory: () => false },
+    { name: 'held in memory', inMemory: () => true },
+    { name: 'some streamed, some in memory', inMemory: (i: number) => i !== 1 },
+  ])('stores several messages in one object; each reads back from its own range with its facts ($name)', async ({ inMemory }) => {
     const key = archivePackKey(ids[0] ?? '', Date.UTC(2026, 11, 5));
     expect(key).toMatch(/^archive\/2026\/12\/ID00000000000000000A-[0-9a-f]{12}$/);
-    const written = await writeArchiveObject(objects, keyring, key, sources());
+    const written = await writeArchiveObject(objects, keyring, key, sources(inMemory));
     expect(written.map((w) => w.objectKey)).toEqual([key, key, key]);
     expect(written.map((w) => w.subject)).toEqual(['Befund Müller', 'big one', '']);
     expect(written.map((w) => w.messageId)).toEqual(['a@x', 'b@x', null]);

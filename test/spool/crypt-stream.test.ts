@@ -9,7 +9,18 @@ import { Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
-import { createDecryptStream, createEncryptStream, readSpoolHeader, SPOOL_CHUNK_SIZE } from '../../src/spool/crypt-stream.js';
+import {
+  createDecryptStream,
+  createEncryptStream,
+  createKeyedDecryptStream,
+  createKeyedEncryptStream,
+  decryptWhole,
+  encryptWhole,
+  keyedDecryptWhole,
+  keyedEncryptWhole,
+  readSpoolHeader,
+  SPOOL_CHUNK_SIZE,
+} from '../../src/spool/crypt-stream.js';
 
 const S = SPOOL_CHUNK_SIZE;
 const keyA = masterKeyFromBytes(randomBytes(32));
@@ -319,5 +330,58 @@ describe('readSpoolHeader', () => {
     expect(readSpoolHeader(ct.subarray(0, headerLength))).toMatchObject({ keyId: keyA.id, chunkSize: S, length: headerLength });
     expect(() => readSpoolHeader(Buffer.from('SGSPOOL2'))).toThrow(expect.objectContaining({ code: 'SG_SPOOL_CORRUPT' }));
     expect(() => readSpoolHeader(Buffer.from('X'))).toThrow(expect.objectContaining({ code: 'SG_SPOOL_CORRUPT' }));
+  });
+});
+
+describe('whole-buffer encryption and decryption (small messages held in memory)', () => {
+  const sizes = [0, 1, 2048, S - 1, S, S + 1, 2 * S, 3 * S + 5];
+
+  it.each(sizes)('%i bytes: encryptWhole and the decrypting stream, the encrypting stream and decryptWhole, agree', async (size) => {
+    const pt = randomBytes(size);
+    expect((await decrypt(encryptWhole(ringA, CTX, pt))).equals(pt)).toBe(true);
+    expect(decryptWhole(ringA, CTX, await encrypt(pt)).equals(pt)).toBe(true);
+    // the same layout as the stream: the same chunk lengths
+    expect(layout(encryptWhole(ringA, CTX, pt)).chunks.map((c) => c.end - c.start)).toEqual(layout(await encrypt(pt)).chunks.map((c) => c.end - c.start));
+  });
+
+  it.each(sizes)('%i bytes: keyedEncryptWhole writes what the keyed stream writes, byte for byte, and leaves the key as it was', async (size) => {
+    const pt = randomBytes(size);
+    const key = randomBytes(32);
+    const copy = Buffer.from(key);
+    const whole = keyedEncryptWhole(key, CTX, pt);
+    expect(key.equals(copy)).toBe(true);
+    expect(whole.equals(await run(createKeyedEncryptStream(key, CTX), [pt]))).toBe(true);
+    expect(keyedDecryptWhole(key, CTX, whole).equals(pt)).toBe(true);
+    expect((await run(createKeyedDecryptStream(key, CTX), [whole])).equals(pt)).toBe(true);
+    expect(key.equals(copy)).toBe(true);
+  });
+
+  it.each<[string, (ct: Buffer) => Buffer]>([
+    ['a flipped bit in the wrapped key', (ct) => flip(ct, layout(ct).headerLength - 10)],
+    ['a flipped bit in chunk 1', (ct) => flip(ct, layout(ct).chunks[1]!.body + 3)],
+    ['a flipped bit in the final tag', (ct) => flip(ct, ct.length - 1)],
+    ['truncated before the final chunk', (ct) => ct.subarray(0, layout(ct).chunks[3]!.start)],
+    ['truncated inside the header', (ct) => ct.subarray(0, 10)],
+    ['one byte appended', (ct) => Buffer.concat([ct, Buffer.of(0)])],
+    ['chunks 0 and 1 swapped', (ct) => {
+      const { headerLength: h, chunks: c } = layout(ct);
+      return Buffer.concat([ct.subarray(0, h), ct.subarray(c[1]!.start, c[1]!.end), ct.subarray(c[0]!.start, c[0]!.end), ct.subarray(c[2]!.start)]);
+    }],
+  ])('decryptWhole refuses %s (SG_SPOOL_CORRUPT)', async (_name, mutate) => {
+    const ct = await encrypt(randomBytes(3 * S + 5));
+    expect(() => decryptWhole(ringA, CTX, mutate(ct))).toThrow(expect.objectContaining({ code: 'SG_SPOOL_CORRUPT' }));
+  });
+
+  it('decryptWhole refuses another context, and a key it does not hold (SG_KEY_UNKNOWN)', () => {
+    const ct = encryptWhole(ringA, CTX, randomBytes(100));
+    expect(() => decryptWhole(ringA, 'another-id', ct)).toThrow(expect.objectContaining({ code: 'SG_SPOOL_CORRUPT' }));
+    expect(() => decryptWhole(new Keyring(keyB), CTX, ct)).toThrow(expect.objectContaining({ code: 'SG_KEY_UNKNOWN' }));
+  });
+
+  it('keyedDecryptWhole refuses another key and another context', () => {
+    const key = randomBytes(32);
+    const ct = keyedEncryptWhole(key, CTX, randomBytes(100));
+    expect(() => keyedDecryptWhole(randomBytes(32), CTX, ct)).toThrow(expect.objectContaining({ code: 'SG_SPOOL_CORRUPT' }));
+    expect(() => keyedDecryptWhole(key, 'another', ct)).toThrow(expect.objectContaining({ code: 'SG_SPOOL_CORRUPT' }));
   });
 });

@@ -85,6 +85,9 @@ describe('inline spool', () => {
     expect(await spoolFiles()).toEqual(where === 'file' ? [`msg/${id.slice(-2)}/${id}`] : []);
     expect(await inlineIds()).toEqual(where === 'inline' ? [id] : []);
     expect((await readAll(spool.read(id))).equals(await readAll(body(size)))).toBe(true);
+    // read whole (decrypted in one call when inline): the same bytes; undefined past maxBytes
+    expect((await spool.readWhole(id, size))?.equals(await readAll(body(size)))).toBe(true);
+    if (size > 0) expect(await spool.readWhole(id, size - 1)).toBeUndefined();
     await spool.remove(id);
     expect(await spoolFiles()).toEqual([]);
     expect(await inlineIds()).toEqual([]);
@@ -119,6 +122,8 @@ describe('inline spool', () => {
     await db.run('INSERT INTO spool_inline (id, data) VALUES (?, ?)', ['BBB2', row?.data ?? Buffer.alloc(0)]);
     const err = await readAll(spool.read('BBB2')).catch((e: unknown) => e);
     expect(isSealgateError(err) && err.code).toBe('SG_SPOOL_CORRUPT');
+    const whole = await spool.readWhole('BBB2', 1024).catch((e: unknown) => e);
+    expect(isSealgateError(whole) && whole.code).toBe('SG_SPOOL_CORRUPT');
   });
 
   it('a source that fails after the limit was crossed leaves no file and no row', async () => {
