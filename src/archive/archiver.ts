@@ -64,6 +64,8 @@ export interface ArchiverDeps {
 
 /** Messages archived together: one pack object and one transaction for all of them. */
 const BATCH = 64;
+/** Batches under way at once: the next starts while one writes its pack and commits. */
+const BATCHES_AT_ONCE = 2;
 
 /** The next messages to archive, oldest first: from the partial index messages_unarchived (only those not archived yet), whatever the queue holds. */
 export const NEXT_TO_ARCHIVE_SQL = 'SELECT id FROM messages WHERE archived = 0 AND inspected = 1 ORDER BY created_at LIMIT ?';
@@ -107,6 +109,8 @@ interface MessageRow {
 
 export class Archiver {
   private readonly failedAt = new Map<string, number>();
+  /** Messages of the batches under way (at most BATCHES_AT_ONCE). */
+  private readonly inBatch = new Set<string>();
   /** One batch at a time, the next as soon as it is done. */
   private readonly loop: CoalescedRun;
 
@@ -125,6 +129,8 @@ export class Archiver {
         const first = this.queueFailures.fail();
         this.deps.log[first ? 'error' : 'debug']({ event: 'ARCHIVE_FAILED', err: { message: (err as Error).message } }, 'could not read the archive queue; retried later');
       },
+      // a second batch starts while one is being written: mail inspected meanwhile does not wait for it to end
+      BATCHES_AT_ONCE,
     );
   }
 
@@ -150,10 +156,16 @@ export class Archiver {
     const now = this.deps.now();
     for (const [id, at] of this.failedAt) if (now - at >= RETRY_AFTER_MS) this.failedAt.delete(id);
     const owned = ownedMessages(this.deps.db.dialect, this.deps.owner, now);
-    const rows = await this.deps.db.all<{ id: string }>(nextToArchive(owned), [...owned.params, BATCH + this.failedAt.size]);
-    const ids = rows.map((r) => r.id).filter((id) => !this.failedAt.has(id)).slice(0, BATCH);
+    const rows = await this.deps.db.all<{ id: string }>(nextToArchive(owned), [...owned.params, BATCH + this.failedAt.size + this.inBatch.size]);
+    // a batch under way keeps its messages: the other takes the next ones
+    const ids = rows.map((r) => r.id).filter((id) => !this.failedAt.has(id) && !this.inBatch.has(id)).slice(0, BATCH);
     if (ids.length === 0 || this.loop.stopped) return false;
-    await this.archiveBatch(ids);
+    for (const id of ids) this.inBatch.add(id);
+    try {
+      await this.archiveBatch(ids);
+    } finally {
+      for (const id of ids) this.inBatch.delete(id);
+    }
     // more may be waiting: go on at once
     return true;
   }

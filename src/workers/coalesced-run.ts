@@ -1,12 +1,16 @@
 /**
- * A stage's polling loop (inspection, archive): `work` runs on demand, one
- * run at a time. A wake during a run asks for exactly one more run after
- * it, however many wakes came, so bursts of new mail cost one extra pass,
- * not one per message. `work` may also ask to run again at once (more is
- * waiting). A timer wakes it as a safety net; stop() ends the loop.
+ * A stage's polling loop (inspection, archive): `work` runs on demand, at
+ * most `concurrency` runs at a time (default one). A wake while that many
+ * run asks for exactly one more run after one of them, however many wakes
+ * came, so bursts of new mail cost one extra pass, not one per message.
+ * With two, a wake during a run starts the second at once: mail that
+ * arrives while a batch is being written does not wait for that batch to
+ * end (the work must then keep concurrent runs off each other's items).
+ * `work` may also ask to run again at once (more is waiting). A timer wakes
+ * it as a safety net; stop() ends the loop.
  */
 export class CoalescedRun {
-  private running = false;
+  private running = 0;
   private again = false;
   private stoppedFlag = false;
   private timer: NodeJS.Timeout | undefined;
@@ -15,6 +19,7 @@ export class CoalescedRun {
   constructor(
     private readonly work: () => Promise<boolean | void>,
     private readonly onError: (err: unknown) => void,
+    private readonly concurrency = 1,
   ) {}
 
   get stopped(): boolean {
@@ -23,17 +28,17 @@ export class CoalescedRun {
 
   wake(): void {
     if (this.stoppedFlag) return;
-    if (this.running) {
+    if (this.running >= this.concurrency) {
       this.again = true;
       return;
     }
-    this.running = true;
+    this.running++;
     void this.work()
       .then((more) => {
         if (more) this.again = true;
       }, this.onError)
       .finally(() => {
-        this.running = false;
+        this.running--;
         if (this.again && !this.stoppedFlag) {
           this.again = false;
           this.wake();

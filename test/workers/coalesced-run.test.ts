@@ -1,6 +1,6 @@
 /**
- * The stages' polling loop: one run at a time; wakes during a run make
- * exactly one more; work that says "more" runs again; an error goes to
+ * The stages' polling loop: one run at a time (or two, when asked); wakes
+ * during a run make exactly one more; work that says "more" runs again; an error goes to
  * onError and the loop goes on; after stop() nothing runs.
  */
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,38 @@ describe('CoalescedRun', () => {
     loop.wake();
     await settle();
     expect(runs).toBe(5);
+    loop.stop();
+  });
+
+  it('with concurrency 2: a wake during a run starts a second at once; wakes beyond that make exactly one more run', async () => {
+    const gates = [gate(), gate(), gate(), gate()];
+    let started = 0;
+    let atOnce = 0;
+    let most = 0;
+    const loop = new CoalescedRun(
+      async () => {
+        const g = gates[started++];
+        atOnce++;
+        most = Math.max(most, atOnce);
+        await g?.wait;
+        atOnce--;
+      },
+      () => undefined,
+      2,
+    );
+    loop.wake();
+    loop.wake();
+    expect(started).toBe(2);
+    for (let i = 0; i < 5; i++) loop.wake();
+    expect(started).toBe(2);
+    gates[0]?.open();
+    await settle();
+    expect(started).toBe(3);
+    gates[1]?.open();
+    gates[2]?.open();
+    await settle();
+    expect(started).toBe(3);
+    expect(most).toBe(2);
     loop.stop();
   });
 
