@@ -26,6 +26,7 @@ import { isSpaceCode } from './detect/char-codes.js';
 import { closest, closestWithin } from './closest.js';
 import { lineEndWithin, lineStartWithin, type Span } from './detect/spans.js';
 import { labelTables } from './detect/tables.js';
+import { flatText } from './detect/flat-text.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
 export const DEFAULT_DETECTORS: readonly Detector[] = [
@@ -114,8 +115,8 @@ export function inspectText(text: string, detectors: readonly Detector[] = DEFAU
 }
 
 function verdictOf(text: string, detectors: readonly Detector[], window: number, identifierCategories: ReadonlySet<string>): Verdict {
-  // a table's header labels every value in its column
-  const table = readableText(text);
+  // a table's header labels every value in its column; read as one sequential string (flatText)
+  const table = flatText(readableText(text));
   const findings = detectors.map((d) => d.detect(table)).filter((f): f is Finding => f !== undefined);
   const categories = [...new Set(findings.filter((f) => CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'HEALTH_TERM').map((f) => f.category))];
   const phi = (basis: PhiBasis, extra: readonly string[] = []): Verdict => ({

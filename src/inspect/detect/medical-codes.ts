@@ -327,8 +327,10 @@ function codesNamedOnTheirLine(text: string, after: readonly CodeSearch[], befor
       found.add(m.index);
     }
   }
-  for (const search of after) {
-    for (const m of search(text, runs)) {
+  // a search both lists hold (the dotted diagnosis codes) is run once
+  const afterMatches = after.map((search) => search(text, runs));
+  for (const matches of afterMatches) {
+    for (const m of matches) {
       if (found.has(m.index)) continue;
       terms ??= sharedHealthTermSpans(text);
       // the line's end looked for within the 40 characters only (a text of one long line is not read to its end per code)
@@ -341,7 +343,8 @@ function codesNamedOnTheirLine(text: string, after: readonly CodeSearch[], befor
     }
   }
   for (const search of before) {
-    for (const m of search(text, runs)) {
+    const known = after.indexOf(search);
+    for (const m of known >= 0 ? (afterMatches[known] as CodeMatch[]) : search(text, runs)) {
       if (found.has(m.index)) continue;
       terms ??= sharedHealthTermSpans(text);
       if (termBefore(text, terms, m.index)) {

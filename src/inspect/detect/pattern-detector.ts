@@ -137,11 +137,37 @@ class Surroundings {
 }
 
 /**
+ * What `judge` reads of a spec, in one shape for every spec. The specs are
+ * object literals of many shapes (each names only the rules it has), and
+ * `judge`, reading them at every match of every detector, looked each field
+ * up by shape; read from one class, each is at a fixed place.
+ */
+class Rules {
+  readonly value: ((match: RegExpExecArray) => string) | undefined;
+  readonly validate: ((value: string) => boolean) | undefined;
+  readonly keywords: RegExp | undefined;
+  readonly keywordRequired: boolean | ((match: RegExpExecArray) => boolean) | undefined;
+  readonly notAfter: RegExp | undefined;
+  readonly notNear: RegExp | undefined;
+  readonly validatedConfidence: Confidence | undefined;
+
+  constructor(spec: PatternSpec) {
+    this.value = spec.value;
+    this.validate = spec.validate;
+    this.keywords = spec.keywords;
+    this.keywordRequired = spec.keywordRequired;
+    this.notAfter = spec.notAfter;
+    this.notNear = spec.notNear;
+    this.validatedConfidence = spec.validatedConfidence;
+  }
+}
+
+/**
  * Judges one match at `index`, `length` long (`m` the match itself when the
  * spec reads it): the validator, the keyword rules and the labels that say
  * it is something else; the accepted ones go to `out`.
  */
-function judge(spec: PatternSpec, text: string, index: number, length: number, m: RegExpExecArray | undefined, around: Surroundings, out: Accepted[]): void {
+function judge(spec: Rules, text: string, index: number, length: number, m: RegExpExecArray | undefined, around: Surroundings, out: Accepted[]): void {
   const value = spec.value ? spec.value(m as RegExpExecArray) : m ? m[0] : text.slice(index, index + length);
   if (spec.validate && !spec.validate(value)) return;
   // the keywords and the words that say it is something else are looked for in the same text around it
@@ -168,7 +194,8 @@ function findMatches(c: Compiled, text: string, withMatch: boolean, each: EachMa
 
 /** Specs that find the same matches, compiled once: how to find them, whether a spec reads a match's groups, and the text around the match being judged. */
 interface Group {
-  readonly specs: readonly PatternSpec[];
+  /** The specs' rules, in their order. */
+  readonly rules: readonly Rules[];
   readonly compiled: Compiled;
   readonly withMatch: boolean;
   readonly around: Surroundings;
@@ -176,11 +203,11 @@ interface Group {
 
 /** The accepted matches of each spec of a group (in the group's order): each match found once, and the text around it made once, for all. */
 function scanGroup(group: Group, text: string): Accepted[][] {
-  const { specs, around } = group;
-  const out = specs.map((): Accepted[] => []);
+  const { rules, around } = group;
+  const out = rules.map((): Accepted[] => []);
   findMatches(group.compiled, text, group.withMatch, (index, length, m) => {
     around.moveTo(text, index, length);
-    for (let i = 0; i < specs.length; i++) judge(specs[i] as PatternSpec, text, index, length, m, around, out[i] as Accepted[]);
+    for (let i = 0; i < rules.length; i++) judge(rules[i] as Rules, text, index, length, m, around, out[i] as Accepted[]);
   });
   // the group outlives the text: let it go
   around.moveTo('', 0, 0);
@@ -214,7 +241,7 @@ export function patternDetectors(specs: readonly PatternSpec[]): Detector[] {
   if (!specs.every((s) => sameFinding(s, first))) throw new Error('patternDetectors: the specs must share their pattern, start finder or anchors, and window');
   const compiled = compile(first);
   // one Surroundings per group: a group's scans never nest
-  const group: Group = { specs, compiled, withMatch: specs.some(readsMatch), around: new Surroundings(first.window ?? DEFAULT_WINDOW) };
+  const group: Group = { rules: specs.map((spec) => new Rules(spec)), compiled, withMatch: specs.some(readsMatch), around: new Surroundings(first.window ?? DEFAULT_WINDOW) };
   const scanText = (text: string): Accepted[][] => scanGroup(group, text);
   /** The accepted matches in a text, for every spec of the group (scanned once per text within a verdict). */
   const scanAll = (text: string): Accepted[][] => cachedScan(compiled, text, scanText);
