@@ -113,7 +113,7 @@ export async function latencyPart(rate: number, rateSource: string, figures: Fig
   return [
     '## latency: accept → delivered at half of the maximum end-to-end rate',
     '',
-    `${COUNT} × 2 KB paced at ${rate.toFixed(0)} msg/s (${rateSource}) from the bench's SMTP client (${SESSIONS} reused sessions) → relay → the bench's SMTP server;`,
+    `${COUNT} × 2 KB paced at ${rate.toFixed(0)} msg/s (${rateSource}) from the bench's SMTP client (${SESSIONS} reused sessions) → relay → the bench's SMTP sink (greets at once), after ${WARMUP} unmeasured warm-up messages;`,
     "accepted = the client read 250 to DATA, delivered = the sink's DATA ended (one clock). Sealgate as in the relay part (inspection and archive on).",
     '',
     '| relay | messages | sent msg/s | p50 ms | p95 ms | p99 ms | max ms |',
