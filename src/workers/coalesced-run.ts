@@ -1,6 +1,7 @@
 /**
  * A stage's polling loop (inspection, archive): `work` runs on demand, at
- * most `concurrency` runs at a time (default one). A wake while that many
+ * most `concurrency` runs at a time (default one; a function is asked at
+ * each wake). A wake while that many
  * run asks for exactly one more run after one of them, however many wakes
  * came, so bursts of new mail cost one extra pass, not one per message.
  * With two, a wake during a run starts the second at once: mail that
@@ -19,7 +20,8 @@ export class CoalescedRun {
   constructor(
     private readonly work: () => Promise<boolean | void>,
     private readonly onError: (err: unknown) => void,
-    private readonly concurrency = 1,
+    /** Runs at once (default one); a function is asked at each wake (e.g. two only while the run under way is small). */
+    private readonly concurrency: number | (() => number) = 1,
   ) {}
 
   get stopped(): boolean {
@@ -28,7 +30,8 @@ export class CoalescedRun {
 
   wake(): void {
     if (this.stoppedFlag) return;
-    if (this.running >= this.concurrency) {
+    const most = typeof this.concurrency === 'number' ? this.concurrency : this.concurrency();
+    if (this.running >= most) {
       this.again = true;
       return;
     }
