@@ -14,7 +14,7 @@
  * leaves a temporary file, removed at start.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { fsyncDir } from '../fs/fsync-dir.js';
@@ -112,7 +112,14 @@ export class LocalSpoolFiles implements SpoolBlobs {
     await unlink(this.pathFor(id)).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     });
-    await rm(this.copyDirFor(id), { force: true, recursive: true });
+    // most messages have no copies: rmdir is one system call where rm's recursive walk was several (and a synchronous
+    // lstat on the event loop); a directory that holds copies is then removed whole
+    await rmdir(this.copyDirFor(id)).catch(async (err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      await rm(this.copyDirFor(id), { force: true, recursive: true });
+    });
   }
 
   /** Start-up only (one node owns this directory): every temporary file goes, and every file of an unqueued message. */
