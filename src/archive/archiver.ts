@@ -260,7 +260,7 @@ export class Archiver {
       // journal reports whose message was not archived now are not queued: their files go
       await Promise.all([...journals.values()].map((j) => j.file.discard()));
     }
-    for (const id of finished) await this.deps.spool.remove(id);
+    for (const id of finished) await this.deps.spool.removeFinished(id);
     if (archived.length > 0) this.recovered('messages', this.messageFailures.succeed());
     for (const m of archived) {
       this.deps.metrics?.inc('sealgate_archived_total', {});

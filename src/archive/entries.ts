@@ -80,6 +80,11 @@ export type RecipientChanges = Partial<Omit<ArchiveRecipientColumns, 'archive_id
 export async function updateArchiveRecipient(tx: SqlQueryable, archiveId: string, seq: number, changes: RecipientChanges, now: number): Promise<boolean> {
   const current = await tx.get<Record<string, unknown>>(`SELECT ${RECIPIENT_COLUMNS.join(', ')} FROM archive_recipients WHERE archive_id = ? AND seq = ?`, [archiveId, seq]);
   if (!current) return false;
+  return updateArchiveRecipientRow(tx, archiveId, seq, current, changes, now);
+}
+
+/** updateArchiveRecipient on a row the caller has just read (`current`: its RECIPIENT_COLUMNS). */
+async function updateArchiveRecipientRow(tx: SqlQueryable, archiveId: string, seq: number, current: Record<string, unknown>, changes: RecipientChanges, now: number): Promise<boolean> {
   const next: Record<string, unknown> = { ...current };
   let changed = false;
   for (const [k, v] of Object.entries(changes)) {
@@ -190,13 +195,7 @@ function archiveRecipientOf(r: QueueRecipientRow): ArchiveRecipientColumns {
   };
 }
 
-/** The queue's recipients of message `id` in the archive's shape (no evidence yet). */
-export async function queueRecipientsForArchive(tx: SqlQueryable, id: string): Promise<ArchiveRecipientColumns[]> {
-  const rows = await tx.all<QueueRecipientRow>(`SELECT ${QUEUE_RECIPIENT_COLUMNS} FROM recipients WHERE message_id = ? ORDER BY seq`, [id]);
-  return rows.map(archiveRecipientOf);
-}
-
-/** The same for several messages at once (one query): by message id, each list in recipient order. */
+/** The queue's recipients of several messages in the archive's shape (no evidence yet), in one query: by message id, each list in recipient order. */
 export async function queueRecipientsForArchiveOf(tx: SqlQueryable, ids: readonly string[]): Promise<Map<string, ArchiveRecipientColumns[]>> {
   const out = new Map<string, ArchiveRecipientColumns[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return out;
@@ -213,9 +212,17 @@ export async function queueRecipientsForArchiveOf(tx: SqlQueryable, ids: readonl
  * rows go away.
  */
 export async function syncArchiveRecipients(tx: SqlQueryable, id: string, now: number, state?: string): Promise<void> {
-  for (const r of await queueRecipientsForArchive(tx, id)) {
-    const { archive_id: _a, seq, address: _ad, domain: _d, evidence: _e, ...changes } = r;
+  // one read: each queue recipient beside its archive row (none when the message is not archived); then only rows that differ are written
+  const rows = await tx.all<Record<string, unknown>>(
+    `SELECT ${QUEUE_RECIPIENT_COLUMNS.split(', ').map((c) => `q.${c} AS q_${c}`).join(', ')}, ${RECIPIENT_COLUMNS.map((c) => `a.${c} AS a_${c}`).join(', ')}
+       FROM recipients q JOIN archive_recipients a ON a.archive_id = q.message_id AND a.seq = q.seq WHERE q.message_id = ? ORDER BY q.seq`,
+    [id],
+  );
+  for (const row of rows) {
+    const queued = Object.fromEntries(QUEUE_RECIPIENT_COLUMNS.split(', ').map((c) => [c, row[`q_${c}`]])) as unknown as QueueRecipientRow;
+    const current = Object.fromEntries(RECIPIENT_COLUMNS.map((c) => [c, row[`a_${c}`]]));
+    const { archive_id: _a, seq, address: _ad, domain: _d, evidence: _e, ...changes } = archiveRecipientOf(queued);
     const override = state !== undefined && !(FINAL_STATES as readonly string[]).includes(changes.state);
-    await updateArchiveRecipient(tx, id, seq, override ? { ...changes, state, finished_at: now } : changes, now);
+    await updateArchiveRecipientRow(tx, id, seq, current, override ? { ...changes, state, finished_at: now } : changes, now);
   }
 }

@@ -1030,7 +1030,7 @@ export class DeliveryEngine {
     if (fallbacks.length) this.deps.log.warn({ event: 'PORTAL_FALLBACK', queueId: message.id, recipients: fallbacks.length }, 'protected mail no MX could take securely moved to the portal method');
     for (const n of notices) this.deps.log.info({ event: 'DSN_QUEUED', queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length }, 'delivery status notification queued');
     if (finished) {
-      await this.deps.spool.remove(message.id);
+      await this.deps.spool.removeFinished(message.id);
       this.deps.log.info({ event: 'MESSAGE_FINISHED', queueId: message.id }, 'every recipient is final; message removed from the queue');
     }
   }

@@ -306,7 +306,8 @@ export class Inspector {
           await insertQueuedMessage(tx, internalMessage({ id: n.id, createdAt: now, size: n.size, spoolKeyId: this.deps.notices.spoolKeyId(), helo: this.deps.notices.hostname, requirement: this.deps.notices.requirement, recipients: n.to }));
           await appendAuditAtCommit(tx, { type: 'policy:notice_queued', data: { queueId: id, noticeQueueId: n.id, kind: n.kind, recipients: n.to.length } }, now);
         }
-        finished = await removeIfFinished(tx, id);
+        // only a recipient blocked here can have made every one final (one read fewer for every other message)
+        if (decisions.some((d) => d.method === 'block')) finished = await removeIfFinished(tx, id);
       });
     } catch (err) {
       await Promise.all(notices.map((n) => n.file.discard()));
@@ -315,7 +316,7 @@ export class Inspector {
       await discardCopies();
       throw err;
     }
-    if (finished) await this.deps.spool.remove(id);
+    if (finished) await this.deps.spool.removeFinished(id);
     this.deps.metrics?.inc('sealgate_inspections_total', { verdict: verdict.phi ? 'phi' : verdict.categories.length > 0 || verdict.notFullyScanned ? 'sensitive' : 'clean' });
     this.recovered('messages', this.messageFailures.succeed());
     this.deps.log.info({ event: 'MESSAGE_INSPECTED', queueId: id, phi: verdict.phi, categories: verdict.categories, notFullyScanned: verdict.notFullyScanned, protection: evaluation.baseProtection, methods, rules: evaluation.matchedRules }, 'message inspected');

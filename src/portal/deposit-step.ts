@@ -201,7 +201,7 @@ export class PortalDepositor {
     this.deps.metrics?.inc('sealgate_portal_notifications_total', {}, mails.length);
     this.deps.log.info({ event: 'PORTAL_DEPOSITED', queueId: messageId, depositId: pending.result.depositId, recipients: recipients.length, size: pending.result.size }, 'message stored in the secure portal; recipients notified');
     if (finished) {
-      await this.deps.spool.remove(messageId);
+      await this.deps.spool.removeFinished(messageId);
       this.deps.log.info({ event: 'MESSAGE_FINISHED', queueId: messageId }, 'every recipient is final; message removed from the queue');
     }
     return finished;

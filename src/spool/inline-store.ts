@@ -22,6 +22,8 @@ export interface InlineSpoolStore {
   get(id: string): Promise<Buffer | undefined>;
   /** Removes it; whether there was one. */
   delete(id: string): Promise<boolean>;
+  /** Drops the copy kept in memory (its row went in a transaction of the caller's). */
+  forget(id: string): void;
   /**
    * Removes every content whose message has no queue row (a write that never
    * got its 250, or a message gone); how many went. With `madeBefore`, only
@@ -63,7 +65,7 @@ export class DatabaseInlineSpool implements InlineSpoolStore {
     }
   }
 
-  private forget(id: string): void {
+  forget(id: string): void {
     const kept = this.recent.get(id);
     if (kept === undefined) return;
     this.recent.delete(id);

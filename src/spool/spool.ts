@@ -213,6 +213,16 @@ export class Spool {
     return stored.pipe(decrypt);
   }
 
+  /**
+   * After `removeIfFinished` committed: the message's inline content went
+   * with its queue rows in that commit, so only a spool file and copies are
+   * left to remove (one database read fewer than `remove` per message).
+   */
+  async removeFinished(id: string): Promise<void> {
+    this.inline?.store.forget(id);
+    await this.blobs.remove(id);
+  }
+
   /** Removes a message and every copy derived from it. */
   async remove(id: string): Promise<void> {
     if (this.inline) await this.inline.store.delete(id);

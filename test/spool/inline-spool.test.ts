@@ -200,6 +200,24 @@ describe('inline spool', () => {
     expect(await inlineIds()).toEqual(['FIN2']);
   });
 
+  it('removeFinished after the commit that removed the rows: the copy kept in memory goes too, and files and copies with it', async () => {
+    const pending = await spool.write('FIN3', body(2000));
+    await db.transaction(async (tx) => {
+      await pending.inline!.store(tx);
+      await insertQueuedMessage(tx, queuedMessage('FIN3', 2000));
+    });
+    await (await spool.writeCopy('FIN3', 'r1', body(500))).commit();
+    // read once: kept in memory
+    expect((await spool.readWhole('FIN3', 4096))?.length).toBe(2000);
+    await db.run("UPDATE recipients SET state = 'delivered', finished_at = 1 WHERE message_id = 'FIN3'");
+    expect(await db.transaction((tx) => removeIfFinished(tx, 'FIN3'))).toBe(true);
+    expect(await inlineIds()).toEqual([]);
+    await spool.removeFinished('FIN3');
+    const err = await readAll(spool.read('FIN3')).catch((e: unknown) => e);
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect(await spoolFiles()).toEqual([]);
+  });
+
   it('content read or written lately is served from memory only while it is stored: a removed message reads as missing', async () => {
     const pending = await spool.write('MEM1', body(2000));
     await db.transaction((tx) => pending.inline!.store(tx));
