@@ -571,6 +571,33 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX console_exports_owner ON console_exports (owner, started_at);
   `,
+  // 35: a queued message's rows in one statement (issue 16; src/queue/store.ts insertQueuedMessage): an INSERT into
+  // this view writes the message row, its recipients (a JSON array of rows, seq from 1 in order) and, when given, its
+  // inline content (src/spool/inline-store.ts). Each statement costs the single writer a turn of the event loop;
+  // three became one. Stores nothing itself. PostgreSQL keeps the three statements (its migration 35 is empty).
+  `
+  CREATE VIEW queue_message_insert AS SELECT
+    NULL AS id, NULL AS created_at, NULL AS sender, NULL AS size, NULL AS spool_key_id, NULL AS listener, NULL AS connector,
+    NULL AS client_ip, NULL AS helo, NULL AS tls_version, NULL AS auth_user, NULL AS body_type, NULL AS smtputf8,
+    NULL AS requiretls, NULL AS dsn_ret, NULL AS dsn_envid, NULL AS bare_line_endings, NULL AS inspected, NULL AS route,
+    NULL AS archived, NULL AS accepted_by,
+    NULL AS recipients,  -- JSON: [[address, domain, state, next_attempt, dsn_notify, dsn_orcpt, requirement, method], ...]
+    NULL AS inline_data; -- SGSPOOL1 ciphertext, or NULL
+  CREATE TRIGGER queue_message_insert_rows INSTEAD OF INSERT ON queue_message_insert
+  BEGIN
+    INSERT INTO messages (id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo,
+        tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route, archived, accepted_by)
+      VALUES (NEW.id, NEW.created_at, NEW.sender, NEW.size, NEW.spool_key_id, NEW.listener, NEW.connector, NEW.client_ip, NEW.helo,
+        NEW.tls_version, NEW.auth_user, NEW.body_type, NEW.smtputf8, NEW.requiretls, NEW.dsn_ret, NEW.dsn_envid, NEW.bare_line_endings,
+        NEW.inspected, NEW.route, NEW.archived, NEW.accepted_by);
+    INSERT INTO recipients (message_id, seq, address, domain, state, next_attempt, dsn_notify, dsn_orcpt, requirement, method)
+      SELECT NEW.id, CAST(r.key AS INTEGER) + 1, json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]'),
+        json_extract(r.value, '$[3]'), json_extract(r.value, '$[4]'), json_extract(r.value, '$[5]'), json_extract(r.value, '$[6]'),
+        json_extract(r.value, '$[7]')
+      FROM json_each(NEW.recipients) AS r ORDER BY r.key;
+    INSERT INTO spool_inline (id, data) SELECT NEW.id, NEW.inline_data WHERE NEW.inline_data IS NOT NULL;
+  END;
+  `,
 ];
 
 /** The latest schema version (db status compares PRAGMA user_version with it). */

@@ -175,8 +175,8 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
   };
   try {
     await deps.db.transaction(async (tx) => {
-      await pending.inline?.store(tx);
-      await insertQueuedMessage(tx, message);
+      // the rows and the inline content in one statement on SQLite (src/queue/store.ts)
+      await insertQueuedMessage(tx, message, pending.inline);
       await appendAuditAtCommit(
         tx,
         {

@@ -24,6 +24,8 @@ export interface InlineSpoolStore {
   delete(id: string): Promise<boolean>;
   /** Drops the copy kept in memory (its row went in a transaction of the caller's). */
   forget(id: string): void;
+  /** Keeps `data` in memory as `id`'s content (its row written by a statement of the caller's). */
+  remember(id: string, data: Buffer): void;
   /**
    * Removes every content whose message has no queue row (a write that never
    * got its 250, or a message gone); how many went. With `madeBefore`, only
@@ -53,7 +55,7 @@ export class DatabaseInlineSpool implements InlineSpoolStore {
     private readonly recentLimit = RECENT_CONTENT_BYTES,
   ) {}
 
-  private remember(id: string, data: Buffer): void {
+  remember(id: string, data: Buffer): void {
     this.forget(id);
     if (data.length > this.recentLimit) return;
     this.recent.set(id, data);

@@ -51,9 +51,19 @@ export interface PendingSpoolFile {
    * with the caller's own statements, so it becomes durable with the queue rows in that one commit. Call it
    * instead of `commit()`, never both.
    */
-  readonly inline?: { store(tx: SqlQueryable): Promise<void> } | undefined;
+  readonly inline?: InlineContent | undefined;
   /** Removes the content, whether committed or not. */
   discard(): Promise<void>;
+}
+
+/** Content small enough to live in the database, written with the caller's own statements. */
+export interface InlineContent {
+  /** Writes it with `tx`'s statements (durable when `tx` commits). */
+  store(tx: SqlQueryable): Promise<void>;
+  /** The ciphertext, for a caller that writes the row in a statement of its own (then it calls `written`). */
+  readonly content: Buffer;
+  /** The caller wrote `content` as this message's row in its transaction: kept in memory as `store` would. */
+  written(): void;
 }
 
 /** Copy names are chosen by the gateway (e.g. "r3"), never by a sender. */
@@ -143,6 +153,11 @@ export class Spool {
         inline: {
           store: async (tx) => {
             await inlineStore.put(tx, context, content);
+            stored = true;
+          },
+          content,
+          written: () => {
+            inlineStore.remember(context, content);
             stored = true;
           },
         },

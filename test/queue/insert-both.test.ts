@@ -1,0 +1,92 @@
+/**
+ * insertQueuedMessage on both databases: SQLite writes a message's rows and
+ * its inline content with one statement (the view queue_message_insert,
+ * migration 35), PostgreSQL with one per table; the rows must be the same —
+ * every column, recipients numbered from 1 in envelope order, held when the
+ * message is held, the inline content only when given — and a failing
+ * insert (a duplicate id) leaves nothing of the message behind.
+ */
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, bothDatabases } from '../helpers/both-databases.js';
+import { insertQueuedMessage, type QueuedMessage } from '../../src/queue/store.js';
+import type { InlineContent } from '../../src/spool/spool.js';
+
+const dbs = bothDatabases();
+
+function message(id: string, over: Partial<QueuedMessage> = {}): QueuedMessage {
+  return {
+    id, createdAt: 1_765_000_000_000, sender: 'alice@example.com', size: 2048, spoolKeyId: 'k1', listener: 'relay', connector: 'bench',
+    clientIp: '127.0.0.1', helo: 'client.test', tlsVersion: 'TLSv1.3', authUser: undefined, bodyType: '8BITMIME', smtputf8: true, requireTls: false,
+    dsnRet: 'HDRS', dsnEnvid: 'env-1', bareLineEndings: 2, requirement: 'may', acceptedBy: 'node-a',
+    recipients: [
+      { address: 'b@One.Test', notify: ['SUCCESS', 'FAILURE'], orcpt: 'rfc822;b@one.test' },
+      { address: 'c@two.test' },
+      { address: 'd@one.test', notify: ['NEVER'] },
+    ],
+    ...over,
+  };
+}
+
+/** Inline content as the spool hands it over, noting how it was written. */
+function inlineContent(content: Buffer): InlineContent & { how: string[] } {
+  const how: string[] = [];
+  return {
+    content,
+    how,
+    store: async (tx) => {
+      how.push('store');
+      await tx.run('INSERT INTO spool_inline (id, data) VALUES (?, ?)', ['placeholder', content]);
+    },
+    written: () => how.push('written'),
+  };
+}
+
+describe.each(DIALECTS)('%s', (kind) => {
+  it('writes the message row, its recipients in order and its inline content', async () => {
+    const db = dbs.get(kind);
+    const content = Buffer.from('SGSPOOL1 ciphertext stand-in');
+    const inline = inlineContent(content);
+    await db.transaction((tx) => insertQueuedMessage(tx, message(`INS1${kind}`), inline));
+    const m = await db.get<Record<string, unknown>>(
+      'SELECT created_at, sender, size, spool_key_id, listener, connector, client_ip, helo, tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route, archived, accepted_by FROM messages WHERE id = ?',
+      [`INS1${kind}`],
+    );
+    expect({ ...m, created_at: Number(m?.created_at), size: Number(m?.size) }).toEqual({
+      created_at: 1_765_000_000_000, sender: 'alice@example.com', size: 2048, spool_key_id: 'k1', listener: 'relay', connector: 'bench', client_ip: '127.0.0.1',
+      helo: 'client.test', tls_version: 'TLSv1.3', auth_user: null, body_type: '8BITMIME', smtputf8: 1, requiretls: 0, dsn_ret: 'HDRS', dsn_envid: 'env-1',
+      bare_line_endings: 2, inspected: 1, route: null, archived: 1, accepted_by: 'node-a',
+    });
+    const rs = await db.all<Record<string, unknown>>('SELECT seq, address, domain, state, next_attempt, dsn_notify, dsn_orcpt, requirement, method FROM recipients WHERE message_id = ? ORDER BY seq', [`INS1${kind}`]);
+    expect(rs.map((r) => ({ ...r, seq: Number(r.seq), next_attempt: Number(r.next_attempt) }))).toEqual([
+      { seq: 1, address: 'b@One.Test', domain: 'one.test', state: 'queued', next_attempt: 1_765_000_000_000, dsn_notify: 'SUCCESS,FAILURE', dsn_orcpt: 'rfc822;b@one.test', requirement: 'may', method: null },
+      { seq: 2, address: 'c@two.test', domain: 'two.test', state: 'queued', next_attempt: 1_765_000_000_000, dsn_notify: null, dsn_orcpt: null, requirement: 'may', method: null },
+      { seq: 3, address: 'd@one.test', domain: 'one.test', state: 'queued', next_attempt: 1_765_000_000_000, dsn_notify: 'NEVER', dsn_orcpt: null, requirement: 'may', method: null },
+    ]);
+    if (kind === 'sqlite') {
+      // one statement wrote the content under the message's id
+      expect(inline.how).toEqual(['written']);
+      const row = await db.get<{ data: Buffer }>('SELECT data FROM spool_inline WHERE id = ?', [`INS1${kind}`]);
+      expect(Buffer.from(row?.data ?? Buffer.alloc(0)).equals(content)).toBe(true);
+    } else {
+      expect(inline.how).toEqual(['store']);
+    }
+  });
+
+  it('a held message starts with held recipients; without inline content no content row is written; its method is kept', async () => {
+    const db = dbs.get(kind);
+    await db.transaction((tx) => insertQueuedMessage(tx, message(`INS2${kind}`, { held: true, method: 'portal', inspected: false, archived: false, route: '127.0.0.9:2525' })));
+    const rs = await db.all<{ state: string; method: string }>('SELECT state, method FROM recipients WHERE message_id = ? ORDER BY seq', [`INS2${kind}`]);
+    expect(rs).toEqual([{ state: 'held', method: 'portal' }, { state: 'held', method: 'portal' }, { state: 'held', method: 'portal' }]);
+    const m = await db.get<{ inspected: number; archived: number; route: string }>('SELECT inspected, archived, route FROM messages WHERE id = ?', [`INS2${kind}`]);
+    expect(m).toEqual({ inspected: 0, archived: 0, route: '127.0.0.9:2525' });
+    expect(await db.get('SELECT id FROM spool_inline WHERE id = ?', [`INS2${kind}`])).toBeUndefined();
+  });
+
+  it('a duplicate id fails the insert and leaves the first message as it was, with no extra recipients', async () => {
+    const db = dbs.get(kind);
+    await db.transaction((tx) => insertQueuedMessage(tx, message(`INS3${kind}`)));
+    await expect(db.transaction((tx) => insertQueuedMessage(tx, message(`INS3${kind}`, { sender: 'mallory@example.com', recipients: [{ address: 'x@y.test' }] })))).rejects.toThrow();
+    expect(await db.get<{ sender: string }>('SELECT sender FROM messages WHERE id = ?', [`INS3${kind}`])).toEqual({ sender: 'alice@example.com' });
+    expect(Number((await db.get<{ n: number | string }>('SELECT count(*) AS n FROM recipients WHERE message_id = ?', [`INS3${kind}`]))?.n)).toBe(3);
+  });
+});
