@@ -13,7 +13,11 @@ export type Register = (program: Command) => void;
  * CLI call starts in a fraction of the time (docs/performance.md).
  */
 const COMMANDS: readonly (readonly [names: readonly string[], load: () => Promise<readonly Register[]>])[] = [
-  [['start'], async () => [(await import('./commands/start.js')).registerStart]],
+  [['start'], async () => {
+    // before the daemon's modules load: its heaps grow less between full collections (src/runtime/heap-growth.ts)
+    (await import('../runtime/heap-growth.js')).limitDaemonHeapGrowth();
+    return [(await import('./commands/start.js')).registerStart];
+  }],
   [['config'], async () => [(await import('./commands/config.js')).registerConfig]],
   [['connectors'], async () => [(await import('./commands/connectors.js')).registerConnectors]],
   [['init'], async () => [(await import('./commands/init.js')).registerInit]],

@@ -252,7 +252,7 @@ export const configSchema = z
           .min(0)
           .max(8)
           .default(POOL_DEFAULTS.smallThreads)
-          .describe('Inspection threads reserved for small messages (up to smallMessageSize), so a large message never holds up ordinary mail; 0 reserves none.'),
+          .describe('Inspection threads reserved for small messages (up to smallMessageSize), so a large message never holds up ordinary mail; started when first needed (every general thread on a large message, or a small one waiting burstAfter); 0 reserves none.'),
         burstThreads: z
           .number()
           .int()

@@ -21,7 +21,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
+import { loadOpenpgp } from '../keys/openpgp-module.js';
 import { subjectField } from '../mime/subject-field.js';
 import { SealgateError } from '../errors.js';
 import { isNamed, splitMessage, toCrlf, type HeaderField } from './entity.js';
@@ -63,9 +64,10 @@ function unusable(which: 'recipient' | 'signing', why: string): SealgateError {
 }
 
 async function readRecipientKey(armored: string): Promise<{ key: openpgp.PublicKey; keyId: string }> {
+  const pgp = await loadOpenpgp();
   let key: openpgp.Key;
   try {
-    key = await openpgp.readKey({ armoredKey: armored });
+    key = await pgp.readKey({ armoredKey: armored });
   } catch {
     throw unusable('recipient', 'unreadable');
   }
@@ -79,9 +81,10 @@ async function readRecipientKey(armored: string): Promise<{ key: openpgp.PublicK
 }
 
 async function readSigningKey(armored: string): Promise<openpgp.PrivateKey> {
+  const pgp = await loadOpenpgp();
   let key: openpgp.PrivateKey;
   try {
-    key = await openpgp.readPrivateKey({ armoredKey: armored });
+    key = await pgp.readPrivateKey({ armoredKey: armored });
   } catch {
     throw unusable('signing', 'unreadable or not a private key');
   }
@@ -197,16 +200,17 @@ export async function streamPgpMime(original: Uint8Array, opts: PgpMimeOptions):
 
   const { fields, body } = splitMessage(toCrlf(original));
 
+  const pgp = await loadOpenpgp();
   const config = {
     aeadProtect: false,
-    preferredCompressionAlgorithm: opts.compression === 'zlib' ? openpgp.enums.compression.zlib : openpgp.enums.compression.uncompressed,
+    preferredCompressionAlgorithm: opts.compression === 'zlib' ? pgp.enums.compression.zlib : pgp.enums.compression.uncompressed,
   };
   // openpgp v6 chooses SEIPDv2 when the recipient's key advertises it, whatever aeadProtect says;
   // a session key without an AEAD algorithm keeps the SEIPDv1 packet GnuPG 2.2 reads (v6 keys need v2)
-  const generated = await openpgp.generateSessionKey({ encryptionKeys: recipient.key, config });
+  const generated = await pgp.generateSessionKey({ encryptionKeys: recipient.key, config });
   const sessionKey = recipient.key.keyPacket.version === 6 ? generated : { data: generated.data, algorithm: generated.algorithm };
-  const message = await openpgp.createMessage({ binary: entityStream(Buffer.from(`${innerHeader(fields)}\r\n`, 'latin1'), body), format: 'binary' });
-  const armored = await openpgp.encrypt({
+  const message = await pgp.createMessage({ binary: entityStream(Buffer.from(`${innerHeader(fields)}\r\n`, 'latin1'), body), format: 'binary' });
+  const armored = await pgp.encrypt({
     message,
     encryptionKeys: recipient.key,
     sessionKey,

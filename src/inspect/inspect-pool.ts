@@ -135,8 +135,8 @@ export class InspectionPool {
       recycleBytes: options.recycleBytes ?? POOL_DEFAULTS.recycleBytes,
       recycleHeapMb: options.recycleHeapMb ?? POOL_DEFAULTS.recycleHeapMb,
     };
+    // small-message threads start when first needed (schedule.ts)
     for (let i = 0; i < this.settings.threads; i++) this.spawn('general');
-    for (let i = 0; i < this.settings.smallThreads; i++) this.spawn('small');
   }
 
   private spawn(role: ThreadRole): Thread {
@@ -181,7 +181,7 @@ export class InspectionPool {
     if (this.closed) return;
     clearTimeout(this.recheck);
     this.recheck = undefined;
-    for (let round = 0; round <= this.settings.burstThreads; round++) {
+    for (let round = 0; round <= this.settings.burstThreads + this.settings.smallThreads; round++) {
       const now = this.now();
       const p = plan(
         this.threads.map((t) => ({ id: t.id, role: t.role, job: t.job })),
@@ -204,6 +204,10 @@ export class InspectionPool {
         this.stop(t);
         this.counts.retired++;
         this.options.onEvent?.({ type: 'retire', thread: id });
+      }
+      if (p.spawnSmall) {
+        this.spawn('small');
+        continue; // plan again: the new thread takes what it may
       }
       if (p.spawn) {
         this.spawn('burst');

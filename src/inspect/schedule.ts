@@ -8,7 +8,13 @@
  * - general threads (`inspection.threads`) take any message;
  * - small-message threads (`inspection.smallMessageThreads`) take only
  *   messages up to `inspection.smallMessageSize`, so a large message (a huge
- *   part, a big archive or PDF) can never occupy the lane ordinary mail uses;
+ *   part, a big archive or PDF) can never occupy the lane ordinary mail uses.
+ *   They start when first needed, not with the pool: when every general
+ *   thread has taken a large message, or when a small message waits and
+ *   every thread that could take it has been busy on one message for
+ *   `inspection.burstAfter` (each thread holds 25 – 35 MB, and under
+ *   ordinary small mail the general threads keep up alone); once started
+ *   they stay;
  * - burst threads (at most `inspection.burstThreads`) are started when a
  *   message waits and every thread that could take it has been busy on one
  *   message for `inspection.burstAfter`: they take the waiting queue over
@@ -93,6 +99,8 @@ export interface Plan {
   readonly assign: readonly { readonly thread: number; readonly job: number }[];
   /** Start a burst thread now (then plan again: it takes the queue). */
   readonly spawn: boolean;
+  /** Start a small-message thread now, one not yet started (then plan again: it takes what it may). */
+  readonly spawnSmall: boolean;
   /** Idle burst threads to stop. */
   readonly retire: readonly number[];
   /** When to plan again if nothing else happens (a busy thread reaches burstAfter); undefined: only on the next event. */
@@ -146,14 +154,25 @@ export function plan(threads: readonly ThreadView[], waiting: readonly JobView[]
   }
   const stillIdle = idle.filter((t) => !busy.has(t.id));
   const retire = queue.length === 0 ? stillIdle.filter((t) => t.role === 'burst').map((t) => t.id) : [];
-  if (queue.length === 0) return { assign, spawn: false, retire, recheckAt: undefined };
-
-  // a job still waits: every thread that may take it is busy (else it would have been assigned)
   const stuck = (t: ThreadView): boolean => {
     const b = busy.get(t.id);
     return b !== undefined && now - b.since >= s.burstAfterMs;
   };
-  const room = threads.length + exiting < maxThreads(s) && (threads.length + exiting + 1) * s.threadMemoryMb <= s.maxThreadMemoryMb;
+  // the small-message lane, started when first needed: every general thread has a large message (then at once, so
+  // the lane is ready before small mail queues behind them), or a small message waits behind threads all stuck
+  const smallNotStarted = Math.max(0, s.smallThreads - threads.filter((t) => t.role === 'small').length);
+  const smallMissing = smallNotStarted > 0;
+  const generals = threads.filter((t) => t.role === 'general');
+  const generalsOnLarge = generals.length > 0 && generals.every((t) => { const b = busy.get(t.id); return b !== undefined && !isSmall(b.size, s); });
+  const smallWaits = queue.some((j) => isSmall(j.size, s));
+  const spawnSmall = smallMissing && (generalsOnLarge || (smallWaits && threads.every(stuck)));
+  if (spawnSmall) return { assign, spawn: false, spawnSmall, retire, recheckAt: undefined };
+  if (queue.length === 0) return { assign, spawn: false, spawnSmall, retire, recheckAt: undefined };
+
+  // a job still waits: every thread that may take it is busy (else it would have been assigned)
+  // small-message threads not started yet keep their places: the caps are the same as with every base thread running
+  const counted = threads.length + exiting + smallNotStarted;
+  const room = counted < maxThreads(s) && (counted + 1) * s.threadMemoryMb <= s.maxThreadMemoryMb;
   const anySmall = queue.some((j) => isSmall(j.size, s));
   const anyLarge = queue.some((j) => !isSmall(j.size, s));
   // for a small job every thread counts, for a large one the threads that may take it
@@ -161,13 +180,14 @@ export function plan(threads: readonly ThreadView[], waiting: readonly JobView[]
   const allStuck = (small: boolean): boolean => eligible(small).every(stuck);
   const spawn = room && ((anySmall && allStuck(true)) || (anyLarge && allStuck(false)));
   let recheckAt: number | undefined;
-  if (room && !spawn) {
+  // a small job waiting with the small lane not started looks again too, with no room for a burst thread
+  if ((room || (smallMissing && anySmall)) && !spawn) {
     // the moment the last of the eligible threads will have been busy burstAfter on its job
     const when = (small: boolean): number => Math.max(...eligible(small).map((t) => (busy.get(t.id)?.since ?? now) + s.burstAfterMs));
-    const candidates = [...(anySmall ? [when(true)] : []), ...(anyLarge ? [when(false)] : [])].filter((t) => Number.isFinite(t) && t > now);
+    const candidates = [...(anySmall ? [when(true)] : []), ...(anyLarge && room ? [when(false)] : [])].filter((t) => Number.isFinite(t) && t > now);
     if (candidates.length) recheckAt = Math.min(...candidates);
   }
-  return { assign, spawn, retire, recheckAt };
+  return { assign, spawn, spawnSmall: false, retire, recheckAt };
 }
 
 export type AfterJob = 'keep' | 'recycle' | 'retire';

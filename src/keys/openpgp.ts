@@ -3,7 +3,8 @@
  * v6 and gathering the facts the verdict needs at a given time. Secret key
  * material is never kept: a secret key is reduced to its public part.
  */
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
+import { loadOpenpgp } from './openpgp-module.js';
 import type { PgpFacts } from './pgp-verdict.js';
 
 export interface PgpKeyInfo {
@@ -35,9 +36,10 @@ export function looksBinaryPgp(bytes: Uint8Array): boolean {
 }
 
 export async function readPgpKeys(input: { text: string } | { bytes: Uint8Array }): Promise<openpgp.Key[]> {
-  if ('bytes' in input) return openpgp.readKeys({ binaryKeys: input.bytes });
+  const pgp = await loadOpenpgp();
+  if ('bytes' in input) return pgp.readKeys({ binaryKeys: input.bytes });
   const keys: openpgp.Key[] = [];
-  for (const block of input.text.match(ARMOR_BLOCK) ?? []) keys.push(...(await openpgp.readKeys({ armoredKeys: block })));
+  for (const block of input.text.match(ARMOR_BLOCK) ?? []) keys.push(...(await pgp.readKeys({ armoredKeys: block })));
   return keys;
 }
 

@@ -4,9 +4,9 @@
  * subkey), which GnuPG 2.2 reads. No passphrase: the store seals it under
  * the master key instead.
  */
-import * as openpgp from 'openpgp';
 import { SealgateError } from '../errors.js';
 import { inspectPgpKey } from './openpgp.js';
+import { loadOpenpgp } from './openpgp-module.js';
 import type { NewOrgKey } from './org-store.js';
 
 export interface OrgPgpOptions {
@@ -20,7 +20,7 @@ export interface OrgPgpOptions {
 export async function generateOrgPgpKey(opts: OrgPgpOptions): Promise<NewOrgKey> {
   if (!/^[^\s@<>]+@[^\s@<>]+$/.test(opts.email)) throw new SealgateError('SG_USAGE', { message: 'expected --email to be an address like security@example.org' });
   if (/[<>\r\n]/.test(opts.name)) throw new SealgateError('SG_USAGE', { message: 'expected --name without <, > or line breaks' });
-  const { privateKey } = await openpgp.generateKey({
+  const { privateKey } = await (await loadOpenpgp()).generateKey({
     // 'ecc' + curve25519Legacy: EdDSA (legacy, algorithm 22) and ECDH cv25519 — what GnuPG 2.2 reads; 'curve25519' would be the RFC 9580 algorithms it does not
     type: 'ecc',
     curve: 'curve25519Legacy',

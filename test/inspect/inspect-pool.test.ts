@@ -9,7 +9,7 @@
  * message gets its verdict while bombs are still running — on the
  * small-message thread, or on a burst thread when every thread has been
  * busy on one message past burstAfter — and never more threads than the
- * cap. Memory: the thread that ran a large message, or whose heap grew, is
+ * cap. The small-message thread starts only when first needed. Memory: the thread that ran a large message, or whose heap grew, is
  * replaced after the job, and every job is still settled exactly once.
  * Assertions are about the order of completions and the pool's events and
  * counters, never about elapsed time or RSS.
@@ -204,6 +204,40 @@ describe('a heavy message cannot hold up small ones', () => {
       const [ra, rb, rc] = await Promise.all([bombA, bombB, bombC]);
       expect([ra.verdict.notFullyScanned, rb.verdict.notFullyScanned, rc.verdict.notFullyScanned]).toEqual([false, true, true]);
       expect(p.stats()).toMatchObject({ peakThreads: 3, threads: { general: 1, small: 1, burst: 0 } });
+      expectEachJobOnce(events, 5);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('the small-message lane starts when first needed', () => {
+  it('small mail alone runs on the general thread; a large message starts the lane, which takes the small one that follows', async () => {
+    const { pool: p, events, when } = observedPool({ threads: 1, smallThreads: 1, burstThreads: 0, smallMessageBytes: 4096, maxHeapMb: 256 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const clean = cleanMessage(i);
+        const r = await p.inspect({ source: chunked(clean), custom: [], timeoutMs: 30_000, size: clean.length });
+        expect(r.verdict).toMatchObject({ phi: false, notFullyScanned: false });
+      }
+      // three messages, one thread: no small-message thread was started for them
+      expect(p.stats()).toMatchObject({ peakThreads: 1, threads: { general: 1, small: 0, burst: 0 } });
+      expect(events.filter((e) => e.type === 'spawn').map((e) => (e.type === 'spawn' ? e.role : ''))).toEqual(['general']);
+
+      // a large message, held mid-message: the general thread is busy on it, and the lane starts
+      const big = gated(nestedZipBomb());
+      expect(big.size).toBeGreaterThan(4096);
+      const { order, track } = completions();
+      const bomb = track('bomb', p.inspect({ source: big.source, custom: [], timeoutMs: 120_000, size: big.size }));
+      await when((e) => e.type === 'spawn' && e.role === 'small');
+      const clean = cleanMessage(9);
+      await track('clean', p.inspect({ source: chunked(clean), custom: [], timeoutMs: 30_000, size: clean.length }));
+      expect(order).toEqual(['clean']);
+      expect(startOf(events, 5)?.role).toBe('small');
+      big.open();
+      await bomb;
+      // once started, the lane stays
+      expect(p.stats()).toMatchObject({ peakThreads: 2, threads: { general: 1, small: 1, burst: 0 } });
       expectEachJobOnce(events, 5);
     } finally {
       await p.close();

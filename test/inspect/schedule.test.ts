@@ -66,6 +66,28 @@ describe('plan: jobs to threads, burst threads, caps', () => {
     expect(p.spawn).toBe(spawn);
   });
 
+  it.each<[string, ThreadView[], JobView[], number, Partial<ScheduleSettings>, Partial<Plan>]>([
+    ['general thread on a small job, a small job waits: no small lane yet, look again at burstAfter', [G(1, [5, 50, 0])], [J(10, 10)], 100, {}, { assign: [], spawn: false, spawnSmall: false, recheckAt: 1000 }],
+    ['nothing but small mail, general thread idle: it takes the job, no small lane', [G(1)], [J(10, 10)], 0, {}, { assign: [{ thread: 1, job: 10 }], spawnSmall: false }],
+    ['the general thread takes a large job: the small lane starts at once, before small mail waits', [G(1)], [J(10, 500)], 0, {}, { assign: [{ thread: 1, job: 10 }], spawn: false, spawnSmall: true }],
+    ['the general thread already on a large job, nothing waiting: the small lane starts', [G(1, [5, 500, 0])], [], 10, {}, { spawnSmall: true }],
+    ['two general threads, one on a small job: no small lane', [G(1, [5, 500, 0]), G(2, [6, 50, 0])], [], 10, { threads: 2 }, { spawnSmall: false }],
+    ['a small job behind threads all busy past burstAfter: the small lane starts before any burst thread', [G(1, [5, 50, 0])], [J(10, 10)], 1000, {}, { spawn: false, spawnSmall: true }],
+    ['no room for burst threads: a waiting small job still looks again for the small lane', [G(1, [5, 50, 500])], [J(10, 10)], 600, { burstThreads: 0 }, { spawn: false, spawnSmall: false, recheckAt: 1500 }],
+    ['smallMessageThreads 0: never a small lane', [G(1, [5, 500, 0])], [J(10, 10)], 5000, { smallThreads: 0 }, { spawnSmall: false, spawn: true }],
+    ['the lane already started: not again', [G(1, [5, 500, 0]), SM(2)], [], 10, {}, { spawnSmall: false }],
+    ['a lane not started keeps its place under the thread cap: 1 general + 2 burst is the cap with 1 small lane', [G(1, [5, 50, 0]), B(2, [6, 50, 0]), B(3, [7, 50, 0])], [J(10, 500)], 5000, {}, { spawn: false, spawnSmall: false }],
+    ['and under the memory cap: 2 running, 1 reserved and a burst thread would be 400 MiB, above 300', [G(1, [5, 50, 0]), B(2, [6, 50, 0])], [J(10, 500)], 5000, { maxThreadMemoryMb: 300 }, { spawn: false }],
+  ])('small-message lane started when needed: %s', (_name, threads, waiting, now, settings, expected) => {
+    expect(plan(threads, waiting, now, { ...S, ...settings })).toMatchObject(expected);
+  });
+
+  it('a small-message lane started by a plan takes the waiting small job in the next plan', () => {
+    const stuck = [G(1, [5, 50, 0])];
+    expect(plan(stuck, [J(10, 10)], 1000, S).spawnSmall).toBe(true);
+    expect(plan([...stuck, SM(2)], [J(10, 10)], 1000, S)).toMatchObject({ assign: [{ thread: 2, job: 10 }], spawn: false, spawnSmall: false });
+  });
+
   it('a burst thread started by a plan is what takes the waiting job in the next plan', () => {
     const stuck = [G(1, [5, 500, 0]), SM(2, [6, 50, 0])];
     expect(plan(stuck, [J(10, 10)], 2000, S).spawn).toBe(true);
@@ -113,14 +135,16 @@ describe('afterJob: keep, replace (recycle) or stop a thread', () => {
 
 /**
  * A discrete simulation of the pool driven by plan() and afterJob() alone:
- * jobs with known durations, threads that start at once. Returns when the
+ * jobs with known durations, threads that start at once; by default its
+ * small-message lane has already started (as in a pool that has needed it). Returns when the
  * clean message started and the most threads that ever ran.
  */
-function simulate(jobs: readonly { id: number; size: number; arrives: number; takes: number }[], s: ScheduleSettings): { cleanStart: number; peak: number; order: number[]; final: number } {
+function simulate(jobs: readonly { id: number; size: number; arrives: number; takes: number }[], s: ScheduleSettings, smallLaneStarted = true): { cleanStart: number; peak: number; order: number[]; final: number } {
   let nextThread = 1;
   const threads: (ThreadView & { job?: { id: number; size: number; since: number; ends: number } })[] = [];
   for (let i = 0; i < s.threads; i++) threads.push({ id: nextThread++, role: 'general' });
-  for (let i = 0; i < s.smallThreads; i++) threads.push({ id: nextThread++, role: 'small' });
+  // smallLaneStarted false: as a new pool, whose small-message threads start when a plan says so
+  if (smallLaneStarted) for (let i = 0; i < s.smallThreads; i++) threads.push({ id: nextThread++, role: 'small' });
   const waiting: JobView[] = [];
   const pending = [...jobs].sort((a, b) => a.arrives - b.arrives);
   const order: number[] = [];
@@ -155,8 +179,8 @@ function simulate(jobs: readonly { id: number; size: number; arrives: number; ta
       }
       for (const id of p.retire) threads.splice(threads.findIndex((t) => t.id === id), 1);
       recheck = p.recheckAt;
-      if (!p.spawn) break;
-      threads.push({ id: nextThread++, role: 'burst' });
+      if (!p.spawn && !p.spawnSmall) break;
+      threads.push({ id: nextThread++, role: p.spawnSmall ? 'small' : 'burst' });
       peak = Math.max(peak, threads.length);
     }
     const next = Math.min(pending[0]?.arrives ?? Infinity, ...threads.map((t) => t.job?.ends ?? Infinity), recheck ?? Infinity);
@@ -208,5 +232,32 @@ describe('the bound: how long a clean message waits behind N bombs (simulated wi
     expect(r.order).toHaveLength(7);
     expect(r.peak).toBe(maxThreads(S));
     expect(r.final).toBe(S.threads + S.smallThreads);
+  });
+});
+
+describe('a new pool: the small-message lane starts when first needed (simulated)', () => {
+  const ordinary = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i + 1, size: 20, arrives: i * 10, takes: 5 }));
+
+  it('ordinary small mail only: the general thread keeps up, the lane never starts', () => {
+    const r = simulate(ordinary(200), S, false);
+    expect(r.order).toHaveLength(200);
+    expect(r.peak).toBe(S.threads);
+    expect(r.final).toBe(S.threads);
+  });
+
+  it.each<[string, number]>([
+    ['1 large bomb', 1],
+    ['50 large bombs', 50],
+  ])('%s (each 60 s), then a clean message: the lane started with the first bomb takes it at once', (_name, n) => {
+    const r = simulate([...Array.from({ length: n }, (_, i) => ({ id: i + 1, size: 5_000, arrives: 0, takes: 60_000 })), { id: 0, size: 20, arrives: 10, takes: 50 }], S, false);
+    expect(r.cleanStart).toBe(10);
+    expect(r.peak).toBeLessThanOrEqual(maxThreads(S));
+    expect(r.final).toBe(S.threads + S.smallThreads);
+  });
+
+  it('small bombs hold the general thread, then a clean message: it starts within burstAfter; never above the cap', () => {
+    const r = simulate([...Array.from({ length: 50 }, (_, i) => ({ id: i + 1, size: 90, arrives: 0, takes: 60_000 })), { id: 0, size: 20, arrives: 10, takes: 50 }], S, false);
+    expect(r.cleanStart).toBeLessThanOrEqual(10 + S.burstAfterMs);
+    expect(r.peak).toBe(maxThreads(S));
   });
 });
