@@ -212,17 +212,56 @@ export async function queueRecipientsForArchiveOf(tx: SqlQueryable, ids: readonl
  * rows go away.
  */
 export async function syncArchiveRecipients(tx: SqlQueryable, id: string, now: number, state?: string): Promise<void> {
-  // one read: each queue recipient beside its archive row (none when the message is not archived); then only rows that differ are written
+  await syncArchiveFrom(tx, id, await readQueuedWithArchive(tx, id), now, state);
+}
+
+/** A queued message as finishing it needs it: whether it is archived, and each recipient beside its archive row. */
+export interface QueuedWithArchive {
+  /** false: no queue row (deleted meanwhile). */
+  readonly exists: boolean;
+  readonly archived: number | null;
+  /** Recipients not final yet, and when the last one finished. */
+  readonly open: number;
+  readonly lastFinished: number | null;
+  readonly recipients: readonly { readonly queued: QueueRecipientRow; readonly archive: Record<string, unknown> | undefined }[];
+}
+
+/**
+ * One read of message `id`: its archived flag, its recipients and each one's
+ * archive row (none before it is archived) — what deciding whether it is
+ * finished, and copying its final states into the archive, both need.
+ */
+export async function readQueuedWithArchive(tx: SqlQueryable, id: string): Promise<QueuedWithArchive> {
+  const queueColumns = QUEUE_RECIPIENT_COLUMNS.split(', ');
   const rows = await tx.all<Record<string, unknown>>(
-    `SELECT ${QUEUE_RECIPIENT_COLUMNS.split(', ').map((c) => `q.${c} AS q_${c}`).join(', ')}, ${RECIPIENT_COLUMNS.map((c) => `a.${c} AS a_${c}`).join(', ')}
-       FROM recipients q JOIN archive_recipients a ON a.archive_id = q.message_id AND a.seq = q.seq WHERE q.message_id = ? ORDER BY q.seq`,
+    `SELECT m.archived AS m_archived, ${queueColumns.map((c) => `q.${c} AS q_${c}`).join(', ')}, ${RECIPIENT_COLUMNS.map((c) => `a.${c} AS a_${c}`).join(', ')}
+       FROM messages m LEFT JOIN recipients q ON q.message_id = m.id LEFT JOIN archive_recipients a ON a.archive_id = q.message_id AND a.seq = q.seq
+      WHERE m.id = ? ORDER BY q.seq`,
     [id],
   );
-  for (const row of rows) {
-    const queued = Object.fromEntries(QUEUE_RECIPIENT_COLUMNS.split(', ').map((c) => [c, row[`q_${c}`]])) as unknown as QueueRecipientRow;
-    const current = Object.fromEntries(RECIPIENT_COLUMNS.map((c) => [c, row[`a_${c}`]]));
+  const recipients = rows
+    .filter((row) => row.q_seq !== null && row.q_seq !== undefined)
+    .map((row) => ({
+      queued: Object.fromEntries(queueColumns.map((c) => [c, row[`q_${c}`]])) as unknown as QueueRecipientRow,
+      archive: row.a_archive_id === null || row.a_archive_id === undefined ? undefined : Object.fromEntries(RECIPIENT_COLUMNS.map((c) => [c, row[`a_${c}`]])),
+    }));
+  let open = 0;
+  let lastFinished: number | null = null;
+  for (const { queued } of recipients) {
+    if (!(FINAL_STATES as readonly string[]).includes(queued.state)) open++;
+    const at = queued.finished_at === null ? null : Number(queued.finished_at);
+    if (at !== null && (lastFinished === null || at > lastFinished)) lastFinished = at;
+  }
+  const first = rows[0];
+  return { exists: first !== undefined, archived: first === undefined ? null : Number(first.m_archived), open, lastFinished, recipients };
+}
+
+/** Copies the queue's view of the recipients read into the archive entry (syncArchiveRecipients on a read already made). */
+export async function syncArchiveFrom(tx: SqlQueryable, id: string, read: QueuedWithArchive, now: number, state?: string): Promise<void> {
+  for (const { queued, archive } of read.recipients) {
+    if (!archive) continue;
     const { archive_id: _a, seq, address: _ad, domain: _d, evidence: _e, ...changes } = archiveRecipientOf(queued);
     const override = state !== undefined && !(FINAL_STATES as readonly string[]).includes(changes.state);
-    await updateArchiveRecipientRow(tx, id, seq, current, override ? { ...changes, state, finished_at: now } : changes, now);
+    await updateArchiveRecipientRow(tx, id, seq, archive, override ? { ...changes, state, finished_at: now } : changes, now);
   }
 }

@@ -6,8 +6,7 @@ import type { SqlQueryable } from '../db/sql-database.js';
 import type { SqlValue } from '../db/database.js';
 import type { InlineContent } from '../spool/spool.js';
 import { addressDomain } from '../smtp/connector-policy.js';
-import { FINAL_STATES } from './states.js';
-import { syncArchiveRecipients } from '../archive/entries.js';
+import { readQueuedWithArchive, syncArchiveFrom } from '../archive/entries.js';
 import { recordFinished } from './finished.js';
 
 export interface QueuedRecipient {
@@ -152,19 +151,14 @@ export function internalMessage(m: {
  * archive stage stays; that stage removes it once archived.
  */
 export async function removeIfFinished(tx: SqlQueryable, id: string, beforeRemove?: (tx: SqlQueryable, id: string) => Promise<void>): Promise<boolean> {
-  // one read on this hot path: whether the message is archived, how many recipients are not final, and when the last
-  // one finished (the audit time of the final records: no clock needed here); no row when the message is gone
-  const finals = FINAL_STATES.map(() => '?').join(', ');
-  const row = (await tx.get<{ archived: number | null; open: number; last: number | null }>(
-    `SELECT m.archived AS archived, coalesce(sum(CASE WHEN r.state NOT IN (${finals}) THEN 1 ELSE 0 END), 0) AS open, max(r.finished_at) AS last
-       FROM messages m LEFT JOIN recipients r ON r.message_id = m.id WHERE m.id = ? GROUP BY m.archived`,
-    [...FINAL_STATES, id],
-  )) ?? { archived: null, open: 0, last: null };
-  if (row.open !== 0 || row.archived === 0) return false;
-  await syncArchiveRecipients(tx, id, row.last ?? 0);
+  // one read on this hot path: whether the message is archived, its recipients (how many are not final, when the last one
+  // finished: the audit time of the final records, no clock needed here) and their archive rows; none when it is gone
+  const read = await readQueuedWithArchive(tx, id);
+  if (read.open !== 0 || read.archived === 0) return false;
+  await syncArchiveFrom(tx, id, read, read.lastFinished ?? 0);
   await beforeRemove?.(tx, id);
   // what happened stays for `queue show` (queue.keepFinished): one INSERT … SELECT, no extra read here
-  await recordFinished(tx, id, row.last);
+  await recordFinished(tx, id, read.lastFinished);
   // its recipients' rows go with it (recipients.message_id … ON DELETE CASCADE, both schemas)
   await tx.run('DELETE FROM messages WHERE id = ?', [id]);
   // a small message's spooled content (src/spool/inline-store.ts) goes with its rows, in this commit
