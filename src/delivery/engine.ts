@@ -46,7 +46,7 @@ import type { DnsResolver } from './dns.js';
 import { resolveDestination, type Destination } from './mx.js';
 import { isOwnAddress, localAddressRanges, type ListeningAddress } from './self-loop.js';
 import { literalAddress } from '../net/address-literal.js';
-import { bindingPosture, loadPosture, postureLevel, recordPosture } from '../probe/posture.js';
+import { bindingPosture, loadPosture, postureLevel, PostureSeen, recordPosture } from '../probe/posture.js';
 import { classifyTlsFailure, countTlsResult, utcDay, type PolicyType, type TlsResultType } from '../probe/tlsrpt.js';
 import { daneRequirement, type TlsaRecord } from '../probe/dane.js';
 import { fetchStsPolicyText } from '../probe/mta-sts-fetch.js';
@@ -245,6 +245,8 @@ export class DeliveryEngine {
   private readonly activePerDomain = new Map<string, number>();
   /** The jobs under way (their count bounds delivery.concurrency); their recipients' leases are the ones renewed. */
   private readonly running = new Set<Job>();
+  /** Posture rows read lately: a delivery at the domain's best level records nothing and reads nothing (probe/posture.ts). */
+  private readonly postureSeen = new PostureSeen();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private again = false;
@@ -1001,7 +1003,7 @@ export class DeliveryEngine {
             'delivery attempt',
           );
         }
-        if (observed) await recordPosture(tx, job.domain, observed, now);
+        if (observed) await recordPosture(tx, job.domain, observed, now, this.postureSeen);
         const tlsOutcome = fixedHop || literal ? undefined : tlsReportResult(records);
         if (tlsOutcome) await countTlsResult(tx, { day: utcDay(now), domain: job.domain, ...tlsOutcome });
         if (notes.loop) await appendAuditAtCommit(tx, { type: 'delivery:loop_detected', data: { queueId: message.id, domain: job.domain, hosts: [...notes.loop.hosts], outcome: notes.loop.outcome } }, now);

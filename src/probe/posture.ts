@@ -73,7 +73,9 @@ export const LAST_SEEN_STEP_MS = 60_000;
  * again. The usual case, the best level met again within the step, is one
  * read and no write (no row lock for deliveries to the domain to wait on).
  */
-export async function recordPosture(db: SqlQueryable, domain: string, observed: TransportRequirement, now: number): Promise<void> {
+export async function recordPosture(db: SqlQueryable, domain: string, observed: TransportRequirement, now: number, seen?: PostureSeen): Promise<void> {
+  // read lately with this level as the best, and last_seen not due to move: nothing to write, nothing to read
+  if (seen?.confirmed(domain, observed, now)) return;
   const best = JSON.stringify({ level: observed });
   for (let attempt = 0; attempt < RECORD_TRIES; attempt++) {
     const row = await postureRow(db, domain);
@@ -92,8 +94,46 @@ export async function recordPosture(db: SqlQueryable, domain: string, observed: 
     if (rank(observed) === rank(current) && now - (row.posture?.lastSeen ?? 0) >= LAST_SEEN_STEP_MS) {
       // never back in time (another node may have moved it meanwhile)
       await db.run('UPDATE tls_posture SET last_seen = ? WHERE domain = ? AND last_seen < ?', [now, domain, now]);
+    } else if (rank(observed) === rank(current) && row.posture) {
+      // read, not written (a rolled-back transaction cannot make this wrong): the same level needs no read until last_seen is due
+      seen?.remember(domain, observed, row.posture.lastSeen + LAST_SEEN_STEP_MS);
     }
     return;
+  }
+}
+
+/**
+ * What a delivery engine read of the posture lately (bounded): a domain
+ * whose stored best level equals what a delivery just saw, and whose
+ * last_seen is not due to move before `until`, needs no read for the next
+ * delivery at that level — every delivery to a busy domain read the row in
+ * its recording transaction, on the single writer. Only what was read is
+ * kept, never what was written. A posture forgotten (`sealgate probe
+ * accept`) or raised elsewhere meanwhile is read again at `until` at the
+ * latest (a raise needs no write from a delivery at the lower level anyway).
+ */
+export class PostureSeen {
+  private readonly seen = new Map<string, { readonly level: TransportRequirement; readonly until: number }>();
+
+  constructor(private readonly maxDomains = 10_000) {}
+
+  confirmed(domain: string, level: TransportRequirement, now: number): boolean {
+    const s = this.seen.get(domain);
+    if (s === undefined) return false;
+    if (now < s.until && now >= s.until - LAST_SEEN_STEP_MS && s.level === level) return true;
+    this.seen.delete(domain);
+    return false;
+  }
+
+  remember(domain: string, level: TransportRequirement, until: number): void {
+    this.seen.delete(domain);
+    this.seen.set(domain, { level, until });
+    if (this.seen.size > this.maxDomains) this.seen.delete(this.seen.keys().next().value as string);
+  }
+
+  /** Forget every domain (a posture forgotten by this process). */
+  clear(): void {
+    this.seen.clear();
   }
 }
 
