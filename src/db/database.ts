@@ -60,6 +60,9 @@ interface PendingTransaction {
   readonly reject: (err: unknown) => void;
 }
 
+/** A prepare error that a stale copy of the schema can cause (a table, view or column made or renamed by another connection). */
+const STALE_SCHEMA = /no such (?:table|view|column)/;
+
 /** Most idle prepared statements a connection keeps (texts with long IN (?, ?, …) lists vary, so the cache is bounded). */
 const MAX_CACHED_STATEMENTS = 256;
 /** Most idle statements kept for one SQL text (as many as were in use at once, up to this). */
@@ -113,12 +116,26 @@ class Connection implements Queryable {
       if (spare.length === 0) this.idle.delete(sql);
       return stmt;
     }
-    const stmt = await new Promise<sqlite3.Statement>((resolve, reject) => {
-      const prepared: sqlite3.Statement = this.raw.prepare(sql, (err: Error | null) => (err ? reject(err) : resolve(prepared)));
-    });
+    let stmt: sqlite3.Statement;
+    try {
+      stmt = await this.prepare(sql);
+    } catch (err) {
+      if (!STALE_SCHEMA.test((err as Error).message)) throw err;
+      // SQLite checks its schema cookie when a statement's own table is missing, but not when a trigger's is (the view
+      // queue_message_insert, migration 35): after another connection changed the schema, this connection could keep a
+      // stale copy and refuse the statement for good. One read of the schema table reloads it; then prepare again.
+      await new Promise<void>((resolve) => this.raw.get('SELECT count(*) AS n FROM sqlite_schema', () => resolve()));
+      stmt = await this.prepare(sql);
+    }
     // errors reach the callback of the operation that met them, never as an uncaught 'error' event
     stmt.on('error', () => undefined);
     return stmt;
+  }
+
+  private prepare(sql: string): Promise<sqlite3.Statement> {
+    return new Promise<sqlite3.Statement>((resolve, reject) => {
+      const prepared: sqlite3.Statement = this.raw.prepare(sql, (err: Error | null) => (err ? reject(err) : resolve(prepared)));
+    });
   }
 
   /** Back among the idle statements of its text once its reset is done (finalized instead when the connection is closing or enough are kept). */

@@ -72,6 +72,23 @@ describe('Database connections and prepared statements', () => {
     expect((await db.all(ROWS)).map((r) => r.k)).toEqual([1, 2]);
   });
 
+  it("a trigger's table renamed away and back by another connection: this connection's statement through the trigger works again (its stale schema is reloaded)", async () => {
+    await db.exec("CREATE TABLE target (n INTEGER); CREATE VIEW via AS SELECT NULL AS n; CREATE TRIGGER via_insert INSTEAD OF INSERT ON via BEGIN INSERT INTO target (n) VALUES (NEW.n); END;");
+    await db.run('INSERT INTO via (n) VALUES (1)');
+    const other = await Database.open(join(dir, 't.db'));
+    try {
+      // legacy_alter_table: the trigger keeps naming the table that is now missing, as a broken schema would
+      await other.exec('PRAGMA legacy_alter_table = ON');
+      await other.run('ALTER TABLE target RENAME TO target_away');
+      await expect(db.run('INSERT INTO via (n) VALUES (2)')).rejects.toThrow(/no such table/);
+      await other.run('ALTER TABLE target_away RENAME TO target');
+    } finally {
+      await other.close();
+    }
+    await db.run('INSERT INTO via (n) VALUES (3)');
+    expect((await db.all<{ n: number }>('SELECT n FROM target ORDER BY n')).map((r) => r.n)).toEqual([1, 3]);
+  });
+
   it('reads outside a transaction cannot write; run and exec do', async () => {
     await expect(db.get("INSERT INTO t (k, v) VALUES (9, 'via a read') RETURNING k")).rejects.toThrow(/readonly|query_only|attempt to write/i);
     expect((await db.get<{ n: number }>(COUNT))?.n).toBe(0);
