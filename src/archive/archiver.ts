@@ -85,15 +85,6 @@ function nextToArchive(owned: { readonly sql: string }): string {
 const PACK_TARGET_BYTES = 16 * 1024 * 1024;
 /** A message larger than this gets an object of its own (a pack stays quick to read from and to rewrite). */
 const OWN_OBJECT_BYTES = 1024 * 1024;
-/** Message rows read in one statement. */
-const ROWS_PER_READ = 100;
-
-function inChunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /** Spool files of a pack read at once. */
 const READS_AT_ONCE = 8;
 /** A message whose archiving failed is tried again after this long. */
@@ -186,18 +177,15 @@ export class Archiver {
    * Archives `ids` together: their contents into one pack (large ones into
    * objects of their own), then every entry in one transaction. A message
    * whose content cannot be read or stored is left for a later try; the
-   * others go on.
+   * others go on. `ids`: one batch (the stage takes at most BATCH).
    */
   async archiveBatch(ids: readonly string[]): Promise<void> {
     // one read for the batch (in the order asked), not one per message
-    const rows = new Map<string, MessageRow>();
-    for (const chunk of inChunks(ids, ROWS_PER_READ)) {
-      const found = await this.deps.db.all<MessageRow>(
-        `SELECT id, created_at, size, body_type, smtputf8, sender, connector, client_ip, tls_version, auth_user, verdict FROM messages WHERE archived = 0 AND id IN (${chunk.map(() => '?').join(', ')})`,
-        chunk,
-      );
-      for (const m of found) rows.set(m.id, m);
-    }
+    const found = await this.deps.db.all<MessageRow>(
+      `SELECT id, created_at, size, body_type, smtputf8, sender, connector, client_ip, tls_version, auth_user, verdict FROM messages WHERE archived = 0 AND id IN (${ids.map(() => '?').join(', ')})`,
+      [...ids],
+    );
+    const rows = new Map(found.map((m) => [m.id, m]));
     const messages = ids.map((id) => rows.get(id)).filter((m): m is MessageRow => m !== undefined);
     if (messages.length === 0) return;
     const written = await this.writeContents(messages);

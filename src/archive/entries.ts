@@ -217,8 +217,7 @@ export async function syncArchiveRecipients(tx: SqlQueryable, id: string, now: n
 
 /** A queued message as finishing it needs it: whether it is archived, and each recipient beside its archive row. */
 export interface QueuedWithArchive {
-  /** false: no queue row (deleted meanwhile). */
-  readonly exists: boolean;
+  /** null: no queue row (deleted meanwhile). */
   readonly archived: number | null;
   /** Recipients not final yet, and when the last one finished. */
   readonly open: number;
@@ -232,17 +231,11 @@ export interface QueuedWithArchive {
  * finished, and copying its final states into the archive, both need.
  */
 export async function readQueuedWithArchive(tx: SqlQueryable, id: string): Promise<QueuedWithArchive> {
-  const queueColumns = QUEUE_RECIPIENT_COLUMNS.split(', ');
-  const rows = await tx.all<Record<string, unknown>>(
-    `SELECT m.archived AS m_archived, ${queueColumns.map((c) => `q.${c} AS q_${c}`).join(', ')}, ${RECIPIENT_COLUMNS.map((c) => `a.${c} AS a_${c}`).join(', ')}
-       FROM messages m LEFT JOIN recipients q ON q.message_id = m.id LEFT JOIN archive_recipients a ON a.archive_id = q.message_id AND a.seq = q.seq
-      WHERE m.id = ? ORDER BY q.seq`,
-    [id],
-  );
+  const rows = await tx.all<Record<string, unknown>>(QUEUED_WITH_ARCHIVE_SQL, [id]);
   const recipients = rows
     .filter((row) => row.q_seq !== null && row.q_seq !== undefined)
     .map((row) => ({
-      queued: Object.fromEntries(queueColumns.map((c) => [c, row[`q_${c}`]])) as unknown as QueueRecipientRow,
+      queued: Object.fromEntries(QUEUE_RECIPIENT_COLUMN_LIST.map((c) => [c, row[`q_${c}`]])) as unknown as QueueRecipientRow,
       archive: row.a_archive_id === null || row.a_archive_id === undefined ? undefined : Object.fromEntries(RECIPIENT_COLUMNS.map((c) => [c, row[`a_${c}`]])),
     }));
   let open = 0;
@@ -253,8 +246,15 @@ export async function readQueuedWithArchive(tx: SqlQueryable, id: string): Promi
     if (at !== null && (lastFinished === null || at > lastFinished)) lastFinished = at;
   }
   const first = rows[0];
-  return { exists: first !== undefined, archived: first === undefined ? null : Number(first.m_archived), open, lastFinished, recipients };
+  return { archived: first === undefined ? null : Number(first.m_archived), open, lastFinished, recipients };
 }
+
+const QUEUE_RECIPIENT_COLUMN_LIST = QUEUE_RECIPIENT_COLUMNS.split(', ');
+
+/** readQueuedWithArchive's one statement: the message, each recipient (q_…) and its archive row (a_…, none before archiving). */
+const QUEUED_WITH_ARCHIVE_SQL = `SELECT m.archived AS m_archived, ${QUEUE_RECIPIENT_COLUMN_LIST.map((c) => `q.${c} AS q_${c}`).join(', ')}, ${RECIPIENT_COLUMNS.map((c) => `a.${c} AS a_${c}`).join(', ')}
+   FROM messages m LEFT JOIN recipients q ON q.message_id = m.id LEFT JOIN archive_recipients a ON a.archive_id = q.message_id AND a.seq = q.seq
+  WHERE m.id = ? ORDER BY q.seq`;
 
 /** Copies the queue's view of the recipients read into the archive entry (syncArchiveRecipients on a read already made). */
 export async function syncArchiveFrom(tx: SqlQueryable, id: string, read: QueuedWithArchive, now: number, state?: string): Promise<void> {
