@@ -130,11 +130,6 @@ export class PostureSeen {
     this.seen.set(domain, { level, until });
     if (this.seen.size > this.maxDomains) this.seen.delete(this.seen.keys().next().value as string);
   }
-
-  /** Forget every domain (a posture forgotten by this process). */
-  clear(): void {
-    this.seen.clear();
-  }
 }
 
 /** `sealgate probe accept DOMAIN`: forget the remembered posture; the next delivery sets it again. */
