@@ -10,7 +10,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Config } from '../config/schema.js';
-import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
+import { maybeCommitted, type SqlDatabase, type SqlQueryable } from '../db/sql-database.js';
 import { GENESIS_HASH } from '../audit/chain.js';
 import { appendAuditEvent, verifyAuditChain } from '../audit/log.js';
 import { diskCheck } from '../health/readiness.js';
@@ -194,7 +194,7 @@ export class AlertMonitor {
       if (committed) await committed();
       else await db.transaction((tx) => this.recordRaised(tx, cause, now, channels, undefined, envelope.suppressed));
     } catch (err) {
-      await discard?.();
+      if (!maybeCommitted(err)) await discard?.();
       throw err;
     }
     if (queueId) this.deps.onQueued?.();

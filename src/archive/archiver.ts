@@ -16,7 +16,7 @@
  */
 import { ownedMessages, type StageOwner } from '../cluster/ownership.js';
 import { forNoKeyUpdate } from '../db/locks.js';
-import type { SqlDatabase } from '../db/sql-database.js';
+import { maybeCommitted, type SqlDatabase } from '../db/sql-database.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -244,6 +244,10 @@ export class Archiver {
       });
       // queued journal reports are the queue's now
       for (const m of archived) journals.delete(m.id);
+    } catch (err) {
+      // a COMMIT whose answer was lost may have queued them: they stay, for the orphan sweep
+      if (maybeCommitted(err)) journals.clear();
+      throw err;
     } finally {
       // journal reports whose message was not archived now are not queued: their files go
       await Promise.all([...journals.values()].map((j) => j.file.discard()));

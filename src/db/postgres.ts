@@ -29,7 +29,7 @@ import pg from 'pg';
 import { SealgateError } from '../errors.js';
 import type { SqlParams, SqlValue } from './database.js';
 import { translatePlaceholders } from './placeholders.js';
-import type { AtCommitSql, SqlDatabase, SqlQueryable } from './sql-database.js';
+import { CommitOutcomeUnknown, type AtCommitSql, type SqlDatabase, type SqlQueryable } from './sql-database.js';
 
 export type PostgresTlsMode = 'disable' | 'require' | 'verify-full';
 
@@ -346,7 +346,14 @@ export class PostgresDatabase implements SqlDatabase {
       // the work deferred to the commit goes with it, one simple query (no parameters: values escaped by the driver)
       const escape = (v: string): string => client.escapeLiteral(v);
       const sent = [...[...atCommit.values()].map((a) => a.sql(escape)), 'COMMIT'].join(';\n');
-      const results = (await client.query(sent)) as pg.QueryResult | pg.QueryResult[];
+      let results: pg.QueryResult | pg.QueryResult[];
+      try {
+        results = (await client.query(sent)) as pg.QueryResult | pg.QueryResult[];
+      } catch (err) {
+        // the server's own refusal (a SQLSTATE) rolled it back; a broken connection leaves it unknown
+        if (err instanceof pg.DatabaseError) throw err;
+        throw new CommitOutcomeUnknown('the connection to PostgreSQL broke after the COMMIT was sent: the transaction may or may not have been applied', { cause: err });
+      }
       const commit = Array.isArray(results) ? (results[results.length - 1] as pg.QueryResult) : results;
       // PostgreSQL answers COMMIT of a transaction an earlier statement aborted with ROLLBACK, not an error:
       // work that caught that statement's error must not be told its writes are in

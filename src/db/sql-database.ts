@@ -42,7 +42,10 @@ export interface SqlDatabase extends SqlQueryable {
   /**
    * Runs `work` in one transaction and resolves once it is committed
    * durably; on error its writes are rolled back and the error rethrown. A
-   * failing transaction never affects another one.
+   * failing transaction never affects another one. One exception: when the
+   * connection breaks after the COMMIT was sent (PostgreSQL), the writes may
+   * be in; the error then says so (`maybeCommitted`), and work done outside
+   * the database for them (a spooled file) must be left, not undone.
    */
   transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
   /**
@@ -93,4 +96,25 @@ export const LOCK_SPACES = {
  */
 export async function lockKey(tx: SqlQueryable, space: number, key: string): Promise<void> {
   if (tx.dialect === 'postgres') await tx.get('SELECT pg_advisory_xact_lock(?, hashtext(?)) AS locked', [space, key]);
+}
+
+/**
+ * The error a transaction rejects with when its COMMIT was sent and its
+ * answer lost (the connection broke): the database may or may not have
+ * applied it, and nothing on this side can tell which.
+ */
+export class CommitOutcomeUnknown extends Error {
+  override readonly name = 'CommitOutcomeUnknown';
+}
+
+/**
+ * True when `err` (or an error it was caused by) says the transaction may
+ * have committed: what it wrote outside the database (a spooled file, an
+ * object) must then stay, for the orphan sweep to remove if no row names it.
+ */
+export function maybeCommitted(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof CommitOutcomeUnknown) return true;
+  }
+  return false;
 }

@@ -30,7 +30,7 @@ import type { Readable } from 'node:stream';
 import { networkInterfaces } from 'node:os';
 import { prepend } from '../dkim/prepend.js';
 import type { Config } from '../config/schema.js';
-import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
+import { maybeCommitted, type SqlDatabase, type SqlQueryable } from '../db/sql-database.js';
 import { appendAuditAtCommit } from '../audit/log.js';
 import { isSealgateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -1021,7 +1021,7 @@ export class DeliveryEngine {
         finished = await removeIfFinished(tx, message.id, this.deps.onMessageFinished);
       });
     } catch (err) {
-      await Promise.all(notices.map((n) => discardNotice(n)));
+      if (!maybeCommitted(err)) await Promise.all(notices.map((n) => discardNotice(n)));
       if (!(err instanceof LeaseLostError)) throw err;
       this.deps.log.warn({ event: 'DELIVERY_LEASE_LOST', queueId: message.id, recipients: err.seqs.length, node: this.nodeId }, 'another node took these recipients over while this attempt ran; its outcome for them is not recorded');
       const still = job.recipients.filter((r) => !err.seqs.includes(r.seq));

@@ -17,7 +17,7 @@
  * Idempotent: a crash before the commit repeats the inspection.
  */
 import { ownedMessages, type StageOwner } from '../cluster/ownership.js';
-import type { SqlDatabase } from '../db/sql-database.js';
+import { maybeCommitted, type SqlDatabase } from '../db/sql-database.js';
 import type { Metrics } from '../metrics/registry.js';
 import { CoalescedRun } from '../workers/coalesced-run.js';
 import { appendAuditAtCommit } from '../audit/log.js';
@@ -310,6 +310,8 @@ export class Inspector {
         if (decisions.some((d) => d.method === 'block')) finished = await removeIfFinished(tx, id);
       });
     } catch (err) {
+      // a COMMIT whose answer was lost may have queued the notices and recorded the copies: they stay, for the orphan sweep
+      if (maybeCommitted(err)) throw err;
       await Promise.all(notices.map((n) => n.file.discard()));
       // done meanwhile: the copies at these paths are the winner's (or, for a deleted message, orphans the next start removes)
       if (err instanceof AlreadyInspected) return;

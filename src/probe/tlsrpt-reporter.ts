@@ -11,7 +11,7 @@
  */
 import { Readable } from 'node:stream';
 import MimeNode from 'nodemailer/lib/mime-node';
-import type { SqlDatabase } from '../db/sql-database.js';
+import { maybeCommitted, type SqlDatabase } from '../db/sql-database.js';
 import type { DnsResolver } from '../delivery/dns.js';
 import { httpsPost, type PostOutcome } from '../net/https-client.js';
 import { appendAudit, appendAuditEvent } from '../audit/log.js';
@@ -128,7 +128,7 @@ export async function sendTlsReports(deps: ReporterDeps): Promise<number> {
         await appendAuditEvent(tx, { type: 'tlsrpt:report_queued', data: { domain, day, queueId: id, recipients: rua.mailto.length } }, now);
       });
     } catch (err) {
-      await file.discard();
+      if (!maybeCommitted(err)) await file.discard();
       throw err;
     }
     deps.log.info({ event: 'TLSRPT_QUEUED', domain, day, queueId: id }, 'TLS report queued');

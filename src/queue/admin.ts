@@ -7,7 +7,7 @@
  * locks the rows it decides on before it reads them (src/db/locks.ts), and
  * takes those row locks before the audit chain's lock.
  */
-import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
+import { maybeCommitted, type SqlDatabase, type SqlQueryable } from '../db/sql-database.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { SealgateError } from '../errors.js';
 import { commitNotice, discardNotice, prepareNotice, type NoticeDeps } from '../delivery/notices.js';
@@ -380,7 +380,7 @@ export async function bounceMessage(db: SqlDatabase, notice: NoticeDeps, id: str
     if (finished) await notice.spool.remove(id);
     return { queueId: id, changed };
   } catch (err) {
-    await discardNotice(prepared);
+    if (!maybeCommitted(err)) await discardNotice(prepared);
     throw err;
   }
 }

@@ -9,7 +9,7 @@
  * caller answer 250.
  */
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
-import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
+import { maybeCommitted, type SqlDatabase, type SqlQueryable } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
 import { appendAuditAtCommit } from '../audit/log.js';
 import type { AuditEventData } from '../audit/events.js';
@@ -198,7 +198,8 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
       await input.count?.(tx, createdAt);
     });
   } catch (err) {
-    await pending.discard();
+    // a COMMIT whose answer was lost may have queued it: the content stays (the client is told 451 and may send it again)
+    if (!maybeCommitted(err)) await pending.discard();
     throw new SealgateError('SG_STORAGE_FAILED', { cause: err, detail: { step: 'queue-commit' } });
   }
   return { queueId: input.queueId, size: spooledBytes, bareLineEndings: lineEndings.bareCount };

@@ -137,6 +137,9 @@ export async function startMxServer(options: MxServerOptions): Promise<MxServer>
       });
     },
   });
+  // a client that goes away mid-session (a sender killed with SIGKILL, a reset during the TLS handshake) is the
+  // client's problem, not the MX's: smtp-server reports it on the server, where an unheard 'error' would throw
+  server.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
     server.listen(options.port, options.ip, () => resolve());
