@@ -241,7 +241,7 @@ export class Archiver {
           const all = recipients.get(m.id) ?? [];
           if (all.every((r) => (FINAL_STATES as readonly string[]).includes(r.state)) && (await removeIfFinished(tx, m.id))) finished.push(m.id);
         }
-      });
+      }, { rerunnable: true });
       // queued journal reports are the queue's now
       for (const m of archived) journals.delete(m.id);
     } catch (err) {

@@ -9,7 +9,7 @@
  * the SMTP ingress answer 250 right after it.
  */
 import sqlite3 from 'sqlite3';
-import type { SqlDatabase } from './sql-database.js';
+import type { SqlDatabase, TransactionOptions } from './sql-database.js';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 export type SqlParams = readonly SqlValue[] | Record<string, SqlValue>;
@@ -56,6 +56,8 @@ const MAX_GROUP = 64;
 
 interface PendingTransaction {
   readonly work: (tx: Queryable) => Promise<unknown>;
+  /** TransactionOptions.rerunnable: run without a savepoint of its own. */
+  readonly rerunnable: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -328,11 +330,14 @@ export class Database implements Queryable, SqlDatabase {
    * collected and run one after another inside a single BEGIN IMMEDIATE …
    * COMMIT (up to MAX_GROUP), each in its own SAVEPOINT — a failing one is
    * rolled back to its savepoint alone. Under load many acknowledgements
-   * then share one fsync; alone, a transaction commits by itself.
+   * then share one fsync; alone, a transaction commits by itself. A
+   * re-runnable transaction (TransactionOptions) shares the savepoint of
+   * the stretch it is in: one that fails rolls the stretch back, and the
+   * others of the stretch run again.
    */
-  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work: work as (tx: Queryable) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ work: work as (tx: Queryable) => Promise<unknown>, rerunnable: options.rerunnable === true, resolve: resolve as (v: unknown) => void, reject });
       if (!this.writing) void this.writeGroups();
     });
   }
@@ -395,13 +400,16 @@ export class Database implements Queryable, SqlDatabase {
   }
 
   /**
-   * One BEGIN IMMEDIATE … COMMIT for the group; with more than one
-   * transaction each runs in a savepoint. The control statements between
-   * two transactions go to SQLite together (`RELEASE sg; SAVEPOINT sg`: one
-   * trip through the thread pool, not two), as do the first savepoint with
-   * BEGIN and the last release with COMMIT. The group's deferred writes
-   * (DeferredWrites: the audit chain's rows) go in just before COMMIT; a
-   * transaction that fails takes back what it handed over.
+   * One BEGIN IMMEDIATE … COMMIT for the group. With more than one
+   * transaction a savepoint is always open: a transaction that is not
+   * re-runnable runs alone between two (`RELEASE sg; SAVEPOINT sg`, one trip
+   * through the thread pool), so a failing one is rolled back alone;
+   * consecutive re-runnable ones share one stretch, and one that fails rolls
+   * the stretch back (`ROLLBACK TO sg`) and puts the others of the stretch
+   * back at the head of the work, to run again. Each failure leaves one
+   * transaction out for good, so the group ends. The group's deferred writes
+   * (DeferredWrites: the audit chain's rows) go in just before COMMIT; what
+   * rolled back takes back what it handed over.
    */
   private async writeGroup(group: PendingTransaction[]): Promise<void> {
     const deferred = new Map<string, DeferredWrites>();
@@ -414,8 +422,13 @@ export class Database implements Queryable, SqlDatabase {
   }
 
   private async writeGroupWith(group: PendingTransaction[], deferred: Map<string, DeferredWrites>): Promise<void> {
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown } | undefined)[] = group.map(() => undefined);
     const alone = group.length === 1;
+    const marks = (): Map<string, number> => new Map([...deferred].map(([name, d]) => [name, d.mark()]));
+    const rollbackDeferred = (to: Map<string, number>): void => {
+      // a writer made since `to` was taken is emptied
+      for (const [name, d] of deferred) d.rollbackTo(to.get(name) ?? 0);
+    };
     try {
       await this.writer.exec(alone ? 'BEGIN IMMEDIATE' : 'BEGIN IMMEDIATE; SAVEPOINT sg');
     } catch (err) {
@@ -424,35 +437,46 @@ export class Database implements Queryable, SqlDatabase {
       for (const t of group) t.reject(err);
       return;
     }
-    for (let i = 0; i < group.length; i++) {
-      const t = group[i] as PendingTransaction;
-      const next = i < group.length - 1 ? '; SAVEPOINT sg' : '';
-      const marks = new Map([...deferred].map(([name, d]) => [name, d.mark()]));
-      try {
-        const value = await t.work(this.writer);
-        // the last release waits for the COMMIT below
-        if (!alone && next) await this.writer.exec(`RELEASE sg${next}`);
-        outcomes.push({ ok: true, value });
-      } catch (error) {
-        // what it handed to the group goes with it (a writer it made first is emptied)
-        for (const [name, d] of deferred) d.rollbackTo(marks.get(name) ?? 0);
-        if (!alone) await this.writer.exec(`ROLLBACK TO sg; RELEASE sg${next}`).catch(() => undefined);
-        outcomes.push({ ok: false, error });
+    try {
+      const todo = group.map((_, i) => i);
+      /** The re-runnable transactions run since the open savepoint, and the deferred writes' marks when it was taken. */
+      let stretch: number[] = [];
+      let stretchMarks = marks();
+      const newSavepoint = async (): Promise<void> => {
+        await this.writer.exec('RELEASE sg; SAVEPOINT sg');
+        stretch = [];
+        stretchMarks = marks();
+      };
+      for (let i = todo.shift(); i !== undefined; i = todo.shift()) {
+        const t = group[i] as PendingTransaction;
+        if (!alone && !t.rerunnable && stretch.length > 0) await newSavepoint();
+        try {
+          outcomes[i] = { ok: true, value: await t.work(this.writer) };
+        } catch (error) {
+          outcomes[i] = { ok: false, error };
+          if (alone) continue;
+          rollbackDeferred(stretchMarks);
+          await this.writer.exec('ROLLBACK TO sg');
+          // the others of the stretch were rolled back with it: they run again, first
+          todo.unshift(...stretch);
+          stretch = [];
+          continue;
+        }
+        if (alone) continue;
+        if (t.rerunnable) stretch.push(i);
+        else if (todo.length > 0) await newSavepoint();
       }
-    }
-    // the last transaction's savepoint is still open unless it was rolled back (released with it)
-    const lastOpen = !alone && outcomes[outcomes.length - 1]?.ok === true;
-    if (outcomes.every((o) => !o.ok)) {
-      await this.writer.exec('ROLLBACK').catch(() => undefined);
-    } else {
-      try {
-        for (const d of deferred.values()) await d.flush(this.writer);
-        await this.writer.exec(lastOpen ? 'RELEASE sg; COMMIT' : 'COMMIT');
-      } catch (err) {
+      if (outcomes.every((o) => !o?.ok)) {
         await this.writer.exec('ROLLBACK').catch(() => undefined);
-        for (const t of group) t.reject(err);
-        return;
+      } else {
+        for (const d of deferred.values()) await d.flush(this.writer);
+        await this.writer.exec('COMMIT');
       }
+    } catch (err) {
+      // a control statement, the deferred writes or the COMMIT failed: nothing of the group is in
+      await this.writer.exec('ROLLBACK').catch(() => undefined);
+      for (const t of group) t.reject(err);
+      return;
     }
     group.forEach((t, i) => {
       const o = outcomes[i];

@@ -38,6 +38,20 @@ export interface AtCommitSql {
   sql(escapeLiteral: (value: string) => string): string;
 }
 
+export interface TransactionOptions {
+  /**
+   * `work` may be run more than once: its writes are rolled back between
+   * the runs, and it has no effect outside its `tx` (no log line, no change
+   * to memory another run or the caller would see twice, no file) other
+   * than its return value, which is the last run's. SQLite's group commit
+   * then runs it without a savepoint of its own (one trip to the writer
+   * fewer): when another re-runnable transaction in the same stretch of
+   * the group fails, the stretch is rolled back and run again without it.
+   * PostgreSQL runs every transaction once.
+   */
+  readonly rerunnable?: boolean;
+}
+
 export interface SqlDatabase extends SqlQueryable {
   /**
    * Runs `work` in one transaction and resolves once it is committed
@@ -47,7 +61,7 @@ export interface SqlDatabase extends SqlQueryable {
    * be in; the error then says so (`maybeCommitted`), and work done outside
    * the database for them (a spooled file) must be left, not undone.
    */
-  transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: SqlQueryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Runs `work` on one consistent, read-only picture of the database: every
    * statement it issues through the `q` it is given sees what was committed

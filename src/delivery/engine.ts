@@ -947,10 +947,13 @@ export class DeliveryEngine {
     }
     let finished = false;
     const fallbacks: string[] = [];
+    /** Log lines of what the record says, told once it is committed. */
+    const told: (() => void)[] = [];
     const requirement = this.jobRequirement(job, message, posture);
     try {
       await this.deps.db.transaction(async (tx) => {
         fallbacks.length = 0;
+        told.length = 0;
         const lost: number[] = [];
         for (const { r, rec, outcome } of results) {
           const final = outcome.state !== 'deferred';
@@ -998,9 +1001,11 @@ export class DeliveryEngine {
             { type: 'delivery:attempt', data: { queueId: message.id, recipient: r.address, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, cipher: rec.tls?.cipher, certSha256: rec.tls?.certSha256, certVerified: rec.tls ? String(rec.tls.authorized) : undefined, certError: rec.tls?.authError, dane: rec.tls?.dane, mtaSts: rec.stsMode, tlsPolicy: rec.policy, requirement: job.requirement, reply, outcome: outcome.state, ...(job.e2e ? { method: job.e2e.method, keyFingerprint: r.key_fingerprint ?? undefined, keySource: r.key_source ?? undefined } : {}) } },
             now,
           );
-          this.deps.log.info(
-            { event: 'DELIVERY_ATTEMPT', queueId: message.id, domain: job.domain, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, reply, outcome: outcome.state, attempts: r.attempts + 1 },
-            'delivery attempt',
+          told.push(() =>
+            this.deps.log.info(
+              { event: 'DELIVERY_ATTEMPT', queueId: message.id, domain: job.domain, mx: rec.mx, ip: rec.ip, tlsVersion: rec.tls?.version, reply, outcome: outcome.state, attempts: r.attempts + 1 },
+              'delivery attempt',
+            ),
           );
         }
         if (observed) await recordPosture(tx, job.domain, observed, now, this.postureSeen);
@@ -1010,7 +1015,7 @@ export class DeliveryEngine {
         if (downgrade) {
           const mx = [...records.values()].find((rec) => rec.mx)?.mx ?? '';
           await appendAuditAtCommit(tx, { type: 'delivery:posture_downgrade', data: { queueId: message.id, domain: job.domain, remembered: posture ?? '', mx } }, now);
-          this.deps.log.warn({ event: 'POSTURE_DOWNGRADE', queueId: message.id, domain: job.domain, remembered: posture, mx }, 'recipient MX no longer meets the transport security it showed before; protected mail held back');
+          told.push(() => this.deps.log.warn({ event: 'POSTURE_DOWNGRADE', queueId: message.id, domain: job.domain, remembered: posture, mx }, 'recipient MX no longer meets the transport security it showed before; protected mail held back'));
         }
         // a recipient another node took over is that node's now: this transaction (its notices too) is undone, and the record made again without it
         if (lost.length > 0) throw new LeaseLostError(lost);
@@ -1019,7 +1024,8 @@ export class DeliveryEngine {
           await appendAuditAtCommit(tx, { type: 'delivery:dsn_queued', data: { queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length } }, now);
         }
         finished = await removeIfFinished(tx, message.id, this.deps.onMessageFinished);
-      });
+        // re-runnable: nothing here reaches outside the transaction but the return; the log lines wait for the commit
+      }, { rerunnable: true });
     } catch (err) {
       if (!maybeCommitted(err)) await Promise.all(notices.map((n) => discardNotice(n)));
       if (!(err instanceof LeaseLostError)) throw err;
@@ -1028,6 +1034,7 @@ export class DeliveryEngine {
       if (still.length > 0) await this.record({ ...job, recipients: still }, message, records, posture, notes);
       return;
     }
+    for (const tell of told) tell();
     this.countMetrics(results.map((x) => x.outcome.state), records, downgrade, (now - message.created_at) / 1000);
     if (fallbacks.length) this.deps.log.warn({ event: 'PORTAL_FALLBACK', queueId: message.id, recipients: fallbacks.length }, 'protected mail no MX could take securely moved to the portal method');
     for (const n of notices) this.deps.log.info({ event: 'DSN_QUEUED', queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length }, 'delivery status notification queued');

@@ -258,6 +258,7 @@ export class Inspector {
     let finished = false;
     try {
       await this.deps.db.transaction(async (tx) => {
+        finished = false;
         // marked inspected first, in the same statement that tells whether it was deleted or done meanwhile
         const marked = await tx.run('UPDATE messages SET inspected = 1, verdict = ?, rewrite = ? WHERE id = ? AND inspected = 0', [JSON.stringify(summary), rewrite ? JSON.stringify(rewrite) : null, id]);
         if (marked.changes === 0) throw new AlreadyInspected();
@@ -308,7 +309,7 @@ export class Inspector {
         }
         // only a recipient blocked here can have made every one final (one read fewer for every other message)
         if (decisions.some((d) => d.method === 'block')) finished = await removeIfFinished(tx, id);
-      });
+      }, { rerunnable: true });
     } catch (err) {
       // a COMMIT whose answer was lost may have queued the notices and recorded the copies: they stay, for the orphan sweep
       if (maybeCommitted(err)) throw err;

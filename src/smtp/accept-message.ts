@@ -196,7 +196,7 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
       // the shared count rows: locked in key order by every accepting transaction (the audit events go with the COMMIT on
       // PostgreSQL, whose chain lock is then taken last and waits for no row lock)
       await input.count?.(tx, createdAt);
-    });
+    }, { rerunnable: true });
   } catch (err) {
     // a COMMIT whose answer was lost may have queued it: the content stays (the client is told 451 and may send it again)
     if (!maybeCommitted(err)) await pending.discard();
