@@ -3,7 +3,7 @@
  * transaction (the caller's), so a message is never half-queued.
  */
 import type { SqlQueryable } from '../db/sql-database.js';
-import type { SqlValue } from '../db/database.js';
+import type { DeferredWrites, Queryable, SqlValue } from '../db/database.js';
 import type { InlineContent } from '../spool/spool.js';
 import { addressDomain } from '../smtp/connector-policy.js';
 import { readQueuedWithArchive, syncArchiveFrom } from '../archive/entries.js';
@@ -52,19 +52,23 @@ export interface QueuedMessage {
 
 /**
  * Writes a queued message's rows (and, with `inline`, its content kept in
- * the database). On SQLite one statement writes them all (the view
- * queue_message_insert, migration 35: each statement costs the single
- * writer a turn of the event loop); on PostgreSQL one per table.
+ * the database). On SQLite one row of the view queue_message_insert
+ * (migration 35) writes them all. With `atCommit`, inside a group commit,
+ * that row is handed to the group instead, and one INSERT writes the rows
+ * of every message the group queued so just before its COMMIT (QueuedRows):
+ * each statement costs the single writer a trip through the thread pool and
+ * a turn of the event loop, and the accepting transaction then needs none.
+ * The rows are then not there for the rest of the transaction, nor for the
+ * group's later ones: only for a caller that never reads them before they
+ * are committed (accepting a message). On PostgreSQL one statement per
+ * table, at once, either way.
  */
-export async function insertQueuedMessage(tx: SqlQueryable, m: QueuedMessage, inline?: InlineContent): Promise<void> {
+export async function insertQueuedMessage(tx: SqlQueryable, m: QueuedMessage, inline?: InlineContent, options: { readonly atCommit?: boolean } = {}): Promise<void> {
   if (tx.dialect === 'sqlite') {
-    await tx.run(
-      `INSERT INTO queue_message_insert (id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo,
-         tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route, archived, accepted_by,
-         recipients, inline_data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [...messageValues(m), JSON.stringify(m.recipients.map((r) => recipientValues(m, r))), inline?.content ?? null],
-    );
+    const row = [...messageValues(m), JSON.stringify(m.recipients.map((r) => recipientValues(m, r))), inline?.content ?? null];
+    const deferred = options.atCommit ? (tx as Queryable).deferred : undefined;
+    if (deferred) queuedRows(deferred).add(row);
+    else await insertViewRows(tx, [row]);
     inline?.written();
     return;
   }
@@ -84,6 +88,54 @@ export async function insertQueuedMessage(tx: SqlQueryable, m: QueuedMessage, in
       [m.id, seq, ...recipientValues(m, r)],
     );
   }
+}
+
+/** The columns of a queue_message_insert row: the messages row's, the recipients as a JSON array, the inline content. */
+const VIEW_COLUMNS = `id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo,
+  tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route, archived, accepted_by,
+  recipients, inline_data`;
+const VIEW_ROW = `(${VIEW_COLUMNS.split(',').map(() => '?').join(', ')})`;
+/** Messages per INSERT (23 parameters each: far below SQLite's 32 766). */
+const VIEW_ROWS_PER_STATEMENT = 100;
+
+async function insertViewRows(tx: SqlQueryable, rows: readonly SqlValue[][]): Promise<void> {
+  for (let at = 0; at < rows.length; at += VIEW_ROWS_PER_STATEMENT) {
+    const part = rows.slice(at, at + VIEW_ROWS_PER_STATEMENT);
+    await tx.run(`INSERT INTO queue_message_insert (${VIEW_COLUMNS}) VALUES ${part.map(() => VIEW_ROW).join(', ')}`, part.flat());
+  }
+}
+
+/** The name of the queued messages' rows among a group commit's deferred writes. */
+const QUEUED_ROWS = 'queue-message-rows';
+
+/** The messages a group commit's transactions queued, inserted just before its COMMIT (DeferredWrites). */
+class QueuedRows implements DeferredWrites {
+  private readonly rows: SqlValue[][] = [];
+
+  add(row: SqlValue[]): void {
+    this.rows.push(row);
+  }
+
+  mark(): number {
+    return this.rows.length;
+  }
+
+  rollbackTo(mark: number): void {
+    this.rows.length = mark;
+  }
+
+  flush(tx: Queryable): Promise<void> {
+    return insertViewRows(tx, this.rows);
+  }
+}
+
+function queuedRows(deferred: Map<string, DeferredWrites>): QueuedRows {
+  let rows = deferred.get(QUEUED_ROWS) as QueuedRows | undefined;
+  if (!rows) {
+    rows = new QueuedRows();
+    deferred.set(QUEUED_ROWS, rows);
+  }
+  return rows;
 }
 
 /** The messages row's values, in its INSERT's column order. */

@@ -175,8 +175,8 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
   };
   try {
     await deps.db.transaction(async (tx) => {
-      // the rows and the inline content in one statement on SQLite (src/queue/store.ts)
-      await insertQueuedMessage(tx, message, pending.inline);
+      // the rows and the inline content in one statement on SQLite, written with the group's COMMIT (src/queue/store.ts)
+      await insertQueuedMessage(tx, message, pending.inline, { atCommit: true });
       await appendAuditAtCommit(
         tx,
         {

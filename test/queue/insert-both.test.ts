@@ -4,7 +4,11 @@
  * migration 35), PostgreSQL with one per table; the rows must be the same —
  * every column, recipients numbered from 1 in envelope order, held when the
  * message is held, the inline content only when given — and a failing
- * insert (a duplicate id) leaves nothing of the message behind.
+ * insert (a duplicate id) leaves nothing of the message behind. With
+ * `atCommit` (accepting a message) a SQLite group commit writes the rows of
+ * all the messages its transactions queued with one statement before its
+ * COMMIT: the same rows, none from a transaction that failed, and one that
+ * cannot be written fails the whole group.
  */
 import { describe, expect, it } from 'vitest';
 import { DIALECTS, bothDatabases } from '../helpers/both-databases.js';
@@ -88,5 +92,45 @@ describe.each(DIALECTS)('%s', (kind) => {
     await expect(db.transaction((tx) => insertQueuedMessage(tx, message(`INS3${kind}`, { sender: 'mallory@example.com', recipients: [{ address: 'x@y.test' }] })))).rejects.toThrow();
     expect(await db.get<{ sender: string }>('SELECT sender FROM messages WHERE id = ?', [`INS3${kind}`])).toEqual({ sender: 'alice@example.com' });
     expect(Number((await db.get<{ n: number | string }>('SELECT count(*) AS n FROM recipients WHERE message_id = ?', [`INS3${kind}`]))?.n)).toBe(3);
+  });
+
+  it('atCommit: the messages a group queued are written at its COMMIT, the same rows; a failing transaction of the group takes its message back', async () => {
+    const db = dbs.get(kind);
+    const ids = [0, 1, 2, 3, 4].map((n) => `INS4${kind}${n}`);
+    const seenInside: number[] = [];
+    const results = await Promise.allSettled(
+      ids.map((id, n) =>
+        db.transaction(async (tx) => {
+          const content = Buffer.from(`content ${n}`);
+          // PostgreSQL's inline store writes the content under the message's id in the caller's transaction
+          const inline: InlineContent = { content, store: async (q) => void (await q.run('INSERT INTO spool_inline (id, data) VALUES (?, ?)', [id, content])), written: () => undefined };
+          await insertQueuedMessage(tx, message(id, { recipients: [{ address: `r${n}@one.test` }, { address: `s${n}@two.test` }] }), inline, { atCommit: true });
+          seenInside.push(Number((await tx.get<{ n: number | string }>('SELECT count(*) AS n FROM messages WHERE id = ?', [id]))?.n));
+          if (n === 2) throw new Error('this one fails');
+        }, { rerunnable: true }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    // SQLite: not there before the group's COMMIT; PostgreSQL: written at once
+    expect(new Set(seenInside)).toEqual(new Set([kind === 'sqlite' ? 0 : 1]));
+    const rows = await db.all<{ message_id: string; seq: number | string; address: string }>(`SELECT message_id, seq, address FROM recipients WHERE message_id LIKE 'INS4${kind}%' ORDER BY message_id, seq`);
+    expect(rows.map((r) => `${r.message_id}/${Number(r.seq)}/${r.address}`)).toEqual([0, 1, 3, 4].flatMap((n) => [`${ids[n]}/1/r${n}@one.test`, `${ids[n]}/2/s${n}@two.test`]));
+    const content = await db.all<{ id: string; data: Buffer }>(`SELECT id, data FROM spool_inline WHERE id LIKE 'INS4${kind}%' ORDER BY id`);
+    expect(content.map((c) => `${c.id}:${Buffer.from(c.data).toString()}`)).toEqual([0, 1, 3, 4].map((n) => `${ids[n]}:content ${n}`));
+  });
+
+  // SQLite only: PostgreSQL writes the rows at once, so a duplicate fails its own transaction (the test above)
+  if (kind === 'sqlite') it('atCommit: rows that cannot be written at the COMMIT (a duplicate id) fail every transaction of the group, and nothing of it is in', async () => {
+    const db = dbs.get(kind);
+    await db.transaction((tx) => insertQueuedMessage(tx, message(`INS5${kind}dup`)));
+    const results = await Promise.allSettled([
+      db.transaction((tx) => insertQueuedMessage(tx, message(`INS5${kind}a`), undefined, { atCommit: true })),
+      db.transaction((tx) => insertQueuedMessage(tx, message(`INS5${kind}dup`, { sender: 'mallory@example.com' }), undefined, { atCommit: true })),
+      db.transaction((tx) => tx.run('INSERT INTO spool_inline (id, data) VALUES (?, ?)', [`INS5${kind}other`, Buffer.from('x')])),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(await db.get('SELECT id FROM messages WHERE id = ?', [`INS5${kind}a`])).toBeUndefined();
+    expect(await db.get('SELECT id FROM spool_inline WHERE id = ?', [`INS5${kind}other`])).toBeUndefined();
+    expect(await db.get<{ sender: string }>('SELECT sender FROM messages WHERE id = ?', [`INS5${kind}dup`])).toEqual({ sender: 'alice@example.com' });
   });
 });
