@@ -80,11 +80,25 @@ export type RecipientChanges = Partial<Omit<ArchiveRecipientColumns, 'archive_id
 export async function updateArchiveRecipient(tx: SqlQueryable, archiveId: string, seq: number, changes: RecipientChanges, now: number): Promise<boolean> {
   const current = await tx.get<Record<string, unknown>>(`SELECT ${RECIPIENT_COLUMNS.join(', ')} FROM archive_recipients WHERE archive_id = ? AND seq = ?`, [archiveId, seq]);
   if (!current) return false;
-  return updateArchiveRecipientRow(tx, archiveId, seq, current, changes, now);
+  return (await updateArchiveRecipientRow(tx, archiveId, seq, current, changes, now)) !== undefined;
 }
 
-/** updateArchiveRecipient on a row the caller has just read (`current`: its RECIPIENT_COLUMNS). */
-async function updateArchiveRecipientRow(tx: SqlQueryable, archiveId: string, seq: number, current: Record<string, unknown>, changes: RecipientChanges, now: number): Promise<boolean> {
+/**
+ * updateArchiveRecipient on a read of message `archiveId` already made in
+ * this transaction (readQueuedWithArchive) instead of a read of its own; the
+ * read's copy of the row becomes the row written, so a later use of the
+ * same read (syncArchiveFrom, removeIfFinished) sees it.
+ */
+export async function updateArchiveRecipientIn(tx: SqlQueryable, archiveId: string, read: QueuedWithArchive, seq: number, changes: RecipientChanges, now: number): Promise<boolean> {
+  const entry = read.recipients.find((r) => Number(r.queued.seq) === seq);
+  if (!entry?.archive) return false;
+  const next = await updateArchiveRecipientRow(tx, archiveId, seq, entry.archive, changes, now);
+  if (next) entry.archive = next;
+  return next !== undefined;
+}
+
+/** updateArchiveRecipient on a row the caller has just read (`current`: its RECIPIENT_COLUMNS); the row written, or undefined when nothing changed. */
+async function updateArchiveRecipientRow(tx: SqlQueryable, archiveId: string, seq: number, current: Record<string, unknown>, changes: RecipientChanges, now: number): Promise<Record<string, unknown> | undefined> {
   const next: Record<string, unknown> = { ...current };
   let changed = false;
   for (const [k, v] of Object.entries(changes)) {
@@ -94,13 +108,13 @@ async function updateArchiveRecipientRow(tx: SqlQueryable, archiveId: string, se
       changed = true;
     }
   }
-  if (!changed) return false;
+  if (!changed) return undefined;
   const set = RECIPIENT_COLUMNS.filter((c) => c !== 'archive_id' && c !== 'seq');
   const record = { type: 'archive:record' as const, data: recordData(archiveId, 'recipient', seq, recordHash('recipient', next)) };
   // PostgreSQL: the event goes with the COMMIT (the chain's lock held for no round trip), and sets record_seq then
   if (deferAuditEvent(tx, record, now, { archiveId, seq })) {
     await tx.run(`UPDATE archive_recipients SET ${set.map((c) => `${c} = ?`).join(', ')} WHERE archive_id = ? AND seq = ?`, [...set.map((c) => param(next[c])), archiveId, seq]);
-    return true;
+    return next;
   }
   const recordSeq = (await appendAuditEvent(tx, record, now)).seq;
   await tx.run(`UPDATE archive_recipients SET ${set.map((c) => `${c} = ?`).join(', ')}, record_seq = ? WHERE archive_id = ? AND seq = ?`, [
@@ -109,7 +123,7 @@ async function updateArchiveRecipientRow(tx: SqlQueryable, archiveId: string, se
     archiveId,
     seq,
   ]);
-  return true;
+  return next;
 }
 
 export type MessageChanges = Partial<Pick<ArchiveMessageColumns, 'hold' | 'wrapped_key' | 'subject_sealed' | 'purged_at'>>;
@@ -222,7 +236,8 @@ export interface QueuedWithArchive {
   /** Recipients not final yet, and when the last one finished. */
   readonly open: number;
   readonly lastFinished: number | null;
-  readonly recipients: readonly { readonly queued: QueueRecipientRow; readonly archive: Record<string, unknown> | undefined }[];
+  /** `archive`: the row as read, or as this transaction then wrote it (updateArchiveRecipientIn). */
+  readonly recipients: readonly { readonly queued: QueueRecipientRow; archive: Record<string, unknown> | undefined }[];
 }
 
 /**
@@ -262,6 +277,6 @@ export async function syncArchiveFrom(tx: SqlQueryable, id: string, read: Queued
     if (!archive) continue;
     const { archive_id: _a, seq, address: _ad, domain: _d, evidence: _e, ...changes } = archiveRecipientOf(queued);
     const override = state !== undefined && !(FINAL_STATES as readonly string[]).includes(changes.state);
-    await updateArchiveRecipientRow(tx, id, seq, archive, override ? { ...changes, state, finished_at: now } : changes, now);
+    await updateArchiveRecipientIn(tx, id, read, seq, override ? { ...changes, state, finished_at: now } : changes, now);
   }
 }

@@ -628,6 +628,16 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // here: a PostgreSQL statement costs no event-loop turn of a single writer, so the three INSERTs stay. Empty, so
   // both lists keep the same numbering.
   `SELECT 1`,
+  // 36: a message's inline content goes with its messages row, whoever deletes it (as on SQLite, src/db/schema.ts)
+  `
+  CREATE FUNCTION sealgate_messages_inline_gone() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    DELETE FROM spool_inline WHERE id = OLD.id;
+    RETURN OLD;
+  END
+  $$;
+  CREATE TRIGGER messages_inline_gone AFTER DELETE ON messages FOR EACH ROW EXECUTE FUNCTION sealgate_messages_inline_gone();
+  `,
 ];
 
 /** The advisory lock key that serialises migrations: a fixed number of our own (any other user of advisory locks must not pick it). */

@@ -598,6 +598,15 @@ const MIGRATIONS: readonly string[] = [
     INSERT INTO spool_inline (id, data) SELECT NEW.id, NEW.inline_data WHERE NEW.inline_data IS NOT NULL;
   END;
   `,
+  // 36: a message's inline content (src/spool/inline-store.ts) goes with its messages row, whoever deletes it (the
+  // finishing transaction, queue delete, a backup dropping rows whose content is gone): one statement fewer on the
+  // writer for every finished message (issue 16). Same trigger on PostgreSQL.
+  `
+  CREATE TRIGGER messages_inline_gone AFTER DELETE ON messages
+  BEGIN
+    DELETE FROM spool_inline WHERE id = OLD.id;
+  END;
+  `,
 ];
 
 /** The latest schema version (db status compares PRAGMA user_version with it). */

@@ -36,7 +36,7 @@ import { isSealgateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { classifyReply, outcomeAfterAttempt, type RecipientOutcome, type RetryPolicy } from '../queue/retry-policy.js';
 import { removeIfFinished } from '../queue/store.js';
-import { updateArchiveRecipient } from '../archive/entries.js';
+import { readQueuedWithArchive, updateArchiveRecipientIn } from '../archive/entries.js';
 import { attemptEvidence } from '../archive/evidence.js';
 import type { RandomBytes } from '../queue/ids.js';
 import type { Spool } from '../spool/spool.js';
@@ -955,6 +955,9 @@ export class DeliveryEngine {
         fallbacks.length = 0;
         told.length = 0;
         const lost: number[] = [];
+        // first the queue rows (a recipient another node took over stops the record here), then one read of them as they
+        // now are with their archive rows, which the archive's evidence and the finishing check below both use
+        const fellBack = new Set<number>();
         for (const { r, rec, outcome } of results) {
           const final = outcome.state !== 'deferred';
           const warned = delayed.some((x) => x.r.seq === r.seq) ? 1 : r.delay_warned;
@@ -984,14 +987,24 @@ export class DeliveryEngine {
               r.message_id,
               r.seq,
             ]);
+            fellBack.add(r.seq);
+          }
+        }
+        // a recipient another node took over is that node's now: this transaction (its notices too) is undone, and the record made again without it
+        if (lost.length > 0) throw new LeaseLostError(lost);
+        const read = await readQueuedWithArchive(tx, message.id);
+        for (const { r, rec, outcome } of results) {
+          const final = outcome.state !== 'deferred';
+          if (fellBack.has(r.seq)) {
             await appendAuditAtCommit(tx, { type: 'delivery:portal_fallback', data: { queueId: message.id, recipient: r.address, requirement } }, now);
             fallbacks.push(r.address);
           }
           const reply = rec.reply.code !== undefined ? `${rec.reply.code}${rec.reply.enhanced ? ` ${rec.reply.enhanced}` : ''}` : undefined;
           // the archive entry's evidence for this recipient: how this attempt went (nothing when the message is not archived)
-          await updateArchiveRecipient(
+          await updateArchiveRecipientIn(
             tx,
             message.id,
+            read,
             r.seq,
             { state: outcome.state, attempts: r.attempts + 1, last_attempt_at: now, finished_at: final ? now : null, evidence: attemptEvidence(rec, job) },
             now,
@@ -1017,13 +1030,11 @@ export class DeliveryEngine {
           await appendAuditAtCommit(tx, { type: 'delivery:posture_downgrade', data: { queueId: message.id, domain: job.domain, remembered: posture ?? '', mx } }, now);
           told.push(() => this.deps.log.warn({ event: 'POSTURE_DOWNGRADE', queueId: message.id, domain: job.domain, remembered: posture, mx }, 'recipient MX no longer meets the transport security it showed before; protected mail held back'));
         }
-        // a recipient another node took over is that node's now: this transaction (its notices too) is undone, and the record made again without it
-        if (lost.length > 0) throw new LeaseLostError(lost);
         for (const n of notices) {
           await commitNotice(tx, noticeDeps, noticeMessage, n);
           await appendAuditAtCommit(tx, { type: 'delivery:dsn_queued', data: { queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length } }, now);
         }
-        finished = await removeIfFinished(tx, message.id, this.deps.onMessageFinished);
+        finished = await removeIfFinished(tx, message.id, this.deps.onMessageFinished, read);
         // re-runnable: nothing here reaches outside the transaction but the return; the log lines wait for the commit
       }, { rerunnable: true });
     } catch (err) {

@@ -6,7 +6,7 @@ import type { SqlQueryable } from '../db/sql-database.js';
 import type { DeferredWrites, Queryable, SqlValue } from '../db/database.js';
 import type { InlineContent } from '../spool/spool.js';
 import { addressDomain } from '../smtp/connector-policy.js';
-import { readQueuedWithArchive, syncArchiveFrom } from '../archive/entries.js';
+import { readQueuedWithArchive, syncArchiveFrom, type QueuedWithArchive } from '../archive/entries.js';
 import { recordFinished } from './finished.js';
 
 export interface QueuedRecipient {
@@ -202,18 +202,18 @@ export function internalMessage(m: {
  * transaction must find it). A message still waiting for the
  * archive stage stays; that stage removes it once archived.
  */
-export async function removeIfFinished(tx: SqlQueryable, id: string, beforeRemove?: (tx: SqlQueryable, id: string) => Promise<void>): Promise<boolean> {
+export async function removeIfFinished(tx: SqlQueryable, id: string, beforeRemove?: (tx: SqlQueryable, id: string) => Promise<void>, madeRead?: QueuedWithArchive): Promise<boolean> {
   // one read on this hot path: whether the message is archived, its recipients (how many are not final, when the last one
-  // finished: the audit time of the final records, no clock needed here) and their archive rows; none when it is gone
-  const read = await readQueuedWithArchive(tx, id);
+  // finished: the audit time of the final records, no clock needed here) and their archive rows; none when it is gone.
+  // `madeRead`: the caller's, made in this transaction after its last change to the queue rows (the delivery record)
+  const read = madeRead ?? (await readQueuedWithArchive(tx, id));
   if (read.open !== 0 || read.archived === 0) return false;
   await syncArchiveFrom(tx, id, read, read.lastFinished ?? 0);
   await beforeRemove?.(tx, id);
   // what happened stays for `queue show` (queue.keepFinished): one INSERT … SELECT, no extra read here
   await recordFinished(tx, id, read.lastFinished);
-  // its recipients' rows go with it (recipients.message_id … ON DELETE CASCADE, both schemas)
+  // its recipients' rows go with it (recipients.message_id … ON DELETE CASCADE, both schemas), and a small message's
+  // spooled content (src/spool/inline-store.ts) too, in this commit (trigger messages_inline_gone, migration 36)
   await tx.run('DELETE FROM messages WHERE id = ?', [id]);
-  // a small message's spooled content (src/spool/inline-store.ts) goes with its rows, in this commit
-  await tx.run('DELETE FROM spool_inline WHERE id = ?', [id]);
   return true;
 }

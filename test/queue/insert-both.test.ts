@@ -8,7 +8,9 @@
  * `atCommit` (accepting a message) a SQLite group commit writes the rows of
  * all the messages its transactions queued with one statement before its
  * COMMIT: the same rows, none from a transaction that failed, and one that
- * cannot be written fails the whole group.
+ * cannot be written fails the whole group. A message's inline content goes
+ * with its messages row, whoever deletes it (trigger messages_inline_gone,
+ * migration 36).
  */
 import { describe, expect, it } from 'vitest';
 import { DIALECTS, bothDatabases } from '../helpers/both-databases.js';
@@ -132,5 +134,17 @@ describe.each(DIALECTS)('%s', (kind) => {
     expect(await db.get('SELECT id FROM messages WHERE id = ?', [`INS5${kind}a`])).toBeUndefined();
     expect(await db.get('SELECT id FROM spool_inline WHERE id = ?', [`INS5${kind}other`])).toBeUndefined();
     expect(await db.get<{ sender: string }>('SELECT sender FROM messages WHERE id = ?', [`INS5${kind}dup`])).toEqual({ sender: 'alice@example.com' });
+  });
+
+  it('deleting a messages row deletes its inline content with it, and no other', async () => {
+    const db = dbs.get(kind);
+    for (const id of [`INS6${kind}a`, `INS6${kind}b`]) {
+      const content = Buffer.from(`content of ${id}`);
+      const inline: InlineContent = { content, store: async (q) => void (await q.run('INSERT INTO spool_inline (id, data) VALUES (?, ?)', [id, content])), written: () => undefined };
+      await db.transaction((tx) => insertQueuedMessage(tx, message(id), inline));
+    }
+    await db.transaction((tx) => tx.run('DELETE FROM messages WHERE id = ?', [`INS6${kind}a`]));
+    expect(await db.all(`SELECT id FROM spool_inline WHERE id LIKE 'INS6${kind}%' ORDER BY id`)).toEqual([{ id: `INS6${kind}b` }]);
+    expect(Number((await db.get<{ n: number | string }>('SELECT count(*) AS n FROM recipients WHERE message_id = ?', [`INS6${kind}a`]))?.n)).toBe(0);
   });
 });
