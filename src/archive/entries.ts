@@ -91,8 +91,13 @@ export async function updateArchiveRecipient(tx: SqlQueryable, archiveId: string
  */
 export async function updateArchiveRecipientIn(tx: SqlQueryable, archiveId: string, read: QueuedWithArchive, seq: number, changes: RecipientChanges, now: number): Promise<boolean> {
   const entry = read.recipients.find((r) => Number(r.queued.seq) === seq);
-  if (!entry?.archive) return false;
-  const next = await updateArchiveRecipientRow(tx, archiveId, seq, entry.archive, changes, now);
+  return entry ? updateReadRecipient(tx, archiveId, entry, changes, now) : false;
+}
+
+/** One recipient of a read (readQueuedWithArchive): its archive row updated, and the read's copy made the row written. */
+async function updateReadRecipient(tx: SqlQueryable, archiveId: string, entry: QueuedWithArchive['recipients'][number], changes: RecipientChanges, now: number): Promise<boolean> {
+  if (!entry.archive) return false;
+  const next = await updateArchiveRecipientRow(tx, archiveId, Number(entry.queued.seq), entry.archive, changes, now);
   if (next) entry.archive = next;
   return next !== undefined;
 }
@@ -273,10 +278,10 @@ const QUEUED_WITH_ARCHIVE_SQL = `SELECT m.archived AS m_archived, ${QUEUE_RECIPI
 
 /** Copies the queue's view of the recipients read into the archive entry (syncArchiveRecipients on a read already made). */
 export async function syncArchiveFrom(tx: SqlQueryable, id: string, read: QueuedWithArchive, now: number, state?: string): Promise<void> {
-  for (const { queued, archive } of read.recipients) {
-    if (!archive) continue;
-    const { archive_id: _a, seq, address: _ad, domain: _d, evidence: _e, ...changes } = archiveRecipientOf(queued);
+  for (const entry of read.recipients) {
+    if (!entry.archive) continue;
+    const { archive_id: _a, seq: _s, address: _ad, domain: _d, evidence: _e, ...changes } = archiveRecipientOf(entry.queued);
     const override = state !== undefined && !(FINAL_STATES as readonly string[]).includes(changes.state);
-    await updateArchiveRecipientIn(tx, id, read, seq, override ? { ...changes, state, finished_at: now } : changes, now);
+    await updateReadRecipient(tx, id, entry, override ? { ...changes, state, finished_at: now } : changes, now);
   }
 }

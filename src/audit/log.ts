@@ -33,7 +33,7 @@
  * hashes. `verifyAuditChain` finds any other alteration; comparing its
  * `lastHash` with a copy kept elsewhere finds that one too.
  */
-import type { DeferredWrites, Queryable, SqlValue } from '../db/database.js';
+import { DeferredRows, deferredWriter, type DeferredWrites, type SqlValue } from '../db/database.js';
 import type { AtCommitSql, SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
 import { canonicalJson, eventHash, GENESIS_HASH } from './chain.js';
@@ -93,8 +93,7 @@ type ChainHead = { readonly seq: number; readonly hash: string } | undefined;
  * A group commit's audit events, chained in memory onto the head read at
  * the group's first append and inserted before its COMMIT (DeferredWrites).
  */
-class PendingAuditRows implements DeferredWrites {
-  private readonly rows: SqlValue[][] = [];
+class PendingAuditRows extends DeferredRows {
   /** The head after each row. */
   private readonly heads: AppendedAuditEvent[] = [];
   private start: ChainHead;
@@ -102,6 +101,7 @@ class PendingAuditRows implements DeferredWrites {
   readonly ready: Promise<void>;
 
   constructor(tx: SqlQueryable) {
+    super(insertRows);
     this.ready = readChainHead(tx).then((head) => {
       this.start = head;
     });
@@ -111,32 +111,20 @@ class PendingAuditRows implements DeferredWrites {
     return this.heads[this.heads.length - 1] ?? this.start;
   }
 
-  add(built: { rows: SqlValue[][]; out: AppendedAuditEvent[] }): void {
-    this.rows.push(...built.rows);
+  addChained(built: { rows: SqlValue[][]; out: AppendedAuditEvent[] }): void {
+    this.add(built.rows);
     this.heads.push(...built.out);
   }
 
-  mark(): number {
-    return this.rows.length;
-  }
-
-  rollbackTo(mark: number): void {
-    this.rows.length = mark;
+  override rollbackTo(mark: number): void {
+    super.rollbackTo(mark);
     this.heads.length = mark;
-  }
-
-  async flush(tx: Queryable): Promise<void> {
-    await insertRows(tx, this.rows);
   }
 }
 
 /** The group's pending audit rows, made (and the head read) at its first append; concurrent appends of one transaction share it. */
 async function pendingRows(deferred: Map<string, DeferredWrites>, tx: SqlQueryable): Promise<PendingAuditRows> {
-  let pending = deferred.get(AUDIT_ROWS) as PendingAuditRows | undefined;
-  if (!pending) {
-    pending = new PendingAuditRows(tx);
-    deferred.set(AUDIT_ROWS, pending);
-  }
+  const pending = deferredWriter(deferred, AUDIT_ROWS, () => new PendingAuditRows(tx));
   await pending.ready;
   return pending;
 }
@@ -207,7 +195,7 @@ export async function appendAuditEvents(tx: AuditTx, events: readonly AuditEvent
     // SQLite's group commit: chained now, inserted with the group's other events before its COMMIT
     const pending = await pendingRows(tx.deferred, tx);
     const built = chainFrom(valid, now, pending.head());
-    pending.add(built);
+    pending.addChained(built);
     return built.out;
   }
   // no group commit (statements on a Database outside a transaction): read the head and insert now

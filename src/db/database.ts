@@ -43,6 +43,43 @@ export interface DeferredWrites {
   flush(tx: Queryable): Promise<void>;
 }
 
+/**
+ * DeferredWrites that are rows kept in order and written by `insert` (one
+ * multi-row INSERT or a few): what a failing transaction handed over is cut
+ * off the end.
+ */
+export class DeferredRows implements DeferredWrites {
+  protected readonly rows: SqlValue[][] = [];
+
+  constructor(private readonly insert: (tx: Queryable, rows: readonly SqlValue[][]) => Promise<void>) {}
+
+  add(rows: readonly SqlValue[][]): void {
+    this.rows.push(...rows);
+  }
+
+  mark(): number {
+    return this.rows.length;
+  }
+
+  rollbackTo(mark: number): void {
+    this.rows.length = mark;
+  }
+
+  flush(tx: Queryable): Promise<void> {
+    return this.insert(tx, this.rows);
+  }
+}
+
+/** The group's deferred writer named `name`, made by `make` at its first use in the group. */
+export function deferredWriter<T extends DeferredWrites>(deferred: Map<string, DeferredWrites>, name: string, make: () => T): T {
+  let writer = deferred.get(name) as T | undefined;
+  if (!writer) {
+    writer = make();
+    deferred.set(name, writer);
+  }
+  return writer;
+}
+
 export interface DatabaseOptions {
   /** How long to wait for another process's write lock (ms). */
   readonly busyTimeoutMs?: number;

@@ -3,7 +3,7 @@
  * transaction (the caller's), so a message is never half-queued.
  */
 import type { SqlQueryable } from '../db/sql-database.js';
-import type { DeferredWrites, Queryable, SqlValue } from '../db/database.js';
+import { DeferredRows, deferredWriter, type Queryable, type SqlValue } from '../db/database.js';
 import type { InlineContent } from '../spool/spool.js';
 import { addressDomain } from '../smtp/connector-policy.js';
 import { readQueuedWithArchive, syncArchiveFrom, type QueuedWithArchive } from '../archive/entries.js';
@@ -55,7 +55,7 @@ export interface QueuedMessage {
  * the database). On SQLite one row of the view queue_message_insert
  * (migration 35) writes them all. With `atCommit`, inside a group commit,
  * that row is handed to the group instead, and one INSERT writes the rows
- * of every message the group queued so just before its COMMIT (QueuedRows):
+ * of every message the group queued so just before its COMMIT (DeferredRows):
  * each statement costs the single writer a trip through the thread pool and
  * a turn of the event loop, and the accepting transaction then needs none.
  * The rows are then not there for the rest of the transaction, nor for the
@@ -67,18 +67,13 @@ export async function insertQueuedMessage(tx: SqlQueryable, m: QueuedMessage, in
   if (tx.dialect === 'sqlite') {
     const row = [...messageValues(m), JSON.stringify(m.recipients.map((r) => recipientValues(m, r))), inline?.content ?? null];
     const deferred = options.atCommit ? (tx as Queryable).deferred : undefined;
-    if (deferred) queuedRows(deferred).add(row);
+    if (deferred) deferredWriter(deferred, QUEUED_ROWS, () => new DeferredRows(insertViewRows)).add([row]);
     else await insertViewRows(tx, [row]);
     inline?.written();
     return;
   }
   await inline?.store(tx);
-  await tx.run(
-    `INSERT INTO messages (id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo,
-       tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route, archived, accepted_by)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    messageValues(m),
-  );
+  await tx.run(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES ${MESSAGE_ROW}`, messageValues(m));
   let seq = 0;
   for (const r of m.recipients) {
     seq++;
@@ -90,11 +85,15 @@ export async function insertQueuedMessage(tx: SqlQueryable, m: QueuedMessage, in
   }
 }
 
+/** The messages row's columns, in messageValues' order. */
+const MESSAGE_COLUMNS = `id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo,
+  tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route, archived, accepted_by`;
 /** The columns of a queue_message_insert row: the messages row's, the recipients as a JSON array, the inline content. */
-const VIEW_COLUMNS = `id, created_at, sender, size, spool_key_id, listener, connector, client_ip, helo,
-  tls_version, auth_user, body_type, smtputf8, requiretls, dsn_ret, dsn_envid, bare_line_endings, inspected, route, archived, accepted_by,
-  recipients, inline_data`;
-const VIEW_ROW = `(${VIEW_COLUMNS.split(',').map(() => '?').join(', ')})`;
+const VIEW_COLUMNS = `${MESSAGE_COLUMNS}, recipients, inline_data`;
+/** `(?, ?, …)`: one parameter a column of `columns`. */
+const placeholders = (columns: string): string => `(${columns.split(',').map(() => '?').join(', ')})`;
+const MESSAGE_ROW = placeholders(MESSAGE_COLUMNS);
+const VIEW_ROW = placeholders(VIEW_COLUMNS);
 /** Messages per INSERT (23 parameters each: far below SQLite's 32 766). */
 const VIEW_ROWS_PER_STATEMENT = 100;
 
@@ -105,38 +104,8 @@ async function insertViewRows(tx: SqlQueryable, rows: readonly SqlValue[][]): Pr
   }
 }
 
-/** The name of the queued messages' rows among a group commit's deferred writes. */
+/** The name of the queued messages' rows among a group commit's deferred writes (inserted just before its COMMIT). */
 const QUEUED_ROWS = 'queue-message-rows';
-
-/** The messages a group commit's transactions queued, inserted just before its COMMIT (DeferredWrites). */
-class QueuedRows implements DeferredWrites {
-  private readonly rows: SqlValue[][] = [];
-
-  add(row: SqlValue[]): void {
-    this.rows.push(row);
-  }
-
-  mark(): number {
-    return this.rows.length;
-  }
-
-  rollbackTo(mark: number): void {
-    this.rows.length = mark;
-  }
-
-  flush(tx: Queryable): Promise<void> {
-    return insertViewRows(tx, this.rows);
-  }
-}
-
-function queuedRows(deferred: Map<string, DeferredWrites>): QueuedRows {
-  let rows = deferred.get(QUEUED_ROWS) as QueuedRows | undefined;
-  if (!rows) {
-    rows = new QueuedRows();
-    deferred.set(QUEUED_ROWS, rows);
-  }
-  return rows;
-}
 
 /** The messages row's values, in its INSERT's column order. */
 function messageValues(m: QueuedMessage): SqlValue[] {

@@ -479,12 +479,16 @@ export function keyedEncryptWhole(dataKey: Buffer, context: string, plaintext: B
 /** Inverse of createKeyedEncryptStream; errors with SG_SPOOL_CORRUPT like createDecryptStream. */
 export function createKeyedDecryptStream(dataKey: Buffer, context: string): Transform {
   checkDataKey(dataKey);
-  const own = Buffer.from(dataKey);
-  return new DecryptStream({ maxLength: KEYED_HEADER_LENGTH, read: readKeyedHeader, dataKey: () => own }, context);
+  return new DecryptStream(keyedOpener(Buffer.from(dataKey)), context);
 }
 
 /** createKeyedDecryptStream over a ciphertext held whole in memory. */
 export function keyedDecryptWhole(dataKey: Buffer, context: string, data: Buffer): Buffer {
   checkDataKey(dataKey);
-  return openWhole({ maxLength: KEYED_HEADER_LENGTH, read: readKeyedHeader, dataKey: () => Buffer.from(dataKey) }, context, data);
+  return openWhole(keyedOpener(Buffer.from(dataKey)), context, data);
+}
+
+/** The keyed header's opener: `own`, a copy of the caller's key, is the data key (wiped by the reader when done). */
+function keyedOpener(own: Buffer): HeaderOpener {
+  return { maxLength: KEYED_HEADER_LENGTH, read: readKeyedHeader, dataKey: () => own };
 }
