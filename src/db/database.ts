@@ -90,11 +90,15 @@ export interface DatabaseOptions {
 
 /** Most transactions committed together. */
 const MAX_GROUP = 64;
+/** Most keyed re-runnable transactions run side by side (as many statements of one SQL text as a connection keeps idle). */
+const MAX_SIDE_BY_SIDE = 8;
 
 interface PendingTransaction {
   readonly work: (tx: Queryable) => Promise<unknown>;
   /** TransactionOptions.rerunnable: run without a savepoint of its own. */
   readonly rerunnable: boolean;
+  /** TransactionOptions.key (re-runnable ones only): run beside re-runnable ones of other keys. */
+  readonly key: string | undefined;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -305,6 +309,26 @@ export function runsToItsEnd(sql: string): boolean {
 }
 
 /**
+ * The transactions to run side by side from group[first]: with the keyed
+ * re-runnable ones that come next in `todo` (taken out of it), up to
+ * MAX_SIDE_BY_SIDE, stopping at one without a key or with a key already
+ * taken; just [first] when it has no key.
+ */
+function sideBySide(group: readonly PendingTransaction[], first: number, todo: number[]): number[] {
+  const key = (group[first] as PendingTransaction).key;
+  if (key === undefined) return [first];
+  const keys = new Set([key]);
+  const batch = [first];
+  while (batch.length < MAX_SIDE_BY_SIDE && todo.length > 0) {
+    const next = group[todo[0] as number] as PendingTransaction;
+    if (next.key === undefined || keys.has(next.key)) break;
+    keys.add(next.key);
+    batch.push(todo.shift() as number);
+  }
+  return batch;
+}
+
+/**
  * Two connections to one file: the writer (every transaction, `run`, `exec`)
  * and a reader for `get` and `all` outside a transaction. One sqlite3
  * connection runs one statement at a time, so with a single connection every
@@ -374,7 +398,7 @@ export class Database implements Queryable, SqlDatabase {
    */
   transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work: work as (tx: Queryable) => Promise<unknown>, rerunnable: options.rerunnable === true, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ work: work as (tx: Queryable) => Promise<unknown>, rerunnable: options.rerunnable === true, key: options.rerunnable === true ? options.key : undefined, resolve: resolve as (v: unknown) => void, reject });
       if (!this.writing) void this.writeGroups();
     });
   }
@@ -484,9 +508,28 @@ export class Database implements Queryable, SqlDatabase {
         stretch = [];
         stretchMarks = marks();
       };
+      /** After a failure in a batch: the rest of the group runs one at a time, as without keys. */
+      let oneAtATime = false;
       for (let i = todo.shift(); i !== undefined; i = todo.shift()) {
         const t = group[i] as PendingTransaction;
         if (!alone && !t.rerunnable && stretch.length > 0) await newSavepoint();
+        const batch = alone || oneAtATime ? [i] : sideBySide(group, i, todo);
+        if (batch.length > 1) {
+          const settled = await Promise.allSettled(batch.map((j) => Promise.resolve().then(() => (group[j] as PendingTransaction).work(this.writer))));
+          if (settled.every((o) => o.status === 'fulfilled')) {
+            batch.forEach((j, k) => (outcomes[j] = { ok: true, value: (settled[k] as PromiseFulfilledResult<unknown>).value }));
+            stretch.push(...batch);
+            continue;
+          }
+          // one failed while others ran beside it (each may have seen the other's writes): the stretch is undone and
+          // run again, and the rest of the group one at a time, so each outcome is what it would be alone
+          rollbackDeferred(stretchMarks);
+          await this.writer.exec('ROLLBACK TO sg');
+          todo.unshift(...stretch, ...batch);
+          stretch = [];
+          oneAtATime = true;
+          continue;
+        }
         try {
           outcomes[i] = { ok: true, value: await t.work(this.writer) };
         } catch (error) {

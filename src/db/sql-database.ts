@@ -50,6 +50,19 @@ export interface TransactionOptions {
    * PostgreSQL runs every transaction once.
    */
   readonly rerunnable?: boolean;
+  /**
+   * With `rerunnable`: whose rows `work` reads and then writes (a message's
+   * id). Another transaction with a different key touches them only through
+   * statements that are whole by themselves (an upsert, a count + 1, a
+   * compare-and-set), and `work` reads no row another key writes. SQLite's
+   * group commit then runs re-runnable transactions of different keys side
+   * by side, their statements interleaved on the writer: the group waits for
+   * the main thread's turns once for the batch instead of once for each
+   * statement of each. Two with the same key run one after the other; a
+   * failure in a batch rolls the stretch back and runs the rest of the group
+   * one at a time. PostgreSQL ignores it.
+   */
+  readonly key?: string;
 }
 
 export interface SqlDatabase extends SqlQueryable {

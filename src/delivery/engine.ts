@@ -1036,7 +1036,7 @@ export class DeliveryEngine {
         }
         finished = await removeIfFinished(tx, message.id, this.deps.onMessageFinished, read);
         // re-runnable: nothing here reaches outside the transaction but the return; the log lines wait for the commit
-      }, { rerunnable: true });
+      }, { rerunnable: true, key: message.id });
     } catch (err) {
       if (!maybeCommitted(err)) await Promise.all(notices.map((n) => discardNotice(n)));
       if (!(err instanceof LeaseLostError)) throw err;

@@ -309,7 +309,7 @@ export class Inspector {
         }
         // only a recipient blocked here can have made every one final (one read fewer for every other message)
         if (decisions.some((d) => d.method === 'block')) finished = await removeIfFinished(tx, id);
-      }, { rerunnable: true });
+      }, { rerunnable: true, key: id });
     } catch (err) {
       // a COMMIT whose answer was lost may have queued the notices and recorded the copies: they stay, for the orphan sweep
       if (maybeCommitted(err)) throw err;

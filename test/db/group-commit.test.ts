@@ -140,4 +140,79 @@ describe('group commit', () => {
       await audited.close();
     }
   });
+
+  it('keyed re-runnable transactions of different keys run side by side; those of one key one after the other', async () => {
+    const steps: string[] = [];
+    await Promise.all(
+      ['a', 'b', 'a', 'c'].map((key, k) =>
+        db.transaction(
+          async (tx) => {
+            steps.push(`start ${k}`);
+            await tx.get('SELECT count(*) AS n FROM t');
+            steps.push(`end ${k}`);
+          },
+          { rerunnable: true, key },
+        ),
+      ),
+    );
+    // 0 (a) and 1 (b) together (which of their reads comes back first is the thread pool's business); the second a
+    // waits for the first, then runs beside c
+    const at = (step: string): number => steps.indexOf(step);
+    expect(steps).toHaveLength(8);
+    expect(Math.max(at('start 0'), at('start 1'))).toBeLessThan(Math.min(at('end 0'), at('end 1')));
+    expect(at('start 2')).toBeGreaterThan(at('end 0'));
+    expect(Math.max(at('start 2'), at('start 3'))).toBeLessThan(Math.min(at('end 2'), at('end 3')));
+  });
+
+  /**
+   * Keyed re-runnable transactions in one group: each letter a transaction of that key; `!` after it, it fails (after
+   * writing its rows and handing over an audit event); `S` a transaction with a savepoint of its own. Each keeps a count
+   * per key (read, then written + 1: the same key must never run beside itself) and inserts a row of its own.
+   */
+  const keyed: readonly { readonly shape: string; readonly runs: string }[] = [
+    { shape: 'abcd', runs: '1111' },
+    { shape: 'abab', runs: '1111' },
+    { shape: 'aaaa', runs: '1111' },
+    { shape: 'ab!c', runs: '302' },
+    { shape: 'a!bc', runs: '022' },
+    { shape: 'abc!', runs: '330' },
+    { shape: 'aSb!c', runs: '1102' },
+    { shape: 'ab!ab', runs: '3011' },
+    { shape: 'abcdefghij', runs: '1111111111' },
+  ];
+  it.each(keyed)('a keyed group $shape: outcomes as one at a time, the counts per key exact, runs $runs', async ({ shape, runs }) => {
+    const audited = await Database.open(join(dir, `keyed-${Math.random().toString(36).slice(2)}.db`));
+    try {
+      await migrate(audited);
+      await audited.exec('CREATE TABLE g (k INTEGER PRIMARY KEY, key TEXT NOT NULL); CREATE TABLE counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL)');
+      const txs = [...shape.matchAll(/([a-zS])(!?)/g)].map((m) => ({ key: m[1] as string, fails: m[2] === '!' }));
+      const ran = txs.map(() => 0);
+      const results = await Promise.allSettled(
+        txs.map(({ key, fails }, k) =>
+          audited.transaction(
+            async (tx) => {
+              const n = (await tx.get<{ n: number }>('SELECT n FROM counts WHERE key = ?', [key]))?.n ?? 0;
+              await tx.run('INSERT INTO counts (key, n) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET n = excluded.n', [key, n + 1]);
+              await tx.run('INSERT INTO g (k, key) VALUES (?, ?)', [k, key]);
+              await appendAuditAtCommit(tx, { type: 'users:added', data: { user: `u${k}` } }, Date.UTC(2026, 0, 1) + k);
+              if (fails) throw new Error(`fails ${k}`);
+              ran[k] = (ran[k] ?? 0) + 1;
+            },
+            key === 'S' ? {} : { rerunnable: true, key },
+          ),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(txs.map((t) => (t.fails ? 'rejected' : 'fulfilled')));
+      expect((await audited.all<{ k: number }>('SELECT k FROM g ORDER BY k')).map((r) => r.k)).toEqual(txs.flatMap((t, k) => (t.fails ? [] : [k])));
+      const expected = new Map<string, number>();
+      for (const t of txs) if (!t.fails) expected.set(t.key, (expected.get(t.key) ?? 0) + 1);
+      expect(await audited.all('SELECT key, n FROM counts ORDER BY key')).toEqual([...expected].sort().map(([key, n]) => ({ key, n })));
+      expect(ran.join('')).toBe(runs);
+      const users = (await audited.all<{ data: string }>('SELECT data FROM audit_log ORDER BY seq')).map((r) => (JSON.parse(r.data) as { user?: string }).user).filter((u) => u !== undefined);
+      expect([...users].sort()).toEqual(txs.flatMap((t, k) => (t.fails ? [] : [`u${k}`])).sort());
+      expect((await verifyAuditChain(audited)).ok).toBe(true);
+    } finally {
+      await audited.close();
+    }
+  });
 });
