@@ -65,7 +65,7 @@ import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type T
 import { isTransportRequirement, strongest, TRANSPORT_REQUIREMENTS, type TransportRequirement } from './transport-requirement.js';
 import { isE2eMethod } from '../policy/decide.js';
 import { FailureRun } from '../log/failure-run.js';
-import { heldSeqs, interleave, LeaseLostError, markInFlight, newNodeId, recordOutcome, releaseHeld, renewLeases, selectDue, takeOverLeases, type ClaimedRecipient } from '../queue/claim.js';
+import { heldSeqs, LeaseLostError, markInFlight, newNodeId, recordOutcome, releaseHeld, renewLeases, selectDue, takeOverLeases, type ClaimedRecipient } from '../queue/claim.js';
 
 export interface EngineDeps {
   readonly db: SqlDatabase;
@@ -468,15 +468,20 @@ export class DeliveryEngine {
     const batch = Math.max(capacity * 4, 8);
     const lease = { node: this.nodeId, until: now + this.config.leaseTime };
     const portal = this.deps.portal !== undefined;
+    /** The rate tokens the last run of the claim took: given back if it runs again or is not committed. */
+    const taken: string[] = [];
+    const giveBack = (): void => {
+      for (const domain of taken.splice(0)) this.rate.giveBack(domain);
+    };
+    // re-runnable: its one effect outside the transaction, the rate tokens it takes, is given back before it runs again
     return this.deps.db.transaction(async (tx) => {
+      giveBack();
       // several nodes on one PostgreSQL: claims one at a time, the limits counting every node's attempts (shared-limits.ts)
       const shared = tx.dialect === 'postgres';
       if (shared) await lockClaims(tx);
       // without the portal, its recipients are not claimed: they wait, never sent weaker
-      const fresh = await selectDue(tx, 'queued', now, batch, portal);
-      const retries = await selectDue(tx, 'deferred', now, batch, portal);
-      // interleave fresh and retried mail so neither starves the other
-      const rows = interleave(fresh, retries);
+      // fresh and retried mail interleaved, so neither starves the other
+      const rows = await selectDue(tx, now, batch, portal);
       const jobs = new Map<string, Job>();
       const perDomain = new Map(this.activePerDomain);
       const domains = [...new Set(rows.filter((r) => r.method !== 'portal').map((r) => r.domain))];
@@ -508,6 +513,7 @@ export class DeliveryEngine {
         const busy = perDomain.get(row.domain) ?? 0;
         if (busy >= this.config.perDomainConcurrency) continue;
         if (!this.rate.take(row.domain)) continue;
+        taken.push(row.domain);
         perDomain.set(row.domain, busy + 1);
         jobs.set(key, { messageId: row.message_id, domain: row.domain, requirement, recipients: [row], e2e: e2e && row.method ? { method: row.method, copy: row.e2e_copy, size: row.e2e_copy_size } : undefined });
       }
@@ -515,6 +521,10 @@ export class DeliveryEngine {
       await markInFlight(tx, [...jobs.values()].flatMap((job) => job.recipients), lease);
       if (sharedRate) await saveBuckets(tx, this.rate.bucketsOf(new Set([...jobs.values()].filter((j) => !j.portal).map((j) => j.domain))));
       return [...jobs.values()];
+    }, { rerunnable: true }).catch((err: unknown) => {
+      // not committed: the tokens were not used (a COMMIT whose answer was lost may have claimed them: the lease sweep returns those)
+      giveBack();
+      throw err;
     });
   }
 

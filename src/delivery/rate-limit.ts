@@ -44,6 +44,13 @@ export class DomainRateLimiter {
     return true;
   }
 
+  /** Gives back a token `take` gave for `domain` (a claim rolled back before it ran). */
+  giveBack(domain: string): void {
+    if (!this.limit) return;
+    const b = this.refill(domain);
+    b.tokens = Math.min(this.limit.messages, b.tokens + 1);
+  }
+
   /**
    * Takes the buckets of several nodes' shared store (shared-limits.ts) for
    * these domains: a domain without a stored bucket starts full.

@@ -66,22 +66,32 @@ export function newNodeId(host: string = hostname(), pid: number = process.pid, 
   return `${name}/${pid}/${random.toString('hex')}`;
 }
 
+const DUE_COLUMNS =
+  'r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned, r.bcc, r.method, r.e2e_copy, r.e2e_copy_size, r.key_fingerprint, r.key_source';
+
 /**
- * Due recipients of one state, oldest next_attempt first, up to `limit`;
- * on PostgreSQL locked for this transaction, skipping rows another node's
- * claim holds. Without the portal (`portal` false) its recipients are not
- * selected: they wait, never sent weaker.
+ * Due recipients, fresh (`queued`) and retried (`deferred`) interleaved (see
+ * `interleave`), each kind oldest next_attempt first and up to `limit`: one
+ * statement for both. On PostgreSQL locked for this transaction, skipping
+ * rows another node's claim holds. Without the portal (`portal` false) its
+ * recipients are not selected: they wait, never sent weaker.
  */
-export function selectDue(tx: SqlQueryable, state: 'queued' | 'deferred', now: number, limit: number, portal: boolean): Promise<ClaimedRecipient[]> {
+export async function selectDue(tx: SqlQueryable, now: number, limit: number, portal: boolean): Promise<ClaimedRecipient[]> {
   const portalClause = portal ? '' : ` AND (r.method IS NULL OR r.method <> 'portal')`;
   const lock = tx.dialect === 'postgres' ? ' FOR UPDATE OF r SKIP LOCKED' : '';
-  return tx.all<ClaimedRecipient>(
-    `SELECT r.message_id, r.seq, r.address, r.domain, r.attempts, r.dsn_notify, r.dsn_orcpt, r.requirement, r.delay_warned, r.bcc, r.method, r.e2e_copy, r.e2e_copy_size, r.key_fingerprint, r.key_source
+  const kind = (state: 'queued' | 'deferred', n: number): string =>
+    `SELECT ${DUE_COLUMNS}, r.next_attempt AS due_at, ${n} AS due_kind
        FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1 AND m.archived = 1
-      WHERE r.state = ? AND r.next_attempt <= ?${portalClause}
-      ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?${lock}`,
-    [state, now, limit],
+      WHERE r.state = '${state}' AND r.next_attempt <= ?${portalClause}
+      ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?${lock}`;
+  const rows = await tx.all<ClaimedRecipient & { due_at?: number; due_kind?: number }>(
+    `SELECT * FROM (${kind('queued', 0)}) fresh UNION ALL SELECT * FROM (${kind('deferred', 1)}) retried ORDER BY due_kind, due_at, message_id, seq`,
+    [now, limit, now, limit],
   );
+  const fresh: ClaimedRecipient[] = [];
+  const retries: ClaimedRecipient[] = [];
+  for (const { due_at: _at, due_kind: dueKind, ...row } of rows) (Number(dueKind) === 0 ? fresh : retries).push(row);
+  return interleave(fresh, retries);
 }
 
 /** Pure: fresh and retried recipients interleaved, so a backlog of retries never starves new mail (nor the reverse). */

@@ -17,6 +17,18 @@ describe('DomainRateLimiter', () => {
     expect(takes('a.test', 4)).toEqual([true, true, true, false]);
   });
 
+  it('a token given back (a claim rolled back) can be taken again, never past the burst size', () => {
+    const t = 0;
+    const rl = new DomainRateLimiter({ messages: 2, perMs: 60_000 }, () => t);
+    expect([rl.take('a.test'), rl.take('a.test'), rl.take('a.test')]).toEqual([true, true, false]);
+    rl.giveBack('a.test');
+    expect([rl.take('a.test'), rl.take('a.test')]).toEqual([true, false]);
+    rl.giveBack('a.test');
+    rl.giveBack('a.test');
+    rl.giveBack('a.test');
+    expect([rl.take('a.test'), rl.take('a.test'), rl.take('a.test')]).toEqual([true, true, false]);
+  });
+
   it('without a limit every take succeeds', () => {
     const rl = new DomainRateLimiter(undefined, () => 0);
     expect(Array.from({ length: 1000 }, () => rl.take('a.test')).every(Boolean)).toBe(true);

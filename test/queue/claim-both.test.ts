@@ -10,7 +10,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SqlDatabase } from '../../src/db/sql-database.js';
 import {
-  interleave,
   markInFlight,
   recordOutcome,
   releaseHeld,
@@ -48,10 +47,10 @@ async function queue(db: SqlDatabase, messages: number, per: number): Promise<nu
   return messages * per;
 }
 
-/** One claim as the engine makes it: one SELECT per state, interleaved, marked in flight under the lease, one transaction. */
+/** One claim as the engine makes it: one SELECT for both states, interleaved, marked in flight under the lease, one transaction. */
 function claim(db: SqlDatabase, node: string, now: number, limit: number): Promise<ClaimedRecipient[]> {
   return db.transaction(async (tx) => {
-    const rows = interleave(await selectDue(tx, 'queued', now, limit, true), await selectDue(tx, 'deferred', now, limit, true));
+    const rows = await selectDue(tx, now, limit, true);
     await markInFlight(tx, rows, { node, until: now + LEASE });
     return rows;
   });
