@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { healthTermSpans } from '../../src/inspect/detect/health-terms.js';
+import { healthTermSpans, pluralTerm } from '../../src/inspect/detect/health-terms.js';
 
 describe('healthTermSpans: health information in four languages, whole words only', () => {
   it.each<[string, string[]]>([
@@ -15,7 +15,42 @@ describe('healthTermSpans: health information in four languages, whole words onl
     ['Academia and empathy matter; the nostalgia tour.', []],
     ['SQL injection fixed; tablets replaced; 20 mg of coffee.', []],
     ['Problem: printer jam. Procedure: restart it.', []],
+    // plurals of conditions, tests and care, and the medicines most prescribed
+    ['She still has migraines after starting topiramate.', ['migraines', 'topiramate']],
+    ['Two MRIs and three biopsies; the rashes cleared on prednisolone.', ['mris', 'biopsies', 'rashes', 'prednisolone']],
+    ['Fax the discharge summaries for both ER visits.', ['discharge summaries', 'er visits']],
+    // no plural where it names something else: the admissions office, airport terminals
+    ['The admissions office moved next to the terminals.', []],
   ])('%j', (text, terms) => {
     expect(healthTermSpans(text).map((t) => t.term)).toEqual(terms);
+  });
+});
+
+describe('pluralTerm: the English plural of a term by its last word, or none', () => {
+  it.each<[string, string | undefined]>([
+    ['migraine', 'migraines'],
+    ['tumor', 'tumors'],
+    ['mri', 'mris'],
+    ['biopsy', 'biopsies'],
+    ['rash', 'rashes'],
+    ['discharge summary', 'discharge summaries'],
+    ['er visit', 'er visits'],
+    // plural already, a participle, an adjective, a number or a preposition last: none
+    ['diabetes', undefined],
+    ['diagnosed', undefined],
+    ['diabetic', undefined],
+    ['terminal', undefined],
+    ['pregnant', undefined],
+    ['depressive', undefined],
+    ['wheezing', undefined],
+    ['bipolar', undefined],
+    ['covid-19', undefined],
+    ['hx of', undefined],
+    ['positive for', undefined],
+    ['admission', undefined],
+    // not an English word of letters: none
+    ['diálisis', undefined],
+  ])('%j → %j', (term, plural) => {
+    expect(pluralTerm(term)).toBe(plural);
   });
 });

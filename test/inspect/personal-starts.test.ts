@@ -57,6 +57,12 @@ describe('DATE_STARTS: the dates the whole-text search finds', () => {
     ['a letter beyond ASCII before the day', 'é01/02/1970', 1],
     ['a digit run too long between', '01/02/2019 1234567 2020-01-01', 2],
     ['dates sharing their digits', '1/2/1970-01-01 12/31/1999/01/01', 2],
+    ['a record export\'s day-month-year', 'DOB: 12-Mar-1948', 1],
+    ['the same in capitals, with slashes and with periods', '12/MAR/1948 12.mar.1948', 2],
+    ['an ordinal after the month', 'born March 12th, 1948', 1],
+    ['an ordinal before the month, "of"', 'DOB 12th of March, 1948 and 1st May 1950', 2],
+    ['an ordinal in capitals', 'DOB 3RD JUNE 1961', 1],
+    ['letters after a day that are no ordinal', 'DOB 12ab March 1948', 0],
   ])('%s', (_name, text, count) => {
     expect(tried(text)).toEqual(searched(text));
     expect(searched(text)).toHaveLength(count);
@@ -74,8 +80,9 @@ describe('DATE_STARTS: the dates the whole-text search finds', () => {
     const months = ['Jan', 'JAN', 'january', 'Sept', 'sept', 'SEPTEMBER', 'May', 'dec', 'Decem', 'Ma'];
     const intl = ['März', 'MÄRZ', 'maerz', 'août', 'septiembre', 'setiembre', 'mai', 'Mayo', 'décembre', 'DICIEMBRE'];
     const seps = ['/', '-', '.', '/', '-', ' ', '. ', ''];
+    const ordinals = ['', '', 'th', 'st', 'ND', 'rd', 'x', 't'];
     const date = (): string => {
-      switch (next(4)) {
+      switch (next(5)) {
         case 0: {
           const sep = pick(seps);
           return `${pick(days)}${sep}${pick(days)}${next(4) === 0 ? pick(seps) : sep}${pick(years)}`;
@@ -85,7 +92,9 @@ describe('DATE_STARTS: the dates the whole-text search finds', () => {
           return `${pick(years)}${sep}${pick(days)}${next(4) === 0 ? pick(seps) : sep}${pick(days)}`;
         }
         case 2:
-          return `${pick(months)}${pick(['.', ''])}${pick([' ', '  ', ''])}${pick(days)}${pick([',', ''])} ${pick(years)}`;
+          return `${pick(months)}${pick(['.', ''])}${pick([' ', '  ', ''])}${pick(days)}${pick(ordinals)}${pick([',', ''])} ${pick(years)}`;
+        case 3:
+          return `${pick(days)}${pick(ordinals)}${pick([' of', ''])}${pick([' ', '-', '/', '.', ''])}${pick(months)}${pick([',', '', '-', '/', '.'])}${pick([' ', ''])}${pick(years)}`;
         default:
           return `${pick(days)}${pick(['.', ''])} ${pick(['de ', ''])}${pick(intl)}${pick([' de', ''])} ${pick(years)}`;
       }

@@ -102,6 +102,20 @@ const cases: [boolean, string][] = [
   [true, 'Pickup for Ms. Abena Mensah, 3 Harbor View, Apt 12, Salem MA 01970 — transport to her radiation appointment.'],
   [false, 'The radiation treatment planning system is down for an upgrade on Saturday; contact Mark Olsen in IT with questions.'],
   [false, 'Annual radiation safety training for Paul Dumont and the imaging team is due by Friday.'],
+  // a name with a home address is a person whatever word introduced them; a contact word counts for the organisation only as a
+  // label, an organisation word in lower case in a sentence names a service, not whose address it is
+  [true, 'Phone note: caller Maria Gonzalez, 1423 Elm Street, Springfield IL 62704, reports worsening asthma and needs an inhaler refill.'],
+  [true, 'Home visit scheduled for Thomas Becker, 9 Linden Ave, Madison WI 53703. Wound care for diabetic foot ulcer.'],
+  [true, 'Send the hospice enrollment packet to Frank Miller at 18 Chestnut St, Albany NY 12207.'],
+  [false, 'We are hiring a registered nurse for our oncology unit at 300 Lake Shore Drive, Chicago IL. Send resumes to Tom Becker.'],
+  [false, 'Our new clinic opens at 250 Oak Avenue, Austin TX 78701 next month. Flu shots and diabetes education classes will be offered.'],
+  [false, 'Phone 555-201-3344 | Fax 555-201-3345 | Northside Pediatrics, 77 River Road, Albany NY 12207 | Asthma and allergy care'],
+  [false, 'Mark your calendars: Dr. Anna Weiss will speak on heart failure at the library, 55 Center Street, on May 3.'],
+  // a plural and a medicine name the health information
+  [true, 'Spoke with Priya Raman at 77 Harbor Road, Portland ME 04101 — she is still having migraines after starting topiramate.'],
+  // a birth date as record exports and letters write it
+  [true, 'Patient DOB: 12-Mar-1948. Seen for COPD.'],
+  [true, 'Date of birth: 12th of March, 1948 — referred for a sleep study.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -44,6 +44,23 @@ const MEDICATIONS = [
   'hydrocodone', 'morphine', 'fentanyl', 'buprenorphine', 'methadone', 'naloxone', 'gabapentin', 'prednisone', 'albuterol', 'amoxicillin',
   'azithromycin', 'doxycycline', 'ciprofloxacin', 'truvada', 'prep', 'antiretroviral', 'adalimumab', 'semaglutide', 'ozempic', 'methotrexate',
   'tamoxifen', 'letrozole', 'adderall', 'methylphenidate', 'ibuprofen',
+  // the generic and brand names most prescribed besides (a name nobody else uses: a note naming one is about someone's treatment)
+  'hydrochlorothiazide', 'furosemide', 'spironolactone', 'carvedilol', 'propranolol', 'atenolol', 'diltiazem', 'verapamil', 'hydralazine', 'clonidine',
+  'valsartan', 'olmesartan', 'irbesartan', 'benazepril', 'enalapril', 'ramipril', 'rosuvastatin', 'pravastatin', 'lovastatin', 'ezetimibe', 'fenofibrate',
+  'rivaroxaban', 'dabigatran', 'enoxaparin', 'heparin', 'acetaminophen', 'naproxen', 'meloxicam', 'celecoxib', 'diclofenac', 'tramadol',
+  'cyclobenzaprine', 'tizanidine', 'baclofen', 'methocarbamol', 'pregabalin', 'duloxetine', 'venlafaxine', 'paroxetine', 'mirtazapine',
+  'amitriptyline', 'nortriptyline', 'buspirone', 'hydroxyzine', 'zolpidem', 'lamotrigine', 'levetiracetam', 'topiramate', 'carbamazepine',
+  'divalproex', 'valproate', 'phenytoin', 'oxcarbazepine', 'donepezil', 'memantine', 'carbidopa', 'levodopa', 'ropinirole', 'pramipexole',
+  'sumatriptan', 'rizatriptan', 'ondansetron', 'promethazine', 'metoclopramide', 'famotidine', 'esomeprazole', 'lansoprazole', 'montelukast',
+  'fluticasone', 'budesonide', 'tiotropium', 'prednisolone', 'methylprednisolone', 'dexamethasone', 'hydrocortisone', 'glipizide', 'glimepiride',
+  'glyburide', 'pioglitazone', 'sitagliptin', 'empagliflozin', 'dapagliflozin', 'dulaglutide', 'liraglutide', 'tirzepatide', 'insulin glargine',
+  'allopurinol', 'colchicine', 'alendronate', 'finasteride', 'tamsulosin', 'oxybutynin', 'estradiol', 'medroxyprogesterone', 'norethindrone',
+  'cephalexin', 'clindamycin', 'nitrofurantoin', 'sulfamethoxazole', 'metronidazole', 'fluconazole', 'valacyclovir', 'acyclovir', 'oseltamivir',
+  'ceftriaxone', 'vancomycin', 'penicillin', 'levofloxacin', 'hydroxychloroquine', 'tacrolimus', 'mycophenolate', 'cyclosporine', 'infliximab',
+  'etanercept', 'rituximab', 'pembrolizumab', 'nivolumab', 'trastuzumab', 'bevacizumab', 'imatinib', 'anastrozole', 'digoxin', 'amiodarone',
+  'nitroglycerin', 'epinephrine', 'eliquis', 'xarelto', 'jardiance', 'farxiga', 'januvia', 'trulicity', 'mounjaro', 'wegovy', 'lantus', 'humalog',
+  'novolog', 'synthroid', 'lipitor', 'zoloft', 'lexapro', 'prozac', 'wellbutrin', 'xanax', 'ativan', 'klonopin', 'ambien', 'percocet', 'norco',
+  'suboxone', 'narcan', 'epipen', 'augmentin', 'keflex', 'bactrim', 'tamiflu', 'humira', 'keytruda', 'entresto', 'plavix', 'coumadin', 'lasix',
 ];
 
 const LABS = [
@@ -98,7 +115,27 @@ function termRegex(terms: readonly string[]): RegExp {
   return new RegExp(`(?<![\\p{L}\\p{N}\\p{M}_])(?:${alternatives.join('|')})(?![\\p{L}\\p{N}\\p{M}_])`, 'giu');
 }
 
-const TERM_LIST = [...CONDITIONS, ...MEDICATIONS, ...LABS, ...CARE, ...CARE_INTL];
+/** Last words that are not nouns, or are plural already: no plural of their term (diabetes, diagnosed, diabetic, terminal, pregnant, depressive, wheezing, bipolar, "hx of"). */
+const NO_PLURAL = /(?:s|ed|ic|al|nt|ive|ing|ar|-\d+|^of|^for|^to)$/;
+/** Care words whose plural names something else ("admissions" is an office and a college's business). */
+const NO_PLURAL_WORDS: ReadonlySet<string> = new Set(['admission', 'prep', 'terminal', 'capsule', 'line']);
+
+/**
+ * The English plural of a condition, test or care term, by its last word
+ * ("migraines", "tumors", "MRIs", "biopsies", "rashes", "discharge
+ * summaries"), or undefined when the term takes none.
+ */
+export function pluralTerm(term: string): string | undefined {
+  const last = term.slice(term.lastIndexOf(' ') + 1);
+  if (!/^[a-z][a-z0-9-]*$/.test(last) || NO_PLURAL.test(last) || NO_PLURAL_WORDS.has(last)) return undefined;
+  if (/[^aeiou]y$/.test(last)) return `${term.slice(0, -1)}ies`;
+  if (/(?:x|z|ch|sh)$/.test(last)) return `${term}es`;
+  return `${term}s`;
+}
+
+/** The English terms and their plurals (conditions, tests and care: "migraines", "MRIs"; medicines are named in the singular), then the other languages' terms. */
+const ENGLISH = [...CONDITIONS, ...LABS, ...CARE];
+const TERM_LIST = [...new Set([...ENGLISH, ...MEDICATIONS, ...ENGLISH.map(pluralTerm).filter((t): t is string => t !== undefined), ...CARE_INTL])];
 
 export const HEALTH_TERMS = termRegex(TERM_LIST);
 

@@ -14,7 +14,7 @@ import { personLike, titleCase } from './names.js';
 import { personNameDetector, personNamePartsDetector, phoneDetector } from './personal.js';
 import { addressMatches, candidateNames, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
 import { cachedScan } from './scan-cache.js';
-import { firstStartingFrom, lineEndWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
+import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 import { EXCLAMATION, FULL_STOP, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
 
 export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact';
@@ -69,6 +69,19 @@ const PATIENT_CUE_AFTER =
 /** A line that is the organisation's contact block: a labelled office number, a web address, an organisation word with contact data. */
 const ORG_LINE = /\b(?:tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|www\.|https?:|suite|ste\.|bldg|building|floor|clinic|clinique|hospital|health|medical|médical|center|centre|practice|pharmacy|department|dept|service|inc|llc|klinik|klinikum|praxis|clínica|cabinet|sekretariat|secrétariat|pediatrics|orthopedic|orthopaedic|spine|oncology|cardiology|dental|surgery|surgical|hospice|rehab|wellness|physicians|specialists)\b/i;
 
+/**
+ * Whether an address's cell is the organisation's (AddressCells): as
+ * ORG_LINE, but a contact word counts only as a label ("Tel: …", "Phone
+ * 555 …", "Fax (555) …"; not "Phone note: caller …", "Main Street"), and
+ * an organisation word only as part of a name, capitalised ("Riverside
+ * Clinic", "MERCY HOSPITAL"): in lower case in a sentence ("send the
+ * hospice packet to Frank Miller at 18 Chestnut St") it names a service,
+ * and the address is still the person's.
+ */
+const ORG_CONTACT = /\b(?:tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél)\b\.?[ \t]*(?:[:#(+]|\d)|\b(?:www\.|https?:|suite|ste\.|bldg|building|floor)\b/i;
+const ORG_NAME_WORDS = ['clinic', 'clinique', 'hospital', 'health', 'medical', 'médical', 'center', 'centre', 'practice', 'pharmacy', 'department', 'dept', 'service', 'inc', 'llc', 'klinik', 'klinikum', 'praxis', 'clínica', 'cabinet', 'sekretariat', 'secrétariat', 'pediatrics', 'orthopedic', 'orthopaedic', 'spine', 'oncology', 'cardiology', 'dental', 'surgery', 'surgical', 'hospice', 'rehab', 'wellness', 'physicians', 'specialists'];
+const ORG_NAME_WORD = new RegExp(`\\b(?:${ORG_NAME_WORDS.flatMap((w) => [`${w.charAt(0).toUpperCase()}${w.slice(1)}`, w.toUpperCase()]).join('|')})\\b`);
+
 /** The office's numbers and web site, as a contact block lists them under an address. */
 const CONTACT_LINE = /(?:^|\n)[ \t]*(?:(?:tel|phone|ph|main|office|fax|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|t|p|f)\b\.?[ \t]*:?[ \t]*[(+\d]|www\.|https?:)/i;
 
@@ -106,8 +119,8 @@ function holdsSentenceEnd(s: string): boolean {
 }
 
 /**
- * The cells of addresses asked for in order (and whether ORG_LINE finds an
- * organisation word there): the part of the line
+ * The cells of addresses asked for in order (and whether they are the
+ * organisation's: ORG_CONTACT, ORG_NAME_WORD): the part of the line
  * an address sits in (a table row's cell, a footer's "·"- or "|"-separated
  * part, a sentence of prose, or the whole line): an organisation word in
  * another sentence of the same paragraph ("She was discharged after hip
@@ -159,12 +172,13 @@ export class AddressCells {
     return { start: this.startOf(index), end: this.endOf(index + length) };
   }
 
-  /** Whether the cell of the address text[index, index + length) holds an organisation word (ORG_LINE). */
+  /** Whether the cell of the address text[index, index + length) is the organisation's: a contact label or an organisation's name in it (ORG_CONTACT, ORG_NAME_WORD). */
   organisation(index: number, length: number): boolean {
     const { start, end } = this.cell(index, length);
     const last = this.lastCell;
     if (last && last.start === start && last.end === end) return last.org;
-    const org = ORG_LINE.test(this.text.slice(start, end));
+    const cell = this.text.slice(start, end);
+    const org = ORG_CONTACT.test(cell) || ORG_NAME_WORD.test(cell);
     this.lastCell = { start, end, org };
     return org;
   }
@@ -296,14 +310,14 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
       out.push({ kind: 'named-patient', index, length });
       return;
     }
-    if (WEAK_CUE_BEFORE.test(before) || WEAK_CUE_AFTER.test(after)) {
-      out.push({ kind: 'named-patient', index, length, weak: true });
-      return;
-    }
-    // a home address next to the name, not the organisation's block
+    // a home address next to the name, not the organisation's block: the person is identified, whatever word introduced them
     const end = index + length;
     const address = addressNear(text, addresses, index, end);
-    if (address) out.push({ kind: 'name-with-address', index: Math.min(index, address.index), length: Math.max(end, address.index + address.length) - Math.min(index, address.index) });
+    if (address) {
+      out.push({ kind: 'name-with-address', index: Math.min(index, address.index), length: Math.max(end, address.index + address.length) - Math.min(index, address.index) });
+      return;
+    }
+    if (WEAK_CUE_BEFORE.test(before) || WEAK_CUE_AFTER.test(after)) out.push({ kind: 'named-patient', index, length, weak: true });
   });
   return out;
 }
@@ -351,8 +365,13 @@ function addressNear(text: string, home: HomeAddresses, start: number, end: numb
   const addresses = home.found;
   const after = addresses.firstStartingIn(end, end + 60, (a) => close(text.slice(end, a.index)));
   if (after) return after;
-  return addresses.firstEndingIn(start - 40, start, (a) => close(text.slice(a.index + a.length, start)));
+  // before the name, the address's own lead-in names no organisation either, in any case ("our oncology unit at 300 Lake
+  // Shore Drive … Send resumes to Tom Becker"): a name after the organisation's address is not who lives there
+  return addresses.firstEndingIn(start - 40, start, (a) => close(text.slice(a.index + a.length, start)) && !ORG_LINE.test(text.slice(lineStartWithin(text, a.index, ADDRESS_LEAD_IN), a.index)));
 }
+
+/** How far before an address its lead-in is read for an organisation word (addressNear). */
+const ADDRESS_LEAD_IN = 60;
 
 /**
  * A word every home address cue holds ("address", "lives", "wohnhaft",

@@ -21,11 +21,16 @@ const DAY = '(?:0?[1-9]|[12]\\d|3[01])';
 const MON = '(?:0?[1-9]|1[0-2])';
 const YEAR = '(?:19|20)\\d{2}';
 
+/** An English ordinal's ending after a day ("12th", "1st", "3RD"). */
+const ORDINAL = '(?:st|nd|rd|th)';
+
 /**
  * A plausible calendar date: m/d/yyyy, d/m/yyyy when the day is over 12,
  * yyyy-mm-dd and yyyy/mm/dd (ISO), d.m.yyyy (TT.MM.JJJJ), "Jan 2, 1970",
- * "2 January 1970", and day-month-year in German, Spanish and French
- * ("3. März 1961", "3 de marzo de 1961", "3 mars 1961").
+ * "March 12th, 1948", "2 January 1970", "12th of March, 1948", the
+ * day-month-year of records and exports ("12-Mar-1948", "12/MAR/1948",
+ * "12.Mar.1948"), and day-month-year in German, Spanish and French ("3.
+ * März 1961", "3 de marzo de 1961", "3 mars 1961").
  */
 export const DATE_PATTERN = new RegExp(
   [
@@ -33,8 +38,9 @@ export const DATE_PATTERN = new RegExp(
     `(?:1[3-9]|2\\d|3[01])[/-]${MON}[/-]${YEAR}`,
     `${YEAR}[-/](?:0[1-9]|1[0-2])[-/](?:0[1-9]|[12]\\d|3[01])`,
     `${DAY}\\.${MON}\\.${YEAR}`,
-    `${MONTH}\\.? ${DAY},? ${YEAR}`,
-    `${DAY} ${MONTH} ${YEAR}`,
+    `${MONTH}\\.? ${DAY}${ORDINAL}?,? ${YEAR}`,
+    `${DAY}${ORDINAL}?(?: of)? ${MONTH},? ${YEAR}`,
+    `${DAY}[-/.]${MONTH}[-/.]${YEAR}`,
     `${DAY}\\.? (?:de )?${MONTH_INTL}(?: de)? ${YEAR}`,
   ]
     .map((p) => `\\b${p}\\b`)
@@ -93,7 +99,13 @@ function afterDay(c: number): boolean {
   return c === 47 || c === 45 || c === 46 || c === 32;
 }
 
-/** The most characters before a date's year: "31. de septiembre de 1961" (day, period, space, "de ", month, " de", space). */
+/** An ordinal's ending at `e` (st, nd, rd, th in any case) and a space after it ("12th March", "12th of"). */
+function ordinalAt(text: string, e: number): boolean {
+  const pair = ((text.charCodeAt(e) | 32) << 8) | (text.charCodeAt(e + 1) | 32);
+  return (pair === 0x7374 || pair === 0x6e64 || pair === 0x7264 || pair === 0x7468) && text.charCodeAt(e + 2) === 32;
+}
+
+/** The most characters before a date's year: "31. de septiembre de 1961" (day, period, space, "de ", month, " de", space; "31st of September, " is shorter). */
 const DATE_BEFORE_YEAR = 21;
 
 /**
@@ -101,7 +113,8 @@ const DATE_BEFORE_YEAR = 21;
  * a run of exactly four digits (19xx, 20xx), at most DATE_BEFORE_YEAR
  * characters after the date starts, and at most two runs of digits before
  * it (day and month). The date starts at a word boundary with one of them (a
- * run of one or two digits followed by "/", "-", "." or a space), with the
+ * run of one or two digits followed by "/", "-", ".", a space or an
+ * ordinal's ending and a space), with the
  * year itself (ISO, "-" or "/" after it), or with an English month's name
  * right before the day ("Jan. 2, 1970"). Each year's candidates are named
  * in order, each place once.
@@ -119,7 +132,8 @@ export const DATE_STARTS: StartFinder = (runs, text, at) => {
   /** Run `j` (before the year at `s`) as a date's first number. */
   const dayOrMonth = (j: number, s: number): void => {
     const b = start[j] as number;
-    if (b >= s - DATE_BEFORE_YEAR && (end[j] as number) - b <= 2 && afterDay(text.charCodeAt(end[j] as number)) && !isWordChar(text.charCodeAt(b - 1))) name(b);
+    const e = end[j] as number;
+    if (b >= s - DATE_BEFORE_YEAR && e - b <= 2 && (afterDay(text.charCodeAt(e)) || ordinalAt(text, e)) && !isWordChar(text.charCodeAt(b - 1))) name(b);
   };
   for (let k = 0; k < years.length; k++) {
     const i = years[k] as number;
