@@ -116,6 +116,15 @@ const cases: [boolean, string][] = [
   // a birth date as record exports and letters write it
   [true, 'Patient DOB: 12-Mar-1948. Seen for COPD.'],
   [true, 'Date of birth: 12th of March, 1948 — referred for a sleep study.'],
+  // a form's "Social:", "Pt ID", a hospital account, an op note
+  [true, 'Social: 536 22 1234 — new patient intake'],
+  [true, 'Pt ID 00482913 — please send her echo report.'],
+  [true, 'Hospital account number: 7781-2233-09 (Maria Silva) — ER visit 3/2.'],
+  [true, 'Can you fax the op note for Bernard Wu? Surgery was yesterday.'],
+  // a customer's account with a vendor or a utility is no person's bank account
+  [false, 'Invoice 20931 — account number 88231947 — 12 boxes of nitrile gloves, net 30.'],
+  [false, 'Your Verizon account number 882319471 is past due. Pay online.'],
+  [true, 'Direct deposit change for payroll: account number 882319471, effective next cycle.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -85,6 +85,7 @@ const CARE = [
   'knee replacement', 'hip fracture', 'joint replacement', 'arthroplasty', 'cardiac', 'cardiology consult', 'oncology', 'palliative',
   'end of life', 'dnr', 'code status', 'hospice care', 'home health', 'skilled nursing', 'icu', 'nicu', 'er visit', 'ed visit', 'emergency room',
   'readmission', 'admission', 'discharge summary', 'follow-up visit', 'symptoms', 'medical history', 'hx of', 'dementia care',
+  'op note', 'op report', 'operative note', 'operative report',
 ];
 
 /** The same in German, Spanish and French (letters to and from patients and clinics abroad). */

@@ -7,7 +7,7 @@ import { abaValid, luhnValid } from './checksums.js';
 import { isLetter, runLengths, runLengthsFrom, runsOfLength, type DigitRuns, type StartFinder } from './digit-runs.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { isSampleValue } from './sample-values.js';
-import { maskValue } from './types.js';
+import { maskValue, type Detector } from './types.js';
 
 const digitsOf = (s: string): string => s.replace(/\D/g, '');
 
@@ -44,7 +44,7 @@ function ssnStarts(first?: string): StartFinder {
   });
 }
 
-const SSN_WORDS = /(?:\bss#|\b(?:ssn|ssa|social[\s-]*security|soc\.?\s*sec|taxpayer|tax\s*id|tin)\b)/i;
+const SSN_WORDS = /(?:\bss#|\b(?:ssn|ssa|social[\s-]*security|soc\.?\s*sec|taxpayer|tax\s*id|tin)\b|\bsocial\s*(?::|#|no\b|number\b))/i;
 
 export const ssnSpec: PatternSpec = {
   id: 'us-ssn',
@@ -171,4 +171,39 @@ export const bankAccountSpec: PatternSpec = {
   starts: runsOfLength(runLengthsFrom(6, 17), (text, s, e) => notLetterOrDash(text.charCodeAt(s - 1)) && notLetterOrDash(text.charCodeAt(e))),
   mask: (v) => `Account ${maskValue(v)}`,
 };
-export const bankAccountDetector = patternDetector(bankAccountSpec);
+/** A bank's words: what makes an "account number" a bank account rather than a customer's account with a vendor or a utility. */
+const BANK_CONTEXT = /\b(?:routing|aba|rtn|checking|savings|iban|swift|bic|bank|banking|deposit|wire|ach|payroll|refund)\b/i;
+/** How far from the number a bank's words are looked for (a form's fields may stand a few lines apart). */
+const BANK_CONTEXT_WINDOW = 160;
+
+/** Whether a bank's words stand within BANK_CONTEXT_WINDOW characters of the match at `index`. */
+function banked(text: string, index: number, length: number): boolean {
+  return BANK_CONTEXT.test(text.slice(Math.max(0, index - BANK_CONTEXT_WINDOW), index + length + BANK_CONTEXT_WINDOW));
+}
+
+const accountNumbers = patternDetector(bankAccountSpec);
+
+/**
+ * Bank accounts: a number labelled as an account (bankAccountSpec), high
+ * confidence only with a bank's words near one of them ("checking",
+ * "routing", "direct deposit", "refund" …); "account number 88231947" on a
+ * vendor's invoice or a phone bill alone is medium, so it is not protected
+ * like a person's bank account (identifierProtection counts high ones).
+ */
+export const bankAccountDetector: Detector = {
+  id: accountNumbers.id,
+  category: accountNumbers.category,
+  locate: (text) => accountNumbers.locate?.(text) ?? [],
+  explain(text) {
+    const spans = accountNumbers.locate?.(text) ?? [];
+    return (accountNumbers.explain?.(text) ?? []).map((e, i) => {
+      const span = spans[i];
+      return e.confidence === 'high' && span && !banked(text, span.index, span.length) ? { ...e, confidence: 'medium' as const } : e;
+    });
+  },
+  detect(text) {
+    const found = accountNumbers.detect(text);
+    if (!found || found.confidence !== 'high') return found;
+    return (accountNumbers.locate?.(text) ?? []).some((s) => banked(text, s.index, s.length)) ? found : { ...found, confidence: 'medium' };
+  },
+};

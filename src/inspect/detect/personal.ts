@@ -555,7 +555,11 @@ function recordNumberSpec(id: string, category: string, keywords: RegExp): Patte
 export const mrnSpec = recordNumberSpec(
   'mrn',
   'MRN',
-  keywordPattern(['MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient account', 'acct', 'acct #', 'account #']),
+  keywordPattern([
+    'MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient no', 'patient #',
+    'pt id', 'pt #', 'pt no', 'patient account', 'hospital account', 'acct', 'acct #', 'account #', 'CSN',
+    'encounter number', 'encounter #', 'visit number', 'visit #',
+  ]),
 );
 
 /** A health plan's member or subscriber number next to its keyword ("Member ID: XJH482913057", "Subscriber #", "Policy number"), the same shapes. */
