@@ -72,8 +72,8 @@ describe('detectors', () => {
     ['bank account', bankAccountDetector, 'Bank: First Federal\nAccount number: 123456789012', { count: 1, confidence: 'high', evidence: ['Account ********9012'] }],
     // "account number" alone also labels a customer's account with a vendor or a utility: medium, not a person's bank account
     ['an account number without a bank', bankAccountDetector, 'Account number: 123456789012', { count: 1, confidence: 'medium', evidence: ['Account ********9012'] }],
-    ['a phone bill', bankAccountDetector, 'Your Verizon account number 882319471 is past due.', { count: 1, confidence: 'medium' }],
-    ['direct deposit', bankAccountDetector, 'Direct deposit change for payroll: account number 882319471', { count: 1, confidence: 'high' }],
+    ['a phone bill', bankAccountDetector, 'Your Verizon account number 882319471 is past due.', { count: 1, confidence: 'medium', evidence: ['Account *****9471'] }],
+    ['direct deposit', bankAccountDetector, 'Direct deposit change for payroll: account number 882319471', { count: 1, confidence: 'high', evidence: ['Account *****9471'] }],
     ['digits far from the keyword', bankAccountDetector, `account number is below.${' filler'.repeat(20)} 123456789012`, undefined],
     ['the digits of an alphanumeric patient account', bankAccountDetector, 'Acct: V971606835, checking', undefined],
     ['an NPI next to an account keyword', bankAccountDetector, 'Rendering NPI: 1502371424; Patient acct: V003631144', undefined],
