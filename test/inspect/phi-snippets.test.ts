@@ -125,6 +125,12 @@ const cases: [boolean, string][] = [
   [false, 'Invoice 20931 — account number 88231947 — 12 boxes of nitrile gloves, net 30.'],
   [false, 'Your Verizon account number 882319471 is past due. Pay online.'],
   [true, 'Direct deposit change for payroll: account number 882319471, effective next cycle.'],
+  // labs named in the subject line with the patient; an age in commas after a name; an honorific in lower case mid-sentence
+  [true, 'FW: labs for Anthony Russo\n\nHis creatinine is up again, nephrology wants to see him.'],
+  [true, 'Sophie Laurent, 45, presented to the ED with abdominal pain; CT showed appendicitis.'],
+  [true, 'El señor Juan Pérez necesita renovar su receta de insulina.'],
+  [false, 'Anthony Russo from facilities will fix the MRI suite door lock tomorrow.'],
+  [false, 'Subject: Re: budget meeting\n\nJennifer Walsh will present the radiology equipment budget on Friday.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

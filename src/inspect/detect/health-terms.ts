@@ -80,7 +80,7 @@ const CARE = [
   'pain', 'chest pain', 'shortness of breath', 'dizziness', 'nausea', 'vomiting', 'fever', 'rash', 'swelling', 'bleeding', 'seizures', 'fall risk',
   'allergy', 'allergic', 'allergies', 'anaphylaxis', 'prescription', 'refill', 'dosage', 'capsule', 'vaccination',
   'immunization', 'ivf', 'prenatal', 'postpartum', 'labor and delivery', 'c-section', 'cesarean', 'ultrasound', 'pet scan', 'stress test',
-  'holter', 'lab work', 'bloodwork', 'blood work', 'blood test', 'blood pressure', 'blood sugar', 'glucose', 'cholesterol', 'hemoglobin', 'platelets',
+  'holter', 'labs', 'lab results', 'lab report', 'lab work', 'bloodwork', 'blood work', 'blood test', 'blood pressure', 'blood sugar', 'glucose', 'cholesterol', 'hemoglobin', 'platelets',
   'white count', 'inr', 'potassium', 'sodium', 'troponin', 'bnp', 'strep', 'positive for', 'negative for', 'hip replacement',
   'knee replacement', 'hip fracture', 'joint replacement', 'arthroplasty', 'cardiac', 'cardiology consult', 'oncology', 'palliative',
   'end of life', 'dnr', 'code status', 'hospice care', 'home health', 'skilled nursing', 'icu', 'nicu', 'er visit', 'ed visit', 'emergency room',
