@@ -18,6 +18,11 @@ describe('personAnchors: an individual named in the text, not the organisation o
     ['a patient cue before the name', 'Spoke with Maria Alvarez this morning.', ['named-patient']],
     ['a patient cue after the name', 'Wei Zhang was admitted on Tuesday.', ['named-patient']],
     ['a name that started a drug', 'Per our call, Dorothy Okafor started sertraline last week.', ['named-patient']],
+    ['a surname with an apostrophe', 'Spoke with Brian O’Connor today; spoke with Lucia D\'Angelo too.', ['named-patient', 'named-patient']],
+    ['a name in bed 12', 'Mark Ellis in bed 12 spiked a fever overnight.', ['named-patient']],
+    ['a name with a pronoun and a health term in its sentence', 'Lisa Gomez has her dialysis at 7am tomorrow.', ['named-patient']],
+    ['a pronoun and a health term starting the next sentence', 'Can you squeeze in Ethan Brooks today? His asthma is flaring.', ['named-patient']],
+    ['a pronoun, but a preposition before the health term', 'Please thank Tom Price for his work on the cancer walk.', []],
     ['a name followed by a birth date', 'Casey Mockridge, DOB 01/02/1960', ['named-patient']],
     ['French and Spanish honorifics in full', 'Madame Ingrid Ivanova et Señora Lucía Pérez', ['honorific-name', 'honorific-name']],
     ['a route sheet line: name and home address', '10:00  Samuel Haddad, 4124 Franklin St, Marana - post-op hip precautions', ['name-with-address']],
@@ -110,6 +115,10 @@ describe('PHI needs health information about an individual', () => {
     ['a newsletter footer', 'Our diabetes education line is open Mon-Fri.\n\nRiverside Family Clinic\n100 Main Street, Springfield, IL 62701\nTel (217) 555-0100 | Fax (217) 555-0101', false],
     ['a signature under a staff notice', 'Reminder: flu shots and COVID-19 boosters for staff.\n\nThanks,\nBrian Kowalski\nIT Service Desk\nRiverside Health | 100 Main Street\nPhone 217-555-0199', false],
     ['a staff signature with a programme', 'See you at the training.\nMaria Lopez, RN\nCare Coordinator, Diabetes Program\n(217) 555-0188', false],
+    ['a document for a name with an apostrophe', "Attached is the echocardiogram for Brian O'Connor, ordered last week.", true],
+    ['a pronoun and a health term', 'Nina Petrova is 32 weeks pregnant and her blood pressure is high.', true],
+    ['a colleague and a budget line', 'Nina Petrova from finance sent the Q3 budget; the oncology line item is up 4%.', false],
+    ['a colleague fixing a door', 'Anthony Russo from facilities will fix the MRI suite door lock tomorrow.', false],
   ])('%s', (_name, text, phi) => {
     expect(inspectText(text).phi).toBe(phi);
   });

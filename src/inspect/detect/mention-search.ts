@@ -37,8 +37,8 @@ const ASCII_FIRST: Classes = {
   letterHyphen: asciiFirst("A-Za-z'’\\-", '\\p{L}'),
 };
 
-/** One capitalised name word after its capital: "aria", "'Brien", "cKay", "üller", "guyen-Tran". */
-const wordTail = (c: Classes): string => `(?:${c.lower}+${c.upper})?${c.lowerOrApostrophe}+(?:-${c.upper}${c.lowerOrApostrophe}+)?`;
+/** One capitalised name word after its capital: "aria", "'Brien", "'Angelo", "cKay", "üller", "guyen-Tran". */
+const wordTail = (c: Classes): string => `(?:['’]${c.upper})?(?:${c.lower}+${c.upper})?${c.lowerOrApostrophe}+(?:-${c.upper}${c.lowerOrApostrophe}+)?`;
 const word = (c: Classes): string => `${c.upper}${wordTail(c)}`;
 const PARTICLE = '(?:de|del|de la|da|dos|van|von|van der|di|le|la|bin|ibn|al)';
 /** After a name's first word: an initial or a particle allowed, then one or two more words. */
