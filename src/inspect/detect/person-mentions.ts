@@ -64,7 +64,7 @@ const WEAK_CUE_BEFORE = /\b(?:called|phoned|visited|saw|seen|see|schedul(?:e|ed|
 const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?\n]{0,30}$/i;
 /** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin"). */
 const PATIENT_CUE_AFTER =
-  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|presented|presents|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|(?:called|phoned|asked|wrote|emailed|messaged)\s+(?:in\s+)?(?:about|regarding|re:?)\s+(?:his|her|their)\b|(?:seen|evaluated|examined)\s+(?:today|yesterday|this\s+(?:morning|afternoon)|in\s+(?:clinic|the\s+office))|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|,\s*\d{1,3}\s*,|(?:,[ \t]*|[ \t]+in[ \t]+|[ \t]*\([ \t]*)(?:bed|bay)[ \t]*#?[ \t]*\d+|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b)/i;
+  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|present(?:ed|s)\s+(?:to|with|at|for)\b|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|(?:called|phoned|asked|wrote|emailed|messaged)\s+(?:in\s+)?(?:about|regarding|re:?)\s+(?:his|her|their)\b|(?:seen|evaluated|examined)\s+(?:today|yesterday|this\s+(?:morning|afternoon)|in\s+(?:clinic|the\s+office))|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|,\s*\d{1,3}\s*,|(?:,[ \t]*|[ \t]+in[ \t]+|[ \t]*\([ \t]*)(?:bed|bay)[ \t]*#?[ \t]*\d+|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b)/i;
 
 /** A line that is the organisation's contact block: a labelled office number, a web address, an organisation word with contact data. */
 const ORG_LINE = /\b(?:tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|www\.|https?:|suite|ste\.|bldg|building|floor|clinic|clinique|hospital|health|medical|médical|center|centre|practice|pharmacy|department|dept|service|inc|llc|klinik|klinikum|praxis|clínica|cabinet|sekretariat|secrétariat|pediatrics|orthopedic|orthopaedic|spine|oncology|cardiology|dental|surgery|surgical|hospice|rehab|wellness|physicians|specialists)\b/i;
@@ -285,10 +285,20 @@ const PRONOUN_AFTER = /^[^.!?\n]{0,60}?(?<![\p{L}])(?:his|her|their)(?![\p{L}])|
 /** How far after a name its pronoun is looked for (the longer of PRONOUN_AFTER's forms). */
 const PRONOUN_REACH = 64;
 
-/** The name's own health, by a pronoun: a possessive pronoun (PRONOUN_AFTER) with a health term at most two words after it ("her blood pressure", not "his work on the cancer walk"). */
+/** Words around a health term that make it a department's or a programme's, not the person's own ("her department's oncology budget", "his cardiology fellows"). */
+const NOT_OWN_HEALTH = /(?<![\p{L}])(?:department|dept|team|unit|office|staff|colleagues?|group|division|program|programme|budget|service|ward|clinic|practice|research|poster|talk|presentation|paper|work|study|fellows?|residents?|nurses?|rotation|conference|meeting|review|training|course|award|walk|fundraiser|committee|lab)(?:['’]s)?(?![\p{L}])/iu;
+
+/** The name's own health, by a pronoun: a possessive pronoun (PRONOUN_AFTER) with a health term at most two words after it ("her blood pressure"; not "his work on the cancer walk", "her department's oncology budget"). */
 function pronounHealthAfter(text: string, end: number): boolean {
   const m = PRONOUN_AFTER.exec(text.slice(end, end + PRONOUN_REACH));
-  return m !== null && healthTermWithin(text, end + m[0].length, POSSESSION_REACH);
+  if (m === null) return false;
+  const from = end + m[0].length;
+  const terms = sharedHealthTermSpans(text);
+  const next = terms[firstStartingFrom(terms, from)];
+  if (next === undefined || next.index >= from + POSSESSION_REACH || !OWN_THING.test(text.slice(from, next.index))) return false;
+  // the words between the pronoun and the term, and the word after the term
+  const after = text.slice(next.index + next.length, next.index + next.length + 24).match(/^[ \t]+([\p{L}'’]+)/u)?.[1] ?? '';
+  return !NOT_OWN_HEALTH.test(text.slice(from, next.index)) && !NOT_OWN_HEALTH.test(after);
 }
 
 /** A health term starting within `reach` characters from `from`, at most two words after it, none a preposition or article (OWN_THING: "'s next iron infusion", not "'s party at the cancer center"). */
