@@ -141,7 +141,7 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
   if (!findings.some((f) => HEALTH_CATEGORIES.has(f.category))) return notPhi();
   // health information about someone: not in a signature, not part of an organisation's name ("Home Health & Hospice")
   const zones = signatureZones(table);
-  const terms = healthSpans(table, detectors).filter((t) => !inZone(zones, t.index) && !inOrganisationName(table, t.index, t.length));
+  const terms = healthSpans(table, detectors).filter((t) => !inZone(zones, t.index) && !inOrganisationName(table, t.index, t.length) && !namesSomethingElse(table, t.index + t.length));
   if (terms.length === 0) return notPhi();
   // an identifier of a person (SSN, DOB …) anywhere in the message with health information
   const strong = findings.filter((f) => strongIdentifier(f, identifierCategories)).map((f) => f.category);
@@ -182,6 +182,19 @@ function healthSpans(text: string, detectors: readonly Detector[]): { index: num
     .flatMap((d) => (d.locate?.(text) ?? []).map((span) => ({ ...span, term: d.category })));
   // the terms are only read: the shared list, not a copy of it, goes into this one
   return [...sharedHealthTermSpans(text), ...codes];
+}
+
+/**
+ * Nouns after a health term that make it the name of a unit, a team, an
+ * event or a thing, not anyone's health ("her ICU colleagues", "the
+ * oncology unit", "cancer research", "the new dialysis chairs"); not what a
+ * person has or uses ("his diabetes supplies", "her wound dressings").
+ */
+const NOT_ABOUT_SOMEONE = /^[ \t]+(?:unit|units|team|teams|colleagues|staff|department|dept|division|ward|floor|fellows|residents|nurses|rotation|conference|budget|meeting|committee|research|fundraiser|walk|awareness|chairs|vendor|rep)(?![\p{L}])/iu;
+
+/** Whether the word right after a health term ending at `end` makes it a unit, a team, an event or a thing (NOT_ABOUT_SOMEONE). */
+function namesSomethingElse(text: string, end: number): boolean {
+  return NOT_ABOUT_SOMEONE.test(text.slice(end, end + 24));
 }
 
 /** Words that end an organisation's or a programme's name. */

@@ -122,6 +122,11 @@ describe('PHI needs health information about an individual', () => {
     ['a pronoun and a health term', 'Nina Petrova is 32 weeks pregnant and her blood pressure is high.', true],
     ['a colleague and a budget line', 'Nina Petrova from finance sent the Q3 budget; the oncology line item is up 4%.', false],
     ['a colleague fixing a door', 'Anthony Russo from facilities will fix the MRI suite door lock tomorrow.', false],
+    // a health term followed by a unit, a team, an event or a thing names that, not anyone's health
+    ['colleagues in the ICU', 'Training: BLS recertification for Paula Chen and her ICU colleagues is due March 1.', false],
+    ['a donor and dialysis chairs', 'Donor thanks: Mr. and Mrs. Robert Hale of 9 Lake Road funded the new dialysis chairs.', false],
+    ['a marathon for cancer research', 'Our own Rachel Adams ran the Boston Marathon for her late father, raising $5,000 for cancer research.', false],
+    ['but his diabetes supplies are his', 'Please ship Mr. Hale his diabetes supplies this week.', true],
   ])('%s', (_name, text, phi) => {
     expect(inspectText(text).phi).toBe(phi);
   });
