@@ -131,6 +131,23 @@ const cases: [boolean, string][] = [
   [true, 'El señor Juan Pérez necesita renovar su receta de insulina.'],
   [false, 'Anthony Russo from facilities will fix the MRI suite door lock tomorrow.'],
   [false, 'Subject: Re: budget meeting\n\nJennifer Walsh will present the radiology equipment budget on Friday.'],
+  // notes in four languages, with and without a cue word the rules know; colleagues and events beside health words
+  [true, 'Herr Klaus Weber wurde gestern mit Lungenentzündung aufgenommen.'],
+  [true, 'La paciente María López tiene cita para su quimioterapia el lunes.'],
+  [true, 'Le patient Jean Dupont a été hospitalisé pour une insuffisance cardiaque.'],
+  [true, 'Rückruf bitte an Frau Yilmaz wegen ihrer Blutwerte.'],
+  [true, 'Reminder for Jacob Miller: fasting labs before his physical on Monday.'],
+  [true, 'Emily Chen — anxiety, started escitalopram 10 mg, follow up in 4 weeks.'],
+  [true, 'Daniel Kim was diagnosed with type 1 diabetes last month; school nurse needs an insulin plan.'],
+  [true, 'Per the family, grandmother Rosa Jimenez has dementia and lives with her son at 5 Oak Lane.'],
+  [true, 'Hi team, Mark Ellis in bed 12 spiked a fever overnight, blood cultures pending.'],
+  [true, 'Can you squeeze in Ethan Brooks today? His asthma is flaring.'],
+  [false, 'Herr Klaus Weber von der IT-Abteilung installiert morgen das neue Röntgen-Archiv.'],
+  [false, 'María López, coordinadora de eventos, organiza la carrera contra el cáncer.'],
+  [false, 'Please congratulate Maria Lopez on her promotion to oncology nurse manager!'],
+  [false, 'Tom Becker and his team completed the MRI upgrade over the weekend.'],
+  [false, "Karen White will lead her department's oncology budget review on Monday."],
+  [false, 'Send the signed W-9 to our vendor contact Paul Novak, 500 Commerce Blvd, Dallas TX 75201.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;
