@@ -243,13 +243,9 @@ const LETTER_REACH = 300;
  */
 function addressedAboutTheirHealth(text: string, end: number): boolean {
   const letter = text.slice(end, end + LETTER_REACH);
-  let terms: readonly Span[] | undefined;
   YOUR.lastIndex = 0;
   for (let m = YOUR.exec(letter); m; m = YOUR.exec(letter)) {
-    terms ??= sharedHealthTermSpans(text);
-    const from = end + m.index + m[0].length;
-    const next = terms[firstStartingFrom(terms, from)];
-    if (next && next.index < from + 30 && OWN_THING.test(text.slice(from, next.index))) {
+    if (ownHealthTermAfter(text, end + m.index + m[0].length, 30) !== undefined) {
       YOUR.lastIndex = 0;
       return true;
     }
@@ -293,19 +289,18 @@ function pronounHealthAfter(text: string, end: number): boolean {
   const m = PRONOUN_AFTER.exec(text.slice(end, end + PRONOUN_REACH));
   if (m === null) return false;
   const from = end + m[0].length;
-  const terms = sharedHealthTermSpans(text);
-  const next = terms[firstStartingFrom(terms, from)];
-  if (next === undefined || next.index >= from + POSSESSION_REACH || !OWN_THING.test(text.slice(from, next.index))) return false;
+  const next = ownHealthTermAfter(text, from, POSSESSION_REACH);
+  if (next === undefined) return false;
   // the words between the pronoun and the term, and the word after the term
   const after = text.slice(next.index + next.length, next.index + next.length + 24).match(/^[ \t]+([\p{L}'’]+)/u)?.[1] ?? '';
   return !NOT_OWN_HEALTH.test(text.slice(from, next.index)) && !NOT_OWN_HEALTH.test(after);
 }
 
-/** A health term starting within `reach` characters from `from`, at most two words after it, none a preposition or article (OWN_THING: "'s next iron infusion", not "'s party at the cancer center"). */
-function healthTermWithin(text: string, from: number, reach: number): boolean {
+/** The next health term if it starts within `reach` characters from `from`, at most two words after it, none a preposition or article (OWN_THING: "'s next iron infusion", not "'s party at the cancer center"). */
+function ownHealthTermAfter(text: string, from: number, reach: number): Span | undefined {
   const terms = sharedHealthTermSpans(text);
   const next = terms[firstStartingFrom(terms, from)];
-  return next !== undefined && next.index < from + reach && OWN_THING.test(text.slice(from, next.index));
+  return next !== undefined && next.index < from + reach && OWN_THING.test(text.slice(from, next.index)) ? next : undefined;
 }
 
 function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex): PersonAnchor[] {
@@ -331,7 +326,7 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
       return;
     }
     // "Rosa Morales's next iron infusion": a possessive with a health term right after it on its line
-    if (POSSESSIVE.test(name) && healthTermWithin(text, index + name.length, POSSESSION_REACH)) {
+    if (POSSESSIVE.test(name) && ownHealthTermAfter(text, index + name.length, POSSESSION_REACH) !== undefined) {
       out.push({ kind: 'named-patient', index, length });
       return;
     }
