@@ -7,6 +7,7 @@
  */
 import { personAnchors, type AnchorKind } from './detect/person-mentions.js';
 import { inZone, signatureZones } from './detect/signature.js';
+import { withScanCache } from './detect/scan-cache.js';
 import type { Confidence, MatchExplanation } from './detect/types.js';
 import { DEFAULT_PROFILE, HEALTH_CATEGORIES, PATIENT_ID_CATEGORIES, PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES, type InspectionProfile, type MessageVerdict, type PhiBasis, readableText } from './verdict.js';
 
@@ -79,6 +80,11 @@ function basisWords(b: PhiBasis): string {
 
 /** The explanation of `verdict` for the extracted texts it was made from. */
 export function explainVerdict(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile = DEFAULT_PROFILE): VerdictExplanation {
+  // one scan cache for the whole explanation, as for a verdict: each detector and shared scan reads the text once
+  return withScanCache(() => explainText(texts, verdict, profile));
+}
+
+function explainText(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile): VerdictExplanation {
   const text = readableText(texts.join('\n\n'));
   const findings = verdict.findings.map((f): FindingExplanation => {
     const detector = profile.detectors.find((d) => d.id === f.detector);
