@@ -66,8 +66,13 @@ const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?\n
 const PATIENT_CUE_AFTER =
   /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|present(?:ed|s)\s+(?:to|with|at|for)\b|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|(?:called|phoned|asked|wrote|emailed|messaged)\s+(?:in\s+)?(?:about|regarding|re:?)\s+(?:his|her|their)\b|(?:seen|evaluated|examined)\s+(?:today|yesterday|this\s+(?:morning|afternoon)|in\s+(?:clinic|the\s+office))|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|,\s*\d{1,3}\s*,|(?:,[ \t]*|[ \t]+in[ \t]+|[ \t]*\([ \t]*)(?:bed|bay)[ \t]*#?[ \t]*\d+|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b)/i;
 
+/** The words of an organisation's contact data (ORG_LINE, ORG_CONTACT): contact labels, web and office-address parts, organisation words. */
+const CONTACT_WORDS = String.raw`tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél`;
+const OFFICE_PARTS = String.raw`www\.|https?:|suite|ste\.|bldg|building|floor`;
+const ORG_NAME_WORDS = ['clinic', 'clinique', 'hospital', 'health', 'medical', 'médical', 'center', 'centre', 'practice', 'pharmacy', 'department', 'dept', 'service', 'inc', 'llc', 'klinik', 'klinikum', 'praxis', 'clínica', 'cabinet', 'sekretariat', 'secrétariat', 'pediatrics', 'orthopedic', 'orthopaedic', 'spine', 'oncology', 'cardiology', 'dental', 'surgery', 'surgical', 'hospice', 'rehab', 'wellness', 'physicians', 'specialists'];
+
 /** A line that is the organisation's contact block: a labelled office number, a web address, an organisation word with contact data. */
-const ORG_LINE = /\b(?:tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|www\.|https?:|suite|ste\.|bldg|building|floor|clinic|clinique|hospital|health|medical|médical|center|centre|practice|pharmacy|department|dept|service|inc|llc|klinik|klinikum|praxis|clínica|cabinet|sekretariat|secrétariat|pediatrics|orthopedic|orthopaedic|spine|oncology|cardiology|dental|surgery|surgical|hospice|rehab|wellness|physicians|specialists)\b/i;
+const ORG_LINE = new RegExp(String.raw`\b(?:${CONTACT_WORDS}|${OFFICE_PARTS}|${ORG_NAME_WORDS.join('|')})\b`, 'i');
 
 /**
  * Whether an address's cell is the organisation's (AddressCells): as
@@ -78,8 +83,7 @@ const ORG_LINE = /\b(?:tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]
  * hospice packet to Frank Miller at 18 Chestnut St") it names a service,
  * and the address is still the person's.
  */
-const ORG_CONTACT = /\b(?:tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél)\b\.?[ \t]*(?:[:#(+]|\d)|\b(?:www\.|https?:|suite|ste\.|bldg|building|floor)\b/i;
-const ORG_NAME_WORDS = ['clinic', 'clinique', 'hospital', 'health', 'medical', 'médical', 'center', 'centre', 'practice', 'pharmacy', 'department', 'dept', 'service', 'inc', 'llc', 'klinik', 'klinikum', 'praxis', 'clínica', 'cabinet', 'sekretariat', 'secrétariat', 'pediatrics', 'orthopedic', 'orthopaedic', 'spine', 'oncology', 'cardiology', 'dental', 'surgery', 'surgical', 'hospice', 'rehab', 'wellness', 'physicians', 'specialists'];
+const ORG_CONTACT = new RegExp(String.raw`\b(?:${CONTACT_WORDS})\b\.?[ \t]*(?:[:#(+]|\d)|\b(?:${OFFICE_PARTS})\b`, 'i');
 const ORG_NAME_WORD = new RegExp(`\\b(?:${ORG_NAME_WORDS.flatMap((w) => [`${w.charAt(0).toUpperCase()}${w.slice(1)}`, w.toUpperCase()]).join('|')})\\b`);
 
 /** The office's numbers and web site, as a contact block lists them under an address. */
