@@ -227,7 +227,9 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         policy: () => ({ config: config.policy, e2eDomains: config.inspection.e2eDomains, profile: profileFor(config), custom: config.inspection.customDetectors, maxScanTimeMs: config.inspection.maxScanTime }),
         pool: inspectionPool,
         smallMessageBytes: config.inspection.smallMessageSize,
-        onInspected: () => wakeAfterQueued(),
+        // with the archive on, delivery claims only archived mail: the archive stage wakes the engine (onArchived), and a
+        // claim now would be a write transaction that finds nothing (one for every message at a light load)
+        onInspected: () => (config.archive.enabled ? archiver.wake() : wakeAfterQueued()),
         portalEnabled: () => portal !== undefined && config.portal.enabled,
         metrics,
         notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },
@@ -248,10 +250,13 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     metrics,
     // sender hashes in rate-limit audit events: stable across restarts, meaningless without the master key
     auditKey: createHmac('sha256', keyring.current.key).update('sealgate-audit-sender-v1').digest(),
-    onQueued: (_id, connector) => {
+    onQueued: (id, connector) => {
       metrics.inc('sealgate_messages_accepted_total', { connector });
-      if (inspector) inspector.wake();
-      else wakeAfterQueued();
+      if (inspector) {
+        inspector.wake();
+        // its archive content is stored while it is inspected: the entry, once the verdict is in, waits for no object write
+        if (config.archive.enabled) void archiver.storeAhead(id);
+      } else wakeAfterQueued();
     },
   });
   await ingress.start();

@@ -1,0 +1,191 @@
+/**
+ * Archive contents stored ahead (Archiver.storeAhead): a message's content
+ * is stored in the object store while it is being inspected, and its entry,
+ * written once it is inspected, names that object instead of storing the
+ * content again — unless the content was stored longer ago than
+ * AHEAD_TTL_MS (well inside the orphan sweep's grace period), when the
+ * entry's batch stores it anew. On a real SQLite database, spool, keyring
+ * and local object store; the archived bytes are read back through the
+ * archive's own code.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AHEAD_TTL_MS, Archiver } from '../../src/archive/archiver.js';
+import { entryKeyOf, readArchiveContent } from '../../src/archive/content.js';
+import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
+import { Database } from '../../src/db/database.js';
+import { migrate } from '../../src/db/schema.js';
+import { createLogger } from '../../src/log/logger.js';
+import { LocalObjectStore } from '../../src/objects/local-store.js';
+import { generateQueueId } from '../../src/queue/ids.js';
+import { insertQueuedMessage, internalMessage } from '../../src/queue/store.js';
+import { Spool } from '../../src/spool/spool.js';
+
+const T0 = Date.UTC(2026, 11, 6, 12);
+
+interface World {
+  readonly dir: string;
+  readonly db: Database;
+  readonly spool: Spool;
+  readonly objects: LocalObjectStore;
+  readonly keyring: Keyring;
+  readonly archiver: Archiver;
+  readonly lines: string[];
+  clock: number;
+}
+
+let world: World;
+
+beforeEach(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sealgate-ahead-'));
+  const db = await Database.open(join(dir, 'sealgate.db'));
+  await migrate(db);
+  const keyring = new Keyring(masterKeyFromBytes(randomBytes(32)));
+  const spool = new Spool(join(dir, 'spool'), keyring);
+  await spool.init();
+  const objects = new LocalObjectStore(join(dir, 'store'));
+  await objects.init();
+  const lines: string[] = [];
+  const log = createLogger({ level: 'debug', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(...c.toString('utf8').split('\n').filter(Boolean)), cb()) }) });
+  const partial = { dir, db, spool, objects, keyring, lines, clock: T0 } as Omit<World, 'archiver'>;
+  const w = partial as World;
+  (w as { archiver: Archiver }).archiver = new Archiver({ db, spool, objects, keyring, log, now: () => w.clock, retentionMs: () => 86_400_000 });
+  world = w;
+});
+
+afterEach(async () => {
+  world.archiver.stop();
+  await world.db.close();
+  await rm(world.dir, { recursive: true, force: true });
+});
+
+/** Queues a message as the ingress does (spooled, not inspected, not archived); returns its id and bytes. */
+async function queue(n: number): Promise<{ id: string; bytes: Buffer }> {
+  const id = generateQueueId(world.clock + n, randomBytes);
+  const bytes = Buffer.from(`From: alice@example.com\r\nTo: bob@example.net\r\nSubject: ahead ${n}\r\nMessage-ID: <ahead-${n}@example.com>\r\n\r\n${randomBytes(600).toString('base64')}\r\n`);
+  const file = await world.spool.write(id, Readable.from([bytes]));
+  await file.commit();
+  await world.db.transaction((tx) =>
+    insertQueuedMessage(tx, {
+      ...internalMessage({ id, createdAt: world.clock, size: bytes.length, spoolKeyId: world.keyring.current.id, helo: 'client.test', requirement: 'may', recipients: ['bob@example.net'] }),
+      sender: 'alice@example.com',
+      connector: 'loopback',
+      inspected: false,
+      archived: false,
+    }),
+  );
+  return { id, bytes };
+}
+
+async function archiveKeys(): Promise<string[]> {
+  const out: string[] = [];
+  for await (const k of world.objects.list('archive/')) out.push(k);
+  return out.sort();
+}
+
+async function entryOf(id: string): Promise<{ id: string; object_key: string; object_offset: number; object_length: number; wrapped_key: Buffer; key_id: string } | undefined> {
+  return world.db.get('SELECT id, object_key, object_offset, object_length, wrapped_key, key_id FROM archive_messages WHERE id = ?', [id]);
+}
+
+async function archivedBytes(id: string): Promise<Buffer> {
+  const row = await entryOf(id);
+  if (!row) throw new Error(`no archive entry for ${id}`);
+  const chunks: Buffer[] = [];
+  for await (const c of readArchiveContent(world.objects, world.keyring, entryKeyOf(row))) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Stores the contents of `ids` ahead (as the daemon does when they are queued); returns the archive objects then. */
+async function storeAhead(ids: readonly string[]): Promise<string[]> {
+  await Promise.all(ids.map((id) => world.archiver.storeAhead(id)));
+  return archiveKeys();
+}
+
+async function inspectAndArchive(ids: readonly string[]): Promise<void> {
+  await world.db.run(`UPDATE messages SET inspected = 1 WHERE id IN (${ids.map(() => '?').join(', ')})`, [...ids]);
+  await world.archiver.archiveBatch(ids);
+}
+
+/** Every archive object's stored bytes (ciphertext), by key. */
+async function rawObjects(): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const key of await archiveKeys()) {
+    const chunks: Buffer[] = [];
+    for await (const c of world.objects.get(key)) chunks.push(c as Buffer);
+    out.set(key, Buffer.concat(chunks));
+  }
+  return out;
+}
+
+describe('archive contents stored ahead of their entries', () => {
+  it.each<{ name: string; messages: number; laterMs: number; reused: boolean }>([
+    { name: 'one message, archived at once: its entry names the object stored ahead, and nothing is stored again', messages: 1, laterMs: 0, reused: true },
+    { name: 'three messages stored ahead: their entries name the objects stored ahead, and nothing is stored again', messages: 3, laterMs: 0, reused: true },
+    { name: 'archived just inside the time limit: still what was stored ahead', messages: 2, laterMs: AHEAD_TTL_MS - 1, reused: true },
+    { name: 'archived once the time limit is over: stored again (what was stored ahead is the orphan sweep’s)', messages: 1, laterMs: AHEAD_TTL_MS, reused: false },
+    { name: 'two messages archived once the time limit is over: stored again', messages: 2, laterMs: AHEAD_TTL_MS, reused: false },
+  ])('$name', async ({ messages, laterMs, reused }) => {
+    const queued = await Promise.all(Array.from({ length: messages }, (_, n) => queue(n)));
+    const ids = queued.map((q) => q.id);
+    await storeAhead(ids);
+    const ahead = await rawObjects();
+    expect(ahead.size).toBeGreaterThan(0);
+    world.clock += laterMs;
+    await inspectAndArchive(ids);
+    const named = new Set<string>();
+    for (const { id, bytes } of queued) {
+      const row = await entryOf(id);
+      expect(row, id).toBeDefined();
+      named.add(row?.object_key ?? '');
+      expect((await archivedBytes(id)).equals(bytes)).toBe(true);
+    }
+    const after = await rawObjects();
+    const storedAhead = (key: string): boolean => [...ahead.values()].some((b) => b.equals(after.get(key) ?? Buffer.alloc(0)));
+    if (reused) {
+      // the same objects, byte for byte, and no other
+      expect([...named].sort()).toEqual([...ahead.keys()]);
+      expect([...after.keys()]).toEqual([...ahead.keys()]);
+      expect([...named].every(storedAhead)).toBe(true);
+    } else {
+      // every entry names content stored after the limit (a fresh data key: other ciphertext)
+      expect([...named].some(storedAhead)).toBe(false);
+    }
+    expect(world.lines.filter((l) => l.includes('ARCHIVE_FAILED') || l.includes('ARCHIVE_PACK_FAILED'))).toEqual([]);
+  });
+
+  it('a message never stored ahead is archived as before; one deleted after its content was stored ahead gets no entry', async () => {
+    const plain = await queue(0);
+    await inspectAndArchive([plain.id]);
+    expect((await archivedBytes(plain.id)).equals(plain.bytes)).toBe(true);
+    expect(await archiveKeys()).toHaveLength(1);
+
+    const gone = await queue(1);
+    expect(await storeAhead([gone.id])).toHaveLength(2);
+    await world.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM recipients WHERE message_id = ?', [gone.id]);
+      await tx.run('DELETE FROM messages WHERE id = ?', [gone.id]);
+    });
+    await world.archiver.archiveBatch([gone.id]);
+    expect(await entryOf(gone.id)).toBeUndefined();
+    // its object is one no entry names: the orphan sweep's to delete once past its grace period
+    expect(await archiveKeys()).toHaveLength(2);
+  });
+
+  it('a content that could not be stored ahead (its spool file unreadable then) is stored with its entry; storing ahead reports nothing', async () => {
+    const { id, bytes } = await queue(0);
+    // the spool file is unreadable while the content would be stored ahead: nothing is stored, nothing reported
+    const path = join(world.dir, 'spool', 'msg', id.slice(-2), id);
+    await rename(path, `${path}.away`);
+    await world.archiver.storeAhead(id);
+    expect(await archiveKeys()).toEqual([]);
+    expect(world.lines.filter((l) => l.includes('ARCHIVE_FAILED'))).toEqual([]);
+    await rename(`${path}.away`, path);
+    await inspectAndArchive([id]);
+    expect((await archivedBytes(id)).equals(bytes)).toBe(true);
+    expect(await archiveKeys()).toHaveLength(1);
+  });
+});
