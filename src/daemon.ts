@@ -228,8 +228,10 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         pool: inspectionPool,
         smallMessageBytes: config.inspection.smallMessageSize,
         // with the archive on, delivery claims only archived mail: the archive stage wakes the engine (onArchived), and a
-        // claim now would be a write transaction that finds nothing (one for every message at a light load)
-        onInspected: () => (config.archive.enabled ? archiver.wake() : wakeAfterQueued()),
+        // claim now would be a write transaction that finds nothing (one for every message at a light load); a message
+        // archived with its verdict has woken it already
+        onInspected: (archived) => (archived ? undefined : config.archive.enabled ? archiver.wake() : wakeAfterQueued()),
+        archive: config.archive.enabled ? archiver : undefined,
         portalEnabled: () => portal !== undefined && config.portal.enabled,
         metrics,
         notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },

@@ -46,6 +46,7 @@ import type { InspectionPool } from './inspect-pool.js';
 import type { InspectionResult } from './inspect-thread.js';
 import { inspectExtracted, subjectSensitive, type InspectionProfile } from './verdict.js';
 import { FailureRun } from '../log/failure-run.js';
+import { ARCHIVED_MESSAGE_FACTS, type ArchiveInTransaction, type MessageRow } from '../archive/archiver.js';
 
 export interface InspectorDeps {
   readonly db: SqlDatabase;
@@ -65,8 +66,14 @@ export interface InspectorDeps {
   readonly pool?: InspectionPool | undefined;
   /** inspection.smallMessageSize: with a pool, messages up to it have their own window (see fill). */
   readonly smallMessageBytes?: number | undefined;
-  /** Called after a message was inspected (wakes the delivery engine). */
-  readonly onInspected?: () => void;
+  /** Called after a message was inspected (wakes the archive stage, or the delivery engine); `archived`: its archive entry was written with its verdict. */
+  readonly onInspected?: (archived: boolean) => void;
+  /**
+   * The archive stage, which may write a message's entry in the transaction
+   * that records its verdict (src/archive/archiver.ts withVerdict); absent
+   * (the archive off): nothing is archived here.
+   */
+  readonly archive?: { withVerdict(id: string): Promise<ArchiveInTransaction | undefined> } | undefined;
   /** With several nodes on PostgreSQL: this node, which inspects the mail it accepted and that of nodes no longer live. */
   readonly owner?: StageOwner | undefined;
   /** The secure portal is serving (portal.enabled): its method is deliverable, not held. */
@@ -90,6 +97,9 @@ export interface E2eDeps {
   /** How copies are built (re-read for every message). */
   readonly copies: () => CopyDeps;
 }
+
+const MARK_INSPECTED = 'UPDATE messages SET inspected = 1, verdict = ?, rewrite = ? WHERE id = ? AND inspected = 0';
+const MARK_INSPECTED_AND_ARCHIVED = 'UPDATE messages SET inspected = 1, archived = 1, verdict = ?, rewrite = ? WHERE id = ? AND inspected = 0';
 
 /** Messages inspected at once on this thread (no pool). */
 const INSPECT_PARALLEL = 4;
@@ -188,7 +198,9 @@ export class Inspector {
       for (const { id } of next) {
         if (this.stopped) return;
         this.inFlight.set(id, lane);
+        let archived = false;
         void this.inspect(id)
+          .then((a) => (archived = a))
           .catch((err: unknown) => {
             // left uninspected (and undelivered): tried again later, or after a restart when stopping
             if (this.stopped) return;
@@ -198,16 +210,18 @@ export class Inspector {
           })
           .finally(() => {
             this.inFlight.delete(id);
-            this.deps.onInspected?.();
+            this.deps.onInspected?.(archived);
             this.wake();
           });
       }
     }
   }
 
-  async inspect(id: string): Promise<void> {
-    const msg = await this.deps.db.get<{ sender: string; connector: string; size: number; created_at: number }>('SELECT sender, connector, size, created_at FROM messages WHERE id = ?', [id]);
-    if (!msg) return;
+  /** Inspects message `id` and records its verdict and decisions; true when its archive entry was written with them. */
+  async inspect(id: string): Promise<boolean> {
+    // what an archive entry written with the verdict takes from the row too (fixed since the message was queued)
+    const msg = await this.deps.db.get<Omit<MessageRow, 'verdict'>>(`SELECT ${ARCHIVED_MESSAGE_FACTS} FROM messages WHERE id = ?`, [id]);
+    if (!msg) return false;
     const policy = this.deps.policy();
     const content = this.deps.pool
       ? await this.deps.pool.inspect({ source: () => this.deps.spool.read(id), custom: policy.custom, timeoutMs: policy.maxScanTimeMs, size: msg.size })
@@ -256,11 +270,17 @@ export class Inspector {
       throw err;
     }
     let finished = false;
+    const verdictJson = JSON.stringify(summary);
+    // a recipient blocked here may make every one final: the archive stage archives such a message and removes it
+    const archiving = decisions.some((d) => d.method === 'block') ? undefined : await this.deps.archive?.withVerdict(id);
+    let archived = false;
     try {
       await this.deps.db.transaction(async (tx) => {
         finished = false;
-        // marked inspected first, in the same statement that tells whether it was deleted or done meanwhile
-        const marked = await tx.run('UPDATE messages SET inspected = 1, verdict = ?, rewrite = ? WHERE id = ? AND inspected = 0', [JSON.stringify(summary), rewrite ? JSON.stringify(rewrite) : null, id]);
+        archived = false;
+        // marked inspected first (and archived, when its entry is written below), in the same statement that tells whether
+        // it was deleted or done meanwhile
+        const marked = await tx.run(archiving ? MARK_INSPECTED_AND_ARCHIVED : MARK_INSPECTED, [verdictJson, rewrite ? JSON.stringify(rewrite) : null, id]);
         if (marked.changes === 0) throw new AlreadyInspected();
         for (const [i, d] of decisions.entries()) {
           const row = rows[i];
@@ -309,22 +329,29 @@ export class Inspector {
         }
         // only a recipient blocked here can have made every one final (one read fewer for every other message)
         if (decisions.some((d) => d.method === 'block')) finished = await removeIfFinished(tx, id);
+        // its archive entry with the verdict it records: no transaction of the archive stage's between them and delivery
+        if (archiving) {
+          if ((await archiving.write(tx, now, { ...msg, verdict: verdictJson })).finished) finished = true;
+          archived = true;
+        }
       }, { rerunnable: true, key: id });
     } catch (err) {
       // a COMMIT whose answer was lost may have queued the notices and recorded the copies: they stay, for the orphan sweep
       if (maybeCommitted(err)) throw err;
       await Promise.all(notices.map((n) => n.file.discard()));
       // done meanwhile: the copies at these paths are the winner's (or, for a deleted message, orphans the next start removes)
-      if (err instanceof AlreadyInspected) return;
+      if (err instanceof AlreadyInspected) return false;
       await discardCopies();
       throw err;
     }
+    if (archived) archiving?.committed();
     if (finished) await this.deps.spool.removeFinished(id);
     this.deps.metrics?.inc('sealgate_inspections_total', { verdict: verdict.phi ? 'phi' : verdict.categories.length > 0 || verdict.notFullyScanned ? 'sensitive' : 'clean' });
     this.recovered('messages', this.messageFailures.succeed());
     this.deps.log.info({ event: 'MESSAGE_INSPECTED', queueId: id, phi: verdict.phi, categories: verdict.categories, notFullyScanned: verdict.notFullyScanned, protection: evaluation.baseProtection, methods, rules: evaluation.matchedRules }, 'message inspected');
     for (const n of notices) this.deps.log.info({ event: 'POLICY_NOTICE_QUEUED', queueId: id, noticeQueueId: n.id, kind: n.kind }, 'policy notice queued');
     if (finished) this.deps.log.info({ event: 'MESSAGE_FINISHED', queueId: id }, 'every recipient is final; message removed from the queue');
+    return archived;
   }
 
   /**

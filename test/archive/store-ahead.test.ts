@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AHEAD_TTL_MS, Archiver } from '../../src/archive/archiver.js';
+import { AHEAD_TTL_MS, ARCHIVED_MESSAGE_FACTS, Archiver, type MessageRow } from '../../src/archive/archiver.js';
 import { entryKeyOf, readArchiveContent } from '../../src/archive/content.js';
 import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
 import { Database } from '../../src/db/database.js';
@@ -36,6 +36,8 @@ interface World {
   readonly archiver: Archiver;
   readonly lines: string[];
   clock: number;
+  /** archive.journalTo as the archiver reads it. */
+  journalTo: string | null;
 }
 
 let world: World;
@@ -51,9 +53,18 @@ beforeEach(async () => {
   await objects.init();
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(...c.toString('utf8').split('\n').filter(Boolean)), cb()) }) });
-  const partial = { dir, db, spool, objects, keyring, lines, clock: T0 } as Omit<World, 'archiver'>;
+  const partial = { dir, db, spool, objects, keyring, lines, clock: T0, journalTo: null } as Omit<World, 'archiver'>;
   const w = partial as World;
-  (w as { archiver: Archiver }).archiver = new Archiver({ db, spool, objects, keyring, log, now: () => w.clock, retentionMs: () => 86_400_000 });
+  (w as { archiver: Archiver }).archiver = new Archiver({
+    db,
+    spool,
+    objects,
+    keyring,
+    log,
+    now: () => w.clock,
+    retentionMs: () => 86_400_000,
+    journal: { to: () => w.journalTo, hostname: 'gw.test', random: randomBytes, spoolKeyId: () => keyring.current.id },
+  });
   world = w;
 });
 
@@ -187,5 +198,75 @@ describe('archive contents stored ahead of their entries', () => {
     await inspectAndArchive([id]);
     expect((await archivedBytes(id)).equals(bytes)).toBe(true);
     expect(await archiveKeys()).toHaveLength(1);
+  });
+});
+
+/** What the inspection does with withVerdict: the verdict recorded, the message marked inspected and archived, and the entry written, in one transaction. */
+async function recordVerdictWithEntry(id: string, verdict: object): Promise<{ written: boolean; finished: boolean }> {
+  const archiving = await world.archiver.withVerdict(id);
+  if (!archiving) return { written: false, finished: false };
+  const facts = await world.db.get<Omit<MessageRow, 'verdict'>>(`SELECT ${ARCHIVED_MESSAGE_FACTS} FROM messages WHERE id = ?`, [id]);
+  if (!facts) throw new Error(`no message ${id}`);
+  const json = JSON.stringify(verdict);
+  let finished = false;
+  await world.db.transaction(async (tx) => {
+    await tx.run('UPDATE messages SET inspected = 1, archived = 1, verdict = ? WHERE id = ? AND inspected = 0', [json, id]);
+    await tx.run(`UPDATE recipients SET method = 'tls-verified', requirement = 'verify' WHERE message_id = ?`, [id]);
+    finished = (await archiving.write(tx, world.clock, { ...facts, verdict: json })).finished;
+  });
+  archiving.committed();
+  return { written: true, finished };
+}
+
+describe('an archive entry written with the verdict (withVerdict)', () => {
+  it.each<{ name: string; ahead: boolean; before?: () => Promise<void>; written: boolean }>([
+    { name: 'content stored ahead: the entry goes in with the verdict', ahead: true, written: true },
+    { name: 'nothing stored ahead: left to the stage', ahead: false, written: false },
+    { name: 'stored ahead longer ago than the time limit: left to the stage', ahead: true, before: async () => void (world.clock += AHEAD_TTL_MS), written: false },
+    { name: 'a journal report to spool first (archive.journalTo): left to the stage', ahead: true, before: async () => void (world.journalTo = 'journal@example.org'), written: false },
+    {
+      name: 'the store ahead failed (the spool file unreadable then): left to the stage',
+      ahead: false,
+      before: async () => {
+        const id = (await world.db.get<{ id: string }>('SELECT id FROM messages'))?.id ?? '';
+        const path = join(world.dir, 'spool', 'msg', id.slice(-2), id);
+        await rename(path, `${path}.away`);
+        await world.archiver.storeAhead(id);
+        await rename(`${path}.away`, path);
+      },
+      written: false,
+    },
+  ])('$name', async ({ ahead, before, written }) => {
+    const { id, bytes } = await queue(0);
+    if (ahead) await world.archiver.storeAhead(id);
+    await before?.();
+    const outcome = await recordVerdictWithEntry(id, { phi: true, categories: ['SSN'] });
+    expect(outcome.written).toBe(written);
+    if (!written) {
+      expect(await entryOf(id)).toBeUndefined();
+      // the stage archives it after the verdict, as before
+      await inspectAndArchive([id]);
+    }
+    expect((await archivedBytes(id)).equals(bytes)).toBe(true);
+    const row = await world.db.get<{ verdict: string; recipients: number }>('SELECT verdict, (SELECT count(*) FROM archive_recipients r WHERE r.archive_id = m.id) AS recipients FROM archive_messages m WHERE id = ?', [id]);
+    expect(row?.recipients).toBe(1);
+    if (written) {
+      expect(JSON.parse(row?.verdict ?? '{}')).toMatchObject({ phi: true });
+      expect(await world.db.get('SELECT archived, inspected FROM messages WHERE id = ?', [id])).toEqual({ archived: 1, inspected: 1 });
+      // used once: the same content is not offered again
+      expect(await world.archiver.withVerdict(id)).toBeUndefined();
+    }
+    expect(world.lines.filter((l) => l.includes('ARCHIVE_FAILED'))).toEqual([]);
+  });
+
+  it('a message whose recipients were all final already leaves the queue with its entry', async () => {
+    const { id } = await queue(0);
+    await world.archiver.storeAhead(id);
+    await world.db.run(`UPDATE recipients SET state = 'bounced', finished_at = ? WHERE message_id = ?`, [world.clock, id]);
+    const outcome = await recordVerdictWithEntry(id, { phi: false });
+    expect(outcome).toEqual({ written: true, finished: true });
+    expect(await entryOf(id)).toBeDefined();
+    expect(await world.db.get('SELECT id FROM messages WHERE id = ?', [id])).toBeUndefined();
+    expect(await world.db.get<{ state: string }>('SELECT state FROM archive_recipients WHERE archive_id = ?', [id])).toEqual({ state: 'bounced' });
   });
 });
