@@ -117,7 +117,11 @@ async function ingress(figures: Figures): Promise<string[]> {
       if (queued !== sealgateTotal) throw new Error(`Sealgate queued ${queued} messages, expected ${sealgateTotal}`);
 
       const pfAccept = await smtpSource(POSTFIX_IP, pf.smtpd.port, size, 'bob@example.net');
-      const inQueue = (await pf.queue()).length;
+      // postqueue -j reads the queue directories one after another, so a message qmgr moves meanwhile (incoming → active
+      // → deferred) can be listed twice or not at all: count distinct queue ids, until qmgr has settled (a few seconds)
+      const postfix = pf;
+      let inQueue = 0;
+      await waitUntil(async () => (inQueue = new Set((await postfix.queue()).map((e) => e.queue_id)).size) === size.count, 10_000, 'Postfix queue listing').catch(() => undefined);
       if (inQueue !== size.count) {
         const entries = await pf.queue();
         const odd = entries.filter((e) => e.sender !== FROM || e.recipients.length !== 1);
