@@ -230,8 +230,15 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         // with the archive on, delivery claims only archived mail: the archive stage wakes the engine (onArchived), and a
         // claim now would be a write transaction that finds nothing (one for every message at a light load); a message
         // archived with its verdict has woken it already
-        onInspected: (archived) => (archived ? undefined : config.archive.enabled ? archiver.wake() : wakeAfterQueued()),
+        onInspected: ({ archived, claimed }) => {
+          if (!archived) {
+            if (config.archive.enabled) archiver.wake();
+            else wakeAfterQueued();
+          } else if (!claimed) engine?.wake();
+        },
         archive: config.archive.enabled ? archiver : undefined,
+        // the engine in force (a reload may start or stop it)
+        delivery: { claimWithVerdict: (id) => engine?.claimWithVerdict(id) },
         portalEnabled: () => portal !== undefined && config.portal.enabled,
         metrics,
         notices: { hostname, random: randomBytes, spoolKeyId: () => keyring.current.id, requirement: config.delivery.defaultRequirement },

@@ -295,7 +295,8 @@ export class Archiver {
       },
       committed: () => {
         if (this.ahead.get(id) === stored) this.ahead.delete(id);
-        this.archived([{ id, size: content.size }]);
+        // the inspection tells delivery (it may have claimed the message in the same transaction)
+        this.archived([{ id, size: content.size }], false);
       },
     };
   }
@@ -446,15 +447,15 @@ export class Archiver {
     return { entry: entryColumns(m, content, verdict, now, this.deps.retentionMs({ sender: m.sender, connector: m.connector })), recipients, terms: entryTerms(this.deps.keyring, content, verdict) };
   }
 
-  /** After messages were archived (committed): counted, logged, delivery woken. */
-  private archived(messages: readonly { id: string; size: number | undefined }[]): void {
+  /** After messages were archived (committed): counted, logged, delivery woken (unless `wake` is false). */
+  private archived(messages: readonly { id: string; size: number | undefined }[], wake = true): void {
     if (messages.length === 0) return;
     this.recovered('messages', this.messageFailures.succeed());
     for (const m of messages) {
       this.deps.metrics?.inc('sealgate_archived_total', {});
       this.deps.log.debug({ event: 'MESSAGE_ARCHIVED', queueId: m.id, bytes: m.size }, 'message archived');
     }
-    this.deps.onArchived?.();
+    if (wake) this.deps.onArchived?.();
   }
 
   /**

@@ -179,6 +179,15 @@ export function routeHop(route: string): NextHop | undefined {
 }
 
 /** What happened to one recipient in one attempt. */
+/** A claim made in an inspection's verdict transaction (DeliveryEngine.claimWithVerdict). */
+export interface VerdictClaim {
+  claim(tx: SqlQueryable, now: number): Promise<void>;
+  /** After the commit: the jobs start; true when every due recipient of the message was claimed. */
+  committed(): boolean;
+  /** Not committed: the rate tokens go back, the jobs no longer count. */
+  failed(): void;
+}
+
 export interface AttemptRecord {
   readonly reply: RemoteReply;
   readonly mx?: string | undefined;
@@ -245,6 +254,8 @@ export class DeliveryEngine {
   private readonly activePerDomain = new Map<string, number>();
   /** The jobs under way (their count bounds delivery.concurrency); their recipients' leases are the ones renewed. */
   private readonly running = new Set<Job>();
+  /** Jobs claimed in an inspection's verdict transaction that has not committed yet (claimWithVerdict): they count against the limits. */
+  private readonly reserved = new Set<Job>();
   /** Posture rows read lately: a delivery at the domain's best level records nothing and reads nothing (probe/posture.ts). */
   private readonly postureSeen = new PostureSeen();
   private timer: NodeJS.Timeout | undefined;
@@ -462,7 +473,7 @@ export class DeliveryEngine {
 
   /** Claims due recipients as jobs (message × domain × requirement; each blind copy alone), within the concurrency limits. */
   private async claim(): Promise<Job[]> {
-    const capacity = this.config.concurrency - this.running.size;
+    const capacity = this.config.concurrency - this.running.size - this.reserved.size;
     if (capacity <= 0 || this.stopping) return [];
     const now = this.deps.now();
     const batch = Math.max(capacity * 4, 8);
@@ -482,50 +493,120 @@ export class DeliveryEngine {
       // without the portal, its recipients are not claimed: they wait, never sent weaker
       // fresh and retried mail interleaved, so neither starves the other
       const rows = await selectDue(tx, now, batch, portal);
-      const jobs = new Map<string, Job>();
-      const perDomain = new Map(this.activePerDomain);
+      const perDomain = this.busyPerDomain();
       const domains = [...new Set(rows.filter((r) => r.method !== 'portal').map((r) => r.domain))];
       const sharedRate = shared && this.config.perDomainRate !== undefined && domains.length > 0;
       if (shared && domains.length > 0) {
         for (const [domain, n] of await othersInFlight(tx, this.nodeId)) perDomain.set(domain, (perDomain.get(domain) ?? 0) + n);
       }
       if (sharedRate) this.rate.adopt(domains, await loadBuckets(tx, domains));
-      for (const row of rows) {
-        if (row.method === 'portal') {
-          // one deposit per message: every portal recipient of it in one job, no MX, no domain limits
-          const key = `${row.message_id}|portal`;
-          const existing = jobs.get(key);
-          if (existing) existing.recipients.push(row);
-          else if (jobs.size < capacity) jobs.set(key, { messageId: row.message_id, domain: '', requirement: 'may', recipients: [row], portal: true });
-          continue;
-        }
-        const requirement = isTransportRequirement(row.requirement) ? row.requirement : 'may';
-        // a blind copy is a job of its own, so no transaction names it beside other recipients;
-        // so is an end-to-end recipient: its copy is encrypted to its key alone
-        const e2e = isE2eMethod(row.method);
-        const key = `${row.message_id}|${row.domain}|${requirement}${row.bcc || e2e ? `|own${row.seq}` : ''}`;
-        const existing = jobs.get(key);
-        if (existing) {
-          existing.recipients.push(row);
-          continue;
-        }
-        if (jobs.size >= capacity) continue;
-        const busy = perDomain.get(row.domain) ?? 0;
-        if (busy >= this.config.perDomainConcurrency) continue;
-        if (!this.rate.take(row.domain)) continue;
-        taken.push(row.domain);
-        perDomain.set(row.domain, busy + 1);
-        jobs.set(key, { messageId: row.message_id, domain: row.domain, requirement, recipients: [row], e2e: e2e && row.method ? { method: row.method, copy: row.e2e_copy, size: row.e2e_copy_size } : undefined });
-      }
+      const jobs = this.jobsOf(rows, capacity, perDomain, taken);
       // one UPDATE for the claim (a statement per 100 recipients), not one per recipient
-      await markInFlight(tx, [...jobs.values()].flatMap((job) => job.recipients), lease);
-      if (sharedRate) await saveBuckets(tx, this.rate.bucketsOf(new Set([...jobs.values()].filter((j) => !j.portal).map((j) => j.domain))));
-      return [...jobs.values()];
+      await markInFlight(tx, jobs.flatMap((job) => job.recipients), lease);
+      if (sharedRate) await saveBuckets(tx, this.rate.bucketsOf(new Set(jobs.filter((j) => !j.portal).map((j) => j.domain))));
+      return jobs;
     }, { rerunnable: true }).catch((err: unknown) => {
       // not committed: the tokens were not used (a COMMIT whose answer was lost may have claimed them: the lease sweep returns those)
       giveBack();
       throw err;
     });
+  }
+
+  /** Jobs under way or reserved, by domain. */
+  private busyPerDomain(): Map<string, number> {
+    const perDomain = new Map(this.activePerDomain);
+    for (const job of this.reserved) perDomain.set(job.domain, (perDomain.get(job.domain) ?? 0) + 1);
+    return perDomain;
+  }
+
+  /**
+   * Due recipients → jobs (message × domain × requirement; each blind copy
+   * and each end-to-end recipient alone; a message's portal recipients
+   * together): at most `capacity` jobs, within the per-domain concurrency
+   * (`perDomain`: jobs by domain, counted up here) and rate (each token
+   * taken is noted in `taken`, to be given back if the claim is not
+   * committed). A recipient that fits no job waits for the next claim.
+   */
+  private jobsOf(rows: readonly ClaimedRecipient[], capacity: number, perDomain: Map<string, number>, taken: string[]): Job[] {
+    const jobs = new Map<string, Job>();
+    for (const row of rows) {
+      if (row.method === 'portal') {
+        // one deposit per message: every portal recipient of it in one job, no MX, no domain limits
+        const key = `${row.message_id}|portal`;
+        const existing = jobs.get(key);
+        if (existing) existing.recipients.push(row);
+        else if (jobs.size < capacity) jobs.set(key, { messageId: row.message_id, domain: '', requirement: 'may', recipients: [row], portal: true });
+        continue;
+      }
+      const requirement = isTransportRequirement(row.requirement) ? row.requirement : 'may';
+      // a blind copy is a job of its own, so no transaction names it beside other recipients;
+      // so is an end-to-end recipient: its copy is encrypted to its key alone
+      const e2e = isE2eMethod(row.method);
+      const key = `${row.message_id}|${row.domain}|${requirement}${row.bcc || e2e ? `|own${row.seq}` : ''}`;
+      const existing = jobs.get(key);
+      if (existing) {
+        existing.recipients.push(row);
+        continue;
+      }
+      if (jobs.size >= capacity) continue;
+      const busy = perDomain.get(row.domain) ?? 0;
+      if (busy >= this.config.perDomainConcurrency) continue;
+      if (!this.rate.take(row.domain)) continue;
+      taken.push(row.domain);
+      perDomain.set(row.domain, busy + 1);
+      jobs.set(key, { messageId: row.message_id, domain: row.domain, requirement, recipients: [row], e2e: e2e && row.method ? { method: row.method, copy: row.e2e_copy, size: row.e2e_copy_size } : undefined });
+    }
+    return [...jobs.values()];
+  }
+
+  /**
+   * For the inspection, at a light load: message `id`'s due recipients
+   * claimed in the transaction that records its verdict and archives it,
+   * so that no claim transaction of the engine's (and no wait for one)
+   * comes between the verdict and delivery. Only on SQLite (nodes sharing
+   * PostgreSQL claim under their common lock), and only while a job's worth
+   * of capacity is free; the same limits as a claim, the jobs counted
+   * against them from the claim on. `claim` runs in that transaction (again
+   * if it runs again); `committed` starts the jobs and says whether every
+   * due recipient was claimed (if not, the engine's next pass claims the
+   * rest); `failed` undoes the claim's effects outside the database (rate
+   * tokens, the jobs counted). undefined: the engine claims it as before.
+   */
+  claimWithVerdict(id: string): VerdictClaim | undefined {
+    if (this.stopping || this.deps.db.dialect !== 'sqlite' || this.config.concurrency - this.running.size - this.reserved.size <= 0) return undefined;
+    let jobs: Job[] = [];
+    let every = false;
+    const taken: string[] = [];
+    const undo = (): void => {
+      for (const domain of taken.splice(0)) this.rate.giveBack(domain);
+      for (const job of jobs) this.reserved.delete(job);
+      jobs = [];
+    };
+    return {
+      claim: async (tx, now) => {
+        undo();
+        every = false;
+        const capacity = this.config.concurrency - this.running.size - this.reserved.size;
+        if (capacity <= 0 || this.stopping) return;
+        const rows = await selectDue(tx, now, Math.max(capacity * 4, 8), this.deps.portal !== undefined, id);
+        jobs = this.jobsOf(rows, capacity, this.busyPerDomain(), taken);
+        for (const job of jobs) this.reserved.add(job);
+        every = jobs.reduce((n, job) => n + job.recipients.length, 0) === rows.length;
+        await markInFlight(tx, jobs.flatMap((job) => job.recipients), { node: this.nodeId, until: now + this.config.leaseTime });
+      },
+      committed: () => {
+        const started = jobs;
+        jobs = [];
+        taken.length = 0;
+        for (const job of started) {
+          this.reserved.delete(job);
+          if (this.closed) continue;
+          this.launch(job);
+        }
+        return every && !this.closed;
+      },
+      failed: undo,
+    };
   }
 
   private launch(job: Job): void {

@@ -47,6 +47,15 @@ import type { InspectionResult } from './inspect-thread.js';
 import { inspectExtracted, subjectSensitive, type InspectionProfile } from './verdict.js';
 import { FailureRun } from '../log/failure-run.js';
 import { ARCHIVED_MESSAGE_FACTS, type ArchiveInTransaction, type MessageRow } from '../archive/archiver.js';
+import type { VerdictClaim } from '../delivery/engine.js';
+
+/** What recording a message's verdict also did: its archive entry written (`archived`), and every due recipient claimed for delivery (`claimed`). */
+export interface InspectOutcome {
+  readonly archived: boolean;
+  readonly claimed: boolean;
+}
+
+const NOTHING_MORE: InspectOutcome = { archived: false, claimed: false };
 
 export interface InspectorDeps {
   readonly db: SqlDatabase;
@@ -66,14 +75,20 @@ export interface InspectorDeps {
   readonly pool?: InspectionPool | undefined;
   /** inspection.smallMessageSize: with a pool, messages up to it have their own window (see fill). */
   readonly smallMessageBytes?: number | undefined;
-  /** Called after a message was inspected (wakes the archive stage, or the delivery engine); `archived`: its archive entry was written with its verdict. */
-  readonly onInspected?: (archived: boolean) => void;
+  /** Called after a message was inspected (wakes the archive stage, or the delivery engine). */
+  readonly onInspected?: (outcome: InspectOutcome) => void;
   /**
    * The archive stage, which may write a message's entry in the transaction
    * that records its verdict (src/archive/archiver.ts withVerdict); absent
    * (the archive off): nothing is archived here.
    */
   readonly archive?: { withVerdict(id: string): Promise<ArchiveInTransaction | undefined> } | undefined;
+  /**
+   * The delivery engine, which may claim a message archived with its
+   * verdict in that same transaction (src/delivery/engine.ts
+   * claimWithVerdict); absent: the engine claims it after, as before.
+   */
+  readonly delivery?: { claimWithVerdict(id: string): VerdictClaim | undefined } | undefined;
   /** With several nodes on PostgreSQL: this node, which inspects the mail it accepted and that of nodes no longer live. */
   readonly owner?: StageOwner | undefined;
   /** The secure portal is serving (portal.enabled): its method is deliverable, not held. */
@@ -198,9 +213,9 @@ export class Inspector {
       for (const { id } of next) {
         if (this.stopped) return;
         this.inFlight.set(id, lane);
-        let archived = false;
+        let outcome = NOTHING_MORE;
         void this.inspect(id)
-          .then((a) => (archived = a))
+          .then((o) => (outcome = o))
           .catch((err: unknown) => {
             // left uninspected (and undelivered): tried again later, or after a restart when stopping
             if (this.stopped) return;
@@ -210,18 +225,18 @@ export class Inspector {
           })
           .finally(() => {
             this.inFlight.delete(id);
-            this.deps.onInspected?.(archived);
+            this.deps.onInspected?.(outcome);
             this.wake();
           });
       }
     }
   }
 
-  /** Inspects message `id` and records its verdict and decisions; true when its archive entry was written with them. */
-  async inspect(id: string): Promise<boolean> {
+  /** Inspects message `id` and records its verdict and decisions (and, when it can, its archive entry and delivery claim with them). */
+  async inspect(id: string): Promise<InspectOutcome> {
     // what an archive entry written with the verdict takes from the row too (fixed since the message was queued)
     const msg = await this.deps.db.get<Omit<MessageRow, 'verdict'>>(`SELECT ${ARCHIVED_MESSAGE_FACTS} FROM messages WHERE id = ?`, [id]);
-    if (!msg) return false;
+    if (!msg) return NOTHING_MORE;
     const policy = this.deps.policy();
     const content = this.deps.pool
       ? await this.deps.pool.inspect({ source: () => this.deps.spool.read(id), custom: policy.custom, timeoutMs: policy.maxScanTimeMs, size: msg.size })
@@ -273,6 +288,8 @@ export class Inspector {
     const verdictJson = JSON.stringify(summary);
     // a recipient blocked here may make every one final: the archive stage archives such a message and removes it
     const archiving = decisions.some((d) => d.method === 'block') ? undefined : await this.deps.archive?.withVerdict(id);
+    // archived with its verdict, it can be claimed for delivery in the same transaction too
+    const claiming = archiving ? this.deps.delivery?.claimWithVerdict(id) : undefined;
     let archived = false;
     try {
       await this.deps.db.transaction(async (tx) => {
@@ -333,25 +350,29 @@ export class Inspector {
         if (archiving) {
           if ((await archiving.write(tx, now, { ...msg, verdict: verdictJson })).finished) finished = true;
           archived = true;
+          if (claiming && !finished) await claiming.claim(tx, now);
         }
       }, { rerunnable: true, key: id });
     } catch (err) {
       // a COMMIT whose answer was lost may have queued the notices and recorded the copies: they stay, for the orphan sweep
+      // a claim whose COMMIT answer was lost leaves its rows in flight: their lease runs out and they are due again
+      claiming?.failed();
       if (maybeCommitted(err)) throw err;
       await Promise.all(notices.map((n) => n.file.discard()));
       // done meanwhile: the copies at these paths are the winner's (or, for a deleted message, orphans the next start removes)
-      if (err instanceof AlreadyInspected) return false;
+      if (err instanceof AlreadyInspected) return NOTHING_MORE;
       await discardCopies();
       throw err;
     }
     if (archived) archiving?.committed();
+    const claimed = archived && !finished && claiming !== undefined && claiming.committed();
     if (finished) await this.deps.spool.removeFinished(id);
     this.deps.metrics?.inc('sealgate_inspections_total', { verdict: verdict.phi ? 'phi' : verdict.categories.length > 0 || verdict.notFullyScanned ? 'sensitive' : 'clean' });
     this.recovered('messages', this.messageFailures.succeed());
     this.deps.log.info({ event: 'MESSAGE_INSPECTED', queueId: id, phi: verdict.phi, categories: verdict.categories, notFullyScanned: verdict.notFullyScanned, protection: evaluation.baseProtection, methods, rules: evaluation.matchedRules }, 'message inspected');
     for (const n of notices) this.deps.log.info({ event: 'POLICY_NOTICE_QUEUED', queueId: id, noticeQueueId: n.id, kind: n.kind }, 'policy notice queued');
     if (finished) this.deps.log.info({ event: 'MESSAGE_FINISHED', queueId: id }, 'every recipient is final; message removed from the queue');
-    return archived;
+    return { archived, claimed };
   }
 
   /**

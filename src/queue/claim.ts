@@ -74,10 +74,12 @@ const DUE_COLUMNS =
  * `interleave`), each kind oldest next_attempt first and up to `limit`: one
  * statement for both. On PostgreSQL locked for this transaction, skipping
  * rows another node's claim holds. Without the portal (`portal` false) its
- * recipients are not selected: they wait, never sent weaker.
+ * recipients are not selected: they wait, never sent weaker. `messageId`:
+ * that message's recipients only.
  */
-export async function selectDue(tx: SqlQueryable, now: number, limit: number, portal: boolean): Promise<ClaimedRecipient[]> {
-  const portalClause = portal ? '' : ` AND (r.method IS NULL OR r.method <> 'portal')`;
+export async function selectDue(tx: SqlQueryable, now: number, limit: number, portal: boolean, messageId?: string): Promise<ClaimedRecipient[]> {
+  const portalClause = (portal ? '' : ` AND (r.method IS NULL OR r.method <> 'portal')`) + (messageId === undefined ? '' : ' AND r.message_id = ?');
+  const only = messageId === undefined ? [] : [messageId];
   const lock = tx.dialect === 'postgres' ? ' FOR UPDATE OF r SKIP LOCKED' : '';
   const kind = (state: 'queued' | 'deferred', n: number): string =>
     `SELECT ${DUE_COLUMNS}, r.next_attempt AS due_at, ${n} AS due_kind
@@ -86,7 +88,7 @@ export async function selectDue(tx: SqlQueryable, now: number, limit: number, po
       ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?${lock}`;
   const rows = await tx.all<ClaimedRecipient & { due_at?: number; due_kind?: number }>(
     `SELECT * FROM (${kind('queued', 0)}) fresh UNION ALL SELECT * FROM (${kind('deferred', 1)}) retried ORDER BY due_kind, due_at, message_id, seq`,
-    [now, limit, now, limit],
+    [now, ...only, limit, now, ...only, limit],
   );
   const fresh: ClaimedRecipient[] = [];
   const retries: ClaimedRecipient[] = [];

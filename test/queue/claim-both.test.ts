@@ -119,6 +119,19 @@ describe.each(DIALECTS)('delivery claims on %s', (kind) => {
     expect((await rows(a)).filter((r) => r.message_id === qid(1)).map((r) => r.state)).toEqual(['queued', 'queued']);
   });
 
+  it.each<{ name: string; message: number; setup: string | undefined; want: number }>([
+    { name: 'a fresh message: its two recipients', message: 1, setup: undefined, want: 2 },
+    { name: 'a retried message (deferred, due): its two recipients', message: 0, setup: undefined, want: 2 },
+    { name: 'a message not due yet: none', message: 2, setup: 'UPDATE recipients SET next_attempt = next_attempt + 1000000 WHERE message_id = ?', want: 0 },
+    { name: 'a message one of whose recipients is in flight already: the other', message: 4, setup: "UPDATE recipients SET state = 'in-flight' WHERE message_id = ? AND seq = 1", want: 1 },
+    { name: 'a message not archived yet: none', message: 5, setup: 'UPDATE messages SET archived = 0 WHERE id = ?', want: 0 },
+  ])('a claim of one message (selectDue with its id) takes its due recipients only: $name', async ({ message, setup, want }) => {
+    await queue(a, 6, 2);
+    if (setup) await a.run(setup, [qid(message)]);
+    const got = await a.transaction((tx) => selectDue(tx, T0, 50, true, qid(message)));
+    expect(got.map((r) => r.message_id)).toEqual(Array.from({ length: want }, () => qid(message)));
+  });
+
   it('an expired lease is taken over by the other node; a renewed one is not', async () => {
     await queue(a, 4, 2);
     const claimed = await claim(a, 'node-a', T0, 50);
