@@ -24,16 +24,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Archiver } from '../src/archive/archiver.js';
-import { Keyring, masterKeyFromBytes } from '../src/crypto/keyring.js';
 import { Database } from '../src/db/database.js';
 import { migrate } from '../src/db/schema.js';
 import { createLogger } from '../src/log/logger.js';
-import { LocalObjectStore } from '../src/objects/local-store.js';
 import { generateQueueId } from '../src/queue/ids.js';
 import { insertQueuedMessage } from '../src/queue/store.js';
-import { Spool } from '../src/spool/spool.js';
 import { parseSearch, searchArchive, type RawSearch } from '../src/archive/search.js';
 import { rng } from '../test/fixtures/dlp-corpus/values.js';
+import { archiveEnvironment, type ArchiveEnvironment } from '../test/helpers/archive-environment.js';
 
 const MESSAGES = Number(process.env.BENCH_ARCHIVE_MESSAGES ?? 400);
 /** Messages waiting when the archive stage takes its next batch (it takes up to 64). */
@@ -48,25 +46,9 @@ function message(i: number, size: number): Buffer {
 
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 
-interface Env {
-  readonly dir: string;
-  readonly db: Database;
-  readonly spool: Spool;
-  readonly objects: LocalObjectStore;
-  readonly keyring: Keyring;
-}
+type Env = ArchiveEnvironment;
 
-async function environment(): Promise<Env> {
-  const dir = await mkdtemp(join(tmpdir(), 'sealgate-bench-archive-'));
-  const db = await Database.open(join(dir, 'sealgate.db'));
-  await migrate(db);
-  const keyring = new Keyring(masterKeyFromBytes(randomBytes(32)));
-  const spool = new Spool(join(dir, 'spool'), keyring);
-  await spool.init();
-  const objects = new LocalObjectStore(join(dir, 'store'));
-  await objects.init();
-  return { dir, db, spool, objects, keyring };
-}
+const environment = (): Promise<Env> => archiveEnvironment('sealgate-bench-archive-');
 
 /** Spools and queues `n` messages of `size` bytes as inspected and waiting for the archive; the spooling time per message. */
 async function spoolMessages(env: Env, n: number, size: number): Promise<{ ids: string[]; spoolSeconds: number }> {

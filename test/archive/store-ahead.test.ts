@@ -9,21 +9,20 @@
  * archive's own code.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AHEAD_TTL_MS, ARCHIVED_MESSAGE_FACTS, Archiver, type MessageRow } from '../../src/archive/archiver.js';
 import { entryKeyOf, readArchiveContent } from '../../src/archive/content.js';
-import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
-import { Database } from '../../src/db/database.js';
-import { migrate } from '../../src/db/schema.js';
+import type { Keyring } from '../../src/crypto/keyring.js';
+import type { Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/log/logger.js';
-import { LocalObjectStore } from '../../src/objects/local-store.js';
+import type { LocalObjectStore } from '../../src/objects/local-store.js';
 import { generateQueueId } from '../../src/queue/ids.js';
 import { insertQueuedMessage, internalMessage } from '../../src/queue/store.js';
-import { Spool } from '../../src/spool/spool.js';
+import type { Spool } from '../../src/spool/spool.js';
+import { archiveEnvironment } from '../helpers/archive-environment.js';
 
 const T0 = Date.UTC(2026, 11, 6, 12);
 
@@ -43,14 +42,7 @@ interface World {
 let world: World;
 
 beforeEach(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'sealgate-ahead-'));
-  const db = await Database.open(join(dir, 'sealgate.db'));
-  await migrate(db);
-  const keyring = new Keyring(masterKeyFromBytes(randomBytes(32)));
-  const spool = new Spool(join(dir, 'spool'), keyring);
-  await spool.init();
-  const objects = new LocalObjectStore(join(dir, 'store'));
-  await objects.init();
+  const { dir, db, spool, objects, keyring } = await archiveEnvironment('sealgate-ahead-');
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(...c.toString('utf8').split('\n').filter(Boolean)), cb()) }) });
   const partial = { dir, db, spool, objects, keyring, lines, clock: T0, journalTo: null } as Omit<World, 'archiver'>;
