@@ -296,7 +296,7 @@ export class Archiver {
       committed: () => {
         if (this.ahead.get(id) === stored) this.ahead.delete(id);
         // the inspection tells delivery (it may have claimed the message in the same transaction)
-        this.archived([{ id, size: content.size }], false);
+        this.archived([{ id, size: content.size }], 'verdict');
       },
     };
   }
@@ -438,7 +438,7 @@ export class Archiver {
       await Promise.all([...journals.values()].map((j) => j.file.discard()));
     }
     for (const id of finished) await this.deps.spool.removeFinished(id);
-    this.archived(archived.map((m) => ({ id: m.id, size: written.get(m.id)?.size })));
+    this.archived(archived.map((m) => ({ id: m.id, size: written.get(m.id)?.size })), 'stage');
   }
 
   /** A message's new entry: its row, its recipients' rows and its search terms. */
@@ -447,15 +447,19 @@ export class Archiver {
     return { entry: entryColumns(m, content, verdict, now, this.deps.retentionMs({ sender: m.sender, connector: m.connector })), recipients, terms: entryTerms(this.deps.keyring, content, verdict) };
   }
 
-  /** After messages were archived (committed): counted, logged, delivery woken (unless `wake` is false). */
-  private archived(messages: readonly { id: string; size: number | undefined }[], wake = true): void {
+  /**
+   * After messages were archived (committed): counted, logged, delivery
+   * woken — by the stage; with a verdict the inspection tells delivery (it
+   * may have claimed the message in the same transaction).
+   */
+  private archived(messages: readonly { id: string; size: number | undefined }[], by: 'verdict' | 'stage'): void {
     if (messages.length === 0) return;
     this.recovered('messages', this.messageFailures.succeed());
     for (const m of messages) {
       this.deps.metrics?.inc('sealgate_archived_total', {});
-      this.deps.log.debug({ event: 'MESSAGE_ARCHIVED', queueId: m.id, bytes: m.size }, 'message archived');
+      this.deps.log.debug({ event: 'MESSAGE_ARCHIVED', queueId: m.id, bytes: m.size, with: by }, 'message archived');
     }
-    if (wake) this.deps.onArchived?.();
+    if (by === 'stage') this.deps.onArchived?.();
   }
 
   /**

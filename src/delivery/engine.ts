@@ -178,7 +178,6 @@ export function routeHop(route: string): NextHop | undefined {
   return { host, port, requirement: 'verify', smarthost: false };
 }
 
-/** What happened to one recipient in one attempt. */
 /** A claim made in an inspection's verdict transaction (DeliveryEngine.claimWithVerdict). */
 export interface VerdictClaim {
   claim(tx: SqlQueryable, now: number): Promise<void>;
@@ -188,6 +187,7 @@ export interface VerdictClaim {
   failed(): void;
 }
 
+/** What happened to one recipient in one attempt. */
 export interface AttemptRecord {
   readonly reply: RemoteReply;
   readonly mx?: string | undefined;
@@ -254,7 +254,7 @@ export class DeliveryEngine {
   private readonly activePerDomain = new Map<string, number>();
   /** The jobs under way (their count bounds delivery.concurrency); their recipients' leases are the ones renewed. */
   private readonly running = new Set<Job>();
-  /** Jobs claimed in an inspection's verdict transaction that has not committed yet (claimWithVerdict): they count against the limits. */
+  /** Jobs claimed and not started yet (their claim's transaction has not committed, or has just): they count against the limits. */
   private readonly reserved = new Set<Job>();
   /** Posture rows read lately: a delivery at the domain's best level records nothing and reads nothing (probe/posture.ts). */
   private readonly postureSeen = new PostureSeen();
@@ -473,26 +473,31 @@ export class DeliveryEngine {
 
   /** Claims due recipients as jobs (message × domain × requirement; each blind copy alone), within the concurrency limits. */
   private async claim(): Promise<Job[]> {
-    const capacity = this.config.concurrency - this.running.size - this.reserved.size;
-    if (capacity <= 0 || this.stopping) return [];
+    if (this.config.concurrency - this.running.size - this.reserved.size <= 0 || this.stopping) return [];
     const now = this.deps.now();
-    const batch = Math.max(capacity * 4, 8);
     const lease = { node: this.nodeId, until: now + this.config.leaseTime };
     const portal = this.deps.portal !== undefined;
     /** The rate tokens the last run of the claim took: given back if it runs again or is not committed. */
     const taken: string[] = [];
+    /** The jobs the last run claimed: counted against the limits (reserved) until they start, or until it runs again or fails. */
+    let claimed: Job[] = [];
     const giveBack = (): void => {
       for (const domain of taken.splice(0)) this.rate.giveBack(domain);
+      for (const job of claimed) this.reserved.delete(job);
+      claimed = [];
     };
-    // re-runnable: its one effect outside the transaction, the rate tokens it takes, is given back before it runs again
+    // re-runnable: its effects outside the transaction, the rate tokens it takes and the jobs it counts, are undone before it runs again
     return this.deps.db.transaction(async (tx) => {
       giveBack();
       // several nodes on one PostgreSQL: claims one at a time, the limits counting every node's attempts (shared-limits.ts)
       const shared = tx.dialect === 'postgres';
       if (shared) await lockClaims(tx);
+      // counted now, not before the transaction ran: a claim made with a verdict meanwhile holds some of it
+      const capacity = this.config.concurrency - this.running.size - this.reserved.size;
+      if (capacity <= 0) return [];
       // without the portal, its recipients are not claimed: they wait, never sent weaker
       // fresh and retried mail interleaved, so neither starves the other
-      const rows = await selectDue(tx, now, batch, portal);
+      const rows = await selectDue(tx, now, Math.max(capacity * 4, 8), portal);
       const perDomain = this.busyPerDomain();
       const domains = [...new Set(rows.filter((r) => r.method !== 'portal').map((r) => r.domain))];
       const sharedRate = shared && this.config.perDomainRate !== undefined && domains.length > 0;
@@ -500,7 +505,11 @@ export class DeliveryEngine {
         for (const [domain, n] of await othersInFlight(tx, this.nodeId)) perDomain.set(domain, (perDomain.get(domain) ?? 0) + n);
       }
       if (sharedRate) this.rate.adopt(domains, await loadBuckets(tx, domains));
-      const jobs = this.jobsOf(rows, capacity, perDomain, taken);
+      // the limits as they are now, after the reads (a claim made with a verdict may have taken some meanwhile)
+      const jobs = this.jobsOf(rows, this.config.concurrency - this.running.size - this.reserved.size, perDomain, taken);
+      // counted from now on: a claim made with a verdict before these start (after the COMMIT) leaves room for them
+      for (const job of jobs) this.reserved.add(job);
+      claimed = jobs;
       // one UPDATE for the claim (a statement per 100 recipients), not one per recipient
       await markInFlight(tx, jobs.flatMap((job) => job.recipients), lease);
       if (sharedRate) await saveBuckets(tx, this.rate.bucketsOf(new Set(jobs.filter((j) => !j.portal).map((j) => j.domain))));
@@ -586,10 +595,12 @@ export class DeliveryEngine {
       claim: async (tx, now) => {
         undo();
         every = false;
-        const capacity = this.config.concurrency - this.running.size - this.reserved.size;
-        if (capacity <= 0 || this.stopping) return;
-        const rows = await selectDue(tx, now, Math.max(capacity * 4, 8), this.deps.portal !== undefined, id);
-        jobs = this.jobsOf(rows, capacity, this.busyPerDomain(), taken);
+        const free = this.config.concurrency - this.running.size - this.reserved.size;
+        if (free <= 0 || this.stopping) return;
+        const rows = await selectDue(tx, now, Math.max(free * 4, 8), this.deps.portal !== undefined, id);
+        // the limits as they are now, after the read: verdict transactions run side by side, each claiming (and
+        // counting its jobs) in one synchronous step here, so two never take the same free capacity
+        jobs = this.jobsOf(rows, this.config.concurrency - this.running.size - this.reserved.size, this.busyPerDomain(), taken);
         for (const job of jobs) this.reserved.add(job);
         every = jobs.reduce((n, job) => n + job.recipients.length, 0) === rows.length;
         await markInFlight(tx, jobs.flatMap((job) => job.recipients), { node: this.nodeId, until: now + this.config.leaseTime });
@@ -599,9 +610,8 @@ export class DeliveryEngine {
         jobs = [];
         taken.length = 0;
         for (const job of started) {
-          this.reserved.delete(job);
-          if (this.closed) continue;
-          this.launch(job);
+          if (this.closed) this.reserved.delete(job);
+          else this.launch(job);
         }
         return every && !this.closed;
       },
@@ -610,6 +620,7 @@ export class DeliveryEngine {
   }
 
   private launch(job: Job): void {
+    this.reserved.delete(job);
     this.running.add(job);
     this.activePerDomain.set(job.domain, (this.activePerDomain.get(job.domain) ?? 0) + 1);
     void this.runJob(job)

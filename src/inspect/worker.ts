@@ -350,7 +350,9 @@ export class Inspector {
         if (archiving) {
           if ((await archiving.write(tx, now, { ...msg, verdict: verdictJson })).finished) finished = true;
           archived = true;
-          if (claiming && !finished) await claiming.claim(tx, now);
+          // nothing to deliver once every recipient is final (and what an earlier run of this transaction claimed is undone)
+          if (!finished) await claiming?.claim(tx, now);
+          else claiming?.failed();
         }
       }, { rerunnable: true, key: id });
     } catch (err) {

@@ -66,14 +66,17 @@ describe('a delivery claim made with the verdict', () => {
       await receivedAll(i + 1);
     }
     await client.quit();
-    // each content is stored ahead within moments here; one stored too slowly (a loaded machine) is archived by the
-    // stage and claimed by a pass instead, as before: most go with their verdict
-    expect(claimedByPasses()).toBeLessThan(ids.length / 2);
     const lines = gw.logLines();
+    const archivedWith = (id: string): unknown => lines.find((l) => l.event === 'MESSAGE_ARCHIVED' && l.queueId === id)?.with;
     for (const id of ids) {
-      expect(lines.some((l) => l.event === 'MESSAGE_ARCHIVED' && l.queueId === id), id).toBe(true);
+      expect(['verdict', 'stage'], id).toContain(archivedWith(id));
       expect(lines.some((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id && l.outcome === 'delivered'), id).toBe(true);
     }
+    // a message archived with its verdict was claimed in that transaction; one whose content was not stored in time
+    // (a loaded machine) was archived by the stage and taken by a claim pass, as before: one job each
+    const byStage = ids.filter((id) => archivedWith(id) === 'stage').length;
+    expect(claimedByPasses()).toBe(byStage);
+    console.log(`claim with the verdict: ${ids.length - byStage} of ${ids.length} messages archived and claimed with their verdict`);
   });
 
   it('with no capacity free, the engine’s passes claim the rest, and delivery.concurrency still holds', async () => {
