@@ -42,7 +42,7 @@ import type { Spool } from '../spool/spool.js';
 import { archiveObjectKey, archivePackKey, writeArchiveObject, type ContentSource, type WrittenContent } from './content.js';
 import { insertArchiveEntries, queueRecipientsForArchiveOf, type NewArchiveEntry } from './entries.js';
 import type { ArchiveRecipientColumns } from './records.js';
-import { FINAL_STATES } from '../queue/states.js';
+import { isFinalState } from '../queue/states.js';
 import { CoalescedRun } from '../workers/coalesced-run.js';
 import { FailureRun } from '../log/failure-run.js';
 import { archiveVerdict, type StoredVerdict } from './verdict.js';
@@ -250,7 +250,7 @@ export class Archiver {
     const now = this.deps.now();
     // the oldest first: those never used (the message deleted meanwhile) go once too old
     for (const [old, stored] of this.ahead) {
-      if (now - stored.at < AHEAD_TTL_MS) break;
+      if (freshAhead(stored, now)) break;
       this.ahead.delete(old);
     }
     if (this.loop.stopped || this.ahead.has(id) || this.ahead.size >= MAX_AHEAD) return Promise.resolve();
@@ -284,14 +284,12 @@ export class Archiver {
     if (!stored || this.deps.journal?.to()) return undefined;
     if (stored.ready === undefined) await settledWithin(stored.content, AHEAD_WAIT_MS);
     const content = stored.ready;
-    if (!content || this.deps.now() - stored.at >= AHEAD_TTL_MS || this.loop.stopped) return undefined;
+    if (!content || !freshAhead(stored, this.deps.now()) || this.loop.stopped) return undefined;
     return {
       write: async (tx, now, message) => {
         const recipients = (await queueRecipientsForArchiveOf(tx, [id])).get(id) ?? [];
         await insertArchiveEntries(tx, [this.entryOf(message, content, recipients, now)], now);
-        // as the stage does: a message whose recipients are all final already leaves the queue once archived
-        const finished = recipients.every((r) => (FINAL_STATES as readonly string[]).includes(r.state)) && (await removeIfFinished(tx, id));
-        return { finished };
+        return { finished: await leaveIfAllFinal(tx, id, recipients) };
       },
       committed: () => {
         if (this.ahead.get(id) === stored) this.ahead.delete(id);
@@ -331,7 +329,7 @@ export class Archiver {
         if (!stored) return;
         this.ahead.delete(m.id);
         const content = await stored.content;
-        if (content && this.deps.now() - stored.at < AHEAD_TTL_MS) out.set(m.id, content);
+        if (content && freshAhead(stored, this.deps.now())) out.set(m.id, content);
       }),
     );
     for (const [id, content] of await this.writeContents(messages.filter((m) => !out.has(m.id)))) out.set(id, content);
@@ -422,9 +420,7 @@ export class Archiver {
             await appendAuditEvent(tx, { type: 'archive:journaled', data: { queueId: m.id, journalQueueId: journal.id } }, now);
           }
           archived.push(m);
-          // recipients already final (blocked by policy) leave the queue now
-          const all = recipients.get(m.id) ?? [];
-          if (all.every((r) => (FINAL_STATES as readonly string[]).includes(r.state)) && (await removeIfFinished(tx, m.id))) finished.push(m.id);
+          if (await leaveIfAllFinal(tx, m.id, recipients.get(m.id) ?? [])) finished.push(m.id);
         }
       }, { rerunnable: true });
       // queued journal reports are the queue's now
@@ -570,6 +566,21 @@ interface PreparedJournal {
   readonly to: string;
   readonly hostname: string;
   readonly spoolKeyId: string;
+}
+
+/**
+ * In an archiving transaction: a message whose recipients (as just read)
+ * are all final already — blocked by the policy, bounced by an operator —
+ * leaves the queue now; true when it did (its spooled content is then the
+ * caller's to remove after the commit).
+ */
+async function leaveIfAllFinal(tx: SqlQueryable, id: string, recipients: readonly ArchiveRecipientColumns[]): Promise<boolean> {
+  return recipients.every((r) => isFinalState(r.state)) && (await removeIfFinished(tx, id));
+}
+
+/** Whether a content stored ahead at `stored.at` may still be used at `now` (AHEAD_TTL_MS). */
+function freshAhead(stored: StoredAhead, now: number): boolean {
+  return now - stored.at < AHEAD_TTL_MS;
 }
 
 /** Resolves once `promise` has settled or `ms` have passed, whichever is first (never rejects). */

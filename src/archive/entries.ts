@@ -8,7 +8,7 @@ import { appendAuditEvent, appendAuditEvents, deferAuditEvent } from '../audit/l
 import type { SqlValue } from '../db/database.js';
 import type { SqlQueryable } from '../db/sql-database.js';
 import { forNoKeyUpdate } from '../db/locks.js';
-import { FINAL_STATES } from '../queue/states.js';
+import { isFinalState } from '../queue/states.js';
 import { MESSAGE_COLUMNS, RECIPIENT_COLUMNS, recordHash, type ArchiveMessageColumns, type ArchiveRecipientColumns } from './records.js';
 
 /** SQL parameter form of a column value: Uint8Array BLOBs as Buffers. */
@@ -261,7 +261,7 @@ export async function readQueuedWithArchive(tx: SqlQueryable, id: string): Promi
   let open = 0;
   let lastFinished: number | null = null;
   for (const { queued } of recipients) {
-    if (!(FINAL_STATES as readonly string[]).includes(queued.state)) open++;
+    if (!isFinalState(queued.state)) open++;
     const at = queued.finished_at === null ? null : Number(queued.finished_at);
     if (at !== null && (lastFinished === null || at > lastFinished)) lastFinished = at;
   }
@@ -281,7 +281,7 @@ export async function syncArchiveFrom(tx: SqlQueryable, id: string, read: Queued
   for (const entry of read.recipients) {
     if (!entry.archive) continue;
     const { archive_id: _a, seq: _s, address: _ad, domain: _d, evidence: _e, ...changes } = archiveRecipientOf(entry.queued);
-    const override = state !== undefined && !(FINAL_STATES as readonly string[]).includes(changes.state);
+    const override = state !== undefined && !isFinalState(changes.state);
     await updateReadRecipient(tx, id, entry, override ? { ...changes, state, finished_at: now } : changes, now);
   }
 }

@@ -187,6 +187,42 @@ export interface VerdictClaim {
   failed(): void;
 }
 
+/**
+ * What a claim did outside the database: the rate tokens it took and the
+ * jobs it counts against the limits (`reserved`, until they start). Undone
+ * before the claim runs again and when it is not committed.
+ */
+class ClaimEffects {
+  /** Domains whose rate token the claim took (jobsOf notes them here). */
+  readonly taken: string[] = [];
+  private jobs: readonly Job[] = [];
+
+  constructor(
+    private readonly giveBack: (domain: string) => void,
+    private readonly reserved: Set<Job>,
+  ) {}
+
+  /** The claim's jobs count against the limits from now on. */
+  reserve(jobs: readonly Job[]): void {
+    for (const job of jobs) this.reserved.add(job);
+    this.jobs = jobs;
+  }
+
+  /** The claim committed: its jobs, for the caller to start (launch ends their reservation); nothing is undone any more. */
+  kept(): readonly Job[] {
+    const jobs = this.jobs;
+    this.jobs = [];
+    this.taken.length = 0;
+    return jobs;
+  }
+
+  undo(): void {
+    for (const domain of this.taken.splice(0)) this.giveBack(domain);
+    for (const job of this.jobs) this.reserved.delete(job);
+    this.jobs = [];
+  }
+}
+
 /** What happened to one recipient in one attempt. */
 export interface AttemptRecord {
   readonly reply: RemoteReply;
@@ -473,27 +509,19 @@ export class DeliveryEngine {
 
   /** Claims due recipients as jobs (message × domain × requirement; each blind copy alone), within the concurrency limits. */
   private async claim(): Promise<Job[]> {
-    if (this.config.concurrency - this.running.size - this.reserved.size <= 0 || this.stopping) return [];
+    if (this.freeSlots() <= 0 || this.stopping) return [];
     const now = this.deps.now();
     const lease = { node: this.nodeId, until: now + this.config.leaseTime };
     const portal = this.deps.portal !== undefined;
-    /** The rate tokens the last run of the claim took: given back if it runs again or is not committed. */
-    const taken: string[] = [];
-    /** The jobs the last run claimed: counted against the limits (reserved) until they start, or until it runs again or fails. */
-    let claimed: Job[] = [];
-    const giveBack = (): void => {
-      for (const domain of taken.splice(0)) this.rate.giveBack(domain);
-      for (const job of claimed) this.reserved.delete(job);
-      claimed = [];
-    };
+    const effects = this.claimEffects();
     // re-runnable: its effects outside the transaction, the rate tokens it takes and the jobs it counts, are undone before it runs again
     return this.deps.db.transaction(async (tx) => {
-      giveBack();
+      effects.undo();
       // several nodes on one PostgreSQL: claims one at a time, the limits counting every node's attempts (shared-limits.ts)
       const shared = tx.dialect === 'postgres';
       if (shared) await lockClaims(tx);
       // counted now, not before the transaction ran: a claim made with a verdict meanwhile holds some of it
-      const capacity = this.config.concurrency - this.running.size - this.reserved.size;
+      const capacity = this.freeSlots();
       if (capacity <= 0) return [];
       // without the portal, its recipients are not claimed: they wait, never sent weaker
       // fresh and retried mail interleaved, so neither starves the other
@@ -506,19 +534,28 @@ export class DeliveryEngine {
       }
       if (sharedRate) this.rate.adopt(domains, await loadBuckets(tx, domains));
       // the limits as they are now, after the reads (a claim made with a verdict may have taken some meanwhile)
-      const jobs = this.jobsOf(rows, this.config.concurrency - this.running.size - this.reserved.size, perDomain, taken);
+      const jobs = this.jobsOf(rows, this.freeSlots(), perDomain, effects.taken);
       // counted from now on: a claim made with a verdict before these start (after the COMMIT) leaves room for them
-      for (const job of jobs) this.reserved.add(job);
-      claimed = jobs;
+      effects.reserve(jobs);
       // one UPDATE for the claim (a statement per 100 recipients), not one per recipient
       await markInFlight(tx, jobs.flatMap((job) => job.recipients), lease);
       if (sharedRate) await saveBuckets(tx, this.rate.bucketsOf(new Set(jobs.filter((j) => !j.portal).map((j) => j.domain))));
       return jobs;
     }, { rerunnable: true }).catch((err: unknown) => {
       // not committed: the tokens were not used (a COMMIT whose answer was lost may have claimed them: the lease sweep returns those)
-      giveBack();
+      effects.undo();
       throw err;
     });
+  }
+
+  /** Jobs that may start besides those under way and those claimed and not started (delivery.concurrency). */
+  private freeSlots(): number {
+    return this.config.concurrency - this.running.size - this.reserved.size;
+  }
+
+  /** A claim's effects outside the database, to undo if it runs again or is not committed. */
+  private claimEffects(): ClaimEffects {
+    return new ClaimEffects((domain) => this.rate.giveBack(domain), this.reserved);
   }
 
   /** Jobs under way or reserved, by domain. */
@@ -582,40 +619,31 @@ export class DeliveryEngine {
    * tokens, the jobs counted). undefined: the engine claims it as before.
    */
   claimWithVerdict(id: string): VerdictClaim | undefined {
-    if (this.stopping || this.deps.db.dialect !== 'sqlite' || this.config.concurrency - this.running.size - this.reserved.size <= 0) return undefined;
-    let jobs: Job[] = [];
+    if (this.stopping || this.deps.db.dialect !== 'sqlite' || this.freeSlots() <= 0) return undefined;
+    const effects = this.claimEffects();
     let every = false;
-    const taken: string[] = [];
-    const undo = (): void => {
-      for (const domain of taken.splice(0)) this.rate.giveBack(domain);
-      for (const job of jobs) this.reserved.delete(job);
-      jobs = [];
-    };
     return {
       claim: async (tx, now) => {
-        undo();
+        effects.undo();
         every = false;
-        const free = this.config.concurrency - this.running.size - this.reserved.size;
+        const free = this.freeSlots();
         if (free <= 0 || this.stopping) return;
         const rows = await selectDue(tx, now, Math.max(free * 4, 8), this.deps.portal !== undefined, id);
         // the limits as they are now, after the read: verdict transactions run side by side, each claiming (and
         // counting its jobs) in one synchronous step here, so two never take the same free capacity
-        jobs = this.jobsOf(rows, this.config.concurrency - this.running.size - this.reserved.size, this.busyPerDomain(), taken);
-        for (const job of jobs) this.reserved.add(job);
+        const jobs = this.jobsOf(rows, this.freeSlots(), this.busyPerDomain(), effects.taken);
+        effects.reserve(jobs);
         every = jobs.reduce((n, job) => n + job.recipients.length, 0) === rows.length;
         await markInFlight(tx, jobs.flatMap((job) => job.recipients), { node: this.nodeId, until: now + this.config.leaseTime });
       },
       committed: () => {
-        const started = jobs;
-        jobs = [];
-        taken.length = 0;
-        for (const job of started) {
+        for (const job of effects.kept()) {
           if (this.closed) this.reserved.delete(job);
           else this.launch(job);
         }
         return every && !this.closed;
       },
-      failed: undo,
+      failed: () => effects.undo(),
     };
   }
 

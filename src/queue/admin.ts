@@ -11,7 +11,7 @@ import { maybeCommitted, type SqlDatabase, type SqlQueryable } from '../db/sql-d
 import { appendAuditEvent } from '../audit/log.js';
 import { SealgateError } from '../errors.js';
 import { commitNotice, discardNotice, prepareNotice, type NoticeDeps } from '../delivery/notices.js';
-import { ACTION_APPLIES_TO, FINAL_STATES, stateAfterAction, type QueueAction, type RecipientState } from './states.js';
+import { ACTION_APPLIES_TO, isFinalState, stateAfterAction, type QueueAction, type RecipientState } from './states.js';
 import { removeIfFinished } from './store.js';
 import { forNoKeyUpdate, forUpdateNowait, isLockNotAvailable } from '../db/locks.js';
 import { syncArchiveRecipients } from '../archive/entries.js';
@@ -151,7 +151,7 @@ export async function listMessages(db: SqlQueryable, filter: ListFilter = {}): P
     if (e.firstRecipients.length < LISTED_RECIPIENTS) e.firstRecipients.push({ address: row.address, state });
     else e.moreRecipients++;
     // a final recipient's last reply is its outcome, not why the message waits
-    const waiting = !(FINAL_STATES as readonly string[]).includes(state);
+    const waiting = !isFinalState(state);
     if (waiting && row.last_attempt_at !== null && (row.last_error !== null || row.last_code !== null) && (e.lastDeferral === null || row.last_attempt_at > e.lastDeferral.at)) {
       e.lastDeferral = { at: row.last_attempt_at, code: row.last_code, enhanced: row.last_enhanced, mx: row.last_mx, reason: (row.last_error ?? '').slice(0, REASON_MAX) };
     }

@@ -78,13 +78,13 @@ const DUE_COLUMNS =
  * that message's recipients only.
  */
 export async function selectDue(tx: SqlQueryable, now: number, limit: number, portal: boolean, messageId?: string): Promise<ClaimedRecipient[]> {
-  const portalClause = (portal ? '' : ` AND (r.method IS NULL OR r.method <> 'portal')`) + (messageId === undefined ? '' : ' AND r.message_id = ?');
+  const narrowed = (portal ? '' : ` AND (r.method IS NULL OR r.method <> 'portal')`) + (messageId === undefined ? '' : ' AND r.message_id = ?');
   const only = messageId === undefined ? [] : [messageId];
   const lock = tx.dialect === 'postgres' ? ' FOR UPDATE OF r SKIP LOCKED' : '';
   const kind = (state: 'queued' | 'deferred', n: number): string =>
     `SELECT ${DUE_COLUMNS}, r.next_attempt AS due_at, ${n} AS due_kind
        FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1 AND m.archived = 1
-      WHERE r.state = '${state}' AND r.next_attempt <= ?${portalClause}
+      WHERE r.state = '${state}' AND r.next_attempt <= ?${narrowed}
       ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?${lock}`;
   const rows = await tx.all<ClaimedRecipient & { due_at?: number; due_kind?: number }>(
     `SELECT * FROM (${kind('queued', 0)}) fresh UNION ALL SELECT * FROM (${kind('deferred', 1)}) retried ORDER BY due_kind, due_at, message_id, seq`,

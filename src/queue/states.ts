@@ -14,6 +14,11 @@ export function isRecipientState(value: string): value is RecipientState {
 /** Finished recipients never change again. */
 export const FINAL_STATES: readonly RecipientState[] = ['delivered', 'bounced', 'expired'];
 
+/** Whether a recipient in `state` (as stored: any text) is finished (FINAL_STATES). */
+export function isFinalState(state: string): boolean {
+  return (FINAL_STATES as readonly string[]).includes(state);
+}
+
 export type QueueAction = 'hold' | 'release' | 'retry' | 'bounce';
 
 /**
