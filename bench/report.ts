@@ -65,6 +65,8 @@ export function rateOf(messages: number, seconds: number): Rate {
 export interface Figures {
   ingress?: Record<string, { sealgate: Rate; postfix: Rate; starttls: Rate }>;
   relay?: Record<string, { sealgate: Rate; postfix: Rate }>;
+  /** The relay part's first load after each relay started (before the timed loads of `relay`). */
+  relayCold?: { label: string; sealgate: Rate; postfix: Rate };
   /** VmHWM of the daemon (and any child processes) at the end of the 2 KB relay load. */
   peakRssBytes?: number;
   latency?: {
