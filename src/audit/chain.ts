@@ -35,11 +35,16 @@ export interface ChainedEvent {
  */
 export function canonicalJson(value: unknown): string {
   const out: string[] = [];
-  write(value, out, new Set<object>(), '$');
+  write(value, out, new Set<object>(), []);
   return out.join('');
 }
 
-function write(value: unknown, out: string[], ancestors: Set<object>, path: string): void {
+/** Where a value sits, as `$.a[0].b`: made only for an error (the keys and indexes on the way there, as `write` holds them). */
+function pathOf(keys: readonly (string | number)[]): string {
+  return `$${keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('')}`;
+}
+
+function write(value: unknown, out: string[], ancestors: Set<object>, keys: (string | number)[]): void {
   switch (typeof value) {
     case 'string':
       out.push(JSON.stringify(value));
@@ -48,31 +53,33 @@ function write(value: unknown, out: string[], ancestors: Set<object>, path: stri
       out.push(value ? 'true' : 'false');
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${String(value)} at ${path} is not JSON`);
+      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${String(value)} at ${pathOf(keys)} is not JSON`);
       out.push(JSON.stringify(value));
       return;
     case 'object':
       break;
     default:
-      throw new TypeError(`canonicalJson: ${typeof value} at ${path} is not JSON`);
+      throw new TypeError(`canonicalJson: ${typeof value} at ${pathOf(keys)} is not JSON`);
   }
   if (value === null) {
     out.push('null');
     return;
   }
-  if (ancestors.has(value)) throw new TypeError(`canonicalJson: cycle at ${path}`);
+  if (ancestors.has(value)) throw new TypeError(`canonicalJson: cycle at ${pathOf(keys)}`);
   ancestors.add(value);
   if (Array.isArray(value)) {
     out.push('[');
     for (let i = 0; i < value.length; i++) {
-      if (!Object.hasOwn(value, i)) throw new TypeError(`canonicalJson: hole at ${path}[${i}]`);
+      if (!Object.hasOwn(value, i)) throw new TypeError(`canonicalJson: hole at ${pathOf([...keys, i])}`);
       if (i > 0) out.push(',');
-      write(value[i], out, ancestors, `${path}[${i}]`);
+      keys.push(i);
+      write(value[i], out, ancestors, keys);
+      keys.pop();
     }
     out.push(']');
   } else {
     const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto !== Object.prototype && proto !== null) throw new TypeError(`canonicalJson: non-plain object at ${path}`);
+    if (proto !== Object.prototype && proto !== null) throw new TypeError(`canonicalJson: non-plain object at ${pathOf(keys)}`);
     const record = value as Record<string, unknown>;
     out.push('{');
     let first = true;
@@ -80,7 +87,9 @@ function write(value: unknown, out: string[], ancestors: Set<object>, path: stri
       if (!first) out.push(',');
       first = false;
       out.push(JSON.stringify(key), ':');
-      write(record[key], out, ancestors, `${path}.${key}`);
+      keys.push(key);
+      write(record[key], out, ancestors, keys);
+      keys.pop();
     }
     out.push('}');
   }
@@ -93,6 +102,15 @@ function write(value: unknown, out: string[], ancestors: Set<object>, path: stri
  * canonicalJson) if `data` is not canonicalizable.
  */
 export function eventHash(prevHash: string, event: ChainedEvent): string {
-  const body = canonicalJson({ seq: event.seq, ts: event.ts, type: event.type, data: event.data });
+  return chainedHash(prevHash, event.seq, event.ts, event.type, canonicalJson(event.data));
+}
+
+/**
+ * `eventHash` for an event whose data is already canonical JSON (`dataJson`,
+ * as stored): the hashed object's keys in their sorted order (data, seq, ts,
+ * type), so the data is serialized once for its row and its hash.
+ */
+export function chainedHash(prevHash: string, seq: number, ts: number, type: string, dataJson: string): string {
+  const body = `{"data":${dataJson},"seq":${canonicalJson(seq)},"ts":${canonicalJson(ts)},"type":${canonicalJson(type)}}`;
   return createHash('sha256').update(`${prevHash}\n${body}`, 'utf8').digest('hex');
 }

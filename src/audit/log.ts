@@ -36,7 +36,7 @@
 import { DeferredRows, deferredWriter, type DeferredWrites, type SqlValue } from '../db/database.js';
 import type { AtCommitSql, SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import { SealgateError } from '../errors.js';
-import { canonicalJson, eventHash, GENESIS_HASH } from './chain.js';
+import { canonicalJson, chainedHash, GENESIS_HASH } from './chain.js';
 import { validateAuditEvent, type AuditEvent, type AuditEventType } from './events.js';
 
 /** Rows per query when verifying. */
@@ -160,8 +160,9 @@ function chainFrom(events: readonly ValidEvent[], now: number, last: ChainHead):
   const out: AppendedAuditEvent[] = [];
   for (const { type, data } of events) {
     seq++;
-    const hash = eventHash(prevHash, { seq, ts: now, type, data });
-    rows.push([seq, now, type, canonicalJson(data), prevHash, hash]);
+    const dataJson = canonicalJson(data);
+    const hash = chainedHash(prevHash, seq, now, type, dataJson);
+    rows.push([seq, now, type, dataJson, prevHash, hash]);
     out.push({ seq, hash });
     prevHash = hash;
   }
@@ -314,7 +315,8 @@ function checkRow(row: StoredRow, seq: number, prevHash: string): AuditBreakReas
   } catch {
     return 'bad_data';
   }
-  const expected = eventHash(prevHash, { seq, ts: row.ts as number, type: row.type, data });
+  // row.data is the canonical JSON of data (checked above)
+  const expected = chainedHash(prevHash, seq, row.ts as number, row.type, row.data);
   return row.hash === expected ? undefined : 'hash_mismatch';
 }
 

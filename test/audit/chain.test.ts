@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, eventHash, GENESIS_HASH } from '../../src/audit/chain.js';
+import { canonicalJson, chainedHash, eventHash, GENESIS_HASH } from '../../src/audit/chain.js';
 
 describe('canonicalJson', () => {
   const shared = { a: 1 };
@@ -74,6 +74,17 @@ describe('canonicalJson', () => {
   ])('rejects %s', (_name, input) => {
     expect(() => canonicalJson(input)).toThrow(TypeError);
   });
+
+  // the error names where the value sits (the path is made only when there is an error)
+  it.each<[string, unknown, string]>([
+    ['top level', NaN, 'NaN at $ '],
+    ['nested in arrays and objects', { a: [1, { b: [undefined] }] }, 'undefined at $.a[1].b[0] '],
+    ['a hole', { list: [1, , 3] }, 'hole at $.list[1]'], // eslint-disable-line no-sparse-arrays
+    ['a cycle', cyclic, 'cycle at $.self'],
+    ['a non-plain object after a sibling', { a: 1, z: { d: new Date(0) } }, 'non-plain object at $.z.d'],
+  ])('says where: %s', (_name, input, where) => {
+    expect(() => canonicalJson(input)).toThrow(where);
+  });
 });
 
 describe('eventHash', () => {
@@ -113,6 +124,16 @@ describe('eventHash', () => {
     const h = eventHash(prev, changed);
     expect(h).toMatch(/^[0-9a-f]{64}$/);
     expect(h).not.toBe(eventHash(GENESIS_HASH, event));
+  });
+
+  // chainedHash: the same hash from the data's canonical text, as the chain's writer and verifier hold it
+  it.each<[string, string, typeof event]>([
+    ['the first vector', GENESIS_HASH, event],
+    ['non-ASCII data, keys out of order', '1'.repeat(64), { seq: 2, ts: 1700000000001, type: 'ingress:message_accepted', data: { size: 1234, recipients: ['café@example.org'], a: { y: 1, x: null } } as never }],
+    ['empty data', GENESIS_HASH, { seq: 9007199254740991, ts: 0, type: 'x', data: {} as never }],
+    ['a type that needs escaping', GENESIS_HASH, { ...event, type: 'a"b\\c' }],
+  ])('chainedHash equals eventHash: %s', (_name, prev, e) => {
+    expect(chainedHash(prev, e.seq, e.ts, e.type, canonicalJson(e.data))).toBe(eventHash(prev, e));
   });
 
   it('rejects data that is not canonicalizable', () => {
