@@ -196,7 +196,9 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
       // the shared count rows: locked in key order by every accepting transaction (the audit events go with the COMMIT on
       // PostgreSQL, whose chain lock is then taken last and waits for no row lock)
       await input.count?.(tx, createdAt);
-    }, { rerunnable: true });
+      // keyed by the new message: it reads no row another transaction writes (the count rows are upserts, whole by
+      // themselves), so the group commit runs it beside the verdicts and delivery records of other messages
+    }, { rerunnable: true, key: message.id });
   } catch (err) {
     // a COMMIT whose answer was lost may have queued it: the content stays (the client is told 451 and may send it again)
     if (!maybeCommitted(err)) await pending.discard();
