@@ -38,7 +38,8 @@ import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { insertQueuedMessage, internalMessage, removeIfFinished } from '../queue/store.js';
 import type { PendingSpoolFile } from '../spool/spool.js';
 import type { Finding } from './detect/types.js';
-import { loadProbe, explainProtectedMail } from '../probe/domain-probe.js';
+import { explainProtectedMail, probeFromRows } from '../probe/domain-probe.js';
+import { RECIPIENTS_WITH_PROBES, recipientsWithProbes, type RecipientProbeRow } from './recipient-probes.js';
 import type { Spool } from '../spool/spool.js';
 import { extractMessage, type Extracted } from './extract.js';
 import type { CustomIdentifier } from './detect/personal.js';
@@ -245,12 +246,12 @@ export class Inspector {
     const visible = new Set(extracted.visibleRecipients);
     const { tagged } = subjectTag(extracted.subject);
     const now = this.deps.now();
-    const rows = await this.deps.db.all<{ seq: number; address: string; domain: string; requirement: string }>('SELECT seq, address, domain, requirement FROM recipients WHERE message_id = ? ORDER BY seq', [id]);
-    const recipients: RecipientCapabilities[] = [];
-    for (const r of rows) {
-      const probe = await loadProbe(this.deps.db, r.domain, now);
-      recipients.push({ address: r.address, domain: r.domain, verifiedTls: probe ? explainProtectedMail(probe).method === 'tls-verified' : undefined });
-    }
+    // the recipients and their domains' stored probe results, in one read
+    const rows = recipientsWithProbes(await this.deps.db.all<RecipientProbeRow>(RECIPIENTS_WITH_PROBES, [id]));
+    const recipients: RecipientCapabilities[] = rows.map((r) => {
+      const probe = probeFromRows(r.domain, r.probeRows, now);
+      return { address: r.address, domain: r.domain, verifiedTls: probe ? explainProtectedMail(probe).method === 'tls-verified' : undefined };
+    });
     const portalEnabled = this.deps.portalEnabled?.() ?? false;
     const facts = messageFacts(msg, extracted, verdict, tagged);
     const evaluate = (caps: readonly RecipientCapabilities[]): PolicyEvaluation =>

@@ -216,11 +216,26 @@ export async function storeProbe(db: SqlDatabase, p: DomainProbe, ttl: ProbeCach
   });
 }
 
+/** One stored row of a domain's probe result (one MX address). */
+export interface ProbeRow {
+  readonly mx: string;
+  readonly ip: string;
+  readonly probed_at: number;
+  readonly expires_at: number;
+  readonly result: string;
+}
+
 export async function loadProbe(db: SqlQueryable, domain: string, now: number): Promise<DomainProbe | undefined> {
-  const rows = await db.all<{ mx: string; ip: string; probed_at: number; expires_at: number; result: string }>(
-    'SELECT mx, ip, probed_at, expires_at, result FROM probe_results WHERE domain = ? ORDER BY mx_order',
-    [domain],
-  );
+  const rows = await db.all<ProbeRow>('SELECT mx, ip, probed_at, expires_at, result FROM probe_results WHERE domain = ? ORDER BY mx_order', [domain]);
+  return probeFromRows(domain, rows, now);
+}
+
+/**
+ * Pure: the cached probe result of `domain` from its rows in probe order
+ * (`mx_order`), as `loadProbe` reads them; undefined when there is none or
+ * any row has expired.
+ */
+export function probeFromRows(domain: string, rows: readonly ProbeRow[], now: number): DomainProbe | undefined {
   if (rows.length === 0 || rows.some((r) => r.expires_at <= now)) return undefined;
   const parsed = rows.map((r) => JSON.parse(r.result) as ProbedMx & { route: DomainProbe['route']; error?: string; mtaSts?: StsFacts });
   const first = parsed[0];

@@ -4,7 +4,10 @@
  * probed (the mx_order column of migration 25; SQLite's rowid before it),
  * results expire, a new probe replaces the old rows, and several writers
  * storing the same domain at once all succeed. On SQLite, migration 25 keeps
- * the order of the rows already cached.
+ * the order of the rows already cached. The inspector reads a message's
+ * recipients with their domains' results in one joined statement
+ * (src/inspect/recipient-probes.ts): it gives what loadProbe gives, per
+ * recipient.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +15,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Database } from '../../src/db/database.js';
 import { migrate, SCHEMA_VERSION } from '../../src/db/schema.js';
-import { loadProbe, storeProbe, type DomainProbe, type ProbedMx } from '../../src/probe/domain-probe.js';
+import { RECIPIENTS_WITH_PROBES, recipientsWithProbes, type RecipientProbeRow } from '../../src/inspect/recipient-probes.js';
+import { loadProbe, probeFromRows, storeProbe, type DomainProbe, type ProbedMx } from '../../src/probe/domain-probe.js';
+import { insertQueuedMessage } from '../../src/queue/store.js';
 import { bothDatabases, DIALECTS } from '../helpers/both-databases.js';
 
 const dbs = bothDatabases();
@@ -60,6 +65,39 @@ describe.each(DIALECTS)('probe result cache on %s', (kind) => {
     expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
     const loaded = await loadProbe(db(), 'race.test', T + 100);
     expect(loaded?.mx.map((r) => `${r.mx} ${r.ip}`)).toEqual(HOSTS.map((h) => `${h.mx} ${h.ip}`));
+  });
+});
+
+describe.each(DIALECTS)('recipients with their probe results, one read, on %s', (kind) => {
+  const db = () => dbs.get(kind);
+  const at = T + 1;
+
+  it.each<[string, readonly string[], readonly string[]]>([
+    // recipients (in RCPT order), and which domains are probed before the read
+    ['one recipient, probed', ['a@p1.test'], ['p1.test']],
+    ['one recipient, never probed', ['a@none.test'], []],
+    ['two recipients of one probed domain', ['a@p2.test', 'b@p2.test'], ['p2.test']],
+    ['mixed: probed, not, probed again', ['a@p3.test', 'b@none.test', 'c@p3.test'], ['p3.test']],
+    ['a domain without MX (its route and error)', ['a@nomx2.test'], ['nomx2.test']],
+    ['an expired result counts as none', ['a@old.test'], ['old.test']],
+  ])('%s: what loadProbe gives for each recipient, in RCPT order', async (name, addresses, probed) => {
+    const id = `PROBEJOIN${name.length}${addresses.length}${probed.length}${kind.length}`.padEnd(20, '0').slice(0, 20);
+    for (const domain of probed) {
+      if (domain === 'nomx2.test') await storeProbe(db(), { domain, probedAt: T, route: 'dns-error', mx: [], error: 'SERVFAIL' }, TTL);
+      else await storeProbe(db(), probe(domain, HOSTS, domain === 'old.test' ? T - TTL.positiveMs * 2 : T), TTL);
+    }
+    await db().transaction(async (tx) => {
+      await insertQueuedMessage(tx, {
+        id, createdAt: T, sender: 's@example.org', size: 10, spoolKeyId: 'k', listener: 'relay', connector: 'loopback', clientIp: '127.0.0.1', helo: 'h.test',
+        tlsVersion: undefined, authUser: undefined, bodyType: '7BIT', smtputf8: false, requireTls: false, dsnRet: undefined, dsnEnvid: undefined,
+        bareLineEndings: 0, recipients: addresses.map((address) => ({ address })), requirement: 'may',
+      }, undefined);
+    });
+    const joined = recipientsWithProbes(await db().all<RecipientProbeRow>(RECIPIENTS_WITH_PROBES, [id]));
+    expect(joined.map((r) => [r.seq, r.address, r.domain, r.requirement])).toEqual(addresses.map((a, i) => [i + 1, a, a.split('@')[1], 'may']));
+    for (const r of joined) expect(probeFromRows(r.domain, r.probeRows, at)).toEqual(await loadProbe(db(), r.domain, at));
+    // a result for each recipient whose domain holds a live one, none for the others
+    expect(joined.map((r) => probeFromRows(r.domain, r.probeRows, at) !== undefined)).toEqual(addresses.map((a) => probed.includes(a.split('@')[1] ?? '') && !a.endsWith('@old.test')));
   });
 });
 
