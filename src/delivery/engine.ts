@@ -65,7 +65,7 @@ import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type T
 import { isTransportRequirement, strongest, TRANSPORT_REQUIREMENTS, type TransportRequirement } from './transport-requirement.js';
 import { isE2eMethod } from '../policy/decide.js';
 import { FailureRun } from '../log/failure-run.js';
-import { heldSeqs, LeaseLostError, markInFlight, newNodeId, recordOutcome, releaseHeld, renewLeases, selectDue, takeOverLeases, type ClaimedRecipient } from '../queue/claim.js';
+import { heldSeqs, LeaseLostError, markInFlight, newNodeId, recordOutcome, releaseHeld, renewLeases, selectDue, takeOverLeases, type ClaimedRecipient, type DueMessage } from '../queue/claim.js';
 
 export interface EngineDeps {
   readonly db: SqlDatabase;
@@ -143,22 +143,7 @@ function rewriteOf(message: { readonly rewrite: string | null }): MessageRewrite
   return message.rewrite ? (JSON.parse(message.rewrite) as MessageRewrite) : undefined;
 }
 
-interface MessageRow {
-  readonly id: string;
-  readonly created_at: number;
-  readonly sender: string;
-  readonly size: number;
-  readonly body_type: string;
-  readonly requiretls: number;
-  readonly dsn_ret: string | null;
-  readonly dsn_envid: string | null;
-  /** JSON MessageRewrite from the policy, or null. */
-  readonly rewrite: string | null;
-  /** 'internal' for the gateway's own mail (notices, reports, portal notifications). */
-  readonly connector: string;
-  /** host:port next hop for this message alone (a portal reply to portal.replyRoute), or null. */
-  readonly route: string | null;
-}
+type MessageRow = DueMessage;
 
 /** A fixed next hop instead of the recipient's MX: the smarthost, or a message's own route. */
 interface NextHop {
@@ -723,7 +708,8 @@ export class DeliveryEngine {
       this.deps.metrics?.inc('sealgate_delivery_attempts_total', { outcome: 'delivered' }, job.recipients.length);
       return;
     }
-    const message = await this.messageRow(job.messageId);
+    // read with the claim: its columns are fixed once it is inspected, and `queue delete` refuses a message with a recipient in flight
+    const message = job.recipients[0]?.message ?? (await this.messageRow(job.messageId));
     if (!message) return; // deleted by an operator meanwhile
     const posture = await this.bindingPosture(job, message);
     const notes: AttemptNotes = {};

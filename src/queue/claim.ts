@@ -48,6 +48,42 @@ export interface ClaimedRecipient {
   readonly e2e_copy_size: number | null;
   readonly key_fingerprint: string | null;
   readonly key_source: string | null;
+  /** What delivery reads of the recipient's message, read with the claim (selectDue); absent from other reads. */
+  readonly message?: DueMessage | undefined;
+}
+
+/** The messages row's columns a delivery attempt reads (fixed once the message is inspected, which a claim requires). */
+export interface DueMessage {
+  readonly id: string;
+  readonly created_at: number;
+  readonly sender: string;
+  readonly size: number;
+  readonly body_type: string;
+  readonly requiretls: number;
+  readonly dsn_ret: string | null;
+  readonly dsn_envid: string | null;
+  /** JSON MessageRewrite from the policy, or null. */
+  readonly rewrite: string | null;
+  /** 'internal' for the gateway's own mail (notices, reports, portal notifications). */
+  readonly connector: string;
+  /** host:port next hop for this message alone (a portal reply to portal.replyRoute), or null. */
+  readonly route: string | null;
+}
+
+/** DueMessage's columns, `m_`-prefixed beside the recipient's in selectDue's rows. */
+const DUE_MESSAGE_FIELDS = ['created_at', 'sender', 'size', 'body_type', 'requiretls', 'dsn_ret', 'dsn_envid', 'rewrite', 'connector', 'route'] as const;
+const DUE_MESSAGE_COLUMNS = DUE_MESSAGE_FIELDS.map((c) => `m.${c} AS m_${c}`).join(', ');
+
+type DueRow = Omit<ClaimedRecipient, 'message'> & { due_at?: number; due_kind?: number } & { [K in (typeof DUE_MESSAGE_FIELDS)[number] as `m_${K}`]: DueMessage[K] };
+
+/** Pure: a selectDue row as the recipient it claims, its message's columns gathered. */
+function dueRecipient(row: DueRow): ClaimedRecipient {
+  const { due_at: _at, due_kind: _kind, m_created_at, m_sender, m_size, m_body_type, m_requiretls, m_dsn_ret, m_dsn_envid, m_rewrite, m_connector, m_route, ...recipient } = row;
+  const message: DueMessage = {
+    id: row.message_id, created_at: Number(m_created_at), sender: m_sender, size: Number(m_size), body_type: m_body_type, requiretls: Number(m_requiretls),
+    dsn_ret: m_dsn_ret, dsn_envid: m_dsn_envid, rewrite: m_rewrite, connector: m_connector, route: m_route,
+  };
+  return { ...recipient, message };
 }
 
 /** A node's lease on what it claims: its id and when the lease ends (ms since epoch). */
@@ -82,17 +118,17 @@ export async function selectDue(tx: SqlQueryable, now: number, limit: number, po
   const only = messageId === undefined ? [] : [messageId];
   const lock = tx.dialect === 'postgres' ? ' FOR UPDATE OF r SKIP LOCKED' : '';
   const kind = (state: 'queued' | 'deferred', n: number): string =>
-    `SELECT ${DUE_COLUMNS}, r.next_attempt AS due_at, ${n} AS due_kind
+    `SELECT ${DUE_COLUMNS}, ${DUE_MESSAGE_COLUMNS}, r.next_attempt AS due_at, ${n} AS due_kind
        FROM recipients r JOIN messages m ON m.id = r.message_id AND m.inspected = 1 AND m.archived = 1
       WHERE r.state = '${state}' AND r.next_attempt <= ?${narrowed}
       ORDER BY r.next_attempt, r.message_id, r.seq LIMIT ?${lock}`;
-  const rows = await tx.all<ClaimedRecipient & { due_at?: number; due_kind?: number }>(
+  const rows = await tx.all<DueRow>(
     `SELECT * FROM (${kind('queued', 0)}) fresh UNION ALL SELECT * FROM (${kind('deferred', 1)}) retried ORDER BY due_kind, due_at, message_id, seq`,
     [now, ...only, limit, now, ...only, limit],
   );
   const fresh: ClaimedRecipient[] = [];
   const retries: ClaimedRecipient[] = [];
-  for (const { due_at: _at, due_kind: dueKind, ...row } of rows) (Number(dueKind) === 0 ? fresh : retries).push(row);
+  for (const row of rows) (Number(row.due_kind) === 0 ? fresh : retries).push(dueRecipient(row));
   return interleave(fresh, retries);
 }
 

@@ -132,6 +132,21 @@ describe.each(DIALECTS)('delivery claims on %s', (kind) => {
     expect(got.map((r) => r.message_id)).toEqual(Array.from({ length: want }, () => qid(message)));
   });
 
+  it.each<{ name: string; setup: string | undefined; params: string[] }>([
+    { name: 'as queued', setup: undefined, params: [] },
+    { name: 'with a rewrite, a route, DSN fields and REQUIRETLS', setup: `UPDATE messages SET rewrite = ?, route = ?, dsn_ret = 'HDRS', dsn_envid = 'env-1', requiretls = 1, body_type = '8BITMIME' WHERE id = ?`, params: ['{"addHeaders":{"X-A":"1"}}', '127.0.0.9:2525'] },
+  ])('each claimed recipient carries its message as the messages row holds it ($name)', async ({ setup, params }) => {
+    await queue(a, 3, 2);
+    if (setup) await a.run(setup, [...params, qid(2)]);
+    const got = await a.transaction((tx) => selectDue(tx, T0, 50, true));
+    expect(got).toHaveLength(6);
+    for (const r of got) {
+      const row = await a.get<Record<string, unknown>>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite, connector, route FROM messages WHERE id = ?', [r.message_id]);
+      expect(r.message).toEqual({ ...row, created_at: Number(row?.created_at), size: Number(row?.size), requiretls: Number(row?.requiretls) });
+    }
+    expect(got.find((r) => r.message_id === qid(2))?.message).toMatchObject({ rewrite: setup ? params[0] : null, route: setup ? params[1] : null });
+  });
+
   it('an expired lease is taken over by the other node; a renewed one is not', async () => {
     await queue(a, 4, 2);
     const claimed = await claim(a, 'node-a', T0, 50);
