@@ -259,12 +259,13 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
     metrics,
     // sender hashes in rate-limit audit events: stable across restarts, meaningless without the master key
     auditKey: createHmac('sha256', keyring.current.key).update('sealgate-audit-sender-v1').digest(),
-    onQueued: (id, connector) => {
-      metrics.inc('sealgate_messages_accepted_total', { connector });
+    onQueued: (facts) => {
+      metrics.inc('sealgate_messages_accepted_total', { connector: facts.connector });
       if (inspector) {
-        inspector.wake();
+        // handed over with its facts: the inspector starts it without reading the queue for it
+        inspector.offer(facts);
         // its archive content is stored while it is inspected: the entry, once the verdict is in, waits for no object write
-        if (config.archive.enabled) void archiver.storeAhead(id);
+        if (config.archive.enabled) void archiver.storeAhead(facts.id);
       } else wakeAfterQueued();
     },
   });

@@ -34,7 +34,7 @@ import { ByteCounter } from '../stream/byte-counter.js';
 import { mapLimit } from '../e2e/map-limit.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
-import { insertQueuedMessage, internalMessage, removeIfFinished } from '../queue/store.js';
+import { insertQueuedMessage, internalMessage, MESSAGE_FACTS_COLUMNS, removeIfFinished, type MessageFactsRow } from '../queue/store.js';
 import type { PendingSpoolFile } from '../spool/spool.js';
 import { journalReport } from './journal.js';
 import { addressDomain } from '../smtp/connector-policy.js';
@@ -163,22 +163,12 @@ interface WaitingAhead {
 }
 
 /** What an entry takes from a message's queue row, apart from its verdict (fixed once it is queued). */
-export const ARCHIVED_MESSAGE_FACTS = 'id, created_at, size, body_type, smtputf8, sender, connector, client_ip, tls_version, auth_user';
+export const ARCHIVED_MESSAGE_FACTS = MESSAGE_FACTS_COLUMNS;
 const MESSAGE_COLUMNS = `${ARCHIVED_MESSAGE_FACTS}, verdict`;
 
 /** A message's queue row as an entry takes it (MESSAGE_COLUMNS). */
-export interface MessageRow {
-  id: string;
-  created_at: number;
-  size: number;
-  body_type: string;
-  smtputf8: number;
-  sender: string;
-  connector: string;
-  client_ip: string;
-  tls_version: string | null;
-  auth_user: string | null;
-  verdict: string | null;
+export interface MessageRow extends MessageFactsRow {
+  readonly verdict: string | null;
 }
 
 export class Archiver {

@@ -47,7 +47,8 @@ import type { InspectionPool } from './inspect-pool.js';
 import type { InspectionResult } from './inspect-thread.js';
 import { inspectExtracted, subjectSensitive, type InspectionProfile } from './verdict.js';
 import { FailureRun } from '../log/failure-run.js';
-import { ARCHIVED_MESSAGE_FACTS, type ArchiveInTransaction, type MessageRow } from '../archive/archiver.js';
+import { ARCHIVED_MESSAGE_FACTS, type ArchiveInTransaction } from '../archive/archiver.js';
+import type { MessageFactsRow } from '../queue/store.js';
 import type { VerdictClaim } from '../delivery/engine.js';
 
 /** What recording a message's verdict also did: its archive entry written (`archived`), and every due recipient claimed for delivery (`claimed`). */
@@ -129,6 +130,10 @@ const POOL_WINDOW = 32;
 const KEY_LOOKUPS_AT_ONCE = 8;
 /** A message whose inspection failed (spool or database error) is tried again after this long. */
 const RETRY_AFTER_MS = 10_000;
+/** The queue is read for messages to inspect at least this often (and at start, on wake(), after a full page, when a failure's wait is over). */
+const POLL_EVERY_MS = 10_000;
+/** Messages handed over by the ingress (offer) kept to be started; beyond, they wait for the next read of the queue. */
+const MAX_OFFERED = 1024;
 
 /** Methods this build can deliver; the others hold the recipient. */
 const DELIVERABLE: ReadonlySet<Method> = new Set(['tls-verified', 'tls-opportunistic', 'pgp', 'smime']);
@@ -141,6 +146,19 @@ export class Inspector {
   private readonly inFlight = new Map<string, Lane>();
   /** Messages whose inspection failed, and when (they wait RETRY_AFTER_MS). */
   private readonly failedAt = new Map<string, number>();
+  /**
+   * Messages this node just queued, handed over with their facts (offer), by
+   * lane, oldest first: started without a read of the queue. The queue stays
+   * the truth: it is read at start, on every wake() from outside, at least
+   * every POLL_EVERY_MS, while its reads fill a whole page, and when a failed
+   * message's wait is over — whatever was not handed over (another node's
+   * message adopted, one queued before a restart, one past MAX_OFFERED) is
+   * found there.
+   */
+  private readonly offered: Record<Lane, MessageFactsRow[]> = { small: [], large: [] };
+  private readonly offeredIds = new Set<string>();
+  private pollDue = true;
+  private lastPollAt = Number.NEGATIVE_INFINITY;
   /**
    * End-to-end copies are built one message at a time: each holds its
    * message (and an encrypted copy) in memory, so many large messages
@@ -174,8 +192,27 @@ export class Inspector {
     return this.loop.stopped;
   }
 
+  /** Something changed in the queue (or may have): its next run reads the queue. */
   wake(): void {
+    this.pollDue = true;
     this.loop.wake();
+  }
+
+  /** A message this node just queued, with its facts as committed: started without reading the queue for it. */
+  offer(facts: MessageFactsRow): void {
+    if (this.offeredIds.size >= MAX_OFFERED) {
+      this.wake();
+      return;
+    }
+    this.offered[this.laneOf(facts.size)].push(facts);
+    this.offeredIds.add(facts.id);
+    this.loop.wake();
+  }
+
+  /** The lane of a message of `size` bytes: small ones have a window of their own with a pool. */
+  private laneOf(size: number): Lane {
+    const small = this.deps.pool ? this.deps.smallMessageBytes : undefined;
+    return small !== undefined && size <= small ? 'small' : 'large';
   }
 
   start(): void {
@@ -195,7 +232,15 @@ export class Inspector {
    */
   private async fill(): Promise<void> {
     const now = this.deps.now();
-    for (const [id, at] of this.failedAt) if (now - at >= RETRY_AFTER_MS) this.failedAt.delete(id);
+    for (const [id, at] of this.failedAt) {
+      if (now - at < RETRY_AFTER_MS) continue;
+      this.failedAt.delete(id);
+      this.pollDue = true;
+    }
+    if (now - this.lastPollAt >= POLL_EVERY_MS) this.pollDue = true;
+    const polling = this.pollDue;
+    /** Whether the queue must be read again: a lane full before its read, or a read that filled its page. */
+    let stillDue = false;
     const small = this.deps.pool ? this.deps.smallMessageBytes : undefined;
     const lanes: { lane: Lane; where: string; params: number[]; window: number }[] =
       small === undefined
@@ -206,37 +251,63 @@ export class Inspector {
           ];
     for (const { lane, where, params, window } of lanes) {
       if (this.stopped) return;
-      const busy = [...this.inFlight.values()].filter((l) => l === lane).length;
-      if (busy >= window) continue;
+      let busy = [...this.inFlight.values()].filter((l) => l === lane).length;
+      // handed over first: no read of the queue for them
+      const handed = this.offered[lane];
+      while (busy < window && handed.length > 0) {
+        const facts = handed.shift() as MessageFactsRow;
+        this.offeredIds.delete(facts.id);
+        if (this.inFlight.has(facts.id) || this.failedAt.has(facts.id)) continue;
+        this.begin(facts.id, lane, facts);
+        busy++;
+      }
+      if (!polling) continue;
+      if (busy >= window) {
+        stillDue = true;
+        continue;
+      }
       const owned = ownedMessages(this.deps.db.dialect, this.deps.owner, now);
-      const rows = await this.deps.db.all<{ id: string }>(`SELECT id FROM messages WHERE inspected = 0 ${where}${owned.sql} ORDER BY created_at LIMIT ?`, [...params, ...owned.params, window + this.inFlight.size + this.failedAt.size]);
-      const next = rows.filter((r) => !this.inFlight.has(r.id) && !this.failedAt.has(r.id)).slice(0, window - busy);
+      const limit = window + this.inFlight.size + this.failedAt.size;
+      const rows = await this.deps.db.all<{ id: string }>(`SELECT id FROM messages WHERE inspected = 0 ${where}${owned.sql} ORDER BY created_at LIMIT ?`, [...params, ...owned.params, limit]);
+      if (rows.length >= limit) stillDue = true;
+      const next = rows.filter((r) => !this.inFlight.has(r.id) && !this.failedAt.has(r.id) && !this.offeredIds.has(r.id)).slice(0, window - busy);
       for (const { id } of next) {
         if (this.stopped) return;
-        this.inFlight.set(id, lane);
-        let outcome = NOTHING_MORE;
-        void this.inspect(id)
-          .then((o) => (outcome = o))
-          .catch((err: unknown) => {
-            // left uninspected (and undelivered): tried again later, or after a restart when stopping
-            if (this.stopped) return;
-            this.failedAt.set(id, this.deps.now());
-            const first = this.messageFailures.fail();
-            this.deps.log[first ? 'error' : 'debug']({ event: 'INSPECTION_FAILED', queueId: id, err: { message: (err as Error).message } }, 'inspection failed; retried later');
-          })
-          .finally(() => {
-            this.inFlight.delete(id);
-            this.deps.onInspected?.(outcome);
-            this.wake();
-          });
+        this.begin(id, lane, undefined);
       }
+    }
+    if (polling) {
+      this.lastPollAt = now;
+      this.pollDue = stillDue;
     }
   }
 
+  /** Starts inspecting message `id` in `lane` (with its facts when they were handed over), not waiting for it. */
+  private begin(id: string, lane: Lane, facts: MessageFactsRow | undefined): void {
+    this.inFlight.set(id, lane);
+    let outcome = NOTHING_MORE;
+    void this.inspect(id, facts)
+      .then((o) => (outcome = o))
+      .catch((err: unknown) => {
+        // left uninspected (and undelivered): tried again later, or after a restart when stopping
+        if (this.stopped) return;
+        this.failedAt.set(id, this.deps.now());
+        const first = this.messageFailures.fail();
+        this.deps.log[first ? 'error' : 'debug']({ event: 'INSPECTION_FAILED', queueId: id, err: { message: (err as Error).message } }, 'inspection failed; retried later');
+      })
+      .finally(() => {
+        this.inFlight.delete(id);
+        this.deps.onInspected?.(outcome);
+        // the next one from what was handed over (the queue itself is read only when due)
+        this.loop.wake();
+      });
+  }
+
   /** Inspects message `id` and records its verdict and decisions (and, when it can, its archive entry and delivery claim with them). */
-  async inspect(id: string): Promise<InspectOutcome> {
-    // what an archive entry written with the verdict takes from the row too (fixed since the message was queued)
-    const msg = await this.deps.db.get<Omit<MessageRow, 'verdict'>>(`SELECT ${ARCHIVED_MESSAGE_FACTS} FROM messages WHERE id = ?`, [id]);
+  async inspect(id: string, handed?: MessageFactsRow): Promise<InspectOutcome> {
+    // what an archive entry written with the verdict takes from the row too (fixed since the message was queued): as the
+    // ingress handed it over, else read (the verdict's UPDATE below still tells whether the message is there)
+    const msg = handed ?? (await this.deps.db.get<MessageFactsRow>(`SELECT ${ARCHIVED_MESSAGE_FACTS} FROM messages WHERE id = ?`, [id]));
     if (!msg) return NOTHING_MORE;
     const policy = this.deps.policy();
     const content = this.deps.pool

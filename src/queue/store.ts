@@ -116,6 +116,34 @@ function messageValues(m: QueuedMessage): SqlValue[] {
   ];
 }
 
+/**
+ * The messages row's columns that inspection and the archive read of a
+ * queued message (all fixed when it is queued), as SQL and as the row holds
+ * them.
+ */
+export const MESSAGE_FACTS_COLUMNS = 'id, created_at, size, body_type, smtputf8, sender, connector, client_ip, tls_version, auth_user';
+
+export interface MessageFactsRow {
+  readonly id: string;
+  readonly created_at: number;
+  readonly size: number;
+  readonly body_type: string;
+  readonly smtputf8: number;
+  readonly sender: string;
+  readonly connector: string;
+  readonly client_ip: string;
+  readonly tls_version: string | null;
+  readonly auth_user: string | null;
+}
+
+/** Pure: MESSAGE_FACTS_COLUMNS of `m` as insertQueuedMessage writes them (what the ingress hands on without reading them back). */
+export function messageFactsRow(m: QueuedMessage): MessageFactsRow {
+  return {
+    id: m.id, created_at: m.createdAt, size: m.size, body_type: m.bodyType, smtputf8: m.smtputf8 ? 1 : 0, sender: m.sender, connector: m.connector,
+    client_ip: m.clientIp, tls_version: m.tlsVersion ?? null, auth_user: m.authUser ?? null,
+  };
+}
+
 /** A recipients row's values after message_id and seq: address, domain, state, next_attempt, dsn_notify, dsn_orcpt, requirement, method. */
 function recipientValues(m: QueuedMessage, r: QueuedMessage['recipients'][number]): (string | number | null)[] {
   return [r.address, addressDomain(r.address), m.held === true ? 'held' : 'queued', m.createdAt, r.notify?.join(',') ?? null, r.orcpt ?? null, m.requirement, m.method ?? null];

@@ -14,7 +14,7 @@ import { SealgateError } from '../errors.js';
 import { appendAuditAtCommit } from '../audit/log.js';
 import type { AuditEventData } from '../audit/events.js';
 import type { Spool } from '../spool/spool.js';
-import { insertQueuedMessage, type QueuedMessage } from '../queue/store.js';
+import { insertQueuedMessage, messageFactsRow, type MessageFactsRow, type QueuedMessage } from '../queue/store.js';
 import { HeaderStage } from './header-stage.js';
 import { LineEndingStream, type BareLineEndingMode } from './line-endings.js';
 import { buildMessageIdHeader, buildReceivedHeader, type ReceivedInfo } from './trace-headers.js';
@@ -81,6 +81,8 @@ export interface Accepted {
   readonly queueId: string;
   readonly size: number;
   readonly bareLineEndings: number;
+  /** Its messages row's facts as committed (for the stages that take it next, without reading it back). */
+  readonly facts: MessageFactsRow;
 }
 
 /**
@@ -204,5 +206,5 @@ export async function acceptMessage(input: AcceptInput, limits: AcceptLimits, de
     if (!maybeCommitted(err)) await pending.discard();
     throw new SealgateError('SG_STORAGE_FAILED', { cause: err, detail: { step: 'queue-commit' } });
   }
-  return { queueId: input.queueId, size: spooledBytes, bareLineEndings: lineEndings.bareCount };
+  return { queueId: input.queueId, size: spooledBytes, bareLineEndings: lineEndings.bareCount, facts: messageFactsRow(message) };
 }

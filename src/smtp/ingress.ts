@@ -30,6 +30,7 @@ import { hasRoomFor } from '../spool/free-space.js';
 import type { Spool } from '../spool/spool.js';
 import { verifyUser } from '../users/store.js';
 import { acceptMessage } from './accept-message.js';
+import type { MessageFactsRow } from '../queue/store.js';
 import { addressDomain, chooseConnector, compileConnector, connectorsForClient, domainMatches, whyClientNotAllowed, type ClientCertFacts, type ConnectorRule } from './connector-policy.js';
 import { installBdat } from './bdat.js';
 import { installCommandTimeout, type CommandTimeoutOptions } from './command-timeout.js';
@@ -57,8 +58,8 @@ export interface IngressDeps {
   readonly spoolKeyId: () => string;
   /** Bytes free on the spool's file system. */
   readonly availableBytes: () => Promise<number>;
-  /** Called after a message is queued (wakes the delivery engine). */
-  readonly onQueued?: (queueId: string, connector: string) => void;
+  /** Called after a message is queued, with its messages row's facts as committed (the stages after it take it from there). */
+  readonly onQueued?: (facts: MessageFactsRow) => void;
   /** Counts rate-limit decisions (sealgate_rate_limited_total). */
   readonly metrics?: Metrics;
   /** Key of the sender hash in rate-limit audit events (derived from the master key); absent: a key for this process only. */
@@ -729,7 +730,7 @@ export class Ingress {
       }
       resetJunkCount(session);
       cb(null, `2.0.0 Ok: queued as ${queueId}`);
-      this.deps.onQueued?.(queueId, connector.name);
+      this.deps.onQueued?.(accepted.facts);
     } catch (err) {
       const e = isSealgateError(err) ? err : new SealgateError('SG_STORAGE_FAILED', { cause: err });
       const level = e.code === 'SG_STORAGE_FAILED' || e.code === 'SG_STORAGE_FULL' ? 'error' : 'info';

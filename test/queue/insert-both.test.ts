@@ -10,11 +10,12 @@
  * COMMIT: the same rows, none from a transaction that failed, and one that
  * cannot be written fails the whole group. A message's inline content goes
  * with its messages row, whoever deletes it (trigger messages_inline_gone,
- * migration 36).
+ * migration 36). The facts the ingress hands to inspection without reading
+ * them back (messageFactsRow) are the row's, as the database gives them.
  */
 import { describe, expect, it } from 'vitest';
 import { DIALECTS, bothDatabases } from '../helpers/both-databases.js';
-import { insertQueuedMessage, type QueuedMessage } from '../../src/queue/store.js';
+import { insertQueuedMessage, MESSAGE_FACTS_COLUMNS, messageFactsRow, type QueuedMessage } from '../../src/queue/store.js';
 import type { InlineContent } from '../../src/spool/spool.js';
 
 const dbs = bothDatabases();
@@ -48,6 +49,19 @@ function inlineContent(content: Buffer): InlineContent & { how: string[] } {
 }
 
 describe.each(DIALECTS)('%s', (kind) => {
+  it.each<[string, Partial<QueuedMessage>]>([
+    ['TLS, SMTPUTF8, no user', {}],
+    ['plain, 7BIT, an authenticated user', { tlsVersion: undefined, authUser: 'staff@example.com', smtputf8: false, bodyType: '7BIT' }],
+    ['null sender, a large size', { sender: '', size: 52_428_800 }],
+  ])('messageFactsRow is the committed row as read back (%s)', async (name, over) => {
+    const db = dbs.get(kind);
+    const id = `FACT${name.length}${kind}`;
+    const m = message(id, over);
+    await db.transaction((tx) => insertQueuedMessage(tx, m, undefined, { atCommit: true }));
+    const row = await db.get<Record<string, unknown>>(`SELECT ${MESSAGE_FACTS_COLUMNS} FROM messages WHERE id = ?`, [id]);
+    expect({ ...row, created_at: Number(row?.created_at), size: Number(row?.size), smtputf8: Number(row?.smtputf8) }).toEqual(messageFactsRow(m));
+  });
+
   it('writes the message row, its recipients in order and its inline content', async () => {
     const db = dbs.get(kind);
     const content = Buffer.from('SGSPOOL1 ciphertext stand-in');
