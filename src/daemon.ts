@@ -265,7 +265,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         // handed over with its facts: the inspector starts it without reading the queue for it
         inspector.offer(facts);
         // its archive content is stored while it is inspected: the entry, once the verdict is in, waits for no object write
-        if (config.archive.enabled) void archiver.storeAhead(facts.id);
+        if (config.archive.enabled) void archiver.storeAhead(facts.id, facts);
       } else wakeAfterQueued();
     },
   });

@@ -133,6 +133,8 @@ const AHEAD_LOAD_BATCH = 8;
  * more daemon CPU a message at the maximum relay rate).
  */
 const AHEAD_PAUSE_MS = 1_000;
+/** Batches stored ahead at once. */
+const AHEAD_BATCHES_AT_ONCE = 2;
 
 /** A content stored ahead of its entry: since when it was asked for, and the object it went into (undefined: not stored). */
 interface StoredAhead {
@@ -159,6 +161,8 @@ export interface ArchiveInTransaction {
 /** A message waiting to have its content stored ahead, and how to settle its StoredAhead. */
 interface WaitingAhead {
   readonly id: string;
+  /** Its queue row's facts as the ingress committed them (then not read again); undefined: read. */
+  readonly facts: MessageFactsRow | undefined;
   readonly settle: (content: WrittenContent | undefined) => void;
 }
 
@@ -209,6 +213,8 @@ export class Archiver {
       () => this.storeNextAhead(),
       // best effort: the entry's batch stores what could not be stored ahead, and reports its failures
       (err) => this.deps.log.debug({ event: 'ARCHIVE_AHEAD_FAILED', err: { message: (err as Error).message } }, 'could not store archive contents ahead; they are stored with their entries'),
+      // two batches at once: one reads and encrypts while the other waits for its object's fsyncs
+      AHEAD_BATCHES_AT_ONCE,
     );
   }
 
@@ -236,7 +242,7 @@ export class Archiver {
    * batch as before. Resolves once it was stored or given up (never
    * rejects).
    */
-  storeAhead(id: string): Promise<void> {
+  storeAhead(id: string, facts?: MessageFactsRow): Promise<void> {
     const now = this.deps.now();
     // the oldest first: those never used (the message deleted meanwhile) go once too old
     for (const [old, stored] of this.ahead) {
@@ -253,7 +259,7 @@ export class Archiver {
     const stored: StoredAhead = { at: now, content };
     void content.then((c) => (stored.ready = c));
     this.ahead.set(id, stored);
-    this.toStoreAhead.push({ id, settle });
+    this.toStoreAhead.push({ id, facts, settle });
     this.aheadLoop.wake();
     return content.then(() => undefined);
   }
@@ -296,11 +302,19 @@ export class Archiver {
     if (batch.length >= AHEAD_LOAD_BATCH) this.aheadPausedUntil = this.deps.now() + AHEAD_PAUSE_MS;
     let out = new Map<string, WrittenContent>();
     try {
-      if (!this.loop.stopped) out = await this.writeContents(await this.readMessages(batch.map((w) => w.id)), { quiet: true });
+      if (!this.loop.stopped) out = await this.writeContents(await this.aheadMessages(batch), { quiet: true });
     } finally {
       for (const w of batch) w.settle(out.get(w.id));
     }
     return this.toStoreAhead.length > 0;
+  }
+
+  /** The queue rows a batch stored ahead needs: as handed over with it, the others read (not archived yet), in its order. */
+  private async aheadMessages(batch: readonly WaitingAhead[]): Promise<MessageRow[]> {
+    const unknown = batch.filter((w) => w.facts === undefined).map((w) => w.id);
+    const read = new Map((unknown.length > 0 ? await this.readMessages(unknown) : []).map((m) => [m.id, m]));
+    // a message just queued is neither inspected nor archived: no verdict yet
+    return batch.map((w) => (w.facts ? { ...w.facts, verdict: null } : read.get(w.id))).filter((m): m is MessageRow => m !== undefined);
   }
 
   /** The rows of `ids` not archived yet, in the order asked (one read). */

@@ -20,7 +20,7 @@ import type { Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { LocalObjectStore } from '../../src/objects/local-store.js';
 import { generateQueueId } from '../../src/queue/ids.js';
-import { insertQueuedMessage, internalMessage } from '../../src/queue/store.js';
+import { insertQueuedMessage, internalMessage, messageFactsRow, type MessageFactsRow } from '../../src/queue/store.js';
 import type { Spool } from '../../src/spool/spool.js';
 import { archiveEnvironment } from '../helpers/archive-environment.js';
 
@@ -66,22 +66,21 @@ afterEach(async () => {
   await rm(world.dir, { recursive: true, force: true });
 });
 
-/** Queues a message as the ingress does (spooled, not inspected, not archived); returns its id and bytes. */
-async function queue(n: number): Promise<{ id: string; bytes: Buffer }> {
+/** Queues a message as the ingress does (spooled, not inspected, not archived); returns its id, bytes and the facts the ingress hands on. */
+async function queue(n: number): Promise<{ id: string; bytes: Buffer; facts: MessageFactsRow }> {
   const id = generateQueueId(world.clock + n, randomBytes);
   const bytes = Buffer.from(`From: alice@example.com\r\nTo: bob@example.net\r\nSubject: ahead ${n}\r\nMessage-ID: <ahead-${n}@example.com>\r\n\r\n${randomBytes(600).toString('base64')}\r\n`);
   const file = await world.spool.write(id, Readable.from([bytes]));
   await file.commit();
-  await world.db.transaction((tx) =>
-    insertQueuedMessage(tx, {
-      ...internalMessage({ id, createdAt: world.clock, size: bytes.length, spoolKeyId: world.keyring.current.id, helo: 'client.test', requirement: 'may', recipients: ['bob@example.net'] }),
-      sender: 'alice@example.com',
-      connector: 'loopback',
-      inspected: false,
-      archived: false,
-    }),
-  );
-  return { id, bytes };
+  const message = {
+    ...internalMessage({ id, createdAt: world.clock, size: bytes.length, spoolKeyId: world.keyring.current.id, helo: 'client.test', requirement: 'may', recipients: ['bob@example.net'] }),
+    sender: 'alice@example.com',
+    connector: 'loopback',
+    inspected: false,
+    archived: false,
+  };
+  await world.db.transaction((tx) => insertQueuedMessage(tx, message));
+  return { id, bytes, facts: messageFactsRow(message) };
 }
 
 async function archiveKeys(): Promise<string[]> {
@@ -102,9 +101,9 @@ async function archivedBytes(id: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Stores the contents of `ids` ahead (as the daemon does when they are queued); returns the archive objects then. */
-async function storeAhead(ids: readonly string[]): Promise<string[]> {
-  await Promise.all(ids.map((id) => world.archiver.storeAhead(id)));
+/** Stores the contents of `ids` ahead (as the daemon does when they are queued: with their facts, when given); returns the archive objects then. */
+async function storeAhead(ids: readonly string[], facts?: readonly MessageFactsRow[]): Promise<string[]> {
+  await Promise.all(ids.map((id, i) => world.archiver.storeAhead(id, facts?.[i])));
   return archiveKeys();
 }
 
@@ -125,16 +124,18 @@ async function rawObjects(): Promise<Map<string, Buffer>> {
 }
 
 describe('archive contents stored ahead of their entries', () => {
-  it.each<{ name: string; messages: number; laterMs: number; reused: boolean }>([
+  it.each<{ name: string; messages: number; laterMs: number; reused: boolean; handed?: boolean }>([
     { name: 'one message, archived at once: its entry names the object stored ahead, and nothing is stored again', messages: 1, laterMs: 0, reused: true },
+    { name: 'one message handed over with its facts (its row not read): the same', messages: 1, laterMs: 0, reused: true, handed: true },
+    { name: 'three messages handed over with their facts: the same', messages: 3, laterMs: 0, reused: true, handed: true },
     { name: 'three messages stored ahead: their entries name the objects stored ahead, and nothing is stored again', messages: 3, laterMs: 0, reused: true },
     { name: 'archived just inside the time limit: still what was stored ahead', messages: 2, laterMs: AHEAD_TTL_MS - 1, reused: true },
     { name: 'archived once the time limit is over: stored again (what was stored ahead is the orphan sweep’s)', messages: 1, laterMs: AHEAD_TTL_MS, reused: false },
     { name: 'two messages archived once the time limit is over: stored again', messages: 2, laterMs: AHEAD_TTL_MS, reused: false },
-  ])('$name', async ({ messages, laterMs, reused }) => {
+  ])('$name', async ({ messages, laterMs, reused, handed }) => {
     const queued = await Promise.all(Array.from({ length: messages }, (_, n) => queue(n)));
     const ids = queued.map((q) => q.id);
-    await storeAhead(ids);
+    await storeAhead(ids, handed ? queued.map((q) => q.facts) : undefined);
     const ahead = await rawObjects();
     expect(ahead.size).toBeGreaterThan(0);
     world.clock += laterMs;
