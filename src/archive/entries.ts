@@ -241,6 +241,8 @@ export interface QueuedWithArchive {
   /** Recipients not final yet, and when the last one finished. */
   readonly open: number;
   readonly lastFinished: number | null;
+  /** Whether a recipient has an end-to-end copy in the spool (its e2e_copy names one; 'passthrough' is none). */
+  readonly copies: boolean;
   /** `archive`: the row as read, or as this transaction then wrote it (updateArchiveRecipientIn). */
   readonly recipients: readonly { readonly queued: QueueRecipientRow; archive: Record<string, unknown> | undefined }[];
 }
@@ -266,13 +268,14 @@ export async function readQueuedWithArchive(tx: SqlQueryable, id: string): Promi
     if (at !== null && (lastFinished === null || at > lastFinished)) lastFinished = at;
   }
   const first = rows[0];
-  return { archived: first === undefined ? null : Number(first.m_archived), open, lastFinished, recipients };
+  const copies = rows.some((row) => typeof row.q_e2e_copy === 'string' && row.q_e2e_copy !== 'passthrough');
+  return { archived: first === undefined ? null : Number(first.m_archived), open, lastFinished, copies, recipients };
 }
 
 const QUEUE_RECIPIENT_COLUMN_LIST = QUEUE_RECIPIENT_COLUMNS.split(', ');
 
-/** readQueuedWithArchive's one statement: the message, each recipient (q_…) and its archive row (a_…, none before archiving). */
-const QUEUED_WITH_ARCHIVE_SQL = `SELECT m.archived AS m_archived, ${QUEUE_RECIPIENT_COLUMN_LIST.map((c) => `q.${c} AS q_${c}`).join(', ')}, ${RECIPIENT_COLUMNS.map((c) => `a.${c} AS a_${c}`).join(', ')}
+/** readQueuedWithArchive's one statement: the message, each recipient (q_…, and its end-to-end copy) and its archive row (a_…, none before archiving). */
+const QUEUED_WITH_ARCHIVE_SQL = `SELECT m.archived AS m_archived, ${QUEUE_RECIPIENT_COLUMN_LIST.map((c) => `q.${c} AS q_${c}`).join(', ')}, q.e2e_copy AS q_e2e_copy, ${RECIPIENT_COLUMNS.map((c) => `a.${c} AS a_${c}`).join(', ')}
    FROM messages m LEFT JOIN recipients q ON q.message_id = m.id LEFT JOIN archive_recipients a ON a.archive_id = q.message_id AND a.seq = q.seq
   WHERE m.id = ? ORDER BY q.seq`;
 

@@ -1062,6 +1062,8 @@ export class DeliveryEngine {
       this.deps.log.error({ event: 'DSN_FAILED', queueId: message.id, err: { message: (err as Error).message } }, 'could not create a delivery status notification');
     }
     let finished = false;
+    /** Whether a recipient of the message has an end-to-end copy in the spool (the record's read says). */
+    let copies = true;
     const fallbacks: string[] = [];
     /** Log lines of what the record says, told once it is committed. */
     const told: (() => void)[] = [];
@@ -1109,6 +1111,7 @@ export class DeliveryEngine {
         // a recipient another node took over is that node's now: this transaction (its notices too) is undone, and the record made again without it
         if (lost.length > 0) throw new LeaseLostError(lost);
         const read = await readQueuedWithArchive(tx, message.id);
+        copies = read.copies;
         for (const { r, rec, outcome } of results) {
           const final = outcome.state !== 'deferred';
           if (fellBack.has(r.seq)) {
@@ -1166,7 +1169,7 @@ export class DeliveryEngine {
     if (fallbacks.length) this.deps.log.warn({ event: 'PORTAL_FALLBACK', queueId: message.id, recipients: fallbacks.length }, 'protected mail no MX could take securely moved to the portal method');
     for (const n of notices) this.deps.log.info({ event: 'DSN_QUEUED', queueId: message.id, dsnQueueId: n.id, action: n.action, recipients: n.recipients.length }, 'delivery status notification queued');
     if (finished) {
-      await this.deps.spool.removeFinished(message.id);
+      await this.deps.spool.removeFinished(message.id, { copies });
       this.deps.log.info({ event: 'MESSAGE_FINISHED', queueId: message.id }, 'every recipient is final; message removed from the queue');
     }
   }

@@ -48,6 +48,12 @@ export interface StagedSpoolBlob {
 /** What a write produced: small content in memory (nothing stored), or a staged blob. */
 export type WrittenSpoolContent = { readonly bytes: number; readonly inline: Buffer; readonly blob?: undefined } | { readonly bytes: number; readonly inline?: undefined; readonly blob: StagedSpoolBlob };
 
+/** What a blob store holds of one message, as its caller knows it. */
+export interface HeldBlobs {
+  readonly blob: boolean;
+  readonly copies: boolean;
+}
+
 export interface SpoolBlobs {
   /** `files` (dataDir/spool) or `objects` (the object store, shared by the nodes). */
   readonly kind: 'files' | 'objects';
@@ -56,8 +62,13 @@ export interface SpoolBlobs {
   write(name: SpoolBlobName, source: Readable, stages: readonly Transform[], maxInline: number): Promise<WrittenSpoolContent>;
   /** The stored (encrypted) bytes. */
   read(name: SpoolBlobName): Readable;
-  /** Removes a message's blob and all its copies. */
-  remove(id: string): Promise<void>;
+  /**
+   * Removes a message's blob and all its copies. `held`: what the caller
+   * knows this store holds of it (no blob when its content was stored
+   * inline, no copies when no recipient has one): what it does not hold is
+   * not looked for. Undefined: everything is looked for.
+   */
+  remove(id: string, held?: HeldBlobs): Promise<void>;
   /**
    * Removes what no queued message needs: writes that never got their 250 and blobs of messages that left the
    * queue. `tmp`: temporary files removed; `orphans`: what was removed, counted as the backend keeps it (files:

@@ -22,8 +22,8 @@ export interface InlineSpoolStore {
   get(id: string): Promise<Buffer | undefined>;
   /** Removes it; whether there was one. */
   delete(id: string): Promise<boolean>;
-  /** Drops the copy kept in memory (its row went in a transaction of the caller's). */
-  forget(id: string): void;
+  /** Drops `id`'s content kept in memory (its row went in a transaction of the caller's); whether it was kept (then its content is in the database, never a blob). */
+  forget(id: string): boolean;
   /** Keeps `data` in memory as `id`'s content (its row written by a statement of the caller's). */
   remember(id: string, data: Buffer): void;
   /**
@@ -67,11 +67,12 @@ export class DatabaseInlineSpool implements InlineSpoolStore {
     }
   }
 
-  forget(id: string): void {
+  forget(id: string): boolean {
     const kept = this.recent.get(id);
-    if (kept === undefined) return;
+    if (kept === undefined) return false;
     this.recent.delete(id);
     this.recentBytes -= kept.length;
+    return true;
   }
 
   async put(tx: SqlQueryable, id: string, data: Buffer): Promise<void> {

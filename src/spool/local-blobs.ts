@@ -18,7 +18,7 @@ import { mkdir, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { fsyncDir } from '../fs/fsync-dir.js';
-import type { SpoolBlobName, SpoolBlobs, WrittenSpoolContent } from './blobs.js';
+import type { HeldBlobs, SpoolBlobName, SpoolBlobs, WrittenSpoolContent } from './blobs.js';
 import { isWriterFailure, writeSpooledContent } from './file-writer.js';
 import { storageError, writeError } from './write-error.js';
 
@@ -107,11 +107,15 @@ export class LocalSpoolFiles implements SpoolBlobs {
     return createReadStream(this.finalPath(name));
   }
 
-  async remove(id: string): Promise<void> {
-    // unlink, not rm: one system call for a file that is usually not there (the content was inline)
-    await unlink(this.pathFor(id)).catch((err: unknown) => {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    });
+  async remove(id: string, held?: HeldBlobs): Promise<void> {
+    // unlink, not rm: one system call for a file that is usually not there (the content was inline); none when the caller
+    // knows it is not there (each failed call costs an error object on the event loop)
+    if (held?.blob !== false) {
+      await unlink(this.pathFor(id)).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      });
+    }
+    if (held?.copies === false) return;
     // most messages have no copies: rmdir is one system call where rm's recursive walk was several (and a synchronous
     // lstat on the event loop); a directory that holds copies is then removed whole
     await rmdir(this.copyDirFor(id)).catch(async (err: unknown) => {

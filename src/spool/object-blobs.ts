@@ -26,7 +26,7 @@
 import type { Readable, Transform } from 'node:stream';
 import { SealgateError } from '../errors.js';
 import { validateObjectKey, type ObjectStore } from '../objects/object-store.js';
-import type { SpoolBlobName, SpoolBlobs, WrittenSpoolContent } from './blobs.js';
+import type { HeldBlobs, SpoolBlobName, SpoolBlobs, WrittenSpoolContent } from './blobs.js';
 import { writeSpooledObject } from './object-writer.js';
 import { storageError } from './write-error.js';
 
@@ -101,7 +101,9 @@ export class ObjectSpoolBlobs implements SpoolBlobs {
     for (const key of keys) await this.objects.delete(key);
   }
 
-  async remove(id: string): Promise<void> {
+  async remove(id: string, held?: HeldBlobs): Promise<void> {
+    // nothing of it here (its content inline, no copies): no listing of the store for it
+    if (held && !held.blob && !held.copies) return;
     try {
       await this.removeKeys(id);
     } catch (err) {

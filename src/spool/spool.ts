@@ -232,10 +232,13 @@ export class Spool {
    * After `removeIfFinished` committed: the message's inline content went
    * with its queue rows in that commit, so only a spool file and copies are
    * left to remove (one database read fewer than `remove` per message).
+   * `copies`: whether any recipient has an end-to-end copy, when the caller
+   * read it; a content known to have been inline (kept in memory) and no
+   * copies leave nothing to look for.
    */
-  async removeFinished(id: string): Promise<void> {
-    this.inline?.store.forget(id);
-    await this.blobs.remove(id);
+  async removeFinished(id: string, known?: { readonly copies: boolean }): Promise<void> {
+    const inline = this.inline?.store.forget(id) ?? false;
+    await this.blobs.remove(id, known ? { blob: !inline, copies: known.copies } : undefined);
   }
 
   /** Removes a message and every copy derived from it. */

@@ -18,7 +18,7 @@ import { Keyring, masterKeyFromBytes } from '../../src/crypto/keyring.js';
 import { SealgateError, isSealgateError } from '../../src/errors.js';
 import { objectsSchema } from '../../src/objects/config-schema.js';
 import { openObjectStore, type OpenedObjectStore } from '../../src/objects/open.js';
-import type { SpoolBlobs } from '../../src/spool/blobs.js';
+import type { HeldBlobs, SpoolBlobs } from '../../src/spool/blobs.js';
 import { LocalSpoolFiles } from '../../src/spool/local-blobs.js';
 import { ObjectSpoolBlobs, spoolObjectId, spoolObjectKey } from '../../src/spool/object-blobs.js';
 import { Spool } from '../../src/spool/spool.js';
@@ -172,6 +172,23 @@ describe.each(KINDS)('spool backend: %s', (kind) => {
     expect((await readAll(blobs.read({ id: OTHER }))).toString()).toBe('other message');
     // nothing there: no error
     await blobs.remove(ID);
+  });
+
+  // what the caller knows the store holds (the delivery's record read the recipients' copies; inline content was kept in memory)
+  it.each<{ name: string; written: readonly (string | undefined)[]; held: HeldBlobs | undefined }>([
+    { name: 'nothing known: the message and its copies are looked for and removed', written: [undefined, 'r1'], held: undefined },
+    { name: 'a blob and copies held: both removed', written: [undefined, 'r1', 'r2'], held: { blob: true, copies: true } },
+    { name: 'content inline, copies held: the copies removed', written: ['r1'], held: { blob: false, copies: true } },
+    { name: 'a blob, no copies: the blob removed', written: [undefined], held: { blob: true, copies: false } },
+    { name: 'content inline, no copies: nothing to look for, no error', written: [], held: { blob: false, copies: false } },
+  ])('remove with what is held: $name', async ({ written, held }) => {
+    const blobs = await backend(kind);
+    for (const copy of written) await (await blobs.write({ id: ID, copy }, Readable.from([Buffer.from(`part ${copy ?? 'message'}`)]), [], 0)).blob?.commit();
+    await (await blobs.write({ id: OTHER }, Readable.from([Buffer.from('other message')]), [], 0)).blob?.commit();
+    for (const copy of written) expect(await readable(blobs, ID, copy)).toBe(true);
+    await blobs.remove(ID, held);
+    for (const copy of written) expect(await readable(blobs, ID, copy)).toBe(false);
+    expect((await readAll(blobs.read({ id: OTHER }))).toString()).toBe('other message');
   });
 
   it('removeOrphans keeps queued messages and their copies, removes the rest', async () => {
