@@ -18,7 +18,20 @@ import { FROM, POSTFIX_IP, SINK_IP, waitUntil } from './load.js';
 import { summariseLatency, type Figures, type LatencySummary } from './report.js';
 import { startLatencySink, type LatencySink } from './latency-sink.js';
 
-const SESSIONS = Number(process.env.BENCH_LATENCY_SESSIONS ?? 4);
+/**
+ * Most messages a second one session is asked to carry: each message is
+ * three round trips and a 250 that waits for an fsync and a commit, about
+ * 10 – 20 ms under load, so one session cannot keep a faster pace (at 249
+ * msg/s, four sessions sent 219 a second).
+ */
+const RATE_PER_SESSION = 40;
+
+/** Pure: the sessions the paced client uses: BENCH_LATENCY_SESSIONS, else enough that none is asked for more than RATE_PER_SESSION (at least 4). */
+export function latencySessions(rate: number, env: NodeJS.ProcessEnv = process.env): number {
+  const set = env.BENCH_LATENCY_SESSIONS;
+  if (set !== undefined && set !== '') return Number(set);
+  return Math.max(4, Math.ceil(rate / RATE_PER_SESSION));
+}
 const COUNT = Number(process.env.BENCH_LATENCY_COUNT ?? 1000);
 /** Messages sent the same way before the measured ones, not measured: the latency of a running relay, not of one just started (its first messages wait for compilation, its first MX lookups and connections). */
 const WARMUP = Number(process.env.BENCH_LATENCY_WARMUP ?? 500);
@@ -71,12 +84,12 @@ async function pacedSend(host: string, port: number, prefix: string, count: numb
   return { accepted, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
-async function measure(host: string, port: number, sink: LatencySink, prefix: string, rate: number): Promise<LatencySummary & { achievedRate: number }> {
+async function measure(host: string, port: number, sink: LatencySink, prefix: string, rate: number, sessions: number): Promise<LatencySummary & { achievedRate: number }> {
   if (WARMUP > 0) {
-    const warm = await pacedSend(host, port, `${prefix}w`, WARMUP, rate, SESSIONS);
+    const warm = await pacedSend(host, port, `${prefix}w`, WARMUP, rate, sessions);
     await waitUntil(async () => [...warm.accepted.keys()].every((id) => sink.delivered.has(id)), 600_000, `${WARMUP} warm-up messages at the latency sink`, 100);
   }
-  const sent = await pacedSend(host, port, prefix, COUNT, rate, SESSIONS);
+  const sent = await pacedSend(host, port, prefix, COUNT, rate, sessions);
   await waitUntil(async () => [...sent.accepted.keys()].every((id) => sink.delivered.has(id)), 600_000, `${COUNT} messages at the latency sink`, 100);
   const ms = [...sent.accepted].map(([id, at]) => Number((sink.delivered.get(id) ?? at) - at) / 1e6);
   const summary = summariseLatency(ms);
@@ -86,6 +99,8 @@ async function measure(host: string, port: number, sink: LatencySink, prefix: st
 
 export async function latencyPart(rate: number, rateSource: string, figures: Figures): Promise<string[]> {
   if (!(rate > 0)) throw new Error(`latency rate ${rate} is not a positive number (BENCH_LATENCY_RATE)`);
+  const sessions = latencySessions(rate);
+  if (!(Number.isInteger(sessions) && sessions > 0)) throw new Error(`BENCH_LATENCY_SESSIONS ${String(sessions)} is not a positive whole number`);
   const sink = await startLatencySink(SINK_IP, await freePort(SINK_IP));
   const zone = await startDnsZone([
     { name: 'bench.test', type: 'MX', exchange: 'sink.bench.test', priority: 10 },
@@ -99,14 +114,14 @@ export async function latencyPart(rate: number, rateSource: string, figures: Fig
   let postfix: LatencySummary & { achievedRate: number };
   try {
     gw = await startGateway(setup.configPath);
-    sealgate = await measure('127.0.0.1', gw.port, sink, 's', rate);
+    sealgate = await measure('127.0.0.1', gw.port, sink, 's', rate, sessions);
     await gw.stop();
     pf = await startPostfix({
       smtpd: { host: POSTFIX_IP, port: await freePort(POSTFIX_IP) },
       relayhost: { host: SINK_IP, port: sink.port },
       mainCf: { default_destination_concurrency_limit: '20', smtp_tls_security_level: 'may' },
     });
-    postfix = await measure(POSTFIX_IP, pf.smtpd.port, sink, 'p', rate);
+    postfix = await measure(POSTFIX_IP, pf.smtpd.port, sink, 'p', rate, sessions);
   } finally {
     await pf?.cleanup().catch(() => undefined);
     await gw?.stop();
@@ -114,13 +129,13 @@ export async function latencyPart(rate: number, rateSource: string, figures: Fig
     await zone.close();
     await setup.cleanup();
   }
-  figures.latency = { rate, rateSource, sessions: SESSIONS, sealgate, postfix };
+  figures.latency = { rate, rateSource, sessions, sealgate, postfix };
   const row = (name: string, s: LatencySummary & { achievedRate: number }): string =>
     `| ${name} | ${s.count} | ${s.achievedRate.toFixed(0)} | ${s.p50Ms.toFixed(1)} | ${s.p95Ms.toFixed(1)} | ${s.p99Ms.toFixed(1)} | ${s.maxMs.toFixed(1)} |`;
   return [
     '## latency: accept → delivered at half of the maximum end-to-end rate',
     '',
-    `${COUNT} × 2 KB paced at ${rate.toFixed(0)} msg/s (${rateSource}) from the bench's SMTP client (${SESSIONS} reused sessions) → relay → the bench's SMTP sink (greets at once), after ${WARMUP} unmeasured warm-up messages;`,
+    `${COUNT} × 2 KB paced at ${rate.toFixed(0)} msg/s (${rateSource}) from the bench's SMTP client (${sessions} reused sessions) → relay → the bench's SMTP sink (greets at once), after ${WARMUP} unmeasured warm-up messages;`,
     "accepted = the client read 250 to DATA, delivered = the sink's DATA ended (one clock). Sealgate as in the relay part (inspection and archive on).",
     '',
     '| relay | messages | sent msg/s | p50 ms | p95 ms | p99 ms | max ms |',
