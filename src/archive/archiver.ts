@@ -147,7 +147,7 @@ interface StoredAhead {
 /**
  * A message's archive entry written in the transaction that records its
  * verdict and marks it archived (Archiver.withVerdict): `write` in that
- * transaction, given the message's row (ARCHIVED_MESSAGE_FACTS, read by the
+ * transaction, given the message's row (MESSAGE_FACTS_COLUMNS, read by the
  * caller) and the verdict it records; `committed` once it is committed.
  * `finished`: every recipient was final already (an operator bounced them),
  * so the message left the queue in that transaction, and its spooled
@@ -166,9 +166,8 @@ interface WaitingAhead {
   readonly settle: (content: WrittenContent | undefined) => void;
 }
 
-/** What an entry takes from a message's queue row, apart from its verdict (fixed once it is queued). */
-export const ARCHIVED_MESSAGE_FACTS = MESSAGE_FACTS_COLUMNS;
-const MESSAGE_COLUMNS = `${ARCHIVED_MESSAGE_FACTS}, verdict`;
+/** What an entry takes from a message's queue row: its facts (fixed once it is queued) and its verdict. */
+const MESSAGE_COLUMNS = `${MESSAGE_FACTS_COLUMNS}, verdict`;
 
 /** A message's queue row as an entry takes it (MESSAGE_COLUMNS). */
 export interface MessageRow extends MessageFactsRow {

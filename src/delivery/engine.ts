@@ -65,7 +65,7 @@ import { SessionError, SmtpSession, type RemoteReply, type SessionTarget, type T
 import { isTransportRequirement, strongest, TRANSPORT_REQUIREMENTS, type TransportRequirement } from './transport-requirement.js';
 import { isE2eMethod } from '../policy/decide.js';
 import { FailureRun } from '../log/failure-run.js';
-import { heldSeqs, LeaseLostError, markInFlight, newNodeId, recordOutcome, releaseHeld, renewLeases, selectDue, takeOverLeases, type ClaimedRecipient, type DueMessage } from '../queue/claim.js';
+import { heldSeqs, LeaseLostError, markInFlight, newNodeId, readDueMessage, recordOutcome, releaseHeld, renewLeases, selectDue, takeOverLeases, type ClaimedRecipient, type DueMessage } from '../queue/claim.js';
 
 export interface EngineDeps {
   readonly db: SqlDatabase;
@@ -699,7 +699,7 @@ export class DeliveryEngine {
 
   /** The queued message a job delivers (undefined once an operator deleted it). */
   private messageRow(id: string): Promise<MessageRow | undefined> {
-    return this.deps.db.get<MessageRow>('SELECT id, created_at, sender, size, body_type, requiretls, dsn_ret, dsn_envid, rewrite, connector, route FROM messages WHERE id = ?', [id]);
+    return readDueMessage(this.deps.db, id);
   }
 
   private async runJob(job: Job): Promise<void> {

@@ -47,8 +47,8 @@ import type { InspectionPool } from './inspect-pool.js';
 import type { InspectionResult } from './inspect-thread.js';
 import { inspectExtracted, subjectSensitive, type InspectionProfile } from './verdict.js';
 import { FailureRun } from '../log/failure-run.js';
-import { ARCHIVED_MESSAGE_FACTS, type ArchiveInTransaction } from '../archive/archiver.js';
-import type { MessageFactsRow } from '../queue/store.js';
+import type { ArchiveInTransaction } from '../archive/archiver.js';
+import { MESSAGE_FACTS_COLUMNS, type MessageFactsRow } from '../queue/store.js';
 import type { VerdictClaim } from '../delivery/engine.js';
 
 /** What recording a message's verdict also did: its archive entry written (`archived`), and every due recipient claimed for delivery (`claimed`). */
@@ -209,9 +209,14 @@ export class Inspector {
     this.loop.wake();
   }
 
-  /** The lane of a message of `size` bytes: small ones have a window of their own with a pool. */
+  /** inspection.smallMessageSize when a pool gives small messages a window of their own; undefined: one lane. */
+  private get smallLimit(): number | undefined {
+    return this.deps.pool ? this.deps.smallMessageBytes : undefined;
+  }
+
+  /** The lane of a message of `size` bytes. */
   private laneOf(size: number): Lane {
-    const small = this.deps.pool ? this.deps.smallMessageBytes : undefined;
+    const small = this.smallLimit;
     return small !== undefined && size <= small ? 'small' : 'large';
   }
 
@@ -241,7 +246,7 @@ export class Inspector {
     const polling = this.pollDue;
     /** Whether the queue must be read again: a lane full before its read, or a read that filled its page. */
     let stillDue = false;
-    const small = this.deps.pool ? this.deps.smallMessageBytes : undefined;
+    const small = this.smallLimit;
     const lanes: { lane: Lane; where: string; params: number[]; window: number }[] =
       small === undefined
         ? [{ lane: 'large', where: '', params: [], window: this.deps.pool ? POOL_WINDOW : INSPECT_PARALLEL }]
@@ -307,7 +312,7 @@ export class Inspector {
   async inspect(id: string, handed?: MessageFactsRow): Promise<InspectOutcome> {
     // what an archive entry written with the verdict takes from the row too (fixed since the message was queued): as the
     // ingress handed it over, else read (the verdict's UPDATE below still tells whether the message is there)
-    const msg = handed ?? (await this.deps.db.get<MessageFactsRow>(`SELECT ${ARCHIVED_MESSAGE_FACTS} FROM messages WHERE id = ?`, [id]));
+    const msg = handed ?? (await this.deps.db.get<MessageFactsRow>(`SELECT ${MESSAGE_FACTS_COLUMNS} FROM messages WHERE id = ?`, [id]));
     if (!msg) return NOTHING_MORE;
     const policy = this.deps.policy();
     const content = this.deps.pool

@@ -74,6 +74,11 @@ export interface DueMessage {
 const DUE_MESSAGE_FIELDS = ['created_at', 'sender', 'size', 'body_type', 'requiretls', 'dsn_ret', 'dsn_envid', 'rewrite', 'connector', 'route'] as const;
 const DUE_MESSAGE_COLUMNS = DUE_MESSAGE_FIELDS.map((c) => `m.${c} AS m_${c}`).join(', ');
 
+/** Message `id`'s DueMessage, read alone (outside a claim); undefined once it is gone. */
+export function readDueMessage(q: SqlQueryable, id: string): Promise<DueMessage | undefined> {
+  return q.get<DueMessage>(`SELECT id, ${DUE_MESSAGE_FIELDS.join(', ')} FROM messages WHERE id = ?`, [id]);
+}
+
 type DueRow = Omit<ClaimedRecipient, 'message'> & { due_at?: number; due_kind?: number } & { [K in (typeof DUE_MESSAGE_FIELDS)[number] as `m_${K}`]: DueMessage[K] };
 
 /** Pure: a selectDue row as the recipient it claims, its message's columns gathered. */

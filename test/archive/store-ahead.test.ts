@@ -13,14 +13,14 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AHEAD_TTL_MS, ARCHIVED_MESSAGE_FACTS, Archiver, type MessageRow } from '../../src/archive/archiver.js';
+import { AHEAD_TTL_MS, Archiver, type MessageRow } from '../../src/archive/archiver.js';
 import { entryKeyOf, readArchiveContent } from '../../src/archive/content.js';
 import type { Keyring } from '../../src/crypto/keyring.js';
 import type { Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { LocalObjectStore } from '../../src/objects/local-store.js';
 import { generateQueueId } from '../../src/queue/ids.js';
-import { insertQueuedMessage, internalMessage, messageFactsRow, type MessageFactsRow } from '../../src/queue/store.js';
+import { insertQueuedMessage, internalMessage, MESSAGE_FACTS_COLUMNS, messageFactsRow, type MessageFactsRow } from '../../src/queue/store.js';
 import type { Spool } from '../../src/spool/spool.js';
 import { archiveEnvironment } from '../helpers/archive-environment.js';
 
@@ -198,7 +198,7 @@ describe('archive contents stored ahead of their entries', () => {
 async function recordVerdictWithEntry(id: string, verdict: object): Promise<{ written: boolean; finished: boolean }> {
   const archiving = await world.archiver.withVerdict(id);
   if (!archiving) return { written: false, finished: false };
-  const facts = await world.db.get<Omit<MessageRow, 'verdict'>>(`SELECT ${ARCHIVED_MESSAGE_FACTS} FROM messages WHERE id = ?`, [id]);
+  const facts = await world.db.get<Omit<MessageRow, 'verdict'>>(`SELECT ${MESSAGE_FACTS_COLUMNS} FROM messages WHERE id = ?`, [id]);
   if (!facts) throw new Error(`no message ${id}`);
   const json = JSON.stringify(verdict);
   let finished = false;
