@@ -14,13 +14,14 @@
  * object (a pack stored before the crash is then referenced by nothing;
  * orphans.ts deletes it).
  *
- * A message's content does not depend on its verdict, so it is stored while
- * the message is being inspected (`storeAhead`, called when it is queued):
- * its entry, written once the verdict is in, then waits for no object write.
- * A content stored ahead is only used for a while well inside the orphan
- * sweep's grace period, and one never used (the message deleted meanwhile,
- * the daemon restarted) is an object no entry names, which the sweep
- * deletes like any other.
+ * A message's content does not depend on its verdict, so a small one is
+ * sealed while the message is being inspected (`storeAhead`, called when it
+ * is queued) for its place in a pack not stored yet: its entry, written with
+ * the verdict, carries the ciphertext as a pending piece (pending.ts) and
+ * waits for no object write; the pack is written from its pieces afterwards
+ * (pending-packs.ts). A content sealed ahead is only used for a while well
+ * inside the orphan sweep's grace period; one never used (the message
+ * deleted meanwhile) leaves a gap of zeros in its pack.
  */
 import { ownedMessages, type StageOwner } from '../cluster/ownership.js';
 import { forNoKeyUpdate } from '../db/locks.js';
@@ -40,6 +41,8 @@ import { journalReport } from './journal.js';
 import { addressDomain } from '../smtp/connector-policy.js';
 import type { Spool } from '../spool/spool.js';
 import { archiveObjectKey, archivePackKey, writeArchiveObject, type ContentSource, type WrittenContent } from './content.js';
+import { insertPendingPiece } from './pending.js';
+import { PendingPacks, type SealedAhead } from './pending-packs.js';
 import { insertArchiveEntries, queueRecipientsForArchiveOf, type NewArchiveEntry } from './entries.js';
 import type { ArchiveRecipientColumns } from './records.js';
 import { isFinalState } from '../queue/states.js';
@@ -109,39 +112,47 @@ const MAX_AHEAD = 512;
  */
 export const AHEAD_TTL_MS = ORPHAN_GRACE_MS / 6;
 /**
- * How long the inspection waits for a content still being stored ahead
- * before it records its verdict (withVerdict): at 150 msg/s a content was
- * stored p50 3.8 ms, p99 19 ms after the verdict was ready, where archiving
- * after the verdict took 9 – 13 ms on average. A store slower than this (an
- * object store far away) costs the verdict this long, once, and the stage
- * archives the message after it as before.
+ * How long the inspection waits for a content still being sealed ahead
+ * before it records its verdict (withVerdict): sealing reads the spooled
+ * content and encrypts it, no object write. Past this the stage archives
+ * the message after its verdict.
  */
 export const AHEAD_WAIT_MS = 25;
 /**
- * A batch stored ahead this large says the load is high (at 150 relayed
- * 2 KB messages a second they held 1 – 4, at the maximum rate 5 on
- * average, often more).
+ * The largest message sealed ahead (its ciphertext goes into the database
+ * with its entry, as a small message's spooled content does with its queue
+ * rows: queue.inlineMaxBytes' default); a larger one is archived by the stage.
  */
-const AHEAD_LOAD_BATCH = 8;
+export const AHEAD_MAX_BYTES = 128 * 1024;
+/** How long a pack stays open for more contents sealed ahead (pending-packs.ts). */
+const PACK_WINDOW_MS = 100;
 /**
- * After a batch stored ahead held AHEAD_LOAD_BATCH messages or more (the
- * load is high), nothing is stored ahead for this long: under load the
- * contents would go into many small objects (the store runs without pause,
- * a batch every object write), where the stage's own batches put many
- * messages into one pack (a first version that stored ahead throughout, and
- * wrote each entry with a read and an update of its own, cost about 0.2 ms
- * more daemon CPU a message at the maximum relay rate).
+ * A pack that took this many pieces within its window says the load is
+ * high (400 messages a second): nothing is sealed ahead for AHEAD_PAUSE_MS.
+ * Each entry written with its verdict costs the single writer a few
+ * statements of its own, where the stage's batches write up to 64 entries
+ * in one transaction and one pack (at the maximum relay rate, sealing
+ * every message ahead cost about 15 % of the rate).
  */
+const AHEAD_LOAD_PIECES = 40;
+/** How long nothing is sealed ahead after a pack said the load is high. */
 const AHEAD_PAUSE_MS = 1_000;
-/** Batches stored ahead at once. */
-const AHEAD_BATCHES_AT_ONCE = 2;
+/**
+ * Pending pieces left by a process that stopped are stored after this long
+ * without a newer piece in their pack; on SQLite (one daemon) at once, at
+ * start. On PostgreSQL another node may still be filling its packs: it
+ * stores them itself within seconds, and no piece is used past AHEAD_TTL_MS.
+ */
+const RECOVER_SHARED_AFTER_MS = AHEAD_TTL_MS;
+/** Pending pieces are looked for this often. */
+const RECOVER_EVERY_MS = 60_000;
 
-/** A content stored ahead of its entry: since when it was asked for, and the object it went into (undefined: not stored). */
+/** A content sealed ahead of its entry: since when it was asked for, and the piece (undefined: not sealed). */
 interface StoredAhead {
   readonly at: number;
-  readonly content: Promise<WrittenContent | undefined>;
-  /** The content once stored (what a transaction may use: it never waits for the store). */
-  ready?: WrittenContent | undefined;
+  readonly content: Promise<SealedAhead | undefined>;
+  /** The piece once sealed (what a transaction may use: it never waits for it). */
+  ready?: SealedAhead | undefined;
 }
 
 /**
@@ -158,14 +169,6 @@ export interface ArchiveInTransaction {
   committed(): void;
 }
 
-/** A message waiting to have its content stored ahead, and how to settle its StoredAhead. */
-interface WaitingAhead {
-  readonly id: string;
-  /** Its queue row's facts as the ingress committed them (then not read again); undefined: read. */
-  readonly facts: MessageFactsRow | undefined;
-  readonly settle: (content: WrittenContent | undefined) => void;
-}
-
 /** What an entry takes from a message's queue row: its facts (fixed once it is queued) and its verdict. */
 const MESSAGE_COLUMNS = `${MESSAGE_FACTS_COLUMNS}, verdict`;
 
@@ -180,13 +183,13 @@ export class Archiver {
   private readonly inBatch = new Set<string>();
   /** One batch at a time, the next as soon as it is done. */
   private readonly loop: CoalescedRun;
-  /** Contents stored ahead of their entries, oldest first (storeAhead). */
+  /** Contents sealed ahead of their entries, oldest first (storeAhead). */
   private readonly ahead = new Map<string, StoredAhead>();
-  /** Messages waiting to have their content stored ahead (each already in `ahead`). */
-  private readonly toStoreAhead: WaitingAhead[] = [];
-  /** Stores them, a batch at a time. */
-  private readonly aheadLoop: CoalescedRun;
-  /** Nothing is stored ahead before this time (AHEAD_PAUSE_MS). */
+  /** The packs they are sealed into, written once their pieces are settled. */
+  private readonly packs: PendingPacks;
+  /** When pending pieces left by a stopped process were last looked for (0: not yet). */
+  private recoveredAt = 0;
+  /** Nothing is sealed ahead before this time (AHEAD_LOAD_PIECES). */
   private aheadPausedUntil = 0;
 
   /** Failures in a row (a store away): the first is logged at error, the rest at debug, the end of the run once (docs/events.md). */
@@ -208,13 +211,7 @@ export class Archiver {
       // (under load batches are large, and more small ones would cost a pack and a transaction each)
       () => (this.inBatch.size < SECOND_BATCH_BELOW ? 2 : 1),
     );
-    this.aheadLoop = new CoalescedRun(
-      () => this.storeNextAhead(),
-      // best effort: the entry's batch stores what could not be stored ahead, and reports its failures
-      (err) => this.deps.log.debug({ event: 'ARCHIVE_AHEAD_FAILED', err: { message: (err as Error).message } }, 'could not store archive contents ahead; they are stored with their entries'),
-      // two batches at once: one reads and encrypts while the other waits for its object's fsyncs
-      AHEAD_BATCHES_AT_ONCE,
-    );
+    this.packs = new PendingPacks({ db: deps.db, objects: deps.objects, keyring: deps.keyring, log: deps.log, now: deps.now, windowMs: PACK_WINDOW_MS });
   }
 
   private recovered(what: 'queue' | 'messages', failures: number): void {
@@ -227,19 +224,22 @@ export class Archiver {
 
   stop(): void {
     this.loop.stop();
-    this.aheadLoop.stop();
-    for (const w of this.toStoreAhead.splice(0)) w.settle(undefined);
+    this.packs.stop();
+  }
+
+  /** Writes the packs whose pieces are all settled now, and waits for them (tests). */
+  async flushPending(): Promise<void> {
+    await this.packs.flushSettled();
   }
 
   /**
-   * Stores message `id`'s content now, while it is being inspected (called
-   * when it was queued): its entry then waits for no object write. Best
-   * effort, and only at a light load (the stage's batch under way small,
-   * SECOND_BATCH_BELOW, and no batch stored ahead of AHEAD_LOAD_BATCH in
-   * the last AHEAD_PAUSE_MS): at most MAX_AHEAD wait; a content not stored
-   * ahead (or stored too long ago, AHEAD_TTL_MS) is stored by the entry's
-   * batch as before. Resolves once it was stored or given up (never
-   * rejects).
+   * Seals message `id`'s content now, while it is being inspected (called
+   * when it was queued), for its place in the open pack: its entry then
+   * carries it and waits for no object write. Best effort: at most
+   * MAX_AHEAD wait, messages up to AHEAD_MAX_BYTES; a content not sealed
+   * ahead (or sealed too long ago, AHEAD_TTL_MS) is stored by the entry's
+   * batch as before. Resolves once it was sealed or given up (never
+   * rejects; a failure is the stage's to report).
    */
   storeAhead(id: string, facts?: MessageFactsRow): Promise<void> {
     const now = this.deps.now();
@@ -247,20 +247,38 @@ export class Archiver {
     for (const [old, stored] of this.ahead) {
       if (freshAhead(stored, now)) break;
       this.ahead.delete(old);
+      this.giveUp(old, stored);
     }
     if (this.loop.stopped || this.ahead.has(id) || this.ahead.size >= MAX_AHEAD) return Promise.resolve();
-    // under load the stage's own batches are large, one pack for many messages: stored ahead, the contents would go
-    // into many small objects
-    if (this.inBatch.size >= SECOND_BATCH_BELOW || now < this.aheadPausedUntil) return Promise.resolve();
-    let settle!: (content: WrittenContent | undefined) => void;
+    if (now < this.aheadPausedUntil || (facts && facts.size > AHEAD_MAX_BYTES)) return Promise.resolve();
+    // under load the stage's own batches are cheaper: many entries in one transaction
+    if (this.packs.openPieces() >= AHEAD_LOAD_PIECES) {
+      this.aheadPausedUntil = now + AHEAD_PAUSE_MS;
+      return Promise.resolve();
+    }
     // an entry's batch that starts meanwhile waits for this instead of storing the same content again
-    const content = new Promise<WrittenContent | undefined>((resolve) => (settle = resolve));
+    const content = this.sealAhead(id, facts).catch(() => undefined);
     const stored: StoredAhead = { at: now, content };
     void content.then((c) => (stored.ready = c));
     this.ahead.set(id, stored);
-    this.toStoreAhead.push({ id, facts, settle });
-    this.aheadLoop.wake();
     return content.then(() => undefined);
+  }
+
+  /** Message `id`'s content sealed into the open pack; undefined when it is gone, archived or too large. */
+  private async sealAhead(id: string, facts: MessageFactsRow | undefined): Promise<SealedAhead | undefined> {
+    // a message just queued is neither inspected nor archived; its facts were handed over by the ingress, or are read
+    const row = facts ?? (await this.readMessages([id]))[0];
+    if (!row || row.size > AHEAD_MAX_BYTES) return undefined;
+    const bytes = await this.deps.spool.readWhole(id, AHEAD_MAX_BYTES);
+    if (!bytes || this.loop.stopped) return undefined;
+    return this.packs.seal({ id, receivedAt: row.created_at, bytes });
+  }
+
+  /** A content sealed ahead that no entry will carry: its pack need not wait for it. */
+  private giveUp(id: string, stored: StoredAhead): void {
+    void stored.content.then((sealed) => {
+      if (sealed) this.packs.settle(sealed.pack, id);
+    });
   }
 
   /**
@@ -278,42 +296,28 @@ export class Archiver {
     const stored = this.ahead.get(id);
     if (!stored || this.deps.journal?.to()) return undefined;
     if (stored.ready === undefined) await settledWithin(stored.content, AHEAD_WAIT_MS);
-    const content = stored.ready;
-    if (!content || !freshAhead(stored, this.deps.now()) || this.loop.stopped) return undefined;
+    const sealed = stored.ready;
+    if (!sealed || this.loop.stopped) return undefined;
+    if (!freshAhead(stored, this.deps.now())) {
+      this.ahead.delete(id);
+      this.giveUp(id, stored);
+      return undefined;
+    }
+    const content = sealed.content;
     return {
       write: async (tx, now, message) => {
         const recipients = (await queueRecipientsForArchiveOf(tx, [id])).get(id) ?? [];
+        await insertPendingPiece(tx, { objectKey: content.objectKey, offset: content.offset, ciphertext: sealed.ciphertext }, now);
         await insertArchiveEntries(tx, [this.entryOf(message, content, recipients, now)], now);
         return { finished: await leaveIfAllFinal(tx, id, recipients) };
       },
       committed: () => {
         if (this.ahead.get(id) === stored) this.ahead.delete(id);
+        this.packs.settle(sealed.pack, id);
         // the inspection tells delivery (it may have claimed the message in the same transaction)
         this.archived([{ id, size: content.size }], 'verdict');
       },
     };
-  }
-
-  /** Stores the contents of the next messages waiting in toStoreAhead (one pack for the small ones); true when more wait. */
-  private async storeNextAhead(): Promise<boolean> {
-    const batch = this.toStoreAhead.splice(0, BATCH);
-    if (batch.length === 0) return false;
-    if (batch.length >= AHEAD_LOAD_BATCH) this.aheadPausedUntil = this.deps.now() + AHEAD_PAUSE_MS;
-    let out = new Map<string, WrittenContent>();
-    try {
-      if (!this.loop.stopped) out = await this.writeContents(await this.aheadMessages(batch), { quiet: true });
-    } finally {
-      for (const w of batch) w.settle(out.get(w.id));
-    }
-    return this.toStoreAhead.length > 0;
-  }
-
-  /** The queue rows a batch stored ahead needs: as handed over with it, the others read (not archived yet), in its order. */
-  private async aheadMessages(batch: readonly WaitingAhead[]): Promise<MessageRow[]> {
-    const unknown = batch.filter((w) => w.facts === undefined).map((w) => w.id);
-    const read = new Map((unknown.length > 0 ? await this.readMessages(unknown) : []).map((m) => [m.id, m]));
-    // a message just queued is neither inspected nor archived: no verdict yet
-    return batch.map((w) => (w.facts ? { ...w.facts, verdict: null } : read.get(w.id))).filter((m): m is MessageRow => m !== undefined);
   }
 
   /** The rows of `ids` not archived yet, in the order asked (one read). */
@@ -323,20 +327,46 @@ export class Archiver {
     return ids.map((id) => rows.get(id)).filter((m): m is MessageRow => m !== undefined);
   }
 
-  /** The contents of `messages` for their entries: those stored ahead (recently enough), the others stored now. */
-  private async contentsOf(messages: readonly MessageRow[]): Promise<Map<string, WrittenContent>> {
-    const out = new Map<string, WrittenContent>();
+  /**
+   * The contents of `messages` for their entries: those sealed ahead
+   * (recently enough; their pieces go in with the entries: `pieces`), the
+   * others stored now. Every piece taken is the caller's to settle.
+   */
+  private async contentsOf(messages: readonly MessageRow[]): Promise<{ written: Map<string, WrittenContent>; pieces: Map<string, SealedAhead> }> {
+    const written = new Map<string, WrittenContent>();
+    const pieces = new Map<string, SealedAhead>();
     await Promise.all(
       messages.map(async (m) => {
         const stored = this.ahead.get(m.id);
         if (!stored) return;
         this.ahead.delete(m.id);
-        const content = await stored.content;
-        if (content && freshAhead(stored, this.deps.now())) out.set(m.id, content);
+        const sealed = await stored.content;
+        if (!sealed) return;
+        if (freshAhead(stored, this.deps.now())) {
+          written.set(m.id, sealed.content);
+          pieces.set(m.id, sealed);
+        } else this.packs.settle(sealed.pack, m.id);
       }),
     );
-    for (const [id, content] of await this.writeContents(messages.filter((m) => !out.has(m.id)))) out.set(id, content);
-    return out;
+    for (const [id, content] of await this.writeContents(messages.filter((m) => !written.has(m.id)))) written.set(id, content);
+    return { written, pieces };
+  }
+
+  /**
+   * Stores the packs of pending pieces a stopped process left (at the first
+   * batch, then every RECOVER_EVERY_MS): on SQLite all of them (this is the
+   * only daemon), on PostgreSQL those left alone for RECOVER_SHARED_AFTER_MS.
+   * A failure is logged; the next look tries again.
+   */
+  private async recoverPending(now: number): Promise<void> {
+    if (this.recoveredAt !== 0 && now - this.recoveredAt < RECOVER_EVERY_MS) return;
+    this.recoveredAt = now;
+    try {
+      // this process's own packs are never among them (PendingPacks.recover leaves them out)
+      await this.packs.recover(this.deps.db.dialect === 'sqlite' ? 0 : RECOVER_SHARED_AFTER_MS);
+    } catch (err) {
+      this.deps.log.error({ event: 'ARCHIVE_FLUSH_FAILED', err: { message: (err as Error).message } }, 'archive pack not stored; its contents stay in the database and it is tried again');
+    }
   }
 
   /** Looks for messages to archive (called when inspection finished one). */
@@ -347,6 +377,7 @@ export class Archiver {
   /** Archives the next batch of waiting messages (oldest first, skipping those that failed a moment ago); true when more may be waiting. */
   private async next(): Promise<boolean> {
     const now = this.deps.now();
+    await this.recoverPending(now);
     for (const [id, at] of this.failedAt) if (now - at >= RETRY_AFTER_MS) this.failedAt.delete(id);
     const owned = ownedMessages(this.deps.db.dialect, this.deps.owner, now);
     const rows = await this.deps.db.all<{ id: string }>(nextToArchive(owned), [...owned.params, BATCH + this.failedAt.size + this.inBatch.size]);
@@ -378,7 +409,17 @@ export class Archiver {
     // one read for the batch (in the order asked), not one per message
     const messages = await this.readMessages(ids);
     if (messages.length === 0) return;
-    const written = await this.contentsOf(messages);
+    const { written, pieces } = await this.contentsOf(messages);
+    try {
+      await this.archiveWritten(messages, written, pieces);
+    } finally {
+      // committed with their entries, or given up (those messages are archived again later, their contents stored anew)
+      for (const [id, sealed] of pieces) this.packs.settle(sealed.pack, id);
+    }
+  }
+
+  /** archiveBatch once the contents are written or sealed: the journal reports, then the entries in one transaction. */
+  private async archiveWritten(messages: readonly MessageRow[], written: ReadonlyMap<string, WrittenContent>, pieces: ReadonlyMap<string, SealedAhead>): Promise<void> {
     const ready = messages.filter((m) => written.has(m.id));
     const journals = new Map<string, PreparedJournal>();
     for (const m of ready) {
@@ -407,6 +448,10 @@ export class Archiver {
         const batch = candidates.filter((m) => waiting.has(m.id));
         if (batch.length === 0) return;
         const recipients = await queueRecipientsForArchiveOf(tx, batch.map((m) => m.id));
+        for (const m of batch) {
+          const sealed = pieces.get(m.id);
+          if (sealed) await insertPendingPiece(tx, { objectKey: sealed.content.objectKey, offset: sealed.content.offset, ciphertext: sealed.ciphertext }, now);
+        }
         await insertArchiveEntries(
           tx,
           batch.map((m) => this.entryOf(m, written.get(m.id) as WrittenContent, recipients.get(m.id) ?? [], now)),
@@ -463,11 +508,9 @@ export class Archiver {
 
   /**
    * Stores the batch's contents: small messages in one pack, large ones
-   * alone; a failing pack is retried message by message. `quiet` (contents
-   * stored ahead): a failure is neither logged nor counted and nothing is
-   * retried — the entry's batch stores that content and reports.
+   * alone; a failing pack is retried message by message.
    */
-  private async writeContents(messages: readonly MessageRow[], options: { readonly quiet?: boolean } = {}): Promise<Map<string, WrittenContent>> {
+  private async writeContents(messages: readonly MessageRow[]): Promise<Map<string, WrittenContent>> {
     const out = new Map<string, WrittenContent>();
     const source = (m: MessageRow): ContentSource => ({ id: m.id, receivedAt: m.created_at, open: () => this.deps.spool.read(m.id) });
     const alone: MessageRow[] = messages.filter((m) => m.size > OWN_OBJECT_BYTES);
@@ -505,11 +548,9 @@ export class Archiver {
           if (m) out.set(m.id, c);
         });
       } catch (err) {
-        // one unreadable message must not hold the others back: each alone finds which (stored ahead: their entry's batch does)
-        if (!options.quiet) {
-          this.deps.log.warn({ event: 'ARCHIVE_PACK_FAILED', messages: packed.length, err: { message: (err as Error).message } }, 'archive pack not stored; archiving its messages one by one');
-          alone.push(...packed);
-        }
+        // one unreadable message must not hold the others back: each alone finds which
+        this.deps.log.warn({ event: 'ARCHIVE_PACK_FAILED', messages: packed.length, err: { message: (err as Error).message } }, 'archive pack not stored; archiving its messages one by one');
+        alone.push(...packed);
       }
     } else alone.push(...packed);
     for (const m of alone) {
@@ -518,7 +559,7 @@ export class Archiver {
         const [c] = await writeArchiveObject(this.deps.objects, this.deps.keyring, archiveObjectKey(m.id, m.created_at), [source(m)]);
         if (c) out.set(m.id, c);
       } catch (err) {
-        if (!options.quiet) this.failed(m.id, err);
+        this.failed(m.id, err);
       }
     }
     return out;

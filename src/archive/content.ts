@@ -17,6 +17,7 @@ import { pipeline, Readable, Transform, type TransformCallback } from 'node:stre
 import { simpleParser } from 'mailparser';
 import { sealKey, openKey, unwrapKey, wrapKey, type Keyring } from '../crypto/keyring.js';
 import type { ObjectStore } from '../objects/object-store.js';
+import type { ArchiveRanges } from './pending.js';
 import { createKeyedDecryptStream, createKeyedEncryptStream, KEYED_DATA_KEY_LENGTH, keyedEncryptWhole } from '../spool/crypt-stream.js';
 
 /** Header bytes kept for the Subject and Message-ID (a longer header block is cut there). */
@@ -145,13 +146,16 @@ class EntryWriter {
   /** The entry's ciphertext: in one piece for content in memory, else streamed from its source. */
   encrypted(): AsyncIterable<unknown> | Iterable<Buffer> {
     const bytes = this.source.bytes;
-    if (bytes) {
-      this.whole = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, headerBlock: headerBlockOf(bytes.subarray(0, HEADER_LIMIT)) };
-      return [keyedEncryptWhole(this.dataKey, chunkContext(this.source.id, this.objectKey), bytes)];
-    }
+    if (bytes) return [this.encryptWhole(bytes)];
     const encrypt = createKeyedEncryptStream(this.dataKey, chunkContext(this.source.id, this.objectKey));
     // an error anywhere destroys every stage; the reader sees it on `encrypt`
     return pipeline(this.source.open(), this.tap, encrypt, () => undefined);
+  }
+
+  /** The ciphertext of content held in memory, in one call (its digest, size and header block kept for `result`). */
+  encryptWhole(bytes: Buffer): Buffer {
+    this.whole = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, headerBlock: headerBlockOf(bytes.subarray(0, HEADER_LIMIT)) };
+    return keyedEncryptWhole(this.dataKey, chunkContext(this.source.id, this.objectKey), bytes);
   }
 
   async result(keyring: Keyring): Promise<WrittenContent> {
@@ -201,6 +205,33 @@ export async function writeArchiveObject(objects: ObjectStore, keyring: Keyring,
   }
 }
 
+/** A message's content sealed for its place in an object not stored yet (a pending piece, pending.ts), and its ciphertext. */
+export interface SealedPiece {
+  readonly content: WrittenContent;
+  readonly ciphertext: Buffer;
+}
+
+/**
+ * Encrypts one message held in memory for its place in the object
+ * `objectKey` (`place` is given the ciphertext's length, synchronously, and
+ * answers its offset), without storing anything: the ciphertext is exactly what
+ * writeArchiveObject would put there, so the object can be assembled later
+ * from such pieces (src/archive/pending.ts).
+ */
+export async function sealArchivePiece(keyring: Keyring, objectKey: string, place: (length: number) => number, source: { readonly id: string; readonly receivedAt: number; readonly bytes: Buffer }): Promise<SealedPiece> {
+  const bytes = source.bytes;
+  const writer = new EntryWriter({ ...source, open: () => Readable.from([bytes]) }, objectKey);
+  try {
+    const ciphertext = writer.encryptWhole(bytes);
+    // before the first await: the caller's next piece is placed after this one
+    writer.offset = place(ciphertext.length);
+    writer.length = ciphertext.length;
+    return { content: await writer.result(keyring), ciphertext };
+  } finally {
+    writer.wipe();
+  }
+}
+
 /** One message in an object of its own (`archive/<yyyy>/<mm>/<id>`). */
 export async function writeArchiveContent(objects: ObjectStore, keyring: Keyring, id: string, receivedAt: number, source: Readable): Promise<WrittenContent> {
   const [written] = await writeArchiveObject(objects, keyring, archiveObjectKey(id, receivedAt), [{ id, receivedAt, open: () => source }]);
@@ -222,8 +253,12 @@ function dataKeyOf(keyring: Keyring, entry: EntryKey): Buffer {
   return unwrapKey(keyring, entry.keyId, entry.wrappedKey, wrapAad(entry.id, entry.objectKey));
 }
 
-/** The original message bytes of an entry (decrypted and verified as they stream). */
-export function readArchiveContent(objects: ObjectStore, keyring: Keyring, entry: EntryKey): Readable {
+/**
+ * The original message bytes of an entry (decrypted and verified as they
+ * stream). `objects`: the object store as `pendingAware` (pending.ts) wraps
+ * it, so that an entry whose pack is not stored yet is read from its piece.
+ */
+export function readArchiveContent(objects: ArchiveRanges, keyring: Keyring, entry: EntryKey): Readable {
   const dataKey = dataKeyOf(keyring, entry);
   try {
     const decrypt = createKeyedDecryptStream(dataKey, chunkContext(entry.id, entry.objectKey));

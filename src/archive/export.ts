@@ -25,6 +25,7 @@ import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { CHECKPOINT_SELECT, checkpointFromRow, type Checkpoint } from './checkpoints.js';
 import { entryKeyOf, openSubject, readArchiveContent } from './content.js';
+import { pendingAware } from './pending.js';
 import {
   CHAIN, chainLine, CHECKPOINTS, COMMENT_LENGTH, COMMENT_PREFIX, containerMessage, entryFromRows, EVIDENCE_CSV, EVIDENCE_JSON, evidenceCsv, EXPORT_FORMAT, EXPORT_VERSION,
   KEY_FILE, MANIFEST, MANIFEST_SIG, MAX_EXPORT_ENTRIES, MAX_EXPORT_RECIPIENTS, MAX_SEGMENT_EVENTS, messageFile, ROWS, rowLine, sha256Hex, SUMS, SUMS_SIG, sumsText,
@@ -283,7 +284,7 @@ async function writeZip(o: ExportOptions, q: SqlQueryable, tmp: string): Promise
     const id = String(r.message.id);
     addStream(
       messageFile(id),
-      () => readArchiveContent(o.objects, o.keyring, entryKeyOf(r.message as Parameters<typeof entryKeyOf>[0])),
+      () => readArchiveContent(pendingAware(o.objects, o.db), o.keyring, entryKeyOf(r.message as Parameters<typeof entryKeyOf>[0])),
       (f) => {
         if (f.sha256 !== expected.sha256 || f.size !== expected.size) throw new ExportError(`archive entry ${id}: its content does not match its recorded SHA-256; run "sealgate archive verify"`);
         done++;

@@ -40,6 +40,7 @@
  * until VACUUM: a purge that shredded anything vacuums the tables it changed
  * (docs/scale-out.md, the WAL and backups caveat).
  */
+import { deletePendingPieces } from './pending.js';
 import { appendAuditEvent } from '../audit/log.js';
 import { LOCK_SPACES, lockKey, type SqlDatabase, type SqlQueryable } from '../db/sql-database.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -328,6 +329,8 @@ async function purgeBatch(db: SqlDatabase, objects: ObjectStore, options: PurgeO
       if (state.live === 0) {
         // inside the transaction: if it does not commit, these entries are still due and the next purge deletes again
         await objects.delete(objectKey);
+        // a pack not stored yet: its pieces go with it (a flush then finds none to store)
+        await deletePendingPieces(tx, objectKey);
         deleted++;
       } else if (state.due === 0) {
         kept++;

@@ -638,6 +638,16 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   $$;
   CREATE TRIGGER messages_inline_gone AFTER DELETE ON messages FOR EACH ROW EXECUTE FUNCTION sealgate_messages_inline_gone();
   `,
+  // 37: archive contents whose pack is not stored yet (src/archive/pending.ts), as on SQLite
+  `
+  CREATE TABLE archive_pending (
+    object_key      TEXT NOT NULL,
+    object_offset   BIGINT NOT NULL,
+    data            BYTEA NOT NULL,
+    created_at      BIGINT NOT NULL,
+    PRIMARY KEY (object_key, object_offset)
+  );
+  `,
 ];
 
 /** The advisory lock key that serialises migrations: a fixed number of our own (any other user of advisory locks must not pick it). */

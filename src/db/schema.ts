@@ -607,6 +607,17 @@ const MIGRATIONS: readonly string[] = [
     DELETE FROM spool_inline WHERE id = OLD.id;
   END;
   `,
+  // 37: archive contents whose pack is not stored yet (src/archive/pending.ts): a small message's ciphertext, sealed for
+  // its place in a pack, goes in with its entry; the pack is written from its pieces later and they are deleted
+  `
+  CREATE TABLE archive_pending (
+    object_key      TEXT NOT NULL,            -- the pack the entry names (archive_messages.object_key)
+    object_offset   INTEGER NOT NULL,         -- its place there (archive_messages.object_offset)
+    data            BLOB NOT NULL,            -- the entry's ciphertext, exactly as the pack will hold it
+    created_at      INTEGER NOT NULL,         -- ms since epoch
+    PRIMARY KEY (object_key, object_offset)
+  );
+  `,
 ];
 
 /** The latest schema version (db status compares PRAGMA user_version with it). */

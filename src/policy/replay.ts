@@ -22,6 +22,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import type { SqlDatabase, SqlQueryable, SqlValue } from '../db/sql-database.js';
 import type { Config } from '../config/schema.js';
 import { readArchiveContent, type EntryKey } from '../archive/content.js';
+import { pendingAware } from '../archive/pending.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { keyCapabilities } from '../e2e/recipient-keys.js';
 import { tryNormalizeAddress } from '../keys/address.js';
@@ -175,7 +176,7 @@ async function replayEntry(deps: ReplayDeps, q: SqlQueryable, config: Config, pr
   const rows = await q.all<{ seq: number; address: string; domain: string; method: string | null }>('SELECT seq, address, domain, method FROM archive_recipients WHERE archive_id = ? ORDER BY seq', [row.id]);
   let content: Awaited<ReturnType<typeof inspectHere>>;
   try {
-    content = await inspectHere(() => readArchiveContent(deps.objects, deps.keyring, key), profile, config.inspection.maxScanTime);
+    content = await inspectHere(() => readArchiveContent(pendingAware(deps.objects, deps.db), deps.keyring, key), profile, config.inspection.maxScanTime);
   } catch {
     return { skipped: 'unreadable' };
   }

@@ -20,6 +20,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../src/audit/log.js';
 import { writeCheckpoint } from '../../src/archive/checkpoints.js';
 import { readArchiveContent } from '../../src/archive/content.js';
+import { pendingAware } from '../../src/archive/pending.js';
 import { holdEntries, purgeArchive, type PurgeSummary } from '../../src/archive/retention.js';
 import { entryKey } from '../../src/archive/show.js';
 import { loadOrCreateSigningKey, type SigningKey } from '../../src/archive/signing-key.js';
@@ -84,7 +85,7 @@ async function content(f: Fixture, id: string): Promise<Buffer> {
   const k = await entryKey(f.db, id);
   if (!k || k === 'purged') throw new Error(`entry ${id} has no key`);
   const chunks: Buffer[] = [];
-  for await (const c of readArchiveContent(f.objects, f.keyring, k)) chunks.push(c as Buffer);
+  for await (const c of readArchiveContent(pendingAware(f.objects, f.db), f.keyring, k)) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
 

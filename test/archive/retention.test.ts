@@ -19,6 +19,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../src/audit/log.js';
 import { writeCheckpoint } from '../../src/archive/checkpoints.js';
 import { archiveObjectKey, archivePackKey, readArchiveContent, writeArchiveObject, type WrittenContent } from '../../src/archive/content.js';
+import { insertPendingPiece, pendingAware } from '../../src/archive/pending.js';
 import { insertArchiveEntries, type NewArchiveEntry } from '../../src/archive/entries.js';
 import type { ArchiveMessageColumns } from '../../src/archive/records.js';
 import {
@@ -138,7 +139,7 @@ async function content(f: Fixture, entryId: string): Promise<Buffer> {
   const k = await entryKey(f.db, entryId);
   if (!k || k === 'purged') throw new Error(`entry ${entryId} has no key`);
   const chunks: Buffer[] = [];
-  for await (const c of readArchiveContent(f.objects, f.keyring, k)) chunks.push(c as Buffer);
+  for await (const c of readArchiveContent(pendingAware(f.objects, f.db), f.keyring, k)) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
 
@@ -195,6 +196,19 @@ describe('archive purge', () => {
     const purged = await events(f, 'archive:purged');
     expect(purged).toEqual([{ queueIds: [A, B, C, D, E].filter((x) => x !== B), count: 4, objects: 1, operator: 'auditor', via: 'cli' }]);
     expect(await verifiedAt(f, NOW + 1000)).toMatchObject({ ok: true, messages: 6 });
+  });
+
+  it('an object it deletes loses its pending pieces too (a pack not stored yet is never stored); a pack it keeps keeps them', async () => {
+    const f = await fixture();
+    await holdEntries(f.db, [B], { hold: true, ...ops }, NOW - DAY);
+    const [packOfD, packOfA] = [f.objectOf.get(D) ?? '', f.objectOf.get(A) ?? ''];
+    await f.db.transaction(async (tx) => {
+      await insertPendingPiece(tx, { objectKey: packOfD, offset: 0, ciphertext: Buffer.from('pending piece of D') }, NOW - DAY);
+      await insertPendingPiece(tx, { objectKey: packOfA, offset: 0, ciphertext: Buffer.from('pending piece of A') }, NOW - DAY);
+    });
+    expect(await purgeArchive(f.db, f.objects, { now: NOW, ...ops })).toMatchObject({ objectsDeleted: 1, objectsKept: 2 });
+    const left = await f.db.all<{ object_key: string }>('SELECT object_key FROM archive_pending ORDER BY object_key');
+    expect(left).toEqual([{ object_key: packOfA }]);
   });
 
   it('release then purge removes the held entry and, with it, the whole pack', async () => {

@@ -1,12 +1,13 @@
 /**
- * Archive contents stored ahead (Archiver.storeAhead): a message's content
- * is stored in the object store while it is being inspected, and its entry,
- * written once it is inspected, names that object instead of storing the
- * content again — unless the content was stored longer ago than
- * AHEAD_TTL_MS (well inside the orphan sweep's grace period), when the
- * entry's batch stores it anew. On a real SQLite database, spool, keyring
- * and local object store; the archived bytes are read back through the
- * archive's own code.
+ * Archive contents sealed ahead (Archiver.storeAhead): a small message's
+ * content is sealed while it is being inspected for its place in a pack
+ * not stored yet; its entry, written once it is inspected, names that place
+ * and carries the ciphertext as a pending piece (src/archive/pending.ts),
+ * and the pack is written from its pieces once every piece sealed into it
+ * is settled — unless the content was sealed longer ago than AHEAD_TTL_MS,
+ * when the entry's batch stores it anew. On a real SQLite database, spool,
+ * keyring and local object store; the archived bytes are read back through
+ * the archive's own code, before and after the pack is stored.
  */
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AHEAD_TTL_MS, Archiver, type MessageRow } from '../../src/archive/archiver.js';
 import { entryKeyOf, readArchiveContent } from '../../src/archive/content.js';
+import { pendingAware } from '../../src/archive/pending.js';
 import type { Keyring } from '../../src/crypto/keyring.js';
 import type { Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -97,14 +99,19 @@ async function archivedBytes(id: string): Promise<Buffer> {
   const row = await entryOf(id);
   if (!row) throw new Error(`no archive entry for ${id}`);
   const chunks: Buffer[] = [];
-  for await (const c of readArchiveContent(world.objects, world.keyring, entryKeyOf(row))) chunks.push(c as Buffer);
+  for await (const c of readArchiveContent(pendingAware(world.objects, world.db), world.keyring, entryKeyOf(row))) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
 
-/** Stores the contents of `ids` ahead (as the daemon does when they are queued: with their facts, when given); returns the archive objects then. */
+/** Seals the contents of `ids` ahead (as the daemon does when they are queued: with their facts, when given); returns the archive objects then. */
 async function storeAhead(ids: readonly string[], facts?: readonly MessageFactsRow[]): Promise<string[]> {
   await Promise.all(ids.map((id, i) => world.archiver.storeAhead(id, facts?.[i])));
   return archiveKeys();
+}
+
+/** The pending pieces, as (object key, offset) pairs. */
+async function pendingPieces(): Promise<{ object_key: string; object_offset: number }[]> {
+  return world.db.all('SELECT object_key, object_offset FROM archive_pending ORDER BY object_key, object_offset');
 }
 
 async function inspectAndArchive(ids: readonly string[]): Promise<void> {
@@ -123,42 +130,46 @@ async function rawObjects(): Promise<Map<string, Buffer>> {
   return out;
 }
 
-describe('archive contents stored ahead of their entries', () => {
+describe('archive contents sealed ahead of their entries', () => {
   it.each<{ name: string; messages: number; laterMs: number; reused: boolean; handed?: boolean }>([
-    { name: 'one message, archived at once: its entry names the object stored ahead, and nothing is stored again', messages: 1, laterMs: 0, reused: true },
+    { name: 'one message, archived at once: its entry names its place in the pack, which is stored once its piece is settled', messages: 1, laterMs: 0, reused: true },
     { name: 'one message handed over with its facts (its row not read): the same', messages: 1, laterMs: 0, reused: true, handed: true },
-    { name: 'three messages handed over with their facts: the same', messages: 3, laterMs: 0, reused: true, handed: true },
-    { name: 'three messages stored ahead: their entries name the objects stored ahead, and nothing is stored again', messages: 3, laterMs: 0, reused: true },
-    { name: 'archived just inside the time limit: still what was stored ahead', messages: 2, laterMs: AHEAD_TTL_MS - 1, reused: true },
-    { name: 'archived once the time limit is over: stored again (what was stored ahead is the orphan sweep’s)', messages: 1, laterMs: AHEAD_TTL_MS, reused: false },
+    { name: 'three messages handed over with their facts: one pack for the three', messages: 3, laterMs: 0, reused: true, handed: true },
+    { name: 'three messages sealed ahead: one pack for the three', messages: 3, laterMs: 0, reused: true },
+    { name: 'archived just inside the time limit: still what was sealed ahead', messages: 2, laterMs: AHEAD_TTL_MS - 1, reused: true },
+    { name: 'archived once the time limit is over: stored again, and the pack is never written', messages: 1, laterMs: AHEAD_TTL_MS, reused: false },
     { name: 'two messages archived once the time limit is over: stored again', messages: 2, laterMs: AHEAD_TTL_MS, reused: false },
   ])('$name', async ({ messages, laterMs, reused, handed }) => {
     const queued = await Promise.all(Array.from({ length: messages }, (_, n) => queue(n)));
     const ids = queued.map((q) => q.id);
-    await storeAhead(ids, handed ? queued.map((q) => q.facts) : undefined);
-    const ahead = await rawObjects();
-    expect(ahead.size).toBeGreaterThan(0);
+    // sealed only: no object written, nothing in the database yet
+    expect(await storeAhead(ids, handed ? queued.map((q) => q.facts) : undefined)).toEqual([]);
+    expect(await pendingPieces()).toEqual([]);
     world.clock += laterMs;
     await inspectAndArchive(ids);
-    const named = new Set<string>();
-    for (const { id, bytes } of queued) {
-      const row = await entryOf(id);
-      expect(row, id).toBeDefined();
-      named.add(row?.object_key ?? '');
-      expect((await archivedBytes(id)).equals(bytes)).toBe(true);
-    }
-    const after = await rawObjects();
-    const storedAhead = (key: string): boolean => [...ahead.values()].some((b) => b.equals(after.get(key) ?? Buffer.alloc(0)));
+    const rows = await Promise.all(ids.map(entryOf));
+    const named = new Set(rows.map((r) => r?.object_key ?? ''));
+    for (const { id, bytes } of queued) expect((await archivedBytes(id)).equals(bytes), id).toBe(true);
     if (reused) {
-      // the same objects, byte for byte, and no other
-      expect([...named].sort()).toEqual([...ahead.keys()]);
-      expect([...after.keys()]).toEqual([...ahead.keys()]);
-      expect([...named].every(storedAhead)).toBe(true);
+      // one pack, each entry at its own place; read from the pieces until the pack is stored
+      expect(named.size).toBe(1);
+      expect((await pendingPieces()).map((p) => `${p.object_key}@${p.object_offset}`).sort()).toEqual(rows.map((r) => `${r?.object_key}@${r?.object_offset}`).sort());
+      expect(await archiveKeys()).toEqual([]);
+      await world.archiver.flushPending();
+      expect(await archiveKeys()).toEqual([...named]);
+      expect(await pendingPieces()).toEqual([]);
+      const pack = (await rawObjects()).get([...named][0] ?? '') ?? Buffer.alloc(0);
+      expect(pack.length).toBe(rows.reduce((sum, r) => sum + (r?.object_length ?? 0), 0));
+      for (const { id, bytes } of queued) expect((await archivedBytes(id)).equals(bytes), id).toBe(true);
     } else {
-      // every entry names content stored after the limit (a fresh data key: other ciphertext)
-      expect([...named].some(storedAhead)).toBe(false);
+      // every entry names content the stage stored after the limit; the pieces were given up
+      expect(await pendingPieces()).toEqual([]);
+      const stored = await archiveKeys();
+      expect([...named].sort()).toEqual(stored);
+      await world.archiver.flushPending();
+      expect(await archiveKeys()).toEqual(stored);
     }
-    expect(world.lines.filter((l) => l.includes('ARCHIVE_FAILED') || l.includes('ARCHIVE_PACK_FAILED'))).toEqual([]);
+    expect(world.lines.filter((l) => l.includes('ARCHIVE_FAILED') || l.includes('ARCHIVE_PACK_FAILED') || l.includes('ARCHIVE_FLUSH_FAILED'))).toEqual([]);
   });
 
   it('a message never stored ahead is archived as before; one deleted after its content was stored ahead gets no entry', async () => {
@@ -168,15 +179,17 @@ describe('archive contents stored ahead of their entries', () => {
     expect(await archiveKeys()).toHaveLength(1);
 
     const gone = await queue(1);
-    expect(await storeAhead([gone.id])).toHaveLength(2);
+    expect(await storeAhead([gone.id])).toHaveLength(1);
     await world.db.transaction(async (tx) => {
       await tx.run('DELETE FROM recipients WHERE message_id = ?', [gone.id]);
       await tx.run('DELETE FROM messages WHERE id = ?', [gone.id]);
     });
     await world.archiver.archiveBatch([gone.id]);
     expect(await entryOf(gone.id)).toBeUndefined();
-    // its object is one no entry names: the orphan sweep's to delete once past its grace period
-    expect(await archiveKeys()).toHaveLength(2);
+    // its content was only sealed: nothing was stored for it, and nothing is
+    await world.archiver.flushPending();
+    expect(await archiveKeys()).toHaveLength(1);
+    expect(await pendingPieces()).toEqual([]);
   });
 
   it('a content that could not be stored ahead (its spool file unreadable then) is stored with its entry; storing ahead reports nothing', async () => {
@@ -248,6 +261,13 @@ describe('an archive entry written with the verdict (withVerdict)', () => {
       expect(await world.db.get('SELECT archived, inspected FROM messages WHERE id = ?', [id])).toEqual({ archived: 1, inspected: 1 });
       // used once: the same content is not offered again
       expect(await world.archiver.withVerdict(id)).toBeUndefined();
+      // its ciphertext went in with the entry; the pack is stored from it, and the entry reads the same from there
+      const entry = await entryOf(id);
+      expect(await pendingPieces()).toEqual([{ object_key: entry?.object_key, object_offset: entry?.object_offset }]);
+      await world.archiver.flushPending();
+      expect(await pendingPieces()).toEqual([]);
+      expect(await archiveKeys()).toEqual([entry?.object_key]);
+      expect((await archivedBytes(id)).equals(bytes)).toBe(true);
     }
     expect(world.lines.filter((l) => l.includes('ARCHIVE_FAILED'))).toEqual([]);
   });
@@ -261,5 +281,78 @@ describe('an archive entry written with the verdict (withVerdict)', () => {
     expect(await entryOf(id)).toBeDefined();
     expect(await world.db.get('SELECT id FROM messages WHERE id = ?', [id])).toBeUndefined();
     expect(await world.db.get<{ state: string }>('SELECT state FROM archive_recipients WHERE archive_id = ?', [id])).toEqual({ state: 'bounced' });
+  });
+});
+
+/** A new archiver on the same database, spool and store (the daemon after a restart). */
+function restartedArchiver(): Archiver {
+  const log = createLogger({ level: 'debug', destination: new Writable({ write: (c: Buffer, _e, cb) => (world.lines.push(...c.toString('utf8').split('\n').filter(Boolean)), cb()) }) });
+  return new Archiver({ db: world.db, spool: world.spool, objects: world.objects, keyring: world.keyring, log, now: () => world.clock, retentionMs: () => 86_400_000 });
+}
+
+describe('packs of pieces sealed ahead', () => {
+  it('a pack is stored once every piece sealed into it is settled; a piece given up leaves zeros no entry names', async () => {
+    const queued = await Promise.all([0, 1, 2].map((n) => queue(n)));
+    const [a, gone, b] = queued;
+    if (!a || !b || !gone) throw new Error('three messages');
+    // one after another: the one to be given up gets the place between the others
+    for (const q of [a, gone, b]) await world.archiver.storeAhead(q.id);
+    expect(await archiveKeys()).toEqual([]);
+    for (const q of [a, b]) expect((await recordVerdictWithEntry(q.id, { phi: false })).written).toBe(true);
+    // the third message's piece is neither committed nor given up yet: the pack waits for it
+    await world.archiver.flushPending();
+    expect(await archiveKeys()).toEqual([]);
+    expect(await pendingPieces()).toHaveLength(2);
+    // it is deleted from the queue; once its piece is past the time limit (found when the next message is sealed) the pack goes
+    await world.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM recipients WHERE message_id = ?', [gone.id]);
+      await tx.run('DELETE FROM messages WHERE id = ?', [gone.id]);
+    });
+    world.clock += AHEAD_TTL_MS;
+    const next = await queue(3);
+    await world.archiver.storeAhead(next.id);
+    await world.archiver.flushPending();
+    const [ea, eb] = [await entryOf(a.id), await entryOf(b.id)];
+    expect(ea?.object_key).toBe(eb?.object_key);
+    const keys = await archiveKeys();
+    expect(keys).toContain(ea?.object_key);
+    const pack = (await rawObjects()).get(ea?.object_key ?? '') ?? Buffer.alloc(0);
+    // the pieces at their places; the given-up one's place, between them, holds zeros
+    const named = [ea, eb].map((e) => [e?.object_offset ?? 0, e?.object_length ?? 0] as const).sort((x, y) => x[0] - y[0]);
+    const namedBytes = named.reduce((sum, [, len]) => sum + len, 0);
+    expect(pack.length).toBeGreaterThanOrEqual(namedBytes);
+    let zeros = 0;
+    let at = 0;
+    for (const [offset, length] of named) {
+      zeros += pack.subarray(at, offset).filter((x) => x !== 0).length;
+      at = offset + length;
+    }
+    zeros += pack.subarray(at).filter((x) => x !== 0).length;
+    expect(zeros).toBe(0);
+    expect(pack.length - namedBytes).toBeGreaterThan(0);
+    for (const q of [a, b]) expect((await archivedBytes(q.id)).equals(q.bytes)).toBe(true);
+    expect(await pendingPieces()).toEqual([]);
+  });
+
+  it('pieces a stopped daemon left pending are stored by the next one when its stage starts; read from the database until then', async () => {
+    const { id, bytes } = await queue(0);
+    await world.archiver.storeAhead(id);
+    expect((await recordVerdictWithEntry(id, { phi: false })).written).toBe(true);
+    // stopped before its pack was stored
+    world.archiver.stop();
+    expect(await archiveKeys()).toEqual([]);
+    expect(await pendingPieces()).toHaveLength(1);
+    expect((await archivedBytes(id)).equals(bytes)).toBe(true);
+    const next = restartedArchiver();
+    try {
+      next.start();
+      const deadline = Date.now() + 10_000;
+      while ((await pendingPieces()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await pendingPieces()).toEqual([]);
+      expect(await archiveKeys()).toEqual([(await entryOf(id))?.object_key]);
+      expect((await archivedBytes(id)).equals(bytes)).toBe(true);
+    } finally {
+      next.stop();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { Database } from '../../src/db/database.js';
 import { Spool } from '../../src/spool/spool.js';
 import { DatabaseInlineSpool } from '../../src/spool/inline-store.js';
 import { entryKeyOf, readArchiveContent } from '../../src/archive/content.js';
+import { pendingAware } from '../../src/archive/pending.js';
 import { LocalObjectStore } from '../../src/objects/local-store.js';
 import { objectStoreRoot } from '../../src/objects/location.js';
 
@@ -41,14 +42,15 @@ export function stripTraceHeaders(spooled: Buffer, addedMessageId = false): Buff
 /** The archived bytes of entry `id`, read through the gateway's own archive code (undefined when there is no entry). */
 export async function readArchived(dataDir: string, masterKeyFile: string, id: string): Promise<Buffer | undefined> {
   const keyring = await loadKeyring({ masterKeyFile, create: false });
-  const row = await withDb(dataDir, (db) =>
-    db.get<{ id: string; object_key: string; object_offset: number; object_length: number; wrapped_key: Buffer; key_id: string }>('SELECT id, object_key, object_offset, object_length, wrapped_key, key_id FROM archive_messages WHERE id = ?', [id]),
-  );
-  if (!row) return undefined;
   const objects = new LocalObjectStore(objectStoreRoot(dataDir));
-  const chunks: Buffer[] = [];
-  for await (const c of readArchiveContent(objects, keyring, entryKeyOf(row))) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+  return withDb(dataDir, async (db) => {
+    const row = await db.get<{ id: string; object_key: string; object_offset: number; object_length: number; wrapped_key: Buffer; key_id: string }>('SELECT id, object_key, object_offset, object_length, wrapped_key, key_id FROM archive_messages WHERE id = ?', [id]);
+    if (!row) return undefined;
+    // as the gateway reads it: from its pending piece while its pack is not stored yet
+    const chunks: Buffer[] = [];
+    for await (const c of readArchiveContent(pendingAware(objects, db), keyring, entryKeyOf(row))) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  });
 }
 
 /** Where message `id`'s spooled content is: in the database (small, queue.inlineMaxBytes), in a spool file, or nowhere. */

@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import { appendAuditEvent } from '../../audit/log.js';
 import type { AuditEvent, AuditEventType } from '../../audit/events.js';
 import { readArchiveContent } from '../../archive/content.js';
+import { pendingAware } from '../../archive/pending.js';
 import { filterNames, parseSearch, searchArchive, SearchInputError, type RawSearch, type SearchEntry, type SearchResult } from '../../archive/search.js';
 import { entryKey, showArchiveEntry, type ShownEntry, type ShownRecipient } from '../../archive/show.js';
 import { queryTerms } from '../../archive/terms.js';
@@ -223,7 +224,7 @@ export function registerArchiveSearch(archive: Command): void {
         await audit(db, { type: 'archive:content_opened', data: { queueId: id, operator: operatorName(), via: 'cli', reason } });
         const objects = await openObjectStore(config);
         try {
-          await toStdout(readArchiveContent(objects, keyring, key));
+          await toStdout(readArchiveContent(pendingAware(objects, db), keyring, key));
         } catch (err) {
           throw new CliExit(EXIT_FAILURE, `archive entry ${id}: the content could not be read (${(err as Error).message})`);
         } finally {

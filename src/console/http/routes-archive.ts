@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import { readArchiveContent } from '../../archive/content.js';
+import { pendingAware } from '../../archive/pending.js';
 import { FILTER_NAMES, filterNames, parseSearch, searchArchive, SearchInputError, type RawSearch, type SearchResult } from '../../archive/search.js';
 import { entryKey, showArchiveEntry } from '../../archive/show.js';
 import { queryTerms } from '../../archive/terms.js';
@@ -151,7 +152,7 @@ export function registerArchiveRoutes(app: FastifyInstance, ctx: ConsoleContext)
     // recorded before a byte is read: no content leaves without its audit record
     await appendAudit(ctx.db, { type: 'archive:content_opened', data: { queueId: id, operator: who.viewer.name, via: 'console', reason: reason.reason } }, ctx.now());
     const size = (await ctx.db.get<{ size: number }>('SELECT size FROM archive_messages WHERE id = ?', [id]))?.size ?? 0;
-    const bytes = await firstBytes(readArchiveContent(ctx.objects, ctx.keyring, key), ctx.limits.maxContentBytes);
+    const bytes = await firstBytes(readArchiveContent(pendingAware(ctx.objects, ctx.db), ctx.keyring, key), ctx.limits.maxContentBytes);
     return sendPage(ctx, reply, 200, { ...contentPage(id, bytes.toString('utf8'), bytes.length, Math.max(size, bytes.length)), viewer: who.viewer, current: 'archive' });
   });
 }
