@@ -14,7 +14,7 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AHEAD_TTL_MS, Archiver, type MessageRow } from '../../src/archive/archiver.js';
+import { AHEAD_MAX_BYTES, AHEAD_TTL_MS, Archiver, type MessageRow } from '../../src/archive/archiver.js';
 import { entryKeyOf, readArchiveContent } from '../../src/archive/content.js';
 import { pendingAware } from '../../src/archive/pending.js';
 import type { Keyring } from '../../src/crypto/keyring.js';
@@ -69,9 +69,9 @@ afterEach(async () => {
 });
 
 /** Queues a message as the ingress does (spooled, not inspected, not archived); returns its id, bytes and the facts the ingress hands on. */
-async function queue(n: number): Promise<{ id: string; bytes: Buffer; facts: MessageFactsRow }> {
+async function queue(n: number, bodyBytes = 600): Promise<{ id: string; bytes: Buffer; facts: MessageFactsRow }> {
   const id = generateQueueId(world.clock + n, randomBytes);
-  const bytes = Buffer.from(`From: alice@example.com\r\nTo: bob@example.net\r\nSubject: ahead ${n}\r\nMessage-ID: <ahead-${n}@example.com>\r\n\r\n${randomBytes(600).toString('base64')}\r\n`);
+  const bytes = Buffer.from(`From: alice@example.com\r\nTo: bob@example.net\r\nSubject: ahead ${n}\r\nMessage-ID: <ahead-${n}@example.com>\r\n\r\n${randomBytes(bodyBytes).toString('base64')}\r\n`);
   const file = await world.spool.write(id, Readable.from([bytes]));
   await file.commit();
   const message = {
@@ -225,8 +225,10 @@ async function recordVerdictWithEntry(id: string, verdict: object): Promise<{ wr
 }
 
 describe('an archive entry written with the verdict (withVerdict)', () => {
-  it.each<{ name: string; ahead: boolean; before?: () => Promise<void>; written: boolean }>([
+  it.each<{ name: string; ahead: boolean; before?: () => Promise<void>; written: boolean; bodyBytes?: number }>([
     { name: 'content stored ahead: the entry goes in with the verdict', ahead: true, written: true },
+    { name: 'a message just under AHEAD_MAX_BYTES: the same', ahead: true, written: true, bodyBytes: Math.floor((AHEAD_MAX_BYTES - 400) * 0.75) },
+    { name: 'a message larger than AHEAD_MAX_BYTES is not sealed ahead: left to the stage', ahead: true, written: false, bodyBytes: Math.ceil(AHEAD_MAX_BYTES * 0.75) },
     { name: 'nothing stored ahead: left to the stage', ahead: false, written: false },
     { name: 'stored ahead longer ago than the time limit: left to the stage', ahead: true, before: async () => void (world.clock += AHEAD_TTL_MS), written: false },
     { name: 'a journal report to spool first (archive.journalTo): left to the stage', ahead: true, before: async () => void (world.journalTo = 'journal@example.org'), written: false },
@@ -242,8 +244,8 @@ describe('an archive entry written with the verdict (withVerdict)', () => {
       },
       written: false,
     },
-  ])('$name', async ({ ahead, before, written }) => {
-    const { id, bytes } = await queue(0);
+  ])('$name', async ({ ahead, before, written, bodyBytes }) => {
+    const { id, bytes } = await queue(0, bodyBytes);
     if (ahead) await world.archiver.storeAhead(id);
     await before?.();
     const outcome = await recordVerdictWithEntry(id, { phi: true, categories: ['SSN'] });
