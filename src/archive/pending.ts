@@ -72,10 +72,12 @@ export async function flushPendingObject(db: SqlDatabase, objects: ObjectStore, 
   for (const r of rows) whole.set(r.data, Number(r.object_offset));
   await objects.put(key, Readable.from([whole]));
   const offsets = rows.map((r) => Number(r.object_offset));
-  for (let i = 0; i < offsets.length; i += DELETE_CHUNK) {
-    const part = offsets.slice(i, i + DELETE_CHUNK);
-    await db.run(`DELETE FROM archive_pending WHERE object_key = ? AND object_offset IN (${part.map(() => '?').join(', ')})`, [key, ...part]);
-  }
+  await db.transaction(async (tx) => {
+    for (let i = 0; i < offsets.length; i += DELETE_CHUNK) {
+      const part = offsets.slice(i, i + DELETE_CHUNK);
+      await tx.run(`DELETE FROM archive_pending WHERE object_key = ? AND object_offset IN (${part.map(() => '?').join(', ')})`, [key, ...part]);
+    }
+  });
   return rows.length;
 }
 
