@@ -264,7 +264,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
       if (inspector) {
         // handed over with its facts: the inspector starts it without reading the queue for it
         inspector.offer(facts);
-        // its archive content is stored while it is inspected: the entry, once the verdict is in, waits for no object write
+        // its archive content is sealed while it is inspected: the entry, written with the verdict, carries it (no object write)
         if (config.archive.enabled) void archiver.storeAhead(facts.id, facts);
       } else wakeAfterQueued();
     },

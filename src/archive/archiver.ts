@@ -309,7 +309,7 @@ export class Archiver {
     return {
       write: async (tx, now, message) => {
         const recipients = (await queueRecipientsForArchiveOf(tx, [id])).get(id) ?? [];
-        await insertPendingPiece(tx, { objectKey: content.objectKey, offset: content.offset, ciphertext: sealed.ciphertext }, now);
+        await insertSealedPiece(tx, sealed, now);
         await insertArchiveEntries(tx, [this.entryOf(message, content, recipients, now)], now);
         return { finished: await leaveIfAllFinal(tx, id, recipients) };
       },
@@ -452,7 +452,7 @@ export class Archiver {
         const recipients = await queueRecipientsForArchiveOf(tx, batch.map((m) => m.id));
         for (const m of batch) {
           const sealed = pieces.get(m.id);
-          if (sealed) await insertPendingPiece(tx, { objectKey: sealed.content.objectKey, offset: sealed.content.offset, ciphertext: sealed.ciphertext }, now);
+          if (sealed) await insertSealedPiece(tx, sealed, now);
         }
         await insertArchiveEntries(
           tx,
@@ -622,6 +622,11 @@ interface PreparedJournal {
  */
 async function leaveIfAllFinal(tx: SqlQueryable, id: string, recipients: readonly ArchiveRecipientColumns[]): Promise<boolean> {
   return recipients.every((r) => isFinalState(r.state)) && (await removeIfFinished(tx, id));
+}
+
+/** In the transaction that writes its entry: the piece sealed ahead, at the place in its pack the entry names. */
+function insertSealedPiece(tx: SqlQueryable, sealed: SealedAhead, now: number): Promise<void> {
+  return insertPendingPiece(tx, { objectKey: sealed.content.objectKey, offset: sealed.content.offset, ciphertext: sealed.ciphertext }, now);
 }
 
 /** Whether a content stored ahead at `stored.at` may still be used at `now` (AHEAD_TTL_MS). */

@@ -114,16 +114,13 @@ export class PendingPacks {
     this.maybeFlush(pack);
   }
 
-  /** Flushes objects whose pieces were left `olderThanMs` ago or more (by a process that stopped); the number flushed. */
-  async recover(olderThanMs: number): Promise<number> {
+  /** Flushes objects whose pieces were left `olderThanMs` ago or more (by a process that stopped). */
+  async recover(olderThanMs: number): Promise<void> {
     const keys = (await stalePendingObjects(this.deps.db, this.deps.now() - olderThanMs, RECOVER_BATCH)).filter((k) => !this.packs.has(k));
-    let flushed = 0;
     for (const key of keys) {
       if (this.stopped) break;
       await flushPendingObject(this.deps.db, this.deps.objects, key);
-      flushed++;
     }
-    return flushed;
   }
 
   /** Writes every closed pack whose pieces are all settled, now (tests; a stop that may wait). */

@@ -24,6 +24,7 @@
 import { Readable } from 'node:stream';
 import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
 import type { ObjectStore } from '../objects/object-store.js';
+import { readBounded } from '../stream/read-bounded.js';
 
 /** What reading an entry's content needs of the object store. */
 export type ArchiveRanges = Pick<ObjectStore, 'getRange'>;
@@ -64,7 +65,11 @@ const MERGE_LIMIT = 64 * 1024 * 1024;
 export async function flushPendingObject(db: SqlDatabase, objects: ObjectStore, key: string): Promise<number> {
   const rows = await db.all<{ object_offset: number; data: Buffer | Uint8Array }>('SELECT object_offset, data FROM archive_pending WHERE object_key = ? ORDER BY object_offset', [key]);
   if (rows.length === 0) return 0;
-  const existing = (await objects.exists(key)) ? await readAll(objects.get(key), MERGE_LIMIT) : undefined;
+  let existing: Buffer | undefined;
+  if (await objects.exists(key)) {
+    existing = await readBounded(objects.get(key), MERGE_LIMIT);
+    if (!existing) throw new Error(`archive object larger than ${MERGE_LIMIT} bytes: its pending pieces are not merged into it`);
+  }
   let end = existing?.length ?? 0;
   for (const r of rows) end = Math.max(end, Number(r.object_offset) + r.data.length);
   const whole = Buffer.alloc(end);
@@ -90,19 +95,4 @@ export async function stalePendingObjects(db: SqlQueryable, notAfter: number, li
 /** Deletes an object's pending pieces (its entries purged: nothing may store them any more). */
 export async function deletePendingPieces(tx: SqlQueryable, key: string): Promise<void> {
   await tx.run('DELETE FROM archive_pending WHERE object_key = ?', [key]);
-}
-
-async function readAll(stream: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  for await (const chunk of stream) {
-    const b = chunk as Buffer;
-    bytes += b.length;
-    if (bytes > limit) {
-      stream.destroy();
-      throw new Error(`archive object larger than ${limit} bytes: its pending pieces are not merged into it`);
-    }
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
 }
