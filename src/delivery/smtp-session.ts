@@ -13,9 +13,10 @@
  */
 import { rootCertificates } from 'node:tls';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { tlsaLabel, verifyDane, type TlsaRecord } from '../probe/dane.js';
+import { useFastDotStuffing, type DataStreamState } from './dot-stuffing.js';
 import { tlsClientSettings, type TransportRequirement } from './transport-requirement.js';
 import { literalAddress } from '../net/address-literal.js';
 
@@ -107,7 +108,14 @@ function replyOf(err: SmtpError): RemoteReply {
   return { text: `${err.code ?? 'error'}: ${err.message}`.replace(/[\r\n]+/g, ' ').slice(0, 300) };
 }
 
-/** SMTPConnection with per-recipient NOTIFY/ORCPT (see the file comment). */
+/** nodemailer's own `_createSendStream` (an internal of the pinned version; test/delivery/dot-stuffing.test.ts checks it is there). */
+const createSendStream = (SMTPConnection.prototype as unknown as { _createSendStream: (this: SMTPConnection, callback: unknown) => Transform & DataStreamState })._createSendStream;
+
+/**
+ * SMTPConnection with per-recipient NOTIFY/ORCPT (see the file comment), whose
+ * DATA encoding runs on native searches instead of a loop over every byte
+ * (src/delivery/dot-stuffing.ts).
+ */
 class PerRecipientDsnConnection extends SMTPConnection {
   dsnArgs = new Map<string, string>();
   declare _recipientQueue: string[];
@@ -117,6 +125,10 @@ class PerRecipientDsnConnection extends SMTPConnection {
     const current = this._recipientQueue[this._recipientQueue.length - 1];
     if (!current || !this._supportedExtensions.includes('DSN')) return '';
     return this.dsnArgs.get(current) ?? '';
+  }
+
+  _createSendStream(callback: unknown): Transform & DataStreamState {
+    return useFastDotStuffing(createSendStream.call(this, callback));
   }
 }
 

@@ -31,44 +31,50 @@ export class LineEndingNormalizer {
   push(chunk: Buffer): Buffer {
     // an empty write says nothing about the byte after a pending CR
     if (chunk.length === 0) return chunk;
+    const n = chunk.length;
     const out: Buffer[] = [];
     let start = 0;
-    let i = 0;
+    let from = 0;
     if (this.pendingCr) {
       this.pendingCr = false;
-      if (chunk.length > 0 && chunk[0] === LF) {
-        out.push(CRLF);
-        start = i = 1;
-      } else {
-        this.bareCount++;
-        out.push(CRLF);
-      }
+      out.push(CRLF);
+      if (chunk[0] === LF) start = from = 1;
+      else this.bareCount++;
     }
-    for (; i < chunk.length; i++) {
-      const b = chunk[i];
-      if (b === CR) {
-        if (i + 1 === chunk.length) {
-          out.push(chunk.subarray(start, i));
+    // the next CR and the next LF, found by Buffer#indexOf (memchr) rather than a loop over every byte: a
+    // message with CRLF line endings only costs two native searches a line
+    let cr = chunk.indexOf(CR, from);
+    let lf = chunk.indexOf(LF, from);
+    while (cr !== -1 || lf !== -1) {
+      if (cr !== -1 && (lf === -1 || cr < lf)) {
+        if (cr + 1 === n) {
+          // the byte after it is in the next chunk
+          out.push(chunk.subarray(start, cr));
           this.pendingCr = true;
-          start = chunk.length;
+          start = n;
           break;
         }
-        if (chunk[i + 1] === LF) {
-          i++;
+        if (lf === cr + 1) {
+          // CRLF
+          cr = chunk.indexOf(CR, cr + 2);
+          lf = chunk.indexOf(LF, lf + 1);
           continue;
         }
         // bare CR
         this.bareCount++;
-        out.push(chunk.subarray(start, i), CRLF);
-        start = i + 1;
-      } else if (b === LF) {
-        // bare LF (a CRLF pair was skipped above)
+        out.push(chunk.subarray(start, cr), CRLF);
+        start = cr + 1;
+        cr = chunk.indexOf(CR, start);
+      } else {
+        // bare LF (one after a CR was taken with it above)
         this.bareCount++;
-        out.push(chunk.subarray(start, i), CRLF);
-        start = i + 1;
+        out.push(chunk.subarray(start, lf), CRLF);
+        start = lf + 1;
+        lf = chunk.indexOf(LF, start);
       }
     }
-    if (start < chunk.length) out.push(chunk.subarray(start));
+    if (start === 0 && out.length === 0) return chunk;
+    if (start < n) out.push(chunk.subarray(start));
     return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
   }
 
