@@ -185,3 +185,18 @@ describe('start finders name every place a match starts, in order', () => {
     expect(found).toBeGreaterThan(50);
   });
 });
+
+describe('record number starts in long runs of capitals, digits and hyphens', () => {
+  it.each<[string, string, number[]]>([
+    // a digit and 79 capitals a line (Postfix smtp-source's body): too few digits in any run, no place
+    ['lines of a digit and capitals', `${'1' + 'X'.repeat(79)}\r\n${'2' + 'X'.repeat(79)}\r\n`, []],
+    // the digits that make a run a record run are past the first 16 characters after the first digit run
+    ['digits far along a long run', `ref 1${'A'.repeat(40)}2345-67890 end`, [4, 50]],
+    ['a run that reaches the end of the text', `9${'B'.repeat(30)}12345`, [0]],
+    ['two record runs, a space between', `AB-12345 ${'C'.repeat(20)}-67890`, [0, 3, 9, 30]],
+  ])('%s', (_name, text, expected) => {
+    expect(named(RECORD_NUMBER_STARTS, text)).toEqual(expected);
+    // and every place the record number pattern matches is among them
+    expect(matchStarts(mrnSpec.pattern, text).filter((at) => !expected.includes(at))).toEqual([]);
+  });
+});

@@ -157,16 +157,27 @@ export const RECORD_NUMBER_STARTS: StartFinder = (runs, text, at) => {
     }
     let start = s;
     while (start > 0 && inRecordRun(text.charCodeAt(start - 1))) start--;
-    let end = start;
+    const end = recordRunEnd(text, e, n);
+    // the digit runs inside it (a digit run is all record characters: each lies wholly inside or outside)
     let digits = 0;
-    for (;;) {
-      if (i < count && runStart[i] === end) {
-        end = runEnd[i] as number;
-        digits += end - (runStart[i] as number);
-        i++;
-      } else if (end < n && inRecordRun(text.charCodeAt(end))) end++;
-      else break;
+    while (i < count && (runStart[i] as number) < end) {
+      digits += (runEnd[i] as number) - (runStart[i] as number);
+      i++;
     }
     if (digits >= RECORD_DIGITS) recordStartsIn(text, start, end, digits, at);
   }
 };
+
+/** The rest of a record run after a short one: capitals, digits and hyphens, skipped natively (a line of them is 80 calls otherwise). */
+const RECORD_RUN_REST = /[-0-9A-Z]*/y;
+
+/** Pure: where the run of capitals, digits and hyphens going on at `from` ends (`n`: the text's length). */
+function recordRunEnd(text: string, from: number, n: number): number {
+  // most runs end within a few characters: read those one by one, the rest in one regex step
+  let end = from;
+  for (const stop = Math.min(n, from + 16); end < stop; end++) if (!inRecordRun(text.charCodeAt(end))) return end;
+  if (end === n) return n;
+  RECORD_RUN_REST.lastIndex = end;
+  RECORD_RUN_REST.test(text);
+  return RECORD_RUN_REST.lastIndex;
+}
