@@ -23,7 +23,7 @@
  */
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { Writable, type Readable, type Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { chain } from '../stream/chain.js';
 
 /** Errors raised by a writer's own file-system calls. */
 const writerFailures = new WeakSet<object>();
@@ -136,10 +136,10 @@ export async function writeNewFile(path: string, source: Readable, stages: reado
   const out = await SpoolFileWriter.create(path);
   let failure: unknown;
   try {
-    await pipeline([source, ...stages, out]);
+    await chain(source, stages, out);
   } catch (err) {
     failure = err;
-    // pipeline destroyed it already unless the failure came before it started
+    // the chain destroyed it already unless the failure came before it started
     out.destroy();
   }
   return settleFile(out, path, failure);
@@ -251,7 +251,7 @@ export async function writeSpooledContent(path: string, source: Readable, stages
   const out = new SpillWriter(path, maxInline);
   let failure: unknown;
   try {
-    await pipeline([source, ...stages, out]);
+    await chain(source, stages, out);
   } catch (err) {
     failure = err;
     out.destroy();

@@ -12,9 +12,9 @@
  * write failed, before it rejects.
  */
 import { PassThrough, Writable, type Readable, type Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { SealgateError } from '../errors.js';
 import { storageError, writeError } from './write-error.js';
+import { chain } from '../stream/chain.js';
 
 /** A put of the object store, bound to its key. */
 export type ObjectPut = (source: Readable) => Promise<{ bytes: number }>;
@@ -111,7 +111,7 @@ export async function writeSpooledObject(put: ObjectPut, remove: () => Promise<v
   const out = new ObjectSpillWriter(put, maxInline);
   let failure: unknown;
   try {
-    await pipeline([source, ...stages, out]);
+    await chain(source, stages, out);
   } catch (err) {
     failure = err;
     out.destroy(err instanceof Error ? err : new Error('spool write failed'));
