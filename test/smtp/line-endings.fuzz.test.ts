@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineEndingNormalizer, LineEndingStream } from '../../src/smtp/line-endings.js';
-import { fuzzParams } from '../helpers/fuzz.js';
+import { cutAnywhere, fuzzParams, smugglingBytes } from '../helpers/fuzz.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -39,20 +39,8 @@ function hasBareLineEnding(b: Buffer): boolean {
   return false;
 }
 
-/** Bytes rich in CR, LF and dots (the smuggling alphabet), with any other byte mixed in. */
-const bytes = fc
-  .array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(CR, LF, 0x2e) }, { weight: 1, arbitrary: fc.constantFrom(0x41, 0x20, 0x00, 0xff) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }), { maxLength: 400 })
-  .map((a) => Buffer.from(a));
-
-/** Input cut at arbitrary points (repeated cut points give empty chunks). */
-const chunked = bytes.chain((input) =>
-  fc.array(fc.integer({ min: 0, max: input.length }), { maxLength: 12 }).map((cuts) => {
-    const points = [0, ...cuts.sort((a, b) => a - b), input.length];
-    const chunks: Buffer[] = [];
-    for (let i = 1; i < points.length; i++) chunks.push(input.subarray(points[i - 1], points[i]));
-    return { input, chunks };
-  }),
-);
+/** Input cut at arbitrary points. */
+const chunked = cutAnywhere(smugglingBytes(400), 12);
 
 /** Lines of arbitrary non-CR/LF bytes, each ended by CRLF (the last one maybe not). */
 const crlfOnly = fc
