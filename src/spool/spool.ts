@@ -20,7 +20,7 @@
  * read stream of `read()` are each closed by the one function or stream that
  * opened them, also on error and abort paths.
  */
-import { PassThrough, Readable as ReadableStream } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { SealgateError } from '../errors.js';
@@ -189,7 +189,20 @@ export class Spool {
     inline.get(id).then(
       (content) => {
         if (out.destroyed) return;
-        const inner = content === undefined ? this.readBlob({ id }, id) : ReadableStream.from([content]).pipe(createDecryptStream(this.keyring, id));
+        if (content !== undefined) {
+          // content kept inline is small: decrypted in one call (the same checks and errors as the stream's), no
+          // stream of its own to read it through
+          let plaintext: Buffer;
+          try {
+            plaintext = decryptWhole(this.keyring, id, content);
+          } catch (err) {
+            out.destroy(err as Error);
+            return;
+          }
+          out.end(plaintext);
+          return;
+        }
+        const inner = this.readBlob({ id }, id);
         inner.on('error', (err) => out.destroy(err));
         // a reader that stops early releases the file too
         out.once('close', () => inner.destroy());
