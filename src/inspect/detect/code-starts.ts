@@ -132,6 +132,9 @@ function recordStartsIn(text: string, start: number, end: number, digits: number
   }
 }
 
+/** What follows a record run's first digits in it: capitals, digits and hyphens (`inRecordRun`), as a sticky pattern. */
+const RECORD_RUN_REST = /[-0-9A-Z]*/y;
+
 /**
  * Record and member numbers (personal.ts RECORD_NUMBER): a match is made of
  * capitals, digits and hyphens, so it lies in a run of them, one holding at
@@ -144,7 +147,6 @@ function recordStartsIn(text: string, start: number, end: number, digits: number
  */
 export const RECORD_NUMBER_STARTS: StartFinder = (runs, text, at) => {
   const { count, start: runStart, end: runEnd } = runs;
-  const n = text.length;
   for (let i = 0; i < count; ) {
     const s = runStart[i] as number;
     const e = runEnd[i] as number;
@@ -157,7 +159,10 @@ export const RECORD_NUMBER_STARTS: StartFinder = (runs, text, at) => {
     }
     let start = s;
     while (start > 0 && inRecordRun(text.charCodeAt(start - 1))) start--;
-    const end = recordRunEnd(text, e, n);
+    // the rest of the run, skipped natively (a line of capitals would be a call a character otherwise)
+    RECORD_RUN_REST.lastIndex = e;
+    RECORD_RUN_REST.test(text);
+    const end = RECORD_RUN_REST.lastIndex;
     // the digit runs inside it (a digit run is all record characters: each lies wholly inside or outside)
     let digits = 0;
     while (i < count && (runStart[i] as number) < end) {
@@ -167,17 +172,3 @@ export const RECORD_NUMBER_STARTS: StartFinder = (runs, text, at) => {
     if (digits >= RECORD_DIGITS) recordStartsIn(text, start, end, digits, at);
   }
 };
-
-/** The rest of a record run after a short one: capitals, digits and hyphens, skipped natively (a line of them is 80 calls otherwise). */
-const RECORD_RUN_REST = /[-0-9A-Z]*/y;
-
-/** Pure: where the run of capitals, digits and hyphens going on at `from` ends (`n`: the text's length). */
-function recordRunEnd(text: string, from: number, n: number): number {
-  // most runs end within a few characters: read those one by one, the rest in one regex step
-  let end = from;
-  for (const stop = Math.min(n, from + 16); end < stop; end++) if (!inRecordRun(text.charCodeAt(end))) return end;
-  if (end === n) return n;
-  RECORD_RUN_REST.lastIndex = end;
-  RECORD_RUN_REST.test(text);
-  return RECORD_RUN_REST.lastIndex;
-}
