@@ -12,6 +12,7 @@ import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
 import { dataPayload, queueIdOf, RawSmtp } from '../helpers/smtp-client.js';
+import { until } from '../helpers/wait.js';
 
 let setup: TestSetup;
 let gw: RunningGateway;
@@ -66,11 +67,13 @@ describe('a delivery claim made with the verdict', () => {
       await receivedAll(i + 1);
     }
     await client.quit();
+    // the receiving server has the last message before the daemon has recorded its attempt: wait for the record's log line
+    const delivered = (id: string): boolean => gw.logLines().some((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id && l.outcome === 'delivered');
+    await until('every attempt recorded as delivered', () => ids.every(delivered));
     const lines = gw.logLines();
     const archivedWith = (id: string): unknown => lines.find((l) => l.event === 'MESSAGE_ARCHIVED' && l.queueId === id)?.with;
     for (const id of ids) {
       expect(['verdict', 'stage'], id).toContain(archivedWith(id));
-      expect(lines.some((l) => l.event === 'DELIVERY_ATTEMPT' && l.queueId === id && l.outcome === 'delivered'), id).toBe(true);
     }
     // a message archived with its verdict was claimed in that transaction; one whose content was not stored in time
     // (a loaded machine) was archived by the stage and taken by a claim pass, as before: one job each
