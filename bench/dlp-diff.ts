@@ -19,7 +19,7 @@ import { createReadStream, existsSync, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractMessage } from '../src/inspect/extract.js';
-import { DEFAULT_DETECTORS, inspectText, readableText } from '../src/inspect/verdict.js';
+import { DEFAULT_DETECTORS, detectorText, inspectText } from '../src/inspect/verdict.js';
 import { personAnchors } from '../src/inspect/detect/person-mentions.js';
 import { sharedHealthTermSpans } from '../src/inspect/detect/health-terms.js';
 import { signatureZones } from '../src/inspect/detect/signature.js';
@@ -82,7 +82,7 @@ function* texts(corpus: readonly string[]): Generator<string> {
 
 /** Everything the detectors say about `text`, as one line. */
 function record(text: string): string {
-  const table = readableText(text);
+  const table = detectorText(text);
   const detectors = withScanCache(() =>
     DEFAULT_DETECTORS.map((d) => ({ id: d.id, finding: d.detect(table), spans: d.locate?.(table), explain: d.explain?.(table) })),
   );

@@ -27,6 +27,7 @@ import { closest, closestWithin } from './closest.js';
 import { lineEndWithin, lineStartWithin, type Span } from './detect/spans.js';
 import { labelTables } from './detect/tables.js';
 import { flatText } from './detect/flat-text.js';
+import { plainPunctuation } from './detect/plain-punctuation.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
 export const DEFAULT_DETECTORS: readonly Detector[] = [
@@ -109,14 +110,24 @@ export function readableText(text: string): string {
   return labelTables(text) + clinicalFieldLines(text);
 }
 
+/**
+ * What the detectors read of a text: its typographic punctuation made plain
+ * (plainPunctuation: Outlook's ’ “ ” – read as ' " -), then its readable
+ * text, as one sequential string (flatText). The verdict and its
+ * explanation read the same.
+ */
+export function detectorText(text: string): string {
+  return flatText(readableText(plainPunctuation(text)));
+}
+
 export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES): Verdict {
   // each detector scans the text once: its finding and its spans come from the same scan
   return withScanCache(() => verdictOf(text, detectors, window, identifierCategories));
 }
 
 function verdictOf(text: string, detectors: readonly Detector[], window: number, identifierCategories: ReadonlySet<string>): Verdict {
-  // a table's header labels every value in its column; read as one sequential string (flatText)
-  const table = flatText(readableText(text));
+  // a table's header labels every value in its column
+  const table = detectorText(text);
   const findings = detectors.map((d) => d.detect(table)).filter((f): f is Finding => f !== undefined);
   const categories = [...new Set(findings.filter((f) => CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium || f.category === 'HEALTH_TERM').map((f) => f.category))];
   const phi = (basis: PhiBasis, extra: readonly string[] = []): Verdict => ({

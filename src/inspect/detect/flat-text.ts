@@ -24,17 +24,25 @@ const KEPT_BYTES = 1 << 21;
 
 let kept = Buffer.allocUnsafe(8192);
 
+/**
+ * A buffer of at least `size` bytes to write a text into and decode it from
+ * at once: the one kept for the next text (a larger one replaces it, up to
+ * KEPT_BYTES). Its content is the caller's only until the next call.
+ */
+export function scratchBuffer(size: number): Buffer {
+  if (size <= kept.length) return kept;
+  const buffer = Buffer.allocUnsafe(size);
+  if (size <= KEPT_BYTES) kept = buffer;
+  return buffer;
+}
+
 /** The same code units as `text`, in a new sequential string (a short text as it is). */
 export function flatText(text: string): string {
   if (text.length < SHORT) return text;
   // one byte a character when every character fits in one (latin1 keeps each as it is), else two (utf16le keeps every unit, lone surrogates included)
   const encoding = WIDE.test(text) ? 'utf16le' : 'latin1';
   const size = encoding === 'latin1' ? text.length : 2 * text.length;
-  let buffer = kept;
-  if (size > buffer.length) {
-    buffer = Buffer.allocUnsafe(size);
-    if (size <= KEPT_BYTES) kept = buffer;
-  }
+  const buffer = scratchBuffer(size);
   buffer.write(text, 0, size, encoding);
   return buffer.toString(encoding, 0, size);
 }
