@@ -221,6 +221,8 @@ async function speed(): Promise<void> {
     ['codes with their names, no line break', (n) => 'E11.9 type 2 diabetes; '.repeat(Math.ceil(n / 23)).slice(0, n)],
     // names followed by a dash and greetings with health words: the rest of each line once, not the whole text again per name
     ['named lines and greetings', (n) => 'Ann Lee — cough\nDear Rosa Morales, your biopsy\n'.repeat(Math.ceil(n / 46)).slice(0, n)],
+    // zero-width spaces between all digits: every one is left out before the detectors read the text
+    ['digits with zero-width spaces', (n) => 'SSN 5\u200b3\u200b6\u200b-\u200b2\u200b2\u200b-\u200b1\u200b2\u200b3\u200b4 '.repeat(Math.ceil(n / 26)).slice(0, n)],
   ];
   warmOnVariedText(corpusText);
   const lines = [

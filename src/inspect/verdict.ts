@@ -27,7 +27,7 @@ import { closest, closestWithin } from './closest.js';
 import { lineEndWithin, lineStartWithin, type Span } from './detect/spans.js';
 import { labelTables } from './detect/tables.js';
 import { flatText } from './detect/flat-text.js';
-import { plainPunctuation } from './detect/plain-punctuation.js';
+import { plainCharacters } from './detect/plain-characters.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
 export const DEFAULT_DETECTORS: readonly Detector[] = [
@@ -111,13 +111,14 @@ export function readableText(text: string): string {
 }
 
 /**
- * What the detectors read of a text: its typographic punctuation made plain
- * (plainPunctuation: Outlook's ’ “ ” – read as ' " -), then its readable
- * text, as one sequential string (flatText). The verdict and its
- * explanation read the same.
+ * What the detectors read of a text: its characters as a reader sees them
+ * (plainCharacters: Outlook's ’ “ ” – read as ' " -, zero-width and other
+ * invisible formatting characters left out), then its readable text, as one
+ * sequential string (flatText). The verdict and its explanation read the
+ * same.
  */
 export function detectorText(text: string): string {
-  return flatText(readableText(plainPunctuation(text)));
+  return flatText(readableText(plainCharacters(text)));
 }
 
 export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES): Verdict {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plainPunctuation } from '../../src/inspect/detect/plain-punctuation.js';
+import { plainCharacters } from '../../src/inspect/detect/plain-characters.js';
 import { explainVerdict } from '../../src/inspect/explain.js';
 import { inspectExtracted, inspectText } from '../../src/inspect/verdict.js';
 
@@ -12,7 +12,7 @@ const outlook = (text: string): string =>
     .replace(/"([^"\n]*)"/g, '\u201c$1\u201d')
     .replace(/ - /g, ' \u2013 ');
 
-describe('plainPunctuation', () => {
+describe('plainCharacters', () => {
   it.each<[string, string, string]>([
     ['plain text is returned as it is', note, note],
     ['Latin-1 letters are left alone', 'Müller, Señora Peña, née le 3 mars', 'Müller, Señora Peña, née le 3 mars'],
@@ -24,28 +24,32 @@ describe('plainPunctuation', () => {
     ['a long Outlook text with other characters beyond U+00FF', `${outlook(note)}\u2026 \u2022 `.repeat(30), `${note}\u2026 \u2022 `.repeat(30)],
     ['surrogate pairs and lone surrogates beside the marks', '\u{1d400}\u2019\ud800\u2013\udc00 x'.repeat(100), "\u{1d400}'\ud800-\udc00 x".repeat(100)],
     ['a mark at each end', '\u2013 SSN 536-22-1234 \u201d', '- SSN 536-22-1234 "'],
-    ['characters next to the table, kept', '\u200f\u2016\u2017\u2020\u2211\u2213', '\u200f\u2016\u2017\u2020\u2211\u2213'],
+    ['characters next to the tables, kept', '\u200a\u2016\u2017\u2020\u2211\u2213\u202f\u2065\ufefe\u00ac\u00ae', '\u200a\u2016\u2017\u2020\u2211\u2213\u202f\u2065\ufefe\u00ac\u00ae'],
+    ['a soft hyphen in one-byte text', 'SSN 536-22\u00ad-1234, dia\u00adbetes', 'SSN 536-22-1234, diabetes'],
+    ['zero-width space, non-joiner, joiner, word joiner, byte order mark', '5\u200b3\u200c6\u200d-\u206022\ufeff-1234', '536-22-1234'],
+    ['direction marks, embeddings, overrides and isolates', '\u200e\u200fA\u202a\u202b\u202c\u202d\u202eB\u2066\u2067\u2068\u2069C\u180e\u2061\u2062\u2063\u2064', 'ABC'],
+    ['only invisible characters', '\u200b\u00ad\ufeff', ''],
+    ['left out and made plain together, two bytes kept', `\u2026 O\u2019\u200bBrien \u2013 536\u2011\u00ad22\u20111234 \u{1d400}`.repeat(50), `\u2026 O'Brien - 536-22-1234 \u{1d400}`.repeat(50)],
+    ['left out and made plain together, one byte left', `O\u2019\u200bBrien \u2013 536\u2011\u00ad22\u20111234 `.repeat(50), "O'Brien - 536-22-1234 ".repeat(50)],
   ])('%s', (_name, text, expected) => {
-    const plain = plainPunctuation(text);
-    expect(plain.length).toBe(text.length);
-    expect(plain === expected).toBe(true);
+    expect(plainCharacters(text) === expected).toBe(true);
   });
 });
 
-describe('plainPunctuation: one buffer reused from text to text', () => {
+describe('plainCharacters: one buffer reused from text to text', () => {
   it('keeps each result apart from the next', () => {
-    const a = plainPunctuation(`x\u2019y `.repeat(500));
-    const b = plainPunctuation(`\u2026\u201c `.repeat(3000));
+    const a = plainCharacters(`x\u2019y `.repeat(500));
+    const b = plainCharacters(`\u2026\u201c `.repeat(3000));
     expect(a === "x'y ".repeat(500)).toBe(true);
     expect(b === '\u2026" '.repeat(3000)).toBe(true);
   });
 
   it('leaves nothing beyond U+00FF when the marks were the only such characters', () => {
-    expect(/[\u0100-\uffff]/.test(plainPunctuation(outlook(note).repeat(10)))).toBe(false);
+    expect(/[\u0100-\uffff]/.test(plainCharacters(outlook(note).repeat(10)))).toBe(false);
   });
 });
 
-describe('the detectors read Outlook punctuation as plain punctuation', () => {
+describe('the detectors read the characters a reader sees', () => {
   it.each<[string, string]>([
     ['an Outlook note', note.repeat(3)],
     ['a note with a name, a quote and a dash', 'Hi team, Mrs. Rosa O\'Malley called - her "biopsy" results are in. DOB 1961-02-03, MRN 00482913.\n'.repeat(4)],
@@ -57,7 +61,19 @@ describe('the detectors read Outlook punctuation as plain punctuation', () => {
     expect(explainVerdict([outlook(text)], curly)).toEqual(explainVerdict([text], plain));
   });
 
+  it('a note with zero-width spaces between its digits and soft hyphens in its words: the verdict and explanation of the note without them', () => {
+    const text = note.repeat(3);
+    const hidden = text.replace(/(\d)(?=\d)/g, '$1\u200b').replace(/(\p{L}{3})(?=\p{L}{3})/gu, '$1\u00ad');
+    expect(hidden).not.toBe(text);
+    expect(inspectText(hidden)).toEqual(inspectText(text));
+    const extracted = (t: string) => ({ texts: [t], dicom: false, notFullyScanned: false, reasons: [] });
+    expect(explainVerdict([hidden], inspectExtracted(extracted(hidden)))).toEqual(explainVerdict([text], inspectExtracted(extracted(text))));
+  });
+
   it.each<[string, string, string]>([
+    ['an SSN with a zero-width space in it', 'SSN 536\u200b-22-1234 for the diabetes claim.', 'SSN'],
+    ['an SSN with a soft hyphen in it', 'SSN 536-22\u00ad-1234 for the diabetes claim.', 'SSN'],
+    ['a date of birth with a zero-width space, a health term with a soft hyphen', 'Patient DOB 03/14/\u200b1962, dia\u00adbetes follow-up.', 'DOB'],
     ['an SSN written with Word non-breaking hyphens', 'SSN 536\u201122\u20111234 for the diabetes claim.', 'SSN'],
     ['a date of birth with en dashes', 'Patient DOB: 1962\u201303\u201314, seen for asthma.', 'DOB'],
     ['a Medicare number with non-breaking hyphens', 'Medicare MBI 1EG4\u2011TE5\u2011MK72, hospice admission.', 'MEDICARE_MBI'],
