@@ -8,6 +8,12 @@
  *   Word write them for what staff type as ' " and -, so "O’Brien" reads as
  *   "O'Brien" and "123‑45‑6789" with Word's non-breaking hyphens as the SSN
  *   it is;
+ * - the other spaces (no-break, narrow no-break, the typographic widths,
+ *   ideographic) as a space, the line and paragraph separators as a line
+ *   break: HTML mail's &nbsp; ("536&nbsp;22&nbsp;1234", "Patient:&nbsp;
+ *   Maria&nbsp;Alvarez") reads as the spaced text it shows;
+ * - the fullwidth forms of ASCII (U+FF01 – U+FF5E) as ASCII, as Unicode's
+ *   compatibility mapping (NFKC) reads them;
  * - invisible formatting characters left out: the soft hyphen, zero-width
  *   space, non-joiner and joiner, word joiner, byte order mark, and the
  *   direction marks, embeddings and isolates. A reader sees "536-22-1234"
@@ -21,10 +27,11 @@
  */
 import { scratchBuffer } from './flat-text.js';
 
-/** The soft hyphen, or a character beyond U+00FF (each half of a surrogate pair counts alone): what may change. */
-const SPECIAL = /[\u00AD\u0100-\uFFFF]/g;
+/** A no-break space, the soft hyphen, or a character beyond U+00FF (each half of a surrogate pair counts alone): what may change. */
+const SPECIAL = /[\u00A0\u00AD\u0100-\uFFFF]/g;
 /** A character beyond U+00FF. */
 const WIDE = /[\u0100-\uFFFF]/;
+const NO_BREAK_SPACE = '\u00A0';
 const SOFT_HYPHEN = '\u00AD';
 
 /**
@@ -38,23 +45,46 @@ function invisible(c: number): boolean {
   return c === 0xad || c === 0x180e || (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x2069) || c === 0xfeff;
 }
 
-/** The first character of the table below. */
-const TABLE_START = 0x2010;
+/** The first and last of the typographic punctuation below. */
+const PUNCTUATION_FIRST = 0x2010;
+const PUNCTUATION_LAST = 0x2212;
 /**
  * The plain character's code for each from U+2010 to U+2212 (0: none):
  * hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal
  * bar and minus sign as -; single quotation marks as '; double ones as ".
  */
-const PLAIN = new Uint8Array(0x2212 - TABLE_START + 1);
-for (let c = 0x2010; c <= 0x2015; c++) PLAIN[c - TABLE_START] = 0x2d;
-for (let c = 0x2018; c <= 0x201b; c++) PLAIN[c - TABLE_START] = 0x27;
-for (let c = 0x201c; c <= 0x201f; c++) PLAIN[c - TABLE_START] = 0x22;
-PLAIN[0x2212 - TABLE_START] = 0x2d;
+const PUNCTUATION = new Uint8Array(PUNCTUATION_LAST - PUNCTUATION_FIRST + 1);
+for (let c = 0x2010; c <= 0x2015; c++) PUNCTUATION[c - PUNCTUATION_FIRST] = 0x2d;
+for (let c = 0x2018; c <= 0x201b; c++) PUNCTUATION[c - PUNCTUATION_FIRST] = 0x27;
+for (let c = 0x201c; c <= 0x201f; c++) PUNCTUATION[c - PUNCTUATION_FIRST] = 0x22;
+PUNCTUATION[0x2212 - PUNCTUATION_FIRST] = 0x2d;
 
-/** The plain character's code for the unit `c` (0: `c` is not typographic punctuation). */
+/** Fullwidth forms of the printable ASCII characters (U+FF01 – U+FF5E, as East Asian input methods write them): ASCII plus this. */
+const FULLWIDTH_FIRST = 0xff01;
+const FULLWIDTH_LAST = 0xff5e;
+const FULLWIDTH_OFFSET = 0xfee0;
+
+/**
+ * Spaces other than U+0020 (all of them what `\s` matches): no-break,
+ * Ogham, the en quad to the hair space, narrow no-break (French typography
+ * before ":" and ";"), medium mathematical, ideographic.
+ */
+function otherSpace(c: number): boolean {
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+/**
+ * The plain character's code for the unit `c` (0: none): a space for the
+ * other spaces, a line feed for the line and paragraph separators (which
+ * `\s`, `^` and `$` already take for line ends), the ASCII character for
+ * typographic punctuation and for a fullwidth form.
+ */
 function plainCode(c: number): number {
-  const k = c - TABLE_START;
-  return k >= 0 && k < PLAIN.length ? (PLAIN[k] as number) : 0;
+  if (otherSpace(c)) return 0x20;
+  if (c === 0x2028 || c === 0x2029) return 0x0a;
+  if (c >= PUNCTUATION_FIRST && c <= PUNCTUATION_LAST) return PUNCTUATION[c - PUNCTUATION_FIRST] as number;
+  if (c >= FULLWIDTH_FIRST && c <= FULLWIDTH_LAST) return c - FULLWIDTH_OFFSET;
+  return 0;
 }
 
 /** What to do at one place of the text: put a plain character's code there, or leave the unit out (REMOVE). */
@@ -68,8 +98,8 @@ const REMOVE = -1;
  * is written into a buffer once, changed there, and decoded once.
  */
 export function plainCharacters(text: string): string {
-  // most texts hold neither: a native search for the one Latin-1 character, and one test for the rest (twice as fast as a search for both)
-  if (text.indexOf(SOFT_HYPHEN) < 0 && !WIDE.test(text)) return text;
+  // most texts hold none: native searches for the two Latin-1 characters, and one test for the rest (twice as fast as one search for all)
+  if (text.indexOf(NO_BREAK_SPACE) < 0 && text.indexOf(SOFT_HYPHEN) < 0 && !WIDE.test(text)) return text;
   SPECIAL.lastIndex = 0;
   let m = SPECIAL.exec(text);
   if (m === null) return text;
