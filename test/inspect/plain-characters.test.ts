@@ -30,6 +30,10 @@ describe('plainCharacters', () => {
     ['the line and paragraph separators', 'Patient: Ann Lee\u2028DOB 03/14/1962\u2029', 'Patient: Ann Lee\nDOB 03/14/1962\n'],
     ['fullwidth forms of ASCII', '\uff33\uff33\uff2e\uff1a\u3000\uff15\uff13\uff16\uff0d\uff12\uff12\uff0d\uff11\uff12\uff13\uff14\uff01\uff5e', 'SSN: 536-22-1234!~'],
     ['next to the fullwidth forms, kept', '\uff00\uff5f\uff61', '\uff00\uff5f\uff61'],
+    ['combining marks composed with their letters (NFC)', 'Jose\u0301 Marti\u0301nez, diabe\u0300te, ne\u0301 le', 'Jos\u00e9 Mart\u00ednez, diab\u00e8te, n\u00e9 le'],
+    ['combining marks with nothing to compose stay', 'x\u0301 \u0627\u064e', 'x\u0301 \u0627\u064e'],
+    ['Latin ligatures as their letters', 'atrial \ufb01brillation, \ufb00 \ufb02 \ufb03 \ufb04 \ufb05 \ufb06', 'atrial fibrillation, ff fl ffi ffl st st'],
+    ['ligatures, combining marks, spaces and invisible characters together', `pre\u0301nom\u00a0: Jose\u0301\u200b \ufb01n \u2013 `.repeat(40), 'pr\u00e9nom : Jos\u00e9 fin - '.repeat(40)],
     ['a soft hyphen in one-byte text', 'SSN 536-22\u00ad-1234, dia\u00adbetes', 'SSN 536-22-1234, diabetes'],
     ['zero-width space, non-joiner, joiner, word joiner, byte order mark', '5\u200b3\u200c6\u200d-\u206022\ufeff-1234', '536-22-1234'],
     ['direction marks, embeddings, overrides and isolates', '\u200e\u200fA\u202a\u202b\u202c\u202d\u202eB\u2066\u2067\u2068\u2069C\u180e\u2061\u2062\u2063\u2064', 'ABC'],
@@ -75,11 +79,22 @@ describe('the detectors read the characters a reader sees', () => {
     expect(explainVerdict([hidden], inspectExtracted(extracted(hidden)))).toEqual(explainVerdict([text], inspectExtracted(extracted(text))));
   });
 
+  it('a French letter with its accents written apart (NFD): the verdict and explanation of the letter as typed', () => {
+    const letter = 'Nom du patient : Mart\u00ednez, Jos\u00e9 ; n\u00e9 le 3 mars 1962 ; diab\u00e8te de type 2, s\u00e9ances de dialyse.\n'.repeat(3);
+    const apart = letter.normalize('NFD');
+    expect(apart).not.toBe(letter);
+    expect(inspectText(apart)).toEqual(inspectText(letter));
+    const extracted = (t: string) => ({ texts: [t], dicom: false, notFullyScanned: false, reasons: [] });
+    expect(explainVerdict([apart], inspectExtracted(extracted(apart)))).toEqual(explainVerdict([letter], inspectExtracted(extracted(letter))));
+  });
+
   it.each<[string, string, string]>([
     ['an SSN spaced with no-break spaces (HTML mail\'s &nbsp;)', 'SSN 536\u00a022\u00a01234 for the diabetes claim.', 'SSN'],
     ['a labelled name written with no-break spaces, next to a condition', 'Patient:\u00a0Maria\u00a0Alvarez was seen for diabetes.', 'PERSON_NAME'],
     ['a birth date in French with its narrow no-break space', 'Date de naissance\u202f: 3\u00a0mars\u00a01962, diab\u00e8te de type 2.', 'DOB'],
     ['an SSN in fullwidth digits', 'SSN \uff15\uff13\uff16\uff0d\uff12\uff12\uff0d\uff11\uff12\uff13\uff14 for the diabetes claim.', 'SSN'],
+    ['a birth date and a name in French copied with its accents apart (NFD)', 'Patient: Jos\u00e9 Mart\u00ednez, diab\u00e8te de type 2, n\u00e9 le 3 mars 1962.'.normalize('NFD'), 'DOB'],
+    ['a condition written with a ligature, an SSN', 'SSN 536-22-1234, atrial \ufb01brillation.', 'SSN'],
     ['an SSN with a zero-width space in it', 'SSN 536\u200b-22-1234 for the diabetes claim.', 'SSN'],
     ['an SSN with a soft hyphen in it', 'SSN 536-22\u00ad-1234 for the diabetes claim.', 'SSN'],
     ['a date of birth with a zero-width space, a health term with a soft hyphen', 'Patient DOB 03/14/\u200b1962, dia\u00adbetes follow-up.', 'DOB'],

@@ -14,6 +14,10 @@
  *   Maria&nbsp;Alvarez") reads as the spaced text it shows;
  * - the fullwidth forms of ASCII (U+FF01 – U+FF5E) as ASCII, as Unicode's
  *   compatibility mapping (NFKC) reads them;
+ * - letters as one character each: accents written after their letter
+ *   composed with it (NFC: "José" copied from a PDF as "Jose" + U+0301),
+ *   the Latin ligatures written as their letters ("ﬁbrillation" as
+ *   "fibrillation");
  * - invisible formatting characters left out: the soft hyphen, zero-width
  *   space, non-joiner and joiner, word joiner, byte order mark, and the
  *   direction marks, embeddings and isolates. A reader sees "536-22-1234"
@@ -87,15 +91,35 @@ function plainCode(c: number): number {
   return 0;
 }
 
+/** A combining mark (accents written after their letter, as text copied from PDFs and some Mac software holds them): NFC composes them. */
+function combining(c: number): boolean {
+  return (c >= 0x0300 && c <= 0x036f) || (c >= 0x1ab0 && c <= 0x1aff) || (c >= 0x1dc0 && c <= 0x1dff) || (c >= 0x20d0 && c <= 0x20ff) || (c >= 0xfe20 && c <= 0xfe2f);
+}
+
+/** The Latin ligatures (ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ, U+FB00 – U+FB06, as PDF text holds "conﬁrmed", "ﬁbrillation") and their letters. */
+const LIGATURES = /[\uFB00-\uFB06]/g;
+const LIGATURE_LETTERS: readonly string[] = ['ff', 'fi', 'fl', 'ffi', 'ffl', 'st', 'st'];
+
+function isLigature(c: number): boolean {
+  return c >= 0xfb00 && c <= 0xfb06;
+}
+
+/** The text's ligatures written as their letters, and its combining marks composed with their letters (NFC), as asked. */
+function composed(text: string, ligatures: boolean, marks: boolean): string {
+  const letters = ligatures ? text.replace(LIGATURES, (l) => LIGATURE_LETTERS[l.charCodeAt(0) - 0xfb00] ?? l) : text;
+  return marks ? letters.normalize('NFC') : letters;
+}
+
 /** What to do at one place of the text: put a plain character's code there, or leave the unit out (REMOVE). */
 const REMOVE = -1;
 
 /**
- * The text with its typographic punctuation made plain and its invisible
- * formatting characters left out (the text itself when it holds neither),
- * one sequential string, one byte a character when nothing beyond U+00FF
- * is left. The places to change are found by one native search; the text
- * is written into a buffer once, changed there, and decoded once.
+ * The text's characters as a reader sees them (see the top of this file;
+ * the text itself when nothing is to change), one sequential string, one
+ * byte a character when nothing beyond U+00FF is left. The places to change
+ * are found by one native search; the text is written into a buffer once,
+ * changed there, and decoded once. Ligatures and combining marks, rare, are
+ * then written out and composed by `replace` and `normalize`.
  */
 export function plainCharacters(text: string): string {
   // most texts hold none: native searches for the two Latin-1 characters, and one test for the rest (twice as fast as one search for all)
@@ -106,16 +130,22 @@ export function plainCharacters(text: string): string {
   const places: number[] = [];
   const actions: number[] = [];
   let narrow = true;
+  let ligatures = false;
+  let marks = false;
   for (; m !== null; m = SPECIAL.exec(text)) {
     const c = text.charCodeAt(m.index);
     const plain = plainCode(c);
     if (plain !== 0 || invisible(c)) {
       places.push(m.index);
       actions.push(plain !== 0 ? plain : REMOVE);
-    } else if (c > 0xff) narrow = false;
+    } else if (c > 0xff) {
+      narrow = false;
+      if (isLigature(c)) ligatures = true;
+      else if (combining(c)) marks = true;
+    }
   }
   SPECIAL.lastIndex = 0;
-  if (places.length === 0) return text;
+  if (places.length === 0) return ligatures || marks ? composed(text, ligatures, marks) : text;
   // latin1 writes each unit's low byte, utf16le every unit (lone surrogates too) low byte first
   const width = narrow ? 1 : 2;
   const encoding = narrow ? 'latin1' : 'utf16le';
@@ -138,5 +168,6 @@ export function plainCharacters(text: string): string {
   }
   if (to !== from) buffer.copyWithin(to, from, width * n);
   to += width * n - from;
-  return buffer.toString(encoding, 0, to);
+  const plain = buffer.toString(encoding, 0, to);
+  return ligatures || marks ? composed(plain, ligatures, marks) : plain;
 }
