@@ -10,7 +10,8 @@ const outlook = (text: string): string =>
   text
     .replace(/'/g, '\u2019')
     .replace(/"([^"\n]*)"/g, '\u201c$1\u201d')
-    .replace(/ - /g, ' \u2013 ');
+    .replace(/ - /g, ' \u2013 ')
+    .replace(/\.\.\./g, '\u2026');
 
 describe('plainCharacters', () => {
   it.each<[string, string, string]>([
@@ -19,9 +20,10 @@ describe('plainCharacters', () => {
     ['curly apostrophes', 'O\u2019Brien\u2018s \u201aok\u201b', "O'Brien's 'ok'"],
     ['curly quotes', '\u201cbiopsy\u201d \u201eja\u201f', '"biopsy" "ja"'],
     ['the hyphen and dash family', '536\u201122\u20111234 \u2010 \u2012 \u2013 \u2014 \u2015 \u2212', '536-22-1234 - - - - - -'],
-    ['other characters beyond U+00FF are kept', 'c\u0153ur \u2026 \u2022 \u20ac \u{1d400} \u0085 \u2019', "c\u0153ur \u2026 \u2022 \u20ac \u{1d400} \u0085 '"],
+    ['other characters beyond U+00FF are kept', 'c\u0153ur \u2027 \u2022 \u20ac \u{1d400} \u0085 \u2019', "c\u0153ur \u2027 \u2022 \u20ac \u{1d400} \u0085 '"],
+    ['the leaders as dots (Outlook\'s ellipsis for "...")', 'Seen today\u2026 stable \u2024 \u2025', 'Seen today... stable . ..'],
     ['a long Outlook text', outlook(note).repeat(30), note.repeat(30)],
-    ['a long Outlook text with other characters beyond U+00FF', `${outlook(note)}\u2026 \u2022 `.repeat(30), `${note}\u2026 \u2022 `.repeat(30)],
+    ['a long Outlook text with other characters beyond U+00FF', `${outlook(note)}\u2026 \u2022 `.repeat(30), `${note}... \u2022 `.repeat(30)],
     ['surrogate pairs and lone surrogates beside the marks', '\u{1d400}\u2019\ud800\u2013\udc00 x'.repeat(100), "\u{1d400}'\ud800-\udc00 x".repeat(100)],
     ['a mark at each end', '\u2013 SSN 536-22-1234 \u201d', '- SSN 536-22-1234 "'],
     ['characters next to the tables, kept', '\u1fff\u2016\u2017\u2020\u2027\u2030\u205e\u2211\u2213\u2065\u2fff\u3001\ufefe\u009f\u00a1\u00ac\u00ae', '\u1fff\u2016\u2017\u2020\u2027\u2030\u205e\u2211\u2213\u2065\u2fff\u3001\ufefe\u009f\u00a1\u00ac\u00ae'],
@@ -38,7 +40,7 @@ describe('plainCharacters', () => {
     ['zero-width space, non-joiner, joiner, word joiner, byte order mark', '5\u200b3\u200c6\u200d-\u206022\ufeff-1234', '536-22-1234'],
     ['direction marks, embeddings, overrides and isolates', '\u200e\u200fA\u202a\u202b\u202c\u202d\u202eB\u2066\u2067\u2068\u2069C\u180e\u2061\u2062\u2063\u2064', 'ABC'],
     ['only invisible characters', '\u200b\u00ad\ufeff', ''],
-    ['left out and made plain together, two bytes kept', `\u2026 O\u2019\u200bBrien \u2013 536\u2011\u00ad22\u20111234 \u{1d400}`.repeat(50), `\u2026 O'Brien - 536-22-1234 \u{1d400}`.repeat(50)],
+    ['left out and made plain together, two bytes kept', `\u2026 O\u2019\u200bBrien \u2013 536\u2011\u00ad22\u20111234 \u{1d400}`.repeat(50), `... O'Brien - 536-22-1234 \u{1d400}`.repeat(50)],
     ['left out and made plain together, one byte left', `O\u2019\u200bBrien \u2013 536\u2011\u00ad22\u20111234 `.repeat(50), "O'Brien - 536-22-1234 ".repeat(50)],
   ])('%s', (_name, text, expected) => {
     expect(plainCharacters(text) === expected).toBe(true);
@@ -48,9 +50,9 @@ describe('plainCharacters', () => {
 describe('plainCharacters: one buffer reused from text to text', () => {
   it('keeps each result apart from the next', () => {
     const a = plainCharacters(`x\u2019y `.repeat(500));
-    const b = plainCharacters(`\u2026\u201c `.repeat(3000));
+    const b = plainCharacters(`\u2022\u201c `.repeat(3000));
     expect(a === "x'y ".repeat(500)).toBe(true);
-    expect(b === '\u2026" '.repeat(3000)).toBe(true);
+    expect(b === '\u2022" '.repeat(3000)).toBe(true);
   });
 
   it('leaves nothing beyond U+00FF when the marks were the only such characters', () => {
@@ -62,6 +64,7 @@ describe('the detectors read the characters a reader sees', () => {
   it.each<[string, string]>([
     ['an Outlook note', note.repeat(3)],
     ['a note with a name, a quote and a dash', 'Hi team, Mrs. Rosa O\'Malley called - her "biopsy" results are in. DOB 1961-02-03, MRN 00482913.\n'.repeat(4)],
+    ['a note with an ellipsis between a name and a condition', 'Spoke with Rosa Morales... her asthma is worse. Called her daughter Ana... no answer.\n'.repeat(3)],
   ])('%s: the same verdict and explanation as the text typed plainly', (_name, text) => {
     expect(inspectText(outlook(text))).toEqual(inspectText(text));
     const extracted = (t: string) => ({ texts: [t], dicom: false, notFullyScanned: false, reasons: [] });

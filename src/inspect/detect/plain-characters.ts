@@ -17,7 +17,7 @@
  * - letters as one character each: accents written after their letter
  *   composed with it (NFC: "José" copied from a PDF as "Jose" + U+0301),
  *   the Latin ligatures written as their letters ("ﬁbrillation" as
- *   "fibrillation");
+ *   "fibrillation"), and the ellipsis as the "..." it was typed as;
  * - invisible formatting characters left out: the soft hyphen, zero-width
  *   space, non-joiner and joiner, word joiner, byte order mark, and the
  *   direction marks, embeddings and isolates. A reader sees "536-22-1234"
@@ -96,18 +96,34 @@ function combining(c: number): boolean {
   return (c >= 0x0300 && c <= 0x036f) || (c >= 0x1ab0 && c <= 0x1aff) || (c >= 0x1dc0 && c <= 0x1dff) || (c >= 0x20d0 && c <= 0x20ff) || (c >= 0xfe20 && c <= 0xfe2f);
 }
 
-/** The Latin ligatures (ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ, U+FB00 – U+FB06, as PDF text holds "conﬁrmed", "ﬁbrillation") and their letters. */
-const LIGATURES = /[\uFB00-\uFB06]/g;
-const LIGATURE_LETTERS: readonly string[] = ['ff', 'fi', 'fl', 'ffi', 'ffl', 'st', 'st'];
+/**
+ * Characters that stand for several: the Latin ligatures (ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ,
+ * U+FB00 – U+FB06, as PDF text holds "conﬁrmed", "ﬁbrillation") and the
+ * leaders (U+2024 – U+2026: the ellipsis Outlook's AutoCorrect writes for
+ * "..."), written as their letters or dots.
+ */
+const EXPANDS = /[\u2024-\u2026\uFB00-\uFB06]/g;
+const EXPANSION: Readonly<Record<string, string>> = {
+  '\u2024': '.',
+  '\u2025': '..',
+  '\u2026': '...',
+  '\uFB00': 'ff',
+  '\uFB01': 'fi',
+  '\uFB02': 'fl',
+  '\uFB03': 'ffi',
+  '\uFB04': 'ffl',
+  '\uFB05': 'st',
+  '\uFB06': 'st',
+};
 
-function isLigature(c: number): boolean {
-  return c >= 0xfb00 && c <= 0xfb06;
+function expands(c: number): boolean {
+  return (c >= 0x2024 && c <= 0x2026) || (c >= 0xfb00 && c <= 0xfb06);
 }
 
-/** The text's ligatures written as their letters, and its combining marks composed with their letters (NFC), as asked. */
-function composed(text: string, ligatures: boolean, marks: boolean): string {
-  const letters = ligatures ? text.replace(LIGATURES, (l) => LIGATURE_LETTERS[l.charCodeAt(0) - 0xfb00] ?? l) : text;
-  return marks ? letters.normalize('NFC') : letters;
+/** The text's ligatures and leaders written out, and its combining marks composed with their letters (NFC), as asked. */
+function composed(text: string, expand: boolean, marks: boolean): string {
+  const written = expand ? text.replace(EXPANDS, (c) => EXPANSION[c] ?? c) : text;
+  return marks ? written.normalize('NFC') : written;
 }
 
 /** What to do at one place of the text: put a plain character's code there, or leave the unit out (REMOVE). */
@@ -118,8 +134,8 @@ const REMOVE = -1;
  * the text itself when nothing is to change), one sequential string, one
  * byte a character when nothing beyond U+00FF is left. The places to change
  * are found by one native search; the text is written into a buffer once,
- * changed there, and decoded once. Ligatures and combining marks, rare, are
- * then written out and composed by `replace` and `normalize`.
+ * changed there, and decoded once. Ligatures, leaders and combining marks
+ * are then written out and composed by `replace` and `normalize`.
  */
 export function plainCharacters(text: string): string {
   // most texts hold none: native searches for the two Latin-1 characters, and one test for the rest (twice as fast as one search for all)
@@ -130,7 +146,7 @@ export function plainCharacters(text: string): string {
   const places: number[] = [];
   const actions: number[] = [];
   let narrow = true;
-  let ligatures = false;
+  let expand = false;
   let marks = false;
   for (; m !== null; m = SPECIAL.exec(text)) {
     const c = text.charCodeAt(m.index);
@@ -140,12 +156,12 @@ export function plainCharacters(text: string): string {
       actions.push(plain !== 0 ? plain : REMOVE);
     } else if (c > 0xff) {
       narrow = false;
-      if (isLigature(c)) ligatures = true;
+      if (expands(c)) expand = true;
       else if (combining(c)) marks = true;
     }
   }
   SPECIAL.lastIndex = 0;
-  if (places.length === 0) return ligatures || marks ? composed(text, ligatures, marks) : text;
+  if (places.length === 0) return expand || marks ? composed(text, expand, marks) : text;
   // latin1 writes each unit's low byte, utf16le every unit (lone surrogates too) low byte first
   const width = narrow ? 1 : 2;
   const encoding = narrow ? 'latin1' : 'utf16le';
@@ -169,5 +185,5 @@ export function plainCharacters(text: string): string {
   if (to !== from) buffer.copyWithin(to, from, width * n);
   to += width * n - from;
   const plain = buffer.toString(encoding, 0, to);
-  return ligatures || marks ? composed(plain, ligatures, marks) : plain;
+  return expand || marks ? composed(plain, expand, marks) : plain;
 }
