@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
+import { extractMessage } from '../../src/inspect/extract.js';
 import { plainCharacters } from '../../src/inspect/detect/plain-characters.js';
 import { explainVerdict } from '../../src/inspect/explain.js';
 import { inspectExtracted, inspectText } from '../../src/inspect/verdict.js';
@@ -107,5 +110,19 @@ describe('the detectors read the characters a reader sees', () => {
     const v = inspectText(text);
     expect(v.categories).toContain(category);
     expect(v.phi).toBe(true);
+  });
+});
+
+describe('an Outlook HTML message through the MIME walk', () => {
+  it('&nbsp;, &shy;, &#8203;, curly quotes and en dashes: the findings of the message typed plainly', async () => {
+    const message = async (html: string): Promise<Buffer> => new MailComposer({ from: 'a@example.com', to: 'b@example.net', subject: 'Follow-up', html }).compile().build();
+    const read = async (raw: Buffer) => inspectExtracted(await extractMessage(Readable.from([raw])));
+    const outlookHtml =
+      '<p>Patient:&nbsp;Maria&nbsp;Alvarez</p><p>SSN&nbsp;536&nbsp;22&nbsp;1234 &#8211; DOB 1962&#8209;03&#8209;14</p><p>Seen today for &#8220;dia&shy;betes&#8221;; A1c&#8203; 8.1. Rosa&#8217;s chart to follow&#8230;</p>';
+    const plainHtml = '<p>Patient: Maria Alvarez</p><p>SSN 536 22 1234 - DOB 1962-03-14</p><p>Seen today for "diabetes"; A1c 8.1. Rosa\'s chart to follow...</p>';
+    const outlook = await read(await message(outlookHtml));
+    expect(outlook).toEqual(await read(await message(plainHtml)));
+    expect(outlook.phi).toBe(true);
+    expect(outlook.categories).toEqual(expect.arrayContaining(['SSN', 'DOB', 'PERSON_NAME', 'HEALTH_TERM']));
   });
 });
