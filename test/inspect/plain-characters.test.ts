@@ -37,6 +37,7 @@ describe('plainCharacters', () => {
     ['surrogate pairs and lone surrogates beside the marks', '\u{1d400}\u2019\ud800\u2013\udc00 x'.repeat(100), "\u{1d400}'\ud800-\udc00 x".repeat(100)],
     ['a mark at each end', '\u2013 SSN 536-22-1234 \u201d', '- SSN 536-22-1234 "'],
     ['characters next to the tables, kept', '\u1fff\u2016\u2017\u2020\u2027\u2030\u205e\u2211\u2213\u2065\u2fff\u3001\ufefe\u009f\u00a1\u00ac\u00ae', '\u1fff\u2016\u2017\u2020\u2027\u2030\u205e\u2211\u2213\u2065\u2fff\u3001\ufefe\u009f\u00a1\u00ac\u00ae'],
+    ['more places to change than the kept table holds', 'a\u00a0b\u200bc\u2019'.repeat(40_000), "a bc'".repeat(40_000)],
     ['no-break spaces in one-byte text', 'SSN\u00a0536\u00a022\u00a01234', 'SSN 536 22 1234'],
     ['the other spaces', 'a\u1680b\u2000c\u2005d\u200ae\u202ff\u205fg\u3000h', 'a b c d e f g h'],
     ['the line and paragraph separators', 'Patient: Ann Lee\u2028DOB 03/14/1962\u2029', 'Patient: Ann Lee\nDOB 03/14/1962\n'],

@@ -126,8 +126,18 @@ function composed(text: string, expand: boolean, marks: boolean): string {
   return marks ? written.normalize('NFC') : written;
 }
 
-/** What to do at one place of the text: put a plain character's code there, or leave the unit out (REMOVE). */
-const REMOVE = -1;
+/** Where the text changes, in order (kept for the next text up to KEPT_PLACES; a text with more gets a table of its own). */
+let keptPlaces: Int32Array = new Int32Array(256);
+const KEPT_PLACES = 1 << 16;
+
+/** `places` with room for one more after `count`, grown (doubled) when full. */
+function roomFor(places: Int32Array, count: number): Int32Array {
+  if (count < places.length) return places;
+  const grown = new Int32Array(places.length * 2);
+  grown.set(places);
+  if (grown.length <= KEPT_PLACES) keptPlaces = grown;
+  return grown;
+}
 
 /**
  * The text's characters as a reader sees them (see the top of this file;
@@ -143,17 +153,16 @@ export function plainCharacters(text: string): string {
   SPECIAL.lastIndex = 0;
   let m = SPECIAL.exec(text);
   if (m === null) return text;
-  const places: number[] = [];
-  const actions: number[] = [];
+  let places: Int32Array = keptPlaces;
+  let count = 0;
   let narrow = true;
   let expand = false;
   let marks = false;
   for (; m !== null; m = SPECIAL.exec(text)) {
     const c = text.charCodeAt(m.index);
-    const plain = plainCode(c);
-    if (plain !== 0 || invisible(c)) {
-      places.push(m.index);
-      actions.push(plain !== 0 ? plain : REMOVE);
+    if (plainCode(c) !== 0 || invisible(c)) {
+      places = roomFor(places, count);
+      places[count++] = m.index;
     } else if (c > 0xff) {
       narrow = false;
       if (expands(c)) expand = true;
@@ -161,7 +170,7 @@ export function plainCharacters(text: string): string {
     }
   }
   SPECIAL.lastIndex = 0;
-  if (places.length === 0) return expand || marks ? composed(text, expand, marks) : text;
+  if (count === 0) return expand || marks ? composed(text, expand, marks) : text;
   // latin1 writes each unit's low byte, utf16le every unit (lone surrogates too) low byte first
   const width = narrow ? 1 : 2;
   const encoding = narrow ? 'latin1' : 'utf16le';
@@ -171,14 +180,15 @@ export function plainCharacters(text: string): string {
   // changed in place, front to back: the units after a left-out one move up (`to` never passes `from`)
   let to = 0;
   let from = 0;
-  for (let k = 0; k < places.length; k++) {
+  for (let k = 0; k < count; k++) {
     const at = places[k] as number;
     if (to !== from) buffer.copyWithin(to, from, width * at);
     to += width * at - from;
     from = width * (at + 1);
-    const action = actions[k] as number;
-    if (action === REMOVE) continue;
-    buffer[to] = action;
+    // an invisible character is left out: nothing written in its place
+    const plain = plainCode(text.charCodeAt(at));
+    if (plain === 0) continue;
+    buffer[to] = plain;
     if (width === 2) buffer[to + 1] = 0;
     to += width;
   }
