@@ -114,18 +114,30 @@ class ChunkSealer {
     }
     const cipher = createCipheriv('aes-256-gcm', this.dataKey, chunkNonce(this.counter, final), { authTagLength: TAG_LENGTH });
     cipher.setAAD(this.aad);
-    const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(ct.length);
+    const body = cipher.update(plaintext);
+    // GCM's final() gives no bytes; written anyway, so the record holds all there is
+    const rest = cipher.final();
+    const length = body.length + rest.length;
+    // the record written once: length, ciphertext and tag copied into it (no concatenation of a concatenation)
+    const record = Buffer.allocUnsafe(4 + length + TAG_LENGTH);
+    record.writeUInt32BE(length, 0);
+    body.copy(record, 4);
+    rest.copy(record, 4 + body.length);
+    cipher.getAuthTag().copy(record, 4 + length);
     this.counter++;
-    return Buffer.concat([length, ct, cipher.getAuthTag()]);
+    return record;
   }
 }
 
 class EncryptStream extends Transform {
   private readonly sealer: ChunkSealer;
-  private readonly pending = Buffer.alloc(SPOOL_CHUNK_SIZE);
-  private fill = 0;
+  /**
+   * The plaintext not sealed yet, as it came (no copy made ahead: a 2 KB
+   * message's chunk is sealed where it is, where a buffer of a whole chunk,
+   * 64 KiB, was allocated, zeroed and wiped for every message).
+   */
+  private parts: Buffer[] = [];
+  private queued = 0;
   private headerSent = false;
 
   /** Takes ownership of `dataKey` (wiped when the stream ends or is destroyed). */
@@ -141,17 +153,12 @@ class EncryptStream extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
       this.sendHeader();
-      let off = 0;
-      while (off < chunk.length) {
-        // A full chunk is sealed only once more data arrives: it is not the final one.
-        if (this.fill === SPOOL_CHUNK_SIZE) {
-          this.push(this.sealer.seal(this.pending, false));
-          this.fill = 0;
-        }
-        const n = chunk.copy(this.pending, this.fill, off);
-        this.fill += n;
-        off += n;
+      if (chunk.length > 0) {
+        this.parts.push(chunk);
+        this.queued += chunk.length;
       }
+      // A full chunk is sealed only once more data arrives: it is not the final one.
+      while (this.queued > SPOOL_CHUNK_SIZE) this.sealFront(SPOOL_CHUNK_SIZE, false);
       callback();
     } catch (err) {
       callback(err as Error);
@@ -161,7 +168,7 @@ class EncryptStream extends Transform {
   override _flush(callback: TransformCallback): void {
     try {
       this.sendHeader();
-      this.push(this.sealer.seal(this.pending.subarray(0, this.fill), true));
+      this.sealFront(this.queued, true);
       this.wipe();
       callback();
     } catch (err) {
@@ -174,10 +181,37 @@ class EncryptStream extends Transform {
     callback(err);
   }
 
+  /**
+   * Seals the first `n` queued bytes as one chunk: where they are when one
+   * piece holds them, else gathered into a copy of this stream's own, wiped
+   * once sealed.
+   */
+  private sealFront(n: number, final: boolean): void {
+    const first = this.parts[0];
+    if (first !== undefined && first.length >= n) {
+      this.push(this.sealer.seal(first.subarray(0, n), final));
+      if (first.length === n) this.parts.shift();
+      else this.parts[0] = first.subarray(n);
+    } else {
+      const plaintext = Buffer.allocUnsafe(n);
+      for (let off = 0; off < n; ) {
+        const part = this.parts[0] as Buffer;
+        const take = Math.min(part.length, n - off);
+        part.copy(plaintext, off, 0, take);
+        off += take;
+        if (take === part.length) this.parts.shift();
+        else this.parts[0] = part.subarray(take);
+      }
+      this.push(this.sealer.seal(plaintext, final));
+      plaintext.fill(0);
+    }
+    this.queued -= n;
+  }
+
   private wipe(): void {
     this.dataKey.fill(0);
-    this.pending.fill(0);
-    this.fill = 0;
+    this.parts = [];
+    this.queued = 0;
   }
 
   private sendHeader(): void {

@@ -344,6 +344,18 @@ describe('whole-buffer encryption and decryption (small messages held in memory)
     expect(layout(encryptWhole(ringA, CTX, pt)).chunks.map((c) => c.end - c.start)).toEqual(layout(await encrypt(pt)).chunks.map((c) => c.end - c.start));
   });
 
+  it.each(sizes)('%i bytes: the keyed stream writes the same bytes however its input is cut (pieces sealed where they are or gathered)', async (size) => {
+    const pt = randomBytes(size);
+    const key = randomBytes(32);
+    const whole = keyedEncryptWhole(key, CTX, pt);
+    for (const how of ['whole', 'random', ...(size <= S + 1 ? (['bytes'] as const) : [])] as const) {
+      const pieces = slice(pt, how);
+      expect((await run(createKeyedEncryptStream(key, CTX), pieces)).equals(whole), how).toBe(true);
+      // the stream left what it was given as it was (only its own copies are wiped)
+      expect(Buffer.concat(pieces).equals(pt), how).toBe(true);
+    }
+  });
+
   it.each(sizes)('%i bytes: keyedEncryptWhole writes what the keyed stream writes, byte for byte, and leaves the key as it was', async (size) => {
     const pt = randomBytes(size);
     const key = randomBytes(32);
