@@ -136,8 +136,7 @@ class EncryptStream extends Transform {
    * message's chunk is sealed where it is, where a buffer of a whole chunk,
    * 64 KiB, was allocated, zeroed and wiped for every message).
    */
-  private parts: Buffer[] = [];
-  private queued = 0;
+  private queue = new ByteQueue();
   private headerSent = false;
 
   /** Takes ownership of `dataKey` (wiped when the stream ends or is destroyed). */
@@ -153,12 +152,9 @@ class EncryptStream extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
       this.sendHeader();
-      if (chunk.length > 0) {
-        this.parts.push(chunk);
-        this.queued += chunk.length;
-      }
+      this.queue.append(chunk);
       // A full chunk is sealed only once more data arrives: it is not the final one.
-      while (this.queued > SPOOL_CHUNK_SIZE) this.sealFront(SPOOL_CHUNK_SIZE, false);
+      while (this.queue.length > SPOOL_CHUNK_SIZE) this.sealFront(SPOOL_CHUNK_SIZE, false);
       callback();
     } catch (err) {
       callback(err as Error);
@@ -168,7 +164,7 @@ class EncryptStream extends Transform {
   override _flush(callback: TransformCallback): void {
     try {
       this.sendHeader();
-      this.sealFront(this.queued, true);
+      this.sealFront(this.queue.length, true);
       this.wipe();
       callback();
     } catch (err) {
@@ -181,37 +177,14 @@ class EncryptStream extends Transform {
     callback(err);
   }
 
-  /**
-   * Seals the first `n` queued bytes as one chunk: where they are when one
-   * piece holds them, else gathered into a copy of this stream's own, wiped
-   * once sealed.
-   */
+  /** Seals the first `n` queued bytes as one chunk (ByteQueue.consume: where they are, or a copy wiped once sealed). */
   private sealFront(n: number, final: boolean): void {
-    const first = this.parts[0];
-    if (first !== undefined && first.length >= n) {
-      this.push(this.sealer.seal(first.subarray(0, n), final));
-      if (first.length === n) this.parts.shift();
-      else this.parts[0] = first.subarray(n);
-    } else {
-      const plaintext = Buffer.allocUnsafe(n);
-      for (let off = 0; off < n; ) {
-        const part = this.parts[0] as Buffer;
-        const take = Math.min(part.length, n - off);
-        part.copy(plaintext, off, 0, take);
-        off += take;
-        if (take === part.length) this.parts.shift();
-        else this.parts[0] = part.subarray(take);
-      }
-      this.push(this.sealer.seal(plaintext, final));
-      plaintext.fill(0);
-    }
-    this.queued -= n;
+    this.queue.consume(n, (plaintext) => this.push(this.sealer.seal(plaintext, final)));
   }
 
   private wipe(): void {
     this.dataKey.fill(0);
-    this.parts = [];
-    this.queued = 0;
+    this.queue = new ByteQueue();
   }
 
   private sendHeader(): void {
@@ -275,6 +248,36 @@ class ByteQueue {
     const merged = Buffer.concat(this.parts.slice(0, k));
     this.parts.splice(0, k, merged);
     return merged.subarray(0, n);
+  }
+
+  /**
+   * Hands `use` the first n (<= length) bytes and consumes them: where they
+   * are when the first buffer holds them, else gathered into a copy of
+   * exactly n bytes, wiped once `use` returns (the buffers appended are
+   * left as they were).
+   */
+  consume(n: number, use: (bytes: Buffer) => void): void {
+    if (n > this.length) throw new RangeError('ByteQueue.consume past the end');
+    const first = this.parts[0];
+    if (first === undefined || first.length >= n) {
+      use(this.take(n));
+      return;
+    }
+    const copy = Buffer.allocUnsafe(n);
+    for (let off = 0; off < n; ) {
+      const part = this.parts[0] as Buffer;
+      const k = Math.min(part.length, n - off);
+      part.copy(copy, off, 0, k);
+      off += k;
+      if (k === part.length) this.parts.shift();
+      else this.parts[0] = part.subarray(k);
+    }
+    this.length -= n;
+    try {
+      use(copy);
+    } finally {
+      copy.fill(0);
+    }
   }
 
   take(n: number): Buffer {

@@ -14,7 +14,7 @@
 import { Buffer } from 'node:buffer';
 
 /** A character beyond U+00FF: the text is stored two bytes a character. */
-const WIDE = /[\u0100-\uFFFF]/;
+export const WIDE = /[\u0100-\uFFFF]/;
 
 /** Below this length the copy is not worth its call. */
 const SHORT = 256;

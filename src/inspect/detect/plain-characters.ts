@@ -26,15 +26,13 @@
  *
  * A text whose only characters beyond U+00FF were these is then stored one
  * byte a character, where V8's regular expressions and the detectors' loops
- * run faster than on two-byte text. Other characters (…, •, €, letters of
+ * run faster than on two-byte text. Other characters (•, €, letters of
  * other scripts) are left as they are.
  */
-import { scratchBuffer } from './flat-text.js';
+import { WIDE, scratchBuffer } from './flat-text.js';
 
 /** A no-break space, the soft hyphen, or a character beyond U+00FF (each half of a surrogate pair counts alone): what may change. */
 const SPECIAL = /[\u00A0\u00AD\u0100-\uFFFF]/g;
-/** A character beyond U+00FF. */
-const WIDE = /[\u0100-\uFFFF]/;
 const NO_BREAK_SPACE = '\u00A0';
 const SOFT_HYPHEN = '\u00AD';
 
