@@ -14,11 +14,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
-import { simpleParser } from 'mailparser';
 import { sealKey, openKey, unwrapKey, wrapKey, type Keyring } from '../crypto/keyring.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import type { ArchiveRanges } from './pending.js';
 import { createKeyedDecryptStream, createKeyedEncryptStream, KEYED_DATA_KEY_LENGTH, keyedEncryptWhole } from '../spool/crypt-stream.js';
+import { headerFacts } from './header-facts.js';
 
 /** Header bytes kept for the Subject and Message-ID (a longer header block is cut there). */
 const HEADER_LIMIT = 64 * 1024;
@@ -107,18 +107,6 @@ function headerBlockOf(head: Buffer): Buffer {
   return head.subarray(0, cut);
 }
 
-/** Subject and Message-ID from a header block (RFC 2047 words decoded); never throws. */
-export async function headerFacts(block: Buffer): Promise<{ subject: string; messageId: string | null }> {
-  try {
-    const parsed = await simpleParser(Buffer.concat([block, Buffer.from('\r\n')]), { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
-    const subject = (parsed.subject ?? '').slice(0, SUBJECT_LIMIT);
-    const mid = parsed.messageId?.trim().replace(/^<|>$/g, '') ?? '';
-    return { subject, messageId: mid.length > 0 && mid.length <= 998 ? mid : null };
-  } catch {
-    return { subject: '', messageId: null };
-  }
-}
-
 /** One message to archive: its id, when it was received, and its bytes (opened when its turn comes). */
 export interface ContentSource {
   readonly id: string;
@@ -162,7 +150,7 @@ class EntryWriter {
     const { id } = this.source;
     const { keyId, wrapped } = wrapKey(keyring, this.dataKey, wrapAad(id, this.objectKey));
     const whole = this.whole;
-    const { subject, messageId } = await headerFacts(whole ? whole.headerBlock : this.tap.headerBlock());
+    const { subject, messageId } = headerFacts(whole ? whole.headerBlock : this.tap.headerBlock(), SUBJECT_LIMIT);
     const subjectSealed = subject ? sealKey(this.dataKey, Buffer.from(subject, 'utf8'), subjectAad(id)) : null;
     const sha256 = whole ? whole.sha256 : this.tap.digest();
     const size = whole ? whole.size : this.tap.bytes;
