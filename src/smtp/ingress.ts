@@ -33,6 +33,7 @@ import { acceptMessage } from './accept-message.js';
 import type { MessageFactsRow } from '../queue/store.js';
 import { addressDomain, chooseConnector, compileConnector, connectorsForClient, domainMatches, whyClientNotAllowed, type ClientCertFacts, type ConnectorRule } from './connector-policy.js';
 import { installBdat } from './bdat.js';
+import { installFastDataFeed } from './data-feed.js';
 import { installCommandTimeout, type CommandTimeoutOptions } from './command-timeout.js';
 import { installJunkCommandLimit, resetJunkCount, type JunkCommandOptions } from './junk-commands.js';
 import { answerAfterHalfClose, installHalfCloseHandling } from './half-close.js';
@@ -42,6 +43,8 @@ import { installTlsHandshakeBounds } from './tls-handshake.js';
 import { FailureRun } from '../log/failure-run.js';
 
 installReplyCodePatch();
+// before BDAT, which wraps the method this replaces
+installFastDataFeed();
 installBdat();
 installHalfCloseHandling();
 installTlsHandshakeBounds();
