@@ -5,7 +5,7 @@
  * A real daemon (test/helpers/gateway.ts) takes Postfix's smtp-source load
  * (10 sessions, connection reuse) after a warm-up; in the relay mode it
  * inspects, archives and delivers to smtp-sink, in the ingress mode it only
- * accepts. Per message it reports:
+ * accepts (inspection, delivery and the archive stage off). Per message it reports:
  *   - CPU by thread, from /proc/<pid>/task/<tid>/stat before and after the
  *     load: the main thread, libuv's pool (SQLite statements, file system),
  *     V8's own threads (garbage collection, compilers) and the inspection
@@ -120,7 +120,13 @@ async function main(): Promise<void> {
     const m = /(\d+)\s*$/.exec(d.toString('latin1'));
     if (m) delivered = Number(m[1]);
   });
-  const setup = await relayGatewaySetup(zone.server, sinkPort, { enabled: mode === 'relay' }, { inspection: { enabled: mode === 'relay' } });
+  const setup = await relayGatewaySetup(
+    zone.server,
+    sinkPort,
+    { enabled: mode === 'relay' },
+    // accepting only, as the bench's ingress part: no inspection, no delivery, no archive stage beside it
+    mode === 'relay' ? { inspection: { enabled: true } } : { inspection: { enabled: false }, archive: { enabled: false } },
+  );
   const gw = await startGateway(setup.configPath);
   const pid = gw.proc.pid ?? 0;
   const source = (n: number): Promise<unknown> =>
