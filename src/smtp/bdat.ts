@@ -32,6 +32,7 @@
 import { PassThrough } from 'node:stream';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import { whenDrained } from '../stream/when-drained.js';
 
 type Callback = () => void;
 type SendFn = (code: number, data?: unknown, context?: unknown) => unknown;
@@ -274,12 +275,6 @@ export function installBdat(): void {
     if (!sink || part.length === 0 || sink.destroyed || sink.writableEnded) return next();
     if (sink.write(part)) return next();
     // backpressure: wait for the spool to take it (or for the stream to go away)
-    const onDrain = (): void => {
-      sink.off('drain', onDrain);
-      sink.off('close', onDrain);
-      next();
-    };
-    sink.on('drain', onDrain);
-    sink.on('close', onDrain);
+    whenDrained(sink, next);
   };
 }

@@ -23,6 +23,7 @@
  * the pinned smtp-server version (package.json).
  */
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import { whenDrained } from '../stream/when-drained.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -95,14 +96,7 @@ export function feedData(this: SMTPStream, input: Buffer, done: Done): void {
     done();
     return;
   }
-  // a stream the application destroys never drains, it only closes
-  const resume = (): void => {
-    out.removeListener('drain', resume);
-    out.removeListener('close', resume);
-    done();
-  };
-  out.once('drain', resume);
-  out.once('close', resume);
+  whenDrained(out, done);
 }
 
 let installed = false;
