@@ -618,6 +618,27 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (object_key, object_offset)
   );
   `,
+  // 38: a finished message leaves the queue in one statement (src/queue/finished.ts, finishMessage): one row of the view
+  // queue_message_finish writes its finished_messages row (as recordFinished's INSERT … SELECT, upsert included) and
+  // deletes its messages row (its recipients and inline content go with it), one statement fewer on the single writer
+  // for every finished message (issue 16). test/queue/finished-store.test.ts checks it writes what recordFinished writes:
+  // a change to the finished row's columns or its recipients' JSON needs a migration that makes this trigger again.
+  `
+  CREATE VIEW queue_message_finish AS SELECT NULL AS id, NULL AS finished_at;
+  CREATE TRIGGER queue_message_finish_rows INSTEAD OF INSERT ON queue_message_finish
+  BEGIN
+    INSERT INTO finished_messages (id, created_at, finished_at, sender, size, connector, client_ip, recipients)
+      SELECT m.id, m.created_at, coalesce(NEW.finished_at, m.created_at), m.sender, m.size, m.connector, m.client_ip,
+        (SELECT json_group_array(json_object('address', r.address, 'state', r.state, 'attempts', r.attempts, 'finishedAt', r.finished_at,
+            'lastAttemptAt', r.last_attempt_at, 'lastCode', r.last_code, 'lastEnhanced', r.last_enhanced, 'lastMx', r.last_mx,
+            'lastError', r.last_error, 'method', r.method, 'requirement', r.requirement))
+          FROM (SELECT * FROM recipients WHERE message_id = m.id ORDER BY seq) r)
+        FROM messages m WHERE m.id = NEW.id
+      ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, finished_at = excluded.finished_at, sender = excluded.sender,
+        size = excluded.size, connector = excluded.connector, client_ip = excluded.client_ip, recipients = excluded.recipients;
+    DELETE FROM messages WHERE id = NEW.id;
+  END;
+  `,
 ];
 
 /** The latest schema version (db status compares PRAGMA user_version with it). */

@@ -55,6 +55,24 @@ export async function recordFinished(tx: SqlQueryable, id: string, finishedAt: n
   );
 }
 
+/**
+ * In the caller's transaction: message `id`'s finished row written
+ * (recordFinished) and its queue rows deleted — its recipients' rows and a
+ * small message's content kept in the database go with it (ON DELETE
+ * CASCADE, trigger messages_inline_gone). On SQLite one statement does
+ * both (the view queue_message_finish, migration 38): the single writer's
+ * statements are what bounds the relay (docs/performance.md). Nothing, and
+ * no error, when the message is gone.
+ */
+export async function finishMessage(tx: SqlQueryable, id: string, finishedAt: number | null): Promise<void> {
+  if (tx.dialect === 'sqlite') {
+    await tx.run('INSERT INTO queue_message_finish (id, finished_at) VALUES (?, ?)', [id, finishedAt]);
+    return;
+  }
+  await recordFinished(tx, id, finishedAt);
+  await tx.run('DELETE FROM messages WHERE id = ?', [id]);
+}
+
 export interface FinishedRecipient {
   readonly address: string;
   readonly state: RecipientState;

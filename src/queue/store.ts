@@ -7,7 +7,7 @@ import { DeferredRows, deferredWriter, type Queryable, type SqlValue } from '../
 import type { InlineContent } from '../spool/spool.js';
 import { addressDomain } from '../smtp/connector-policy.js';
 import { readQueuedWithArchive, syncArchiveFrom, type QueuedWithArchive } from '../archive/entries.js';
-import { recordFinished } from './finished.js';
+import { finishMessage } from './finished.js';
 
 export interface QueuedRecipient {
   readonly address: string;
@@ -207,10 +207,9 @@ export async function removeIfFinished(tx: SqlQueryable, id: string, beforeRemov
   if (read.open !== 0 || read.archived === 0) return false;
   await syncArchiveFrom(tx, id, read, read.lastFinished ?? 0);
   await beforeRemove?.(tx, id);
-  // what happened stays for `queue show` (queue.keepFinished): one INSERT … SELECT, no extra read here
-  await recordFinished(tx, id, read.lastFinished);
-  // its recipients' rows go with it (recipients.message_id … ON DELETE CASCADE, both schemas), and a small message's
-  // spooled content (src/spool/inline-store.ts) too, in this commit (trigger messages_inline_gone, migration 36)
-  await tx.run('DELETE FROM messages WHERE id = ?', [id]);
+  // what happened stays for `queue show` (queue.keepFinished), no extra read here; its recipients' rows go with it
+  // (recipients.message_id … ON DELETE CASCADE, both schemas), and a small message's spooled content
+  // (src/spool/inline-store.ts) too, in this commit (trigger messages_inline_gone, migration 36)
+  await finishMessage(tx, id, read.lastFinished);
   return true;
 }

@@ -2,12 +2,13 @@
  * The finished-messages store (src/queue/finished.ts) on both databases: a
  * message's queue rows copied into one finished row (recipients as JSON in
  * RCPT order), replaced when recorded again, read back by `queue show`, and
- * pruned in bounded batches. The daemon's path through it is in
- * list-and-finished.test.ts (SQLite).
+ * pruned in bounded batches; finishMessage writes the same row and removes
+ * the queue rows (on SQLite in one statement, through the view of migration
+ * 38). The daemon's path through it is in list-and-finished.test.ts (SQLite).
  */
 import { describe, expect, it } from 'vitest';
 import type { SqlDatabase } from '../../src/db/sql-database.js';
-import { pruneFinished, recordFinished, showFinished, type FinishedRecipient } from '../../src/queue/finished.js';
+import { finishMessage, pruneFinished, recordFinished, showFinished, type FinishedRecipient } from '../../src/queue/finished.js';
 import { bothDatabases, DIALECTS } from '../helpers/both-databases.js';
 
 const dbs = bothDatabases();
@@ -101,6 +102,46 @@ describe.each(DIALECTS)('finished messages on %s', (kind) => {
     await db().transaction((tx) => recordFinished(tx, 'F4', T + 2));
     expect(await showFinished(db(), 'F4')).toMatchObject({ outcome: 'bounced', finishedAt: T + 2, recipients: [bounced] });
     expect((await db().get<{ n: number }>("SELECT count(*) AS n FROM finished_messages WHERE id = 'F4'"))?.n).toBe(1);
+  });
+
+  /** A finished row as stored (its recipients' JSON parsed: the engines differ in whitespace only), without its id. */
+  const stored = async (id: string): Promise<Record<string, unknown>> => {
+    const row = await db().get<Record<string, unknown>>('SELECT created_at, finished_at, sender, size, connector, client_ip, recipients FROM finished_messages WHERE id = ?', [id]);
+    return { ...row, created_at: Number(row?.created_at), finished_at: Number(row?.finished_at), size: Number(row?.size), recipients: JSON.parse(String(row?.recipients)) };
+  };
+  const queued = async (id: string): Promise<number> =>
+    Number((await db().get<{ n: number }>('SELECT (SELECT count(*) FROM messages WHERE id = ?) + (SELECT count(*) FROM recipients WHERE message_id = ?) AS n', [id, id]))?.n);
+
+  it.each([
+    ['two recipients and a finish time', [delivered, bounced], T + 40],
+    ['many recipients, no finish time (the creation time)', Array.from({ length: 25 }, (_, i) => ({ ...delivered, address: `r${i}@example.net` })), null],
+    ['no recipients', [], T + 41],
+  ] as const)('finishMessage writes the row recordFinished writes and removes the queue rows: %s', async (_name, recipients, at) => {
+    const tag = `${recipients.length}-${at ?? 'none'}`;
+    await queueMessage(db(), `RF${tag}`, recipients);
+    await queueMessage(db(), `FM${tag}`, recipients);
+    await db().transaction(async (tx) => {
+      await recordFinished(tx, `RF${tag}`, at);
+      await tx.run('DELETE FROM messages WHERE id = ?', [`RF${tag}`]);
+    });
+    await db().transaction((tx) => finishMessage(tx, `FM${tag}`, at));
+    expect(await stored(`FM${tag}`)).toEqual(await stored(`RF${tag}`));
+    expect(await stored(`FM${tag}`)).toMatchObject({ finished_at: at ?? T, sender: 'alice@example.com', size: 1234 });
+    expect(await queued(`FM${tag}`)).toBe(0);
+  });
+
+  it('finishMessage replaces a finished row recorded before, and does nothing for a message that is gone', async () => {
+    await queueMessage(db(), 'F5', [{ ...bounced, state: 'deferred' }]);
+    await db().transaction((tx) => recordFinished(tx, 'F5', T + 1));
+    await db().run("UPDATE recipients SET state = 'bounced' WHERE message_id = 'F5'");
+    await db().transaction((tx) => finishMessage(tx, 'F5', T + 2));
+    expect(await showFinished(db(), 'F5')).toMatchObject({ outcome: 'bounced', finishedAt: T + 2, recipients: [bounced] });
+    expect((await db().get<{ n: number }>("SELECT count(*) AS n FROM finished_messages WHERE id = 'F5'"))?.n).toBe(1);
+    expect(await queued('F5')).toBe(0);
+    await db().transaction((tx) => finishMessage(tx, 'F5', T + 3));
+    await db().transaction((tx) => finishMessage(tx, 'never-queued', T + 3));
+    expect(await showFinished(db(), 'F5')).toMatchObject({ finishedAt: T + 2 });
+    expect(await showFinished(db(), 'never-queued')).toBeUndefined();
   });
 
   it('prunes rows finished before a time, oldest first, at most a batch per call', async () => {
