@@ -43,7 +43,7 @@ import type { Spool } from '../spool/spool.js';
 import { archiveObjectKey, archivePackKey, writeArchiveObject, type ContentSource, type WrittenContent } from './content.js';
 import { insertPendingPiece } from './pending.js';
 import { PendingPacks, type SealedAhead } from './pending-packs.js';
-import { insertArchiveEntries, queueRecipientsForArchiveOf, type NewArchiveEntry } from './entries.js';
+import { archiveRecipientsOf, insertArchiveEntries, queueRecipientsForArchiveOf, type NewArchiveEntry, type QueueRecipientRow } from './entries.js';
 import type { ArchiveRecipientColumns } from './records.js';
 import { isFinalState } from '../queue/states.js';
 import { CoalescedRun } from '../workers/coalesced-run.js';
@@ -167,7 +167,12 @@ interface StoredAhead {
  * content is the caller's to remove after the commit.
  */
 export interface ArchiveInTransaction {
-  write(tx: SqlQueryable, now: number, message: MessageRow): Promise<{ finished: boolean }>;
+  /**
+   * `recipients`: every queue row of the message as the transaction's own
+   * UPDATEs returned them (RETURNING QUEUE_RECIPIENT_COLUMNS), so the entry
+   * needs no read of its own; read in the transaction when not given.
+   */
+  write(tx: SqlQueryable, now: number, message: MessageRow, recipients?: readonly QueueRecipientRow[]): Promise<{ finished: boolean }>;
   committed(): void;
 }
 
@@ -307,8 +312,8 @@ export class Archiver {
     }
     const content = sealed.content;
     return {
-      write: async (tx, now, message) => {
-        const recipients = (await queueRecipientsForArchiveOf(tx, [id])).get(id) ?? [];
+      write: async (tx, now, message, updated) => {
+        const recipients = updated ? archiveRecipientsOf(updated) : ((await queueRecipientsForArchiveOf(tx, [id])).get(id) ?? []);
         await insertSealedPiece(tx, sealed, now);
         await insertArchiveEntries(tx, [this.entryOf(message, content, recipients, now)], now);
         return { finished: await leaveIfAllFinal(tx, id, recipients) };

@@ -175,7 +175,8 @@ export async function updateArchiveMessages(tx: SqlQueryable, ids: readonly stri
 }
 
 /** A queue recipient row, as the archive copies it. */
-interface QueueRecipientRow {
+/** A recipient's queue row as an archive entry takes it (QUEUE_RECIPIENT_COLUMNS). */
+export interface QueueRecipientRow {
   message_id: string;
   seq: number;
   address: string;
@@ -192,7 +193,8 @@ interface QueueRecipientRow {
   finished_at: number | null;
 }
 
-const QUEUE_RECIPIENT_COLUMNS = 'message_id, seq, address, domain, bcc, method, requirement, decision, key_fingerprint, key_source, state, attempts, last_attempt_at, finished_at';
+/** The queue columns an archive recipient row is made of (a SELECT's list, or an UPDATE's RETURNING). */
+export const QUEUE_RECIPIENT_COLUMNS = 'message_id, seq, address, domain, bcc, method, requirement, decision, key_fingerprint, key_source, state, attempts, last_attempt_at, finished_at';
 
 function archiveRecipientOf(r: QueueRecipientRow): ArchiveRecipientColumns {
   return {
@@ -215,6 +217,11 @@ function archiveRecipientOf(r: QueueRecipientRow): ArchiveRecipientColumns {
 }
 
 /** The queue's recipients of several messages in the archive's shape (no evidence yet), in one query: by message id, each list in recipient order. */
+/** Archive recipient rows of one message's queue rows (read, or returned by the UPDATEs that just wrote them), in RCPT order. */
+export function archiveRecipientsOf(rows: readonly QueueRecipientRow[]): ArchiveRecipientColumns[] {
+  return [...rows].sort((a, b) => Number(a.seq) - Number(b.seq)).map(archiveRecipientOf);
+}
+
 export async function queueRecipientsForArchiveOf(tx: SqlQueryable, ids: readonly string[]): Promise<Map<string, ArchiveRecipientColumns[]>> {
   const out = new Map<string, ArchiveRecipientColumns[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return out;

@@ -48,6 +48,7 @@ import type { InspectionResult } from './inspect-thread.js';
 import { inspectExtracted, subjectSensitive, type InspectionProfile } from './verdict.js';
 import { FailureRun } from '../log/failure-run.js';
 import type { ArchiveInTransaction } from '../archive/archiver.js';
+import { QUEUE_RECIPIENT_COLUMNS, type QueueRecipientRow } from '../archive/entries.js';
 import { MESSAGE_FACTS_COLUMNS, type MessageFactsRow } from '../queue/store.js';
 import type { VerdictClaim } from '../delivery/engine.js';
 
@@ -372,6 +373,8 @@ export class Inspector {
       await this.deps.db.transaction(async (tx) => {
         finished = false;
         archived = false;
+        // the recipients' rows as their UPDATEs leave them: the archive entry is made of them, without a read of its own
+        const updated: QueueRecipientRow[] = [];
         // marked inspected first (and archived, when its entry is written below), in the same statement that tells whether
         // it was deleted or done meanwhile
         const marked = await tx.run(archiving ? MARK_INSPECTED_AND_ARCHIVED : MARK_INSPECTED, [verdictJson, rewrite ? JSON.stringify(rewrite) : null, id]);
@@ -393,9 +396,11 @@ export class Inspector {
           const bcc = visible.has(row.address.toLowerCase()) ? 0 : 1;
           const copy = isE2eMethod(d.method) ? copies.get(row.seq) : undefined;
           const e2eCopy = copy?.kind === 'copy' ? copy.name : copy?.kind === 'passthrough' ? 'passthrough' : null;
-          await tx.run(
-            `UPDATE recipients SET requirement = ?, method = ?, decision = ?, bcc = ?, e2e_copy = ?, e2e_copy_size = ?, key_fingerprint = ?, key_source = ?, state = CASE WHEN ? = 1 AND state = 'queued' THEN 'held' ELSE state END WHERE message_id = ? AND seq = ?`,
-            [requirement, d.method, JSON.stringify(d.reasons), bcc, e2eCopy, copy?.kind === 'copy' ? copy.size : null, e2eCopy ? (d.key?.fingerprint ?? null) : null, e2eCopy ? (d.key?.source ?? null) : null, hold ? 1 : 0, id, row.seq],
+          updated.push(
+            ...(await tx.all<QueueRecipientRow>(
+              `UPDATE recipients SET requirement = ?, method = ?, decision = ?, bcc = ?, e2e_copy = ?, e2e_copy_size = ?, key_fingerprint = ?, key_source = ?, state = CASE WHEN ? = 1 AND state = 'queued' THEN 'held' ELSE state END WHERE message_id = ? AND seq = ? RETURNING ${QUEUE_RECIPIENT_COLUMNS}`,
+              [requirement, d.method, JSON.stringify(d.reasons), bcc, e2eCopy, copy?.kind === 'copy' ? copy.size : null, e2eCopy ? (d.key?.fingerprint ?? null) : null, e2eCopy ? (d.key?.source ?? null) : null, hold ? 1 : 0, id, row.seq],
+            )),
           );
           if (copy && copy.kind !== 'failed') {
             await appendAuditAtCommit(
@@ -425,7 +430,10 @@ export class Inspector {
         if (decisions.some((d) => d.method === 'block')) finished = await removeIfFinished(tx, id);
         // its archive entry with the verdict it records: no transaction of the archive stage's between them and delivery
         if (archiving) {
-          if ((await archiving.write(tx, now, { ...msg, verdict: verdictJson })).finished) finished = true;
+          // every recipient's row came back from its UPDATE (the message's recipients are those read before; none is added
+          // later, and one deleted goes with its message, which the first UPDATE would have found gone): no read needed
+          const all = updated.length === rows.length ? updated : undefined;
+          if ((await archiving.write(tx, now, { ...msg, verdict: verdictJson }, all)).finished) finished = true;
           archived = true;
           // nothing to deliver once every recipient is final (and what an earlier run of this transaction claimed is undone)
           if (!finished) await claiming?.claim(tx, now);

@@ -16,7 +16,9 @@ import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AHEAD_MAX_BYTES, AHEAD_TTL_MS, Archiver, type MessageRow } from '../../src/archive/archiver.js';
 import { entryKeyOf, readArchiveContent } from '../../src/archive/content.js';
+import { QUEUE_RECIPIENT_COLUMNS, type QueueRecipientRow } from '../../src/archive/entries.js';
 import { pendingAware } from '../../src/archive/pending.js';
+import { recordHash } from '../../src/archive/records.js';
 import type { Keyring } from '../../src/crypto/keyring.js';
 import type { Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -208,7 +210,7 @@ describe('archive contents sealed ahead of their entries', () => {
 });
 
 /** What the inspection does with withVerdict: the verdict recorded, the message marked inspected and archived, and the entry written, in one transaction. */
-async function recordVerdictWithEntry(id: string, verdict: object): Promise<{ written: boolean; finished: boolean }> {
+async function recordVerdictWithEntry(id: string, verdict: object, returning = false): Promise<{ written: boolean; finished: boolean }> {
   const archiving = await world.archiver.withVerdict(id);
   if (!archiving) return { written: false, finished: false };
   const facts = await world.db.get<Omit<MessageRow, 'verdict'>>(`SELECT ${MESSAGE_FACTS_COLUMNS} FROM messages WHERE id = ?`, [id]);
@@ -217,14 +219,36 @@ async function recordVerdictWithEntry(id: string, verdict: object): Promise<{ wr
   let finished = false;
   await world.db.transaction(async (tx) => {
     await tx.run('UPDATE messages SET inspected = 1, archived = 1, verdict = ? WHERE id = ? AND inspected = 0', [json, id]);
-    await tx.run(`UPDATE recipients SET method = 'tls-verified', requirement = 'verify' WHERE message_id = ?`, [id]);
-    finished = (await archiving.write(tx, world.clock, { ...facts, verdict: json })).finished;
+    // as the inspection does it: the rows its UPDATEs returned make the entry, without a read of its own
+    const update = `UPDATE recipients SET method = 'tls-verified', requirement = 'verify' WHERE message_id = ?`;
+    const rows = returning ? await tx.all<QueueRecipientRow>(`${update} RETURNING ${QUEUE_RECIPIENT_COLUMNS}`, [id]) : (await tx.run(update, [id]), undefined);
+    finished = (await archiving.write(tx, world.clock, { ...facts, verdict: json }, rows)).finished;
   });
   archiving.committed();
   return { written: true, finished };
 }
 
 describe('an archive entry written with the verdict (withVerdict)', () => {
+  it('made from the rows its UPDATEs returned, the entry is the one made from a read of them', async () => {
+    const read = await queue(0);
+    const returned = await queue(1);
+    for (const { id } of [read, returned]) await world.archiver.storeAhead(id);
+    expect(await recordVerdictWithEntry(read.id, { phi: false })).toMatchObject({ written: true });
+    expect(await recordVerdictWithEntry(returned.id, { phi: false }, true)).toMatchObject({ written: true });
+    const recipients = (id: string) => world.db.all<Record<string, unknown>>('SELECT * FROM archive_recipients WHERE archive_id = ? ORDER BY seq', [id]);
+    const [a, b] = [await recipients(read.id), await recipients(returned.id)];
+    expect(a).toHaveLength(1);
+    const without = (rows: Record<string, unknown>[]) => rows.map(({ archive_id: _id, record_seq: _seq, ...rest }) => rest);
+    expect(without(b)).toEqual(without(a));
+    expect(b[0]).toMatchObject({ archive_id: returned.id, method: 'tls-verified', requirement: 'verify', address: 'bob@example.net' });
+    // each row's archive:record event in the audit chain names the row as it is stored
+    for (const row of [...a, ...b]) {
+      const event = await world.db.get<{ data: string }>('SELECT data FROM audit_log WHERE seq = ?', [row.record_seq as number]);
+      expect(JSON.parse(event?.data ?? '{}')).toMatchObject({ queueId: row.archive_id, part: 'recipient', sha256: recordHash('recipient', row) });
+    }
+  });
+
+
   it.each<{ name: string; ahead: boolean; before?: () => Promise<void>; written: boolean; bodyBytes?: number }>([
     { name: 'content stored ahead: the entry goes in with the verdict', ahead: true, written: true },
     { name: 'a message just under AHEAD_MAX_BYTES: the same', ahead: true, written: true, bodyBytes: Math.floor((AHEAD_MAX_BYTES - 400) * 0.75) },
