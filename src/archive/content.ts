@@ -9,8 +9,8 @@
  * own (`archive/<yyyy>/<mm>/<queue id>`). Every chunk's tag binds the
  * entry's id and object key, so a range cannot be passed off as another
  * entry's. While the bytes stream through, their SHA-256 and size are
- * computed and the header block is kept (at most HEADER_LIMIT bytes) for the
- * Subject and Message-ID.
+ * computed and their first HEADER_LIMIT bytes are kept for the Subject and
+ * Message-ID of the header block there.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
@@ -71,7 +71,7 @@ function subjectAad(id: string): Buffer {
   return Buffer.from(`sealgate-archive-subject:${id}`, 'utf8');
 }
 
-/** Counts and hashes what passes, and keeps the start of it (the header block). */
+/** Counts and hashes what passes, and keeps its first HEADER_LIMIT bytes (where the header block is). */
 class ContentTap extends Transform {
   private readonly hash = createHash('sha256');
   bytes = 0;
@@ -93,18 +93,10 @@ class ContentTap extends Transform {
     return this.hash.digest('hex');
   }
 
-  /** The header block: up to the first empty line, or all that was kept. */
-  headerBlock(): Buffer {
-    return headerBlockOf(Buffer.concat(this.head));
+  /** The message's first bytes that were kept (headerFacts finds where its header block ends). */
+  start(): Buffer {
+    return Buffer.concat(this.head);
   }
-}
-
-/** The header block of a message's first bytes: up to the first empty line, or all of them. Pure. */
-function headerBlockOf(head: Buffer): Buffer {
-  const end = head.indexOf('\r\n\r\n');
-  const endLf = head.indexOf('\n\n');
-  const cut = end !== -1 && (endLf === -1 || end < endLf) ? end + 2 : endLf !== -1 ? endLf + 1 : head.length;
-  return head.subarray(0, cut);
 }
 
 /** One message to archive: its id, when it was received, and its bytes (opened when its turn comes). */
@@ -128,8 +120,8 @@ class EntryWriter {
     readonly objectKey: string,
   ) {}
 
-  /** What was read of content held in memory: its digest, size and header block. */
-  private whole: { readonly sha256: string; readonly size: number; readonly headerBlock: Buffer } | undefined;
+  /** What was read of content held in memory: its digest, size and first HEADER_LIMIT bytes. */
+  private whole: { readonly sha256: string; readonly size: number; readonly start: Buffer } | undefined;
 
   /** The entry's ciphertext: in one piece for content in memory, else streamed from its source. */
   encrypted(): AsyncIterable<unknown> | Iterable<Buffer> {
@@ -140,9 +132,9 @@ class EntryWriter {
     return pipeline(this.source.open(), this.tap, encrypt, () => undefined);
   }
 
-  /** The ciphertext of content held in memory, in one call (its digest, size and header block kept for `result`). */
+  /** The ciphertext of content held in memory, in one call (its digest, size and first bytes kept for `result`). */
   encryptWhole(bytes: Buffer): Buffer {
-    this.whole = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, headerBlock: headerBlockOf(bytes.subarray(0, HEADER_LIMIT)) };
+    this.whole = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, start: bytes.subarray(0, HEADER_LIMIT) };
     return keyedEncryptWhole(this.dataKey, chunkContext(this.source.id, this.objectKey), bytes);
   }
 
@@ -150,7 +142,7 @@ class EntryWriter {
     const { id } = this.source;
     const { keyId, wrapped } = wrapKey(keyring, this.dataKey, wrapAad(id, this.objectKey));
     const whole = this.whole;
-    const { subject, messageId } = headerFacts(whole ? whole.headerBlock : this.tap.headerBlock(), SUBJECT_LIMIT);
+    const { subject, messageId } = headerFacts(whole ? whole.start : this.tap.start(), SUBJECT_LIMIT);
     const subjectSealed = subject ? sealKey(this.dataKey, Buffer.from(subject, 'utf8'), subjectAad(id)) : null;
     const sha256 = whole ? whole.sha256 : this.tap.digest();
     const size = whole ? whole.size : this.tap.bytes;

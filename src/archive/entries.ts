@@ -174,7 +174,6 @@ export async function updateArchiveMessages(tx: SqlQueryable, ids: readonly stri
   return changed.map((c) => c.id);
 }
 
-/** A queue recipient row, as the archive copies it. */
 /** A recipient's queue row as an archive entry takes it (QUEUE_RECIPIENT_COLUMNS). */
 export interface QueueRecipientRow {
   message_id: string;
@@ -216,12 +215,12 @@ function archiveRecipientOf(r: QueueRecipientRow): ArchiveRecipientColumns {
   };
 }
 
-/** The queue's recipients of several messages in the archive's shape (no evidence yet), in one query: by message id, each list in recipient order. */
 /** Archive recipient rows of one message's queue rows (read, or returned by the UPDATEs that just wrote them), in RCPT order. */
 export function archiveRecipientsOf(rows: readonly QueueRecipientRow[]): ArchiveRecipientColumns[] {
   return [...rows].sort((a, b) => Number(a.seq) - Number(b.seq)).map(archiveRecipientOf);
 }
 
+/** The queue's recipients of several messages in the archive's shape (no evidence yet), in one query: by message id, each list in recipient order. */
 export async function queueRecipientsForArchiveOf(tx: SqlQueryable, ids: readonly string[]): Promise<Map<string, ArchiveRecipientColumns[]>> {
   const out = new Map<string, ArchiveRecipientColumns[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return out;

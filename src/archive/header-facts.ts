@@ -19,17 +19,20 @@ export interface HeaderFacts {
 /** RFC 5322's line limit: a longer Message-ID is not kept. */
 const MAX_MESSAGE_ID = 998;
 
-/** `block` (a message's first bytes) up to its first empty line, as mailsplit ends a header block: a line that is "\n" or "\r\n". */
-function headerText(block: Buffer): string {
-  const raw = block.toString('latin1');
-  for (let at = 0; at < raw.length; ) {
-    const code = raw.charCodeAt(at);
-    if (code === 0x0a || (code === 0x0d && raw.charCodeAt(at + 1) === 0x0a)) return raw.slice(0, at);
-    const next = raw.indexOf('\n', at);
+/**
+ * A message's first bytes up to their first empty line, as mailsplit ends a
+ * header block (a line that is "\n" or "\r\n"), as text (one character a
+ * byte): only the header block is decoded.
+ */
+function headerText(start: Buffer): string {
+  for (let at = 0; at < start.length; ) {
+    const code = start[at];
+    if (code === 0x0a || (code === 0x0d && start[at + 1] === 0x0a)) return start.toString('latin1', 0, at);
+    const next = start.indexOf(0x0a, at);
     if (next === -1) break;
     at = next + 1;
   }
-  return raw;
+  return start.toString('latin1');
 }
 
 function isFolding(line: string): boolean {
@@ -74,11 +77,12 @@ function bracketed(id: string): string {
   return opened.endsWith('>') ? opened : `${opened}>`;
 }
 
-export function headerFacts(block: Buffer, subjectLimit: number): HeaderFacts {
+/** The facts of the header block at the start of `start` (a message's first bytes, all of them or a prefix). */
+export function headerFacts(start: Buffer, subjectLimit: number): HeaderFacts {
   let subject = '';
   let messageId = '';
   try {
-    for (const { key, line } of headerFields(headerText(block))) {
+    for (const { key, line } of headerFields(headerText(start))) {
       if (key === 'subject' && subject === '') subject = decodedValue(line);
       else if (key === 'message-id' && messageId === '') messageId = decodedValue(line);
       if (subject !== '' && messageId !== '') break;
