@@ -44,6 +44,13 @@ export function bestAndMedian(values: readonly number[]): { best: number; median
   return { best: sorted[0] ?? 0, median };
 }
 
+/** The median load of rounds of the same load (same messages): the median of their times, as a rate; undefined for no round. */
+export function medianRate(rounds: readonly Rate[]): Rate | undefined {
+  const times = bestAndMedian(rounds.map((r) => r.seconds));
+  const first = rounds[0];
+  return times === undefined || first === undefined ? undefined : rateOf(first.messages, times.median);
+}
+
 /** a / b, or undefined when either is missing or b is not a positive number. */
 export function ratioOf(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b <= 0) return undefined;
@@ -64,7 +71,8 @@ export function rateOf(messages: number, seconds: number): Rate {
 /** Everything one run measured; a part that did not run leaves its fields out. */
 export interface Figures {
   ingress?: Record<string, { sealgate: Rate; postfix: Rate; starttls: Rate }>;
-  relay?: Record<string, { sealgate: Rate; postfix: Rate }>;
+  /** Per size: the median of the rounds (`rounds`, in the order run; each round one Sealgate load and one Postfix load, back to back). */
+  relay?: Record<string, { sealgate: Rate; postfix: Rate; rounds?: { sealgate: Rate; postfix: Rate }[] }>;
   /** The relay part's first load after each relay started (before the timed loads of `relay`). */
   relayCold?: { label: string; sealgate: Rate; postfix: Rate };
   /** VmHWM of the daemon (and any child processes) at the end of the 2 KB relay load. */

@@ -14,10 +14,12 @@
  *          Delivery and inspection are off in Sealgate here.
  * relay    end to end: smtp-source → Sealgate (inspection, decision,
  *          delivery) → smtp-sink, against smtp-source → Postfix relay →
- *          smtp-sink. Each relay first carries one 2 KB load right after
- *          it starts (printed as the cold row), then the timed loads that
- *          the targets use: a gateway runs for weeks, its code compiled.
- *          Also the daemon's peak RSS (VmHWM) at the end of the 2 KB load.
+ *          smtp-sink. Both relays run side by side; each first carries one
+ *          2 KB load right after it starts (printed as the cold row), then
+ *          the timed loads that the targets use (a gateway runs for weeks,
+ *          its code compiled): BENCH_ROUNDS (3) rounds a size of a Sealgate
+ *          load and a Postfix load back to back, the medians reported.
+ *          Also the daemon's peak RSS (VmHWM) after the 2 KB loads.
  * latency  accept → delivered p50/p95/p99 at half of the relay part's 2 KB
  *          rate (or BENCH_LATENCY_RATE), Sealgate and Postfix, through the
  *          bench's own SMTP client and server (bench/latency.ts).
@@ -60,10 +62,12 @@ import { e2eBench } from './e2e.js';
 import { latencyPart } from './latency.js';
 import { FROM, peakRss, POSTFIX_IP, SESSIONS, SINK_IP, SIZES, seconds, smtpSource, startSink, waitUntil, type Size } from './load.js';
 import { portalBench } from './portal.js';
-import { benchEnv, rateOf, renderTargetsTable, resultFileName, runResult, type Figures } from './report.js';
+import { benchEnv, medianRate, rateOf, renderTargetsTable, resultFileName, runResult, type Figures, type Rate } from './report.js';
 
 const run = promisify(execFile);
 
+/** Rounds of the relay part a size (BENCH_ROUNDS): each a Sealgate load and a Postfix load back to back. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const rate = (n: number, s: number): string => (n / s).toFixed(0);
 const ratio = (a: number, b: number): string => (a / b).toFixed(2);
 
@@ -186,7 +190,7 @@ async function relay(figures: Figures): Promise<string[]> {
   const sinkPort = await freePort(SINK_IP);
   const sink = await startSink(sinkPort);
   const setup = await relayGatewaySetup(zone.server, sinkPort);
-  const results: { size: Size; sealgate: number; postfix: number }[] = [];
+  const results: { size: Size; rounds: { sealgate: Rate; postfix: Rate }[] }[] = [];
   // each relay first carries one 2 KB load right after it starts (reported as the cold figure), then the timed ones:
   // a long-running daemon's code is compiled and its caches are warm, as a Postfix's processes are running
   const first = SIZES[0] as Size;
@@ -201,22 +205,50 @@ async function relay(figures: Figures): Promise<string[]> {
   let gw: RunningGateway | undefined;
   let pf: PostfixInstance | undefined;
   try {
+    // both relays run side by side and take turns: a Sealgate load and a Postfix load back to back, ROUNDS times a
+    // size, so each ratio compares loads run within seconds of each other (this machine's speed moves by the minute)
     gw = await startGateway(setup.configPath);
-    cold.sealgate = await measure('127.0.0.1', gw.port, first);
-    for (const size of SIZES) {
-      results.push({ size, sealgate: await measure('127.0.0.1', gw.port, size), postfix: 0 });
-      // the daemon's peak resident set at the end of the 2 KB load (VmHWM: the high-water mark since it started)
-      if (size === SIZES[0] && gw.proc.pid !== undefined) figures.peakRssBytes = await peakRss(gw.proc.pid);
-    }
-    await gw.stop();
     pf = await startPostfix({
       smtpd: { host: POSTFIX_IP, port: await freePort(POSTFIX_IP) },
       relayhost: { host: SINK_IP, port: sinkPort },
       mainCf: { default_destination_concurrency_limit: '20', smtp_tls_security_level: 'may' },
     });
-    cold.postfix = await measure(POSTFIX_IP, pf.smtpd.port, first);
-    for (const r of results) r.postfix = await measure(POSTFIX_IP, pf.smtpd.port, r.size);
-    for (const r of results) (figures.relay ??= {})[r.size.label] = { sealgate: rateOf(r.size.count, r.sealgate), postfix: rateOf(r.size.count, r.postfix) };
+    const sealgate = gw;
+    const postfix = pf;
+    // Sealgate's load is over when its queue is empty too (the rows of the last delivered messages still leave it), so
+    // nothing of it runs beside the Postfix load after it
+    const sealgateLoad = async (size: Size): Promise<number> => {
+      const took = await measure('127.0.0.1', sealgate.port, size);
+      await waitUntil(async () => (await queuedInSealgate(setup)) === 0, 60_000, 'Sealgate\'s queue empty');
+      return took;
+    };
+    const postfixLoad = (size: Size): Promise<number> => measure(POSTFIX_IP, postfix.smtpd.port, size);
+    cold.sealgate = await sealgateLoad(first);
+    cold.postfix = await postfixLoad(first);
+    for (const size of SIZES) {
+      const rounds: { sealgate: Rate; postfix: Rate }[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        // who goes first alternates, so neither always runs right after the other
+        let sg: number;
+        let pfTime: number;
+        if (round % 2 === 0) {
+          sg = await sealgateLoad(size);
+          pfTime = await postfixLoad(size);
+        } else {
+          pfTime = await postfixLoad(size);
+          sg = await sealgateLoad(size);
+        }
+        rounds.push({ sealgate: rateOf(size.count, sg), postfix: rateOf(size.count, pfTime) });
+      }
+      results.push({ size, rounds });
+      // the daemon's peak resident set after the 2 KB loads (VmHWM: the high-water mark since it started)
+      if (size === SIZES[0] && sealgate.proc.pid !== undefined) figures.peakRssBytes = await peakRss(sealgate.proc.pid);
+    }
+    for (const r of results) {
+      const sg = medianRate(r.rounds.map((x) => x.sealgate));
+      const pfRate = medianRate(r.rounds.map((x) => x.postfix));
+      if (sg && pfRate) (figures.relay ??= {})[r.size.label] = { sealgate: sg, postfix: pfRate, rounds: r.rounds };
+    }
     figures.relayCold = { label: first.label, sealgate: rateOf(first.count, cold.sealgate), postfix: rateOf(first.count, cold.postfix) };
   } finally {
     await pf?.cleanup().catch(() => undefined);
@@ -225,18 +257,25 @@ async function relay(figures: Figures): Promise<string[]> {
     await zone.close();
     await setup.cleanup();
   }
+  const perSecond = (r: Rate): string => r.perSecond.toFixed(0);
   return [
     '## relay: end to end, messages/second until smtp-sink has them all',
     '',
     `smtp-source -d -s ${SESSIONS} → relay → smtp-sink; Sealgate inspects every message, spools it encrypted with fsync, commits to SQLite before 250, decides and delivers.`,
-    `Each relay first carries one ${first.label} load of ${first.count} messages right after it starts (the cold row), then the timed loads.`,
+    `Both relays run side by side and take turns: after one ${first.label} load of ${first.count} messages each right after they start (the cold row),`,
+    `each size is measured in ${ROUNDS} rounds of a Sealgate load and a Postfix load back to back (who goes first alternates; Sealgate's load ends when the sink has every message and its queue is empty).`,
+    'The rates are the medians of the rounds; the last column lists each round\'s ratio.',
     '',
-    '| size | messages | Sealgate msg/s | Postfix msg/s | Sealgate/Postfix |',
-    '| --- | --- | --- | --- | --- |',
-    `| ${first.label}, cold (first load after start) | ${first.count} | ${rate(first.count, cold.sealgate)} | ${rate(first.count, cold.postfix)} | ${ratio(cold.postfix, cold.sealgate)} |`,
-    ...results.map((r) => `| ${r.size.label} | ${r.size.count} | ${rate(r.size.count, r.sealgate)} | ${rate(r.size.count, r.postfix)} | ${ratio(r.postfix, r.sealgate)} |`),
+    '| size | messages | Sealgate msg/s | Postfix msg/s | Sealgate/Postfix | each round: Sealgate / Postfix msg/s, ratio |',
+    '| --- | --- | --- | --- | --- | --- |',
+    `| ${first.label}, cold (first load after start) | ${first.count} | ${rate(first.count, cold.sealgate)} | ${rate(first.count, cold.postfix)} | ${ratio(cold.postfix, cold.sealgate)} | |`,
+    ...results.map((r) => {
+      const f = figures.relay?.[r.size.label];
+      const each = r.rounds.map((x) => `${perSecond(x.sealgate)} / ${perSecond(x.postfix)}, ${ratio(x.postfix.seconds, x.sealgate.seconds)}`).join('; ');
+      return `| ${r.size.label} | ${r.size.count} | ${f ? perSecond(f.sealgate) : '?'} | ${f ? perSecond(f.postfix) : '?'} | ${f ? ratio(f.postfix.seconds, f.sealgate.seconds) : '?'} | ${each} |`;
+    }),
     '',
-    `peak RSS of the daemon at the end of the 2 KB load (VmHWM): ${figures.peakRssBytes === undefined ? '?' : `${(figures.peakRssBytes / 1024 / 1024).toFixed(0)} MB`}`,
+    `peak RSS of the daemon after the 2 KB loads (VmHWM): ${figures.peakRssBytes === undefined ? '?' : `${(figures.peakRssBytes / 1024 / 1024).toFixed(0)} MB`}`,
   ];
 }
 
@@ -257,6 +296,7 @@ async function gitCommit(): Promise<string | null> {
 
 async function main(): Promise<void> {
   const parts = process.argv.slice(2);
+  if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_ROUNDS must be a whole number of at least 1 (got ${process.env.BENCH_ROUNDS ?? ''})`);
   const all = ['ingress', 'relay', 'latency', 'backlog', 'cluster', 'portal', 'e2e', 'archive'];
   for (const p of parts) if (!all.includes(p)) throw new Error(`unknown part "${p}" (${all.join(', ')})`);
   // always in this order: latency paces at half of the relay part's rate, the drain compares with it
@@ -279,7 +319,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? '?'}, Node ${process.version}, Postfix ${pfVersion ?? '(not used)'}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
   const knobs = Object.entries({ BENCH_2K: String(SIZES[0]?.count), BENCH_100K: String(SIZES[1]?.count), ...benchEnv(process.env) }).map(([k, v]) => `${k}=${v}`);
   console.log(`reproduce: ${knobs.join(' ')} npm run bench -- ${wanted.join(' ')}`);
-  console.log('  (knobs: BENCH_2K, BENCH_100K, BENCH_ARCHIVE, BENCH_LATENCY_RATE, BENCH_LATENCY_COUNT, BENCH_LATENCY_WARMUP, BENCH_LATENCY_SESSIONS, BENCH_BACKLOG, BENCH_QUEUE_RUNS, BENCH_CLUSTER, BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS, BENCH_ARCHIVE_MESSAGES)');
+  console.log('  (knobs: BENCH_2K, BENCH_100K, BENCH_ROUNDS, BENCH_ARCHIVE, BENCH_LATENCY_RATE, BENCH_LATENCY_COUNT, BENCH_LATENCY_WARMUP, BENCH_LATENCY_SESSIONS, BENCH_BACKLOG, BENCH_QUEUE_RUNS, BENCH_CLUSTER, BENCH_PORTAL_DEPOSITS, BENCH_PORTAL_VIEWS, BENCH_E2E_REPS, BENCH_ARCHIVE_MESSAGES)');
   const started = process.hrtime.bigint();
   const figures: Figures = {};
   for (const p of wanted) {

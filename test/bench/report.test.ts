@@ -11,6 +11,7 @@ import {
   benchEnv,
   evaluateTargets,
   formatMeasured,
+  medianRate,
   percentile,
   RESULT_FORMAT,
   rateOf,
@@ -70,6 +71,20 @@ describe('bestAndMedian', () => {
     { runs: [], want: undefined },
   ])('$runs → $want', ({ runs, want }) => {
     expect(bestAndMedian(runs)).toEqual(want);
+  });
+});
+
+describe('medianRate: the median round of one load', () => {
+  it.each([
+    { seconds: [2, 4, 3], want: rateOf(600, 3) },
+    { seconds: [4, 2], want: rateOf(600, 3) },
+    { seconds: [5], want: rateOf(600, 5) },
+    { seconds: [1, 100, 2, 3, 4], want: rateOf(600, 3) },
+  ])('rounds of $seconds s → $want.perSecond msg/s', ({ seconds, want }) => {
+    expect(medianRate(seconds.map((s) => rateOf(600, s)))).toEqual(want);
+  });
+  it('is undefined for no round', () => {
+    expect(medianRate([])).toBeUndefined();
   });
 });
 
