@@ -248,7 +248,6 @@ describe('an archive entry written with the verdict (withVerdict)', () => {
     }
   });
 
-
   it.each<{ name: string; ahead: boolean; before?: () => Promise<void>; written: boolean; bodyBytes?: number }>([
     { name: 'content stored ahead: the entry goes in with the verdict', ahead: true, written: true },
     { name: 'a message just under AHEAD_MAX_BYTES: the same', ahead: true, written: true, bodyBytes: Math.floor((AHEAD_MAX_BYTES - 400) * 0.75) },
