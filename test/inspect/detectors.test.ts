@@ -79,6 +79,9 @@ describe('detectors', () => {
     ['an NPI next to an account keyword', bankAccountDetector, 'Rendering NPI: 1502371424; Patient acct: V003631144', undefined],
     ['a patient account number', bankAccountDetector, 'Patient account number: 123456789', undefined],
     ['a refund to a checking account', bankAccountDetector, 'Refund to checking account 987654321, routing 021000021', { count: 1, confidence: 'high', evidence: ['Account *****4321'] }],
+    ['the bare word as the number\'s own label, a bank near', bankAccountDetector, 'Direct deposit: routing 021000021, account 4456789012', { count: 1, confidence: 'high', evidence: ['Account ******9012'] }],
+    ['the bare word as the label, no bank', bankAccountDetector, 'Your account: 4456789 with Office Depot', { count: 1, confidence: 'medium', evidence: ['Account ***6789'] }],
+    ['the bare word near, not the label', bankAccountDetector, 'Direct deposit to the same account as before; reference 4456789012', undefined],
     // health identifiers
     ['NPI with keyword', npiDetector, 'Prescriber NPI 1234567893', { count: 1, confidence: 'high', evidence: ['NPI ******7893'] }],
     ['NPI-valid number alone', npiDetector, 'call 1234567893', { count: 1, confidence: 'low', evidence: ['NPI ******7893'] }],

@@ -148,6 +148,17 @@ const cases: [boolean, string][] = [
   [false, 'Tom Becker and his team completed the MRI upgrade over the weekend.'],
   [false, "Karen White will lead her department's oncology budget review on Monday."],
   [false, 'Send the signed W-9 to our vendor contact Paul Novak, 500 Commerce Blvd, Dallas TX 75201.'],
+  // someone to call on at home ("stop by", "swing by": whom to visit, not who wrote something); injuries and the people they happened to
+  [true, 'Can the home health nurse stop by Eleanor Briggs at 42 Maple Court, Springfield tomorrow? Her pressure ulcer dressing needs changing.'],
+  [true, 'Could you swing by Mr. Harold Whitman at 17 Birch Lane this afternoon? His wound dressing needs a change.'],
+  [false, 'Please stop by Karen Fields in HR to sign your benefits forms.'],
+  [true, 'Injured worker: Luis Romero, lumbar strain, off work until 12/15. Claim WC-2026-4471.'],
+  [true, 'Employee Luis Romero sprained his ankle on 11/02 and was seen at urgent care.'],
+  [false, 'Safety update: we had 14 lumbar strain claims last year. Lift with your legs! Questions: call Dana Fox at 555-201-3344.'],
+  [false, 'Our urgent care is open 8am-8pm daily, including weekends. Walk-ins welcome. Call 555-201-4400.'],
+  // a bank account labelled by the bare word, with the bank's words near; a customer account with a vendor is not one
+  [true, 'New direct deposit for Angela Ruiz: routing 021000021, account 4456789012. Effective next pay period.'],
+  [false, 'Your account 4456789 with Office Depot has a balance of $240.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

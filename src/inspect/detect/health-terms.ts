@@ -35,6 +35,9 @@ const CONDITIONS = [
   // notifiable and common infections, symptoms and findings a problem list or a public health report names
   'measles', 'mumps', 'rubella', 'pertussis', 'whooping cough', 'varicella', 'chickenpox', 'shingles', 'herpes zoster', 'lyme disease', 'rabies',
   'salmonella', 'salmonellosis', 'norovirus', 'rsv', 'wheezing', 'cough', 'neoplasm', 'dysplasia', 'diverticulosis', 'otitis media', 'sprain',
+  // injuries, as a workers' compensation claim or an urgent care note names them
+  'sprained', 'lumbar strain', 'back strain', 'neck strain', 'muscle strain', 'hamstring strain', 'laceration', 'contusion', 'dislocation',
+  'dislocated', 'whiplash', 'torn meniscus', 'torn acl', 'rotator cuff tear', 'broken wrist', 'broken ankle', 'broken arm', 'broken leg', 'broken hip',
 ];
 
 const MEDICATIONS = [
@@ -83,7 +86,7 @@ const CARE = [
   'holter', 'labs', 'lab results', 'lab report', 'lab work', 'bloodwork', 'blood work', 'blood test', 'blood pressure', 'blood sugar', 'glucose', 'cholesterol', 'hemoglobin', 'platelets',
   'white count', 'inr', 'potassium', 'sodium', 'troponin', 'bnp', 'strep', 'positive for', 'negative for', 'hip replacement',
   'knee replacement', 'hip fracture', 'joint replacement', 'arthroplasty', 'cardiac', 'cardiology consult', 'oncology', 'palliative',
-  'end of life', 'dnr', 'code status', 'hospice care', 'home health', 'skilled nursing', 'icu', 'nicu', 'er visit', 'ed visit', 'emergency room',
+  'end of life', 'dnr', 'code status', 'hospice care', 'home health', 'skilled nursing', 'icu', 'nicu', 'er visit', 'ed visit', 'emergency room', 'urgent care',
   'readmission', 'admission', 'discharge summary', 'follow-up visit', 'symptoms', 'medical history', 'hx of', 'dementia care',
   'op note', 'op report', 'operative note', 'operative report',
 ];

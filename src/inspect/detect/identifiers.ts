@@ -165,6 +165,8 @@ export const bankAccountSpec: PatternSpec = {
   // not the digits of an alphanumeric id ("V971606835"), nor a number labelled as something else ("NPI: …", "Patient acct: …")
   pattern: /(?<![A-Za-z\d-])(?<!\b(?:npi|mrn|dea|phone|tel|fax|chart|claim|invoice|order|(?:patient\s+(?:acct|account)|routing|aba|rtn|transit)(?:\s*(?:no\.?|number|#))?)\s*[#:.-]?\s*)\d{6,17}(?![A-Za-z\d-])/gi,
   keywords: /\b(account\s*(no\.?|number|#)|acct\.?\s*(no\.?|#)?|checking|savings|iban|bank\s+account)\b/i,
+  // "routing 021000021, account 4456789012": the bare word only as the number's own label
+  label: /\baccount\s*[:#]?\s*$/i,
   keywordRequired: true,
   window: 40,
   // no letter, digit or dash on either side: a whole run of 6 to 17 digits

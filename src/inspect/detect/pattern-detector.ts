@@ -33,6 +33,13 @@ export interface PatternSpec {
    * match is ignored unless a keyword is near.
    */
   readonly notAfter?: RegExp;
+  /**
+   * A label right before the match that names it ("account 4456789012"):
+   * tested on the 24 characters before it when no keyword is near, it counts
+   * as one. For a word that is a keyword only as the match's own label
+   * (anywhere in the window it would name other numbers).
+   */
+  readonly label?: RegExp;
   /** Words near the match that make it something else (a bank account, not a record number): such a match is ignored. */
   readonly notNear?: RegExp;
   /** Confidence when the validator passes and no keyword is near (default medium). */
@@ -106,6 +113,14 @@ function matchesAtStarts(at: RegExp, starts: StartFinder, text: string, withMatc
   at.lastIndex = 0;
 }
 
+/** How far before a match its own label (PatternSpec.label) and the labels that say it is something else (notAfter) are looked for. */
+const LABEL_REACH = 24;
+
+/** Whether `label` ends right before the match at `index` (within LABEL_REACH characters). */
+function labelledBy(label: RegExp, text: string, index: number): boolean {
+  return label.test(text.slice(Math.max(0, index - LABEL_REACH), index));
+}
+
 function keywordIn(keywords: RegExp, around: string): boolean {
   keywords.lastIndex = 0;
   return keywords.test(around);
@@ -148,6 +163,7 @@ class Rules {
   readonly keywords: RegExp | undefined;
   readonly keywordRequired: boolean | ((match: RegExpExecArray) => boolean) | undefined;
   readonly notAfter: RegExp | undefined;
+  readonly label: RegExp | undefined;
   readonly notNear: RegExp | undefined;
   readonly validatedConfidence: Confidence | undefined;
 
@@ -157,6 +173,7 @@ class Rules {
     this.keywords = spec.keywords;
     this.keywordRequired = spec.keywordRequired;
     this.notAfter = spec.notAfter;
+    this.label = spec.label;
     this.notNear = spec.notNear;
     this.validatedConfidence = spec.validatedConfidence;
   }
@@ -171,10 +188,10 @@ function judge(spec: Rules, text: string, index: number, length: number, m: RegE
   const value = spec.value ? spec.value(m as RegExpExecArray) : m ? m[0] : text.slice(index, index + length);
   if (spec.validate && !spec.validate(value)) return;
   // the keywords and the words that say it is something else are looked for in the same text around it
-  const near = spec.keywords !== undefined && keywordIn(spec.keywords, around.get());
+  const near = (spec.keywords !== undefined && keywordIn(spec.keywords, around.get())) || (spec.label !== undefined && labelledBy(spec.label, text, index));
   const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m as RegExpExecArray) : spec.keywordRequired === true;
   if (required && !near) return;
-  if (!near && spec.notAfter?.test(text.slice(Math.max(0, index - 24), index))) return;
+  if (!near && spec.notAfter !== undefined && labelledBy(spec.notAfter, text, index)) return;
   if (spec.notNear && keywordIn(spec.notNear, around.get())) return;
   const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
   out.push({ value, index, length, confidence });
@@ -262,7 +279,7 @@ function detectorOf(spec: PatternSpec, scan: (text: string) => readonly Accepted
             evidence: spec.mask(a.value),
             confidence: a.confidence,
             validator: spec.validate ? spec.validatorName : undefined,
-            keyword: spec.keywords ? keywordAround(text, a.index, a.length, spec.keywords, spec.window) : undefined,
+            keyword: (spec.keywords ? keywordAround(text, a.index, a.length, spec.keywords, spec.window) : undefined) ?? ownLabel(spec, text, a.index),
           }),
         ),
     detect(text: string): Finding | undefined {
@@ -285,6 +302,13 @@ function detectorOf(spec: PatternSpec, scan: (text: string) => readonly Accepted
       };
     },
   };
+}
+
+/** The match's own label (PatternSpec.label), as an explanation names a keyword: the label's words, right before it. */
+function ownLabel(spec: PatternSpec, text: string, index: number): { keyword: string; distance: number } | undefined {
+  if (spec.label === undefined) return undefined;
+  const m = spec.label.exec(text.slice(Math.max(0, index - LABEL_REACH), index));
+  return m ? { keyword: m[0].trim(), distance: 0 } : undefined;
 }
 
 /** The first `n` values of a set, in order (without listing them all). */

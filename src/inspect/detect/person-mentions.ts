@@ -31,8 +31,13 @@ export interface PersonAnchor {
 const CREDENTIAL_AFTER = /^,?\s*(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|PA(?:-C)?|Ph\.?D\.?|FNP(?:-[A-Z]+)?|APRN|LPN|CNA|MSN|BSN|Pharm\.?D|DDS|DMD|LCSW|LMSW|MSW|CMA|RD|DPT|MPH|MBA|MHA|FACP|FACS|CNM|CRNA|PsyD)\b/;
 /** Titles before a name that make it a clinician or staff. */
 const TITLE_BEFORE = /(?:\b(?:Dr|Dra|Doctor|Prof|Pr|Docteur|Doktor|Nurse|Schwester|Pfleger)\.?\s*)$/;
-/** Words just before a name that introduce staff or an event, not a patient ("congratulations to …", "welcome …", "led by …"). */
-const STAFF_CUE_BEFORE = /\b(?:congratulat\w*(?:\s+to)?|welcome[sd]?|thank(?:s|\s+you)?(?:\s+to)?|join(?:ed|s)?|meet|led\s+by|presented\s+by|hosted\s+by|speaker|author|by|from|cc|signed|approved\s+by|contact|regards|sincerely|best|cheers|from\s+the\s+desk\s+of)[,:]?\s*$/i;
+/**
+ * Words just before a name that introduce staff or an event, not a patient
+ * ("congratulations to …", "welcome …", "led by …"). "by" after a verb of
+ * calling on someone ("stop by", "drop by", "swing by") names whom to visit,
+ * not who wrote or led something.
+ */
+const STAFF_CUE_BEFORE = /\b(?:congratulat\w*(?:\s+to)?|welcome[sd]?|thank(?:s|\s+you)?(?:\s+to)?|join(?:ed|s)?|meet|led\s+by|presented\s+by|hosted\s+by|speaker|author|(?<!\b(?:stop|stops|stopped|stopping|drop|drops|dropped|dropping|swing|swings|swung|swinging|come|comes|came|coming|pass|passes|passed|passing|go|goes|went|going)\s+)by|from|cc|signed|approved\s+by|contact|regards|sincerely|best|cheers|from\s+the\s+desk\s+of)[,:]?\s*$/i;
 
 /** Ordinary words that may stand capitalised before a name at the start of a sentence or a greeting (not an organisation's first word). */
 const LEAD_WORDS: ReadonlySet<string> = new Set([

@@ -290,6 +290,7 @@ const PERSON_NAME_LABELS: readonly string[] = [
   '[Cc]lient',
   '[Rr]esident',
   '[Ii]nsured',
+  '[Ii]njured\\s+(?:[Ww]orker|[Ee]mployee|[Pp]arty)',
   '[Ss]ubscriber\\s+[Nn]ame',
   '[Cc]ard\\s?holder',
   '[Aa]ccount\\s+holder',
