@@ -159,6 +159,11 @@ const cases: [boolean, string][] = [
   // a bank account labelled by the bare word, with the bank's words near; a customer account with a vendor is not one
   [true, 'New direct deposit for Angela Ruiz: routing 021000021, account 4456789012. Effective next pay period.'],
   [false, 'Your account 4456789 with Office Depot has a balance of $240.'],
+  // a handoff's "Last, First" with an age and sex after it; a service line's figures in millions are not ages
+  [true, 'Rm 12 - Gomez, Patricia 67F s/p lap chole POD1, pain controlled, ambulating.'],
+  [true, 'Bed 3: Nguyen, Bao, 45 M, CAP on ceftriaxone, afebrile.'],
+  [true, 'Reyes, Ana 8 y/o seen for asthma exacerbation, albuterol given.'],
+  [false, 'Q3 revenue by service line:\nOncology, Infusion 12M (up 8%)\nCardiology, Imaging 9M\nNo patient data.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

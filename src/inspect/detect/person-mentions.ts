@@ -12,7 +12,7 @@
 import { healthTermSpansInPiece, sharedHealthTermSpans } from './health-terms.js';
 import { personLike, titleCase } from './names.js';
 import { personNameDetector, personNamePartsDetector, phoneDetector } from './personal.js';
-import { addressMatches, candidateNames, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
+import { addressMatches, candidateNames, DATE_OR_RECORD, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
 import { cachedScan } from './scan-cache.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 import { EXCLAMATION, FULL_STOP, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
@@ -204,8 +204,8 @@ function staff(text: string, index: number, length: number): boolean {
 const ROLE_AFTER =
   /^[ \t]*(?:,|[–—-]|\||\()[ \t]*(?:[\p{L}&]+[ \t]+){0,3}(?:hr|human\s+resources|recruit\w*|talent|director|manager|coordinator|educator|navigator|supervisor|specialist|officer|assistant|secretary|administrator|chair|chief|head|lead|president|physician|nurse|rn|np|md|pharmacist|therapist|dietitian|social\s+worker|personalabteilung|abteilung|leitung|sekretariat|recursos\s+humanos|rrhh|ressources\s+humaines|secrétariat|responsable|directeur|directrice|jefe|jefa)\b/iu;
 
-/** What follows a "Last, First" name in a chart or a subject: a birth date, or a DOB or MRN label. */
-const DATE_OR_RECORD_AFTER = /^[ \t]*[,(–-]?[ \t]*(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|\(?\s*(?:DOB|D\.O\.B\.|MRN)\b)/u;
+/** What follows a "Last, First" name in a chart (DATE_OR_RECORD), at the start of a text. */
+const DATE_OR_RECORD_AFTER = new RegExp(`^${DATE_OR_RECORD}`, 'u');
 
 /** A name followed by a dash or colon and, on the same line, health information ("Tomás Herrera — potassium 6.1"). */
 function findingAfter(text: string, end: number): boolean {
