@@ -164,6 +164,9 @@ const cases: [boolean, string][] = [
   [true, 'Bed 3: Nguyen, Bao, 45 M, CAP on ceftriaxone, afebrile.'],
   [true, 'Reyes, Ana 8 y/o seen for asthma exacerbation, albuterol given.'],
   [false, 'Q3 revenue by service line:\nOncology, Infusion 12M (up 8%)\nCardiology, Imaging 9M\nNo patient data.'],
+  // record and member numbers behind the labels billing systems print
+  [true, 'Visit ID: V00482913 - missing charge for IV infusion.'],
+  [true, 'Medicaid ID 12345678A, dental cleaning approved.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -559,7 +559,7 @@ export const mrnSpec = recordNumberSpec(
   keywordPattern([
     'MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient no', 'patient #',
     'pt id', 'pt #', 'pt no', 'patient account', 'hospital account', 'acct', 'acct #', 'account #', 'CSN',
-    'encounter number', 'encounter #', 'visit number', 'visit #',
+    'encounter number', 'encounter #', 'encounter id', 'visit number', 'visit #', 'visit id',
   ]),
 );
 
@@ -567,7 +567,7 @@ export const mrnSpec = recordNumberSpec(
 export const memberIdSpec = recordNumberSpec(
   'member-id',
   'MEMBER_ID',
-  keywordPattern(['member id', 'member #', 'member no', 'member number', 'subscriber id', 'subscriber #', 'subscriber no', 'subscriber number', 'policy number', 'policy #', 'policy no', 'insurance id', 'plan id', 'health plan id', 'beneficiary id', 'id de afiliado', 'número de afiliado', 'versichertennummer', 'versicherungsnummer', "numéro d'adhérent"]),
+  keywordPattern(['member id', 'member #', 'member no', 'member number', 'subscriber id', 'subscriber #', 'subscriber no', 'subscriber number', 'policy number', 'policy #', 'policy no', 'insurance id', 'plan id', 'health plan id', 'beneficiary id', 'medicaid id', 'medicaid #', 'medicaid no', 'medicaid number', 'id de afiliado', 'número de afiliado', 'versichertennummer', 'versicherungsnummer', "numéro d'adhérent"]),
 );
 
 /** Both find the same numbers: within a verdict each number, and the text around it, is found once for both. */
