@@ -59,10 +59,18 @@ const CONTAINER_EXTENSIONS = /\.(pdf|docx?|xlsx?|pptx?|zip|7z|rar|gz|tgz|tar|odt
 const BINARY_TYPES = /^(image|audio|video|font)\/|^application\/(x-)?(pkcs7-(signature|mime)|pkcs7-certificates|pgp-(encrypted|signature|keys)|font-)/i;
 const BINARY_EXTENSIONS = /\.(png|jpe?g|gif|bmp|tiff?|ico|heic|webp|svg|emf|wmf|mp3|m4a|wav|ogg|flac|aac|mp4|m4v|mov|avi|wmv|mkv|webm|ttf|otf|woff2?|p7s|p7m|p7c|sig|asc|gpg|pgp)$/i;
 
-/** Whether two renderings of a body say the same (letters and digits in the same order). */
-function sameWords(a: string, b: string): boolean {
+/**
+ * How two renderings of a body compare: the same words in the same order;
+ * the same letters and digits with words split elsewhere (mailparser's own
+ * text of an HTML-only message runs a table's cells together:
+ * "PatientDOBMaria Santos03/02/1971"); or different.
+ */
+export function compareRenderings(a: string, b: string): 'same-words' | 'same-characters' | 'different' {
   const words = (t: string): string => t.replace(/[^\p{L}\p{N}]+/gu, ' ').trim().toLowerCase();
-  return words(a) === words(b);
+  const wa = words(a);
+  const wb = words(b);
+  if (wa === wb) return 'same-words';
+  return wa.replace(/ /g, '') === wb.replace(/ /g, '') ? 'same-characters' : 'different';
 }
 
 /** The text of an HTML document as a reader sees it (html-to-text: entities decoded, script and style dropped, no link targets). */
@@ -169,12 +177,14 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
     });
     parser.on('data', (data: AttachmentStream | MessageText) => {
       if (data.type === 'text') {
-        if (data.text) keep(data.text);
-        // the HTML alternative is what most clients show: read it too unless it says the same as the plain text
-        if (typeof data.html === 'string') {
-          const html = htmlText(data.html, limits.maxTextChars);
-          if (!data.text || sameWords(html, data.text) === false) keep(html);
-        }
+        // the HTML alternative is what most clients show: read it too unless it says the same as the plain text. A
+        // plain text with the same characters but words run together (mailparser's rendering of an HTML-only body,
+        // a table's cells glued) is left out: the HTML's cells stay apart, and its sign-off would make the HTML's
+        // first lines after it a signature
+        const html = typeof data.html === 'string' ? htmlText(data.html, limits.maxTextChars) : undefined;
+        const same = html !== undefined && data.text ? compareRenderings(html, data.text) : 'different';
+        if (data.text && same !== 'same-characters') keep(data.text);
+        if (html !== undefined && (!data.text || same !== 'same-words')) keep(html);
         return;
       }
       const filename = data.filename ?? '';

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
-import { extractMessage, htmlText } from '../../src/inspect/extract.js';
+import { compareRenderings, extractMessage, htmlText } from '../../src/inspect/extract.js';
 import { inspectExtracted } from '../../src/inspect/verdict.js';
 import { requireTool } from '../helpers/peers.js';
 import { zip } from '../fixtures/dlp-corpus/containers.js';
@@ -303,5 +303,28 @@ describe('HTML tables', () => {
     const eml = ['Subject: list', 'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', '', html, ''].join('\r\n');
     const v = inspectExtracted(await extractMessage(Readable.from([Buffer.from(eml)])));
     expect(v.categories).toEqual(expect.arrayContaining(['MRN', 'ICD10', 'PERSON_NAME', 'PHI']));
+  });
+
+  it('in an HTML-only message signed off after the table: read once, with the cells apart, not as a signature', async () => {
+    const html =
+      "<p>Today's list:</p><table><tr><th>Patient</th><th>DOB</th><th>Procedure</th></tr><tr><td>Maria Santos</td><td>03/02/1971</td><td>Colonoscopy</td></tr></table><p>Thanks</p>";
+    const eml = ['Subject: list', 'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', '', html, ''].join('\r\n');
+    const x = await extractMessage(Readable.from([Buffer.from(eml)]));
+    // mailparser's own text of the HTML (cells run together) is left out: the subject and the HTML's rendering
+    expect(x.texts).toEqual(['list', "Today's list:\n\nPatient\tDOB\tProcedure\t\nMaria Santos\t03/02/1971\tColonoscopy\t\n\nThanks"]);
+    const v = inspectExtracted(x);
+    expect(v.phi).toBe(true);
+    expect(v.phiBasis).toMatchObject({ rule: 'identifier-and-health', identifier: 'DOB', health: 'colonoscopy' });
+  });
+});
+
+describe('two renderings of one body compared', () => {
+  it.each([
+    ['the same words, other spacing and punctuation', 'Hello, Maria!\n\nSee you Monday.', 'Hello Maria. See you  Monday', 'same-words'],
+    ['cells run together in one', 'PatientDOBMaria Santos03/02/1971', 'Patient\tDOB\nMaria Santos\t03/02/1971', 'same-characters'],
+    ['a word more in one', 'Patient Maria Santos', 'Patient Maria Santos diabetes', 'different'],
+    ['the same letters in another order', 'ab cd', 'cd ab', 'different'],
+  ] as const)('%s', (_name, a, b, expected) => {
+    expect(compareRenderings(a, b)).toBe(expected);
   });
 });
