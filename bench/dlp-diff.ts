@@ -19,7 +19,7 @@ import { createReadStream, existsSync, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractMessage } from '../src/inspect/extract.js';
-import { DEFAULT_DETECTORS, detectorText, inspectText } from '../src/inspect/verdict.js';
+import { DEFAULT_DETECTORS, detectorText, inspectText, messageText } from '../src/inspect/verdict.js';
 import { personAnchors } from '../src/inspect/detect/person-mentions.js';
 import { sharedHealthTermSpans } from '../src/inspect/detect/health-terms.js';
 import { signatureZones } from '../src/inspect/detect/signature.js';
@@ -33,10 +33,10 @@ async function corpusTexts(): Promise<string[]> {
   const out: string[] = [];
   const root1 = join(process.cwd(), 'test', 'fixtures', 'dlp-corpus');
   const labels1 = JSON.parse(await readFile(join(root1, 'labels.json'), 'utf8')) as { file: string }[];
-  for (const l of labels1) out.push((await extractMessage(createReadStream(join(root1, 'messages', l.file)))).texts.join('\n\n'));
+  for (const l of labels1) out.push(messageText((await extractMessage(createReadStream(join(root1, 'messages', l.file)))).texts));
   const root2 = join(process.cwd(), 'test', 'fixtures', 'dlp-corpus-2');
   const labels2 = JSON.parse(await readFile(join(root2, 'labels.json'), 'utf8')) as { file: string; half: string }[];
-  for (const l of labels2.filter((x) => x.half === 'tune')) out.push((await extractMessage(createReadStream(join(root2, 'messages', l.file)))).texts.join('\n\n'));
+  for (const l of labels2.filter((x) => x.half === 'tune')) out.push(messageText((await extractMessage(createReadStream(join(root2, 'messages', l.file)))).texts));
   return out;
 }
 

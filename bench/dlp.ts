@@ -30,7 +30,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractMessage } from '../src/inspect/extract.js';
-import { inspectExtracted, inspectText } from '../src/inspect/verdict.js';
+import { inspectExtracted, inspectText, messageText } from '../src/inspect/verdict.js';
 import { subjectTag } from '../src/policy/decide.js';
 import { evaluatePolicy } from '../src/policy/evaluate.js';
 import { messageFacts } from '../src/policy/message-facts.js';
@@ -184,7 +184,7 @@ function timeOnce(text: string): number {
 async function speed(): Promise<void> {
   const labels = JSON.parse(await readFile(join(root, 'labels.json'), 'utf8')) as Label[];
   const texts: string[] = [];
-  for (const l of labels) texts.push((await extractMessage(createReadStream(join(root, 'messages', l.file)))).texts.join('\n\n'));
+  for (const l of labels) texts.push(messageText((await extractMessage(createReadStream(join(root, 'messages', l.file)))).texts));
   // the timed bodies are made of the first 120 messages' text (as before); the warm-up reads all of the corpus's
   const pool = texts.slice(0, 120).join('\n\n');
   const corpusText = texts.join('\n\n');

@@ -9,7 +9,7 @@ import { personAnchors, type AnchorKind } from './detect/person-mentions.js';
 import { inZone, signatureZones } from './detect/signature.js';
 import { withScanCache } from './detect/scan-cache.js';
 import type { Confidence, MatchExplanation } from './detect/types.js';
-import { DEFAULT_PROFILE, HEALTH_CATEGORIES, PATIENT_ID_CATEGORIES, PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES, type InspectionProfile, type MessageVerdict, type PhiBasis, detectorText } from './verdict.js';
+import { DEFAULT_PROFILE, HEALTH_CATEGORIES, PATIENT_ID_CATEGORIES, PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES, type InspectionProfile, type MessageVerdict, type PhiBasis, detectorText, messageText } from './verdict.js';
 
 export interface FindingExplanation {
   readonly detector: string;
@@ -85,7 +85,7 @@ export function explainVerdict(texts: readonly string[], verdict: MessageVerdict
 }
 
 function explainText(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile): VerdictExplanation {
-  const text = detectorText(texts.join('\n\n'));
+  const text = detectorText(messageText(texts));
   const findings = verdict.findings.map((f): FindingExplanation => {
     const detector = profile.detectors.find((d) => d.id === f.detector);
     const matches = detector?.explain?.(text) ?? [];

@@ -19,7 +19,7 @@ import { abaRoutingDetector, bankAccountDetector, itinDetector, paymentCardDetec
 import { cptDetector, diagnosisByNameDetector, icd10Detector, ndcDetector, procedureByNameDetector } from './detect/medical-codes.js';
 import { customIdentifierDetector, dobDetector, shortDobDetector, memberIdDetector, mrnDetector, personNameDetector, personNamePartsDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
 import { personAnchors } from './detect/person-mentions.js';
-import { inZone, signatureZones } from './detect/signature.js';
+import { inZone, PART_BREAK, signatureZones } from './detect/signature.js';
 import { clinicalFieldLines } from './detect/clinical-fields.js';
 import { withScanCache } from './detect/scan-cache.js';
 import { isSpaceCode } from './detect/char-codes.js';
@@ -299,9 +299,14 @@ export interface MessageVerdict extends Verdict {
   readonly scanReasons: readonly string[];
 }
 
+/** A message's extracted texts (subject, bodies, attachments) as one text, each part apart from the next (PART_BREAK). */
+export function messageText(texts: readonly string[]): string {
+  return texts.join(PART_BREAK);
+}
+
 /** Verdict for an extracted message: its texts, plus what the walk found (DICOM, limits). */
 export function inspectExtracted(extracted: { texts: readonly string[]; dicom: boolean; notFullyScanned: boolean; reasons: readonly string[] }, profile: InspectionProfile = DEFAULT_PROFILE): MessageVerdict {
-  const v = inspectText(extracted.texts.join('\n\n'), profile.detectors, 200, profile.identifierCategories);
+  const v = inspectText(messageText(extracted.texts), profile.detectors, 200, profile.identifierCategories);
   const dicom: Finding[] = extracted.dicom ? [{ detector: 'clinical-format', category: 'CLINICAL_FORMAT', count: 1, confidence: 'high', evidence: ['DICOM file'] }] : [];
   const phi = v.phi || extracted.dicom;
   return {

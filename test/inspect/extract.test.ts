@@ -318,6 +318,21 @@ describe('HTML tables', () => {
   });
 });
 
+describe('a plain-text stub signed off before the HTML alternative', () => {
+  const alternative = (text: string, html: string): Buffer =>
+    Buffer.from(
+      ['Subject: update', 'MIME-Version: 1.0', 'Content-Type: multipart/alternative; boundary="b1"', '', '--b1', 'Content-Type: text/plain; charset=utf-8', '', text, '--b1', 'Content-Type: text/html; charset=utf-8', '', html, '--b1--', ''].join('\r\n'),
+    );
+  it.each([
+    ['a labelled patient after "Thanks," and a name', 'This message is best viewed in HTML.\r\n\r\nThanks,\r\nScheduling', '<p>Patient: Maria Santos</p><p>DOB: 03/02/1971</p><p>Procedure: colonoscopy on 12/10</p>', 'identifier-and-health'],
+    ['a patient in prose after a bare "Regards"', 'See the HTML version.\r\n\r\nRegards', '<p>Mark Ellis in bed 12 spiked a fever overnight, blood cultures pending.</p>', 'individual-and-health'],
+  ])('%s: the HTML is read as a message, not as the stub\'s signature', async (_name, text, html, rule) => {
+    const v = inspectExtracted(await extractMessage(Readable.from([alternative(text, html)])));
+    expect(v.phi).toBe(true);
+    expect(v.phiBasis?.rule).toBe(rule);
+  });
+});
+
 describe('two renderings of one body compared', () => {
   it.each([
     ['the same words, other spacing and punctuation', 'Hello, Maria!\n\nSee you Monday.', 'Hello Maria. See you  Monday', 'same-words'],

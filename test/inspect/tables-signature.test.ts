@@ -30,6 +30,7 @@ describe('signatureZones: from the sign-off to the quoted message', () => {
     ['a French sign-off', 'À bientôt.\nCordialement,\nThu', ['Cordialement,\nThu']],
     ['at most a dozen lines', `Hi.\nThanks,\n${'line\n'.repeat(20)}`, [`Thanks,\n${'line\n'.repeat(12)}`]],
     ['"thanks" inside a sentence is not a sign-off', 'Thanks for seeing Mrs. Okafor today.', []],
+    ['ends with its part of the message (a plain-text stub before the HTML alternative)', 'See the HTML version.\n\nRegards\nJane\n\n\f\n\nPatient: Maria Santos', ['Regards\nJane\n\n']],
   ])('%s', (_name, text, zones) => {
     expect(signatureZones(text).map((z) => text.slice(z.start, z.end))).toEqual(zones);
   });

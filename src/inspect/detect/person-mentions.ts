@@ -194,8 +194,20 @@ export class AddressCells {
 }
 
 /** Staff or clinician: a title before, a credential after, or introduced the way staff are. */
+/**
+ * The `n` characters before `index`, from its own part of the message on (a
+ * cue at the end of the part before — a bare "Regards" closing a plain-text
+ * stub before the HTML alternative — is not about a name that starts the
+ * next part).
+ */
+function partBefore(text: string, index: number, n: number): string {
+  const before = text.slice(Math.max(0, index - n), index);
+  const brk = before.lastIndexOf('\f');
+  return brk < 0 ? before : before.slice(brk + 1);
+}
+
 function staff(text: string, index: number, length: number): boolean {
-  const before = text.slice(Math.max(0, index - 40), index);
+  const before = partBefore(text, index, 40);
   const after = text.slice(index + length, index + length + 40);
   return TITLE_BEFORE.test(before) || CREDENTIAL_AFTER.test(after) || STAFF_CUE_BEFORE.test(before) || ROLE_AFTER.test(after);
 }
@@ -324,7 +336,7 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     const length = name.length - (POSSESSIVE.test(name) ? 2 : 0);
     if (taken.overlaps(index, length)) return;
     if (!personLike(name) || staff(text, index, length)) return;
-    const before = text.slice(Math.max(0, index - 40), index);
+    const before = partBefore(text, index, 40);
     const after = text.slice(index + length, index + length + 40);
     if (PATIENT_CUE_BEFORE.test(before) || PATIENT_IN_SENTENCE.test(before) || PATIENT_CUE_AFTER.test(after) || findingAfter(text, index + length) || pronounHealthAfter(text, index + length)) {
       out.push({ kind: 'named-patient', index, length });

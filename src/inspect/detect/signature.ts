@@ -1,7 +1,7 @@
 /**
  * Signature blocks: from a sign-off line ("Thanks,", "Best regards,",
  * "Mit freundlichen Grüßen", "Cordialement,") or the "-- " delimiter to the
- * next quoted message or at most a dozen lines. What is there — the
+ * next quoted message, the end of its part of the message, or at most a dozen lines. What is there — the
  * sender's name, title, organisation, address, phone numbers, a programme
  * named in a title ("Diabetes Educator") — is about the sender and the
  * organisation, not about a patient. Pure and linear.
@@ -84,6 +84,19 @@ function quoteHeader(text: string, start: number, end: number): boolean {
   return QUOTE_HEADER.test(text.slice(start, end));
 }
 
+/**
+ * The line between two parts of a message (PART_BREAK: a form feed alone):
+ * a signature ends with its part, never reaching into the next body,
+ * alternative or attachment.
+ */
+function partBreak(text: string, start: number, end: number): boolean {
+  return end === start + 1 && text.charCodeAt(start) === FORM_FEED;
+}
+
+/** The line that stands between two parts of a message's text (each part's own text, then the next). */
+export const PART_BREAK = '\n\n\f\n\n';
+const FORM_FEED = 12;
+
 /** Whether text[start, end) holds only white space. */
 function blank(text: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (!isSpaceCode(text.charCodeAt(i))) return false;
@@ -103,7 +116,7 @@ function zonesOf(text: string): Zone[] {
     const end = nl < 0 ? text.length : nl;
     if (open >= 0) {
       const cut = Math.min(end, pos + MAX_LINE);
-      if (lines >= MAX_LINES || quoteHeader(text, pos, cut)) {
+      if (lines >= MAX_LINES || partBreak(text, pos, end) || quoteHeader(text, pos, cut)) {
         zones.push({ start: open, end: pos });
         open = -1;
       } else if (!blank(text, pos, cut)) lines++;
