@@ -167,6 +167,14 @@ const cases: [boolean, string][] = [
   // record and member numbers behind the labels billing systems print
   [true, 'Visit ID: V00482913 - missing charge for IV infusion.'],
   [true, 'Medicaid ID 12345678A, dental cleaning approved.'],
+  // surnames that are also places or things ("Park", "Banks", "Lane"): names after an honorific, a label or a patient cue; places without one
+  [true, 'Patient: Linda Park\nDx: breast cancer, on tamoxifen'],
+  [true, 'Mrs. Linda Park called about her mammogram results.'],
+  [true, 'Patient Harold Banks was admitted with pneumonia.'],
+  [true, 'Sarah Lane was admitted overnight with chest pain.'],
+  [false, 'Lincoln Park has a new diabetes clinic opening in May.'],
+  [false, 'Ship to: Lincoln Park Pharmacy, insulin pens x 20'],
+  [false, 'The Memorial Day schedule: dialysis runs as usual.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -40,6 +40,23 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   'id', 'identifier', 'first', 'last', 'full', 'intake', 'transport', 'flow', 'guide',
 ]);
 
+/**
+ * Words of NOT_PERSON_WORDS that are also common surnames or given names
+ * ("Linda Park", "Harold Banks", "Sarah Lane", "Karen Fields", "Kanye West",
+ * "Doris Day", "Will Ortiz"). Alone they make a phrase a place or a thing
+ * ("Lincoln Park", "Memorial Day"); after an honorific, a person's label or
+ * a patient cue ("Mrs. Park", "Patient: Linda Park", "patient Harold Banks
+ * was admitted") they are a name (personLike's `introduced`).
+ */
+const NAME_WORDS_TOO: ReadonlySet<string> = new Set(['park', 'bank', 'lane', 'field', 'west', 'north', 'south', 'east', 'day', 'cross', 'best', 'good', 'will', 'march', 'lake', 'street', 'hill', 'king', 'young', 'chase', 'hope']);
+
+/** Whether `name[start, end)`, lower-cased, without a possessive or a final period (and without a plural "s"), is in NAME_WORDS_TOO. */
+function nameWordTooAt(name: string, start: number, end: number): boolean {
+  let w = name.slice(start, end).toLowerCase().replace(/['’]s$/, '');
+  if (w.endsWith('.')) w = w.slice(0, -1);
+  return NAME_WORDS_TOO.has(w) || (w.endsWith('s') && NAME_WORDS_TOO.has(w.slice(0, -1)));
+}
+
 const HEALTH_TERM = new RegExp(HEALTH_TERMS.source, 'iu');
 
 /** The health terms' trie (case-folded ASCII edges, a space edge for `\s+`): where a term can begin. */
@@ -152,13 +169,18 @@ function isUpperAscii(c: number): boolean {
   return c >= 65 && c <= 90;
 }
 
-export function personLike(name: string): boolean {
+/**
+ * Whether a capitalised phrase reads as a person's name. `introduced`: an
+ * honorific, a person's label or a patient cue comes before it, so a word
+ * that is a surname as often as a place (NAME_WORDS_TOO) does not refuse it.
+ */
+export function personLike(name: string, introduced = false): boolean {
   // the words first: they are cheap to look up, and an organisation's name fails there
   for (let i = 0; i < name.length; ) {
     while (i < name.length && isSpaceCode(name.charCodeAt(i))) i++;
     const start = i;
     while (i < name.length && !isSpaceCode(name.charCodeAt(i))) i++;
-    if (i > start && notPersonWordAt(name, start, i)) return false;
+    if (i > start && notPersonWordAt(name, start, i) && !(introduced && nameWordTooAt(name, start, i))) return false;
   }
   return !(mayHoldHealthTerm(name) && HEALTH_TERM.test(name));
 }
@@ -181,22 +203,34 @@ function singleSpaced(words: string): number[] | undefined {
 }
 
 /** A name followed on its line by another capitalised word ("Maria Alvarez Diabetes follow-up"): the longest person-like start of two words or more. */
-export function leadingName(words: string): string | undefined {
+export function leadingName(words: string, introduced = false): string | undefined {
   const spaces = singleSpaced(words);
   if (spaces) {
     // the starts are slices of the text itself (no splitting and joining)
     for (let n = spaces.length + 1; n >= 2; n--) {
       const candidate = n === spaces.length + 1 ? words : words.slice(0, spaces[n - 1]);
-      if (personLike(candidate)) return candidate;
+      const rest = n === spaces.length + 1 ? '' : words.slice((spaces[n - 1] as number) + 1, spaces[n] ?? words.length);
+      if (introducedName(candidate, rest, introduced)) return candidate;
     }
     return undefined;
   }
   const parts = words.split(/[ \t]+/);
   for (let n = parts.length; n >= 2; n--) {
     const candidate = parts.slice(0, n).join(' ');
-    if (personLike(candidate)) return candidate;
+    if (introducedName(candidate, parts[n] ?? '', introduced)) return candidate;
   }
   return undefined;
+}
+
+/**
+ * personLike for the start of a labelled phrase, `next` the phrase's word
+ * after it: a start that is a name only because it was introduced ("Linda
+ * Park") is not one when an organisation's word follows it ("Ship to:
+ * Lincoln Park Pharmacy").
+ */
+function introducedName(candidate: string, next: string, introduced: boolean): boolean {
+  if (personLike(candidate)) return true;
+  return introduced && personLike(candidate, true) && !(next !== '' && notPersonWord(next));
 }
 
 /** A "Name" label that names a thing, not a person ("Test name:", "Program name:", "Drug name:"): tested on the text before the label. */

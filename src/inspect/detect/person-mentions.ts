@@ -278,7 +278,7 @@ function honorificNames(text: string): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   eachMatch(text, HONORIFIC_NAME, (m) => {
     const name = m[0].replace(HONORIFIC_WORD, '');
-    if (personLike(name) && !staff(text, m.index, m[0].length)) out.push({ kind: 'honorific-name', index: m.index, length: m[0].length });
+    if (personLike(name, true) && !staff(text, m.index, m[0].length)) out.push({ kind: 'honorific-name', index: m.index, length: m[0].length });
   });
   return out;
 }
@@ -335,13 +335,16 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     // "Mensah's biopsy": the possessive is a cue, not part of the name
     const length = name.length - (POSSESSIVE.test(name) ? 2 : 0);
     if (taken.overlaps(index, length)) return;
-    if (!personLike(name) || staff(text, index, length)) return;
+    // a name with a word that is a surname as often as a place ("Linda Park") counts only with a patient cue
+    const plain = personLike(name);
+    if ((!plain && !personLike(name, true)) || staff(text, index, length)) return;
     const before = partBefore(text, index, 40);
     const after = text.slice(index + length, index + length + 40);
     if (PATIENT_CUE_BEFORE.test(before) || PATIENT_IN_SENTENCE.test(before) || PATIENT_CUE_AFTER.test(after) || findingAfter(text, index + length) || pronounHealthAfter(text, index + length)) {
       out.push({ kind: 'named-patient', index, length });
       return;
     }
+    if (!plain) return;
     if (skip && GREETINGS.has(m[0].slice(0, skip).trim().toLowerCase()) && addressedAboutTheirHealth(text, index + length)) {
       out.push({ kind: 'named-patient', index, length });
       return;

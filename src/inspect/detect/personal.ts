@@ -354,7 +354,7 @@ export const personNameDetector = patternDetector({
   id: 'person-name',
   category: 'PERSON_NAME',
   pattern: new RegExp(`\\b(?:${byFirstLetter(PERSON_NAME_LABELS)})${LABELLED_NAME}`, 'g'),
-  value: (m) => leadingName(titleCase((m[1] ?? '').replace(',', ''))) ?? '',
+  value: (m) => leadingName(titleCase((m[1] ?? '').replace(',', '')), true) ?? '',
   validate: (v) => v !== '',
   notAfter: LABEL_NOT_A_PERSON,
   mask: (v) => `Name ${v.split(/\s+/).map((w) => `${w[0] ?? ''}${'*'.repeat(Math.max(0, w.length - 1))}`).join(' ')}`,
