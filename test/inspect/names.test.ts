@@ -76,6 +76,32 @@ describe('leadingName: the longest person-like start of two words or more', () =
   });
 });
 
+describe('a surname that is also a place or a thing: a name when introduced (an honorific, a label, a patient cue)', () => {
+  it.each<[string, boolean, boolean]>([
+    // name, alone, introduced
+    ['Linda Park', false, true],
+    ['Harold Banks', true, true],
+    ['Karen Fields', false, true],
+    ['Maria Santos', true, true],
+    ['Sarah Lane', false, true],
+    ['Lincoln Parks', false, true],
+    ['Lincoln Park', false, true],
+    ['Riverside Clinic', false, false],
+    ['Park Clinic', false, false],
+  ])('%j: alone %s, introduced %s', (name, alone, introduced) => {
+    expect(personLike(name)).toBe(alone);
+    expect(personLike(name, true)).toBe(introduced);
+  });
+
+  it.each<[string, string | undefined]>([
+    ['Linda Park Diabetes', 'Linda Park'],
+    ['Lincoln Park Pharmacy', undefined],
+    ['Linda Park', 'Linda Park'],
+  ])('after a label, %j → %j', (words, expected) => {
+    expect(leadingName(words, true)).toBe(expected);
+  });
+});
+
 describe('titleCase: words in capitals become title case, others stay', () => {
   it.each<[string, string]>([
     ['GARCIA, MARIA', 'Garcia, Maria'],

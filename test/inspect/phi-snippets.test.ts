@@ -175,6 +175,11 @@ const cases: [boolean, string][] = [
   [false, 'Lincoln Park has a new diabetes clinic opening in May.'],
   [false, 'Ship to: Lincoln Park Pharmacy, insulin pens x 20'],
   [false, 'The Memorial Day schedule: dialysis runs as usual.'],
+  // a subject that is only a name, and the text after it about their health; the records of someone's care asked for
+  [true, 'Re: Maria Santos\n\nHer biopsy results came back benign. Please let her know.'],
+  [false, 'Re: Maria Santos\n\nThanks for the update on the parking permits, I will pass it along.'],
+  [false, 'Re: Jane Smith\n\nHer oncology team presentation is Monday.'],
+  [true, 'Santos, Maria 03/02/1971\n\nPlease fax the last two progress notes and the med list.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

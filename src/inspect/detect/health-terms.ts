@@ -89,6 +89,8 @@ const CARE = [
   'end of life', 'dnr', 'code status', 'hospice care', 'home health', 'skilled nursing', 'icu', 'nicu', 'er visit', 'ed visit', 'emergency room', 'urgent care',
   'readmission', 'admission', 'discharge summary', 'follow-up visit', 'symptoms', 'medical history', 'hx of', 'dementia care',
   'op note', 'op report', 'operative note', 'operative report',
+  // the records of someone's care a request names
+  'progress note', 'med list', 'medication list', 'office notes', 'visit notes', 'clinic notes', 'chart notes',
 ];
 
 /** The same in German, Spanish and French (letters to and from patients and clinics abroad). */

@@ -105,7 +105,7 @@ function notPersonWord(w: string): boolean {
   const n = lower.length;
   if (n >= 2 && lower.charCodeAt(n - 1) === 115 /* s */ && (lower[n - 2] === "'" || lower[n - 2] === '’')) lower = lower.slice(0, -2);
   if (lower.endsWith('.')) lower = lower.slice(0, -1);
-  return NOT_PERSON_WORDS.has(lower) || (lower.endsWith('s') && NOT_PERSON_WORDS.has(lower.slice(0, -1)));
+  return NOT_PERSON_WORDS.has(lower) || (lower.endsWith('s') && NOT_PERSON_WORDS.has(lower.slice(0, -1)) && !SURNAME_PLURALS.has(lower));
 }
 
 /**
@@ -162,8 +162,11 @@ function notPersonWordAt(name: string, start: number, end: number): boolean {
   let e = end;
   if (n >= 2 && (name.charCodeAt(e - 1) | 32) === 115 && name.charCodeAt(e - 2) === 39) e -= 2;
   if (e > start && name.charCodeAt(e - 1) === 46) e--;
-  return inTrie(name, start, e) || (e > start && (name.charCodeAt(e - 1) | 32) === 115 && inTrie(name, start, e - 1));
+  return inTrie(name, start, e) || (e > start && (name.charCodeAt(e - 1) | 32) === 115 && inTrie(name, start, e - 1) && !SURNAME_PLURALS.has(name.slice(start, e).toLowerCase()));
 }
+
+/** Plurals of NOT_PERSON_WORDS that are common surnames first ("Maria Santos", "Harold Banks"): not read as the plural. */
+const SURNAME_PLURALS: ReadonlySet<string> = new Set(['santos', 'banks']);
 
 function isUpperAscii(c: number): boolean {
   return c >= 65 && c <= 90;

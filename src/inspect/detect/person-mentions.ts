@@ -15,7 +15,7 @@ import { personNameDetector, personNamePartsDetector, phoneDetector } from './pe
 import { addressMatches, candidateNames, DATE_OR_RECORD, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
 import { cachedScan } from './scan-cache.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
-import { EXCLAMATION, FULL_STOP, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
+import { EXCLAMATION, FULL_STOP, isSpaceCode, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
 
 export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact';
 
@@ -308,8 +308,19 @@ const NOT_OWN_HEALTH = /(?<![\p{L}])(?:department|dept|team|unit|office|staff|co
 /** The name's own health, by a pronoun: a possessive pronoun (PRONOUN_AFTER) with a health term at most two words after it ("her blood pressure"; not "his work on the cancer walk", "her department's oncology budget"). */
 function pronounHealthAfter(text: string, end: number): boolean {
   const m = PRONOUN_AFTER.exec(text.slice(end, end + PRONOUN_REACH));
-  if (m === null) return false;
-  const from = end + m[0].length;
+  return m !== null && ownHealthAfterPronoun(text, end + m[0].length);
+}
+
+/** A possessive pronoun starting the text at `at`, in either case ("His MRI …", "her biopsy"), with its own health term after it (as pronounHealthAfter). */
+function startsWithPronounHealth(text: string, at: number): boolean {
+  const m = PRONOUN_FIRST.exec(text.slice(at, at + 6));
+  return m !== null && ownHealthAfterPronoun(text, at + m[0].length);
+}
+
+const PRONOUN_FIRST = /^(?:[Hh]is|[Hh]er|[Tt]heir)(?![\p{L}])/u;
+
+/** The health term after a possessive pronoun ending at `from` is the person's own: within reach, and no department, team or event word around it. */
+function ownHealthAfterPronoun(text: string, from: number): boolean {
   const next = ownHealthTermAfter(text, from, POSSESSION_REACH);
   if (next === undefined) return false;
   // the words between the pronoun and the term, and the word after the term
@@ -322,6 +333,28 @@ function ownHealthTermAfter(text: string, from: number, reach: number): Span | u
   const terms = sharedHealthTermSpans(text);
   const next = terms[firstStartingFrom(terms, from)];
   return next !== undefined && next.index < from + reach && OWN_THING.test(text.slice(from, next.index)) ? next : undefined;
+}
+
+/** Reply and forward prefixes before a subject ("Re:", "Fwd:", "AW:", "WG:", "RV:", "TR:"), as many as there are. */
+const SUBJECT_PREFIXES = /^[ \t]*(?:(?:re|fw|fwd|aw|wg|rv|tr)[ \t]*:[ \t]*)*$/i;
+
+/** Whether the name at `index` is the whole first line of the text (its subject, when the text is a message's), reply prefixes apart. */
+function subjectIsName(text: string, index: number, length: number): boolean {
+  if (index > 24 || !SUBJECT_PREFIXES.test(text.slice(0, index))) return false;
+  const lineEnd = lineEndWithin(text, index + length, 8);
+  return lineEnd < text.length && text.charCodeAt(lineEnd) === NEWLINE && blankBetween(text, index + length, lineEnd);
+}
+
+function blankBetween(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isBlankCode(text.charCodeAt(i))) return false;
+  return true;
+}
+
+/** The first character after `from` that is not white space (a part break's form feed included). */
+function nextWordAt(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && isSpaceCode(text.charCodeAt(i))) i++;
+  return i;
 }
 
 function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex): PersonAnchor[] {
@@ -345,6 +378,11 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
       return;
     }
     if (!plain) return;
+    // "Re: Maria Santos", then "Her biopsy results came back …": a subject that is only a name, and the text after it speaking of their health
+    if (subjectIsName(text, index, length) && startsWithPronounHealth(text, nextWordAt(text, index + length))) {
+      out.push({ kind: 'named-patient', index, length });
+      return;
+    }
     if (skip && GREETINGS.has(m[0].slice(0, skip).trim().toLowerCase()) && addressedAboutTheirHealth(text, index + length)) {
       out.push({ kind: 'named-patient', index, length });
       return;
