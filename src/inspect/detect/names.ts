@@ -50,10 +50,9 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
  */
 const NAME_WORDS_TOO: ReadonlySet<string> = new Set(['park', 'bank', 'lane', 'field', 'west', 'north', 'south', 'east', 'day', 'cross', 'best', 'good', 'will', 'march', 'lake', 'street', 'hill', 'king', 'young', 'chase', 'hope']);
 
-/** Whether `name[start, end)`, lower-cased, without a possessive or a final period (and without a plural "s"), is in NAME_WORDS_TOO. */
+/** Whether `name[start, end)`, as baseWord makes it (and without a plural "s"), is in NAME_WORDS_TOO. */
 function nameWordTooAt(name: string, start: number, end: number): boolean {
-  let w = name.slice(start, end).toLowerCase().replace(/['’]s$/, '');
-  if (w.endsWith('.')) w = w.slice(0, -1);
+  const w = baseWord(name.slice(start, end));
   return NAME_WORDS_TOO.has(w) || (w.endsWith('s') && NAME_WORDS_TOO.has(w.slice(0, -1)));
 }
 
@@ -97,14 +96,19 @@ function isAsciiWord(c: number): boolean {
 
 const INITIAL = /^\p{Lu}\.$/u;
 
+/** A word as the word lists hold it: lower-cased, without a possessive "'s" and a final period. */
+function baseWord(w: string): string {
+  let lower = w.toLowerCase();
+  const n = lower.length;
+  if (n >= 2 && lower.charCodeAt(n - 1) === 115 /* s */ && (lower[n - 2] === "'" || lower[n - 2] === '’')) lower = lower.slice(0, -2);
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
 /** One word of a name is an organisation, place, role or ordinary word: lower-cased, without a possessive "'s" and a final period, in the list (also without a plural "s"). */
 function notPersonWord(w: string): boolean {
   // an initial ("J.") is no word
   if (w.length <= 3 && w.endsWith('.') && INITIAL.test(w)) return false;
-  let lower = w.toLowerCase();
-  const n = lower.length;
-  if (n >= 2 && lower.charCodeAt(n - 1) === 115 /* s */ && (lower[n - 2] === "'" || lower[n - 2] === '’')) lower = lower.slice(0, -2);
-  if (lower.endsWith('.')) lower = lower.slice(0, -1);
+  const lower = baseWord(w);
   return NOT_PERSON_WORDS.has(lower) || (lower.endsWith('s') && NOT_PERSON_WORDS.has(lower.slice(0, -1)) && !SURNAME_PLURALS.has(lower));
 }
 

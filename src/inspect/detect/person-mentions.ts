@@ -14,6 +14,7 @@ import { personLike, titleCase } from './names.js';
 import { personNameDetector, personNamePartsDetector, phoneDetector } from './personal.js';
 import { addressMatches, candidateNames, DATE_OR_RECORD, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
 import { cachedScan } from './scan-cache.js';
+import { PART_BREAK_MARK } from './signature.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 import { EXCLAMATION, FULL_STOP, isSpaceCode, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
 
@@ -193,7 +194,6 @@ export class AddressCells {
   }
 }
 
-/** Staff or clinician: a title before, a credential after, or introduced the way staff are. */
 /**
  * The `n` characters before `index`, from its own part of the message on (a
  * cue at the end of the part before — a bare "Regards" closing a plain-text
@@ -202,10 +202,11 @@ export class AddressCells {
  */
 function partBefore(text: string, index: number, n: number): string {
   const before = text.slice(Math.max(0, index - n), index);
-  const brk = before.lastIndexOf('\f');
+  const brk = before.lastIndexOf(PART_BREAK_MARK);
   return brk < 0 ? before : before.slice(brk + 1);
 }
 
+/** Staff or clinician: a title before, a credential after, or introduced the way staff are. */
 function staff(text: string, index: number, length: number): boolean {
   const before = partBefore(text, index, 40);
   const after = text.slice(index + length, index + length + 40);

@@ -90,12 +90,13 @@ function quoteHeader(text: string, start: number, end: number): boolean {
  * alternative or attachment.
  */
 function partBreak(text: string, start: number, end: number): boolean {
-  return end === start + 1 && text.charCodeAt(start) === FORM_FEED;
+  return end === start + 1 && text[start] === PART_BREAK_MARK;
 }
 
+/** The character alone on the line between two parts of a message's text: a form feed. */
+export const PART_BREAK_MARK = '\f';
 /** The line that stands between two parts of a message's text (each part's own text, then the next). */
-export const PART_BREAK = '\n\n\f\n\n';
-const FORM_FEED = 12;
+export const PART_BREAK = `\n\n${PART_BREAK_MARK}\n\n`;
 
 /** Whether text[start, end) holds only white space. */
 function blank(text: string, start: number, end: number): boolean {
