@@ -180,6 +180,14 @@ const cases: [boolean, string][] = [
   [false, 'Re: Maria Santos\n\nThanks for the update on the parking permits, I will pass it along.'],
   [false, 'Re: Jane Smith\n\nHer oncology team presentation is Monday.'],
   [true, 'Santos, Maria 03/02/1971\n\nPlease fax the last two progress notes and the med list.'],
+  // a "Last, First" name after a patient cue; a lab's critical-value call-back
+  [true, 'Lab called 10:42 with critical K+ 6.9 on pt Ruiz, Daniel. Dr. Patel notified, repeat BMP ordered.'],
+  [true, 'Spoke with Mendes, Ana about her potassium results.'],
+  [false, 'Thanks, John. See you at the BMP review.'],
+  // an everyday cue, a surname that is also a place, and the name's own care right after it
+  [true, 'Please schedule Linda Park for a mammogram next week.'],
+  [false, 'Please schedule Lincoln Park for a cleanup next week.'],
+  [false, 'We will book West Lake for the diabetes fair.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

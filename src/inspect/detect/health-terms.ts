@@ -71,6 +71,8 @@ const LABS = [
   'viral load', 'cd4', 'pap smear', 'mammogram', 'colonoscopy', 'mri', 'ct scan', 'x-ray', 'ultrasound', 'ekg', 'ecg', 'echocardiogram', 'biopsy result',
   'pathology', 'blood culture', 'urinalysis', 'toxicology', 'drug screen', 'hiv test', 'pregnancy test', 'genetic test', 'brca',
   'mammography', 'polysomnography', 'sleep study', 'bone density', 'dexa scan',
+  // a lab's call-back of a value outside the limits of life ("critical K+ 6.9"), and the basic panel such values come from
+  'critical value', 'critical values', 'critical result', 'critical lab', 'bmp', 'basic metabolic panel',
 ];
 
 /** Care, procedures and symptoms: what a visit, a route sheet or a referral says about a person's health. */

@@ -141,17 +141,19 @@ export function addressMatches(text: string, each: (m: RegExpExecArray) => void)
 }
 
 /**
- * "Ramirez, Elena" followed by a birth date or record label: the way charts and subjects list patients;
- * or by a dash or colon (a problem or census line, "Okafor, Chidi – knee pain": the caller checks the health information after it).
- */
-/**
  * What follows a "Last, First" name in a chart, a subject or a handoff (a
  * pattern's source): a birth date, a DOB or MRN label, or an age with a sex
  * or "y/o" as charts write them ("Gomez, Patricia 67F", "Nguyen, Bao, 45 M",
  * "Reyes, Ana 8 y/o").
  */
 export const DATE_OR_RECORD = '[ \\t]*[,(–-]?[ \\t]*(?:\\d{1,2}[/.-]\\d{1,2}[/.-](?:19|20)\\d{2}\\b|\\(?\\s*(?:DOB|D\\.O\\.B\\.|MRN)\\b|\\d{1,3}[ \\t]?(?:[MF]|y\\/?o|yo)\\b)';
-const LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${WORD},[ \\t]+${WORD}(?=${DATE_OR_RECORD}|[ \\t]*[—–:-][ \\t])`, 'uy');
+/**
+ * "Ramirez, Elena": the way charts, subjects and handoffs list patients. The
+ * caller reads what makes it one: a birth date or record label after it
+ * (DATE_OR_RECORD), a dash or colon and health information ("Okafor, Chidi –
+ * knee pain"), or a patient cue before it ("critical K+ on pt Ruiz, Daniel").
+ */
+const LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${WORD},[ \\t]+${WORD}`, 'uy');
 
 /** "GARCIA, MARIA" (charts and exports write names in capitals): with a date, DOB or MRN after it, or a home address on the next line. */
 const UPPER_WORD = "\\p{Lu}[\\p{Lu}'’]+(?:-\\p{Lu}[\\p{Lu}'’]+)?";

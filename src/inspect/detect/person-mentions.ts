@@ -304,7 +304,7 @@ const PRONOUN_AFTER = /^[^.!?\n]{0,60}?(?<![\p{L}])(?:his|her|their)(?![\p{L}])|
 const PRONOUN_REACH = 64;
 
 /** Words around a health term that make it a department's or a programme's, not the person's own ("her department's oncology budget", "his cardiology fellows"). */
-const NOT_OWN_HEALTH = /(?<![\p{L}])(?:department|dept|team|unit|office|staff|colleagues?|group|division|program|programme|budget|service|ward|clinic|practice|research|poster|talk|presentation|paper|work|study|fellows?|residents?|nurses?|rotation|conference|meeting|review|training|course|award|walk|fundraiser|committee|lab)(?:['’]s)?(?![\p{L}])/iu;
+const NOT_OWN_HEALTH = /(?<![\p{L}])(?:department|dept|team|unit|office|staff|colleagues?|group|division|program|programme|budget|service|ward|clinic|practice|research|poster|talk|presentation|paper|work|study|fellows?|residents?|nurses?|rotation|conference|meeting|review|training|course|award|walk|fundraiser|committee|lab|fair|event|seminar|webinar)(?:['’]s)?(?![\p{L}])/iu;
 
 /** The name's own health, by a pronoun: a possessive pronoun (PRONOUN_AFTER) with a health term at most two words after it ("her blood pressure"; not "his work on the cancer walk", "her department's oncology budget"). */
 function pronounHealthAfter(text: string, end: number): boolean {
@@ -334,6 +334,15 @@ function ownHealthTermAfter(text: string, from: number, reach: number): Span | u
   const terms = sharedHealthTermSpans(text);
   const next = terms[firstStartingFrom(terms, from)];
   return next !== undefined && next.index < from + reach && OWN_THING.test(text.slice(from, next.index)) ? next : undefined;
+}
+
+/** "for" or "with" right after a name, then at most an article or pronoun: where the name's own care is named ("… for a mammogram", "… for her MRI"). */
+const FOR_AFTER = /^[ \t]+(?:for|with)(?:[ \t]+(?:a|an|the|her|his|their))?(?![\p{L}])/u;
+
+/** Whether the name ending at `end` is followed by "for" or "with" and a health term of their own (as after a pronoun: ownHealthAfterPronoun). */
+function careRightAfter(text: string, end: number): boolean {
+  const m = FOR_AFTER.exec(text.slice(end, end + 16));
+  return m !== null && ownHealthAfterPronoun(text, end + m[0].length);
 }
 
 /** Reply and forward prefixes before a subject ("Re:", "Fwd:", "AW:", "WG:", "RV:", "TR:"), as many as there are. */
@@ -378,7 +387,11 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
       out.push({ kind: 'named-patient', index, length });
       return;
     }
-    if (!plain) return;
+    if (!plain) {
+      // "schedule Linda Park for a mammogram": an everyday cue, and the name's own care right after it
+      if (WEAK_CUE_BEFORE.test(before) && careRightAfter(text, index + length)) out.push({ kind: 'named-patient', index, length, weak: true });
+      return;
+    }
     // "Re: Maria Santos", then "Her biopsy results came back …": a subject that is only a name, and the text after it speaking of their health
     if (subjectIsName(text, index, length) && startsWithPronounHealth(text, nextWordAt(text, index + length))) {
       out.push({ kind: 'named-patient', index, length });
@@ -418,8 +431,9 @@ function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses:
   for (const m of mixedCase) {
     if (before.overlaps(m.index, m[0].length)) continue;
     const end = m.index + m[0].length;
-    // a name followed by a dash or colon only: health information must follow on its line ("Okafor, Chidi – knee pain")
-    if (!DATE_OR_RECORD_AFTER.test(text.slice(end, end + 40)) && !findingAfter(text, end)) continue;
+    // a name followed by a dash or colon only: health information must follow on its line ("Okafor, Chidi – knee pain");
+    // after a patient cue ("critical K+ on pt Ruiz, Daniel", "spoke with Mendes, Ana") the name is the patient's as it stands
+    if (!DATE_OR_RECORD_AFTER.test(text.slice(end, end + 40)) && !findingAfter(text, end) && !PATIENT_CUE_BEFORE.test(partBefore(text, m.index, 40))) continue;
     if (personLike(m[0].replace(',', '')) && !staff(text, m.index, m[0].length)) out.push({ kind: 'named-patient', index: m.index, length: m[0].length });
   }
   const mixed = new OverlapIndex(out);
