@@ -188,6 +188,12 @@ const cases: [boolean, string][] = [
   [true, 'Please schedule Linda Park for a mammogram next week.'],
   [false, 'Please schedule Lincoln Park for a cleanup next week.'],
   [false, 'We will book West Lake for the diabetes fair.'],
+  // a city before its state and ZIP code is no person's name beside an address
+  [false, 'Send donations to 2200 Orchard Hill Rd, Cedar Bluff, WI 54730. Every gift funds a chemotherapy chair.'],
+  // "Account #" is a customer's in an invoice or an order, a patient's in a bill
+  [false, 'Invoice #: INV-118734\nCustomer Account #: MBP-00392\nPO #: 45521\nShip To: Meadowbrook Pediatrics'],
+  [false, 'Order #: SO-7718204\nAccount #: 300218\nTracking #: 1Z4F82W70391827746\nSyringe 3 mL luer-lock, 3 BX'],
+  [true, 'Account #: 00392817\nStatement date: 11/02/2026\nAmount due: $240.00'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -72,3 +72,19 @@ describe('patternDetectors: specs that find the same matches, judged in one pass
     expect(patternDetectors([])).toEqual([]);
   });
 });
+
+describe('the MRN detector: "Acct" and "Account #" name a patient\'s account, not a customer\'s in an invoice or an order', () => {
+  it.each<[string, string, string | undefined]>([
+    ['a bill', 'Account #: 00392817\nStatement date: 11/02/2026', 'Account #'],
+    ['a short label', 'Acct 4471-22981, guarantor Samuel Ortiz', 'Acct'],
+    ['an invoice with a PO', 'Invoice #: INV-118734\nCustomer Account #: MBP-00392\nPO #: 45521', undefined],
+    ['an order with tracking', 'Order #: SO-7718204\nAccount #: 300218\nTracking #: 1Z4F82W70391827746', undefined],
+    ['one commerce mark is not enough', 'Order #: 55821\nAccount #: 00392817', 'Account #'],
+    ['a strong keyword counts in an invoice too', 'Invoice #: 1187\nPatient account: 00392817\nPO #: 45521', 'Patient account'],
+  ])('%s', (_name, text, keyword) => {
+    const d = patternDetector(mrnSpec);
+    const explained = withScanCache(() => d.explain?.(text) ?? []);
+    expect(explained[0]?.keyword?.keyword).toBe(keyword);
+    expect(withScanCache(() => d.detect(text)) !== undefined).toBe(keyword !== undefined);
+  });
+});

@@ -10,6 +10,12 @@ describe('labelTables: a header labels the values in its column', () => {
     ['a sentence with commas is not a header', 'Hello, world, again.\nThanks, Amara, Jin', 'Hello, world, again.\nThanks, Amara, Jin'],
     ['a header without rows changes nothing', 'Name\tDOB', 'Name\tDOB'],
     ['cells of numbers are not a header', '12\t34\n56\t78', '12\t34\n56\t78'],
+    // exports' column names: camelCase and abbreviations as the keywords spell them, a few digits after the letters
+    ['camelCase and abbreviated column names', 'ClaimNo,PatAcctNo,PatDOB,SubscriberID,Birth_Dt\n2611-004471,A0048817,1985-09-30,BCX551903224,19850930', 'Claim number: 2611-004471; patient account number: A0048817; patient DOB: 1985-09-30; Subscriber ID: BCX551903224; Birth date: 19850930'],
+    ['digits after a column name\'s letters', 'ICD10_1,ICD10_2,Dx2_Desc\nE11.65,I10,Hypertension', 'ICD10 1: E11.65; ICD10 2: I10; Dx2 Desc: Hypertension'],
+    ['a one-word column name as written', 'Acct;Patient;Date\nV109985628;Dorothy Patel;09/21/2025', 'Acct: V109985628; Patient: Dorothy Patel; Date: 09/21/2025'],
+    ['values with a letter or two are no header', 'A0048817,GRP77120,J3301\nx,y,z', 'A0048817,GRP77120,J3301\nx,y,z'],
+    ['a name and credentials is a signature\'s line', 'Lauren Whitcomb, MD, FACC\nSt. Aldric Heart | 910 Fulton Ave NE, Ste 300, Grand Haven, MI 49417', 'Lauren Whitcomb, MD, FACC\nSt. Aldric Heart | 910 Fulton Ave NE, Ste 300, Grand Haven, MI 49417'],
   ])('%s', (_name, text, expected) => {
     expect(labelTables(text).split('\n').slice(-1)[0]).toBe(expected.split('\n').slice(-1)[0]);
   });

@@ -23,6 +23,13 @@ export interface PatternSpec {
   /** What the validator checks, in words ("Luhn checksum"), for explanations. */
   readonly validatorName?: string;
   readonly keywords?: RegExp;
+  /**
+   * Keywords that count only in some texts: tested like `keywords` when
+   * `weakKeywordsCount(text)` holds ("acct", "account #" name a patient's
+   * account, but a customer's in an invoice or an order).
+   */
+  readonly weakKeywords?: RegExp;
+  readonly weakKeywordsCount?: (text: string) => boolean;
   /** Ignore matches without a keyword nearby. */
   readonly keywordRequired?: boolean | ((match: RegExpExecArray) => boolean);
   readonly window?: number;
@@ -161,6 +168,8 @@ class Rules {
   readonly value: ((match: RegExpExecArray) => string) | undefined;
   readonly validate: ((value: string) => boolean) | undefined;
   readonly keywords: RegExp | undefined;
+  readonly weakKeywords: RegExp | undefined;
+  readonly weakKeywordsCount: ((text: string) => boolean) | undefined;
   readonly keywordRequired: boolean | ((match: RegExpExecArray) => boolean) | undefined;
   readonly notAfter: RegExp | undefined;
   readonly label: RegExp | undefined;
@@ -171,6 +180,8 @@ class Rules {
     this.value = spec.value;
     this.validate = spec.validate;
     this.keywords = spec.keywords;
+    this.weakKeywords = spec.weakKeywords;
+    this.weakKeywordsCount = spec.weakKeywordsCount;
     this.keywordRequired = spec.keywordRequired;
     this.notAfter = spec.notAfter;
     this.label = spec.label;
@@ -188,13 +199,21 @@ function judge(spec: Rules, text: string, index: number, length: number, m: RegE
   const value = spec.value ? spec.value(m as RegExpExecArray) : m ? m[0] : text.slice(index, index + length);
   if (spec.validate && !spec.validate(value)) return;
   // the keywords and the words that say it is something else are looked for in the same text around it
-  const near = (spec.keywords !== undefined && keywordIn(spec.keywords, around.get())) || (spec.label !== undefined && labelledBy(spec.label, text, index));
+  const near =
+    (spec.keywords !== undefined && keywordIn(spec.keywords, around.get())) ||
+    (spec.weakKeywords !== undefined && keywordIn(spec.weakKeywords, around.get()) && weakKeywordsCount(spec, text)) ||
+    (spec.label !== undefined && labelledBy(spec.label, text, index));
   const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m as RegExpExecArray) : spec.keywordRequired === true;
   if (required && !near) return;
   if (!near && spec.notAfter !== undefined && labelledBy(spec.notAfter, text, index)) return;
   if (spec.notNear && keywordIn(spec.notNear, around.get())) return;
   const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
   out.push({ value, index, length, confidence });
+}
+
+/** Whether a spec's weak keywords count in this text (PatternSpec.weakKeywordsCount; always when it names no condition). */
+function weakKeywordsCount(spec: Pick<PatternSpec, 'weakKeywordsCount'>, text: string): boolean {
+  return spec.weakKeywordsCount === undefined || spec.weakKeywordsCount(text);
 }
 
 /** Every match of the group's pattern, found the group's way (all its specs find the same). */
@@ -279,7 +298,10 @@ function detectorOf(spec: PatternSpec, scan: (text: string) => readonly Accepted
             evidence: spec.mask(a.value),
             confidence: a.confidence,
             validator: spec.validate ? spec.validatorName : undefined,
-            keyword: (spec.keywords ? keywordAround(text, a.index, a.length, spec.keywords, spec.window) : undefined) ?? ownLabel(spec, text, a.index),
+            keyword:
+              (spec.keywords ? keywordAround(text, a.index, a.length, spec.keywords, spec.window) : undefined) ??
+              (spec.weakKeywords && weakKeywordsCount(spec, text) ? keywordAround(text, a.index, a.length, spec.weakKeywords, spec.window) : undefined) ??
+              ownLabel(spec, text, a.index),
           }),
         ),
     detect(text: string): Finding | undefined {

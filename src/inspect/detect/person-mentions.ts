@@ -10,6 +10,7 @@
  * pattern is a bounded sequence without nested quantifiers.
  */
 import { healthTermSpansInPiece, sharedHealthTermSpans } from './health-terms.js';
+import { CREDENTIAL, isCredential } from './credentials.js';
 import { personLike, titleCase } from './names.js';
 import { personNameDetector, personNamePartsDetector, phoneDetector } from './personal.js';
 import { addressMatches, candidateNames, DATE_OR_RECORD, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
@@ -29,7 +30,7 @@ export interface PersonAnchor {
 }
 
 /** Words after a name that make it staff or a clinician: "Maria Lopez, RN", "Jane Smith MD". */
-const CREDENTIAL_AFTER = /^,?\s*(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|PA(?:-C)?|Ph\.?D\.?|FNP(?:-[A-Z]+)?|APRN|LPN|CNA|MSN|BSN|Pharm\.?D|DDS|DMD|LCSW|LMSW|MSW|CMA|RD|DPT|MPH|MBA|MHA|FACP|FACS|CNM|CRNA|PsyD)\b/;
+const CREDENTIAL_AFTER = new RegExp(`^,?\\s*${CREDENTIAL}\\b`);
 /** Titles before a name that make it a clinician or staff. */
 const TITLE_BEFORE = /(?:\b(?:Dr|Dra|Doctor|Prof|Pr|Docteur|Doktor|Nurse|Schwester|Pfleger)\.?\s*)$/;
 /**
@@ -75,7 +76,7 @@ const PATIENT_CUE_AFTER =
 /** The words of an organisation's contact data (ORG_LINE, ORG_CONTACT): contact labels, web and office-address parts, organisation words. */
 const CONTACT_WORDS = String.raw`tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél`;
 const OFFICE_PARTS = String.raw`www\.|https?:|suite|ste\.|bldg|building|floor`;
-const ORG_NAME_WORDS = ['clinic', 'clinique', 'hospital', 'health', 'medical', 'médical', 'center', 'centre', 'practice', 'pharmacy', 'department', 'dept', 'service', 'inc', 'llc', 'klinik', 'klinikum', 'praxis', 'clínica', 'cabinet', 'sekretariat', 'secrétariat', 'pediatrics', 'orthopedic', 'orthopaedic', 'spine', 'oncology', 'cardiology', 'dental', 'surgery', 'surgical', 'hospice', 'rehab', 'wellness', 'physicians', 'specialists'];
+const ORG_NAME_WORDS = ['clinic', 'clinique', 'hospital', 'health', 'medical', 'médical', 'center', 'centre', 'practice', 'pharmacy', 'department', 'dept', 'service', 'inc', 'llc', 'klinik', 'klinikum', 'praxis', 'clínica', 'cabinet', 'sekretariat', 'secrétariat', 'pediatrics', 'orthopedic', 'orthopaedic', 'spine', 'oncology', 'cardiology', 'dental', 'surgery', 'surgical', 'hospice', 'rehab', 'wellness', 'physicians', 'specialists', 'foundation', 'institute', 'university'];
 
 /** A line that is the organisation's contact block: a labelled office number, a web address, an organisation word with contact data. */
 const ORG_LINE = new RegExp(String.raw`\b(?:${CONTACT_WORDS}|${OFFICE_PARTS}|${ORG_NAME_WORDS.join('|')})\b`, 'i');
@@ -345,6 +346,10 @@ function careRightAfter(text: string, end: number): boolean {
   return m !== null && ownHealthAfterPronoun(text, end + m[0].length);
 }
 
+/** A US state's or territory's code and a ZIP code after a name: the name is a city's ("Cedar Bluff, WI 54730"). */
+const CITY_BEFORE_STATE =
+  /^,?[ \t]+(?:A[KLRZS]|C[AOT]|D[CE]|FL|G[AU]|HI|I[ADLN]|K[SY]|LA|M[ADEINOPST]|N[CDEHJMVY]|O[HKR]|P[AR]|RI|S[CD]|T[NX]|UT|V[AIT]|W[AIVY])[ \t]+\d{5}(?:-\d{4})?(?!\d)/;
+
 /** Reply and forward prefixes before a subject ("Re:", "Fwd:", "AW:", "WG:", "RV:", "TR:"), as many as there are. */
 const SUBJECT_PREFIXES = /^[ \t]*(?:(?:re|fw|fwd|aw|wg|rv|tr)[ \t]*:[ \t]*)*$/i;
 
@@ -378,6 +383,8 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     // "Mensah's biopsy": the possessive is a cue, not part of the name
     const length = name.length - (POSSESSIVE.test(name) ? 2 : 0);
     if (taken.overlaps(index, length)) return;
+    // "Harlan Falls, OH 44092": a city before its state and ZIP code, not a person
+    if (CITY_BEFORE_STATE.test(text.slice(index + length, index + length + 16))) return;
     // a name with a word that is a surname as often as a place ("Linda Park") counts only with a patient cue
     const plain = personLike(name);
     if ((!plain && !personLike(name, true)) || staff(text, index, length)) return;
@@ -440,7 +447,8 @@ function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses:
   // those in capitals start after the ones found before them, which end at furthest here (a name with its address may reach past its match)
   let furthest = -Infinity;
   for (const m of capitals) {
-    if (before.overlaps(m.index, m[0].length) || mixed.overlaps(m.index, m[0].length) || furthest > m.index || !personLike(titleCase(m[0].replace(',', ' ')))) continue;
+    // "MD, FACC": a signature's credentials, not "LAST, FIRST"
+    if (before.overlaps(m.index, m[0].length) || mixed.overlaps(m.index, m[0].length) || furthest > m.index || credentialsOnly(m[0]) || !personLike(titleCase(m[0].replace(',', ' ')))) continue;
     const end = m.index + m[0].length;
     let found: PersonAnchor | undefined;
     if (PATIENT_CUE_AFTER.test(text.slice(end, end + 40))) found = { kind: 'named-patient', index: m.index, length: m[0].length };
@@ -453,6 +461,11 @@ function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses:
     furthest = Math.max(furthest, found.index + found.length);
   }
   return out;
+}
+
+/** Whether a name in capitals ("MD, FACC") is made of credentials only. */
+function credentialsOnly(name: string): boolean {
+  return name.split(/[\s,]+/).every((w) => w === '' || isCredential(w));
 }
 
 /** A home address right after the name (same or next line) or right before it ("14 Elm Street (Maria Alvarez)"), with nothing of the organisation between. */

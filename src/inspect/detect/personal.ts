@@ -553,15 +553,48 @@ function recordNumberSpec(id: string, category: string, keywords: RegExp): Patte
  * with letters or hyphens among them ("A12-345-678", "CH-004582",
  * "7734-2281A"), not among bank words.
  */
-export const mrnSpec = recordNumberSpec(
-  'mrn',
-  'MRN',
-  keywordPattern([
-    'MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient no', 'patient #',
-    'pt id', 'pt #', 'pt no', 'patient account', 'hospital account', 'acct', 'acct #', 'account #', 'CSN',
-    'encounter number', 'encounter #', 'encounter id', 'visit number', 'visit #', 'visit id',
-  ]),
-);
+export const mrnSpec: PatternSpec = {
+  ...recordNumberSpec(
+    'mrn',
+    'MRN',
+    keywordPattern([
+      'MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient no', 'patient #',
+      'pt id', 'pt #', 'pt no', 'patient account', 'hospital account', 'CSN',
+      'encounter number', 'encounter #', 'encounter id', 'visit number', 'visit #', 'visit id',
+    ]),
+  ),
+  // a bare "account" is a patient's in a bill, a customer's in an invoice, an order or a remittance
+  weakKeywords: keywordPattern(['acct', 'acct #', 'account #']),
+  weakKeywordsCount: (text) => !commerceDocument(text),
+};
+
+/**
+ * The marks of a supplier's invoice, order, shipment or remittance
+ * ("Invoice #", "PO #", "Tracking #", "Ship to", "Net 30", "Subtotal",
+ * "Remit to"): a text with two different ones is commerce between
+ * organisations, where an account number is a customer's.
+ */
+const COMMERCE_MARK =
+  /\b(?:(invoice)\s*(?:#|no\b|number|date)|(purchase\s+order|p\.?o\.?\s*(?:#|no\b|number))|(customer)\s+(?:po|account|acct|no\b|number|#)|(order)\s*(?:#|no\b|number|date)|(sales\s+order)|(tracking)\s*(?:#|no\b|number)|(ship(?:ped)?)\s+(?:to|date|via)|(remit(?:tance)?)\s+(?:to|advice)|(net\s+(?:15|30|45|60))|(freight)|(subtotal))(?![A-Za-z])/gi;
+
+function commerceDocument(text: string): boolean {
+  return cachedScan(COMMERCE_MARK, text, twoCommerceMarks);
+}
+
+function twoCommerceMarks(text: string): boolean {
+  let first = 0;
+  COMMERCE_MARK.lastIndex = 0;
+  for (let m = COMMERCE_MARK.exec(text); m; m = COMMERCE_MARK.exec(text)) {
+    // which kind of mark: the number of its group
+    const kind = m.findIndex((g, i) => i > 0 && g !== undefined);
+    if (first === 0) first = kind;
+    else if (kind !== first) {
+      COMMERCE_MARK.lastIndex = 0;
+      return true;
+    }
+  }
+  return false;
+}
 
 /** A health plan's member or subscriber number next to its keyword ("Member ID: XJH482913057", "Subscriber #", "Policy number"), the same shapes. */
 export const memberIdSpec = recordNumberSpec(

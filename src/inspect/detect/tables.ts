@@ -8,6 +8,7 @@
  * rewritten, the rest kept as they are).
  */
 import { isSpaceCode, NEWLINE, QUOTE } from './char-codes.js';
+import { nameWithCredentials } from './credentials.js';
 
 const SEPARATORS = ['\t', ';', '|', ','] as const;
 /** Rows rewritten per table (the rest stay as they are: the first rows are what decide). */
@@ -75,12 +76,26 @@ const LABEL_ASCII = ((): Uint8Array => {
   return set;
 })();
 
-/** A header cell: a short label of letters (and #, _, ., /, parentheses), not a value. */
+/**
+ * A header cell: a short label of letters (and #, _, ., /, parentheses), not a
+ * value. A few digits may follow its letters ("ICD10_1", "Dx2", "Addr2"):
+ * at most MAX_HEADER_DIGITS, and at least two letters (a value such as
+ * "A0048817" or "J3301" is no label).
+ */
 function labelCell(cell: string): boolean {
   if (cell.length === 0 || cell.length > MAX_HEADER) return false;
   const words = asciiLabelWords(cell);
   if (words !== undefined) return words > 0 && words <= 4;
-  return /^[\p{L}][\p{L} _#./()'’-]*$/u.test(cell) && cell.split(/\s+/).length <= 4;
+  return /^[\p{L}][\p{L}\d _#./()'’-]*$/u.test(cell) && fewDigits(cell) && cell.split(/\s+/).length <= 4;
+}
+
+/** Digits a header cell may hold (after a letter: DIGIT_AFTER). */
+const MAX_HEADER_DIGITS = 3;
+
+/** Whether a cell holds at most MAX_HEADER_DIGITS digits and, if any, at least two letters (the Unicode path of labelCell). */
+function fewDigits(cell: string): boolean {
+  const digits = cell.replace(/\D/g, '').length;
+  return digits === 0 || (digits <= MAX_HEADER_DIGITS && cell.replace(/[^\p{L}]/gu, '').length >= 2);
 }
 
 /**
@@ -91,27 +106,49 @@ function labelCell(cell: string): boolean {
  */
 function asciiLabelWords(cell: string): number | undefined {
   let words = 1;
+  let letters = 0;
+  let digits = 0;
   for (let i = 0; i < cell.length; i++) {
     const c = cell.charCodeAt(i);
     if (c >= 128) return undefined;
     const letter = (c | 32) >= 97 && (c | 32) <= 122;
+    if (letter) letters++;
+    else if (i > 0 && isDigitCode(c) && digitAfterName(cell.charCodeAt(i - 1))) {
+      digits++;
+      continue;
+    }
     if (i === 0 ? !letter : LABEL_ASCII[c] !== 1) return 0;
     if (c === 32 && cell.charCodeAt(i - 1) !== 32) words++;
   }
-  return words;
+  return digits === 0 || (digits <= MAX_HEADER_DIGITS && letters >= 2) ? words : 0;
 }
 
-/** A character that no header line holds (every cell is a label: letters, spaces and _#./()'’-). */
-const NOT_IN_HEADER = /[^\p{L}\s"_#./()'’;|,-]/u;
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Whether a digit may follow the character `before` in a header: a letter, a digit or "_" ("ICD10_1"; not "Room 12", not "1985-09-30"). */
+function digitAfterName(before: number): boolean {
+  return ((before | 32) >= 97 && (before | 32) <= 122) || isDigitCode(before) || before === 95;
+}
+
+/** A character that no header line holds (every cell is a label: letters, spaces and _#./()'’-, digits right after a letter, a digit or "_"). */
+const NOT_IN_HEADER = /[^\p{L}\d\s"_#./()'’;|,-]|(?<![A-Za-z\d_])\d/u;
 
 /** NOT_IN_HEADER.test(line), read by char codes; the pattern decides once a character beyond ASCII comes before any refused one. */
 function notInHeader(line: string): boolean {
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
     if (c >= 128) return NOT_IN_HEADER.test(line);
-    if (KIND[c] === Kind.Never) return true;
+    if (refusedAt(line, i, c)) return true;
   }
   return false;
+}
+
+/** Whether the ASCII character `c` at text[i] is one no header holds: KIND says never, or a digit not after a letter, a digit or "_". */
+function refusedAt(text: string, i: number, c: number): boolean {
+  const kind = KIND[c];
+  return kind === Kind.Never || (kind === Kind.Digit && !(i > 0 && digitAfterName(text.charCodeAt(i - 1))));
 }
 
 /** Whether the line, trimmed, ends in a sentence mark (/[.!?:]$/): a sentence, not a header. */
@@ -130,9 +167,41 @@ function header(line: string): { sep: string; names: string[] } | undefined {
   for (const sep of SEPARATORS) {
     if (!line.includes(sep)) continue;
     const names = cells(line, 0, line.length, sep);
-    if (names.length >= (sep === ',' ? 3 : 2) && names.length <= MAX_COLUMNS && names.every(labelCell)) return { sep, names: names.map((n) => (n.includes('_') ? n.replace(/_/g, ' ') : n)) };
+    // "Lauren Whitcomb, MD, FACC" is a signature's name line
+    if (names.length >= (sep === ',' ? 3 : 2) && names.length <= MAX_COLUMNS && names.every(labelCell) && !nameWithCredentials(names)) return { sep, names: names.map(readableHeader) };
   }
   return undefined;
+}
+
+/**
+ * The abbreviations of column names that database and billing exports use,
+ * as the detectors' keywords spell them ("PatAcctNo" → "Pat Acct No" →
+ * "patient account number", "Birth_Dt" → "Birth date", "MemberNbr" →
+ * "Member number").
+ */
+const HEADER_WORDS: ReadonlyMap<string, string> = new Map([
+  ['pat', 'patient'], ['pt', 'patient'], ['acct', 'account'], ['acc', 'account'], ['nbr', 'number'], ['num', 'number'], ['no', 'number'],
+  ['dt', 'date'], ['mbr', 'member'], ['subscr', 'subscriber'], ['nm', 'name'], ['fname', 'first name'], ['lname', 'last name'],
+  ['addr', 'address'], ['ins', 'insurance'], ['svc', 'service'], ['bdate', 'birth date'], ['dob', 'DOB'],
+]);
+
+/** A camelCase or run-together boundary: a lower-case letter before a capital, or a run of capitals before a capitalised word ("PatDOB", "SubscriberID", "DOBDate"). */
+const CASE_BOUNDARY = /(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/g;
+
+/**
+ * A header cell as the detectors' keywords read it: underscores as spaces,
+ * camelCase split into words, and the usual abbreviations written out
+ * (HEADER_WORDS). A header of one word is returned as it is.
+ */
+export function readableHeader(name: string): string {
+  const words = name.replace(/_/g, ' ').replace(CASE_BOUNDARY, ' ').split(' ');
+  // a header of one word is left as written ("Acct", "DOB": the keywords know them so)
+  if (words.length === 1) return name;
+  for (let k = 0; k < words.length; k++) {
+    const full = HEADER_WORDS.get((words[k] as string).toLowerCase());
+    if (full !== undefined) words[k] = full;
+  }
+  return words.join(' ');
 }
 
 /** What an ASCII character can be in a header line (NOT_IN_HEADER, and the separators). */
@@ -141,6 +210,8 @@ const enum Kind {
   Label = 1,
   Separator = 2,
   Comma = 3,
+  /** In a header only right after a letter, a digit or "_" (refusedAt). */
+  Digit = 4,
 }
 
 /** Kind of each ASCII character: letters, whitespace and "_#./()'- are label characters; \t ; | , separators; the rest never in a header. */
@@ -150,6 +221,7 @@ const KIND = ((): Uint8Array => {
     const ch = String.fromCharCode(c);
     if (!NOT_IN_HEADER.test(ch)) kind[c] = Kind.Label;
   }
+  for (let c = 48; c <= 57; c++) kind[c] = Kind.Digit;
   kind[9] = kind[59] = kind[124] = Kind.Separator;
   kind[44] = Kind.Comma;
   return kind;
@@ -168,8 +240,8 @@ function separatorWeight(text: string, from: number, to: number): number {
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
     if (c >= 128) continue;
+    if (refusedAt(text, i, c)) return -1;
     const kind = KIND[c];
-    if (kind === Kind.Never) return -1;
     if (kind === Kind.Separator) weight += 2;
     else if (kind === Kind.Comma) weight++;
   }
@@ -216,7 +288,7 @@ function headerLineStart(text: string, index: number, floor: number): number {
   for (; i > floor; i--) {
     const c = text.charCodeAt(i - 1);
     if (c === NEWLINE) break;
-    if (c < 128 && KIND[c] === Kind.Never) return -1;
+    if (c < 128 && refusedAt(text, i - 1, c)) return -1;
   }
   return i;
 }
