@@ -194,6 +194,19 @@ const cases: [boolean, string][] = [
   [false, 'Invoice #: INV-118734\nCustomer Account #: MBP-00392\nPO #: 45521\nShip To: Meadowbrook Pediatrics'],
   [false, 'Order #: SO-7718204\nAccount #: 300218\nTracking #: 1Z4F82W70391827746\nSyringe 3 mL luer-lock, 3 BX'],
   [true, 'Account #: 00392817\nStatement date: 11/02/2026\nAmount due: $240.00'],
+  // a reminder to the named reader: their appointment, and its procedure named after it
+  [true, 'Hello Maria Elena Soto,\nThis is a reminder of your upcoming appointment:\n  Procedure:  COLONOSCOPY\n  Date: Wednesday, May 21'],
+  [false, 'Dear Maria Alvarez,\nThank you for your visit to our diabetes fair last week!'],
+  // "She has …" in a sentence after the name's
+  [true, "Can one of you stop by and see Dolores Whitfield this week? She lives on Larkspur Lane in Fairborn. She has advanced Parkinson's disease and has fallen twice."],
+  [false, 'Kevin Park will cover Friday. He is on the oncology unit this month.'],
+  [false, 'Our new charge nurse is Jane Smith. She has ICU experience from Mercy.'],
+  // a subject that is only a name, and the body starting with their health
+  [true, 'Benjamin Adeyemi\n\nLabs back - VL undetectable, CD4 612. Continue Biktarvy.'],
+  [false, 'Benjamin Adeyemi\n\nOncology team lunch moved to Friday.'],
+  // "path results"; "his social" before nine digits
+  [true, 'Pt María González, DOB 1961-07-14 - path results (L breast bx)'],
+  [true, 'fyi pt in bay 3 finally gave us his social 418559023 - can u rerun eligibility'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -69,7 +69,7 @@ const MEDICATIONS = [
 const LABS = [
   'hba1c', 'a1c', 'cbc', 'complete blood count', 'metabolic panel', 'lipid panel', 'ldl', 'hdl', 'triglycerides', 'creatinine', 'egfr', 'tsh', 'psa',
   'viral load', 'cd4', 'pap smear', 'mammogram', 'colonoscopy', 'mri', 'ct scan', 'x-ray', 'ultrasound', 'ekg', 'ecg', 'echocardiogram', 'biopsy result',
-  'pathology', 'blood culture', 'urinalysis', 'toxicology', 'drug screen', 'hiv test', 'pregnancy test', 'genetic test', 'brca',
+  'pathology', 'path results', 'path result', 'path report', 'blood culture', 'urinalysis', 'toxicology', 'drug screen', 'hiv test', 'pregnancy test', 'genetic test', 'brca',
   'mammography', 'polysomnography', 'sleep study', 'bone density', 'dexa scan',
   // a lab's call-back of a value outside the limits of life ("critical K+ 6.9"), and the basic panel such values come from
   'critical value', 'critical values', 'critical result', 'critical lab', 'bmp', 'basic metabolic panel',

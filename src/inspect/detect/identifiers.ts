@@ -56,6 +56,8 @@ export const ssnSpec: PatternSpec = {
   validatorName: 'SSA area, group and serial ranges',
   keywords: SSN_WORDS,
   keywordRequired: (m) => m[2] === '',
+  // "gave us his social 418559023": the bare word as the number's own label
+  label: /\bsocial\s*[:#-]?\s*$/i,
   notAfter: OTHER_NUMBER_LABEL,
   starts: ssnStarts(),
   mask: (v) => `SSN ***-**-${v.slice(5)}`,

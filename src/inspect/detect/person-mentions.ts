@@ -268,12 +268,29 @@ function addressedAboutTheirHealth(text: string, end: number): boolean {
   const letter = text.slice(end, end + LETTER_REACH);
   YOUR.lastIndex = 0;
   for (let m = YOUR.exec(letter); m; m = YOUR.exec(letter)) {
-    if (ownHealthTermAfter(text, end + m.index + m[0].length, 30) !== undefined) {
+    const after = end + m.index + m[0].length;
+    if (ownHealthTermAfter(text, after, 30) !== undefined || careEventWithHealth(text, after)) {
       YOUR.lastIndex = 0;
       return true;
     }
   }
   return false;
+}
+
+/** A visit or a procedure of the reader's, at most one word after "your" ("your upcoming appointment", "su próxima cita"). */
+const CARE_EVENT = /^(?:[ \t]+[\p{L}-]+)?[ \t]+(?:appointments?|procedures?|visits?|exams?|tests?|results|surgery|prescriptions?|termin|cita|rendez-vous)(?![\p{L}])/iu;
+/** How far after the reader's visit or procedure its health term may be ("your upcoming appointment: Procedure: COLONOSCOPY"). */
+const CARE_EVENT_REACH = 120;
+
+/** "your" followed by a visit or procedure of the reader's (CARE_EVENT) and, within CARE_EVENT_REACH characters, a health term that is not an event's or a department's (NOT_OWN_HEALTH after it). */
+function careEventWithHealth(text: string, from: number): boolean {
+  const m = CARE_EVENT.exec(text.slice(from, from + 40));
+  if (m === null) return false;
+  const start = from + m[0].length;
+  const terms = sharedHealthTermSpans(text);
+  const next = terms[firstStartingFrom(terms, start)];
+  if (next === undefined || next.index >= start + CARE_EVENT_REACH) return false;
+  return !NOT_OWN_HEALTH.test(wordAfter(text, next.index + next.length));
 }
 
 function honorificNames(text: string): PersonAnchor[] {
@@ -305,7 +322,7 @@ const PRONOUN_AFTER = /^[^.!?\n]{0,60}?(?<![\p{L}])(?:his|her|their)(?![\p{L}])|
 const PRONOUN_REACH = 64;
 
 /** Words around a health term that make it a department's or a programme's, not the person's own ("her department's oncology budget", "his cardiology fellows"). */
-const NOT_OWN_HEALTH = /(?<![\p{L}])(?:department|dept|team|unit|office|staff|colleagues?|group|division|program|programme|budget|service|ward|clinic|practice|research|poster|talk|presentation|paper|work|study|fellows?|residents?|nurses?|rotation|conference|meeting|review|training|course|award|walk|fundraiser|committee|lab|fair|event|seminar|webinar)(?:['’]s)?(?![\p{L}])/iu;
+const NOT_OWN_HEALTH = /(?<![\p{L}])(?:department|dept|team|unit|office|staff|colleagues?|group|division|program|programme|budget|service|ward|clinic|practice|research|poster|talk|presentation|paper|work|study|fellows?|residents?|nurses?|rotation|conference|meeting|review|training|course|award|walk|fundraiser|committee|lab|fair|event|seminar|webinar|experience|background)(?:['’]s)?(?![\p{L}])/iu;
 
 /** The name's own health, by a pronoun: a possessive pronoun (PRONOUN_AFTER) with a health term at most two words after it ("her blood pressure"; not "his work on the cancer walk", "her department's oncology budget"). */
 function pronounHealthAfter(text: string, end: number): boolean {
@@ -321,13 +338,49 @@ function startsWithPronounHealth(text: string, at: number): boolean {
 
 const PRONOUN_FIRST = /^(?:[Hh]is|[Hh]er|[Tt]heir)(?![\p{L}])/u;
 
+/** A health term starting the text at `at` ("Labs back - VL undetectable"), not a department's or an event's (NOT_OWN_HEALTH after it). */
+function startsWithOwnHealth(text: string, at: number): boolean {
+  const terms = sharedHealthTermSpans(text);
+  const first = terms[firstStartingFrom(terms, at)];
+  return first !== undefined && first.index === at && !NOT_OWN_HEALTH.test(wordAfter(text, first.index + first.length));
+}
+
+/** The word after text[end] (spaces or tabs between), or "". */
+function wordAfter(text: string, end: number): string {
+  return /^[ \t]+([\p{L}'’]+)/u.exec(text.slice(end, end + 24))?.[1] ?? '';
+}
+
+/**
+ * A sentence after a name's, starting with "She", "He" or "They" and a verb
+ * of having or taking ("… see Dolores Whitfield this week? She lives on
+ * Larkspur Lane. She has advanced Parkinson's disease"): the name's own
+ * health follows the verb as after a possessive pronoun (ownHealthAfterPronoun).
+ */
+const SUBJECT_PRONOUN_SENTENCE =
+  /(?:[.!?][ \t\n]+|\n[ \t]*)(?:She|He|They)(?:[ \t]+(?:also|still|now|recently|already))?[ \t]+(?:has|had|have|is|was|are|were|takes|took|needs|developed|started|reports|complains[ \t]+of|suffers[ \t]+from)(?![\p{L}])/gu;
+/** How far after a name the sentences about them are read (SUBJECT_PRONOUN_SENTENCE); a blank line ends them sooner. */
+const SUBJECT_PRONOUN_REACH = 240;
+
+function subjectPronounHealthAfter(text: string, end: number): boolean {
+  let following = text.slice(end, end + SUBJECT_PRONOUN_REACH);
+  const paragraph = following.search(/\n[ \t]*\n/);
+  if (paragraph >= 0) following = following.slice(0, paragraph);
+  SUBJECT_PRONOUN_SENTENCE.lastIndex = 0;
+  for (let m = SUBJECT_PRONOUN_SENTENCE.exec(following); m; m = SUBJECT_PRONOUN_SENTENCE.exec(following)) {
+    if (ownHealthAfterPronoun(text, end + m.index + m[0].length)) {
+      SUBJECT_PRONOUN_SENTENCE.lastIndex = 0;
+      return true;
+    }
+  }
+  return false;
+}
+
 /** The health term after a possessive pronoun ending at `from` is the person's own: within reach, and no department, team or event word around it. */
 function ownHealthAfterPronoun(text: string, from: number): boolean {
   const next = ownHealthTermAfter(text, from, POSSESSION_REACH);
   if (next === undefined) return false;
   // the words between the pronoun and the term, and the word after the term
-  const after = text.slice(next.index + next.length, next.index + next.length + 24).match(/^[ \t]+([\p{L}'’]+)/u)?.[1] ?? '';
-  return !NOT_OWN_HEALTH.test(text.slice(from, next.index)) && !NOT_OWN_HEALTH.test(after);
+  return !NOT_OWN_HEALTH.test(text.slice(from, next.index)) && !NOT_OWN_HEALTH.test(wordAfter(text, next.index + next.length));
 }
 
 /** The next health term if it starts within `reach` characters from `from`, at most two words after it, none a preposition or article (OWN_THING: "'s next iron infusion", not "'s party at the cancer center"). */
@@ -390,7 +443,14 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     if ((!plain && !personLike(name, true)) || staff(text, index, length)) return;
     const before = partBefore(text, index, 40);
     const after = text.slice(index + length, index + length + 40);
-    if (PATIENT_CUE_BEFORE.test(before) || PATIENT_IN_SENTENCE.test(before) || PATIENT_CUE_AFTER.test(after) || findingAfter(text, index + length) || pronounHealthAfter(text, index + length)) {
+    if (
+      PATIENT_CUE_BEFORE.test(before) ||
+      PATIENT_IN_SENTENCE.test(before) ||
+      PATIENT_CUE_AFTER.test(after) ||
+      findingAfter(text, index + length) ||
+      pronounHealthAfter(text, index + length) ||
+      subjectPronounHealthAfter(text, index + length)
+    ) {
       out.push({ kind: 'named-patient', index, length });
       return;
     }
@@ -400,7 +460,7 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
       return;
     }
     // "Re: Maria Santos", then "Her biopsy results came back …": a subject that is only a name, and the text after it speaking of their health
-    if (subjectIsName(text, index, length) && startsWithPronounHealth(text, nextWordAt(text, index + length))) {
+    if (subjectIsName(text, index, length) && (startsWithPronounHealth(text, nextWordAt(text, index + length)) || startsWithOwnHealth(text, nextWordAt(text, index + length)))) {
       out.push({ kind: 'named-patient', index, length });
       return;
     }
