@@ -130,6 +130,9 @@ describe('clinical formats: with an individual (PHI) or without (plumbing)', () 
     ['HL7 v2 with an insured named (IN1-16)', `MSH|^~\\&|A|B|C|D|1||BAR^P01|1|P|2.5\r${['IN1', '1', 'PLAN', '123', 'INSURER', ...Array<string>(11).fill(''), 'ROE^JANE'].join('|')}\r`, { confidence: 'high', evidence: ['HL7 v2 message'] }],
     ['HL7 v2 ACK', 'MSH|^~\\&|LAB|LAB|EPIC|HOSP|202611240931||ACK^A01|124|P|2.5\rMSA|AA|123\r', { confidence: 'low', evidence: ['HL7 v2 message without patient data'] }],
     ['HL7 v2 MFN (a master file update)', 'MSH|^~\\&|A|B|C|D|1||MFN^M02|1|P|2.5\rMFI|PRA||UPD\rMFE|MAD|||12345\rSTF|12345||SMITH^JOHN^^^DR\r', { confidence: 'low', evidence: ['HL7 v2 message without patient data'] }],
+    // interface specs' and builds' samples: every patient segment a test patient's ("ZZTEST^PATIENT", "TEST^…", "…^TEST")
+    ['HL7 v2 whose only patient is a test patient', 'MSH|^~\\&|EPIC|RCH|LAB|VL|20241112083000||ADT^A08|MSG1|T|2.5.1\rPID|1||<MRN>^^^RCH^MR||ZZTEST^PATIENT^ONE||19000101|U\r', { confidence: 'low', evidence: ['HL7 v2 message without patient data'] }],
+    ['HL7 v2 with a test patient and a real one', 'MSH|^~\\&|A|B|C|D|1||ADT^A08|1|P|2.5\rPID|1||1^^^H^MR||TEST^PATIENT\rPID|2||00123456^^^H^MR||TESTA^MARIA||19680417|F\r', { confidence: 'high', evidence: ['HL7 v2 message'] }],
     ['HL7 v2 with an empty NK1 name', 'MSH|^~\\&|A|B|C|D|1||ADT^A08|1|P|2.5\rNK1|1||SPO\r', { confidence: 'low', evidence: ['HL7 v2 message without patient data'] }],
     // FHIR
     ['FHIR Patient', '{"resourceType": "Patient", "id": "example", "name": [{"family": "Roe"}]}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],

@@ -88,3 +88,25 @@ describe('the MRN detector: "Acct" and "Account #" name a patient\'s account, no
     expect(withScanCache(() => d.detect(text)) !== undefined).toBe(keyword !== undefined);
   });
 });
+
+describe('record numbers: an HL7 message\'s header and acknowledgement hold its control ids, not a patient\'s number', () => {
+  it.each<[string, string, boolean]>([
+    ['an ACK\'s error text beside the control id', 'MSH|^~\\&|HUB|HIE|ADT|MVH|20261203141523||ACK^A01^ACK|CH001|P|2.5.1\rMSA|AE|MVH0000184520|PV1-19 visit number exceeds max length\rERR||PV1^1^19', false],
+    ['a header\'s control id after a record keyword in the line before', 'Visit number check:\nMSH|^~\\&|HUB|HIE|ADT|MVH|2026||ACK|00483921|P|2.5.1', false],
+    ['a note segment\'s number with its keyword', 'MSH|^~\\&|HUB|HIE|ADT|MVH|2026||ORU|1|P|2.5.1\rNTE|1||Visit number 00483921 on file', true],
+    ['prose that starts with the same letters', 'MSA review: visit number 00483921', true],
+  ])('%s', (_name, text, found) => {
+    expect(withScanCache(() => patternDetector(mrnSpec).detect(text)) !== undefined).toBe(found);
+  });
+});
+
+describe('record numbers: one digit repeated stands in for a number', () => {
+  it.each<[string, boolean]>([
+    ['MRN 0000000', false],
+    ['Chart # 99-999-9999', false],
+    ['MRN 00483921', true],
+    ['MRN 12345678', true],
+  ])('%s', (text, found) => {
+    expect(withScanCache(() => patternDetector(mrnSpec).detect(text)) !== undefined).toBe(found);
+  });
+});

@@ -33,7 +33,9 @@ function hl7v2(text: string): Format | undefined {
   // the header's literal first (a plain search), then where it stands
   if (!text.includes('MSH|^~\\&') || !/(?:^|[\r\n])MSH\|\^~\\&/.test(text)) return undefined;
   const sep = '|';
-  if (/(?:^|[\r\n])PID\|/.test(text)) return { label: 'HL7 v2 message', individual: true };
+  // a patient segment about a person: not every one a test patient ("ZZTEST^PATIENT", interface specs' samples)
+  const pids = segmentsOf(text, 'PID');
+  if (pids.length > 0 && !pids.every((fields) => testPatientName(fields[5] ?? ''))) return { label: 'HL7 v2 message', individual: true };
   // an insured (IN1-16), guarantor (GT1-3) or next of kin (NK1-2) with a name
   const field: Record<string, number> = { IN1: 16, GT1: 3, NK1: 2 };
   const re = /(?:^|[\r\n])(IN1|GT1|NK1)\|/g;
@@ -44,6 +46,27 @@ function hl7v2(text: string): Format | undefined {
     if (/[A-Za-z]/.test(fields[field[m[1] as string] ?? 0] ?? '')) return { label: 'HL7 v2 message', individual: true };
   }
   return { label: 'HL7 v2 message', individual: false };
+}
+
+/** The fields of each segment `id` of an HL7 v2 text (at most MAX_SEGMENT characters of each; field 0 is the id). */
+function segmentsOf(text: string, id: string): string[][] {
+  const out: string[][] = [];
+  const re = new RegExp(`(?:^|[\\r\\n])${id}\\|`, 'g');
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const start = m.index + m[0].length - id.length - 1;
+    const end = text.slice(start, start + MAX_SEGMENT).search(/[\r\n]/);
+    out.push(text.slice(start, end < 0 ? start + MAX_SEGMENT : start + end).split('|'));
+  }
+  return out;
+}
+
+/** A test patient's family name, as interface builds name them: "ZZTEST", "ZZZDOE", "XXTEST", "TEST", "TESTPATIENT". */
+const TEST_FAMILY = /^(?:ZZ[A-Z]*|XX[A-Z]*|TEST(?:PATIENT|PT|ING)?\d*)$/i;
+
+/** Whether an HL7 person name (family^given^…, the first repetition) is a test patient's: its family name is (TEST_FAMILY), or its given name is TEST. */
+export function testPatientName(xpn: string): boolean {
+  const [family = '', given = ''] = (xpn.split('~')[0] ?? '').split('^');
+  return TEST_FAMILY.test(family.trim()) || /^test$/i.test(given.trim());
 }
 
 /** FHIR resource types recognised as FHIR. */

@@ -4,6 +4,7 @@
  * evidence only.
  */
 import { abaValid, luhnValid } from './checksums.js';
+import { commerceDocument } from './commerce.js';
 import { isLetter, runLengths, runLengthsFrom, runsOfLength, type DigitRuns, type StartFinder } from './digit-runs.js';
 import { patternDetector, type PatternSpec } from './pattern-detector.js';
 import { isSampleValue } from './sample-values.js';
@@ -180,10 +181,21 @@ const BANK_CONTEXT = /\b(?:routing|aba|rtn|checking|savings|iban|swift|bic|bank|
 /** How far from the number a bank's words are looked for (a form's fields may stand a few lines apart). */
 const BANK_CONTEXT_WINDOW = 160;
 
-/** Whether a bank's words stand within BANK_CONTEXT_WINDOW characters of the match at `index`. */
+/**
+ * Whether the account at `index` is a person's at a bank: a bank's words
+ * within BANK_CONTEXT_WINDOW characters, no organisation named as its
+ * holder near it ("Account name: Brightline Surgical Supply LLC"), and not
+ * in a supplier's invoice, order or remittance (commerceDocument), where
+ * the account is the supplier's own.
+ */
 function banked(text: string, index: number, length: number): boolean {
-  return BANK_CONTEXT.test(text.slice(Math.max(0, index - BANK_CONTEXT_WINDOW), index + length + BANK_CONTEXT_WINDOW));
+  const around = text.slice(Math.max(0, index - BANK_CONTEXT_WINDOW), index + length + BANK_CONTEXT_WINDOW);
+  return BANK_CONTEXT.test(around) && !ORGANISATION_HOLDER.test(around) && !commerceDocument(text);
 }
+
+/** An account's holder named as an organisation: its label, then a name ending in a company's word on the same line. */
+const ORGANISATION_HOLDER =
+  /\b(?:account\s+(?:name|holder)|name\s+on\s+(?:the\s+)?account|beneficiary(?:\s+name)?|payee(?:\s+name)?)\s*[:#-]?[ \t]*[^\n]{0,60}?\b(?:LLC|L\.L\.C\.|Inc|Corp|Corporation|Ltd|LLP|PLLC|P\.?C|Company|Co)\b/i;
 
 const accountNumbers = patternDetector(bankAccountSpec);
 

@@ -49,6 +49,13 @@ export interface PatternSpec {
   readonly label?: RegExp;
   /** Words near the match that make it something else (a bank account, not a record number): such a match is ignored. */
   readonly notNear?: RegExp;
+  /**
+   * How a line (or an HL7 segment: lines end at CR or LF) starts when what it
+   * holds is something else, whatever keyword is near: an HL7 message's
+   * header or acknowledgement holds message control ids, never a patient's
+   * record number. Tested on the line's first characters; such a match is ignored.
+   */
+  readonly notInLine?: RegExp;
   /** Confidence when the validator passes and no keyword is near (default medium). */
   readonly validatedConfidence?: Confidence;
   /**
@@ -128,6 +135,18 @@ function labelledBy(label: RegExp, text: string, index: number): boolean {
   return label.test(text.slice(Math.max(0, index - LABEL_REACH), index));
 }
 
+/** How far back the start of a match's line is looked for (a longer line's start is not read). */
+const LINE_REACH = 400;
+
+/** Whether the line (CR or LF ending the one before) holding text[index] starts as `start` says (tested on its first 8 characters). */
+function lineStartsWith(start: RegExp, text: string, index: number): boolean {
+  const floor = Math.max(0, index - LINE_REACH);
+  let i = index;
+  while (i > floor && text.charCodeAt(i - 1) !== 10 && text.charCodeAt(i - 1) !== 13) i--;
+  if (i === floor && floor > 0) return false;
+  return start.test(text.slice(i, i + 8));
+}
+
 function keywordIn(keywords: RegExp, around: string): boolean {
   keywords.lastIndex = 0;
   return keywords.test(around);
@@ -174,6 +193,7 @@ class Rules {
   readonly notAfter: RegExp | undefined;
   readonly label: RegExp | undefined;
   readonly notNear: RegExp | undefined;
+  readonly notInLine: RegExp | undefined;
   readonly validatedConfidence: Confidence | undefined;
 
   constructor(spec: PatternSpec) {
@@ -186,6 +206,7 @@ class Rules {
     this.notAfter = spec.notAfter;
     this.label = spec.label;
     this.notNear = spec.notNear;
+    this.notInLine = spec.notInLine;
     this.validatedConfidence = spec.validatedConfidence;
   }
 }
@@ -198,6 +219,7 @@ class Rules {
 function judge(spec: Rules, text: string, index: number, length: number, m: RegExpExecArray | undefined, around: Surroundings, out: Accepted[]): void {
   const value = spec.value ? spec.value(m as RegExpExecArray) : m ? m[0] : text.slice(index, index + length);
   if (spec.validate && !spec.validate(value)) return;
+  if (spec.notInLine !== undefined && lineStartsWith(spec.notInLine, text, index)) return;
   // the keywords and the words that say it is something else are looked for in the same text around it
   const near =
     (spec.keywords !== undefined && keywordIn(spec.keywords, around.get())) ||

@@ -6,6 +6,7 @@
  */
 import { abaValid, luhnValid, npiValid } from './checksums.js';
 import { caseless } from './caseless.js';
+import { commerceDocument } from './commerce.js';
 import { PHONE_STARTS, RECORD_NUMBER_STARTS } from './code-starts.js';
 import { isLetter, isWordChar, runLengths, type StartFinder } from './digit-runs.js';
 import { cachedScan } from './scan-cache.js';
@@ -531,6 +532,19 @@ const RECORD_NUMBER =
 /** An account number among bank words is a bank account (payroll, refunds), not a patient's or a member's number. */
 const BANK_WORDS = /\b(?:routing|aba|rtn|checking|savings|bank(?:ing)?|direct\s+deposit|wire|ach|iban|swift|bic)\b/i;
 
+/**
+ * A number's digits that only stand in for one (forms, training, test
+ * records): one digit repeated ("0000000", "MRN 9999999"). Counting digits
+ * ("12345678") are not refused: examples write them, but so do real
+ * numbers' writers often enough, and a miss costs more than a finding.
+ */
+export function placeholderNumber(value: string): boolean {
+  return /^\D*(\d)(?:\D*\1){4,}\D*$/.test(value);
+}
+
+/** The HL7 v2 segments that identify a message, its acknowledgement or its batch, never a patient. */
+const HL7_CONTROL_SEGMENT = /^(?:MSH|MSA|ERR|BHS|BTS|FHS|FTS)\|/;
+
 /** A record or member number next to its keywords (required, within 40 characters), not among bank words. */
 function recordNumberSpec(id: string, category: string, keywords: RegExp): PatternSpec {
   return {
@@ -541,6 +555,10 @@ function recordNumberSpec(id: string, category: string, keywords: RegExp): Patte
     keywordRequired: true,
     window: 40,
     notNear: BANK_WORDS,
+    // an HL7 message's header, acknowledgement and batch segments: their ids are the message's ("MSA|AE|MVH0000184520|PV1-19 visit number …")
+    notInLine: HL7_CONTROL_SEGMENT,
+    validate: (v) => !placeholderNumber(v),
+    validatorName: 'not a placeholder (0000000)',
     starts: RECORD_NUMBER_STARTS,
     mask: (v) => `${category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
   };
@@ -567,34 +585,6 @@ export const mrnSpec: PatternSpec = {
   weakKeywords: keywordPattern(['acct', 'acct #', 'account #']),
   weakKeywordsCount: (text) => !commerceDocument(text),
 };
-
-/**
- * The marks of a supplier's invoice, order, shipment or remittance
- * ("Invoice #", "PO #", "Tracking #", "Ship to", "Net 30", "Subtotal",
- * "Remit to"): a text with two different ones is commerce between
- * organisations, where an account number is a customer's.
- */
-const COMMERCE_MARK =
-  /\b(?:(invoice)\s*(?:#|no\b|number|date)|(purchase\s+order|p\.?o\.?\s*(?:#|no\b|number))|(customer)\s+(?:po|account|acct|no\b|number|#)|(order)\s*(?:#|no\b|number|date)|(sales\s+order)|(tracking)\s*(?:#|no\b|number)|(ship(?:ped)?)\s+(?:to|date|via)|(remit(?:tance)?)\s+(?:to|advice)|(net\s+(?:15|30|45|60))|(freight)|(subtotal))(?![A-Za-z])/gi;
-
-function commerceDocument(text: string): boolean {
-  return cachedScan(COMMERCE_MARK, text, twoCommerceMarks);
-}
-
-function twoCommerceMarks(text: string): boolean {
-  let first = 0;
-  COMMERCE_MARK.lastIndex = 0;
-  for (let m = COMMERCE_MARK.exec(text); m; m = COMMERCE_MARK.exec(text)) {
-    // which kind of mark: the number of its group
-    const kind = m.findIndex((g, i) => i > 0 && g !== undefined);
-    if (first === 0) first = kind;
-    else if (kind !== first) {
-      COMMERCE_MARK.lastIndex = 0;
-      return true;
-    }
-  }
-  return false;
-}
 
 /** A health plan's member or subscriber number next to its keyword ("Member ID: XJH482913057", "Subscriber #", "Policy number"), the same shapes. */
 export const memberIdSpec = recordNumberSpec(

@@ -1,0 +1,35 @@
+/**
+ * Commerce between organisations: a supplier's invoice, order, shipment or
+ * remittance. There an account number is a customer's with the supplier,
+ * and a bank account the supplier's own, not a person's.
+ */
+import { cachedScan } from './scan-cache.js';
+
+/**
+ * The marks of a supplier's invoice, order, shipment or remittance
+ * ("Invoice #", "PO #", "Tracking #", "Ship to", "Net 30", "Subtotal",
+ * "Remit to", "Cust #"): a text with two different ones is commerce between
+ * organisations, where an account number is a customer's.
+ */
+const COMMERCE_MARK =
+  /\b(?:(invoice)\s*(?:#|no\b|number|date)|(purchase\s+order|p\.?o\.?\s*(?:#|no\b|number))|(cust(?:omer)?)\.?\s*(?:po|account|acct|no\b|number|#)|(order)\s*(?:#|no\b|number|date)|(sales\s+order)|(tracking)\s*(?:#|no\b|number)|(ship(?:ped)?)\s+(?:to|date|via)|(remit(?:tance)?)[\s-]+(?:to|advice)|(net\s+(?:15|30|45|60))|(freight)|(subtotal))(?![A-Za-z])/gi;
+
+/** Whether the text holds two different COMMERCE_MARKs (found once per text within a verdict). */
+export function commerceDocument(text: string): boolean {
+  return cachedScan(COMMERCE_MARK, text, twoCommerceMarks);
+}
+
+function twoCommerceMarks(text: string): boolean {
+  let first = 0;
+  COMMERCE_MARK.lastIndex = 0;
+  for (let m = COMMERCE_MARK.exec(text); m; m = COMMERCE_MARK.exec(text)) {
+    // which kind of mark: the number of its group
+    const kind = m.findIndex((g, i) => i > 0 && g !== undefined);
+    if (first === 0) first = kind;
+    else if (kind !== first) {
+      COMMERCE_MARK.lastIndex = 0;
+      return true;
+    }
+  }
+  return false;
+}
