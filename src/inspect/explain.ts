@@ -6,6 +6,7 @@
  * kinds and health terms only — never a matched value. Pure.
  */
 import { personAnchors, type AnchorKind } from './detect/person-mentions.js';
+import { readerAnchors } from './detect/reader.js';
 import { inZone, signatureZones } from './detect/signature.js';
 import { withScanCache } from './detect/scan-cache.js';
 import type { Confidence, MatchExplanation } from './detect/types.js';
@@ -43,6 +44,7 @@ const KIND_WORDS: Readonly<Record<AnchorKind, string>> = {
   'home-address': 'an address the text says is a person\'s home',
   'patient-phone': "a phone number said to be a patient's",
   'patient-contact': "an e-mail address said to be a patient's",
+  'addressed-reader': 'the reader, named in the To header and greeted by name',
 };
 
 function maskMention(text: string): string {
@@ -79,12 +81,12 @@ function basisWords(b: PhiBasis): string {
 }
 
 /** The explanation of `verdict` for the extracted texts it was made from. */
-export function explainVerdict(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile = DEFAULT_PROFILE): VerdictExplanation {
+export function explainVerdict(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile = DEFAULT_PROFILE, readerNames: readonly string[] = []): VerdictExplanation {
   // one scan cache for the whole explanation, as for a verdict: each detector and shared scan reads the text once
-  return withScanCache(() => explainText(texts, verdict, profile));
+  return withScanCache(() => explainText(texts, verdict, profile, readerNames));
 }
 
-function explainText(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile): VerdictExplanation {
+function explainText(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile, readerNames: readonly string[]): VerdictExplanation {
   const text = detectorText(messageText(texts));
   const findings = verdict.findings.map((f): FindingExplanation => {
     const detector = profile.detectors.find((d) => d.id === f.detector);
@@ -92,7 +94,7 @@ function explainText(texts: readonly string[], verdict: MessageVerdict, profile:
     return { detector: f.detector, category: f.category, count: f.count, confidence: f.confidence, because: because(f.category, f.confidence, matches), matches };
   });
   const zones = signatureZones(text);
-  const individuals = personAnchors(text)
+  const individuals = [...personAnchors(text), ...readerAnchors(text, readerNames)]
     .filter((a) => !inZone(zones, a.index))
     .slice(0, 10)
     .map((a) => ({ kind: a.kind, evidence: a.kind === 'patient-phone' ? 'Phone ***-***-****' : a.kind === 'patient-contact' ? 'E-mail ****@****' : a.kind === 'home-address' ? 'Address ****' : maskMention(text.slice(a.index, a.index + a.length)) }));

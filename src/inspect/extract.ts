@@ -41,6 +41,12 @@ export interface Extracted {
   readonly subject: string;
   /** Addresses in the To and Cc headers, lower case (envelope recipients not listed here are blind copies). */
   readonly visibleRecipients: readonly string[];
+  /**
+   * The display names of the To header's addresses (at most MAX_READER_NAMES):
+   * a letter greeting its reader by first name ("Hi Priya - your allergy
+   * shot …") speaks of the person named there. Names of people: never logged.
+   */
+  readonly readerNames: readonly string[];
   /** Text segments (subject first), for the detectors. */
   readonly texts: readonly string[];
   readonly attachments: readonly AttachmentInfo[];
@@ -127,6 +133,19 @@ const FIELD_NAME = /^[!-9;-~]+$/;
 export const MAX_MESSAGE_DEPTH = 3;
 
 /** Addresses of a header's address list (groups flattened), lower case, at most 1,000. */
+/** Display names kept from the To header, and the longest kept. */
+const MAX_READER_NAMES = 10;
+const MAX_READER_NAME = 100;
+
+function collectNames(list: readonly EmailAddress[], into: string[]): void {
+  for (const a of list) {
+    if (into.length >= MAX_READER_NAMES) return;
+    const name = a.name.trim();
+    if (name && name.length <= MAX_READER_NAME) into.push(name);
+    if (a.group) collectNames(a.group, into);
+  }
+}
+
 function collectAddresses(list: readonly EmailAddress[], into: Set<string>): void {
   for (const a of list) {
     if (into.size >= 1000) return;
@@ -139,6 +158,7 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
   const parser = new MailParser({ skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: limits.maxTextChars });
   let subject = '';
   const visible = new Set<string>();
+  const readerNames: string[] = [];
   const texts: string[] = [];
   const attachments: AttachmentInfo[] = [];
   const reasons = new Set<string>();
@@ -172,7 +192,10 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
       if (subject) keep(subject);
       for (const name of ['to', 'cc']) {
         const value = headers.get(name) as AddressObject | AddressObject[] | undefined;
-        for (const obj of Array.isArray(value) ? value : value ? [value] : []) collectAddresses(obj.value, visible);
+        for (const obj of Array.isArray(value) ? value : value ? [value] : []) {
+          collectAddresses(obj.value, visible);
+          if (name === 'to') collectNames(obj.value, readerNames);
+        }
       }
     });
     parser.on('data', (data: AttachmentStream | MessageText) => {
@@ -282,7 +305,7 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
     parser.on('error', reject);
     parser.on('end', () => {
       Promise.all(pending).then(
-        () => resolve({ subject, visibleRecipients: [...visible], texts, attachments, dicom, encrypted, notFullyScanned: reasons.size > 0, reasons: [...reasons] }),
+        () => resolve({ subject, visibleRecipients: [...visible], readerNames, texts, attachments, dicom, encrypted, notFullyScanned: reasons.size > 0, reasons: [...reasons] }),
         reject,
       );
     });

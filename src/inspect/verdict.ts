@@ -19,6 +19,7 @@ import { abaRoutingDetector, bankAccountDetector, itinDetector, paymentCardDetec
 import { cptDetector, diagnosisByNameDetector, icd10Detector, ndcDetector, procedureByNameDetector } from './detect/medical-codes.js';
 import { customIdentifierDetector, dobDetector, shortDobDetector, memberIdDetector, mrnDetector, personNameDetector, personNamePartsDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
 import { personAnchors } from './detect/person-mentions.js';
+import { readerAnchors } from './detect/reader.js';
 import { inZone, PART_BREAK, signatureZones } from './detect/signature.js';
 import { clinicalFieldLines } from './detect/clinical-fields.js';
 import { withScanCache } from './detect/scan-cache.js';
@@ -121,12 +122,17 @@ export function detectorText(text: string): string {
   return flatText(readableText(plainCharacters(text)));
 }
 
-export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES): Verdict {
+/**
+ * The verdict on a text. `readerNames` are the display names of the
+ * message's To header (Extracted.readerNames): a letter greeting one of them
+ * by first name about their own health is about that person (readerAnchors).
+ */
+export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES, readerNames: readonly string[] = []): Verdict {
   // each detector scans the text once: its finding and its spans come from the same scan
-  return withScanCache(() => verdictOf(text, detectors, window, identifierCategories));
+  return withScanCache(() => verdictOf(text, detectors, window, identifierCategories, readerNames));
 }
 
-function verdictOf(text: string, detectors: readonly Detector[], window: number, identifierCategories: ReadonlySet<string>): Verdict {
+function verdictOf(text: string, detectors: readonly Detector[], window: number, identifierCategories: ReadonlySet<string>, readerNames: readonly string[]): Verdict {
   // a table's header labels every value in its column
   const table = detectorText(text);
   const findings = detectors.map((d) => d.detect(table)).filter((f): f is Finding => f !== undefined);
@@ -163,7 +169,7 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
     return phi({ rule: 'identifier-and-health', identifier: best?.from.category ?? strong[0] ?? '', health: best?.to.term, distance: best?.distance }, named());
   }
   // a person named (with a label, an honorific, a patient cue or a home address) with health information near
-  const anchors = personAnchors(table).filter((a) => !inZone(zones, a.index));
+  const anchors = [...personAnchors(table), ...readerAnchors(table, readerNames)].filter((a) => !inZone(zones, a.index));
   // a name introduced by an everyday word ("for …") counts only with health information in its sentence
   const best = closestWithin(anchors, terms, ANCHOR_WINDOW, (a, t) => !a.weak || sameSentence(table, a, t));
   if (!best) return notPhi();
@@ -305,8 +311,11 @@ export function messageText(texts: readonly string[]): string {
 }
 
 /** Verdict for an extracted message: its texts, plus what the walk found (DICOM, limits). */
-export function inspectExtracted(extracted: { texts: readonly string[]; dicom: boolean; notFullyScanned: boolean; reasons: readonly string[] }, profile: InspectionProfile = DEFAULT_PROFILE): MessageVerdict {
-  const v = inspectText(messageText(extracted.texts), profile.detectors, 200, profile.identifierCategories);
+export function inspectExtracted(
+  extracted: { texts: readonly string[]; readerNames?: readonly string[]; dicom: boolean; notFullyScanned: boolean; reasons: readonly string[] },
+  profile: InspectionProfile = DEFAULT_PROFILE,
+): MessageVerdict {
+  const v = inspectText(messageText(extracted.texts), profile.detectors, 200, profile.identifierCategories, extracted.readerNames);
   const dicom: Finding[] = extracted.dicom ? [{ detector: 'clinical-format', category: 'CLINICAL_FORMAT', count: 1, confidence: 'high', evidence: ['DICOM file'] }] : [];
   const phi = v.phi || extracted.dicom;
   return {

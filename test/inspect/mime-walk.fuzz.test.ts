@@ -333,12 +333,14 @@ function checkOutcome(o: Outcome, limits: ExtractLimits): void {
     return;
   }
   const x = o.value;
-  expect(Object.keys(x).sort()).toEqual(['attachments', 'dicom', 'encrypted', 'notFullyScanned', 'reasons', 'subject', 'texts', 'visibleRecipients']);
+  expect(Object.keys(x).sort()).toEqual(['attachments', 'dicom', 'encrypted', 'notFullyScanned', 'readerNames', 'reasons', 'subject', 'texts', 'visibleRecipients']);
   expect(typeof x.subject).toBe('string');
   for (const t of x.texts) expect(typeof t).toBe('string');
   expect(x.texts.reduce((n, t) => n + t.length, 0)).toBeLessThanOrEqual(limits.maxTextChars);
   expect(x.visibleRecipients.length).toBeLessThanOrEqual(1000);
   for (const r of x.visibleRecipients) expect(r).toBe(r.toLowerCase());
+  expect(x.readerNames.length).toBeLessThanOrEqual(10);
+  for (const n of x.readerNames) expect(typeof n === 'string' && n.length > 0 && n.length <= 100).toBe(true);
   for (const a of x.attachments) {
     expect(typeof a.filename).toBe('string');
     expect(typeof a.contentType).toBe('string');

@@ -207,6 +207,8 @@ const cases: [boolean, string][] = [
   // "path results"; "his social" before nine digits
   [true, 'Pt María González, DOB 1961-07-14 - path results (L breast bx)'],
   [true, 'fyi pt in bay 3 finally gave us his social 418559023 - can u rerun eligibility'],
+  // "order #SO-…" and "PO #" are commerce's marks too: the account is the customer's
+  [false, 'Our account # is 600418, ship to Suite 200 receiving dock.\n> line items 3 and 4 on your PO (order #SO-0098812) are backordered'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -12,7 +12,7 @@ import { cachedScan } from './scan-cache.js';
  * organisations, where an account number is a customer's.
  */
 const COMMERCE_MARK =
-  /\b(?:(invoice)\s*(?:#|no\b|number|date)|(purchase\s+order|p\.?o\.?\s*(?:#|no\b|number))|(cust(?:omer)?)\.?\s*(?:po|account|acct|no\b|number|#)|(order)\s*(?:#|no\b|number|date)|(sales\s+order)|(tracking)\s*(?:#|no\b|number)|(ship(?:ped)?)\s+(?:to|date|via)|(remit(?:tance)?)[\s-]+(?:to|advice)|(net\s+(?:15|30|45|60))|(freight)|(subtotal))(?![A-Za-z])/gi;
+  /\b(?:(invoice)\s*(?:#|(?:no|number|date)\b)|(purchase\s+order\b|p\.?o\.?\s*(?:#|(?:no|number)\b))|(cust(?:omer)?)\.?\s*(?:#|(?:po|account|acct|no|number)\b)|(order)\s*(?:#|(?:no|number|date)\b)|(sales\s+order\b)|(tracking)\s*(?:#|(?:no|number)\b)|(ship(?:ped)?)\s+(?:to|date|via)\b|(remit(?:tance)?)[\s-]+(?:to|advice)\b|(net\s+(?:15|30|45|60)\b)|(freight\b)|(subtotal\b))/gi;
 
 /** Whether the text holds two different COMMERCE_MARKs (found once per text within a verdict). */
 export function commerceDocument(text: string): boolean {

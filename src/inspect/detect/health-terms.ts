@@ -87,7 +87,7 @@ const CARE = [
   'immunization', 'ivf', 'prenatal', 'postpartum', 'labor and delivery', 'c-section', 'cesarean', 'ultrasound', 'pet scan', 'stress test',
   'holter', 'labs', 'lab results', 'lab report', 'lab work', 'bloodwork', 'blood work', 'blood test', 'blood pressure', 'blood sugar', 'glucose', 'cholesterol', 'hemoglobin', 'platelets',
   'white count', 'inr', 'potassium', 'sodium', 'troponin', 'bnp', 'strep', 'positive for', 'negative for', 'hip replacement',
-  'knee replacement', 'hip fracture', 'joint replacement', 'arthroplasty', 'cardiac', 'cardiology consult', 'oncology', 'palliative',
+  'knee replacement', 'rotator cuff', 'range of motion', 'hip fracture', 'joint replacement', 'arthroplasty', 'cardiac', 'cardiology consult', 'oncology', 'palliative',
   'end of life', 'dnr', 'code status', 'hospice care', 'home health', 'skilled nursing', 'icu', 'nicu', 'er visit', 'ed visit', 'emergency room', 'urgent care',
   'readmission', 'admission', 'discharge summary', 'follow-up visit', 'symptoms', 'medical history', 'hx of', 'dementia care',
   'op note', 'op report', 'operative note', 'operative report',

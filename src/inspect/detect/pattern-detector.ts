@@ -50,12 +50,12 @@ export interface PatternSpec {
   /** Words near the match that make it something else (a bank account, not a record number): such a match is ignored. */
   readonly notNear?: RegExp;
   /**
-   * How a line (or an HL7 segment: lines end at CR or LF) starts when what it
-   * holds is something else, whatever keyword is near: an HL7 message's
-   * header or acknowledgement holds message control ids, never a patient's
-   * record number. Tested on the line's first characters; such a match is ignored.
+   * Whether a match is something else whatever keyword is near (a
+   * placeholder such as "0000000", an id in an HL7 message's header or
+   * acknowledgement): such a match is ignored. Asked last, of the few
+   * matches otherwise accepted.
    */
-  readonly notInLine?: RegExp;
+  readonly refuse?: (value: string, text: string, index: number) => boolean;
   /** Confidence when the validator passes and no keyword is near (default medium). */
   readonly validatedConfidence?: Confidence;
   /**
@@ -135,18 +135,6 @@ function labelledBy(label: RegExp, text: string, index: number): boolean {
   return label.test(text.slice(Math.max(0, index - LABEL_REACH), index));
 }
 
-/** How far back the start of a match's line is looked for (a longer line's start is not read). */
-const LINE_REACH = 400;
-
-/** Whether the line (CR or LF ending the one before) holding text[index] starts as `start` says (tested on its first 8 characters). */
-function lineStartsWith(start: RegExp, text: string, index: number): boolean {
-  const floor = Math.max(0, index - LINE_REACH);
-  let i = index;
-  while (i > floor && text.charCodeAt(i - 1) !== 10 && text.charCodeAt(i - 1) !== 13) i--;
-  if (i === floor && floor > 0) return false;
-  return start.test(text.slice(i, i + 8));
-}
-
 function keywordIn(keywords: RegExp, around: string): boolean {
   keywords.lastIndex = 0;
   return keywords.test(around);
@@ -189,11 +177,13 @@ class Rules {
   readonly keywords: RegExp | undefined;
   readonly weakKeywords: RegExp | undefined;
   readonly weakKeywordsCount: ((text: string) => boolean) | undefined;
+  /** The keywords and the weak keywords in one pattern: one search tells whether either is near (most matches have neither). */
+  readonly eitherKeywords: RegExp | undefined;
   readonly keywordRequired: boolean | ((match: RegExpExecArray) => boolean) | undefined;
   readonly notAfter: RegExp | undefined;
   readonly label: RegExp | undefined;
   readonly notNear: RegExp | undefined;
-  readonly notInLine: RegExp | undefined;
+  readonly refuse: ((value: string, text: string, index: number) => boolean) | undefined;
   readonly validatedConfidence: Confidence | undefined;
 
   constructor(spec: PatternSpec) {
@@ -202,11 +192,12 @@ class Rules {
     this.keywords = spec.keywords;
     this.weakKeywords = spec.weakKeywords;
     this.weakKeywordsCount = spec.weakKeywordsCount;
+    this.eitherKeywords = spec.keywords && spec.weakKeywords ? eitherOf(spec.keywords, spec.weakKeywords) : undefined;
     this.keywordRequired = spec.keywordRequired;
     this.notAfter = spec.notAfter;
     this.label = spec.label;
     this.notNear = spec.notNear;
-    this.notInLine = spec.notInLine;
+    this.refuse = spec.refuse;
     this.validatedConfidence = spec.validatedConfidence;
   }
 }
@@ -219,18 +210,29 @@ class Rules {
 function judge(spec: Rules, text: string, index: number, length: number, m: RegExpExecArray | undefined, around: Surroundings, out: Accepted[]): void {
   const value = spec.value ? spec.value(m as RegExpExecArray) : m ? m[0] : text.slice(index, index + length);
   if (spec.validate && !spec.validate(value)) return;
-  if (spec.notInLine !== undefined && lineStartsWith(spec.notInLine, text, index)) return;
   // the keywords and the words that say it is something else are looked for in the same text around it
-  const near =
-    (spec.keywords !== undefined && keywordIn(spec.keywords, around.get())) ||
-    (spec.weakKeywords !== undefined && keywordIn(spec.weakKeywords, around.get()) && weakKeywordsCount(spec, text)) ||
-    (spec.label !== undefined && labelledBy(spec.label, text, index));
+  const near = keywordNear(spec, text, around) || (spec.label !== undefined && labelledBy(spec.label, text, index));
   const required = typeof spec.keywordRequired === 'function' ? spec.keywordRequired(m as RegExpExecArray) : spec.keywordRequired === true;
   if (required && !near) return;
   if (!near && spec.notAfter !== undefined && labelledBy(spec.notAfter, text, index)) return;
   if (spec.notNear && keywordIn(spec.notNear, around.get())) return;
+  // last: the few matches accepted so far have their line read back to its start
+  if (spec.refuse !== undefined && spec.refuse(value, text, index)) return;
   const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
   out.push({ value, index, length, confidence });
+}
+
+/** Two keyword patterns as one: either matches (the flags of the first; the two must have the same). */
+function eitherOf(a: RegExp, b: RegExp): RegExp {
+  if (a.flags !== b.flags) throw new Error('patternDetector: keywords and weakKeywords must have the same flags');
+  return new RegExp(`(?:${a.source})|(?:${b.source})`, a.flags);
+}
+
+/** Whether a keyword is near the match being judged: one of the spec's keywords, or of its weak keywords where they count (PatternSpec.weakKeywordsCount). */
+function keywordNear(spec: Rules, text: string, around: Surroundings): boolean {
+  if (spec.eitherKeywords !== undefined && !keywordIn(spec.eitherKeywords, around.get())) return false;
+  if (spec.keywords !== undefined && keywordIn(spec.keywords, around.get())) return true;
+  return spec.weakKeywords !== undefined && keywordIn(spec.weakKeywords, around.get()) && weakKeywordsCount(spec, text);
 }
 
 /** Whether a spec's weak keywords count in this text (PatternSpec.weakKeywordsCount; always when it names no condition). */

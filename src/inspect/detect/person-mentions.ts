@@ -19,7 +19,7 @@ import { PART_BREAK_MARK } from './signature.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 import { EXCLAMATION, FULL_STOP, isSpaceCode, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
 
-export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact';
+export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact' | 'addressed-reader';
 
 export interface PersonAnchor {
   readonly kind: AnchorKind;
@@ -264,12 +264,12 @@ const LETTER_REACH = 300;
  * Laborwerte", "su cita de mamografía"). A letter to a colleague speaks of
  * patients, not of "your" condition.
  */
-function addressedAboutTheirHealth(text: string, end: number): boolean {
+export function addressedAboutTheirHealth(text: string, end: number): boolean {
   const letter = text.slice(end, end + LETTER_REACH);
   YOUR.lastIndex = 0;
   for (let m = YOUR.exec(letter); m; m = YOUR.exec(letter)) {
     const after = end + m.index + m[0].length;
-    if (ownHealthTermAfter(text, after, 30) !== undefined || careEventWithHealth(text, after)) {
+    if (ownHealthAfterPronoun(text, after, 30) || careEventWithHealth(text, after)) {
       YOUR.lastIndex = 0;
       return true;
     }
@@ -376,8 +376,8 @@ function subjectPronounHealthAfter(text: string, end: number): boolean {
 }
 
 /** The health term after a possessive pronoun ending at `from` is the person's own: within reach, and no department, team or event word around it. */
-function ownHealthAfterPronoun(text: string, from: number): boolean {
-  const next = ownHealthTermAfter(text, from, POSSESSION_REACH);
+function ownHealthAfterPronoun(text: string, from: number, reach = POSSESSION_REACH): boolean {
+  const next = ownHealthTermAfter(text, from, reach);
   if (next === undefined) return false;
   // the words between the pronoun and the term, and the word after the term
   return !NOT_OWN_HEALTH.test(text.slice(from, next.index)) && !NOT_OWN_HEALTH.test(wordAfter(text, next.index + next.length));

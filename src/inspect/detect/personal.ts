@@ -543,7 +543,21 @@ export function placeholderNumber(value: string): boolean {
 }
 
 /** The HL7 v2 segments that identify a message, its acknowledgement or its batch, never a patient. */
-const HL7_CONTROL_SEGMENT = /^(?:MSH|MSA|ERR|BHS|BTS|FHS|FTS)\|/;
+const HL7_CONTROL_SEGMENTS = ['MSH|', 'MSA|', 'ERR|', 'BHS|', 'BTS|', 'FHS|', 'FTS|'];
+
+/** How far back the start of a match's segment is looked for (a longer line's start is not read). */
+const SEGMENT_REACH = 400;
+
+/** Whether text[index] stands in an HL7 control segment (HL7_CONTROL_SEGMENTS: the line, ended by CR or LF, starts with one). */
+function inHl7ControlSegment(text: string, index: number): boolean {
+  // most texts hold none: one native search each, once per text
+  if (!cachedScan(HL7_CONTROL_SEGMENTS, text, (t) => HL7_CONTROL_SEGMENTS.some((s) => t.includes(s)))) return false;
+  const floor = Math.max(0, index - SEGMENT_REACH);
+  let i = index;
+  while (i > floor && text.charCodeAt(i - 1) !== 10 && text.charCodeAt(i - 1) !== 13) i--;
+  if (i === floor && floor > 0) return false;
+  return HL7_CONTROL_SEGMENTS.some((s) => text.startsWith(s, i));
+}
 
 /** A record or member number next to its keywords (required, within 40 characters), not among bank words. */
 function recordNumberSpec(id: string, category: string, keywords: RegExp): PatternSpec {
@@ -556,9 +570,7 @@ function recordNumberSpec(id: string, category: string, keywords: RegExp): Patte
     window: 40,
     notNear: BANK_WORDS,
     // an HL7 message's header, acknowledgement and batch segments: their ids are the message's ("MSA|AE|MVH0000184520|PV1-19 visit number …")
-    notInLine: HL7_CONTROL_SEGMENT,
-    validate: (v) => !placeholderNumber(v),
-    validatorName: 'not a placeholder (0000000)',
+    refuse: (value, text, index) => placeholderNumber(value) || inHl7ControlSegment(text, index),
     starts: RECORD_NUMBER_STARTS,
     mask: (v) => `${category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
   };

@@ -194,6 +194,21 @@ const CASE_BOUNDARY = /(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/g;
  * (HEADER_WORDS). A header of one word is returned as it is.
  */
 export function readableHeader(name: string): string {
+  let readable = READ_HEADERS.get(name);
+  if (readable === undefined) {
+    readable = wordsOfHeader(name);
+    // the same exports come again and again: their column names are read once (a bounded memo)
+    if (READ_HEADERS.size >= MAX_READ_HEADERS) READ_HEADERS.clear();
+    READ_HEADERS.set(name, readable);
+  }
+  return readable;
+}
+
+/** Column names read before, and how readableHeader wrote them. */
+const READ_HEADERS = new Map<string, string>();
+const MAX_READ_HEADERS = 1024;
+
+function wordsOfHeader(name: string): string {
   const words = name.replace(/_/g, ' ').replace(CASE_BOUNDARY, ' ').split(' ');
   // a header of one word is left as written ("Acct", "DOB": the keywords know them so)
   if (words.length === 1) return name;

@@ -1,0 +1,64 @@
+/**
+ * A letter to its reader about the reader's own health: the message's To
+ * header names a person ("Priya Raman <priya.raman@inbox.example>"), the
+ * text greets them by their first name ("Hi Priya - confirming your allergy
+ * shot …", "Hola María:") and then speaks of "your" health or care
+ * (addressedAboutTheirHealth). The reader's name and address identify the
+ * person the health information is about, as a full name in the greeting
+ * would. Pure.
+ */
+import { personLike } from './names.js';
+import { addressedAboutTheirHealth, type PersonAnchor } from './person-mentions.js';
+
+/** Words that open a greeting before the reader's first name. */
+const GREETING_WORDS = String.raw`(?:dear|hi|hello|hey|good\s+(?:morning|afternoon|evening)|hola|buenos\s+d[ií]as|estimad[oa]|querid[oa]|bonjour|bonsoir|ch[eè]re?|hallo|guten\s+tag|liebe[r]?|sehr\s+geehrte[r]?)`;
+/** An honorific the greeting may put before the name. */
+const HONORIFIC = String.raw`(?:mr|mrs|ms|mx|miss|sr|sra|srta|mme|mlle|herr|frau)\.?`;
+
+/** How far into a part of the message a greeting may stand (after the subject, a quoted header or two). */
+const GREETING_REACH = 600;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The first and last words of a display name that names a person ("Raman, Priya" read as "Priya Raman"), or undefined. */
+function personOf(displayName: string): { first: string; last: string } | undefined {
+  const name = displayName.includes(',') ? displayName.split(',').reverse().join(' ') : displayName;
+  const words = name.replace(/["']/g, '').trim().split(/\s+/);
+  if (words.length < 2 || words.length > 4) return undefined;
+  const first = words[0] ?? '';
+  const last = words[words.length - 1] ?? '';
+  if (first.length < 2 || !personLike(words.join(' '))) return undefined;
+  return { first, last };
+}
+
+/**
+ * Where the text greets one of `readerNames` by first name (or first and
+ * last) at a line's start, with the letter about their own health after
+ * it: one anchor per greeting (the name's span), at most one per reader.
+ */
+export function readerAnchors(text: string, readerNames: readonly string[]): PersonAnchor[] {
+  const out: PersonAnchor[] = [];
+  for (const displayName of readerNames) {
+    const person = personOf(displayName);
+    if (!person) continue;
+    const name = `${escapeRegExp(person.first)}(?:[ \\t]+${escapeRegExp(person.last)})?`;
+    const greeting = new RegExp(`(?:^|[\\n\\f])[ \\t]*(?:${GREETING_WORDS}[ \\t,]+)?(?:${HONORIFIC}[ \\t]+)?(${name})[ \\t]*(?:[,:!–—-]|$)`, 'gimu');
+    for (let m = greeting.exec(text); m; m = greeting.exec(text)) {
+      const index = m.index + m[0].indexOf(m[1] ?? '');
+      if (!inGreetingReach(text, index)) continue;
+      if (addressedAboutTheirHealth(text, m.index + m[0].length)) {
+        out.push({ kind: 'addressed-reader', index, length: (m[1] ?? '').length });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether `index` is within GREETING_REACH characters of the start of its part of the message (a form feed starts a part). */
+function inGreetingReach(text: string, index: number): boolean {
+  const partStart = text.lastIndexOf('\f', index) + 1;
+  return index - partStart <= GREETING_REACH;
+}
