@@ -77,6 +77,7 @@ describe('detectors', () => {
     // a supplier's own account: an organisation named as its holder, or in an invoice, an order or a remittance
     ['an organisation as the holder', bankAccountDetector, 'Bank name: First Harbor Bank\nABA / routing: 075900119\nAccount number: 40018822913\nAccount name: Brightline Surgical Supply LLC - Operating', { count: 1, confidence: 'medium', evidence: ['Account *******2913'] }],
     ['a remittance advice', bankAccountDetector, 'REMITTANCE ADVICE\nReceiver: Lakeshore Family Medicine (Cust # 300218)\nRemit-to banking: routing 075900119, account number 40018822913', { count: 1, confidence: 'medium', evidence: ['Account *******2913'] }],
+    ['a vendor set up for payment', bankAccountDetector, 'Vendor ID: V0048812\nPayment method: ACH (CCD+), Net 30\nABA routing: 044000862\nAccount number: 7730018452', { count: 1, confidence: 'medium', evidence: ['Account ******8452'] }],
     ['a person as the holder', bankAccountDetector, 'Routing: 075900119\nChecking account number: 40018822913\nAccount holder: Maria Lopez', { count: 1, confidence: 'high', evidence: ['Account *******2913'] }],
     ['digits far from the keyword', bankAccountDetector, `account number is below.${' filler'.repeat(20)} 123456789012`, undefined],
     ['the digits of an alphanumeric patient account', bankAccountDetector, 'Acct: V971606835, checking', undefined],

@@ -100,12 +100,17 @@ describe('record numbers: an HL7 message\'s header and acknowledgement hold its 
   });
 });
 
-describe('record numbers: one digit repeated stands in for a number', () => {
+describe('record numbers: one digit repeated, or a test record\'s label, stands in for a number', () => {
   it.each<[string, boolean]>([
     ['MRN 0000000', false],
     ['Chart # 99-999-9999', false],
     ['MRN 00483921', true],
     ['MRN 12345678', true],
+    // a test or sample record's label before it
+    ['the standard test patient ZZTEST, PATIENT (test MRN ZZ9900017)', false],
+    ['Use sample MRN: W44190283 for the demo', false],
+    ['Use MRN: W44190283 for the demo', true],
+    ['Patient test results: MRN 00483921', true],
   ])('%s', (text, found) => {
     expect(withScanCache(() => patternDetector(mrnSpec).detect(text)) !== undefined).toBe(found);
   });

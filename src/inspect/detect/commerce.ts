@@ -8,11 +8,11 @@ import { cachedScan } from './scan-cache.js';
 /**
  * The marks of a supplier's invoice, order, shipment or remittance
  * ("Invoice #", "PO #", "Tracking #", "Ship to", "Net 30", "Subtotal",
- * "Remit to", "Cust #"): a text with two different ones is commerce between
+ * "Remit to", "Cust #", "Vendor ID"): a text with two different ones is commerce between
  * organisations, where an account number is a customer's.
  */
 const COMMERCE_MARK =
-  /\b(?:(invoice)\s*(?:#|(?:no|number|date)\b)|(purchase\s+order\b|p\.?o\.?\s*(?:#|(?:no|number)\b))|(cust(?:omer)?)\.?\s*(?:#|(?:po|account|acct|no|number)\b)|(order)\s*(?:#|(?:no|number|date)\b)|(sales\s+order\b)|(tracking)\s*(?:#|(?:no|number)\b)|(ship(?:ped)?)\s+(?:to|date|via)\b|(remit(?:tance)?)[\s-]+(?:to|advice)\b|(net\s+(?:15|30|45|60)\b)|(freight\b)|(subtotal\b))/gi;
+  /\b(?:(invoice)\s*(?:#|(?:no|number|date)\b)|(purchase\s+order\b|p\.?o\.?\s*(?:#|(?:no|number)\b))|(cust(?:omer)?)\.?\s*(?:#|(?:po|account|acct|no|number)\b)|(order)\s*(?:#|(?:no|number|date)\b)|(sales\s+order\b)|(tracking)\s*(?:#|(?:no|number)\b)|(ship(?:ped)?)\s+(?:to|date|via)\b|(remit(?:tance)?)[\s-]+(?:to|advice|address|e-?mail)\b|(vendor)\s*(?:#|(?:id|no|number|name|master)\b)|(net\s+(?:15|30|45|60)\b)|(freight\b)|(subtotal\b))/gi;
 
 /** Whether the text holds two different COMMERCE_MARKs (found once per text within a verdict). */
 export function commerceDocument(text: string): boolean {

@@ -542,6 +542,14 @@ export function placeholderNumber(value: string): boolean {
   return /^\D*(\d)(?:\D*\1){4,}\D*$/.test(value);
 }
 
+/** A label before a number that says it is a test or sample record's ("test MRN ZZ9900017", "sample member ID"). */
+const TEST_RECORD_LABEL = /\b(?:test|dummy|sample|fake|example|demo|training)\s+(?:patient\s+)?(?:mrn|mr#|acct|account|id|record|chart|member|subscriber|encounter|visit)\b[^\n]{0,16}$/i;
+
+/** Whether the number at `index` follows a test or sample record's label (TEST_RECORD_LABEL) within 40 characters. */
+function testRecordLabel(text: string, index: number): boolean {
+  return TEST_RECORD_LABEL.test(text.slice(Math.max(0, index - 40), index));
+}
+
 /** The HL7 v2 segments that identify a message, its acknowledgement or its batch, never a patient. */
 const HL7_CONTROL_SEGMENTS = ['MSH|', 'MSA|', 'ERR|', 'BHS|', 'BTS|', 'FHS|', 'FTS|'];
 
@@ -570,7 +578,7 @@ function recordNumberSpec(id: string, category: string, keywords: RegExp): Patte
     window: 40,
     notNear: BANK_WORDS,
     // an HL7 message's header, acknowledgement and batch segments: their ids are the message's ("MSA|AE|MVH0000184520|PV1-19 visit number …")
-    refuse: (value, text, index) => placeholderNumber(value) || inHl7ControlSegment(text, index),
+    refuse: (value, text, index) => placeholderNumber(value) || testRecordLabel(text, index) || inHl7ControlSegment(text, index),
     starts: RECORD_NUMBER_STARTS,
     mask: (v) => `${category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
   };
