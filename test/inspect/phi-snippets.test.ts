@@ -209,6 +209,16 @@ const cases: [boolean, string][] = [
   [true, 'fyi pt in bay 3 finally gave us his social 418559023 - can u rerun eligibility'],
   // "order #SO-…" and "PO #" are commerce's marks too: the account is the customer's
   [false, 'Our account # is 600418, ship to Suite 200 receiving dock.\n> line items 3 and 4 on your PO (order #SO-0098812) are backordered'],
+  // short notes: handoffs, pages, boards, transport, lower-case typing
+  [true, 'Rm 14 Hernandez, Luis 72M s/p CABG POD2, afib overnight, on amio gtt.'],
+  [true, 'Mr. Abernathy going home tmrw w/ home O2 2L NC.'],
+  [true, '02:14 5W: pt Dorothy Fenwick rm 512 BP 82/50, HR 118, T 38.9. New lactate pending.'],
+  [true, 'pls transport Gloria Reyes to IR at 1400, NPO, on heparin gtt.'],
+  [true, 'Bed\tPt\tAge\tCC\nT3\tMOORE, Patrick\t61\tsyncope\n12\tALI, Fatima\t27\tabd pain, +hCG'],
+  [true, 'hey can u check on mrs delacroix in 3b, she\'s c/o nausea after the morphine'],
+  [true, 're: mr okafor\n\nyes, CT head neg. ok to restart his apixaban tonight.'],
+  [false, 'mr and mrs Smith sent a thank-you card to the oncology unit'],
+  [false, 'Huddle at 0700 re: sepsis bundle compliance. BP cuffs restocked in 4W.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

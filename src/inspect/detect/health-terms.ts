@@ -73,6 +73,8 @@ const LABS = [
   'mammography', 'polysomnography', 'sleep study', 'bone density', 'dexa scan',
   // a lab's call-back of a value outside the limits of life ("critical K+ 6.9"), and the basic panel such values come from
   'critical value', 'critical values', 'critical result', 'critical lab', 'bmp', 'basic metabolic panel',
+  // what handoffs, pages and boards abbreviate: vital signs, a sepsis work-up, a pregnancy test, oxygen
+  'bp', 'lactate', 'lactic acid', 'hcg', 'o2', 'home o2',
 ];
 
 /** Care, procedures and symptoms: what a visit, a route sheet or a referral says about a person's health. */
@@ -87,7 +89,7 @@ const CARE = [
   'immunization', 'ivf', 'prenatal', 'postpartum', 'labor and delivery', 'c-section', 'cesarean', 'ultrasound', 'pet scan', 'stress test',
   'holter', 'labs', 'lab results', 'lab report', 'lab work', 'bloodwork', 'blood work', 'blood test', 'blood pressure', 'blood sugar', 'glucose', 'cholesterol', 'hemoglobin', 'platelets',
   'white count', 'inr', 'potassium', 'sodium', 'troponin', 'bnp', 'strep', 'positive for', 'negative for', 'hip replacement',
-  'knee replacement', 'rotator cuff', 'range of motion', 'hip fracture', 'joint replacement', 'arthroplasty', 'cardiac', 'cardiology consult', 'oncology', 'palliative',
+  'cabg', 'afib', 'a-fib', 'a fib', 'syncope', 'knee replacement', 'rotator cuff', 'range of motion', 'hip fracture', 'joint replacement', 'arthroplasty', 'cardiac', 'cardiology consult', 'oncology', 'palliative',
   'end of life', 'dnr', 'code status', 'hospice care', 'home health', 'skilled nursing', 'icu', 'nicu', 'er visit', 'ed visit', 'emergency room', 'urgent care',
   'readmission', 'admission', 'discharge summary', 'follow-up visit', 'symptoms', 'medical history', 'hx of', 'dementia care',
   'op note', 'op report', 'operative note', 'operative report',

@@ -64,7 +64,7 @@ const HOME_ADDRESS_CUE =
 
 /** Prose cues just before a name that make it a patient ("spoke with …", "patient …", "refer …"). */
 const PATIENT_CUE_BEFORE =
-  /\b(?:patient|pt\.?|spoke\s+(?:with|to)|speaking\s+with|talked\s+(?:with|to)|examined|admit(?:ted)?|discharg(?:e|ed|ing)|referral(?:\s+(?:for|of))?|refer(?:red|ring)?|follow(?:ed)?[\s-]up\s+(?:with|on|for)|check\s+on|treat(?:ed|ing)?|prescribed|deliver(?:y)?\s+(?:to|for)|visit\s+(?:for|with|to)|home\s+visit\s+(?:for|to|with)|client|resident|son|daughter|mother|father|wife|husband|caregiver\s+of)\s*[:,-]?\s*$/i;
+  /\b(?:patient|pt\.?|spoke\s+(?:with|to)|speaking\s+with|talked\s+(?:with|to)|examined|admit(?:ted)?|discharg(?:e|ed|ing)|referral(?:\s+(?:for|of))?|refer(?:red|ring)?|follow(?:ed)?[\s-]up\s+(?:with|on|for)|check\s+on|treat(?:ed|ing)?|prescribed|deliver(?:y)?\s+(?:to|for)|visit\s+(?:for|with|to)|home\s+visit\s+(?:for|to|with)|transport(?:ing)?|client|resident|son|daughter|mother|father|wife|husband|caregiver\s+of)\s*[:,-]?\s*$/i;
 /** Everyday words before a name that often, but not always, introduce a patient ("schedule …", "about …", "for …"). */
 const WEAK_CUE_BEFORE = /\b(?:called|phoned|visited|saw|seen|see|schedul(?:e|ed|ing)|reschedul(?:e|ed)|book(?:ed)?|regarding|re|about|for)\s*[:,-]?\s*$/i;
 /** "patient" earlier in the same sentence, a few words before the name ("the patient in room 4, Lucas Moreau"). */
@@ -299,8 +299,21 @@ function honorificNames(text: string): PersonAnchor[] {
     const name = m[0].replace(HONORIFIC_WORD, '');
     if (personLike(name, true) && !staff(text, m.index, m[0].length)) out.push({ kind: 'honorific-name', index: m.index, length: m[0].length });
   });
+  // notes typed in lower case ("can u check on mrs delacroix in 3b"): "mr" or "mrs" and a surname, not a word of the sentence
+  if (out.length === 0 && LOWER_HONORIFIC_START.test(text)) {
+    eachMatch(text, LOWER_HONORIFIC_NAME, (m) => {
+      const word = m[1] ?? '';
+      if (!NOT_A_SURNAME.has(word) && personLike(titleCase(`${word.charAt(0).toUpperCase()}${word.slice(1)}`), true) && !staff(text, m.index, m[0].length)) out.push({ kind: 'honorific-name', index: m.index, length: m[0].length });
+    });
+  }
   return out;
 }
+
+/** "mr" or "mrs" in lower case, then one lower-case word: a surname in a note typed fast ("mr okafor", "mrs delacroix"). "ms" is left out: multiple sclerosis, Microsoft. */
+const LOWER_HONORIFIC_NAME = /(?<![\p{L}\d])mrs?\.?[ \t]+([a-z][a-z'’-]{2,})(?![\p{L}\d])/gu;
+const LOWER_HONORIFIC_START = /(?<![\p{L}\d])mrs?\.?[ \t]+[a-z]/u;
+/** Words after a lower-case "mr" or "mrs" that are no surname. */
+const NOT_A_SURNAME: ReadonlySet<string> = new Set(['and', 'or', 'the', 'and/or', 'clean', 'right', 'wrong', 'nice', 'big', 'little', 'who', 'what', 'whoever', 'so', 'to', 'is', 'was', 'has', 'had', 'will', 'would', 'can', 'pt', 'patient', 'doctor', 'dr']);
 
 /** A capitalised word before a name of two words or more ("Dear Maria Alvarez"). */
 const LEAD_WORD = /^(?:\p{Lu}\p{Ll}+[ \t]+)(?=\p{Lu}\p{Ll}+[ \t]+\p{Lu})/u;

@@ -306,8 +306,8 @@ const PERSON_NAME_LABELS: readonly string[] = [
   '[Aa]pellidos(?:,\\s*nombre)?',
 ];
 
-/** After the label: a separator, then the name (group 1) of two or three capitalised words, or in capitals. */
-const LABELLED_NAME = '\\s*[:#-]?\\s+((?:[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?),?(?:[ \\t]+[A-Z]\\.)?(?:[ \\t]+[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)?){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+,?(?:[ \\t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+){1,2})(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])';
+/** After the label: a separator, then the name (group 1) of two or three capitalised words, or in capitals, or "MOORE, Patrick" (a board's surname in capitals, then the first name). */
+const LABELLED_NAME = '\\s*[:#-]?\\s+((?:[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?),?(?:[ \\t]+[A-Z]\\.)?(?:[ \\t]+[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)?){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+,?(?:[ \\t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+,[ \\t]*[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])';
 
 /** Whether a label is written `[Xx]…`: its first letter in either case. */
 function eitherCase(label: string): boolean {
