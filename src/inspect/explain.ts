@@ -45,6 +45,7 @@ const KIND_WORDS: Readonly<Record<AnchorKind, string>> = {
   'patient-phone': "a phone number said to be a patient's",
   'patient-contact': "an e-mail address said to be a patient's",
   'addressed-reader': 'the reader, named in the To header and greeted by name',
+  'signed-author': 'the author of a text about their own health ("my …"), signed with their name',
 };
 
 function maskMention(text: string): string {
@@ -95,7 +96,7 @@ function explainText(texts: readonly string[], verdict: MessageVerdict, profile:
   });
   const zones = signatureZones(text);
   const individuals = [...personAnchors(text), ...readerAnchors(text, readerNames)]
-    .filter((a) => !inZone(zones, a.index))
+    .filter((a) => a.kind === 'signed-author' || !inZone(zones, a.index))
     .slice(0, 10)
     .map((a) => ({ kind: a.kind, evidence: a.kind === 'patient-phone' ? 'Phone ***-***-****' : a.kind === 'patient-contact' ? 'E-mail ****@****' : a.kind === 'home-address' ? 'Address ****' : maskMention(text.slice(a.index, a.index + a.length)) }));
   const sensitive = [...new Set(verdict.findings.filter((f) => !WEAK_CATEGORIES.has(f.category) && f.confidence !== 'low' && f.category !== 'CLINICAL_FORMAT').map((f) => f.category))];

@@ -169,7 +169,8 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
     return phi({ rule: 'identifier-and-health', identifier: best?.from.category ?? strong[0] ?? '', health: best?.to.term, distance: best?.distance }, named());
   }
   // a person named (with a label, an honorific, a patient cue or a home address) with health information near
-  const anchors = [...personAnchors(table), ...readerAnchors(table, readerNames)].filter((a) => !inZone(zones, a.index));
+  // a signed author's name stands in the signature that the other mentions are not read in
+  const anchors = [...personAnchors(table), ...readerAnchors(table, readerNames)].filter((a) => a.kind === 'signed-author' || !inZone(zones, a.index));
   // a name introduced by an everyday word ("for …") counts only with health information in its sentence
   const best = closestWithin(anchors, terms, ANCHOR_WINDOW, (a, t) => !a.weak || sameSentence(table, a, t));
   if (!best) return notPhi();
@@ -205,10 +206,11 @@ function healthSpans(text: string, detectors: readonly Detector[]): { index: num
 /**
  * Nouns after a health term that make it the name of a unit, a team, an
  * event or a thing, not anyone's health ("her ICU colleagues", "the
- * oncology unit", "cancer research", "the new dialysis chairs"); not what a
+ * oncology unit", "cancer research", "the new dialysis chairs", "42 private
+ * infusion bays"); not what a
  * person has or uses ("his diabetes supplies", "her wound dressings").
  */
-const NOT_ABOUT_SOMEONE = /^[ \t]+(?:unit|units|team|teams|colleagues|staff|department|dept|division|ward|floor|fellows|residents|nurses|rotation|conference|budget|meeting|committee|research|fundraiser|walk|awareness|chairs|vendor|rep)(?![\p{L}])/iu;
+const NOT_ABOUT_SOMEONE = /^[ \t]+(?:unit|units|team|teams|colleagues|staff|department|dept|division|ward|floor|fellows|residents|nurses|rotation|conference|budget|meeting|committee|research|fundraiser|walk|awareness|chairs|bays|suites|vendor|rep)(?![\p{L}])/iu;
 
 /** Whether the word right after a health term ending at `end` makes it a unit, a team, an event or a thing (NOT_ABOUT_SOMEONE). */
 function namesSomethingElse(text: string, end: number): boolean {

@@ -219,6 +219,15 @@ const cases: [boolean, string][] = [
   [true, 're: mr okafor\n\nyes, CT head neg. ok to restart his apixaban tonight.'],
   [false, 'mr and mrs Smith sent a thank-you card to the oncology unit'],
   [false, 'Huddle at 0700 re: sepsis bundle compliance. BP cuffs restocked in 4W.'],
+  // dangerous-looking organisation mail: a heading that runs into a health term, a facility's bays, a therapist's credential before a phone
+  [false, '38% of open gaps for Controlling High Blood Pressure could have been closed with a CPT II code.'],
+  [false, 'Mrs. Ellison, a retired schoolteacher, has supported Riverbend for decades. Her gift will fund 42 private infusion bays.'],
+  [false, 'Living Well with Parkinson\'s\n  2nd Tuesday, 1:00-2:30 PM\n  Facilitator: Marcus Hale, PT, DPT · 614-555-0172'],
+  [false, 'Observations: both CLABSIs involved PICCs.\n\nMegan Alvarado, MPH, CIC\nManager, Infection Prevention\nRiverbend Health | 1400 Riverbend Pkwy, Columbus, OH 43299 | 614-555-0163'],
+  // a numbered board with a "#" column; a patient's own note about their health, signed
+  [true, '#\tPatient\tMRN\tDiagnosis\n1\tAlvarez, Rosa M.\t10293847\tPancreatic adenocarcinoma'],
+  [true, 'This card came last week:\n  "Dear Dr. Raman, after my triple bypass I walked 2 miles yesterday. My ejection fraction is up to 50%.\n   - Gerald Okafor, Westerville"\n\nThanks,\nBev Santos'],
+  [false, 'I will be out Friday for my team\'s diabetes fair booth.\n\nThanks,\nTom Price'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

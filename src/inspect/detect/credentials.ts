@@ -14,7 +14,19 @@ export function isCredential(word: string): boolean {
   return CREDENTIAL_CELL.test(word);
 }
 
-/** Whether every cell after the first is a credential: "Lauren Whitcomb, MD, FACC" read as cells is a name line, not a header. */
-export function nameWithCredentials(cells: readonly string[]): boolean {
-  return cells.length >= 2 && cells.slice(1).every(isCredential);
+/** A cell that may be a credential not listed in CREDENTIAL: two to six capitals, a hyphen and a few more allowed ("CIC", "COHN-S", "CHFN"). */
+const CREDENTIAL_LIKE = /^[A-Z]{2,6}(?:-[A-Z]{1,3})?$/;
+
+/**
+ * Whether the cells are a name and credentials: "Lauren Whitcomb, MD, FACC",
+ * "Megan Alvarado, MPH, CIC" read as cells are a signature's name line, not
+ * a header. `personName` tells a person's name from a column's ("Patient
+ * Name, DOB, MRN" is a header); cells after it must be credentials, or
+ * shaped like one when a listed credential is among them.
+ */
+export function nameWithCredentials(cells: readonly string[], personName: (cell: string) => boolean): boolean {
+  if (cells.length < 2) return false;
+  const rest = cells.slice(1);
+  if (rest.every(isCredential)) return true;
+  return rest.some(isCredential) && rest.every((c) => isCredential(c) || CREDENTIAL_LIKE.test(c)) && personName(cells[0] ?? '');
 }

@@ -14,12 +14,13 @@ import { CREDENTIAL, isCredential } from './credentials.js';
 import { personLike, titleCase } from './names.js';
 import { personNameDetector, personNamePartsDetector, phoneDetector } from './personal.js';
 import { addressMatches, candidateNames, DATE_OR_RECORD, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
-import { cachedScan } from './scan-cache.js';
+import { cachedScan, withScanCache } from './scan-cache.js';
 import { PART_BREAK_MARK } from './signature.js';
+import { signedAuthors } from './signed-author.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 import { EXCLAMATION, FULL_STOP, isSpaceCode, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
 
-export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact' | 'addressed-reader';
+export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact' | 'addressed-reader' | 'signed-author';
 
 export interface PersonAnchor {
   readonly kind: AnchorKind;
@@ -96,8 +97,8 @@ const ORG_NAME_WORD = new RegExp(`\\b(?:${ORG_NAME_WORDS.flatMap((w) => [`${w.ch
 /** The office's numbers and web site, as a contact block lists them under an address. */
 const CONTACT_LINE = /(?:^|\n)[ \t]*(?:(?:tel|phone|ph|main|office|fax|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|t|p|f)\b\.?[ \t]*:?[ \t]*[(+\d]|www\.|https?:)/i;
 
-/** Cues before a phone number that make it a patient's, not an office's. */
-const PATIENT_PHONE_CUE = /\b(?:patient(?:['’]s)?|pt\.?|home|cell|mobile|caregiver|guardian|parent|mother|father|daughter|son|wife|husband|emergency\s+contact|reach\s+(?:him|her|them)|call\s+(?:him|her|them)|contact\s+(?:him|her|them)|his|her)\b[^\n]{0,25}$/i;
+/** Cues before a phone number that make it a patient's, not an office's ("PT" after a name and a comma is a physical therapist's credential: "Marcus Hale, PT, DPT · 614-…"). */
+const PATIENT_PHONE_CUE = /\b(?:patient(?:['’]s)?|(?<!,[ \t]*)pt\.?|home|cell|mobile|caregiver|guardian|parent|mother|father|daughter|son|wife|husband|emergency\s+contact|reach\s+(?:him|her|them)|call\s+(?:him|her|them)|contact\s+(?:him|her|them)|his|her)\b[^\n]{0,25}$/i;
 
 /**
  * Pure: text[i] ends a sentence: ".", "!" or "?" after a lower-case letter
@@ -205,6 +206,11 @@ function partBefore(text: string, index: number, n: number): string {
   const before = text.slice(Math.max(0, index - n), index);
   const brk = before.lastIndexOf(PART_BREAK_MARK);
   return brk < 0 ? before : before.slice(brk + 1);
+}
+
+/** Staff or clinician (for other modules): as `staff`. */
+export function staffName(text: string, index: number, length: number): boolean {
+  return staff(text, index, length);
 }
 
 /** Staff or clinician: a title before, a credential after, or introduced the way staff are. */
@@ -337,6 +343,11 @@ const PRONOUN_REACH = 64;
 /** Words around a health term that make it a department's or a programme's, not the person's own ("her department's oncology budget", "his cardiology fellows"). */
 const NOT_OWN_HEALTH = /(?<![\p{L}])(?:department|dept|team|unit|office|staff|colleagues?|group|division|program|programme|budget|service|ward|clinic|practice|research|poster|talk|presentation|paper|work|study|fellows?|residents?|nurses?|rotation|conference|meeting|review|training|course|award|walk|fundraiser|committee|lab|fair|event|seminar|webinar|experience|background)(?:['’]s)?(?![\p{L}])/iu;
 
+/** A health term of the writer's or the person's own right after a possessive ending at `from` ("my triple bypass"): as after a pronoun (ownHealthAfterPronoun). */
+export function ownHealthAfter(text: string, from: number): boolean {
+  return ownHealthAfterPronoun(text, from);
+}
+
 /** The name's own health, by a pronoun: a possessive pronoun (PRONOUN_AFTER) with a health term at most two words after it ("her blood pressure"; not "his work on the cancer walk", "her department's oncology budget"). */
 function pronounHealthAfter(text: string, end: number): boolean {
   const m = PRONOUN_AFTER.exec(text.slice(end, end + PRONOUN_REACH));
@@ -412,6 +423,17 @@ function careRightAfter(text: string, end: number): boolean {
   return m !== null && ownHealthAfterPronoun(text, end + m[0].length);
 }
 
+/** Whether a health term overlaps text[index, index + length) (the terms are in order; one starting before may reach into it). */
+function overlapsHealthTerm(text: string, index: number, length: number): boolean {
+  const terms = sharedHealthTermSpans(text);
+  for (let k = Math.max(0, firstStartingFrom(terms, index) - 1); k < terms.length; k++) {
+    const t = terms[k] as Span;
+    if (t.index >= index + length) break;
+    if (t.index + t.length > index) return true;
+  }
+  return false;
+}
+
 /** A US state's or territory's code and a ZIP code after a name: the name is a city's ("Cedar Bluff, WI 54730"). */
 const CITY_BEFORE_STATE =
   /^,?[ \t]+(?:A[KLRZS]|C[AOT]|D[CE]|FL|G[AU]|HI|I[ADLN]|K[SY]|LA|M[ADEINOPST]|N[CDEHJMVY]|O[HKR]|P[AR]|RI|S[CD]|T[NX]|UT|V[AIT]|W[AIVY])[ \t]+\d{5}(?:-\d{4})?(?!\d)/;
@@ -451,6 +473,8 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     if (taken.overlaps(index, length)) return;
     // "Harlan Falls, OH 44092": a city before its state and ZIP code, not a person
     if (CITY_BEFORE_STATE.test(text.slice(index + length, index + length + 16))) return;
+    // "Controlling High Blood Pressure": the words run into a health term, a heading's, not a name
+    if (overlapsHealthTerm(text, index, length)) return;
     // a name with a word that is a surname as often as a place ("Linda Park") counts only with a patient cue
     const plain = personLike(name);
     if ((!plain && !personLike(name, true)) || staff(text, index, length)) return;
@@ -673,7 +697,8 @@ export function homeAddresses(text: string): { index: number; length: number }[]
  * PERSON_NAME category). Callers only read the array.
  */
 export function personAnchors(text: string): readonly PersonAnchor[] {
-  return cachedScan(personAnchors, text, findPersonAnchors);
+  // the health terms, addresses and names are read once for all candidates, also when asked outside a verdict
+  return withScanCache(() => cachedScan(personAnchors, text, findPersonAnchors));
 }
 
 function findPersonAnchors(text: string): PersonAnchor[] {
@@ -685,5 +710,5 @@ function findPersonAnchors(text: string): PersonAnchor[] {
   const named = [...labelled, ...honorificNames(text)];
   const addresses = new HomeAddresses(text);
   const prose = proseNames(text, addresses, new OverlapIndex(named));
-  return [...named, ...prose, ...lastFirstNames(text, [...named, ...prose], addresses), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text)].sort((a, b) => a.index - b.index);
+  return [...named, ...prose, ...lastFirstNames(text, [...named, ...prose], addresses), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text), ...signedAuthors(text)].sort((a, b) => a.index - b.index);
 }

@@ -9,6 +9,7 @@
  */
 import { isSpaceCode, NEWLINE, QUOTE } from './char-codes.js';
 import { nameWithCredentials } from './credentials.js';
+import { personLike } from './names.js';
 
 const SEPARATORS = ['\t', ';', '|', ','] as const;
 /** Rows rewritten per table (the rest stay as they are: the first rows are what decide). */
@@ -84,6 +85,8 @@ const LABEL_ASCII = ((): Uint8Array => {
  */
 function labelCell(cell: string): boolean {
   if (cell.length === 0 || cell.length > MAX_HEADER) return false;
+  // a numbered list's first column
+  if (cell === '#') return true;
   const words = asciiLabelWords(cell);
   if (words !== undefined) return words > 0 && words <= 4;
   return /^[\p{L}][\p{L}\d _#./()'’-]*$/u.test(cell) && fewDigits(cell) && cell.split(/\s+/).length <= 4;
@@ -168,7 +171,7 @@ function header(line: string): { sep: string; names: string[] } | undefined {
     if (!line.includes(sep)) continue;
     const names = cells(line, 0, line.length, sep);
     // "Lauren Whitcomb, MD, FACC" is a signature's name line
-    if (names.length >= (sep === ',' ? 3 : 2) && names.length <= MAX_COLUMNS && names.every(labelCell) && !nameWithCredentials(names)) return { sep, names: names.map(readableHeader) };
+    if (names.length >= (sep === ',' ? 3 : 2) && names.length <= MAX_COLUMNS && names.every(labelCell) && !nameWithCredentials(names, (cell) => /\s/.test(cell) && personLike(cell))) return { sep, names: names.map(readableHeader) };
   }
   return undefined;
 }
