@@ -72,18 +72,57 @@ interface PlacedText {
   readonly width: number;
 }
 
+/** A run's size on the page (its font size, from its transform), 10 when the transform says none. */
+function sizeOf(t: PlacedText): number {
+  return Math.abs(t.transform[3] ?? 0) || Math.abs(t.transform[0] ?? 0) || 10;
+}
+
+/**
+ * Whether a page's runs were drawn out of reading order: a later run stands
+ * higher on the page than the one before by more than a line (a form's
+ * values drawn over its labels after them, as fax and e-form software does).
+ */
+function drawnOutOfOrder(runs: readonly PlacedText[]): boolean {
+  for (let i = 1; i < runs.length; i++) {
+    const prev = runs[i - 1] as PlacedText;
+    const t = runs[i] as PlacedText;
+    if ((t.transform[5] ?? 0) - (prev.transform[5] ?? 0) > sizeOf(prev) * 1.5) return true;
+  }
+  return false;
+}
+
+/**
+ * The runs in reading order by where they stand: top to bottom, lines
+ * grouped by a baseline within half a run's size, left to right on a line;
+ * each line's last run ends it.
+ */
+function byPosition(runs: readonly PlacedText[]): PlacedText[] {
+  const sorted = [...runs].sort((a, b) => (b.transform[5] ?? 0) - (a.transform[5] ?? 0));
+  const lines: PlacedText[][] = [];
+  for (const t of sorted) {
+    const line = lines[lines.length - 1];
+    const first = line?.[0];
+    if (line && first && Math.abs((first.transform[5] ?? 0) - (t.transform[5] ?? 0)) < sizeOf(first) * 0.5) line.push(t);
+    else lines.push([t]);
+  }
+  return lines.flatMap((line) => line.sort((a, b) => (a.transform[4] ?? 0) - (b.transform[4] ?? 0)).map((t, i) => ({ ...t, hasEOL: i === line.length - 1 })));
+}
+
 /**
  * A page's text as its reader sees the layout: items on one line joined by
  * a space, or by a tab where a wide gap separates them (a table's columns,
  * so its header labels them: src/inspect/detect/tables.ts); a new line
- * where the text does.
+ * where the text does. A page drawn out of reading order (drawnOutOfOrder)
+ * is read by position instead (byPosition), so a form's value stands on its
+ * label's line.
  */
-function pageText(items: readonly (PlacedText | object)[]): string {
+function pageText(all: readonly (PlacedText | object)[]): string {
+  const placed = all.filter((item): item is PlacedText => 'str' in item);
+  const runs = placed.filter((t) => t.str.trim() !== '');
+  const items = drawnOutOfOrder(runs) ? byPosition(runs) : placed;
   let out = '';
   let prev: PlacedText | undefined;
-  for (const item of items) {
-    if (!('str' in item)) continue;
-    const t = item as PlacedText;
+  for (const t of items) {
     // pdf.js fills the gaps between runs with whitespace items: the gap is measured between the words
     if (t.str.trim() === '') {
       if (t.hasEOL && prev && !prev.hasEOL) {

@@ -151,6 +151,7 @@ describe('clinical formats: with an individual (PHI) or without (plumbing)', () 
     ['JSON that is not FHIR', '{"resourceType": "Widget", "subject": {"reference": "x"}}', undefined],
     // C-CDA
     ['C-CDA with a recordTarget', '<ClinicalDocument xmlns="urn:hl7-org:v3"><recordTarget><patientRole><id extension="1"/></patientRole></recordTarget></ClinicalDocument>', { confidence: 'high', evidence: ['C-CDA document'] }],
+    ['C-CDA with a namespace prefix', '<cda:ClinicalDocument xmlns:cda="urn:hl7-org:v3"><cda:recordTarget><cda:patientRole><cda:id extension="1"/></cda:patientRole></cda:recordTarget></cda:ClinicalDocument>', { confidence: 'high', evidence: ['C-CDA document'] }],
     ['C-CDA template without a recordTarget', '<ClinicalDocument xmlns="urn:hl7-org:v3"><title>Template</title></ClinicalDocument>', { confidence: 'low', evidence: ['C-CDA document without patient data'] }],
     // X12, every segment terminator
     ['X12 837 with a subscriber', x12('*', '~', ['GS*HC*S*R*20261124*0930*1*X*005010X222A1', 'ST*837*0001*005010X222A1', 'NM1*IL*1*ROE*JANE****MI*123', 'SE*3*0001']), { confidence: 'high', evidence: ['X12 837 transaction'] }],

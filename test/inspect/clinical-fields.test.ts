@@ -80,6 +80,11 @@ describe('clinicalFieldLines: what the fields say, as label: value lines', () =>
       ['NPI: 1234567893', 'Subscriber name: Grace A. Okafor', 'Address: 12 ELM STREET, SPRINGFIELD, IL 62704', 'DOB: 03/03/1961', 'Diagnosis ICD-10: E11.9', 'Diagnosis ICD-10: I10', 'CPT: 99213'],
     ],
     ['C-CDA: the recordTarget, codes by OID, the performer NPI', CCDA, ['MRN: 50344810', 'Address: 4978 Church St, Shrewsbury, MA 01545', 'Patient name: James Morales', 'DOB: 09/15/1940', 'Diagnosis ICD-10: M54.50', 'NPI: 1234567893']],
+    [
+      'C-CDA with its elements prefixed ("<cda:recordTarget>")',
+      CCDA.replace('<ClinicalDocument xmlns="urn:hl7-org:v3"', '<cda:ClinicalDocument xmlns:cda="urn:hl7-org:v3"').replace(/<(\/?)(?!\?)/g, (_m, slash: string) => `<${slash}cda:`).replace(/<(\/?)cda:cda:/g, '<$1cda:'),
+      ['MRN: 50344810', 'Address: 4978 Church St, Shrewsbury, MA 01545', 'Patient name: James Morales', 'DOB: 09/15/1940', 'Diagnosis ICD-10: M54.50', 'NPI: 1234567893'],
+    ],
     ['FHIR Bundle (JSON)', FHIR_BUNDLE, ['MRN: PZ9773429', 'SSN: 123-45-6780', 'Patient name: Ingrid Yilmaz', 'DOB: 07/27/1938', 'Diagnosis ICD-10: E11.9', 'CPT: 99213', 'NPI: 1234567893']],
     ['FHIR Patient (XML)', FHIR_XML, ['MRN: RMC-1106943', 'Patient name: Minh Brooks', 'DOB: 02/04/1982']],
     ['FHIR ValueSet: terminology is about no one, not read', FHIR_VALUESET, []],

@@ -99,4 +99,24 @@ describe('PDF layout', () => {
     const v = inspectExtracted({ texts: r.texts, dicom: false, notFullyScanned: false, reasons: [] });
     expect(v.categories).toEqual(expect.arrayContaining(['MRN', 'PERSON_NAME', 'PHI']));
   });
+
+  it('reads a form whose values were drawn after its labels by position, each value on its label\'s line', async () => {
+    // a fax form: the labels first, top to bottom, then the values over them in another order (as e-form and fax software draw them)
+    const at = (x: number, y: number, s: string): string => `BT /F1 10 Tf 1 0 0 1 ${x} ${y} Tm (${s}) Tj ET`;
+    const labels = [at(50, 700, 'Patient Name:'), at(300, 700, 'DOB:'), at(50, 680, 'Insurance ID:'), at(50, 660, 'Reason for referral:')];
+    const values = [at(330, 700, '11/02/1979'), at(150, 660, 'iron deficiency anemia'), at(150, 700, 'Marisol Ferreira'), at(150, 680, 'KMH882104473')];
+    const r = await pdfText(pdfOfContent([[...labels, ...values].join('\n')], false));
+    const lines = r.texts.join('').split('\n');
+    expect(lines[0]).toMatch(/^Patient Name:\tMarisol Ferreira\tDOB:\s11\/02\/1979$/);
+    expect(lines[1]).toBe('Insurance ID:\tKMH882104473');
+    const v = inspectExtracted({ texts: r.texts, dicom: false, notFullyScanned: false, reasons: [] });
+    expect(v.categories).toEqual(expect.arrayContaining(['DOB', 'MEMBER_ID', 'PERSON_NAME', 'PHI']));
+  });
+
+  it('keeps a page drawn in reading order as it is drawn', async () => {
+    const at = (x: number, y: number, s: string): string => `BT /F1 10 Tf 1 0 0 1 ${x} ${y} Tm (${s}) Tj ET`;
+    // a second column started lower than the first's top stays after it: no jump up the page
+    const r = await pdfText(pdfOfContent([[at(50, 700, 'First line.'), at(50, 686, 'Second line.'), at(320, 640, 'Sidebar note.')].join('\n')], false));
+    expect(r.texts.join('').split('\n').map((l) => l.trim()).filter(Boolean)).toEqual(['First line.', 'Second line.', 'Sidebar note.']);
+  });
 });

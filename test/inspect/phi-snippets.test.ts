@@ -228,6 +228,9 @@ const cases: [boolean, string][] = [
   [true, '#\tPatient\tMRN\tDiagnosis\n1\tAlvarez, Rosa M.\t10293847\tPancreatic adenocarcinoma'],
   [true, 'This card came last week:\n  "Dear Dr. Raman, after my triple bypass I walked 2 miles yesterday. My ejection fraction is up to 50%.\n   - Gerald Okafor, Westerville"\n\nThanks,\nBev Santos'],
   [false, 'I will be out Friday for my team\'s diabetes fair booth.\n\nThanks,\nTom Price'],
+  // a headerless export: "Last, First" in quotes, then an ISO birth date; a department's number in a visitor guide
+  [true, '"Brannigan, Ignatius",1961-09-14,58248981,"J45.40 Moderate persistent asthma"'],
+  [false, 'ICU: two visitors at a time.\nHelpful numbers\nPatient Experience .......... (218) 555-0111\nBilling questions ........... (218) 555-0115'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -611,6 +611,19 @@ function nextClinicalDocument(text: string, from: number): number {
   return -1;
 }
 
+/** A C-CDA root written with a namespace prefix ("<cda:ClinicalDocument xmlns:cda=\"urn:hl7-org:v3\">"): the prefix. */
+const PREFIXED_CDA_ROOT = /<([A-Za-z_][\w.-]{0,20}):ClinicalDocument\b[^<>]{0,2000}xmlns:\1\s*=\s*["']urn:hl7-org:v3["']/;
+
+/**
+ * The text with the HL7 v3 namespace's prefix taken off its element names
+ * ("<cda:recordTarget>" → "<recordTarget>"), so a prefixed document reads
+ * as an unprefixed one; the text as it is when no root is prefixed so.
+ */
+export function withoutCdaPrefix(text: string): string {
+  const prefix = PREFIXED_CDA_ROOT.exec(text)?.[1];
+  return prefix === undefined ? text : text.replace(new RegExp(`<(/?)${prefix}:`, 'g'), '<$1');
+}
+
 function ccda(text: string, out: Lines): void {
   let documents = 0;
   for (let m = nextClinicalDocument(text, 0); m >= 0 && documents < MAX_DOCUMENTS && !out.full(); ) {
@@ -860,6 +873,7 @@ export function clinicalFieldLines(text: string): string {
   if (text.includes('MSH')) hl7(text, out);
   if (text.includes('ISA')) x12(text, out);
   if (findLiteral(text, CLINICAL_DOCUMENT, 0) >= 0) ccda(text, out);
+  else if (findLiteral(text, ':ClinicalDocument', 0) >= 0) ccda(withoutCdaPrefix(text), out);
   if (findLiteral(text, RESOURCE_TYPE, 0, RESOURCE_TYPE_PIECE) >= 0) fhirJson(text, out);
   if (findLiteral(text, 'http://hl7.org/fhir"', 0, 4) >= 0) fhirXml(text, out);
   return out.seen.size === 0 ? '' : GAP + [...out.seen].join(GAP);

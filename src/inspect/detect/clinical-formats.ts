@@ -108,9 +108,9 @@ function fhirXml(text: string): Format | undefined {
 }
 
 function ccda(text: string): Format | undefined {
-  // the root element's literal first (a plain search), then the pattern
-  if (findLiteral(text, '<ClinicalDocument', 0) < 0 || !/<ClinicalDocument\b[^<>]{0,2000}urn:hl7-org:v3/.test(text)) return undefined;
-  return { label: 'C-CDA document', individual: /<(?:recordTarget|patientRole)[\s>]/.test(text) };
+  // the root element's literal first (a plain search), then the pattern; a namespace prefix allowed ("<cda:ClinicalDocument")
+  if (findLiteral(text, 'ClinicalDocument', 0) < 0 || !/<(?:[A-Za-z_][\w.-]{0,20}:)?ClinicalDocument\b[^<>]{0,2000}urn:hl7-org:v3/.test(text)) return undefined;
+  return { label: 'C-CDA document', individual: /<(?:[A-Za-z_][\w.-]{0,20}:)?(?:recordTarget|patientRole)[\s>]/.test(text) };
 }
 
 /** X12 transaction sets of healthcare (HIPAA) and their acknowledgements. */

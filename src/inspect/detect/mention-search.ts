@@ -141,12 +141,13 @@ export function addressMatches(text: string, each: (m: RegExpExecArray) => void)
 }
 
 /**
- * What follows a "Last, First" name in a chart, a subject or a handoff (a
- * pattern's source): a birth date, a DOB or MRN label, or an age with a sex
+ * What follows a "Last, First" name in a chart, a subject, a handoff or a
+ * headerless export (a pattern's source; a closing quote of a CSV cell may
+ * come first): a birth date (US or ISO form), a DOB or MRN label, or an age with a sex
  * or "y/o" as charts write them ("Gomez, Patricia 67F", "Nguyen, Bao, 45 M",
  * "Reyes, Ana 8 y/o").
  */
-export const DATE_OR_RECORD = '[ \\t]*[,(–-]?[ \\t]*(?:\\d{1,2}[/.-]\\d{1,2}[/.-](?:19|20)\\d{2}\\b|\\(?\\s*(?:DOB|D\\.O\\.B\\.|MRN)\\b|\\d{1,3}[ \\t]?(?:[MF]|y\\/?o|yo)\\b)';
+export const DATE_OR_RECORD = '["”]?[ \\t]*[,(–-]?[ \\t]*(?:\\d{1,2}[/.-]\\d{1,2}[/.-](?:19|20)\\d{2}\\b|(?:19|20)\\d{2}-\\d{2}-\\d{2}\\b|\\(?\\s*(?:DOB|D\\.O\\.B\\.|MRN)\\b|\\d{1,3}[ \\t]?(?:[MF]|y\\/?o|yo)\\b)';
 /**
  * "Ramirez, Elena": the way charts, subjects and handoffs list patients. The
  * caller reads what makes it one: a birth date or record label after it

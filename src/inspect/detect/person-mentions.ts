@@ -97,8 +97,13 @@ const ORG_NAME_WORD = new RegExp(`\\b(?:${ORG_NAME_WORDS.flatMap((w) => [`${w.ch
 /** The office's numbers and web site, as a contact block lists them under an address. */
 const CONTACT_LINE = /(?:^|\n)[ \t]*(?:(?:tel|phone|ph|main|office|fax|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél|t|p|f)\b\.?[ \t]*:?[ \t]*[(+\d]|www\.|https?:)/i;
 
-/** Cues before a phone number that make it a patient's, not an office's ("PT" after a name and a comma is a physical therapist's credential: "Marcus Hale, PT, DPT · 614-…"). */
-const PATIENT_PHONE_CUE = /\b(?:patient(?:['’]s)?|(?<!,[ \t]*)pt\.?|home|cell|mobile|caregiver|guardian|parent|mother|father|daughter|son|wife|husband|emergency\s+contact|reach\s+(?:him|her|them)|call\s+(?:him|her|them)|contact\s+(?:him|her|them)|his|her)\b[^\n]{0,25}$/i;
+/**
+ * Cues before a phone number that make it a patient's, not an office's
+ * ("PT" after a name and a comma is a physical therapist's credential:
+ * "Marcus Hale, PT, DPT · 614-…"; "Patient Experience", "Patient Access"
+ * … are departments).
+ */
+const PATIENT_PHONE_CUE = /\b(?:patient(?:['’]s)?(?![ \t]+(?:experience|access|services?|relations|advocacy|advocates?|accounts?|portal|line|financial|registration|information|transport(?:ation)?|safety|family|education)\b)|(?<!,[ \t]*)pt\.?|home|cell|mobile|caregiver|guardian|parent|mother|father|daughter|son|wife|husband|emergency\s+contact|reach\s+(?:him|her|them)|call\s+(?:him|her|them)|contact\s+(?:him|her|them)|his|her)\b[^\n]{0,25}$/i;
 
 /**
  * Pure: text[i] ends a sentence: ".", "!" or "?" after a lower-case letter
