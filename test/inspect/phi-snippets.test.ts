@@ -231,6 +231,10 @@ const cases: [boolean, string][] = [
   // a headerless export: "Last, First" in quotes, then an ISO birth date; a department's number in a visitor guide
   [true, '"Brannigan, Ignatius",1961-09-14,58248981,"J45.40 Moderate persistent asthma"'],
   [false, 'ICU: two visitors at a time.\nHelpful numbers\nPatient Experience .......... (218) 555-0111\nBilling questions ........... (218) 555-0115'],
+  // "His …" and "She has a …" in the name's next sentences, across one paragraph break; a street is no name
+  [true, 'Walter Hughes scored 17 out of 30 on the MoCA this week,\ncompared with 22 last March. The MRI showed no stroke. His thyroid levels were normal.'],
+  [true, "Could you add Edith Carraway to next week's home visits? She lives in the\nblue farmhouse on Quarry Hill Road.\n\nShe has a pressure ulcer on her sacrum that is not healing."],
+  [false, 'Cedar Ridge Family Medicine | Patient Communications\nCedar Ridge Family Medicine | 4120 SW Alder Creek Rd, Suite 200, Beaverton, OR 97005\nRSV vaccine during pregnancy (weeks 32-36).'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

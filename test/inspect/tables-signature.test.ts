@@ -15,6 +15,9 @@ describe('labelTables: a header labels the values in its column', () => {
     ['digits after a column name\'s letters', 'ICD10_1,ICD10_2,Dx2_Desc\nE11.65,I10,Hypertension', 'ICD10 1: E11.65; ICD10 2: I10; Dx2 Desc: Hypertension'],
     ['a one-word column name as written', 'Acct;Patient;Date\nV109985628;Dorothy Patel;09/21/2025', 'Acct: V109985628; Patient: Dorothy Patel; Date: 09/21/2025'],
     ['values with a letter or two are no header', 'A0048817,GRP77120,J3301\nx,y,z', 'A0048817,GRP77120,J3301\nx,y,z'],
+    ['a rule under the header', 'Patient              | DOB        | Member ID\n---------------------+------------+--------------\nJosé Ibáñez          | 03/29/1961 | UHX-55120987', 'Patient: José Ibáñez; DOB: 03/29/1961; Member ID: UHX-55120987'],
+    ['a markdown table', '| Patient | MRN |\n|:---|---:|\n| Ann Lee | 00412345 |', 'Patient: Ann Lee; MRN: 00412345'],
+    ['an organisation\'s name is no column label', 'Cedar Ridge Family Medicine | Patient Communications\nCedar Ridge Family Medicine | 4120 SW Alder Creek Rd, Suite 200', 'Cedar Ridge Family Medicine | Patient Communications\nCedar Ridge Family Medicine | 4120 SW Alder Creek Rd, Suite 200'],
     ['a name and credentials is a signature\'s line', 'Lauren Whitcomb, MD, FACC\nSt. Aldric Heart | 910 Fulton Ave NE, Ste 300, Grand Haven, MI 49417', 'Lauren Whitcomb, MD, FACC\nSt. Aldric Heart | 910 Fulton Ave NE, Ste 300, Grand Haven, MI 49417'],
   ])('%s', (_name, text, expected) => {
     expect(labelTables(text).split('\n').slice(-1)[0]).toBe(expected.split('\n').slice(-1)[0]);

@@ -48,10 +48,18 @@ function hl7v2(text: string): Format | undefined {
   return { label: 'HL7 v2 message', individual: false };
 }
 
+/** Where segments of each id start, compiled once per id. */
+const SEGMENT_STARTS = new Map<string, RegExp>();
+
 /** The fields of each segment `id` of an HL7 v2 text (at most MAX_SEGMENT characters of each; field 0 is the id). */
 function segmentsOf(text: string, id: string): string[][] {
   const out: string[][] = [];
-  const re = new RegExp(`(?:^|[\\r\\n])${id}\\|`, 'g');
+  let re = SEGMENT_STARTS.get(id);
+  if (re === undefined) {
+    re = new RegExp(`(?:^|[\\r\\n])${id}\\|`, 'g');
+    SEGMENT_STARTS.set(id, re);
+  }
+  re.lastIndex = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const start = m.index + m[0].length - id.length - 1;
     const end = text.slice(start, start + MAX_SEGMENT).search(/[\r\n]/);

@@ -84,7 +84,7 @@ const CARE = [
   'ventilator', 'cpap', 'bipap', 'nebulizer', 'wheelchair', 'hospital bed', 'crutches', 'physical therapy', 'occupational therapy', 'speech therapy',
   'chemo', 'immunotherapy', 'post-op', 'postoperative', 'post-operative', 'pre-op', 'preoperative', 'anesthesia', 'anaesthesia',
   'withdrawal', 'alcohol withdrawal', 'detox', 'rehab', 'psychiatric', 'psych unit', 'behavioral health', 'counseling', 'therapy session',
-  'pain', 'chest pain', 'shortness of breath', 'dizziness', 'nausea', 'vomiting', 'fever', 'rash', 'swelling', 'bleeding', 'seizures', 'fall risk',
+  'pain', 'chest pain', 'shortness of breath', 'short of breath', 'ulcer', 'ulcers', 'pressure ulcer', 'pressure injury', 'bedsore', 'dizziness', 'nausea', 'vomiting', 'fever', 'rash', 'swelling', 'bleeding', 'seizures', 'fall risk',
   'allergy', 'allergic', 'allergies', 'anaphylaxis', 'prescription', 'refill', 'dosage', 'capsule', 'vaccination',
   'immunization', 'ivf', 'prenatal', 'postpartum', 'labor and delivery', 'c-section', 'cesarean', 'ultrasound', 'pet scan', 'stress test',
   'holter', 'labs', 'lab results', 'lab report', 'lab work', 'bloodwork', 'blood work', 'blood test', 'blood pressure', 'blood sugar', 'glucose', 'cholesterol', 'hemoglobin', 'platelets',

@@ -14,6 +14,8 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   'pediatrics', 'paediatrics', 'orthopedic', 'orthopedics', 'orthopaedic', 'orthopaedics', 'spine', 'oncology', 'cardiology', 'dermatology', 'neurology',
   'urology', 'gastroenterology', 'obstetrics', 'gynecology', 'psychiatry', 'dental', 'dentistry', 'surgery', 'surgical', 'hospice', 'rehab', 'rehabilitation',
   'therapy', 'wellness', 'physicians', 'specialists', 'vision', 'eye', 'heart', 'cancer', 'kidney', 'sekretariat', 'secrétariat', 'innere', 'medizin',
+  // street names' abbreviations ("Alder Creek Rd")
+  'rd', 'ave', 'blvd', 'hwy', 'pkwy', 'ste',
   'clinique', 'service', 'urgent', 'san', 'santa', 'santo', 'são', 'sankt', 'saint', 'sainte', 'fort', 'port', 'mount', 'mt', 'home', 'hh', 'imaging', 'diagnostics', 'behavioral', 'pediatric', 'maternity', 'senior', 'living',
   'clinic', 'clinics', 'hospital', 'hospitals', 'health', 'healthcare', 'medical', 'medicine', 'center', 'centre', 'centers', 'practice', 'pharmacy',
   'laboratory', 'laboratories', 'lab', 'labs', 'imaging', 'radiology', 'services', 'service', 'group', 'associates', 'foundation', 'institute',

@@ -177,8 +177,6 @@ class Rules {
   readonly keywords: RegExp | undefined;
   readonly weakKeywords: RegExp | undefined;
   readonly weakKeywordsCount: ((text: string) => boolean) | undefined;
-  /** The keywords and the weak keywords in one pattern: one search tells whether either is near (most matches have neither). */
-  readonly eitherKeywords: RegExp | undefined;
   readonly keywordRequired: boolean | ((match: RegExpExecArray) => boolean) | undefined;
   readonly notAfter: RegExp | undefined;
   readonly label: RegExp | undefined;
@@ -192,7 +190,6 @@ class Rules {
     this.keywords = spec.keywords;
     this.weakKeywords = spec.weakKeywords;
     this.weakKeywordsCount = spec.weakKeywordsCount;
-    this.eitherKeywords = spec.keywords && spec.weakKeywords ? eitherOf(spec.keywords, spec.weakKeywords) : undefined;
     this.keywordRequired = spec.keywordRequired;
     this.notAfter = spec.notAfter;
     this.label = spec.label;
@@ -222,15 +219,8 @@ function judge(spec: Rules, text: string, index: number, length: number, m: RegE
   out.push({ value, index, length, confidence });
 }
 
-/** Two keyword patterns as one: either matches (the flags of the first; the two must have the same). */
-function eitherOf(a: RegExp, b: RegExp): RegExp {
-  if (a.flags !== b.flags) throw new Error('patternDetector: keywords and weakKeywords must have the same flags');
-  return new RegExp(`(?:${a.source})|(?:${b.source})`, a.flags);
-}
-
 /** Whether a keyword is near the match being judged: one of the spec's keywords, or of its weak keywords where they count (PatternSpec.weakKeywordsCount). */
 function keywordNear(spec: Rules, text: string, around: Surroundings): boolean {
-  if (spec.eitherKeywords !== undefined && !keywordIn(spec.eitherKeywords, around.get())) return false;
   if (spec.keywords !== undefined && keywordIn(spec.keywords, around.get())) return true;
   return spec.weakKeywords !== undefined && keywordIn(spec.weakKeywords, around.get()) && weakKeywordsCount(spec, text);
 }

@@ -382,18 +382,33 @@ function wordAfter(text: string, end: number): string {
 /**
  * A sentence after a name's, starting with "She", "He" or "They" and a verb
  * of having or taking ("… see Dolores Whitfield this week? She lives on
- * Larkspur Lane. She has advanced Parkinson's disease"): the name's own
- * health follows the verb as after a possessive pronoun (ownHealthAfterPronoun).
+ * Larkspur Lane. She has advanced Parkinson's disease"), or with "His",
+ * "Her" or "Their" ("Walter Hughes scored 17 on the MoCA … His thyroid
+ * levels were normal"): the name's own health follows as after a possessive
+ * pronoun (ownHealthAfterPronoun).
  */
 const SUBJECT_PRONOUN_SENTENCE =
-  /(?:[.!?][ \t\n]+|\n[ \t]*)(?:She|He|They)(?:[ \t]+(?:also|still|now|recently|already))?[ \t]+(?:has|had|have|is|was|are|were|takes|took|needs|developed|started|reports|complains[ \t]+of|suffers[ \t]+from)(?![\p{L}])/gu;
-/** How far after a name the sentences about them are read (SUBJECT_PRONOUN_SENTENCE); a blank line ends them sooner. */
-const SUBJECT_PRONOUN_REACH = 240;
+  /(?:[.!?][ \t\n]+|\n[ \t]*)(?:(?:She|He|They)(?:[ \t]+(?:also|still|now|recently|already))?[ \t]+(?:has|had|have|is|was|are|were|takes|took|needs|developed|started|reports|complains[ \t]+of|suffers[ \t]+from)(?:[ \t]+(?:a|an|the)(?![\p{L}]))?|His|Her|Their)(?![\p{L}])/gu;
+function holdsSubjectPronounSentence(text: string): boolean {
+  return SUBJECT_PRONOUN_START.test(text);
+}
+
+/** A sentence starting with "She", "He" or "They" anywhere in a text (SUBJECT_PRONOUN_SENTENCE's start). */
+const SUBJECT_PRONOUN_START = /(?:[.!?][ \t\n]+|\n[ \t]*)(?:She|He|They|His|Her|Their)[ \t]/;
+
+/** How far after a name the sentences about them are read (SUBJECT_PRONOUN_SENTENCE); the end of the next paragraph ends them sooner. */
+const SUBJECT_PRONOUN_REACH = 400;
 
 function subjectPronounHealthAfter(text: string, end: number): boolean {
+  // most texts start no sentence with "She", "He" or "They": asked once per text
+  if (!cachedScan(SUBJECT_PRONOUN_SENTENCE, text, holdsSubjectPronounSentence)) return false;
   let following = text.slice(end, end + SUBJECT_PRONOUN_REACH);
-  const paragraph = following.search(/\n[ \t]*\n/);
-  if (paragraph >= 0) following = following.slice(0, paragraph);
+  // the name's paragraph and the next: a second blank line, or the part's end, ends them
+  const first = following.search(/\n[ \t]*\n/);
+  const second = first < 0 ? -1 : following.slice(first + 2).search(/\n[ \t]*\n/);
+  if (second >= 0) following = following.slice(0, first + 2 + second);
+  const part = following.indexOf(PART_BREAK_MARK);
+  if (part >= 0) following = following.slice(0, part);
   SUBJECT_PRONOUN_SENTENCE.lastIndex = 0;
   for (let m = SUBJECT_PRONOUN_SENTENCE.exec(following); m; m = SUBJECT_PRONOUN_SENTENCE.exec(following)) {
     if (ownHealthAfterPronoun(text, end + m.index + m[0].length)) {
@@ -426,6 +441,16 @@ const FOR_AFTER = /^[ \t]+(?:for|with)(?:[ \t]+(?:a|an|the|her|his|their))?(?![\
 function careRightAfter(text: string, end: number): boolean {
   const m = FOR_AFTER.exec(text.slice(end, end + 16));
   return m !== null && ownHealthAfterPronoun(text, end + m[0].length);
+}
+
+/** Whether a state's code and a ZIP code follow text[end] (CITY_BEFORE_STATE): two capitals after a comma or blanks are looked for first, without a copy. */
+function cityBeforeState(text: string, end: number): boolean {
+  let i = text.charCodeAt(end) === 44 ? end + 1 : end;
+  const blanks = i;
+  while (isBlankCode(text.charCodeAt(i))) i++;
+  const a = text.charCodeAt(i);
+  const b = text.charCodeAt(i + 1);
+  return i > blanks && a >= 65 && a <= 90 && b >= 65 && b <= 90 && CITY_BEFORE_STATE.test(text.slice(end, end + 16));
 }
 
 /** Whether a health term overlaps text[index, index + length) (the terms are in order; one starting before may reach into it). */
@@ -477,7 +502,7 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     const length = name.length - (POSSESSIVE.test(name) ? 2 : 0);
     if (taken.overlaps(index, length)) return;
     // "Harlan Falls, OH 44092": a city before its state and ZIP code, not a person
-    if (CITY_BEFORE_STATE.test(text.slice(index + length, index + length + 16))) return;
+    if (cityBeforeState(text, index + length)) return;
     // "Controlling High Blood Pressure": the words run into a health term, a heading's, not a name
     if (overlapsHealthTerm(text, index, length)) return;
     // a name with a word that is a surname as often as a place ("Linda Park") counts only with a patient cue

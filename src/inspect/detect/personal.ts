@@ -539,7 +539,16 @@ const BANK_WORDS = /\b(?:routing|aba|rtn|checking|savings|bank(?:ing)?|direct\s+
  * numbers' writers often enough, and a miss costs more than a finding.
  */
 export function placeholderNumber(value: string): boolean {
-  return /^\D*(\d)(?:\D*\1){4,}\D*$/.test(value);
+  let digit = -1;
+  let digits = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) continue;
+    if (digit >= 0 && c !== digit) return false;
+    digit = c;
+    digits++;
+  }
+  return digits >= 5;
 }
 
 /** A label before a number that says it is a test or sample record's ("test MRN ZZ9900017", "sample member ID"). */

@@ -7,7 +7,7 @@
  * Pure; linear in the text (a bounded number of rows per table is
  * rewritten, the rest kept as they are).
  */
-import { isSpaceCode, NEWLINE, QUOTE } from './char-codes.js';
+import { isSpaceCode, NEWLINE, PIPE, QUOTE } from './char-codes.js';
 import { nameWithCredentials } from './credentials.js';
 import { personLike } from './names.js';
 
@@ -25,7 +25,8 @@ const MAX_HEADER_LINE = 2000;
  * is read in place, an unquoted run cut out whole, not copied a character
  * at a time.
  */
-function cells(text: string, start: number, end: number, sep: string): string[] {
+function cells(text: string, lineStart: number, lineEnd: number, sep: string): string[] {
+  const { start, end } = sep === '|' ? withinOuterPipes(text, lineStart, lineEnd) : { start: lineStart, end: lineEnd };
   const line = text.slice(start, end);
   if (!line.includes('"')) return plainCells(line, sep);
   const out: string[] = [];
@@ -52,6 +53,16 @@ function cells(text: string, start: number, end: number, sep: string): string[] 
   }
   out.push((cur + text.slice(from, end)).trim());
   return withoutTrailingEmpty(out);
+}
+
+/** A line bordered with pipes ("| Patient | MRN |", as ASCII and markdown tables draw them): the part between its outer pipes. */
+function withinOuterPipes(text: string, from: number, to: number): { start: number; end: number } {
+  let start = from;
+  let end = to;
+  while (start < end && isSpaceCode(text.charCodeAt(start))) start++;
+  while (end > start && isSpaceCode(text.charCodeAt(end - 1))) end--;
+  if (end - start >= 2 && text.charCodeAt(start) === PIPE && text.charCodeAt(end - 1) === PIPE) return { start: start + 1, end: end - 1 };
+  return { start: from, end: to };
 }
 
 /** The cells of a line without quotes: as `cells` reads it (cut after MAX_COLUMNS + 1 cells, trailing empty cells dropped). */
@@ -170,8 +181,8 @@ function header(line: string): { sep: string; names: string[] } | undefined {
   for (const sep of SEPARATORS) {
     if (!line.includes(sep)) continue;
     const names = cells(line, 0, line.length, sep);
-    // "Lauren Whitcomb, MD, FACC" is a signature's name line
-    if (names.length >= (sep === ',' ? 3 : 2) && names.length <= MAX_COLUMNS && names.every(labelCell) && !nameWithCredentials(names, (cell) => /\s/.test(cell) && personLike(cell))) return { sep, names: names.map(readableHeader) };
+    // "Lauren Whitcomb, MD, FACC" is a signature's name line, "Cedar Ridge Family Medicine | Patient Communications" its organisation's
+    if (names.length >= (sep === ',' ? 3 : 2) && names.length <= MAX_COLUMNS && names.every(labelCell) && !nameWithCredentials(names, (cell) => /\s/.test(cell) && personLike(cell)) && !names.some(organisationName)) return { sep, names: names.map(readableHeader) };
   }
   return undefined;
 }
@@ -220,6 +231,15 @@ function wordsOfHeader(name: string): string {
     if (full !== undefined) words[k] = full;
   }
   return words.join(' ');
+}
+
+/** The last word of an organisation's name. */
+const ORGANISATION_LAST_WORD = /^(?:Medicine|Clinic|Clinics|Hospital|Health|Healthcare|Center|Centre|Practice|Pharmacy|Associates|Group|Institute|Foundation|Physicians|Specialists|LLC|Inc)$/;
+
+/** A cell of three words or more ending in an organisation's word ("Cedar Ridge Family Medicine"): a name, not a column's label. */
+function organisationName(cell: string): boolean {
+  const words = cell.split(' ');
+  return words.length >= 3 && ORGANISATION_LAST_WORD.test(words[words.length - 1] ?? '');
 }
 
 /** What an ASCII character can be in a header line (NOT_IN_HEADER, and the separators). */
@@ -322,11 +342,18 @@ function labelledRow(values: readonly string[], names: readonly string[]): strin
   return row;
 }
 
-/** The data rows under a header, each rewritten as "header: value; …", and where the last one ends. */
+/** A line that only rules a table: dashes or equals signs, with pluses, pipes, colons and blanks ("-----+-----", "|:---|---:|"). */
+const RULE_LINE = /^[ \t|+:]*[-=]{3,}[-=+|: \t]*\r?$/;
+
+/** The data rows under a header (after a rule line under it), each rewritten as "header: value; …", and where the last one ends. */
 function tableRows(text: string, h: { sep: string; names: string[] }, headerEnd: number): { rows: string[]; end: number } {
   const rows: string[] = [];
   let rowsEnd = headerEnd;
-  for (let j = headerEnd + 1; j <= text.length && rows.length < MAX_ROWS; ) {
+  let first = headerEnd + 1;
+  // a rule under the header ("---+---", "|---|---|", "=== ==="): the rows start after it
+  const ruleEnd = text.indexOf('\n', first);
+  if (ruleEnd > first && RULE_LINE.test(text.slice(first, ruleEnd))) first = ruleEnd + 1;
+  for (let j = first; j <= text.length && rows.length < MAX_ROWS; ) {
     const nl = text.indexOf('\n', j);
     const lineEnd = nl < 0 ? text.length : nl;
     // a line without the separator is one cell: the table ends there
