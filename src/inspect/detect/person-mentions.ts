@@ -213,13 +213,8 @@ function partBefore(text: string, index: number, n: number): string {
   return brk < 0 ? before : before.slice(brk + 1);
 }
 
-/** Staff or clinician (for other modules): as `staff`. */
-export function staffName(text: string, index: number, length: number): boolean {
-  return staff(text, index, length);
-}
-
 /** Staff or clinician: a title before, a credential after, or introduced the way staff are. */
-function staff(text: string, index: number, length: number): boolean {
+export function staff(text: string, index: number, length: number): boolean {
   const before = partBefore(text, index, 40);
   const after = text.slice(index + length, index + length + 40);
   return TITLE_BEFORE.test(before) || CREDENTIAL_AFTER.test(after) || STAFF_CUE_BEFORE.test(before) || ROLE_AFTER.test(after);
@@ -348,11 +343,6 @@ const PRONOUN_REACH = 64;
 /** Words around a health term that make it a department's or a programme's, not the person's own ("her department's oncology budget", "his cardiology fellows"). */
 const NOT_OWN_HEALTH = /(?<![\p{L}])(?:department|dept|team|unit|office|staff|colleagues?|group|division|program|programme|budget|service|ward|clinic|practice|research|poster|talk|presentation|paper|work|study|fellows?|residents?|nurses?|rotation|conference|meeting|review|training|course|award|walk|fundraiser|committee|lab|fair|event|seminar|webinar|experience|background)(?:['’]s)?(?![\p{L}])/iu;
 
-/** A health term of the writer's or the person's own right after a possessive ending at `from` ("my triple bypass"): as after a pronoun (ownHealthAfterPronoun). */
-export function ownHealthAfter(text: string, from: number): boolean {
-  return ownHealthAfterPronoun(text, from);
-}
-
 /** The name's own health, by a pronoun: a possessive pronoun (PRONOUN_AFTER) with a health term at most two words after it ("her blood pressure"; not "his work on the cancer walk", "her department's oncology budget"). */
 function pronounHealthAfter(text: string, end: number): boolean {
   const m = PRONOUN_AFTER.exec(text.slice(end, end + PRONOUN_REACH));
@@ -420,7 +410,7 @@ function subjectPronounHealthAfter(text: string, end: number): boolean {
 }
 
 /** The health term after a possessive pronoun ending at `from` is the person's own: within reach, and no department, team or event word around it. */
-function ownHealthAfterPronoun(text: string, from: number, reach = POSSESSION_REACH): boolean {
+export function ownHealthAfterPronoun(text: string, from: number, reach = POSSESSION_REACH): boolean {
   const next = ownHealthTermAfter(text, from, reach);
   if (next === undefined) return false;
   // the words between the pronoun and the term, and the word after the term

@@ -9,7 +9,7 @@
  * keeps this anchor there. Pure.
  */
 import { personLike } from './names.js';
-import { ownHealthAfter, staffName, type PersonAnchor } from './person-mentions.js';
+import { ownHealthAfterPronoun, staff, type PersonAnchor } from './person-mentions.js';
 import { PART_BREAK_MARK } from './signature.js';
 
 const MY = /(?<![\p{L}])[Mm]y(?![\p{L}])/gu;
@@ -25,7 +25,7 @@ export function signedAuthors(text: string): PersonAnchor[] {
   MY.lastIndex = 0;
   for (let m = MY.exec(text); m; m = MY.exec(text)) {
     const end = m.index + m[0].length;
-    if (MY_WORK.test(text.slice(end, end + 24)) || !ownHealthAfter(text, end)) continue;
+    if (MY_WORK.test(text.slice(end, end + 24)) || !ownHealthAfterPronoun(text, end)) continue;
     const signer = signerAfter(text, end);
     MY.lastIndex = 0;
     return signer ? [signer] : [];
@@ -46,7 +46,7 @@ function signerAfter(text: string, from: number): PersonAnchor | undefined {
     const m = SIGNER_LINE.exec(text.slice(start, end));
     if (m && m[1] !== undefined) {
       const index = start + m[0].indexOf(m[1]);
-      if (personLike(m[1]) && !staffName(text, index, m[1].length)) return { kind: 'signed-author', index, length: m[1].length };
+      if (personLike(m[1]) && !staff(text, index, m[1].length)) return { kind: 'signed-author', index, length: m[1].length };
     }
     if (nl < 0) break;
     start = nl + 1;
