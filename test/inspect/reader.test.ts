@@ -29,6 +29,8 @@ describe('a letter to the reader named in the To header', () => {
     ['another first name greeted', 'Priya Raman <priya.raman@inbox.example>', 'shots', 'Hi Tom - confirming your allergy shot Tues 3/11 at 4:10.', false],
     ['nothing about the reader\'s health', 'Priya Raman <priya.raman@inbox.example>', 'umbrella', 'Hi Priya,\n\nYou left your umbrella at the diabetes fair. It is at the front desk.', false],
     ['a colleague\'s clinic, not their health', 'Tom Price <tprice@clinic.example>', 'cover', 'Hi Tom, can you cover your diabetes clinic on Friday?', false],
+    ['a caregiver told of their father\'s care', 'Elaine Sorensen <elaine.sorensen@homemail.example>', 'RE: Dad', 'Hi Elaine,\n\nThank you for the update on your dad. Dr. Brandt agrees to increase his donepezil from 5 mg to 10 mg at bedtime.', true],
+    ['a caregiver, nothing of their family member\'s health', 'Elaine Sorensen <elaine.sorensen@homemail.example>', 'RE: Dad', 'Hi Elaine,\n\nThank you for bringing your dad to the open house. His photos of the garden are lovely.', false],
   ])('%s', async (_name, to, subject, body, phi) => {
     const { verdict } = await judged(to, subject, body);
     expect(verdict.phi).toBe(phi);

@@ -8,7 +8,7 @@
  * would. Pure.
  */
 import { personLike } from './names.js';
-import { addressedAboutTheirHealth, type PersonAnchor } from './person-mentions.js';
+import { addressedAboutTheirHealth, ownHealthAfterPronoun, type PersonAnchor } from './person-mentions.js';
 
 /** Words that open a greeting before the reader's first name. */
 const GREETING_WORDS = String.raw`(?:dear|hi|hello|hey|good\s+(?:morning|afternoon|evening)|hola|buenos\s+d[ií]as|estimad[oa]|querid[oa]|bonjour|bonsoir|ch[eè]re?|hallo|guten\s+tag|liebe[r]?|sehr\s+geehrte[r]?)`;
@@ -48,13 +48,45 @@ export function readerAnchors(text: string, readerNames: readonly string[]): Per
     for (let m = greeting.exec(text); m; m = greeting.exec(text)) {
       const index = m.index + m[0].indexOf(m[1] ?? '');
       if (!inGreetingReach(text, index)) continue;
-      if (addressedAboutTheirHealth(text, m.index + m[0].length)) {
+      const end = m.index + m[0].length;
+      if (addressedAboutTheirHealth(text, end) || familyMemberHealth(text, end)) {
         out.push({ kind: 'addressed-reader', index, length: (m[1] ?? '').length });
         break;
       }
     }
   }
   return out;
+}
+
+/** The reader's family member, as a letter to a caregiver names them ("your dad", "your mother's", "su padre"). */
+const YOUR_FAMILY =
+  /(?<![\p{L}])(?:your|su|ihre?[mnrs]?|votre)[ \t]+(?:dad|father|mom|mum|mother|son|daughter|husband|wife|child|baby|parent|grandmother|grandfather|grandma|grandpa|padre|madre|hijo|hija|esposo|esposa|vater|mutter|sohn|tochter|mann|frau|père|mère|fils|fille|mari|femme)(?:['’]s)?(?![\p{L}])/iu;
+/** How far after the greeting the family member is named, and after that how far their health may be told. */
+const FAMILY_REACH = 600;
+const FAMILY_HEALTH_REACH = 1500;
+/** A possessive pronoun before the family member's own health. */
+const THEIR = /(?<![\p{L}])(?:his|her|their)(?![\p{L}])/giu;
+
+/**
+ * A letter to a caregiver about the reader's family member: "your dad"
+ * (Spanish, German and French forms too) within FAMILY_REACH characters of
+ * the greeting, then "his" / "her" / "their" and a health term of their own
+ * within FAMILY_HEALTH_REACH ("… increase his donepezil"). The reader named
+ * in the To header identifies the person the letter is about.
+ */
+function familyMemberHealth(text: string, from: number): boolean {
+  const family = YOUR_FAMILY.exec(text.slice(from, from + FAMILY_REACH));
+  if (family === null) return false;
+  const start = from + family.index + family[0].length;
+  const letter = text.slice(start, start + FAMILY_HEALTH_REACH);
+  THEIR.lastIndex = 0;
+  for (let m = THEIR.exec(letter); m; m = THEIR.exec(letter)) {
+    if (ownHealthAfterPronoun(text, start + m.index + m[0].length)) {
+      THEIR.lastIndex = 0;
+      return true;
+    }
+  }
+  return false;
 }
 
 /** Whether `index` is within GREETING_REACH characters of the start of its part of the message (a form feed starts a part). */
