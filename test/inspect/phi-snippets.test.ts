@@ -235,6 +235,14 @@ const cases: [boolean, string][] = [
   [true, 'Walter Hughes scored 17 out of 30 on the MoCA this week,\ncompared with 22 last March. The MRI showed no stroke. His thyroid levels were normal.'],
   [true, "Could you add Edith Carraway to next week's home visits? She lives in the\nblue farmhouse on Quarry Hill Road.\n\nShe has a pressure ulcer on her sacrum that is not healing."],
   [false, 'Cedar Ridge Family Medicine | Patient Communications\nCedar Ridge Family Medicine | 4120 SW Alder Creek Rd, Suite 200, Beaverton, OR 97005\nRSV vaccine during pregnancy (weeks 32-36).'],
+  // staff and department phone lines; headings and departments; test patients and placeholders; "M." before one word is an initial
+  [false, 'Contacts: Carla Weiss, CRCST, CHL, SPD Manager, ext. 4-6650, cell (614) 555-0152. Positive BI, possible infection risk.'],
+  [false, 'New-patient scheduling (614) 555-0178 for echocardiograms and stress tests.'],
+  [false, 'Digital Insulin Adjustment with Lifestyle Coaching for Uncontrolled Type 2\nDiabetes: adults aged 40-75 with type 2 diabetes.'],
+  [false, 'Screenshots use our synthetic patient ZZTEST, ADULT (MRN TST0000412) with metformin 500 mg BID.'],
+  [false, 'Form example: DOB 01/01/1900, admitted for pneumonia.'],
+  [false, '6130,Electrophysiology,M. Varga,1210000,1188400,"Ablation catheter rebate received"'],
+  [true, 'M. Jean Dupont, né le 04/03/1958, hospitalisé pour une pneumonie.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

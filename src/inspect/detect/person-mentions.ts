@@ -53,9 +53,9 @@ const LEAD_WORDS: ReadonlySet<string> = new Set([
 /** A surname in capitals, as French and German letters and charts write it ("Mme DUPONT Claire", "Herr MÜLLER"). */
 const CAPITALS_SURNAME = "\\p{Lu}[\\p{Lu}'’]+(?:-\\p{Lu}[\\p{Lu}'’]+)?(?![\\p{L}])";
 
-/** A name directly after an honorific: a person (not a clinician). */
+/** A name directly after an honorific: a person (not a clinician). French "M." needs a first name and a surname or a surname in capitals ("M. Jean Dupont", "M. DUPONT"): before one word it is an initial ("M. Varga"). */
 const HONORIFIC_NAME = new RegExp(
-  `(?<![\\p{L}])(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|M\\.|[Mm]adame|[Mm]ademoiselle|[Mm]onsieur|[Ss]eñora|[Ss]eñorita|[Ss]eñor|[Dd]oña|Don|[Ss]ignora|[Ss]ignor)\\s+(?:(?:${WORD}\\s+){0,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?)`,
+  `(?<![\\p{L}])(?:(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|[Mm]adame|[Mm]ademoiselle|[Mm]onsieur|[Ss]eñora|[Ss]eñorita|[Ss]eñor|[Dd]oña|Don|[Ss]ignora|[Ss]ignor)\\s+(?:(?:${WORD}\\s+){0,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?)|M\\.\\s+(?:(?:${WORD}\\s+){1,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?))`,
   'gu',
 );
 
@@ -686,7 +686,8 @@ function patientContacts(text: string, contacts: Iterable<Span>, kind: 'patient-
 }
 
 const OFFICE_EMAIL = /\b(?:office|clinic|desk|department|practice|support|contact\s+us)\b/i;
-const OFFICE_PHONE = /\b(?:office|clinic|fax|main|desk|line|department|practice)\b/i;
+/** Words on a phone's line that make it the organisation's or a staff member's: an extension, a pager, a role, scheduling, new patients. */
+const OFFICE_PHONE = /\b(?:office|clinic|fax|main|desk|line|department|practice|ext|extension|pager|manager|director|coordinator|supervisor|scheduling|appointments|intake|new[\s-]patients?)\b/i;
 
 function patientEmails(text: string): PersonAnchor[] {
   return patientContacts(text, emailMatches(text), 'patient-contact', 30, PATIENT_EMAIL_CUE, OFFICE_EMAIL);

@@ -162,9 +162,16 @@ export const dobDetector = patternDetector({
   keywordRequired: true,
   window: 40,
   starts: DATE_STARTS,
-  validate: () => true,
+  // "DOB 01/01/1900": the placeholder forms and training write; no one alive was born then
+  validate: (v) => !placeholderBirthDate(v),
   mask: () => 'DOB **/**/****',
 });
+
+/** A birth date in 1900 or before ("01/01/1900", "1900-01-01"): a placeholder, not a living person's. */
+export function placeholderBirthDate(value: string): boolean {
+  const year = /(?<!\d)(1[0-9]{3})(?!\d)/.exec(value)?.[1];
+  return year !== undefined && Number(year) <= 1900;
+}
 
 /** The keyword right before a short birth date, and what may stand between ("DOB: ", "born on ", "geb. "). */
 const SHORT_DATE_KEYWORD = String.raw`\b(?:dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(?:\s+on)?|geb\.?|geboren(?:\s+am)?|geburtsdatum|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](?:\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le)\s*[:#-]?\s*`;
@@ -551,6 +558,9 @@ export function placeholderNumber(value: string): boolean {
   return digits >= 5;
 }
 
+/** A record number of a test patient's, as EHR builds prefix them ("TST0000412", "ZZ9900017", "TEST-1042"). */
+const TEST_RECORD_NUMBER = /^(?:TST|TEST|ZZ)/i;
+
 /** A label before a number that says it is a test or sample record's ("test MRN ZZ9900017", "sample member ID"). */
 const TEST_RECORD_LABEL = /\b(?:test|dummy|sample|fake|example|demo|training)\s+(?:patient\s+)?(?:mrn|mr#|acct|account|id|record|chart|member|subscriber|encounter|visit)\b[^\n]{0,16}$/i;
 
@@ -587,7 +597,7 @@ function recordNumberSpec(id: string, category: string, keywords: RegExp): Patte
     window: 40,
     notNear: BANK_WORDS,
     // an HL7 message's header, acknowledgement and batch segments: their ids are the message's ("MSA|AE|MVH0000184520|PV1-19 visit number …")
-    refuse: (value, text, index) => placeholderNumber(value) || testRecordLabel(text, index) || inHl7ControlSegment(text, index),
+    refuse: (value, text, index) => placeholderNumber(value) || TEST_RECORD_NUMBER.test(value) || testRecordLabel(text, index) || inHl7ControlSegment(text, index),
     starts: RECORD_NUMBER_STARTS,
     mask: (v) => `${category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
   };
