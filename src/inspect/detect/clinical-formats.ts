@@ -34,8 +34,7 @@ function hl7v2(text: string): Format | undefined {
   if (!text.includes('MSH|^~\\&') || !/(?:^|[\r\n])MSH\|\^~\\&/.test(text)) return undefined;
   const sep = '|';
   // a patient segment about a person: not every one a test patient ("ZZTEST^PATIENT", interface specs' samples)
-  const pids = segmentsOf(text, 'PID');
-  if (pids.length > 0 && !pids.every((fields) => testPatientName(fields[5] ?? ''))) return { label: 'HL7 v2 message', individual: true };
+  if (realPatientSegment(text)) return { label: 'HL7 v2 message', individual: true };
   // an insured (IN1-16), guarantor (GT1-3) or next of kin (NK1-2) with a name
   const field: Record<string, number> = { IN1: 16, GT1: 3, NK1: 2 };
   const re = /(?:^|[\r\n])(IN1|GT1|NK1)\|/g;
@@ -48,24 +47,23 @@ function hl7v2(text: string): Format | undefined {
   return { label: 'HL7 v2 message', individual: false };
 }
 
-/** Where segments of each id start, compiled once per id. */
-const SEGMENT_STARTS = new Map<string, RegExp>();
+/** Where a PID segment starts. */
+const PID_START = /(?:^|[\r\n])PID\|/g;
 
-/** The fields of each segment `id` of an HL7 v2 text (at most MAX_SEGMENT characters of each; field 0 is the id). */
-function segmentsOf(text: string, id: string): string[][] {
-  const out: string[][] = [];
-  let re = SEGMENT_STARTS.get(id);
-  if (re === undefined) {
-    re = new RegExp(`(?:^|[\\r\\n])${id}\\|`, 'g');
-    SEGMENT_STARTS.set(id, re);
-  }
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const start = m.index + m[0].length - id.length - 1;
+/** Whether a PID segment of an HL7 v2 text names someone other than a test patient (read up to the first that does). */
+function realPatientSegment(text: string): boolean {
+  PID_START.lastIndex = 0;
+  for (let m = PID_START.exec(text); m; m = PID_START.exec(text)) {
+    const start = m.index + m[0].length;
     const end = text.slice(start, start + MAX_SEGMENT).search(/[\r\n]/);
-    out.push(text.slice(start, end < 0 ? start + MAX_SEGMENT : start + end).split('|'));
+    // PID-5 is the fifth field after the segment id
+    const name = text.slice(start, end < 0 ? start + MAX_SEGMENT : start + end).split('|', 5)[4] ?? '';
+    if (!testPatientName(name)) {
+      PID_START.lastIndex = 0;
+      return true;
+    }
   }
-  return out;
+  return false;
 }
 
 /** A test patient's family name, as interface builds name them: "ZZTEST", "ZZZDOE", "XXTEST", "TEST", "TESTPATIENT". */

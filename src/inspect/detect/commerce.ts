@@ -3,7 +3,7 @@
  * remittance. There an account number is a customer's with the supplier,
  * and a bank account the supplier's own, not a person's.
  */
-import { cachedScan } from './scan-cache.js';
+import { scanOnce } from './scan-cache.js';
 
 /**
  * The marks of a supplier's invoice, order, shipment or remittance
@@ -15,9 +15,7 @@ const COMMERCE_MARK =
   /\b(?:(invoice)\s*(?:#|(?:no|number|date)\b)|(purchase\s+order\b|p\.?o\.?\s*(?:#|(?:no|number)\b))|(cust(?:omer)?)\.?\s*(?:#|(?:po|account|acct|no|number)\b)|(order)\s*(?:#|(?:no|number|date)\b)|(sales\s+order\b)|(tracking)\s*(?:#|(?:no|number)\b)|(ship(?:ped)?)\s+(?:to|date|via)\b|(remit(?:tance)?)[\s-]+(?:to|advice|address|e-?mail)\b|(vendor)\s*(?:#|(?:id|no|number|name|master)\b)|(net\s+(?:15|30|45|60)\b)|(freight\b)|(subtotal\b))/gi;
 
 /** Whether the text holds two different COMMERCE_MARKs (found once per text within a verdict). */
-export function commerceDocument(text: string): boolean {
-  return cachedScan(COMMERCE_MARK, text, twoCommerceMarks);
-}
+export const commerceDocument: (text: string) => boolean = scanOnce(twoCommerceMarks);
 
 function twoCommerceMarks(text: string): boolean {
   let first = 0;

@@ -177,6 +177,8 @@ class Rules {
   readonly keywords: RegExp | undefined;
   readonly weakKeywords: RegExp | undefined;
   readonly weakKeywordsCount: ((text: string) => boolean) | undefined;
+  /** The keywords (group 1) or the weak keywords, in one pattern: one search tells whether either is near, and which stands first. */
+  readonly eitherKeywords: RegExp | undefined;
   readonly keywordRequired: boolean | ((match: RegExpExecArray) => boolean) | undefined;
   readonly notAfter: RegExp | undefined;
   readonly label: RegExp | undefined;
@@ -190,6 +192,7 @@ class Rules {
     this.keywords = spec.keywords;
     this.weakKeywords = spec.weakKeywords;
     this.weakKeywordsCount = spec.weakKeywordsCount;
+    this.eitherKeywords = spec.keywords && spec.weakKeywords ? eitherOf(spec.keywords, spec.weakKeywords) : undefined;
     this.keywordRequired = spec.keywordRequired;
     this.notAfter = spec.notAfter;
     this.label = spec.label;
@@ -219,8 +222,23 @@ function judge(spec: Rules, text: string, index: number, length: number, m: RegE
   out.push({ value, index, length, confidence });
 }
 
+/** Keywords and weak keywords as one pattern, the keywords' alternative in group 1 (the flags of the first; the two must have the same). */
+function eitherOf(keywords: RegExp, weak: RegExp): RegExp {
+  if (keywords.flags !== weak.flags) throw new Error('patternDetector: keywords and weakKeywords must have the same flags');
+  return new RegExp(`(${keywords.source})|(?:${weak.source})`, keywords.flags);
+}
+
 /** Whether a keyword is near the match being judged: one of the spec's keywords, or of its weak keywords where they count (PatternSpec.weakKeywordsCount). */
 function keywordNear(spec: Rules, text: string, around: Surroundings): boolean {
+  if (spec.eitherKeywords !== undefined && spec.keywords !== undefined && spec.weakKeywords !== undefined) {
+    const window = around.get();
+    spec.eitherKeywords.lastIndex = 0;
+    const first = spec.eitherKeywords.exec(window);
+    if (first === null) return false;
+    // a keyword first, or a weak one first with a keyword further on
+    if (first[1] !== undefined || keywordIn(spec.keywords, window)) return true;
+    return weakKeywordsCount(spec, text);
+  }
   if (spec.keywords !== undefined && keywordIn(spec.keywords, around.get())) return true;
   return spec.weakKeywords !== undefined && keywordIn(spec.weakKeywords, around.get()) && weakKeywordsCount(spec, text);
 }

@@ -14,7 +14,7 @@ import { CREDENTIAL, isCredential } from './credentials.js';
 import { personLike, titleCase } from './names.js';
 import { personNameDetector, personNamePartsDetector, phoneDetector } from './personal.js';
 import { addressMatches, candidateNames, DATE_OR_RECORD, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
-import { cachedScan, withScanCache } from './scan-cache.js';
+import { cachedScan, scanOnce, withScanCache } from './scan-cache.js';
 import { PART_BREAK_MARK } from './signature.js';
 import { signedAuthors } from './signed-author.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
@@ -379,9 +379,7 @@ function wordAfter(text: string, end: number): string {
  */
 const SUBJECT_PRONOUN_SENTENCE =
   /(?:[.!?][ \t\n]+|\n[ \t]*)(?:(?:She|He|They)(?:[ \t]+(?:also|still|now|recently|already))?[ \t]+(?:has|had|have|is|was|are|were|takes|took|needs|developed|started|reports|complains[ \t]+of|suffers[ \t]+from)(?:[ \t]+(?:a|an|the)(?![\p{L}]))?|His|Her|Their)(?![\p{L}])/gu;
-function holdsSubjectPronounSentence(text: string): boolean {
-  return SUBJECT_PRONOUN_START.test(text);
-}
+const holdsSubjectPronounSentence = scanOnce((text) => SUBJECT_PRONOUN_START.test(text));
 
 /** A sentence starting with "She", "He" or "They" anywhere in a text (SUBJECT_PRONOUN_SENTENCE's start). */
 const SUBJECT_PRONOUN_START = /(?:[.!?][ \t\n]+|\n[ \t]*)(?:She|He|They|His|Her|Their)[ \t]/;
@@ -391,7 +389,7 @@ const SUBJECT_PRONOUN_REACH = 400;
 
 function subjectPronounHealthAfter(text: string, end: number): boolean {
   // most texts start no sentence with "She", "He" or "They": asked once per text
-  if (!cachedScan(SUBJECT_PRONOUN_SENTENCE, text, holdsSubjectPronounSentence)) return false;
+  if (!holdsSubjectPronounSentence(text)) return false;
   let following = text.slice(end, end + SUBJECT_PRONOUN_REACH);
   // the name's paragraph and the next: a second blank line, or the part's end, ends them
   const first = following.search(/\n[ \t]*\n/);

@@ -9,7 +9,7 @@ import { caseless } from './caseless.js';
 import { commerceDocument } from './commerce.js';
 import { PHONE_STARTS, RECORD_NUMBER_STARTS } from './code-starts.js';
 import { isLetter, isWordChar, runLengths, type StartFinder } from './digit-runs.js';
-import { cachedScan } from './scan-cache.js';
+import { cachedScan, scanOnce } from './scan-cache.js';
 import { patternDetector, patternDetectors, type PatternSpec } from './pattern-detector.js';
 import { LABEL_NOT_A_PERSON, leadingName, personLike, titleCase } from './names.js';
 import type { Detector, Finding } from './types.js';
@@ -169,8 +169,18 @@ export const dobDetector = patternDetector({
 
 /** A birth date in 1900 or before ("01/01/1900", "1900-01-01"): a placeholder, not a living person's. */
 export function placeholderBirthDate(value: string): boolean {
-  const year = /(?<!\d)(1[0-9]{3})(?!\d)/.exec(value)?.[1];
-  return year !== undefined && Number(year) <= 1900;
+  // a run of four digits starting 1 (a year), at most 1900
+  let run = 0;
+  for (let i = 0; i <= value.length; i++) {
+    const c = i < value.length ? value.charCodeAt(i) : -1;
+    if (c >= 48 && c <= 57) {
+      run++;
+      continue;
+    }
+    if (run === 4 && value.charCodeAt(i - 4) === 49 && Number(value.slice(i - 4, i)) <= 1900) return true;
+    run = 0;
+  }
+  return false;
 }
 
 /** The keyword right before a short birth date, and what may stand between ("DOB: ", "born on ", "geb. "). */
@@ -575,10 +585,12 @@ const HL7_CONTROL_SEGMENTS = ['MSH|', 'MSA|', 'ERR|', 'BHS|', 'BTS|', 'FHS|', 'F
 /** How far back the start of a match's segment is looked for (a longer line's start is not read). */
 const SEGMENT_REACH = 400;
 
+const holdsHl7ControlSegment = scanOnce((text) => HL7_CONTROL_SEGMENTS.some((s) => text.includes(s)));
+
 /** Whether text[index] stands in an HL7 control segment (HL7_CONTROL_SEGMENTS: the line, ended by CR or LF, starts with one). */
 function inHl7ControlSegment(text: string, index: number): boolean {
   // most texts hold none: one native search each, once per text
-  if (!cachedScan(HL7_CONTROL_SEGMENTS, text, (t) => HL7_CONTROL_SEGMENTS.some((s) => t.includes(s)))) return false;
+  if (!holdsHl7ControlSegment(text)) return false;
   const floor = Math.max(0, index - SEGMENT_REACH);
   let i = index;
   while (i > floor && text.charCodeAt(i - 1) !== 10 && text.charCodeAt(i - 1) !== 13) i--;

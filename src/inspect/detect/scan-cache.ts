@@ -62,3 +62,21 @@ export function cachedScan<T>(key: object, text: string, compute: (text: string)
   slot.value = value;
   return value;
 }
+
+/**
+ * `compute` as a function of the text, computed once per text within
+ * `withScanCache` like `cachedScan`, with its slot found once (not looked up
+ * per call): for a fact about a text asked at every match of a scan.
+ */
+export function scanOnce<T>(compute: (text: string) => T): (text: string) => T {
+  const slot: Slot = { text: undefined, value: undefined };
+  return (text) => {
+    if (depth === 0) return compute(text);
+    if (slot.text === text) return slot.value as T;
+    const value = compute(text);
+    if (slot.text === undefined) filled.push(slot);
+    slot.text = text;
+    slot.value = value;
+    return value;
+  };
+}
