@@ -46,6 +46,7 @@ const KIND_WORDS: Readonly<Record<AnchorKind, string>> = {
   'patient-contact': "an e-mail address said to be a patient's",
   'addressed-reader': 'the reader, named in the To header and greeted by name',
   'signed-author': 'the author of a text about their own health ("my …"), signed with their name',
+  'quoted-author': 'the author of a quoted or forwarded message about their own health, named in its From or "wrote:" line',
 };
 
 function maskMention(text: string): string {
@@ -96,7 +97,7 @@ function explainText(texts: readonly string[], verdict: MessageVerdict, profile:
   });
   const zones = signatureZones(text);
   const individuals = [...personAnchors(text), ...readerAnchors(text, readerNames)]
-    .filter((a) => a.kind === 'signed-author' || !inZone(zones, a.index))
+    .filter((a) => a.kind === 'signed-author' || a.kind === 'quoted-author' || !inZone(zones, a.index))
     .slice(0, 10)
     .map((a) => ({ kind: a.kind, evidence: a.kind === 'patient-phone' ? 'Phone ***-***-****' : a.kind === 'patient-contact' ? 'E-mail ****@****' : a.kind === 'home-address' ? 'Address ****' : maskMention(text.slice(a.index, a.index + a.length)) }));
   const sensitive = [...new Set(verdict.findings.filter((f) => !WEAK_CATEGORIES.has(f.category) && f.confidence !== 'low' && f.category !== 'CLINICAL_FORMAT').map((f) => f.category))];

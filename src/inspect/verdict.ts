@@ -169,8 +169,8 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
     return phi({ rule: 'identifier-and-health', identifier: best?.from.category ?? strong[0] ?? '', health: best?.to.term, distance: best?.distance }, named());
   }
   // a person named (with a label, an honorific, a patient cue or a home address) with health information near
-  // a signed author's name stands in the signature that the other mentions are not read in
-  const anchors = [...personAnchors(table), ...readerAnchors(table, readerNames)].filter((a) => a.kind === 'signed-author' || !inZone(zones, a.index));
+  // a signed or quoted author's name stands in a signature or a quoted header, where the other mentions are not read
+  const anchors = [...personAnchors(table), ...readerAnchors(table, readerNames)].filter((a) => a.kind === 'signed-author' || a.kind === 'quoted-author' || !inZone(zones, a.index));
   // a name introduced by an everyday word ("for …") counts only with health information in its sentence
   const best = closestWithin(anchors, terms, ANCHOR_WINDOW, (a, t) => !a.weak || sameSentence(table, a, t));
   if (!best) return notPhi();

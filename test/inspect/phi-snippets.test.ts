@@ -243,6 +243,11 @@ const cases: [boolean, string][] = [
   [false, 'Form example: DOB 01/01/1900, admitted for pneumonia.'],
   [false, '6130,Electrophysiology,M. Varga,1210000,1188400,"Ablation catheter rebate received"'],
   [true, 'M. Jean Dupont, né le 04/03/1958, hospitalisé pour une pneumonie.'],
+  // a quoted or forwarded message's author, named in its From or "wrote:" line, about their own health
+  [true, 'Please call her.\n\n---------- Forwarded message ---------\nFrom: Sandra Whitfield <swhit@inboxly.example>\nDate: Sat, Jul 20, 2024\n\nburning when I pee since thursday, I think its another UTI like in March.'],
+  [true, 'Dr. Okafor will call you.\n\nOn Tue, Oct 15, 2024 at 8:12 AM Leonard Fitch <lfitch@mailbox.example> wrote:\n> I saw my A1c came back at 8.9 on the portal.'],
+  [false, '---------- Forwarded message ---------\nFrom: Devon Achebe <devon.achebe@inboxly.example>\n\nDear Hiring Team,\nI care about diabetes prevention and have led walking groups.'],
+  [false, 'From: Dr. Priya Raman <praman@clinic.example>\n\nI have moved my diabetes clinic to Thursdays.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -16,11 +16,11 @@ import { personNameDetector, personNamePartsDetector, phoneDetector } from './pe
 import { addressMatches, candidateNames, DATE_OR_RECORD, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
 import { cachedScan, scanOnce, withScanCache } from './scan-cache.js';
 import { PART_BREAK_MARK } from './signature.js';
-import { signedAuthors } from './signed-author.js';
+import { quotedAuthors, signedAuthors } from './signed-author.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 import { EXCLAMATION, FULL_STOP, isSpaceCode, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
 
-export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact' | 'addressed-reader' | 'signed-author';
+export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact' | 'addressed-reader' | 'signed-author' | 'quoted-author';
 
 export interface PersonAnchor {
   readonly kind: AnchorKind;
@@ -341,7 +341,7 @@ const PRONOUN_AFTER = /^[^.!?\n]{0,60}?(?<![\p{L}])(?:his|her|their)(?![\p{L}])|
 const PRONOUN_REACH = 64;
 
 /** Words around a health term that make it a department's or a programme's, not the person's own ("her department's oncology budget", "his cardiology fellows"). */
-const NOT_OWN_HEALTH = /(?<![\p{L}])(?:department|dept|team|unit|office|staff|colleagues?|group|division|program|programme|budget|service|ward|clinic|practice|research|poster|talk|presentation|paper|work|study|fellows?|residents?|nurses?|rotation|conference|meeting|review|training|course|award|walk|fundraiser|committee|lab|fair|event|seminar|webinar|experience|background)(?:['’]s)?(?![\p{L}])/iu;
+export const NOT_OWN_HEALTH = /(?<![\p{L}])(?:department|dept|team|unit|office|staff|colleagues?|group|division|program|programme|budget|service|ward|clinic|practice|research|poster|talk|presentation|paper|work|study|fellows?|residents?|nurses?|rotation|conference|meeting|review|training|course|award|walk|fundraiser|committee|lab|fair|event|seminar|webinar|experience|background|prevention|education|awareness|outreach|workshops?|position|jobs?)(?:['’]s)?(?![\p{L}])/iu;
 
 /** The name's own health, by a pronoun: a possessive pronoun (PRONOUN_AFTER) with a health term at most two words after it ("her blood pressure"; not "his work on the cancer walk", "her department's oncology budget"). */
 function pronounHealthAfter(text: string, end: number): boolean {
@@ -365,7 +365,7 @@ function startsWithOwnHealth(text: string, at: number): boolean {
 }
 
 /** The word after text[end] (spaces or tabs between), or "". */
-function wordAfter(text: string, end: number): string {
+export function wordAfter(text: string, end: number): string {
   return /^[ \t]+([\p{L}'’]+)/u.exec(text.slice(end, end + 24))?.[1] ?? '';
 }
 
@@ -729,5 +729,5 @@ function findPersonAnchors(text: string): PersonAnchor[] {
   const named = [...labelled, ...honorificNames(text)];
   const addresses = new HomeAddresses(text);
   const prose = proseNames(text, addresses, new OverlapIndex(named));
-  return [...named, ...prose, ...lastFirstNames(text, [...named, ...prose], addresses), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text), ...signedAuthors(text)].sort((a, b) => a.index - b.index);
+  return [...named, ...prose, ...lastFirstNames(text, [...named, ...prose], addresses), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text), ...signedAuthors(text), ...quotedAuthors(text)].sort((a, b) => a.index - b.index);
 }

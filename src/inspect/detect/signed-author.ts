@@ -8,9 +8,11 @@
  * allowed). The name stands in the signature, which is why the verdict
  * keeps this anchor there. Pure.
  */
+import { sharedHealthTermSpans } from './health-terms.js';
 import { personLike } from './names.js';
-import { ownHealthAfterPronoun, staff, type PersonAnchor } from './person-mentions.js';
+import { NOT_OWN_HEALTH, ownHealthAfterPronoun, staff, wordAfter, type PersonAnchor } from './person-mentions.js';
 import { PART_BREAK_MARK } from './signature.js';
+import { firstStartingFrom } from './spans.js';
 
 const MY = /(?<![\p{L}])[Mm]y(?![\p{L}])/gu;
 /** "my patient", "my team": the writer's work, not their health. */
@@ -52,4 +54,75 @@ function signerAfter(text: string, from: number): PersonAnchor | undefined {
     start = nl + 1;
   }
   return undefined;
+}
+
+/** A quoted or forwarded message's author line: "From: Sandra Whitfield <swhit@…>" (also "> From:", "De:", "Von:"), or "On …, Leonard Fitch <lfitch@…> wrote:". */
+const AUTHOR_LINE =
+  /^[ \t>]*(?:(?:From|De|Von)[ \t]*:[ \t]*"?(\p{Lu}[\p{L}'’. -]{1,60}?)"?[ \t]*<[^<>\n@]{1,64}@[^<>\n]{1,255}>|On[ \t][^\n]{4,80}?[, \t]"?(\p{Lu}[\p{L}'’. -]{1,60}?)"?[ \t]*<[^<>\n@]{1,64}@[^<>\n]{1,255}>[ \t]*wrote:)[ \t]*\r?$/gmu;
+/** The first person speaking ("I", "I'm", "I've"), not "I" of a Roman numeral list. */
+const FIRST_PERSON = /(?<![\p{L}\d])(?:I|I['’]m|I['’]ve|I['’]d)(?![\p{L}\d])/gu;
+/** A clinician's title at the start of a display name ("Dr. Priya Raman"). */
+const CLINICIAN_TITLE = /^(?:Dr|Doctor|Prof|Nurse)\b/i;
+/** How far after its author line a quoted message is read. */
+const QUOTED_REACH = 1500;
+
+/**
+ * The author of a quoted or forwarded message about their own health,
+ * named in its author line (AUTHOR_LINE): "my" and a health term of their
+ * own, or a health term in a sentence where they speak in the first person
+ * ("burning when I pee … I think its another UTI"), in the message after
+ * the line (within QUOTED_REACH characters, up to the next author line or
+ * part). At most one anchor: the first such author.
+ */
+export function quotedAuthors(text: string): PersonAnchor[] {
+  AUTHOR_LINE.lastIndex = 0;
+  const lines: { index: number; name: string; end: number }[] = [];
+  for (let m = AUTHOR_LINE.exec(text); m; m = AUTHOR_LINE.exec(text)) {
+    const name = (m[1] ?? m[2] ?? '').trim();
+    lines.push({ index: m.index + m[0].indexOf(name), name, end: m.index + m[0].length });
+    if (lines.length >= 20) break;
+  }
+  AUTHOR_LINE.lastIndex = 0;
+  for (let k = 0; k < lines.length; k++) {
+    const line = lines[k] as { index: number; name: string; end: number };
+    // the author line's "From:" is no staff cue here; a title in the display name still makes a clinician
+    if (!/\s/.test(line.name) || !personLike(line.name) || CLINICIAN_TITLE.test(line.name)) continue;
+    let limit = Math.min(text.length, line.end + QUOTED_REACH, lines[k + 1]?.index ?? Infinity);
+    const part = text.indexOf(PART_BREAK_MARK, line.end);
+    if (part >= 0 && part < limit) limit = part;
+    if (speaksOfOwnHealth(text, line.end, limit)) return [{ kind: 'quoted-author', index: line.index, length: line.name.length }];
+  }
+  return [];
+}
+
+/** Whether text[from, to) says "my" and a health term of the writer's own, or holds a health term in a sentence in the first person. */
+function speaksOfOwnHealth(text: string, from: number, to: number): boolean {
+  const body = text.slice(from, to);
+  MY.lastIndex = 0;
+  for (let m = MY.exec(body); m; m = MY.exec(body)) {
+    const end = from + m.index + m[0].length;
+    if (!MY_WORK.test(text.slice(end, end + 24)) && ownHealthAfterPronoun(text, end)) {
+      MY.lastIndex = 0;
+      return true;
+    }
+  }
+  MY.lastIndex = 0;
+  const terms = sharedHealthTermSpans(text);
+  FIRST_PERSON.lastIndex = 0;
+  for (let m = FIRST_PERSON.exec(body); m; m = FIRST_PERSON.exec(body)) {
+    const at = from + m.index;
+    const next = terms[firstStartingFrom(terms, at)];
+    // their own: not a programme's or an event's ("I care about diabetes prevention")
+    if (next !== undefined && next.index < to && next.index < at + 120 && !sentenceBreakBetween(text, at, next.index) && !NOT_OWN_HEALTH.test(wordAfter(text, next.index + next.length))) {
+      FIRST_PERSON.lastIndex = 0;
+      return true;
+    }
+  }
+  FIRST_PERSON.lastIndex = 0;
+  return false;
+}
+
+/** A sentence's end (". ", "! ", "? ") or a blank line between two places. */
+function sentenceBreakBetween(text: string, from: number, to: number): boolean {
+  return /[.!?][ \t\n]|\n[ \t>]*\n/.test(text.slice(from, to));
 }
