@@ -248,6 +248,10 @@ const cases: [boolean, string][] = [
   [true, 'Dr. Okafor will call you.\n\nOn Tue, Oct 15, 2024 at 8:12 AM Leonard Fitch <lfitch@mailbox.example> wrote:\n> I saw my A1c came back at 8.9 on the portal.'],
   [false, '---------- Forwarded message ---------\nFrom: Devon Achebe <devon.achebe@inboxly.example>\n\nDear Hiring Team,\nI care about diabetes prevention and have led walking groups.'],
   [false, 'From: Dr. Priya Raman <praman@clinic.example>\n\nI have moved my diabetes clinic to Thursdays.'],
+  // the name's first word starting a later sentence, with a verb of having and their own health
+  [true, 'Please keep our second-shift lead Dwayne Greer in your thoughts. Dwayne had a heart attack while working on 6 East.'],
+  [false, 'Please welcome Dwayne Greer to EVS. Dwayne has a background in oncology nursing.'],
+  [true, 'To everyone at Cedar Valley,\nSix weeks ago I had my left knee replaced and I want to thank the whole crew.\nHarold Menendez\nMillbrook'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -387,9 +387,13 @@ const SUBJECT_PRONOUN_START = /(?:[.!?][ \t\n]+|\n[ \t]*)(?:She|He|They|His|Her|
 /** How far after a name the sentences about them are read (SUBJECT_PRONOUN_SENTENCE); the end of the next paragraph ends them sooner. */
 const SUBJECT_PRONOUN_REACH = 400;
 
-function subjectPronounHealthAfter(text: string, end: number): boolean {
+function subjectPronounHealthAfter(text: string, end: number, name: string): boolean {
   // most texts start no sentence with "She", "He" or "They": asked once per text
-  if (!holdsSubjectPronounSentence(text)) return false;
+  const pronouns = holdsSubjectPronounSentence(text);
+  // or with the name's first word ("… keep Dwayne Greer in your thoughts. Dwayne had a heart attack")
+  const firstName = /^\p{Lu}[\p{Ll}'’-]+/u.exec(name)?.[0];
+  const again = firstName !== undefined && text.indexOf(`${firstName} `, end) >= 0;
+  if (!pronouns && !again) return false;
   let following = text.slice(end, end + SUBJECT_PRONOUN_REACH);
   // the name's paragraph and the next: a second blank line, or the part's end, ends them
   const first = following.search(/\n[ \t]*\n/);
@@ -397,14 +401,39 @@ function subjectPronounHealthAfter(text: string, end: number): boolean {
   if (second >= 0) following = following.slice(0, first + 2 + second);
   const part = following.indexOf(PART_BREAK_MARK);
   if (part >= 0) following = following.slice(0, part);
-  SUBJECT_PRONOUN_SENTENCE.lastIndex = 0;
-  for (let m = SUBJECT_PRONOUN_SENTENCE.exec(following); m; m = SUBJECT_PRONOUN_SENTENCE.exec(following)) {
-    if (ownHealthAfterPronoun(text, end + m.index + m[0].length)) {
-      SUBJECT_PRONOUN_SENTENCE.lastIndex = 0;
-      return true;
+  if (pronouns) {
+    SUBJECT_PRONOUN_SENTENCE.lastIndex = 0;
+    for (let m = SUBJECT_PRONOUN_SENTENCE.exec(following); m; m = SUBJECT_PRONOUN_SENTENCE.exec(following)) {
+      if (ownHealthAfterPronoun(text, end + m.index + m[0].length)) {
+        SUBJECT_PRONOUN_SENTENCE.lastIndex = 0;
+        return true;
+      }
     }
   }
+  return again && firstNameHealthIn(text, end, following, firstName);
+}
+
+/** A sentence in `following` (text from `end`) starting with `firstName` and a verb of having or taking, then their own health ("Dwayne had a heart attack"). */
+function firstNameHealthIn(text: string, end: number, following: string, firstName: string): boolean {
+  for (let at = following.indexOf(`${firstName} `); at >= 0; at = following.indexOf(`${firstName} `, at + 1)) {
+    if (!sentenceStartAt(following, at)) continue;
+    const verb = FIRST_NAME_VERB.exec(following.slice(at + firstName.length, at + firstName.length + 40));
+    if (verb && ownHealthAfterPronoun(text, end + at + firstName.length + verb[0].length)) return true;
+  }
   return false;
+}
+
+/** A verb of having or taking after a first name starting a sentence (an article allowed after it). */
+const FIRST_NAME_VERB = /^[ \t]+(?:(?:also|still|now|recently)[ \t]+)?(?:has|had|is|was|takes|took|needs|developed|started|suffered|underwent)(?:[ \t]+(?:a|an|the))?(?![\p{L}])/u;
+
+/** Whether a sentence starts at `at` in `s`: at its start, after a line break, or after ". ", "! ", "? ". */
+function sentenceStartAt(s: string, at: number): boolean {
+  if (at === 0) return true;
+  let i = at - 1;
+  while (i >= 0 && (s.charCodeAt(i) === SPACE || s.charCodeAt(i) === TAB)) i--;
+  if (i < 0) return true;
+  const c = s.charCodeAt(i);
+  return c === NEWLINE || ((c === FULL_STOP || c === EXCLAMATION || c === QUESTION) && i < at - 1);
 }
 
 /** The health term after a possessive pronoun ending at `from` is the person's own: within reach, and no department, team or event word around it. */
@@ -504,7 +533,7 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
       PATIENT_CUE_AFTER.test(after) ||
       findingAfter(text, index + length) ||
       pronounHealthAfter(text, index + length) ||
-      subjectPronounHealthAfter(text, index + length)
+      subjectPronounHealthAfter(text, index + length, name)
     ) {
       out.push({ kind: 'named-patient', index, length });
       return;
