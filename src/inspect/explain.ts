@@ -5,12 +5,11 @@
  * message is PHI, only sensitive, or clean. Masked evidence, categories,
  * kinds and health terms only — never a matched value. Pure.
  */
-import { personAnchors, type AnchorKind } from './detect/person-mentions.js';
-import { readerAnchors } from './detect/reader.js';
-import { inZone, signatureZones } from './detect/signature.js';
+import type { AnchorKind } from './detect/person-mentions.js';
+import { signatureZones } from './detect/signature.js';
 import { withScanCache } from './detect/scan-cache.js';
 import type { Confidence, MatchExplanation } from './detect/types.js';
-import { DEFAULT_PROFILE, HEALTH_CATEGORIES, PATIENT_ID_CATEGORIES, PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES, type InspectionProfile, type MessageVerdict, type PhiBasis, detectorText, messageText } from './verdict.js';
+import { DEFAULT_PROFILE, HEALTH_CATEGORIES, PATIENT_ID_CATEGORIES, PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES, type InspectionProfile, type MessageVerdict, type PhiBasis, detectorText, individuals, messageText } from './verdict.js';
 
 export interface FindingExplanation {
   readonly detector: string;
@@ -96,8 +95,7 @@ function explainText(texts: readonly string[], verdict: MessageVerdict, profile:
     return { detector: f.detector, category: f.category, count: f.count, confidence: f.confidence, because: because(f.category, f.confidence, matches), matches };
   });
   const zones = signatureZones(text);
-  const individuals = [...personAnchors(text), ...readerAnchors(text, readerNames)]
-    .filter((a) => a.kind === 'signed-author' || a.kind === 'quoted-author' || !inZone(zones, a.index))
+  const mentioned = individuals(text, zones, readerNames)
     .slice(0, 10)
     .map((a) => ({ kind: a.kind, evidence: a.kind === 'patient-phone' ? 'Phone ***-***-****' : a.kind === 'patient-contact' ? 'E-mail ****@****' : a.kind === 'home-address' ? 'Address ****' : maskMention(text.slice(a.index, a.index + a.length)) }));
   const sensitive = [...new Set(verdict.findings.filter((f) => !WEAK_CATEGORIES.has(f.category) && f.confidence !== 'low' && f.category !== 'CLINICAL_FORMAT').map((f) => f.category))];
@@ -108,9 +106,9 @@ function explainText(texts: readonly string[], verdict: MessageVerdict, profile:
   else {
     const health = verdict.findings.some((f) => HEALTH_CATEGORIES.has(f.category));
     const ids = verdict.findings.filter((f) => !WEAK_CATEGORIES.has(f.category) && !HEALTH_CATEGORIES.has(f.category) && f.confidence !== 'low' && !PATIENT_ID_CATEGORIES.has(f.category));
-    if (health && individuals.length === 0 && ids.length === 0) why.push('no PHI: health information, but no individual it is about (names of staff, signatures and organisations do not count)');
+    if (health && mentioned.length === 0 && ids.length === 0) why.push('no PHI: health information, but no individual it is about (names of staff, signatures and organisations do not count)');
     else if (health) why.push('no PHI: health information, but not within 400 characters of an individual named in the text, and no identifier of a person');
-    else if (ids.length || individuals.length) why.push('no PHI: identifiers, but no health information');
+    else if (ids.length || mentioned.length) why.push('no PHI: identifiers, but no health information');
     else why.push('no PHI: nothing identifies a person together with health information');
   }
   if (personal.length) why.push(`personal identifiers found with high confidence (${personal.join(', ')}): protected like PHI by default (identifierProtection)`);
@@ -119,5 +117,5 @@ function explainText(texts: readonly string[], verdict: MessageVerdict, profile:
   const low = verdict.findings.filter((f) => f.confidence === 'low' && !['HEALTH_TERM', 'PHONE'].includes(f.category)).map((f) => f.category);
   if (low.length) why.push(`ignored at low confidence: ${[...new Set(low)].join(', ')}`);
   const level = verdict.phi ? 'phi' : sensitive.length || personal.length || verdict.notFullyScanned ? 'sensitive' : 'clean';
-  return { verdict: level, why, findings, individuals };
+  return { verdict: level, why, findings, individuals: mentioned };
 }

@@ -18,9 +18,9 @@ import { deaDetector, mbiDetector, npiDetector } from './detect/health-ids.js';
 import { abaRoutingDetector, bankAccountDetector, itinDetector, paymentCardDetector, ssnDetector } from './detect/identifiers.js';
 import { cptDetector, diagnosisByNameDetector, icd10Detector, ndcDetector, procedureByNameDetector } from './detect/medical-codes.js';
 import { customIdentifierDetector, dobDetector, shortDobDetector, memberIdDetector, mrnDetector, personNameDetector, personNamePartsDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
-import { personAnchors } from './detect/person-mentions.js';
+import { personAnchors, type PersonAnchor } from './detect/person-mentions.js';
 import { readerAnchors } from './detect/reader.js';
-import { inZone, PART_BREAK, signatureZones } from './detect/signature.js';
+import { inZone, PART_BREAK, signatureZones, type Zone } from './detect/signature.js';
 import { clinicalFieldLines } from './detect/clinical-fields.js';
 import { withScanCache } from './detect/scan-cache.js';
 import { isSpaceCode } from './detect/char-codes.js';
@@ -169,12 +169,20 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
     return phi({ rule: 'identifier-and-health', identifier: best?.from.category ?? strong[0] ?? '', health: best?.to.term, distance: best?.distance }, named());
   }
   // a person named (with a label, an honorific, a patient cue or a home address) with health information near
-  // a signed or quoted author's name stands in a signature or a quoted header, where the other mentions are not read
-  const anchors = [...personAnchors(table), ...readerAnchors(table, readerNames)].filter((a) => a.kind === 'signed-author' || a.kind === 'quoted-author' || !inZone(zones, a.index));
+  const anchors = individuals(table, zones, readerNames);
   // a name introduced by an everyday word ("for …") counts only with health information in its sentence
   const best = closestWithin(anchors, terms, ANCHOR_WINDOW, (a, t) => !a.weak || sameSentence(table, a, t));
   if (!best) return notPhi();
   return phi({ rule: 'individual-and-health', identifier: best.from.kind, health: best.to.term, distance: best.distance }, ['patient-phone', 'patient-contact', 'home-address'].includes(best.from.kind) ? [] : ['PERSON_NAME']);
+}
+
+/**
+ * The individuals a text names (person mentions and the letter's reader),
+ * outside signatures — but for a signed or quoted author, whose name stands
+ * in a signature or a quoted header. The verdict and its explanation read the same.
+ */
+export function individuals(text: string, zones: readonly Zone[], readerNames: readonly string[]): PersonAnchor[] {
+  return [...personAnchors(text), ...readerAnchors(text, readerNames)].filter((a) => a.kind === 'signed-author' || a.kind === 'quoted-author' || !inZone(zones, a.index));
 }
 
 /** Whether the text names a person (not in a signature): a name, not only a phone, e-mail or address; `weak` whether one introduced only by an everyday word counts. */

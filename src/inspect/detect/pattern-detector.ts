@@ -216,7 +216,7 @@ function judge(spec: Rules, text: string, index: number, length: number, m: RegE
   if (required && !near) return;
   if (!near && spec.notAfter !== undefined && labelledBy(spec.notAfter, text, index)) return;
   if (spec.notNear && keywordIn(spec.notNear, around.get())) return;
-  // last: the few matches accepted so far have their line read back to its start
+  // last, of the few matches accepted so far: what they are whatever keyword is near (a placeholder, a message's own id)
   if (spec.refuse !== undefined && spec.refuse(value, text, index)) return;
   const confidence: Confidence = near ? 'high' : spec.validate ? (spec.validatedConfidence ?? 'medium') : 'low';
   out.push({ value, index, length, confidence });

@@ -507,7 +507,8 @@ export interface CustomIdentifier {
 
 const VALIDATORS: Record<string, (digits: string) => boolean> = { luhn: luhnValid, aba: abaValid, npi: npiValid };
 
-function escape(s: string): string {
+/** A string as a pattern that matches it literally. */
+export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -539,7 +540,7 @@ export function customIdentifierDetector(c: CustomIdentifier): Detector {
 /** A keyword list as a regex: the keyword ends where no letter or digit follows, and its spaces match any spacing, none included. */
 function keywordPattern(keywords: readonly string[]): RegExp {
   // "Chart #:" works, "MRN" does not match "MRNX"; "chart #" also finds "Chart#"
-  return new RegExp(`\\b(${keywords.map((k) => escape(k).replace(/ +/g, '\\s*')).join('|')})(?![A-Za-z0-9])`, 'i');
+  return new RegExp(`\\b(${keywords.map((k) => escapeRegExp(k).replace(/ +/g, '\\s*')).join('|')})(?![A-Za-z0-9])`, 'i');
 }
 
 /** A record, chart, account or member number: 6 to 10 digits with an optional letter prefix, or an alphanumeric one of at least 5 digits (not shaped like a date or a phone number). */
@@ -608,7 +609,8 @@ function recordNumberSpec(id: string, category: string, keywords: RegExp): Patte
     keywordRequired: true,
     window: 40,
     notNear: BANK_WORDS,
-    // an HL7 message's header, acknowledgement and batch segments: their ids are the message's ("MSA|AE|MVH0000184520|PV1-19 visit number …")
+    // placeholders ("0000000"), test records ("TST0000412", "test MRN …") and ids in an HL7 message's header, acknowledgement
+    // and batch segments, which are the message's ("MSA|AE|MVH0000184520|PV1-19 visit number …")
     refuse: (value, text, index) => placeholderNumber(value) || TEST_RECORD_NUMBER.test(value) || testRecordLabel(text, index) || inHl7ControlSegment(text, index),
     starts: RECORD_NUMBER_STARTS,
     mask: (v) => `${category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,

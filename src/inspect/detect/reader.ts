@@ -9,6 +9,7 @@
  */
 import { personLike } from './names.js';
 import { addressedAboutTheirHealth, ownHealthAfterPronoun, type PersonAnchor } from './person-mentions.js';
+import { escapeRegExp } from './personal.js';
 
 /** Words that open a greeting before the reader's first name. */
 const GREETING_WORDS = String.raw`(?:dear|hi|hello|hey|good\s+(?:morning|afternoon|evening)|hola|buenos\s+d[ií]as|estimad[oa]|querid[oa]|bonjour|bonsoir|ch[eè]re?|hallo|guten\s+tag|liebe[r]?|sehr\s+geehrte[r]?)`;
@@ -17,10 +18,6 @@ const HONORIFIC = String.raw`(?:mr|mrs|ms|mx|miss|sr|sra|srta|mme|mlle|herr|frau
 
 /** How far into a part of the message a greeting may stand (after the subject, a quoted header or two). */
 const GREETING_REACH = 600;
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** The first and last words of a display name that names a person ("Raman, Priya" read as "Priya Raman"), or undefined. */
 function personOf(displayName: string): { first: string; last: string } | undefined {

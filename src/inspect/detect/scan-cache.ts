@@ -53,8 +53,11 @@ function slotOf(key: object): Slot {
 
 /** `compute(text)` for `key`, computed once per text within `withScanCache` (always computed outside it). */
 export function cachedScan<T>(key: object, text: string, compute: (text: string) => T): T {
-  if (depth === 0) return compute(text);
-  const slot = slotOf(key);
+  return depth === 0 ? compute(text) : keptIn(slotOf(key), text, compute);
+}
+
+/** The value `slot` keeps for `text`, computed and kept (until the verdict ends) when it keeps none for it. */
+function keptIn<T>(slot: Slot, text: string, compute: (text: string) => T): T {
   if (slot.text === text) return slot.value as T;
   const value = compute(text);
   if (slot.text === undefined) filled.push(slot);
@@ -70,13 +73,5 @@ export function cachedScan<T>(key: object, text: string, compute: (text: string)
  */
 export function scanOnce<T>(compute: (text: string) => T): (text: string) => T {
   const slot: Slot = { text: undefined, value: undefined };
-  return (text) => {
-    if (depth === 0) return compute(text);
-    if (slot.text === text) return slot.value as T;
-    const value = compute(text);
-    if (slot.text === undefined) filled.push(slot);
-    slot.text = text;
-    slot.value = value;
-    return value;
-  };
+  return (text) => (depth === 0 ? compute(text) : keptIn(slot, text, compute));
 }

@@ -24,23 +24,35 @@ const SIGNER_REACH = 600;
 
 /** The name signing a text about its author's own health: at most one anchor (the first such "my" with a signer). */
 export function signedAuthors(text: string): PersonAnchor[] {
+  const end = myOwnHealth(text, 0, text.length);
+  const signer = end < 0 ? undefined : signerAfter(text, end);
+  return signer ? [signer] : [];
+}
+
+/** Where the first "my" in text[from, to) ends that a health term of the writer's own follows ("my triple bypass"; not "my patient's", "my team's"), or -1. */
+function myOwnHealth(text: string, from: number, to: number): number {
+  const body = from === 0 && to === text.length ? text : text.slice(from, to);
   MY.lastIndex = 0;
-  for (let m = MY.exec(text); m; m = MY.exec(text)) {
-    const end = m.index + m[0].length;
-    if (MY_WORK.test(text.slice(end, end + 24)) || !ownHealthAfterPronoun(text, end)) continue;
-    const signer = signerAfter(text, end);
-    MY.lastIndex = 0;
-    return signer ? [signer] : [];
+  for (let m = MY.exec(body); m; m = MY.exec(body)) {
+    const end = from + m.index + m[0].length;
+    if (!MY_WORK.test(text.slice(end, end + 24)) && ownHealthAfterPronoun(text, end)) {
+      MY.lastIndex = 0;
+      return end;
+    }
   }
   MY.lastIndex = 0;
-  return [];
+  return -1;
+}
+
+/** `limit`, or the end of the part of the message that holds `from` when that comes sooner (a form feed starts the next part). */
+function withinPart(text: string, from: number, limit: number): number {
+  const part = text.indexOf(PART_BREAK_MARK, from);
+  return part >= 0 && part < limit ? part : limit;
 }
 
 /** The first line after `from` (within SIGNER_REACH, in the same part) that is a person's name alone, not staff's. */
 function signerAfter(text: string, from: number): PersonAnchor | undefined {
-  let limit = Math.min(text.length, from + SIGNER_REACH);
-  const part = text.indexOf(PART_BREAK_MARK, from);
-  if (part >= 0 && part < limit) limit = part;
+  const limit = withinPart(text, from, Math.min(text.length, from + SIGNER_REACH));
   let start = text.indexOf('\n', from) + 1;
   while (start > 0 && start < limit) {
     const nl = text.indexOf('\n', start);
@@ -87,9 +99,7 @@ export function quotedAuthors(text: string): PersonAnchor[] {
     const line = lines[k] as { index: number; name: string; end: number };
     // the author line's "From:" is no staff cue here; a title in the display name still makes a clinician
     if (!/\s/.test(line.name) || !personLike(line.name) || CLINICIAN_TITLE.test(line.name)) continue;
-    let limit = Math.min(text.length, line.end + QUOTED_REACH, lines[k + 1]?.index ?? Infinity);
-    const part = text.indexOf(PART_BREAK_MARK, line.end);
-    if (part >= 0 && part < limit) limit = part;
+    const limit = withinPart(text, line.end, Math.min(text.length, line.end + QUOTED_REACH, lines[k + 1]?.index ?? Infinity));
     if (speaksOfOwnHealth(text, line.end, limit)) return [{ kind: 'quoted-author', index: line.index, length: line.name.length }];
   }
   return [];
@@ -97,16 +107,8 @@ export function quotedAuthors(text: string): PersonAnchor[] {
 
 /** Whether text[from, to) says "my" and a health term of the writer's own, or holds a health term in a sentence in the first person. */
 function speaksOfOwnHealth(text: string, from: number, to: number): boolean {
+  if (myOwnHealth(text, from, to) >= 0) return true;
   const body = text.slice(from, to);
-  MY.lastIndex = 0;
-  for (let m = MY.exec(body); m; m = MY.exec(body)) {
-    const end = from + m.index + m[0].length;
-    if (!MY_WORK.test(text.slice(end, end + 24)) && ownHealthAfterPronoun(text, end)) {
-      MY.lastIndex = 0;
-      return true;
-    }
-  }
-  MY.lastIndex = 0;
   const terms = sharedHealthTermSpans(text);
   FIRST_PERSON.lastIndex = 0;
   for (let m = FIRST_PERSON.exec(body); m; m = FIRST_PERSON.exec(body)) {

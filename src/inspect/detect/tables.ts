@@ -9,6 +9,7 @@
  */
 import { isSpaceCode, NEWLINE, PIPE, QUOTE } from './char-codes.js';
 import { nameWithCredentials } from './credentials.js';
+import { isDigit, isWordChar } from './digit-runs.js';
 import { personLike } from './names.js';
 
 const SEPARATORS = ['\t', ';', '|', ','] as const;
@@ -103,7 +104,7 @@ function labelCell(cell: string): boolean {
   return /^[\p{L}][\p{L}\d _#./()'’-]*$/u.test(cell) && fewDigits(cell) && cell.split(/\s+/).length <= 4;
 }
 
-/** Digits a header cell may hold (after a letter: DIGIT_AFTER). */
+/** Digits a header cell may hold (each after a letter, a digit or "_"). */
 const MAX_HEADER_DIGITS = 3;
 
 /** Whether a cell holds at most MAX_HEADER_DIGITS digits and, if any, at least two letters (the Unicode path of labelCell). */
@@ -127,7 +128,7 @@ function asciiLabelWords(cell: string): number | undefined {
     if (c >= 128) return undefined;
     const letter = (c | 32) >= 97 && (c | 32) <= 122;
     if (letter) letters++;
-    else if (i > 0 && isDigitCode(c) && digitAfterName(cell.charCodeAt(i - 1))) {
+    else if (i > 0 && isDigit(c) && isWordChar(cell.charCodeAt(i - 1))) {
       digits++;
       continue;
     }
@@ -137,14 +138,6 @@ function asciiLabelWords(cell: string): number | undefined {
   return digits === 0 || (digits <= MAX_HEADER_DIGITS && letters >= 2) ? words : 0;
 }
 
-function isDigitCode(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-/** Whether a digit may follow the character `before` in a header: a letter, a digit or "_" ("ICD10_1"; not "Room 12", not "1985-09-30"). */
-function digitAfterName(before: number): boolean {
-  return ((before | 32) >= 97 && (before | 32) <= 122) || isDigitCode(before) || before === 95;
-}
 
 /** A character that no header line holds (every cell is a label: letters, spaces and _#./()'’-, digits right after a letter, a digit or "_"). */
 const NOT_IN_HEADER = /[^\p{L}\d\s"_#./()'’;|,-]|(?<![A-Za-z\d_])\d/u;
@@ -159,10 +152,10 @@ function notInHeader(line: string): boolean {
   return false;
 }
 
-/** Whether the ASCII character `c` at text[i] is one no header holds: KIND says never, or a digit not after a letter, a digit or "_". */
+/** Whether the ASCII character `c` at text[i] is one no header holds: KIND says never, or a digit not after a letter, a digit or "_" (isWordChar: "ICD10_1"; not "Room 12", not "1985-09-30"). */
 function refusedAt(text: string, i: number, c: number): boolean {
   const kind = KIND[c];
-  return kind === Kind.Never || (kind === Kind.Digit && !(i > 0 && digitAfterName(text.charCodeAt(i - 1))));
+  return kind === Kind.Never || (kind === Kind.Digit && !(i > 0 && isWordChar(text.charCodeAt(i - 1))));
 }
 
 /** Whether the line, trimmed, ends in a sentence mark (/[.!?:]$/): a sentence, not a header. */
