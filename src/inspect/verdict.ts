@@ -215,10 +215,10 @@ function healthSpans(text: string, detectors: readonly Detector[]): { index: num
  * Nouns after a health term that make it the name of a unit, a team, an
  * event or a thing, not anyone's health ("her ICU colleagues", "the
  * oncology unit", "cancer research", "the new dialysis chairs", "42 private
- * infusion bays"); not what a
+ * infusion bays", "lodging and medication costs"); not what a
  * person has or uses ("his diabetes supplies", "her wound dressings").
  */
-const NOT_ABOUT_SOMEONE = /^[ \t]+(?:unit|units|team|teams|colleagues|staff|department|dept|division|ward|floor|fellows|residents|nurses|rotation|conference|budget|meeting|committee|research|fundraiser|walk|awareness|chairs|bays|suites|vendor|rep)(?![\p{L}])/iu;
+const NOT_ABOUT_SOMEONE = /^[ \t]+(?:unit|units|team|teams|colleagues|staff|department|dept|division|ward|floor|fellows|residents|nurses|rotation|conference|budget|meeting|committee|research|fundraiser|walk|awareness|chairs|bays|suites|vendor|rep|costs?|expenses|prices|pricing|shortages?|assistance)(?![\p{L}])/iu;
 
 /** Whether the word right after a health term ending at `end` makes it a unit, a team, an event or a thing (NOT_ABOUT_SOMEONE). */
 function namesSomethingElse(text: string, end: number): boolean {

@@ -146,7 +146,7 @@ describe('healthTermSpans: the three kinds merged in the order of the text', () 
     ['séances  de dialyse; HÉMODIALYSE', [[0, 19, 'séances de dialyse'], [21, 11, 'hémodialyse']]],
     ['infection\u00a0ear infection', [[0, 9, 'infection'], [10, 13, 'ear infection']]],
     ['the patient with therapy as asthma', [[28, 6, 'asthma']]],
-    ['Aspirin: none. Allergies:none Medications :  metformin', [[15, 9, 'allergies'], [15, 10, 'allergies'], [30, 15, 'medications'], [45, 9, 'metformin']]],
+    ['Aspirin: none. Allergies:none Medications :  metformin', [[15, 9, 'allergies'], [15, 10, 'allergies'], [30, 11, 'medications'], [30, 15, 'medications'], [45, 9, 'metformin']]],
   ])('%j', (text, expected) => {
     expect(healthTermSpans(text).map((s) => [s.index, s.length, s.term])).toEqual(expected);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { healthTermSpans, pluralTerm } from '../../src/inspect/detect/health-terms.js';
+import { NEAR_TERMS, healthTermSpans, pluralTerm } from '../../src/inspect/detect/health-terms.js';
+import { nearTermOf } from '../../src/inspect/detect/health-terms-near.js';
 
 describe('healthTermSpans: health information in four languages, whole words only', () => {
   it.each<[string, string[]]>([
@@ -52,5 +53,32 @@ describe('pluralTerm: the English plural of a term by its last word, or none', (
     ['diálisis', undefined],
   ])('%j → %j', (term, plural) => {
     expect(pluralTerm(term)).toBe(plural);
+  });
+});
+
+describe('nearTermOf: a health term typed one edit wrong', () => {
+  it.each<[string, string | undefined]>([
+    ['migranes', 'migraines'],
+    ['diabeties', 'diabetes'],
+    ['pnuemonia', 'pneumonia'],
+    ['counselling', 'counseling'],
+    ['seisures', 'seizures'],
+    ['migraines', undefined], // a term already
+    ['spelling', undefined], // an ordinary word one edit from "swelling"
+    ['parental', undefined], // and from "prenatal"
+    ['admissions', undefined], // a plural the dictionary leaves out
+    ['cancel', undefined], // too short to tell from "cancer"
+    ['computer', undefined],
+  ])('%s → %s', (word, term) => {
+    expect(nearTermOf(NEAR_TERMS, word)).toBe(term);
+  });
+
+  it.each<[string, string[]]>([
+    ['my migranes are back', ['migraines']],
+    ['her diabetis is worse', ['diabetes']],
+    ['the migranes are back', []], // not after a possessive pronoun
+    ['sorry for my spelling', []],
+  ])('after a possessive pronoun only: %s', (text, terms) => {
+    expect(healthTermSpans(text).map((s) => s.term)).toEqual(terms);
   });
 });

@@ -251,7 +251,18 @@ const cases: [boolean, string][] = [
   // the name's first word starting a later sentence, with a verb of having and their own health
   [true, 'Please keep our second-shift lead Dwayne Greer in your thoughts. Dwayne had a heart attack while working on 6 East.'],
   [false, 'Please welcome Dwayne Greer to EVS. Dwayne has a background in oncology nursing.'],
-  [true, 'To everyone at Cedar Valley,\nSix weeks ago I had my left knee replaced and I want to thank the whole crew.\nHarold Menendez\nMillbrook'],
+  [true, 'To everyone at Cedar Valley,\nSix weeks ago I had my left knee replaced and I want to thank the whole crew.\nHarold Menendez\nMillbrook'],  // a patient's own note signed after a sign-off; a health word typed wrong after "my"; the first person after the term, typed in lower case
+  [true, "Dr. Okoro,\n\nI'm almost out of my lamotrigine 150 mg and my Seroquel. Can you send refills?\n\nThank you,\nCarla Jimenez"],
+  [true, 'See below.\n\nOn Mon, Nov 4, 2024 at 7:48 AM Denise Albright <denise.albright@webmail.example> wrote:\n> Hello,\n> my migranes have been getting worse since the new pill.'],
+  [false, 'Sorry for my spelling, I typed this on the bus.\n\nThank you,\nCarla Jimenez\n\nPS the diabetes fair flyer is attached.'],
+  [true, 'Forwarding per Dr. Hale.\n\nFrom: Thomas Reyes <treyes@mailbox.example>\nSent: Tuesday, May 14, 2024\n\nthe muscle relaxer (cyclobenzaprine?) makes me way too sleepy so ive been skipping it'],
+  // a greeting with a name that is also a place's; a short letter's "your" further down; a dental visit; a statement of an emergency visit
+  [true, 'Hello Jenna Park,\n\nYour appointment is confirmed:\n\n  Visit: Level II Ultrasound - Fetal Anatomy Survey (20 weeks)'],
+  [false, 'Hello Jenna Park,\n\nYour badge for the Lincoln Park parking garage is ready at the security desk.'],
+  [true, 'Hi Marcus Delgado,\n\nThis is a reminder of your appointment with Dr. Anita Varga on Thursday.\n\nVisit type: Crown preparation, tooth #30\n\nOur records show you take amoxicillin before dental work because of your artificial heart valve.'],
+  // a newsletter's bulletin heading, a fund's name and its costs are no one's health
+  [false, 'Benefits Bulletin: Open Enrollment, EAP, Wellbeing Days & Flu Shots'],
+  [false, 'Proceeds benefit the Ellison Center and the Riverbend Patient Assistance Fund, which helped 1,318 families with transportation, lodging and medication costs.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -6,6 +6,7 @@
  * ending regex only when it is long enough and ends in a medical ending.
  */
 import { DIGIT_MARK, LETTER, WORD, astralLetterAt, unitClass, unitClassTable } from './health-terms-chars.js';
+import { MIN_LETTERS, type NearTermIndex, nearTermOf } from './health-terms-near.js';
 import { NO_NODE, ROOT, type TermMatch, type TermTrie, childOf, mayGoOn, termFrom } from './health-terms-trie.js';
 
 /** The unit classes, held by this module: the words pass reads one per unit (see `unitClassTable`). */
@@ -207,8 +208,10 @@ class MedicalWords {
  * their end that way. Most words are ruled out as medical words by their
  * length and last unit, tested without a branch on each.
  */
-export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dictionary: HealthTermSpan[], morphology: HealthTermSpan[]): void {
+export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dictionary: HealthTermSpan[], morphology: HealthTermSpan[], near?: NearTerms): void {
   const n = units.length;
+  // where the last possessive pronoun ended ("my", "her" …: the next word may be a term typed wrong), -1 before any
+  let possessiveEnd = -1;
   const found: TermMatch = { end: 0, term: '' };
   const medical = new MedicalWords(text, units, morphology);
   const { ascii, column, width, starts } = trie;
@@ -246,7 +249,8 @@ export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dict
     if (node !== NO_NODE && mayGoOn(trie, node, units, i) && termFrom(trie, text, units, start, node, i, found)) {
       dictionary.push({ index: start, length: found.end - start, term: found.term });
       resume = found.end;
-    }
+    } else if (near !== undefined && possessiveEnd === start - 1 && start >= resume && i - start >= MIN_LETTERS) nearTerm(text, units, start, i, near);
+    if (near !== undefined && i - start <= 5 && i - start >= 2) possessiveEnd = possessive(units, start, i) ? i : -1;
     // a medical word? seven units or more ending like one (one lookup, no branch on the length), or next to a unit from U+D800 up (a surrogate pair may join letters)
     const last = units[i - 1] as number;
     const after = i < n ? (units[i] as number) : 0;
@@ -255,4 +259,31 @@ export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dict
     before = after;
     i++;
   }
+}
+
+/** Where the words pass looks up a word after a possessive pronoun (health-terms-near.ts), and where it puts the terms so found. */
+export interface NearTerms {
+  readonly index: NearTermIndex;
+  readonly out: HealthTermSpan[];
+}
+
+/** The possessive pronouns before a person's own health ("my", "his", "her", "your", "their"), in lower case. */
+const POSSESSIVES: readonly string[] = ['my', 'his', 'her', 'your', 'their'];
+
+/** Whether the word [start, end) is a possessive pronoun (any case). */
+function possessive(units: Uint16Array, start: number, end: number): boolean {
+  for (const p of POSSESSIVES) {
+    if (p.length !== end - start) continue;
+    let k = 0;
+    while (k < p.length && ((units[start + k] as number) | 0x20) === p.charCodeAt(k)) k++;
+    if (k === p.length) return true;
+  }
+  return false;
+}
+
+/** The word [start, end), letters only, as a term one edit away (nearTermOf), into `near.out`. */
+function nearTerm(text: string, units: Uint16Array, start: number, end: number, near: NearTerms): void {
+  if (!lettersOnly(units, start, end)) return;
+  const term = nearTermOf(near.index, text.slice(start, end).toLowerCase());
+  if (term !== undefined) near.out.push({ index: start, length: end - start, term });
 }

@@ -16,6 +16,7 @@ import { cachedScan } from './scan-cache.js';
 import type { Detector, Finding } from './types.js';
 import { codeUnits } from './health-terms-chars.js';
 import { labelTerms } from './health-terms-labels.js';
+import { nearTermIndex } from './health-terms-near.js';
 import { buildTermTrie } from './health-terms-trie.js';
 import { type HealthTermSpan, wordTerms } from './health-terms-words.js';
 
@@ -38,6 +39,13 @@ const CONDITIONS = [
   // injuries, as a workers' compensation claim or an urgent care note names them
   'sprained', 'lumbar strain', 'back strain', 'neck strain', 'muscle strain', 'hamstring strain', 'laceration', 'contusion', 'dislocation',
   'dislocated', 'whiplash', 'torn meniscus', 'torn acl', 'rotator cuff tear', 'broken wrist', 'broken ankle', 'broken arm', 'broken leg', 'broken hip',
+  // what patients and families call their illnesses and symptoms, and what a chart abbreviates
+  'headache', 'migraine headache', 'anxiety', 'panic attack', 'panic attacks', 'flu', 'covid', 'sinus infection', 'strep throat', 'pink eye', 'sore throat',
+  'diarrhea', 'diarrhoea', 'constipation', 'stomach ache', 'stomachache', 'stomach pain', 'abdominal pain', 'knee pain', 'neck pain', 'joint pain',
+  'palpitations', 'numbness', 'tingling', 'blurry vision', 'blurred vision', 'fatigue', 'lightheaded', 'light-headed', 'fainted', 'fainting', 'passed out',
+  'throwing up', 'threw up', 'throw up', 'vomited', 'coughing', 'itching', 'hives', 'heartburn', 'kidney stone', 'gallstones', 'gallbladder',
+  'heart murmur', 'heart valve', 'pacemaker', 'defibrillator', 'trimester', 'latent tb', 'tb test', 'tb skin test', 'quantiferon',
+  'htn', 'dm2', 't2dm', 'chf', 'aki', 'ckd', 'esrd', 'nstemi', 'stemi', 'dvt', 'gi bleed', 'etoh', 'cva',
 ];
 
 const MEDICATIONS = [
@@ -47,6 +55,18 @@ const MEDICATIONS = [
   'hydrocodone', 'morphine', 'fentanyl', 'buprenorphine', 'methadone', 'naloxone', 'gabapentin', 'prednisone', 'albuterol', 'amoxicillin',
   'azithromycin', 'doxycycline', 'ciprofloxacin', 'truvada', 'prep', 'antiretroviral', 'adalimumab', 'semaglutide', 'ozempic', 'methotrexate',
   'tamoxifen', 'letrozole', 'adderall', 'methylphenidate', 'ibuprofen',
+  // kinds of medicine as patients name them
+  'medication', 'medications', 'meds', 'antibiotic', 'antibiotics', 'antidepressant', 'antidepressants', 'blood thinner', 'blood thinners', 'water pill',
+  'inhaler', 'inhalers', 'muscle relaxer', 'muscle relaxant', 'pain pills', 'sleeping pills', 'birth control', 'premedication', 'pre-medication',
+  // brand names patients use for the commonest prescriptions and over-the-counter medicines
+  'seroquel', 'abilify', 'lamictal', 'depakote', 'zyprexa', 'risperdal', 'vyvanse', 'concerta', 'ritalin', 'strattera', 'cymbalta', 'effexor', 'paxil',
+  'celexa', 'buspar', 'latuda', 'trintellix', 'rexulti', 'tylenol', 'advil', 'motrin', 'aleve', 'benadryl', 'zyrtec', 'claritin', 'flonase', 'singulair',
+  'nexium', 'prilosec', 'protonix', 'pepcid', 'flomax', 'neurontin', 'lyrica', 'flexeril', 'ultram', 'mobic', 'celebrex', 'toradol', 'zofran',
+  'valtrex', 'diflucan', 'levaquin', 'zithromax', 'z-pack', 'z-pak', 'medrol', 'crestor', 'zocor', 'norvasc', 'toprol', 'lopressor', 'coreg', 'cozaar',
+  'diovan', 'zestril', 'hctz', 'glucophage', 'victoza', 'rybelsus', 'tresiba', 'levemir', 'basaglar', 'toujeo', 'invokana', 'premarin', 'fosamax',
+  'prolia', 'depo-provera', 'aricept', 'namenda', 'sinemet', 'requip', 'keppra', 'dilantin', 'tegretol', 'topamax', 'imitrex', 'maxalt', 'ventolin',
+  'proair', 'symbicort', 'advair', 'spiriva', 'trelegy', 'dupixent', 'stelara', 'enbrel', 'remicade', 'xeljanz', 'otezla', 'skyrizi', 'rinvoq',
+  'biktarvy', 'descovy', 'paxlovid', 'vivitrol', 'sublocade', 'chantix', 'naltrexone', 'varenicline',
   // the generic and brand names most prescribed besides (a name nobody else uses: a note naming one is about someone's treatment)
   'hydrochlorothiazide', 'furosemide', 'spironolactone', 'carvedilol', 'propranolol', 'atenolol', 'diltiazem', 'verapamil', 'hydralazine', 'clonidine',
   'valsartan', 'olmesartan', 'irbesartan', 'benazepril', 'enalapril', 'ramipril', 'rosuvastatin', 'pravastatin', 'lovastatin', 'ezetimibe', 'fenofibrate',
@@ -75,6 +95,10 @@ const LABS = [
   'critical value', 'critical values', 'critical result', 'critical lab', 'bmp', 'basic metabolic panel',
   // what handoffs, pages and boards abbreviate: vital signs, a sepsis work-up, a pregnancy test, oxygen
   'bp', 'lactate', 'lactic acid', 'hcg', 'o2', 'home o2',
+  // imaging by the body part, as an order or a statement names it
+  'ct head', 'head ct', 'ct chest', 'chest ct', 'ct abdomen', 'ct abd', 'chest x-ray', 'chest xray', 'cxr', 'mri brain', 'brain mri', 'without contrast',
+  'w/o contrast', 'with and without contrast', 'anatomy scan', 'anatomy ultrasound', 'glucose tolerance test', 'intraocular pressure', 'eye pressure',
+  'dilated eye exam', 'eye exam', 'phq-9', 'gad-7',
 ];
 
 /** Care, procedures and symptoms: what a visit, a route sheet or a referral says about a person's health. */
@@ -96,6 +120,13 @@ const CARE = [
   'op note', 'op report', 'operative note', 'operative report',
   // the records of someone's care a request names
   'progress note', 'med list', 'medication list', 'office notes', 'visit notes', 'clinic notes', 'chart notes',
+  // an emergency visit, dental and eye care, and the operations a list or a page abbreviates
+  'emergency department', 'emergency dept', 'emergency visit', 'crown prep', 'crown preparation', 'root canal', 'tooth extraction', 'wisdom teeth',
+  'wisdom tooth', 'periodontal', 'scaling and root planing', 'dental implant', 'denture', 'dentures', 'cavity', 'cavities', 'retina', 'retinal',
+  'contact lens', 'contact lenses', 'orif', 'tka', 'egd', 'ercp', 'turp', 'acdf', 'lap appy', 'lap chole', 'heart cath', 'psychotherapy',
+  'med check', 'medication check', 'med management', 'medication management', 'medication refill',
+  // organs whose name alone, in a person's message, is about their body ("a 6mm stone in my L ureter")
+  'ureter', 'kidney', 'kidneys', 'bladder', 'pancreas', 'prostate', 'uterus', 'ovary', 'ovaries', 'cervix', 'esophagus', 'spleen', 'tonsils',
 ];
 
 /** The same in German, Spanish and French (letters to and from patients and clinics abroad). */
@@ -153,6 +184,9 @@ export const HEALTH_TERMS = termRegex(TERM_LIST);
 /** The same terms, as the words pass follows them (and the name test, src/inspect/detect/names.ts, to see where one may begin). */
 export const HEALTH_TERM_TRIE = buildTermTrie(TERM_LIST);
 
+/** The single-word terms, as a word one edit from one is looked up (health-terms-near.ts: "my migranes"). */
+export const NEAR_TERMS = nearTermIndex(TERM_LIST);
+
 export type { HealthTermSpan };
 
 const SPANS = {};
@@ -182,10 +216,12 @@ function findSpans(text: string): HealthTermSpan[] {
   const dictionary: HealthTermSpan[] = [];
   const morphology: HealthTermSpan[] = [];
   const labels: HealthTermSpan[] = [];
+  const near: HealthTermSpan[] = [];
   const units = codeUnits(text);
-  wordTerms(text, units, HEALTH_TERM_TRIE, dictionary, morphology);
+  wordTerms(text, units, HEALTH_TERM_TRIE, dictionary, morphology, { index: NEAR_TERMS, out: near });
   labelTerms(text, units, labels);
-  return inTextOrder(dictionary, morphology, labels);
+  // a term typed wrong after "my", "her" … is a word of its own, read as the dictionary's term (rare: merged by place only when there is one)
+  return inTextOrder(near.length === 0 ? dictionary : [...dictionary, ...near].sort((a, b) => a.index - b.index), morphology, labels);
 }
 
 /**

@@ -42,6 +42,10 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   'number', 'advocate', 'advocacy', 'access', 'relations', 'satisfaction', 'education', 'registration', 'financial', 'account', 'accounts', 'survey',
   'feedback', 'rights', 'responsibilities', 'forms', 'form', 'lists', 'change', 'changes', 'badge', 'tag', 'field', 'fields', 'search', 'lookup',
   'id', 'identifier', 'first', 'last', 'full', 'intake', 'transport', 'flow', 'guide',
+  // what bulletins, campaigns and their sections are called ("Benefits Bulletin", "Patient Assistance Fund")
+  'bulletin', 'benefit', 'enrollment', 'enrolment', 'assistance', 'fund', 'gala', 'donor', 'sponsor', 'sponsorship', 'campaign', 'digest', 'memo',
+  'announcement', 'agenda', 'minutes', 'schedule', 'calendar', 'roster', 'directory', 'handbook', 'manual', 'toolkit', 'checklist', 'template',
+  'dashboard', 'scorecard', 'spotlight', 'highlights', 'recap', 'wellness', 'wellbeing',
 ]);
 
 /**

@@ -215,9 +215,18 @@ function partBefore(text: string, index: number, n: number): string {
 
 /** Staff or clinician: a title before, a credential after, or introduced the way staff are. */
 export function staff(text: string, index: number, length: number): boolean {
-  const before = partBefore(text, index, 40);
+  return titledStaff(text, index, length) || STAFF_CUE_BEFORE.test(partBefore(text, index, 40));
+}
+
+/**
+ * A name made staff by what it carries itself: a title before it ("Dr."),
+ * credentials or a role after it (", RN", " – Diabetes Educator"). A
+ * sign-off before it ("Thank you,", "Best,") is not asked: a patient signs
+ * their own note so too.
+ */
+export function titledStaff(text: string, index: number, length: number): boolean {
   const after = text.slice(index + length, index + length + 40);
-  return TITLE_BEFORE.test(before) || CREDENTIAL_AFTER.test(after) || STAFF_CUE_BEFORE.test(before) || ROLE_AFTER.test(after);
+  return TITLE_BEFORE.test(partBefore(text, index, 40)) || CREDENTIAL_AFTER.test(after) || ROLE_AFTER.test(after);
 }
 
 /** A role right after a name: "…, HR", "…, Personalabteilung", "… – Diabetes Educator", "…, Director of Nursing". */
@@ -260,8 +269,8 @@ const YOUR = /(?<![\p{L}])(?:your|ihre?[mnrs]?|sus?|votre|vos)(?![\p{L}])/giu;
 /** Between "your" and the health term: at most two words, none a preposition or article ("your recent lab results", not "your help with the diabetes fair"). */
 const OWN_THING = /^(?:[ \t]+(?!(?:with|for|to|at|in|on|of|and|or|the|a|an|about|from|mit|für|und|der|die|das|con|para|por|de|del|la|el|y|avec|pour|et|le|les|du|des)(?![\p{L}]))[\p{L}'’-]+){0,2}[ \t]+$/iu;
 
-/** How far after a greeting the letter is read for the reader's health ("Dear Maria Alvarez, … your colonoscopy"). */
-const LETTER_REACH = 300;
+/** How far after a greeting the letter is read for the reader's health ("Dear Maria Alvarez, … your colonoscopy"): a short letter's whole body. */
+const LETTER_REACH = 600;
 
 /**
  * A letter to a named person about their own health: after the greeting's
@@ -512,7 +521,9 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
   candidateNames(text, (m) => {
     // "Dear Maria Alvarez", "Yesterday Wei Zhang": the name starts after the ordinary word
     const lead = LEAD_WORD.exec(m[0]);
-    const skip = lead && LEAD_WORDS.has(lead[0].trim().toLowerCase()) && personLike(m[0].slice(lead[0].length)) ? lead[0].length : 0;
+    const leadWord = lead ? lead[0].trim().toLowerCase() : '';
+    // after a greeting, a name with a word that is also a place's ("Hello Jenna Park,") is a name
+    const skip = lead && LEAD_WORDS.has(leadWord) && personLike(m[0].slice(lead[0].length), GREETINGS.has(leadWord)) ? lead[0].length : 0;
     const name = m[0].slice(skip);
     const index = m.index + skip;
     // "Mensah's biopsy": the possessive is a cue, not part of the name
@@ -538,6 +549,10 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
       out.push({ kind: 'named-patient', index, length });
       return;
     }
+    if (skip && GREETINGS.has(leadWord) && addressedAboutTheirHealth(text, index + length)) {
+      out.push({ kind: 'named-patient', index, length });
+      return;
+    }
     if (!plain) {
       // "schedule Linda Park for a mammogram": an everyday cue, and the name's own care right after it
       if (WEAK_CUE_BEFORE.test(before) && careRightAfter(text, index + length)) out.push({ kind: 'named-patient', index, length, weak: true });
@@ -545,10 +560,6 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     }
     // "Re: Maria Santos", then "Her biopsy results came back …": a subject that is only a name, and the text after it speaking of their health
     if (subjectIsName(text, index, length) && (startsWithPronounHealth(text, nextWordAt(text, index + length)) || startsWithOwnHealth(text, nextWordAt(text, index + length)))) {
-      out.push({ kind: 'named-patient', index, length });
-      return;
-    }
-    if (skip && GREETINGS.has(m[0].slice(0, skip).trim().toLowerCase()) && addressedAboutTheirHealth(text, index + length)) {
       out.push({ kind: 'named-patient', index, length });
       return;
     }

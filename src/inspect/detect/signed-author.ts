@@ -10,7 +10,7 @@
  */
 import { sharedHealthTermSpans } from './health-terms.js';
 import { personLike } from './names.js';
-import { NOT_OWN_HEALTH, ownHealthAfterPronoun, staff, wordAfter, type PersonAnchor } from './person-mentions.js';
+import { NOT_OWN_HEALTH, ownHealthAfterPronoun, titledStaff, wordAfter, type PersonAnchor } from './person-mentions.js';
 import { PART_BREAK_MARK } from './signature.js';
 import { firstStartingFrom } from './spans.js';
 
@@ -50,7 +50,7 @@ function withinPart(text: string, from: number, limit: number): number {
   return part >= 0 && part < limit ? part : limit;
 }
 
-/** The first line after `from` (within SIGNER_REACH, in the same part) that is a person's name alone, not staff's. */
+/** The first line after `from` (within SIGNER_REACH, in the same part) that is a person's name alone, not staff's (a sign-off before it is how a patient signs too: "Thank you,\nCarla Jimenez"). */
 function signerAfter(text: string, from: number): PersonAnchor | undefined {
   const limit = withinPart(text, from, Math.min(text.length, from + SIGNER_REACH));
   let start = text.indexOf('\n', from) + 1;
@@ -60,7 +60,7 @@ function signerAfter(text: string, from: number): PersonAnchor | undefined {
     const m = SIGNER_LINE.exec(text.slice(start, end));
     if (m && m[1] !== undefined) {
       const index = start + m[0].indexOf(m[1]);
-      if (personLike(m[1]) && !staff(text, index, m[1].length)) return { kind: 'signed-author', index, length: m[1].length };
+      if (personLike(m[1]) && !titledStaff(text, index, m[1].length)) return { kind: 'signed-author', index, length: m[1].length };
     }
     if (nl < 0) break;
     start = nl + 1;
@@ -71,8 +71,8 @@ function signerAfter(text: string, from: number): PersonAnchor | undefined {
 /** A quoted or forwarded message's author line: "From: Sandra Whitfield <swhit@…>" (also "> From:", "De:", "Von:"), or "On …, Leonard Fitch <lfitch@…> wrote:". */
 const AUTHOR_LINE =
   /^[ \t>]*(?:(?:From|De|Von)[ \t]*:[ \t]*"?(\p{Lu}[\p{L}'’. -]{1,60}?)"?[ \t]*<[^<>\n@]{1,64}@[^<>\n]{1,255}>|On[ \t][^\n]{4,80}?[, \t]"?(\p{Lu}[\p{L}'’. -]{1,60}?)"?[ \t]*<[^<>\n@]{1,64}@[^<>\n]{1,255}>[ \t]*wrote:)[ \t]*\r?$/gmu;
-/** The first person speaking ("I", "I'm", "I've"), not "I" of a Roman numeral list. */
-const FIRST_PERSON = /(?<![\p{L}\d])(?:I|I['’]m|I['’]ve|I['’]d)(?![\p{L}\d])/gu;
+/** The first person speaking ("I", "I'm", "I've"; typed in lower case or without the apostrophe too: "i", "im", "ive"), not "I" of a Roman numeral list. */
+const FIRST_PERSON = /(?<![\p{L}\d])(?:[Ii]|[Ii]['’]?m|[Ii]['’]?ve|I['’]d)(?![\p{L}\d])/gu;
 /** A clinician's title at the start of a display name ("Dr. Priya Raman"). */
 const CLINICIAN_TITLE = /^(?:Dr|Doctor|Prof|Nurse)\b/i;
 /** How far after its author line a quoted message is read. */
@@ -113,15 +113,25 @@ function speaksOfOwnHealth(text: string, from: number, to: number): boolean {
   FIRST_PERSON.lastIndex = 0;
   for (let m = FIRST_PERSON.exec(body); m; m = FIRST_PERSON.exec(body)) {
     const at = from + m.index;
-    const next = terms[firstStartingFrom(terms, at)];
-    // their own: not a programme's or an event's ("I care about diabetes prevention")
-    if (next !== undefined && next.index < to && next.index < at + 120 && !sentenceBreakBetween(text, at, next.index) && !NOT_OWN_HEALTH.test(wordAfter(text, next.index + next.length))) {
+    // the nearest term after the first person, and the one before it ("the muscle relaxer (cyclobenzaprine?) makes me too sleepy so ive been skipping it")
+    const k = firstStartingFrom(terms, at);
+    const next = terms[k];
+    const previous = terms[k - 1];
+    if ((next !== undefined && next.index < to && next.index < at + SENTENCE_REACH && ownInSentence(text, at, next.index, next)) || (previous !== undefined && previous.index >= from && previous.index > at - SENTENCE_REACH && ownInSentence(text, previous.index + previous.length, at, previous))) {
       FIRST_PERSON.lastIndex = 0;
       return true;
     }
   }
   FIRST_PERSON.lastIndex = 0;
   return false;
+}
+
+/** How far from the first person a health term of the same sentence may be. */
+const SENTENCE_REACH = 120;
+
+/** No sentence's end between `from` and `to`, and the term is the writer's own: not a programme's or an event's ("I care about diabetes prevention"). */
+function ownInSentence(text: string, from: number, to: number, term: { index: number; length: number }): boolean {
+  return !sentenceBreakBetween(text, from, to) && !NOT_OWN_HEALTH.test(wordAfter(text, term.index + term.length));
 }
 
 /** A sentence's end (". ", "! ", "? ") or a blank line between two places. */
