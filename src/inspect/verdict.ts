@@ -229,6 +229,9 @@ function namesSomethingElse(text: string, end: number): boolean {
 const ORGANISATION_WORD =
   /^(?:center|centre|clinic|clinics|hospital|hospice|health|healthcare|institute|program|programme|services?|unit|department|foundation|society|association|group|associates|network|partners|care|walk|run|week|month|day|awareness|education|line|team|research|fund|alliance|coalition|league|council|clinique|klinik|klinikum|zentrum|centro|praxis|pharmacy|specialists|physicians|medicine|ward|floor|wing|suite|library|press|journal|magazine|college|university|school)$/i;
 
+/** Words after a department's or a service's name that make it care someone received there ("Emergency Department services on 06/02"). */
+const CARE_RECEIVED_AFTER = /^[ \t]+(?:visits?|services|charges|stay|encounter|admission)(?![\p{L}])/iu;
+
 /** A name's word joined by these does not end the name ("Home Health & Hospice", "Department of Medicine"). */
 const NAME_JOINER = /^(?:&|and|of|for|the|de|du|des|für|y)$/i;
 /** Quote marks and brackets before a word, punctuation after it: not part of the word. */
@@ -268,7 +271,9 @@ function nameWord(raw: string, state: { found: boolean }): boolean | undefined {
 export function inOrganisationName(text: string, index: number, length: number): boolean {
   const first = text.charCodeAt(index);
   if (first < 128 ? !(first >= 65 && first <= 90) : !STARTS_CAPITAL.test(text.slice(index, index + 1))) return false;
-  // the term's own words after its first
+  // care someone received there: "Emergency Department services provided to …", "Behavioral Health visit on 3/2"
+  if (CARE_RECEIVED_AFTER.test(text.slice(index + length, index + length + 24))) return false;
+  // the term's own words after its first ("Behavioral Health")
   const own = text.slice(index, index + length).split(/\s+/);
   for (let k = 1; k < own.length; k++) if (ORGANISATION_WORD.test(own[k] as string)) return true;
   const state = { found: false };

@@ -262,7 +262,15 @@ const cases: [boolean, string][] = [
   [true, 'Hi Marcus Delgado,\n\nThis is a reminder of your appointment with Dr. Anita Varga on Thursday.\n\nVisit type: Crown preparation, tooth #30\n\nOur records show you take amoxicillin before dental work because of your artificial heart valve.'],
   // a newsletter's bulletin heading, a fund's name and its costs are no one's health
   [false, 'Benefits Bulletin: Open Enrollment, EAP, Wellbeing Days & Flu Shots'],
-  [false, 'Proceeds benefit the Ellison Center and the Riverbend Patient Assistance Fund, which helped 1,318 families with transportation, lodging and medication costs.'],
+  [false, 'Proceeds benefit the Ellison Center and the Riverbend Patient Assistance Fund, which helped 1,318 families with transportation, lodging and medication costs.'],  // services provided to a named person; a name typed in lower case before an age and sex (not a temperature); a part of the body after "my"
+  [true, 'Our records show an unpaid balance of $2,317.00 for Emergency Department services provided to Kevin Lindqvist on 06/02/2024.'],
+  [true, 'hey - have a pt for you. dorothy kimura, 88F, rm 3114. metastatic pancreatic ca w liver mets, DNR/DNI signed this am.'],
+  [false, 'HVAC: exam room 4 is still hitting 81 F in the afternoons. Our vaccine refrigerator is in the adjoining room.'],
+  [true, 'Thanks, see below.\n\nOn Tue, May 21, 2024 at 6:02 AM Rick Dombrowski <rdombrowski71@mailbox.example> wrote:\n> my leave starts 6/3. my knee is shot, i can barely do the stairs at work anymore.'],
+  [false, 'Thanks, see below.\n\nOn Tue, May 21, 2024 at 6:02 AM Rick Dombrowski <rdombrowski71@mailbox.example> wrote:\n> can we move the knee-high sock order to Friday? the oncology unit asked too.'],
+  // an author whose surname is a place's too; a community centre's name in Vietnamese with its street address
+  [true, 'Hi Steven,\n\nSee below.\n\nOn Feb 8, 2024, at 10:31 PM, Steven Park <spark.design@mailbox.example> wrote:\n> Got a notification that my labs came back. It says Hemoglobin A1c 8.2 H.'],
+  [false, 'Hội chợ sức khỏe miễn phí tại Trung Tâm Cộng Đồng, 14200 Magnolia St, Westminster, CA 92683: đo huyết áp và cholesterol miễn phí.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -1,10 +1,10 @@
 /**
  * A health term as patients type it: one letter dropped, added, changed or
- * two swapped ("migranes", "diabeties", "pnuemonia", "counselling"). Asked
- * only of the word right after a possessive pronoun ("my migranes", "her
- * diabetis"), where a misspelt word is most likely the person's own health
- * and least likely an ordinary word; the words pass
- * (health-terms-words.ts) asks it. Pure.
+ * two swapped ("migranes", "diabeties", "pnuemonia", "counselling"), and a
+ * part of the body. Asked only of the word right after a possessive
+ * pronoun ("my migranes", "her diabetis", "my knee is shot"), where such a
+ * word is most likely the person's own health and least likely an ordinary
+ * word; the words pass (health-terms-words.ts) asks it. Pure.
  *
  * One edit is found by deletions on both sides (the "symmetric delete"
  * method): a word is near a term when one of the word and its one-letter
@@ -14,6 +14,8 @@
  * ("cancer" and "cancel").
  */
 
+/** The fewest letters a word after a possessive pronoun needs to be looked at (a body part's: "hip"). */
+export const MIN_POSSESSED_LETTERS = 3;
 /** The fewest letters a term and a word need for a near match. */
 export const MIN_LETTERS = 8;
 /** The most letters a word tried may have (longer words are not typed wrong this way often enough to pay for the deletions). */
@@ -74,4 +76,21 @@ export function nearTermOf(index: NearTermIndex, word: string): string | undefin
     if (changed !== undefined) return changed;
   }
   return undefined;
+}
+
+/**
+ * Parts of the body that, right after a possessive pronoun, are the
+ * person's health ("my knee is shot", "her hip", "his ankle is swollen
+ * again"): alone they are too common to be health words ("knee-high", "hip
+ * hop"). Not "back", "heart", "eyes", "hand" or "skin": "your back office",
+ * "my heart goes out", "your eyes only", "my hand-off", "your skin care line".
+ */
+const POSSESSED_BODY_PARTS: ReadonlySet<string> = new Set([
+  'knee', 'knees', 'hip', 'hips', 'shoulder', 'shoulders', 'ankle', 'ankles', 'wrist', 'wrists', 'elbow', 'elbows', 'spine', 'toe', 'toes', 'leg', 'legs',
+  'stomach', 'belly', 'throat', 'lungs', 'teeth', 'tooth', 'gums', 'bones', 'joints', 'sinuses', 'bowels', 'incision', 'stitches',
+]);
+
+/** The health term a word right after a possessive pronoun is (lower case): a part of the body (POSSESSED_BODY_PARTS), or a term typed one edit wrong (nearTermOf). */
+export function possessedTermOf(index: NearTermIndex, word: string): string | undefined {
+  return POSSESSED_BODY_PARTS.has(word) ? word : nearTermOf(index, word);
 }

@@ -6,7 +6,7 @@
  * ending regex only when it is long enough and ends in a medical ending.
  */
 import { DIGIT_MARK, LETTER, WORD, astralLetterAt, unitClass, unitClassTable } from './health-terms-chars.js';
-import { MIN_LETTERS, type NearTermIndex, nearTermOf } from './health-terms-near.js';
+import { MIN_POSSESSED_LETTERS, type NearTermIndex, possessedTermOf } from './health-terms-near.js';
 import { NO_NODE, ROOT, type TermMatch, type TermTrie, childOf, mayGoOn, termFrom } from './health-terms-trie.js';
 
 /** The unit classes, held by this module: the words pass reads one per unit (see `unitClassTable`). */
@@ -249,7 +249,7 @@ export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dict
     if (node !== NO_NODE && mayGoOn(trie, node, units, i) && termFrom(trie, text, units, start, node, i, found)) {
       dictionary.push({ index: start, length: found.end - start, term: found.term });
       resume = found.end;
-    } else if (near !== undefined && possessiveEnd === start - 1 && start >= resume && i - start >= MIN_LETTERS) nearTerm(text, units, start, i, near);
+    } else if (near !== undefined && possessiveEnd === start - 1 && start >= resume && i - start >= MIN_POSSESSED_LETTERS) nearTerm(text, units, start, i, near);
     if (near !== undefined && i - start <= 5 && i - start >= 2) possessiveEnd = possessive(units, start, i) ? i : -1;
     // a medical word? seven units or more ending like one (one lookup, no branch on the length), or next to a unit from U+D800 up (a surrogate pair may join letters)
     const last = units[i - 1] as number;
@@ -281,9 +281,9 @@ function possessive(units: Uint16Array, start: number, end: number): boolean {
   return false;
 }
 
-/** The word [start, end), letters only, as a term one edit away (nearTermOf), into `near.out`. */
+/** The word [start, end), letters only, as a part of the body or a term one edit away (possessedTermOf), into `near.out`. */
 function nearTerm(text: string, units: Uint16Array, start: number, end: number, near: NearTerms): void {
   if (!lettersOnly(units, start, end)) return;
-  const term = nearTermOf(near.index, text.slice(start, end).toLowerCase());
+  const term = possessedTermOf(near.index, text.slice(start, end).toLowerCase());
   if (term !== undefined) near.out.push({ index: start, length: end - start, term });
 }

@@ -125,6 +125,8 @@ const CARE = [
   'wisdom tooth', 'periodontal', 'scaling and root planing', 'dental implant', 'denture', 'dentures', 'cavity', 'cavities', 'retina', 'retinal',
   'contact lens', 'contact lenses', 'orif', 'tka', 'egd', 'ercp', 'turp', 'acdf', 'lap appy', 'lap chole', 'heart cath', 'psychotherapy',
   'med check', 'medication check', 'med management', 'medication management', 'medication refill',
+  // medical leave, and what early pregnancy and its worries are told with
+  'fmla', 'medical leave', 'spotting', 'cramps', 'cramping',
   // organs whose name alone, in a person's message, is about their body ("a 6mm stone in my L ureter")
   'ureter', 'kidney', 'kidneys', 'bladder', 'pancreas', 'prostate', 'uterus', 'ovary', 'ovaries', 'cervix', 'esophagus', 'spleen', 'tonsils',
 ];

@@ -46,6 +46,11 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   'bulletin', 'benefit', 'enrollment', 'enrolment', 'assistance', 'fund', 'gala', 'donor', 'sponsor', 'sponsorship', 'campaign', 'digest', 'memo',
   'announcement', 'agenda', 'minutes', 'schedule', 'calendar', 'roster', 'directory', 'handbook', 'manual', 'toolkit', 'checklist', 'template',
   'dashboard', 'scorecard', 'spotlight', 'highlights', 'recap', 'wellness', 'wellbeing',
+  // places of worship and community centres, in the languages of the communities a clinic serves ("Legliz Batis Nouvo", "Trung Tâm Cộng Đồng")
+  'church', 'chapel', 'parish', 'cathedral', 'temple', 'mosque', 'masjid', 'synagogue', 'ministry', 'ministries', 'congregation', 'iglesia', 'parroquia',
+  'templo', 'comunidad', 'comunitario', 'comunitaria', 'asociación', 'asociacion', 'fundación', 'fundacion', 'sociedad', 'escuela', 'colegio', 'église',
+  'eglise', 'paroisse', 'communauté', 'communaute', 'kirche', 'gemeinde', 'verein', 'legliz', 'sant', 'kominote', 'trung', 'tâm', 'cộng', 'đồng',
+  'igreja', 'comunidade', 'associação', 'associacao',
 ]);
 
 /**

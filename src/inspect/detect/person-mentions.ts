@@ -65,7 +65,7 @@ const HOME_ADDRESS_CUE =
 
 /** Prose cues just before a name that make it a patient ("spoke with …", "patient …", "refer …"). */
 const PATIENT_CUE_BEFORE =
-  /\b(?:patient|pt\.?|spoke\s+(?:with|to)|speaking\s+with|talked\s+(?:with|to)|examined|admit(?:ted)?|discharg(?:e|ed|ing)|referral(?:\s+(?:for|of))?|refer(?:red|ring)?|follow(?:ed)?[\s-]up\s+(?:with|on|for)|check\s+on|treat(?:ed|ing)?|prescribed|deliver(?:y)?\s+(?:to|for)|visit\s+(?:for|with|to)|home\s+visit\s+(?:for|to|with)|transport(?:ing)?|client|resident|son|daughter|mother|father|wife|husband|caregiver\s+of)\s*[:,-]?\s*$/i;
+  /\b(?:patient|pt\.?|spoke\s+(?:with|to)|speaking\s+with|talked\s+(?:with|to)|examined|admit(?:ted)?|discharg(?:e|ed|ing)|referral(?:\s+(?:for|of))?|refer(?:red|ring)?|follow(?:ed)?[\s-]up\s+(?:with|on|for)|check\s+on|treat(?:ed|ing)?|prescribed|deliver(?:y)?\s+(?:to|for)|visit\s+(?:for|with|to)|home\s+visit\s+(?:for|to|with)|transport(?:ing)?|client|resident|son|daughter|mother|father|wife|husband|caregiver\s+of|(?:services|care|treatment)\s+(?:provided\s+|rendered\s+)?(?:to|for)|provided\s+to|statement\s+for|guarantor)\s*[:,-]?\s*$/i;
 /** Everyday words before a name that often, but not always, introduce a patient ("schedule …", "about …", "for …"). */
 const WEAK_CUE_BEFORE = /\b(?:called|phoned|visited|saw|seen|see|schedul(?:e|ed|ing)|reschedul(?:e|ed)|book(?:ed)?|regarding|re|about|for)\s*[:,-]?\s*$/i;
 /** "patient" earlier in the same sentence, a few words before the name ("the patient in room 4, Lucas Moreau"). */
@@ -585,6 +585,35 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
  * MARIA" with a cue or a home address, not overlapping the names found
  * before nor each other.
  */
+/** An age and a sex as a note gives them after a patient's name ("88F", "45 y/o", "6yo"; not "81 F", a temperature). */
+const AGE_SEX = /(?<![\p{L}\d.,/:-])\d{1,3}(?:[MF]|[ \t]?(?:y\/o|yo))(?![\p{L}\d])/gu;
+/** Two words in lower case right before an age and sex, a comma or a space between ("dorothy kimura, 88F"). */
+const LOWER_NAME_BEFORE = /(?<![\p{L}'’-])(\p{Ll}[\p{Ll}'’-]{1,24})[ \t]+(\p{Ll}[\p{Ll}'’-]{1,24})[ \t]*,?[ \t]*$/u;
+
+/**
+ * A name typed in lower case, as a note typed on a phone does, right before
+ * the patient's age and sex ("have a pt for you. dorothy kimura, 88F, rm
+ * 3114"): the age and sex make the two words a patient's name when they
+ * read as one (personLike, each word capitalised). The ages are found first
+ * (digits are rare), then the two words before each.
+ */
+function lowerCaseNamesWithAge(text: string, taken: readonly PersonAnchor[]): PersonAnchor[] {
+  const out: PersonAnchor[] = [];
+  const found = new OverlapIndex(taken);
+  eachMatch(text, AGE_SEX, (m) => {
+    const before = text.slice(Math.max(0, m.index - 52), m.index);
+    const name = LOWER_NAME_BEFORE.exec(before);
+    if (name === null) return;
+    const first = name[1] ?? '';
+    const last = name[2] ?? '';
+    if (NOT_A_SURNAME.has(first) || NOT_A_SURNAME.has(last)) return;
+    const index = m.index - before.length + name.index;
+    const length = name[0].trimEnd().replace(/,$/, '').length;
+    if (!found.overlaps(index, length) && personLike(`${titleCase(first)} ${titleCase(last)}`)) out.push({ kind: 'named-patient', index, length });
+  });
+  return out;
+}
+
 function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses: HomeAddresses): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   const { mixed: mixedCase, capitals } = lastFirstMatches(text);
@@ -769,5 +798,5 @@ function findPersonAnchors(text: string): PersonAnchor[] {
   const named = [...labelled, ...honorificNames(text)];
   const addresses = new HomeAddresses(text);
   const prose = proseNames(text, addresses, new OverlapIndex(named));
-  return [...named, ...prose, ...lastFirstNames(text, [...named, ...prose], addresses), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text), ...signedAuthors(text), ...quotedAuthors(text)].sort((a, b) => a.index - b.index);
+  return [...named, ...prose, ...lastFirstNames(text, [...named, ...prose], addresses), ...lowerCaseNamesWithAge(text, [...named, ...prose]), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text), ...signedAuthors(text), ...quotedAuthors(text)].sort((a, b) => a.index - b.index);
 }

@@ -26,7 +26,8 @@ function personOf(displayName: string): { first: string; last: string } | undefi
   if (words.length < 2 || words.length > 4) return undefined;
   const first = words[0] ?? '';
   const last = words[words.length - 1] ?? '';
-  if (first.length < 2 || !personLike(words.join(' '))) return undefined;
+  // a recipient is a person: a word that is a place's as often ("Steven Park") does not refuse the name
+  if (first.length < 2 || !personLike(words.join(' '), true)) return undefined;
   return { first, last };
 }
 

@@ -98,7 +98,8 @@ export function quotedAuthors(text: string): PersonAnchor[] {
   for (let k = 0; k < lines.length; k++) {
     const line = lines[k] as { index: number; name: string; end: number };
     // the author line's "From:" is no staff cue here; a title in the display name still makes a clinician
-    if (!/\s/.test(line.name) || !personLike(line.name) || CLINICIAN_TITLE.test(line.name)) continue;
+    // an author line introduces a person: a word that is a place's as often ("Steven Park") does not refuse the name
+    if (!/\s/.test(line.name) || !personLike(line.name, true) || CLINICIAN_TITLE.test(line.name)) continue;
     const limit = withinPart(text, line.end, Math.min(text.length, line.end + QUOTED_REACH, lines[k + 1]?.index ?? Infinity));
     if (speaksOfOwnHealth(text, line.end, limit)) return [{ kind: 'quoted-author', index: line.index, length: line.name.length }];
   }
