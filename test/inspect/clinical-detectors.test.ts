@@ -137,6 +137,8 @@ describe('clinical formats: with an individual (PHI) or without (plumbing)', () 
     // FHIR
     ['FHIR Patient', '{"resourceType": "Patient", "id": "example", "name": [{"family": "Roe"}]}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
     ['FHIR RelatedPerson', '{"resourceType":"RelatedPerson","patient":{"reference":"Patient/1"}}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
+    // a sandbox's or a generator's bundle, labelled test health data (HL7 v3 ActReason HTEST)
+    ['FHIR Bundle tagged HTEST', '{"resourceType":"Bundle","meta":{"tag":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"HTEST"}]},"entry":[{"resource":{"resourceType":"Patient","name":[{"family":"Kunze215"}]}}]}', { confidence: 'low', evidence: ['FHIR resource (JSON) tagged as test data without patient data'] }],
     ['FHIR Observation about a patient', '{"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/123"}, "valueQuantity": {"value": 7.2}}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
     ['FHIR Coverage with a beneficiary', '{"resourceType":"Coverage","beneficiary":{"identifier":{"value":"x"}}}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
     ['FHIR ExplanationOfBenefit with a patient', '{"resourceType":"ExplanationOfBenefit","patient":{"display":"x"}}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
@@ -155,6 +157,9 @@ describe('clinical formats: with an individual (PHI) or without (plumbing)', () 
     ['C-CDA template without a recordTarget', '<ClinicalDocument xmlns="urn:hl7-org:v3"><title>Template</title></ClinicalDocument>', { confidence: 'low', evidence: ['C-CDA document without patient data'] }],
     // X12, every segment terminator
     ['X12 837 with a subscriber', x12('*', '~', ['GS*HC*S*R*20261124*0930*1*X*005010X222A1', 'ST*837*0001*005010X222A1', 'NM1*IL*1*ROE*JANE****MI*123', 'SE*3*0001']), { confidence: 'high', evidence: ['X12 837 transaction'] }],
+    // a clearinghouse's test file: the subscriber a test patient, the loops no one's
+    ['X12 837 whose subscriber is a test patient', x12('*', '~', ['ST*837*0001*005010X222A1', 'HL*3*2*22*0', 'NM1*IL*1*TESTPATIENT*JANE****MI*TEST00001', 'SE*4*0001']), { confidence: 'low', evidence: ['X12 837 transaction without patient data'] }],
+    ['X12 837 with a test patient and a real one', x12('*', '~', ['ST*837*0001*005010X222A1', 'NM1*IL*1*TESTPATIENT*JANE', 'NM1*QC*1*ROE*JANE', 'SE*4*0001']), { confidence: 'high', evidence: ['X12 837 transaction'] }],
     ['X12 270 eligibility inquiry, subscriber loop (2000C/2100C)', x12('*', '~', ['ST*270*0001*005010X279A1', 'HL*1**20*1', 'NM1*PR*2*PAYER', 'HL*3*2*22*0', 'NM1*IL*1*ROE*JANE', 'SE*6*0001']), { confidence: 'high', evidence: ['X12 270 transaction'] }],
     ['X12 271 with newline terminators', x12('*', '\n', ['ST*271*0001', 'HL*3*2*22*0', 'NM1*IL*1*ROE', 'EB*1', 'SE*5*0001']), { confidence: 'high', evidence: ['X12 271 transaction'] }],
     ['X12 276 with | separators and a control-character terminator', x12('|', '\u001e', ['ST*276*0001', 'HL*4*3*22*0', 'NM1*QC*1*ROE*JANE', 'SE*4*0001']), { confidence: 'high', evidence: ['X12 276 transaction'] }],

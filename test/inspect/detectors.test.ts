@@ -62,8 +62,15 @@ describe('detectors', () => {
     ['same SSN twice counts once', ssnDetector, '536-22-1234 and again 536 22 1234', { count: 1, confidence: 'medium', evidence: ['SSN ***-**-1234'] }],
     ['ITIN', itinDetector, 'ITIN 912-70-1234', { count: 1, confidence: 'high', evidence: ['ITIN ***-**-1234'] }],
     // cards: IIN + Luhn, keyword raises confidence
-    ['Visa with spaces', paymentCardDetector, 'pay with 4111 1111 1111 1111 today', { count: 1, confidence: 'medium', evidence: ['Card **** **** **** 1111'] }],
-    ['Amex with keyword', paymentCardDetector, 'Amex card 3782-822463-10005', { count: 1, confidence: 'high', evidence: ['Card **** **** *** 0005'] }],
+    ['Visa with spaces', paymentCardDetector, 'pay with 4716 7574 9118 6252 today', { count: 1, confidence: 'medium', evidence: ['Card **** **** **** 6252'] }],
+    ['Amex with keyword', paymentCardDetector, 'Amex card 3719-019335-01280', { count: 1, confidence: 'high', evidence: ['Card **** **** *** 1280'] }],
+    // the gateways' published test cards, and a sandbox's routing number: few kinds of digit, or on the networks' lists
+    ['a gateway test Visa', paymentCardDetector, 'test card 4111 1111 1111 1111 -> Approved', undefined],
+    ['a test Mastercard', paymentCardDetector, 'Mastercard 5555 5555 5555 4444', undefined],
+    ['a declining test Visa', paymentCardDetector, 'Visa card 4000 0000 0000 0002 -> Declined', undefined],
+    ['a published test Amex', paymentCardDetector, 'Amex card 3782 822463 10005', undefined],
+    ['a published test Discover', paymentCardDetector, 'Discover card 6011 0009 9013 9424', undefined],
+    ['a sandbox routing number', abaRoutingDetector, 'Test ACH routing 110000000', undefined],
     ['card failing Luhn', paymentCardDetector, 'card 4111 1111 1111 1112', undefined],
     ['order number outside card ranges', paymentCardDetector, 'order 1234567812345670', undefined],
     // ABA and bank accounts need their keywords

@@ -22,7 +22,7 @@ const cases: [boolean, string][] = [
   [true, 'Claim for Anita Desai, rendering NPI 1234567893, ICD-10 M17.11, denied for missing auth.'],
   [true, 'Acct #: 4471-22981\nGuarantor: Samuel Ortiz\nBalance for ER visit: $1,240.00'],
   [true, 'Please update SSN for employee Laura Kim: 512-44-8830.'],
-  [true, 'Card on file for the patient refund: 4111 1111 1111 1111 exp 09/27'],
+  [true, 'Card on file for the patient refund: 4716 7574 9118 6252 exp 09/27'],
   [true, 'Yesterday Wei Zhang was admitted with pneumonia.'],
   [true, 'Please schedule Tom Price for his colonoscopy next week.'],
   [false, 'Please schedule Jane Smith for the CPR refresher. Separately, the diabetes fair moved to May.'],

@@ -692,6 +692,17 @@ const str = (v: Json | undefined): string | undefined => (typeof v === 'string' 
 const arr = (v: Json | undefined): Json[] => (Array.isArray(v) ? v : v !== undefined && v !== null ? [v] : []);
 const obj = (v: Json | undefined): { [k: string]: Json } | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? v : undefined);
 
+/**
+ * Whether a FHIR resource's meta carries the security label or tag "HTEST"
+ * (HL7 v3 ActReason: test health data), as sandboxes and synthetic data
+ * generators mark their resources: its fields are no person's.
+ */
+function taggedAsTestData(resource: { [k: string]: Json }): boolean {
+  const meta = obj(resource.meta);
+  if (!meta) return false;
+  return [...arr(meta.security), ...arr(meta.tag)].some((c) => str(obj(c)?.code) === 'HTEST');
+}
+
 function fhirWalk(root: Json, out: Lines): void {
   let nodes = 0;
   const visit = (node: Json, person: boolean, depth: number): void => {
@@ -701,7 +712,7 @@ function fhirWalk(root: Json, out: Lines): void {
       return;
     }
     const type = str(node.resourceType);
-    if (type && FHIR_TERMINOLOGY.has(type)) return;
+    if (type && (FHIR_TERMINOLOGY.has(type) || taggedAsTestData(node))) return;
     const isPerson = type ? FHIR_PERSON.has(type) : person;
     if (type && FHIR_PERSON.has(type)) {
       const name = obj(arr(node.name)[0]);

@@ -83,8 +83,16 @@ const PERSON_TYPES = new Set(['Patient', 'RelatedPerson', 'Person']);
 /** A FHIR JSON resource's type (compiled once; global, lastIndex reset by each use). */
 const FHIR_JSON_TYPE = new RegExp(`"resourceType"\\s{0,20}:\\s{0,20}"(${FHIR_TYPES})"`, 'g');
 
+/**
+ * A FHIR resource's security label "HTEST" (HL7 v3 ActReason: test health
+ * data), as sandboxes and synthetic data generators tag their bundles:
+ * the persons in it are test patients.
+ */
+const FHIR_TEST_DATA = /"code"\s{0,20}:\s{0,20}"HTEST"/;
+
 function fhirJson(text: string): Format | undefined {
   if (!text.includes('"resourceType"')) return undefined;
+  if (text.includes('"HTEST"') && FHIR_TEST_DATA.test(text)) return { label: 'FHIR resource (JSON) tagged as test data', individual: false };
   const re = FHIR_JSON_TYPE;
   re.lastIndex = 0;
   let found = false;
@@ -127,7 +135,12 @@ const X12_PERSON = new Set(['IL', 'QC', '03', 'QE']);
 
 interface X12Scan {
   readonly sets: Set<string>;
+  /** A person's name (NM1) not a test patient's. */
   individual: boolean;
+  /** A person's loop: INS, or a subscriber's or dependent's HL. */
+  personLoop: boolean;
+  /** A person's name (NM1) that is a test patient's ("TESTPATIENT*JANE"): its loops are a test file's. */
+  testPerson: boolean;
   ta1: boolean;
 }
 
@@ -167,9 +180,12 @@ function scanX12(text: string, start: number, sep: string, term: string, into: X
       const el = seg.split(sep);
       if (id === 'ST') into.sets.add((el[1] ?? '').trim());
       else if (id === 'TA1') into.ta1 = true;
-      else if (id === 'INS') into.individual = true;
-      else if (id === 'NM1' && X12_PERSON.has((el[1] ?? '').trim())) into.individual = true;
-      else if (id === 'HL' && /^2[23]$/.test((el[3] ?? '').trim())) into.individual = true; // 2000C subscriber, 2000D dependent
+      else if (id === 'INS') into.personLoop = true;
+      else if (id === 'NM1' && X12_PERSON.has((el[1] ?? '').trim())) {
+        // NM1*IL*1*FAMILY*GIVEN: a test patient's name is no individual
+        if (testPatientName(`${el[3] ?? ''}^${el[4] ?? ''}`)) into.testPerson = true;
+        else into.individual = true;
+      } else if (id === 'HL' && /^2[23]$/.test((el[3] ?? '').trim())) into.personLoop = true; // 2000C subscriber, 2000D dependent
     }
     i = end + term.length;
   }
@@ -177,7 +193,7 @@ function scanX12(text: string, start: number, sep: string, term: string, into: X
 }
 
 function x12(text: string): Format | undefined {
-  const scan: X12Scan = { sets: new Set(), individual: false, ta1: false };
+  const scan: X12Scan = { sets: new Set(), individual: false, personLoop: false, testPerson: false, ta1: false };
   // an interchange: ISA, the element separator (the 4th character), ISA01 (two digits); the
   // segment terminator follows ISA16, the 16th element (the 106th character of a well-formed ISA)
   let envelopes = 0;
@@ -205,7 +221,8 @@ function x12(text: string): Format | undefined {
   if (envelopes === 0 && text.includes('ST*') && /(?:^|[~\r\n])ST\*(?:27[0-8]|820|83[457]|99[79])\*/.test(text)) scanX12(text, 0, '*', /~/.test(text) ? '~' : '\n', scan);
   const health = [...scan.sets].filter((s) => X12_HEALTH.has(s)).sort();
   const acks = [...scan.sets].filter((s) => X12_ACK.has(s)).sort();
-  if (health.length > 0) return { label: `X12 ${health.join('/')} transaction`, individual: scan.individual };
+  // a person's loop is an individual's unless the only names in it are test patients'
+  if (health.length > 0) return { label: `X12 ${health.join('/')} transaction`, individual: scan.individual || (scan.personLoop && !scan.testPerson) };
   if (acks.length > 0 || (scan.ta1 && envelopes > 0)) return { label: `X12 ${acks.length > 0 ? acks.join('/') : 'TA1'} acknowledgement`, individual: false };
   return undefined;
 }

@@ -130,6 +130,33 @@ function joinedByOneSeparator(runs: DigitRuns, text: string, j: number): boolean
   return c === 32 || c === 45;
 }
 
+/**
+ * The card numbers payment networks and gateways publish for testing
+ * (Stripe, Braintree, Adyen, PayPal sandboxes: "4111 1111 1111 1111" and
+ * the rest), where their digits are too varied for `fewDigits` to tell.
+ */
+const PUBLISHED_TEST_CARDS: ReadonlySet<string> = new Set([
+  '4012888888881881', '4000056655665556', '4005519200000004', '4009348888881881', '4012000033330026', '4012000077777777', '4217651111111119',
+  '4500600000000061', '4000002500003155', '4000000000003220', '4000000000009995', '4000000000003063', '5200828282828210', '5431111111111111',
+  '2223003122003222', '2222400010000008', '2223000048400011', '378282246310005', '371449635398431', '378734493671000', '6011000990139424',
+  '6011981111111113', '6445644564456445', '3056930009020004', '36227206271667', '30569309025904', '38520000023237', '3566002020360505',
+  '3530111333300000', '3566111111111113', '6200000000000005', '6250941006528599', '6011111111111117', '5105105105105100', '4242424242424242',
+]);
+
+/** Digits of at most `most` different kinds ("4111111111111111", "4000000000000002", "110000000"): a test or a placeholder number, not one issued at random. */
+export function fewDigits(digits: string, most: number): boolean {
+  let seen = 0;
+  let kinds = 0;
+  for (let i = 0; i < digits.length; i++) {
+    const bit = 1 << (digits.charCodeAt(i) - 48);
+    if ((seen & bit) === 0) {
+      seen |= bit;
+      if (++kinds > most) return false;
+    }
+  }
+  return true;
+}
+
 export const paymentCardSpec: PatternSpec = {
   id: 'payment-card',
   category: 'PAYMENT_CARD',
@@ -139,6 +166,8 @@ export const paymentCardSpec: PatternSpec = {
   validatorName: 'card network number range and Luhn checksum',
   starts: CARD_STARTS,
   keywords: /\b(card|credit|debit|visa|mastercard|master\s*card|amex|american\s+express|discover|cvv|cvc|exp(iry|iration)?)\b/i,
+  // a gateway's published test card ("4111 1111 1111 1111", "5555 5555 5555 4444", "4000 0000 0000 0002"): a random card number has more kinds of digit than three
+  refuse: (d) => fewDigits(d, 3) || PUBLISHED_TEST_CARDS.has(d),
   mask: (d) => `Card ${'*'.repeat(d.length - 4).replace(/(.{4})/g, '$1 ').trim()} ${d.slice(-4)}`.replace(/\s+/g, ' '),
 };
 export const paymentCardDetector = patternDetector(paymentCardSpec);
@@ -152,6 +181,8 @@ export const abaRoutingSpec: PatternSpec = {
   // "routing" alone also labels freight and call routing codes: the bank words around it decide
   keywords: /\b(aba|rtn|routing\s*(?:number|no\.?|#|\/\s*transit)|routing\s+transit|transit\s*(?:number|no\.?)|bank(?:ing)?|wire|ach|direct\s+deposit)\b/i,
   keywordRequired: true,
+  // a sandbox's routing number ("110000000"): an issued one has more kinds of digit than two
+  refuse: (v) => fewDigits(v, 2),
   // nine digits with no digit on either side: a whole run of nine
   starts: runsOfLength(runLengths(9)),
   mask: (v) => `ABA ${maskValue(v)}`,
