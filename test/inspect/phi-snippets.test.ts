@@ -270,7 +270,13 @@ const cases: [boolean, string][] = [
   [false, 'Thanks, see below.\n\nOn Tue, May 21, 2024 at 6:02 AM Rick Dombrowski <rdombrowski71@mailbox.example> wrote:\n> can we move the knee-high sock order to Friday? the oncology unit asked too.'],
   // an author whose surname is a place's too; a community centre's name in Vietnamese with its street address
   [true, 'Hi Steven,\n\nSee below.\n\nOn Feb 8, 2024, at 10:31 PM, Steven Park <spark.design@mailbox.example> wrote:\n> Got a notification that my labs came back. It says Hemoglobin A1c 8.2 H.'],
-  [false, 'Hội chợ sức khỏe miễn phí tại Trung Tâm Cộng Đồng, 14200 Magnolia St, Westminster, CA 92683: đo huyết áp và cholesterol miễn phí.'],
+  [false, 'Hội chợ sức khỏe miễn phí tại Trung Tâm Cộng Đồng, 14200 Magnolia St, Westminster, CA 92683: đo huyết áp và cholesterol miễn phí.'],  // a job applicant's quoted letter: where she worked, not her health; a contract's signatories; a unit presenting; a supplier's order
+  [false, 'Hi Shanice,\n\nThank you for applying!\n\nOn Mon, Aug 19, 2024 at 9:05 AM Shanice Williams <shanice.williams.ma@mailbox.example> wrote:\n> I have 4 years of experience in family practice and urgent care and I am a CCMA.'],
+  [true, 'Thanks.\n\nOn Mon, Aug 19, 2024 at 9:05 AM Shanice Williams <shanice.w@mailbox.example> wrote:\n> I was at urgent care last night and I have strep throat, so I cannot come in.'],
+  [false, 'return or destroy PHI at termination.\nWILLOW HOSPICE, INC.          MERCY VALLEY MEDICAL CENTER\nBy: ______________          By: ______________\nName: Gail Whitcomb, CEO        Name: Robert Anselm, President'],
+  [true, 'Employee:        Kevin Abernathy, RN\nKevin\'s annual TB screening (QuantiFERON-TB Gold Plus) was reported POSITIVE; latent TB treatment planned.'],
+  [false, 'Topic: Caring for the bariatric surgical patient; Presenter: 5 East Ortho/Bariatrics\nTopic: Heparin drip errors: lessons from our RCA'],
+  [false, 'Order #OG-77120934 placed 02/14/2025 by Brightwater Family Clinic\nPaid with Visa ending in 4417. Business account #118-204-77.\nShips to: 1840 Knapp St NE, Grand Rapids MI 49505'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

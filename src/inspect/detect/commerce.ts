@@ -12,7 +12,7 @@ import { scanOnce } from './scan-cache.js';
  * organisations, where an account number is a customer's.
  */
 const COMMERCE_MARK =
-  /\b(?:(invoice)\s*(?:#|(?:no|number|date)\b)|(purchase\s+order\b|p\.?o\.?\s*(?:#|(?:no|number)\b))|(cust(?:omer)?)\.?\s*(?:#|(?:po|account|acct|no|number)\b)|(order)\s*(?:#|(?:no|number|date)\b)|(sales\s+order\b)|(tracking)\s*(?:#|(?:no|number)\b)|(ship(?:ped)?)\s+(?:to|date|via)\b|(remit(?:tance)?)[\s-]+(?:to|advice|address|e-?mail)\b|(vendor)\s*(?:#|(?:id|no|number|name|master)\b)|(net\s+(?:15|30|45|60)\b)|(freight\b)|(subtotal\b))/gi;
+  /\b(?:(invoice)\s*(?:#|(?:no|number|date)\b)|(purchase\s+order\b|p\.?o\.?\s*(?:#|(?:no|number)\b))|(cust(?:omer)?)\.?\s*(?:#|(?:po|account|acct|no|number)\b)|(order)\s*(?:#|(?:no|number|date)\b)|(sales\s+order\b)|(tracking)\s*(?:#|(?:no|number)\b)|(ship(?:s|ped)?)\s+(?:to|date|via)\b|(remit(?:tance)?)[\s-]+(?:to|advice|address|e-?mail)\b|(vendor)\s*(?:#|(?:id|no|number|name|master)\b)|(net\s+(?:15|30|45|60)\b)|(freight\b)|(subtotal\b))/gi;
 
 /** Whether the text holds two different COMMERCE_MARKs (found once per text within a verdict). */
 export const commerceDocument: (text: string) => boolean = scanOnce(twoCommerceMarks);

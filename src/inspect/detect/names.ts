@@ -51,6 +51,8 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   'templo', 'comunidad', 'comunitario', 'comunitaria', 'asociación', 'asociacion', 'fundación', 'fundacion', 'sociedad', 'escuela', 'colegio', 'église',
   'eglise', 'paroisse', 'communauté', 'communaute', 'kirche', 'gemeinde', 'verein', 'legliz', 'sant', 'kominote', 'trung', 'tâm', 'cộng', 'đồng',
   'igreja', 'comunidade', 'associação', 'associacao',
+  // a hospital's units, as a schedule or a board names them ("5 East Ortho/Bariatrics", "4 West Tele")
+  'ortho', 'neuro', 'tele', 'telemetry', 'bariatrics', 'peds', 'pediatrics', 'med-surg', 'stepdown', 'step-down', 'obs', 'postpartum', 'antepartum',
 ]);
 
 /**

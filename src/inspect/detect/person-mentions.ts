@@ -69,7 +69,7 @@ const PATIENT_CUE_BEFORE =
 /** Everyday words before a name that often, but not always, introduce a patient ("schedule …", "about …", "for …"). */
 const WEAK_CUE_BEFORE = /\b(?:called|phoned|visited|saw|seen|see|schedul(?:e|ed|ing)|reschedul(?:e|ed)|book(?:ed)?|regarding|re|about|for)\s*[:,-]?\s*$/i;
 /** "patient" earlier in the same sentence, a few words before the name ("the patient in room 4, Lucas Moreau"). */
-const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?\n]{0,30}$/i;
+const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?;\n]{0,30}$/i;
 /** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin"). */
 const PATIENT_CUE_AFTER =
   /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|present(?:ed|s)\s+(?:to|with|at|for)\b|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|(?:called|phoned|asked|wrote|emailed|messaged)\s+(?:in\s+)?(?:about|regarding|re:?)\s+(?:his|her|their)\b|(?:seen|evaluated|examined)\s+(?:today|yesterday|this\s+(?:morning|afternoon)|in\s+(?:clinic|the\s+office))|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|,\s*\d{1,3}\s*,|(?:,[ \t]*|[ \t]+in[ \t]+|[ \t]*\([ \t]*)(?:bed|bay)[ \t]*#?[ \t]*\d+|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b)/i;
@@ -231,7 +231,7 @@ export function titledStaff(text: string, index: number, length: number): boolea
 
 /** A role right after a name: "…, HR", "…, Personalabteilung", "… – Diabetes Educator", "…, Director of Nursing". */
 const ROLE_AFTER =
-  /^[ \t]*(?:,|[–—-]|\||\()[ \t]*(?:[\p{L}&]+[ \t]+){0,3}(?:hr|human\s+resources|recruit\w*|talent|director|manager|coordinator|educator|navigator|supervisor|specialist|officer|assistant|secretary|administrator|chair|chief|head|lead|president|physician|nurse|rn|np|md|pharmacist|therapist|dietitian|social\s+worker|personalabteilung|abteilung|leitung|sekretariat|recursos\s+humanos|rrhh|ressources\s+humaines|secrétariat|responsable|directeur|directrice|jefe|jefa)\b/iu;
+  /^[ \t]*(?:,|[–—-]|\||\()[ \t]*(?:[\p{L}&]+[ \t]+){0,3}(?:hr|human\s+resources|recruit\w*|talent|director|manager|coordinator|educator|navigator|supervisor|specialist|officer|assistant|secretary|administrator|chair|chief|head|lead|president|ceo|cfo|coo|cmo|cno|cio|vp|owner|treasurer|physician|nurse|rn|np|md|pharmacist|therapist|dietitian|social\s+worker|personalabteilung|abteilung|leitung|sekretariat|recursos\s+humanos|rrhh|ressources\s+humaines|secrétariat|responsable|directeur|directrice|jefe|jefa)\b/iu;
 
 /** What follows a "Last, First" name in a chart (DATE_OR_RECORD), at the start of a text. */
 const DATE_OR_RECORD_AFTER = new RegExp(`^${DATE_OR_RECORD}`, 'u');
@@ -789,12 +789,19 @@ export function personAnchors(text: string): readonly PersonAnchor[] {
   return withScanCache(() => cachedScan(personAnchors, text, findPersonAnchors));
 }
 
+/** An officer's title after a name, as a contract's or a form's signature block gives it ("…, CEO", "…, President", "…, Vice President of Finance"). */
+const SIGNATORY_AFTER = /^[ \t]*,[ \t]*(?:chief\s+[\p{L}]+\s+officer|ceo|cfo|coo|cmo|cno|cio|president|vice\s+president|vp|owner|treasurer|secretary|chair(?:man|woman|person)?|managing\s+partner|executive\s+director)(?![\p{L}])/iu;
+
 function findPersonAnchors(text: string): PersonAnchor[] {
   const single = personNameDetector.locate?.(text) ?? [];
   // a name in two parts that the single label found already ("Apellidos: Ruiz García; Nombre: Carlos") is one mention
   const singleIndex = new OverlapIndex(single);
   const parts = (personNamePartsDetector.locate?.(text) ?? []).filter((s) => !singleIndex.overlaps(s.index, s.length));
-  const labelled = [...single, ...parts].sort((a, b) => a.index - b.index).map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
+  // a labelled name with an officer's title after it is a signatory's ("Name: Gail Whitcomb, CEO" under a contract; not "Employee: Kevin Abernathy, RN")
+  const labelled = [...single, ...parts]
+    .filter((s) => !SIGNATORY_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 40)))
+    .sort((a, b) => a.index - b.index)
+    .map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
   const named = [...labelled, ...honorificNames(text)];
   const addresses = new HomeAddresses(text);
   const prose = proseNames(text, addresses, new OverlapIndex(named));

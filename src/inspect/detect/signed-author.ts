@@ -90,7 +90,8 @@ export function quotedAuthors(text: string): PersonAnchor[] {
   AUTHOR_LINE.lastIndex = 0;
   const lines: { index: number; name: string; end: number }[] = [];
   for (let m = AUTHOR_LINE.exec(text); m; m = AUTHOR_LINE.exec(text)) {
-    const name = (m[1] ?? m[2] ?? '').trim();
+    // "On Mon, Aug 19, 2024 at 9:05 AM Shanice Williams <…> wrote:": the time's AM or PM is not the name's
+    const name = (m[1] ?? m[2] ?? '').trim().replace(/^(?:AM|PM)[ \t]+/, '');
     lines.push({ index: m.index + m[0].indexOf(name), name, end: m.index + m[0].length });
     if (lines.length >= 20) break;
   }
@@ -130,9 +131,21 @@ function speaksOfOwnHealth(text: string, from: number, to: number): boolean {
 /** How far from the first person a health term of the same sentence may be. */
 const SENTENCE_REACH = 120;
 
-/** No sentence's end between `from` and `to`, and the term is the writer's own: not a programme's or an event's ("I care about diabetes prevention"). */
+/** Words of a working life between the first person and a health term: the term is where they worked, not their health ("I have 4 years of experience in family practice and urgent care"). */
+const WORK_HISTORY = /(?<![\p{L}])(?:experience|background|position|jobs?|career|resume|résumé|certified|certification|trained|worked|working)(?![\p{L}])/iu;
+
+/** No sentence's end between `from` and `to`, and the term is the writer's own: not a programme's or an event's ("I care about diabetes prevention"), not a workplace's. */
 function ownInSentence(text: string, from: number, to: number, term: { index: number; length: number }): boolean {
-  return !sentenceBreakBetween(text, from, to) && !NOT_OWN_HEALTH.test(wordAfter(text, term.index + term.length));
+  return !sentenceBreakBetween(text, from, to) && !NOT_OWN_HEALTH.test(wordAfter(text, term.index + term.length)) && !WORK_HISTORY.test(sentenceAround(text, from, to));
+}
+
+/** The sentence holding text[from, to): back to the last sentence's end before it and on to the next after it, each at most SENTENCE_REACH characters away. */
+function sentenceAround(text: string, from: number, to: number): string {
+  const before = text.slice(Math.max(0, from - SENTENCE_REACH), from);
+  const after = text.slice(to, to + SENTENCE_REACH);
+  const start = Math.max(before.lastIndexOf('. '), before.lastIndexOf('! '), before.lastIndexOf('? '), before.lastIndexOf('\n\n'));
+  const end = after.search(/[.!?][ \t\n]|\n[ \t>]*\n/);
+  return before.slice(start + 1) + text.slice(from, to) + (end < 0 ? after : after.slice(0, end));
 }
 
 /** A sentence's end (". ", "! ", "? ") or a blank line between two places. */
