@@ -105,8 +105,10 @@ describe('detectors', () => {
     ['"do" in prose is no credential', npiDetector, 'Please do call 1234567893 today', { count: 1, confidence: 'low', evidence: ['NPI ******7893'] }],
     ['DEA with keyword', deaDetector, 'DEA# AB1234563', { count: 1, confidence: 'high', evidence: ['DEA ******563'] }],
     ['DEA failing check digit', deaDetector, 'DEA AB1234564', undefined],
-    ['MBI with dashes', mbiDetector, 'Medicare ID 1EG4-TE5-MK73', { count: 1, confidence: 'high', evidence: ['MBI *******MK73'] }],
-    ['MBI-shaped without context', mbiDetector, 'code 1EG4TE5MK73', { count: 1, confidence: 'medium', evidence: ['MBI *******MK73'] }],
+    ['MBI with dashes', mbiDetector, 'Medicare ID 3TK7-QW2-RN58', { count: 1, confidence: 'high', evidence: ['MBI *******RN58'] }],
+    ['MBI-shaped without context', mbiDetector, 'code 3TK7QW2RN58', { count: 1, confidence: 'medium', evidence: ['MBI *******RN58'] }],
+    ['MBI with "Medicare" in its paragraph', mbiDetector, 'Dad got his new Medicare card in the mail, apparently the old number got compromised in that data breach thing and they issued a new one. New number is 3TK7-QW2-RN58.', { count: 1, confidence: 'high', evidence: ['MBI *******RN58'] }],
+    ['CMS\'s published example MBI', mbiDetector, 'Medicare ID (example): 1EG4-TE5-MK73', undefined],
     ['MBI with a forbidden letter', mbiDetector, 'Medicare 1SG4TE5MK73', undefined],
   ])('%s', (_name, detector, text, expected) => {
     const found = detector.detect(text);

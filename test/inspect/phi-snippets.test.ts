@@ -276,7 +276,13 @@ const cases: [boolean, string][] = [
   [false, 'return or destroy PHI at termination.\nWILLOW HOSPICE, INC.          MERCY VALLEY MEDICAL CENTER\nBy: ______________          By: ______________\nName: Gail Whitcomb, CEO        Name: Robert Anselm, President'],
   [true, 'Employee:        Kevin Abernathy, RN\nKevin\'s annual TB screening (QuantiFERON-TB Gold Plus) was reported POSITIVE; latent TB treatment planned.'],
   [false, 'Topic: Caring for the bariatric surgical patient; Presenter: 5 East Ortho/Bariatrics\nTopic: Heparin drip errors: lessons from our RCA'],
-  [false, 'Order #OG-77120934 placed 02/14/2025 by Brightwater Family Clinic\nPaid with Visa ending in 4417. Business account #118-204-77.\nShips to: 1840 Knapp St NE, Grand Rapids MI 49505'],
+  [false, 'Order #OG-77120934 placed 02/14/2025 by Brightwater Family Clinic\nPaid with Visa ending in 4417. Business account #118-204-77.\nShips to: 1840 Knapp St NE, Grand Rapids MI 49505'],  // a board with the surname in capitals; "mr" and the surname wrapped onto the next line; a form's label and value pairs read as a table
+  [true, 'Rm    Pt                   Age/Sex  Dx / plan\n5102  TRAN, Janet          78F      CHF exac. lasix 80 IV BID, K 3.1 repleting'],
+  [true, 'hey rob sorry to bug u on ur personal, epic secure chat is down again. mr\ndelgado in 412 (4B), 67M admitted for cellulitis, c/o chest pressure'],
+  [true, 'Can you please change my direct deposit.\n\nName\tJerome Baptiste-Ng\nEmployee ID\t448120\nRouting #\t271974664\nAccount #\t000983310571\nType\tChecking - 100%'],
+  // "wrote:" wrapped onto the next line; a culture and its organism
+  [true, 'Please call us.\n\nOn Mon, Aug 11, 2025 at 6:05 AM Dolores Whitfield <dwhit52@coolmail.example>\nwrote:\n\n> the sugar numbers were 300 this morning. my mouth is so dry and i feel shaky.'],
+  [true, 'Hi Dana Kowalczyk,\n\nFollowing up on your visit on Saturday 3/8. Your urine culture came back growing E. coli, resistant to the Bactrim you were prescribed.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

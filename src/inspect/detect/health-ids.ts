@@ -80,6 +80,10 @@ export const mbiSpec: PatternSpec = {
   validatorName: 'CMS MBI format',
   starts: MBI_STARTS,
   keywords: /\b(medicare|mbi|beneficiary|cms)\b/i,
+  // CMS's own published example ("1EG4-TE5-MK73"), as coverage guides and forms print it
+  refuse: (v) => v === '1EG4TE5MK73',
+  // the format is specific enough that "Medicare" in the same paragraph names it ("Dad got his new Medicare card … New number is 3TK7-QW2-RN58")
+  window: 200,
   mask: (v) => `MBI ${maskValue(v, 4)}`,
 };
 export const mbiDetector = patternDetector(mbiSpec);

@@ -250,7 +250,7 @@ export function wordTerms(text: string, units: Uint16Array, trie: TermTrie, dict
       dictionary.push({ index: start, length: found.end - start, term: found.term });
       resume = found.end;
     } else if (near !== undefined && possessiveEnd === start - 1 && start >= resume && i - start >= MIN_POSSESSED_LETTERS) nearTerm(text, units, start, i, near);
-    if (near !== undefined && i - start <= 5 && i - start >= 2) possessiveEnd = possessive(units, start, i) ? i : -1;
+    if (near !== undefined && i - start <= 5 && i - start >= 2) possessiveEnd = possessiveStart((units[start] as number) | 0x20) && possessive(units, start, i) ? i : -1;
     // a medical word? seven units or more ending like one (one lookup, no branch on the length), or next to a unit from U+D800 up (a surrogate pair may join letters)
     const last = units[i - 1] as number;
     const after = i < n ? (units[i] as number) : 0;
@@ -267,16 +267,19 @@ export interface NearTerms {
   readonly out: HealthTermSpan[];
 }
 
-/** The possessive pronouns before a person's own health ("my", "his", "her", "your", "their"), in lower case. */
-const POSSESSIVES: readonly string[] = ['my', 'his', 'her', 'your', 'their'];
+/** The possessive pronouns before a person's own health ("my", "his", "her", "your", "their"), in lower case, by length (most words are ruled out by their length and first letter). */
+const POSSESSIVES: readonly (readonly string[])[] = [[], [], ['my'], ['his', 'her'], ['your'], ['their']];
+/** Whether a word's first unit, in lower case, can begin one of POSSESSIVES: m, h, y, t. */
+function possessiveStart(c: number): boolean {
+  return c === 109 || c === 104 || c === 121 || c === 116;
+}
 
-/** Whether the word [start, end) is a possessive pronoun (any case). */
+/** Whether the word [start, end), its first letter one of POSSESSIVES' (possessiveStart), is a possessive pronoun (any case). */
 function possessive(units: Uint16Array, start: number, end: number): boolean {
-  for (const p of POSSESSIVES) {
-    if (p.length !== end - start) continue;
-    let k = 0;
+  for (const p of POSSESSIVES[end - start] ?? []) {
+    let k = 1;
     while (k < p.length && ((units[start + k] as number) | 0x20) === p.charCodeAt(k)) k++;
-    if (k === p.length) return true;
+    if (k === p.length && ((units[start] as number) | 0x20) === p.charCodeAt(0)) return true;
   }
   return false;
 }

@@ -99,6 +99,10 @@ const LABS = [
   'ct head', 'head ct', 'ct chest', 'chest ct', 'ct abdomen', 'ct abd', 'chest x-ray', 'chest xray', 'cxr', 'mri brain', 'brain mri', 'without contrast',
   'w/o contrast', 'with and without contrast', 'anatomy scan', 'anatomy ultrasound', 'glucose tolerance test', 'intraocular pressure', 'eye pressure',
   'dilated eye exam', 'eye exam', 'phq-9', 'gad-7',
+  // glucose readings as patients name them
+  'sugar numbers', 'sugar readings', 'sugar levels', 'sugar level',
+  // cultures and the organisms they grow
+  'urine culture', 'wound culture', 'throat culture', 'sputum culture', 'stool culture', 'e. coli', 'e.coli', 'e coli', 'mrsa', 'c. diff', 'c diff', 'c-diff',
 ];
 
 /** Care, procedures and symptoms: what a visit, a route sheet or a referral says about a person's health. */

@@ -156,9 +156,9 @@ export const DATE_OR_RECORD = '["”]?[ \\t]*[,(–-]?[ \\t]*(?:\\d{1,2}[/.-]\\d
  */
 const LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${WORD},[ \\t]+${WORD}`, 'uy');
 
-/** "GARCIA, MARIA" (charts and exports write names in capitals): with a date, DOB or MRN after it, or a home address on the next line. */
+/** "GARCIA, MARIA" (charts and exports write names in capitals), "TRAN, Janet" (boards the surname only): with a date, DOB or MRN after it, or a home address on the next line. */
 const UPPER_WORD = "\\p{Lu}[\\p{Lu}'’]+(?:-\\p{Lu}[\\p{Lu}'’]+)?";
-const UPPER_LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${UPPER_WORD},[ \\t]*${UPPER_WORD}(?:[ \\t]+${UPPER_WORD})?(?![\\p{L}])`, 'uy');
+const UPPER_LAST_FIRST = new RegExp(`(?<![\\p{L}\\p{N}])${UPPER_WORD},[ \\t]*(?:${UPPER_WORD}(?:[ \\t]+${UPPER_WORD})?|${WORD})(?![\\p{L}])`, 'uy');
 
 /**
  * Spaces or tabs, then a capital, from `at` (after a comma): both "Last,

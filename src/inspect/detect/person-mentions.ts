@@ -325,8 +325,8 @@ function honorificNames(text: string): PersonAnchor[] {
 }
 
 /** "mr" or "mrs" in lower case, then one lower-case word: a surname in a note typed fast ("mr okafor", "mrs delacroix"). "ms" is left out: multiple sclerosis, Microsoft. */
-const LOWER_HONORIFIC_NAME = /(?<![\p{L}\d])mrs?\.?[ \t]+([a-z][a-z'’-]{2,})(?![\p{L}\d])/gu;
-const LOWER_HONORIFIC_START = /(?<![\p{L}\d])mrs?\.?[ \t]+[a-z]/u;
+const LOWER_HONORIFIC_NAME = /(?<![\p{L}\d])mrs?\.?(?:[ \t]+|[ \t]*\n[ \t]*)([a-z][a-z'’-]{2,})(?![\p{L}\d])/gu;
+const LOWER_HONORIFIC_START = /(?<![\p{L}\d])mrs?\.?(?:[ \t]+|[ \t]*\n[ \t]*)[a-z]/u;
 /** Words after a lower-case "mr" or "mrs" that are no surname. */
 const NOT_A_SURNAME: ReadonlySet<string> = new Set(['and', 'or', 'the', 'and/or', 'clean', 'right', 'wrong', 'nice', 'big', 'little', 'who', 'what', 'whoever', 'so', 'to', 'is', 'was', 'has', 'had', 'will', 'would', 'can', 'pt', 'patient', 'doctor', 'dr']);
 

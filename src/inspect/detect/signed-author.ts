@@ -68,9 +68,9 @@ function signerAfter(text: string, from: number): PersonAnchor | undefined {
   return undefined;
 }
 
-/** A quoted or forwarded message's author line: "From: Sandra Whitfield <swhit@…>" (also "> From:", "De:", "Von:"), or "On …, Leonard Fitch <lfitch@…> wrote:". */
+/** A quoted or forwarded message's author line: "From: Sandra Whitfield <swhit@…>" (also "> From:", "De:", "Von:"), or "On …, Leonard Fitch <lfitch@…> wrote:" ("wrote:" wrapped onto the next line too). */
 const AUTHOR_LINE =
-  /^[ \t>]*(?:(?:From|De|Von)[ \t]*:[ \t]*"?(\p{Lu}[\p{L}'’. -]{1,60}?)"?[ \t]*<[^<>\n@]{1,64}@[^<>\n]{1,255}>|On[ \t][^\n]{4,80}?[, \t]"?(\p{Lu}[\p{L}'’. -]{1,60}?)"?[ \t]*<[^<>\n@]{1,64}@[^<>\n]{1,255}>[ \t]*wrote:)[ \t]*\r?$/gmu;
+  /^[ \t>]*(?:(?:From|De|Von)[ \t]*:[ \t]*"?(\p{Lu}[\p{L}'’. -]{1,60}?)"?[ \t]*<[^<>\n@]{1,64}@[^<>\n]{1,255}>|On[ \t][^\n]{4,80}?[, \t]"?(\p{Lu}[\p{L}'’. -]{1,60}?)"?[ \t]*<[^<>\n@]{1,64}@[^<>\n]{1,255}>(?:[ \t]*|[ \t]*\r?\n[ \t>]*)wrote:)[ \t]*\r?$/gmu;
 /** The first person speaking ("I", "I'm", "I've"; typed in lower case or without the apostrophe too: "i", "im", "ive"), not "I" of a Roman numeral list. */
 const FIRST_PERSON = /(?<![\p{L}\d])(?:[Ii]|[Ii]['’]?m|[Ii]['’]?ve|I['’]d)(?![\p{L}\d])/gu;
 /** A clinician's title at the start of a display name ("Dr. Priya Raman"). */

@@ -175,7 +175,7 @@ function header(line: string): { sep: string; names: string[] } | undefined {
     if (!line.includes(sep)) continue;
     const names = cells(line, 0, line.length, sep);
     // "Lauren Whitcomb, MD, FACC" is a signature's name line, "Cedar Ridge Family Medicine | Patient Communications" its organisation's
-    if (names.length >= (sep === ',' ? 3 : 2) && names.length <= MAX_COLUMNS && names.every(labelCell) && !nameWithCredentials(names, (cell) => /\s/.test(cell) && personLike(cell)) && !names.some(organisationName)) return { sep, names: names.map(readableHeader) };
+    if (names.length >= (sep === ',' ? 3 : 2) && names.length <= MAX_COLUMNS && names.every(labelCell) && !nameWithCredentials(names, (cell) => /\s/.test(cell) && personLike(cell)) && !names.some(organisationName) && !nameAndItsValue(names)) return { sep, names: names.map(readableHeader) };
   }
   return undefined;
 }
@@ -224,6 +224,14 @@ function wordsOfHeader(name: string): string {
     if (full !== undefined) words[k] = full;
   }
   return words.join(' ');
+}
+
+/** A person's label as a form's first column gives it ("Name", "Employee name", "Patient"). */
+const PERSON_LABEL = /^(?:(?:patient|employee|member|subscriber|client|resident|full|legal)[ _]?)?name$|^(?:patient|employee|member|subscriber|client|resident)$/i;
+
+/** Two cells, a person's label and a person's name ("Name | Jerome Baptiste-Ng"): the first row of a form's label and value pairs, not a header. */
+function nameAndItsValue(names: readonly string[]): boolean {
+  return names.length === 2 && PERSON_LABEL.test(names[0] ?? '') && /\s/.test(names[1] ?? '') && personLike(names[1] ?? '');
 }
 
 /** The last word of an organisation's name. */
