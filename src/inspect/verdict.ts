@@ -268,6 +268,16 @@ function nameWord(raw: string, state: { found: boolean }): boolean | undefined {
  * goes (most terms are not capitalised, and most names end within a word or
  * two).
  */
+/** Whether a capitalised word stands right before `index`, a space or a tab between, on the same line. */
+function capitalisedWordBefore(text: string, index: number): boolean {
+  let end = index;
+  while (end > 0 && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  if (end === index) return false;
+  let start = end;
+  while (start > 0 && !isSpaceCode(text.charCodeAt(start - 1))) start--;
+  return start < end && startsCapitalised(text.slice(start, end)) && !NAME_JOINER.test(text.slice(start, end));
+}
+
 export function inOrganisationName(text: string, index: number, length: number): boolean {
   const first = text.charCodeAt(index);
   if (first < 128 ? !(first >= 65 && first <= 90) : !STARTS_CAPITAL.test(text.slice(index, index + 1))) return false;
@@ -276,6 +286,8 @@ export function inOrganisationName(text: string, index: number, length: number):
   // the term's own words after its first ("Behavioral Health")
   const own = text.slice(index, index + length).split(/\s+/);
   for (let k = 1; k < own.length; k++) if (ORGANISATION_WORD.test(own[k] as string)) return true;
+  // a term that is itself an organisation's last word, after a capitalised word ("Lakeshore Hospice")
+  if (own.length === 1 && ORGANISATION_WORD.test(own[0] as string) && capitalisedWordBefore(text, index)) return true;
   const state = { found: false };
   // before the term: its words from the nearest outwards
   const floor = lineStartWithin(text, index, 80);

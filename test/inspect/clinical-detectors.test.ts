@@ -137,6 +137,9 @@ describe('clinical formats: with an individual (PHI) or without (plumbing)', () 
     // FHIR
     ['FHIR Patient', '{"resourceType": "Patient", "id": "example", "name": [{"family": "Roe"}]}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
     ['FHIR RelatedPerson', '{"resourceType":"RelatedPerson","patient":{"reference":"Patient/1"}}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
+    // a cancer registry's submission (NAACCR XML), and its empty shell
+    ['NAACCR XML with a patient', '<?xml version="1.0"?>\n<NaaccrData baseDictionaryUri="http://naaccr.org/naaccrxml/naaccr-dictionary-240.xml" recordType="A" xmlns="http://naaccr.org/naaccrxml">\n  <Patient>\n    <Item naaccrId="nameLast">ROE</Item>\n  </Patient>\n</NaaccrData>', { confidence: 'high', evidence: ['NAACCR XML registry data'] }],
+    ['NAACCR XML without a patient', '<NaaccrData baseDictionaryUri="http://naaccr.org/naaccrxml/naaccr-dictionary-240.xml" xmlns="http://naaccr.org/naaccrxml">\n  <Item naaccrId="registryId">0000001722</Item>\n</NaaccrData>', { confidence: 'low', evidence: ['NAACCR XML registry data without patient data'] }],
     // a sandbox's or a generator's bundle, labelled test health data (HL7 v3 ActReason HTEST)
     ['FHIR Bundle tagged HTEST', '{"resourceType":"Bundle","meta":{"tag":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"HTEST"}]},"entry":[{"resource":{"resourceType":"Patient","name":[{"family":"Kunze215"}]}}]}', { confidence: 'low', evidence: ['FHIR resource (JSON) tagged as test data without patient data'] }],
     ['FHIR Observation about a patient', '{"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/123"}, "valueQuantity": {"value": 7.2}}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],

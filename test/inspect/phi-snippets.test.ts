@@ -282,7 +282,15 @@ const cases: [boolean, string][] = [
   [true, 'Can you please change my direct deposit.\n\nName\tJerome Baptiste-Ng\nEmployee ID\t448120\nRouting #\t271974664\nAccount #\t000983310571\nType\tChecking - 100%'],
   // "wrote:" wrapped onto the next line; a culture and its organism
   [true, 'Please call us.\n\nOn Mon, Aug 11, 2025 at 6:05 AM Dolores Whitfield <dwhit52@coolmail.example>\nwrote:\n\n> the sugar numbers were 300 this morning. my mouth is so dry and i feel shaky.'],
-  [true, 'Hi Dana Kowalczyk,\n\nFollowing up on your visit on Saturday 3/8. Your urine culture came back growing E. coli, resistant to the Bactrim you were prescribed.'],
+  [true, 'Hi Dana Kowalczyk,\n\nFollowing up on your visit on Saturday 3/8. Your urine culture came back growing E. coli, resistant to the Bactrim you were prescribed.'],  // an organisation's account; a training record and its birth date; a bulletin's number; a volunteer's hospice; a registry's submission
+  [false, 'Prairie Language Services - Client Portal Export\nClient: RIVERBEND REGIONAL MEDICAL CENTER (Acct C-00412)\nOncology infusion: 14 jobs, 311 minutes'],
+  [false, 'RE: allocation - cisplatin / carboplatin / IV sodium bicarb (acct RBMC-340B-0412)'],
+  [false, 'Open the TRAINING record "ZZTEST, DOWNTIME" (MRN 99900012 - training environment only, not a real patient) and print the face sheet for the sepsis drill.'],
+  [false, 'SIMULATED PATIENT\nName: Stanley SIMMONS (manikin)    Training MRN: SIM-000451    DOB: 01/01/1960 (training default)\nBackground: 65M, POD 2 after sigmoid colectomy for diverticulitis.'],
+  [true, 'Name: Stanley Simmons    MRN: 00592310    DOB: 01/01/1960\nBackground: 65M, POD 2 after sigmoid colectomy for diverticulitis.'],
+  [false, 'PROVIDER BULLETIN 2025-07\n\nNew member ID format effective July 1, 2025 for all Medicare Advantage members; diabetes supplies unchanged.'],
+  [false, 'Jordan M. Ellery\n318 Birchwood Ave, Madison, WI 53705\n\nVolunteer, Lakeshore Hospice (June 2023 - present)'],
+  [false, 'Name               Credential   Expires\nHemodialysis infection control in-service on Tuesday.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -227,7 +227,18 @@ function x12(text: string): Format | undefined {
   return undefined;
 }
 
-const FORMATS: readonly ((text: string) => Format | undefined)[] = [hl7v2, fhirJson, fhirXml, ccda, x12];
+/**
+ * NAACCR XML, the cancer registries' exchange format
+ * (naaccr.org/naaccrxml): a NaaccrData root in its namespace, with a
+ * Patient element when it carries a person (a data dictionary or an empty
+ * submission carries none).
+ */
+function naaccrXml(text: string): Format | undefined {
+  if (!text.includes('NaaccrData') || !/<NaaccrData\b[^<>]{0,2000}naaccr\.org\/naaccrxml/.test(text)) return undefined;
+  return { label: 'NAACCR XML registry data', individual: /<Patient[\s>]/.test(text) };
+}
+
+const FORMATS: readonly ((text: string) => Format | undefined)[] = [hl7v2, fhirJson, fhirXml, ccda, x12, naaccrXml];
 
 export const clinicalFormatDetector: Detector = {
   id: 'clinical-format',

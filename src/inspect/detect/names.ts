@@ -53,6 +53,8 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   'igreja', 'comunidade', 'associação', 'associacao',
   // a hospital's units, as a schedule or a board names them ("5 East Ortho/Bariatrics", "4 West Tele")
   'ortho', 'neuro', 'tele', 'telemetry', 'bariatrics', 'peds', 'pediatrics', 'med-surg', 'stepdown', 'step-down', 'obs', 'postpartum', 'antepartum',
+  // what a therapy practice or a community provider calls itself ("Talk Time Speech", "Brightpath Developmental")
+  'speech', 'therapies', 'developmental', 'hearing', 'counseling', 'counselling', 'fitness',
 ]);
 
 /**

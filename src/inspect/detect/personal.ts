@@ -164,6 +164,8 @@ export const dobDetector = patternDetector({
   starts: DATE_STARTS,
   // "DOB 01/01/1900": the placeholder forms and training write; no one alive was born then
   validate: (v) => !placeholderBirthDate(v),
+  // "DOB: 01/01/1960 (training default)", a test patient's
+  refuse: (_v, text, index) => testRecordAround(text, index),
   mask: () => 'DOB **/**/****',
 });
 
@@ -364,6 +366,17 @@ function byFirstLetter(labels: readonly string[]): string {
 }
 
 /**
+ * A header row of columns aligned with spaces ("Name      Credential   Expires"):
+ * no colon after the label, and two spaces or a tab between the first two
+ * words the label is followed by. A name is written with single spaces (a
+ * tab may end it: "Claimant\tRosalind Achterberg\tClaim #").
+ */
+function alignedColumns(m: RegExpExecArray): boolean {
+  const name = m[1] ?? '';
+  return /^\S+(?:[ \t]{2}|\t)/.test(name) && !/[:#]/.test(m[0].slice(0, m[0].length - name.length));
+}
+
+/**
  * A person's name introduced by its label ("Patient: Avery Testperson",
  * "Name: …", "Beneficiary …", "Employee …"): two or three capitalised words.
  * Provider names ("Dr. …") are not patient identifiers and are not matched.
@@ -372,7 +385,7 @@ export const personNameDetector = patternDetector({
   id: 'person-name',
   category: 'PERSON_NAME',
   pattern: new RegExp(`\\b(?:${byFirstLetter(PERSON_NAME_LABELS)})${LABELLED_NAME}`, 'g'),
-  value: (m) => leadingName(titleCase((m[1] ?? '').replace(',', '')), true) ?? '',
+  value: (m) => (alignedColumns(m) ? '' : (leadingName(titleCase((m[1] ?? '').replace(',', '')), true) ?? '')),
   validate: (v) => v !== '',
   notAfter: LABEL_NOT_A_PERSON,
   mask: (v) => `Name ${v.split(/\s+/).map((w) => `${w[0] ?? ''}${'*'.repeat(Math.max(0, w.length - 1))}`).join(' ')}`,
@@ -580,6 +593,30 @@ function testRecordLabel(text: string, index: number): boolean {
   return TEST_RECORD_LABEL.test(text.slice(Math.max(0, index - 40), index));
 }
 
+/** A year and a month ("2025-07", a bulletin's or a report's number), not a record's. */
+const YEAR_AND_MONTH = /^(?:19|20)\d\d-(?:0[1-9]|1[0-2])$/;
+
+/** What says a record is a test patient's after its number ("… - training environment only, not a real patient", "(training default)"), or before it (the test patient's name: "ZZTEST, DOWNTIME"). */
+const TEST_RECORD_AFTER = /^[^\n]{0,40}?\b(?:training|test|testing|sandbox|demo)\s+(?:environment|only|default|patient|record|use)\b|^[^\n]{0,40}?\b(?:not\s+a\s+real\s+(?:patient|person)|fictitious|fictional|synthetic)\b/i;
+const TEST_PATIENT_BEFORE = /\b(?:ZZ[A-Z]*TEST[A-Z]*|TESTPATIENT|TEST,\s*PATIENT)\b[^\n]{0,40}$/;
+
+/** Whether the record number or birth date at `index` is a test patient's (TEST_RECORD_AFTER, TEST_PATIENT_BEFORE). */
+function testRecordAround(text: string, index: number): boolean {
+  return TEST_RECORD_AFTER.test(text.slice(index, index + 80)) || TEST_PATIENT_BEFORE.test(text.slice(Math.max(0, index - 60), index));
+}
+
+/** An account label right before a number ("acct", "Account #"), and an organisation's name on its line before it ("Client: RIVERBEND REGIONAL MEDICAL CENTER (Acct C-00412)"; not "Hospital account number", a patient's), or a 340B drug-pricing account in the number itself. */
+const ACCOUNT_LABEL_BEFORE = /\b(?:acct|account)\.?\s*(?:#|no\.?|number)?\s*[:#]?\s*$/i;
+const ORGANISATION_ON_LINE = /\b(?:center|centre|hospital|clinic|medical|health|pharmacy|llc|inc|corp|company|services|group|associates)\b(?![ \t]+(?:acct|account))[^\n]*$/i;
+
+/** Whether a number labelled only as an account is an organisation's: the 340B program's, or with an organisation named before it on its line and no patient word. */
+function organisationAccount(value: string, text: string, index: number): boolean {
+  if (/340B/i.test(value)) return true;
+  const before = text.slice(Math.max(0, index - 100), index);
+  const line = before.slice(before.lastIndexOf('\n') + 1);
+  return ACCOUNT_LABEL_BEFORE.test(line) && ORGANISATION_ON_LINE.test(line) && !/\b(?:patient|pt|guarantor|statement)\b/i.test(line);
+}
+
 /** The HL7 v2 segments that identify a message, its acknowledgement or its batch, never a patient. */
 const HL7_CONTROL_SEGMENTS = ['MSH|', 'MSA|', 'ERR|', 'BHS|', 'BTS|', 'FHS|', 'FTS|'];
 
@@ -611,7 +648,8 @@ function recordNumberSpec(id: string, category: string, keywords: RegExp): Patte
     notNear: BANK_WORDS,
     // placeholders ("0000000"), test records ("TST0000412", "test MRN …") and ids in an HL7 message's header, acknowledgement
     // and batch segments, which are the message's ("MSA|AE|MVH0000184520|PV1-19 visit number …")
-    refuse: (value, text, index) => placeholderNumber(value) || TEST_RECORD_NUMBER.test(value) || testRecordLabel(text, index) || inHl7ControlSegment(text, index),
+    refuse: (value, text, index) =>
+      placeholderNumber(value) || TEST_RECORD_NUMBER.test(value) || YEAR_AND_MONTH.test(value) || testRecordLabel(text, index) || testRecordAround(text, index) || organisationAccount(value, text, index) || inHl7ControlSegment(text, index),
     starts: RECORD_NUMBER_STARTS,
     mask: (v) => `${category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
   };
