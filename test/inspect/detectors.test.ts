@@ -62,6 +62,10 @@ describe('detectors', () => {
     ['same SSN twice counts once', ssnDetector, '536-22-1234 and again 536 22 1234', { count: 1, confidence: 'medium', evidence: ['SSN ***-**-1234'] }],
     ['ITIN', itinDetector, 'ITIN 912-70-1234', { count: 1, confidence: 'high', evidence: ['ITIN ***-**-1234'] }],
     // cards: IIN + Luhn, keyword raises confidence
+    // an SSN written with dots (a keyword needed, as for nine digits in a row); "my social is …"
+    ['SSN with dots and its keyword', ssnDetector, 'Please update my SSN on file: 229.84.3371 thanks', { count: 1, confidence: 'high', evidence: ['SSN ***-**-3371'] }],
+    ['SSN-shaped dots without a keyword', ssnDetector, 'version 229.84.3371 released', undefined],
+    ['"my social is" before a spaced SSN', ssnDetector, 'my social is 145 63 8820 for the W-4', { count: 1, confidence: 'high', evidence: ['SSN ***-**-8820'] }],
     ['Visa with spaces', paymentCardDetector, 'pay with 4716 7574 9118 6252 today', { count: 1, confidence: 'medium', evidence: ['Card **** **** **** 6252'] }],
     ['Amex with keyword', paymentCardDetector, 'Amex card 3719-019335-01280', { count: 1, confidence: 'high', evidence: ['Card **** **** *** 1280'] }],
     // the gateways' published test cards, and a sandbox's routing number: few kinds of digit, or on the networks' lists

@@ -35,32 +35,33 @@ export const OTHER_NUMBER_LABEL = /\b(order|invoice|inv|ref|reference|confirmati
 /**
  * Where an SSN (or, `first` "9", an ITIN) can start: its first digit has no
  * digit or dash before it, so it starts a run of digits; the run is all nine
- * (no separator) or the first three, followed by the dash or space.
+ * (no separator) or the first three, followed by the dash or space (or, with
+ * `dots`, a full stop).
  */
-function ssnStarts(first?: string): StartFinder {
+function ssnStarts(first?: string, dots = false): StartFinder {
   const firstCode = first === undefined ? -1 : first.charCodeAt(0);
   return runsOfLength(runLengths(3, 9), (text, s, e) => {
     const after = text.charCodeAt(e);
-    return text.charCodeAt(s - 1) !== 45 && (firstCode < 0 || text.charCodeAt(s) === firstCode) && (e - s === 9 || after === 45 || after === 32);
+    return text.charCodeAt(s - 1) !== 45 && (firstCode < 0 || text.charCodeAt(s) === firstCode) && (e - s === 9 || after === 45 || after === 32 || (dots && after === 46));
   });
 }
 
-const SSN_WORDS = /(?:\bss#|\b(?:ssn|ssa|social[\s-]*security|soc\.?\s*sec|taxpayer|tax\s*id|tin)\b|\bsocial\s*(?::|#|no\b|number\b))/i;
+const SSN_WORDS = /(?:\bss#|\b(?:ssn|ssa|social[\s-]*security|soc\.?\s*sec|taxpayer|tax\s*id|tin)\b|\bsocial\s*(?::|#|no\b|number\b|is\b|was\b))/i;
 
 export const ssnSpec: PatternSpec = {
   id: 'us-ssn',
   category: 'SSN',
-  // dashed or spaced form, or nine digits in a row (only with a keyword)
-  pattern: /(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])/g,
+  // dashed or spaced form; nine digits in a row or a dotted form ("229.84.3371") only with a keyword
+  pattern: /(?<![\d.-])(\d{3})([-. ]?)(\d{2})\2(\d{4})(?![\d-]|\.\d)/g,
   value: (m) => `${m[1] ?? ''}${m[3] ?? ''}${m[4] ?? ''}`,
   validate: ssnValid,
   validatorName: 'SSA area, group and serial ranges',
   keywords: SSN_WORDS,
-  keywordRequired: (m) => m[2] === '',
-  // "gave us his social 418559023": the bare word as the number's own label
-  label: /\bsocial\s*[:#-]?\s*$/i,
+  keywordRequired: (m) => m[2] === '' || m[2] === '.',
+  // "gave us his social 418559023", "my social is 145 63 8820": the bare word as the number's own label
+  label: /\bsocial(?:\s+(?:is|was))?\s*[:#-]?\s*$/i,
   notAfter: OTHER_NUMBER_LABEL,
-  starts: ssnStarts(),
+  starts: ssnStarts(undefined, true),
   mask: (v) => `SSN ***-**-${v.slice(5)}`,
 };
 export const ssnDetector = patternDetector(ssnSpec);
