@@ -73,6 +73,9 @@ describe('clinicalFieldLines: what the fields say, as label: value lines', () =>
   it.each<[string, string, string[]]>([
     ['HL7 ADT^A01', ADT_A01, ['MRN: 54W-16378', 'Patient name: Aisha Romero', 'DOB: 05/03/1935', 'Address: 1033 Summit Ave, Oro Valley, AZ 85737', 'NPI: 1234567893', 'Diagnosis ICD-10: M17.11']],
     ['HL7 ACK without PID', ACK, []],
+    // a test patient's segment writes nothing; a FHIR resource labelled test health data neither
+    ['HL7 ADT whose patient is a test patient', hl7('MSH|^~\\&|EHR|RRMC|IIS|ST|202510112233||VXU^V04|1|T|2.5.1', 'PID|1||TST0001^^^RRMC^MR||ZZTEST^PATIENT||20190101|F|||123 TEST ST^^Springfield^IL^62704'), []],
+    ['FHIR Patient tagged HTEST', JSON.stringify({ resourceType: 'Patient', meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'HTEST' }] }, name: [{ family: 'Kunze215', given: ['Rosalind847'] }], birthDate: '1971-04-02' }), []],
     ['X12 270: subscriber, birth date, provider NPI (the member id is left to the format)', X12_270, ['NPI: 1375023565', 'Subscriber name: Tariq Ivanova', 'DOB: 11/17/1990']],
     [
       'X12 837: diagnoses without their dot, a procedure, the subscriber address',

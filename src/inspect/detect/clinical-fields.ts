@@ -21,6 +21,7 @@
  */
 import { isSpaceCode } from './char-codes.js';
 import { npiValid } from './checksums.js';
+import { testPatientName } from './test-patients.js';
 
 const MAX_DOCUMENTS = 100;
 const MAX_SEGMENTS = 5000;
@@ -228,6 +229,9 @@ function hl7Segment(seg: string, s: Hl7Seps, out: Lines): void {
   const f = seg.split(s.field);
   switch (id) {
     case 'PID': {
+      const name = comps(reps(f[5], s)[0], s);
+      // a test patient's segment ("ZZTEST^PATIENT", interface builds' and vendors' samples) is no one's: nothing of it is written out
+      if (testPatientName(`${name[0] ?? ''}^${name[1] ?? ''}`)) break;
       // PID-2/3/4 patient identifiers: typed MR (medical record) or SS; PID-3 untyped is the record number
       for (const k of [2, 3, 4]) {
         for (const r of reps(f[k], s)) {
@@ -237,7 +241,6 @@ function hl7Segment(seg: string, s: Hl7Seps, out: Lines): void {
           else if (type === 'MR' || type === 'MRN' || type === 'PI' || type === 'PT' || (k === 3 && type === '')) out.add('MRN', c[0]);
         }
       }
-      const name = comps(reps(f[5], s)[0], s);
       out.add('Patient name', personName(name[1], name[0], name[2]));
       out.add('DOB', usDate(comps(f[7], s)[0]));
       const addr = comps(reps(f[11], s)[0], s);

@@ -19,6 +19,7 @@
  * single pass over segments: linear in the text's length.
  */
 import { findLiteral, nextIsa } from './clinical-fields.js';
+import { testPatientName } from './test-patients.js';
 import type { Detector, Finding } from './types.js';
 
 interface Format {
@@ -64,15 +65,6 @@ function realPatientSegment(text: string): boolean {
     }
   }
   return false;
-}
-
-/** A test patient's family name, as interface builds name them: "ZZTEST", "ZZZDOE", "XXTEST", "TEST", "TESTPATIENT". */
-const TEST_FAMILY = /^(?:ZZ[A-Z]*|XX[A-Z]*|TEST(?:PATIENT|PT|ING)?\d*)$/i;
-
-/** Whether an HL7 person name (family^given^…, the first repetition) is a test patient's: its family name is (TEST_FAMILY), or its given name is TEST. */
-export function testPatientName(xpn: string): boolean {
-  const [family = '', given = ''] = (xpn.split('~')[0] ?? '').split('^');
-  return TEST_FAMILY.test(family.trim()) || /^test$/i.test(given.trim());
 }
 
 /** FHIR resource types recognised as FHIR. */

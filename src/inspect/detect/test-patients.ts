@@ -1,0 +1,14 @@
+/**
+ * Test patients, as interface builds, vendors' samples and clearinghouses'
+ * test files name them ("ZZTEST^PATIENT", "TESTPATIENT*JANE"): the
+ * clinical formats' persons that are no one. Pure.
+ */
+
+/** A test patient's family name, as interface builds name them: "ZZTEST", "ZZZDOE", "XXTEST", "TEST", "TESTPATIENT". */
+const TEST_FAMILY = /^(?:ZZ[A-Z]*|XX[A-Z]*|TEST(?:PATIENT|PT|ING)?\d*)$/i;
+
+/** Whether an HL7 person name (family^given^…, the first repetition) is a test patient's: its family name is (TEST_FAMILY), or its given name is TEST. */
+export function testPatientName(xpn: string): boolean {
+  const [family = '', given = ''] = (xpn.split('~')[0] ?? '').split('^');
+  return TEST_FAMILY.test(family.trim()) || /^test$/i.test(given.trim());
+}
