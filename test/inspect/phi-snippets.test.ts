@@ -290,7 +290,9 @@ const cases: [boolean, string][] = [
   [true, 'Name: Stanley Simmons    MRN: 00592310    DOB: 01/01/1960\nBackground: 65M, POD 2 after sigmoid colectomy for diverticulitis.'],
   [false, 'PROVIDER BULLETIN 2025-07\n\nNew member ID format effective July 1, 2025 for all Medicare Advantage members; diabetes supplies unchanged.'],
   [false, 'Jordan M. Ellery\n318 Birchwood Ave, Madison, WI 53705\n\nVolunteer, Lakeshore Hospice (June 2023 - present)'],
-  [false, 'Name               Credential   Expires\nHemodialysis infection control in-service on Tuesday.'],
+  [false, 'Name               Credential   Expires\nHemodialysis infection control in-service on Tuesday.'],  // "add … to the OR list for …": an everyday cue, the care in the name's sentence
+  [true, "pls add Jamal Price to Thursday's OR list for lap appy.\n34M, NPO after MN, consent signed."],
+  [false, 'Please add Jamal Price to the distribution list for the board minutes.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -66,8 +66,8 @@ const HOME_ADDRESS_CUE =
 /** Prose cues just before a name that make it a patient ("spoke with …", "patient …", "refer …"). */
 const PATIENT_CUE_BEFORE =
   /\b(?:patient|pt\.?|spoke\s+(?:with|to)|speaking\s+with|talked\s+(?:with|to)|examined|admit(?:ted)?|discharg(?:e|ed|ing)|referral(?:\s+(?:for|of))?|refer(?:red|ring)?|follow(?:ed)?[\s-]up\s+(?:with|on|for)|check\s+on|treat(?:ed|ing)?|prescribed|deliver(?:y)?\s+(?:to|for)|visit\s+(?:for|with|to)|home\s+visit\s+(?:for|to|with)|transport(?:ing)?|client|resident|son|daughter|mother|father|wife|husband|caregiver\s+of|(?:services|care|treatment)\s+(?:provided\s+|rendered\s+)?(?:to|for)|provided\s+to|statement\s+for|guarantor)\s*[:,-]?\s*$/i;
-/** Everyday words before a name that often, but not always, introduce a patient ("schedule …", "about …", "for …"). */
-const WEAK_CUE_BEFORE = /\b(?:called|phoned|visited|saw|seen|see|schedul(?:e|ed|ing)|reschedul(?:e|ed)|book(?:ed)?|regarding|re|about|for)\s*[:,-]?\s*$/i;
+/** Everyday words before a name that often, but not always, introduce a patient ("schedule …", "add … to the OR list", "about …", "for …"). */
+const WEAK_CUE_BEFORE = /\b(?:called|phoned|visited|saw|seen|see|schedul(?:e|ed|ing)|reschedul(?:e|ed)|book(?:ed)?|add(?:ed)?|regarding|re|about|for)\s*[:,-]?\s*$/i;
 /** "patient" earlier in the same sentence, a few words before the name ("the patient in room 4, Lucas Moreau"). */
 const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?;\n]{0,30}$/i;
 /** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin"). */
