@@ -75,6 +75,9 @@ describe('detectors', () => {
     ['a published test Amex', paymentCardDetector, 'Amex card 3782 822463 10005', undefined],
     ['a published test Discover', paymentCardDetector, 'Discover card 6011 0009 9013 9424', undefined],
     ['a sandbox routing number', abaRoutingDetector, 'Test ACH routing 110000000', undefined],
+    // a keyword ending in a character that is no word's ("Routing #:", "routing no.", "Account #:")
+    ['"Routing #:" as a form writes it', abaRoutingDetector, 'Routing #: 271974664\n', { count: 1, confidence: 'high', evidence: ['ABA *****4664'] }],
+    ['"Account #:" next to a routing number', bankAccountDetector, 'Routing #: 271974664\nAccount #: 000983310571\n', { count: 1, confidence: 'high', evidence: ['Account ********0571'] }],
     ['card failing Luhn', paymentCardDetector, 'card 4111 1111 1111 1112', undefined],
     ['order number outside card ranges', paymentCardDetector, 'order 1234567812345670', undefined],
     // ABA and bank accounts need their keywords

@@ -292,7 +292,11 @@ const cases: [boolean, string][] = [
   [false, 'Jordan M. Ellery\n318 Birchwood Ave, Madison, WI 53705\n\nVolunteer, Lakeshore Hospice (June 2023 - present)'],
   [false, 'Name               Credential   Expires\nHemodialysis infection control in-service on Tuesday.'],  // "add … to the OR list for …": an everyday cue, the care in the name's sentence
   [true, "pls add Jamal Price to Thursday's OR list for lap appy.\n34M, NPO after MN, consent signed."],
-  [false, 'Please add Jamal Price to the distribution list for the board minutes.'],
+  [false, 'Please add Jamal Price to the distribution list for the board minutes.'],  // a bare "acct" is a patient's only in mail about a patient or a bill; a lot is no record; a form's fields one a row
+  [false, 'Please process the following for Maple Ridge Family Med, acct # MRFM-20418, PO 24-1187.\nFluzone flu vaccine, 10 x 10 doses.'],
+  [true, 'Re: Acct RMC-3501344 prep instructions\n\nPt called confused about the colonoscopy prep.'],
+  [false, 'Recall: ThermaFlo Patient Warming Blanket, lots 24K118 & 24K121. Ridgeview Community Hospital acct on file. Burns reported.'],
+  [true, 'Can you change my direct deposit?\n\nName\tJerome Baptiste-Ng\t\nEmployee ID\t448120\t\nDept\tEnvironmental Services - nights\t\nRouting #\t271974664\t\nAccount #\t000983310571\t\n'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -79,7 +79,11 @@ describe('the MRN detector: "Acct" and "Account #" name a patient\'s account, no
     ['a short label', 'Acct 4471-22981, guarantor Samuel Ortiz', 'Acct'],
     ['an invoice with a PO', 'Invoice #: INV-118734\nCustomer Account #: MBP-00392\nPO #: 45521', undefined],
     ['an order with tracking', 'Order #: SO-7718204\nAccount #: 300218\nTracking #: 1Z4F82W70391827746', undefined],
-    ['one commerce mark is not enough', 'Order #: 55821\nAccount #: 00392817', 'Account #'],
+    ['one commerce mark is not enough', 'Order #: 55821 (copay)\nAccount #: 00392817', 'Account #'],
+    // a bare account number is a patient's only in mail about a patient or a bill
+    ['a vendor\'s customer account, no patient or bill words', 'Ridgeview Community Hospital, acct 55-01173: recall units returned', undefined],
+    ['a product with "patient" in its name', 'ThermaFlo Patient Warming Blanket recall, acct 55-01173', undefined],
+    ['a patient called about it', 'Re: Acct RMC-3501344 prep instructions\nPt called confused', 'Acct'],
     ['a strong keyword counts in an invoice too', 'Invoice #: 1187\nPatient account: 00392817\nPO #: 45521', 'Patient account'],
   ])('%s', (_name, text, keyword) => {
     const d = patternDetector(mrnSpec);

@@ -180,7 +180,8 @@ export const abaRoutingSpec: PatternSpec = {
   validate: abaValid,
   validatorName: 'ABA checksum',
   // "routing" alone also labels freight and call routing codes: the bank words around it decide
-  keywords: /\b(aba|rtn|routing\s*(?:number|no\.?|#|\/\s*transit)|routing\s+transit|transit\s*(?:number|no\.?)|bank(?:ing)?|wire|ach|direct\s+deposit)\b/i,
+  // (the end is no \b: "Routing #:" and "routing no." end in a character that is no word's)
+  keywords: /\b(aba|rtn|routing\s*(?:number|no\.?|#|\/\s*transit)|routing\s+transit|transit\s*(?:number|no\.?)|bank(?:ing)?|wire|ach|direct\s+deposit)(?![a-z0-9])/i,
   keywordRequired: true,
   // a sandbox's routing number ("110000000"): an issued one has more kinds of digit than two
   refuse: (v) => fewDigits(v, 2),
@@ -199,7 +200,7 @@ export const bankAccountSpec: PatternSpec = {
   category: 'BANK_ACCOUNT',
   // not the digits of an alphanumeric id ("V971606835"), nor a number labelled as something else ("NPI: …", "Patient acct: …")
   pattern: /(?<![A-Za-z\d-])(?<!\b(?:npi|mrn|dea|phone|tel|fax|chart|claim|invoice|order|(?:patient\s+(?:acct|account)|routing|aba|rtn|transit)(?:\s*(?:no\.?|number|#))?)\s*[#:.-]?\s*)\d{6,17}(?![A-Za-z\d-])/gi,
-  keywords: /\b(account\s*(no\.?|number|#)|acct\.?\s*(no\.?|#)?|checking|savings|iban|bank\s+account)\b/i,
+  keywords: /\b(account\s*(no\.?|number|#)|acct\.?\s*(no\.?|#)?|checking|savings|iban|bank\s+account)(?![a-z0-9])/i,
   // "routing 021000021, account 4456789012": the bare word only as the number's own label
   label: /\baccount\s*[:#]?\s*$/i,
   keywordRequired: true,

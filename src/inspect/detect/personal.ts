@@ -593,6 +593,13 @@ function testRecordLabel(text: string, index: number): boolean {
   return TEST_RECORD_LABEL.test(text.slice(Math.max(0, index - 40), index));
 }
 
+/** A label right before a number that makes it a product's, a shipment's or a document's ("lots 24K118", "Serial #", "PO", "Invoice", "Tracking", "Ticket"): whatever keyword is near, not a record's. */
+const OTHER_THING_LABEL = /\b(?:lots?|batch(?:es)?|serial|s\/n|sku|item|part|model|po|invoice|inv|order|tracking|ticket|confirmation|ref|reference)\b\.?[ \t]*(?:number|no\.?|num|#|id)?[ \t]*[#:.-]?[ \t]*$/i;
+
+function labelledAsSomethingElse(text: string, index: number): boolean {
+  return OTHER_THING_LABEL.test(text.slice(Math.max(0, index - 30), index));
+}
+
 /** A year and a month ("2025-07", a bulletin's or a report's number), not a record's. */
 const YEAR_AND_MONTH = /^(?:19|20)\d\d-(?:0[1-9]|1[0-2])$/;
 
@@ -636,6 +643,22 @@ function inHl7ControlSegment(text: string, index: number): boolean {
   return HL7_CONTROL_SEGMENTS.some((s) => text.startsWith(s, i));
 }
 
+/**
+ * The words of a patient's bill or of mail about a patient ("statement",
+ * "guarantor", "balance due", "date of service", "copay", "your account",
+ * "pt", "patient" — not a product's or a programme's: "patient gowns",
+ * "Patient Warming Blanket", "Patient Portal"): where a bare "acct" or
+ * "account #" is a patient's. Elsewhere (a supplier's
+ * order, a vendor's dispute, a recall acknowledgement) it is the
+ * organisation's account with a company.
+ */
+const PATIENT_WORD = /\b(?:[Pp]t|PT|[Pp]atient|PATIENT)\b(?![ \t]+(?:[A-Z]|(?:gowns?|exam|education|lifts?|monitors?|wristbands?|labels?|belongings|bags?|care[ \t]+supplies|positioning|transfer|safety)\b))/;
+const PATIENT_BILL =
+  /\b(?:statements?|guarantor|balance|amount\s+due|you\s+owe|date\s+of\s+service|dos|self[-\s]?pay|co-?pay|deductible|co-?insurance|charges|payment\s+plan|collections?|refund|patient\s+(?:account|acct|balance|financial)|your\s+(?:account|acct|bill|balance))\b/i;
+
+/** Whether the text holds the words of a patient's bill or a patient (PATIENT_BILL, PATIENT_WORD; found once per text within a verdict). */
+const patientBill: (text: string) => boolean = scanOnce((text) => PATIENT_BILL.test(text) || PATIENT_WORD.test(text));
+
 /** A record or member number next to its keywords (required, within 40 characters), not among bank words. */
 function recordNumberSpec(id: string, category: string, keywords: RegExp): PatternSpec {
   return {
@@ -649,7 +672,14 @@ function recordNumberSpec(id: string, category: string, keywords: RegExp): Patte
     // placeholders ("0000000"), test records ("TST0000412", "test MRN …") and ids in an HL7 message's header, acknowledgement
     // and batch segments, which are the message's ("MSA|AE|MVH0000184520|PV1-19 visit number …")
     refuse: (value, text, index) =>
-      placeholderNumber(value) || TEST_RECORD_NUMBER.test(value) || YEAR_AND_MONTH.test(value) || testRecordLabel(text, index) || testRecordAround(text, index) || organisationAccount(value, text, index) || inHl7ControlSegment(text, index),
+      placeholderNumber(value) ||
+      TEST_RECORD_NUMBER.test(value) ||
+      YEAR_AND_MONTH.test(value) ||
+      labelledAsSomethingElse(text, index) ||
+      testRecordLabel(text, index) ||
+      testRecordAround(text, index) ||
+      organisationAccount(value, text, index) ||
+      inHl7ControlSegment(text, index),
     starts: RECORD_NUMBER_STARTS,
     mask: (v) => `${category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
   };
@@ -672,9 +702,9 @@ export const mrnSpec: PatternSpec = {
       'encounter number', 'encounter #', 'encounter id', 'visit number', 'visit #', 'visit id',
     ]),
   ),
-  // a bare "account" is a patient's in a bill, a customer's in an invoice, an order or a remittance
+  // a bare "account" is a patient's in a bill (PATIENT_BILL), a customer's in an invoice, an order or a remittance
   weakKeywords: keywordPattern(['acct', 'acct #', 'account #']),
-  weakKeywordsCount: (text) => !commerceDocument(text),
+  weakKeywordsCount: (text) => patientBill(text) && !commerceDocument(text),
 };
 
 /** A health plan's member or subscriber number next to its keyword ("Member ID: XJH482913057", "Subscriber #", "Policy number"), the same shapes. */

@@ -367,6 +367,47 @@ function tableRows(text: string, h: { sep: string; names: string[] }, headerEnd:
   return { rows, end: rowsEnd };
 }
 
+/** A form's field name, as the first cell of a row of two gives it ("Employee ID", "Routing #", "Account #", "Bank", "Dept", "DOB"). */
+const FIELD_NAME =
+  /^(?:[A-Za-z][A-Za-z .'/()-]{0,30}[ _])?(?:#|no\.?|number|id|name|dob|date|ssn|dept|department|routing|account|acct|bank|type|address|phone|cell|e-?mail|amount|member|group|plan|employer|city|state|zip|sex|gender|age|mrn|insurance|policy|relationship)(?:[ \t]*#)?$/i;
+
+/** A line of two cells (tab, pipe or semicolon between), as a form's first field row may be one that is no header ("Dept | Environmental Services - nights"). */
+function fieldPairsStart(line: string): { sep: string; names: string[] } | undefined {
+  for (const sep of ['\t', '|', ';'] as const) {
+    if (!line.includes(sep)) continue;
+    const names = cells(line, 0, line.length, sep);
+    if (names.length === 2 && FIELD_NAME.test((names[0] ?? '').trim())) return { sep, names };
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A form's fields as rows of two cells, its field's name and its value
+ * ("Name | Jerome Baptiste-Ng", "Employee ID | 448120", "Routing # |
+ * 271974664"): every row of two cells, the first cells all different, and at
+ * least two of them field names (FIELD_NAME). Read as "field: value" lines
+ * from the first row, which is no header. Undefined for a table of columns.
+ */
+function fieldPairs(text: string, h: { sep: string; names: string[] }, headerEnd: number): { rows: string[]; end: number } | undefined {
+  if (h.names.length !== 2) return undefined;
+  const first = [h.names];
+  let end = headerEnd;
+  for (let j = headerEnd + 1; j <= text.length && first.length < MAX_ROWS; ) {
+    const nl = text.indexOf('\n', j);
+    const lineEnd = nl < 0 ? text.length : nl;
+    const values = cells(text, j, lineEnd, h.sep);
+    if (values.length !== 2) break;
+    first.push(values);
+    end = lineEnd;
+    j = lineEnd + 1;
+  }
+  if (first.length < 3) return undefined;
+  const fields = first.map((row) => (row[0] ?? '').trim());
+  if (new Set(fields.map((f) => f.toLowerCase())).size !== fields.length || fields.filter((f) => FIELD_NAME.test(f)).length < 2) return undefined;
+  return { rows: first.map((row) => `${(row[0] ?? '').trim()}: ${(row[1] ?? '').trim()}`), end };
+}
+
 export function labelTables(text: string): string {
   // only the lines holding a separator are read; the text is split nowhere else, and returned as it is when it holds no table
   let out = '';
@@ -386,8 +427,17 @@ export function labelTables(text: string): string {
     if (end - found > MAX_HEADER_LINE || endsInFullStop(text, found, end) || separatorWeight(text, found, end) < 2) continue;
     const start = headerLineStart(text, found, lineFrom);
     if (start < 0 || end - start > MAX_HEADER_LINE) continue;
-    const h = header(text.slice(start, end));
+    const headerLine = text.slice(start, end);
+    const h = header(headerLine) ?? fieldPairsStart(headerLine);
     if (!h) continue;
+    const pairs = fieldPairs(text, h, end);
+    if (pairs) {
+      // a form's fields, one a row ("Employee ID | 448120", "Routing # | 271974664"): each row is "field: value", the first too
+      out += `${text.slice(copied, end + 1)}${pairs.rows.join('\n')}`;
+      copied = pairs.end;
+      from = pairs.end + 1;
+      continue;
+    }
     const { rows, end: rowsEnd } = tableRows(text, h, end);
     if (rows.length === 0) continue;
     out += text.slice(copied, end + 1) + rows.join('\n');
