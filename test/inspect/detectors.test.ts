@@ -75,6 +75,11 @@ describe('detectors', () => {
     ['a published test Amex', paymentCardDetector, 'Amex card 3782 822463 10005', undefined],
     ['a published test Discover', paymentCardDetector, 'Discover card 6011 0009 9013 9424', undefined],
     ['a sandbox routing number', abaRoutingDetector, 'Test ACH routing 110000000', undefined],
+    ['a gateway test card with a run of zeros', paymentCardDetector, 'Visa card 4000 0000 0000 0127', undefined],
+    ['a card on a line that says sandbox', paymentCardDetector, 'environment: sandbox; card 4716 7574 9118 6252; expected: APPROVED', undefined],
+    ['a routing number on a sandbox line', abaRoutingDetector, 'Test ACH: routing 011000015 / acct 000123456789 (sandbox only)', undefined],
+    ['a sandbox test account', bankAccountDetector, 'ACH checking: routing 011000015, account # 000123456789', undefined],
+    ['an account repeating one digit', bankAccountDetector, 'ACH checking: routing 011000015, account # 000111111116', undefined],
     // a keyword ending in a character that is no word's ("Routing #:", "routing no.", "Account #:")
     ['"Routing #:" as a form writes it', abaRoutingDetector, 'Routing #: 271974664\n', { count: 1, confidence: 'high', evidence: ['ABA *****4664'] }],
     ['"Account #:" next to a routing number', bankAccountDetector, 'Routing #: 271974664\nAccount #: 000983310571\n', { count: 1, confidence: 'high', evidence: ['Account ********0571'] }],

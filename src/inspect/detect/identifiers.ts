@@ -144,6 +144,26 @@ const PUBLISHED_TEST_CARDS: ReadonlySet<string> = new Set([
   '3530111333300000', '3566111111111113', '6200000000000005', '6250941006528599', '6011111111111117', '5105105105105100', '4242424242424242',
 ]);
 
+/** What says a payment number on its line is a sandbox's ("environment: sandbox", "Test ACH (sandbox only)", "test card", "UAT"). */
+const SANDBOX_LINE = /\b(?:sandbox|test[ \t]+(?:cards?|accounts?|ach|mode|environment|data|numbers?)|uat)\b/i;
+
+/** Whether the line holding text[index] says its payment numbers are a sandbox's (SANDBOX_LINE). */
+export function onSandboxLine(text: string, index: number): boolean {
+  const start = text.lastIndexOf('\n', index) + 1;
+  let end = text.indexOf('\n', index);
+  if (end < 0) end = text.length;
+  return end - start <= 2000 && SANDBOX_LINE.test(text.slice(start, end));
+}
+
+/** A run of seven zeros or more in a card number ("4000 0000 0000 0127"): the gateways' test numbers are written so; an issued card's account digits are not. */
+const ZERO_RUN = /0{7}/;
+
+/** An account number that only counts up or repeats one digit after its leading zeros ("000123456789", "000111111116"): a sandbox's test account. */
+function testAccountNumber(digits: string): boolean {
+  const rest = digits.replace(/^0+/, '');
+  return rest.startsWith('12345678') || /(\d)\1{7}/.test(rest);
+}
+
 /** Digits of at most `most` different kinds ("4111111111111111", "4000000000000002", "110000000"): a test or a placeholder number, not one issued at random. */
 export function fewDigits(digits: string, most: number): boolean {
   let seen = 0;
@@ -168,7 +188,7 @@ export const paymentCardSpec: PatternSpec = {
   starts: CARD_STARTS,
   keywords: /\b(card|credit|debit|visa|mastercard|master\s*card|amex|american\s+express|discover|cvv|cvc|exp(iry|iration)?)\b/i,
   // a gateway's published test card ("4111 1111 1111 1111", "5555 5555 5555 4444", "4000 0000 0000 0002"): a random card number has more kinds of digit than three
-  refuse: (d) => fewDigits(d, 3) || PUBLISHED_TEST_CARDS.has(d),
+  refuse: (d, text, index) => fewDigits(d, 3) || ZERO_RUN.test(d) || PUBLISHED_TEST_CARDS.has(d) || onSandboxLine(text, index),
   mask: (d) => `Card ${'*'.repeat(d.length - 4).replace(/(.{4})/g, '$1 ').trim()} ${d.slice(-4)}`.replace(/\s+/g, ' '),
 };
 export const paymentCardDetector = patternDetector(paymentCardSpec);
@@ -184,7 +204,7 @@ export const abaRoutingSpec: PatternSpec = {
   keywords: /\b(aba|rtn|routing\s*(?:number|no\.?|#|\/\s*transit)|routing\s+transit|transit\s*(?:number|no\.?)|bank(?:ing)?|wire|ach|direct\s+deposit)(?![a-z0-9])/i,
   keywordRequired: true,
   // a sandbox's routing number ("110000000"): an issued one has more kinds of digit than two
-  refuse: (v) => fewDigits(v, 2),
+  refuse: (v, text, index) => fewDigits(v, 2) || onSandboxLine(text, index),
   // nine digits with no digit on either side: a whole run of nine
   starts: runsOfLength(runLengths(9)),
   mask: (v) => `ABA ${maskValue(v)}`,
@@ -207,6 +227,8 @@ export const bankAccountSpec: PatternSpec = {
   window: 40,
   // no letter, digit or dash on either side: a whole run of 6 to 17 digits
   starts: runsOfLength(runLengthsFrom(6, 17), (text, s, e) => notLetterOrDash(text.charCodeAt(s - 1)) && notLetterOrDash(text.charCodeAt(e))),
+  // a sandbox's test account ("000123456789"), or one on a line that says it is a sandbox's
+  refuse: (v, text, index) => testAccountNumber(v) || onSandboxLine(text, index),
   mask: (v) => `Account ${maskValue(v)}`,
 };
 /** A bank's words: what makes an "account number" a bank account rather than a customer's account with a vendor or a utility. */
