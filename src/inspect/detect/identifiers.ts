@@ -158,10 +158,9 @@ export function onSandboxLine(text: string, index: number): boolean {
 /** A run of seven zeros or more in a card number ("4000 0000 0000 0127"): the gateways' test numbers are written so; an issued card's account digits are not. */
 const ZERO_RUN = /0{7}/;
 
-/** An account number that only counts up or repeats one digit after its leading zeros ("000123456789", "000111111116"): a sandbox's test account. */
+/** An account number of leading zeros and then a count from 1 to 9 or one digit repeated ("000123456789", "000111111116"): a sandbox's test account. */
 function testAccountNumber(digits: string): boolean {
-  const rest = digits.replace(/^0+/, '');
-  return rest.startsWith('12345678') || /(\d)\1{7}/.test(rest);
+  return /^0{2,}123456789$/.test(digits) || /^0{2,}(\d)\1{7,}\d?$/.test(digits);
 }
 
 /** Digits of at most `most` different kinds ("4111111111111111", "4000000000000002", "110000000"): a test or a placeholder number, not one issued at random. */
