@@ -38,11 +38,18 @@ export const OTHER_NUMBER_LABEL = /\b(order|invoice|inv|ref|reference|confirmati
  * (no separator) or the first three, followed by the dash or space (or, with
  * `dots`, a full stop).
  */
+/** Whether text[dot] starts ".NN." (two digits between two full stops), as the middle of a dotted SSN ("229.84.3371"), not a decimal ("100.00"). */
+function dottedGroup(text: string, dot: number): boolean {
+  const a = text.charCodeAt(dot + 1);
+  const b = text.charCodeAt(dot + 2);
+  return a >= 48 && a <= 57 && b >= 48 && b <= 57 && text.charCodeAt(dot + 3) === 46;
+}
+
 function ssnStarts(first?: string, dots = false): StartFinder {
   const firstCode = first === undefined ? -1 : first.charCodeAt(0);
   return runsOfLength(runLengths(3, 9), (text, s, e) => {
     const after = text.charCodeAt(e);
-    return text.charCodeAt(s - 1) !== 45 && (firstCode < 0 || text.charCodeAt(s) === firstCode) && (e - s === 9 || after === 45 || after === 32 || (dots && after === 46));
+    return text.charCodeAt(s - 1) !== 45 && (firstCode < 0 || text.charCodeAt(s) === firstCode) && (e - s === 9 || after === 45 || after === 32 || (dots && after === 46 && dottedGroup(text, e)));
   });
 }
 

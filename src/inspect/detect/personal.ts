@@ -607,8 +607,13 @@ const YEAR_AND_MONTH = /^(?:19|20)\d\d-(?:0[1-9]|1[0-2])$/;
 const TEST_RECORD_AFTER = /^[^\n]{0,40}?\b(?:training|test|testing|sandbox|demo)\s+(?:environment|only|default|patient|record|use)\b|^[^\n]{0,40}?\b(?:not\s+a\s+real\s+(?:patient|person)|fictitious|fictional|synthetic)\b/i;
 const TEST_PATIENT_BEFORE = /\b(?:ZZ[A-Z]*TEST[A-Z]*|TESTPATIENT|TEST,\s*PATIENT)\b[^\n]{0,40}$/;
 
+/** The words TEST_RECORD_AFTER and TEST_PATIENT_BEFORE look for, any of them anywhere in the text (most texts hold none: one search each, once per text). */
+const TEST_MARK = /test|train|sandbox|demo|real\s+(?:patient|person)|fictitious|fictional|synthetic/i;
+const holdsTestMark = scanOnce((text) => TEST_MARK.test(text));
+
 /** Whether the record number or birth date at `index` is a test patient's (TEST_RECORD_AFTER, TEST_PATIENT_BEFORE). */
 function testRecordAround(text: string, index: number): boolean {
+  if (!holdsTestMark(text)) return false;
   return TEST_RECORD_AFTER.test(text.slice(index, index + 80)) || TEST_PATIENT_BEFORE.test(text.slice(Math.max(0, index - 60), index));
 }
 
