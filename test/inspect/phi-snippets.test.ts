@@ -296,7 +296,11 @@ const cases: [boolean, string][] = [
   [false, 'Please process the following for Maple Ridge Family Med, acct # MRFM-20418, PO 24-1187.\nFluzone flu vaccine, 10 x 10 doses.'],
   [true, 'Re: Acct RMC-3501344 prep instructions\n\nPt called confused about the colonoscopy prep.'],
   [false, 'Recall: ThermaFlo Patient Warming Blanket, lots 24K118 & 24K121. Ridgeview Community Hospital acct on file. Burns reported.'],
-  [true, 'Can you change my direct deposit?\n\nName\tJerome Baptiste-Ng\t\nEmployee ID\t448120\t\nDept\tEnvironmental Services - nights\t\nRouting #\t271974664\t\nAccount #\t000983310571\t\n'],
+  [true, 'Can you change my direct deposit?\n\nName\tJerome Baptiste-Ng\t\nEmployee ID\t448120\t\nDept\tEnvironmental Services - nights\t\nRouting #\t271974664\t\nAccount #\t000983310571\t\n'],  // an event's venues with their streets; French "M." at a line's end; a first name that is also a day's abbreviation, after "Madame"
+  [false, 'Free flu vaccination clinics:\n - Millbrook Public Library, 201 Main St - Oct 28, 2:00-5:30 pm\n - Fresh Fare Market, 55 Elm St - Oct 30'],
+  [false, 'Ramadan and diabetes workshop: Sat Feb 15, 11 am, Grand Mosque hall, 6200 Warren Ave, Dearborn.'],
+  [false, 'Reading list, cardiology block: Dubin D., Rapid Interpretation of EKGs. Guyton A., Hall J., Textbook of Medical Physiology, ed. M.\n   ISBN 978-0-323-59712-8'],
+  [true, 'Madame Thu Castillo, née le 26 février 1973\nMotif : douleurs thoraciques'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -55,6 +55,9 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   'ortho', 'neuro', 'tele', 'telemetry', 'bariatrics', 'peds', 'pediatrics', 'med-surg', 'stepdown', 'step-down', 'obs', 'postpartum', 'antepartum',
   // what a therapy practice or a community provider calls itself ("Talk Time Speech", "Brightpath Developmental")
   'speech', 'therapies', 'developmental', 'hearing', 'counseling', 'counselling', 'fitness',
+  // an event's venues ("Millbrook Public Library", "Fresh Fare Market", "Grand Mosque hall") and the abbreviated days and months of its dates ("Sat Feb 15")
+  'library', 'market', 'hall', 'mall', 'plaza', 'stadium', 'arena', 'theater', 'theatre', 'museum', 'gym', 'ymca', 'mon', 'tue', 'tues', 'wed', 'thu',
+  'thur', 'thurs', 'fri', 'sat', 'sun', 'jan', 'feb', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec',
 ]);
 
 /**
@@ -65,7 +68,7 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
  * a patient cue ("Mrs. Park", "Patient: Linda Park", "patient Harold Banks
  * was admitted") they are a name (personLike's `introduced`).
  */
-const NAME_WORDS_TOO: ReadonlySet<string> = new Set(['park', 'bank', 'lane', 'field', 'west', 'north', 'south', 'east', 'day', 'cross', 'best', 'good', 'will', 'march', 'lake', 'street', 'hill', 'king', 'young', 'chase', 'hope']);
+const NAME_WORDS_TOO: ReadonlySet<string> = new Set(['park', 'bank', 'lane', 'field', 'west', 'north', 'south', 'east', 'day', 'cross', 'best', 'good', 'will', 'march', 'lake', 'street', 'hill', 'king', 'young', 'chase', 'hope', 'thu', 'sun', 'jan', 'hall']);
 
 /** Whether `name[start, end)`, as baseWord makes it (and without a plural "s"), is in NAME_WORDS_TOO. */
 function nameWordTooAt(name: string, start: number, end: number): boolean {

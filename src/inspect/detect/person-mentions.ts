@@ -55,7 +55,7 @@ const CAPITALS_SURNAME = "\\p{Lu}[\\p{Lu}'’]+(?:-\\p{Lu}[\\p{Lu}'’]+)?(?![\\
 
 /** A name directly after an honorific: a person (not a clinician). French "M." needs a first name and a surname or a surname in capitals ("M. Jean Dupont", "M. DUPONT"): before one word it is an initial ("M. Varga"). */
 const HONORIFIC_NAME = new RegExp(
-  `(?<![\\p{L}])(?:(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|[Mm]adame|[Mm]ademoiselle|[Mm]onsieur|[Ss]eñora|[Ss]eñorita|[Ss]eñor|[Dd]oña|Don|[Ss]ignora|[Ss]ignor)\\s+(?:(?:${WORD}\\s+){0,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?)|M\\.\\s+(?:(?:${WORD}\\s+){1,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?))`,
+  `(?<![\\p{L}])(?:(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|[Mm]adame|[Mm]ademoiselle|[Mm]onsieur|[Ss]eñora|[Ss]eñorita|[Ss]eñor|[Dd]oña|Don|[Ss]ignora|[Ss]ignor)\\s+(?:(?:${WORD}\\s+){0,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?)|M\\.[ \\t]+(?:(?:${WORD}[ \\t]+){1,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?))`,
   'gu',
 );
 
