@@ -300,7 +300,10 @@ const cases: [boolean, string][] = [
   [false, 'Free flu vaccination clinics:\n - Millbrook Public Library, 201 Main St - Oct 28, 2:00-5:30 pm\n - Fresh Fare Market, 55 Elm St - Oct 30'],
   [false, 'Ramadan and diabetes workshop: Sat Feb 15, 11 am, Grand Mosque hall, 6200 Warren Ave, Dearborn.'],
   [false, 'Reading list, cardiology block: Dubin D., Rapid Interpretation of EKGs. Guyton A., Hall J., Textbook of Medical Physiology, ed. M.\n   ISBN 978-0-323-59712-8'],
-  [true, 'Madame Thu Castillo, née le 26 février 1973\nMotif : douleurs thoraciques'],
+  [true, 'Madame Thu Castillo, née le 26 février 1973\nMotif : douleurs thoraciques'],  // the placeholder names and record numbers of trainings and demos
+  [false, 'Example of what should NEVER go out unencrypted: "Pt Jane Doe, MRN 00XXXXXX, adm w/ CHF, rm 4W-4xx."'],
+  [false, 'Screenshot shows demonstration data only. "Jane Sample", MRN DEMO-000123 and member ID XYZ000000000, diabetes follow-up.'],
+  [true, 'Pt Jane Dodd, MRN 00592310, adm w/ CHF, rm 4W-412.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

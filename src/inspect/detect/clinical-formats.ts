@@ -116,7 +116,28 @@ function fhirXml(text: string): Format | undefined {
 function ccda(text: string): Format | undefined {
   // the root element's literal first (a plain search), then the pattern; a namespace prefix allowed ("<cda:ClinicalDocument")
   if (findLiteral(text, 'ClinicalDocument', 0) < 0 || !/<(?:[A-Za-z_][\w.-]{0,20}:)?ClinicalDocument\b[^<>]{0,2000}urn:hl7-org:v3/.test(text)) return undefined;
-  return { label: 'C-CDA document', individual: /<(?:[A-Za-z_][\w.-]{0,20}:)?(?:recordTarget|patientRole)[\s>]/.test(text) };
+  const target = /<(?:[A-Za-z_][\w.-]{0,20}:)?(?:recordTarget|patientRole)[\s>]/.exec(text);
+  return { label: 'C-CDA document', individual: target !== null && !templatePatient(text, target.index) };
+}
+
+/** A template's placeholder: "{{patient.mrn}}", "${name}", "[Patient Name]", "<<DOB>>", "___". */
+const PLACEHOLDER = /^\s*(?:\{\{[^{}]*\}\}|\$\{[^{}]*\}|\[[^[\]]*\]|<<[^<>]*>>|_+)?\s*$/;
+
+/**
+ * Whether the C-CDA patient (recordTarget) from `at` is a template's: its
+ * name parts and identifiers (given, family, the id's extension, the birth
+ * time's value) hold placeholders only ("{{patient.name.family}}"), as a
+ * document service's template or an interface spec's example does.
+ */
+function templatePatient(text: string, at: number): boolean {
+  const block = text.slice(at, at + 20_000);
+  const end = block.search(/<\/(?:[A-Za-z_][\w.-]{0,20}:)?recordTarget>/);
+  const target = end < 0 ? block : block.slice(0, end);
+  const values = [
+    ...[...target.matchAll(/<(?:[A-Za-z_][\w.-]{0,20}:)?(?:given|family)\b[^<>]*>([^<]*)</g)].map((m) => m[1] ?? ''),
+    ...[...target.matchAll(/\b(?:extension|value)="([^"]*)"/g)].map((m) => m[1] ?? ''),
+  ];
+  return values.length > 0 && values.every((v) => PLACEHOLDER.test(v) || /^tel:\{\{/.test(v));
 }
 
 /** X12 transaction sets of healthcare (HIPAA) and their acknowledgements. */

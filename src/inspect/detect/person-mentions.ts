@@ -792,6 +792,13 @@ export function personAnchors(text: string): readonly PersonAnchor[] {
 /** An officer's title after a name, as a contract's or a form's signature block gives it ("…, CEO", "…, President", "…, Vice President of Finance"). */
 const SIGNATORY_AFTER = /^[ \t]*,[ \t]*(?:chief\s+[\p{L}]+\s+officer|ceo|cfo|coo|cmo|cno|cio|president|vice\s+president|vp|owner|treasurer|secretary|chair(?:man|woman|person)?|managing\s+partner|executive\s+director)(?![\p{L}])/iu;
 
+/** A conventional placeholder's name at the end of a mention: John or Jane Doe, Roe, Q. Public, Sample, Example; Test Patient, Patient Test. */
+const PLACEHOLDER_NAME = /(?<![\p{L}])(?:(?:john|jane|janie|johnny|baby|richard|mary)[ \t]+(?:q\.?[ \t]+)?(?:doe|roe|public|sample|example|testperson)|test[ \t]+patient|patient[ \t]+test|sample[ \t]+patient)$/iu;
+
+/** The words of a training's, a form's or a demo's example ("Example of …", "e.g.", "sample", "fictitious", "demonstration data"): found once per text. */
+const EXAMPLE_MARK = /\b(?:examples?|e\.g\.|for\s+instance|placeholders?|samples?|fictitious|fictional|fake|dummy|demo|demonstration|training|template|mock)\b/i;
+const holdsExampleMark = scanOnce((text) => EXAMPLE_MARK.test(text));
+
 function findPersonAnchors(text: string): PersonAnchor[] {
   const single = personNameDetector.locate?.(text) ?? [];
   // a name in two parts that the single label found already ("Apellidos: Ruiz García; Nombre: Carlos") is one mention
@@ -805,5 +812,9 @@ function findPersonAnchors(text: string): PersonAnchor[] {
   const named = [...labelled, ...honorificNames(text)];
   const addresses = new HomeAddresses(text);
   const prose = proseNames(text, addresses, new OverlapIndex(named));
-  return [...named, ...prose, ...lastFirstNames(text, [...named, ...prose], addresses), ...lowerCaseNamesWithAge(text, [...named, ...prose]), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text), ...signedAuthors(text), ...quotedAuthors(text)].sort((a, b) => a.index - b.index);
+  const all = [...named, ...prose, ...lastFirstNames(text, [...named, ...prose], addresses), ...lowerCaseNamesWithAge(text, [...named, ...prose]), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text), ...signedAuthors(text), ...quotedAuthors(text)].sort((a, b) => a.index - b.index);
+  // the placeholder names of forms, trainings and demos ("Example: Pt Jane Doe, MRN 00XXXXXX", "demonstration data: Jane Sample") name no one there;
+  // elsewhere "Jane Doe" may be an unidentified patient's alias, and stays
+  if (!holdsExampleMark(text)) return all;
+  return all.filter((a) => !PLACEHOLDER_NAME.test(text.slice(a.index, a.index + a.length)));
 }

@@ -582,8 +582,8 @@ export function placeholderNumber(value: string): boolean {
   return digits >= 5;
 }
 
-/** A record number of a test patient's, as EHR builds prefix them ("TST0000412", "ZZ9900017", "TEST-1042"). */
-const TEST_RECORD_NUMBER = /^(?:TST|TEST|ZZ)/i;
+/** A record number of a test patient's, as EHR builds and vendors' demos prefix them ("TST0000412", "ZZ9900017", "TEST-1042", "DEMO-000123"). */
+const TEST_RECORD_NUMBER = /^(?:TST|TEST|ZZ|DEMO|SAMPLE|EXAMPLE|DUMMY|FAKE)/i;
 
 /** A label before a number that says it is a test or sample record's ("test MRN ZZ9900017", "sample member ID"). */
 const TEST_RECORD_LABEL = /\b(?:test|dummy|sample|fake|example|demo|training)\s+(?:patient\s+)?(?:mrn|mr#|acct|account|id|record|chart|member|subscriber|encounter|visit)\b[^\n]{0,16}$/i;
