@@ -303,7 +303,10 @@ const cases: [boolean, string][] = [
   [true, 'Madame Thu Castillo, née le 26 février 1973\nMotif : douleurs thoraciques'],  // the placeholder names and record numbers of trainings and demos
   [false, 'Example of what should NEVER go out unencrypted: "Pt Jane Doe, MRN 00XXXXXX, adm w/ CHF, rm 4W-4xx."'],
   [false, 'Screenshot shows demonstration data only. "Jane Sample", MRN DEMO-000123 and member ID XYZ000000000, diabetes follow-up.'],
-  [true, 'Pt Jane Dodd, MRN 00592310, adm w/ CHF, rm 4W-412.'],
+  [true, 'Pt Jane Dodd, MRN 00592310, adm w/ CHF, rm 4W-412.'],  // an inventory's columns; an event's speaker after its street; a vendor's account in mail about physical therapy (PT) rooms
+  [false, 'Asset#\tMfr/Model\tSerial_No\tDept-CostCtr\tLoc (Rm)\nSB-020117\tPhilips IntelliVue MX450\tDE71852204\tICU-61100\tICU-08'],
+  [false, 'Free workshop "Fasting in Ramadan with diabetes" - Sat Feb 15, 11 am, 6200 Warren Ave, Dearborn. Speaker Dr. Samir Haddad. Free blood sugar checks.'],
+  [false, 'Location: Ortho / PT; Modality: In person\nBackup vendor (OPI/VRI): Propio acct #BW-22014, 24/7 line (800) 555-0135. Diabetes education room booked.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

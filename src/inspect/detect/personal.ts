@@ -652,12 +652,12 @@ function inHl7ControlSegment(text: string, index: number): boolean {
  * The words of a patient's bill or of mail about a patient ("statement",
  * "guarantor", "balance due", "date of service", "copay", "your account",
  * "pt", "patient" — not a product's or a programme's: "patient gowns",
- * "Patient Warming Blanket", "Patient Portal"): where a bare "acct" or
- * "account #" is a patient's. Elsewhere (a supplier's
- * order, a vendor's dispute, a recall acknowledgement) it is the
- * organisation's account with a company.
+ * "Patient Warming Blanket", "Patient Portal"; not "PT", physical
+ * therapy): where a bare "acct" or "account #" is a patient's. Elsewhere
+ * (a supplier's order, a vendor's dispute, a recall acknowledgement) it is
+ * the organisation's account with a company.
  */
-const PATIENT_WORD = /\b(?:[Pp]t|PT|[Pp]atient|PATIENT)\b(?![ \t]+(?:[A-Z]|(?:gowns?|exam|education|lifts?|monitors?|wristbands?|labels?|belongings|bags?|care[ \t]+supplies|positioning|transfer|safety)\b))/;
+const PATIENT_WORD = /\b(?:[Pp]t|[Pp]atient|PATIENT)\b(?![ \t]+(?:[A-Z]|(?:gowns?|exam|education|lifts?|monitors?|wristbands?|labels?|belongings|bags?|care[ \t]+supplies|positioning|transfer|safety)\b))/;
 const PATIENT_BILL =
   /\b(?:statements?|guarantor|balance|amount\s+due|you\s+owe|date\s+of\s+service|dos|self[-\s]?pay|co-?pay|deductible|co-?insurance|charges|payment\s+plan|collections?|refund|patient\s+(?:account|acct|balance|financial)|your\s+(?:account|acct|bill|balance))\b/i;
 
