@@ -141,7 +141,7 @@ function joinedByOneSeparator(runs: DigitRuns, text: string, j: number): boolean
 /**
  * The card numbers payment networks and gateways publish for testing
  * (Stripe, Braintree, Adyen, PayPal sandboxes: "4111 1111 1111 1111" and
- * the rest), where their digits are too varied for `fewDigits` to tell.
+ * the rest), where their digits are too varied for `fewKindsOfDigit` to tell.
  */
 const PUBLISHED_TEST_CARDS: ReadonlySet<string> = new Set([
   '4012888888881881', '4000056655665556', '4005519200000004', '4009348888881881', '4012000033330026', '4012000077777777', '4217651111111119',
@@ -155,7 +155,7 @@ const PUBLISHED_TEST_CARDS: ReadonlySet<string> = new Set([
 const SANDBOX_LINE = /\b(?:sandbox|test[ \t]+(?:cards?|accounts?|ach|mode|environment|data|numbers?)|uat)\b/i;
 
 /** Whether the line holding text[index] says its payment numbers are a sandbox's (SANDBOX_LINE). */
-export function onSandboxLine(text: string, index: number): boolean {
+function onSandboxLine(text: string, index: number): boolean {
   const start = text.lastIndexOf('\n', index) + 1;
   let end = text.indexOf('\n', index);
   if (end < 0) end = text.length;
@@ -171,7 +171,7 @@ function testAccountNumber(digits: string): boolean {
 }
 
 /** Digits of at most `most` different kinds ("4111111111111111", "4000000000000002", "110000000"): a test or a placeholder number, not one issued at random. */
-export function fewDigits(digits: string, most: number): boolean {
+function fewKindsOfDigit(digits: string, most: number): boolean {
   let seen = 0;
   let kinds = 0;
   for (let i = 0; i < digits.length; i++) {
@@ -194,7 +194,7 @@ export const paymentCardSpec: PatternSpec = {
   starts: CARD_STARTS,
   keywords: /\b(card|credit|debit|visa|mastercard|master\s*card|amex|american\s+express|discover|cvv|cvc|exp(iry|iration)?)\b/i,
   // a gateway's published test card ("4111 1111 1111 1111", "5555 5555 5555 4444", "4000 0000 0000 0002"): a random card number has more kinds of digit than three
-  refuse: (d, text, index) => fewDigits(d, 3) || ZERO_RUN.test(d) || PUBLISHED_TEST_CARDS.has(d) || onSandboxLine(text, index),
+  refuse: (d, text, index) => fewKindsOfDigit(d, 3) || ZERO_RUN.test(d) || PUBLISHED_TEST_CARDS.has(d) || onSandboxLine(text, index),
   mask: (d) => `Card ${'*'.repeat(d.length - 4).replace(/(.{4})/g, '$1 ').trim()} ${d.slice(-4)}`.replace(/\s+/g, ' '),
 };
 export const paymentCardDetector = patternDetector(paymentCardSpec);
@@ -210,7 +210,7 @@ export const abaRoutingSpec: PatternSpec = {
   keywords: /\b(aba|rtn|routing\s*(?:number|no\.?|#|\/\s*transit)|routing\s+transit|transit\s*(?:number|no\.?)|bank(?:ing)?|wire|ach|direct\s+deposit)(?![a-z0-9])/i,
   keywordRequired: true,
   // a sandbox's routing number ("110000000"): an issued one has more kinds of digit than two
-  refuse: (v, text, index) => fewDigits(v, 2) || onSandboxLine(text, index),
+  refuse: (v, text, index) => fewKindsOfDigit(v, 2) || onSandboxLine(text, index),
   // nine digits with no digit on either side: a whole run of nine
   starts: runsOfLength(runLengths(9)),
   mask: (v) => `ABA ${maskValue(v)}`,
