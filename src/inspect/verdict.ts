@@ -22,6 +22,7 @@ import { personAnchors, type PersonAnchor } from './detect/person-mentions.js';
 import { readerAnchors } from './detect/reader.js';
 import { inZone, PART_BREAK, signatureZones, type Zone } from './detect/signature.js';
 import { clinicalFieldLines } from './detect/clinical-fields.js';
+import { achEntryLines } from './detect/ach-file.js';
 import { withScanCache } from './detect/scan-cache.js';
 import { isSpaceCode } from './detect/char-codes.js';
 import { closest, closestWithin } from './closest.js';
@@ -106,9 +107,9 @@ export interface PhiBasis {
   readonly distance?: number | undefined;
 }
 
-/** The text as the detectors read it: table rows as "header: value", and the fields of clinical formats as labelled lines after it. */
+/** The text as the detectors read it: table rows as "header: value", and the fields of clinical formats and the entries of ACH files as labelled lines after it. */
 export function readableText(text: string): string {
-  return labelTables(text) + clinicalFieldLines(text);
+  return labelTables(text) + clinicalFieldLines(text) + achEntryLines(text);
 }
 
 /**
