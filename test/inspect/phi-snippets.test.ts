@@ -306,7 +306,9 @@ const cases: [boolean, string][] = [
   [true, 'Pt Jane Dodd, MRN 00592310, adm w/ CHF, rm 4W-412.'],  // an inventory's columns; an event's speaker after its street; a vendor's account in mail about physical therapy (PT) rooms
   [false, 'Asset#\tMfr/Model\tSerial_No\tDept-CostCtr\tLoc (Rm)\nSB-020117\tPhilips IntelliVue MX450\tDE71852204\tICU-61100\tICU-08'],
   [false, 'Free workshop "Fasting in Ramadan with diabetes" - Sat Feb 15, 11 am, 6200 Warren Ave, Dearborn. Speaker Dr. Samir Haddad. Free blood sugar checks.'],
-  [false, 'Location: Ortho / PT; Modality: In person\nBackup vendor (OPI/VRI): Propio acct #BW-22014, 24/7 line (800) 555-0135. Diabetes education room booked.'],
+  [false, 'Location: Ortho / PT; Modality: In person\nBackup vendor (OPI/VRI): Propio acct #BW-22014, 24/7 line (800) 555-0135. Diabetes education room booked.'],  // a caregiver's signature naming the person whose health the letter tells ("his medicine", "his Abilify shot")
+  [true, "Dr Feld,\n\nDaniel hasnt been taking his medicine, the Abilify shot was due last week and he didnt go.\n\nCarol Jennings (Daniel's mom)\n555-0165"],
+  [false, "Dr Feld,\n\nThank you for the talk at the school on Tuesday, the kids loved it.\n\nCarol Jennings (Daniel's mom)\n555-0165"],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

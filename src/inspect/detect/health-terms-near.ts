@@ -88,8 +88,8 @@ export function nearTermOf(index: NearTermIndex, word: string): string | undefin
 const POSSESSED_BODY_PARTS: ReadonlySet<string> = new Set([
   'knee', 'knees', 'hip', 'hips', 'shoulder', 'shoulders', 'ankle', 'ankles', 'wrist', 'wrists', 'elbow', 'elbows', 'spine', 'toe', 'toes', 'leg', 'legs',
   'stomach', 'belly', 'throat', 'lungs', 'teeth', 'tooth', 'gums', 'bones', 'joints', 'sinuses', 'bowels', 'incision', 'stitches', 'mouth',
-  // and what a person with diabetes calls their readings ("my sugar was 300")
-  'sugar', 'sugars',
+  // and what a person with diabetes calls their readings ("my sugar was 300"), and their medicine ("his medicine")
+  'sugar', 'sugars', 'medicine', 'medicines',
 ]);
 
 /** The health term a word right after a possessive pronoun is (lower case): a part of the body (POSSESSED_BODY_PARTS), or a term typed one edit wrong (nearTermOf). */

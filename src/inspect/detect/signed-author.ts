@@ -22,11 +22,44 @@ const SIGNER_LINE = /^[ \t>]*(?:[-–—~][ \t]*)?"?(\p{Lu}[\p{L}'’-]+(?:[ \t]
 /** How far after the health mention the signer's line may start. */
 const SIGNER_REACH = 600;
 
-/** The name signing a text about its author's own health: at most one anchor (the first such "my" with a signer). */
+/** The name signing a text about its author's own health (at most one anchor: the first such "my" with a signer), or a caregiver's signature naming the person whose health the text tells (caregiverSigners). */
 export function signedAuthors(text: string): PersonAnchor[] {
   const end = myOwnHealth(text, 0, text.length);
   const signer = end < 0 ? undefined : signerAfter(text, end);
-  return signer ? [signer] : [];
+  return signer ? [signer] : caregiverSigners(text);
+}
+
+/** A family member or caregiver as a signature says it: "(Daniel's mom)", ", mother of Daniel Jennings", "parent/guardian of Eli Whitlock". */
+const CAREGIVER_OF =
+  /(?<![\p{L}])(?:(\p{Lu}[\p{L}'’-]+)['’]s[ \t]+(?:mom|mum|mother|dad|father|wife|husband|son|daughter|sister|brother|caregiver|guardian|grandmother|grandfather|grandma|grandpa)|(?:mom|mum|mother|dad|father|parent|guardian|parent\/guardian|caregiver|daughter|son|wife|husband)[ \t]+of[ \t]+(\p{Lu}[\p{L}'’-]+(?:[ \t]+\p{Lu}[\p{L}'’-]+)?))(?![\p{L}])/u;
+/** A possessive pronoun of the person the caregiver writes about. */
+const THIRD_PERSON_POSSESSIVE = /(?<![\p{L}])(?:his|her|their)(?![\p{L}])/giu;
+/** How far before the signature's line the text is read for the person's health. */
+const CAREGIVER_REACH = 1500;
+
+/**
+ * A caregiver's signature naming the person the text is about ("Carol
+ * Jennings (Daniel's mom)", "parent/guardian of Eli Whitlock"), after a
+ * text that tells that person's own health ("his Abilify shot", "her
+ * insulin"): the signature's line identifies them, with the writer's name.
+ * One anchor, on the signature's line (the names in it), or none.
+ */
+function caregiverSigners(text: string): PersonAnchor[] {
+  const m = CAREGIVER_OF.exec(text);
+  if (m === null) return [];
+  const lineStart = text.lastIndexOf('\n', m.index) + 1;
+  const from = Math.max(0, lineStart - CAREGIVER_REACH);
+  const before = text.slice(from, lineStart);
+  THIRD_PERSON_POSSESSIVE.lastIndex = 0;
+  for (let p = THIRD_PERSON_POSSESSIVE.exec(before); p; p = THIRD_PERSON_POSSESSIVE.exec(before)) {
+    if (ownHealthAfterPronoun(text, from + p.index + p[0].length)) {
+      THIRD_PERSON_POSSESSIVE.lastIndex = 0;
+      const lineEnd = text.indexOf('\n', m.index);
+      return [{ kind: 'signed-author', index: lineStart, length: (lineEnd < 0 ? text.length : lineEnd) - lineStart }];
+    }
+  }
+  THIRD_PERSON_POSSESSIVE.lastIndex = 0;
+  return [];
 }
 
 /** Where the first "my" in text[from, to) ends that a health term of the writer's own follows ("my triple bypass"; not "my patient's", "my team's"), or -1. */
