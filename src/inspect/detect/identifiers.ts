@@ -32,12 +32,6 @@ export function itinValid(digits: string): boolean {
 /** Labels that say a number is an order, invoice, tracking … number, not an identifier of a person. */
 export const OTHER_NUMBER_LABEL = /\b(order|invoice|inv|ref|reference|confirmation|tracking|ticket|case|po|part|item|sku|serial|model|claim|batch|lot)\b\s*(?:number|no\.?|num|#|id)?\s*[#:.-]?\s*$/i;
 
-/**
- * Where an SSN (or, `first` "9", an ITIN) can start: its first digit has no
- * digit or dash before it, so it starts a run of digits; the run is all nine
- * (no separator) or the first three, followed by the dash or space (or, with
- * `dots`, a full stop).
- */
 /** Whether text[dot] starts ".NN." (two digits between two full stops), as the middle of a dotted SSN ("229.84.3371"), not a decimal ("100.00"). */
 function dottedGroup(text: string, dot: number): boolean {
   const a = text.charCodeAt(dot + 1);
@@ -45,6 +39,12 @@ function dottedGroup(text: string, dot: number): boolean {
   return a >= 48 && a <= 57 && b >= 48 && b <= 57 && text.charCodeAt(dot + 3) === 46;
 }
 
+/**
+ * Where an SSN (or, `first` "9", an ITIN) can start: its first digit has no
+ * digit or dash before it, so it starts a run of digits; the run is all nine
+ * (no separator) or the first three, followed by the dash or space (or, with
+ * `dots`, a full stop).
+ */
 function ssnStarts(first?: string, dots = false): StartFinder {
   const firstCode = first === undefined ? -1 : first.charCodeAt(0);
   return runsOfLength(runLengths(3, 9), (text, s, e) => {

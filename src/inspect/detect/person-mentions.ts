@@ -445,6 +445,23 @@ function sentenceStartAt(s: string, at: number): boolean {
   return c === NEWLINE || ((c === FULL_STOP || c === EXCLAMATION || c === QUESTION) && i < at - 1);
 }
 
+/** "his", "her" or "their": a third person's possessive. */
+const THIRD_PERSON_POSSESSIVE = /(?<![\p{L}])(?:his|her|their)(?![\p{L}])/giu;
+
+/** Whether text[from, to) holds "his", "her" or "their" with a health term of that person's own after it (ownHealthAfterPronoun: "… increase his donepezil"). */
+export function theirOwnHealthIn(text: string, from: number, to: number): boolean {
+  const stretch = text.slice(from, to);
+  THIRD_PERSON_POSSESSIVE.lastIndex = 0;
+  for (let m = THIRD_PERSON_POSSESSIVE.exec(stretch); m; m = THIRD_PERSON_POSSESSIVE.exec(stretch)) {
+    if (ownHealthAfterPronoun(text, from + m.index + m[0].length)) {
+      THIRD_PERSON_POSSESSIVE.lastIndex = 0;
+      return true;
+    }
+  }
+  THIRD_PERSON_POSSESSIVE.lastIndex = 0;
+  return false;
+}
+
 /** The health term after a possessive pronoun ending at `from` is the person's own: within reach, and no department, team or event word around it. */
 export function ownHealthAfterPronoun(text: string, from: number, reach = POSSESSION_REACH): boolean {
   const next = ownHealthTermAfter(text, from, reach);
@@ -580,11 +597,6 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
   return out;
 }
 
-/**
- * "Ramirez, Elena" with a birth date or record label after it, and "GARCIA,
- * MARIA" with a cue or a home address, not overlapping the names found
- * before nor each other.
- */
 /** An age and a sex as a note gives them after a patient's name ("88F", "45 y/o", "6yo"; not "81 F", a temperature). */
 const AGE_SEX = /(?<![\p{L}\d.,/:-])\d{1,3}(?:[MF]|[ \t]?(?:y\/o|yo))(?![\p{L}\d])/gu;
 /** Two words in lower case right before an age and sex, a comma or a space between ("dorothy kimura, 88F"). */
@@ -614,6 +626,11 @@ function lowerCaseNamesWithAge(text: string, taken: readonly PersonAnchor[]): Pe
   return out;
 }
 
+/**
+ * "Ramirez, Elena" with a birth date or record label after it, and "GARCIA,
+ * MARIA" with a cue or a home address, not overlapping the names found
+ * before nor each other.
+ */
 function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses: HomeAddresses): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   const { mixed: mixedCase, capitals } = lastFirstMatches(text);
@@ -812,7 +829,8 @@ function findPersonAnchors(text: string): PersonAnchor[] {
   const named = [...labelled, ...honorificNames(text)];
   const addresses = new HomeAddresses(text);
   const prose = proseNames(text, addresses, new OverlapIndex(named));
-  const all = [...named, ...prose, ...lastFirstNames(text, [...named, ...prose], addresses), ...lowerCaseNamesWithAge(text, [...named, ...prose]), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text), ...signedAuthors(text), ...quotedAuthors(text)].sort((a, b) => a.index - b.index);
+  const mentioned = [...named, ...prose];
+  const all = [...mentioned, ...lastFirstNames(text, mentioned, addresses), ...lowerCaseNamesWithAge(text, mentioned), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text), ...signedAuthors(text), ...quotedAuthors(text)].sort((a, b) => a.index - b.index);
   // the placeholder names of forms, trainings and demos ("Example: Pt Jane Doe, MRN 00XXXXXX", "demonstration data: Jane Sample") name no one there;
   // elsewhere "Jane Doe" may be an unidentified patient's alias, and stays
   if (!holdsExampleMark(text)) return all;

@@ -8,7 +8,7 @@
  * would. Pure.
  */
 import { personLike } from './names.js';
-import { addressedAboutTheirHealth, ownHealthAfterPronoun, type PersonAnchor } from './person-mentions.js';
+import { addressedAboutTheirHealth, theirOwnHealthIn, type PersonAnchor } from './person-mentions.js';
 import { escapeRegExp } from './personal.js';
 
 /** Words that open a greeting before the reader's first name. */
@@ -62,8 +62,6 @@ const YOUR_FAMILY =
 /** How far after the greeting the family member is named, and after that how far their health may be told. */
 const FAMILY_REACH = 600;
 const FAMILY_HEALTH_REACH = 1500;
-/** A possessive pronoun before the family member's own health. */
-const THEIR = /(?<![\p{L}])(?:his|her|their)(?![\p{L}])/giu;
 
 /**
  * A letter to a caregiver about the reader's family member: "your dad"
@@ -76,15 +74,7 @@ function familyMemberHealth(text: string, from: number): boolean {
   const family = YOUR_FAMILY.exec(text.slice(from, from + FAMILY_REACH));
   if (family === null) return false;
   const start = from + family.index + family[0].length;
-  const letter = text.slice(start, start + FAMILY_HEALTH_REACH);
-  THEIR.lastIndex = 0;
-  for (let m = THEIR.exec(letter); m; m = THEIR.exec(letter)) {
-    if (ownHealthAfterPronoun(text, start + m.index + m[0].length)) {
-      THEIR.lastIndex = 0;
-      return true;
-    }
-  }
-  return false;
+  return theirOwnHealthIn(text, start, start + FAMILY_HEALTH_REACH);
 }
 
 /** Whether `index` is within GREETING_REACH characters of the start of its part of the message (a form feed starts a part). */

@@ -10,7 +10,7 @@
  */
 import { sharedHealthTermSpans } from './health-terms.js';
 import { personLike } from './names.js';
-import { NOT_OWN_HEALTH, ownHealthAfterPronoun, titledStaff, wordAfter, type PersonAnchor } from './person-mentions.js';
+import { NOT_OWN_HEALTH, ownHealthAfterPronoun, theirOwnHealthIn, titledStaff, wordAfter, type PersonAnchor } from './person-mentions.js';
 import { PART_BREAK_MARK } from './signature.js';
 import { firstStartingFrom } from './spans.js';
 
@@ -32,8 +32,6 @@ export function signedAuthors(text: string): PersonAnchor[] {
 /** A family member or caregiver as a signature says it: "(Daniel's mom)", ", mother of Daniel Jennings", "parent/guardian of Eli Whitlock". */
 const CAREGIVER_OF =
   /(?<![\p{L}])(?:(\p{Lu}[\p{L}'’-]+)['’]s[ \t]+(?:mom|mum|mother|dad|father|wife|husband|son|daughter|sister|brother|caregiver|guardian|grandmother|grandfather|grandma|grandpa)|(?:mom|mum|mother|dad|father|parent|guardian|parent\/guardian|caregiver|daughter|son|wife|husband)[ \t]+of[ \t]+(\p{Lu}[\p{L}'’-]+(?:[ \t]+\p{Lu}[\p{L}'’-]+)?))(?![\p{L}])/u;
-/** A possessive pronoun of the person the caregiver writes about. */
-const THIRD_PERSON_POSSESSIVE = /(?<![\p{L}])(?:his|her|their)(?![\p{L}])/giu;
 /** How far before the signature's line the text is read for the person's health. */
 const CAREGIVER_REACH = 1500;
 
@@ -48,18 +46,9 @@ function caregiverSigners(text: string): PersonAnchor[] {
   const m = CAREGIVER_OF.exec(text);
   if (m === null) return [];
   const lineStart = text.lastIndexOf('\n', m.index) + 1;
-  const from = Math.max(0, lineStart - CAREGIVER_REACH);
-  const before = text.slice(from, lineStart);
-  THIRD_PERSON_POSSESSIVE.lastIndex = 0;
-  for (let p = THIRD_PERSON_POSSESSIVE.exec(before); p; p = THIRD_PERSON_POSSESSIVE.exec(before)) {
-    if (ownHealthAfterPronoun(text, from + p.index + p[0].length)) {
-      THIRD_PERSON_POSSESSIVE.lastIndex = 0;
-      const lineEnd = text.indexOf('\n', m.index);
-      return [{ kind: 'signed-author', index: lineStart, length: (lineEnd < 0 ? text.length : lineEnd) - lineStart }];
-    }
-  }
-  THIRD_PERSON_POSSESSIVE.lastIndex = 0;
-  return [];
+  if (!theirOwnHealthIn(text, Math.max(0, lineStart - CAREGIVER_REACH), lineStart)) return [];
+  const lineEnd = text.indexOf('\n', m.index);
+  return [{ kind: 'signed-author', index: lineStart, length: (lineEnd < 0 ? text.length : lineEnd) - lineStart }];
 }
 
 /** Where the first "my" in text[from, to) ends that a health term of the writer's own follows ("my triple bypass"; not "my patient's", "my team's"), or -1. */

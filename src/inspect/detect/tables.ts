@@ -138,7 +138,6 @@ function asciiLabelWords(cell: string): number | undefined {
   return digits === 0 || (digits <= MAX_HEADER_DIGITS && letters >= 2) ? words : 0;
 }
 
-
 /** A character that no header line holds (every cell is a label: letters, spaces and _#./()'’-, digits right after a letter, a digit or "_"). */
 const NOT_IN_HEADER = /[^\p{L}\d\s"_#./()'’;|,-]|(?<![A-Za-z\d_])\d/u;
 
@@ -391,21 +390,21 @@ function fieldPairsStart(line: string): { sep: string; names: string[] } | undef
  */
 function fieldPairs(text: string, h: { sep: string; names: string[] }, headerEnd: number): { rows: string[]; end: number } | undefined {
   if (h.names.length !== 2) return undefined;
-  const first = [h.names];
+  const pairs = [h.names];
   let end = headerEnd;
-  for (let j = headerEnd + 1; j <= text.length && first.length < MAX_ROWS; ) {
+  for (let j = headerEnd + 1; j <= text.length && pairs.length < MAX_ROWS; ) {
     const nl = text.indexOf('\n', j);
     const lineEnd = nl < 0 ? text.length : nl;
     const values = cells(text, j, lineEnd, h.sep);
     if (values.length !== 2) break;
-    first.push(values);
+    pairs.push(values);
     end = lineEnd;
     j = lineEnd + 1;
   }
-  if (first.length < 3) return undefined;
-  const fields = first.map((row) => (row[0] ?? '').trim());
+  if (pairs.length < 3) return undefined;
+  const fields = pairs.map((row) => (row[0] ?? '').trim());
   if (new Set(fields.map((f) => f.toLowerCase())).size !== fields.length || fields.filter((f) => FIELD_NAME.test(f)).length < 2) return undefined;
-  return { rows: first.map((row) => `${(row[0] ?? '').trim()}: ${(row[1] ?? '').trim()}`), end };
+  return { rows: pairs.map((row, k) => `${fields[k] ?? ''}: ${(row[1] ?? '').trim()}`), end };
 }
 
 export function labelTables(text: string): string {
