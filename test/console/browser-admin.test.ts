@@ -25,7 +25,7 @@ import { renderPage } from '../../src/console/http/layout.js';
 import { exportJobPage } from '../../src/console/http/pages-export.js';
 import { buildConsoleStylesheet } from '../../src/console/http/stylesheet.js';
 import { totpCode } from '../../src/console/totp.js';
-import { chromiumWanted, launchChromium, VIEWPORTS } from '../helpers/browser.js';
+import { chromiumWanted, launchChromium, saveScreenshot, VIEWPORTS } from '../helpers/browser.js';
 import { auditEvents, runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { sendMessage } from '../helpers/smtp-client.js';
 import { withDb } from '../helpers/spool-reader.js';
@@ -94,7 +94,7 @@ describeBrowser('console export and admin pages in Chromium, on the real daemon'
   }
 
   async function shot(page: Page, name: string, viewport: { name: string }): Promise<void> {
-    await page.screenshot({ path: join(SHOTS, `${name}-${viewport.name}.png`), fullPage: true });
+    await saveScreenshot(page, SHOTS, name, viewport);
   }
 
   async function expectFits(page: Page): Promise<void> {

@@ -21,7 +21,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/console/totp.js';
 import { issueCertificate } from '../../src/tls/x509.js';
-import { chromiumWanted, launchChromium, VIEWPORTS } from '../helpers/browser.js';
+import { chromiumWanted, launchChromium, saveScreenshot, VIEWPORTS } from '../helpers/browser.js';
 import { startDnsZone, type DnsZone } from '../helpers/dns-zone.js';
 import { auditEvents, runCli, setupGateway, startGateway, type RunningGateway, type TestSetup } from '../helpers/gateway.js';
 import { startMxServer, type MxServer } from '../helpers/mx-server.js';
@@ -108,7 +108,7 @@ describeBrowser('auditor console in Chromium, on the real daemon', () => {
   }
 
   async function shot(page: Page, name: string, viewport: { name: string }): Promise<void> {
-    await page.screenshot({ path: join(SHOTS, `${name}-${viewport.name}.png`), fullPage: true });
+    await saveScreenshot(page, SHOTS, name, viewport);
   }
 
   async function expectFits(page: Page): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -43,4 +43,22 @@ export async function launchChromium(): Promise<Browser> {
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
     ],
   });
+}
+
+/**
+ * Saves a full-page screenshot of `page` as `<dir>/<name>-<viewport>.png` (an artifact for a reader, not an
+ * assertion). Chromium under load now and then answers "Unable to capture screenshot" for a page it has
+ * drawn; that one error is asked again after the next animation frame, up to three times in all.
+ */
+export async function saveScreenshot(page: Page, dir: string, name: string, viewport: { name: string }): Promise<void> {
+  const path = join(dir, `${name}-${viewport.name}.png`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.screenshot({ path, fullPage: true });
+      return;
+    } catch (error) {
+      if (attempt >= 3 || !/Unable to capture screenshot/.test(String(error))) throw error;
+      await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => done(undefined))));
+    }
+  }
 }

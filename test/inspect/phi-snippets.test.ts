@@ -307,6 +307,9 @@ const cases: [boolean, string][] = [
   [false, 'Asset#\tMfr/Model\tSerial_No\tDept-CostCtr\tLoc (Rm)\nSB-020117\tPhilips IntelliVue MX450\tDE71852204\tICU-61100\tICU-08'],
   [false, 'Free workshop "Fasting in Ramadan with diabetes" - Sat Feb 15, 11 am, 6200 Warren Ave, Dearborn. Speaker Dr. Samir Haddad. Free blood sugar checks.'],
   [false, 'Location: Ortho / PT; Modality: In person\nBackup vendor (OPI/VRI): Propio acct #BW-22014, 24/7 line (800) 555-0135. Diabetes education room booked.'],  // a caregiver's signature naming the person whose health the letter tells ("his medicine", "his Abilify shot")
+  // a name with an admission in the parenthesis after it; a place with its room
+  [true, 'Harold Twombly (5N-22, admitted 3/9 w/ CHF exacerbation) is going to Maple Crest SNF probably Monday.'],
+  [false, 'Grand rounds: Hartwell Auditorium (Pavilion B, Room B-120) and Zoom. Speaker: Nadia Reyes, MD. Case: a 58-year-old man with HIV and PML.'],
   [true, "Dr Feld,\n\nDaniel hasnt been taking his medicine, the Abilify shot was due last week and he didnt go.\n\nCarol Jennings (Daniel's mom)\n555-0165"],
   [false, "Dr Feld,\n\nThank you for the talk at the school on Tuesday, the kids loved it.\n\nCarol Jennings (Daniel's mom)\n555-0165"],
 ];

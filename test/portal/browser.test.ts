@@ -16,9 +16,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumWanted, launchChromium, PORTAL_SHOTS, VIEWPORTS } from '../helpers/browser.js';
+import { chromiumWanted, launchChromium, PORTAL_SHOTS, saveScreenshot, VIEWPORTS } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachmentBytes, BODY_SECRET, buildMime, hostileHtml } from '../helpers/portal-mime.js';
 import { DAY, NOW, type PortalWeb, startPortalWeb } from '../helpers/portal-web.js';
@@ -71,7 +70,7 @@ describeBrowser('portal pages in Chromium', () => {
   }
 
   async function shot(page: Page, name: string, viewport: { name: string }): Promise<void> {
-    await page.screenshot({ path: join(SHOTS, `${name}-${viewport.name}.png`), fullPage: true });
+    await saveScreenshot(page, SHOTS, name, viewport);
   }
 
   /** No horizontal scrolling: the page fits the viewport width. */

@@ -70,9 +70,9 @@ const PATIENT_CUE_BEFORE =
 const WEAK_CUE_BEFORE = /\b(?:called|phoned|visited|saw|seen|see|schedul(?:e|ed|ing)|reschedul(?:e|ed)|book(?:ed)?|add(?:ed)?|regarding|re|about|for)\s*[:,-]?\s*$/i;
 /** "patient" earlier in the same sentence, a few words before the name ("the patient in room 4, Lucas Moreau"). */
 const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?;\n]{0,30}$/i;
-/** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin"). */
+/** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin", "… (5N-22, admitted 3/9 …)"). */
 const PATIENT_CUE_AFTER =
-  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|present(?:ed|s)\s+(?:to|with|at|for)\b|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|(?:called|phoned|asked|wrote|emailed|messaged)\s+(?:in\s+)?(?:about|regarding|re:?)\s+(?:his|her|their)\b|(?:seen|evaluated|examined)\s+(?:today|yesterday|this\s+(?:morning|afternoon)|in\s+(?:clinic|the\s+office))|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|,\s*\d{1,3}\s*,|(?:,[ \t]*|[ \t]+in[ \t]+|[ \t]*\([ \t]*)(?:bed|bay)[ \t]*#?[ \t]*\d+|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b)/i;
+  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|present(?:ed|s)\s+(?:to|with|at|for)\b|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|(?:called|phoned|asked|wrote|emailed|messaged)\s+(?:in\s+)?(?:about|regarding|re:?)\s+(?:his|her|their)\b|(?:seen|evaluated|examined)\s+(?:today|yesterday|this\s+(?:morning|afternoon)|in\s+(?:clinic|the\s+office))|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|,\s*\d{1,3}\s*,|(?:,[ \t]*|[ \t]+in[ \t]+|[ \t]*\([ \t]*)(?:bed|bay)[ \t]*#?[ \t]*\d+|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|[ \t]*\([^()\n]{0,40}?\b(?:admitted|adm|discharged)\b)/i;
 
 /** The words of an organisation's contact data (ORG_LINE, ORG_CONTACT): contact labels, web and office-address parts, organisation words. */
 const CONTACT_WORDS = String.raw`tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél`;
@@ -263,8 +263,8 @@ const HONORIFIC_WORD = /^\S+\s+/;
 /** Words that open a letter to the person named after them ("Dear Maria Alvarez,"). */
 const GREETINGS: ReadonlySet<string> = new Set(['dear', 'hi', 'hello', 'hola', 'estimado', 'estimada', 'bonjour', 'hallo', 'liebe', 'lieber', 'chère', 'cher']);
 
-/** "your" and its German, Spanish and French forms: the letter speaks of its reader's own things. */
-const YOUR = /(?<![\p{L}])(?:your|ihre?[mnrs]?|sus?|votre|vos)(?![\p{L}])/giu;
+/** "your" and its German, Spanish and French forms, and texting's "ur" (lower case only: "UR" is utilization review): the letter speaks of its reader's own things. */
+const YOUR = /(?<![\p{L}])(?:your|ur|ihre?[mnrs]?|sus?|votre|vos)(?![\p{L}])/giu;
 
 /** Between "your" and the health term: at most two words, none a preposition or article ("your recent lab results", not "your help with the diabetes fair"). */
 const OWN_THING = /^(?:[ \t]+(?!(?:with|for|to|at|in|on|of|and|or|the|a|an|about|from|mit|für|und|der|die|das|con|para|por|de|del|la|el|y|avec|pour|et|le|les|du|des)(?![\p{L}]))[\p{L}'’-]+){0,2}[ \t]+$/iu;
@@ -283,6 +283,7 @@ export function addressedAboutTheirHealth(text: string, end: number): boolean {
   const letter = text.slice(end, end + LETTER_REACH);
   YOUR.lastIndex = 0;
   for (let m = YOUR.exec(letter); m; m = YOUR.exec(letter)) {
+    if (m[0].length === 2 && m[0] !== 'ur' && /^u/i.test(m[0])) continue;
     const after = end + m.index + m[0].length;
     if (ownHealthAfterPronoun(text, after, 30) || careEventWithHealth(text, after)) {
       YOUR.lastIndex = 0;
