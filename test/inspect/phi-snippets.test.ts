@@ -310,6 +310,11 @@ const cases: [boolean, string][] = [
   // a name with an admission in the parenthesis after it; a place with its room
   [true, 'Harold Twombly (5N-22, admitted 3/9 w/ CHF exacerbation) is going to Maple Crest SNF probably Monday.'],
   [false, 'Grand rounds: Hartwell Auditorium (Pavilion B, Room B-120) and Zoom. Speaker: Nadia Reyes, MD. Case: a 58-year-old man with HIV and PML.'],
+  // a nurse's own health as employee health writes it (the pronoun and the term across a hard line wrap); staff at their work
+  [true, 'Following up on our call. Tamara Voss, RN (5 West, employee ID 118274) had her annual\nQuantiFERON-TB Gold Plus drawn 10/08 and it came back POSITIVE.'],
+  [false, 'Kim Tran, RN, CWOCN will teach her wound care class on Tuesday in Room 3.'],
+  [false, 'Lisa Gomez, MA is covering her dialysis shift on Friday.'],
+  [false, 'Please welcome Maria Lopez, RN, who joins 4 West after her oncology fellowship at Ohio State.'],
   [true, "Dr Feld,\n\nDaniel hasnt been taking his medicine, the Abilify shot was due last week and he didnt go.\n\nCarol Jennings (Daniel's mom)\n555-0165"],
   [false, "Dr Feld,\n\nThank you for the talk at the school on Tuesday, the kids loved it.\n\nCarol Jennings (Daniel's mom)\n555-0165"],
 ];

@@ -266,8 +266,8 @@ const GREETINGS: ReadonlySet<string> = new Set(['dear', 'hi', 'hello', 'hola', '
 /** "your" and its German, Spanish and French forms, and texting's "ur" (lower case only: "UR" is utilization review): the letter speaks of its reader's own things. */
 const YOUR = /(?<![\p{L}])(?:your|ur|ihre?[mnrs]?|sus?|votre|vos)(?![\p{L}])/giu;
 
-/** Between "your" and the health term: at most two words, none a preposition or article ("your recent lab results", not "your help with the diabetes fair"). */
-const OWN_THING = /^(?:[ \t]+(?!(?:with|for|to|at|in|on|of|and|or|the|a|an|about|from|mit|für|und|der|die|das|con|para|por|de|del|la|el|y|avec|pour|et|le|les|du|des)(?![\p{L}]))[\p{L}'’-]+){0,2}[ \t]+$/iu;
+/** Between "your" and the health term: at most two words, none a preposition or article ("your recent lab results", not "your help with the diabetes fair"); a hard line wrap may stand for a space. */
+const OWN_THING = /^(?:[ \t]*\n?[ \t]*(?<=\s)(?!(?:with|for|to|at|in|on|of|and|or|the|a|an|about|from|mit|für|und|der|die|das|con|para|por|de|del|la|el|y|avec|pour|et|le|les|du|des)(?![\p{L}]))[\p{L}'’-]+){0,2}[ \t]*\n?[ \t]*(?<=\s)$/iu;
 
 /** How far after a greeting the letter is read for the reader's health ("Dear Maria Alvarez, … your colonoscopy"): a short letter's whole body. */
 const LETTER_REACH = 600;
@@ -351,7 +351,24 @@ const PRONOUN_AFTER = /^[^.!?\n]{0,60}?(?<![\p{L}])(?:his|her|their)(?![\p{L}])|
 const PRONOUN_REACH = 64;
 
 /** Words around a health term that make it a department's or a programme's, not the person's own ("her department's oncology budget", "his cardiology fellows"). */
-export const NOT_OWN_HEALTH = /(?<![\p{L}])(?:department|dept|team|unit|office|staff|colleagues?|group|division|program|programme|budget|service|ward|clinic|practice|research|poster|talk|presentation|paper|work|study|fellows?|residents?|nurses?|rotation|conference|meeting|review|training|course|award|walk|fundraiser|committee|lab|fair|event|seminar|webinar|experience|background|prevention|education|awareness|outreach|workshops?|position|jobs?)(?:['’]s)?(?![\p{L}])/iu;
+export const NOT_OWN_HEALTH = /(?<![\p{L}])(?:department|dept|team|unit|office|staff|colleagues?|group|division|program|programme|budget|service|ward|clinic|practice|research|poster|talk|presentation|paper|work|study|fellows?|residents?|nurses?|rotation|conference|meeting|review|training|course|award|walk|fundraiser|committee|lab|fair|event|seminar|webinar|experience|background|prevention|education|awareness|outreach|workshops?|position|jobs?|shifts?)(?:['’]s)?(?![\p{L}])/iu;
+
+/**
+ * A staff member's own health, as employee health writes it: a name made
+ * staff only by what follows it (", RN", "– Unit Secretary"; not "Dr." before
+ * it), then a verb of care received, a possessive pronoun and their own
+ * health term in its sentence
+ * ("Tamara Voss, RN (5 West, employee ID 118274) had her annual
+ * QuantiFERON drawn").
+ */
+function employeeOwnHealth(text: string, index: number, length: number): boolean {
+  const end = index + length;
+  const m = OWN_CARE_PRONOUN_AFTER.exec(text.slice(end, end + PRONOUN_REACH));
+  return m !== null && !TITLE_BEFORE.test(partBefore(text, index, 40)) && !STAFF_CUE_BEFORE.test(partBefore(text, index, 40)) && ownHealthAfterPronoun(text, end + m[0].length);
+}
+
+/** A verb of care received and a possessive pronoun, in the name's sentence ("… had her", "… received his"; not "… will teach her", "… is covering her"). */
+const OWN_CARE_PRONOUN_AFTER = /^[^.!?\n]{0,50}?(?<![\p{L}])(?:had|has|got|gets|received|receives|completed|underwent|tested\s+positive\s+on|started)[ \t]+(?:his|her|their)(?![\p{L}])/u;
 
 /** The name's own health, by a pronoun: a possessive pronoun (PRONOUN_AFTER) with a health term at most two words after it ("her blood pressure"; not "his work on the cancer walk", "her department's oncology budget"). */
 function pronounHealthAfter(text: string, end: number): boolean {
@@ -553,7 +570,11 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     if (overlapsHealthTerm(text, index, length)) return;
     // a name with a word that is a surname as often as a place ("Linda Park") counts only with a patient cue
     const plain = personLike(name);
-    if ((!plain && !personLike(name, true)) || staff(text, index, length)) return;
+    if (!plain && !personLike(name, true)) return;
+    if (staff(text, index, length)) {
+      if (employeeOwnHealth(text, index, length)) out.push({ kind: 'named-patient', index, length });
+      return;
+    }
     const before = partBefore(text, index, 40);
     const after = text.slice(index + length, index + length + 40);
     if (
