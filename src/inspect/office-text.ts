@@ -268,6 +268,8 @@ export function sheetText(xml: string, strings: readonly string[], used?: Set<nu
   let inT = 0;
   let hidden = 0;
   let value: string[] = [];
+  // the next cell's column in the row being read
+  let column = 0;
   let i = 0;
   while (i < xml.length) {
     const lt = xml.indexOf('<', i);
@@ -290,6 +292,10 @@ export function sheetText(xml: string, strings: readonly string[], used?: Set<nu
         if (!tag.closing) {
           type = attr(tag.attrs, 't') ?? '';
           value = [];
+          // a sheet leaves empty cells out: the cell's reference ("E3") says how many tabs stand for them, so values stay under their headers
+          const at = columnOf(attr(tag.attrs, 'r'));
+          if (at !== undefined && at > column) out.push('\t'.repeat(Math.min(at - column, MAX_EMPTY_CELLS)));
+          column = at === undefined ? column + 1 : Math.max(at, column) + 1;
         }
         if (tag.closing || tag.selfClosing) {
           const v = value.join('');
@@ -320,8 +326,21 @@ export function sheetText(xml: string, strings: readonly string[], used?: Set<nu
         break;
       case 'row':
         if (tag.closing) out.push('\n');
+        column = 0;
         break;
     }
   }
   return out.join('');
+}
+
+/** At most this many empty cells are written before a value (a reference far to the right, "XFD1", writes no megabyte of tabs). */
+const MAX_EMPTY_CELLS = 64;
+
+/** The 0-based column of a cell reference ("A1" 0, "E3" 4, "AA10" 26), or undefined without one. */
+export function columnOf(reference: string | undefined): number | undefined {
+  const letters = reference === undefined ? null : /^([A-Za-z]{1,3})\d*$/.exec(reference);
+  if (!letters?.[1]) return undefined;
+  let n = 0;
+  for (const ch of letters[1].toUpperCase()) n = n * 26 + (ch.charCodeAt(0) - 64);
+  return n - 1;
 }

@@ -58,7 +58,7 @@ export async function saveScreenshot(page: Page, dir: string, name: string, view
       return;
     } catch (error) {
       if (attempt >= 3 || !/Unable to capture screenshot/.test(String(error))) throw error;
-      await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => done(undefined))));
+      await page.evaluate('new Promise((done) => requestAnimationFrame(() => done(undefined)))');
     }
   }
 }

@@ -20,6 +20,11 @@ const ADT_A01 = hl7(
 const X12_270 =
   'ISA*00*          *00*          *ZZ*SEALGATECLIN   *ZZ*PAYERX12       *251014*0930*^*00501*449372616*0*P*:~GS*HS*SEALGATECLIN*PAYERX12*20251014*0930*4709*X*005010X279A1~ST*270*0001~BHT*0022*13*0334683707*20251014*0930~HL*1**20*1~NM1*PR*2*NORTHSTAR HEALTH PLAN*****PI*33206~HL*2*1*21*1~NM1*1P*2*CEDAR HOLLOW FAMILY PRACTICE*****XX*1375023565~HL*3*2*22*0~NM1*IL*1*IVANOVA*TARIQ****MI*5F38WY1UK60~DMG*D8*19901117*M~DTP*291*D8*20251014~EQ*30~SE*12*0001~GE*1*1~IEA*1*449372616~';
 
+/** An 837 interchange around the given segments (their loop only). */
+function x12Text(segments: string): string {
+  return `ISA*00*          *00*          *ZZ*SUB            *ZZ*REC            *261124*0930*^*00501*000001234*0*T*:~GS*HC*SUB*REC*20261124*0930*1*X*005010X222A1~ST*837*0001*005010X222A1~HL*2*1*22*0~${segments}SE*9*0001~GE*1*1~IEA*1*000001234~`;
+}
+
 const X12_837 = [
   'ISA*00*          *00*          *ZZ*SUB            *ZZ*REC            *261124*0930*^*00501*000001234*0*P*:~',
   'GS*HC*SUB*REC*20261124*0930*1*X*005010X222A1~ST*837*0001*005010X222A1~',
@@ -76,6 +81,7 @@ describe('clinicalFieldLines: what the fields say, as label: value lines', () =>
     // a test patient's segment writes nothing; a FHIR resource labelled test health data neither
     ['HL7 ADT whose patient is a test patient', hl7('MSH|^~\\&|EHR|RRMC|IIS|ST|202510112233||VXU^V04|1|T|2.5.1', 'PID|1||TST0001^^^RRMC^MR||ZZTEST^PATIENT||20190101|F|||123 TEST ST^^Springfield^IL^62704'), []],
     ['FHIR Patient tagged HTEST', JSON.stringify({ resourceType: 'Patient', meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'HTEST' }] }, name: [{ family: 'Kunze215', given: ['Rosalind847'] }], birthDate: '1971-04-02' }), []],
+    ['X12 837 whose subscriber is a test patient: no name, birth date or address of theirs', x12Text('NM1*IL*1*TESTPATIENT*ALPHA****MI*TEST000000001~N3*123 TEST ST~N4*ANYTOWN*MN*55555~DMG*D8*19700101*F~REF*SY*823782354~NM1*82*1*HALE*ROBIN****XX*1234567893~'), ['NPI: 1234567893']],
     ['X12 270: subscriber, birth date, provider NPI (the member id is left to the format)', X12_270, ['NPI: 1375023565', 'Subscriber name: Tariq Ivanova', 'DOB: 11/17/1990']],
     [
       'X12 837: diagnoses without their dot, a procedure, the subscriber address',

@@ -13,6 +13,10 @@ describe('personAnchors: an individual named in the text, not the organisation o
     ['a label that names a test', 'Test name: Lipid Panel', []],
     ['a label that names a programme', 'Program Name: Healthy Hearts Initiative', []],
     ['a label followed by an organisation', 'Name: Riverside Family Clinic', []],
+    // a provider directory's row (credential, NPI, specialty columns), unless the row labels a patient; a test's name under a name label
+    ['a provider directory row', 'Last Name: Feld; First Name: Marcus; Credential: MD; Individual NPI: 1773829407; Specialty: Family Medicine', []],
+    ['a claim row labels its patient beside the rendering NPI', 'Patient Name: Marcus Feld; Rendering NPI: 1773829407; Dx: E11.9', ['labelled-name']],
+    ['a lab code mapping\'s names', 'cascade code: A1C02; cascade name: Est Avg Glucose; loinc: 27353-2', []],
     ['an honorific', 'Mrs. Okafor missed her dialysis session today.', ['honorific-name']],
     ['German and Spanish honorifics', 'Frau Hannah Becker und Sra. Lucía Fernández', ['honorific-name', 'honorific-name']],
     ['a patient cue before the name', 'Spoke with Maria Alvarez this morning.', ['named-patient']],

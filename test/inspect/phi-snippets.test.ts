@@ -310,6 +310,10 @@ const cases: [boolean, string][] = [
   // a name with an admission in the parenthesis after it; a place with its room
   [true, 'Harold Twombly (5N-22, admitted 3/9 w/ CHF exacerbation) is going to Maple Crest SNF probably Monday.'],
   [false, 'Grand rounds: Hartwell Auditorium (Pavilion B, Room B-120) and Zoom. Speaker: Nadia Reyes, MD. Case: a 58-year-old man with HIV and PML.'],
+  // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
+  [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
+  [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],
+  [true, 'Patient account CHG0031772: balance due for the colonoscopy on 3/4.'],
   // a nurse's own health as employee health writes it (the pronoun and the term across a hard line wrap); staff at their work
   [true, 'Following up on our call. Tamara Voss, RN (5 West, employee ID 118274) had her annual\nQuantiFERON-TB Gold Plus drawn 10/08 and it came back POSITIVE.'],
   [false, 'Kim Tran, RN, CWOCN will teach her wound care class on Tuesday in Room 3.'],

@@ -10,6 +10,10 @@ describe('labelTables: a header labels the values in its column', () => {
     ['a sentence with commas is not a header', 'Hello, world, again.\nThanks, Amara, Jin', 'Hello, world, again.\nThanks, Amara, Jin'],
     ['a header without rows changes nothing', 'Name\tDOB', 'Name\tDOB'],
     ['cells of numbers are not a header', '12\t34\n56\t78', '12\t34\n56\t78'],
+    // a spreadsheet's header whose labels hold a form's numbers and signs; a data row of words and numbers is no header
+    ['a sheet with a form\'s numbers in its labels', 'Emp ID\tLast\tSSN\tW-4 filing status\tStep 3 dependents $\tI-9 docs\n100481\tNguyen\t823-78-2354\tSingle\t0\tA: US Passport', 'Emp ID\tLast\tSSN\tW-4 filing status\tStep 3 dependents $\tI-9 docs\nEmp ID: 100481; Last: Nguyen; SSN: 823-78-2354; W-4 filing status: Single; Step 3 dependents $: 0; I-9 docs: A: US Passport'],
+    ['a data row of words with an amount is no header', 'Nguyen\tThi\tRN I\t$38.75\tSingle\nHerrera\tTomas\tRN II\t$42.10\tMarried', 'Nguyen\tThi\tRN I\t$38.75\tSingle\nHerrera\tTomas\tRN II\t$42.10\tMarried'],
+    ['more wordy labels than plain ones is no header', 'Step 1\tStep 2 (jobs)\tW-4\tName\nJo\tAl\tx\ty', 'Step 1\tStep 2 (jobs)\tW-4\tName\nJo\tAl\tx\ty'],
     // exports' column names: camelCase and abbreviations as the keywords spell them, a few digits after the letters
     ['camelCase and abbreviated column names', 'ClaimNo,PatAcctNo,PatDOB,SubscriberID,Birth_Dt\n2611-004471,A0048817,1985-09-30,BCX551903224,19850930', 'Claim number: 2611-004471; patient account number: A0048817; patient DOB: 1985-09-30; Subscriber ID: BCX551903224; Birth date: 19850930'],
     ['digits after a column name\'s letters', 'ICD10_1,ICD10_2,Dx2_Desc\nE11.65,I10,Hypertension', 'ICD10 1: E11.65; ICD10 2: I10; Dx2 Desc: Hypertension'],

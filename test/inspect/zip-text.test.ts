@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { officeXmlText, sharedStrings, sheetText } from '../../src/inspect/office-text.js';
+import { columnOf, officeXmlText, sharedStrings, sheetText } from '../../src/inspect/office-text.js';
 import { officePart, zipText, xmlText } from '../../src/inspect/zip-text.js';
 import { zip } from '../fixtures/dlp-corpus/containers.js';
 import { requireTool } from '../helpers/peers.js';
@@ -132,6 +132,15 @@ describe('Office text as the reader sees it', () => {
     const sheet = '<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>1</v></c><c r="B1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="inlineStr"><is><r><t>MRN 0012</t></r><r><t>3456</t></r></is></c><c r="B2"><v>536221234</v></c><c r="C2" t="str"><f>CONCAT("9","9")</f><v>99</v></c><c r="D2" t="s"><v>77</v></c></row></sheetData></worksheet>';
     expect(sheetText(sheet, strings, used)).toBe('SSN\t123-45-6789\t\nMRN 00123456\t536221234\t99\t\t\n');
     expect([...used].sort()).toEqual([0, 1]);
+  });
+
+  it('XLSX: a cell left out of a row (empty) keeps its place by its reference, so the values stay under their headers', () => {
+    const sheet = '<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Last</t></is></c><c r="B1" t="inlineStr"><is><t>MI</t></is></c><c r="C1" t="inlineStr"><is><t>SSN</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>Herrera</t></is></c><c r="C2" t="inlineStr"><is><t>247-15-7326</t></is></c></row><row r="3"><c r="XFD3"><v>1</v></c></row><row r="4"><c><v>2</v></c><c><v>3</v></c></row></sheetData></worksheet>';
+    expect(sheetText(sheet, [])).toBe(`Last\tMI\tSSN\t\nHerrera\t\t247-15-7326\t\n${'\t'.repeat(64)}1\t\n2\t3\t\n`);
+  });
+
+  it.each<[string | undefined, number | undefined]>([['A1', 0], ['E3', 4], ['Z9', 25], ['AA10', 26], ['XFD1048576', 16383], ['b2', 1], [undefined, undefined], ['12', undefined], ['ABCD1', undefined]])('columnOf(%s) is %s', (reference, column) => {
+    expect(columnOf(reference)).toBe(column);
   });
 
   it.each<[string, string]>([

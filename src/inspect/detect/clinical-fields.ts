@@ -380,6 +380,8 @@ const X12_ICD10 = new Set(['ABK', 'ABJ', 'ABN', 'ABF', 'APR', 'ABU']);
 interface X12State {
   /** The last NM1 was a person the transaction is about (N3/N4 are that person's address). */
   person: boolean;
+  /** The last NM1 was a test patient ("TESTPATIENT*ALPHA"): its birth date, numbers and address are no one's. */
+  testPerson: boolean;
   street: string | undefined;
 }
 
@@ -388,7 +390,9 @@ function x12Segment(el: string[], sub: string, st: X12State, out: Lines): void {
   switch (id) {
     case 'NM1': {
       const entity = (el[1] ?? '').trim();
-      st.person = X12_PERSON.has(entity) && (el[2] ?? '').trim() === '1';
+      const person = X12_PERSON.has(entity) && (el[2] ?? '').trim() === '1';
+      st.testPerson = person && testPatientName(`${(el[3] ?? '').trim()}^${(el[4] ?? '').trim()}`);
+      st.person = person && !st.testPerson;
       st.street = undefined;
       if (st.person) out.add(entity === 'IL' ? 'Subscriber name' : 'Patient name', personName(el[4], el[3], el[5]));
       const qualifier = (el[8] ?? '').trim();
@@ -397,9 +401,10 @@ function x12Segment(el: string[], sub: string, st: X12State, out: Lines): void {
       break;
     }
     case 'DMG':
-      if ((el[1] ?? '').trim() === 'D8') out.add('DOB', usDate(el[2]));
+      if ((el[1] ?? '').trim() === 'D8' && !st.testPerson) out.add('DOB', usDate(el[2]));
       break;
     case 'REF': {
+      if (st.testPerson) break;
       const q = (el[1] ?? '').trim();
       if (q === 'SY') out.add('SSN', el[2]);
       else if (q === 'EA') out.add('MRN', el[2]);
@@ -476,7 +481,7 @@ function x12(text: string, out: Lines): void {
     }
     const sub = text.charAt(pos + 1);
     if (term === '\r' && text.charAt(pos + 3) === '\n') term = '\r\n';
-    const st: X12State = { person: false, street: undefined };
+    const st: X12State = { person: false, testPerson: false, street: undefined };
     let i = pos + 2 + term.length;
     // the next element separator at or after the segment read (searched again only once passed)
     let sepAt = -1;

@@ -831,6 +831,26 @@ export function personAnchors(text: string): readonly PersonAnchor[] {
 /** An officer's title after a name, as a contract's or a form's signature block gives it ("…, CEO", "…, President", "…, Vice President of Finance"). */
 const SIGNATORY_AFTER = /^[ \t]*,[ \t]*(?:chief\s+[\p{L}]+\s+officer|ceo|cfo|coo|cmo|cno|cio|president|vice\s+president|vp|owner|treasurer|secretary|chair(?:man|woman|person)?|managing\s+partner|executive\s+director)(?![\p{L}])/iu;
 
+/** A provider directory's or a credentialing roster's columns: the person in the row is a clinician (their NPI is public), not a patient. */
+const PROVIDER_COLUMN = /(?:^|;[ \t])(?:credentials?|degree|(?:individual|rendering|provider)[ \t]+npi|taxonomy(?:[ \t]+code)?|specialty|board[ \t]+certification|license[ \t]*(?:#|no\.?|number)?)[ \t]*:/imu;
+/** A patient's labels in a row ("Patient Last Name", "Member Name", "Subscriber"): the row is about them, whatever provider columns it also has. */
+const PATIENT_LABEL = /^(?:patient|pt|member|subscriber|client|resident|insured|guarantor)\b/i;
+
+/** Whether a labelled name stands in a table row (one "header: value; …" line) with a provider's columns and is not labelled a patient's. */
+function providerRow(text: string, s: Span): boolean {
+  if (PATIENT_LABEL.test(text.slice(s.index, s.index + 12))) return false;
+  const start = lineStartWithin(text, s.index, 2000);
+  return PROVIDER_COLUMN.test(text.slice(start, lineEndWithin(text, s.index + s.length, 2000)));
+}
+
+/** Whether a labelled name's value (after its label's last colon or "#") runs into a health term under a label that is not a patient's: a test's, a drug's or a code's name ("cascade name: Est Avg Glucose", "Name: Hemoglobin A1c"), not a person's ("Patient: Maria Alvarez Diabetes follow-up" is). */
+function healthTermValue(text: string, s: Span): boolean {
+  const mention = text.slice(s.index, s.index + s.length);
+  if (PATIENT_LABEL.test(mention)) return false;
+  const value = Math.max(mention.lastIndexOf(':'), mention.lastIndexOf('#')) + 1;
+  return overlapsHealthTerm(text, s.index + value, s.length - value);
+}
+
 /** A conventional placeholder's name at the end of a mention: John or Jane Doe, Roe, Q. Public, Sample, Example; Test Patient, Patient Test. */
 const PLACEHOLDER_NAME = /(?<![\p{L}])(?:(?:john|jane|janie|johnny|baby|richard|mary)[ \t]+(?:q\.?[ \t]+)?(?:doe|roe|public|sample|example|testperson)|test[ \t]+patient|patient[ \t]+test|sample[ \t]+patient)$/iu;
 
@@ -845,7 +865,7 @@ function findPersonAnchors(text: string): PersonAnchor[] {
   const parts = (personNamePartsDetector.locate?.(text) ?? []).filter((s) => !singleIndex.overlaps(s.index, s.length));
   // a labelled name with an officer's title after it is a signatory's ("Name: Gail Whitcomb, CEO" under a contract; not "Employee: Kevin Abernathy, RN")
   const labelled = [...single, ...parts]
-    .filter((s) => !SIGNATORY_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 40)))
+    .filter((s) => !SIGNATORY_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 40)) && !providerRow(text, s) && !healthTermValue(text, s))
     .sort((a, b) => a.index - b.index)
     .map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
   const named = [...labelled, ...honorificNames(text)];

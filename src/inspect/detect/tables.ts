@@ -7,7 +7,7 @@
  * Pure; linear in the text (a bounded number of rows per table is
  * rewritten, the rest kept as they are).
  */
-import { isSpaceCode, NEWLINE, PIPE, QUOTE } from './char-codes.js';
+import { isSpaceCode, NEWLINE, PIPE, QUOTE, TAB } from './char-codes.js';
 import { nameWithCredentials } from './credentials.js';
 import { isDigit, isWordChar } from './digit-runs.js';
 import { personLike } from './names.js';
@@ -169,7 +169,8 @@ function endsInSentenceMark(line: string): boolean {
 function header(line: string): { sep: string; names: string[] } | undefined {
   if (line.length > MAX_HEADER_LINE) return undefined;
   // cheap refusals first: a header ends in no sentence mark, and holds only label characters, quotes, separators and spaces
-  if (endsInSentenceMark(line) || notInHeader(line)) return undefined;
+  if (endsInSentenceMark(line)) return undefined;
+  if (notInHeader(line)) return spreadsheetHeader(line);
   for (const sep of SEPARATORS) {
     if (!line.includes(sep)) continue;
     const names = cells(line, 0, line.length, sep);
@@ -177,6 +178,33 @@ function header(line: string): { sep: string; names: string[] } | undefined {
     if (names.length >= (sep === ',' ? 3 : 2) && names.length <= MAX_COLUMNS && names.every(labelCell) && !nameWithCredentials(names, (cell) => /\s/.test(cell) && personLike(cell)) && !names.some(organisationName) && !nameAndItsValue(names)) return { sep, names: names.map(readableHeader) };
   }
   return undefined;
+}
+
+/** Columns a spreadsheet's header has at least, for some of them to be more than labels (SPREADSHEET_LABEL_SHARE). */
+const SPREADSHEET_MIN_COLUMNS = 4;
+/** The share of a spreadsheet header's cells that must be plain labels (labelCell): at least half. */
+const SPREADSHEET_LABEL_SHARE = 0.5;
+/** A header cell that is more than a label ("W-4 filing status", "Step 2 (multiple jobs)", "Step 3 dependents $"): it starts with a letter and holds no run of more than three digits. */
+const WORDY_HEADER_CELL = /^\p{L}(?!.*\d{4})[^\t]*$/u;
+
+/**
+ * A spreadsheet's header (cells separated by tabs, as a sheet's text is
+ * written) whose labels hold a form's numbers or signs ("W-4 filing status",
+ * "Step 3 dependents $", "I-9 docs"): at least SPREADSHEET_MIN_COLUMNS
+ * cells, at least half of them plain labels, the others words of at most
+ * MAX_HEADER characters starting with a letter.
+ */
+function spreadsheetHeader(line: string): { sep: string; names: string[] } | undefined {
+  if (!line.includes('\t')) return undefined;
+  const names = cells(line, 0, line.length, '\t');
+  if (names.length < SPREADSHEET_MIN_COLUMNS || names.length > MAX_COLUMNS) return undefined;
+  let labels = 0;
+  for (const name of names) {
+    if (labelCell(name)) labels++;
+    else if (name.length > MAX_HEADER || !WORDY_HEADER_CELL.test(name)) return undefined;
+  }
+  if (labels < names.length * SPREADSHEET_LABEL_SHARE || names.some(organisationName)) return undefined;
+  return { sep: '\t', names: names.map(readableHeader) };
 }
 
 /**
@@ -331,6 +359,22 @@ function headerLineStart(text: string, index: number, floor: number): number {
   return i;
 }
 
+/** The header (or a form's first field pair) of the line ending at `end` whose first separator is at `found`, if it is one. */
+function headerAt(text: string, found: number, lineFrom: number, end: number): { sep: string; names: string[] } | undefined {
+  const start = headerLineStart(text, found, lineFrom);
+  if (start < 0 || end - start > MAX_HEADER_LINE) return undefined;
+  const headerLine = text.slice(start, end);
+  return header(headerLine) ?? fieldPairsStart(headerLine);
+}
+
+/** A spreadsheet's header with a form's numbers in its labels (spreadsheetHeader) on the line ending at `end`: asked only of a line whose first separator is a tab and whose first cell starts with a letter. */
+function spreadsheetHeaderAt(text: string, found: number, lineFrom: number, end: number): { sep: string; names: string[] } | undefined {
+  if (text.charCodeAt(found) !== TAB) return undefined;
+  const start = text.lastIndexOf('\n', found) + 1;
+  if (start < lineFrom || end - start > MAX_HEADER_LINE || !/^\p{L}/u.test(text.charAt(start))) return undefined;
+  return spreadsheetHeader(text.slice(start, end));
+}
+
 /** A data row as "header: value; header: value" (a value beyond the header's columns stays bare). */
 function labelledRow(values: readonly string[], names: readonly string[]): string {
   let row = '';
@@ -423,11 +467,8 @@ export function labelTables(text: string): string {
     const lineFrom = from;
     from = end + 1;
     // the cheapest refusals first: a full stop at the end, then what follows the line's first separator (none precedes it: `from` is a line start), then what precedes it
-    if (end - found > MAX_HEADER_LINE || endsInFullStop(text, found, end) || separatorWeight(text, found, end) < 2) continue;
-    const start = headerLineStart(text, found, lineFrom);
-    if (start < 0 || end - start > MAX_HEADER_LINE) continue;
-    const headerLine = text.slice(start, end);
-    const h = header(headerLine) ?? fieldPairsStart(headerLine);
+    if (end - found > MAX_HEADER_LINE || endsInFullStop(text, found, end)) continue;
+    const h = separatorWeight(text, found, end) < 2 ? spreadsheetHeaderAt(text, found, lineFrom, end) : headerAt(text, found, lineFrom, end);
     if (!h) continue;
     const pairs = fieldPairs(text, h, end);
     if (pairs) {
