@@ -310,6 +310,9 @@ const cases: [boolean, string][] = [
   // a name with an admission in the parenthesis after it; a place with its room
   [true, 'Harold Twombly (5N-22, admitted 3/9 w/ CHF exacerbation) is going to Maple Crest SNF probably Monday.'],
   [false, 'Grand rounds: Hartwell Auditorium (Pavilion B, Room B-120) and Zoom. Speaker: Nadia Reyes, MD. Case: a 58-year-old man with HIV and PML.'],
+  // a subject that starts with a name and a topic, the body telling that first name's own health (in a quoted note too); or only their paperwork
+  [true, 'Ethan Marsh - return to play\n\nBen,\n\nSee her note below.\n\n> Dr Rao, Ethan is still getting headaches every afternoon since the game.'],
+  [false, 'Ethan Marsh - return to play\n\nBen,\n\nEthan is still getting the forms in; practice starts Monday.'],
   // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
   [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
   [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],

@@ -14,6 +14,7 @@ export const OPEN_PAREN = 40;
 export const CLOSE_PAREN = 41;
 export const HYPHEN = 45;
 export const FULL_STOP = 46;
+export const COMMA = 44;
 export const COLON = 58;
 export const SEMICOLON = 59;
 export const QUESTION = 63;

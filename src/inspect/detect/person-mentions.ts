@@ -18,7 +18,7 @@ import { cachedScan, scanOnce, withScanCache } from './scan-cache.js';
 import { PART_BREAK_MARK } from './signature.js';
 import { quotedAuthors, signedAuthors } from './signed-author.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
-import { EXCLAMATION, FULL_STOP, isSpaceCode, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
+import { COMMA, EXCLAMATION, FULL_STOP, isSpaceCode, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
 
 export type AnchorKind = 'labelled-name' | 'honorific-name' | 'named-patient' | 'name-with-address' | 'home-address' | 'patient-phone' | 'patient-contact' | 'addressed-reader' | 'signed-author' | 'quoted-author';
 
@@ -437,30 +437,31 @@ function subjectPronounHealthAfter(text: string, end: number, name: string): boo
       }
     }
   }
-  return again && firstNameHealthIn(text, end, following, firstName);
+  return again && firstNameHealthAt(text, end, following, firstName) >= 0;
 }
 
-/** A sentence in `following` (text from `end`) starting with `firstName` and a verb of having or taking, then their own health ("Dwayne had a heart attack"). */
-function firstNameHealthIn(text: string, end: number, following: string, firstName: string): boolean {
+/** Where a sentence in `following` (text from `end`) starts with `firstName` and a verb of having or taking, then their own health ("Dwayne had a heart attack"), or -1. */
+function firstNameHealthAt(text: string, end: number, following: string, firstName: string): number {
   for (let at = following.indexOf(`${firstName} `); at >= 0; at = following.indexOf(`${firstName} `, at + 1)) {
     if (!sentenceStartAt(following, at)) continue;
     const verb = FIRST_NAME_VERB.exec(following.slice(at + firstName.length, at + firstName.length + 40));
-    if (verb && ownHealthAfterPronoun(text, end + at + firstName.length + verb[0].length)) return true;
+    if (verb && ownHealthAfterPronoun(text, end + at + firstName.length + verb[0].length)) return end + at;
   }
-  return false;
+  return -1;
 }
 
-/** A verb of having or taking after a first name starting a sentence (an article allowed after it). */
-const FIRST_NAME_VERB = /^[ \t]+(?:(?:also|still|now|recently)[ \t]+)?(?:has|had|is|was|takes|took|needs|developed|started|suffered|underwent)(?:[ \t]+(?:a|an|the))?(?![\p{L}])/u;
+/** A verb of having or taking after a first name starting a sentence or a clause ("Ethan is still getting headaches"; an article allowed after it). */
+const FIRST_NAME_VERB =
+  /^[ \t]+(?:(?:also|still|now|recently)[ \t]+)?(?:has|had|is|was|takes|took|needs|developed|started|suffered|underwent)(?:[ \t]+(?:also|still|now))?(?:[ \t]+(?:getting|having|taking|on))?(?:[ \t]+(?:a|an|the))?(?![\p{L}])/u;
 
-/** Whether a sentence starts at `at` in `s`: at its start, after a line break, or after ". ", "! ", "? ". */
+/** Whether a sentence or a clause starts at `at` in `s`: at its start, after a line break, or after ". ", "! ", "? ", ", ". */
 function sentenceStartAt(s: string, at: number): boolean {
   if (at === 0) return true;
   let i = at - 1;
   while (i >= 0 && (s.charCodeAt(i) === SPACE || s.charCodeAt(i) === TAB)) i--;
   if (i < 0) return true;
   const c = s.charCodeAt(i);
-  return c === NEWLINE || ((c === FULL_STOP || c === EXCLAMATION || c === QUESTION) && i < at - 1);
+  return c === NEWLINE || ((c === FULL_STOP || c === EXCLAMATION || c === QUESTION || c === COMMA) && i < at - 1);
 }
 
 /** "his", "her" or "their": a third person's possessive. */
@@ -539,6 +540,29 @@ function subjectIsName(text: string, index: number, length: number): boolean {
   return lineEnd < text.length && text.charCodeAt(lineEnd) === NEWLINE && blankBetween(text, index + length, lineEnd);
 }
 
+/** A topic after a subject's name: a dash, a colon, a bar or a parenthesis ("Ethan Marsh - return to play", "Ethan Marsh (DOB …)"). */
+const TOPIC_AFTER_NAME = /^[ \t]*(?:[-–—:|(])/u;
+
+/** Whether the name at `index` starts the text's first line (its subject, when the text is a message's), reply prefixes apart, and a topic follows it (TOPIC_AFTER_NAME). */
+function subjectStartsWithName(text: string, index: number, length: number): boolean {
+  return index <= 24 && SUBJECT_PREFIXES.test(text.slice(0, index)) && TOPIC_AFTER_NAME.test(text.slice(index + length, index + length + 8));
+}
+
+/** How far into the message a subject's name is followed (the first paragraphs and a short quoted note). */
+const SUBJECT_NAME_REACH = 1500;
+
+/**
+ * Where, within SUBJECT_NAME_REACH characters after the subject's name, a
+ * sentence or clause starts with its first name and tells that person's own
+ * health (firstNameHealthAt), or -1: the subject's name identifies the
+ * person the body then calls by first name.
+ */
+function subjectNameHealthInBody(text: string, end: number, name: string): number {
+  const firstName = /^\p{Lu}[\p{Ll}'’-]+/u.exec(name)?.[0];
+  if (firstName === undefined || text.indexOf(`${firstName} `, end) < 0) return -1;
+  return firstNameHealthAt(text, end, text.slice(end, end + SUBJECT_NAME_REACH), firstName);
+}
+
 function blankBetween(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (!isBlankCode(text.charCodeAt(i))) return false;
   return true;
@@ -590,6 +614,13 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     }
     if (skip && GREETINGS.has(leadWord) && addressedAboutTheirHealth(text, index + length)) {
       out.push({ kind: 'named-patient', index, length });
+      return;
+    }
+    // "Ethan Marsh - return to play", then "… Ethan is still getting headaches": a subject that starts with a name and a topic, the body telling
+    // that first name's own health; the person is where the body tells it (the subject's name identifies them)
+    const told = subjectStartsWithName(text, index, length) ? subjectNameHealthInBody(text, index + length, name) : -1;
+    if (told >= 0) {
+      out.push({ kind: 'named-patient', index, length }, { kind: 'named-patient', index: told, length: (/^\S+/.exec(name)?.[0] ?? name).length });
       return;
     }
     if (!plain) {
