@@ -313,6 +313,12 @@ const cases: [boolean, string][] = [
   // a subject that starts with a name and a topic, the body telling that first name's own health (in a quoted note too); or only their paperwork
   [true, 'Ethan Marsh - return to play\n\nBen,\n\nSee her note below.\n\n> Dr Rao, Ethan is still getting headaches every afternoon since the game.'],
   [false, 'Ethan Marsh - return to play\n\nBen,\n\nEthan is still getting the forms in; practice starts Monday.'],
+  // a vendor's account and its phone number are no patient's record, in mail that also says "pt"; a patient's account is
+  [false, 'Backup vendor (OPI/VRI): Propio acct #BW-22014, 24/7 line (800) 555-0135.\nPlease log encounters only, no pt names in the tracker.'],
+  [true, 'Pt statement: acct #BW-22014, balance due $140 for the MRI on 3/4.'],
+  // FHIR test health data (HTEST) and a test patient's row, whatever its length, carry no one's birth date or numbers
+  [false, '{"resourceType": "Bundle", "meta": {"tag": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HTEST"}]},\n "entry": [{"resource": {"resourceType": "Condition", "code": {"text": "Type 2 diabetes"}}}, {"resource": {"resourceType": "Patient", "birthDate": "1957-04-12"}}]}'],
+  [false, 'MRN: TEST000102; Last: ZZTEST; First: BRAVO; DOB: 1975-06-15; Sex: M; SSN: 000-11-0102; Plan: COMM; Member ID: TSTMBR0000102; Scenario: commercial w/ copay, diabetes'],
   // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
   [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
   [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],

@@ -605,21 +605,43 @@ const YEAR_AND_MONTH = /^(?:19|20)\d\d-(?:0[1-9]|1[0-2])$/;
 
 /** What says a record is a test patient's after its number ("… - training environment only, not a real patient", "(training default)"), or before it (the test patient's name: "ZZTEST, DOWNTIME"). */
 const TEST_RECORD_AFTER = /^[^\n]{0,40}?\b(?:training|test|testing|sandbox|demo)\s+(?:environment|only|default|patient|record|use)\b|^[^\n]{0,40}?\b(?:not\s+a\s+real\s+(?:patient|person)|fictitious|fictional|synthetic)\b/i;
-const TEST_PATIENT_BEFORE = /\b(?:ZZ[A-Z]*TEST[A-Z]*|TESTPATIENT|TEST,\s*PATIENT)\b[^\n]{0,40}$/;
+const TEST_PATIENT_BEFORE = /\b(?:ZZ[A-Z]*TEST[A-Z]*|TESTPATIENT|TEST,\s*PATIENT)\b[^\n]{0,200}$/;
 
 /** The words TEST_RECORD_AFTER and TEST_PATIENT_BEFORE look for, any of them anywhere in the text (most texts hold none: one search each, once per text). */
 const TEST_MARK = /test|train|sandbox|demo|real\s+(?:patient|person)|fictitious|fictional|synthetic/i;
 const holdsTestMark = scanOnce((text) => TEST_MARK.test(text));
 
-/** Whether the record number or birth date at `index` is a test patient's (TEST_RECORD_AFTER, TEST_PATIENT_BEFORE). */
+/** Whether the record number or birth date at `index` is a test patient's (TEST_RECORD_AFTER, TEST_PATIENT_BEFORE), or in FHIR test health data (inTestHealthData). */
 function testRecordAround(text: string, index: number): boolean {
   if (!holdsTestMark(text)) return false;
-  return TEST_RECORD_AFTER.test(text.slice(index, index + 80)) || TEST_PATIENT_BEFORE.test(text.slice(Math.max(0, index - 60), index));
+  return TEST_RECORD_AFTER.test(text.slice(index, index + 80)) || TEST_PATIENT_BEFORE.test(text.slice(Math.max(0, index - 240), index)) || inTestHealthData(text, index);
 }
 
-/** An account label right before a number ("acct", "Account #"), and an organisation's name on its line before it ("Client: RIVERBEND REGIONAL MEDICAL CENTER (Acct C-00412)"; not "Hospital account number", a patient's), or a 340B drug-pricing account in the number itself. */
+/** HL7's code for test health data, as a FHIR resource's or bundle's security label or tag carries it ("code": "HTEST"). */
+const HTEST_CODE = /"code"\s*:\s*"HTEST"/g;
+
+/** The parts of the message (an attachment's text: form feeds part them) that FHIR labels test health data (HTEST_CODE), as [start, end) ranges; found once per text. */
+const testHealthDataParts = scanOnce((text): [number, number][] => {
+  const parts: [number, number][] = [];
+  HTEST_CODE.lastIndex = 0;
+  for (let m = HTEST_CODE.exec(text); m; m = HTEST_CODE.exec(text)) {
+    const start = text.lastIndexOf('\f', m.index) + 1;
+    const found = text.indexOf('\f', m.index);
+    const end = found < 0 ? text.length : found;
+    parts.push([start, end]);
+    HTEST_CODE.lastIndex = end;
+  }
+  return parts;
+});
+
+/** Whether text[index] stands in a part of the message that FHIR labels test health data (testHealthDataParts). */
+function inTestHealthData(text: string, index: number): boolean {
+  return testHealthDataParts(text).some(([start, end]) => index >= start && index < end);
+}
+
+/** An account label right before a number ("acct", "Account #"), and an organisation's name or a vendor on its line before it ("Client: RIVERBEND REGIONAL MEDICAL CENTER (Acct C-00412)", "Backup vendor: Propio acct #BW-22014"; not "Hospital account number", a patient's), or a 340B drug-pricing account in the number itself. */
 const ACCOUNT_LABEL_BEFORE = /\b(?:acct|account)\.?\s*(?:#|no\.?|number)?\s*[:#]?\s*$/i;
-const ORGANISATION_ON_LINE = /\b(?:center|centre|hospital|clinic|medical|health|pharmacy|llc|inc|corp|company|services|group|associates)\b(?![ \t]+(?:acct|account))[^\n]*$/i;
+const ORGANISATION_ON_LINE = /\b(?:center|centre|hospital|clinic|medical|health|pharmacy|llc|inc|corp|company|services|group|associates|vendor|supplier|distributor|carrier)\b(?![ \t]+(?:acct|account))[^\n]*$/i;
 
 /** Whether a number labelled only as an account is an organisation's: the 340B program's, or with an organisation named before it on its line and no patient word. */
 function organisationAccount(value: string, text: string, index: number): boolean {
@@ -627,6 +649,14 @@ function organisationAccount(value: string, text: string, index: number): boolea
   const before = text.slice(Math.max(0, index - 100), index);
   const line = before.slice(before.lastIndexOf('\n') + 1);
   return ACCOUNT_LABEL_BEFORE.test(line) && ORGANISATION_ON_LINE.test(line) && !/\b(?:patient|pt|guarantor|statement)\b/i.test(line);
+}
+
+/** A phone number's area code before its last seven digits ("(800) 555-0135", "800-555-0135", "800.555.0135"). */
+const AREA_CODE_BEFORE = /(?:\(\d{3}\)[ \t]?|\b\d{3}[-. ])$/;
+
+/** Whether the number is the last seven digits of a phone number ("555-0135" after "(800) "): no record's. */
+function phoneNumberTail(value: string, text: string, index: number): boolean {
+  return /^\d{3}-\d{4}$/.test(value) && AREA_CODE_BEFORE.test(text.slice(Math.max(0, index - 6), index));
 }
 
 /** The HL7 v2 segments that identify a message, its acknowledgement or its batch, never a patient. */
@@ -684,6 +714,7 @@ function recordNumberSpec(id: string, category: string, keywords: RegExp): Patte
       testRecordLabel(text, index) ||
       testRecordAround(text, index) ||
       organisationAccount(value, text, index) ||
+      phoneNumberTail(value, text, index) ||
       inHl7ControlSegment(text, index),
     starts: RECORD_NUMBER_STARTS,
     mask: (v) => `${category} ${'*'.repeat(Math.max(0, v.length - 3))}${v.slice(-3)}`,
