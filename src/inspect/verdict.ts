@@ -22,6 +22,7 @@ import { personAnchors, type PersonAnchor } from './detect/person-mentions.js';
 import { readerAnchors } from './detect/reader.js';
 import { inZone, PART_BREAK, signatureZones, type Zone } from './detect/signature.js';
 import { clinicalFieldLines } from './detect/clinical-fields.js';
+import { alignedTableLines } from './detect/aligned-tables.js';
 import { achEntryLines } from './detect/ach-file.js';
 import { withScanCache } from './detect/scan-cache.js';
 import { isSpaceCode } from './detect/char-codes.js';
@@ -107,9 +108,9 @@ export interface PhiBasis {
   readonly distance?: number | undefined;
 }
 
-/** The text as the detectors read it: table rows as "header: value", and the fields of clinical formats and the entries of ACH files as labelled lines after it. */
+/** The text as the detectors read it: table rows as "header: value", and the fields of clinical formats, the entries of ACH files and the rows of space-aligned tables as labelled lines after it. */
 export function readableText(text: string): string {
-  return labelTables(text) + clinicalFieldLines(text) + achEntryLines(text);
+  return labelTables(text) + clinicalFieldLines(text) + achEntryLines(text) + alignedTableLines(text);
 }
 
 /**

@@ -319,6 +319,9 @@ const cases: [boolean, string][] = [
   // FHIR test health data (HTEST) and a test patient's row, whatever its length, carry no one's birth date or numbers
   [false, '{"resourceType": "Bundle", "meta": {"tag": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HTEST"}]},\n "entry": [{"resource": {"resourceType": "Condition", "code": {"text": "Type 2 diabetes"}}}, {"resource": {"resourceType": "Patient", "birthDate": "1957-04-12"}}]}'],
   [false, 'MRN: TEST000102; Last: ZZTEST; First: BRAVO; DOB: 1975-06-15; Sex: M; SSN: 000-11-0102; Plan: COMM; Member ID: TSTMBR0000102; Scenario: commercial w/ copay, diabetes'],
+  // a roster aligned with spaces: each row's name and notes read together; residents (physicians) on a rotation schedule are no patients
+  [true, 'Roster for Living Well with Diabetes, week 2.\n\nName           Phone           A1c   Notes\n-------------  --------------  ----  --------------------\nCarmen Villa   (614) 555-0211  9.4   new on glargine 14 u\nFrank Dorsey   (614) 555-0232  8.1   neuropathy\n\nThanks!\nRebecca'],
+  [false, 'Final block schedule.\n\nResident                 Block 7                  Block 8\n-----------------------  -----------------------  -----------------------\nAisha Rahman, MD         Hem/Onc wards            Inpatient Psychiatry CL\nBenjamin Adeyemi, MD     MICU                     Elective: Palliative\n\nThanks,\nRebecca'],
   // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
   [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
   [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],

@@ -862,6 +862,14 @@ export function personAnchors(text: string): readonly PersonAnchor[] {
 /** An officer's title after a name, as a contract's or a form's signature block gives it ("…, CEO", "…, President", "…, Vice President of Finance"). */
 const SIGNATORY_AFTER = /^[ \t]*,[ \t]*(?:chief\s+[\p{L}]+\s+officer|ceo|cfo|coo|cmo|cno|cio|president|vice\s+president|vp|owner|treasurer|secretary|chair(?:man|woman|person)?|managing\s+partner|executive\s+director)(?![\p{L}])/iu;
 
+/** A physician's degree right after a name ("…, MD"). */
+const CLINICIAN_AFTER = /^,?[ \t]*(?:MD|DO|M\.D\.|D\.O\.|MBBS|DDS|DMD)(?![\p{L}])/u;
+
+/** Whether a name labelled "Resident" carries a physician's degree ("Resident: Aisha Rahman, MD"): a resident physician on a rotation schedule, not a care home's resident. */
+function residentPhysician(text: string, s: Span): boolean {
+  return /^resident\b/i.test(text.slice(s.index, s.index + 9)) && CLINICIAN_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 12));
+}
+
 /** A provider directory's or a credentialing roster's columns: the person in the row is a clinician (their NPI is public), not a patient. */
 const PROVIDER_COLUMN = /(?:^|;[ \t])(?:credentials?|degree|(?:individual|rendering|provider)[ \t]+npi|taxonomy(?:[ \t]+code)?|specialty|board[ \t]+certification|license[ \t]*(?:#|no\.?|number)?)[ \t]*:/imu;
 /** A patient's labels in a row ("Patient Last Name", "Member Name", "Subscriber"): the row is about them, whatever provider columns it also has. */
@@ -896,7 +904,7 @@ function findPersonAnchors(text: string): PersonAnchor[] {
   const parts = (personNamePartsDetector.locate?.(text) ?? []).filter((s) => !singleIndex.overlaps(s.index, s.length));
   // a labelled name with an officer's title after it is a signatory's ("Name: Gail Whitcomb, CEO" under a contract; not "Employee: Kevin Abernathy, RN")
   const labelled = [...single, ...parts]
-    .filter((s) => !SIGNATORY_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 40)) && !providerRow(text, s) && !healthTermValue(text, s))
+    .filter((s) => !SIGNATORY_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 40)) && !residentPhysician(text, s) && !providerRow(text, s) && !healthTermValue(text, s))
     .sort((a, b) => a.index - b.index)
     .map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
   const named = [...labelled, ...honorificNames(text)];
