@@ -322,6 +322,13 @@ const cases: [boolean, string][] = [
   // a roster aligned with spaces: each row's name and notes read together; residents (physicians) on a rotation schedule are no patients
   [true, 'Roster for Living Well with Diabetes, week 2.\n\nName           Phone           A1c   Notes\n-------------  --------------  ----  --------------------\nCarmen Villa   (614) 555-0211  9.4   new on glargine 14 u\nFrank Dorsey   (614) 555-0232  8.1   neuropathy\n\nThanks!\nRebecca'],
   [false, 'Final block schedule.\n\nResident                 Block 7                  Block 8\n-----------------------  -----------------------  -----------------------\nAisha Rahman, MD         Hem/Onc wards            Inpatient Psychiatry CL\nBenjamin Adeyemi, MD     MICU                     Elective: Palliative\n\nThanks,\nRebecca'],
+  // a clearinghouse's test subscriber and the test NPI near "member ID"; a group's tax id; organisations shipped to; a training record; a program list's cells
+  [false, 'Attached is a SAMPLE 270. The subscriber TESTSUBSCRIBER, ONE with member ID TST000000001 and the NPI 1234567893 are our standard test values.\nNM1*IL*1*TESTSUBSCRIBER*ONE****MI*TST000000001~DMG*D8*19800101*F~EQ*30~'],
+  [false, 'Provider Last: Fong; Provider First: Calvin; Credential: PA-C; Specialty: Orthopaedic Surgery; Group TIN: 421587330'],
+  [false, 'Invoice 88213\nShip to: Northgate Reference Laboratory, 4410 N. Industrial Blvd, Chicago, IL 60630\nCreatinine reagent kit x 4'],
+  [false, 'Practice in the training system only:\n\n    Resident: ZZTRAIN, DOWNTIME\n\nEnter lab results and a diagnosis of pneumonia.'],
+  [false, 'Program: Northfield CMH - Addiction Services; Type: Outpatient/IOP; Services: IOP, MAT, dual diagnosis; Address: 900 E Jefferson Blvd, Garfield IN; Phone: 574-555-0102'],
+  [false, 'Program: New Horizons Recovery Center; Services: Methadone, counseling; Address: 3300 S Harlem Ave, Cedar Plains IL; Phone: 708-555-0150'],
   // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
   [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
   [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],

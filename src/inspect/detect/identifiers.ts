@@ -53,6 +53,10 @@ function ssnStarts(first?: string, dots = false): StartFinder {
   });
 }
 
+/** An organisation's tax id label right before a number: "Group TIN", "practice tax ID", "Federal Tax ID #", "EIN", "FEIN". */
+const ORGANISATION_TAX_ID_BEFORE =
+  /(?:\b(?:group|practice|federal|employer|business|organi[sz]ation(?:al)?|facility|billing\s+provider|company|corporate|vendor|clinic|hospital)\s+(?:tax\s*id|tin)|\bf?ein)\b(?:\s*(?:number|no\.?|num))?\s*[#:.-]?\s*$/i;
+
 const SSN_WORDS = /(?:\bss#|\b(?:ssn|ssa|social[\s-]*security|soc\.?\s*sec|taxpayer|tax\s*id|tin)\b|\bsocial\s*(?::|#|no\b|number\b|is\b|was\b))/i;
 
 export const ssnSpec: PatternSpec = {
@@ -68,6 +72,8 @@ export const ssnSpec: PatternSpec = {
   // "gave us his social 418559023", "my social is 145 63 8820": the bare word as the number's own label
   label: /\bsocial(?:\s+(?:is|was))?\s*[:#-]?\s*$/i,
   notAfter: OTHER_NUMBER_LABEL,
+  // a practice's or a company's tax id ("Group TIN: 421587330", "EIN 42-1587330") is an employer identification number, no person's
+  refuse: (_v, text, index) => ORGANISATION_TAX_ID_BEFORE.test(text.slice(Math.max(0, index - 40), index)),
   starts: ssnStarts(undefined, true),
   mask: (v) => `SSN ***-**-${v.slice(5)}`,
 };

@@ -244,20 +244,30 @@ export function leadingName(words: string, introduced = false): string | undefin
     return undefined;
   }
   const parts = words.split(/[ \t]+/);
+  const gaps = words.match(/[ \t]+/g) ?? [];
   for (let n = parts.length; n >= 2; n--) {
     const candidate = parts.slice(0, n).join(' ');
-    if (introducedName(candidate, parts[n] ?? '', introduced)) return candidate;
+    if (introducedName(candidate, parts[n] ?? '', introduced, gaps[n - 1] === ' ')) return candidate;
   }
   return undefined;
 }
 
+/** The last words of organisations' names: a labelled phrase's start before one is the organisation's name ("Ship to: Northgate Reference Laboratory"). */
+const ORGANISATION_NEXT: ReadonlySet<string> = new Set([
+  'laboratory', 'laboratories', 'lab', 'labs', 'medical', 'center', 'centre', 'hospital', 'clinic', 'pharmacy', 'health', 'healthcare', 'associates',
+  'group', 'inc', 'inc.', 'llc', 'services', 'institute', 'foundation', 'partners', 'supply', 'diagnostics',
+]);
+
 /**
  * personLike for the start of a labelled phrase, `next` the phrase's word
- * after it: a start that is a name only because it was introduced ("Linda
- * Park") is not one when an organisation's word follows it ("Ship to:
- * Lincoln Park Pharmacy").
+ * after it (`nextJoined`: one space between): no start before an organisation's word (ORGANISATION_NEXT:
+ * "Ship to: Northgate Reference Laboratory"); a start that is a name only
+ * because it was introduced ("Linda Park") is not one when any word that is
+ * no person's follows it ("Ship to: Lincoln Park Pharmacy").
  */
-function introducedName(candidate: string, next: string, introduced: boolean): boolean {
+function introducedName(candidate: string, next: string, introduced: boolean, nextJoined = true): boolean {
+  // "Ship to: Northgate Reference Laboratory": the words before an organisation's word are its name's (not one a column apart: "Maria\tAlvarez  Clinic")
+  if (nextJoined && ORGANISATION_NEXT.has(next.toLowerCase())) return false;
   if (personLike(candidate)) return true;
   return introduced && personLike(candidate, true) && !(next !== '' && notPersonWord(next));
 }

@@ -526,9 +526,9 @@ function overlapsHealthTerm(text: string, index: number, length: number): boolea
   return false;
 }
 
-/** A US state's or territory's code and a ZIP code after a name: the name is a city's ("Cedar Bluff, WI 54730"). */
+/** A US state's or territory's code after a name, and a ZIP code or the end of its cell or line: the name is a city's ("Cedar Bluff, WI 54730", "Address: 3300 S Harlem Ave, Cedar Plains IL;"). */
 const CITY_BEFORE_STATE =
-  /^,?[ \t]+(?:A[KLRZS]|C[AOT]|D[CE]|FL|G[AU]|HI|I[ADLN]|K[SY]|LA|M[ADEINOPST]|N[CDEHJMVY]|O[HKR]|P[AR]|RI|S[CD]|T[NX]|UT|V[AIT]|W[AIVY])[ \t]+\d{5}(?:-\d{4})?(?!\d)/;
+  /^,?[ \t]+(?:A[KLRZS]|C[AOT]|D[CE]|FL|G[AU]|HI|I[ADLN]|K[SY]|LA|M[ADEINOPST]|N[CDEHJMVY]|O[HKR]|P[AR]|RI|S[CD]|T[NX]|UT|V[AIT]|W[AIVY])(?:[ \t]+\d{5}(?:-\d{4})?(?!\d)|[ \t]*(?:[;|\r\n]|$))/;
 
 /** Reply and forward prefixes before a subject ("Re:", "Fwd:", "AW:", "WG:", "RV:", "TR:"), as many as there are. */
 const SUBJECT_PREFIXES = /^[ \t]*(?:(?:re|fw|fwd|aw|wg|rv|tr)[ \t]*:[ \t]*)*$/i;
@@ -702,7 +702,7 @@ function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses:
   let furthest = -Infinity;
   for (const m of capitals) {
     // "MD, FACC": a signature's credentials, not "LAST, FIRST"
-    if (before.overlaps(m.index, m[0].length) || mixed.overlaps(m.index, m[0].length) || furthest > m.index || credentialsOnly(m[0]) || !personLike(titleCase(m[0].replace(',', ' ')))) continue;
+    if (before.overlaps(m.index, m[0].length) || mixed.overlaps(m.index, m[0].length) || furthest > m.index || credentialsOnly(m[0]) || otherColumnsValue(text, m.index) || !personLike(titleCase(m[0].replace(',', ' ')))) continue;
     const end = m.index + m[0].length;
     let found: PersonAnchor | undefined;
     if (PATIENT_CUE_AFTER.test(text.slice(end, end + 40))) found = { kind: 'named-patient', index: m.index, length: m[0].length };
@@ -715,6 +715,17 @@ function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses:
     furthest = Math.max(furthest, found.index + found.length);
   }
   return out;
+}
+
+/** A table cell's label right before a value, as a row reads ("…; Services: "): the column's name. */
+const CELL_LABEL_BEFORE = /(?:^|[;|][ \t])([\p{L}][\p{L} /]{0,30}):[ \t]*$/u;
+/** Column names whose values are a person's name. */
+const PERSON_COLUMN = /^(?:(?:patient|pt|member|subscriber|client|resident|employee|guarantor|insured|full|legal|last|first|family|given)\s*)?name$|^(?:patient|pt|member|subscriber|client|resident|employee|guarantor|insured|participant|student|child|parent|contact)$/i;
+
+/** Whether text[index] starts the value of a table cell whose column is not a person's ("Services: IOP, MAT, …" is no "LAST, FIRST"). */
+function otherColumnsValue(text: string, index: number): boolean {
+  const label = CELL_LABEL_BEFORE.exec(text.slice(lineStartWithin(text, index, 40), index));
+  return label !== null && !PERSON_COLUMN.test((label[1] ?? '').trim());
 }
 
 /** Whether a name in capitals ("MD, FACC") is made of credentials only. */
@@ -862,6 +873,15 @@ export function personAnchors(text: string): readonly PersonAnchor[] {
 /** An officer's title after a name, as a contract's or a form's signature block gives it ("…, CEO", "…, President", "…, Vice President of Finance"). */
 const SIGNATORY_AFTER = /^[ \t]*,[ \t]*(?:chief\s+[\p{L}]+\s+officer|ceo|cfo|coo|cmo|cno|cio|president|vice\s+president|vp|owner|treasurer|secretary|chair(?:man|woman|person)?|managing\s+partner|executive\s+director)(?![\p{L}])/iu;
 
+/** A test patient's name in capitals, as training and interface environments write it ("ZZTRAIN, DOWNTIME", "ZZTEST PATIENT", "TESTPATIENT ALPHA"). */
+const TEST_PATIENT_WORD = /(?<![\p{L}])(?:ZZ[A-Z]+|XX[A-Z]{2,}|TESTPATIENT)(?![\p{L}])/u;
+
+/** Whether a labelled name's value (after its label's last colon) is a test patient's (TEST_PATIENT_WORD): no one. */
+function testPatientValue(text: string, s: Span): boolean {
+  const mention = text.slice(s.index, s.index + s.length);
+  return TEST_PATIENT_WORD.test(mention.slice(mention.lastIndexOf(':') + 1));
+}
+
 /** A physician's degree right after a name ("…, MD"). */
 const CLINICIAN_AFTER = /^,?[ \t]*(?:MD|DO|M\.D\.|D\.O\.|MBBS|DDS|DMD)(?![\p{L}])/u;
 
@@ -904,7 +924,7 @@ function findPersonAnchors(text: string): PersonAnchor[] {
   const parts = (personNamePartsDetector.locate?.(text) ?? []).filter((s) => !singleIndex.overlaps(s.index, s.length));
   // a labelled name with an officer's title after it is a signatory's ("Name: Gail Whitcomb, CEO" under a contract; not "Employee: Kevin Abernathy, RN")
   const labelled = [...single, ...parts]
-    .filter((s) => !SIGNATORY_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 40)) && !residentPhysician(text, s) && !providerRow(text, s) && !healthTermValue(text, s))
+    .filter((s) => !SIGNATORY_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 40)) && !residentPhysician(text, s) && !testPatientValue(text, s) && !providerRow(text, s) && !healthTermValue(text, s))
     .sort((a, b) => a.index - b.index)
     .map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
   const named = [...labelled, ...honorificNames(text)];
