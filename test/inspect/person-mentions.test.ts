@@ -9,6 +9,7 @@ describe('personAnchors: an individual named in the text, not the organisation o
     ['a CSV header label, last name first', 'patient name: Friedman, Mei; birth date: 1999-01-21', ['labelled-name']],
     ['German, French and Spanish form labels', 'Name, Vorname: Johnson, Nadia\nPatiente : Ingrid Ivanova\nNombre y apellidos: Carmen Ruiz', ['labelled-name', 'labelled-name', 'labelled-name']],
     ['a cardholder', 'Cardholder: Maria Alvarez', ['labelled-name']],
+    ['a programme\'s or a study\'s participant; a meeting\'s participants are no label', 'participant: Torres, Jasmine; phase: 2\nParticipants: Dana Lee, Omar Faruk', ['labelled-name']],
     ['a labelled name followed by a topic', 'Patient: Maria Alvarez Diabetes follow-up', ['labelled-name']],
     ['a label that names a test', 'Test name: Lipid Panel', []],
     ['a label that names a programme', 'Program Name: Healthy Hearts Initiative', []],

@@ -329,6 +329,9 @@ const cases: [boolean, string][] = [
   [false, 'Practice in the training system only:\n\n    Resident: ZZTRAIN, DOWNTIME\n\nEnter lab results and a diagnosis of pneumonia.'],
   [false, 'Program: Northfield CMH - Addiction Services; Type: Outpatient/IOP; Services: IOP, MAT, dual diagnosis; Address: 900 E Jefferson Blvd, Garfield IN; Phone: 574-555-0102'],
   [false, 'Program: New Horizons Recovery Center; Services: Methadone, counseling; Address: 3300 S Harlem Ave, Cedar Plains IL; Phone: 708-555-0150'],
+  // a forwarded patient's message in Spanish, in the first person; a colleague's about her patients
+  [true, 'Could you translate the message below?\n\n---------- Mensaje reenviado ----------\nDe: María López <mlopez.casa@mailbox.example>\nAsunto: ayuda\n\nHola, soy María López, tengo diabetes desde hace 6 años y se me acabó la metformina.'],
+  [false, 'Could you translate the note below?\n\n---------- Mensaje reenviado ----------\nDe: Rosa Ibáñez <ribanez@clinic.example>\nAsunto: taller\n\nHola, mis pacientes con diabetes quieren un taller de cocina el sábado.'],
   // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
   [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
   [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],

@@ -286,6 +286,7 @@ const PERSON_NAME_LABELS: readonly string[] = [
   'Pt',
   '[Pp]ayee(?:\\s+[Nn]ame)?',
   '[Aa]ttendee',
+  '[Pp]articipant',
   '[Gg]uarantor',
   '[Dd]ependent',
   '[Ee]nrollee',

@@ -14,9 +14,10 @@ import { NOT_OWN_HEALTH, ownHealthAfterPronoun, theirOwnHealthIn, titledStaff, w
 import { PART_BREAK_MARK } from './signature.js';
 import { firstStartingFrom } from './spans.js';
 
-const MY = /(?<![\p{L}])[Mm]y(?![\p{L}])/gu;
+/** "my" (Spanish "mi", "mis"; German "mein", "meine" …): the writer speaks of their own things. */
+const MY = /(?<![\p{L}])(?:[Mm]y|[Mm]is?|[Mm]eine?[mnrs]?)(?![\p{L}])/gu;
 /** "my patient", "my team": the writer's work, not their health. */
-const MY_WORK = /^[ \t]+(?:patients?|patient['’]s|team|unit|clinic|practice|staff|department|dept|residents?|nurses?|colleagues?|students?|clients?)(?![\p{L}])/iu;
+const MY_WORK = /^[ \t]+(?:patients?|patient['’]s|team|unit|clinic|practice|staff|department|dept|residents?|nurses?|colleagues?|students?|clients?|pacientes?|equipo|clínica|consultorio|patienten|praxis|station)(?![\p{L}])/iu;
 /** A line that is a name alone: a dash or a quote mark before it, a comma and a town (or a closing quote) after it allowed. */
 const SIGNER_LINE = /^[ \t>]*(?:[-–—~][ \t]*)?"?(\p{Lu}[\p{L}'’-]+(?:[ \t]+\p{Lu}\.?)?(?:[ \t]+\p{Lu}[\p{L}'’-]+){1,2})[ \t]*(?:,[ \t]*\p{Lu}[\p{L} .'’-]{0,40})?["”]?[ \t]*$/u;
 /** How far after the health mention the signer's line may start. */
@@ -93,8 +94,8 @@ function signerAfter(text: string, from: number): PersonAnchor | undefined {
 /** A quoted or forwarded message's author line: "From: Sandra Whitfield <swhit@…>" (also "> From:", "De:", "Von:"), or "On …, Leonard Fitch <lfitch@…> wrote:" ("wrote:" wrapped onto the next line too). */
 const AUTHOR_LINE =
   /^[ \t>]*(?:(?:From|De|Von)[ \t]*:[ \t]*"?(\p{Lu}[\p{L}'’. -]{1,60}?)"?[ \t]*<[^<>\n@]{1,64}@[^<>\n]{1,255}>|On[ \t][^\n]{4,80}?[, \t]"?(\p{Lu}[\p{L}'’. -]{1,60}?)"?[ \t]*<[^<>\n@]{1,64}@[^<>\n]{1,255}>(?:[ \t]*|[ \t]*\r?\n[ \t>]*)wrote:)[ \t]*\r?$/gmu;
-/** The first person speaking ("I", "I'm", "I've"; typed in lower case or without the apostrophe too: "i", "im", "ive"), not "I" of a Roman numeral list. */
-const FIRST_PERSON = /(?<![\p{L}\d])(?:[Ii]|[Ii]['’]?m|[Ii]['’]?ve|I['’]d)(?![\p{L}\d])/gu;
+/** The first person speaking ("I", "I'm", "I've"; typed in lower case or without the apostrophe too: "i", "im", "ive"; Spanish "yo", "tengo", "estoy", "soy", German "ich", French "je", "j'ai"), not "I" of a Roman numeral list. */
+const FIRST_PERSON = /(?<![\p{L}\d])(?:[Ii]|[Ii]['’]?m|[Ii]['’]?ve|I['’]d|[Yy]o|[Tt]engo|[Ee]stoy|[Ss]oy|[Ii]ch|[Jj]e|[Jj]['’]ai)(?![\p{L}\d])/gu;
 /** A clinician's title at the start of a display name ("Dr. Priya Raman"). */
 const CLINICIAN_TITLE = /^(?:Dr|Doctor|Prof|Nurse)\b/i;
 /** How far after its author line a quoted message is read. */
