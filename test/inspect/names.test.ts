@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GIVEN_NAMES, lowerCaseName } from '../../src/inspect/detect/given-names.js';
 import { leadingName, personLike, titleCase } from '../../src/inspect/detect/names.js';
 
 describe('personLike: a capitalised phrase that reads as a person', () => {
@@ -112,5 +113,26 @@ describe('titleCase: words in capitals become title case, others stay', () => {
     ['José Núñez', 'José Núñez'],
   ])('%j → %j', (words, expected) => {
     expect(titleCase(words)).toBe(expected);
+  });
+});
+
+describe('lowerCaseName: a given name and a surname typed in lower case', () => {
+  it.each<[string, string, boolean]>([
+    ['ruth', 'walters', true],
+    ['maria', 'delgado', true],
+    ['minh', 'nguyen', true],
+    ['maria', 'said', false],
+    ['ruth', 'and', false],
+    ['tom', 'maria', false],
+    ['will', 'smith', false],
+    ['grace', 'period', false],
+    ['the', 'nurse', false],
+  ])('%s %s → %s', (first, last, expected) => {
+    expect(lowerCaseName(first, last)).toBe(expected);
+  });
+
+  it('holds no ordinary English word that a sentence writes in lower case', () => {
+    for (const word of ['will', 'may', 'june', 'grace', 'mark', 'hope', 'rose', 'bill', 'art', 'carol', 'lance', 'the', 'and', 'said', 'an', 'long']) expect(GIVEN_NAMES.has(word)).toBe(false);
+    expect(GIVEN_NAMES.size).toBeGreaterThan(1000);
   });
 });

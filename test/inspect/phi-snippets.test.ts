@@ -332,6 +332,18 @@ const cases: [boolean, string][] = [
   // a forwarded patient's message in Spanish, in the first person; a colleague's about her patients
   [true, 'Could you translate the message below?\n\n---------- Mensaje reenviado ----------\nDe: María López <mlopez.casa@mailbox.example>\nAsunto: ayuda\n\nHola, soy María López, tengo diabetes desde hace 6 años y se me acabó la metformina.'],
   [false, 'Could you translate the note below?\n\n---------- Mensaje reenviado ----------\nDe: Rosa Ibáñez <ribanez@clinic.example>\nAsunto: taller\n\nHola, mis pacientes con diabetes quieren un taller de cocina el sábado.'],
+  // names typed in lower case (a given name and a surname) with their own care, a writer naming themselves, a lower-case signature; ordinary words after a given name
+  [true, 'ruth walters in 4E-12 pulled her PICC again, site ok, still needs her vanc at 0600. can someone come up'],
+  [true, 'ok put maria delgado in for tues 10am for her INR, she is coming off the 5mg'],
+  [true, 'hi its tom reyes, dr lee started me on the amlodipine last week and i get real dizzy when i stand up. my bp this morning was 104/62'],
+  [true, 'i take the metformin 1000 twice a day. attached my sugar readings from the meter app. do i need insulin now??\ntyrone ellis'],
+  [false, 'maria said the printer on 4E is jammed again and her badge does not open the med room either'],
+  [false, 'ask ruth walters in HR about her PTO balance before friday'],
+  // a greeting's honorific is the reader: no one's health without "your" or a family member's; birth dates in Spanish and Vietnamese
+  [false, 'Hello Ms. Pruitt,\n\nThe #14 bus stops in front of the campus. Strollers and wheelchairs are fine; blood pressure and glucose screening tables are open to everyone.'],
+  [true, 'Hi Mr Mitchell\nDr Patel sent the refill for Jaylens Concerta to the Walgreens. He is due for his ADHD med check by 7/15.'],
+  [true, 'Le mando las fotos del sarpullido de Mateo (Mateo Sánchez Ruiz, 4 años, nació el 03/06/2021). Empezó al tercer día de la amoxicilina para la infección de oído.'],
+  [true, 'Em là Khoa, con trai của bà Nguyễn Thị Lan (ngày sinh 12/05/1951). Mẹ em đang chạy thận ở center, tuần sau mổ đục thủy tinh thể (cataract surgery).'],
   // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
   [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
   [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],

@@ -16,7 +16,8 @@ import { personNameDetector, personNamePartsDetector, phoneDetector } from './pe
 import { addressMatches, candidateNames, DATE_OR_RECORD, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
 import { cachedScan, scanOnce, withScanCache } from './scan-cache.js';
 import { PART_BREAK_MARK } from './signature.js';
-import { quotedAuthors, signedAuthors } from './signed-author.js';
+import { lowerCaseName } from './given-names.js';
+import { quotedAuthors, signedAuthors, speaksOfOwnHealth } from './signed-author.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 import { COMMA, EXCLAMATION, FULL_STOP, isSpaceCode, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
 
@@ -309,11 +310,18 @@ function careEventWithHealth(text: string, from: number): boolean {
   return !NOT_OWN_HEALTH.test(wordAfter(text, next.index + next.length));
 }
 
+/** A greeting at the start of a line, right before a name ("Dear ", "Hello ", "Hola "). */
+const GREETING_BEFORE = /(?:^|\n)[ \t]*(?:dear|hi|hello|hey|good[ \t]+(?:morning|afternoon|evening)|hola|buenos[ \t]+d[ií]as|estimad[oa]|querid[oa]|bonjour|ch[eè]re?|hallo|guten[ \t]+tag|liebe[r]?|sehr[ \t]+geehrte[r]?)[ \t,]*$/i;
+
 function honorificNames(text: string): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   eachMatch(text, HONORIFIC_NAME, (m) => {
     const name = m[0].replace(HONORIFIC_WORD, '');
-    if (personLike(name, true) && !staff(text, m.index, m[0].length)) out.push({ kind: 'honorific-name', index: m.index, length: m[0].length });
+    if (!personLike(name, true) || staff(text, m.index, m[0].length)) return;
+    // "Hello Ms. Pruitt,": a letter's reader, who identifies someone only when the letter speaks of health of theirs ("your …") or of their family's ("his ADHD med check")
+    const end = m.index + m[0].length;
+    if (GREETING_BEFORE.test(partBefore(text, m.index, 30)) && !addressedAboutTheirHealth(text, end) && !theirOwnHealthIn(text, end, end + LETTER_REACH)) return;
+    out.push({ kind: 'honorific-name', index: m.index, length: m[0].length });
   });
   // notes typed in lower case ("can u check on mrs delacroix in 3b"): "mr" or "mrs" and a surname, not a word of the sentence
   if (out.length === 0 && LOWER_HONORIFIC_START.test(text)) {
@@ -650,6 +658,59 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
   return out;
 }
 
+/** Health terms looked back from (a long text's first ones say what the rest would). */
+const MAX_TERMS_LOOKED_BACK = 300;
+/** How far before a health term a name typed in lower case is looked for (its sentence, at most). */
+const LOWER_NAME_REACH = 160;
+/** A word typed in lower case (its start and its letters). */
+const LOWER_WORD = /(?<![\p{L}\d'’@._/-])\p{Ll}[\p{Ll}'’-]{1,24}(?![\p{L}\d@])/gu;
+/** A writer naming themselves before the name ("hi its tom reyes", "this is maria", "my name is …"). */
+const SELF_NAMED_BEFORE = /(?:\bit['’]?s|\bthis[ \t]+is|\bi['’]?m|\bi[ \t]+am|\bmy[ \t]+name[ \t]+is)[ \t]+$/i;
+/** How far after a writer's own name their health is read. */
+const SELF_NAMED_REACH = 300;
+
+/**
+ * Names typed in lower case, as notes typed on a phone write them ("ruth
+ * walters in 4E-12 pulled her PICC", "put maria delgado in for tues for her
+ * INR", "hi its tom reyes, dr lee started me on the amlodipine"): a common
+ * given name (GIVEN_NAMES) and a word that reads as a surname, in the
+ * sentence before a health term, with "her", "his" or "their" and that
+ * term of the person's own after the name (or a patient cue), or the
+ * writer naming themselves and speaking of their own health around it. Found by
+ * looking back from the health terms (most words are no name).
+ */
+function lowerCaseGivenNames(text: string, taken: readonly PersonAnchor[]): PersonAnchor[] {
+  const terms = sharedHealthTermSpans(text);
+  if (terms.length === 0) return [];
+  const out: PersonAnchor[] = [];
+  const found = new OverlapIndex(taken);
+  const seen = new Set<number>();
+  for (const term of terms.slice(0, MAX_TERMS_LOOKED_BACK)) {
+    const from = Math.max(0, term.index - LOWER_NAME_REACH);
+    const window = text.slice(from, term.index);
+    const words = [...window.matchAll(LOWER_WORD)];
+    for (let k = 0; k + 1 < words.length; k++) {
+      const first = words[k] as RegExpMatchArray;
+      const last = words[k + 1] as RegExpMatchArray;
+      const index = from + (first.index ?? 0);
+      const end = from + (last.index ?? 0) + last[0].length;
+      if (seen.has(index) || !lowerCaseName(first[0], last[0]) || !personLike(`${titleCase(first[0].toUpperCase())} ${titleCase(last[0].toUpperCase())}`)) continue;
+      // one blank between the two words, not a name found already
+      if (!/^[ \t]+$/.test(text.slice(from + (first.index ?? 0) + first[0].length, from + (last.index ?? 0))) || found.overlaps(index, end - index)) continue;
+      seen.add(index);
+      const before = partBefore(text, index, 20);
+      const own = SELF_NAMED_BEFORE.test(before) ? speaksOfOwnHealth(text, selfNamedFrom(text, index), Math.min(text.length, end + SELF_NAMED_REACH)) : pronounHealthAfter(text, end) || PATIENT_CUE_AFTER.test(text.slice(end, end + 40));
+      if (own && !staff(text, index, end - index)) out.push({ kind: 'named-patient', index, length: end - index });
+    }
+  }
+  return out;
+}
+
+/** Where a self-named writer's own words are read from: SELF_NAMED_REACH characters before their name, not before its part of the message. */
+function selfNamedFrom(text: string, index: number): number {
+  return Math.max(text.lastIndexOf(PART_BREAK_MARK, index) + 1, index - SELF_NAMED_REACH);
+}
+
 /** An age and a sex as a note gives them after a patient's name ("88F", "45 y/o", "6yo"; not "81 F", a temperature). */
 const AGE_SEX = /(?<![\p{L}\d.,/:-])\d{1,3}(?:[MF]|[ \t]?(?:y\/o|yo))(?![\p{L}\d])/gu;
 /** Two words in lower case right before an age and sex, a comma or a space between ("dorothy kimura, 88F"). */
@@ -931,7 +992,7 @@ function findPersonAnchors(text: string): PersonAnchor[] {
   const addresses = new HomeAddresses(text);
   const prose = proseNames(text, addresses, new OverlapIndex(named));
   const mentioned = [...named, ...prose];
-  const all = [...mentioned, ...lastFirstNames(text, mentioned, addresses), ...lowerCaseNamesWithAge(text, mentioned), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text), ...signedAuthors(text), ...quotedAuthors(text)].sort((a, b) => a.index - b.index);
+  const all = [...mentioned, ...lastFirstNames(text, mentioned, addresses), ...lowerCaseNamesWithAge(text, mentioned), ...lowerCaseGivenNames(text, mentioned), ...labelledHomeAddresses(text, addresses), ...patientPhones(text), ...patientEmails(text), ...signedAuthors(text), ...quotedAuthors(text)].sort((a, b) => a.index - b.index);
   // the placeholder names of forms, trainings and demos ("Example: Pt Jane Doe, MRN 00XXXXXX", "demonstration data: Jane Sample") name no one there;
   // elsewhere "Jane Doe" may be an unidentified patient's alias, and stays
   if (!holdsExampleMark(text)) return all;

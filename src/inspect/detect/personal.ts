@@ -49,8 +49,13 @@ export const DATE_PATTERN = new RegExp(
   'gi',
 );
 
-/** "Date of birth" and its usual abbreviations, in English, German, Spanish and French. */
-const DOB_WORDS = String.raw`(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?|geburtsdatum|geb\.?-?\s*datum|geboren(\s+am)?|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le)`;
+/**
+ * "Date of birth" and its usual abbreviations, in English, German, Spanish
+ * and French, and the words of the other languages US clinics' patients
+ * write in (Vietnamese "ngày sinh", Portuguese, Italian, Polish, Russian,
+ * Chinese, Korean, Tagalog, Haitian Creole, Arabic).
+ */
+const DOB_WORDS = String.raw`(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?|geburtsdatum|geb\.?-?\s*datum|geboren(\s+am)?|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](\s+el)?|naci[óo](\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le|ng[àa]y\s+sinh|data\s+de\s+nascimento|data\s+di\s+nascita|data\s+urodzenia|дата\s+рождения|出生日期|생년월일|petsa\s+ng\s+kapanganakan|dat\s+nesans|تاريخ\s+الميلاد)`;
 
 /**
  * The words, case-insensitive, where no letter or digit touches them: what
@@ -186,7 +191,7 @@ export function placeholderBirthDate(value: string): boolean {
 }
 
 /** The keyword right before a short birth date, and what may stand between ("DOB: ", "born on ", "geb. "). */
-const SHORT_DATE_KEYWORD = String.raw`\b(?:dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(?:\s+on)?|geb\.?|geboren(?:\s+am)?|geburtsdatum|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](?:\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le)\s*[:#-]?\s*`;
+const SHORT_DATE_KEYWORD = String.raw`\b(?:dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(?:\s+on)?|geb\.?|geboren(?:\s+am)?|geburtsdatum|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](?:\s+el)?|naci[óo](?:\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le)\s*[:#-]?\s*`;
 
 /**
  * A birth date with a two-digit year, as charts and quick notes write it

@@ -9,6 +9,7 @@
  * keeps this anchor there. Pure.
  */
 import { sharedHealthTermSpans } from './health-terms.js';
+import { lowerCaseName } from './given-names.js';
 import { personLike } from './names.js';
 import { NOT_OWN_HEALTH, ownHealthAfterPronoun, theirOwnHealthIn, titledStaff, wordAfter, type PersonAnchor } from './person-mentions.js';
 import { PART_BREAK_MARK } from './signature.js';
@@ -20,6 +21,8 @@ const MY = /(?<![\p{L}])(?:[Mm]y|[Mm]is?|[Mm]eine?[mnrs]?)(?![\p{L}])/gu;
 const MY_WORK = /^[ \t]+(?:patients?|patient['’]s|team|unit|clinic|practice|staff|department|dept|residents?|nurses?|colleagues?|students?|clients?|pacientes?|equipo|clínica|consultorio|patienten|praxis|station)(?![\p{L}])/iu;
 /** A line that is a name alone: a dash or a quote mark before it, a comma and a town (or a closing quote) after it allowed. */
 const SIGNER_LINE = /^[ \t>]*(?:[-–—~][ \t]*)?"?(\p{Lu}[\p{L}'’-]+(?:[ \t]+\p{Lu}\.?)?(?:[ \t]+\p{Lu}[\p{L}'’-]+){1,2})[ \t]*(?:,[ \t]*\p{Lu}[\p{L} .'’-]{0,40})?["”]?[ \t]*$/u;
+/** A line that is a name typed in lower case alone ("tyrone ellis", "- maria lopez"). */
+const LOWER_SIGNER_LINE = /^[ \t>]*(?:[-–—~][ \t]*)?(\p{Ll}[\p{Ll}'’-]+)[ \t]+(\p{Ll}[\p{Ll}'’-]+)[ \t]*\r?$/u;
 /** How far after the health mention the signer's line may start. */
 const SIGNER_REACH = 600;
 
@@ -80,10 +83,18 @@ function signerAfter(text: string, from: number): PersonAnchor | undefined {
   while (start > 0 && start < limit) {
     const nl = text.indexOf('\n', start);
     const end = nl < 0 || nl > limit ? limit : nl;
-    const m = SIGNER_LINE.exec(text.slice(start, end));
+    const line = text.slice(start, end);
+    const m = SIGNER_LINE.exec(line);
     if (m && m[1] !== undefined) {
       const index = start + m[0].indexOf(m[1]);
       if (personLike(m[1]) && !titledStaff(text, index, m[1].length)) return { kind: 'signed-author', index, length: m[1].length };
+    }
+    // a name signed in lower case, as a phone types it ("tyrone ellis"): a given name and a surname
+    const lower = LOWER_SIGNER_LINE.exec(line);
+    const [, first = '', last = ''] = lower ?? [];
+    if (lower && lowerCaseName(first, last)) {
+      const from = lower[0].indexOf(first);
+      return { kind: 'signed-author', index: start + from, length: lower[0].lastIndexOf(last) + last.length - from };
     }
     if (nl < 0) break;
     start = nl + 1;
@@ -131,7 +142,7 @@ export function quotedAuthors(text: string): PersonAnchor[] {
 }
 
 /** Whether text[from, to) says "my" and a health term of the writer's own, or holds a health term in a sentence in the first person. */
-function speaksOfOwnHealth(text: string, from: number, to: number): boolean {
+export function speaksOfOwnHealth(text: string, from: number, to: number): boolean {
   if (myOwnHealth(text, from, to) >= 0) return true;
   const body = text.slice(from, to);
   const terms = sharedHealthTermSpans(text);
