@@ -344,6 +344,12 @@ const cases: [boolean, string][] = [
   [true, 'Hi Mr Mitchell\nDr Patel sent the refill for Jaylens Concerta to the Walgreens. He is due for his ADHD med check by 7/15.'],
   [true, 'Le mando las fotos del sarpullido de Mateo (Mateo Sánchez Ruiz, 4 años, nació el 03/06/2021). Empezó al tercer día de la amoxicilina para la infección de oído.'],
   [true, 'Em là Khoa, con trai của bà Nguyễn Thị Lan (ngày sinh 12/05/1951). Mẹ em đang chạy thận ở center, tuần sau mổ đục thủy tinh thể (cataract surgery).'],
+  // a cue after the name's parenthesis; an invoice's column headers, an EHR's tool and a form's certifying officer are no one
+  [true, 'Joanne Nakamura (Environmental Services, claim WC-24-117730, DOI 11/04/2024) was seen by Dr. Esposito today, 16 wks post R rotator cuff repair.'],
+  [false, 'Customer account: MVH-2209\tPO: 4500871162\nQty Description\tUnit\tAmount\n212 Console service (65 gal), outpatient clinics\t$16.50\t$3,498.00'],
+  [false, 'Counts come from an EHR cohort query (Epic SlicerDicer) of adult inpatient heart failure admissions, 2023-2024: 412 patients.'],
+  [false, 'OSHA 300A summary: 3 cases of hearing loss, 12 days away from work.\nName: Catherine Ruiz-Molina Title: Chief Operating Officer Phone: 505-555-0100'],
+  [true, 'Leave certification. Employee: Priya Raghunathan Job title: RN\nCondition: preeclampsia, bed rest until delivery.'],
   // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
   [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
   [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],

@@ -613,6 +613,7 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
       PATIENT_CUE_BEFORE.test(before) ||
       PATIENT_IN_SENTENCE.test(before) ||
       PATIENT_CUE_AFTER.test(after) ||
+      cueAfterParenthesis(text, index + length) ||
       findingAfter(text, index + length) ||
       pronounHealthAfter(text, index + length) ||
       subjectPronounHealthAfter(text, index + length, name)
@@ -931,7 +932,7 @@ export function personAnchors(text: string): readonly PersonAnchor[] {
   return withScanCache(() => cachedScan(personAnchors, text, findPersonAnchors));
 }
 
-/** An officer's title after a name, as a contract's or a form's signature block gives it ("…, CEO", "…, President", "…, Vice President of Finance"). */
+/** An officer's title after a name, as a contract's signature block gives it ("…, CEO", "…, President", "…, Vice President of Finance"). */
 const SIGNATORY_AFTER = /^[ \t]*,[ \t]*(?:chief\s+[\p{L}]+\s+officer|ceo|cfo|coo|cmo|cno|cio|president|vice\s+president|vp|owner|treasurer|secretary|chair(?:man|woman|person)?|managing\s+partner|executive\s+director)(?![\p{L}])/iu;
 
 /** A test patient's name in capitals, as training and interface environments write it ("ZZTRAIN, DOWNTIME", "ZZTEST PATIENT", "TESTPATIENT ALPHA"). */
@@ -949,6 +950,19 @@ const CLINICIAN_AFTER = /^,?[ \t]*(?:MD|DO|M\.D\.|D\.O\.|MBBS|DDS|DMD)(?![\p{L}]
 /** Whether a name labelled "Resident" carries a physician's degree ("Resident: Aisha Rahman, MD"): a resident physician on a rotation schedule, not a care home's resident. */
 function residentPhysician(text: string, s: Span): boolean {
   return /^resident\b/i.test(text.slice(s.index, s.index + 9)) && CLINICIAN_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 12));
+}
+
+/** How long a parenthesis after a name may be for the cue after it to count ("Joanne Nakamura (Environmental Services, claim WC-24-117730, DOI 11/04/2024) was seen"). */
+const PARENTHESIS_REACH = 120;
+
+/** Whether a parenthesis follows the name ending at `end` and a patient cue (PATIENT_CUE_AFTER) follows the parenthesis. */
+function cueAfterParenthesis(text: string, end: number): boolean {
+  let i = end;
+  while (isBlankCode(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) !== 40) return false;
+  const close = text.indexOf(')', i);
+  if (close < 0 || close - i > PARENTHESIS_REACH || text.slice(i, close).includes('\n')) return false;
+  return PATIENT_CUE_AFTER.test(text.slice(close + 1, close + 41));
 }
 
 /** A provider directory's or a credentialing roster's columns: the person in the row is a clinician (their NPI is public), not a patient. */
@@ -971,6 +985,9 @@ function healthTermValue(text: string, s: Span): boolean {
   return overlapsHealthTerm(text, s.index + value, s.length - value);
 }
 
+/** A form's signer with an officer's title in the field after the name ("Name: Catherine Ruiz-Molina Title: Chief Operating Officer"; not "Job title: RN"). */
+const OFFICER_TITLE_FIELD = /(?<![\p{L}])(?<!job[ \t])title[ \t]*:[ \t]*(?:chief|ceo|cfo|coo|cmo|cno|cio|president|vice[ \t]+president|vp|owner|treasurer|secretary|chair|executive|administrator|director|managing)(?![\p{L}])/iu;
+
 /** A conventional placeholder's name at the end of a mention: John or Jane Doe, Roe, Q. Public, Sample, Example; Test Patient, Patient Test. */
 const PLACEHOLDER_NAME = /(?<![\p{L}])(?:(?:john|jane|janie|johnny|baby|richard|mary)[ \t]+(?:q\.?[ \t]+)?(?:doe|roe|public|sample|example|testperson)|test[ \t]+patient|patient[ \t]+test|sample[ \t]+patient)$/iu;
 
@@ -985,7 +1002,7 @@ function findPersonAnchors(text: string): PersonAnchor[] {
   const parts = (personNamePartsDetector.locate?.(text) ?? []).filter((s) => !singleIndex.overlaps(s.index, s.length));
   // a labelled name with an officer's title after it is a signatory's ("Name: Gail Whitcomb, CEO" under a contract; not "Employee: Kevin Abernathy, RN")
   const labelled = [...single, ...parts]
-    .filter((s) => !SIGNATORY_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 40)) && !residentPhysician(text, s) && !testPatientValue(text, s) && !providerRow(text, s) && !healthTermValue(text, s))
+    .filter((s) => !SIGNATORY_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 40)) && !OFFICER_TITLE_FIELD.test(text.slice(s.index, s.index + s.length + 40)) && !residentPhysician(text, s) && !testPatientValue(text, s) && !providerRow(text, s) && !healthTermValue(text, s))
     .sort((a, b) => a.index - b.index)
     .map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
   const named = [...labelled, ...honorificNames(text)];
