@@ -24,7 +24,7 @@ const CONDITIONS = [
   'diabetes', 'diabetic', 'hypertension', 'cancer', 'carcinoma', 'leukemia', 'lymphoma', 'melanoma', 'tumor', 'tumour', 'hiv', 'aids', 'hepatitis',
   'tuberculosis', 'pneumonia', 'asthma', 'copd', 'emphysema', 'depression', 'depressive', 'anxiety disorder', 'bipolar', 'schizophrenia', 'ptsd', 'adhd',
   'autism', 'dementia', 'alzheimer', "alzheimer's", 'parkinson', "parkinson's", 'epilepsy', 'seizure', 'stroke', 'myocardial infarction', 'heart failure',
-  'atrial fibrillation', 'arrhythmia', 'coronary artery disease', 'kidney disease', 'renal failure', 'dialysis', 'cirrhosis', 'pregnancy', 'pregnant',
+  'atrial fibrillation', 'arrhythmia', 'coronary artery disease', 'kidney disease', 'renal failure', 'dialysis', 'cirrhosis', 'pregnancy', 'pregnant', 'preeclampsia', 'pre-eclampsia', 'eclampsia', 'bed rest',
   'miscarriage', 'abortion', 'sexually transmitted', 'chlamydia', 'gonorrhea', 'syphilis', 'herpes', 'substance use', 'opioid use disorder', 'alcoholism',
   'overdose', 'suicidal', 'suicide attempt', 'eating disorder', 'anorexia', 'bulimia', 'obesity', 'sepsis', 'fracture', 'concussion', 'covid-19',
   'influenza', 'multiple sclerosis', 'lupus', 'rheumatoid arthritis', 'osteoporosis', 'thyroid', 'hypothyroidism', 'anemia', 'sickle cell',
