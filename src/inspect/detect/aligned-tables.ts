@@ -75,8 +75,12 @@ export function alignedTableLines(text: string): string {
   let written = 0;
   let from = 0;
   while (from < text.length && written < MAX_LINES) {
-    const end = lineEnd(text, from);
-    const columns = end - from <= MAX_HEADER_LINE ? headerColumns(text.slice(from, end)) : undefined;
+    // only a line with a gap of two spaces can be a header: the next such gap, found natively, and its line
+    const gap = text.indexOf('  ', from);
+    if (gap < 0) break;
+    const start = lineStart(text, gap, from);
+    const end = lineEnd(text, gap);
+    const columns = end - start <= MAX_HEADER_LINE ? headerColumns(text.slice(start, end)) : undefined;
     from = end + 1;
     if (columns === undefined) continue;
     // the rule under the header, then the rows up to a blank line or one that is not aligned
@@ -94,6 +98,15 @@ export function alignedTableLines(text: string): string {
   }
   // a part of its own: the rows are read as the table's, not as part of the signature that may end the text
   return out === '' ? '' : `${PART_BREAK}${out}`;
+}
+
+/** Where the line holding `index` starts (after a newline or a form feed), not before `floor`. */
+function lineStart(text: string, index: number, floor: number): number {
+  for (let i = index; i > floor; i--) {
+    const c = text.charCodeAt(i - 1);
+    if (c === 10 || c === 12) return i;
+  }
+  return floor;
 }
 
 /** Where the line starting at `from` ends (its newline, a form feed, or the text's end); a carriage return before the newline is left to the line. */

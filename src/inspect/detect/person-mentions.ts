@@ -686,8 +686,12 @@ function lowerCaseGivenNames(text: string, taken: readonly PersonAnchor[]): Pers
   const out: PersonAnchor[] = [];
   const found = new OverlapIndex(taken);
   const seen = new Set<number>();
+  // each character is read once: a window starts where the one before ended (a pair across that end overlaps the term before)
+  let read = 0;
   for (const term of terms.slice(0, MAX_TERMS_LOOKED_BACK)) {
-    const from = Math.max(0, term.index - LOWER_NAME_REACH);
+    const from = Math.max(read, term.index - LOWER_NAME_REACH);
+    read = Math.max(read, term.index);
+    if (from >= term.index) continue;
     const window = text.slice(from, term.index);
     const words = [...window.matchAll(LOWER_WORD)];
     for (let k = 0; k + 1 < words.length; k++) {
