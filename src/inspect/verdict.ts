@@ -161,7 +161,7 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
   if (!findings.some((f) => HEALTH_CATEGORIES.has(f.category))) return notPhi();
   // health information about someone: not in a signature, not part of an organisation's name ("Home Health & Hospice")
   const zones = signatureZones(table);
-  const terms = healthSpans(table, detectors).filter((t) => !inZone(zones, t.index) && !inOrganisationName(table, t.index, t.length) && !namesSomethingElse(table, t.index + t.length));
+  const terms = healthSpans(table, detectors).filter((t) => !inZone(zones, t.index) && !inOrganisationName(table, t.index, t.length) && !namesSomethingElse(table, t.index + t.length) && !PLACE_OF_WORK_LABEL.test(table.slice(Math.max(0, t.index - 24), t.index)));
   if (terms.length === 0) return notPhi();
   // an identifier of a person (SSN, DOB …) anywhere in the message with health information
   const strong = findings.filter((f) => strongIdentifier(f, identifierCategories)).map((f) => f.category);
@@ -212,6 +212,9 @@ function healthSpans(text: string, detectors: readonly Detector[]): { index: num
   // the terms are only read: the shared list, not a copy of it, goes into this one
   return [...sharedHealthTermSpans(text), ...codes];
 }
+
+/** A field's label that makes the value after it a place of work ("Unit: Dialysis", "Department: Oncology", "Specialty: Cardiology"), not anyone's health. */
+const PLACE_OF_WORK_LABEL = /(?<![\p{L}])(?:unit|department|dept|service|location|clinic|ward|floor|specialty|speciality|program|programme|team|site|division)[ \t]*:[ \t]*$/iu;
 
 /**
  * Nouns after a health term that make it the name of a unit, a team, an

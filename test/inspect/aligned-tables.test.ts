@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { alignedTableLines } from '../../src/inspect/detect/aligned-tables.js';
+import { alignedTableLines, ROWS_APART } from '../../src/inspect/detect/aligned-tables.js';
 import { PART_BREAK } from '../../src/inspect/detect/signature.js';
+import { ANCHOR_WINDOW } from '../../src/inspect/verdict.js';
 
 const ROSTER = [
   'Roster for week 2.',
@@ -37,5 +38,11 @@ describe('alignedTableLines: the rows of a table aligned with spaces, as labelle
     expect(out.split('Name: ').length - 1).toBe(200);
     const wide = `${'Col  '.repeat(2000)}\n`.repeat(500);
     expect(alignedTableLines(wide)).toBe('');
+  });
+});
+
+describe('the rows stand apart from the text', () => {
+  it('further than a name reaches for a health term, so a row pairs only with its own cells', () => {
+    expect(ROWS_APART).toBeGreaterThan(ANCHOR_WINDOW);
   });
 });

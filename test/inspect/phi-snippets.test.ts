@@ -350,6 +350,9 @@ const cases: [boolean, string][] = [
   [false, 'Counts come from an EHR cohort query (Epic SlicerDicer) of adult inpatient heart failure admissions, 2023-2024: 412 patients.'],
   [false, 'OSHA 300A summary: 3 cases of hearing loss, 12 days away from work.\nName: Catherine Ruiz-Molina Title: Chief Operating Officer Phone: 505-555-0100'],
   [true, 'Leave certification. Employee: Priya Raghunathan Job title: RN\nCondition: preeclampsia, bed rest until delivery.'],
+  // a staff schedule aligned with spaces: a unit's name is no one's health; a census aligned the same way is
+  [false, 'Next week:\n\nName             Unit          Shift    Notes\n---------------  ------------  -------  ---------------\nMaria Lopez      Oncology      Days     orientation wk 2\nAisha Bello      Dialysis      Days     BLS renewal due\n\nThanks,\nKim'],
+  [true, 'Patient          Room   Reason\nRosa Diaz        412    CHF exacerbation\nTom Becker       415    pneumonia\n'],
   // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
   [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
   [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],

@@ -13,6 +13,9 @@
 
 import { PART_BREAK } from './signature.js';
 
+/** Blanks between the text and its table rows: more than the verdict's reach from a name to a health term (ANCHOR_WINDOW, 400 characters). */
+export const ROWS_APART = 450;
+
 /** Columns a header has at least (two could be any phrase with a wide gap). */
 const MIN_COLUMNS = 3;
 const MAX_COLUMNS = 20;
@@ -96,8 +99,9 @@ export function alignedTableLines(text: string): string {
       from = rowEnd + 1;
     }
   }
-  // a part of its own: the rows are read as the table's, not as part of the signature that may end the text
-  return out === '' ? '' : `${PART_BREAK}${out}`;
+  // a part of its own, apart from the text: the rows are read as the table's, not as part of the signature that may end the
+  // text, and a row's name is not paired with a word of the table as the text shows it (a column's "Dialysis" without its label)
+  return out === '' ? '' : `${PART_BREAK}${' '.repeat(ROWS_APART)}${out}`;
 }
 
 /** Where the line holding `index` starts (after a newline or a form feed), not before `floor`. */
