@@ -353,6 +353,9 @@ const cases: [boolean, string][] = [
   // a staff schedule aligned with spaces: a unit's name is no one's health; a census aligned the same way is
   [false, 'Next week:\n\nName             Unit          Shift    Notes\n---------------  ------------  -------  ---------------\nMaria Lopez      Oncology      Days     orientation wk 2\nAisha Bello      Dialysis      Days     BLS renewal due\n\nThanks,\nKim'],
   [true, 'Patient          Room   Reason\nRosa Diaz        412    CHF exacerbation\nTom Becker       415    pneumonia\n'],
+  // a name, a room, a dash and the finding
+  [true, 'Maria Delgado 412 - K came back 5.9, hemolyzed? redraw sent. EKG looks ok to me.'],
+  [false, 'Maria Delgado 412 - printer jammed again, can IT come up before noon'],
   // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
   [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
   [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],

@@ -237,12 +237,18 @@ const ROLE_AFTER =
 /** What follows a "Last, First" name in a chart (DATE_OR_RECORD), at the start of a text. */
 const DATE_OR_RECORD_AFTER = new RegExp(`^${DATE_OR_RECORD}`, 'u');
 
-/** A name followed by a dash or colon and, on the same line, health information ("Tomás Herrera — potassium 6.1"). */
+/** A name followed by a dash or colon (a room or bed between allowed: "Maria Delgado 412 - K 5.9") and, on the same line, health information ("Tomás Herrera — potassium 6.1"). */
 function findingAfter(text: string, end: number): boolean {
   // the line is copied only after a dash or colon (most names have neither after them)
   const lineEnd = lineEndWithin(text, end, 80);
-  if (!dashOrColonAt(text, end, lineEnd)) return false;
+  if (!dashOrColonAt(text, end, lineEnd) && !dashOrColonAt(text, end + roomLength(text, end), lineEnd)) return false;
   return healthTermSpansInPiece(text.slice(end, lineEnd)).length > 0;
+}
+
+/** A room or bed right after a name ("Maria Delgado 412 - K 5.9", "… rm 4E-12: …"): its length with the blanks before it, or 0. */
+const ROOM_AFTER = /^[ \t]+(?:(?:rm|room|bed|bay)\.?[ \t]*)?#?\d[\dA-Za-z]{0,4}(?:-\d{1,3})?(?=[ \t])/i;
+function roomLength(text: string, end: number): number {
+  return ROOM_AFTER.exec(text.slice(end, end + 20))?.[0].length ?? 0;
 }
 
 /** Whether text[from, to) starts as /^[ \t]*[—–:-][ \t]/ does: spaces or tabs, a dash or a colon, then a space or a tab. */
