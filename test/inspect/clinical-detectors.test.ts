@@ -136,6 +136,8 @@ describe('clinical formats: with an individual (PHI) or without (plumbing)', () 
     ['HL7 v2 with an empty NK1 name', 'MSH|^~\\&|A|B|C|D|1||ADT^A08|1|P|2.5\rNK1|1||SPO\r', { confidence: 'low', evidence: ['HL7 v2 message without patient data'] }],
     // FHIR
     ['FHIR Patient', '{"resourceType": "Patient", "id": "example", "name": [{"family": "Roe"}]}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
+    ['FHIR Patient of a sandbox: a test patient', '{"resourceType": "Patient", "name": [{"family": "Testpatient", "given": ["Sandbox"]}]}', { confidence: 'low', evidence: ['FHIR resource (JSON) whose persons are test patients without patient data'] }],
+    ['FHIR bundle with a test patient and a real one', '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", "name": [{"family": "ZZTEST"}]}}, {"resource": {"resourceType": "Patient", "name": [{"family": "Roe"}]}}]}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
     ['FHIR RelatedPerson', '{"resourceType":"RelatedPerson","patient":{"reference":"Patient/1"}}', { confidence: 'high', evidence: ['FHIR resource (JSON)'] }],
     // a document service's C-CDA template: the patient's name and ids placeholders only
     ['C-CDA template with placeholders', '<ClinicalDocument xmlns="urn:hl7-org:v3"><recordTarget><patientRole><id root="{{facility.mrnOid}}" extension="{{patient.mrn}}"/><patient><name><given>{{patient.name.given}}</given><family>{{patient.name.family}}</family></name><birthTime value="{{patient.birthDate}}"/></patient></patientRole></recordTarget></ClinicalDocument>', { confidence: 'low', evidence: ['C-CDA document without patient data'] }],

@@ -356,6 +356,12 @@ const cases: [boolean, string][] = [
   // a name, a room, a dash and the finding
   [true, 'Maria Delgado 412 - K came back 5.9, hemolyzed? redraw sent. EKG looks ok to me.'],
   [false, 'Maria Delgado 412 - printer jammed again, can IT come up before noon'],
+  // a teacher signing after a sign-off; a camp's crew after "the"; a web address's "acct=" parameter; a formulary's and a scorecard's column words
+  [false, 'A quick health note: a stomach bug is going around. Keep kiddos home 24 hours after any vomiting or diarrhea.\n\nHave a lovely weekend,\nMrs. Kim\nWestlake Elementary'],
+  [false, 'Blank camper health form attached: allergies, asthma inhaler, diabetes, immunization record.\n\nSee you in June,\nJosh & the Tall Pines crew\nCamp Tall Pines | 44 Lakeshore Rd'],
+  [false, 'Spring sale for your practice: SKU PD-90025 $89.00/case, patient bibs 20% off.\nSHOP NOW [https://supply.example/spring?utm_source=email&acct=52218]'],
+  [false, 'Drug Name: HUMIRA PEN; Strength: 40 MG/0.4 ML; NDC: 00074-0554-02; Current Tier: 3; New Tier: 4'],
+  [false, 'Northgate Provider Relations, 3000 Corporate Dr, Lexington, KY 40503\nStar Ratings 2025: diabetes care - eye exam 78%'],
   // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
   [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
   [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],

@@ -82,9 +82,31 @@ const FHIR_JSON_TYPE = new RegExp(`"resourceType"\\s{0,20}:\\s{0,20}"(${FHIR_TYP
  */
 const FHIR_TEST_DATA = /"code"\s{0,20}:\s{0,20}"HTEST"/;
 
+/** A FHIR HumanName's family name in JSON ("family": "Testpatient"). */
+const FHIR_FAMILY = /"family"\s{0,20}:\s{0,20}"([^"\n]{1,60})"/g;
+/** The family names read (a bundle of more is judged by its first). */
+const MAX_FAMILIES = 50;
+
+/** Whether the JSON names persons and every family name it gives is a test patient's ("Testpatient", "ZZTEST"): a sandbox's or an interface test's bundle. */
+function onlyTestFamilies(text: string): boolean {
+  if (!text.includes('"family"')) return false;
+  let seen = 0;
+  FHIR_FAMILY.lastIndex = 0;
+  for (let m = FHIR_FAMILY.exec(text); m && seen < MAX_FAMILIES; m = FHIR_FAMILY.exec(text)) {
+    seen++;
+    if (!testPatientName(`${m[1] ?? ''}^`)) {
+      FHIR_FAMILY.lastIndex = 0;
+      return false;
+    }
+  }
+  FHIR_FAMILY.lastIndex = 0;
+  return seen > 0;
+}
+
 function fhirJson(text: string): Format | undefined {
   if (!text.includes('"resourceType"')) return undefined;
   if (text.includes('"HTEST"') && FHIR_TEST_DATA.test(text)) return { label: 'FHIR resource (JSON) tagged as test data', individual: false };
+  if (onlyTestFamilies(text)) return { label: 'FHIR resource (JSON) whose persons are test patients', individual: false };
   const re = FHIR_JSON_TYPE;
   re.lastIndex = 0;
   let found = false;

@@ -56,7 +56,7 @@ const CAPITALS_SURNAME = "\\p{Lu}[\\p{Lu}'’]+(?:-\\p{Lu}[\\p{Lu}'’]+)?(?![\\
 
 /** A name directly after an honorific: a person (not a clinician). French "M." needs a first name and a surname or a surname in capitals ("M. Jean Dupont", "M. DUPONT"): before one word it is an initial ("M. Varga"). */
 const HONORIFIC_NAME = new RegExp(
-  `(?<![\\p{L}])(?:(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|[Mm]adame|[Mm]ademoiselle|[Mm]onsieur|[Ss]eñora|[Ss]eñorita|[Ss]eñor|[Dd]oña|Don|[Ss]ignora|[Ss]ignor)\\s+(?:(?:${WORD}\\s+){0,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?)|M\\.[ \\t]+(?:(?:${WORD}[ \\t]+){1,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?))`,
+  `(?<![\\p{L}])(?:(?:(?:Mr|Mrs|Ms|Mx|Miss|Herr|Frau|Sr|Sra|Srta|Mme|Mlle)\\.?|[Mm]adame|[Mm]ademoiselle|[Mm]onsieur|[Ss]eñora|[Ss]eñorita|[Ss]eñor|[Dd]oña|Don|[Ss]ignora|[Ss]ignor)\\s+(?:(?:${WORD}[ \\t]+){0,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?)|M\\.[ \\t]+(?:(?:${WORD}[ \\t]+){1,2}${WORD}|${CAPITALS_SURNAME}(?:[ \\t]+${WORD})?))`,
   'gu',
 );
 
@@ -319,11 +319,22 @@ function careEventWithHealth(text: string, from: number): boolean {
 /** A greeting at the start of a line, right before a name ("Dear ", "Hello ", "Hola "). */
 const GREETING_BEFORE = /(?:^|\n)[ \t]*(?:dear|hi|hello|hey|good[ \t]+(?:morning|afternoon|evening)|hola|buenos[ \t]+d[ií]as|estimad[oa]|querid[oa]|bonjour|ch[eè]re?|hallo|guten[ \t]+tag|liebe[r]?|sehr[ \t]+geehrte[r]?)[ \t,]*$/i;
 
+/** "the" right before a capitalised phrase: a place's, a group's or a thing's name ("the Tall Pines crew", "the Wellness Pavilion"), not a person's. */
+const ARTICLE_BEFORE = /(?<![\p{L}])[Tt]he[ \t]+$/u;
+
+/** A sign-off line right before a line's start ("Have a lovely weekend,\n", "Thanks,\n", "Best regards,\n"): a line ending in a comma, after at most a few words. */
+const SIGN_OFF_BEFORE = /(?:^|\n)[ \t]*[\p{L}'’ ]{2,40},[ \t]*\r?\n[ \t]*$/u;
+
+/** Whether the name at `index` starts its line right after a sign-off: the writer signing ("Have a lovely weekend,\nMrs. Kim"), not someone the text is about. */
+function signsOff(text: string, index: number): boolean {
+  return SIGN_OFF_BEFORE.test(text.slice(Math.max(0, index - 50), index));
+}
+
 function honorificNames(text: string): PersonAnchor[] {
   const out: PersonAnchor[] = [];
   eachMatch(text, HONORIFIC_NAME, (m) => {
     const name = m[0].replace(HONORIFIC_WORD, '');
-    if (!personLike(name, true) || staff(text, m.index, m[0].length)) return;
+    if (!personLike(name, true) || staff(text, m.index, m[0].length) || signsOff(text, m.index)) return;
     // "Hello Ms. Pruitt,": a letter's reader, who identifies someone only when the letter speaks of health of theirs ("your …") or of their family's ("his ADHD med check")
     const end = m.index + m[0].length;
     if (GREETING_BEFORE.test(partBefore(text, m.index, 30)) && !addressedAboutTheirHealth(text, end) && !theirOwnHealthIn(text, end, end + LETTER_REACH)) return;
@@ -602,8 +613,8 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     // "Mensah's biopsy": the possessive is a cue, not part of the name
     const length = name.length - (POSSESSIVE.test(name) ? 2 : 0);
     if (taken.overlaps(index, length)) return;
-    // "Harlan Falls, OH 44092": a city before its state and ZIP code, not a person
-    if (cityBeforeState(text, index + length)) return;
+    // "Harlan Falls, OH 44092": a city before its state and ZIP code, not a person; "the Tall Pines crew": an article makes it a thing's or a group's
+    if (cityBeforeState(text, index + length) || ARTICLE_BEFORE.test(text.slice(Math.max(0, index - 5), index))) return;
     // "Controlling High Blood Pressure": the words run into a health term, a heading's, not a name
     if (overlapsHealthTerm(text, index, length)) return;
     // a name with a word that is a surname as often as a place ("Linda Park") counts only with a patient cue

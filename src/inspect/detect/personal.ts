@@ -745,7 +745,8 @@ export const mrnSpec: PatternSpec = {
     ]),
   ),
   // a bare "account" is a patient's in a bill (PATIENT_BILL), a customer's in an invoice, an order or a remittance
-  weakKeywords: keywordPattern(['acct', 'acct #', 'account #']),
+  // not a web address's parameter ("…/spring?utm_source=email&acct=52218")
+  weakKeywords: /\b(acct|acct\s*#|account\s*#)(?![A-Za-z0-9=])/i,
   weakKeywordsCount: (text) => patientBill(text) && !commerceDocument(text),
 };
 
