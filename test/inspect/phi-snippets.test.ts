@@ -362,6 +362,9 @@ const cases: [boolean, string][] = [
   [false, 'Spring sale for your practice: SKU PD-90025 $89.00/case, patient bibs 20% off.\nSHOP NOW [https://supply.example/spring?utm_source=email&acct=52218]'],
   [false, 'Drug Name: HUMIRA PEN; Strength: 40 MG/0.4 ML; NDC: 00074-0554-02; Current Tier: 3; New Tier: 4'],
   [false, 'Northgate Provider Relations, 3000 Corporate Dr, Lexington, KY 40503\nStar Ratings 2025: diabetes care - eye exam 78%'],
+  // a calendar invitation's summary naming a child's well visit; a vaccine clinic's announcement names no one
+  [true, 'BEGIN:VEVENT\nDTSTART:20250408T144000Z\nSUMMARY:Harper Lindgren - 12 mo well child visit (Dr. Salazar)\nDESCRIPTION:Vaccines due: MMR\\, varicella\nEND:VEVENT'],
+  [false, 'Walk-in vaccine clinic Saturday 9-12 at the Eastside campus: flu and COVID vaccines for everyone 6 months and older, no appointment needed.'],
   // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
   [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
   [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],

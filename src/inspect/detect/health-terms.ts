@@ -114,7 +114,7 @@ const CARE = [
   'withdrawal', 'alcohol withdrawal', 'detox', 'rehab', 'psychiatric', 'psych unit', 'behavioral health', 'counseling', 'therapy session',
   'pain', 'chest pain', 'shortness of breath', 'short of breath', 'ulcer', 'ulcers', 'pressure ulcer', 'pressure injury', 'bedsore', 'dizziness', 'nausea', 'vomiting', 'fever', 'rash', 'swelling', 'bleeding', 'seizures', 'fall risk',
   'allergy', 'allergic', 'allergies', 'anaphylaxis', 'prescription', 'refill', 'dosage', 'capsule', 'vaccination',
-  'immunization', 'ivf', 'prenatal', 'postpartum', 'labor and delivery', 'c-section', 'cesarean', 'ultrasound', 'pet scan', 'stress test',
+  'immunization', 'immunizations', 'vaccine', 'vaccines', 'well child', 'well-child', 'well visit', 'well baby', 'well-baby', 'ivf', 'prenatal', 'postpartum', 'labor and delivery', 'c-section', 'cesarean', 'ultrasound', 'pet scan', 'stress test',
   'holter', 'labs', 'lab results', 'lab report', 'lab work', 'bloodwork', 'blood work', 'blood test', 'blood pressure', 'blood sugar', 'glucose', 'cholesterol', 'hemoglobin', 'platelets',
   'white count', 'inr', 'potassium', 'sodium', 'troponin', 'bnp', 'strep', 'positive for', 'negative for', 'hip replacement',
   'cabg', 'afib', 'a-fib', 'a fib', 'syncope', 'heart attack', 'cardiac arrest', 'stent', 'stents', 'triple bypass', 'bypass surgery', 'heart bypass', 'valve repair', 'valve replacement',
