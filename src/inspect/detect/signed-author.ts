@@ -136,9 +136,24 @@ export function quotedAuthors(text: string): PersonAnchor[] {
     // an author line introduces a person: a word that is a place's as often ("Steven Park") does not refuse the name
     if (!/\s/.test(line.name) || !personLike(line.name, true) || CLINICIAN_TITLE.test(line.name)) continue;
     const limit = withinPart(text, line.end, Math.min(text.length, line.end + QUOTED_REACH, lines[k + 1]?.index ?? Infinity));
-    if (speaksOfOwnHealth(text, line.end, limit)) return [{ kind: 'quoted-author', index: line.index, length: line.name.length }];
+    if (speaksOfOwnHealth(text, line.end, limit) || familyMemberCared(text, line.end, limit)) return [{ kind: 'quoted-author', index: line.index, length: line.name.length }];
   }
   return [];
+}
+
+/**
+ * Someone the writer names by first name at the start of a sentence or a
+ * clause, then care they received ("as you know Ruby was in Children's for
+ * 3 days and was diagnosed with type 1 diabetes", "Dad was admitted last
+ * night"): in a message from a person who is not a clinician, a member of
+ * the writer's family, whom the writer's name identifies.
+ */
+const FAMILY_MEMBER_CARED =
+  /(?:^|[.!?,;][ \t]+|\n[ \t>]*|(?<![\p{L}])(?:know|and|but|so)[ \t]+)(?!(?:She|He|They|It|We|You|This|That|There|Which|Who|What|Everything|Nothing|Someone|Nobody|Patient)(?![\p{L}]))\p{Lu}\p{Ll}{2,}[ \t]+(?:[^.!?\n]{0,60}?[ \t])?(?:(?:was|is|has[ \t]+been|had[ \t]+been|got)[ \t]+)?(?:admitted|diagnosed|hospitali[sz]ed|discharged|rushed[ \t]+to|taken[ \t]+to[ \t]+the[ \t]+(?:ER|ED|hospital))(?![\p{L}])/u;
+
+/** Whether text[from, to) tells care a person named by first name received (FAMILY_MEMBER_CARED). */
+function familyMemberCared(text: string, from: number, to: number): boolean {
+  return FAMILY_MEMBER_CARED.test(text.slice(from, to));
 }
 
 /** Whether text[from, to) says "my" and a health term of the writer's own, or holds a health term in a sentence in the first person. */
