@@ -17,6 +17,7 @@ import { addressMatches, candidateNames, DATE_OR_RECORD, eachMatch, lastFirstMat
 import { cachedScan, scanOnce, withScanCache } from './scan-cache.js';
 import { PART_BREAK_MARK } from './signature.js';
 import { lowerCaseName } from './given-names.js';
+import { GREETING_WORDS } from './greetings.js';
 import { quotedAuthors, signedAuthors, speaksOfOwnHealth } from './signed-author.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 import { COMMA, EXCLAMATION, FULL_STOP, isSpaceCode, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
@@ -317,7 +318,7 @@ function careEventWithHealth(text: string, from: number): boolean {
 }
 
 /** A greeting at the start of a line, right before a name ("Dear ", "Hello ", "Hola "). */
-const GREETING_BEFORE = /(?:^|\n)[ \t]*(?:dear|hi|hello|hey|good[ \t]+(?:morning|afternoon|evening)|hola|buenos[ \t]+d[ií]as|estimad[oa]|querid[oa]|bonjour|ch[eè]re?|hallo|guten[ \t]+tag|liebe[r]?|sehr[ \t]+geehrte[r]?)[ \t,]*$/i;
+const GREETING_BEFORE = new RegExp(`(?:^|\\n)[ \\t]*${GREETING_WORDS}[ \\t,]*$`, 'i');
 
 /** "the" right before a capitalised phrase: a place's, a group's or a thing's name ("the Tall Pines crew", "the Wellness Pavilion"), not a person's. */
 const ARTICLE_BEFORE = /(?<![\p{L}])[Tt]he[ \t]+$/u;

@@ -7,12 +7,11 @@
  * person the health information is about, as a full name in the greeting
  * would. Pure.
  */
+import { GREETING_WORDS } from './greetings.js';
 import { personLike } from './names.js';
 import { addressedAboutTheirHealth, theirOwnHealthIn, type PersonAnchor } from './person-mentions.js';
 import { escapeRegExp } from './personal.js';
 
-/** Words that open a greeting before the reader's first name. */
-const GREETING_WORDS = String.raw`(?:dear|hi|hello|hey|good\s+(?:morning|afternoon|evening)|hola|buenos\s+d[ií]as|estimad[oa]|querid[oa]|bonjour|bonsoir|ch[eè]re?|hallo|guten\s+tag|liebe[r]?|sehr\s+geehrte[r]?)`;
 /** An honorific the greeting may put before the name. */
 const HONORIFIC = String.raw`(?:mr|mrs|ms|mx|miss|sr|sra|srta|mme|mlle|herr|frau)\.?`;
 
