@@ -16,9 +16,9 @@ import { personNameDetector, personNamePartsDetector, phoneDetector } from './pe
 import { addressMatches, candidateNames, DATE_OR_RECORD, eachMatch, lastFirstMatches, WORD } from './mention-search.js';
 import { cachedScan, scanOnce, withScanCache } from './scan-cache.js';
 import { PART_BREAK_MARK } from './signature.js';
-import { lowerCaseName } from './given-names.js';
 import { GREETING_WORDS } from './greetings.js';
-import { quotedAuthors, signedAuthors, speaksOfOwnHealth } from './signed-author.js';
+import { lowerCaseGivenNames } from './lower-case-names.js';
+import { quotedAuthors, signedAuthors } from './signed-author.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 import { COMMA, EXCLAMATION, FULL_STOP, isSpaceCode, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
 
@@ -73,7 +73,7 @@ const WEAK_CUE_BEFORE = /\b(?:called|phoned|visited|saw|seen|see|schedul(?:e|ed|
 /** "patient" earlier in the same sentence, a few words before the name ("the patient in room 4, Lucas Moreau"). */
 const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?;\n]{0,30}$/i;
 /** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin", "… (5N-22, admitted 3/9 …)"). */
-const PATIENT_CUE_AFTER =
+export const PATIENT_CUE_AFTER =
   /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|present(?:ed|s)\s+(?:to|with|at|for)\b|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|(?:called|phoned|asked|wrote|emailed|messaged)\s+(?:in\s+)?(?:about|regarding|re:?)\s+(?:his|her|their)\b|(?:seen|evaluated|examined)\s+(?:today|yesterday|this\s+(?:morning|afternoon)|in\s+(?:clinic|the\s+office))|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|,\s*\d{1,3}\s*,|(?:,[ \t]*|[ \t]+in[ \t]+|[ \t]*\([ \t]*)(?:bed|bay)[ \t]*#?[ \t]*\d+|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|[ \t]*\([^()\n]{0,40}?\b(?:admitted|adm|discharged)\b)/i;
 
 /** The words of an organisation's contact data (ORG_LINE, ORG_CONTACT): contact labels, web and office-address parts, organisation words. */
@@ -209,7 +209,7 @@ export class AddressCells {
  * stub before the HTML alternative — is not about a name that starts the
  * next part).
  */
-function partBefore(text: string, index: number, n: number): string {
+export function partBefore(text: string, index: number, n: number): string {
   const before = text.slice(Math.max(0, index - n), index);
   const brk = before.lastIndexOf(PART_BREAK_MARK);
   return brk < 0 ? before : before.slice(brk + 1);
@@ -397,7 +397,7 @@ function employeeOwnHealth(text: string, index: number, length: number): boolean
 const OWN_CARE_PRONOUN_AFTER = /^[^.!?\n]{0,50}?(?<![\p{L}])(?:had|has|got|gets|received|receives|completed|underwent|tested\s+positive\s+on|started)[ \t]+(?:his|her|their)(?![\p{L}])/u;
 
 /** The name's own health, by a pronoun: a possessive pronoun (PRONOUN_AFTER) with a health term at most two words after it ("her blood pressure"; not "his work on the cancer walk", "her department's oncology budget"). */
-function pronounHealthAfter(text: string, end: number): boolean {
+export function pronounHealthAfter(text: string, end: number): boolean {
   const m = PRONOUN_AFTER.exec(text.slice(end, end + PRONOUN_REACH));
   return m !== null && ownHealthAfterPronoun(text, end + m[0].length);
 }
@@ -675,63 +675,6 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     if (WEAK_CUE_BEFORE.test(before) || WEAK_CUE_AFTER.test(after)) out.push({ kind: 'named-patient', index, length, weak: true });
   });
   return out;
-}
-
-/** Health terms looked back from (a long text's first ones say what the rest would). */
-const MAX_TERMS_LOOKED_BACK = 300;
-/** How far before a health term a name typed in lower case is looked for (its sentence, at most). */
-const LOWER_NAME_REACH = 160;
-/** A word typed in lower case (its start and its letters). */
-const LOWER_WORD = /(?<![\p{L}\d'’@._/-])\p{Ll}[\p{Ll}'’-]{1,24}(?![\p{L}\d@])/gu;
-/** A writer naming themselves before the name ("hi its tom reyes", "this is maria", "my name is …"). */
-const SELF_NAMED_BEFORE = /(?:\bit['’]?s|\bthis[ \t]+is|\bi['’]?m|\bi[ \t]+am|\bmy[ \t]+name[ \t]+is)[ \t]+$/i;
-/** How far after a writer's own name their health is read. */
-const SELF_NAMED_REACH = 300;
-
-/**
- * Names typed in lower case, as notes typed on a phone write them ("ruth
- * walters in 4E-12 pulled her PICC", "put maria delgado in for tues for her
- * INR", "hi its tom reyes, dr lee started me on the amlodipine"): a common
- * given name (GIVEN_NAMES) and a word that reads as a surname, in the
- * sentence before a health term, with "her", "his" or "their" and that
- * term of the person's own after the name (or a patient cue), or the
- * writer naming themselves and speaking of their own health around it. Found by
- * looking back from the health terms (most words are no name).
- */
-function lowerCaseGivenNames(text: string, taken: readonly PersonAnchor[]): PersonAnchor[] {
-  const terms = sharedHealthTermSpans(text);
-  if (terms.length === 0) return [];
-  const out: PersonAnchor[] = [];
-  const found = new OverlapIndex(taken);
-  const seen = new Set<number>();
-  // each character is read once: a window starts where the one before ended (a pair across that end overlaps the term before)
-  let read = 0;
-  for (const term of terms.slice(0, MAX_TERMS_LOOKED_BACK)) {
-    const from = Math.max(read, term.index - LOWER_NAME_REACH);
-    read = Math.max(read, term.index);
-    if (from >= term.index) continue;
-    const window = text.slice(from, term.index);
-    const words = [...window.matchAll(LOWER_WORD)];
-    for (let k = 0; k + 1 < words.length; k++) {
-      const first = words[k] as RegExpMatchArray;
-      const last = words[k + 1] as RegExpMatchArray;
-      const index = from + (first.index ?? 0);
-      const end = from + (last.index ?? 0) + last[0].length;
-      if (seen.has(index) || !lowerCaseName(first[0], last[0]) || !personLike(`${titleCase(first[0].toUpperCase())} ${titleCase(last[0].toUpperCase())}`)) continue;
-      // one blank between the two words, not a name found already
-      if (!/^[ \t]+$/.test(text.slice(from + (first.index ?? 0) + first[0].length, from + (last.index ?? 0))) || found.overlaps(index, end - index)) continue;
-      seen.add(index);
-      const before = partBefore(text, index, 20);
-      const own = SELF_NAMED_BEFORE.test(before) ? speaksOfOwnHealth(text, selfNamedFrom(text, index), Math.min(text.length, end + SELF_NAMED_REACH)) : pronounHealthAfter(text, end) || PATIENT_CUE_AFTER.test(text.slice(end, end + 40));
-      if (own && !staff(text, index, end - index)) out.push({ kind: 'named-patient', index, length: end - index });
-    }
-  }
-  return out;
-}
-
-/** Where a self-named writer's own words are read from: SELF_NAMED_REACH characters before their name, not before its part of the message. */
-function selfNamedFrom(text: string, index: number): number {
-  return Math.max(text.lastIndexOf(PART_BREAK_MARK, index) + 1, index - SELF_NAMED_REACH);
 }
 
 /** An age and a sex as a note gives them after a patient's name ("88F", "45 y/o", "6yo"; not "81 F", a temperature). */
