@@ -368,6 +368,9 @@ const cases: [boolean, string][] = [
   // a parent's quoted message naming her child by first name and the care the child received; a parent's about a school play
   [true, 'Thanks, noted.\n\nFrom: Marisa Castillo <marisa.castillo@mail.example>\nSent: Tuesday, October 22, 2024 7:15 AM\n\nHi Ms. Ellery, as you know Ruby was in Children\'s for 3 days with DKA and was diagnosed with type 1 diabetes on 10/3.'],
   [false, 'Thanks, noted.\n\nFrom: Marisa Castillo <marisa.castillo@mail.example>\nSent: Tuesday, October 22, 2024 7:15 AM\n\nHi Ms. Ellery, Ruby was chosen for the school play and needs the costume list.'],
+  // a job posting's requisition number beside "Patient Account"; a fee schedule's "Good Faith Estimate"
+  [false, 'Now hiring: Patient Account Representative II (Req #25-0318) - hybrid. Experience with claims, denials and CPT coding preferred.'],
+  [false, 'Self-pay fee schedule attached (CPT 99213 $145). If a patient asks for a Good Faith Estimate for an MRI, quote from this list.'],
   // a recall notice's subject is no one; a change number near "patient accounting" is no patient account number
   [false, 'FW: URGENT: Voluntary Recall - metformin ER 500 mg, lots 24A118 and 24A121 (NDC 0093-7212-01). Patients may continue their metformin until replaced.'],
   [false, 'PLANNED DOWNTIME NOTICE - Change CHG0031772\n\nWhat:   Upgrade of the patient accounting system (Resolve 24.2 -> 25.1). Terminal sessions will close.'],

@@ -56,7 +56,7 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   // what a therapy practice or a community provider calls itself ("Talk Time Speech", "Brightpath Developmental")
   'speech', 'therapies', 'developmental', 'hearing', 'counseling', 'counselling', 'fitness',
   // an event's venues ("Millbrook Public Library", "Fresh Fare Market", "Grand Mosque hall") and the abbreviated days and months of its dates ("Sat Feb 15")
-  'library', 'market', 'hall', 'auditorium', 'pavilion', 'ext', 'recall', 'voluntary', 'title', 'qty', 'description', 'epic', 'cerner', 'meditech', 'camp', 'crew', 'tier', 'current', 'ratings', 'corporate', 'mall', 'plaza', 'stadium', 'arena', 'theater', 'theatre', 'museum', 'gym', 'ymca', 'mon', 'tue', 'tues', 'wed', 'thu',
+  'library', 'market', 'hall', 'auditorium', 'pavilion', 'ext', 'recall', 'voluntary', 'title', 'qty', 'description', 'epic', 'cerner', 'meditech', 'camp', 'crew', 'tier', 'current', 'ratings', 'corporate', 'estimate', 'mall', 'plaza', 'stadium', 'arena', 'theater', 'theatre', 'museum', 'gym', 'ymca', 'mon', 'tue', 'tues', 'wed', 'thu',
   'thur', 'thurs', 'fri', 'sat', 'sun', 'jan', 'feb', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec',
   // an event's speakers, and an inventory's columns ("Speaker Dr. …", "Dept-Cost Ctr", "Asset #")
   'speaker', 'speakers', 'presenter', 'moderator', 'panelist', 'host', 'dept', 'cost', 'ctr', 'asset', 'mfr', 'loc',

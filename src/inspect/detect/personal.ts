@@ -599,8 +599,8 @@ function testRecordLabel(text: string, index: number): boolean {
   return TEST_RECORD_LABEL.test(text.slice(Math.max(0, index - 40), index));
 }
 
-/** A label right before a number that makes it a product's, a shipment's or a document's ("lots 24K118", "Serial #", "PO", "Invoice", "Tracking", "Ticket"), or a provider's or an organisation's number ("NPI 1234567893", "EIN", "NCPDP"): whatever keyword is near, not a record's. */
-const OTHER_THING_LABEL = /\b(?:lots?|batch(?:es)?|serial|s\/n|sku|item|part|model|po|invoice|inv|order|tracking|ticket|confirmation|ref|reference|npi|dea|tin|ein|ncpdp|taxonomy)\b\.?[ \t]*(?:number|no\.?|num|#|id)?[ \t]*[#:.-]?[ \t]*$/i;
+/** A label right before a number that makes it a product's, a shipment's or a document's ("lots 24K118", "Serial #", "PO", "Invoice", "Tracking", "Ticket", a job's "Req #"), or a provider's or an organisation's number ("NPI 1234567893", "EIN", "NCPDP"): whatever keyword is near, not a record's. */
+const OTHER_THING_LABEL = /\b(?:lots?|batch(?:es)?|serial|s\/n|sku|item|part|model|po|invoice|inv|order|tracking|ticket|confirmation|ref|reference|req|requisition|job|posting|npi|dea|tin|ein|ncpdp|taxonomy)\b\.?[ \t]*(?:number|no\.?|num|#|id)?[ \t]*[#:.-]?[ \t]*$/i;
 
 function labelledAsSomethingElse(text: string, index: number): boolean {
   return OTHER_THING_LABEL.test(text.slice(Math.max(0, index - 30), index));
