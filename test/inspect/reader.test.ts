@@ -31,6 +31,7 @@ describe('a letter to the reader named in the To header', () => {
     ['a colleague\'s clinic, not their health', 'Tom Price <tprice@clinic.example>', 'cover', 'Hi Tom, can you cover your diabetes clinic on Friday?', false],
     ['a caregiver told of their father\'s care', 'Elaine Sorensen <elaine.sorensen@homemail.example>', 'RE: Dad', 'Hi Elaine,\n\nThank you for the update on your dad. Dr. Brandt agrees to increase his donepezil from 5 mg to 10 mg at bedtime.', true],
     ['texting\'s "ur" for "your"', 'Maria Esperanza Lopez <mariaelopez@inbox.example>', 'u/s thurs', 'hi maria - ur 20 wk anatomy ultrasound is thurs 5/15 @ 9:15. bring ur glucose log too.\n-Tasha, OB front desk', true],
+    ['a quoted title\'s "Your" is not the reader\'s', 'Derek Sommers <dsommers@vendor.example>', 'Q2 results', 'Hi Derek,\n\nThe "Your lab results are ready" template got 6 of the 9 clicks in the phishing test.', false],
     ['"UR" in capitals is utilization review, not "your"', 'Maria Lopez <mlopez@payer.example>', 'UR', 'Hi Maria - UR anatomy ultrasound criteria for 2025 are attached for the committee.', false],
     ['a caregiver, nothing of their family member\'s health', 'Elaine Sorensen <elaine.sorensen@homemail.example>', 'RE: Dad', 'Hi Elaine,\n\nThank you for bringing your dad to the open house. His photos of the garden are lovely.', false],
   ])('%s', async (_name, to, subject, body, phi) => {

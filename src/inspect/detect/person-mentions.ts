@@ -292,6 +292,9 @@ export function addressedAboutTheirHealth(text: string, end: number): boolean {
   YOUR.lastIndex = 0;
   for (let m = YOUR.exec(letter); m; m = YOUR.exec(letter)) {
     if (m[0].length === 2 && m[0] !== 'ur' && /^u/i.test(m[0])) continue;
+    // a quoted phrase's "your" is a title's, not the reader's ('the "Your lab results are ready" template')
+    const before = letter.charCodeAt(m.index - 1);
+    if (before === 34 || before === 0x201c) continue;
     const after = end + m.index + m[0].length;
     if (ownHealthAfterPronoun(text, after, 30) || careEventWithHealth(text, after)) {
       YOUR.lastIndex = 0;
