@@ -11,8 +11,8 @@
  *    policy — protected when the method is tls-verified, pgp, smime, portal,
  *    block or quarantine — against its `protect` label; the PHI verdict; the
  *    categories; per class; and the misclassified files.
- * 3. The probe sets (test/fixtures/dlp-probes): 2 135 messages in
- *    fifty-two sets written apart from the rules (see its README), judged
+ * 3. The probe sets (test/fixtures/dlp-probes): 2 255 messages in
+ *    fifty-five sets written apart from the rules (see its README), judged
  *    the same way against their `protect` labels: per set, tuned-on and
  *    held-out files apart and in all, and the misclassified tuned-on files
  *    (names and classes only). The held-out files of sets O – V, AA – AI
