@@ -186,7 +186,11 @@ describe('the spool on the object store (objects.kind: s3)', () => {
     const id = await sendMessage(gw.port, 'alice@example.com', ['bob@example.net'], bigMessage('MARKER-SPOOL-S3-DELETE-3318', 32));
     await until('a delivery attempt', () => (mx.rcptAttempts.get('bob@example.net') ?? 0) > before, { context: () => gw.stdout.slice(-3000) });
     expect(await spoolKeys()).toEqual([`spool/${id}/message`]);
-    const deleted = await runCli(['-c', setup.configPath, 'queue', 'delete', id]);
+    // the attempt seen at the MX may still be in progress: the CLI then refuses ("being delivered right now; … try again"), as it should
+    const deleted = await until('the delete taken once the attempt has ended', async () => {
+      const run = await runCli(['-c', setup.configPath, 'queue', 'delete', id]);
+      return /being delivered right now/.test(run.stderr) ? undefined : run;
+    });
     expect(deleted.stderr).toBe('');
     expect(deleted.code).toBe(0);
     expect(await spoolKeys()).toEqual([]);
