@@ -39,7 +39,6 @@ export function lowerCaseGivenNames(text: string, taken: readonly PersonAnchor[]
   if (terms.length === 0) return [];
   const out: PersonAnchor[] = [];
   const found = new OverlapIndex(taken);
-  const seen = new Set<number>();
   // each character is read once: a window starts where the one before ended (a pair across that end overlaps the term before)
   let read = 0;
   for (const term of terms.slice(0, MAX_TERMS_LOOKED_BACK)) {
@@ -53,10 +52,9 @@ export function lowerCaseGivenNames(text: string, taken: readonly PersonAnchor[]
       const last = words[k + 1] as RegExpMatchArray;
       const index = from + (first.index ?? 0);
       const end = from + (last.index ?? 0) + last[0].length;
-      if (seen.has(index) || !lowerCaseName(first[0], last[0]) || !personLike(`${titleCase(first[0].toUpperCase())} ${titleCase(last[0].toUpperCase())}`)) continue;
+      if (!lowerCaseName(first[0], last[0]) || !personLike(`${titleCase(first[0].toUpperCase())} ${titleCase(last[0].toUpperCase())}`)) continue;
       // one blank between the two words, not a name found already
       if (!/^[ \t]+$/.test(text.slice(from + (first.index ?? 0) + first[0].length, from + (last.index ?? 0))) || found.overlaps(index, end - index)) continue;
-      seen.add(index);
       const before = partBefore(text, index, 20);
       const own = SELF_NAMED_BEFORE.test(before) ? speaksOfOwnHealth(text, selfNamedFrom(text, index), Math.min(text.length, end + SELF_NAMED_REACH)) : pronounHealthAfter(text, end) || PATIENT_CUE_AFTER.test(text.slice(end, end + 40));
       if (own && !staff(text, index, end - index)) out.push({ kind: 'named-patient', index, length: end - index });

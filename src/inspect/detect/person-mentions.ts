@@ -242,7 +242,10 @@ const DATE_OR_RECORD_AFTER = new RegExp(`^${DATE_OR_RECORD}`, 'u');
 function findingAfter(text: string, end: number): boolean {
   // the line is copied only after a dash or colon (most names have neither after them)
   const lineEnd = lineEndWithin(text, end, 80);
-  if (!dashOrColonAt(text, end, lineEnd) && !dashOrColonAt(text, end + roomLength(text, end), lineEnd)) return false;
+  if (!dashOrColonAt(text, end, lineEnd)) {
+    const room = roomLength(text, end);
+    if (room === 0 || !dashOrColonAt(text, end + room, lineEnd)) return false;
+  }
   return healthTermSpansInPiece(text.slice(end, lineEnd)).length > 0;
 }
 
@@ -963,14 +966,32 @@ const PLACEHOLDER_NAME = /(?<![\p{L}])(?:(?:john|jane|janie|johnny|baby|richard|
 const EXAMPLE_MARK = /\b(?:examples?|e\.g\.|for\s+instance|placeholders?|samples?|fictitious|fictional|fake|dummy|demo|demonstration|training|template|mock)\b/i;
 const holdsExampleMark = scanOnce((text) => EXAMPLE_MARK.test(text));
 
+/**
+ * Whether a labelled name is not someone the text can be about: a
+ * signatory with an officer's title after the name ("Name: Gail Whitcomb,
+ * CEO" under a contract, "… Title: Chief Operating Officer" on a form; not
+ * "Employee: Kevin Abernathy, RN"), a resident physician, a test patient,
+ * a provider directory's row, or a test's or a code's name under a name
+ * label.
+ */
+function namesNoPatient(text: string, s: Span): boolean {
+  return (
+    SIGNATORY_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 40)) ||
+    OFFICER_TITLE_FIELD.test(text.slice(s.index, s.index + s.length + 40)) ||
+    residentPhysician(text, s) ||
+    testPatientValue(text, s) ||
+    providerRow(text, s) ||
+    healthTermValue(text, s)
+  );
+}
+
 function findPersonAnchors(text: string): PersonAnchor[] {
   const single = personNameDetector.locate?.(text) ?? [];
   // a name in two parts that the single label found already ("Apellidos: Ruiz García; Nombre: Carlos") is one mention
   const singleIndex = new OverlapIndex(single);
   const parts = (personNamePartsDetector.locate?.(text) ?? []).filter((s) => !singleIndex.overlaps(s.index, s.length));
-  // a labelled name with an officer's title after it is a signatory's ("Name: Gail Whitcomb, CEO" under a contract; not "Employee: Kevin Abernathy, RN")
   const labelled = [...single, ...parts]
-    .filter((s) => !SIGNATORY_AFTER.test(text.slice(s.index + s.length, s.index + s.length + 40)) && !OFFICER_TITLE_FIELD.test(text.slice(s.index, s.index + s.length + 40)) && !residentPhysician(text, s) && !testPatientValue(text, s) && !providerRow(text, s) && !healthTermValue(text, s))
+    .filter((s) => !namesNoPatient(text, s))
     .sort((a, b) => a.index - b.index)
     .map((s): PersonAnchor => ({ kind: 'labelled-name', ...s }));
   const named = [...labelled, ...honorificNames(text)];

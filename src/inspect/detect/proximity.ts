@@ -3,6 +3,8 @@
  * it: a pattern match counts for more when a supporting keyword appears
  * within `window` characters before or after it.
  */
+import { isDigit, isLetter } from './digit-runs.js';
+
 export function keywordNear(text: string, index: number, length: number, keywords: RegExp, window = DEFAULT_WINDOW): boolean {
   keywords.lastIndex = 0;
   return keywords.test(textAround(text, index, length, window));
@@ -40,7 +42,7 @@ const WORD_REACH = 24;
 
 /** A letter or a digit (ASCII, or any letter beyond it). */
 function wordCode(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c > 127 && /\p{L}/u.test(String.fromCharCode(c)));
+  return isDigit(c) || isLetter(c) || (c > 127 && /\p{L}/u.test(String.fromCharCode(c)));
 }
 
 /** `window` characters before `index`, moved back to the start of the word it would cut (at most WORD_REACH more). */
