@@ -33,7 +33,7 @@ import type { ObjectStore } from '../objects/object-store.js';
 import { Readable } from 'node:stream';
 import { ByteCounter } from '../stream/byte-counter.js';
 import { mapLimit } from '../e2e/map-limit.js';
-import { appendAuditEvent } from '../audit/log.js';
+import { appendAuditEvent, type AuditTx } from '../audit/log.js';
 import { generateQueueId, type RandomBytes } from '../queue/ids.js';
 import { insertQueuedMessage, internalMessage, MESSAGE_FACTS_COLUMNS, removeIfFinished, type MessageFactsRow } from '../queue/store.js';
 import type { PendingSpoolFile } from '../spool/spool.js';
@@ -41,9 +41,9 @@ import { journalReport } from './journal.js';
 import { addressDomain } from '../smtp/connector-policy.js';
 import type { Spool } from '../spool/spool.js';
 import { archiveObjectKey, archivePackKey, writeArchiveObject, type ContentSource, type WrittenContent } from './content.js';
-import { insertPendingPiece } from './pending.js';
+import { ARCHIVE_PENDING, insertPendingPiece, pendingPieceRow } from './pending.js';
 import { PendingPacks, type SealedAhead } from './pending-packs.js';
-import { archiveRecipientsOf, insertArchiveEntries, queueRecipientsForArchiveOf, type NewArchiveEntry, type QueueRecipientRow } from './entries.js';
+import { archiveRecipientsOf, entryRowsAtCommit, insertArchiveEntries, queueRecipientsForArchiveOf, type NewArchiveEntry, type QueueRecipientRow } from './entries.js';
 import type { ArchiveRecipientColumns } from './records.js';
 import { isFinalState } from '../queue/states.js';
 import { CoalescedRun } from '../workers/coalesced-run.js';
@@ -314,8 +314,11 @@ export class Archiver {
     return {
       write: async (tx, now, message, updated) => {
         const recipients = updated ? archiveRecipientsOf(updated) : ((await queueRecipientsForArchiveOf(tx, [id])).get(id) ?? []);
-        await insertSealedPiece(tx, sealed, now);
-        await insertArchiveEntries(tx, [this.entryOf(message, content, recipients, now)], now);
+        // a message that stays queued: nothing in this transaction reads its entry again, so its rows can go in with the
+        // group's COMMIT (one INSERT a table for the whole group); one that leaves now has its entry read to finish it
+        const atCommit = !recipients.every((r) => isFinalState(r.state));
+        await insertSealedPiece(tx, sealed, now, atCommit);
+        await insertArchiveEntries(tx, [this.entryOf(message, content, recipients, now)], now, { atCommit });
         return { finished: await leaveIfAllFinal(tx, id, recipients) };
       },
       committed: () => {
@@ -629,9 +632,12 @@ async function leaveIfAllFinal(tx: SqlQueryable, id: string, recipients: readonl
   return recipients.every((r) => isFinalState(r.state)) && (await removeIfFinished(tx, id));
 }
 
-/** In the transaction that writes its entry: the piece sealed ahead, at the place in its pack the entry names. */
-function insertSealedPiece(tx: SqlQueryable, sealed: SealedAhead, now: number): Promise<void> {
-  return insertPendingPiece(tx, { objectKey: sealed.content.objectKey, offset: sealed.content.offset, ciphertext: sealed.ciphertext }, now);
+/** In the transaction that writes its entry: the piece sealed ahead, at the place in its pack the entry names (`atCommit`: with the group's COMMIT, as the entry's rows). */
+async function insertSealedPiece(tx: AuditTx, sealed: SealedAhead, now: number, atCommit = false): Promise<void> {
+  const piece = { objectKey: sealed.content.objectKey, offset: sealed.content.offset, ciphertext: sealed.ciphertext };
+  const held = atCommit ? entryRowsAtCommit(tx) : undefined;
+  if (held) held.add(ARCHIVE_PENDING, [pendingPieceRow(piece, now)]);
+  else await insertPendingPiece(tx, piece, now);
 }
 
 /** Whether a content stored ahead at `stored.at` may still be used at `now` (AHEAD_TTL_MS). */

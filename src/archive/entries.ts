@@ -4,11 +4,13 @@
  * a new entry with its recipients and search terms, a recipient's delivery
  * evidence, and the recipients' states copied from the queue.
  */
-import { appendAuditEvent, appendAuditEvents, deferAuditEvent } from '../audit/log.js';
-import type { SqlValue } from '../db/database.js';
+import { appendAuditEvent, appendAuditEvents, deferAuditEvent, type AuditTx } from '../audit/log.js';
+import { deferredWriter, type SqlValue } from '../db/database.js';
+import { insertRowsChunked, RowsAtCommit, type RowsTable } from '../db/rows-at-commit.js';
 import type { SqlQueryable } from '../db/sql-database.js';
 import { forNoKeyUpdate } from '../db/locks.js';
 import { isFinalState } from '../queue/states.js';
+import { ARCHIVE_PENDING } from './pending.js';
 import { MESSAGE_COLUMNS, RECIPIENT_COLUMNS, recordHash, type ArchiveMessageColumns, type ArchiveRecipientColumns } from './records.js';
 
 /** SQL parameter form of a column value: Uint8Array BLOBs as Buffers. */
@@ -23,19 +25,33 @@ function recordData(queueId: string, part: 'message' | 'recipient', seq: number 
   return { queueId, part, ...(seq !== undefined ? { seq } : {}), sha256 };
 }
 
-/** Inserts `rows` (each a list of values for `columns`) with multi-row INSERTs of at most `perStatement` rows. */
-async function insertRows(tx: SqlQueryable, table: string, columns: readonly string[], rows: readonly SqlValue[][], perStatement: number): Promise<void> {
-  const one = `(${columns.map(() => '?').join(', ')})`;
-  for (let at = 0; at < rows.length; at += perStatement) {
-    const part = rows.slice(at, at + perStatement);
-    await tx.run(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${part.map(() => one).join(', ')}`, part.flat());
-  }
-}
-
 export interface NewArchiveEntry {
   readonly entry: ArchiveMessageColumns;
   readonly recipients: readonly ArchiveRecipientColumns[];
   readonly terms: readonly string[];
+}
+
+/** The archive's tables a new entry writes to, in the order their rows go in (recipients and terms name their entry). */
+const ARCHIVE_MESSAGES: RowsTable = { name: 'archive_messages', columns: [...MESSAGE_COLUMNS, 'record_seq'], perStatement: 40 };
+const ARCHIVE_RECIPIENTS: RowsTable = { name: 'archive_recipients', columns: [...RECIPIENT_COLUMNS, 'record_seq'], perStatement: 100 };
+const ARCHIVE_TERMS: RowsTable = { name: 'archive_terms', columns: ['archive_id', 'term'], perStatement: 400 };
+/** With the entries' pending pieces (pending.ts), which nothing references. */
+const ENTRY_TABLES = [ARCHIVE_PENDING, ARCHIVE_MESSAGES, ARCHIVE_RECIPIENTS, ARCHIVE_TERMS];
+
+/** The group commit's held entry rows (SQLite's group commit only), made at their first use in the group. */
+export function entryRowsAtCommit(tx: AuditTx): RowsAtCommit | undefined {
+  return tx.deferred ? deferredWriter(tx.deferred, 'archive-entries', () => new RowsAtCommit(ENTRY_TABLES)) : undefined;
+}
+
+export interface EntryWriteOptions {
+  /**
+   * Hand the rows to the group commit, written with its COMMIT together with
+   * the other transactions' (one INSERT a table for the group), when there is
+   * one (SQLite): only for entries nothing reads again before the commit
+   * (the verdict's entry of a message that stays queued). Written now
+   * otherwise.
+   */
+  readonly atCommit?: boolean | undefined;
 }
 
 /**
@@ -44,7 +60,7 @@ export interface NewArchiveEntry {
  * recipients, next entry …). A handful of statements whatever the number
  * of entries: the archive stage writes a whole batch in one transaction.
  */
-export async function insertArchiveEntries(tx: SqlQueryable, items: readonly NewArchiveEntry[], now: number): Promise<void> {
+export async function insertArchiveEntries(tx: AuditTx, items: readonly NewArchiveEntry[], now: number, options: EntryWriteOptions = {}): Promise<void> {
   const events: { type: 'archive:record'; data: ReturnType<typeof recordData> }[] = [];
   for (const { entry, recipients } of items) {
     events.push({ type: 'archive:record', data: recordData(entry.id, 'message', undefined, recordHash('message', entry as unknown as Record<string, unknown>)) });
@@ -60,9 +76,16 @@ export async function insertArchiveEntries(tx: SqlQueryable, items: readonly New
     for (const r of recipients) recipientRows.push([...RECIPIENT_COLUMNS.map((c) => param(r[c])), appended[e++]?.seq ?? null]);
     for (const term of new Set(terms)) termRows.push([entry.id, term]);
   }
-  await insertRows(tx, 'archive_messages', [...MESSAGE_COLUMNS, 'record_seq'], messageRows, 40);
-  await insertRows(tx, 'archive_recipients', [...RECIPIENT_COLUMNS, 'record_seq'], recipientRows, 100);
-  await insertRows(tx, 'archive_terms', ['archive_id', 'term'], termRows, 400);
+  const held = options.atCommit ? entryRowsAtCommit(tx) : undefined;
+  if (held) {
+    held.add(ARCHIVE_MESSAGES, messageRows);
+    held.add(ARCHIVE_RECIPIENTS, recipientRows);
+    held.add(ARCHIVE_TERMS, termRows);
+    return;
+  }
+  await insertRowsChunked(tx, ARCHIVE_MESSAGES, messageRows);
+  await insertRowsChunked(tx, ARCHIVE_RECIPIENTS, recipientRows);
+  await insertRowsChunked(tx, ARCHIVE_TERMS, termRows);
 }
 
 /** A new entry: its row, its recipients' rows and its search terms. */

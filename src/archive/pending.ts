@@ -22,7 +22,8 @@
  * pending-packs.ts's).
  */
 import { Readable } from 'node:stream';
-import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js';
+import { insertRowsChunked, type RowsTable } from '../db/rows-at-commit.js';
+import type { SqlDatabase, SqlQueryable, SqlValue } from '../db/sql-database.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { readBounded } from '../stream/read-bounded.js';
 
@@ -32,9 +33,17 @@ export type ArchiveRanges = Pick<ObjectStore, 'getRange'>;
 /** Pieces deleted per statement after their pack is stored. */
 const DELETE_CHUNK = 200;
 
+/** The table of pending pieces, for a piece's row written now or with the group's commit (entries.ts). */
+export const ARCHIVE_PENDING: RowsTable = { name: 'archive_pending', columns: ['object_key', 'object_offset', 'data', 'created_at'], perStatement: 32 };
+
+/** A sealed piece's row of ARCHIVE_PENDING. */
+export function pendingPieceRow(piece: { readonly objectKey: string; readonly offset: number; readonly ciphertext: Buffer }, now: number): SqlValue[] {
+  return [piece.objectKey, piece.offset, piece.ciphertext, now];
+}
+
 /** Stores a sealed piece in `tx` (the transaction that writes the entry naming it). */
 export async function insertPendingPiece(tx: SqlQueryable, piece: { readonly objectKey: string; readonly offset: number; readonly ciphertext: Buffer }, now: number): Promise<void> {
-  await tx.run('INSERT INTO archive_pending (object_key, object_offset, data, created_at) VALUES (?, ?, ?, ?)', [piece.objectKey, piece.offset, piece.ciphertext, now]);
+  await insertRowsChunked(tx, ARCHIVE_PENDING, [pendingPieceRow(piece, now)]);
 }
 
 /** `objects` for reading entries' contents, a range still pending read from its piece. */
