@@ -79,12 +79,10 @@ export async function flushPendingObject(db: SqlDatabase, objects: ObjectStore, 
     existing = await readBounded(objects.get(key), MERGE_LIMIT);
     if (!existing) throw new Error(`archive object larger than ${MERGE_LIMIT} bytes: its pending pieces are not merged into it`);
   }
-  let end = existing?.length ?? 0;
-  for (const r of rows) end = Math.max(end, Number(r.object_offset) + r.data.length);
-  const whole = Buffer.alloc(end);
-  existing?.copy(whole);
-  for (const r of rows) whole.set(r.data, Number(r.object_offset));
-  await objects.put(key, Readable.from([whole]));
+  const pieces = rows.map((r) => ({ offset: Number(r.object_offset), data: r.data }));
+  // a new pack is streamed from its pieces as they were read (no copy of the whole pack: it would be one more buffer of
+  // every message's size for the collector); one merged into what is already stored is put together in memory
+  await objects.put(key, Readable.from((existing ? undefined : packParts(pieces)) ?? [mergedPack(existing, pieces)]));
   const offsets = rows.map((r) => Number(r.object_offset));
   await db.transaction(async (tx) => {
     for (let i = 0; i < offsets.length; i += DELETE_CHUNK) {
@@ -93,6 +91,33 @@ export async function flushPendingObject(db: SqlDatabase, objects: ObjectStore, 
     }
   });
   return rows.length;
+}
+
+/**
+ * Pure: a pack's bytes from its pieces, in offset order — each piece itself,
+ * zeros where a place's piece was never committed. undefined when two
+ * pieces overlap (mergedPack then lays them out).
+ */
+export function packParts(pieces: readonly { readonly offset: number; readonly data: Uint8Array }[]): Buffer[] | undefined {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const { offset, data } of [...pieces].sort((a, b) => a.offset - b.offset)) {
+    if (offset < at) return undefined;
+    if (offset > at) parts.push(Buffer.alloc(offset - at));
+    parts.push(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    at = offset + data.length;
+  }
+  return parts;
+}
+
+/** The bytes of `existing` (what the object holds) with each piece laid over it at its offset, zeros where neither is. */
+function mergedPack(existing: Buffer | undefined, pieces: readonly { readonly offset: number; readonly data: Uint8Array }[]): Buffer {
+  let end = existing?.length ?? 0;
+  for (const p of pieces) end = Math.max(end, p.offset + p.data.length);
+  const whole = Buffer.alloc(end);
+  existing?.copy(whole);
+  for (const p of pieces) whole.set(p.data, p.offset);
+  return whole;
 }
 
 /** Objects with pieces pending whose newest piece was stored at `notAfter` (ms) or before, at most `limit`: left by a process that stopped. */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { deletePendingPieces, flushPendingObject, insertPendingPiece, pendingAware, stalePendingObjects } from '../../src/archive/pending.js';
+import { deletePendingPieces, flushPendingObject, insertPendingPiece, packParts, pendingAware, stalePendingObjects } from '../../src/archive/pending.js';
 import type { Dialect, SqlDatabase } from '../../src/db/sql-database.js';
 import { LocalObjectStore } from '../../src/objects/local-store.js';
 import { bothDatabases, DIALECTS } from '../helpers/both-databases.js';
@@ -41,6 +41,28 @@ async function pending(db: SqlDatabase): Promise<string[]> {
 }
 
 const KEY = 'archive/2026/12/PACK-0001';
+
+describe('packParts: a new pack streamed from its pieces', () => {
+  it.each<{ name: string; pieces: [number, string][]; pack: string | undefined }>([
+    { name: 'pieces one after another', pieces: [[0, 'alpha'], [5, 'bet']], pack: 'alphabet' },
+    { name: 'in any order: laid out by offset', pieces: [[5, 'bet'], [0, 'alpha']], pack: 'alphabet' },
+    { name: 'a place never committed stays zero', pieces: [[0, 'ab'], [4, 'cd']], pack: 'ab\0\0cd' },
+    { name: 'the first place never committed: zeros before the first piece', pieces: [[3, 'xyz']], pack: '\0\0\0xyz' },
+    { name: 'overlapping pieces: not streamed (merged in memory instead)', pieces: [[0, 'abcd'], [2, 'zz']], pack: undefined },
+    { name: 'no piece: nothing', pieces: [], pack: '' },
+  ])('$name', ({ pieces, pack }) => {
+    const parts = packParts(pieces.map(([offset, text]) => ({ offset, data: Buffer.from(text, 'latin1') })));
+    expect(parts === undefined ? undefined : Buffer.concat(parts).toString('latin1')).toBe(pack);
+  });
+
+  it('each piece is its own bytes, not a copy (a Uint8Array as sqlite3 may return it is viewed, not copied)', () => {
+    const a = Buffer.from('alpha');
+    const b = new Uint8Array(Buffer.from('bet'));
+    const parts = packParts([{ offset: 0, data: a }, { offset: 5, data: b }]) ?? [];
+    expect(parts[0]).toBe(a);
+    expect((parts[1] as Buffer).buffer).toBe(b.buffer);
+  });
+});
 
 describe.each(DIALECTS)('pending archive pieces on %s', (kind: Dialect) => {
   it.each<{ name: string; stored?: string; pieces: [number, string][]; object: Buffer | undefined; flushed: number }>([
