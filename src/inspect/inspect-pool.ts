@@ -101,6 +101,27 @@ export function unscanned(reason: string): InspectionResult {
   };
 }
 
+/**
+ * The bytes of `chunks` (`total` of them) in memory of their own, to be
+ * transferred to the thread (and so taken from this one). One chunk that
+ * is alone in its memory — a small message's decrypted content, read in
+ * one piece — is that memory itself: copying it would make one more
+ * buffer of the message's size for the collector to find. Anything else
+ * (several chunks, a view into Node's shared pool of small Buffers) is
+ * copied.
+ */
+export function wholeForTransfer(chunks: readonly Buffer[], total: number): Uint8Array<ArrayBuffer> {
+  const only = chunks.length === 1 ? chunks[0] : undefined;
+  if (only && only.byteOffset === 0 && only.byteLength === only.buffer.byteLength && only.buffer instanceof ArrayBuffer) return only as Uint8Array<ArrayBuffer>;
+  const whole = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    whole.set(c, at);
+    at += c.length;
+  }
+  return whole;
+}
+
 class PoolClosed extends Error {
   constructor() {
     super('inspection pool closed');
@@ -273,12 +294,7 @@ export class InspectionPool {
           chunks.push(chunk as Buffer);
           total += (chunk as Buffer).length;
         }
-        const whole = new Uint8Array(total);
-        let at = 0;
-        for (const c of chunks) {
-          whole.set(c, at);
-          at += c.length;
-        }
+        const whole = wholeForTransfer(chunks, total);
         worker.postMessage({ type: 'whole', custom: job.custom, data: whole } satisfies ToThread, [whole.buffer]);
         return;
       }
