@@ -109,6 +109,17 @@ class ChunkSealer {
   }
 
   seal(plaintext: Buffer, final: boolean): Buffer {
+    const record = Buffer.allocUnsafe(recordLength(plaintext.length));
+    this.sealInto(plaintext, final, record, 0);
+    return record;
+  }
+
+  /**
+   * Seals one chunk into `out` at `at` — length, ciphertext, tag: the record
+   * written once, no concatenation of a concatenation — and returns where it
+   * ends. `out` has recordLength(plaintext.length) bytes from `at`.
+   */
+  sealInto(plaintext: Buffer, final: boolean, out: Buffer, at: number): number {
     if (this.counter >= MAX_CHUNKS) {
       throw new SealgateError('SG_MESSAGE_TOO_BIG', { message: 'message too large for the spool format' });
     }
@@ -118,15 +129,25 @@ class ChunkSealer {
     // GCM's final() gives no bytes; written anyway, so the record holds all there is
     const rest = cipher.final();
     const length = body.length + rest.length;
-    // the record written once: length, ciphertext and tag copied into it (no concatenation of a concatenation)
-    const record = Buffer.allocUnsafe(4 + length + TAG_LENGTH);
-    record.writeUInt32BE(length, 0);
-    body.copy(record, 4);
-    rest.copy(record, 4 + body.length);
-    cipher.getAuthTag().copy(record, 4 + length);
+    // GCM is a stream mode: as long as the plaintext (what the caller sized `out` by)
+    if (length !== plaintext.length) throw new Error(`spool chunk sealed to ${length} bytes for ${plaintext.length}`);
+    out.writeUInt32BE(length, at);
+    body.copy(out, at + 4);
+    rest.copy(out, at + 4 + body.length);
+    cipher.getAuthTag().copy(out, at + 4 + length);
     this.counter++;
-    return record;
+    return at + recordLength(length);
   }
+}
+
+/** A sealed chunk's record size for `plaintextLength` bytes: length (4), ciphertext, tag. */
+function recordLength(plaintextLength: number): number {
+  return 4 + plaintextLength + TAG_LENGTH;
+}
+
+/** How many chunks sealWhole (and the stream) makes of `length` bytes: at least one (an empty message is one empty final chunk). */
+function chunkCount(length: number): number {
+  return Math.max(1, Math.ceil(length / SPOOL_CHUNK_SIZE));
 }
 
 class EncryptStream extends Transform {
@@ -203,14 +224,18 @@ class EncryptStream extends Transform {
 function sealWhole(dataKey: Buffer, header: Buffer, context: string, plaintext: Buffer): Buffer {
   try {
     const sealer = new ChunkSealer(dataKey, header, context);
-    const parts = [header];
+    // every record written straight into the output, sized ahead (one buffer of the message's size, not one a record
+    // and then their concatenation)
+    const out = Buffer.allocUnsafe(header.length + chunkCount(plaintext.length) * recordLength(0) + plaintext.length);
+    let at = header.copy(out, 0);
     let off = 0;
     do {
       const end = Math.min(off + SPOOL_CHUNK_SIZE, plaintext.length);
-      parts.push(sealer.seal(plaintext.subarray(off, end), end === plaintext.length));
+      at = sealer.sealInto(plaintext.subarray(off, end), end === plaintext.length, out, at);
       off = end;
     } while (off < plaintext.length);
-    return Buffer.concat(parts);
+    if (at !== out.length) throw new Error(`spool sealed ${at} of ${out.length} bytes`);
+    return out;
   } finally {
     dataKey.fill(0);
   }
@@ -370,7 +395,10 @@ class ChunkReader {
     decipher.setAAD(this.aad);
     let plaintext: Buffer;
     try {
-      plaintext = Buffer.concat([decipher.update(ct), decipher.final()]);
+      const body = decipher.update(ct);
+      // GCM's final() checks the tag and gives no bytes: the chunk's plaintext is what update gave, not a copy of it
+      const rest = decipher.final();
+      plaintext = rest.length === 0 ? body : Buffer.concat([body, rest]);
     } catch (err) {
       throw corrupt(`chunk ${this.counter} failed authentication`, { context: this.context, chunk: this.counter }, err);
     }
@@ -421,7 +449,8 @@ function openWhole(openHeader: HeaderOpener, context: string, data: Buffer): Buf
     reader.append(data);
     const parts: Buffer[] = [];
     reader.process(true, (plaintext) => parts.push(plaintext));
-    return Buffer.concat(parts);
+    // one chunk (a message up to 64 KiB) is its own plaintext: no copy
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
   } finally {
     reader.wipe();
   }
