@@ -6,7 +6,7 @@
  * reordering and appended data are detected. The context (queue id) is bound
  * into every authentication tag. Memory use is bounded by about one chunk.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, type CipherGCM } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { type Keyring, unwrapKey, wrapKey } from '../crypto/keyring.js';
 import { SealgateError } from '../errors.js';
@@ -108,10 +108,44 @@ class ChunkSealer {
     this.aad = chunkAad(header, context);
   }
 
-  seal(plaintext: Buffer, final: boolean): Buffer {
-    const record = Buffer.allocUnsafe(recordLength(plaintext.length));
-    this.sealInto(plaintext, final, record, 0);
+  /**
+   * The record of one chunk whose plaintext is `pieces` (in order), as
+   * pieces of its own: the length, the ciphertext of each piece as the
+   * cipher gave it, the tag — no copy of the plaintext gathered from the
+   * pieces, none of the ciphertext into one record (a stream's reader joins
+   * or writes them as they come).
+   */
+  sealPieces(pieces: readonly Buffer[], final: boolean): Buffer[] {
+    const cipher = this.next(final);
+    let length = 0;
+    for (const p of pieces) length += p.length;
+    const head = Buffer.allocUnsafe(4);
+    head.writeUInt32BE(length, 0);
+    const record = [head];
+    let sealed = 0;
+    for (const p of pieces) {
+      const c = cipher.update(p);
+      sealed += c.length;
+      if (c.length > 0) record.push(c);
+    }
+    // GCM's final() gives no bytes; kept anyway, so the record holds all there is
+    const rest = cipher.final();
+    sealed += rest.length;
+    if (rest.length > 0) record.push(rest);
+    if (sealed !== length) throw new Error(`spool chunk sealed to ${sealed} bytes for ${length}`);
+    record.push(cipher.getAuthTag());
     return record;
+  }
+
+  /** The next chunk's cipher (counted). */
+  private next(final: boolean): CipherGCM {
+    if (this.counter >= MAX_CHUNKS) {
+      throw new SealgateError('SG_MESSAGE_TOO_BIG', { message: 'message too large for the spool format' });
+    }
+    const cipher = createCipheriv('aes-256-gcm', this.dataKey, chunkNonce(this.counter, final), { authTagLength: TAG_LENGTH });
+    cipher.setAAD(this.aad);
+    this.counter++;
+    return cipher;
   }
 
   /**
@@ -120,11 +154,7 @@ class ChunkSealer {
    * ends. `out` has recordLength(plaintext.length) bytes from `at`.
    */
   sealInto(plaintext: Buffer, final: boolean, out: Buffer, at: number): number {
-    if (this.counter >= MAX_CHUNKS) {
-      throw new SealgateError('SG_MESSAGE_TOO_BIG', { message: 'message too large for the spool format' });
-    }
-    const cipher = createCipheriv('aes-256-gcm', this.dataKey, chunkNonce(this.counter, final), { authTagLength: TAG_LENGTH });
-    cipher.setAAD(this.aad);
+    const cipher = this.next(final);
     const body = cipher.update(plaintext);
     // GCM's final() gives no bytes; written anyway, so the record holds all there is
     const rest = cipher.final();
@@ -135,7 +165,6 @@ class ChunkSealer {
     body.copy(out, at + 4);
     rest.copy(out, at + 4 + body.length);
     cipher.getAuthTag().copy(out, at + 4 + length);
-    this.counter++;
     return at + recordLength(length);
   }
 }
@@ -153,9 +182,9 @@ function chunkCount(length: number): number {
 class EncryptStream extends Transform {
   private readonly sealer: ChunkSealer;
   /**
-   * The plaintext not sealed yet, as it came (no copy made ahead: a 2 KB
-   * message's chunk is sealed where it is, where a buffer of a whole chunk,
-   * 64 KiB, was allocated, zeroed and wiped for every message).
+   * The plaintext not sealed yet, as it came: a chunk is sealed from the
+   * pieces it is in, never gathered into a copy (a buffer of a whole chunk,
+   * 64 KiB, was once allocated, zeroed and wiped for every message).
    */
   private queue = new ByteQueue();
   private headerSent = false;
@@ -198,9 +227,9 @@ class EncryptStream extends Transform {
     callback(err);
   }
 
-  /** Seals the first `n` queued bytes as one chunk (ByteQueue.consume: where they are, or a copy wiped once sealed). */
+  /** Seals the first `n` queued bytes as one chunk, from the pieces they are in (no copy), its record pushed as pieces. */
   private sealFront(n: number, final: boolean): void {
-    this.queue.consume(n, (plaintext) => this.push(this.sealer.seal(plaintext, final)));
+    for (const piece of this.sealer.sealPieces(this.queue.takePieces(n), final)) this.push(piece);
   }
 
   private wipe(): void {
@@ -275,34 +304,24 @@ class ByteQueue {
     return merged.subarray(0, n);
   }
 
-  /**
-   * Hands `use` the first n (<= length) bytes and consumes them: where they
-   * are when the first buffer holds them, else gathered into a copy of
-   * exactly n bytes, wiped once `use` returns (the buffers appended are
-   * left as they were).
-   */
-  consume(n: number, use: (bytes: Buffer) => void): void {
-    if (n > this.length) throw new RangeError('ByteQueue.consume past the end');
-    const first = this.parts[0];
-    if (first === undefined || first.length >= n) {
-      use(this.take(n));
-      return;
-    }
-    const copy = Buffer.allocUnsafe(n);
-    for (let off = 0; off < n; ) {
+  /** Consumes the first n (<= length) bytes and returns the pieces that hold them (views of the buffers appended, no copy). */
+  takePieces(n: number): Buffer[] {
+    if (n > this.length) throw new RangeError('ByteQueue.takePieces past the end');
+    const out: Buffer[] = [];
+    for (let left = n; left > 0; ) {
       const part = this.parts[0] as Buffer;
-      const k = Math.min(part.length, n - off);
-      part.copy(copy, off, 0, k);
-      off += k;
-      if (k === part.length) this.parts.shift();
-      else this.parts[0] = part.subarray(k);
+      if (part.length <= left) {
+        out.push(part);
+        this.parts.shift();
+        left -= part.length;
+      } else {
+        out.push(part.subarray(0, left));
+        this.parts[0] = part.subarray(left);
+        left = 0;
+      }
     }
     this.length -= n;
-    try {
-      use(copy);
-    } finally {
-      copy.fill(0);
-    }
+    return out;
   }
 
   take(n: number): Buffer {
