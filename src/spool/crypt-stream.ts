@@ -12,8 +12,15 @@ import { type Keyring, unwrapKey, wrapKey } from '../crypto/keyring.js';
 import { SealgateError } from '../errors.js';
 
 export const SPOOL_MAGIC = Buffer.from('SGSPOOL1', 'ascii');
-/** Plaintext bytes per chunk written by createEncryptStream. */
-export const SPOOL_CHUNK_SIZE = 64 * 1024;
+/**
+ * Plaintext bytes per chunk written by createEncryptStream (readers take the
+ * size from the header). 128 KiB, the inline spool's default limit
+ * (queue.inlineMaxBytes): a message kept in the database is one chunk, so
+ * reading it makes no buffer to join chunks in; a stream holds at most one
+ * chunk of plaintext before it is sealed or verified. 64 KiB until
+ * 2026-12-07 (docs/spool-format.md).
+ */
+export const SPOOL_CHUNK_SIZE = 128 * 1024;
 /** Largest chunk size a header may declare; bounds what the decrypter buffers. */
 export const SPOOL_MAX_CHUNK_SIZE = 1024 * 1024;
 export const SPOOL_MAX_WRAPPED_KEY_LENGTH = 1024;
