@@ -35,6 +35,7 @@
  */
 import { DeferredRows, deferredWriter, type DeferredWrites, type SqlValue } from '../db/database.js';
 import type { AtCommitSql, SqlDatabase, SqlQueryable } from '../db/sql-database.js';
+import { insertRowsChunked, type RowsTable } from '../db/rows-at-commit.js';
 import { SealgateError } from '../errors.js';
 import { canonicalJson, chainedHash, GENESIS_HASH } from './chain.js';
 import { validateAuditEvent, type AuditEvent, type AuditEventType } from './events.js';
@@ -143,8 +144,8 @@ async function readChainHead(tx: SqlQueryable): Promise<ChainHead> {
   return tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
 }
 
-/** Rows per INSERT statement when appending several events (6 parameters each, far below SQLite's and PostgreSQL's limits). */
-const APPEND_ROWS_PER_STATEMENT = 200;
+/** The chain's table, for multi-row INSERTs of 200 events at most (6 parameters each, far below SQLite's and PostgreSQL's limits). */
+const AUDIT_LOG: RowsTable = { name: 'audit_log', columns: ['seq', 'ts', 'type', 'data', 'prev_hash', 'hash'], perStatement: 200 };
 
 type ValidEvent = ReturnType<typeof validateAuditEvent>;
 
@@ -169,11 +170,8 @@ function chainFrom(events: readonly ValidEvent[], now: number, last: ChainHead):
   return { rows, out };
 }
 
-async function insertRows(tx: SqlQueryable, rows: readonly SqlValue[][]): Promise<void> {
-  for (let at = 0; at < rows.length; at += APPEND_ROWS_PER_STATEMENT) {
-    const part = rows.slice(at, at + APPEND_ROWS_PER_STATEMENT);
-    await tx.run(`INSERT INTO audit_log (seq, ts, type, data, prev_hash, hash) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, part.flat());
-  }
+function insertRows(tx: SqlQueryable, rows: readonly SqlValue[][]): Promise<void> {
+  return insertRowsChunked(tx, AUDIT_LOG, rows);
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { SqlQueryable } from '../db/sql-database.js';
 import { DeferredRows, deferredWriter, type Queryable, type SqlValue } from '../db/database.js';
+import { insertRowsChunked, type RowsTable } from '../db/rows-at-commit.js';
 import type { InlineContent } from '../spool/spool.js';
 import { addressDomain } from '../smtp/connector-policy.js';
 import { readQueuedWithArchive, syncArchiveFrom, type QueuedWithArchive } from '../archive/entries.js';
@@ -93,15 +94,11 @@ const VIEW_COLUMNS = `${MESSAGE_COLUMNS}, recipients, inline_data`;
 /** `(?, ?, …)`: one parameter a column of `columns`. */
 const placeholders = (columns: string): string => `(${columns.split(',').map(() => '?').join(', ')})`;
 const MESSAGE_ROW = placeholders(MESSAGE_COLUMNS);
-const VIEW_ROW = placeholders(VIEW_COLUMNS);
-/** Messages per INSERT (23 parameters each: far below SQLite's 32 766). */
-const VIEW_ROWS_PER_STATEMENT = 100;
+/** The view's rows, 100 messages an INSERT at most (23 parameters each: far below SQLite's 32 766). */
+const VIEW_TABLE: RowsTable = { name: 'queue_message_insert', columns: VIEW_COLUMNS.split(',').map((c) => c.trim()), perStatement: 100 };
 
-async function insertViewRows(tx: SqlQueryable, rows: readonly SqlValue[][]): Promise<void> {
-  for (let at = 0; at < rows.length; at += VIEW_ROWS_PER_STATEMENT) {
-    const part = rows.slice(at, at + VIEW_ROWS_PER_STATEMENT);
-    await tx.run(`INSERT INTO queue_message_insert (${VIEW_COLUMNS}) VALUES ${part.map(() => VIEW_ROW).join(', ')}`, part.flat());
-  }
+function insertViewRows(tx: SqlQueryable, rows: readonly SqlValue[][]): Promise<void> {
+  return insertRowsChunked(tx, VIEW_TABLE, rows);
 }
 
 /** The name of the queued messages' rows among a group commit's deferred writes (inserted just before its COMMIT). */

@@ -475,7 +475,7 @@ function openWhole(openHeader: HeaderOpener, context: string, data: Buffer): Buf
     reader.append(data);
     const parts: Buffer[] = [];
     reader.process(true, (plaintext) => parts.push(plaintext));
-    // one chunk (a message up to 64 KiB) is its own plaintext: no copy
+    // one chunk (a message up to SPOOL_CHUNK_SIZE) is its own plaintext: no copy
     return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
   } finally {
     reader.wipe();
