@@ -11,6 +11,7 @@
 import { Readable } from 'node:stream';
 import { MailParser, type AddressObject, type AttachmentStream, type EmailAddress, type MessageText } from 'mailparser';
 import { convert } from 'html-to-text';
+import { isContentLines, unfoldContentLines } from './content-lines.js';
 import { closingBlankLine } from '../mime/closing-blank-line.js';
 import { pdfText } from './pdf-text.js';
 import { decodeAs, looksLikeHtml, readSniffed, sniff, SNIFF_BYTES } from './sniff.js';
@@ -280,8 +281,8 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
             const encoding = sniffed.kind === 'text' ? sniffed.encoding : 'utf-8';
             // a byte-order mark or the declared charset first; UTF-16 without a mark and 8-bit text as sniffed
             const raw = /^utf-16/.test(encoding) || (encoding === 'windows-1252' && !charset) ? decodeAs(bytes, encoding) : decodeText(bytes, charset);
-            // HTML as the reader sees it: entities decoded, scripts and styles dropped
-            keep(HTML(contentType, filename) || looksLikeHtml(raw) ? htmlText(raw, limits.maxTextChars) : raw);
+            // HTML as the reader sees it: entities decoded, scripts and styles dropped; a calendar's or a contact card's lines unfolded
+            keep(HTML(contentType, filename) || looksLikeHtml(raw) ? htmlText(raw, limits.maxTextChars) : isContentLines(contentType, filename, raw) ? unfoldContentLines(raw) : raw);
             attachments.push({ filename, contentType, size: data.size ?? bytes.length, handling: 'text' });
           } else if (kind === 'dicom') {
             dicom = true;

@@ -381,7 +381,26 @@ const cases: [boolean, string][] = [
   [false, 'Lisa Gomez, MA is covering her dialysis shift on Friday.'],
   [false, 'Please welcome Maria Lopez, RN, who joins 4 West after her oncology fellowship at Ohio State.'],
   [true, "Dr Feld,\n\nDaniel hasnt been taking his medicine, the Abilify shot was due last week and he didnt go.\n\nCarol Jennings (Daniel's mom)\n555-0165"],
-  [false, "Dr Feld,\n\nThank you for the talk at the school on Tuesday, the kids loved it.\n\nCarol Jennings (Daniel's mom)\n555-0165"],
+  [false, "Dr Feld,\n\nThank you for the talk at the school on Tuesday, the kids loved it.\n\nCarol Jennings (Daniel's mom)\n555-0165"],  // a birth date in parentheses after a name, in ISO or written form; a dateline's date after a name is no one's birth date
+  [true, 'Could you get Ifeoma Chukwu (1961-08-02) onto the echo schedule? It is her 6-month visit for the heart failure registry.'],
+  [true, 'Please add Rosalind Achebe (March 4, 1957) to Thursday; she needs her INR checked.'],
+  [false, 'Posted by Megan Holloway, March 4, 2025: our heart failure clinic now has evening hours.'],
+  // a client by given name and initial after a client's label, as behavioral health writes one; a lunch order's "Name:" is staff's
+  [true, 'Client: Brianna T. (Okafor)   Case: HL-24-2210\nDoses daily at 80 mg methadone; all random screens negative.'],
+  [false, 'Lunch for the sepsis in-service\nName: Brianna T.   Order: turkey on rye\nName: Malik O.   Order: veggie wrap'],
+  // substance-use treatment as court and probation letters tell it
+  [true, 'Re: monthly compliance\n\nPatient: Desmond Carver\nAttended 10 of 12 IOP sessions; two urine drug screens this month, both negative.'],
+  [false, 'Our IOP groups move to Room 4 in March; urine drug screens are collected at the front desk from 8 to 10.'],
+  // a town after its street is no one's name; a contact card's work address and phones are the card holder's office
+  [false, 'Feria de salud: vacunas, presión arterial y glucosa gratis.\nIglesia San José, 415 W. Mound St., Alder Crossing\nInformes: (740) 555-0110'],
+  [false, 'Now hiring: RN, cardiac step-down.\n\nBEGIN:VCARD\nFN:Rachel Goldfarb\nORG:Riverbend Health\nTEL;TYPE=CELL:+1-740-555-0387\nADR;TYPE=WORK:;;2400 Riverbend Parkway;Alder Crossing;OH;43512\nEND:VCARD'],
+  // an accreditor's name after "patient" is no patient's; a therapist signing with an associate's licence is staff
+  [false, 'To match the service to that patient (Joint Commission NPSG.01.01.01) two identifiers are used in all inpatient settings.'],
+  [false, "Friday works.\n\nOwen Pritchard, MA, LPC-Associate\nOutpatient Therapist, Riverbend CMHC"],
+  // a facility's name on a ship-to line; an aligned list's place in the next column is no one's home
+  [false, 'Ship to: Willow Creek Care Center - Attn: Central Supply\nHydrocolloid dressing 6x6 in, bx/5 for wound care'],
+  [false, "Meetings we give out at IOP discharge:\n  7:00a  Early Birds AA (open)          St. Patrick's, 282 Suffolk St"],
+  [false, 'SUMMARY:DBT Skills Group\nLOCATION:Rm 2B, 410 Canal St\nDESCRIPTION:Facilitators: Chris A. / Mei T. Bring diary cards. Relapse prevention this week.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

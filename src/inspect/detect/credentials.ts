@@ -1,10 +1,12 @@
 /**
  * The credentials clinicians and staff write after their names ("Maria
- * Lopez, RN", "Lauren Whitcomb, MD, FACC"): a name with one is staff, and a
+ * Lopez, RN", "Lauren Whitcomb, MD, FACC"; behavioral health's and therapy's
+ * licences too, an associate's or an intern's among them: "LPC-Associate",
+ * "LCSW-A", "CADC"): a name with one is staff, and a
  * line of a name and credentials is a signature's, not a table's header.
  * A pattern source, without anchors or flags.
  */
-export const CREDENTIAL = String.raw`(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|PA(?:-C)?|Ph\.?D\.?|FNP(?:-[A-Z]+)?|APRN|LPN|CNA|MSN|BSN|Pharm\.?D|DDS|DMD|LCSW|LMSW|MSW|CMA|RD|DPT|MPH|MBA|MHA|FACP|FACS|FACC|FAAP|FACOG|FACEP|CNM|CRNA|PsyD)`;
+export const CREDENTIAL = String.raw`(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|PA(?:-C)?|Ph\.?D\.?|FNP(?:-[A-Z]+)?|APRN|LPN|CNA|MSN|BSN|Pharm\.?D|DDS|DMD|LCSW|LMSW|MSW|CMA|RD|DPT|MPH|MBA|MHA|FACP|FACS|FACC|FAAP|FACOG|FACEP|CNM|CRNA|PsyD|(?:LCSW|LMSW|LPCC?|LMHC|LMFT|LCPC|LICSW|LISW|LSW|LADC|LCADC|CADC|CASAC|CPRS|CRPS|NCC|BCBA|PMHNP|AGNP|DNP|CDCES|CCM|RRT|OTR\/L|CCC-SLP)(?:-(?:Associate|Intern|Supervisor|BC|A|S|I|C))?)`;
 
 /** A whole cell that is one credential ("MD", "FACC", "Ph.D."). */
 const CREDENTIAL_CELL = new RegExp(`^${CREDENTIAL}$`);

@@ -131,6 +131,14 @@ const CARE = [
   'med check', 'medication check', 'med management', 'medication management', 'medication refill',
   // medical leave, and what early pregnancy and its worries are told with
   'fmla', 'medical leave', 'spotting', 'cramps', 'cramping',
+  // substance-use and mental-health treatment as its notes, court and school letters and crisis follow-ups name it
+  'iop', 'intensive outpatient', 'partial hospitalization', 'residential treatment', 'medication-assisted treatment', 'drug screen', 'urine screen',
+  'urine drug screen', 'tox screen', 'breath test', 'alcohol assessment', 'relapse', 'relapsed', 'sobriety', 'benzos', 'benzodiazepine', 'opioids', 'opiates',
+  'take-home doses', 'take-homes', 'methadone dose', 'treatment plan', 'safety plan', 'crisis team', 'mobile crisis', 'crisis stabilization',
+  'suicidal ideation', 'self-harm', 'self harm', 'psychiatric hold', 'involuntary commitment', 'psychosis', 'psychotic', 'hallucinations', 'mania',
+  'manic episode', 'emdr', 'trauma therapy', 'group therapy', 'individual therapy', 'family therapy', 'nightmares',
+  // the end of a patient's life as hospice writes it
+  'time of death', 'passed away', 'comfort care', 'comfort meds',
   // organs whose name alone, in a person's message, is about their body ("a 6mm stone in my L ureter")
   'ureter', 'kidney', 'kidneys', 'bladder', 'pancreas', 'prostate', 'uterus', 'ovary', 'ovaries', 'cervix', 'esophagus', 'spleen', 'tonsils',
 ];

@@ -46,6 +46,9 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   'bulletin', 'benefit', 'enrollment', 'enrolment', 'assistance', 'fund', 'gala', 'donor', 'sponsor', 'sponsorship', 'campaign', 'digest', 'memo',
   'announcement', 'agenda', 'minutes', 'schedule', 'calendar', 'roster', 'directory', 'handbook', 'manual', 'toolkit', 'checklist', 'template',
   'dashboard', 'scorecard', 'spotlight', 'highlights', 'recap', 'wellness', 'wellbeing',
+  // accreditors, agencies and associations ("Joint Commission", "Area Agency on Aging"), and the community services a resource list names ("Ana's Food Pantry")
+  'commission', 'agency', 'authority', 'association', 'society', 'alliance', 'coalition', 'federation', 'collaborative', 'consortium', 'cooperative',
+  'academy', 'bureau', 'administration', 'pantry', 'pantries', 'shelter', 'shelters', 'kitchen', 'mission', 'outreach', 'housing', 'hotline', 'warmline',
   // places of worship and community centres, in the languages of the communities a clinic serves ("Legliz Batis Nouvo", "Trung Tâm Cộng Đồng")
   'church', 'chapel', 'parish', 'cathedral', 'temple', 'mosque', 'masjid', 'synagogue', 'ministry', 'ministries', 'congregation', 'iglesia', 'parroquia',
   'templo', 'comunidad', 'comunitario', 'comunitaria', 'asociación', 'asociacion', 'fundación', 'fundacion', 'sociedad', 'escuela', 'colegio', 'église',
@@ -256,6 +259,8 @@ export function leadingName(words: string, introduced = false): string | undefin
 const ORGANISATION_NEXT: ReadonlySet<string> = new Set([
   'laboratory', 'laboratories', 'lab', 'labs', 'medical', 'center', 'centre', 'hospital', 'clinic', 'pharmacy', 'health', 'healthcare', 'associates',
   'group', 'inc', 'inc.', 'llc', 'services', 'institute', 'foundation', 'partners', 'supply', 'diagnostics',
+  // a care home's or a facility's ("Ship to: Willow Creek Care Center", "Maple Grove Nursing Home", "Sunrise Senior Living", "Oak Manor")
+  'care', 'nursing', 'living', 'manor',
 ]);
 
 /**

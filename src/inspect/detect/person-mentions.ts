@@ -72,13 +72,14 @@ const PATIENT_CUE_BEFORE =
 const WEAK_CUE_BEFORE = /\b(?:called|phoned|visited|saw|seen|see|schedul(?:e|ed|ing)|reschedul(?:e|ed)|book(?:ed)?|add(?:ed)?|regarding|re|about|for)\s*[:,-]?\s*$/i;
 /** "patient" earlier in the same sentence, a few words before the name ("the patient in room 4, Lucas Moreau"). */
 const PATIENT_IN_SENTENCE = /\b(?:patient|paciente|patiente?|patientin)\b[^.!?;\n]{0,30}$/i;
-/** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin", "… (5N-22, admitted 3/9 …)"). */
+/** Prose cues right after a name that make it a patient ("… was admitted", "… ’s insulin", "… (5N-22, admitted 3/9 …)", a date "… 3/14/1958" or a birth date in parentheses "… (1958-03-14)", "… (March 14, 1958)"). */
 export const PATIENT_CUE_AFTER =
-  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|present(?:ed|s)\s+(?:to|with|at|for)\b|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|(?:called|phoned|asked|wrote|emailed|messaged)\s+(?:in\s+)?(?:about|regarding|re:?)\s+(?:his|her|their)\b|(?:seen|evaluated|examined)\s+(?:today|yesterday|this\s+(?:morning|afternoon)|in\s+(?:clinic|the\s+office))|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|,\s*\d{1,3}\s*,|(?:,[ \t]*|[ \t]+in[ \t]+|[ \t]*\([ \t]*)(?:bed|bay)[ \t]*#?[ \t]*\d+|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|[ \t]*\([^()\n]{0,40}?\b(?:admitted|adm|discharged)\b)/i;
+  /^(?:['’]s\s+(?:\w+\s+)?(?:appointment|visit|results?|labs?|medications?|meds|prescription|refill|diagnosis|surgery|procedure|biopsy|scan|x-ray|mri|insulin|therapy|treatment|condition|symptoms?|chart|records?|care|dialysis|infusion|injection|oxygen|wound|pain|pregnancy|referral|authori[sz]ation|claim|test|screening|bloodwork|vaccine|dose|admission|discharge|recovery|follow[\s-]?up)\b|,?\s*\(?\s*(?:DOB|D\.O\.B\.|MRN|born|age|\d{1,3}\s*(?:y\/?o|yo|years?|M|F)\b)|,?\s+(?:(?:was|is|has\s+been|had\s+been|will\s+be)\s+(?:admitted|diagnosed|seen|referred|prescribed|discharged|scheduled|started|treated|transferred|evaluated|hospitalized|hospitalised|tested|screened|due|on|taking|being\s+treated)|present(?:ed|s)\s+(?:to|with|at|for)\b|reports|reported|complains|complained|denies|denied|tested\s+positive|tested\s+negative|underwent|missed\s+(?:her|his|their)|is\s+coming\s+in|comes\s+in|checked\s+in|arrives|arrived|is\s+being\s+seen|will\s+need|started|stopped|began|continues|takes|needs\s+(?:a|an|her|his|their)|(?:called|phoned|asked|wrote|emailed|messaged)\s+(?:in\s+)?(?:about|regarding|re:?)\s+(?:his|her|their)\b|(?:seen|evaluated|examined)\s+(?:today|yesterday|this\s+(?:morning|afternoon)|in\s+(?:clinic|the\s+office))|no[\s-]showed|declined|refused\s+(?:the|her|his)|takes|has\s+(?:a\s+)?history|was\s+(?:found|given|taken)\b)|,\s+(?:a\s+)?\d{1,3}(?:\s*(?:y\/?o|yo|years?\s+old|-year-old)|\s*[MF]\b)|,\s*\d{1,3}\s*,|(?:,[ \t]*|[ \t]+in[ \t]+|[ \t]*\([ \t]*)(?:bed|bay)[ \t]*#?[ \t]*\d+|[ \t]*[,(–-]?[ \t]*\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|[ \t]*\([ \t]*(?:(?:19|20)\d{2}-[01]?\d-[0-3]?\d|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?[ \t]+[0-3]?\d(?:st|nd|rd|th)?,?[ \t]+(?:19|20)\d{2}|[0-3]?\d[ \t-](?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?[ \t-](?:19|20)\d{2})[ \t]*\)|[ \t]*\([^()\n]{0,40}?\b(?:admitted|adm|discharged)\b)/i;
 
 /** The words of an organisation's contact data (ORG_LINE, ORG_CONTACT): contact labels, web and office-address parts, organisation words. */
 const CONTACT_WORDS = String.raw`tel|phone|ph|fax|main|office|direct|switchboard|toll[\s-]?free|telefon|teléfono|tél`;
-const OFFICE_PARTS = String.raw`www\.|https?:|suite|ste\.|bldg|building|floor`;
+/** … a room ("Rm 2B, 410 Canal St": a group's or a meeting's place), and a contact card's work address ("ADR;TYPE=WORK:", vCard 2.1's "ADR;WORK:"). */
+const OFFICE_PARTS = String.raw`www\.|https?:|suite|ste\.|bldg|building|floor|rm\.?\s*\d+[a-z]?|room\s+\d+[a-z]?|adr;(?:type="?)?work`;
 const ORG_NAME_WORDS = ['clinic', 'clinique', 'hospital', 'health', 'medical', 'médical', 'center', 'centre', 'practice', 'pharmacy', 'department', 'dept', 'service', 'inc', 'llc', 'klinik', 'klinikum', 'praxis', 'clínica', 'cabinet', 'sekretariat', 'secrétariat', 'pediatrics', 'orthopedic', 'orthopaedic', 'spine', 'oncology', 'cardiology', 'dental', 'surgery', 'surgical', 'hospice', 'rehab', 'wellness', 'physicians', 'specialists', 'foundation', 'institute', 'university'];
 
 /** A line that is the organisation's contact block: a labelled office number, a web address, an organisation word with contact data. */
@@ -769,14 +770,24 @@ function credentialsOnly(name: string): boolean {
 /** A home address right after the name (same or next line) or right before it ("14 Elm Street (Maria Alvarez)"), with nothing of the organisation between. */
 function addressNear(text: string, home: HomeAddresses, start: number, end: number): Span | undefined {
   // at most one line break between, nothing of the organisation, and no sentence's end (the address is another sentence's)
-  const close = (between: string): boolean => between.indexOf('\n', between.indexOf('\n') + 1) < 0 && !ORG_LINE.test(between) && !holdsSentenceEnd(between);
+  // … and no other cell of an aligned table between ("Early Birds AA (open)     St. Patrick's, 282 Suffolk St": the address is the next column's place)
+  const close = (between: string): boolean => between.indexOf('\n', between.indexOf('\n') + 1) < 0 && !ORG_LINE.test(between) && !holdsSentenceEnd(between) && !cellsBetween(between);
   const addresses = home.found;
   const after = addresses.firstStartingIn(end, end + 60, (a) => close(text.slice(end, a.index)));
   if (after) return after;
   // before the name, the address's own lead-in names no organisation either, in any case ("our oncology unit at 300 Lake
   // Shore Drive … Send resumes to Tom Becker"): a name after the organisation's address is not who lives there
-  return addresses.firstEndingIn(start - 40, start, (a) => close(text.slice(a.index + a.length, start)) && !ORG_LINE.test(text.slice(lineStartWithin(text, a.index, ADDRESS_LEAD_IN), a.index)));
+  // right after the street and a comma ("415 W. Mound St., Alder Crossing"), the words are the address's town, not who lives there
+  return addresses.firstEndingIn(start - 40, start, (a) => !TOWN_AFTER_STREET.test(text.slice(a.index + a.length, start)) && close(text.slice(a.index + a.length, start)) && !ORG_LINE.test(text.slice(lineStartWithin(text, a.index, ADDRESS_LEAD_IN), a.index)));
 }
+
+/** Whether text between a name and an address holds words and a column's gap (two spaces or more, a tab): another cell of an aligned table stands between them. */
+function cellsBetween(between: string): boolean {
+  return /(?: {2}|\t)/.test(between) && /\S/.test(between);
+}
+
+/** What stands between a street address and its town: a comma or a semicolon (a contact card's fields), blanks around it. */
+const TOWN_AFTER_STREET = /^[ \t]*[,;][ \t]*$/;
 
 /** How far before an address its lead-in is read for an organisation word (addressNear). */
 const ADDRESS_LEAD_IN = 60;
@@ -867,8 +878,8 @@ function patientContacts(text: string, contacts: Iterable<Span>, kind: 'patient-
 }
 
 const OFFICE_EMAIL = /\b(?:office|clinic|desk|department|practice|support|contact\s+us)\b/i;
-/** Words on a phone's line that make it the organisation's or a staff member's: an extension, a pager, a role, scheduling, new patients. */
-const OFFICE_PHONE = /\b(?:office|clinic|fax|main|desk|line|department|practice|ext|extension|pager|manager|director|coordinator|supervisor|scheduling|appointments|intake|new[\s-]patients?)\b/i;
+/** Words on a phone's line that make it the organisation's or a staff member's: an extension, a pager, a role, scheduling, new patients; a contact card's TEL property ("TEL;TYPE=CELL:": the card's holder, not a patient). */
+const OFFICE_PHONE = /^[ \t]*TEL[;:]|\b(?:office|clinic|fax|main|desk|line|department|practice|ext|extension|pager|manager|director|coordinator|supervisor|scheduling|appointments|intake|new[\s-]patients?)\b/i;
 
 function patientEmails(text: string): PersonAnchor[] {
   return patientContacts(text, emailMatches(text), 'patient-contact', 30, PATIENT_EMAIL_CUE, OFFICE_EMAIL);

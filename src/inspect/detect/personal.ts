@@ -12,6 +12,7 @@ import { isLetter, isWordChar, runLengths, type StartFinder } from './digit-runs
 import { cachedScan, scanOnce } from './scan-cache.js';
 import { patternDetector, patternDetectors, type PatternSpec } from './pattern-detector.js';
 import { LABEL_NOT_A_PERSON, leadingName, personLike, titleCase } from './names.js';
+import { GIVEN_NAMES } from './given-names.js';
 import type { Detector, Finding } from './types.js';
 
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
@@ -331,8 +332,8 @@ const PERSON_NAME_LABELS: readonly string[] = [
   '[Aa]pellidos(?:,\\s*nombre)?',
 ];
 
-/** After the label: a separator, then the name (group 1) of two or three capitalised words, or in capitals, or "MOORE, Patrick" (a board's surname in capitals, then the first name). */
-const LABELLED_NAME = '\\s*[:#-]?\\s+((?:[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?),?(?:[ \\t]+[A-Z]\\.)?(?:[ \\t]+[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)?){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+,?(?:[ \\t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+,[ \\t]*[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])';
+/** After the label: a separator, then the name (group 1) of two or three capitalised words, or in capitals, or "MOORE, Patrick" (a board's surname in capitals, then the first name), or a given name and the surname's initial as behavioral health writes a client ("Client: Ashley B.": FIRST_AND_INITIAL). */
+const LABELLED_NAME = '\\s*[:#-]?\\s+((?:[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?),?(?:[ \\t]+[A-Z]\\.)?(?:[ \\t]+[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?:-[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?)?){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+,?(?:[ \\t]+[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+){1,2}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ\'’-]+,[ \\t]*[A-ZÀ-ÖØ-Þ](?:[\'’][A-ZÀ-ÖØ-Þ])?[a-zß-öø-ÿ\'’]+(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?|[A-Z][a-z]+[ \\t]+[A-Z]\\.)(?![A-Za-zß-öø-ÿÀ-ÖØ-Þ])';
 
 /** Whether a label is written `[Xx]…`: its first letter in either case. */
 function eitherCase(label: string): boolean {
@@ -371,6 +372,30 @@ function byFirstLetter(labels: readonly string[]): string {
     .join('|');
 }
 
+/** The words before a column's gap (two spaces or a tab: "Brianna T.   Order: turkey" is a name, then the next column's label). */
+function beforeColumnGap(words: string): string {
+  const gap = /[ ]{2}|\t/.exec(words);
+  return gap === null ? words : words.slice(0, gap.index);
+}
+
+/** The labelled phrase as a name: a client's given name and initial (firstAndInitial), or the longest person-like start of it (leadingName), or '' for none. */
+function labelledName(match: string, words: string): string {
+  return firstAndInitial(match, words) ?? leadingName(titleCase(words.replace(',', '')), true) ?? '';
+}
+
+/** A given name and an initial ("Ashley B."). */
+const FIRST_AND_INITIAL = /^([A-Z][a-z]+)[ \t]+[A-Z]\.$/;
+
+/** The labels a client or a patient is written after by given name and initial (not "Name:", which a staff sign-up or a lunch order uses so too). */
+const CLIENT_LABEL = /^(?:[Cc]lient|[Pp]atient|PATIENT|[Pp]t\.?|[Rr]esident|[Pp]aciente)\b/;
+
+/** A labelled given name and the surname's initial (`match`: the label and the name): the name after a client's or a patient's label when the first word is a given name (GIVEN_NAMES: "Client: Ashley B."), '' for any other ("Unit: Acme B.", "Name: Ana R."), undefined for a labelled phrase of another form. */
+function firstAndInitial(match: string, words: string): string | undefined {
+  const m = FIRST_AND_INITIAL.exec(words);
+  if (m === null) return undefined;
+  return CLIENT_LABEL.test(match) && GIVEN_NAMES.has((m[1] ?? '').toLowerCase()) ? words : '';
+}
+
 /**
  * A header row of columns aligned with spaces ("Name      Credential   Expires"):
  * no colon after the label, and two spaces or a tab between the first two
@@ -391,7 +416,7 @@ export const personNameDetector = patternDetector({
   id: 'person-name',
   category: 'PERSON_NAME',
   pattern: new RegExp(`\\b(?:${byFirstLetter(PERSON_NAME_LABELS)})${LABELLED_NAME}`, 'g'),
-  value: (m) => (alignedColumns(m) ? '' : (leadingName(titleCase((m[1] ?? '').replace(',', '')), true) ?? '')),
+  value: (m) => (alignedColumns(m) ? '' : labelledName(m[0], beforeColumnGap(m[1] ?? ''))),
   validate: (v) => v !== '',
   notAfter: LABEL_NOT_A_PERSON,
   mask: (v) => `Name ${v.split(/\s+/).map((w) => `${w[0] ?? ''}${'*'.repeat(Math.max(0, w.length - 1))}`).join(' ')}`,
