@@ -400,7 +400,15 @@ const cases: [boolean, string][] = [
   // a facility's name on a ship-to line; an aligned list's place in the next column is no one's home
   [false, 'Ship to: Willow Creek Care Center - Attn: Central Supply\nHydrocolloid dressing 6x6 in, bx/5 for wound care'],
   [false, "Meetings we give out at IOP discharge:\n  7:00a  Early Birds AA (open)          St. Patrick's, 282 Suffolk St"],
-  [false, 'SUMMARY:DBT Skills Group\nLOCATION:Rm 2B, 410 Canal St\nDESCRIPTION:Facilitators: Chris A. / Mei T. Bring diary cards. Relapse prevention this week.'],
+  [false, 'SUMMARY:DBT Skills Group\nLOCATION:Rm 2B, 410 Canal St\nDESCRIPTION:Facilitators: Chris A. / Mei T. Bring diary cards. Relapse prevention this week.'],  // training patients: a ZZ surname, a training environment's record prefix; a real patient's row in the same shape is protected
+  [false, 'Seat 3  ZZTRAIN, KILO   TRN000311   DOB 03/15/1971   scenario: CHF exacerbation, start furosemide'],
+  [false, 'Client: Jordan SAMPLE (role-play)   MRN: TRAIN-004417\nScript: two overdoses this year, asks about buprenorphine.'],
+  [true, 'Ramirez, Lucia   MRN 4471203   DOB 03/15/1971   CHF exacerbation, start furosemide'],
+  [false, 'Name\tTRN MRN\tDOB\tScenario\nZZTRAIN, LIMA\tT90000311\t01/01/1960\tInpatient admit from ED'],
+  // an organisation's own bank account (its operating account, where payments are remitted); a patient's refund account is protected
+  [false, 'Please set up EFT for our group.\nBank: First Keystone Community Bank\nABA routing: 031307413\nAccount (checking): 4410029917 (Riverbend operating account)'],
+  [false, 'REMIT TO\nACH / wire: Apex Wound & Skin Supply, Inc.\nBank: Heartland Commerce Bank  ABA routing: 041201570  Account: 7720031845'],
+  [true, 'The patient asked for the refund by direct deposit to her checking.\nABA routing: 031307413\nAccount: 4410029917'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -257,12 +257,15 @@ const BANK_CONTEXT_WINDOW = 160;
  */
 function banked(text: string, index: number, length: number): boolean {
   const around = text.slice(Math.max(0, index - BANK_CONTEXT_WINDOW), index + length + BANK_CONTEXT_WINDOW);
-  return BANK_CONTEXT.test(around) && !ORGANISATION_HOLDER.test(around) && !commerceDocument(text);
+  return BANK_CONTEXT.test(around) && !ORGANISATION_HOLDER.test(around) && !ORGANISATION_ACCOUNT.test(around) && !commerceDocument(text);
 }
 
-/** An account's holder named as an organisation: its label, then a name ending in a company's word on the same line. */
+/** An account's holder named as an organisation: its label (an account's name, a payee, a remit-to or ACH/wire line, a legal or business name), then a name ending in a company's word on the same line. */
 const ORGANISATION_HOLDER =
-  /\b(?:account\s+(?:name|holder)|name\s+on\s+(?:the\s+)?account|beneficiary(?:\s+name)?|payee(?:\s+name)?)\s*[:#-]?[ \t]*[^\n]{0,60}?\b(?:LLC|L\.L\.C\.|Inc|Corp|Corporation|Ltd|LLP|PLLC|P\.?C|Company|Co)\b/i;
+  /\b(?:account\s+(?:name|holder)|name\s+on\s+(?:the\s+)?account|beneficiary(?:\s+name)?|payee(?:\s+name)?|remit(?:\s+to)?|ach(?:\s*\/\s*wire)?|wire\s+to|legal\s+(?:business\s+)?name|business\s+name|dba)\s*[:#-]?[ \t]*[^\n]{0,60}?\b(?:LLC|L\.L\.C\.|Inc|Corp|Corporation|Ltd|LLP|PLLC|P\.?C|Company|Co)\b/i;
+
+/** An account the text says is an organisation's: its operating, business or lockbox account, or where payments to it are remitted ("Remit to", "(Riverbend operating account)"). */
+const ORGANISATION_ACCOUNT = /\b(?:operating|business|corporate|company|practice|escrow|lockbox|merchant)\s+(?:checking\s+|bank\s+)?account\b|\bremit(?:tance)?\s+(?:to|payment)\b/i;
 
 const accountNumbers = patternDetector(bankAccountSpec);
 

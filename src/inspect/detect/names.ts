@@ -17,7 +17,7 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   // street names' abbreviations ("Alder Creek Rd")
   'rd', 'ave', 'blvd', 'hwy', 'pkwy', 'ste',
   // headings' and departments' words ("Uncontrolled Type 2 Diabetes", "Capacity Management"), test patients' names ("ZZTEST, ADULT")
-  'type', 'uncontrolled', 'controlled', 'chronic', 'acute', 'management', 'capacity', 'zztest', 'testpatient',
+  'type', 'uncontrolled', 'controlled', 'chronic', 'acute', 'management', 'capacity', 'zztest', 'zztrain', 'zzdemo', 'zzpatient', 'testpatient', 'mrn', 'dob', 'ssn', 'npi', 'acct', 'trn',
   'clinique', 'service', 'urgent', 'san', 'santa', 'santo', 'são', 'sankt', 'saint', 'sainte', 'fort', 'port', 'mount', 'mt', 'home', 'hh', 'imaging', 'diagnostics', 'behavioral', 'pediatric', 'maternity', 'senior', 'living',
   'clinic', 'clinics', 'hospital', 'hospitals', 'health', 'healthcare', 'medical', 'medicine', 'center', 'centre', 'centers', 'practice', 'pharmacy',
   'laboratory', 'laboratories', 'lab', 'labs', 'imaging', 'radiology', 'services', 'service', 'group', 'associates', 'foundation', 'institute',

@@ -613,8 +613,11 @@ export function placeholderNumber(value: string): boolean {
   return digits >= 5;
 }
 
-/** A record number of a test patient's, as EHR builds and vendors' demos prefix them ("TST0000412", "ZZ9900017", "TEST-1042", "DEMO-000123"). */
-const TEST_RECORD_NUMBER = /^(?:TST|TEST|ZZ|DEMO|SAMPLE|EXAMPLE|DUMMY|FAKE)/i;
+/** A record number of a test patient's, as EHR builds, training environments and vendors' demos prefix them ("TST0000412", "ZZ9900017", "TEST-1042", "TRN000101", "TRAIN-000001", "DEMO-000123"). */
+const TEST_RECORD_NUMBER = /^(?:TST|TEST|TRN|TRAIN|ZZ|DEMO|SAMPLE|EXAMPLE|DUMMY|FAKE)/i;
+
+/** A test record's prefix written before the number with a hyphen ("TRAIN-000001", "TEST-1042": the number alone is what is matched). */
+const TEST_PREFIX_BEFORE = /(?<![A-Za-z])(?:TST|TEST|TRN|TRAIN|ZZ|DEMO|SAMPLE|DUMMY|FAKE)-$/i;
 
 /** A label before a number that says it is a test or sample record's ("test MRN ZZ9900017", "sample member ID"). */
 const TEST_RECORD_LABEL = /\b(?:test|dummy|sample|fake|example|demo|training)\s+(?:patient\s+)?(?:mrn|mr#|acct|account|id|record|chart|member|subscriber|encounter|visit)\b[^\n]{0,16}$/i;
@@ -634,12 +637,12 @@ function labelledAsSomethingElse(text: string, index: number): boolean {
 /** A year and a month ("2025-07", a bulletin's or a report's number), not a record's. */
 const YEAR_AND_MONTH = /^(?:19|20)\d\d-(?:0[1-9]|1[0-2])$/;
 
-/** What says a record is a test patient's after its number ("… - training environment only, not a real patient", "(training default)"), or before it (the test patient's name: "ZZTEST, DOWNTIME"). */
+/** What says a record is a test patient's after its number ("… - training environment only, not a real patient", "(training default)"), or before it on its line (the test patient's name: "ZZTEST, DOWNTIME", "ZZTRAIN, ALPHA": EHRs name test patients with a ZZ surname). */
 const TEST_RECORD_AFTER = /^[^\n]{0,40}?\b(?:training|test|testing|sandbox|demo)\s+(?:environment|only|default|patient|record|use)\b|^[^\n]{0,40}?\b(?:not\s+a\s+real\s+(?:patient|person)|fictitious|fictional|synthetic)\b/i;
-const TEST_PATIENT_BEFORE = /\b(?:ZZ[A-Z]*TEST[A-Z]*|TESTPATIENT|TEST,\s*PATIENT)\b[^\n]{0,200}$/;
+const TEST_PATIENT_BEFORE = /\b(?:ZZ[A-Z]{2,}|TESTPATIENT|TEST,\s*PATIENT)\b[^\n]{0,200}$/;
 
 /** The words TEST_RECORD_AFTER and TEST_PATIENT_BEFORE look for, any of them anywhere in the text (most texts hold none: one search each, once per text). */
-const TEST_MARK = /test|train|sandbox|demo|real\s+(?:patient|person)|fictitious|fictional|synthetic/i;
+const TEST_MARK = /test|train|sandbox|demo|\bzz[a-z]|real\s+(?:patient|person)|fictitious|fictional|synthetic/i;
 const holdsTestMark = scanOnce((text) => TEST_MARK.test(text));
 
 /** Whether the record number or birth date at `index` is a test patient's (TEST_RECORD_AFTER, TEST_PATIENT_BEFORE), or in FHIR test health data (inTestHealthData). */
@@ -740,6 +743,7 @@ function recordNumberSpec(id: string, category: string, keywords: RegExp): Patte
     refuse: (value, text, index) =>
       placeholderNumber(value) ||
       TEST_RECORD_NUMBER.test(value) ||
+      TEST_PREFIX_BEFORE.test(text.slice(Math.max(0, index - 8), index)) ||
       YEAR_AND_MONTH.test(value) ||
       labelledAsSomethingElse(text, index) ||
       testRecordLabel(text, index) ||
