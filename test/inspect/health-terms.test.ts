@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NEAR_TERMS, healthTermSpans, pluralTerm } from '../../src/inspect/detect/health-terms.js';
 import { nearTermOf } from '../../src/inspect/detect/health-terms-near.js';
+import { unspacedTerms } from '../../src/inspect/detect/health-terms-unspaced.js';
 
 describe('healthTermSpans: health information in four languages, whole words only', () => {
   it.each<[string, string[]]>([
@@ -80,5 +81,20 @@ describe('nearTermOf: a health term typed one edit wrong', () => {
     ['sorry for my spelling', []],
   ])('after a possessive pronoun only: %s', (text, terms) => {
     expect(healthTermSpans(text).map((s) => s.term)).toEqual(terms);
+  });
+});
+
+describe('health terms of scripts written without spaces or with joined endings', () => {
+  it.each([
+    ['我妈妈是不是老年痴呆了？', ['痴呆']],
+    ['爸爸有糖尿病，每天打胰島素', ['糖尿病', '胰島素']],
+    ['엄마 당뇨약이랑 혈압약이 떨어졌어요', ['당뇨', '혈압']],
+    ['У мамы сахарный диабет, давление высокое', ['диабет', 'давлени']],
+    ['نتيجة التحليل للغدة الدرقية', ['نتيجة التحليل', 'درقي']],
+    ['약 30분 후에 도착합니다', []],
+    ['会议在社区中心举行', []],
+    ['Plain English with no such script: diabetes is read elsewhere', []],
+  ])('%s', (text, terms) => {
+    expect(unspacedTerms(text).map((s) => s.term)).toEqual(terms);
   });
 });

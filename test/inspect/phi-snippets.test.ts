@@ -408,7 +408,16 @@ const cases: [boolean, string][] = [
   // an organisation's own bank account (its operating account, where payments are remitted); a patient's refund account is protected
   [false, 'Please set up EFT for our group.\nBank: First Keystone Community Bank\nABA routing: 031307413\nAccount (checking): 4410029917 (Riverbend operating account)'],
   [false, 'REMIT TO\nACH / wire: Apex Wound & Skin Supply, Inc.\nBank: Heartland Commerce Bank  ABA routing: 041201570  Account: 7720031845'],
-  [true, 'The patient asked for the refund by direct deposit to her checking.\nABA routing: 031307413\nAccount: 4410029917'],
+  [true, 'The patient asked for the refund by direct deposit to her checking.\nABA routing: 031307413\nAccount: 4410029917'],  // patients writing in Chinese, Korean, Vietnamese and Haitian Creole: their dates of birth, health words and self-introductions; events in those languages are no one's
+  [true, '我妈妈今年78岁（1947年5月2日出生），最近记性越来越差，是不是痴呆了？'],
+  [true, '저는 박순자 님(1951년 11월 3일생)의 딸입니다. 엄마 당뇨약이 다 떨어졌어요.'],
+  [false, '糖尿病讲座：2025年11月3日下午两点，社区中心，欢迎参加。'],
+  [false, '2025년 11월 3일 당뇨 예방 교육 행사 안내: 누구나 참석 가능합니다.'],
+  [true, 'Chị Lan, sinh ngày 12/03/1958, bị tiểu đường và cao huyết áp.'],
+  [true, 'Bonjou,\n\nSe Marie-Claude Pierre-Louis ki ekri w. Yè swa mwen te tcheke tansyon m, li te 182/110.'],
+  [false, 'Mwen rele Jean Baptiste, mwen ta renmen ede nan klinik vaksen grip la samdi.'],
+  [true, 'hey its Marco Delgado again, the rash on my arm is spreading and now its on my neck too'],
+  [false, 'Re: Boletim de Saúde Riverside – Outubro 2025\n\nCancela minha inscrição.\n\n> Outubro Rosa: mês de conscientização do câncer de mama. Faça sua mamografia.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -19,6 +19,7 @@ import { labelTerms } from './health-terms-labels.js';
 import { nearTermIndex } from './health-terms-near.js';
 import { buildTermTrie } from './health-terms-trie.js';
 import { type HealthTermSpan, wordTerms } from './health-terms-words.js';
+import { unspacedTerms } from './health-terms-unspaced.js';
 
 const CONDITIONS = [
   'diabetes', 'diabetic', 'hypertension', 'cancer', 'carcinoma', 'leukemia', 'lymphoma', 'melanoma', 'tumor', 'tumour', 'hiv', 'aids', 'hepatitis',
@@ -163,7 +164,31 @@ const CARE_INTL = [
   'opéré', 'opérée', 'operee', 'intervention chirurgicale', 'hospitalisation', 'hospitalisé', 'hospitalisée', 'grossesse', 'enceinte', 'hypertension',
   'diabète', 'diabete', 'insuline', 'médicament', 'médicaments', 'ordonnance', 'allergie', 'infarctus', 'avc', 'insuffisance cardiaque',
   'insuffisance rénale', 'pneumonie', 'dépression', 'démence', 'douleur', 'douleurs', 'douleurs thoraciques', 'fièvre', 'infection', 'maladie',
-  'cholécystite', 'appendicite', 'bronchite', 'hépatite', 'arthrite', 'méningite', 'urgences', 'bilan sanguin', 'prise de sang', 'irm', 'biopsie', 'vaccin', 'compte rendu opératoire', 'suites opératoires', 'soins palliatifs', 'rééducation', 'kinésithérapie',
+  'cholécystite', 'appendicite', 'bronchite', 'hépatite', 'arthrite', 'méningite', 'urgences', 'bilan sanguin', 'prise de sang', 'irm', 'biopsie', 'vaccin', 'compte rendu opératoire', 'suites opératoires', 'soins palliatifs', 'rééducation', 'kinésithérapie',];
+
+/**
+ * The same in the other languages US clinics' patients write in, read word
+ * by word: Portuguese, Vietnamese (with its tone marks and as it is often
+ * typed without them), Tagalog and Haitian Creole (Chinese, Korean, Russian
+ * and Arabic: health-terms-unspaced.ts). Not looked up one edit away (a
+ * misspelt English term is not a Tagalog one).
+ */
+const CARE_COMMUNITY = [
+  // Portuguese
+  'pressão alta', 'hipertensão', 'câncer', 'cancro', 'diálise', 'gravidez', 'grávida', 'remédio', 'remédios', 'exame de sangue', 'exames de sangue',
+  'internado', 'internada', 'internação', 'cirurgia', 'febre', 'tosse', 'dor de cabeça', 'dor no peito', 'falta de ar', 'infecção', 'vacina', 'derrame',
+  'insuficiência cardíaca', 'depressão', 'ansiedade', 'demência', 'convulsão', 'convulsões', 'fratura', 'insulina', 'quimioterapia',
+  // Vietnamese
+  'tiểu đường', 'bệnh tiểu đường', 'huyết áp', 'cao huyết áp', 'tăng huyết áp', 'đau ngực', 'đau đầu', 'đau họng', 'viêm họng', 'bị sốt', 'ung thư',
+  'đột quỵ', 'suy tim', 'suy thận', 'lọc thận', 'viêm phổi', 'hen suyễn', 'trầm cảm', 'mất trí nhớ', 'sa sút trí tuệ', 'uống thuốc', 'toa thuốc',
+  'đơn thuốc', 'xét nghiệm', 'xét nghiệm máu', 'siêu âm', 'phẫu thuật', 'nhập viện', 'xuất viện', 'cấp cứu', 'mang thai', 'có thai', 'thai kỳ',
+  'tiêm chủng', 'chích ngừa', 'dị ứng', 'nhiễm trùng', 'bầm tím', 'chảy máu', 'khó thở', 'tiêu chảy', 'buồn nôn', 'chóng mặt', 'đau bụng', 'đau lưng',
+  'gãy xương', 'khám bệnh', 'tieu duong', 'huyet ap', 'xet nghiem', 'ung thu', 'nhap vien', 'uong thuoc', 'bam tim',
+  // Tagalog
+  'dyabetis', 'altapresyon', 'mataas na presyon', 'kanser', 'lagnat', 'gamot', 'reseta', 'buntis', 'impeksyon', 'bakuna', 'hika', 'pagtatae',
+  'nahihilo', 'sakit sa puso', 'sakit ng ulo',
+  // Haitian Creole
+  'tansyon', 'dyabèt', 'medikaman', 'lafyèv', 'kansè', 'ansent', 'enfeksyon', 'alèji', 'vaksen', 'opresyon', 'depresyon', 'maladi',
 ];
 
 function termRegex(terms: readonly string[]): RegExp {
@@ -191,7 +216,8 @@ export function pluralTerm(term: string): string | undefined {
 
 /** The English terms and their plurals (conditions, tests and care: "migraines", "MRIs"; medicines are named in the singular), then the other languages' terms. */
 const ENGLISH = [...CONDITIONS, ...LABS, ...CARE];
-const TERM_LIST = [...new Set([...ENGLISH, ...MEDICATIONS, ...ENGLISH.map(pluralTerm).filter((t): t is string => t !== undefined), ...CARE_INTL])];
+const TERM_LIST_NEAR = [...new Set([...ENGLISH, ...MEDICATIONS, ...ENGLISH.map(pluralTerm).filter((t): t is string => t !== undefined), ...CARE_INTL])];
+const TERM_LIST = [...new Set([...TERM_LIST_NEAR, ...CARE_COMMUNITY])];
 
 export const HEALTH_TERMS = termRegex(TERM_LIST);
 
@@ -199,7 +225,7 @@ export const HEALTH_TERMS = termRegex(TERM_LIST);
 export const HEALTH_TERM_TRIE = buildTermTrie(TERM_LIST);
 
 /** The single-word terms, as a word one edit from one is looked up (health-terms-near.ts: "my migranes"). */
-export const NEAR_TERMS = nearTermIndex(TERM_LIST);
+export const NEAR_TERMS = nearTermIndex(TERM_LIST_NEAR);
 
 export type { HealthTermSpan };
 
@@ -234,6 +260,12 @@ function findSpans(text: string): HealthTermSpan[] {
   const units = codeUnits(text);
   wordTerms(text, units, HEALTH_TERM_TRIE, dictionary, morphology, { index: NEAR_TERMS, out: near });
   labelTerms(text, units, labels);
+  // the terms of scripts written without spaces between words (Chinese, Korean with its particles) or with endings and articles joined (Russian, Arabic): found anywhere
+  const unspaced = unspacedTerms(text);
+  if (unspaced.length > 0) {
+    dictionary.push(...unspaced);
+    dictionary.sort((a, b) => a.index - b.index);
+  }
   // a term typed wrong after "my", "her" … is a word of its own, read as the dictionary's term (rare: merged by place only when there is one)
   return inTextOrder(near.length === 0 ? dictionary : [...dictionary, ...near].sort((a, b) => a.index - b.index), morphology, labels);
 }

@@ -9,8 +9,7 @@ import { lowerCaseName } from './given-names.js';
 import { sharedHealthTermSpans } from './health-terms.js';
 import { personLike, titleCase } from './names.js';
 import { partBefore, PATIENT_CUE_AFTER, pronounHealthAfter, staff, type PersonAnchor } from './person-mentions.js';
-import { PART_BREAK_MARK } from './signature.js';
-import { speaksOfOwnHealth } from './signed-author.js';
+import { selfNamed, selfNamedOwnHealth } from './signed-author.js';
 import { OverlapIndex } from './spans.js';
 
 /** Health terms looked back from (a long text's first ones say what the rest would). */
@@ -19,10 +18,6 @@ const MAX_TERMS_LOOKED_BACK = 300;
 const LOWER_NAME_REACH = 160;
 /** A word typed in lower case (its start and its letters). */
 const LOWER_WORD = /(?<![\p{L}\d'’@._/-])\p{Ll}[\p{Ll}'’-]{1,24}(?![\p{L}\d@])/gu;
-/** A writer naming themselves before the name ("hi its tom reyes", "this is maria", "my name is …"). */
-const SELF_NAMED_BEFORE = /(?:\bit['’]?s|\bthis[ \t]+is|\bi['’]?m|\bi[ \t]+am|\bmy[ \t]+name[ \t]+is)[ \t]+$/i;
-/** How far after a writer's own name their health is read. */
-const SELF_NAMED_REACH = 300;
 
 /**
  * Names typed in lower case, as notes typed on a phone write them ("ruth
@@ -56,14 +51,9 @@ export function lowerCaseGivenNames(text: string, taken: readonly PersonAnchor[]
       // one blank between the two words, not a name found already
       if (!/^[ \t]+$/.test(text.slice(from + (first.index ?? 0) + first[0].length, from + (last.index ?? 0))) || found.overlaps(index, end - index)) continue;
       const before = partBefore(text, index, 20);
-      const own = SELF_NAMED_BEFORE.test(before) ? speaksOfOwnHealth(text, selfNamedFrom(text, index), Math.min(text.length, end + SELF_NAMED_REACH)) : pronounHealthAfter(text, end) || PATIENT_CUE_AFTER.test(text.slice(end, end + 40));
+      const own = selfNamed(before) ? selfNamedOwnHealth(text, index, end) : pronounHealthAfter(text, end) || PATIENT_CUE_AFTER.test(text.slice(end, end + 40));
       if (own && !staff(text, index, end - index)) out.push({ kind: 'named-patient', index, length: end - index });
     }
   }
   return out;
-}
-
-/** Where a self-named writer's own words are read from: SELF_NAMED_REACH characters before their name, not before its part of the message. */
-function selfNamedFrom(text: string, index: number): number {
-  return Math.max(text.lastIndexOf(PART_BREAK_MARK, index) + 1, index - SELF_NAMED_REACH);
 }

@@ -49,6 +49,9 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   // accreditors, agencies and associations ("Joint Commission", "Area Agency on Aging"), and the community services a resource list names ("Ana's Food Pantry")
   'commission', 'agency', 'authority', 'association', 'society', 'alliance', 'coalition', 'federation', 'collaborative', 'consortium', 'cooperative',
   'academy', 'bureau', 'administration', 'pantry', 'pantries', 'shelter', 'shelters', 'kitchen', 'mission', 'outreach', 'housing', 'hotline', 'warmline',
+  // a bulletin's and a month's names in Spanish and Portuguese ("Boletim de Saúde", "Outubro Rosa")
+  'boletim', 'boletín', 'saúde', 'salud', 'notícias', 'noticias', 'enero', 'febrero', 'marzo', 'mayo', 'junio', 'julio', 'agosto', 'septiembre', 'octubre',
+  'noviembre', 'diciembre', 'janeiro', 'fevereiro', 'março', 'maio', 'junho', 'julho', 'setembro', 'outubro', 'novembro', 'dezembro',
   // places of worship and community centres, in the languages of the communities a clinic serves ("Legliz Batis Nouvo", "Trung Tâm Cộng Đồng")
   'church', 'chapel', 'parish', 'cathedral', 'temple', 'mosque', 'masjid', 'synagogue', 'ministry', 'ministries', 'congregation', 'iglesia', 'parroquia',
   'templo', 'comunidad', 'comunitario', 'comunitaria', 'asociación', 'asociacion', 'fundación', 'fundacion', 'sociedad', 'escuela', 'colegio', 'église',

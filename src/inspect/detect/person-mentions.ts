@@ -18,7 +18,7 @@ import { cachedScan, scanOnce, withScanCache } from './scan-cache.js';
 import { PART_BREAK_MARK } from './signature.js';
 import { GREETING_WORDS } from './greetings.js';
 import { lowerCaseGivenNames } from './lower-case-names.js';
-import { quotedAuthors, signedAuthors } from './signed-author.js';
+import { quotedAuthors, selfNamed, selfNamedOwnHealth, signedAuthors } from './signed-author.js';
 import { firstStartingFrom, lineEndWithin, lineStartWithin, OrderedSpans, OverlapIndex, type Span } from './spans.js';
 import { COMMA, EXCLAMATION, FULL_STOP, isSpaceCode, MIDDLE_DOT, NEWLINE, PIPE, QUESTION, SEMICOLON, SPACE, TAB } from './char-codes.js';
 
@@ -50,6 +50,8 @@ const LEAD_WORDS: ReadonlySet<string> = new Set([
   'when', 'if', 'per', 'cc', 'attn', 're', 'fw', 'fwd', 'ok', 'note', 'update', 'reminder', 'fyi', 'urgent', 'morning', 'afternoon', 'overnight',
   'this', 'last', 'next', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'hola', 'bonjour', 'hallo', 'estimado',
   'estimada', 'sehr', 'liebe', 'lieber', 'chère', 'cher',
+  // a writer naming themselves in Spanish, Portuguese and Haitian Creole ("Soy Ana Ruiz", "Aqui é Ana Souza", "Se Marie-Ange Jean-Baptiste ki ekri w"), and greetings
+  'soy', 'aqui', 'se', 'bonjou', 'olá', 'ola', 'kumusta',
 ]);
 
 /** A surname in capitals, as French and German letters and charts write it ("Mme DUPONT Claire", "Herr MÜLLER"). */
@@ -365,7 +367,7 @@ const LOWER_HONORIFIC_START = /(?<![\p{L}\d])mrs?\.?(?:[ \t]+|[ \t]*\n[ \t]*)[a-
 const NOT_A_SURNAME: ReadonlySet<string> = new Set(['and', 'or', 'the', 'and/or', 'clean', 'right', 'wrong', 'nice', 'big', 'little', 'who', 'what', 'whoever', 'so', 'to', 'is', 'was', 'has', 'had', 'will', 'would', 'can', 'pt', 'patient', 'doctor', 'dr']);
 
 /** A capitalised word before a name of two words or more ("Dear Maria Alvarez"). */
-const LEAD_WORD = /^(?:\p{Lu}\p{Ll}+[ \t]+)(?=\p{Lu}\p{Ll}+[ \t]+\p{Lu})/u;
+const LEAD_WORD = /^(?:\p{Lu}\p{Ll}+[ \t]+)(?=\p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)?[ \t]+\p{Lu})/u;
 const POSSESSIVE = /['’]s$/;
 
 /** How far after a possessive name its health term may start ("Mensah's follow-up colonoscopy"). */
@@ -641,7 +643,9 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
       cueAfterParenthesis(text, index + length) ||
       findingAfter(text, index + length) ||
       pronounHealthAfter(text, index + length) ||
-      subjectPronounHealthAfter(text, index + length, name)
+      subjectPronounHealthAfter(text, index + length, name) ||
+      // "hey its Dario Pineda again, the rash on my arm is spreading": a writer naming themselves, then their own health
+      (selfNamed(before) && selfNamedOwnHealth(text, index, index + length))
     ) {
       out.push({ kind: 'named-patient', index, length });
       return;

@@ -31,8 +31,9 @@ const ORDINAL = '(?:st|nd|rd|th)';
  * yyyy-mm-dd and yyyy/mm/dd (ISO), d.m.yyyy (TT.MM.JJJJ), "Jan 2, 1970",
  * "March 12th, 1948", "2 January 1970", "12th of March, 1948", the
  * day-month-year of records and exports ("12-Mar-1948", "12/MAR/1948",
- * "12.Mar.1948"), and day-month-year in German, Spanish and French ("3.
- * März 1961", "3 de marzo de 1961", "3 mars 1961").
+ * "12.Mar.1948"), day-month-year in German, Spanish and French ("3.
+ * März 1961", "3 de marzo de 1961", "3 mars 1961"), and year-month-day in
+ * Chinese, Japanese and Korean ("1947年5月2日", "1951년 11월 3일").
  */
 export const DATE_PATTERN = new RegExp(
   [
@@ -46,6 +47,8 @@ export const DATE_PATTERN = new RegExp(
     `${DAY}\\.? (?:de )?${MONTH_INTL}(?: de)? ${YEAR}`,
   ]
     .map((p) => `\\b${p}\\b`)
+    // year, month and day as Chinese, Japanese and Korean write them ("1947年5月2日", "1951년 11월 3일"): no word boundary after the day's sign
+    .concat(`\\b${YEAR} ?[年년] ?${MON} ?[月월] ?${DAY} ?[日일]`)
     .join('|'),
   'gi',
 );
@@ -56,7 +59,10 @@ export const DATE_PATTERN = new RegExp(
  * write in (Vietnamese "ngày sinh", Portuguese, Italian, Polish, Russian,
  * Chinese, Korean, Tagalog, Haitian Creole, Arabic).
  */
-const DOB_WORDS = String.raw`(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?|geburtsdatum|geb\.?-?\s*datum|geboren(\s+am)?|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](\s+el)?|naci[óo](\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le|ng[àa]y\s+sinh|data\s+de\s+nascimento|data\s+di\s+nascita|data\s+urodzenia|дата\s+рождения|出生日期|생년월일|petsa\s+ng\s+kapanganakan|dat\s+nesans|تاريخ\s+الميلاد)`;
+const DOB_WORDS = String.raw`(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?|geburtsdatum|geb\.?-?\s*datum|geboren(\s+am)?|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](\s+el)?|naci[óo](\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le|ng[àa]y\s+sinh|data\s+de\s+nascimento|data\s+di\s+nascita|data\s+urodzenia|дата\s+рождения|sinh\s+ng[àa]y|родил(?:ся|ась)|nascid[oa](?:\s+em)?|nasceu|ipinanganak|مواليد|petsa\s+ng\s+kapanganakan|dat\s+nesans|تاريخ\s+الميلاد)`;
+
+/** The same in Chinese, Japanese and Korean, written against the words around them ("1947年5月2日出生的"); Korean's "생" right after the date ("3일생)의": the window around a date joins its two sides with a space), alone or with a particle, not a word it starts ("생활"). */
+const DOB_WORDS_CJK = '出生|生日|生年月日|생년월일|출생|(?<=[일년 ])생(?:[의이은입]|(?![가-힣]))';
 
 /**
  * The words, case-insensitive, where no letter or digit touches them: what
@@ -64,7 +70,7 @@ const DOB_WORDS = String.raw`(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birt
  * alone (several times faster). Under `iu` the long s and the Kelvin sign are
  * word characters for `\b`, and U+0345 (which folds to ι) is a letter.
  */
-const DOB_KEYWORDS = new RegExp(String.raw`(?<![A-Za-z0-9_\u017F\u212A])${caseless(DOB_WORDS)}(?![\p{L}\p{N}\u0345])`, 'u');
+const DOB_KEYWORDS = new RegExp(String.raw`(?<![A-Za-z0-9_\u017F\u212A])${caseless(DOB_WORDS)}(?![\p{L}\p{N}\u0345])|${DOB_WORDS_CJK}`, 'u');
 
 /** A run of four digits from 19xx or 20xx starting at `s`. */
 function yearAt(text: string, s: number): boolean {
@@ -115,6 +121,12 @@ function ordinalAt(text: string, e: number): boolean {
 /** The most characters before a date's year: "31. de septiembre de 1961" (day, period, space, "de ", month, " de", space; "31st of September, " is shorter). */
 const DATE_BEFORE_YEAR = 21;
 
+/** Whether the year's sign of Chinese, Japanese or Korean dates (年, 년) stands at `i`, a space before it allowed. */
+function yearSign(text: string, i: number): boolean {
+  const c = text.charCodeAt(i) === 32 ? text.charCodeAt(i + 1) : text.charCodeAt(i);
+  return c === 0x5e74 || c === 0xb144;
+}
+
 /**
  * Where DATE_PATTERN can match, for `starts`. Every date holds its year as
  * a run of exactly four digits (19xx, 20xx), at most DATE_BEFORE_YEAR
@@ -156,7 +168,7 @@ export const DATE_STARTS: StartFinder = (runs, text, at) => {
       dayOrMonth(i - 1, s);
     }
     const next = text.charCodeAt(s + 4);
-    if ((next === 45 || next === 47) && !isWordChar(text.charCodeAt(s - 1))) name(s);
+    if ((next === 45 || next === 47 || yearSign(text, s + 4)) && !isWordChar(text.charCodeAt(s - 1))) name(s);
   }
 };
 

@@ -105,8 +105,37 @@ function signerAfter(text: string, from: number): PersonAnchor | undefined {
 /** A quoted or forwarded message's author line: "From: Sandra Whitfield <swhit@…>" (also "> From:", "De:", "Von:"), or "On …, Leonard Fitch <lfitch@…> wrote:" ("wrote:" wrapped onto the next line too). */
 const AUTHOR_LINE =
   /^[ \t>]*(?:(?:From|De|Von)[ \t]*:[ \t]*"?(\p{Lu}[\p{L}'’. -]{1,60}?)"?[ \t]*<[^<>\n@]{1,64}@[^<>\n]{1,255}>|On[ \t][^\n]{4,80}?[, \t]"?(\p{Lu}[\p{L}'’. -]{1,60}?)"?[ \t]*<[^<>\n@]{1,64}@[^<>\n]{1,255}>(?:[ \t]*|[ \t]*\r?\n[ \t>]*)wrote:)[ \t]*\r?$/gmu;
-/** The first person speaking ("I", "I'm", "I've"; typed in lower case or without the apostrophe too: "i", "im", "ive"; Spanish "yo", "tengo", "estoy", "soy", German "ich", French "je", "j'ai"), not "I" of a Roman numeral list. */
-const FIRST_PERSON = /(?<![\p{L}\d])(?:[Ii]|[Ii]['’]?m|[Ii]['’]?ve|I['’]d|[Yy]o|[Tt]engo|[Ee]stoy|[Ss]oy|[Ii]ch|[Jj]e|[Jj]['’]ai)(?![\p{L}\d])/gu;
+/**
+ * The first person speaking ("I", "I'm", "I've"; typed in lower case or
+ * without the apostrophe too: "i", "im", "ive"; "my", "me" of a clause that
+ * tells the term: "the rash on my arm"; Spanish "yo", "tengo", "estoy",
+ * "soy", German "ich", French "je", "j'ai", Portuguese "eu", Haitian Creole
+ * "mwen", Vietnamese "tôi", Tagalog "ako", Russian "я", Arabic "أنا"), not
+ * "I" of a Roman numeral list.
+ */
+const FIRST_PERSON = /(?<![\p{L}\d])(?:[Ii]|[Ii]['’]?m|[Ii]['’]?ve|I['’]d|[Mm]y|me|[Yy]o|[Tt]engo|[Ee]stoy|[Ss]oy|[Ii]ch|[Jj]e|[Jj]['’]ai|[Ee]u|[Mm]wen|[Tt]ôi|[Aa]ko|[Яя]|أنا)(?![\p{L}\d])/gu;
+
+/**
+ * A writer naming themselves before the name ("hi its tom reyes", "this is
+ * Dario Pineda", "my name is …"; "me llamo", "soy", "je m'appelle", "c'est",
+ * "ich bin", "ich heiße", "meu nome é", "aqui é", "mwen rele", "Se … ki ekri
+ * w", "tôi tên là", "ako si", "меня зовут", "اسمي").
+ */
+const SELF_NAMED_BEFORE =
+  /(?:\bit['’]?s|\bthis[ \t]+is|\bi['’]?m|\bi[ \t]+am|\bmy[ \t]+name[ \t]+is|\bme[ \t]+llamo|\bmi[ \t]+nombre[ \t]+es|\bsoy|\bje[ \t]+m['’]appelle|\bc['’]est|\bich[ \t]+bin|\bich[ \t]+hei(?:ß|ss)e|\bmein[ \t]+name[ \t]+ist|\bmeu[ \t]+nome[ \t]+é|\baqui[ \t]+é|\bmwen[ \t]+rele|(?:^|[.!?,][ \t]+|\n)se|\bt[ôo]i[ \t]+t[êe]n[ \t]+l[àa]|\bako[ \t]+si|меня[ \t]+зовут|اسمي)[ \t]+$/iu;
+/** How far around a writer's own name their health is read. */
+const SELF_NAMED_REACH = 300;
+
+/** Whether the text before a name (its last words) is a writer naming themselves (SELF_NAMED_BEFORE). */
+export function selfNamed(before: string): boolean {
+  return SELF_NAMED_BEFORE.test(before);
+}
+
+/** Whether a writer who named themselves at text[index, end) speaks of their own health within SELF_NAMED_REACH characters around the name, in its part of the message. */
+export function selfNamedOwnHealth(text: string, index: number, end: number): boolean {
+  const from = Math.max(text.lastIndexOf(PART_BREAK_MARK, index) + 1, index - SELF_NAMED_REACH);
+  return speaksOfOwnHealth(text, from, withinPart(text, end, Math.min(text.length, end + SELF_NAMED_REACH)));
+}
 /** A clinician's title at the start of a display name ("Dr. Priya Raman"). */
 const CLINICIAN_TITLE = /^(?:Dr|Doctor|Prof|Nurse)\b/i;
 /** How far after its author line a quoted message is read. */
@@ -180,12 +209,20 @@ export function speaksOfOwnHealth(text: string, from: number, to: number): boole
 /** How far from the first person a health term of the same sentence may be. */
 const SENTENCE_REACH = 120;
 
+/** An event or a service named before its health term, as Spanish, Portuguese, French and Haitian Creole order them ("klinik vaksen grip la", "campaña de vacunación", "feira de saúde"): the term is the event's, not the writer's health. */
+const EVENT_BEFORE = /(?<![\p{L}])(?:klinik|clínica|clinica|clinique|programa|programme|campaña|campanha|campagne|kanpay|feria|feira|foire|evento|événement|semana|semaine|journée|jornada|taller|atelier)(?:[ \t]+(?:de|del|da|do|de[ \t]+la|du|des|pou|sou))?[ \t]+$/iu;
+
 /** Words of a working life between the first person and a health term: the term is where they worked, not their health ("I have 4 years of experience in family practice and urgent care"). */
 const WORK_HISTORY = /(?<![\p{L}])(?:experience|background|position|jobs?|career|resume|résumé|certified|certification|trained|worked|working)(?![\p{L}])/iu;
 
 /** No sentence's end between `from` and `to`, and the term is the writer's own: not a programme's or an event's ("I care about diabetes prevention"), not a workplace's. */
 function ownInSentence(text: string, from: number, to: number, term: { index: number; length: number }): boolean {
-  return !sentenceBreakBetween(text, from, to) && !NOT_OWN_HEALTH.test(wordAfter(text, term.index + term.length)) && !WORK_HISTORY.test(sentenceAround(text, from, to));
+  return (
+    !sentenceBreakBetween(text, from, to) &&
+    !NOT_OWN_HEALTH.test(wordAfter(text, term.index + term.length)) &&
+    !EVENT_BEFORE.test(text.slice(Math.max(0, term.index - 24), term.index)) &&
+    !WORK_HISTORY.test(sentenceAround(text, from, to))
+  );
 }
 
 /** The sentence holding text[from, to): back to the last sentence's end before it and on to the next after it, each at most SENTENCE_REACH characters away. */
