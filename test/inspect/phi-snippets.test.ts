@@ -417,7 +417,18 @@ const cases: [boolean, string][] = [
   [true, 'Bonjou,\n\nSe Marie-Claude Pierre-Louis ki ekri w. Yè swa mwen te tcheke tansyon m, li te 182/110.'],
   [false, 'Mwen rele Jean Baptiste, mwen ta renmen ede nan klinik vaksen grip la samdi.'],
   [true, 'hey its Marco Delgado again, the rash on my arm is spreading and now its on my neck too'],
-  [false, 'Re: Boletim de Saúde Riverside – Outubro 2025\n\nCancela minha inscrição.\n\n> Outubro Rosa: mês de conscientização do câncer de mama. Faça sua mamografia.'],
+  [false, 'Re: Boletim de Saúde Riverside – Outubro 2025\n\nCancela minha inscrição.\n\n> Outubro Rosa: mês de conscientização do câncer de mama. Faça sua mamografia.'],  // a subject that starts with a client's name, "Last, First" too, and a body sentence that starts with the first name and names their care
+  [true, 'RE: Okonjo, Damien - monthly compliance\n\nRachel,\n\nDamien has made 9 of 10 scheduled IOP sessions since 3/1.'],
+  [true, 'RE: Damien Okonjo - monthly compliance\n\nRachel,\n\nDamien has made 9 of 10 scheduled IOP sessions since 3/1.'],
+  [false, 'RE: Damien Okonjo - front desk schedule\n\nDamien will cover the desk on Friday. The diabetes class moved to Room 2.'],
+  [false, 'Ship to: Northgate Reference Laboratory\nLine Item#\tDescription\tQty\n1\tALT reagent cassette\t12\n2\tCreatinine enz. cassette, 800 tests\t8'],
+  // an X12 test interchange (ISA15 "T"), placeholder and sample persons, an employer's tax id and an X12 date are no one's
+  [false, 'ISA*00*          *00*          *ZZ*RIVERBENDRMC   *ZZ*CLAIMBRIDGE    *240829*1020*^*00501*000000001*0*T*:~GS*HC*A*B*20240829*1020*1*X*005010X222A1~ST*837*0001*005010X222A1~HL*2*1*22*0~NM1*IL*1*ALVAREZ*MARIA****MI*W482913057~DMG*D8*19610214*F~HI*ABK:E119~SE*6*0001~GE*1*1~IEA*1*000000001~'],
+  [true, 'ISA*00*          *00*          *ZZ*RIVERBENDRMC   *ZZ*CLAIMBRIDGE    *240829*1020*^*00501*000000001*0*P*:~GS*HC*A*B*20240829*1020*1*X*005010X222A1~ST*837*0001*005010X222A1~HL*2*1*22*0~NM1*IL*1*ALVAREZ*MARIA****MI*W482913057~DMG*D8*19610214*F~HI*ABK:E119~SE*6*0001~GE*1*1~IEA*1*000000001~'],
+  [false, 'Companion guide sample, 270 request:\nST*270*0001*005010X279A1~HL*3*2*22*0~NM1*IL*1*LASTNAME*FIRSTNAME****MI*MEMBERID~DMG*D8*CCYYMMDD~SE*5*0001~'],
+  [false, 'Loop 2010BA Subscriber (example)\nST*837*0001*005010X222A1~HL*2*1*22*0~NM1*IL*1*SUBSCRIBER LAST*FIRSTNAME****MI*XYZ000000000~REF*EI*314472986~ (Tax ID)\nDMG*D8*19000101*F~\nMember ID must match the card.'],
+  // an unidentified patient is a real one
+  [true, 'ST*837*0001*005010X222A1~HL*2*1*22*0~NM1*IL*1*DOE*JOHN****MI*W482913057~DMG*D8*19610214*M~HI*ABK:S0601XA~SE*5*0001~'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -382,6 +382,8 @@ interface X12State {
   person: boolean;
   /** The last NM1 was a test patient ("TESTPATIENT*ALPHA"): its birth date, numbers and address are no one's. */
   testPerson: boolean;
+  /** The interchange is a test one (ISA15, the usage indicator, "T"): its persons are all test patients. */
+  readonly testInterchange: boolean;
   street: string | undefined;
 }
 
@@ -391,7 +393,7 @@ function x12Segment(el: string[], sub: string, st: X12State, out: Lines): void {
     case 'NM1': {
       const entity = (el[1] ?? '').trim();
       const person = X12_PERSON.has(entity) && (el[2] ?? '').trim() === '1';
-      st.testPerson = person && testPatientName(`${(el[3] ?? '').trim()}^${(el[4] ?? '').trim()}`);
+      st.testPerson = person && (st.testInterchange || testPatientName(`${(el[3] ?? '').trim()}^${(el[4] ?? '').trim()}`));
       st.person = person && !st.testPerson;
       st.street = undefined;
       if (st.person) out.add(entity === 'IL' ? 'Subscriber name' : 'Patient name', personName(el[4], el[3], el[5]));
@@ -481,7 +483,7 @@ function x12(text: string, out: Lines): void {
     }
     const sub = text.charAt(pos + 1);
     if (term === '\r' && text.charAt(pos + 3) === '\n') term = '\r\n';
-    const st: X12State = { person: false, testPerson: false, street: undefined };
+    const st: X12State = { person: false, testPerson: false, testInterchange: text.slice(begin, pos).split(sep)[15]?.trim() === 'T', street: undefined };
     let i = pos + 2 + term.length;
     // the next element separator at or after the segment read (searched again only once passed)
     let sepAt = -1;

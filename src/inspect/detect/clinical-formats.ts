@@ -249,8 +249,14 @@ function x12(text: string): Format | undefined {
     let term = text[pos + 2];
     if (term === undefined || term === sep) continue;
     if (term === '\r' && text[pos + 3] === '\n') term = '\r\n';
-    // the next interchange is looked for after this one: each character is read once
-    from = Math.max(from, scanX12(text, pos + 2 + term.length, sep, term, scan));
+    // the next interchange is looked for after this one: each character is read once; a test interchange's persons
+    // (ISA15, the usage indicator, "T") are a test file's, no one's
+    if (text.slice(begin, pos).split(sep)[15]?.trim() === 'T') {
+      const test: X12Scan = { sets: scan.sets, individual: false, personLoop: false, testPerson: false, ta1: false };
+      from = Math.max(from, scanX12(text, pos + 2 + term.length, sep, term, test));
+      scan.ta1 ||= test.ta1;
+      scan.testPerson ||= test.personLoop || test.individual || test.testPerson;
+    } else from = Math.max(from, scanX12(text, pos + 2 + term.length, sep, term, scan));
   }
   // a transaction without its interchange envelope: ST*837* and the usual separators
   if (envelopes === 0 && text.includes('ST*') && /(?:^|[~\r\n])ST\*(?:27[0-8]|820|83[457]|99[79])\*/.test(text)) scanX12(text, 0, '*', /~/.test(text) ? '~' : '\n', scan);

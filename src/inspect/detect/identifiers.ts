@@ -53,9 +53,9 @@ function ssnStarts(first?: string, dots = false): StartFinder {
   });
 }
 
-/** An organisation's tax id label right before a number: "Group TIN", "practice tax ID", "Federal Tax ID #", "EIN", "FEIN". */
+/** An organisation's tax id label right before a number: "Group TIN", "practice tax ID", "Federal Tax ID #", "EIN", "FEIN"; an X12 reference of an employer's or a federal tax id ("REF*EI*", "REF*TJ*": an SSN is "REF*SY*"). */
 const ORGANISATION_TAX_ID_BEFORE =
-  /(?:\b(?:group|practice|federal|employer|business|organi[sz]ation(?:al)?|facility|billing\s+provider|company|corporate|vendor|clinic|hospital)\s+(?:tax\s*id|tin)|\bf?ein)\b(?:\s*(?:number|no\.?|num))?\s*[#:.-]?\s*$/i;
+  /(?:\b(?:group|practice|federal|employer|business|organi[sz]ation(?:al)?|facility|billing\s+provider|company|corporate|vendor|clinic|hospital)\s+(?:tax\s*id|tin)|\bf?ein)\b(?:\s*(?:number|no\.?|num))?\s*[#:.-]?\s*$|\bREF\*(?:EI|TJ)\*$/i;
 
 const SSN_WORDS = /(?:\bss#|\b(?:ssn|ssa|social[\s-]*security|soc\.?\s*sec|taxpayer|tax\s*id|tin)\b|\bsocial\s*(?::|#|no\b|number\b|is\b|was\b))/i;
 

@@ -475,14 +475,28 @@ function subjectPronounHealthAfter(text: string, end: number, name: string): boo
   return again && firstNameHealthAt(text, end, following, firstName) >= 0;
 }
 
-/** Where a sentence in `following` (text from `end`) starts with `firstName` and a verb of having or taking, then their own health ("Dwayne had a heart attack"), or -1. */
-function firstNameHealthAt(text: string, end: number, following: string, firstName: string): number {
+/** Where a sentence in `following` (text from `end`) starts with `firstName` and a verb of having or taking, then their own health ("Dwayne had a heart attack"), or -1; with `anyTermInSentence` (a name the subject starts with), any health term later in that sentence counts too. */
+function firstNameHealthAt(text: string, end: number, following: string, firstName: string, anyTermInSentence = false): number {
   for (let at = following.indexOf(`${firstName} `); at >= 0; at = following.indexOf(`${firstName} `, at + 1)) {
     if (!sentenceStartAt(following, at)) continue;
     const verb = FIRST_NAME_VERB.exec(following.slice(at + firstName.length, at + firstName.length + 40));
     if (verb && ownHealthAfterPronoun(text, end + at + firstName.length + verb[0].length)) return end + at;
+    // or, for a name the subject starts with, a term of their care later in the same sentence ("Marcus has made 11 of 12 scheduled IOP sessions")
+    if (anyTermInSentence && healthInSentenceAfter(text, end + at + firstName.length, FIRST_NAME_SENTENCE_REACH)) return end + at;
   }
   return -1;
+}
+
+/** How far into the sentence that starts with a first name a health term of theirs may stand. */
+const FIRST_NAME_SENTENCE_REACH = 80;
+
+/** Whether a health term starts within `reach` characters after `from`, with no sentence's end or line break before it, and is no event's or department's (NOT_OWN_HEALTH after it). */
+function healthInSentenceAfter(text: string, from: number, reach: number): boolean {
+  const terms = sharedHealthTermSpans(text);
+  const term = terms[firstStartingFrom(terms, from)];
+  if (term === undefined || term.index >= from + reach) return false;
+  const between = text.slice(from, term.index);
+  return !/[.!?][ \t]|\n/.test(between) && !NOT_OWN_HEALTH.test(wordAfter(text, term.index + term.length));
 }
 
 /** A verb of having or taking after a first name starting a sentence or a clause ("Ethan is still getting headaches"; an article allowed after it). */
@@ -595,7 +609,7 @@ const SUBJECT_NAME_REACH = 1500;
 function subjectNameHealthInBody(text: string, end: number, name: string): number {
   const firstName = /^\p{Lu}[\p{Ll}'’-]+/u.exec(name)?.[0];
   if (firstName === undefined || text.indexOf(`${firstName} `, end) < 0) return -1;
-  return firstNameHealthAt(text, end, text.slice(end, end + SUBJECT_NAME_REACH), firstName);
+  return firstNameHealthAt(text, end, text.slice(end, end + SUBJECT_NAME_REACH), firstName, true);
 }
 
 function blankBetween(text: string, from: number, to: number): boolean {
@@ -732,7 +746,9 @@ function lastFirstNames(text: string, taken: readonly PersonAnchor[], addresses:
     const end = m.index + m[0].length;
     // a name followed by a dash or colon only: health information must follow on its line ("Okafor, Chidi – knee pain");
     // after a patient cue ("critical K+ on pt Ruiz, Daniel", "spoke with Mendes, Ana") the name is the patient's as it stands
-    if (!DATE_OR_RECORD_AFTER.test(text.slice(end, end + 40)) && !findingAfter(text, end) && !PATIENT_CUE_BEFORE.test(partBefore(text, m.index, 40))) continue;
+    // … or the subject starts with it and the body tells that first name's own health ("RE: Thibodeaux, Marcus - monthly compliance" … "Marcus has made 11 of 12 IOP sessions")
+    const told = subjectStartsWithName(text, m.index, m[0].length) ? subjectNameHealthInBody(text, end, (m[0].split(',')[1] ?? '').trim()) : -1;
+    if (!DATE_OR_RECORD_AFTER.test(text.slice(end, end + 40)) && !findingAfter(text, end) && !PATIENT_CUE_BEFORE.test(partBefore(text, m.index, 40)) && told < 0) continue;
     if (personLike(m[0].replace(',', '')) && !staff(text, m.index, m[0].length)) out.push({ kind: 'named-patient', index: m.index, length: m[0].length });
   }
   const mixed = new OverlapIndex(out);

@@ -628,6 +628,9 @@ export function placeholderNumber(value: string): boolean {
 /** A record number of a test patient's, as EHR builds, training environments and vendors' demos prefix them ("TST0000412", "ZZ9900017", "TEST-1042", "TRN000101", "TRAIN-000001", "DEMO-000123"). */
 const TEST_RECORD_NUMBER = /^(?:TST|TEST|TRN|TRAIN|ZZ|DEMO|SAMPLE|EXAMPLE|DUMMY|FAKE)/i;
 
+/** An X12 date's qualifier right before the number ("DMG*D8*19000101", "DTP*472*RD8*20240101-20240105"): a date, not a record; an employer's or a federal tax id's reference ("REF*EI*", "REF*TJ*"). */
+const X12_NOT_RECORD_BEFORE = /\*R?D8\*$|REF\*(?:EI|TJ)\*$/;
+
 /** A test record's prefix written before the number with a hyphen ("TRAIN-000001", "TEST-1042": the number alone is what is matched). */
 const TEST_PREFIX_BEFORE = /(?<![A-Za-z])(?:TST|TEST|TRN|TRAIN|ZZ|DEMO|SAMPLE|DUMMY|FAKE)-$/i;
 
@@ -756,6 +759,7 @@ function recordNumberSpec(id: string, category: string, keywords: RegExp): Patte
       placeholderNumber(value) ||
       TEST_RECORD_NUMBER.test(value) ||
       TEST_PREFIX_BEFORE.test(text.slice(Math.max(0, index - 8), index)) ||
+      X12_NOT_RECORD_BEFORE.test(text.slice(Math.max(0, index - 7), index)) ||
       YEAR_AND_MONTH.test(value) ||
       labelledAsSomethingElse(text, index) ||
       testRecordLabel(text, index) ||
