@@ -44,6 +44,7 @@ const KIND_WORDS: Readonly<Record<AnchorKind, string>> = {
   'patient-phone': "a phone number said to be a patient's",
   'patient-contact': "an e-mail address said to be a patient's",
   'addressed-reader': 'the reader, named in the To header and greeted by name',
+  'message-author': 'the message\'s author, named in its From header, about their own health ("my …")',
   'signed-author': 'the author of a text about their own health ("my …"), signed with their name',
   'quoted-author': 'the author of a quoted or forwarded message about their own health, named in its From or "wrote:" line',
 };
@@ -82,12 +83,12 @@ function basisWords(b: PhiBasis): string {
 }
 
 /** The explanation of `verdict` for the extracted texts it was made from. */
-export function explainVerdict(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile = DEFAULT_PROFILE, readerNames: readonly string[] = []): VerdictExplanation {
+export function explainVerdict(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile = DEFAULT_PROFILE, readerNames: readonly string[] = [], authorNames: readonly string[] = []): VerdictExplanation {
   // one scan cache for the whole explanation, as for a verdict: each detector and shared scan reads the text once
-  return withScanCache(() => explainText(texts, verdict, profile, readerNames));
+  return withScanCache(() => explainText(texts, verdict, profile, readerNames, authorNames));
 }
 
-function explainText(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile, readerNames: readonly string[]): VerdictExplanation {
+function explainText(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile, readerNames: readonly string[], authorNames: readonly string[]): VerdictExplanation {
   const text = detectorText(messageText(texts));
   const findings = verdict.findings.map((f): FindingExplanation => {
     const detector = profile.detectors.find((d) => d.id === f.detector);
@@ -95,7 +96,7 @@ function explainText(texts: readonly string[], verdict: MessageVerdict, profile:
     return { detector: f.detector, category: f.category, count: f.count, confidence: f.confidence, because: because(f.category, f.confidence, matches), matches };
   });
   const zones = signatureZones(text);
-  const mentioned = individuals(text, zones, readerNames)
+  const mentioned = individuals(text, zones, readerNames, authorNames)
     .slice(0, 10)
     .map((a) => ({ kind: a.kind, evidence: a.kind === 'patient-phone' ? 'Phone ***-***-****' : a.kind === 'patient-contact' ? 'E-mail ****@****' : a.kind === 'home-address' ? 'Address ****' : maskMention(text.slice(a.index, a.index + a.length)) }));
   const sensitive = [...new Set(verdict.findings.filter((f) => !WEAK_CATEGORIES.has(f.category) && f.confidence !== 'low' && f.category !== 'CLINICAL_FORMAT').map((f) => f.category))];

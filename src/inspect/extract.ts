@@ -48,6 +48,13 @@ export interface Extracted {
    * shot …") speaks of the person named there. Names of people: never logged.
    */
   readonly readerNames: readonly string[];
+  /**
+   * The display names of the From header's addresses (at most
+   * MAX_READER_NAMES): a message telling its author's own health ("my
+   * blood pressure pills …") speaks of the person named there. Names of
+   * people: never logged.
+   */
+  readonly authorNames: readonly string[];
   /** Text segments (subject first), for the detectors. */
   readonly texts: readonly string[];
   readonly attachments: readonly AttachmentInfo[];
@@ -160,6 +167,7 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
   let subject = '';
   const visible = new Set<string>();
   const readerNames: string[] = [];
+  const authorNames: string[] = [];
   const texts: string[] = [];
   const attachments: AttachmentInfo[] = [];
   const reasons = new Set<string>();
@@ -191,6 +199,8 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
     parser.on('headers', (headers) => {
       subject = String(headers.get('subject') ?? '');
       if (subject) keep(subject);
+      const from = headers.get('from') as AddressObject | undefined;
+      if (from) collectNames(from.value, authorNames);
       for (const name of ['to', 'cc']) {
         const value = headers.get(name) as AddressObject | AddressObject[] | undefined;
         for (const obj of Array.isArray(value) ? value : value ? [value] : []) {
@@ -306,7 +316,7 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
     parser.on('error', reject);
     parser.on('end', () => {
       Promise.all(pending).then(
-        () => resolve({ subject, visibleRecipients: [...visible], readerNames, texts, attachments, dicom, encrypted, notFullyScanned: reasons.size > 0, reasons: [...reasons] }),
+        () => resolve({ subject, visibleRecipients: [...visible], readerNames, authorNames, texts, attachments, dicom, encrypted, notFullyScanned: reasons.size > 0, reasons: [...reasons] }),
         reject,
       );
     });

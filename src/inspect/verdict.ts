@@ -20,6 +20,7 @@ import { cptDetector, diagnosisByNameDetector, icd10Detector, ndcDetector, proce
 import { customIdentifierDetector, dobDetector, shortDobDetector, memberIdDetector, mrnDetector, personNameDetector, personNamePartsDetector, phoneDetector, type CustomIdentifier } from './detect/personal.js';
 import { personAnchors, type PersonAnchor } from './detect/person-mentions.js';
 import { readerAnchors } from './detect/reader.js';
+import { authorAnchors } from './detect/message-author.js';
 import { inZone, PART_BREAK, signatureZones, type Zone } from './detect/signature.js';
 import { clinicalFieldLines } from './detect/clinical-fields.js';
 import { alignedTableLines } from './detect/aligned-tables.js';
@@ -128,13 +129,22 @@ export function detectorText(text: string): string {
  * The verdict on a text. `readerNames` are the display names of the
  * message's To header (Extracted.readerNames): a letter greeting one of them
  * by first name about their own health is about that person (readerAnchors).
+ * `authorNames` are its From header's (Extracted.authorNames): the author's
+ * own words about their own health are about that person (authorAnchors).
  */
-export function inspectText(text: string, detectors: readonly Detector[] = DEFAULT_DETECTORS, window = 200, identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES, readerNames: readonly string[] = []): Verdict {
+export function inspectText(
+  text: string,
+  detectors: readonly Detector[] = DEFAULT_DETECTORS,
+  window = 200,
+  identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES,
+  readerNames: readonly string[] = [],
+  authorNames: readonly string[] = [],
+): Verdict {
   // each detector scans the text once: its finding and its spans come from the same scan
-  return withScanCache(() => verdictOf(text, detectors, window, identifierCategories, readerNames));
+  return withScanCache(() => verdictOf(text, detectors, window, identifierCategories, readerNames, authorNames));
 }
 
-function verdictOf(text: string, detectors: readonly Detector[], window: number, identifierCategories: ReadonlySet<string>, readerNames: readonly string[]): Verdict {
+function verdictOf(text: string, detectors: readonly Detector[], window: number, identifierCategories: ReadonlySet<string>, readerNames: readonly string[], authorNames: readonly string[]): Verdict {
   // a table's header labels every value in its column
   const table = detectorText(text);
   const findings = detectors.map((d) => d.detect(table)).filter((f): f is Finding => f !== undefined);
@@ -171,7 +181,7 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
     return phi({ rule: 'identifier-and-health', identifier: best?.from.category ?? strong[0] ?? '', health: best?.to.term, distance: best?.distance }, named());
   }
   // a person named (with a label, an honorific, a patient cue or a home address) with health information near
-  const anchors = individuals(table, zones, readerNames);
+  const anchors = individuals(table, zones, readerNames, authorNames);
   // a name introduced by an everyday word ("for …") counts only with health information in its sentence
   const best = closestWithin(anchors, terms, ANCHOR_WINDOW, (a, t) => !a.weak || sameSentence(table, a, t));
   if (!best) return notPhi();
@@ -179,12 +189,13 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
 }
 
 /**
- * The individuals a text names (person mentions and the letter's reader),
- * outside signatures — but for a signed or quoted author, whose name stands
- * in a signature or a quoted header. The verdict and its explanation read the same.
+ * The individuals a text names (person mentions, the letter's reader and
+ * its author), outside signatures — but for a signed or quoted author,
+ * whose name stands in a signature or a quoted header. The verdict and its
+ * explanation read the same.
  */
-export function individuals(text: string, zones: readonly Zone[], readerNames: readonly string[]): PersonAnchor[] {
-  return [...personAnchors(text), ...readerAnchors(text, readerNames)].filter((a) => a.kind === 'signed-author' || a.kind === 'quoted-author' || !inZone(zones, a.index));
+export function individuals(text: string, zones: readonly Zone[], readerNames: readonly string[], authorNames: readonly string[] = []): PersonAnchor[] {
+  return [...personAnchors(text), ...readerAnchors(text, readerNames), ...authorAnchors(text, authorNames)].filter((a) => a.kind === 'signed-author' || a.kind === 'quoted-author' || !inZone(zones, a.index));
 }
 
 /** Whether the text names a person (not in a signature): a name, not only a phone, e-mail or address; `weak` whether one introduced only by an everyday word counts. */
@@ -344,10 +355,10 @@ export function messageText(texts: readonly string[]): string {
 
 /** Verdict for an extracted message: its texts, plus what the walk found (DICOM, limits). */
 export function inspectExtracted(
-  extracted: { texts: readonly string[]; readerNames?: readonly string[]; dicom: boolean; notFullyScanned: boolean; reasons: readonly string[] },
+  extracted: { texts: readonly string[]; readerNames?: readonly string[]; authorNames?: readonly string[]; dicom: boolean; notFullyScanned: boolean; reasons: readonly string[] },
   profile: InspectionProfile = DEFAULT_PROFILE,
 ): MessageVerdict {
-  const v = inspectText(messageText(extracted.texts), profile.detectors, 200, profile.identifierCategories, extracted.readerNames);
+  const v = inspectText(messageText(extracted.texts), profile.detectors, 200, profile.identifierCategories, extracted.readerNames, extracted.authorNames);
   const dicom: Finding[] = extracted.dicom ? [{ detector: 'clinical-format', category: 'CLINICAL_FORMAT', count: 1, confidence: 'high', evidence: ['DICOM file'] }] : [];
   const phi = v.phi || extracted.dicom;
   return {

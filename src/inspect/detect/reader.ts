@@ -19,7 +19,7 @@ const HONORIFIC = String.raw`(?:mr|mrs|ms|mx|miss|sr|sra|srta|mme|mlle|herr|frau
 const GREETING_REACH = 600;
 
 /** The first and last words of a display name that names a person ("Raman, Priya" read as "Priya Raman"), or undefined. */
-function personOf(displayName: string): { first: string; last: string } | undefined {
+export function personOf(displayName: string): { first: string; last: string } | undefined {
   const name = displayName.includes(',') ? displayName.split(',').reverse().join(' ') : displayName;
   const words = name.replace(/["']/g, '').trim().split(/\s+/);
   if (words.length < 2 || words.length > 4) return undefined;

@@ -56,7 +56,7 @@ function caregiverSigners(text: string): PersonAnchor[] {
 }
 
 /** Where the first "my" in text[from, to) ends that a health term of the writer's own follows ("my triple bypass"; not "my patient's", "my team's"), or -1. */
-function myOwnHealth(text: string, from: number, to: number): number {
+export function myOwnHealth(text: string, from: number, to: number): number {
   const body = from === 0 && to === text.length ? text : text.slice(from, to);
   MY.lastIndex = 0;
   for (let m = MY.exec(body); m; m = MY.exec(body)) {
