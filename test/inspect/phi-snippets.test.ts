@@ -426,6 +426,14 @@ const cases: [boolean, string][] = [
   [false, 'ISA*00*          *00*          *ZZ*RIVERBENDRMC   *ZZ*CLAIMBRIDGE    *240829*1020*^*00501*000000001*0*T*:~GS*HC*A*B*20240829*1020*1*X*005010X222A1~ST*837*0001*005010X222A1~HL*2*1*22*0~NM1*IL*1*ALVAREZ*MARIA****MI*W482913057~DMG*D8*19610214*F~HI*ABK:E119~SE*6*0001~GE*1*1~IEA*1*000000001~'],
   [true, 'ISA*00*          *00*          *ZZ*RIVERBENDRMC   *ZZ*CLAIMBRIDGE    *240829*1020*^*00501*000000001*0*P*:~GS*HC*A*B*20240829*1020*1*X*005010X222A1~ST*837*0001*005010X222A1~HL*2*1*22*0~NM1*IL*1*ALVAREZ*MARIA****MI*W482913057~DMG*D8*19610214*F~HI*ABK:E119~SE*6*0001~GE*1*1~IEA*1*000000001~'],
   [false, 'Companion guide sample, 270 request:\nST*270*0001*005010X279A1~HL*3*2*22*0~NM1*IL*1*LASTNAME*FIRSTNAME****MI*MEMBERID~DMG*D8*CCYYMMDD~SE*5*0001~'],
+  // HL7 test messages (MSH-11 "T"), a specification's sample patient, a record marked "(training)", a test patient's fields a few lines down, filler numbers
+  [false, 'MSH|^~\\&|ADT|SBRMC_TEST|EPIC|SBRMC|20250310101500||ADT^A04^ADT_A01|TST1|T|2.5.1\rPID|1||4471203^^^SBRMC^MR||OKAFOR^GRACE^A||19800101|F\rDG1|1||E11.9^TYPE 2 DIABETES^I10'],
+  [true, 'MSH|^~\\&|ADT|SBRMC|EPIC|SBRMC|20250310101500||ADT^A04^ADT_A01|MSG1|P|2.5.1\rPID|1||4471203^^^SBRMC^MR||OKAFOR^GRACE^A||19800101|F\rDG1|1||E11.9^TYPE 2 DIABETES^I10'],
+  [false, 'Attached is the test CCD, made with the standard test patient PUBLIC, JOHN Q (TST MRN 9990001, DOB 01/01/1960), for the HIE onboarding; it lists hypertension.'],
+  [false, 'Your training patient\nPatient: ZZTRAIN, ADULTFEMALE 03\nMRN: T0000873 (training)\nDOB: 01/01/1955\nAdmitting dx: heart failure'],
+  [false, 'PID segment of the interface test: SSN 999-99-9999, NICU admission for the newborn test case.'],
+  [false, 'CARC\tDescription\tClaims\tOwner\nCO-50\tNot deemed a medical necessity; diagnosis not supported\t198\tPatient Access - Liz Romero'],
+  [false, 'Group NPI (Type 2): 1862014473\nFederal Tax ID (EIN): 81-2274593\nOregon Medicaid (OHA) provider ID: 500482913\nClinic services: diabetes education, infusion'],
   [false, 'Loop 2010BA Subscriber (example)\nST*837*0001*005010X222A1~HL*2*1*22*0~NM1*IL*1*SUBSCRIBER LAST*FIRSTNAME****MI*XYZ000000000~REF*EI*314472986~ (Tax ID)\nDMG*D8*19000101*F~\nMember ID must match the card.'],
   // an unidentified patient is a real one
   [true, 'ST*837*0001*005010X222A1~HL*2*1*22*0~NM1*IL*1*DOE*JOHN****MI*W482913057~DMG*D8*19610214*M~HI*ABK:S0601XA~SE*5*0001~'],

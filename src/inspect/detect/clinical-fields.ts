@@ -341,6 +341,12 @@ function segmentEnd(text: string, i: number, limit: number): number {
   return end;
 }
 
+/** Whether an MSH segment's processing id (MSH-11, the tenth field after the segment id) is "T" (test) or "D" (debugging). */
+export function hl7TestMessage(msh: string, field: string, comp: string): boolean {
+  const id = (msh.split(field)[10] ?? '').split(comp)[0]?.trim();
+  return id === 'T' || id === 'D';
+}
+
 /** Every HL7 v2 message: MSH with its own separators, its segments up to the next MSH or a line that is not a segment. */
 function hl7(text: string, out: Lines): void {
   let messages = 0;
@@ -353,13 +359,16 @@ function hl7(text: string, out: Lines): void {
     }
     const seps: Hl7Seps = { field, comp, rep, sub: sub && sub !== field ? sub : '&' };
     let i = m.at;
+    // a test or debugging message (MSH-11, the processing id, "T" or "D"): its persons are no one, nothing of it is written out
+    let test = false;
     // the segments that follow: three upper-case letters or digits and the field separator
     for (let n = 0; n < MAX_SEGMENTS && i < text.length && !out.full(); n++) {
       let end = segmentEnd(text, i, Math.min(text.length, i + MAX_SEGMENT));
       if (n > 0 && text.startsWith('MSH', i) && end - i >= 3) break;
       if (end > i) {
         if (end - i < 4 || !segmentId(text, i) || text.charAt(i + 3) !== field) break;
-        if (n > 0) hl7Segment(text.slice(i, end), seps, out);
+        if (n === 0) test = hl7TestMessage(text.slice(i, end), field, comp);
+        else if (!test) hl7Segment(text.slice(i, end), seps, out);
       }
       // a segment longer than MAX_SEGMENT: skip to its end
       end = segmentEnd(text, end, text.length);
@@ -634,6 +643,13 @@ export function withoutCdaPrefix(text: string): string {
   return prefix === undefined ? text : text.replace(new RegExp(`<(/?)${prefix}:`, 'g'), '<$1');
 }
 
+/** Whether a C-CDA recordTarget's patient is a test or a sample one: a test patient's or a specification's name (testPatientName). */
+function samplePatient(role: string): boolean {
+  const family = /<family\b[^<>]*>([^<]*)</.exec(role)?.[1] ?? '';
+  const given = /<given\b[^<>]*>([^<]*)</.exec(role)?.[1] ?? '';
+  return family !== '' && testPatientName(`${family}^${given}`);
+}
+
 function ccda(text: string, out: Lines): void {
   let documents = 0;
   for (let m = nextClinicalDocument(text, 0); m >= 0 && documents < MAX_DOCUMENTS && !out.full(); ) {
@@ -644,7 +660,8 @@ function ccda(text: string, out: Lines): void {
     const doc = text.slice(start, end);
     // the patient: recordTarget/patientRole
     const target = element(doc, 'recordTarget', 0, doc.length);
-    if (target) {
+    // a test or a specification's sample patient ("ZZTEST", "Everyman, Adam") is no one: nothing of it is written out
+    if (target && !samplePatient(target.body)) {
       const role = target.body;
       const patientAt = role.search(/<patient[\s>]/);
       const ids = patientAt < 0 ? role : role.slice(0, patientAt);

@@ -19,6 +19,7 @@
  * single pass over segments: linear in the text's length.
  */
 import { findLiteral, nextIsa } from './clinical-fields.js';
+import { hl7TestMessage } from './clinical-fields.js';
 import { testPatientName } from './test-patients.js';
 import type { Detector, Finding } from './types.js';
 
@@ -34,6 +35,8 @@ function hl7v2(text: string): Format | undefined {
   // the header's literal first (a plain search), then where it stands
   if (!text.includes('MSH|^~\\&') || !/(?:^|[\r\n])MSH\|\^~\\&/.test(text)) return undefined;
   const sep = '|';
+  // every message a test or debugging one (MSH-11 "T", "D"): its persons are test patients
+  if (onlyTestMessages(text)) return { label: 'HL7 v2 message', individual: false };
   // a patient segment about a person: not every one a test patient ("ZZTEST^PATIENT", interface specs' samples)
   if (realPatientSegment(text)) return { label: 'HL7 v2 message', individual: true };
   // an insured (IN1-16), guarantor (GT1-3) or next of kin (NK1-2) with a name
@@ -47,6 +50,29 @@ function hl7v2(text: string): Format | undefined {
   }
   return { label: 'HL7 v2 message', individual: false };
 }
+
+/** Where an MSH segment with the usual separators starts. */
+const MSH_START = /(?:^|[\r\n])MSH\|\^~\\&/g;
+
+/** Whether every MSH segment (up to MAX_MESSAGES) carries the processing id of a test or debugging message (hl7TestMessage). */
+function onlyTestMessages(text: string): boolean {
+  let seen = 0;
+  MSH_START.lastIndex = 0;
+  for (let m = MSH_START.exec(text); m && seen < MAX_MESSAGES; m = MSH_START.exec(text)) {
+    seen++;
+    const start = m.index + m[0].length - 8;
+    const end = text.slice(start, start + MAX_SEGMENT).search(/[\r\n]/);
+    if (!hl7TestMessage(text.slice(start, end < 0 ? start + MAX_SEGMENT : start + end), '|', '^')) {
+      MSH_START.lastIndex = 0;
+      return false;
+    }
+  }
+  MSH_START.lastIndex = 0;
+  return seen > 0;
+}
+
+/** The MSH segments read for their processing id (a batch of more is judged by its first). */
+const MAX_MESSAGES = 200;
 
 /** Where a PID segment starts. */
 const PID_START = /(?:^|[\r\n])PID\|/g;
@@ -139,7 +165,7 @@ function ccda(text: string): Format | undefined {
   // the root element's literal first (a plain search), then the pattern; a namespace prefix allowed ("<cda:ClinicalDocument")
   if (findLiteral(text, 'ClinicalDocument', 0) < 0 || !/<(?:[A-Za-z_][\w.-]{0,20}:)?ClinicalDocument\b[^<>]{0,2000}urn:hl7-org:v3/.test(text)) return undefined;
   const target = /<(?:[A-Za-z_][\w.-]{0,20}:)?(?:recordTarget|patientRole)[\s>]/.exec(text);
-  return { label: 'C-CDA document', individual: target !== null && !templatePatient(text, target.index) };
+  return { label: 'C-CDA document', individual: target !== null && !templatePatient(text, target.index) && !exampleCdaPatient(text, target.index) };
 }
 
 /** A template's placeholder: "{{patient.mrn}}", "${name}", "[Patient Name]", "<<DOB>>", "___". */
@@ -160,6 +186,23 @@ function templatePatient(text: string, at: number): boolean {
     ...[...target.matchAll(/\b(?:extension|value)="([^"]*)"/g)].map((m) => m[1] ?? ''),
   ];
   return values.length > 0 && values.every((v) => PLACEHOLDER.test(v) || /^tel:\{\{/.test(v));
+}
+
+/**
+ * Whether the C-CDA patient (recordTarget) from `at` is a test or sample
+ * patient: the first family and given names a test patient's or a
+ * specification's example (testPatientName: "ZZTEST", "Everyman, Adam",
+ * "Public, John Q"). (Identifiers under HL7's example OID,
+ * 2.16.840.1.113883.19, do not tell: documents made from the samples keep it
+ * for real patients.)
+ */
+function exampleCdaPatient(text: string, at: number): boolean {
+  const block = text.slice(at, at + 20_000);
+  const end = block.search(/<\/(?:[A-Za-z_][\w.-]{0,20}:)?recordTarget>/);
+  const target = end < 0 ? block : block.slice(0, end);
+  const family = /<(?:[A-Za-z_][\w.-]{0,20}:)?family\b[^<>]*>([^<]*)</.exec(target)?.[1] ?? '';
+  const given = /<(?:[A-Za-z_][\w.-]{0,20}:)?given\b[^<>]*>([^<]*)</.exec(target)?.[1] ?? '';
+  return family !== '' && testPatientName(`${family}^${given}`);
 }
 
 /** X12 transaction sets of healthcare (HIPAA) and their acknowledgements. */

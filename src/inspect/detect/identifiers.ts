@@ -53,9 +53,9 @@ function ssnStarts(first?: string, dots = false): StartFinder {
   });
 }
 
-/** An organisation's tax id label right before a number: "Group TIN", "practice tax ID", "Federal Tax ID #", "EIN", "FEIN"; an X12 reference of an employer's or a federal tax id ("REF*EI*", "REF*TJ*": an SSN is "REF*SY*"). */
+/** An organisation's tax id label right before a number: "Group TIN", "practice tax ID", "Federal Tax ID #", "EIN", "FEIN"; an X12 reference of an employer's or a federal tax id ("REF*EI*", "REF*TJ*": an SSN is "REF*SY*"); a provider's id ("Medicaid provider ID: …"). */
 const ORGANISATION_TAX_ID_BEFORE =
-  /(?:\b(?:group|practice|federal|employer|business|organi[sz]ation(?:al)?|facility|billing\s+provider|company|corporate|vendor|clinic|hospital)\s+(?:tax\s*id|tin)|\bf?ein)\b(?:\s*(?:number|no\.?|num))?\s*[#:.-]?\s*$|\bREF\*(?:EI|TJ)\*$/i;
+  /(?:\b(?:group|practice|federal|employer|business|organi[sz]ation(?:al)?|facility|billing\s+provider|company|corporate|vendor|clinic|hospital)\s+(?:tax\s*id|tin)|\bf?ein)\b(?:\s*(?:number|no\.?|num))?\s*[#:.-]?\s*$|\bprovider\s+(?:id|number|no\.?|#)\s*[#:.-]?\s*$|\bREF\*(?:EI|TJ)\*$/i;
 
 const SSN_WORDS = /(?:\bss#|\b(?:ssn|ssa|social[\s-]*security|soc\.?\s*sec|taxpayer|tax\s*id|tin)\b|\bsocial\s*(?::|#|no\b|number\b|is\b|was\b))/i;
 
@@ -90,6 +90,8 @@ export const itinSpec: PatternSpec = {
   keywordRequired: (m) => m[2] === '',
   notAfter: OTHER_NUMBER_LABEL,
   starts: ssnStarts('9'),
+  // "999-99-9999": the filler forms and test messages write where an SSN goes; an issued number has more kinds of digit
+  refuse: (v) => fewKindsOfDigit(v, 1),
   mask: (v) => `ITIN ***-**-${v.slice(5)}`,
 };
 export const itinDetector = patternDetector(itinSpec);

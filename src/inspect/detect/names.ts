@@ -41,7 +41,7 @@ const NOT_PERSON_WORDS: ReadonlySet<string> = new Set([
   'news', 'newsletter', 'welcome', 'congratulations', 'join', 'meet', 'award', 'portals', 'experience', 'info', 'names', 'record', 'records',
   'number', 'advocate', 'advocacy', 'access', 'relations', 'satisfaction', 'education', 'registration', 'financial', 'account', 'accounts', 'survey',
   'feedback', 'rights', 'responsibilities', 'forms', 'form', 'lists', 'change', 'changes', 'badge', 'tag', 'field', 'fields', 'search', 'lookup',
-  'id', 'identifier', 'first', 'last', 'full', 'intake', 'transport', 'flow', 'guide',
+  'id', 'identifier', 'first', 'last', 'full', 'intake', 'transport', 'flow', 'guide', 'value', 'values', 'healthy',
   // what bulletins, campaigns and their sections are called ("Benefits Bulletin", "Patient Assistance Fund")
   'bulletin', 'benefit', 'enrollment', 'enrolment', 'assistance', 'fund', 'gala', 'donor', 'sponsor', 'sponsorship', 'campaign', 'digest', 'memo',
   'announcement', 'agenda', 'minutes', 'schedule', 'calendar', 'roster', 'directory', 'handbook', 'manual', 'toolkit', 'checklist', 'template',

@@ -635,7 +635,7 @@ const X12_NOT_RECORD_BEFORE = /\*R?D8\*$|REF\*(?:EI|TJ)\*$/;
 const TEST_PREFIX_BEFORE = /(?<![A-Za-z])(?:TST|TEST|TRN|TRAIN|ZZ|DEMO|SAMPLE|DUMMY|FAKE)-$/i;
 
 /** A label before a number that says it is a test or sample record's ("test MRN ZZ9900017", "sample member ID"). */
-const TEST_RECORD_LABEL = /\b(?:test|dummy|sample|fake|example|demo|training)\s+(?:patient\s+)?(?:mrn|mr#|acct|account|id|record|chart|member|subscriber|encounter|visit)\b[^\n]{0,16}$/i;
+const TEST_RECORD_LABEL = /\b(?:test|tst|dummy|sample|fake|example|demo|training)\s+(?:patient\s+)?(?:mrn|mr#|acct|account|id|record|chart|member|subscriber|encounter|visit)\b[^\n]{0,16}$/i;
 
 /** Whether the number at `index` follows a test or sample record's label (TEST_RECORD_LABEL) within 40 characters. */
 function testRecordLabel(text: string, index: number): boolean {
@@ -652,9 +652,9 @@ function labelledAsSomethingElse(text: string, index: number): boolean {
 /** A year and a month ("2025-07", a bulletin's or a report's number), not a record's. */
 const YEAR_AND_MONTH = /^(?:19|20)\d\d-(?:0[1-9]|1[0-2])$/;
 
-/** What says a record is a test patient's after its number ("… - training environment only, not a real patient", "(training default)"), or before it on its line (the test patient's name: "ZZTEST, DOWNTIME", "ZZTRAIN, ALPHA": EHRs name test patients with a ZZ surname). */
-const TEST_RECORD_AFTER = /^[^\n]{0,40}?\b(?:training|test|testing|sandbox|demo)\s+(?:environment|only|default|patient|record|use)\b|^[^\n]{0,40}?\b(?:not\s+a\s+real\s+(?:patient|person)|fictitious|fictional|synthetic)\b/i;
-const TEST_PATIENT_BEFORE = /\b(?:ZZ[A-Z]{2,}|TESTPATIENT|TEST,\s*PATIENT)\b[^\n]{0,200}$/;
+/** What says a record is a test patient's after its number ("… - training environment only, not a real patient", "(training default)"), or before it on its line or a few labelled lines above (a record's fields: "Patient: ZZTRAIN, ALPHA" / "MRN: …" / "DOB: …"; the test patient's name: "ZZTEST, DOWNTIME", "ZZTRAIN, ALPHA": EHRs name test patients with a ZZ surname; or "test patient" itself). */
+const TEST_RECORD_AFTER = /^[^\n]{0,40}?\b(?:training|test|testing|sandbox|demo)\s+(?:environment|only|default|patient|record|use)\b|^[^\n]{0,40}?\b(?:not\s+a\s+real\s+(?:patient|person)|fictitious|fictional|synthetic)\b|^[^\n(]{0,12}\(\s*(?:training|test|sample|demo|dummy|fictional)\s*\)/i;
+const TEST_PATIENT_BEFORE = /\b(?:ZZ[A-Z]{2,}|TESTPATIENT|TEST,\s*PATIENT|[Tt]est[ \t]+patient)\b[^\n]{0,200}(?:\n[ \t]*[A-Za-z][\w /#()&.-]{0,30}:[^\n]{0,200}){0,4}$/;
 
 /** The words TEST_RECORD_AFTER and TEST_PATIENT_BEFORE look for, any of them anywhere in the text (most texts hold none: one search each, once per text). */
 const TEST_MARK = /test|train|sandbox|demo|\bzz[a-z]|real\s+(?:patient|person)|fictitious|fictional|synthetic/i;
@@ -663,7 +663,7 @@ const holdsTestMark = scanOnce((text) => TEST_MARK.test(text));
 /** Whether the record number or birth date at `index` is a test patient's (TEST_RECORD_AFTER, TEST_PATIENT_BEFORE), or in FHIR test health data (inTestHealthData). */
 function testRecordAround(text: string, index: number): boolean {
   if (!holdsTestMark(text)) return false;
-  return TEST_RECORD_AFTER.test(text.slice(index, index + 80)) || TEST_PATIENT_BEFORE.test(text.slice(Math.max(0, index - 240), index)) || inTestHealthData(text, index);
+  return TEST_RECORD_AFTER.test(text.slice(index, index + 80)) || TEST_PATIENT_BEFORE.test(text.slice(Math.max(0, index - 600), index)) || inTestHealthData(text, index);
 }
 
 /** HL7's code for test health data, as a FHIR resource's or bundle's security label or tag carries it ("code": "HTEST"). */

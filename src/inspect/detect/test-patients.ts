@@ -9,6 +9,8 @@ const TEST_FAMILY = /^(?:ZZ[A-Z]*|XX[A-Z]*|TEST(?:PATIENT|PT|ING|SUBSCRIBER|MEMB
 
 /** A companion guide's or a template's placeholder for a family name ("LASTNAME", "SUBSCRIBER LAST", "<LAST>", "XXXXX"). */
 const PLACEHOLDER_FAMILY = /^(?:LAST(?:[ _-]?NAME)?|SURNAME|FAMILY(?:[ _-]?NAME)?|(?:PATIENT|SUBSCRIBER|MEMBER|DEPENDENT|INSURED)[ _-]?(?:LAST(?:[ _-]?NAME)?|NAME)|[<{[].*[>}\]]|X{3,})$/i;
+/** The example persons of HL7's own specifications and sample documents ("Everyman, Adam", "Public, John Q"): family and given name. */
+const SPEC_SAMPLE_PERSONS: ReadonlySet<string> = new Set(['everyman^adam', 'everywoman^eve', 'public^john', 'public^jane']);
 /** … and for a given name ("FIRSTNAME", "<FIRST>"). */
 const PLACEHOLDER_GIVEN = /^(?:FIRST(?:[ _-]?NAME)?|GIVEN(?:[ _-]?NAME)?|[<{[].*[>}\]]|X{3,})$/i;
 
@@ -22,5 +24,5 @@ export function testPatientName(xpn: string): boolean {
   const [rawFamily = '', rawGiven = ''] = (xpn.split('~')[0] ?? '').split('^');
   const family = rawFamily.trim();
   const given = rawGiven.trim();
-  return TEST_FAMILY.test(family) || PLACEHOLDER_FAMILY.test(family) || /^test$/i.test(given) || PLACEHOLDER_GIVEN.test(given);
+  return TEST_FAMILY.test(family) || PLACEHOLDER_FAMILY.test(family) || /^test$/i.test(given) || PLACEHOLDER_GIVEN.test(given) || SPEC_SAMPLE_PERSONS.has(`${family.toLowerCase()}^${given.toLowerCase().split(/\s+/)[0] ?? ''}`);
 }
