@@ -434,6 +434,13 @@ const cases: [boolean, string][] = [
   [false, 'PID segment of the interface test: SSN 999-99-9999, NICU admission for the newborn test case.'],
   [false, 'CARC\tDescription\tClaims\tOwner\nCO-50\tNot deemed a medical necessity; diagnosis not supported\t198\tPatient Access - Liz Romero'],
   [false, 'Group NPI (Type 2): 1862014473\nFederal Tax ID (EIN): 81-2274593\nOregon Medicaid (OHA) provider ID: 500482913\nClinic services: diabetes education, infusion'],
+  // a birthday as Taglish and English write it, Nepali's and Somali's birth words, Medicare's Part A and B beside the number, Spanish as parents write it
+  [true, 'Pangalan: Lourdes Santos Dizon\nBirthday: 12/08/1956\nKailangan po ng refill ng gamot niya sa diabetes.'],
+  [true, 'बुबाको जन्म मिति 03/15/1962 हो। उहाँको चिनी रोगको औषधि सकिन लाग्यो।'],
+  [true, 'Wiilkayga Cabdiraxmaan (4 jir, dhashay 02/11/2021) saddex maalmood ayuu qandho hayaa.'],
+  [true, 'ФИО: Кузнецова Галина Петровна\nНомер с её карточки: 5TQ2-WR7-HN84\nPart A и Part B — с 01.09.2006.'],
+  [true, 'Les escribo porque a mi hijo Mateo (nació el 03/11/2016) ya casi no le queda nada del inhalador; tiene asma.'],
+  [false, 'Happy birthday to our clinic! Founded 03/11/1986, we now offer asthma education every Tuesday.'],
   [false, 'Loop 2010BA Subscriber (example)\nST*837*0001*005010X222A1~HL*2*1*22*0~NM1*IL*1*SUBSCRIBER LAST*FIRSTNAME****MI*XYZ000000000~REF*EI*314472986~ (Tax ID)\nDMG*D8*19000101*F~\nMember ID must match the card.'],
   // an unidentified patient is a real one
   [true, 'ST*837*0001*005010X222A1~HL*2*1*22*0~NM1*IL*1*DOE*JOHN****MI*W482913057~DMG*D8*19610214*M~HI*ABK:S0601XA~SE*5*0001~'],

@@ -79,7 +79,8 @@ export const mbiSpec: PatternSpec = {
   validate: (v) => v.length === 11,
   validatorName: 'CMS MBI format',
   starts: MBI_STARTS,
-  keywords: /\b(medicare|mbi|beneficiary|cms)\b/i,
+  // the card's Part A and Part B dates stand next to the number as people copy it ("Part A и Part B — с 01.09.2006")
+  keywords: /\b(medicare|mbi|beneficiary|cms|part\s+[ab])\b/i,
   // CMS's own published example ("1EG4-TE5-MK73"), as coverage guides and forms print it
   refuse: (v) => v === '1EG4TE5MK73',
   // the format is specific enough that "Medicare" in the same paragraph names it ("Dad got his new Medicare card … New number is 3TK7-QW2-RN58")

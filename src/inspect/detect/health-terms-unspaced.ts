@@ -7,7 +7,7 @@
  * word (no single syllables such as 약 "medicine", which also means "about").
  * Patients of US clinics write in these languages (the commonest after
  * Spanish, with Vietnamese, Tagalog and Haitian Creole, which the dictionary
- * reads word by word). A text without a character of these scripts is not
+ * reads word by word), and Nepali and Hindi. A text without a character of these scripts is not
  * searched. Pure.
  */
 import type { HealthTermSpan } from './health-terms-words.js';
@@ -34,18 +34,23 @@ const RUSSIAN = [
   'таблетк', 'инсулин', 'беременн', 'госпитализ', 'скорой помощ', 'аллерги', 'прививк', 'вакцин', 'рентген', 'щитовидн', 'гемоглобин', 'холестерин',
 ];
 
+/** Nepali and Hindi (Devanagari: its vowel signs are marks, which the words pass reads as word characters of no letter). */
+const DEVANAGARI = [
+  'चिनी रोग', 'मधुमेह', 'प्रेसर', 'रक्तचाप', 'औषधि', 'दवाई', 'बुखार', 'ज्वरो', 'खोकी', 'क्यान्सर', 'गर्भवती', 'अस्पताल', 'इन्सुलिन',
+];
+
 const ARABIC = [
   'سكري', 'السكر', 'ضغط الدم', 'سرطان', 'درقي', 'ربو', 'اكتئاب', 'خرف', 'صداع', 'حمى', 'سعال', 'إسهال', 'حساسية', 'التهاب', 'إنسولين', 'أنسولين',
   'فحص الدم', 'تحليل الدم', 'نتيجة التحليل', 'حامل', 'دواء', 'أدوية', 'علاج',
 ];
 
-/** A character of these scripts: CJK ideographs, Hangul, Cyrillic, Arabic. */
-const SCRIPT = /[\u0400-\u04ff\u0600-\u06ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]/;
+/** A character of these scripts: CJK ideographs, Hangul, Cyrillic, Arabic, Devanagari's letters (every such text holds some). */
+const SCRIPT = /[\u0400-\u04ff\u0600-\u06ff\u0905-\u0939\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]/;
 
 const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s+');
 
 /** The terms, longest first (at one place the longest wins), Cyrillic in either case. */
-const TERMS = new RegExp([...CHINESE, ...KOREAN, ...RUSSIAN, ...ARABIC].sort((a, b) => b.length - a.length).map(escape).join('|'), 'giu');
+const TERMS = new RegExp([...CHINESE, ...KOREAN, ...RUSSIAN, ...DEVANAGARI, ...ARABIC].sort((a, b) => b.length - a.length).map(escape).join('|'), 'giu');
 
 /** The health terms of these scripts in `text`, in the order of the text (none when the text holds none of their characters). */
 export function unspacedTerms(text: string): HealthTermSpan[] {

@@ -187,6 +187,11 @@ const CARE_COMMUNITY = [
   // Tagalog
   'dyabetis', 'altapresyon', 'mataas na presyon', 'kanser', 'lagnat', 'gamot', 'reseta', 'buntis', 'impeksyon', 'bakuna', 'hika', 'pagtatae',
   'nahihilo', 'sakit sa puso', 'sakit ng ulo',
+  // Spanish as patients write it to a clinic
+  'asma', 'inhalador', 'falta de aire', 'dolor de cabeza', 'dolor de oído', 'dolor de garganta', 'presión alta', 'azúcar alta', 'pastillas',
+  'mareo', 'mareos', 'vómito', 'vómitos', 'diarrea', 'gripe', 'calentura', 'convulsiones', 'embarazo', 'hinchazón', 'sarpullido', 'alergias',
+  // Somali
+  'qandho', 'qandhadu', 'xanuun', 'daawo', 'daawada', 'sonkorow', 'dhiig kar', 'cudur',
   // Haitian Creole
   'tansyon', 'dyabèt', 'medikaman', 'lafyèv', 'kansè', 'ansent', 'enfeksyon', 'alèji', 'vaksen', 'opresyon', 'depresyon', 'maladi',
 ];

@@ -57,12 +57,13 @@ export const DATE_PATTERN = new RegExp(
  * "Date of birth" and its usual abbreviations, in English, German, Spanish
  * and French, and the words of the other languages US clinics' patients
  * write in (Vietnamese "ngày sinh", Portuguese, Italian, Polish, Russian,
- * Chinese, Korean, Tagalog, Haitian Creole, Arabic).
+ * Chinese, Korean, Tagalog, Haitian Creole, Somali, Arabic); "Birthday:"
+ * only as a form's label (a clinic's "happy birthday" is no one's birth date).
  */
-const DOB_WORDS = String.raw`(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?|geburtsdatum|geb\.?-?\s*datum|geboren(\s+am)?|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](\s+el)?|naci[óo](\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le|ng[àa]y\s+sinh|data\s+de\s+nascimento|data\s+di\s+nascita|data\s+urodzenia|дата\s+рождения|sinh\s+ng[àa]y|родил(?:ся|ась)|nascid[oa](?:\s+em)?|nasceu|ipinanganak|مواليد|petsa\s+ng\s+kapanganakan|dat\s+nesans|تاريخ\s+الميلاد)`;
+const DOB_WORDS = String.raw`(dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthdate|born(\s+on)?|geb\.?|geburtsdatum|geb\.?-?\s*datum|geboren(\s+am)?|fecha\s+de\s+nacimiento|f\.\s*nac\.?|nacid[oa](\s+el)?|naci[óo](\s+el)?|date\s+de\s+naissance|ddn|n[ée]e?\s+le|ng[àa]y\s+sinh|data\s+de\s+nascimento|data\s+di\s+nascita|data\s+urodzenia|дата\s+рождения|birthday(?=\s*:)|b-?day(?=\s*:)|kaarawan|dhashay|taariikhda\s+dhalashada|sinh\s+ng[àa]y|родил(?:ся|ась)|nascid[oa](?:\s+em)?|nasceu|ipinanganak|مواليد|petsa\s+ng\s+kapanganakan|dat\s+nesans|تاريخ\s+الميلاد)`;
 
-/** The same in Chinese, Japanese and Korean, written against the words around them ("1947年5月2日出生的"); Korean's "생" right after the date ("3일생)의": the window around a date joins its two sides with a space), alone or with a particle, not a word it starts ("생활"). */
-const DOB_WORDS_CJK = '出生|生日|生年月日|생년월일|출생|(?<=[일년 ])생(?:[의이은입]|(?![가-힣]))';
+/** The same in Chinese, Japanese, Korean and Nepali or Hindi (Devanagari's vowel signs are marks, which a word boundary would refuse), written against the words around them ("1947年5月2日出生的"); Korean's "생" right after the date ("3일생)의": the window around a date joins its two sides with a space), alone or with a particle, not a word it starts ("생활"). */
+const DOB_WORDS_CJK = '出生|生日|生年月日|생년월일|출생|(?<=[일년 ])생(?:[의이은입]|(?![가-힣]))|जन्म मिति|जन्म तिथि';
 
 /**
  * The words, case-insensitive, where no letter or digit touches them: what
