@@ -643,10 +643,10 @@ export function withoutCdaPrefix(text: string): string {
   return prefix === undefined ? text : text.replace(new RegExp(`<(/?)${prefix}:`, 'g'), '<$1');
 }
 
-/** Whether a C-CDA recordTarget's patient is a test or a sample one: a test patient's or a specification's name (testPatientName). */
-function samplePatient(role: string): boolean {
-  const family = /<family\b[^<>]*>([^<]*)</.exec(role)?.[1] ?? '';
-  const given = /<given\b[^<>]*>([^<]*)</.exec(role)?.[1] ?? '';
+/** Whether a C-CDA recordTarget's patient is a test or a sample one: its first family and given names a test patient's or a specification's (testPatientName); a namespace prefix allowed ("<cda:family>"). */
+export function samplePatient(role: string): boolean {
+  const family = /<(?:[A-Za-z_][\w.-]{0,20}:)?family\b[^<>]*>([^<]*)</.exec(role)?.[1] ?? '';
+  const given = /<(?:[A-Za-z_][\w.-]{0,20}:)?given\b[^<>]*>([^<]*)</.exec(role)?.[1] ?? '';
   return family !== '' && testPatientName(`${family}^${given}`);
 }
 

@@ -19,7 +19,7 @@
  * single pass over segments: linear in the text's length.
  */
 import { findLiteral, nextIsa } from './clinical-fields.js';
-import { hl7TestMessage } from './clinical-fields.js';
+import { hl7TestMessage, samplePatient } from './clinical-fields.js';
 import { testPatientName } from './test-patients.js';
 import type { Detector, Finding } from './types.js';
 
@@ -199,10 +199,7 @@ function templatePatient(text: string, at: number): boolean {
 function exampleCdaPatient(text: string, at: number): boolean {
   const block = text.slice(at, at + 20_000);
   const end = block.search(/<\/(?:[A-Za-z_][\w.-]{0,20}:)?recordTarget>/);
-  const target = end < 0 ? block : block.slice(0, end);
-  const family = /<(?:[A-Za-z_][\w.-]{0,20}:)?family\b[^<>]*>([^<]*)</.exec(target)?.[1] ?? '';
-  const given = /<(?:[A-Za-z_][\w.-]{0,20}:)?given\b[^<>]*>([^<]*)</.exec(target)?.[1] ?? '';
-  return family !== '' && testPatientName(`${family}^${given}`);
+  return samplePatient(end < 0 ? block : block.slice(0, end));
 }
 
 /** X12 transaction sets of healthcare (HIPAA) and their acknowledgements. */
