@@ -56,8 +56,8 @@ export function makePgpFixtures(names: readonly PgpFixtureName[], uids: Partial<
         gpg(['--quick-add-key', fprOf(uid).toUpperCase(), 'rsa2048', 'encr', 'never']);
         break;
       case 'expired':
-        // made in 2020 with a one-day expiry
-        gpg(['--faked-system-time', '20200101T000000', '--quick-gen-key', uid, 'future-default', 'default', '1d']);
+        // made in 2020 with a one-day expiry (the faked clock frozen with "!": a running one can stamp 00:00:01 when generation crosses a second)
+        gpg(['--faked-system-time', '20200101T000000!', '--quick-gen-key', uid, 'future-default', 'default', '1d']);
         break;
       case 'revoked': {
         gpg(['--quick-gen-key', uid, 'future-default', 'default', 'never']);
@@ -72,8 +72,8 @@ export function makePgpFixtures(names: readonly PgpFixtureName[], uids: Partial<
         break;
       case 'expiredSubkey':
         // made in 2020: the primary never expires, its only encryption subkey after one day
-        gpg(['--faked-system-time', '20200101T000000', '--quick-gen-key', uid, 'ed25519', 'sign', 'never']);
-        gpg(['--faked-system-time', '20200101T000000', '--quick-add-key', fprOf(uid).toUpperCase(), 'cv25519', 'encr', '1d']);
+        gpg(['--faked-system-time', '20200101T000000!', '--quick-gen-key', uid, 'ed25519', 'sign', 'never']);
+        gpg(['--faked-system-time', '20200101T000000!', '--quick-add-key', fprOf(uid).toUpperCase(), 'cv25519', 'encr', '1d']);
         break;
       case 'twoUids':
         gpg(['--quick-gen-key', uid, 'future-default', 'default', 'never']);
