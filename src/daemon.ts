@@ -6,7 +6,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { InspectionPool } from './inspect/inspect-pool.js';
 import { workerUrl } from './workers/worker-url.js';
-import { inspectionProfile, type InspectionProfile } from './inspect/verdict.js';
 import { Metrics } from './metrics/registry.js';
 import { startMetricsServer } from './metrics/http.js';
 import { registerQueueGauges } from './metrics/queue-gauges.js';
@@ -53,14 +52,6 @@ import { databasePath, gatewayHostname, openDatabase, openKeyring, openSpool, op
 // the CLI's store openers, where they used to live
 export { databasePath, gatewayHostname, openDatabase, openKeyring };
 import type { PortalStorage } from './portal/portal-runtime.js';
-
-/** The inspection profile of a config, built once per (re)loaded config. */
-const profiles = new WeakMap<Config, InspectionProfile>();
-function profileFor(config: Config): InspectionProfile {
-  let p = profiles.get(config);
-  if (!p) profiles.set(config, (p = inspectionProfile(config.inspection.customDetectors)));
-  return p;
-}
 
 /** Creates development certificates for listeners whose files are missing (tls.generateDevCerts). */
 export async function prepareDevCertificates(config: Config, hostname: string, log?: Logger): Promise<void> {
@@ -224,7 +215,7 @@ export async function startDaemon(loaded: LoadedConfig, configPath: string | und
         spool,
         log,
         now,
-        policy: () => ({ config: config.policy, e2eDomains: config.inspection.e2eDomains, profile: profileFor(config), custom: config.inspection.customDetectors, maxScanTimeMs: config.inspection.maxScanTime }),
+        policy: () => ({ config: config.policy, e2eDomains: config.inspection.e2eDomains, custom: config.inspection.customDetectors, maxScanTimeMs: config.inspection.maxScanTime }),
         pool: inspectionPool,
         smallMessageBytes: config.inspection.smallMessageSize,
         // with the archive on, delivery claims only archived mail: the archive stage wakes the engine (onArchived), and a

@@ -17,7 +17,6 @@
  * most 998 bytes; no real message comes near the limit).
  */
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import type { DKIMSignOptions } from 'mailauth';
 import { fromDomain, keysFor } from './choose.js';
 import type { DkimKey } from './keys.js';
@@ -141,6 +140,9 @@ export async function signMessage(source: () => Readable, deps: SignDeps): Promi
     signTime: new Date(deps.now()),
     signatureData: keys.map((k) => ({ signingDomain: k.domain, selector: k.selector, privateKey: k.privateKeyPem, algorithm: k.algorithm, canonicalization: 'relaxed/relaxed' })),
   } satisfies DKIMSignOptions;
+  // loaded on first use (before the source opens): mailauth's signer, with joi, is a third of a second of start-up
+  // for every node and CLI call that imports this module, signing or not
+  const { dkimSign } = await import('mailauth/lib/dkim/sign.js');
   const input = source();
   const bounded = input.pipe(new LineBound());
   input.once('error', (err) => bounded.destroy(err));

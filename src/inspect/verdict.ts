@@ -34,26 +34,15 @@ import { flatText } from './detect/flat-text.js';
 import { plainCharacters } from './detect/plain-characters.js';
 import { CONFIDENCE_RANK, type Confidence, type Detector, type Finding } from './detect/types.js';
 
+import { HEALTH_CATEGORIES, IDENTIFIER_CATEGORIES, PATIENT_ID_CATEGORIES, PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES } from './categories.js';
+
+export { HEALTH_CATEGORIES, IDENTIFIER_CATEGORIES, PATIENT_ID_CATEGORIES, PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES };
+
 export const DEFAULT_DETECTORS: readonly Detector[] = [
   ssnDetector, itinDetector, paymentCardDetector, abaRoutingDetector, bankAccountDetector,
   npiDetector, deaDetector, mbiDetector, icd10Detector, diagnosisByNameDetector, cptDetector, procedureByNameDetector, ndcDetector,
   dobDetector, shortDobDetector, phoneDetector, mrnDetector, memberIdDetector, personNameDetector, personNamePartsDetector, clinicalFormatDetector, healthTermDetector,
 ];
-
-/** Categories that identify a person. */
-export const IDENTIFIER_CATEGORIES = new Set(['SSN', 'ITIN', 'MEDICARE_MBI', 'MRN', 'DOB', 'PHONE', 'MEMBER_ID', 'PERSON_NAME']);
-/**
- * Identifiers of a person that HIPAA lists among the 18 (SSN, medical record
- * and health plan numbers, account numbers) or that identify a person's
- * money: found with high confidence, they alone call for the PHI transport
- * protection (policy setting identifierProtection), even without a health word.
- */
-export const PERSONAL_ID_CATEGORIES: ReadonlySet<string> = new Set(['SSN', 'ITIN', 'MEDICARE_MBI', 'MRN', 'MEMBER_ID', 'PAYMENT_CARD', 'BANK_ACCOUNT']);
-/** Categories that do not make a message sensitive alone (only next to health information, as PHI). */
-export const WEAK_CATEGORIES: ReadonlySet<string> = new Set(['HEALTH_TERM', 'PHONE', 'PERSON_NAME']);
-
-/** Categories that are health information by themselves. */
-export const HEALTH_CATEGORIES = new Set(['ICD10', 'CPT_HCPCS', 'NDC', 'HEALTH_TERM']);
 
 export interface Verdict {
   readonly findings: readonly Finding[];
@@ -86,14 +75,6 @@ export function inspectionProfile(custom: readonly (CustomIdentifier & { readonl
 function strongIdentifier(f: Finding, identifierCategories: ReadonlySet<string>): boolean {
   return identifierCategories.has(f.category) && !WEAK_CATEGORIES.has(f.category) && CONFIDENCE_RANK[f.confidence] >= CONFIDENCE_RANK.medium;
 }
-
-/**
- * Identifiers that exist only because a person is a patient or a health-plan
- * member (a medical record number, a Medicare number, a member id): found
- * with their keyword they are PHI by themselves — the fact of care is health
- * information. An SSN or a bank account is not: payroll mail holds them too.
- */
-export const PATIENT_ID_CATEGORIES: ReadonlySet<string> = new Set(['MRN', 'MEDICARE_MBI', 'MEMBER_ID']);
 
 /** How far (characters) health information may lie from a name, an address or a patient's phone to be about that person. */
 export const ANCHOR_WINDOW = 400;

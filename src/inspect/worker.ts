@@ -41,11 +41,8 @@ import type { Finding } from './detect/types.js';
 import { explainProtectedMail, probeFromRows } from '../probe/domain-probe.js';
 import { RECIPIENTS_WITH_PROBES, recipientsWithProbes, type RecipientProbeRow } from './recipient-probes.js';
 import type { Spool } from '../spool/spool.js';
-import { extractMessage, type Extracted } from './extract.js';
 import type { CustomIdentifier } from './detect/personal.js';
 import type { InspectionPool } from './inspect-pool.js';
-import type { InspectionResult } from './inspect-thread.js';
-import { inspectExtracted, subjectSensitive, type InspectionProfile } from './verdict.js';
 import { FailureRun } from '../log/failure-run.js';
 import type { ArchiveInTransaction } from '../archive/archiver.js';
 import { QUEUE_RECIPIENT_COLUMNS, type QueueRecipientRow } from '../archive/entries.js';
@@ -69,8 +66,7 @@ export interface InspectorDeps {
   readonly policy: () => {
     readonly config: PolicyConfig;
     readonly e2eDomains: readonly string[];
-    readonly profile: InspectionProfile;
-    /** inspection.customDetectors as configured (for the inspection threads, which build their own profile). */
+    /** inspection.customDetectors as configured (the inspection threads, or this thread without them, build the profile). */
     readonly custom: readonly (CustomIdentifier & { identifier?: boolean })[];
     readonly maxScanTimeMs: number;
   };
@@ -318,7 +314,7 @@ export class Inspector {
     const policy = this.deps.policy();
     const content = this.deps.pool
       ? await this.deps.pool.inspect({ source: () => this.deps.spool.read(id), custom: policy.custom, timeoutMs: policy.maxScanTimeMs, size: msg.size })
-      : await inspectHere(() => this.deps.spool.read(id), policy.profile, policy.maxScanTimeMs);
+      : await (await import('./inspect-here.js')).inspectHereWith(() => this.deps.spool.read(id), policy.custom, policy.maxScanTimeMs);
     const { extracted, verdict } = content;
     const visible = new Set(extracted.visibleRecipients);
     const { tagged } = subjectTag(extracted.subject);
@@ -558,37 +554,6 @@ export class Inspector {
 }
 
 class AlreadyInspected extends Error {}
-
-/** Inspection on this thread (no pool): extraction within the time limit, then the verdict. */
-export async function inspectHere(open: () => Readable, profile: InspectionProfile, limitMs: number): Promise<InspectionResult> {
-  const all = await extractWithin(open, limitMs);
-  const verdict = inspectExtracted(all, profile);
-  const { texts: _texts, readerNames: _readers, authorNames: _authors, ...extracted } = all;
-  return { extracted, verdict, subjectSensitive: subjectSensitive(extracted.subject, profile) };
-}
-
-/**
- * The extraction, bounded in time: past the limit the walk is abandoned and
- * the message counts as not fully scanned (fail closed: policy treats it as
- * sensitive), with nothing found.
- */
-export async function extractWithin(open: () => Readable, limitMs: number): Promise<Extracted> {
-  const source = open();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<Extracted>((resolve) => {
-    timer = setTimeout(() => {
-      source.destroy();
-      resolve({ subject: '', visibleRecipients: [], readerNames: [], authorNames: [], texts: [], attachments: [], dicom: false, encrypted: false, notFullyScanned: true, reasons: [`time limit reached (${Math.round(limitMs / 1000)} s)`] });
-    }, limitMs);
-  });
-  const extracting = extractMessage(source);
-  extracting.catch(() => undefined); // the loser of the race must not become an unhandled rejection
-  try {
-    return await Promise.race([extracting, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface PreparedPolicyNotice {
   readonly id: string;

@@ -8,7 +8,7 @@
  */
 import type { TransportRequirement } from '../delivery/transport-requirement.js';
 
-import { WEAK_CATEGORIES } from '../inspect/verdict.js';
+import { WEAK_CATEGORIES } from '../inspect/categories.js';
 import { PROTECTIONS, strongestProtection, type Protection } from './protection.js';
 
 export { PROTECTIONS, strongestProtection, type Protection };

@@ -6,7 +6,7 @@
  * recipient's method. Pure. The result names every reason — settings with
  * their source layer, rule ids — and never a matched value.
  */
-import { PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES } from '../inspect/verdict.js';
+import { PERSONAL_ID_CATEGORIES, WEAK_CATEGORIES } from '../inspect/categories.js';
 import { decideRecipient, type E2eMethod, type RecipientCapabilities, type RecipientDecision } from './decide.js';
 import { resolveSettings, type EffectiveSettings, type ResolvedSettings } from './profile.js';
 import { strongestProtection, type Protection } from './protection.js';

@@ -2,7 +2,7 @@
  * Policy replay (`sealgate policy replay`, docs/policy.md "Replaying policy
  * over the archive"): archived messages are decided again under a proposed
  * config, with the same code the daemon runs — inspection
- * (src/inspect/worker.ts inspectHere, the proposed inspection profile and
+ * (src/inspect/inspect-here.ts inspectHere, the proposed inspection profile and
  * custom detectors, its scan time limit) and the per-recipient evaluation
  * (evaluatePolicy, the proposed policy, portal and keys.prefer) — and
  * compared with what was decided then (src/policy/replay-report.ts).
@@ -28,7 +28,7 @@ import { keyCapabilities } from '../e2e/recipient-keys.js';
 import { tryNormalizeAddress } from '../keys/address.js';
 import { usableKeys } from '../keys/choose.js';
 import { listKeys } from '../keys/store.js';
-import { inspectHere } from '../inspect/worker.js';
+import { inspectHere } from '../inspect/inspect-here.js';
 import { inspectionProfile, type InspectionProfile } from '../inspect/verdict.js';
 import { explainProtectedMail, loadProbe } from '../probe/domain-probe.js';
 import { subjectTag, type RecipientCapabilities } from './decide.js';

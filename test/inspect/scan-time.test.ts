@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { extractWithin } from '../../src/inspect/worker.js';
+import { extractWithin } from '../../src/inspect/inspect-here.js';
 
 describe('extractWithin: the time limit on one inspection', () => {
   it('a message that never finishes arriving is abandoned as not fully scanned, and its source closed', async () => {

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { inspectHere } from '../../src/inspect/worker.js';
+import { inspectHere } from '../../src/inspect/inspect-here.js';
 import { DEFAULT_PROFILE } from '../../src/inspect/verdict.js';
 
 const encoded = (text: string, enc: 'B' | 'Q'): string =>

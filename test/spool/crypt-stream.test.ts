@@ -28,18 +28,28 @@ const keyB = masterKeyFromBytes(randomBytes(32));
 const ringA = new Keyring(keyA);
 const CTX = 'Q4fT9zK2mA';
 
-type Slicing = 'whole' | 'random' | 'bytes';
+/**
+ * How a test cuts its input: in one piece, in random pieces, in one-byte pieces, or in one-byte pieces only within
+ * EDGE_RADIUS of the given offsets (chunk and header edges, where the stream's state changes) and random pieces
+ * between them — the one-byte cuts that matter, without tens of thousands of writes through a stream.
+ */
+type Slicing = 'whole' | 'random' | 'bytes' | { edges: readonly number[] };
+const EDGE_RADIUS = 40;
 
 function slice(buf: Buffer, how: Slicing): Buffer[] {
   if (how === 'whole') return [buf];
+  const nearEdge = (off: number): boolean => typeof how === 'object' && how.edges.some((e) => Math.abs(off - e) <= EDGE_RADIUS);
   const out: Buffer[] = [];
   for (let off = 0; off < buf.length; ) {
-    const n = how === 'bytes' ? 1 : 1 + Math.floor(Math.random() * 3000);
+    const n = how === 'bytes' || nearEdge(off) ? 1 : 1 + Math.floor(Math.random() * 3000);
     out.push(buf.subarray(off, off + n));
     off += n;
   }
   return out;
 }
+
+/** A plaintext's edges: its start, every chunk boundary, its end. */
+const plaintextEdges = (size: number): { edges: number[] } => ({ edges: [0, size, ...Array.from({ length: Math.floor(size / S) }, (_, i) => (i + 1) * S)] });
 
 async function run(stream: Transform, input: Buffer[]): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -96,10 +106,18 @@ describe('round trip', () => {
     expect((await decrypt(ct2, ringA, CTX, 'random')).equals(pt)).toBe(true);
   });
 
-  it.each([0, 1, S, S + 1])('%i bytes with 1-byte writes', async (size) => {
+  it.each([0, 1, 2048])('%i bytes with 1-byte writes', async (size) => {
     const pt = randomBytes(size);
     const ct = await encrypt(pt, ringA, CTX, 'bytes');
     expect((await decrypt(ct, ringA, CTX, 'bytes')).equals(pt)).toBe(true);
+  });
+
+  it.each([S - 1, S, S + 1, 2 * S + 1])('%i bytes with 1-byte writes around every header and chunk edge', async (size) => {
+    const pt = randomBytes(size);
+    const ct = await encrypt(pt, ringA, CTX, plaintextEdges(size));
+    const { headerLength, chunks } = layout(ct);
+    const edges = [0, headerLength, ct.length, ...chunks.flatMap((c) => [c.start, c.body, c.tag, c.end])];
+    expect((await decrypt(ct, ringA, CTX, { edges })).equals(pt)).toBe(true);
   });
 
   it('produces a different ciphertext every time', async () => {
@@ -348,11 +366,11 @@ describe('whole-buffer encryption and decryption (small messages held in memory)
     const pt = randomBytes(size);
     const key = randomBytes(32);
     const whole = keyedEncryptWhole(key, CTX, pt);
-    for (const how of ['whole', 'random', ...(size <= S + 1 ? (['bytes'] as const) : [])] as const) {
+    for (const how of ['whole', 'random', size <= 2048 ? 'bytes' : plaintextEdges(size)] as const) {
       const pieces = slice(pt, how);
-      expect((await run(createKeyedEncryptStream(key, CTX), pieces)).equals(whole), how).toBe(true);
+      expect((await run(createKeyedEncryptStream(key, CTX), pieces)).equals(whole), JSON.stringify(how)).toBe(true);
       // the stream left what it was given as it was (only its own copies are wiped)
-      expect(Buffer.concat(pieces).equals(pt), how).toBe(true);
+      expect(Buffer.concat(pieces).equals(pt), JSON.stringify(how)).toBe(true);
     }
   });
 

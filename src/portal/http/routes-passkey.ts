@@ -19,15 +19,7 @@
  * SHA-256 of its id.
  */
 import { createHash } from 'node:crypto';
-import {
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-} from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, AuthenticatorTransport, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSealgateError } from '../../errors.js';
 import { credentialDigest, CREDENTIAL_ID_PATTERN, MAX_PASSKEYS_PER_RECIPIENT, passkeyUserId } from '../passkey-store.js';
@@ -38,6 +30,9 @@ import { passkeyPage, passkeySignInBlock } from './pages-passkey.js';
 import { CHALLENGE_TTL_MS } from './passkey-challenges.js';
 import { PASSKEY_ALGORITHMS, type Passkeys, type RelyingParty, USER_VERIFICATION } from './passkeys.js';
 import type { PortalSession } from './sessions.js';
+
+/** @simplewebauthn/server, loaded at the first passkey ceremony: over half a second of every portal's start-up otherwise. */
+const webauthn = () => import('@simplewebauthn/server');
 import type { PortalStrings } from './strings.js';
 
 type TokenRequest = FastifyRequest<{ Params: { token: string } }>;
@@ -197,7 +192,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
       const recipient = session.recipient;
       const existing = await passkeys.store.listFor(recipient);
       if (existing.length >= MAX_PASSKEYS_PER_RECIPIENT) return jsonError(reply, 400, s.passkeyFull);
-      const options = await generateRegistrationOptions({
+      const options = await (await webauthn()).generateRegistrationOptions({
         rpName: rp.rpName,
         rpID: rp.rpID,
         userName: recipient,
@@ -224,7 +219,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
       if (!isResponseShape(request.body)) return jsonError(reply, 400, s.passkeyFailed);
       let info;
       try {
-        const verification = await verifyRegistrationResponse({
+        const verification = await (await webauthn()).verifyRegistrationResponse({
           response: request.body as unknown as RegistrationResponseJSON,
           expectedChallenge: challenge,
           expectedOrigin: rp.origin,
@@ -263,7 +258,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
       const { rp, live, pre } = started;
       const list = await passkeys.store.listFor(live.match.recipient.address);
       if (list.length === 0) return jsonError(reply, 400, s.passkeyNone);
-      const options = await generateAuthenticationOptions({
+      const options = await (await webauthn()).generateAuthenticationOptions({
         rpID: rp.rpID,
         allowCredentials: list.map((p) => ({ id: p.credentialId, transports: p.transports as AuthenticatorTransport[] })),
         challenge: new Uint8Array(passkeys.random(32)),
@@ -299,7 +294,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, ctx: PortalContext, 
       if (stored.recipient !== recipient.toLowerCase()) return fail('other-recipient', 401, s.passkeyNotForThis);
       let newCounter: number | undefined;
       try {
-        const verification = await verifyAuthenticationResponse({
+        const verification = await (await webauthn()).verifyAuthenticationResponse({
           response: body as unknown as AuthenticationResponseJSON,
           expectedChallenge: challenge,
           expectedOrigin: rp.origin,
