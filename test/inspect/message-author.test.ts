@@ -16,6 +16,8 @@ describe("the message's author, named in its From header, about their own health
     ["staff writing about a patient's care", 'Re: pt update\f\fI started him on metformin last week; my team will call.', ['Jane Castillo'], false],
     ['only the quoted message tells it', 'Re: visit\f\fThanks, see you then.\n\nOn Mon, Mar 3, 2025 at 9:00 AM Ana Ruiz <ana@mail.example> wrote:\n> my migraines are worse', ['Jane Castillo'], false],
     ["a staff member's own surgery is their own health", 'out next week\f\fI will be out for my knee surgery from the 12th; Dana covers.', ['Jane Castillo'], true],
+    ["the author's family member's health: the author's name identifies them", 'Re: reminder\f\fMy husband has been throwing up since Tuesday and cannot keep down his water pills.', ['Linda Haverford'], true],
+    ["a family member's event is not their health", 'Re: reminder\f\fMy husband will drive me to the heart institute gala on Friday.', ['Linda Haverford'], false],
   ])('%s', (_name, text, authors, found) => {
     expect(authorAnchors(text, authors).length > 0).toBe(found);
   });

@@ -444,6 +444,14 @@ const cases: [boolean, string][] = [
   [false, 'Loop 2010BA Subscriber (example)\nST*837*0001*005010X222A1~HL*2*1*22*0~NM1*IL*1*SUBSCRIBER LAST*FIRSTNAME****MI*XYZ000000000~REF*EI*314472986~ (Tax ID)\nDMG*D8*19000101*F~\nMember ID must match the card.'],
   // an unidentified patient is a real one
   [true, 'ST*837*0001*005010X222A1~HL*2*1*22*0~NM1*IL*1*DOE*JOHN****MI*W482913057~DMG*D8*19610214*M~HI*ABK:S0601XA~SE*5*0001~'],
+  // the writer's family member, identified by the writer's signature; a parent's Spanish signature; a pharmacy's prescription number
+  [true, 'Dad fell again last night and his hip is sore, he is on a blood thinner now.\n\nThanks,\nKaren Kowalczyk'],
+  [true, 'Hi, my mother has been dizzy since they changed her blood pressure pills.\n\nThank you,\nDarnell Whitaker'],
+  [false, 'My son starts at the cancer center as a volunteer next week, so I will leave early on Friday.\n\nThanks,\nKaren Kowalczyk'],
+  [false, 'Dad jokes are back at the staff party! Flu shots in the lobby on Friday.\n\nKaren Kowalczyk'],
+  [true, 'Les escribo por mi hijo. Le falta el aire en las noches y el inhalador ya no le ayuda.\n\nGracias,\nRosa Elena Quintanilla\nMamá de Mateo Quintanilla'],
+  [true, 'Hi LUIS, your prescription ESCITALOPRAM 10MG TAB (Qty 30, Rx #6604718) is ready for pickup at CareWay #2214.'],
+  [false, 'Our pharmacy filled 1,200 prescriptions last month: the Rx #1 choice in the county for diabetes supplies.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -14,7 +14,7 @@
  */
 import type { PersonAnchor } from './person-mentions.js';
 import { personOf } from './reader.js';
-import { myOwnHealth } from './signed-author.js';
+import { kinHealthEnds, myOwnHealth } from './signed-author.js';
 
 /** Where a quoted or forwarded message starts: a quoted line, an "Original Message" or forward rule, a From or "wrote:" line. */
 const QUOTED_START = /^[ \t]*(?:>|-{2,}[ \t]*(?:Original Message|Forwarded message)|(?:From|De|Von)[ \t]*:|On[ \t][^\n]{4,120}wrote:)/im;
@@ -28,6 +28,9 @@ export function authorAnchors(text: string, authorNames: readonly string[]): Per
   if (!authorNames.some((name) => !CLINICIAN_TITLE.test(name.trim()) && personOf(name) !== undefined)) return [];
   const head = text.slice(0, OWN_WORDS_REACH);
   const quoted = QUOTED_START.exec(head);
-  const end = myOwnHealth(text, 0, quoted === null ? head.length : quoted.index);
-  return end < 0 ? [] : [{ kind: 'message-author', index: Math.max(0, end - 2), length: Math.min(2, end) }];
+  const to = quoted === null ? head.length : quoted.index;
+  // the author's own health ("my seizure meds"), or their family member's ("my mother … her hip"): the From name identifies both
+  const end = myOwnHealth(text, 0, to);
+  const at = end >= 0 ? end : (kinHealthEnds(text, 0, to)[0] ?? -1);
+  return at < 0 ? [] : [{ kind: 'message-author', index: Math.max(0, at - 2), length: Math.min(2, at) }];
 }

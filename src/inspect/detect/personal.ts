@@ -788,6 +788,8 @@ export const mrnSpec: PatternSpec = {
       'MRN', 'MR#', 'medical record', 'med rec', 'chart number', 'chart no', 'chart #', 'chart id', 'patient id', 'patient number', 'patient no', 'patient #',
       'pt id', 'pt #', 'pt no', 'patient account', 'hospital account', 'CSN',
       'encounter number', 'encounter #', 'encounter id', 'visit number', 'visit #', 'visit id',
+      // a pharmacy's prescription number: a record of one patient's prescription, as a chart number is of their care
+      'Rx #', 'Rx no', 'Rx number', 'prescription #', 'prescription no', 'prescription number',
     ]),
   ),
   // a bare "account" is a patient's in a bill (PATIENT_BILL), a customer's in an invoice, an order or a remittance

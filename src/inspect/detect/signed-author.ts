@@ -26,16 +26,61 @@ const LOWER_SIGNER_LINE = /^[ \t>]*(?:[-–—~][ \t]*)?(\p{Ll}[\p{Ll}'’-]+)[ 
 /** How far after the health mention the signer's line may start. */
 const SIGNER_REACH = 600;
 
-/** The name signing a text about its author's own health (at most one anchor: the first such "my" with a signer), or a caregiver's signature naming the person whose health the text tells (caregiverSigners). */
+/**
+ * The name signing a text about its author's own health (at most one anchor: the first such "my" with a signer), or
+ * about the author's family member (kinHealthEnds: "Dad fell again … his hip" signed "Karen Kowalczyk" — the writer's
+ * name identifies their father), or a caregiver's signature naming the person whose health the text tells
+ * (caregiverSigners).
+ */
 export function signedAuthors(text: string): PersonAnchor[] {
   const end = myOwnHealth(text, 0, text.length);
   const signer = end < 0 ? undefined : signerAfter(text, end);
-  return signer ? [signer] : caregiverSigners(text);
+  if (signer) return [signer];
+  for (const kinEnd of kinHealthEnds(text, 0, text.length)) {
+    const kinSigner = signerAfter(text, kinEnd);
+    if (kinSigner) return [kinSigner];
+  }
+  return caregiverSigners(text);
 }
 
-/** A family member or caregiver as a signature says it: "(Daniel's mom)", ", mother of Daniel Jennings", "parent/guardian of Eli Whitlock". */
+/**
+ * The writer's own family member: "my mother", "our son", "my 7-year-old daughter", Spanish "mi hijo", Portuguese
+ * "minha mãe", Haitian Creole "pitit mwen"; "Dad" or "Mom" used as a name ("Dad's visit", "Mom fell").
+ */
+const KIN =
+  /(?<![\p{L}])(?:(?:[Mm]y|[Oo]ur|[Mm]is?|[Nn]uestr[oa]s?|[Mm]inhas?|[Mm]eus?)[ \t]+(?:(?:elderly|older|little|baby|younger|oldest|youngest|teenage|\d{1,2}[- ]?(?:year|yr)[- ]old|pequeñ[oa])[ \t]+)?(?:mom|mum|mother|dad|father|son|daughter|husband|wife|spouse|child|kid|baby|boy|girl|grandmother|grandfather|grandma|grandpa|granddaughter|grandson|brother|sister|mamá|mama|madre|papá|papa|padre|hij[oa]s?|espos[oa]|abuel[oa]|niñ[oa]|herman[oa]|mãe|pai|filh[oa]|marido)|(?:Dad|Mom|Mum)(?=['’]s[ \t]|[ \t]+(?:is|has|was|had|keeps|kept|fell|can|can['’]t|cannot|doesn['’]t|does|did|seems|got|gets|still|says|said|started|stopped|needs|woke|went)(?![\p{L}])))(?![\p{L}])/gu;
+/** A place's name, not the person's health: "at the cancer center", "to the heart institute". */
+const PLACE_BEFORE = /(?<![\p{L}])(?:at|in|to|from|near|for|with)[ \t]+(?:the|a|an|our|their|his|her)?[ \t]*$/iu;
+const PLACE_AFTER = /^(?:cent(?:er|re)s?|hospitals?|institutes?|foundations?|society|associations?|building|campus|walk|run|gala|drive|camp|fundraiser)$/iu;
+/** How far after a family member's mention a health term of theirs is read, in the same paragraph. */
+const KIN_REACH = 240;
+
+/**
+ * Where each mention of the writer's family member in text[from, to) ends that a health term follows within KIN_REACH
+ * characters and before a blank line, not a department's, a team's or an event's (NOT_OWN_HEALTH: "my son works at
+ * the cancer center" is not his health).
+ */
+export function kinHealthEnds(text: string, from: number, to: number): number[] {
+  const body = from === 0 && to === text.length ? text : text.slice(from, to);
+  const terms = sharedHealthTermSpans(text);
+  const ends: number[] = [];
+  KIN.lastIndex = 0;
+  for (let m = KIN.exec(body); m; m = KIN.exec(body)) {
+    const end = from + m.index + m[0].length;
+    const term = terms[firstStartingFrom(terms, end)];
+    if (term === undefined || term.index >= end + KIN_REACH || term.index >= to) continue;
+    const between = text.slice(end, term.index);
+    const after = wordAfter(text, term.index + term.length);
+    if (/\n[ \t]*\r?\n/.test(between) || NOT_OWN_HEALTH.test(between) || NOT_OWN_HEALTH.test(after) || PLACE_BEFORE.test(between) || PLACE_AFTER.test(after)) continue;
+    ends.push(end);
+  }
+  KIN.lastIndex = 0;
+  return ends;
+}
+
+/** A family member or caregiver as a signature says it: "(Daniel's mom)", ", mother of Daniel Jennings", "parent/guardian of Eli Whitlock", Spanish and Portuguese "Mamá de Mateo Quintanilla", "mãe de …". */
 const CAREGIVER_OF =
-  /(?<![\p{L}])(?:(\p{Lu}[\p{L}'’-]+)['’]s[ \t]+(?:mom|mum|mother|dad|father|wife|husband|son|daughter|sister|brother|caregiver|guardian|grandmother|grandfather|grandma|grandpa)|(?:mom|mum|mother|dad|father|parent|guardian|parent\/guardian|caregiver|daughter|son|wife|husband)[ \t]+of[ \t]+(\p{Lu}[\p{L}'’-]+(?:[ \t]+\p{Lu}[\p{L}'’-]+)?))(?![\p{L}])/u;
+  /(?<![\p{L}])(?:(\p{Lu}[\p{L}'’-]+)['’]s[ \t]+(?:mom|mum|mother|dad|father|wife|husband|son|daughter|sister|brother|caregiver|guardian|grandmother|grandfather|grandma|grandpa)|(?:mom|mum|mother|dad|father|parent|guardian|parent\/guardian|caregiver|daughter|son|wife|husband)[ \t]+of[ \t]+(\p{Lu}[\p{L}'’-]+(?:[ \t]+\p{Lu}[\p{L}'’-]+)?)|(?:[Mm]am[áa]|[Mm]adre|[Pp]ap[áa]|[Pp]adre|[Aa]buel[oa]|[Tt]utora?|[Mm]ãe|[Pp]ai|[Hh]ij[oa]|[Ee]spos[oa])[ \t]+de[ \t]+(\p{Lu}[\p{L}'’-]+(?:[ \t]+\p{Lu}[\p{L}'’-]+)?))(?![\p{L}])/u;
 /** How far before the signature's line the text is read for the person's health. */
 const CAREGIVER_REACH = 1500;
 
@@ -50,7 +95,8 @@ function caregiverSigners(text: string): PersonAnchor[] {
   const m = CAREGIVER_OF.exec(text);
   if (m === null) return [];
   const lineStart = text.lastIndexOf('\n', m.index) + 1;
-  if (!theirOwnHealthIn(text, Math.max(0, lineStart - CAREGIVER_REACH), lineStart)) return [];
+  const from = Math.max(0, lineStart - CAREGIVER_REACH);
+  if (!theirOwnHealthIn(text, from, lineStart) && kinHealthEnds(text, from, lineStart).length === 0) return [];
   const lineEnd = text.indexOf('\n', m.index);
   return [{ kind: 'signed-author', index: lineStart, length: (lineEnd < 0 ? text.length : lineEnd) - lineStart }];
 }
