@@ -83,12 +83,12 @@ function basisWords(b: PhiBasis): string {
 }
 
 /** The explanation of `verdict` for the extracted texts it was made from. */
-export function explainVerdict(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile = DEFAULT_PROFILE, readerNames: readonly string[] = [], authorNames: readonly string[] = []): VerdictExplanation {
+export function explainVerdict(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile = DEFAULT_PROFILE, readerNames: readonly string[] = [], authorNames: readonly string[] = [], personalAuthor = false): VerdictExplanation {
   // one scan cache for the whole explanation, as for a verdict: each detector and shared scan reads the text once
-  return withScanCache(() => explainText(texts, verdict, profile, readerNames, authorNames));
+  return withScanCache(() => explainText(texts, verdict, profile, readerNames, authorNames, personalAuthor));
 }
 
-function explainText(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile, readerNames: readonly string[], authorNames: readonly string[]): VerdictExplanation {
+function explainText(texts: readonly string[], verdict: MessageVerdict, profile: InspectionProfile, readerNames: readonly string[], authorNames: readonly string[], personalAuthor: boolean): VerdictExplanation {
   const text = detectorText(messageText(texts));
   const findings = verdict.findings.map((f): FindingExplanation => {
     const detector = profile.detectors.find((d) => d.id === f.detector);
@@ -96,7 +96,7 @@ function explainText(texts: readonly string[], verdict: MessageVerdict, profile:
     return { detector: f.detector, category: f.category, count: f.count, confidence: f.confidence, because: because(f.category, f.confidence, matches), matches };
   });
   const zones = signatureZones(text);
-  const mentioned = individuals(text, zones, readerNames, authorNames)
+  const mentioned = individuals(text, zones, readerNames, authorNames, personalAuthor)
     .slice(0, 10)
     .map((a) => ({ kind: a.kind, evidence: a.kind === 'patient-phone' ? 'Phone ***-***-****' : a.kind === 'patient-contact' ? 'E-mail ****@****' : a.kind === 'home-address' ? 'Address ****' : maskMention(text.slice(a.index, a.index + a.length)) }));
   const sensitive = [...new Set(verdict.findings.filter((f) => !WEAK_CATEGORIES.has(f.category) && f.confidence !== 'low' && f.category !== 'CLINICAL_FORMAT').map((f) => f.category))];

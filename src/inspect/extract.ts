@@ -16,6 +16,7 @@ import { closingBlankLine } from '../mime/closing-blank-line.js';
 import { pdfText } from './pdf-text.js';
 import { decodeAs, looksLikeHtml, readSniffed, sniff, SNIFF_BYTES } from './sniff.js';
 import { zipText } from './zip-text.js';
+import { personalMailbox } from './detect/personal-mailbox.js';
 
 export interface ExtractLimits {
   /** Text kept for the detectors, all parts together. */
@@ -55,6 +56,12 @@ export interface Extracted {
    * people: never logged.
    */
   readonly authorNames: readonly string[];
+  /**
+   * The From address is at a personal mailbox provider (personalMailbox):
+   * its author is a patient, a family member or the public, not staff. No
+   * name or address is kept.
+   */
+  readonly personalAuthor: boolean;
   /** Text segments (subject first), for the detectors. */
   readonly texts: readonly string[];
   readonly attachments: readonly AttachmentInfo[];
@@ -168,6 +175,7 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
   const visible = new Set<string>();
   const readerNames: string[] = [];
   const authorNames: string[] = [];
+  let personalAuthor = false;
   const texts: string[] = [];
   const attachments: AttachmentInfo[] = [];
   const reasons = new Set<string>();
@@ -200,7 +208,10 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
       subject = String(headers.get('subject') ?? '');
       if (subject) keep(subject);
       const from = headers.get('from') as AddressObject | undefined;
-      if (from) collectNames(from.value, authorNames);
+      if (from) {
+        collectNames(from.value, authorNames);
+        personalAuthor = from.value.some((a) => a.address !== undefined && personalMailbox(a.address));
+      }
       for (const name of ['to', 'cc']) {
         const value = headers.get(name) as AddressObject | AddressObject[] | undefined;
         for (const obj of Array.isArray(value) ? value : value ? [value] : []) {
@@ -316,7 +327,7 @@ export function extractMessage(source: Readable, limits: ExtractLimits = DEFAULT
     parser.on('error', reject);
     parser.on('end', () => {
       Promise.all(pending).then(
-        () => resolve({ subject, visibleRecipients: [...visible], readerNames, authorNames, texts, attachments, dicom, encrypted, notFullyScanned: reasons.size > 0, reasons: [...reasons] }),
+        () => resolve({ subject, visibleRecipients: [...visible], readerNames, authorNames, personalAuthor, texts, attachments, dicom, encrypted, notFullyScanned: reasons.size > 0, reasons: [...reasons] }),
         reject,
       );
     });

@@ -24,7 +24,7 @@ function profileOf(custom: CustomDetectors): InspectionProfile {
 export async function inspectHere(open: () => Readable, profile: InspectionProfile, limitMs: number): Promise<InspectionResult> {
   const all = await extractWithin(open, limitMs);
   const verdict = inspectExtracted(all, profile);
-  const { texts: _texts, readerNames: _readers, authorNames: _authors, ...extracted } = all;
+  const { texts: _texts, readerNames: _readers, authorNames: _authors, personalAuthor: _personal, ...extracted } = all;
   return { extracted, verdict, subjectSensitive: subjectSensitive(extracted.subject, profile) };
 }
 
@@ -39,7 +39,7 @@ export async function extractWithin(open: () => Readable, limitMs: number): Prom
   const timedOut = new Promise<Extracted>((resolve) => {
     timer = setTimeout(() => {
       source.destroy();
-      resolve({ subject: '', visibleRecipients: [], readerNames: [], authorNames: [], texts: [], attachments: [], dicom: false, encrypted: false, notFullyScanned: true, reasons: [`time limit reached (${Math.round(limitMs / 1000)} s)`] });
+      resolve({ subject: '', visibleRecipients: [], readerNames: [], authorNames: [], personalAuthor: false, texts: [], attachments: [], dicom: false, encrypted: false, notFullyScanned: true, reasons: [`time limit reached (${Math.round(limitMs / 1000)} s)`] });
     }, limitMs);
   });
   const extracting = extractMessage(source);

@@ -23,7 +23,7 @@ export type ToThread =
   | { readonly type: 'abort' };
 
 export interface InspectionResult {
-  readonly extracted: Omit<Extracted, 'texts' | 'readerNames' | 'authorNames'>;
+  readonly extracted: Omit<Extracted, 'texts' | 'readerNames' | 'authorNames' | 'personalAuthor'>;
   readonly verdict: MessageVerdict;
   readonly subjectSensitive: boolean;
 }
@@ -54,7 +54,7 @@ if (port) {
     extractMessage(stream).then(
       (extracted) => {
         const verdict = inspectExtracted(extracted, profile);
-        const { texts: _texts, readerNames: _readers, authorNames: _authors, ...rest } = extracted;
+        const { texts: _texts, readerNames: _readers, authorNames: _authors, personalAuthor: _personal, ...rest } = extracted;
         const reply: FromThread = { type: 'result', result: { extracted: rest, verdict, subjectSensitive: subjectSensitive(extracted.subject, profile) }, heapMb: isolateMemoryMb() };
         port.postMessage(reply);
       },

@@ -111,7 +111,9 @@ export function detectorText(text: string): string {
  * message's To header (Extracted.readerNames): a letter greeting one of them
  * by first name about their own health is about that person (readerAnchors).
  * `authorNames` are its From header's (Extracted.authorNames): the author's
- * own words about their own health are about that person (authorAnchors).
+ * own words about their own health are about that person (authorAnchors);
+ * `personalAuthor`: that address is a personal mailbox's (a patient's or a
+ * family's, not staff's), whose first person is read more widely.
  */
 export function inspectText(
   text: string,
@@ -120,12 +122,13 @@ export function inspectText(
   identifierCategories: ReadonlySet<string> = IDENTIFIER_CATEGORIES,
   readerNames: readonly string[] = [],
   authorNames: readonly string[] = [],
+  personalAuthor = false,
 ): Verdict {
   // each detector scans the text once: its finding and its spans come from the same scan
-  return withScanCache(() => verdictOf(text, detectors, window, identifierCategories, readerNames, authorNames));
+  return withScanCache(() => verdictOf(text, detectors, window, identifierCategories, readerNames, authorNames, personalAuthor));
 }
 
-function verdictOf(text: string, detectors: readonly Detector[], window: number, identifierCategories: ReadonlySet<string>, readerNames: readonly string[], authorNames: readonly string[]): Verdict {
+function verdictOf(text: string, detectors: readonly Detector[], window: number, identifierCategories: ReadonlySet<string>, readerNames: readonly string[], authorNames: readonly string[], personalAuthor: boolean): Verdict {
   // a table's header labels every value in its column
   const table = detectorText(text);
   const findings = detectors.map((d) => d.detect(table)).filter((f): f is Finding => f !== undefined);
@@ -162,7 +165,7 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
     return phi({ rule: 'identifier-and-health', identifier: best?.from.category ?? strong[0] ?? '', health: best?.to.term, distance: best?.distance }, named());
   }
   // a person named (with a label, an honorific, a patient cue or a home address) with health information near
-  const anchors = individuals(table, zones, readerNames, authorNames);
+  const anchors = individuals(table, zones, readerNames, authorNames, personalAuthor);
   // a name introduced by an everyday word ("for …") counts only with health information in its sentence
   const best = closestWithin(anchors, terms, ANCHOR_WINDOW, (a, t) => !a.weak || sameSentence(table, a, t));
   if (!best) return notPhi();
@@ -175,8 +178,8 @@ function verdictOf(text: string, detectors: readonly Detector[], window: number,
  * whose name stands in a signature or a quoted header. The verdict and its
  * explanation read the same.
  */
-export function individuals(text: string, zones: readonly Zone[], readerNames: readonly string[], authorNames: readonly string[] = []): PersonAnchor[] {
-  return [...personAnchors(text), ...readerAnchors(text, readerNames), ...authorAnchors(text, authorNames)].filter((a) => a.kind === 'signed-author' || a.kind === 'quoted-author' || !inZone(zones, a.index));
+export function individuals(text: string, zones: readonly Zone[], readerNames: readonly string[], authorNames: readonly string[] = [], personalAuthor = false): PersonAnchor[] {
+  return [...personAnchors(text), ...readerAnchors(text, readerNames), ...authorAnchors(text, authorNames, personalAuthor)].filter((a) => a.kind === 'signed-author' || a.kind === 'quoted-author' || !inZone(zones, a.index));
 }
 
 /** Whether the text names a person (not in a signature): a name, not only a phone, e-mail or address; `weak` whether one introduced only by an everyday word counts. */
@@ -336,10 +339,10 @@ export function messageText(texts: readonly string[]): string {
 
 /** Verdict for an extracted message: its texts, plus what the walk found (DICOM, limits). */
 export function inspectExtracted(
-  extracted: { texts: readonly string[]; readerNames?: readonly string[]; authorNames?: readonly string[]; dicom: boolean; notFullyScanned: boolean; reasons: readonly string[] },
+  extracted: { texts: readonly string[]; readerNames?: readonly string[]; authorNames?: readonly string[]; personalAuthor?: boolean; dicom: boolean; notFullyScanned: boolean; reasons: readonly string[] },
   profile: InspectionProfile = DEFAULT_PROFILE,
 ): MessageVerdict {
-  const v = inspectText(messageText(extracted.texts), profile.detectors, 200, profile.identifierCategories, extracted.readerNames, extracted.authorNames);
+  const v = inspectText(messageText(extracted.texts), profile.detectors, 200, profile.identifierCategories, extracted.readerNames, extracted.authorNames, extracted.personalAuthor);
   const dicom: Finding[] = extracted.dicom ? [{ detector: 'clinical-format', category: 'CLINICAL_FORMAT', count: 1, confidence: 'high', evidence: ['DICOM file'] }] : [];
   const phi = v.phi || extracted.dicom;
   return {

@@ -22,6 +22,17 @@ describe("the message's author, named in its From header, about their own health
     expect(authorAnchors(text, authors).length > 0).toBe(found);
   });
 
+  // from a personal mailbox the first person is read widely: a patient or a family member writes there, not staff
+  it.each<[string, string, boolean, boolean]>([
+    ['a patient without "my": from a personal mailbox', 'Re: visit\f\fThe pills make me throw up every morning and I missed two this week.', true, true],
+    ['the same words from the organisation', 'Re: visit\f\fThe pills make me throw up every morning and I missed two this week.', false, false],
+    ['a relative told as "he", from a personal mailbox', "Re: reminder\f\fHe's been throwing up since Tuesday and can't keep down his water pills.", true, true],
+    ['volunteering is not health, from a personal mailbox either', 'Re: health fair\f\fI can take the BP station from 9 to 12 and bring two monitors.', true, false],
+    ['asking about requirements to apply', 'Re: volunteers\f\fDo I need a TB test or shots before I apply?', true, false],
+  ])('%s', (_name, text, personal, found) => {
+    expect(authorAnchors(text, ['Linda Haverford'], personal).length > 0).toBe(found);
+  });
+
   it('makes the verdict PHI only with the author named', () => {
     expect(inspectText(own, undefined, undefined, undefined, [], ['Omar Sheikh']).phi).toBe(true);
     expect(inspectText(own).phi).toBe(false);
@@ -31,6 +42,7 @@ describe("the message's author, named in its From header, about their own health
     const raw = 'From: Omar Sheikh <omar.sheikh@mail.example>\r\nTo: Refill Desk <refills@clinic.example>\r\nSubject: out of meds\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nI ran out of my seizure meds on Friday and had a seizure at work.\r\n';
     const extracted = await extractMessage(Readable.from([Buffer.from(raw)]));
     expect(extracted.authorNames).toEqual(['Omar Sheikh']);
+    expect(extracted.personalAuthor).toBe(true); // mail.example: a mailbox service's name
     const verdict = inspectExtracted(extracted);
     expect(verdict.phi).toBe(true);
     const explained = explainVerdict(extracted.texts, verdict, undefined, extracted.readerNames, extracted.authorNames);

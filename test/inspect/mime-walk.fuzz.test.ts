@@ -333,7 +333,7 @@ function checkOutcome(o: Outcome, limits: ExtractLimits): void {
     return;
   }
   const x = o.value;
-  expect(Object.keys(x).sort()).toEqual(['attachments', 'authorNames', 'dicom', 'encrypted', 'notFullyScanned', 'readerNames', 'reasons', 'subject', 'texts', 'visibleRecipients']);
+  expect(Object.keys(x).sort()).toEqual(['attachments', 'authorNames', 'dicom', 'encrypted', 'notFullyScanned', 'personalAuthor', 'readerNames', 'reasons', 'subject', 'texts', 'visibleRecipients']);
   expect(typeof x.subject).toBe('string');
   for (const t of x.texts) expect(typeof t).toBe('string');
   expect(x.texts.reduce((n, t) => n + t.length, 0)).toBeLessThanOrEqual(limits.maxTextChars);
@@ -343,6 +343,7 @@ function checkOutcome(o: Outcome, limits: ExtractLimits): void {
   for (const n of x.readerNames) expect(typeof n === 'string' && n.length > 0 && n.length <= 100).toBe(true);
   expect(x.authorNames.length).toBeLessThanOrEqual(10);
   for (const n of x.authorNames) expect(typeof n === 'string' && n.length > 0 && n.length <= 100).toBe(true);
+  expect(typeof x.personalAuthor).toBe('boolean');
   for (const a of x.attachments) {
     expect(typeof a.filename).toBe('string');
     expect(typeof a.contentType).toBe('string');

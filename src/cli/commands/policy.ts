@@ -136,7 +136,7 @@ export function registerPolicy(program: Command): void {
       const extracted = await extractMessage(createReadStream(file));
       const profile = inspectionProfile(config.inspection.customDetectors);
       const verdict = inspectExtracted(extracted, profile);
-      const explanation = opts.explain ? explainVerdict(extracted.texts, verdict, profile, extracted.readerNames, extracted.authorNames) : undefined;
+      const explanation = opts.explain ? explainVerdict(extracted.texts, verdict, profile, extracted.readerNames, extracted.authorNames, extracted.personalAuthor) : undefined;
       const skipped = skippedSampleValues(extracted.texts);
       const { tagged } = subjectTag(extracted.subject);
       const { capabilities, probes } = await capabilitiesOf(config, recipients);

@@ -57,7 +57,7 @@ const MEDICATIONS = [
   'azithromycin', 'doxycycline', 'ciprofloxacin', 'truvada', 'prep', 'antiretroviral', 'adalimumab', 'semaglutide', 'ozempic', 'methotrexate',
   'tamoxifen', 'letrozole', 'adderall', 'methylphenidate', 'ibuprofen',
   // kinds of medicine as patients name them
-  'medication', 'medications', 'meds', 'antibiotic', 'antibiotics', 'antidepressant', 'antidepressants', 'blood thinner', 'blood thinners', 'water pill',
+  'medication', 'medications', 'meds', 'antibiotic', 'antibiotics', 'antidepressant', 'antidepressants', 'blood thinner', 'blood thinners', 'water pill', 'water pills',
   'inhaler', 'inhalers', 'muscle relaxer', 'muscle relaxant', 'pain pills', 'sleeping pills', 'birth control', 'premedication', 'pre-medication',
   // brand names patients use for the commonest prescriptions and over-the-counter medicines
   'seroquel', 'abilify', 'lamictal', 'depakote', 'zyprexa', 'risperdal', 'vyvanse', 'concerta', 'ritalin', 'strattera', 'cymbalta', 'effexor', 'paxil',

@@ -12,9 +12,9 @@
  * the probe sets it protected thirty messages more without need and eight
  * more with). Pure.
  */
-import type { PersonAnchor } from './person-mentions.js';
 import { personOf } from './reader.js';
-import { kinHealthEnds, myOwnHealth } from './signed-author.js';
+import { theirOwnHealthIn, type PersonAnchor } from './person-mentions.js';
+import { kinHealthEnds, myOwnHealth, speaksOfOwnHealth } from './signed-author.js';
 
 /** Where a quoted or forwarded message starts: a quoted line, an "Original Message" or forward rule, a From or "wrote:" line. */
 const QUOTED_START = /^[ \t]*(?:>|-{2,}[ \t]*(?:Original Message|Forwarded message)|(?:From|De|Von)[ \t]*:|On[ \t][^\n]{4,120}wrote:)/im;
@@ -24,7 +24,7 @@ const OWN_WORDS_REACH = 4000;
 const CLINICIAN_TITLE = /^(?:Dr|Doctor|Prof|Nurse)\b/i;
 
 /** One anchor on the author's "my" when a From display name names a person and the author's own words tell their own health; none otherwise. */
-export function authorAnchors(text: string, authorNames: readonly string[]): PersonAnchor[] {
+export function authorAnchors(text: string, authorNames: readonly string[], personalAuthor = false): PersonAnchor[] {
   if (!authorNames.some((name) => !CLINICIAN_TITLE.test(name.trim()) && personOf(name) !== undefined)) return [];
   const head = text.slice(0, OWN_WORDS_REACH);
   const quoted = QUOTED_START.exec(head);
@@ -32,5 +32,9 @@ export function authorAnchors(text: string, authorNames: readonly string[]): Per
   // the author's own health ("my seizure meds"), or their family member's ("my mother … her hip"): the From name identifies both
   const end = myOwnHealth(text, 0, to);
   const at = end >= 0 ? end : (kinHealthEnds(text, 0, to)[0] ?? -1);
-  return at < 0 ? [] : [{ kind: 'message-author', index: Math.max(0, at - 2), length: Math.min(2, at) }];
+  if (at >= 0) return [{ kind: 'message-author', index: Math.max(0, at - 2), length: Math.min(2, at) }];
+  // from a personal mailbox, the author is a patient or a family member, not staff: any first person with a health
+  // term in its sentence is their own health, "his"/"her" with one a relative's the author speaks for
+  if (personalAuthor && (speaksOfOwnHealth(text, 0, to) || theirOwnHealthIn(text, 0, to))) return [{ kind: 'message-author', index: 0, length: Math.min(2, to) }];
+  return [];
 }

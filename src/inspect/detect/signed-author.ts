@@ -258,8 +258,8 @@ const SENTENCE_REACH = 120;
 /** An event or a service named before its health term, as Spanish, Portuguese, French and Haitian Creole order them ("klinik vaksen grip la", "campaña de vacunación", "feira de saúde"): the term is the event's, not the writer's health. */
 const EVENT_BEFORE = /(?<![\p{L}])(?:klinik|clínica|clinica|clinique|programa|programme|campaña|campanha|campagne|kanpay|feria|feira|foire|evento|événement|semana|semaine|journée|jornada|taller|atelier)(?:[ \t]+(?:de|del|da|do|de[ \t]+la|du|des|pou|sou))?[ \t]+$/iu;
 
-/** Words of a working life between the first person and a health term: the term is where they worked, not their health ("I have 4 years of experience in family practice and urgent care"). */
-const WORK_HISTORY = /(?<![\p{L}])(?:experience|background|position|jobs?|career|resume|résumé|certified|certification|trained|worked|working)(?![\p{L}])/iu;
+/** Words of a working life or of volunteering around the first person and a health term: the term is where they worked or will help, not their health ("I have 4 years of experience in family practice and urgent care", "I can take the BP station"). */
+const WORK_HISTORY = /(?<![\p{L}])(?:experience|background|position|jobs?|career|resume|résumé|certified|certification|trained|worked|working|volunteer(?:s|ing)?|apply|applying|applications?|go[ \t]+into|station|booth|shifts?)(?![\p{L}])/iu;
 
 /** No sentence's end between `from` and `to`, and the term is the writer's own: not a programme's or an event's ("I care about diabetes prevention"), not a workplace's. */
 function ownInSentence(text: string, from: number, to: number, term: { index: number; length: number }): boolean {
