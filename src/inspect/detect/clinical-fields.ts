@@ -341,6 +341,11 @@ function segmentEnd(text: string, i: number, limit: number): number {
   return end;
 }
 
+/** Whether an X12 interchange header (the ISA segment up to its last element separator) has the usage indicator ISA15 "T" (test). */
+export function x12TestInterchange(isa: string, sep: string): boolean {
+  return isa.split(sep)[15]?.trim() === 'T';
+}
+
 /** Whether an MSH segment's processing id (MSH-11, the tenth field after the segment id) is "T" (test) or "D" (debugging). */
 export function hl7TestMessage(msh: string, field: string, comp: string): boolean {
   const id = (msh.split(field)[10] ?? '').split(comp)[0]?.trim();
@@ -492,7 +497,7 @@ function x12(text: string, out: Lines): void {
     }
     const sub = text.charAt(pos + 1);
     if (term === '\r' && text.charAt(pos + 3) === '\n') term = '\r\n';
-    const st: X12State = { person: false, testPerson: false, testInterchange: text.slice(begin, pos).split(sep)[15]?.trim() === 'T', street: undefined };
+    const st: X12State = { person: false, testPerson: false, testInterchange: x12TestInterchange(text.slice(begin, pos), sep), street: undefined };
     let i = pos + 2 + term.length;
     // the next element separator at or after the segment read (searched again only once passed)
     let sepAt = -1;

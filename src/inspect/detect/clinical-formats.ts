@@ -19,7 +19,7 @@
  * single pass over segments: linear in the text's length.
  */
 import { findLiteral, nextIsa } from './clinical-fields.js';
-import { hl7TestMessage, samplePatient } from './clinical-fields.js';
+import { hl7TestMessage, samplePatient, x12TestInterchange } from './clinical-fields.js';
 import { testPatientName } from './test-patients.js';
 import type { Detector, Finding } from './types.js';
 
@@ -291,7 +291,7 @@ function x12(text: string): Format | undefined {
     if (term === '\r' && text[pos + 3] === '\n') term = '\r\n';
     // the next interchange is looked for after this one: each character is read once; a test interchange's persons
     // (ISA15, the usage indicator, "T") are a test file's, no one's
-    if (text.slice(begin, pos).split(sep)[15]?.trim() === 'T') {
+    if (x12TestInterchange(text.slice(begin, pos), sep)) {
       const test: X12Scan = { sets: scan.sets, individual: false, personLoop: false, testPerson: false, ta1: false };
       from = Math.max(from, scanX12(text, pos + 2 + term.length, sep, term, test));
       scan.ta1 ||= test.ta1;

@@ -14,14 +14,12 @@
  */
 import { personOf } from './reader.js';
 import { theirOwnHealthIn, type PersonAnchor } from './person-mentions.js';
-import { kinHealthEnds, myOwnHealth, speaksOfOwnHealth } from './signed-author.js';
+import { CLINICIAN_TITLE, kinHealthEnds, myOwnHealth, speaksOfOwnHealth } from './signed-author.js';
 
 /** Where a quoted or forwarded message starts: a quoted line, an "Original Message" or forward rule, a From or "wrote:" line. */
 const QUOTED_START = /^[ \t]*(?:>|-{2,}[ \t]*(?:Original Message|Forwarded message)|(?:From|De|Von)[ \t]*:|On[ \t][^\n]{4,120}wrote:)/im;
 /** How far into the message the author's own words are read. */
 const OWN_WORDS_REACH = 4000;
-/** A clinician's title at the start of a display name. */
-const CLINICIAN_TITLE = /^(?:Dr|Doctor|Prof|Nurse)\b/i;
 
 /** One anchor on the author's "my" when a From display name names a person and the author's own words tell their own health; none otherwise. */
 export function authorAnchors(text: string, authorNames: readonly string[], personalAuthor = false): PersonAnchor[] {

@@ -183,7 +183,7 @@ export function selfNamedOwnHealth(text: string, index: number, end: number): bo
   return speaksOfOwnHealth(text, from, withinPart(text, end, Math.min(text.length, end + SELF_NAMED_REACH)));
 }
 /** A clinician's title at the start of a display name ("Dr. Priya Raman"). */
-const CLINICIAN_TITLE = /^(?:Dr|Doctor|Prof|Nurse)\b/i;
+export const CLINICIAN_TITLE = /^(?:Dr|Doctor|Prof|Nurse)\b/i;
 /** How far after its author line a quoted message is read. */
 const QUOTED_REACH = 1500;
 
