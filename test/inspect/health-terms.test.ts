@@ -23,6 +23,9 @@ describe('healthTermSpans: health information in four languages, whole words onl
     ['Fax the discharge summaries for both ER visits.', ['discharge summaries', 'er visits']],
     // no plural where it names something else: the admissions office, airport terminals
     ['The admissions office moved next to the terminals.', []],
+    // the lay words patients and families write
+    ['She is dizzy, her ankles are swollen and she gets out of breath on the stairs.', ['dizzy', 'ankles', 'swollen', 'out of breath']],
+    ['A big bruise on his arm, six stitches in his chin; we are looking at memory care.', ['bruise', 'stitches', 'memory care']],
   ])('%j', (text, terms) => {
     expect(healthTermSpans(text).map((t) => t.term)).toEqual(terms);
   });

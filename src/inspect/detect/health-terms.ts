@@ -113,7 +113,9 @@ const CARE = [
   'ventilator', 'cpap', 'bipap', 'nebulizer', 'wheelchair', 'hospital bed', 'crutches', 'physical therapy', 'occupational therapy', 'speech therapy',
   'chemo', 'immunotherapy', 'post-op', 'postoperative', 'post-operative', 'pre-op', 'preoperative', 'anesthesia', 'anaesthesia',
   'withdrawal', 'alcohol withdrawal', 'detox', 'rehab', 'psychiatric', 'psych unit', 'behavioral health', 'counseling', 'therapy session',
-  'pain', 'chest pain', 'shortness of breath', 'short of breath', 'ulcer', 'ulcers', 'pressure ulcer', 'pressure injury', 'bedsore', 'dizziness', 'nausea', 'vomiting', 'fever', 'rash', 'swelling', 'bleeding', 'seizures', 'fall risk',
+  'pain', 'chest pain', 'shortness of breath', 'short of breath', 'ulcer', 'ulcers', 'pressure ulcer', 'pressure injury', 'bedsore', 'dizziness', 'nausea', 'vomiting', 'fever', 'rash', 'swelling', 'bleeding', 'seizures',
+  // lay words of patients' and families' own mail
+  'dizzy', 'swollen', 'out of breath', 'breathless', 'bruise', 'bruises', 'bruising', 'stitches', 'limping', 'memory care', 'memory loss', 'incontinence', 'incontinent', 'fall risk',
   'allergy', 'allergic', 'allergies', 'anaphylaxis', 'prescription', 'refill', 'dosage', 'capsule', 'vaccination',
   'immunization', 'immunizations', 'vaccine', 'vaccines', 'well child', 'well-child', 'well visit', 'well baby', 'well-baby', 'ivf', 'prenatal', 'postpartum', 'labor and delivery', 'c-section', 'cesarean', 'ultrasound', 'pet scan', 'stress test',
   'holter', 'labs', 'lab results', 'lab report', 'lab work', 'bloodwork', 'blood work', 'blood test', 'blood pressure', 'blood sugar', 'glucose', 'cholesterol', 'hemoglobin', 'platelets',
