@@ -452,6 +452,9 @@ const cases: [boolean, string][] = [
   [true, 'Les escribo por mi hijo. Le falta el aire en las noches y el inhalador ya no le ayuda.\n\nGracias,\nRosa Elena Quintanilla\nMamá de Mateo Quintanilla'],
   [true, 'Hi LUIS, your prescription ESCITALOPRAM 10MG TAB (Qty 30, Rx #6604718) is ready for pickup at CareWay #2214.'],
   [false, 'Our pharmacy filled 1,200 prescriptions last month: the Rx #1 choice in the county for diabetes supplies.'],
+  // a directory's location column is the department's place; a roster's address column is the person's home
+  [false, 'Department\tLocation\tMain ext\tManager\nPediatrics - Central Point\t410 E Pine St\t541-555-0168\tRenee Castillo\nOncology / Infusion\tBldg B, 1st fl\t541-555-0170\tSun-Hee Park'],
+  [true, 'Name\tAddress\tDiagnosis\nJohn Smith\t12 Oak Street, Springfield\ttype 2 diabetes\nMaria Lopez\t48 Elm Avenue, Springfield\tCOPD'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -794,13 +794,20 @@ function addressNear(text: string, home: HomeAddresses, start: number, end: numb
   // … and no other cell of an aligned table between ("Early Birds AA (open)     St. Patrick's, 282 Suffolk St": the address is the next column's place)
   const close = (between: string): boolean => between.indexOf('\n', between.indexOf('\n') + 1) < 0 && !ORG_LINE.test(between) && !holdsSentenceEnd(between) && !cellsBetween(between);
   const addresses = home.found;
-  const after = addresses.firstStartingIn(end, end + 60, (a) => close(text.slice(end, a.index)));
+  const after = addresses.firstStartingIn(end, end + 60, (a) => close(text.slice(end, a.index)) && !PLACE_LABEL_BEFORE.test(text.slice(Math.max(end, a.index - 24), a.index)));
   if (after) return after;
   // before the name, the address's own lead-in names no organisation either, in any case ("our oncology unit at 300 Lake
   // Shore Drive … Send resumes to Tom Becker"): a name after the organisation's address is not who lives there
   // right after the street and a comma ("415 W. Mound St., Alder Crossing"), the words are the address's town, not who lives there
-  return addresses.firstEndingIn(start - 40, start, (a) => !TOWN_AFTER_STREET.test(text.slice(a.index + a.length, start)) && close(text.slice(a.index + a.length, start)) && !ORG_LINE.test(text.slice(lineStartWithin(text, a.index, ADDRESS_LEAD_IN), a.index)));
+  return addresses.firstEndingIn(
+    start - 40,
+    start,
+    (a) => !TOWN_AFTER_STREET.test(text.slice(a.index + a.length, start)) && close(text.slice(a.index + a.length, start)) && !ORG_LINE.test(text.slice(lineStartWithin(text, a.index, ADDRESS_LEAD_IN), a.index)) && !PLACE_LABEL_BEFORE.test(text.slice(Math.max(0, a.index - 24), a.index)),
+  );
 }
+
+/** A place's label right before an address ("Location: 410 E Pine St", a directory's "Site:" column): a department's or a meeting's place, not where the name before or after it lives. */
+const PLACE_LABEL_BEFORE = /(?:^|[;,\n\t])[ \t]*(?:location|site|office|building|campus|venue|branch|facility|where|clinic[ \t]+address|practice[ \t]+address|department[ \t]+address|office[ \t]+address)[ \t]*:[ \t]*$/i;
 
 /** Whether text between a name and an address holds words and a column's gap (two spaces or more, a tab): another cell of an aligned table stands between them. */
 function cellsBetween(between: string): boolean {
