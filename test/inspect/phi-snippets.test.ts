@@ -455,6 +455,10 @@ const cases: [boolean, string][] = [
   // a directory's location column is the department's place; a roster's address column is the person's home
   [false, 'Department\tLocation\tMain ext\tManager\nPediatrics - Central Point\t410 E Pine St\t541-555-0168\tRenee Castillo\nOncology / Infusion\tBldg B, 1st fl\t541-555-0170\tSun-Hee Park'],
   [true, 'Name\tAddress\tDiagnosis\nJohn Smith\t12 Oak Street, Springfield\ttype 2 diabetes\nMaria Lopez\t48 Elm Avenue, Springfield\tCOPD'],
+  // an organisation's name with its address (a school, a day program after a place's label); a person's still counts
+  [false, 'Sports physical form: blood pressure, pulse, asthma Y/N, concussion history.\nReturn completed form to the Athletic Office, Fairmont Area Middle School, 300 School St.'],
+  [false, 'BEGIN:VEVENT\nSUMMARY:Dementia caregiver support evening\nLOCATION:Maple Grove Adult Day Services, 78 Maple Grove Rd, Portland OR\nEND:VEVENT'],
+  [true, 'Mail the discharge papers to Frank Miller, 18 Chestnut St, Dayton; he is on home oxygen now.'],
 ];
 const settings = builtInSettings([]);
 const sources = new Proxy({}, { get: () => 'built-in default' }) as Record<string, string>;

@@ -694,7 +694,9 @@ function proseNames(text: string, addresses: HomeAddresses, taken: OverlapIndex)
     // a home address next to the name, not the organisation's block: the person is identified, whatever word introduced them
     const end = index + length;
     const address = addressNear(text, addresses, index, end);
-    if (address) {
+    // "LOCATION: Maple Grove Adult Day Services, 78 Maple Grove Rd", "… Fairmont Area Middle School, 300 School St.": a place's label
+    // before the name, or an organisation's word in it or between it and the address, make the address the organisation's
+    if (address && !PLACE_LABEL_BEFORE.test(before) && !ORGANISATION_NAMED.test(text.slice(index, Math.max(end, address.index)))) {
       out.push({ kind: 'name-with-address', index: Math.min(index, address.index), length: Math.max(end, address.index + address.length) - Math.min(index, address.index) });
       return;
     }
@@ -805,6 +807,9 @@ function addressNear(text: string, home: HomeAddresses, start: number, end: numb
     (a) => !TOWN_AFTER_STREET.test(text.slice(a.index + a.length, start)) && close(text.slice(a.index + a.length, start)) && !ORG_LINE.test(text.slice(lineStartWithin(text, a.index, ADDRESS_LEAD_IN), a.index)) && !PLACE_LABEL_BEFORE.test(text.slice(Math.max(0, a.index - 24), a.index)),
   );
 }
+
+/** An organisation's word, capitalised as in its name ("Middle School", "Adult Day Services", "St. Anne's Food Pantry"). */
+const ORGANISATION_NAMED = /(?<![\p{L}])(?:School|Schools|Academy|College|University|Institute|Services|Service|Shelter|Pantry|Church|Parish|Library|Agency|Ministries|Association|Society|Foundation|Center|Centre|Clinic|Hospital|Program|Programme|Department|YMCA|YWCA|SCHOOL|SERVICES|SHELTER|PANTRY|CENTER|CLINIC|HOSPITAL)(?![\p{L}])/u;
 
 /** A place's label right before an address ("Location: 410 E Pine St", a directory's "Site:" column): a department's or a meeting's place, not where the name before or after it lives. */
 const PLACE_LABEL_BEFORE = /(?:^|[;,\n\t])[ \t]*(?:location|site|office|building|campus|venue|branch|facility|where|clinic[ \t]+address|practice[ \t]+address|department[ \t]+address|office[ \t]+address)[ \t]*:[ \t]*$/i;
