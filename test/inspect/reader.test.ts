@@ -34,6 +34,7 @@ describe('a letter to the reader named in the To header', () => {
     ['a quoted title\'s "Your" is not the reader\'s', 'Derek Sommers <dsommers@vendor.example>', 'Q2 results', 'Hi Derek,\n\nThe "Your lab results are ready" template got 6 of the 9 clicks in the phishing test.', false],
     ['"UR" in capitals is utilization review, not "your"', 'Maria Lopez <mlopez@payer.example>', 'UR', 'Hi Maria - UR anatomy ultrasound criteria for 2025 are attached for the committee.', false],
     ['a caregiver, nothing of their family member\'s health', 'Elaine Sorensen <elaine.sorensen@homemail.example>', 'RE: Dad', 'Hi Elaine,\n\nThank you for bringing your dad to the open house. His photos of the garden are lovely.', false],
+    ['a caregiver told of their mother\'s day, her health far below the greeting', 'Linh Tran <linh.tran@homemail.example>', 'your mom today', `Hi Linh,\n\nJust a heads up about your mom today, nothing urgent.\n\n${'She enjoyed the music hour and sat with her friends by the window for most of the morning. '.repeat(6)}\n\nWe found her blood pressure pills wrapped in her napkin after lunch.`, true],
   ])('%s', async (_name, to, subject, body, phi) => {
     const { verdict } = await judged(to, subject, body);
     expect(verdict.phi).toBe(phi);

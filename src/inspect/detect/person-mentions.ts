@@ -519,16 +519,21 @@ const THIRD_PERSON_POSSESSIVE = /(?<![\p{L}])(?:his|her|their)(?![\p{L}])/giu;
 
 /** Whether text[from, to) holds "his", "her" or "their" with a health term of that person's own after it (ownHealthAfterPronoun: "… increase his donepezil"). */
 export function theirOwnHealthIn(text: string, from: number, to: number): boolean {
+  return theirOwnHealthAt(text, from, to) >= 0;
+}
+
+/** Where the first "his", "her" or "their" in text[from, to) stands that a health term of that person's own follows (theirOwnHealthIn), or -1. */
+export function theirOwnHealthAt(text: string, from: number, to: number): number {
   const stretch = text.slice(from, to);
   THIRD_PERSON_POSSESSIVE.lastIndex = 0;
   for (let m = THIRD_PERSON_POSSESSIVE.exec(stretch); m; m = THIRD_PERSON_POSSESSIVE.exec(stretch)) {
     if (ownHealthAfterPronoun(text, from + m.index + m[0].length)) {
       THIRD_PERSON_POSSESSIVE.lastIndex = 0;
-      return true;
+      return from + m.index;
     }
   }
   THIRD_PERSON_POSSESSIVE.lastIndex = 0;
-  return false;
+  return -1;
 }
 
 /** The health term after a possessive pronoun ending at `from` is the person's own: within reach, and no department, team or event word around it. */

@@ -9,7 +9,7 @@
  */
 import { GREETING_WORDS } from './greetings.js';
 import { personLike } from './names.js';
-import { addressedAboutTheirHealth, theirOwnHealthIn, type PersonAnchor } from './person-mentions.js';
+import { addressedAboutTheirHealth, theirOwnHealthAt, type PersonAnchor } from './person-mentions.js';
 import { escapeRegExp } from './personal.js';
 
 /** An honorific the greeting may put before the name. */
@@ -46,8 +46,15 @@ export function readerAnchors(text: string, readerNames: readonly string[]): Per
       const index = m.index + m[0].indexOf(m[1] ?? '');
       if (!inGreetingReach(text, index)) continue;
       const end = m.index + m[0].length;
-      if (addressedAboutTheirHealth(text, end) || familyMemberHealth(text, end)) {
+      if (addressedAboutTheirHealth(text, end)) {
         out.push({ kind: 'addressed-reader', index, length: (m[1] ?? '').length });
+        break;
+      }
+      // the reader's family member: the reader identifies them, and their health is where the letter tells it (it may
+      // stand further from the greeting than a finding's reach), so the person stands there too
+      const family = familyMemberHealthAt(text, end);
+      if (family >= 0) {
+        out.push({ kind: 'addressed-reader', index, length: (m[1] ?? '').length }, { kind: 'addressed-reader', index: family, length: /^\p{L}+/u.exec(text.slice(family, family + 8))?.[0].length ?? 0 });
         break;
       }
     }
@@ -69,11 +76,11 @@ const FAMILY_HEALTH_REACH = 1500;
  * within FAMILY_HEALTH_REACH ("… increase his donepezil"). The reader named
  * in the To header identifies the person the letter is about.
  */
-function familyMemberHealth(text: string, from: number): boolean {
+function familyMemberHealthAt(text: string, from: number): number {
   const family = YOUR_FAMILY.exec(text.slice(from, from + FAMILY_REACH));
-  if (family === null) return false;
+  if (family === null) return -1;
   const start = from + family.index + family[0].length;
-  return theirOwnHealthIn(text, start, start + FAMILY_HEALTH_REACH);
+  return theirOwnHealthAt(text, start, start + FAMILY_HEALTH_REACH);
 }
 
 /** Whether `index` is within GREETING_REACH characters of the start of its part of the message (a form feed starts a part). */
