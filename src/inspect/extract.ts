@@ -72,6 +72,15 @@ export interface Extracted {
   readonly reasons: readonly string[];
 }
 
+/** What of an extraction may leave the inspection: not its texts, nor the names and the author's kind read from its headers. */
+export type ExtractedFacts = Omit<Extracted, 'texts' | 'readerNames' | 'authorNames' | 'personalAuthor'>;
+
+/** The extraction without its texts and header names (ExtractedFacts): the one place that decides what inspection passes on. */
+export function extractedFacts(extracted: Extracted): ExtractedFacts {
+  const { texts: _texts, readerNames: _readers, authorNames: _authors, personalAuthor: _personal, ...facts } = extracted;
+  return facts;
+}
+
 /** Declared text types and names: HTML among them is read as the reader sees it. */
 const HTML = (contentType: string, filename: string): boolean => /^text\/html/.test(contentType) || /\.html?$/i.test(filename);
 /** Container names, for the reason of one that cannot be read. */

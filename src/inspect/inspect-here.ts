@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { CustomIdentifier } from './detect/personal.js';
-import { extractMessage, type Extracted } from './extract.js';
+import { extractedFacts, extractMessage, type Extracted } from './extract.js';
 import type { InspectionResult } from './inspect-thread.js';
 import { inspectExtracted, inspectionProfile, subjectSensitive, type InspectionProfile } from './verdict.js';
 
@@ -24,8 +24,7 @@ function profileOf(custom: CustomDetectors): InspectionProfile {
 export async function inspectHere(open: () => Readable, profile: InspectionProfile, limitMs: number): Promise<InspectionResult> {
   const all = await extractWithin(open, limitMs);
   const verdict = inspectExtracted(all, profile);
-  const { texts: _texts, readerNames: _readers, authorNames: _authors, personalAuthor: _personal, ...extracted } = all;
-  return { extracted, verdict, subjectSensitive: subjectSensitive(extracted.subject, profile) };
+  return { extracted: extractedFacts(all), verdict, subjectSensitive: subjectSensitive(all.subject, profile) };
 }
 
 /**

@@ -9,8 +9,7 @@
 import { PassThrough } from 'node:stream';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
-import type { Extracted } from './extract.js';
-import { extractMessage } from './extract.js';
+import { extractedFacts, extractMessage, type ExtractedFacts } from './extract.js';
 import type { CustomIdentifier } from './detect/personal.js';
 import { inspectExtracted, inspectionProfile, subjectSensitive, type MessageVerdict } from './verdict.js';
 
@@ -23,7 +22,7 @@ export type ToThread =
   | { readonly type: 'abort' };
 
 export interface InspectionResult {
-  readonly extracted: Omit<Extracted, 'texts' | 'readerNames' | 'authorNames' | 'personalAuthor'>;
+  readonly extracted: ExtractedFacts;
   readonly verdict: MessageVerdict;
   readonly subjectSensitive: boolean;
 }
@@ -54,8 +53,7 @@ if (port) {
     extractMessage(stream).then(
       (extracted) => {
         const verdict = inspectExtracted(extracted, profile);
-        const { texts: _texts, readerNames: _readers, authorNames: _authors, personalAuthor: _personal, ...rest } = extracted;
-        const reply: FromThread = { type: 'result', result: { extracted: rest, verdict, subjectSensitive: subjectSensitive(extracted.subject, profile) }, heapMb: isolateMemoryMb() };
+        const reply: FromThread = { type: 'result', result: { extracted: extractedFacts(extracted), verdict, subjectSensitive: subjectSensitive(extracted.subject, profile) }, heapMb: isolateMemoryMb() };
         port.postMessage(reply);
       },
       (err: unknown) => port.postMessage({ type: 'error', message: (err as Error).message, heapMb: isolateMemoryMb() } satisfies FromThread),
